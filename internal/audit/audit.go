@@ -1,0 +1,205 @@
+// Package audit keeps the audit log: who read or changed whose data, when,
+// from where, and whether it was allowed. Every access to a person's data
+// leaves an entry, written before the data is returned.
+//
+// Reads are many, so entries from concurrent requests are committed together
+// (group commit): each caller still waits until its entry is stored, but one
+// transaction carries many entries. The log is append-only in the store. It
+// must never hold the personal data itself, only identifiers.
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/populus-vn/populus/internal/db"
+)
+
+// Entry is one audited access.
+type Entry struct {
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`   // "staff:username", "system:…"
+	Action  string    `json:"action"`  // an auth.Action or "staff.signin", …
+	Subject string    `json:"subject"` // the PIN or other identifier concerned
+	Outcome string    `json:"outcome"` // "ok", "denied", "failed"
+	Detail  string    `json:"detail"`
+	Remote  string    `json:"remote"`
+}
+
+// Outcomes.
+const (
+	OK     = "ok"
+	Denied = "denied"
+	Failed = "failed"
+)
+
+const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// Log writes and reads the audit log.
+type Log struct {
+	db      *db.DB
+	pending chan pending
+	stop    chan struct{}
+	done    chan struct{}
+	// mu orders Record's sends before Close, so the writer's final drain
+	// sees every entry that was queued.
+	mu     sync.RWMutex
+	closed bool
+}
+
+type pending struct {
+	e   Entry
+	err chan error
+}
+
+// maxGroup bounds one group commit.
+const maxGroup = 512
+
+// New returns a log writing to d; Close stops its writer.
+func New(d *db.DB) *Log {
+	l := &Log{db: d, pending: make(chan pending, 4*maxGroup), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.writer()
+	return l
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit log closed")
+
+// Record stores e and returns once it is committed.
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	fill(ctx, &e)
+	p := pending{e: e, err: make(chan error, 1)}
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case l.pending <- p:
+		l.mu.RUnlock()
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued the entry will be written: wait for it even if the
+	// request is cancelled, so that no access goes unrecorded.
+	return <-p.err
+}
+
+// RecordTx stores e inside tx, for changes whose audit entry must commit or
+// roll back with them.
+func (l *Log) RecordTx(ctx context.Context, tx *sql.Tx, e Entry) error {
+	fill(ctx, &e)
+	_, err := tx.ExecContext(ctx, insertSQL, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote)
+	return err
+}
+
+func fill(ctx context.Context, e *Entry) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if e.Remote == "" {
+		e.Remote, _ = ctx.Value(remoteKey{}).(string)
+	}
+	if e.Outcome == "" {
+		e.Outcome = OK
+	}
+}
+
+func (l *Log) writer() {
+	defer close(l.done)
+	batch := make([]pending, 0, maxGroup)
+	for {
+		select {
+		case p := <-l.pending:
+			batch = append(batch[:0], p)
+		case <-l.stop:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case p := <-l.pending:
+					l.commit([]pending{p})
+				default:
+					return
+				}
+			}
+		}
+	collect:
+		for len(batch) < maxGroup {
+			select {
+			case p := <-l.pending:
+				batch = append(batch, p)
+			default:
+				break collect
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+func (l *Log) commit(batch []pending) {
+	err := l.db.InTx(context.Background(), func(tx *sql.Tx) error {
+		st, err := tx.Prepare(insertSQL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, p := range batch {
+			e := p.e
+			if _, err := st.Exec(db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, p := range batch {
+		p.err <- err
+	}
+}
+
+// Close writes what is queued and stops the writer.
+func (l *Log) Close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.stop)
+	}
+	l.mu.Unlock()
+	<-l.done
+}
+
+// List returns entries about subject (all subjects when empty), newest
+// first, at most limit, before the entry id `before` (0 for the newest).
+func (l *Log) List(ctx context.Context, subject string, before int64, limit int) ([]Entry, int64, error) {
+	q := `SELECT id, at, actor, action, subject, outcome, detail, remote FROM audit_log WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`
+	rows, err := l.db.QueryContext(ctx, q, subject, before, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Entry
+	var last int64
+	for rows.Next() {
+		var e Entry
+		var at string
+		if err := rows.Scan(&last, &at, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote); err != nil {
+			return nil, 0, err
+		}
+		e.At, _ = db.ParseTime(at)
+		out = append(out, e)
+	}
+	if len(out) < limit {
+		last = 0
+	}
+	return out, last, rows.Err()
+}
+
+type remoteKey struct{}
+
+// WithRemote returns a context whose audit entries carry the client address.
+func WithRemote(ctx context.Context, remote string) context.Context {
+	return context.WithValue(ctx, remoteKey{}, remote)
+}

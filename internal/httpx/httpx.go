@@ -1,0 +1,167 @@
+// Package httpx is the HTTP plumbing every capability uses the same way:
+// handlers that return errors, JSON encoding and strict decoding with size
+// limits, RFC 9457 problem responses, pagination, and the middleware chain
+// (recovery, security headers, request logs, metrics).
+//
+// It must never log request bodies or query strings: they carry personal data.
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// MaxBody is the default limit on a JSON request body.
+const MaxBody = 64 << 10
+
+// HandlerFunc is an http.HandlerFunc that may fail; Handle writes its error
+// as a problem document.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts a HandlerFunc.
+func Handle(fn HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			WriteProblem(w, r, err)
+		}
+	})
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+	return nil
+}
+
+// WriteProblem writes err as application/problem+json. Internal errors are
+// logged with the request path; their text never reaches the client.
+func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	body := problem.BodyOf(err, r.URL.Path)
+	if body.Status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if body.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(body.Status)
+	w.Write(append(b, '\n'))
+}
+
+// DecodeJSON reads one JSON object from the request body into dst, with a
+// size limit, rejecting unknown fields, trailing data and a wrong media type.
+// Its errors name the field that is wrong.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) error {
+	if limit <= 0 {
+		limit = MaxBody
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &problem.Error{Kind: problem.Unsupported, Detail: "the body must be application/json"}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, limit)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err != nil {
+			if e := decodeError(err, limit); problem.KindOf(e) == problem.TooLarge {
+				return e
+			}
+		}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body must hold a single JSON object"}
+	}
+	return nil
+}
+
+func decodeError(err error, limit int64) error {
+	var (
+		syn   *json.SyntaxError
+		typ   *json.UnmarshalTypeError
+		large *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &large):
+		return problem.New(problem.TooLarge, "the body is larger than %d bytes", limit)
+	case errors.As(err, &syn):
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "a field has the wrong type",
+			Fields: []problem.FieldError{{Field: field, Reason: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)}}}
+	case errors.Is(err, io.EOF):
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body is empty; a JSON object is expected"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the JSON body ends too early"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field this endpoint does not know",
+			Fields: []problem.FieldError{{Field: name, Reason: "unknown field"}}}
+	}
+	// Errors from a field's own UnmarshalJSON (dates, sex) arrive without
+	// the field's name from encoding/json; report the reason.
+	return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "a field is not valid: " + err.Error()}
+}
+
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	}
+	return "a number"
+}
+
+// Page is a request for one page of a list: at most Limit items after Cursor.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// ParsePage reads ?limit= (1..max, default def) and ?cursor=.
+func ParsePage(r *http.Request, def, max int) (Page, error) {
+	p := Page{Limit: def, Cursor: r.URL.Query().Get("cursor")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > max {
+			return p, problem.Field("limit", "must be a whole number from 1 to %d", max)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// List is the envelope of every paginated response.
+type List[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}

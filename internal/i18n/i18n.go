@@ -1,0 +1,157 @@
+// Package i18n holds the message catalogs of Populus's user interface and
+// chooses the language of a request. Vietnamese is the default and the
+// reference; English is available to every page.
+//
+// Messages are looked up by ID ("nav.search", "field.birth_date") in the
+// embedded vi.json and en.json, which must hold the same IDs (a test checks).
+// A message may take fmt arguments; translations that reorder them use
+// explicit indexes (%[2]s).
+//
+// Dates are written the Vietnamese way, DD/MM/YYYY, in every language: the
+// register is Vietnamese and so are its documents.
+//
+// It must never hold a message outside the catalogs: every string an officer
+// reads on a page comes from here.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/populus-vn/populus/internal/civil"
+)
+
+// Languages, with the default first.
+const (
+	Vietnamese = "vi"
+	English    = "en"
+)
+
+// CookieName is the cookie that remembers the language an officer chose.
+const CookieName = "lang"
+
+//go:embed vi.json en.json
+var catalogFS embed.FS
+
+// Catalog holds the messages of every language.
+type Catalog struct {
+	langs   []string
+	msgs    map[string]map[string]string
+	matcher language.Matcher
+}
+
+// Load reads the embedded catalogs.
+func Load() (*Catalog, error) {
+	c := &Catalog{langs: []string{Vietnamese, English}, msgs: map[string]map[string]string{}}
+	tags := make([]language.Tag, len(c.langs))
+	for i, l := range c.langs {
+		b, err := catalogFS.ReadFile(l + ".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+		}
+		c.msgs[l] = m
+		tags[i] = language.Make(l)
+	}
+	c.matcher = language.NewMatcher(tags)
+	return c, nil
+}
+
+// MustLoad is Load for program start: the catalogs are embedded and tested,
+// so failing to load them is a build defect.
+func MustLoad() *Catalog {
+	c, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Languages returns the supported languages, the default first.
+func (c *Catalog) Languages() []string { return slices.Clone(c.langs) }
+
+// Supported reports whether lang is one of the catalog's languages.
+func (c *Catalog) Supported(lang string) bool { return slices.Contains(c.langs, lang) }
+
+// Keys returns the message IDs of lang, sorted.
+func (c *Catalog) Keys(lang string) []string {
+	keys := make([]string, 0, len(c.msgs[lang]))
+	for k := range c.msgs[lang] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Lookup returns the message key in lang, formatted with args.
+func (c *Catalog) Lookup(lang, key string, args ...any) (string, bool) {
+	m, ok := c.msgs[lang][key]
+	if !ok {
+		return "", false
+	}
+	if len(args) > 0 {
+		m = fmt.Sprintf(m, args...)
+	}
+	return m, true
+}
+
+// T returns the message key in lang, formatted with args; a missing
+// message shows as its key, which the catalog tests keep from happening.
+func (c *Catalog) T(lang, key string, args ...any) string {
+	if m, ok := c.Lookup(lang, key, args...); ok {
+		return m
+	}
+	return key
+}
+
+// Negotiate chooses the language of a request: the lang cookie if it names
+// a supported language, else the best match of Accept-Language, else
+// Vietnamese.
+func (c *Catalog) Negotiate(r *http.Request) string {
+	if ck, err := r.Cookie(CookieName); err == nil && c.Supported(ck.Value) {
+		return ck.Value
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		tags, _, err := language.ParseAcceptLanguage(al)
+		if err == nil && len(tags) > 0 {
+			_, i, conf := c.matcher.Match(tags...)
+			if conf != language.No {
+				return c.langs[i]
+			}
+		}
+	}
+	return Vietnamese
+}
+
+// SetLanguage remembers lang for a year in the lang cookie; secure marks
+// the cookie for HTTPS only.
+func SetLanguage(w http.ResponseWriter, lang string, secure bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// Date writes a civil date the Vietnamese way: DD/MM/YYYY, MM/YYYY or YYYY.
+func Date(d civil.Date) string { return d.VN() }
+
+// Vietnam is the time zone of Vietnam, UTC+7, without daylight saving time
+// since 1975; fixed here so that servers without time-zone data agree.
+var Vietnam = time.FixedZone("ICT", 7*3600)
+
+// Time writes an instant as Vietnam's wall clock: 15:04 02/01/2006.
+func Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(Vietnam).Format("15:04 02/01/2006")
+}

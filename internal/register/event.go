@@ -1,0 +1,126 @@
+package register
+
+import (
+	"time"
+
+	"github.com/populus-vn/populus/internal/civil"
+)
+
+// EventKind names a civil event (sự kiện hộ tịch / cư trú).
+type EventKind string
+
+const (
+	KindBirth            EventKind = "birth"             // đăng ký khai sinh
+	KindDeath            EventKind = "death"             // đăng ký khai tử
+	KindMarriage         EventKind = "marriage"          // đăng ký kết hôn
+	KindDivorce          EventKind = "divorce"           // ly hôn (court decision recorded)
+	KindResidence        EventKind = "residence"         // đăng ký thường trú / tạm trú
+	KindResidenceRemoval EventKind = "residence_removal" // xóa đăng ký thường trú / tạm trú
+	KindCorrection       EventKind = "correction"        // cải chính hộ tịch
+	KindImport           EventKind = "import"            // initial load from a legacy system
+)
+
+// Meta is what every civil event carries besides its facts: why, on what
+// legal basis, and when it took effect (the date on the civil-status act).
+type Meta struct {
+	Reason     string     `json:"reason"`
+	LegalBasis string     `json:"legal_basis"`
+	Effective  civil.Date `json:"effective_date"`
+}
+
+// Change is the old and new value of one field.
+type Change struct {
+	Old any `json:"old"`
+	New any `json:"new"`
+}
+
+// Event is one entry of a person's history.
+type Event struct {
+	PIN        string            `json:"pin"`
+	Version    int               `json:"version"`
+	Kind       EventKind         `json:"kind"`
+	EventID    string            `json:"event_id"` // shared by the entries of one civil event (a marriage touches two people)
+	Effective  civil.Date        `json:"effective_date"`
+	RecordedAt time.Time         `json:"recorded_at"`
+	Actor      string            `json:"actor"`
+	Reason     string            `json:"reason"`
+	LegalBasis string            `json:"legal_basis"`
+	Changes    map[string]Change `json:"changes"`
+}
+
+// BirthRegistration registers a newborn: issues a PIN, links the parents and
+// adds the child to a household.
+type BirthRegistration struct {
+	FullName    string     `json:"full_name"`
+	BirthDate   civil.Date `json:"birth_date"`
+	Sex         civil.Sex  `json:"sex"`
+	BirthPlace  string     `json:"birth_place"` // commune code where the birth is registered
+	Hometown    string     `json:"hometown"`
+	Ethnicity   string     `json:"ethnicity"`
+	Nationality string     `json:"nationality"`
+	FatherPIN   string     `json:"father_pin"`
+	MotherPIN   string     `json:"mother_pin"`
+	// HouseholdID is the household the child joins; empty means the mother's
+	// (or else the father's) household.
+	HouseholdID string   `json:"household_id"`
+	Relation    Relation `json:"relation_to_head"` // default child (or grandchild, …)
+	Meta
+}
+
+// DeathRegistration records a death.
+type DeathRegistration struct {
+	PIN       string     `json:"pin"`
+	DeathDate civil.Date `json:"death_date"`
+	Meta
+}
+
+// MarriageRegistration records a marriage between two living, unmarried adults.
+type MarriageRegistration struct {
+	PIN1 string     `json:"pin1"`
+	PIN2 string     `json:"pin2"`
+	Date civil.Date `json:"date"`
+	Meta
+}
+
+// DivorceRecord records a divorce decided by a court.
+type DivorceRecord struct {
+	PIN1 string     `json:"pin1"`
+	PIN2 string     `json:"pin2"`
+	Date civil.Date `json:"date"`
+	Meta
+}
+
+// ResidenceKind distinguishes permanent from temporary residence.
+type ResidenceKind string
+
+const (
+	PermanentResidence ResidenceKind = "permanent" // thường trú
+	TemporaryResidence ResidenceKind = "temporary" // tạm trú
+)
+
+// ResidenceRegistration registers a permanent or temporary residence. For a
+// permanent residence the person joins a household: an existing one
+// (HouseholdID, with Relation to its head) or a new one of which they are head.
+type ResidenceRegistration struct {
+	PIN         string        `json:"pin"`
+	Kind        ResidenceKind `json:"kind"`
+	Address     Address       `json:"address"`
+	HouseholdID string        `json:"household_id"`
+	Relation    Relation      `json:"relation_to_head"`
+	Meta
+}
+
+// ResidenceRemoval removes a permanent or temporary residence registration.
+type ResidenceRemoval struct {
+	PIN  string        `json:"pin"`
+	Kind ResidenceKind `json:"kind"`
+	Meta
+}
+
+// Correction corrects a name or date of birth (cải chính hộ tịch).
+type Correction struct {
+	PIN       string      `json:"pin"`
+	FullName  *string     `json:"full_name"`
+	BirthDate *civil.Date `json:"birth_date"`
+	Meta
+}

@@ -1,0 +1,282 @@
+package staff
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// Auditor records security events in the audit log. Package audit provides
+// the real one; sign-in depends only on this much of it.
+type Auditor interface {
+	Record(ctx context.Context, actor, action, subject, outcome, detail string) error
+}
+
+// Audit actions and outcomes written by this package.
+const (
+	ActionSignIn  = "staff.sign_in"
+	ActionSignOut = "staff.sign_out"
+	OutcomeOK     = "success"
+	OutcomeFailed = "failure"
+)
+
+// CookieName is the session cookie.
+const CookieName = "populus_session"
+
+// Options tune sessions. Zero fields take the defaults.
+type Options struct {
+	// SessionTTL is the absolute lifetime of a session from sign-in
+	// (default 8 hours: one working day, so a session never outlives the
+	// shift it was opened for).
+	SessionTTL time.Duration
+	// IdleTimeout ends a session not used for this long (default 30
+	// minutes, for terminals left signed in at a counter).
+	IdleTimeout time.Duration
+	// SecureCookies marks the cookie Secure even when the request did not
+	// arrive over TLS: set it behind a proxy that terminates TLS.
+	SecureCookies bool
+}
+
+// Login throttling limits; see Throttle for why they are per instance.
+const (
+	throttleWindow     = 15 * time.Minute
+	maxFailuresPerUser = 5  // per username and client address
+	maxFailuresPerIP   = 50 // per client address, across usernames
+	throttleKeys       = 10000
+)
+
+// Service signs staff in and out and guards requests with their sessions.
+type Service struct {
+	store   *Store
+	audit   Auditor
+	opts    Options
+	perUser *Throttle
+	perIP   *Throttle
+}
+
+// NewService returns a service over st recording sign-ins with a.
+func NewService(st *Store, a Auditor, o Options) *Service {
+	if a == nil {
+		panic("staff: NewService needs an Auditor: sign-ins must be audited")
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 8 * time.Hour
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Minute
+	}
+	return &Service{
+		store: st, audit: a, opts: o,
+		perUser: NewThrottle(maxFailuresPerUser, throttleWindow, throttleKeys),
+		perIP:   NewThrottle(maxFailuresPerIP, throttleWindow, throttleKeys),
+	}
+}
+
+// Store returns the account store.
+func (s *Service) Store() *Store { return s.store }
+
+// RateLimitError refuses a sign-in attempt after too many failures. It is a
+// problem of kind RateLimited; RetryAfter says when to try again.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+func (e *RateLimitError) Unwrap() error {
+	return &problem.Error{Kind: problem.RateLimited, Detail: e.Error()}
+}
+
+// RetryAfterSeconds is the value of the Retry-After header, at least 1.
+func (e *RateLimitError) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
+
+// Login checks the credentials, and on success starts a session and sets its
+// cookie on w. Any session the request already had is ended first, so a
+// session token planted before sign-in is worthless after it.
+//
+// Its errors: *RateLimitError; ErrBadCredentials or ErrDisabled (kind
+// Unauthorized); anything else is internal.
+func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, password string) (Session, error) {
+	ctx := r.Context()
+	now := s.store.now()
+	ip := httpx.ClientIP(r)
+	username = normalizeUsername(username)
+	userKey := username + "\x00" + ip
+	for _, c := range []struct {
+		t   *Throttle
+		key string
+	}{{s.perIP, ip}, {s.perUser, userKey}} {
+		if blocked, after := c.t.Blocked(c.key, now); blocked {
+			slog.WarnContext(ctx, "sign-in throttled", "remote", ip)
+			return Session{}, &RateLimitError{RetryAfter: after}
+		}
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		s.store.deleteSession(ctx, hashToken(c.Value))
+	}
+	actor := "staff:" + username
+	a, err := s.store.checkCredentials(ctx, username, password)
+	if problem.Is(err, problem.Unauthorized) {
+		s.perIP.Fail(ip, now)
+		s.perUser.Fail(userKey, now)
+		if aerr := s.audit.Record(ctx, actor, ActionSignIn, actor, OutcomeFailed, err.Error()+"; from "+ip); aerr != nil {
+			slog.ErrorContext(ctx, "audit of a failed sign-in was lost", "err", aerr)
+		}
+		return Session{}, err
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	token, sess, err := s.store.createSession(ctx, a, now, now.Add(min(s.opts.SessionTTL, s.opts.IdleTimeout)))
+	if err != nil {
+		return Session{}, err
+	}
+	// A sign-in that cannot be audited does not happen.
+	if err := s.audit.Record(ctx, actor, ActionSignIn, actor, OutcomeOK, "from "+ip); err != nil {
+		s.store.deleteSession(ctx, sess.tokenHash)
+		return Session{}, fmt.Errorf("audit sign-in: %w", err)
+	}
+	s.perUser.Reset(userKey)
+	http.SetCookie(w, s.cookie(r, token))
+	return sess, nil
+}
+
+// Logout ends the request's session, if any, and clears the cookie.
+func (s *Service) Logout(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(CookieName)
+	clear := s.cookie(r, "")
+	clear.MaxAge = -1
+	http.SetCookie(w, clear)
+	if err != nil {
+		return nil
+	}
+	if err := s.store.deleteSession(r.Context(), hashToken(c.Value)); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	if sess, ok := SessionFrom(r.Context()); ok {
+		actor := "staff:" + sess.Account.Username
+		if err := s.audit.Record(r.Context(), actor, ActionSignOut, actor, OutcomeOK, "from "+httpx.ClientIP(r)); err != nil {
+			slog.ErrorContext(r.Context(), "audit of a sign-out was lost", "err", err)
+		}
+	}
+	return nil
+}
+
+// cookie is the session cookie. It has no expiry, so closing the browser
+// ends it on the client side too: terminals are often shared.
+func (s *Service) cookie(r *http.Request, token string) *http.Cookie {
+	return &http.Cookie{
+		Name:     CookieName,
+		Value:    token,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.opts.SecureCookies || r.TLS != nil,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// session returns the live session named by the request's cookie. It ends
+// expired sessions and slides the idle expiry forward, never past the
+// absolute one.
+func (s *Service) session(r *http.Request) (Session, bool, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return Session{}, false, nil
+	}
+	ctx := r.Context()
+	sess, err := s.store.sessionByToken(ctx, c.Value)
+	if err == errNoSession {
+		return Session{}, false, nil
+	}
+	if err != nil {
+		return Session{}, false, err
+	}
+	now := s.store.now()
+	if !now.Before(sess.ExpiresAt) || sess.Account.Disabled {
+		s.store.deleteSession(ctx, sess.tokenHash)
+		return Session{}, false, nil
+	}
+	next := now.Add(s.opts.IdleTimeout)
+	if end := sess.CreatedAt.Add(s.opts.SessionTTL); next.After(end) {
+		next = end
+	}
+	// Write at most once a minute per session, not on every request.
+	if next.Sub(sess.ExpiresAt) > time.Minute {
+		if err := s.store.extendSession(ctx, sess, next); err != nil {
+			return Session{}, false, err
+		}
+		sess.ExpiresAt = next
+	}
+	return sess, true, nil
+}
+
+// IsSafeMethod reports whether a request with this method changes nothing,
+// and so needs no CSRF token.
+func isSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
+}
+
+// CSRFField and CSRFHeader carry the session's CSRF token on unsafe requests.
+const (
+	CSRFField  = "csrf"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+// maxFormBody bounds the form bodies parsed here to read the CSRF field.
+const maxFormBody = 1 << 20
+
+// ErrorWriter writes an error response; httpx.WriteProblem for the JSON API,
+// an HTML error page for the web UI.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// Protect is the one guard in front of every route, pages and API alike:
+//
+//  1. Go's cross-origin protection refuses unsafe requests sent by other
+//     sites (Sec-Fetch-Site / Origin), which also covers the sign-in form,
+//     made before any session exists;
+//  2. the session cookie, if valid, puts the account's auth.Principal and
+//     the Session into the request context;
+//  3. every unsafe request of a session must carry its CSRF token, in the
+//     form field "csrf" or the header X-CSRF-Token.
+//
+// It lets anonymous requests through: RequireSignIn turns them away where
+// a sign-in is needed. Errors are written with fail.
+func (s *Service) Protect(next http.Handler, fail ErrorWriter) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, problem.New(problem.Forbidden, "cross-origin request refused"))
+	}))
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, ok, err := s.session(r)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !isSafeMethod(r.Method) && !validCSRF(w, r, sess.CSRF) {
+			fail(w, r, problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withSession(r.Context(), sess)))
+	}))
+}
+
+func validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		got = r.PostFormValue(CSRFField)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}

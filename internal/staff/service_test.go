@@ -1,0 +1,307 @@
+package staff
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/httpx"
+)
+
+type record struct{ actor, action, subject, outcome, detail string }
+
+type fakeAuditor struct {
+	mu      sync.Mutex
+	records []record
+	fail    bool
+}
+
+func (f *fakeAuditor) Record(_ context.Context, actor, action, subject, outcome, detail string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return errors.New("audit store down")
+	}
+	f.records = append(f.records, record{actor, action, subject, outcome, detail})
+	return nil
+}
+
+func (f *fakeAuditor) count(action, outcome string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.records {
+		if r.action == action && r.outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+type harness struct {
+	t     *testing.T
+	svc   *Service
+	audit *fakeAuditor
+	h     http.Handler
+	now   time.Time
+}
+
+func newHarness(t *testing.T, d *db.DB) *harness {
+	h := &harness{t: t, audit: &fakeAuditor{}, now: time.Date(2025, 7, 1, 8, 0, 0, 0, time.UTC)}
+	st := NewStore(d, TestParams)
+	st.now = func() time.Time { return h.now }
+	if _, err := st.Create(context.Background(), newAccount("registrar", auth.Registrar, "00004")); err != nil {
+		t.Fatal(err)
+	}
+	h.svc = NewService(st, h.audit, Options{})
+	mux := http.NewServeMux()
+	mux.Handle("POST /login", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		_, err := h.svc.Login(w, r, r.PostFormValue("username"), r.PostFormValue("password"))
+		return err
+	}))
+	mux.Handle("POST /logout", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return h.svc.Logout(w, r)
+	}))
+	whoami := RequireSignIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.FromContext(r.Context())
+		fmt.Fprint(w, p.Username)
+	}))
+	mux.Handle("GET /me", whoami)
+	mux.Handle("POST /write", whoami)
+	mux.Handle("GET /api/me", whoami)
+	h.h = h.svc.Protect(mux, httpx.WriteProblem)
+	return h
+}
+
+// do sends a request from 192.0.2.1 with the session cookie token, if any.
+func (h *harness) do(method, path string, form url.Values, token string, header ...string) *httptest.ResponseRecorder {
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	r := httptest.NewRequest(method, path, body)
+	r.RemoteAddr = "192.0.2.1:4321"
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if token != "" {
+		r.AddCookie(&http.Cookie{Name: CookieName, Value: token})
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, r)
+	return w
+}
+
+// login signs in and returns the session token and CSRF token.
+func (h *harness) login(password string) (string, string, *httptest.ResponseRecorder) {
+	w := h.do("POST", "/login", url.Values{"username": {"registrar"}, "password": {password}}, "")
+	for _, c := range w.Result().Cookies() {
+		if c.Name == CookieName && c.Value != "" {
+			sess, err := h.svc.store.sessionByToken(context.Background(), c.Value)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return c.Value, sess.CSRF, w
+		}
+	}
+	return "", "", w
+}
+
+func TestLoginSessionAndLogout(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, _, w := h.login(testPassword)
+		if token == "" {
+			t.Fatalf("login: %d %s", w.Code, w.Body)
+		}
+		c := w.Result().Cookies()[0]
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure {
+			t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/, not Secure over plain HTTP", c)
+		}
+		if got := h.do("GET", "/me", nil, token).Body.String(); got != "registrar" {
+			t.Errorf("/me with session = %q", got)
+		}
+
+		// Only the SHA-256 of the token is stored.
+		var stored string
+		if err := d.QueryRow("SELECT token_hash FROM sessions").Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(token))
+		if stored == token || stored != hex.EncodeToString(sum[:]) {
+			t.Errorf("token_hash = %q; want the hex SHA-256 of the token", stored)
+		}
+		var n int
+		d.QueryRow("SELECT COUNT(*) FROM sessions WHERE token_hash = $1 OR csrf_token = $1", token).Scan(&n)
+		if n != 0 {
+			t.Error("the token is stored in clear")
+		}
+		if h.audit.count(ActionSignIn, OutcomeOK) != 1 {
+			t.Errorf("audit = %+v", h.audit.records)
+		}
+
+		token2, csrf2, _ := h.login(testPassword)
+		if w := h.do("POST", "/logout", url.Values{"csrf": {csrf2}}, token2); w.Code >= 400 {
+			t.Fatalf("logout: %d %s", w.Code, w.Body)
+		}
+		if got := h.do("GET", "/me", nil, token2); got.Code != http.StatusSeeOther {
+			t.Errorf("/me after sign-out = %d, want a redirect to sign in", got.Code)
+		}
+		d.QueryRow("SELECT COUNT(*) FROM sessions WHERE token_hash = $1", hashToken(token2)).Scan(&n)
+		if n != 0 {
+			t.Error("sign-out left the session in the database")
+		}
+		if h.audit.count(ActionSignOut, OutcomeOK) != 1 {
+			t.Errorf("sign-out not audited: %+v", h.audit.records)
+		}
+	})
+}
+
+func TestSessionExpiry(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, _, _ := h.login(testPassword)
+		start := h.now
+		// Used every 20 minutes, the session outlives the 30-minute idle
+		// timeout, but not the 8-hour absolute limit.
+		for h.now = start; h.now.Before(start.Add(8*time.Hour - time.Minute)); h.now = h.now.Add(20 * time.Minute) {
+			if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK {
+				t.Fatalf("at %v: %d, want 200", h.now.Sub(start), w.Code)
+			}
+		}
+		h.now = start.Add(8 * time.Hour)
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
+			t.Errorf("after 8h: %d, want redirect", w.Code)
+		}
+
+		h.now = start.Add(24 * time.Hour)
+		token, _, _ = h.login(testPassword)
+		h.now = h.now.Add(31 * time.Minute)
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
+			t.Errorf("after 31 idle minutes: %d, want redirect", w.Code)
+		}
+		if w := h.do("GET", "/api/me", nil, token); w.Code != http.StatusUnauthorized || !strings.Contains(w.Header().Get("Content-Type"), "problem+json") {
+			t.Errorf("API without session: %d %s", w.Code, w.Header().Get("Content-Type"))
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, csrf, _ := h.login(testPassword)
+		for name, tc := range map[string]struct {
+			form   url.Values
+			header []string
+			want   int
+		}{
+			"missing":      {url.Values{"x": {"1"}}, nil, http.StatusForbidden},
+			"wrong field":  {url.Values{"csrf": {csrf + "x"}}, nil, http.StatusForbidden},
+			"wrong header": {nil, []string{CSRFHeader, "nope"}, http.StatusForbidden},
+			"right field":  {url.Values{"csrf": {csrf}}, nil, http.StatusOK},
+			"right header": {nil, []string{CSRFHeader, csrf}, http.StatusOK},
+			"cross-site":   {url.Values{"csrf": {csrf}}, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		} {
+			if w := h.do("POST", "/write", tc.form, token, tc.header...); w.Code != tc.want {
+				t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.want)
+			}
+		}
+	})
+}
+
+func TestLoginThrottling(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		for i := 1; i <= 5; i++ {
+			if _, _, w := h.login("wrong password!"); w.Code != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d, want 401", i, w.Code)
+			}
+		}
+		_, _, w := h.login(testPassword)
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("6th attempt: %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+		}
+		if n := h.audit.count(ActionSignIn, OutcomeFailed); n != 5 {
+			t.Errorf("%d failures audited, want 5", n)
+		}
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = "192.0.2.1:1"
+		_, err := h.svc.Login(rec, r, "registrar", testPassword)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.RetryAfterSeconds() != 15*60 {
+			t.Errorf("err = %v; want a RateLimitError of 15 minutes", err)
+		}
+		h.now = h.now.Add(15 * time.Minute)
+		if token, _, w := h.login(testPassword); token == "" {
+			t.Errorf("after the window: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+func TestDisabledAccount(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, _, _ := h.login(testPassword)
+		// An account disabled behind the session's back is refused at
+		// once, even if its session row were to survive.
+		if _, err := d.Exec("UPDATE staff SET disabled = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
+			t.Errorf("disabled account's session: %d, want redirect", w.Code)
+		}
+		if tok, _, w := h.login(testPassword); tok != "" || w.Code != http.StatusUnauthorized {
+			t.Errorf("disabled account signs in: %d", w.Code)
+		}
+	})
+}
+
+func TestUnauditableSignInFails(t *testing.T) {
+	h := newHarness(t, dbtest.SQLite(t))
+	h.audit.fail = true
+	if token, _, w := h.login(testPassword); token != "" || w.Code != http.StatusInternalServerError {
+		t.Errorf("sign-in without audit: token %q, %d", token, w.Code)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/register/persons/001090000001?asof=2020-01-01": "/register/persons/001090000001?asof=2020-01-01",
+		"":                      "/",
+		"https://evil.example/": "/",
+		"//evil.example/":       "/",
+		"/\\evil.example":       "/",
+		"javascript:alert(1)":   "/",
+		"relative/path":         "/",
+	} {
+		if got := SafeNext(in); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRequireSignInRedirectKeepsPage(t *testing.T) {
+	h := newHarness(t, dbtest.SQLite(t))
+	w := h.do("GET", "/me?x=1", nil, "")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Fme%3Fx%3D1" {
+		t.Errorf("anonymous /me: %d → %q", w.Code, w.Header().Get("Location"))
+	}
+}

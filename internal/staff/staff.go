@@ -1,0 +1,288 @@
+// Package staff holds the accounts of the civil servants who use Populus
+// (cán bộ: registrars, police officers, one-stop-shop officers, inspectors,
+// administrators), signs them in, and keeps their sessions.
+//
+// It authenticates; it does not authorise. What an account may do is decided
+// by package auth from the Principal this package puts into the request
+// context. The Store has no notion of who is calling: code that lets a user
+// manage accounts must check auth.ManageStaff first.
+//
+// It must never store a password or a session token in clear, nor log either.
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// Account is a staff member's account.
+type Account struct {
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Role        auth.Role `json:"role"`
+	// Unit is the administrative unit the account is attached to: a
+	// 5-digit commune, a 2-digit province, or "VN" for the nation.
+	Unit      string    `json:"unit_code"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Principal is the account as package auth sees it.
+func (a Account) Principal() auth.Principal {
+	return auth.Principal{StaffID: a.ID, Username: a.Username, DisplayName: a.DisplayName, Role: a.Role, Unit: a.Unit}
+}
+
+// NewAccount is what Create needs.
+type NewAccount struct {
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Password    string    `json:"password"`
+	Role        auth.Role `json:"role"`
+	Unit        string    `json:"unit_code"`
+}
+
+// Password length limits. The minimum follows NIST SP 800-63B's advice to
+// prefer length over composition rules; the maximum only bounds the work of
+// hashing a hostile input.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 256
+)
+
+// Store keeps accounts and sessions in the database.
+type Store struct {
+	db     *db.DB
+	params Params
+	dummy  string
+	now    func() time.Time
+}
+
+// NewStore returns a store on d hashing new passwords with p (DefaultParams
+// in production, TestParams in tests).
+func NewStore(d *db.DB, p Params) *Store {
+	return &Store{db: d, params: p, dummy: dummyHash(p), now: time.Now}
+}
+
+const accountColumns = "id, username, display_name, role, unit_code, disabled, created_at"
+
+func scanAccount(sc interface{ Scan(...any) error }, extra ...any) (Account, error) {
+	var (
+		a             Account
+		role, created string
+		disabled      int
+	)
+	dest := append([]any{&a.ID, &a.Username, &a.DisplayName, &role, &a.Unit, &disabled, &created}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return Account{}, err
+	}
+	a.Role, a.Disabled = auth.Role(role), disabled != 0
+	t, err := db.ParseTime(created)
+	if err != nil {
+		return Account{}, fmt.Errorf("staff %d: created_at: %w", a.ID, err)
+	}
+	a.CreatedAt = t
+	return a, nil
+}
+
+// normalizeUsername makes sign-in insensitive to case and surrounding
+// space, which officers type on shared terminals.
+func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func validUsername(s string) bool {
+	if len(s) < 3 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validUnit checks the form of a unit code; whether the unit exists is for
+// the caller, which holds the administrative-units dataset.
+func validUnit(s string) bool {
+	if s == "VN" {
+		return true
+	}
+	if len(s) != 2 && len(s) != 5 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func checkPassword(f *problem.Fields, password string) {
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLen:
+		f.Add("password", "must have at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		f.Add("password", "must have at most %d characters", MaxPasswordLen)
+	}
+}
+
+// Create adds an account. Its errors are Invalid, naming the wrong fields,
+// or Conflict when the username is taken.
+func (s *Store) Create(ctx context.Context, n NewAccount) (Account, error) {
+	n.Username = normalizeUsername(n.Username)
+	n.DisplayName = strings.TrimSpace(n.DisplayName)
+	var f problem.Fields
+	if !validUsername(n.Username) {
+		f.Add("username", "must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'")
+	}
+	if n.DisplayName == "" {
+		f.Add("display_name", "must not be empty")
+	}
+	checkPassword(&f, n.Password)
+	if !n.Role.Valid() {
+		f.Add("role", "must be one of %v", auth.Roles)
+	}
+	if !validUnit(n.Unit) {
+		f.Add("unit_code", "must be a 5-digit commune code, a 2-digit province code or VN")
+	}
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	hash, err := HashPassword(n.Password, s.params)
+	if err != nil {
+		return Account{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	a := Account{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, Unit: n.Unit, CreatedAt: now}
+	err = s.db.QueryRowContext(ctx,
+		`INSERT INTO staff (username, display_name, password_hash, role, unit_code, disabled, created_at)
+		 VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id`,
+		a.Username, a.DisplayName, hash, string(a.Role), a.Unit, db.FormatTime(now)).Scan(&a.ID)
+	if db.IsUniqueViolation(err) {
+		return Account{}, problem.New(problem.Conflict, "the username %s is taken", a.Username)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("create staff account: %w", err)
+	}
+	return a, nil
+}
+
+// ByUsername returns the account, NotFound if there is none.
+func (s *Store) ByUsername(ctx context.Context, username string) (Account, error) {
+	a, _, err := s.withHash(ctx, username)
+	return a, err
+}
+
+func (s *Store) withHash(ctx context.Context, username string) (Account, string, error) {
+	var hash string
+	row := s.db.QueryRowContext(ctx, "SELECT "+accountColumns+", password_hash FROM staff WHERE username = $1", normalizeUsername(username))
+	a, err := scanAccount(row, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, "", problem.New(problem.NotFound, "no staff account %s", normalizeUsername(username))
+	}
+	if err != nil {
+		return Account{}, "", fmt.Errorf("read staff account: %w", err)
+	}
+	return a, hash, nil
+}
+
+// List returns every account, by username.
+func (s *Store) List(ctx context.Context) ([]Account, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+accountColumns+" FROM staff ORDER BY username")
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Disable stops an account from signing in and ends its sessions at once.
+func (s *Store) Disable(ctx context.Context, username string) error {
+	return s.update(ctx, username, "UPDATE staff SET disabled = 1 WHERE id = $1")
+}
+
+// SetPassword replaces an account's password and ends its sessions, so a
+// password changed after a suspected leak locks the intruder out.
+func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	var f problem.Fields
+	checkPassword(&f, password)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password, s.params)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, username, "UPDATE staff SET password_hash = $2 WHERE id = $1", hash)
+}
+
+// update runs an UPDATE of one account by id and deletes its sessions, in
+// one transaction.
+func (s *Store) update(ctx context.Context, username, query string, args ...any) error {
+	a, err := s.ByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, query, append([]any{a.ID}, args...)...); err != nil {
+			return fmt.Errorf("update staff account: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE staff_id = $1", a.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+// Sign-in refusals, to be told apart with errors.Is.
+var (
+	ErrBadCredentials = &problem.Error{Kind: problem.Unauthorized, Detail: "the username or password is wrong"}
+	ErrDisabled       = &problem.Error{Kind: problem.Unauthorized, Detail: "the account is disabled"}
+)
+
+// checkCredentials returns the account if password is right and the
+// account enabled; otherwise an Unauthorized error that does not say which
+// of the two was wrong. It upgrades the hash when the parameters changed.
+func (s *Store) checkCredentials(ctx context.Context, username, password string) (Account, error) {
+	bad := ErrBadCredentials
+	a, hash, err := s.withHash(ctx, username)
+	if problem.Is(err, problem.NotFound) {
+		VerifyPassword(password, s.dummy)
+		return Account{}, bad
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if !VerifyPassword(password, hash) {
+		return Account{}, bad
+	}
+	if a.Disabled {
+		// Said only after the password was right: the holder may learn
+		// why, a guesser may not.
+		return Account{}, ErrDisabled
+	}
+	if needsRehash(hash, s.params) {
+		if h, err := HashPassword(password, s.params); err == nil {
+			s.db.ExecContext(ctx, "UPDATE staff SET password_hash = $2 WHERE id = $1", a.ID, h)
+		}
+	}
+	return a, nil
+}

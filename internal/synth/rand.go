@@ -1,0 +1,99 @@
+package synth
+
+import "math/bits"
+
+// rng is wyrand: a 64-bit generator with one word of state that passes
+// BigCrush and costs a multiply per draw. It is written out here, not taken
+// from math/rand/v2, so that the output for a seed can never change with the
+// Go release: the same (People, Seed) must give the same population forever.
+type rng struct{ s uint64 }
+
+func (r *rng) u64() uint64 {
+	r.s += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
+	return hi ^ lo
+}
+
+// intn returns a number in [0, n) by Lemire's multiply-shift; the bias for
+// the small n used here is below 2^-40 and is not worth a rejection loop.
+func (r *rng) intn(n int) int {
+	hi, _ := bits.Mul64(r.u64(), uint64(n))
+	return int(hi)
+}
+
+// between returns a number in [lo, hi].
+func (r *rng) between(lo, hi int) int { return lo + r.intn(hi-lo+1) }
+
+// float returns a number in [0, 1).
+func (r *rng) float() float64 { return float64(r.u64()>>11) * 0x1p-53 }
+
+// chance reports true with probability p.
+func (r *rng) chance(p float64) bool { return r.float() < p }
+
+// mix is the splitmix64 finaliser, used to derive independent keys from the seed.
+func mix(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// alias is Walker's alias table: a draw from n weighted outcomes in constant
+// time, one random number per draw.
+type alias struct {
+	cut   []uint32 // keep i when the low 32 bits are below cut[i]
+	other []int32  // else take other[i]
+}
+
+func newAlias(weights []float64) alias {
+	n := len(weights)
+	if n == 0 {
+		panic("synth: alias table over no outcomes")
+	}
+	var sum float64
+	for _, w := range weights {
+		if w < 0 {
+			panic("synth: negative weight")
+		}
+		sum += w
+	}
+	if sum <= 0 {
+		panic("synth: weights sum to zero")
+	}
+	a := alias{cut: make([]uint32, n), other: make([]int32, n)}
+	p := make([]float64, n)
+	var small, large []int
+	for i, w := range weights {
+		p[i] = w * float64(n) / sum
+		a.other[i] = int32(i)
+		if p[i] < 1 {
+			small = append(small, i)
+		} else {
+			large = append(large, i)
+		}
+	}
+	for len(small) > 0 && len(large) > 0 {
+		s, l := small[len(small)-1], large[len(large)-1]
+		small = small[:len(small)-1]
+		a.cut[s] = uint32(p[s] * (1 << 32))
+		a.other[s] = int32(l)
+		p[l] -= 1 - p[s]
+		if p[l] < 1 {
+			large = large[:len(large)-1]
+			small = append(small, l)
+		}
+	}
+	for _, i := range append(small, large...) {
+		a.cut[i] = 1<<32 - 1
+		a.other[i] = int32(i)
+	}
+	return a
+}
+
+func (a *alias) draw(r *rng) int {
+	x := r.u64()
+	i := int((x >> 32) * uint64(len(a.cut)) >> 32)
+	if uint32(x) < a.cut[i] {
+		return i
+	}
+	return int(a.other[i])
+}

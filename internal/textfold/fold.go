@@ -1,0 +1,47 @@
+// Package textfold folds Vietnamese text for matching: it removes diacritics
+// (mapping đ/Đ to d explicitly, since they do not decompose under NFD),
+// lowercases, and collapses white space. It is used everywhere names are
+// compared or searched, so that "Nguyễn Văn Đức" and "nguyen van duc" meet.
+//
+// It must never be used to store or display a name: folding loses information.
+package textfold
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fold returns s without diacritics, in lower case, with runs of white space
+// collapsed to one space and no leading or trailing space.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	it := norm.Iter{}
+	it.InitString(norm.NFD, s)
+	for !it.Done() {
+		seg := it.Next()
+		for len(seg) > 0 {
+			r, n := utf8.DecodeRune(seg)
+			seg = seg[n:]
+			switch {
+			case r == 'đ' || r == 'Đ':
+				r = 'd'
+			case unicode.Is(unicode.Mn, r):
+				continue
+			case unicode.IsSpace(r):
+				space = b.Len() > 0
+				continue
+			}
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,367 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// eventSpec describes the form of one civil event: its fields, grouped,
+// and how the submitted form becomes a call to the register. One template
+// (event_form.html) renders them all.
+type eventSpec struct {
+	slug   string      // URL segment; message IDs are event.<slug>, flash.<slug>, …
+	action auth.Action // only to list the form for roles that have it
+	groups []fieldGroup
+	// submit calls the register and returns the PIN of the person page to
+	// show next. It returns errFormInvalid when the form itself could not
+	// be read (its errors are already on f).
+	submit func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error)
+	// prefill sets the defaults of a new form.
+	prefill func(f *form, p auth.Principal)
+}
+
+type fieldGroup struct {
+	Legend string // message ID
+	Fields []fieldSpec
+}
+
+type fieldSpec struct {
+	Name     string
+	Type     string
+	Required bool
+	Options  func() []option
+}
+
+var errFormInvalid = problem.New(problem.Invalid, "the form has mistakes")
+
+// metaGroup is the part every civil event shares: when it took effect, why,
+// and on what legal basis.
+var metaGroup = fieldGroup{Legend: "legend.meta", Fields: []fieldSpec{
+	{Name: "effective_date", Type: "date", Required: true},
+	{Name: "reason", Type: "textarea", Required: true},
+	{Name: "legal_basis", Type: "text", Required: true},
+}}
+
+func readMeta(f *form) register.Meta {
+	return register.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.date("effective_date")}
+}
+
+// prefillMeta dates the event today, the usual case at a counter.
+func prefillMeta(f *form, _ auth.Principal) {
+	f.Values.Set("effective_date", civil.DateOf(time.Now().In(i18n.Vietnam)).String())
+}
+
+var (
+	sexOptions = func() []option {
+		return []option{{Value: "M", Key: "sex.M"}, {Value: "F", Key: "sex.F"}}
+	}
+	relationOptions = func() []option {
+		out := []option{{Value: "", Key: "option.default"}}
+		for _, r := range register.Relations {
+			out = append(out, option{Value: string(r), Key: "relation." + string(r)})
+		}
+		return out
+	}
+	ethnicityOptions = func() []option {
+		out := []option{{Value: "", Key: "option.choose"}}
+		for _, e := range civil.Ethnicities() {
+			out = append(out, option{Value: e.Code, Text: e.Name})
+		}
+		return out
+	}
+	residenceKindOptions = func() []option {
+		return []option{
+			{Value: string(register.PermanentResidence), Key: "residence.permanent"},
+			{Value: string(register.TemporaryResidence), Key: "residence.temporary"},
+		}
+	}
+)
+
+// eventForms are the civil-event forms, in menu order.
+var eventForms = []*eventSpec{
+	{
+		slug: "birth", action: auth.RegisterBirth,
+		groups: []fieldGroup{
+			{Legend: "legend.child", Fields: []fieldSpec{
+				{Name: "full_name", Type: "text", Required: true},
+				{Name: "birth_date", Type: "date", Required: true},
+				{Name: "sex", Type: "radio", Required: true, Options: sexOptions},
+				{Name: "birth_place", Type: "unit", Required: true},
+				{Name: "hometown", Type: "unit"},
+				{Name: "ethnicity", Type: "select", Required: true, Options: ethnicityOptions},
+				{Name: "nationality", Type: "text", Required: true},
+			}},
+			{Legend: "legend.parents", Fields: []fieldSpec{
+				{Name: "mother_pin", Type: "pin"},
+				{Name: "father_pin", Type: "pin"},
+				{Name: "household_id", Type: "text"},
+				{Name: "relation_to_head", Type: "select", Options: relationOptions},
+			}},
+			metaGroup,
+		},
+		prefill: func(f *form, p auth.Principal) {
+			prefillMeta(f, p)
+			f.Values.Set("nationality", "VN")
+			f.Values.Set("ethnicity", "01")
+			if p.Scope() == auth.ScopeCommune {
+				f.Values.Set("birth_place", p.Unit)
+			}
+		},
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			b := register.BirthRegistration{
+				FullName: f.Get("full_name"), BirthDate: f.date("birth_date"), Sex: f.sex("sex"),
+				BirthPlace: f.Get("birth_place"), Hometown: f.Get("hometown"),
+				Ethnicity: f.Get("ethnicity"), Nationality: f.Get("nationality"),
+				FatherPIN: f.Get("father_pin"), MotherPIN: f.Get("mother_pin"),
+				HouseholdID: f.Get("household_id"), Relation: register.Relation(f.Get("relation_to_head")),
+				Meta: readMeta(f),
+			}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			child, err := reg.RegisterBirth(ctx, p, b)
+			return child.PIN, err
+		},
+	},
+	{
+		slug: "death", action: auth.RegisterDeath,
+		groups: []fieldGroup{
+			{Legend: "legend.deceased", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "death_date", Type: "date", Required: true},
+			}},
+			metaGroup,
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			d := register.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.date("death_date"), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.RegisterDeath(ctx, p, d)
+			return person.PIN, err
+		},
+	},
+	{
+		slug: "marriage", action: auth.RegisterMarriage,
+		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields}, metaGroup},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			m := register.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			return firstPIN(reg.RegisterMarriage(ctx, p, m))
+		},
+	},
+	{
+		slug: "divorce", action: auth.RegisterMarriage,
+		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields}, metaGroup},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			d := register.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			return firstPIN(reg.RecordDivorce(ctx, p, d))
+		},
+	},
+	{
+		slug: "residence", action: auth.RegisterResidence,
+		groups: []fieldGroup{
+			{Legend: "legend.residence", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "kind", Type: "radio", Required: true, Options: residenceKindOptions},
+				{Name: "address.unit_code", Type: "unit", Required: true},
+				{Name: "address.detail", Type: "text", Required: true},
+				{Name: "household_id", Type: "text"},
+				{Name: "relation_to_head", Type: "select", Options: relationOptions},
+			}},
+			metaGroup,
+		},
+		prefill: func(f *form, p auth.Principal) {
+			prefillMeta(f, p)
+			f.Values.Set("kind", string(register.PermanentResidence))
+			if p.Scope() == auth.ScopeCommune {
+				f.Values.Set("address.unit_code", p.Unit)
+			}
+		},
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			rr := register.ResidenceRegistration{
+				PIN: f.Get("pin"), Kind: register.ResidenceKind(f.Get("kind")),
+				Address:     register.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
+				HouseholdID: f.Get("household_id"), Relation: register.Relation(f.Get("relation_to_head")),
+				Meta: readMeta(f),
+			}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.RegisterResidence(ctx, p, rr)
+			return person.PIN, err
+		},
+	},
+	{
+		slug: "residence-removal", action: auth.RegisterResidence,
+		groups: []fieldGroup{
+			{Legend: "legend.residence", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "kind", Type: "radio", Required: true, Options: residenceKindOptions},
+			}},
+			metaGroup,
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			rr := register.ResidenceRemoval{PIN: f.Get("pin"), Kind: register.ResidenceKind(f.Get("kind")), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.RemoveResidence(ctx, p, rr)
+			return person.PIN, err
+		},
+	},
+	{
+		slug: "correction", action: auth.CorrectRecord,
+		groups: []fieldGroup{
+			{Legend: "legend.correction", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "full_name", Type: "text"},
+				{Name: "birth_date", Type: "date"},
+			}},
+			metaGroup,
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+			c := register.Correction{PIN: f.Get("pin"), Meta: readMeta(f)}
+			// An empty field is left as it is, not corrected to nothing.
+			if name := f.Get("full_name"); name != "" {
+				c.FullName = &name
+			}
+			if f.Get("birth_date") != "" {
+				d := f.date("birth_date")
+				c.BirthDate = &d
+			}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.Correct(ctx, p, c)
+			return person.PIN, err
+		},
+	},
+}
+
+var coupleFields = []fieldSpec{
+	{Name: "pin1", Type: "pin", Required: true},
+	{Name: "pin2", Type: "pin", Required: true},
+	{Name: "date", Type: "date", Required: true},
+}
+
+func firstPIN(ps []register.Person, err error) (string, error) {
+	if err != nil || len(ps) == 0 {
+		return "", err
+	}
+	return ps[0].PIN, nil
+}
+
+func eventBySlug(slug string) *eventSpec {
+	for _, ef := range eventForms {
+		if ef.slug == slug {
+			return ef
+		}
+	}
+	return nil
+}
+
+// eventFormView is the data of event_form.html.
+type eventFormView struct {
+	Slug   string
+	Form   *form
+	Groups []groupView
+}
+
+type groupView struct {
+	Legend string
+	Fields []fieldView
+}
+
+func (ef *eventSpec) view(f *form) eventFormView {
+	v := eventFormView{Slug: ef.slug, Form: f}
+	for _, g := range ef.groups {
+		gv := groupView{Legend: g.Legend}
+		for _, fs := range g.Fields {
+			fv := formField(f, fs.Name, fs.Type, fs.Required)
+			if fs.Options != nil {
+				fv.Options = fs.Options()
+			}
+			gv.Fields = append(gv.Fields, fv)
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	return v
+}
+
+// eventForm shows a new form, prefilled with the defaults and with what the
+// link to it carries (?pin=… from a person page).
+func (s *Server) eventForm(ef *eventSpec) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, _ := auth.FromContext(r.Context())
+		f := newForm(nil, s.cat.Negotiate(r), s.cat)
+		ef.prefill(f, p)
+		for name, vs := range r.URL.Query() {
+			f.Values[name] = vs
+		}
+		s.render(w, r, http.StatusOK, "event_form", "event."+ef.slug, "events", ef.view(f))
+		return nil
+	}
+}
+
+// maxFormBytes bounds a civil-event form; the largest holds a few hundred
+// characters.
+const maxFormBytes = 64 << 10
+
+// eventSubmit records the event and shows the person, or shows the form
+// again with its errors and the officer's input.
+func (s *Server) eventSubmit(ef *eventSpec) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, _ := auth.FromContext(r.Context())
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			return problem.New(problem.TooLarge, "the form is too large")
+		}
+		f := newForm(r.PostForm, s.cat.Negotiate(r), s.cat)
+		pin, err := ef.submit(r.Context(), s.reg, p, f)
+		if err == nil {
+			s.setFlash(w, r, ef.slug)
+			http.Redirect(w, r, "/register/persons/"+pin, http.StatusSeeOther)
+			return nil
+		}
+		switch kind := problem.KindOf(err); kind {
+		case problem.Invalid, problem.Conflict, problem.NotFound:
+			if err != errFormInvalid {
+				f.addProblem(err)
+			}
+			s.render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
+			return nil
+		}
+		return err
+	}
+}
+
+// eventIndex lists the civil-event forms the officer's role may use.
+func (s *Server) eventIndex(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	var slugs []string
+	for _, ef := range eventForms {
+		if auth.Can(p.Role, ef.action) {
+			slugs = append(slugs, ef.slug)
+		}
+	}
+	s.render(w, r, http.StatusOK, "events", "nav.events", "events", slugs)
+	return nil
+}

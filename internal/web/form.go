@@ -1,0 +1,130 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// form is a submitted (or prefilled) form with its errors, kept so that a
+// form with mistakes comes back with what the officer typed.
+//
+// Field names are the JSON names of the register's request structs
+// ("birth_date", "father_pin", "address.unit_code"), so the field errors the
+// register returns land on the right input.
+type form struct {
+	Values url.Values
+	errs   []problem.FieldError
+	// Detail explains an error that names no field (a conflict with the
+	// register's state, for instance).
+	Detail string
+	lang   string
+	cat    *i18n.Catalog
+}
+
+func newForm(values url.Values, lang string, cat *i18n.Catalog) *form {
+	if values == nil {
+		values = url.Values{}
+	}
+	return &form{Values: values, lang: lang, cat: cat}
+}
+
+// Get returns the trimmed value of a field.
+func (f *form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
+
+// Errors lists every field error, in the order found.
+func (f *form) Errors() []problem.FieldError { return f.errs }
+
+// ErrorsOf returns the reasons a field is wrong.
+func (f *form) ErrorsOf(name string) []string {
+	var out []string
+	for _, e := range f.errs {
+		if e.Field == name {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+// Failed reports whether the form has any error.
+func (f *form) Failed() bool { return len(f.errs) > 0 || f.Detail != "" }
+
+// fail records that a field is wrong, with a message from the catalog.
+func (f *form) fail(name, key string, args ...any) {
+	f.errs = append(f.errs, problem.FieldError{Field: name, Reason: f.cat.T(f.lang, key, args...)})
+}
+
+// addProblem takes the field errors (or the detail) of an error from the
+// register.
+func (f *form) addProblem(err error) {
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return
+	}
+	f.errs = append(f.errs, pe.Fields...)
+	if len(pe.Fields) == 0 {
+		f.Detail = pe.Detail
+	}
+}
+
+// date parses an optional date field, DD/MM/YYYY or YYYY-MM-DD (the value
+// of a date input), or a partial one.
+func (f *form) date(name string) civil.Date {
+	s := f.Get(name)
+	if s == "" {
+		return civil.Date{}
+	}
+	d, err := civil.ParseDate(s)
+	if err != nil {
+		f.fail(name, "error.date")
+	}
+	return d
+}
+
+// sex parses an optional sex field.
+func (f *form) sex(name string) civil.Sex {
+	s := f.Get(name)
+	if s == "" {
+		return civil.SexUnknown
+	}
+	x, err := civil.ParseSex(s)
+	if err != nil {
+		f.fail(name, "error.choice")
+	}
+	return x
+}
+
+// option is one choice of a select or radio group: its label is a message
+// ID (Key) or, for proper names, the text itself.
+type option struct {
+	Value string
+	Key   string
+	Text  string
+}
+
+// fieldView is what the field partial renders.
+type fieldView struct {
+	Name     string
+	ID       string
+	Type     string // text, pin, unit, date, password, select, radio, textarea
+	Required bool
+	Value    string
+	Errors   []string
+	Options  []option
+	// Autocomplete is the HTML autocomplete token; "off" for data that
+	// is not the officer's own.
+	Autocomplete string
+}
+
+// formField builds a field for a template: field .Form "name" "type" required.
+func formField(f *form, name, typ string, required bool) fieldView {
+	return fieldView{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name), Autocomplete: "off"}
+}
+
+// fieldID is the element id of a field's input, for <label for> and for
+// the links of the error summary.
+func fieldID(name string) string { return "f-" + strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name) }

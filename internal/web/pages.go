@@ -1,0 +1,156 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// allowedEvents returns the civil-event forms p's role may use, for menus.
+func allowedEvents(p auth.Principal) []string {
+	var slugs []string
+	for _, ef := range eventForms {
+		if auth.Can(p.Role, ef.action) {
+			slugs = append(slugs, ef.slug)
+		}
+	}
+	return slugs
+}
+
+type dashboardView struct {
+	Events []string
+	Form   *form
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	s.render(w, r, http.StatusOK, "dashboard", "nav.home", "home", dashboardView{Events: allowedEvents(p), Form: newForm(nil, "", s.cat)})
+	return nil
+}
+
+// searchPageSize is the number of people on a page of search results.
+const searchPageSize = 20
+
+type searchView struct {
+	Form     *form
+	Searched bool
+	Results  []register.Person
+	Next     string // URL of the next page, if any
+	First    string // URL of the first page, when on a later one
+}
+
+// search is /register/search?name=&birth=&unit=: a name (diacritics
+// optional), a date of birth (DD/MM/YYYY, MM/YYYY or YYYY) and a unit code.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	q := r.URL.Query()
+	f := newForm(q, s.cat.Negotiate(r), s.cat)
+	v := searchView{Form: f}
+	if f.Get("name") == "" && f.Get("birth") == "" && f.Get("unit") == "" {
+		s.render(w, r, http.StatusOK, "search", "search.title", "search", v)
+		return nil
+	}
+	query := register.Query{Name: f.Get("name"), BirthDate: f.date("birth"), Unit: f.Get("unit"), Limit: searchPageSize, Cursor: f.Get("cursor")}
+	if f.Failed() {
+		s.render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
+		return nil
+	}
+	people, next, err := s.reg.Search(r.Context(), p, query)
+	if problem.Is(err, problem.Invalid) {
+		f.addProblem(err)
+		s.render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.Searched, v.Results = true, people
+	page := url.Values{}
+	for _, k := range []string{"name", "birth", "unit"} {
+		if x := f.Get(k); x != "" {
+			page.Set(k, x)
+		}
+	}
+	if query.Cursor != "" {
+		v.First = "/register/search?" + page.Encode()
+	}
+	if next != "" {
+		page.Set("cursor", next)
+		v.Next = "/register/search?" + page.Encode()
+	}
+	s.render(w, r, http.StatusOK, "search", "search.title", "search", v)
+	return nil
+}
+
+type personView struct {
+	Person    register.Person
+	AsOf      civil.Date // the day shown, zero for the current record
+	Form      *form      // the as-of picker
+	Household *register.Household
+	Members   []register.Member
+	History   []register.Event // newest first
+	Events    []string         // civil-event forms the officer may open from here
+}
+
+// person is /register/persons/{pin}[?asof=YYYY-MM-DD].
+func (s *Server) person(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	ctx := r.Context()
+	pin := r.PathValue("pin")
+	f := newForm(r.URL.Query(), s.cat.Negotiate(r), s.cat)
+	v := personView{Form: f, Events: allowedEvents(p)}
+	var err error
+	if asof := f.date("asof"); !asof.IsZero() && !asof.Full() {
+		f.fail("asof", "error.full_date")
+	} else if !asof.IsZero() {
+		v.Person, err = s.reg.GetAsOf(ctx, p, pin, endOfDay(asof))
+		if problem.Is(err, problem.NotFound) {
+			// Not registered yet on that day: show today's record, and say so.
+			f.fail("asof", "error.asof_missing", asof.VN())
+		} else {
+			v.AsOf = asof
+		}
+	}
+	if v.AsOf.IsZero() {
+		v.Person, err = s.reg.Get(ctx, p, pin)
+	}
+	if err != nil {
+		return err
+	}
+	if id := v.Person.HouseholdID; id != "" {
+		h, members, err := s.reg.Household(ctx, p, id)
+		switch {
+		case err == nil:
+			v.Household, v.Members = &h, members
+		case !problem.Is(err, problem.NotFound) && !problem.Is(err, problem.Forbidden):
+			return err
+		}
+	}
+	if v.History, err = s.reg.History(ctx, p, pin); err != nil {
+		return err
+	}
+	slices.Reverse(v.History)
+	s.render(w, r, http.StatusOK, "person", "person.title", "search", v)
+	return nil
+}
+
+type householdView struct {
+	Household register.Household
+	Members   []register.Member
+}
+
+// household is /register/households/{id}.
+func (s *Server) household(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	h, members, err := s.reg.Household(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members})
+	return nil
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/staff"
+)
+
+// loginView is the data of login.html.
+type loginView struct {
+	Form  *form
+	Next  string
+	Demo  []staff.NewAccount
+	Error string // message ID of why sign-in failed
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, f *form, errKey string) {
+	v := loginView{Form: f, Next: staff.SafeNext(f.Get("next")), Error: errKey}
+	if s.demo {
+		v.Demo = staff.DemoAccounts()
+	}
+	s.render(w, r, status, "login", "login.title", "", v)
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := auth.FromContext(r.Context()); ok {
+		http.Redirect(w, r, staff.SafeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	s.loginPage(w, r, http.StatusOK, newForm(url.Values{"next": {r.URL.Query().Get("next")}}, "", s.cat), "")
+	return nil
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return problem.New(problem.TooLarge, "the form is too large")
+	}
+	f := newForm(r.PostForm, s.cat.Negotiate(r), s.cat)
+	// The password is never sent back into the form.
+	password := f.Values.Get("password")
+	f.Values.Del("password")
+	_, err := s.staff.Login(w, r, f.Get("username"), password)
+	var rl *staff.RateLimitError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, staff.SafeNext(f.Get("next")), http.StatusSeeOther)
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		s.loginPage(w, r, http.StatusTooManyRequests, f, "login.throttled")
+	case errors.Is(err, staff.ErrDisabled):
+		s.loginPage(w, r, http.StatusUnauthorized, f, "login.disabled")
+	case problem.Is(err, problem.Unauthorized):
+		s.loginPage(w, r, http.StatusUnauthorized, f, "login.failed")
+	default:
+		return err
+	}
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.staff.Logout(w, r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// setLanguage is the language switch of the header: a plain link, so that
+// it works on the sign-in page too; it changes only a display preference.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) error {
+	lang := r.PathValue("lang")
+	if !s.cat.Supported(lang) {
+		return problem.New(problem.NotFound, "no language %q", lang)
+	}
+	i18n.SetLanguage(w, lang, s.secure || r.TLS != nil)
+	http.Redirect(w, r, staff.SafeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package web is the server-rendered user interface for staff: sign-in, the
+// dashboard, searching the register, person and household pages with their
+// history, and the forms of the civil events.
+//
+// Pages are html/template, embedded with their stylesheet and one small
+// script, so the UI works air-gapped and under a strict content security
+// policy (no inline script or style). Every string comes from package i18n.
+//
+// It never decides who may do what: the register checks every call against
+// package auth and answers Forbidden, which is rendered as a 403 page.
+// auth.Can is used only to hide menu entries a role could never use.
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"time"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/staff"
+)
+
+// Register is what the pages need of the population register;
+// *register.Register provides it.
+type Register interface {
+	Get(ctx context.Context, p auth.Principal, pin string) (register.Person, error)
+	GetAsOf(ctx context.Context, p auth.Principal, pin string, at time.Time) (register.Person, error)
+	History(ctx context.Context, p auth.Principal, pin string) ([]register.Event, error)
+	Search(ctx context.Context, p auth.Principal, q register.Query) ([]register.Person, string, error)
+	Household(ctx context.Context, p auth.Principal, id string) (register.Household, []register.Member, error)
+	RegisterBirth(ctx context.Context, p auth.Principal, b register.BirthRegistration) (register.Person, error)
+	RegisterDeath(ctx context.Context, p auth.Principal, d register.DeathRegistration) (register.Person, error)
+	RegisterMarriage(ctx context.Context, p auth.Principal, m register.MarriageRegistration) ([]register.Person, error)
+	RecordDivorce(ctx context.Context, p auth.Principal, d register.DivorceRecord) ([]register.Person, error)
+	RegisterResidence(ctx context.Context, p auth.Principal, rr register.ResidenceRegistration) (register.Person, error)
+	RemoveResidence(ctx context.Context, p auth.Principal, rr register.ResidenceRemoval) (register.Person, error)
+	Correct(ctx context.Context, p auth.Principal, c register.Correction) (register.Person, error)
+}
+
+// Deps are what the UI needs.
+type Deps struct {
+	Register Register
+	Staff    *staff.Service
+	Catalog  *i18n.Catalog
+	Logger   *slog.Logger
+	// Demo shows the demo accounts and their password on the sign-in page.
+	Demo bool
+	// SecureCookies marks the language and flash cookies Secure behind a
+	// TLS-terminating proxy, as staff.Options.SecureCookies does for the
+	// session.
+	SecureCookies bool
+}
+
+// Server renders the pages.
+type Server struct {
+	reg     Register
+	staff   *staff.Service
+	cat     *i18n.Catalog
+	log     *slog.Logger
+	demo    bool
+	secure  bool
+	pages   map[string]map[string]*template.Template // language → page → template
+	assetV  string                                   // version of the static files, for cache busting
+}
+
+// New parses the templates for every language; an error is a defect in the
+// embedded templates.
+func New(d Deps) (*Server, error) {
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{reg: d.Register, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.assetV = assetVersion()
+	return s, nil
+}
