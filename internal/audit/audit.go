@@ -68,25 +68,37 @@ func New(d *db.DB) *Log {
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("audit log closed")
 
-// Record stores e and returns once it is committed.
-func (l *Log) Record(ctx context.Context, e Entry) error {
-	fill(ctx, &e)
-	p := pending{e: e, err: make(chan error, 1)}
+// Record stores entries and returns once they are all committed.
+func (l *Log) Record(ctx context.Context, entries ...Entry) error {
+	waits := make([]chan error, 0, len(entries))
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
 		return ErrClosed
 	}
-	select {
-	case l.pending <- p:
-		l.mu.RUnlock()
-	case <-ctx.Done():
-		l.mu.RUnlock()
-		return ctx.Err()
+	for _, e := range entries {
+		fill(ctx, &e)
+		p := pending{e: e, err: make(chan error, 1)}
+		select {
+		case l.pending <- p:
+			waits = append(waits, p.err)
+		case <-ctx.Done():
+			l.mu.RUnlock()
+			return errors.Join(ctx.Err(), wait(waits))
+		}
 	}
-	// Once queued the entry will be written: wait for it even if the
+	l.mu.RUnlock()
+	// Once queued an entry will be written: wait for it even if the
 	// request is cancelled, so that no access goes unrecorded.
-	return <-p.err
+	return wait(waits)
+}
+
+func wait(waits []chan error) error {
+	var errs []error
+	for _, w := range waits {
+		errs = append(errs, <-w)
+	}
+	return errors.Join(errs...)
 }
 
 // RecordTx stores e inside tx, for changes whose audit entry must commit or

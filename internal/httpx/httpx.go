@@ -7,6 +7,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -79,10 +81,22 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 			return &problem.Error{Kind: problem.Unsupported, Detail: "the body must be application/json"}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return decodeError(err, limit)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, limit)
+		e := decodeError(err, limit)
+		if pe, ok := e.(*problem.Error); ok && len(pe.Fields) == 0 && pe.Detail != "" {
+			// A field's own decoder failed; find which field.
+			if path := locate(reflect.TypeOf(dst), body); path != "" {
+				pe.Fields = []problem.FieldError{{Field: path, Reason: err.Error()}}
+				pe.Detail = "a field is not valid"
+			}
+		}
+		return e
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		if err != nil {
@@ -164,4 +178,55 @@ func ParsePage(r *http.Request, def, max int) (Page, error) {
 type List[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// locate finds the path of the first field of body whose value does not
+// decode into the matching field of t (a pointer to a struct), descending
+// into nested objects. encoding/json reports errors from a type's own
+// UnmarshalJSON (dates, sex) without the field's name.
+func locate(t reflect.Type, body []byte) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return ""
+	}
+	fields := map[string]reflect.Type{}
+	collect(t, fields)
+	for name, raw := range obj {
+		ft, ok := fields[name]
+		if !ok {
+			continue
+		}
+		if json.Unmarshal(raw, reflect.New(ft).Interface()) != nil {
+			if sub := locate(ft, raw); sub != "" {
+				return name + "." + sub
+			}
+			return name
+		}
+	}
+	return ""
+}
+
+// collect maps JSON names to field types, flattening embedded structs.
+func collect(t reflect.Type, into map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			collect(f.Type, into)
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		into[name] = f.Type
+	}
 }

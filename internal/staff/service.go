@@ -8,22 +8,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// Auditor records security events in the audit log. Package audit provides
-// the real one; sign-in depends only on this much of it.
+// Auditor records sign-ins and sign-outs; *audit.Log is one. Sign-in
+// depends on no more of the audit log than this.
 type Auditor interface {
-	Record(ctx context.Context, actor, action, subject, outcome, detail string) error
+	Record(ctx context.Context, entries ...audit.Entry) error
 }
 
-// Audit actions and outcomes written by this package.
+// Audit actions written by this package.
 const (
-	ActionSignIn  = "staff.sign_in"
-	ActionSignOut = "staff.sign_out"
-	OutcomeOK     = "success"
-	OutcomeFailed = "failure"
+	ActionSignIn  = "staff.signin"
+	ActionSignOut = "staff.signout"
 )
 
 // CookieName is the session cookie.
@@ -127,7 +126,8 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, passwo
 	if problem.Is(err, problem.Unauthorized) {
 		s.perIP.Fail(ip, now)
 		s.perUser.Fail(userKey, now)
-		if aerr := s.audit.Record(ctx, actor, ActionSignIn, actor, OutcomeFailed, err.Error()+"; from "+ip); aerr != nil {
+		e := audit.Entry{Actor: actor, Action: ActionSignIn, Subject: actor, Outcome: audit.Failed, Detail: err.Error(), Remote: ip}
+		if aerr := s.audit.Record(ctx, e); aerr != nil {
 			slog.ErrorContext(ctx, "audit of a failed sign-in was lost", "err", aerr)
 		}
 		return Session{}, err
@@ -140,7 +140,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, passwo
 		return Session{}, err
 	}
 	// A sign-in that cannot be audited does not happen.
-	if err := s.audit.Record(ctx, actor, ActionSignIn, actor, OutcomeOK, "from "+ip); err != nil {
+	if err := s.audit.Record(ctx, audit.Entry{Actor: actor, Action: ActionSignIn, Subject: actor, Outcome: audit.OK, Remote: ip}); err != nil {
 		s.store.deleteSession(ctx, sess.tokenHash)
 		return Session{}, fmt.Errorf("audit sign-in: %w", err)
 	}
@@ -163,7 +163,8 @@ func (s *Service) Logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	if sess, ok := SessionFrom(r.Context()); ok {
 		actor := "staff:" + sess.Account.Username
-		if err := s.audit.Record(r.Context(), actor, ActionSignOut, actor, OutcomeOK, "from "+httpx.ClientIP(r)); err != nil {
+		e := audit.Entry{Actor: actor, Action: ActionSignOut, Subject: actor, Outcome: audit.OK, Remote: httpx.ClientIP(r)}
+		if err := s.audit.Record(r.Context(), e); err != nil {
 			slog.ErrorContext(r.Context(), "audit of a sign-out was lost", "err", err)
 		}
 	}

@@ -14,27 +14,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/httpx"
 )
 
-type record struct{ actor, action, subject, outcome, detail string }
-
 type fakeAuditor struct {
 	mu      sync.Mutex
-	records []record
+	records []audit.Entry
 	fail    bool
 }
 
-func (f *fakeAuditor) Record(_ context.Context, actor, action, subject, outcome, detail string) error {
+func (f *fakeAuditor) Record(_ context.Context, entries ...audit.Entry) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
 		return errors.New("audit store down")
 	}
-	f.records = append(f.records, record{actor, action, subject, outcome, detail})
+	f.records = append(f.records, entries...)
 	return nil
 }
 
@@ -43,7 +42,7 @@ func (f *fakeAuditor) count(action, outcome string) int {
 	defer f.mu.Unlock()
 	n := 0
 	for _, r := range f.records {
-		if r.action == action && r.outcome == outcome {
+		if r.Action == action && r.Outcome == outcome {
 			n++
 		}
 	}
@@ -153,7 +152,7 @@ func TestLoginSessionAndLogout(t *testing.T) {
 		if n != 0 {
 			t.Error("the token is stored in clear")
 		}
-		if h.audit.count(ActionSignIn, OutcomeOK) != 1 {
+		if h.audit.count(ActionSignIn, audit.OK) != 1 {
 			t.Errorf("audit = %+v", h.audit.records)
 		}
 
@@ -168,7 +167,7 @@ func TestLoginSessionAndLogout(t *testing.T) {
 		if n != 0 {
 			t.Error("sign-out left the session in the database")
 		}
-		if h.audit.count(ActionSignOut, OutcomeOK) != 1 {
+		if h.audit.count(ActionSignOut, audit.OK) != 1 {
 			t.Errorf("sign-out not audited: %+v", h.audit.records)
 		}
 	})
@@ -238,7 +237,7 @@ func TestLoginThrottling(t *testing.T) {
 		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("6th attempt: %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
 		}
-		if n := h.audit.count(ActionSignIn, OutcomeFailed); n != 5 {
+		if n := h.audit.count(ActionSignIn, audit.Failed); n != 5 {
 			t.Errorf("%d failures audited, want 5", n)
 		}
 		rec := httptest.NewRecorder()

@@ -174,34 +174,54 @@ const (
 // draw takes a person of the given sex (or either, anySex) aged lo..hi. An
 // empty range (lo > hi) is a bug in the household rules and panics.
 func (u *urn) draw(r *rng, sex, lo, hi int) (int, int) {
-	if lo < 0 {
-		lo = 0
+	s, a, ok := u.take(r, sex, lo, hi)
+	if !ok {
+		s, a = u.borrow(r, sex, lo, hi)
 	}
-	if hi > maxAge {
-		hi = maxAge
-	}
+	u.count()
+	return s, a
+}
+
+func clampRange(lo, hi int) (int, int) {
+	lo, hi = max(lo, 0), min(hi, maxAge)
 	if lo > hi {
 		panic("synth: empty age range")
 	}
+	return lo, hi
+}
+
+// take draws from the quota; ok is false when the range has none left.
+func (u *urn) take(r *rng, sex, lo, hi int) (s, a int, ok bool) {
+	lo, hi = clampRange(lo, hi)
 	var avail [2]int32
 	for s := range 2 {
 		if sex == anySex || sex == s {
 			avail[s] = u.below(s, hi+1) - u.below(s, lo)
 		}
 	}
-	s := sex
-	var a int
-	if total := avail[0] + avail[1]; total > 0 {
-		k := int32(r.intn(int(total)))
-		if s == anySex {
-			s = 0
-			if k >= avail[0] {
-				s, k = 1, k-avail[0]
-			}
+	total := avail[0] + avail[1]
+	if total <= 0 {
+		return 0, 0, false
+	}
+	k := int32(r.intn(int(total)))
+	s = sex
+	if s == anySex {
+		s = 0
+		if k >= avail[0] {
+			s, k = 1, k-avail[0]
 		}
-		a = u.find(s, u.below(s, lo)+k)
-		u.add(s, a, -1)
-	} else {
+	}
+	a = u.find(s, u.below(s, lo)+k)
+	u.add(s, a, -1)
+	return s, a, true
+}
+
+// borrow draws from the pyramid when the quota of the range is used up; the
+// cell goes into debt.
+func (u *urn) borrow(r *rng, sex, lo, hi int) (int, int) {
+	lo, hi = clampRange(lo, hi)
+	s := sex
+	{
 		u.fallbacks++
 		if s == anySex {
 			m := u.p.cum[0][hi+1] - u.p.cum[0][lo]
@@ -211,12 +231,20 @@ func (u *urn) draw(r *rng, sex, lo, hi int) (int, int) {
 				s = 1
 			}
 		}
-		a = u.p.draw(r, s, lo, hi)
+		a := u.p.draw(r, s, lo, hi)
 		u.carry[s][a]--
+		return s, a
 	}
+}
+
+// count refills the quota as people are drawn.
+func (u *urn) count() {
 	if u.since++; u.since == urnRefill {
 		u.since = 0
 		u.fill(urnRefill)
 	}
-	return s, a
 }
+
+// putBack returns a person drawn by draw but not used (a draw retried to
+// avoid a clash), so that it does not count against the quota.
+func (u *urn) putBack(s, a int) { u.add(s, a, 1) }

@@ -83,6 +83,7 @@ type generator struct {
 	buf []byte
 	hh  register.Household
 	out []register.Person
+	idx []int
 }
 
 var (

@@ -37,6 +37,7 @@ type fieldSpec struct {
 	Type     string
 	Required bool
 	Options  func() []option
+	Label    string // message ID of the label when field.<Name> is too vague
 }
 
 var errFormInvalid = problem.New(problem.Invalid, "the form has mistakes")
@@ -151,7 +152,7 @@ var eventForms = []*eventSpec{
 	},
 	{
 		slug: "marriage", action: auth.RegisterMarriage,
-		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields}, metaGroup},
+		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")}, metaGroup},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
 			m := register.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
@@ -163,7 +164,7 @@ var eventForms = []*eventSpec{
 	},
 	{
 		slug: "divorce", action: auth.RegisterMarriage,
-		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields}, metaGroup},
+		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
 			d := register.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
@@ -256,10 +257,14 @@ var eventForms = []*eventSpec{
 	},
 }
 
-var coupleFields = []fieldSpec{
-	{Name: "pin1", Type: "pin", Required: true},
-	{Name: "pin2", Type: "pin", Required: true},
-	{Name: "date", Type: "date", Required: true},
+// coupleFields are the fields of a marriage or divorce; dateLabel names
+// what the date is.
+func coupleFields(dateLabel string) []fieldSpec {
+	return []fieldSpec{
+		{Name: "pin1", Type: "pin", Required: true},
+		{Name: "pin2", Type: "pin", Required: true},
+		{Name: "date", Type: "date", Required: true, Label: dateLabel},
+	}
 }
 
 func firstPIN(ps []register.Person, err error) (string, error) {
@@ -296,6 +301,7 @@ func (ef *eventSpec) view(f *form) eventFormView {
 		gv := groupView{Legend: g.Legend}
 		for _, fs := range g.Fields {
 			fv := formField(f, fs.Name, fs.Type, fs.Required)
+			fv.Label = fs.Label
 			if fs.Options != nil {
 				fv.Options = fs.Options()
 			}
@@ -356,12 +362,6 @@ func (s *Server) eventSubmit(ef *eventSpec) handler {
 // eventIndex lists the civil-event forms the officer's role may use.
 func (s *Server) eventIndex(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
-	var slugs []string
-	for _, ef := range eventForms {
-		if auth.Can(p.Role, ef.action) {
-			slugs = append(slugs, ef.slug)
-		}
-	}
-	s.render(w, r, http.StatusOK, "events", "nav.events", "events", slugs)
+	s.render(w, r, http.StatusOK, "events", "nav.events", "events", allowedEvents(p))
 	return nil
 }

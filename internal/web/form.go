@@ -115,14 +115,12 @@ type fieldView struct {
 	Value    string
 	Errors   []string
 	Options  []option
-	// Autocomplete is the HTML autocomplete token; "off" for data that
-	// is not the officer's own.
-	Autocomplete string
+	Label    string // message ID overriding field.<Name>
 }
 
 // formField builds a field for a template: field .Form "name" "type" required.
 func formField(f *form, name, typ string, required bool) fieldView {
-	return fieldView{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name), Autocomplete: "off"}
+	return fieldView{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name)}
 }
 
 // fieldID is the element id of a field's input, for <label for> and for

@@ -81,8 +81,10 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		"canAnyEvent": func(p *auth.Principal) bool {
 			return p != nil && slices.ContainsFunc(eventForms, func(ef *eventSpec) bool { return auth.Can(p.Role, ef.action) })
 		},
-		"change": func(field string, v any) string { return changeValue(t, field, v) },
-		"field":  formField,
+		"change":      func(field string, v any) string { return changeValue(t, field, v) },
+		"field":       formField,
+		"fieldID":     fieldID,
+		"addressLine": addressLine,
 	}
 }
 

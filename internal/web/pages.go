@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -84,6 +85,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		v.Next = "/register/search?" + page.Encode()
 	}
 	s.render(w, r, http.StatusOK, "search", "search.title", "search", v)
+	return nil
+}
+
+// openPerson is the "open a record by PIN" form of the dashboard: a GET
+// form cannot put the PIN into the path itself.
+func (s *Server) openPerson(w http.ResponseWriter, r *http.Request) error {
+	pin := strings.TrimSpace(r.URL.Query().Get("pin"))
+	if pin == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/register/persons/"+url.PathEscape(pin), http.StatusSeeOther)
 	return nil
 }
 

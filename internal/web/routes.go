@@ -21,6 +21,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /{$}", s.page(s.dashboard))
 	mux.Handle("GET /register/search", s.page(s.search))
+	mux.Handle("GET /register/persons", s.page(s.openPerson))
 	mux.Handle("GET /register/persons/{pin}", s.page(s.person))
 	mux.Handle("GET /register/households/{id}", s.page(s.household))
 	mux.Handle("GET /register/events", s.page(s.eventIndex))

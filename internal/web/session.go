@@ -17,11 +17,14 @@ type loginView struct {
 	Form  *form
 	Next  string
 	Demo  []staff.NewAccount
-	Error string // message ID of why sign-in failed
+	Error string // why sign-in failed
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, f *form, errKey string) {
-	v := loginView{Form: f, Next: staff.SafeNext(f.Get("next")), Error: errKey}
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, f *form, errKey string, args ...any) {
+	v := loginView{Form: f, Next: staff.SafeNext(f.Get("next"))}
+	if errKey != "" {
+		v.Error = s.cat.T(s.cat.Negotiate(r), errKey, args...)
+	}
 	if s.demo {
 		v.Demo = staff.DemoAccounts()
 	}
@@ -53,7 +56,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, staff.SafeNext(f.Get("next")), http.StatusSeeOther)
 	case errors.As(err, &rl):
 		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-		s.loginPage(w, r, http.StatusTooManyRequests, f, "login.throttled")
+		s.loginPage(w, r, http.StatusTooManyRequests, f, "login.throttled", (rl.RetryAfterSeconds()+59)/60)
 	case errors.Is(err, staff.ErrDisabled):
 		s.loginPage(w, r, http.StatusUnauthorized, f, "login.disabled")
 	case problem.Is(err, problem.Unauthorized):

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// config is what every command that opens the store shares.
+type config struct {
+	Addr          string
+	Data          string
+	DB            string
+	LogFormat     string
+	LogLevel      string
+	SecureCookies bool
+}
+
+// flagSet returns a flag set whose flags default to POPULUS_* variables, and
+// whose --help names them.
+type flags struct {
+	fs  *flag.FlagSet
+	env func(string) string
+}
+
+func newFlags(name string, env func(string) string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("populus "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{fs: fs, env: env}
+}
+
+func (f *flags) string(p *string, name, envName, def, usage string) {
+	if v := f.env(envName); v != "" {
+		def = v
+	}
+	f.fs.StringVar(p, name, def, usage+" ($"+envName+")")
+}
+
+func (f *flags) int(p *int, name, envName string, def int, usage string) {
+	if v := f.env(envName); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		}
+	}
+	f.fs.IntVar(p, name, def, usage+" ($"+envName+")")
+}
+
+func (f *flags) bool(p *bool, name, envName string, def bool, usage string) {
+	if v := f.env(envName); v != "" {
+		def = v == "1" || strings.EqualFold(v, "true")
+	}
+	f.fs.BoolVar(p, name, def, usage+" ($"+envName+")")
+}
+
+// store adds the flags that choose the store.
+func (f *flags) store(c *config) {
+	f.string(&c.Data, "data", "POPULUS_DATA", "./populus-data", "data directory for the embedded SQLite store")
+	f.string(&c.DB, "db", "POPULUS_DB", "", "PostgreSQL URL (postgres://user@host/db); empty for embedded SQLite in --data")
+}
+
+// server adds the flags of a running server.
+func (f *flags) server(c *config, logFormat string) {
+	f.store(c)
+	f.string(&c.Addr, "addr", "POPULUS_ADDR", "127.0.0.1:8080", "address to listen on")
+	f.string(&c.LogFormat, "log-format", "POPULUS_LOG_FORMAT", logFormat, "log format: json or text")
+	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
+}
+
+func (f *flags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
+	}
+	return nil
+}
+
+func (c config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not json or text", c.LogFormat)
+}

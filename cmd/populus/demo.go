@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/staff"
+)
+
+// demoPeople is the size of the demo population: big enough to search, small
+// enough to seed in seconds.
+const demoPeople = 20000
+
+func runDemo(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	f := newFlags("demo", env, stderr)
+	f.server(&c, "text")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	p, err := open(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	n, err := countPeople(ctx, p)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintf(stdout, "First start: seeding a demo population of %d people…\n", demoPeople)
+		if err := seedPopulation(ctx, p, demoPeople, 1, stderr); err != nil {
+			return err
+		}
+	}
+	accounts, err := staff.SeedDemo(ctx, p.Staff)
+	if err != nil {
+		return err
+	}
+	return p.serve(ctx, c, log, true, func(addr string) {
+		printWelcome(ctx, stdout, p, addr, accounts)
+	})
+}
+
+func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, accounts []staff.DemoAccount) {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nPopulus demo is running: %s\n\n", url)
+	fmt.Fprintf(&b, "Demo accounts (password for all: %s; demo data only):\n", staff.DemoPassword)
+	for _, a := range accounts {
+		fmt.Fprintf(&b, "  %-24s %-16s unit %s\n", a.Username, a.Role, a.Unit)
+	}
+	var pin, name, hh string
+	p.DB.QueryRowContext(ctx, `SELECT pin, full_name, COALESCE(household_id, '') FROM persons
+		WHERE perm_unit = '00004' AND status = 'alive' AND relation = 'head' ORDER BY pin LIMIT 1`).Scan(&pin, &name, &hh)
+	b.WriteString("\nWhat to try:\n")
+	b.WriteString("  1. Sign in as the registrar of Phường Ba Đình (first account above).\n")
+	if pin != "" {
+		fmt.Fprintf(&b, "  2. Search for %q, or open %s/register/persons/%s\n", name, url, pin)
+		fmt.Fprintf(&b, "  3. Open the household %s/register/households/%s and register a birth in it.\n", url, hh)
+	}
+	fmt.Fprintf(&b, "  4. The API: %s/api/v1/openapi.json; health: %s/healthz; metrics: %s/metrics\n", url, url, url)
+	b.WriteString("\nPress Ctrl+C to stop. The data stays in the data directory for the next start.\n")
+	fmt.Fprint(w, b.String())
+}

@@ -1,0 +1,85 @@
+package httpx
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+type inner struct {
+	When civil.Date `json:"when"`
+}
+
+type sample struct {
+	Name  string     `json:"name"`
+	Birth civil.Date `json:"birth_date"`
+	Count int        `json:"count"`
+	Addr  inner      `json:"address"`
+	Meta
+}
+
+type Meta struct {
+	Effective civil.Date `json:"effective_date"`
+}
+
+func decode(t *testing.T, body string, limit int64) (sample, *problem.Body) {
+	t.Helper()
+	var v sample
+	var got *problem.Body
+	h := Handle(func(w http.ResponseWriter, r *http.Request) error { return DecodeJSON(w, r, &v, limit) })
+	req := httptest.NewRequest("POST", "/x", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+			t.Fatalf("content type %q", ct)
+		}
+		got = &problem.Body{}
+		json.Unmarshal(rec.Body.Bytes(), got)
+	}
+	return v, got
+}
+
+func TestDecodeJSONNamesTheField(t *testing.T) {
+	cases := []struct {
+		body, field string
+		status      int
+	}{
+		{`{"name": 5}`, "name", 400},
+		{`{"count": "x"}`, "count", 400},
+		{`{"birth_date": "2023-02-30"}`, "birth_date", 400},
+		{`{"address": {"when": "13/13/2020"}}`, "address.when", 400},
+		{`{"effective_date": "soon"}`, "effective_date", 400},
+		{`{"nope": 1}`, "nope", 400},
+	}
+	for _, c := range cases {
+		_, p := decode(t, c.body, 0)
+		if p == nil || p.Status != c.status || len(p.Errors) != 1 || p.Errors[0].Field != c.field {
+			t.Errorf("%s: problem = %+v, want field %s status %d", c.body, p, c.field, c.status)
+		}
+	}
+}
+
+func TestDecodeJSONRejectsMalformedAndLarge(t *testing.T) {
+	for body, status := range map[string]int{
+		`{"name": "a"`:              400,
+		``:                          400,
+		`{"name":"a"} {"name":"b"}`: 400,
+		`{"name":"` + strings.Repeat("a", 200) + `"}`: 413,
+	} {
+		_, p := decode(t, body, 100)
+		if p == nil || p.Status != status {
+			t.Errorf("%.30q: problem = %+v, want %d", body, p, status)
+		}
+	}
+	v, p := decode(t, `{"name":"Lê Thị Hồng","birth_date":"1990-05"}`, 0)
+	if p != nil || v.Name != "Lê Thị Hồng" || v.Birth != (civil.Date{Year: 1990, Month: 5}) {
+		t.Errorf("good body: %+v, %+v", v, p)
+	}
+}

@@ -1,0 +1,229 @@
+package register
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// change is one civil event being applied: a transaction in which people are
+// loaded, checked and saved, each save appending a history entry.
+type change struct {
+	r       *Register
+	ctx     context.Context
+	tx      *sql.Tx
+	pr      auth.Principal
+	kind    EventKind
+	meta    Meta
+	eventID string
+	at      time.Time
+}
+
+// apply runs fn as one civil event of the given kind. Either every person it
+// touches is saved with its history entry and audit entry, or nothing is.
+func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind, meta Meta, fn func(c *change) error) error {
+	if err := meta.check(); err != nil {
+		return err
+	}
+	if meta.LegalBasis == "" {
+		meta.LegalBasis = defaultLegalBasis[kind]
+	}
+	return r.db.InTx(ctx, func(tx *sql.Tx) error {
+		c := &change{r: r, ctx: ctx, tx: tx, pr: pr, kind: kind, meta: meta, eventID: newID("E"), at: now()}
+		return fn(c)
+	})
+}
+
+// defaultLegalBasis is recorded when the officer names none.
+var defaultLegalBasis = map[EventKind]string{
+	KindBirth:            "Luật Hộ tịch 2014, Điều 13–17",
+	KindDeath:            "Luật Hộ tịch 2014, Điều 32–34",
+	KindMarriage:         "Luật Hộ tịch 2014, Điều 17–18; Luật Hôn nhân và gia đình 2014, Điều 8",
+	KindDivorce:          "Luật Hôn nhân và gia đình 2014, Điều 51–57",
+	KindResidence:        "Luật Cư trú 2020, Điều 20–28",
+	KindResidenceRemoval: "Luật Cư trú 2020, Điều 24 và 29",
+	KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
+}
+
+func (m Meta) check() error {
+	var f problem.Fields
+	if len(m.Reason) > 1000 {
+		f.Add("reason", "is longer than 1000 characters")
+	}
+	if len(m.LegalBasis) > 500 {
+		f.Add("legal_basis", "is longer than 500 characters")
+	}
+	if !m.Effective.IsZero() && m.Effective.Earliest().After(now()) {
+		f.Add("effective_date", "%s is in the future", m.Effective)
+	}
+	return f.Err()
+}
+
+// load reads a person for change, locking the row on PostgreSQL (SQLite write
+// transactions hold the database lock from BEGIN).
+func (c *change) load(field, pinStr string) (Person, error) {
+	if err := checkPIN(field, pinStr); err != nil {
+		return Person{}, err
+	}
+	p, err := c.r.load(c.ctx, c.tx, pinStr, true)
+	if problem.Is(err, problem.NotFound) {
+		return p, problem.Field(field, "no person with PIN %s in the register", pinStr)
+	}
+	return p, err
+}
+
+// authorize checks the action on a unit, inside the transaction.
+func (c *change) authorize(a auth.Action, unit, subject string) error {
+	return c.r.authorize(c.ctx, c.pr, a, unit, subject)
+}
+
+// diff returns the fields that differ between two versions of a person,
+// leaving out the bookkeeping fields.
+func diff(before, after Person) (map[string]Change, error) {
+	b, err := toFields(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := toFields(after)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Change{}
+	for k, nv := range a {
+		switch k {
+		case "version", "created_at", "updated_at":
+			continue
+		}
+		if ov := b[k]; !reflect.DeepEqual(ov, nv) {
+			out[k] = Change{Old: ov, New: nv}
+		}
+	}
+	for k, ov := range b {
+		if _, ok := a[k]; !ok {
+			out[k] = Change{Old: ov, New: nil}
+		}
+	}
+	return out, nil
+}
+
+// save writes a changed person, guarded by its version, and appends the
+// history entry.
+func (c *change) save(before, after Person) (Person, error) {
+	changes, err := diff(before, after)
+	if err != nil {
+		return after, err
+	}
+	if len(changes) == 0 {
+		return before, nil
+	}
+	after.Version = before.Version + 1
+	after.UpdatedAt = c.at
+	row := personRow(&after)
+	sets := make([]string, 0, len(personColumns))
+	for i, col := range personColumns[1:] {
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, i+2))
+	}
+	args := append(row, before.Version)
+	res, err := c.tx.ExecContext(c.ctx, `UPDATE persons SET `+strings.Join(sets, ", ")+
+		fmt.Sprintf(` WHERE pin = $1 AND version = $%d`, len(args)), args...)
+	if err != nil {
+		return after, c.storeErr(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return after, problem.New(problem.Conflict, "the record of %s changed while this event was being registered; try again", before.PIN)
+	}
+	return after, c.event(after.PIN, after.Version, changes)
+}
+
+// insert stores a new person (a birth) and its first history entry.
+func (c *change) insert(p Person) (Person, bool, error) {
+	p.Version, p.CreatedAt, p.UpdatedAt = 1, c.at, c.at
+	cols := strings.Join(personColumns, ", ")
+	ph := make([]string, len(personColumns))
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	res, err := c.tx.ExecContext(c.ctx, `INSERT INTO persons (`+cols+`) VALUES (`+strings.Join(ph, ",")+`) ON CONFLICT (pin) DO NOTHING`, personRow(&p)...)
+	if err != nil {
+		return p, false, c.storeErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return p, false, nil // the PIN is taken: the caller draws another
+	}
+	changes, err := diff(Person{}, p)
+	if err != nil {
+		return p, false, err
+	}
+	return p, true, c.event(p.PIN, 1, changes)
+}
+
+func (c *change) event(pinStr string, version int, changes map[string]Change) error {
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	eff := c.meta.Effective
+	if eff.IsZero() {
+		eff = civil.DateOf(c.at)
+	}
+	_, err = c.tx.ExecContext(c.ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b))
+	if err != nil {
+		return err
+	}
+	return c.r.audit.RecordTx(c.ctx, c.tx, audit.Entry{Actor: c.pr.ActorID(), Action: "event." + string(c.kind), Subject: pinStr, Detail: c.eventID})
+}
+
+// storeErr turns constraint violations into conflicts the caller can act on.
+func (c *change) storeErr(err error) error {
+	if db.IsUniqueViolation(err) {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "household_head") || strings.Contains(msg, "persons.household_id"):
+			return problem.Field("relation_to_head", "the household already has a head")
+		case strings.Contains(msg, "cmnd"):
+			return problem.Field("cmnd", "another person holds this CMND number")
+		}
+		return problem.New(problem.Conflict, "the change conflicts with another record")
+	}
+	return err
+}
+
+// createHousehold adds a household at a unit.
+func (c *change) createHousehold(a Address) (string, error) {
+	id := newID("H")
+	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO households (id, unit_code, address, created_at) VALUES ($1, $2, $3, $4)`,
+		id, a.Unit, a.Detail, db.FormatTime(c.at))
+	return id, err
+}
+
+func (c *change) household(field, id string) (Household, error) {
+	var h Household
+	var created string
+	err := c.tx.QueryRowContext(c.ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
+		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
+	if err == sql.ErrNoRows {
+		return h, problem.Field(field, "no household %s in the register", id)
+	}
+	h.CreatedAt, _ = db.ParseTime(created)
+	return h, err
+}
+
+// livingMembers counts the living members of a household other than pinStr.
+func (c *change) otherLivingMembers(householdID, pinStr string) (int, error) {
+	var n int
+	err := c.tx.QueryRowContext(c.ctx, `SELECT count(*) FROM persons WHERE household_id = $1 AND pin <> $2 AND status = 'alive'`,
+		householdID, pinStr).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,548 @@
+package register
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"context"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+// maxIssueTries bounds the draws of a random serial for a new PIN; with a
+// million serials per prefix a second draw is already rare.
+const maxIssueTries = 32
+
+func checkName(f *problem.Fields, field, name string) {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(name)); {
+	case n == 0:
+		f.Add(field, "is required")
+	case n > 100:
+		f.Add(field, "is longer than 100 characters")
+	case !utf8.ValidString(name) || strings.ContainsAny(name, "<>\"|0123456789\x00"):
+		f.Add(field, "may hold letters, spaces, hyphens and apostrophes only")
+	}
+}
+
+// commune checks that code names a commune-level unit in force.
+func (r *Register) commune(f *problem.Fields, field, code string, required bool) units.Unit {
+	if code == "" {
+		if required {
+			f.Add(field, "is required")
+		}
+		return units.Unit{}
+	}
+	u, ok := r.units.Lookup(code)
+	if !ok || u.Level != units.LevelCommune {
+		f.Add(field, "%q is not the code of a commune-level unit in force", code)
+	}
+	return u
+}
+
+func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired bool) {
+	switch {
+	case d.IsZero():
+		f.Add(field, "is required")
+	case fullRequired && !d.Full():
+		f.Add(field, "must be a full date (YYYY-MM-DD)")
+	case d.Earliest().After(now()):
+		f.Add(field, "%s is in the future", d)
+	}
+}
+
+// RegisterBirth registers a newborn: it issues a new PIN (unique even under
+// concurrent registrations), links the parents and adds the child to a household.
+func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b BirthRegistration) (Person, error) {
+	var f problem.Fields
+	b.FullName = strings.TrimSpace(b.FullName)
+	checkName(&f, "full_name", b.FullName)
+	checkPastDate(&f, "birth_date", b.BirthDate, true)
+	if !b.Sex.Valid() {
+		f.Add("sex", "must be M or F")
+	}
+	place := r.commune(&f, "birth_place", b.BirthPlace, true)
+	if b.Hometown != "" {
+		if _, ok := r.units.Lookup(b.Hometown); !ok {
+			f.Add("hometown", "%q is not the code of a unit in force", b.Hometown)
+		}
+	}
+	if b.Ethnicity == "" {
+		b.Ethnicity = "01"
+	} else if _, ok := civil.EthnicityByCode(b.Ethnicity); !ok {
+		f.Add("ethnicity", "%q is not the code of one of the 54 ethnic groups", b.Ethnicity)
+	}
+	if b.Nationality == "" {
+		b.Nationality = "VN"
+	} else if len(b.Nationality) != 2 || strings.ToUpper(b.Nationality) != b.Nationality {
+		f.Add("nationality", "must be a two-letter ISO 3166 country code such as VN")
+	}
+	if b.FatherPIN == "" && b.MotherPIN == "" {
+		f.Add("mother_pin", "give the mother's or the father's PIN")
+	}
+	if b.Relation != "" && (!b.Relation.Valid() || b.Relation == Head) {
+		f.Add("relation_to_head", "%q is not a relation a newborn can have", b.Relation)
+	}
+	if err := f.Err(); err != nil {
+		return Person{}, err
+	}
+	prefix, err := pin.Prefix("0"+place.ParentCode, b.Sex, b.BirthDate.Year)
+	if err != nil {
+		return Person{}, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
+	}
+
+	var child Person
+	err = r.apply(ctx, pr, KindBirth, b.Meta, func(c *change) error {
+		if err := c.authorize(auth.RegisterBirth, b.BirthPlace, ""); err != nil {
+			return err
+		}
+		var parents []Person
+		for _, x := range []struct {
+			field, pin string
+			sex        civil.Sex
+		}{{"father_pin", b.FatherPIN, civil.Male}, {"mother_pin", b.MotherPIN, civil.Female}} {
+			if x.pin == "" {
+				continue
+			}
+			p, err := c.load(x.field, x.pin)
+			if err != nil {
+				return err
+			}
+			if p.Sex != x.sex {
+				return problem.Field(x.field, "%s is recorded as %s", x.pin, p.Sex.Word())
+			}
+			if !p.BirthDate.CertainlyBefore(b.BirthDate) {
+				return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", b.BirthDate, x.pin, p.BirthDate)
+			}
+			if x.sex == civil.Female && p.Status == Deceased {
+				return problem.Field(x.field, "the mother %s is recorded as deceased on %s", x.pin, p.DeathDate)
+			}
+			parents = append(parents, p)
+		}
+		// The child joins the named household, else the mother's, else the father's.
+		hhID := b.HouseholdID
+		rel := b.Relation
+		if hhID == "" {
+			for i := len(parents) - 1; i >= 0; i-- {
+				if parents[i].HouseholdID != "" {
+					hhID = parents[i].HouseholdID
+					if rel == "" {
+						rel = relationOfChild(parents[i].Relation)
+					}
+					break
+				}
+			}
+		}
+		if rel == "" {
+			rel = Child
+		}
+		child = Person{
+			FullName: b.FullName, BirthDate: b.BirthDate, Sex: b.Sex, BirthPlace: b.BirthPlace,
+			Hometown: b.Hometown, Ethnicity: b.Ethnicity, Nationality: b.Nationality,
+			FatherPIN: b.FatherPIN, MotherPIN: b.MotherPIN, Status: Alive,
+		}
+		if hhID != "" {
+			h, err := c.household("household_id", hhID)
+			if err != nil {
+				return err
+			}
+			child.HouseholdID, child.Relation = h.ID, rel
+			child.Permanent = Address{Unit: h.UnitCode, Detail: h.Address}
+			child.Current = child.Permanent
+		}
+		for try := 0; try < maxIssueTries; try++ {
+			child.PIN = string(pin.New(prefix, pin.RandomSerial(nil)))
+			saved, ok, err := c.insert(child)
+			if err != nil {
+				return err
+			}
+			if ok {
+				child = saved
+				return nil
+			}
+		}
+		return problem.New(problem.Conflict, "could not draw a free PIN for prefix %s after %d tries", prefix, maxIssueTries)
+	})
+	return child, err
+}
+
+// relationOfChild is a newborn's relation to the head, from its parent's.
+func relationOfChild(parent Relation) Relation {
+	switch parent {
+	case Head, Spouse:
+		return Child
+	case Child, ChildInLaw:
+		return Grandchild
+	}
+	return OtherKin
+}
+
+// RegisterDeath records a death. The surviving spouse's link is cleared.
+func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d DeathRegistration) (Person, error) {
+	var f problem.Fields
+	checkPastDate(&f, "death_date", d.DeathDate, false)
+	if err := f.Err(); err != nil {
+		return Person{}, err
+	}
+	var out Person
+	err := r.apply(ctx, pr, KindDeath, d.Meta, func(c *change) error {
+		p, err := c.load("pin", d.PIN)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(auth.RegisterDeath, unitOf(&p), p.PIN); err != nil {
+			return err
+		}
+		if p.Status == Deceased {
+			return problem.Field("pin", "%s is already recorded as deceased on %s", p.PIN, p.DeathDate)
+		}
+		if d.DeathDate.CertainlyBefore(p.BirthDate) {
+			return problem.Field("death_date", "%s is before the birth (%s)", d.DeathDate, p.BirthDate)
+		}
+		after := p
+		after.Status, after.DeathDate = Deceased, d.DeathDate
+		if out, err = c.save(p, after); err != nil {
+			return err
+		}
+		if p.SpousePIN != "" {
+			s, err := c.load("pin", p.SpousePIN)
+			if err != nil {
+				return err
+			}
+			if s.SpousePIN == p.PIN {
+				s2 := s
+				s2.SpousePIN = ""
+				if _, err := c.save(s, s2); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Minimum ages for marriage (Law on Marriage and Family 2014, art. 8).
+const (
+	minAgeMan   = 20
+	minAgeWoman = 18
+)
+
+// RegisterMarriage records a marriage between two living, unmarried people
+// of the age of marriage who are not close relatives.
+func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m MarriageRegistration) ([]Person, error) {
+	var f problem.Fields
+	checkPastDate(&f, "date", m.Date, true)
+	if m.PIN1 != "" && m.PIN1 == m.PIN2 {
+		f.Add("pin2", "is the same person as pin1")
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if m.Meta.Effective.IsZero() {
+		m.Meta.Effective = m.Date
+	}
+	var out []Person
+	err := r.apply(ctx, pr, KindMarriage, m.Meta, func(c *change) error {
+		a, err := c.load("pin1", m.PIN1)
+		if err != nil {
+			return err
+		}
+		b, err := c.load("pin2", m.PIN2)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(auth.RegisterMarriage, unitOf(&a), a.PIN); err != nil {
+			return err
+		}
+		for _, x := range []struct {
+			field string
+			p     Person
+		}{{"pin1", a}, {"pin2", b}} {
+			p := x.p
+			switch {
+			case p.Status != Alive:
+				return problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status)
+			case p.SpousePIN != "":
+				return problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN)
+			}
+			min := minAgeWoman
+			if p.Sex == civil.Male {
+				min = minAgeMan
+			}
+			if age := ageOn(p.BirthDate, m.Date); age < min {
+				return problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min)
+			}
+		}
+		if a.Sex == b.Sex {
+			return problem.Field("pin2", "the law on marriage and family (2014, art. 8) does not recognise a marriage between people of the same sex")
+		}
+		if closeKin(a, b) {
+			return problem.Field("pin2", "%s and %s are parent and child or siblings", a.PIN, b.PIN)
+		}
+		a2, b2 := a, b
+		a2.SpousePIN, b2.SpousePIN = b.PIN, a.PIN
+		if a2, err = c.save(a, a2); err != nil {
+			return err
+		}
+		if b2, err = c.save(b, b2); err != nil {
+			return err
+		}
+		out = []Person{a2, b2}
+		return nil
+	})
+	return out, err
+}
+
+// ageOn is the age in whole years on date d; with a partial birth date it
+// is the smallest age the person may have.
+func ageOn(birth, d civil.Date) int {
+	b := birth.Latest()
+	at := d.Earliest()
+	age := at.Year() - b.Year()
+	if at.YearDay() < b.YearDay() {
+		age--
+	}
+	return age
+}
+
+func closeKin(a, b Person) bool {
+	parent := func(x, y Person) bool { return x.FatherPIN == y.PIN || x.MotherPIN == y.PIN }
+	sibling := (a.FatherPIN != "" && a.FatherPIN == b.FatherPIN) || (a.MotherPIN != "" && a.MotherPIN == b.MotherPIN)
+	return parent(a, b) || parent(b, a) || sibling
+}
+
+// RecordDivorce records a divorce between two people married to each other.
+func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d DivorceRecord) ([]Person, error) {
+	var f problem.Fields
+	checkPastDate(&f, "date", d.Date, true)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if d.Meta.Effective.IsZero() {
+		d.Meta.Effective = d.Date
+	}
+	var out []Person
+	err := r.apply(ctx, pr, KindDivorce, d.Meta, func(c *change) error {
+		a, err := c.load("pin1", d.PIN1)
+		if err != nil {
+			return err
+		}
+		b, err := c.load("pin2", d.PIN2)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(auth.RegisterMarriage, unitOf(&a), a.PIN); err != nil {
+			return err
+		}
+		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
+			return problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
+		}
+		a2, b2 := a, b
+		a2.SpousePIN, b2.SpousePIN = "", ""
+		if a2, err = c.save(a, a2); err != nil {
+			return err
+		}
+		if b2, err = c.save(b, b2); err != nil {
+			return err
+		}
+		out = []Person{a2, b2}
+		return nil
+	})
+	return out, err
+}
+
+// RegisterResidence registers a permanent or temporary residence.
+func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr ResidenceRegistration) (Person, error) {
+	var f problem.Fields
+	if rr.Kind != PermanentResidence && rr.Kind != TemporaryResidence {
+		f.Add("kind", "must be permanent or temporary")
+	}
+	if rr.HouseholdID == "" || rr.Kind == TemporaryResidence {
+		r.commune(&f, "address.unit_code", rr.Address.Unit, true)
+		if strings.TrimSpace(rr.Address.Detail) == "" {
+			f.Add("address.detail", "give the house number, street or hamlet")
+		} else if len(rr.Address.Detail) > 300 {
+			f.Add("address.detail", "is longer than 300 characters")
+		}
+	}
+	if rr.Relation != "" && !rr.Relation.Valid() {
+		f.Add("relation_to_head", "%q is not a known relation", rr.Relation)
+	}
+	if rr.Kind == PermanentResidence && rr.HouseholdID != "" && (rr.Relation == "" || rr.Relation == Head) {
+		f.Add("relation_to_head", "give the relation to the head of the household joined")
+	}
+	if err := f.Err(); err != nil {
+		return Person{}, err
+	}
+	var out Person
+	err := r.apply(ctx, pr, KindResidence, rr.Meta, func(c *change) error {
+		p, err := c.load("pin", rr.PIN)
+		if err != nil {
+			return err
+		}
+		if p.Status != Alive {
+			return problem.Field("pin", "%s is recorded as %s", p.PIN, p.Status)
+		}
+		after := p
+		if rr.Kind == TemporaryResidence {
+			if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
+				return err
+			}
+			after.Temporary = rr.Address
+			after.Current = rr.Address
+			out, err = c.save(p, after)
+			return err
+		}
+		if err := c.leaveHousehold(p); err != nil {
+			return err
+		}
+		if rr.HouseholdID != "" {
+			h, err := c.household("household_id", rr.HouseholdID)
+			if err != nil {
+				return err
+			}
+			rr.Address = Address{Unit: h.UnitCode, Detail: h.Address}
+			after.HouseholdID, after.Relation = h.ID, rr.Relation
+		} else {
+			after.HouseholdID, after.Relation = "", Head
+		}
+		if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
+			return err
+		}
+		if after.HouseholdID == "" {
+			if after.HouseholdID, err = c.createHousehold(rr.Address); err != nil {
+				return err
+			}
+		}
+		if p.Current == p.Permanent || p.Current.IsZero() {
+			after.Current = rr.Address
+		}
+		after.Permanent = rr.Address
+		out, err = c.save(p, after)
+		return err
+	})
+	return out, err
+}
+
+// leaveHousehold refuses to let a head leave a household that others still
+// live in: a new head must be named first.
+func (c *change) leaveHousehold(p Person) error {
+	if p.HouseholdID == "" || p.Relation != Head {
+		return nil
+	}
+	n, err := c.otherLivingMembers(p.HouseholdID, p.PIN)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return problem.New(problem.Conflict, "%s is the head of household %s, where %d other people live; a new head must be registered first", p.PIN, p.HouseholdID, n)
+	}
+	return nil
+}
+
+// RemoveResidence removes a permanent or temporary residence registration.
+func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr ResidenceRemoval) (Person, error) {
+	if rr.Kind != PermanentResidence && rr.Kind != TemporaryResidence {
+		return Person{}, problem.Field("kind", "must be permanent or temporary")
+	}
+	var out Person
+	err := r.apply(ctx, pr, KindResidenceRemoval, rr.Meta, func(c *change) error {
+		p, err := c.load("pin", rr.PIN)
+		if err != nil {
+			return err
+		}
+		after := p
+		var unit string
+		if rr.Kind == TemporaryResidence {
+			if p.Temporary.IsZero() {
+				return problem.Field("kind", "%s has no temporary residence registered", p.PIN)
+			}
+			unit = p.Temporary.Unit
+			if after.Current == p.Temporary {
+				after.Current = p.Permanent
+			}
+			after.Temporary = Address{}
+		} else {
+			if p.Permanent.IsZero() {
+				return problem.Field("kind", "%s has no permanent residence registered", p.PIN)
+			}
+			unit = p.Permanent.Unit
+			if err := c.leaveHousehold(p); err != nil {
+				return err
+			}
+			after.Permanent, after.HouseholdID, after.Relation = Address{}, "", ""
+		}
+		if err := c.authorize(auth.RegisterResidence, unit, p.PIN); err != nil {
+			return err
+		}
+		out, err = c.save(p, after)
+		return err
+	})
+	return out, err
+}
+
+// Correct corrects a person's name or date of birth (cải chính hộ tịch). A
+// corrected date of birth must still agree with the PIN, which never changes.
+func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction) (Person, error) {
+	var f problem.Fields
+	if cr.FullName == nil && cr.BirthDate == nil {
+		f.Add("full_name", "give a corrected full name or date of birth")
+	}
+	if cr.FullName != nil {
+		*cr.FullName = strings.TrimSpace(*cr.FullName)
+		checkName(&f, "full_name", *cr.FullName)
+	}
+	if cr.BirthDate != nil {
+		checkPastDate(&f, "birth_date", *cr.BirthDate, false)
+	}
+	if strings.TrimSpace(cr.Reason) == "" {
+		f.Add("reason", "a correction must say why")
+	}
+	if err := f.Err(); err != nil {
+		return Person{}, err
+	}
+	var out Person
+	err := r.apply(ctx, pr, KindCorrection, cr.Meta, func(c *change) error {
+		p, err := c.load("pin", cr.PIN)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(auth.CorrectRecord, unitOf(&p), p.PIN); err != nil {
+			return err
+		}
+		after := p
+		if cr.FullName != nil && *cr.FullName != p.FullName {
+			after.FullName = *cr.FullName
+			after.OtherNames = append(append([]string(nil), p.OtherNames...), p.FullName)
+		}
+		if cr.BirthDate != nil {
+			_, parts, _ := pin.Parse(p.PIN)
+			if err := parts.CheckPerson(p.Sex, *cr.BirthDate); err != nil {
+				return problem.Field("birth_date", "disagrees with the PIN %s, which cannot change: %v", p.PIN, err)
+			}
+			for _, pp := range []string{p.FatherPIN, p.MotherPIN} {
+				if pp == "" {
+					continue
+				}
+				parent, err := c.load("pin", pp)
+				if err != nil {
+					return err
+				}
+				if !parent.BirthDate.CertainlyBefore(*cr.BirthDate) {
+					return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", *cr.BirthDate, pp, parent.BirthDate)
+				}
+			}
+			after.BirthDate = *cr.BirthDate
+		}
+		out, err = c.save(p, after)
+		return err
+	})
+	return out, err
+}
+
+var _ = fmt.Sprintf

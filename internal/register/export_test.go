@@ -1,0 +1,11 @@
+package register
+
+import "time"
+
+// SetClock replaces the register's clock for a test and returns the function
+// that restores it. Tests that use it must not run in parallel with others.
+func SetClock(f func() time.Time) (restore func()) {
+	old := now
+	now = f
+	return func() { now = old }
+}

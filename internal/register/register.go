@@ -1,0 +1,355 @@
+package register
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/textfold"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+// Register reads and changes the population register.
+type Register struct {
+	db     *db.DB
+	policy auth.Policy
+	audit  *audit.Log
+	units  *units.Registry
+}
+
+// New returns a register over d. Every read and change is checked with pol
+// and recorded in log.
+func New(d *db.DB, pol auth.Policy, log *audit.Log, u *units.Registry) *Register {
+	return &Register{db: d, policy: pol, audit: log, units: u}
+}
+
+// unitOf is the unit whose officers are responsible for a person: where they
+// live permanently, else where they are now, else where they stay
+// temporarily, else where their birth was registered.
+func unitOf(p *Person) string {
+	for _, u := range []string{p.Permanent.Unit, p.Current.Unit, p.Temporary.Unit, p.BirthPlace} {
+		if u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+// authorize checks pr against action on unit and audits a refusal.
+func (r *Register) authorize(ctx context.Context, pr auth.Principal, a auth.Action, unit, subject string) error {
+	if err := r.policy.Check(pr, a, unit); err != nil {
+		r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "unit " + unit})
+		return err
+	}
+	return nil
+}
+
+// read records allowed reads of the subjects before the data is returned.
+func (r *Register) read(ctx context.Context, pr auth.Principal, a auth.Action, detail string, subjects ...string) error {
+	entries := make([]audit.Entry, len(subjects))
+	for i, s := range subjects {
+		entries[i] = audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: s, Detail: detail}
+	}
+	if err := r.audit.Record(ctx, entries...); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+func notFound(pinStr string) error {
+	return problem.New(problem.NotFound, "no person with PIN %s in the register", pinStr)
+}
+
+// checkPIN validates a PIN's form, naming field in the error.
+func checkPIN(field, s string) error {
+	if _, _, err := pin.Parse(s); err != nil {
+		return problem.Field(field, "%v", err)
+	}
+	return nil
+}
+
+func (r *Register) load(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, pinStr string, forUpdate bool) (Person, error) {
+	query := personSelect + " WHERE pin = $1"
+	if forUpdate && r.db.Engine == db.Postgres {
+		query += " FOR UPDATE"
+	}
+	p, err := scanPerson(q.QueryRowContext(ctx, query, pinStr))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFound(pinStr)
+	}
+	return p, err
+}
+
+// Get returns the current record of a person.
+func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (Person, error) {
+	if err := checkPIN("pin", pinStr); err != nil {
+		return Person{}, err
+	}
+	p, err := r.load(ctx, r.db, pinStr, false)
+	if err != nil {
+		return Person{}, err
+	}
+	if err := r.authorize(ctx, pr, auth.ReadPerson, unitOf(&p), pinStr); err != nil {
+		return Person{}, err
+	}
+	return p, r.read(ctx, pr, auth.ReadPerson, "", pinStr)
+}
+
+// History returns a person's history, oldest first.
+func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string) ([]Event, error) {
+	p, err := r.Get(ctx, pr, pinStr)
+	if err != nil {
+		return nil, err
+	}
+	return r.history(ctx, p.PIN, time.Time{})
+}
+
+func (r *Register) history(ctx context.Context, pinStr string, after time.Time) ([]Event, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes
+		FROM person_events WHERE pin = $1 AND recorded_at > $2 ORDER BY version`, pinStr, db.FormatTime(after))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e := Event{PIN: pinStr}
+		var eff, at, changes string
+		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, &at, &e.Actor, &e.Reason, &e.LegalBasis, &changes); err != nil {
+			return nil, err
+		}
+		e.Effective = parseStoredDate(eff)
+		e.RecordedAt, _ = db.ParseTime(at)
+		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+			return nil, fmt.Errorf("event %s/%d: %w", pinStr, e.Version, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetAsOf returns the record as the register held it at the given moment,
+// rebuilt from the current record by undoing, newest first, every change
+// recorded after it.
+func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string, at time.Time) (Person, error) {
+	cur, err := r.Get(ctx, pr, pinStr)
+	if err != nil {
+		return Person{}, err
+	}
+	if cur.CreatedAt.After(at) {
+		return Person{}, problem.New(problem.NotFound, "PIN %s was not yet in the register on %s", pinStr, at.Format(time.DateOnly))
+	}
+	later, err := r.history(ctx, pinStr, at)
+	if err != nil {
+		return Person{}, err
+	}
+	fields, err := toFields(cur)
+	if err != nil {
+		return Person{}, err
+	}
+	for i := len(later) - 1; i >= 0; i-- {
+		for name, c := range later[i].Changes {
+			fields[name] = c.Old
+		}
+	}
+	var past Person
+	b, _ := json.Marshal(fields)
+	if err := json.Unmarshal(b, &past); err != nil {
+		return Person{}, fmt.Errorf("rebuild %s as of %s: %w", pinStr, at, err)
+	}
+	if len(later) > 0 {
+		past.Version = later[0].Version - 1
+		past.UpdatedAt = at
+	}
+	return past, nil
+}
+
+// toFields is a person as a map of JSON field name to value: the vocabulary
+// of Change.
+func toFields(p Person) (map[string]any, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	return m, json.Unmarshal(b, &m)
+}
+
+// Query selects people by unaccented name (a prefix of the full name), date
+// of birth and commune.
+type Query struct {
+	Name      string
+	BirthDate civil.Date
+	Unit      string
+	Limit     int
+	Cursor    string
+}
+
+// Search finds people. Officers attached to a commune or province see only
+// people whose responsible unit is in their reach.
+func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Person, string, error) {
+	var f problem.Fields
+	name := textfold.Fold(q.Name)
+	if len(name) < 2 {
+		f.Add("name", "give at least 2 letters of the name")
+	}
+	if q.Unit != "" {
+		if u, ok := r.units.Lookup(q.Unit); !ok || u.Level != units.LevelCommune {
+			f.Add("unit", "%q is not the code of a commune-level unit in force", q.Unit)
+		}
+	}
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	var after struct{ Name, PIN string }
+	if q.Cursor != "" {
+		b, err := hex.DecodeString(q.Cursor)
+		if err == nil {
+			after.Name, after.PIN, _ = strings.Cut(string(b), "\x00")
+		}
+		if err != nil || after.PIN == "" {
+			f.Add("cursor", "not a cursor this API returned")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, "", err
+	}
+	if err := r.authorize(ctx, pr, auth.SearchRegister, q.Unit, ""); err != nil {
+		return nil, "", err
+	}
+	sqlq := personSelect + ` WHERE name_folded >= $1 AND name_folded < $2`
+	args := []any{name, name + "\uffff"}
+	if !q.BirthDate.IsZero() {
+		// A record may know only the year, or the month, of a birth.
+		d := q.BirthDate
+		keys := []int{d.Key(), civil.Date{Year: d.Year}.Key(), civil.Date{Year: d.Year, Month: d.Month}.Key()}
+		sqlq += ` AND birth_key IN ($3, $4, $5)`
+		args = append(args, keys[0], keys[1], keys[2])
+	}
+	if q.Unit != "" {
+		args = append(args, q.Unit)
+		sqlq += fmt.Sprintf(` AND perm_unit = $%d`, len(args))
+	}
+	switch pr.Scope() {
+	case auth.ScopeCommune:
+		args = append(args, pr.Unit)
+		sqlq += fmt.Sprintf(` AND perm_unit = $%d`, len(args))
+	case auth.ScopeProvince:
+		var in []string
+		for _, c := range r.units.Communes(pr.Unit) {
+			args = append(args, c.Code)
+			in = append(in, fmt.Sprintf("$%d", len(args)))
+		}
+		if len(in) == 0 {
+			return nil, "", nil
+		}
+		sqlq += ` AND perm_unit IN (` + strings.Join(in, ",") + `)`
+	}
+	if after.PIN != "" {
+		args = append(args, after.Name, after.PIN)
+		sqlq += fmt.Sprintf(` AND (name_folded, pin) > ($%d, $%d)`, len(args)-1, len(args))
+	}
+	args = append(args, q.Limit+1)
+	sqlq += fmt.Sprintf(` ORDER BY name_folded, pin LIMIT $%d`, len(args))
+	rows, err := r.db.QueryContext(ctx, sqlq, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		last := out[len(out)-1]
+		next = hex.EncodeToString([]byte(textfold.Fold(last.FullName) + "\x00" + last.PIN))
+	}
+	pins := make([]string, len(out))
+	for i := range out {
+		pins[i] = out[i].PIN
+	}
+	if err := r.read(ctx, pr, auth.SearchRegister, fmt.Sprintf("search, %d results", len(out)), pins...); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// Household returns a household and its members, head first.
+func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (Household, []Member, error) {
+	var h Household
+	var created string
+	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
+		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, nil, problem.New(problem.NotFound, "no household %s", id)
+	}
+	if err != nil {
+		return h, nil, err
+	}
+	h.CreatedAt, _ = db.ParseTime(created)
+	if err := r.authorize(ctx, pr, auth.ReadPerson, h.UnitCode, "household:"+id); err != nil {
+		return h, nil, err
+	}
+	members, err := r.members(ctx, r.db, id)
+	if err != nil {
+		return h, nil, err
+	}
+	pins := make([]string, len(members))
+	for i, m := range members {
+		pins[i] = m.PIN
+	}
+	return h, members, r.read(ctx, pr, auth.ReadPerson, "household "+id, pins...)
+}
+
+func (r *Register) members(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, id string) ([]Member, error) {
+	rows, err := q.QueryContext(ctx, `SELECT pin, full_name, birth_date, sex, relation, status FROM persons
+		WHERE household_id = $1 ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_key, pin`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Member
+	for rows.Next() {
+		var m Member
+		var birth, sex string
+		if err := rows.Scan(&m.PIN, &m.FullName, &birth, &sex, &m.Relation, &m.Status); err != nil {
+			return nil, err
+		}
+		m.BirthDate = parseStoredDate(birth)
+		m.Sex, _ = civil.ParseSex(sex)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// newID returns a random identifier for events and households.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + strings.ToUpper(hex.EncodeToString(b))
+}

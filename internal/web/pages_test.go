@@ -1,0 +1,290 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/pin"
+)
+
+func TestSignInFlow(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		r := c.get("/register/persons/" + motherPIN)
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?next=%2Fregister%2Fpersons%2F"+motherPIN {
+			t.Fatalf("anonymous person page: %d → %q", r.status, r.header.Get("Location"))
+		}
+		r = c.get("/login?next=%2Fregister%2Fpersons%2F" + motherPIN)
+		if r.status != 200 || !strings.Contains(r.body, `<label class="label" for="f-username">`) {
+			t.Fatalf("login page: %d\n%s", r.status, r.body)
+		}
+		r = c.do("POST", "/login", url.Values{"username": {"registrar"}, "password": {"wrong password"}, "next": {"/register/persons/" + motherPIN}})
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "Tên đăng nhập hoặc mật khẩu không đúng") {
+			t.Errorf("wrong password: %d", r.status)
+		}
+		if !strings.Contains(r.body, `value="registrar"`) || strings.Contains(r.body, "wrong password") {
+			t.Error("the username is not kept, or the password is sent back")
+		}
+		r = c.do("POST", "/login", url.Values{"username": {"registrar"}, "password": {password}, "next": {"/register/persons/" + motherPIN}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/register/persons/"+motherPIN {
+			t.Fatalf("sign-in: %d → %q", r.status, r.header.Get("Location"))
+		}
+		r = c.get("/")
+		if r.status != 200 || !strings.Contains(r.body, "Xin chào, Nguyễn Thị Hoa") || !strings.Contains(r.body, "Phường Ba Đình, Thành phố Hà Nội") {
+			t.Errorf("dashboard: %d\n%s", r.status, r.body)
+		}
+		if r := c.get("/login"); r.status != http.StatusSeeOther {
+			t.Errorf("login page while signed in: %d, want a redirect", r.status)
+		}
+		r = c.post("/logout", url.Values{})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
+			t.Errorf("sign-out: %d → %q", r.status, r.header.Get("Location"))
+		}
+		if r := c.get("/"); r.status != http.StatusSeeOther {
+			t.Errorf("dashboard after sign-out: %d", r.status)
+		}
+	})
+}
+
+func TestOpenRedirectRefused(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		r := c.do("POST", "/login", url.Values{"username": {"registrar"}, "password": {password}, "next": {"//evil.example/"}})
+		if r.header.Get("Location") != "/" {
+			t.Errorf("next=//evil.example/ redirected to %q", r.header.Get("Location"))
+		}
+	})
+}
+
+func TestCSRFRefused(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		form := url.Values{"pin": {motherPIN}, "death_date": {"2026-01-01"}}
+		for name, token := range map[string]string{"missing": "", "wrong": "x" + c.csrf} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if token != "" {
+				f.Set("csrf", token)
+			}
+			r := c.do("POST", "/register/events/death", f)
+			if r.status != http.StatusForbidden || !strings.Contains(r.body, "Không có quyền truy cập") {
+				t.Errorf("%s token: %d", name, r.status)
+			}
+		}
+		if r := c.do("POST", "/logout", url.Values{}); r.status != http.StatusForbidden {
+			t.Errorf("sign-out without token: %d", r.status)
+		}
+		r := c.do("POST", "/logout", url.Values{"csrf": {c.csrf}}, "Sec-Fetch-Site", "cross-site")
+		if r.status != http.StatusForbidden {
+			t.Errorf("cross-site post: %d", r.status)
+		}
+	})
+}
+
+func TestFormComesBackWithErrorsAndInput(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		c.get("/register/events/birth")
+		// A date that does not parse is caught here; the rest by the register.
+		r := c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"31/02/2026"}, "sex": {"M"}, "mother_pin": {motherPIN}})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad date: %d", r.status)
+		}
+		for _, want := range []string{`id="error-summary"`, `href="#f-birth_date"`, `value="Lê Minh Khôi"`, `value="M" checked`, `id="f-birth_date-error"`, `aria-invalid="true"`} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("form with a bad date lacks %s", want)
+			}
+		}
+		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {fatherPIN}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || !strings.Contains(r.body, `value="`+fatherPIN+`"`) {
+			t.Errorf("father given as mother: %d\n%s", r.status, r.body)
+		}
+	})
+}
+
+func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		c.get("/register/events/birth")
+		r := c.post("/register/events/birth", url.Values{
+			"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"}, "birth_place": {"00004"},
+			"hometown": {"01"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "father_pin": {fatherPIN},
+			"effective_date": {"2026-11-10"}, "reason": {"Giấy chứng sinh số 123"}, "legal_basis": {"Luật Hộ tịch 2014, Điều 16"},
+		})
+		loc := r.header.Get("Location")
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/register/persons/") {
+			t.Fatalf("birth: %d → %q\n%s", r.status, loc, r.body)
+		}
+		child := strings.TrimPrefix(loc, "/register/persons/")
+		if _, parts, err := pin.Parse(child); err != nil || parts.BirthYear != 2026 {
+			t.Fatalf("child's PIN %q: %v %+v", child, err, parts)
+		}
+		r = c.get(loc)
+		for _, want := range []string{"Đã đăng ký khai sinh", "Lê Minh Khôi", "01/11/2026", "Phường Ba Đình", "Đăng ký khai sinh", "Luật Hộ tịch 2014, Điều 16", householdID} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("child's page lacks %q", want)
+			}
+		}
+		if strings.Contains(c.get(loc).body, "Đã đăng ký khai sinh và cấp") {
+			t.Error("the success notice shows twice")
+		}
+		r = c.get("/register/households/" + householdID)
+		if !strings.Contains(r.body, `href="/register/persons/`+child+`"`) || !strings.Contains(r.body, "Thành viên (3)") {
+			t.Errorf("household page lacks the child\n%s", r.body)
+		}
+	})
+}
+
+func TestPersonPageAndAsOf(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("service")
+		r := c.get("/register/persons/" + motherPIN)
+		for _, want := range []string{"Nguyễn Thị Mai", "02/09/1995", "Nữ", "Kinh", "Việt Nam", "12 Phố Phan Đình Phùng, Phường Ba Đình, Thành phố Hà Nội",
+			`href="/register/persons/` + fatherPIN + `"`, `href="/register/households/` + householdID + `"`, "Lê Văn Cường", "Còn sống"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("person page lacks %q", want)
+			}
+		}
+		if strings.Contains(r.body, "/register/events/death") {
+			t.Error("a service officer is offered the death form")
+		}
+		r = c.get("/register/persons/" + motherPIN + "?asof=2019-12-31")
+		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 31/12/2019") {
+			t.Errorf("as of a day before the record: %d\n%s", r.status, r.body)
+		}
+		r = c.get("/register/persons/" + motherPIN + "?asof=2021-06-01")
+		if !strings.Contains(r.body, "Đang hiển thị hồ sơ như vào cuối ngày 01/06/2021") {
+			t.Errorf("as of 2021: %d", r.status)
+		}
+		if r := c.get("/register/persons/001195999999"); r.status != http.StatusNotFound || !strings.Contains(r.body, "Không tìm thấy") {
+			t.Errorf("unknown PIN: %d", r.status)
+		}
+	})
+}
+
+func TestForbiddenPage(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		c := e.client()
+		c.signIn("registrar.hcm")
+		r := c.get("/register/persons/" + motherPIN)
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "Không có quyền truy cập") || strings.Contains(r.body, "Nguyễn Thị Mai") {
+			t.Errorf("person outside reach: %d\n%s", r.status, r.body)
+		}
+		c = e.client()
+		c.signIn("admin")
+		r = c.get("/")
+		if strings.Contains(r.body, `href="/register/search"`) || strings.Contains(r.body, `href="/register/events"`) {
+			t.Error("the admin is shown register menus")
+		}
+		if r := c.get("/register/households/" + householdID); r.status != http.StatusForbidden {
+			t.Errorf("admin opens a household: %d", r.status)
+		}
+	})
+}
+
+func TestSearchPages(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		r := c.get("/register/search?name=nguyen+van+binh&birth=1993")
+		if r.status != 200 || strings.Count(r.body, `<td class="mono">`) != 20 {
+			t.Fatalf("first page: %d, %d rows", r.status, strings.Count(r.body, `<td class="mono">`))
+		}
+		next := regexp.MustCompile(`href="(/register/search\?[^"]+)" rel="next"`).FindStringSubmatch(r.body)
+		if next == nil {
+			t.Fatal("no next page link")
+		}
+		r = c.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+		if strings.Count(r.body, `<td class="mono">`) != 2 || !strings.Contains(r.body, "« Trang đầu") {
+			t.Errorf("second page: %d rows", strings.Count(r.body, `<td class="mono">`))
+		}
+		r = c.get("/register/search?name=n&birth=1993-13")
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-birth"`) {
+			t.Errorf("bad date: %d", r.status)
+		}
+		r = c.get("/register/search?name=n")
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-name"`) {
+			t.Errorf("one letter: %d", r.status)
+		}
+	})
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		c := e.client()
+		if r := c.get("/login"); !strings.Contains(r.body, `<html lang="vi">`) || !strings.Contains(r.body, "Đăng nhập") {
+			t.Error("default language is not Vietnamese")
+		}
+		if r := c.get("/login", "Accept-Language", "en-GB,en;q=0.8"); !strings.Contains(r.body, `<html lang="en">`) {
+			t.Error("Accept-Language: en is not honoured")
+		}
+		r := c.get("/lang/en?next=%2Flogin")
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
+			t.Fatalf("switch: %d → %q", r.status, r.header.Get("Location"))
+		}
+		r = c.get("/login", "Accept-Language", "vi")
+		if !strings.Contains(r.body, `<html lang="en">`) || !strings.Contains(r.body, "Sign in") {
+			t.Error("the lang cookie does not win over Accept-Language")
+		}
+		c.signIn("registrar")
+		r = c.get("/register/persons/" + motherPIN)
+		for _, want := range []string{"Citizen record", "Female", "Spouse", "Alive", "Vietnam"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("English person page lacks %q", want)
+			}
+		}
+		if r := c.get("/lang/xx"); r.status != http.StatusNotFound {
+			t.Errorf("unknown language: %d", r.status)
+		}
+	})
+}
+
+func TestEveryFormRenders(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		for _, lang := range []string{"vi", "en"} {
+			c.get("/lang/" + lang)
+			for _, slug := range []string{"birth", "death", "marriage", "divorce", "residence", "residence-removal", "correction"} {
+				if r := c.get("/register/events/" + slug + "?pin=" + motherPIN); r.status != 200 {
+					t.Errorf("%s form (%s): %d", slug, lang, r.status)
+				}
+			}
+			c.get("/register/events")
+			c.get("/")
+			c.get("/register/search")
+		}
+	})
+}
+
+func TestStaticFiles(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		page := c.get("/login").body
+		m := regexp.MustCompile(`href="(/static/populus\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no versioned stylesheet link")
+		}
+		r := c.get(m[1])
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") || !strings.Contains(r.header.Get("Cache-Control"), "immutable") {
+			t.Errorf("stylesheet: %d %q %q", r.status, r.header.Get("Content-Type"), r.header.Get("Cache-Control"))
+		}
+		if r := c.get("/static/"); r.status != http.StatusNotFound {
+			t.Errorf("directory listing: %d", r.status)
+		}
+	})
+}

@@ -1,0 +1,276 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+// The seeded register: a married couple in a household of Phường Ba Đình
+// (00004, Hà Nội), and, for paging, a household of many Nguyễns.
+const (
+	fatherPIN   = "001093004567"
+	motherPIN   = "001195000123"
+	householdID = "HTEST00000001"
+	password    = "mật khẩu thử nghiệm"
+)
+
+// accounts made for the tests, by username.
+var accounts = []staff.NewAccount{
+	{Username: "registrar", DisplayName: "Nguyễn Thị Hoa", Role: auth.Registrar, Unit: "00004"},
+	{Username: "registrar.hcm", DisplayName: "Trần Văn Nam", Role: auth.Registrar, Unit: "79"},
+	{Username: "service", DisplayName: "Phạm Thu Trang", Role: auth.ServiceOfficer, Unit: "01"},
+	{Username: "admin", DisplayName: "Vũ Thanh Hà", Role: auth.Admin, Unit: "VN"},
+}
+
+// logBuffer collects the server's log lines across goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type env struct {
+	t   *testing.T
+	srv *httptest.Server
+	db  *db.DB
+	log *logBuffer
+}
+
+// newEnv starts the UI on a seeded register, with the security headers of
+// the real server so that pages are checked under its CSP.
+func newEnv(t *testing.T, d *db.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	seed(t, d)
+	alog := audit.New(d)
+	t.Cleanup(alog.Close)
+	u := units.Default()
+	pol := auth.Policy{ProvinceOf: func(c string) string {
+		if x, ok := u.Lookup(c); ok {
+			return x.ParentCode
+		}
+		return ""
+	}}
+	st := staff.NewStore(d, staff.TestParams)
+	for _, a := range accounts {
+		a.Password = password
+		if _, err := st.Create(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &logBuffer{}
+	w, err := web.New(web.Deps{
+		Register: register.New(d, pol, alog, u),
+		Staff:    staff.NewService(st, alog, staff.Options{}),
+		Catalog:  i18n.MustLoad(),
+		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	w.Routes(mux)
+	srv := httptest.NewServer(httpx.Chain(mux, httpx.SecurityHeaders))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, srv: srv, db: d, log: logs}
+	t.Cleanup(func() {
+		if s := logs.String(); strings.Contains(s, "missing translation") || strings.Contains(s, "render page") {
+			t.Errorf("server log:\n%s", s)
+		}
+	})
+	return e
+}
+
+func seed(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	created := time.Date(2020, 1, 2, 3, 0, 0, 0, time.UTC)
+	addr := register.Address{Unit: "00004", Detail: "12 Phố Phan Đình Phùng"}
+	person := func(pin, name string, sex civil.Sex, born civil.Date, rel register.Relation, hh string) register.Person {
+		return register.Person{
+			PIN: pin, FullName: name, BirthDate: born, Sex: sex, BirthPlace: "00004", Hometown: "01",
+			Ethnicity: "01", Religion: "00", Nationality: "VN", Permanent: addr, Current: addr,
+			HouseholdID: hh, Relation: rel, Status: register.Alive, Version: 1, CreatedAt: created, UpdatedAt: created,
+		}
+	}
+	father := person(fatherPIN, "Lê Văn Cường", civil.Male, civil.Date{Year: 1993, Month: 4, Day: 12}, register.Head, householdID)
+	mother := person(motherPIN, "Nguyễn Thị Mai", civil.Female, civil.Date{Year: 1995, Month: 9, Day: 2}, register.Spouse, householdID)
+	father.SpousePIN, mother.SpousePIN = motherPIN, fatherPIN
+	im := register.NewImporter(d)
+	if err := im.Add(ctx, &register.Household{ID: householdID, UnitCode: "00004", Address: addr.Detail, CreatedAt: created}, []register.Person{father, mother}); err != nil {
+		t.Fatal(err)
+	}
+	// 22 more Nguyễns, enough for a second page of results.
+	var many []register.Person
+	for i := range 22 {
+		p := person("00109300"+pad4(1000+i), "Nguyễn Văn Bình", civil.Male, civil.Date{Year: 1993}, register.Child, "HTEST00000002")
+		if i == 0 {
+			p.Relation = register.Head
+		}
+		many = append(many, p)
+	}
+	if err := im.Add(ctx, &register.Household{ID: "HTEST00000002", UnitCode: "00004", Address: "1 Phố Quán Thánh", CreatedAt: created}, many); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pad4(n int) string { s := "0000" + itoa(n); return s[len(s)-4:] }
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// client is a browser: it keeps cookies and does not follow redirects, so
+// tests see them.
+type client struct {
+	e    *env
+	http *http.Client
+	csrf string
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(method, path string, form url.Values, header ...string) response {
+	c.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.e.srv.URL+path, body)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := response{res.StatusCode, res.Header, string(b)}
+	if m := csrfField.FindStringSubmatch(r.body); m != nil {
+		c.csrf = m[1]
+	}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") && res.StatusCode/100 != 3 {
+		checkPage(c.e.t, path, r)
+	}
+	return r
+}
+
+func (c *client) get(path string, header ...string) response { return c.do("GET", path, nil, header...) }
+
+// post sends a form with the page's CSRF token.
+func (c *client) post(path string, form url.Values) response {
+	form.Set("csrf", c.csrf)
+	return c.do("POST", path, form)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *client) signIn(username string) {
+	c.e.t.Helper()
+	c.get("/login")
+	r := c.do("POST", "/login", url.Values{"username": {username}, "password": {password}})
+	if r.status != http.StatusSeeOther {
+		c.e.t.Fatalf("sign-in as %s: %d\n%s", username, r.status, r.body)
+	}
+	c.get("/")
+}
+
+var (
+	inlineStyle  = regexp.MustCompile(`(?i)\sstyle=`)
+	inlineScript = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]`)
+	scriptTag    = regexp.MustCompile(`(?i)<script[^>]*>`)
+	inlineEvent  = regexp.MustCompile(`(?i)\son[a-z]+=`)
+)
+
+// checkPage holds every page to what the CSP and accessibility need: no
+// inline style, script or event handler, a lang attribute, a skip link, one
+// main landmark, and a label for every visible input.
+func checkPage(t *testing.T, path string, r response) {
+	t.Helper()
+	b := r.body
+	for name, re := range map[string]*regexp.Regexp{"inline style": inlineStyle, "inline script": inlineScript, "inline event handler": inlineEvent} {
+		if re.MatchString(b) {
+			t.Errorf("%s: page has an %s", path, name)
+		}
+	}
+	for _, tag := range scriptTag.FindAllString(b, -1) {
+		if !strings.Contains(tag, ` src="/static/`) {
+			t.Errorf("%s: script not from /static/: %s", path, tag)
+		}
+	}
+	if !regexp.MustCompile(`<html lang="(vi|en)">`).MatchString(b) {
+		t.Errorf("%s: no lang attribute", path)
+	}
+	if !strings.Contains(b, `href="#main"`) || strings.Count(b, "<main") != 1 {
+		t.Errorf("%s: no skip link or not exactly one main landmark", path)
+	}
+	for _, m := range regexp.MustCompile(`<(?:input|select|textarea)[^>]*\sid="([^"]+)"`).FindAllStringSubmatch(b, -1) {
+		if !strings.Contains(b, `for="`+m[1]+`"`) {
+			t.Errorf("%s: input %s has no <label for>", path, m[1])
+		}
+	}
+	if r.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("%s: no CSP header", path)
+	}
+}
