@@ -79,17 +79,10 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	return &platform{DB: d, Audit: al, Units: u, Register: register.New(d, pol, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
 }
 
-// staffAuditor adapts the audit log to what package staff records.
-type staffAuditor struct{ log *audit.Log }
-
-func (a staffAuditor) Record(ctx context.Context, actor, action, subject, outcome, detail string) error {
-	return a.log.Record(ctx, audit.Entry{Actor: actor, Action: action, Subject: subject, Outcome: outcome, Detail: detail})
-}
-
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 // ready, if set, is called with the listening address.
 func (p *platform) serve(ctx context.Context, c config, log *slog.Logger, demo bool, ready func(addr string)) error {
-	svc := staff.NewService(p.Staff, staffAuditor{p.Audit}, staff.Options{SecureCookies: c.SecureCookies})
+	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies})
 	cat, err := i18n.Load()
 	if err != nil {
 		return err
@@ -114,6 +107,7 @@ func (p *platform) serve(ctx context.Context, c config, log *slog.Logger, demo b
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go p.purgeSessions(ctx, log)
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -152,4 +146,22 @@ func runMigrate(ctx context.Context, args []string, env func(string) string, std
 		fmt.Fprintln(stdout, "the schema is up to date")
 	}
 	return err
+}
+
+// purgeSessions deletes expired sessions every hour until ctx ends.
+func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := p.Staff.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge of expired sessions failed", "err", err)
+		} else if n > 0 {
+			log.Info("expired sessions purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -58,7 +58,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if body.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if body.Status == http.StatusTooManyRequests {
+	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "60")
 	}
 	b, _ := json.Marshal(body)

@@ -63,7 +63,7 @@ func (m Meta) check() error {
 	if len(m.LegalBasis) > 500 {
 		f.Add("legal_basis", "is longer than 500 characters")
 	}
-	if !m.Effective.IsZero() && m.Effective.Earliest().After(now()) {
+	if today().CertainlyBefore(m.Effective) {
 		f.Add("effective_date", "%s is in the future", m.Effective)
 	}
 	return f.Err()

@@ -1,11 +1,9 @@
 package register
 
 import (
-	"fmt"
+	"context"
 	"strings"
 	"unicode/utf8"
-
-	"context"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -50,7 +48,7 @@ func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired b
 		f.Add(field, "is required")
 	case fullRequired && !d.Full():
 		f.Add(field, "must be a full date (YYYY-MM-DD)")
-	case d.Earliest().After(now()):
+	case today().CertainlyBefore(d):
 		f.Add(field, "%s is in the future", d)
 	}
 }
@@ -544,5 +542,3 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction
 	})
 	return out, err
 }
-
-var _ = fmt.Sprintf

@@ -36,7 +36,7 @@ func nullable(s string) any {
 // personRow returns p's column values in personColumns order.
 func personRow(p *Person) []any {
 	return []any{
-		p.PIN, nullable(p.CMND), p.FullName, textfold.Fold(p.FullName), strings.Join(p.OtherNames, otherNamesSep),
+		p.PIN, p.CMND, p.FullName, textfold.Fold(p.FullName), strings.Join(p.OtherNames, otherNamesSep),
 		p.BirthDate.String(), p.BirthDate.Key(), p.Sex.String(),
 		p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality,
 		p.Permanent.Unit, p.Permanent.Detail, p.Temporary.Unit, p.Temporary.Detail, p.Current.Unit, p.Current.Detail,
@@ -51,12 +51,12 @@ type scanner interface{ Scan(dest ...any) error }
 func scanPerson(s scanner) (Person, error) {
 	var (
 		p                                           Person
-		cmnd, hh                                    sql.NullString
+		hh                                          sql.NullString
 		folded, other, birth, sex, rel, status      string
 		cardIssued, cardExpires, death, created, up string
 		birthKey                                    int
 	)
-	err := s.Scan(&p.PIN, &cmnd, &p.FullName, &folded, &other, &birth, &birthKey, &sex,
+	err := s.Scan(&p.PIN, &p.CMND, &p.FullName, &folded, &other, &birth, &birthKey, &sex,
 		&p.BirthPlace, &p.Hometown, &p.Ethnicity, &p.Religion, &p.Nationality,
 		&p.Permanent.Unit, &p.Permanent.Detail, &p.Temporary.Unit, &p.Temporary.Detail, &p.Current.Unit, &p.Current.Detail,
 		&hh, &rel, &p.FatherPIN, &p.MotherPIN, &p.SpousePIN,
@@ -64,7 +64,7 @@ func scanPerson(s scanner) (Person, error) {
 	if err != nil {
 		return p, err
 	}
-	p.CMND, p.HouseholdID = cmnd.String, hh.String
+	p.HouseholdID = hh.String
 	if other != "" {
 		p.OtherNames = strings.Split(other, otherNamesSep)
 	}
@@ -92,3 +92,11 @@ func householdRow(h *Household) []any {
 
 // now is the clock, replaceable in tests.
 var now = func() time.Time { return time.Now().UTC() }
+
+// vietnam is the time zone of civil dates (UTC+7, no daylight saving), fixed
+// so that the binary needs no time-zone database.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// today is the civil date in Vietnam: dates of civil acts are compared with
+// it, not with the UTC date, which lags by a day before 07:00.
+func today() civil.Date { return civil.DateOf(now().In(vietnam)) }

@@ -152,9 +152,9 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, passwo
 // Logout ends the request's session, if any, and clears the cookie.
 func (s *Service) Logout(w http.ResponseWriter, r *http.Request) error {
 	c, err := r.Cookie(CookieName)
-	clear := s.cookie(r, "")
-	clear.MaxAge = -1
-	http.SetCookie(w, clear)
+	gone := s.cookie(r, "")
+	gone.MaxAge = -1
+	http.SetCookie(w, gone)
 	if err != nil {
 		return nil
 	}

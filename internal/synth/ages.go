@@ -84,7 +84,7 @@ func newPyramid() *pyramid {
 // draw samples an age in [lo, hi] for sex s from the pyramid alone.
 func (p *pyramid) draw(r *rng, s, lo, hi int) int {
 	c := &p.cum[s]
-	x := c[lo] + r.float()*(c[hi+1]-c[lo])
+	x := c[lo] + float64(r.float()*(c[hi+1]-c[lo])) // no fused multiply-add: see noFMA
 	a := sort.SearchFloat64s(c[lo+1:hi+2], x) + lo
 	if a > hi {
 		a = hi
@@ -125,7 +125,7 @@ func newUrn(p *pyramid) *urn {
 func (u *urn) fill(people float64) {
 	for s := range 2 {
 		for a := 0; a <= maxAge; a++ {
-			u.carry[s][a] += u.p.share[s][a] * people
+			u.carry[s][a] += float64(u.p.share[s][a] * people)
 			if n := int32(u.carry[s][a]); n > 0 {
 				u.carry[s][a] -= float64(n)
 				u.add(s, a, n)
@@ -247,4 +247,7 @@ func (u *urn) count() {
 
 // putBack returns a person drawn by draw but not used (a draw retried to
 // avoid a clash), so that it does not count against the quota.
-func (u *urn) putBack(s, a int) { u.add(s, a, 1) }
+func (u *urn) putBack(s, a int) {
+	u.add(s, a, 1)
+	u.since--
+}

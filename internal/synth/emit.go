@@ -1,8 +1,6 @@
 package synth
 
 import (
-	"math"
-
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/register"
 )
@@ -21,21 +19,39 @@ const (
 	tempShareStudent  = 0.10 // … aged 18–22
 	tempOtherProvince = 0.45 // of those, in another province
 	cmndShare         = 0.04 // people aged 40+ still recorded with a 9-digit CMND
-	// A dead parent is generated with one of their children's households;
-	// they had about three children, so the chance is divided by three.
-	childrenPerParent = 3
+	// A dead parent is generated with one of their children's households
+	// only, so the chance is divided by the number of children who head a
+	// household or are a head's spouse. 2.5 is calibrated so that the dead
+	// are about 2.4% of the records: four years of deaths (about 0.6 million
+	// a year) since the database went live, for about 100 million people.
+	childrenPerParent = 2.5
 )
 
-// Gompertz mortality, m(x) = gompertzM80·e^(gompertzB·(x−80)): about 6.5% a
-// year at 80, doubling every 7.5 years, close to Vietnam's life tables.
+// Gompertz mortality: the chance of dying within the year is gompertzQ80 at
+// 80 and grows by gompertzRatio a year (doubling about every 7.5 years),
+// close to Vietnam's life tables. survivalTable[a] is the chance of living
+// to age a, built by multiplication only (see noFMA).
 const (
-	gompertzM80 = 0.065
-	gompertzB   = 0.092
+	gompertzQ80   = 0.065
+	gompertzRatio = 1.0964
+	survivalAges  = maxAge + 12
 )
 
-func survival(age float64) float64 {
-	return math.Exp(-gompertzM80 * math.Exp(gompertzB*(age-80)) / gompertzB)
-}
+var survivalTable = func() (s [survivalAges + 1]float64) {
+	var q [survivalAges + 1]float64
+	q[80] = gompertzQ80
+	for a := 81; a <= survivalAges; a++ {
+		q[a] = min(float64(q[a-1]*gompertzRatio), 1)
+	}
+	for a := 79; a >= 0; a-- {
+		q[a] = q[a+1] / gompertzRatio
+	}
+	s[0] = 1
+	for a := 1; a <= survivalAges; a++ {
+		s[a] = float64(s[a-1] * (1 - q[a-1]))
+	}
+	return s
+}()
 
 // reorganised is the first day of the 34-province system.
 var reorganised = dayOf(2025, 7, 1)
@@ -71,7 +87,7 @@ func (g *generator) household(room int) error {
 	origin := w.birthAt(r, c)
 	home, homeProv := c, p
 	migrant, migYears := false, 0
-	if r.chance(migrantBase + migrantPull*p.attract) {
+	if r.chance(migrantBase + float64(migrantPull*p.attract)) {
 		if op := w.provinces[w.migrantOrigin.draw(r)]; op != p {
 			migrant = true
 			home, homeProv = w.randomCommune(r, op), op
@@ -83,8 +99,9 @@ func (g *generator) household(room int) error {
 		home = w.randomCommune(r, p)
 	}
 	surname := g.names.surname(r, homeProv.south)
-	eth := w.ethnicities[p.ethnicity.draw(r)].Code
-	rel := w.religions[p.religion.draw(r)].Code
+	// The lineage's ethnicity and religion are those of where it comes from.
+	eth := w.ethnicities[homeProv.ethnicity.draw(r)].Code
+	rel := w.religions[homeProv.religion.draw(r)].Code
 
 	// Adults first, then children, who take from their parents.
 	for pass := 0; pass < 2; pass++ {
@@ -111,7 +128,7 @@ func (g *generator) household(room int) error {
 			case !kid:
 				g.inLaw(m, c, origin, eth, rel)
 			default:
-				g.child(m, i, c, origin, migrant, migYears, surname, eth, rel, home)
+				g.child(m, c, origin, migrant, migYears, surname, eth, rel, home)
 			}
 		}
 	}
@@ -188,7 +205,7 @@ func (g *generator) inLaw(m *member, c *commune, origin birthplace, eth, rel str
 }
 
 // child fills a child (or grandchild) from the parents present.
-func (g *generator) child(m *member, i int, c *commune, origin birthplace, migrant bool, migYears int,
+func (g *generator) child(m *member, c *commune, origin birthplace, migrant bool, migYears int,
 	surname, eth, rel string, home *commune) {
 	r, w := &g.r, g.w
 	parent := m.father
@@ -216,7 +233,6 @@ func (g *generator) child(m *member, i int, c *commune, origin birthplace, migra
 	if migrant && m.age >= migYears && m.birthDay < reorganised {
 		m.born = w.birthIn(r, origin.legacy)
 	}
-	_ = i
 }
 
 // spaceSiblings keeps children of the same mother (or father) at least 300
@@ -347,7 +363,8 @@ func (g *generator) givenTaken(i int) bool {
 // children, and to each other when both died.
 func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 	r := &g.r
-	years := float64(g.now-dayRegister) / 365.25
+	// Whole years since the database went live (4 on the default date).
+	years := int((float64(g.now-dayRegister) + 182) / 365.25)
 	anchors := [2]int{head, g.m[head].spouse}
 	for _, a := range anchors {
 		if a < 0 || len(g.m) >= room || (g.m[a].father >= 0 && g.m[a].mother >= 0) {
@@ -368,6 +385,9 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 			}
 		}
 		lo, hi := old+parentGapMin, young+parentGapMax
+		if lo > hi {
+			continue // siblings too far apart to share parents: leave them unlinked
+		}
 		var ages [2]int // father, mother
 		gap := spouseGap.draw(r) + gapMin
 		switch f, m := g.m[a].father, g.m[a].mother; {
@@ -383,10 +403,10 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 		for k, sex := range [2]civil.Sex{civil.Male, civil.Female} {
 			added[k] = -1
 			age := ages[k]
-			if age == 0 || len(g.m) >= room || age > maxAge+6 {
+			if age == 0 || len(g.m) >= room || age > survivalAges {
 				continue
 			}
-			pd := (survival(float64(age)-years) - survival(float64(age))) / childrenPerParent
+			pd := (survivalTable[max(age-years, 0)] - survivalTable[age]) / childrenPerParent
 			if !r.chance(pd) {
 				continue
 			}

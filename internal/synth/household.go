@@ -101,6 +101,10 @@ var spouseGap = newAlias([]float64{
 	2, 3, 5, 10, 12, 14, 13, 11, 9, 7, 5, 4, 2, 1.5, 0.8, 0.6, 0.5, 0.4, 0.2,
 }) // −3 … +15
 
+// marriageAge is the legal minimum age of marriage by sex (men 20, women
+// 18: Law on Marriage and Family 2014, art. 8).
+var marriageAge = [2]int{maleOnly: 20, femaleOnly: 18}
+
 // Parents are 20–40 years older than their children: with ages counted in
 // whole years on the reference date, a gap of 21–39 whole years keeps the
 // real gap inside (20, 40) years whatever the birthdays.
@@ -161,7 +165,7 @@ func (g *generator) spouseOf(i, sex, lo, hi int) int {
 		gap = -gap
 	}
 	want := g.m[i].age + gap
-	lo, hi = max(lo, g.m[i].age-15, 16), min(hi, g.m[i].age+15, maxAge)
+	lo, hi = max(lo, g.m[i].age-15, marriageAge[sex]), min(hi, g.m[i].age+15, maxAge)
 	wlo, whi := max(lo, want-1), min(hi, want+1)
 	if wlo > whi {
 		wlo, whi = lo, hi
@@ -224,7 +228,9 @@ func (g *generator) build(sh shape) {
 		g.m[h].rel, g.m[h].blood = register.Head, true
 		a := g.m[h].age
 		for n := 1; n < sh.siblings; n++ {
-			i := g.person(anySex, max(16, a-12), min(45, a+12))
+			// Within 9 years of the head, so that one couple can be the
+			// parents of all.
+			i := g.person(anySex, max(16, a-9), min(45, a+9))
 			g.m[i].rel, g.m[i].blood = register.Sibling, true
 		}
 		return
@@ -249,8 +255,8 @@ func (g *generator) build(sh shape) {
 		if sh.elders > 0 {
 			hi = maxAge - parentGapMin
 		}
-		husband = g.person(maleOnly, 18, hi)
-		wife = g.spouseOf(husband, femaleOnly, 16, hi)
+		husband = g.person(maleOnly, marriageAge[maleOnly], hi)
+		wife = g.spouseOf(husband, femaleOnly, marriageAge[femaleOnly], hi)
 		kidsFrom = len(g.m)
 	} else if sh.core == 2 {
 		lo, hi := 18, 95

@@ -235,11 +235,11 @@ func newNamer() *namer {
 }
 
 // surname draws a surname; south selects the southern spelling of the
-// names written two ways, which 15% of families keep the other way round
+// names written two ways, which 10% of families keep the other way round
 // (migration in both directions).
 func (n *namer) surname(r *rng, south bool) string {
 	i := n.surnames.draw(r)
-	if n.surnameNorth[i] != n.surnameSouth[i] && r.chance(0.15) {
+	if n.surnameNorth[i] != n.surnameSouth[i] && r.chance(0.1) {
 		south = !south
 	}
 	if south {

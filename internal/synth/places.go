@@ -362,10 +362,10 @@ func regionalWeights(w *world, n int, group func(int) (float64, []string, float6
 			share = 0
 		}
 		for i, p := range w.provinces {
-			x := (1 - share) * people * p.pop / popTotal
+			x := float64((1 - share) * people * p.pop / popTotal)
 			for _, code := range home {
 				if code == p.code {
-					x += share * people * p.pop / homePop
+					x += float64(share * people * p.pop / homePop)
 				}
 			}
 			out[i][g] = x

@@ -2,6 +2,13 @@ package synth
 
 import "math/bits"
 
+// noFMA: the output must not depend on the platform, and Go may fuse x*y+z
+// into one instruction on some (arm64, amd64 with GOAMD64=v3), which rounds
+// differently. Every such expression in this package wraps the product in
+// an explicit float64 conversion, which the language spec says prevents
+// fusion; and no math function whose result may differ by platform (Exp,
+// Pow, …) feeds a draw.
+
 // rng is wyrand: a 64-bit generator with one word of state that passes
 // BigCrush and costs a multiply per draw. It is written out here, not taken
 // from math/rand/v2, so that the output for a seed can never change with the

@@ -3,10 +3,8 @@ package synth
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"strings"
@@ -79,8 +77,6 @@ func outputHash(t *testing.T, cfg Config) [32]byte {
 	return sum
 }
 
-var _ hash.Hash = sha256.New()
-
 func TestDeterministic(t *testing.T) {
 	a := outputHash(t, Config{People: 20000, Seed: 7})
 	b := outputHash(t, Config{People: 20000, Seed: 7})
@@ -100,11 +96,7 @@ func TestDeterministic(t *testing.T) {
 // giving the same population. Update the hash only for a deliberate change.
 func TestGolden(t *testing.T) {
 	got := fmt.Sprintf("%x", outputHash(t, Config{People: 2000, Seed: 1}))
-	const want = ""
-	if want == "" {
-		t.Logf("golden hash: %s", got)
-		return
-	}
+	const want = "7b923173f4db57a4e49f9f6833ca33e9f1e86d52bf433927e6158131a24d983f"
 	if got != want {
 		t.Errorf("output for seed 1 changed: hash %s, want %s", got, want)
 	}
@@ -316,7 +308,7 @@ func checkCard(t *testing.T, p *register.Person) {
 		return
 	}
 	age := c.Expires.Year - b.Year
-	if (age != 25 && age != 40 && age != 60) || c.Expires.Month != b.Month || c.Expires.Day != b.Day && !(b.Month == 2 && b.Day == 29) {
+	if (age != 25 && age != 40 && age != 60) || !c.Expires.Earliest().Equal(b.Earliest().AddDate(age, 0, 0)) {
 		t.Fatalf("%s born %v: card expires %v", p.PIN, b, c.Expires)
 	}
 	// Issued more than two years before the age at which it expires, and
@@ -458,15 +450,15 @@ func TestStatistics(t *testing.T) {
 		got, want, tol float64
 	}{
 		{"surname Nguyễn %", pct(st.nguyen, st.living), 38.4, 1.5},
-		{"mean household size", float64(st.living) / float64(st.households), 3.53, 0.1},
-		{"males per 100 females", 100 * float64(st.male) / float64(st.female), 99.1, 1.5},
+		{"mean household size", float64(st.living) / float64(st.households), 3.5, 0.1},
+		{"males per 100 females", 100 * float64(st.male) / float64(st.female), 99.1, 1},
 		{"males per 100 females aged 0–4", 100 * float64(st.age0to4[0]) / float64(st.age0to4[1]), 110.5, 5},
 		{"aged 0–14 %", pct(st.bands[0][0]+st.bands[0][1], st.living), 100 * (target[0][0] + target[0][1]), 1},
 		{"aged 15–64 %", pct(st.bands[1][0]+st.bands[1][1], st.living), 100 * (target[1][0] + target[1][1]), 1},
 		{"aged 65+ %", pct(st.bands[2][0]+st.bands[2][1], st.living), 100 * (target[2][0] + target[2][1]), 0.5},
 		{"males per 100 females aged 65+", 100 * float64(st.bands[2][0]) / float64(st.bands[2][1]), 100 * target[2][0] / target[2][1], 5},
-		{"Thị among women born before 1970 %", pct(st.thiOld, st.womenOld), 86, 5},
-		{"Thị among women born from 2000 %", pct(st.thiYoung, st.womenYoung), 22, 5},
+		{"Thị among women born before 1970 %", pct(st.thiOld, st.womenOld), 87, 4},
+		{"Thị among women born from 2000 %", pct(st.thiYoung, st.womenYoung), 20, 4},
 		{"deceased % of records", pct(st.dead, s.people), 2.4, 0.8},
 		{"CMND % of living aged 40+", pct(st.cmnd, st.over40), 4, 0.5},
 		{"Kinh %", pct(st.kinh, st.living), 100 * float64(ethnic[0].Population) / ethTotal, 1.5},
@@ -491,5 +483,3 @@ func TestStatistics(t *testing.T) {
 		t.Logf("%-40s %7.2f  target %7.2f ± %.2f  %s", c.name, c.got, c.want, c.tol, status)
 	}
 }
-
-var _ = binary.LittleEndian

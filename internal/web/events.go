@@ -336,9 +336,8 @@ const maxFormBytes = 64 << 10
 func (s *Server) eventSubmit(ef *eventSpec) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := auth.FromContext(r.Context())
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			return problem.New(problem.TooLarge, "the form is too large")
+		if err := parseForm(w, r, maxFormBytes); err != nil {
+			return err
 		}
 		f := newForm(r.PostForm, s.cat.Negotiate(r), s.cat)
 		pin, err := ef.submit(r.Context(), s.reg, p, f)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -24,6 +25,20 @@ type form struct {
 	Detail string
 	lang   string
 	cat    *i18n.Catalog
+}
+
+// parseForm reads a posted form of at most limit bytes.
+func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	err := r.ParseForm()
+	var large *http.MaxBytesError
+	switch {
+	case errors.As(err, &large):
+		return problem.New(problem.TooLarge, "the form is larger than %d bytes", limit)
+	case err != nil:
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the form cannot be read"}
+	}
+	return nil
 }
 
 func newForm(values url.Values, lang string, cat *i18n.Catalog) *form {
@@ -125,4 +140,6 @@ func formField(f *form, name, typ string, required bool) fieldView {
 
 // fieldID is the element id of a field's input, for <label for> and for
 // the links of the error summary.
-func fieldID(name string) string { return "f-" + strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name) }
+func fieldID(name string) string {
+	return "f-" + strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(name)
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ import (
 
 // funcs are the template functions of one language.
 func (s *Server) funcs(lang string) template.FuncMap {
-	t := func(key string, args ...any) string {
+	f := &formatter{regions: display.Regions(language.Make(lang))}
+	f.t = func(key string, args ...any) string {
 		m, ok := s.cat.Lookup(lang, key, args...)
 		if !ok {
 			s.log.Error("missing translation", "lang", lang, "key", key)
@@ -27,9 +29,8 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		}
 		return m
 	}
-	regions := display.Regions(language.Make(lang))
 	return template.FuncMap{
-		"T": t,
+		"T": f.t,
 		// optional returns the message key, or "" if there is none: for
 		// hints, which only some fields have.
 		"optional": func(key string) string { m, _ := s.cat.Lookup(lang, key); return m },
@@ -41,51 +42,67 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			}
 			return field
 		},
-		"date": i18n.Date,
-		"time": i18n.Time,
-		"unit": func(code string) string {
-			if code == "VN" {
-				return t("unit.VN")
-			}
-			return unitName(code)
-		},
-		"ethnicity": func(code string) string {
-			if e, ok := civil.EthnicityByCode(code); ok {
-				return e.Name
-			}
-			return code
-		},
-		"religion": func(code string) string {
-			if rel, ok := civil.ReligionByCode(code); ok {
-				return rel.Name
-			}
-			return code
-		},
-		"country": func(code string) string {
-			if r, err := language.ParseRegion(code); err == nil && code != "" {
-				if n := regions.Name(r); n != "" {
-					return n
-				}
-			}
-			return code
-		},
-		"sex": func(x civil.Sex) string {
-			if !x.Valid() {
-				return ""
-			}
-			return t("sex." + x.String())
-		},
+		"date":      i18n.Date,
+		"time":      i18n.Time,
+		"unit":      f.unit,
+		"ethnicity": f.ethnicity,
+		"religion":  f.religion,
+		"country":   f.country,
+		"sex":       f.sex,
 		"can": func(p *auth.Principal, action string) bool {
 			return p != nil && auth.Can(p.Role, auth.Action(action))
 		},
 		"canAnyEvent": func(p *auth.Principal) bool {
 			return p != nil && slices.ContainsFunc(eventForms, func(ef *eventSpec) bool { return auth.Can(p.Role, ef.action) })
 		},
-		"change":      func(field string, v any) string { return changeValue(t, field, v) },
+		"changes":     f.changes,
 		"field":       formField,
 		"fieldID":     fieldID,
 		"addressLine": addressLine,
 	}
+}
+
+// formatter shows register codes and values in one language.
+type formatter struct {
+	t       func(key string, args ...any) string
+	regions display.Namer
+}
+
+func (f *formatter) unit(code string) string {
+	if code == "VN" {
+		return f.t("unit.VN")
+	}
+	return unitName(code)
+}
+
+func (f *formatter) ethnicity(code string) string {
+	if e, ok := civil.EthnicityByCode(code); ok {
+		return e.Name
+	}
+	return code
+}
+
+func (f *formatter) religion(code string) string {
+	if r, ok := civil.ReligionByCode(code); ok {
+		return r.Name
+	}
+	return code
+}
+
+func (f *formatter) country(code string) string {
+	if r, err := language.ParseRegion(code); err == nil && code != "" {
+		if n := f.regions.Name(r); n != "" {
+			return n
+		}
+	}
+	return code
+}
+
+func (f *formatter) sex(x civil.Sex) string {
+	if !x.Valid() {
+		return ""
+	}
+	return f.t("sex." + x.String())
 }
 
 // unitName is a unit's full name with its province ("Phường Ba Đình,
@@ -121,51 +138,106 @@ func addressLine(a register.Address) string {
 	return strings.Join(parts, ", ")
 }
 
-// unitFields are the fields (of persons and event changes) that hold a unit
-// code.
-var unitFields = map[string]bool{"birth_place": true, "hometown": true, "unit_code": true}
+// changeRow is one line of a history entry's table of changes.
+type changeRow struct {
+	Field    string
+	Old, New string
+}
 
-// changeValue shows the old or new value of a field in a history entry.
-// Entries read back from the store hold decoded JSON (strings, maps), those
-// made in memory the Go types; both are shown alike.
-func changeValue(t func(string, ...any) string, field string, v any) string {
+// fieldOrder ranks the fields of a person as the register declares them,
+// so that the changes of an event read in the order of the record.
+var fieldOrder = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[register.Person]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = i
+	}
+	return m
+}()
+
+// changes lists an event's changes in the order of the record.
+func (f *formatter) changes(cs map[string]register.Change) []changeRow {
+	rows := make([]changeRow, 0, len(cs))
+	for field, c := range cs {
+		rows = append(rows, changeRow{field, f.value(field, c.Old), f.value(field, c.New)})
+	}
+	slices.SortFunc(rows, func(a, b changeRow) int {
+		oa, aok := fieldOrder[a.Field]
+		ob, bok := fieldOrder[b.Field]
+		switch {
+		case aok && bok:
+			return oa - ob
+		case aok != bok: // known fields first
+			if aok {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+	return rows
+}
+
+// value shows the old or new value of a field in a history entry. Entries
+// read back from the store hold decoded JSON (strings, maps), those made in
+// memory the Go types; both are shown alike.
+func (f *formatter) value(field string, v any) string {
+	var s string
 	switch x := v.(type) {
 	case nil:
-		return "—"
 	case civil.Date:
-		return x.VN()
+		s = x.VN()
 	case civil.Sex:
-		return t("sex." + x.String())
+		s = f.sex(x)
 	case register.Address:
-		return addressLine(x)
+		s = addressLine(x)
 	case register.Status, register.Relation:
-		return changeValue(t, field, fmt.Sprint(x))
+		s = f.value(field, fmt.Sprint(x))
 	case map[string]any:
 		unit, _ := x["unit_code"].(string)
 		detail, _ := x["detail"].(string)
-		return addressLine(register.Address{Unit: unit, Detail: detail})
+		s = addressLine(register.Address{Unit: unit, Detail: detail})
 	case string:
-		switch {
-		case x == "":
-			return "—"
-		case unitFields[field]:
-			return unitName(x)
-		case field == "sex":
-			if sx, err := civil.ParseSex(x); err == nil {
-				return t("sex." + sx.String())
-			}
-		case field == "status":
-			return t("status." + x)
-		case field == "relation_to_head":
-			return t("relation." + x)
-		case strings.HasSuffix(field, "date") || field == "issued" || field == "expires":
-			if d, err := civil.ParseDate(x); err == nil {
-				return d.VN()
-			}
-		}
-		return x
+		s = f.text(field, x)
+	default:
+		s = fmt.Sprint(v)
 	}
-	return fmt.Sprint(v)
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// text shows a coded string value by what its field holds.
+func (f *formatter) text(field, x string) string {
+	if x == "" {
+		return ""
+	}
+	switch field {
+	case "birth_place", "hometown":
+		return f.unit(x)
+	case "ethnicity":
+		return f.ethnicity(x)
+	case "religion":
+		return f.religion(x)
+	case "nationality":
+		return f.country(x)
+	case "sex":
+		if sx, err := civil.ParseSex(x); err == nil {
+			return f.sex(sx)
+		}
+	case "status":
+		return f.t("status." + x)
+	case "relation_to_head":
+		return f.t("relation." + x)
+	}
+	if strings.HasSuffix(field, "date") {
+		if d, err := civil.ParseDate(x); err == nil {
+			return d.VN()
+		}
+	}
+	return x
 }
 
 // endOfDay is the last instant of day d in Vietnam: a record "as of" a day

@@ -288,3 +288,17 @@ func TestStaticFiles(t *testing.T) {
 		}
 	})
 }
+
+func TestDemoNotice(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		r := newEnvDemo(t, d, true).client().get("/login")
+		for _, want := range []string{"Tài khoản dùng thử", "registrar.badinh", "populus-demo-2025", "Toàn quốc"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("demo sign-in page lacks %q", want)
+			}
+		}
+		if strings.Contains(newEnvDemo(t, dbtest.SQLite(t), false).client().get("/login").body, "populus-demo") {
+			t.Error("the demo password shows outside a demo")
+		}
+	})
+}

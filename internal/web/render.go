@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
 )
@@ -105,7 +106,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		kind, detail = problem.Internal, ""
 	}
-	if _, ok := s.cat.Lookup("en", "error."+string(kind)+".title"); !ok {
+	if _, ok := s.cat.Lookup(i18n.Vietnamese, "error."+string(kind)+".title"); !ok {
 		kind = problem.Internal
 	}
 	s.render(w, r, body.Status, "error", "error."+string(kind)+".title", "", errorView{Status: body.Status, Kind: string(kind), Detail: detail})

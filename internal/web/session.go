@@ -41,9 +41,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return problem.New(problem.TooLarge, "the form is too large")
+	if err := parseForm(w, r, 16<<10); err != nil {
+		return err
 	}
 	f := newForm(r.PostForm, s.cat.Negotiate(r), s.cat)
 	// The password is never sent back into the form.

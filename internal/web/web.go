@@ -40,6 +40,8 @@ type Register interface {
 	Correct(ctx context.Context, p auth.Principal, c register.Correction) (register.Person, error)
 }
 
+var _ Register = (*register.Register)(nil)
+
 // Deps are what the UI needs.
 type Deps struct {
 	Register Register
@@ -56,14 +58,14 @@ type Deps struct {
 
 // Server renders the pages.
 type Server struct {
-	reg     Register
-	staff   *staff.Service
-	cat     *i18n.Catalog
-	log     *slog.Logger
-	demo    bool
-	secure  bool
-	pages   map[string]map[string]*template.Template // language → page → template
-	assetV  string                                   // version of the static files, for cache busting
+	reg    Register
+	staff  *staff.Service
+	cat    *i18n.Catalog
+	log    *slog.Logger
+	demo   bool
+	secure bool
+	pages  map[string]map[string]*template.Template // language → page → template
+	assetV string                                   // version of the static files, for cache busting
 }
 
 // New parses the templates for every language; an error is a defect in the

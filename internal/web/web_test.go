@@ -71,7 +71,10 @@ type env struct {
 
 // newEnv starts the UI on a seeded register, with the security headers of
 // the real server so that pages are checked under its CSP.
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t *testing.T, d *db.DB) *env { t.Helper(); return newEnvDemo(t, d, false) }
+
+// newEnvDemo is newEnv, with the demo notice on the sign-in page if demo.
+func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	seed(t, d)
@@ -97,6 +100,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		Staff:    staff.NewService(st, alog, staff.Options{}),
 		Catalog:  i18n.MustLoad(),
 		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
+		Demo:     demo,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +220,9 @@ func (c *client) do(method, path string, form url.Values, header ...string) resp
 	return r
 }
 
-func (c *client) get(path string, header ...string) response { return c.do("GET", path, nil, header...) }
+func (c *client) get(path string, header ...string) response {
+	return c.do("GET", path, nil, header...)
+}
 
 // post sends a form with the page's CSRF token.
 func (c *client) post(path string, form url.Values) response {

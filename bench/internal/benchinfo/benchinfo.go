@@ -28,6 +28,11 @@ type Machine struct {
 	OS     string `json:"os"`
 	Go     string `json:"go"`
 	Date   string `json:"date"`
+	// Load is /proc/loadavg's 1-minute figure when the run started: the
+	// machine may be shared, and a load above the core count skews results.
+	Load string `json:"load_avg_1m"`
+	// Commit is `git describe --always --dirty` of the working tree.
+	Commit string `json:"commit"`
 }
 
 // Describe reads the machine's description from /proc and the runtime.
@@ -40,6 +45,10 @@ func Describe() Machine {
 				break
 			}
 		}
+	}
+	m.Load = LoadAvg()
+	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
 	}
 	if kb := procField("/proc/meminfo", "MemTotal"); kb > 0 {
 		m.Memory = fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
@@ -56,7 +65,15 @@ func Describe() Machine {
 
 // String is the machine as one markdown line.
 func (m Machine) String() string {
-	return fmt.Sprintf("Machine: %s, %d cores, %s RAM, %s; %s; %s", m.CPU, m.Cores, m.Memory, m.OS, m.Go, m.Date)
+	return fmt.Sprintf("Machine: %s, %d cores, %s RAM, %s; %s; %s; commit %s; load average at start %s",
+		m.CPU, m.Cores, m.Memory, m.OS, m.Go, m.Date, orUnknown(m.Commit), m.Load)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // procField returns the numeric value (in kB for memory fields) of a
@@ -98,12 +115,25 @@ func ChildPeakRSSKiB(ps *os.ProcessState) int64 {
 	return 0
 }
 
+// LoadAvg returns the 1-minute load average now.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
 // MiB formats KiB as MiB.
 func MiB(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
 
-// Run runs cmd with stdin from in (may be nil), returns its wall time and
-// its peak RSS, and an error with its output tail if it failed.
-func Run(cmd *exec.Cmd, in io.Reader) (time.Duration, int64, error) {
+// Run runs cmd with stdin from in (may be nil) and returns its wall time,
+// its peak RSS and its combined output; the error carries the output's tail.
+func Run(cmd *exec.Cmd, in io.Reader) (time.Duration, int64, string, error) {
 	var out bytes.Buffer
 	cmd.Stdin = in
 	cmd.Stdout = &out
@@ -112,18 +142,14 @@ func Run(cmd *exec.Cmd, in io.Reader) (time.Duration, int64, error) {
 	err := cmd.Run()
 	wall := time.Since(start)
 	rss := ChildPeakRSSKiB(cmd.ProcessState)
-	if err == nil && bytes.Contains(out.Bytes(), []byte("Error")) {
-		// sqlite3 reports failed rows of .import and carries on.
-		err = fmt.Errorf("reported errors")
-	}
 	if err != nil {
 		tail := out.String()
 		if len(tail) > 2000 {
 			tail = "…" + tail[len(tail)-2000:]
 		}
-		return wall, rss, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, tail)
+		return wall, rss, out.String(), fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, tail)
 	}
-	return wall, rss, nil
+	return wall, rss, out.String(), nil
 }
 
 // Percentile returns the p-th percentile (0 < p ≤ 100) of sorted durations,

@@ -10,7 +10,7 @@ CREATE TABLE households (
 
 CREATE TABLE persons (
     pin            TEXT PRIMARY KEY,
-    cmnd           TEXT,
+    cmnd           TEXT NOT NULL DEFAULT '',
     full_name      TEXT NOT NULL,
     name_folded    TEXT NOT NULL,
     other_names    TEXT NOT NULL DEFAULT '',
@@ -46,7 +46,7 @@ CREATE TABLE persons (
 -- whatever the database collation.
 CREATE INDEX persons_name_birth ON persons (name_folded text_pattern_ops, birth_key);
 CREATE INDEX persons_household ON persons (household_id);
-CREATE UNIQUE INDEX persons_cmnd ON persons (cmnd) WHERE cmnd IS NOT NULL;
+CREATE UNIQUE INDEX persons_cmnd ON persons (cmnd) WHERE cmnd <> '';
 CREATE UNIQUE INDEX persons_household_head ON persons (household_id) WHERE relation = 'head';
 
 CREATE TABLE person_events (

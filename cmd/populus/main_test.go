@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/staff"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestUnknownCommandAndBadFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("unknown command: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"seed", "--people", "-5", "--data", t.TempDir()}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "--people") {
+		t.Errorf("negative --people: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--log-format", "xml", "--data", t.TempDir()}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "log-format") {
+		t.Errorf("bad --log-format: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"migrate", "--db", "mysql://x"}, env(nil), &out, &errb); err == nil {
+		t.Error("a mysql URL was accepted")
+	}
+}
+
+func TestHelpNamesEnvironmentVariables(t *testing.T) {
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"serve", "--help"}, env(nil), &out, &errb)
+	for _, v := range []string{"POPULUS_ADDR", "POPULUS_DATA", "POPULUS_DB", "POPULUS_LOG_FORMAT"} {
+		if !strings.Contains(errb.String(), v) {
+			t.Errorf("serve --help does not mention %s", v)
+		}
+	}
+}
+
+func TestSeedRefusesASecondPopulation(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--people", "300", "--data", dir}, env(nil), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Seeded 300 people") {
+		t.Errorf("seed output: %s", out.String())
+	}
+	err := run(context.Background(), []string{"seed", "--people", "300", "--data", dir}, env(nil), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "already holds 300 people") {
+		t.Errorf("second seed: err = %v", err)
+	}
+}
+
+// TestDemoEndToEnd starts the demo on a free port, as a new user would,
+// and drives the API: sign in, read, register a birth, break a rule.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds a demo population")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env(nil), &stdout, &stderr)
+	}()
+	var base string
+	for i := 0; i < 600 && base == ""; i++ {
+		if _, rest, ok := strings.Cut(stdout.String(), "Populus demo is running: "); ok {
+			base, _, _ = strings.Cut(rest, "\n")
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo exited: %v\n%s", err, stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if base == "" {
+		t.Fatalf("demo did not start in 60 s:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), staff.DemoPassword) {
+		t.Error("the welcome does not print the demo password")
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	call := func(method, path, csrf string, body any, out any) int {
+		t.Helper()
+		var rd *bytes.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		} else {
+			rd = bytes.NewReader(nil)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	if code := call("GET", "/healthz", "", nil, nil); code != 200 {
+		t.Fatalf("healthz = %d", code)
+	}
+	if code := call("GET", "/api/v1/persons?name=nguyen", "", nil, nil); code != 401 {
+		t.Errorf("anonymous search = %d, want 401", code)
+	}
+	var sess struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if code := call("POST", "/api/v1/session", "", map[string]string{"username": "registrar.badinh", "password": staff.DemoPassword}, &sess); code != 201 || sess.CSRF == "" {
+		t.Fatalf("sign in = %d %+v", code, sess)
+	}
+	var list struct {
+		Items []struct {
+			PIN         string `json:"pin"`
+			Sex         string `json:"sex"`
+			HouseholdID string `json:"household_id"`
+			Relation    string `json:"relation_to_head"`
+		} `json:"items"`
+	}
+	if code := call("GET", "/api/v1/persons?name=ng&limit=200", "", nil, &list); code != 200 || len(list.Items) == 0 {
+		t.Fatalf("search = %d, %d items", code, len(list.Items))
+	}
+	var mother string
+	for _, p := range list.Items {
+		if p.Sex == "F" && p.HouseholdID != "" && (p.Relation == "head" || p.Relation == "spouse") {
+			mother = p.PIN
+		}
+	}
+	if mother == "" {
+		t.Fatal("no woman heading or married into a household among the results")
+	}
+	var child struct {
+		PIN         string `json:"pin"`
+		HouseholdID string `json:"household_id"`
+	}
+	birth := map[string]any{"full_name": "Nguyễn Thị Mai", "birth_date": time.Now().AddDate(0, 0, -3).Format("2006-01-02"),
+		"sex": "F", "birth_place": "00004", "mother_pin": mother}
+	if code := call("POST", "/api/v1/events/birth", sess.CSRF, birth, &child); code != 201 {
+		t.Fatalf("birth = %d", code)
+	}
+	if _, parts, err := pin.Parse(child.PIN); err != nil || parts.Province != "001" {
+		t.Errorf("new PIN %q: %v %+v", child.PIN, err, parts)
+	}
+	if code := call("POST", "/api/v1/events/birth", "", birth, nil); code != 403 {
+		t.Errorf("birth without CSRF token = %d, want 403", code)
+	}
+	var prob struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	bad := map[string]any{"full_name": "X", "birth_date": "2024-02-30", "sex": "F", "birth_place": "00004", "mother_pin": mother}
+	if code := call("POST", "/api/v1/events/birth", sess.CSRF, bad, &prob); code != 400 || len(prob.Errors) == 0 || prob.Errors[0].Field != "birth_date" {
+		t.Errorf("impossible date = %d %+v", code, prob)
+	}
+	var hh struct {
+		Members []struct{ PIN string } `json:"members"`
+	}
+	if code := call("GET", "/api/v1/households/"+child.HouseholdID, "", nil, &hh); code != 200 {
+		t.Fatalf("household = %d", code)
+	}
+	found := false
+	for _, m := range hh.Members {
+		found = found || m.PIN == child.PIN
+	}
+	if !found {
+		t.Errorf("child %s not among the members of %s", child.PIN, child.HouseholdID)
+	}
+	if code := call("GET", fmt.Sprintf("/api/v1/persons/%s", child.PIN), "", nil, nil); code != 200 {
+		t.Errorf("get child = %d", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("demo ended with %v", err)
+	}
+}

@@ -1,0 +1,86 @@
+package i18n
+
+import (
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/civil"
+)
+
+func TestCatalogsAgree(t *testing.T) {
+	c := MustLoad()
+	vi, en := c.Keys(Vietnamese), c.Keys(English)
+	for _, k := range vi {
+		if _, ok := slices.BinarySearch(en, k); !ok {
+			t.Errorf("%q is in vi.json but not in en.json", k)
+		}
+	}
+	for _, k := range en {
+		if _, ok := slices.BinarySearch(vi, k); !ok {
+			t.Errorf("%q is in en.json but not in vi.json", k)
+		}
+	}
+	// A translation takes the same arguments as the Vietnamese message.
+	verb := regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+	for _, k := range vi {
+		v, _ := c.Lookup(Vietnamese, k)
+		e, _ := c.Lookup(English, k)
+		if v == "" || e == "" {
+			t.Errorf("%q is empty in a catalog", k)
+		}
+		if len(verb.FindAllString(v, -1)) != len(verb.FindAllString(e, -1)) {
+			t.Errorf("%q: vi %q and en %q take different arguments", k, v, e)
+		}
+	}
+}
+
+func TestTFormatsAndFallsBack(t *testing.T) {
+	c := MustLoad()
+	if got := c.T(Vietnamese, "dashboard.greeting", "Hoa"); got != "Xin chào, Hoa" {
+		t.Errorf("T = %q", got)
+	}
+	if got := c.T(English, "no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key shows as %q", got)
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	c := MustLoad()
+	for _, tc := range []struct{ cookie, accept, want string }{
+		{"", "", Vietnamese},
+		{"", "en-US,en;q=0.9", English},
+		{"", "fr-FR, de;q=0.5", Vietnamese},
+		{"", "fr, en;q=0.5", English},
+		{"", "vi-VN, en;q=0.5", Vietnamese},
+		{"en", "vi", English},
+		{"vi", "en", Vietnamese},
+		{"xx", "en", English},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tc.cookie != "" {
+			r.Header.Set("Cookie", CookieName+"="+tc.cookie)
+		}
+		if tc.accept != "" {
+			r.Header.Set("Accept-Language", tc.accept)
+		}
+		if got := c.Negotiate(r); got != tc.want {
+			t.Errorf("cookie %q, Accept-Language %q: %s, want %s", tc.cookie, tc.accept, got, tc.want)
+		}
+	}
+}
+
+func TestDatesAreVietnamese(t *testing.T) {
+	if got := Date(civil.Date{Year: 2003, Month: 7, Day: 5}); got != "05/07/2003" {
+		t.Errorf("Date = %q", got)
+	}
+	if got := Date(civil.Date{Year: 2003}); got != "2003" {
+		t.Errorf("partial Date = %q", got)
+	}
+	// 17:30 UTC is half past midnight the next day in Vietnam.
+	if got := Time(time.Date(2025, 6, 30, 17, 30, 0, 0, time.UTC)); got != "00:30 01/07/2025" {
+		t.Errorf("Time = %q", got)
+	}
+}

@@ -1,0 +1,322 @@
+package register_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// people for the authorisation tests: one in Ba Đình, one elsewhere in Hà
+// Nội, one in Hồ Chí Minh.
+type reach struct{ baDinh, hanoi, hcm *register.Person }
+
+func newReach(e *env) reach {
+	r := reach{
+		baDinh: e.person(baDinh, "Nguyễn Văn An", civil.Male, "1980-01-01"),
+		hanoi:  e.person(hanoi2, "Nguyễn Văn An", civil.Male, "1981-01-01"),
+		hcm:    e.person(hcm, "Nguyễn Văn An", civil.Male, "1982-01-01"),
+	}
+	e.household(baDinh, "1 Đội Cấn", r.baDinh)
+	e.household(hanoi2, "2 Cầu Giấy", r.hanoi)
+	e.household(hcm, "3 Lê Duẩn", r.hcm)
+	return r
+}
+
+// wantDenied checks that err is Forbidden, that exactly one audit row says
+// so, and that nothing else was stored.
+func (e *env) wantDenied(t *testing.T, pr auth.Principal, action auth.Action, subject string, before counts, err error) {
+	t.Helper()
+	wantProblem(t, err, problem.Forbidden)
+	if n := e.audited(pr.ActorID(), string(action), subject, "denied"); n != 1 {
+		t.Errorf("%d audit rows (%s, %s, %q, denied), want 1", n, pr.ActorID(), action, subject)
+	}
+	after := e.counts()
+	if after.persons != before.persons || after.events != before.events || after.households != before.households {
+		t.Errorf("a refused action stored something: %+v → %+v", before, after)
+	}
+	if after.audit != before.audit+1 {
+		t.Errorf("audit rows %d → %d, want exactly one more", before.audit, after.audit)
+	}
+}
+
+func TestAuthorisationReads(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		r := newReach(e)
+		who := map[string]*register.Person{"baDinh": r.baDinh, "hanoi": r.hanoi, "hcm": r.hcm}
+		tests := []struct {
+			pr    auth.Principal
+			reach map[string]bool
+		}{
+			{registrarAt(baDinh), map[string]bool{"baDinh": true}},
+			{serviceAt(baDinh), map[string]bool{"baDinh": true}},
+			{policeAt(baDinh), map[string]bool{"baDinh": true}},
+			{registrarAt("01"), map[string]bool{"baDinh": true, "hanoi": true}},
+			{registrarAt("79"), map[string]bool{"hcm": true}},
+			{registrarAt(hcm), map[string]bool{"hcm": true}},
+			{staffAt(auth.Auditor, "VN"), map[string]bool{"baDinh": true, "hanoi": true, "hcm": true}},
+			{staffAt(auth.Admin, "VN"), map[string]bool{}},
+			{staffAt(auth.Registrar, "XYZ"), map[string]bool{}},
+		}
+		for _, tc := range tests {
+			for _, where := range []string{"baDinh", "hanoi", "hcm"} {
+				p := who[where]
+				t.Run(fmt.Sprintf("%s reads %s", tc.pr, where), func(t *testing.T) {
+					before := e.counts()
+					got, err := e.reg.Get(e.ctx, tc.pr, p.PIN)
+					if !tc.reach[where] {
+						e.wantDenied(t, tc.pr, auth.ReadPerson, p.PIN, before, err)
+						if got.PIN != "" || got.FullName != "" {
+							t.Errorf("a refused read returned data: %+v", got)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.PIN != p.PIN {
+						t.Fatalf("read %s, got %s", p.PIN, got.PIN)
+					}
+					if n := e.audited(tc.pr.ActorID(), string(auth.ReadPerson), p.PIN, "ok"); n < 1 {
+						t.Errorf("allowed read not audited")
+					}
+				})
+			}
+		}
+		// History and household pages follow the same rule.
+		_, err := e.reg.History(e.ctx, registrarAt(baDinh), r.hcm.PIN)
+		wantProblem(t, err, problem.Forbidden)
+		_, _, err = e.reg.Household(e.ctx, registrarAt(baDinh), r.hcm.HouseholdID)
+		wantProblem(t, err, problem.Forbidden)
+	})
+}
+
+func TestAuthorisationChanges(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		r := newReach(e)
+		fix := func(p *register.Person, name string) register.Correction {
+			return register.Correction{PIN: p.PIN, FullName: ptr(name), Meta: register.Meta{Reason: "cải chính"}}
+		}
+
+		t.Run("commune registrar corrects a person of the commune", func(t *testing.T) {
+			if _, err := e.reg.Correct(e.ctx, registrarAt(baDinh), fix(r.baDinh, "Nguyễn Văn Ân")); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("province registrar corrects a person of another commune of the province", func(t *testing.T) {
+			if _, err := e.reg.Correct(e.ctx, registrarAt("01"), fix(r.hanoi, "Nguyễn Văn Ấn")); err != nil {
+				t.Fatal(err)
+			}
+		})
+		for _, tc := range []struct {
+			name string
+			pr   auth.Principal
+			p    *register.Person
+		}{
+			{"commune registrar, person in another province", registrarAt(baDinh), r.hcm},
+			{"province registrar, person in another province", registrarAt("01"), r.hcm},
+			{"service officer may not correct", serviceAt(baDinh), r.baDinh},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.Correct(e.ctx, tc.pr, fix(tc.p, "Tên Mới"))
+				e.wantDenied(t, tc.pr, auth.CorrectRecord, tc.p.PIN, before, err)
+				if got := e.get(tc.p.PIN); got.FullName == "Tên Mới" {
+					t.Errorf("refused correction applied")
+				}
+			})
+		}
+	})
+}
+
+func TestAuthorisationBirth(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		birth := func(place string) register.BirthRegistration {
+			return register.BirthRegistration{
+				FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: place,
+				FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
+			}
+		}
+		for _, tc := range []struct {
+			name  string
+			pr    auth.Principal
+			place string
+		}{
+			{"police officer", policeAt(baDinh), baDinh},
+			{"service officer", serviceAt(baDinh), baDinh},
+			{"province registrar, birth in another province", registrarAt("01"), hcm},
+			{"commune registrar, birth in another commune", registrarAt(baDinh), hanoi2},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.RegisterBirth(e.ctx, tc.pr, birth(tc.place))
+				e.wantDenied(t, tc.pr, auth.RegisterBirth, "", before, err)
+			})
+		}
+		for _, pr := range []auth.Principal{registrarAt(baDinh), registrarAt("01")} {
+			if _, err := e.reg.RegisterBirth(e.ctx, pr, birth(baDinh)); err != nil {
+				t.Errorf("%s: %v", pr, err)
+			}
+		}
+	})
+}
+
+// TestMarriageAuthorisationIgnoresOrder: a marriage is registered at the
+// commune where either party lives (Luật Hộ tịch 2014, art. 17), so whether an
+// officer may register it cannot depend on which party the form names first.
+func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		man := e.importMan(baDinh, "1995-05-05")
+		woman := e.importWoman(hcm, "1997-07-07")
+		officer := registrarAt(baDinh)
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10")}); err != nil {
+			t.Fatalf("the officer of the man's commune may not register the marriage when the man is named first: %v", err)
+		}
+		if _, err := e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10")}); err != nil {
+			t.Errorf("the officer of the man's commune may not record the divorce when the woman is named first: %v", err)
+			if _, err := e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-02-10")}); err != nil {
+			t.Errorf("the officer of the man's commune may not register the marriage when the woman is named first: %v", err)
+		}
+	})
+}
+
+func TestAuthorisationSearch(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		r := newReach(e)
+		q := register.Query{Name: "nguyen van an"}
+		for _, tc := range []struct {
+			pr   auth.Principal
+			unit string
+			want []*register.Person
+		}{
+			{registrarAt(baDinh), "", []*register.Person{r.baDinh}},
+			{serviceAt(baDinh), "", []*register.Person{r.baDinh}},
+			{registrarAt(baDinh), baDinh, []*register.Person{r.baDinh}},
+			{registrarAt("01"), "", []*register.Person{r.baDinh, r.hanoi}},
+			{registrarAt("01"), hanoi2, []*register.Person{r.hanoi}},
+			{registrarAt("79"), "", []*register.Person{r.hcm}},
+			{policeAt(hcm), "", []*register.Person{r.hcm}},
+			{nation, "", []*register.Person{r.baDinh, r.hanoi, r.hcm}},
+		} {
+			t.Run(fmt.Sprintf("%s in %q", tc.pr, tc.unit), func(t *testing.T) {
+				q := q
+				q.Unit = tc.unit
+				got, next, err := e.reg.Search(e.ctx, tc.pr, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if next != "" {
+					t.Errorf("next cursor %q on a single page", next)
+				}
+				if want := pinsOf(tc.want...); !equalSets(pinsOfResults(got), want) {
+					t.Errorf("search found %v, want %v", pinsOfResults(got), want)
+				}
+				for _, p := range got {
+					if n := e.audited(tc.pr.ActorID(), string(auth.SearchRegister), p.PIN, "ok"); n < 1 {
+						t.Errorf("search result %s not audited", p.PIN)
+					}
+				}
+			})
+		}
+		for _, tc := range []struct {
+			name string
+			pr   auth.Principal
+			unit string
+		}{
+			{"commune officer filtering on another commune", registrarAt(baDinh), hcm},
+			{"province officer filtering on another province", registrarAt("01"), hcm},
+			{"auditor may not search", staffAt(auth.Auditor, "VN"), ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				q := q
+				q.Unit = tc.unit
+				before := e.counts()
+				res, _, err := e.reg.Search(e.ctx, tc.pr, q)
+				e.wantDenied(t, tc.pr, auth.SearchRegister, "", before, err)
+				if len(res) != 0 {
+					t.Errorf("refused search returned %d people", len(res))
+				}
+			})
+		}
+	})
+}
+
+// TestSearchReachMatchesGet: the people an officer may read are the people
+// search shows them. A person with no permanent residence, staying in Ba Đình,
+// is in the reach of Ba Đình's officers (Get allows it), so their search must
+// find them too.
+func TestSearchReachMatchesGet(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		p := e.person(hcm, "Hoàng Văn Lưu", civil.Male, "1985-05-05")
+		p.Temporary = register.Address{Unit: baDinh, Detail: "Nhà trọ 4, ngõ 12 Đội Cấn"}
+		p.Current = p.Temporary
+		e.lone(p)
+		officer := registrarAt(baDinh)
+		if _, err := e.reg.Get(e.ctx, officer, p.PIN); err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		got, _, err := e.reg.Search(e.ctx, officer, register.Query{Name: "hoang van luu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].PIN != p.PIN {
+			t.Errorf("search by an officer who may read %s found %v", p.PIN, pinsOfResults(got))
+		}
+		// And an officer who may not read them does not find them.
+		got, _, _ = e.reg.Search(e.ctx, registrarAt(hcm), register.Query{Name: "hoang van luu"})
+		if _, err := e.reg.Get(e.ctx, registrarAt(hcm), p.PIN); err == nil || len(got) != 0 {
+			t.Errorf("officer of %s: get error %v, search found %v", hcm, err, pinsOfResults(got))
+		}
+	})
+}
+
+func pinsOf(ps ...*register.Person) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.PIN
+	}
+	return out
+}
+
+func pinsOfResults(ps []register.Person) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.PIN
+	}
+	return out
+}
+
+func equalSets(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]int{}
+	for _, x := range a {
+		m[x]++
+	}
+	for _, x := range b {
+		m[x]--
+	}
+	for _, n := range m {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}

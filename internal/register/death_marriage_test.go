@@ -1,0 +1,273 @@
+package register_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+func TestRegisterDeath(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		widow := e.person(baDinh, "Đỗ Thị Hạnh", civil.Female, "1960-02-02")
+		e.household(baDinh, "3 Kim Mã", widow)
+		officer := registrarAt(baDinh)
+
+		// Refusals first, while the grandfather is alive.
+		before := e.counts()
+		_, err := e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1955-04-01")})
+		wantProblem(t, err, problem.Invalid, "death_date")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1954")})
+		wantProblem(t, err, problem.Invalid, "death_date")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: civil.DateOf(time.Now().AddDate(0, 0, 2))})
+		wantProblem(t, err, problem.Invalid, "death_date")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN})
+		wantProblem(t, err, problem.Invalid, "death_date")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: e.newPIN(baDinh, civil.Male, 1950), DeathDate: mustDate("2024-01-01")})
+		wantProblem(t, err, problem.Invalid, "pin")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: "0010", DeathDate: mustDate("2024-01-01")})
+		wantProblem(t, err, problem.Invalid, "pin")
+		if after := e.counts(); after != before {
+			t.Fatalf("refused deaths stored something: %+v → %+v", before, after)
+		}
+
+		dead, err := e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{
+			PIN: f.grandpa.PIN, DeathDate: mustDate("2024-11-20"), Meta: register.Meta{Reason: "giấy báo tử số 12"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.get(f.grandpa.PIN)
+		if got.Status != register.Deceased || got.DeathDate != mustDate("2024-11-20") || dead.Status != register.Deceased {
+			t.Errorf("after death: status %s, death date %s", got.Status, got.DeathDate)
+		}
+		if got.Version != f.grandpa.Version+1 {
+			t.Errorf("version %d, want %d", got.Version, f.grandpa.Version+1)
+		}
+		ev := e.lastEvent(f.grandpa.PIN)
+		if ev.Kind != register.KindDeath || ev.Changes["status"].Old != "alive" || ev.Changes["status"].New != "deceased" ||
+			ev.Changes["death_date"].New != "2024-11-20" || ev.Reason != "giấy báo tử số 12" {
+			t.Errorf("death event = %+v", ev)
+		}
+
+		// The surviving spouse is no longer married, in the same event.
+		spouse := e.get(f.grandma.PIN)
+		if spouse.SpousePIN != "" {
+			t.Errorf("surviving spouse still linked to %s", spouse.SpousePIN)
+		}
+		sev := e.lastEvent(f.grandma.PIN)
+		if sev.EventID != ev.EventID || sev.Changes["spouse_pin"].Old != f.grandpa.PIN {
+			t.Errorf("spouse's event = %+v, want event %s clearing spouse_pin", sev, ev.EventID)
+		}
+		// The deceased keeps the link: it records whom they were married to.
+		if got.SpousePIN != f.grandma.PIN {
+			t.Errorf("deceased's spouse link = %q, want %q", got.SpousePIN, f.grandma.PIN)
+		}
+
+		// A deceased person cannot marry, on either side, nor die again.
+		before = e.counts()
+		_, err = e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: f.grandpa.PIN, PIN2: widow.PIN, Date: mustDate("2025-01-02")})
+		wantProblem(t, err, problem.Invalid, "pin1")
+		_, err = e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: widow.PIN, PIN2: f.grandpa.PIN, Date: mustDate("2025-01-02")})
+		wantProblem(t, err, problem.Invalid, "pin2")
+		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("2024-12-01")})
+		wantProblem(t, err, problem.Invalid, "pin")
+		if after := e.counts(); after != before {
+			t.Fatalf("refused events stored something: %+v → %+v", before, after)
+		}
+
+		// The widow may remarry.
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: f.grandma.PIN, PIN2: e.importMan(baDinh, "1950-01-01").PIN, Date: mustDate("2025-02-01")}); err != nil {
+			t.Errorf("the surviving spouse cannot remarry: %v", err)
+		}
+	})
+}
+
+// importMan stores an unmarried man in a household of his own.
+func (e *env) importMan(commune, birth string) *register.Person {
+	e.t.Helper()
+	p := e.person(commune, "Bùi Văn Độc", civil.Male, birth)
+	e.household(commune, "1 Đường Láng", p)
+	return p
+}
+
+// importWoman stores an unmarried woman in a household of her own.
+func (e *env) importWoman(commune, birth string) *register.Person {
+	e.t.Helper()
+	p := e.person(commune, "Ngô Thị Thân", civil.Female, birth)
+	e.household(commune, "2 Đường Láng", p)
+	return p
+}
+
+func TestMarriageAndDivorce(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		officer := registrarAt(baDinh)
+		man := e.importMan(baDinh, "1995-05-05")
+		woman := e.importWoman(hcm, "1997-07-07")
+
+		out, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{
+			PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10"), Meta: register.Meta{Reason: "đăng ký kết hôn"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 || out[0].SpousePIN != woman.PIN || out[1].SpousePIN != man.PIN {
+			t.Fatalf("RegisterMarriage returned %+v", out)
+		}
+		a, b := e.get(man.PIN), e.get(woman.PIN)
+		if a.SpousePIN != woman.PIN || b.SpousePIN != man.PIN {
+			t.Fatalf("links after marriage: %s→%q, %s→%q", a.PIN, a.SpousePIN, b.PIN, b.SpousePIN)
+		}
+		ea, eb := e.lastEvent(man.PIN), e.lastEvent(woman.PIN)
+		if ea.Kind != register.KindMarriage || eb.Kind != register.KindMarriage || ea.EventID == "" || ea.EventID != eb.EventID {
+			t.Errorf("marriage events: %+v / %+v, want one event id on both", ea, eb)
+		}
+		if ea.Effective != mustDate("2024-10-10") || ea.Changes["spouse_pin"].New != woman.PIN || eb.Changes["spouse_pin"].New != man.PIN {
+			t.Errorf("marriage event of %s = %+v", man.PIN, ea)
+		}
+		if n := e.audited(officer.ActorID(), "event.marriage", "", "ok"); n != 2 {
+			t.Errorf("%d audit rows for the marriage, want 2 (one per person)", n)
+		}
+
+		// Divorce of people not married to each other is refused.
+		other := e.importWoman(baDinh, "1996-01-01")
+		before := e.counts()
+		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-01-01")})
+		wantProblem(t, err, problem.Invalid, "pin2")
+		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: other.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-01")})
+		wantProblem(t, err, problem.Invalid, "pin2")
+		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01")})
+		wantProblem(t, err, problem.Invalid, "date")
+		if after := e.counts(); after != before {
+			t.Fatalf("refused divorces stored something: %+v → %+v", before, after)
+		}
+
+		// Named the other way round (by an officer with reach over both:
+		// see TestMarriageAuthorisationIgnoresOrder).
+		out, err = e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-03-01")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b = e.get(man.PIN), e.get(woman.PIN)
+		if a.SpousePIN != "" || b.SpousePIN != "" || len(out) != 2 {
+			t.Fatalf("links after divorce: %q, %q", a.SpousePIN, b.SpousePIN)
+		}
+		da, dw := e.lastEvent(man.PIN), e.lastEvent(woman.PIN)
+		if da.Kind != register.KindDivorce || dw.Kind != register.KindDivorce || da.EventID != dw.EventID || da.EventID == ea.EventID || da.Effective != mustDate("2025-03-01") {
+			t.Errorf("divorce events: %+v / %+v", da, dw)
+		}
+		if da.Changes["spouse_pin"].Old != woman.PIN {
+			t.Errorf("divorce change = %+v", da.Changes)
+		}
+		// Each is free to marry again.
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-04-01")}); err != nil {
+			t.Errorf("remarriage after divorce refused: %v", err)
+		}
+	})
+}
+
+func TestMarriageRefusals(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		officer := registrarAt(baDinh)
+		man := e.importMan(baDinh, "1995-05-05")
+		woman := e.importWoman(baDinh, "1997-07-07")
+		man19 := e.importMan(baDinh, "2005-06-01")     // 19 on 2025-01-10
+		woman17 := e.importWoman(baDinh, "2007-06-01") // 17 on 2025-01-10
+		man2 := e.importMan(baDinh, "1990-01-01")
+		// Two half-siblings sharing a mother, and a son of the grandparents.
+		brother := childOf(e.person(baDinh, "Nguyễn Văn Tú", civil.Male, "1992-02-02"), f.grandpa, f.grandma)
+		brother.Relation = register.Child
+		sister := childOf(e.person(baDinh, "Lý Thị Na", civil.Female, "1994-04-04"), nil, f.grandma)
+		sister.Relation = register.Child
+		e.household(baDinh, "9 Phố Huế", brother, sister)
+		single := e.importWoman(baDinh, "1962-03-03")
+		son := childOf(e.person(baDinh, "Ngô Văn Lực", civil.Male, "1986-08-08"), nil, single)
+		e.household(baDinh, "7 Lê Lợi", son)
+		date := mustDate("2025-01-10")
+
+		tests := []struct {
+			name       string
+			pin1, pin2 string
+			date       civil.Date
+			field      string
+		}{
+			{"man of 19", man19.PIN, woman.PIN, date, "pin1"},
+			{"woman of 17", man.PIN, woman17.PIN, date, "pin2"},
+			{"woman of 17 as pin1", woman17.PIN, man.PIN, date, "pin1"},
+			{"same sex", man.PIN, man2.PIN, date, "pin2"},
+			{"already married (pin1)", f.nam.PIN, woman.PIN, date, "pin1"},
+			{"already married (pin2)", man.PIN, f.mai.PIN, date, "pin2"},
+			{"half-siblings", brother.PIN, sister.PIN, date, "pin2"},
+			{"mother and son", single.PIN, son.PIN, date, "pin2"},
+			{"son and mother", son.PIN, single.PIN, date, "pin2"},
+			{"same person", man.PIN, man.PIN, date, "pin2"},
+			{"unknown pin2", man.PIN, e.newPIN(baDinh, civil.Female, 1990), date, "pin2"},
+			{"malformed pin1", "12", woman.PIN, date, "pin1"},
+			{"partial date", man.PIN, woman.PIN, mustDate("2025-01"), "date"},
+			{"future date", man.PIN, woman.PIN, civil.DateOf(time.Now().AddDate(0, 1, 0)), "date"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: tc.pin1, PIN2: tc.pin2, Date: tc.date})
+				wantProblem(t, err, problem.Invalid, tc.field)
+				if after := e.counts(); after != before {
+					t.Errorf("a refused marriage stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+	})
+}
+
+// TestMarriageMinimumAge checks the age of marriage to the day (Law on
+// Marriage and Family 2014 art. 8: a man from 20, a woman from 18 full years).
+func TestMarriageMinimumAge(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		officer := registrarAt(baDinh)
+		tests := []struct {
+			name     string
+			man      string // birth date of the man
+			woman    string
+			date     string
+			okOrPin2 string // "" when allowed, else the field refused
+		}{
+			{"woman's 18th birthday", "1990-01-01", "2006-05-10", "2024-05-10", ""},
+			{"day before the woman's 18th birthday, both years common", "1990-01-01", "2007-05-10", "2025-05-09", "pin2"},
+			{"day before the woman's 18th birthday, in a leap year", "1990-01-01", "2006-05-10", "2024-05-09", "pin2"},
+			{"man's 20th birthday", "2004-05-10", "1990-01-01", "2024-05-10", ""},
+			{"day before the man's 20th birthday", "2004-05-10", "1990-01-01", "2024-05-09", "pin1"},
+			{"woman known only by year, could still be 17", "1990-01-01", "2006", "2024-06-30", "pin2"},
+			{"woman known only by year, certainly 18", "1990-01-01", "2006", "2025-01-01", ""},
+			// Leap years: 29 Feb 2024 is before 1 March, the woman's 18th
+			// birthday, whatever day of the year each is.
+			{"29 Feb, the day before an 18th birthday on 1 March", "1990-01-01", "2006-03-01", "2024-02-29", "pin2"},
+			// 31 Dec 2022 is the 18th birthday of a woman born 31 Dec 2004,
+			// though it is day 365 of 2022 and her birth day 366 of 2004.
+			{"18th birthday on 31 December after a leap year", "1990-01-01", "2004-12-31", "2022-12-31", ""},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				m := e.importMan(baDinh, tc.man)
+				w := e.importWoman(baDinh, tc.woman)
+				_, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: m.PIN, PIN2: w.PIN, Date: mustDate(tc.date)})
+				if tc.okOrPin2 == "" {
+					if err != nil {
+						t.Fatalf("marriage on %s of a man born %s and a woman born %s refused: %v", tc.date, tc.man, tc.woman, err)
+					}
+					return
+				}
+				wantProblem(t, err, problem.Invalid, tc.okOrPin2)
+			})
+		}
+	})
+}

@@ -1,0 +1,222 @@
+package register_test
+
+import (
+	"testing"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+func TestTemporaryResidence(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		police := policeAt(hcm)
+		stay := register.Address{Unit: hcm, Detail: "Phòng 3, 88 Cách Mạng Tháng Tám"}
+		home := f.mai.Permanent
+
+		p, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+			PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: stay, Meta: register.Meta{Reason: "đi làm"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.get(f.mai.PIN)
+		if got.Temporary != stay || got.Current != stay || got.Permanent != home || got.HouseholdID != f.hhBaDinh || p.Temporary != stay {
+			t.Fatalf("after temporary residence: temporary %+v, current %+v, permanent %+v, household %s", got.Temporary, got.Current, got.Permanent, got.HouseholdID)
+		}
+		ev := e.lastEvent(f.mai.PIN)
+		if ev.Kind != register.KindResidence || ev.Actor != police.ActorID() || len(ev.Changes) != 2 {
+			t.Errorf("residence event = %+v, want changes of temporary_residence and current_address", ev)
+		}
+		if _, ok := ev.Changes["temporary_residence"]; !ok {
+			t.Errorf("residence event changes = %v", ev.Changes)
+		}
+
+		if _, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence}); err != nil {
+			t.Fatal(err)
+		}
+		got = e.get(f.mai.PIN)
+		if !got.Temporary.IsZero() || got.Current != home || got.Permanent != home {
+			t.Fatalf("after removal: temporary %+v, current %+v, permanent %+v", got.Temporary, got.Current, got.Permanent)
+		}
+		if ev := e.lastEvent(f.mai.PIN); ev.Kind != register.KindResidenceRemoval || ev.Changes["current_address"].New == nil {
+			t.Errorf("removal event = %+v", ev)
+		}
+
+		// Refusals store nothing.
+		dead := e.importMan(hcm, "1940-01-01")
+		if _, err := e.reg.RegisterDeath(e.ctx, nation, register.DeathRegistration{PIN: dead.PIN, DeathDate: mustDate("2024-01-01")}); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name   string
+			rr     register.ResidenceRegistration
+			fields []string
+		}{
+			{"no kind", register.ResidenceRegistration{PIN: f.mai.PIN, Address: stay}, []string{"kind"}},
+			{"unknown unit", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: "99999", Detail: "x"}}, []string{"address.unit_code"}},
+			{"province as unit", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: "79", Detail: "x"}}, []string{"address.unit_code"}},
+			{"no detail", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: hcm, Detail: " "}}, []string{"address.detail"}},
+			{"deceased", register.ResidenceRegistration{PIN: dead.PIN, Kind: register.TemporaryResidence, Address: stay}, []string{"pin"}},
+			{"unknown person", register.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: register.TemporaryResidence, Address: stay}, []string{"pin"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.RegisterResidence(e.ctx, police, tc.rr)
+				wantProblem(t, err, problem.Invalid, tc.fields...)
+				if after := e.counts(); after != before {
+					t.Errorf("refused registration stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+		t.Run("removing what is not registered", func(t *testing.T) {
+			_, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
+			wantProblem(t, err, problem.Invalid, "kind")
+			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN})
+			wantProblem(t, err, problem.Invalid, "kind")
+		})
+	})
+}
+
+func TestPermanentResidence(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		police := policeAt(baDinh)
+		newHome := register.Address{Unit: baDinh, Detail: "25 Liễu Giai"}
+
+		// Nam leaves his in-laws and founds a household, of which he is head.
+		before := e.counts()
+		p, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+			PIN: f.nam.PIN, Kind: register.PermanentResidence, Address: newHome,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := e.counts(); after.households != before.households+1 {
+			t.Errorf("households %d → %d, want one more", before.households, after.households)
+		}
+		got := e.get(f.nam.PIN)
+		if got.Relation != register.Head || got.HouseholdID == "" || got.HouseholdID == f.hhBaDinh || got.HouseholdID != p.HouseholdID {
+			t.Fatalf("after moving: household %q as %q", got.HouseholdID, got.Relation)
+		}
+		if got.Permanent != newHome || got.Current != newHome {
+			t.Errorf("permanent %+v, current %+v, want %+v", got.Permanent, got.Current, newHome)
+		}
+		h, members, err := e.reg.Household(e.ctx, police, got.HouseholdID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.UnitCode != baDinh || h.Address != newHome.Detail || len(members) != 1 || members[0].PIN != f.nam.PIN || members[0].Relation != register.Head {
+			t.Errorf("new household %+v with %+v", h, members)
+		}
+		_, old, _ := e.reg.Household(e.ctx, police, f.hhBaDinh)
+		for _, m := range old {
+			if m.PIN == f.nam.PIN {
+				t.Errorf("%s still listed in the old household", f.nam.PIN)
+			}
+		}
+		ev := e.lastEvent(f.nam.PIN)
+		if ev.Kind != register.KindResidence || ev.Changes["relation_to_head"].Old != "child_in_law" || ev.Changes["relation_to_head"].New != "head" {
+			t.Errorf("event = %+v", ev)
+		}
+
+		// Mai joins him as his spouse: the household's address becomes hers.
+		if _, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+			PIN: f.mai.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.Spouse,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		mai := e.get(f.mai.PIN)
+		if mai.HouseholdID != got.HouseholdID || mai.Relation != register.Spouse || mai.Permanent != newHome || mai.Current != newHome {
+			t.Errorf("after joining: %s as %s at %+v (current %+v)", mai.HouseholdID, mai.Relation, mai.Permanent, mai.Current)
+		}
+
+		// A head whose household others live in cannot leave it.
+		t.Run("head with members cannot leave", func(t *testing.T) {
+			before := e.counts()
+			_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+				PIN: f.grandpa.PIN, Kind: register.PermanentResidence, Address: register.Address{Unit: baDinh, Detail: "1 Văn Cao"},
+			})
+			wantProblem(t, err, problem.Conflict)
+			_, err = e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+				PIN: f.grandpa.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.Parent,
+			})
+			wantProblem(t, err, problem.Conflict)
+			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.grandpa.PIN, Kind: register.PermanentResidence})
+			wantProblem(t, err, problem.Conflict)
+			if after := e.counts(); after != before {
+				t.Errorf("refused moves stored something: %+v → %+v", before, after)
+			}
+			if g := e.get(f.grandpa.PIN); g.Relation != register.Head || g.HouseholdID != f.hhBaDinh {
+				t.Errorf("grandfather is now %s of %s", g.Relation, g.HouseholdID)
+			}
+		})
+
+		t.Run("nobody joins a household as its head", func(t *testing.T) {
+			for _, rel := range []register.Relation{register.Head, ""} {
+				before := e.counts()
+				_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+					PIN: f.grandma.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: rel,
+				})
+				wantProblem(t, err, problem.Invalid, "relation_to_head")
+				if after := e.counts(); after != before {
+					t.Errorf("refused join stored something: %+v → %+v", before, after)
+				}
+			}
+			_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+				PIN: f.grandma.PIN, Kind: register.PermanentResidence, HouseholdID: "HNOSUCH", Relation: register.Parent,
+			})
+			wantProblem(t, err, problem.Invalid, "household_id")
+		})
+
+		// A head left alone may go: the household is left without members.
+		t.Run("head alone may leave", func(t *testing.T) {
+			single := e.importMan(baDinh, "1970-01-01")
+			if _, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
+				PIN: single.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.OtherKin,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			_, members, err := e.reg.Household(e.ctx, police, single.HouseholdID)
+			if err != nil || len(members) != 0 {
+				t.Errorf("old household: %+v, %v", members, err)
+			}
+		})
+
+		// The removal of a permanent residence takes the person out of the
+		// household.
+		t.Run("removal of a member", func(t *testing.T) {
+			if _, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.PermanentResidence}); err != nil {
+				t.Fatal(err)
+			}
+			m := e.get(f.mai.PIN)
+			if !m.Permanent.IsZero() || m.HouseholdID != "" || m.Relation != "" {
+				t.Errorf("after removal: %+v, household %q as %q", m.Permanent, m.HouseholdID, m.Relation)
+			}
+		})
+
+		// One head per household, whatever happened above.
+		if n := e.count(`SELECT count(*) FROM (SELECT household_id FROM persons WHERE relation = 'head' GROUP BY household_id HAVING count(*) > 1) x`); n != 0 {
+			t.Errorf("%d households with more than one head", n)
+		}
+		if n := e.count(`SELECT count(*) FROM persons WHERE relation = 'head' AND household_id IS NULL`); n != 0 {
+			t.Errorf("%d heads of no household", n)
+		}
+		// The store itself refuses a second head.
+		second := *e.person(baDinh, "Hai Chủ Hộ", civil.Male, "1980-01-01")
+		second.HouseholdID, second.Relation = f.hhBaDinh, register.Head
+		im := register.NewImporter(d)
+		if err := im.Add(e.ctx, nil, []register.Person{second}); err != nil {
+			t.Fatal(err)
+		}
+		if err := im.Flush(e.ctx); err == nil {
+			t.Errorf("a second head of %s was stored", f.hhBaDinh)
+		}
+	})
+}

@@ -1,0 +1,44 @@
+package synth
+
+import (
+	"context"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// TestImport loads a generated population through the register's bulk
+// importer, so the store's constraints (unique PINs and CMNDs, one head per
+// household, households before their members) check the output too.
+func TestImport(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		im := register.NewImporter(d)
+		im.FlushEvery = 2000
+		const people = 5000
+		err := Generate(ctx, Config{People: people, Seed: 11}, func(h *register.Household, ms []register.Person) error {
+			return im.Add(ctx, h, ms)
+		})
+		if err == nil {
+			err = im.Flush(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n, heads, households int
+		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM persons WHERE relation = 'head'").Scan(&heads); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM households").Scan(&households); err != nil {
+			t.Fatal(err)
+		}
+		if n != people || im.Total() != people || heads != households {
+			t.Errorf("stored %d people (importer says %d), %d heads of %d households", n, im.Total(), heads, households)
+		}
+	})
+}

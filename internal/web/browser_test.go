@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/pin"
+)
+
+// TestBrowserBirthRegistration drives the UI in headless Chromium, under
+// the real CSP: sign in as a registrar, register a birth, follow the
+// redirect to the child's page, open the household and find the child
+// there. It runs only with POPULUS_TEST_BROWSER=1 and fails, rather than
+// skips, when Chromium cannot start then. With POPULUS_SCREENSHOTS=dir it
+// saves screenshots of the main pages there.
+func TestBrowserBirthRegistration(t *testing.T) {
+	if os.Getenv("POPULUS_TEST_BROWSER") != "1" {
+		t.Skip("browser test skipped: set POPULUS_TEST_BROWSER=1 (needs /usr/bin/chromium or POPULUS_CHROMIUM)")
+	}
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		shots := os.Getenv("POPULUS_SCREENSHOTS")
+		if shots != "" {
+			if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		chromium := os.Getenv("POPULUS_CHROMIUM")
+		if chromium == "" {
+			chromium = "/usr/bin/chromium"
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(chromium),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WindowSize(1280, 900),
+		}
+		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		defer cancel()
+		// Any CSP violation or script error on a page fails the test.
+		var mu sync.Mutex
+		var problems []string
+		ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+			var text string
+			switch ev := ev.(type) {
+			case *log.EventEntryAdded:
+				// Network errors are the 4xx answers the scenario provokes.
+				if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
+					text = ev.Entry.Text
+				}
+			case *runtime.EventExceptionThrown:
+				text = ev.ExceptionDetails.Text
+			}
+			if text != "" {
+				mu.Lock()
+				problems = append(problems, text)
+				mu.Unlock()
+			}
+		}))
+		defer cancel()
+		// The first run starts the browser and must not carry a timeout,
+		// which would stop the browser with it.
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatalf("Chromium (%s) does not start: %v", chromium, err)
+		}
+		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+
+		shot := func(name string) chromedp.Action[chromedp.Void] {
+			return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+				if shots == "" {
+					return chromedp.Void{}, nil
+				}
+				png, err := chromedp.FullScreenshot(100)(ctx, tg)
+				if err != nil {
+					return chromedp.Void{}, err
+				}
+				return chromedp.Void{}, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+			}
+		}
+		base := e.srv.URL
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/lang/vi?next=%2Fregister%2Fsearch%3Fname%3Dnguyen"),
+			chromedp.WaitVisible(chromedp.ID("f-username")),
+			shot("login"),
+			chromedp.SendKeys(chromedp.ID("f-username"), "registrar"),
+			chromedp.SendKeys(chromedp.ID("f-password"), password),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`table.table`)),
+			shot("search"),
+
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(chromedp.ID("quick-search")),
+			shot("dashboard"),
+
+			// Sent empty, the form comes back with its mistakes listed.
+			chromedp.Navigate(base+"/register/events/birth"),
+			chromedp.WaitVisible(chromedp.ID("f-full_name")),
+			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("error-summary")),
+			shot("birth-errors"),
+			chromedp.SendKeys(chromedp.ID("f-full_name"), "Lê Minh Khôi"),
+			chromedp.SetValue(chromedp.ID("f-birth_date"), "2026-11-01"),
+			chromedp.Click(chromedp.ID("f-sex")),
+			chromedp.SendKeys(chromedp.ID("f-hometown"), "01"),
+			chromedp.SendKeys(chromedp.ID("f-mother_pin"), motherPIN),
+			chromedp.SendKeys(chromedp.ID("f-father_pin"), fatherPIN),
+			// The form proposes today, in Vietnam; a fixed day keeps the
+			// test independent of the hour it runs at.
+			chromedp.SetValue(chromedp.ID("f-effective_date"), "2026-11-10"),
+			chromedp.SendKeys(chromedp.ID("f-reason"), "Giấy chứng sinh số 123/BV"),
+			chromedp.SendKeys(chromedp.ID("f-legal_basis"), "Luật Hộ tịch 2014, Điều 16"),
+			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.alert-success`)),
+		)
+		if err != nil {
+			t.Fatalf("browser scenario up to the birth: %v\n%s", err, dumpMain(ctx))
+		}
+		url, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = chromedp.Do(ctx,
+			shot("person"),
+			chromedp.Click(chromedp.CSS(`a[href^="/register/households/"]`)),
+			chromedp.WaitVisible(chromedp.ID("h-members")),
+			shot("household"),
+		)
+		if err != nil {
+			t.Fatalf("browser scenario, household: %v\n%s", err, dumpMain(ctx))
+		}
+		household, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		child := strings.TrimPrefix(url, base+"/register/persons/")
+		if _, _, err := pin.Parse(child); err != nil {
+			t.Fatalf("after the birth the browser is at %s: %v", url, err)
+		}
+		if heading != "Lê Minh Khôi" {
+			t.Errorf("child's page heading = %q", heading)
+		}
+		if !strings.Contains(household, `href="/register/persons/`+child+`"`) {
+			t.Errorf("the household page does not list the child %s", child)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) > 0 {
+			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(problems, "\n"))
+		}
+	})
+}
+
+// dumpMain returns the URL and main content of the page, to explain a
+// failed step.
+func dumpMain(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	url, _ := chromedp.Run(ctx, chromedp.Location())
+	html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
+	return url + "\n" + html
+}
