@@ -11,9 +11,9 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"strconv"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
