@@ -192,7 +192,7 @@ func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d Death
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.RegisterDeath, unitOf(&p), p.PIN); err != nil {
+		if err := c.authorize(auth.RegisterDeath, c.r.unitOf(&p), p.PIN); err != nil {
 			return err
 		}
 		if p.Status == Deceased {
@@ -254,7 +254,7 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m Ma
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.RegisterMarriage, unitOf(&a), a.PIN); err != nil {
+		if err := c.authorize(auth.RegisterMarriage, c.r.unitOf(&a), a.PIN); err != nil {
 			return err
 		}
 		for _, x := range []struct {
@@ -334,7 +334,7 @@ func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d Divor
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.RegisterMarriage, unitOf(&a), a.PIN); err != nil {
+		if err := c.authorize(auth.RegisterMarriage, c.r.unitOf(&a), a.PIN); err != nil {
 			return err
 		}
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
@@ -510,7 +510,7 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.CorrectRecord, unitOf(&p), p.PIN); err != nil {
+		if err := c.authorize(auth.CorrectRecord, c.r.unitOf(&p), p.PIN); err != nil {
 			return err
 		}
 		after := p

@@ -37,12 +37,19 @@ func New(d *db.DB, pol auth.Policy, log *audit.Log, u *units.Registry) *Register
 
 // unitOf is the unit whose officers are responsible for a person: where they
 // live permanently, else where they are now, else where they stay
-// temporarily, else where their birth was registered.
-func unitOf(p *Person) string {
+// temporarily, else where their birth was registered. A pre-2025 unit
+// ("old:…", as on old birth records) is replaced by its successor.
+func (r *Register) unitOf(p *Person) string {
 	for _, u := range []string{p.Permanent.Unit, p.Current.Unit, p.Temporary.Unit, p.BirthPlace} {
-		if u != "" {
-			return u
+		if u == "" {
+			continue
 		}
+		if strings.HasPrefix(u, units.LegacyPrefix) {
+			if s, ok := r.units.Successor(u); ok {
+				return s.Code
+			}
+		}
+		return u
 	}
 	return ""
 }
@@ -103,7 +110,7 @@ func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (P
 	if err != nil {
 		return Person{}, err
 	}
-	if err := r.authorize(ctx, pr, auth.ReadPerson, unitOf(&p), pinStr); err != nil {
+	if err := r.authorize(ctx, pr, auth.ReadPerson, r.unitOf(&p), pinStr); err != nil {
 		return Person{}, err
 	}
 	return p, r.read(ctx, pr, auth.ReadPerson, "", pinStr)

@@ -12,13 +12,14 @@ import (
 const maxAge = 104
 
 // censusBands is the age pyramid of the 2019 census (1 April 2019) in
-// 5-year bands, thousands of people, rounded to 0.1 million, with the sex
-// ratio (males per 100 females) of each band. The totals are read from the
-// census pyramid (GSO, "Kết quả toàn bộ Tổng điều tra dân số và nhà ở năm
-// 2019", figure 4.6) and agree with its summary shares (0–14: 24%, 65+: 8%);
-// the band sex ratios are estimates chosen to reproduce the census's overall
-// ratio, 47,881,061 males to 48,327,923 females (99.1), and its sex ratio at
-// birth (111.5, so about 110 for 0–4). The last band is 80 and over.
+// 5-year bands, thousands of people, approximated to 0.1 million, with the
+// sex ratio (males per 100 females) of each band. The totals follow the shape
+// of the census pyramid (GSO, "Kết quả toàn bộ Tổng điều tra dân số và nhà ở
+// năm 2019", figure 4.6) and agree with its published summary shares
+// (0–14: 24.3%, 65+: 7.7%) within half a point; the band sex ratios are
+// estimates chosen to reproduce the census's overall ratio, 47,881,061 males
+// to 48,327,923 females (99.1), and its sex ratio at birth (111.5, so about
+// 110 for 0–4). The last band is 80 and over.
 var censusBands = [17]struct {
 	thousands float64
 	sexRatio  float64
@@ -106,7 +107,7 @@ type urn struct {
 	tree  [2][urnSize + 1]int32 // Fenwick trees over ages, 1-based
 	carry [2][maxAge + 1]float64
 	since int // draws since the last refill
-	// fallbacks counts draws that found their range empty, for tests.
+	// fallbacks counts draws that found their range out of quota.
 	fallbacks int
 }
 
@@ -220,21 +221,19 @@ func (u *urn) take(r *rng, sex, lo, hi int) (s, a int, ok bool) {
 // cell goes into debt.
 func (u *urn) borrow(r *rng, sex, lo, hi int) (int, int) {
 	lo, hi = clampRange(lo, hi)
+	u.fallbacks++
 	s := sex
-	{
-		u.fallbacks++
-		if s == anySex {
-			m := u.p.cum[0][hi+1] - u.p.cum[0][lo]
-			f := u.p.cum[1][hi+1] - u.p.cum[1][lo]
-			s = 0
-			if r.float()*(m+f) >= m {
-				s = 1
-			}
+	if s == anySex {
+		m := u.p.cum[0][hi+1] - u.p.cum[0][lo]
+		f := u.p.cum[1][hi+1] - u.p.cum[1][lo]
+		s = 0
+		if r.float()*(m+f) >= m {
+			s = 1
 		}
-		a := u.p.draw(r, s, lo, hi)
-		u.carry[s][a]--
-		return s, a
 	}
+	a := u.p.draw(r, s, lo, hi)
+	u.carry[s][a]--
+	return s, a
 }
 
 // count refills the quota as people are drawn.

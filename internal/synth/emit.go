@@ -28,9 +28,10 @@ const (
 )
 
 // Gompertz mortality: the chance of dying within the year is gompertzQ80 at
-// 80 and grows by gompertzRatio a year (doubling about every 7.5 years),
-// close to Vietnam's life tables. survivalTable[a] is the chance of living
-// to age a, built by multiplication only (see noFMA).
+// 80 and grows by gompertzRatio a year (doubling about every 7.5 years): an
+// estimate in line with Vietnam's life expectancy of about 74 years.
+// survivalTable[a] is the chance of living to age a, built by
+// multiplication only (see noFMA).
 const (
 	gompertzQ80   = 0.065
 	gompertzRatio = 1.0964
@@ -56,6 +57,8 @@ var survivalTable = func() (s [survivalAges + 1]float64) {
 // reorganised is the first day of the 34-province system.
 var reorganised = dayOf(2025, 7, 1)
 
+// household builds the next household, of at most room records, into g.hh
+// and g.out.
 func (g *generator) household(room int) error {
 	r := &g.r
 	w := g.w

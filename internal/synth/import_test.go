@@ -16,8 +16,8 @@ func TestImport(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		im := register.NewImporter(d)
-		im.FlushEvery = 2000
-		const people = 5000
+		im.FlushEvery = 5000
+		const people = 20000
 		err := Generate(ctx, Config{People: people, Seed: 11}, func(h *register.Household, ms []register.Person) error {
 			return im.Add(ctx, h, ms)
 		})

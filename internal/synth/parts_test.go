@@ -69,6 +69,32 @@ func TestAlias(t *testing.T) {
 	}
 }
 
+// TestUrn checks that the household rules rarely find their age range out
+// of quota, and that the stock left in the urn does not grow with the
+// population (so the pyramid holds at any size).
+func TestUrn(t *testing.T) {
+	g, err := newGenerator(Config{People: 300000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stock [3]int32
+	for i, n := range []int{100000, 200000, 300000} {
+		for g.emitted < n {
+			if err := g.household(n - g.emitted); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stock[i] = g.urn.below(0, maxAge+1) + g.urn.below(1, maxAge+1)
+	}
+	if g.urn.fallbacks > g.emitted/100 {
+		t.Errorf("%d of %d draws fell back to the pyramid", g.urn.fallbacks, g.emitted)
+	}
+	if stock[2] > 2*urnStart || stock[2] > stock[0]+urnStart/2 {
+		t.Errorf("urn stock after 100k, 200k, 300k people: %v", stock)
+	}
+	t.Logf("fallbacks %d of %d; stock %v", g.urn.fallbacks, g.emitted, stock)
+}
+
 // TestRegions checks that the map looks right: the southern spelling of
 // surnames in the south, Khmer in the Mekong delta, the Hòa Hảo in their
 // home provinces (less the families who migrated).
