@@ -87,20 +87,3 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkImport loads 5,000 people into a fresh SQLite store, with the
-// Importer's default buffer (full 256-row INSERTs) and a small one.
-func BenchmarkImport(b *testing.B) {
-	const n = 5000
-	for _, flush := range []int{20000, 200} {
-		b.Run(fmt.Sprintf("flush=%d", flush), func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				d := dbtest.SQLite(b)
-				b.StartTimer()
-				populationBatched(b, d, n, flush)
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "people/s")
-		})
-	}
-}

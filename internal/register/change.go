@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -27,6 +30,8 @@ type change struct {
 	meta    Meta
 	eventID string
 	at      time.Time
+	// denied collects refusals, audited once the transaction has ended.
+	denied []audit.Entry
 }
 
 // apply runs fn as one civil event of the given kind. Either every person it
@@ -38,10 +43,27 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind,
 	if meta.LegalBasis == "" {
 		meta.LegalBasis = defaultLegalBasis[kind]
 	}
-	return r.db.InTx(ctx, func(tx *sql.Tx) error {
-		c := &change{r: r, ctx: ctx, tx: tx, pr: pr, kind: kind, meta: meta, eventID: newID("E"), at: now()}
+	c := &change{r: r, ctx: ctx, pr: pr, kind: kind, meta: meta, eventID: newID("E")}
+	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
+		c.tx, c.at, c.denied = tx, now(), nil
 		return fn(c)
 	})
+	if len(c.denied) > 0 {
+		if aerr := r.audit.Record(ctx, c.denied...); aerr != nil {
+			return errors.Join(err, fmt.Errorf("audit: %w", aerr))
+		}
+	}
+	if isSerializationFailure(err) {
+		return problem.New(problem.Conflict, "the records changed while this event was being registered; try again")
+	}
+	return err
+}
+
+// isSerializationFailure reports a PostgreSQL deadlock or serialisation
+// failure: a concurrent change, which the caller may retry.
+func isSerializationFailure(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // defaultLegalBasis is recorded when the officer names none.
@@ -82,9 +104,38 @@ func (c *change) load(field, pinStr string) (Person, error) {
 	return p, err
 }
 
-// authorize checks the action on a unit, inside the transaction.
+// authorize checks the action on a unit, inside the transaction; a refusal
+// is audited after it.
 func (c *change) authorize(a auth.Action, unit, subject string) error {
-	return c.r.authorize(c.ctx, c.pr, a, unit, subject)
+	if err := c.r.policy.Check(c.pr, a, unit); err != nil {
+		c.denied = append(c.denied, denial(c.pr, a, unit, subject))
+		return err
+	}
+	return nil
+}
+
+// authorizeEither allows the action if it is allowed on either unit (a
+// marriage may be registered where either party lives).
+func (c *change) authorizeEither(a auth.Action, unit1, unit2, subject string) error {
+	if c.r.policy.Allowed(c.pr, a, unit2) {
+		return nil
+	}
+	return c.authorize(a, unit1, subject)
+}
+
+// loadPair loads two people in PIN order, so that two transactions locking
+// the same pair cannot deadlock; it returns them in the order asked.
+func (c *change) loadPair(field1, pin1, field2, pin2 string) (Person, Person, error) {
+	if pin2 < pin1 {
+		b, a, err := c.loadPair(field2, pin2, field1, pin1)
+		return a, b, err
+	}
+	a, err := c.load(field1, pin1)
+	if err != nil {
+		return a, Person{}, err
+	}
+	b, err := c.load(field2, pin2)
+	return a, b, err
 }
 
 // diff returns the fields that differ between two versions of a person,
@@ -226,4 +277,16 @@ func (c *change) otherLivingMembers(householdID, pinStr string) (int, error) {
 	err := c.tx.QueryRowContext(c.ctx, `SELECT count(*) FROM persons WHERE household_id = $1 AND pin <> $2 AND status = 'alive'`,
 		householdID, pinStr).Scan(&n)
 	return n, err
+}
+
+// lastEffective is the effective date of a person's latest event of a kind;
+// the zero Date if there is none (a marriage imported with the record).
+func (c *change) lastEffective(pinStr string, kind EventKind) (civil.Date, error) {
+	var eff string
+	err := c.tx.QueryRowContext(c.ctx, `SELECT effective FROM person_events WHERE pin = $1 AND kind = $2 ORDER BY version DESC LIMIT 1`,
+		pinStr, string(kind)).Scan(&eff)
+	if errors.Is(err, sql.ErrNoRows) {
+		return civil.Date{}, nil
+	}
+	return parseStoredDate(eff), err
 }

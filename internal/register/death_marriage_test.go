@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -268,6 +269,80 @@ func TestMarriageMinimumAge(t *testing.T) {
 				}
 				wantProblem(t, err, problem.Invalid, tc.okOrPin2)
 			})
+		}
+	})
+}
+
+// TestDivorceNotBeforeMarriage: a divorce cannot take effect before the
+// marriage it ends.
+func TestDivorceNotBeforeMarriage(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		man := e.importMan(baDinh, "1990-01-01")
+		woman := e.importWoman(baDinh, "1992-01-01")
+		if _, err := e.reg.RegisterMarriage(e.ctx, nation, register.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-06-01")}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.counts()
+		_, err := e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2023-01-01")})
+		wantProblem(t, err, problem.Invalid, "date")
+		if after := e.counts(); after != before {
+			t.Errorf("a divorce dated before the marriage was stored: %+v → %+v", before, after)
+		}
+	})
+}
+
+// TestConcurrentMarriageOfOneCouple: two officers register the same
+// marriage at once, naming the parties in opposite orders. One succeeds; the
+// other is told the person is already married or that the record changed,
+// never an internal error (such as a deadlock between the row locks). The
+// deadlock needs the two transactions to interleave, so one couple may pass
+// by luck; thirty make a failure near certain on PostgreSQL when locks are
+// taken in the order the form names the parties.
+func TestConcurrentMarriageOfOneCouple(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		const couples = 30
+		type pair struct{ a, b *register.Person }
+		var ps []pair
+		for i := 0; i < couples; i++ {
+			ps = append(ps, pair{e.importMan(baDinh, "1990-01-01"), e.importWoman(baDinh, "1992-01-01")})
+		}
+		errs := make([][2]error, couples)
+		var wg sync.WaitGroup
+		for i, p := range ps {
+			for j, m := range []register.MarriageRegistration{
+				{PIN1: p.a.PIN, PIN2: p.b.PIN, Date: mustDate("2024-06-01")},
+				{PIN1: p.b.PIN, PIN2: p.a.PIN, Date: mustDate("2024-06-01")},
+			} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i][j] = e.reg.RegisterMarriage(e.ctx, nation, m)
+				}()
+			}
+		}
+		wg.Wait()
+		for i, p := range ps {
+			ok := 0
+			for _, err := range errs[i] {
+				switch {
+				case err == nil:
+					ok++
+				case problem.Is(err, problem.Invalid), problem.Is(err, problem.Conflict):
+				default:
+					t.Errorf("couple %d: %v (%s)", i, err, problem.KindOf(err))
+				}
+			}
+			if ok != 1 {
+				t.Errorf("couple %d: %d marriages registered, want 1 (%v)", i, ok, errs[i])
+			}
+			if a, b := e.get(p.a.PIN), e.get(p.b.PIN); a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
+				t.Errorf("couple %d: links %q, %q", i, a.SpousePIN, b.SpousePIN)
+			}
+			if n := len(e.history(p.a.PIN)); n != 1 {
+				t.Errorf("couple %d: %d history entries, want 1", i, n)
+			}
 		}
 	})
 }

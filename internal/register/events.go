@@ -88,7 +88,11 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 	if err := f.Err(); err != nil {
 		return Person{}, err
 	}
-	prefix, err := pin.Prefix("0"+place.ParentCode, b.Sex, b.BirthDate.Year)
+	code, ok := pinProvince[place.ParentCode]
+	if !ok {
+		return Person{}, problem.Field("birth_place", "no PIN province code is set for births registered in province %s", place.ParentCode)
+	}
+	prefix, err := pin.Prefix(code, b.Sex, b.BirthDate.Year)
 	if err != nil {
 		return Person{}, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
 	}
@@ -116,7 +120,7 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 			if !p.BirthDate.CertainlyBefore(b.BirthDate) {
 				return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", b.BirthDate, x.pin, p.BirthDate)
 			}
-			if x.sex == civil.Female && p.Status == Deceased {
+			if x.sex == civil.Female && p.Status == Deceased && p.DeathDate.CertainlyBefore(b.BirthDate) {
 				return problem.Field(x.field, "the mother %s is recorded as deceased on %s", x.pin, p.DeathDate)
 			}
 			parents = append(parents, p)
@@ -192,7 +196,7 @@ func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d Death
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.RegisterDeath, c.r.unitOf(&p), p.PIN); err != nil {
+		if err := c.authorize(auth.RegisterDeath, ResponsibleUnit(&p), p.PIN); err != nil {
 			return err
 		}
 		if p.Status == Deceased {
@@ -246,15 +250,11 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m Ma
 	}
 	var out []Person
 	err := r.apply(ctx, pr, KindMarriage, m.Meta, func(c *change) error {
-		a, err := c.load("pin1", m.PIN1)
+		a, b, err := c.loadPair("pin1", m.PIN1, "pin2", m.PIN2)
 		if err != nil {
 			return err
 		}
-		b, err := c.load("pin2", m.PIN2)
-		if err != nil {
-			return err
-		}
-		if err := c.authorize(auth.RegisterMarriage, c.r.unitOf(&a), a.PIN); err != nil {
+		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
 			return err
 		}
 		for _, x := range []struct {
@@ -302,7 +302,7 @@ func ageOn(birth, d civil.Date) int {
 	b := birth.Latest()
 	at := d.Earliest()
 	age := at.Year() - b.Year()
-	if at.YearDay() < b.YearDay() {
+	if at.Month() < b.Month() || at.Month() == b.Month() && at.Day() < b.Day() {
 		age--
 	}
 	return age
@@ -326,19 +326,22 @@ func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d Divor
 	}
 	var out []Person
 	err := r.apply(ctx, pr, KindDivorce, d.Meta, func(c *change) error {
-		a, err := c.load("pin1", d.PIN1)
+		a, b, err := c.loadPair("pin1", d.PIN1, "pin2", d.PIN2)
 		if err != nil {
 			return err
 		}
-		b, err := c.load("pin2", d.PIN2)
-		if err != nil {
-			return err
-		}
-		if err := c.authorize(auth.RegisterMarriage, c.r.unitOf(&a), a.PIN); err != nil {
+		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
 			return err
 		}
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
 			return problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
+		}
+		married, err := c.lastEffective(a.PIN, KindMarriage)
+		if err != nil {
+			return err
+		}
+		if d.Date.CertainlyBefore(married) {
+			return problem.Field("date", "%s is before the marriage (%s)", d.Date, married)
 		}
 		a2, b2 := a, b
 		a2.SpousePIN, b2.SpousePIN = "", ""
@@ -510,7 +513,7 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction
 		if err != nil {
 			return err
 		}
-		if err := c.authorize(auth.CorrectRecord, c.r.unitOf(&p), p.PIN); err != nil {
+		if err := c.authorize(auth.CorrectRecord, ResponsibleUnit(&p), p.PIN); err != nil {
 			return err
 		}
 		after := p

@@ -306,10 +306,6 @@ var (
 // head, spouse, two children) spread over the communes of province 01, and
 // returns their PINs in import order. The same n gives the same people.
 func population(tb testing.TB, d *db.DB, n int) []string {
-	return populationBatched(tb, d, n, 200)
-}
-
-func populationBatched(tb testing.TB, d *db.DB, n, flushEvery int) []string {
 	tb.Helper()
 	ctx := context.Background()
 	communes := units.Default().Communes("01")
@@ -331,7 +327,6 @@ func populationBatched(tb testing.TB, d *db.DB, n, flushEvery int) []string {
 		return surname + " " + femMid[rng.IntN(len(femMid))] + " " + femGiv[rng.IntN(len(femGiv))]
 	}
 	im := register.NewImporter(d)
-	im.FlushEvery = flushEvery
 	pins := make([]string, 0, n+3)
 	for h := 0; len(pins) < n; h++ {
 		commune := communes[h%len(communes)].Code
@@ -380,4 +375,3 @@ func populationBatched(tb testing.TB, d *db.DB, n, flushEvery int) []string {
 	}
 	return pins
 }
-

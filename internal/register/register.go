@@ -35,17 +35,19 @@ func New(d *db.DB, pol auth.Policy, log *audit.Log, u *units.Registry) *Register
 	return &Register{db: d, policy: pol, audit: log, units: u}
 }
 
-// unitOf is the unit whose officers are responsible for a person: where they
-// live permanently, else where they are now, else where they stay
+// ResponsibleUnit is the commune whose officers answer for a person: where
+// they live permanently, else where they are now, else where they stay
 // temporarily, else where their birth was registered. A pre-2025 unit
-// ("old:…", as on old birth records) is replaced by its successor.
-func (r *Register) unitOf(p *Person) string {
+// ("old:…", as on old birth records) is replaced by its successor. It is
+// stored with the person (resp_unit), so that reads and searches decide
+// reach by the same rule.
+func ResponsibleUnit(p *Person) string {
 	for _, u := range []string{p.Permanent.Unit, p.Current.Unit, p.Temporary.Unit, p.BirthPlace} {
 		if u == "" {
 			continue
 		}
 		if strings.HasPrefix(u, units.LegacyPrefix) {
-			if s, ok := r.units.Successor(u); ok {
+			if s, ok := units.Default().Successor(u); ok {
 				return s.Code
 			}
 		}
@@ -54,13 +56,19 @@ func (r *Register) unitOf(p *Person) string {
 	return ""
 }
 
-// authorize checks pr against action on unit and audits a refusal.
+// authorize checks pr against action on unit and audits a refusal. It must
+// not be called inside a write transaction (the audit log commits on its
+// own connection): changes use change.authorize.
 func (r *Register) authorize(ctx context.Context, pr auth.Principal, a auth.Action, unit, subject string) error {
 	if err := r.policy.Check(pr, a, unit); err != nil {
-		r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "unit " + unit})
+		r.audit.Record(ctx, denial(pr, a, unit, subject))
 		return err
 	}
 	return nil
+}
+
+func denial(pr auth.Principal, a auth.Action, unit, subject string) audit.Entry {
+	return audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "unit " + unit}
 }
 
 // read records allowed reads of the subjects before the data is returned.
@@ -110,7 +118,7 @@ func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (P
 	if err != nil {
 		return Person{}, err
 	}
-	if err := r.authorize(ctx, pr, auth.ReadPerson, r.unitOf(&p), pinStr); err != nil {
+	if err := r.authorize(ctx, pr, auth.ReadPerson, ResponsibleUnit(&p), pinStr); err != nil {
 		return Person{}, err
 	}
 	return p, r.read(ctx, pr, auth.ReadPerson, "", pinStr)
@@ -241,20 +249,27 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	sqlq := personSelect + ` WHERE name_folded >= $1 AND name_folded < $2`
 	args := []any{name, name + "\uffff"}
 	if !q.BirthDate.IsZero() {
-		// A record may know only the year, or the month, of a birth.
+		// The dates a query may mean (all of 1980 for "1980"), and records
+		// that know only the year, or the month, of a birth that may be
+		// the one sought.
 		d := q.BirthDate
-		keys := []int{d.Key(), civil.Date{Year: d.Year}.Key(), civil.Date{Year: d.Year, Month: d.Month}.Key()}
-		sqlq += ` AND birth_key IN ($3, $4, $5)`
-		args = append(args, keys[0], keys[1], keys[2])
+		lo, hi := d.Key(), d.Key()
+		if d.Month == 0 {
+			hi = d.Year*10000 + 1299
+		} else if d.Day == 0 {
+			hi = d.Key() + 99
+		}
+		args = append(args, lo, hi, civil.Date{Year: d.Year}.Key(), civil.Date{Year: d.Year, Month: d.Month}.Key())
+		sqlq += ` AND (birth_key BETWEEN $3 AND $4 OR birth_key IN ($5, $6))`
 	}
 	if q.Unit != "" {
 		args = append(args, q.Unit)
-		sqlq += fmt.Sprintf(` AND perm_unit = $%d`, len(args))
+		sqlq += fmt.Sprintf(` AND resp_unit = $%d`, len(args))
 	}
 	switch pr.Scope() {
 	case auth.ScopeCommune:
 		args = append(args, pr.Unit)
-		sqlq += fmt.Sprintf(` AND perm_unit = $%d`, len(args))
+		sqlq += fmt.Sprintf(` AND resp_unit = $%d`, len(args))
 	case auth.ScopeProvince:
 		var in []string
 		for _, c := range r.units.Communes(pr.Unit) {
@@ -264,7 +279,7 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 		if len(in) == 0 {
 			return nil, "", nil
 		}
-		sqlq += ` AND perm_unit IN (` + strings.Join(in, ",") + `)`
+		sqlq += ` AND resp_unit IN (` + strings.Join(in, ",") + `)`
 	}
 	if after.PIN != "" {
 		args = append(args, after.Name, after.PIN)

@@ -16,7 +16,7 @@ var personColumns = []string{
 	"birth_place", "hometown", "ethnicity", "religion", "nationality",
 	"perm_unit", "perm_address", "temp_unit", "temp_address", "cur_unit", "cur_address",
 	"household_id", "relation", "father_pin", "mother_pin", "spouse_pin",
-	"card_number", "card_issued", "card_expires", "status", "death_date", "version", "created_at", "updated_at",
+	"card_number", "card_issued", "card_expires", "resp_unit", "status", "death_date", "version", "created_at", "updated_at",
 }
 
 var personSelect = "SELECT " + strings.Join(personColumns, ", ") + " FROM persons"
@@ -41,7 +41,7 @@ func personRow(p *Person) []any {
 		p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality,
 		p.Permanent.Unit, p.Permanent.Detail, p.Temporary.Unit, p.Temporary.Detail, p.Current.Unit, p.Current.Detail,
 		nullable(p.HouseholdID), string(p.Relation), p.FatherPIN, p.MotherPIN, p.SpousePIN,
-		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), string(p.Status), p.DeathDate.String(),
+		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
 		p.Version, db.FormatTime(p.CreatedAt), db.FormatTime(p.UpdatedAt),
 	}
 }
@@ -53,6 +53,7 @@ func scanPerson(s scanner) (Person, error) {
 		p                                           Person
 		hh                                          sql.NullString
 		folded, other, birth, sex, rel, status      string
+		resp                                        string
 		cardIssued, cardExpires, death, created, up string
 		birthKey                                    int
 	)
@@ -60,7 +61,7 @@ func scanPerson(s scanner) (Person, error) {
 		&p.BirthPlace, &p.Hometown, &p.Ethnicity, &p.Religion, &p.Nationality,
 		&p.Permanent.Unit, &p.Permanent.Detail, &p.Temporary.Unit, &p.Temporary.Detail, &p.Current.Unit, &p.Current.Detail,
 		&hh, &rel, &p.FatherPIN, &p.MotherPIN, &p.SpousePIN,
-		&p.Card.Number, &cardIssued, &cardExpires, &status, &death, &p.Version, &created, &up)
+		&p.Card.Number, &cardIssued, &cardExpires, &resp, &status, &death, &p.Version, &created, &up)
 	if err != nil {
 		return p, err
 	}

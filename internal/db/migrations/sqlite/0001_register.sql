@@ -36,6 +36,9 @@ CREATE TABLE persons (
     card_number    TEXT NOT NULL DEFAULT '',
     card_issued    TEXT NOT NULL DEFAULT '',
     card_expires   TEXT NOT NULL DEFAULT '',
+    -- resp_unit is the commune whose officers answer for the person (see
+    -- register.ResponsibleUnit); search filters on it and reads check it.
+    resp_unit      TEXT NOT NULL DEFAULT '',
     status         TEXT NOT NULL DEFAULT 'alive',
     death_date     TEXT NOT NULL DEFAULT '',
     version        INTEGER NOT NULL DEFAULT 1,
