@@ -17,6 +17,7 @@ type config struct {
 	LogFormat     string
 	LogLevel      string
 	SecureCookies bool
+	AuditStrict   bool
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -68,6 +69,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.LogFormat, "log-format", "POPULUS_LOG_FORMAT", logFormat, "log format: json or text")
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
+	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "answer a read only after its audit entry is committed (default: committed within 20 ms, reads refused while the audit log fails)")
 }
 
 func (f *flags) parse(args []string) error {

@@ -69,7 +69,10 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 		log.Info("store open", "engine", d.Engine, "location", d.Location, "migrations_applied", len(applied))
 	}
 	u := units.Default()
-	al := audit.New(d)
+	al := audit.NewBuffered(d, 20*time.Millisecond)
+	if c.AuditStrict {
+		al = audit.New(d)
+	}
 	pol := auth.Policy{ProvinceOf: func(code string) string {
 		if x, ok := u.Lookup(code); ok {
 			return x.ParentCode

@@ -3,17 +3,27 @@
 // leaves an entry, written before the data is returned.
 //
 // Reads are many, so entries from concurrent requests are committed together
-// (group commit): each caller still waits until its entry is stored, but one
-// transaction carries many entries. The log is append-only in the store. It
-// must never hold the personal data itself, only identifiers.
+// (group commit). A strict log (New) makes each caller wait until its entry
+// is stored. A buffered log (NewBuffered) lets the caller go on once its
+// entry is queued and commits the queue at least every window; it refuses
+// entries while the store is failing, so an access that cannot be audited is
+// refused, and it loses at most one window of read entries if the process is
+// killed. Changes record their entries in their own transaction (RecordTx)
+// either way. The log is append-only in the store. It must never hold the
+// personal data itself, only identifiers.
 package audit
 
 import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/populus-vn/populus/internal/db"
 )
@@ -48,6 +58,11 @@ type Log struct {
 	// sees every entry that was queued.
 	mu     sync.RWMutex
 	closed bool
+	// window is how long a buffered log gathers entries before a commit;
+	// zero for a strict log.
+	window time.Duration
+	// failing is set while commits fail, so a buffered log refuses entries.
+	failing atomic.Bool
 }
 
 type pending struct {
@@ -59,17 +74,35 @@ type pending struct {
 const maxGroup = 512
 
 // New returns a log writing to d; Close stops its writer.
-func New(d *db.DB) *Log {
-	l := &Log{db: d, pending: make(chan pending, 4*maxGroup), stop: make(chan struct{}), done: make(chan struct{})}
+func New(d *db.DB) *Log { return newLog(d, 0) }
+
+// NewBuffered returns a log whose Record returns once the entries are
+// queued; they are committed within window.
+func NewBuffered(d *db.DB, window time.Duration) *Log {
+	if window <= 0 {
+		window = 20 * time.Millisecond
+	}
+	return newLog(d, window)
+}
+
+func newLog(d *db.DB, window time.Duration) *Log {
+	l := &Log{db: d, pending: make(chan pending, 4*maxGroup), stop: make(chan struct{}), done: make(chan struct{}), window: window}
 	go l.writer()
 	return l
 }
+
+// ErrFailing is returned by a buffered log's Record while the store refuses
+// audit entries.
+var ErrFailing = errors.New("the audit log cannot be written")
 
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("audit log closed")
 
 // Record stores entries and returns once they are all committed.
 func (l *Log) Record(ctx context.Context, entries ...Entry) error {
+	if l.window > 0 && l.failing.Load() {
+		return ErrFailing
+	}
 	waits := make([]chan error, 0, len(entries))
 	l.mu.RLock()
 	if l.closed {
@@ -88,6 +121,9 @@ func (l *Log) Record(ctx context.Context, entries ...Entry) error {
 		}
 	}
 	l.mu.RUnlock()
+	if l.window > 0 {
+		return nil
+	}
 	// Once queued an entry will be written: wait for it even if the
 	// request is cancelled, so that no access goes unrecorded.
 	return wait(waits)
@@ -139,12 +175,27 @@ func (l *Log) writer() {
 				}
 			}
 		}
+		var deadline <-chan time.Time
+		if l.window > 0 {
+			deadline = time.After(l.window)
+		}
 	collect:
 		for len(batch) < maxGroup {
 			select {
 			case p := <-l.pending:
 				batch = append(batch, p)
+				continue
 			default:
+			}
+			if deadline == nil {
+				break // strict: commit what has arrived
+			}
+			select {
+			case p := <-l.pending:
+				batch = append(batch, p)
+			case <-deadline:
+				break collect
+			case <-l.stop:
 				break collect
 			}
 		}
@@ -153,20 +204,26 @@ func (l *Log) writer() {
 }
 
 func (l *Log) commit(batch []pending) {
-	err := l.db.InTx(context.Background(), func(tx *sql.Tx) error {
-		st, err := tx.Prepare(insertSQL)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, p := range batch {
-			e := p.e
-			if _, err := st.Exec(db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
-				return err
+	ctx := context.Background()
+	ins, err := l.db.Prepared(ctx, insertSQL)
+	if err == nil {
+		err = l.db.InTx(ctx, func(tx *sql.Tx) error {
+			st := tx.StmtContext(ctx, ins)
+			defer st.Close()
+			for _, p := range batch {
+				e := p.e
+				if _, err := st.Exec(db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
+	l.failing.Store(err != nil)
+	if err != nil {
+		writeErrors.Inc()
+		slog.Error("audit entries could not be written", "entries", len(batch), "err", err)
+	}
 	for _, p := range batch {
 		p.err <- err
 	}
@@ -215,3 +272,8 @@ type remoteKey struct{}
 func WithRemote(ctx context.Context, remote string) context.Context {
 	return context.WithValue(ctx, remoteKey{}, remote)
 }
+
+var writeErrors = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "populus_audit_write_errors_total",
+	Help: "Commits of audit entries that failed.",
+})

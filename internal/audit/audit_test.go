@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -47,4 +48,39 @@ func TestRecordAfterClose(t *testing.T) {
 	if err := l.Record(context.Background(), Entry{Actor: "x"}); err != ErrClosed {
 		t.Errorf("err = %v, want ErrClosed", err)
 	}
+}
+
+func TestBufferedLogCommitsWithinWindowAndRefusesWhenFailing(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		l := NewBuffered(d, 5*time.Millisecond)
+		ctx := context.Background()
+		for i := 0; i < 50; i++ {
+			if err := l.Record(ctx, Entry{Actor: "staff:b", Action: "person.read", Subject: "x"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		for i := 0; i < 200 && n < 50; i++ {
+			time.Sleep(5 * time.Millisecond)
+			d.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&n)
+		}
+		if n != 50 {
+			t.Fatalf("after a second, %d of 50 buffered entries are stored", n)
+		}
+		// Break the store: the next commit fails, and the log then refuses.
+		if _, err := d.Exec(`ALTER TABLE audit_log RENAME TO audit_log_gone`); err != nil {
+			t.Fatal(err)
+		}
+		l.Record(ctx, Entry{Actor: "staff:b", Action: "person.read", Subject: "y"})
+		var err error
+		for i := 0; i < 200 && err == nil; i++ {
+			time.Sleep(5 * time.Millisecond)
+			err = l.Record(ctx, Entry{Actor: "staff:b", Action: "person.read", Subject: "z"})
+		}
+		if err != ErrFailing {
+			t.Errorf("with the table gone, Record = %v, want ErrFailing", err)
+		}
+		d.Exec(`ALTER TABLE audit_log_gone RENAME TO audit_log`)
+		l.Close()
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,6 +40,25 @@ type DB struct {
 	Engine Engine
 	// Location is where the data lives, without credentials, for logs.
 	Location string
+	stmts    sync.Map // query → *sql.Stmt
+}
+
+// Prepared returns the prepared statement for query, preparing it on first
+// use. database/sql re-prepares it on each pooled connection as needed, so
+// hot queries skip SQL parsing and planning on every call.
+func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL, or

@@ -97,7 +97,7 @@ func (c *change) load(field, pinStr string) (Person, error) {
 	if err := checkPIN(field, pinStr); err != nil {
 		return Person{}, err
 	}
-	p, err := c.r.load(c.ctx, c.tx, pinStr, true)
+	p, err := c.r.load(c.ctx, c.tx, pinStr)
 	if problem.Is(err, problem.NotFound) {
 		return p, problem.Field(field, "no person with PIN %s in the register", pinStr)
 	}

@@ -95,14 +95,21 @@ func checkPIN(field, s string) error {
 	return nil
 }
 
-func (r *Register) load(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, pinStr string, forUpdate bool) (Person, error) {
+// load reads one person, in tx when it is not nil (locking the row on
+// PostgreSQL for a change).
+func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person, error) {
 	query := personSelect + " WHERE pin = $1"
-	if forUpdate && r.db.Engine == db.Postgres {
+	if tx != nil && r.db.Engine == db.Postgres {
 		query += " FOR UPDATE"
 	}
-	p, err := scanPerson(q.QueryRowContext(ctx, query, pinStr))
+	st, err := r.db.Prepared(ctx, query)
+	if err != nil {
+		return Person{}, err
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	p, err := scanPerson(st.QueryRowContext(ctx, pinStr))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, notFound(pinStr)
 	}
@@ -114,7 +121,7 @@ func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (P
 	if err := checkPIN("pin", pinStr); err != nil {
 		return Person{}, err
 	}
-	p, err := r.load(ctx, r.db, pinStr, false)
+	p, err := r.load(ctx, nil, pinStr)
 	if err != nil {
 		return Person{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
@@ -72,14 +73,82 @@ func (s *Store) createSession(ctx context.Context, a Account, now time.Time, exp
 
 var errNoSession = errors.New("no such session")
 
+// sessionCacheTTL bounds how long a session read from the store is trusted
+// without reading it again: every API call and page needs its session, and
+// reading it is a join. A session ended on this instance leaves the cache at
+// once; one ended on another instance (several behind a load balancer) is
+// still honoured here for at most this long.
+const sessionCacheTTL = 10 * time.Second
+
+// sessionCache keeps recently read sessions by token hash.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSession
+}
+
+type cachedSession struct {
+	sess Session
+	read time.Time
+}
+
+const sessionCacheMax = 10000
+
+func (c *sessionCache) get(hash string, now time.Time) (Session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || now.Sub(e.read) > sessionCacheTTL || now.Before(e.read) {
+		return Session{}, false
+	}
+	return e.sess, true
+}
+
+func (c *sessionCache) put(hash string, sess Session, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= sessionCacheMax {
+		c.m = make(map[string]cachedSession) // bounded: start afresh when full
+	}
+	c.m[hash] = cachedSession{sess, now}
+}
+
+func (c *sessionCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, hash)
+}
+
+func (c *sessionCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
 // sessionByToken returns the session named by token, whatever its expiry.
 func (s *Store) sessionByToken(ctx context.Context, token string) (Session, error) {
+	hash := hashToken(token)
+	now := s.now()
+	if sess, ok := s.cache.get(hash, now); ok {
+		return sess, nil
+	}
+	sess, err := s.readSession(ctx, token)
+	if err == nil {
+		s.cache.put(hash, sess, now)
+	}
+	return sess, err
+}
+
+func (s *Store) readSession(ctx context.Context, token string) (Session, error) {
 	var sess Session
 	var created, expires string
-	row := s.db.QueryRowContext(ctx,
+	st, err := s.db.Prepared(ctx,
 		`SELECT s.id, s.username, s.display_name, s.role, s.unit_code, s.disabled, s.created_at,
 		        x.csrf_token, x.created_at, x.expires_at
-		 FROM sessions x JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1`, hashToken(token))
+		 FROM sessions x JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1`)
+	if err != nil {
+		return Session{}, err
+	}
+	row := st.QueryRowContext(ctx, hashToken(token))
 	a, err := scanAccount(row, &sess.CSRF, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, errNoSession
@@ -98,11 +167,13 @@ func (s *Store) sessionByToken(ctx context.Context, token string) (Session, erro
 }
 
 func (s *Store) extendSession(ctx context.Context, sess Session, expires time.Time) error {
+	s.cache.drop(sess.tokenHash)
 	_, err := s.db.ExecContext(ctx, "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1", sess.tokenHash, db.FormatTime(expires))
 	return err
 }
 
 func (s *Store) deleteSession(ctx context.Context, tokenHash string) error {
+	s.cache.drop(tokenHash)
 	_, err := s.db.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", tokenHash)
 	return err
 }

@@ -65,6 +65,7 @@ type Store struct {
 	params Params
 	dummy  string
 	now    func() time.Time
+	cache  sessionCache
 }
 
 // NewStore returns a store on d hashing new passwords with p (DefaultParams
@@ -237,6 +238,7 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 // update runs an UPDATE of one account by id and deletes its sessions, in
 // one transaction.
 func (s *Store) update(ctx context.Context, username, query string, args ...any) error {
+	defer s.cache.clear()
 	a, err := s.ByUsername(ctx, username)
 	if err != nil {
 		return err
