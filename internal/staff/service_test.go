@@ -259,11 +259,13 @@ func TestDisabledAccount(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, _, _ := h.login(testPassword)
-		// An account disabled behind the session's back is refused at
-		// once, even if its session row were to survive.
+		// An account disabled behind this instance's back (another
+		// instance, or SQL) is refused once the session cache has let go of
+		// its session, even if its session row were to survive.
 		if _, err := d.Exec("UPDATE staff SET disabled = 1"); err != nil {
 			t.Fatal(err)
 		}
+		h.now = h.now.Add(sessionCacheTTL + time.Second)
 		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
 			t.Errorf("disabled account's session: %d, want redirect", w.Code)
 		}
@@ -303,4 +305,20 @@ func TestRequireSignInRedirectKeepsPage(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Fme%3Fx%3D1" {
 		t.Errorf("anonymous /me: %d → %q", w.Code, w.Header().Get("Location"))
 	}
+}
+
+func TestDisableEndsSessionsAtOnce(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, _, _ := h.login(testPassword)
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK {
+			t.Fatalf("signed in: %d", w.Code)
+		}
+		if err := h.svc.Store().Disable(context.Background(), "registrar"); err != nil {
+			t.Fatal(err)
+		}
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
+			t.Errorf("session of an account disabled through the store: %d, want redirect", w.Code)
+		}
+	})
 }
