@@ -87,8 +87,11 @@ func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, p
 			}
 		})
 	}()
-	bar := progress.New(progressOut, int64(people), "people")
 	im := register.NewImporter(p.DB)
+	if err := im.Start(ctx); err != nil {
+		return err
+	}
+	bar := progress.New(progressOut, int64(people), "people")
 	for it := range ch {
 		if err := im.Add(ctx, it.h, it.members); err != nil {
 			cancel()
@@ -99,9 +102,7 @@ func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, p
 	if err := <-genErr; err != nil {
 		return err
 	}
-	if err := im.Flush(ctx); err != nil {
-		return err
-	}
 	bar.Done()
-	return nil
+	fmt.Fprintln(progressOut, "Building indexes…")
+	return im.Finish(ctx)
 }

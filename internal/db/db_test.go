@@ -83,3 +83,43 @@ func TestHistoryIsAppendOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestDeferredIndexesAreRestored(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		count := func() int {
+			q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' AND sql IS NOT NULL`
+			if d.Engine == db.Postgres {
+				q = `SELECT count(*) FROM pg_indexes WHERE tablename = 'persons' AND schemaname = current_schema() AND indexname <> 'persons_pkey'`
+			}
+			var n int
+			if err := d.QueryRow(q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		if before == 0 {
+			t.Fatal("persons has no secondary index to defer")
+		}
+		ok, err := d.DeferIndexes(ctx, "persons", "households")
+		if err != nil || !ok {
+			t.Fatalf("DeferIndexes = %v, %v", ok, err)
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("%d indexes left after deferring", n)
+		}
+		// A load interrupted here is repaired by the next Migrate.
+		if _, err := d.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != before {
+			t.Fatalf("%d indexes after restore, want %d", n, before)
+		}
+		// Non-empty tables keep their indexes.
+		d.Exec(`INSERT INTO households (id, unit_code, address, created_at) VALUES ('H1', '00004', '', 'x')`)
+		if ok, err := d.DeferIndexes(ctx, "persons", "households"); ok || err != nil {
+			t.Errorf("deferred on a non-empty table: %v %v", ok, err)
+		}
+	})
+}

@@ -93,5 +93,5 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			return applied, err
 		}
 	}
-	return applied, nil
+	return applied, db.RestoreIndexes(ctx)
 }

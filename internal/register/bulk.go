@@ -61,6 +61,24 @@ func (im *Importer) Add(ctx context.Context, h *Household, members []Person) err
 	return nil
 }
 
+// Start prepares a load: when the register is empty, its secondary indexes
+// are dropped and built again by Finish, from sorted data, several times
+// faster than maintaining them row by row. If the load dies, the next start
+// builds them (db.Migrate). Uniqueness is then checked when the indexes are
+// built: a duplicate CMND or a second head of household fails Finish.
+func (im *Importer) Start(ctx context.Context) error {
+	_, err := im.db.DeferIndexes(ctx, "persons", "households")
+	return err
+}
+
+// Finish writes what is buffered and builds any index Start dropped.
+func (im *Importer) Finish(ctx context.Context) error {
+	if err := im.Flush(ctx); err != nil {
+		return err
+	}
+	return im.db.RestoreIndexes(ctx)
+}
+
 // Flush writes what is buffered.
 func (im *Importer) Flush(ctx context.Context) error {
 	if len(im.persons) == 0 && len(im.households) == 0 {
