@@ -1,0 +1,504 @@
+package reconcile
+
+import (
+	"github.com/populus-vn/populus/internal/civil"
+)
+
+// Null is the level of a comparison when either record lacks the value. It
+// carries no evidence either way: its weight is 0.
+const Null = -1
+
+// Comparison sorts a pair of records into one of a few levels of agreement
+// on one field. Levels are ordered from the strongest agreement to the last,
+// "else" level; Level returns the first that applies, or Null. A Comparison
+// must be symmetric, safe for concurrent use, and must not allocate: it runs
+// for every candidate pair.
+type Comparison interface {
+	// Name identifies the comparison in models and reports ("full_name").
+	Name() string
+	// Levels labels the levels, strongest first; the last is "else". The
+	// slice is shared and must not be modified.
+	Levels() []string
+	// Level returns the index of the first level that a and b satisfy, or
+	// Null when either lacks the value.
+	Level(a, b *Record) int
+}
+
+// TFComparison is a Comparison whose exact-agreement levels are adjusted for
+// term frequency: agreeing on a common value (Nguyễn, 38% of surnames) is
+// weak evidence, agreeing on a rare one strong, so the u of such a level is
+// the frequency of the agreed value rather than the level's average.
+type TFComparison interface {
+	Comparison
+	// TermFrequency returns the register frequency of the value a and b
+	// agree on at level, and false when level is not term-frequency
+	// adjusted or the frequency is not known (Record.TermFrequency is 0).
+	TermFrequency(a, b *Record, level int) (float64, bool)
+}
+
+// DefaultComparisons returns the comparisons of a sector record against the
+// register: full name, date of birth, sex, PIN, CMND, address and phone. The
+// name is compared whole, not in parts as well, because the model assumes
+// comparisons independent given the match status, and a family-name
+// comparison would count the same agreement twice.
+func DefaultComparisons() []Comparison {
+	return []Comparison{FullName{}, BirthDate{}, Sex{}, PIN{}, CMND{}, Address{}, Phone{}}
+}
+
+// Levels of FullName.
+const (
+	NameExact         = iota // equal with diacritics, ignoring case and spacing
+	NameFolded               // equal once accents are folded (đ→d)
+	NameSwapped              // the same words in another order (family name last)
+	NameMiddleMissing        // same family and given name, one name's words a subset of the other's
+	NameJW92                 // Jaro–Winkler of the folded names ≥ 0.92
+	NameJW88                 // ≥ 0.88
+	NameDL1                  // Damerau–Levenshtein distance of the folded names ≤ 1
+	NameElse
+)
+
+// FullName compares whole names, term-frequency adjusted on its two
+// equality levels by the frequency of the folded full name.
+type FullName struct{}
+
+var fullNameLevels = []string{
+	"exact", "equal without diacritics", "name order swapped", "middle name missing",
+	"Jaro–Winkler ≥ 0.92", "Jaro–Winkler ≥ 0.88", "one edit apart", "else",
+}
+
+func (FullName) Name() string     { return "full_name" }
+func (FullName) Levels() []string { return fullNameLevels }
+
+func (FullName) Level(a, b *Record) int {
+	switch {
+	case a.folded == "" || b.folded == "":
+		return Null
+	case a.name == b.name:
+		return NameExact
+	case a.folded == b.folded:
+		return NameFolded
+	case sameWords(a, b):
+		return NameSwapped
+	case middleMissing(a, b):
+		return NameMiddleMissing
+	}
+	// One Jaro–Winkler serves both thresholds.
+	switch jw := JaroWinkler(a.folded, b.folded); {
+	case jw >= 0.92:
+		return NameJW92
+	case jw >= 0.88:
+		return NameJW88
+	}
+	if DLWithin(a.folded, b.folded, 1) {
+		return NameDL1
+	}
+	return NameElse
+}
+
+func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {
+	if level != NameExact && level != NameFolded {
+		return 0, false
+	}
+	return pairFrequency(a, b, TFFullName)
+}
+
+// pairFrequency is the frequency of a value two records agree on. The
+// register side has it (TermFrequencies are built from the register); which
+// side is which does not matter, so either will do.
+func pairFrequency(a, b *Record, f TFField) (float64, bool) {
+	if t := b.tf[f]; t > 0 {
+		return float64(t), true
+	}
+	if t := a.tf[f]; t > 0 {
+		return float64(t), true
+	}
+	return 0, false
+}
+
+// sameWords reports whether the names have the same words, as a multiset,
+// in a different order: "Văn An Nguyễn" written family name last.
+func sameWords(a, b *Record) bool {
+	n := int(a.ntok)
+	if n != int(b.ntok) || n < 2 {
+		return false
+	}
+	var used uint16
+outer:
+	for i := range n {
+		w := a.token(i)
+		for j := range n {
+			if used&(1<<j) == 0 && b.token(j) == w {
+				used |= 1 << j
+				continue outer
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// middleMissing reports whether the shorter name's words appear in order in
+// the longer one, with the same first (family) and last (given) word: "Lê
+// Hồng" for "Lê Thị Hồng".
+func middleMissing(a, b *Record) bool {
+	if a.ntok > b.ntok {
+		a, b = b, a
+	}
+	na, nb := int(a.ntok), int(b.ntok)
+	if na < 2 || na == nb || a.token(0) != b.token(0) || a.token(na-1) != b.token(nb-1) {
+		return false
+	}
+	j := 1
+	for i := 1; i < na-1; i++ {
+		for j < nb-1 && b.token(j) != a.token(i) {
+			j++
+		}
+		if j == nb-1 {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+// Levels of FamilyName.
+const (
+	FamilyExact   = iota
+	FamilyFolded  // equal once accents are folded
+	FamilyVariant // one surname in its northern and southern spellings: Hoàng/Huỳnh, Vũ/Võ
+	FamilyDL1     // one edit apart
+	FamilyElse
+)
+
+// FamilyName compares family names (họ), term-frequency adjusted on its
+// equality levels. Use it instead of FullName, or with GivenName when the
+// source keeps the parts apart, not beside FullName.
+type FamilyName struct{}
+
+var familyLevels = []string{"exact", "equal without diacritics", "regional spelling", "one edit apart", "else"}
+
+func (FamilyName) Name() string     { return "family_name" }
+func (FamilyName) Levels() []string { return familyLevels }
+
+func (FamilyName) Level(a, b *Record) int {
+	x, y := a.family(), b.family()
+	switch {
+	case x == "" || y == "":
+		return Null
+	case x == y && a.familyClean() == b.familyClean():
+		return FamilyExact
+	case x == y:
+		return FamilyFolded
+	case surnameVariant(x, y):
+		return FamilyVariant
+	case DLWithin(x, y, 1):
+		return FamilyDL1
+	}
+	return FamilyElse
+}
+
+func (FamilyName) TermFrequency(a, b *Record, level int) (float64, bool) {
+	if level != FamilyExact && level != FamilyFolded {
+		return 0, false
+	}
+	return pairFrequency(a, b, TFFamilyName)
+}
+
+// surnameVariant reports whether two folded surnames are one name in two
+// regional spellings: Hoàng in the north is Huỳnh from Quảng Trị south
+// (a name taboo of the Nguyễn lords), Vũ is Võ.
+func surnameVariant(x, y string) bool {
+	if x > y {
+		x, y = y, x
+	}
+	return x == "hoang" && y == "huynh" || x == "vo" && y == "vu"
+}
+
+// Levels of GivenName.
+const (
+	GivenExact  = iota
+	GivenFolded // equal once accents are folded
+	GivenJW92   // Jaro–Winkler ≥ 0.92
+	GivenDL1    // one edit apart
+	GivenElse
+)
+
+// GivenName compares given names (tên), term-frequency adjusted on its
+// equality levels.
+type GivenName struct{}
+
+var givenLevels = []string{"exact", "equal without diacritics", "Jaro–Winkler ≥ 0.92", "one edit apart", "else"}
+
+func (GivenName) Name() string     { return "given_name" }
+func (GivenName) Levels() []string { return givenLevels }
+
+func (GivenName) Level(a, b *Record) int {
+	x, y := a.given(), b.given()
+	switch {
+	case x == "" || y == "":
+		return Null
+	case x == y && a.givenClean() == b.givenClean():
+		return GivenExact
+	case x == y:
+		return GivenFolded
+	case JaroWinkler(x, y) >= 0.92:
+		return GivenJW92
+	case DLWithin(x, y, 1):
+		return GivenDL1
+	}
+	return GivenElse
+}
+
+func (GivenName) TermFrequency(a, b *Record, level int) (float64, bool) {
+	if level != GivenExact && level != GivenFolded {
+		return 0, false
+	}
+	return pairFrequency(a, b, TFGivenName)
+}
+
+// Levels of BirthDate.
+const (
+	DOBExact    = iota // both full and equal
+	DOBSwapped         // day and month swapped (12/03 for 03/12), same year
+	DOBOneDigit        // one digit of YYYYMMDD differs, or two adjacent digits are transposed
+	DOBYearOnly        // one side partial (year, or year and month) and what both know agrees
+	DOBYearNear        // years at most one apart
+	DOBElse
+)
+
+// BirthDate compares dates of birth, which may be partial.
+type BirthDate struct{}
+
+var dobLevels = []string{"exact", "day and month swapped", "one digit off", "partial date agrees", "year ± 1", "else"}
+
+func (BirthDate) Name() string     { return "birth_date" }
+func (BirthDate) Levels() []string { return dobLevels }
+
+func (BirthDate) Level(a, b *Record) int {
+	x, y := a.birth, b.birth
+	if x.year == 0 || y.year == 0 {
+		return Null
+	}
+	if x.full() && y.full() {
+		switch {
+		case x == y:
+			return DOBExact
+		case x.year == y.year && x.day == y.month && x.month == y.day:
+			return DOBSwapped
+		case digitOff(&a.dobKey, &b.dobKey):
+			return DOBOneDigit
+		}
+	} else if x.year == y.year && (x.month == 0 || y.month == 0 || x.month == y.month) {
+		// Months agree or one is unknown; then one side has no day,
+		// since they are not both full.
+		return DOBYearOnly
+	}
+	if d := x.year - y.year; d >= -1 && d <= 1 {
+		return DOBYearNear
+	}
+	return DOBElse
+}
+
+// digitOff reports whether two different 8-digit dates differ in one digit
+// or in one transposition of neighbours.
+func digitOff(x, y *[8]byte) bool {
+	i := 0
+	for i < len(x) && x[i] == y[i] {
+		i++
+	}
+	switch {
+	case i == len(x):
+		return false
+	case equalFrom(x, y, i+1):
+		return true
+	}
+	return i+1 < len(x) && x[i] == y[i+1] && x[i+1] == y[i] && equalFrom(x, y, i+2)
+}
+
+func equalFrom(x, y *[8]byte, i int) bool {
+	for ; i < len(x); i++ {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Levels of Sex.
+const (
+	SexAgree = iota
+	SexElse
+)
+
+// Sex compares sexes.
+type Sex struct{}
+
+var sexLevels = []string{"equal", "else"}
+
+func (Sex) Name() string     { return "sex" }
+func (Sex) Levels() []string { return sexLevels }
+
+func (Sex) Level(a, b *Record) int {
+	switch {
+	case a.sex == civil.SexUnknown || b.sex == civil.SexUnknown:
+		return Null
+	case a.sex == b.sex:
+		return SexAgree
+	}
+	return SexElse
+}
+
+// Levels of PIN.
+const (
+	PINExact      = iota
+	PINOneDigit   // one edit apart: a typing error
+	PINConsistent // different, but each PIN agrees with the other record's sex and birth year
+	PINElse
+)
+
+// PIN compares personal identification numbers. Equality is not treated as
+// proof here: a PIN typed into the wrong customer's record is the error the
+// engine exists to find, so it is one piece of evidence among others, and
+// only the engine's deterministic rule may act on it alone.
+type PIN struct{}
+
+var pinLevels = []string{"exact", "one digit off", "consistent with sex and birth year", "else"}
+
+func (PIN) Name() string     { return "pin" }
+func (PIN) Levels() []string { return pinLevels }
+
+func (PIN) Level(a, b *Record) int {
+	switch {
+	case a.pin == "" || b.pin == "":
+		return Null
+	case a.pin == b.pin:
+		return PINExact
+	case DLWithin(a.pin, b.pin, 1):
+		return PINOneDigit
+	case pinsConsistent(a, b):
+		return PINConsistent
+	}
+	return PINElse
+}
+
+// pinsConsistent reports whether what each parsed PIN says (digit 4: sex
+// and century; digits 5–6: the year) agrees with the other record's sex and
+// birth year, where it knows them. Something must have been checked: two
+// PINs that did not parse, or records that know neither sex nor year, are
+// not consistent.
+func pinsConsistent(a, b *Record) bool {
+	ok1, n1 := pinFits(a, b)
+	ok2, n2 := pinFits(b, a)
+	return ok1 && ok2 && n1+n2 > 0
+}
+
+// pinFits checks x's PIN against y, returning the number of checks made.
+func pinFits(x, y *Record) (ok bool, checked int) {
+	if x.pinYear == 0 {
+		return true, 0
+	}
+	if y.sex != civil.SexUnknown {
+		if y.sex != x.pinSex {
+			return false, 1
+		}
+		checked++
+	}
+	if y.birth.year != 0 {
+		if y.birth.year != x.pinYear {
+			return false, checked + 1
+		}
+		checked++
+	}
+	return true, checked
+}
+
+// Levels of CMND.
+const (
+	CMNDExact    = iota
+	CMNDOneDigit // one edit apart
+	CMNDElse
+)
+
+// CMND compares old 9-digit identity card numbers: the link between a
+// sector record that still holds one and the register, which keeps each
+// person's former number. Two people can share a CMND, so it is evidence,
+// never an identifier.
+type CMND struct{}
+
+var cmndLevels = []string{"exact", "one digit off", "else"}
+
+func (CMND) Name() string     { return "cmnd" }
+func (CMND) Levels() []string { return cmndLevels }
+
+func (CMND) Level(a, b *Record) int {
+	switch {
+	case a.cmnd == "" || b.cmnd == "":
+		return Null
+	case a.cmnd == b.cmnd:
+		return CMNDExact
+	case DLWithin(a.cmnd, b.cmnd, 1):
+		return CMNDOneDigit
+	}
+	return CMNDElse
+}
+
+// Levels of Address.
+const (
+	PlaceCommune  = iota // same current commune, after mapping old communes to their successors
+	PlaceProvince        // same current province, after mapping pre-2025 provinces
+	PlaceElse
+)
+
+// Address compares the places of the records' addresses in today's units,
+// so an address written before the 2025 reorganisation (old:79, or a commune
+// of the former Hà Tây, now in Hà Nội) agrees with today's. A record may
+// hold several places (the register's permanent, current and temporary
+// residences); the best-agreeing pair counts.
+type Address struct{}
+
+var addressLevels = []string{"same commune", "same province", "else"}
+
+func (Address) Name() string     { return "address" }
+func (Address) Levels() []string { return addressLevels }
+
+func (Address) Level(a, b *Record) int {
+	if a.nplaces == 0 || b.nplaces == 0 {
+		return Null
+	}
+	best := PlaceElse
+	for _, p := range a.places[:a.nplaces] {
+		for _, q := range b.places[:b.nplaces] {
+			switch {
+			case p.commune != 0 && p.commune == q.commune:
+				return PlaceCommune
+			case p.province == q.province:
+				best = PlaceProvince
+			}
+		}
+	}
+	return best
+}
+
+// Levels of Phone.
+const (
+	PhoneExact = iota
+	PhoneElse
+)
+
+// Phone compares phone numbers in national form.
+type Phone struct{}
+
+var phoneLevels = []string{"exact", "else"}
+
+func (Phone) Name() string     { return "phone" }
+func (Phone) Levels() []string { return phoneLevels }
+
+func (Phone) Level(a, b *Record) int {
+	switch {
+	case a.phone == "" || b.phone == "":
+		return Null
+	case a.phone == b.phone:
+		return PhoneExact
+	}
+	return PhoneElse
+}

@@ -1,0 +1,235 @@
+package reconcile
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/populus-vn/populus/internal/civil"
+)
+
+func date(y, m, d int) civil.Date { return civil.Date{Year: y, Month: m, Day: d} }
+
+func named(full string) Fields { return Fields{FullName: full} }
+
+// Vietnamese edge cases: each row names the comparison, two records and the
+// level they must fall in, whichever record comes first.
+func TestLevels(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Comparison
+		a, b Fields
+		want int
+	}{
+		// Full names.
+		{"case and spacing only", FullName{}, named("NGUYỄN  VĂN AN"), named("Nguyễn Văn An"), NameExact},
+		{"NFD input", FullName{}, named("Nguye\u0302\u0303n Va\u0306n An"), named("Nguyễn Văn An"), NameExact},
+		{"diacritics dropped", FullName{}, named("Nguyễn Văn An"), named("nguyen van an"), NameFolded},
+		{"đ folds to d", FullName{}, named("Đặng Văn Đức"), named("DANG VAN DUC"), NameFolded},
+		{"wrong diacritic", FullName{}, named("Nguyễn Văn Ân"), named("Nguyễn Văn An"), NameFolded},
+		{"family name last", FullName{}, named("Văn An Nguyễn"), named("Nguyễn Văn An"), NameSwapped},
+		{"given name first", FullName{}, named("Trần Đức Minh"), named("Minh Trần Đức"), NameSwapped},
+		{"swapped and folded", FullName{}, named("Tran Duc Minh"), named("Minh Trần Đức"), NameSwapped},
+		{"middle name missing", FullName{}, named("Lê Thị Hồng"), named("Le Hong"), NameMiddleMissing},
+		{"one of two middle names", FullName{}, named("Nguyễn Thị Ngọc Mai"), named("Nguyễn Ngọc Mai"), NameMiddleMissing},
+		{"middle differs, not missing", FullName{}, named("Nguyễn Văn An"), named("Nguyễn Đức An"), NameJW88},
+		{"typo at the end", FullName{}, named("Nguyễn Văn Anh"), named("Nguyễn Văn An"), NameJW92},
+		{"keyboard swap", FullName{}, named("Nguyễn Văn An"), named("Ngyuễn Văn An"), NameJW92},
+		{"Jaro–Winkler 0.91", FullName{}, named("Trần Văn An"), named("Trần An Bình"), NameJW88},
+		{"first letter of a short name", FullName{}, named("Lê An"), named("Kê An"), NameDL1},
+		{"different people", FullName{}, named("Nguyễn Thị Mai"), named("Trần Văn Hùng"), NameElse},
+		{"name missing", FullName{}, named(""), named("Trần Văn Hùng"), Null},
+		{"parts against whole", FullName{},
+			Fields{FamilyName: "Nguyễn", MiddleName: "Văn", GivenName: "An"}, named("Nguyễn Văn An"), NameExact},
+
+		// Family and given names.
+		{"surname exact", FamilyName{}, named("Nguyễn Văn An"), named("nguyễn thị bình"), FamilyExact},
+		{"surname folded", FamilyName{}, named("Nguyễn Văn An"), named("NGUYEN VAN AN"), FamilyFolded},
+		{"Hoàng is Huỳnh", FamilyName{}, named("Hoàng Văn Nam"), named("Huỳnh Văn Nam"), FamilyVariant},
+		{"Vũ is Võ", FamilyName{}, named("Vũ Văn Kiệt"), named("Võ Văn Kiệt"), FamilyVariant},
+		{"surname typo", FamilyName{}, named("Phạm Văn An"), named("Pham Văn An"), FamilyFolded},
+		{"surname one edit", FamilyName{}, named("Phan Văn An"), named("Phạm Văn An"), FamilyDL1},
+		{"surname from parts", FamilyName{}, Fields{FamilyName: "Tôn Nữ", GivenName: "Hoa"}, Fields{FamilyName: "Ton Nu", GivenName: "Hoa"}, FamilyFolded},
+		{"single word has no surname", FamilyName{}, named("An"), named("Nguyễn Văn An"), Null},
+		{"given name exact", GivenName{}, named("Nguyễn Văn An"), named("Trần An"), GivenExact},
+		{"given name folded", GivenName{}, named("Nguyễn Văn Đức"), named("Nguyen Van Duc"), GivenFolded},
+		{"given name typo", GivenName{}, named("Nguyễn Văn Hùng"), named("Nguyễn Văn Hưng"), GivenFolded},
+		{"given name one edit", GivenName{}, named("Nguyễn Văn An"), named("Nguyễn Văn Anh"), GivenDL1},
+
+		// Dates of birth.
+		{"same date", BirthDate{}, Fields{BirthDate: date(1985, 3, 12)}, Fields{BirthDate: date(1985, 3, 12)}, DOBExact},
+		{"12/03 for 03/12", BirthDate{}, Fields{BirthDate: date(1985, 3, 12)}, Fields{BirthDate: date(1985, 12, 3)}, DOBSwapped},
+		{"one digit of the day", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1985, 4, 3)}, DOBOneDigit},
+		{"one digit of the year", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1995, 4, 2)}, DOBOneDigit},
+		{"digits of the day transposed", BirthDate{}, Fields{BirthDate: date(1985, 4, 12)}, Fields{BirthDate: date(1985, 4, 21)}, DOBOneDigit},
+		{"1985 against 1985-04-02", BirthDate{}, Fields{BirthDate: date(1985, 0, 0)}, Fields{BirthDate: date(1985, 4, 2)}, DOBYearOnly},
+		{"month known on both", BirthDate{}, Fields{BirthDate: date(1985, 4, 0)}, Fields{BirthDate: date(1985, 4, 2)}, DOBYearOnly},
+		{"both year only", BirthDate{}, Fields{BirthDate: date(1985, 0, 0)}, Fields{BirthDate: date(1985, 0, 0)}, DOBYearOnly},
+		{"months disagree", BirthDate{}, Fields{BirthDate: date(1985, 5, 0)}, Fields{BirthDate: date(1985, 4, 2)}, DOBYearNear},
+		{"year one off", BirthDate{}, Fields{BirthDate: date(1985, 0, 0)}, Fields{BirthDate: date(1986, 4, 2)}, DOBYearNear},
+		{"different day, same year", BirthDate{}, Fields{BirthDate: date(1985, 1, 30)}, Fields{BirthDate: date(1985, 7, 2)}, DOBYearNear},
+		{"different dates", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1990, 4, 2)}, DOBElse},
+		{"date missing", BirthDate{}, Fields{}, Fields{BirthDate: date(1985, 4, 2)}, Null},
+
+		// Sex.
+		{"same sex", Sex{}, Fields{Sex: civil.Female}, Fields{Sex: civil.Female}, SexAgree},
+		{"other sex", Sex{}, Fields{Sex: civil.Male}, Fields{Sex: civil.Female}, SexElse},
+		{"sex unknown", Sex{}, Fields{}, Fields{Sex: civil.Female}, Null},
+
+		// PIN: 079 Hồ Chí Minh, 0 male 19xx, 85.
+		{"same PIN", PIN{}, Fields{PIN: "079085001234"}, Fields{PIN: "079 085 001 234"}, PINExact},
+		{"PIN digits transposed", PIN{}, Fields{PIN: "079085001243"}, Fields{PIN: "079085001234"}, PINOneDigit},
+		{"PIN digit dropped", PIN{}, Fields{PIN: "07908500123"}, Fields{PIN: "079085001234"}, PINOneDigit},
+		{"PIN of the right sex and year", PIN{},
+			Fields{PIN: "001085999999"}, Fields{PIN: "079085001234", Sex: civil.Male, BirthDate: date(1985, 4, 2)}, PINConsistent},
+		{"PIN of a woman", PIN{},
+			Fields{PIN: "001185999999"}, Fields{PIN: "079085001234", Sex: civil.Male, BirthDate: date(1985, 4, 2)}, PINElse},
+		{"PIN of another year", PIN{},
+			Fields{PIN: "001086999999", Sex: civil.Male}, Fields{PIN: "079085001234", Sex: civil.Male, BirthDate: date(1985, 4, 2)}, PINElse},
+		{"PIN with nothing to check", PIN{}, Fields{PIN: "001085999999"}, Fields{PIN: "079085001234"}, PINElse},
+		{"PIN missing", PIN{}, Fields{}, Fields{PIN: "079085001234"}, Null},
+
+		// CMND, including a CMND held in the PIN column.
+		{"CMND in the PIN column", CMND{}, Fields{PIN: "025123456"}, Fields{PIN: "079085001234", CMND: "025123456"}, CMNDExact},
+		{"CMND typo", CMND{}, Fields{CMND: "025123465"}, Fields{CMND: "025123456"}, CMNDOneDigit},
+		{"other CMND", CMND{}, Fields{CMND: "111111111"}, Fields{CMND: "025123456"}, CMNDElse},
+		{"no CMND in the register", CMND{}, Fields{CMND: "025123456"}, Fields{PIN: "079085001234"}, Null},
+
+		// Addresses through the 2025 reorganisation.
+		{"Hồ Chí Minh 79 and old:79", Address{}, Fields{Units: []string{"old:79"}}, Fields{Units: []string{"79"}}, PlaceProvince},
+		{"Bình Dương is now Hồ Chí Minh", Address{}, Fields{Units: []string{"old:74"}}, Fields{Units: []string{"79"}}, PlaceProvince},
+		{"Hà Giang is now Tuyên Quang", Address{}, Fields{Units: []string{"old:02"}}, Fields{Units: []string{"08"}}, PlaceProvince},
+		// Hà Tây itself merged into Hà Nội in 2008, before the 63 provinces
+		// the tables start from; its communes are Hà Nội's there. Phường
+		// Quang Trung of Hà Đông, the old Hà Tây capital, is in Phường Hà Đông.
+		{"former Hà Tây in Hà Nội", Address{}, Fields{Units: []string{"old:09538"}}, Fields{Units: []string{"01"}}, PlaceProvince},
+		{"old commune, its successor", Address{}, Fields{Units: []string{"old:09538"}}, Fields{Units: []string{"09556"}}, PlaceCommune},
+		{"commune and its province", Address{}, Fields{Units: []string{"09556"}}, Fields{Units: []string{"01"}}, PlaceProvince},
+		{"second residence agrees", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01", "old:79"}}, PlaceProvince},
+		{"other province", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01"}}, PlaceElse},
+		{"unknown unit", Address{}, Fields{Units: []string{"99"}}, Fields{Units: []string{"01"}}, Null},
+		{"no address", Address{}, Fields{}, Fields{Units: []string{"01"}}, Null},
+
+		// Phones.
+		{"+84 and 0", Phone{}, Fields{Phone: "+84 912 345 678"}, Fields{Phone: "0912.345.678"}, PhoneExact},
+		{"other phone", Phone{}, Fields{Phone: "0912345678"}, Fields{Phone: "0912345679"}, PhoneElse},
+		{"phone missing", Phone{}, Fields{Phone: "12"}, Fields{Phone: "0912345679"}, Null},
+	}
+	for _, c := range cases {
+		a, b := NewRecord(c.a), NewRecord(c.b)
+		ab, ba := c.c.Level(&a, &b), c.c.Level(&b, &a)
+		if ab != c.want || ba != c.want {
+			t.Errorf("%s: %s levels %s, %s; want %s", c.name, c.c.Name(), label(c.c, ab), label(c.c, ba), label(c.c, c.want))
+		}
+	}
+}
+
+func label(c Comparison, l int) string {
+	if l == Null {
+		return "null"
+	}
+	if l < 0 || l >= len(c.Levels()) {
+		return "out of range"
+	}
+	return c.Levels()[l]
+}
+
+func TestRecordFromPerson(t *testing.T) {
+	// FieldsOf takes the register's residences as places.
+	p := samplePerson()
+	r := NewRecord(FieldsOf(&p))
+	if r.Name() != "nguyễn văn an" || r.FoldedName() != "nguyen van an" || r.FamilyName() != "nguyen" || r.GivenName() != "an" {
+		t.Errorf("names: %q %q %q %q", r.Name(), r.FoldedName(), r.FamilyName(), r.GivenName())
+	}
+	if r.PIN() != p.PIN || r.CMND() != p.CMND || r.Sex() != civil.Male || r.BirthDate() != p.BirthDate {
+		t.Errorf("record %+v from %+v", r, p)
+	}
+	if r.nplaces != 2 {
+		t.Errorf("%d places, want 2", r.nplaces)
+	}
+}
+
+func TestRecordLimits(t *testing.T) {
+	// The register side is held as one Record per person: 10 million of
+	// them must fit in memory with room to spare.
+	if n := unsafe.Sizeof(Record{}); n > 160 {
+		t.Errorf("a Record is %d bytes", n)
+	}
+	r := NewRecord(named("a b c d e f g h i j"))
+	if int(r.ntok) != MaxTokens || r.token(MaxTokens-1) != "h i j" || r.GivenName() != "h i j" {
+		t.Errorf("%d tokens, last %q", r.ntok, r.token(int(r.ntok)-1))
+	}
+	r = NewRecord(Fields{Units: []string{"01", "04", "08", "11"}})
+	if r.nplaces != MaxPlaces {
+		t.Errorf("%d places", r.nplaces)
+	}
+	r = NewRecord(Fields{PIN: "07908500123x", BirthDate: civil.Date{Year: 1985, Day: 3}})
+	if r.PIN() != "" || !r.BirthDate().IsZero() {
+		t.Errorf("bad values kept: %q %v", r.PIN(), r.BirthDate())
+	}
+}
+
+func TestLevelsDoNotAllocate(t *testing.T) {
+	a := NewRecord(Fields{FullName: "Nguyễn Thị Ngọc Bích", BirthDate: date(1990, 2, 3), Sex: civil.Female,
+		PIN: "001190001234", CMND: "012345678", Units: []string{"old:09538"}, Phone: "0912345678"})
+	b := NewRecord(Fields{FullName: "Nguyen Thi Bich Ngoc", BirthDate: date(1990, 3, 2), Sex: civil.Female,
+		PIN: "001190001243", CMND: "012345687", Units: []string{"01", "79"}, Phone: "0912345679"})
+	cs := append(DefaultComparisons(), FamilyName{}, GivenName{})
+	n := testing.AllocsPerRun(100, func() {
+		for _, c := range cs {
+			c.Level(&a, &b)
+		}
+	})
+	if n != 0 {
+		t.Errorf("comparing allocates %v times", n)
+	}
+}
+
+func TestRecordNameParts(t *testing.T) {
+	cases := []struct {
+		f                     Fields
+		name, family, given   string
+		familyExact, givExact string
+	}{
+		{named("Nguyễn Văn An"), "nguyễn văn an", "nguyen", "an", "nguyễn", "an"},
+		{named("An"), "an", "", "an", "", "an"},
+		{Fields{FamilyName: "Tôn Nữ", MiddleName: "Thị", GivenName: "Hoa"}, "tôn nữ thị hoa", "ton nu", "hoa", "tôn nữ", "hoa"},
+		{Fields{FullName: "TÔN NỮ HOA", FamilyName: "Tôn Nữ", GivenName: "Hoa"}, "tôn nữ hoa", "ton nu", "hoa", "tôn nữ", "hoa"},
+		{Fields{FamilyName: "Nguyễn", GivenName: "Ngọc Anh"}, "nguyễn ngọc anh", "nguyen", "ngoc anh", "nguyễn", "ngọc anh"},
+		// Parts that do not fit the full name are not trusted.
+		{Fields{FullName: "Văn An Nguyễn", FamilyName: "Nguyễn", GivenName: "An"}, "văn an nguyễn", "van", "nguyen", "văn", "nguyễn"},
+		// A stray combining mark is no word in either form.
+		{named("Lê \u0301 Hồng"), "lê hồng", "le", "hong", "lê", "hồng"},
+	}
+	for _, c := range cases {
+		r := NewRecord(c.f)
+		if r.Name() != c.name || r.FamilyName() != c.family || r.GivenName() != c.given ||
+			r.familyClean() != c.familyExact || r.givenClean() != c.givExact {
+			t.Errorf("%+v: name %q family %q/%q given %q/%q", c.f, r.Name(), r.FamilyName(), r.familyClean(), r.GivenName(), r.givenClean())
+		}
+	}
+}
+
+// Whatever the input, preparing and comparing records must not panic, and
+// every comparison must be symmetric and within its levels.
+func FuzzRecords(f *testing.F) {
+	f.Add("Nguyễn Văn An", "", "", "079085001234", "old:79", 1985, 4, 2, "nguyen van an", "An", "an", "025123456", "79")
+	f.Add("", "Tôn Nữ", "Hoa", "", "", 0, 0, 0, "Hoa", "", "", "", "old:09538")
+	f.Add(" \u0301 ", "x", "", "12", "bad", 2000, 13, 40, "đ", "đ", "", "0912345678", "old:001")
+	f.Fuzz(func(t *testing.T, full, family, given, pinA, unitA string, y, m, d int, fullB, familyB, givenB, pinB, unitB string) {
+		a := NewRecord(Fields{FullName: full, FamilyName: family, GivenName: given, PIN: pinA, CMND: pinB,
+			Units: []string{unitA}, BirthDate: civil.Date{Year: y, Month: m, Day: d}, Sex: civil.Male, Phone: pinA})
+		b := NewRecord(Fields{FullName: fullB, FamilyName: familyB, GivenName: givenB, PIN: pinB, CMND: pinA,
+			Units: []string{unitB, unitA}, BirthDate: civil.Date{Year: y + 1, Month: d, Day: m}, Phone: pinB})
+		for _, c := range append(DefaultComparisons(), FamilyName{}, GivenName{}) {
+			ab, ba := c.Level(&a, &b), c.Level(&b, &a)
+			if ab != ba || ab < Null || ab >= len(c.Levels()) {
+				t.Fatalf("%s: levels %d and %d", c.Name(), ab, ba)
+			}
+			// A partial value agrees with itself at a weaker level than
+			// exact (a province, a year), but never disagrees.
+			if self := c.Level(&a, &a); self == len(c.Levels())-1 {
+				t.Fatalf("%s: a record disagrees with itself", c.Name())
+			}
+		}
+	})
+}

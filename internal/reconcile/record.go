@@ -1,0 +1,414 @@
+package reconcile
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/textfold"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+// Fields are one record's values as a column mapping delivers them, before
+// preparation. Any of them may be empty; an empty value is "missing", never
+// "disagrees".
+type Fields struct {
+	// FullName is the whole name in any order or case. When it is empty it
+	// is composed from the parts.
+	FullName string
+	// FamilyName (họ), MiddleName (tên đệm) and GivenName (tên), when the
+	// source keeps them apart. Without them the family name is taken to be
+	// the first word of FullName and the given name the last, the
+	// Vietnamese order.
+	FamilyName, MiddleName, GivenName string
+
+	BirthDate civil.Date // partial dates allowed
+	Sex       civil.Sex
+
+	// PIN is the 12-digit personal identification number. Spaces, dots and
+	// dashes are ignored; a 9-digit number here is taken as a CMND, since
+	// sector systems often hold the old number in the PIN column.
+	PIN string
+	// CMND is the old 9-digit identity card number.
+	CMND string
+
+	// Units are the administrative units of the record's addresses, as unit
+	// keys: a current province or commune ("79", "26734") or a pre-2025 one
+	// ("old:79", "old:00004"). Only the first MaxPlaces are kept; keys the
+	// registry does not know are ignored.
+	Units []string
+
+	Phone string
+}
+
+// FieldsOf returns the fields of a register person: the residences
+// (permanent, current, temporary) are its places.
+func FieldsOf(p *register.Person) Fields {
+	f := Fields{
+		FullName:  p.FullName,
+		BirthDate: p.BirthDate,
+		Sex:       p.Sex,
+		PIN:       p.PIN,
+		CMND:      p.CMND,
+	}
+	for _, a := range []register.Address{p.Permanent, p.Current, p.Temporary} {
+		if a.Unit != "" {
+			f.Units = append(f.Units, a.Unit)
+		}
+	}
+	return f
+}
+
+// Limits of a prepared record. They keep Record fixed-size so that a
+// register index of millions of records is one flat slice.
+const (
+	// MaxTokens is the number of words of a name kept apart; words beyond
+	// it stay joined to the last one.
+	MaxTokens = 8
+	// MaxPlaces is the number of addresses kept per record.
+	MaxPlaces = 3
+
+	maxName = 1 << 10 // bytes; a longer name is treated as missing
+)
+
+// Record is a record prepared for comparison: everything a comparison needs
+// is computed once here (folded name and its words, the digits of the date,
+// the current units of old addresses, what the PIN says), so that comparing
+// a pair allocates nothing and does no parsing. It is fixed-size and small
+// (about 160 bytes and the strings) because the register side is held in
+// memory, one Record per person. Make it with NewRecord; the zero Record
+// has every value missing.
+type Record struct {
+	name, folded     string // cleaned (NFC, lower case, single spaces) and accent-folded full name
+	pin, cmnd, phone string
+	// tokEnd[i] is the end of word i in folded. The family name is the
+	// first famTok words, the given name the last givTok.
+	tokEnd               [MaxTokens]uint16
+	ntok, famTok, givTok uint8
+	sex, pinSex          civil.Sex
+	nplaces              uint8
+	birth                dob
+	pinYear              int16   // birth year the PIN encodes; 0 when the PIN did not parse
+	dobKey               [8]byte // YYYYMMDD digits of a full date
+	places               [MaxPlaces]place
+	tf                   [numTF]float32 // register frequencies of the names; 0 when unknown
+}
+
+// dob is a civil.Date in 4 bytes.
+type dob struct {
+	year       int16
+	month, day uint8
+}
+
+func (d dob) full() bool { return d.day != 0 }
+
+// place is an address resolved to the current (post-2025) units: old
+// communes and provinces are replaced by their successors when the record is
+// prepared, so that comparison is two integer tests.
+type place struct {
+	commune  int32 // current commune code; 0 when only the province is known
+	province int16 // current province code
+}
+
+// NewRecord prepares f for comparison against the default registry of
+// administrative units. Values it cannot read (a PIN with letters, an
+// unknown unit key) are treated as missing: validating input and reporting
+// bad values is the reader's job, before this point.
+func NewRecord(f Fields) Record {
+	return prepare(f, units.Default())
+}
+
+func prepare(f Fields, reg *units.Registry) Record {
+	var r Record
+	r.setName(f)
+	if f.Sex.Valid() {
+		r.sex = f.Sex
+	}
+	if b := f.BirthDate; b.Valid() && !b.IsZero() {
+		r.birth = dob{int16(b.Year), uint8(b.Month), uint8(b.Day)}
+		if b.Full() {
+			r.dobKey = [8]byte{
+				byte('0' + b.Year/1000%10), byte('0' + b.Year/100%10), byte('0' + b.Year/10%10), byte('0' + b.Year%10),
+				byte('0' + b.Month/10), byte('0' + b.Month%10), byte('0' + b.Day/10), byte('0' + b.Day%10),
+			}
+		}
+	}
+	r.setNumbers(f.PIN, f.CMND)
+	r.phone = normalizePhone(f.Phone)
+	for _, k := range f.Units {
+		if int(r.nplaces) == MaxPlaces {
+			break
+		}
+		if p, ok := resolvePlace(reg, k); ok {
+			r.places[r.nplaces] = p
+			r.nplaces++
+		}
+	}
+	return r
+}
+
+func (r *Record) setName(f Fields) {
+	family, given := clean(f.FamilyName), clean(f.GivenName)
+	full := f.FullName
+	if full == "" {
+		full = strings.Join(nonEmpty(family, clean(f.MiddleName), given), " ")
+	}
+	if len(full) > maxName {
+		full = "" // no name is this long: it is a broken field, and word ends are uint16
+	}
+	r.name = clean(full)
+	r.folded = textfold.Fold(r.name)
+	if r.folded == r.name {
+		r.folded = r.name // share memory: most sector names are already plain
+	}
+	// Word boundaries of the folded name. Fold leaves exactly one space
+	// between words, and clean the same words (see clean).
+	s := r.folded
+	for start := 0; start < len(s); {
+		end := strings.IndexByte(s[start:], ' ')
+		if end < 0 || int(r.ntok) == MaxTokens-1 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		r.tokEnd[r.ntok] = uint16(end)
+		r.ntok++
+		start = end + 1
+	}
+	// Vietnamese order: family name first, given name last; a single word
+	// is taken as the given name. Parts the source keeps apart say how many
+	// words each has ("Tôn Nữ" is one family name), when they fit the name.
+	n := int(r.ntok)
+	fam, giv := max(min(n-1, 1), 0), min(n, 1)
+	if family != "" || given != "" {
+		fam, giv = 0, 0
+		ff, fg := textfold.Fold(family), textfold.Fold(given)
+		if ff != "" && (r.folded == ff || strings.HasPrefix(r.folded, ff+" ")) {
+			fam = strings.Count(ff, " ") + 1
+		}
+		if fg != "" && (r.folded == fg || strings.HasSuffix(r.folded, " "+fg)) {
+			giv = strings.Count(fg, " ") + 1
+		}
+		if fam+giv > n || fam == 0 && family != "" || giv == 0 && given != "" {
+			fam, giv = max(min(n-1, 1), 0), min(n, 1) // the parts do not fit: fall back
+		}
+	}
+	r.famTok, r.givTok = uint8(min(fam, n)), uint8(min(giv, n-min(fam, n)))
+}
+
+// token returns word i of the folded name.
+func (r *Record) token(i int) string {
+	return r.folded[r.tokStart(i):r.tokEnd[i]]
+}
+
+func (r *Record) tokStart(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return int(r.tokEnd[i-1]) + 1
+}
+
+// family and given return the folded family and given names.
+func (r *Record) family() string {
+	if r.famTok == 0 {
+		return ""
+	}
+	return r.folded[:r.tokEnd[r.famTok-1]]
+}
+
+func (r *Record) given() string {
+	if r.givTok == 0 {
+		return ""
+	}
+	return r.folded[r.tokStart(int(r.ntok-r.givTok)):]
+}
+
+// familyClean and givenClean return the same parts of the cleaned name. Its
+// words are those of the folded name, so they are found by counting spaces.
+func (r *Record) familyClean() string {
+	if r.famTok == 0 {
+		return ""
+	}
+	return r.name[:nthSpace(r.name, int(r.famTok))]
+}
+
+func (r *Record) givenClean() string {
+	if r.givTok == 0 {
+		return ""
+	}
+	if k := int(r.ntok - r.givTok); k > 0 {
+		return r.name[nthSpace(r.name, k)+1:]
+	}
+	return r.name
+}
+
+// nthSpace returns the index of the n-th space of s (n ≥ 1), or len(s).
+func nthSpace(s string, n int) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			if n--; n == 0 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+// clean puts a name in the form compared for exact agreement: composed
+// (NFC), lower case, words separated by single spaces. It keeps diacritics:
+// "Nguyễn" and "Nguyên" are different names.
+// Words made only of combining marks, which Fold would drop, are dropped
+// here too, so that both forms have the same words.
+func clean(s string) string {
+	if s == "" {
+		return ""
+	}
+	words := strings.Fields(strings.ToLower(norm.NFC.String(s)))
+	out := words[:0]
+	for _, w := range words {
+		if strings.IndexFunc(w, func(r rune) bool { return !unicode.Is(unicode.Mn, r) }) >= 0 {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0]
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// digitsOf strips the separators people type inside numbers and returns ""
+// when anything else is left but digits.
+func digitsOf(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '.' || r == '-' || r == '\u00a0':
+			return -1
+		case r >= '0' && r <= '9':
+			return r
+		}
+		return unicode.ReplacementChar
+	}, s)
+	if strings.ContainsRune(s, unicode.ReplacementChar) {
+		return ""
+	}
+	return s
+}
+
+func (r *Record) setNumbers(p, c string) {
+	p, c = digitsOf(p), digitsOf(c)
+	// The old and new numbers often sit in each other's columns.
+	if len(p) == pin.CMNDLength && c == "" {
+		p, c = "", p
+	}
+	if len(c) == pin.Length && p == "" {
+		p, c = c, ""
+	}
+	// Lengths one off are kept: a dropped or doubled digit is still
+	// evidence at the one-digit-off level.
+	if len(p) >= pin.Length-1 && len(p) <= pin.Length+1 {
+		r.pin = p
+		if _, parts, err := pin.Parse(p); err == nil {
+			r.pinSex, r.pinYear = parts.Sex, int16(parts.BirthYear)
+		}
+	}
+	if len(c) >= pin.CMNDLength-1 && len(c) <= pin.CMNDLength+1 {
+		r.cmnd = c
+	}
+}
+
+// normalizePhone returns the national form of a Vietnamese phone number
+// (0 and 9 or 10 digits), turning the +84 country code into the leading 0.
+func normalizePhone(s string) string {
+	s = digitsOf(strings.TrimPrefix(strings.TrimSpace(s), "+"))
+	switch {
+	case strings.HasPrefix(s, "84") && (len(s) == 11 || len(s) == 12):
+		s = "0" + s[2:]
+	case strings.HasPrefix(s, "0084"):
+		s = "0" + s[4:]
+	}
+	if len(s) < 9 || len(s) > 11 {
+		return ""
+	}
+	return s
+}
+
+// resolvePlace maps a unit key to the current units: a pre-2025 unit to the
+// unit it became part of on 1 July 2025, a commune to its province too.
+func resolvePlace(reg *units.Registry, key string) (place, bool) {
+	k, err := units.ParseKey(key)
+	if err != nil {
+		return place{}, false
+	}
+	var u units.Unit
+	var ok bool
+	if k.Legacy {
+		u, ok = reg.Successor(k.Code)
+		if !ok && k.Level() == units.LevelCommune {
+			// An old commune without a recorded successor still
+			// tells the province.
+			if old, found := reg.Lookup(key); found {
+				u, ok = reg.Successor(old.ParentCode)
+			}
+		}
+	} else {
+		u, ok = reg.Lookup(key)
+	}
+	if !ok {
+		return place{}, false
+	}
+	if u.Level == units.LevelCommune {
+		return place{commune: int32(atoi(u.Code)), province: int16(atoi(u.ParentCode))}, true
+	}
+	return place{province: int16(atoi(u.Code))}, true
+}
+
+// atoi reads the registry's codes, which are known to be short digit strings.
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// Name returns the cleaned full name (lower case, with diacritics).
+func (r *Record) Name() string { return r.name }
+
+// FoldedName returns the accent-folded full name.
+func (r *Record) FoldedName() string { return r.folded }
+
+// FamilyName and GivenName return the folded name parts, from the source's
+// parts or from the first and last word of the full name.
+func (r *Record) FamilyName() string { return r.family() }
+func (r *Record) GivenName() string  { return r.given() }
+
+// BirthDate returns the date of birth; the zero Date when missing.
+func (r *Record) BirthDate() civil.Date {
+	return civil.Date{Year: int(r.birth.year), Month: int(r.birth.month), Day: int(r.birth.day)}
+}
+
+// Sex returns the sex; civil.SexUnknown when missing.
+func (r *Record) Sex() civil.Sex { return r.sex }
+
+// PIN and CMND return the digits of the identity numbers as prepared, after
+// moving a number found in the wrong column; "" when missing.
+func (r *Record) PIN() string  { return r.pin }
+func (r *Record) CMND() string { return r.cmnd }
+
+// Phone returns the phone number in national form; "" when missing.
+func (r *Record) Phone() string { return r.phone }
+
+// TermFrequency returns the frequency of the record's value of f in the
+// register, as set by TermFrequencies.Annotate; 0 when unknown.
+func (r *Record) TermFrequency(f TFField) float64 { return float64(r.tf[f]) }
