@@ -1,0 +1,29 @@
+// Package sector reads the records of sector databases (driver's licences,
+// bank customers, civil-status books, …) for reconciliation against the
+// population register, and makes synthetic sector files with ground truth
+// to measure the reconciliation by.
+//
+//   - Rows and CSV read a sector file: RFC 4180 CSV in UTF-8, comma or
+//     semicolon, streamed. Input that is not UTF-8 (Windows-1258, TCVN3,
+//     UTF-16) stops with an *EncodingError naming the line and byte column.
+//     Parquet is recognised and refused with ErrParquet, for now.
+//   - ParseMapping reads which column holds which register field
+//     (full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, …).
+//   - Reader applies a mapping to rows and returns Records: raw values and
+//     what they were understood to say (civil.Date, civil.Sex, PIN, CMND,
+//     unit keys, phone). A value that cannot be understood becomes missing,
+//     with a Note; it never stops the file.
+//   - Synthesize derives a sector file of a Kind from a register
+//     population under a documented corruption model, and writes beside it
+//     the true PIN of every record.
+//
+// README.md in this directory documents the formats, the value rules and
+// the corruption model with its rates.
+//
+// The package must never read or change the register: matching records to
+// people is the reconciliation engine's work, not this package's. It must
+// never repair a value silently (every assumption made to read a value
+// leaves a Note), never hold a whole input in memory, and its synthetic
+// data must never be presented as, or mixed with, real people's: it is
+// generated from a public seed.
+package sector

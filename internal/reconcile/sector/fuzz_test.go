@@ -1,0 +1,147 @@
+package sector
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzReader feeds arbitrary bytes to the CSV reader, read through a
+// mapping that sends every field to some column, so that every value
+// parser sees them too. It checks that nothing panics, that errors are the
+// documented kinds and name a line, that rows have the header's width and
+// come in line order, and that an encoding error is reported exactly at the
+// first byte that is not UTF-8. The seed corpus is testdata/fuzz/FuzzReader.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("ID,HO_TEN,NGAY_SINH\n1,Nguyễn Văn A,14/05/1990\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := NewCSV(bytes.NewReader(data))
+		if err != nil {
+			checkInputError(t, data, err)
+			return
+		}
+		header := c.Header()
+		if strings.ContainsAny(strings.Join(header, ""), "\r\n") {
+			return // a mapping cannot name a column with a line break
+		}
+		var text strings.Builder
+		for i, f := range Fields() {
+			if i > 0 {
+				text.WriteString(",")
+			}
+			text.WriteString(f.String() + "=" + quoteColumn(header[i%len(header)]))
+		}
+		m, err := ParseMapping(text.String())
+		if err != nil {
+			t.Fatalf("mapping %q: %v", text.String(), err)
+		}
+		r, err := NewReader(c, m)
+		if err != nil {
+			t.Fatalf("header %q: %v", header, err)
+		}
+		last := 1
+		for range 10_000 {
+			rec, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if IsRowError(err) {
+				if rec.Line <= last && rec.Line != 0 {
+					t.Fatalf("row error on line %d after line %d", rec.Line, last)
+				}
+				continue
+			}
+			if err != nil {
+				checkInputError(t, data, err)
+				return
+			}
+			if rec.Line <= last {
+				t.Fatalf("record on line %d after line %d", rec.Line, last)
+			}
+			last = rec.Line
+			if !utf8.ValidString(rec.FullName) || !utf8.ValidString(rec.Address) {
+				t.Fatalf("invalid UTF-8 in %+v", rec)
+			}
+		}
+	})
+}
+
+// checkInputError checks a fatal input error against the data.
+func checkInputError(t *testing.T, data []byte, err error) {
+	t.Helper()
+	var enc *EncodingError
+	var syn *SyntaxError
+	switch {
+	case errors.As(err, &enc):
+		line, col, utf16 := firstBadByte(data)
+		if enc.Line != line || enc.Column != col || enc.UTF16 != utf16 {
+			t.Fatalf("%v; the first bad byte is at line %d, column %d (UTF-16 %v)", err, line, col, utf16)
+		}
+	case errors.As(err, &syn):
+		if syn.Line < 1 {
+			t.Fatalf("%v: no line", err)
+		}
+		if line, _, _ := firstBadByte(data); line > 0 && syn.Line > line {
+			t.Fatalf("%v: reported past the bad byte on line %d", err, line)
+		}
+	default:
+		t.Fatalf("error %T %v is neither an EncodingError nor a SyntaxError", err, err)
+	}
+	if !strings.Contains(err.Error(), "line ") {
+		t.Fatalf("%q names no line", err)
+	}
+}
+
+// firstBadByte finds, independently of the reader, where the input stops
+// being UTF-8 text: line 0 when it never does.
+func firstBadByte(data []byte) (line, col int, utf16 bool) {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return 1, 1, true
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	line, start := 1, 0
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == 0:
+			return line, i - start + 1, true
+		case r == utf8.RuneError && size == 1:
+			return line, i - start + 1, false
+		case r == '\n':
+			line, start = line+1, i+1
+		}
+		i += size
+	}
+	return 0, 0, false
+}
+
+// FuzzParseMapping checks that any text either parses to a mapping that
+// prints and parses back to itself, or fails with a *MappingError. The seed
+// corpus is testdata/fuzz/FuzzParseMapping.
+func FuzzParseMapping(f *testing.F) {
+	f.Add("full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, sex=GIOI_TINH:1=M/0=F")
+	f.Fuzz(func(t *testing.T, text string) {
+		m, err := ParseMapping(text)
+		if err != nil {
+			var me *MappingError
+			if !errors.As(err, &me) || me.Msg == "" {
+				t.Fatalf("ParseMapping(%q) = %v, want a *MappingError", text, err)
+			}
+			return
+		}
+		seen := map[Field]bool{}
+		for _, e := range m.Entries() {
+			if seen[e.Field] || e.Column == "" || e.Field == 0 || e.Field >= numFields {
+				t.Fatalf("ParseMapping(%q): bad entry %+v", text, e)
+			}
+			seen[e.Field] = true
+		}
+		again, err := ParseMapping(m.String())
+		if err != nil || again.String() != m.String() {
+			t.Fatalf("ParseMapping(%q) = %s, which reads back as %v, %v", text, m, again, err)
+		}
+	})
+}

@@ -1,0 +1,313 @@
+package sector
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/populus-vn/populus/internal/textfold"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+// places resolves the province and commune values of sector files, codes or
+// names, to unit keys of the registry. Name lookups are map lookups on
+// folded names, built once, so that resolving costs the same for every
+// record of a large file.
+type places struct {
+	reg       *units.Registry
+	provinces map[string][]placeEntry // folded name → current provinces first, then pre-2025
+	communes  map[string][]placeEntry // province key + "|" + folded name → communes
+}
+
+// placeEntry is a unit found under a folded name, with its name in lower
+// case but with its diacritics, to tell "Thạnh An" from "Thanh An".
+type placeEntry struct {
+	key   units.Key
+	exact string
+}
+
+// defaultPlaces is the index of units.Default(), built on first use.
+var defaultPlaces = sync.OnceValue(func() *places { return newPlaces(units.Default()) })
+
+// provinceAliases are names in common use that the registry does not hold.
+var provinceAliases = map[string]string{
+	"hcm": "79", "tphcm": "79", "sai gon": "79", "ho chi minh": "79",
+	"thua thien hue": "old:46", "ba ria vung tau": "old:77", "brvt": "old:77",
+}
+
+func newPlaces(reg *units.Registry) *places {
+	p := &places{reg: reg, provinces: map[string][]placeEntry{}, communes: map[string][]placeEntry{}}
+	add := func(m map[string][]placeEntry, prefix string, u units.Unit) {
+		exact, folded := placeWords(u.Name)
+		k := prefix + placeKey(folded)
+		m[k] = append(m[k], placeEntry{u.Key(), strings.Join(exact, " ")})
+	}
+	for _, provs := range [][]units.Unit{reg.Provinces(), reg.LegacyProvinces()} {
+		for _, u := range provs {
+			add(p.provinces, "", u)
+			communes := reg.Communes(u.Code)
+			if u.Legacy {
+				communes = reg.LegacyCommunes(u.Code)
+			}
+			for _, c := range communes {
+				add(p.communes, u.Key().String()+"|", c)
+			}
+		}
+	}
+	for name, key := range provinceAliases {
+		if k, err := units.ParseKey(key); err == nil && len(p.provinces[name]) == 0 {
+			p.provinces[name] = []placeEntry{{key: k}}
+		}
+	}
+	return p
+}
+
+// typeWords are the words naming a unit's type that may open a name as
+// written in an address, with and without diacritics.
+var typeWords = [][]string{{"thành", "phố"}, {"tp"}, {"tỉnh"}, {"phường"}, {"p"}, {"xã"}, {"x"}, {"thị", "trấn"},
+	{"tt"}, {"đặc", "khu"}}
+
+var apostrophes = strings.NewReplacer("'", "", "’", "")
+
+// placeWords splits a place name into lower-case words, as written (NFC)
+// and folded (no diacritics); punctuation separates words, apostrophes
+// vanish ("Cư M’gar" is "cư mgar").
+func placeWords(s string) (exact, folded []string) {
+	exact = strings.FieldsFunc(strings.ToLower(norm.NFC.String(s)), func(c rune) bool {
+		return !unicode.IsLetter(c) && !unicode.IsDigit(c) && !unicode.Is(unicode.Mn, c) && c != '\'' && c != '’'
+	})
+	folded = make([]string, len(exact))
+	for i, w := range exact {
+		if strings.ContainsAny(w, "'’") {
+			w = apostrophes.Replace(w)
+			exact[i] = w
+		}
+		folded[i] = textfold.Fold(w)
+	}
+	return exact, folded
+}
+
+// placeKey is the lookup key of folded words: joined, with leading zeros
+// of a lone number dropped ("Phường 01" is commune "1").
+func placeKey(folded []string) string {
+	if len(folded) == 1 {
+		if t := strings.TrimLeft(folded[0], "0"); t != "" && allDigits(t) {
+			return t
+		}
+	}
+	return strings.Join(folded, " ")
+}
+
+// find looks a name up under prefix: without a leading type word first
+// (matched with its diacritics when it has them: "Phường Phượng Sơn" is
+// commune Phượng Sơn), then as written. Among units sharing the folded
+// name it picks the one spelt exactly so, when the name has diacritics
+// (without them, "Thanh An" may be "Thạnh An"). n is the number of units
+// the name may mean.
+func (p *places) find(m map[string][]placeEntry, prefix, name string) (k units.Key, n int) {
+	exact, folded := placeWords(name)
+	for _, tw := range typeWords {
+		if len(exact) <= len(tw) || !typeWordAt(exact, folded, tw) {
+			continue
+		}
+		if k, n := choose(m[prefix+placeKey(folded[len(tw):])], strings.Join(exact[len(tw):], " "), name); n > 0 {
+			return k, n
+		}
+		break
+	}
+	return choose(m[prefix+placeKey(folded)], strings.Join(exact, " "), name)
+}
+
+// typeWordAt reports whether the name opens with the type word tw: spelt
+// exactly, or in letters without diacritics.
+func typeWordAt(exact, folded, tw []string) bool {
+	for i, w := range tw {
+		if exact[i] != w && (hasNonASCII(exact[i]) || folded[i] != textfold.Fold(w)) {
+			return false
+		}
+	}
+	return true
+}
+
+// choose picks among the units found under a folded name.
+func choose(found []placeEntry, exact, name string) (units.Key, int) {
+	switch {
+	case len(found) == 0:
+		return units.Key{}, 0
+	case len(found) == 1 || !hasNonASCII(name):
+		return found[0].key, len(found)
+	}
+	var k units.Key
+	n := 0
+	for _, e := range found {
+		if e.exact == exact {
+			k = e.key
+			n++
+		}
+	}
+	if n == 0 {
+		return found[0].key, len(found)
+	}
+	return k, n
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// province resolves a province code or name. Bare codes are of the current
+// system unless old is set; "old:NN" and 3-digit birth-registration codes
+// ("001") are always pre-2025. A name is looked up in the current system
+// first (in the pre-2025 one first if old is set). It returns the key, or a
+// note saying why there is none.
+func (p *places) province(v string, old bool) (key string, note string) {
+	v = strings.TrimSpace(v)
+	code, legacy := strings.CutPrefix(v, units.LegacyPrefix)
+	if allDigits(code) {
+		legacy = legacy || old || len(code) == 3
+		if len(code) == 1 {
+			code = "0" + code
+		}
+		k, err := units.ParseKey(prefix(legacy) + code)
+		if err != nil {
+			return "", "province code " + quote(v) + " is not a 2-digit province code"
+		}
+		if u, ok := p.reg.Lookup(k.String()); !ok || u.Level != units.LevelProvince {
+			return "", "province code " + quote(v) + " is not a province of the " + system(legacy) + " system"
+		}
+		return k.String(), ""
+	}
+	exact, folded := placeWords(v)
+	names := make([][]string, 0, 2)
+	for _, tw := range typeWords {
+		if len(exact) > len(tw) && typeWordAt(exact, folded, tw) {
+			names = append(names, folded[len(tw):])
+			break
+		}
+	}
+	for _, name := range append(names, folded) {
+		found := p.provinces[placeKey(name)]
+		if len(found) == 0 {
+			continue
+		}
+		k := found[0].key // a name of both systems means the current province
+		if old {
+			for _, e := range found {
+				if e.key.Legacy {
+					k = e.key
+					break
+				}
+			}
+		}
+		return k.String(), ""
+	}
+	return "", "province " + quote(v) + " is not a known province name or code"
+}
+
+// commune resolves a commune code or name; a name is looked up in the given
+// province (a unit key), then in the provinces that correspond to it in the
+// other system.
+func (p *places) commune(v string, old bool, province string) (key string, note string) {
+	v = strings.TrimSpace(v)
+	code, legacy := strings.CutPrefix(v, units.LegacyPrefix)
+	if allDigits(code) {
+		legacy = legacy || old
+		if len(code) < 5 {
+			code = strings.Repeat("0", 5-len(code)) + code
+		}
+		k, err := units.ParseKey(prefix(legacy) + code)
+		if err != nil {
+			return "", "commune code " + quote(v) + " is not a 5-digit commune code"
+		}
+		if u, ok := p.reg.Lookup(k.String()); !ok || u.Level != units.LevelCommune {
+			return "", "commune code " + quote(v) + " is not a commune of the " + system(legacy) + " system"
+		}
+		return k.String(), ""
+	}
+	if province == "" {
+		return "", "commune " + quote(v) + " is given by name without a province, so it cannot be told from others of the same name"
+	}
+	for _, prov := range p.related(province) {
+		switch k, n := p.find(p.communes, prov+"|", v); n {
+		case 0:
+			continue
+		case 1:
+			return k.String(), ""
+		default:
+			return "", "commune name " + quote(v) + " is shared by several communes of province " + prov
+		}
+	}
+	return "", "commune " + quote(v) + " is not a known commune of province " + province
+}
+
+// related returns the province, then those of the other system that
+// overlap it: its successor, or its predecessors.
+func (p *places) related(province string) []string {
+	out := []string{province}
+	if code, ok := strings.CutPrefix(province, units.LegacyPrefix); ok {
+		if u, ok := p.reg.Successor(code); ok {
+			out = append(out, u.Key().String())
+		}
+		return out
+	}
+	for _, u := range p.reg.Predecessors(province) {
+		out = append(out, u.Key().String())
+	}
+	return out
+}
+
+// parentOf returns the province key of a commune key.
+func (p *places) parentOf(commune string) string {
+	u, ok := p.reg.Lookup(commune)
+	if !ok {
+		return ""
+	}
+	k, ok := u.ParentKey()
+	if !ok {
+		return ""
+	}
+	return k.String()
+}
+
+// sameArea reports whether a commune lies in a province, across systems.
+func (p *places) sameArea(commune, province string) bool {
+	parent := p.parentOf(commune)
+	for _, r := range p.related(province) {
+		if r == parent {
+			return true
+		}
+	}
+	return false
+}
+
+func prefix(legacy bool) string {
+	if legacy {
+		return units.LegacyPrefix
+	}
+	return ""
+}
+
+func system(legacy bool) string {
+	if legacy {
+		return "pre-2025"
+	}
+	return "current"
+}
+
+func quote(s string) string { return "'" + s + "'" }

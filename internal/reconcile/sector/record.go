@@ -1,0 +1,435 @@
+package sector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/pin"
+)
+
+// Record is one row of a sector file, read through a Mapping: its raw
+// values and what they were understood to say. A value that cannot be
+// understood is left empty (missing) and a Note says why; sector data is
+// dirty and one bad value must not lose the record.
+type Record struct {
+	Line int    // line of the file the row starts on
+	ID   string // the sector's key for the record, trimmed
+
+	FullName   string     // NFC, single-spaced; from full_name, else the parts joined
+	FamilyName string     // from family_name, NFC, single-spaced
+	MiddleName string     // from middle_name
+	GivenName  string     // from given_name
+	BirthDate  civil.Date // possibly partial (year, or month and year); zero when missing
+	Sex        civil.Sex
+	PIN        string // 12 digits that pass pin.Parse
+	CMND       string // 9 digits that pass pin.ParseCMND
+	Province   string // unit key: "79" (current) or "old:74" (pre-2025)
+	Commune    string // unit key: "26734" or "old:25747"
+	Address    string // free text, NFC, single-spaced
+	Phone      string // digits, national form: 0 and 9 or 10 more digits
+
+	Notes []Note // what was wrong with the values, in field order
+
+	raw [numFields]string
+}
+
+// Raw returns the value of a field's column as it was in the file, or ""
+// when the field is not mapped.
+func (r *Record) Raw(f Field) string {
+	if f >= numFields {
+		return ""
+	}
+	return r.raw[f]
+}
+
+// Note says what was wrong with one value of a record, or what was
+// assumed to read it.
+type Note struct {
+	Field Field
+	Msg   string
+}
+
+func (n Note) String() string { return n.Field.String() + ": " + n.Msg }
+
+func (r *Record) note(f Field, format string, args ...any) {
+	r.Notes = append(r.Notes, Note{f, fmt.Sprintf(format, args...)})
+}
+
+// Reader reads the Records of a sector file through a mapping. It streams:
+// memory does not depend on the number of rows.
+type Reader struct {
+	rows   Rows
+	col    [numFields]int // column index of each field; -1 when unmapped
+	ent    [numFields]Entry
+	places *places
+	units  map[string]resolved // memo of unit values: a file repeats few of them
+}
+
+// resolved is a unit value as resolved, with the note it got and, for a
+// commune given without a province, its province.
+type resolved struct{ key, note, province string }
+
+// memoSize bounds the memo of unit values; it is emptied when full.
+const memoSize = 1 << 16
+
+// MissingColumnError is a mapping naming a column the header lacks.
+type MissingColumnError struct {
+	Line   int // the header's line
+	Field  Field
+	Column string
+	Header []string
+}
+
+func (e *MissingColumnError) Error() string {
+	return fmt.Sprintf("line %d: field %s is mapped to column %q, which the header does not have; the header's columns are: %s",
+		e.Line, e.Field, e.Column, strings.Join(e.Header, ", "))
+}
+
+// NewReader binds a mapping to the header of rows. Column names match
+// exactly after trimming spaces, or else ignoring case when only one column
+// does so. A mapped column missing from the header is a
+// *MissingColumnError. Units are resolved against units.Default().
+func NewReader(rows Rows, m *Mapping) (*Reader, error) {
+	if m == nil || len(m.entries) == 0 {
+		return nil, &MappingError{Msg: "the mapping is empty; map at least one field to a column, e.g. full_name=HO_TEN"}
+	}
+	r := &Reader{rows: rows, places: defaultPlaces(), units: make(map[string]resolved)}
+	for i := range r.col {
+		r.col[i] = -1
+	}
+	header := rows.Header()
+	for _, e := range m.entries {
+		i := columnIndex(header, e.Column)
+		if i < 0 {
+			line := 1
+			if c, ok := rows.(*CSV); ok {
+				line = c.headerLine
+			}
+			return nil, &MissingColumnError{Line: line, Field: e.Field, Column: e.Column, Header: header}
+		}
+		r.col[e.Field] = i
+		r.ent[e.Field] = e
+	}
+	return r, nil
+}
+
+// OpenReader is OpenRows followed by NewReader.
+func OpenReader(in io.Reader, name string, m *Mapping) (*Reader, error) {
+	rows, err := OpenRows(in, name)
+	if err != nil {
+		return nil, err
+	}
+	return NewReader(rows, m)
+}
+
+func columnIndex(header []string, name string) int {
+	name = strings.TrimSpace(name)
+	fold := -1
+	for i, h := range header {
+		if h == name {
+			return i
+		}
+		if strings.EqualFold(h, name) {
+			if fold >= 0 {
+				fold = -2 // ambiguous
+			} else if fold == -1 {
+				fold = i
+			}
+		}
+	}
+	if fold < 0 {
+		return -1
+	}
+	return fold
+}
+
+// Header returns the columns of the input.
+func (r *Reader) Header() []string { return r.rows.Header() }
+
+// Next returns the next record, io.EOF after the last. A *RowError
+// concerns one row only and Next may be called again; any other error is
+// fatal.
+func (r *Reader) Next() (Record, error) {
+	values, line, err := r.rows.Next()
+	if err != nil {
+		return Record{Line: line}, err
+	}
+	rec := Record{Line: line}
+	for f := Field(1); f < numFields; f++ {
+		if i := r.col[f]; i >= 0 && i < len(values) {
+			rec.raw[f] = values[i]
+		}
+	}
+	r.parse(&rec)
+	return rec, nil
+}
+
+// IsRowError reports whether err spoils only one row.
+func IsRowError(err error) bool {
+	var re *RowError
+	return errors.As(err, &re)
+}
+
+func (r *Reader) mapped(f Field) bool { return r.col[f] >= 0 }
+
+// parse fills the understood values of rec from its raw ones.
+func (r *Reader) parse(rec *Record) {
+	rec.ID = strings.TrimSpace(rec.raw[FieldID])
+	if r.mapped(FieldID) && rec.ID == "" {
+		rec.note(FieldID, "the record has no id; it is cited by its line")
+	}
+	rec.FullName = cleanText(rec.raw[FieldFullName])
+	rec.FamilyName = cleanText(rec.raw[FieldFamilyName])
+	rec.MiddleName = cleanText(rec.raw[FieldMiddleName])
+	rec.GivenName = cleanText(rec.raw[FieldGivenName])
+	if rec.FullName == "" {
+		rec.FullName = strings.Join(strings.Fields(rec.FamilyName+" "+rec.MiddleName+" "+rec.GivenName), " ")
+	}
+	r.parseBirth(rec)
+	r.parseSex(rec)
+	r.parseIDs(rec)
+	r.parseUnits(rec)
+	rec.Address = cleanText(rec.raw[FieldAddress])
+	if v := strings.TrimSpace(rec.raw[FieldPhone]); v != "" {
+		var note string
+		rec.Phone, note = parsePhone(v)
+		if note != "" {
+			rec.note(FieldPhone, "%s", note)
+		}
+	}
+}
+
+// cleanText puts text in NFC (sector systems store both composed and
+// decomposed Vietnamese) with single spaces.
+func cleanText(s string) string {
+	if norm.NFC.IsNormalString(s) && singleSpaced(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
+}
+
+// singleSpaced reports whether s has no white space but single ASCII
+// spaces between words.
+func singleSpaced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		case c < ' ' || c == 0x7f || c == 0xc2 || c == 0xe2 || c == 0xe3:
+			return false // control characters, and the lead bytes of non-ASCII spaces
+		}
+	}
+	return true
+}
+
+func (r *Reader) parseBirth(rec *Record) {
+	if v := strings.TrimSpace(rec.raw[FieldBirthDate]); v != "" {
+		d, note := parseDate(v, r.ent[FieldBirthDate].Format)
+		rec.BirthDate = d
+		if note != "" {
+			rec.note(FieldBirthDate, "%s", note)
+		}
+	}
+	v := strings.TrimSpace(rec.raw[FieldBirthYear])
+	if v == "" {
+		return
+	}
+	y, err := civil.ParseDate(v)
+	if err != nil || y.Month != 0 {
+		rec.note(FieldBirthYear, "birth year %s is not a year from 1800 to 2399", quote(v))
+		return
+	}
+	switch {
+	case rec.BirthDate.IsZero():
+		rec.BirthDate = y
+	case rec.BirthDate.Year != y.Year:
+		rec.note(FieldBirthYear, "birth year %d disagrees with the birth date %s; the date is kept", y.Year, rec.BirthDate)
+	}
+}
+
+func (r *Reader) parseSex(rec *Record) {
+	v := strings.TrimSpace(norm.NFC.String(rec.raw[FieldSex]))
+	if v == "" {
+		return
+	}
+	if len(v) == 1 && v[0] >= '0' && v[0] <= '9' {
+		if s := r.ent[FieldSex].sex[v[0]-'0']; s != civil.SexUnknown {
+			rec.Sex = s
+			return
+		}
+		if r.ent[FieldSex].Format == "" {
+			rec.note(FieldSex, "sex is coded %s; declare the codes in the mapping, e.g. sex=%s:1=M/0=F", v, r.ent[FieldSex].Column)
+		} else {
+			rec.note(FieldSex, "sex code %s is not one of the mapping's codes %s", v, r.ent[FieldSex].Format)
+		}
+		return
+	}
+	s, err := civil.ParseSex(v)
+	if err != nil {
+		rec.note(FieldSex, "sex %s is not one of M, F, Nam, Nữ", quote(v))
+		return
+	}
+	rec.Sex = s
+}
+
+// parseIDs reads the PIN and CMND columns. Either may hold the other
+// kind of number (a 9-digit CMND in the PIN column is common); the number
+// is then taken for what it is, with a note.
+func (r *Reader) parseIDs(rec *Record) {
+	for _, f := range []Field{FieldPIN, FieldCMND} {
+		v := strings.TrimSpace(rec.raw[f])
+		if v == "" {
+			continue
+		}
+		d, note := cleanDigits(v)
+		if note != "" {
+			rec.note(f, "%s", note)
+		}
+		switch {
+		case d == "":
+			rec.note(f, "%s is not a number", quote(v))
+		case len(d) == pin.Length || len(d) == pin.Length-1 && d[0] != '0':
+			if len(d) == pin.Length-1 {
+				d = "0" + d
+				rec.note(f, "the number has 11 digits; a lost leading zero is restored (PINs start with 0)")
+			}
+			if _, _, err := pin.Parse(d); err != nil {
+				rec.note(f, "%s is not a valid PIN: %v", quote(v), err)
+				continue
+			}
+			if f == FieldCMND {
+				rec.note(f, "the CMND column holds a 12-digit PIN; it is read as a PIN")
+			}
+			if rec.PIN != "" && rec.PIN != d {
+				rec.note(f, "a second PIN %s differs from %s; the first is kept", d, rec.PIN)
+				continue
+			}
+			rec.PIN = d
+		case len(d) == pin.CMNDLength || len(d) == pin.CMNDLength-1:
+			if len(d) == pin.CMNDLength-1 {
+				d = "0" + d
+				rec.note(f, "the number has 8 digits; it is read as a CMND that lost its leading zero")
+			}
+			if _, err := pin.ParseCMND(d); err != nil {
+				rec.note(f, "%s is not a valid CMND: %v", quote(v), err)
+				continue
+			}
+			if f == FieldPIN {
+				rec.note(f, "the PIN column holds a 9-digit CMND number; it is read as a CMND")
+			}
+			if rec.CMND != "" && rec.CMND != d {
+				rec.note(f, "a second CMND %s differs from %s; the first is kept", d, rec.CMND)
+				continue
+			}
+			rec.CMND = d
+		default:
+			rec.note(f, "%s has %d digits; a PIN has 12 and a CMND 9", quote(v), len(d))
+		}
+	}
+}
+
+// cleanDigits drops the separators people and spreadsheets put in numbers
+// (spaces, dots, dashes, a leading apostrophe) and reads the letters O and
+// l/I as the digits they were mistaken for. It returns "" when anything
+// else is left, and a note when letters were read as digits.
+func cleanDigits(s string) (string, string) {
+	s = strings.TrimPrefix(s, "'")
+	b := make([]byte, 0, len(s))
+	ocr := false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			b = append(b, byte(c))
+		case c == ' ' || c == '.' || c == '-' || c == '\u00a0':
+		case c == 'O' || c == 'o':
+			b, ocr = append(b, '0'), true
+		case c == 'l' || c == 'I' || c == '|':
+			b, ocr = append(b, '1'), true
+		default:
+			return "", ""
+		}
+	}
+	if ocr {
+		return string(b), "letters O, l or I in the number are read as the digits 0 and 1"
+	}
+	return string(b), ""
+}
+
+func (r *Reader) parseUnits(rec *Record) {
+	if v := strings.TrimSpace(rec.raw[FieldProvince]); v != "" {
+		res := r.resolve("p|"+v, func() (res resolved) {
+			res.key, res.note = r.places.province(v, r.ent[FieldProvince].Format == FormatOldUnits)
+			return res
+		})
+		rec.Province = res.key
+		if res.note != "" {
+			rec.note(FieldProvince, "%s", res.note)
+		}
+	}
+	v := strings.TrimSpace(rec.raw[FieldCommune])
+	if v == "" {
+		return
+	}
+	province := rec.Province
+	res := r.resolve("c|"+province+"|"+v, func() (res resolved) {
+		res.key, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+		switch {
+		case res.note != "":
+		case province == "":
+			res.province = r.places.parentOf(res.key)
+		case !r.places.sameArea(res.key, province):
+			res.note = fmt.Sprintf("commune %s is not in province %s", res.key, province)
+		}
+		return res
+	})
+	rec.Commune = res.key
+	if res.province != "" {
+		rec.Province = res.province
+	}
+	if res.note != "" {
+		rec.note(FieldCommune, "%s", res.note)
+	}
+}
+
+// resolve returns the memoised resolution of a unit value.
+func (r *Reader) resolve(key string, f func() resolved) resolved {
+	if res, ok := r.units[key]; ok {
+		return res
+	}
+	if len(r.units) >= memoSize {
+		clear(r.units)
+	}
+	res := f()
+	r.units[key] = res
+	return res
+}
+
+// parsePhone reads a Vietnamese phone number into its national form.
+func parsePhone(v string) (string, string) {
+	b := make([]byte, 0, len(v))
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			b = append(b, byte(c))
+		case c == '+' && len(b) == 0, c == ' ', c == '.', c == '-', c == '(', c == ')', c == '\u00a0':
+		default:
+			return "", fmt.Sprintf("phone %s is not a phone number", quote(v))
+		}
+	}
+	d := string(b)
+	switch {
+	case strings.HasPrefix(d, "84") && (len(d) == 11 || len(d) == 12):
+		d = "0" + d[2:]
+	case len(d) == 9 && d[0] != '0':
+		return "0" + d, "the phone number has 9 digits; a lost leading zero is restored"
+	}
+	if d == "" || d[0] != '0' || len(d) < 10 || len(d) > 11 {
+		return "", fmt.Sprintf("phone %s is not a Vietnamese number (0 and 9 or 10 more digits)", quote(v))
+	}
+	return d, ""
+}
