@@ -52,7 +52,7 @@ var (
 	dir      = flag.String("dir", "bench/out/seed", "work directory for the CSV files and SQLite databases (never inside the repository's tracked tree)")
 	keep     = flag.Bool("keep", false, "keep the CSV files, databases and schemas after the run")
 	verify   = flag.String("verify", "count", "check that both paths stored the same data: count (row counts) or full (every row compared)")
-	sqliteBL = flag.String("sqlite-baseline", "trigger", "how sqlite3 .import maps empty CSV fields to NULL (cmnd, household_id): trigger (INSTEAD OF trigger on a view, one pass) or stage (import into a staging table, then INSERT … SELECT)")
+	sqliteBL = flag.String("sqlite-baseline", "trigger", "how sqlite3 .import maps empty CSV fields to NULL (household_id): trigger (INSTEAD OF trigger on a view, one pass), stage (import into a staging table, then INSERT … SELECT), or direct (no mapping: .import straight into persons with foreign keys off, storing '' for NULL — the fastest, strictest baseline)")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
 	pipeline = flag.Bool("pipeline", true, "generate in a goroutine of its own feeding the importer through a channel, as `populus seed` does; false calls Importer.Add from the generator's callback")
 
@@ -107,40 +107,12 @@ func main() {
 	}
 }
 
-// generatePipelined is what `populus seed` does (cmd/populus/seed.go): the
-// generator runs in its own goroutine and hands copies of each household to
-// the importer through a channel, so that generating and storing overlap.
+// generatePipelined is what `populus seed` does: synth.Pipelined, with the
+// generator in a goroutine of its own, so that generating and storing overlap.
 func generatePipelined(ctx context.Context, im *register.Importer) error {
-	type item struct {
-		h       *register.Household
-		members []register.Person
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch := make(chan item, 4096)
-	genErr := make(chan error, 1)
-	go func() {
-		defer close(ch)
-		genErr <- synth.Generate(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(h *register.Household, members []register.Person) error {
-			hc := *h
-			ms := append([]register.Person(nil), members...)
-			select {
-			case ch <- item{&hc, ms}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	for it := range ch {
-		if err := im.Add(ctx, it.h, it.members); err != nil {
-			cancel()
-			for range ch {
-			}
-			return err
-		}
-	}
-	return <-genErr
+	return synth.Pipelined(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(h *register.Household, members []register.Person) error {
+		return im.Add(ctx, h, members)
+	})
 }
 
 // childImport is the Populus path: generator → Importer, timed from the first
@@ -165,6 +137,9 @@ func childImport(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
+	if err := im.Start(ctx); err != nil {
+		return err
+	}
 	if *pipeline {
 		err = generatePipelined(ctx, im)
 	} else {
@@ -173,7 +148,7 @@ func childImport(ctx context.Context) error {
 		})
 	}
 	if err == nil {
-		err = im.Flush(ctx)
+		err = im.Finish(ctx) // builds the indexes Start deferred: part of the time
 	}
 	if cerr := d.Close(); err == nil {
 		err = cerr
@@ -192,8 +167,8 @@ func run(ctx context.Context) error {
 	if *verify != "count" && *verify != "full" {
 		return errors.New("-verify must be count or full")
 	}
-	if *sqliteBL != "trigger" && *sqliteBL != "stage" {
-		return errors.New("-sqlite-baseline must be trigger or stage")
+	if *sqliteBL != "trigger" && *sqliteBL != "stage" && *sqliteBL != "direct" {
+		return errors.New("-sqlite-baseline must be trigger, stage or direct")
 	}
 	var todo []string
 	for _, e := range strings.Split(*engines, ",") {
@@ -414,6 +389,11 @@ PRAGMA temp_store=MEMORY;
 		if nullCols["persons."+c] {
 			nullable = append(nullable, c)
 		}
+	}
+	if *sqliteBL == "direct" {
+		b.WriteString("PRAGMA foreign_keys=OFF;\n")
+		fmt.Fprintf(&b, ".import --csv --skip 1 %s persons\n", sqlQuoteArg(pCSV))
+		return b.String(), "sqlite3 `.import --csv --skip 1` of households.csv into households, then of persons.csv straight into persons (foreign keys off; '' stored for NULL household_id)"
 	}
 	if len(nullable) == 0 {
 		fmt.Fprintf(&b, ".import --csv --skip 1 %s persons\n", sqlQuoteArg(pCSV))
@@ -646,7 +626,7 @@ var personColumns = []string{
 	"birth_place", "hometown", "ethnicity", "religion", "nationality",
 	"perm_unit", "perm_address", "temp_unit", "temp_address", "cur_unit", "cur_address",
 	"household_id", "relation", "father_pin", "mother_pin", "spouse_pin",
-	"card_number", "card_issued", "card_expires", "status", "death_date", "version", "created_at", "updated_at",
+	"card_number", "card_issued", "card_expires", "resp_unit", "status", "death_date", "version", "created_at", "updated_at",
 }
 
 var householdColumns = []string{"id", "unit_code", "address", "created_at"}
@@ -730,7 +710,7 @@ func personRow(p *register.Person) []any {
 		p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality,
 		p.Permanent.Unit, p.Permanent.Detail, p.Temporary.Unit, p.Temporary.Detail, p.Current.Unit, p.Current.Detail,
 		p.HouseholdID, string(p.Relation), p.FatherPIN, p.MotherPIN, p.SpousePIN,
-		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), string(p.Status), p.DeathDate.String(),
+		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), register.ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
 		p.Version, db.FormatTime(p.CreatedAt), db.FormatTime(p.UpdatedAt),
 	}
 }

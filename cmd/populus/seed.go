@@ -66,40 +66,16 @@ func countPeople(ctx context.Context, p *platform) (int64, error) {
 // seedPopulation streams the synthetic population into the register: one
 // goroutine generates while the caller's writes batches, so both cores work.
 func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, progressOut io.Writer) error {
-	type item struct {
-		h       *register.Household
-		members []register.Person
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch := make(chan item, 4096)
-	genErr := make(chan error, 1)
-	go func() {
-		defer close(ch)
-		genErr <- synth.Generate(ctx, synth.Config{People: people, Seed: seed}, func(h *register.Household, members []register.Person) error {
-			hc := *h
-			ms := append([]register.Person(nil), members...)
-			select {
-			case ch <- item{&hc, ms}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
 	im := register.NewImporter(p.DB)
 	if err := im.Start(ctx); err != nil {
 		return err
 	}
 	bar := progress.New(progressOut, int64(people), "people")
-	for it := range ch {
-		if err := im.Add(ctx, it.h, it.members); err != nil {
-			cancel()
-			return err
-		}
-		bar.Add(int64(len(it.members)))
-	}
-	if err := <-genErr; err != nil {
+	err := synth.Pipelined(ctx, synth.Config{People: people, Seed: seed}, func(h *register.Household, members []register.Person) error {
+		bar.Add(int64(len(members)))
+		return im.Add(ctx, h, members)
+	})
+	if err != nil {
 		return err
 	}
 	bar.Done()

@@ -483,3 +483,29 @@ func TestStatistics(t *testing.T) {
 		t.Logf("%-40s %7.2f  target %7.2f ± %.2f  %s", c.name, c.got, c.want, c.tol, status)
 	}
 }
+
+func TestPipelinedMatchesGenerate(t *testing.T) {
+	cfg := Config{People: 3000, Seed: 5}
+	var a, b []string
+	Generate(context.Background(), cfg, func(h *register.Household, ms []register.Person) error {
+		for _, p := range ms {
+			a = append(a, h.ID+p.PIN+p.FullName)
+		}
+		return nil
+	})
+	if err := Pipelined(context.Background(), cfg, func(h *register.Household, ms []register.Person) error {
+		for _, p := range ms {
+			b = append(b, h.ID+p.PIN+p.FullName)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 3000 || strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Errorf("Pipelined gave %d people, Generate %d, or a different order", len(b), len(a))
+	}
+	stop := errors.New("stop")
+	if err := Pipelined(context.Background(), cfg, func(*register.Household, []register.Person) error { return stop }); err != stop {
+		t.Errorf("error from fn: %v", err)
+	}
+}

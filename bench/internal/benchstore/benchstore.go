@@ -6,6 +6,8 @@ package benchstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -89,6 +91,22 @@ func OpenPostgres(ctx context.Context, base, schema string) (*db.DB, error) {
 	return d, nil
 }
 
+// SchemaTag is a short fingerprint of the engine's migrations, part of the
+// name of every kept register, so that a register made by an older schema is
+// never reused.
+func SchemaTag(e db.Engine) string {
+	ms, err := db.Migrations(e)
+	if err != nil {
+		return "unknown"
+	}
+	h := sha256.New()
+	for _, m := range ms {
+		h.Write([]byte(m.Name))
+		h.Write([]byte(m.SQL))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8]
+}
+
 // CountPeople returns the number of rows in persons.
 func CountPeople(ctx context.Context, d *db.DB) (int, error) {
 	var n int
@@ -114,6 +132,9 @@ func Ensure(ctx context.Context, d *db.DB, people int, seed uint64) error {
 	fmt.Printf("seeding %d people into %s through synth.Generate → register.Importer…\n", people, d.Location)
 	start := time.Now()
 	im := register.NewImporter(d)
+	if err := im.Start(ctx); err != nil {
+		return err
+	}
 	last := start
 	err = synth.Generate(ctx, synth.Config{People: people, Seed: seed}, func(h *register.Household, members []register.Person) error {
 		if err := im.Add(ctx, h, members); err != nil {
@@ -126,7 +147,7 @@ func Ensure(ctx context.Context, d *db.DB, people int, seed uint64) error {
 		return nil
 	})
 	if err == nil {
-		err = im.Flush(ctx)
+		err = im.Finish(ctx)
 	}
 	if err != nil {
 		return err
