@@ -49,6 +49,15 @@ func (f *flags) int(p *int, name, envName string, def int, usage string) {
 	f.fs.IntVar(p, name, def, usage+" ($"+envName+")")
 }
 
+func (f *flags) float(p *float64, name, envName string, def float64, usage string) {
+	if v := f.env(envName); v != "" {
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			def = x
+		}
+	}
+	f.fs.Float64Var(p, name, def, usage+" ($"+envName+")")
+}
+
 func (f *flags) bool(p *bool, name, envName string, def bool, usage string) {
 	if v := f.env(envName); v != "" {
 		def = v == "1" || strings.EqualFold(v, "true")

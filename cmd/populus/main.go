@@ -41,6 +41,8 @@ func commands() []command {
 		{"demo", "run the server on embedded storage with a demo population and demo accounts", runDemo},
 		{"seed", "load a synthetic population into the register", runSeed},
 		{"migrate", "apply the database migrations and exit", runMigrate},
+		{"synth", "make synthetic sector files with ground truth (synth sector --kind drivers …)", runSynth},
+		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
 		{"version", "print the version", func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "populus", version)
 			return nil
@@ -71,7 +73,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Populus: the national population register and digital-government platform.")
 	fmt.Fprintln(w, "\nUsage: populus <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'populus <command> --help' for the flags of a command; each flag can also be set")
 	fmt.Fprintln(w, "with the environment variable shown beside it.")

@@ -412,3 +412,15 @@ func (r *Record) Phone() string { return r.phone }
 // TermFrequency returns the frequency of the record's value of f in the
 // register, as set by TermFrequencies.Annotate; 0 when unknown.
 func (r *Record) TermFrequency(f TFField) float64 { return float64(r.tf[f]) }
+
+// Place returns the record's i-th place in today's units: the commune code
+// (0 when only the province is known) and the province code; ok is false
+// past the last place. Places keep the order of Fields.Units, old units
+// already replaced by their successors.
+func (r *Record) Place(i int) (commune, province int, ok bool) {
+	if i < 0 || i >= int(r.nplaces) {
+		return 0, 0, false
+	}
+	p := r.places[i]
+	return int(p.commune), int(p.province), true
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/reconcile"
+	"github.com/populus-vn/populus/internal/reconcile/engine"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
+)
+
+// float adds a float flag defaulting to an environment variable, as the
+// other flag helpers do.
+func runReconcile(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var (
+		c                                                config
+		input, mapping, mappingFile, kind, outDir, truth string
+		model                                            string
+		cfg                                              engine.Config
+		seed                                             int
+		quiet                                            bool
+	)
+	f := newFlags("reconcile", env, stderr)
+	f.store(&c)
+	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon)")
+	f.string(&mapping, "mapping", "POPULUS_RECONCILE_MAPPING", "", "column mapping, e.g. 'id=MA, full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, sex=GIOI_TINH, pin=SO_CCCD, province=TINH'")
+	f.string(&mappingFile, "mapping-file", "POPULUS_RECONCILE_MAPPING_FILE", "", "file holding the mapping, one field=COLUMN per line, # comments")
+	f.string(&kind, "kind", "POPULUS_RECONCILE_KIND", "", "use the built-in mapping of a synthetic kind: drivers, bank or civil-status")
+	f.string(&outDir, "out", "POPULUS_RECONCILE_OUT", "", "directory to write decisions.csv, corrections.csv and summary.json to")
+	f.string(&truth, "truth", "POPULUS_RECONCILE_TRUTH", "", "truth file (id,pin,case,corruptions) to measure precision, recall and F1 against")
+	f.bool(&cfg.OneToOne, "one-to-one", "POPULUS_RECONCILE_ONE_TO_ONE", false, "the sector database holds each person once: a person linked from several records goes to the strongest one, the others are left for review")
+	f.float(&cfg.Threshold, "threshold", "POPULUS_RECONCILE_THRESHOLD", 0.999, "probability from which a probabilistic match is applied; below it a record is left for review")
+	f.float(&cfg.ReviewFloor, "review-floor", "POPULUS_RECONCILE_REVIEW_FLOOR", 0.5, "probability of the best candidate below which a record is not found rather than ambiguous")
+	f.float(&cfg.Margin, "margin", "POPULUS_RECONCILE_MARGIN", 3, "bits: a record whose two best candidates are closer is ambiguous")
+	f.int(&cfg.MaxBlock, "max-block", "POPULUS_RECONCILE_MAX_BLOCK", 200, "leave out of blocking the keys shared by more register records than this")
+	f.int(&cfg.Workers, "workers", "POPULUS_RECONCILE_WORKERS", 0, "records scored in parallel (0: one per CPU)")
+	f.int(&cfg.TrainSample, "train-sample", "POPULUS_RECONCILE_TRAIN_SAMPLE", 20000, "sector records sampled to estimate the model on")
+	f.int(&seed, "seed", "POPULUS_RECONCILE_SEED", 1, "seed of the sampling")
+	f.string(&model, "model", "POPULUS_RECONCILE_MODEL", "", "reuse m and u from an earlier summary.json (or a saved model) instead of estimating them")
+	f.bool(&cfg.Floor, "floor", "POPULUS_RECONCILE_FLOOR", false, "also time an exact join on PIN of the same file, and report the ratio")
+	f.bool(&quiet, "quiet", "POPULUS_RECONCILE_QUIET", false, "no progress bars")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if input == "" {
+		return errors.New("--input: name the sector file to reconcile")
+	}
+	if outDir == "" {
+		return errors.New("--out: name the directory to write the results to")
+	}
+	m, err := readMapping(mapping, mappingFile, kind)
+	if err != nil {
+		return err
+	}
+	if !(cfg.Threshold > 0 && cfg.Threshold < 1) || !(cfg.ReviewFloor > 0 && cfg.ReviewFloor < 1) {
+		return fmt.Errorf("--threshold %v and --review-floor %v must be probabilities strictly between 0 and 1", cfg.Threshold, cfg.ReviewFloor)
+	}
+	if cfg.MaxBlock < 1 || cfg.TrainSample < 1 || cfg.Workers < 0 || seed < 0 {
+		return errors.New("--max-block and --train-sample must be positive, --workers and --seed not negative")
+	}
+	// The header and the mapping are checked before the register is
+	// loaded, which takes minutes at national scale.
+	if err := checkInput(input, m); err != nil {
+		return err
+	}
+	cfg.Seed = uint64(seed)
+	if model != "" {
+		if cfg.Model, err = readModel(model); err != nil {
+			return err
+		}
+	}
+	if truth != "" {
+		if _, err := os.Stat(truth); err != nil {
+			return fmt.Errorf("--truth: %w", err)
+		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+
+	progressOut := stderr
+	if quiet {
+		progressOut = io.Discard
+	}
+	p, err := open(ctx, c, nil)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(stdout, "Loading the register from %s (%s)\n", p.DB.Location, p.DB.Engine)
+	idx, err := engine.Load(ctx, p.DB, engine.LoadOptions{Progress: progressOut})
+	if err != nil {
+		return err
+	}
+	st := idx.Stats()
+	if st.People == 0 {
+		return fmt.Errorf("the register in %s is empty: load it first (populus seed)", p.DB.Location)
+	}
+	fmt.Fprintf(stdout, "Register index: %d people (%d other names) in %.1fs; %.0f bytes per person (%.0f MiB), heap grew %.0f MiB\n",
+		st.People, st.OtherNames, st.LoadSeconds, st.BytesPerPerson,
+		st.BytesPerPerson*float64(st.People)/(1<<20), float64(st.HeapBytes)/(1<<20))
+
+	in := engine.Input{Name: filepath.Base(input), Mapping: m,
+		Open: func() (io.ReadCloser, error) { return os.Open(input) }}
+	if truth != "" {
+		in.Truth = func() (io.ReadCloser, error) { return os.Open(truth) }
+	}
+	cfg.Log, cfg.Progress = stdout, progressOut
+	decPath, corPath := filepath.Join(outDir, "decisions.csv"), filepath.Join(outDir, "corrections.csv")
+	var sum *engine.Summary
+	err = writeFiles(decPath, corPath, func(dec, cor io.Writer) error {
+		var err error
+		sum, err = engine.Run(ctx, idx, in, engine.Output{Decisions: dec, Corrections: cor}, cfg)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sumPath := filepath.Join(outDir, "summary.json")
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(sumPath, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	printSummary(stdout, sum)
+	fmt.Fprintf(stdout, "Wrote %s, %s and %s\n", decPath, corPath, sumPath)
+	return nil
+}
+
+// checkInput opens the sector file and binds the mapping to its header.
+func checkInput(path string, m *sector.Mapping) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--input: %w", err)
+	}
+	defer f.Close()
+	if _, err := sector.OpenReader(f, filepath.Base(path), m); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// readMapping returns the mapping given by exactly one of the three flags.
+func readMapping(text, file, kind string) (*sector.Mapping, error) {
+	n := 0
+	for _, s := range []string{text, file, kind} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, errors.New("give the column mapping with exactly one of --mapping, --mapping-file or --kind")
+	}
+	switch {
+	case kind != "":
+		k, err := sector.ParseKind(kind)
+		if err != nil {
+			return nil, fmt.Errorf("--kind: %w", err)
+		}
+		return k.Mapping(), nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--mapping-file: %w", err)
+		}
+		m, err := sector.ParseMapping(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("--mapping-file %s: %w", file, err)
+		}
+		return m, nil
+	}
+	m, err := sector.ParseMapping(text)
+	if err != nil {
+		return nil, fmt.Errorf("--mapping: %w", err)
+	}
+	return m, nil
+}
+
+// readModel reads m and u from a summary.json or a bare parameters file.
+func readModel(path string) (*reconcile.Parameters, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	var s struct {
+		Model *reconcile.Parameters `json:"model"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("--model %s: %w", path, err)
+	}
+	if s.Model != nil {
+		return s.Model, nil
+	}
+	var p reconcile.Parameters
+	if err := json.Unmarshal(b, &p); err != nil || len(p.Comparisons) == 0 {
+		return nil, fmt.Errorf("--model %s: neither a summary.json nor model parameters", path)
+	}
+	return &p, nil
+}
+
+func printSummary(w io.Writer, s *engine.Summary) {
+	fmt.Fprintf(w, "\nDecisions on %d records:\n", s.Input.Records)
+	for _, k := range engine.Kinds() {
+		n := s.Counts[k.String()]
+		fmt.Fprintf(w, "  %-10s %10d  %5.1f%%\n", k, n, 100*float64(n)/float64(max(s.Input.Records, 1)))
+	}
+	if len(s.Differing) > 0 {
+		var parts []string
+		for _, f := range []string{"full_name", "birth_date", "sex", "pin", "cmnd", "address"} {
+			if n := s.Differing[f]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", f, n))
+			}
+		}
+		fmt.Fprintf(w, "Fields differing in linked records: %s\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, "Blocking: %d candidate pairs scored (%d with other names); slowest rule %s\n",
+		s.Blocking.CandidatePairs, s.Blocking.ScoredPairs, s.Blocking.Slowest)
+	fmt.Fprintf(w, "Time: estimate %.1fs, train %.1fs, match %.1fs, total %.1fs (register load %.1fs)\n",
+		s.Timing.Estimate, s.Timing.Train, s.Timing.Match, s.Timing.Total, s.Timing.Load)
+	fmt.Fprintf(w, "Speed: %.0f records/s, %.0f scored pairs/s (%.0f per worker, %d workers)\n",
+		s.Speed.RecordsPerSecond, s.Speed.PairsPerSecond, s.Speed.PairsPerSecondPerCore, s.Speed.Workers)
+	if f := s.Floor; f != nil {
+		fmt.Fprintf(w, "Exact join on PIN (the floor): %.2fs, %d of %d records matched; reconciliation took %.1f× as long\n",
+			f.Seconds, f.Matched, f.Records, f.Ratio)
+	}
+	fmt.Fprintf(w, "Memory: heap peak %.0f MiB, runtime total %.0f MiB\n", float64(s.Memory.HeapPeak)/(1<<20), float64(s.Memory.Sys)/(1<<20))
+	if t := s.Truth; t != nil {
+		fmt.Fprintf(w, "\nAgainst the truth (%d records, %d of people in the register):\n", t.Records, t.InRegister)
+		fmt.Fprintf(w, "  precision %.4f  recall %.4f  F1 %.4f\n", t.Precision, t.Recall, t.F1)
+		fmt.Fprintf(w, "  precision among automatically applied matches %.5f (%d of %d); verified PIN %d/%d, probabilistic %d/%d\n",
+			t.Auto.Precision, t.Auto.Correct, t.Auto.Linked, t.Verified.Correct, t.Verified.Linked, t.Probabilistic.Correct, t.Probabilistic.Linked)
+	}
+}

@@ -1,0 +1,487 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/progress"
+	"github.com/populus-vn/populus/internal/reconcile"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// Person is a register person as the index takes it.
+type Person struct {
+	Fields reconcile.Fields
+	// OtherNames are the person's other names (tên gọi khác): a sector
+	// record may carry one instead of the full name.
+	OtherNames []string
+	Status     register.Status
+	DeathDate  civil.Date
+}
+
+// Index is the register in memory, prepared for reconciliation: one
+// reconcile.Record per person (and per other name), and one block per
+// blocking rule. It is read-only once built and safe for concurrent use.
+//
+// It holds no register.Person: a Record is about 160 bytes and its strings
+// (the name with and without diacritics, the PIN and the CMND) about 80
+// more; each rule's block costs 8 bytes per key of a person. Stats reports
+// the bytes per person measured.
+type Index struct {
+	recs     []reconcile.Record // people; record id i < people
+	arecs    []reconcile.Record // other names; record id people+i
+	people   int
+	aliasOf  []uint32            // person of record people+i
+	aliases  map[uint32][]uint32 // person → records of their other names
+	hasOther []uint64            // bit per person: has other names
+	status   map[uint32]death    // people not alive
+	rules    []Rule
+	blocks   []*block
+	family   []reconcile.TermCount
+	stats    IndexStats
+}
+
+type death struct {
+	status register.Status
+	date   civil.Date
+}
+
+// IndexStats describes an index and what it cost.
+type IndexStats struct {
+	People     int `json:"people"`
+	OtherNames int `json:"other_names"`
+	NotAlive   int `json:"not_alive"`
+	// RecordBytes is the records and their strings; BlockBytes the
+	// blocks; OtherBytes the rest (people not alive, other names).
+	RecordBytes int64 `json:"record_bytes"`
+	BlockBytes  int64 `json:"block_bytes"`
+	OtherBytes  int64 `json:"other_bytes"`
+	// BytesPerPerson is the sum of the three per person.
+	BytesPerPerson float64 `json:"bytes_per_person"`
+	// HeapBytes is the growth of the live Go heap while the index was
+	// loaded, measured after garbage collection (0 when not measured).
+	HeapBytes          int64            `json:"heap_bytes"`
+	HeapBytesPerPerson float64          `json:"heap_bytes_per_person"`
+	LoadSeconds        float64          `json:"load_seconds"`
+	BuildSeconds       float64          `json:"build_seconds"`
+	Rules              []RuleIndexStats `json:"rules"`
+}
+
+// RuleIndexStats describes one rule's block.
+type RuleIndexStats struct {
+	Name    string `json:"name"`
+	Keys    int    `json:"keys"`    // distinct keys
+	Entries int    `json:"entries"` // (key, record) entries
+	MaxKey  int    `json:"max_key"` // records under the most frequent key
+	Bytes   int64  `json:"bytes"`
+}
+
+// People returns the number of people in the index.
+func (x *Index) People() int { return x.people }
+
+// Rules returns the blocking rules of the index.
+func (x *Index) Rules() []Rule { return x.rules }
+
+// Stats returns what the index holds and cost.
+func (x *Index) Stats() IndexStats { return x.stats }
+
+// Record returns the prepared record of person i.
+func (x *Index) Record(i int) *reconcile.Record { return &x.recs[i] }
+
+// FindPIN returns the person holding a PIN.
+func (x *Index) FindPIN(p string) (int, bool) {
+	for i, r := range x.rules {
+		if r.Name != "pin" {
+			continue
+		}
+		var k keyer
+		rec := reconcile.NewRecord(reconcile.Fields{PIN: p})
+		for _, h := range k.keysOf(&x.rules[i], &rec) {
+			for _, id := range x.blocks[i].lookup(h) {
+				if x.rec(id).PIN() == rec.PIN() {
+					return int(x.person(id)), true
+				}
+			}
+		}
+	}
+	return -1, false
+}
+
+// rec returns the record of a record id (a person or an other name).
+func (x *Index) rec(id uint32) *reconcile.Record {
+	if int(id) < x.people {
+		return &x.recs[id]
+	}
+	return &x.arecs[int(id)-x.people]
+}
+
+// records returns the number of record ids.
+func (x *Index) records() int { return len(x.recs) + len(x.arecs) }
+
+// person returns the person of a record id.
+func (x *Index) person(id uint32) uint32 {
+	if int(id) < x.people {
+		return id
+	}
+	return x.aliasOf[int(id)-x.people]
+}
+
+// TopFamilyNames returns the most frequent family names of the register
+// with their counts, for the report.
+func (x *Index) TopFamilyNames() []reconcile.TermCount { return x.family }
+
+// IndexBuilder builds an Index from people added one at a time.
+type IndexBuilder struct {
+	rules     []Rule
+	recs      []reconcile.Record
+	aliasRecs []reconcile.Record
+	aliasOf   []uint32
+	status    map[uint32]death
+	tf        *reconcile.TermFrequencies
+}
+
+// NewIndexBuilder returns a builder for an index with the given rules (nil
+// for DefaultRules), with room for sizeHint people.
+func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	return &IndexBuilder{
+		rules:  rules,
+		recs:   make([]reconcile.Record, 0, max(sizeHint, 0)),
+		status: map[uint32]death{},
+		tf:     reconcile.NewTermFrequencies(),
+	}
+}
+
+// prepared is a person made ready for the index.
+type prepared struct {
+	rec    reconcile.Record
+	others []reconcile.Record
+	status register.Status
+	death  civil.Date
+}
+
+func prepare(p *Person) prepared {
+	out := prepared{rec: reconcile.NewRecord(p.Fields), status: p.Status, death: p.DeathDate}
+	for _, n := range p.OtherNames {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		f := p.Fields
+		f.FullName, f.FamilyName, f.MiddleName, f.GivenName = n, "", "", ""
+		if r := reconcile.NewRecord(f); r.FoldedName() != "" && r.FoldedName() != out.rec.FoldedName() {
+			out.others = append(out.others, r)
+		}
+	}
+	return out
+}
+
+// Add adds a person.
+func (b *IndexBuilder) Add(p Person) { b.add(prepare(&p)) }
+
+func (b *IndexBuilder) add(p prepared) {
+	id := uint32(len(b.recs))
+	b.recs = append(b.recs, p.rec)
+	b.tf.Add(&b.recs[id])
+	for i := range p.others {
+		b.tf.Add(&p.others[i])
+		b.aliasRecs = append(b.aliasRecs, p.others[i])
+		b.aliasOf = append(b.aliasOf, id)
+	}
+	if p.status != "" && p.status != register.Alive {
+		b.status[id] = death{p.status, p.death}
+	}
+}
+
+// Build indexes the people added. The builder must not be used after.
+func (b *IndexBuilder) Build() *Index {
+	start := time.Now()
+	x := &Index{
+		people:  len(b.recs),
+		aliasOf: b.aliasOf,
+		aliases: map[uint32][]uint32{},
+		status:  b.status,
+		rules:   b.rules,
+		blocks:  make([]*block, len(b.rules)),
+		family:  b.tf.Top(reconcile.TFFamilyName, 20),
+	}
+	x.recs, x.arecs = b.recs, b.aliasRecs
+	b.recs, b.aliasRecs = nil, nil
+	x.hasOther = make([]uint64, (x.people+63)/64)
+	for i, p := range x.aliasOf {
+		x.aliases[p] = append(x.aliases[p], uint32(x.people+i))
+		x.hasOther[p/64] |= 1 << (p % 64)
+	}
+	// Term frequencies are read from the records while scoring: annotate
+	// and drop the table.
+	workers := runtime.GOMAXPROCS(0)
+	parallelFor(x.records(), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			b.tf.Annotate(x.rec(uint32(i)))
+		}
+	})
+	b.tf = nil
+
+	// One block per rule, rules built in parallel.
+	var wg sync.WaitGroup
+	next := make(chan int, len(x.rules))
+	for i := range x.rules {
+		next <- i
+	}
+	close(next)
+	for range min(workers, len(x.rules)) {
+		wg.Go(func() {
+			for i := range next {
+				x.blocks[i] = x.buildRule(&x.rules[i])
+			}
+		})
+	}
+	wg.Wait()
+
+	x.stats = x.measure()
+	x.stats.BuildSeconds = time.Since(start).Seconds()
+	return x
+}
+
+func (x *Index) buildRule(r *Rule) *block {
+	var k keyer
+	hashes := make([]uint64, 0, x.people)
+	ids := make([]uint32, 0, x.people)
+	n := x.people
+	if r.Names {
+		n = x.records()
+	}
+	for i := range n {
+		for _, h := range k.keysOf(r, x.rec(uint32(i))) {
+			hashes = append(hashes, h)
+			ids = append(ids, uint32(i))
+		}
+	}
+	return buildBlock(hashes, ids)
+}
+
+// measure counts the bytes the index holds: the records' fixed part, their
+// strings rounded up to the allocator's size classes, the blocks and the
+// maps.
+func (x *Index) measure() IndexStats {
+	s := IndexStats{People: x.people, OtherNames: len(x.arecs), NotAlive: len(x.status)}
+	s.RecordBytes = int64(x.records()) * int64(unsafe.Sizeof(reconcile.Record{}))
+	for i := range x.records() {
+		r := x.rec(uint32(i))
+		s.RecordBytes += allocSize(len(r.Name())) + allocSize(len(r.PIN())) + allocSize(len(r.CMND())) + allocSize(len(r.Phone()))
+		if unsafe.StringData(r.FoldedName()) != unsafe.StringData(r.Name()) {
+			s.RecordBytes += allocSize(len(r.FoldedName()))
+		}
+	}
+	for i, b := range x.blocks {
+		s.BlockBytes += b.bytes()
+		s.Rules = append(s.Rules, RuleIndexStats{Name: x.rules[i].Name, Keys: b.keys, Entries: len(b.ids), MaxKey: b.max, Bytes: b.bytes()})
+	}
+	// Maps: about 48 bytes per entry with their overhead.
+	s.OtherBytes = int64(len(x.aliasOf))*4 + int64(len(x.aliases)+len(x.status))*48 + int64(len(x.hasOther))*8
+	if x.people > 0 {
+		s.BytesPerPerson = float64(s.RecordBytes+s.BlockBytes+s.OtherBytes) / float64(x.people)
+	}
+	return s
+}
+
+// allocSize is the size of the allocation holding n bytes (Go's small size
+// classes, roughly).
+func allocSize(n int) int64 {
+	switch {
+	case n == 0:
+		return 0
+	case n <= 8:
+		return 8
+	case n <= 16:
+		return 16
+	case n <= 32:
+		return int64((n + 7) &^ 7)
+	case n <= 128:
+		return int64((n + 15) &^ 15)
+	}
+	return int64((n + 63) &^ 63)
+}
+
+// parallelFor runs fn over [0, n) split into one range per worker.
+func parallelFor(n, workers int, fn func(lo, hi int)) {
+	if n < 1024 || workers < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Go(func() { fn(lo, min(lo+step, n)) })
+	}
+	wg.Wait()
+}
+
+// LoadOptions tune LoadRegister.
+type LoadOptions struct {
+	// Rules are the blocking rules; nil means DefaultRules.
+	Rules []Rule
+	// Progress, when set, receives a progress bar.
+	Progress io.Writer
+	// Workers prepare records in parallel; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// LoadRegister reads every person of the register into an Index. It
+// selects only the columns matching needs and builds compact records as
+// rows stream in: it never holds register.Person values for the whole
+// register. It reads; it never writes.
+func LoadRegister(ctx context.Context, d *db.DB) (*Index, error) {
+	return Load(ctx, d, LoadOptions{})
+}
+
+// registerColumns are the columns of persons the index needs.
+const registerQuery = `SELECT pin, cmnd, full_name, other_names, birth_date, sex, cur_unit, perm_unit, temp_unit, birth_place, status, death_date FROM persons`
+
+// Load is LoadRegister with options.
+func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
+	start := time.Now()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	var total int64
+	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("reconcile: count the register: %w", err)
+	}
+	b := NewIndexBuilder(opts.Rules, int(total))
+	var bar *progress.Bar
+	if opts.Progress != nil {
+		bar = progress.New(opts.Progress, total, "register")
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// The reading goroutine only scans; the workers parse the values and
+	// prepare the records.
+	type row struct{ pin, cmnd, name, other, birth, sex, cur, perm, temp, born, status, died string }
+	produce := func(ctx context.Context, emit func([]row) error) error {
+		conn, err := d.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("reconcile: read the register: %w", err)
+		}
+		defer conn.Close()
+		if d.Engine == db.SQLite {
+			// Read the file through a memory map for this scan: one
+			// system call per page otherwise. Reset before the connection
+			// goes back to the pool.
+			if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = 1099511627776"); err == nil {
+				defer conn.ExecContext(context.Background(), "PRAGMA mmap_size = 0")
+			}
+		}
+		rows, err := conn.QueryContext(ctx, registerQuery)
+		if err != nil {
+			return fmt.Errorf("reconcile: read the register: %w", err)
+		}
+		defer rows.Close()
+		batch := make([]row, 0, 512)
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.pin, &r.cmnd, &r.name, &r.other, &r.birth, &r.sex,
+				&r.cur, &r.perm, &r.temp, &r.born, &r.status, &r.died); err != nil {
+				return fmt.Errorf("reconcile: read the register: %w", err)
+			}
+			batch = append(batch, r)
+			if len(batch) == cap(batch) {
+				if err := emit(batch); err != nil {
+					return err
+				}
+				batch = make([]row, 0, 512)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reconcile: read the register: %w", err)
+		}
+		if len(batch) > 0 {
+			return emit(batch)
+		}
+		return nil
+	}
+	work := func(_ int, rs []row) []prepared {
+		out := make([]prepared, len(rs))
+		for i, r := range rs {
+			p := Person{Fields: reconcile.Fields{PIN: r.pin, CMND: r.cmnd, FullName: r.name, Units: unitList(r.cur, r.perm, r.temp, r.born)},
+				Status: register.Status(r.status)}
+			p.Fields.BirthDate, _ = civil.ParseDate(r.birth)
+			p.Fields.Sex, _ = civil.ParseSex(r.sex)
+			if r.other != "" {
+				p.OtherNames = strings.Split(r.other, "|")
+			}
+			if r.died != "" {
+				p.DeathDate, _ = civil.ParseDate(r.died)
+			}
+			out[i] = prepare(&p)
+		}
+		return out
+	}
+	consume := func(ps []prepared) error {
+		for _, p := range ps {
+			b.add(p)
+		}
+		if bar != nil {
+			bar.Add(int64(len(ps)))
+		}
+		return nil
+	}
+	if err := runOrdered(ctx, workers, 4*workers, produce, work, consume); err != nil {
+		return nil, err
+	}
+	if bar != nil {
+		bar.Done()
+	}
+	x := b.Build()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	x.stats.HeapBytes = int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if x.people > 0 {
+		x.stats.HeapBytesPerPerson = float64(x.stats.HeapBytes) / float64(x.people)
+	}
+	x.stats.LoadSeconds = time.Since(start).Seconds()
+	return x, nil
+}
+
+// PersonOf returns what the index takes of a register person: its places
+// are the current, permanent and temporary residences and the place where
+// the birth was registered (civil-status books record that one), the
+// first three distinct ones.
+func PersonOf(p *register.Person) Person {
+	f := reconcile.FieldsOf(p)
+	f.Units = unitList(p.Current.Unit, p.Permanent.Unit, p.Temporary.Unit, p.BirthPlace)
+	return Person{Fields: f, OtherNames: p.OtherNames, Status: p.Status, DeathDate: p.DeathDate}
+}
+
+// unitList returns the distinct non-empty units, in order.
+func unitList(us ...string) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		if u != "" && !contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,614 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/reconcile"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+// Kind is the decision taken on a sector record.
+type Kind uint8
+
+const (
+	// NotFound: no candidate is plausible (no candidate at all, or the best
+	// one's probability is below the review floor).
+	NotFound Kind = iota
+	// Exact: the record's PIN is a register PIN and the name and date of
+	// birth agree with it (a verified PIN), and no other candidate scores
+	// higher; no field differs.
+	Exact
+	// Match: a probabilistic match, its probability (against all the
+	// record's candidates) at or above the threshold; no field differs.
+	Match
+	// Conflict: matched (exact or probabilistic) but some fields differ;
+	// the corrections file proposes the register's values.
+	Conflict
+	// Deceased: matched to a person the register records as dead.
+	Deceased
+	// Ambiguous: for a person to review: two candidates within the margin,
+	// the best one below the threshold, or, with one-to-one assignment, a
+	// person claimed by another record with a higher weight.
+	Ambiguous
+	// Invalid: the row could not be read (wrong number of fields).
+	Invalid
+	numKinds
+)
+
+var kindNames = [numKinds]string{"not_found", "exact", "match", "conflict", "deceased", "ambiguous", "error"}
+
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Kinds returns every decision, in report order.
+func Kinds() []Kind { return []Kind{Exact, Match, Conflict, Deceased, Ambiguous, NotFound, Invalid} }
+
+// Linked reports whether the decision names the record's person: the
+// decisions whose PIN and corrections a sector system may apply.
+func (k Kind) Linked() bool { return k == Exact || k == Match || k == Conflict || k == Deceased }
+
+// Candidate is a register person considered for a record.
+type Candidate struct {
+	PIN    string
+	Weight float64 // match weight of the pair, bits
+	// Probability is the pair's probability of being a match against all
+	// the record's candidates: 2^w / (1 + Σ 2^w_i).
+	Probability float64
+	OtherName   bool // scored on one of the person's other names
+	person      uint32
+	rec         uint32
+}
+
+// Decision is what the engine decided on one sector record.
+type Decision struct {
+	ID   string
+	Line int
+	Kind Kind
+	// PIN is the person's PIN for linked decisions, else empty.
+	PIN string
+	// Verified is true when the link rests on a verified PIN (Exact, or a
+	// Conflict or Deceased reached that way) rather than on the
+	// probability.
+	Verified bool
+	// Probability and Weight are those of the best candidate (0 without
+	// candidates).
+	Probability, Weight float64
+	Candidates          []Candidate // best first, at most Config.TopN
+	Differing           []string    // fields that differ, for linked decisions
+	Corrections         []Correction
+	Reason              string
+	Notes               []sector.Note
+
+	person uint32 // the linked person
+	best   uint32 // the best candidate's record id
+	hasTop bool
+}
+
+// Correction is one value a sector system can replace with the register's.
+type Correction struct {
+	// Field is the register field ("full_name", "birth_date", "pin",
+	// "commune", …); Column the sector column that holds it.
+	Field, Column string
+	SectorValue   string
+	RegisterValue string
+	// RegisterCode is the unit key for communes and provinces.
+	RegisterCode string
+	// Action is "correct" (the values differ), "fill" (the sector lacks
+	// the value), "normalise" (the same value, written without diacritics
+	// or in pre-2025 units) or "deceased" (the person has died).
+	Action string
+}
+
+// Correction actions.
+const (
+	ActionCorrect   = "correct"
+	ActionFill      = "fill"
+	ActionNormalise = "normalise"
+	ActionDeceased  = "deceased"
+)
+
+// comps are the positions of the default comparisons in the scorer; -1
+// when the model lacks one.
+type comps struct{ name, dob, sex, pin, cmnd, address int }
+
+func compsOf(cs []reconcile.Comparison) comps {
+	find := func(n string) int {
+		return slices.IndexFunc(cs, func(c reconcile.Comparison) bool { return c.Name() == n })
+	}
+	return comps{find("full_name"), find("birth_date"), find("sex"), find("pin"), find("cmnd"), find("address")}
+}
+
+// ruleRun is what one rule did in one pass.
+type ruleRun struct {
+	Lookups     int64
+	Pairs       int64 // pairs taken
+	Capped      int64 // lookups skipped: the key held more than MaxBlock records
+	CappedPairs int64
+	Nanos       int64
+}
+
+// matcher is one worker's state.
+type matcher struct {
+	x      *Index
+	s      *reconcile.Scorer
+	cfg    *Config
+	c      comps
+	cols   columns
+	reg    *units.Registry
+	claims *claims
+
+	k      keyer
+	ids    []uint32
+	scored []Candidate
+	top    []Candidate
+	v      reconcile.Vector
+
+	rules  []ruleRun
+	scores int64   // pairs scored
+	hist   []int64 // weights of every scored pair
+}
+
+func newMatcher(x *Index, s *reconcile.Scorer, cfg *Config, cols columns, cl *claims) *matcher {
+	m := &matcher{x: x, s: s, cfg: cfg, cols: cols, reg: units.Default(), claims: cl,
+		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins)}
+	if s != nil {
+		m.c = compsOf(s.Comparisons())
+		m.v = make(reconcile.Vector, len(s.Comparisons()))
+	}
+	return m
+}
+
+// candidates returns the record ids under the record's keys, rule by rule,
+// blocks larger than MaxBlock skipped.
+func (m *matcher) candidates(sec *reconcile.Record, timed bool) []uint32 {
+	m.ids = m.ids[:0]
+	for ri := range m.x.rules {
+		var t0 time.Time
+		if timed {
+			t0 = time.Now()
+		}
+		st := &m.rules[ri]
+		for _, h := range m.k.keysOf(&m.x.rules[ri], sec) {
+			ids := m.x.blocks[ri].lookup(h)
+			st.Lookups++
+			if len(ids) > m.cfg.MaxBlock {
+				st.Capped++
+				st.CappedPairs += int64(len(ids))
+				continue
+			}
+			st.Pairs += int64(len(ids))
+			m.ids = append(m.ids, ids...)
+		}
+		if timed {
+			st.Nanos += int64(time.Since(t0))
+		}
+	}
+	return m.ids
+}
+
+// count adds the record's pairs per rule without collecting them: the
+// estimate printed before the run.
+func (m *matcher) count(sec *reconcile.Record) {
+	for ri := range m.x.rules {
+		t0 := time.Now()
+		st := &m.rules[ri]
+		for _, h := range m.k.keysOf(&m.x.rules[ri], sec) {
+			n := len(m.x.blocks[ri].lookup(h))
+			st.Lookups++
+			if n > m.cfg.MaxBlock {
+				st.Capped++
+				st.CappedPairs += int64(n)
+				continue
+			}
+			st.Pairs += int64(n)
+		}
+		st.Nanos += int64(time.Since(t0))
+	}
+}
+
+// score scores the record against the candidate people (each on its best
+// name) and keeps the best TopN+1 in m.top, best first. It returns the sum
+// of 2^(w - top weight) over all candidates.
+func (m *matcher) score(sec *reconcile.Record, ids []uint32) float64 {
+	for i, id := range ids {
+		ids[i] = m.x.person(id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	m.scored = m.scored[:0]
+	for _, p := range ids {
+		c := Candidate{person: p, rec: p, Weight: m.s.Weight(sec, &m.x.recs[p])}
+		m.scores++
+		m.hist[histBin(c.Weight)]++
+		if m.x.hasOther[p/64]&(1<<(p%64)) != 0 {
+			for _, a := range m.x.aliases[p] {
+				w := m.s.Weight(sec, m.x.rec(a))
+				m.scores++
+				if w > c.Weight {
+					c.Weight, c.rec, c.OtherName = w, a, true
+				}
+			}
+		}
+		m.scored = append(m.scored, c)
+	}
+	k := m.cfg.TopN + 1
+	m.top = m.top[:0]
+	for _, c := range m.scored {
+		if len(m.top) == k && c.Weight <= m.top[k-1].Weight {
+			continue
+		}
+		if len(m.top) < k {
+			m.top = append(m.top, c)
+		} else {
+			m.top[k-1] = c
+		}
+		for j := len(m.top) - 1; j > 0 && m.top[j].Weight > m.top[j-1].Weight; j-- {
+			m.top[j], m.top[j-1] = m.top[j-1], m.top[j]
+		}
+	}
+	if len(m.top) == 0 {
+		return 0
+	}
+	best, sum := m.top[0].Weight, 0.0
+	for _, c := range m.scored {
+		sum += math.Exp2(c.Weight - best)
+	}
+	return sum
+}
+
+// competing is the probability that the candidate of weight w is the
+// record's person, against all its candidates: 2^w / (1 + Σ 2^w_i), with
+// the sum given relative to the best weight.
+func competing(w, best, sum float64) float64 {
+	return math.Exp2(w-best) / (math.Exp2(-best) + sum)
+}
+
+// decide takes the decision on one record.
+func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
+	d := Decision{ID: raw.ID, Line: raw.Line, Notes: raw.Notes}
+	sum := m.score(sec, m.candidates(sec, true))
+	if len(m.top) == 0 {
+		d.Kind, d.Reason = NotFound, "no register record shares a blocking key"
+		return d
+	}
+	best := m.top[0].Weight
+	for i := range m.top {
+		m.top[i].Probability = competing(m.top[i].Weight, best, sum)
+	}
+	top := m.top[0]
+	d.hasTop, d.best = true, top.rec
+	d.Weight, d.Probability = top.Weight, top.Probability
+	d.Candidates = append([]Candidate(nil), m.top[:min(len(m.top), m.cfg.TopN)]...)
+	for i := range d.Candidates {
+		d.Candidates[i].PIN = m.x.recs[d.Candidates[i].person].PIN()
+	}
+	second := math.Inf(-1)
+	if len(m.top) > 1 {
+		second = m.top[1].Weight
+	}
+	reg := m.x.rec(top.rec)
+	m.s.Score(sec, reg, m.v)
+
+	switch {
+	case m.verifiedPIN(sec, reg):
+		d.Kind, d.Verified = Exact, true
+	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin:
+		d.Kind = Match
+	case reconcile.Probability(top.Weight) >= m.cfg.ReviewFloor:
+		d.Kind = Ambiguous
+		switch gap := top.Weight - second; {
+		case gap < m.cfg.Margin:
+			d.Reason = fmt.Sprintf("%d candidates within %.1f bits of the best", m.within(m.cfg.Margin), m.cfg.Margin)
+		case reconcile.Probability(top.Weight) >= m.cfg.Threshold:
+			d.Reason = fmt.Sprintf("the next candidate is only %.1f bits below the best: probability %.4f against all candidates, below the threshold %v",
+				gap, top.Probability, m.cfg.Threshold)
+		default:
+			d.Reason = fmt.Sprintf("best candidate's probability %.4f is below the threshold %v", top.Probability, m.cfg.Threshold)
+		}
+		return d
+	default:
+		d.Kind = NotFound
+		d.Reason = fmt.Sprintf("best candidate's probability %.3g is below the review floor %v", reconcile.Probability(top.Weight), m.cfg.ReviewFloor)
+		return d
+	}
+
+	d.person = top.person
+	if m.claims != nil {
+		if line := m.claims.line[top.person]; line != 0 && int(line) != raw.Line {
+			d.Kind, d.Verified = Ambiguous, false
+			d.Reason = fmt.Sprintf("one-to-one: the person is assigned to the record on line %d, which has a higher weight (a duplicate?)", line)
+			return d
+		}
+	}
+	d.PIN = reg.PIN()
+	if top.OtherName {
+		d.Reason = "matched on one of the person's other names (tên gọi khác)"
+	}
+	m.differences(&d, raw, sec, reg, top.OtherName)
+	if dd, dead := m.x.status[top.person]; dead {
+		if dd.status == register.Deceased {
+			d.Kind = Deceased
+			d.Corrections = append(d.Corrections, Correction{Field: "death_date", RegisterValue: dd.date.String(), Action: ActionDeceased})
+		} else {
+			d.Reason = strings.TrimPrefix(d.Reason+"; register status: "+string(dd.status), "; ")
+		}
+	}
+	if d.Kind != Deceased && len(d.Differing) > 0 {
+		d.Kind = Conflict
+	}
+	return d
+}
+
+// within counts the candidates whose weight is within margin bits of the
+// best.
+func (m *matcher) within(margin float64) int {
+	n := 0
+	for _, c := range m.top {
+		if c.Weight >= m.top[0].Weight-margin {
+			n++
+		}
+	}
+	return n
+}
+
+// verifiedPIN reports whether the best candidate holds the record's PIN
+// and the name and date of birth agree with it: the name exactly, without
+// diacritics, reordered or without the middle name; the date exactly, with
+// day and month swapped, one digit off or as a partial date (or missing,
+// when the name agrees exactly). m.v holds the pair's levels.
+func (m *matcher) verifiedPIN(sec, reg *reconcile.Record) bool {
+	p := sec.PIN()
+	if m.c.name < 0 || m.c.dob < 0 || len(p) != pin.Length || p != reg.PIN() {
+		return false
+	}
+	if _, _, err := pin.Parse(p); err != nil {
+		return false
+	}
+	name, dob := int(m.v[m.c.name]), int(m.v[m.c.dob])
+	nameOK := name == reconcile.NameExact || name == reconcile.NameFolded ||
+		name == reconcile.NameSwapped || name == reconcile.NameMiddleMissing
+	switch dob {
+	case reconcile.DOBExact, reconcile.DOBSwapped, reconcile.DOBOneDigit, reconcile.DOBYearOnly:
+		return nameOK
+	case reconcile.Null:
+		return name == reconcile.NameExact || name == reconcile.NameFolded
+	}
+	return false
+}
+
+// level returns the pair's level of a comparison, Null when the model
+// lacks it.
+func (m *matcher) level(i int) int {
+	if i < 0 {
+		return reconcile.Null
+	}
+	return int(m.v[i])
+}
+
+// differences lists the fields where the sector record differs from the
+// register person it is linked to, and the corrections to propose: for
+// mapped columns only, one per column.
+func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconcile.Record, otherName bool) {
+	add := func(c Correction) {
+		if c.Column == "" {
+			return
+		}
+		for _, x := range d.Corrections {
+			if x.Column == c.Column {
+				return // one value per column: the first (the PIN before the CMND) wins
+			}
+		}
+		d.Corrections = append(d.Corrections, c)
+	}
+	differ := func(f string) {
+		if !slices.Contains(d.Differing, f) {
+			d.Differing = append(d.Differing, f)
+		}
+	}
+	primary := &m.x.recs[d.person]
+
+	// Name. A registered other name is not a difference.
+	switch l := m.level(m.c.name); {
+	case otherName || m.c.name < 0 || l == reconcile.NameExact:
+	case l == reconcile.Null:
+		m.nameCorrections(add, raw, primary, ActionFill)
+	case l == reconcile.NameFolded:
+		m.nameCorrections(add, raw, primary, ActionNormalise)
+	default:
+		differ("full_name")
+		m.nameCorrections(add, raw, primary, ActionCorrect)
+	}
+
+	// Date of birth.
+	if rb := reg.BirthDate(); m.c.dob >= 0 && !rb.IsZero() {
+		c := Correction{Field: "birth_date", Column: m.cols.of(sector.FieldBirthDate), SectorValue: raw.Raw(sector.FieldBirthDate), RegisterValue: rb.String()}
+		if c.Column == "" {
+			c.Column, c.SectorValue = m.cols.of(sector.FieldBirthYear), raw.Raw(sector.FieldBirthYear)
+			c.RegisterValue = fmt.Sprint(rb.Year)
+		}
+		switch l := m.level(m.c.dob); l {
+		case reconcile.DOBExact:
+		case reconcile.Null:
+			c.Action = ActionFill
+			add(c)
+		case reconcile.DOBYearOnly:
+			if rb.Full() && c.Column == m.cols.of(sector.FieldBirthDate) {
+				c.Action = ActionFill
+				add(c)
+			}
+		default:
+			differ("birth_date")
+			c.Action = ActionCorrect
+			add(c)
+		}
+	}
+
+	// Sex.
+	if rs := reg.Sex(); m.c.sex >= 0 && rs != 0 {
+		c := Correction{Field: "sex", Column: m.cols.of(sector.FieldSex), SectorValue: raw.Raw(sector.FieldSex), RegisterValue: rs.String()}
+		switch m.level(m.c.sex) {
+		case reconcile.Null:
+			c.Action = ActionFill
+			add(c)
+		case reconcile.SexElse:
+			differ("sex")
+			c.Action = ActionCorrect
+			add(c)
+		}
+	}
+
+	// PIN: the register's goes where the sector holds none, a CMND, or
+	// another number.
+	pinCol := m.cols.of(sector.FieldPIN)
+	if pinCol == "" {
+		pinCol = m.cols.of(sector.FieldCMND) // a CMND column is where the sector keeps identity numbers
+	}
+	c := Correction{Field: "pin", Column: pinCol, RegisterValue: reg.PIN(), SectorValue: raw.Raw(sector.FieldPIN)}
+	if m.cols.of(sector.FieldPIN) == "" {
+		c.SectorValue = raw.Raw(sector.FieldCMND)
+	}
+	switch m.level(m.c.pin) {
+	case reconcile.PINExact:
+	case reconcile.Null:
+		c.Action = ActionFill
+		add(c)
+	default:
+		differ("pin")
+		c.Action = ActionCorrect
+		add(c)
+	}
+
+	// CMND: a number the register does not hold for the person.
+	if m.level(m.c.cmnd) != reconcile.Null && m.level(m.c.cmnd) != reconcile.CMNDExact {
+		differ("cmnd")
+		if col := m.cols.of(sector.FieldCMND); col != "" {
+			add(Correction{Field: "cmnd", Column: col, SectorValue: raw.Raw(sector.FieldCMND), RegisterValue: reg.CMND(), Action: ActionCorrect})
+		}
+	}
+
+	// Address, in today's units; the register's first place is its
+	// current residence.
+	commune, province, ok := reg.Place(0)
+	if m.c.address < 0 || !ok {
+		return
+	}
+	cName, cKey := unitValue(m.reg, commune, true)
+	pName, pKey := unitValue(m.reg, province, false)
+	cc := Correction{Field: "commune", Column: m.cols.of(sector.FieldCommune), SectorValue: raw.Raw(sector.FieldCommune), RegisterValue: cName, RegisterCode: cKey}
+	pc := Correction{Field: "province", Column: m.cols.of(sector.FieldProvince), SectorValue: raw.Raw(sector.FieldProvince), RegisterValue: pName, RegisterCode: pKey}
+	legacy := func(k string) bool { return strings.HasPrefix(k, units.LegacyPrefix) }
+	switch m.level(m.c.address) {
+	case reconcile.PlaceCommune:
+		// Same place; pre-2025 units are brought up to date.
+		if legacy(raw.Commune) {
+			cc.Action = ActionNormalise
+			add(cc)
+		}
+		if legacy(raw.Province) {
+			pc.Action = ActionNormalise
+			add(pc)
+		}
+	case reconcile.PlaceProvince:
+		if raw.Commune != "" && cKey != "" {
+			differ("address")
+			cc.Action = ActionCorrect
+			add(cc)
+		} else if raw.Commune == "" && cKey != "" {
+			cc.Action = ActionFill
+			add(cc)
+		}
+		if legacy(raw.Province) {
+			pc.Action = ActionNormalise
+			add(pc)
+		}
+	case reconcile.PlaceElse:
+		differ("address")
+		if cKey != "" {
+			cc.Action = ActionCorrect
+			add(cc)
+		}
+		pc.Action = ActionCorrect
+		add(pc)
+	case reconcile.Null:
+		if raw.Raw(sector.FieldProvince) == "" {
+			pc.Action = ActionFill
+			add(pc)
+		}
+		if raw.Raw(sector.FieldCommune) == "" && cKey != "" {
+			cc.Action = ActionFill
+			add(cc)
+		}
+	}
+}
+
+// nameCorrections proposes the register's name for the name columns: the
+// full name, or each part the sector keeps apart.
+func (m *matcher) nameCorrections(add func(Correction), raw *sector.Record, reg *reconcile.Record, action string) {
+	name := titleCase(reg.Name())
+	if col := m.cols.of(sector.FieldFullName); col != "" {
+		add(Correction{Field: "full_name", Column: col, SectorValue: raw.Raw(sector.FieldFullName), RegisterValue: name, Action: action})
+		return
+	}
+	fam, mid, giv := nameParts(name)
+	for _, p := range []struct {
+		f   sector.Field
+		val string
+	}{{sector.FieldFamilyName, fam}, {sector.FieldMiddleName, mid}, {sector.FieldGivenName, giv}} {
+		col := m.cols.of(p.f)
+		sv := raw.Raw(p.f)
+		if col == "" || strings.EqualFold(strings.Join(strings.Fields(sv), " "), p.val) {
+			continue
+		}
+		a := action
+		if sv == "" {
+			a = ActionFill
+		}
+		add(Correction{Field: p.f.String(), Column: col, SectorValue: sv, RegisterValue: p.val, Action: a})
+	}
+}
+
+// columns are the sector columns of the mapping, by field.
+type columns map[sector.Field]string
+
+func columnsOf(m *sector.Mapping) columns {
+	c := columns{}
+	if m != nil {
+		for _, e := range m.Entries() {
+			c[e.Field] = e.Column
+		}
+	}
+	return c
+}
+
+func (c columns) of(f sector.Field) string { return c[f] }
+
+// claims are the people assigned under one-to-one assignment: for each
+// person, the record (by line) with the highest weight among those linked
+// to them.
+type claims struct {
+	w    []float32
+	line []int32
+}
+
+func newClaims(people int) *claims {
+	return &claims{w: make([]float32, people), line: make([]int32, people)}
+}
+
+// claim offers the person to the record; ties go to the earlier line.
+func (c *claims) claim(person uint32, line int, w float64) {
+	l, fw := int32(line), float32(w)
+	if c.line[person] == 0 || fw > c.w[person] || fw == c.w[person] && l < c.line[person] {
+		c.line[person], c.w[person] = l, fw
+	}
+}

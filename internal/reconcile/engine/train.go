@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/reconcile"
+)
+
+// Estimation says how the model's parameters were obtained.
+type Estimation struct {
+	// Sample is the number of sector records drawn (uniformly, by
+	// reservoir sampling over the whole file) to estimate from.
+	Sample int `json:"sample"`
+	// FromModel is true when m and u were loaded (Config.Model), not
+	// estimated.
+	FromModel bool          `json:"from_model"`
+	U         []UEstimate   `json:"u"`
+	Prior     PriorEstimate `json:"prior"`
+	EM        []EMSession   `json:"em"`
+	// MFrom names, for each comparison, the EM sessions (rules) whose m
+	// was averaged into the model's.
+	MFrom map[string][]string `json:"m_from"`
+	// Unseen lists the levels ("cmnd: one digit off") that no training
+	// pair showed: their m is set to their u, so they weigh nothing.
+	Unseen []string `json:"unseen_levels"`
+}
+
+// UEstimate is the estimation of one comparison's u from random pairs of
+// records that both hold the value.
+type UEstimate struct {
+	Comparison string `json:"comparison"`
+	Pairs      int64  `json:"pairs"`
+	// SectorHolders is the number of sampled sector records holding the
+	// value.
+	SectorHolders int `json:"sector_holders"`
+	// RegisterHolders is the number of register people holding it.
+	RegisterHolders int    `json:"register_holders"`
+	Note            string `json:"note,omitempty"`
+}
+
+// PriorEstimate is the estimation of λ from the exact-PIN rule.
+type PriorEstimate struct {
+	Lambda      float64 `json:"lambda"`
+	PriorWeight float64 `json:"prior_weight"`
+	RulePairs   int64   `json:"rule_pairs"` // sampled records whose PIN is a register PIN
+	Recall      float64 `json:"recall"`     // share of sampled records with a well-formed PIN
+	Note        string  `json:"note,omitempty"`
+}
+
+// EMSession is one EM run, on the pairs of one blocking rule.
+type EMSession struct {
+	Rule       string   `json:"rule"`
+	Skip       []string `json:"skip"`
+	Pairs      int64    `json:"pairs"`
+	Patterns   int      `json:"patterns"`
+	Iterations int      `json:"iterations"`
+	Converged  bool     `json:"converged"`
+	// Lambda is the share of matches EM found among the rule's pairs.
+	Lambda float64 `json:"lambda"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// minEMObservations is the fewest non-missing observations of a comparison
+// for a session's m of it to count.
+const minEMObservations = 30
+
+// train estimates the model: u from random pairs of records holding the
+// value, λ from the exact-PIN rule, m by EM once per blocking rule, each
+// session skipping the comparisons its rule blocks on, and the sessions'
+// m averaged.
+func train(x *Index, sample []reconcile.Record, cfg *Config) (*reconcile.Model, Estimation, error) {
+	m := reconcile.NewModel(cfg.Comparisons...)
+	est := Estimation{Sample: len(sample), MFrom: map[string][]string{}}
+	if len(sample) == 0 {
+		return nil, est, fmt.Errorf("reconcile: the sector file has no readable record to estimate from")
+	}
+	if x.people == 0 {
+		return nil, est, fmt.Errorf("reconcile: the register is empty")
+	}
+	if cfg.Model != nil {
+		if err := m.SetParameters(*cfg.Model); err != nil {
+			return nil, est, err
+		}
+		est.FromModel = true
+	} else {
+		estimateU(x, sample, m, cfg, &est)
+	}
+	est.Prior = estimatePrior(x, sample, m, cfg)
+	m.Lambda = est.Prior.Lambda
+	if cfg.Model == nil {
+		if err := estimateM(x, sample, m, cfg, &est); err != nil {
+			return nil, est, err
+		}
+	}
+	return m, est, m.Validate()
+}
+
+func estimateU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config, est *Estimation) {
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x75))
+	for i, c := range m.Comparisons {
+		ue := UEstimate{Comparison: c.Name()}
+		var holders []*reconcile.Record
+		for j := range sample {
+			if c.Level(&sample[j], &sample[j]) != reconcile.Null {
+				holders = append(holders, &sample[j])
+			}
+		}
+		ue.SectorHolders = len(holders)
+		if len(holders) == 0 {
+			ue.Note = "no sampled sector record holds the value; u keeps its starting value"
+			est.U = append(est.U, ue)
+			continue
+		}
+		// Register records holding the value: a uniform sample of them,
+		// by reservoir sampling over the whole register, since some values
+		// (the CMND of people over 40) are rare.
+		regs := make([]uint32, 0, min(cfg.UPairs, x.people))
+		seen := 0
+		for j := range x.people {
+			r := &x.recs[j]
+			if c.Level(r, r) == reconcile.Null {
+				continue
+			}
+			if seen++; len(regs) < cap(regs) {
+				regs = append(regs, uint32(j))
+			} else if k := rng.IntN(seen); k < len(regs) {
+				regs[k] = uint32(j)
+			}
+		}
+		ue.RegisterHolders = seen
+		pairs := func(yield func(*reconcile.Record, *reconcile.Record) bool) {
+			if len(regs) == 0 {
+				return
+			}
+			for range cfg.UPairs {
+				a := holders[rng.IntN(len(holders))]
+				if !yield(a, &x.recs[regs[rng.IntN(len(regs))]]) {
+					return
+				}
+			}
+		}
+		sub := reconcile.NewModel(c)
+		counts, err := reconcile.EstimateU(pairs, sub)
+		ue.Pairs = counts.Pairs
+		switch {
+		case err != nil:
+			ue.Note = "the register holds no value to compare with; u keeps its starting value"
+		default:
+			m.U[i] = sub.U[0]
+		}
+		est.U = append(est.U, ue)
+	}
+}
+
+func estimatePrior(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config) PriorEstimate {
+	pe := PriorEstimate{Lambda: m.Lambda}
+	if cfg.Lambda > 0 {
+		pe.Lambda, pe.Note = cfg.Lambda, "set by configuration"
+		pe.PriorWeight = reconcile.PriorWeight(pe.Lambda)
+		return pe
+	}
+	ri := slices.IndexFunc(x.rules, func(r Rule) bool { return r.Name == "pin" })
+	withPIN := 0
+	for i := range sample {
+		if p := sample[i].PIN(); len(p) == pin.Length {
+			if _, _, err := pin.Parse(p); err == nil {
+				withPIN++
+			}
+		}
+	}
+	fallback := func(note string) PriorEstimate {
+		if cfg.Model == nil {
+			pe.Lambda = 1 / float64(x.people)
+			note += "; λ = 1 / register size"
+		} else {
+			note += "; λ of the loaded model kept"
+		}
+		pe.Note = note
+		pe.PriorWeight = reconcile.PriorWeight(pe.Lambda)
+		return pe
+	}
+	if ri < 0 {
+		return fallback("no pin blocking rule")
+	}
+	if withPIN == 0 {
+		return fallback("no sampled record holds a well-formed PIN")
+	}
+	pe.Recall = float64(withPIN) / float64(len(sample))
+	var k keyer
+	pairs := func(yield func(*reconcile.Record, *reconcile.Record) bool) {
+		for i := range sample {
+			for _, h := range k.keysOf(&x.rules[ri], &sample[i]) {
+				for _, id := range x.blocks[ri].lookup(h) {
+					if !yield(&sample[i], x.rec(id)) {
+						return
+					}
+				}
+			}
+		}
+	}
+	for a, b := range pairs {
+		if reconcile.SamePIN(a, b) {
+			pe.RulePairs++
+		}
+	}
+	lambda, err := reconcile.EstimatePrior(pairs, reconcile.SamePIN, int64(len(sample)), int64(x.people), pe.Recall)
+	if err != nil {
+		return fallback(err.Error())
+	}
+	pe.Lambda = lambda
+	pe.PriorWeight = reconcile.PriorWeight(lambda)
+	return pe
+}
+
+func estimateM(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config, est *Estimation) error {
+	nc := len(m.Comparisons)
+	start := reconcile.NewModel(m.Comparisons...).M
+	sums := make([][]float64, nc)
+	counts := make([]int, nc)
+	for i := range sums {
+		sums[i] = make([]float64, len(start[i]))
+	}
+	// Observations of each level in the sessions that estimate it.
+	observed := make([][]int64, nc)
+	for i := range observed {
+		observed[i] = make([]int64, len(start[i]))
+	}
+	names := make([]string, nc)
+	for i, c := range m.Comparisons {
+		names[i] = c.Name()
+	}
+	var k keyer
+	v := make(reconcile.Vector, nc)
+	for ri := range x.rules {
+		rule := &x.rules[ri]
+		s := EMSession{Rule: rule.Name}
+		for _, n := range rule.Skip {
+			if slices.Contains(names, n) {
+				s.Skip = append(s.Skip, n)
+			}
+		}
+		p := reconcile.NewPatterns(nc)
+		seen := make([]int64, nc)
+		levels := make([][]int64, nc)
+		for c := range levels {
+			levels[c] = make([]int64, len(start[c]))
+		}
+	fill:
+		for i := range sample {
+			for _, h := range k.keysOf(rule, &sample[i]) {
+				ids := x.blocks[ri].lookup(h)
+				if len(ids) > cfg.MaxBlock {
+					continue
+				}
+				for _, id := range ids {
+					for c, comp := range m.Comparisons {
+						v[c] = int8(comp.Level(&sample[i], x.rec(id)))
+						if v[c] >= 0 {
+							seen[c]++
+							levels[c][v[c]]++
+						}
+					}
+					p.Add(v, 1)
+					if s.Pairs++; s.Pairs >= int64(cfg.MaxEMPairs) {
+						break fill
+					}
+				}
+			}
+		}
+		s.Patterns = p.Len()
+		if s.Pairs == 0 {
+			s.Note = "no pairs in the sample"
+			est.EM = append(est.EM, s)
+			continue
+		}
+		sess := &reconcile.Model{Comparisons: m.Comparisons, M: clone2(start), U: clone2(m.U), Lambda: m.Lambda}
+		res, err := reconcile.FitEM(p, sess, reconcile.EMConfig{Skip: s.Skip, MaxIter: 200})
+		if err != nil {
+			return fmt.Errorf("reconcile: EM on the pairs of rule %s: %w", rule.Name, err)
+		}
+		s.Iterations, s.Converged, s.Lambda = res.Iterations, res.Converged, res.Lambda
+		for c := range nc {
+			if slices.Contains(s.Skip, names[c]) || seen[c] < minEMObservations {
+				continue
+			}
+			for l := range sums[c] {
+				sums[c][l] += sess.M[c][l]
+				observed[c][l] += levels[c][l]
+			}
+			counts[c]++
+			est.MFrom[names[c]] = append(est.MFrom[names[c]], rule.Name)
+		}
+		est.EM = append(est.EM, s)
+	}
+	for c := range nc {
+		if counts[c] == 0 {
+			continue
+		}
+		total := 0.0
+		for l := range sums[c] {
+			total += sums[c][l]
+		}
+		for l := range sums[c] {
+			m.M[c][l] = sums[c][l] / total
+		}
+		// A level no training pair showed keeps EM's starting m, which
+		// says nothing: give it no weight (m = u) rather than an invented
+		// one, and share the rest of m among the levels seen.
+		var unseen, seenM float64
+		for l := range m.M[c] {
+			if observed[c][l] == 0 {
+				unseen += m.U[c][l]
+			} else {
+				seenM += m.M[c][l]
+			}
+		}
+		if unseen == 0 || unseen >= 1 || seenM == 0 {
+			continue
+		}
+		for l := range m.M[c] {
+			if observed[c][l] == 0 {
+				m.M[c][l] = m.U[c][l]
+				est.Unseen = append(est.Unseen, names[c]+": "+m.Comparisons[c].Levels()[l])
+			} else {
+				m.M[c][l] *= (1 - unseen) / seenM
+			}
+		}
+	}
+	return nil
+}
+
+func clone2(x [][]float64) [][]float64 {
+	out := make([][]float64, len(x))
+	for i := range x {
+		out[i] = slices.Clone(x[i])
+	}
+	return out
+}
