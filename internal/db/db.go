@@ -45,7 +45,8 @@ type DB struct {
 
 // Prepared returns the prepared statement for query, preparing it on first
 // use. database/sql re-prepares it on each pooled connection as needed, so
-// hot queries skip SQL parsing and planning on every call.
+// hot queries skip SQL parsing and planning on every call. Never call it
+// while holding a transaction: preparing may need a second connection.
 func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
@@ -91,7 +92,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		"foreign_keys(ON)",
 		"synchronous(NORMAL)",
 		"cache_size(-65536)",
-		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}

@@ -96,20 +96,27 @@ func checkPIN(field, s string) error {
 }
 
 // load reads one person, in tx when it is not nil (locking the row on
-// PostgreSQL for a change).
+// PostgreSQL for a change). Outside a transaction it uses the prepared
+// statement; inside one it must not, since preparing may need a second
+// connection from the pool while this one is held, and a pool full of such
+// transactions would wait for ever. (pgx caches the statement per
+// connection anyway.)
 func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person, error) {
 	query := personSelect + " WHERE pin = $1"
-	if tx != nil && r.db.Engine == db.Postgres {
-		query += " FOR UPDATE"
-	}
-	st, err := r.db.Prepared(ctx, query)
-	if err != nil {
-		return Person{}, err
-	}
+	var row *sql.Row
 	if tx != nil {
-		st = tx.StmtContext(ctx, st)
+		if r.db.Engine == db.Postgres {
+			query += " FOR UPDATE"
+		}
+		row = tx.QueryRowContext(ctx, query, pinStr)
+	} else {
+		st, err := r.db.Prepared(ctx, query)
+		if err != nil {
+			return Person{}, err
+		}
+		row = st.QueryRowContext(ctx, pinStr)
 	}
-	p, err := scanPerson(st.QueryRowContext(ctx, pinStr))
+	p, err := scanPerson(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, notFound(pinStr)
 	}
