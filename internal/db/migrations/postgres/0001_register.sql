@@ -12,7 +12,9 @@ CREATE TABLE persons (
     pin            TEXT PRIMARY KEY,
     cmnd           TEXT NOT NULL DEFAULT '',
     full_name      TEXT NOT NULL,
-    name_folded    TEXT NOT NULL,
+    -- Collation C: byte order, as SQLite's BINARY, so that the name-prefix
+    -- range of a search is an index range and pages sort alike on both engines.
+    name_folded    TEXT COLLATE "C" NOT NULL,
     other_names    TEXT NOT NULL DEFAULT '',
     birth_date     TEXT NOT NULL,
     birth_key      INTEGER NOT NULL,
@@ -45,9 +47,7 @@ CREATE TABLE persons (
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL
 );
--- text_pattern_ops lets name prefix searches (LIKE 'nguyen van%') use the index
--- whatever the database collation.
-CREATE INDEX persons_name_birth ON persons (name_folded text_pattern_ops, birth_key);
+CREATE INDEX persons_name_birth ON persons (name_folded, birth_key);
 CREATE INDEX persons_household ON persons (household_id);
 CREATE UNIQUE INDEX persons_cmnd ON persons (cmnd) WHERE cmnd <> '';
 CREATE UNIQUE INDEX persons_household_head ON persons (household_id) WHERE relation = 'head';
