@@ -40,13 +40,14 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/bench/internal/benchinfo"
+	"github.com/populus-vn/populus/bench/internal/benchstore"
 	"github.com/populus-vn/populus/internal/db"
 )
 
 var (
 	people   = flag.Int("people", 1_000_000, "size of the register (seeded if the data directory holds fewer people)")
 	seedFlag = flag.Int("seed", 1, "synthetic population seed used when seeding")
-	work     = flag.String("dir", "bench/out/httpget", "work directory: binaries, data directory, logs, URL list")
+	work     = flag.String("dir", "bench/out/httpget", "work directory: binaries, data directory (data-<N>-seed<S>-<schema tag>), logs, URL list")
 	dbURL    = flag.String("db", "", "PostgreSQL URL for Populus's store instead of SQLite in DIR/data (the database must be empty or hold this benchmark's register)")
 	conc     = flag.Int("c", 16, "concurrent keep-alive clients of the load generator")
 	dur      = flag.Duration("d", 20*time.Second, "measured duration of each load run")
@@ -129,7 +130,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bin, data := filepath.Join(dir, "bin"), filepath.Join(dir, "data")
+	// The data directory is named after the schema, so that a register made
+	// by an older schema is never reused.
+	bin, data := filepath.Join(dir, "bin"), filepath.Join(dir, fmt.Sprintf("data-%s-seed%d-%s", benchinfo.Count(*people), *seedFlag, benchstore.SchemaTag(db.SQLite)))
 	for _, d := range []string{bin, data} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err

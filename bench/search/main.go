@@ -9,7 +9,9 @@
 //	go run ./bench/search -people 10000000 -engines sqlite,postgres
 //
 // The register is seeded through the real path on first use and kept (SQLite
-// file in -dir, PostgreSQL schema bench_search_<N>) for later runs. See
+// file in -dir, PostgreSQL schema bench_search_<N>_seed<S>_<schema tag>) for
+// later runs; the schema tag, a hash of the migrations, keeps a register made
+// by an older schema from being reused. See
 // docs/benchmarks.md.
 package main
 
@@ -43,7 +45,7 @@ var (
 	seedFlag = flag.Uint64("seed", 1, "synthetic population seed")
 	engines  = flag.String("engines", "sqlite,postgres", "comma-separated engines: sqlite, postgres")
 	dir      = flag.String("dir", "bench/out/search", "directory of the SQLite registers")
-	pgURL    = flag.String("pg", benchstore.PostgresURL(), "PostgreSQL URL; the register is kept in schema bench_search_<N>")
+	pgURL    = flag.String("pg", benchstore.PostgresURL(), "PostgreSQL URL; the register is kept in schema bench_search_<N>_seed<S>_<schema tag>")
 	queries  = flag.Int("queries", 2000, "measured queries of each kind")
 	warmupN  = flag.Int("warmup", 200, "unmeasured queries before measuring")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
@@ -93,9 +95,9 @@ func run(ctx context.Context) error {
 		var err error
 		switch strings.TrimSpace(e) {
 		case "sqlite":
-			d, err = benchstore.OpenSQLite(ctx, filepath.Join(*dir, fmt.Sprintf("search-%s-seed%d.db", benchinfo.Count(*people), *seedFlag)))
+			d, err = benchstore.OpenSQLite(ctx, filepath.Join(*dir, fmt.Sprintf("search-%s-seed%d-%s.db", benchinfo.Count(*people), *seedFlag, benchstore.SchemaTag(db.SQLite))))
 		case "postgres":
-			d, err = benchstore.OpenPostgres(ctx, *pgURL, fmt.Sprintf("bench_search_%d_seed%d", *people, *seedFlag))
+			d, err = benchstore.OpenPostgres(ctx, *pgURL, fmt.Sprintf("bench_search_%d_seed%d_%s", *people, *seedFlag, benchstore.SchemaTag(db.Postgres)))
 		case "":
 			continue
 		default:

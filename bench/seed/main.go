@@ -54,6 +54,7 @@ var (
 	verify   = flag.String("verify", "count", "check that both paths stored the same data: count (row counts) or full (every row compared)")
 	sqliteBL = flag.String("sqlite-baseline", "trigger", "how sqlite3 .import maps empty CSV fields to NULL (household_id): trigger (INSTEAD OF trigger on a view, one pass), stage (import into a staging table, then INSERT … SELECT), or direct (no mapping: .import straight into persons with foreign keys off, storing '' for NULL — the fastest, strictest baseline)")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
+	blIndex  = flag.String("baseline-indexes", "deferred", "secondary indexes in the baseline: deferred (dropped before the load and built after it, timed, as register.Importer's Start/Finish do on an empty register) or kept (maintained row by row during the load)")
 	pipeline = flag.Bool("pipeline", true, "generate in a goroutine of its own feeding the importer through a channel, as `populus seed` does; false calls Importer.Add from the generator's callback")
 
 	// Internal: run the Populus path in this (child) process.
@@ -167,6 +168,9 @@ func run(ctx context.Context) error {
 	if *verify != "count" && *verify != "full" {
 		return errors.New("-verify must be count or full")
 	}
+	if *blIndex != "deferred" && *blIndex != "kept" {
+		return errors.New("-baseline-indexes must be deferred or kept")
+	}
 	if *sqliteBL != "trigger" && *sqliteBL != "stage" && *sqliteBL != "direct" {
 		return errors.New("-sqlite-baseline must be trigger, stage or direct")
 	}
@@ -253,9 +257,9 @@ func run(ctx context.Context) error {
 	}
 	fmt.Println()
 	if *pipeline {
-		fmt.Println("Populus path: synth.Generate in its own goroutine → channel → register.Importer.Add/Flush, as `populus seed` runs it (-pipeline=false: Add called from the generator's callback)")
+		fmt.Println("Populus path: register.Importer Start (defers secondary indexes on an empty register), then synth.Pipelined (generator in its own goroutine) feeding Add, then Finish (flush, build the indexes), as `populus seed` runs it")
 	} else {
-		fmt.Println("Populus path: register.Importer.Add called from synth.Generate's callback, one goroutine (-pipeline=false)")
+		fmt.Println("Populus path: register.Importer Start, then Add called from synth.Generate's callback in one goroutine (-pipeline=false), then Finish")
 	}
 	for _, r := range results {
 		fmt.Printf("baseline %s: %s\n", r.Engine, r.Baseline)
@@ -346,9 +350,14 @@ func benchSQLite(ctx context.Context, self, work, hhCSV, pCSV string, nh, np int
 		d.Close()
 		return Result{}, err
 	}
+	idx, err := secondaryIndexes(ctx, d, "")
 	d.Close()
+	if err != nil {
+		return Result{}, err
+	}
 
 	script, how := sqliteScript(hhCSV, pCSV)
+	script, how = deferIndexes(script, how, sqlitePragmas, idx)
 	cmd := exec.CommandContext(ctx, "sqlite3", "-batch", "-bail", blDB)
 	wall, rss, out, err := benchinfo.Run(cmd, strings.NewReader(script))
 	if err == nil && (strings.Contains(out, "failed") || strings.Contains(out, "Error")) {
@@ -377,12 +386,7 @@ func removeSQLite(p string) {
 // otherwise persons.csv is imported straight into persons.
 func sqliteScript(hhCSV, pCSV string) (string, string) {
 	var b strings.Builder
-	b.WriteString(`PRAGMA journal_mode=WAL;
-PRAGMA synchronous=NORMAL;
-PRAGMA foreign_keys=ON;
-PRAGMA cache_size=-65536;
-PRAGMA temp_store=MEMORY;
-`)
+	b.WriteString(sqlitePragmas)
 	fmt.Fprintf(&b, ".import --csv --skip 1 %s households\n", sqlQuoteArg(hhCSV))
 	var nullable []string
 	for _, c := range personColumns {
@@ -424,6 +428,87 @@ PRAGMA temp_store=MEMORY;
 		fmt.Fprintf(&b, "INSERT INTO main.persons (%s) SELECT %s FROM persons_csv;\n", cols, sel("persons_csv"))
 		return b.String(), "sqlite3 `.import --csv --skip 1` of households.csv, then of persons.csv into a TEMP staging table, then INSERT INTO persons SELECT with " + nulls
 	}
+}
+
+// sqlitePragmas opens the sqlite3 script: the connection settings db.Open
+// gives its connections, read back from one by checkSchema.
+var sqlitePragmas string
+
+// readPragmas returns db.Open's connection settings as sqlite3 commands.
+func readPragmas(ctx context.Context, d *db.DB) (string, error) {
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var b strings.Builder
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "cache_size", "temp_store"} {
+		var v string
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
+			return "", fmt.Errorf("PRAGMA %s: %w", p, err)
+		}
+		fmt.Fprintf(&b, "PRAGMA %s=%s;\n", p, v)
+	}
+	return b.String(), nil
+}
+
+// index is a secondary index of households or persons and its definition.
+type index struct{ name, def string }
+
+// secondaryIndexes lists the indexes of households and persons that do not
+// back a primary key or constraint: those register.Importer's Start drops on
+// an empty register and Finish builds again.
+func secondaryIndexes(ctx context.Context, d *db.DB, schema string) ([]index, error) {
+	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('households', 'persons') AND sql IS NOT NULL ORDER BY name`
+	var args []any
+	if d.Engine == db.Postgres {
+		q = `SELECT i.indexname, i.indexdef FROM pg_indexes i
+			WHERE i.schemaname = $1 AND i.tablename IN ('households', 'persons')
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+				WHERE n.nspname = i.schemaname AND c.conname = i.indexname)
+			ORDER BY i.indexname`
+		args = append(args, schema)
+	}
+	rows, err := d.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []index
+	for rows.Next() {
+		var ix index
+		if err := rows.Scan(&ix.name, &ix.def); err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
+// deferIndexes makes a baseline script drop the secondary indexes after its
+// opening lines (head) and build them again at its end, when
+// -baseline-indexes=deferred.
+func deferIndexes(script, how, head string, idx []index) (string, string) {
+	if *blIndex != "deferred" || len(idx) == 0 {
+		return script, how + "; secondary indexes maintained during the load"
+	}
+	var drops, builds strings.Builder
+	var names []string
+	for _, ix := range idx {
+		fmt.Fprintf(&drops, "DROP INDEX %s;\n", ix.name)
+		fmt.Fprintf(&builds, "%s;\n", strings.TrimSuffix(strings.TrimSpace(ix.def), ";"))
+		names = append(names, ix.name)
+	}
+	body, ok := strings.CutPrefix(script, head)
+	if !ok {
+		panic("baseline script does not start with its head")
+	}
+	tail := ""
+	if b, ok := strings.CutSuffix(body, "COMMIT;\n"); ok {
+		body, tail = b, "COMMIT;\n"
+	}
+	return head + drops.String() + body + builds.String() + tail,
+		how + "; secondary indexes (" + strings.Join(names, ", ") + ") dropped before the load and built after it, timed, as the importer does"
 }
 
 // sqlQuoteArg quotes a dot-command argument for the sqlite3 shell.
@@ -490,17 +575,21 @@ func benchPostgres(ctx context.Context, self, hhCSV, pCSV string, nh, np int) (R
 		return Result{}, err
 	}
 	err = checkPostgresNullable(ctx, d, blSchema)
+	var idx []index
+	if err == nil {
+		idx, err = secondaryIndexes(ctx, d, blSchema)
+	}
 	d.Close()
 	if err != nil {
 		return Result{}, err
 	}
 
-	script := fmt.Sprintf(`\set ON_ERROR_STOP 1
-BEGIN;
-\copy households FROM %s WITH (FORMAT csv, HEADER true)
+	head := "\\set ON_ERROR_STOP 1\nBEGIN;\n"
+	script := head + fmt.Sprintf(`\copy households FROM %s WITH (FORMAT csv, HEADER true)
 \copy persons FROM %s WITH (FORMAT csv, HEADER true)
 COMMIT;
 `, pgQuote(hhCSV), pgQuote(pCSV))
+	script, how := deferIndexes(script, "psql `\\copy households/persons FROM file WITH (FORMAT csv, HEADER true)` (COPY … FROM STDIN) in one transaction", head, idx)
 	cmd := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", libpqURL(*pgURL))
 	cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+blSchema)
 	wall, rss, _, err := benchinfo.Run(cmd, strings.NewReader(script))
@@ -518,8 +607,7 @@ COMMIT;
 			return Result{}, err
 		}
 	}
-	return result("PostgreSQL", np, c, wall, rss,
-		"psql `\\copy households/persons FROM file WITH (FORMAT csv, HEADER true)` (COPY … FROM STDIN) in one transaction"), nil
+	return result("PostgreSQL", np, c, wall, rss, how), nil
 }
 
 // checkPostgresNullable checks that the PostgreSQL schema has the nullable
@@ -650,6 +738,9 @@ func checkSchema(ctx context.Context, work string) error {
 	}
 	defer d.Close()
 	if _, err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	if sqlitePragmas, err = readPragmas(ctx, d); err != nil {
 		return err
 	}
 	nullCols = map[string]bool{}
