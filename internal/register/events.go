@@ -237,26 +237,10 @@ const (
 // RegisterMarriage records a marriage between two living, unmarried people
 // of the age of marriage who are not close relatives.
 func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m MarriageRegistration) ([]Person, error) {
-	var f problem.Fields
-	checkPastDate(&f, "date", m.Date, true)
 	if m.PIN1 != "" && m.PIN1 == m.PIN2 {
-		f.Add("pin2", "is the same person as pin1")
+		return nil, problem.Field("pin2", "is the same person as pin1")
 	}
-	if err := f.Err(); err != nil {
-		return nil, err
-	}
-	if m.Meta.Effective.IsZero() {
-		m.Meta.Effective = m.Date
-	}
-	var out []Person
-	err := r.apply(ctx, pr, KindMarriage, m.Meta, func(c *change) error {
-		a, b, err := c.loadPair("pin1", m.PIN1, "pin2", m.PIN2)
-		if err != nil {
-			return err
-		}
-		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
-			return err
-		}
+	return r.couple(ctx, pr, KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, func(c *change, a, b Person) (Person, Person, error) {
 		for _, x := range []struct {
 			field string
 			p     Person
@@ -264,26 +248,56 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m Ma
 			p := x.p
 			switch {
 			case p.Status != Alive:
-				return problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status)
+				return a, b, problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status)
 			case p.SpousePIN != "":
-				return problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN)
+				return a, b, problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN)
 			}
 			min := minAgeWoman
 			if p.Sex == civil.Male {
 				min = minAgeMan
 			}
 			if age := ageOn(p.BirthDate, m.Date); age < min {
-				return problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min)
+				return a, b, problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min)
 			}
 		}
 		if a.Sex == b.Sex {
-			return problem.Field("pin2", "the law on marriage and family (2014, art. 8) does not recognise a marriage between people of the same sex")
+			return a, b, problem.Field("pin2", "the law on marriage and family (2014, art. 8) does not recognise a marriage between people of the same sex")
 		}
 		if closeKin(a, b) {
-			return problem.Field("pin2", "%s and %s are parent and child or siblings", a.PIN, b.PIN)
+			return a, b, problem.Field("pin2", "%s and %s are parent and child or siblings", a.PIN, b.PIN)
 		}
-		a2, b2 := a, b
-		a2.SpousePIN, b2.SpousePIN = b.PIN, a.PIN
+		a.SpousePIN, b.SpousePIN = b.PIN, a.PIN
+		return a, b, nil
+	})
+}
+
+// couple applies a civil event concerning two people on a date (marriage,
+// divorce): it validates the date, loads both in a deadlock-free order,
+// authorises the officer on either party's unit, lets fn check the rules
+// and return the new states, and saves them.
+func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind, pin1, pin2 string, date civil.Date, meta Meta,
+	fn func(c *change, a, b Person) (Person, Person, error)) ([]Person, error) {
+	var f problem.Fields
+	checkPastDate(&f, "date", date, true)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if meta.Effective.IsZero() {
+		meta.Effective = date
+	}
+	var out []Person
+	err := r.apply(ctx, pr, kind, meta, func(c *change) error {
+		a, b, err := c.loadPair("pin1", pin1, "pin2", pin2)
+		if err != nil {
+			return err
+		}
+		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
+			return err
+		}
+		a2, b2, err := fn(c, a, b)
+		if err != nil {
+			return err
+		}
 		if a2, err = c.save(a, a2); err != nil {
 			return err
 		}
@@ -316,45 +330,20 @@ func closeKin(a, b Person) bool {
 
 // RecordDivorce records a divorce between two people married to each other.
 func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d DivorceRecord) ([]Person, error) {
-	var f problem.Fields
-	checkPastDate(&f, "date", d.Date, true)
-	if err := f.Err(); err != nil {
-		return nil, err
-	}
-	if d.Meta.Effective.IsZero() {
-		d.Meta.Effective = d.Date
-	}
-	var out []Person
-	err := r.apply(ctx, pr, KindDivorce, d.Meta, func(c *change) error {
-		a, b, err := c.loadPair("pin1", d.PIN1, "pin2", d.PIN2)
-		if err != nil {
-			return err
-		}
-		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
-			return err
-		}
+	return r.couple(ctx, pr, KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b Person) (Person, Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
-			return problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
+			return a, b, problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
 		}
 		married, err := c.lastEffective(a.PIN, KindMarriage)
 		if err != nil {
-			return err
+			return a, b, err
 		}
 		if d.Date.CertainlyBefore(married) {
-			return problem.Field("date", "%s is before the marriage (%s)", d.Date, married)
+			return a, b, problem.Field("date", "%s is before the marriage (%s)", d.Date, married)
 		}
-		a2, b2 := a, b
-		a2.SpousePIN, b2.SpousePIN = "", ""
-		if a2, err = c.save(a, a2); err != nil {
-			return err
-		}
-		if b2, err = c.save(b, b2); err != nil {
-			return err
-		}
-		out = []Person{a2, b2}
-		return nil
+		a.SpousePIN, b.SpousePIN = "", ""
+		return a, b, nil
 	})
-	return out, err
 }
 
 // RegisterResidence registers a permanent or temporary residence.
