@@ -127,6 +127,7 @@ func childImport(ctx context.Context) error {
 		return err
 	}
 	im := register.NewImporter(d)
+	defer im.Close()
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err != nil {

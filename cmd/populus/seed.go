@@ -67,6 +67,7 @@ func countPeople(ctx context.Context, p *platform) (int64, error) {
 // goroutine generates while the caller's writes batches, so both cores work.
 func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, progressOut io.Writer) error {
 	im := register.NewImporter(p.DB)
+	defer im.Close()
 	if err := im.Start(ctx); err != nil {
 		return err
 	}

@@ -18,84 +18,117 @@ type Batch struct {
 }
 
 // WriteBatches writes all batches in one transaction on the engine's fast
-// path: COPY on PostgreSQL, multi-row prepared INSERTs on SQLite. Either all
-// rows are stored or none.
+// path: COPY on PostgreSQL, a prepared single-row INSERT on SQLite. Either
+// all rows are stored or none.
 func (db *DB) WriteBatches(ctx context.Context, batches ...Batch) error {
-	if db.Engine == Postgres {
-		return db.copyBatches(ctx, batches)
+	b := db.NewBulk()
+	if err := b.Write(ctx, batches...); err != nil {
+		return err
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, b := range batches {
-			if err := insertRows(ctx, tx, b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return b.Commit()
 }
 
-// rowsPerInsert bounds one INSERT statement to stay under SQLite's limit of
-// 32766 bound parameters while amortising the per-statement cost.
-func rowsPerInsert(cols int) int {
-	n := 32000 / cols
-	if n > 256 {
-		n = 256
-	}
-	return n
+// Bulk writes batches on the engine's fast path over several calls. On
+// PostgreSQL every Write is one COPY transaction, committed when it returns.
+// On SQLite the rows of every Write join one transaction, begun by the
+// first, until Commit: SQLite rewrites in its write-ahead log every page a
+// transaction changed, and the pages of the primary key's B-tree, hit at
+// random, are changed again by the next transaction, so a commit every
+// 20,000 rows wrote the same pages hundreds of times over a 10M load.
+//
+// A failed Write rolls back what is not committed. A Bulk is used by one
+// goroutine.
+type Bulk struct {
+	db    *DB
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // SQLite: the insert of each table and column list
 }
 
-func insertSQL(b Batch, rows int) string {
-	var s strings.Builder
-	s.WriteString("INSERT INTO ")
-	s.WriteString(b.Table)
-	s.WriteString(" (")
-	s.WriteString(strings.Join(b.Columns, ", "))
-	s.WriteString(") VALUES ")
-	// Anonymous ? parameters: SQLite looks a named one ($n) up by a linear
-	// scan, which makes a statement with thousands of them quadratic.
-	row := "(?" + strings.Repeat(",?", len(b.Columns)-1) + ")"
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			s.WriteByte(',')
-		}
-		s.WriteString(row)
-	}
-	return s.String()
-}
+// NewBulk returns a bulk writer.
+func (db *DB) NewBulk() *Bulk { return &Bulk{db: db} }
 
-func insertRows(ctx context.Context, tx *sql.Tx, b Batch) error {
-	if len(b.Rows) == 0 {
-		return nil
+// Write stores the batches (see Bulk).
+func (b *Bulk) Write(ctx context.Context, batches ...Batch) error {
+	if b.db.Engine == Postgres {
+		return b.db.copyBatches(ctx, batches)
 	}
-	per := rowsPerInsert(len(b.Columns))
-	var full *sql.Stmt
-	args := make([]any, 0, per*len(b.Columns))
-	for start := 0; start < len(b.Rows); start += per {
-		end := min(start+per, len(b.Rows))
-		args = args[:0]
-		for _, row := range b.Rows[start:end] {
-			if len(row) != len(b.Columns) {
-				return fmt.Errorf("%s: row has %d values for %d columns", b.Table, len(row), len(b.Columns))
-			}
-			args = append(args, row...)
-		}
-		var err error
-		if end-start == per {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertSQL(b, per)); err != nil {
-					return fmt.Errorf("prepare insert into %s: %w", b.Table, err)
-				}
-				defer full.Close()
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(b, end-start), args...)
-		}
+	if b.tx == nil {
+		tx, err := b.db.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("insert into %s: %w", b.Table, err)
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		b.tx, b.stmts = tx, map[string]*sql.Stmt{}
+	}
+	for _, batch := range batches {
+		if err := b.insert(ctx, batch); err != nil {
+			b.Rollback()
+			return err
 		}
 	}
 	return nil
+}
+
+// Commit commits what the Writes since the last Commit stored (SQLite).
+func (b *Bulk) Commit() error {
+	if b.tx == nil {
+		return nil
+	}
+	b.closeStmts()
+	err := b.tx.Commit()
+	b.tx = nil
+	return err
+}
+
+// Rollback drops what is not committed; it does nothing after Commit.
+func (b *Bulk) Rollback() {
+	if b.tx == nil {
+		return
+	}
+	b.closeStmts()
+	b.tx.Rollback()
+	b.tx = nil
+}
+
+func (b *Bulk) closeStmts() {
+	for _, st := range b.stmts {
+		st.Close()
+	}
+	b.stmts = nil
+}
+
+// insert writes one row per execution of one prepared statement. A
+// single-row INSERT cannot fail half-way, so SQLite needs no statement
+// journal for it; a multi-row INSERT (VALUES (…),(…) or INSERT … SELECT)
+// journals every page it changes in case it must undo part of itself,
+// which cost more than half of the load's time at 1M people (see
+// docs/benchmarks.md).
+func (b *Bulk) insert(ctx context.Context, batch Batch) error {
+	if len(batch.Rows) == 0 {
+		return nil
+	}
+	q := insertSQL(batch)
+	st := b.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, q); err != nil {
+			return fmt.Errorf("prepare insert into %s: %w", batch.Table, err)
+		}
+		b.stmts[q] = st
+	}
+	for _, row := range batch.Rows {
+		if len(row) != len(batch.Columns) {
+			return fmt.Errorf("%s: row has %d values for %d columns", batch.Table, len(row), len(batch.Columns))
+		}
+		if _, err := st.ExecContext(ctx, row...); err != nil {
+			return fmt.Errorf("insert into %s: %w", batch.Table, err)
+		}
+	}
+	return nil
+}
+
+func insertSQL(b Batch) string {
+	return "INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") +
+		") VALUES (?" + strings.Repeat(",?", len(b.Columns)-1) + ")"
 }
 
 func (db *DB) copyBatches(ctx context.Context, batches []Batch) error {

@@ -9,8 +9,10 @@ import (
 
 // Importer loads households and people in bulk (the initial load from legacy
 // systems, and the synthetic population), on each engine's fast path. It
-// buffers at most FlushEvery people and writes each buffer in one
-// transaction, so memory stays flat however many are loaded. Imported people
+// buffers at most FlushEvery people, so memory stays flat however many are
+// loaded, and commits at least every CommitEvery people (on PostgreSQL every
+// buffer is one COPY transaction; see db.Bulk for why SQLite's are longer).
+// Flush and Finish commit; Close drops what is not committed. Imported people
 // start at version 1 with no history entry: their record as imported is the
 // base that later events change.
 //
@@ -18,16 +20,19 @@ import (
 // consistent, one head per household); the store's constraints still refuse
 // duplicates, failing the whole buffer.
 type Importer struct {
-	db         *db.DB
-	FlushEvery int
-	households [][]any
-	persons    [][]any
-	total      int64
+	db          *db.DB
+	bulk        *db.Bulk
+	FlushEvery  int
+	CommitEvery int
+	households  [][]any
+	persons     [][]any
+	total       int64
+	uncommitted int
 }
 
 // NewImporter returns an importer writing to d.
 func NewImporter(d *db.DB) *Importer {
-	return &Importer{db: d, FlushEvery: 20000}
+	return &Importer{db: d, bulk: d.NewBulk(), FlushEvery: 20000, CommitEvery: 500000}
 }
 
 // Add queues a household and its members (the household may be nil for
@@ -56,7 +61,12 @@ func (im *Importer) Add(ctx context.Context, h *Household, members []Person) err
 		im.persons = append(im.persons, personRow(p))
 	}
 	if len(im.persons) >= im.FlushEvery {
-		return im.Flush(ctx)
+		if err := im.write(ctx); err != nil {
+			return err
+		}
+		if im.uncommitted >= im.CommitEvery {
+			return im.commit()
+		}
 	}
 	return nil
 }
@@ -79,22 +89,42 @@ func (im *Importer) Finish(ctx context.Context) error {
 	return im.db.RestoreIndexes(ctx)
 }
 
-// Flush writes what is buffered.
+// Flush writes and commits what is buffered.
 func (im *Importer) Flush(ctx context.Context) error {
+	if err := im.write(ctx); err != nil {
+		return err
+	}
+	return im.commit()
+}
+
+// Close drops what is written but not committed (after an error, or when
+// the load is abandoned); it does nothing after Flush or Finish.
+func (im *Importer) Close() { im.bulk.Rollback() }
+
+func (im *Importer) write(ctx context.Context) error {
 	if len(im.persons) == 0 && len(im.households) == 0 {
 		return nil
 	}
-	err := im.db.WriteBatches(ctx,
+	err := im.bulk.Write(ctx,
 		db.Batch{Table: "households", Columns: householdColumns, Rows: im.households},
 		db.Batch{Table: "persons", Columns: personColumns, Rows: im.persons},
 	)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
+	im.uncommitted += len(im.persons)
 	im.total += int64(len(im.persons))
 	im.households, im.persons = im.households[:0], im.persons[:0]
 	return nil
 }
 
-// Total is the number of people written so far.
+func (im *Importer) commit() error {
+	if err := im.bulk.Commit(); err != nil {
+		return fmt.Errorf("import: commit: %w", err)
+	}
+	im.uncommitted = 0
+	return nil
+}
+
+// Total is the number of people written so far (committed or not).
 func (im *Importer) Total() int64 { return im.total }

@@ -132,6 +132,7 @@ func Ensure(ctx context.Context, d *db.DB, people int, seed uint64) error {
 	fmt.Printf("seeding %d people into %s through synth.Generate → register.Importer…\n", people, d.Location)
 	start := time.Now()
 	im := register.NewImporter(d)
+	defer im.Close()
 	if err := im.Start(ctx); err != nil {
 		return err
 	}
