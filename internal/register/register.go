@@ -123,17 +123,51 @@ func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person,
 	return p, err
 }
 
-// Get returns the current record of a person.
+// readsAnywhere reports whether pr may do a on records of every unit. Only
+// such a principal may be told that a record does not exist: to anyone else
+// "no such record" and "a record outside your reach" must look the same, or
+// any officer could probe which PINs exist.
+func (r *Register) readsAnywhere(pr auth.Principal, a auth.Action) bool {
+	return pr.Scope() == auth.ScopeNation && r.policy.Allowed(pr, a, "")
+}
+
+// refuseRole refuses, before the store is read, a principal whose role may
+// not do a at all, so that the refusal says nothing about the record.
+func (r *Register) refuseRole(ctx context.Context, pr auth.Principal, a auth.Action, subject string) error {
+	if auth.Can(pr.Role, a) {
+		return nil
+	}
+	err := r.policy.Check(pr, a, "")
+	r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "role " + string(pr.Role)})
+	return err
+}
+
+// outOfReach is the one answer to a principal who may not read what, whether
+// it exists or not; the audit entry (not the answer) says which.
+func (r *Register) outOfReach(ctx context.Context, pr auth.Principal, a auth.Action, subject, detail, what string) error {
+	r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: detail})
+	return problem.New(problem.Forbidden, "no %s is within the reach of an account attached to %s", what, pr.Unit)
+}
+
+// Get returns the current record of a person. An officer who may not read
+// the person gets the same refusal whether the PIN exists or not, audited as
+// denied either way.
 func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (Person, error) {
 	if err := checkPIN("pin", pinStr); err != nil {
 		return Person{}, err
 	}
+	if err := r.refuseRole(ctx, pr, auth.ReadPerson, pinStr); err != nil {
+		return Person{}, err
+	}
 	p, err := r.load(ctx, nil, pinStr)
+	if problem.Is(err, problem.NotFound) && !r.readsAnywhere(pr, auth.ReadPerson) {
+		return Person{}, r.outOfReach(ctx, pr, auth.ReadPerson, pinStr, "no such person", "person with PIN "+pinStr)
+	}
 	if err != nil {
 		return Person{}, err
 	}
-	if err := r.authorize(ctx, pr, auth.ReadPerson, ResponsibleUnit(&p), pinStr); err != nil {
-		return Person{}, err
+	if unit := ResponsibleUnit(&p); !r.policy.Allowed(pr, auth.ReadPerson, unit) {
+		return Person{}, r.outOfReach(ctx, pr, auth.ReadPerson, pinStr, "unit "+unit, "person with PIN "+pinStr)
 	}
 	return p, r.read(ctx, pr, auth.ReadPerson, "", pinStr)
 }
@@ -266,15 +300,30 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 		// The dates a query may mean (all of 1980 for "1980"), and records
 		// that know only the year, or the month, of a birth that may be
 		// the one sought.
+		// A full date or a month is a short list of keys, each a range
+		// of names in persons_birth_name; a year alone is a range of keys,
+		// read through persons_name_birth.
 		d := q.BirthDate
-		lo, hi := d.Key(), d.Key()
-		if d.Month == 0 {
-			hi = d.Year*10000 + 1299
-		} else if d.Day == 0 {
-			hi = d.Key() + 99
+		switch {
+		case d.Month == 0:
+			args = append(args, d.Key(), d.Year*10000+1299)
+			sqlq += ` AND birth_key BETWEEN $3 AND $4`
+		default:
+			keys := []int{civil.Date{Year: d.Year}.Key(), d.Key()}
+			if d.Day == 0 {
+				for day := 1; day <= 31; day++ {
+					keys = append(keys, d.Key()+day)
+				}
+			} else {
+				keys = append(keys, civil.Date{Year: d.Year, Month: d.Month}.Key())
+			}
+			var in []string
+			for _, k := range keys {
+				args = append(args, k)
+				in = append(in, fmt.Sprintf("$%d", len(args)))
+			}
+			sqlq += ` AND birth_key IN (` + strings.Join(in, ",") + `)`
 		}
-		args = append(args, lo, hi, civil.Date{Year: d.Year}.Key(), civil.Date{Year: d.Year, Month: d.Month}.Key())
-		sqlq += ` AND (birth_key BETWEEN $3 AND $4 OR birth_key IN ($5, $6))`
 	}
 	if q.Unit != "" {
 		args = append(args, q.Unit)
@@ -333,21 +382,30 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	return out, next, nil
 }
 
-// Household returns a household and its members, head first.
+// Household returns a household and its members, head first. Like Get, it
+// refuses an officer who may not read the household in the same way whether
+// it exists or not.
 func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (Household, []Member, error) {
+	subject := "household:" + id
+	if err := r.refuseRole(ctx, pr, auth.ReadPerson, subject); err != nil {
+		return Household{}, nil, err
+	}
 	var h Household
 	var created string
 	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
 		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return h, nil, problem.New(problem.NotFound, "no household %s", id)
+		if !r.readsAnywhere(pr, auth.ReadPerson) {
+			return Household{}, nil, r.outOfReach(ctx, pr, auth.ReadPerson, subject, "no such household", "household "+id)
+		}
+		return Household{}, nil, problem.New(problem.NotFound, "no household %s", id)
 	}
 	if err != nil {
-		return h, nil, err
+		return Household{}, nil, err
 	}
 	h.CreatedAt, _ = db.ParseTime(created)
-	if err := r.authorize(ctx, pr, auth.ReadPerson, h.UnitCode, "household:"+id); err != nil {
-		return h, nil, err
+	if !r.policy.Allowed(pr, auth.ReadPerson, h.UnitCode) {
+		return Household{}, nil, r.outOfReach(ctx, pr, auth.ReadPerson, subject, "unit "+h.UnitCode, "household "+id)
 	}
 	members, err := r.members(ctx, r.db, id)
 	if err != nil {
