@@ -66,7 +66,9 @@ type Log struct {
 }
 
 type pending struct {
-	e   Entry
+	e Entry
+	// err receives the outcome of the commit; nil for a buffered log,
+	// whose callers do not wait.
 	err chan error
 }
 
@@ -103,7 +105,11 @@ func (l *Log) Record(ctx context.Context, entries ...Entry) error {
 	if l.window > 0 && l.failing.Load() {
 		return ErrFailing
 	}
-	waits := make([]chan error, 0, len(entries))
+	strict := l.window == 0
+	var waits []chan error
+	if strict {
+		waits = make([]chan error, 0, len(entries))
+	}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
@@ -111,17 +117,22 @@ func (l *Log) Record(ctx context.Context, entries ...Entry) error {
 	}
 	for _, e := range entries {
 		fill(ctx, &e)
-		p := pending{e: e, err: make(chan error, 1)}
+		p := pending{e: e}
+		if strict {
+			p.err = make(chan error, 1)
+		}
 		select {
 		case l.pending <- p:
-			waits = append(waits, p.err)
+			if strict {
+				waits = append(waits, p.err)
+			}
 		case <-ctx.Done():
 			l.mu.RUnlock()
 			return errors.Join(ctx.Err(), wait(waits))
 		}
 	}
 	l.mu.RUnlock()
-	if l.window > 0 {
+	if !strict {
 		return nil
 	}
 	// Once queued an entry will be written: wait for it even if the
@@ -225,7 +236,9 @@ func (l *Log) commit(batch []pending) {
 		slog.Error("audit entries could not be written", "entries", len(batch), "err", err)
 	}
 	for _, p := range batch {
-		p.err <- err
+		if p.err != nil {
+			p.err <- err
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -38,16 +39,31 @@ func Handle(fn HandlerFunc) http.Handler {
 	})
 }
 
-// WriteJSON writes v as JSON with the given status.
+// jsonBuffers recycles response buffers: every API response is encoded
+// whole before it is written (so that an encoding error can still become a
+// problem response), and most are under a few KiB.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps an occasional large response from pinning memory.
+const maxPooledBuffer = 64 << 10
+
+// WriteJSON writes v as JSON, followed by a newline, with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			jsonBuffers.Put(buf)
+		}
+	}()
+	// Encode writes what json.Marshal returns, and the newline.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 	return nil
 }
 

@@ -44,7 +44,11 @@ func (r *Register) getPerson(w http.ResponseWriter, req *http.Request) error {
 		return err
 	}
 	pinStr := req.PathValue("pin")
-	if s := req.URL.Query().Get("as_of"); s != "" {
+	var asOf string
+	if req.URL.RawQuery != "" { // most reads have none: skip parsing
+		asOf = req.URL.Query().Get("as_of")
+	}
+	if s := asOf; s != "" {
 		d, err := civil.ParseDate(s)
 		if err != nil || !d.Full() {
 			return problem.Field("as_of", "must be a full date YYYY-MM-DD")

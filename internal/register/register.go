@@ -95,6 +95,10 @@ func checkPIN(field, s string) error {
 	return nil
 }
 
+// personByPIN is the query of load, built once: it is the key of the
+// prepared statement on every read.
+var personByPIN = personSelect + " WHERE pin = $1"
+
 // load reads one person, in tx when it is not nil (locking the row on
 // PostgreSQL for a change). Outside a transaction it uses the prepared
 // statement; inside one it must not, since preparing may need a second
@@ -102,7 +106,7 @@ func checkPIN(field, s string) error {
 // transactions would wait for ever. (pgx caches the statement per
 // connection anyway.)
 func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person, error) {
-	query := personSelect + " WHERE pin = $1"
+	query := personByPIN
 	var row *sql.Row
 	if tx != nil {
 		if r.db.Engine == db.Postgres {

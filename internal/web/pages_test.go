@@ -148,7 +148,8 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 
 func TestPersonPageAndAsOf(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		c := newEnv(t, d).client()
+		e := newEnv(t, d)
+		c := e.client()
 		c.signIn("service")
 		r := c.get("/register/persons/" + motherPIN)
 		for _, want := range []string{"Nguyễn Thị Mai", "02/09/1995", "Nữ", "Kinh", "Việt Nam", "12 Phố Phan Đình Phùng, Phường Ba Đình, Thành phố Hà Nội",
@@ -168,8 +169,16 @@ func TestPersonPageAndAsOf(t *testing.T) {
 		if !strings.Contains(r.body, "Đang hiển thị hồ sơ như vào cuối ngày 01/06/2021") {
 			t.Errorf("as of 2021: %d", r.status)
 		}
-		if r := c.get("/register/persons/001195999999"); r.status != http.StatusNotFound || !strings.Contains(r.body, "Không tìm thấy") {
-			t.Errorf("unknown PIN: %d", r.status)
+		// A province-level officer gets the same refusal for a PIN that does
+		// not exist as for one out of reach; a nation-wide one is told it
+		// does not exist.
+		if r := c.get("/register/persons/001195999999"); r.status != http.StatusForbidden {
+			t.Errorf("unknown PIN, province-level officer: %d", r.status)
+		}
+		nation := e.client()
+		nation.signIn("auditor")
+		if r := nation.get("/register/persons/001195999999"); r.status != http.StatusNotFound || !strings.Contains(r.body, "Không tìm thấy") {
+			t.Errorf("unknown PIN, nation-wide officer: %d", r.status)
 		}
 	})
 }

@@ -42,6 +42,7 @@ var accounts = []staff.NewAccount{
 	{Username: "registrar.hcm", DisplayName: "Trần Văn Nam", Role: auth.Registrar, Unit: "79"},
 	{Username: "service", DisplayName: "Phạm Thu Trang", Role: auth.ServiceOfficer, Unit: "01"},
 	{Username: "admin", DisplayName: "Vũ Thanh Hà", Role: auth.Admin, Unit: "VN"},
+	{Username: "auditor", DisplayName: "Đỗ Minh Tâm", Role: auth.Auditor, Unit: "VN"},
 }
 
 // logBuffer collects the server's log lines across goroutines.
