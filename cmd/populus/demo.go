@@ -16,8 +16,10 @@ const demoPeople = 20000
 
 func runDemo(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
+	var jc jobsConfig
 	f := newFlags("demo", env, stderr)
 	f.server(&c, "text")
+	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -44,7 +46,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	return p.serve(ctx, c, log, true, func(addr string) {
+	return p.serve(ctx, c, jc, log, true, func(addr string) {
 		printWelcome(ctx, stdout, p, addr, accounts)
 	})
 }

@@ -12,12 +12,16 @@ import (
 
 	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
+	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
 // float adds a float flag defaulting to an environment variable, as the
 // other flag helpers do.
 func runReconcile(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "report" {
+		return runReconcileReport(args[1:], env, stdout, stderr)
+	}
 	var (
 		c                                                config
 		input, mapping, mappingFile, kind, outDir, truth string
@@ -25,15 +29,18 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		cfg                                              engine.Config
 		seed                                             int
 		quiet                                            bool
+		outFormat                                        string
 	)
 	f := newFlags("reconcile", env, stderr)
 	f.store(&c)
-	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon)")
+	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon, or Parquet)")
 	f.string(&mapping, "mapping", "POPULUS_RECONCILE_MAPPING", "", "column mapping, e.g. 'id=MA, full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, sex=GIOI_TINH, pin=SO_CCCD, province=TINH'")
 	f.string(&mappingFile, "mapping-file", "POPULUS_RECONCILE_MAPPING_FILE", "", "file holding the mapping, one field=COLUMN per line, # comments")
 	f.string(&kind, "kind", "POPULUS_RECONCILE_KIND", "", "use the built-in mapping of a synthetic kind: drivers, bank or civil-status")
-	f.string(&outDir, "out", "POPULUS_RECONCILE_OUT", "", "directory to write decisions.csv, corrections.csv and summary.json to")
+	f.string(&outDir, "out", "POPULUS_RECONCILE_OUT", "", "directory to write decisions.csv, corrections.csv (.parquet with --format parquet) and summary.json to")
 	f.string(&truth, "truth", "POPULUS_RECONCILE_TRUTH", "", "truth file (id,pin,case,corruptions) to measure precision, recall and F1 against")
+	var lang string
+	f.string(&lang, "lang", "POPULUS_RECONCILE_LANG", "vi", "language of report.html: vi or en")
 	f.bool(&cfg.OneToOne, "one-to-one", "POPULUS_RECONCILE_ONE_TO_ONE", false, "the sector database holds each person once: a person linked from several records goes to the strongest one, the others are left for review")
 	f.float(&cfg.Threshold, "threshold", "POPULUS_RECONCILE_THRESHOLD", 0.999, "probability from which a probabilistic match is applied; below it a record is left for review")
 	f.float(&cfg.ReviewFloor, "review-floor", "POPULUS_RECONCILE_REVIEW_FLOOR", 0.5, "probability of the best candidate below which a record is not found rather than ambiguous")
@@ -45,6 +52,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	f.string(&model, "model", "POPULUS_RECONCILE_MODEL", "", "reuse m and u from an earlier summary.json (or a saved model) instead of estimating them")
 	f.bool(&cfg.Floor, "floor", "POPULUS_RECONCILE_FLOOR", false, "also time an exact join on PIN of the same file, and report the ratio")
 	f.bool(&quiet, "quiet", "POPULUS_RECONCILE_QUIET", false, "no progress bars")
+	f.string(&outFormat, "format", "POPULUS_RECONCILE_FORMAT", "csv", "format of decisions and corrections: csv or parquet")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -53,6 +61,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	}
 	if outDir == "" {
 		return errors.New("--out: name the directory to write the results to")
+	}
+	if outFormat = strings.ToLower(outFormat); outFormat != "csv" && outFormat != "parquet" {
+		return fmt.Errorf("--format: %q is not csv or parquet", outFormat)
 	}
 	m, err := readMapping(mapping, mappingFile, kind)
 	if err != nil {
@@ -79,6 +90,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		if _, err := os.Stat(truth); err != nil {
 			return fmt.Errorf("--truth: %w", err)
 		}
+	}
+	if !report.Supported(lang) {
+		return fmt.Errorf("--lang: %q is not vi or en", lang)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
@@ -112,12 +126,16 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		in.Truth = func() (io.ReadCloser, error) { return os.Open(truth) }
 	}
 	cfg.Log, cfg.Progress = stdout, progressOut
-	decPath, corPath := filepath.Join(outDir, "decisions.csv"), filepath.Join(outDir, "corrections.csv")
+	decPath, corPath := filepath.Join(outDir, "decisions."+outFormat), filepath.Join(outDir, "corrections."+outFormat)
 	var sum *engine.Summary
 	err = writeFiles(decPath, corPath, func(dec, cor io.Writer) error {
+		out, finish := engine.Output{Decisions: dec, Corrections: cor}, func(err error) error { return err }
+		if outFormat == "parquet" {
+			out, finish = engine.ParquetOutput(dec, cor)
+		}
 		var err error
-		sum, err = engine.Run(ctx, idx, in, engine.Output{Decisions: dec, Corrections: cor}, cfg)
-		return err
+		sum, err = engine.Run(ctx, idx, in, out, cfg)
+		return finish(err)
 	})
 	if err != nil {
 		return err
@@ -130,8 +148,13 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	if err := os.WriteFile(sumPath, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
+	repPath := filepath.Join(outDir, "report.html")
+	if err := report.WriteFile(repPath, sum, lang); err != nil {
+		return err
+	}
 	printSummary(stdout, sum)
 	fmt.Fprintf(stdout, "Wrote %s, %s and %s\n", decPath, corPath, sumPath)
+	fmt.Fprintf(stdout, "Report: %s\n", repPath)
 	return nil
 }
 
@@ -227,6 +250,9 @@ func printSummary(w io.Writer, s *engine.Summary) {
 		s.Timing.Estimate, s.Timing.Train, s.Timing.Match, s.Timing.Total, s.Timing.Load)
 	fmt.Fprintf(w, "Speed: %.0f records/s, %.0f scored pairs/s (%.0f per worker, %d workers)\n",
 		s.Speed.RecordsPerSecond, s.Speed.PairsPerSecond, s.Speed.PairsPerSecondPerCore, s.Speed.Workers)
+	if s.Speed.PairsPerCPUSecond > 0 {
+		fmt.Fprintf(w, "CPU: match pass %.1f s of CPU, %.0f scored pairs per CPU second\n", s.Timing.MatchCPU, s.Speed.PairsPerCPUSecond)
+	}
 	if f := s.Floor; f != nil {
 		fmt.Fprintf(w, "Exact join on PIN (the floor): %.2fs, %d of %d records matched; reconciliation took %.1f× as long\n",
 			f.Seconds, f.Matched, f.Records, f.Ratio)
@@ -238,4 +264,39 @@ func printSummary(w io.Writer, s *engine.Summary) {
 		fmt.Fprintf(w, "  precision among automatically applied matches %.5f (%d of %d); verified PIN %d/%d, probabilistic %d/%d\n",
 			t.Auto.Precision, t.Auto.Correct, t.Auto.Linked, t.Verified.Correct, t.Verified.Linked, t.Probabilistic.Correct, t.Probabilistic.Linked)
 	}
+}
+
+// runReconcileReport writes report.html again from a summary.json:
+// populus reconcile report --summary result/summary.json --out report.html.
+func runReconcileReport(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var sumPath, out, lang string
+	f := newFlags("reconcile report", env, stderr)
+	f.string(&sumPath, "summary", "POPULUS_RECONCILE_SUMMARY", "", "summary.json of a run")
+	f.string(&out, "out", "POPULUS_RECONCILE_REPORT", "report.html", "HTML file to write")
+	f.string(&lang, "lang", "POPULUS_RECONCILE_LANG", "vi", "language of the report: vi or en")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if sumPath == "" {
+		return errors.New("--summary: name the summary.json of a run")
+	}
+	if !report.Supported(lang) {
+		return fmt.Errorf("--lang: %q is not vi or en", lang)
+	}
+	b, err := os.ReadFile(sumPath)
+	if err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	var sum engine.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return fmt.Errorf("--summary %s: %w", sumPath, err)
+	}
+	if sum.Version != engine.SummaryVersion {
+		return fmt.Errorf("--summary %s: version %d, this populus reads version %d", sumPath, sum.Version, engine.SummaryVersion)
+	}
+	if err := report.WriteFile(out, &sum, lang); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Report: %s\n", out)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,12 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/reconcile/engine"
+	"github.com/populus-vn/populus/internal/reconcile/report"
+	"github.com/populus-vn/populus/internal/reconcile/service"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
@@ -23,21 +28,60 @@ import (
 
 func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
+	var jc jobsConfig
 	f := newFlags("serve", env, stderr)
 	f.server(&c, "json")
+	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	logs := newLogBuffer(stderr, logFlushEvery)
+	defer logs.Close()
+	log, err := c.logger(logs)
 	if err != nil {
 		return err
 	}
+	log = slog.New(flushOnWarn{log.Handler(), logs})
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	return p.serve(ctx, c, log, false, nil)
+	return p.serve(ctx, c, jc, log, false, nil)
+}
+
+// jobsConfig is the configuration of reconciliation jobs (internal/reconcile/service).
+type jobsConfig struct {
+	Workers, EngineWorkers, MaxRunning, MaxQueued, MaxUploadMiB, MaxRecords int
+}
+
+// jobs adds the flags of reconciliation jobs.
+func (f *flags) jobs(j *jobsConfig) {
+	f.int(&j.Workers, "reconcile-jobs", "POPULUS_RECONCILE_JOBS", 1, "reconciliation jobs run at once, all members together")
+	f.int(&j.EngineWorkers, "reconcile-job-workers", "POPULUS_RECONCILE_JOB_WORKERS", 0, "workers of each reconciliation job (0: one per CPU)")
+	f.int(&j.MaxRunning, "reconcile-max-running", "POPULUS_RECONCILE_MAX_RUNNING", 1, "reconciliation jobs one member (unit) may run at once")
+	f.int(&j.MaxQueued, "reconcile-max-queued", "POPULUS_RECONCILE_MAX_QUEUED", 4, "reconciliation jobs one member may have waiting besides")
+	f.int(&j.MaxUploadMiB, "reconcile-max-upload-mib", "POPULUS_RECONCILE_MAX_UPLOAD_MIB", 1024, "largest sector file a member may upload, in MiB")
+	f.int(&j.MaxRecords, "reconcile-max-records", "POPULUS_RECONCILE_MAX_RECORDS", 10_000_000, "most records of one reconciliation job")
+}
+
+// reconcileService returns the reconciliation jobs' service. Its files go
+// under --data/reconcile, on PostgreSQL too: that directory must be on
+// durable storage the server keeps across restarts.
+func (p *platform) reconcileService(c config, jc jobsConfig, log *slog.Logger) *service.Service {
+	u := p.Units
+	return service.New(service.Config{DB: p.DB, DataDir: c.Data, Audit: p.Audit, Logger: log,
+		Policy: auth.Policy{ProvinceOf: func(code string) string {
+			if x, ok := u.Lookup(code); ok {
+				return x.ParentCode
+			}
+			return ""
+		}},
+		Workers: jc.Workers, EngineWorkers: jc.EngineWorkers,
+		Limits: service.Limits{MaxRunning: jc.MaxRunning, MaxQueued: jc.MaxQueued,
+			MaxUploadBytes: int64(jc.MaxUploadMiB) << 20, MaxRecords: int64(jc.MaxRecords)},
+		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, s, "vi") },
+	})
 }
 
 // platform is the opened store and the services over it.
@@ -84,17 +128,24 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 // ready, if set, is called with the listening address.
-func (p *platform) serve(ctx context.Context, c config, log *slog.Logger, demo bool, ready func(addr string)) error {
+func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog.Logger, demo bool, ready func(addr string)) error {
 	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies})
+	jobs := p.reconcileService(c, jc, log)
+	if err := jobs.Start(ctx); err != nil {
+		return err
+	}
+	// After the HTTP server: running jobs checkpoint and go back to the
+	// queue, to resume at the next start.
+	defer jobs.Stop()
 	cat, err := i18n.Load()
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies})
+	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs})
 	if err != nil {
 		return err
 	}
-	h := server.New(server.Deps{DB: p.DB, Register: p.Register, Units: p.Units, Staff: svc, Web: ui, Logger: log})
+	h := server.New(server.Deps{DB: p.DB, Register: p.Register, Units: p.Units, Staff: svc, Web: ui, Logger: log, Reconcile: jobs})
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
@@ -167,4 +218,81 @@ func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// logFlushEvery bounds how long a log line of level info or below waits in
+// the buffer.
+const logFlushEvery = 100 * time.Millisecond
+
+// logBuffer batches log output. The access log writes a line per request, and
+// a write(2) per line was a measurable part of a GET under load; lines now go
+// out together, within logFlushEvery, at once for warnings and errors (see
+// flushOnWarn), and on Close. Each record arrives in one Write, so lines
+// never interleave.
+type logBuffer struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLogBuffer(w io.Writer, every time.Duration) *logBuffer {
+	b := &logBuffer{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.Flush()
+			case <-b.stop:
+				return
+			}
+		}
+	}()
+	return b
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (b *logBuffer) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Flush()
+}
+
+// Close stops the periodic flush and flushes.
+func (b *logBuffer) Close() error {
+	close(b.stop)
+	<-b.done
+	return b.Flush()
+}
+
+// flushOnWarn passes records to the handler and flushes the buffer after
+// each warning or error, so that those are never held back.
+type flushOnWarn struct {
+	slog.Handler
+	buf *logBuffer
+}
+
+func (h flushOnWarn) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if r.Level >= slog.LevelWarn {
+		h.buf.Flush()
+	}
+	return err
+}
+
+func (h flushOnWarn) WithAttrs(as []slog.Attr) slog.Handler {
+	return flushOnWarn{h.Handler.WithAttrs(as), h.buf}
+}
+
+func (h flushOnWarn) WithGroup(name string) slog.Handler {
+	return flushOnWarn{h.Handler.WithGroup(name), h.buf}
 }

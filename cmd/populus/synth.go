@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 	f.string(&kind, "kind", "POPULUS_SYNTH_KIND", "drivers", "kind of sector file: drivers, bank or civil-status")
 	f.int(&n, "n", "POPULUS_SYNTH_N", 10000, "number of records to write")
 	f.int(&seed, "seed", "POPULUS_SYNTH_SEED", 1, "random seed: the same seed and register give the same file")
-	f.string(&out, "out", "POPULUS_SYNTH_OUT", "", "sector file (CSV) to write")
+	f.string(&out, "out", "POPULUS_SYNTH_OUT", "", "sector file to write: CSV, or Parquet when the name ends in .parquet")
 	f.string(&truth, "truth", "POPULUS_SYNTH_TRUTH", "", "truth file to write: id, true PIN, case, corruptions (default: the --out name with .truth.csv)")
 	f.int(&synthPeople, "synthetic-people", "POPULUS_SYNTH_PEOPLE", 0,
 		"derive from the synthetic population of this many people (what 'populus seed --people N' loads) instead of reading the register in the store")
@@ -61,8 +62,13 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 	if out == "" {
 		return errors.New("--out: name the sector file to write")
 	}
+	base := out
+	parquetOut := strings.EqualFold(filepath.Ext(out), ".parquet")
+	if parquetOut || strings.EqualFold(filepath.Ext(out), ".csv") {
+		base = strings.TrimSuffix(out, filepath.Ext(out))
+	}
 	if truth == "" {
-		truth = strings.TrimSuffix(out, ".csv") + ".truth.csv"
+		truth = base + ".truth.csv"
 	}
 	if truth == out {
 		return errors.New("--truth: the truth file must not be the sector file")
@@ -93,14 +99,24 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 
 	start := time.Now()
 	err = writeFiles(out, truth, func(o, t io.Writer) error {
-		return sector.Synthesize(ctx, sector.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, o, t)
+		if !parquetOut {
+			return sector.Synthesize(ctx, sector.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, o, t)
+		}
+		// The same columns as the CSV, as optional strings (empty is
+		// null), converted while they are written.
+		pw := sector.NewParquetWriter(o, nil)
+		if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, pw, t); err != nil {
+			pw.Abort(err)
+			return err
+		}
+		return pw.Close()
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Wrote %s and its truth file %s in %s\n", out, truth, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Reconcile it with: populus reconcile --kind %s --input %s --truth %s --out %s\n",
-		k, out, truth, strings.TrimSuffix(out, ".csv")+"-result")
+		k, out, truth, base+"-result")
 	return nil
 }
 

@@ -43,17 +43,21 @@ const (
 	CorrectRecord     Action = "event.correction"
 	ReadAudit         Action = "audit.read"
 	ManageStaff       Action = "staff.manage"
+	// Reconciliation as a service: a member system (the account's unit)
+	// submits sector files and reads its own jobs and their results.
+	SubmitReconcile Action = "reconcile.submit"
+	ReadReconcile   Action = "reconcile.read"
 )
 
 // Actions lists every action.
-var Actions = []Action{ReadPerson, SearchRegister, RegisterBirth, RegisterDeath, RegisterMarriage, RegisterResidence, CorrectRecord, ReadAudit, ManageStaff}
+var Actions = []Action{ReadPerson, SearchRegister, RegisterBirth, RegisterDeath, RegisterMarriage, RegisterResidence, CorrectRecord, ReadAudit, ManageStaff, SubmitReconcile, ReadReconcile}
 
 var grants = map[Role][]Action{
 	Registrar:      {ReadPerson, SearchRegister, RegisterBirth, RegisterDeath, RegisterMarriage, CorrectRecord},
 	PoliceOfficer:  {ReadPerson, SearchRegister, RegisterResidence},
-	ServiceOfficer: {ReadPerson, SearchRegister},
+	ServiceOfficer: {ReadPerson, SearchRegister, SubmitReconcile, ReadReconcile},
 	Auditor:        {ReadPerson, ReadAudit},
-	Admin:          {ManageStaff, ReadAudit},
+	Admin:          {ManageStaff, ReadAudit, SubmitReconcile, ReadReconcile},
 }
 
 // Scope is the reach of an account: a commune, a province, or the nation.

@@ -12,9 +12,9 @@ func TestPolicyMatrix(t *testing.T) {
 	want := map[Role]map[Action]bool{
 		Registrar:      {ReadPerson: true, SearchRegister: true, RegisterBirth: true, RegisterDeath: true, RegisterMarriage: true, CorrectRecord: true},
 		PoliceOfficer:  {ReadPerson: true, SearchRegister: true, RegisterResidence: true},
-		ServiceOfficer: {ReadPerson: true, SearchRegister: true},
+		ServiceOfficer: {ReadPerson: true, SearchRegister: true, SubmitReconcile: true, ReadReconcile: true},
 		Auditor:        {ReadPerson: true, ReadAudit: true},
-		Admin:          {ManageStaff: true, ReadAudit: true},
+		Admin:          {ManageStaff: true, ReadAudit: true, SubmitReconcile: true, ReadReconcile: true},
 	}
 	accounts := map[string]string{"commune": "00004", "province": "01", "nation": "VN"}
 	targets := map[string]string{"same-commune": "00004", "same-province": "00008", "other-province": "26734"}

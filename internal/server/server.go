@@ -22,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/reconcile/service"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -39,6 +40,8 @@ type Deps struct {
 	Staff    *staff.Service
 	Web      *web.Server
 	Logger   *slog.Logger
+	// Reconcile is reconciliation as a service (/api/v1/reconcile).
+	Reconcile *service.Service
 }
 
 // New returns the whole HTTP handler.
@@ -76,6 +79,9 @@ func apiRoutes(d Deps) []register.Route {
 		{Pattern: "GET /api/v1/units/{key}", Handler: httpx.Handle(d.Units.HandleGet)},
 	}
 	for _, rt := range d.Register.Routes() {
+		routes = append(routes, register.Route{Pattern: rt.Pattern, Handler: signedIn(rt.Handler)})
+	}
+	for _, rt := range d.Reconcile.Routes() {
 		routes = append(routes, register.Route{Pattern: rt.Pattern, Handler: signedIn(rt.Handler)})
 	}
 	return routes

@@ -33,6 +33,11 @@ func (s *Server) Routes(mux *http.ServeMux) {
 		mux.Handle("GET "+path, s.page(s.eventForm(ef)))
 		mux.Handle("POST "+path, s.page(s.eventSubmit(ef)))
 	}
+	if s.rec != nil {
+		mux.Handle("GET /reconcile/jobs", s.page(s.recJobs))
+		mux.Handle("POST /reconcile/jobs", s.page(s.recSubmit))
+		mux.Handle("POST /reconcile/jobs/{id}/cancel", s.page(s.recCancel))
+	}
 }
 
 // handler is a page handler that may fail; its error becomes an error page.

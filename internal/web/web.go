@@ -54,11 +54,14 @@ type Deps struct {
 	// TLS-terminating proxy, as staff.Options.SecureCookies does for the
 	// session.
 	SecureCookies bool
+	// Reconcile, when set, serves the reconciliation jobs' page.
+	Reconcile Reconcile
 }
 
 // Server renders the pages.
 type Server struct {
 	reg    Register
+	rec    Reconcile
 	staff  *staff.Service
 	cat    *i18n.Catalog
 	log    *slog.Logger
@@ -75,7 +78,7 @@ func New(d Deps) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{reg: d.Register, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
+	s := &Server{reg: d.Register, rec: d.Reconcile, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -71,6 +71,19 @@ type Config struct {
 	// Log receives what the run says before and while it runs: the
 	// estimated pairs per rule, the model; nil for none.
 	Log io.Writer
+
+	// Resuming an interrupted run (resume.go). OnPlan, when set, receives
+	// the plan (estimate and model) before the matching pass; Plan, when
+	// set, is an earlier run's, used instead of estimating and training.
+	// Checkpoint, when set, receives the matching pass's state at batch
+	// boundaries, at most every CheckpointEvery (0 means 5 seconds), and
+	// when ctx ends the pass; Resume, with Plan, continues from one. The
+	// values given to the callbacks are valid only during the call.
+	OnPlan          func(*Plan) error
+	Plan            *Plan
+	Checkpoint      func(Checkpoint) error
+	CheckpointEvery time.Duration
+	Resume          *Checkpoint
 }
 
 func (c Config) withDefaults() Config {
@@ -104,6 +117,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = 5 * time.Second
 	}
 	return c
 }
@@ -160,6 +176,9 @@ type item struct {
 // 8 bytes per register person. The register is only read.
 func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summary, error) {
 	cfg = cfg.withDefaults()
+	if err := checkResume(&cfg, in); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	r := &run{x: x, in: in, cfg: &cfg, cols: columnsOf(in.Mapping), parsers: make([]*parser, cfg.Workers)}
 	sum := &Summary{
@@ -185,36 +204,25 @@ func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summ
 		sum.Counts[k.String()] = 0
 	}
 
-	// 1. Estimate the pairs and sample.
-	t := time.Now()
-	sample, err := r.estimate(ctx)
-	if err != nil {
-		return nil, err
+	// 1–2. Estimate and train, or take an earlier run's plan.
+	if cfg.Plan != nil {
+		if err := r.restore(cfg.Plan); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := r.prepare(ctx); err != nil {
+			return nil, err
+		}
+		if cfg.OnPlan != nil {
+			if err := cfg.OnPlan(r.plan()); err != nil {
+				return nil, err
+			}
+		}
 	}
-	sum.Timing.Estimate = time.Since(t).Seconds()
-	r.printEstimate()
-
-	// 2. Train.
-	t = time.Now()
-	model, est, err := train(x, sample, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	sample = nil
-	sum.Estimation = est
-	sum.Model = model.Parameters()
-	scorer, err := model.Scorer()
-	if err != nil {
-		return nil, err
-	}
-	r.scorer = scorer
-	sum.Timing.Train = time.Since(t).Seconds()
-	fmt.Fprintf(cfg.Log, "Model estimated in %.1fs on %d sampled records: prior λ = %.3g (%.1f bits)\n",
-		sum.Timing.Train, est.Sample, model.Lambda, reconcile.PriorWeight(model.Lambda))
 
 	// 3. One-to-one claims.
 	if cfg.OneToOne {
-		t = time.Now()
+		t := time.Now()
 		if err := r.claimPass(ctx); err != nil {
 			return nil, err
 		}
@@ -222,11 +230,17 @@ func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summ
 	}
 
 	// 4. Match.
-	t = time.Now()
+	t, cpu := time.Now(), cpuSeconds()
 	if err := r.matchPass(ctx, out); err != nil {
 		return nil, err
 	}
 	sum.Timing.Match = time.Since(t).Seconds()
+	if c := cpuSeconds(); c > cpu && cfg.Resume == nil {
+		sum.Timing.MatchCPU = c - cpu
+	}
+	if cfg.Resume != nil {
+		sum.Timing.Match += cfg.Resume.MatchSeconds
+	}
 	sum.Timing.Total = time.Since(start).Seconds()
 	sum.Timing.Load = x.Stats().LoadSeconds
 	sum.Speed = SpeedSummary{Workers: cfg.Workers}
@@ -234,6 +248,9 @@ func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summ
 		sum.Speed.RecordsPerSecond = float64(sum.Input.Records) / s
 		sum.Speed.PairsPerSecond = float64(sum.Blocking.ScoredPairs) / s
 		sum.Speed.PairsPerSecondPerCore = sum.Speed.PairsPerSecond / float64(cfg.Workers)
+	}
+	if c := sum.Timing.MatchCPU; c > 0 {
+		sum.Speed.PairsPerCPUSecond = float64(sum.Blocking.ScoredPairs) / c
 	}
 
 	if cfg.Floor {
@@ -251,6 +268,37 @@ func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summ
 	sum.Memory.HeapInUse, sum.Memory.Sys = int64(ms.HeapInuse), int64(ms.Sys)
 	sum.Memory.HeapPeak = max(r.heapPeak, int64(ms.HeapInuse))
 	return sum, nil
+}
+
+// prepare estimates the pairs, samples and trains the model.
+func (r *run) prepare(ctx context.Context) error {
+	cfg, sum := r.cfg, r.sum
+	// 1. Estimate the pairs and sample.
+	t := time.Now()
+	sample, err := r.estimate(ctx)
+	if err != nil {
+		return err
+	}
+	sum.Timing.Estimate = time.Since(t).Seconds()
+	r.printEstimate()
+
+	// 2. Train.
+	t = time.Now()
+	model, est, err := train(r.x, sample, cfg)
+	if err != nil {
+		return err
+	}
+	sum.Estimation = est
+	sum.Model = model.Parameters()
+	scorer, err := model.Scorer()
+	if err != nil {
+		return err
+	}
+	r.scorer = scorer
+	sum.Timing.Train = time.Since(t).Seconds()
+	fmt.Fprintf(cfg.Log, "Model estimated in %.1fs on %d sampled records: prior λ = %.3g (%.1f bits)\n",
+		sum.Timing.Train, est.Sample, model.Lambda, reconcile.PriorWeight(model.Lambda))
+	return nil
 }
 
 // run is the state of one Run.
@@ -544,12 +592,17 @@ type result struct {
 func (r *run) matchPass(ctx context.Context, out Output) error {
 	cfg, sum := r.cfg, r.sum
 	matchers := r.matchers(r.claims)
-	dw, cw := csv.NewWriter(orDiscard(out.Decisions)), csv.NewWriter(orDiscard(out.Corrections))
-	if err := dw.Write(DecisionsHeader); err != nil {
-		return err
-	}
-	if err := cw.Write(CorrectionsHeader); err != nil {
-		return err
+	st := &matchState{dec: &counter{w: orDiscard(out.Decisions)}, cor: &counter{w: orDiscard(out.Corrections)},
+		acc: tally{hist: make([]int64, histBins), nanos: make([]int64, len(r.x.rules))}, start: time.Now()}
+	st.last = st.start
+	dw, cw := csv.NewWriter(st.dec), csv.NewWriter(st.cor)
+	if cfg.Resume == nil {
+		if err := dw.Write(DecisionsHeader); err != nil {
+			return err
+		}
+		if err := cw.Write(CorrectionsHeader); err != nil {
+			return err
+		}
 	}
 	var truth *truthReader
 	if r.in.Truth != nil {
@@ -564,15 +617,18 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 	}
 	sum.Weights = WeightHistogram{Min: histMin, BinWidth: 1, Best: map[string][]int64{}}
 	explained := map[Kind]int{}
+	r.resumeMatch(st, explained)
 	bar := progress.New(cfg.Progress, r.records, "records")
+	bar.Add(st.records)
 	row := make([]string, len(DecisionsHeader))
 	crow := make([]string, len(CorrectionsHeader))
 	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	batches := 0
 
-	work := func(w int, rows []raw) []result {
+	work := func(w int, rows []raw) matched {
 		batch := r.parse(w, rows)
 		m := matchers[w]
+		before := m.tally()
 		res := make([]result, len(batch))
 		for i := range batch {
 			it := &batch[i]
@@ -583,9 +639,10 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 			res[i].sec = reconcile.NewRecord(FieldsOf(&it.rec))
 			res[i].d = m.decide(&it.rec, &res[i].sec)
 		}
-		return res
+		return matched{res, m.tally().since(before)}
 	}
-	consume := func(rs []result) error {
+	consume := func(b matched) error {
+		rs := b.rs
 		for i := range rs {
 			d := &rs[i].d
 			k := d.Kind.String()
@@ -628,9 +685,28 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 			metrics.Read(heap)
 			r.heapPeak = max(r.heapPeak, int64(heap[0].Value.Uint64()))
 		}
+		st.records += int64(len(rs))
+		st.acc.add(b.t)
+		if cfg.Checkpoint != nil && time.Since(st.last) >= cfg.CheckpointEvery {
+			dw.Flush()
+			cw.Flush()
+			if err := errors.Join(dw.Error(), cw.Error()); err != nil {
+				return err
+			}
+			return r.checkpoint(st)
+		}
 		return nil
 	}
-	if err := runOrdered(ctx, cfg.Workers, 4*cfg.Workers, r.produce, work, consume); err != nil {
+	if err := runOrdered(ctx, cfg.Workers, 4*cfg.Workers, r.produceFrom(st.records), work, consume); err != nil {
+		// Ended by ctx (a shutdown), the pass stopped between batches:
+		// what was consumed is whole, and a last checkpoint keeps it.
+		if ctx.Err() != nil && cfg.Checkpoint != nil {
+			dw.Flush()
+			cw.Flush()
+			if errors.Join(dw.Error(), cw.Error()) == nil {
+				err = errors.Join(err, r.checkpoint(st))
+			}
+		}
 		return err
 	}
 	bar.Done()
@@ -640,22 +716,13 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		return err
 	}
 
-	// Merge the workers' statistics.
-	total := make([]ruleRun, len(r.x.rules))
-	sum.Weights.Pairs = make([]int64, histBins)
+	// The workers' statistics, merged batch by batch.
+	sum.Weights.Pairs = st.acc.hist
 	bs := &sum.Blocking
-	for _, m := range matchers {
-		for i, st := range m.rules {
-			total[i].add(st)
-		}
-		for b, n := range m.hist {
-			sum.Weights.Pairs[b] += n
-		}
-		bs.ScoredPairs += m.scores
-	}
+	bs.ScoredPairs = st.acc.scores
 	slowest := -1.0
 	for i := range bs.Rules {
-		bs.Rules[i].Seconds = float64(total[i].Nanos) / 1e9
+		bs.Rules[i].Seconds = float64(st.acc.nanos[i]) / 1e9
 		if bs.Rules[i].Seconds > slowest {
 			slowest, bs.Slowest = bs.Rules[i].Seconds, bs.Rules[i].Name
 		}

@@ -193,7 +193,11 @@ type TimingSummary struct {
 	Train    float64 `json:"train"`    // u, λ and EM
 	Claims   float64 `json:"claims"`   // the extra pass of one-to-one assignment
 	Match    float64 `json:"match"`    // scoring and deciding, writing the outputs
-	Total    float64 `json:"total"`    // Run, without loading the register
+	// MatchCPU is the process's CPU time (user and system, every thread,
+	// the garbage collector's included) during the match pass; 0 when
+	// unknown or when the run resumed an earlier one.
+	MatchCPU float64 `json:"match_cpu,omitempty"`
+	Total    float64 `json:"total"` // Run, without loading the register
 }
 
 // SpeedSummary is the throughput of the matching pass.
@@ -202,6 +206,11 @@ type SpeedSummary struct {
 	RecordsPerSecond      float64 `json:"records_per_second"`
 	PairsPerSecond        float64 `json:"pairs_per_second"`
 	PairsPerSecondPerCore float64 `json:"pairs_per_second_per_worker"`
+	// PairsPerCPUSecond is the scored pairs per second of CPU time of the
+	// match pass (Timing.MatchCPU): the rate per core, whatever else
+	// shares the machine. It counts reading and parsing the file, blocking,
+	// scoring, deciding and writing the outputs.
+	PairsPerCPUSecond float64 `json:"pairs_per_cpu_second,omitempty"`
 }
 
 // MemorySummary is the process's memory at the end of the run.

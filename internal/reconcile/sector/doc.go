@@ -3,10 +3,11 @@
 // population register, and makes synthetic sector files with ground truth
 // to measure the reconciliation by.
 //
-//   - Rows and CSV read a sector file: RFC 4180 CSV in UTF-8, comma or
-//     semicolon, streamed. Input that is not UTF-8 (Windows-1258, TCVN3,
-//     UTF-16) stops with an *EncodingError naming the line and byte column.
-//     Parquet is recognised and refused with ErrParquet, for now.
+//   - Rows, CSV and Parquet read a sector file: RFC 4180 CSV in UTF-8,
+//     comma or semicolon, or Parquet (flat columns), streamed. Input that
+//     is not UTF-8 (Windows-1258, TCVN3, UTF-16) stops with an
+//     *EncodingError naming the line and byte column (in Parquet, the row
+//     and column). CSVToParquet and ParquetWriter write CSV as Parquet.
 //   - ParseMapping reads which column holds which register field
 //     (full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, …).
 //   - Reader applies a mapping to rows and returns Records: raw values and

@@ -145,3 +145,94 @@ func FuzzParseMapping(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParquet feeds arbitrary bytes to the Parquet reader, read through a
+// mapping that sends every field to some readable column. It checks that
+// nothing panics, that errors are the documented kinds, that rows come
+// numbered 1, 2, 3… with one value per column, and that text is UTF-8. The
+// seed corpus is testdata/fuzz/FuzzParquet (small valid files: typed,
+// nested, not UTF-8, several row groups, and damaged ones).
+func FuzzParquet(f *testing.F) {
+	f.Add([]byte("PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := OpenRows(bytes.NewReader(data), "fuzz.parquet")
+		if err != nil {
+			checkParquetError(t, err)
+			return
+		}
+		p := rows.(*Parquet)
+		header := p.Header()
+		var readable []string
+		for i, c := range p.cols {
+			if c.unreadable == "" && !strings.ContainsAny(header[i], "\r\n") {
+				readable = append(readable, header[i])
+			}
+		}
+		var next func() ([]string, int, error)
+		if len(readable) == 0 {
+			next = p.Next
+		} else {
+			var text strings.Builder
+			for i, f := range Fields() {
+				if i > 0 {
+					text.WriteString(",")
+				}
+				text.WriteString(f.String() + "=" + quoteColumn(readable[i%len(readable)]))
+			}
+			m, err := ParseMapping(text.String())
+			if err != nil {
+				t.Fatalf("mapping %q: %v", text.String(), err)
+			}
+			r, err := NewReader(p, m)
+			if err != nil {
+				t.Fatalf("header %q: %v", header, err)
+			}
+			next = func() ([]string, int, error) {
+				rec, err := r.Next()
+				if err == nil && (!utf8.ValidString(rec.FullName) || !utf8.ValidString(rec.Address)) {
+					t.Fatalf("invalid UTF-8 in %+v", rec)
+				}
+				return p.values, rec.Line, err
+			}
+		}
+		for want := 1; want <= 100_000; want++ {
+			values, row, err := next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				checkParquetError(t, err)
+				return
+			}
+			if row != want || len(values) != len(header) {
+				t.Fatalf("row %d with %d values, want row %d with %d", row, len(values), want, len(header))
+			}
+			for _, v := range values {
+				if !utf8.ValidString(v) {
+					t.Fatalf("row %d: value %q is not UTF-8", row, v)
+				}
+			}
+		}
+	})
+}
+
+func checkParquetError(t *testing.T, err error) {
+	t.Helper()
+	var pe *ParquetError
+	var enc *EncodingError
+	switch {
+	case errors.As(err, &pe):
+		if pe.Msg == "" {
+			t.Fatalf("%v: no message", err)
+		}
+	case errors.As(err, &enc):
+		if enc.Row < 1 || enc.ColumnName == "" || enc.Column < 1 {
+			t.Fatalf("%#v: no row, column or byte", enc)
+		}
+	default:
+		t.Fatalf("error %T %v is neither a ParquetError nor an EncodingError", err, err)
+	}
+	if !strings.Contains(err.Error(), "Parquet file") {
+		t.Fatalf("%q does not say it is about the Parquet file", err)
+	}
+}

@@ -3,7 +3,6 @@ package sector
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -55,25 +54,22 @@ func (e *RowError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
-// ErrParquet is returned for Parquet input, which is not supported yet.
-//
-// TODO(reconcile): read Parquet through Rows once a Parquet reader may be
-// added to go.mod; a Rows for it must stream row groups, not load the file.
-var ErrParquet = errors.New("Parquet input is not supported yet; export the table as UTF-8 CSV")
-
 // parquetMagic opens (and closes) every Parquet file.
 var parquetMagic = []byte("PAR1")
 
-// OpenRows returns the Rows of a sector file: CSV, or an error wrapping
-// ErrParquet when the name ends in .parquet or the content starts like a
-// Parquet file. name is used only to recognise the format and may be empty.
+// OpenRows returns the Rows of a sector file: Parquet (a *Parquet) when
+// the name ends in .parquet or the content starts with the Parquet magic
+// PAR1, CSV otherwise. name is used only to recognise the format and may
+// be empty. Parquet is read in place when r is a regular *os.File or has
+// ReadAt and Size; any other reader is first copied to a temporary file
+// (see OpenParquet).
 func OpenRows(r io.Reader, name string) (Rows, error) {
 	if strings.EqualFold(filepath.Ext(name), ".parquet") {
-		return nil, fmt.Errorf("%s: %w", name, ErrParquet)
+		return OpenParquet(r, name)
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	if head, _ := br.Peek(len(parquetMagic)); bytes.Equal(head, parquetMagic) {
-		return nil, fmt.Errorf("%s: %w", cmp.Or(name, "input"), ErrParquet)
+		return openParquetStream(r, br)
 	}
 	return NewCSV(br)
 }

@@ -79,13 +79,17 @@ const memoSize = 1 << 16
 
 // MissingColumnError is a mapping naming a column the header lacks.
 type MissingColumnError struct {
-	Line   int // the header's line
+	Line   int // the header's line; 0 for Parquet
 	Field  Field
 	Column string
 	Header []string
 }
 
 func (e *MissingColumnError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("field %s is mapped to column %q, which the file does not have; the file's columns are: %s",
+			e.Field, e.Column, strings.Join(e.Header, ", "))
+	}
 	return fmt.Sprintf("line %d: field %s is mapped to column %q, which the header does not have; the header's columns are: %s",
 		e.Line, e.Field, e.Column, strings.Join(e.Header, ", "))
 }
@@ -107,15 +111,30 @@ func NewReader(rows Rows, m *Mapping) (*Reader, error) {
 		i := columnIndex(header, e.Column)
 		if i < 0 {
 			line := 1
-			if c, ok := rows.(*CSV); ok {
+			switch c := rows.(type) {
+			case *CSV:
 				line = c.headerLine
+			case *Parquet:
+				line = 0 // a Parquet file has no lines
 			}
 			return nil, &MissingColumnError{Line: line, Field: e.Field, Column: e.Column, Header: header}
+		}
+		if b, ok := rows.(binder); ok {
+			if err := b.bind(i, e); err != nil {
+				return nil, err
+			}
 		}
 		r.col[e.Field] = i
 		r.ent[e.Field] = e
 	}
 	return r, nil
+}
+
+// binder is Rows that read values according to the field they are mapped
+// to (Parquet: a PIN in an integer column, a date column mapped to a
+// birth date), or refuse a column that cannot be mapped.
+type binder interface {
+	bind(column int, e Entry) error
 }
 
 // OpenReader is OpenRows followed by NewReader.

@@ -8,14 +8,25 @@ import (
 
 // EncodingError reports input that is not UTF-8, at its first offending
 // byte. It is fatal: nothing after it can be trusted to be read right.
+//
+// In a Parquet file it names the row and the column instead of the line,
+// and Column is the byte of the value.
 type EncodingError struct {
 	Line   int  // 1-based line of the file
 	Column int  // 1-based byte column in that line; a UTF-8 byte-order mark is not counted
 	Byte   byte // the first offending byte
 	UTF16  bool // the input looks like UTF-16 (a UTF-16 byte-order mark or a NUL byte)
+
+	Row        int64  // Parquet: the 1-based row; 0 for CSV
+	ColumnName string // Parquet: the column's name
 }
 
 func (e *EncodingError) Error() string {
+	if e.Row > 0 {
+		return fmt.Sprintf("Parquet file, row %d, column %q: byte 0x%02X (byte %d of the value) is not valid UTF-8; "+
+			"text in the file must be UTF-8 (a legacy Vietnamese encoding such as Windows-1258 or TCVN3 must be "+
+			"converted before the table is exported)", e.Row, e.ColumnName, e.Byte, e.Column)
+	}
 	if e.UTF16 {
 		return fmt.Sprintf("line %d, column %d: byte 0x%02X: the file looks like UTF-16; "+
 			"it must be UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)", e.Line, e.Column, e.Byte)
