@@ -432,7 +432,8 @@ func sqliteScript(hhCSV, pCSV string) (string, string) {
 }
 
 // sqlitePragmas opens the sqlite3 script: the connection settings db.Open
-// gives its connections, read back from one by checkSchema.
+// gives its connections, read back from one by checkSchema, with the page
+// cache of a bulk load.
 var sqlitePragmas string
 
 // readPragmas returns db.Open's connection settings as sqlite3 commands.
@@ -443,7 +444,10 @@ func readPragmas(ctx context.Context, d *db.DB) (string, error) {
 	}
 	defer conn.Close()
 	var b strings.Builder
-	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "cache_size", "temp_store"} {
+	// The importer's connection enlarges its page cache for the load and
+	// the index builds (db.BulkCacheKiB); so does the baseline.
+	fmt.Fprintf(&b, "PRAGMA cache_size=-%d;\n", db.BulkCacheKiB)
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "temp_store"} {
 		var v string
 		if err := conn.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
 			return "", fmt.Errorf("PRAGMA %s: %w", p, err)

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -40,6 +41,7 @@ func (db *DB) WriteBatches(ctx context.Context, batches ...Batch) error {
 // goroutine.
 type Bulk struct {
 	db    *DB
+	conn  *sql.Conn // SQLite: the connection of tx, its page cache enlarged
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // SQLite: the insert of each table and column list
 }
@@ -53,11 +55,16 @@ func (b *Bulk) Write(ctx context.Context, batches ...Batch) error {
 		return b.db.copyBatches(ctx, batches)
 	}
 	if b.tx == nil {
-		tx, err := b.db.BeginTx(ctx, nil)
+		conn, err := b.db.bulkConn(ctx)
 		if err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			b.db.releaseBulkConn(conn)
 			return fmt.Errorf("begin transaction: %w", err)
 		}
-		b.tx, b.stmts = tx, map[string]*sql.Stmt{}
+		b.conn, b.tx, b.stmts = conn, tx, map[string]*sql.Stmt{}
 	}
 	for _, batch := range batches {
 		if err := b.insert(ctx, batch); err != nil {
@@ -76,6 +83,7 @@ func (b *Bulk) Commit() error {
 	b.closeStmts()
 	err := b.tx.Commit()
 	b.tx = nil
+	b.db.releaseBulkConn(b.conn)
 	return err
 }
 
@@ -87,6 +95,35 @@ func (b *Bulk) Rollback() {
 	b.closeStmts()
 	b.tx.Rollback()
 	b.tx = nil
+	b.db.releaseBulkConn(b.conn)
+}
+
+// BulkCacheKiB is the page cache of a SQLite connection while it loads in
+// bulk or builds an index: a random-order primary key and the sorts of an
+// index build need one, where the reads of a serving connection do not
+// (see readCacheKiB).
+const BulkCacheKiB = 64 << 10
+
+// bulkConn takes a connection from the pool with its page cache enlarged for
+// a bulk write; releaseBulkConn gives it back as it was.
+func (db *DB) bulkConn(ctx context.Context) (*sql.Conn, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", BulkCacheKiB)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (db *DB) releaseBulkConn(conn *sql.Conn) {
+	// A connection that cannot be reset is closed rather than pooled.
+	if _, err := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", readCacheKiB)); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	conn.Close()
 }
 
 func (b *Bulk) closeStmts() {

@@ -66,15 +66,41 @@ func (db *DB) RestoreIndexes(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, ix := range idx {
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, ix.def); err != nil {
-				return fmt.Errorf("build index %s: %w", ix.name, err)
+	if len(idx) == 0 {
+		return nil
+	}
+	build := func(tx *sql.Tx, ix index) error {
+		if _, err := tx.ExecContext(ctx, ix.def); err != nil {
+			return fmt.Errorf("build index %s: %w", ix.name, err)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM deferred_indexes WHERE name = $1`, ix.name)
+		return err
+	}
+	if db.Engine == Postgres {
+		for _, ix := range idx {
+			if err := db.InTx(ctx, func(tx *sql.Tx) error { return build(tx, ix) }); err != nil {
+				return err
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM deferred_indexes WHERE name = $1`, ix.name)
-			return err
-		})
+		}
+		return nil
+	}
+	// SQLite sorts the keys of an index within the connection's page cache
+	// before it spills to a temporary file: the bulk connection's.
+	conn, err := db.bulkConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.releaseBulkConn(conn)
+	for _, ix := range idx {
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
+			return err
+		}
+		if err := build(tx, ix); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
 			return err
 		}
 	}
