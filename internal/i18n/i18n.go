@@ -36,7 +36,7 @@ const (
 // CookieName is the cookie that remembers the language an officer chose.
 const CookieName = "lang"
 
-//go:embed vi.json en.json
+//go:embed vi.json en.json reasons.vi.json
 var catalogFS embed.FS
 
 // Catalog holds the messages of every language.
@@ -44,6 +44,9 @@ type Catalog struct {
 	langs   []string
 	msgs    map[string]map[string]string
 	matcher language.Matcher
+	// reasons translate the reasons of field errors, keyed by their
+	// English format (reasons.<lang>.json; English needs none).
+	reasons map[string]map[string]string
 }
 
 // Load reads the embedded catalogs.
@@ -63,8 +66,34 @@ func Load() (*Catalog, error) {
 		tags[i] = language.Make(l)
 	}
 	c.matcher = language.NewMatcher(tags)
+	c.reasons = map[string]map[string]string{}
+	for _, l := range c.langs[:1] {
+		b, err := catalogFS.ReadFile("reasons." + l + ".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: reasons.%s.json: %w", l, err)
+		}
+		c.reasons[l] = m
+	}
 	return c, nil
 }
+
+// Reason returns the reason of a field error (problem.FieldError) in lang:
+// the translation of its English format, formatted with its arguments, or
+// reason itself in English or when the message has none (a reason passed
+// on from an error without a format).
+func (c *Catalog) Reason(lang, format, reason string, args ...any) string {
+	if t, ok := c.reasons[lang][format]; ok && format != "" {
+		return fmt.Sprintf(t, args...)
+	}
+	return reason
+}
+
+// ReasonFormats returns the English formats that lang translates.
+func (c *Catalog) ReasonFormats(lang string) map[string]string { return c.reasons[lang] }
 
 // MustLoad is Load for program start: the catalogs are embedded and tested,
 // so failing to load them is a build defect.

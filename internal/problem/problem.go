@@ -63,6 +63,16 @@ func (k Kind) Status() int {
 type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
+	// Format and Args are what Reason was made from: Format, the English
+	// message, identifies it for a translation (the web pages show
+	// reasons in the officer's language; see i18n.Catalog.Reason).
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
+}
+
+// NewFieldError formats a field error, keeping its format and arguments.
+func NewFieldError(field, format string, args ...any) FieldError {
+	return FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // Error is a classified error with an explanation fit for the caller.
@@ -97,7 +107,7 @@ func New(k Kind, format string, args ...any) *Error {
 
 // Field returns an Invalid error naming one field.
 func Field(field, format string, args ...any) *Error {
-	return &Error{Kind: Invalid, Detail: "A field is not valid", Fields: []FieldError{{field, fmt.Sprintf(format, args...)}}}
+	return &Error{Kind: Invalid, Detail: "A field is not valid", Fields: []FieldError{NewFieldError(field, format, args...)}}
 }
 
 // Fields collects field errors; its Err is nil when nothing was added, so
@@ -106,7 +116,7 @@ type Fields struct{ list []FieldError }
 
 // Add records that field is wrong.
 func (f *Fields) Add(field, format string, args ...any) {
-	f.list = append(f.list, FieldError{field, fmt.Sprintf(format, args...)})
+	f.list = append(f.list, NewFieldError(field, format, args...))
 }
 
 // AddErr records err against field, taking the field path from a nested
@@ -119,11 +129,12 @@ func (f *Fields) AddErr(field string, err error) {
 			if fe.Field != "" {
 				name = field + "." + fe.Field
 			}
-			f.list = append(f.list, FieldError{name, fe.Reason})
+			fe.Field = name
+			f.list = append(f.list, fe)
 		}
 		return
 	}
-	f.list = append(f.list, FieldError{field, err.Error()})
+	f.list = append(f.list, FieldError{Field: field, Reason: err.Error()})
 }
 
 // Err returns an Invalid error listing every field added, or nil.

@@ -80,7 +80,10 @@ func (f *form) addProblem(err error) {
 	if !errors.As(err, &pe) {
 		return
 	}
-	f.errs = append(f.errs, pe.Fields...)
+	for _, fe := range pe.Fields {
+		fe.Reason = f.cat.Reason(f.lang, fe.Format, fe.Reason, fe.Args...)
+		f.errs = append(f.errs, fe)
+	}
 	if len(pe.Fields) == 0 {
 		f.Detail = pe.Detail
 	}

@@ -109,6 +109,12 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || !strings.Contains(r.body, `value="`+fatherPIN+`"`) {
 			t.Errorf("father given as mother: %d\n%s", r.status, r.body)
 		}
+		// The register's reasons are shown in the officer's language.
+		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "hometown": {"98"}})
+		if !strings.Contains(r.body, "&#34;98&#34; không phải mã của một đơn vị hành chính đang có hiệu lực") || strings.Contains(r.body, "is not the code of a unit in force") {
+			t.Errorf("the hometown's reason is not in Vietnamese:\n%s", r.body)
+		}
 	})
 }
 

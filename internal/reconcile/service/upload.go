@@ -30,7 +30,7 @@ const maxValue = 64 << 10
 // badRequest is an invalid submission: 400, naming the field.
 func badRequest(field, format string, args ...any) error {
 	return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "The submission is not valid",
-		Fields: []problem.FieldError{{Field: field, Reason: fmt.Sprintf(format, args...)}}}
+		Fields: []problem.FieldError{problem.NewFieldError(field, format, args...)}}
 }
 
 // overLimit is a submission beyond one of the member's limits.
