@@ -163,11 +163,11 @@ type item struct {
 //  2. the model is estimated on the sample: u from random pairs of records
 //     that hold the value, λ from the exact-PIN rule, m by EM on each
 //     rule's pairs skipping the comparisons the rule blocks on;
-//  3. with OneToOne, a pass finds, for each person, the linked record with
-//     the highest weight (greedy by descending weight: each record claims
-//     only its best candidate, as its others are below it by at least the
-//     margin, so greedy assignment reduces to giving each person to its
-//     strongest claimant); the others become ambiguous;
+//  3. with OneToOne, two passes give each person to at most one record
+//     (claimPass): the first to the strongest record linked to them; the
+//     second, with the people held by other records out of each record's
+//     running, gives the people still free to the strongest record now
+//     linked to them; the records left without their person are ambiguous;
 //  4. the matching pass scores every record's candidates with a pool of
 //     workers and writes the decisions and corrections in file order.
 //
@@ -530,11 +530,34 @@ func (r *run) printEstimate() {
 }
 
 // claimPass finds, for one-to-one assignment, the strongest record linked
-// to each person.
+// to each person, in two rounds over the file. The first links every
+// record as if alone and gives each person to the strongest record linked
+// to them. The second decides again with the people given to other records
+// out of each record's running (a twin's record whose best candidate went
+// to the other twin's record competes for the rest) and gives the people
+// still free to the strongest record now linked to them. The matching pass
+// decides as the second round did and keeps, for each person, that one
+// record. Memory: 8 bytes per register person per round.
 func (r *run) claimPass(ctx context.Context) error {
-	cl := newClaims(r.x.people)
-	matchers := r.matchers(nil)
-	bar := progress.New(r.cfg.Progress, r.records, "one-to-one")
+	bar := progress.New(r.cfg.Progress, 2*r.records, "one-to-one")
+	first := newClaims(r.x.people)
+	if err := r.claimRound(ctx, nil, first, bar); err != nil {
+		return err
+	}
+	next := newClaims(r.x.people)
+	if err := r.claimRound(ctx, first, next, bar); err != nil {
+		return err
+	}
+	bar.Done()
+	first.next = next
+	r.claims = first
+	return nil
+}
+
+// claimRound decides every record under the claims held (nil in the first
+// round) and offers the people linked to into to.
+func (r *run) claimRound(ctx context.Context, held, to *claims, bar *progress.Bar) error {
+	matchers := r.matchers(held)
 	type link struct {
 		person uint32
 		line   int
@@ -544,7 +567,7 @@ func (r *run) claimPass(ctx context.Context) error {
 		n  int
 		ls []link
 	}
-	err := runOrdered(ctx, r.cfg.Workers, 4*r.cfg.Workers, r.produce,
+	return runOrdered(ctx, r.cfg.Workers, 4*r.cfg.Workers, r.produce,
 		func(w int, rows []raw) links {
 			batch := r.parse(w, rows)
 			out := links{n: len(batch)}
@@ -553,7 +576,8 @@ func (r *run) claimPass(ctx context.Context) error {
 					continue
 				}
 				sec := reconcile.NewRecord(FieldsOf(&batch[i].rec))
-				if d := matchers[w].decide(&batch[i].rec, &sec); d.Kind.Linked() {
+				d := matchers[w].decide(&batch[i].rec, &sec)
+				if d.Kind.Linked() && (held == nil || d.offer) {
 					out.ls = append(out.ls, link{d.person, d.Line, d.Weight})
 				}
 			}
@@ -561,17 +585,11 @@ func (r *run) claimPass(ctx context.Context) error {
 		},
 		func(ls links) error {
 			for _, l := range ls.ls {
-				cl.claim(l.person, l.line, l.w)
+				to.claim(l.person, l.line, l.w)
 			}
 			bar.Add(int64(ls.n))
 			return nil
 		})
-	if err != nil {
-		return err
-	}
-	bar.Done()
-	r.claims = cl
-	return nil
 }
 
 func (r *run) matchers(cl *claims) []*matcher {

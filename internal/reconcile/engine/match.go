@@ -93,6 +93,7 @@ type Decision struct {
 	person uint32 // the linked person
 	best   uint32 // the best candidate's record id
 	hasTop bool
+	offer  bool // one-to-one: offer the person in the second round
 }
 
 // Correction is one value a sector system can replace with the register's.
@@ -218,9 +219,8 @@ func (m *matcher) count(sec *reconcile.Record) {
 }
 
 // score scores the record against the candidate people (each on its best
-// name) and keeps the best TopN+1 in m.top, best first. It returns the sum
-// of 2^(w - top weight) over all candidates.
-func (m *matcher) score(sec *reconcile.Record, ids []uint32) float64 {
+// name) into m.scored.
+func (m *matcher) score(sec *reconcile.Record, ids []uint32) {
 	for i, id := range ids {
 		ids[i] = m.x.person(id)
 	}
@@ -242,10 +242,33 @@ func (m *matcher) score(sec *reconcile.Record, ids []uint32) float64 {
 		}
 		m.scored = append(m.scored, c)
 	}
+}
+
+// rank keeps the best TopN+1 scored candidates in m.top, best first, and
+// returns the sum of 2^(w - top weight) over the candidates in the running.
+// Under one-to-one assignment the people that other records hold (their
+// first-round claims) are out of the running: the file holds each person
+// once, so this record is someone else. heldBy is then the line of the
+// record holding the best candidate of all, 0 when this record may have it.
+func (m *matcher) rank(line int) (sum float64, heldBy int32) {
+	held := func(p uint32) int32 {
+		if m.claims == nil {
+			return 0
+		}
+		if l := m.claims.line[p]; l != 0 && int(l) != line {
+			return l
+		}
+		return 0
+	}
 	k := m.cfg.TopN + 1
 	m.top = m.top[:0]
+	bestAll := math.Inf(-1)
 	for _, c := range m.scored {
-		if len(m.top) == k && c.Weight <= m.top[k-1].Weight {
+		l := held(c.person)
+		if c.Weight > bestAll {
+			bestAll, heldBy = c.Weight, l
+		}
+		if l != 0 || len(m.top) == k && c.Weight <= m.top[k-1].Weight {
 			continue
 		}
 		if len(m.top) < k {
@@ -258,13 +281,15 @@ func (m *matcher) score(sec *reconcile.Record, ids []uint32) float64 {
 		}
 	}
 	if len(m.top) == 0 {
-		return 0
+		return 0, heldBy
 	}
-	best, sum := m.top[0].Weight, 0.0
+	best := m.top[0].Weight
 	for _, c := range m.scored {
-		sum += math.Exp2(c.Weight - best)
+		if held(c.person) == 0 {
+			sum += math.Exp2(c.Weight - best)
+		}
 	}
-	return sum
+	return sum, heldBy
 }
 
 // competing is the probability that the candidate of weight w is the
@@ -277,10 +302,22 @@ func competing(w, best, sum float64) float64 {
 // decide takes the decision on one record.
 func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
 	d := Decision{ID: raw.ID, Line: raw.Line, Notes: raw.Notes}
-	sum := m.score(sec, m.candidates(sec, true))
+	m.score(sec, m.candidates(sec, true))
+	sum, heldBy := m.rank(raw.Line)
 	if len(m.top) == 0 {
 		d.Kind, d.Reason = NotFound, "no register record shares a blocking key"
+		if heldBy != 0 {
+			d.Kind, d.Reason = Ambiguous, fmt.Sprintf("one-to-one: every candidate is assigned to another record; the best to the record on line %d (a duplicate?)", heldBy)
+		}
 		return d
+	}
+	// dup prefixes a reason when the best candidate of all went to another
+	// record under one-to-one assignment.
+	dup := func(reason string) string {
+		if heldBy == 0 {
+			return reason
+		}
+		return strings.TrimSuffix(fmt.Sprintf("one-to-one: the best candidate is assigned to the record on line %d (a duplicate?); %s", heldBy, reason), "; ")
 	}
 	best := m.top[0].Weight
 	for i := range m.top {
@@ -316,18 +353,28 @@ func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
 		default:
 			d.Reason = fmt.Sprintf("best candidate's probability %.4f is below the threshold %v", top.Probability, m.cfg.Threshold)
 		}
+		d.Reason = dup(d.Reason)
 		return d
 	default:
 		d.Kind = NotFound
 		d.Reason = fmt.Sprintf("best candidate's probability %.3g is below the review floor %v", reconcile.Probability(top.Weight), m.cfg.ReviewFloor)
+		if heldBy != 0 {
+			d.Kind, d.Reason = Ambiguous, dup(d.Reason)
+		}
 		return d
 	}
 
 	d.person = top.person
-	if m.claims != nil {
-		if line := m.claims.line[top.person]; line != 0 && int(line) != raw.Line {
+	if m.claims != nil && int(m.claims.line[top.person]) != raw.Line {
+		// One-to-one, second round: no record claimed the person in the
+		// first; of the records that link to them once the people other
+		// records hold are out of the running, the strongest has them.
+		switch {
+		case m.claims.next == nil:
+			d.offer = true // the second round is being built
+		case int(m.claims.next.line[top.person]) != raw.Line:
 			d.Kind, d.Verified = Ambiguous, false
-			d.Reason = fmt.Sprintf("one-to-one: the person is assigned to the record on line %d, which has a higher weight (a duplicate?)", line)
+			d.Reason = fmt.Sprintf("one-to-one: the person is assigned to the record on line %d, which has a higher weight (a duplicate?)", m.claims.next.line[top.person])
 			return d
 		}
 	}
@@ -599,6 +646,11 @@ func (c columns) of(f sector.Field) string { return c[f] }
 type claims struct {
 	w    []float32
 	line []int32
+	// next is the second round: the people no record claimed in the first,
+	// each with the strongest record that links to them once the people
+	// held in the first round are out of its running; nil while it is
+	// being built.
+	next *claims
 }
 
 func newClaims(people int) *claims {
