@@ -99,6 +99,18 @@ func PriorWeight(lambda float64) float64 { return math.Log2(lambda / (1 - lambda
 // match: 2^w / (1 + 2^w).
 func Probability(weight float64) float64 { return 1 / (1 + math.Exp2(-weight)) }
 
+// Weight is the inverse of Probability: log2(p / (1 - p)), the weight in
+// bits at which a lone candidate reaches probability p (±Inf at 0 and 1).
+func Weight(p float64) float64 {
+	switch {
+	case p <= 0:
+		return math.Inf(-1)
+	case p >= 1:
+		return math.Inf(1)
+	}
+	return math.Log2(p / (1 - p))
+}
+
 // Vector holds a pair's level for each comparison of a model, Null included.
 type Vector []int8
 

@@ -249,7 +249,9 @@ func (m *matcher) score(sec *reconcile.Record, ids []uint32) {
 // Under one-to-one assignment the people that other records hold (their
 // first-round claims) are out of the running: the file holds each person
 // once, so this record is someone else. heldBy is then the line of the
-// record holding the best candidate of all, 0 when this record may have it.
+// record holding the best candidate of all, when that candidate would
+// have been plausible (at or above the review floor): 0 when this record
+// may have it or it was not a likely match anyway.
 func (m *matcher) rank(line int) (sum float64, heldBy int32) {
 	held := func(p uint32) int32 {
 		if m.claims == nil {
@@ -280,6 +282,9 @@ func (m *matcher) rank(line int) (sum float64, heldBy int32) {
 			m.top[j], m.top[j-1] = m.top[j-1], m.top[j]
 		}
 	}
+	if heldBy != 0 && reconcile.Probability(bestAll) < m.cfg.ReviewFloor {
+		heldBy = 0
+	}
 	if len(m.top) == 0 {
 		return 0, heldBy
 	}
@@ -306,8 +311,11 @@ func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
 	sum, heldBy := m.rank(raw.Line)
 	if len(m.top) == 0 {
 		d.Kind, d.Reason = NotFound, "no register record shares a blocking key"
-		if heldBy != 0 {
+		switch {
+		case heldBy != 0:
 			d.Kind, d.Reason = Ambiguous, fmt.Sprintf("one-to-one: every candidate is assigned to another record; the best to the record on line %d (a duplicate?)", heldBy)
+		case len(m.scored) > 0:
+			d.Reason = "one-to-one: every candidate is assigned to another record"
 		}
 		return d
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
@@ -222,19 +223,8 @@ func f1(p, r float64) float64 {
 	return 2 * p * r / (p + r)
 }
 
-// logit2 is log2(p / (1-p)).
-func logit2(p float64) float64 {
-	switch {
-	case p <= 0:
-		return math.Inf(-1)
-	case p >= 1:
-		return math.Inf(1)
-	}
-	return math.Log2(p / (1 - p))
-}
-
 func scoreBin(p float64) int {
-	b := int(math.Floor((logit2(p) - scoreMin) / scoreWidth))
+	b := int(math.Floor((reconcile.Weight(p) - scoreMin) / scoreWidth))
 	return min(max(b, 0), scoreBins-1)
 }
 

@@ -6,23 +6,12 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 )
 
 // Colours of the decisions (Okabe–Ito, readable by colour-blind readers)
 // are in the style sheet, as classes d-<decision>.
-
-// logit2 is log2(p / (1 - p)): the weight in bits at which a lone candidate
-// reaches probability p.
-func logit2(p float64) float64 {
-	switch {
-	case p <= 0:
-		return math.Inf(-1)
-	case p >= 1:
-		return math.Inf(1)
-	}
-	return math.Log2(p / (1 - p))
-}
 
 // decisionBar is a single bar split by decision, as wide as the records.
 func (r *renderer) decisionBar(rows []decisionRow, total int64) template.HTML {
@@ -98,7 +87,7 @@ func (r *renderer) marks(s *svg, f frame, x scale) {
 		class string
 		key   string
 	}{{c.Threshold, "mark threshold", "report.chart.threshold_mark"}, {c.ReviewFloor, "mark floor", "report.chart.floor_mark"}} {
-		w := logit2(m.p)
+		w := reconcile.Weight(m.p)
 		if math.IsInf(w, 0) || w < x.d0 || w > x.d1 {
 			continue
 		}
@@ -121,7 +110,7 @@ func (r *renderer) marks(s *svg, f frame, x scale) {
 func (r *renderer) pairsHistogram() (template.HTML, int) {
 	h := r.sum.Weights
 	c := r.sum.Config
-	lo, hi, ok := histRange(h, logit2(c.Threshold), logit2(c.ReviewFloor))
+	lo, hi, ok := histRange(h, reconcile.Weight(c.Threshold), reconcile.Weight(c.ReviewFloor))
 	if !ok {
 		return "", 0
 	}
@@ -174,7 +163,7 @@ func (r *renderer) binTip(i int, e, width float64, n int64) string {
 func (r *renderer) bestHistogram() (template.HTML, int) {
 	h := r.sum.Weights
 	c := r.sum.Config
-	lo, hi, ok := histRange(h, logit2(c.Threshold), logit2(c.ReviewFloor))
+	lo, hi, ok := histRange(h, reconcile.Weight(c.Threshold), reconcile.Weight(c.ReviewFloor))
 	if !ok || len(h.Best) == 0 {
 		return "", 0
 	}
@@ -241,10 +230,10 @@ func (r *renderer) curveChart(curve []engine.CurvePoint) template.HTML {
 	f := frame{w: 900, h: 340, left: 64, right: 24, top: 48, bottom: 64}
 	s := newSVG(r.id("curve"), f.w, f.h, "chart curve", r.T("report.truth.curve_title"), r.T("report.truth.curve_desc"), "data-chart", "curve")
 	thr := r.sum.Config.Threshold
-	xs := []float64{logit2(thr)}
+	xs := []float64{reconcile.Weight(thr)}
 	ylo := 1.0
 	for _, p := range curve {
-		xs = append(xs, logit2(p.Threshold))
+		xs = append(xs, reconcile.Weight(p.Threshold))
 		ylo = min(ylo, p.Precision, p.Recall, p.F1)
 	}
 	xs = slices.DeleteFunc(xs, func(v float64) bool { return math.IsInf(v, 0) || math.IsNaN(v) })
@@ -272,13 +261,13 @@ func (r *renderer) curveChart(curve []engine.CurvePoint) template.HTML {
 	base := f.h - f.bottom
 	s.line(f.left, base, f.w-f.right, base, "axis")
 	for _, p := range curve {
-		px := x.at(logit2(p.Threshold))
+		px := x.at(reconcile.Weight(p.Threshold))
 		s.line(px, base, px, base+4, "axis")
 		s.rotated(px, base+14, -40, "end", "tick", r.num.Prob(p.Threshold))
 	}
 	s.text((f.left+f.w-f.right)/2, f.h-4, "middle", "axis-title", r.T("report.truth.curve_axis"))
 	// The configured threshold.
-	if w := logit2(thr); !math.IsInf(w, 0) {
+	if w := reconcile.Weight(thr); !math.IsInf(w, 0) {
 		px := x.at(w)
 		s.line(px, f.top-14, px, base, "mark threshold")
 		anchor, dx := "start", 4.0
@@ -299,7 +288,7 @@ func (r *renderer) curveChart(curve []engine.CurvePoint) template.HTML {
 		var pts [][2]float64
 		name := r.T(se.key)
 		for _, p := range curve {
-			pts = append(pts, [2]float64{x.at(logit2(p.Threshold)), y.at(se.v(p))})
+			pts = append(pts, [2]float64{x.at(reconcile.Weight(p.Threshold)), y.at(se.v(p))})
 		}
 		s.polyline(pts, "series "+se.class)
 		for j, p := range curve {

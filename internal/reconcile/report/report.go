@@ -383,8 +383,8 @@ func sortedByCount(m map[string]int64) []string {
 func (r *renderer) config(v *view) {
 	c := r.sum.Config
 	v.Config = kv(r.T("report.config.caption"),
-		[2]string{r.T("report.config.threshold"), r.T("report.config.threshold_value", r.num.Prob(c.Threshold), r.num.Fixed(logit2(c.Threshold), 2))},
-		[2]string{r.T("report.config.review_floor"), r.T("report.config.threshold_value", r.num.Prob(c.ReviewFloor), r.num.Fixed(logit2(c.ReviewFloor), 2))},
+		[2]string{r.T("report.config.threshold"), r.T("report.config.threshold_value", r.num.Prob(c.Threshold), r.num.Fixed(reconcile.Weight(c.Threshold), 2))},
+		[2]string{r.T("report.config.review_floor"), r.T("report.config.threshold_value", r.num.Prob(c.ReviewFloor), r.num.Fixed(reconcile.Weight(c.ReviewFloor), 2))},
 		[2]string{r.T("report.config.margin"), r.T("report.unit.bits", r.num.Trim(c.Margin, 2))},
 		[2]string{r.T("report.config.one_to_one"), r.yesNo(c.OneToOne)},
 		[2]string{r.T("report.config.max_block"), r.num.Int(int64(c.MaxBlock))},

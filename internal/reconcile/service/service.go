@@ -466,36 +466,27 @@ func (s *Service) execute(ctx context.Context, j Job, lv *live) (*engine.Summary
 }
 
 func (s *Service) writeReport(path string, sum *engine.Summary) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	err = s.cfg.Report(f, sum)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return writeFileWith(path, func(w io.Writer) error { return s.cfg.Report(w, sum) })
 }
 
-// writeFileSync writes a file whole and durably: a temporary file, synced,
-// renamed over the name.
+// writeFileSync writes a file whole and durably (see writeFileWith).
 func writeFileSync(path string, b []byte) error {
+	return writeFileWith(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// writeFileWith writes a file whole and durably: write fills a temporary
+// file, which is synced and renamed over the name; on failure nothing is
+// left.
+func writeFileWith(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
