@@ -89,7 +89,11 @@ func apiRoutes(d Deps) []register.Route {
 
 func withRemote(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(audit.WithRemote(r.Context(), httpx.ClientIP(r))))
+		r2 := r.WithContext(audit.WithRemote(r.Context(), httpx.ClientIP(r)))
+		next.ServeHTTP(w, r2)
+		// The mux records the pattern it matched on the request it was
+		// given, a copy; the access log and the metrics read it from theirs.
+		r.Pattern = r2.Pattern
 	})
 }
 
