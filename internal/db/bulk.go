@@ -40,6 +40,12 @@ func (db *DB) WriteBatches(ctx context.Context, batches ...Batch) error {
 // A failed Write rolls back what is not committed. A Bulk is used by one
 // goroutine.
 type Bulk struct {
+	// NoForeignKeys, on SQLite, writes without checking foreign keys (a
+	// look-up in the parent's key for every row); the caller checks them
+	// once the load is done (CheckForeignKeys). PostgreSQL's COPY checks
+	// them as ever.
+	NoForeignKeys bool
+
 	db    *DB
 	conn  *sql.Conn // SQLite: the connection of tx, its page cache enlarged
 	tx    *sql.Tx
@@ -58,6 +64,13 @@ func (b *Bulk) Write(ctx context.Context, batches ...Batch) error {
 		conn, err := b.db.bulkConn(ctx)
 		if err != nil {
 			return err
+		}
+		if b.NoForeignKeys {
+			// Outside a transaction: SQLite ignores the pragma within one.
+			if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+				b.db.releaseBulkConn(conn)
+				return err
+			}
 		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
@@ -120,10 +133,43 @@ func (db *DB) bulkConn(ctx context.Context) (*sql.Conn, error) {
 
 func (db *DB) releaseBulkConn(conn *sql.Conn) {
 	// A connection that cannot be reset is closed rather than pooled.
-	if _, err := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", readCacheKiB)); err != nil {
+	ctx := context.Background()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d; PRAGMA foreign_keys = ON", readCacheKiB)); err != nil {
 		conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	conn.Close()
+}
+
+// CheckForeignKeys returns an error naming the first rows of table whose
+// foreign keys point at nothing (SQLite; PostgreSQL never stores such rows).
+func (db *DB) CheckForeignKeys(ctx context.Context, table string) error {
+	if db.Engine == Postgres {
+		return nil
+	}
+	rows, err := db.QueryContext(ctx, "PRAGMA foreign_key_check("+table+")")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var bad []string
+	n := 0
+	for rows.Next() {
+		var tbl, parent string
+		var rowid, fk sql.NullInt64
+		if err := rows.Scan(&tbl, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		if n++; len(bad) < 3 {
+			bad = append(bad, fmt.Sprintf("row %d refers to a missing %s", rowid.Int64, parent))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%s: %d rows refer to rows that do not exist (%s)", table, n, strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 func (b *Bulk) closeStmts() {

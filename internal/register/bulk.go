@@ -28,6 +28,7 @@ type Importer struct {
 	persons     [][]any
 	total       int64
 	uncommitted int
+	checkKeys   bool // Finish checks the households people name (Start)
 }
 
 // NewImporter returns an importer writing to d.
@@ -75,16 +76,27 @@ func (im *Importer) Add(ctx context.Context, h *Household, members []Person) err
 // are dropped and built again by Finish, from sorted data, several times
 // faster than maintaining them row by row. If the load dies, the next start
 // builds them (db.Migrate). Uniqueness is then checked when the indexes are
-// built: a duplicate CMND or a second head of household fails Finish.
+// built: a duplicate CMND or a second head of household fails Finish. On
+// SQLite the households people name are then checked once, by Finish,
+// rather than row by row.
 func (im *Importer) Start(ctx context.Context) error {
-	_, err := im.db.DeferIndexes(ctx, "persons", "households")
+	deferred, err := im.db.DeferIndexes(ctx, "persons", "households")
+	if deferred {
+		im.bulk.NoForeignKeys, im.checkKeys = true, true
+	}
 	return err
 }
 
-// Finish writes what is buffered and builds any index Start dropped.
+// Finish writes what is buffered, checks what Start deferred and builds
+// any index Start dropped.
 func (im *Importer) Finish(ctx context.Context) error {
 	if err := im.Flush(ctx); err != nil {
 		return err
+	}
+	if im.checkKeys {
+		if err := im.db.CheckForeignKeys(ctx, "persons"); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
 	}
 	return im.db.RestoreIndexes(ctx)
 }
