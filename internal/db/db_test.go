@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -122,4 +124,44 @@ func TestDeferredIndexesAreRestored(t *testing.T) {
 			t.Errorf("deferred on a non-empty table: %v %v", ok, err)
 		}
 	})
+}
+
+// A bulk load without foreign keys leaves no pooled connection without
+// them, nor with the bulk page cache.
+func TestBulkConnectionIsReset(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx := context.Background()
+	b := d.NewBulk()
+	b.NoForeignKeys = true
+	err := b.Write(ctx, db.Batch{Table: "households", Columns: []string{"id", "unit_code", "address", "created_at"},
+		Rows: [][]any{{"H1", "00004", "", db.FormatTime(time.Now())}}})
+	if err == nil {
+		err = b.Commit()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 8 { // the pool's size: every connection, the bulk one among them
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var fk, cache int
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+			t.Fatal(err)
+		}
+		if fk != 1 || cache != -1024 {
+			t.Errorf("connection %d: foreign_keys %d, cache_size %d", len(conns), fk, cache)
+		}
+	}
 }
