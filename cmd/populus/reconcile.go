@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/reconcile"
@@ -108,7 +109,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	}
 	defer p.Close()
 	fmt.Fprintf(stdout, "Loading the register from %s (%s)\n", p.DB.Location, p.DB.Engine)
-	idx, err := engine.Load(ctx, p.DB, engine.LoadOptions{Progress: progressOut})
+	idx, err := loadIndex(ctx, p, progressOut, env)
 	if err != nil {
 		return err
 	}
@@ -299,4 +300,28 @@ func runReconcileReport(args []string, env func(string) string, stdout, stderr i
 	}
 	fmt.Fprintf(stdout, "Report: %s\n", out)
 	return nil
+}
+
+// loadIndex loads the register's index with the garbage collector tuned for
+// a process that holds one large index: while loading, which leaves garbage
+// as large as the index, the heap may grow by a quarter rather than double
+// before a collection; afterwards freed memory goes back to the system, and
+// a soft memory limit of the index plus a quarter and 512 MiB keeps the
+// matching pass's garbage from doubling the heap again. GOGC and GOMEMLIMIT,
+// when set, win.
+func loadIndex(ctx context.Context, p *platform, progress io.Writer, env func(string) string) (*engine.Index, error) {
+	if env("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(15))
+	}
+	idx, err := engine.Load(ctx, p.DB, engine.LoadOptions{Progress: progress})
+	if err != nil {
+		return nil, err
+	}
+	debug.FreeOSMemory()
+	if env("GOMEMLIMIT") == "" {
+		if heap := idx.Stats().HeapBytes; heap > 0 {
+			debug.SetMemoryLimit(heap + heap/8 + 256<<20)
+		}
+	}
+	return idx, nil
 }
