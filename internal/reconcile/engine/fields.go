@@ -53,19 +53,6 @@ func titleCase(s string) string {
 	return b.String()
 }
 
-// nameParts splits a name the way sector forms do: first word the family
-// name, last the given name, the rest the middle name.
-func nameParts(s string) (family, middle, given string) {
-	w := strings.Fields(s)
-	switch len(w) {
-	case 0:
-		return "", "", ""
-	case 1:
-		return "", "", w[0]
-	}
-	return w[0], strings.Join(w[1:len(w)-1], " "), w[len(w)-1]
-}
-
 // unitValue describes a unit of today's system for a correction: its name
 // with type word and its key.
 func unitValue(reg *units.Registry, code int, commune bool) (name, key string) {

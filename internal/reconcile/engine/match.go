@@ -615,7 +615,7 @@ func (m *matcher) nameCorrections(add func(Correction), raw *sector.Record, reg 
 		add(Correction{Field: "full_name", Column: col, SectorValue: raw.Raw(sector.FieldFullName), RegisterValue: name, Action: action})
 		return
 	}
-	fam, mid, giv := nameParts(name)
+	fam, mid, giv := sector.SplitName(name)
 	for _, p := range []struct {
 		f   sector.Field
 		val string

@@ -162,7 +162,7 @@ var civilStatus = kindSpec{
 		NoProvince: 0.01,
 	},
 	row: func(s *synthesizer, d *draft) {
-		family, middle, given := splitName(d.name)
+		family, middle, given := SplitName(d.name)
 		event, registered := "Khai sinh", d.birth
 		if d.dead {
 			event, registered = "Khai tử", d.death
@@ -185,9 +185,9 @@ func sexWord(s civil.Sex) string {
 	return ""
 }
 
-// splitName splits a full name the way sector forms do: the first word is
+// SplitName splits a full name the way sector forms do: the first word is
 // the family name, the last the given name, the rest the middle name.
-func splitName(s string) (family, middle, given string) {
+func SplitName(s string) (family, middle, given string) {
 	w := strings.Fields(s)
 	switch len(w) {
 	case 0:
