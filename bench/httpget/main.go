@@ -57,6 +57,7 @@ var (
 	user     = flag.String("username", "auditor", "account to sign in with (a nation-wide demo account that may read any person)")
 	password = flag.String("password", "populus-demo-2025", "its password (the public demo password)")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
+	debug    = flag.String("debug-addr", "", "pass --debug-addr to populus serve, to profile it during the run (e.g. 127.0.0.1:6060)")
 
 	// Internal: serve the bare handler.
 	bareAddr = flag.String("bare", "", "internal: serve the bare handler on this address")
@@ -120,6 +121,10 @@ type LoadReport struct {
 	P99ms      float64        `json:"p99_ms"`
 	MaxMs      float64        `json:"max_ms"`
 	MeanBytes  float64        `json:"mean_body_bytes"`
+	// ServerCPUus is the server process's CPU time (user and system) over
+	// the whole load run, warm-up included, per request answered in it: a
+	// figure that other work on the machine disturbs less than requests/s.
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
 }
 
 func run(ctx context.Context) error {
@@ -200,7 +205,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	srv, err := start(ctx, filepath.Join(dir, "serve.log"), populus, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, store...)...)
+	serveArgs := append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, store...)
+	if *debug != "" {
+		serveArgs = append(serveArgs, "--debug-addr", *debug)
+	}
+	srv, err := start(ctx, filepath.Join(dir, "serve.log"), populus, serveArgs...)
 	if err != nil {
 		return err
 	}
@@ -251,12 +260,12 @@ func run(ctx context.Context) error {
 
 	var bareRuns, popRuns []LoadReport
 	for r := 0; r < *rounds; r++ {
-		b, err := runLoad(ctx, load, bareURLs, "", "bare net/http")
+		b, err := runLoad(ctx, load, bareURLs, "", "bare net/http", bare)
 		if err != nil {
 			return err
 		}
 		bareRuns = append(bareRuns, b)
-		p, err := runLoad(ctx, load, popURLs, cookie, "Populus")
+		p, err := runLoad(ctx, load, popURLs, cookie, "Populus", srv)
 		if err != nil {
 			return err
 		}
@@ -264,13 +273,13 @@ func run(ctx context.Context) error {
 	}
 
 	fmt.Println()
-	benchinfo.Table(os.Stdout, "server", "people", "clients", "requests/s", "p50", "p99", "mean body", "ratio (target ≥ 0.4)")
+	benchinfo.Table(os.Stdout, "server", "people", "clients", "requests/s", "p50", "p99", "mean body", "server CPU per request", "ratio (target ≥ 0.4)")
 	for r := range bareRuns {
 		b, p := bareRuns[r], popRuns[r]
 		benchinfo.Row(os.Stdout, "bare net/http, fixed body", benchinfo.Count(*people), strconv.Itoa(*conc), benchinfo.Rate(b.RPS),
-			fmt.Sprintf("%.2f ms", b.P50ms), fmt.Sprintf("%.2f ms", b.P99ms), fmt.Sprintf("%.0f B", b.MeanBytes), "1")
+			fmt.Sprintf("%.2f ms", b.P50ms), fmt.Sprintf("%.2f ms", b.P99ms), fmt.Sprintf("%.0f B", b.MeanBytes), fmt.Sprintf("%.0f µs", b.ServerCPUus), "1")
 		benchinfo.Row(os.Stdout, "Populus GET /api/v1/persons/{pin}", benchinfo.Count(*people), strconv.Itoa(*conc), benchinfo.Rate(p.RPS),
-			fmt.Sprintf("%.2f ms", p.P50ms), fmt.Sprintf("%.2f ms", p.P99ms), fmt.Sprintf("%.0f B", p.MeanBytes), fmt.Sprintf("%.2f", p.RPS/b.RPS))
+			fmt.Sprintf("%.2f ms", p.P50ms), fmt.Sprintf("%.2f ms", p.P99ms), fmt.Sprintf("%.0f B", p.MeanBytes), fmt.Sprintf("%.0f µs", p.ServerCPUus), fmt.Sprintf("%.2f", p.RPS/b.RPS))
 	}
 	if *jsonOut != "" {
 		out, _ := json.MarshalIndent(map[string]any{"machine": machine, "people": *people, "clients": *conc, "duration_s": dur.Seconds(),
@@ -525,12 +534,14 @@ func abs(x int) int {
 	return x
 }
 
-func runLoad(ctx context.Context, load, urls, cookie, label string) (LoadReport, error) {
+func runLoad(ctx context.Context, load, urls, cookie, label string, server *proc) (LoadReport, error) {
+	cpu0 := procCPU(server.cmd.Process.Pid)
 	args := []string{"-urls", urls, "-c", strconv.Itoa(*conc), "-d", dur.String(), "-warmup", warm.String(), "-label", label}
 	if cookie != "" {
 		args = append(args, "-cookie", cookie)
 	}
 	_, _, out, err := benchinfo.Run(exec.CommandContext(ctx, load, args...), nil)
+	cpu := procCPU(server.cmd.Process.Pid) - cpu0
 	var rep LoadReport
 	if jerr := json.Unmarshal([]byte(firstJSON(out)), &rep); jerr != nil {
 		if err == nil {
@@ -538,12 +549,40 @@ func runLoad(ctx context.Context, load, urls, cookie, label string) (LoadReport,
 		}
 		return rep, fmt.Errorf("%s: %w", label, err)
 	}
-	fmt.Printf("%-14s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  %d requests, %d not OK\n",
-		label, rep.RPS, rep.P50ms, rep.P99ms, rep.MaxMs, rep.Requests, rep.Requests-rep.OK)
+	// Requests of the warm-up are not counted by the load generator:
+	// estimate them at the measured rate.
+	if served := rep.RPS * (*dur + *warm).Seconds(); cpu > 0 && served > 0 {
+		rep.ServerCPUus = float64(cpu.Microseconds()) / served
+	}
+	fmt.Printf("%-14s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  %d requests, %d not OK, server CPU %.0f µs per request\n",
+		label, rep.RPS, rep.P50ms, rep.P99ms, rep.MaxMs, rep.Requests, rep.Requests-rep.OK, rep.ServerCPUus)
 	if err != nil {
 		return rep, fmt.Errorf("%s: %w", label, err)
 	}
 	return rep, nil
+}
+
+// procCPU is the user and system CPU time of process pid so far (0 where
+// /proc is not available).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: fields are counted
+	// after its closing parenthesis. utime and stime are fields 14 and 15,
+	// in clock ticks (100 a second on Linux).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func firstJSON(out string) string {

@@ -18,6 +18,7 @@ type config struct {
 	LogLevel      string
 	SecureCookies bool
 	AuditStrict   bool
+	DebugAddr     string
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -79,6 +80,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "answer a read only after its audit entry is committed (default: committed within 20 ms, reads refused while the audit log fails)")
+	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
 }
 
 func (f *flags) parse(args []string) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -162,6 +163,14 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go p.purgeSessions(ctx, log)
+	if c.DebugAddr != "" {
+		_, stopDebug, err := serveDebug(c.DebugAddr, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -178,6 +187,25 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		return err
 	}
 	return nil
+}
+
+// serveDebug serves net/http/pprof on addr, on its own listener and mux so
+// that nothing of it is reachable through the API's address.
+func serveDebug(addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 func runMigrate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {

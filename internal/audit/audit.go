@@ -11,6 +11,13 @@
 // killed. Changes record their entries in their own transaction (RecordTx)
 // either way. The log is append-only in the store. It must never hold the
 // personal data itself, only identifiers.
+//
+// On SQLite, entries are indexed by subject in batches (subjectIndex): the
+// writer appends entries to audit_log only, and every IndexEvery entries, or
+// after a quiet IndexIdle, adds the new ones to audit_subjects sorted by
+// subject, so each B-tree page is written once per batch instead of once per
+// entry. List reads the batch index and scans the entries after it. On
+// PostgreSQL the subject index is kept row by row.
 package audit
 
 import (
@@ -18,6 +25,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +71,19 @@ type Log struct {
 	window time.Duration
 	// failing is set while commits fail, so a buffered log refuses entries.
 	failing atomic.Bool
+	// unindexed counts the entries the writer committed since the last
+	// batch of the subject index (SQLite only).
+	unindexed int
 }
+
+// IndexEvery and IndexIdle set when the SQLite writer adds committed entries
+// to the subject index: once IndexEvery entries are waiting, or when none has
+// come for IndexIdle and some are waiting. A look-up by subject scans the
+// waiting entries, so IndexEvery bounds its cost.
+var (
+	IndexEvery = 50_000
+	IndexIdle  = 2 * time.Second
+)
 
 type pending struct {
 	e Entry
@@ -171,10 +191,30 @@ func fill(ctx context.Context, e *Entry) {
 func (l *Log) writer() {
 	defer close(l.done)
 	batch := make([]pending, 0, maxGroup)
+	batched := l.db.Engine == db.SQLite
+	if batched {
+		// Entries may wait from a previous run.
+		err := l.db.QueryRowContext(context.Background(),
+			`SELECT COALESCE((SELECT max(id) FROM audit_log), 0) - indexed_upto FROM audit_index_state`).Scan(&l.unindexed)
+		if err != nil {
+			l.unindexed = 1 // find out at the first batch
+		}
+	}
+	idle := time.NewTimer(IndexIdle)
+	defer idle.Stop()
 	for {
+		if batched && l.unindexed >= IndexEvery {
+			l.indexSubjects()
+		}
+		idle.Reset(IndexIdle)
 		select {
 		case p := <-l.pending:
 			batch = append(batch[:0], p)
+		case <-idle.C:
+			if batched && l.unindexed > 0 {
+				l.indexSubjects()
+			}
+			continue
 		case <-l.stop:
 			// Drain what was queued before Close.
 			for {
@@ -231,6 +271,9 @@ func (l *Log) commit(batch []pending) {
 		})
 	}
 	l.failing.Store(err != nil)
+	if err == nil {
+		l.unindexed += len(batch)
+	}
 	if err != nil {
 		writeErrors.Inc()
 		slog.Error("audit entries could not be written", "entries", len(batch), "err", err)
@@ -240,6 +283,39 @@ func (l *Log) commit(batch []pending) {
 			p.err <- err
 		}
 	}
+}
+
+// indexSubjects adds the entries committed since the last batch to the
+// subject index, sorted by subject, in one transaction. SQLite has one
+// writer at a time, so every entry up to the largest id is committed when
+// the transaction starts. A failure is logged; the entries stay found by
+// List's scan and are indexed by the next batch.
+func (l *Log) indexSubjects() {
+	ctx := context.Background()
+	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
+		var upto, top int64
+		if err := tx.QueryRowContext(ctx, `SELECT indexed_upto FROM audit_index_state`).Scan(&upto); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM audit_log`).Scan(&top); err != nil {
+			return err
+		}
+		if top <= upto {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subjects (subject, entry_id)
+			SELECT subject, id FROM audit_log WHERE id > $1 AND id <= $2 AND subject <> '' ORDER BY subject, id`, upto, top); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE audit_index_state SET indexed_upto = $1`, top)
+		return err
+	})
+	if err != nil {
+		writeErrors.Inc()
+		slog.Error("audit entries could not be indexed by subject", "err", err)
+		return
+	}
+	l.unindexed = 0
 }
 
 // Close writes what is queued and stops the writer.
@@ -256,7 +332,24 @@ func (l *Log) Close() {
 // List returns entries about subject (all subjects when empty), newest
 // first, at most limit, before the entry id `before` (0 for the newest).
 func (l *Log) List(ctx context.Context, subject string, before int64, limit int) ([]Entry, int64, error) {
-	q := `SELECT id, at, actor, action, subject, outcome, detail, remote FROM audit_log WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	const cols = `l.at, l.actor, l.action, l.subject, l.outcome, l.detail, l.remote`
+	q := `SELECT l.id, ` + cols + ` FROM audit_log l WHERE l.id < $2 AND ($1 = '' OR l.subject = $1) ORDER BY l.id DESC LIMIT $3`
+	if subject != "" && l.db.Engine == db.SQLite {
+		// The batch index up to indexed_upto, and a scan of the entries
+		// after it (at most about IndexEvery). The index's side selects
+		// s.entry_id, not l.id, so that SQLite merges two ordered streams
+		// instead of sorting every entry about the subject.
+		q = `SELECT * FROM (
+			SELECT l.id, ` + cols + ` FROM audit_log l
+			WHERE l.id > (SELECT indexed_upto FROM audit_index_state) AND l.id < $2 AND l.subject = $1
+			UNION ALL
+			SELECT s.entry_id, ` + cols + ` FROM audit_subjects s JOIN audit_log l ON l.id = s.entry_id
+			WHERE s.subject = $1 AND s.entry_id <= (SELECT indexed_upto FROM audit_index_state) AND s.entry_id < $2
+		) ORDER BY id DESC LIMIT $3`
+	}
 	rows, err := l.db.QueryContext(ctx, q, subject, before, limit)
 	if err != nil {
 		return nil, 0, err

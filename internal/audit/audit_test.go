@@ -84,3 +84,99 @@ func TestBufferedLogCommitsWithinWindowAndRefusesWhenFailing(t *testing.T) {
 		l.Close()
 	})
 }
+
+// TestSubjectIndexInBatches: on SQLite the writer indexes entries by subject
+// every IndexEvery entries, and List finds a subject's entries both in the
+// batch index and after it, newest first, page by page.
+func TestSubjectIndexInBatches(t *testing.T) {
+	defer func(every int, idle time.Duration) { IndexEvery, IndexIdle = every, idle }(IndexEvery, IndexIdle)
+	IndexEvery, IndexIdle = 10, time.Hour
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		l := New(d)
+		ctx := context.Background()
+		var ids []int64 // entries about subject A, in order
+		for i := 0; i < 25; i++ {
+			subject := "A"
+			if i%2 == 1 {
+				subject = "B"
+			}
+			// One at a time: a strict log commits each before Record returns.
+			if err := l.Record(ctx, Entry{Actor: "staff:a", Action: "person.read", Subject: subject, Detail: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+			if subject == "A" {
+				var id int64
+				if err := d.QueryRow(`SELECT max(id) FROM audit_log`).Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+		}
+		l.Close()
+		if d.Engine == db.SQLite {
+			var upto int64
+			var indexed int
+			d.QueryRow(`SELECT indexed_upto FROM audit_index_state`).Scan(&upto)
+			d.QueryRow(`SELECT count(*) FROM audit_subjects`).Scan(&indexed)
+			if indexed != 20 {
+				t.Errorf("audit_subjects holds %d entries, want the first 20 (two batches of 10)", indexed)
+			}
+			if upto == 0 || upto >= ids[len(ids)-1] {
+				t.Errorf("indexed_upto = %d, want a batch boundary below the last entry %d", upto, ids[len(ids)-1])
+			}
+		}
+		var got []int64
+		before := int64(0)
+		for page := 0; page < 10; page++ {
+			es, next, err := l.List(ctx, "A", before, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				if e.Subject != "A" {
+					t.Fatalf("List(A) returned an entry about %q", e.Subject)
+				}
+			}
+			for _, e := range es {
+				var id int64
+				d.QueryRow(`SELECT id FROM audit_log WHERE detail = $1`, e.Detail).Scan(&id)
+				got = append(got, id)
+			}
+			if next == 0 {
+				break
+			}
+			before = next
+		}
+		if len(got) != len(ids) {
+			t.Fatalf("List(A) page by page found %d entries, want %d", len(got), len(ids))
+		}
+		for i, id := range got {
+			if want := ids[len(ids)-1-i]; id != want {
+				t.Fatalf("entry %d is id %d, want %d (newest first)", i, id, want)
+			}
+		}
+	})
+}
+
+// TestSubjectIndexWhenIdle: entries waiting below IndexEvery are indexed
+// once the log has been quiet for IndexIdle.
+func TestSubjectIndexWhenIdle(t *testing.T) {
+	defer func(every int, idle time.Duration) { IndexEvery, IndexIdle = every, idle }(IndexEvery, IndexIdle)
+	IndexEvery, IndexIdle = 1000, 20*time.Millisecond
+	d := dbtest.SQLite(t)
+	l := New(d)
+	defer l.Close()
+	for i := 0; i < 3; i++ {
+		if err := l.Record(context.Background(), Entry{Actor: "staff:a", Action: "person.read", Subject: "C"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	for i := 0; i < 500 && n < 3; i++ {
+		time.Sleep(10 * time.Millisecond)
+		d.QueryRow(`SELECT count(*) FROM audit_subjects WHERE subject = 'C'`).Scan(&n)
+	}
+	if n != 3 {
+		t.Fatalf("after 5 s, %d of 3 idle entries are indexed", n)
+	}
+}
