@@ -1,5 +1,7 @@
 package synth
 
+import "github.com/populus-vn/populus/internal/wyrand"
+
 // Address details (house number, lane, street, hamlet) in the forms each
 // region uses: ngõ/ngách and phố in the north, kiệt in the centre, hẻm
 // numbers like 12/5 and khu phố in the south; thôn and xóm in the northern
@@ -37,136 +39,134 @@ var highlandHamlets = []string{
 	"Plei Phun", "Ea Bông", "Tơ Nừng", "Đăk Rơ Wa",
 }
 
-func pickStr(r *rng, l []string) string { return l[r.intn(len(l))] }
-
 // appendUrban writes a street address in a ward.
-func appendUrban(b []byte, r *rng, region int) []byte {
+func appendUrban(b []byte, r *wyrand.Rand, region int) []byte {
 	b = append(b, "Số "...)
-	b = appendInt(b, r.between(1, 250), 0)
+	b = appendInt(b, r.Between(1, 250), 0)
 	switch region {
 	case regSoutheast, regMekong, regHighlands:
-		x := r.float()
+		x := r.Float64()
 		if x < 0.5 {
 			b = append(b, '/')
-			b = appendInt(b, r.between(1, 60), 0)
+			b = appendInt(b, r.Between(1, 60), 0)
 		} else if x < 0.65 {
 			b = append(b, '/')
-			b = appendInt(b, r.between(1, 60), 0)
+			b = appendInt(b, r.Between(1, 60), 0)
 			b = append(b, '/')
-			b = appendInt(b, r.between(1, 20), 0)
+			b = appendInt(b, r.Between(1, 20), 0)
 		}
 		b = append(b, " đường "...)
-		b = append(b, pickStr(r, streets)...)
-		if r.chance(0.6) {
+		b = append(b, wyrand.Pick(r, streets)...)
+		if r.Chance(0.6) {
 			b = append(b, ", khu phố "...)
-			b = appendInt(b, r.between(1, 25), 0)
+			b = appendInt(b, r.Between(1, 25), 0)
 		}
 	case regCentralCoast:
-		if r.chance(0.35) {
+		if r.Chance(0.35) {
 			b = append(b, ", kiệt "...)
-			b = appendInt(b, r.between(1, 300), 0)
+			b = appendInt(b, r.Between(1, 300), 0)
 			b = append(b, ',')
 		}
 		b = append(b, " đường "...)
-		b = append(b, pickStr(r, streets)...)
+		b = append(b, wyrand.Pick(r, streets)...)
 	default:
-		x := r.float()
+		x := r.Float64()
 		if x < 0.7 {
 			if x < 0.2 {
 				b = append(b, ", ngách "...)
-				b = appendInt(b, r.between(1, 80), 0)
+				b = appendInt(b, r.Between(1, 80), 0)
 			}
 			b = append(b, ", ngõ "...)
-			b = appendInt(b, r.between(1, 400), 0)
+			b = appendInt(b, r.Between(1, 400), 0)
 			b = append(b, ',')
 		}
-		if region == regNorthDelta && r.chance(0.5) {
+		if region == regNorthDelta && r.Chance(0.5) {
 			b = append(b, " phố "...)
 		} else {
 			b = append(b, " đường "...)
 		}
-		b = append(b, pickStr(r, streets)...)
-		if r.chance(0.3) {
+		b = append(b, wyrand.Pick(r, streets)...)
+		if r.Chance(0.3) {
 			b = append(b, ", tổ dân phố "...)
-			b = appendInt(b, r.between(1, 30), 0)
+			b = appendInt(b, r.Between(1, 30), 0)
 		}
 	}
 	return b
 }
 
 // appendRural writes a countryside address.
-func appendRural(b []byte, r *rng, region int) []byte {
-	if r.chance(0.2) {
+func appendRural(b []byte, r *wyrand.Rand, region int) []byte {
+	if r.Chance(0.2) {
 		b = append(b, "Số nhà "...)
-		b = appendInt(b, r.between(1, 300), 0)
+		b = appendInt(b, r.Between(1, 300), 0)
 		b = append(b, ", "...)
 		return appendHamlet(b, r, region, false)
 	}
 	return appendHamlet(b, r, region, true)
 }
 
-func appendHamlet(b []byte, r *rng, region int, capital bool) []byte {
+func appendHamlet(b []byte, r *wyrand.Rand, region int, capital bool) []byte {
 	word := func(b []byte, upper, lower string) []byte {
 		if capital {
 			return append(append(b, upper...), ' ')
 		}
 		return append(append(b, lower...), ' ')
 	}
-	x := r.float()
+	x := r.Float64()
 	switch region {
 	case regSoutheast, regMekong:
 		b = word(b, "Ấp", "ấp")
 		if x < 0.3 {
-			b = appendInt(b, r.between(1, 12), 0)
+			b = appendInt(b, r.Between(1, 12), 0)
 		} else {
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		}
 	case regNorthMountain:
 		if x < 0.5 {
 			b = word(b, "Bản", "bản")
-			b = append(b, pickStr(r, mountainHamlets)...)
+			b = append(b, wyrand.Pick(r, mountainHamlets)...)
 		} else {
 			b = word(b, "Thôn", "thôn")
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		}
 	case regHighlands:
 		switch {
 		case x < 0.4:
 			b = word(b, "Thôn", "thôn")
-			b = appendInt(b, r.between(1, 15), 0)
+			b = appendInt(b, r.Between(1, 15), 0)
 		case x < 0.65:
 			b = word(b, "Buôn", "buôn")
-			b = append(b, pickStr(r, highlandHamlets)...)
+			b = append(b, wyrand.Pick(r, highlandHamlets)...)
 		case x < 0.8:
 			b = word(b, "Làng", "làng")
-			b = append(b, pickStr(r, highlandHamlets)...)
+			b = append(b, wyrand.Pick(r, highlandHamlets)...)
 		default:
 			b = word(b, "Thôn", "thôn")
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		}
 	case regCentralCoast:
 		b = word(b, "Thôn", "thôn")
 		if x < 0.3 {
-			b = appendInt(b, r.between(1, 12), 0)
+			b = appendInt(b, r.Between(1, 12), 0)
 		} else {
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		}
 	default:
 		if x < 0.3 {
 			b = word(b, "Xóm", "xóm")
-			b = appendInt(b, r.between(1, 15), 0)
+			b = appendInt(b, r.Between(1, 15), 0)
 			b = append(b, ", thôn "...)
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		} else {
 			b = word(b, "Thôn", "thôn")
-			b = append(b, pickStr(r, hamlets)...)
+			b = append(b, wyrand.Pick(r, hamlets)...)
 		}
 	}
 	return b
 }
 
 // appendAddress writes the detail of an address in commune c.
-func appendAddress(b []byte, r *rng, c *commune, region int) []byte {
+func appendAddress(b []byte, r *wyrand.Rand, c *commune, region int) []byte {
 	if c.ward {
 		return appendUrban(b, r, region)
 	}

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // maxAge is the oldest age generated. A person of 104 on the default
@@ -83,9 +84,9 @@ func newPyramid() *pyramid {
 }
 
 // draw samples an age in [lo, hi] for sex s from the pyramid alone.
-func (p *pyramid) draw(r *rng, s, lo, hi int) int {
+func (p *pyramid) draw(r *wyrand.Rand, s, lo, hi int) int {
 	c := &p.cum[s]
-	x := c[lo] + float64(r.float()*(c[hi+1]-c[lo])) // no fused multiply-add: see noFMA
+	x := c[lo] + float64(r.Float64()*(c[hi+1]-c[lo])) // no fused multiply-add: see noFMA
 	a := sort.SearchFloat64s(c[lo+1:hi+2], x) + lo
 	if a > hi {
 		a = hi
@@ -174,7 +175,7 @@ const (
 
 // draw takes a person of the given sex (or either, anySex) aged lo..hi. An
 // empty range (lo > hi) is a bug in the household rules and panics.
-func (u *urn) draw(r *rng, sex, lo, hi int) (int, int) {
+func (u *urn) draw(r *wyrand.Rand, sex, lo, hi int) (int, int) {
 	s, a, ok := u.take(r, sex, lo, hi)
 	if !ok {
 		s, a = u.borrow(r, sex, lo, hi)
@@ -192,7 +193,7 @@ func clampRange(lo, hi int) (int, int) {
 }
 
 // take draws from the quota; ok is false when the range has none left.
-func (u *urn) take(r *rng, sex, lo, hi int) (s, a int, ok bool) {
+func (u *urn) take(r *wyrand.Rand, sex, lo, hi int) (s, a int, ok bool) {
 	lo, hi = clampRange(lo, hi)
 	var avail [2]int32
 	for s := range 2 {
@@ -204,7 +205,7 @@ func (u *urn) take(r *rng, sex, lo, hi int) (s, a int, ok bool) {
 	if total <= 0 {
 		return 0, 0, false
 	}
-	k := int32(r.intn(int(total)))
+	k := int32(r.Intn(int(total)))
 	s = sex
 	if s == anySex {
 		s = 0
@@ -219,7 +220,7 @@ func (u *urn) take(r *rng, sex, lo, hi int) (s, a int, ok bool) {
 
 // borrow draws from the pyramid when the quota of the range is used up; the
 // cell goes into debt.
-func (u *urn) borrow(r *rng, sex, lo, hi int) (int, int) {
+func (u *urn) borrow(r *wyrand.Rand, sex, lo, hi int) (int, int) {
 	lo, hi = clampRange(lo, hi)
 	u.fallbacks++
 	s := sex
@@ -227,7 +228,7 @@ func (u *urn) borrow(r *rng, sex, lo, hi int) (int, int) {
 		m := u.p.cum[0][hi+1] - u.p.cum[0][lo]
 		f := u.p.cum[1][hi+1] - u.p.cum[1][lo]
 		s = 0
-		if r.float()*(m+f) >= m {
+		if r.Float64()*(m+f) >= m {
 			s = 1
 		}
 	}

@@ -4,8 +4,9 @@
 // load it through register.Importer).
 //
 // The same Config gives byte-identical output on every run and platform:
-// the random generator is written out here, float expressions are kept from
-// fused multiply-add, and no platform-dependent math function feeds a draw.
+// the random generator is written out (internal/wyrand, not math/rand),
+// float expressions are kept from fused multiply-add, and no
+// platform-dependent math function feeds a draw.
 // Memory is flat in the number of people: households are built in reused
 // buffers, all text of a household is one string, and PIN uniqueness comes
 // from per-prefix counters through a keyed pin.Permutation, not from a set

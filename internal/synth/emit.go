@@ -3,6 +3,7 @@ package synth
 import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Shares used below; each is a judgement, documented in
@@ -90,15 +91,15 @@ func (g *generator) household(room int) error {
 	origin := w.birthAt(r, c)
 	home, homeProv := c, p
 	migrant, migYears := false, 0
-	if r.chance(migrantBase + float64(migrantPull*p.attract)) {
+	if r.Chance(migrantBase + float64(migrantPull*p.attract)) {
 		if op := w.provinces[w.migrantOrigin.draw(r)]; op != p {
 			migrant = true
 			home, homeProv = w.randomCommune(r, op), op
 			origin = w.birthAt(r, home)
-			migYears = r.between(1, max(1, g.m[head].age-18))
+			migYears = r.Between(1, max(1, g.m[head].age-18))
 		}
 	}
-	if !migrant && r.chance(0.5) {
+	if !migrant && r.Chance(0.5) {
 		home = w.randomCommune(r, p)
 	}
 	surname := g.names.surname(r, homeProv.south)
@@ -122,7 +123,7 @@ func (g *generator) household(room int) error {
 			case m.blood:
 				m.surname, m.ethnicity, m.religion = surname, eth, rel
 				m.born = origin
-				if x := r.float(); x < 0.10 {
+				if x := r.Float64(); x < 0.10 {
 					m.born = w.birthIn(r, origin.legacy)
 				} else if x < 0.15 {
 					m.born = g.anywhere()
@@ -181,14 +182,14 @@ func (g *generator) birthDay(age int) int {
 	if age == 0 {
 		hi-- // born before the reference date
 	}
-	return g.r.between(lo, hi)
+	return g.r.Between(lo, hi)
 }
 
 // inLaw fills a spouse who married into the household.
 func (g *generator) inLaw(m *member, c *commune, origin birthplace, eth, rel string) {
 	r, w := &g.r, g.w
 	m.surname = g.names.surname(r, w.provinces[w.legacy[origin.legacy].province].south)
-	switch x := r.float(); {
+	switch x := r.Float64(); {
 	case x < inLawSameProvince:
 		m.born = w.birthIn(r, origin.legacy)
 	case x < inLawSameProvince+inLawLocal:
@@ -199,10 +200,10 @@ func (g *generator) inLaw(m *member, c *commune, origin birthplace, eth, rel str
 	bp := w.provinces[w.legacy[m.born.legacy].province]
 	m.hometown = w.randomCommune(r, bp).code
 	m.ethnicity, m.religion = eth, rel
-	if !r.chance(sameEthnicity) {
+	if !r.Chance(sameEthnicity) {
 		m.ethnicity = w.ethnicities[bp.ethnicity.draw(r)].Code
 	}
-	if !r.chance(sameReligion) {
+	if !r.Chance(sameReligion) {
 		m.religion = w.religions[bp.religion.draw(r)].Code
 	}
 }
@@ -218,14 +219,14 @@ func (g *generator) child(m *member, c *commune, origin birthplace, migrant bool
 	switch {
 	case m.father >= 0:
 		m.surname = g.m[m.father].surname
-	case m.mother >= 0 && r.chance(0.25):
+	case m.mother >= 0 && r.Chance(0.25):
 		m.surname = g.m[m.mother].surname
-	case m.mother < 0 && r.chance(0.7): // grandchildren of the lineage
+	case m.mother < 0 && r.Chance(0.7): // grandchildren of the lineage
 		m.surname = surname
 	default: // a father not in the household
 		m.surname = g.names.surname(r, w.provinces[w.legacy[origin.legacy].province].south)
 	}
-	if m.father >= 0 && m.mother >= 0 && r.chance(doubleSurname) && dateOfDay(m.birthDay).Year >= 2005 {
+	if m.father >= 0 && m.mother >= 0 && r.Chance(doubleSurname) && dateOfDay(m.birthDay).Year >= 2005 {
 		m.surname2 = g.m[m.mother].surname
 	}
 	m.ethnicity, m.religion, m.hometown = eth, rel, home.code
@@ -334,8 +335,8 @@ func gapHolds(parent, child *member) bool {
 	return anniversary(dateOfDay(phi), parentGapMin-1) <= clo && chi <= anniversary(dateOfDay(plo), parentGapMax+1)
 }
 
-func partialOf(r *rng, monthYear, yearOnly float64) int {
-	switch x := r.float(); {
+func partialOf(r *wyrand.Rand, monthYear, yearOnly float64) int {
+	switch x := r.Float64(); {
 	case x < yearOnly:
 		return 2
 	case x < yearOnly+monthYear:
@@ -399,7 +400,7 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 		case m >= 0:
 			ages[0] = min(max(g.m[m].age+gap, lo), hi)
 		default:
-			ages[1] = r.between(lo, hi)
+			ages[1] = r.Between(lo, hi)
 			ages[0] = min(max(ages[1]+gap, lo), hi)
 		}
 		var added [2]int
@@ -410,13 +411,13 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 				continue
 			}
 			pd := (survivalTable[max(age-years, 0)] - survivalTable[age]) / childrenPerParent
-			if !r.chance(pd) {
+			if !r.Chance(pd) {
 				continue
 			}
 			i := g.add(member{sex: sex, age: age, dead: true})
 			d := &g.m[i]
 			d.birthDay = g.birthDay(age)
-			d.deathDay = r.between(max(dayRegister, d.birthDay+1), g.now-1)
+			d.deathDay = r.Between(max(dayRegister, d.birthDay+1), g.now-1)
 			an := &g.m[a]
 			d.ethnicity, d.religion = an.ethnicity, an.religion
 			if sex == civil.Male {
@@ -425,7 +426,7 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 			} else {
 				d.surname = g.names.surname(r, p.south)
 				d.born = g.w.birthIn(r, an.born.legacy)
-				if r.chance(0.3) {
+				if r.Chance(0.3) {
 					d.born = g.anywhere()
 				}
 				d.hometown = g.w.randomCommune(r, g.w.provinces[g.w.legacy[d.born.legacy].province]).code

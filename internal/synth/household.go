@@ -3,6 +3,7 @@ package synth
 import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Household sizes: shares of households with 1 … 7 and 8 or more members,
@@ -62,8 +63,8 @@ var shapes = [9][]shape{
 // Shapes of households of 8 or more, by size n: elders, a couple, n−4
 // children; or the same with one unmarried adult child of the elders; or a
 // widowed elder with the couple and n−3 children.
-func largeShape(r *rng, n int) shape {
-	switch x := r.float(); {
+func largeShape(r *wyrand.Rand, n int) shape {
+	switch x := r.Float64(); {
 	case x < 0.45:
 		return shape{elders: 2, core: 2, kids: n - 4}
 	case x < 0.8:
@@ -284,11 +285,11 @@ func (g *generator) build(sh shape) {
 		lo, hi := 18, maxAge
 		if sh.kids > 0 {
 			sex = maleOnly
-			if r.chance(0.8) {
+			if r.Chance(0.8) {
 				sex = femaleOnly
 			}
 			lo, hi = parentGapMin+2*(sh.kids-1), kidMax+parentGapMax
-		} else if sh.elders == 0 && r.chance(0.55) {
+		} else if sh.elders == 0 && r.Chance(0.55) {
 			lo = 60 // people living alone are mostly the elderly
 		}
 		if sh.elders > 0 {
@@ -313,14 +314,14 @@ func (g *generator) build(sh shape) {
 	lineage := single
 	if sh.core == 2 {
 		lineage = husband
-		if r.chance(0.2) {
+		if r.Chance(0.2) {
 			lineage = wife
 		}
 	}
 	g.m[lineage].blood = true
 	if sh.elders == 0 {
 		head := lineage
-		if sh.core == 2 && r.chance(0.15) {
+		if sh.core == 2 && r.Chance(0.15) {
 			head = g.m[lineage].spouse
 		}
 		g.m[head].rel = register.Head
@@ -342,7 +343,7 @@ func (g *generator) build(sh shape) {
 		// Old men are scarcer than old women: draw the husband first.
 		ef = g.person(maleOnly, lo, hi)
 		em = g.spouseOf(ef, femaleOnly, lo, hi)
-	case r.chance(0.75):
+	case r.Chance(0.75):
 		em = g.person(femaleOnly, lo, hi)
 	default:
 		ef = g.person(maleOnly, lo, hi)
@@ -368,7 +369,7 @@ func (g *generator) build(sh shape) {
 	if elder < 0 {
 		elder = em
 	}
-	if r.chance(0.45) {
+	if r.Chance(0.45) {
 		g.m[elder].rel = register.Head
 		if s := g.m[elder].spouse; s >= 0 {
 			g.m[s].rel = register.Spouse
@@ -407,7 +408,7 @@ func (g *generator) build(sh shape) {
 func (g *generator) skipped(sh shape) {
 	r := &g.r
 	sex := maleOnly // with two grandparents, the scarcer grandfather first
-	if sh.elders == 1 && r.chance(0.7) {
+	if sh.elders == 1 && r.Chance(0.7) {
 		sex = femaleOnly
 	}
 	first := g.person(sex, grandGapMin+3+2*(sh.kids-1), 95)

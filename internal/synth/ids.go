@@ -5,6 +5,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // PINs: for every prefix (province of birth registration, century and sex,
@@ -22,10 +23,10 @@ type pins struct {
 
 func newPins(seed uint64, legacy int) *pins {
 	return &pins{
-		key:      mix(seed ^ 0x5049_4e5f_4b45_5900), // "PIN_KEY"
+		key:      wyrand.Mix(seed ^ 0x5049_4e5f_4b45_5900), // "PIN_KEY"
 		count:    make([]int32, legacy*1000),
 		prefixes: make([]string, legacy*1000),
-		cmndKey:  mix(seed ^ 0x434d_4e44_4b45_5900), // "CMNDKEY"
+		cmndKey:  wyrand.Mix(seed ^ 0x434d_4e44_4b45_5900), // "CMNDKEY"
 		cmnd:     make([]int32, legacy),
 	}
 }
@@ -97,13 +98,13 @@ var (
 
 // cardDates returns the issue and expiry day of a person's current card as
 // of day asOf; ok is false for no card. expires is 0 for a card without expiry.
-func cardDates(r *rng, birth civil.Date, asOf int) (issued, expires int, ok bool) {
+func cardDates(r *wyrand.Rand, birth civil.Date, asOf int) (issued, expires int, ok bool) {
 	d14 := anniversary(birth, 14)
 	if d14 > asOf {
 		return 0, 0, false
 	}
 	if d14 < dayChip {
-		x := r.float()
+		x := r.Float64()
 		var lo, hi int
 		switch {
 		case x < cardEraShare[0]:
@@ -118,9 +119,9 @@ func cardDates(r *rng, birth civil.Date, asOf int) (issued, expires int, ok bool
 		if lo > hi {
 			lo, hi = max(d14, dayChip), dayChip2022-1
 		}
-		issued = r.between(lo, hi)
+		issued = r.Between(lo, hi)
 	} else {
-		issued = d14 + r.intn(365)
+		issued = d14 + r.Intn(365)
 	}
 	if issued > asOf {
 		return 0, 0, false
@@ -132,7 +133,7 @@ func cardDates(r *rng, birth civil.Date, asOf int) (issued, expires int, ok bool
 		}
 		// Renewed around the milestone; someone who has not yet been to
 		// the police keeps the expired card.
-		renewed := expires - 30 + r.intn(150)
+		renewed := expires - 30 + r.Intn(150)
 		if renewed > asOf {
 			return issued, expires, true
 		}

@@ -1,6 +1,9 @@
 package synth
 
-import "github.com/populus-vn/populus/internal/civil"
+import (
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/wyrand"
+)
 
 // Surnames (họ) with their share of the population in percent. The first
 // rows are the shares the project brief quotes (the usual figures, from
@@ -178,7 +181,7 @@ func newPicker(l nameList) picker {
 	return p
 }
 
-func (p *picker) draw(r *rng, era int) string { return p.names[p.table[era].draw(r)] }
+func (p *picker) draw(r *wyrand.Rand, era int) string { return p.names[p.table[era].draw(r)] }
 
 // vanShare and thiShare are the chances that a man's middle name is Văn and
 // a woman's Thị, by decade of birth (index 0: before 1960, then 1960s …
@@ -237,9 +240,9 @@ func newNamer() *namer {
 // surname draws a surname; south selects the southern spelling of the
 // names written two ways, which 10% of families keep the other way round
 // (migration in both directions).
-func (n *namer) surname(r *rng, south bool) string {
+func (n *namer) surname(r *wyrand.Rand, south bool) string {
 	i := n.surnames.draw(r)
-	if n.surnameNorth[i] != n.surnameSouth[i] && r.chance(0.1) {
+	if n.surnameNorth[i] != n.surnameSouth[i] && r.Chance(0.1) {
 		south = !south
 	}
 	if south {
@@ -248,21 +251,21 @@ func (n *namer) surname(r *rng, south bool) string {
 	return n.surnameNorth[i]
 }
 
-func (n *namer) middle(r *rng, sex civil.Sex, birthYear int) string {
+func (n *namer) middle(r *wyrand.Rand, sex civil.Sex, birthYear int) string {
 	d := decadeIndex(birthYear)
 	if sex == civil.Male {
-		if r.chance(vanShare[d]) {
+		if r.Chance(vanShare[d]) {
 			return "Văn"
 		}
 		return n.maleMiddle.draw(r, eraOf(birthYear))
 	}
-	if r.chance(thiShare[d]) {
+	if r.Chance(thiShare[d]) {
 		return "Thị"
 	}
 	return n.femaleMiddle.draw(r, eraOf(birthYear))
 }
 
-func (n *namer) given(r *rng, sex civil.Sex, birthYear int) string {
+func (n *namer) given(r *wyrand.Rand, sex civil.Sex, birthYear int) string {
 	if sex == civil.Male {
 		return n.maleGiven.draw(r, eraOf(birthYear))
 	}

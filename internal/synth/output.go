@@ -1,6 +1,9 @@
 package synth
 
-import "github.com/populus-vn/populus/internal/register"
+import (
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/wyrand"
+)
 
 // otherNameShare is the chance of a recorded other name (tên gọi khác) by
 // year of birth: common among the old, rare among the young.
@@ -29,10 +32,10 @@ func (g *generator) identity(m *member, p *province, c *commune) error {
 	g.buf = append(append(g.buf, ' '), m.given...)
 	m.name.hi = g.end()
 
-	if r.chance(otherNameShare(birth.Year)) {
+	if r.Chance(otherNameShare(birth.Year)) {
 		alt := m.given
-		if p.south && birth.Year < 1975 && r.chance(0.5) {
-			alt = pickStr(r, birthOrderNames)
+		if p.south && birth.Year < 1975 && r.Chance(0.5) {
+			alt = wyrand.Pick(r, birthOrderNames)
 		} else {
 			for try := 0; try < 4 && alt == m.given; try++ {
 				alt = g.names.given(r, m.sex, birth.Year)
@@ -65,7 +68,7 @@ func (g *generator) identity(m *member, p *province, c *commune) error {
 		asOf = m.deathDay
 	}
 	m.cardIssued, m.cardExpires, m.hasCard = cardDates(r, birth, asOf)
-	if anniversary(birth, 40) <= asOf && r.chance(cmndShare) {
+	if anniversary(birth, 40) <= asOf && r.Chance(cmndShare) {
 		m.cmnd = g.mark()
 		g.buf, m.hasCMND = g.pins.appendCMND(g.buf, m.born.legacy, lp.pinCode)
 		m.cmnd.hi = g.end()
@@ -78,11 +81,11 @@ func (g *generator) identity(m *member, p *province, c *commune) error {
 	if m.age <= 22 {
 		share = tempShareStudent
 	}
-	if !r.chance(share) {
+	if !r.Chance(share) {
 		return nil
 	}
 	tp := p
-	if r.chance(tempOtherProvince) {
+	if r.Chance(tempOtherProvince) {
 		tp = g.w.provinces[g.w.tempDest.draw(r)]
 	}
 	tc := g.w.randomCommune(r, tp)
@@ -92,7 +95,7 @@ func (g *generator) identity(m *member, p *province, c *commune) error {
 	m.tempUnit = tc.code
 	m.tempDetail = g.mark()
 	g.buf = append(g.buf, "Phòng "...)
-	g.buf = appendInt(g.buf, r.between(1, 30), 0)
+	g.buf = appendInt(g.buf, r.Between(1, 30), 0)
 	g.buf = append(g.buf, ", "...)
 	g.buf = appendAddress(g.buf, r, tc, tp.region)
 	m.tempDetail.hi = g.end()

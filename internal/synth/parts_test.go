@@ -11,6 +11,7 @@ import (
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 func TestDayNumbers(t *testing.T) {
@@ -56,7 +57,7 @@ func TestCardExpiry(t *testing.T) {
 func TestAlias(t *testing.T) {
 	w := []float64{1, 0, 3, 6}
 	a := newAlias(w)
-	r := rng{s: 1}
+	r := wyrand.New(1)
 	var n [4]int
 	const draws = 400000
 	for range draws {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // world is what the generator needs from the administrative units, indexed
@@ -387,18 +388,18 @@ func regionalWeights(w *world, n int, group func(int) (float64, []string, float6
 }
 
 // randomCommune draws a commune of province p.
-func (w *world) randomCommune(r *rng, p *province) *commune {
+func (w *world) randomCommune(r *wyrand.Rand, p *province) *commune {
 	return &p.communes[p.pick.draw(r)]
 }
 
 // birthIn draws where a birth in legacy province li was registered.
-func (w *world) birthIn(r *rng, li int) birthplace {
+func (w *world) birthIn(r *wyrand.Rand, li int) birthplace {
 	b := w.legacy[li].births
-	return b[r.intn(len(b))]
+	return b[r.Intn(len(b))]
 }
 
 // birthAt draws where a birth to a family living in commune c was
 // registered before 2025: one of the communes it was formed from.
-func (w *world) birthAt(r *rng, c *commune) birthplace {
-	return c.births[r.intn(len(c.births))]
+func (w *world) birthAt(r *wyrand.Rand, c *commune) birthplace {
+	return c.births[r.Intn(len(c.births))]
 }

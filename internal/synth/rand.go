@@ -1,6 +1,6 @@
 package synth
 
-import "math/bits"
+import "github.com/populus-vn/populus/internal/wyrand"
 
 // noFMA: the output must not depend on the platform, and Go may fuse x*y+z
 // into one instruction on some (arm64, amd64 with GOAMD64=v3), which rounds
@@ -9,40 +9,10 @@ import "math/bits"
 // fusion; and no math function whose result may differ by platform (Exp,
 // Pow, …) feeds a draw.
 
-// rng is wyrand: a 64-bit generator with one word of state that passes
-// BigCrush and costs a multiply per draw. It is written out here, not taken
-// from math/rand/v2, so that the output for a seed can never change with the
-// Go release: the same (People, Seed) must give the same population forever.
-type rng struct{ s uint64 }
-
-func (r *rng) u64() uint64 {
-	r.s += 0xa0761d6478bd642f
-	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
-	return hi ^ lo
-}
-
-// intn returns a number in [0, n) by Lemire's multiply-shift; the bias for
-// the small n used here is below 2^-40 and is not worth a rejection loop.
-func (r *rng) intn(n int) int {
-	hi, _ := bits.Mul64(r.u64(), uint64(n))
-	return int(hi)
-}
-
-// between returns a number in [lo, hi].
-func (r *rng) between(lo, hi int) int { return lo + r.intn(hi-lo+1) }
-
-// float returns a number in [0, 1).
-func (r *rng) float() float64 { return float64(r.u64()>>11) * 0x1p-53 }
-
-// chance reports true with probability p.
-func (r *rng) chance(p float64) bool { return r.float() < p }
-
-// mix is the splitmix64 finaliser, used to derive independent keys from the seed.
-func mix(z uint64) uint64 {
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
+// The generator is wyrand (internal/wyrand), shared with the synthetic
+// sector files: written out, not taken from math/rand/v2, so that the output
+// for a seed can never change with the Go release: the same (People, Seed)
+// must give the same population forever.
 
 // alias is Walker's alias table: a draw from n weighted outcomes in constant
 // time, one random number per draw.
@@ -96,8 +66,8 @@ func newAlias(weights []float64) alias {
 	return a
 }
 
-func (a *alias) draw(r *rng) int {
-	x := r.u64()
+func (a *alias) draw(r *wyrand.Rand) int {
+	x := r.Uint64()
 	i := int((x >> 32) * uint64(len(a.cut)) >> 32)
 	if uint32(x) < a.cut[i] {
 		return i

@@ -9,6 +9,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Config says what to generate.
@@ -66,7 +67,7 @@ func Generate(ctx context.Context, cfg Config, fn func(h *register.Household, me
 
 // generator holds the state of one Generate call.
 type generator struct {
-	r       rng
+	r       wyrand.Rand
 	w       *world
 	names   *namer
 	urn     *urn
@@ -111,7 +112,7 @@ func newGenerator(cfg Config) (*generator, error) {
 		return nil, err
 	}
 	return &generator{
-		r:       rng{s: mix(cfg.Seed)},
+		r:       wyrand.New(wyrand.Mix(cfg.Seed)),
 		w:       w,
 		names:   sharedNamer,
 		urn:     newUrn(sharedPyramid),

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Combining marks of Vietnamese, as NFD writes them.
@@ -55,8 +57,8 @@ var typoWeights = []int{25, 15, 5, 20, 15, 10, 10}
 // typo makes one typing or reading error in s, returning the new text and
 // the kind of error; when the drawn kind does not apply to s (no diacritics
 // to mistype) it falls back to a keyboard error.
-func typo(r *rng, s string) (string, string) {
-	kind := typoKinds[r.weighted(typoWeights)]
+func typo(r *wyrand.Rand, s string) (string, string) {
+	kind := typoKinds[r.Weighted(typoWeights)]
 	var out string
 	switch kind {
 	case typoTelex, typoVNI:
@@ -85,7 +87,7 @@ var qwerty = map[rune]string{
 
 // neighbourKey replaces one letter (diacritics and all) with a key next to
 // its base letter.
-func neighbourKey(r *rng, s string) string {
+func neighbourKey(r *wyrand.Rand, s string) string {
 	rs := []rune(s)
 	var at []int
 	for i, c := range rs {
@@ -96,9 +98,9 @@ func neighbourKey(r *rng, s string) string {
 	if len(at) == 0 {
 		return s
 	}
-	i := pick(r, at)
+	i := wyrand.Pick(r, at)
 	near := []rune(qwerty[unicode.ToLower(base(rs[i]))])
-	c := pick(r, near)
+	c := wyrand.Pick(r, near)
 	if unicode.IsUpper(rs[i]) {
 		c = unicode.ToUpper(c)
 	}
@@ -144,7 +146,7 @@ func words(s string) [][2]int {
 }
 
 // pickWord returns a random word holding a character for which ok is true.
-func pickWord(r *rng, s string, ok func(rune) bool) (lo, hi int, found bool) {
+func pickWord(r *wyrand.Rand, s string, ok func(rune) bool) (lo, hi int, found bool) {
 	var cands [][2]int
 	for _, w := range words(s) {
 		if strings.IndexFunc(s[w[0]:w[1]], ok) >= 0 {
@@ -154,7 +156,7 @@ func pickWord(r *rng, s string, ok func(rune) bool) (lo, hi int, found bool) {
 	if len(cands) == 0 {
 		return 0, 0, false
 	}
-	w := pick(r, cands)
+	w := wyrand.Pick(r, cands)
 	return w[0], w[1], true
 }
 
@@ -164,7 +166,7 @@ func hasDiacritic(c rune) bool { return c >= utf8.RuneSelf && unicode.IsLetter(c
 // when the input method was off: Telex doubles a letter for the circumflex,
 // adds w for the horn and breve, dd for đ, and puts the tone key (s f r x
 // j) after the word; VNI uses the digits 6 7 8 9 and 1–5.
-func imeLeak(r *rng, s string, vni bool) string {
+func imeLeak(r *wyrand.Rand, s string, vni bool) string {
 	lo, hi, ok := pickWord(r, s, hasDiacritic)
 	if !ok {
 		return ""
@@ -217,7 +219,7 @@ func imeLeak(r *rng, s string, vni bool) string {
 
 // toneSlip confuses hỏi and ngã in one syllable, the commonest Vietnamese
 // spelling slip, or else drops the tone mark of one syllable.
-func toneSlip(r *rng, s string) string {
+func toneSlip(r *wyrand.Rand, s string) string {
 	isTone := func(c rune) bool {
 		d := norm.NFD.String(string(c))
 		return strings.ContainsAny(d, "\u0300\u0301\u0303\u0309\u0323")
@@ -246,7 +248,7 @@ var ocrSlips = [][2]string{{"o", "0"}, {"O", "0"}, {"l", "1"}, {"I", "1"}, {"i",
 	{"ư", "u"}, {"ơ", "o"}, {"ă", "a"}, {"â", "a"}, {"ê", "e"}, {"ô", "o"}, {"đ", "d"}, {"Đ", "D"}, {"h", "b"}, {"c", "e"}}
 
 // ocrSlip replaces one occurrence of a confusable letter.
-func ocrSlip(r *rng, s string) string {
+func ocrSlip(r *wyrand.Rand, s string) string {
 	type hit struct {
 		at   int
 		slip [2]string
@@ -265,12 +267,12 @@ func ocrSlip(r *rng, s string) string {
 	if len(hits) == 0 {
 		return ""
 	}
-	h := pick(r, hits)
+	h := wyrand.Pick(r, hits)
 	return s[:h.at] + h.slip[1] + s[h.at+len(h.slip[0]):]
 }
 
 // transpose swaps two neighbouring letters of one word.
-func transpose(r *rng, s string) string {
+func transpose(r *wyrand.Rand, s string) string {
 	rs := []rune(s)
 	var at []int
 	for i := 0; i+1 < len(rs); i++ {
@@ -281,14 +283,14 @@ func transpose(r *rng, s string) string {
 	if len(at) == 0 {
 		return ""
 	}
-	i := pick(r, at)
+	i := wyrand.Pick(r, at)
 	rs[i], rs[i+1] = rs[i+1], rs[i]
 	return string(rs)
 }
 
 // dropOrDouble leaves out one letter of a word longer than two, or types
 // one twice.
-func dropOrDouble(r *rng, s string) string {
+func dropOrDouble(r *wyrand.Rand, s string) string {
 	rs := []rune(s)
 	var at []int
 	for _, w := range words(s) {
@@ -303,8 +305,8 @@ func dropOrDouble(r *rng, s string) string {
 	if len(at) == 0 {
 		return ""
 	}
-	i := pick(r, at)
-	if r.chance(0.5) {
+	i := wyrand.Pick(r, at)
+	if r.Chance(0.5) {
 		return string(rs[:i]) + string(rs[i+1:])
 	}
 	return string(rs[:i+1]) + string(rs[i:])
@@ -312,19 +314,19 @@ func dropOrDouble(r *rng, s string) string {
 
 // digitTypo changes one digit of a number: a wrong digit, two neighbours
 // swapped, or (one time in five) a digit misread as a letter (0→O, 1→l).
-func digitTypo(r *rng, s string) string {
+func digitTypo(r *wyrand.Rand, s string) string {
 	if len(s) < 2 {
 		return s
 	}
 	b := []byte(s)
-	i := r.intn(len(b))
-	switch k := r.intn(5); {
+	i := r.Intn(len(b))
+	switch k := r.Intn(5); {
 	case k == 0 && (b[i] == '0' || b[i] == '1'):
 		b[i] = map[byte]byte{'0': 'O', '1': 'l'}[b[i]]
 	case k <= 1 && i+1 < len(b) && b[i] != b[i+1]:
 		b[i], b[i+1] = b[i+1], b[i]
 	default:
-		b[i] = byte('0' + (int(b[i]-'0')+1+r.intn(9))%10)
+		b[i] = byte('0' + (int(b[i]-'0')+1+r.Intn(9))%10)
 	}
 	return string(b)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 func TestIMELeak(t *testing.T) {
@@ -15,7 +17,7 @@ func TestIMELeak(t *testing.T) {
 		{"Hằng", "Hawngf", "Ha8ng2"},
 		{"Lực", "Luwcj", "Lu7c5"},
 	} {
-		r := rng{}
+		r := wyrand.Rand{}
 		if got := imeLeak(&r, tc.in, false); got != tc.telex {
 			t.Errorf("Telex %q = %q, want %q", tc.in, got, tc.telex)
 		}
@@ -23,13 +25,13 @@ func TestIMELeak(t *testing.T) {
 			t.Errorf("VNI %q = %q, want %q", tc.in, got, tc.vni)
 		}
 	}
-	if got := imeLeak(&rng{}, "Lan Anh", false); got != "" {
+	if got := imeLeak(&wyrand.Rand{}, "Lan Anh", false); got != "" {
 		t.Errorf("no diacritics: %q, want no change", got)
 	}
 }
 
 func TestSlips(t *testing.T) {
-	r := rng{}
+	r := wyrand.Rand{}
 	if got := toneSlip(&r, "Nguyễn"); got != "Nguyển" {
 		t.Errorf("toneSlip(Nguyễn) = %q", got)
 	}
@@ -40,7 +42,7 @@ func TestSlips(t *testing.T) {
 		t.Errorf("stripDiacritics = %q", got)
 	}
 	for seed := range uint64(200) {
-		r := rng{s: seed}
+		r := wyrand.New(seed)
 		const name = "Nguyễn Thị Hương"
 		got, kind := typo(&r, name)
 		if got == name || !utf8.ValidString(got) {

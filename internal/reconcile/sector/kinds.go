@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Kind is a kind of sector database that Synthesize imitates.
@@ -106,7 +107,7 @@ var drivers = kindSpec{
 		Moved: 0.03, OldUnits: 0.5, NoProvince: 0.01,
 	},
 	row: func(s *synthesizer, d *draft) {
-		s.row = append(s.row[:0], d.id, pick(&s.r, licenceClasses), d.name, d.birthText, sexWord(d.sex),
+		s.row = append(s.row[:0], d.id, wyrand.Pick(&s.r, licenceClasses), d.name, d.birthText, sexWord(d.sex),
 			d.number, d.addressText(true), d.commune.FullName(), d.provinceName(true), d.issued.VN())
 	},
 }
@@ -168,7 +169,7 @@ var civilStatus = kindSpec{
 			event, registered = "Khai tử", d.death
 		}
 		if registered.Full() {
-			registered = addDays(registered, s.r.intn(60))
+			registered = addDays(registered, s.r.Intn(60))
 		}
 		s.row = append(s.row[:0], "HT"+d.id, event, family, middle, given, d.birthText, sexWord(d.sex), d.number,
 			d.commune.Code, d.province.Code, registered.VN())

@@ -2,56 +2,14 @@ package sector
 
 import (
 	"hash/fnv"
-	"math/bits"
+
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
-// rng is wyrand, written out (as in internal/synth) so that the records for
-// a seed never change with the Go release.
-type rng struct{ s uint64 }
-
-func (r *rng) u64() uint64 {
-	r.s += 0xa0761d6478bd642f
-	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
-	return hi ^ lo
-}
-
-// intn returns a number in [0, n).
-func (r *rng) intn(n int) int {
-	hi, _ := bits.Mul64(r.u64(), uint64(n))
-	return int(hi)
-}
-
-// float returns a number in [0, 1).
-func (r *rng) float() float64 { return float64(r.u64()>>11) * 0x1p-53 }
-
-// chance reports true with probability p.
-func (r *rng) chance(p float64) bool { return p > 0 && r.float() < p }
-
-// pick returns a random element.
-func pick[T any](r *rng, xs []T) T { return xs[r.intn(len(xs))] }
-
-// weighted returns an index drawn with the given integer weights.
-func (r *rng) weighted(w []int) int {
-	sum := 0
-	for _, x := range w {
-		sum += x
-	}
-	n := r.intn(sum)
-	for i, x := range w {
-		if n < x {
-			return i
-		}
-		n -= x
-	}
-	return len(w) - 1
-}
-
-// mix is the splitmix64 finaliser.
-func mix(z uint64) uint64 {
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
+// The generator is wyrand (internal/wyrand, shared with internal/synth):
+// written out so that the records for a seed never change with the Go
+// release. Every rate is drawn with ChanceIfPositive, so a rate of zero takes
+// no number from the stream.
 
 // hashString is FNV-1a, for choices that must agree across the members of
 // a household (which old commune an address was written with).
@@ -73,7 +31,7 @@ func newFeistel(seed uint64, half uint64) feistel {
 	f := feistel{half: half}
 	for i := range f.keys {
 		seed += 0x9e3779b97f4a7c15
-		f.keys[i] = mix(seed)
+		f.keys[i] = wyrand.Mix(seed)
 	}
 	return f
 }
@@ -81,7 +39,7 @@ func newFeistel(seed uint64, half uint64) feistel {
 func (f feistel) apply(i uint64) uint64 {
 	l, r := i/f.half, i%f.half
 	for _, k := range f.keys {
-		l, r = r, (l+mix(r^k)%f.half)%f.half
+		l, r = r, (l+wyrand.Mix(r^k)%f.half)%f.half
 	}
 	return l*f.half + r
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/wyrand"
 )
 
 // Population streams the register's people household by household, in the
@@ -88,8 +89,8 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	if !s.now.Full() || !s.now.Valid() {
 		return fmt.Errorf("sector: reference date %v is not a full date", s.now)
 	}
-	s.r = rng{s: mix(cfg.Seed ^ 0x5ec7025eed)}
-	s.ids = newFeistel(mix(cfg.Seed+1), spec.idHalf)
+	s.r = wyrand.New(wyrand.Mix(cfg.Seed ^ 0x5ec7025eed))
+	s.ids = newFeistel(wyrand.Mix(cfg.Seed+1), spec.idHalf)
 
 	// Pass 1: count the eligible living and dead.
 	err := pop(ctx, func(_ *register.Household, ms []register.Person) error {
@@ -154,7 +155,7 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 func outsiders(ctx context.Context, now civil.Date, seed uint64, n int) iter.Seq2[register.Person, error] {
 	return func(yield func(register.Person, error) bool) {
 		stop := errors.New("stop")
-		err := synth.Generate(ctx, synth.Config{People: n, Seed: mix(seed ^ 0x0475_1de5), Now: now},
+		err := synth.Generate(ctx, synth.Config{People: n, Seed: wyrand.Mix(seed ^ 0x0475_1de5), Now: now},
 			func(_ *register.Household, ms []register.Person) error {
 				for _, p := range ms {
 					if p.Status == register.Alive && !yield(p, nil) {
@@ -180,7 +181,7 @@ type synthesizer struct {
 	rates Rates
 	reg   *units.Registry
 	now   civil.Date
-	r     rng
+	r     wyrand.Rand
 	ids   feistel
 
 	out, truth *csv.Writer
@@ -236,7 +237,7 @@ func (s *synthesizer) household(h *register.Household, ms []register.Person) err
 		if st < 0 {
 			continue
 		}
-		take := !s.taken[i] && s.need[st] > 0 && s.r.intn(s.pool[st]) < s.need[st]
+		take := !s.taken[i] && s.need[st] > 0 && s.r.Intn(s.pool[st]) < s.need[st]
 		s.pool[st]--
 		if !take {
 			continue
@@ -249,12 +250,12 @@ func (s *synthesizer) household(h *register.Household, ms []register.Person) err
 		if err := s.writePerson(h, p, c, st); err != nil {
 			return err
 		}
-		if s.need[st] > 0 && s.r.chance(s.rates.Duplicate) {
+		if s.need[st] > 0 && s.r.ChanceIfPositive(s.rates.Duplicate) {
 			if err := s.writePerson(h, p, CaseDuplicate, st); err != nil {
 				return err
 			}
 		}
-		if j, twin := s.sibling(ms, i); j >= 0 && s.r.chance(s.rates.Sibling) {
+		if j, twin := s.sibling(ms, i); j >= 0 && s.r.ChanceIfPositive(s.rates.Sibling) {
 			sj := s.stratum(&ms[j])
 			if s.need[sj] == 0 {
 				continue
@@ -303,7 +304,7 @@ func siblings(p, q *register.Person) bool {
 // due before it: outsiders are spread over the file by the same sampling,
 // but never come between a person and their duplicate or sibling.
 func (s *synthesizer) writePerson(h *register.Household, p *register.Person, c string, st int) error {
-	for (c == CaseMatch || c == CaseDeceased) && s.fakesLeft > 0 && s.r.intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
+	for (c == CaseMatch || c == CaseDeceased) && s.fakesLeft > 0 && s.r.Intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
 		if err := s.writeOutsider(); err != nil {
 			return err
 		}
@@ -369,47 +370,47 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 
 	// Name.
 	name := p.FullName
-	if len(p.OtherNames) > 0 && r.chance(rt.OtherName) {
+	if len(p.OtherNames) > 0 && r.ChanceIfPositive(rt.OtherName) {
 		name = p.OtherNames[0]
 		d.tag("name:other")
 	}
 	w := strings.Fields(name)
-	if len(w) >= 3 && r.chance(rt.NoMiddle) {
+	if len(w) >= 3 && r.ChanceIfPositive(rt.NoMiddle) {
 		w = []string{w[0], w[len(w)-1]}
 		d.tag("name:no-middle")
 	}
-	if len(w) >= 2 && r.chance(rt.GivenFirst) {
+	if len(w) >= 2 && r.ChanceIfPositive(rt.GivenFirst) {
 		w = append([]string{w[len(w)-1]}, w[:len(w)-1]...)
 		d.tag("name:given-first")
 	}
 	d.name = strings.Join(w, " ")
-	if r.chance(rt.NameTypo) {
+	if r.ChanceIfPositive(rt.NameTypo) {
 		var kind string
 		d.name, kind = typo(r, d.name)
 		d.tag("name:typo-" + kind)
 	}
-	if r.chance(rt.NoDiacritics) {
+	if r.ChanceIfPositive(rt.NoDiacritics) {
 		d.name = stripDiacritics(d.name)
 		d.tag("name:no-diacritics")
 	}
-	if r.chance(rt.UpperCase) {
+	if r.ChanceIfPositive(rt.UpperCase) {
 		d.name = strings.ToUpper(d.name)
 		d.tag("name:upper")
 	}
 
 	// Date of birth.
 	switch {
-	case r.chance(rt.NoDate):
+	case r.ChanceIfPositive(rt.NoDate):
 		d.tag("date:missing")
-	case r.chance(rt.YearOnly):
+	case r.ChanceIfPositive(rt.YearOnly):
 		d.birthText = strconv.Itoa(p.BirthDate.Year)
-		if s.spec.zeros && r.chance(0.5) {
+		if s.spec.zeros && r.Chance(0.5) {
 			d.birthText = "00/00/" + d.birthText
 		}
 		d.tag("date:year-only")
 	default:
 		b := p.BirthDate
-		if b.Day != 0 && b.Day <= 12 && b.Day != b.Month && r.chance(rt.DayMonthSwap) {
+		if b.Day != 0 && b.Day <= 12 && b.Day != b.Month && r.ChanceIfPositive(rt.DayMonthSwap) {
 			b.Day, b.Month = b.Month, b.Day
 			d.tag("date:day-month-swapped")
 		}
@@ -417,7 +418,7 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 		if s.spec.iso {
 			d.birthText = b.String()
 		}
-		if r.chance(rt.DateTypo) {
+		if r.ChanceIfPositive(rt.DateTypo) {
 			d.birthText = dateTypo(r, d.birthText)
 			d.tag("date:typo")
 		}
@@ -425,10 +426,10 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 
 	// Sex.
 	switch {
-	case r.chance(rt.NoSex):
+	case r.ChanceIfPositive(rt.NoSex):
 		d.sex = civil.SexUnknown
 		d.tag("sex:missing")
-	case r.chance(rt.WrongSex):
+	case r.ChanceIfPositive(rt.WrongSex):
 		d.sex = map[civil.Sex]civil.Sex{civil.Male: civil.Female, civil.Female: civil.Male}[d.sex]
 		d.tag("sex:wrong")
 	}
@@ -436,21 +437,21 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 	// Identity number. A sibling's record usually lacks it, so that only
 	// the name and date tell the siblings apart.
 	switch {
-	case r.chance(rt.NoPIN), (c == CaseSibling || c == CaseTwin) && r.chance(0.8):
+	case r.ChanceIfPositive(rt.NoPIN), (c == CaseSibling || c == CaseTwin) && r.Chance(0.8):
 		d.tag("pin:missing")
-	case p.CMND != "" && r.chance(rt.CMNDForPIN):
+	case p.CMND != "" && r.ChanceIfPositive(rt.CMNDForPIN):
 		d.number, d.numberKind = p.CMND, "CMND"
 		d.tag("pin:cmnd")
-	case r.chance(rt.UnknownCMND):
+	case r.ChanceIfPositive(rt.UnknownCMND):
 		d.number, d.numberKind = unknownCMND(p.PIN), "CMND"
 		d.tag("pin:unknown-cmnd")
 	default:
 		d.number, d.numberKind = p.PIN, "CCCD"
-		if r.chance(rt.PINTypo) {
+		if r.ChanceIfPositive(rt.PINTypo) {
 			d.number = digitTypo(r, d.number)
 			d.tag("pin:typo")
 		}
-		if strings.HasPrefix(d.number, "0") && r.chance(rt.LostZero) {
+		if strings.HasPrefix(d.number, "0") && r.ChanceIfPositive(rt.LostZero) {
 			d.number = d.number[1:]
 			d.tag("pin:lost-zero")
 		}
@@ -480,13 +481,13 @@ func (s *synthesizer) address(h *register.Household, p *register.Person, d *draf
 		if a.Unit == "" && h != nil {
 			a = register.Address{Unit: h.UnitCode, Detail: h.Address} // the dead keep the family's address
 		}
-		if s.prev.Unit != "" && s.prev.Unit != a.Unit && r.chance(rt.Moved) {
+		if s.prev.Unit != "" && s.prev.Unit != a.Unit && r.ChanceIfPositive(rt.Moved) {
 			a = s.prev
 			d.tag("addr:moved")
 		}
 		d.commune, _ = s.reg.Lookup(a.Unit)
 		d.detail = a.Detail
-		if r.chance(rt.OldUnits) {
+		if r.ChanceIfPositive(rt.OldUnits) {
 			if preds := s.reg.Predecessors(d.commune.Code); len(preds) > 0 {
 				// All members of a household get the same old commune.
 				d.commune = preds[hashString(a.Unit+"|"+a.Detail)%uint64(len(preds))]
@@ -497,7 +498,7 @@ func (s *synthesizer) address(h *register.Household, p *register.Person, d *draf
 	if k, ok := d.commune.ParentKey(); ok {
 		d.province, _ = s.reg.Lookup(k.String())
 	}
-	if r.chance(rt.NoProvince) {
+	if r.ChanceIfPositive(rt.NoProvince) {
 		d.noProvince = true
 		d.province = units.Unit{}
 		d.tag("addr:no-province")
@@ -536,7 +537,7 @@ func (d *draft) provinceName(full bool) string {
 // phone makes the person's phone number (the register holds none), the
 // same for every record of the person, written in one of the usual ways.
 func (s *synthesizer) phone(p *register.Person, d *draft) {
-	if s.r.chance(s.rates.NoPhone) {
+	if s.r.ChanceIfPositive(s.rates.NoPhone) {
 		d.tag("phone:missing")
 		return
 	}
@@ -544,12 +545,12 @@ func (s *synthesizer) phone(p *register.Person, d *draft) {
 	prefixes := []string{"32", "33", "34", "35", "36", "37", "38", "39", "56", "58", "70", "76", "77", "78", "79",
 		"81", "82", "83", "84", "85", "86", "88", "89", "90", "91", "92", "93", "94", "96", "97", "98", "99"}
 	n := prefixes[h%uint64(len(prefixes))] + fmt.Sprintf("%07d", h/64%10_000_000)
-	if s.r.chance(s.rates.PhoneLostZero) {
+	if s.r.ChanceIfPositive(s.rates.PhoneLostZero) {
 		d.phone = n
 		d.tag("phone:lost-zero")
 		return
 	}
-	switch s.r.weighted([]int{55, 20, 15, 10}) {
+	switch s.r.Weighted([]int{55, 20, 15, 10}) {
 	case 0:
 		d.phone = "0" + n
 	case 1:
@@ -571,9 +572,9 @@ func (s *synthesizer) issued(p *register.Person) civil.Date {
 	}
 	y := from
 	if to > from {
-		y = from + s.r.intn(to-from)
+		y = from + s.r.Intn(to-from)
 	}
-	return civil.Date{Year: y, Month: 1 + s.r.intn(12), Day: 1 + s.r.intn(28)}
+	return civil.Date{Year: y, Month: 1 + s.r.Intn(12), Day: 1 + s.r.Intn(28)}
 }
 
 // id returns the next record's id: digits of a keyed permutation of the
@@ -592,7 +593,7 @@ func unknownCMND(pinNumber string) string {
 }
 
 // dateTypo changes one digit of a written date.
-func dateTypo(r *rng, s string) string {
+func dateTypo(r *wyrand.Rand, s string) string {
 	b := []byte(s)
 	var at []int
 	for i, c := range b {
@@ -603,8 +604,8 @@ func dateTypo(r *rng, s string) string {
 	if len(at) == 0 {
 		return s
 	}
-	i := pick(r, at)
-	b[i] = byte('0' + (int(b[i]-'0')+1+r.intn(9))%10)
+	i := wyrand.Pick(r, at)
+	b[i] = byte('0' + (int(b[i]-'0')+1+r.Intn(9))%10)
 	return string(b)
 }
 
