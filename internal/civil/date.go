@@ -19,11 +19,35 @@ type Date struct {
 // ErrDate is wrapped by every date parse error.
 var ErrDate = errors.New("invalid date")
 
+// DateError is a date parse error. Its English text is kept as a format and
+// arguments, so that pages can show it in the officer's language
+// (problem.Formatted): every format is written in a call of dateError, which
+// the test of internal/i18n finds, and translated in
+// internal/i18n/reasons.vi.json. It wraps ErrDate.
+type DateError struct {
+	Format string // starts with "invalid date: ", ErrDate's text
+	Args   []any
+}
+
+// dateError makes a *DateError; format is a constant, so that the catalog
+// of translations can be checked against the source.
+func dateError(format string, args ...any) *DateError {
+	return &DateError{Format: format, Args: args}
+}
+
+func (e *DateError) Error() string { return fmt.Sprintf(e.Format, e.Args...) }
+
+// Unwrap returns ErrDate.
+func (e *DateError) Unwrap() error { return ErrDate }
+
+// FormatArgs returns the English format of the message and its arguments.
+func (e *DateError) FormatArgs() (string, []any) { return e.Format, e.Args }
+
 // ParseDate accepts YYYY, YYYY-MM and YYYY-MM-DD, and the Vietnamese
 // day-first forms DD/MM/YYYY and MM/YYYY. Years run from 1800 to 2399.
 func ParseDate(s string) (Date, error) {
 	var d Date
-	var err error
+	var err *DateError
 	switch {
 	case len(s) == 4:
 		d.Year, err = digits(s, 0, 4)
@@ -54,47 +78,49 @@ func ParseDate(s string) (Date, error) {
 			d.Year, err = digits(s, 3, 7)
 		}
 	default:
-		return Date{}, fmt.Errorf("%w: %q is not YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY", ErrDate, s)
+		return Date{}, dateError("invalid date: %q is not YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY", s)
 	}
 	if err != nil {
-		return Date{}, fmt.Errorf("%w: %q: %v", ErrDate, s, err)
+		return Date{}, err
 	}
-	if err := d.check(); err != nil {
-		return Date{}, fmt.Errorf("%w: %q: %v", ErrDate, s, err)
+	if err := d.check(s); err != nil {
+		return Date{}, err
 	}
 	return d, nil
 }
 
-func digits(s string, from, to int) (int, error) {
+// digits reads s[from:to] as a decimal number.
+func digits(s string, from, to int) (int, *DateError) {
 	n := 0
 	for i := from; i < to; i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("character %d is %q, not a digit", i+1, c)
+			return 0, dateError("invalid date: %q: character %d is %q, not a digit", s, i+1, c)
 		}
 		n = n*10 + int(c-'0')
 	}
 	return n, nil
 }
 
-func (d Date) check() error {
+// check reports what is wrong with d, parsed from s.
+func (d Date) check(s string) *DateError {
 	if d.Year < 1800 || d.Year > 2399 {
-		return fmt.Errorf("year %d is outside 1800–2399", d.Year)
+		return dateError("invalid date: %q: year %d is outside 1800–2399", s, d.Year)
 	}
 	if d.Month == 0 {
 		if d.Day != 0 {
-			return errors.New("a day without a month")
+			return dateError("invalid date: %q: a day without a month", s)
 		}
 		return nil
 	}
 	if d.Month < 1 || d.Month > 12 {
-		return fmt.Errorf("month %d does not exist", d.Month)
+		return dateError("invalid date: %q: month %d does not exist", s, d.Month)
 	}
 	if d.Day == 0 {
 		return nil
 	}
 	if last := DaysIn(d.Year, d.Month); d.Day < 1 || d.Day > last {
-		return fmt.Errorf("day %d does not exist in %04d-%02d (it has %d days)", d.Day, d.Year, d.Month, last)
+		return dateError("invalid date: %q: day %d does not exist in %04d-%02d (it has %d days)", s, d.Day, d.Year, d.Month, last)
 	}
 	return nil
 }
@@ -117,7 +143,7 @@ func (d Date) IsZero() bool { return d.Year == 0 }
 func (d Date) Full() bool { return d.Day != 0 }
 
 // Valid reports whether d is the zero Date or a well-formed date.
-func (d Date) Valid() bool { return d.IsZero() || d.check() == nil }
+func (d Date) Valid() bool { return d.IsZero() || d.check("") == nil }
 
 // String formats as YYYY, YYYY-MM or YYYY-MM-DD; "" for the zero Date.
 func (d Date) String() string {
@@ -196,7 +222,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("%w: must be a string like 2003-07-15, 2003-07 or 2003", ErrDate)
+		return dateError("invalid date: must be a string like 2003-07-15, 2003-07 or 2003")
 	}
 	if s == "" {
 		*d = Date{}

@@ -2,6 +2,8 @@ package civil
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -91,4 +93,35 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("%v: earliest after latest", d)
 		}
 	})
+}
+
+// TestDateErrorsKeepTheirFormat: every date error is a *DateError that
+// wraps ErrDate and keeps the format and arguments its message was made
+// from (for translation on pages, see internal/i18n).
+func TestDateErrorsKeepTheirFormat(t *testing.T) {
+	var errs []error
+	for _, s := range []string{"", "x", "20O3", "1799", "2003-13", "2023-02-29", "2003-00-15", "15/0x/2003"} {
+		_, err := ParseDate(s)
+		errs = append(errs, err)
+	}
+	var d Date
+	errs = append(errs, d.UnmarshalJSON([]byte("3")), d.UnmarshalJSON([]byte(`"2001-02-30"`)))
+	formats := map[string]bool{}
+	for _, err := range errs {
+		var e *DateError
+		if !errors.As(err, &e) || !errors.Is(err, ErrDate) {
+			t.Fatalf("%v: not a *DateError wrapping ErrDate", err)
+		}
+		format, args := e.FormatArgs()
+		if !strings.HasPrefix(format, ErrDate.Error()+": ") || fmt.Sprintf(format, args...) != err.Error() {
+			t.Errorf("%q: format %q and arguments %v do not make the message", err, format, args)
+		}
+		formats[format] = true
+	}
+	if len(formats) != 7 {
+		t.Errorf("%d formats, want 7: %v", len(formats), formats)
+	}
+	if got := errs[2].Error(); got != `invalid date: "20O3": character 3 is 'O', not a digit` {
+		t.Errorf("ParseDate(20O3) = %q", got)
+	}
 }

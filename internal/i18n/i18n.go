@@ -20,11 +20,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/text/language"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // Languages, with the default first.
@@ -84,12 +86,80 @@ func Load() (*Catalog, error) {
 // Reason returns the reason of a field error (problem.FieldError) in lang:
 // the translation of its English format, formatted with its arguments, or
 // reason itself in English or when the message has none (a reason passed
-// on from an error without a format).
+// on from an error without a format). Arguments that are messages
+// themselves (problem.Formatted: a PIN or date error, a word inside one,
+// or errors.Join of such errors) are translated too, where lang has them.
 func (c *Catalog) Reason(lang, format, reason string, args ...any) string {
 	if t, ok := c.reasons[lang][format]; ok && format != "" {
-		return fmt.Sprintf(t, args...)
+		return fmt.Sprintf(t, c.reasonArgs(lang, args, 0)...)
 	}
 	return reason
+}
+
+// maxReasonDepth bounds how deep Reason follows messages inside messages
+// (a PIN error inside a reason, a word inside the PIN error).
+const maxReasonDepth = 4
+
+// reasonArgs returns args with each argument that is a message translated
+// into lang, leaving the others (and messages lang does not translate) as
+// they are; args itself when nothing is translated.
+func (c *Catalog) reasonArgs(lang string, args []any, depth int) []any {
+	var out []any
+	for i, a := range args {
+		s, ok := c.message(lang, a, depth+1)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = s
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// message translates x into lang when it is a problem.Formatted whose
+// format lang translates, or an errors.Join of errors (each translated
+// where it can be, joined by newlines as errors.Join writes them).
+func (c *Catalog) message(lang string, x any, depth int) (string, bool) {
+	if depth > maxReasonDepth {
+		return "", false
+	}
+	if m, ok := x.(problem.Formatted); ok {
+		format, args := m.FormatArgs()
+		t, ok := c.reasons[lang][format]
+		if !ok || format == "" {
+			return "", false
+		}
+		return fmt.Sprintf(t, c.reasonArgs(lang, args, depth)...), true
+	}
+	j, ok := x.(interface {
+		error
+		Unwrap() []error
+	})
+	if !ok {
+		return "", false
+	}
+	errs := j.Unwrap()
+	parts := make([]string, len(errs))
+	english := make([]string, len(errs))
+	translated := false
+	for i, e := range errs {
+		english[i] = e.Error()
+		parts[i] = english[i]
+		if s, ok := c.message(lang, e, depth+1); ok {
+			parts[i], translated = s, true
+		}
+	}
+	// Only a join that writes its parts one per line, as errors.Join does,
+	// can be rewritten part by part.
+	if !translated || j.Error() != strings.Join(english, "\n") {
+		return "", false
+	}
+	return strings.Join(parts, "\n"), true
 }
 
 // ReasonFormats returns the English formats that lang translates.

@@ -20,14 +20,14 @@ const CMNDLength = 9
 // ParseCMND checks that s is nine digits and not all zeros.
 func ParseCMND(s string) (CMND, error) {
 	if len(s) == Length && allDigits(s) {
-		return "", &Error{Field: FieldLength, Msg: "the number has 12 digits; an identity card (CMND) number has 9 " +
-			"(a 12-digit number is a personal identification number)"}
+		return "", newError(0, FieldLength, "the number has 12 digits; an identity card (CMND) number has 9 "+
+			"(a 12-digit number is a personal identification number)")
 	}
-	if err := digitsOnly(s, CMNDLength, "an identity card (CMND) number"); err != nil {
+	if err := digitsOnly(s, CMNDLength, phrase("an identity card (CMND) number")); err != nil {
 		return "", err
 	}
 	if s == "000000000" {
-		return "", &Error{Field: FieldDigit, Msg: "the number is all zeros, which no identity card carries"}
+		return "", newError(0, FieldDigit, "the number is all zeros, which no identity card carries")
 	}
 	return CMND(s), nil
 }

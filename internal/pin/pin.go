@@ -9,13 +9,16 @@
 // cannot be caught here; only the register can say whether a number was issued.
 //
 // Errors are *Error and name the digits at fault, so a form can point at them.
+// Their English text is kept as a format and arguments (Error.Format, Args),
+// so that pages can show it in the officer's language: every format is
+// written in a call of newError or phrase, which the test of internal/i18n
+// finds, and translated in internal/i18n/reasons.vi.json.
 // The package never stores or looks up people.
 package pin
 
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/populus-vn/populus/internal/civil"
 )
@@ -47,10 +50,37 @@ const (
 type Error struct {
 	Pos   int    // 1-based position of the first character at fault; 0 for the whole number
 	Field string // one of the Field constants
-	Msg   string
+	Msg   string // in English: fmt.Sprintf(Format, Args...)
+	// Format and Args are what Msg was made from, so that the message can
+	// be translated (problem.Formatted). An argument may itself be a
+	// translatable word or phrase (a sex, what the record says).
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string { return e.Msg }
+
+// FormatArgs returns the English format of the message and its arguments.
+func (e *Error) FormatArgs() (string, []any) { return e.Format, e.Args }
+
+// newError makes an *Error; format is a constant, so that the catalog of
+// translations can be checked against the source.
+func newError(pos int, field, format string, args ...any) *Error {
+	return &Error{Pos: pos, Field: field, Msg: fmt.Sprintf(format, args...), Format: format, Args: args}
+}
+
+// text is a word or phrase inside a message, kept as a format and
+// arguments so that it is translated with the message (problem.Formatted).
+type text struct {
+	format string
+	args   []any
+}
+
+// phrase makes a text; format is a constant, as for newError.
+func phrase(format string, args ...any) text { return text{format, args} }
+
+func (t text) String() string              { return fmt.Sprintf(t.format, t.args...) }
+func (t text) FormatArgs() (string, []any) { return t.format, t.args }
 
 // Length is the number of digits in a PIN.
 const Length = 12
@@ -61,13 +91,13 @@ const Length = 12
 // does not know today's date, so a PIN for a birth in 2150 is structurally
 // fine; compare with the record using CheckPerson.
 func Parse(s string) (PIN, Parts, error) {
-	if err := digitsOnly(s, Length, "a personal identification number"); err != nil {
+	if err := digitsOnly(s, Length, phrase("a personal identification number")); err != nil {
 		return "", Parts{}, err
 	}
 	i := provinceIndex[num(s[:3])]
 	if i == 0 {
-		return "", Parts{}, &Error{Pos: 1, Field: FieldProvince,
-			Msg: fmt.Sprintf("digits 1–3 are %s, which is not a province code of birth registration", s[:3])}
+		return "", Parts{}, newError(1, FieldProvince,
+			"digits 1–3 are %s, which is not a province code of birth registration", s[:3])
 	}
 	return PIN(s), parts(s, provinces[i-1].Name), nil
 }
@@ -96,25 +126,23 @@ func sexOf(c int) civil.Sex {
 // digitsOnly reports the first character that is not an ASCII digit, then a
 // wrong length. Characters are counted as runes, so the position matches what
 // the user typed even after a Vietnamese letter; invalid UTF-8 shows as U+FFFD.
-func digitsOnly(s string, want int, what string) error {
+func digitsOnly(s string, want int, what text) error {
 	n := 0
 	for _, r := range s {
 		n++
 		if r < '0' || r > '9' {
-			return &Error{Pos: n, Field: FieldDigit, Msg: fmt.Sprintf("character %d is %q, not a digit", n, string(r))}
+			return newError(n, FieldDigit, "character %d is %q, not a digit", n, string(r))
 		}
 	}
-	if n == want {
-		return nil
-	}
-	msg := fmt.Sprintf("the number has %d digits; %s has %d", n, what, want)
 	switch n {
+	case want:
+		return nil
 	case 0:
-		msg = fmt.Sprintf("the number is empty; %s has %d digits", what, want)
+		return newError(0, FieldLength, "the number is empty; %s has %d digits", what, want)
 	case 1:
-		msg = fmt.Sprintf("the number has 1 digit; %s has %d", what, want)
+		return newError(0, FieldLength, "the number has 1 digit; %s has %d", what, want)
 	}
-	return &Error{Field: FieldLength, Msg: msg}
+	return newError(0, FieldLength, "the number has %d digits; %s has %d", n, what, want)
 }
 
 // Parts re-reads a PIN that came from Parse, New or a trusted store; it
@@ -153,14 +181,14 @@ func (p Parts) CheckPerson(sex civil.Sex, birth civil.Date) error {
 	var errs []error
 	digit := digit4(p.Sex, p.Century)
 	if (sex.Valid() && sex != p.Sex) || (year != 0 && year/100*100 != p.Century) {
-		errs = append(errs, &Error{Pos: 4, Field: FieldSexCentury, Msg: fmt.Sprintf(
+		errs = append(errs, newError(4, FieldSexCentury,
 			"digit 4 is %d (%s, born %d–%d) but the record says %s",
-			digit, p.Sex.Word(), p.Century, p.Century+99, record(sex, year))})
+			digit, sexWord(p.Sex), p.Century, p.Century+99, record(sex, year)))
 	}
 	if year != 0 && year%100 != p.BirthYear%100 {
-		errs = append(errs, &Error{Pos: 5, Field: FieldBirthYear, Msg: fmt.Sprintf(
+		errs = append(errs, newError(5, FieldBirthYear,
 			"digits 5–6 are %02d (born %d) but the record says born %d",
-			p.BirthYear%100, p.BirthYear, year)})
+			p.BirthYear%100, p.BirthYear, year))
 	}
 	return errors.Join(errs...)
 }
@@ -173,31 +201,40 @@ func digit4(sex civil.Sex, century int) int {
 	return d
 }
 
+// sexWord is "male" or "female" (civil.Sex.Word), for messages.
+func sexWord(sex civil.Sex) text {
+	switch sex {
+	case civil.Male:
+		return phrase("male")
+	case civil.Female:
+		return phrase("female")
+	}
+	return phrase("unknown")
+}
+
 // record describes what the record knows: "male, born 2003", "born 2003", "female".
-func record(sex civil.Sex, year int) string {
+func record(sex civil.Sex, year int) text {
 	switch {
 	case !sex.Valid():
-		return "born " + strconv.Itoa(year)
+		return phrase("born %d", year)
 	case year == 0:
-		return sex.Word()
+		return sexWord(sex)
 	}
-	return sex.Word() + ", born " + strconv.Itoa(year)
+	return phrase("%s, born %d", sexWord(sex), year)
 }
 
 // Prefix returns the first six digits of a PIN for a birth registered in the
 // given province: the part fixed by facts, before the serial.
 func Prefix(province string, sex civil.Sex, birthYear int) (string, error) {
 	if _, ok := ProvinceName(province); !ok {
-		return "", &Error{Pos: 1, Field: FieldProvince,
-			Msg: fmt.Sprintf("%q is not a province code of birth registration", province)}
+		return "", newError(1, FieldProvince, "%q is not a province code of birth registration", province)
 	}
 	if !sex.Valid() {
-		return "", &Error{Pos: 4, Field: FieldSexCentury,
-			Msg: "digit 4 needs the sex, male or female, and it is unknown"}
+		return "", newError(4, FieldSexCentury, "digit 4 needs the sex, male or female, and it is unknown")
 	}
 	if birthYear < 1900 || birthYear > 2399 {
-		return "", &Error{Pos: 4, Field: FieldBirthYear,
-			Msg: fmt.Sprintf("birth year %d is outside 1900–2399, the years digit 4 can encode", birthYear)}
+		return "", newError(4, FieldBirthYear,
+			"birth year %d is outside 1900–2399, the years digit 4 can encode", birthYear)
 	}
 	b := []byte(province + "000")
 	b[3] = byte('0' + digit4(sex, birthYear/100*100))

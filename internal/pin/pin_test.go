@@ -3,6 +3,7 @@ package pin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -335,5 +336,60 @@ func BenchmarkParseError(b *testing.B) {
 		if _, _, err := Parse("099203012345"); err == nil {
 			b.Fatal("accepted")
 		}
+	}
+}
+
+// TestErrorsKeepTheirFormat: every *Error keeps the format and arguments
+// its message was made from (for translation on pages, see
+// internal/i18n), and they give the message back; words inside a message
+// are kept the same way.
+func TestErrorsKeepTheirFormat(t *testing.T) {
+	var errs []error
+	for _, s := range []string{"", "0", "0790850123456", "079085O12345", "099085012345"} {
+		_, _, err := Parse(s)
+		errs = append(errs, err)
+	}
+	for _, s := range []string{"079085012345", "1234", "000000000", "12345678x"} {
+		_, err := ParseCMND(s)
+		errs = append(errs, err)
+	}
+	for _, c := range []struct {
+		p string
+		s civil.Sex
+		y int
+	}{{"099", civil.Male, 2000}, {"079", civil.SexUnknown, 2000}, {"079", civil.Female, 1899}} {
+		_, err := Prefix(c.p, c.s, c.y)
+		errs = append(errs, err)
+	}
+	_, parts, _ := Parse("001085000001")
+	for _, sex := range []civil.Sex{civil.SexUnknown, civil.Female} {
+		if j, ok := parts.CheckPerson(sex, civil.Date{Year: 2086}).(interface{ Unwrap() []error }); ok {
+			errs = append(errs, j.Unwrap()...)
+		}
+	}
+	if len(errs) != 16 {
+		t.Fatalf("%d errors, want 16", len(errs))
+	}
+	words := 0
+	for _, err := range errs {
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%v is not an *Error", err)
+		}
+		format, args := e.FormatArgs()
+		if format == "" || format != e.Format || len(args) != len(e.Args) || fmt.Sprintf(format, args...) != e.Msg {
+			t.Errorf("%q: format %q and arguments %v do not make the message", e.Msg, format, args)
+		}
+		for _, a := range args {
+			if w, ok := a.(interface{ FormatArgs() (string, []any) }); ok {
+				words++
+				if f, wa := w.FormatArgs(); fmt.Sprint(a) != fmt.Sprintf(f, wa...) {
+					t.Errorf("%q: word %v made from %q, %v", e.Msg, a, f, wa)
+				}
+			}
+		}
+	}
+	if words < 6 { // what a PIN or CMND is, the sexes, what the record says
+		t.Errorf("%d words inside messages are kept for translation, want at least 6", words)
 	}
 }

@@ -70,9 +70,38 @@ type FieldError struct {
 	Args   []any  `json:"-"`
 }
 
+// Formatted is a message kept as an English format and its arguments, its
+// text being fmt.Sprintf(format, args...): the errors of the PIN and date
+// parsers (pin.Error, civil.DateError) and the words inside them. A field
+// error made from one keeps them (NewFieldError with "%v" and the error,
+// Fields.AddErr), and i18n.Catalog.Reason translates arguments that are
+// Formatted too, so that such errors reach pages in the officer's language.
+type Formatted interface {
+	FormatArgs() (format string, args []any)
+}
+
 // NewFieldError formats a field error, keeping its format and arguments.
+// A reason that is only a Formatted error ("%v", err) keeps the error's
+// format and arguments instead, so that it can be translated.
 func NewFieldError(field, format string, args ...any) FieldError {
-	return FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args}
+	fe := FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Format: format, Args: args}
+	if (format == "%v" || format == "%s") && len(args) == 1 {
+		fe.Format, fe.Args = formatOf(args[0], format, args)
+	}
+	return fe
+}
+
+// formatOf returns the format and arguments of x when it is a Formatted
+// error, else format and args.
+func formatOf(x any, format string, args []any) (string, []any) {
+	if _, ok := x.(error); ok {
+		if m, ok := x.(Formatted); ok {
+			if f, a := m.FormatArgs(); f != "" {
+				return f, a
+			}
+		}
+	}
+	return format, args
 }
 
 // Error is a classified error with an explanation fit for the caller.
@@ -134,7 +163,9 @@ func (f *Fields) AddErr(field string, err error) {
 		}
 		return
 	}
-	f.list = append(f.list, FieldError{Field: field, Reason: err.Error()})
+	fe := FieldError{Field: field, Reason: err.Error()}
+	fe.Format, fe.Args = formatOf(err, "", nil)
+	f.list = append(f.list, fe)
 }
 
 // Err returns an Invalid error listing every field added, or nil.
