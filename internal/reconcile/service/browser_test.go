@@ -1,0 +1,337 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/reconcile/engine"
+	"github.com/populus-vn/populus/internal/reconcile/report"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/service"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/server"
+	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/synth"
+	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+const (
+	browserPeople  = 1000
+	browserRecords = 150
+	browserUser    = "bank.officer"
+	browserPass    = "correct horse battery staple"
+)
+
+// TestBrowserJobsPage drives the officers' page /reconcile/jobs (Đối soát)
+// in headless Chromium, on the server as `populus serve` assembles it and
+// under its content security policy: a service officer signs in, opens the
+// page from the navigation, uploads a small drivers' file through the form
+// (recjob.js sends it with the CSRF token in a header), waits while the list
+// refreshes itself until the job is done, and downloads the decisions, which
+// hold one row per record. It runs only with POPULUS_TEST_BROWSER=1 and fails,
+// rather than skips, when Chromium cannot start then. With
+// POPULUS_SCREENSHOTS=dir it saves screenshots of the page there.
+func TestBrowserJobsPage(t *testing.T) {
+	if os.Getenv("POPULUS_TEST_BROWSER") != "1" {
+		t.Skip("browser test skipped: set POPULUS_TEST_BROWSER=1 (needs /usr/bin/chromium or POPULUS_CHROMIUM)")
+	}
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		input := filepath.Join(t.TempDir(), "drivers.csv")
+		if err := os.WriteFile(input, seedDrivers(t, d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		base, stop := startServer(t, d)
+		defer stop()
+
+		shots := os.Getenv("POPULUS_SCREENSHOTS")
+		if shots != "" {
+			if err := os.MkdirAll(shots, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		chromium := os.Getenv("POPULUS_CHROMIUM")
+		if chromium == "" {
+			chromium = "/usr/bin/chromium"
+		}
+		actx, cancel := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(chromium),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WindowSize(1280, 900),
+		)
+		defer cancel()
+		// Any CSP violation or script error on a page fails the test.
+		var mu sync.Mutex
+		var problems []string
+		ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+			var text string
+			switch ev := ev.(type) {
+			case *log.EventEntryAdded:
+				// Network errors are answers such as a missing favicon.
+				if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
+					text = ev.Entry.Text
+				}
+			case *runtime.EventExceptionThrown:
+				text = ev.ExceptionDetails.Text
+			}
+			if text != "" {
+				mu.Lock()
+				problems = append(problems, text)
+				mu.Unlock()
+			}
+		}))
+		defer cancel()
+		// The first run starts the browser and must not carry a timeout,
+		// which would stop the browser with it.
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatalf("Chromium (%s) does not start: %v", chromium, err)
+		}
+		ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		shot := func(name string) chromedp.Action[chromedp.Void] {
+			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				if shots == "" {
+					return nil
+				}
+				png, err := chromedp.FullScreenshot(100)(ctx, tg)
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+			})
+		}
+		cat := i18n.MustLoad()
+
+		// Sign in (Vietnamese) and open the page from the navigation.
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/lang/vi?next=%2F"),
+			chromedp.WaitVisible(chromedp.ID("f-username")),
+			chromedp.SendKeys(chromedp.ID("f-username"), browserUser),
+			chromedp.SendKeys(chromedp.ID("f-password"), browserPass),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`nav a[href="/reconcile/jobs"]`)),
+			chromedp.Click(chromedp.CSS(`nav a[href="/reconcile/jobs"]`)),
+			chromedp.WaitVisible(chromedp.ID("recjob-file")),
+		)
+		if err != nil {
+			t.Fatalf("sign in and open the jobs' page: %v\n%s", err, dumpMain(ctx))
+		}
+		heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := cat.T(i18n.Vietnamese, "recjob.title"); heading != want {
+			t.Errorf("page heading %q, want %q", heading, want)
+		}
+		none, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("recjob-list")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(none, cat.T(i18n.Vietnamese, "recjob.none")) {
+			t.Errorf("before the upload the list says %q", none)
+		}
+
+		// Upload through the form; the list then follows the job.
+		done := `#recjob-list a[href$="/decisions.csv"]`
+		err = chromedp.Do(ctx,
+			chromedp.SetUploadFiles(chromedp.ID("recjob-file"), []string{input}),
+			chromedp.SetValue(chromedp.ID("recjob-kind"), "drivers"),
+			shot("recjobs-form"),
+			chromedp.Click(chromedp.CSS(`form[data-recjob-upload] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#recjob-list tbody tr`)),
+			shot("recjobs-submitted"),
+			chromedp.WaitVisible(chromedp.CSS(done)),
+			shot("recjobs-done"),
+		)
+		if err != nil {
+			t.Fatalf("upload and follow the job: %v\n%s", err, dumpMain(ctx))
+		}
+		list, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("recjob-list")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"drivers.csv", cat.T(i18n.Vietnamese, "recjob.state.done"),
+			cat.T(i18n.Vietnamese, "recjob.progress", browserRecords, browserRecords, 100.0)} {
+			if !strings.Contains(list, want) {
+				t.Errorf("the list of jobs does not say %q:\n%s", want, list)
+			}
+		}
+		links, err := chromedp.Run(ctx, chromedp.AttributesAll(chromedp.CSSAll(`#recjob-list .link-list a`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var decisions string
+		for _, name := range []string{"decisions.csv", "corrections.csv", "summary.json", "report.html"} {
+			found := ""
+			for _, a := range links {
+				if strings.HasPrefix(a["href"], "/api/v1/reconcile/jobs/") && strings.HasSuffix(a["href"], "/"+name) {
+					found = a["href"]
+				}
+			}
+			if found == "" {
+				t.Errorf("no link to %s among %v", name, links)
+			}
+			if name == "decisions.csv" {
+				decisions = found
+			}
+		}
+
+		// Download the decisions as an officer would, by the link.
+		dir := t.TempDir()
+		progress := chromedp.Events(ctx, browser.DownloadProgress)
+		err = chromedp.Do(ctx,
+			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+					Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+					DownloadPath:  dir,
+					EventsEnabled: ptr(true),
+				})
+				return err
+			}),
+			chromedp.Click(chromedp.CSS(done)),
+		)
+		if err != nil {
+			t.Fatalf("download %s: %v", decisions, err)
+		}
+		var file string
+		for ev, err := range progress {
+			if err != nil {
+				t.Fatalf("download %s: %v", decisions, err)
+			}
+			if ev.State == browser.DownloadProgressStateCanceled {
+				t.Fatalf("download %s cancelled", decisions)
+			}
+			if ev.State == browser.DownloadProgressStateCompleted {
+				file = filepath.Join(dir, ev.GUID)
+				break
+			}
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatalf("the downloaded decisions are not CSV: %v", err)
+		}
+		if len(rows) != browserRecords+1 {
+			t.Errorf("the downloaded decisions hold %d rows, want a header and %d records", len(rows), browserRecords)
+		}
+		// The download is in the audit log.
+		var n int
+		if err := d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'reconcile.read'`, "staff:"+browserUser).Scan(&n); err != nil || n == 0 {
+			t.Errorf("%d audited downloads (%v), want at least 1", n, err)
+		}
+
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) > 0 {
+			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(problems, "\n"))
+		}
+	})
+}
+
+// seedDrivers loads a small synthetic register into d and returns a
+// drivers' file derived from it.
+func seedDrivers(t *testing.T, d *db.DB) []byte {
+	t.Helper()
+	ctx := context.Background()
+	im := register.NewImporter(d)
+	if err := im.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := synth.Generate(ctx, synth.Config{People: browserPeople, Seed: 11}, func(h *register.Household, ms []register.Person) error {
+		return im.Add(ctx, h, ms)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var f bytes.Buffer
+	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: browserRecords, Seed: 4}, engine.RegisterPopulation(d), &f, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return f.Bytes()
+}
+
+// startServer assembles the server as `populus serve` does, with the jobs'
+// service running and a service officer who may submit jobs, and returns
+// its address and a function that stops it.
+func startServer(t *testing.T, d *db.DB) (string, func()) {
+	t.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	alog := audit.New(d)
+	t.Cleanup(alog.Close)
+	u := units.Default()
+	pol := auth.Policy{ProvinceOf: func(code string) string {
+		if x, ok := u.Lookup(code); ok {
+			return x.ParentCode
+		}
+		return ""
+	}}
+	st := staff.NewStore(d, staff.TestParams)
+	if _, err := st.Create(ctx, staff.NewAccount{Username: browserUser, DisplayName: "Phạm Thu Trang",
+		Role: auth.ServiceOfficer, Unit: "00004", Password: browserPass}); err != nil {
+		t.Fatal(err)
+	}
+	sessions := staff.NewService(st, alog, staff.Options{})
+	reg := register.New(d, pol, alog, u)
+	jobs := service.New(service.Config{DB: d, DataDir: t.TempDir(), Policy: pol, Audit: alog, Logger: logger,
+		Workers: 1, EngineWorkers: 2, Poll: 100 * time.Millisecond,
+		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, s, i18n.Vietnamese) }})
+	if err := jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ui, err := web.New(web.Deps{Register: reg, Staff: sessions, Catalog: i18n.MustLoad(), Logger: logger, Reconcile: jobs})
+	if err != nil {
+		jobs.Stop()
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Deps{DB: d, Register: reg, Units: u, Staff: sessions, Web: ui, Logger: logger, Reconcile: jobs}))
+	return srv.URL, func() {
+		srv.Close()
+		jobs.Stop()
+	}
+}
+
+// dumpMain returns the URL and main content of the page, to explain a
+// failed step.
+func dumpMain(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	url, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
+	return url + "\n" + text
+}
+
+func ptr[T any](v T) *T { return &v }
