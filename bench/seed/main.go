@@ -373,9 +373,13 @@ func benchSQLite(ctx context.Context, self, work, hhCSV, pCSV string, nh, np int
 	return result("SQLite", np, c, wall, rss, how), nil
 }
 
+// removeSQLite removes an SQLite store: its file, its audit file
+// (db.AuditPath) and their journals.
 func removeSQLite(p string) {
-	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(p + s)
+	for _, f := range []string{p, db.AuditPath(p)} {
+		for _, s := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(f + s)
+		}
 	}
 }
 

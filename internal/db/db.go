@@ -11,6 +11,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -85,14 +86,64 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 }
 
 // readCacheKiB is the page cache of a pooled SQLite connection. It is
-// small on purpose: in WAL mode every commit by another connection (the
-// audit log's, 50 a second under load) empties each reader's cache, and
-// freeing and filling a large one cost more than the pages it kept (half
-// of a GET's CPU at 64 MiB); the operating system's file cache holds the
-// pages anyway. Bulk loads and index builds enlarge theirs (BulkCacheKiB).
+// small: reads of people by PIN land on random leaf pages that no
+// per-connection cache of a useful size would hold (8 MiB measured no
+// faster), and the operating system's file cache holds the pages anyway.
+// Bulk loads and index builds enlarge theirs (BulkCacheKiB).
 const readCacheKiB = 1024
 
+// AuditSchema is the schema, attached to every SQLite connection, that holds
+// the audit log in a file of its own (AuditPath): each read of a person
+// appends an entry, and a commit to the register's file would empty every
+// reader's page cache (in WAL mode a connection drops its cache when another
+// has committed to the same file), so that at 16 concurrent reads a fifth of
+// the CPU went to freeing and re-reading pages. Queries name the audit
+// tables without the schema; SQLite finds them in the attached file.
+//
+// A transaction that writes both files (a civil event and its audit entry)
+// commits atomically in each, but in WAL mode not across the two: a power
+// failure during that commit may keep the change and lose its audit entry,
+// or the reverse. The change's own history entry (person_events, same file)
+// still records who made it, when and why.
+const AuditSchema = "audit"
+
+// AuditPath is the audit file of the SQLite store at path: populus.db →
+// populus-audit.db.
+func AuditPath(path string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-audit" + ext
+}
+
+// auditCacheKiB is the page cache of the audit schema on each connection:
+// the writer appends, and indexes by subject in sorted batches.
+const auditCacheKiB = 4096
+
+// sqliteDriver is modernc.org/sqlite's driver under a name of its own, so
+// that its connection hook (attachAudit) applies to Populus's stores only.
+const sqliteDriver = "populus-sqlite"
+
+var registerSQLite sync.Once
+
+func attachAudit(conn sqlite.ExecQuerierContext, dsn string) error {
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	ctx := context.Background()
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+AuditSchema, []driver.NamedValue{{Ordinal: 1, Value: AuditPath(path)}}); err != nil {
+		return fmt.Errorf("attach the audit file: %w", err)
+	}
+	for _, p := range []string{"journal_mode = WAL", "synchronous = NORMAL", fmt.Sprintf("cache_size = -%d", auditCacheKiB)} {
+		if _, err := conn.ExecContext(ctx, "PRAGMA "+AuditSchema+"."+p, nil); err != nil {
+			return fmt.Errorf("audit file: PRAGMA %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
+	registerSQLite.Do(func() {
+		drv := &sqlite.Driver{}
+		drv.RegisterConnectionHook(attachAudit)
+		sql.Register(sqliteDriver, drv)
+	})
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
@@ -106,7 +157,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// Write transactions take the lock at BEGIN, so two writers queue on
 	// busy_timeout instead of failing when one upgrades a read lock.
 	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	sdb, err := sql.Open(sqliteDriver, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}

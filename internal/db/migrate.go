@@ -54,7 +54,11 @@ func Migrations(e Engine) ([]Migration, error) {
 
 // Migrate applies every migration not yet applied, each in its own
 // transaction, and returns the names of those it applied.
-func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+func (db *DB) Migrate(ctx context.Context) ([]string, error) { return db.MigrateTo(ctx, 0) }
+
+// MigrateTo applies the migrations not yet applied up to version upto (all
+// when upto is 0): tests use it to build a store as an older release left it.
+func (db *DB) MigrateTo(ctx context.Context, upto int) ([]string, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
@@ -65,6 +69,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range ms {
+		if upto > 0 && m.Version > upto {
+			break
+		}
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
 			if db.Engine == Postgres {
 				// Serialise concurrent starters on the same database.
