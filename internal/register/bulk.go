@@ -16,6 +16,10 @@ import (
 // start at version 1 with no history entry: their record as imported is the
 // base that later events change.
 //
+// A full buffer is written by a goroutine of its own while Add fills the
+// other one, so that turning people into rows overlaps the store's work;
+// an error of that write is returned by a later Add, or by Flush or Finish.
+//
 // It trusts its caller to have validated the data (PINs unique and
 // consistent, one head per household); the store's constraints still refuse
 // duplicates, failing the whole buffer.
@@ -24,8 +28,11 @@ type Importer struct {
 	bulk        *db.Bulk
 	FlushEvery  int
 	CommitEvery int
-	households  [][]any
+	households  [][]any // the buffer Add fills
 	persons     [][]any
+	spareH      [][]any // the other buffer: being written while inflight is set
+	spareP      [][]any
+	inflight    chan error // the outcome of the write in progress, if any
 	total       int64
 	uncommitted int
 	checkKeys   bool // Finish checks the households people name (Start)
@@ -62,14 +69,47 @@ func (im *Importer) Add(ctx context.Context, h *Household, members []Person) err
 		im.persons = append(im.persons, personRow(p))
 	}
 	if len(im.persons) >= im.FlushEvery {
-		if err := im.write(ctx); err != nil {
-			return err
-		}
-		if im.uncommitted >= im.CommitEvery {
-			return im.commit()
-		}
+		return im.startWrite(ctx, false)
 	}
 	return nil
+}
+
+// startWrite waits for the write in progress, then hands the buffer Add
+// filled to a new one, committing after it when commitNow is set or
+// CommitEvery people are waiting, and gives Add the other buffer.
+func (im *Importer) startWrite(ctx context.Context, commitNow bool) error {
+	if err := im.wait(); err != nil {
+		return err
+	}
+	hh, ps := im.households, im.persons
+	im.households, im.persons = im.spareH[:0], im.spareP[:0]
+	im.spareH, im.spareP = hh, ps
+	im.uncommitted += len(ps)
+	im.total += int64(len(ps))
+	commit := commitNow || im.uncommitted >= im.CommitEvery
+	if commit {
+		im.uncommitted = 0
+	}
+	done := make(chan error, 1)
+	im.inflight = done
+	go func() {
+		err := im.write(ctx, hh, ps)
+		if err == nil && commit {
+			err = im.commit()
+		}
+		done <- err
+	}()
+	return nil
+}
+
+// wait returns the outcome of the write in progress, if any, once it ends.
+func (im *Importer) wait() error {
+	if im.inflight == nil {
+		return nil
+	}
+	err := <-im.inflight
+	im.inflight = nil
+	return err
 }
 
 // Start prepares a load: when the register is empty, its secondary indexes
@@ -103,30 +143,30 @@ func (im *Importer) Finish(ctx context.Context) error {
 
 // Flush writes and commits what is buffered.
 func (im *Importer) Flush(ctx context.Context) error {
-	if err := im.write(ctx); err != nil {
+	if err := im.startWrite(ctx, true); err != nil {
 		return err
 	}
-	return im.commit()
+	return im.wait()
 }
 
 // Close drops what is written but not committed (after an error, or when
 // the load is abandoned); it does nothing after Flush or Finish.
-func (im *Importer) Close() { im.bulk.Rollback() }
+func (im *Importer) Close() {
+	im.wait()
+	im.bulk.Rollback()
+}
 
-func (im *Importer) write(ctx context.Context) error {
-	if len(im.persons) == 0 && len(im.households) == 0 {
+func (im *Importer) write(ctx context.Context, households, persons [][]any) error {
+	if len(persons) == 0 && len(households) == 0 {
 		return nil
 	}
 	err := im.bulk.Write(ctx,
-		db.Batch{Table: "households", Columns: householdColumns, Rows: im.households},
-		db.Batch{Table: "persons", Columns: personColumns, Rows: im.persons},
+		db.Batch{Table: "households", Columns: householdColumns, Rows: households},
+		db.Batch{Table: "persons", Columns: personColumns, Rows: persons},
 	)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	im.uncommitted += len(im.persons)
-	im.total += int64(len(im.persons))
-	im.households, im.persons = im.households[:0], im.persons[:0]
 	return nil
 }
 
@@ -134,7 +174,6 @@ func (im *Importer) commit() error {
 	if err := im.bulk.Commit(); err != nil {
 		return fmt.Errorf("import: commit: %w", err)
 	}
-	im.uncommitted = 0
 	return nil
 }
 

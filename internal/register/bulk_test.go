@@ -46,3 +46,63 @@ func TestImporterChecksHouseholds(t *testing.T) {
 		}
 	})
 }
+
+// The importer writes a full buffer while Add fills the next: every person
+// arrives through many small buffers and commits, and a failed buffer (a
+// duplicate PIN) is reported by a later call, after which Close keeps
+// nothing that was not committed.
+func TestImporterOverlappedWrites(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		var people []register.Person
+		for i := 0; i < 57; i++ {
+			people = append(people, *e.person(baDinh, "Lê Văn An", civil.Male, "1990-01-02"))
+		}
+		im := register.NewImporter(d)
+		im.FlushEvery, im.CommitEvery = 5, 10
+		for _, p := range people {
+			if err := im.Add(ctx, nil, []register.Person{p}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := im.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+		im.Close()
+		var n int
+		d.QueryRow(`SELECT count(*) FROM persons`).Scan(&n)
+		if n != 57 || im.Total() != 57 {
+			t.Fatalf("stored %d people, Total %d; want 57", n, im.Total())
+		}
+
+		// A second load: the tenth person repeats a PIN already stored.
+		im2 := register.NewImporter(d)
+		im2.FlushEvery, im2.CommitEvery = 5, 1000
+		var err error
+		for i := 0; i < 40 && err == nil; i++ {
+			p := *e.person(baDinh, "Lê Thị Bình", civil.Female, "1991-03-04")
+			if i == 9 {
+				p.PIN = people[0].PIN
+			}
+			err = im2.Add(ctx, nil, []register.Person{p})
+		}
+		if err == nil {
+			err = im2.Finish(ctx)
+		}
+		if err == nil {
+			t.Fatal("a load repeating a stored PIN succeeded")
+		}
+		im2.Close()
+		// On PostgreSQL each buffer is a COPY transaction of its own: the
+		// buffer before the failed one stays.
+		want := 57
+		if d.Engine == db.Postgres {
+			want += 5
+		}
+		d.QueryRow(`SELECT count(*) FROM persons`).Scan(&n)
+		if n != want {
+			t.Errorf("after the failed load, %d people are stored; want %d", n, want)
+		}
+	})
+}
