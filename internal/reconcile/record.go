@@ -79,9 +79,10 @@ const (
 // is computed once here (folded name and its words, the digits of the date,
 // the current units of old addresses, what the PIN says), so that comparing
 // a pair allocates nothing and does no parsing. It is fixed-size and small
-// (about 160 bytes and the strings) because the register side is held in
-// memory, one Record per person. Make it with NewRecord; the zero Record
-// has every value missing.
+// (about 160 bytes and the strings); the register side is held in memory
+// packed, one slot of a RecordStore per person, and read back into a Record
+// to be compared. Make it with NewRecord; the zero Record has every value
+// missing.
 type Record struct {
 	name, folded     string // cleaned (NFC, lower case, single spaces) and accent-folded full name
 	pin, cmnd, phone string
@@ -119,10 +120,47 @@ type place struct {
 // unknown unit key) are treated as missing: validating input and reporting
 // bad values is the reader's job, before this point.
 func NewRecord(f Fields) Record {
-	return prepare(f, units.Default())
+	return prepare(f, units.Default(), nil)
 }
 
-func prepare(f Fields, reg *units.Registry) Record {
+// Preparer prepares records as NewRecord does, remembering the
+// administrative units it has resolved: a file names the same few thousand
+// units record after record, and resolving one (an old commune to its
+// successor) takes a search of the registry. It is not safe for concurrent
+// use: give each goroutine its own.
+type Preparer struct {
+	places map[string]resolved
+}
+
+type resolved struct {
+	p  place
+	ok bool
+}
+
+// maxPreparerPlaces bounds what a Preparer remembers: more than the
+// registry's units, so that only keys it does not know are not remembered
+// beyond it.
+const maxPreparerPlaces = 1 << 16
+
+// NewPreparer returns a Preparer for the default registry of units.
+func NewPreparer() *Preparer { return &Preparer{places: map[string]resolved{}} }
+
+// Record is NewRecord(f).
+func (p *Preparer) Record(f Fields) Record { return prepare(f, units.Default(), p) }
+
+// place is resolvePlace(reg, key), remembered.
+func (p *Preparer) place(reg *units.Registry, key string) (place, bool) {
+	if r, ok := p.places[key]; ok {
+		return r.p, r.ok
+	}
+	pl, ok := resolvePlace(reg, key)
+	if len(p.places) < maxPreparerPlaces {
+		p.places[strings.Clone(key)] = resolved{pl, ok}
+	}
+	return pl, ok
+}
+
+func prepare(f Fields, reg *units.Registry, pr *Preparer) Record {
 	var r Record
 	r.setName(f)
 	if f.Sex.Valid() {
@@ -130,12 +168,7 @@ func prepare(f Fields, reg *units.Registry) Record {
 	}
 	if b := f.BirthDate; b.Valid() && !b.IsZero() {
 		r.birth = dob{int16(b.Year), uint8(b.Month), uint8(b.Day)}
-		if b.Full() {
-			r.dobKey = [8]byte{
-				byte('0' + b.Year/1000%10), byte('0' + b.Year/100%10), byte('0' + b.Year/10%10), byte('0' + b.Year%10),
-				byte('0' + b.Month/10), byte('0' + b.Month%10), byte('0' + b.Day/10), byte('0' + b.Day%10),
-			}
-		}
+		r.setDOBKey()
 	}
 	r.setNumbers(f.PIN, f.CMND)
 	r.phone = normalizePhone(f.Phone)
@@ -143,12 +176,30 @@ func prepare(f Fields, reg *units.Registry) Record {
 		if int(r.nplaces) == MaxPlaces {
 			break
 		}
-		if p, ok := resolvePlace(reg, k); ok {
+		var p place
+		var ok bool
+		if pr != nil {
+			p, ok = pr.place(reg, k)
+		} else {
+			p, ok = resolvePlace(reg, k)
+		}
+		if ok {
 			r.places[r.nplaces] = p
 			r.nplaces++
 		}
 	}
 	return r
+}
+
+// setDOBKey writes the YYYYMMDD digits of a full date of birth.
+func (r *Record) setDOBKey() {
+	if b := r.birth; b.full() {
+		y, m, d := int(b.year), b.month, b.day
+		r.dobKey = [8]byte{
+			byte('0' + y/1000%10), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10),
+			'0' + m/10, '0' + m%10, '0' + d/10, '0' + d%10,
+		}
+	}
 }
 
 func (r *Record) setName(f Fields) {
@@ -165,20 +216,7 @@ func (r *Record) setName(f Fields) {
 	if r.folded == r.name {
 		r.folded = r.name // share memory: most sector names are already plain
 	}
-	// Word boundaries of the folded name. Fold leaves exactly one space
-	// between words, and clean the same words (see clean).
-	s := r.folded
-	for start := 0; start < len(s); {
-		end := strings.IndexByte(s[start:], ' ')
-		if end < 0 || int(r.ntok) == MaxTokens-1 {
-			end = len(s)
-		} else {
-			end += start
-		}
-		r.tokEnd[r.ntok] = uint16(end)
-		r.ntok++
-		start = end + 1
-	}
+	r.tokenize()
 	// Vietnamese order: family name first, given name last; a single word
 	// is taken as the given name. Parts the source keeps apart say how many
 	// words each has ("Tôn Nữ" is one family name), when they fit the name.
@@ -198,6 +236,25 @@ func (r *Record) setName(f Fields) {
 		}
 	}
 	r.famTok, r.givTok = uint8(min(fam, n)), uint8(min(giv, n-min(fam, n)))
+}
+
+// tokenize finds the word boundaries of the folded name. Fold leaves
+// exactly one space between words, and clean the same words (see clean).
+// Words beyond MaxTokens stay joined to the last one.
+func (r *Record) tokenize() {
+	s := r.folded
+	r.ntok = 0
+	for start := 0; start < len(s); {
+		end := strings.IndexByte(s[start:], ' ')
+		if end < 0 || int(r.ntok) == MaxTokens-1 {
+			end = len(s)
+		} else {
+			end += start
+		}
+		r.tokEnd[r.ntok] = uint16(end)
+		r.ntok++
+		start = end + 1
+	}
 }
 
 // token returns word i of the folded name.

@@ -437,14 +437,16 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 	in.Notes = map[string]int64{}
 	work := func(w int, batch []item) prepped {
 		p := prepped{recs: make([]reconcile.Record, len(batch)), ok: make([]bool, len(batch))}
+		secs := make([]*reconcile.Record, len(batch))
 		for i := range batch {
 			if batch[i].err != nil {
 				continue
 			}
-			p.recs[i] = reconcile.NewRecord(FieldsOf(&batch[i].rec))
+			p.recs[i] = matchers[w].prep.Record(FieldsOf(&batch[i].rec))
 			p.ok[i] = true
-			matchers[w].count(&p.recs[i])
+			secs[i] = &p.recs[i]
 		}
+		matchers[w].gather(secs, false)
 		return p
 	}
 	// The notes are counted here, once; the batch's items are needed, so
@@ -571,12 +573,21 @@ func (r *run) claimRound(ctx context.Context, held, to *claims, bar *progress.Ba
 		func(w int, rows []raw) links {
 			batch := r.parse(w, rows)
 			out := links{n: len(batch)}
+			m := matchers[w]
+			recs := make([]reconcile.Record, len(batch))
+			secs := make([]*reconcile.Record, len(batch))
+			for i := range batch {
+				if batch[i].err == nil {
+					recs[i] = m.prep.Record(FieldsOf(&batch[i].rec))
+					secs[i] = &recs[i]
+				}
+			}
+			m.gather(secs, true)
 			for i := range batch {
 				if batch[i].err != nil {
 					continue
 				}
-				sec := reconcile.NewRecord(FieldsOf(&batch[i].rec))
-				d := matchers[w].decide(&batch[i].rec, &sec)
+				d := m.decide(i, &batch[i].rec, secs[i])
 				if d.Kind.Linked() && (held == nil || d.offer) {
 					out.ls = append(out.ls, link{d.person, d.Line, d.Weight})
 				}
@@ -648,14 +659,21 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		m := matchers[w]
 		before := m.tally()
 		res := make([]result, len(batch))
+		secs := make([]*reconcile.Record, len(batch))
+		for i := range batch {
+			if it := &batch[i]; it.err == nil {
+				res[i].sec = m.prep.Record(FieldsOf(&it.rec))
+				secs[i] = &res[i].sec
+			}
+		}
+		m.gather(secs, true)
 		for i := range batch {
 			it := &batch[i]
 			if it.err != nil {
 				res[i].d = Decision{Line: it.rec.Line, Kind: Invalid, Reason: it.err.Error()}
 				continue
 			}
-			res[i].sec = reconcile.NewRecord(FieldsOf(&it.rec))
-			res[i].d = m.decide(&it.rec, &res[i].sec)
+			res[i].d = m.decide(i, &it.rec, secs[i])
 		}
 		return matched{res, m.tally().since(before)}
 	}
@@ -780,33 +798,42 @@ func decisionRow(row []string, d *Decision) []string {
 	if d.hasTop {
 		row[4], row[5] = formatFloat(d.Probability, 6), formatFloat(d.Weight, 2)
 	}
-	var b strings.Builder
+	// "PIN w=%.2f p=%.6f", built without fmt: a row per record.
+	var buf [192]byte
+	b := buf[:0]
 	for i, c := range d.Candidates {
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		fmt.Fprintf(&b, "%s w=%.2f p=%.6f", c.PIN, c.Weight, c.Probability)
+		b = append(append(b, c.PIN...), " w="...)
+		b = strconv.AppendFloat(b, c.Weight, 'f', 2, 64)
+		b = append(b, " p="...)
+		b = strconv.AppendFloat(b, c.Probability, 'f', 6, 64)
 		if c.OtherName {
-			b.WriteString(" (other name)")
+			b = append(b, " (other name)"...)
 		}
 	}
-	row[6] = b.String()
+	row[6] = string(b)
 	row[7] = strings.Join(d.Differing, " ")
 	row[8] = d.Reason
-	b.Reset()
-	for i, n := range d.Notes {
-		if i > 0 {
-			b.WriteString("; ")
+	row[9] = ""
+	if len(d.Notes) > 0 {
+		var nb strings.Builder
+		for i, n := range d.Notes {
+			if i > 0 {
+				nb.WriteString("; ")
+			}
+			nb.WriteString(n.String())
 		}
-		b.WriteString(n.String())
+		row[9] = nb.String()
 	}
-	row[9] = b.String()
 	return row
 }
 
 func correctionRow(row []string, d *Decision, c *Correction) []string {
-	copy(row, []string{d.ID, c.Field, c.SectorValue, c.RegisterValue, d.PIN, strconv.Itoa(d.Line), c.Column, c.Action,
-		c.RegisterCode, d.Kind.String(), formatFloat(d.Probability, 6)})
+	row[0], row[1], row[2], row[3], row[4] = d.ID, c.Field, c.SectorValue, c.RegisterValue, d.PIN
+	row[5], row[6], row[7], row[8] = strconv.Itoa(d.Line), c.Column, c.Action, c.RegisterCode
+	row[9], row[10] = d.Kind.String(), formatFloat(d.Probability, 6)
 	return row
 }
 

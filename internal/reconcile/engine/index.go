@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	mbits "math/bits"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
@@ -31,18 +31,20 @@ type Person struct {
 // reconcile.Record per person (and per other name), and one block per
 // blocking rule. It is read-only once built and safe for concurrent use.
 //
-// It holds no register.Person: a Record is about 160 bytes and its strings
-// (the name with and without diacritics, the PIN and the CMND) about 80
-// more; each rule's block costs 8 bytes per key of a person. Stats reports
-// the bytes per person measured.
+// It holds no register.Person, and no pointer per person: the records are
+// packed in a reconcile.RecordStore (128 bytes each, strings included, in
+// memory the garbage collector does not scan), and each rule's block costs
+// 8 bytes per key of a person. Stats reports the bytes per person measured.
 type Index struct {
-	recs     []reconcile.Record // people; record id i < people
-	arecs    []reconcile.Record // other names; record id people+i
+	recs     reconcile.RecordStore // people; record id i < people
+	arecs    reconcile.RecordStore // other names; record id people+i
 	people   int
-	aliasOf  []uint32            // person of record people+i
-	aliases  map[uint32][]uint32 // person → records of their other names
-	hasOther []uint64            // bit per person: has other names
-	status   map[uint32]death    // people not alive
+	aliasOf  []uint32         // person of record people+i, in increasing order
+	hasOther []uint64         // bit per person: has other names (and the person's record is marked)
+	rank     []uint32         // people with other names before each word of hasOther
+	from     []uint32         // first other name (i of people+i) of each person that has some, and the end
+	notAlive []uint64         // bit per person: in status
+	status   map[uint32]death // people not alive
 	rules    []Rule
 	blocks   []*block
 	family   []reconcile.TermCount
@@ -93,8 +95,13 @@ func (x *Index) Rules() []Rule { return x.rules }
 // Stats returns what the index holds and cost.
 func (x *Index) Stats() IndexStats { return x.stats }
 
-// Record returns the prepared record of person i.
-func (x *Index) Record(i int) *reconcile.Record { return &x.recs[i] }
+// Record returns the prepared record of person i, read from the index into
+// a new Record.
+func (x *Index) Record(i int) *reconcile.Record {
+	r := new(reconcile.Record)
+	x.recs.Get(i, r)
+	return r
+}
 
 // FindPIN returns the person holding a PIN.
 func (x *Index) FindPIN(p string) (int, bool) {
@@ -103,11 +110,12 @@ func (x *Index) FindPIN(p string) (int, bool) {
 			continue
 		}
 		var k keyer
+		var reg reconcile.Record
 		rec := reconcile.NewRecord(reconcile.Fields{PIN: p})
 		for _, h := range k.keysOf(&x.rules[i], &rec) {
-			for _, id := range x.blocks[i].lookup(h) {
-				if x.rec(id).PIN() == rec.PIN() {
-					return int(x.person(id)), true
+			for _, e := range x.blocks[i].lookup(h) {
+				if x.get(entryID(e), &reg); reg.PIN() == rec.PIN() {
+					return int(x.person(entryID(e))), true
 				}
 			}
 		}
@@ -115,16 +123,52 @@ func (x *Index) FindPIN(p string) (int, bool) {
 	return -1, false
 }
 
-// rec returns the record of a record id (a person or an other name).
-func (x *Index) rec(id uint32) *reconcile.Record {
+// get reads the record of a record id (a person or an other name) into r;
+// r's strings point into the index.
+func (x *Index) get(id uint32, r *reconcile.Record) {
 	if int(id) < x.people {
-		return &x.recs[id]
+		x.recs.Get(int(id), r)
+		return
 	}
-	return &x.arecs[int(id)-x.people]
+	x.arecs.Get(int(id)-x.people, r)
+}
+
+// rec returns the record of a record id, in a new Record.
+func (x *Index) rec(id uint32) *reconcile.Record {
+	r := new(reconcile.Record)
+	x.get(id, r)
+	return r
+}
+
+// touch reads the memory of a record id's record (reconcile.RecordStore.Touch).
+func (x *Index) touch(id uint32) byte {
+	if int(id) < x.people {
+		return x.recs.Touch(int(id))
+	}
+	return x.arecs.Touch(int(id) - x.people)
+}
+
+// others returns the record ids of person p's other names, [from, to).
+func (x *Index) others(p uint32) (from, to uint32) {
+	w, bit := p/64, uint64(1)<<(p%64)
+	if x.hasOther[w]&bit == 0 {
+		return 0, 0
+	}
+	k := x.rank[w] + uint32(mbits.OnesCount64(x.hasOther[w]&(bit-1)))
+	return uint32(x.people) + x.from[k], uint32(x.people) + x.from[k+1]
+}
+
+// deathOf returns the status of person p when not alive.
+func (x *Index) deathOf(p uint32) (death, bool) {
+	if x.notAlive[p/64]&(1<<(p%64)) == 0 {
+		return death{}, false
+	}
+	d, ok := x.status[p]
+	return d, ok
 }
 
 // records returns the number of record ids.
-func (x *Index) records() int { return len(x.recs) + len(x.arecs) }
+func (x *Index) records() int { return x.recs.Len() + x.arecs.Len() }
 
 // person returns the person of a record id.
 func (x *Index) person(id uint32) uint32 {
@@ -141,11 +185,13 @@ func (x *Index) TopFamilyNames() []reconcile.TermCount { return x.family }
 // IndexBuilder builds an Index from people added one at a time.
 type IndexBuilder struct {
 	rules     []Rule
-	recs      []reconcile.Record
-	aliasRecs []reconcile.Record
+	recs      reconcile.RecordStore
+	aliasRecs reconcile.RecordStore
 	aliasOf   []uint32
 	status    map[uint32]death
 	tf        *reconcile.TermFrequencies
+	tmp       reconcile.Record
+	prep      *reconcile.Preparer
 }
 
 // NewIndexBuilder returns a builder for an index with the given rules (nil
@@ -154,9 +200,9 @@ func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
 	if rules == nil {
 		rules = DefaultRules()
 	}
+	_ = sizeHint // the record store grows by chunks that never move
 	return &IndexBuilder{
 		rules:  rules,
-		recs:   make([]reconcile.Record, 0, max(sizeHint, 0)),
 		status: map[uint32]death{},
 		tf:     reconcile.NewTermFrequencies(),
 	}
@@ -170,15 +216,15 @@ type prepared struct {
 	death  civil.Date
 }
 
-func prepare(p *Person) prepared {
-	out := prepared{rec: reconcile.NewRecord(p.Fields), status: p.Status, death: p.DeathDate}
+func prepare(p *Person, pr *reconcile.Preparer) prepared {
+	out := prepared{rec: pr.Record(p.Fields), status: p.Status, death: p.DeathDate}
 	for _, n := range p.OtherNames {
 		if n = strings.TrimSpace(n); n == "" {
 			continue
 		}
 		f := p.Fields
 		f.FullName, f.FamilyName, f.MiddleName, f.GivenName = n, "", "", ""
-		if r := reconcile.NewRecord(f); r.FoldedName() != "" && r.FoldedName() != out.rec.FoldedName() {
+		if r := pr.Record(f); r.FoldedName() != "" && r.FoldedName() != out.rec.FoldedName() {
 			out.others = append(out.others, r)
 		}
 	}
@@ -186,15 +232,23 @@ func prepare(p *Person) prepared {
 }
 
 // Add adds a person.
-func (b *IndexBuilder) Add(p Person) { b.add(prepare(&p)) }
+func (b *IndexBuilder) Add(p Person) {
+	if b.prep == nil {
+		b.prep = reconcile.NewPreparer()
+	}
+	b.add(prepare(&p, b.prep))
+}
 
 func (b *IndexBuilder) add(p prepared) {
-	id := uint32(len(b.recs))
-	b.recs = append(b.recs, p.rec)
-	b.tf.Add(&b.recs[id])
+	// The term frequencies are counted on the stored records, so that the
+	// counts' keys are the store's strings, not copies.
+	id := uint32(b.recs.Add(&p.rec))
+	b.recs.Get(int(id), &b.tmp)
+	b.tf.Add(&b.tmp)
 	for i := range p.others {
-		b.tf.Add(&p.others[i])
-		b.aliasRecs = append(b.aliasRecs, p.others[i])
+		j := b.aliasRecs.Add(&p.others[i])
+		b.aliasRecs.Get(j, &b.tmp)
+		b.tf.Add(&b.tmp)
 		b.aliasOf = append(b.aliasOf, id)
 	}
 	if p.status != "" && p.status != register.Alive {
@@ -206,27 +260,47 @@ func (b *IndexBuilder) add(p prepared) {
 func (b *IndexBuilder) Build() *Index {
 	start := time.Now()
 	x := &Index{
-		people:  len(b.recs),
+		people:  b.recs.Len(),
 		aliasOf: b.aliasOf,
-		aliases: map[uint32][]uint32{},
 		status:  b.status,
 		rules:   b.rules,
 		blocks:  make([]*block, len(b.rules)),
 		family:  b.tf.Top(reconcile.TFFamilyName, 20),
 	}
 	x.recs, x.arecs = b.recs, b.aliasRecs
-	b.recs, b.aliasRecs = nil, nil
+	b.recs, b.aliasRecs = reconcile.RecordStore{}, reconcile.RecordStore{}
 	x.hasOther = make([]uint64, (x.people+63)/64)
+	x.rank = make([]uint32, len(x.hasOther))
+	x.notAlive = make([]uint64, len(x.hasOther))
 	for i, p := range x.aliasOf {
-		x.aliases[p] = append(x.aliases[p], uint32(x.people+i))
+		if i == 0 || p != x.aliasOf[i-1] {
+			x.from = append(x.from, uint32(i))
+		}
 		x.hasOther[p/64] |= 1 << (p % 64)
+		x.recs.Mark(int(p))
+	}
+	x.from = append(x.from, uint32(len(x.aliasOf)))
+	n := uint32(0)
+	for w, bits := range x.hasOther {
+		x.rank[w] = n
+		n += uint32(mbits.OnesCount64(bits))
+	}
+	for p := range x.status {
+		x.notAlive[p/64] |= 1 << (p % 64)
 	}
 	// Term frequencies are read from the records while scoring: annotate
 	// and drop the table.
 	workers := runtime.GOMAXPROCS(0)
 	parallelFor(x.records(), workers, func(lo, hi int) {
+		var r reconcile.Record
 		for i := lo; i < hi; i++ {
-			b.tf.Annotate(x.rec(uint32(i)))
+			x.get(uint32(i), &r)
+			b.tf.Annotate(&r)
+			if i < x.people {
+				x.recs.SetTermFrequencies(i, &r)
+			} else {
+				x.arecs.SetTermFrequencies(i-x.people, &r)
+			}
 		}
 	})
 	b.tf = nil
@@ -254,6 +328,7 @@ func (b *IndexBuilder) Build() *Index {
 
 func (x *Index) buildRule(r *Rule) *block {
 	var k keyer
+	var rec reconcile.Record
 	hashes := make([]uint64, 0, x.people)
 	ids := make([]uint32, 0, x.people)
 	n := x.people
@@ -261,7 +336,8 @@ func (x *Index) buildRule(r *Rule) *block {
 		n = x.records()
 	}
 	for i := range n {
-		for _, h := range k.keysOf(r, x.rec(uint32(i))) {
+		x.get(uint32(i), &rec)
+		for _, h := range k.keysOf(r, &rec) {
 			hashes = append(hashes, h)
 			ids = append(ids, uint32(i))
 		}
@@ -269,47 +345,21 @@ func (x *Index) buildRule(r *Rule) *block {
 	return buildBlock(hashes, ids)
 }
 
-// measure counts the bytes the index holds: the records' fixed part, their
-// strings rounded up to the allocator's size classes, the blocks and the
-// maps.
+// measure counts the bytes the index holds: the records' slots (and the
+// overflow of long ones), the blocks and the maps.
 func (x *Index) measure() IndexStats {
-	s := IndexStats{People: x.people, OtherNames: len(x.arecs), NotAlive: len(x.status)}
-	s.RecordBytes = int64(x.records()) * int64(unsafe.Sizeof(reconcile.Record{}))
-	for i := range x.records() {
-		r := x.rec(uint32(i))
-		s.RecordBytes += allocSize(len(r.Name())) + allocSize(len(r.PIN())) + allocSize(len(r.CMND())) + allocSize(len(r.Phone()))
-		if unsafe.StringData(r.FoldedName()) != unsafe.StringData(r.Name()) {
-			s.RecordBytes += allocSize(len(r.FoldedName()))
-		}
-	}
+	s := IndexStats{People: x.people, OtherNames: x.arecs.Len(), NotAlive: len(x.status)}
+	s.RecordBytes = x.recs.Bytes() + x.arecs.Bytes()
 	for i, b := range x.blocks {
 		s.BlockBytes += b.bytes()
-		s.Rules = append(s.Rules, RuleIndexStats{Name: x.rules[i].Name, Keys: b.keys, Entries: len(b.ids), MaxKey: b.max, Bytes: b.bytes()})
+		s.Rules = append(s.Rules, RuleIndexStats{Name: x.rules[i].Name, Keys: b.keys, Entries: len(b.entries), MaxKey: b.max, Bytes: b.bytes()})
 	}
 	// Maps: about 48 bytes per entry with their overhead.
-	s.OtherBytes = int64(len(x.aliasOf))*4 + int64(len(x.aliases)+len(x.status))*48 + int64(len(x.hasOther))*8
+	s.OtherBytes = int64(len(x.aliasOf)+len(x.from))*4 + int64(len(x.status))*48 + int64(len(x.hasOther))*(8+4+8)
 	if x.people > 0 {
 		s.BytesPerPerson = float64(s.RecordBytes+s.BlockBytes+s.OtherBytes) / float64(x.people)
 	}
 	return s
-}
-
-// allocSize is the size of the allocation holding n bytes (Go's small size
-// classes, roughly).
-func allocSize(n int) int64 {
-	switch {
-	case n == 0:
-		return 0
-	case n <= 8:
-		return 8
-	case n <= 16:
-		return 16
-	case n <= 32:
-		return int64((n + 7) &^ 7)
-	case n <= 128:
-		return int64((n + 15) &^ 15)
-	}
-	return int64((n + 63) &^ 63)
 }
 
 // parallelFor runs fn over [0, n) split into one range per worker.
@@ -407,7 +457,11 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 		}
 		return nil
 	}
-	work := func(_ int, rs []row) []prepared {
+	preps := make([]*reconcile.Preparer, workers)
+	for i := range preps {
+		preps[i] = reconcile.NewPreparer()
+	}
+	work := func(w int, rs []row) []prepared {
 		out := make([]prepared, len(rs))
 		for i, r := range rs {
 			p := Person{Fields: reconcile.Fields{PIN: r.pin, CMND: r.cmnd, FullName: r.name, Units: unitList(r.cur, r.perm, r.temp, r.born)},
@@ -420,7 +474,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 			if r.died != "" {
 				p.DeathDate, _ = civil.ParseDate(r.died)
 			}
-			out[i] = prepare(&p)
+			out[i] = prepare(&p, preps[w])
 		}
 		return out
 	}

@@ -149,11 +149,23 @@ type matcher struct {
 	reg    *units.Registry
 	claims *claims
 
-	k      keyer
-	ids    []uint32
-	scored []Candidate
-	top    []Candidate
-	v      reconcile.Vector
+	prep    *reconcile.Preparer
+	k       keyer
+	keys    []keyRef // the batch's keys, rule by rule
+	ruleEnd []int    // end of each rule's keys
+	pairs   []uint64 // record in the batch << 32 | person
+	ids     []uint32 // the batch's candidates, record by record
+	start   []int    // where each record's candidates start in ids
+	next    []int    // where the next candidate of each record goes, while sorting
+	scored  []Candidate
+	top     []Candidate
+	v       reconcile.Vector
+	// Register records read from the index: the candidate being scored,
+	// the best candidate and the linked person.
+	cand, best, primary reconcile.Record
+	touched             byte // keeps the reads of touch
+
+	units map[int]unitName // unitValue's answers, by code (negative for provinces)
 
 	rules  []ruleRun
 	scores int64   // pairs scored
@@ -161,7 +173,7 @@ type matcher struct {
 }
 
 func newMatcher(x *Index, s *reconcile.Scorer, cfg *Config, cols columns, cl *claims) *matcher {
-	m := &matcher{x: x, s: s, cfg: cfg, cols: cols, reg: units.Default(), claims: cl,
+	m := &matcher{x: x, s: s, cfg: cfg, cols: cols, reg: units.Default(), claims: cl, prep: reconcile.NewPreparer(),
 		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins)}
 	if s != nil {
 		m.c = compsOf(s.Comparisons())
@@ -170,18 +182,71 @@ func newMatcher(x *Index, s *reconcile.Scorer, cfg *Config, cols columns, cl *cl
 	return m
 }
 
-// candidates returns the record ids under the record's keys, rule by rule,
-// blocks larger than MaxBlock skipped.
-func (m *matcher) candidates(sec *reconcile.Record, timed bool) []uint32 {
-	m.ids = m.ids[:0]
-	for ri := range m.x.rules {
-		var t0 time.Time
-		if timed {
-			t0 = time.Now()
+// keyRef is one key of a record of a batch, and its bucket in the rule's
+// block once found.
+type keyRef struct {
+	h    uint64
+	rec  int32
+	s, e uint32
+}
+
+// gather finds the candidates of a batch of records (nil for rows in
+// error): the register people under the records' keys, blocks larger than
+// MaxBlock skipped. cands(i) then returns record i's. With collect false it
+// only counts each rule's pairs (the estimate printed before the run).
+//
+// The look-ups of the whole batch go in steps, each reading memory that the
+// step before located: every record's keys and their buckets in the
+// blocks' directories, then the buckets' entries, then the look-ups
+// themselves. The reads of a step are independent of each other, so the
+// processor has them in flight together; looked up one by one, each key
+// would wait for memory two or three times in a row.
+func (m *matcher) gather(secs []*reconcile.Record, collect bool) {
+	x, rules := m.x, m.x.rules
+	m.keys = m.keys[:0]
+	m.ruleEnd = m.ruleEnd[:0]
+	var t byte
+	for ri := range rules {
+		t0 := time.Now()
+		b := x.blocks[ri]
+		shift := 64 - b.bits
+		for j, sec := range secs {
+			if sec == nil {
+				continue
+			}
+			for _, h := range m.k.keysOf(&rules[ri], sec) {
+				m.keys = append(m.keys, keyRef{h: h, rec: int32(j)})
+				t ^= byte(b.dir[h>>shift])
+			}
 		}
+		m.ruleEnd = append(m.ruleEnd, len(m.keys))
+		m.rules[ri].Nanos += int64(time.Since(t0))
+	}
+	from := 0
+	for ri := range rules {
+		t0 := time.Now()
+		b := x.blocks[ri]
+		shift := 64 - b.bits
+		keys := m.keys[from:m.ruleEnd[ri]]
+		for i := range keys {
+			k := &keys[i]
+			k.s, k.e = b.dir[k.h>>shift], b.dir[k.h>>shift+1]
+			if k.s < k.e {
+				t ^= byte(b.entries[k.s]) ^ byte(b.entries[k.e-1])
+			}
+		}
+		from = m.ruleEnd[ri]
+		m.rules[ri].Nanos += int64(time.Since(t0))
+	}
+	m.touched ^= t
+	m.pairs = m.pairs[:0]
+	from = 0
+	for ri := range rules {
+		t0 := time.Now()
+		b := x.blocks[ri]
 		st := &m.rules[ri]
-		for _, h := range m.k.keysOf(&m.x.rules[ri], sec) {
-			ids := m.x.blocks[ri].lookup(h)
+		for _, k := range m.keys[from:m.ruleEnd[ri]] {
+			ids := b.find(k.s, k.e, k.h)
 			st.Lookups++
 			if len(ids) > m.cfg.MaxBlock {
 				st.Capped++
@@ -189,51 +254,87 @@ func (m *matcher) candidates(sec *reconcile.Record, timed bool) []uint32 {
 				continue
 			}
 			st.Pairs += int64(len(ids))
-			m.ids = append(m.ids, ids...)
-		}
-		if timed {
-			st.Nanos += int64(time.Since(t0))
-		}
-	}
-	return m.ids
-}
-
-// count adds the record's pairs per rule without collecting them: the
-// estimate printed before the run.
-func (m *matcher) count(sec *reconcile.Record) {
-	for ri := range m.x.rules {
-		t0 := time.Now()
-		st := &m.rules[ri]
-		for _, h := range m.k.keysOf(&m.x.rules[ri], sec) {
-			n := len(m.x.blocks[ri].lookup(h))
-			st.Lookups++
-			if n > m.cfg.MaxBlock {
-				st.Capped++
-				st.CappedPairs += int64(n)
-				continue
+			if collect {
+				for _, e := range ids {
+					m.pairs = append(m.pairs, uint64(k.rec)<<32|uint64(x.person(entryID(e))))
+				}
 			}
-			st.Pairs += int64(n)
 		}
+		from = m.ruleEnd[ri]
 		st.Nanos += int64(time.Since(t0))
 	}
+	if !collect {
+		return
+	}
+	// Each record's people once, in increasing order: the pairs put in
+	// order of record (a counting sort), then each record's sorted.
+	n := len(secs)
+	m.start = slices.Grow(m.start[:0], n+1)[:n+1]
+	clear(m.start)
+	for _, p := range m.pairs {
+		m.start[p>>32+1]++
+	}
+	for i := 1; i <= n; i++ {
+		m.start[i] += m.start[i-1]
+	}
+	m.next = append(m.next[:0], m.start[:n]...)
+	m.ids = slices.Grow(m.ids[:0], len(m.pairs))[:len(m.pairs)]
+	for _, p := range m.pairs {
+		r := p >> 32
+		m.ids[m.next[r]] = uint32(p)
+		m.next[r]++
+	}
+	w := 0
+	for r := range n {
+		seg := m.ids[m.start[r]:m.start[r+1]]
+		slices.Sort(seg)
+		m.start[r] = w
+		for i, v := range seg {
+			if i == 0 || v != seg[i-1] {
+				m.ids[w] = v // w ≤ the index of v: compacting in place
+				w++
+			}
+		}
+	}
+	m.start[n] = w
+	m.ids = m.ids[:w]
+	m.touch(0)
+}
+
+// cands returns the candidates of record i of the batch gathered: register
+// people, in increasing order.
+func (m *matcher) cands(i int) []uint32 {
+	if i+1 >= len(m.start) {
+		return nil
+	}
+	return m.ids[m.start[i]:m.start[i+1]]
+}
+
+// touch reads the records of the candidates of record i of the batch, so
+// that they arrive from memory together, while the record before is
+// scored, rather than one at a time as they are compared.
+func (m *matcher) touch(i int) {
+	var t byte
+	for _, p := range m.cands(i) {
+		t ^= m.x.recs.Touch(int(p))
+	}
+	m.touched ^= t
 }
 
 // score scores the record against the candidate people (each on its best
 // name) into m.scored.
 func (m *matcher) score(sec *reconcile.Record, ids []uint32) {
-	for i, id := range ids {
-		ids[i] = m.x.person(id)
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	m.scored = m.scored[:0]
 	for _, p := range ids {
-		c := Candidate{person: p, rec: p, Weight: m.s.Weight(sec, &m.x.recs[p])}
+		m.x.get(p, &m.cand)
+		c := Candidate{person: p, rec: p, Weight: m.s.Weight(sec, &m.cand)}
 		m.scores++
 		m.hist[histBin(c.Weight)]++
-		if m.x.hasOther[p/64]&(1<<(p%64)) != 0 {
-			for _, a := range m.x.aliases[p] {
-				w := m.s.Weight(sec, m.x.rec(a))
+		if m.x.recs.Marked(int(p)) { // has other names: the bit is in the record just read
+			from, to := m.x.others(p)
+			for a := from; a < to; a++ {
+				m.x.get(a, &m.cand)
+				w := m.s.Weight(sec, &m.cand)
 				m.scores++
 				if w > c.Weight {
 					c.Weight, c.rec, c.OtherName = w, a, true
@@ -304,10 +405,12 @@ func competing(w, best, sum float64) float64 {
 	return math.Exp2(w-best) / (math.Exp2(-best) + sum)
 }
 
-// decide takes the decision on one record.
-func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
+// decide takes the decision on record i of the batch gathered, first
+// touching the candidates of the next one.
+func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decision {
+	m.touch(i + 1)
 	d := Decision{ID: raw.ID, Line: raw.Line, Notes: raw.Notes}
-	m.score(sec, m.candidates(sec, true))
+	m.score(sec, m.cands(i))
 	sum, heldBy := m.rank(raw.Line)
 	if len(m.top) == 0 {
 		d.Kind, d.Reason = NotFound, "no register record shares a blocking key"
@@ -336,13 +439,15 @@ func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
 	d.Weight, d.Probability = top.Weight, top.Probability
 	d.Candidates = append([]Candidate(nil), m.top[:min(len(m.top), m.cfg.TopN)]...)
 	for i := range d.Candidates {
-		d.Candidates[i].PIN = m.x.recs[d.Candidates[i].person].PIN()
+		m.x.get(d.Candidates[i].person, &m.cand)
+		d.Candidates[i].PIN = m.cand.PIN()
 	}
 	second := math.Inf(-1)
 	if len(m.top) > 1 {
 		second = m.top[1].Weight
 	}
-	reg := m.x.rec(top.rec)
+	reg := &m.best
+	m.x.get(top.rec, reg)
 	m.s.Score(sec, reg, m.v)
 
 	switch {
@@ -391,7 +496,7 @@ func (m *matcher) decide(raw *sector.Record, sec *reconcile.Record) Decision {
 		d.Reason = "matched on one of the person's other names (tên gọi khác)"
 	}
 	m.differences(&d, raw, sec, reg, top.OtherName)
-	if dd, dead := m.x.status[top.person]; dead {
+	if dd, dead := m.x.deathOf(top.person); dead {
 		if dd.status == register.Deceased {
 			d.Kind = Deceased
 			d.Corrections = append(d.Corrections, Correction{Field: "death_date", RegisterValue: dd.date.String(), Action: ActionDeceased})
@@ -471,7 +576,8 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 			d.Differing = append(d.Differing, f)
 		}
 	}
-	primary := &m.x.recs[d.person]
+	primary := &m.primary
+	m.x.get(d.person, primary)
 
 	// Name. A registered other name is not a difference.
 	switch l := m.level(m.c.name); {
@@ -558,8 +664,8 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 	if m.c.address < 0 || !ok {
 		return
 	}
-	cName, cKey := unitValue(m.reg, commune, true)
-	pName, pKey := unitValue(m.reg, province, false)
+	cName, cKey := m.unitValue(commune, true)
+	pName, pKey := m.unitValue(province, false)
 	cc := Correction{Field: "commune", Column: m.cols.of(sector.FieldCommune), SectorValue: raw.Raw(sector.FieldCommune), RegisterValue: cName, RegisterCode: cKey}
 	pc := Correction{Field: "province", Column: m.cols.of(sector.FieldProvince), SectorValue: raw.Raw(sector.FieldProvince), RegisterValue: pName, RegisterCode: pKey}
 	legacy := func(k string) bool { return strings.HasPrefix(k, units.LegacyPrefix) }
@@ -607,6 +713,26 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 	}
 }
 
+type unitName struct{ name, key string }
+
+// unitValue is the package's unitValue, remembered: the same few thousand
+// units come back record after record.
+func (m *matcher) unitValue(code int, commune bool) (name, key string) {
+	k := code
+	if !commune {
+		k = -code - 1
+	}
+	if u, ok := m.units[k]; ok {
+		return u.name, u.key
+	}
+	name, key = unitValue(m.reg, code, commune)
+	if m.units == nil {
+		m.units = map[int]unitName{}
+	}
+	m.units[k] = unitName{name, key}
+	return name, key
+}
+
 // nameCorrections proposes the register's name for the name columns: the
 // full name, or each part the sector keeps apart.
 func (m *matcher) nameCorrections(add func(Correction), raw *sector.Record, reg *reconcile.Record, action string) {
@@ -634,19 +760,27 @@ func (m *matcher) nameCorrections(add func(Correction), raw *sector.Record, reg 
 }
 
 // columns are the sector columns of the mapping, by field.
-type columns map[sector.Field]string
+type columns []string
 
 func columnsOf(m *sector.Mapping) columns {
-	c := columns{}
+	var c columns
 	if m != nil {
 		for _, e := range m.Entries() {
+			for int(e.Field) >= len(c) {
+				c = append(c, "")
+			}
 			c[e.Field] = e.Column
 		}
 	}
 	return c
 }
 
-func (c columns) of(f sector.Field) string { return c[f] }
+func (c columns) of(f sector.Field) string {
+	if int(f) < len(c) {
+		return c[f]
+	}
+	return ""
+}
 
 // claims are the people assigned under one-to-one assignment: for each
 // person, the record (by line) with the highest weight among those linked

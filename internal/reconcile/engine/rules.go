@@ -2,8 +2,8 @@ package engine
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/reconcile"
@@ -256,18 +256,21 @@ func phoneticWord(dst []byte, w string) []byte {
 
 // block is one rule's index over the register: the register records of each
 // key, found by the key's hash. The top bits of the hash pick a bucket of
-// dir; within it, entries are sorted by the low 32 bits of the hash, so an
-// entry costs 8 bytes (4 of hash, 4 of record id) and a key holds about
-// 32+bits bits of hash: with 10M keys, a collision between two keys is
-// expected about once in a hundred registers.
+// dir; within it, entries are sorted, each the low 32 bits of the hash
+// above the record id, so an entry costs 8 bytes and a look-up reads the
+// directory and then one run of entries; a key holds about 32+bits bits
+// of hash: with 10M keys, a collision between two keys is expected about
+// once in a hundred registers.
 type block struct {
-	bits uint
-	dir  []uint32 // len 1<<bits + 1: start of each bucket in lo and ids
-	lo   []uint32 // low 32 bits of the key hash
-	ids  []uint32 // register record ids
-	keys int      // distinct keys
-	max  int      // records under the most frequent key
+	bits    uint
+	dir     []uint32 // len 1<<bits + 1: start of each bucket in entries
+	entries []uint64 // low 32 bits of the key hash << 32 | register record id
+	keys    int      // distinct keys
+	max     int      // records under the most frequent key
 }
+
+// entryID is the register record id of a block entry.
+func entryID(e uint64) uint32 { return uint32(e) }
 
 // buildBlock indexes the (hash, id) pairs by counting sort on the top bits
 // and sorting each bucket.
@@ -277,7 +280,7 @@ func buildBlock(hashes []uint64, ids []uint32) *block {
 	for bits < 24 && 1<<bits < n/4 {
 		bits++
 	}
-	b := &block{bits: bits, dir: make([]uint32, 1<<bits+1), lo: make([]uint32, n), ids: make([]uint32, n)}
+	b := &block{bits: bits, dir: make([]uint32, 1<<bits+1), entries: make([]uint64, n)}
 	shift := 64 - bits
 	for _, h := range hashes {
 		b.dir[h>>shift+1]++
@@ -289,74 +292,85 @@ func buildBlock(hashes []uint64, ids []uint32) *block {
 	for i, h := range hashes {
 		j := next[h>>shift]
 		next[h>>shift]++
-		b.lo[j], b.ids[j] = uint32(h), ids[i]
+		b.entries[j] = uint64(uint32(h))<<32 | uint64(ids[i])
 	}
 	for k := range len(b.dir) - 1 {
 		s, e := b.dir[k], b.dir[k+1]
-		if e-s > 1 {
-			sortEntries(b.lo[s:e], b.ids[s:e])
+		seg := b.entries[s:e]
+		if len(seg) > 1 {
+			slices.Sort(seg) // by hash, then id: look-ups return ids in a fixed order
 		}
-		for i := s; i < e; {
+		for i := 0; i < len(seg); {
 			j := i + 1
-			for j < e && b.lo[j] == b.lo[i] {
+			for j < len(seg) && seg[j]>>32 == seg[i]>>32 {
 				j++
 			}
 			b.keys++
-			b.max = max(b.max, int(j-i))
+			b.max = max(b.max, j-i)
 			i = j
 		}
 	}
 	return b
 }
 
-// sortEntries sorts a bucket by hash, then id, so lookups return ids in a
-// fixed order.
-func sortEntries(lo, ids []uint32) {
-	if len(lo) <= 16 {
-		for i := 1; i < len(lo); i++ {
-			for j := i; j > 0 && (lo[j] < lo[j-1] || lo[j] == lo[j-1] && ids[j] < ids[j-1]); j-- {
-				lo[j], lo[j-1] = lo[j-1], lo[j]
-				ids[j], ids[j-1] = ids[j-1], ids[j]
-			}
-		}
-		return
-	}
-	sort.Sort(entries{lo, ids})
-}
-
-type entries struct{ lo, ids []uint32 }
-
-func (e entries) Len() int { return len(e.lo) }
-func (e entries) Less(i, j int) bool {
-	return e.lo[i] < e.lo[j] || e.lo[i] == e.lo[j] && e.ids[i] < e.ids[j]
-}
-func (e entries) Swap(i, j int) {
-	e.lo[i], e.lo[j] = e.lo[j], e.lo[i]
-	e.ids[i], e.ids[j] = e.ids[j], e.ids[i]
-}
-
-// lookup returns the register records under the key with hash h.
-func (b *block) lookup(h uint64) []uint32 {
+// lookup returns the entries of the key with hash h (entryID gives their
+// register records), in increasing order of record id.
+func (b *block) lookup(h uint64) []uint64 {
 	k := h >> (64 - b.bits)
-	s, e := int(b.dir[k]), int(b.dir[k+1])
-	lo := uint32(h)
-	seg := b.lo[s:e]
+	return b.find(b.dir[k], b.dir[k+1], h)
+}
+
+// find returns the entries of the key with hash h in its bucket, [s, e)
+// of entries. The end of a key's entries is found by galloping, so a key
+// held by thousands of records (which blocking leaves out) costs a few
+// reads, not thousands.
+func (b *block) find(s, e uint32, h uint64) []uint64 {
+	seg := b.entries[s:e]
+	lo := uint64(uint32(h)) << 32
 	i := 0
 	if len(seg) > 8 {
-		i, _ = slices.BinarySearch(seg, lo)
+		i = atLeast(seg, 0, len(seg), lo)
 	} else {
 		for i < len(seg) && seg[i] < lo {
 			i++
 		}
 	}
-	j := i
-	for j < len(seg) && seg[j] == lo {
-		j++
+	if i == len(seg) || seg[i]>>32 != lo>>32 {
+		return seg[i:i]
 	}
-	return b.ids[s+i : s+j]
+	// seg[i] is the key's; gallop for the first entry past its entries.
+	if lo>>32 == math.MaxUint32 {
+		return seg[i:] // no hash sorts after it
+	}
+	next := lo + 1<<32
+	p, step := i+1, 1
+	for {
+		q := p + step - 1
+		if q >= len(seg) {
+			return seg[i:atLeast(seg, p, len(seg), next)]
+		}
+		if seg[q] >= next {
+			return seg[i:atLeast(seg, p, q, next)]
+		}
+		p, step = q+1, step*2
+	}
+}
+
+// atLeast returns the first index in [i, j) of the sorted seg whose entry
+// is at least v, or j.
+func atLeast(seg []uint64, i, j int, v uint64) int {
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if seg[h] >= v {
+			j = h
+		} else {
+			i = h + 1
+		}
+	}
+	return i
 }
 
 // bytes is the memory the block holds.
 func (b *block) bytes() int64 {
-	return int64(4 * (len(b.dir) + len(b.lo) + len(b.ids)))
+	return int64(4*len(b.dir) + 8*len(b.entries))
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 
 	"github.com/populus-vn/populus/internal/pin"
@@ -100,6 +101,7 @@ func train(x *Index, sample []reconcile.Record, cfg *Config) (*reconcile.Model, 
 
 func estimateU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config, est *Estimation) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x75))
+	holds := registerHolders(x, m.Comparisons)
 	for i, c := range m.Comparisons {
 		ue := UEstimate{Comparison: c.Name()}
 		var holders []*reconcile.Record
@@ -119,9 +121,9 @@ func estimateU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 		// (the CMND of people over 40) are rare.
 		regs := make([]uint32, 0, min(cfg.UPairs, x.people))
 		seen := 0
+		var r reconcile.Record
 		for j := range x.people {
-			r := &x.recs[j]
-			if c.Level(r, r) == reconcile.Null {
+			if holds[i][j/64]&(1<<(j%64)) == 0 {
 				continue
 			}
 			if seen++; len(regs) < cap(regs) {
@@ -137,7 +139,8 @@ func estimateU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 			}
 			for range cfg.UPairs {
 				a := holders[rng.IntN(len(holders))]
-				if !yield(a, &x.recs[regs[rng.IntN(len(regs))]]) {
+				x.recs.Get(int(regs[rng.IntN(len(regs))]), &r)
+				if !yield(a, &r) {
 					return
 				}
 			}
@@ -153,6 +156,29 @@ func estimateU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 		}
 		est.U = append(est.U, ue)
 	}
+}
+
+// registerHolders returns, for each comparison, a bit per register person:
+// the person holds the value (the comparison of their record with itself
+// is not Null). The register is read once, in parallel.
+func registerHolders(x *Index, cs []reconcile.Comparison) [][]uint64 {
+	words := (x.people + 63) / 64
+	holds := make([][]uint64, len(cs))
+	for i := range holds {
+		holds[i] = make([]uint64, words)
+	}
+	parallelFor(words, runtime.GOMAXPROCS(0), func(lo, hi int) {
+		var r reconcile.Record
+		for j := lo * 64; j < min(hi*64, x.people); j++ {
+			x.recs.Get(j, &r)
+			for i, c := range cs {
+				if c.Level(&r, &r) != reconcile.Null {
+					holds[i][j/64] |= 1 << (j % 64)
+				}
+			}
+		}
+	})
+	return holds
 }
 
 func estimatePrior(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config) PriorEstimate {
@@ -190,11 +216,13 @@ func estimatePrior(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg 
 	}
 	pe.Recall = float64(withPIN) / float64(len(sample))
 	var k keyer
+	var reg reconcile.Record
 	pairs := func(yield func(*reconcile.Record, *reconcile.Record) bool) {
 		for i := range sample {
 			for _, h := range k.keysOf(&x.rules[ri], &sample[i]) {
-				for _, id := range x.blocks[ri].lookup(h) {
-					if !yield(&sample[i], x.rec(id)) {
+				for _, e := range x.blocks[ri].lookup(h) {
+					x.get(entryID(e), &reg)
+					if !yield(&sample[i], &reg) {
 						return
 					}
 				}
@@ -233,6 +261,7 @@ func estimateM(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 		names[i] = c.Name()
 	}
 	var k keyer
+	var reg reconcile.Record
 	v := make(reconcile.Vector, nc)
 	for ri := range x.rules {
 		rule := &x.rules[ri]
@@ -255,9 +284,10 @@ func estimateM(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 				if len(ids) > cfg.MaxBlock {
 					continue
 				}
-				for _, id := range ids {
+				for _, e := range ids {
+					x.get(entryID(e), &reg)
 					for c, comp := range m.Comparisons {
-						v[c] = int8(comp.Level(&sample[i], x.rec(id)))
+						v[c] = int8(comp.Level(&sample[i], &reg))
 						if v[c] >= 0 {
 							seen[c]++
 							levels[c][v[c]]++
