@@ -128,17 +128,24 @@ func (im *Importer) Start(ctx context.Context) error {
 }
 
 // Finish writes what is buffered, checks what Start deferred and builds
-// any index Start dropped.
+// any index Start dropped, the two at once.
 func (im *Importer) Finish(ctx context.Context) error {
 	if err := im.Flush(ctx); err != nil {
 		return err
 	}
+	// The check only reads: it runs on a connection of its own while the
+	// indexes are built (SQLite's readers do not wait for its writer).
+	keys := make(chan error, 1)
 	if im.checkKeys {
-		if err := im.db.CheckForeignKeys(ctx, "persons"); err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
+		go func() { keys <- im.db.CheckForeignKeys(ctx, "persons") }()
+	} else {
+		keys <- nil
 	}
-	return im.db.RestoreIndexes(ctx)
+	err := im.db.RestoreIndexes(ctx)
+	if kerr := <-keys; kerr != nil {
+		return fmt.Errorf("import: %w", kerr)
+	}
+	return err
 }
 
 // Flush writes and commits what is buffered.
