@@ -1,18 +1,13 @@
 package web_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/populus-vn/populus/internal/browsertest"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/pin"
@@ -25,76 +20,14 @@ import (
 // skips, when Chromium cannot start then. With POPULUS_SCREENSHOTS=dir it
 // saves screenshots of the main pages there.
 func TestBrowserBirthRegistration(t *testing.T) {
-	if os.Getenv("POPULUS_TEST_BROWSER") != "1" {
-		t.Skip("browser test skipped: set POPULUS_TEST_BROWSER=1 (needs /usr/bin/chromium or POPULUS_CHROMIUM)")
-	}
+	browsertest.Require(t)
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		shots := os.Getenv("POPULUS_SCREENSHOTS")
-		if shots != "" {
-			if err := os.MkdirAll(shots, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		chromium := os.Getenv("POPULUS_CHROMIUM")
-		if chromium == "" {
-			chromium = "/usr/bin/chromium"
-		}
-		opts := []chromedp.ExecAllocatorOption{
-			chromedp.ExecPath(chromium),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.WindowSize(1280, 900),
-		}
-		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancel()
-		// Any CSP violation or script error on a page fails the test.
-		var mu sync.Mutex
-		var problems []string
-		ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
-			var text string
-			switch ev := ev.(type) {
-			case *log.EventEntryAdded:
-				// Network errors are the 4xx answers the scenario provokes.
-				if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
-					text = ev.Entry.Text
-				}
-			case *runtime.EventExceptionThrown:
-				text = ev.ExceptionDetails.Text
-			}
-			if text != "" {
-				mu.Lock()
-				problems = append(problems, text)
-				mu.Unlock()
-			}
-		}))
-		defer cancel()
-		// The first run starts the browser and must not carry a timeout,
-		// which would stop the browser with it.
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("Chromium (%s) does not start: %v", chromium, err)
-		}
-		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-
-		shot := func(name string) chromedp.Action[chromedp.Void] {
-			return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-				if shots == "" {
-					return chromedp.Void{}, nil
-				}
-				png, err := chromedp.FullScreenshot(100)(ctx, tg)
-				if err != nil {
-					return chromedp.Void{}, err
-				}
-				return chromedp.Void{}, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-			}
-		}
+		// Any CSP violation or script error on a page fails the test;
+		// network errors are not counted, being the 4xx answers the
+		// scenario provokes.
+		ctx, problems := browsertest.Start(t, 60*time.Second)
+		shot := browsertest.Screenshots(t)
 		base := e.srv.URL
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(base+"/lang/vi?next=%2Fregister%2Fsearch%3Fname%3Dnguyen"),
@@ -131,7 +64,7 @@ func TestBrowserBirthRegistration(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`.alert-success`)),
 		)
 		if err != nil {
-			t.Fatalf("browser scenario up to the birth: %v\n%s", err, dumpMain(ctx))
+			t.Fatalf("browser scenario up to the birth: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
 		url, err := chromedp.Run(ctx, chromedp.Location())
 		if err != nil {
@@ -148,7 +81,7 @@ func TestBrowserBirthRegistration(t *testing.T) {
 			shot("household"),
 		)
 		if err != nil {
-			t.Fatalf("browser scenario, household: %v\n%s", err, dumpMain(ctx))
+			t.Fatalf("browser scenario, household: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
 		household, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 		if err != nil {
@@ -164,20 +97,8 @@ func TestBrowserBirthRegistration(t *testing.T) {
 		if !strings.Contains(household, `href="/register/persons/`+child+`"`) {
 			t.Errorf("the household page does not list the child %s", child)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(problems) > 0 {
-			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(problems, "\n"))
+		if p := problems(); len(p) > 0 {
+			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(p, "\n"))
 		}
 	})
-}
-
-// dumpMain returns the URL and main content of the page, to explain a
-// failed step.
-func dumpMain(ctx context.Context) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	url, _ := chromedp.Run(ctx, chromedp.Location())
-	html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
-	return url + "\n" + html
 }

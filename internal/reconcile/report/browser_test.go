@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/populus-vn/populus/internal/browsertest"
 )
 
 // TestBrowserLayout opens the report in headless Chromium (only with
@@ -16,23 +18,11 @@ import (
 // with POPULUS_SCREENSHOTS=dir a full-page screenshot of each language is
 // saved there.
 func TestBrowserLayout(t *testing.T) {
-	if os.Getenv("POPULUS_TEST_BROWSER") != "1" {
-		t.Skip("browser test skipped: set POPULUS_TEST_BROWSER=1 (needs /usr/bin/chromium or POPULUS_CHROMIUM)")
-	}
+	browsertest.Require(t)
 	withTruth, _ := summaries(t)
-	chromium := os.Getenv("POPULUS_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("chromium does not start: %v", err)
-	}
+	// No overall timeout: each language gets its own minute below. This
+	// test does not check the console.
+	ctx, _ := browsertest.Start(t, 0)
 	for _, lang := range []string{"vi", "en"} {
 		path := filepath.Join(t.TempDir(), "report-"+lang+".html")
 		if err := WriteFile(path, withTruth, lang); err != nil {

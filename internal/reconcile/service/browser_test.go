@@ -10,17 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/browsertest"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/i18n"
@@ -53,9 +51,7 @@ const (
 // rather than skips, when Chromium cannot start then. With
 // POPULUS_SCREENSHOTS=dir it saves screenshots of the page there.
 func TestBrowserJobsPage(t *testing.T) {
-	if os.Getenv("POPULUS_TEST_BROWSER") != "1" {
-		t.Skip("browser test skipped: set POPULUS_TEST_BROWSER=1 (needs /usr/bin/chromium or POPULUS_CHROMIUM)")
-	}
+	browsertest.Require(t)
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		input := filepath.Join(t.TempDir(), "drivers.csv")
 		if err := os.WriteFile(input, seedDrivers(t, d), 0o644); err != nil {
@@ -64,69 +60,10 @@ func TestBrowserJobsPage(t *testing.T) {
 		base, stop := startServer(t, d)
 		defer stop()
 
-		shots := os.Getenv("POPULUS_SCREENSHOTS")
-		if shots != "" {
-			if err := os.MkdirAll(shots, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		chromium := os.Getenv("POPULUS_CHROMIUM")
-		if chromium == "" {
-			chromium = "/usr/bin/chromium"
-		}
-		actx, cancel := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(chromium),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.WindowSize(1280, 900),
-		)
-		defer cancel()
-		// Any CSP violation or script error on a page fails the test.
-		var mu sync.Mutex
-		var problems []string
-		ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
-			var text string
-			switch ev := ev.(type) {
-			case *log.EventEntryAdded:
-				// Network errors are answers such as a missing favicon.
-				if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
-					text = ev.Entry.Text
-				}
-			case *runtime.EventExceptionThrown:
-				text = ev.ExceptionDetails.Text
-			}
-			if text != "" {
-				mu.Lock()
-				problems = append(problems, text)
-				mu.Unlock()
-			}
-		}))
-		defer cancel()
-		// The first run starts the browser and must not carry a timeout,
-		// which would stop the browser with it.
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("Chromium (%s) does not start: %v", chromium, err)
-		}
-		ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-		defer cancel()
-		shot := func(name string) chromedp.Action[chromedp.Void] {
-			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				if shots == "" {
-					return nil
-				}
-				png, err := chromedp.FullScreenshot(100)(ctx, tg)
-				if err != nil {
-					return err
-				}
-				return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-			})
-		}
+		// Any CSP violation or script error on a page fails the test;
+		// network errors, such as a missing favicon, are not counted.
+		ctx, problems := browsertest.Start(t, 3*time.Minute)
+		shot := browsertest.Screenshots(t)
 		cat := i18n.MustLoad()
 
 		// Sign in (Vietnamese) and open the page from the navigation.
@@ -141,7 +78,7 @@ func TestBrowserJobsPage(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("recjob-file")),
 		)
 		if err != nil {
-			t.Fatalf("sign in and open the jobs' page: %v\n%s", err, dumpMain(ctx))
+			t.Fatalf("sign in and open the jobs' page: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
 		heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 		if err != nil {
@@ -171,7 +108,7 @@ func TestBrowserJobsPage(t *testing.T) {
 			shot("recjobs-done"),
 		)
 		if err != nil {
-			t.Fatalf("upload and follow the job: %v\n%s", err, dumpMain(ctx))
+			t.Fatalf("upload and follow the job: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
 		list, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("recjob-list")))
 		if err != nil {
@@ -250,10 +187,8 @@ func TestBrowserJobsPage(t *testing.T) {
 			t.Errorf("%d audited downloads (%v), want at least 1", n, err)
 		}
 
-		mu.Lock()
-		defer mu.Unlock()
-		if len(problems) > 0 {
-			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(problems, "\n"))
+		if p := problems(); len(p) > 0 {
+			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(p, "\n"))
 		}
 	})
 }
@@ -322,16 +257,6 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 		srv.Close()
 		jobs.Stop()
 	}
-}
-
-// dumpMain returns the URL and main content of the page, to explain a
-// failed step.
-func dumpMain(ctx context.Context) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	url, _ := chromedp.Run(ctx, chromedp.Location())
-	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
-	return url + "\n" + text
 }
 
 func ptr[T any](v T) *T { return &v }
