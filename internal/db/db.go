@@ -233,3 +233,24 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 func ParseTime(s string) (time.Time, error) { return time.Parse(TimeFormat, s) }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" driver
+
+// Scanner is what reads one row: *sql.Row or *sql.Rows.
+type Scanner = interface{ Scan(dest ...any) error }
+
+// Collect reads every row of a query, as QueryContext returned it, with
+// scan, and closes the rows.
+func Collect[T any](rows *sql.Rows, err error, scan func(Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

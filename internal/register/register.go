@@ -355,19 +355,8 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	args = append(args, q.Limit+1)
 	sqlq += fmt.Sprintf(` ORDER BY name_folded, pin LIMIT $%d`, len(args))
 	rows, err := r.db.QueryContext(ctx, sqlq, args...)
+	out, err := db.Collect(rows, err, scanPerson)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""

@@ -46,7 +46,7 @@ func personRow(p *Person) []any {
 	}
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = db.Scanner
 
 func scanPerson(s scanner) (Person, error) {
 	var (

@@ -151,19 +151,8 @@ func (s *store) list(ctx context.Context, unit string, limit int, cursor string)
 	}
 	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit+1)
 	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, err := db.Collect(rows, err, scanJob)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""
