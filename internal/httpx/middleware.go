@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/problem"
@@ -42,18 +43,48 @@ func Recover(next http.Handler) http.Handler {
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// SecurityHeaders sets the headers every response carries.
+// APICSP is the content security policy of API responses: JSON loads
+// nothing and must not be framed.
+const APICSP = "default-src 'none'; frame-ancestors 'none'"
+
+// The security headers, by canonical name, as net/http writes them. The
+// slices are shared by every response; their capacity equals their length,
+// so a handler's Header().Add copies instead of writing into them.
+var (
+	pageHeaders = http.Header{
+		"Content-Security-Policy":    {CSP},
+		"X-Content-Type-Options":     {"nosniff"},
+		"X-Frame-Options":            {"DENY"},
+		"Referrer-Policy":            {"same-origin"},
+		"Cross-Origin-Opener-Policy": {"same-origin"},
+		"Permissions-Policy":         {"camera=(), microphone=(), geolocation=()"},
+	}
+	// apiHeaders follow the OWASP REST Security Cheat Sheet. The
+	// document-only headers (referrer, opener and permissions policies)
+	// mean nothing to a JSON response. Nothing is cached unless a handler
+	// says so: most answers hold personal data.
+	apiHeaders = http.Header{
+		"Content-Security-Policy": {APICSP},
+		"X-Content-Type-Options":  {"nosniff"},
+		"X-Frame-Options":         {"DENY"},
+		"Cache-Control":           {"no-store"},
+	}
+	hsts = []string{"max-age=63072000; includeSubDomains"}
+)
+
+// SecurityHeaders sets the headers every response carries: those of a page,
+// or under /api/ those of an API response.
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", CSP)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h, set := w.Header(), pageHeaders
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			set = apiHeaders
+		}
+		for k, v := range set {
+			h[k] = v
+		}
 		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -1,0 +1,62 @@
+package httpx
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestSecurityHeaders checks the headers of a page and of an API answer,
+// that a handler's own Cache-Control wins, and that a handler adding a value
+// does not change the shared header values of later responses.
+func TestSecurityHeaders(t *testing.T) {
+	h := SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/openapi.json" {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		if r.URL.Query().Has("add") {
+			w.Header().Add("X-Content-Type-Options", "extra")
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"ok": "yes"})
+	}))
+	get := func(path string) http.Header {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Result().Header
+	}
+	for _, tc := range []struct {
+		path                  string
+		csp, cache, referrer  string
+		nosniffValues, frames int
+	}{
+		{"/persons/001203000001", CSP, "", "same-origin", 1, 1},
+		{"/api/v1/persons/001203000001", APICSP, "no-store", "", 1, 1},
+		{"/api/v1/persons/001203000001?add", APICSP, "no-store", "", 2, 1},
+		{"/api/v1/openapi.json", APICSP, "public, max-age=300", "", 1, 1},
+		{"/api/v1/persons/001203000002", APICSP, "no-store", "", 1, 1},
+	} {
+		hd := get(tc.path)
+		if got := hd.Get("Content-Security-Policy"); got != tc.csp {
+			t.Errorf("%s: CSP %q, want %q", tc.path, got, tc.csp)
+		}
+		if got := hd.Get("Cache-Control"); got != tc.cache {
+			t.Errorf("%s: Cache-Control %q, want %q", tc.path, got, tc.cache)
+		}
+		if got := hd.Get("Referrer-Policy"); got != tc.referrer {
+			t.Errorf("%s: Referrer-Policy %q, want %q", tc.path, got, tc.referrer)
+		}
+		if got := hd.Values("X-Content-Type-Options"); len(got) != tc.nosniffValues || got[0] != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", tc.path, got)
+		}
+		if got := hd.Values("X-Frame-Options"); len(got) != tc.frames || got[0] != "DENY" {
+			t.Errorf("%s: X-Frame-Options %q", tc.path, got)
+		}
+		if hd.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS without TLS", tc.path)
+		}
+	}
+	if got, _ := json.Marshal(apiHeaders["X-Content-Type-Options"]); string(got) != `["nosniff"]` {
+		t.Errorf("the shared header values changed: %s", got)
+	}
+}
