@@ -147,15 +147,39 @@ func (d Date) Valid() bool { return d.IsZero() || d.check("") == nil }
 
 // String formats as YYYY, YYYY-MM or YYYY-MM-DD; "" for the zero Date.
 func (d Date) String() string {
-	switch {
-	case d.Year == 0:
+	if d.Year == 0 {
 		return ""
-	case d.Month == 0:
-		return fmt.Sprintf("%04d", d.Year)
-	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	var buf [10]byte
+	return string(d.Append(buf[:0]))
+}
+
+// Append appends String's form of d to b.
+func (d Date) Append(b []byte) []byte {
+	if d.Year == 0 {
+		return b
+	}
+	b = appendPadded(b, d.Year, 4)
+	if d.Month == 0 {
+		return b
+	}
+	b = appendPadded(append(b, '-'), d.Month, 2)
+	if d.Day == 0 {
+		return b
+	}
+	return appendPadded(append(b, '-'), d.Day, 2)
+}
+
+// appendPadded appends v in decimal, with leading zeros to width digits.
+func appendPadded(b []byte, v, width int) []byte {
+	for p := 10; width > 1; width-- {
+		if v < p {
+			b = append(b, '0')
+		} else {
+			p *= 10
+		}
+	}
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
 // VN formats the date the Vietnamese way: DD/MM/YYYY, MM/YYYY or YYYY.
@@ -208,11 +232,14 @@ func (d Date) Key() int { return d.Year*10000 + d.Month*100 + d.Day }
 // DateFromKey inverts Key.
 func DateFromKey(k int) Date { return Date{k / 10000, k / 100 % 100, k % 100} }
 
-func (d Date) MarshalJSON() ([]byte, error) {
+func (d Date) MarshalJSON() ([]byte, error) { return d.AppendJSON(nil), nil }
+
+// AppendJSON appends MarshalJSON's form of d: a string, or null for the zero Date.
+func (d Date) AppendJSON(b []byte) []byte {
 	if d.IsZero() {
-		return []byte("null"), nil
+		return append(b, "null"...)
 	}
-	return json.Marshal(d.String())
+	return append(d.Append(append(b, '"')), '"')
 }
 
 func (d *Date) UnmarshalJSON(b []byte) error {

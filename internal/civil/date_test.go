@@ -125,3 +125,34 @@ func TestDateErrorsKeepTheirFormat(t *testing.T) {
 		t.Errorf("ParseDate(20O3) = %q", got)
 	}
 }
+
+// TestDateString checks the hand-written formatting against fmt on years of
+// one to five digits and every month and day width.
+func TestDateString(t *testing.T) {
+	for _, y := range []int{1, 9, 10, 99, 100, 999, 1000, 1903, 2026, 9999, 12345} {
+		for _, m := range []int{0, 1, 9, 10, 12} {
+			for _, d := range []int{0, 1, 9, 10, 31} {
+				if m == 0 && d != 0 {
+					continue
+				}
+				x := Date{y, m, d}
+				want := fmt.Sprintf("%04d", y)
+				if m != 0 {
+					want += fmt.Sprintf("-%02d", m)
+				}
+				if d != 0 {
+					want += fmt.Sprintf("-%02d", d)
+				}
+				if got := x.String(); got != want {
+					t.Errorf("Date%v.String() = %q, want %q", x, got, want)
+				}
+				if got, _ := x.MarshalJSON(); string(got) != `"`+want+`"` {
+					t.Errorf("Date%v.MarshalJSON() = %s, want %q", x, got, want)
+				}
+			}
+		}
+	}
+	if s, j := (Date{}).String(), (Date{}).AppendJSON(nil); s != "" || string(j) != "null" {
+		t.Errorf("zero Date: String %q, JSON %s; want \"\" and null", s, j)
+	}
+}

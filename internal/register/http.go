@@ -59,13 +59,13 @@ func (r *Register) getPerson(w http.ResponseWriter, req *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return httpx.WriteJSON(w, http.StatusOK, p)
+		return httpx.WriteJSON(w, http.StatusOK, &p)
 	}
 	p, err := r.Get(req.Context(), pr, pinStr)
 	if err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, p)
+	return httpx.WriteJSON(w, http.StatusOK, &p)
 }
 
 func (r *Register) getHistory(w http.ResponseWriter, req *http.Request) error {

@@ -118,7 +118,10 @@ func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person,
 		if err != nil {
 			return Person{}, err
 		}
-		row = st.QueryRowContext(ctx, pinStr)
+		// A look-up by primary key is short: run it without the
+		// request's cancellation, for which the SQLite driver starts a
+		// goroutine per statement.
+		row = st.QueryRowContext(context.WithoutCancel(ctx), pinStr)
 	}
 	p, err := scanPerson(row)
 	if errors.Is(err, sql.ErrNoRows) {
