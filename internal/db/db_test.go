@@ -73,6 +73,37 @@ func TestWriteBatchesAllOrNothing(t *testing.T) {
 	})
 }
 
+// A blank column binds an empty string as NULL and stores ”; a cancelled
+// load stops and stores nothing.
+func TestWriteBatchesBlankAndCancel(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		hh := db.Batch{Table: "households", Columns: []string{"id", "unit_code", "address", "created_at"}, Blank: []string{"address"},
+			Rows: [][]any{{"B1", "00004", "", "2025-01-01T00:00:00.000000Z"}, {"B2", "00004", "Số 2", "2025-01-01T00:00:00.000000Z"}}}
+		if err := d.WriteBatches(ctx, hh); err != nil {
+			t.Fatal(err)
+		}
+		var addr string
+		var nulls int
+		d.QueryRow(`SELECT (SELECT address FROM households WHERE id = 'B1') || '|' || (SELECT address FROM households WHERE id = 'B2'),
+			(SELECT count(*) FROM households WHERE address IS NULL)`).Scan(&addr, &nulls)
+		if addr != "|Số 2" || nulls != 0 {
+			t.Fatalf("addresses %q with %d NULL, want \"|Số 2\" and none", addr, nulls)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		more := db.Batch{Table: hh.Table, Columns: hh.Columns, Rows: [][]any{{"C1", "00004", "", "x"}}}
+		if err := d.WriteBatches(cancelled, more); !errors.Is(err, context.Canceled) {
+			t.Fatalf("write with a cancelled context: %v, want context.Canceled", err)
+		}
+		var n int
+		d.QueryRow(`SELECT count(*) FROM households WHERE id = 'C1'`).Scan(&n)
+		if n != 0 {
+			t.Error("a cancelled write stored its row")
+		}
+	})
+}
+
 func TestHistoryIsAppendOnly(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		_, err := d.Exec(`INSERT INTO person_events (pin, version, kind, event_id, recorded_at, actor, changes) VALUES ('001090000001', 1, 'birth', 'e1', 'now', 'x', '{}')`)

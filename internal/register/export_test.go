@@ -9,3 +9,7 @@ func SetClock(f func() time.Time) (restore func()) {
 	now = f
 	return func() { now = old }
 }
+
+// BlankColumns are the persons and households columns bulk writes bind as
+// NULL when empty.
+var BlankColumns = map[string][]string{"persons": personBlank, "households": householdBlank}

@@ -19,6 +19,18 @@ var personColumns = []string{
 	"card_number", "card_issued", "card_expires", "resp_unit", "status", "death_date", "version", "created_at", "updated_at",
 }
 
+// personBlank and householdBlank are the columns declared NOT NULL DEFAULT
+// ” (see db.Batch.Blank); TestBlankColumns checks them against the schema.
+var (
+	personBlank = []string{
+		"cmnd", "other_names", "birth_place", "hometown", "ethnicity", "religion",
+		"perm_unit", "perm_address", "temp_unit", "temp_address", "cur_unit", "cur_address",
+		"relation", "father_pin", "mother_pin", "spouse_pin", "card_number", "card_issued", "card_expires",
+		"resp_unit", "death_date",
+	}
+	householdBlank = []string{"address"}
+)
+
 var personSelect = "SELECT " + strings.Join(personColumns, ", ") + " FROM persons"
 
 var householdColumns = []string{"id", "unit_code", "address", "created_at"}
