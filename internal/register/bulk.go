@@ -169,7 +169,7 @@ func (im *Importer) write(ctx context.Context, households, persons [][]any) erro
 	}
 	err := im.bulk.Write(ctx,
 		db.Batch{Table: "households", Columns: householdColumns, Rows: households, Blank: householdBlank},
-		db.Batch{Table: "persons", Columns: personColumns, Rows: persons, Blank: personBlank},
+		db.Batch{Table: "persons", Columns: personColumns[:], Rows: persons, Blank: personBlank},
 	)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)

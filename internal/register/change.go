@@ -199,7 +199,7 @@ func (c *change) save(before, after Person) (Person, error) {
 // insert stores a new person (a birth) and its first history entry.
 func (c *change) insert(p Person) (Person, bool, error) {
 	p.Version, p.CreatedAt, p.UpdatedAt = 1, c.at, c.at
-	cols := strings.Join(personColumns, ", ")
+	cols := strings.Join(personColumns[:], ", ")
 	ph := make([]string, len(personColumns))
 	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)

@@ -23,16 +23,17 @@ import (
 
 // Register reads and changes the population register.
 type Register struct {
-	db     *db.DB
-	policy auth.Policy
-	audit  *audit.Log
-	units  *units.Registry
+	db          *db.DB
+	policy      auth.Policy
+	audit       *audit.Log
+	units       *units.Registry
+	personByPIN string
 }
 
 // New returns a register over d. Every read and change is checked with pol
 // and recorded in log.
 func New(d *db.DB, pol auth.Policy, log *audit.Log, u *units.Registry) *Register {
-	return &Register{db: d, policy: pol, audit: log, units: u}
+	return &Register{db: d, policy: pol, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1"}
 }
 
 // ResponsibleUnit is the commune whose officers answer for a person: where
@@ -97,7 +98,6 @@ func checkPIN(field, s string) error {
 
 // personByPIN is the query of load, built once: it is the key of the
 // prepared statement on every read.
-var personByPIN = personSelect + " WHERE pin = $1"
 
 // load reads one person, in tx when it is not nil (locking the row on
 // PostgreSQL for a change). Outside a transaction it uses the prepared
@@ -106,7 +106,7 @@ var personByPIN = personSelect + " WHERE pin = $1"
 // transactions would wait for ever. (pgx caches the statement per
 // connection anyway.)
 func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person, error) {
-	query := personByPIN
+	query := r.personByPIN
 	var row *sql.Row
 	if tx != nil {
 		if r.db.Engine == db.Postgres {
@@ -301,7 +301,7 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	if err := r.authorize(ctx, pr, auth.SearchRegister, q.Unit, ""); err != nil {
 		return nil, "", err
 	}
-	sqlq := personSelect + ` WHERE name_folded >= $1 AND name_folded < $2`
+	sqlq := personSelect(r.db) + ` WHERE name_folded >= $1 AND name_folded < $2`
 	args := []any{name, name + "\uffff"}
 	if !q.BirthDate.IsZero() {
 		// The dates a query may mean (all of 1980 for "1980"), and records

@@ -1,7 +1,8 @@
 package register
 
 import (
-	"database/sql"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // personColumns is the column order of persons used by reads and bulk writes.
-var personColumns = []string{
+var personColumns = [...]string{
 	"pin", "cmnd", "full_name", "name_folded", "other_names", "birth_date", "birth_key", "sex",
 	"birth_place", "hometown", "ethnicity", "religion", "nationality",
 	"perm_unit", "perm_address", "temp_unit", "temp_address", "cur_unit", "cur_address",
@@ -30,8 +31,6 @@ var (
 	}
 	householdBlank = []string{"address"}
 )
-
-var personSelect = "SELECT " + strings.Join(personColumns, ", ") + " FROM persons"
 
 var householdColumns = []string{"id", "unit_code", "address", "created_at"}
 
@@ -60,33 +59,47 @@ func personRow(p *Person) []any {
 
 type scanner = db.Scanner
 
+// personSelect reads persons packed (db.PackColumns), for scanPerson.
+func personSelect(d *db.DB) string {
+	return "SELECT " + d.PackColumns(personColumns[:]) + " FROM persons"
+}
+
+// scanPerson reads a row of personSelect.
 func scanPerson(s scanner) (Person, error) {
 	var (
-		p                                           Person
-		hh                                          sql.NullString
-		folded, other, birth, sex, rel, status      string
-		resp                                        string
-		cardIssued, cardExpires, death, created, up string
-		birthKey                                    int
+		p      Person
+		packed string
+		c      [len(personColumns)]string
 	)
-	err := s.Scan(&p.PIN, &p.CMND, &p.FullName, &folded, &other, &birth, &birthKey, &sex,
-		&p.BirthPlace, &p.Hometown, &p.Ethnicity, &p.Religion, &p.Nationality,
-		&p.Permanent.Unit, &p.Permanent.Detail, &p.Temporary.Unit, &p.Temporary.Detail, &p.Current.Unit, &p.Current.Detail,
-		&hh, &rel, &p.FatherPIN, &p.MotherPIN, &p.SpousePIN,
-		&p.Card.Number, &cardIssued, &cardExpires, &resp, &status, &death, &p.Version, &created, &up)
-	if err != nil {
+	if err := s.Scan(&packed); err != nil {
 		return p, err
 	}
-	p.HouseholdID = hh.String
-	if other != "" {
-		p.OtherNames = strings.Split(other, otherNamesSep)
+	if err := db.UnpackRow(packed, c[:]); err != nil {
+		return p, err
 	}
-	p.BirthDate = parseStoredDate(birth)
-	p.Sex, _ = civil.ParseSex(sex)
-	p.Relation, p.Status = Relation(rel), Status(status)
-	p.Card.Issued, p.Card.Expires, p.DeathDate = parseStoredDate(cardIssued), parseStoredDate(cardExpires), parseStoredDate(death)
-	p.CreatedAt, _ = db.ParseTime(created)
-	p.UpdatedAt, _ = db.ParseTime(up)
+	// c in personColumns order; name_folded (3), birth_key (6) and
+	// resp_unit (27) are derived from the others.
+	p.PIN, p.CMND, p.FullName = c[0], c[1], c[2]
+	if c[4] != "" {
+		p.OtherNames = strings.Split(c[4], otherNamesSep)
+	}
+	p.BirthDate = parseStoredDate(c[5])
+	p.Sex, _ = civil.ParseSex(c[7])
+	p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality = c[8], c[9], c[10], c[11], c[12]
+	p.Permanent = Address{Unit: c[13], Detail: c[14]}
+	p.Temporary = Address{Unit: c[15], Detail: c[16]}
+	p.Current = Address{Unit: c[17], Detail: c[18]}
+	p.HouseholdID, p.Relation = c[19], Relation(c[20])
+	p.FatherPIN, p.MotherPIN, p.SpousePIN = c[21], c[22], c[23]
+	p.Card = IDCard{Number: c[24], Issued: parseStoredDate(c[25]), Expires: parseStoredDate(c[26])}
+	p.Status, p.DeathDate = Status(c[28]), parseStoredDate(c[29])
+	v, err := strconv.Atoi(c[30])
+	if err != nil {
+		return p, fmt.Errorf("person %s: version %q: %w", p.PIN, c[30], err)
+	}
+	p.Version = v
+	p.CreatedAt, _ = db.ParseTime(c[31])
+	p.UpdatedAt, _ = db.ParseTime(c[32])
 	return p, nil
 }
 
