@@ -124,9 +124,27 @@ const sqliteDriver = "populus-sqlite"
 
 var registerSQLite sync.Once
 
+// uriPath escapes the characters that end or escape a path in a SQLite
+// URI filename.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+}
+
 func attachAudit(conn sqlite.ExecQuerierContext, dsn string) error {
-	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	// The register's file as SQLite opened it, rather than as the DSN
+	// spells it (escaped, with parameters).
 	ctx := context.Background()
+	rows, err := conn.QueryContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'", nil)
+	if err != nil {
+		return fmt.Errorf("attach the audit file: %w", err)
+	}
+	v := make([]driver.Value, 1)
+	err = rows.Next(v)
+	rows.Close()
+	path, _ := v[0].(string)
+	if err != nil || path == "" {
+		return fmt.Errorf("attach the audit file: the register's file is unknown (%v)", err)
+	}
 	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+AuditSchema, []driver.NamedValue{{Ordinal: 1, Value: AuditPath(path)}}); err != nil {
 		return fmt.Errorf("attach the audit file: %w", err)
 	}
@@ -157,7 +175,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// Write transactions take the lock at BEGIN, so two writers queue on
 	// busy_timeout instead of failing when one upgrades a read lock.
 	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open(sqliteDriver, "file:"+path+"?"+q.Encode())
+	sdb, err := sql.Open(sqliteDriver, "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -223,7 +224,7 @@ func TestAuditFile(t *testing.T) {
 	if _, err := d.Exec(`UPDATE audit_index_state SET indexed_upto = 2`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.MigrateTo(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
 	// Every pooled connection sees the audit file under the schema "audit".
@@ -259,5 +260,36 @@ func TestAuditFile(t *testing.T) {
 	}
 	if _, err := d.Exec(`UPDATE audit_subjects SET subject = 'x'`); err == nil {
 		t.Error("the moved audit_subjects accepts UPDATE")
+	}
+}
+
+// A data directory whose name holds the characters of a URI (?, #, %) is
+// used as named, the audit file beside the register's.
+func TestOddDataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dữ liệu ?x=1 #2 50%25")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, outcome) VALUES ('2026-11-23T00:00:00.000000Z', 'a', 'read', 'ok')`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	for _, f := range []string{"populus.db", "populus-audit.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files beside the data directory: %q", names)
 	}
 }
