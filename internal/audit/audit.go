@@ -13,12 +13,20 @@
 // either way. The log is append-only in the store. It must never hold the
 // personal data itself, only identifiers.
 //
-// On SQLite, entries are indexed by subject in batches (subjectIndex): the
-// writer appends entries to audit_log only, and every IndexEvery entries, or
-// after a quiet IndexIdle, adds the new ones to audit_subjects sorted by
-// subject, so each B-tree page is written once per batch instead of once per
-// entry. List reads the batch index and scans the entries after it. On
-// PostgreSQL the subject index is kept row by row.
+// On SQLite, entries are indexed by subject in batches, kept as a
+// log-structured index of sorted runs (see runs.go): the writer appends
+// entries to audit_log only, and every IndexEvery entries, or after a quiet
+// IndexIdle, appends the new ones, sorted by subject, as a new run at the
+// right edge of audit_postings, so that the pages written are sequential
+// and as many as the batch needs, whatever the size of the log. Between its
+// commits the writer merges every 8 runs of one level into one run of the
+// next, a chunk at a time, so each entry is rewritten, sequentially, an
+// amortised O(log_8(N/IndexEvery)) times in a log of N entries. List reads
+// each run listed in audit_runs and scans the entries after the last batch.
+// A crash at any point leaves List correct: runs enter and leave audit_runs
+// in single transactions, a merge interrupted is resumed by the next
+// writer, and postings of runs no longer listed are deleted. On PostgreSQL
+// the subject index is kept row by row.
 package audit
 
 import (
@@ -72,15 +80,21 @@ type Log struct {
 	window time.Duration
 	// failing is set while commits fail, so a buffered log refuses entries.
 	failing atomic.Bool
+	// idx is the SQLite subject index, nil on PostgreSQL.
+	idx *runIndex
 	// unindexed counts the entries the writer committed since the last
-	// batch of the subject index (SQLite only).
+	// flush to the subject index (SQLite only).
 	unindexed int
+	// owed counts the entries committed since the index's last step
+	// (SQLite only); see stepEvery.
+	owed int
 }
 
-// IndexEvery and IndexIdle set when the SQLite writer adds committed entries
-// to the subject index: once IndexEvery entries are waiting, or when none has
-// come for IndexIdle and some are waiting. A look-up by subject scans the
-// waiting entries, so IndexEvery bounds its cost.
+// IndexEvery and IndexIdle set when the SQLite writer flushes committed
+// entries to the subject index as a new run: once IndexEvery entries are
+// waiting, or when none has come for IndexIdle and some are waiting. A
+// look-up by subject scans the waiting entries, so IndexEvery bounds its
+// cost.
 var (
 	IndexEvery = 50_000
 	IndexIdle  = 2 * time.Second
@@ -98,7 +112,8 @@ const maxGroup = 512
 
 // queueLen bounds the entries waiting for the writer; Record blocks when it
 // is full. It holds about 2 s of reads at 9,000 a second (about 3 MiB), so
-// that a batch of the subject index (about 0.25 s per 50,000 entries) or a
+// that a flush to the subject index (it took about 0.25 s per 50,000 entries
+// when the index was a single B-tree), a chunk of a merge of its runs or a
 // checkpoint does not stall requests; with 4*maxGroup it did, adding up to
 // 0.1 s to some reads and costing 3% of the throughput.
 const queueLen = 32 * maxGroup
@@ -117,6 +132,9 @@ func NewBuffered(d *db.DB, window time.Duration) *Log {
 
 func newLog(d *db.DB, window time.Duration) *Log {
 	l := &Log{db: d, pending: make(chan pending, queueLen), stop: make(chan struct{}), done: make(chan struct{}), window: window}
+	if d.Engine == db.SQLite {
+		l.idx = newRunIndex(d)
+	}
 	go l.writer()
 	return l
 }
@@ -196,44 +214,67 @@ func fill(ctx context.Context, e *Entry) {
 	}
 }
 
+// stepEvery is how many committed entries the writer lets pass, when it
+// never finds its queue empty, before it does one step of the subject
+// index's work anyway (a merge chunk of mergeChunk postings): up to 8
+// rewrites an entry, as many as a log of 50,000·8^8 entries needs.
+func stepEvery() int { return max(mergeChunk/8, 1) }
+
 func (l *Log) writer() {
 	defer close(l.done)
 	batch := make([]pending, 0, maxGroup)
-	batched := l.db.Engine == db.SQLite
+	batched := l.idx != nil
 	if batched {
 		// Entries may wait from a previous run.
 		err := l.db.QueryRowContext(context.Background(),
 			`SELECT COALESCE((SELECT max(id) FROM audit_log), 0) - indexed_upto FROM audit_index_state`).Scan(&l.unindexed)
 		if err != nil {
-			l.unindexed = 1 // find out at the first batch
+			l.unindexed = 1 // find out at the first flush
 		}
 	}
+	// idle fires IndexIdle after the last commit (or the start).
 	idle := time.NewTimer(IndexIdle)
 	defer idle.Stop()
+	quiet := func() {
+		if batched && l.unindexed > 0 {
+			l.flush()
+			if l.unindexed > 0 {
+				idle.Reset(IndexIdle) // failed: try again later
+			}
+		}
+	}
 	for {
 		if batched && l.unindexed >= IndexEvery {
-			l.indexSubjects()
+			l.flush()
 		}
-		idle.Reset(IndexIdle)
-		select {
-		case p := <-l.pending:
-			batch = append(batch[:0], p)
-		case <-idle.C:
-			if batched && l.unindexed > 0 {
-				l.indexSubjects()
+		var p pending
+		if batched && l.idx.busy() {
+			// Merges and garbage collection go on, a step at a time,
+			// while no entry waits.
+			select {
+			case p = <-l.pending:
+			case <-idle.C:
+				quiet()
+				continue
+			case <-l.stop:
+				l.drain()
+				return
+			default:
+				l.step()
+				continue
 			}
-			continue
-		case <-l.stop:
-			// Drain what was queued before Close.
-			for {
-				select {
-				case p := <-l.pending:
-					l.commit([]pending{p})
-				default:
-					return
-				}
+		} else {
+			select {
+			case p = <-l.pending:
+			case <-idle.C:
+				quiet()
+				continue
+			case <-l.stop:
+				l.drain()
+				return
 			}
 		}
+		batch = append(batch[:0], p)
 		var deadline <-chan time.Time
 		if l.window > 0 {
 			deadline = time.After(l.window)
@@ -259,6 +300,27 @@ func (l *Log) writer() {
 			}
 		}
 		l.commit(batch)
+		idle.Reset(IndexIdle)
+		if batched {
+			// Under a load that never leaves the queue empty, merges
+			// still keep up with the flushes.
+			l.owed += len(batch)
+			if l.owed >= stepEvery() && l.idx.busy() {
+				l.step()
+			}
+		}
+	}
+}
+
+// drain commits what was queued before Close.
+func (l *Log) drain() {
+	for {
+		select {
+		case p := <-l.pending:
+			l.commit([]pending{p})
+		default:
+			return
+		}
 	}
 }
 
@@ -293,37 +355,26 @@ func (l *Log) commit(batch []pending) {
 	}
 }
 
-// indexSubjects adds the entries committed since the last batch to the
-// subject index, sorted by subject, in one transaction. SQLite has one
-// writer at a time, so every entry up to the largest id is committed when
-// the transaction starts. A failure is logged; the entries stay found by
-// List's scan and are indexed by the next batch.
-func (l *Log) indexSubjects() {
-	ctx := context.Background()
-	err := l.db.InTx(ctx, func(tx *sql.Tx) error {
-		var upto, top int64
-		if err := tx.QueryRowContext(ctx, `SELECT indexed_upto FROM audit_index_state`).Scan(&upto); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM audit_log`).Scan(&top); err != nil {
-			return err
-		}
-		if top <= upto {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_subjects (subject, entry_id)
-			SELECT subject, id FROM audit_log WHERE id > $1 AND id <= $2 AND subject <> '' ORDER BY subject, id`, upto, top); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE audit_index_state SET indexed_upto = $1`, top)
-		return err
-	})
-	if err != nil {
+// flush adds the entries committed since the last flush to the subject
+// index as a new run (runIndex.flush). A failure is logged; the entries stay
+// found by List's scan and are indexed by the next flush.
+func (l *Log) flush() {
+	if err := l.idx.flush(context.Background()); err != nil {
 		writeErrors.Inc()
 		slog.Error("audit entries could not be indexed by subject", "err", err)
 		return
 	}
 	l.unindexed = 0
+}
+
+// step does one step of the subject index's merges and garbage collection.
+// A failure is logged, and the index retries later; List stays correct.
+func (l *Log) step() {
+	l.owed = 0
+	if err := l.idx.step(context.Background()); err != nil {
+		writeErrors.Inc()
+		slog.Error("audit subject index runs could not be merged", "err", err)
+	}
 }
 
 // Close writes what is queued and stops the writer.
@@ -343,20 +394,9 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	const cols = `l.at, l.actor, l.action, l.subject, l.outcome, l.detail, l.remote`
-	q := `SELECT l.id, ` + cols + ` FROM audit_log l WHERE l.id < $2 AND ($1 = '' OR l.subject = $1) ORDER BY l.id DESC LIMIT $3`
+	q := `SELECT l.id, ` + listCols + ` FROM audit_log l WHERE l.id < $2 AND ($1 = '' OR l.subject = $1) ORDER BY l.id DESC LIMIT $3`
 	if subject != "" && l.db.Engine == db.SQLite {
-		// The batch index up to indexed_upto, and a scan of the entries
-		// after it (at most about IndexEvery). The index's side selects
-		// s.entry_id, not l.id, so that SQLite merges two ordered streams
-		// instead of sorting every entry about the subject.
-		q = `SELECT * FROM (
-			SELECT l.id, ` + cols + ` FROM audit_log l
-			WHERE l.id > (SELECT indexed_upto FROM audit_index_state) AND l.id < $2 AND l.subject = $1
-			UNION ALL
-			SELECT s.entry_id, ` + cols + ` FROM audit_subjects s JOIN audit_log l ON l.id = s.entry_id
-			WHERE s.subject = $1 AND s.entry_id <= (SELECT indexed_upto FROM audit_index_state) AND s.entry_id < $2
-		) ORDER BY id DESC LIMIT $3`
+		q = listRunsSQL
 	}
 	rows, err := l.db.QueryContext(ctx, q, subject, before, limit)
 	if err != nil {
@@ -379,6 +419,33 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 	}
 	return out, last, rows.Err()
 }
+
+// listRunsSQL is List's query on SQLite: a scan of the entries after
+// indexed_upto, and the subject's postings in every run of audit_runs (never
+// a partial merge target nor a deleted run's remains), each side newest
+// first and cut at the limit. A run's ids all follow those of the runs with
+// a smaller lo_id, so reading runs by lo_id descending (a unique index) and
+// each run's postings by entry_id descending (a seek on run and subject)
+// yields the postings newest first with no sort: one seek per run that may
+// hold ids below $2, plus the rows returned. Only the at most 2·limit rows
+// of the two sides are sorted, and entry ids, not l.id, are selected so
+// that the join order stays runs → postings → log.
+const listRunsSQL = `SELECT * FROM (
+	SELECT * FROM (
+		SELECT l.id, ` + listCols + ` FROM audit_log l
+		WHERE l.id > (SELECT indexed_upto FROM audit_index_state) AND l.id < $2 AND l.subject = $1
+		ORDER BY l.id DESC LIMIT $3)
+	UNION ALL
+	SELECT * FROM (
+		SELECT p.entry_id, ` + listCols + `
+		FROM audit_runs r
+		JOIN audit_postings p ON p.run = r.run AND p.subject = $1 AND p.entry_id < $2
+		JOIN audit_log l ON l.id = p.entry_id
+		WHERE r.lo_id < $2
+		ORDER BY r.lo_id DESC, p.entry_id DESC LIMIT $3)
+) ORDER BY 1 DESC LIMIT $3`
+
+const listCols = `l.at, l.actor, l.action, l.subject, l.outcome, l.detail, l.remote`
 
 type remoteKey struct{}
 

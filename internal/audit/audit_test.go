@@ -115,11 +115,12 @@ func TestSubjectIndexInBatches(t *testing.T) {
 		l.Close()
 		if d.Engine == db.SQLite {
 			var upto int64
-			var indexed int
+			var indexed, runs int
 			d.QueryRow(`SELECT indexed_upto FROM audit_index_state`).Scan(&upto)
-			d.QueryRow(`SELECT count(*) FROM audit_subjects`).Scan(&indexed)
-			if indexed != 20 {
-				t.Errorf("audit_subjects holds %d entries, want the first 20 (two batches of 10)", indexed)
+			d.QueryRow(`SELECT count(*) FROM audit_postings p JOIN audit_runs r ON r.run = p.run`).Scan(&indexed)
+			d.QueryRow(`SELECT count(*) FROM audit_runs WHERE level = 0`).Scan(&runs)
+			if indexed != 20 || runs != 2 {
+				t.Errorf("the index holds %d entries in %d runs of level 0, want the first 20 in 2 (two batches of 10)", indexed, runs)
 			}
 			if upto == 0 || upto >= ids[len(ids)-1] {
 				t.Errorf("indexed_upto = %d, want a batch boundary below the last entry %d", upto, ids[len(ids)-1])
@@ -174,7 +175,7 @@ func TestSubjectIndexWhenIdle(t *testing.T) {
 	var n int
 	for i := 0; i < 500 && n < 3; i++ {
 		time.Sleep(10 * time.Millisecond)
-		d.QueryRow(`SELECT count(*) FROM audit_subjects WHERE subject = 'C'`).Scan(&n)
+		d.QueryRow(`SELECT count(*) FROM audit_postings p JOIN audit_runs r ON r.run = p.run WHERE p.subject = 'C'`).Scan(&n)
 	}
 	if n != 3 {
 		t.Fatalf("after 5 s, %d of 3 idle entries are indexed", n)
