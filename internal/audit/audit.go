@@ -65,6 +65,31 @@ const (
 
 const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
+// insertGroupSQL inserts, on SQLite, a group of entries given as one JSON
+// array of [at, actor, action, subject, outcome, detail, remote] arrays
+// (entriesJSON), in order: the driver copies one argument into C memory
+// instead of seven an entry, which took most of a group commit's time.
+const insertGroupSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote)
+	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each($1)`
+
+// entriesJSON encodes a group for insertGroupSQL.
+func entriesJSON(batch []pending) string {
+	b := make([]byte, 0, len(batch)*192)
+	b = append(b, '[')
+	for i := range batch {
+		e := &batch[i].e
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(e.At.UTC().AppendFormat(append(b, `["`...), db.TimeFormat), '"')
+		for _, s := range [...]string{e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote} {
+			b = appendJSONString(append(b, ','), s)
+		}
+		b = append(b, ']')
+	}
+	return string(append(b, ']'))
+}
+
 // Log writes and reads the audit log.
 type Log struct {
 	db      *db.DB
@@ -326,11 +351,20 @@ func (l *Log) drain() {
 
 func (l *Log) commit(batch []pending) {
 	ctx := context.Background()
-	ins, err := l.db.Prepared(ctx, insertSQL)
+	q := insertSQL
+	if l.idx != nil {
+		q = insertGroupSQL
+	}
+	ins, err := l.db.Prepared(ctx, q)
 	if err == nil {
 		err = l.db.InTx(ctx, func(tx *sql.Tx) error {
 			st := tx.StmtContext(ctx, ins)
 			defer st.Close()
+			if l.idx != nil {
+				// SQLite: the whole group in one statement.
+				_, err := st.Exec(entriesJSON(batch))
+				return err
+			}
 			for _, p := range batch {
 				e := p.e
 				if _, err := st.Exec(db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {

@@ -42,6 +42,43 @@ func TestGroupCommitStoresEveryEntry(t *testing.T) {
 	})
 }
 
+// Every field of an entry is stored as given, whatever characters it
+// holds (on SQLite a group is passed to the store as one JSON text), and a
+// group keeps its order.
+func TestEntriesStoredExactly(t *testing.T) {
+	odd := []string{"", `quote " backslash \ slash /`, "tab\tnew\nline\x00\x01\x1f", "Nguyễn Thị Ánh 😀", "\u2028\u2029", "bad \xff\xfe utf-8", "<&>"}
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		l := NewBuffered(d, 50*time.Millisecond)
+		ctx := context.Background()
+		at := time.Date(2026, 11, 23, 3, 4, 5, 123456000, time.UTC)
+		var want []Entry
+		for i, s := range odd {
+			e := Entry{At: at.Add(time.Duration(i) * time.Second), Actor: "staff:" + s, Action: "person.read", Subject: "001203000001",
+				Outcome: Denied, Detail: s, Remote: s + "r"}
+			want = append(want, e)
+		}
+		if err := l.Record(ctx, want...); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		l = New(d)
+		defer l.Close()
+		got, _, err := l.List(ctx, "001203000001", 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d entries stored, want %d", len(got), len(want))
+		}
+		for i, g := range got {
+			w := want[len(want)-1-i] // newest first
+			if g.Actor != w.Actor || g.Detail != w.Detail || g.Remote != w.Remote || g.Outcome != w.Outcome || !g.At.Equal(w.At) {
+				t.Errorf("entry %d: stored %+q, want %+q", i, g, w)
+			}
+		}
+	})
+}
+
 func TestRecordAfterClose(t *testing.T) {
 	l := New(dbtest.SQLite(t))
 	l.Close()
