@@ -35,9 +35,11 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -237,6 +239,19 @@ func fill(ctx context.Context, e *Entry) {
 	if e.Outcome == "" {
 		e.Outcome = OK
 	}
+	for _, f := range [...]*string{&e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote} {
+		*f = storable(*f)
+	}
+}
+
+// storable is s as both stores keep text: PostgreSQL refuses invalid UTF-8
+// and NUL, and one such entry would fail its whole group commit. They
+// become U+FFFD.
+func storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // stepEvery is how many committed entries the writer lets pass, when it
