@@ -288,9 +288,15 @@ func (l *Log) writer() {
 			l.flush()
 		}
 		var p pending
-		if batched && l.idx.busy() {
-			// Merges and garbage collection go on, a step at a time,
-			// while no entry waits.
+		select {
+		case p = <-l.pending: // an entry waits: commit before anything else
+		default:
+			// Merges and garbage collection of the subject index go on,
+			// a step at a time, while no entry waits.
+			var stepNow <-chan struct{}
+			if batched && l.idx.busy() {
+				stepNow = closed
+			}
 			select {
 			case p = <-l.pending:
 			case <-idle.C:
@@ -299,19 +305,9 @@ func (l *Log) writer() {
 			case <-l.stop:
 				l.drain()
 				return
-			default:
+			case <-stepNow:
 				l.step()
 				continue
-			}
-		} else {
-			select {
-			case p = <-l.pending:
-			case <-idle.C:
-				quiet()
-				continue
-			case <-l.stop:
-				l.drain()
-				return
 			}
 		}
 		batch = append(batch[:0], p)
@@ -351,6 +347,9 @@ func (l *Log) writer() {
 		}
 	}
 }
+
+// closed is a channel that is always ready.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // drain commits what was queued before Close.
 func (l *Log) drain() {
