@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -331,4 +332,67 @@ func equalSets(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A civil event about a person out of an officer's reach fails the same way
+// whether the PIN exists or not, and the refusal does not name where the
+// person lives: a failed write must not tell an officer what a read would
+// not (TestAuthorisationReads). Each refusal is audited as denied. A role
+// that may not do the event at all is refused before the store is read.
+func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		r := newReach(e)
+		meta := register.Meta{Reason: "thử"}
+		events := []struct {
+			name   string
+			action auth.Action
+			do     func(pr auth.Principal, pin string) error
+		}{
+			{"death", auth.RegisterDeath, func(pr auth.Principal, pin string) error {
+				_, err := e.reg.RegisterDeath(e.ctx, pr, register.DeathRegistration{PIN: pin, DeathDate: mustDate("2025-01-02"), Meta: meta})
+				return err
+			}},
+			{"correction", auth.CorrectRecord, func(pr auth.Principal, pin string) error {
+				_, err := e.reg.Correct(e.ctx, pr, register.Correction{PIN: pin, FullName: ptr("Tên Khác"), Meta: meta})
+				return err
+			}},
+			{"residence removal", auth.RegisterResidence, func(pr auth.Principal, pin string) error {
+				_, err := e.reg.RemoveResidence(e.ctx, pr, register.ResidenceRemoval{PIN: pin, Kind: register.TemporaryResidence, Meta: meta})
+				return err
+			}},
+		}
+		unknown := e.newPIN(hcm, civil.Male, 1970)
+		for _, ev := range events {
+			t.Run(ev.name, func(t *testing.T) {
+				officer, national := registrarAt(baDinh), registrarAt("VN")
+				if ev.action == auth.RegisterResidence {
+					officer, national = policeAt(baDinh), policeAt("VN")
+				}
+				before := e.counts()
+				errExisting := ev.do(officer, r.hcm.PIN)
+				e.wantDenied(t, officer, ev.action, r.hcm.PIN, before, errExisting)
+				before = e.counts()
+				errUnknown := ev.do(officer, unknown)
+				e.wantDenied(t, officer, ev.action, unknown, before, errUnknown)
+				a := strings.ReplaceAll(errExisting.Error(), r.hcm.PIN, "PIN")
+				b := strings.ReplaceAll(errUnknown.Error(), unknown, "PIN")
+				if a != b {
+					t.Errorf("the refusals differ:\n existing: %s\n unknown:  %s", a, b)
+				}
+				if strings.Contains(errExisting.Error(), hcm) || strings.Contains(errExisting.Error(), r.hcm.Permanent.Unit) {
+					t.Errorf("the refusal names the person's unit: %s", errExisting)
+				}
+				// A nation-wide officer is told the PIN is unknown.
+				wantProblem(t, ev.do(national, unknown), problem.Invalid, "pin")
+				// A role without the action learns nothing either.
+				before = e.counts()
+				err := ev.do(staffAt(auth.Auditor, "VN"), unknown)
+				wantProblem(t, err, problem.Forbidden)
+				if strings.Contains(err.Error(), "register") {
+					t.Errorf("a role refusal mentions the register: %s", err)
+				}
+			})
+		}
+	})
 }

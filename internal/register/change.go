@@ -105,7 +105,9 @@ func (c *change) load(field, pinStr string) (Person, error) {
 }
 
 // authorize checks the action on a unit, inside the transaction; a refusal
-// is audited after it.
+// is audited after it. The unit must be one the caller named (where a birth
+// or a residence is registered): a refusal names it. For a unit read from a
+// person's record, use loadInReach, whose refusal does not.
 func (c *change) authorize(a auth.Action, unit, subject string) error {
 	if err := c.r.policy.Check(c.pr, a, unit); err != nil {
 		c.denied = append(c.denied, denial(c.pr, a, unit, subject))
@@ -114,13 +116,60 @@ func (c *change) authorize(a auth.Action, unit, subject string) error {
 	return nil
 }
 
+// refuseRole refuses, before anything is read, a principal whose role may
+// not do a anywhere, so that the refusal says nothing of the records.
+func (c *change) refuseRole(a auth.Action, subject string) error {
+	if auth.Can(c.pr.Role, a) {
+		return nil
+	}
+	return c.authorize(a, "", subject)
+}
+
+// loadInReach loads the person an event is about, who must be within the
+// principal's reach for a at the unit unitOf gives (nil: ResponsibleUnit).
+// As for reads (Register.Get), the refusal is the same whether the PIN
+// exists or not and names no unit, so that a failed event tells an officer
+// neither that a person exists nor where they live; the audit entry says
+// which. Only a nation-wide principal is told that a PIN is unknown.
+func (c *change) loadInReach(field, pinStr string, a auth.Action, unitOf func(*Person) string) (Person, error) {
+	if err := checkPIN(field, pinStr); err != nil {
+		return Person{}, err
+	}
+	if err := c.refuseRole(a, pinStr); err != nil {
+		return Person{}, err
+	}
+	p, err := c.r.load(c.ctx, c.tx, pinStr)
+	if problem.Is(err, problem.NotFound) {
+		if c.pr.Scope() == auth.ScopeNation {
+			return p, problem.Field(field, "no person with PIN %s in the register", pinStr)
+		}
+		return p, c.outOfReach(a, pinStr, "no such person")
+	}
+	if err != nil {
+		return p, err
+	}
+	if unitOf == nil {
+		unitOf = ResponsibleUnit
+	}
+	if unit := unitOf(&p); !c.r.policy.Allowed(c.pr, a, unit) {
+		return p, c.outOfReach(a, pinStr, "unit "+unit)
+	}
+	return p, nil
+}
+
+// outOfReach refuses a on the person with PIN subject, auditing detail.
+func (c *change) outOfReach(a auth.Action, subject, detail string) error {
+	c.denied = append(c.denied, audit.Entry{Actor: c.pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: detail})
+	return reachError(c.pr, "person with PIN "+subject)
+}
+
 // authorizeEither allows the action if it is allowed on either unit (a
 // marriage may be registered where either party lives).
 func (c *change) authorizeEither(a auth.Action, unit1, unit2, subject string) error {
-	if c.r.policy.Allowed(c.pr, a, unit2) {
+	if c.r.policy.Allowed(c.pr, a, unit1) || c.r.policy.Allowed(c.pr, a, unit2) {
 		return nil
 	}
-	return c.authorize(a, unit1, subject)
+	return c.outOfReach(a, subject, "units "+unit1+" and "+unit2)
 }
 
 // loadPair loads two people in PIN order, so that two transactions locking

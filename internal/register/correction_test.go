@@ -69,7 +69,6 @@ func TestCorrection(t *testing.T) {
 			{"blank reason", register.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Toàn"), Meta: register.Meta{Reason: " \t"}}, "reason", ""},
 			{"nothing to correct", register.Correction{PIN: p.PIN, Meta: register.Meta{Reason: "x"}}, "full_name", ""},
 			{"empty name", register.Correction{PIN: p.PIN, FullName: ptr(" "), Meta: register.Meta{Reason: "x"}}, "full_name", ""},
-			{"unknown person", register.Correction{PIN: e.newPIN(baDinh, civil.Male, 1990), FullName: ptr("Ai Đó"), Meta: register.Meta{Reason: "x"}}, "pin", ""},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -192,11 +192,8 @@ func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d Death
 	}
 	var out Person
 	err := r.apply(ctx, pr, KindDeath, d.Meta, func(c *change) error {
-		p, err := c.load("pin", d.PIN)
+		p, err := c.loadInReach("pin", d.PIN, auth.RegisterDeath, nil)
 		if err != nil {
-			return err
-		}
-		if err := c.authorize(auth.RegisterDeath, ResponsibleUnit(&p), p.PIN); err != nil {
 			return err
 		}
 		if p.Status == Deceased {
@@ -287,6 +284,9 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind
 	}
 	var out []Person
 	err := r.apply(ctx, pr, kind, meta, func(c *change) error {
+		if err := c.refuseRole(auth.RegisterMarriage, pin1); err != nil {
+			return err
+		}
 		a, b, err := c.loadPair("pin1", pin1, "pin2", pin2)
 		if err != nil {
 			return err
@@ -371,6 +371,11 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 	}
 	var out Person
 	err := r.apply(ctx, pr, KindResidence, rr.Meta, func(c *change) error {
+		// The person may live anywhere (they are moving in): what is
+		// checked is the unit of the new residence, below.
+		if err := c.refuseRole(auth.RegisterResidence, rr.PIN); err != nil {
+			return err
+		}
 		p, err := c.load("pin", rr.PIN)
 		if err != nil {
 			return err
@@ -442,17 +447,27 @@ func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr Re
 	}
 	var out Person
 	err := r.apply(ctx, pr, KindResidenceRemoval, rr.Meta, func(c *change) error {
-		p, err := c.load("pin", rr.PIN)
+		// Reach is checked at the residence removed, before anything about
+		// it is said; a person without one is checked at their
+		// responsible unit.
+		p, err := c.loadInReach("pin", rr.PIN, auth.RegisterResidence, func(p *Person) string {
+			a := p.Permanent
+			if rr.Kind == TemporaryResidence {
+				a = p.Temporary
+			}
+			if a.Unit != "" {
+				return a.Unit
+			}
+			return ResponsibleUnit(p)
+		})
 		if err != nil {
 			return err
 		}
 		after := p
-		var unit string
 		if rr.Kind == TemporaryResidence {
 			if p.Temporary.IsZero() {
 				return problem.Field("kind", "%s has no temporary residence registered", p.PIN)
 			}
-			unit = p.Temporary.Unit
 			if after.Current == p.Temporary {
 				after.Current = p.Permanent
 			}
@@ -461,14 +476,10 @@ func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr Re
 			if p.Permanent.IsZero() {
 				return problem.Field("kind", "%s has no permanent residence registered", p.PIN)
 			}
-			unit = p.Permanent.Unit
 			if err := c.leaveHousehold(p); err != nil {
 				return err
 			}
 			after.Permanent, after.HouseholdID, after.Relation = Address{}, "", ""
-		}
-		if err := c.authorize(auth.RegisterResidence, unit, p.PIN); err != nil {
-			return err
 		}
 		out, err = c.save(p, after)
 		return err
@@ -498,11 +509,8 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction
 	}
 	var out Person
 	err := r.apply(ctx, pr, KindCorrection, cr.Meta, func(c *change) error {
-		p, err := c.load("pin", cr.PIN)
+		p, err := c.loadInReach("pin", cr.PIN, auth.CorrectRecord, nil)
 		if err != nil {
-			return err
-		}
-		if err := c.authorize(auth.CorrectRecord, ResponsibleUnit(&p), p.PIN); err != nil {
 			return err
 		}
 		after := p

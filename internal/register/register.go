@@ -153,6 +153,12 @@ func (r *Register) refuseRole(ctx context.Context, pr auth.Principal, a auth.Act
 // it exists or not; the audit entry (not the answer) says which.
 func (r *Register) outOfReach(ctx context.Context, pr auth.Principal, a auth.Action, subject, detail, what string) error {
 	r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: detail})
+	return reachError(pr, what)
+}
+
+// reachError is the refusal of outOfReach. It names neither the unit of
+// what, nor whether it exists.
+func reachError(pr auth.Principal, what string) error {
 	return problem.New(problem.Forbidden, "no %s is within the reach of an account attached to %s", what, pr.Unit)
 }
 

@@ -75,8 +75,12 @@ func TestTemporaryResidence(t *testing.T) {
 			})
 		}
 		t.Run("removing what is not registered", func(t *testing.T) {
-			_, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
+			// Without a temporary residence, reach is checked at the
+			// permanent one: an officer there is told what is wrong.
+			_, err := e.reg.RemoveResidence(e.ctx, policeAt(home.Unit), register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
 			wantProblem(t, err, problem.Invalid, "kind")
+			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
+			wantProblem(t, err, problem.Forbidden)
 			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN})
 			wantProblem(t, err, problem.Invalid, "kind")
 		})
