@@ -348,19 +348,25 @@ func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
 			name   string
 			action auth.Action
 			do     func(pr auth.Principal, pin string) error
+			field  string // the field of the PIN, "pin" when empty
 		}{
 			{"death", auth.RegisterDeath, func(pr auth.Principal, pin string) error {
 				_, err := e.reg.RegisterDeath(e.ctx, pr, register.DeathRegistration{PIN: pin, DeathDate: mustDate("2025-01-02"), Meta: meta})
 				return err
-			}},
+			}, ""},
 			{"correction", auth.CorrectRecord, func(pr auth.Principal, pin string) error {
 				_, err := e.reg.Correct(e.ctx, pr, register.Correction{PIN: pin, FullName: ptr("Tên Khác"), Meta: meta})
 				return err
-			}},
+			}, ""},
+			{"marriage", auth.RegisterMarriage, func(pr auth.Principal, pin string) error {
+				// With a party out of reach too: reaching neither.
+				_, err := e.reg.RegisterMarriage(e.ctx, pr, register.MarriageRegistration{PIN1: pin, PIN2: r.hanoi.PIN, Date: mustDate("2025-01-02"), Meta: meta})
+				return err
+			}, "pin1"},
 			{"residence removal", auth.RegisterResidence, func(pr auth.Principal, pin string) error {
 				_, err := e.reg.RemoveResidence(e.ctx, pr, register.ResidenceRemoval{PIN: pin, Kind: register.TemporaryResidence, Meta: meta})
 				return err
-			}},
+			}, ""},
 		}
 		unknown := e.newPIN(hcm, civil.Male, 1970)
 		for _, ev := range events {
@@ -384,7 +390,11 @@ func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
 					t.Errorf("the refusal names the person's unit: %s", errExisting)
 				}
 				// A nation-wide officer is told the PIN is unknown.
-				wantProblem(t, ev.do(national, unknown), problem.Invalid, "pin")
+				field := ev.field
+				if field == "" {
+					field = "pin"
+				}
+				wantProblem(t, ev.do(national, unknown), problem.Invalid, field)
 				// A role without the action learns nothing either.
 				before = e.counts()
 				err := ev.do(staffAt(auth.Auditor, "VN"), unknown)

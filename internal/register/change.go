@@ -163,28 +163,62 @@ func (c *change) outOfReach(a auth.Action, subject, detail string) error {
 	return reachError(c.pr, "person with PIN "+subject)
 }
 
-// authorizeEither allows the action if it is allowed on either unit (a
-// marriage may be registered where either party lives).
-func (c *change) authorizeEither(a auth.Action, unit1, unit2, subject string) error {
-	if c.r.policy.Allowed(c.pr, a, unit1) || c.r.policy.Allowed(c.pr, a, unit2) {
-		return nil
+// loadPairInReach loads the two parties of a marriage or a divorce, in PIN
+// order so that two transactions locking the same pair cannot deadlock, and
+// returns them in the order asked. The event may be registered where either
+// party lives. An officer who reaches neither is refused the same way
+// whether the PINs exist or not (see loadInReach); one who reaches either
+// is told which PIN is unknown, as a link to any existing person would
+// succeed anyway.
+func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 string) (Person, Person, error) {
+	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
+		if err := checkPIN(x[0], x[1]); err != nil {
+			return Person{}, Person{}, err
+		}
 	}
-	return c.outOfReach(a, subject, "units "+unit1+" and "+unit2)
-}
-
-// loadPair loads two people in PIN order, so that two transactions locking
-// the same pair cannot deadlock; it returns them in the order asked.
-func (c *change) loadPair(field1, pin1, field2, pin2 string) (Person, Person, error) {
+	if err := c.refuseRole(a, pin1); err != nil {
+		return Person{}, Person{}, err
+	}
+	first, second := pin1, pin2
 	if pin2 < pin1 {
-		b, a, err := c.loadPair(field2, pin2, field1, pin1)
-		return a, b, err
+		first, second = pin2, pin1
 	}
-	a, err := c.load(field1, pin1)
-	if err != nil {
-		return a, Person{}, err
+	loaded := map[string]Person{}
+	missing := map[string]bool{}
+	for _, pin := range []string{first, second} {
+		p, err := c.r.load(c.ctx, c.tx, pin)
+		switch {
+		case problem.Is(err, problem.NotFound):
+			missing[pin] = true
+		case err != nil:
+			return Person{}, Person{}, err
+		default:
+			loaded[pin] = p
+		}
 	}
-	b, err := c.load(field2, pin2)
-	return a, b, err
+	reached := false
+	var units []string
+	for _, p := range loaded {
+		u := ResponsibleUnit(&p)
+		units = append(units, u)
+		reached = reached || c.r.policy.Allowed(c.pr, a, u)
+	}
+	if !reached && c.pr.Scope() != auth.ScopeNation {
+		detail := "units " + strings.Join(units, ", ")
+		if len(missing) > 0 {
+			detail += "; no such person among them"
+		}
+		return Person{}, Person{}, c.outOfReach(a, pin1, detail)
+	}
+	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
+		if missing[x[1]] {
+			return Person{}, Person{}, problem.Field(x[0], "no person with PIN %s in the register", x[1])
+		}
+	}
+	if !reached {
+		return Person{}, Person{}, c.outOfReach(a, pin1, "units "+strings.Join(units, ", "))
+	}
+	return loaded[pin1], loaded[pin2], nil
 }
 
 // diff returns the fields that differ between two versions of a person,

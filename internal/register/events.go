@@ -284,14 +284,8 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind
 	}
 	var out []Person
 	err := r.apply(ctx, pr, kind, meta, func(c *change) error {
-		if err := c.refuseRole(auth.RegisterMarriage, pin1); err != nil {
-			return err
-		}
-		a, b, err := c.loadPair("pin1", pin1, "pin2", pin2)
+		a, b, err := c.loadPairInReach(auth.RegisterMarriage, "pin1", pin1, "pin2", pin2)
 		if err != nil {
-			return err
-		}
-		if err := c.authorizeEither(auth.RegisterMarriage, ResponsibleUnit(&a), ResponsibleUnit(&b), a.PIN); err != nil {
 			return err
 		}
 		a2, b2, err := fn(c, a, b)
