@@ -146,7 +146,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
-	h := server.New(server.Deps{DB: p.DB, Register: p.Register, Units: p.Units, Staff: svc, Web: ui, Logger: log, Reconcile: jobs})
+	h := server.New(server.Deps{DB: p.DB, Register: p.Register, Units: p.Units, Staff: svc, Web: ui, Logger: log, Reconcile: jobs, Audit: p.Audit})
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)

@@ -437,8 +437,15 @@ func (l *Log) Close() {
 }
 
 // List returns entries about subject (all subjects when empty), newest
-// first, at most limit, before the entry id `before` (0 for the newest).
+// first, at most limit, before the entry id `before` (0 for the newest),
+// and the id to pass as `before` for the next page (0 after the last).
 func (l *Log) List(ctx context.Context, subject string, before int64, limit int) ([]Entry, int64, error) {
+	entries, _, last, err := l.list(ctx, subject, before, limit)
+	return entries, last, err
+}
+
+// list is List with the id of each entry.
+func (l *Log) list(ctx context.Context, subject string, before int64, limit int) ([]Entry, []int64, int64, error) {
 	if before <= 0 {
 		before = math.MaxInt64
 	}
@@ -448,24 +455,26 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 	}
 	rows, err := l.db.QueryContext(ctx, q, subject, before, limit)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer rows.Close()
 	var out []Entry
+	var ids []int64
 	var last int64
 	for rows.Next() {
 		var e Entry
 		var at string
 		if err := rows.Scan(&last, &at, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		e.At, _ = db.ParseTime(at)
 		out = append(out, e)
+		ids = append(ids, last)
 	}
 	if len(out) < limit {
 		last = 0
 	}
-	return out, last, rows.Err()
+	return out, ids, last, rows.Err()
 }
 
 // listRunsSQL is List's query on SQLite: a scan of the entries after

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -98,6 +99,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"EventResidence":        register.ResidenceRegistration{},
 		"EventResidenceRemoval": register.ResidenceRemoval{},
 		"EventCorrection":       register.Correction{},
+		"AuditEntry":            audit.View{},
 	}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]

@@ -42,6 +42,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Reconcile is reconciliation as a service (/api/v1/reconcile).
 	Reconcile *service.Service
+	// Audit is the audit log, read by auditors at /api/v1/audit.
+	Audit *audit.Log
 }
 
 // New returns the whole HTTP handler.
@@ -77,6 +79,7 @@ func apiRoutes(d Deps) []register.Route {
 		{Pattern: "DELETE /api/v1/session", Handler: signedIn(httpx.Handle(signOut(d.Staff)))},
 		{Pattern: "GET /api/v1/units", Handler: httpx.Handle(d.Units.HandleList)},
 		{Pattern: "GET /api/v1/units/{key}", Handler: httpx.Handle(d.Units.HandleGet)},
+		{Pattern: "GET /api/v1/audit", Handler: signedIn(httpx.Handle(d.Audit.HandleList))},
 	}
 	for _, rt := range d.Register.Routes() {
 		routes = append(routes, register.Route{Pattern: rt.Pattern, Handler: signedIn(rt.Handler)})
