@@ -142,7 +142,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs})
+	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs, Audit: p.Audit})
 	if err != nil {
 		return err
 	}

@@ -102,3 +102,42 @@ func TestBrowserBirthRegistration(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserAuditLog: an auditor reads a record, then finds that read in
+// the audit log's page, under the real CSP (screenshot "audit").
+func TestBrowserAuditLog(t *testing.T) {
+	browsertest.Require(t)
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx, problems := browsertest.Start(t, 60*time.Second)
+		shot := browsertest.Screenshots(t)
+		base := e.srv.URL
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/lang/vi?next=%2Fregister%2Fpersons%2F"+motherPIN),
+			chromedp.WaitVisible(chromedp.ID("f-username")),
+			chromedp.SendKeys(chromedp.ID("f-username"), "auditor"),
+			chromedp.SendKeys(chromedp.ID("f-password"), password),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`h1`)),
+			chromedp.Click(chromedp.CSS(`nav.main-nav a[href="/audit"]`)),
+			chromedp.WaitVisible(chromedp.ID("f-subject")),
+			chromedp.SendKeys(chromedp.ID("f-subject"), motherPIN),
+			chromedp.Click(chromedp.CSS(`form[action="/audit"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`table.table`)),
+			shot("audit"),
+		)
+		if err != nil {
+			t.Fatalf("browser scenario: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.table tbody`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rows, "staff:auditor") || !strings.Contains(rows, "person.read") || !strings.Contains(rows, motherPIN) {
+			t.Errorf("the audit log does not show the auditor's read of %s:\n%s", motherPIN, rows)
+		}
+		if p := problems(); len(p) > 0 {
+			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(p, "\n"))
+		}
+	})
+}

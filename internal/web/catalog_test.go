@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
@@ -34,13 +35,14 @@ func TestTemplatesUseCatalogKeys(t *testing.T) {
 	})
 	// The values each dynamic prefix is completed with.
 	values := map[string][]string{
-		"role":     {},
-		"status":   {string(register.Alive), string(register.Deceased), string(register.Missing)},
-		"relation": {},
-		"kind":     {},
-		"event":    {},
-		"error":    {},
-		"hint":     nil, // hints are optional
+		"role":          {},
+		"status":        {string(register.Alive), string(register.Deceased), string(register.Missing)},
+		"relation":      {},
+		"kind":          {},
+		"event":         {},
+		"error":         {},
+		"hint":          nil, // hints are optional
+		"audit.outcome": {audit.OK, audit.Denied, audit.Failed},
 	}
 	for _, r := range auth.Roles {
 		values["role"] = append(values["role"], string(r))

@@ -317,3 +317,44 @@ func TestDemoNotice(t *testing.T) {
 		}
 	})
 }
+
+// The audit log's page: a nation-wide auditor sees who read a record,
+// newest first, and the menu leads there; a registrar has neither, and a
+// subject too long is refused on the form.
+func TestAuditLogPage(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		reg := e.client()
+		reg.signIn("registrar")
+		if r := reg.get("/register/persons/" + motherPIN); r.status != 200 {
+			t.Fatalf("registrar reads the mother: %d", r.status)
+		}
+		if r := reg.get("/"); strings.Contains(r.body, `href="/audit"`) {
+			t.Error("a registrar is shown the audit log's menu")
+		}
+		if r := reg.get("/audit?subject=" + motherPIN); r.status != http.StatusForbidden || strings.Contains(r.body, "staff:registrar") {
+			t.Errorf("a registrar opens the audit log: %d", r.status)
+		}
+
+		aud := e.client()
+		aud.signIn("auditor")
+		if r := aud.get("/"); !strings.Contains(r.body, `href="/audit"`) {
+			t.Error("the auditor is not shown the audit log's menu")
+		}
+		r := aud.get("/audit?subject=" + motherPIN)
+		if r.status != 200 {
+			t.Fatalf("auditor: %d\n%s", r.status, r.body)
+		}
+		for _, want := range []string{"Nhật ký truy cập dữ liệu", "staff:registrar", "person.read", "Được phép", motherPIN} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("the page lacks %q", want)
+			}
+		}
+		if strings.Contains(r.body, fatherPIN) {
+			t.Error("entries about another person are listed")
+		}
+		if r := aud.get("/audit?subject=" + strings.Repeat("9", 70)); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-subject"`) {
+			t.Errorf("a long subject: %d", r.status)
+		}
+	})
+}

@@ -23,7 +23,7 @@ var assets embed.FS
 
 // pageFiles are the templates that are pages; each is parsed with the
 // layout and the partials.
-var pageFiles = []string{"login", "dashboard", "search", "person", "household", "events", "event_form", "error", "recjobs"}
+var pageFiles = []string{"login", "dashboard", "search", "person", "household", "events", "event_form", "error", "recjobs", "audit"}
 
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]map[string]*template.Template{}

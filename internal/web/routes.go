@@ -25,6 +25,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /register/persons/{pin}", s.page(s.person))
 	mux.Handle("GET /register/households/{id}", s.page(s.household))
 	mux.Handle("GET /register/events", s.page(s.eventIndex))
+	if s.audit != nil {
+		mux.Handle("GET /audit", s.page(s.auditLog))
+	}
 	// One GET (the form) and one POST per civil event, under
 	// /register/events/: birth, death, marriage, divorce, residence,
 	// residence-removal, correction (see eventForms).

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/register"
@@ -56,12 +57,20 @@ type Deps struct {
 	SecureCookies bool
 	// Reconcile, when set, serves the reconciliation jobs' page.
 	Reconcile Reconcile
+	// Audit, when set, serves the audit log's page.
+	Audit AuditLog
+}
+
+// AuditLog is what the audit log's page reads (audit.Log).
+type AuditLog interface {
+	Read(ctx context.Context, p auth.Principal, subject string, before int64, limit int) ([]audit.View, int64, error)
 }
 
 // Server renders the pages.
 type Server struct {
 	reg    Register
 	rec    Reconcile
+	audit  AuditLog
 	staff  *staff.Service
 	cat    *i18n.Catalog
 	log    *slog.Logger
@@ -78,7 +87,7 @@ func New(d Deps) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{reg: d.Register, rec: d.Reconcile, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
+	s := &Server{reg: d.Register, rec: d.Reconcile, audit: d.Audit, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

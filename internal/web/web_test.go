@@ -102,6 +102,7 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 		Catalog:  i18n.MustLoad(),
 		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
 		Demo:     demo,
+		Audit:    alog,
 	})
 	if err != nil {
 		t.Fatal(err)
