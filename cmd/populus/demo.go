@@ -77,6 +77,7 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 		"       go run ./cmd/populus synth sector --kind drivers --n 3000 --out drivers.csv\n"+
 		"       go run ./cmd/populus reconcile --kind drivers --input drivers.csv --truth drivers.truth.csv --out result\n"+
 		"     then open result/report.html; or, signed in as service.hanoi, upload it at %s/reconcile/jobs\n", url)
+	fmt.Fprintf(&b, "  6. Sign in as auditor and open %s/audit: who read or changed whose record, when and from where.\n", url)
 	b.WriteString("\nPress Ctrl+C to stop. The data stays in the data directory for the next start.\n")
 	fmt.Fprint(w, b.String())
 }
