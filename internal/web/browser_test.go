@@ -33,9 +33,7 @@ func TestBrowserBirthRegistration(t *testing.T) {
 			chromedp.Navigate(base+"/lang/vi?next=%2Fregister%2Fsearch%3Fname%3Dnguyen"),
 			chromedp.WaitVisible(chromedp.ID("f-username")),
 			shot("login"),
-			chromedp.SendKeys(chromedp.ID("f-username"), "registrar"),
-			chromedp.SendKeys(chromedp.ID("f-password"), password),
-			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			signIn("registrar"),
 			chromedp.WaitVisible(chromedp.CSS(`table.table`)),
 			shot("search"),
 
@@ -115,9 +113,7 @@ func TestBrowserAuditLog(t *testing.T) {
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(base+"/lang/vi?next=%2Fregister%2Fpersons%2F"+motherPIN),
 			chromedp.WaitVisible(chromedp.ID("f-username")),
-			chromedp.SendKeys(chromedp.ID("f-username"), "auditor"),
-			chromedp.SendKeys(chromedp.ID("f-password"), password),
-			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+			signIn("auditor"),
 			chromedp.WaitVisible(chromedp.CSS(`h1`)),
 			chromedp.Click(chromedp.CSS(`nav.main-nav a[href="/audit"]`)),
 			chromedp.WaitVisible(chromedp.ID("f-subject")),
@@ -140,4 +136,13 @@ func TestBrowserAuditLog(t *testing.T) {
 			t.Errorf("the browser reported errors (CSP?):\n%s", strings.Join(p, "\n"))
 		}
 	})
+}
+
+// signIn fills and sends the sign-in form the browser shows, as user.
+func signIn(user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("f-username"), user),
+		chromedp.SendKeys(chromedp.ID("f-password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+	)
 }
