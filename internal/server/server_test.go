@@ -12,10 +12,12 @@ import (
 )
 
 // The access log names the route by its pattern, never by the path (which
-// may hold a PIN), for every route the mux matched.
+// may hold a PIN), for every route the mux matched. Successes are logged
+// at debug level only (httpx.Observe).
 func TestAccessLogNamesTheRoute(t *testing.T) {
 	var buf bytes.Buffer
-	h := New(Deps{Register: &register.Register{}, Units: units.Default(), Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	debug := &slog.HandlerOptions{Level: slog.LevelDebug}
+	h := New(Deps{Register: &register.Register{}, Units: units.Default(), Logger: slog.New(slog.NewTextHandler(&buf, debug))})
 	for _, tc := range []struct{ path, route string }{
 		{"/healthz", `route="GET /healthz"`},
 		{"/api/v1/units/01", `route="GET /api/v1/units/{key}"`},
