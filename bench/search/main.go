@@ -171,7 +171,7 @@ func benchEngine(ctx context.Context, d *db.DB) ([]Row, error) {
 	}}
 	reg := register.New(d, pol, al, u)
 
-	cols := "pin, cmnd, full_name, name_folded, other_names, birth_date, birth_key, sex, birth_place, hometown, ethnicity, religion, nationality, perm_unit, perm_address, temp_unit, temp_address, cur_unit, cur_address, household_id, relation, father_pin, mother_pin, spouse_pin, card_number, card_issued, card_expires, status, death_date, version, created_at, updated_at"
+	cols := d.PINText("pin") + ", cmnd, full_name, name_folded, other_names, birth_date, birth_key, sex, birth_place, hometown, ethnicity, religion, nationality, perm_unit, perm_address, temp_unit, temp_address, cur_unit, cur_address, household_id, relation, father_pin, mother_pin, spouse_pin, card_number, card_issued, card_expires, status, death_date, version, created_at, updated_at"
 	pk, err := d.PrepareContext(ctx, "SELECT "+cols+" FROM persons WHERE pin = $1")
 	if err != nil {
 		return nil, err
@@ -291,7 +291,7 @@ func benchEngine(ctx context.Context, d *db.DB) ([]Row, error) {
 // samplePeople draws n people uniformly from the register (reservoir sampling
 // over one pass, fixed seed), in random order.
 func samplePeople(ctx context.Context, d *db.DB, n int) ([]sampled, error) {
-	rows, err := d.QueryContext(ctx, `SELECT pin, full_name, birth_date FROM persons`)
+	rows, err := d.QueryContext(ctx, `SELECT `+d.PINText("pin")+`, full_name, birth_date FROM persons`)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 		fmt.Fprintf(&b, "  %-24s %-16s unit %s\n", a.Username, a.Role, a.Unit)
 	}
 	var pin, name, hh string
-	p.DB.QueryRowContext(ctx, `SELECT pin, full_name, COALESCE(household_id, '') FROM persons
+	p.DB.QueryRowContext(ctx, `SELECT `+p.DB.PINText("pin")+`, full_name, COALESCE(household_id, '') FROM persons
 		WHERE perm_unit = '00004' AND status = 'alive' AND relation = 'head' ORDER BY pin LIMIT 1`).Scan(&pin, &name, &hh)
 	b.WriteString("\nWhat to try:\n")
 	b.WriteString("  1. Sign in as the registrar of Phường Ba Đình (first account above).\n")

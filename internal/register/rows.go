@@ -61,7 +61,9 @@ type scanner = db.Scanner
 
 // personSelect reads persons packed (db.PackColumns), for scanPerson.
 func personSelect(d *db.DB) string {
-	return "SELECT " + d.PackColumns(personColumns[:]) + " FROM persons"
+	cols := personColumns
+	cols[0] = d.PINText(cols[0])
+	return "SELECT " + d.PackColumns(cols[:]) + " FROM persons"
 }
 
 // scanPerson reads a row of personSelect.

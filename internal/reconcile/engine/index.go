@@ -394,8 +394,9 @@ func LoadRegister(ctx context.Context, d *db.DB) (*Index, error) {
 	return Load(ctx, d, LoadOptions{})
 }
 
-// registerColumns are the columns of persons the index needs.
-const registerQuery = `SELECT pin, cmnd, full_name, other_names, birth_date, sex, cur_unit, perm_unit, temp_unit, birth_place, status, death_date FROM persons`
+// registerQuery reads the columns of persons the index needs; %s is the
+// PIN (db.PINText).
+const registerQuery = `SELECT %s, cmnd, full_name, other_names, birth_date, sex, cur_unit, perm_unit, temp_unit, birth_place, status, death_date FROM persons`
 
 // Load is LoadRegister with options.
 func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
@@ -429,7 +430,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 		// No memory map for this scan on SQLite: the pages it maps stay
 		// in the process's resident memory (a gigabyte at 10M people)
 		// while a read per page costs a second or two.
-		rows, err := conn.QueryContext(ctx, registerQuery)
+		rows, err := conn.QueryContext(ctx, fmt.Sprintf(registerQuery, d.PINText("pin")))
 		if err != nil {
 			return fmt.Errorf("reconcile: read the register: %w", err)
 		}

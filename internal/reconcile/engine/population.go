@@ -14,8 +14,8 @@ import (
 
 // populationQuery reads the people with their households, household by
 // household in a stable order (household id, then PIN; people without a
-// household each on their own).
-const populationQuery = `SELECT p.pin, p.cmnd, p.full_name, p.other_names, p.birth_date, p.sex, p.birth_place,
+// household each on their own). %s is the PIN (db.PINText).
+const populationQuery = `SELECT %s, p.cmnd, p.full_name, p.other_names, p.birth_date, p.sex, p.birth_place,
 	p.perm_unit, p.perm_address, p.temp_unit, p.temp_address, p.cur_unit, p.cur_address,
 	p.household_id, p.relation, p.father_pin, p.mother_pin, p.status, p.death_date,
 	COALESCE(h.unit_code, ''), COALESCE(h.address, '')
@@ -33,7 +33,7 @@ ORDER BY p.household_id, p.pin`
 // unless the register holds one for them.
 func RegisterPopulation(d *db.DB) sector.Population {
 	return func(ctx context.Context, fn func(h *register.Household, members []register.Person) error) error {
-		rows, err := d.QueryContext(ctx, populationQuery)
+		rows, err := d.QueryContext(ctx, fmt.Sprintf(populationQuery, d.PINText("p.pin")))
 		if err != nil {
 			return fmt.Errorf("read the register: %w", err)
 		}
