@@ -15,6 +15,12 @@
 //	go run ./bench/httpget                     # 1M people, SQLite, in bench/out/httpget
 //	go run ./bench/httpget -c 32 -d 30s
 //
+// With -compare it compares two builds instead, paired: this tree's and
+// another binary, each on its own copy of the register, served at the same
+// time and loaded in alternation:
+//
+//	go run ./bench/httpget -compare /tmp/populus-old -compare-data /tmp/old-data -rounds 12 -d 5s -warmup 1s
+//
 // Run it from the repository root. See docs/benchmarks.md.
 package main
 
@@ -34,6 +40,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,6 +65,8 @@ var (
 	password = flag.String("password", "populus-demo-2025", "its password (the public demo password)")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
 	debug    = flag.String("debug-addr", "", "pass --debug-addr to populus serve, to profile it during the run (e.g. 127.0.0.1:6060)")
+	compare  = flag.String("compare", "", "paired comparison instead of the bare handler: another populus binary (e.g. an older build), served with -compare-data at the same time and loaded in alternation with this tree's build, -rounds times, swapping the order every round")
+	compData = flag.String("compare-data", "", "the data directory of -compare: the same register (-people, -seed) as the binary's schema expects, e.g. made by this program at that binary's commit")
 
 	// Internal: serve the bare handler.
 	bareAddr = flag.String("bare", "", "internal: serve the bare handler on this address")
@@ -230,6 +239,10 @@ func run(ctx context.Context) error {
 	cookie, err := signIn(ctx, base)
 	if err != nil {
 		return err
+	}
+
+	if *compare != "" {
+		return comparePaired(ctx, dir, load, srv, base, cookie, pins)
 	}
 
 	// The URL list, and a body for the bare handler of the mean size of
@@ -602,4 +615,88 @@ func firstJSON(out string) string {
 		}
 	}
 	return ""
+}
+
+// comparePaired serves -compare on -compare-data beside this tree's server
+// and loads the two in alternation, swapping the order every round, so that
+// the machine's swings (the same build measured 92–137 µs of CPU per request
+// in consecutive runs on a shared 2-core machine) hit both builds alike. It
+// prints each round and the medians.
+func comparePaired(ctx context.Context, dir, load string, srv *proc, base, cookie string, pins []string) error {
+	if *compData == "" {
+		return errors.New("-compare needs -compare-data")
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	otherBase := "http://127.0.0.1:" + strconv.Itoa(port)
+	other, err := start(ctx, filepath.Join(dir, "compare.log"), *compare, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data", *compData)
+	if err != nil {
+		return err
+	}
+	defer other.stop()
+	if err := waitReady(ctx, otherBase+"/readyz", 120*time.Second); err != nil {
+		return fmt.Errorf("%s serve: %w (log: %s)", *compare, err, filepath.Join(dir, "compare.log"))
+	}
+	otherCookie, err := signIn(ctx, otherBase)
+	if err != nil {
+		return err
+	}
+	urls, otherURLs := filepath.Join(dir, "urls-populus.txt"), filepath.Join(dir, "urls-compare.txt")
+	if err := writeURLs(urls, base, pins); err != nil {
+		return err
+	}
+	if err := writeURLs(otherURLs, otherBase, pins); err != nil {
+		return err
+	}
+	fmt.Printf("paired: this tree against %s on %s, %d rounds of %s\n\n", *compare, *compData, *rounds, *dur)
+	var this, that []LoadReport
+	for r := 0; r < *rounds; r++ {
+		runs := [2]func() error{
+			func() error {
+				p, err := runLoad(ctx, load, urls, cookie, "this tree", srv)
+				this = append(this, p)
+				return err
+			},
+			func() error {
+				p, err := runLoad(ctx, load, otherURLs, otherCookie, "compared", other)
+				that = append(that, p)
+				return err
+			},
+		}
+		if r%2 == 1 {
+			runs[0], runs[1] = runs[1], runs[0]
+		}
+		for _, run := range runs {
+			if err := run(); err != nil {
+				return err
+			}
+		}
+	}
+	median := func(xs []float64) float64 {
+		xs = slices.Clone(xs)
+		slices.Sort(xs)
+		if n := len(xs); n%2 == 1 {
+			return xs[n/2]
+		} else {
+			return (xs[n/2-1] + xs[n/2]) / 2
+		}
+	}
+	var cpuThis, cpuThat, rpsThis, rpsThat, ratio []float64
+	for r := range this {
+		cpuThis, cpuThat = append(cpuThis, this[r].ServerCPUus), append(cpuThat, that[r].ServerCPUus)
+		rpsThis, rpsThat = append(rpsThis, this[r].RPS), append(rpsThat, that[r].RPS)
+		ratio = append(ratio, this[r].RPS/that[r].RPS)
+	}
+	fmt.Println()
+	benchinfo.Table(os.Stdout, "build", "median requests/s", "median server CPU per request", "requests/s, this tree over the other, median of rounds")
+	benchinfo.Row(os.Stdout, "this tree", benchinfo.Rate(median(rpsThis)), fmt.Sprintf("%.1f µs", median(cpuThis)), fmt.Sprintf("%.3f", median(ratio)))
+	benchinfo.Row(os.Stdout, *compare, benchinfo.Rate(median(rpsThat)), fmt.Sprintf("%.1f µs", median(cpuThat)), "1")
+	if *jsonOut != "" {
+		out, _ := json.MarshalIndent(map[string]any{"people": *people, "clients": *conc, "duration_s": dur.Seconds(),
+			"this": this, "compared": that, "compared_binary": *compare}, "", "  ")
+		return os.WriteFile(*jsonOut, append(out, '\n'), 0o644)
+	}
+	return nil
 }
