@@ -15,6 +15,7 @@ import (
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )
 
@@ -374,4 +375,28 @@ func population(tb testing.TB, d *db.DB, n int) []string {
 		tb.Fatal(err)
 	}
 	return pins
+}
+
+// importSynthetic loads a synthetic population of n people (seed) into d
+// with the bulk importer and returns the people as loaded.
+func importSynthetic(t testing.TB, d *db.DB, n int, seed uint64) []register.Person {
+	t.Helper()
+	ctx := context.Background()
+	im := register.NewImporter(d)
+	defer im.Close()
+	var people []register.Person
+	err := synth.Generate(ctx, synth.Config{People: n, Seed: seed}, func(h *register.Household, members []register.Person) error {
+		for _, m := range members {
+			m.OtherNames = append([]string(nil), m.OtherNames...)
+			people = append(people, m)
+		}
+		return im.Add(ctx, h, members)
+	})
+	if err == nil {
+		err = im.Finish(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return people
 }

@@ -90,22 +90,7 @@ func TestPersonRoundTrip(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		im := register.NewImporter(d)
-		defer im.Close()
-		var people []register.Person
-		err := synth.Generate(ctx, synth.Config{People: 400, Seed: 3}, func(h *register.Household, members []register.Person) error {
-			for _, m := range members {
-				m.OtherNames = append([]string(nil), m.OtherNames...)
-				people = append(people, m)
-			}
-			return im.Add(ctx, h, members)
-		})
-		if err == nil {
-			err = im.Finish(ctx)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		people := importSynthetic(t, d, 400, 3)
 		norm := func(p register.Person) string {
 			p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
 			p.UpdatedAt = p.UpdatedAt.UTC().Truncate(time.Microsecond)

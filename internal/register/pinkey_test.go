@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/db"
-	"github.com/populus-vn/populus/internal/register"
-	"github.com/populus-vn/populus/internal/synth"
 )
 
 // Migration 0009 rebuilds persons on SQLite keyed by the PIN as an integer:
@@ -25,22 +23,7 @@ func TestPersonsKeyedByPIN(t *testing.T) {
 	if _, err := d.MigrateTo(ctx, 8); err != nil {
 		t.Fatal(err)
 	}
-	im := register.NewImporter(d)
-	defer im.Close()
-	var people []register.Person
-	err = synth.Generate(ctx, synth.Config{People: 300, Seed: 5}, func(h *register.Household, members []register.Person) error {
-		for _, m := range members {
-			m.OtherNames = append([]string(nil), m.OtherNames...)
-			people = append(people, m)
-		}
-		return im.Add(ctx, h, members)
-	})
-	if err == nil {
-		err = im.Finish(ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	people := importSynthetic(t, d, 300, 5)
 	// Every column of every row, as text, in PIN order.
 	dump := func(pin string) string {
 		var rows []string
