@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,10 +58,79 @@ type Bulk struct {
 	conn  *sql.Conn // SQLite: the connection of tx, its page cache enlarged
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // SQLite: the insert of each table and column list
+	// stages are the tables whose rows are staged (Stage), in order.
+	stages []stage
 }
+
+// stage is a table whose rows a Bulk stages: they go to the table named
+// "temp.stage_" + table until Unstage inserts them sorted by orderBy.
+type stage struct{ table, orderBy string }
+
+func (s stage) name() string { return "temp.stage_" + s.table }
 
 // NewBulk returns a bulk writer.
 func (db *DB) NewBulk() *Bulk { return &Bulk{db: db} }
+
+// Stage makes the Bulk, on SQLite, write the rows of table to a staging
+// table, in arrival order, and Unstage insert them into table sorted by
+// orderBy, its key: a table keyed by a value that arrives in random order
+// (the register's PIN) would otherwise take every row on a random page, and
+// end with pages half full. SQLite sorts them in bounded memory, spilling to
+// temporary files. The staging tables live in the temporary schema of the
+// Bulk's connection, which it keeps from the first Write to Unstage or
+// Rollback; if the process dies before Unstage, they go with it and nothing
+// staged is stored. Call it before the first Write. PostgreSQL ignores it.
+func (b *Bulk) Stage(table, orderBy string) {
+	if b.db.Engine == SQLite {
+		b.stages = append(b.stages, stage{table, orderBy})
+	}
+}
+
+// staged returns the staging table of table, or table.
+func (b *Bulk) staged(table string) string {
+	for _, st := range b.stages {
+		if st.table == table {
+			return st.name()
+		}
+	}
+	return table
+}
+
+// Unstage inserts the staged rows of every staged table into it, sorted, in
+// one transaction, after Commit (see Stage).
+func (b *Bulk) Unstage(ctx context.Context) error {
+	if len(b.stages) == 0 || b.conn == nil {
+		b.stages = nil
+		return nil
+	}
+	if b.tx != nil {
+		return errors.New("bulk: Unstage before Commit")
+	}
+	tx, err := b.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, st := range b.stages {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO main."+st.table+" SELECT * FROM "+st.name()+" ORDER BY "+st.orderBy); err != nil {
+			tx.Rollback()
+			b.Rollback()
+			return fmt.Errorf("insert the staged rows of %s: %w", st.table, err)
+		}
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+st.name()); err != nil {
+			tx.Rollback()
+			b.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Rollback()
+		return err
+	}
+	b.stages = nil
+	b.db.releaseBulkConn(b.conn)
+	b.conn = nil
+	return nil
+}
 
 // Write stores the batches (see Bulk).
 func (b *Bulk) Write(ctx context.Context, batches ...Batch) error {
@@ -68,28 +138,49 @@ func (b *Bulk) Write(ctx context.Context, batches ...Batch) error {
 		return b.db.copyBatches(ctx, batches)
 	}
 	if b.tx == nil {
-		conn, err := b.db.bulkConn(ctx)
-		if err != nil {
-			return err
-		}
-		if b.NoForeignKeys {
-			// Outside a transaction: SQLite ignores the pragma within one.
-			if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-				b.db.releaseBulkConn(conn)
+		if b.conn == nil {
+			if err := b.connect(ctx); err != nil {
 				return err
 			}
 		}
-		tx, err := conn.BeginTx(ctx, nil)
+		tx, err := b.conn.BeginTx(ctx, nil)
 		if err != nil {
-			b.db.releaseBulkConn(conn)
+			b.Rollback()
 			return fmt.Errorf("begin transaction: %w", err)
 		}
-		b.conn, b.tx, b.stmts = conn, tx, map[string]*sql.Stmt{}
+		b.tx, b.stmts = tx, map[string]*sql.Stmt{}
 	}
 	for _, batch := range batches {
 		if err := b.insert(ctx, batch); err != nil {
 			b.Rollback()
 			return err
+		}
+	}
+	return nil
+}
+
+// connect takes the connection of the Bulk's transactions, and creates its
+// staging tables (SQLite).
+func (b *Bulk) connect(ctx context.Context) error {
+	conn, err := b.db.bulkConn(ctx)
+	if err != nil {
+		return err
+	}
+	b.conn = conn
+	if b.NoForeignKeys {
+		// Outside a transaction: SQLite ignores the pragma within one.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			b.Rollback()
+			return err
+		}
+	}
+	for _, st := range b.stages {
+		// The same columns, in the same order, without constraints or
+		// indexes: rows are appended. A pooled connection may hold one
+		// from a load whose Rollback could not drop it.
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+st.name()+"; CREATE TABLE "+st.name()+" AS SELECT * FROM main."+st.table+" WHERE 0"); err != nil {
+			b.Rollback()
+			return fmt.Errorf("create the staging table of %s: %w", st.table, err)
 		}
 	}
 	return nil
@@ -103,19 +194,33 @@ func (b *Bulk) Commit() error {
 	b.closeStmts()
 	err := b.tx.Commit()
 	b.tx = nil
-	b.db.releaseBulkConn(b.conn)
-	return err
+	if err != nil {
+		b.Rollback()
+		return err
+	}
+	if len(b.stages) == 0 {
+		b.db.releaseBulkConn(b.conn)
+		b.conn = nil
+	}
+	return nil
 }
 
-// Rollback drops what is not committed; it does nothing after Commit.
+// Rollback drops what is not committed, and whatever is staged; it does
+// nothing after Commit without Stage, or after Unstage.
 func (b *Bulk) Rollback() {
-	if b.tx == nil {
+	if b.tx != nil {
+		b.closeStmts()
+		b.tx.Rollback()
+		b.tx = nil
+	}
+	if b.conn == nil {
 		return
 	}
-	b.closeStmts()
-	b.tx.Rollback()
-	b.tx = nil
+	for _, st := range b.stages {
+		b.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+st.name())
+	}
 	b.db.releaseBulkConn(b.conn)
+	b.conn = nil
 }
 
 // BulkCacheKiB is the page cache of a SQLite connection while it loads in
@@ -196,6 +301,7 @@ func (b *Bulk) insert(ctx context.Context, batch Batch) error {
 	if len(batch.Rows) == 0 {
 		return nil
 	}
+	batch.Table = b.staged(batch.Table)
 	q := insertSQL(batch)
 	st := b.stmts[q]
 	if st == nil {

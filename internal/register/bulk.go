@@ -12,7 +12,9 @@ import (
 // buffers at most FlushEvery people, so memory stays flat however many are
 // loaded, and commits at least every CommitEvery people (on PostgreSQL every
 // buffer is one COPY transaction; see db.Bulk for why SQLite's are longer).
-// Flush and Finish commit; Close drops what is not committed. Imported people
+// Flush and Finish commit; Close drops what is not committed. On SQLite a
+// load started by Start into an empty register is staged instead, and
+// stored by Finish all at once (see Start). Imported people
 // start at version 1 with no history entry: their record as imported is the
 // base that later events change.
 //
@@ -118,11 +120,16 @@ func (im *Importer) wait() error {
 // builds them (db.Migrate). Uniqueness is then checked when the indexes are
 // built: a duplicate CMND or a second head of household fails Finish. On
 // SQLite the households people name are then checked once, by Finish,
-// rather than row by row.
+// rather than row by row, and the rows are staged (db.Bulk.Stage) and
+// inserted by Finish in key order: people arrive in random PIN order, and
+// persons is keyed by PIN. Nothing is then stored until Finish, which
+// stores the whole load in one transaction.
 func (im *Importer) Start(ctx context.Context) error {
 	deferred, err := im.db.DeferIndexes(ctx, "persons", "households")
 	if deferred {
 		im.bulk.NoForeignKeys, im.checkKeys = true, true
+		im.bulk.Stage("households", "id")
+		im.bulk.Stage("persons", "pin")
 	}
 	return err
 }
@@ -132,6 +139,9 @@ func (im *Importer) Start(ctx context.Context) error {
 func (im *Importer) Finish(ctx context.Context) error {
 	if err := im.Flush(ctx); err != nil {
 		return err
+	}
+	if err := im.bulk.Unstage(ctx); err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
 	// The check only reads: it runs on a connection of its own while the
 	// indexes are built (SQLite's readers do not wait for its writer).

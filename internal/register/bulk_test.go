@@ -9,6 +9,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/synth"
 )
 
 // A bulk load into an empty register writes without checking, row by row,
@@ -129,6 +130,99 @@ func TestBlankColumns(t *testing.T) {
 		rows.Close()
 		if strings.Join(declared, ",") != strings.Join(listed, ",") {
 			t.Errorf("%s: listed %v, declared NOT NULL DEFAULT '': %v", table, listed, declared)
+		}
+	}
+}
+
+// On SQLite a load into an empty register is staged (db.Bulk.Stage) and
+// stored by Finish in one transaction, sorted by key: a load abandoned
+// before Finish, or one that Finish refuses (a PIN twice), stores nothing,
+// not even its households, and leaves no staging table behind on the
+// pooled connections, so that the next load goes through.
+func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx := context.Background()
+	var people []register.Person
+	var households []*register.Household
+	err := synth.Generate(ctx, synth.Config{People: 500, Seed: 11}, func(h *register.Household, members []register.Person) error {
+		if h != nil {
+			hh := *h
+			households = append(households, &hh)
+		}
+		for _, m := range members {
+			m.OtherNames = append([]string(nil), m.OtherNames...)
+			people = append(people, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n, h int) {
+		d.QueryRow(`SELECT count(*) FROM persons`).Scan(&n)
+		d.QueryRow(`SELECT count(*) FROM households`).Scan(&h)
+		return n, h
+	}
+	// load adds every household with its members, the person at dup
+	// repeating the first PIN (none when dup < 0), then finishes unless
+	// abandon is set.
+	load := func(dup int, abandon bool) error {
+		im := register.NewImporter(d)
+		im.FlushEvery, im.CommitEvery = 50, 120
+		defer im.Close()
+		if err := im.Start(ctx); err != nil {
+			return err
+		}
+		person := func(i int) register.Person {
+			p := people[i]
+			if i == dup {
+				p.PIN = people[0].PIN
+			}
+			return p
+		}
+		i := 0
+		for _, h := range households {
+			var ms []register.Person
+			for ; i < len(people) && people[i].HouseholdID == h.ID; i++ {
+				ms = append(ms, person(i))
+			}
+			if err := im.Add(ctx, h, ms); err != nil {
+				return err
+			}
+		}
+		for ; i < len(people); i++ { // people without a household
+			if err := im.Add(ctx, nil, []register.Person{person(i)}); err != nil {
+				return err
+			}
+		}
+		if abandon {
+			return nil
+		}
+		return im.Finish(ctx)
+	}
+	if err := load(-1, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, h := count(); n != 0 || h != 0 {
+		t.Fatalf("an abandoned load stored %d people and %d households", n, h)
+	}
+	if err := load(len(people)-3, false); err == nil {
+		t.Fatal("a load with a PIN twice succeeded")
+	}
+	if n, h := count(); n != 0 || h != 0 {
+		t.Fatalf("a refused load stored %d people and %d households", n, h)
+	}
+	if err := load(-1, false); err != nil {
+		t.Fatal(err)
+	}
+	if n, h := count(); n != len(people) || h != len(households) {
+		t.Fatalf("stored %d people and %d households, want %d and %d", n, h, len(people), len(households))
+	}
+	var staged int
+	for i := 0; i < 8; i++ { // every pooled connection
+		d.QueryRow(`SELECT count(*) FROM temp.sqlite_master WHERE name LIKE 'stage_%'`).Scan(&staged)
+		if staged != 0 {
+			t.Fatalf("%d staging tables left on a pooled connection", staged)
 		}
 	}
 }
