@@ -52,7 +52,7 @@ var (
 	dir      = flag.String("dir", "bench/out/seed", "work directory for the CSV files and SQLite databases (never inside the repository's tracked tree)")
 	keep     = flag.Bool("keep", false, "keep the CSV files, databases and schemas after the run")
 	verify   = flag.String("verify", "count", "check that both paths stored the same data: count (row counts) or full (every row compared)")
-	sqliteBL = flag.String("sqlite-baseline", "trigger", "how sqlite3 .import maps empty CSV fields to NULL (household_id): trigger (INSTEAD OF trigger on a view, one pass), stage (import into a staging table, then INSERT … SELECT), or direct (no mapping: .import straight into persons with foreign keys off, storing '' for NULL — the fastest, strictest baseline)")
+	sqliteBL = flag.String("sqlite-baseline", "trigger", "how sqlite3 .import maps empty CSV fields to NULL (household_id): trigger (INSTEAD OF trigger on a view, one pass), stage (import into a staging table, then INSERT … SELECT … ORDER BY pin, sorted like the importer), or direct (no mapping: .import straight into persons with foreign keys off, storing '' for NULL — the fastest, strictest baseline)")
 	jsonOut  = flag.String("json", "", "also write the results as JSON to this file")
 	blIndex  = flag.String("baseline-indexes", "deferred", "secondary indexes in the baseline: deferred (dropped before the load and built after it, timed, as register.Importer's Start/Finish do on an empty register) or kept (maintained row by row during the load)")
 	pipeline = flag.Bool("pipeline", true, "generate in a goroutine of its own feeding the importer through a channel, as `populus seed` does; false calls Importer.Add from the generator's callback")
@@ -430,8 +430,8 @@ func sqliteScript(hhCSV, pCSV string) (string, string) {
 	default:
 		fmt.Fprintf(&b, "CREATE TEMP TABLE persons_csv (%s);\n", cols)
 		fmt.Fprintf(&b, ".import --csv --skip 1 %s persons_csv\n", sqlQuoteArg(pCSV))
-		fmt.Fprintf(&b, "INSERT INTO main.persons (%s) SELECT %s FROM persons_csv;\n", cols, sel("persons_csv"))
-		return b.String(), "sqlite3 `.import --csv --skip 1` of households.csv, then of persons.csv into a TEMP staging table, then INSERT INTO persons SELECT with " + nulls
+		fmt.Fprintf(&b, "INSERT INTO main.persons (%s) SELECT %s FROM persons_csv ORDER BY pin;\n", cols, sel("persons_csv"))
+		return b.String(), "sqlite3 `.import --csv --skip 1` of households.csv, then of persons.csv into a TEMP staging table, then INSERT INTO persons SELECT … ORDER BY pin (persons is keyed by PIN) with " + nulls
 	}
 }
 
