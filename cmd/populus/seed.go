@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
@@ -80,6 +81,10 @@ func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, p
 		return err
 	}
 	bar.Done()
-	fmt.Fprintln(progressOut, "Building indexes…")
+	if p.DB.Engine == db.SQLite {
+		fmt.Fprintln(progressOut, "Storing the rows in PIN order and building the indexes…")
+	} else {
+		fmt.Fprintln(progressOut, "Building the indexes…")
+	}
 	return im.Finish(ctx)
 }
