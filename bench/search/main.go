@@ -52,7 +52,7 @@ var (
 )
 
 // principal is a nation-wide service officer: Search applies no unit filter.
-var principal = auth.Principal{Username: "bench", Role: auth.ServiceOfficer, Unit: "VN"}
+var principal = auth.Staff(1, "bench", "", auth.ServiceOfficer, "VN")
 
 type sampled struct {
 	PIN   string
@@ -163,13 +163,8 @@ func benchEngine(ctx context.Context, d *db.DB) ([]Row, error) {
 	u := units.Default()
 	al := audit.New(d)
 	defer al.Close()
-	pol := auth.Policy{ProvinceOf: func(code string) string {
-		if x, ok := u.Lookup(code); ok {
-			return x.ParentCode
-		}
-		return ""
-	}}
-	reg := register.New(d, pol, al, u)
+	g := auth.NewGuard(auth.NewPolicy(u), al)
+	reg := register.New(d, g, al, u)
 
 	cols := d.PINText("pin") + ", cmnd, full_name, name_folded, other_names, birth_date, birth_key, sex, birth_place, hometown, ethnicity, religion, nationality, perm_unit, perm_address, temp_unit, temp_address, cur_unit, cur_address, household_id, relation, father_pin, mother_pin, spouse_pin, card_number, card_issued, card_expires, status, death_date, version, created_at, updated_at"
 	pk, err := d.PrepareContext(ctx, "SELECT "+cols+" FROM persons WHERE pin = $1")

@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
@@ -70,14 +71,8 @@ func (f *flags) jobs(j *jobsConfig) {
 // under --data/reconcile, on PostgreSQL too: that directory must be on
 // durable storage the server keeps across restarts.
 func (p *platform) reconcileService(c config, jc jobsConfig, log *slog.Logger) *service.Service {
-	u := p.Units
 	return service.New(service.Config{DB: p.DB, DataDir: c.Data, Audit: p.Audit, Logger: log,
-		Policy: auth.Policy{ProvinceOf: func(code string) string {
-			if x, ok := u.Lookup(code); ok {
-				return x.ParentCode
-			}
-			return ""
-		}},
+		Guard:   p.Guard,
 		Workers: jc.Workers, EngineWorkers: jc.EngineWorkers,
 		Limits: service.Limits{MaxRunning: jc.MaxRunning, MaxQueued: jc.MaxQueued,
 			MaxUploadBytes: int64(jc.MaxUploadMiB) << 20, MaxRecords: int64(jc.MaxRecords)},
@@ -92,6 +87,8 @@ type platform struct {
 	Units    *units.Registry
 	Register *register.Register
 	Staff    *staff.Store
+	// Guard is the one access check, over the units and the audit log.
+	Guard *auth.Guard
 }
 
 func (p *platform) Close() {
@@ -118,13 +115,8 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	if c.AuditStrict {
 		al = audit.New(d)
 	}
-	pol := auth.Policy{ProvinceOf: func(code string) string {
-		if x, ok := u.Lookup(code); ok {
-			return x.ParentCode
-		}
-		return ""
-	}}
-	return &platform{DB: d, Audit: al, Units: u, Register: register.New(d, pol, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
+	g := auth.NewGuard(auth.NewPolicy(u), al)
+	return &platform{DB: d, Audit: al, Units: u, Guard: g, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -142,11 +134,17 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs, Audit: p.Audit})
+	auditReader := audit.NewReader(p.Audit, p.Guard)
+	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs, Audit: auditReader})
 	if err != nil {
 		return err
 	}
-	h := server.New(server.Deps{DB: p.DB, Register: p.Register, Units: p.Units, Staff: svc, Web: ui, Logger: log, Reconcile: jobs, Audit: p.Audit})
+	h, err := server.New(server.Deps{DB: p.DB, Logger: log,
+		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, ui},
+		Guards:       svc.Guards(), PageError: ui.RenderError})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)

@@ -20,13 +20,31 @@ type View struct {
 // maxSubject bounds the subject of a query (a PIN has 12 characters).
 const maxSubject = 64
 
-// HandleList answers GET /api/v1/audit: the entries about ?subject= (every
+// Reader serves the audit log to those who may read it: auditors and
+// administrators attached to the nation (a grant held from the nation only,
+// see auth's grants table): entries name people of every unit, and carry no
+// unit a narrower reach could be checked against. Each read is itself
+// audited.
+type Reader struct {
+	log   *Log
+	guard *auth.Guard
+}
+
+// NewReader returns the reader of l, deciding with g.
+func NewReader(l *Log, g *auth.Guard) *Reader { return &Reader{log: l, guard: g} }
+
+// Routes returns the audit log's API routes. It may be called on a nil
+// *Reader, to list them.
+func (rd *Reader) Routes() []httpx.Route {
+	return []httpx.Route{
+		{Pattern: "GET /api/v1/audit", Handler: httpx.Handle(rd.handleList), Access: httpx.AccessStaff},
+	}
+}
+
+// handleList answers GET /api/v1/audit: the entries about ?subject= (every
 // entry when empty), newest first, ?limit= at a time (1–200, default 50),
-// ?cursor= being the next_cursor of the page before. Only a nation-wide
-// principal whose role may read the audit log may: entries name people of
-// every unit, and carry no unit a narrower reach could be checked against.
-// The read is itself audited.
-func (l *Log) HandleList(w http.ResponseWriter, r *http.Request) error {
+// ?cursor= being the next_cursor of the page before.
+func (rd *Reader) handleList(w http.ResponseWriter, r *http.Request) error {
 	pr, err := auth.MustFromContext(r.Context())
 	if err != nil {
 		return err
@@ -42,7 +60,7 @@ func (l *Log) HandleList(w http.ResponseWriter, r *http.Request) error {
 			return problem.Field("cursor", "not a cursor this API returned")
 		}
 	}
-	views, last, err := l.Read(r.Context(), pr, subject, before, page.Limit)
+	views, last, err := rd.Read(r.Context(), pr, subject, before, page.Limit)
 	if err != nil {
 		return err
 	}
@@ -56,25 +74,18 @@ func (l *Log) HandleList(w http.ResponseWriter, r *http.Request) error {
 // Read returns to pr the entries about subject (every entry when empty),
 // newest first, at most limit, before the entry id before (0 for the
 // newest), and the id the next page starts before (0 after the last page).
-// Only a nation-wide principal whose role may read the audit log may; the
-// read is recorded before the entries are returned, and a refusal too.
-func (l *Log) Read(ctx context.Context, pr auth.Principal, subject string, before int64, limit int) ([]View, int64, error) {
+// The read is recorded before the entries are returned, and a refusal too.
+func (rd *Reader) Read(ctx context.Context, pr auth.Principal, subject string, before int64, limit int) ([]View, int64, error) {
 	if len(subject) > maxSubject || !utf8.ValidString(subject) {
 		return nil, 0, problem.Field("subject", "must be an identifier of at most %d characters", maxSubject)
 	}
-	entry := Entry{Actor: pr.ActorID(), Action: string(auth.ReadAudit), Subject: subject}
-	if pr.Scope() != auth.ScopeNation || !auth.Can(pr.Role, auth.ReadAudit) {
-		entry.Outcome, entry.Detail = Denied, "unit "+pr.Unit
-		l.Record(ctx, entry)
-		if !auth.Can(pr.Role, auth.ReadAudit) {
-			return nil, 0, problem.New(problem.Forbidden, "the role %s may not do %s", pr.Role, auth.ReadAudit)
-		}
-		return nil, 0, problem.New(problem.Forbidden, "only an account attached to the nation (VN) may read the audit log")
-	}
-	if err := l.Record(ctx, entry); err != nil {
+	if err := rd.guard.Check(ctx, pr, auth.ReadAudit, "", subject); err != nil {
 		return nil, 0, err
 	}
-	entries, ids, last, err := l.list(ctx, subject, before, limit)
+	if err := rd.log.Record(ctx, Of(pr, auth.ReadAudit, subject)); err != nil {
+		return nil, 0, err
+	}
+	entries, ids, last, err := rd.log.list(ctx, subject, before, limit)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -30,7 +30,7 @@ func TestHandleList(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		h := httpx.Handle(l.HandleList)
+		h := NewReader(l, auth.NewGuard(auth.NewPolicy(nil), l)).Routes()[0].Handler
 		get := func(pr *auth.Principal, query string) (*httptest.ResponseRecorder, httpx.List[View]) {
 			req := httptest.NewRequest("GET", "/api/v1/audit?"+query, nil)
 			if pr != nil {
@@ -46,7 +46,7 @@ func TestHandleList(t *testing.T) {
 			}
 			return rec, out
 		}
-		auditor := auth.Principal{StaffID: 9, Username: "auditor", Role: auth.Auditor, Unit: "VN"}
+		auditor := auth.Staff(9, "auditor", "", auth.Auditor, "VN")
 
 		// Pages of two, newest first, cover the subject's four entries,
 		// after the record of this very read (a read of the log about a
@@ -97,8 +97,8 @@ func TestHandleList(t *testing.T) {
 			field string
 		}{
 			{"not signed in", nil, "", http.StatusUnauthorized, ""},
-			{"an auditor of a province", &auth.Principal{StaffID: 8, Username: "a01", Role: auth.Auditor, Unit: "01"}, "subject=" + subject, http.StatusForbidden, ""},
-			{"a registrar", &auth.Principal{StaffID: 7, Username: "r", Role: auth.Registrar, Unit: "VN"}, "", http.StatusForbidden, ""},
+			{"an auditor of a province", ptr(auth.Staff(8, "a01", "", auth.Auditor, "01")), "subject=" + subject, http.StatusForbidden, ""},
+			{"a registrar", ptr(auth.Staff(7, "r", "", auth.Registrar, "VN")), "", http.StatusForbidden, ""},
 			{"limit 0", &auditor, "limit=0", http.StatusUnprocessableEntity, "limit"},
 			{"a cursor not returned", &auditor, "cursor=abc", http.StatusUnprocessableEntity, "cursor"},
 			{"a long subject", &auditor, "subject=" + strings.Repeat("9", 65), http.StatusUnprocessableEntity, "subject"},
@@ -121,3 +121,5 @@ func TestHandleList(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,9 +1,11 @@
-// Package auth decides who may do what. It is the one place where a staff
-// member's role and administrative unit are checked against an action on
-// a unit's data; every handler asks it, none decides for itself.
+// Package auth decides who may do what. It is the one place where a
+// principal's role and reach are checked against an action on a unit's
+// data; every capability asks it (through Guard), none decides for itself.
 //
-// It knows nothing of passwords or sessions (package staff authenticates);
-// it must never grant by default: an unknown role or action is refused.
+// It knows nothing of passwords, sessions or tokens (package staff and the
+// other authenticating capabilities do that), nor of storage: the Guard
+// records refusals through the Recorder it is given. It must never grant by
+// default: an unknown kind, role, scope or action is refused.
 package auth
 
 import (
@@ -13,7 +15,37 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// Role is a staff role.
+// Kind is what a principal is: who signed in, or which system called.
+type Kind string
+
+const (
+	// KindStaff is a civil servant signed in with a staff account.
+	KindStaff Kind = "staff"
+	// KindCitizen is a person signed in with their own electronic identity.
+	KindCitizen Kind = "citizen"
+	// KindClient is an OAuth client (a relying party: a bank, a portal)
+	// calling with its own credentials.
+	KindClient Kind = "client"
+	// KindMember is a member system of the data-exchange platform (a
+	// ministry's or a province's system) calling with its certificate.
+	KindMember Kind = "member"
+)
+
+// Kinds lists every kind.
+var Kinds = []Kind{KindStaff, KindCitizen, KindClient, KindMember}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Role is what a principal does: a staff role today, the roles of the
+// other kinds as they arrive. The grants table says what each may do.
 type Role string
 
 const (
@@ -24,13 +56,14 @@ const (
 	Admin          Role = "admin"           // quản trị: manages staff accounts
 )
 
-// Roles lists every role.
+// Roles lists every staff role.
 var Roles = []Role{Registrar, PoliceOfficer, ServiceOfficer, Auditor, Admin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := grants[r]; return ok }
 
-// Action is something a staff member may try to do.
+// Action is something a principal may try to do. It is also the action
+// recorded in the audit log.
 type Action string
 
 const (
@@ -49,16 +82,8 @@ const (
 	ReadReconcile   Action = "reconcile.read"
 )
 
-// Actions lists every action.
+// Actions lists every action that can be granted.
 var Actions = []Action{ReadPerson, SearchRegister, RegisterBirth, RegisterDeath, RegisterMarriage, RegisterResidence, CorrectRecord, ReadAudit, ManageStaff, SubmitReconcile, ReadReconcile}
-
-var grants = map[Role][]Action{
-	Registrar:      {ReadPerson, SearchRegister, RegisterBirth, RegisterDeath, RegisterMarriage, CorrectRecord},
-	PoliceOfficer:  {ReadPerson, SearchRegister, RegisterResidence},
-	ServiceOfficer: {ReadPerson, SearchRegister, SubmitReconcile, ReadReconcile},
-	Auditor:        {ReadPerson, ReadAudit},
-	Admin:          {ManageStaff, ReadAudit, SubmitReconcile, ReadReconcile},
-}
 
 // Scope is the reach of an account: a commune, a province, or the nation.
 type Scope string
@@ -69,15 +94,76 @@ const (
 	ScopeNation   Scope = "nation"
 )
 
-// Principal is an authenticated staff member.
+// scopes is a set of scopes from which a grant holds.
+type scopes uint8
+
+const (
+	fromCommune scopes = 1 << iota
+	fromProvince
+	fromNation
+	anyScope   = fromCommune | fromProvince | fromNation
+	nationOnly = fromNation
+)
+
+func (s scopes) has(sc Scope) bool {
+	switch sc {
+	case ScopeCommune:
+		return s&fromCommune != 0
+	case ScopeProvince:
+		return s&fromProvince != 0
+	case ScopeNation:
+		return s&fromNation != 0
+	}
+	return false
+}
+
+// Grant is an action a role may do, and the scopes of account it may do it
+// from: a grant held only from the nation is refused to a province's
+// account even on data of its own province.
+type Grant struct {
+	Action Action
+	scopes scopes
+}
+
+// grants is the table of who may do what, from where.
+var grants = map[Role][]Grant{
+	Registrar:      {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {RegisterBirth, anyScope}, {RegisterDeath, anyScope}, {RegisterMarriage, anyScope}, {CorrectRecord, anyScope}},
+	PoliceOfficer:  {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {RegisterResidence, anyScope}},
+	ServiceOfficer: {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {SubmitReconcile, anyScope}, {ReadReconcile, anyScope}},
+	// Audit entries name people of every unit and carry no unit that a
+	// narrower reach could be checked against: the log is read from the
+	// nation only.
+	Auditor: {{ReadPerson, anyScope}, {ReadAudit, nationOnly}},
+	Admin:   {{ManageStaff, anyScope}, {ReadAudit, nationOnly}, {SubmitReconcile, anyScope}, {ReadReconcile, anyScope}},
+}
+
+func grantOf(r Role, a Action) (Grant, bool) {
+	for _, g := range grants[r] {
+		if g.Action == a {
+			return g, true
+		}
+	}
+	return Grant{}, false
+}
+
+// Principal is who makes a request: a staff member, a citizen, an OAuth
+// client or a member system.
 type Principal struct {
-	StaffID     int64
+	Kind Kind
+	// ID is the principal's key among those of its kind (a staff account's
+	// row id); Username its stable name, shown in logs and histories.
+	ID          int64
 	Username    string
 	DisplayName string
 	Role        Role
-	// Unit is the code of the unit the account is attached to: a 5-digit
+	// Unit is the code of the unit the principal is attached to: a 5-digit
 	// commune, a 2-digit province, or "VN" for the nation.
 	Unit string
+}
+
+// Staff returns the principal of a staff account.
+func Staff(id int64, username, displayName string, role Role, unit string) Principal {
+	return Principal{Kind: KindStaff, ID: id, Username: username, DisplayName: displayName, Role: role, Unit: unit}
 }
 
 // Scope derives the scope from the unit code.
@@ -94,23 +180,44 @@ func (p Principal) Scope() Scope {
 	return ""
 }
 
-// ActorID is how the principal appears in histories and audit logs.
-func (p Principal) ActorID() string { return "staff:" + p.Username }
+// ActorID is how the principal appears in histories and audit logs:
+// "staff:registrar.badinh", "citizen:…", "client:…", "member:…".
+func (p Principal) ActorID() string { return ActorID(p.Kind, p.Username) }
 
-// ProvinceOf returns the province code of a commune code, or "" when unknown.
-// The server sets it from the administrative-units dataset.
-type ProvinceOf func(commune string) string
-
-// Policy checks actions against roles and units.
-type Policy struct {
-	ProvinceOf ProvinceOf
+// ActorID is the actor of a principal of kind k named name, for entries
+// written before a principal exists (a failed sign-in).
+func ActorID(k Kind, name string) string {
+	if k == "" {
+		k = KindStaff
+	}
+	return string(k) + ":" + name
 }
 
+func (p Principal) String() string {
+	return fmt.Sprintf("%s (%s %s @ %s)", p.Username, p.Kind, p.Role, p.Unit)
+}
+
+// Units is what the policy needs of the administrative units: the province
+// of a commune, and the communes of a province. *units.Registry is one.
+type Units interface {
+	ProvinceOf(commune string) string
+	CommuneCodes(province string) []string
+}
+
+// Policy checks actions against roles, scopes and units.
+type Policy struct {
+	units Units
+}
+
+// NewPolicy returns the policy over the administrative units u.
+func NewPolicy(u Units) Policy { return Policy{units: u} }
+
 // Allowed reports whether p may do a on data that belongs to unit (a commune
-// code; "" when the action concerns no unit, such as a search across units,
-// which is then limited to p's own reach by the caller).
+// code, or a province code; "" when the action concerns no unit, such as a
+// search across units, which is then limited to p's reach, see Reach).
 func (pol Policy) Allowed(p Principal, a Action, unit string) bool {
-	if !roleHas(p.Role, a) {
+	g, ok := grantOf(p.Role, a)
+	if !ok || !p.Kind.Valid() || !g.scopes.has(p.Scope()) {
 		return false
 	}
 	switch p.Scope() {
@@ -123,35 +230,77 @@ func (pol Policy) Allowed(p Principal, a Action, unit string) bool {
 		if len(unit) == 2 {
 			return unit == p.Unit
 		}
-		return pol.ProvinceOf != nil && pol.ProvinceOf(unit) == p.Unit
+		return pol.units != nil && pol.units.ProvinceOf(unit) == p.Unit
 	case ScopeCommune:
 		return unit == "" || unit == p.Unit
 	}
 	return false
 }
 
-// Check is Allowed as an error: Forbidden, saying what was refused.
+// Check is Allowed as an error: Forbidden, saying what was refused (the
+// role, the scope of the account, or the unit the caller named).
 func (pol Policy) Check(p Principal, a Action, unit string) error {
 	if pol.Allowed(p, a, unit) {
 		return nil
 	}
-	if !roleHas(p.Role, a) {
+	return refusal(p, a, unit)
+}
+
+func refusal(p Principal, a Action, unit string) error {
+	g, ok := grantOf(p.Role, a)
+	switch {
+	case !ok || !p.Kind.Valid():
 		return problem.New(problem.Forbidden, "the role %s may not do %s", p.Role, a)
+	case !g.scopes.has(p.Scope()):
+		return problem.New(problem.Forbidden, "only an account attached to the nation (VN) may do %s", a)
 	}
 	return problem.New(problem.Forbidden, "unit %s is outside the reach of an account attached to %s", unit, p.Unit)
 }
 
-func roleHas(r Role, a Action) bool {
-	for _, x := range grants[r] {
-		if x == a {
-			return true
-		}
-	}
-	return false
+// Can reports whether the role has the action from some scope (for showing
+// menus, and for refusing before anything is read).
+func Can(r Role, a Action) bool { _, ok := grantOf(r, a); return ok }
+
+// CanFrom reports whether p's role has the action from p's scope.
+func CanFrom(p Principal, a Action) bool {
+	g, ok := grantOf(p.Role, a)
+	return ok && p.Kind.Valid() && g.scopes.has(p.Scope())
 }
 
-// Can reports whether the role has the action anywhere (for showing menus).
-func Can(r Role, a Action) bool { return roleHas(r, a) }
+// Everywhere reports whether p may do a on data of every unit. Only such a
+// principal may be told that a record does not exist (see Guard.Find).
+func (pol Policy) Everywhere(p Principal, a Action) bool {
+	return p.Scope() == ScopeNation && pol.Allowed(p, a, "")
+}
+
+// Reach is where a principal may do an action, in the form a store filters
+// by: every unit, or a list of communes (none when Nothing).
+type Reach struct {
+	All      bool
+	Communes []string
+}
+
+// Nothing reports whether the reach holds no unit at all.
+func (r Reach) Nothing() bool { return !r.All && len(r.Communes) == 0 }
+
+// Reach returns the units where p may do a.
+func (pol Policy) Reach(p Principal, a Action) Reach {
+	if !CanFrom(p, a) {
+		return Reach{}
+	}
+	switch p.Scope() {
+	case ScopeNation:
+		return Reach{All: true}
+	case ScopeProvince:
+		if pol.units == nil {
+			return Reach{}
+		}
+		return Reach{Communes: pol.units.CommuneCodes(p.Unit)}
+	case ScopeCommune:
+		return Reach{Communes: []string{p.Unit}}
+	}
+	return Reach{}
+}
 
 type ctxKey struct{}
 
@@ -174,5 +323,3 @@ func MustFromContext(ctx context.Context) (Principal, error) {
 	}
 	return p, nil
 }
-
-func (p Principal) String() string { return fmt.Sprintf("%s (%s @ %s)", p.Username, p.Role, p.Unit) }

@@ -243,14 +243,10 @@ func SetLanguage(w http.ResponseWriter, lang string, secure bool) {
 // Date writes a civil date the Vietnamese way: DD/MM/YYYY, MM/YYYY or YYYY.
 func Date(d civil.Date) string { return d.VN() }
 
-// Vietnam is the time zone of Vietnam, UTC+7, without daylight saving time
-// since 1975; fixed here so that servers without time-zone data agree.
-var Vietnam = time.FixedZone("ICT", 7*3600)
-
 // Time writes an instant as Vietnam's wall clock: 15:04 02/01/2006.
 func Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(Vietnam).Format("15:04 02/01/2006")
+	return t.In(civil.Vietnam).Format("15:04 02/01/2006")
 }

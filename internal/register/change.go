@@ -30,8 +30,9 @@ type change struct {
 	meta    Meta
 	eventID string
 	at      time.Time
-	// denied collects refusals, audited once the transaction has ended.
-	denied []audit.Entry
+	// g decides, holding its audit entries until the transaction has
+	// ended: the audit log commits on its own connection.
+	g *auth.Guard
 }
 
 // apply runs fn as one civil event of the given kind. Either every person it
@@ -44,12 +45,14 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind,
 		meta.LegalBasis = defaultLegalBasis[kind]
 	}
 	c := &change{r: r, ctx: ctx, pr: pr, kind: kind, meta: meta, eventID: newID("E")}
+	var flush func(context.Context) error
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
-		c.tx, c.at, c.denied = tx, now(), nil
+		c.tx, c.at = tx, now()
+		c.g, flush = r.guard.Deferred()
 		return fn(c)
 	})
-	if len(c.denied) > 0 {
-		if aerr := r.audit.Record(ctx, c.denied...); aerr != nil {
+	if flush != nil {
+		if aerr := flush(ctx); aerr != nil {
 			return errors.Join(err, fmt.Errorf("audit: %w", aerr))
 		}
 	}
@@ -109,20 +112,13 @@ func (c *change) load(field, pinStr string) (Person, error) {
 // or a residence is registered): a refusal names it. For a unit read from a
 // person's record, use loadInReach, whose refusal does not.
 func (c *change) authorize(a auth.Action, unit, subject string) error {
-	if err := c.r.policy.Check(c.pr, a, unit); err != nil {
-		c.denied = append(c.denied, denial(c.pr, a, unit, subject))
-		return err
-	}
-	return nil
+	return c.g.Check(c.ctx, c.pr, a, unit, subject)
 }
 
 // refuseRole refuses, before anything is read, a principal whose role may
 // not do a anywhere, so that the refusal says nothing of the records.
 func (c *change) refuseRole(a auth.Action, subject string) error {
-	if auth.Can(c.pr.Role, a) {
-		return nil
-	}
-	return c.authorize(a, "", subject)
+	return c.g.Role(c.ctx, c.pr, a, subject)
 }
 
 // loadInReach loads the person an event is about, who must be within the
@@ -139,28 +135,24 @@ func (c *change) loadInReach(field, pinStr string, a auth.Action, unitOf func(*P
 		return Person{}, err
 	}
 	p, err := c.r.load(c.ctx, c.tx, pinStr)
-	if problem.Is(err, problem.NotFound) {
-		if c.pr.Scope() == auth.ScopeNation {
-			return p, problem.Field(field, "no person with PIN %s in the register", pinStr)
-		}
-		return p, c.outOfReach(a, pinStr, "no such person")
-	}
-	if err != nil {
+	found := err == nil
+	if err != nil && !problem.Is(err, problem.NotFound) {
 		return p, err
 	}
 	if unitOf == nil {
 		unitOf = ResponsibleUnit
 	}
-	if unit := unitOf(&p); !c.r.policy.Allowed(c.pr, a, unit) {
-		return p, c.outOfReach(a, pinStr, "unit "+unit)
+	unit := ""
+	if found {
+		unit = unitOf(&p)
 	}
-	return p, nil
+	return p, c.g.Find(c.ctx, c.pr, a, pinStr, "person with PIN "+pinStr, found, unit,
+		problem.Field(field, "no person with PIN %s in the register", pinStr))
 }
 
 // outOfReach refuses a on the person with PIN subject, auditing detail.
 func (c *change) outOfReach(a auth.Action, subject, detail string) error {
-	c.denied = append(c.denied, audit.Entry{Actor: c.pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: detail})
-	return reachError(c.pr, "person with PIN "+subject)
+	return c.g.OutOfReach(c.ctx, c.pr, a, subject, detail, "person with PIN "+subject)
 }
 
 // loadPairInReach loads the two parties of a marriage or a divorce, in PIN
@@ -201,9 +193,9 @@ func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 strin
 	for _, p := range loaded {
 		u := ResponsibleUnit(&p)
 		units = append(units, u)
-		reached = reached || c.r.policy.Allowed(c.pr, a, u)
+		reached = reached || c.g.Policy.Allowed(c.pr, a, u)
 	}
-	if !reached && c.pr.Scope() != auth.ScopeNation {
+	if !reached && !c.g.Policy.Everywhere(c.pr, a) {
 		detail := "units " + strings.Join(units, ", ")
 		if len(missing) > 0 {
 			detail += "; no such person among them"
@@ -316,7 +308,7 @@ func (c *change) event(pinStr string, version int, changes map[string]Change) er
 	if err != nil {
 		return err
 	}
-	return c.r.audit.RecordTx(c.ctx, c.tx, audit.Entry{Actor: c.pr.ActorID(), Action: "event." + string(c.kind), Subject: pinStr, Detail: c.eventID})
+	return c.r.audit.RecordTx(c.ctx, c.tx, audit.Of(c.pr, auth.Action("event."+string(c.kind)), pinStr).With(c.eventID))
 }
 
 // storeErr turns constraint violations into conflicts the caller can act on.

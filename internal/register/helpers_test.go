@@ -41,15 +41,10 @@ var hanoi2 = func() string {
 	panic("units: no second commune in province 01")
 }()
 
-func testPolicy() auth.Policy {
-	return auth.Policy{ProvinceOf: func(c string) string {
-		u, _ := units.Default().Lookup(c)
-		return u.ParentCode
-	}}
-}
+func testPolicy() auth.Policy { return auth.NewPolicy(units.Default()) }
 
 func staffAt(role auth.Role, unit string) auth.Principal {
-	return auth.Principal{StaffID: 1, Username: string(role) + "@" + unit, DisplayName: "Cán bộ " + unit, Role: role, Unit: unit}
+	return auth.Staff(1, string(role)+"@"+unit, "Cán bộ "+unit, role, unit)
 }
 
 func registrarAt(unit string) auth.Principal { return staffAt(auth.Registrar, unit) }
@@ -77,7 +72,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	t.Cleanup(log.Close)
 	return &env{
 		t: t, ctx: context.Background(), d: d, log: log,
-		reg:     register.New(d, testPolicy(), log, units.Default()),
+		reg:     register.New(d, auth.NewGuard(testPolicy(), log), log, units.Default()),
 		serials: map[string]int{},
 	}
 }

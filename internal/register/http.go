@@ -1,9 +1,7 @@
 package register
 
 import (
-	"context"
 	"net/http"
-	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -11,30 +9,27 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// Route is one API route: its ServeMux pattern and handler. The server
-// mounts them and the OpenAPI test checks them against the document.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
-
 // maxEventBody bounds a civil-event request.
 const maxEventBody = 16 << 10
 
-// Routes returns the register's API routes under /api/v1.
-func (r *Register) Routes() []Route {
-	return []Route{
-		{"GET /api/v1/persons/{pin}", httpx.Handle(r.getPerson)},
-		{"GET /api/v1/persons/{pin}/history", httpx.Handle(r.getHistory)},
-		{"GET /api/v1/persons", httpx.Handle(r.search)},
-		{"GET /api/v1/households/{id}", httpx.Handle(r.getHousehold)},
-		{"POST /api/v1/events/birth", event(r.RegisterBirth)},
-		{"POST /api/v1/events/death", event(r.RegisterDeath)},
-		{"POST /api/v1/events/marriage", event(r.RegisterMarriage)},
-		{"POST /api/v1/events/divorce", event(r.RecordDivorce)},
-		{"POST /api/v1/events/residence", event(r.RegisterResidence)},
-		{"POST /api/v1/events/residence-removal", event(r.RemoveResidence)},
-		{"POST /api/v1/events/correction", event(r.Correct)},
+// Routes returns the register's API routes under /api/v1, all for signed-in
+// staff. It may be called on a nil *Register, to list them.
+func (r *Register) Routes() []httpx.Route {
+	staff := func(pattern string, h http.Handler) httpx.Route {
+		return httpx.Route{Pattern: pattern, Handler: h, Access: httpx.AccessStaff}
+	}
+	return []httpx.Route{
+		staff("GET /api/v1/persons/{pin}", httpx.Handle(r.getPerson)),
+		staff("GET /api/v1/persons/{pin}/history", httpx.Handle(r.getHistory)),
+		staff("GET /api/v1/persons", httpx.Handle(r.search)),
+		staff("GET /api/v1/households/{id}", httpx.Handle(r.getHousehold)),
+		staff("POST /api/v1/events/birth", httpx.Command(r.RegisterBirth, maxEventBody)),
+		staff("POST /api/v1/events/death", httpx.Command(r.RegisterDeath, maxEventBody)),
+		staff("POST /api/v1/events/marriage", httpx.Command(r.RegisterMarriage, maxEventBody)),
+		staff("POST /api/v1/events/divorce", httpx.Command(r.RecordDivorce, maxEventBody)),
+		staff("POST /api/v1/events/residence", httpx.Command(r.RegisterResidence, maxEventBody)),
+		staff("POST /api/v1/events/residence-removal", httpx.Command(r.RemoveResidence, maxEventBody)),
+		staff("POST /api/v1/events/correction", httpx.Command(r.Correct, maxEventBody)),
 	}
 }
 
@@ -53,9 +48,7 @@ func (r *Register) getPerson(w http.ResponseWriter, req *http.Request) error {
 		if err != nil || !d.Full() {
 			return problem.Field("as_of", "must be a full date YYYY-MM-DD")
 		}
-		// The end of that day, in Vietnam's time zone (UTC+7).
-		at := d.Earliest().Add(24*time.Hour - 7*time.Hour - time.Microsecond)
-		p, err := r.GetAsOf(req.Context(), pr, pinStr, at)
+		p, err := r.GetAsOf(req.Context(), pr, pinStr, civil.EndOfDay(d))
 		if err != nil {
 			return err
 		}
@@ -125,24 +118,4 @@ func (r *Register) getHousehold(w http.ResponseWriter, req *http.Request) error 
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, HouseholdView{h, m})
-}
-
-// event adapts a civil-event method to a POST handler: strict decoding with a
-// size limit, then the method, which validates, authorises and stores.
-func event[In any, Out any](fn func(ctx context.Context, pr auth.Principal, in In) (Out, error)) http.Handler {
-	return httpx.Handle(func(w http.ResponseWriter, req *http.Request) error {
-		pr, err := auth.MustFromContext(req.Context())
-		if err != nil {
-			return err
-		}
-		var in In
-		if err := httpx.DecodeJSON(w, req, &in, maxEventBody); err != nil {
-			return err
-		}
-		out, err := fn(req.Context(), pr, in)
-		if err != nil {
-			return err
-		}
-		return httpx.WriteJSON(w, http.StatusCreated, out)
-	})
 }

@@ -24,16 +24,16 @@ import (
 // Register reads and changes the population register.
 type Register struct {
 	db          *db.DB
-	policy      auth.Policy
+	guard       *auth.Guard
 	audit       *audit.Log
 	units       *units.Registry
 	personByPIN string
 }
 
-// New returns a register over d. Every read and change is checked with pol
-// and recorded in log.
-func New(d *db.DB, pol auth.Policy, log *audit.Log, u *units.Registry) *Register {
-	return &Register{db: d, policy: pol, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1"}
+// New returns a register over d. Every read and change is checked by g;
+// changes record their audit entries in log, in their own transaction.
+func New(d *db.DB, g *auth.Guard, log *audit.Log, u *units.Registry) *Register {
+	return &Register{db: d, guard: g, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1"}
 }
 
 // ResponsibleUnit is the commune whose officers answer for a person: where
@@ -55,33 +55,6 @@ func ResponsibleUnit(p *Person) string {
 		return u
 	}
 	return ""
-}
-
-// authorize checks pr against action on unit and audits a refusal. It must
-// not be called inside a write transaction (the audit log commits on its
-// own connection): changes use change.authorize.
-func (r *Register) authorize(ctx context.Context, pr auth.Principal, a auth.Action, unit, subject string) error {
-	if err := r.policy.Check(pr, a, unit); err != nil {
-		r.audit.Record(ctx, denial(pr, a, unit, subject))
-		return err
-	}
-	return nil
-}
-
-func denial(pr auth.Principal, a auth.Action, unit, subject string) audit.Entry {
-	return audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "unit " + unit}
-}
-
-// read records allowed reads of the subjects before the data is returned.
-func (r *Register) read(ctx context.Context, pr auth.Principal, a auth.Action, detail string, subjects ...string) error {
-	entries := make([]audit.Entry, len(subjects))
-	for i, s := range subjects {
-		entries[i] = audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: s, Detail: detail}
-	}
-	if err := r.audit.Record(ctx, entries...); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
 }
 
 func notFound(pinStr string) error {
@@ -130,38 +103,6 @@ func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person,
 	return p, err
 }
 
-// readsAnywhere reports whether pr may do a on records of every unit. Only
-// such a principal may be told that a record does not exist: to anyone else
-// "no such record" and "a record outside your reach" must look the same, or
-// any officer could probe which PINs exist.
-func (r *Register) readsAnywhere(pr auth.Principal, a auth.Action) bool {
-	return pr.Scope() == auth.ScopeNation && r.policy.Allowed(pr, a, "")
-}
-
-// refuseRole refuses, before the store is read, a principal whose role may
-// not do a at all, so that the refusal says nothing about the record.
-func (r *Register) refuseRole(ctx context.Context, pr auth.Principal, a auth.Action, subject string) error {
-	if auth.Can(pr.Role, a) {
-		return nil
-	}
-	err := r.policy.Check(pr, a, "")
-	r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: "role " + string(pr.Role)})
-	return err
-}
-
-// outOfReach is the one answer to a principal who may not read what, whether
-// it exists or not; the audit entry (not the answer) says which.
-func (r *Register) outOfReach(ctx context.Context, pr auth.Principal, a auth.Action, subject, detail, what string) error {
-	r.audit.Record(ctx, audit.Entry{Actor: pr.ActorID(), Action: string(a), Subject: subject, Outcome: audit.Denied, Detail: detail})
-	return reachError(pr, what)
-}
-
-// reachError is the refusal of outOfReach. It names neither the unit of
-// what, nor whether it exists.
-func reachError(pr auth.Principal, what string) error {
-	return problem.New(problem.Forbidden, "no %s is within the reach of an account attached to %s", what, pr.Unit)
-}
-
 // Get returns the current record of a person. An officer who may not read
 // the person gets the same refusal whether the PIN exists or not, audited as
 // denied either way.
@@ -169,20 +110,18 @@ func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (P
 	if err := checkPIN("pin", pinStr); err != nil {
 		return Person{}, err
 	}
-	if err := r.refuseRole(ctx, pr, auth.ReadPerson, pinStr); err != nil {
+	if err := r.guard.Role(ctx, pr, auth.ReadPerson, pinStr); err != nil {
 		return Person{}, err
 	}
 	p, err := r.load(ctx, nil, pinStr)
-	if problem.Is(err, problem.NotFound) && !r.readsAnywhere(pr, auth.ReadPerson) {
-		return Person{}, r.outOfReach(ctx, pr, auth.ReadPerson, pinStr, "no such person", "person with PIN "+pinStr)
-	}
-	if err != nil {
+	found := err == nil
+	if err != nil && !problem.Is(err, problem.NotFound) {
 		return Person{}, err
 	}
-	if unit := ResponsibleUnit(&p); !r.policy.Allowed(pr, auth.ReadPerson, unit) {
-		return Person{}, r.outOfReach(ctx, pr, auth.ReadPerson, pinStr, "unit "+unit, "person with PIN "+pinStr)
+	if err := r.guard.Find(ctx, pr, auth.ReadPerson, pinStr, "person with PIN "+pinStr, found, ResponsibleUnit(&p), err); err != nil {
+		return Person{}, err
 	}
-	return p, r.read(ctx, pr, auth.ReadPerson, "", pinStr)
+	return p, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "", pinStr)
 }
 
 // History returns a person's history, oldest first.
@@ -304,7 +243,7 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	if err := f.Err(); err != nil {
 		return nil, "", err
 	}
-	if err := r.authorize(ctx, pr, auth.SearchRegister, q.Unit, ""); err != nil {
+	if err := r.guard.Check(ctx, pr, auth.SearchRegister, q.Unit, ""); err != nil {
 		return nil, "", err
 	}
 	sqlq := personSelect(r.db) + ` WHERE name_folded >= $1 AND name_folded < $2`
@@ -342,18 +281,14 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 		args = append(args, q.Unit)
 		sqlq += fmt.Sprintf(` AND resp_unit = $%d`, len(args))
 	}
-	switch pr.Scope() {
-	case auth.ScopeCommune:
-		args = append(args, pr.Unit)
-		sqlq += fmt.Sprintf(` AND resp_unit = $%d`, len(args))
-	case auth.ScopeProvince:
-		var in []string
-		for _, c := range r.units.Communes(pr.Unit) {
-			args = append(args, c.Code)
-			in = append(in, fmt.Sprintf("$%d", len(args)))
-		}
-		if len(in) == 0 {
+	if reach := r.guard.Reach(pr, auth.SearchRegister); !reach.All {
+		if reach.Nothing() {
 			return nil, "", nil
+		}
+		var in []string
+		for _, c := range reach.Communes {
+			args = append(args, c)
+			in = append(in, fmt.Sprintf("$%d", len(args)))
 		}
 		sqlq += ` AND resp_unit IN (` + strings.Join(in, ",") + `)`
 	}
@@ -378,7 +313,7 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 	for i := range out {
 		pins[i] = out[i].PIN
 	}
-	if err := r.read(ctx, pr, auth.SearchRegister, fmt.Sprintf("search, %d results", len(out)), pins...); err != nil {
+	if err := r.guard.Disclosed(ctx, pr, auth.SearchRegister, fmt.Sprintf("search, %d results", len(out)), pins...); err != nil {
 		return nil, "", err
 	}
 	return out, next, nil
@@ -389,26 +324,22 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 // it exists or not.
 func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (Household, []Member, error) {
 	subject := "household:" + id
-	if err := r.refuseRole(ctx, pr, auth.ReadPerson, subject); err != nil {
+	if err := r.guard.Role(ctx, pr, auth.ReadPerson, subject); err != nil {
 		return Household{}, nil, err
 	}
 	var h Household
 	var created string
 	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
 		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		if !r.readsAnywhere(pr, auth.ReadPerson) {
-			return Household{}, nil, r.outOfReach(ctx, pr, auth.ReadPerson, subject, "no such household", "household "+id)
-		}
-		return Household{}, nil, problem.New(problem.NotFound, "no household %s", id)
+	found := !errors.Is(err, sql.ErrNoRows)
+	if found && err != nil {
+		return Household{}, nil, err
 	}
-	if err != nil {
+	if err := r.guard.Find(ctx, pr, auth.ReadPerson, subject, "household "+id, found, h.UnitCode,
+		problem.New(problem.NotFound, "no household %s", id)); err != nil {
 		return Household{}, nil, err
 	}
 	h.CreatedAt, _ = db.ParseTime(created)
-	if !r.policy.Allowed(pr, auth.ReadPerson, h.UnitCode) {
-		return Household{}, nil, r.outOfReach(ctx, pr, auth.ReadPerson, subject, "unit "+h.UnitCode, "household "+id)
-	}
 	members, err := r.members(ctx, r.db, id)
 	if err != nil {
 		return h, nil, err
@@ -417,7 +348,7 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 	for i, m := range members {
 		pins[i] = m.PIN
 	}
-	return h, members, r.read(ctx, pr, auth.ReadPerson, "household "+id, pins...)
+	return h, members, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "household "+id, pins...)
 }
 
 func (r *Register) members(ctx context.Context, q interface {

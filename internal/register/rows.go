@@ -121,10 +121,6 @@ func householdRow(h *Household) []any {
 // now is the clock, replaceable in tests.
 var now = func() time.Time { return time.Now().UTC() }
 
-// vietnam is the time zone of civil dates (UTC+7, no daylight saving), fixed
-// so that the binary needs no time-zone database.
-var vietnam = time.FixedZone("ICT", 7*3600)
-
 // today is the civil date in Vietnam: dates of civil acts are compared with
 // it, not with the UTC date, which lags by a day before 07:00.
-func today() civil.Date { return civil.DateOf(now().In(vietnam)) }
+func today() civil.Date { return civil.InVietnam(now()) }

@@ -13,6 +13,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/synth"
@@ -32,7 +33,7 @@ func BenchmarkGetPerson(b *testing.B) {
 		log = audit.New(d)
 	}
 	b.Cleanup(log.Close)
-	reg := register.New(d, auth.Policy{ProvinceOf: func(c string) string { x, _ := u.Lookup(c); return x.ParentCode }}, log, u)
+	reg := register.New(d, auth.NewGuard(auth.NewPolicy(u), log), log, u)
 	im := register.NewImporter(d)
 	var pins []string
 	err := synth.Generate(ctx, synth.Config{People: 20000, Seed: 7}, func(h *register.Household, ms []register.Person) error {
@@ -54,7 +55,10 @@ func BenchmarkGetPerson(b *testing.B) {
 		b.Fatal(err)
 	}
 	svc := staff.NewService(st, log, staff.Options{})
-	h := New(Deps{DB: d, Register: reg, Units: u, Staff: svc})
+	h, err := New(Deps{DB: d, Capabilities: []httpx.Routes{svc, reg}, Guards: svc.Guards()})
+	if err != nil {
+		b.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/api/v1/session", bytes.NewReader([]byte(`{"username":"bench","password":"bench-password-123"}`)))
 	req.Header.Set("Content-Type", "application/json")

@@ -38,7 +38,7 @@ func newFixture(t testing.TB) *fixture {
 	u := units.Default()
 	log := audit.New(d)
 	t.Cleanup(log.Close)
-	reg := register.New(d, auth.Policy{ProvinceOf: func(c string) string { x, _ := u.Lookup(c); return x.ParentCode }}, log, u)
+	reg := register.New(d, auth.NewGuard(auth.NewPolicy(u), log), log, u)
 	mk := func(sex civil.Sex, year, serial int) string {
 		prefix, err := pin.Prefix("001", sex, year)
 		if err != nil {
@@ -68,7 +68,7 @@ func newFixture(t testing.TB) *fixture {
 		if strings.Contains(r.URL.Path, "residence") {
 			role = auth.PoliceOfficer
 		}
-		mux.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Username: "fuzz", Role: role, Unit: "VN"})))
+		mux.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), auth.Staff(1, "fuzz", "", role, "VN"))))
 	})
 	f.counted = func() [3]int {
 		var c [3]int

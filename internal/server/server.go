@@ -1,8 +1,8 @@
-// Package server assembles Populus's HTTP server: it mounts every
-// capability's routes on one mux, behind one middleware chain (recovery,
-// metrics and logs, security headers, the staff session guard), and serves
-// the operational endpoints (/healthz, /readyz, /metrics) and the OpenAPI
-// document.
+// Package server assembles Populus's HTTP server: it mounts the routes of
+// every capability on one mux, each behind the guard of the access it
+// declares, inside one middleware chain (recovery, metrics and logs,
+// security headers), and serves the operational endpoints (/healthz,
+// /readyz, /metrics) and the OpenAPI document.
 //
 // It holds no rules of its own: it only wires what the capabilities provide.
 package server
@@ -10,10 +10,9 @@ package server
 import (
 	"context"
 	_ "embed"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,12 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
-	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/reconcile/service"
-	"github.com/populus-vn/populus/internal/register"
-	"github.com/populus-vn/populus/internal/staff"
-	"github.com/populus-vn/populus/internal/units"
-	"github.com/populus-vn/populus/internal/web"
+	"github.com/populus-vn/populus/internal/observe"
 )
 
 //go:embed openapi.json
@@ -34,60 +28,76 @@ var openAPI []byte
 
 // Deps are the parts the server wires together.
 type Deps struct {
-	DB       *db.DB
-	Register *register.Register
-	Units    *units.Registry
-	Staff    *staff.Service
-	Web      *web.Server
-	Logger   *slog.Logger
-	// Reconcile is reconciliation as a service (/api/v1/reconcile).
-	Reconcile *service.Service
-	// Audit is the audit log, read by auditors at /api/v1/audit.
-	Audit *audit.Log
+	// DB is the store /readyz pings.
+	DB     *db.DB
+	Logger *slog.Logger
+	// Capabilities serve the routes, API and pages, in the order given.
+	Capabilities []httpx.Routes
+	// Guards are the guards of each access a route may declare, given by
+	// the capabilities that authenticate principals (staff.Service.Guards).
+	// AccessPublic needs none. A route whose access has no guard is an
+	// error at start: nothing is ever served unguarded by mistake.
+	Guards map[httpx.Access]httpx.Guard
+	// PageError writes the errors of pages (routes outside /api/), the
+	// guards' refusals included; API routes answer problem documents.
+	PageError httpx.ErrorWriter
 }
 
 // New returns the whole HTTP handler.
-func New(d Deps) http.Handler {
+func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
-	for _, rt := range apiRoutes(d) {
-		mux.Handle(rt.Pattern, rt.Handler)
+	routes, err := Routes(d)
+	if err != nil {
+		return nil, err
 	}
-	if d.Web != nil {
-		d.Web.Routes(mux)
+	for _, rt := range routes {
+		mux.Handle(rt.Pattern, rt.Handler)
 	}
 	return httpx.Chain(mux,
 		httpx.Recover,
-		httpx.Observe(d.Logger),
+		observe.Observe(d.Logger),
 		httpx.SecurityHeaders,
 		withRemote,
-	)
+	), nil
 }
 
-// apiRoutes lists every route outside the web UI, in one place; the OpenAPI
-// test checks the document against it.
-func apiRoutes(d Deps) []register.Route {
-	signedIn := func(h http.Handler) http.Handler {
-		return d.Staff.Protect(staff.RequireSignIn(h), httpx.WriteProblem)
+// Routes returns every route the server mounts, the operational ones and
+// the capabilities', each handler already behind the guard of its access;
+// the OpenAPI test checks the document against it.
+func Routes(d Deps) ([]httpx.Route, error) {
+	routes := []httpx.Route{
+		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz), Access: httpx.AccessPublic},
+		{Pattern: "GET /readyz", Handler: readyz(d.DB), Access: httpx.AccessPublic},
+		{Pattern: "GET /metrics", Handler: promhttp.Handler(), Access: httpx.AccessPublic},
+		{Pattern: "GET /api/v1/openapi.json", Handler: http.HandlerFunc(serveOpenAPI), Access: httpx.AccessPublic},
 	}
-	public := func(h http.Handler) http.Handler { return d.Staff.Protect(h, httpx.WriteProblem) }
-	routes := []register.Route{
-		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz)},
-		{Pattern: "GET /readyz", Handler: readyz(d.DB)},
-		{Pattern: "GET /metrics", Handler: promhttp.Handler()},
-		{Pattern: "GET /api/v1/openapi.json", Handler: http.HandlerFunc(serveOpenAPI)},
-		{Pattern: "POST /api/v1/session", Handler: public(httpx.Handle(signIn(d.Staff)))},
-		{Pattern: "DELETE /api/v1/session", Handler: signedIn(httpx.Handle(signOut(d.Staff)))},
-		{Pattern: "GET /api/v1/units", Handler: httpx.Handle(d.Units.HandleList)},
-		{Pattern: "GET /api/v1/units/{key}", Handler: httpx.Handle(d.Units.HandleGet)},
-		{Pattern: "GET /api/v1/audit", Handler: signedIn(httpx.Handle(d.Audit.HandleList))},
+	for _, c := range d.Capabilities {
+		routes = append(routes, c.Routes()...)
 	}
-	for _, rt := range d.Register.Routes() {
-		routes = append(routes, register.Route{Pattern: rt.Pattern, Handler: signedIn(rt.Handler)})
+	for i, rt := range routes {
+		h, err := guard(d, rt)
+		if err != nil {
+			return nil, err
+		}
+		routes[i].Handler = h
 	}
-	for _, rt := range d.Reconcile.Routes() {
-		routes = append(routes, register.Route{Pattern: rt.Pattern, Handler: signedIn(rt.Handler)})
+	return routes, nil
+}
+
+// guard puts the guard of rt's access in front of its handler.
+func guard(d Deps, rt httpx.Route) (http.Handler, error) {
+	if rt.Access == httpx.AccessPublic {
+		return rt.Handler, nil
 	}
-	return routes
+	g, ok := d.Guards[rt.Access]
+	if !ok {
+		return nil, fmt.Errorf("route %q declares access %s, which no capability guards", rt.Pattern, rt.Access)
+	}
+	fail := d.PageError
+	if rt.IsAPI() || fail == nil {
+		fail = httpx.WriteProblem
+	}
+	return g(rt.Handler, fail), nil
 }
 
 func withRemote(next http.Handler) http.Handler {
@@ -120,59 +130,4 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write(openAPI)
-}
-
-// SessionRequest signs a machine client or script in.
-type SessionRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-// SessionResponse gives the CSRF token that unsafe requests of the session
-// must carry in X-CSRF-Token; the session itself is in the cookie set.
-type SessionResponse struct {
-	Username  string    `json:"username"`
-	Role      string    `json:"role"`
-	Unit      string    `json:"unit"`
-	CSRFToken string    `json:"csrf_token"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-func signIn(s *staff.Service) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in SessionRequest
-		if err := httpx.DecodeJSON(w, r, &in, 4<<10); err != nil {
-			return err
-		}
-		var f problem.Fields
-		if in.Username == "" {
-			f.Add("username", "is required")
-		}
-		if in.Password == "" {
-			f.Add("password", "is required")
-		}
-		if err := f.Err(); err != nil {
-			return err
-		}
-		sess, err := s.Login(w, r, in.Username, in.Password)
-		if err != nil {
-			var rl *staff.RateLimitError
-			if errors.As(err, &rl) {
-				w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-			}
-			return err
-		}
-		p := sess.Account.Principal()
-		return httpx.WriteJSON(w, http.StatusCreated, SessionResponse{Username: p.Username, Role: string(p.Role), Unit: p.Unit, CSRFToken: sess.CSRF, ExpiresAt: sess.ExpiresAt})
-	}
-}
-
-func signOut(s *staff.Service) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Logout(w, r); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -21,8 +22,8 @@ type Auditor interface {
 
 // Audit actions written by this package.
 const (
-	ActionSignIn  = "staff.signin"
-	ActionSignOut = "staff.signout"
+	ActionSignIn  auth.Action = "staff.signin"
+	ActionSignOut auth.Action = "staff.signout"
 )
 
 // CookieName is the session cookie.
@@ -97,17 +98,25 @@ func (e *RateLimitError) RetryAfterSeconds() int {
 	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
 }
 
-// Login checks the credentials, and on success starts a session and sets its
-// cookie on w. Any session the request already had is ended first, so a
-// session token planted before sign-in is worthless after it.
+// Attempt is a sign-in attempt: the credentials, where they came from, and
+// the session token the client already held, if any.
+type Attempt struct {
+	Username, Password string
+	Remote             string // the client's address, for throttling and the audit log
+	Replaces           string // the token of the client's current session, ended first
+}
+
+// Login checks the credentials and on success starts a session, returning it
+// with its token (for the cookie). Any session the client already had is
+// ended first, so a session token planted before sign-in is worthless after
+// it.
 //
 // Its errors: *RateLimitError; ErrBadCredentials or ErrDisabled (kind
 // Unauthorized); anything else is internal.
-func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, password string) (Session, error) {
-	ctx := r.Context()
+func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error) {
 	now := s.store.now()
-	ip := httpx.ClientIP(r)
-	username = normalizeUsername(username)
+	ip := in.Remote
+	username := normalizeUsername(in.Username)
 	userKey := username + "\x00" + ip
 	for _, c := range []struct {
 		t   *Throttle
@@ -115,57 +124,55 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request, username, passwo
 	}{{s.perIP, ip}, {s.perUser, userKey}} {
 		if blocked, after := c.t.Blocked(c.key, now); blocked {
 			slog.WarnContext(ctx, "sign-in throttled", "remote", ip)
-			return Session{}, &RateLimitError{RetryAfter: after}
+			return Session{}, "", &RateLimitError{RetryAfter: after}
 		}
 	}
-	if c, err := r.Cookie(CookieName); err == nil {
-		s.store.deleteSession(ctx, hashToken(c.Value))
+	if in.Replaces != "" {
+		s.store.deleteSession(ctx, hashToken(in.Replaces))
 	}
-	actor := "staff:" + username
-	a, err := s.store.checkCredentials(ctx, username, password)
+	who := auth.Staff(0, username, "", "", "")
+	entry := audit.Of(who, ActionSignIn, who.ActorID())
+	entry.Remote = ip
+	a, err := s.store.checkCredentials(ctx, username, in.Password)
 	if problem.Is(err, problem.Unauthorized) {
 		s.perIP.Fail(ip, now)
 		s.perUser.Fail(userKey, now)
-		e := audit.Entry{Actor: actor, Action: ActionSignIn, Subject: actor, Outcome: audit.Failed, Detail: err.Error(), Remote: ip}
-		if aerr := s.audit.Record(ctx, e); aerr != nil {
+		if aerr := s.audit.Record(ctx, entry.Failing(err.Error())); aerr != nil {
 			slog.ErrorContext(ctx, "audit of a failed sign-in was lost", "err", aerr)
 		}
-		return Session{}, err
+		return Session{}, "", err
 	}
 	if err != nil {
-		return Session{}, err
+		return Session{}, "", err
 	}
 	token, sess, err := s.store.createSession(ctx, a, now, now.Add(min(s.opts.SessionTTL, s.opts.IdleTimeout)))
 	if err != nil {
-		return Session{}, err
+		return Session{}, "", err
 	}
 	// A sign-in that cannot be audited does not happen.
-	if err := s.audit.Record(ctx, audit.Entry{Actor: actor, Action: ActionSignIn, Subject: actor, Outcome: audit.OK, Remote: ip}); err != nil {
+	if err := s.audit.Record(ctx, entry); err != nil {
 		s.store.deleteSession(ctx, sess.tokenHash)
-		return Session{}, fmt.Errorf("audit sign-in: %w", err)
+		return Session{}, "", fmt.Errorf("audit sign-in: %w", err)
 	}
 	s.perUser.Reset(userKey)
-	http.SetCookie(w, s.cookie(r, token))
-	return sess, nil
+	return sess, token, nil
 }
 
-// Logout ends the request's session, if any, and clears the cookie.
-func (s *Service) Logout(w http.ResponseWriter, r *http.Request) error {
-	c, err := r.Cookie(CookieName)
-	gone := s.cookie(r, "")
-	gone.MaxAge = -1
-	http.SetCookie(w, gone)
-	if err != nil {
+// Logout ends the session of token, if it is one, recording the sign-out of
+// the session's account (sess, when the request had one) from remote.
+func (s *Service) Logout(ctx context.Context, token string, sess *Session, remote string) error {
+	if token == "" {
 		return nil
 	}
-	if err := s.store.deleteSession(r.Context(), hashToken(c.Value)); err != nil {
+	if err := s.store.deleteSession(ctx, hashToken(token)); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
-	if sess, ok := SessionFrom(r.Context()); ok {
-		actor := "staff:" + sess.Account.Username
-		e := audit.Entry{Actor: actor, Action: ActionSignOut, Subject: actor, Outcome: audit.OK, Remote: httpx.ClientIP(r)}
-		if err := s.audit.Record(r.Context(), e); err != nil {
-			slog.ErrorContext(r.Context(), "audit of a sign-out was lost", "err", err)
+	if sess != nil {
+		p := sess.Account.Principal()
+		e := audit.Of(p, ActionSignOut, p.ActorID())
+		e.Remote = remote
+		if err := s.audit.Record(ctx, e); err != nil {
+			slog.ErrorContext(ctx, "audit of a sign-out was lost", "err", err)
 		}
 	}
 	return nil
@@ -234,10 +241,6 @@ const (
 // maxFormBody bounds the form bodies parsed here to read the CSRF field.
 const maxFormBody = 1 << 20
 
-// ErrorWriter writes an error response; httpx.WriteProblem for the JSON API,
-// an HTML error page for the web UI.
-type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
-
 // Protect is the one guard in front of every route, pages and API alike:
 //
 //  1. Go's cross-origin protection refuses unsafe requests sent by other
@@ -250,7 +253,7 @@ type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 //
 // It lets anonymous requests through: RequireSignIn turns them away where
 // a sign-in is needed. Errors are written with fail.
-func (s *Service) Protect(next http.Handler, fail ErrorWriter) http.Handler {
+func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, problem.New(problem.Forbidden, "cross-origin request refused"))

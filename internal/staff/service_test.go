@@ -37,12 +37,12 @@ func (f *fakeAuditor) Record(_ context.Context, entries ...audit.Entry) error {
 	return nil
 }
 
-func (f *fakeAuditor) count(action, outcome string) int {
+func (f *fakeAuditor) count(action auth.Action, outcome string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
 	for _, r := range f.records {
-		if r.Action == action && r.Outcome == outcome {
+		if r.Action == string(action) && r.Outcome == outcome {
 			n++
 		}
 	}
@@ -67,11 +67,11 @@ func newHarness(t *testing.T, d *db.DB) *harness {
 	h.svc = NewService(st, h.audit, Options{})
 	mux := http.NewServeMux()
 	mux.Handle("POST /login", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		_, err := h.svc.Login(w, r, r.PostFormValue("username"), r.PostFormValue("password"))
+		_, err := h.svc.SignIn(w, r, r.PostFormValue("username"), r.PostFormValue("password"))
 		return err
 	}))
 	mux.Handle("POST /logout", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		return h.svc.Logout(w, r)
+		return h.svc.SignOut(w, r)
 	}))
 	whoami := RequireSignIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
@@ -243,7 +243,7 @@ func TestLoginThrottling(t *testing.T) {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/login", nil)
 		r.RemoteAddr = "192.0.2.1:1"
-		_, err := h.svc.Login(rec, r, "registrar", testPassword)
+		_, err := h.svc.SignIn(rec, r, "registrar", testPassword)
 		var rl *RateLimitError
 		if !errors.As(err, &rl) || rl.RetryAfterSeconds() != 15*60 {
 			t.Errorf("err = %v; want a RateLimitError of 15 minutes", err)

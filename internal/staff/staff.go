@@ -39,7 +39,7 @@ type Account struct {
 
 // Principal is the account as package auth sees it.
 func (a Account) Principal() auth.Principal {
-	return auth.Principal{StaffID: a.ID, Username: a.Username, DisplayName: a.DisplayName, Role: a.Role, Unit: a.Unit}
+	return auth.Staff(a.ID, a.Username, a.DisplayName, a.Role, a.Unit)
 }
 
 // NewAccount is what Create needs.

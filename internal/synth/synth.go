@@ -32,9 +32,6 @@ type Config struct {
 // 34-province system.
 var DefaultNow = civil.Date{Year: 2025, Month: 7, Day: 1}
 
-// vietnam is the register's time zone, for the records' timestamps.
-var vietnam = time.FixedZone("ICT", 7*3600)
-
 // Generate streams households with their members to fn, in order. It is
 // deterministic: the same Config gives byte-identical output on every run and
 // platform. Memory does not grow with People: h and members are reused
@@ -119,7 +116,7 @@ func newGenerator(cfg Config) (*generator, error) {
 		pins:    newPins(cfg.Seed, len(w.legacy)),
 		now:     dayOfDate(now),
 		nowDate: now,
-		created: time.Date(now.Year, time.Month(now.Month), now.Day, 0, 0, 0, 0, vietnam).UTC(),
+		created: time.Date(now.Year, time.Month(now.Month), now.Day, 0, 0, 0, 0, civil.Vietnam).UTC(),
 		m:       make([]member, 0, 16),
 		buf:     make([]byte, 0, 2048),
 		out:     make([]register.Person, 0, 16),

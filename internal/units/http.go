@@ -42,11 +42,18 @@ func (r *Registry) ViewOf(u Unit) View {
 	return v
 }
 
-// Handlers of the units API. Administrative units are public reference
-// data: these routes need no sign-in.
+// Routes returns the units API. Administrative units are public reference
+// data: these routes need no sign-in. It may be called on a nil *Registry,
+// to list them.
+func (r *Registry) Routes() []httpx.Route {
+	return []httpx.Route{
+		{Pattern: "GET /api/v1/units", Handler: httpx.Handle(r.handleList), Access: httpx.AccessPublic},
+		{Pattern: "GET /api/v1/units/{key}", Handler: httpx.Handle(r.handleGet), Access: httpx.AccessPublic},
+	}
+}
 
-// HandleGet serves GET /api/v1/units/{key}.
-func (r *Registry) HandleGet(w http.ResponseWriter, req *http.Request) error {
+// handleGet serves GET /api/v1/units/{key}.
+func (r *Registry) handleGet(w http.ResponseWriter, req *http.Request) error {
 	key := req.PathValue("key")
 	if _, err := ParseKey(key); err != nil {
 		return problem.Field("key", "%q is not a unit code: 2 digits for a province, 5 for a commune, prefixed old: for pre-2025 units", key)
@@ -58,10 +65,10 @@ func (r *Registry) HandleGet(w http.ResponseWriter, req *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, r.ViewOf(u))
 }
 
-// HandleList serves GET /api/v1/units: a name search with ?q= (with or
+// handleList serves GET /api/v1/units: a name search with ?q= (with or
 // without diacritics; ?legacy=true for pre-2025 units), or the communes of a
 // province with ?province=, or the provinces.
-func (r *Registry) HandleList(w http.ResponseWriter, req *http.Request) error {
+func (r *Registry) handleList(w http.ResponseWriter, req *http.Request) error {
 	qs := req.URL.Query()
 	limit := 50
 	if s := qs.Get("limit"); s != "" {

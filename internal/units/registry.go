@@ -457,6 +457,27 @@ func (r *Registry) Communes(provinceCode string) []Unit {
 	return r.pick(r.communesOf[provinceCode])
 }
 
+// ProvinceOf returns the code of the province of a current commune, "" when
+// code is not one (with CommuneCodes, it makes the registry the units of
+// auth.Policy).
+func (r *Registry) ProvinceOf(code string) string {
+	if u, ok := r.Lookup(code); ok {
+		return u.ParentCode
+	}
+	return ""
+}
+
+// CommuneCodes returns the codes of the current communes of a current
+// province, in code order.
+func (r *Registry) CommuneCodes(provinceCode string) []string {
+	cs := r.Communes(provinceCode)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Code
+	}
+	return out
+}
+
 // LegacyCommunes returns the pre-2025 communes of a pre-2025 province, given
 // as for LookupLegacyProvince ("01", "001" or "old:01"), in code order.
 func (r *Registry) LegacyCommunes(provinceCode string) []Unit {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 )
@@ -56,7 +55,7 @@ func readMeta(f *form) register.Meta {
 
 // prefillMeta dates the event today, the usual case at a counter.
 func prefillMeta(f *form, _ auth.Principal) {
-	f.Values.Set("effective_date", civil.DateOf(time.Now().In(i18n.Vietnam)).String())
+	f.Values.Set("effective_date", civil.InVietnam(time.Now()).String())
 }
 
 var (

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -238,10 +237,4 @@ func (f *formatter) text(field, x string) string {
 		}
 	}
 	return x
-}
-
-// endOfDay is the last instant of day d in Vietnam: a record "as of" a day
-// is the record as that day closed.
-func endOfDay(d civil.Date) time.Time {
-	return time.Date(d.Year, time.Month(d.Month), d.Day+1, 0, 0, 0, 0, i18n.Vietnam).Add(-time.Nanosecond)
 }

@@ -121,7 +121,7 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) error {
 	if asof := f.date("asof"); !asof.IsZero() && !asof.Full() {
 		f.fail("asof", "error.full_date")
 	} else if !asof.IsZero() {
-		v.Person, err = s.reg.GetAsOf(ctx, p, pin, endOfDay(asof))
+		v.Person, err = s.reg.GetAsOf(ctx, p, pin, civil.EndOfDay(asof))
 		if problem.Is(err, problem.NotFound) {
 			// Not registered yet on that day: show today's record, and say so.
 			f.fail("asof", "error.asof_missing", asof.VN())

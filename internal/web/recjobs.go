@@ -16,7 +16,8 @@ import (
 // *service.Service provides it. The service authorises and audits.
 type Reconcile interface {
 	Jobs(ctx context.Context, p auth.Principal, limit int, cursor string) ([]service.JobView, string, error)
-	Submit(w http.ResponseWriter, r *http.Request) (service.JobView, error)
+	Submit(ctx context.Context, p auth.Principal, size int64, receive service.Receiver) (service.JobView, error)
+	Receive(w http.ResponseWriter, r *http.Request) service.Receiver
 	Cancel(ctx context.Context, p auth.Principal, id string) error
 }
 
@@ -69,7 +70,11 @@ func (s *Server) renderRecJobs(w http.ResponseWriter, r *http.Request, status in
 // the form for its CSRF field, which bounds it to 1 MiB; recjob.js sends
 // the token in the header instead, for files of any size.
 func (s *Server) recSubmit(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.rec.Submit(w, r)
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	_, err = s.rec.Submit(r.Context(), p, r.ContentLength, s.rec.Receive(w, r))
 	if err == nil {
 		http.Redirect(w, r, "/reconcile/jobs", http.StatusSeeOther)
 		return nil

@@ -48,7 +48,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	// The password is never sent back into the form.
 	password := f.Values.Get("password")
 	f.Values.Del("password")
-	_, err := s.staff.Login(w, r, f.Get("username"), password)
+	_, err := s.staff.SignIn(w, r, f.Get("username"), password)
 	var rl *staff.RateLimitError
 	switch {
 	case err == nil:
@@ -67,7 +67,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.staff.Logout(w, r); err != nil {
+	if err := s.staff.SignOut(w, r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -61,7 +61,7 @@ type Deps struct {
 	Audit AuditLog
 }
 
-// AuditLog is what the audit log's page reads (audit.Log).
+// AuditLog is what the audit log's page reads (*audit.Reader).
 type AuditLog interface {
 	Read(ctx context.Context, p auth.Principal, subject string, before int64, limit int) ([]audit.View, int64, error)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/web"
@@ -82,12 +83,7 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	alog := audit.New(d)
 	t.Cleanup(alog.Close)
 	u := units.Default()
-	pol := auth.Policy{ProvinceOf: func(c string) string {
-		if x, ok := u.Lookup(c); ok {
-			return x.ParentCode
-		}
-		return ""
-	}}
+	g := auth.NewGuard(auth.NewPolicy(u), alog)
 	st := staff.NewStore(d, staff.TestParams)
 	for _, a := range accounts {
 		a.Password = password
@@ -96,20 +92,23 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 		}
 	}
 	logs := &logBuffer{}
+	sessions := staff.NewService(st, alog, staff.Options{})
 	w, err := web.New(web.Deps{
-		Register: register.New(d, pol, alog, u),
-		Staff:    staff.NewService(st, alog, staff.Options{}),
+		Register: register.New(d, g, alog, u),
+		Staff:    sessions,
 		Catalog:  i18n.MustLoad(),
 		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
 		Demo:     demo,
-		Audit:    alog,
+		Audit:    audit.NewReader(alog, g),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	w.Routes(mux)
-	srv := httptest.NewServer(httpx.Chain(mux, httpx.SecurityHeaders))
+	h, err := server.New(server.Deps{Capabilities: []httpx.Routes{w}, Guards: sessions.Guards(), PageError: w.RenderError})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, srv: srv, db: d, log: logs}
 	t.Cleanup(func() {

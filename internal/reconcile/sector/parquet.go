@@ -17,6 +17,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/populus-vn/populus/internal/civil"
 )
 
 // ParquetError is a Parquet file that cannot be read: not a Parquet file,
@@ -91,9 +93,6 @@ type pqColumn struct {
 	pad        int    // width to restore lost leading zeros to, when mapped to pin (12) or cmnd (9)
 	date       string // time layout of DATE and timestamp values
 }
-
-// Vietnam keeps UTC+7 all year.
-var vietnam = time.FixedZone("ICT", 7*3600)
 
 // OpenParquet reads a Parquet file from r. When r is an *os.File of a
 // regular file, or has ReadAt and Size (bytes.Reader, io.SectionReader), it
@@ -527,7 +526,7 @@ func (c *pqColumn) timestamp(n int64, unit time.Duration, utc bool) string {
 	}
 	t := time.Unix(sec, rem*int64(unit)).UTC()
 	if utc {
-		t = t.In(vietnam)
+		t = t.In(civil.Vietnam)
 	}
 	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 || c.date == "2006" {
 		return t.Format(c.date)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -57,11 +58,11 @@ func typedRows() []typedRow {
 	return []typedRow{
 		{ID: "S1", Name: ptr("Nguyễn Văn An"), Born: days(1985, 4, 2),
 			PIN: ptr(int64(79085001234)), Female: false, Count: 3, Score: 0.5,
-			Issued: time.Date(2020, 1, 2, 0, 0, 0, 0, vietnam), Phone: ptr("0912345678"), Comment: "a, \"b\""},
+			Issued: time.Date(2020, 1, 2, 0, 0, 0, 0, civil.Vietnam), Phone: ptr("0912345678"), Comment: "a, \"b\""},
 		{ID: "S2", Name: nil, Born: nil, PIN: nil, Female: true, Count: -1, Score: 1e21,
 			Issued: time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)},
 		{ID: "S3", Name: ptr("Trần Thị Bích Ngọc"), Born: days(1990, 12, 3),
-			PIN: ptr(int64(1190000101)), Count: 0, Issued: time.Date(1999, 9, 9, 0, 0, 0, 0, vietnam)},
+			PIN: ptr(int64(1190000101)), Count: 0, Issued: time.Date(1999, 9, 9, 0, 0, 0, 0, civil.Vietnam)},
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/populus-vn/populus/internal/browsertest"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
@@ -228,20 +229,15 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 	alog := audit.New(d)
 	t.Cleanup(alog.Close)
 	u := units.Default()
-	pol := auth.Policy{ProvinceOf: func(code string) string {
-		if x, ok := u.Lookup(code); ok {
-			return x.ParentCode
-		}
-		return ""
-	}}
+	g := auth.NewGuard(auth.NewPolicy(u), alog)
 	st := staff.NewStore(d, staff.TestParams)
 	if _, err := st.Create(ctx, staff.NewAccount{Username: browserUser, DisplayName: "Phạm Thu Trang",
 		Role: auth.ServiceOfficer, Unit: "00004", Password: browserPass}); err != nil {
 		t.Fatal(err)
 	}
 	sessions := staff.NewService(st, alog, staff.Options{})
-	reg := register.New(d, pol, alog, u)
-	jobs := service.New(service.Config{DB: d, DataDir: t.TempDir(), Policy: pol, Audit: alog, Logger: logger,
+	reg := register.New(d, g, alog, u)
+	jobs := service.New(service.Config{DB: d, DataDir: t.TempDir(), Guard: g, Audit: alog, Logger: logger,
 		Workers: 1, EngineWorkers: 2, Poll: 100 * time.Millisecond,
 		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, s, i18n.Vietnamese) }})
 	if err := jobs.Start(ctx); err != nil {
@@ -252,7 +248,13 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 		jobs.Stop()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Deps{DB: d, Register: reg, Units: u, Staff: sessions, Web: ui, Logger: logger, Reconcile: jobs}))
+	h, err := server.New(server.Deps{DB: d, Logger: logger, Capabilities: []httpx.Routes{sessions, u, reg, jobs, ui},
+		Guards: sessions.Guards(), PageError: ui.RenderError})
+	if err != nil {
+		jobs.Stop()
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	return srv.URL, func() {
 		srv.Close()
 		jobs.Stop()

@@ -16,24 +16,21 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// Route is one API route; the server mounts them behind the session guard.
-type Route struct {
-	Pattern string
-	Handler http.Handler
-}
-
-// Routes returns the service's routes under /api/v1/reconcile. It may be
-// called on a nil *Service, to list them.
-func (s *Service) Routes() []Route {
-	return []Route{
-		{"POST /api/v1/reconcile/jobs", httpx.Handle(s.postJob)},
-		{"GET /api/v1/reconcile/jobs", httpx.Handle(s.listJobs)},
-		{"GET /api/v1/reconcile/jobs/{id}", httpx.Handle(s.getJob)},
-		{"DELETE /api/v1/reconcile/jobs/{id}", httpx.Handle(s.deleteJob)},
-		{"GET /api/v1/reconcile/jobs/{id}/decisions.csv", s.download(decisionsFile)},
-		{"GET /api/v1/reconcile/jobs/{id}/corrections.csv", s.download(correctionsFile)},
-		{"GET /api/v1/reconcile/jobs/{id}/summary.json", s.download(summaryFile)},
-		{"GET /api/v1/reconcile/jobs/{id}/report.html", s.download(reportFile)},
+// Routes returns the service's routes under /api/v1/reconcile, for staff of
+// member units. It may be called on a nil *Service, to list them.
+func (s *Service) Routes() []httpx.Route {
+	staff := func(pattern string, h http.Handler) httpx.Route {
+		return httpx.Route{Pattern: pattern, Handler: h, Access: httpx.AccessStaff}
+	}
+	return []httpx.Route{
+		staff("POST /api/v1/reconcile/jobs", httpx.Handle(s.postJob)),
+		staff("GET /api/v1/reconcile/jobs", httpx.Handle(s.listJobs)),
+		staff("GET /api/v1/reconcile/jobs/{id}", httpx.Handle(s.getJob)),
+		staff("DELETE /api/v1/reconcile/jobs/{id}", httpx.Handle(s.deleteJob)),
+		staff("GET /api/v1/reconcile/jobs/{id}/decisions.csv", s.download(decisionsFile)),
+		staff("GET /api/v1/reconcile/jobs/{id}/corrections.csv", s.download(correctionsFile)),
+		staff("GET /api/v1/reconcile/jobs/{id}/summary.json", s.download(summaryFile)),
+		staff("GET /api/v1/reconcile/jobs/{id}/report.html", s.download(reportFile)),
 	}
 }
 
@@ -105,13 +102,9 @@ func (s *Service) view(j Job) JobView {
 	return v
 }
 
-// authorize checks the action with the policy, auditing a refusal.
+// authorize checks the action with the guard, which audits a refusal.
 func (s *Service) authorize(ctx context.Context, p auth.Principal, a auth.Action, id string) error {
-	if err := s.cfg.Policy.Check(p, a, ""); err != nil {
-		s.cfg.Audit.Record(ctx, audit.Entry{Actor: p.ActorID(), Action: string(a), Subject: subject(id), Outcome: audit.Denied, Detail: "role " + string(p.Role)})
-		return err
-	}
-	return nil
+	return s.cfg.Guard.Check(ctx, p, a, "", subject(id))
 }
 
 // own returns the job if p may do a on it: a member sees only its own jobs;
@@ -125,8 +118,7 @@ func (s *Service) own(ctx context.Context, p auth.Principal, a auth.Action, id s
 		return Job{}, err
 	}
 	if j.Unit != p.Unit {
-		s.cfg.Audit.Record(ctx, audit.Entry{Actor: p.ActorID(), Action: string(a), Subject: subject(id), Outcome: audit.Denied,
-			Detail: "job of unit " + j.Unit})
+		s.cfg.Audit.Deny(ctx, p, a, subject(id), "job of unit "+j.Unit)
 		return Job{}, errNoJob(id)
 	}
 	return j, nil
@@ -176,11 +168,15 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) error
 		// checkpoint.
 		os.RemoveAll(s.jobDir(id))
 	}
-	return s.cfg.Audit.Record(ctx, audit.Entry{Actor: p.ActorID(), Action: string(auth.SubmitReconcile), Subject: subject(id), Detail: "cancelled"})
+	return s.cfg.Audit.Record(ctx, audit.Of(p, auth.SubmitReconcile, subject(id)).With("cancelled"))
 }
 
 func (s *Service) postJob(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.Submit(w, r)
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	v, err := s.Submit(r.Context(), p, r.ContentLength, s.Receive(w, r))
 	if err != nil {
 		return err
 	}
@@ -266,7 +262,7 @@ func (s *Service) download(name string) http.Handler {
 		if err != nil {
 			return err
 		}
-		if err := s.cfg.Audit.Record(ctx, audit.Entry{Actor: p.ActorID(), Action: string(auth.ReadReconcile), Subject: subject(id), Detail: name}); err != nil {
+		if err := s.cfg.Audit.Record(ctx, audit.Of(p, auth.ReadReconcile, subject(id)).With(name)); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
 		h := w.Header()

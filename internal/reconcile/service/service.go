@@ -70,10 +70,12 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	DB      *db.DB
 	DataDir string // jobs' files go under DataDir/reconcile
-	Policy  auth.Policy
-	Audit   *audit.Log
-	Logger  *slog.Logger
-	Limits  Limits
+	// Guard decides who may submit and read jobs; Audit records the
+	// submissions and downloads.
+	Guard  *auth.Guard
+	Audit  *audit.Log
+	Logger *slog.Logger
+	Limits Limits
 	// Workers is the number of jobs run at once, all members together
 	// (default 1); EngineWorkers the engine's workers per job (default
 	// GOMAXPROCS).

@@ -25,6 +25,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
+	"github.com/populus-vn/populus/internal/units"
 )
 
 const (
@@ -71,7 +72,7 @@ func newHarness(t *testing.T, d *db.DB, dataDir string, tune func(*Config)) *har
 	t.Helper()
 	al := audit.New(d)
 	t.Cleanup(al.Close)
-	cfg := Config{DB: d, DataDir: dataDir, Audit: al, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 1, EngineWorkers: 2, CheckpointEvery: time.Nanosecond, Poll: 50 * time.Millisecond}
+	cfg := Config{DB: d, DataDir: dataDir, Guard: auth.NewGuard(auth.NewPolicy(units.Default()), al), Audit: al, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: 1, EngineWorkers: 2, CheckpointEvery: time.Nanosecond, Poll: 50 * time.Millisecond}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -102,7 +103,7 @@ func (h *harness) user(name string, role auth.Role, unit string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.users[name] = auth.Principal{StaffID: id, Username: name, DisplayName: name, Role: role, Unit: unit}
+	h.users[name] = auth.Staff(id, name, name, role, unit)
 }
 
 func (h *harness) do(as, method, path string, body io.Reader, contentType string) *httptest.ResponseRecorder {

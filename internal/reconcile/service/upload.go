@@ -47,17 +47,16 @@ type submission struct {
 	hasFile   bool
 }
 
-// Submit takes a multipart submission (fields: file, and mapping or kind,
-// and the options threshold, review_floor, margin, one_to_one, max_block,
-// seed), checks it whole (the mapping against the file's header, every row
-// readable, the limits), then stores the file and queues the job. Nothing
-// is stored when it fails.
-func (s *Service) Submit(w http.ResponseWriter, r *http.Request) (JobView, error) {
-	ctx := r.Context()
-	p, err := auth.MustFromContext(ctx)
-	if err != nil {
-		return JobView{}, err
-	}
+// Receiver reads a submission (fields: file, and mapping or kind, and the
+// options threshold, review_floor, margin, one_to_one, max_block, seed),
+// writing its file into dir. Receive is the one of an HTTP request.
+type Receiver func(dir string) (submission, error)
+
+// Submit takes a submission of size bytes (-1 when unknown) from p, read by
+// receive, checks it whole (the mapping against the file's header, every
+// row readable, the limits), then stores the file and queues the job.
+// Nothing is stored when it fails.
+func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, receive Receiver) (JobView, error) {
 	if err := s.authorize(ctx, p, auth.SubmitReconcile, ""); err != nil {
 		return JobView{}, err
 	}
@@ -65,13 +64,10 @@ func (s *Service) Submit(w http.ResponseWriter, r *http.Request) (JobView, error
 		return JobView{}, err
 	}
 	limit := s.limits.MaxUploadBytes
-	if r.ContentLength > limit+formSlack {
-		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", r.ContentLength, limit)
+	if size > limit+formSlack {
+		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", size, limit)
 	}
-	// A large file takes longer than the server's read timeout.
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
-
-	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.StaffID, Owner: p.Username, State: Queued, Created: time.Now()}
+	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, State: Queued, Created: time.Now()}
 	dir := s.jobDir(j.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return JobView{}, err
@@ -82,7 +78,7 @@ func (s *Service) Submit(w http.ResponseWriter, r *http.Request) (JobView, error
 			os.RemoveAll(dir)
 		}
 	}()
-	sub, err := s.receive(w, r, dir)
+	sub, err := receive(dir)
 	if err != nil {
 		return JobView{}, err
 	}
@@ -93,8 +89,8 @@ func (s *Service) Submit(w http.ResponseWriter, r *http.Request) (JobView, error
 		if err := s.store.insertTx(ctx, tx, &j); err != nil {
 			return err
 		}
-		return s.cfg.Audit.RecordTx(ctx, tx, audit.Entry{Actor: p.ActorID(), Action: string(auth.SubmitReconcile), Subject: subject(j.ID),
-			Detail: fmt.Sprintf("file %q, %d records", j.FileName, j.Read)})
+		return s.cfg.Audit.RecordTx(ctx, tx, audit.Of(p, auth.SubmitReconcile, subject(j.ID)).
+			With(fmt.Sprintf("file %q, %d records", j.FileName, j.Read)))
 	})
 	if err != nil {
 		return JobView{}, err
@@ -120,6 +116,15 @@ func (s *Service) admit(ctx context.Context, unit string) error {
 			unit, running, queued, l.MaxRunning, l.MaxQueued)
 	}
 	return nil
+}
+
+// Receive is the Receiver of an HTTP request's multipart form. A large file
+// takes longer than the server's read timeout: the deadline is extended.
+func (s *Service) Receive(w http.ResponseWriter, r *http.Request) Receiver {
+	return func(dir string) (submission, error) {
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
+		return s.receive(w, r, dir)
+	}
 }
 
 // receive reads the form, writing the file into dir.
