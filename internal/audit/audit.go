@@ -463,11 +463,9 @@ func (l *Log) list(ctx context.Context, subject string, before int64, limit int)
 	var last int64
 	for rows.Next() {
 		var e Entry
-		var at string
-		if err := rows.Scan(&last, &at, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote); err != nil {
+		if err := rows.Scan(&last, db.Time{T: &e.At}, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote); err != nil {
 			return nil, nil, 0, err
 		}
-		e.At, _ = db.ParseTime(at)
 		out = append(out, e)
 		ids = append(ids, last)
 	}

@@ -336,13 +336,11 @@ func (c *change) createHousehold(a Address) (string, error) {
 
 func (c *change) household(field, id string) (Household, error) {
 	var h Household
-	var created string
 	err := c.tx.QueryRowContext(c.ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
-		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
+		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
 	if err == sql.ErrNoRows {
 		return h, problem.Field(field, "no household %s in the register", id)
 	}
-	h.CreatedAt, _ = db.ParseTime(created)
 	return h, err
 }
 

@@ -143,12 +143,11 @@ func (r *Register) history(ctx context.Context, pinStr string, after time.Time) 
 	var out []Event
 	for rows.Next() {
 		e := Event{PIN: pinStr}
-		var eff, at, changes string
-		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, &at, &e.Actor, &e.Reason, &e.LegalBasis, &changes); err != nil {
+		var eff, changes string
+		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, db.Time{T: &e.RecordedAt}, &e.Actor, &e.Reason, &e.LegalBasis, &changes); err != nil {
 			return nil, err
 		}
 		e.Effective = parseStoredDate(eff)
-		e.RecordedAt, _ = db.ParseTime(at)
 		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
 			return nil, fmt.Errorf("event %s/%d: %w", pinStr, e.Version, err)
 		}
@@ -328,9 +327,8 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 		return Household{}, nil, err
 	}
 	var h Household
-	var created string
 	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
-		Scan(&h.ID, &h.UnitCode, &h.Address, &created)
+		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
 	found := !errors.Is(err, sql.ErrNoRows)
 	if found && err != nil {
 		return Household{}, nil, err
@@ -339,7 +337,6 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 		problem.New(problem.NotFound, "no household %s", id)); err != nil {
 		return Household{}, nil, err
 	}
-	h.CreatedAt, _ = db.ParseTime(created)
 	members, err := r.members(ctx, r.db, id)
 	if err != nil {
 		return h, nil, err

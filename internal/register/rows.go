@@ -100,8 +100,12 @@ func scanPerson(s scanner) (Person, error) {
 		return p, fmt.Errorf("person %s: version %q: %w", p.PIN, c[30], err)
 	}
 	p.Version = v
-	p.CreatedAt, _ = db.ParseTime(c[31])
-	p.UpdatedAt, _ = db.ParseTime(c[32])
+	if p.CreatedAt, err = db.ParseTime(c[31]); err != nil {
+		return p, fmt.Errorf("person %s: created_at: %w", p.PIN, err)
+	}
+	if p.UpdatedAt, err = db.ParseTime(c[32]); err != nil {
+		return p, fmt.Errorf("person %s: updated_at: %w", p.PIN, err)
+	}
 	return p, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -484,24 +485,22 @@ func testCancel(t *testing.T, d *db.DB, file []byte) {
 	// A running job: cancelled at its next checkpoint.
 	w = h.submit("cancel", "drivers.csv", file, map[string]string{"kind": "drivers"})
 	id = decode[JobView](t, w).ID
-	started := make(chan struct{})
+	// The job is cancelled from inside its first checkpoint, so the
+	// cancellation lands while it runs, whatever the scheduling.
+	var once sync.Once
+	cancelled := make(chan int, 1)
 	h.svc.afterCheckpoint = func(string, []byte) {
-		select {
-		case <-started:
-		default:
-			close(started)
-			time.Sleep(50 * time.Millisecond) // let the cancellation in
-		}
+		once.Do(func() {
+			cancelled <- h.do("cancel", "DELETE", "/api/v1/reconcile/jobs/"+id, nil, "").Code
+		})
 	}
 	if err := h.svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer h.svc.Stop()
-	go func() {
-		<-started
-		h.do("cancel", "DELETE", "/api/v1/reconcile/jobs/"+id, nil, "")
-	}()
-	<-started
+	if code := <-cancelled; code != http.StatusNoContent {
+		t.Fatalf("cancelling the running job: %d", code)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		h.svc.mu.Lock()

@@ -85,12 +85,11 @@ func formatTime(t time.Time) string {
 
 func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	var (
-		j                          Job
-		config, state, counts      string
-		created, started, finished string
+		j                     Job
+		config, state, counts string
 	)
 	err := sc.Scan(&j.ID, &j.Unit, &j.OwnerID, &j.Owner, &j.FileName, &j.FileBytes, &j.Mapping, &config, &state,
-		&j.Read, &j.Decided, &j.Checkpoint, &counts, &j.Error, &created, &started, &finished)
+		&j.Read, &j.Decided, &j.Checkpoint, &counts, &j.Error, db.Time{T: &j.Created}, db.Time{T: &j.Started}, db.Time{T: &j.Finished})
 	if err != nil {
 		return j, err
 	}
@@ -102,13 +101,6 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 		if err := json.Unmarshal([]byte(counts), &j.Counts); err != nil {
 			return j, fmt.Errorf("reconcile job %s: counts: %w", j.ID, err)
 		}
-	}
-	j.Created, _ = db.ParseTime(created)
-	if started != "" {
-		j.Started, _ = db.ParseTime(started)
-	}
-	if finished != "" {
-		j.Finished, _ = db.ParseTime(finished)
 	}
 	return j, nil
 }
