@@ -2,14 +2,14 @@
 // every capability on one mux, each behind the guard of the access it
 // declares, inside one middleware chain (recovery, metrics and logs,
 // security headers), and serves the operational endpoints (/healthz,
-// /readyz, /metrics) and the OpenAPI document.
+// /readyz, /metrics) and the OpenAPI document, merged from its base and
+// the fragments of the capabilities (httpx.Documented).
 //
 // It holds no rules of its own: it only wires what the capabilities provide.
 package server
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,9 +22,6 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/observe"
 )
-
-//go:embed openapi.json
-var openAPI []byte
 
 // Deps are the parts the server wires together.
 type Deps struct {
@@ -63,13 +60,19 @@ func New(d Deps) (http.Handler, error) {
 
 // Routes returns every route the server mounts, the operational ones and
 // the capabilities', each handler already behind the guard of its access;
-// the OpenAPI test checks the document against it.
+// the OpenAPI test checks the document against it. The OpenAPI document is
+// merged here, once: the base and the fragments of the capabilities that
+// are httpx.Documented; a conflict or a dangling $ref is an error.
 func Routes(d Deps) ([]httpx.Route, error) {
+	doc, err := openAPIDocument(d.Capabilities)
+	if err != nil {
+		return nil, err
+	}
 	routes := []httpx.Route{
 		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz), Access: httpx.AccessPublic},
 		{Pattern: "GET /readyz", Handler: readyz(d.DB), Access: httpx.AccessPublic},
 		{Pattern: "GET /metrics", Handler: promhttp.Handler(), Access: httpx.AccessPublic},
-		{Pattern: "GET /api/v1/openapi.json", Handler: http.HandlerFunc(serveOpenAPI), Access: httpx.AccessPublic},
+		{Pattern: "GET /api/v1/openapi.json", Handler: serveOpenAPI(doc), Access: httpx.AccessPublic},
 	}
 	for _, c := range d.Capabilities {
 		routes = append(routes, c.Routes()...)
@@ -124,10 +127,4 @@ func readyz(d *db.DB) http.Handler {
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": string(d.Engine)})
 	})
-}
-
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(openAPI)
 }
