@@ -1,3 +1,4 @@
+-- SQLite only. PostgreSQL keeps audit_log_subject, maintained row by row.
 -- The audit log's subject index becomes log-structured (see internal/audit,
 -- runs.go). A batch added to one large audit_subjects B-tree wrote about one
 -- random page per entry once that tree had more leaf pages than a batch had

@@ -1,3 +1,6 @@
+-- SQLite only: PostgreSQL keeps `pin text PRIMARY KEY`, whose index points
+-- at the heap tuple, so a look-up by PIN already reads one index and one
+-- heap page.
 -- persons is keyed by the PIN itself, as an integer: the table's B-tree is
 -- the PIN's index. It was a rowid table with `pin TEXT PRIMARY KEY`, so a
 -- look-up by PIN descended two B-trees (the PIN's index, then the table by

@@ -1,5 +1,7 @@
+-- SQLite only. PostgreSQL has no such need: a commit does not empty other
+-- sessions' buffers.
 -- The audit log moves to a file of its own, attached to every connection as
--- the schema "audit" (populus-audit.db beside populus.db; see db.AuditSchema
+-- the schema "audit" (populus-audit.db beside populus.db; see audit.File
 -- for why, and for what a transaction over both files guarantees). Queries
 -- name the tables without the schema. Back up both files together.
 CREATE TABLE audit.audit_log (

@@ -1,3 +1,7 @@
+-- SQLite only. PostgreSQL keeps audit_log_subject, maintained row by row:
+-- its buffer manager absorbs the random index pages, and concurrent
+-- transactions commit entry ids out of order, so a batch index that trusts
+-- "every id up to N is committed" would miss entries there.
 -- The audit log's entries by subject ("who read this person's record") are
 -- indexed in batches instead of row by row. Each read of a person appends an
 -- entry; kept up to date row by row, the (subject, at) index put every entry
