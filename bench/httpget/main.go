@@ -49,6 +49,7 @@ import (
 	"github.com/populus-vn/populus/bench/internal/benchinfo"
 	"github.com/populus-vn/populus/bench/internal/benchstore"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 var (
@@ -172,7 +173,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		d.Close()
 		return err
 	}

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/bench/internal/benchinfo"
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
@@ -123,7 +124,7 @@ func childImport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		return err
 	}
 	im := register.NewImporter(d)
@@ -347,7 +348,7 @@ func benchSQLite(ctx context.Context, self, work, hhCSV, pCSV string, nh, np int
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		d.Close()
 		return Result{}, err
 	}
@@ -374,9 +375,9 @@ func benchSQLite(ctx context.Context, self, work, hhCSV, pCSV string, nh, np int
 }
 
 // removeSQLite removes an SQLite store: its file, its audit file
-// (db.AuditPath) and their journals.
+// (audit.Path) and their journals.
 func removeSQLite(p string) {
-	for _, f := range []string{p, db.AuditPath(p)} {
+	for _, f := range []string{p, audit.Path(p)} {
 		for _, s := range []string{"", "-wal", "-shm", "-journal"} {
 			os.Remove(f + s)
 		}
@@ -579,7 +580,7 @@ func benchPostgres(ctx context.Context, self, hhCSV, pCSV string, nh, np int) (R
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		d.Close()
 		return Result{}, err
 	}
@@ -746,7 +747,7 @@ func checkSchema(ctx context.Context, work string) error {
 		return err
 	}
 	defer d.Close()
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		return err
 	}
 	if sqlitePragmas, err = readPragmas(ctx, d); err != nil {

@@ -102,7 +102,7 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	applied, err := d.Migrate(ctx)
+	applied, err := d.Migrate(ctx, schemas...)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -218,7 +218,7 @@ func runMigrate(ctx context.Context, args []string, env func(string) string, std
 		return err
 	}
 	defer d.Close()
-	applied, err := d.Migrate(ctx)
+	applied, err := d.Migrate(ctx, schemas...)
 	for _, m := range applied {
 		fmt.Fprintln(stdout, "applied", m)
 	}

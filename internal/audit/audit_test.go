@@ -13,7 +13,7 @@ import (
 )
 
 func TestGroupCommitStoresEveryEntry(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := New(d)
 		defer l.Close()
 		ctx := WithRemote(context.Background(), "10.0.0.7")
@@ -48,7 +48,7 @@ func TestGroupCommitStoresEveryEntry(t *testing.T) {
 // group keeps its order.
 func TestEntriesStoredExactly(t *testing.T) {
 	odd := []string{"", `quote " backslash \ slash /`, "tab\tnew\nline\x00\x01\x1f", "Nguyễn Thị Ánh 😀", "\u2028\u2029", "bad \xff\xfe utf-8", "<&>"}
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := NewBuffered(d, 50*time.Millisecond)
 		ctx := context.Background()
 		at := time.Date(2026, 11, 23, 3, 4, 5, 123456000, time.UTC)
@@ -86,7 +86,7 @@ func TestEntriesStoredExactly(t *testing.T) {
 }
 
 func TestRecordAfterClose(t *testing.T) {
-	l := New(dbtest.SQLite(t))
+	l := New(dbtest.SQLite(t, testSchemas...))
 	l.Close()
 	if err := l.Record(context.Background(), Entry{Actor: "x"}); err != ErrClosed {
 		t.Errorf("err = %v, want ErrClosed", err)
@@ -94,7 +94,7 @@ func TestRecordAfterClose(t *testing.T) {
 }
 
 func TestBufferedLogCommitsWithinWindowAndRefusesWhenFailing(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := NewBuffered(d, 5*time.Millisecond)
 		ctx := context.Background()
 		for i := 0; i < 50; i++ {
@@ -134,7 +134,7 @@ func TestBufferedLogCommitsWithinWindowAndRefusesWhenFailing(t *testing.T) {
 func TestSubjectIndexInBatches(t *testing.T) {
 	defer func(every int, idle time.Duration) { IndexEvery, IndexIdle = every, idle }(IndexEvery, IndexIdle)
 	IndexEvery, IndexIdle = 10, time.Hour
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := New(d)
 		ctx := context.Background()
 		var ids []int64 // entries about subject A, in order
@@ -207,7 +207,7 @@ func TestSubjectIndexInBatches(t *testing.T) {
 func TestSubjectIndexWhenIdle(t *testing.T) {
 	defer func(every int, idle time.Duration) { IndexEvery, IndexIdle = every, idle }(IndexEvery, IndexIdle)
 	IndexEvery, IndexIdle = 1000, 20*time.Millisecond
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	l := New(d)
 	defer l.Close()
 	for i := 0; i < 3; i++ {

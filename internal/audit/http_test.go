@@ -16,7 +16,7 @@ import (
 )
 
 func TestHandleList(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := New(d)
 		defer l.Close()
 		ctx := context.Background()

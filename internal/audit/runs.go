@@ -14,7 +14,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 )
 
-// The SQLite subject index is log-structured (migration 0008). Each flush
+// The SQLite subject index is log-structured (audit migration 0004). Each flush
 // appends the entries committed since the last one, sorted by subject, as a
 // new run of level 0: a run is a sorted batch of postings (subject, entry
 // id) in audit_postings, keyed by (run, subject, entry_id), and a new run's

@@ -230,7 +230,7 @@ func waitIndexed(t *testing.T, d *db.DB, l *Log) {
 // level 0, or in runs of several levels that the writer merged.
 func TestListMatchesScanAcrossLevels(t *testing.T) {
 	setIndex(t, 10, time.Hour, 23)
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	l := New(d)
 	defer l.Close()
 	ctx := context.Background()
@@ -327,7 +327,7 @@ func TestListMatchesScanAcrossLevels(t *testing.T) {
 // its sources.
 func TestInterruptedMergeIsResumed(t *testing.T) {
 	setIndex(t, 1000, time.Hour, 5)
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	subjects := []string{"a", "b", "c", "d", "e", "f"}
 	x := newRunIndex(d)
@@ -388,7 +388,7 @@ func TestInterruptedMergeIsResumed(t *testing.T) {
 // just before a stop are ignored by List, and deleted by the next writer.
 func TestGarbageOfCompletedMergeIsCollected(t *testing.T) {
 	setIndex(t, 1000, time.Hour, 7)
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	x := newRunIndex(d)
 	for i := 0; i < fanIn; i++ {
@@ -440,7 +440,7 @@ func TestGarbageOfCompletedMergeIsCollected(t *testing.T) {
 // keep their invariants (checkRuns) and List matches the scan.
 func TestRunInvariantsUnderRandomSteps(t *testing.T) {
 	setIndex(t, 1000, time.Hour, 3)
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
 	// Subjects that JSON must escape, and one beyond ASCII, for the merge's
@@ -493,8 +493,8 @@ func TestRunInvariantsUnderRandomSteps(t *testing.T) {
 	}
 }
 
-// TestMigrationMovesBatchIndexToRuns: migration 0008 makes the batch index
-// of 0006 one run, of the level its size calls for, and drops it.
+// TestMigrationMovesBatchIndexToRuns: migration 0004 makes the batch index
+// of 0002 one run, of the level its size calls for, and drops it.
 func TestMigrationMovesBatchIndexToRuns(t *testing.T) {
 	setIndex(t, 50_000, 10*time.Millisecond, 32768)
 	ctx := context.Background()
@@ -503,7 +503,7 @@ func TestMigrationMovesBatchIndexToRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := d.MigrateTo(ctx, 7); err != nil {
+	if _, err := d.MigrateTo(ctx, Schema, 3); err != nil {
 		t.Fatal(err)
 	}
 	// 60,000 entries, one in ten without a subject; the first 58,000
@@ -519,12 +519,12 @@ func TestMigrationMovesBatchIndexToRuns(t *testing.T) {
 	if _, err := d.Exec(`UPDATE audit_index_state SET indexed_upto = 58000`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, Schema); err != nil {
 		t.Fatal(err)
 	}
 	runs := checkRuns(t, d)
 	if len(runs) != 1 || runs[0] != (runRow{run: 1, level: 1, lo: 1, hi: 58000, entries: 52200}) {
-		t.Fatalf("runs after 0008: %+v, want run 1 of level 1 covering 1..58000 with 52200 entries", runs)
+		t.Fatalf("runs after audit 0004: %+v, want run 1 of level 1 covering 1..58000 with 52200 entries", runs)
 	}
 	if n := count(t, d, `SELECT count(*) FROM audit.sqlite_master WHERE name LIKE 'audit_subjects%'`); n != 0 {
 		t.Errorf("%d objects named audit_subjects… left", n)
@@ -554,7 +554,7 @@ func TestMigrationMovesBatchIndexToRuns(t *testing.T) {
 // TestListPlanSeeksEachRun: SQLite reads each run's postings by a seek on
 // (run, subject), in order, and sorts only the rows of each side's page.
 func TestListPlanSeeksEachRun(t *testing.T) {
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	type node struct {
 		id, parent int
 		detail     string

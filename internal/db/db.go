@@ -21,10 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Engine names a storage engine.
@@ -92,34 +90,45 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 // Bulk loads and index builds enlarge theirs (BulkCacheKiB).
 const readCacheKiB = 1024
 
-// AuditSchema is the schema, attached to every SQLite connection, that holds
-// the audit log in a file of its own (AuditPath): each read of a person
-// appends an entry, and a commit to the register's file would empty every
-// reader's page cache (in WAL mode a connection drops its cache when another
-// has committed to the same file), so that at 16 concurrent reads a fifth of
-// the CPU went to freeing and re-reading pages. Queries name the audit
-// tables without the schema; SQLite finds them in the attached file.
-//
-// A transaction that writes both files (a civil event and its audit entry)
-// commits atomically in each, but in WAL mode not across the two: a power
-// failure during that commit may keep the change and lose its audit entry,
-// or the reverse. The change's own history entry (person_events, same file)
-// still records who made it, when and why.
-const AuditSchema = "audit"
-
-// AuditPath is the audit file of the SQLite store at path: populus.db →
-// populus-audit.db.
-func AuditPath(path string) string {
-	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + "-audit" + ext
+// Attach is a file of a SQLite store attached to every connection as a
+// schema of its own: a capability whose tables should not share the main
+// file declares one (RegisterAttach) and creates its tables in that schema
+// (CREATE TABLE name.table); queries name the tables without the schema, and
+// SQLite finds them in the attached file. In WAL mode a commit empties the
+// page cache of every other connection to the same file, so a table written
+// often and read rarely (the audit log) keeps the main file's readers warm
+// by living apart. A transaction that writes two files commits atomically in
+// each but, in WAL mode, not across them. PostgreSQL ignores attachments.
+type Attach struct {
+	// Schema is the name under which the file is attached.
+	Schema string
+	// Path is the file's path, given the path of the store's main file.
+	Path func(main string) string
+	// Pragmas are set on the schema after attaching it ("journal_mode = WAL").
+	Pragmas []string
 }
 
-// auditCacheKiB is the page cache of the audit schema on each connection:
-// the writer appends, and indexes by subject in sorted batches.
-const auditCacheKiB = 4096
+var (
+	attachMu sync.Mutex
+	attached []Attach
+)
+
+// RegisterAttach makes every SQLite store opened from now on attach a's file
+// to each of its connections. A capability calls it when its package is
+// initialised, before any store is opened.
+func RegisterAttach(a Attach) {
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	for _, x := range attached {
+		if x.Schema == a.Schema {
+			panic("db: schema " + a.Schema + " is attached twice")
+		}
+	}
+	attached = append(attached, a)
+}
 
 // sqliteDriver is modernc.org/sqlite's driver under a name of its own, so
-// that its connection hook (attachAudit) applies to Populus's stores only.
+// that its connection hook (attach) applies to Populus's stores only.
 const sqliteDriver = "populus-sqlite"
 
 var registerSQLite sync.Once
@@ -130,27 +139,36 @@ func uriPath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 }
 
-func attachAudit(conn sqlite.ExecQuerierContext, dsn string) error {
-	// The register's file as SQLite opened it, rather than as the DSN
-	// spells it (escaped, with parameters).
+// attach attaches the registered files to a new connection.
+func attach(conn sqlite.ExecQuerierContext, dsn string) error {
+	attachMu.Lock()
+	files := attached
+	attachMu.Unlock()
+	if len(files) == 0 {
+		return nil
+	}
+	// The main file as SQLite opened it, rather than as the DSN spells it
+	// (escaped, with parameters).
 	ctx := context.Background()
 	rows, err := conn.QueryContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'", nil)
 	if err != nil {
-		return fmt.Errorf("attach the audit file: %w", err)
+		return fmt.Errorf("attach files: %w", err)
 	}
 	v := make([]driver.Value, 1)
 	err = rows.Next(v)
 	rows.Close()
 	path, _ := v[0].(string)
 	if err != nil || path == "" {
-		return fmt.Errorf("attach the audit file: the register's file is unknown (%v)", err)
+		return fmt.Errorf("attach files: the main file is unknown (%v)", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+AuditSchema, []driver.NamedValue{{Ordinal: 1, Value: AuditPath(path)}}); err != nil {
-		return fmt.Errorf("attach the audit file: %w", err)
-	}
-	for _, p := range []string{"journal_mode = WAL", "synchronous = NORMAL", fmt.Sprintf("cache_size = -%d", auditCacheKiB)} {
-		if _, err := conn.ExecContext(ctx, "PRAGMA "+AuditSchema+"."+p, nil); err != nil {
-			return fmt.Errorf("audit file: PRAGMA %s: %w", p, err)
+	for _, a := range files {
+		if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+a.Schema, []driver.NamedValue{{Ordinal: 1, Value: a.Path(path)}}); err != nil {
+			return fmt.Errorf("attach the %s file: %w", a.Schema, err)
+		}
+		for _, p := range a.Pragmas {
+			if _, err := conn.ExecContext(ctx, "PRAGMA "+a.Schema+"."+p, nil); err != nil {
+				return fmt.Errorf("%s file: PRAGMA %s: %w", a.Schema, p, err)
+			}
 		}
 	}
 	return nil
@@ -159,7 +177,7 @@ func attachAudit(conn sqlite.ExecQuerierContext, dsn string) error {
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	registerSQLite.Do(func() {
 		drv := &sqlite.Driver{}
-		drv.RegisterConnectionHook(attachAudit)
+		drv.RegisterConnectionHook(attach)
 		sql.Register(sqliteDriver, drv)
 	})
 	q := url.Values{}
@@ -225,19 +243,6 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// IsUniqueViolation reports whether err is a unique-constraint violation.
-func IsUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23505"
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
 }
 
 // Now is the timestamp format stored in every table: UTC, fixed width, so

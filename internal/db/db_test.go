@@ -4,49 +4,41 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		applied, err := d.Migrate(context.Background())
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		applied, err := d.Migrate(context.Background(), testSchemas...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(applied) != 0 {
 			t.Errorf("second Migrate applied %v", applied)
 		}
-		ms, _ := db.Migrations(d.Engine)
+		want := 1 // db's own
+		for _, s := range append(register.Schema.Requires, register.Schema) {
+			ms, err := s.Migrations(d.Engine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += len(ms)
+		}
 		var n int
 		d.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
-		if n != len(ms) {
-			t.Errorf("schema_migrations has %d rows, want %d", n, len(ms))
+		if n != want {
+			t.Errorf("schema_migrations has %d rows, want %d", n, want)
 		}
 	})
 }
 
-func TestEnginesHaveTheSameMigrations(t *testing.T) {
-	a, _ := db.Migrations(db.SQLite)
-	b, _ := db.Migrations(db.Postgres)
-	if len(a) != len(b) {
-		t.Fatalf("sqlite has %d migrations, postgres %d", len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name {
-			t.Errorf("migration %d: %s vs %s", i+1, a[i].Name, b[i].Name)
-		}
-	}
-}
-
 func TestWriteBatchesAllOrNothing(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		hh := db.Batch{Table: "households", Columns: []string{"id", "unit_code", "address", "created_at"}}
 		for i := 0; i < 1000; i++ {
@@ -77,7 +69,7 @@ func TestWriteBatchesAllOrNothing(t *testing.T) {
 // A blank column binds an empty string as NULL and stores ”; a cancelled
 // load stops and stores nothing.
 func TestWriteBatchesBlankAndCancel(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		hh := db.Batch{Table: "households", Columns: []string{"id", "unit_code", "address", "created_at"}, Blank: []string{"address"},
 			Rows: [][]any{{"B1", "00004", "", "2025-01-01T00:00:00.000000Z"}, {"B2", "00004", "Số 2", "2025-01-01T00:00:00.000000Z"}}}
@@ -106,7 +98,7 @@ func TestWriteBatchesBlankAndCancel(t *testing.T) {
 }
 
 func TestHistoryIsAppendOnly(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		_, err := d.Exec(`INSERT INTO person_events (pin, version, kind, event_id, recorded_at, actor, changes) VALUES ('001090000001', 1, 'birth', 'e1', 'now', 'x', '{}')`)
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +113,7 @@ func TestHistoryIsAppendOnly(t *testing.T) {
 }
 
 func TestDeferredIndexesAreRestored(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		count := func() int {
 			q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' AND sql IS NOT NULL`
@@ -146,7 +138,7 @@ func TestDeferredIndexesAreRestored(t *testing.T) {
 			t.Fatalf("%d indexes left after deferring", n)
 		}
 		// A load interrupted here is repaired by the next Migrate.
-		if _, err := d.Migrate(ctx); err != nil {
+		if _, err := d.Migrate(ctx, testSchemas...); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(); n != before {
@@ -163,7 +155,7 @@ func TestDeferredIndexesAreRestored(t *testing.T) {
 // A bulk load without foreign keys leaves no pooled connection without
 // them, nor with the bulk page cache.
 func TestBulkConnectionIsReset(t *testing.T) {
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	b := d.NewBulk()
 	b.NoForeignKeys = true
@@ -197,99 +189,5 @@ func TestBulkConnectionIsReset(t *testing.T) {
 		if fk != 1 || cache != -1024 {
 			t.Errorf("connection %d: foreign_keys %d, cache_size %d", len(conns), fk, cache)
 		}
-	}
-}
-
-// TestAuditFile: on SQLite the audit tables live in their own file, attached
-// to every connection, and migration 0007 moves existing entries there.
-func TestAuditFile(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := db.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.MigrateTo(ctx, 6); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 3; i++ {
-		if _, err := d.Exec(`INSERT INTO audit_log (at, actor, action, subject, outcome) VALUES ('2026-01-01T00:00:00Z', 'staff:a', 'person.read', $1, 'ok')`, fmt.Sprint(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := d.Exec(`INSERT INTO audit_subjects SELECT subject, id FROM audit_log WHERE id <= 2`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Exec(`UPDATE audit_index_state SET indexed_upto = 2`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.MigrateTo(ctx, 7); err != nil {
-		t.Fatal(err)
-	}
-	// Every pooled connection sees the audit file under the schema "audit".
-	conns := make([]*sql.Conn, 3)
-	for i := range conns {
-		if conns[i], err = d.Conn(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer conns[i].Close()
-		var file string
-		if err := conns[i].QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'audit'`).Scan(&file); err != nil {
-			t.Fatal(err)
-		}
-		if want := db.AuditPath(filepath.Join(dir, "populus.db")); file != want {
-			t.Fatalf("connection %d: audit file %q, want %q", i, file, want)
-		}
-		var mode string
-		conns[i].QueryRowContext(ctx, `PRAGMA audit.journal_mode`).Scan(&mode)
-		if mode != "wal" {
-			t.Errorf("audit journal mode %q, want wal", mode)
-		}
-	}
-	var inMain, inAudit, indexed, upto int
-	d.QueryRow(`SELECT count(*) FROM main.sqlite_master WHERE name LIKE 'audit%'`).Scan(&inMain)
-	d.QueryRow(`SELECT count(*) FROM audit.audit_log`).Scan(&inAudit)
-	d.QueryRow(`SELECT count(*) FROM audit.audit_subjects`).Scan(&indexed)
-	d.QueryRow(`SELECT indexed_upto FROM audit.audit_index_state`).Scan(&upto)
-	if inMain != 0 || inAudit != 3 || indexed != 2 || upto != 2 {
-		t.Errorf("after 0007: %d audit objects left in main, %d entries, %d indexed, indexed_upto %d; want 0, 3, 2, 2", inMain, inAudit, indexed, upto)
-	}
-	if _, err := d.Exec(`DELETE FROM audit_log`); err == nil {
-		t.Error("the moved audit_log accepts DELETE")
-	}
-	if _, err := d.Exec(`UPDATE audit_subjects SET subject = 'x'`); err == nil {
-		t.Error("the moved audit_subjects accepts UPDATE")
-	}
-}
-
-// A data directory whose name holds the characters of a URI (?, #, %) is
-// used as named, the audit file beside the register's.
-func TestOddDataDirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "dữ liệu ?x=1 #2 50%25")
-	ctx := context.Background()
-	d, err := db.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, outcome) VALUES ('2026-11-23T00:00:00.000000Z', 'a', 'read', 'ok')`); err != nil {
-		t.Fatal(err)
-	}
-	d.Close()
-	for _, f := range []string{"populus.db", "populus-audit.db"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("%s: %v", f, err)
-		}
-	}
-	entries, _ := os.ReadDir(filepath.Dir(dir))
-	if len(entries) != 1 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("files beside the data directory: %q", names)
 	}
 }

@@ -17,7 +17,7 @@ import (
 func TestPackColumnsRoundTrip(t *testing.T) {
 	texts := []string{"", "Nguyễn Văn A", `quote " and \ backslash`, "tab\tnew\nline\r\x01\x1f", "\u2028\u2029",
 		"😀 emoji", "<html> & 'apostrophe'", "null", "123", "[1,2]", "/slash/"}
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		if _, err := d.ExecContext(ctx, `CREATE TABLE pack_test (id INTEGER PRIMARY KEY, s TEXT, n INTEGER, z TEXT)`); err != nil {
 			t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 // TestGetAsOf changes people at known moments (the register's clock is set
 // for each step) and reads them back as of moments in between.
 func TestGetAsOf(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		var clock time.Time
 		t.Cleanup(register.SetClock(func() time.Time { return clock }))
 		e := newEnv(t, d)

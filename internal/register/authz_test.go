@@ -47,7 +47,7 @@ func (e *env) wantDenied(t *testing.T, pr auth.Principal, action auth.Action, su
 }
 
 func TestAuthorisationReads(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
 		who := map[string]*register.Person{"baDinh": r.baDinh, "hanoi": r.hanoi, "hcm": r.hcm}
@@ -99,7 +99,7 @@ func TestAuthorisationReads(t *testing.T) {
 }
 
 func TestAuthorisationChanges(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
 		fix := func(p *register.Person, name string) register.Correction {
@@ -138,7 +138,7 @@ func TestAuthorisationChanges(t *testing.T) {
 }
 
 func TestAuthorisationBirth(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		birth := func(place string) register.BirthRegistration {
@@ -175,7 +175,7 @@ func TestAuthorisationBirth(t *testing.T) {
 // commune where either party lives (Luật Hộ tịch 2014, art. 17), so whether an
 // officer may register it cannot depend on which party the form names first.
 func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		man := e.importMan(baDinh, "1995-05-05")
 		woman := e.importWoman(hcm, "1997-07-07")
@@ -196,7 +196,7 @@ func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
 }
 
 func TestAuthorisationSearch(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
 		q := register.Query{Name: "nguyen van an"}
@@ -262,7 +262,7 @@ func TestAuthorisationSearch(t *testing.T) {
 // else current, else temporary, else birth place; a pre-2025 unit counts as
 // its successor), so search must use the same unit.
 func TestSearchReachMatchesGet(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		// No permanent residence; staying in Ba Đình.
 		lodger := e.person(hcm, "Hoàng Văn Lưu", civil.Male, "1985-05-05")
@@ -340,7 +340,7 @@ func equalSets(a, b []string) bool {
 // not (TestAuthorisationReads). Each refusal is audited as denied. A role
 // that may not do the event at all is refused before the store is read.
 func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
 		meta := register.Meta{Reason: "thử"}

@@ -17,7 +17,7 @@ const benchPeople = 100_000
 // read writes its audit entry before returning, so this measures a read and
 // an audit commit.
 func BenchmarkGet(b *testing.B) {
-	d := dbtest.SQLite(b)
+	d := dbtest.SQLite(b, testSchemas...)
 	e := newEnv(b, d)
 	pins := population(b, d, benchPeople)
 	for _, bc := range []struct {
@@ -56,7 +56,7 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkSearch searches a register of 100,000 on SQLite by name prefix,
 // 20 results a page, as a nationwide, a province and a commune officer.
 func BenchmarkSearch(b *testing.B) {
-	d := dbtest.SQLite(b)
+	d := dbtest.SQLite(b, testSchemas...)
 	e := newEnv(b, d)
 	population(b, d, benchPeople)
 	names := []string{"nguyen van an", "tran thi", "le van hung", "pham minh", "hoang", "nguyen thi lan", "vu duc", "dang thanh"}

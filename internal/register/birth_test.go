@@ -47,7 +47,7 @@ func newThreeGenerations(e *env) *threeGenerations {
 }
 
 func TestRegisterBirth(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 
@@ -207,7 +207,7 @@ func TestRegisterBirth(t *testing.T) {
 // TestRegisterBirthRefusals: bad input is refused, naming the field, and
 // nothing is stored: no person, no history, no audit entry.
 func TestRegisterBirthRefusals(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		valid := func() register.BirthRegistration {
@@ -270,7 +270,7 @@ func TestRegisterBirthRefusals(t *testing.T) {
 // TestRegisterBirthConcurrentPINs: many births at once under one prefix get
 // distinct PINs, and all succeed.
 func TestRegisterBirthConcurrentPINs(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		const n = 40
@@ -346,7 +346,7 @@ func TestRegisterBirthCrowdedPrefix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 100,000 people")
 	}
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		// Take 10% of the serials of 001224 (Hà Nội, male, 2024), so that
@@ -391,7 +391,7 @@ func TestRegisterBirthCrowdedPrefix(t *testing.T) {
 // (Luật Hộ tịch 2014 art. 15: a relative may declare it); a child born after
 // the mother's death is refused.
 func TestRegisterBirthAfterMothersDeath(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		if _, err := e.reg.RegisterDeath(e.ctx, nation, register.DeathRegistration{PIN: f.mai.PIN, DeathDate: mustDate("2024-03-15")}); err != nil {

@@ -16,7 +16,7 @@ import (
 // that each person's household exists (SQLite; PostgreSQL's COPY checks);
 // Finish checks them all, so a person naming no household fails the load.
 func TestImporterChecksHouseholds(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		p := e.person(baDinh, "Đặng Văn Khoa", civil.Male, "1980-02-03")
@@ -53,7 +53,7 @@ func TestImporterChecksHouseholds(t *testing.T) {
 // duplicate PIN) is reported by a later call, after which Close keeps
 // nothing that was not committed.
 func TestImporterOverlappedWrites(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		var people []register.Person
@@ -113,7 +113,7 @@ func TestImporterOverlappedWrites(t *testing.T) {
 // only, but one too many would store NULL where ” belongs, or ” where a
 // NULL (a household_id) belongs.
 func TestBlankColumns(t *testing.T) {
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	for table, listed := range register.BlankColumns {
 		rows, err := d.Query("SELECT name FROM pragma_table_info($1) WHERE \"notnull\" = 1 AND dflt_value = '''''' ORDER BY cid", table)
 		if err != nil {
@@ -140,7 +140,7 @@ func TestBlankColumns(t *testing.T) {
 // not even its households, and leaves no staging table behind on the
 // pooled connections, so that the next load goes through.
 func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	var people []register.Person
 	var households []*register.Household

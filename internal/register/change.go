@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -56,17 +54,10 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind,
 			return errors.Join(err, fmt.Errorf("audit: %w", aerr))
 		}
 	}
-	if isSerializationFailure(err) {
+	if db.IsRetryable(err) {
 		return problem.New(problem.Conflict, "the records changed while this event was being registered; try again")
 	}
 	return err
-}
-
-// isSerializationFailure reports a PostgreSQL deadlock or serialisation
-// failure: a concurrent change, which the caller may retry.
-func isSerializationFailure(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // defaultLegalBasis is recorded when the officer names none.

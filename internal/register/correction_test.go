@@ -15,7 +15,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestCorrection(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		officer := registrarAt(baDinh)
 		p := e.person(baDinh, "Nguyễn Văn Tí", civil.Male, "1990")
@@ -92,7 +92,7 @@ func TestCorrection(t *testing.T) {
 // TestCorrectionBirthAfterParent: a corrected birth date must still follow
 // the parents' births.
 func TestCorrectionBirthAfterParent(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		mother := e.person(baDinh, "Lê Thị Hoa", civil.Female, "1990-06-15")
 		child := childOf(e.person(baDinh, "Trần Văn Bé", civil.Male, "1990"), nil, mother)

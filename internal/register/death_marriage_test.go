@@ -13,7 +13,7 @@ import (
 )
 
 func TestRegisterDeath(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		widow := e.person(baDinh, "Đỗ Thị Hạnh", civil.Female, "1960-02-02")
@@ -109,7 +109,7 @@ func (e *env) importWoman(commune, birth string) *register.Person {
 }
 
 func TestMarriageAndDivorce(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		officer := registrarAt(baDinh)
 		man := e.importMan(baDinh, "1995-05-05")
@@ -177,7 +177,7 @@ func TestMarriageAndDivorce(t *testing.T) {
 }
 
 func TestMarriageRefusals(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		officer := registrarAt(baDinh)
@@ -234,7 +234,7 @@ func TestMarriageRefusals(t *testing.T) {
 // TestMarriageMinimumAge checks the age of marriage to the day (Law on
 // Marriage and Family 2014 art. 8: a man from 20, a woman from 18 full years).
 func TestMarriageMinimumAge(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		officer := registrarAt(baDinh)
 		tests := []struct {
@@ -278,7 +278,7 @@ func TestMarriageMinimumAge(t *testing.T) {
 // TestDivorceNotBeforeMarriage: a divorce cannot take effect before the
 // marriage it ends.
 func TestDivorceNotBeforeMarriage(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		man := e.importMan(baDinh, "1990-01-01")
 		woman := e.importWoman(baDinh, "1992-01-01")
@@ -302,7 +302,7 @@ func TestDivorceNotBeforeMarriage(t *testing.T) {
 // by luck; thirty make a failure near certain on PostgreSQL when locks are
 // taken in the order the form names the parties.
 func TestConcurrentMarriageOfOneCouple(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		const couples = 30
 		type pair struct{ a, b *register.Person }

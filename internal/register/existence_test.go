@@ -28,7 +28,7 @@ func answer(t *testing.T, err error, id string) string {
 // is audited as denied. Only an officer who may read everywhere learns that a
 // PIN or household does not exist.
 func TestRefusedReadHidesExistence(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
 		missingPIN := e.newPIN(hcm, civil.Female, 1990) // well-formed, never stored

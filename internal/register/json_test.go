@@ -87,7 +87,7 @@ func FuzzPersonAppendJSON(f *testing.F) {
 // population, loaded in bulk, read back by PIN and by search, equal what
 // went in (times to the store's microsecond), on each engine.
 func TestPersonRoundTrip(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		people := importSynthetic(t, d, 400, 3)

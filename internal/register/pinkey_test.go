@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/register"
 )
 
-// Migration 0009 rebuilds persons on SQLite keyed by the PIN as an integer:
+// Migration 0003 rebuilds persons on SQLite keyed by the PIN as an integer:
 // a register loaded under the old schema reads back the same, row for row
 // and person for person, with the PINs' leading zeros; the PIN's own index
 // is gone, the look-up by PIN searches the table's key, and the indexes of
@@ -20,7 +21,7 @@ func TestPersonsKeyedByPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := d.MigrateTo(ctx, 8); err != nil {
+	if _, err := d.MigrateTo(ctx, register.Schema, 2); err != nil {
 		t.Fatal(err)
 	}
 	people := importSynthetic(t, d, 300, 5)
@@ -51,11 +52,11 @@ func TestPersonsKeyedByPIN(t *testing.T) {
 		return strings.Join(rows, "\n")
 	}
 	before := dump("pin")
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		t.Fatal(err)
 	}
 	if after := dump(d.PINText("pin")); after != before || len(people) < 300 {
-		t.Fatalf("persons changed in migration 0009 (%d people):\nbefore %.300s\nafter  %.300s", len(people), before, after)
+		t.Fatalf("persons changed in migration register 0003 (%d people):\nbefore %.300s\nafter  %.300s", len(people), before, after)
 	}
 	if !strings.HasPrefix(before, "0") {
 		t.Fatalf("the sample has no PIN with a leading zero: %.40s", before)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestTemporaryResidence(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		police := policeAt(hcm)
@@ -88,7 +88,7 @@ func TestTemporaryResidence(t *testing.T) {
 }
 
 func TestPermanentResidence(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		police := policeAt(baDinh)

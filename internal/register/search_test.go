@@ -16,7 +16,7 @@ import (
 )
 
 func TestSearch(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		mk := func(commune, name string, sex civil.Sex, birth string) *register.Person {
 			p := e.person(commune, name, sex, birth)
@@ -89,7 +89,7 @@ func checkOrder(t *testing.T, ps []register.Person) {
 }
 
 func TestSearchPagination(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		var all []string
 		add := func(n int, name, commune string) {
@@ -168,7 +168,7 @@ func TestSearchPagination(t *testing.T) {
 }
 
 func TestSearchRefusals(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		noNUL := hex.EncodeToString([]byte("nguyen van an"))
 		for _, tc := range []struct {
@@ -199,7 +199,7 @@ func TestSearchRefusals(t *testing.T) {
 }
 
 func TestHousehold(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		child, err := e.reg.RegisterBirth(e.ctx, registrarAt(baDinh), register.BirthRegistration{

@@ -26,7 +26,7 @@ import (
 // issue's target is about, without the network.
 func BenchmarkGetPerson(b *testing.B) {
 	ctx := context.Background()
-	d := dbtest.SQLite(b)
+	d := dbtest.SQLite(b, testSchemas...)
 	u := units.Default()
 	log := audit.NewBuffered(d, 20*time.Millisecond)
 	if os.Getenv("BENCH_AUDIT_STRICT") != "" {

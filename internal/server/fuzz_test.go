@@ -34,7 +34,7 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB) *fixture {
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	u := units.Default()
 	log := audit.New(d)
 	t.Cleanup(log.Close)

@@ -124,7 +124,7 @@ func (h *harness) login(password string) (string, string, *httptest.ResponseReco
 }
 
 func TestLoginSessionAndLogout(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, _, w := h.login(testPassword)
 		if token == "" {
@@ -174,7 +174,7 @@ func TestLoginSessionAndLogout(t *testing.T) {
 }
 
 func TestSessionExpiry(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, _, _ := h.login(testPassword)
 		start := h.now
@@ -203,7 +203,7 @@ func TestSessionExpiry(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, csrf, _ := h.login(testPassword)
 		for name, tc := range map[string]struct {
@@ -226,7 +226,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		for i := 1; i <= 5; i++ {
 			if _, _, w := h.login("wrong password!"); w.Code != http.StatusUnauthorized {
@@ -256,7 +256,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestDisabledAccount(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, _, _ := h.login(testPassword)
 		// An account disabled behind this instance's back (another
@@ -276,7 +276,7 @@ func TestDisabledAccount(t *testing.T) {
 }
 
 func TestUnauditableSignInFails(t *testing.T) {
-	h := newHarness(t, dbtest.SQLite(t))
+	h := newHarness(t, dbtest.SQLite(t, testSchemas...))
 	h.audit.fail = true
 	if token, _, w := h.login(testPassword); token != "" || w.Code != http.StatusInternalServerError {
 		t.Errorf("sign-in without audit: token %q, %d", token, w.Code)
@@ -300,7 +300,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestRequireSignInRedirectKeepsPage(t *testing.T) {
-	h := newHarness(t, dbtest.SQLite(t))
+	h := newHarness(t, dbtest.SQLite(t, testSchemas...))
 	w := h.do("GET", "/me?x=1", nil, "")
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Fme%3Fx%3D1" {
 		t.Errorf("anonymous /me: %d → %q", w.Code, w.Header().Get("Location"))
@@ -308,7 +308,7 @@ func TestRequireSignInRedirectKeepsPage(t *testing.T) {
 }
 
 func TestDisableEndsSessionsAtOnce(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		token, _, _ := h.login(testPassword)
 		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK {

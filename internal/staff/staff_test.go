@@ -17,7 +17,7 @@ func newAccount(username string, role auth.Role, unit string) NewAccount {
 }
 
 func TestStoreAccounts(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		st := NewStore(d, TestParams)
 		a, err := st.Create(ctx, newAccount(" Registrar.BaDinh ", auth.Registrar, "00004"))
@@ -68,7 +68,7 @@ func TestStoreAccounts(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	st := NewStore(dbtest.SQLite(t), TestParams)
+	st := NewStore(dbtest.SQLite(t, testSchemas...), TestParams)
 	_, err := st.Create(context.Background(), NewAccount{Username: "a b", Password: "short", Role: "mayor", Unit: "123"})
 	body := problem.BodyOf(err, "")
 	fields := map[string]bool{}
@@ -83,7 +83,7 @@ func TestCreateValidates(t *testing.T) {
 }
 
 func TestSeedDemoIsIdempotent(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		st := NewStore(d, TestParams)
 		first, err := SeedDemo(ctx, st)

@@ -13,7 +13,7 @@ import (
 // importer, so the store's constraints (unique PINs and CMNDs, one head per
 // household, households before their members) check the output too.
 func TestImport(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		im := register.NewImporter(d)
 		im.FlushEvery = 5000

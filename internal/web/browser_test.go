@@ -21,7 +21,7 @@ import (
 // saves screenshots of the main pages there.
 func TestBrowserBirthRegistration(t *testing.T) {
 	browsertest.Require(t)
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		// Any CSP violation or script error on a page fails the test;
 		// network errors are not counted, being the 4xx answers the
@@ -105,7 +105,7 @@ func TestBrowserBirthRegistration(t *testing.T) {
 // the audit log's page, under the real CSP (screenshot "audit").
 func TestBrowserAuditLog(t *testing.T) {
 	browsertest.Require(t)
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx, problems := browsertest.Start(t, 60*time.Second)
 		shot := browsertest.Screenshots(t)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestSignInFlow(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		r := c.get("/register/persons/" + motherPIN)
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?next=%2Fregister%2Fpersons%2F"+motherPIN {
@@ -52,7 +52,7 @@ func TestSignInFlow(t *testing.T) {
 }
 
 func TestOpenRedirectRefused(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		r := c.do("POST", "/login", url.Values{"username": {"registrar"}, "password": {password}, "next": {"//evil.example/"}})
 		if r.header.Get("Location") != "/" {
@@ -62,7 +62,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		form := url.Values{"pin": {motherPIN}, "death_date": {"2026-01-01"}}
@@ -90,7 +90,7 @@ func TestCSRFRefused(t *testing.T) {
 }
 
 func TestFormComesBackWithErrorsAndInput(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		c.get("/register/events/birth")
@@ -119,7 +119,7 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 }
 
 func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		c.get("/register/events/birth")
@@ -153,7 +153,7 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 }
 
 func TestPersonPageAndAsOf(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		c := e.client()
 		c.signIn("service")
@@ -190,7 +190,7 @@ func TestPersonPageAndAsOf(t *testing.T) {
 }
 
 func TestForbiddenPage(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		c := e.client()
 		c.signIn("registrar.hcm")
@@ -211,7 +211,7 @@ func TestForbiddenPage(t *testing.T) {
 }
 
 func TestSearchPages(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		r := c.get("/register/search?name=nguyen+van+binh&birth=1993")
@@ -238,7 +238,7 @@ func TestSearchPages(t *testing.T) {
 }
 
 func TestLanguageSwitch(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		c := e.client()
 		if r := c.get("/login"); !strings.Contains(r.body, `<html lang="vi">`) || !strings.Contains(r.body, "Đăng nhập") {
@@ -269,7 +269,7 @@ func TestLanguageSwitch(t *testing.T) {
 }
 
 func TestEveryFormRenders(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		for _, lang := range []string{"vi", "en"} {
@@ -287,7 +287,7 @@ func TestEveryFormRenders(t *testing.T) {
 }
 
 func TestStaticFiles(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		c := newEnv(t, d).client()
 		page := c.get("/login").body
 		m := regexp.MustCompile(`href="(/static/populus\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(page)
@@ -305,14 +305,14 @@ func TestStaticFiles(t *testing.T) {
 }
 
 func TestDemoNotice(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		r := newEnvDemo(t, d, true).client().get("/login")
 		for _, want := range []string{"Tài khoản dùng thử", "registrar.badinh", "populus-demo-2025", "Toàn quốc"} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("demo sign-in page lacks %q", want)
 			}
 		}
-		if strings.Contains(newEnvDemo(t, dbtest.SQLite(t), false).client().get("/login").body, "populus-demo") {
+		if strings.Contains(newEnvDemo(t, dbtest.SQLite(t, testSchemas...), false).client().get("/login").body, "populus-demo") {
 			t.Error("the demo password shows outside a demo")
 		}
 	})
@@ -322,7 +322,7 @@ func TestDemoNotice(t *testing.T) {
 // newest first, and the menu leads there; a registrar has neither, and a
 // subject too long is refused on the form.
 func TestAuditLogPage(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		reg := e.client()
 		reg.signIn("registrar")

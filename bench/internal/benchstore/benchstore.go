@@ -54,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -84,25 +84,27 @@ func OpenPostgres(ctx context.Context, base, schema string) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Migrate(ctx); err != nil {
+	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-// SchemaTag is a short fingerprint of the engine's migrations, part of the
+// SchemaTag is a short fingerprint of the register's migrations on the engine, part of the
 // name of every kept register, so that a register made by an older schema is
 // never reused.
 func SchemaTag(e db.Engine) string {
-	ms, err := db.Migrations(e)
-	if err != nil {
-		return "unknown"
-	}
 	h := sha256.New()
-	for _, m := range ms {
-		h.Write([]byte(m.Name))
-		h.Write([]byte(m.SQL))
+	for _, s := range append(register.Schema.Requires, register.Schema) {
+		ms, err := s.Migrations(e)
+		if err != nil {
+			return "unknown"
+		}
+		for _, m := range ms {
+			h.Write([]byte(m.String()))
+			h.Write([]byte(m.SQL))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:8]
 }

@@ -19,36 +19,59 @@ import (
 // EnvPostgres names the variable that switches PostgreSQL tests on.
 const EnvPostgres = "POPULUS_TEST_POSTGRES"
 
-// Engines runs fn once per available engine as a subtest, each with a fresh,
-// migrated, empty store.
-func Engines(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+// Engines runs fn once per available engine as a subtest, each with a fresh
+// store migrated with schemas (and what they require), otherwise empty.
+func Engines(t *testing.T, schemas []*db.Schema, fn func(t *testing.T, d *db.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t, schemas...)) })
 	if os.Getenv(EnvPostgres) == "" {
 		t.Logf("PostgreSQL variant skipped: set %s=postgres://… to run it", EnvPostgres)
 		return
 	}
-	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, schemas...)) })
 }
 
-// SQLite returns a fresh migrated SQLite store in a temporary directory.
-func SQLite(t testing.TB) *db.DB {
+// Fresh returns a new, empty, unmigrated store on engine e: SQLite in a
+// temporary directory, PostgreSQL as for Postgres.
+func Fresh(t testing.TB, e db.Engine) *db.DB {
 	t.Helper()
+	if e == db.Postgres {
+		return freshPostgres(t)
+	}
 	d, err := db.Open(context.Background(), "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if _, err := d.Migrate(context.Background()); err != nil {
+	return d
+}
+
+// migrate applies schemas to d, failing the test on error.
+func migrate(t testing.TB, d *db.DB, schemas []*db.Schema) *db.DB {
+	t.Helper()
+	if _, err := d.Migrate(context.Background(), schemas...); err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-// Postgres returns a fresh migrated store in a new schema of the database
-// named by POPULUS_TEST_POSTGRES, dropped when the test ends. It skips when the
-// variable is unset and fails when the server is unreachable.
-func Postgres(t testing.TB) *db.DB {
+// SQLite returns a fresh SQLite store in a temporary directory, migrated
+// with schemas.
+func SQLite(t testing.TB, schemas ...*db.Schema) *db.DB {
+	t.Helper()
+	return migrate(t, Fresh(t, db.SQLite), schemas)
+}
+
+// Postgres returns a fresh store in a new schema of the database named by
+// POPULUS_TEST_POSTGRES, dropped when the test ends, migrated with schemas.
+// It skips when the variable is unset and fails when the server is
+// unreachable.
+func Postgres(t testing.TB, schemas ...*db.Schema) *db.DB {
+	t.Helper()
+	return migrate(t, freshPostgres(t), schemas)
+}
+
+func freshPostgres(t testing.TB) *db.DB {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
@@ -88,8 +111,5 @@ func Postgres(t testing.TB) *db.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return d
 }

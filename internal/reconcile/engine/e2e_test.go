@@ -52,7 +52,7 @@ func seedRegister(t testing.TB) *seeded {
 		if d, seedErr = db.Open(ctx, "", seedDir); seedErr != nil {
 			return
 		}
-		if _, seedErr = d.Migrate(ctx); seedErr != nil {
+		if _, seedErr = d.Migrate(ctx, testSchemas...); seedErr != nil {
 			return
 		}
 		im := register.NewImporter(d)

@@ -69,7 +69,7 @@ func readPeople(t testing.TB, path string) []register.Person {
 // goldenIndex stores the hand-made register in SQLite and loads it back.
 func goldenIndex(t testing.TB) *Index {
 	t.Helper()
-	d := dbtest.SQLite(t)
+	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
 	im := register.NewImporter(d)
 	if err := im.Add(ctx, nil, readPeople(t, "testdata/golden_register.csv")); err != nil {

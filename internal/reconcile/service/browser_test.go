@@ -53,7 +53,7 @@ const (
 // POPULUS_SCREENSHOTS=dir it saves screenshots of the page there.
 func TestBrowserJobsPage(t *testing.T) {
 	browsertest.Require(t)
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, []*db.Schema{service.Schema}, func(t *testing.T, d *db.DB) {
 		input := filepath.Join(t.TempDir(), "drivers.csv")
 		if err := os.WriteFile(input, seedDrivers(t, d), 0o644); err != nil {
 			t.Fatal(err)

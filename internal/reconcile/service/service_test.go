@@ -223,7 +223,7 @@ func entries(t *testing.T, dir string) []string {
 }
 
 func TestService(t *testing.T) {
-	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		file := seed(t, d)
 		wantDec, wantCor, want := direct(t, d, file, 2)
 		t.Run("submit-run-download", func(t *testing.T) { testSubmit(t, d, file, wantDec, wantCor, want) })

@@ -1,0 +1,9 @@
+package engine
+
+import (
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// testSchemas are the tables this package's tests need.
+var testSchemas = []*db.Schema{register.Schema}

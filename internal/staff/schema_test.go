@@ -1,0 +1,8 @@
+package staff
+
+import (
+	"github.com/populus-vn/populus/internal/db"
+)
+
+// testSchemas are the tables this package's tests need.
+var testSchemas = []*db.Schema{Schema}
