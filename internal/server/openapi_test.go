@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"github.com/populus-vn/populus/internal/people"
 	"reflect"
 	"sort"
 	"strings"
@@ -84,21 +85,21 @@ func jsonFields(t reflect.Type) []string {
 func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	doc := loadDoc(t)
 	types := map[string]any{
-		"Person":                register.Person{},
-		"Event":                 register.Event{},
-		"Member":                register.Member{},
+		"Person":                people.Person{},
+		"Event":                 people.Event{},
+		"Member":                people.Member{},
 		"Household":             register.HouseholdView{},
-		"Address":               register.Address{},
+		"Address":               people.Address{},
 		"Unit":                  units.View{},
 		"SessionRequest":        SessionRequest{},
 		"Session":               SessionResponse{},
-		"EventBirth":            register.BirthRegistration{},
-		"EventDeath":            register.DeathRegistration{},
-		"EventMarriage":         register.MarriageRegistration{},
-		"EventDivorce":          register.DivorceRecord{},
-		"EventResidence":        register.ResidenceRegistration{},
-		"EventResidenceRemoval": register.ResidenceRemoval{},
-		"EventCorrection":       register.Correction{},
+		"EventBirth":            people.BirthRegistration{},
+		"EventDeath":            people.DeathRegistration{},
+		"EventMarriage":         people.MarriageRegistration{},
+		"EventDivorce":          people.DivorceRecord{},
+		"EventResidence":        people.ResidenceRegistration{},
+		"EventResidenceRemoval": people.ResidenceRemoval{},
+		"EventCorrection":       people.Correction{},
 		"AuditEntry":            audit.View{},
 	}
 	for name, v := range types {

@@ -3,11 +3,11 @@ package engine
 import (
 	"bytes"
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"sync"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -26,7 +26,7 @@ func benchSetup(b *testing.B) {
 		ctx := context.Background()
 		cfg := synth.Config{People: e2ePeople, Seed: e2eSeed}
 		bld := NewIndexBuilder(nil, e2ePeople)
-		benchErr = synth.Generate(ctx, cfg, func(_ *register.Household, ms []register.Person) error {
+		benchErr = synth.Generate(ctx, cfg, func(_ *people.Household, ms []people.Person) error {
 			for i := range ms {
 				p := &ms[i]
 				bld.Add(PersonOf(p))

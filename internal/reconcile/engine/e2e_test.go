@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"os"
 	"strconv"
@@ -59,7 +60,7 @@ func seedRegister(t testing.TB) *seeded {
 		if seedErr = im.Start(ctx); seedErr != nil {
 			return
 		}
-		seedErr = synth.Generate(ctx, synth.Config{People: e2ePeople, Seed: e2eSeed}, func(h *register.Household, ms []register.Person) error {
+		seedErr = synth.Generate(ctx, synth.Config{People: e2ePeople, Seed: e2eSeed}, func(h *people.Household, ms []people.Person) error {
 			return im.Add(ctx, h, ms)
 		})
 		if seedErr == nil {
@@ -194,7 +195,7 @@ func TestRegisterPopulation(t *testing.T) {
 	}
 	s := seedRegister(t)
 	read := func() (pins []string, households int) {
-		err := RegisterPopulation(s.db)(context.Background(), func(h *register.Household, ms []register.Person) error {
+		err := RegisterPopulation(s.db)(context.Background(), func(h *people.Household, ms []people.Person) error {
 			households++
 			for _, p := range ms {
 				if p.HouseholdID != h.ID || p.FullName == "" || p.BirthDate.IsZero() {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	mbits "math/bits"
 	"runtime"
@@ -14,7 +15,6 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/reconcile"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 // Person is a register person as the index takes it.
@@ -23,7 +23,7 @@ type Person struct {
 	// OtherNames are the person's other names (tên gọi khác): a sector
 	// record may carry one instead of the full name.
 	OtherNames []string
-	Status     register.Status
+	Status     people.Status
 	DeathDate  civil.Date
 }
 
@@ -31,7 +31,7 @@ type Person struct {
 // reconcile.Record per person (and per other name), and one block per
 // blocking rule. It is read-only once built and safe for concurrent use.
 //
-// It holds no register.Person, and no pointer per person: the records are
+// It holds no people.Person, and no pointer per person: the records are
 // packed in a reconcile.RecordStore (128 bytes each, strings included, in
 // memory the garbage collector does not scan), and each rule's block costs
 // 8 bytes per key of a person. Stats reports the bytes per person measured.
@@ -52,7 +52,7 @@ type Index struct {
 }
 
 type death struct {
-	status register.Status
+	status people.Status
 	date   civil.Date
 }
 
@@ -212,7 +212,7 @@ func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
 type prepared struct {
 	rec    reconcile.Record
 	others []reconcile.Record
-	status register.Status
+	status people.Status
 	death  civil.Date
 }
 
@@ -251,7 +251,7 @@ func (b *IndexBuilder) add(p prepared) {
 		b.tf.Add(&b.tmp)
 		b.aliasOf = append(b.aliasOf, id)
 	}
-	if p.status != "" && p.status != register.Alive {
+	if p.status != "" && p.status != people.Alive {
 		b.status[id] = death{p.status, p.death}
 	}
 }
@@ -388,7 +388,7 @@ type LoadOptions struct {
 
 // LoadRegister reads every person of the register into an Index. It
 // selects only the columns matching needs and builds compact records as
-// rows stream in: it never holds register.Person values for the whole
+// rows stream in: it never holds people.Person values for the whole
 // register. It reads; it never writes.
 func LoadRegister(ctx context.Context, d *db.DB) (*Index, error) {
 	return Load(ctx, d, LoadOptions{})
@@ -466,7 +466,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 		out := make([]prepared, len(rs))
 		for i, r := range rs {
 			p := Person{Fields: reconcile.Fields{PIN: r.pin, CMND: r.cmnd, FullName: r.name, Units: unitList(r.cur, r.perm, r.temp, r.born)},
-				Status: register.Status(r.status)}
+				Status: people.Status(r.status)}
 			p.Fields.BirthDate, _ = civil.ParseDate(r.birth)
 			p.Fields.Sex, _ = civil.ParseSex(r.sex)
 			if r.other != "" {
@@ -510,7 +510,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 // are the current, permanent and temporary residences and the place where
 // the birth was registered (civil-status books record that one), the
 // first three distinct ones.
-func PersonOf(p *register.Person) Person {
+func PersonOf(p *people.Person) Person {
 	f := reconcile.FieldsOf(p)
 	f.Units = unitList(p.Current.Unit, p.Permanent.Unit, p.Temporary.Unit, p.BirthPlace)
 	return Person{Fields: f, OtherNames: p.OtherNames, Status: p.Status, DeathDate: p.DeathDate}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"maps"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -31,7 +31,7 @@ func parquetRegister(t *testing.T) (x *Index, csvFile, pqFile []byte) {
 		t.Fatal(err)
 	}
 	b := NewIndexBuilder(nil, 3000)
-	err := synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			b.Add(PersonOf(&ms[i]))
 		}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 // populationQuery reads the people with their households, household by
@@ -32,15 +32,15 @@ ORDER BY p.household_id, p.pin`
 // alone with an empty household, so their sector records carry no address
 // unless the register holds one for them.
 func RegisterPopulation(d *db.DB) sector.Population {
-	return func(ctx context.Context, fn func(h *register.Household, members []register.Person) error) error {
+	return func(ctx context.Context, fn func(h *people.Household, members []people.Person) error) error {
 		rows, err := d.QueryContext(ctx, fmt.Sprintf(populationQuery, d.PINText("p.pin")))
 		if err != nil {
 			return fmt.Errorf("read the register: %w", err)
 		}
 		defer rows.Close()
 		var (
-			h       register.Household
-			members []register.Person
+			h       people.Household
+			members []people.Person
 			current sql.NullString
 		)
 		flush := func() error {
@@ -59,7 +59,7 @@ func RegisterPopulation(d *db.DB) sector.Population {
 				}
 			}
 			var (
-				p                                    register.Person
+				p                                    people.Person
 				other, birth, sex, rel, status, died string
 				hh                                   sql.NullString
 				unit, addr                           string
@@ -75,7 +75,7 @@ func RegisterPopulation(d *db.DB) sector.Population {
 			if other != "" {
 				p.OtherNames = strings.Split(other, "|")
 			}
-			p.HouseholdID, p.Relation, p.Status = hh.String, register.Relation(rel), register.Status(status)
+			p.HouseholdID, p.Relation, p.Status = hh.String, people.Relation(rel), people.Status(status)
 			if died != "" {
 				p.DeathDate, _ = civil.ParseDate(died)
 			}
@@ -83,7 +83,7 @@ func RegisterPopulation(d *db.DB) sector.Population {
 				if err := flush(); err != nil {
 					return err
 				}
-				h = register.Household{ID: hh.String, UnitCode: unit, Address: addr}
+				h = people.Household{ID: hh.String, UnitCode: unit, Address: addr}
 				current = hh
 			}
 			members = append(members, p)

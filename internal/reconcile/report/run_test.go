@@ -3,13 +3,13 @@ package report
 import (
 	"bytes"
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"sync"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -38,7 +38,7 @@ func summaries(t testing.TB) (truth, plain *engine.Summary) {
 			return
 		}
 		b := engine.NewIndexBuilder(nil, runPeople)
-		if runErr = synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+		if runErr = synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 			for i := range ms {
 				b.Add(engine.PersonOf(&ms[i]))
 			}

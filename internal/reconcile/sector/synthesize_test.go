@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -28,10 +28,10 @@ func synthesize(t testing.TB, cfg SynthConfig) (out, truth []byte) {
 
 // people returns the test population by PIN, with the PIN of the
 // household head's household for siblings.
-func people(t testing.TB) map[string]register.Person {
+func population(t testing.TB) map[string]people.Person {
 	t.Helper()
-	m := map[string]register.Person{}
-	err := SynthPopulation(testPopulation)(context.Background(), func(_ *register.Household, ms []register.Person) error {
+	m := map[string]people.Person{}
+	err := SynthPopulation(testPopulation)(context.Background(), func(_ *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			m[p.PIN] = p
 		}
@@ -99,7 +99,7 @@ func TestSynthesizeIsDeterministic(t *testing.T) {
 // back as the register has it.
 func TestSynthesizeTruth(t *testing.T) {
 	reg := units.Default()
-	pop := people(t)
+	pop := population(t)
 	const n = 3000
 	for _, k := range Kinds() {
 		t.Run(string(k), func(t *testing.T) {
@@ -133,10 +133,10 @@ func TestSynthesizeTruth(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: true PIN %q is not in the register", rec.ID, tr.pin)
 				}
-				if p.Status == register.Deceased {
+				if p.Status == people.Deceased {
 					deceased++
 				}
-				if (tr.c == CaseDeceased || tr.c == CaseMatch) && (tr.c == CaseDeceased) != (p.Status == register.Deceased) {
+				if (tr.c == CaseDeceased || tr.c == CaseMatch) && (tr.c == CaseDeceased) != (p.Status == people.Deceased) {
 					t.Errorf("%s: case %s for a person %s", rec.ID, tr.c, p.Status)
 				}
 				if tr.c == CaseSibling || tr.c == CaseTwin {
@@ -205,7 +205,7 @@ func TestSynthesizeTruth(t *testing.T) {
 // TestSynthesizeUncorrupted reads back a file made with every rate zero: each
 // record must say what the register says, without a note.
 func TestSynthesizeUncorrupted(t *testing.T) {
-	pop := people(t)
+	pop := population(t)
 	for _, k := range Kinds() {
 		out, truthCSV := synthesize(t, SynthConfig{Kind: k, Records: 400, Seed: 2, Rates: &Rates{}})
 		truth := readTruth(t, truthCSV)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -202,7 +203,7 @@ func seedDrivers(t *testing.T, d *db.DB) []byte {
 	if err := im.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err := synth.Generate(ctx, synth.Config{People: browserPeople, Seed: 11}, func(h *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, synth.Config{People: browserPeople, Seed: 11}, func(h *people.Household, ms []people.Person) error {
 		return im.Add(ctx, h, ms)
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -40,7 +41,7 @@ func seed(t *testing.T, d *db.DB) []byte {
 	if err := im.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err := synth.Generate(ctx, synth.Config{People: testPeople, Seed: 5}, func(h *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, synth.Config{People: testPeople, Seed: 5}, func(h *people.Household, ms []people.Person) error {
 		return im.Add(ctx, h, ms)
 	})
 	if err != nil {
