@@ -1,10 +1,10 @@
 package units
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
-	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -55,7 +55,7 @@ func (r *Registry) HandleGet(w http.ResponseWriter, req *http.Request) error {
 	if !ok {
 		return problem.New(problem.NotFound, "no administrative unit %s", key)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, r.ViewOf(u))
+	return writeJSON(w, r.ViewOf(u))
 }
 
 // HandleList serves GET /api/v1/units: a name search with ?q= (with or
@@ -95,5 +95,27 @@ func (r *Registry) HandleList(w http.ResponseWriter, req *http.Request) error {
 	for i, u := range list {
 		out[i] = r.ViewOf(u)
 	}
-	return httpx.WriteJSON(w, http.StatusOK, httpx.List[View]{Items: out})
+	return writeJSON(w, viewList{Items: out})
+}
+
+// viewList is the answer of HandleList, shaped as httpx.List.
+type viewList struct {
+	Items []View `json:"items"`
+}
+
+// writeJSON writes v with status 200 as httpx.WriteJSON does (the same bytes
+// and headers). It is written out here, not taken from httpx, because units
+// is vocabulary that record linkage and the register's types import, and
+// httpx brings the server's metrics (Prometheus) with it.
+func writeJSON(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return nil
 }
