@@ -60,9 +60,7 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 }
 
 func countPeople(ctx context.Context, p *platform) (int64, error) {
-	var n int64
-	err := p.DB.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&n)
-	return n, err
+	return register.Count(ctx, p.DB)
 }
 
 // seedPopulation streams the synthetic population into the register: one

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 // Migration 0009 rebuilds persons on SQLite keyed by the PIN as an integer:
@@ -54,7 +55,7 @@ func TestPersonsKeyedByPIN(t *testing.T) {
 	if _, err := d.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if after := dump(d.PINText("pin")); after != before || len(people) < 300 {
+	if after := dump(register.PINText(d, "pin")); after != before || len(people) < 300 {
 		t.Fatalf("persons changed in migration 0009 (%d people):\nbefore %.300s\nafter  %.300s", len(people), before, after)
 	}
 	if !strings.HasPrefix(before, "0") {

@@ -403,7 +403,7 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 func (r *Register) members(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, id string) ([]people.Member, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+r.db.PINText("pin")+`, full_name, birth_date, sex, relation, status FROM persons
+	rows, err := q.QueryContext(ctx, `SELECT `+pinText(r.db, "pin")+`, full_name, birth_date, sex, relation, status FROM persons
 		WHERE household_id = $1 ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_key, pin`, id)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ type scanner = db.Scanner
 // personSelect reads persons packed (db.PackColumns), for scanPerson.
 func personSelect(d *db.DB) string {
 	cols := personColumns
-	cols[0] = d.PINText(cols[0])
+	cols[0] = pinText(d, cols[0])
 	return "SELECT " + d.PackColumns(cols[:]) + " FROM persons"
 }
 

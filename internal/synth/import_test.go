@@ -29,10 +29,16 @@ func TestImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n, heads, households int
-		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM persons WHERE relation = 'head'").Scan(&heads); err != nil {
+		err = register.ScanHouseholds(ctx, d, func(_ *people.Household, ms []people.Person) error {
+			for _, m := range ms {
+				n++
+				if m.Relation == people.Head {
+					heads++
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := d.QueryRowContext(ctx, "SELECT count(*) FROM households").Scan(&households); err != nil {

@@ -108,11 +108,10 @@ func SchemaTag(e db.Engine) string {
 	return hex.EncodeToString(h.Sum(nil))[:8]
 }
 
-// CountPeople returns the number of rows in persons.
+// CountPeople returns the number of people in the register.
 func CountPeople(ctx context.Context, d *db.DB) (int, error) {
-	var n int
-	err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&n)
-	return n, err
+	n, err := register.Count(ctx, d)
+	return int(n), err
 }
 
 // Ensure makes d hold the synthetic population of people and seed: it does

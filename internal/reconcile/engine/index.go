@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register"
 	"io"
 	mbits "math/bits"
 	"runtime"
@@ -394,10 +395,6 @@ func LoadRegister(ctx context.Context, d *db.DB) (*Index, error) {
 	return Load(ctx, d, LoadOptions{})
 }
 
-// registerQuery reads the columns of persons the index needs; %s is the
-// PIN (db.PINText).
-const registerQuery = `SELECT %s, cmnd, full_name, other_names, birth_date, sex, cur_unit, perm_unit, temp_unit, birth_place, status, death_date FROM persons`
-
 // Load is LoadRegister with options.
 func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 	start := time.Now()
@@ -405,8 +402,8 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
-	var total int64
-	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&total); err != nil {
+	total, err := register.Count(ctx, d)
+	if err != nil {
 		return nil, fmt.Errorf("reconcile: count the register: %w", err)
 	}
 	b := NewIndexBuilder(opts.Rules, int(total))
@@ -418,63 +415,23 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// The reading goroutine only scans; the workers parse the values and
-	// prepare the records.
-	type row struct{ pin, cmnd, name, other, birth, sex, cur, perm, temp, born, status, died string }
-	produce := func(ctx context.Context, emit func([]row) error) error {
-		conn, err := d.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		defer conn.Close()
-		// No memory map for this scan on SQLite: the pages it maps stay
-		// in the process's resident memory (a gigabyte at 10M people)
-		// while a read per page costs a second or two.
-		rows, err := conn.QueryContext(ctx, fmt.Sprintf(registerQuery, d.PINText("pin")))
-		if err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		defer rows.Close()
-		batch := make([]row, 0, 512)
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.pin, &r.cmnd, &r.name, &r.other, &r.birth, &r.sex,
-				&r.cur, &r.perm, &r.temp, &r.born, &r.status, &r.died); err != nil {
-				return fmt.Errorf("reconcile: read the register: %w", err)
-			}
-			batch = append(batch, r)
-			if len(batch) == cap(batch) {
-				if err := emit(batch); err != nil {
-					return err
-				}
-				batch = make([]row, 0, 512)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		if len(batch) > 0 {
-			return emit(batch)
-		}
-		return nil
+	// The reading goroutine only scans (register.ScanIdentities, one
+	// connection, only the columns the index needs); the workers parse the
+	// values and prepare the records.
+	produce := func(ctx context.Context, emit func([]register.Identity) error) error {
+		return register.ScanIdentities(ctx, d, emit)
 	}
 	preps := make([]*reconcile.Preparer, workers)
 	for i := range preps {
 		preps[i] = reconcile.NewPreparer()
 	}
-	work := func(w int, rs []row) []prepared {
+	work := func(w int, rs []register.Identity) []prepared {
 		out := make([]prepared, len(rs))
-		for i, r := range rs {
-			p := Person{Fields: reconcile.Fields{PIN: r.pin, CMND: r.cmnd, FullName: r.name, Units: unitList(r.cur, r.perm, r.temp, r.born)},
-				Status: people.Status(r.status)}
-			p.Fields.BirthDate, _ = civil.ParseDate(r.birth)
-			p.Fields.Sex, _ = civil.ParseSex(r.sex)
-			if r.other != "" {
-				p.OtherNames = strings.Split(r.other, "|")
-			}
-			if r.died != "" {
-				p.DeathDate, _ = civil.ParseDate(r.died)
-			}
+		for i := range rs {
+			r := &rs[i]
+			p := Person{Fields: reconcile.Fields{PIN: r.PIN, CMND: r.CMND, FullName: r.FullName, Units: unitList(r.CurrentUnit, r.PermanentUnit, r.TemporaryUnit, r.BirthPlace)},
+				OtherNames: r.OtherNames(), Status: r.Status(), DeathDate: r.DeathDate()}
+			p.Fields.BirthDate, p.Fields.Sex = r.BirthDate(), r.Sex()
 			out[i] = prepare(&p, preps[w])
 		}
 		return out
