@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"sync"
 	"testing"
 
@@ -38,8 +39,8 @@ func benchSetup(b *testing.B) {
 		}
 		benchIdx = bld.Build()
 		var f, t bytes.Buffer
-		benchErr = sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: e2eDrivers, Seed: 5},
-			sector.SynthPopulation(cfg), &f, &t)
+		benchErr = sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: e2eDrivers, Seed: 5},
+			sectorsynth.SynthPopulation(cfg), &f, &t)
 		benchFile, benchTruth = f.Bytes(), t.Bytes()
 	})
 	if benchErr != nil {

@@ -36,8 +36,6 @@
 //     a Summary (the report's data: counts, m and u, pair counts and times
 //     per rule, weight histograms, explanations, and precision, recall and
 //     F1 against ground truth when given).
-//   - RegisterPopulation reads the register as a sector.Population, to
-//     synthesise sector files from it.
 //
 // What it must never do:
 //

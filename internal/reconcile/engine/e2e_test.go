@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"strconv"
@@ -95,8 +96,8 @@ var update = flag.Bool("update", false, "rewrite testdata/model.json (from TestE
 func synthesize(t testing.TB, s *seeded, kind sector.Kind, n int, seed uint64) (file, truth []byte) {
 	t.Helper()
 	var f, tr bytes.Buffer
-	err := sector.Synthesize(context.Background(), sector.SynthConfig{Kind: kind, Records: n, Seed: seed},
-		RegisterPopulation(s.db), &f, &tr)
+	err := sectorsynth.Synthesize(context.Background(), sectorsynth.SynthConfig{Kind: kind, Records: n, Seed: seed},
+		sectorsynth.RegisterPopulation(s.db), &f, &tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestRegisterPopulation(t *testing.T) {
 	}
 	s := seedRegister(t)
 	read := func() (pins []string, households int) {
-		err := RegisterPopulation(s.db)(context.Background(), func(h *people.Household, ms []people.Person) error {
+		err := sectorsynth.RegisterPopulation(s.db)(context.Background(), func(h *people.Household, ms []people.Person) error {
 			households++
 			for _, p := range ms {
 				if p.HouseholdID != h.ID || p.FullName == "" || p.BirthDate.IsZero() {

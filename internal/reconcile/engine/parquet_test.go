@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"maps"
 	"slices"
@@ -24,7 +25,7 @@ func parquetRegister(t *testing.T) (x *Index, csvFile, pqFile []byte) {
 	ctx := context.Background()
 	pop := synth.Config{People: 3000, Seed: 3}
 	var f, tr, pq bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: 600, Seed: 5}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: 600, Seed: 5}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	if err := sector.CSVToParquet(&pq, bytes.NewReader(f.Bytes()), nil); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ func synthIndex(t *testing.T, nPeople, records int) (*Index, []byte) {
 	ctx := context.Background()
 	pop := synth.Config{People: nPeople, Seed: 2}
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: records, Seed: 4}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: records, Seed: 4}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	b := NewIndexBuilder(nil, nPeople)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"os"
 	"runtime"
 	"strconv"
@@ -51,7 +52,7 @@ func TestScale(t *testing.T) {
 
 	start := time.Now()
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: kind, Records: records, Seed: 7}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: kind, Records: records, Seed: 7}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("synthesised %d %s records from %d people in %v (%d MiB)", records, kind, nPeople, time.Since(start).Round(time.Millisecond), f.Len()>>20)

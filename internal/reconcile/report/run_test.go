@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func summaries(t testing.TB) (truth, plain *engine.Summary) {
 		pop := synth.Config{People: runPeople, Seed: 2}
 		var f, tr bytes.Buffer
 		kind := sector.Drivers
-		if runErr = sector.Synthesize(ctx, sector.SynthConfig{Kind: kind, Records: runRecords, Seed: 7}, sector.SynthPopulation(pop), &f, &tr); runErr != nil {
+		if runErr = sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: kind, Records: runRecords, Seed: 7}, sectorsynth.SynthPopulation(pop), &f, &tr); runErr != nil {
 			return
 		}
 		b := engine.NewIndexBuilder(nil, runPeople)

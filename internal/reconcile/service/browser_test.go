@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -213,7 +214,7 @@ func seedDrivers(t *testing.T, d *db.DB) []byte {
 		t.Fatal(err)
 	}
 	var f bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: browserRecords, Seed: 4}, engine.RegisterPopulation(d), &f, io.Discard); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: browserRecords, Seed: 4}, sectorsynth.RegisterPopulation(d), &f, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return f.Bytes()

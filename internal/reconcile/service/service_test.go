@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -51,7 +52,7 @@ func seed(t *testing.T, d *db.DB) []byte {
 		t.Fatal(err)
 	}
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: testRecords, Seed: 9}, engine.RegisterPopulation(d), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: testRecords, Seed: 9}, sectorsynth.RegisterPopulation(d), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	return f.Bytes()

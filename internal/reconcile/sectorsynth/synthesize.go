@@ -1,4 +1,4 @@
-package sector
+package sectorsynth
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"io"
 	"iter"
 	"math"
@@ -34,7 +35,7 @@ func SynthPopulation(cfg synth.Config) Population {
 
 // SynthConfig says what sector file to make.
 type SynthConfig struct {
-	Kind    Kind
+	Kind    sector.Kind
 	Records int    // number of records to write, exactly
 	Seed    uint64 // the same seed, population and config give byte-identical files
 	// Now is the reference date for ages; the zero Date means
@@ -43,21 +44,6 @@ type SynthConfig struct {
 	// Rates overrides the kind's corruption rates; nil keeps them.
 	Rates *Rates
 }
-
-// Truth cases, the third column of the truth file.
-const (
-	CaseMatch         = "match"           // a living person of the register
-	CaseDeceased      = "deceased"        // a person of the register who has died
-	CaseDuplicate     = "duplicate"       // a second record of the person of an earlier record
-	CaseSibling       = "sibling"         // a sibling of the person of the record before
-	CaseTwin          = "twin"            // a twin of the person of the record before
-	CaseNotInRegister = "not-in-register" // a person the register does not hold; the PIN column is empty
-)
-
-// TruthHeader is the header of the truth file: the sector id, the true PIN
-// (empty for people not in the register), the case, and the corruptions
-// applied, as space-separated tags (README.md lists them).
-var TruthHeader = []string{"id", "pin", "case", "corruptions"}
 
 // Synthesize writes a sector file of cfg.Kind derived from the register
 // population pop under the corruption model of README.md, and beside it the
@@ -68,9 +54,9 @@ var TruthHeader = []string{"id", "pin", "case", "corruptions"}
 // seed derived from cfg.Seed. Memory does not depend on cfg.Records or on
 // the population's size.
 func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth io.Writer) error {
-	spec := cfg.Kind.spec()
+	spec := spec(cfg.Kind)
 	if spec == nil {
-		_, err := ParseKind(string(cfg.Kind))
+		_, err := sector.ParseKind(string(cfg.Kind))
 		return err
 	}
 	if cfg.Records < 0 {
@@ -128,7 +114,7 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	if err := s.out.Write(spec.header); err != nil {
 		return err
 	}
-	if err := s.truth.Write(TruthHeader); err != nil {
+	if err := s.truth.Write(sector.TruthHeader); err != nil {
 		return err
 	}
 
@@ -243,15 +229,15 @@ func (s *synthesizer) household(h *people.Household, ms []people.Person) error {
 			continue
 		}
 		s.taken[i] = true
-		c := CaseMatch
+		c := sector.CaseMatch
 		if st == dead {
-			c = CaseDeceased
+			c = sector.CaseDeceased
 		}
 		if err := s.writePerson(h, p, c, st); err != nil {
 			return err
 		}
 		if s.need[st] > 0 && s.r.ChanceIfPositive(s.rates.Duplicate) {
-			if err := s.writePerson(h, p, CaseDuplicate, st); err != nil {
+			if err := s.writePerson(h, p, sector.CaseDuplicate, st); err != nil {
 				return err
 			}
 		}
@@ -261,9 +247,9 @@ func (s *synthesizer) household(h *people.Household, ms []people.Person) error {
 				continue
 			}
 			s.taken[j] = true
-			c := CaseSibling
+			c := sector.CaseSibling
 			if twin {
-				c = CaseTwin
+				c = sector.CaseTwin
 			}
 			if err := s.writePerson(h, &ms[j], c, sj); err != nil {
 				return err
@@ -304,7 +290,7 @@ func siblings(p, q *people.Person) bool {
 // due before it: outsiders are spread over the file by the same sampling,
 // but never come between a person and their duplicate or sibling.
 func (s *synthesizer) writePerson(h *people.Household, p *people.Person, c string, st int) error {
-	for (c == CaseMatch || c == CaseDeceased) && s.fakesLeft > 0 && s.r.Intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
+	for (c == sector.CaseMatch || c == sector.CaseDeceased) && s.fakesLeft > 0 && s.r.Intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
 		if err := s.writeOutsider(); err != nil {
 			return err
 		}
@@ -324,7 +310,7 @@ func (s *synthesizer) writeOutsider() error {
 		}
 		if s.stratum(&p) == alive {
 			s.fakesLeft--
-			return s.write(nil, &p, CaseNotInRegister, "")
+			return s.write(nil, &p, sector.CaseNotInRegister, "")
 		}
 	}
 }
@@ -437,7 +423,7 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 	// Identity number. A sibling's record usually lacks it, so that only
 	// the name and date tell the siblings apart.
 	switch {
-	case r.ChanceIfPositive(rt.NoPIN), (c == CaseSibling || c == CaseTwin) && r.Chance(0.8):
+	case r.ChanceIfPositive(rt.NoPIN), (c == sector.CaseSibling || c == sector.CaseTwin) && r.Chance(0.8):
 		d.tag("pin:missing")
 	case p.CMND != "" && r.ChanceIfPositive(rt.CMNDForPIN):
 		d.number, d.numberKind = p.CMND, "CMND"
