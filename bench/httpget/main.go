@@ -177,8 +177,9 @@ func run(ctx context.Context) error {
 		d.Close()
 		return err
 	}
-	var have int
-	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&have); err != nil {
+	n, err := register.Count(ctx, d)
+	have := int(n)
+	if err != nil {
 		d.Close()
 		return err
 	}
@@ -338,27 +339,22 @@ func samplePINs(ctx context.Context, data string) ([]string, error) {
 		return nil, err
 	}
 	defer d.Close()
-	rows, err := d.QueryContext(ctx, `SELECT `+d.PINText("pin")+` FROM persons`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	r := rand.New(rand.NewPCG(1, 2))
 	out := make([]string, 0, *sample)
 	n := 0
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
+	err = register.ScanIdentities(ctx, d, func(batch []register.Identity) error {
+		for i := range batch {
+			p := batch[i].PIN
+			n++
+			if len(out) < *sample {
+				out = append(out, p)
+			} else if j := r.IntN(n); j < *sample {
+				out[j] = p
+			}
 		}
-		n++
-		if len(out) < *sample {
-			out = append(out, p)
-		} else if j := r.IntN(n); j < *sample {
-			out[j] = p
-		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

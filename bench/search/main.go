@@ -166,7 +166,13 @@ func benchEngine(ctx context.Context, d *db.DB) ([]Row, error) {
 	g := auth.NewGuard(auth.NewPolicy(u), al)
 	reg := register.New(d, g, al, u)
 
-	cols := d.PINText("pin") + ", cmnd, full_name, name_folded, other_names, birth_date, birth_key, sex, birth_place, hometown, ethnicity, religion, nationality, perm_unit, perm_address, temp_unit, temp_address, cur_unit, cur_address, household_id, relation, father_pin, mother_pin, spouse_pin, card_number, card_issued, card_expires, status, death_date, version, created_at, updated_at"
+	// The baseline: the primary-key select alone, reading the PIN as the
+	// register does (on SQLite an integer key, formatted to 12 digits).
+	pinCol := "pin"
+	if d.Engine == db.SQLite {
+		pinCol = "printf('%012d', pin)"
+	}
+	cols := pinCol + ", cmnd, full_name, name_folded, other_names, birth_date, birth_key, sex, birth_place, hometown, ethnicity, religion, nationality, perm_unit, perm_address, temp_unit, temp_address, cur_unit, cur_address, household_id, relation, father_pin, mother_pin, spouse_pin, card_number, card_issued, card_expires, status, death_date, version, created_at, updated_at"
 	pk, err := d.PrepareContext(ctx, "SELECT "+cols+" FROM persons WHERE pin = $1")
 	if err != nil {
 		return nil, err
@@ -286,39 +292,29 @@ func benchEngine(ctx context.Context, d *db.DB) ([]Row, error) {
 // samplePeople draws n people uniformly from the register (reservoir sampling
 // over one pass, fixed seed), in random order.
 func samplePeople(ctx context.Context, d *db.DB, n int) ([]sampled, error) {
-	rows, err := d.QueryContext(ctx, `SELECT `+d.PINText("pin")+`, full_name, birth_date FROM persons`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	r := rand.New(rand.NewPCG(*seedFlag, 7))
 	out := make([]sampled, 0, n)
 	seen := 0
-	for rows.Next() {
-		var s sampled
-		var birth string
-		if err := rows.Scan(&s.PIN, &s.Name, &birth); err != nil {
-			return nil, err
-		}
-		seen++
-		j := len(out)
-		if len(out) == n {
-			if j = r.IntN(seen); j >= n {
-				continue
+	err := register.ScanIdentities(ctx, d, func(batch []register.Identity) error {
+		for i := range batch {
+			id := &batch[i]
+			seen++
+			j := len(out)
+			if len(out) == n {
+				if j = r.IntN(seen); j >= n {
+					continue
+				}
+			}
+			s := sampled{PIN: id.PIN, Name: id.FullName, Birth: id.BirthDate()}
+			if j == len(out) {
+				out = append(out, s)
+			} else {
+				out[j] = s
 			}
 		}
-		if birth != "" {
-			if s.Birth, err = civil.ParseDate(birth); err != nil {
-				return nil, fmt.Errorf("stored birth date %q of %s: %w", birth, s.PIN, err)
-			}
-		}
-		if j == len(out) {
-			out = append(out, s)
-		} else {
-			out[j] = s
-		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

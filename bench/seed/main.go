@@ -25,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"net/url"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ import (
 const defaultPG = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 var (
-	people   = flag.Int("people", 1_000_000, "number of people to generate and load")
+	nPeople  = flag.Int("people", 1_000_000, "number of people to generate and load")
 	seedFlag = flag.Uint64("seed", 1, "synthetic population seed")
 	engines  = flag.String("engines", "sqlite,postgres", "comma-separated engines to measure: sqlite, postgres")
 	pgURL    = flag.String("pg", envOr("POPULUS_BENCH_POSTGRES", defaultPG), "PostgreSQL URL (a fresh schema is created for each load and dropped after)")
@@ -112,7 +113,7 @@ func main() {
 // generatePipelined is what `populus seed` does: synth.Pipelined, with the
 // generator in a goroutine of its own, so that generating and storing overlap.
 func generatePipelined(ctx context.Context, im *register.Importer) error {
-	return synth.Pipelined(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(h *register.Household, members []register.Person) error {
+	return synth.Pipelined(ctx, synth.Config{People: *nPeople, Seed: *seedFlag}, func(h *people.Household, members []people.Person) error {
 		return im.Add(ctx, h, members)
 	})
 }
@@ -146,7 +147,7 @@ func childImport(ctx context.Context) error {
 	if *pipeline {
 		err = generatePipelined(ctx, im)
 	} else {
-		err = synth.Generate(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(h *register.Household, members []register.Person) error {
+		err = synth.Generate(ctx, synth.Config{People: *nPeople, Seed: *seedFlag}, func(h *people.Household, members []people.Person) error {
 			return im.Add(ctx, h, members)
 		})
 	}
@@ -164,7 +165,7 @@ func childImport(ctx context.Context) error {
 }
 
 func run(ctx context.Context) error {
-	if *people <= 0 {
+	if *nPeople <= 0 {
 		return errors.New("-people must be positive")
 	}
 	if *verify != "count" && *verify != "full" {
@@ -205,16 +206,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	machine := benchinfo.Describe()
-	fmt.Printf("# bench/seed: %s people, seed %d\n\n%s\n\n", benchinfo.Count(*people), *seedFlag, machine)
+	fmt.Printf("# bench/seed: %s people, seed %d\n\n%s\n\n", benchinfo.Count(*nPeople), *seedFlag, machine)
 
 	// The generator alone, for reference: how much of the Populus time is
 	// spent generating rather than storing.
 	start := time.Now()
-	if err := synth.Generate(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(*register.Household, []register.Person) error { return nil }); err != nil {
+	if err := synth.Generate(ctx, synth.Config{People: *nPeople, Seed: *seedFlag}, func(*people.Household, []people.Person) error { return nil }); err != nil {
 		return err
 	}
 	genSec := time.Since(start).Seconds()
-	fmt.Printf("generator alone: %.1f s (%s people/s)\n", genSec, benchinfo.Rate(float64(*people)/genSec))
+	fmt.Printf("generator alone: %.1f s (%s people/s)\n", genSec, benchinfo.Rate(float64(*nPeople)/genSec))
 
 	start = time.Now()
 	hhCSV, pCSV := filepath.Join(work, "households.csv"), filepath.Join(work, "persons.csv")
@@ -287,7 +288,7 @@ func sizeOf(paths ...string) string {
 
 // runChild runs the Populus path in a child process.
 func runChild(ctx context.Context, self, target string) (childResult, error) {
-	args := []string{"-child=import", "-target=" + target, "-people=" + strconv.Itoa(*people), "-seed=" + strconv.FormatUint(*seedFlag, 10),
+	args := []string{"-child=import", "-target=" + target, "-people=" + strconv.Itoa(*nPeople), "-seed=" + strconv.FormatUint(*seedFlag, 10),
 		"-pipeline=" + strconv.FormatBool(*pipeline)}
 	if *cpuProf != "" {
 		args = append(args, "-cpuprofile="+*cpuProf+"."+strings.SplitN(target, ":", 2)[0])
@@ -302,8 +303,8 @@ func runChild(ctx context.Context, self, target string) (childResult, error) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 		return r, fmt.Errorf("child output %q: %w", out, err)
 	}
-	if r.People != int64(*people) {
-		return r, fmt.Errorf("child imported %d people, want %d", r.People, *people)
+	if r.People != int64(*nPeople) {
+		return r, fmt.Errorf("child imported %d people, want %d", r.People, *nPeople)
 	}
 	// VmHWM read by the child itself; wait4's figure is the same or a
 	// little higher (it includes the exit path).
@@ -789,7 +790,7 @@ type null struct{}
 // personRow mirrors what register.Importer stores for p (its defaults and
 // its column values; empty values of nullable columns become NULL in
 // appendCSV), so that both paths store the same rows; -verify full checks it.
-func personRow(p *register.Person) []any {
+func personRow(p *people.Person) []any {
 	if p.Version == 0 {
 		p.Version = 1
 	}
@@ -797,7 +798,7 @@ func personRow(p *register.Person) []any {
 		p.Nationality = "VN"
 	}
 	if p.Status == "" {
-		p.Status = register.Alive
+		p.Status = people.Alive
 	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = time.Now().UTC()
@@ -811,7 +812,7 @@ func personRow(p *register.Person) []any {
 		p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality,
 		p.Permanent.Unit, p.Permanent.Detail, p.Temporary.Unit, p.Temporary.Detail, p.Current.Unit, p.Current.Detail,
 		p.HouseholdID, string(p.Relation), p.FatherPIN, p.MotherPIN, p.SpousePIN,
-		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), register.ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
+		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), people.ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
 		p.Version, db.FormatTime(p.CreatedAt), db.FormatTime(p.UpdatedAt),
 	}
 }
@@ -862,7 +863,7 @@ func writeCSV(ctx context.Context, hhPath, pPath string) (nh, np int, err error)
 	hw.WriteString(strings.Join(householdColumns, ",") + "\n")
 	pw.WriteString(strings.Join(personColumns, ",") + "\n")
 	var buf []byte
-	err = synth.Generate(ctx, synth.Config{People: *people, Seed: *seedFlag}, func(h *register.Household, members []register.Person) error {
+	err = synth.Generate(ctx, synth.Config{People: *nPeople, Seed: *seedFlag}, func(h *people.Household, members []people.Person) error {
 		if h != nil {
 			buf = appendCSV(buf[:0], "households", householdColumns, []any{h.ID, h.UnitCode, h.Address, db.FormatTime(h.CreatedAt)})
 			hw.Write(buf)

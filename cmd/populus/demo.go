@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register"
 	"io"
 	"net"
 	"strings"
@@ -63,9 +65,15 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 	for _, a := range accounts {
 		fmt.Fprintf(&b, "  %-24s %-16s unit %s\n", a.Username, a.Role, a.Unit)
 	}
+	// The first living head of household of Phường Ba Đình, by PIN.
 	var pin, name, hh string
-	p.DB.QueryRowContext(ctx, `SELECT `+p.DB.PINText("pin")+`, full_name, COALESCE(household_id, '') FROM persons
-		WHERE perm_unit = '00004' AND status = 'alive' AND relation = 'head' ORDER BY pin LIMIT 1`).Scan(&pin, &name, &hh)
+	register.Scan(ctx, p.DB, register.ScanOptions{PermanentUnit: "00004"}, func(x *people.Person) error {
+		if x.Status != people.Alive || x.Relation != people.Head {
+			return nil
+		}
+		pin, name, hh = x.PIN, x.FullName, x.HouseholdID
+		return register.ErrStop
+	})
 	b.WriteString("\nWhat to try:\n")
 	b.WriteString("  1. Sign in as the registrar of Phường Ba Đình (first account above).\n")
 	if pin != "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"runtime"
 	"time"
@@ -15,18 +16,18 @@ import (
 
 func runSeed(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	var people, seed int
+	var nPeople, seed int
 	var force bool
 	f := newFlags("seed", env, stderr)
 	f.store(&c)
-	f.int(&people, "people", "POPULUS_SEED_PEOPLE", 20000, "number of people to generate")
+	f.int(&nPeople, "people", "POPULUS_SEED_PEOPLE", 20000, "number of people to generate")
 	f.int(&seed, "seed", "POPULUS_SEED", 1, "random seed: the same seed gives the same population")
 	f.bool(&force, "force", "POPULUS_SEED_FORCE", false, "seed even if the register already holds people")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if people < 1 || people > 200_000_000 {
-		return fmt.Errorf("--people: %d is not between 1 and 200000000", people)
+	if nPeople < 1 || nPeople > 200_000_000 {
+		return fmt.Errorf("--people: %d is not between 1 and 200000000", nPeople)
 	}
 	if seed < 0 {
 		return fmt.Errorf("--seed: %d is negative", seed)
@@ -45,35 +46,33 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 			return fmt.Errorf("the register already holds %d people; seeding would add a second population (use --force to do it anyway)", n)
 		}
 	}
-	fmt.Fprintf(stdout, "Seeding %d people (seed %d) into %s (%s)\n", people, seed, p.DB.Location, p.DB.Engine)
+	fmt.Fprintf(stdout, "Seeding %d people (seed %d) into %s (%s)\n", nPeople, seed, p.DB.Location, p.DB.Engine)
 	start := time.Now()
-	if err := seedPopulation(ctx, p, people, uint64(seed), stderr); err != nil {
+	if err := seedPopulation(ctx, p, nPeople, uint64(seed), stderr); err != nil {
 		return err
 	}
 	took := time.Since(start)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(stdout, "Seeded %d people in %s (%.0f people/s; Go heap peak about %d MiB)\n",
-		people, took.Round(time.Millisecond), float64(people)/took.Seconds(), ms.HeapSys>>20)
+		nPeople, took.Round(time.Millisecond), float64(nPeople)/took.Seconds(), ms.HeapSys>>20)
 	return nil
 }
 
 func countPeople(ctx context.Context, p *platform) (int64, error) {
-	var n int64
-	err := p.DB.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&n)
-	return n, err
+	return register.Count(ctx, p.DB)
 }
 
 // seedPopulation streams the synthetic population into the register: one
 // goroutine generates while the caller's writes batches, so both cores work.
-func seedPopulation(ctx context.Context, p *platform, people int, seed uint64, progressOut io.Writer) error {
+func seedPopulation(ctx context.Context, p *platform, nPeople int, seed uint64, progressOut io.Writer) error {
 	im := register.NewImporter(p.DB)
 	defer im.Close()
 	if err := im.Start(ctx); err != nil {
 		return err
 	}
-	bar := progress.New(progressOut, int64(people), "people")
-	err := synth.Pipelined(ctx, synth.Config{People: people, Seed: seed}, func(h *register.Household, members []register.Person) error {
+	bar := progress.New(progressOut, int64(nPeople), "people")
+	err := synth.Pipelined(ctx, synth.Config{People: nPeople, Seed: seed}, func(h *people.Household, members []people.Person) error {
 		bar.Add(int64(len(members)))
 		return im.Add(ctx, h, members)
 	})

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/synth"
 )
@@ -74,10 +74,10 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		return errors.New("--truth: the truth file must not be the sector file")
 	}
 
-	var pop sector.Population
+	var pop sectorsynth.Population
 	var from string
 	if synthPeople > 0 {
-		pop = sector.SynthPopulation(synth.Config{People: synthPeople, Seed: uint64(synthSeed)})
+		pop = sectorsynth.SynthPopulation(synth.Config{People: synthPeople, Seed: uint64(synthSeed)})
 		from = fmt.Sprintf("the synthetic population of %d people (seed %d)", synthPeople, synthSeed)
 	} else {
 		p, err := open(ctx, c, nil)
@@ -92,7 +92,7 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		if people == 0 {
 			return fmt.Errorf("the register in %s is empty: load it first (populus seed), or use --synthetic-people", p.DB.Location)
 		}
-		pop = engine.RegisterPopulation(p.DB)
+		pop = sectorsynth.RegisterPopulation(p.DB)
 		from = fmt.Sprintf("the register in %s (%d people)", p.DB.Location, people)
 	}
 	fmt.Fprintf(stdout, "Deriving %d %s records (seed %d) from %s\n", n, k, seed, from)
@@ -100,12 +100,12 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 	start := time.Now()
 	err = writeFiles(out, truth, func(o, t io.Writer) error {
 		if !parquetOut {
-			return sector.Synthesize(ctx, sector.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, o, t)
+			return sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, o, t)
 		}
 		// The same columns as the CSV, as optional strings (empty is
 		// null), converted while they are written.
 		pw := sector.NewParquetWriter(o, nil)
-		if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, pw, t); err != nil {
+		if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, pw, t); err != nil {
 			pw.Abort(err)
 			return err
 		}

@@ -12,14 +12,19 @@ import (
 // The drivers' errors are classified by code, on both engines, also when
 // wrapped.
 func TestErrorClassification(t *testing.T) {
-	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
-		if _, err := d.Exec(`INSERT INTO households (id, unit_code, created_at) VALUES ('H1', '00004', 'x')`); err != nil {
-			t.Fatal(err)
+	dbtest.Engines(t, nil, func(t *testing.T, d *db.DB) {
+		for _, q := range []string{
+			`CREATE TABLE err_parent (id TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+			`CREATE TABLE err_child (id TEXT PRIMARY KEY, parent TEXT REFERENCES err_parent (id))`,
+			`INSERT INTO err_parent (id, v) VALUES ('P1', 'x')`,
+		} {
+			if _, err := d.Exec(q); err != nil {
+				t.Fatal(err)
+			}
 		}
-		_, unique := d.Exec(`INSERT INTO households (id, unit_code, created_at) VALUES ('H1', '00004', 'x')`)
-		_, fk := d.Exec(`INSERT INTO persons (pin, full_name, name_folded, birth_date, birth_key, sex, household_id, created_at, updated_at)
-			VALUES ('001090000001', 'A', 'a', '1990', 1990, 'M', 'NONE', 'x', 'x')`)
-		_, notNull := d.Exec(`INSERT INTO households (id, unit_code, created_at) VALUES ('H2', NULL, 'x')`)
+		_, unique := d.Exec(`INSERT INTO err_parent (id, v) VALUES ('P1', 'x')`)
+		_, fk := d.Exec(`INSERT INTO err_child (id, parent) VALUES ('C1', 'NONE')`)
+		_, notNull := d.Exec(`INSERT INTO err_parent (id, v) VALUES ('P2', NULL)`)
 		_, syntax := d.Exec(`SELEC 1`)
 		for _, c := range []struct {
 			name                          string

@@ -90,15 +90,3 @@ func skipSpace(s string, i int) int {
 	}
 	return i
 }
-
-// PINText returns the SQL expression that reads column col of persons,
-// the PIN, as its 12-digit text. On SQLite the column is the table's
-// integer key (register migration 0003) and reads back without its leading zeros;
-// on PostgreSQL it is text already. A PIN given as text in a comparison or
-// an insert needs nothing: SQLite converts it to the column's integer.
-func (db *DB) PINText(col string) string {
-	if db.Engine == Postgres {
-		return col
-	}
-	return "printf('%012d', " + col + ")"
-}

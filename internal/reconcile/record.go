@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"unicode"
 
@@ -8,7 +9,6 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/textfold"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -47,7 +47,7 @@ type Fields struct {
 
 // FieldsOf returns the fields of a register person: the residences
 // (permanent, current, temporary) are its places.
-func FieldsOf(p *register.Person) Fields {
+func FieldsOf(p *people.Person) Fields {
 	f := Fields{
 		FullName:  p.FullName,
 		BirthDate: p.BirthDate,
@@ -55,7 +55,7 @@ func FieldsOf(p *register.Person) Fields {
 		PIN:       p.PIN,
 		CMND:      p.CMND,
 	}
-	for _, a := range []register.Address{p.Permanent, p.Current, p.Temporary} {
+	for _, a := range []people.Address{p.Permanent, p.Current, p.Temporary} {
 		if a.Unit != "" {
 			f.Units = append(f.Units, a.Unit)
 		}

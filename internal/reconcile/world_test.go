@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -9,7 +10,6 @@ import (
 	"unicode"
 
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -48,11 +48,11 @@ func testWorld(tb testing.TB) *world {
 	return theWorld
 }
 
-func newWorld(people, sectorN int, seed uint64) (*world, error) {
+func newWorld(nPeople, sectorN int, seed uint64) (*world, error) {
 	w := &world{tf: NewTermFrequencies()}
-	var persons []register.Person
-	err := synth.Generate(context.Background(), synth.Config{People: people, Seed: seed},
-		func(_ *register.Household, ms []register.Person) error {
+	var persons []people.Person
+	err := synth.Generate(context.Background(), synth.Config{People: nPeople, Seed: seed},
+		func(_ *people.Household, ms []people.Person) error {
 			persons = append(persons, ms...)
 			return nil
 		})
@@ -70,7 +70,7 @@ func newWorld(people, sectorN int, seed uint64) (*world, error) {
 	for range sectorN {
 		j := r.IntN(len(persons))
 		p := &persons[j]
-		if p.Status == register.Deceased && r.IntN(2) == 0 {
+		if p.Status == people.Deceased && r.IntN(2) == 0 {
 			j = r.IntN(len(persons))
 			p = &persons[j]
 		}
@@ -86,7 +86,7 @@ func newWorld(people, sectorN int, seed uint64) (*world, error) {
 
 // corrupt derives a sector record from a person, with errors at rates a
 // little above what real sector files show, so every level occurs.
-func corrupt(r *rand.Rand, p *register.Person, all []register.Person) Fields {
+func corrupt(r *rand.Rand, p *people.Person, all []people.Person) Fields {
 	chance := func(pct int) bool { return r.IntN(100) < pct }
 	f := Fields{FullName: p.FullName, BirthDate: p.BirthDate, Sex: p.Sex}
 

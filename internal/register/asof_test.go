@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"reflect"
 	"testing"
 	"time"
@@ -33,19 +34,19 @@ func TestGetAsOf(t *testing.T) {
 		womanAtT1 := e.get(woman.PIN)
 
 		clock = t2
-		if _, err := e.reg.RegisterMarriage(e.ctx, nation, register.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-03-30")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, nation, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-03-30")}); err != nil {
 			t.Fatal(err)
 		}
 		atT2 := e.get(man.PIN)
 
 		clock = t3
-		if _, err := e.reg.Correct(e.ctx, officer, register.Correction{PIN: man.PIN, FullName: ptr("Bùi Văn Đức"), BirthDate: ptr(mustDate("1990-02-13")), Meta: register.Meta{Reason: "cải chính"}}); err != nil {
+		if _, err := e.reg.Correct(e.ctx, officer, people.Correction{PIN: man.PIN, FullName: ptr("Bùi Văn Đức"), BirthDate: ptr(mustDate("1990-02-13")), Meta: people.Meta{Reason: "cải chính"}}); err != nil {
 			t.Fatal(err)
 		}
 		atT3 := e.get(man.PIN)
 
 		clock = t4
-		child, err := e.reg.RegisterBirth(e.ctx, officer, register.BirthRegistration{
+		child, err := e.reg.RegisterBirth(e.ctx, officer, people.BirthRegistration{
 			FullName: "Bùi Minh Châu", BirthDate: mustDate("2025-05-20"), Sex: civil.Female, BirthPlace: baDinh, FatherPIN: man.PIN, MotherPIN: woman.PIN,
 		})
 		if err != nil {
@@ -62,7 +63,7 @@ func TestGetAsOf(t *testing.T) {
 			name string
 			pin  string
 			at   time.Time
-			want *register.Person // nil: not yet in the register
+			want *people.Person // nil: not yet in the register
 		}{
 			{"before the import", man.PIN, t1.Add(-time.Second), nil},
 			{"at the import", man.PIN, t1, &atT1},

@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 
 // people for the authorisation tests: one in Ba Đình, one elsewhere in Hà
 // Nội, one in Hồ Chí Minh.
-type reach struct{ baDinh, hanoi, hcm *register.Person }
+type reach struct{ baDinh, hanoi, hcm *people.Person }
 
 func newReach(e *env) reach {
 	r := reach{
@@ -50,7 +51,7 @@ func TestAuthorisationReads(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
-		who := map[string]*register.Person{"baDinh": r.baDinh, "hanoi": r.hanoi, "hcm": r.hcm}
+		who := map[string]*people.Person{"baDinh": r.baDinh, "hanoi": r.hanoi, "hcm": r.hcm}
 		tests := []struct {
 			pr    auth.Principal
 			reach map[string]bool
@@ -102,8 +103,8 @@ func TestAuthorisationChanges(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
-		fix := func(p *register.Person, name string) register.Correction {
-			return register.Correction{PIN: p.PIN, FullName: ptr(name), Meta: register.Meta{Reason: "cải chính"}}
+		fix := func(p *people.Person, name string) people.Correction {
+			return people.Correction{PIN: p.PIN, FullName: ptr(name), Meta: people.Meta{Reason: "cải chính"}}
 		}
 
 		t.Run("commune registrar corrects a person of the commune", func(t *testing.T) {
@@ -119,7 +120,7 @@ func TestAuthorisationChanges(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			pr   auth.Principal
-			p    *register.Person
+			p    *people.Person
 		}{
 			{"commune registrar, person in another province", registrarAt(baDinh), r.hcm},
 			{"province registrar, person in another province", registrarAt("01"), r.hcm},
@@ -141,8 +142,8 @@ func TestAuthorisationBirth(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
-		birth := func(place string) register.BirthRegistration {
-			return register.BirthRegistration{
+		birth := func(place string) people.BirthRegistration {
+			return people.BirthRegistration{
 				FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: place,
 				FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
 			}
@@ -180,16 +181,16 @@ func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
 		man := e.importMan(baDinh, "1995-05-05")
 		woman := e.importWoman(hcm, "1997-07-07")
 		officer := registrarAt(baDinh)
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10")}); err != nil {
 			t.Fatalf("the officer of the man's commune may not register the marriage when the man is named first: %v", err)
 		}
-		if _, err := e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10")}); err != nil {
+		if _, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10")}); err != nil {
 			t.Errorf("the officer of the man's commune may not record the divorce when the woman is named first: %v", err)
-			if _, err := e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10")}); err != nil {
+			if _, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10")}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-02-10")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-02-10")}); err != nil {
 			t.Errorf("the officer of the man's commune may not register the marriage when the woman is named first: %v", err)
 		}
 	})
@@ -203,16 +204,16 @@ func TestAuthorisationSearch(t *testing.T) {
 		for _, tc := range []struct {
 			pr   auth.Principal
 			unit string
-			want []*register.Person
+			want []*people.Person
 		}{
-			{registrarAt(baDinh), "", []*register.Person{r.baDinh}},
-			{serviceAt(baDinh), "", []*register.Person{r.baDinh}},
-			{registrarAt(baDinh), baDinh, []*register.Person{r.baDinh}},
-			{registrarAt("01"), "", []*register.Person{r.baDinh, r.hanoi}},
-			{registrarAt("01"), hanoi2, []*register.Person{r.hanoi}},
-			{registrarAt("79"), "", []*register.Person{r.hcm}},
-			{policeAt(hcm), "", []*register.Person{r.hcm}},
-			{nation, "", []*register.Person{r.baDinh, r.hanoi, r.hcm}},
+			{registrarAt(baDinh), "", []*people.Person{r.baDinh}},
+			{serviceAt(baDinh), "", []*people.Person{r.baDinh}},
+			{registrarAt(baDinh), baDinh, []*people.Person{r.baDinh}},
+			{registrarAt("01"), "", []*people.Person{r.baDinh, r.hanoi}},
+			{registrarAt("01"), hanoi2, []*people.Person{r.hanoi}},
+			{registrarAt("79"), "", []*people.Person{r.hcm}},
+			{policeAt(hcm), "", []*people.Person{r.hcm}},
+			{nation, "", []*people.Person{r.baDinh, r.hanoi, r.hcm}},
 		} {
 			t.Run(fmt.Sprintf("%s in %q", tc.pr, tc.unit), func(t *testing.T) {
 				q := q
@@ -266,17 +267,17 @@ func TestSearchReachMatchesGet(t *testing.T) {
 		e := newEnv(t, d)
 		// No permanent residence; staying in Ba Đình.
 		lodger := e.person(hcm, "Hoàng Văn Lưu", civil.Male, "1985-05-05")
-		lodger.Temporary = register.Address{Unit: baDinh, Detail: "Nhà trọ 4, ngõ 12 Đội Cấn"}
+		lodger.Temporary = people.Address{Unit: baDinh, Detail: "Nhà trọ 4, ngõ 12 Đội Cấn"}
 		lodger.Current = lodger.Temporary
 		// Permanent residence recorded with the pre-2025 commune Đội Cấn,
 		// now part of Ba Đình.
 		legacy := e.person(baDinh, "Hoàng Văn Cũ", civil.Male, "1950-05-05")
-		legacy.Permanent = register.Address{Unit: "old:00022", Detail: "Số 7 Đội Cấn"}
+		legacy.Permanent = people.Address{Unit: "old:00022", Detail: "Số 7 Đội Cấn"}
 		legacy.Current = legacy.Permanent
 		e.lone(lodger, legacy)
 
 		officer, outsider := registrarAt(baDinh), registrarAt(hcm)
-		for _, p := range []*register.Person{lodger, legacy} {
+		for _, p := range []*people.Person{lodger, legacy} {
 			t.Run(p.FullName, func(t *testing.T) {
 				q := register.Query{Name: p.FullName}
 				if _, err := e.reg.Get(e.ctx, officer, p.PIN); err != nil {
@@ -299,7 +300,7 @@ func TestSearchReachMatchesGet(t *testing.T) {
 	})
 }
 
-func pinsOf(ps ...*register.Person) []string {
+func pinsOf(ps ...*people.Person) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.PIN
@@ -307,7 +308,7 @@ func pinsOf(ps ...*register.Person) []string {
 	return out
 }
 
-func pinsOfResults(ps []register.Person) []string {
+func pinsOfResults(ps []people.Person) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.PIN
@@ -343,7 +344,7 @@ func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		r := newReach(e)
-		meta := register.Meta{Reason: "thử"}
+		meta := people.Meta{Reason: "thử"}
 		events := []struct {
 			name   string
 			action auth.Action
@@ -351,20 +352,20 @@ func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
 			field  string // the field of the PIN, "pin" when empty
 		}{
 			{"death", auth.RegisterDeath, func(pr auth.Principal, pin string) error {
-				_, err := e.reg.RegisterDeath(e.ctx, pr, register.DeathRegistration{PIN: pin, DeathDate: mustDate("2025-01-02"), Meta: meta})
+				_, err := e.reg.RegisterDeath(e.ctx, pr, people.DeathRegistration{PIN: pin, DeathDate: mustDate("2025-01-02"), Meta: meta})
 				return err
 			}, ""},
 			{"correction", auth.CorrectRecord, func(pr auth.Principal, pin string) error {
-				_, err := e.reg.Correct(e.ctx, pr, register.Correction{PIN: pin, FullName: ptr("Tên Khác"), Meta: meta})
+				_, err := e.reg.Correct(e.ctx, pr, people.Correction{PIN: pin, FullName: ptr("Tên Khác"), Meta: meta})
 				return err
 			}, ""},
 			{"marriage", auth.RegisterMarriage, func(pr auth.Principal, pin string) error {
 				// With a party out of reach too: reaching neither.
-				_, err := e.reg.RegisterMarriage(e.ctx, pr, register.MarriageRegistration{PIN1: pin, PIN2: r.hanoi.PIN, Date: mustDate("2025-01-02"), Meta: meta})
+				_, err := e.reg.RegisterMarriage(e.ctx, pr, people.MarriageRegistration{PIN1: pin, PIN2: r.hanoi.PIN, Date: mustDate("2025-01-02"), Meta: meta})
 				return err
 			}, "pin1"},
 			{"residence removal", auth.RegisterResidence, func(pr auth.Principal, pin string) error {
-				_, err := e.reg.RemoveResidence(e.ctx, pr, register.ResidenceRemoval{PIN: pin, Kind: register.TemporaryResidence, Meta: meta})
+				_, err := e.reg.RemoveResidence(e.ctx, pr, people.ResidenceRemoval{PIN: pin, Kind: people.TemporaryResidence, Meta: meta})
 				return err
 			}, ""},
 		}

@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"sync"
 	"testing"
@@ -19,9 +20,9 @@ import (
 // Chí Minh, a household headed by a woman, Lan.
 type threeGenerations struct {
 	hhBaDinh, hhHCM         string
-	grandpa, grandma        *register.Person
-	mai, nam                *register.Person
-	lan, lanHusband         *register.Person
+	grandpa, grandma        *people.Person
+	mai, nam                *people.Person
+	lan, lanHusband         *people.Person
 	hhBaDinhAddr, hhHCMAddr string
 }
 
@@ -29,18 +30,18 @@ func newThreeGenerations(e *env) *threeGenerations {
 	f := &threeGenerations{hhBaDinhAddr: "12 Phố Đội Cấn", hhHCMAddr: "45 Nguyễn Trãi"}
 	f.grandpa = e.person(baDinh, "Nguyễn Văn Hùng", civil.Male, "1955-04-02")
 	f.grandma = e.person(baDinh, "Lê Thị Hoa", civil.Female, "1958-09-20")
-	f.grandma.Relation = register.Spouse
+	f.grandma.Relation = people.Spouse
 	couple(f.grandpa, f.grandma)
 	f.mai = childOf(e.person(baDinh, "Nguyễn Thị Mai", civil.Female, "1990-06-15"), f.grandpa, f.grandma)
-	f.mai.Relation = register.Child
+	f.mai.Relation = people.Child
 	f.nam = e.person(baDinh, "Trần Văn Nam", civil.Male, "1988-11-03")
-	f.nam.Relation = register.ChildInLaw
+	f.nam.Relation = people.ChildInLaw
 	couple(f.mai, f.nam)
 	f.hhBaDinh = e.household(baDinh, f.hhBaDinhAddr, f.grandpa, f.grandma, f.mai, f.nam)
 
 	f.lan = e.person(hcm, "Phạm Thị Lan", civil.Female, "1992-01-30")
 	f.lanHusband = e.person(hcm, "Võ Minh Tuấn", civil.Male, "1991-03-12")
-	f.lanHusband.Relation = register.Spouse
+	f.lanHusband.Relation = people.Spouse
 	couple(f.lan, f.lanHusband)
 	f.hhHCM = e.household(hcm, f.hhHCMAddr, f.lan, f.lanHusband)
 	return f
@@ -54,45 +55,45 @@ func TestRegisterBirth(t *testing.T) {
 		tests := []struct {
 			name         string
 			by           string // commune of the registrar
-			b            register.BirthRegistration
+			b            people.BirthRegistration
 			wantProvince string
 			wantDigit4   byte
 			wantHH       string
-			wantAddr     register.Address
-			wantRelation register.Relation
+			wantAddr     people.Address
+			wantRelation people.Relation
 		}{
 			{
 				name: "mother is the head's child: grandchild in the grandparents' household",
 				by:   baDinh,
-				b: register.BirthRegistration{
+				b: people.BirthRegistration{
 					FullName: "  Trần Minh Khôi ", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: baDinh,
-					FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN, Meta: register.Meta{Reason: "khai sinh đúng hạn"},
+					FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN, Meta: people.Meta{Reason: "khai sinh đúng hạn"},
 				},
 				wantProvince: "001", wantDigit4: '2', wantHH: f.hhBaDinh,
-				wantAddr:     register.Address{Unit: baDinh, Detail: f.hhBaDinhAddr},
-				wantRelation: register.Grandchild,
+				wantAddr:     people.Address{Unit: baDinh, Detail: f.hhBaDinhAddr},
+				wantRelation: people.Grandchild,
 			},
 			{
 				name: "mother is head: child; registered in Hồ Chí Minh, so prefix 079",
 				by:   hcm,
-				b: register.BirthRegistration{
+				b: people.BirthRegistration{
 					FullName: "Võ Ngọc Hân", BirthDate: mustDate("2023-12-31"), Sex: civil.Female, BirthPlace: hcm,
 					FatherPIN: f.lanHusband.PIN, MotherPIN: f.lan.PIN,
 				},
 				wantProvince: "079", wantDigit4: '3', wantHH: f.hhHCM,
-				wantAddr:     register.Address{Unit: hcm, Detail: f.hhHCMAddr},
-				wantRelation: register.Child,
+				wantAddr:     people.Address{Unit: hcm, Detail: f.hhHCMAddr},
+				wantRelation: people.Child,
 			},
 			{
 				name: "only the father given: his household",
 				by:   hcm,
-				b: register.BirthRegistration{
+				b: people.BirthRegistration{
 					FullName: "Võ Minh Khang", BirthDate: mustDate("2025-01-05"), Sex: civil.Male, BirthPlace: hcm,
 					FatherPIN: f.lanHusband.PIN,
 				},
 				wantProvince: "079", wantDigit4: '2', wantHH: f.hhHCM,
-				wantAddr:     register.Address{Unit: hcm, Detail: f.hhHCMAddr},
-				wantRelation: register.Child,
+				wantAddr:     people.Address{Unit: hcm, Detail: f.hhHCMAddr},
+				wantRelation: people.Child,
 			},
 		}
 		for _, tc := range tests {
@@ -133,7 +134,7 @@ func TestRegisterBirth(t *testing.T) {
 				if got.Permanent != tc.wantAddr || got.Current != tc.wantAddr {
 					t.Errorf("permanent = %+v, current = %+v, want %+v", got.Permanent, got.Current, tc.wantAddr)
 				}
-				if got.Status != register.Alive || got.Version != 1 || got.Ethnicity != "01" || got.Nationality != "VN" {
+				if got.Status != people.Alive || got.Version != 1 || got.Ethnicity != "01" || got.Nationality != "VN" {
 					t.Errorf("status %s, version %d, ethnicity %q, nationality %q", got.Status, got.Version, got.Ethnicity, got.Nationality)
 				}
 				if got.SpousePIN != "" || !got.DeathDate.IsZero() {
@@ -161,7 +162,7 @@ func TestRegisterBirth(t *testing.T) {
 					t.Fatalf("history has %d entries, want 1: %+v", len(h), h)
 				}
 				ev := h[0]
-				if ev.Kind != register.KindBirth || ev.Version != 1 || ev.EventID == "" || ev.Actor != officer.ActorID() {
+				if ev.Kind != people.KindBirth || ev.Version != 1 || ev.EventID == "" || ev.Actor != officer.ActorID() {
 					t.Errorf("event = %+v", ev)
 				}
 				if ev.Reason != tc.b.Reason || ev.LegalBasis == "" {
@@ -210,8 +211,8 @@ func TestRegisterBirthRefusals(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
-		valid := func() register.BirthRegistration {
-			return register.BirthRegistration{
+		valid := func() people.BirthRegistration {
+			return people.BirthRegistration{
 				FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: baDinh,
 				FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
 			}
@@ -220,32 +221,32 @@ func TestRegisterBirthRefusals(t *testing.T) {
 		future := civil.DateOf(time.Now().AddDate(1, 0, 0))
 		tests := []struct {
 			name   string
-			change func(b *register.BirthRegistration)
+			change func(b *people.BirthRegistration)
 			fields []string
 			kind   problem.Kind
 		}{
-			{"missing name", func(b *register.BirthRegistration) { b.FullName = "  " }, []string{"full_name"}, problem.Invalid},
-			{"name with digits", func(b *register.BirthRegistration) { b.FullName = "Khôi 2" }, []string{"full_name"}, problem.Invalid},
-			{"future birth date", func(b *register.BirthRegistration) { b.BirthDate = future }, []string{"birth_date"}, problem.Invalid},
-			{"partial birth date", func(b *register.BirthRegistration) { b.BirthDate = mustDate("2024-03") }, []string{"birth_date"}, problem.Invalid},
-			{"no birth date", func(b *register.BirthRegistration) { b.BirthDate = civil.Date{} }, []string{"birth_date"}, problem.Invalid},
-			{"unknown sex", func(b *register.BirthRegistration) { b.Sex = civil.SexUnknown }, []string{"sex"}, problem.Invalid},
-			{"unknown birth place", func(b *register.BirthRegistration) { b.BirthPlace = "99999" }, []string{"birth_place"}, problem.Invalid},
-			{"birth place is a province", func(b *register.BirthRegistration) { b.BirthPlace = "01" }, []string{"birth_place"}, problem.Invalid},
-			{"no birth place", func(b *register.BirthRegistration) { b.BirthPlace = "" }, []string{"birth_place"}, problem.Invalid},
-			{"no parent", func(b *register.BirthRegistration) { b.FatherPIN, b.MotherPIN = "", "" }, []string{"mother_pin"}, problem.Invalid},
-			{"unknown mother PIN", func(b *register.BirthRegistration) { b.MotherPIN = unknownPIN }, []string{"mother_pin"}, problem.Invalid},
-			{"father recorded as female", func(b *register.BirthRegistration) { b.FatherPIN = f.mai.PIN; b.MotherPIN = "" }, []string{"father_pin"}, problem.Invalid},
-			{"mother recorded as male", func(b *register.BirthRegistration) { b.MotherPIN = f.nam.PIN; b.FatherPIN = "" }, []string{"mother_pin"}, problem.Invalid},
-			{"child born before the mother", func(b *register.BirthRegistration) { b.BirthDate = mustDate("1990-06-14") }, []string{"birth_date"}, problem.Invalid},
-			{"child born on the mother's birthday", func(b *register.BirthRegistration) { b.BirthDate = mustDate("1990-06-15") }, []string{"birth_date"}, problem.Invalid},
-			{"malformed father PIN", func(b *register.BirthRegistration) { b.FatherPIN = "00120012345" }, []string{"father_pin"}, problem.Invalid},
-			{"father PIN with a letter", func(b *register.BirthRegistration) { b.FatherPIN = "0012O0012345" }, []string{"father_pin"}, problem.Invalid},
-			{"head as relation", func(b *register.BirthRegistration) { b.Relation = register.Head }, []string{"relation_to_head"}, problem.Invalid},
-			{"unknown household", func(b *register.BirthRegistration) { b.HouseholdID = "HNOSUCH" }, []string{"household_id"}, problem.Invalid},
-			{"unknown ethnicity", func(b *register.BirthRegistration) { b.Ethnicity = "99" }, []string{"ethnicity"}, problem.Invalid},
-			{"future effective date", func(b *register.BirthRegistration) { b.Effective = future }, []string{"effective_date"}, problem.Invalid},
-			{"several at once", func(b *register.BirthRegistration) { b.FullName = ""; b.BirthPlace = "x"; b.Sex = 0 }, []string{"full_name", "birth_place", "sex"}, problem.Invalid},
+			{"missing name", func(b *people.BirthRegistration) { b.FullName = "  " }, []string{"full_name"}, problem.Invalid},
+			{"name with digits", func(b *people.BirthRegistration) { b.FullName = "Khôi 2" }, []string{"full_name"}, problem.Invalid},
+			{"future birth date", func(b *people.BirthRegistration) { b.BirthDate = future }, []string{"birth_date"}, problem.Invalid},
+			{"partial birth date", func(b *people.BirthRegistration) { b.BirthDate = mustDate("2024-03") }, []string{"birth_date"}, problem.Invalid},
+			{"no birth date", func(b *people.BirthRegistration) { b.BirthDate = civil.Date{} }, []string{"birth_date"}, problem.Invalid},
+			{"unknown sex", func(b *people.BirthRegistration) { b.Sex = civil.SexUnknown }, []string{"sex"}, problem.Invalid},
+			{"unknown birth place", func(b *people.BirthRegistration) { b.BirthPlace = "99999" }, []string{"birth_place"}, problem.Invalid},
+			{"birth place is a province", func(b *people.BirthRegistration) { b.BirthPlace = "01" }, []string{"birth_place"}, problem.Invalid},
+			{"no birth place", func(b *people.BirthRegistration) { b.BirthPlace = "" }, []string{"birth_place"}, problem.Invalid},
+			{"no parent", func(b *people.BirthRegistration) { b.FatherPIN, b.MotherPIN = "", "" }, []string{"mother_pin"}, problem.Invalid},
+			{"unknown mother PIN", func(b *people.BirthRegistration) { b.MotherPIN = unknownPIN }, []string{"mother_pin"}, problem.Invalid},
+			{"father recorded as female", func(b *people.BirthRegistration) { b.FatherPIN = f.mai.PIN; b.MotherPIN = "" }, []string{"father_pin"}, problem.Invalid},
+			{"mother recorded as male", func(b *people.BirthRegistration) { b.MotherPIN = f.nam.PIN; b.FatherPIN = "" }, []string{"mother_pin"}, problem.Invalid},
+			{"child born before the mother", func(b *people.BirthRegistration) { b.BirthDate = mustDate("1990-06-14") }, []string{"birth_date"}, problem.Invalid},
+			{"child born on the mother's birthday", func(b *people.BirthRegistration) { b.BirthDate = mustDate("1990-06-15") }, []string{"birth_date"}, problem.Invalid},
+			{"malformed father PIN", func(b *people.BirthRegistration) { b.FatherPIN = "00120012345" }, []string{"father_pin"}, problem.Invalid},
+			{"father PIN with a letter", func(b *people.BirthRegistration) { b.FatherPIN = "0012O0012345" }, []string{"father_pin"}, problem.Invalid},
+			{"head as relation", func(b *people.BirthRegistration) { b.Relation = people.Head }, []string{"relation_to_head"}, problem.Invalid},
+			{"unknown household", func(b *people.BirthRegistration) { b.HouseholdID = "HNOSUCH" }, []string{"household_id"}, problem.Invalid},
+			{"unknown ethnicity", func(b *people.BirthRegistration) { b.Ethnicity = "99" }, []string{"ethnicity"}, problem.Invalid},
+			{"future effective date", func(b *people.BirthRegistration) { b.Effective = future }, []string{"effective_date"}, problem.Invalid},
+			{"several at once", func(b *people.BirthRegistration) { b.FullName = ""; b.BirthPlace = "x"; b.Sex = 0 }, []string{"full_name", "birth_place", "sex"}, problem.Invalid},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -274,7 +275,7 @@ func TestRegisterBirthConcurrentPINs(t *testing.T) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		const n = 40
-		b := register.BirthRegistration{
+		b := people.BirthRegistration{
 			FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: baDinh,
 			FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
 		}
@@ -356,7 +357,7 @@ func TestRegisterBirthCrowdedPrefix(t *testing.T) {
 		im := register.NewImporter(d)
 		perm := pin.NewPermutation(1)
 		for i := 0; i < taken; i++ {
-			err := im.Add(e.ctx, nil, []register.Person{{
+			err := im.Add(e.ctx, nil, []people.Person{{
 				PIN: string(pin.New(prefix, perm.Serial(i))), FullName: "Người Có Sẵn", Sex: civil.Male,
 				BirthDate: mustDate("2024-01-01"), BirthPlace: baDinh,
 			}})
@@ -368,7 +369,7 @@ func TestRegisterBirthCrowdedPrefix(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 40; i++ {
-			child, err := e.reg.RegisterBirth(e.ctx, registrarAt(baDinh), register.BirthRegistration{
+			child, err := e.reg.RegisterBirth(e.ctx, registrarAt(baDinh), people.BirthRegistration{
 				FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: baDinh,
 				MotherPIN: f.mai.PIN,
 			})
@@ -394,10 +395,10 @@ func TestRegisterBirthAfterMothersDeath(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
-		if _, err := e.reg.RegisterDeath(e.ctx, nation, register.DeathRegistration{PIN: f.mai.PIN, DeathDate: mustDate("2024-03-15")}); err != nil {
+		if _, err := e.reg.RegisterDeath(e.ctx, nation, people.DeathRegistration{PIN: f.mai.PIN, DeathDate: mustDate("2024-03-15")}); err != nil {
 			t.Fatal(err)
 		}
-		b := register.BirthRegistration{
+		b := people.BirthRegistration{
 			FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-20"), Sex: civil.Male, BirthPlace: baDinh,
 			FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
 		}

@@ -3,6 +3,7 @@ package register
 import (
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 
 	"github.com/populus-vn/populus/internal/db"
 )
@@ -47,7 +48,7 @@ func NewImporter(d *db.DB) *Importer {
 
 // Add queues a household and its members (the household may be nil for
 // people without one). It flushes when the buffer is full.
-func (im *Importer) Add(ctx context.Context, h *Household, members []Person) error {
+func (im *Importer) Add(ctx context.Context, h *people.Household, members []people.Person) error {
 	if h != nil {
 		im.households = append(im.households, householdRow(h))
 	}
@@ -60,7 +61,7 @@ func (im *Importer) Add(ctx context.Context, h *Household, members []Person) err
 			p.Nationality = "VN"
 		}
 		if p.Status == "" {
-			p.Status = Alive
+			p.Status = people.Alive
 		}
 		if p.CreatedAt.IsZero() {
 			p.CreatedAt = now()

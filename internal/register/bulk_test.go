@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"testing"
 
@@ -20,13 +21,13 @@ func TestImporterChecksHouseholds(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		p := e.person(baDinh, "Đặng Văn Khoa", civil.Male, "1980-02-03")
-		p.HouseholdID, p.Relation = "NO-SUCH-HOUSEHOLD", register.Head
+		p.HouseholdID, p.Relation = "NO-SUCH-HOUSEHOLD", people.Head
 		im := register.NewImporter(d)
 		defer im.Close()
 		if err := im.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		err := im.Add(ctx, nil, []register.Person{*p})
+		err := im.Add(ctx, nil, []people.Person{*p})
 		if err == nil {
 			err = im.Finish(ctx)
 		}
@@ -35,10 +36,10 @@ func TestImporterChecksHouseholds(t *testing.T) {
 		}
 		// The same load with the household goes through.
 		q := e.person(baDinh, "Đặng Thị Lan", civil.Female, "1982-05-06")
-		q.HouseholdID, q.Relation = "HH-LAN", register.Head
+		q.HouseholdID, q.Relation = "HH-LAN", people.Head
 		im2 := register.NewImporter(d)
 		defer im2.Close()
-		err = im2.Add(ctx, &register.Household{ID: "HH-LAN", UnitCode: baDinh, Address: "Số 2"}, []register.Person{*q})
+		err = im2.Add(ctx, &people.Household{ID: "HH-LAN", UnitCode: baDinh, Address: "Số 2"}, []people.Person{*q})
 		if err == nil {
 			err = im2.Finish(ctx)
 		}
@@ -56,14 +57,14 @@ func TestImporterOverlappedWrites(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		var people []register.Person
+		var loaded []people.Person
 		for i := 0; i < 57; i++ {
-			people = append(people, *e.person(baDinh, "Lê Văn An", civil.Male, "1990-01-02"))
+			loaded = append(loaded, *e.person(baDinh, "Lê Văn An", civil.Male, "1990-01-02"))
 		}
 		im := register.NewImporter(d)
 		im.FlushEvery, im.CommitEvery = 5, 10
-		for _, p := range people {
-			if err := im.Add(ctx, nil, []register.Person{p}); err != nil {
+		for _, p := range loaded {
+			if err := im.Add(ctx, nil, []people.Person{p}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -84,9 +85,9 @@ func TestImporterOverlappedWrites(t *testing.T) {
 		for i := 0; i < 40 && err == nil; i++ {
 			p := *e.person(baDinh, "Lê Thị Bình", civil.Female, "1991-03-04")
 			if i == 9 {
-				p.PIN = people[0].PIN
+				p.PIN = loaded[0].PIN
 			}
-			err = im2.Add(ctx, nil, []register.Person{p})
+			err = im2.Add(ctx, nil, []people.Person{p})
 		}
 		if err == nil {
 			err = im2.Finish(ctx)
@@ -142,16 +143,16 @@ func TestBlankColumns(t *testing.T) {
 func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
 	d := dbtest.SQLite(t, testSchemas...)
 	ctx := context.Background()
-	var people []register.Person
-	var households []*register.Household
-	err := synth.Generate(ctx, synth.Config{People: 500, Seed: 11}, func(h *register.Household, members []register.Person) error {
+	var loaded []people.Person
+	var households []*people.Household
+	err := synth.Generate(ctx, synth.Config{People: 500, Seed: 11}, func(h *people.Household, members []people.Person) error {
 		if h != nil {
 			hh := *h
 			households = append(households, &hh)
 		}
 		for _, m := range members {
 			m.OtherNames = append([]string(nil), m.OtherNames...)
-			people = append(people, m)
+			loaded = append(loaded, m)
 		}
 		return nil
 	})
@@ -173,25 +174,25 @@ func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
 		if err := im.Start(ctx); err != nil {
 			return err
 		}
-		person := func(i int) register.Person {
-			p := people[i]
+		person := func(i int) people.Person {
+			p := loaded[i]
 			if i == dup {
-				p.PIN = people[0].PIN
+				p.PIN = loaded[0].PIN
 			}
 			return p
 		}
 		i := 0
 		for _, h := range households {
-			var ms []register.Person
-			for ; i < len(people) && people[i].HouseholdID == h.ID; i++ {
+			var ms []people.Person
+			for ; i < len(loaded) && loaded[i].HouseholdID == h.ID; i++ {
 				ms = append(ms, person(i))
 			}
 			if err := im.Add(ctx, h, ms); err != nil {
 				return err
 			}
 		}
-		for ; i < len(people); i++ { // people without a household
-			if err := im.Add(ctx, nil, []register.Person{person(i)}); err != nil {
+		for ; i < len(loaded); i++ { // people without a household
+			if err := im.Add(ctx, nil, []people.Person{person(i)}); err != nil {
 				return err
 			}
 		}
@@ -206,7 +207,7 @@ func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
 	if n, h := count(); n != 0 || h != 0 {
 		t.Fatalf("an abandoned load stored %d people and %d households", n, h)
 	}
-	if err := load(len(people)-3, false); err == nil {
+	if err := load(len(loaded)-3, false); err == nil {
 		t.Fatal("a load with a PIN twice succeeded")
 	}
 	if n, h := count(); n != 0 || h != 0 {
@@ -215,8 +216,8 @@ func TestImporterStagedLoadIsAllOrNothing(t *testing.T) {
 	if err := load(-1, false); err != nil {
 		t.Fatal(err)
 	}
-	if n, h := count(); n != len(people) || h != len(households) {
-		t.Fatalf("stored %d people and %d households, want %d and %d", n, h, len(people), len(households))
+	if n, h := count(); n != len(loaded) || h != len(households) {
+		t.Fatalf("stored %d people and %d households, want %d and %d", n, h, len(loaded), len(households))
 	}
 	var staged int
 	for i := 0; i < 8; i++ { // every pooled connection

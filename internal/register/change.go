@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"reflect"
 	"strings"
 	"time"
@@ -24,8 +25,8 @@ type change struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	pr      auth.Principal
-	kind    EventKind
-	meta    Meta
+	kind    people.EventKind
+	meta    people.Meta
 	eventID string
 	at      time.Time
 	// g decides, holding its audit entries until the transaction has
@@ -35,8 +36,8 @@ type change struct {
 
 // apply runs fn as one civil event of the given kind. Either every person it
 // touches is saved with its history entry and audit entry, or nothing is.
-func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind, meta Meta, fn func(c *change) error) error {
-	if err := meta.check(); err != nil {
+func (r *Register) apply(ctx context.Context, pr auth.Principal, kind people.EventKind, meta people.Meta, fn func(c *change) error) error {
+	if err := checkMeta(meta); err != nil {
 		return err
 	}
 	if meta.LegalBasis == "" {
@@ -61,17 +62,18 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind EventKind,
 }
 
 // defaultLegalBasis is recorded when the officer names none.
-var defaultLegalBasis = map[EventKind]string{
-	KindBirth:            "Luật Hộ tịch 2014, Điều 13–17",
-	KindDeath:            "Luật Hộ tịch 2014, Điều 32–34",
-	KindMarriage:         "Luật Hộ tịch 2014, Điều 17–18; Luật Hôn nhân và gia đình 2014, Điều 8",
-	KindDivorce:          "Luật Hôn nhân và gia đình 2014, Điều 51–57",
-	KindResidence:        "Luật Cư trú 2020, Điều 20–28",
-	KindResidenceRemoval: "Luật Cư trú 2020, Điều 24 và 29",
-	KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
+var defaultLegalBasis = map[people.EventKind]string{
+	people.KindBirth:            "Luật Hộ tịch 2014, Điều 13–17",
+	people.KindDeath:            "Luật Hộ tịch 2014, Điều 32–34",
+	people.KindMarriage:         "Luật Hộ tịch 2014, Điều 17–18; Luật Hôn nhân và gia đình 2014, Điều 8",
+	people.KindDivorce:          "Luật Hôn nhân và gia đình 2014, Điều 51–57",
+	people.KindResidence:        "Luật Cư trú 2020, Điều 20–28",
+	people.KindResidenceRemoval: "Luật Cư trú 2020, Điều 24 và 29",
+	people.KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
 }
 
-func (m Meta) check() error {
+// checkMeta validates what every civil event carries besides its facts.
+func checkMeta(m people.Meta) error {
 	var f problem.Fields
 	if len(m.Reason) > 1000 {
 		f.Add("reason", "is longer than 1000 characters")
@@ -87,9 +89,9 @@ func (m Meta) check() error {
 
 // load reads a person for change, locking the row on PostgreSQL (SQLite write
 // transactions hold the database lock from BEGIN).
-func (c *change) load(field, pinStr string) (Person, error) {
+func (c *change) load(field, pinStr string) (people.Person, error) {
 	if err := checkPIN(field, pinStr); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	p, err := c.r.load(c.ctx, c.tx, pinStr)
 	if problem.Is(err, problem.NotFound) {
@@ -118,12 +120,12 @@ func (c *change) refuseRole(a auth.Action, subject string) error {
 // exists or not and names no unit, so that a failed event tells an officer
 // neither that a person exists nor where they live; the audit entry says
 // which. Only a nation-wide principal is told that a PIN is unknown.
-func (c *change) loadInReach(field, pinStr string, a auth.Action, unitOf func(*Person) string) (Person, error) {
+func (c *change) loadInReach(field, pinStr string, a auth.Action, unitOf func(*people.Person) string) (people.Person, error) {
 	if err := checkPIN(field, pinStr); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	if err := c.refuseRole(a, pinStr); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	p, err := c.r.load(c.ctx, c.tx, pinStr)
 	found := err == nil
@@ -131,7 +133,7 @@ func (c *change) loadInReach(field, pinStr string, a auth.Action, unitOf func(*P
 		return p, err
 	}
 	if unitOf == nil {
-		unitOf = ResponsibleUnit
+		unitOf = people.ResponsibleUnit
 	}
 	unit := ""
 	if found {
@@ -153,20 +155,20 @@ func (c *change) outOfReach(a auth.Action, subject, detail string) error {
 // whether the PINs exist or not (see loadInReach); one who reaches either
 // is told which PIN is unknown, as a link to any existing person would
 // succeed anyway.
-func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 string) (Person, Person, error) {
+func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 string) (people.Person, people.Person, error) {
 	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
 		if err := checkPIN(x[0], x[1]); err != nil {
-			return Person{}, Person{}, err
+			return people.Person{}, people.Person{}, err
 		}
 	}
 	if err := c.refuseRole(a, pin1); err != nil {
-		return Person{}, Person{}, err
+		return people.Person{}, people.Person{}, err
 	}
 	first, second := pin1, pin2
 	if pin2 < pin1 {
 		first, second = pin2, pin1
 	}
-	loaded := map[string]Person{}
+	loaded := map[string]people.Person{}
 	missing := map[string]bool{}
 	for _, pin := range []string{first, second} {
 		p, err := c.r.load(c.ctx, c.tx, pin)
@@ -174,7 +176,7 @@ func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 strin
 		case problem.Is(err, problem.NotFound):
 			missing[pin] = true
 		case err != nil:
-			return Person{}, Person{}, err
+			return people.Person{}, people.Person{}, err
 		default:
 			loaded[pin] = p
 		}
@@ -182,7 +184,7 @@ func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 strin
 	reached := false
 	var units []string
 	for _, p := range loaded {
-		u := ResponsibleUnit(&p)
+		u := people.ResponsibleUnit(&p)
 		units = append(units, u)
 		reached = reached || c.g.Policy.Allowed(c.pr, a, u)
 	}
@@ -191,22 +193,22 @@ func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 strin
 		if len(missing) > 0 {
 			detail += "; no such person among them"
 		}
-		return Person{}, Person{}, c.outOfReach(a, pin1, detail)
+		return people.Person{}, people.Person{}, c.outOfReach(a, pin1, detail)
 	}
 	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
 		if missing[x[1]] {
-			return Person{}, Person{}, problem.Field(x[0], "no person with PIN %s in the register", x[1])
+			return people.Person{}, people.Person{}, problem.Field(x[0], "no person with PIN %s in the register", x[1])
 		}
 	}
 	if !reached {
-		return Person{}, Person{}, c.outOfReach(a, pin1, "units "+strings.Join(units, ", "))
+		return people.Person{}, people.Person{}, c.outOfReach(a, pin1, "units "+strings.Join(units, ", "))
 	}
 	return loaded[pin1], loaded[pin2], nil
 }
 
 // diff returns the fields that differ between two versions of a person,
 // leaving out the bookkeeping fields.
-func diff(before, after Person) (map[string]Change, error) {
+func diff(before, after people.Person) (map[string]people.Change, error) {
 	b, err := toFields(before)
 	if err != nil {
 		return nil, err
@@ -215,19 +217,19 @@ func diff(before, after Person) (map[string]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]Change{}
+	out := map[string]people.Change{}
 	for k, nv := range a {
 		switch k {
 		case "version", "created_at", "updated_at":
 			continue
 		}
 		if ov := b[k]; !reflect.DeepEqual(ov, nv) {
-			out[k] = Change{Old: ov, New: nv}
+			out[k] = people.Change{Old: ov, New: nv}
 		}
 	}
 	for k, ov := range b {
 		if _, ok := a[k]; !ok {
-			out[k] = Change{Old: ov, New: nil}
+			out[k] = people.Change{Old: ov, New: nil}
 		}
 	}
 	return out, nil
@@ -235,7 +237,7 @@ func diff(before, after Person) (map[string]Change, error) {
 
 // save writes a changed person, guarded by its version, and appends the
 // history entry.
-func (c *change) save(before, after Person) (Person, error) {
+func (c *change) save(before, after people.Person) (people.Person, error) {
 	changes, err := diff(before, after)
 	if err != nil {
 		return after, err
@@ -263,7 +265,7 @@ func (c *change) save(before, after Person) (Person, error) {
 }
 
 // insert stores a new person (a birth) and its first history entry.
-func (c *change) insert(p Person) (Person, bool, error) {
+func (c *change) insert(p people.Person) (people.Person, bool, error) {
 	p.Version, p.CreatedAt, p.UpdatedAt = 1, c.at, c.at
 	cols := strings.Join(personColumns[:], ", ")
 	ph := make([]string, len(personColumns))
@@ -277,14 +279,14 @@ func (c *change) insert(p Person) (Person, bool, error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return p, false, nil // the PIN is taken: the caller draws another
 	}
-	changes, err := diff(Person{}, p)
+	changes, err := diff(people.Person{}, p)
 	if err != nil {
 		return p, false, err
 	}
 	return p, true, c.event(p.PIN, 1, changes)
 }
 
-func (c *change) event(pinStr string, version int, changes map[string]Change) error {
+func (c *change) event(pinStr string, version int, changes map[string]people.Change) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return err
@@ -318,15 +320,15 @@ func (c *change) storeErr(err error) error {
 }
 
 // createHousehold adds a household at a unit.
-func (c *change) createHousehold(a Address) (string, error) {
+func (c *change) createHousehold(a people.Address) (string, error) {
 	id := newID("H")
 	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO households (id, unit_code, address, created_at) VALUES ($1, $2, $3, $4)`,
 		id, a.Unit, a.Detail, db.FormatTime(c.at))
 	return id, err
 }
 
-func (c *change) household(field, id string) (Household, error) {
-	var h Household
+func (c *change) household(field, id string) (people.Household, error) {
+	var h people.Household
 	err := c.tx.QueryRowContext(c.ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
 		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
 	if err == sql.ErrNoRows {
@@ -345,7 +347,7 @@ func (c *change) otherLivingMembers(householdID, pinStr string) (int, error) {
 
 // lastEffective is the effective date of a person's latest event of a kind;
 // the zero Date if there is none (a marriage imported with the record).
-func (c *change) lastEffective(pinStr string, kind EventKind) (civil.Date, error) {
+func (c *change) lastEffective(pinStr string, kind people.EventKind) (civil.Date, error) {
 	var eff string
 	err := c.tx.QueryRowContext(c.ctx, `SELECT effective FROM person_events WHERE pin = $1 AND kind = $2 ORDER BY version DESC LIMIT 1`,
 		pinStr, string(kind)).Scan(&eff)

@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"slices"
 	"strings"
 	"testing"
@@ -22,8 +23,8 @@ func TestCorrection(t *testing.T) {
 		e.household(baDinh, "5 Ngọc Hà", p)
 
 		// Name: the old one is kept among the other names, and search follows.
-		got, err := e.reg.Correct(e.ctx, officer, register.Correction{
-			PIN: p.PIN, FullName: ptr(" Nguyễn Văn Tiến "), Meta: register.Meta{Reason: "sai chính tả khi đăng ký"},
+		got, err := e.reg.Correct(e.ctx, officer, people.Correction{
+			PIN: p.PIN, FullName: ptr(" Nguyễn Văn Tiến "), Meta: people.Meta{Reason: "sai chính tả khi đăng ký"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +34,7 @@ func TestCorrection(t *testing.T) {
 			t.Fatalf("after correction: %q, other names %q", stored.FullName, stored.OtherNames)
 		}
 		ev := e.lastEvent(p.PIN)
-		if ev.Kind != register.KindCorrection || ev.Reason != "sai chính tả khi đăng ký" ||
+		if ev.Kind != people.KindCorrection || ev.Reason != "sai chính tả khi đăng ký" ||
 			ev.Changes["full_name"].Old != "Nguyễn Văn Tí" || ev.Changes["full_name"].New != "Nguyễn Văn Tiến" {
 			t.Errorf("correction event = %+v", ev)
 		}
@@ -42,7 +43,7 @@ func TestCorrection(t *testing.T) {
 			t.Errorf("search by the corrected name: %+v, %v", res, err)
 		}
 		// A second correction keeps both earlier names.
-		if _, err := e.reg.Correct(e.ctx, officer, register.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Tiền"), Meta: register.Meta{Reason: "dấu"}}); err != nil {
+		if _, err := e.reg.Correct(e.ctx, officer, people.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Tiền"), Meta: people.Meta{Reason: "dấu"}}); err != nil {
 			t.Fatal(err)
 		}
 		if s := e.get(p.PIN); !slices.Equal(s.OtherNames, []string{"Nguyễn Văn Tí", "Nguyễn Văn Tiến"}) {
@@ -50,7 +51,7 @@ func TestCorrection(t *testing.T) {
 		}
 
 		// A fuller birth date that agrees with the PIN is accepted.
-		if _, err := e.reg.Correct(e.ctx, officer, register.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1990-08-19")), Meta: register.Meta{Reason: "bổ sung ngày sinh"}}); err != nil {
+		if _, err := e.reg.Correct(e.ctx, officer, people.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1990-08-19")), Meta: people.Meta{Reason: "bổ sung ngày sinh"}}); err != nil {
 			t.Fatal(err)
 		}
 		if s := e.get(p.PIN); s.BirthDate != mustDate("1990-08-19") {
@@ -59,16 +60,16 @@ func TestCorrection(t *testing.T) {
 
 		tests := []struct {
 			name     string
-			c        register.Correction
+			c        people.Correction
 			field    string
 			mentions string // in the reason
 		}{
-			{"birth year disagrees with digits 5–6", register.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1991-08-19")), Meta: register.Meta{Reason: "x"}}, "birth_date", "digits 5–6"},
-			{"century disagrees with digit 4", register.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1890-08-19")), Meta: register.Meta{Reason: "x"}}, "birth_date", "digit 4"},
-			{"no reason", register.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Toàn")}, "reason", ""},
-			{"blank reason", register.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Toàn"), Meta: register.Meta{Reason: " \t"}}, "reason", ""},
-			{"nothing to correct", register.Correction{PIN: p.PIN, Meta: register.Meta{Reason: "x"}}, "full_name", ""},
-			{"empty name", register.Correction{PIN: p.PIN, FullName: ptr(" "), Meta: register.Meta{Reason: "x"}}, "full_name", ""},
+			{"birth year disagrees with digits 5–6", people.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1991-08-19")), Meta: people.Meta{Reason: "x"}}, "birth_date", "digits 5–6"},
+			{"century disagrees with digit 4", people.Correction{PIN: p.PIN, BirthDate: ptr(mustDate("1890-08-19")), Meta: people.Meta{Reason: "x"}}, "birth_date", "digit 4"},
+			{"no reason", people.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Toàn")}, "reason", ""},
+			{"blank reason", people.Correction{PIN: p.PIN, FullName: ptr("Nguyễn Văn Toàn"), Meta: people.Meta{Reason: " \t"}}, "reason", ""},
+			{"nothing to correct", people.Correction{PIN: p.PIN, Meta: people.Meta{Reason: "x"}}, "full_name", ""},
+			{"empty name", people.Correction{PIN: p.PIN, FullName: ptr(" "), Meta: people.Meta{Reason: "x"}}, "full_name", ""},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -96,11 +97,11 @@ func TestCorrectionBirthAfterParent(t *testing.T) {
 		e := newEnv(t, d)
 		mother := e.person(baDinh, "Lê Thị Hoa", civil.Female, "1990-06-15")
 		child := childOf(e.person(baDinh, "Trần Văn Bé", civil.Male, "1990"), nil, mother)
-		child.Relation = register.Child
+		child.Relation = people.Child
 		e.household(baDinh, "1 Hoàng Hoa Thám", mother, child)
-		_, err := e.reg.Correct(e.ctx, registrarAt(baDinh), register.Correction{PIN: child.PIN, BirthDate: ptr(mustDate("1990-03-01")), Meta: register.Meta{Reason: "x"}})
+		_, err := e.reg.Correct(e.ctx, registrarAt(baDinh), people.Correction{PIN: child.PIN, BirthDate: ptr(mustDate("1990-03-01")), Meta: people.Meta{Reason: "x"}})
 		wantProblem(t, err, problem.Invalid, "birth_date")
-		if _, err := e.reg.Correct(e.ctx, registrarAt(baDinh), register.Correction{PIN: child.PIN, BirthDate: ptr(mustDate("1990-12-01")), Meta: register.Meta{Reason: "x"}}); err != nil {
+		if _, err := e.reg.Correct(e.ctx, registrarAt(baDinh), people.Correction{PIN: child.PIN, BirthDate: ptr(mustDate("1990-12-01")), Meta: people.Meta{Reason: "x"}}); err != nil {
 			t.Errorf("a date after the mother's birth refused: %v", err)
 		}
 	})

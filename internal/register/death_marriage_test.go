@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"sync"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 func TestRegisterDeath(t *testing.T) {
@@ -22,39 +22,39 @@ func TestRegisterDeath(t *testing.T) {
 
 		// Refusals first, while the grandfather is alive.
 		before := e.counts()
-		_, err := e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1955-04-01")})
+		_, err := e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1955-04-01")})
 		wantProblem(t, err, problem.Invalid, "death_date")
-		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1954")})
+		_, err = e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("1954")})
 		wantProblem(t, err, problem.Invalid, "death_date")
-		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: civil.DateOf(time.Now().AddDate(0, 0, 2))})
+		_, err = e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: civil.DateOf(time.Now().AddDate(0, 0, 2))})
 		wantProblem(t, err, problem.Invalid, "death_date")
-		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN})
+		_, err = e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: f.grandpa.PIN})
 		wantProblem(t, err, problem.Invalid, "death_date")
 		// Only a nation-wide officer is told that a PIN is unknown (see
 		// TestWritesDoNotRevealPeopleOutOfReach).
-		_, err = e.reg.RegisterDeath(e.ctx, nation, register.DeathRegistration{PIN: e.newPIN(baDinh, civil.Male, 1950), DeathDate: mustDate("2024-01-01")})
+		_, err = e.reg.RegisterDeath(e.ctx, nation, people.DeathRegistration{PIN: e.newPIN(baDinh, civil.Male, 1950), DeathDate: mustDate("2024-01-01")})
 		wantProblem(t, err, problem.Invalid, "pin")
-		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: "0010", DeathDate: mustDate("2024-01-01")})
+		_, err = e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: "0010", DeathDate: mustDate("2024-01-01")})
 		wantProblem(t, err, problem.Invalid, "pin")
 		if after := e.counts(); after != before {
 			t.Fatalf("refused deaths stored something: %+v → %+v", before, after)
 		}
 
-		dead, err := e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{
-			PIN: f.grandpa.PIN, DeathDate: mustDate("2024-11-20"), Meta: register.Meta{Reason: "giấy báo tử số 12"},
+		dead, err := e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{
+			PIN: f.grandpa.PIN, DeathDate: mustDate("2024-11-20"), Meta: people.Meta{Reason: "giấy báo tử số 12"},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := e.get(f.grandpa.PIN)
-		if got.Status != register.Deceased || got.DeathDate != mustDate("2024-11-20") || dead.Status != register.Deceased {
+		if got.Status != people.Deceased || got.DeathDate != mustDate("2024-11-20") || dead.Status != people.Deceased {
 			t.Errorf("after death: status %s, death date %s", got.Status, got.DeathDate)
 		}
 		if got.Version != f.grandpa.Version+1 {
 			t.Errorf("version %d, want %d", got.Version, f.grandpa.Version+1)
 		}
 		ev := e.lastEvent(f.grandpa.PIN)
-		if ev.Kind != register.KindDeath || ev.Changes["status"].Old != "alive" || ev.Changes["status"].New != "deceased" ||
+		if ev.Kind != people.KindDeath || ev.Changes["status"].Old != "alive" || ev.Changes["status"].New != "deceased" ||
 			ev.Changes["death_date"].New != "2024-11-20" || ev.Reason != "giấy báo tử số 12" {
 			t.Errorf("death event = %+v", ev)
 		}
@@ -75,25 +75,25 @@ func TestRegisterDeath(t *testing.T) {
 
 		// A deceased person cannot marry, on either side, nor die again.
 		before = e.counts()
-		_, err = e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: f.grandpa.PIN, PIN2: widow.PIN, Date: mustDate("2025-01-02")})
+		_, err = e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: f.grandpa.PIN, PIN2: widow.PIN, Date: mustDate("2025-01-02")})
 		wantProblem(t, err, problem.Invalid, "pin1")
-		_, err = e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: widow.PIN, PIN2: f.grandpa.PIN, Date: mustDate("2025-01-02")})
+		_, err = e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: widow.PIN, PIN2: f.grandpa.PIN, Date: mustDate("2025-01-02")})
 		wantProblem(t, err, problem.Invalid, "pin2")
-		_, err = e.reg.RegisterDeath(e.ctx, officer, register.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("2024-12-01")})
+		_, err = e.reg.RegisterDeath(e.ctx, officer, people.DeathRegistration{PIN: f.grandpa.PIN, DeathDate: mustDate("2024-12-01")})
 		wantProblem(t, err, problem.Invalid, "pin")
 		if after := e.counts(); after != before {
 			t.Fatalf("refused events stored something: %+v → %+v", before, after)
 		}
 
 		// The widow may remarry.
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: f.grandma.PIN, PIN2: e.importMan(baDinh, "1950-01-01").PIN, Date: mustDate("2025-02-01")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: f.grandma.PIN, PIN2: e.importMan(baDinh, "1950-01-01").PIN, Date: mustDate("2025-02-01")}); err != nil {
 			t.Errorf("the surviving spouse cannot remarry: %v", err)
 		}
 	})
 }
 
 // importMan stores an unmarried man in a household of his own.
-func (e *env) importMan(commune, birth string) *register.Person {
+func (e *env) importMan(commune, birth string) *people.Person {
 	e.t.Helper()
 	p := e.person(commune, "Bùi Văn Độc", civil.Male, birth)
 	e.household(commune, "1 Đường Láng", p)
@@ -101,7 +101,7 @@ func (e *env) importMan(commune, birth string) *register.Person {
 }
 
 // importWoman stores an unmarried woman in a household of her own.
-func (e *env) importWoman(commune, birth string) *register.Person {
+func (e *env) importWoman(commune, birth string) *people.Person {
 	e.t.Helper()
 	p := e.person(commune, "Ngô Thị Thân", civil.Female, birth)
 	e.household(commune, "2 Đường Láng", p)
@@ -115,8 +115,8 @@ func TestMarriageAndDivorce(t *testing.T) {
 		man := e.importMan(baDinh, "1995-05-05")
 		woman := e.importWoman(hcm, "1997-07-07")
 
-		out, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{
-			PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10"), Meta: register.Meta{Reason: "đăng ký kết hôn"},
+		out, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{
+			PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10"), Meta: people.Meta{Reason: "đăng ký kết hôn"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestMarriageAndDivorce(t *testing.T) {
 			t.Fatalf("links after marriage: %s→%q, %s→%q", a.PIN, a.SpousePIN, b.PIN, b.SpousePIN)
 		}
 		ea, eb := e.lastEvent(man.PIN), e.lastEvent(woman.PIN)
-		if ea.Kind != register.KindMarriage || eb.Kind != register.KindMarriage || ea.EventID == "" || ea.EventID != eb.EventID {
+		if ea.Kind != people.KindMarriage || eb.Kind != people.KindMarriage || ea.EventID == "" || ea.EventID != eb.EventID {
 			t.Errorf("marriage events: %+v / %+v, want one event id on both", ea, eb)
 		}
 		if ea.Effective != mustDate("2024-10-10") || ea.Changes["spouse_pin"].New != woman.PIN || eb.Changes["spouse_pin"].New != man.PIN {
@@ -142,11 +142,11 @@ func TestMarriageAndDivorce(t *testing.T) {
 		// Divorce of people not married to each other is refused.
 		other := e.importWoman(baDinh, "1996-01-01")
 		before := e.counts()
-		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-01-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-01-01")})
 		wantProblem(t, err, problem.Invalid, "pin2")
-		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: other.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: other.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-01")})
 		wantProblem(t, err, problem.Invalid, "pin2")
-		_, err = e.reg.RecordDivorce(e.ctx, officer, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01")})
 		wantProblem(t, err, problem.Invalid, "date")
 		if after := e.counts(); after != before {
 			t.Fatalf("refused divorces stored something: %+v → %+v", before, after)
@@ -154,7 +154,7 @@ func TestMarriageAndDivorce(t *testing.T) {
 
 		// Named the other way round (by an officer with reach over both:
 		// see TestMarriageAuthorisationIgnoresOrder).
-		out, err = e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-03-01")})
+		out, err = e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-03-01")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,14 +163,14 @@ func TestMarriageAndDivorce(t *testing.T) {
 			t.Fatalf("links after divorce: %q, %q", a.SpousePIN, b.SpousePIN)
 		}
 		da, dw := e.lastEvent(man.PIN), e.lastEvent(woman.PIN)
-		if da.Kind != register.KindDivorce || dw.Kind != register.KindDivorce || da.EventID != dw.EventID || da.EventID == ea.EventID || da.Effective != mustDate("2025-03-01") {
+		if da.Kind != people.KindDivorce || dw.Kind != people.KindDivorce || da.EventID != dw.EventID || da.EventID == ea.EventID || da.Effective != mustDate("2025-03-01") {
 			t.Errorf("divorce events: %+v / %+v", da, dw)
 		}
 		if da.Changes["spouse_pin"].Old != woman.PIN {
 			t.Errorf("divorce change = %+v", da.Changes)
 		}
 		// Each is free to marry again.
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-04-01")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-04-01")}); err != nil {
 			t.Errorf("remarriage after divorce refused: %v", err)
 		}
 	})
@@ -188,9 +188,9 @@ func TestMarriageRefusals(t *testing.T) {
 		man2 := e.importMan(baDinh, "1990-01-01")
 		// Two half-siblings sharing a mother, and a son of the grandparents.
 		brother := childOf(e.person(baDinh, "Nguyễn Văn Tú", civil.Male, "1992-02-02"), f.grandpa, f.grandma)
-		brother.Relation = register.Child
+		brother.Relation = people.Child
 		sister := childOf(e.person(baDinh, "Lý Thị Na", civil.Female, "1994-04-04"), nil, f.grandma)
-		sister.Relation = register.Child
+		sister.Relation = people.Child
 		e.household(baDinh, "9 Phố Huế", brother, sister)
 		single := e.importWoman(baDinh, "1962-03-03")
 		son := childOf(e.person(baDinh, "Ngô Văn Lực", civil.Male, "1986-08-08"), nil, single)
@@ -221,7 +221,7 @@ func TestMarriageRefusals(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				before := e.counts()
-				_, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: tc.pin1, PIN2: tc.pin2, Date: tc.date})
+				_, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: tc.pin1, PIN2: tc.pin2, Date: tc.date})
 				wantProblem(t, err, problem.Invalid, tc.field)
 				if after := e.counts(); after != before {
 					t.Errorf("a refused marriage stored something: %+v → %+v", before, after)
@@ -262,7 +262,7 @@ func TestMarriageMinimumAge(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				m := e.importMan(baDinh, tc.man)
 				w := e.importWoman(baDinh, tc.woman)
-				_, err := e.reg.RegisterMarriage(e.ctx, officer, register.MarriageRegistration{PIN1: m.PIN, PIN2: w.PIN, Date: mustDate(tc.date)})
+				_, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: m.PIN, PIN2: w.PIN, Date: mustDate(tc.date)})
 				if tc.okOrPin2 == "" {
 					if err != nil {
 						t.Fatalf("marriage on %s of a man born %s and a woman born %s refused: %v", tc.date, tc.man, tc.woman, err)
@@ -282,11 +282,11 @@ func TestDivorceNotBeforeMarriage(t *testing.T) {
 		e := newEnv(t, d)
 		man := e.importMan(baDinh, "1990-01-01")
 		woman := e.importWoman(baDinh, "1992-01-01")
-		if _, err := e.reg.RegisterMarriage(e.ctx, nation, register.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-06-01")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, nation, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-06-01")}); err != nil {
 			t.Fatal(err)
 		}
 		before := e.counts()
-		_, err := e.reg.RecordDivorce(e.ctx, nation, register.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2023-01-01")})
+		_, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2023-01-01")})
 		wantProblem(t, err, problem.Invalid, "date")
 		if after := e.counts(); after != before {
 			t.Errorf("a divorce dated before the marriage was stored: %+v → %+v", before, after)
@@ -305,7 +305,7 @@ func TestConcurrentMarriageOfOneCouple(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		const couples = 30
-		type pair struct{ a, b *register.Person }
+		type pair struct{ a, b *people.Person }
 		var ps []pair
 		for i := 0; i < couples; i++ {
 			ps = append(ps, pair{e.importMan(baDinh, "1990-01-01"), e.importWoman(baDinh, "1992-01-01")})
@@ -313,7 +313,7 @@ func TestConcurrentMarriageOfOneCouple(t *testing.T) {
 		errs := make([][2]error, couples)
 		var wg sync.WaitGroup
 		for i, p := range ps {
-			for j, m := range []register.MarriageRegistration{
+			for j, m := range []people.MarriageRegistration{
 				{PIN1: p.a.PIN, PIN2: p.b.PIN, Date: mustDate("2024-06-01")},
 				{PIN1: p.b.PIN, PIN2: p.a.PIN, Date: mustDate("2024-06-01")},
 			} {

@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"unicode/utf8"
 
@@ -55,7 +56,7 @@ func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired b
 
 // RegisterBirth registers a newborn: it issues a new PIN (unique even under
 // concurrent registrations), links the parents and adds the child to a household.
-func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b BirthRegistration) (Person, error) {
+func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b people.BirthRegistration) (people.Person, error) {
 	var f problem.Fields
 	b.FullName = strings.TrimSpace(b.FullName)
 	checkName(&f, "full_name", b.FullName)
@@ -82,27 +83,27 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 	if b.FatherPIN == "" && b.MotherPIN == "" {
 		f.Add("mother_pin", "give the mother's or the father's PIN")
 	}
-	if b.Relation != "" && (!b.Relation.Valid() || b.Relation == Head) {
+	if b.Relation != "" && (!b.Relation.Valid() || b.Relation == people.Head) {
 		f.Add("relation_to_head", "%q is not a relation a newborn can have", b.Relation)
 	}
 	if err := f.Err(); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	code, ok := pinProvince[place.ParentCode]
 	if !ok {
-		return Person{}, problem.Field("birth_place", "no PIN province code is set for births registered in province %s", place.ParentCode)
+		return people.Person{}, problem.Field("birth_place", "no PIN province code is set for births registered in province %s", place.ParentCode)
 	}
 	prefix, err := pin.Prefix(code, b.Sex, b.BirthDate.Year)
 	if err != nil {
-		return Person{}, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
+		return people.Person{}, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
 	}
 
-	var child Person
-	err = r.apply(ctx, pr, KindBirth, b.Meta, func(c *change) error {
+	var child people.Person
+	err = r.apply(ctx, pr, people.KindBirth, b.Meta, func(c *change) error {
 		if err := c.authorize(auth.RegisterBirth, b.BirthPlace, ""); err != nil {
 			return err
 		}
-		var parents []Person
+		var parents []people.Person
 		for _, x := range []struct {
 			field, pin string
 			sex        civil.Sex
@@ -120,7 +121,7 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 			if !p.BirthDate.CertainlyBefore(b.BirthDate) {
 				return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", b.BirthDate, x.pin, p.BirthDate)
 			}
-			if x.sex == civil.Female && p.Status == Deceased && p.DeathDate.CertainlyBefore(b.BirthDate) {
+			if x.sex == civil.Female && p.Status == people.Deceased && p.DeathDate.CertainlyBefore(b.BirthDate) {
 				return problem.Field(x.field, "the mother %s is recorded as deceased on %s", x.pin, p.DeathDate)
 			}
 			parents = append(parents, p)
@@ -140,12 +141,12 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 			}
 		}
 		if rel == "" {
-			rel = Child
+			rel = people.Child
 		}
-		child = Person{
+		child = people.Person{
 			FullName: b.FullName, BirthDate: b.BirthDate, Sex: b.Sex, BirthPlace: b.BirthPlace,
 			Hometown: b.Hometown, Ethnicity: b.Ethnicity, Nationality: b.Nationality,
-			FatherPIN: b.FatherPIN, MotherPIN: b.MotherPIN, Status: Alive,
+			FatherPIN: b.FatherPIN, MotherPIN: b.MotherPIN, Status: people.Alive,
 		}
 		if hhID != "" {
 			h, err := c.household("household_id", hhID)
@@ -153,7 +154,7 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 				return err
 			}
 			child.HouseholdID, child.Relation = h.ID, rel
-			child.Permanent = Address{Unit: h.UnitCode, Detail: h.Address}
+			child.Permanent = people.Address{Unit: h.UnitCode, Detail: h.Address}
 			child.Current = child.Permanent
 		}
 		for try := 0; try < maxIssueTries; try++ {
@@ -173,37 +174,37 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b Birth
 }
 
 // relationOfChild is a newborn's relation to the head, from its parent's.
-func relationOfChild(parent Relation) Relation {
+func relationOfChild(parent people.Relation) people.Relation {
 	switch parent {
-	case Head, Spouse:
-		return Child
-	case Child, ChildInLaw:
-		return Grandchild
+	case people.Head, people.Spouse:
+		return people.Child
+	case people.Child, people.ChildInLaw:
+		return people.Grandchild
 	}
-	return OtherKin
+	return people.OtherKin
 }
 
 // RegisterDeath records a death. The surviving spouse's link is cleared.
-func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d DeathRegistration) (Person, error) {
+func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d people.DeathRegistration) (people.Person, error) {
 	var f problem.Fields
 	checkPastDate(&f, "death_date", d.DeathDate, false)
 	if err := f.Err(); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
-	var out Person
-	err := r.apply(ctx, pr, KindDeath, d.Meta, func(c *change) error {
+	var out people.Person
+	err := r.apply(ctx, pr, people.KindDeath, d.Meta, func(c *change) error {
 		p, err := c.loadInReach("pin", d.PIN, auth.RegisterDeath, nil)
 		if err != nil {
 			return err
 		}
-		if p.Status == Deceased {
+		if p.Status == people.Deceased {
 			return problem.Field("pin", "%s is already recorded as deceased on %s", p.PIN, p.DeathDate)
 		}
 		if d.DeathDate.CertainlyBefore(p.BirthDate) {
 			return problem.Field("death_date", "%s is before the birth (%s)", d.DeathDate, p.BirthDate)
 		}
 		after := p
-		after.Status, after.DeathDate = Deceased, d.DeathDate
+		after.Status, after.DeathDate = people.Deceased, d.DeathDate
 		if out, err = c.save(p, after); err != nil {
 			return err
 		}
@@ -233,18 +234,18 @@ const (
 
 // RegisterMarriage records a marriage between two living, unmarried people
 // of the age of marriage who are not close relatives.
-func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m MarriageRegistration) ([]Person, error) {
+func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m people.MarriageRegistration) ([]people.Person, error) {
 	if m.PIN1 != "" && m.PIN1 == m.PIN2 {
 		return nil, problem.Field("pin2", "is the same person as pin1")
 	}
-	return r.couple(ctx, pr, KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, func(c *change, a, b Person) (Person, Person, error) {
+	return r.couple(ctx, pr, people.KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		for _, x := range []struct {
 			field string
-			p     Person
+			p     people.Person
 		}{{"pin1", a}, {"pin2", b}} {
 			p := x.p
 			switch {
-			case p.Status != Alive:
+			case p.Status != people.Alive:
 				return a, b, problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status)
 			case p.SpousePIN != "":
 				return a, b, problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN)
@@ -272,8 +273,8 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m Ma
 // divorce): it validates the date, loads both in a deadlock-free order,
 // authorises the officer on either party's unit, lets fn check the rules
 // and return the new states, and saves them.
-func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind, pin1, pin2 string, date civil.Date, meta Meta,
-	fn func(c *change, a, b Person) (Person, Person, error)) ([]Person, error) {
+func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.EventKind, pin1, pin2 string, date civil.Date, meta people.Meta,
+	fn func(c *change, a, b people.Person) (people.Person, people.Person, error)) ([]people.Person, error) {
 	var f problem.Fields
 	checkPastDate(&f, "date", date, true)
 	if err := f.Err(); err != nil {
@@ -282,7 +283,7 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind
 	if meta.Effective.IsZero() {
 		meta.Effective = date
 	}
-	var out []Person
+	var out []people.Person
 	err := r.apply(ctx, pr, kind, meta, func(c *change) error {
 		a, b, err := c.loadPairInReach(auth.RegisterMarriage, "pin1", pin1, "pin2", pin2)
 		if err != nil {
@@ -298,7 +299,7 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind EventKind
 		if b2, err = c.save(b, b2); err != nil {
 			return err
 		}
-		out = []Person{a2, b2}
+		out = []people.Person{a2, b2}
 		return nil
 	})
 	return out, err
@@ -316,19 +317,19 @@ func ageOn(birth, d civil.Date) int {
 	return age
 }
 
-func closeKin(a, b Person) bool {
-	parent := func(x, y Person) bool { return x.FatherPIN == y.PIN || x.MotherPIN == y.PIN }
+func closeKin(a, b people.Person) bool {
+	parent := func(x, y people.Person) bool { return x.FatherPIN == y.PIN || x.MotherPIN == y.PIN }
 	sibling := (a.FatherPIN != "" && a.FatherPIN == b.FatherPIN) || (a.MotherPIN != "" && a.MotherPIN == b.MotherPIN)
 	return parent(a, b) || parent(b, a) || sibling
 }
 
 // RecordDivorce records a divorce between two people married to each other.
-func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d DivorceRecord) ([]Person, error) {
-	return r.couple(ctx, pr, KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b Person) (Person, Person, error) {
+func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d people.DivorceRecord) ([]people.Person, error) {
+	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
 			return a, b, problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
 		}
-		married, err := c.lastEffective(a.PIN, KindMarriage)
+		married, err := c.lastEffective(a.PIN, people.KindMarriage)
 		if err != nil {
 			return a, b, err
 		}
@@ -341,12 +342,12 @@ func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d Divor
 }
 
 // RegisterResidence registers a permanent or temporary residence.
-func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr ResidenceRegistration) (Person, error) {
+func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr people.ResidenceRegistration) (people.Person, error) {
 	var f problem.Fields
-	if rr.Kind != PermanentResidence && rr.Kind != TemporaryResidence {
+	if rr.Kind != people.PermanentResidence && rr.Kind != people.TemporaryResidence {
 		f.Add("kind", "must be permanent or temporary")
 	}
-	if rr.HouseholdID == "" || rr.Kind == TemporaryResidence {
+	if rr.HouseholdID == "" || rr.Kind == people.TemporaryResidence {
 		r.commune(&f, "address.unit_code", rr.Address.Unit, true)
 		if strings.TrimSpace(rr.Address.Detail) == "" {
 			f.Add("address.detail", "give the house number, street or hamlet")
@@ -357,14 +358,14 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 	if rr.Relation != "" && !rr.Relation.Valid() {
 		f.Add("relation_to_head", "%q is not a known relation", rr.Relation)
 	}
-	if rr.Kind == PermanentResidence && rr.HouseholdID != "" && (rr.Relation == "" || rr.Relation == Head) {
+	if rr.Kind == people.PermanentResidence && rr.HouseholdID != "" && (rr.Relation == "" || rr.Relation == people.Head) {
 		f.Add("relation_to_head", "give the relation to the head of the household joined")
 	}
 	if err := f.Err(); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
-	var out Person
-	err := r.apply(ctx, pr, KindResidence, rr.Meta, func(c *change) error {
+	var out people.Person
+	err := r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
 		// The person may live anywhere (they are moving in): what is
 		// checked is the unit of the new residence, below.
 		if err := c.refuseRole(auth.RegisterResidence, rr.PIN); err != nil {
@@ -374,11 +375,11 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 		if err != nil {
 			return err
 		}
-		if p.Status != Alive {
+		if p.Status != people.Alive {
 			return problem.Field("pin", "%s is recorded as %s", p.PIN, p.Status)
 		}
 		after := p
-		if rr.Kind == TemporaryResidence {
+		if rr.Kind == people.TemporaryResidence {
 			if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
 				return err
 			}
@@ -395,10 +396,10 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 			if err != nil {
 				return err
 			}
-			rr.Address = Address{Unit: h.UnitCode, Detail: h.Address}
+			rr.Address = people.Address{Unit: h.UnitCode, Detail: h.Address}
 			after.HouseholdID, after.Relation = h.ID, rr.Relation
 		} else {
-			after.HouseholdID, after.Relation = "", Head
+			after.HouseholdID, after.Relation = "", people.Head
 		}
 		if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
 			return err
@@ -420,8 +421,8 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 
 // leaveHousehold refuses to let a head leave a household that others still
 // live in: a new head must be named first.
-func (c *change) leaveHousehold(p Person) error {
-	if p.HouseholdID == "" || p.Relation != Head {
+func (c *change) leaveHousehold(p people.Person) error {
+	if p.HouseholdID == "" || p.Relation != people.Head {
 		return nil
 	}
 	n, err := c.otherLivingMembers(p.HouseholdID, p.PIN)
@@ -435,37 +436,37 @@ func (c *change) leaveHousehold(p Person) error {
 }
 
 // RemoveResidence removes a permanent or temporary residence registration.
-func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr ResidenceRemoval) (Person, error) {
-	if rr.Kind != PermanentResidence && rr.Kind != TemporaryResidence {
-		return Person{}, problem.Field("kind", "must be permanent or temporary")
+func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr people.ResidenceRemoval) (people.Person, error) {
+	if rr.Kind != people.PermanentResidence && rr.Kind != people.TemporaryResidence {
+		return people.Person{}, problem.Field("kind", "must be permanent or temporary")
 	}
-	var out Person
-	err := r.apply(ctx, pr, KindResidenceRemoval, rr.Meta, func(c *change) error {
+	var out people.Person
+	err := r.apply(ctx, pr, people.KindResidenceRemoval, rr.Meta, func(c *change) error {
 		// Reach is checked at the residence removed, before anything about
 		// it is said; a person without one is checked at their
 		// responsible unit.
-		p, err := c.loadInReach("pin", rr.PIN, auth.RegisterResidence, func(p *Person) string {
+		p, err := c.loadInReach("pin", rr.PIN, auth.RegisterResidence, func(p *people.Person) string {
 			a := p.Permanent
-			if rr.Kind == TemporaryResidence {
+			if rr.Kind == people.TemporaryResidence {
 				a = p.Temporary
 			}
 			if a.Unit != "" {
 				return a.Unit
 			}
-			return ResponsibleUnit(p)
+			return people.ResponsibleUnit(p)
 		})
 		if err != nil {
 			return err
 		}
 		after := p
-		if rr.Kind == TemporaryResidence {
+		if rr.Kind == people.TemporaryResidence {
 			if p.Temporary.IsZero() {
 				return problem.Field("kind", "%s has no temporary residence registered", p.PIN)
 			}
 			if after.Current == p.Temporary {
 				after.Current = p.Permanent
 			}
-			after.Temporary = Address{}
+			after.Temporary = people.Address{}
 		} else {
 			if p.Permanent.IsZero() {
 				return problem.Field("kind", "%s has no permanent residence registered", p.PIN)
@@ -473,7 +474,7 @@ func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr Re
 			if err := c.leaveHousehold(p); err != nil {
 				return err
 			}
-			after.Permanent, after.HouseholdID, after.Relation = Address{}, "", ""
+			after.Permanent, after.HouseholdID, after.Relation = people.Address{}, "", ""
 		}
 		out, err = c.save(p, after)
 		return err
@@ -483,7 +484,7 @@ func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr Re
 
 // Correct corrects a person's name or date of birth (cải chính hộ tịch). A
 // corrected date of birth must still agree with the PIN, which never changes.
-func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction) (Person, error) {
+func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr people.Correction) (people.Person, error) {
 	var f problem.Fields
 	if cr.FullName == nil && cr.BirthDate == nil {
 		f.Add("full_name", "give a corrected full name or date of birth")
@@ -499,10 +500,10 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr Correction
 		f.Add("reason", "a correction must say why")
 	}
 	if err := f.Err(); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
-	var out Person
-	err := r.apply(ctx, pr, KindCorrection, cr.Meta, func(c *change) error {
+	var out people.Person
+	err := r.apply(ctx, pr, people.KindCorrection, cr.Meta, func(c *change) error {
 		p, err := c.loadInReach("pin", cr.PIN, auth.CorrectRecord, nil)
 		if err != nil {
 			return err

@@ -13,3 +13,6 @@ func SetClock(f func() time.Time) (restore func()) {
 // BlankColumns are the persons and households columns bulk writes bind as
 // NULL when empty.
 var BlankColumns = map[string][]string{"persons": personBlank, "households": householdBlank}
+
+// PINText is pinText, for the test of migration 0009.
+var PINText = pinText

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -108,20 +109,20 @@ func (e *env) newPIN(commune string, sex civil.Sex, year int) string {
 
 // person makes (does not store) a person whose birth was registered in
 // commune, with a PIN that agrees with sex and birth.
-func (e *env) person(commune, name string, sex civil.Sex, birth string) *register.Person {
+func (e *env) person(commune, name string, sex civil.Sex, birth string) *people.Person {
 	e.t.Helper()
 	d := mustDate(birth)
-	return &register.Person{
+	return &people.Person{
 		PIN: e.newPIN(commune, sex, d.Year), FullName: name, Sex: sex, BirthDate: d,
 		BirthPlace: commune, Hometown: commune, Ethnicity: "01", Nationality: "VN",
 	}
 }
 
 // couple links two people as spouses (before import).
-func couple(a, b *register.Person) { a.SpousePIN, b.SpousePIN = b.PIN, a.PIN }
+func couple(a, b *people.Person) { a.SpousePIN, b.SpousePIN = b.PIN, a.PIN }
 
 // childOf sets a child's parents (before import); either may be nil.
-func childOf(c, father, mother *register.Person) *register.Person {
+func childOf(c, father, mother *people.Person) *people.Person {
 	if father != nil {
 		c.FatherPIN = father.PIN
 	}
@@ -134,24 +135,24 @@ func childOf(c, father, mother *register.Person) *register.Person {
 // household imports a household at commune with the members given; the first
 // is the head unless it says otherwise, the others default to other_kin. The
 // members are updated with what was stored.
-func (e *env) household(commune, address string, members ...*register.Person) string {
+func (e *env) household(commune, address string, members ...*people.Person) string {
 	e.t.Helper()
 	e.nextHH++
 	id := fmt.Sprintf("HT%s%05d", commune, e.nextHH)
-	ps := make([]register.Person, len(members))
+	ps := make([]people.Person, len(members))
 	for i, m := range members {
 		m.HouseholdID = id
-		m.Permanent = register.Address{Unit: commune, Detail: address}
+		m.Permanent = people.Address{Unit: commune, Detail: address}
 		m.Current = m.Permanent
 		if m.Relation == "" {
-			m.Relation = register.OtherKin
+			m.Relation = people.OtherKin
 			if i == 0 {
-				m.Relation = register.Head
+				m.Relation = people.Head
 			}
 		}
 		ps[i] = *m
 	}
-	e.importPeople(&register.Household{ID: id, UnitCode: commune, Address: address}, ps...)
+	e.importPeople(&people.Household{ID: id, UnitCode: commune, Address: address}, ps...)
 	for _, m := range members {
 		*m = e.get(m.PIN)
 	}
@@ -160,9 +161,9 @@ func (e *env) household(commune, address string, members ...*register.Person) st
 
 // lone imports people with no household; Permanent and the other addresses
 // are whatever the caller set.
-func (e *env) lone(ps ...*register.Person) {
+func (e *env) lone(ps ...*people.Person) {
 	e.t.Helper()
-	vals := make([]register.Person, len(ps))
+	vals := make([]people.Person, len(ps))
 	for i, p := range ps {
 		vals[i] = *p
 	}
@@ -172,7 +173,7 @@ func (e *env) lone(ps ...*register.Person) {
 	}
 }
 
-func (e *env) importPeople(h *register.Household, ps ...register.Person) {
+func (e *env) importPeople(h *people.Household, ps ...people.Person) {
 	e.t.Helper()
 	im := register.NewImporter(e.d)
 	if err := im.Add(e.ctx, h, ps); err != nil {
@@ -184,7 +185,7 @@ func (e *env) importPeople(h *register.Household, ps ...register.Person) {
 }
 
 // get reads a person with nationwide reach, failing the test on error.
-func (e *env) get(pinStr string) register.Person {
+func (e *env) get(pinStr string) people.Person {
 	e.t.Helper()
 	p, err := e.reg.Get(e.ctx, nation, pinStr)
 	if err != nil {
@@ -193,7 +194,7 @@ func (e *env) get(pinStr string) register.Person {
 	return p
 }
 
-func (e *env) history(pinStr string) []register.Event {
+func (e *env) history(pinStr string) []people.Event {
 	e.t.Helper()
 	h, err := e.reg.History(e.ctx, nation, pinStr)
 	if err != nil {
@@ -203,7 +204,7 @@ func (e *env) history(pinStr string) []register.Event {
 }
 
 // lastEvent is the newest history entry of a person.
-func (e *env) lastEvent(pinStr string) register.Event {
+func (e *env) lastEvent(pinStr string) people.Event {
 	e.t.Helper()
 	h := e.history(pinStr)
 	if len(h) == 0 {
@@ -326,8 +327,8 @@ func population(tb testing.TB, d *db.DB, n int) []string {
 	pins := make([]string, 0, n+3)
 	for h := 0; len(pins) < n; h++ {
 		commune := communes[h%len(communes)].Code
-		hh := &register.Household{ID: fmt.Sprintf("HB%07d", h), UnitCode: commune, Address: fmt.Sprintf("Số %d, ngõ %d", h%97+1, h%13+1)}
-		addr := register.Address{Unit: commune, Detail: hh.Address}
+		hh := &people.Household{ID: fmt.Sprintf("HB%07d", h), UnitCode: commune, Address: fmt.Sprintf("Số %d, ngõ %d", h%97+1, h%13+1)}
+		addr := people.Address{Unit: commune, Detail: hh.Address}
 		fam := surnames[rng.IntN(len(surnames))]
 		headYear := 1950 + rng.IntN(45)
 		birth := func(y int) civil.Date {
@@ -339,23 +340,23 @@ func population(tb testing.TB, d *db.DB, n int) []string {
 			}
 			return civil.Date{Year: y, Month: 1 + rng.IntN(12), Day: 1 + rng.IntN(28)}
 		}
-		mk := func(sex civil.Sex, surname string, year int, rel register.Relation) register.Person {
-			return register.Person{
+		mk := func(sex civil.Sex, surname string, year int, rel people.Relation) people.Person {
+			return people.Person{
 				PIN: newPIN(commune, sex, year), FullName: name(sex, surname), Sex: sex, BirthDate: birth(year),
 				BirthPlace: commune, Hometown: commune, Ethnicity: "01", Nationality: "VN",
 				Permanent: addr, Current: addr, HouseholdID: hh.ID, Relation: rel,
 			}
 		}
-		head := mk(civil.Male, fam, headYear, register.Head)
-		wife := mk(civil.Female, surnames[rng.IntN(len(surnames))], headYear+rng.IntN(5), register.Spouse)
+		head := mk(civil.Male, fam, headYear, people.Head)
+		wife := mk(civil.Female, surnames[rng.IntN(len(surnames))], headYear+rng.IntN(5), people.Spouse)
 		couple(&head, &wife)
-		members := []register.Person{head, wife}
+		members := []people.Person{head, wife}
 		for range 2 {
 			sex := civil.Male
 			if rng.IntN(2) == 0 {
 				sex = civil.Female
 			}
-			c := mk(sex, fam, headYear+22+rng.IntN(10), register.Child)
+			c := mk(sex, fam, headYear+22+rng.IntN(10), people.Child)
 			c.FatherPIN, c.MotherPIN = head.PIN, wife.PIN
 			members = append(members, c)
 		}
@@ -374,16 +375,16 @@ func population(tb testing.TB, d *db.DB, n int) []string {
 
 // importSynthetic loads a synthetic population of n people (seed) into d
 // with the bulk importer and returns the people as loaded.
-func importSynthetic(t testing.TB, d *db.DB, n int, seed uint64) []register.Person {
+func importSynthetic(t testing.TB, d *db.DB, n int, seed uint64) []people.Person {
 	t.Helper()
 	ctx := context.Background()
 	im := register.NewImporter(d)
 	defer im.Close()
-	var people []register.Person
-	err := synth.Generate(ctx, synth.Config{People: n, Seed: seed}, func(h *register.Household, members []register.Person) error {
+	var loaded []people.Person
+	err := synth.Generate(ctx, synth.Config{People: n, Seed: seed}, func(h *people.Household, members []people.Person) error {
 		for _, m := range members {
 			m.OtherNames = append([]string(nil), m.OtherNames...)
-			people = append(people, m)
+			loaded = append(loaded, m)
 		}
 		return im.Add(ctx, h, members)
 	})
@@ -393,5 +394,5 @@ func importSynthetic(t testing.TB, d *db.DB, n int, seed uint64) []register.Pers
 	if err != nil {
 		t.Fatal(err)
 	}
-	return people
+	return loaded
 }

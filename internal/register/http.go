@@ -1,6 +1,7 @@
 package register
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -71,9 +72,9 @@ func (r *Register) getHistory(w http.ResponseWriter, req *http.Request) error {
 		return err
 	}
 	if h == nil {
-		h = []Event{}
+		h = []people.Event{}
 	}
-	return httpx.WriteJSON(w, http.StatusOK, httpx.List[Event]{Items: h})
+	return httpx.WriteJSON(w, http.StatusOK, httpx.List[people.Event]{Items: h})
 }
 
 func (r *Register) search(w http.ResponseWriter, req *http.Request) error {
@@ -92,20 +93,20 @@ func (r *Register) search(w http.ResponseWriter, req *http.Request) error {
 			return problem.Field("birth_date", "%v", err)
 		}
 	}
-	people, next, err := r.Search(req.Context(), pr, q)
+	found, next, err := r.Search(req.Context(), pr, q)
 	if err != nil {
 		return err
 	}
-	if people == nil {
-		people = []Person{}
+	if found == nil {
+		found = []people.Person{}
 	}
-	return httpx.WriteJSON(w, http.StatusOK, httpx.List[Person]{Items: people, NextCursor: next})
+	return httpx.WriteJSON(w, http.StatusOK, httpx.List[people.Person]{Items: found, NextCursor: next})
 }
 
 // HouseholdView is a household with its members.
 type HouseholdView struct {
-	Household
-	Members []Member `json:"members"`
+	people.Household
+	Members []people.Member `json:"members"`
 }
 
 func (r *Register) getHousehold(w http.ResponseWriter, req *http.Request) error {

@@ -55,7 +55,7 @@ func TestPersonsKeyedByPIN(t *testing.T) {
 	if _, err := d.Migrate(ctx, register.Schema); err != nil {
 		t.Fatal(err)
 	}
-	if after := dump(d.PINText("pin")); after != before || len(people) < 300 {
+	if after := dump(register.PINText(d, "pin")); after != before || len(people) < 300 {
 		t.Fatalf("persons changed in migration register 0003 (%d people):\nbefore %.300s\nafter  %.300s", len(people), before, after)
 	}
 	if !strings.HasPrefix(before, "0") {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"time"
 
@@ -36,27 +37,6 @@ func New(d *db.DB, g *auth.Guard, log *audit.Log, u *units.Registry) *Register {
 	return &Register{db: d, guard: g, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1"}
 }
 
-// ResponsibleUnit is the commune whose officers answer for a person: where
-// they live permanently, else where they are now, else where they stay
-// temporarily, else where their birth was registered. A pre-2025 unit
-// ("old:…", as on old birth records) is replaced by its successor. It is
-// stored with the person (resp_unit), so that reads and searches decide
-// reach by the same rule.
-func ResponsibleUnit(p *Person) string {
-	for _, u := range []string{p.Permanent.Unit, p.Current.Unit, p.Temporary.Unit, p.BirthPlace} {
-		if u == "" {
-			continue
-		}
-		if strings.HasPrefix(u, units.LegacyPrefix) {
-			if s, ok := units.Default().Successor(u); ok {
-				return s.Code
-			}
-		}
-		return u
-	}
-	return ""
-}
-
 func notFound(pinStr string) error {
 	return problem.New(problem.NotFound, "no person with PIN %s in the register", pinStr)
 }
@@ -78,7 +58,7 @@ func checkPIN(field, s string) error {
 // connection from the pool while this one is held, and a pool full of such
 // transactions would wait for ever. (pgx caches the statement per
 // connection anyway.)
-func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person, error) {
+func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (people.Person, error) {
 	query := r.personByPIN
 	var row *sql.Row
 	if tx != nil {
@@ -89,7 +69,7 @@ func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person,
 	} else {
 		st, err := r.db.Prepared(ctx, query)
 		if err != nil {
-			return Person{}, err
+			return people.Person{}, err
 		}
 		// A look-up by primary key is short: run it without the
 		// request's cancellation, for which the SQLite driver starts a
@@ -106,26 +86,26 @@ func (r *Register) load(ctx context.Context, tx *sql.Tx, pinStr string) (Person,
 // Get returns the current record of a person. An officer who may not read
 // the person gets the same refusal whether the PIN exists or not, audited as
 // denied either way.
-func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (Person, error) {
+func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (people.Person, error) {
 	if err := checkPIN("pin", pinStr); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	if err := r.guard.Role(ctx, pr, auth.ReadPerson, pinStr); err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	p, err := r.load(ctx, nil, pinStr)
 	found := err == nil
 	if err != nil && !problem.Is(err, problem.NotFound) {
-		return Person{}, err
+		return people.Person{}, err
 	}
-	if err := r.guard.Find(ctx, pr, auth.ReadPerson, pinStr, "person with PIN "+pinStr, found, ResponsibleUnit(&p), err); err != nil {
-		return Person{}, err
+	if err := r.guard.Find(ctx, pr, auth.ReadPerson, pinStr, "person with PIN "+pinStr, found, people.ResponsibleUnit(&p), err); err != nil {
+		return people.Person{}, err
 	}
 	return p, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "", pinStr)
 }
 
 // History returns a person's history, oldest first.
-func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string) ([]Event, error) {
+func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string) ([]people.Event, error) {
 	p, err := r.Get(ctx, pr, pinStr)
 	if err != nil {
 		return nil, err
@@ -133,16 +113,16 @@ func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string
 	return r.history(ctx, p.PIN, time.Time{})
 }
 
-func (r *Register) history(ctx context.Context, pinStr string, after time.Time) ([]Event, error) {
+func (r *Register) history(ctx context.Context, pinStr string, after time.Time) ([]people.Event, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes
 		FROM person_events WHERE pin = $1 AND recorded_at > $2 ORDER BY version`, pinStr, db.FormatTime(after))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Event
+	var out []people.Event
 	for rows.Next() {
-		e := Event{PIN: pinStr}
+		e := people.Event{PIN: pinStr}
 		var eff, changes string
 		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, db.Time{T: &e.RecordedAt}, &e.Actor, &e.Reason, &e.LegalBasis, &changes); err != nil {
 			return nil, err
@@ -159,31 +139,31 @@ func (r *Register) history(ctx context.Context, pinStr string, after time.Time) 
 // GetAsOf returns the record as the register held it at the given moment,
 // rebuilt from the current record by undoing, newest first, every change
 // recorded after it.
-func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string, at time.Time) (Person, error) {
+func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string, at time.Time) (people.Person, error) {
 	cur, err := r.Get(ctx, pr, pinStr)
 	if err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	if cur.CreatedAt.After(at) {
-		return Person{}, problem.New(problem.NotFound, "PIN %s was not yet in the register on %s", pinStr, at.Format(time.DateOnly))
+		return people.Person{}, problem.New(problem.NotFound, "PIN %s was not yet in the register on %s", pinStr, at.Format(time.DateOnly))
 	}
 	later, err := r.history(ctx, pinStr, at)
 	if err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	fields, err := toFields(cur)
 	if err != nil {
-		return Person{}, err
+		return people.Person{}, err
 	}
 	for i := len(later) - 1; i >= 0; i-- {
 		for name, c := range later[i].Changes {
 			fields[name] = c.Old
 		}
 	}
-	var past Person
+	var past people.Person
 	b, _ := json.Marshal(fields)
 	if err := json.Unmarshal(b, &past); err != nil {
-		return Person{}, fmt.Errorf("rebuild %s as of %s: %w", pinStr, at, err)
+		return people.Person{}, fmt.Errorf("rebuild %s as of %s: %w", pinStr, at, err)
 	}
 	if len(later) > 0 {
 		past.Version = later[0].Version - 1
@@ -194,7 +174,7 @@ func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string
 
 // toFields is a person as a map of JSON field name to value: the vocabulary
 // of Change.
-func toFields(p Person) (map[string]any, error) {
+func toFields(p people.Person) (map[string]any, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
@@ -215,7 +195,7 @@ type Query struct {
 
 // Search finds people. Officers attached to a commune or province see only
 // people whose responsible unit is in their reach.
-func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Person, string, error) {
+func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]people.Person, string, error) {
 	var f problem.Fields
 	name := textfold.Fold(q.Name)
 	if len(name) < 2 {
@@ -321,21 +301,21 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]Pe
 // Household returns a household and its members, head first. Like Get, it
 // refuses an officer who may not read the household in the same way whether
 // it exists or not.
-func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (Household, []Member, error) {
+func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (people.Household, []people.Member, error) {
 	subject := "household:" + id
 	if err := r.guard.Role(ctx, pr, auth.ReadPerson, subject); err != nil {
-		return Household{}, nil, err
+		return people.Household{}, nil, err
 	}
-	var h Household
+	var h people.Household
 	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
 		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
 	found := !errors.Is(err, sql.ErrNoRows)
 	if found && err != nil {
-		return Household{}, nil, err
+		return people.Household{}, nil, err
 	}
 	if err := r.guard.Find(ctx, pr, auth.ReadPerson, subject, "household "+id, found, h.UnitCode,
 		problem.New(problem.NotFound, "no household %s", id)); err != nil {
-		return Household{}, nil, err
+		return people.Household{}, nil, err
 	}
 	members, err := r.members(ctx, r.db, id)
 	if err != nil {
@@ -350,16 +330,16 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 
 func (r *Register) members(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, id string) ([]Member, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+r.db.PINText("pin")+`, full_name, birth_date, sex, relation, status FROM persons
+}, id string) ([]people.Member, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+pinText(r.db, "pin")+`, full_name, birth_date, sex, relation, status FROM persons
 		WHERE household_id = $1 ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_key, pin`, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Member
+	var out []people.Member
 	for rows.Next() {
-		var m Member
+		var m people.Member
 		var birth, sex string
 		if err := rows.Scan(&m.PIN, &m.FullName, &birth, &sex, &m.Relation, &m.Status); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -15,11 +16,11 @@ func TestTemporaryResidence(t *testing.T) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		police := policeAt(hcm)
-		stay := register.Address{Unit: hcm, Detail: "Phòng 3, 88 Cách Mạng Tháng Tám"}
+		stay := people.Address{Unit: hcm, Detail: "Phòng 3, 88 Cách Mạng Tháng Tám"}
 		home := f.mai.Permanent
 
-		p, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-			PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: stay, Meta: register.Meta{Reason: "đi làm"},
+		p, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+			PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: stay, Meta: people.Meta{Reason: "đi làm"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -29,40 +30,40 @@ func TestTemporaryResidence(t *testing.T) {
 			t.Fatalf("after temporary residence: temporary %+v, current %+v, permanent %+v, household %s", got.Temporary, got.Current, got.Permanent, got.HouseholdID)
 		}
 		ev := e.lastEvent(f.mai.PIN)
-		if ev.Kind != register.KindResidence || ev.Actor != police.ActorID() || len(ev.Changes) != 2 {
+		if ev.Kind != people.KindResidence || ev.Actor != police.ActorID() || len(ev.Changes) != 2 {
 			t.Errorf("residence event = %+v, want changes of temporary_residence and current_address", ev)
 		}
 		if _, ok := ev.Changes["temporary_residence"]; !ok {
 			t.Errorf("residence event changes = %v", ev.Changes)
 		}
 
-		if _, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence}); err != nil {
+		if _, err := e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.mai.PIN, Kind: people.TemporaryResidence}); err != nil {
 			t.Fatal(err)
 		}
 		got = e.get(f.mai.PIN)
 		if !got.Temporary.IsZero() || got.Current != home || got.Permanent != home {
 			t.Fatalf("after removal: temporary %+v, current %+v, permanent %+v", got.Temporary, got.Current, got.Permanent)
 		}
-		if ev := e.lastEvent(f.mai.PIN); ev.Kind != register.KindResidenceRemoval || ev.Changes["current_address"].New == nil {
+		if ev := e.lastEvent(f.mai.PIN); ev.Kind != people.KindResidenceRemoval || ev.Changes["current_address"].New == nil {
 			t.Errorf("removal event = %+v", ev)
 		}
 
 		// Refusals store nothing.
 		dead := e.importMan(hcm, "1940-01-01")
-		if _, err := e.reg.RegisterDeath(e.ctx, nation, register.DeathRegistration{PIN: dead.PIN, DeathDate: mustDate("2024-01-01")}); err != nil {
+		if _, err := e.reg.RegisterDeath(e.ctx, nation, people.DeathRegistration{PIN: dead.PIN, DeathDate: mustDate("2024-01-01")}); err != nil {
 			t.Fatal(err)
 		}
 		tests := []struct {
 			name   string
-			rr     register.ResidenceRegistration
+			rr     people.ResidenceRegistration
 			fields []string
 		}{
-			{"no kind", register.ResidenceRegistration{PIN: f.mai.PIN, Address: stay}, []string{"kind"}},
-			{"unknown unit", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: "99999", Detail: "x"}}, []string{"address.unit_code"}},
-			{"province as unit", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: "79", Detail: "x"}}, []string{"address.unit_code"}},
-			{"no detail", register.ResidenceRegistration{PIN: f.mai.PIN, Kind: register.TemporaryResidence, Address: register.Address{Unit: hcm, Detail: " "}}, []string{"address.detail"}},
-			{"deceased", register.ResidenceRegistration{PIN: dead.PIN, Kind: register.TemporaryResidence, Address: stay}, []string{"pin"}},
-			{"unknown person", register.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: register.TemporaryResidence, Address: stay}, []string{"pin"}},
+			{"no kind", people.ResidenceRegistration{PIN: f.mai.PIN, Address: stay}, []string{"kind"}},
+			{"unknown unit", people.ResidenceRegistration{PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: people.Address{Unit: "99999", Detail: "x"}}, []string{"address.unit_code"}},
+			{"province as unit", people.ResidenceRegistration{PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: people.Address{Unit: "79", Detail: "x"}}, []string{"address.unit_code"}},
+			{"no detail", people.ResidenceRegistration{PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: people.Address{Unit: hcm, Detail: " "}}, []string{"address.detail"}},
+			{"deceased", people.ResidenceRegistration{PIN: dead.PIN, Kind: people.TemporaryResidence, Address: stay}, []string{"pin"}},
+			{"unknown person", people.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: people.TemporaryResidence, Address: stay}, []string{"pin"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -77,11 +78,11 @@ func TestTemporaryResidence(t *testing.T) {
 		t.Run("removing what is not registered", func(t *testing.T) {
 			// Without a temporary residence, reach is checked at the
 			// permanent one: an officer there is told what is wrong.
-			_, err := e.reg.RemoveResidence(e.ctx, policeAt(home.Unit), register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
+			_, err := e.reg.RemoveResidence(e.ctx, policeAt(home.Unit), people.ResidenceRemoval{PIN: f.mai.PIN, Kind: people.TemporaryResidence})
 			wantProblem(t, err, problem.Invalid, "kind")
-			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.TemporaryResidence})
+			_, err = e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.mai.PIN, Kind: people.TemporaryResidence})
 			wantProblem(t, err, problem.Forbidden)
-			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN})
+			_, err = e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.mai.PIN})
 			wantProblem(t, err, problem.Invalid, "kind")
 		})
 	})
@@ -92,12 +93,12 @@ func TestPermanentResidence(t *testing.T) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
 		police := policeAt(baDinh)
-		newHome := register.Address{Unit: baDinh, Detail: "25 Liễu Giai"}
+		newHome := people.Address{Unit: baDinh, Detail: "25 Liễu Giai"}
 
 		// Nam leaves his in-laws and founds a household, of which he is head.
 		before := e.counts()
-		p, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-			PIN: f.nam.PIN, Kind: register.PermanentResidence, Address: newHome,
+		p, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+			PIN: f.nam.PIN, Kind: people.PermanentResidence, Address: newHome,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -106,7 +107,7 @@ func TestPermanentResidence(t *testing.T) {
 			t.Errorf("households %d → %d, want one more", before.households, after.households)
 		}
 		got := e.get(f.nam.PIN)
-		if got.Relation != register.Head || got.HouseholdID == "" || got.HouseholdID == f.hhBaDinh || got.HouseholdID != p.HouseholdID {
+		if got.Relation != people.Head || got.HouseholdID == "" || got.HouseholdID == f.hhBaDinh || got.HouseholdID != p.HouseholdID {
 			t.Fatalf("after moving: household %q as %q", got.HouseholdID, got.Relation)
 		}
 		if got.Permanent != newHome || got.Current != newHome {
@@ -116,7 +117,7 @@ func TestPermanentResidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.UnitCode != baDinh || h.Address != newHome.Detail || len(members) != 1 || members[0].PIN != f.nam.PIN || members[0].Relation != register.Head {
+		if h.UnitCode != baDinh || h.Address != newHome.Detail || len(members) != 1 || members[0].PIN != f.nam.PIN || members[0].Relation != people.Head {
 			t.Errorf("new household %+v with %+v", h, members)
 		}
 		_, old, _ := e.reg.Household(e.ctx, police, f.hhBaDinh)
@@ -126,55 +127,55 @@ func TestPermanentResidence(t *testing.T) {
 			}
 		}
 		ev := e.lastEvent(f.nam.PIN)
-		if ev.Kind != register.KindResidence || ev.Changes["relation_to_head"].Old != "child_in_law" || ev.Changes["relation_to_head"].New != "head" {
+		if ev.Kind != people.KindResidence || ev.Changes["relation_to_head"].Old != "child_in_law" || ev.Changes["relation_to_head"].New != "head" {
 			t.Errorf("event = %+v", ev)
 		}
 
 		// Mai joins him as his spouse: the household's address becomes hers.
-		if _, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-			PIN: f.mai.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.Spouse,
+		if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+			PIN: f.mai.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: people.Spouse,
 		}); err != nil {
 			t.Fatal(err)
 		}
 		mai := e.get(f.mai.PIN)
-		if mai.HouseholdID != got.HouseholdID || mai.Relation != register.Spouse || mai.Permanent != newHome || mai.Current != newHome {
+		if mai.HouseholdID != got.HouseholdID || mai.Relation != people.Spouse || mai.Permanent != newHome || mai.Current != newHome {
 			t.Errorf("after joining: %s as %s at %+v (current %+v)", mai.HouseholdID, mai.Relation, mai.Permanent, mai.Current)
 		}
 
 		// A head whose household others live in cannot leave it.
 		t.Run("head with members cannot leave", func(t *testing.T) {
 			before := e.counts()
-			_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-				PIN: f.grandpa.PIN, Kind: register.PermanentResidence, Address: register.Address{Unit: baDinh, Detail: "1 Văn Cao"},
+			_, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+				PIN: f.grandpa.PIN, Kind: people.PermanentResidence, Address: people.Address{Unit: baDinh, Detail: "1 Văn Cao"},
 			})
 			wantProblem(t, err, problem.Conflict)
-			_, err = e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-				PIN: f.grandpa.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.Parent,
+			_, err = e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+				PIN: f.grandpa.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: people.Parent,
 			})
 			wantProblem(t, err, problem.Conflict)
-			_, err = e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.grandpa.PIN, Kind: register.PermanentResidence})
+			_, err = e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.grandpa.PIN, Kind: people.PermanentResidence})
 			wantProblem(t, err, problem.Conflict)
 			if after := e.counts(); after != before {
 				t.Errorf("refused moves stored something: %+v → %+v", before, after)
 			}
-			if g := e.get(f.grandpa.PIN); g.Relation != register.Head || g.HouseholdID != f.hhBaDinh {
+			if g := e.get(f.grandpa.PIN); g.Relation != people.Head || g.HouseholdID != f.hhBaDinh {
 				t.Errorf("grandfather is now %s of %s", g.Relation, g.HouseholdID)
 			}
 		})
 
 		t.Run("nobody joins a household as its head", func(t *testing.T) {
-			for _, rel := range []register.Relation{register.Head, ""} {
+			for _, rel := range []people.Relation{people.Head, ""} {
 				before := e.counts()
-				_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-					PIN: f.grandma.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: rel,
+				_, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+					PIN: f.grandma.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: rel,
 				})
 				wantProblem(t, err, problem.Invalid, "relation_to_head")
 				if after := e.counts(); after != before {
 					t.Errorf("refused join stored something: %+v → %+v", before, after)
 				}
 			}
-			_, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-				PIN: f.grandma.PIN, Kind: register.PermanentResidence, HouseholdID: "HNOSUCH", Relation: register.Parent,
+			_, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+				PIN: f.grandma.PIN, Kind: people.PermanentResidence, HouseholdID: "HNOSUCH", Relation: people.Parent,
 			})
 			wantProblem(t, err, problem.Invalid, "household_id")
 		})
@@ -182,8 +183,8 @@ func TestPermanentResidence(t *testing.T) {
 		// A head left alone may go: the household is left without members.
 		t.Run("head alone may leave", func(t *testing.T) {
 			single := e.importMan(baDinh, "1970-01-01")
-			if _, err := e.reg.RegisterResidence(e.ctx, police, register.ResidenceRegistration{
-				PIN: single.PIN, Kind: register.PermanentResidence, HouseholdID: got.HouseholdID, Relation: register.OtherKin,
+			if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
+				PIN: single.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: people.OtherKin,
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +197,7 @@ func TestPermanentResidence(t *testing.T) {
 		// The removal of a permanent residence takes the person out of the
 		// household.
 		t.Run("removal of a member", func(t *testing.T) {
-			if _, err := e.reg.RemoveResidence(e.ctx, police, register.ResidenceRemoval{PIN: f.mai.PIN, Kind: register.PermanentResidence}); err != nil {
+			if _, err := e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.mai.PIN, Kind: people.PermanentResidence}); err != nil {
 				t.Fatal(err)
 			}
 			m := e.get(f.mai.PIN)
@@ -214,9 +215,9 @@ func TestPermanentResidence(t *testing.T) {
 		}
 		// The store itself refuses a second head.
 		second := *e.person(baDinh, "Hai Chủ Hộ", civil.Male, "1980-01-01")
-		second.HouseholdID, second.Relation = f.hhBaDinh, register.Head
+		second.HouseholdID, second.Relation = f.hhBaDinh, people.Head
 		im := register.NewImporter(d)
-		if err := im.Add(e.ctx, nil, []register.Person{second}); err != nil {
+		if err := im.Add(e.ctx, nil, []people.Person{second}); err != nil {
 			t.Fatal(err)
 		}
 		if err := im.Flush(e.ctx); err == nil {

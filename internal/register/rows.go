@@ -2,6 +2,7 @@ package register
 
 import (
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"strconv"
 	"strings"
 	"time"
@@ -45,14 +46,14 @@ func nullable(s string) any {
 }
 
 // personRow returns p's column values in personColumns order.
-func personRow(p *Person) []any {
+func personRow(p *people.Person) []any {
 	return []any{
 		p.PIN, p.CMND, p.FullName, textfold.Fold(p.FullName), strings.Join(p.OtherNames, otherNamesSep),
 		p.BirthDate.String(), p.BirthDate.Key(), p.Sex.String(),
 		p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality,
 		p.Permanent.Unit, p.Permanent.Detail, p.Temporary.Unit, p.Temporary.Detail, p.Current.Unit, p.Current.Detail,
 		nullable(p.HouseholdID), string(p.Relation), p.FatherPIN, p.MotherPIN, p.SpousePIN,
-		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
+		p.Card.Number, p.Card.Issued.String(), p.Card.Expires.String(), people.ResponsibleUnit(p), string(p.Status), p.DeathDate.String(),
 		p.Version, db.FormatTime(p.CreatedAt), db.FormatTime(p.UpdatedAt),
 	}
 }
@@ -62,14 +63,14 @@ type scanner = db.Scanner
 // personSelect reads persons packed (db.PackColumns), for scanPerson.
 func personSelect(d *db.DB) string {
 	cols := personColumns
-	cols[0] = d.PINText(cols[0])
+	cols[0] = pinText(d, cols[0])
 	return "SELECT " + d.PackColumns(cols[:]) + " FROM persons"
 }
 
 // scanPerson reads a row of personSelect.
-func scanPerson(s scanner) (Person, error) {
+func scanPerson(s scanner) (people.Person, error) {
 	var (
-		p      Person
+		p      people.Person
 		packed string
 		c      [len(personColumns)]string
 	)
@@ -88,13 +89,13 @@ func scanPerson(s scanner) (Person, error) {
 	p.BirthDate = parseStoredDate(c[5])
 	p.Sex, _ = civil.ParseSex(c[7])
 	p.BirthPlace, p.Hometown, p.Ethnicity, p.Religion, p.Nationality = c[8], c[9], c[10], c[11], c[12]
-	p.Permanent = Address{Unit: c[13], Detail: c[14]}
-	p.Temporary = Address{Unit: c[15], Detail: c[16]}
-	p.Current = Address{Unit: c[17], Detail: c[18]}
-	p.HouseholdID, p.Relation = c[19], Relation(c[20])
+	p.Permanent = people.Address{Unit: c[13], Detail: c[14]}
+	p.Temporary = people.Address{Unit: c[15], Detail: c[16]}
+	p.Current = people.Address{Unit: c[17], Detail: c[18]}
+	p.HouseholdID, p.Relation = c[19], people.Relation(c[20])
 	p.FatherPIN, p.MotherPIN, p.SpousePIN = c[21], c[22], c[23]
-	p.Card = IDCard{Number: c[24], Issued: parseStoredDate(c[25]), Expires: parseStoredDate(c[26])}
-	p.Status, p.DeathDate = Status(c[28]), parseStoredDate(c[29])
+	p.Card = people.IDCard{Number: c[24], Issued: parseStoredDate(c[25]), Expires: parseStoredDate(c[26])}
+	p.Status, p.DeathDate = people.Status(c[28]), parseStoredDate(c[29])
 	v, err := strconv.Atoi(c[30])
 	if err != nil {
 		return p, fmt.Errorf("person %s: version %q: %w", p.PIN, c[30], err)
@@ -118,7 +119,7 @@ func parseStoredDate(s string) civil.Date {
 	return d
 }
 
-func householdRow(h *Household) []any {
+func householdRow(h *people.Household) []any {
 	return []any{h.ID, h.UnitCode, h.Address, db.FormatTime(h.CreatedAt)}
 }
 

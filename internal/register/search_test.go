@@ -3,6 +3,7 @@ package register_test
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"slices"
 	"testing"
 
@@ -18,7 +19,7 @@ import (
 func TestSearch(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		mk := func(commune, name string, sex civil.Sex, birth string) *register.Person {
+		mk := func(commune, name string, sex civil.Sex, birth string) *people.Person {
 			p := e.person(commune, name, sex, birth)
 			e.household(commune, "Số 1", p)
 			return p
@@ -37,23 +38,23 @@ func TestSearch(t *testing.T) {
 		tests := []struct {
 			name string
 			q    register.Query
-			want []*register.Person
+			want []*people.Person
 		}{
-			{"unaccented full name, and longer names it begins", register.Query{Name: "nguyen van an"}, []*register.Person{an, anh, anYear, anMonth, anJune}},
-			{"accented query", register.Query{Name: "Nguyễn Văn An"}, []*register.Person{an, anh, anYear, anMonth, anJune}},
-			{"upper case and extra spaces", register.Query{Name: "  NGUYEN   VAN  AN "}, []*register.Person{an, anh, anYear, anMonth, anJune}},
-			{"prefix", register.Query{Name: "nguyen v"}, []*register.Person{an, anh, binh, anYear, anMonth, anJune}},
-			{"đ folds to d", register.Query{Name: "dang duc do"}, []*register.Person{do}},
-			{"đ in the query", register.Query{Name: "Đặng"}, []*register.Person{do}},
+			{"unaccented full name, and longer names it begins", register.Query{Name: "nguyen van an"}, []*people.Person{an, anh, anYear, anMonth, anJune}},
+			{"accented query", register.Query{Name: "Nguyễn Văn An"}, []*people.Person{an, anh, anYear, anMonth, anJune}},
+			{"upper case and extra spaces", register.Query{Name: "  NGUYEN   VAN  AN "}, []*people.Person{an, anh, anYear, anMonth, anJune}},
+			{"prefix", register.Query{Name: "nguyen v"}, []*people.Person{an, anh, binh, anYear, anMonth, anJune}},
+			{"đ folds to d", register.Query{Name: "dang duc do"}, []*people.Person{do}},
+			{"đ in the query", register.Query{Name: "Đặng"}, []*people.Person{do}},
 			{"not a prefix", register.Query{Name: "van an"}, nil},
-			{"full date finds records knowing only the year or month", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12")}, []*register.Person{an, anYear, anMonth}},
-			{"full date and commune", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12"), Unit: baDinh}, []*register.Person{an}},
-			{"commune", register.Query{Name: "nguyen", Unit: hcm}, []*register.Person{anMonth}},
+			{"full date finds records knowing only the year or month", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12")}, []*people.Person{an, anYear, anMonth}},
+			{"full date and commune", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12"), Unit: baDinh}, []*people.Person{an}},
+			{"commune", register.Query{Name: "nguyen", Unit: hcm}, []*people.Person{anMonth}},
 			{"commune with nobody", register.Query{Name: "nguyen", Unit: hcm2}, nil},
 			// Officers often know only the year of birth: a year finds
 			// every record whose date falls in it.
-			{"year finds full dates in that year", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980")}, []*register.Person{an, anYear, anMonth, anJune}},
-			{"month finds full dates in that month", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05")}, []*register.Person{an, anYear, anMonth}},
+			{"year finds full dates in that year", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980")}, []*people.Person{an, anYear, anMonth, anJune}},
+			{"month finds full dates in that month", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05")}, []*people.Person{an, anYear, anMonth}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -78,7 +79,7 @@ func TestSearch(t *testing.T) {
 }
 
 // checkOrder checks that results come by unaccented name, then PIN.
-func checkOrder(t *testing.T, ps []register.Person) {
+func checkOrder(t *testing.T, ps []people.Person) {
 	t.Helper()
 	for i := 1; i < len(ps); i++ {
 		a, b := textfold.Fold(ps[i-1].FullName), textfold.Fold(ps[i].FullName)
@@ -120,7 +121,7 @@ func TestSearchPagination(t *testing.T) {
 			{"default limit", nation, register.Query{Name: "le van tam"}, all, 1},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				var got []register.Person
+				var got []people.Person
 				q := tc.q
 				pages := 0
 				for {
@@ -202,7 +203,7 @@ func TestHousehold(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		f := newThreeGenerations(e)
-		child, err := e.reg.RegisterBirth(e.ctx, registrarAt(baDinh), register.BirthRegistration{
+		child, err := e.reg.RegisterBirth(e.ctx, registrarAt(baDinh), people.BirthRegistration{
 			FullName: "Trần Minh Khôi", BirthDate: mustDate("2024-03-15"), Sex: civil.Male, BirthPlace: baDinh,
 			FatherPIN: f.nam.PIN, MotherPIN: f.mai.PIN,
 		})
@@ -212,11 +213,11 @@ func TestHousehold(t *testing.T) {
 		// The head is imported last here, to show the order is not the
 		// order of storage.
 		aunt := e.person(hcm, "Phạm Thị Dì", civil.Female, "1950")
-		aunt.Relation = register.OtherKin
+		aunt.Relation = people.OtherKin
 		uncle := e.person(hcm, "Phạm Văn Cậu", civil.Male, "1949-12-31")
-		uncle.Relation = register.OtherKin
+		uncle.Relation = people.OtherKin
 		head := e.person(hcm, "Phạm Văn Trưởng", civil.Male, "1975-07-07")
-		head.Relation = register.Head
+		head.Relation = people.Head
 		hh := e.household(hcm, "8 Hai Bà Trưng", aunt, uncle, head)
 
 		for _, tc := range []struct {
@@ -226,14 +227,14 @@ func TestHousehold(t *testing.T) {
 			unit    string
 			address string
 			want    []string
-			rels    []register.Relation
+			rels    []people.Relation
 		}{
 			{"Ba Đình", registrarAt(baDinh), f.hhBaDinh, baDinh, f.hhBaDinhAddr,
 				[]string{f.grandpa.PIN, f.grandma.PIN, f.nam.PIN, f.mai.PIN, child.PIN},
-				[]register.Relation{register.Head, register.Spouse, register.ChildInLaw, register.Child, register.Grandchild}},
+				[]people.Relation{people.Head, people.Spouse, people.ChildInLaw, people.Child, people.Grandchild}},
 			{"Hồ Chí Minh", policeAt(hcm), hh, hcm, "8 Hai Bà Trưng",
 				[]string{head.PIN, uncle.PIN, aunt.PIN},
-				[]register.Relation{register.Head, register.OtherKin, register.OtherKin}},
+				[]people.Relation{people.Head, people.OtherKin, people.OtherKin}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				h, members, err := e.reg.Household(e.ctx, tc.pr, tc.id)
@@ -244,11 +245,11 @@ func TestHousehold(t *testing.T) {
 					t.Errorf("household = %+v", h)
 				}
 				var pins []string
-				var rels []register.Relation
+				var rels []people.Relation
 				for _, m := range members {
 					pins = append(pins, m.PIN)
 					rels = append(rels, m.Relation)
-					if m.Status != register.Alive || m.FullName == "" || m.BirthDate.IsZero() || !m.Sex.Valid() {
+					if m.Status != people.Alive || m.FullName == "" || m.BirthDate.IsZero() || !m.Sex.Valid() {
 						t.Errorf("member %+v", m)
 					}
 				}

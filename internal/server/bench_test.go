@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,7 +37,7 @@ func BenchmarkGetPerson(b *testing.B) {
 	reg := register.New(d, auth.NewGuard(auth.NewPolicy(u), log), log, u)
 	im := register.NewImporter(d)
 	var pins []string
-	err := synth.Generate(ctx, synth.Config{People: 20000, Seed: 7}, func(h *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, synth.Config{People: 20000, Seed: 7}, func(h *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			if len(pins) < 5000 {
 				pins = append(pins, p.PIN)
@@ -74,7 +75,7 @@ func BenchmarkGetPerson(b *testing.B) {
 		h.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	var sample register.Person
+	var sample people.Person
 	{
 		req := httptest.NewRequest("GET", "/api/v1/persons/"+pins[0], nil)
 		req.AddCookie(cookie)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,11 +48,11 @@ func newFixture(t testing.TB) *fixture {
 		return string(pin.New(prefix, serial))
 	}
 	f := &fixture{db: d, mother: mk(civil.Female, 1992, 11), father: mk(civil.Male, 1990, 12), house: "HFUZZ1"}
-	addr := register.Address{Unit: "00004", Detail: "Số 1 Phố Đội Cấn"}
+	addr := people.Address{Unit: "00004", Detail: "Số 1 Phố Đội Cấn"}
 	im := register.NewImporter(d)
-	err := im.Add(context.Background(), &register.Household{ID: f.house, UnitCode: "00004", Address: addr.Detail}, []register.Person{
-		{PIN: f.father, FullName: "Trần Văn Hùng", BirthDate: civil.Date{Year: 1990, Month: 3, Day: 2}, Sex: civil.Male, Ethnicity: "01", Permanent: addr, Current: addr, HouseholdID: f.house, Relation: register.Head, SpousePIN: f.mother},
-		{PIN: f.mother, FullName: "Lê Thị Lan", BirthDate: civil.Date{Year: 1992, Month: 8, Day: 19}, Sex: civil.Female, Ethnicity: "01", Permanent: addr, Current: addr, HouseholdID: f.house, Relation: register.Spouse, SpousePIN: f.father},
+	err := im.Add(context.Background(), &people.Household{ID: f.house, UnitCode: "00004", Address: addr.Detail}, []people.Person{
+		{PIN: f.father, FullName: "Trần Văn Hùng", BirthDate: civil.Date{Year: 1990, Month: 3, Day: 2}, Sex: civil.Male, Ethnicity: "01", Permanent: addr, Current: addr, HouseholdID: f.house, Relation: people.Head, SpousePIN: f.mother},
+		{PIN: f.mother, FullName: "Lê Thị Lan", BirthDate: civil.Date{Year: 1992, Month: 8, Day: 19}, Sex: civil.Female, Ethnicity: "01", Permanent: addr, Current: addr, HouseholdID: f.house, Relation: people.Spouse, SpousePIN: f.father},
 	})
 	if err == nil {
 		err = im.Flush(context.Background())

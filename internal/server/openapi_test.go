@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"log/slog"
 	"net/http/httptest"
 	"reflect"
@@ -101,21 +102,21 @@ func jsonFields(t reflect.Type) []string {
 func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	doc := loadDoc(t)
 	types := map[string]any{
-		"Person":                register.Person{},
-		"Event":                 register.Event{},
-		"Member":                register.Member{},
+		"Person":                people.Person{},
+		"Event":                 people.Event{},
+		"Member":                people.Member{},
 		"Household":             register.HouseholdView{},
-		"Address":               register.Address{},
+		"Address":               people.Address{},
 		"Unit":                  units.View{},
 		"SessionRequest":        staff.SessionRequest{},
 		"Session":               staff.SessionResponse{},
-		"EventBirth":            register.BirthRegistration{},
-		"EventDeath":            register.DeathRegistration{},
-		"EventMarriage":         register.MarriageRegistration{},
-		"EventDivorce":          register.DivorceRecord{},
-		"EventResidence":        register.ResidenceRegistration{},
-		"EventResidenceRemoval": register.ResidenceRemoval{},
-		"EventCorrection":       register.Correction{},
+		"EventBirth":            people.BirthRegistration{},
+		"EventDeath":            people.DeathRegistration{},
+		"EventMarriage":         people.MarriageRegistration{},
+		"EventDivorce":          people.DivorceRecord{},
+		"EventResidence":        people.ResidenceRegistration{},
+		"EventResidenceRemoval": people.ResidenceRemoval{},
+		"EventCorrection":       people.Correction{},
 		"AuditEntry":            audit.View{},
 		"ReconcileJob":          service.JobView{},
 		"ReconcileJobOptions":   service.Options{},

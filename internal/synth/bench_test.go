@@ -2,10 +2,10 @@ package synth
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"runtime"
 	"testing"
 
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
 
@@ -20,13 +20,13 @@ func BenchmarkGenerate(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
-	people := 0
-	err := Generate(context.Background(), Config{People: b.N, Seed: 1}, func(h *register.Household, ms []register.Person) error {
-		people += len(ms)
+	nPeople := 0
+	err := Generate(context.Background(), Config{People: b.N, Seed: 1}, func(h *people.Household, ms []people.Person) error {
+		nPeople += len(ms)
 		return nil
 	})
-	if err != nil || people != b.N {
-		b.Fatalf("%d people, %v", people, err)
+	if err != nil || nPeople != b.N {
+		b.Fatalf("%d people, %v", nPeople, err)
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&after)

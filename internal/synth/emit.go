@@ -2,7 +2,7 @@ package synth
 
 import (
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
 
@@ -81,7 +81,7 @@ func (g *generator) household(room int) error {
 	g.build(sh)
 	head := 0
 	for i := range g.m {
-		if g.m[i].rel == register.Head {
+		if g.m[i].rel == people.Head {
 			head = i
 		}
 	}
@@ -111,7 +111,7 @@ func (g *generator) household(room int) error {
 	for pass := 0; pass < 2; pass++ {
 		for i := range g.m {
 			m := &g.m[i]
-			kid := !m.blood && (m.father >= 0 || m.mother >= 0 || m.rel == register.Grandchild)
+			kid := !m.blood && (m.father >= 0 || m.mother >= 0 || m.rel == people.Grandchild)
 			if kid != (pass == 1) {
 				continue
 			}
@@ -381,7 +381,7 @@ func (g *generator) deceasedParents(head, room int, p *province, c *commune) {
 		young, old := g.m[a].age, g.m[a].age
 		if a == head {
 			for i := range g.m {
-				if g.m[i].rel == register.Sibling && g.m[i].father < 0 && g.m[i].mother < 0 && size < len(group) {
+				if g.m[i].rel == people.Sibling && g.m[i].father < 0 && g.m[i].mother < 0 && size < len(group) {
 					group[size] = i
 					size++
 					young, old = min(young, g.m[i].age), max(old, g.m[i].age)

@@ -2,7 +2,7 @@ package synth
 
 import (
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
 
@@ -123,7 +123,7 @@ type member struct {
 	age                    int // whole years on the reference date (for the dead: had they lived)
 	birthDay               int
 	partial                int // 0: full birth date, 1: month and year, 2: year only
-	rel                    register.Relation
+	rel                    people.Relation
 	father, mother, spouse int // indexes into generator.m, -1 for none
 	dead                   bool
 	deathDay               int
@@ -226,13 +226,13 @@ func (g *generator) build(sh shape) {
 	r := &g.r
 	if sh.siblings > 0 {
 		h := g.person(anySex, 18, 40)
-		g.m[h].rel, g.m[h].blood = register.Head, true
+		g.m[h].rel, g.m[h].blood = people.Head, true
 		a := g.m[h].age
 		for n := 1; n < sh.siblings; n++ {
 			// Within 9 years of the head, so that one couple can be the
 			// parents of all.
 			i := g.person(anySex, max(16, a-9), min(45, a+9))
-			g.m[i].rel, g.m[i].blood = register.Sibling, true
+			g.m[i].rel, g.m[i].blood = people.Sibling, true
 		}
 		return
 	}
@@ -324,12 +324,12 @@ func (g *generator) build(sh shape) {
 		if sh.core == 2 && r.Chance(0.15) {
 			head = g.m[lineage].spouse
 		}
-		g.m[head].rel = register.Head
+		g.m[head].rel = people.Head
 		if s := g.m[head].spouse; s >= 0 {
-			g.m[s].rel = register.Spouse
+			g.m[s].rel = people.Spouse
 		}
 		for i := kidsFrom; i < kidsTo; i++ {
-			g.m[i].rel = register.Child
+			g.m[i].rel = people.Child
 		}
 		return
 	}
@@ -370,36 +370,36 @@ func (g *generator) build(sh shape) {
 		elder = em
 	}
 	if r.Chance(0.45) {
-		g.m[elder].rel = register.Head
+		g.m[elder].rel = people.Head
 		if s := g.m[elder].spouse; s >= 0 {
-			g.m[s].rel = register.Spouse
+			g.m[s].rel = people.Spouse
 		}
-		g.m[lineage].rel = register.Child
+		g.m[lineage].rel = people.Child
 		if s := g.m[lineage].spouse; s >= 0 {
-			g.m[s].rel = register.ChildInLaw
+			g.m[s].rel = people.ChildInLaw
 		}
 		for i := kidsFrom; i < kidsTo; i++ {
-			g.m[i].rel = register.Grandchild
+			g.m[i].rel = people.Grandchild
 		}
 		for i := extraFrom; i < len(g.m); i++ {
-			g.m[i].rel = register.Child
+			g.m[i].rel = people.Child
 		}
 		return
 	}
-	g.m[lineage].rel = register.Head
+	g.m[lineage].rel = people.Head
 	if s := g.m[lineage].spouse; s >= 0 {
-		g.m[s].rel = register.Spouse
+		g.m[s].rel = people.Spouse
 	}
 	for i := kidsFrom; i < kidsTo; i++ {
-		g.m[i].rel = register.Child
+		g.m[i].rel = people.Child
 	}
 	for _, e := range [2]int{ef, em} {
 		if e >= 0 {
-			g.m[e].rel = register.Parent
+			g.m[e].rel = people.Parent
 		}
 	}
 	for i := extraFrom; i < len(g.m); i++ {
-		g.m[i].rel = register.Sibling
+		g.m[i].rel = people.Sibling
 	}
 }
 
@@ -417,10 +417,10 @@ func (g *generator) skipped(sh shape) {
 	young, old := g.children(sh.kids, max(0, a-grandGapMax), min(17, a-grandGapMin))
 	if sh.elders == 2 {
 		s := g.spouseOf(first, femaleOnly, old+grandGapMin, young+grandGapMax)
-		g.m[s].rel = register.Spouse
+		g.m[s].rel = people.Spouse
 	}
-	g.m[first].rel, g.m[first].blood = register.Head, true
+	g.m[first].rel, g.m[first].blood = people.Head, true
 	for i := from; i < from+sh.kids; i++ {
-		g.m[i].rel = register.Grandchild
+		g.m[i].rel = people.Grandchild
 	}
 }

@@ -1,7 +1,7 @@
 package synth
 
 import (
-	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
 
@@ -109,7 +109,7 @@ func (g *generator) output(c *commune, hhID, addr span) {
 	s := string(g.buf)
 	str := func(sp span) string { return s[sp.lo:sp.hi] }
 	id, detail := str(hhID), str(addr)
-	g.hh = register.Household{ID: id, UnitCode: c.code, Address: detail, CreatedAt: g.created}
+	g.hh = people.Household{ID: id, UnitCode: c.code, Address: detail, CreatedAt: g.created}
 	g.out = g.out[:0]
 	for _, i := range g.order() {
 		m := &g.m[i]
@@ -121,7 +121,7 @@ func (g *generator) output(c *commune, hhID, addr span) {
 			birth.Month, birth.Day = 0, 0
 		}
 		pn := str(m.pinNo)
-		p := register.Person{
+		p := people.Person{
 			PIN:         pn,
 			FullName:    str(m.name),
 			BirthDate:   birth,
@@ -131,7 +131,7 @@ func (g *generator) output(c *commune, hhID, addr span) {
 			Ethnicity:   m.ethnicity,
 			Religion:    m.religion,
 			Nationality: "VN",
-			Status:      register.Alive,
+			Status:      people.Alive,
 			Version:     1,
 			CreatedAt:   g.created,
 			UpdatedAt:   g.created,
@@ -139,14 +139,14 @@ func (g *generator) output(c *commune, hhID, addr span) {
 		if m.dead {
 			// Death removes the permanent residence and the household
 			// membership (the linked procedures of Decision 296/QĐ-VPCP).
-			p.Status, p.DeathDate = register.Deceased, dateOfDay(m.deathDay)
+			p.Status, p.DeathDate = people.Deceased, dateOfDay(m.deathDay)
 		} else {
-			p.Permanent = register.Address{Unit: c.code, Detail: detail}
+			p.Permanent = people.Address{Unit: c.code, Detail: detail}
 			p.Current = p.Permanent
 			p.HouseholdID, p.Relation = id, m.rel
 		}
 		if m.tempUnit != "" {
-			p.Temporary = register.Address{Unit: m.tempUnit, Detail: str(m.tempDetail)}
+			p.Temporary = people.Address{Unit: m.tempUnit, Detail: str(m.tempDetail)}
 			p.Current = p.Temporary
 		}
 		if m.hasOther {
@@ -156,7 +156,7 @@ func (g *generator) output(c *commune, hhID, addr span) {
 			p.CMND = str(m.cmnd)
 		}
 		if m.hasCard {
-			p.Card = register.IDCard{Number: pn, Issued: dateOfDay(m.cardIssued)}
+			p.Card = people.IDCard{Number: pn, Issued: dateOfDay(m.cardIssued)}
 			if m.cardExpires != 0 {
 				p.Card.Expires = dateOfDay(m.cardExpires)
 			}
@@ -180,21 +180,21 @@ func listOrder(m *member) int {
 		return 20
 	}
 	switch m.rel {
-	case register.Head:
+	case people.Head:
 		return 0
-	case register.Spouse:
+	case people.Spouse:
 		return 1
-	case register.Child:
+	case people.Child:
 		return 2
-	case register.ChildInLaw:
+	case people.ChildInLaw:
 		return 3
-	case register.Grandchild:
+	case people.Grandchild:
 		return 4
-	case register.Parent:
+	case people.Parent:
 		return 5
-	case register.Grandparent:
+	case people.Grandparent:
 		return 6
-	case register.Sibling:
+	case people.Sibling:
 		return 7
 	}
 	return 10

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"math"
 	"strings"
 	"testing"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
@@ -108,7 +108,7 @@ func TestRegions(t *testing.T) {
 		prov := u.ParentCode
 		south := prov >= "48"
 		for _, p := range s.members[hi] {
-			if p.Status != register.Alive {
+			if p.Status != people.Alive {
 				continue
 			}
 			switch first := strings.Fields(p.FullName)[0]; {
@@ -154,7 +154,7 @@ func TestRegions(t *testing.T) {
 func TestLaterReferenceDate(t *testing.T) {
 	now := civil.Date{Year: 2027, Month: 3, Day: 15}
 	after := 0
-	err := Generate(context.Background(), Config{People: 30000, Seed: 3, Now: now}, func(h *register.Household, ms []register.Person) error {
+	err := Generate(context.Background(), Config{People: 30000, Seed: 3, Now: now}, func(h *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			_, parts, err := pin.Parse(p.PIN)
 			if err != nil || parts.CheckPerson(p.Sex, p.BirthDate) != nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
@@ -41,7 +41,7 @@ var DefaultNow = civil.Date{Year: 2025, Month: 7, Day: 1}
 // members lists the household's living members, head first, followed by
 // deceased parents of the head or spouse, who stay in the register with their
 // links but no longer belong to a household (HouseholdID is empty).
-func Generate(ctx context.Context, cfg Config, fn func(h *register.Household, members []register.Person) error) error {
+func Generate(ctx context.Context, cfg Config, fn func(h *people.Household, members []people.Person) error) error {
 	g, err := newGenerator(cfg)
 	if err != nil {
 		return err
@@ -79,8 +79,8 @@ type generator struct {
 	// Reused for every household.
 	m   []member
 	buf []byte
-	hh  register.Household
-	out []register.Person
+	hh  people.Household
+	out []people.Person
 	idx []int
 }
 
@@ -119,6 +119,6 @@ func newGenerator(cfg Config) (*generator, error) {
 		created: time.Date(now.Year, time.Month(now.Month), now.Day, 0, 0, 0, 0, civil.Vietnam).UTC(),
 		m:       make([]member, 0, 16),
 		buf:     make([]byte, 0, 2048),
-		out:     make([]register.Person, 0, 16),
+		out:     make([]people.Person, 0, 16),
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"math"
 	"strings"
@@ -13,15 +14,14 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
 
 // sample is a generated population kept whole for the tests (tests may hold
 // it; the generator itself never does).
 type sample struct {
-	households []register.Household
-	members    [][]register.Person
+	households []people.Household
+	members    [][]people.Person
 	people     int
 }
 
@@ -37,9 +37,9 @@ func population(t *testing.T) *sample {
 	t.Helper()
 	sampleOnce.Do(func() {
 		sampleErr = Generate(context.Background(), Config{People: samplePeople, Seed: 42},
-			func(h *register.Household, ms []register.Person) error {
+			func(h *people.Household, ms []people.Person) error {
 				sample200k.households = append(sample200k.households, *h)
-				sample200k.members = append(sample200k.members, append([]register.Person(nil), ms...))
+				sample200k.members = append(sample200k.members, append([]people.Person(nil), ms...))
 				sample200k.people += len(ms)
 				return nil
 			})
@@ -51,7 +51,7 @@ func population(t *testing.T) *sample {
 }
 
 // writePerson writes every field of p, in a fixed order, for hashing.
-func writePerson(w io.Writer, p *register.Person) {
+func writePerson(w io.Writer, p *people.Person) {
 	fmt.Fprintf(w, "%s|%s|%s|%q|%s|%s|%s|%s|%s|%s|%s|%v|%v|%v|%s|%s|%s|%s|%s|%v|%s|%s|%d|%s|%s\n",
 		p.PIN, p.CMND, p.FullName, p.OtherNames, p.BirthDate, p.Sex, p.BirthPlace, p.Hometown,
 		p.Ethnicity, p.Religion, p.Nationality, p.Permanent, p.Temporary, p.Current, p.HouseholdID,
@@ -62,7 +62,7 @@ func writePerson(w io.Writer, p *register.Person) {
 func outputHash(t *testing.T, cfg Config) [32]byte {
 	t.Helper()
 	h := sha256.New()
-	err := Generate(context.Background(), cfg, func(hh *register.Household, ms []register.Person) error {
+	err := Generate(context.Background(), cfg, func(hh *people.Household, ms []people.Person) error {
 		fmt.Fprintf(h, "H|%s|%s|%s|%s\n", hh.ID, hh.UnitCode, hh.Address, hh.CreatedAt)
 		for i := range ms {
 			writePerson(h, &ms[i])
@@ -105,7 +105,7 @@ func TestGolden(t *testing.T) {
 func TestExactCount(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 7, 1001} {
 		got := 0
-		err := Generate(context.Background(), Config{People: n, Seed: uint64(n)}, func(h *register.Household, ms []register.Person) error {
+		err := Generate(context.Background(), Config{People: n, Seed: uint64(n)}, func(h *people.Household, ms []people.Person) error {
 			got += len(ms)
 			return nil
 		})
@@ -118,7 +118,7 @@ func TestExactCount(t *testing.T) {
 func TestStops(t *testing.T) {
 	stop := errors.New("stop")
 	calls := 0
-	err := Generate(context.Background(), Config{People: 1000, Seed: 1}, func(*register.Household, []register.Person) error {
+	err := Generate(context.Background(), Config{People: 1000, Seed: 1}, func(*people.Household, []people.Person) error {
 		calls++
 		if calls == 3 {
 			return stop
@@ -130,11 +130,11 @@ func TestStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Generate(ctx, Config{People: 1000}, func(*register.Household, []register.Person) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := Generate(ctx, Config{People: 1000}, func(*people.Household, []people.Person) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
 	for _, now := range []civil.Date{{Year: 2025}, {Year: 2021, Month: 1, Day: 1}, {Year: 2025, Month: 2, Day: 30}} {
-		if err := Generate(context.Background(), Config{People: 1, Now: now}, func(*register.Household, []register.Person) error { return nil }); err == nil {
+		if err := Generate(context.Background(), Config{People: 1, Now: now}, func(*people.Household, []people.Person) error { return nil }); err == nil {
 			t.Errorf("reference date %v accepted", now)
 		}
 	}
@@ -184,7 +184,7 @@ func TestInvariants(t *testing.T) {
 	reg := units.Default()
 	for hi, h := range s.households {
 		ms := s.members[hi]
-		byPIN := map[string]*register.Person{}
+		byPIN := map[string]*people.Person{}
 		for i := range ms {
 			byPIN[ms[i].PIN] = &ms[i]
 		}
@@ -195,15 +195,15 @@ func TestInvariants(t *testing.T) {
 		}
 		for i := range ms {
 			p := &ms[i]
-			if i > 0 && ms[i-1].Status == register.Deceased && p.Status == register.Alive {
+			if i > 0 && ms[i-1].Status == people.Deceased && p.Status == people.Alive {
 				t.Fatalf("household %s: the deceased are not listed last", h.ID)
 			}
 			switch p.Status {
-			case register.Alive:
+			case people.Alive:
 				if p.HouseholdID != h.ID || p.Permanent.Unit != h.UnitCode || p.Permanent.Detail != h.Address {
 					t.Fatalf("%s: household %s / residence %v, want %s at %s", p.PIN, p.HouseholdID, p.Permanent, h.ID, h.UnitCode)
 				}
-				if p.Relation == register.Head {
+				if p.Relation == people.Head {
 					heads++
 					if i != 0 {
 						t.Fatalf("household %s: head listed at %d", h.ID, i)
@@ -218,7 +218,7 @@ func TestInvariants(t *testing.T) {
 				if !p.DeathDate.IsZero() {
 					t.Fatalf("%s: alive with a death date", p.PIN)
 				}
-			case register.Deceased:
+			case people.Deceased:
 				if p.HouseholdID != "" || !p.Permanent.IsZero() || p.DeathDate.IsZero() {
 					t.Fatalf("%s: deceased with household %q, residence %v, death %v", p.PIN, p.HouseholdID, p.Permanent, p.DeathDate)
 				}
@@ -268,7 +268,7 @@ func TestInvariants(t *testing.T) {
 					p.BirthDate.Latest().After(q.BirthDate.Earliest().AddDate(40, 0, 0)) {
 					t.Fatalf("%s (%v) and parent %s (%v) are not 20–40 years apart", p.PIN, p.BirthDate, parent, q.BirthDate)
 				}
-				if k == 0 && q.Status == register.Alive && !strings.HasPrefix(p.FullName, strings.Fields(q.FullName)[0]+" ") {
+				if k == 0 && q.Status == people.Alive && !strings.HasPrefix(p.FullName, strings.Fields(q.FullName)[0]+" ") {
 					t.Fatalf("%s %q does not bear the surname of father %q", p.PIN, p.FullName, q.FullName)
 				}
 			}
@@ -280,17 +280,17 @@ func TestInvariants(t *testing.T) {
 	}
 }
 
-func checkCard(t *testing.T, p *register.Person) {
+func checkCard(t *testing.T, p *people.Person) {
 	t.Helper()
 	c := p.Card
 	end := DefaultNow
-	if p.Status == register.Deceased {
+	if p.Status == people.Deceased {
 		end = p.DeathDate
 	}
 	b := p.BirthDate
 	d14 := civil.Date{Year: b.Year + 14, Month: max(b.Month, 1), Day: max(b.Day, 1)}
 	if c.Number == "" {
-		if !c.Issued.IsZero() || b.Full() && d14.Key() < 20240101 && end.Key() > 20250101 && p.Status == register.Alive {
+		if !c.Issued.IsZero() || b.Full() && d14.Key() < 20240101 && end.Key() > 20250101 && p.Status == people.Alive {
 			t.Fatalf("%s born %v has no card", p.PIN, b)
 		}
 		return
@@ -342,7 +342,7 @@ func measure(s *sample) stats {
 		for i := range ms {
 			p := &ms[i]
 			age := ageOn(p.BirthDate, DefaultNow)
-			if p.Status == register.Deceased {
+			if p.Status == people.Deceased {
 				st.dead++
 				continue
 			}
@@ -487,13 +487,13 @@ func TestStatistics(t *testing.T) {
 func TestPipelinedMatchesGenerate(t *testing.T) {
 	cfg := Config{People: 3000, Seed: 5}
 	var a, b []string
-	Generate(context.Background(), cfg, func(h *register.Household, ms []register.Person) error {
+	Generate(context.Background(), cfg, func(h *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			a = append(a, h.ID+p.PIN+p.FullName)
 		}
 		return nil
 	})
-	if err := Pipelined(context.Background(), cfg, func(h *register.Household, ms []register.Person) error {
+	if err := Pipelined(context.Background(), cfg, func(h *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			b = append(b, h.ID+p.PIN+p.FullName)
 		}
@@ -505,7 +505,7 @@ func TestPipelinedMatchesGenerate(t *testing.T) {
 		t.Errorf("Pipelined gave %d people, Generate %d, or a different order", len(b), len(a))
 	}
 	stop := errors.New("stop")
-	if err := Pipelined(context.Background(), cfg, func(*register.Household, []register.Person) error { return stop }); err != stop {
+	if err := Pipelined(context.Background(), cfg, func(*people.Household, []people.Person) error { return stop }); err != stop {
 		t.Errorf("error from fn: %v", err)
 	}
 }

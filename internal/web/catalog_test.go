@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"io/fs"
 	"regexp"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 // Every message ID a page can ask for exists in every catalog: the literal
@@ -36,7 +36,7 @@ func TestTemplatesUseCatalogKeys(t *testing.T) {
 	// The values each dynamic prefix is completed with.
 	values := map[string][]string{
 		"role":          {},
-		"status":        {string(register.Alive), string(register.Deceased), string(register.Missing)},
+		"status":        {string(people.Alive), string(people.Deceased), string(people.Missing)},
 		"relation":      {},
 		"kind":          {},
 		"event":         {},
@@ -47,11 +47,11 @@ func TestTemplatesUseCatalogKeys(t *testing.T) {
 	for _, r := range auth.Roles {
 		values["role"] = append(values["role"], string(r))
 	}
-	for _, r := range register.Relations {
+	for _, r := range people.Relations {
 		values["relation"] = append(values["relation"], string(r))
 	}
-	for _, k := range []register.EventKind{register.KindBirth, register.KindDeath, register.KindMarriage, register.KindDivorce,
-		register.KindResidence, register.KindResidenceRemoval, register.KindCorrection, register.KindImport} {
+	for _, k := range []people.EventKind{people.KindBirth, people.KindDeath, people.KindMarriage, people.KindDivorce,
+		people.KindResidence, people.KindResidenceRemoval, people.KindCorrection, people.KindImport} {
 		values["kind"] = append(values["kind"], string(k))
 	}
 	for _, k := range []problem.Kind{problem.Invalid, problem.NotFound, problem.Conflict, problem.Unauthorized, problem.Forbidden,

@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 // eventSpec describes the form of one civil event: its fields, grouped,
@@ -49,8 +49,8 @@ var metaGroup = fieldGroup{Legend: "legend.meta", Fields: []fieldSpec{
 	{Name: "legal_basis", Type: "text", Required: true},
 }}
 
-func readMeta(f *form) register.Meta {
-	return register.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.date("effective_date")}
+func readMeta(f *form) people.Meta {
+	return people.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.date("effective_date")}
 }
 
 // prefillMeta dates the event today, the usual case at a counter.
@@ -64,7 +64,7 @@ var (
 	}
 	relationOptions = func() []option {
 		out := []option{{Value: "", Key: "option.default"}}
-		for _, r := range register.Relations {
+		for _, r := range people.Relations {
 			out = append(out, option{Value: string(r), Key: "relation." + string(r)})
 		}
 		return out
@@ -78,8 +78,8 @@ var (
 	}
 	residenceKindOptions = func() []option {
 		return []option{
-			{Value: string(register.PermanentResidence), Key: "residence.permanent"},
-			{Value: string(register.TemporaryResidence), Key: "residence.temporary"},
+			{Value: string(people.PermanentResidence), Key: "residence.permanent"},
+			{Value: string(people.TemporaryResidence), Key: "residence.temporary"},
 		}
 	}
 )
@@ -115,12 +115,12 @@ var eventForms = []*eventSpec{
 			}
 		},
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			b := register.BirthRegistration{
+			b := people.BirthRegistration{
 				FullName: f.Get("full_name"), BirthDate: f.date("birth_date"), Sex: f.sex("sex"),
 				BirthPlace: f.Get("birth_place"), Hometown: f.Get("hometown"),
 				Ethnicity: f.Get("ethnicity"), Nationality: f.Get("nationality"),
 				FatherPIN: f.Get("father_pin"), MotherPIN: f.Get("mother_pin"),
-				HouseholdID: f.Get("household_id"), Relation: register.Relation(f.Get("relation_to_head")),
+				HouseholdID: f.Get("household_id"), Relation: people.Relation(f.Get("relation_to_head")),
 				Meta: readMeta(f),
 			}
 			if f.Failed() {
@@ -141,7 +141,7 @@ var eventForms = []*eventSpec{
 		},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			d := register.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.date("death_date"), Meta: readMeta(f)}
+			d := people.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.date("death_date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -154,7 +154,7 @@ var eventForms = []*eventSpec{
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")}, metaGroup},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			m := register.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -166,7 +166,7 @@ var eventForms = []*eventSpec{
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			d := register.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -188,16 +188,16 @@ var eventForms = []*eventSpec{
 		},
 		prefill: func(f *form, p auth.Principal) {
 			prefillMeta(f, p)
-			f.Values.Set("kind", string(register.PermanentResidence))
+			f.Values.Set("kind", string(people.PermanentResidence))
 			if p.Scope() == auth.ScopeCommune {
 				f.Values.Set("address.unit_code", p.Unit)
 			}
 		},
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			rr := register.ResidenceRegistration{
-				PIN: f.Get("pin"), Kind: register.ResidenceKind(f.Get("kind")),
-				Address:     register.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
-				HouseholdID: f.Get("household_id"), Relation: register.Relation(f.Get("relation_to_head")),
+			rr := people.ResidenceRegistration{
+				PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")),
+				Address:     people.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
+				HouseholdID: f.Get("household_id"), Relation: people.Relation(f.Get("relation_to_head")),
 				Meta: readMeta(f),
 			}
 			if f.Failed() {
@@ -218,7 +218,7 @@ var eventForms = []*eventSpec{
 		},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			rr := register.ResidenceRemoval{PIN: f.Get("pin"), Kind: register.ResidenceKind(f.Get("kind")), Meta: readMeta(f)}
+			rr := people.ResidenceRemoval{PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -238,7 +238,7 @@ var eventForms = []*eventSpec{
 		},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
-			c := register.Correction{PIN: f.Get("pin"), Meta: readMeta(f)}
+			c := people.Correction{PIN: f.Get("pin"), Meta: readMeta(f)}
 			// An empty field is left as it is, not corrected to nothing.
 			if name := f.Get("full_name"); name != "" {
 				c.FullName = &name
@@ -266,7 +266,7 @@ func coupleFields(dateLabel string) []fieldSpec {
 	}
 }
 
-func firstPIN(ps []register.Person, err error) (string, error) {
+func firstPIN(ps []people.Person, err error) (string, error) {
 	if err != nil || len(ps) == 0 {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"html/template"
 	"reflect"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/i18n"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
 
@@ -126,7 +126,7 @@ func unitName(code string) string {
 
 // addressLine is an address as written on a document: the detail, then the
 // unit.
-func addressLine(a register.Address) string {
+func addressLine(a people.Address) string {
 	parts := make([]string, 0, 2)
 	if a.Detail != "" {
 		parts = append(parts, a.Detail)
@@ -147,7 +147,7 @@ type changeRow struct {
 // so that the changes of an event read in the order of the record.
 var fieldOrder = func() map[string]int {
 	m := map[string]int{}
-	t := reflect.TypeFor[register.Person]()
+	t := reflect.TypeFor[people.Person]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		m[name] = i
@@ -156,7 +156,7 @@ var fieldOrder = func() map[string]int {
 }()
 
 // changes lists an event's changes in the order of the record.
-func (f *formatter) changes(cs map[string]register.Change) []changeRow {
+func (f *formatter) changes(cs map[string]people.Change) []changeRow {
 	rows := make([]changeRow, 0, len(cs))
 	for field, c := range cs {
 		rows = append(rows, changeRow{field, f.value(field, c.Old), f.value(field, c.New)})
@@ -189,14 +189,14 @@ func (f *formatter) value(field string, v any) string {
 		s = x.VN()
 	case civil.Sex:
 		s = f.sex(x)
-	case register.Address:
+	case people.Address:
 		s = addressLine(x)
-	case register.Status, register.Relation:
+	case people.Status, people.Relation:
 		s = f.value(field, fmt.Sprint(x))
 	case map[string]any:
 		unit, _ := x["unit_code"].(string)
 		detail, _ := x["detail"].(string)
-		s = addressLine(register.Address{Unit: unit, Detail: detail})
+		s = addressLine(people.Address{Unit: unit, Detail: detail})
 	case string:
 		s = f.text(field, x)
 	default:

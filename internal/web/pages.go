@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,7 +41,7 @@ const searchPageSize = 20
 type searchView struct {
 	Form     *form
 	Searched bool
-	Results  []register.Person
+	Results  []people.Person
 	Next     string // URL of the next page, if any
 	First    string // URL of the first page, when on a later one
 }
@@ -101,13 +102,13 @@ func (s *Server) openPerson(w http.ResponseWriter, r *http.Request) error {
 }
 
 type personView struct {
-	Person    register.Person
+	Person    people.Person
 	AsOf      civil.Date // the day shown, zero for the current record
 	Form      *form      // the as-of picker
-	Household *register.Household
-	Members   []register.Member
-	History   []register.Event // newest first
-	Events    []string         // civil-event forms the officer may open from here
+	Household *people.Household
+	Members   []people.Member
+	History   []people.Event // newest first
+	Events    []string       // civil-event forms the officer may open from here
 }
 
 // person is /register/persons/{pin}[?asof=YYYY-MM-DD].
@@ -153,8 +154,8 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) error {
 }
 
 type householdView struct {
-	Household register.Household
-	Members   []register.Member
+	Household people.Household
+	Members   []people.Member
 }
 
 // household is /register/households/{id}.

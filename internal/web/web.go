@@ -13,6 +13,7 @@ package web
 
 import (
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"html/template"
 	"log/slog"
 	"time"
@@ -27,18 +28,18 @@ import (
 // Register is what the pages need of the population register;
 // *register.Register provides it.
 type Register interface {
-	Get(ctx context.Context, p auth.Principal, pin string) (register.Person, error)
-	GetAsOf(ctx context.Context, p auth.Principal, pin string, at time.Time) (register.Person, error)
-	History(ctx context.Context, p auth.Principal, pin string) ([]register.Event, error)
-	Search(ctx context.Context, p auth.Principal, q register.Query) ([]register.Person, string, error)
-	Household(ctx context.Context, p auth.Principal, id string) (register.Household, []register.Member, error)
-	RegisterBirth(ctx context.Context, p auth.Principal, b register.BirthRegistration) (register.Person, error)
-	RegisterDeath(ctx context.Context, p auth.Principal, d register.DeathRegistration) (register.Person, error)
-	RegisterMarriage(ctx context.Context, p auth.Principal, m register.MarriageRegistration) ([]register.Person, error)
-	RecordDivorce(ctx context.Context, p auth.Principal, d register.DivorceRecord) ([]register.Person, error)
-	RegisterResidence(ctx context.Context, p auth.Principal, rr register.ResidenceRegistration) (register.Person, error)
-	RemoveResidence(ctx context.Context, p auth.Principal, rr register.ResidenceRemoval) (register.Person, error)
-	Correct(ctx context.Context, p auth.Principal, c register.Correction) (register.Person, error)
+	Get(ctx context.Context, p auth.Principal, pin string) (people.Person, error)
+	GetAsOf(ctx context.Context, p auth.Principal, pin string, at time.Time) (people.Person, error)
+	History(ctx context.Context, p auth.Principal, pin string) ([]people.Event, error)
+	Search(ctx context.Context, p auth.Principal, q register.Query) ([]people.Person, string, error)
+	Household(ctx context.Context, p auth.Principal, id string) (people.Household, []people.Member, error)
+	RegisterBirth(ctx context.Context, p auth.Principal, b people.BirthRegistration) (people.Person, error)
+	RegisterDeath(ctx context.Context, p auth.Principal, d people.DeathRegistration) (people.Person, error)
+	RegisterMarriage(ctx context.Context, p auth.Principal, m people.MarriageRegistration) ([]people.Person, error)
+	RecordDivorce(ctx context.Context, p auth.Principal, d people.DivorceRecord) ([]people.Person, error)
+	RegisterResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRegistration) (people.Person, error)
+	RemoveResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRemoval) (people.Person, error)
+	Correct(ctx context.Context, p auth.Principal, c people.Correction) (people.Person, error)
 }
 
 var _ Register = (*register.Register)(nil)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"log/slog"
 	"net/http"
@@ -123,31 +124,31 @@ func seed(t *testing.T, d *db.DB) {
 	t.Helper()
 	ctx := context.Background()
 	created := time.Date(2020, 1, 2, 3, 0, 0, 0, time.UTC)
-	addr := register.Address{Unit: "00004", Detail: "12 Phố Phan Đình Phùng"}
-	person := func(pin, name string, sex civil.Sex, born civil.Date, rel register.Relation, hh string) register.Person {
-		return register.Person{
+	addr := people.Address{Unit: "00004", Detail: "12 Phố Phan Đình Phùng"}
+	person := func(pin, name string, sex civil.Sex, born civil.Date, rel people.Relation, hh string) people.Person {
+		return people.Person{
 			PIN: pin, FullName: name, BirthDate: born, Sex: sex, BirthPlace: "00004", Hometown: "01",
 			Ethnicity: "01", Religion: "00", Nationality: "VN", Permanent: addr, Current: addr,
-			HouseholdID: hh, Relation: rel, Status: register.Alive, Version: 1, CreatedAt: created, UpdatedAt: created,
+			HouseholdID: hh, Relation: rel, Status: people.Alive, Version: 1, CreatedAt: created, UpdatedAt: created,
 		}
 	}
-	father := person(fatherPIN, "Lê Văn Cường", civil.Male, civil.Date{Year: 1993, Month: 4, Day: 12}, register.Head, householdID)
-	mother := person(motherPIN, "Nguyễn Thị Mai", civil.Female, civil.Date{Year: 1995, Month: 9, Day: 2}, register.Spouse, householdID)
+	father := person(fatherPIN, "Lê Văn Cường", civil.Male, civil.Date{Year: 1993, Month: 4, Day: 12}, people.Head, householdID)
+	mother := person(motherPIN, "Nguyễn Thị Mai", civil.Female, civil.Date{Year: 1995, Month: 9, Day: 2}, people.Spouse, householdID)
 	father.SpousePIN, mother.SpousePIN = motherPIN, fatherPIN
 	im := register.NewImporter(d)
-	if err := im.Add(ctx, &register.Household{ID: householdID, UnitCode: "00004", Address: addr.Detail, CreatedAt: created}, []register.Person{father, mother}); err != nil {
+	if err := im.Add(ctx, &people.Household{ID: householdID, UnitCode: "00004", Address: addr.Detail, CreatedAt: created}, []people.Person{father, mother}); err != nil {
 		t.Fatal(err)
 	}
 	// 22 more Nguyễns, enough for a second page of results.
-	var many []register.Person
+	var many []people.Person
 	for i := range 22 {
-		p := person("00109300"+pad4(1000+i), "Nguyễn Văn Bình", civil.Male, civil.Date{Year: 1993}, register.Child, "HTEST00000002")
+		p := person("00109300"+pad4(1000+i), "Nguyễn Văn Bình", civil.Male, civil.Date{Year: 1993}, people.Child, "HTEST00000002")
 		if i == 0 {
-			p.Relation = register.Head
+			p.Relation = people.Head
 		}
 		many = append(many, p)
 	}
-	if err := im.Add(ctx, &register.Household{ID: "HTEST00000002", UnitCode: "00004", Address: "1 Phố Quán Thánh", CreatedAt: created}, many); err != nil {
+	if err := im.Add(ctx, &people.Household{ID: "HTEST00000002", UnitCode: "00004", Address: "1 Phố Quán Thánh", CreatedAt: created}, many); err != nil {
 		t.Fatal(err)
 	}
 	if err := im.Flush(ctx); err != nil {

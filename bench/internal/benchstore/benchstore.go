@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,29 +110,28 @@ func SchemaTag(e db.Engine) string {
 	return hex.EncodeToString(h.Sum(nil))[:8]
 }
 
-// CountPeople returns the number of rows in persons.
+// CountPeople returns the number of people in the register.
 func CountPeople(ctx context.Context, d *db.DB) (int, error) {
-	var n int
-	err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&n)
-	return n, err
+	n, err := register.Count(ctx, d)
+	return int(n), err
 }
 
 // Ensure makes d hold the synthetic population of people and seed: it does
 // nothing when d already holds that many people, seeds an empty store, and
 // refuses anything else.
-func Ensure(ctx context.Context, d *db.DB, people int, seed uint64) error {
+func Ensure(ctx context.Context, d *db.DB, want int, seed uint64) error {
 	have, err := CountPeople(ctx, d)
 	if err != nil {
 		return err
 	}
 	switch {
-	case have == people:
+	case have == want:
 		fmt.Printf("reusing the register of %d people in %s\n", have, d.Location)
 		return nil
 	case have != 0:
-		return fmt.Errorf("%s holds %d people, not %d: remove it (or drop the schema) to seed again", d.Location, have, people)
+		return fmt.Errorf("%s holds %d people, not %d: remove it (or drop the schema) to seed again", d.Location, have, want)
 	}
-	fmt.Printf("seeding %d people into %s through synth.Generate → register.Importer…\n", people, d.Location)
+	fmt.Printf("seeding %d people into %s through synth.Generate → register.Importer…\n", want, d.Location)
 	start := time.Now()
 	im := register.NewImporter(d)
 	defer im.Close()
@@ -139,7 +139,7 @@ func Ensure(ctx context.Context, d *db.DB, people int, seed uint64) error {
 		return err
 	}
 	last := start
-	err = synth.Generate(ctx, synth.Config{People: people, Seed: seed}, func(h *register.Household, members []register.Person) error {
+	err = synth.Generate(ctx, synth.Config{People: want, Seed: seed}, func(h *people.Household, members []people.Person) error {
 		if err := im.Add(ctx, h, members); err != nil {
 			return err
 		}

@@ -3,11 +3,12 @@ package engine
 import (
 	"bytes"
 	"context"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"sync"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -26,7 +27,7 @@ func benchSetup(b *testing.B) {
 		ctx := context.Background()
 		cfg := synth.Config{People: e2ePeople, Seed: e2eSeed}
 		bld := NewIndexBuilder(nil, e2ePeople)
-		benchErr = synth.Generate(ctx, cfg, func(_ *register.Household, ms []register.Person) error {
+		benchErr = synth.Generate(ctx, cfg, func(_ *people.Household, ms []people.Person) error {
 			for i := range ms {
 				p := &ms[i]
 				bld.Add(PersonOf(p))
@@ -38,8 +39,8 @@ func benchSetup(b *testing.B) {
 		}
 		benchIdx = bld.Build()
 		var f, t bytes.Buffer
-		benchErr = sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: e2eDrivers, Seed: 5},
-			sector.SynthPopulation(cfg), &f, &t)
+		benchErr = sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: e2eDrivers, Seed: 5},
+			sectorsynth.SynthPopulation(cfg), &f, &t)
 		benchFile, benchTruth = f.Bytes(), t.Bytes()
 	})
 	if benchErr != nil {

@@ -11,7 +11,7 @@
 //
 //   - Index (LoadRegister) is the register in memory: one prepared
 //     reconcile.Record per person, built as rows stream from the store
-//     (never register.Person values for the whole register) and packed,
+//     (never people.Person values for the whole register) and packed,
 //     strings included, into a 128-byte slot of a reconcile.RecordStore
 //     (memory without pointers, which the garbage collector does not
 //     scan), and one block per blocking rule, 8 bytes per key of a person.
@@ -36,8 +36,6 @@
 //     a Summary (the report's data: counts, m and u, pair counts and times
 //     per rule, weight histograms, explanations, and precision, recall and
 //     F1 against ground truth when given).
-//   - RegisterPopulation reads the register as a sector.Population, to
-//     synthesise sector files from it.
 //
 // What it must never do:
 //

@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"strconv"
@@ -59,7 +61,7 @@ func seedRegister(t testing.TB) *seeded {
 		if seedErr = im.Start(ctx); seedErr != nil {
 			return
 		}
-		seedErr = synth.Generate(ctx, synth.Config{People: e2ePeople, Seed: e2eSeed}, func(h *register.Household, ms []register.Person) error {
+		seedErr = synth.Generate(ctx, synth.Config{People: e2ePeople, Seed: e2eSeed}, func(h *people.Household, ms []people.Person) error {
 			return im.Add(ctx, h, ms)
 		})
 		if seedErr == nil {
@@ -94,8 +96,8 @@ var update = flag.Bool("update", false, "rewrite testdata/model.json (from TestE
 func synthesize(t testing.TB, s *seeded, kind sector.Kind, n int, seed uint64) (file, truth []byte) {
 	t.Helper()
 	var f, tr bytes.Buffer
-	err := sector.Synthesize(context.Background(), sector.SynthConfig{Kind: kind, Records: n, Seed: seed},
-		RegisterPopulation(s.db), &f, &tr)
+	err := sectorsynth.Synthesize(context.Background(), sectorsynth.SynthConfig{Kind: kind, Records: n, Seed: seed},
+		sectorsynth.RegisterPopulation(s.db), &f, &tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestRegisterPopulation(t *testing.T) {
 	}
 	s := seedRegister(t)
 	read := func() (pins []string, households int) {
-		err := RegisterPopulation(s.db)(context.Background(), func(h *register.Household, ms []register.Person) error {
+		err := sectorsynth.RegisterPopulation(s.db)(context.Background(), func(h *people.Household, ms []people.Person) error {
 			households++
 			for _, p := range ms {
 				if p.HouseholdID != h.ID || p.FullName == "" || p.BirthDate.IsZero() {

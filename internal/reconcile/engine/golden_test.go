@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func loadModel(t testing.TB) *reconcile.Parameters {
 
 // readPeople reads a hand-made register: pin, cmnd, full_name,
 // other_names, birth_date, sex, unit, status, death_date.
-func readPeople(t testing.TB, path string) []register.Person {
+func readPeople(t testing.TB, path string) []people.Person {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -49,9 +50,9 @@ func readPeople(t testing.TB, path string) []register.Person {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []register.Person
+	var out []people.Person
 	for _, r := range rows[1:] {
-		p := register.Person{PIN: r[0], CMND: r[1], FullName: r[2], Status: register.Status(r[7])}
+		p := people.Person{PIN: r[0], CMND: r[1], FullName: r[2], Status: people.Status(r[7])}
 		if r[3] != "" {
 			p.OtherNames = strings.Split(r[3], "|")
 		}

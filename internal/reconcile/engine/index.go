@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register"
 	"io"
 	mbits "math/bits"
 	"runtime"
@@ -14,7 +16,6 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/reconcile"
-	"github.com/populus-vn/populus/internal/register"
 )
 
 // Person is a register person as the index takes it.
@@ -23,7 +24,7 @@ type Person struct {
 	// OtherNames are the person's other names (tên gọi khác): a sector
 	// record may carry one instead of the full name.
 	OtherNames []string
-	Status     register.Status
+	Status     people.Status
 	DeathDate  civil.Date
 }
 
@@ -31,7 +32,7 @@ type Person struct {
 // reconcile.Record per person (and per other name), and one block per
 // blocking rule. It is read-only once built and safe for concurrent use.
 //
-// It holds no register.Person, and no pointer per person: the records are
+// It holds no people.Person, and no pointer per person: the records are
 // packed in a reconcile.RecordStore (128 bytes each, strings included, in
 // memory the garbage collector does not scan), and each rule's block costs
 // 8 bytes per key of a person. Stats reports the bytes per person measured.
@@ -52,7 +53,7 @@ type Index struct {
 }
 
 type death struct {
-	status register.Status
+	status people.Status
 	date   civil.Date
 }
 
@@ -212,7 +213,7 @@ func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
 type prepared struct {
 	rec    reconcile.Record
 	others []reconcile.Record
-	status register.Status
+	status people.Status
 	death  civil.Date
 }
 
@@ -251,7 +252,7 @@ func (b *IndexBuilder) add(p prepared) {
 		b.tf.Add(&b.tmp)
 		b.aliasOf = append(b.aliasOf, id)
 	}
-	if p.status != "" && p.status != register.Alive {
+	if p.status != "" && p.status != people.Alive {
 		b.status[id] = death{p.status, p.death}
 	}
 }
@@ -388,15 +389,11 @@ type LoadOptions struct {
 
 // LoadRegister reads every person of the register into an Index. It
 // selects only the columns matching needs and builds compact records as
-// rows stream in: it never holds register.Person values for the whole
+// rows stream in: it never holds people.Person values for the whole
 // register. It reads; it never writes.
 func LoadRegister(ctx context.Context, d *db.DB) (*Index, error) {
 	return Load(ctx, d, LoadOptions{})
 }
-
-// registerQuery reads the columns of persons the index needs; %s is the
-// PIN (db.PINText).
-const registerQuery = `SELECT %s, cmnd, full_name, other_names, birth_date, sex, cur_unit, perm_unit, temp_unit, birth_place, status, death_date FROM persons`
 
 // Load is LoadRegister with options.
 func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
@@ -405,8 +402,8 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
-	var total int64
-	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM persons`).Scan(&total); err != nil {
+	total, err := register.Count(ctx, d)
+	if err != nil {
 		return nil, fmt.Errorf("reconcile: count the register: %w", err)
 	}
 	b := NewIndexBuilder(opts.Rules, int(total))
@@ -418,63 +415,23 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// The reading goroutine only scans; the workers parse the values and
-	// prepare the records.
-	type row struct{ pin, cmnd, name, other, birth, sex, cur, perm, temp, born, status, died string }
-	produce := func(ctx context.Context, emit func([]row) error) error {
-		conn, err := d.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		defer conn.Close()
-		// No memory map for this scan on SQLite: the pages it maps stay
-		// in the process's resident memory (a gigabyte at 10M people)
-		// while a read per page costs a second or two.
-		rows, err := conn.QueryContext(ctx, fmt.Sprintf(registerQuery, d.PINText("pin")))
-		if err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		defer rows.Close()
-		batch := make([]row, 0, 512)
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.pin, &r.cmnd, &r.name, &r.other, &r.birth, &r.sex,
-				&r.cur, &r.perm, &r.temp, &r.born, &r.status, &r.died); err != nil {
-				return fmt.Errorf("reconcile: read the register: %w", err)
-			}
-			batch = append(batch, r)
-			if len(batch) == cap(batch) {
-				if err := emit(batch); err != nil {
-					return err
-				}
-				batch = make([]row, 0, 512)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reconcile: read the register: %w", err)
-		}
-		if len(batch) > 0 {
-			return emit(batch)
-		}
-		return nil
+	// The reading goroutine only scans (register.ScanIdentities, one
+	// connection, only the columns the index needs); the workers parse the
+	// values and prepare the records.
+	produce := func(ctx context.Context, emit func([]register.Identity) error) error {
+		return register.ScanIdentities(ctx, d, emit)
 	}
 	preps := make([]*reconcile.Preparer, workers)
 	for i := range preps {
 		preps[i] = reconcile.NewPreparer()
 	}
-	work := func(w int, rs []row) []prepared {
+	work := func(w int, rs []register.Identity) []prepared {
 		out := make([]prepared, len(rs))
-		for i, r := range rs {
-			p := Person{Fields: reconcile.Fields{PIN: r.pin, CMND: r.cmnd, FullName: r.name, Units: unitList(r.cur, r.perm, r.temp, r.born)},
-				Status: register.Status(r.status)}
-			p.Fields.BirthDate, _ = civil.ParseDate(r.birth)
-			p.Fields.Sex, _ = civil.ParseSex(r.sex)
-			if r.other != "" {
-				p.OtherNames = strings.Split(r.other, "|")
-			}
-			if r.died != "" {
-				p.DeathDate, _ = civil.ParseDate(r.died)
-			}
+		for i := range rs {
+			r := &rs[i]
+			p := Person{Fields: reconcile.Fields{PIN: r.PIN, CMND: r.CMND, FullName: r.FullName, Units: unitList(r.CurrentUnit, r.PermanentUnit, r.TemporaryUnit, r.BirthPlace)},
+				OtherNames: r.OtherNames(), Status: r.Status(), DeathDate: r.DeathDate()}
+			p.Fields.BirthDate, p.Fields.Sex = r.BirthDate(), r.Sex()
 			out[i] = prepare(&p, preps[w])
 		}
 		return out
@@ -510,7 +467,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 // are the current, permanent and temporary residences and the place where
 // the birth was registered (civil-status books record that one), the
 // first three distinct ones.
-func PersonOf(p *register.Person) Person {
+func PersonOf(p *people.Person) Person {
 	f := reconcile.FieldsOf(p)
 	f.Units = unitList(p.Current.Unit, p.Permanent.Unit, p.Temporary.Unit, p.BirthPlace)
 	return Person{Fields: f, OtherNames: p.OtherNames, Status: p.Status, DeathDate: p.DeathDate}

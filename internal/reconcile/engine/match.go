@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
 	"math"
 	"slices"
 	"strings"
@@ -10,7 +11,6 @@ import (
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
 
@@ -497,7 +497,7 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	}
 	m.differences(&d, raw, sec, reg, top.OtherName)
 	if dd, dead := m.x.deathOf(top.person); dead {
-		if dd.status == register.Deceased {
+		if dd.status == people.Deceased {
 			d.Kind = Deceased
 			d.Corrections = append(d.Corrections, Correction{Field: "death_date", RegisterValue: dd.date.String(), Action: ActionDeceased})
 		} else {

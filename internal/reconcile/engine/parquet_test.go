@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"maps"
 	"slices"
@@ -13,7 +15,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -24,14 +25,14 @@ func parquetRegister(t *testing.T) (x *Index, csvFile, pqFile []byte) {
 	ctx := context.Background()
 	pop := synth.Config{People: 3000, Seed: 3}
 	var f, tr, pq bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: 600, Seed: 5}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: 600, Seed: 5}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	if err := sector.CSVToParquet(&pq, bytes.NewReader(f.Bytes()), nil); err != nil {
 		t.Fatal(err)
 	}
 	b := NewIndexBuilder(nil, 3000)
-	err := synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			b.Add(PersonOf(&ms[i]))
 		}

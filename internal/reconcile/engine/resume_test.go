@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,22 +15,21 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
 // synthIndex builds a synthetic register of n people in memory and a
 // sector file of records drivers' licences derived from it.
-func synthIndex(t *testing.T, people, records int) (*Index, []byte) {
+func synthIndex(t *testing.T, nPeople, records int) (*Index, []byte) {
 	t.Helper()
 	ctx := context.Background()
-	pop := synth.Config{People: people, Seed: 2}
+	pop := synth.Config{People: nPeople, Seed: 2}
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: records, Seed: 4}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: records, Seed: 4}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
-	b := NewIndexBuilder(nil, people)
-	err := synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+	b := NewIndexBuilder(nil, nPeople)
+	err := synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			b.Add(PersonOf(&ms[i]))
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -33,7 +34,7 @@ func TestScale(t *testing.T) {
 		t.Skipf("set %s=PEOPLE:RECORDS[:KIND] to run", EnvScale)
 	}
 	parts := strings.Split(spec, ":")
-	people, err1 := strconv.Atoi(parts[0])
+	nPeople, err1 := strconv.Atoi(parts[0])
 	records, err2 := strconv.Atoi(parts[min(1, len(parts)-1)])
 	kind := sector.Drivers
 	if len(parts) > 2 {
@@ -47,21 +48,21 @@ func TestScale(t *testing.T) {
 		t.Fatalf("%s=%q: want PEOPLE:RECORDS[:KIND]", EnvScale, spec)
 	}
 	ctx := context.Background()
-	pop := synth.Config{People: people, Seed: 1}
+	pop := synth.Config{People: nPeople, Seed: 1}
 
 	start := time.Now()
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: kind, Records: records, Seed: 7}, sector.SynthPopulation(pop), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: kind, Records: records, Seed: 7}, sectorsynth.SynthPopulation(pop), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("synthesised %d %s records from %d people in %v (%d MiB)", records, kind, people, time.Since(start).Round(time.Millisecond), f.Len()>>20)
+	t.Logf("synthesised %d %s records from %d people in %v (%d MiB)", records, kind, nPeople, time.Since(start).Round(time.Millisecond), f.Len()>>20)
 
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start = time.Now()
-	b := NewIndexBuilder(nil, people)
-	err := synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+	b := NewIndexBuilder(nil, nPeople)
+	err := synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			p := &ms[i]
 			b.Add(PersonOf(p))
@@ -77,8 +78,8 @@ func TestScale(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	st := x.Stats()
 	t.Logf("index of %d people built in %v: %.0f bytes/person counted, %.0f measured on the heap (%d MiB)",
-		people, time.Since(start).Round(time.Millisecond), st.BytesPerPerson,
-		float64(after.HeapAlloc-before.HeapAlloc)/float64(people), (after.HeapAlloc-before.HeapAlloc)>>20)
+		nPeople, time.Since(start).Round(time.Millisecond), st.BytesPerPerson,
+		float64(after.HeapAlloc-before.HeapAlloc)/float64(nPeople), (after.HeapAlloc-before.HeapAlloc)>>20)
 
 	var log bytes.Buffer
 	start = time.Now()

@@ -3,13 +3,14 @@ package report
 import (
 	"bytes"
 	"context"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"sync"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )
 
@@ -34,11 +35,11 @@ func summaries(t testing.TB) (truth, plain *engine.Summary) {
 		pop := synth.Config{People: runPeople, Seed: 2}
 		var f, tr bytes.Buffer
 		kind := sector.Drivers
-		if runErr = sector.Synthesize(ctx, sector.SynthConfig{Kind: kind, Records: runRecords, Seed: 7}, sector.SynthPopulation(pop), &f, &tr); runErr != nil {
+		if runErr = sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: kind, Records: runRecords, Seed: 7}, sectorsynth.SynthPopulation(pop), &f, &tr); runErr != nil {
 			return
 		}
 		b := engine.NewIndexBuilder(nil, runPeople)
-		if runErr = synth.Generate(ctx, pop, func(_ *register.Household, ms []register.Person) error {
+		if runErr = synth.Generate(ctx, pop, func(_ *people.Household, ms []people.Person) error {
 			for i := range ms {
 				b.Add(engine.PersonOf(&ms[i]))
 			}

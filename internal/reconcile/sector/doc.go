@@ -1,7 +1,8 @@
 // Package sector reads the records of sector databases (driver's licences,
 // bank customers, civil-status books, …) for reconciliation against the
-// population register, and makes synthetic sector files with ground truth
-// to measure the reconciliation by.
+// population register. Synthetic sector files with ground truth are made by
+// internal/reconcile/sectorsynth; this package knows their kinds (Kind, with
+// the Mapping that reads each) and the truth file's format (TruthHeader).
 //
 //   - Rows, CSV and Parquet read a sector file: RFC 4180 CSV in UTF-8,
 //     comma or semicolon, or Parquet (flat columns), streamed. Input that
@@ -14,17 +15,11 @@
 //     what they were understood to say (civil.Date, civil.Sex, PIN, CMND,
 //     unit keys, phone). A value that cannot be understood becomes missing,
 //     with a Note; it never stops the file.
-//   - Synthesize derives a sector file of a Kind from a register
-//     population under a documented corruption model, and writes beside it
-//     the true PIN of every record.
 //
-// README.md in this directory documents the formats, the value rules and
-// the corruption model with its rates.
+// README.md in this directory documents the formats and the value rules.
 //
 // The package must never read or change the register: matching records to
 // people is the reconciliation engine's work, not this package's. It must
 // never repair a value silently (every assumption made to read a value
-// leaves a Note), never hold a whole input in memory, and its synthetic
-// data must never be presented as, or mixed with, real people's: it is
-// generated from a public seed.
+// leaves a Note), and never hold a whole input in memory.
 package sector

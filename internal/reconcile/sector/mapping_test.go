@@ -85,14 +85,3 @@ func TestParseMappingErrors(t *testing.T) {
 		}
 	}
 }
-
-func TestKindMappingsParse(t *testing.T) {
-	for _, k := range Kinds() {
-		m := k.Mapping()
-		for _, e := range m.Entries() {
-			if columnIndex(k.Header(), e.Column) < 0 {
-				t.Errorf("%s: column %s of the mapping is not in the header", k, e.Column)
-			}
-		}
-	}
-}

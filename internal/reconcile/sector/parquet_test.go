@@ -2,12 +2,10 @@ package sector
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/synth"
 )
 
 // writeParquet writes rows of a struct type to a Parquet file in memory.
@@ -122,39 +119,6 @@ func TestParquetValues(t *testing.T) {
 	}
 	if rec := recs[2]; rec.PIN != "001190000101" || len(rec.Notes) != 0 {
 		t.Errorf("record 3: PIN %q (two zeros lost), notes %v", rec.PIN, rec.Notes)
-	}
-}
-
-// The same records, written as CSV and as Parquet (all columns text, as
-// populus synth writes them), read the same.
-func TestParquetSameAsCSV(t *testing.T) {
-	pop := SynthPopulation(synth.Config{People: 3000, Seed: 1})
-	for _, k := range []Kind{Drivers, Bank, CivilStatus} {
-		t.Run(string(k), func(t *testing.T) {
-			var csvFile, truth, pq bytes.Buffer
-			if err := Synthesize(context.Background(), SynthConfig{Kind: k, Records: 400, Seed: 2}, pop, &csvFile, &truth); err != nil {
-				t.Fatal(err)
-			}
-			if err := CSVToParquet(&pq, bytes.NewReader(csvFile.Bytes()), nil); err != nil {
-				t.Fatal(err)
-			}
-			a := readRecordsFrom(t, bytes.NewReader(csvFile.Bytes()), "x.csv", k.Mapping())
-			// A reader without ReadAt is spooled to a temporary file;
-			// without the extension, the magic says Parquet.
-			b := readRecordsFrom(t, io.MultiReader(bytes.NewReader(pq.Bytes())), "", k.Mapping())
-			if len(a) != 400 || len(a) != len(b) {
-				t.Fatalf("%d CSV records, %d Parquet", len(a), len(b))
-			}
-			for i := range a {
-				if b[i].Line != i+1 {
-					t.Fatalf("Parquet record %d on row %d", i, b[i].Line)
-				}
-				b[i].Line = a[i].Line
-				if !reflect.DeepEqual(a[i], b[i]) {
-					t.Fatalf("record %d:\nCSV     %+v\nParquet %+v", i, a[i], b[i])
-				}
-			}
-		})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -203,7 +205,7 @@ func seedDrivers(t *testing.T, d *db.DB) []byte {
 	if err := im.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err := synth.Generate(ctx, synth.Config{People: browserPeople, Seed: 11}, func(h *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, synth.Config{People: browserPeople, Seed: 11}, func(h *people.Household, ms []people.Person) error {
 		return im.Add(ctx, h, ms)
 	})
 	if err != nil {
@@ -213,7 +215,7 @@ func seedDrivers(t *testing.T, d *db.DB) []byte {
 		t.Fatal(err)
 	}
 	var f bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: browserRecords, Seed: 4}, engine.RegisterPopulation(d), &f, io.Discard); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: browserRecords, Seed: 4}, sectorsynth.RegisterPopulation(d), &f, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return f.Bytes()

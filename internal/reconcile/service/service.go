@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/register"
 	"io"
 	"log/slog"
 	"os"
@@ -165,8 +166,7 @@ func New(cfg Config) *Service {
 // increasing) and a bulk import changes the number of people, so the index
 // is loaded again after either. Both are cheap: an index seek and a count.
 func RegisterFingerprint(ctx context.Context, d *db.DB) (string, error) {
-	var people, last int64
-	err := d.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM persons), (SELECT COALESCE(max(id), 0) FROM person_events)`).Scan(&people, &last)
+	people, last, err := register.Version(ctx, d)
 	if err != nil {
 		return "", fmt.Errorf("reconcile: the register's version: %w", err)
 	}

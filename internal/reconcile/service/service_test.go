@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -42,7 +44,7 @@ func seed(t *testing.T, d *db.DB) []byte {
 	if err := im.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err := synth.Generate(ctx, synth.Config{People: testPeople, Seed: 5}, func(h *register.Household, ms []register.Person) error {
+	err := synth.Generate(ctx, synth.Config{People: testPeople, Seed: 5}, func(h *people.Household, ms []people.Person) error {
 		return im.Add(ctx, h, ms)
 	})
 	if err != nil {
@@ -52,7 +54,7 @@ func seed(t *testing.T, d *db.DB) []byte {
 		t.Fatal(err)
 	}
 	var f, tr bytes.Buffer
-	if err := sector.Synthesize(ctx, sector.SynthConfig{Kind: sector.Drivers, Records: testRecords, Seed: 9}, engine.RegisterPopulation(d), &f, &tr); err != nil {
+	if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: sector.Drivers, Records: testRecords, Seed: 9}, sectorsynth.RegisterPopulation(d), &f, &tr); err != nil {
 		t.Fatal(err)
 	}
 	return f.Bytes()

@@ -1,16 +1,17 @@
-package sector
+package sectorsynth
 
 import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -28,10 +29,10 @@ func synthesize(t testing.TB, cfg SynthConfig) (out, truth []byte) {
 
 // people returns the test population by PIN, with the PIN of the
 // household head's household for siblings.
-func people(t testing.TB) map[string]register.Person {
+func population(t testing.TB) map[string]people.Person {
 	t.Helper()
-	m := map[string]register.Person{}
-	err := SynthPopulation(testPopulation)(context.Background(), func(_ *register.Household, ms []register.Person) error {
+	m := map[string]people.Person{}
+	err := SynthPopulation(testPopulation)(context.Background(), func(_ *people.Household, ms []people.Person) error {
 		for _, p := range ms {
 			m[p.PIN] = p
 		}
@@ -51,7 +52,7 @@ func readTruth(t testing.TB, b []byte) []truthRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != strings.Join(TruthHeader, ",") {
+	if strings.Join(rows[0], ",") != strings.Join(sector.TruthHeader, ",") {
 		t.Fatalf("truth header %q", rows[0])
 	}
 	var out []truthRow
@@ -61,13 +62,13 @@ func readTruth(t testing.TB, b []byte) []truthRow {
 	return out
 }
 
-func readRecords(t testing.TB, k Kind, b []byte) []Record {
+func readRecords(t testing.TB, k sector.Kind, b []byte) []sector.Record {
 	t.Helper()
-	r, err := OpenReader(bytes.NewReader(b), "", k.Mapping())
+	r, err := sector.OpenReader(bytes.NewReader(b), "", k.Mapping())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Record
+	var out []sector.Record
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -81,7 +82,7 @@ func readRecords(t testing.TB, k Kind, b []byte) []Record {
 }
 
 func TestSynthesizeIsDeterministic(t *testing.T) {
-	cfg := SynthConfig{Kind: Drivers, Records: 500, Seed: 5}
+	cfg := SynthConfig{Kind: sector.Drivers, Records: 500, Seed: 5}
 	a, at := synthesize(t, cfg)
 	b, bt := synthesize(t, cfg)
 	if !bytes.Equal(a, b) || !bytes.Equal(at, bt) {
@@ -99,16 +100,16 @@ func TestSynthesizeIsDeterministic(t *testing.T) {
 // back as the register has it.
 func TestSynthesizeTruth(t *testing.T) {
 	reg := units.Default()
-	pop := people(t)
+	pop := population(t)
 	const n = 3000
-	for _, k := range Kinds() {
+	for _, k := range sector.Kinds() {
 		t.Run(string(k), func(t *testing.T) {
 			out, truthCSV := synthesize(t, SynthConfig{Kind: k, Records: n, Seed: 1})
 			recs, truth := readRecords(t, k, out), readTruth(t, truthCSV)
 			if len(recs) != n || len(truth) != n {
 				t.Fatalf("%d records and %d truth lines, want %d", len(recs), len(truth), n)
 			}
-			rates := k.Rates()
+			rates := RatesOf(k)
 			cases := map[string]int{}
 			tags := map[string]int{}
 			ids := map[string]bool{}
@@ -123,7 +124,7 @@ func TestSynthesizeTruth(t *testing.T) {
 					t.Fatalf("record %d: id %q, truth id %q (or repeated)", i, rec.ID, tr.id)
 				}
 				ids[rec.ID] = true
-				if tr.c == CaseNotInRegister {
+				if tr.c == sector.CaseNotInRegister {
 					if tr.pin != "" {
 						t.Errorf("%s: an outsider with a true PIN", rec.ID)
 					}
@@ -133,20 +134,20 @@ func TestSynthesizeTruth(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s: true PIN %q is not in the register", rec.ID, tr.pin)
 				}
-				if p.Status == register.Deceased {
+				if p.Status == people.Deceased {
 					deceased++
 				}
-				if (tr.c == CaseDeceased || tr.c == CaseMatch) && (tr.c == CaseDeceased) != (p.Status == register.Deceased) {
+				if (tr.c == sector.CaseDeceased || tr.c == sector.CaseMatch) && (tr.c == sector.CaseDeceased) != (p.Status == people.Deceased) {
 					t.Errorf("%s: case %s for a person %s", rec.ID, tr.c, p.Status)
 				}
-				if tr.c == CaseSibling || tr.c == CaseTwin {
+				if tr.c == sector.CaseSibling || tr.c == sector.CaseTwin {
 					prev := pop[truth[i-1].pin]
-					if !siblings(&p, &prev) || (tr.c == CaseTwin) != (p.BirthDate == prev.BirthDate) {
+					if !siblings(&p, &prev) || (tr.c == sector.CaseTwin) != (p.BirthDate == prev.BirthDate) {
 						t.Errorf("%s: %s of %s, who is not one", rec.ID, tr.c, prev.FullName)
 					}
 				}
 				clean := func(prefix string) bool { return !strings.Contains(" "+tr.tags, " "+prefix) }
-				if clean("pin:") && tr.c != CaseSibling && tr.c != CaseTwin && rec.PIN != p.PIN {
+				if clean("pin:") && tr.c != sector.CaseSibling && tr.c != sector.CaseTwin && rec.PIN != p.PIN {
 					t.Errorf("%s: PIN %q, register %q", rec.ID, rec.PIN, p.PIN)
 				}
 				if tr.tags == "" && len(rec.Notes) != 0 {
@@ -163,25 +164,25 @@ func TestSynthesizeTruth(t *testing.T) {
 				}
 				if clean("addr:") && p.Current.Unit != "" {
 					want := p.BirthPlace
-					if k != CivilStatus {
+					if k != sector.CivilStatus {
 						want = p.Current.Unit
 					}
 					u, _ := reg.Lookup(want)
 					if prov, _ := u.ParentKey(); rec.Province != prov.String() {
 						t.Errorf("%s: province %q, register %q (%s)", rec.ID, rec.Province, prov, u)
 					}
-					if k != Bank && rec.Commune != want {
+					if k != sector.Bank && rec.Commune != want {
 						t.Errorf("%s: commune %q (%v), register %q", rec.ID, rec.Commune, rec.Notes, want)
 					}
 				}
 			}
-			if want := int(math.Round(n * rates.NotInRegister)); cases[CaseNotInRegister] != want {
-				t.Errorf("%d outsiders, want %d", cases[CaseNotInRegister], want)
+			if want := int(math.Round(n * rates.NotInRegister)); cases[sector.CaseNotInRegister] != want {
+				t.Errorf("%d outsiders, want %d", cases[sector.CaseNotInRegister], want)
 			}
 			if want := int(math.Round(n * rates.Deceased)); deceased != want {
 				t.Errorf("%d records of the deceased, want %d", deceased, want)
 			}
-			for _, c := range []string{CaseMatch, CaseDuplicate, CaseSibling} {
+			for _, c := range []string{sector.CaseMatch, sector.CaseDuplicate, sector.CaseSibling} {
 				if cases[c] == 0 {
 					t.Errorf("no record of case %s", c)
 				}
@@ -205,13 +206,13 @@ func TestSynthesizeTruth(t *testing.T) {
 // TestSynthesizeUncorrupted reads back a file made with every rate zero: each
 // record must say what the register says, without a note.
 func TestSynthesizeUncorrupted(t *testing.T) {
-	pop := people(t)
-	for _, k := range Kinds() {
+	pop := population(t)
+	for _, k := range sector.Kinds() {
 		out, truthCSV := synthesize(t, SynthConfig{Kind: k, Records: 400, Seed: 2, Rates: &Rates{}})
 		truth := readTruth(t, truthCSV)
 		for i, rec := range readRecords(t, k, out) {
 			p := pop[truth[i].pin]
-			if truth[i].c != CaseMatch || truth[i].tags != "" {
+			if truth[i].c != sector.CaseMatch || truth[i].tags != "" {
 				t.Fatalf("%s: case %s, tags %q with zero rates", rec.ID, truth[i].c, truth[i].tags)
 			}
 			if len(rec.Notes) > 0 || rec.PIN != p.PIN || rec.FullName != p.FullName || rec.BirthDate != p.BirthDate || rec.Sex != p.Sex {
@@ -229,9 +230,9 @@ func TestSynthesizeErrors(t *testing.T) {
 		want string
 	}{
 		{SynthConfig{Kind: "taxi", Records: 1}, `unknown kind "taxi"`},
-		{SynthConfig{Kind: Drivers, Records: 1000}, "eligible for a drivers record, fewer than"},
-		{SynthConfig{Kind: Bank, Records: -1}, "negative"},
-		{SynthConfig{Kind: Bank, Records: 1, Rates: &Rates{NoPIN: 2}}, "rate NoPIN is 2"},
+		{SynthConfig{Kind: sector.Drivers, Records: 1000}, "eligible for a drivers record, fewer than"},
+		{SynthConfig{Kind: sector.Bank, Records: -1}, "negative"},
+		{SynthConfig{Kind: sector.Bank, Records: 1, Rates: &Rates{NoPIN: 2}}, "rate NoPIN is 2"},
 	} {
 		err := Synthesize(context.Background(), tc.cfg, pop, &o, &tr)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -257,7 +258,7 @@ func BenchmarkSynthesize(b *testing.B) {
 	for b.Loop() {
 		out.Reset()
 		truth.Reset()
-		if err := Synthesize(context.Background(), SynthConfig{Kind: Drivers, Records: 5000, Seed: 1},
+		if err := Synthesize(context.Background(), SynthConfig{Kind: sector.Drivers, Records: 5000, Seed: 1},
 			SynthPopulation(testPopulation), &out, &truth); err != nil {
 			b.Fatal(err)
 		}
@@ -270,15 +271,15 @@ func BenchmarkSynthesize(b *testing.B) {
 func BenchmarkReader(b *testing.B) {
 	const n = 20_000
 	var out, truth bytes.Buffer
-	if err := Synthesize(context.Background(), SynthConfig{Kind: Drivers, Records: n, Seed: 1},
+	if err := Synthesize(context.Background(), SynthConfig{Kind: sector.Drivers, Records: n, Seed: 1},
 		SynthPopulation(synth.Config{People: 100_000, Seed: 1}), &out, &truth); err != nil {
 		b.Fatal(err)
 	}
-	m := Drivers.Mapping()
+	m := sector.Drivers.Mapping()
 	b.SetBytes(int64(out.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := OpenReader(bytes.NewReader(out.Bytes()), "", m)
+		r, err := sector.OpenReader(bytes.NewReader(out.Bytes()), "", m)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,10 +1,10 @@
-package register
+package people
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
-
-	"github.com/populus-vn/populus/internal/httpx"
+	"unicode/utf8"
 )
 
 // AppendJSON appends p's JSON, byte for byte what encoding/json writes for
@@ -13,7 +13,7 @@ import (
 // MarshalJSON and its re-validation for every date and time, was a twentieth
 // of its CPU.
 func (p *Person) AppendJSON(b []byte) []byte {
-	str := httpx.AppendJSONString
+	str := appendJSONString
 	b = str(append(b, `{"pin":`...), p.PIN)
 	if p.CMND != "" {
 		b = str(append(b, `,"cmnd":`...), p.CMND)
@@ -67,8 +67,8 @@ func (p *Person) AppendJSON(b []byte) []byte {
 }
 
 func (a Address) appendJSON(b []byte) []byte {
-	b = httpx.AppendJSONString(append(b, `{"unit_code":`...), a.Unit)
-	b = httpx.AppendJSONString(append(b, `,"detail":`...), a.Detail)
+	b = appendJSONString(append(b, `{"unit_code":`...), a.Unit)
+	b = appendJSONString(append(b, `,"detail":`...), a.Detail)
 	return append(b, '}')
 }
 
@@ -76,4 +76,36 @@ func (a Address) appendJSON(b []byte) []byte {
 // nanoseconds); the register's times are within the years it accepts.
 func appendJSONTime(b []byte, t time.Time) []byte {
 	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+}
+
+// appendJSONString appends s as a JSON string, byte for byte what
+// encoding/json writes (HTML-escaping <, > and &, and escaping U+2028, U+2029
+// and invalid UTF-8). It is httpx.AppendJSONString, copied so that the
+// vocabulary needs nothing but the standard library; TestPersonAppendJSON
+// and FuzzPersonAppendJSON hold it to encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return appendJSONStringSlow(b, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			return appendJSONStringSlow(b, s)
+		}
+		i += size
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONStringSlow is appendJSONString for a string that needs escaping.
+func appendJSONStringSlow(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

@@ -1,7 +1,8 @@
-package sector
+package sectorsynth
 
 import (
 	"fmt"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"strconv"
 	"strings"
 )
@@ -101,18 +102,18 @@ func (r Rates) check() error {
 func RatesTable() string {
 	var b strings.Builder
 	b.WriteString("| rate | what | truth tag |")
-	for _, k := range Kinds() {
+	for _, k := range sector.Kinds() {
 		b.WriteString(" " + string(k) + " |")
 	}
 	b.WriteString("\n|---|---|---|")
-	for range Kinds() {
+	for range sector.Kinds() {
 		b.WriteString("---:|")
 	}
 	b.WriteString("\n")
 	for _, ri := range rateInfo {
 		fmt.Fprintf(&b, "| %s | %s | `%s` |", ri.name, ri.what, ri.tag)
-		for _, k := range Kinds() {
-			r := k.Rates()
+		for _, k := range sector.Kinds() {
+			r := RatesOf(k)
 			b.WriteString(" " + percent(*ri.get(&r)) + " |")
 		}
 		b.WriteString("\n")

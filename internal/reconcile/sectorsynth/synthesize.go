@@ -1,10 +1,12 @@
-package sector
+package sectorsynth
 
 import (
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"io"
 	"iter"
 	"math"
@@ -13,7 +15,6 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"
@@ -23,18 +24,18 @@ import (
 // shape of synth.Generate: members are valid only during the call.
 // Synthesize calls it twice (once to count, once to draw) and it must give
 // the same people in the same order both times.
-type Population func(ctx context.Context, fn func(h *register.Household, members []register.Person) error) error
+type Population func(ctx context.Context, fn func(h *people.Household, members []people.Person) error) error
 
 // SynthPopulation is the synthetic register population of cfg.
 func SynthPopulation(cfg synth.Config) Population {
-	return func(ctx context.Context, fn func(*register.Household, []register.Person) error) error {
+	return func(ctx context.Context, fn func(*people.Household, []people.Person) error) error {
 		return synth.Generate(ctx, cfg, fn)
 	}
 }
 
 // SynthConfig says what sector file to make.
 type SynthConfig struct {
-	Kind    Kind
+	Kind    sector.Kind
 	Records int    // number of records to write, exactly
 	Seed    uint64 // the same seed, population and config give byte-identical files
 	// Now is the reference date for ages; the zero Date means
@@ -43,21 +44,6 @@ type SynthConfig struct {
 	// Rates overrides the kind's corruption rates; nil keeps them.
 	Rates *Rates
 }
-
-// Truth cases, the third column of the truth file.
-const (
-	CaseMatch         = "match"           // a living person of the register
-	CaseDeceased      = "deceased"        // a person of the register who has died
-	CaseDuplicate     = "duplicate"       // a second record of the person of an earlier record
-	CaseSibling       = "sibling"         // a sibling of the person of the record before
-	CaseTwin          = "twin"            // a twin of the person of the record before
-	CaseNotInRegister = "not-in-register" // a person the register does not hold; the PIN column is empty
-)
-
-// TruthHeader is the header of the truth file: the sector id, the true PIN
-// (empty for people not in the register), the case, and the corruptions
-// applied, as space-separated tags (README.md lists them).
-var TruthHeader = []string{"id", "pin", "case", "corruptions"}
 
 // Synthesize writes a sector file of cfg.Kind derived from the register
 // population pop under the corruption model of README.md, and beside it the
@@ -68,9 +54,9 @@ var TruthHeader = []string{"id", "pin", "case", "corruptions"}
 // seed derived from cfg.Seed. Memory does not depend on cfg.Records or on
 // the population's size.
 func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth io.Writer) error {
-	spec := cfg.Kind.spec()
+	spec := spec(cfg.Kind)
 	if spec == nil {
-		_, err := ParseKind(string(cfg.Kind))
+		_, err := sector.ParseKind(string(cfg.Kind))
 		return err
 	}
 	if cfg.Records < 0 {
@@ -93,7 +79,7 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	s.ids = newFeistel(wyrand.Mix(cfg.Seed+1), spec.idHalf)
 
 	// Pass 1: count the eligible living and dead.
-	err := pop(ctx, func(_ *register.Household, ms []register.Person) error {
+	err := pop(ctx, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			if st := s.stratum(&ms[i]); st >= 0 {
 				s.pool[st]++
@@ -128,7 +114,7 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	if err := s.out.Write(spec.header); err != nil {
 		return err
 	}
-	if err := s.truth.Write(TruthHeader); err != nil {
+	if err := s.truth.Write(sector.TruthHeader); err != nil {
 		return err
 	}
 
@@ -152,20 +138,20 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 // outsiders yields the living people of a population the register does
 // not hold: synth's, with a seed derived from the sector file's, and then
 // the error that ended the generation, if any.
-func outsiders(ctx context.Context, now civil.Date, seed uint64, n int) iter.Seq2[register.Person, error] {
-	return func(yield func(register.Person, error) bool) {
+func outsiders(ctx context.Context, now civil.Date, seed uint64, n int) iter.Seq2[people.Person, error] {
+	return func(yield func(people.Person, error) bool) {
 		stop := errors.New("stop")
 		err := synth.Generate(ctx, synth.Config{People: n, Seed: wyrand.Mix(seed ^ 0x0475_1de5), Now: now},
-			func(_ *register.Household, ms []register.Person) error {
+			func(_ *people.Household, ms []people.Person) error {
 				for _, p := range ms {
-					if p.Status == register.Alive && !yield(p, nil) {
+					if p.Status == people.Alive && !yield(p, nil) {
 						return stop
 					}
 				}
 				return nil
 			})
 		if err != nil && err != stop {
-			yield(register.Person{}, err)
+			yield(people.Person{}, err)
 		}
 	}
 }
@@ -189,23 +175,23 @@ type synthesizer struct {
 
 	need, pool [2]int // records still to draw, eligible people still to pass; by stratum
 	fakesLeft  int
-	outsider   func() (register.Person, error, bool)
+	outsider   func() (people.Person, error, bool)
 
-	prev     register.Address // the previous household's address, for Moved
-	taken    []bool           // members of the household already written
+	prev     people.Address // the previous household's address, for Moved
+	taken    []bool         // members of the household already written
 	row      []string
 	tags     []string
 	truthRow [4]string
 }
 
 // stratum says whether p may hold a record of the kind: alive, dead, or -1.
-func (s *synthesizer) stratum(p *register.Person) int {
+func (s *synthesizer) stratum(p *people.Person) int {
 	switch p.Status {
-	case register.Alive:
+	case people.Alive:
 		if age(p.BirthDate, s.now) >= s.spec.minAge {
 			return alive
 		}
-	case register.Deceased:
+	case people.Deceased:
 		if !p.DeathDate.IsZero() && age(p.BirthDate, p.DeathDate) >= s.spec.minAge {
 			return dead
 		}
@@ -226,7 +212,7 @@ func age(birth, at civil.Date) int {
 // eligible person is taken with probability (records still needed) /
 // (eligible people not yet passed) in their stratum, which takes exactly
 // the number needed.
-func (s *synthesizer) household(h *register.Household, ms []register.Person) error {
+func (s *synthesizer) household(h *people.Household, ms []people.Person) error {
 	s.taken = s.taken[:0]
 	for range ms {
 		s.taken = append(s.taken, false)
@@ -243,15 +229,15 @@ func (s *synthesizer) household(h *register.Household, ms []register.Person) err
 			continue
 		}
 		s.taken[i] = true
-		c := CaseMatch
+		c := sector.CaseMatch
 		if st == dead {
-			c = CaseDeceased
+			c = sector.CaseDeceased
 		}
 		if err := s.writePerson(h, p, c, st); err != nil {
 			return err
 		}
 		if s.need[st] > 0 && s.r.ChanceIfPositive(s.rates.Duplicate) {
-			if err := s.writePerson(h, p, CaseDuplicate, st); err != nil {
+			if err := s.writePerson(h, p, sector.CaseDuplicate, st); err != nil {
 				return err
 			}
 		}
@@ -261,9 +247,9 @@ func (s *synthesizer) household(h *register.Household, ms []register.Person) err
 				continue
 			}
 			s.taken[j] = true
-			c := CaseSibling
+			c := sector.CaseSibling
 			if twin {
-				c = CaseTwin
+				c = sector.CaseTwin
 			}
 			if err := s.writePerson(h, &ms[j], c, sj); err != nil {
 				return err
@@ -271,14 +257,14 @@ func (s *synthesizer) household(h *register.Household, ms []register.Person) err
 		}
 	}
 	if h.UnitCode != "" {
-		s.prev = register.Address{Unit: h.UnitCode, Detail: h.Address}
+		s.prev = people.Address{Unit: h.UnitCode, Detail: h.Address}
 	}
 	return nil
 }
 
 // sibling returns an eligible member not yet written who shares a parent
 // with member i (a twin if there is one), or -1.
-func (s *synthesizer) sibling(ms []register.Person, i int) (j int, twin bool) {
+func (s *synthesizer) sibling(ms []people.Person, i int) (j int, twin bool) {
 	p := &ms[i]
 	j = -1
 	for k := range ms {
@@ -296,15 +282,15 @@ func (s *synthesizer) sibling(ms []register.Person, i int) (j int, twin bool) {
 	return j, false
 }
 
-func siblings(p, q *register.Person) bool {
+func siblings(p, q *people.Person) bool {
 	return p.FatherPIN != "" && p.FatherPIN == q.FatherPIN || p.MotherPIN != "" && p.MotherPIN == q.MotherPIN
 }
 
 // writePerson writes a record of a register person, after any outsiders
 // due before it: outsiders are spread over the file by the same sampling,
 // but never come between a person and their duplicate or sibling.
-func (s *synthesizer) writePerson(h *register.Household, p *register.Person, c string, st int) error {
-	for (c == CaseMatch || c == CaseDeceased) && s.fakesLeft > 0 && s.r.Intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
+func (s *synthesizer) writePerson(h *people.Household, p *people.Person, c string, st int) error {
+	for (c == sector.CaseMatch || c == sector.CaseDeceased) && s.fakesLeft > 0 && s.r.Intn(s.fakesLeft+s.need[alive]+s.need[dead]) < s.fakesLeft {
 		if err := s.writeOutsider(); err != nil {
 			return err
 		}
@@ -324,12 +310,12 @@ func (s *synthesizer) writeOutsider() error {
 		}
 		if s.stratum(&p) == alive {
 			s.fakesLeft--
-			return s.write(nil, &p, CaseNotInRegister, "")
+			return s.write(nil, &p, sector.CaseNotInRegister, "")
 		}
 	}
 }
 
-func (s *synthesizer) write(h *register.Household, p *register.Person, c, truePIN string) error {
+func (s *synthesizer) write(h *people.Household, p *people.Person, c, truePIN string) error {
 	d := s.corrupt(h, p, c)
 	s.spec.row(s, &d)
 	if err := s.out.Write(s.row); err != nil {
@@ -363,9 +349,9 @@ type draft struct {
 func (d *draft) tag(t string) { d.tags = append(d.tags, t) }
 
 // corrupt applies the corruption model to one record.
-func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c string) draft {
+func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) draft {
 	rt, r := &s.rates, &s.r
-	d := draft{tags: s.tags[:0], birth: p.BirthDate, sex: p.Sex, dead: p.Status == register.Deceased, death: p.DeathDate}
+	d := draft{tags: s.tags[:0], birth: p.BirthDate, sex: p.Sex, dead: p.Status == people.Deceased, death: p.DeathDate}
 	d.id = s.id()
 
 	// Name.
@@ -437,7 +423,7 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 	// Identity number. A sibling's record usually lacks it, so that only
 	// the name and date tell the siblings apart.
 	switch {
-	case r.ChanceIfPositive(rt.NoPIN), (c == CaseSibling || c == CaseTwin) && r.Chance(0.8):
+	case r.ChanceIfPositive(rt.NoPIN), (c == sector.CaseSibling || c == sector.CaseTwin) && r.Chance(0.8):
 		d.tag("pin:missing")
 	case p.CMND != "" && r.ChanceIfPositive(rt.CMNDForPIN):
 		d.number, d.numberKind = p.CMND, "CMND"
@@ -469,7 +455,7 @@ func (s *synthesizer) corrupt(h *register.Household, p *register.Person, c strin
 // address sets the commune, province and detail of the record: the
 // place of residence, or for civil-status books the place of registration
 // (a pre-2025 commune).
-func (s *synthesizer) address(h *register.Household, p *register.Person, d *draft) {
+func (s *synthesizer) address(h *people.Household, p *people.Person, d *draft) {
 	rt, r := &s.rates, &s.r
 	if s.spec == &civilStatus {
 		d.commune, _ = s.reg.Lookup(p.BirthPlace)
@@ -479,7 +465,7 @@ func (s *synthesizer) address(h *register.Household, p *register.Person, d *draf
 			a = p.Permanent
 		}
 		if a.Unit == "" && h != nil {
-			a = register.Address{Unit: h.UnitCode, Detail: h.Address} // the dead keep the family's address
+			a = people.Address{Unit: h.UnitCode, Detail: h.Address} // the dead keep the family's address
 		}
 		if s.prev.Unit != "" && s.prev.Unit != a.Unit && r.ChanceIfPositive(rt.Moved) {
 			a = s.prev
@@ -536,7 +522,7 @@ func (d *draft) provinceName(full bool) string {
 
 // phone makes the person's phone number (the register holds none), the
 // same for every record of the person, written in one of the usual ways.
-func (s *synthesizer) phone(p *register.Person, d *draft) {
+func (s *synthesizer) phone(p *people.Person, d *draft) {
 	if s.r.ChanceIfPositive(s.rates.NoPhone) {
 		d.tag("phone:missing")
 		return
@@ -564,7 +550,7 @@ func (s *synthesizer) phone(p *register.Person, d *draft) {
 
 // issued draws the day a licence was issued: from age 18 (and not before
 // 1995) to the reference date or death.
-func (s *synthesizer) issued(p *register.Person) civil.Date {
+func (s *synthesizer) issued(p *people.Person) civil.Date {
 	from := max(p.BirthDate.Year+18, 1995)
 	to := s.now.Year
 	if !p.DeathDate.IsZero() {

@@ -1,4 +1,4 @@
-package sector
+package sectorsynth
 
 import (
 	"hash/fnv"

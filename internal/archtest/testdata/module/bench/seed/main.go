@@ -1,0 +1,3 @@
+package main
+
+const baseline = "INSERT INTO main.persons SELECT * FROM staging"

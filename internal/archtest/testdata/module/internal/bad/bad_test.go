@@ -1,0 +1,7 @@
+package bad
+
+import "testing"
+
+var q = map[string]string{"u": "update persons set status = 'x'"}
+
+func TestX(t *testing.T) {}
