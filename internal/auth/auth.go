@@ -117,16 +117,18 @@ func (s scopes) has(sc Scope) bool {
 	return false
 }
 
-// Grant is an action a role may do, and the scopes of account it may do it
+// grant is an action a role may do, and the scopes of account it may do it
 // from: a grant held only from the nation is refused to a province's
 // account even on data of its own province.
-type Grant struct {
+type grant struct {
 	Action Action
 	scopes scopes
 }
 
-// grants is the table of who may do what, from where.
-var grants = map[Role][]Grant{
+// grants is the table of who may do what, from where: the register's,
+// the audit log's and reconciliation's actions here, other capabilities'
+// added by Declare.
+var grants = map[Role][]grant{
 	Registrar:      {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {RegisterBirth, anyScope}, {RegisterDeath, anyScope}, {RegisterMarriage, anyScope}, {CorrectRecord, anyScope}},
 	PoliceOfficer:  {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {RegisterResidence, anyScope}},
 	ServiceOfficer: {{ReadPerson, anyScope}, {SearchRegister, anyScope}, {SubmitReconcile, anyScope}, {ReadReconcile, anyScope}},
@@ -137,13 +139,44 @@ var grants = map[Role][]Grant{
 	Admin:   {{ManageStaff, anyScope}, {ReadAudit, nationOnly}, {SubmitReconcile, anyScope}, {ReadReconcile, anyScope}},
 }
 
-func grantOf(r Role, a Action) (Grant, bool) {
+func grantOf(r Role, a Action) (grant, bool) {
 	for _, g := range grants[r] {
 		if g.Action == a {
 			return g, true
 		}
 	}
-	return Grant{}, false
+	return grant{}, false
+}
+
+// Grant gives an action to a role, from every scope, or from the nation
+// only.
+type Grant struct {
+	Role       Role
+	NationOnly bool
+}
+
+// Declare adds a capability's action to the table with its grants, and
+// returns it. A capability declares its actions in package-level variables,
+// so that the table is complete before the first request; declaring an
+// action twice, or for an unknown role, panics.
+func Declare(a Action, gs ...Grant) Action {
+	for _, x := range Actions {
+		if x == a {
+			panic("auth: action " + string(a) + " declared twice")
+		}
+	}
+	Actions = append(Actions, a)
+	for _, g := range gs {
+		if _, ok := grants[g.Role]; !ok {
+			panic("auth: action " + string(a) + " granted to unknown role " + string(g.Role))
+		}
+		sc := anyScope
+		if g.NationOnly {
+			sc = nationOnly
+		}
+		grants[g.Role] = append(grants[g.Role], grant{a, sc})
+	}
+	return a
 }
 
 // Principal is who makes a request: a staff member, a citizen, an OAuth
