@@ -3,7 +3,10 @@
 // reference; English is available to every page.
 //
 // Messages are looked up by ID ("nav.search", "field.birth_date") in the
-// embedded vi.json and en.json, which must hold the same IDs (a test checks).
+// embedded vi.json and en.json, the shell's, merged at start with the
+// fragments of the capabilities (their pages' messages, the report's):
+// each must hold the same IDs in every language, and no ID may be in two
+// fragments (Load refuses them).
 // A message may take fmt arguments; translations that reorder them use
 // explicit indexes (%[2]s).
 //
