@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
@@ -92,7 +93,11 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 			return fmt.Errorf("--truth: %w", err)
 		}
 	}
-	if !report.Supported(lang) {
+	cat, err := i18n.Load(report.Messages)
+	if err != nil {
+		return err
+	}
+	if !cat.Supported(lang) {
 		return fmt.Errorf("--lang: %q is not vi or en", lang)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -150,7 +155,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		return err
 	}
 	repPath := filepath.Join(outDir, "report.html")
-	if err := report.WriteFile(repPath, sum, lang); err != nil {
+	if err := report.WriteFile(repPath, cat, sum, lang); err != nil {
 		return err
 	}
 	printSummary(stdout, sum)
@@ -281,7 +286,11 @@ func runReconcileReport(args []string, env func(string) string, stdout, stderr i
 	if sumPath == "" {
 		return errors.New("--summary: name the summary.json of a run")
 	}
-	if !report.Supported(lang) {
+	cat, err := i18n.Load(report.Messages)
+	if err != nil {
+		return err
+	}
+	if !cat.Supported(lang) {
 		return fmt.Errorf("--lang: %q is not vi or en", lang)
 	}
 	b, err := os.ReadFile(sumPath)
@@ -295,7 +304,7 @@ func runReconcileReport(args []string, env func(string) string, stdout, stderr i
 	if sum.Version != engine.SummaryVersion {
 		return fmt.Errorf("--summary %s: version %d, this populus reads version %d", sumPath, sum.Version, engine.SummaryVersion)
 	}
-	if err := report.WriteFile(out, &sum, lang); err != nil {
+	if err := report.WriteFile(out, cat, &sum, lang); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Report: %s\n", out)

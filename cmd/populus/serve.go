@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
@@ -21,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/service"
+	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
@@ -70,13 +72,13 @@ func (f *flags) jobs(j *jobsConfig) {
 // reconcileService returns the reconciliation jobs' service. Its files go
 // under --data/reconcile, on PostgreSQL too: that directory must be on
 // durable storage the server keeps across restarts.
-func (p *platform) reconcileService(c config, jc jobsConfig, log *slog.Logger) *service.Service {
+func (p *platform) reconcileService(c config, jc jobsConfig, cat *i18n.Catalog, log *slog.Logger) *service.Service {
 	return service.New(service.Config{DB: p.DB, DataDir: c.Data, Audit: p.Audit, Logger: log,
 		Guard:   p.Guard,
 		Workers: jc.Workers, EngineWorkers: jc.EngineWorkers,
 		Limits: service.Limits{MaxRunning: jc.MaxRunning, MaxQueued: jc.MaxQueued,
 			MaxUploadBytes: int64(jc.MaxUploadMiB) << 20, MaxRecords: int64(jc.MaxRecords)},
-		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, s, "vi") },
+		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, cat, s, i18n.Vietnamese) },
 	})
 }
 
@@ -123,19 +125,21 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 // ready, if set, is called with the listening address.
 func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog.Logger, demo bool, ready func(addr string)) error {
 	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies})
-	jobs := p.reconcileService(c, jc, log)
+	// The shell's messages and the report's; the UI's modules add theirs.
+	cat, err := i18n.Load(report.Messages)
+	if err != nil {
+		return err
+	}
+	jobs := p.reconcileService(c, jc, cat, log)
 	if err := jobs.Start(ctx); err != nil {
 		return err
 	}
 	// After the HTTP server: running jobs checkpoint and go back to the
 	// queue, to resume at the next start.
 	defer jobs.Stop()
-	cat, err := i18n.Load()
-	if err != nil {
-		return err
-	}
 	auditReader := audit.NewReader(p.Audit, p.Guard)
-	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies, Reconcile: jobs, Audit: auditReader})
+	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
+		Modules: []web.Module{jobsui.Module(jobs), auditui.Module(auditReader)}})
 	if err != nil {
 		return err
 	}

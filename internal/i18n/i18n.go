@@ -3,7 +3,10 @@
 // reference; English is available to every page.
 //
 // Messages are looked up by ID ("nav.search", "field.birth_date") in the
-// embedded vi.json and en.json, which must hold the same IDs (a test checks).
+// embedded vi.json and en.json, the shell's, merged at start with the
+// fragments of the capabilities (their pages' messages, the report's):
+// each must hold the same IDs in every language, and no ID may be in two
+// fragments (Load refuses them).
 // A message may take fmt arguments; translations that reorder them use
 // explicit indexes (%[2]s).
 //
@@ -18,7 +21,10 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -51,23 +57,28 @@ type Catalog struct {
 	reasons map[string]map[string]string
 }
 
-// Load reads the embedded catalogs.
-func Load() (*Catalog, error) {
+// Load reads the embedded catalogs (the shell's messages and the reasons
+// of field errors) and merges the fragments into them: each fragment is a
+// capability's messages, a file per language (vi.json, en.json) at its
+// root. A fragment that repeats a message ID of the catalog or of another
+// fragment is refused, as is one whose languages do not hold the same IDs
+// with the same arguments.
+func Load(fragments ...fs.FS) (*Catalog, error) {
 	c := &Catalog{langs: []string{Vietnamese, English}, msgs: map[string]map[string]string{}}
 	tags := make([]language.Tag, len(c.langs))
 	for i, l := range c.langs {
-		b, err := catalogFS.ReadFile(l + ".json")
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
-		}
-		c.msgs[l] = m
+		c.msgs[l] = map[string]string{}
 		tags[i] = language.Make(l)
 	}
 	c.matcher = language.NewMatcher(tags)
+	if err := c.merge("i18n", catalogFS); err != nil {
+		return nil, err
+	}
+	for i, f := range fragments {
+		if err := c.merge(fmt.Sprintf("fragment %d", i+1), f); err != nil {
+			return nil, err
+		}
+	}
 	c.reasons = map[string]map[string]string{}
 	for _, l := range c.langs[:1] {
 		b, err := catalogFS.ReadFile("reasons." + l + ".json")
@@ -81,6 +92,64 @@ func Load() (*Catalog, error) {
 		c.reasons[l] = m
 	}
 	return c, nil
+}
+
+// With returns a copy of c with the fragments merged in, on the terms of
+// Load: a fragment may not repeat a message ID c already has.
+func (c *Catalog) With(fragments ...fs.FS) (*Catalog, error) {
+	n := &Catalog{langs: c.langs, matcher: c.matcher, reasons: c.reasons, msgs: map[string]map[string]string{}}
+	for l, m := range c.msgs {
+		n.msgs[l] = maps.Clone(m)
+	}
+	for i, f := range fragments {
+		if err := n.merge(fmt.Sprintf("fragment %d", i+1), f); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// argVerb matches a fmt verb, with its explicit index if any.
+var argVerb = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+
+// merge adds the messages of one fragment, checking them first.
+func (c *Catalog) merge(name string, f fs.FS) error {
+	frag := map[string]map[string]string{}
+	for _, l := range c.langs {
+		b, err := fs.ReadFile(f, l+".json")
+		if err != nil {
+			return fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("i18n: %s: %s.json: %w", name, l, err)
+		}
+		frag[l] = m
+	}
+	ref := frag[c.langs[0]]
+	for _, l := range c.langs {
+		for k, v := range frag[l] {
+			r, ok := ref[k]
+			switch {
+			case !ok:
+				return fmt.Errorf("i18n: %s: %q is in %s.json but not in %s.json", name, k, l, c.langs[0])
+			case v == "":
+				return fmt.Errorf("i18n: %s: %q is empty in %s.json", name, k, l)
+			case len(argVerb.FindAllString(v, -1)) != len(argVerb.FindAllString(r, -1)):
+				return fmt.Errorf("i18n: %s: %q takes different arguments in %s.json and %s.json", name, k, l, c.langs[0])
+			}
+			if _, dup := c.msgs[l][k]; dup {
+				return fmt.Errorf("i18n: %s: message %q is defined twice", name, k)
+			}
+		}
+		if len(frag[l]) != len(ref) {
+			return fmt.Errorf("i18n: %s: %s.json and %s.json hold different messages", name, l, c.langs[0])
+		}
+	}
+	for _, l := range c.langs {
+		maps.Copy(c.msgs[l], frag[l])
+	}
+	return nil
 }
 
 // Reason returns the reason of a field error (problem.FieldError) in lang:
@@ -165,10 +234,10 @@ func (c *Catalog) message(lang string, x any, depth int) (string, bool) {
 // ReasonFormats returns the English formats that lang translates.
 func (c *Catalog) ReasonFormats(lang string) map[string]string { return c.reasons[lang] }
 
-// MustLoad is Load for program start: the catalogs are embedded and tested,
-// so failing to load them is a build defect.
-func MustLoad() *Catalog {
-	c, err := Load()
+// MustLoad is Load for program start and tests: the catalogs are embedded
+// and tested, so failing to load them is a build defect.
+func MustLoad(fragments ...fs.FS) *Catalog {
+	c, err := Load(fragments...)
 	if err != nil {
 		panic(err)
 	}

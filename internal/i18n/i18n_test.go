@@ -1,10 +1,12 @@
 package i18n
 
 import (
+	"io/fs"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -82,5 +84,37 @@ func TestDatesAreVietnamese(t *testing.T) {
 	// 17:30 UTC is half past midnight the next day in Vietnam.
 	if got := Time(time.Date(2025, 6, 30, 17, 30, 0, 0, time.UTC)); got != "00:30 01/07/2025" {
 		t.Errorf("Time = %q", got)
+	}
+}
+
+func TestFragmentsMerge(t *testing.T) {
+	frag := func(vi, en string) fstest.MapFS {
+		return fstest.MapFS{"vi.json": {Data: []byte(vi)}, "en.json": {Data: []byte(en)}}
+	}
+	c, err := Load(frag(`{"x.a": "Một %s"}`, `{"x.a": "One %s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(English, "x.a", "b"); got != "One b" {
+		t.Errorf("merged message = %q", got)
+	}
+	if got := c.T(Vietnamese, "dashboard.greeting", "Hoa"); got != "Xin chào, Hoa" {
+		t.Errorf("shell message = %q", got)
+	}
+	if _, err := c.With(frag(`{"x.b": "Hai"}`, `{"x.b": "Two"}`)); err != nil {
+		t.Errorf("With: %v", err)
+	}
+	for name, bad := range map[string][]fs.FS{
+		"duplicate of the shell": {frag(`{"nav.home": "x"}`, `{"nav.home": "x"}`)},
+		"duplicate across":       {frag(`{"x.a": "x"}`, `{"x.a": "x"}`), frag(`{"x.a": "y"}`, `{"x.a": "y"}`)},
+		"missing in en":          {frag(`{"x.a": "x", "x.b": "y"}`, `{"x.a": "x"}`)},
+		"missing in vi":          {frag(`{"x.a": "x"}`, `{"x.a": "x", "x.b": "y"}`)},
+		"other arguments":        {frag(`{"x.a": "%s"}`, `{"x.a": "x"}`)},
+		"empty":                  {frag(`{"x.a": ""}`, `{"x.a": "x"}`)},
+		"no file":                {fstest.MapFS{"vi.json": {Data: []byte(`{}`)}}},
+	} {
+		if _, err := Load(bad...); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
 	}
 }

@@ -2,14 +2,12 @@ package web
 
 import (
 	"github.com/populus-vn/populus/internal/people"
-	"io/fs"
-	"regexp"
 	"testing"
 
-	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/web/webtest"
 )
 
 // Every message ID a page can ask for exists in every catalog: the literal
@@ -17,32 +15,25 @@ import (
 func TestTemplatesUseCatalogKeys(t *testing.T) {
 	cat := i18n.MustLoad()
 	keys := map[string]bool{}
-	literal := regexp.MustCompile(`\b(?:T|optional) "([a-z0-9_.-]+)"`)
-	dynamic := regexp.MustCompile(`print "([a-z_.-]+)\." `)
-	prefixes := map[string]bool{}
-	fs.WalkDir(assets, "templates", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := assets.ReadFile(path)
-		for _, m := range literal.FindAllStringSubmatch(string(b), -1) {
-			keys[m[1]] = true
-		}
-		for _, m := range dynamic.FindAllStringSubmatch(string(b), -1) {
-			prefixes[m[1]] = true
-		}
-		return nil
-	})
+	ids, prefixes, err := webtest.MessageIDs(assets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		keys[id] = true
+	}
+	for _, e := range shellMenu {
+		keys[e.Label] = true
+	}
 	// The values each dynamic prefix is completed with.
 	values := map[string][]string{
-		"role":          {},
-		"status":        {string(people.Alive), string(people.Deceased), string(people.Missing)},
-		"relation":      {},
-		"kind":          {},
-		"event":         {},
-		"error":         {},
-		"hint":          nil, // hints are optional
-		"audit.outcome": {audit.OK, audit.Denied, audit.Failed},
+		"role":     {},
+		"status":   {string(people.Alive), string(people.Deceased), string(people.Missing)},
+		"relation": {},
+		"kind":     {},
+		"event":    {},
+		"error":    {},
+		"hint":     nil, // hints are optional
 	}
 	for _, r := range auth.Roles {
 		values["role"] = append(values["role"], string(r))
@@ -81,7 +72,7 @@ func TestTemplatesUseCatalogKeys(t *testing.T) {
 			}
 		}
 	}
-	for p := range prefixes {
+	for _, p := range prefixes {
 		vs, known := values[p]
 		if !known {
 			t.Errorf("templates build message IDs from %q.…, which this test does not enumerate", p)

@@ -21,9 +21,9 @@ type eventSpec struct {
 	// submit calls the register and returns the PIN of the person page to
 	// show next. It returns errFormInvalid when the form itself could not
 	// be read (its errors are already on f).
-	submit func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error)
+	submit func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error)
 	// prefill sets the defaults of a new form.
-	prefill func(f *form, p auth.Principal)
+	prefill func(f *Form, p auth.Principal)
 }
 
 type fieldGroup struct {
@@ -49,12 +49,12 @@ var metaGroup = fieldGroup{Legend: "legend.meta", Fields: []fieldSpec{
 	{Name: "legal_basis", Type: "text", Required: true},
 }}
 
-func readMeta(f *form) people.Meta {
+func readMeta(f *Form) people.Meta {
 	return people.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.date("effective_date")}
 }
 
 // prefillMeta dates the event today, the usual case at a counter.
-func prefillMeta(f *form, _ auth.Principal) {
+func prefillMeta(f *Form, _ auth.Principal) {
 	f.Values.Set("effective_date", civil.InVietnam(time.Now()).String())
 }
 
@@ -106,7 +106,7 @@ var eventForms = []*eventSpec{
 			}},
 			metaGroup,
 		},
-		prefill: func(f *form, p auth.Principal) {
+		prefill: func(f *Form, p auth.Principal) {
 			prefillMeta(f, p)
 			f.Values.Set("nationality", "VN")
 			f.Values.Set("ethnicity", "01")
@@ -114,7 +114,7 @@ var eventForms = []*eventSpec{
 				f.Values.Set("birth_place", p.Unit)
 			}
 		},
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			b := people.BirthRegistration{
 				FullName: f.Get("full_name"), BirthDate: f.date("birth_date"), Sex: f.sex("sex"),
 				BirthPlace: f.Get("birth_place"), Hometown: f.Get("hometown"),
@@ -140,7 +140,7 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			d := people.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.date("death_date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -153,7 +153,7 @@ var eventForms = []*eventSpec{
 		slug: "marriage", action: auth.RegisterMarriage,
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")}, metaGroup},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -165,7 +165,7 @@ var eventForms = []*eventSpec{
 		slug: "divorce", action: auth.RegisterMarriage,
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -186,14 +186,14 @@ var eventForms = []*eventSpec{
 			}},
 			metaGroup,
 		},
-		prefill: func(f *form, p auth.Principal) {
+		prefill: func(f *Form, p auth.Principal) {
 			prefillMeta(f, p)
 			f.Values.Set("kind", string(people.PermanentResidence))
 			if p.Scope() == auth.ScopeCommune {
 				f.Values.Set("address.unit_code", p.Unit)
 			}
 		},
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			rr := people.ResidenceRegistration{
 				PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")),
 				Address:     people.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
@@ -217,7 +217,7 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			rr := people.ResidenceRemoval{PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -237,7 +237,7 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
 			c := people.Correction{PIN: f.Get("pin"), Meta: readMeta(f)}
 			// An empty field is left as it is, not corrected to nothing.
 			if name := f.Get("full_name"); name != "" {
@@ -285,7 +285,7 @@ func eventBySlug(slug string) *eventSpec {
 // eventFormView is the data of event_form.html.
 type eventFormView struct {
 	Slug   string
-	Form   *form
+	Form   *Form
 	Groups []groupView
 }
 
@@ -294,7 +294,7 @@ type groupView struct {
 	Fields []fieldView
 }
 
-func (ef *eventSpec) view(f *form) eventFormView {
+func (ef *eventSpec) view(f *Form) eventFormView {
 	v := eventFormView{Slug: ef.slug, Form: f}
 	for _, g := range ef.groups {
 		gv := groupView{Legend: g.Legend}
@@ -348,7 +348,7 @@ func (s *Server) eventSubmit(ef *eventSpec) handler {
 		switch kind := problem.KindOf(err); kind {
 		case problem.Invalid, problem.Conflict, problem.NotFound:
 			if err != errFormInvalid {
-				f.addProblem(err)
+				f.AddProblem(err)
 			}
 			s.render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
 			return nil

@@ -11,13 +11,13 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// form is a submitted (or prefilled) form with its errors, kept so that a
+// Form is a submitted (or prefilled) form with its errors, kept so that a
 // form with mistakes comes back with what the officer typed.
 //
 // Field names are the JSON names of the register's request structs
 // ("birth_date", "father_pin", "address.unit_code"), so the field errors the
 // register returns land on the right input.
-type form struct {
+type Form struct {
 	Values url.Values
 	errs   []problem.FieldError
 	// Detail explains an error that names no field (a conflict with the
@@ -41,21 +41,21 @@ func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	return nil
 }
 
-func newForm(values url.Values, lang string, cat *i18n.Catalog) *form {
+func newForm(values url.Values, lang string, cat *i18n.Catalog) *Form {
 	if values == nil {
 		values = url.Values{}
 	}
-	return &form{Values: values, lang: lang, cat: cat}
+	return &Form{Values: values, lang: lang, cat: cat}
 }
 
 // Get returns the trimmed value of a field.
-func (f *form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
+func (f *Form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
 
 // Errors lists every field error, in the order found.
-func (f *form) Errors() []problem.FieldError { return f.errs }
+func (f *Form) Errors() []problem.FieldError { return f.errs }
 
 // ErrorsOf returns the reasons a field is wrong.
-func (f *form) ErrorsOf(name string) []string {
+func (f *Form) ErrorsOf(name string) []string {
 	var out []string
 	for _, e := range f.errs {
 		if e.Field == name {
@@ -66,16 +66,16 @@ func (f *form) ErrorsOf(name string) []string {
 }
 
 // Failed reports whether the form has any error.
-func (f *form) Failed() bool { return len(f.errs) > 0 || f.Detail != "" }
+func (f *Form) Failed() bool { return len(f.errs) > 0 || f.Detail != "" }
 
 // fail records that a field is wrong, with a message from the catalog.
-func (f *form) fail(name, key string, args ...any) {
+func (f *Form) fail(name, key string, args ...any) {
 	f.errs = append(f.errs, problem.FieldError{Field: name, Reason: f.cat.T(f.lang, key, args...)})
 }
 
-// addProblem takes the field errors (or the detail) of an error from the
+// AddProblem takes the field errors (or the detail) of an error from the
 // register.
-func (f *form) addProblem(err error) {
+func (f *Form) AddProblem(err error) {
 	var pe *problem.Error
 	if !errors.As(err, &pe) {
 		return
@@ -91,7 +91,7 @@ func (f *form) addProblem(err error) {
 
 // date parses an optional date field, DD/MM/YYYY or YYYY-MM-DD (the value
 // of a date input), or a partial one.
-func (f *form) date(name string) civil.Date {
+func (f *Form) date(name string) civil.Date {
 	s := f.Get(name)
 	if s == "" {
 		return civil.Date{}
@@ -104,7 +104,7 @@ func (f *form) date(name string) civil.Date {
 }
 
 // sex parses an optional sex field.
-func (f *form) sex(name string) civil.Sex {
+func (f *Form) sex(name string) civil.Sex {
 	s := f.Get(name)
 	if s == "" {
 		return civil.SexUnknown
@@ -137,7 +137,7 @@ type fieldView struct {
 }
 
 // formField builds a field for a template: field .Form "name" "type" required.
-func formField(f *form, name, typ string, required bool) fieldView {
+func formField(f *Form, name, typ string, required bool) fieldView {
 	return fieldView{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name)}
 }
 

@@ -51,9 +51,6 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		"can": func(p *auth.Principal, action string) bool {
 			return p != nil && auth.Can(p.Role, auth.Action(action))
 		},
-		"canAnyEvent": func(p *auth.Principal) bool {
-			return p != nil && slices.ContainsFunc(eventForms, func(ef *eventSpec) bool { return auth.Can(p.Role, ef.action) })
-		},
 		"changes":     f.changes,
 		"field":       formField,
 		"fieldID":     fieldID,

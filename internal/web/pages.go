@@ -26,7 +26,7 @@ func allowedEvents(p auth.Principal) []string {
 
 type dashboardView struct {
 	Events []string
-	Form   *form
+	Form   *Form
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -39,7 +39,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 const searchPageSize = 20
 
 type searchView struct {
-	Form     *form
+	Form     *Form
 	Searched bool
 	Results  []people.Person
 	Next     string // URL of the next page, if any
@@ -64,7 +64,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	people, next, err := s.reg.Search(r.Context(), p, query)
 	if problem.Is(err, problem.Invalid) {
-		f.addProblem(err)
+		f.AddProblem(err)
 		s.render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
 		return nil
 	}
@@ -104,7 +104,7 @@ func (s *Server) openPerson(w http.ResponseWriter, r *http.Request) error {
 type personView struct {
 	Person    people.Person
 	AsOf      civil.Date // the day shown, zero for the current record
-	Form      *form      // the as-of picker
+	Form      *Form      // the as-of picker
 	Household *people.Household
 	Members   []people.Member
 	History   []people.Event // newest first

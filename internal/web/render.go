@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -23,22 +24,68 @@ var assets embed.FS
 
 // pageFiles are the templates that are pages; each is parsed with the
 // layout and the partials.
-var pageFiles = []string{"login", "dashboard", "search", "person", "household", "events", "event_form", "error", "recjobs", "audit"}
+var pageFiles = []string{"login", "dashboard", "search", "person", "household", "events", "event_form", "error"}
 
+// parseTemplates parses the shell's pages and the modules' (as
+// "module/page"), each with the layout and the partials.
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]map[string]*template.Template{}
 	for _, lang := range s.cat.Languages() {
 		s.pages[lang] = map[string]*template.Template{}
+		shell, err := template.New("shell").Funcs(s.funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+		if err != nil {
+			return err
+		}
+		parse := func(key string, fsys fs.FS, file string) error {
+			t, err := shell.Clone()
+			if err == nil {
+				t, err = t.ParseFS(fsys, file)
+			}
+			if err != nil {
+				return fmt.Errorf("web: page %s: %w", key, err)
+			}
+			s.pages[lang][key] = t
+			return nil
+		}
 		for _, name := range pageFiles {
-			t, err := template.New(name).Funcs(s.funcs(lang)).ParseFS(assets,
-				"templates/layout.html", "templates/partials.html", "templates/"+name+".html")
+			if err := parse(name, assets, "templates/"+name+".html"); err != nil {
+				return err
+			}
+		}
+		for _, m := range s.mods {
+			if m.Templates == nil {
+				continue
+			}
+			files, err := fs.Glob(m.Templates, "*.html")
 			if err != nil {
 				return err
 			}
-			s.pages[lang][name] = t
+			for _, f := range files {
+				if err := parse(m.Name+"/"+strings.TrimSuffix(f, ".html"), m.Templates, f); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// shellMenu are the entries of the menu that the shell's own pages have:
+// the dashboard and the register's pages.
+var shellMenu = []MenuEntry{
+	{Path: "/", Label: "nav.home", Nav: "home"},
+	{Path: "/register/search", Label: "nav.search", Nav: "search", Actions: []auth.Action{auth.SearchRegister}},
+	{Path: "/register/events", Label: "nav.events", Nav: "events", Actions: eventActions()},
+}
+
+// eventActions are the actions of the civil-event forms: the events' menu
+// entry shows to whoever may use one.
+func eventActions() []auth.Action {
+	var as []auth.Action
+	for _, ef := range eventForms {
+		as = append(as, ef.action)
+	}
+	return as
 }
 
 // view is what every page template receives; Data is the page's own.
@@ -47,9 +94,10 @@ type view struct {
 	Title string // message ID of the page title
 	User  *auth.Principal
 	CSRF  string
-	Path  string // the request URI, to come back to after a language switch
-	Nav   string // the active navigation entry
-	Flash string // message ID of a success notice
+	Path  string      // the request URI, to come back to after a language switch
+	Nav   string      // the active navigation entry
+	Menu  []MenuEntry // the menu entries the user is shown
+	Flash string      // message ID of a success notice
 	Demo  bool
 	Asset string // query string that versions the static files
 	Data  any
@@ -63,6 +111,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p, ok := auth.FromContext(r.Context()); ok {
 		v.User = &p
 		v.CSRF = staff.CSRFToken(r.Context())
+		for _, e := range s.menu {
+			if e.shows(p) {
+				v.Menu = append(v.Menu, e)
+			}
+		}
 	}
 	if r.Method == http.MethodGet {
 		v.Flash = s.takeFlash(w, r)

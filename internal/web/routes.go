@@ -30,9 +30,6 @@ func (s *Server) Routes() []httpx.Route {
 		page("GET /register/households/{id}", s.household),
 		page("GET /register/events", s.eventIndex),
 	}
-	if s.audit != nil {
-		rs = append(rs, page("GET /audit", s.auditLog))
-	}
 	// One GET (the form) and one POST per civil event, under
 	// /register/events/: birth, death, marriage, divorce, residence,
 	// residence-removal, correction (see eventForms).
@@ -40,11 +37,10 @@ func (s *Server) Routes() []httpx.Route {
 		path := "/register/events/" + ef.slug
 		rs = append(rs, page("GET "+path, s.eventForm(ef)), page("POST "+path, s.eventSubmit(ef)))
 	}
-	if s.rec != nil {
-		rs = append(rs,
-			page("GET /reconcile/jobs", s.recJobs),
-			page("POST /reconcile/jobs", s.recSubmit),
-			page("POST /reconcile/jobs/{id}/cancel", s.recCancel))
+	for _, m := range s.mods {
+		if m.Routes != nil {
+			rs = append(rs, m.Routes(&Kit{s: s, module: m.Name})...)
+		}
 	}
 	return rs
 }
@@ -58,7 +54,7 @@ func (s *Server) RenderError(w http.ResponseWriter, r *http.Request, err error) 
 // handler is a page handler that may fail; its error becomes an error page.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(h handler) http.Handler {
+func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)

@@ -14,13 +14,13 @@ import (
 
 // loginView is the data of login.html.
 type loginView struct {
-	Form  *form
+	Form  *Form
 	Next  string
 	Demo  []staff.NewAccount
 	Error string // why sign-in failed
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, f *form, errKey string, args ...any) {
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, f *Form, errKey string, args ...any) {
 	v := loginView{Form: f, Next: staff.SafeNext(f.Get("next"))}
 	if errKey != "" {
 		v.Error = s.cat.T(s.cat.Negotiate(r), errKey, args...)

@@ -8,17 +8,22 @@
 //
 // It never decides who may do what: the register checks every call against
 // package auth and answers Forbidden, which is rendered as a 403 page.
-// auth.Can is used only to hide menu entries a role could never use.
+// auth.CanFrom is used only to hide menu entries a principal could never
+// use.
+//
+// Other capabilities contribute their pages as a Module: templates, a
+// fragment of the message catalog, menu entries and page routes.
 package web
 
 import (
 	"context"
+	"fmt"
 	"github.com/populus-vn/populus/internal/people"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"time"
 
-	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/register"
@@ -56,22 +61,16 @@ type Deps struct {
 	// TLS-terminating proxy, as staff.Options.SecureCookies does for the
 	// session.
 	SecureCookies bool
-	// Reconcile, when set, serves the reconciliation jobs' page.
-	Reconcile Reconcile
-	// Audit, when set, serves the audit log's page.
-	Audit AuditLog
-}
-
-// AuditLog is what the audit log's page reads (*audit.Reader).
-type AuditLog interface {
-	Read(ctx context.Context, p auth.Principal, subject string, before int64, limit int) ([]audit.View, int64, error)
+	// Modules are the pages of other capabilities (the audit log's, the
+	// reconciliation jobs'), in the order of their menu entries.
+	Modules []Module
 }
 
 // Server renders the pages.
 type Server struct {
 	reg    Register
-	rec    Reconcile
-	audit  AuditLog
+	mods   []Module
+	menu   []MenuEntry
 	staff  *staff.Service
 	cat    *i18n.Catalog
 	log    *slog.Logger
@@ -88,7 +87,25 @@ func New(d Deps) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{reg: d.Register, rec: d.Reconcile, audit: d.Audit, staff: d.Staff, cat: d.Catalog, log: log, demo: d.Demo, secure: d.SecureCookies}
+	s := &Server{reg: d.Register, mods: d.Modules, staff: d.Staff, log: log, demo: d.Demo, secure: d.SecureCookies}
+	var frags []fs.FS
+	names := map[string]bool{}
+	s.menu = append(s.menu, shellMenu...)
+	for _, m := range d.Modules {
+		if m.Name == "" || names[m.Name] {
+			return nil, fmt.Errorf("web: module name %q is empty or taken", m.Name)
+		}
+		names[m.Name] = true
+		if m.Messages != nil {
+			frags = append(frags, m.Messages)
+		}
+		s.menu = append(s.menu, m.Menu...)
+	}
+	cat, err := d.Catalog.With(frags...)
+	if err != nil {
+		return nil, err
+	}
+	s.cat = cat
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

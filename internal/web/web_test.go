@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
@@ -100,7 +101,8 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 		Catalog:  i18n.MustLoad(),
 		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
 		Demo:     demo,
-		Audit:    audit.NewReader(alog, g),
+		// The audit log's module: the shell's tests follow its menu entry.
+		Modules: []web.Module{auditui.Module(audit.NewReader(alog, g))},
 	})
 	if err != nil {
 		t.Fatal(err)

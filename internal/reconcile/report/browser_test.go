@@ -25,7 +25,7 @@ func TestBrowserLayout(t *testing.T) {
 	ctx, _ := browsertest.Start(t, 0)
 	for _, lang := range []string{"vi", "en"} {
 		path := filepath.Join(t.TempDir(), "report-"+lang+".html")
-		if err := WriteFile(path, withTruth, lang); err != nil {
+		if err := WriteFile(path, testCatalog, withTruth, lang); err != nil {
 			t.Fatal(err)
 		}
 		tctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -9,18 +9,18 @@ package report
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/populus-vn/populus/internal/i18n"
@@ -31,11 +31,17 @@ import (
 //go:embed report.html.tmpl
 var pageText string
 
+//go:embed messages/vi.json messages/en.json
+var messages embed.FS
+
+// Messages is the report's fragment of the message catalog (vi.json and
+// en.json): the catalog given to Render must hold it (i18n.Load(Messages)).
+var Messages = func() fs.FS { f, _ := fs.Sub(messages, "messages"); return f }()
+
 var (
 	page = template.Must(template.New("report").Funcs(template.FuncMap{
 		"t": func(string, ...any) string { return "" }, // replaced per page
 	}).Parse(pageText))
-	catalog = sync.OnceValue(i18n.MustLoad)
 )
 
 // MaxErrors is the number of wrong decisions (of the truth's first ones)
@@ -43,34 +49,33 @@ var (
 const MaxErrors = 25
 
 // Render writes the report of s in lang ("vi" or "en"; "" means
-// Vietnamese).
-func Render(w io.Writer, s *engine.Summary, lang string) error {
-	_, err := render(w, s, lang)
+// Vietnamese), with the messages of cat, which holds Messages.
+func Render(w io.Writer, cat *i18n.Catalog, s *engine.Summary, lang string) error {
+	_, err := render(w, cat, s, lang)
 	return err
 }
 
 // WriteFile writes the report of s in lang to path (report.html).
-func WriteFile(path string, s *engine.Summary, lang string) error {
+func WriteFile(path string, cat *i18n.Catalog, s *engine.Summary, lang string) error {
 	var b bytes.Buffer
-	if err := Render(&b, s, lang); err != nil {
+	if err := Render(&b, cat, s, lang); err != nil {
 		return err
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// Supported reports whether the report can be written in lang.
-func Supported(lang string) bool { return catalog().Supported(lang) }
-
 // render writes the report and returns the catalog keys it asked for and
 // did not find (shown as the key; the tests keep the list empty).
-func render(w io.Writer, s *engine.Summary, lang string) (missing []string, err error) {
+func render(w io.Writer, cat *i18n.Catalog, s *engine.Summary, lang string) (missing []string, err error) {
 	if s == nil {
 		return nil, errors.New("report: no summary")
+	}
+	if cat == nil {
+		return nil, errors.New("report: no catalog")
 	}
 	if lang == "" {
 		lang = i18n.Vietnamese
 	}
-	cat := catalog()
 	if !cat.Supported(lang) {
 		return nil, fmt.Errorf("report: language %q is not one of %s", lang, strings.Join(cat.Languages(), ", "))
 	}

@@ -102,7 +102,7 @@ func parse(t *testing.T, page []byte) *node {
 func renderOK(t *testing.T, s *engine.Summary, lang string) ([]byte, *node) {
 	t.Helper()
 	var b bytes.Buffer
-	missing, err := render(&b, s, lang)
+	missing, err := render(&b, testCatalog, s, lang)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestReportOfARealRun(t *testing.T) {
 			t.Run(tc.name+"/"+lang, func(t *testing.T) {
 				s := tc.s
 				page, doc := renderOK(t, s, lang)
-				r := &renderer{cat: catalog(), lang: lang, num: numbersFor(lang), missing: map[string]bool{}}
+				r := &renderer{cat: testCatalog, lang: lang, num: numbersFor(lang), missing: map[string]bool{}}
 				if html := doc.first(tag("html", "")); html == nil || html.attr["lang"] != lang {
 					t.Errorf("no <html lang=%q>", lang)
 				}
@@ -352,7 +352,7 @@ func checkSelfContained(t *testing.T, page []byte) {
 // catalogs, and that the catalogs name the levels, fields, rules, cases and
 // actions the engine uses.
 func TestCatalogKeys(t *testing.T) {
-	cat := catalog()
+	cat := testCatalog
 	var keys []string
 	files, _ := filepath.Glob("*.go")
 	files = append(files, "report.html.tmpl")
@@ -427,10 +427,10 @@ func TestEscapesAndSurvivesOddSummaries(t *testing.T) {
 	for _, lang := range []string{"vi", "en"} {
 		renderOK(t, empty, lang)
 	}
-	if err := Render(io.Discard, empty, "fr"); err == nil {
+	if err := Render(io.Discard, testCatalog, empty, "fr"); err == nil {
 		t.Error("an unknown language was accepted")
 	}
-	if err := Render(io.Discard, nil, "vi"); err == nil {
+	if err := Render(io.Discard, testCatalog, nil, "vi"); err == nil {
 		t.Error("no summary was accepted")
 	}
 }
@@ -467,3 +467,6 @@ func TestNumbers(t *testing.T) {
 		t.Errorf("slug %q", s)
 	}
 }
+
+// testCatalog is the shell's catalog with the report's fragment.
+var testCatalog = i18n.MustLoad(Messages)

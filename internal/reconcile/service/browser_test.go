@@ -29,6 +29,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/reconcile/service"
+	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
@@ -67,7 +68,7 @@ func TestBrowserJobsPage(t *testing.T) {
 		// network errors, such as a missing favicon, are not counted.
 		ctx, problems := browsertest.Start(t, 3*time.Minute)
 		shot := browsertest.Screenshots(t)
-		cat := i18n.MustLoad()
+		cat := i18n.MustLoad(report.Messages, jobsui.Module(nil).Messages)
 
 		// Sign in (Vietnamese) and open the page from the navigation.
 		err := chromedp.Do(ctx,
@@ -239,13 +240,14 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 	}
 	sessions := staff.NewService(st, alog, staff.Options{})
 	reg := register.New(d, g, alog, u)
+	cat := i18n.MustLoad(report.Messages)
 	jobs := service.New(service.Config{DB: d, DataDir: t.TempDir(), Guard: g, Audit: alog, Logger: logger,
 		Workers: 1, EngineWorkers: 2, Poll: 100 * time.Millisecond,
-		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, s, i18n.Vietnamese) }})
+		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, cat, s, i18n.Vietnamese) }})
 	if err := jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ui, err := web.New(web.Deps{Register: reg, Staff: sessions, Catalog: i18n.MustLoad(), Logger: logger, Reconcile: jobs})
+	ui, err := web.New(web.Deps{Register: reg, Staff: sessions, Catalog: cat, Logger: logger, Modules: []web.Module{jobsui.Module(jobs)}})
 	if err != nil {
 		jobs.Stop()
 		t.Fatal(err)

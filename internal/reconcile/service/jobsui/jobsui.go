@@ -1,16 +1,59 @@
-package web
+// Package jobsui is the reconciliation jobs' page in the staff UI: a
+// web.Module with its template, its messages and its menu entry, kept
+// apart from package service so that the service never imports the UI.
+//
+// The page names the decisions with the report's messages: the catalog
+// given to web.New holds report.Messages.
+package jobsui
 
 import (
 	"context"
+	"embed"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/reconcile/service"
+	"github.com/populus-vn/populus/internal/web"
 )
+
+//go:embed templates/*.html messages/*.json
+var files embed.FS
+
+// Module returns the reconciliation jobs' pages, /reconcile/jobs with its
+// upload and cancel forms, and their menu entry, shown to whoever may read
+// the jobs. Its script, recjob.js, is one of the shell's static files.
+func Module(rec Reconcile) web.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	msgs, _ := fs.Sub(files, "messages")
+	return web.Module{
+		Name:      "reconcile",
+		Templates: tpl,
+		Messages:  msgs,
+		Menu:      []web.MenuEntry{{Path: "/reconcile/jobs", Label: "recjob.nav", Nav: "recjobs", Actions: []auth.Action{auth.ReadReconcile}}},
+		Routes: func(k *web.Kit) []httpx.Route {
+			s := &pages{kit: k, rec: rec}
+			page := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
+				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaff}
+			}
+			return []httpx.Route{
+				page("GET /reconcile/jobs", s.recJobs),
+				page("POST /reconcile/jobs", s.recSubmit),
+				page("POST /reconcile/jobs/{id}/cancel", s.recCancel),
+			}
+		},
+	}
+}
+
+type pages struct {
+	kit *web.Kit
+	rec Reconcile
+}
 
 // Reconcile is what the reconciliation jobs' page needs;
 // *service.Service provides it. The service authorises and audits.
@@ -30,17 +73,17 @@ type recJobsView struct {
 	Jobs   []service.JobView
 	Next   string // URL of the next page
 	Active bool   // a job is queued or running: the list refreshes itself
-	Form   *form
+	Form   *web.Form
 	Kinds  []string
 }
 
 // recJobs is /reconcile/jobs: the member's jobs with their progress and
 // results, and the upload form.
-func (s *Server) recJobs(w http.ResponseWriter, r *http.Request) error {
-	return s.renderRecJobs(w, r, http.StatusOK, newForm(nil, s.cat.Negotiate(r), s.cat))
+func (s *pages) recJobs(w http.ResponseWriter, r *http.Request) error {
+	return s.renderRecJobs(w, r, http.StatusOK, s.kit.NewForm(r, nil))
 }
 
-func (s *Server) renderRecJobs(w http.ResponseWriter, r *http.Request, status int, f *form) error {
+func (s *pages) renderRecJobs(w http.ResponseWriter, r *http.Request, status int, f *web.Form) error {
 	p, _ := auth.FromContext(r.Context())
 	cursor := r.URL.Query().Get("cursor")
 	jobs, next, err := s.rec.Jobs(r.Context(), p, recJobsPageSize, cursor)
@@ -62,14 +105,14 @@ func (s *Server) renderRecJobs(w http.ResponseWriter, r *http.Request, status in
 	for _, k := range sector.Kinds() {
 		v.Kinds = append(v.Kinds, string(k))
 	}
-	s.render(w, r, status, "recjobs", "recjob.title", "recjobs", v)
+	s.kit.Render(w, r, status, "recjobs", "recjob.title", "recjobs", v)
 	return nil
 }
 
 // recSubmit takes the upload form. Without script the session guard reads
 // the form for its CSRF field, which bounds it to 1 MiB; recjob.js sends
 // the token in the header instead, for files of any size.
-func (s *Server) recSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) recSubmit(w http.ResponseWriter, r *http.Request) error {
 	p, err := auth.MustFromContext(r.Context())
 	if err != nil {
 		return err
@@ -81,12 +124,12 @@ func (s *Server) recSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch problem.KindOf(err) {
 	case problem.Invalid, problem.TooLarge, problem.RateLimited, problem.Unsupported:
-		f := newForm(nil, s.cat.Negotiate(r), s.cat)
+		f := s.kit.NewForm(r, nil)
 		if r.MultipartForm != nil {
 			f.Values.Set("mapping", r.FormValue("mapping"))
 			f.Values.Set("kind", r.FormValue("kind"))
 		}
-		f.addProblem(err)
+		f.AddProblem(err)
 		if f.Detail == "" {
 			var pe *problem.Error
 			if errors.As(err, &pe) {
@@ -99,7 +142,7 @@ func (s *Server) recSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 // recCancel cancels a job from the list.
-func (s *Server) recCancel(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) recCancel(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
 	if err := s.rec.Cancel(r.Context(), p, r.PathValue("id")); err != nil && !problem.Is(err, problem.Conflict) {
 		return err

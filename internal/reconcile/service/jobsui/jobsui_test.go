@@ -1,0 +1,35 @@
+package jobsui_test
+
+import (
+	"testing"
+
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/reconcile/report"
+	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
+	"github.com/populus-vn/populus/internal/web/webtest"
+)
+
+// Every message ID the page and its menu entry ask for is in the catalog
+// it is served with: the shell's, the report's (the decisions' names) and
+// its own fragment.
+func TestMessages(t *testing.T) {
+	m := jobsui.Module(nil)
+	cat := i18n.MustLoad(report.Messages, m.Messages)
+	ids, prefixes, err := webtest.MessageIDs(m.Templates)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("templates: %d IDs, %v", len(ids), err)
+	}
+	for _, p := range prefixes {
+		t.Errorf("the template builds message IDs from %q.…, which this test does not enumerate", p)
+	}
+	for _, e := range m.Menu {
+		ids = append(ids, e.Label)
+	}
+	for _, id := range ids {
+		for _, lang := range cat.Languages() {
+			if _, ok := cat.Lookup(lang, id); !ok {
+				t.Errorf("message %q is used but missing from %s.json", id, lang)
+			}
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/i18n"
+)
+
+// Module is what a capability contributes to the UI: its pages, their
+// messages, its entries in the menu and its page routes. The capability
+// provides it from a sub-package of its own (auditui, jobsui), so that its
+// core never imports web; package web is the shell around the modules:
+// layout, partials, sign-in, language switch, dashboard and error page.
+type Module struct {
+	// Name names the module's pages: Kit.Render's page "x" is the
+	// template x.html of Templates. Names are unique.
+	Name string
+	// Templates holds the module's pages, one <page>.html each at its
+	// root, defining "content"; each is parsed with the shell's layout
+	// and partials (and their functions: T, field, can, …).
+	Templates fs.FS
+	// Messages is the module's fragment of the catalog (vi.json and
+	// en.json at its root), merged at start; a message ID that another
+	// fragment already holds is refused. Nil when it has none.
+	Messages fs.FS
+	// Menu are the module's entries in the main navigation, in order.
+	Menu []MenuEntry
+	// Routes returns the module's page routes, each with its access.
+	Routes func(*Kit) []httpx.Route
+}
+
+// MenuEntry is one entry of the main navigation.
+type MenuEntry struct {
+	Path  string // where it leads: "/audit"
+	Label string // message ID of its text
+	// Nav marks the entry current: it is the nav a page is rendered with
+	// (Kit.Render).
+	Nav string
+	// Actions show the entry to a principal who may do one of them from
+	// their scope (auth.CanFrom); with none it is shown to every officer.
+	Actions []auth.Action
+}
+
+// shows reports whether the entry is shown to p.
+func (e MenuEntry) shows(p auth.Principal) bool {
+	if len(e.Actions) == 0 {
+		return true
+	}
+	for _, a := range e.Actions {
+		if auth.CanFrom(p, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Kit is what a module's pages use of the shell.
+type Kit struct {
+	s      *Server
+	module string
+}
+
+// Page adapts a page handler that may fail: its error is written as the
+// error page (RenderError).
+func (k *Kit) Page(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return k.s.handle(h)
+}
+
+// Render writes the module's page (its template page.html) inside the
+// layout, with status; title is the message ID of the page's title, nav
+// the menu entry it marks current, data what the template has as .Data.
+func (k *Kit) Render(w http.ResponseWriter, r *http.Request, status int, page, title, nav string, data any) {
+	k.s.render(w, r, status, k.module+"/"+page, title, nav, data)
+}
+
+// RenderError writes err as the error page.
+func (k *Kit) RenderError(w http.ResponseWriter, r *http.Request, err error) {
+	k.s.renderError(w, r, err)
+}
+
+// Lang returns the language of r's pages.
+func (k *Kit) Lang(r *http.Request) string { return k.s.cat.Negotiate(r) }
+
+// Catalog returns the merged catalog.
+func (k *Kit) Catalog() *i18n.Catalog { return k.s.cat }
+
+// NewForm returns a form over values (nil for an empty one) in r's
+// language, to carry what was typed and the errors back to the page.
+func (k *Kit) NewForm(r *http.Request, values url.Values) *Form {
+	return newForm(values, k.s.cat.Negotiate(r), k.s.cat)
+}
