@@ -260,3 +260,42 @@ func serveOpenAPI(doc []byte) http.Handler {
 		w.Write(doc)
 	})
 }
+
+// checkDocumented refuses a set of routes and a document that disagree: a
+// route under /api/ that the document does not describe, or an operation
+// the document describes that no route serves. Every server checks it at
+// start, so a capability cannot be wired without its API document.
+func checkDocumented(doc []byte, routes []httpx.Route) error {
+	var d struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return fmt.Errorf("openapi: %w", err)
+	}
+	documented := map[string]bool{}
+	for path, item := range d.Paths {
+		for method := range item {
+			if httpMethods[method] {
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+	served := map[string]bool{}
+	var errs []string
+	for _, rt := range routes {
+		served[rt.Pattern] = true
+		if rt.IsAPI() && !documented[rt.Pattern] {
+			errs = append(errs, "route "+rt.Pattern+" is not in the OpenAPI document")
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			errs = append(errs, "the OpenAPI document describes "+op+", which no route serves")
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return errors.New("openapi: " + strings.Join(errs, "; "))
+	}
+	return nil
+}

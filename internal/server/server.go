@@ -77,6 +77,9 @@ func Routes(d Deps) ([]httpx.Route, error) {
 	for _, c := range d.Capabilities {
 		routes = append(routes, c.Routes()...)
 	}
+	if err := checkDocumented(doc, routes); err != nil {
+		return nil, err
+	}
 	for i, rt := range routes {
 		h, err := guard(d, rt)
 		if err != nil {

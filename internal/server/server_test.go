@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,47 @@ func TestAccessLogNamesTheRoute(t *testing.T) {
 type routeList []httpx.Route
 
 func (l routeList) Routes() []httpx.Route { return l }
+
+// OpenAPI documents the test routes under /api/.
+func (l routeList) OpenAPI() []byte {
+	paths := map[string]map[string]any{}
+	for _, rt := range l {
+		if rt.IsAPI() {
+			method, path, _ := strings.Cut(rt.Pattern, " ")
+			if paths[path] == nil {
+				paths[path] = map[string]any{}
+			}
+			paths[path][strings.ToLower(method)] = map[string]any{"responses": map[string]any{"200": map[string]any{"description": "ok"}}}
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"paths": paths})
+	return b
+}
+
+// A route under /api/ that its capability does not document, or a
+// documented operation that no route serves, stops the server at start.
+func TestRoutesMustBeDocumented(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	undocumented := bareRoutes{{Pattern: "GET /api/v1/secret", Handler: ok, Access: httpx.AccessPublic}}
+	if _, err := New(Deps{Capabilities: []httpx.Routes{undocumented}, Guards: openGuards()}); err == nil || !strings.Contains(err.Error(), "GET /api/v1/secret is not in the OpenAPI document") {
+		t.Errorf("an undocumented API route: %v", err)
+	}
+	unserved := documentedOnly{routeList{{Pattern: "GET /api/v1/gone", Handler: ok, Access: httpx.AccessPublic}}}
+	if _, err := New(Deps{Capabilities: []httpx.Routes{unserved}, Guards: openGuards()}); err == nil || !strings.Contains(err.Error(), "GET /api/v1/gone, which no route serves") {
+		t.Errorf("a documented operation without a route: %v", err)
+	}
+}
+
+// bareRoutes are routes without a document.
+type bareRoutes []httpx.Route
+
+func (l bareRoutes) Routes() []httpx.Route { return l }
+
+// documentedOnly documents routes it does not serve.
+type documentedOnly struct{ doc routeList }
+
+func (documentedOnly) Routes() []httpx.Route { return nil }
+func (d documentedOnly) OpenAPI() []byte     { return d.doc.OpenAPI() }
 
 // A route is mounted only behind the guard of the access it declares: a
 // route whose access no capability guards stops the server at start, and a
