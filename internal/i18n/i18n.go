@@ -20,6 +20,7 @@ package i18n
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -71,6 +72,10 @@ func Load(fragments ...fs.FS) (*Catalog, error) {
 		tags[i] = language.Make(l)
 	}
 	c.matcher = language.NewMatcher(tags)
+	c.reasons = map[string]map[string]string{}
+	for _, l := range c.langs {
+		c.reasons[l] = map[string]string{}
+	}
 	if err := c.merge("i18n", catalogFS); err != nil {
 		return nil, err
 	}
@@ -79,27 +84,18 @@ func Load(fragments ...fs.FS) (*Catalog, error) {
 			return nil, err
 		}
 	}
-	c.reasons = map[string]map[string]string{}
-	for _, l := range c.langs[:1] {
-		b, err := catalogFS.ReadFile("reasons." + l + ".json")
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: reasons.%s.json: %w", l, err)
-		}
-		c.reasons[l] = m
-	}
 	return c, nil
 }
 
 // With returns a copy of c with the fragments merged in, on the terms of
 // Load: a fragment may not repeat a message ID c already has.
 func (c *Catalog) With(fragments ...fs.FS) (*Catalog, error) {
-	n := &Catalog{langs: c.langs, matcher: c.matcher, reasons: c.reasons, msgs: map[string]map[string]string{}}
+	n := &Catalog{langs: c.langs, matcher: c.matcher, reasons: map[string]map[string]string{}, msgs: map[string]map[string]string{}}
 	for l, m := range c.msgs {
 		n.msgs[l] = maps.Clone(m)
+	}
+	for l, m := range c.reasons {
+		n.reasons[l] = maps.Clone(m)
 	}
 	for i, f := range fragments {
 		if err := n.merge(fmt.Sprintf("fragment %d", i+1), f); err != nil {
@@ -112,8 +108,30 @@ func (c *Catalog) With(fragments ...fs.FS) (*Catalog, error) {
 // argVerb matches a fmt verb, with its explicit index if any.
 var argVerb = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
 
-// merge adds the messages of one fragment, checking them first.
+// merge adds the messages of one fragment, checking them first, and the
+// translations of field errors' reasons it may hold (reasons.<lang>.json for
+// each language but English, in which the reasons are written); a reason
+// translated twice differently is refused.
 func (c *Catalog) merge(name string, f fs.FS) error {
+	for _, l := range c.langs[:1] {
+		b, err := fs.ReadFile(f, "reasons."+l+".json")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("i18n: %s: reasons.%s.json: %w", name, l, err)
+		}
+		for k, v := range m {
+			if old, ok := c.reasons[l][k]; ok && old != v {
+				return fmt.Errorf("i18n: %s: the reason %q is translated twice, differently", name, k)
+			}
+			c.reasons[l][k] = v
+		}
+	}
 	frag := map[string]map[string]string{}
 	for _, l := range c.langs {
 		b, err := fs.ReadFile(f, l+".json")

@@ -1,10 +1,12 @@
 package i18n
 
 import (
+	"encoding/json"
 	"io/fs"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -117,4 +119,43 @@ func TestFragmentsMerge(t *testing.T) {
 			t.Errorf("%s: loaded", name)
 		}
 	}
+}
+
+// A fragment may translate reasons of its own; one that translates a reason
+// the catalog already translates differently is refused.
+func TestFragmentReasons(t *testing.T) {
+	frag := fstest.MapFS{
+		"vi.json":         {Data: []byte(`{"x.title": "Tiêu đề"}`)},
+		"en.json":         {Data: []byte(`{"x.title": "Title"}`)},
+		"reasons.vi.json": {Data: []byte(`{"must be a colour": "phải là một màu"}`)},
+	}
+	c, err := Load(frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.ReasonFormats(Vietnamese)["must be a colour"]; got != "phải là một màu" {
+		t.Errorf("the fragment's reason: %q", got)
+	}
+	var known string
+	for k := range MustLoad().ReasonFormats(Vietnamese) {
+		known = k
+		break
+	}
+	clash := fstest.MapFS{
+		"vi.json":         {Data: []byte(`{"y.title": "Tiêu đề"}`)},
+		"en.json":         {Data: []byte(`{"y.title": "Title"}`)},
+		"reasons.vi.json": {Data: mustJSON(t, map[string]string{known: "khác"})},
+	}
+	if _, err := Load(clash); err == nil || !strings.Contains(err.Error(), "translated twice") {
+		t.Errorf("a second, different translation of %q was accepted", known)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

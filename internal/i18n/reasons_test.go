@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -48,11 +49,11 @@ var plainErrorFiles = []string{"internal/pin/", "internal/civil/date.go"}
 // checks that the Vietnamese catalog translates it with the same verbs, so
 // that an officer never reads an English reason on a Vietnamese page.
 func TestReasonsTranslated(t *testing.T) {
-	c := MustLoad()
+	root := filepath.Join("..", "..")
+	c := MustLoad(reasonFragments(t, root)...)
 	vi := c.ReasonFormats(Vietnamese)
 	found := map[string]string{} // format → where
 	counts := make([]int, len(messageCalls))
-	root := filepath.Join("..", "..")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -388,4 +389,28 @@ func TestEveryParserErrorTranslated(t *testing.T) {
 			t.Errorf("%q is not translated: %q", fe.Reason, vi)
 		}
 	}
+}
+
+// reasonFragments are the catalog fragments of the tree that translate
+// reasons of their own (a reasons.vi.json beside their vi.json): a
+// capability's reasons are translated in its UI module's messages.
+func reasonFragments(t *testing.T, root string) []fs.FS {
+	t.Helper()
+	var frags []fs.FS
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if d.Name() == "reasons.vi.json" && filepath.Dir(path) != filepath.Join(root, "internal", "i18n") {
+			frags = append(frags, os.DirFS(filepath.Dir(path)))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frags
 }
