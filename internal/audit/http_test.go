@@ -15,7 +15,7 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 )
 
-func TestHandleList(t *testing.T) {
+func TestReaderList(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		l := New(d)
 		defer l.Close()

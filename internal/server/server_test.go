@@ -15,7 +15,7 @@ import (
 
 // The access log names the route by its pattern, never by the path (which
 // may hold a PIN), for every route the mux matched. Successes are logged
-// at debug level only (httpx.Observe).
+// at debug level only (observe.Observe).
 func TestAccessLogNamesTheRoute(t *testing.T) {
 	var buf bytes.Buffer
 	debug := &slog.HandlerOptions{Level: slog.LevelDebug}

@@ -241,7 +241,8 @@ const (
 // maxFormBody bounds the form bodies parsed here to read the CSRF field.
 const maxFormBody = 1 << 20
 
-// Protect is the one guard in front of every route, pages and API alike:
+// Protect is the guard of the staff accesses (see Guards), in front of
+// pages and API routes alike:
 //
 //  1. Go's cross-origin protection refuses unsafe requests sent by other
 //     sites (Sec-Fetch-Site / Origin), which also covers the sign-in form,
