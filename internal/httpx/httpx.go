@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -53,36 +52,6 @@ const maxPooledBuffer = 64 << 10
 // implement it; a test beside each keeps the two encodings equal.
 type JSONAppender interface {
 	AppendJSON(b []byte) []byte
-}
-
-// AppendJSONString appends s as encoding/json encodes a string: quoted, with
-// <, > and & escaped for HTML, U+2028 and U+2029 escaped, and invalid UTF-8
-// replaced by U+FFFD.
-func AppendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return appendJSONSlow(b, s)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
-			return appendJSONSlow(b, s)
-		}
-		i += size
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendJSONSlow is AppendJSONString for a string that needs escaping.
-func appendJSONSlow(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes
-	return append(b, q...)
 }
 
 // WriteJSON writes v as JSON, followed by a newline, with the given status.

@@ -80,9 +80,8 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 
 // appendJSONString appends s as a JSON string, byte for byte what
 // encoding/json writes (HTML-escaping <, > and &, and escaping U+2028, U+2029
-// and invalid UTF-8). It is httpx.AppendJSONString, copied so that the
-// vocabulary needs nothing but the standard library; TestPersonAppendJSON
-// and FuzzPersonAppendJSON hold it to encoding/json.
+// and invalid UTF-8); TestPersonAppendJSON and FuzzPersonAppendJSON hold it
+// to encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
