@@ -24,6 +24,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/service"
 	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -138,8 +139,8 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	// queue, to resume at the next start.
 	defer jobs.Stop()
 	auditReader := audit.NewReader(p.Audit, p.Guard)
-	ui, err := web.New(web.Deps{Register: p.Register, Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{jobsui.Module(jobs), auditui.Module(auditReader)}})
+	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
+		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader)}})
 	if err != nil {
 		return err
 	}

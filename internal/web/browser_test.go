@@ -119,6 +119,9 @@ func TestBrowserAuditLog(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("f-subject")),
 			chromedp.SendKeys(chromedp.ID("f-subject"), motherPIN),
 			chromedp.Click(chromedp.CSS(`form[action="/audit"] button[type=submit]`)),
+			// The page before the search has a table too: wait for the one
+			// the search returns, whose field holds the PIN as sent.
+			chromedp.WaitVisible(chromedp.CSS(`input#f-subject[value="`+motherPIN+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`table.table`)),
 			shot("audit"),
 		)

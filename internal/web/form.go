@@ -68,8 +68,9 @@ func (f *Form) ErrorsOf(name string) []string {
 // Failed reports whether the form has any error.
 func (f *Form) Failed() bool { return len(f.errs) > 0 || f.Detail != "" }
 
-// fail records that a field is wrong, with a message from the catalog.
-func (f *Form) fail(name, key string, args ...any) {
+// Fail records that a field is wrong, with a message from the catalog
+// (its ID and arguments) in the form's language.
+func (f *Form) Fail(name, key string, args ...any) {
 	f.errs = append(f.errs, problem.FieldError{Field: name, Reason: f.cat.T(f.lang, key, args...)})
 }
 
@@ -89,56 +90,65 @@ func (f *Form) AddProblem(err error) {
 	}
 }
 
-// date parses an optional date field, DD/MM/YYYY or YYYY-MM-DD (the value
-// of a date input), or a partial one.
-func (f *Form) date(name string) civil.Date {
+// Date parses an optional date field, DD/MM/YYYY or YYYY-MM-DD (the value
+// of a date input), or a partial one; a wrong one is recorded as the
+// field's error, and gives the zero date.
+func (f *Form) Date(name string) civil.Date {
 	s := f.Get(name)
 	if s == "" {
 		return civil.Date{}
 	}
 	d, err := civil.ParseDate(s)
 	if err != nil {
-		f.fail(name, "error.date")
+		f.Fail(name, "error.date")
 	}
 	return d
 }
 
-// sex parses an optional sex field.
-func (f *Form) sex(name string) civil.Sex {
+// Sex parses an optional sex field (M or F); a wrong one is recorded as
+// the field's error.
+func (f *Form) Sex(name string) civil.Sex {
 	s := f.Get(name)
 	if s == "" {
 		return civil.SexUnknown
 	}
 	x, err := civil.ParseSex(s)
 	if err != nil {
-		f.fail(name, "error.choice")
+		f.Fail(name, "error.choice")
 	}
 	return x
 }
 
-// option is one choice of a select or radio group: its label is a message
+// Option is one choice of a select or radio group: its label is a message
 // ID (Key) or, for proper names, the text itself.
-type option struct {
+type Option struct {
 	Value string
 	Key   string
 	Text  string
 }
 
-// fieldView is what the field partial renders.
-type fieldView struct {
+// FormField is what the field partial renders: {{template "field" .}}.
+type FormField struct {
 	Name     string
 	ID       string
 	Type     string // text, pin, unit, date, password, select, radio, textarea
 	Required bool
 	Value    string
 	Errors   []string
-	Options  []option
+	Options  []Option
 	Label    string // message ID overriding field.<Name>
 }
 
-// formField builds a field for a template: field .Form "name" "type" required.
-func formField(f *Form, name, typ string, required bool) fieldView {
-	return fieldView{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name)}
+// Field returns one of the form's fields, with its value and errors, for
+// the field partial; a template has it as field .Form "name" "type"
+// required. Its options and label are the caller's to set.
+func (f *Form) Field(name, typ string, required bool) FormField {
+	return FormField{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name)}
+}
+
+// formField is the template function field.
+func formField(f *Form, name, typ string, required bool) FormField {
+	return f.Field(name, typ, required)
 }
 
 // fieldID is the element id of a field's input, for <label for> and for

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
@@ -21,16 +23,50 @@ type Module struct {
 	Name string
 	// Templates holds the module's pages, one <page>.html each at its
 	// root, defining "content"; each is parsed with the shell's layout
-	// and partials (and their functions: T, field, can, …).
+	// and partials (and their functions: T, field, can, …). A file whose
+	// name begins with an underscore (_partials.html) is no page: it is
+	// parsed with each of the module's pages, for the templates they
+	// share, and holds the templates of its cards.
 	Templates fs.FS
+	// Funcs returns the module's own template functions in one language,
+	// for its pages and cards, beside the shell's; a name the shell has
+	// is refused. Nil when it has none.
+	Funcs func(Locale) template.FuncMap
 	// Messages is the module's fragment of the catalog (vi.json and
 	// en.json at its root), merged at start; a message ID that another
 	// fragment already holds is refused. Nil when it has none.
 	Messages fs.FS
 	// Menu are the module's entries in the main navigation, in order.
 	Menu []MenuEntry
+	// Cards returns the module's cards on the dashboard, in order.
+	Cards func(*Kit) []Card
 	// Routes returns the module's page routes, each with its access.
 	Routes func(*Kit) []httpx.Route
+}
+
+// Locale is one language of the pages, as a module's template functions
+// see it.
+type Locale struct {
+	Lang string // "vi", "en"
+	// T is the template function T of the language: the message, or its
+	// ID (and an error logged) when the catalog lacks it.
+	T func(key string, args ...any) string
+	// Unit is the template function unit: a unit's name with its
+	// province, "Toàn quốc" for VN, or the code the dataset does not know.
+	Unit func(code string) string
+}
+
+// Card is one card of the dashboard.
+type Card struct {
+	// Template names the template that writes the card, defined in one
+	// of the module's partials (_*.html). Its data is the dashboard's,
+	// with .Data the card's own.
+	Template string
+	// Actions show the card as they show a MenuEntry: to a principal who
+	// may do one of them from their scope, to every officer with none.
+	Actions []auth.Action
+	// Data returns the card's data for the request; nil gives none.
+	Data func(r *http.Request) any
 }
 
 // MenuEntry is one entry of the main navigation.
@@ -46,11 +82,15 @@ type MenuEntry struct {
 }
 
 // shows reports whether the entry is shown to p.
-func (e MenuEntry) shows(p auth.Principal) bool {
-	if len(e.Actions) == 0 {
+func (e MenuEntry) shows(p auth.Principal) bool { return canOne(p, e.Actions) }
+
+// canOne reports whether p may do one of as from their scope, or as is
+// empty.
+func canOne(p auth.Principal, as []auth.Action) bool {
+	if len(as) == 0 {
 		return true
 	}
-	for _, a := range e.Actions {
+	for _, a := range as {
 		if auth.CanFrom(p, a) {
 			return true
 		}
@@ -92,4 +132,20 @@ func (k *Kit) Catalog() *i18n.Catalog { return k.s.cat }
 // language, to carry what was typed and the errors back to the page.
 func (k *Kit) NewForm(r *http.Request, values url.Values) *Form {
 	return newForm(values, k.s.cat.Negotiate(r), k.s.cat)
+}
+
+// ParseForm reads the posted form of r, of at most limit bytes: a larger
+// one is TooLarge, one that cannot be read Invalid.
+func (k *Kit) ParseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	return parseForm(w, r, limit)
+}
+
+// Flash shows a notice on the next page rendered for a GET, typically
+// the one a redirect leads to. id is the notice's message ID, which
+// begins with "flash."; the shell shows nothing else from its cookie.
+func (k *Kit) Flash(w http.ResponseWriter, r *http.Request, id string) {
+	if !strings.HasPrefix(id, flashPrefix) {
+		panic("web: flash notice " + id + " does not begin with " + flashPrefix)
+	}
+	k.s.setFlash(w, r, id)
 }

@@ -24,20 +24,24 @@ var assets embed.FS
 
 // pageFiles are the templates that are pages; each is parsed with the
 // layout and the partials.
-var pageFiles = []string{"login", "dashboard", "search", "person", "household", "events", "event_form", "error"}
+var pageFiles = []string{"login", "dashboard", "error"}
 
 // parseTemplates parses the shell's pages and the modules' (as
-// "module/page"), each with the layout and the partials.
+// "module/page"), each with the layout and the partials, and a module's
+// with its own partials and functions too.
 func (s *Server) parseTemplates() error {
 	s.pages = map[string]map[string]*template.Template{}
+	s.partials = map[string]map[string]*template.Template{}
 	for _, lang := range s.cat.Languages() {
 		s.pages[lang] = map[string]*template.Template{}
-		shell, err := template.New("shell").Funcs(s.funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+		s.partials[lang] = map[string]*template.Template{}
+		funcs := s.funcs(lang)
+		shell, err := template.New("shell").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html")
 		if err != nil {
 			return err
 		}
-		parse := func(key string, fsys fs.FS, file string) error {
-			t, err := shell.Clone()
+		parse := func(key string, base *template.Template, fsys fs.FS, file string) error {
+			t, err := base.Clone()
 			if err == nil {
 				t, err = t.ParseFS(fsys, file)
 			}
@@ -48,7 +52,7 @@ func (s *Server) parseTemplates() error {
 			return nil
 		}
 		for _, name := range pageFiles {
-			if err := parse(name, assets, "templates/"+name+".html"); err != nil {
+			if err := parse(name, shell, assets, "templates/"+name+".html"); err != nil {
 				return err
 			}
 		}
@@ -56,36 +60,46 @@ func (s *Server) parseTemplates() error {
 			if m.Templates == nil {
 				continue
 			}
+			base, err := shell.Clone()
+			if err != nil {
+				return err
+			}
+			if m.Funcs != nil {
+				own := m.Funcs(Locale{Lang: lang, T: funcs["T"].(func(string, ...any) string), Unit: funcs["unit"].(func(string) string)})
+				for name := range own {
+					if _, ok := funcs[name]; ok {
+						return fmt.Errorf("web: module %s: the template function %s is the shell's", m.Name, name)
+					}
+				}
+				base.Funcs(own)
+			}
 			files, err := fs.Glob(m.Templates, "*.html")
 			if err != nil {
 				return err
 			}
+			var pages []string
 			for _, f := range files {
-				if err := parse(m.Name+"/"+strings.TrimSuffix(f, ".html"), m.Templates, f); err != nil {
+				if !strings.HasPrefix(f, "_") {
+					pages = append(pages, f)
+				} else if base, err = base.ParseFS(m.Templates, f); err != nil {
+					return fmt.Errorf("web: module %s: %w", m.Name, err)
+				}
+			}
+			for _, f := range pages {
+				if err := parse(m.Name+"/"+strings.TrimSuffix(f, ".html"), base, m.Templates, f); err != nil {
 					return err
 				}
 			}
+			// Cloned no more: it writes the module's cards.
+			s.partials[lang][m.Name] = base
 		}
 	}
 	return nil
 }
 
-// shellMenu are the entries of the menu that the shell's own pages have:
-// the dashboard and the register's pages.
+// shellMenu are the entries of the menu that the shell's own pages have.
 var shellMenu = []MenuEntry{
 	{Path: "/", Label: "nav.home", Nav: "home"},
-	{Path: "/register/search", Label: "nav.search", Nav: "search", Actions: []auth.Action{auth.SearchRegister}},
-	{Path: "/register/events", Label: "nav.events", Nav: "events", Actions: eventActions()},
-}
-
-// eventActions are the actions of the civil-event forms: the events' menu
-// entry shows to whoever may use one.
-func eventActions() []auth.Action {
-	var as []auth.Action
-	for _, ef := range eventForms {
-		as = append(as, ef.action)
-	}
-	return as
 }
 
 // view is what every page template receives; Data is the page's own.
@@ -165,12 +179,16 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, body.Status, "error", "error."+string(kind)+".title", "", errorView{Status: body.Status, Kind: string(kind), Detail: detail})
 }
 
-// Flash notices say, after a redirect, that a civil event was recorded.
-// The cookie holds only an event slug, checked against eventForms when read.
-const flashCookie = "populus_flash"
+// Flash notices say, after a redirect, that something was done (a civil
+// event recorded): Kit.Flash. The cookie holds the notice's message ID,
+// shown only if it is a flash notice of the catalog.
+const (
+	flashCookie = "populus_flash"
+	flashPrefix = "flash."
+)
 
-func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, slug string) {
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: slug, Path: "/", MaxAge: 60,
+func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, id string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: id, Path: "/", MaxAge: 60,
 		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
@@ -181,10 +199,10 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
-	if eventBySlug(c.Value) == nil {
+	if _, ok := s.cat.Lookup(i18n.Vietnamese, c.Value); !ok || !strings.HasPrefix(c.Value, flashPrefix) {
 		return ""
 	}
-	return "flash." + c.Value
+	return c.Value
 }
 
 // static serves the embedded stylesheet and script. Their URLs carry a

@@ -24,26 +24,17 @@ func (s *Server) Routes() []httpx.Route {
 		open("GET /lang/{lang}", s.setLanguage),
 
 		page("GET /{$}", s.dashboard),
-		page("GET /register/search", s.search),
-		page("GET /register/persons", s.openPerson),
-		page("GET /register/persons/{pin}", s.person),
-		page("GET /register/households/{id}", s.household),
-		page("GET /register/events", s.eventIndex),
-	}
-	// One GET (the form) and one POST per civil event, under
-	// /register/events/: birth, death, marriage, divorce, residence,
-	// residence-removal, correction (see eventForms).
-	for _, ef := range eventForms {
-		path := "/register/events/" + ef.slug
-		rs = append(rs, page("GET "+path, s.eventForm(ef)), page("POST "+path, s.eventSubmit(ef)))
 	}
 	for _, m := range s.mods {
 		if m.Routes != nil {
-			rs = append(rs, m.Routes(&Kit{s: s, module: m.Name})...)
+			rs = append(rs, m.Routes(s.kit(m))...)
 		}
 	}
 	return rs
 }
+
+// kit is what m's pages and cards use of the shell.
+func (s *Server) kit(m Module) *Kit { return &Kit{s: s, module: m.Name} }
 
 // RenderError writes err as an error page; the server's guards write the
 // refusals of pages with it.

@@ -24,6 +24,7 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -96,13 +97,13 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	logs := &logBuffer{}
 	sessions := staff.NewService(st, alog, staff.Options{})
 	w, err := web.New(web.Deps{
-		Register: register.New(d, g, alog, u),
-		Staff:    sessions,
-		Catalog:  i18n.MustLoad(),
-		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
-		Demo:     demo,
-		// The audit log's module: the shell's tests follow its menu entry.
-		Modules: []web.Module{auditui.Module(audit.NewReader(alog, g))},
+		Staff:   sessions,
+		Catalog: i18n.MustLoad(),
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
+		Demo:    demo,
+		// The register's and the audit log's modules, as populus serve
+		// has them: the shell's tests follow their menu entries and cards.
+		Modules: []web.Module{registerui.Module(register.New(d, g, alog, u)), auditui.Module(audit.NewReader(alog, g))},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/service"
 	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/synth"
@@ -247,7 +248,7 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 	if err := jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ui, err := web.New(web.Deps{Register: reg, Staff: sessions, Catalog: cat, Logger: logger, Modules: []web.Module{jobsui.Module(jobs)}})
+	ui, err := web.New(web.Deps{Staff: sessions, Catalog: cat, Logger: logger, Modules: []web.Module{registerui.Module(reg), jobsui.Module(jobs)}})
 	if err != nil {
 		jobs.Stop()
 		t.Fatal(err)

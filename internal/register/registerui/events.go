@@ -1,14 +1,15 @@
-package web
+package registerui
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/web"
 )
 
 // eventSpec describes the form of one civil event: its fields, grouped,
@@ -21,9 +22,9 @@ type eventSpec struct {
 	// submit calls the register and returns the PIN of the person page to
 	// show next. It returns errFormInvalid when the form itself could not
 	// be read (its errors are already on f).
-	submit func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error)
+	submit func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error)
 	// prefill sets the defaults of a new form.
-	prefill func(f *Form, p auth.Principal)
+	prefill func(f *web.Form, p auth.Principal)
 }
 
 type fieldGroup struct {
@@ -35,7 +36,7 @@ type fieldSpec struct {
 	Name     string
 	Type     string
 	Required bool
-	Options  func() []option
+	Options  func() []web.Option
 	Label    string // message ID of the label when field.<Name> is too vague
 }
 
@@ -49,35 +50,35 @@ var metaGroup = fieldGroup{Legend: "legend.meta", Fields: []fieldSpec{
 	{Name: "legal_basis", Type: "text", Required: true},
 }}
 
-func readMeta(f *Form) people.Meta {
-	return people.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.date("effective_date")}
+func readMeta(f *web.Form) people.Meta {
+	return people.Meta{Reason: f.Get("reason"), LegalBasis: f.Get("legal_basis"), Effective: f.Date("effective_date")}
 }
 
 // prefillMeta dates the event today, the usual case at a counter.
-func prefillMeta(f *Form, _ auth.Principal) {
+func prefillMeta(f *web.Form, _ auth.Principal) {
 	f.Values.Set("effective_date", civil.InVietnam(time.Now()).String())
 }
 
 var (
-	sexOptions = func() []option {
-		return []option{{Value: "M", Key: "sex.M"}, {Value: "F", Key: "sex.F"}}
+	sexOptions = func() []web.Option {
+		return []web.Option{{Value: "M", Key: "sex.M"}, {Value: "F", Key: "sex.F"}}
 	}
-	relationOptions = func() []option {
-		out := []option{{Value: "", Key: "option.default"}}
+	relationOptions = func() []web.Option {
+		out := []web.Option{{Value: "", Key: "option.default"}}
 		for _, r := range people.Relations {
-			out = append(out, option{Value: string(r), Key: "relation." + string(r)})
+			out = append(out, web.Option{Value: string(r), Key: "relation." + string(r)})
 		}
 		return out
 	}
-	ethnicityOptions = func() []option {
-		out := []option{{Value: "", Key: "option.choose"}}
+	ethnicityOptions = func() []web.Option {
+		out := []web.Option{{Value: "", Key: "option.choose"}}
 		for _, e := range civil.Ethnicities() {
-			out = append(out, option{Value: e.Code, Text: e.Name})
+			out = append(out, web.Option{Value: e.Code, Text: e.Name})
 		}
 		return out
 	}
-	residenceKindOptions = func() []option {
-		return []option{
+	residenceKindOptions = func() []web.Option {
+		return []web.Option{
 			{Value: string(people.PermanentResidence), Key: "residence.permanent"},
 			{Value: string(people.TemporaryResidence), Key: "residence.temporary"},
 		}
@@ -106,7 +107,7 @@ var eventForms = []*eventSpec{
 			}},
 			metaGroup,
 		},
-		prefill: func(f *Form, p auth.Principal) {
+		prefill: func(f *web.Form, p auth.Principal) {
 			prefillMeta(f, p)
 			f.Values.Set("nationality", "VN")
 			f.Values.Set("ethnicity", "01")
@@ -114,9 +115,9 @@ var eventForms = []*eventSpec{
 				f.Values.Set("birth_place", p.Unit)
 			}
 		},
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
 			b := people.BirthRegistration{
-				FullName: f.Get("full_name"), BirthDate: f.date("birth_date"), Sex: f.sex("sex"),
+				FullName: f.Get("full_name"), BirthDate: f.Date("birth_date"), Sex: f.Sex("sex"),
 				BirthPlace: f.Get("birth_place"), Hometown: f.Get("hometown"),
 				Ethnicity: f.Get("ethnicity"), Nationality: f.Get("nationality"),
 				FatherPIN: f.Get("father_pin"), MotherPIN: f.Get("mother_pin"),
@@ -140,8 +141,8 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
-			d := people.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.date("death_date"), Meta: readMeta(f)}
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			d := people.DeathRegistration{PIN: f.Get("pin"), DeathDate: f.Date("death_date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -153,8 +154,8 @@ var eventForms = []*eventSpec{
 		slug: "marriage", action: auth.RegisterMarriage,
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")}, metaGroup},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
-			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -165,8 +166,8 @@ var eventForms = []*eventSpec{
 		slug: "divorce", action: auth.RegisterMarriage,
 		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
-			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.date("date"), Meta: readMeta(f)}
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -186,14 +187,14 @@ var eventForms = []*eventSpec{
 			}},
 			metaGroup,
 		},
-		prefill: func(f *Form, p auth.Principal) {
+		prefill: func(f *web.Form, p auth.Principal) {
 			prefillMeta(f, p)
 			f.Values.Set("kind", string(people.PermanentResidence))
 			if p.Scope() == auth.ScopeCommune {
 				f.Values.Set("address.unit_code", p.Unit)
 			}
 		},
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
 			rr := people.ResidenceRegistration{
 				PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")),
 				Address:     people.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
@@ -217,7 +218,7 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
 			rr := people.ResidenceRemoval{PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")), Meta: readMeta(f)}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -237,14 +238,14 @@ var eventForms = []*eventSpec{
 			metaGroup,
 		},
 		prefill: prefillMeta,
-		submit: func(ctx context.Context, reg Register, p auth.Principal, f *Form) (string, error) {
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
 			c := people.Correction{PIN: f.Get("pin"), Meta: readMeta(f)}
 			// An empty field is left as it is, not corrected to nothing.
 			if name := f.Get("full_name"); name != "" {
 				c.FullName = &name
 			}
 			if f.Get("birth_date") != "" {
-				d := f.date("birth_date")
+				d := f.Date("birth_date")
 				c.BirthDate = &d
 			}
 			if f.Failed() {
@@ -273,33 +274,24 @@ func firstPIN(ps []people.Person, err error) (string, error) {
 	return ps[0].PIN, nil
 }
 
-func eventBySlug(slug string) *eventSpec {
-	for _, ef := range eventForms {
-		if ef.slug == slug {
-			return ef
-		}
-	}
-	return nil
-}
-
 // eventFormView is the data of event_form.html.
 type eventFormView struct {
 	Slug   string
-	Form   *Form
+	Form   *web.Form
 	Groups []groupView
 }
 
 type groupView struct {
 	Legend string
-	Fields []fieldView
+	Fields []web.FormField
 }
 
-func (ef *eventSpec) view(f *Form) eventFormView {
+func (ef *eventSpec) view(f *web.Form) eventFormView {
 	v := eventFormView{Slug: ef.slug, Form: f}
 	for _, g := range ef.groups {
 		gv := groupView{Legend: g.Legend}
 		for _, fs := range g.Fields {
-			fv := formField(f, fs.Name, fs.Type, fs.Required)
+			fv := f.Field(fs.Name, fs.Type, fs.Required)
 			fv.Label = fs.Label
 			if fs.Options != nil {
 				fv.Options = fs.Options()
@@ -313,15 +305,15 @@ func (ef *eventSpec) view(f *Form) eventFormView {
 
 // eventForm shows a new form, prefilled with the defaults and with what the
 // link to it carries (?pin=… from a person page).
-func (s *Server) eventForm(ef *eventSpec) handler {
+func (s *pages) eventForm(ef *eventSpec) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := auth.FromContext(r.Context())
-		f := newForm(nil, s.cat.Negotiate(r), s.cat)
+		f := s.kit.NewForm(r, nil)
 		ef.prefill(f, p)
 		for name, vs := range r.URL.Query() {
 			f.Values[name] = vs
 		}
-		s.render(w, r, http.StatusOK, "event_form", "event."+ef.slug, "events", ef.view(f))
+		s.kit.Render(w, r, http.StatusOK, "event_form", "event."+ef.slug, "events", ef.view(f))
 		return nil
 	}
 }
@@ -332,16 +324,16 @@ const maxFormBytes = 64 << 10
 
 // eventSubmit records the event and shows the person, or shows the form
 // again with its errors and the officer's input.
-func (s *Server) eventSubmit(ef *eventSpec) handler {
+func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := auth.FromContext(r.Context())
-		if err := parseForm(w, r, maxFormBytes); err != nil {
+		if err := s.kit.ParseForm(w, r, maxFormBytes); err != nil {
 			return err
 		}
-		f := newForm(r.PostForm, s.cat.Negotiate(r), s.cat)
+		f := s.kit.NewForm(r, r.PostForm)
 		pin, err := ef.submit(r.Context(), s.reg, p, f)
 		if err == nil {
-			s.setFlash(w, r, ef.slug)
+			s.kit.Flash(w, r, "flash."+ef.slug)
 			http.Redirect(w, r, "/register/persons/"+pin, http.StatusSeeOther)
 			return nil
 		}
@@ -350,7 +342,7 @@ func (s *Server) eventSubmit(ef *eventSpec) handler {
 			if err != errFormInvalid {
 				f.AddProblem(err)
 			}
-			s.render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
+			s.kit.Render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
 			return nil
 		}
 		return err
@@ -358,8 +350,8 @@ func (s *Server) eventSubmit(ef *eventSpec) handler {
 }
 
 // eventIndex lists the civil-event forms the officer's role may use.
-func (s *Server) eventIndex(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) eventIndex(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
-	s.render(w, r, http.StatusOK, "events", "nav.events", "events", allowedEvents(p))
+	s.kit.Render(w, r, http.StatusOK, "events", "nav.events", "events", allowedEvents(p))
 	return nil
 }

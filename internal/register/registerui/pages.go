@@ -1,7 +1,6 @@
-package web
+package registerui
 
 import (
-	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,8 +8,10 @@ import (
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/web"
 )
 
 // allowedEvents returns the civil-event forms p's role may use, for menus.
@@ -24,22 +25,11 @@ func allowedEvents(p auth.Principal) []string {
 	return slugs
 }
 
-type dashboardView struct {
-	Events []string
-	Form   *Form
-}
-
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
-	p, _ := auth.FromContext(r.Context())
-	s.render(w, r, http.StatusOK, "dashboard", "nav.home", "home", dashboardView{Events: allowedEvents(p), Form: newForm(nil, "", s.cat)})
-	return nil
-}
-
 // searchPageSize is the number of people on a page of search results.
 const searchPageSize = 20
 
 type searchView struct {
-	Form     *Form
+	Form     *web.Form
 	Searched bool
 	Results  []people.Person
 	Next     string // URL of the next page, if any
@@ -48,24 +38,24 @@ type searchView struct {
 
 // search is /register/search?name=&birth=&unit=: a name (diacritics
 // optional), a date of birth (DD/MM/YYYY, MM/YYYY or YYYY) and a unit code.
-func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) search(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
 	q := r.URL.Query()
-	f := newForm(q, s.cat.Negotiate(r), s.cat)
+	f := s.kit.NewForm(r, q)
 	v := searchView{Form: f}
 	if f.Get("name") == "" && f.Get("birth") == "" && f.Get("unit") == "" {
-		s.render(w, r, http.StatusOK, "search", "search.title", "search", v)
+		s.kit.Render(w, r, http.StatusOK, "search", "search.title", "search", v)
 		return nil
 	}
-	query := register.Query{Name: f.Get("name"), BirthDate: f.date("birth"), Unit: f.Get("unit"), Limit: searchPageSize, Cursor: f.Get("cursor")}
+	query := register.Query{Name: f.Get("name"), BirthDate: f.Date("birth"), Unit: f.Get("unit"), Limit: searchPageSize, Cursor: f.Get("cursor")}
 	if f.Failed() {
-		s.render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
+		s.kit.Render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
 		return nil
 	}
 	people, next, err := s.reg.Search(r.Context(), p, query)
 	if problem.Is(err, problem.Invalid) {
 		f.AddProblem(err)
-		s.render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
+		s.kit.Render(w, r, http.StatusUnprocessableEntity, "search", "search.title", "search", v)
 		return nil
 	}
 	if err != nil {
@@ -85,13 +75,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		page.Set("cursor", next)
 		v.Next = "/register/search?" + page.Encode()
 	}
-	s.render(w, r, http.StatusOK, "search", "search.title", "search", v)
+	s.kit.Render(w, r, http.StatusOK, "search", "search.title", "search", v)
 	return nil
 }
 
 // openPerson is the "open a record by PIN" form of the dashboard: a GET
 // form cannot put the PIN into the path itself.
-func (s *Server) openPerson(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) openPerson(w http.ResponseWriter, r *http.Request) error {
 	pin := strings.TrimSpace(r.URL.Query().Get("pin"))
 	if pin == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -104,7 +94,7 @@ func (s *Server) openPerson(w http.ResponseWriter, r *http.Request) error {
 type personView struct {
 	Person    people.Person
 	AsOf      civil.Date // the day shown, zero for the current record
-	Form      *Form      // the as-of picker
+	Form      *web.Form  // the as-of picker
 	Household *people.Household
 	Members   []people.Member
 	History   []people.Event // newest first
@@ -112,20 +102,20 @@ type personView struct {
 }
 
 // person is /register/persons/{pin}[?asof=YYYY-MM-DD].
-func (s *Server) person(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
 	ctx := r.Context()
 	pin := r.PathValue("pin")
-	f := newForm(r.URL.Query(), s.cat.Negotiate(r), s.cat)
+	f := s.kit.NewForm(r, r.URL.Query())
 	v := personView{Form: f, Events: allowedEvents(p)}
 	var err error
-	if asof := f.date("asof"); !asof.IsZero() && !asof.Full() {
-		f.fail("asof", "error.full_date")
+	if asof := f.Date("asof"); !asof.IsZero() && !asof.Full() {
+		f.Fail("asof", "error.full_date")
 	} else if !asof.IsZero() {
 		v.Person, err = s.reg.GetAsOf(ctx, p, pin, civil.EndOfDay(asof))
 		if problem.Is(err, problem.NotFound) {
 			// Not registered yet on that day: show today's record, and say so.
-			f.fail("asof", "error.asof_missing", asof.VN())
+			f.Fail("asof", "error.asof_missing", asof.VN())
 		} else {
 			v.AsOf = asof
 		}
@@ -149,7 +139,7 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slices.Reverse(v.History)
-	s.render(w, r, http.StatusOK, "person", "person.title", "search", v)
+	s.kit.Render(w, r, http.StatusOK, "person", "person.title", "search", v)
 	return nil
 }
 
@@ -159,12 +149,12 @@ type householdView struct {
 }
 
 // household is /register/households/{id}.
-func (s *Server) household(w http.ResponseWriter, r *http.Request) error {
+func (s *pages) household(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.FromContext(r.Context())
 	h, members, err := s.reg.Household(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members})
+	s.kit.Render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members})
 	return nil
 }

@@ -1,0 +1,182 @@
+package registerui
+
+import (
+	"fmt"
+	"html/template"
+	"reflect"
+	"slices"
+	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+// funcs are the template functions of the register's pages in one
+// language, beside the shell's (T, unit, date, …).
+func funcs(l web.Locale) template.FuncMap {
+	f := &formatter{t: l.T, unit: l.Unit, regions: display.Regions(language.Make(l.Lang))}
+	return template.FuncMap{
+		"ethnicity":   f.ethnicity,
+		"religion":    f.religion,
+		"country":     f.country,
+		"sex":         f.sex,
+		"changes":     f.changes,
+		"addressLine": f.addressLine,
+	}
+}
+
+// formatter shows register codes and values in one language.
+type formatter struct {
+	t       func(key string, args ...any) string
+	unit    func(code string) string
+	regions display.Namer
+}
+
+func (f *formatter) ethnicity(code string) string {
+	if e, ok := civil.EthnicityByCode(code); ok {
+		return e.Name
+	}
+	return code
+}
+
+func (f *formatter) religion(code string) string {
+	if r, ok := civil.ReligionByCode(code); ok {
+		return r.Name
+	}
+	return code
+}
+
+func (f *formatter) country(code string) string {
+	if r, err := language.ParseRegion(code); err == nil && code != "" {
+		if n := f.regions.Name(r); n != "" {
+			return n
+		}
+	}
+	return code
+}
+
+func (f *formatter) sex(x civil.Sex) string {
+	if !x.Valid() {
+		return ""
+	}
+	return f.t("sex." + x.String())
+}
+
+// addressLine is an address as written on a document: the detail, then the
+// unit.
+func (f *formatter) addressLine(a people.Address) string {
+	parts := make([]string, 0, 2)
+	if a.Detail != "" {
+		parts = append(parts, a.Detail)
+	}
+	if a.Unit != "" {
+		parts = append(parts, f.unit(a.Unit))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// changeRow is one line of a history entry's table of changes.
+type changeRow struct {
+	Field    string
+	Old, New string
+}
+
+// fieldOrder ranks the fields of a person as the register declares them,
+// so that the changes of an event read in the order of the record.
+var fieldOrder = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[people.Person]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = i
+	}
+	return m
+}()
+
+// changes lists an event's changes in the order of the record.
+func (f *formatter) changes(cs map[string]people.Change) []changeRow {
+	rows := make([]changeRow, 0, len(cs))
+	for field, c := range cs {
+		rows = append(rows, changeRow{field, f.value(field, c.Old), f.value(field, c.New)})
+	}
+	slices.SortFunc(rows, func(a, b changeRow) int {
+		oa, aok := fieldOrder[a.Field]
+		ob, bok := fieldOrder[b.Field]
+		switch {
+		case aok && bok:
+			return oa - ob
+		case aok != bok: // known fields first
+			if aok {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+	return rows
+}
+
+// value shows the old or new value of a field in a history entry. Entries
+// read back from the store hold decoded JSON (strings, maps), those made in
+// memory the Go types; both are shown alike.
+func (f *formatter) value(field string, v any) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+	case civil.Date:
+		s = x.VN()
+	case civil.Sex:
+		s = f.sex(x)
+	case people.Address:
+		s = f.addressLine(x)
+	case people.Status, people.Relation:
+		s = f.value(field, fmt.Sprint(x))
+	case map[string]any:
+		unit, _ := x["unit_code"].(string)
+		detail, _ := x["detail"].(string)
+		s = f.addressLine(people.Address{Unit: unit, Detail: detail})
+	case string:
+		s = f.text(field, x)
+	default:
+		s = fmt.Sprint(v)
+	}
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// text shows a coded string value by what its field holds.
+func (f *formatter) text(field, x string) string {
+	if x == "" {
+		return ""
+	}
+	switch field {
+	case "birth_place", "hometown":
+		return f.unit(x)
+	case "ethnicity":
+		return f.ethnicity(x)
+	case "religion":
+		return f.religion(x)
+	case "nationality":
+		return f.country(x)
+	case "sex":
+		if sx, err := civil.ParseSex(x); err == nil {
+			return f.sex(sx)
+		}
+	case "status":
+		return f.t("status." + x)
+	case "relation_to_head":
+		return f.t("relation." + x)
+	}
+	if strings.HasSuffix(field, "date") {
+		if d, err := civil.ParseDate(x); err == nil {
+			return d.VN()
+		}
+	}
+	return x
+}
