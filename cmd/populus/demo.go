@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/register"
 	"io"
 	"net"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
 )
 

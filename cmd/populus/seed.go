@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"runtime"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"

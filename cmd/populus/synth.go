@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"github.com/populus-vn/populus/internal/synth"
 )
 

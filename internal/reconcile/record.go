@@ -1,13 +1,13 @@
 package reconcile
 
 import (
-	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/textfold"
 	"github.com/populus-vn/populus/internal/units"

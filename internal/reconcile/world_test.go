@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )

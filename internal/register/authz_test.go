@@ -2,7 +2,6 @@ package register_test
 
 import (
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 )

@@ -3,9 +3,9 @@ package register
 import (
 	"context"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 )
 
 // Importer loads households and people in bulk (the initial load from legacy

@@ -2,13 +2,13 @@ package register_test
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"reflect"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 )
 

@@ -1,7 +1,6 @@
 package register_test
 
 import (
-	"github.com/populus-vn/populus/internal/people"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 )
 

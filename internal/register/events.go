@@ -2,12 +2,12 @@ package register
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/units"

@@ -1,12 +1,12 @@
 package register
 
 import (
-	"github.com/populus-vn/populus/internal/people"
 	"net/http"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 )
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/textfold"

@@ -1,12 +1,12 @@
 package register_test
 
 import (
-	"github.com/populus-vn/populus/internal/people"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 )

@@ -2,13 +2,13 @@ package register
 
 import (
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/textfold"
 )
 

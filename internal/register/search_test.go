@@ -3,7 +3,6 @@ package register_test
 import (
 	"encoding/hex"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"slices"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/textfold"

@@ -2,10 +2,10 @@ package synth
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"runtime"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/units"
 )
 

@@ -2,11 +2,11 @@ package synth
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
 )
 

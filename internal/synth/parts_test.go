@@ -2,13 +2,13 @@ package synth
 
 import (
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+
 	"github.com/populus-vn/populus/internal/people"
 )
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"
 )

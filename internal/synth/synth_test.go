@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"math"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/units"
 )

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"github.com/populus-vn/populus/internal/people"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"

@@ -3,12 +3,12 @@ package engine
 import (
 	"bytes"
 	"context"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"sync"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"github.com/populus-vn/populus/internal/synth"
 )
 

@@ -6,8 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"strconv"
@@ -17,7 +15,9 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/synth"
 )

@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/register"
 	"io"
 	mbits "math/bits"
 	"runtime"
@@ -14,8 +12,10 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/reconcile"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 // Person is a register person as the index takes it.

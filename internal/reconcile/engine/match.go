@@ -2,12 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/sector"

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"maps"
 	"slices"
@@ -14,7 +12,9 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"github.com/populus-vn/populus/internal/synth"
 )
 

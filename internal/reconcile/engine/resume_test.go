@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/sectorsynth"
 	"github.com/populus-vn/populus/internal/synth"
 )
 

@@ -2,9 +2,10 @@ package sectorsynth
 
 import (
 	"fmt"
-	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"strconv"
 	"strings"
+
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
 // Rates are the probabilities of the corruption model of Synthesize. Each

@@ -5,8 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"io"
 	"iter"
 	"math"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/wyrand"

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"github.com/populus-vn/populus/internal/people"
-	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 	"github.com/populus-vn/populus/internal/synth"
 	"github.com/populus-vn/populus/internal/units"
 )

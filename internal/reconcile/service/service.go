@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/populus-vn/populus/internal/register"
 	"io"
 	"log/slog"
 	"os"
@@ -33,6 +32,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 // Limits bound what one member may ask of the service. Zero values are the

@@ -23,8 +23,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/populus-vn/populus/internal/textfold"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 const (
