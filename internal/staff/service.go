@@ -43,21 +43,11 @@ type Options struct {
 	SecureCookies bool
 }
 
-// Login throttling limits; see Throttle for why they are per instance.
-const (
-	throttleWindow     = 15 * time.Minute
-	maxFailuresPerUser = 5  // per username and client address
-	maxFailuresPerIP   = 50 // per client address, across usernames
-	throttleKeys       = 10000
-)
-
 // Service signs staff in and out and guards requests with their sessions.
 type Service struct {
-	store   *Store
-	audit   Auditor
-	opts    Options
-	perUser *Throttle
-	perIP   *Throttle
+	store *Store
+	audit Auditor
+	opts  Options
 }
 
 // NewService returns a service over st recording sign-ins with a.
@@ -71,11 +61,7 @@ func NewService(st *Store, a Auditor, o Options) *Service {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Minute
 	}
-	return &Service{
-		store: st, audit: a, opts: o,
-		perUser: NewThrottle(maxFailuresPerUser, throttleWindow, throttleKeys),
-		perIP:   NewThrottle(maxFailuresPerIP, throttleWindow, throttleKeys),
-	}
+	return &Service{store: st, audit: a, opts: o}
 }
 
 // Store returns the account store.
@@ -115,28 +101,28 @@ type Attempt struct {
 // Unauthorized); anything else is internal.
 func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error) {
 	now := s.store.now()
-	ip := in.Remote
 	username := normalizeUsername(in.Username)
-	userKey := username + "\x00" + ip
-	for _, c := range []struct {
-		t   *Throttle
-		key string
-	}{{s.perIP, ip}, {s.perUser, userKey}} {
-		if blocked, after := c.t.Blocked(c.key, now); blocked {
-			slog.WarnContext(ctx, "sign-in throttled", "remote", ip)
-			return Session{}, "", &RateLimitError{RetryAfter: after}
+	who := auth.Staff(0, username, "", "", "")
+	entry := audit.Of(who, ActionSignIn, who.ActorID())
+	entry.Remote = in.Remote
+	// The attempt is counted before its password is checked (see
+	// throttle.go), so attempts sent together cannot outrun the limits.
+	refused, err := s.store.reserve(ctx, username, in.Remote, now)
+	if err != nil {
+		return Session{}, "", err
+	}
+	if refused != nil {
+		slog.WarnContext(ctx, "sign-in throttled", "remote", in.Remote, "reason", refused.reason)
+		if aerr := s.audit.Record(ctx, entry.Refused(refused.reason)); aerr != nil {
+			slog.ErrorContext(ctx, "audit of a throttled sign-in was lost", "err", aerr)
 		}
+		return Session{}, "", &RateLimitError{RetryAfter: refused.after}
 	}
 	if in.Replaces != "" {
 		s.store.deleteSession(ctx, hashToken(in.Replaces))
 	}
-	who := auth.Staff(0, username, "", "", "")
-	entry := audit.Of(who, ActionSignIn, who.ActorID())
-	entry.Remote = ip
 	a, err := s.store.checkCredentials(ctx, username, in.Password)
 	if problem.Is(err, problem.Unauthorized) {
-		s.perIP.Fail(ip, now)
-		s.perUser.Fail(userKey, now)
 		if aerr := s.audit.Record(ctx, entry.Failing(err.Error())); aerr != nil {
 			slog.ErrorContext(ctx, "audit of a failed sign-in was lost", "err", aerr)
 		}
@@ -154,8 +140,36 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 		s.store.deleteSession(ctx, sess.tokenHash)
 		return Session{}, "", fmt.Errorf("audit sign-in: %w", err)
 	}
-	s.perUser.Reset(userKey)
+	if err := s.store.signedIn(ctx, username, in.Remote, now); err != nil {
+		slog.WarnContext(ctx, "sign-in throttle not cleared after a sign-in", "err", err)
+	}
 	return sess, token, nil
+}
+
+// ActionUnlock is the audit action of Unlock.
+const ActionUnlock auth.Action = "staff.unlock"
+
+// Unlock clears the sign-in throttle of the account username, so that it
+// may sign in at once from anywhere, and records that actor (an audit actor
+// ID: "staff:admin", "system:cli") did so from remote. Its error is NotFound
+// when there is no such account.
+func (s *Service) Unlock(ctx context.Context, actor, remote, username string) error {
+	username = normalizeUsername(username)
+	if _, err := s.store.ByUsername(ctx, username); err != nil {
+		return err
+	}
+	held, err := s.store.unlock(ctx, username)
+	if err != nil {
+		return err
+	}
+	e := audit.Entry{Actor: actor, Action: string(ActionUnlock), Subject: auth.ActorID(auth.KindStaff, username), Outcome: audit.OK, Remote: remote}
+	if !held {
+		e.Detail = "nothing to unlock"
+	}
+	if err := s.audit.Record(ctx, e); err != nil {
+		return fmt.Errorf("audit unlock: %w", err)
+	}
+	return nil
 }
 
 // Logout ends the session of token, if it is one, recording the sign-out of

@@ -234,23 +234,43 @@ func TestLoginThrottling(t *testing.T) {
 			}
 		}
 		_, _, w := h.login(testPassword)
-		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
-			t.Fatalf("6th attempt: %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "30" ||
+			!strings.Contains(w.Header().Get("Content-Type"), "problem+json") {
+			t.Fatalf("6th attempt: %d, Retry-After %q; want a 429 problem with Retry-After 30", w.Code, w.Header().Get("Retry-After"))
 		}
 		if n := h.audit.count(ActionSignIn, audit.Failed); n != 5 {
 			t.Errorf("%d failures audited, want 5", n)
+		}
+		if n := h.audit.count(ActionSignIn, audit.Denied); n != 1 {
+			t.Errorf("%d throttled attempts audited, want 1", n)
+		}
+		// A progressive delay, not a lock: each attempt after the free
+		// ones waits twice as long as the one before, up to 15 minutes.
+		for i, wait := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute} {
+			h.now = h.now.Add(wait - time.Second)
+			if _, _, w := h.login("wrong password!"); w.Code != http.StatusTooManyRequests {
+				t.Fatalf("delay %d: a second early: %d, want 429", i, w.Code)
+			}
+			h.now = h.now.Add(time.Second)
+			if _, _, w := h.login("wrong password!"); w.Code != http.StatusUnauthorized {
+				t.Fatalf("delay %d: on time: %d, want 401", i, w.Code)
+			}
 		}
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/login", nil)
 		r.RemoteAddr = "192.0.2.1:1"
 		_, err := h.svc.SignIn(rec, r, "registrar", testPassword)
 		var rl *RateLimitError
-		if !errors.As(err, &rl) || rl.RetryAfterSeconds() != 15*60 {
-			t.Errorf("err = %v; want a RateLimitError of 15 minutes", err)
+		if !errors.As(err, &rl) || rl.RetryAfterSeconds() != 4*60 {
+			t.Errorf("err = %v; want a RateLimitError of 4 minutes", err)
 		}
-		h.now = h.now.Add(15 * time.Minute)
+		h.now = h.now.Add(4 * time.Minute)
 		if token, _, w := h.login(testPassword); token == "" {
-			t.Errorf("after the window: %d %s", w.Code, w.Body)
+			t.Errorf("after the delay: %d %s", w.Code, w.Body)
+		}
+		// The sign-in cleared the account's count from this address.
+		if _, _, w := h.login("wrong password!"); w.Code != http.StatusUnauthorized {
+			t.Errorf("a mistake after signing in: %d, want 401", w.Code)
 		}
 	})
 }

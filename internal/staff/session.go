@@ -178,10 +178,15 @@ func (s *Store) deleteSession(ctx context.Context, tokenHash string) error {
 	return err
 }
 
-// PurgeExpiredSessions deletes every session that has expired, for a
-// periodic sweep; it returns how many it deleted.
+// PurgeExpiredSessions deletes every session that has expired, and the
+// sign-in throttle's forgotten keys, for a periodic sweep; it returns how
+// many sessions it deleted.
 func (s *Store) PurgeExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at <= $1", db.FormatTime(s.now()))
+	now := s.now()
+	if _, err := s.purgeThrottle(ctx, now); err != nil {
+		return 0, fmt.Errorf("purge sign-in throttle: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at <= $1", db.FormatTime(now))
 	if err != nil {
 		return 0, err
 	}

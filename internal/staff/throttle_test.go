@@ -1,35 +1,32 @@
 package staff
 
 import (
-	"fmt"
 	"testing"
 	"time"
 )
 
-func TestThrottleWindowAndEviction(t *testing.T) {
-	t0 := time.Date(2025, 7, 1, 8, 0, 0, 0, time.UTC)
-	th := NewThrottle(3, 10*time.Minute, 4)
-	for i := 0; i < 3; i++ {
-		if b, _ := th.Blocked("k", t0); b {
-			t.Fatalf("blocked after %d failures", i)
+func TestThrottleDelaySchedule(t *testing.T) {
+	l := limit{free: 5, base: 30 * time.Second, max: 15 * time.Minute}
+	for n, want := range map[int]time.Duration{
+		0: 0, 4: 0, 5: 30 * time.Second, 6: time.Minute, 7: 2 * time.Minute,
+		9: 8 * time.Minute, 10: 15 * time.Minute, 1000: 15 * time.Minute,
+	} {
+		if got := l.delay(n); got != want {
+			t.Errorf("delay(%d) = %v, want %v", n, got, want)
 		}
-		th.Fail("k", t0)
 	}
-	b, after := th.Blocked("k", t0.Add(time.Minute))
-	if !b || after != 9*time.Minute {
-		t.Fatalf("Blocked = %v, %v; want true, 9m", b, after)
-	}
-	if b, _ := th.Blocked("k", t0.Add(10*time.Minute)); b {
-		t.Error("still blocked after the window")
-	}
-	// A full table evicts the oldest key rather than growing.
-	for i := 0; i < 10; i++ {
-		th.Fail(fmt.Sprint("ip", i), t0.Add(time.Duration(i)*time.Second))
-	}
-	if len(th.keys) > 4 {
-		t.Errorf("throttle holds %d keys, limit 4", len(th.keys))
-	}
-	if _, ok := th.keys["ip9"]; !ok {
-		t.Error("the newest key was evicted")
+}
+
+func TestThrottleAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":                "192.0.2.1",
+		"::ffff:192.0.2.1":         "192.0.2.1",
+		"2001:db8:1:2:aaaa::1":     "2001:db8:1:2::/64",
+		"2001:db8:1:2:bbbb:cc::99": "2001:db8:1:2::/64",
+		"not an address":           "not an address",
+	} {
+		if got := throttleAddress(in); got != want {
+			t.Errorf("throttleAddress(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
