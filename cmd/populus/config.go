@@ -19,6 +19,9 @@ type config struct {
 	SecureCookies bool
 	AuditStrict   bool
 	DebugAddr     string
+	// AllowDemoAccounts lets serve start while an account still has the
+	// published demo password; demo always does.
+	AllowDemoAccounts bool
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -80,6 +83,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error (requests are logged at info when they fail or are slow, all at debug)")
 	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "answer a read only after its audit entry is committed (default: committed within 20 ms, reads refused while the audit log fails)")
+	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
 }
 

@@ -52,6 +52,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	defer p.Close()
+	if err := refuseDemoAccounts(ctx, c, p); err != nil {
+		return err
+	}
 	return p.serve(ctx, c, jc, log, false, nil)
 }
 

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -109,6 +110,43 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		}
 		if len(roles) != len(auth.Roles) {
 			t.Errorf("demo accounts cover roles %v, want all of %v", roles, auth.Roles)
+		}
+	})
+}
+
+// Only the demo can give an account the published demo password, and
+// WithDemoPassword names the accounts that still have it.
+func TestDemoPasswordAccounts(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st := NewStore(d, TestParams)
+		if names, err := WithDemoPassword(ctx, st); err != nil || len(names) != 0 {
+			t.Fatalf("empty store: %v, %v", names, err)
+		}
+		n := newAccount("someone", auth.Registrar, "00004")
+		n.Password = DemoPassword
+		if _, err := st.Create(ctx, n); !problem.Is(err, problem.Invalid) {
+			t.Errorf("Create with the demo password: err = %v, want invalid", err)
+		}
+		if _, err := SeedDemo(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetPassword(ctx, "admin", DemoPassword); !problem.Is(err, problem.Invalid) {
+			t.Errorf("SetPassword to the demo password: err = %v, want invalid", err)
+		}
+		names, err := WithDemoPassword(ctx, st)
+		if err != nil || len(names) != len(demoAccounts) {
+			t.Fatalf("after SeedDemo: %v, %v; want all %d", names, err, len(demoAccounts))
+		}
+		if err := st.SetPassword(ctx, "admin", testPassword); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Disable(ctx, "auditor"); err != nil {
+			t.Fatal(err)
+		}
+		names, _ = WithDemoPassword(ctx, st)
+		if want := "police.badinh registrar.badinh registrar.hanoi service.hanoi"; strings.Join(names, " ") != want {
+			t.Errorf("after changing admin's password and disabling auditor: %v, want %s", names, want)
 		}
 	})
 }

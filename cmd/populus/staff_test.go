@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/staff"
+)
+
+// serveOnce runs serve with args until it listens, then stops it; it
+// returns serve's error if it did not start.
+func serveOnce(t *testing.T, args []string, vars map[string]string) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), &stdout, &stderr)
+	}()
+	for i := 0; i < 300; i++ {
+		if strings.Contains(stderr.String(), `"msg":"listening"`) {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("serve ended with %v", err)
+			}
+			return nil
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve neither started nor failed in 30 s:\n%s", stderr.String())
+	return nil
+}
+
+// A data directory made by demo: serve refuses it until no account has the
+// published demo password (issue 11, defect 10).
+func TestServeRefusesDemoAccounts(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	d, err := db.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx, schemas...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staff.SeedDemo(ctx, staff.NewStore(d, staff.TestParams)); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	err = serveOnce(t, []string{"--data", dir}, nil)
+	if err == nil || !strings.Contains(err.Error(), "demo password") || !strings.Contains(err.Error(), "admin") || !strings.Contains(err.Error(), "--allow-demo-accounts") {
+		t.Fatalf("serve on demo accounts: err = %v; want a refusal naming the accounts and the flag", err)
+	}
+	if err := serveOnce(t, []string{"--data", dir, "--allow-demo-accounts"}, nil); err != nil {
+		t.Errorf("with --allow-demo-accounts: %v", err)
+	}
+	if err := serveOnce(t, []string{"--data", dir}, map[string]string{"POPULUS_ALLOW_DEMO_ACCOUNTS": "1"}); err != nil {
+		t.Errorf("with POPULUS_ALLOW_DEMO_ACCOUNTS=1: %v", err)
+	}
+
+	// The operator's way out: new passwords, or disabled accounts.
+	var out, errb syncBuffer
+	stdin = strings.NewReader("a long new password 42\n")
+	defer func() { stdin = nil }()
+	if err := run(ctx, []string{"staff", "password", "--data", dir, "admin"}, env(nil), &out, &errb); err != nil {
+		t.Fatalf("staff password: %v %s", err, errb.String())
+	}
+	for _, u := range []string{"auditor", "registrar.badinh", "registrar.hanoi", "police.badinh"} {
+		if err := run(ctx, []string{"staff", "disable", "--data", dir, u}, env(nil), &out, &errb); err != nil {
+			t.Fatalf("staff disable %s: %v", u, err)
+		}
+	}
+	err = serveOnce(t, []string{"--data", dir}, nil)
+	if err == nil || !strings.Contains(err.Error(), "service.hanoi") || strings.Contains(err.Error(), "admin") {
+		t.Fatalf("one demo account left: err = %v; want a refusal naming service.hanoi only", err)
+	}
+	if err := run(ctx, []string{"staff", "disable", "--data", dir, "service.hanoi"}, env(nil), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if err := serveOnce(t, []string{"--data", dir}, nil); err != nil {
+		t.Errorf("no demo password left: %v", err)
+	}
+	if err := run(ctx, []string{"staff", "unlock", "--data", dir, "admin"}, env(nil), &out, &errb); err != nil || !strings.Contains(out.String(), "admin: unlock done") {
+		t.Errorf("staff unlock: %v %q", err, out.String())
+	}
+	if err := run(ctx, []string{"staff", "unlock", "--data", dir, "nobody"}, env(nil), &out, &errb); err == nil {
+		t.Error("staff unlock of an unknown account succeeded")
+	}
+}
