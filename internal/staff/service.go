@@ -1,10 +1,15 @@
 package staff
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"time"
 
@@ -252,8 +257,13 @@ const (
 	CSRFHeader = "X-CSRF-Token"
 )
 
-// maxFormBody bounds the form bodies parsed here to read the CSRF field.
+// maxFormBody bounds the URL-encoded form bodies parsed here to read the
+// CSRF field.
 const maxFormBody = 1 << 20
+
+// maxCSRFPrefix bounds what is read of a multipart body to find its CSRF
+// field, which must come before any file.
+const maxCSRFPrefix = 64 << 10
 
 // Protect is the guard of the staff accesses (see Guards), in front of
 // pages and API routes alike:
@@ -294,8 +304,63 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 func validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
 	got := r.Header.Get(CSRFHeader)
 	if got == "" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		got = r.PostFormValue(CSRFField)
+		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+			got = multipartCSRF(r, params["boundary"])
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			got = r.PostFormValue(CSRFField)
+		}
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// multipartCSRF reads the CSRF field of a multipart form (an upload posted
+// without JavaScript) without holding the form in memory: it reads the
+// parts in order up to the field, which must come before any file and
+// within the first maxCSRFPrefix bytes, and then puts what it read back in
+// front of the rest of the body, so the handler reads the whole form as
+// sent, as a stream.
+func multipartCSRF(r *http.Request, boundary string) string {
+	if boundary == "" {
+		return ""
+	}
+	rec := &prefixReader{r: r.Body, left: maxCSRFPrefix}
+	mr := multipart.NewReader(rec, boundary)
+	var got string
+	for {
+		part, err := mr.NextPart()
+		if err != nil || part.FileName() != "" {
+			break
+		}
+		if part.FormName() == CSRFField {
+			b, _ := io.ReadAll(io.LimitReader(part, 256))
+			got = string(b)
+			break
+		}
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(rec.buf.Bytes()), r.Body), r.Body}
+	return got
+}
+
+// prefixReader reads at most left bytes of r, keeping them in buf.
+type prefixReader struct {
+	r    io.Reader
+	buf  bytes.Buffer
+	left int
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if p.left <= 0 {
+		return 0, errors.New("the CSRF field is not at the start of the form")
+	}
+	if len(b) > p.left {
+		b = b[:p.left]
+	}
+	n, err := p.r.Read(b)
+	p.buf.Write(b[:n])
+	p.left -= n
+	return n, err
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -80,6 +82,30 @@ func newHarness(t *testing.T, d *db.DB) *harness {
 	mux.Handle("GET /me", whoami)
 	mux.Handle("POST /write", whoami)
 	mux.Handle("GET /api/me", whoami)
+	// /upload reads a multipart form as a stream, as the reconciliation
+	// upload does, and answers the size of its file.
+	mux.Handle("POST /upload", RequireSignIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var n int64
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			if part.FormName() == "file" {
+				n, _ = io.Copy(io.Discard, part)
+			}
+		}
+		fmt.Fprint(w, n)
+	})))
 	h.h = h.svc.Protect(mux, httpx.WriteProblem)
 	return h
 }
@@ -339,6 +365,59 @@ func TestDisableEndsSessionsAtOnce(t *testing.T) {
 		}
 		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther {
 			t.Errorf("session of an account disabled through the store: %d, want redirect", w.Code)
+		}
+	})
+}
+
+// A form with a file of more than 1 MiB, posted without JavaScript (the
+// token in the form, not in the header): the token is read from the field
+// before the file, the file reaches the handler whole (issue 11, item 9).
+func TestCSRFLargeMultipartForm(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		token, csrf, _ := h.login(testPassword)
+		file := strings.Repeat("0123456789abcdef", 3<<16) // 3 MiB
+		form := func(fields ...string) (string, string) {
+			var b strings.Builder
+			mw := multipart.NewWriter(&b)
+			for i := 0; i+1 < len(fields); i += 2 {
+				if fields[i] == "file" {
+					fw, _ := mw.CreateFormFile("file", "drivers.csv")
+					fw.Write([]byte(fields[i+1]))
+				} else {
+					mw.WriteField(fields[i], fields[i+1])
+				}
+			}
+			mw.Close()
+			return b.String(), mw.FormDataContentType()
+		}
+		for name, tc := range map[string]struct {
+			fields []string
+			want   int
+		}{
+			"token before a large file": {[]string{"csrf", csrf, "kind", "drivers", "file", file}, http.StatusOK},
+			"token before a small file": {[]string{"kind", "drivers", "csrf", csrf, "file", "a,b\n"}, http.StatusOK},
+			"token after the file":      {[]string{"file", file, "csrf", csrf}, http.StatusForbidden},
+			"wrong token":               {[]string{"csrf", csrf + "x", "file", file}, http.StatusForbidden},
+			"no token":                  {[]string{"kind", "drivers", "file", file}, http.StatusForbidden},
+		} {
+			body, ctype := form(tc.fields...)
+			r := httptest.NewRequest("POST", "/upload", strings.NewReader(body))
+			r.RemoteAddr = "192.0.2.1:4321"
+			r.Header.Set("Content-Type", ctype)
+			r.AddCookie(&http.Cookie{Name: CookieName, Value: token})
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, r)
+			if w.Code != tc.want {
+				t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.want)
+				continue
+			}
+			if tc.want == http.StatusOK {
+				size := len(tc.fields[len(tc.fields)-1])
+				if got := w.Body.String(); got != fmt.Sprint(size) {
+					t.Errorf("%s: the handler read a file of %s bytes, want %d", name, got, size)
+				}
+			}
 		}
 	})
 }
