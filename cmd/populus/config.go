@@ -17,6 +17,7 @@ type config struct {
 	LogFormat     string
 	LogLevel      string
 	SecureCookies bool
+	AuditMode     string
 	AuditStrict   bool
 	DebugAddr     string
 	// AllowDemoAccounts lets serve start while an account still has the
@@ -82,7 +83,8 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.LogFormat, "log-format", "POPULUS_LOG_FORMAT", logFormat, "log format: json or text")
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error (requests are logged at info when they fail or are slow, all at debug)")
 	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
-	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "answer a read only after its audit entry is committed (default: committed within 20 ms, reads refused while the audit log fails)")
+	f.string(&c.AuditMode, "audit-mode", "POPULUS_AUDIT_MODE", "strict", "strict: answer an access only once its audit entry is committed (group commit); buffered: once it is queued, committed within 20 ms, lost if the process is killed")
+	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
 }

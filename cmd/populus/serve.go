@@ -116,11 +116,17 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	if log != nil {
 		log.Info("store open", "engine", d.Engine, "location", d.Location, "migrations_applied", len(applied))
 	}
-	u := units.Default()
-	al := audit.NewBuffered(d, 20*time.Millisecond)
-	if c.AuditStrict {
+	var al *audit.Log
+	switch {
+	case c.AuditMode == "buffered" && !c.AuditStrict:
+		al = audit.NewBuffered(d, 20*time.Millisecond)
+	case c.AuditMode == "strict" || c.AuditMode == "" || c.AuditMode == "buffered":
 		al = audit.New(d)
+	default:
+		d.Close()
+		return nil, fmt.Errorf("--audit-mode: %q is not strict or buffered", c.AuditMode)
 	}
+	u := units.Default()
 	g := auth.NewGuard(auth.NewPolicy(u), al)
 	return &platform{DB: d, Audit: al, Units: u, Guard: g, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
 }
@@ -147,7 +153,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
-	h, err := server.New(server.Deps{DB: p.DB, Logger: log,
+	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, ui},
 		Guards:       svc.Guards(), PageError: ui.RenderError})
 	if err != nil {

@@ -3,15 +3,20 @@
 // leaves an entry, written before the data is returned.
 //
 // Reads are many, so entries from concurrent requests are committed together
-// (group commit). A strict log (New) makes each caller wait until its entry
-// is stored. A buffered log (NewBuffered) lets the caller go on once its
-// entry is queued and commits the queue at least every window; it refuses
-// entries while the store is failing, so an access that cannot be audited is
-// refused, and if the process is killed it loses the read entries still
-// queued: one window's worth in normal running, at most queueLen while the
-// writer is held up. Changes record their entries in their own transaction (RecordTx)
-// either way. The log is append-only in the store. It must never hold the
-// personal data itself, only identifiers.
+// (group commit): Record (on a log made by New, the server's) returns once
+// its entries are committed, and every caller that arrived while the
+// previous commit ran shares the next one. An access is therefore never
+// answered without its entry, even if the process is killed. A commit that
+// fails is retried with backoff until it succeeds: its entries are never
+// dropped. Its callers, and every caller while the store keeps failing or
+// a commit is held up longer than stallAfter, get ErrUnavailable at once
+// (503): an access that cannot be audited is refused, and the log recovers
+// by itself once a commit succeeds again. The entries of callers so
+// refused are still stored, marked failed. A buffered log (NewBuffered, an
+// explicit opt-in) lets callers go on once their entries are queued, and
+// may lose them if the process is killed. Changes record their entries in
+// their own transaction (RecordTx). The log is append-only in the store.
+// It must never hold the personal data itself, only identifiers.
 //
 // On SQLite, entries are indexed by subject in batches, kept as a
 // log-structured index of sorted runs (see runs.go): the writer appends
@@ -45,6 +50,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // Entry is one audited access.
@@ -75,11 +81,11 @@ const insertGroupSQL = `INSERT INTO audit_log (at, actor, action, subject, outco
 	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each($1)`
 
 // entriesJSON encodes a group for insertGroupSQL.
-func entriesJSON(batch []pending) string {
+func entriesJSON(batch []Entry) string {
 	b := make([]byte, 0, len(batch)*192)
 	b = append(b, '[')
 	for i := range batch {
-		e := &batch[i].e
+		e := &batch[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -94,19 +100,35 @@ func entriesJSON(batch []pending) string {
 
 // Log writes and reads the audit log.
 type Log struct {
-	db      *db.DB
-	pending chan pending
-	stop    chan struct{}
-	done    chan struct{}
-	// mu orders Record's sends before Close, so the writer's final drain
-	// sees every entry that was queued.
-	mu     sync.RWMutex
+	db *db.DB
+	// mu guards cur, queued and closed.
+	mu sync.Mutex
+	// cur gathers the entries of concurrent callers until the writer
+	// takes it and commits it whole (group commit); its callers wait on
+	// its done.
+	cur    *group
+	queued int
 	closed bool
+	// wake tells the writer that cur holds entries.
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
 	// window is how long a buffered log gathers entries before a commit;
 	// zero for a strict log.
 	window time.Duration
-	// failing is set while commits fail, so a buffered log refuses entries.
+	// failing is set from a failed commit until a commit succeeds again:
+	// meanwhile Record refuses at once (ErrUnavailable) and the writer
+	// retries the entries it holds.
 	failing atomic.Bool
+	// since is when the commit under way began (UnixNano), 0 between
+	// commits: a commit held up longer than stallAfter (a lock on the
+	// audit file, a store that does not answer) counts as failing.
+	since atomic.Int64
+	// commits counts the commits that succeeded.
+	commits atomic.Int64
+	// fail, when set (by tests), makes commits fail while it returns an
+	// error.
+	fail func() error
 	// idx is the SQLite subject index, nil on PostgreSQL.
 	idx *runIndex
 	// unindexed counts the entries the writer committed since the last
@@ -116,6 +138,18 @@ type Log struct {
 	// (SQLite only); see stepEvery.
 	owed int
 }
+
+// group is the entries that one commit stores.
+type group struct {
+	entries []Entry
+	// strict counts the entries whose callers wait for the commit.
+	strict int
+	done   chan struct{}
+	// err is the outcome for those callers, set before done is closed.
+	err error
+}
+
+func newGroup() *group { return &group{done: make(chan struct{})} }
 
 // IndexEvery and IndexIdle set when the SQLite writer flushes committed
 // entries to the subject index as a new run: once IndexEvery entries are
@@ -127,38 +161,44 @@ var (
 	IndexIdle  = 2 * time.Second
 )
 
-type pending struct {
-	e Entry
-	// err receives the outcome of the commit; nil for a buffered log,
-	// whose callers do not wait.
-	err chan error
-}
-
-// maxGroup bounds one group commit.
-const maxGroup = 512
-
 // queueLen bounds the entries waiting for the writer; Record blocks when it
-// is full. It holds about 2 s of reads at 9,000 a second (about 3 MiB), so
-// that a flush to the subject index (it took about 0.25 s per 50,000 entries
-// when the index was a single B-tree), a chunk of a merge of its runs or a
-// checkpoint does not stall requests; with 4*maxGroup it did, adding up to
-// 0.1 s to some reads and costing 3% of the throughput.
-const queueLen = 32 * maxGroup
+// is full. It holds about 2 s of reads at 9,000 a second (about 3 MiB).
+const queueLen = 16 << 10
 
-// New returns a log writing to d; Close stops its writer.
-func New(d *db.DB) *Log { return newLog(d, 0) }
+// Timing of commits and of their retries. A commit that takes longer than
+// stallAfter marks the log failing until it ends (SQLite's busy timeout,
+// 10 s, or commitTimeout ends it); a failed commit is retried after
+// retryFirst, doubling up to retryMax, until it succeeds; Close gives up
+// after closeGrace.
+var (
+	stallAfter    = 2 * time.Second
+	commitTimeout = 15 * time.Second
+	retryFirst    = 10 * time.Millisecond
+	retryMax      = time.Second
+	closeGrace    = 5 * time.Second
+)
+
+// New returns a log whose Record returns once the entries are committed;
+// the entries of concurrent callers share one commit. Close stops its
+// writer. It is the log the server uses.
+func New(d *db.DB) *Log { return newLog(d, 0, nil) }
 
 // NewBuffered returns a log whose Record returns once the entries are
-// queued; they are committed within window.
+// queued; they are committed within window (20 ms when window is 0). A
+// process killed loses the entries still queued, so an access may be
+// answered with no entry: it exists only for measurements against New and
+// for an operator who chooses it explicitly (--audit-mode=buffered).
 func NewBuffered(d *db.DB, window time.Duration) *Log {
 	if window <= 0 {
 		window = 20 * time.Millisecond
 	}
-	return newLog(d, window)
+	return newLog(d, window, nil)
 }
 
-func newLog(d *db.DB, window time.Duration) *Log {
-	l := &Log{db: d, pending: make(chan pending, queueLen), stop: make(chan struct{}), done: make(chan struct{}), window: window}
+// newLog returns a log; fail, if not nil, is called before each commit,
+// which fails while it returns an error (tests inject failures with it).
+func newLog(d *db.DB, window time.Duration, fail func() error) *Log {
+	l := &Log{db: d, cur: newGroup(), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), window: window, fail: fail}
 	if d.Engine == db.SQLite {
 		l.idx = newRunIndex(d)
 	}
@@ -166,59 +206,88 @@ func newLog(d *db.DB, window time.Duration) *Log {
 	return l
 }
 
-// ErrFailing is returned by a buffered log's Record while the store refuses
-// audit entries.
-var ErrFailing = errors.New("the audit log cannot be written")
+// ErrUnavailable is returned by Record while the store refuses audit
+// entries or holds them up (and by Ready): the access is refused, with 503,
+// and nothing of it is shown. The log recovers by itself once a commit
+// succeeds.
+var ErrUnavailable = &problem.Error{Kind: problem.Unavailable,
+	Detail: "The audit log cannot be written just now, so nothing was read or changed; try again shortly."}
 
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("audit log closed")
 
-// Record stores entries and returns once they are all committed.
+// Ready returns ErrUnavailable while the audit store fails or a commit is
+// held up, nil otherwise (for /readyz).
+func (l *Log) Ready() error {
+	if l.failing.Load() {
+		return ErrUnavailable
+	}
+	if s := l.since.Load(); s != 0 && time.Since(time.Unix(0, s)) > stallAfter {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// Record stores entries. On a log made by New it returns once they are
+// all committed, or ErrUnavailable if they could not be (they are then
+// stored later, marked failed, as attempts not answered). While the store
+// fails it refuses at once.
 func (l *Log) Record(ctx context.Context, entries ...Entry) error {
-	if l.window > 0 && l.failing.Load() {
-		return ErrFailing
+	if err := l.Ready(); err != nil {
+		return err
+	}
+	es := make([]Entry, len(entries))
+	for i, e := range entries {
+		fill(ctx, &e)
+		es[i] = e
 	}
 	strict := l.window == 0
-	var waits []chan error
-	if strict {
-		waits = make([]chan error, 0, len(entries))
+	l.mu.Lock()
+	for !l.closed && l.queued > 0 && l.queued+len(es) > queueLen {
+		// Full: wait for the writer to take the entries waiting.
+		g := l.cur
+		l.mu.Unlock()
+		select {
+		case <-g.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		l.mu.Lock()
 	}
-	l.mu.RLock()
 	if l.closed {
-		l.mu.RUnlock()
+		l.mu.Unlock()
 		return ErrClosed
 	}
-	for _, e := range entries {
-		fill(ctx, &e)
-		p := pending{e: e}
-		if strict {
-			p.err = make(chan error, 1)
-		}
-		select {
-		case l.pending <- p:
-			if strict {
-				waits = append(waits, p.err)
-			}
-		case <-ctx.Done():
-			l.mu.RUnlock()
-			return errors.Join(ctx.Err(), wait(waits))
-		}
+	g := l.cur
+	g.entries = append(g.entries, es...)
+	if strict {
+		g.strict += len(es)
 	}
-	l.mu.RUnlock()
+	l.queued += len(es)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 	if !strict {
 		return nil
 	}
 	// Once queued an entry will be written: wait for it even if the
 	// request is cancelled, so that no access goes unrecorded.
-	return wait(waits)
+	<-g.done
+	return g.err
 }
 
-func wait(waits []chan error) error {
-	var errs []error
-	for _, w := range waits {
-		errs = append(errs, <-w)
+// take returns the entries waiting, nil if none.
+func (l *Log) take() *group {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.cur.entries) == 0 {
+		return nil
 	}
-	return errors.Join(errs...)
+	g := l.cur
+	l.cur, l.queued = newGroup(), 0
+	return g
 }
 
 // RecordTx stores e inside tx, for changes whose audit entry must commit or
@@ -262,7 +331,6 @@ func stepEvery() int { return max(mergeChunk/8, 1) }
 
 func (l *Log) writer() {
 	defer close(l.done)
-	batch := make([]pending, 0, maxGroup)
 	batched := l.idx != nil
 	if batched {
 		// Entries may wait from a previous run.
@@ -287,10 +355,8 @@ func (l *Log) writer() {
 		if batched && l.unindexed >= IndexEvery {
 			l.flush()
 		}
-		var p pending
-		select {
-		case p = <-l.pending: // an entry waits: commit before anything else
-		default:
+		g := l.take()
+		if g == nil {
 			// Merges and garbage collection of the subject index go on,
 			// a step at a time, while no entry waits.
 			var stepNow <-chan struct{}
@@ -298,49 +364,33 @@ func (l *Log) writer() {
 				stepNow = closed
 			}
 			select {
-			case p = <-l.pending:
+			case <-l.wake:
+				if l.window > 0 {
+					// Buffered: gather entries for a window.
+					t := time.NewTimer(l.window)
+					select {
+					case <-t.C:
+					case <-l.stop:
+						t.Stop()
+					}
+				}
 			case <-idle.C:
 				quiet()
-				continue
 			case <-l.stop:
-				l.drain()
+				l.final()
 				return
 			case <-stepNow:
 				l.step()
-				continue
 			}
+			continue
 		}
-		batch = append(batch[:0], p)
-		var deadline <-chan time.Time
-		if l.window > 0 {
-			deadline = time.After(l.window)
-		}
-	collect:
-		for len(batch) < maxGroup {
-			select {
-			case p := <-l.pending:
-				batch = append(batch, p)
-				continue
-			default:
-			}
-			if deadline == nil {
-				break // strict: commit what has arrived
-			}
-			select {
-			case p := <-l.pending:
-				batch = append(batch, p)
-			case <-deadline:
-				break collect
-			case <-l.stop:
-				break collect
-			}
-		}
-		l.commit(batch)
+		n := len(g.entries)
+		l.store(g)
 		idle.Reset(IndexIdle)
 		if batched {
 			// Under a load that never leaves the queue empty, merges
 			// still keep up with the flushes.
-			l.owed += len(batch)
+			l.owed += n
 			if l.owed >= stepEvery() && l.idx.busy() {
 				l.step()
 			}
@@ -351,56 +401,114 @@ func (l *Log) writer() {
 // closed is a channel that is always ready.
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// drain commits what was queued before Close.
-func (l *Log) drain() {
-	for {
+// store commits g, and answers its callers. A group that fails is kept and
+// retried, with backoff, until it is committed (or Close gives up after
+// closeGrace): its callers are answered ErrUnavailable at the first
+// failure, and its entries marked failed (attempts not answered), and so
+// are those of the groups that arrive meanwhile. No entry is dropped, and
+// no caller is answered nil unless its entry is committed.
+func (l *Log) store(g *group) {
+	err := l.commit(g.entries)
+	if err == nil {
+		l.failing.Store(false)
+		g.err = nil
+		close(g.done)
+		return
+	}
+	l.failing.Store(true)
+	slog.Error("audit entries could not be written; reads are refused until they are", "entries", len(g.entries), "err", err)
+	held := l.refuse(nil, g)
+	var giveUp time.Time
+	for wait := retryFirst; ; wait = min(2*wait, retryMax) {
+		t := time.NewTimer(wait)
 		select {
-		case p := <-l.pending:
-			l.commit([]pending{p})
-		default:
+		case <-t.C:
+		case <-l.stop:
+			t.Stop()
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(closeGrace)
+			}
+			time.Sleep(wait)
+		}
+		if ng := l.take(); ng != nil {
+			held = l.refuse(held, ng)
+		}
+		if err = l.commit(held); err == nil {
+			l.failing.Store(false)
+			slog.Info("audit entries written again after a failure", "entries", len(held))
+			return
+		}
+		if !giveUp.IsZero() && time.Now().After(giveUp) {
+			slog.Error("audit log closed while its store fails: entries not written", "entries", len(held), "err", err)
 			return
 		}
 	}
 }
 
-func (l *Log) commit(batch []pending) {
-	ctx := context.Background()
-	q := insertSQL
-	if l.idx != nil {
-		q = insertGroupSQL
+// refuse answers g's callers ErrUnavailable, marks their entries as
+// attempts not answered, and appends them to held (a buffered log's
+// callers were answered already: their entries are kept as they are).
+func (l *Log) refuse(held []Entry, g *group) []Entry {
+	for _, e := range g.entries {
+		if g.strict > 0 && e.Outcome == OK {
+			e.Outcome = Failed
+			e.Detail = strings.TrimPrefix(e.Detail+"; not answered: the audit log could not be written", "; ")
+		}
+		held = append(held, e)
 	}
-	ins, err := l.db.Prepared(ctx, q)
+	g.err = ErrUnavailable
+	close(g.done)
+	return held
+}
+
+// final commits what was queued before Close.
+func (l *Log) final() {
+	for g := l.take(); g != nil; g = l.take() {
+		l.store(g)
+	}
+}
+
+// commit stores entries in one transaction.
+func (l *Log) commit(entries []Entry) error {
+	l.since.Store(time.Now().UnixNano())
+	defer l.since.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	var err error
+	if l.fail != nil {
+		err = l.fail()
+	}
 	if err == nil {
-		err = l.db.InTx(ctx, func(tx *sql.Tx) error {
-			st := tx.StmtContext(ctx, ins)
-			defer st.Close()
-			if l.idx != nil {
-				// SQLite: the whole group in one statement.
-				_, err := st.Exec(entriesJSON(batch))
-				return err
-			}
-			for _, p := range batch {
-				e := p.e
-				if _, err := st.Exec(db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+		q := insertSQL
+		if l.idx != nil {
+			q = insertGroupSQL
+		}
+		var ins *sql.Stmt
+		if ins, err = l.db.Prepared(ctx, q); err == nil {
+			err = l.db.InTx(ctx, func(tx *sql.Tx) error {
+				st := tx.StmtContext(ctx, ins)
+				defer st.Close()
+				if l.idx != nil {
+					// SQLite: the whole group in one statement.
+					_, err := st.ExecContext(ctx, entriesJSON(entries))
 					return err
 				}
-			}
-			return nil
-		})
-	}
-	l.failing.Store(err != nil)
-	if err == nil {
-		l.unindexed += len(batch)
+				for _, e := range entries {
+					if _, err := st.ExecContext(ctx, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
 	}
 	if err != nil {
 		writeErrors.Inc()
-		slog.Error("audit entries could not be written", "entries", len(batch), "err", err)
+		return err
 	}
-	for _, p := range batch {
-		if p.err != nil {
-			p.err <- err
-		}
-	}
+	l.unindexed += len(entries)
+	l.commits.Add(1)
+	return nil
 }
 
 // flush adds the entries committed since the last flush to the subject

@@ -120,8 +120,8 @@ func TestBufferedLogCommitsWithinWindowAndRefusesWhenFailing(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 			err = l.Record(ctx, Entry{Actor: "staff:b", Action: "person.read", Subject: "z"})
 		}
-		if err != ErrFailing {
-			t.Errorf("with the table gone, Record = %v, want ErrFailing", err)
+		if err != ErrUnavailable {
+			t.Errorf("with the table gone, Record = %v, want ErrUnavailable", err)
 		}
 		d.Exec(`ALTER TABLE audit_log_gone RENAME TO audit_log`)
 		l.Close()

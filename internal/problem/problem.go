@@ -24,6 +24,7 @@ const (
 	RateLimited  Kind = "rate-limited" // too many requests
 	Unsupported  Kind = "unsupported"  // wrong media type
 	Internal     Kind = "internal"     // our fault
+	Unavailable  Kind = "unavailable"  // a store the answer needs is failing; try again shortly
 )
 
 var status = map[Kind]int{
@@ -36,6 +37,7 @@ var status = map[Kind]int{
 	RateLimited:  http.StatusTooManyRequests,
 	Unsupported:  http.StatusUnsupportedMediaType,
 	Internal:     http.StatusInternalServerError,
+	Unavailable:  http.StatusServiceUnavailable,
 }
 
 var titles = map[Kind]string{
@@ -48,6 +50,7 @@ var titles = map[Kind]string{
 	RateLimited:  "Too many requests",
 	Unsupported:  "Unsupported media type",
 	Internal:     "Internal error",
+	Unavailable:  "Service unavailable",
 }
 
 // Status returns the HTTP status for a kind.

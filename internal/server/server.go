@@ -26,7 +26,10 @@ import (
 // Deps are the parts the server wires together.
 type Deps struct {
 	// DB is the store /readyz pings.
-	DB     *db.DB
+	DB *db.DB
+	// Audit is the audit log /readyz reports: not ready while it cannot
+	// be written (reads are refused then). Nil reports only DB.
+	Audit  *audit.Log
 	Logger *slog.Logger
 	// Capabilities serve the routes, API and pages, in the order given.
 	Capabilities []httpx.Routes
@@ -70,7 +73,7 @@ func Routes(d Deps) ([]httpx.Route, error) {
 	}
 	routes := []httpx.Route{
 		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz), Access: httpx.AccessPublic},
-		{Pattern: "GET /readyz", Handler: readyz(d.DB), Access: httpx.AccessPublic},
+		{Pattern: "GET /readyz", Handler: readyz(d.DB, d.Audit), Access: httpx.AccessPublic},
 		{Pattern: "GET /metrics", Handler: promhttp.Handler(), Access: httpx.AccessPublic},
 		{Pattern: "GET /api/v1/openapi.json", Handler: serveOpenAPI(doc), Access: httpx.AccessPublic},
 	}
@@ -120,14 +123,20 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func readyz(d *db.DB) http.Handler {
+// readyz answers 200 when the store answers and the audit log can be
+// written, 503 otherwise: an access that cannot be audited is refused.
+func readyz(d *db.DB, al *audit.Log) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := d.PingContext(ctx); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": string(d.Engine)})
-			return
+		body := map[string]string{"status": "ready", "store": string(d.Engine), "audit": "ok"}
+		status := http.StatusOK
+		if al != nil && al.Ready() != nil {
+			status, body["status"], body["audit"] = http.StatusServiceUnavailable, "unavailable", "failing"
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": string(d.Engine)})
+		if err := d.PingContext(ctx); err != nil {
+			status, body["status"] = http.StatusServiceUnavailable, "unavailable"
+		}
+		httpx.WriteJSON(w, status, body)
 	})
 }
