@@ -244,6 +244,12 @@ func TestReadsBeyondTheLimit(t *testing.T) {
 			t.Errorf("%d refusals of the 21st read audited against its PIN, want 1", denied)
 		}
 
+		// The person's page too: the error page, 429, with Retry-After.
+		if r := a.get("/register/persons/"+pinOf(22), "Accept-Language", "en"); r.status != http.StatusTooManyRequests ||
+			r.header.Get("Retry-After") != "55" || !strings.Contains(r.body, "Too many requests") || strings.Contains(r.body, "Nguyễn Văn Bình") {
+			t.Errorf("the page of a 23rd person: %d %q %.300s", r.status, r.header.Get("Retry-After"), r.body)
+		}
+
 		// Searches: 3 a minute; each shows 5 people here.
 		b := e.signIn("reg.b")
 		for i := range 3 {
