@@ -251,7 +251,7 @@ func (l *Limiter) admit(p auth.Principal, act auth.Action, subjects []string) *L
 // rate-limit alert per account and hour. a is locked.
 func (l *Limiter) refuse(a *account, now time.Time, until int64, what string, count, limit int, window string) *LimitError {
 	e := &LimitError{RetryAfter: time.Unix(until, 0).Sub(now),
-		Detail: fmt.Sprintf("rate limit: at most %d %s a %s for this account (%d so far); try again later", limit, what, window, count)}
+		Detail: fmt.Sprintf("rate limit: at most %d %s per %s for this account (%d so far); try again later", limit, what, window, count)}
 	if a.limitedHour != a.hour {
 		a.limitedHour = a.hour
 		start := a.minute
