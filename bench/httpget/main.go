@@ -226,6 +226,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The benchmark's account reads thousands of people a second: it is
+	// exempt from the limits on reads (internal/secmon), which still count
+	// each of its reads, so the limiter's cost is measured. By the
+	// environment, which a -compare binary without the limits ignores.
+	os.Setenv("POPULUS_READ_LIMIT_EXEMPT", *user)
 	serveArgs := append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, store...)
 	if *debug != "" {
 		serveArgs = append(serveArgs, "--debug-addr", *debug)

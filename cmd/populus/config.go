@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/populus-vn/populus/internal/secmon"
 )
 
 // config is what every command that opens the store shares.
@@ -23,6 +25,10 @@ type config struct {
 	// AllowDemoAccounts lets serve start while an account still has the
 	// published demo password; demo always does.
 	AllowDemoAccounts bool
+	// Reads are the per-account limits on reads of people, Alerts when an
+	// account's reads raise an alert (internal/secmon); zero outside serve.
+	Reads  secmon.Limits
+	Alerts secmon.Outliers
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -86,7 +92,35 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.AuditMode, "audit-mode", "POPULUS_AUDIT_MODE", "strict", "strict: answer an access only once its audit entry is committed (group commit); buffered: once it is queued, committed within 20 ms, lost if the process is killed")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
+	f.readLimits(c)
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
+}
+
+// readLimits adds the flags of the per-account limits on reads of people
+// and of the security alerts (internal/secmon).
+func (f *flags) readLimits(c *config) {
+	d, o := secmon.DefaultLimits, secmon.DefaultOutliers
+	f.int(&c.Reads.ReadsPerMinute, "read-limit-per-minute", "POPULUS_READ_LIMIT_PER_MINUTE", d.ReadsPerMinute, "distinct people one account may read (records and search results) in a clock minute; 0: no limit")
+	f.int(&c.Reads.ReadsPerHour, "read-limit-per-hour", "POPULUS_READ_LIMIT_PER_HOUR", d.ReadsPerHour, "distinct people one account may read in a clock hour; 0: no limit")
+	f.int(&c.Reads.SearchesPerMinute, "search-limit-per-minute", "POPULUS_SEARCH_LIMIT_PER_MINUTE", d.SearchesPerMinute, "searches one account may run in a clock minute; 0: no limit")
+	f.fs.Func("read-limit-exempt", "comma-separated accounts (staff usernames) counted for alerts but never refused, e.g. a benchmark's ($POPULUS_READ_LIMIT_EXEMPT)", func(s string) error {
+		c.Reads.Exempt = splitList(s)
+		return nil
+	})
+	c.Reads.Exempt = splitList(f.env("POPULUS_READ_LIMIT_EXEMPT"))
+	f.float(&c.Alerts.Factor, "alert-read-factor", "POPULUS_ALERT_READ_FACTOR", o.Factor, "alert when an account reads more than this many times the median of its peers (same role and scope) in a clock hour")
+	f.int(&c.Alerts.Floor, "alert-read-floor", "POPULUS_ALERT_READ_FLOOR", o.Floor, "and more than this many distinct people")
+	c.Alerts.MinPeers = o.MinPeers
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (f *flags) parse(args []string) error {

@@ -101,8 +101,11 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				for _, m := range applied {
 					got = append(got, m.String())
 				}
-				if !slices.Equal(got, tc.want[e]) {
-					t.Errorf("the upgrade applied %q, want %q", got, tc.want[e])
+				// Migrations of capabilities added since the single
+				// numbering are applied by every upgrade, after those.
+				want := append(slices.Clone(tc.want[e]), "secmon/0001_security_events")
+				if !slices.Equal(got, want) {
+					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}
 				if again, err := d.Migrate(ctx, schemas...); err != nil || len(again) != 0 {
 					t.Errorf("a second Migrate applied %v (%v)", again, err)

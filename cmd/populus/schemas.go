@@ -5,9 +5,10 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/reconcile/service"
 	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/secmon"
 	"github.com/populus-vn/populus/internal/staff"
 )
 
 // schemas are the capabilities' tables, in the order they are migrated (each
 // schema's requirements are applied before it in any case).
-var schemas = []*db.Schema{audit.Schema, staff.Schema, register.Schema, service.Schema}
+var schemas = []*db.Schema{audit.Schema, staff.Schema, register.Schema, service.Schema, secmon.Schema}

@@ -25,6 +25,8 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/service/jobsui"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/register/registerui"
+	"github.com/populus-vn/populus/internal/secmon"
+	"github.com/populus-vn/populus/internal/secmon/secmonui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -95,6 +97,8 @@ type platform struct {
 	Staff    *staff.Store
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
+	// Limiter counts and limits each account's reads of people.
+	Limiter *secmon.Limiter
 }
 
 func (p *platform) Close() {
@@ -127,8 +131,12 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 		return nil, fmt.Errorf("--audit-mode: %q is not strict or buffered", c.AuditMode)
 	}
 	u := units.Default()
-	g := auth.NewGuard(auth.NewPolicy(u), al)
-	return &platform{DB: d, Audit: al, Units: u, Guard: g, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
+	// The guard records through the read limiter (internal/secmon), which
+	// refuses reads beyond an account's limits and passes the others on to
+	// the audit log; outside serve the limits are zero: no limit.
+	lim := secmon.NewLimiter(al, c.Reads)
+	g := auth.NewGuard(auth.NewPolicy(u), lim)
+	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -148,13 +156,22 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	// queue, to resume at the next start.
 	defer jobs.Stop()
 	auditReader := audit.NewReader(p.Audit, p.Guard)
+	monitor := secmon.New(p.DB, p.Guard, p.Audit, p.Limiter, c.Alerts, log)
+	// Stopped, with a last store of its alerts, before the store closes.
+	mctx, stopMonitor := context.WithCancel(ctx)
+	monitorDone := make(chan struct{})
+	go func() { defer close(monitorDone); monitor.Run(mctx) }()
+	defer func() { stopMonitor(); <-monitorDone }()
+	if len(c.Reads.Exempt) > 0 {
+		log.Warn("accounts exempt from the limits on reads", "accounts", c.Reads.Exempt)
+	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader)}})
+		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor)}})
 	if err != nil {
 		return err
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
-		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, ui},
+		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, ui},
 		Guards:       svc.Guards(), PageError: ui.RenderError})
 	if err != nil {
 		return err

@@ -77,6 +77,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
+// RetryAfter is an error that says when to try again (a rate limit's
+// refusal): WriteProblem sends it as the Retry-After header of a 429.
+type RetryAfter interface {
+	error
+	RetryAfterSeconds() int
+}
+
 // WriteProblem writes err as application/problem+json. Internal errors are
 // logged with the request path; their text never reaches the client.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
@@ -85,7 +92,12 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "60")
+		ra := "60"
+		var rt RetryAfter
+		if errors.As(err, &rt) {
+			ra = strconv.Itoa(rt.RetryAfterSeconds())
+		}
+		w.Header().Set("Retry-After", ra)
 	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/problem+json")

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
@@ -162,7 +163,7 @@ type errorView struct {
 // (problem.Kind.Status, the one mapping of the project). Internal errors are
 // logged and their text kept from the page.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	var rl *staff.RateLimitError
+	var rl httpx.RetryAfter
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
 	}
