@@ -46,7 +46,9 @@ func TestGetAsOf(t *testing.T) {
 		atT3 := e.get(man.PIN)
 
 		clock = t4
-		child, err := e.reg.RegisterBirth(e.ctx, officer, people.BirthRegistration{
+		// The mother lives in another province: a registrar whose reach
+		// covers both parents registers the birth.
+		child, err := e.reg.RegisterBirth(e.ctx, nation, people.BirthRegistration{
 			FullName: "Bùi Minh Châu", BirthDate: mustDate("2025-05-20"), Sex: civil.Female, BirthPlace: baDinh, FatherPIN: man.PIN, MotherPIN: woman.PIN,
 		})
 		if err != nil {

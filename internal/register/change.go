@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -32,13 +33,57 @@ type change struct {
 	// g decides, holding its audit entries until the transaction has
 	// ended: the audit log commits on its own connection.
 	g *auth.Guard
+	// written are the people the event wrote that its answer is about, in
+	// their state after it (answer).
+	written []people.Person
+	// hidden are the PINs of the people a rule of law lets this event
+	// concern though they are out of the caller's reach (loadBeyondReach):
+	// a rule that fails on their facts answers as for an unknown PIN (about).
+	hidden map[string]bool
+}
+
+// Written is one person a civil event wrote, as its answer shows them: the
+// record when the caller may read the person after the event (and the
+// answer is audited as that read), else only the acknowledgement: the
+// event's id and the PIN. It encodes as the person's JSON, or as
+// {"event_id": …, "pin": …}.
+type Written struct {
+	EventID string
+	PIN     string
+	Person  *people.Person // nil: the caller may not read the person
+}
+
+// MarshalJSON writes the person, or the acknowledgement.
+func (w Written) MarshalJSON() ([]byte, error) {
+	if w.Person != nil {
+		return w.Person.AppendJSON(nil), nil
+	}
+	return json.Marshal(Acknowledgement{w.EventID, w.PIN})
+}
+
+// Acknowledgement is the answer about a person a civil event wrote whom
+// the caller may not read: the event's id and the PIN.
+type Acknowledgement struct {
+	EventID string `json:"event_id"`
+	PIN     string `json:"pin"`
+}
+
+// record is the person as the exported methods return it: the record, or
+// a person with only the PIN set.
+func (w Written) record() people.Person {
+	if w.Person != nil {
+		return *w.Person
+	}
+	return people.Person{PIN: w.PIN}
 }
 
 // apply runs fn as one civil event of the given kind. Either every person it
 // touches is saved with its history entry and audit entry, or nothing is.
-func (r *Register) apply(ctx context.Context, pr auth.Principal, kind people.EventKind, meta people.Meta, fn func(c *change) error) error {
+// It answers with the people fn noted (change.answer), each as the caller
+// may see them (answers).
+func (r *Register) apply(ctx context.Context, pr auth.Principal, kind people.EventKind, meta people.Meta, fn func(c *change) error) ([]Written, error) {
 	if err := checkMeta(meta); err != nil {
-		return err
+		return nil, err
 	}
 	if meta.LegalBasis == "" {
 		meta.LegalBasis = defaultLegalBasis[kind]
@@ -46,20 +91,50 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind people.Eve
 	c := &change{r: r, ctx: ctx, pr: pr, kind: kind, meta: meta, eventID: newID("E")}
 	var flush func(context.Context) error
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
-		c.tx, c.at = tx, now()
+		c.tx, c.at, c.written, c.hidden = tx, now(), nil, nil
 		c.g, flush = r.guard.Deferred()
 		return fn(c)
 	})
 	if flush != nil {
 		if aerr := flush(ctx); aerr != nil {
-			return errors.Join(err, fmt.Errorf("audit: %w", aerr))
+			return nil, errors.Join(err, fmt.Errorf("audit: %w", aerr))
 		}
 	}
 	if db.IsRetryable(err) {
-		return problem.New(problem.Conflict, "the records changed while this event was being registered; try again")
+		return nil, problem.New(problem.Conflict, "the records changed while this event was being registered; try again")
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return r.answers(ctx, pr, c.eventID, c.written), nil
 }
+
+// answers is what a committed event may tell the caller of the people it
+// wrote: the record of each person the caller may read now, the event
+// having been registered (a read, audited as one against each PIN), and of
+// any other only the PIN and the event's id. Should the audit log refuse
+// the reads, the answer holds acknowledgements only: the event stands.
+func (r *Register) answers(ctx context.Context, pr auth.Principal, eventID string, written []people.Person) []Written {
+	out := make([]Written, len(written))
+	var readable []string
+	for i := range written {
+		p := &written[i]
+		out[i] = Written{EventID: eventID, PIN: p.PIN}
+		if r.guard.Policy.Allowed(pr, auth.ReadPerson, people.ResponsibleUnit(p)) {
+			out[i].Person = p
+			readable = append(readable, p.PIN)
+		}
+	}
+	if err := r.guard.Disclosed(ctx, pr, auth.ReadPerson, "answer to event "+eventID, readable...); err != nil {
+		for i := range out {
+			out[i].Person = nil
+		}
+	}
+	return out
+}
+
+// answer notes a person, as saved, that the event's answer is about.
+func (c *change) answer(p people.Person) { c.written = append(c.written, p) }
 
 // defaultLegalBasis is recorded when the officer names none.
 var defaultLegalBasis = map[people.EventKind]string{
@@ -72,13 +147,24 @@ var defaultLegalBasis = map[people.EventKind]string{
 	people.KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
 }
 
+// kindAction is the action each kind of event needs.
+var kindAction = map[people.EventKind]auth.Action{
+	people.KindBirth:            auth.RegisterBirth,
+	people.KindDeath:            auth.RegisterDeath,
+	people.KindMarriage:         auth.RegisterMarriage,
+	people.KindDivorce:          auth.RegisterMarriage,
+	people.KindResidence:        auth.RegisterResidence,
+	people.KindResidenceRemoval: auth.RegisterResidence,
+	people.KindCorrection:       auth.CorrectRecord,
+}
+
 // checkMeta validates what every civil event carries besides its facts.
 func checkMeta(m people.Meta) error {
 	var f problem.Fields
-	if len(m.Reason) > 1000 {
+	if utf8.RuneCountInString(m.Reason) > 1000 {
 		f.Add("reason", "is longer than 1000 characters")
 	}
-	if len(m.LegalBasis) > 500 {
+	if utf8.RuneCountInString(m.LegalBasis) > 500 {
 		f.Add("legal_basis", "is longer than 500 characters")
 	}
 	if today().CertainlyBefore(m.Effective) {
@@ -148,13 +234,60 @@ func (c *change) outOfReach(a auth.Action, subject, detail string) error {
 	return c.g.OutOfReach(c.ctx, c.pr, a, subject, detail, "person with PIN "+subject)
 }
 
+// loadBeyondReach loads a person whom a rule of law lets the event concern
+// though they may be out of the caller's reach for a (someone moving into
+// the caller's commune; the other party of a marriage registered where one
+// party lives). An unknown PIN gets the refusal of a person out of reach
+// (only a nation-wide principal is told it is unknown); a person out of
+// reach is loaded but hidden: every rule that fails on their record must
+// answer through about, so that the answer does not depend on facts the
+// caller may not read.
+func (c *change) loadBeyondReach(field, pinStr string, a auth.Action) (people.Person, error) {
+	if err := checkPIN(field, pinStr); err != nil {
+		return people.Person{}, err
+	}
+	p, err := c.r.load(c.ctx, c.tx, pinStr)
+	if problem.Is(err, problem.NotFound) {
+		return p, c.g.Find(c.ctx, c.pr, a, pinStr, "person with PIN "+pinStr, false, "",
+			problem.Field(field, "no person with PIN %s in the register", pinStr))
+	}
+	if err != nil {
+		return p, err
+	}
+	if !c.g.Policy.Allowed(c.pr, a, people.ResponsibleUnit(&p)) {
+		if c.hidden == nil {
+			c.hidden = map[string]bool{}
+		}
+		c.hidden[p.PIN] = true
+	}
+	return p, nil
+}
+
+// about returns err, a rule's refusal that depends on the records of the
+// people with the PINs given, when the caller may read them all; when one
+// is hidden (loadBeyondReach) it returns instead the refusal of a person out
+// of reach, the one an unknown PIN gets, audited against that PIN with err
+// as the detail for the log's readers.
+func (c *change) about(err error, pins ...string) error {
+	if err == nil {
+		return nil
+	}
+	for _, pin := range pins {
+		if c.hidden[pin] {
+			return c.outOfReach(kindAction[c.kind], pin, "refused by a rule: "+err.Error())
+		}
+	}
+	return err
+}
+
 // loadPairInReach loads the two parties of a marriage or a divorce, in PIN
 // order so that two transactions locking the same pair cannot deadlock, and
 // returns them in the order asked. The event may be registered where either
-// party lives. An officer who reaches neither is refused the same way
-// whether the PINs exist or not (see loadInReach); one who reaches either
-// is told which PIN is unknown, as a link to any existing person would
-// succeed anyway.
+// party lives (Luật Hộ tịch 2014, art. 17): the officer must reach one; the
+// other may be out of reach, and is then hidden (loadBeyondReach). An
+// officer who reaches neither, or who reaches one while the other PIN is
+// unknown, gets the refusal of a person out of reach, the same whether the
+// PINs exist or not, audited against each PIN out of reach.
 func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 string) (people.Person, people.Person, error) {
 	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
 		if err := checkPIN(x[0], x[1]); err != nil {
@@ -169,41 +302,76 @@ func (c *change) loadPairInReach(a auth.Action, field1, pin1, field2, pin2 strin
 		first, second = pin2, pin1
 	}
 	loaded := map[string]people.Person{}
-	missing := map[string]bool{}
 	for _, pin := range []string{first, second} {
 		p, err := c.r.load(c.ctx, c.tx, pin)
 		switch {
 		case problem.Is(err, problem.NotFound):
-			missing[pin] = true
 		case err != nil:
 			return people.Person{}, people.Person{}, err
 		default:
 			loaded[pin] = p
 		}
 	}
-	reached := false
-	var units []string
-	for _, p := range loaded {
-		u := people.ResponsibleUnit(&p)
-		units = append(units, u)
-		reached = reached || c.g.Policy.Allowed(c.pr, a, u)
+	everywhere := c.g.Policy.Everywhere(c.pr, a)
+	reach := map[string]bool{}
+	for pin, p := range loaded {
+		reach[pin] = c.g.Policy.Allowed(c.pr, a, people.ResponsibleUnit(&p))
 	}
-	if !reached && !c.g.Policy.Everywhere(c.pr, a) {
-		detail := "units " + strings.Join(units, ", ")
-		if len(missing) > 0 {
-			detail += "; no such person among them"
+	if everywhere {
+		for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
+			if _, ok := loaded[x[1]]; !ok {
+				return people.Person{}, people.Person{}, problem.Field(x[0], "no person with PIN %s in the register", x[1])
+			}
 		}
-		return people.Person{}, people.Person{}, c.outOfReach(a, pin1, detail)
+		return loaded[pin1], loaded[pin2], nil
 	}
-	for _, x := range [][2]string{{field1, pin1}, {field2, pin2}} {
-		if missing[x[1]] {
-			return people.Person{}, people.Person{}, problem.Field(x[0], "no person with PIN %s in the register", x[1])
+	if !reach[pin1] && !reach[pin2] {
+		// Refused at either PIN: audited against both, answered as for the first.
+		var err error
+		for _, pin := range []string{pin2, pin1} {
+			err = c.outOfReach(a, pin, c.why(loaded, pin))
+		}
+		return people.Person{}, people.Person{}, err
+	}
+	for _, pin := range []string{pin1, pin2} {
+		if _, ok := loaded[pin]; !ok {
+			return people.Person{}, people.Person{}, c.outOfReach(a, pin, "no such person")
 		}
 	}
-	if !reached {
-		return people.Person{}, people.Person{}, c.outOfReach(a, pin1, "units "+strings.Join(units, ", "))
+	for _, pin := range []string{pin1, pin2} {
+		if !reach[pin] {
+			if c.hidden == nil {
+				c.hidden = map[string]bool{}
+			}
+			c.hidden[pin] = true
+		}
 	}
 	return loaded[pin1], loaded[pin2], nil
+}
+
+// why is the audit detail of a refusal at pin: its unit, or that it is unknown.
+func (c *change) why(loaded map[string]people.Person, pin string) string {
+	p, ok := loaded[pin]
+	if !ok {
+		return "no such person"
+	}
+	return "unit " + people.ResponsibleUnit(&p)
+}
+
+// householdInReach loads the household id for a, which must be within the
+// caller's reach at its unit: as for reads (Register.Household), an unknown
+// household and one out of reach get the same refusal, audited against
+// "household:<id>"; only a nation-wide principal is told it is unknown.
+func (c *change) householdInReach(field, id string, a auth.Action) (people.Household, error) {
+	var h people.Household
+	err := c.tx.QueryRowContext(c.ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
+		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
+	found := !errors.Is(err, sql.ErrNoRows)
+	if found && err != nil {
+		return h, err
+	}
+	return h, c.g.Find(c.ctx, c.pr, a, "household:"+id, "household "+id, found, h.UnitCode,
+		problem.Field(field, "no household %s in the register", id))
 }
 
 // diff returns the fields that differ between two versions of a person,
@@ -325,16 +493,6 @@ func (c *change) createHousehold(a people.Address) (string, error) {
 	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO households (id, unit_code, address, created_at) VALUES ($1, $2, $3, $4)`,
 		id, a.Unit, a.Detail, db.FormatTime(c.at))
 	return id, err
-}
-
-func (c *change) household(field, id string) (people.Household, error) {
-	var h people.Household
-	err := c.tx.QueryRowContext(c.ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
-		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
-	if err == sql.ErrNoRows {
-		return h, problem.Field(field, "no household %s in the register", id)
-	}
-	return h, err
 }
 
 // livingMembers counts the living members of a household other than pinStr.

@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,15 +18,14 @@ import (
 // million serials per prefix a second draw is already rare.
 const maxIssueTries = 32
 
-func checkName(f *problem.Fields, field, name string) {
-	switch n := utf8.RuneCountInString(strings.TrimSpace(name)); {
-	case n == 0:
-		f.Add(field, "is required")
-	case n > 100:
-		f.Add(field, "is longer than 100 characters")
-	case !utf8.ValidString(name) || strings.ContainsAny(name, "<>\"|0123456789\x00"):
-		f.Add(field, "may hold letters, spaces, hyphens and apostrophes only")
+// checkName checks a name under the rule of people.NormalizeName and
+// returns it normalised.
+func checkName(f *problem.Fields, field, name string) string {
+	n, why := people.NormalizeName(name)
+	if why != "" {
+		f.Add(field, "%s", why)
 	}
+	return n
 }
 
 // commune checks that code names a commune-level unit in force.
@@ -54,12 +54,47 @@ func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired b
 	}
 }
 
+// Who an event may concern, beyond the caller's reach (each rule is tested
+// in authz_events_test.go):
+//
+//   - a birth is registered at a commune in the registrar's reach; each
+//     parent named must be in their reach too, and the household the child
+//     joins: a parent or household out of reach is refused as an unknown
+//     PIN or household is, so that a birth tells nothing of people the
+//     registrar may not read (a registrar whose reach covers both, or a
+//     nation-wide one, registers a birth whose parents live apart);
+//   - a death, a correction and a residence removal concern one person in
+//     reach; a death also clears the surviving spouse's link, wherever the
+//     spouse lives (the marriage ends with the death: Luật Hôn nhân và gia
+//     đình 2014, art. 65), and answers nothing about the spouse; a
+//     corrected date of birth is checked against the parents, who must be
+//     in reach as for a birth;
+//   - a marriage or a divorce is registered where either party lives (Luật
+//     Hộ tịch 2014, art. 17): one party must be in reach; every rule that
+//     fails on the other's record (alive, unmarried, age, sex, kinship,
+//     married to each other) answers as for an unknown PIN, so that the
+//     other's facts are never told;
+//   - a residence is registered at the new residence (Luật Cư trú 2020,
+//     art. 22 and 28): the unit, or the household joined, must be in
+//     reach; the person may live anywhere, and any rule that fails on
+//     their record (alive, head of a household others live in) answers as
+//     for an unknown PIN.
+//
+// Every event answers with the records the caller may read once it is
+// registered, else the event's id and the PIN (Written).
+
 // RegisterBirth registers a newborn: it issues a new PIN (unique even under
-// concurrent registrations), links the parents and adds the child to a household.
+// concurrent registrations), links the parents and adds the child to a
+// household. It returns the child, or only its PIN if the caller may not
+// read it.
 func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b people.BirthRegistration) (people.Person, error) {
+	w, err := r.birth(ctx, pr, b)
+	return first(w), err
+}
+
+func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthRegistration) ([]Written, error) {
 	var f problem.Fields
-	b.FullName = strings.TrimSpace(b.FullName)
-	checkName(&f, "full_name", b.FullName)
+	b.FullName = checkName(&f, "full_name", b.FullName)
 	checkPastDate(&f, "birth_date", b.BirthDate, true)
 	if !b.Sex.Valid() {
 		f.Add("sex", "must be M or F")
@@ -87,19 +122,18 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b peopl
 		f.Add("relation_to_head", "%q is not a relation a newborn can have", b.Relation)
 	}
 	if err := f.Err(); err != nil {
-		return people.Person{}, err
+		return nil, err
 	}
 	code, ok := pinProvince[place.ParentCode]
 	if !ok {
-		return people.Person{}, problem.Field("birth_place", "no PIN province code is set for births registered in province %s", place.ParentCode)
+		return nil, problem.Field("birth_place", "no PIN province code is set for births registered in province %s", place.ParentCode)
 	}
 	prefix, err := pin.Prefix(code, b.Sex, b.BirthDate.Year)
 	if err != nil {
-		return people.Person{}, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
+		return nil, problem.Field("birth_place", "no PIN can be issued for a birth registered in %s: %v", place.Name, err)
 	}
 
-	var child people.Person
-	err = r.apply(ctx, pr, people.KindBirth, b.Meta, func(c *change) error {
+	return r.apply(ctx, pr, people.KindBirth, b.Meta, func(c *change) error {
 		if err := c.authorize(auth.RegisterBirth, b.BirthPlace, ""); err != nil {
 			return err
 		}
@@ -111,7 +145,7 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b peopl
 			if x.pin == "" {
 				continue
 			}
-			p, err := c.load(x.field, x.pin)
+			p, err := c.loadInReach(x.field, x.pin, auth.RegisterBirth, nil)
 			if err != nil {
 				return err
 			}
@@ -143,13 +177,13 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b peopl
 		if rel == "" {
 			rel = people.Child
 		}
-		child = people.Person{
+		child := people.Person{
 			FullName: b.FullName, BirthDate: b.BirthDate, Sex: b.Sex, BirthPlace: b.BirthPlace,
 			Hometown: b.Hometown, Ethnicity: b.Ethnicity, Nationality: b.Nationality,
 			FatherPIN: b.FatherPIN, MotherPIN: b.MotherPIN, Status: people.Alive,
 		}
 		if hhID != "" {
-			h, err := c.household("household_id", hhID)
+			h, err := c.householdInReach("household_id", hhID, auth.RegisterBirth)
 			if err != nil {
 				return err
 			}
@@ -164,13 +198,34 @@ func (r *Register) RegisterBirth(ctx context.Context, pr auth.Principal, b peopl
 				return err
 			}
 			if ok {
-				child = saved
+				c.answer(saved)
 				return nil
 			}
 		}
 		return problem.New(problem.Conflict, "could not draw a free PIN for prefix %s after %d tries", prefix, maxIssueTries)
 	})
-	return child, err
+}
+
+// first is the one person an event answers with, as the exported methods
+// return it (Written.record).
+func first(w []Written) people.Person {
+	if len(w) == 0 {
+		return people.Person{}
+	}
+	return w[0].record()
+}
+
+// records are the people an event answers with, as the exported methods
+// return them.
+func records(w []Written) []people.Person {
+	if len(w) == 0 {
+		return nil
+	}
+	out := make([]people.Person, len(w))
+	for i := range w {
+		out[i] = w[i].record()
+	}
+	return out
 }
 
 // relationOfChild is a newborn's relation to the head, from its parent's.
@@ -185,14 +240,19 @@ func relationOfChild(parent people.Relation) people.Relation {
 }
 
 // RegisterDeath records a death. The surviving spouse's link is cleared.
+// It returns the person, or only the PIN if the caller may not read them.
 func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d people.DeathRegistration) (people.Person, error) {
+	w, err := r.death(ctx, pr, d)
+	return first(w), err
+}
+
+func (r *Register) death(ctx context.Context, pr auth.Principal, d people.DeathRegistration) ([]Written, error) {
 	var f problem.Fields
 	checkPastDate(&f, "death_date", d.DeathDate, false)
 	if err := f.Err(); err != nil {
-		return people.Person{}, err
+		return nil, err
 	}
-	var out people.Person
-	err := r.apply(ctx, pr, people.KindDeath, d.Meta, func(c *change) error {
+	return r.apply(ctx, pr, people.KindDeath, d.Meta, func(c *change) error {
 		p, err := c.loadInReach("pin", d.PIN, auth.RegisterDeath, nil)
 		if err != nil {
 			return err
@@ -205,10 +265,13 @@ func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d peopl
 		}
 		after := p
 		after.Status, after.DeathDate = people.Deceased, d.DeathDate
-		if out, err = c.save(p, after); err != nil {
+		saved, err := c.save(p, after)
+		if err != nil {
 			return err
 		}
+		c.answer(saved)
 		if p.SpousePIN != "" {
+			// Wherever the spouse lives: the marriage ends with the death.
 			s, err := c.load("pin", p.SpousePIN)
 			if err != nil {
 				return err
@@ -223,7 +286,6 @@ func (r *Register) RegisterDeath(ctx context.Context, pr auth.Principal, d peopl
 		}
 		return nil
 	})
-	return out, err
 }
 
 // Minimum ages for marriage (Law on Marriage and Family 2014, art. 8).
@@ -233,8 +295,14 @@ const (
 )
 
 // RegisterMarriage records a marriage between two living, unmarried people
-// of the age of marriage who are not close relatives.
+// of the age of marriage who are not close relatives. It returns both, each
+// only by PIN if the caller may not read them.
 func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m people.MarriageRegistration) ([]people.Person, error) {
+	w, err := r.marriage(ctx, pr, m)
+	return records(w), err
+}
+
+func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.MarriageRegistration) ([]Written, error) {
 	if m.PIN1 != "" && m.PIN1 == m.PIN2 {
 		return nil, problem.Field("pin2", "is the same person as pin1")
 	}
@@ -246,23 +314,23 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m pe
 			p := x.p
 			switch {
 			case p.Status != people.Alive:
-				return a, b, problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status)
+				return a, b, c.about(problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status), p.PIN)
 			case p.SpousePIN != "":
-				return a, b, problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN)
+				return a, b, c.about(problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN), p.PIN)
 			}
 			min := minAgeWoman
 			if p.Sex == civil.Male {
 				min = minAgeMan
 			}
 			if age := ageOn(p.BirthDate, m.Date); age < min {
-				return a, b, problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min)
+				return a, b, c.about(problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min), p.PIN)
 			}
 		}
 		if a.Sex == b.Sex {
-			return a, b, problem.Field("pin2", "the law on marriage and family (2014, art. 8) does not recognise a marriage between people of the same sex")
+			return a, b, c.about(problem.Field("pin2", "the law on marriage and family (2014, art. 8) does not recognise a marriage between people of the same sex"), a.PIN, b.PIN)
 		}
 		if closeKin(a, b) {
-			return a, b, problem.Field("pin2", "%s and %s are parent and child or siblings", a.PIN, b.PIN)
+			return a, b, c.about(problem.Field("pin2", "%s and %s are parent and child or siblings", a.PIN, b.PIN), a.PIN, b.PIN)
 		}
 		a.SpousePIN, b.SpousePIN = b.PIN, a.PIN
 		return a, b, nil
@@ -271,10 +339,11 @@ func (r *Register) RegisterMarriage(ctx context.Context, pr auth.Principal, m pe
 
 // couple applies a civil event concerning two people on a date (marriage,
 // divorce): it validates the date, loads both in a deadlock-free order,
-// authorises the officer on either party's unit, lets fn check the rules
-// and return the new states, and saves them.
+// authorises the officer on either party's unit (the other is then hidden:
+// see loadPairInReach), lets fn check the rules (through change.about) and
+// return the new states, and saves them.
 func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.EventKind, pin1, pin2 string, date civil.Date, meta people.Meta,
-	fn func(c *change, a, b people.Person) (people.Person, people.Person, error)) ([]people.Person, error) {
+	fn func(c *change, a, b people.Person) (people.Person, people.Person, error)) ([]Written, error) {
 	var f problem.Fields
 	checkPastDate(&f, "date", date, true)
 	if err := f.Err(); err != nil {
@@ -283,8 +352,7 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 	if meta.Effective.IsZero() {
 		meta.Effective = date
 	}
-	var out []people.Person
-	err := r.apply(ctx, pr, kind, meta, func(c *change) error {
+	return r.apply(ctx, pr, kind, meta, func(c *change) error {
 		a, b, err := c.loadPairInReach(auth.RegisterMarriage, "pin1", pin1, "pin2", pin2)
 		if err != nil {
 			return err
@@ -299,10 +367,10 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 		if b2, err = c.save(b, b2); err != nil {
 			return err
 		}
-		out = []people.Person{a2, b2}
+		c.answer(a2)
+		c.answer(b2)
 		return nil
 	})
-	return out, err
 }
 
 // ageOn is the age in whole years on date d; with a partial birth date it
@@ -324,25 +392,38 @@ func closeKin(a, b people.Person) bool {
 }
 
 // RecordDivorce records a divorce between two people married to each other.
+// It returns both, each only by PIN if the caller may not read them.
 func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d people.DivorceRecord) ([]people.Person, error) {
+	w, err := r.divorce(ctx, pr, d)
+	return records(w), err
+}
+
+func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.DivorceRecord) ([]Written, error) {
 	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
-			return a, b, problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN)
+			return a, b, c.about(problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN), a.PIN, b.PIN)
 		}
 		married, err := c.lastEffective(a.PIN, people.KindMarriage)
 		if err != nil {
 			return a, b, err
 		}
 		if d.Date.CertainlyBefore(married) {
-			return a, b, problem.Field("date", "%s is before the marriage (%s)", d.Date, married)
+			return a, b, c.about(problem.Field("date", "%s is before the marriage (%s)", d.Date, married), a.PIN, b.PIN)
 		}
 		a.SpousePIN, b.SpousePIN = "", ""
 		return a, b, nil
 	})
 }
 
-// RegisterResidence registers a permanent or temporary residence.
+// RegisterResidence registers a permanent or temporary residence. It
+// returns the person, or only the PIN if the caller may not read them
+// afterwards (a temporary residence of someone who lives elsewhere).
 func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr people.ResidenceRegistration) (people.Person, error) {
+	w, err := r.residence(ctx, pr, rr)
+	return first(w), err
+}
+
+func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.ResidenceRegistration) ([]Written, error) {
 	var f problem.Fields
 	if rr.Kind != people.PermanentResidence && rr.Kind != people.TemporaryResidence {
 		f.Add("kind", "must be permanent or temporary")
@@ -351,7 +432,7 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 		r.commune(&f, "address.unit_code", rr.Address.Unit, true)
 		if strings.TrimSpace(rr.Address.Detail) == "" {
 			f.Add("address.detail", "give the house number, street or hamlet")
-		} else if len(rr.Address.Detail) > 300 {
+		} else if utf8.RuneCountInString(rr.Address.Detail) > 300 {
 			f.Add("address.detail", "is longer than 300 characters")
 		}
 	}
@@ -362,61 +443,63 @@ func (r *Register) RegisterResidence(ctx context.Context, pr auth.Principal, rr 
 		f.Add("relation_to_head", "give the relation to the head of the household joined")
 	}
 	if err := f.Err(); err != nil {
-		return people.Person{}, err
+		return nil, err
 	}
-	var out people.Person
-	err := r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
-		// The person may live anywhere (they are moving in): what is
-		// checked is the unit of the new residence, below.
+	if err := checkPIN("pin", rr.PIN); err != nil {
+		return nil, err
+	}
+	return r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
 		if err := c.refuseRole(auth.RegisterResidence, rr.PIN); err != nil {
 			return err
 		}
-		p, err := c.load("pin", rr.PIN)
+		// Where the person will live is checked first: it must be in reach.
+		var joined people.Household
+		if rr.Kind == people.PermanentResidence && rr.HouseholdID != "" {
+			h, err := c.householdInReach("household_id", rr.HouseholdID, auth.RegisterResidence)
+			if err != nil {
+				return err
+			}
+			joined = h
+			rr.Address = people.Address{Unit: h.UnitCode, Detail: h.Address}
+		} else if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, rr.PIN); err != nil {
+			return err
+		}
+		// The person may live anywhere (they are moving in).
+		p, err := c.loadBeyondReach("pin", rr.PIN, auth.RegisterResidence)
 		if err != nil {
 			return err
 		}
 		if p.Status != people.Alive {
-			return problem.Field("pin", "%s is recorded as %s", p.PIN, p.Status)
+			return c.about(problem.Field("pin", "%s is recorded as %s", p.PIN, p.Status), p.PIN)
 		}
 		after := p
 		if rr.Kind == people.TemporaryResidence {
-			if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
-				return err
-			}
 			after.Temporary = rr.Address
 			after.Current = rr.Address
-			out, err = c.save(p, after)
-			return err
-		}
-		if err := c.leaveHousehold(p); err != nil {
-			return err
-		}
-		if rr.HouseholdID != "" {
-			h, err := c.household("household_id", rr.HouseholdID)
-			if err != nil {
-				return err
-			}
-			rr.Address = people.Address{Unit: h.UnitCode, Detail: h.Address}
-			after.HouseholdID, after.Relation = h.ID, rr.Relation
 		} else {
-			after.HouseholdID, after.Relation = "", people.Head
-		}
-		if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, p.PIN); err != nil {
-			return err
-		}
-		if after.HouseholdID == "" {
-			if after.HouseholdID, err = c.createHousehold(rr.Address); err != nil {
+			if err := c.about(c.leaveHousehold(p), p.PIN); err != nil {
 				return err
 			}
+			if joined.ID != "" {
+				after.HouseholdID, after.Relation = joined.ID, rr.Relation
+			} else {
+				after.Relation = people.Head
+				if after.HouseholdID, err = c.createHousehold(rr.Address); err != nil {
+					return err
+				}
+			}
+			if p.Current == p.Permanent || p.Current.IsZero() {
+				after.Current = rr.Address
+			}
+			after.Permanent = rr.Address
 		}
-		if p.Current == p.Permanent || p.Current.IsZero() {
-			after.Current = rr.Address
+		saved, err := c.save(p, after)
+		if err != nil {
+			return err
 		}
-		after.Permanent = rr.Address
-		out, err = c.save(p, after)
-		return err
+		c.answer(saved)
+		return nil
 	})
-	return out, err
 }
 
 // leaveHousehold refuses to let a head leave a household that others still
@@ -436,12 +519,18 @@ func (c *change) leaveHousehold(p people.Person) error {
 }
 
 // RemoveResidence removes a permanent or temporary residence registration.
+// It returns the person, or only the PIN if the caller may not read them
+// afterwards (a temporary residence removed of someone who lives elsewhere).
 func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr people.ResidenceRemoval) (people.Person, error) {
+	w, err := r.residenceRemoval(ctx, pr, rr)
+	return first(w), err
+}
+
+func (r *Register) residenceRemoval(ctx context.Context, pr auth.Principal, rr people.ResidenceRemoval) ([]Written, error) {
 	if rr.Kind != people.PermanentResidence && rr.Kind != people.TemporaryResidence {
-		return people.Person{}, problem.Field("kind", "must be permanent or temporary")
+		return nil, problem.Field("kind", "must be permanent or temporary")
 	}
-	var out people.Person
-	err := r.apply(ctx, pr, people.KindResidenceRemoval, rr.Meta, func(c *change) error {
+	return r.apply(ctx, pr, people.KindResidenceRemoval, rr.Meta, func(c *change) error {
 		// Reach is checked at the residence removed, before anything about
 		// it is said; a person without one is checked at their
 		// responsible unit.
@@ -476,22 +565,32 @@ func (r *Register) RemoveResidence(ctx context.Context, pr auth.Principal, rr pe
 			}
 			after.Permanent, after.HouseholdID, after.Relation = people.Address{}, "", ""
 		}
-		out, err = c.save(p, after)
-		return err
+		saved, err := c.save(p, after)
+		if err != nil {
+			return err
+		}
+		c.answer(saved)
+		return nil
 	})
-	return out, err
 }
 
 // Correct corrects a person's name or date of birth (cải chính hộ tịch). A
-// corrected date of birth must still agree with the PIN, which never changes.
+// corrected date of birth must still agree with the PIN, which never
+// changes. The former name joins other_names, once. It returns the person,
+// or only the PIN if the caller may not read them.
 func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr people.Correction) (people.Person, error) {
+	w, err := r.correct(ctx, pr, cr)
+	return first(w), err
+}
+
+func (r *Register) correct(ctx context.Context, pr auth.Principal, cr people.Correction) ([]Written, error) {
 	var f problem.Fields
 	if cr.FullName == nil && cr.BirthDate == nil {
 		f.Add("full_name", "give a corrected full name or date of birth")
 	}
 	if cr.FullName != nil {
-		*cr.FullName = strings.TrimSpace(*cr.FullName)
-		checkName(&f, "full_name", *cr.FullName)
+		name := checkName(&f, "full_name", *cr.FullName)
+		cr.FullName = &name
 	}
 	if cr.BirthDate != nil {
 		checkPastDate(&f, "birth_date", *cr.BirthDate, false)
@@ -500,10 +599,9 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr people.Cor
 		f.Add("reason", "a correction must say why")
 	}
 	if err := f.Err(); err != nil {
-		return people.Person{}, err
+		return nil, err
 	}
-	var out people.Person
-	err := r.apply(ctx, pr, people.KindCorrection, cr.Meta, func(c *change) error {
+	return r.apply(ctx, pr, people.KindCorrection, cr.Meta, func(c *change) error {
 		p, err := c.loadInReach("pin", cr.PIN, auth.CorrectRecord, nil)
 		if err != nil {
 			return err
@@ -511,29 +609,53 @@ func (r *Register) Correct(ctx context.Context, pr auth.Principal, cr people.Cor
 		after := p
 		if cr.FullName != nil && *cr.FullName != p.FullName {
 			after.FullName = *cr.FullName
-			after.OtherNames = append(append([]string(nil), p.OtherNames...), p.FullName)
+			after.OtherNames = formerNames(p.OtherNames, p.FullName, *cr.FullName)
+			if len(after.OtherNames) > people.MaxOtherNames {
+				return problem.New(problem.Conflict, "%s already has %d former names, the most a record holds", p.PIN, len(p.OtherNames))
+			}
 		}
 		if cr.BirthDate != nil {
 			_, parts, _ := pin.Parse(p.PIN)
 			if err := parts.CheckPerson(p.Sex, *cr.BirthDate); err != nil {
 				return problem.Field("birth_date", "disagrees with the PIN %s, which cannot change: %v", p.PIN, err)
 			}
-			for _, pp := range []string{p.FatherPIN, p.MotherPIN} {
-				if pp == "" {
+			for _, x := range []struct{ field, pin string }{{"father_pin", p.FatherPIN}, {"mother_pin", p.MotherPIN}} {
+				if x.pin == "" {
 					continue
 				}
-				parent, err := c.load("pin", pp)
+				// The parent's date of birth is a fact about the parent:
+				// checked only if the registrar may read it.
+				parent, err := c.loadInReach(x.field, x.pin, auth.CorrectRecord, nil)
 				if err != nil {
 					return err
 				}
 				if !parent.BirthDate.CertainlyBefore(*cr.BirthDate) {
-					return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", *cr.BirthDate, pp, parent.BirthDate)
+					return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", *cr.BirthDate, x.pin, parent.BirthDate)
 				}
 			}
 			after.BirthDate = *cr.BirthDate
 		}
-		out, err = c.save(p, after)
-		return err
+		saved, err := c.save(p, after)
+		if err != nil {
+			return err
+		}
+		c.answer(saved)
+		return nil
 	})
-	return out, err
+}
+
+// formerNames is other_names after a correction from name old to name now:
+// each former name once, in the order first held, without the name now
+// held (a name corrected back is no longer a former one).
+func formerNames(others []string, old, now string) []string {
+	out := make([]string, 0, len(others)+1)
+	for _, n := range append(others, old) {
+		if n != now && n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package register
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -24,13 +25,25 @@ func (r *Register) Routes() []httpx.Route {
 		staff("GET /api/v1/persons/{pin}/history", httpx.Handle(r.getHistory)),
 		staff("GET /api/v1/persons", httpx.Handle(r.search)),
 		staff("GET /api/v1/households/{id}", httpx.Handle(r.getHousehold)),
-		staff("POST /api/v1/events/birth", httpx.Command(r.RegisterBirth, maxEventBody)),
-		staff("POST /api/v1/events/death", httpx.Command(r.RegisterDeath, maxEventBody)),
-		staff("POST /api/v1/events/marriage", httpx.Command(r.RegisterMarriage, maxEventBody)),
-		staff("POST /api/v1/events/divorce", httpx.Command(r.RecordDivorce, maxEventBody)),
-		staff("POST /api/v1/events/residence", httpx.Command(r.RegisterResidence, maxEventBody)),
-		staff("POST /api/v1/events/residence-removal", httpx.Command(r.RemoveResidence, maxEventBody)),
-		staff("POST /api/v1/events/correction", httpx.Command(r.Correct, maxEventBody)),
+		staff("POST /api/v1/events/birth", httpx.Command(one(r.birth), maxEventBody)),
+		staff("POST /api/v1/events/death", httpx.Command(one(r.death), maxEventBody)),
+		staff("POST /api/v1/events/marriage", httpx.Command(r.marriage, maxEventBody)),
+		staff("POST /api/v1/events/divorce", httpx.Command(r.divorce, maxEventBody)),
+		staff("POST /api/v1/events/residence", httpx.Command(one(r.residence), maxEventBody)),
+		staff("POST /api/v1/events/residence-removal", httpx.Command(one(r.residenceRemoval), maxEventBody)),
+		staff("POST /api/v1/events/correction", httpx.Command(one(r.correct), maxEventBody)),
+	}
+}
+
+// one answers an event about one person with that person (Written): the
+// record if the caller may read it, else the event's id and the PIN.
+func one[In any](fn func(context.Context, auth.Principal, In) ([]Written, error)) func(context.Context, auth.Principal, In) (Written, error) {
+	return func(ctx context.Context, p auth.Principal, in In) (Written, error) {
+		w, err := fn(ctx, p, in)
+		if err != nil || len(w) == 0 {
+			return Written{}, err
+		}
+		return w[0], nil
 	}
 }
 

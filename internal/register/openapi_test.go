@@ -23,5 +23,6 @@ func TestOpenAPISchemas(t *testing.T) {
 		"EventResidence":        people.ResidenceRegistration{},
 		"EventResidenceRemoval": people.ResidenceRemoval{},
 		"EventCorrection":       people.Correction{},
+		"EventAck":              register.Acknowledgement{},
 	})
 }

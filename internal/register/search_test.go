@@ -257,7 +257,8 @@ func TestHousehold(t *testing.T) {
 					t.Errorf("members %v as %v, want %v as %v", pins, rels, tc.want, tc.rels)
 				}
 				for _, p := range tc.want {
-					if n := e.audited(tc.pr.ActorID(), string(auth.ReadPerson), p, "ok"); n != 1 {
+					if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND outcome = 'ok' AND detail = $4`,
+						tc.pr.ActorID(), string(auth.ReadPerson), p, "household "+tc.id); n != 1 {
 						t.Errorf("%d audit rows for reading %s on the household page, want 1", n, p)
 					}
 				}

@@ -128,7 +128,7 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			child, err := reg.RegisterBirth(ctx, p, b)
-			return child.PIN, err
+			return shown(child), err
 		},
 	},
 	{
@@ -147,7 +147,7 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			person, err := reg.RegisterDeath(ctx, p, d)
-			return person.PIN, err
+			return shown(person), err
 		},
 	},
 	{
@@ -205,7 +205,7 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			person, err := reg.RegisterResidence(ctx, p, rr)
-			return person.PIN, err
+			return shown(person), err
 		},
 	},
 	{
@@ -224,7 +224,7 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			person, err := reg.RemoveResidence(ctx, p, rr)
-			return person.PIN, err
+			return shown(person), err
 		},
 	},
 	{
@@ -252,7 +252,7 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			person, err := reg.Correct(ctx, p, c)
-			return person.PIN, err
+			return shown(person), err
 		},
 	},
 }
@@ -271,7 +271,17 @@ func firstPIN(ps []people.Person, err error) (string, error) {
 	if err != nil || len(ps) == 0 {
 		return "", err
 	}
-	return ps[0].PIN, nil
+	return shown(ps[0]), nil
+}
+
+// shown is the PIN of the person whose page follows an event, or "" when
+// the event answered only with the PIN (a stored record has a version):
+// the officer may not read that person, and is shown the events instead.
+func shown(p people.Person) string {
+	if p.Version == 0 {
+		return ""
+	}
+	return p.PIN
 }
 
 // eventFormView is the data of event_form.html.
@@ -334,6 +344,10 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 		pin, err := ef.submit(r.Context(), s.reg, p, f)
 		if err == nil {
 			s.kit.Flash(w, r, "flash."+ef.slug)
+			if pin == "" {
+				http.Redirect(w, r, "/register/events", http.StatusSeeOther)
+				return nil
+			}
 			http.Redirect(w, r, "/register/persons/"+pin, http.StatusSeeOther)
 			return nil
 		}
