@@ -792,8 +792,25 @@ func (r *run) explain(d *Decision, sec *reconcile.Record) ExplanationSample {
 
 func formatFloat(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
 
+// cell neutralises a text cell for spreadsheets (OWASP CSV injection): a
+// value that begins with =, +, -, @, a tab or a carriage return would be
+// read as a formula by Excel, LibreOffice or Google Sheets, so it is
+// prefixed with a single quote, which they show as text. Only text columns
+// go through it (identifiers, names, addresses, reasons); numeric columns
+// (line, probability, match_weight, which may be negative) are written as
+// numbers.
+func cell(s string) string {
+	if s != "" {
+		switch s[0] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + s
+		}
+	}
+	return s
+}
+
 func decisionRow(row []string, d *Decision) []string {
-	row[0], row[1], row[2], row[3] = d.ID, strconv.Itoa(d.Line), d.Kind.String(), d.PIN
+	row[0], row[1], row[2], row[3] = cell(d.ID), strconv.Itoa(d.Line), d.Kind.String(), cell(d.PIN)
 	row[4], row[5] = "", ""
 	if d.hasTop {
 		row[4], row[5] = formatFloat(d.Probability, 6), formatFloat(d.Weight, 2)
@@ -813,9 +830,9 @@ func decisionRow(row []string, d *Decision) []string {
 			b = append(b, " (other name)"...)
 		}
 	}
-	row[6] = string(b)
-	row[7] = strings.Join(d.Differing, " ")
-	row[8] = d.Reason
+	row[6] = cell(string(b))
+	row[7] = cell(strings.Join(d.Differing, " "))
+	row[8] = cell(d.Reason)
 	row[9] = ""
 	if len(d.Notes) > 0 {
 		var nb strings.Builder
@@ -825,14 +842,14 @@ func decisionRow(row []string, d *Decision) []string {
 			}
 			nb.WriteString(n.String())
 		}
-		row[9] = nb.String()
+		row[9] = cell(nb.String())
 	}
 	return row
 }
 
 func correctionRow(row []string, d *Decision, c *Correction) []string {
-	row[0], row[1], row[2], row[3], row[4] = d.ID, c.Field, c.SectorValue, c.RegisterValue, d.PIN
-	row[5], row[6], row[7], row[8] = strconv.Itoa(d.Line), c.Column, c.Action, c.RegisterCode
+	row[0], row[1], row[2], row[3], row[4] = cell(d.ID), cell(c.Field), cell(c.SectorValue), cell(c.RegisterValue), cell(d.PIN)
+	row[5], row[6], row[7], row[8] = strconv.Itoa(d.Line), cell(c.Column), c.Action, cell(c.RegisterCode)
 	row[9], row[10] = d.Kind.String(), formatFloat(d.Probability, 6)
 	return row
 }
