@@ -68,6 +68,17 @@ type Config struct {
 	Floor bool
 	// Progress receives progress bars; nil for none.
 	Progress io.Writer
+	// Reach, when set, limits the run to the people whose responsible unit
+	// (Person.Unit) it holds: no one else is a candidate, in the model's
+	// pairs or in the outputs, so the outputs name only people the caller
+	// may read. A person without a unit is out of every reach. nil means
+	// the whole register.
+	Reach func(unit string) bool
+	// Disclosed, when set, receives the PINs of the people a batch of
+	// decisions names (linked PINs and candidates, in decisions.csv,
+	// corrections.csv and the summary's explanations) before the batch is
+	// written: the caller records them as read. An error stops the run.
+	Disclosed func(pins []string) error
 	// Log receives what the run says before and while it runs: the
 	// estimated pairs per rule, the model; nil for none.
 	Log io.Writer
@@ -677,8 +688,29 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		}
 		return matched{res, m.tally().since(before)}
 	}
+	var pins []string
 	consume := func(b matched) error {
 		rs := b.rs
+		if cfg.Disclosed != nil {
+			pins = pins[:0]
+			for i := range rs {
+				d := &rs[i].d
+				if d.PIN != "" {
+					pins = append(pins, d.PIN)
+				}
+				for _, c := range d.Candidates {
+					if c.PIN != d.PIN {
+						pins = append(pins, c.PIN)
+					}
+				}
+			}
+			if len(pins) > 0 {
+				slices.Sort(pins)
+				if err := cfg.Disclosed(slices.Compact(pins)); err != nil {
+					return fmt.Errorf("record the people disclosed: %w", err)
+				}
+			}
+		}
 		for i := range rs {
 			d := &rs[i].d
 			k := d.Kind.String()
