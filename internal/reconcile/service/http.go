@@ -247,6 +247,11 @@ func (s *Service) download(name string) http.Handler {
 		if err != nil {
 			return err
 		}
+		// The results name people: only a role that may read them may
+		// download them (from the job's unit, its reach is the owner's).
+		if err := s.cfg.Guard.Role(ctx, p, auth.ReadPerson, subject(id)); err != nil {
+			return err
+		}
 		if j.State != Done {
 			return problem.New(problem.Conflict, "the job is %s; its results can be downloaded once it is done", j.State)
 		}

@@ -203,6 +203,12 @@ func (c *indexCache) get(ctx context.Context) (*engine.Index, error) {
 	return x, nil
 }
 
+// owner is the principal a job runs for: the staff account that submitted
+// it, with the role and unit it had then.
+func (s *Service) owner(j Job) auth.Principal {
+	return auth.Staff(j.OwnerID, j.Owner, "", j.Role, j.Unit)
+}
+
 // Dir is where the jobs' files live.
 func (s *Service) Dir() string { return filepath.Join(s.cfg.DataDir, "reconcile") }
 
@@ -439,6 +445,25 @@ func (s *Service) execute(ctx context.Context, j Job, lv *live) (*engine.Summary
 			s.afterCheckpoint(j.ID, b)
 		}
 		return nil
+	}
+	// The job matches within its owner's reach, and every person it names
+	// is recorded as read by the owner, against the person's PIN, before
+	// it is written.
+	owner := s.owner(j)
+	reach := s.cfg.Guard.Reach(owner, auth.ReadPerson)
+	if reach.Nothing() {
+		return nil, fmt.Errorf("the role %q of the job's owner may not read people: a job matches only people its owner may read", j.Role)
+	}
+	if !reach.All {
+		in := make(map[string]bool, len(reach.Communes))
+		for _, c := range reach.Communes {
+			in[c] = true
+		}
+		cfg.Reach = func(unit string) bool { return in[unit] }
+	}
+	detail := "reconcile job " + j.ID
+	cfg.Disclosed = func(pins []string) error {
+		return s.cfg.Guard.Disclosed(bg, owner, auth.ReadPerson, detail, pins...)
 	}
 	x, err := s.index.get(ctx)
 	if err != nil {

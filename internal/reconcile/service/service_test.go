@@ -232,6 +232,7 @@ func TestService(t *testing.T) {
 		t.Run("resume", func(t *testing.T) { testResume(t, d, file, wantDec, wantCor, want) })
 		t.Run("limits", func(t *testing.T) { testLimits(t, d, file) })
 		t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, d, file) })
+		t.Run("reach", func(t *testing.T) { testReach(t, d, file, wantDec) })
 		t.Run("bad-upload", func(t *testing.T) { testBadUpload(t, d, file) })
 		t.Run("cancel", func(t *testing.T) { testCancel(t, d, file) })
 	})
@@ -244,7 +245,9 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 			return err
 		}
 	})
-	h.user("bank.officer", auth.ServiceOfficer, "00004")
+	// Attached to the nation: its reach is the whole register, so its
+	// results are the engine's on the whole register.
+	h.user("bank.officer", auth.ServiceOfficer, "VN")
 	if err := h.svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +301,7 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 func testResume(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *engine.Summary) {
 	dir := t.TempDir()
 	a := newHarness(t, d, dir, nil)
-	a.user("ministry.a", auth.ServiceOfficer, "00008")
+	a.user("ministry.a", auth.ServiceOfficer, "VN")
 	var cps [][]byte
 	a.svc.afterCheckpoint = func(id string, cp []byte) {
 		cps = append(cps, cp)
@@ -395,7 +398,8 @@ func testLimits(t *testing.T, d *db.DB, file []byte) {
 
 func testAuthorisation(t *testing.T, d *db.DB, file []byte) {
 	h := newHarness(t, d, t.TempDir(), nil)
-	h.user("owner", auth.Admin, "01")
+	h.user("owner", auth.ServiceOfficer, "01")
+	h.user("admin", auth.Admin, "01")
 	h.user("stranger", auth.ServiceOfficer, "79")
 	h.user("registrar", auth.Registrar, "01")
 	w := h.submit("owner", "drivers.csv", file, map[string]string{"kind": "drivers"})
@@ -404,6 +408,7 @@ func testAuthorisation(t *testing.T, d *db.DB, file []byte) {
 	}
 	id := decode[JobView](t, w).ID
 	// The role may not.
+	wantProblem(t, h.submit("admin", "drivers.csv", file, map[string]string{"kind": "drivers"}), http.StatusForbidden, "")
 	wantProblem(t, h.submit("registrar", "drivers.csv", file, map[string]string{"kind": "drivers"}), http.StatusForbidden, "")
 	wantProblem(t, h.do("registrar", "GET", "/api/v1/reconcile/jobs", nil, ""), http.StatusForbidden, "")
 	wantProblem(t, h.do("registrar", "GET", "/api/v1/reconcile/jobs/"+id, nil, ""), http.StatusForbidden, "")

@@ -60,6 +60,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	if err := s.authorize(ctx, p, auth.SubmitReconcile, ""); err != nil {
 		return JobView{}, err
 	}
+	// A job discloses the people it matches: only a role that may read
+	// people may submit one, and it matches within that reach.
+	if err := s.cfg.Guard.Role(ctx, p, auth.ReadPerson, subject("")); err != nil {
+		return JobView{}, err
+	}
 	if err := s.admit(ctx, p.Unit); err != nil {
 		return JobView{}, err
 	}
@@ -67,7 +72,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	if size > limit+formSlack {
 		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", size, limit)
 	}
-	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, State: Queued, Created: time.Now()}
+	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, Role: p.Role, State: Queued, Created: time.Now()}
 	dir := s.jobDir(j.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return JobView{}, err
