@@ -105,6 +105,11 @@ type Service struct {
 	log    *slog.Logger
 	index  *indexCache
 
+	// admitMu serialises admissions; uploading counts, per member, the
+	// submissions admitted whose row is not stored yet.
+	admitMu   sync.Mutex
+	uploading map[string]int
+
 	mu      sync.Mutex
 	running map[string]*live // jobs running in this process
 	wake    chan struct{}
@@ -157,7 +162,7 @@ func New(cfg Config) *Service {
 		cfg.Fingerprint = func(ctx context.Context) (string, error) { return RegisterFingerprint(ctx, d) }
 	}
 	return &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), store: &store{db: cfg.DB}, log: cfg.Logger,
-		index: &indexCache{load: cfg.LoadIndex, fingerprint: cfg.Fingerprint}, running: map[string]*live{}, wake: make(chan struct{}, 1)}
+		index: &indexCache{load: cfg.LoadIndex, fingerprint: cfg.Fingerprint}, running: map[string]*live{}, uploading: map[string]int{}, wake: make(chan struct{}, 1)}
 }
 
 // RegisterFingerprint is the register's version as the index cache sees

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -65,9 +66,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	if err := s.cfg.Guard.Role(ctx, p, auth.ReadPerson, subject("")); err != nil {
 		return JobView{}, err
 	}
-	if err := s.admit(ctx, p.Unit); err != nil {
+	release, err := s.admit(ctx, p.Unit)
+	if err != nil {
 		return JobView{}, err
 	}
+	defer release()
 	limit := s.limits.MaxUploadBytes
 	if size > limit+formSlack {
 		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", size, limit)
@@ -107,20 +110,36 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 
 func subject(id string) string { return "reconcile:" + id }
 
-// admit refuses a submission when the member has as many jobs running and
-// waiting as it may.
-func (s *Service) admit(ctx context.Context, unit string) error {
+// admit reserves a slot for a submission of the member, or refuses it when
+// the member has as many jobs running, waiting and being uploaded as it
+// may. The count and the reservation are one step under the service's
+// lock, so that concurrent uploads cannot all pass the check before any is
+// stored; release ends the reservation once the job's row is stored (or
+// the submission failed). One server process serves a store's jobs.
+func (s *Service) admit(ctx context.Context, unit string) (release func(), err error) {
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
 	queued, running, err := s.store.countActive(ctx, unit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l := s.limits
-	if queued+running >= l.MaxRunning+l.MaxQueued {
-		return overLimit(problem.RateLimited, "max_queued_jobs",
-			"the member %s has %d jobs running and %d waiting; it may have %d running (max_running_jobs) and %d waiting (max_queued_jobs): wait for one to finish",
-			unit, running, queued, l.MaxRunning, l.MaxQueued)
+	if up := s.uploading[unit]; queued+running+up >= l.MaxRunning+l.MaxQueued {
+		return nil, overLimit(problem.RateLimited, "max_queued_jobs",
+			"the member %s has %d jobs running, %d waiting and %d being uploaded; it may have %d running (max_running_jobs) and %d waiting (max_queued_jobs): wait for one to finish",
+			unit, running, queued, up, l.MaxRunning, l.MaxQueued)
 	}
-	return nil
+	s.uploading[unit]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.admitMu.Lock()
+			if s.uploading[unit]--; s.uploading[unit] <= 0 {
+				delete(s.uploading, unit)
+			}
+			s.admitMu.Unlock()
+		})
+	}, nil
 }
 
 // Receive is the Receiver of an HTTP request's multipart form. A large file
