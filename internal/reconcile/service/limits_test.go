@@ -1,17 +1,23 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
 // Twelve uploads sent together against a limit of 1 running + 4 waiting:
@@ -62,5 +68,41 @@ func testConcurrentUploads(t *testing.T, d *db.DB, file []byte) {
 	}
 	if _, err := h.svc.Submit(context.Background(), p, int64(len(file)), receive); err != nil {
 		t.Errorf("after the burst: %v", err)
+	}
+}
+
+// A field over its bound, in CSV, or a Parquet page that would decompress
+// beyond its bound, is refused with 413 naming the file, and nothing is
+// stored.
+func testHugeValues(t *testing.T, d *db.DB, file []byte) {
+	h := newHarness(t, d, t.TempDir(), nil)
+	h.user("huge", auth.ServiceOfficer, "00050")
+	head := file[:bytes.IndexByte(file, '\n')+1]
+	csvFile := append(append([]byte{}, head...), strings.Repeat("x", sector.MaxFieldBytes+1)...)
+	w := h.submit("huge", "huge.csv", csvFile, map[string]string{"kind": "drivers"})
+	wantProblem(t, w, http.StatusRequestEntityTooLarge, "file")
+	if !strings.Contains(w.Body.String(), "line 2, column 1") {
+		t.Errorf("the refusal does not name the line and column: %s", w.Body.String())
+	}
+
+	type row struct {
+		HoTen string `parquet:"HO_TEN,zstd"`
+	}
+	var b bytes.Buffer
+	pw := parquet.NewGenericWriter[row](&b, parquet.SkipPageBounds("HO_TEN"), parquet.SkipPageStatistics("HO_TEN"),
+		parquet.ColumnIndexSizeLimit(func([]string) int { return 16 }))
+	if _, err := pw.Write([]row{{strings.Repeat("x", sector.MaxPageBytes+1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w = h.submit("huge", "bomb.parquet", b.Bytes(), map[string]string{"mapping": "full_name=HO_TEN"})
+	wantProblem(t, w, http.StatusRequestEntityTooLarge, "file")
+	if n := h.jobRows("00050"); n != 0 {
+		t.Errorf("%d job rows after the refusals", n)
+	}
+	if got := entries(t, h.svc.Dir()); len(got) != 0 {
+		t.Errorf("files left after the refusals: %v", got)
 	}
 }

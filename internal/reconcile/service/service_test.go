@@ -232,6 +232,7 @@ func TestService(t *testing.T) {
 		t.Run("resume", func(t *testing.T) { testResume(t, d, file, wantDec, wantCor, want) })
 		t.Run("limits", func(t *testing.T) { testLimits(t, d, file) })
 		t.Run("concurrent-uploads", func(t *testing.T) { testConcurrentUploads(t, d, file) })
+		t.Run("huge-values", func(t *testing.T) { testHugeValues(t, d, file) })
 		t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, d, file) })
 		t.Run("reach", func(t *testing.T) { testReach(t, d, file, wantDec) })
 		t.Run("bad-upload", func(t *testing.T) { testBadUpload(t, d, file) })

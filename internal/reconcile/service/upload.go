@@ -333,7 +333,7 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 	defer f.Close()
 	rows, err := sector.OpenRows(f, j.FileName)
 	if err != nil {
-		return badRequest("file", "%v", err)
+		return fileError(err)
 	}
 	if _, err := sector.NewReader(rows, m); err != nil {
 		var me *sector.MappingError
@@ -355,7 +355,7 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 			break
 		}
 		if err != nil && !sector.IsRowError(err) {
-			return badRequest("file", "%v", err)
+			return fileError(err)
 		}
 		if j.Read++; j.Read > s.limits.MaxRecords {
 			return overLimit(problem.TooLarge, "max_records_per_job", "the file holds more than the %d records a job may hold", s.limits.MaxRecords)
@@ -365,6 +365,17 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 		return badRequest("file", "the file holds no record after its header")
 	}
 	return nil
+}
+
+// fileError is the refusal of a file that cannot be read: 413 naming the
+// field file when a value, a row or a Parquet page is over its bound (the
+// message says which line or row, and which column), else 400.
+func fileError(err error) error {
+	var tl *sector.TooLargeError
+	if errors.As(err, &tl) {
+		return overLimit(problem.TooLarge, "file", "%v", err)
+	}
+	return badRequest("file", "%v", err)
 }
 
 // parseOptions reads the options of the run.
