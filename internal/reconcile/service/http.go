@@ -161,6 +161,14 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) error
 		return err
 	}
 	if !ok {
+		if j.State == Done || j.State == Failed {
+			// A finished job: its files are deleted, to free the
+			// member's quota; the job's row stays.
+			if err := os.RemoveAll(s.jobDir(id)); err != nil {
+				return err
+			}
+			return s.cfg.Audit.Record(ctx, audit.Of(p, auth.SubmitReconcile, subject(id)).With("files deleted"))
+		}
 		return problem.New(problem.Conflict, "the job has already ended (%s)", j.State)
 	}
 	if !s.cancelRunning(id) {

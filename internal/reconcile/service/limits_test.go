@@ -106,3 +106,25 @@ func testHugeValues(t *testing.T, d *db.DB, file []byte) {
 		t.Errorf("files left after the refusals: %v", got)
 	}
 }
+
+// A member may store at most MaxMemberBytes of files: an upload beyond it
+// is refused with 413 naming max_member_bytes; deleting a job makes room.
+func testQuota(t *testing.T, d *db.DB, file []byte) {
+	h := newHarness(t, d, t.TempDir(), func(c *Config) { c.Limits = Limits{MaxMemberBytes: int64(len(file)) * 3 / 2} })
+	h.user("quota", auth.ServiceOfficer, "00060")
+	w := h.submit("quota", "drivers.csv", file, map[string]string{"kind": "drivers"})
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("first: %d %s", w.Code, w.Body.String())
+	}
+	first := decode[JobView](t, w).ID
+	wantProblem(t, h.submit("quota", "drivers.csv", file, map[string]string{"kind": "drivers"}), http.StatusRequestEntityTooLarge, "max_member_bytes")
+	if n := h.jobRows("00060"); n != 1 {
+		t.Errorf("%d job rows, want 1", n)
+	}
+	if w := h.do("quota", "DELETE", "/api/v1/reconcile/jobs/"+first, nil, ""); w.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", w.Code, w.Body.String())
+	}
+	if w := h.submit("quota", "drivers.csv", file, map[string]string{"kind": "drivers"}); w.Code != http.StatusAccepted {
+		t.Fatalf("after the delete: %d %s", w.Code, w.Body.String())
+	}
+}

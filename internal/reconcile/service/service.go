@@ -47,6 +47,11 @@ type Limits struct {
 	MaxUploadBytes int64
 	// MaxRecords bounds the rows of one file (default 10,000,000; 413).
 	MaxRecords int64
+	// MaxMemberBytes bounds the bytes of a member's stored files, inputs
+	// and results of all its jobs (default 20 GiB; 413): an upload that
+	// would pass it is refused, and a member frees space by deleting its
+	// finished jobs' files (DELETE on the job).
+	MaxMemberBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -63,6 +68,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRecords <= 0 {
 		l.MaxRecords = 10_000_000
+	}
+	if l.MaxMemberBytes <= 0 {
+		l.MaxMemberBytes = 20 << 30
 	}
 	return l
 }

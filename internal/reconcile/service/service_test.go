@@ -233,6 +233,7 @@ func TestService(t *testing.T) {
 		t.Run("limits", func(t *testing.T) { testLimits(t, d, file) })
 		t.Run("concurrent-uploads", func(t *testing.T) { testConcurrentUploads(t, d, file) })
 		t.Run("huge-values", func(t *testing.T) { testHugeValues(t, d, file) })
+		t.Run("quota", func(t *testing.T) { testQuota(t, d, file) })
 		t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, d, file) })
 		t.Run("reach", func(t *testing.T) { testReach(t, d, file, wantDec) })
 		t.Run("bad-upload", func(t *testing.T) { testBadUpload(t, d, file) })
@@ -298,6 +299,14 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 	if len(list.Items) != 1 || list.Items[0].ID != v.ID {
 		t.Errorf("list: %s", w.Body.String())
 	}
+	// Deleting a finished job deletes its files (the member's quota).
+	if w := h.do("bank.officer", "DELETE", "/api/v1/reconcile/jobs/"+v.ID, nil, ""); w.Code != http.StatusNoContent {
+		t.Errorf("delete the done job: %d %s", w.Code, w.Body.String())
+	}
+	if got := entries(t, h.svc.Dir()); len(got) != 0 {
+		t.Errorf("files left after deleting the done job: %v", got)
+	}
+	wantProblem(t, h.do("bank.officer", "GET", v.Links["decisions.csv"], nil, ""), http.StatusNotFound, "")
 }
 
 func testResume(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *engine.Summary) {

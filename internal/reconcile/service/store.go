@@ -171,6 +171,16 @@ func (s *store) list(ctx context.Context, unit string, limit int, cursor string)
 	return out, next, nil
 }
 
+// ids returns the ids of a member's jobs that may have files (all but the
+// cancelled, whose files are deleted).
+func (s *store) ids(ctx context.Context, unit string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM reconcile_jobs WHERE unit_code = $1 AND state <> 'cancelled'`, unit)
+	return db.Collect(rows, err, func(sc interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, sc.Scan(&id)
+	})
+}
+
 // countActive returns a member's queued and running jobs.
 func (s *store) countActive(ctx context.Context, unit string) (queued, running int, err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM reconcile_jobs

@@ -75,6 +75,15 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	if size > limit+formSlack {
 		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", size, limit)
 	}
+	used, err := s.memberBytes(ctx, p.Unit)
+	if err != nil {
+		return JobView{}, err
+	}
+	room := s.limits.MaxMemberBytes - used
+	if room <= 0 || size > room+formSlack {
+		return JobView{}, s.overQuota(p.Unit, used)
+	}
+
 	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, Role: p.Role, State: Queued, Created: time.Now()}
 	dir := s.jobDir(j.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -89,6 +98,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	sub, err := receive(dir)
 	if err != nil {
 		return JobView{}, err
+	}
+	// The file was copied within the upload limit; beyond the member's
+	// room it is deleted with the directory.
+	if sub.fileBytes > room {
+		return JobView{}, s.overQuota(p.Unit, used)
 	}
 	if err := s.check(&j, sub, dir); err != nil {
 		return JobView{}, err
@@ -109,6 +123,33 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 }
 
 func subject(id string) string { return "reconcile:" + id }
+
+func (s *Service) overQuota(unit string, used int64) error {
+	return overLimit(problem.TooLarge, "max_member_bytes",
+		"the member %s stores %d bytes of reconciliation files; it may store %d (max_member_bytes): delete finished jobs (DELETE /api/v1/reconcile/jobs/{id}) to make room",
+		unit, used, s.limits.MaxMemberBytes)
+}
+
+// memberBytes is the bytes of the files a member's jobs store.
+func (s *Service) memberBytes(ctx context.Context, unit string) (int64, error) {
+	ids, err := s.store.ids(ctx, unit)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, id := range ids {
+		es, err := os.ReadDir(s.jobDir(id))
+		if err != nil {
+			continue // no files
+		}
+		for _, e := range es {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+				n += fi.Size()
+			}
+		}
+	}
+	return n, nil
+}
 
 // admit reserves a slot for a submission of the member, or refuses it when
 // the member has as many jobs running, waiting and being uploaded as it
