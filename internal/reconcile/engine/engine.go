@@ -827,14 +827,16 @@ func formatFloat(f float64, prec int) string { return strconv.FormatFloat(f, 'f'
 // cell neutralises a text cell for spreadsheets (OWASP CSV injection): a
 // value that begins with =, +, -, @, a tab or a carriage return would be
 // read as a formula by Excel, LibreOffice or Google Sheets, so it is
-// prefixed with a single quote, which they show as text. Only text columns
+// prefixed with a single quote, which they show as text. A value that
+// begins with a quote gets one too, so that removing one leading quote
+// always gives the value back (the Parquet outputs do). Only text columns
 // go through it (identifiers, names, addresses, reasons); numeric columns
 // (line, probability, match_weight, which may be negative) are written as
 // numbers.
 func cell(s string) string {
 	if s != "" {
 		switch s[0] {
-		case '=', '+', '-', '@', '\t', '\r':
+		case '=', '+', '-', '@', '\t', '\r', '\'':
 			return "'" + s
 		}
 	}

@@ -1,6 +1,13 @@
 package engine
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/reconcile/sector"
+)
 
 // Cells of the outputs that begin with a formula character are neutralised
 // (a leading single quote), so that a spreadsheet shows them as text; the
@@ -26,7 +33,42 @@ func TestFormulaCellsNeutralised(t *testing.T) {
 			}
 		}
 	}
-	if cell("-3.5") != "'-3.5" || cell("Nguyễn") != "Nguyễn" || cell("") != "" {
+	if cell("-3.5") != "'-3.5" || cell("'a") != "''a" || cell("Nguyễn") != "Nguyễn" || cell("") != "" {
 		t.Error("cell")
+	}
+}
+
+// The Parquet outputs keep the values themselves: no quote.
+func TestParquetOutputNotNeutralised(t *testing.T) {
+	x := memIndex(t)
+	m, err := sector.ParseMapping(goldenMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := base + `"=HYPERLINK(""http://x"",""y"")",Phan Văn Long,08/08/1970,Nữ,021111111,Phường Phú Lợi,Tỉnh Bình Dương` + "\n" +
+		`'quoted,Phan Văn Long,08/08/1970,Nữ,021111111,Phường Phú Lợi,Tỉnh Bình Dương` + "\n"
+	var dec, cor bytes.Buffer
+	out, finish := ParquetOutput(&dec, &cor)
+	_, err = Run(context.Background(), x, bytesInput("test.csv", []byte(text), nil, m), out, Config{Model: loadModel(t), Seed: 1, Lambda: 1e-4})
+	if err := finish(err); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sector.OpenRows(bytes.NewReader(dec.Bytes()), "decisions.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for {
+		v, _, err := rows.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[v[0]] = true
+	}
+	if !ids[`=HYPERLINK("http://x","y")`] || !ids["'quoted"] {
+		t.Errorf("ids %v, want the values as they are", ids)
 	}
 }
