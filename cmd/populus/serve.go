@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 
 // jobsConfig is the configuration of reconciliation jobs (internal/reconcile/service).
 type jobsConfig struct {
-	Workers, EngineWorkers, MaxRunning, MaxQueued, MaxUploadMiB, MaxRecords int
+	Workers, EngineWorkers, MaxRunning, MaxQueued, MaxUploadMiB, MaxRecords, MaxMemberGiB int
 }
 
 // jobs adds the flags of reconciliation jobs.
@@ -73,6 +73,7 @@ func (f *flags) jobs(j *jobsConfig) {
 	f.int(&j.MaxQueued, "reconcile-max-queued", "POPULUS_RECONCILE_MAX_QUEUED", 4, "reconciliation jobs one member may have waiting besides")
 	f.int(&j.MaxUploadMiB, "reconcile-max-upload-mib", "POPULUS_RECONCILE_MAX_UPLOAD_MIB", 1024, "largest sector file a member may upload, in MiB")
 	f.int(&j.MaxRecords, "reconcile-max-records", "POPULUS_RECONCILE_MAX_RECORDS", 10_000_000, "most records of one reconciliation job")
+	f.int(&j.MaxMemberGiB, "reconcile-max-member-gib", "POPULUS_RECONCILE_MAX_MEMBER_GIB", 20, "most bytes, in GiB, of the reconciliation files (inputs and results) one member may store")
 }
 
 // reconcileService returns the reconciliation jobs' service. Its files go
@@ -83,7 +84,7 @@ func (p *platform) reconcileService(c config, jc jobsConfig, cat *i18n.Catalog, 
 		Guard:   p.Guard,
 		Workers: jc.Workers, EngineWorkers: jc.EngineWorkers,
 		Limits: service.Limits{MaxRunning: jc.MaxRunning, MaxQueued: jc.MaxQueued,
-			MaxUploadBytes: int64(jc.MaxUploadMiB) << 20, MaxRecords: int64(jc.MaxRecords)},
+			MaxUploadBytes: int64(jc.MaxUploadMiB) << 20, MaxRecords: int64(jc.MaxRecords), MaxMemberBytes: int64(jc.MaxMemberGiB) << 30},
 		Report: func(w io.Writer, s *engine.Summary) error { return report.Render(w, cat, s, i18n.Vietnamese) },
 	})
 }

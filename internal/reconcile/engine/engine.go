@@ -68,6 +68,17 @@ type Config struct {
 	Floor bool
 	// Progress receives progress bars; nil for none.
 	Progress io.Writer
+	// Reach, when set, limits the run to the people whose responsible unit
+	// (Person.Unit) it holds: no one else is a candidate, in the model's
+	// pairs or in the outputs, so the outputs name only people the caller
+	// may read. A person without a unit is out of every reach. nil means
+	// the whole register.
+	Reach func(unit string) bool
+	// Disclosed, when set, receives the PINs of the people a batch of
+	// decisions names (linked PINs and candidates, in decisions.csv,
+	// corrections.csv and the summary's explanations) before the batch is
+	// written: the caller records them as read. An error stops the run.
+	Disclosed func(pins []string) error
 	// Log receives what the run says before and while it runs: the
 	// estimated pairs per rule, the model; nil for none.
 	Log io.Writer
@@ -677,8 +688,29 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		}
 		return matched{res, m.tally().since(before)}
 	}
+	var pins []string
 	consume := func(b matched) error {
 		rs := b.rs
+		if cfg.Disclosed != nil {
+			pins = pins[:0]
+			for i := range rs {
+				d := &rs[i].d
+				if d.PIN != "" {
+					pins = append(pins, d.PIN)
+				}
+				for _, c := range d.Candidates {
+					if c.PIN != d.PIN {
+						pins = append(pins, c.PIN)
+					}
+				}
+			}
+			if len(pins) > 0 {
+				slices.Sort(pins)
+				if err := cfg.Disclosed(slices.Compact(pins)); err != nil {
+					return fmt.Errorf("record the people disclosed: %w", err)
+				}
+			}
+		}
 		for i := range rs {
 			d := &rs[i].d
 			k := d.Kind.String()
@@ -792,8 +824,27 @@ func (r *run) explain(d *Decision, sec *reconcile.Record) ExplanationSample {
 
 func formatFloat(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
 
+// cell neutralises a text cell for spreadsheets (OWASP CSV injection): a
+// value that begins with =, +, -, @, a tab or a carriage return would be
+// read as a formula by Excel, LibreOffice or Google Sheets, so it is
+// prefixed with a single quote, which they show as text. A value that
+// begins with a quote gets one too, so that removing one leading quote
+// always gives the value back (the Parquet outputs do). Only text columns
+// go through it (identifiers, names, addresses, reasons); numeric columns
+// (line, probability, match_weight, which may be negative) are written as
+// numbers.
+func cell(s string) string {
+	if s != "" {
+		switch s[0] {
+		case '=', '+', '-', '@', '\t', '\r', '\'':
+			return "'" + s
+		}
+	}
+	return s
+}
+
 func decisionRow(row []string, d *Decision) []string {
-	row[0], row[1], row[2], row[3] = d.ID, strconv.Itoa(d.Line), d.Kind.String(), d.PIN
+	row[0], row[1], row[2], row[3] = cell(d.ID), strconv.Itoa(d.Line), d.Kind.String(), cell(d.PIN)
 	row[4], row[5] = "", ""
 	if d.hasTop {
 		row[4], row[5] = formatFloat(d.Probability, 6), formatFloat(d.Weight, 2)
@@ -813,9 +864,9 @@ func decisionRow(row []string, d *Decision) []string {
 			b = append(b, " (other name)"...)
 		}
 	}
-	row[6] = string(b)
-	row[7] = strings.Join(d.Differing, " ")
-	row[8] = d.Reason
+	row[6] = cell(string(b))
+	row[7] = cell(strings.Join(d.Differing, " "))
+	row[8] = cell(d.Reason)
 	row[9] = ""
 	if len(d.Notes) > 0 {
 		var nb strings.Builder
@@ -825,14 +876,14 @@ func decisionRow(row []string, d *Decision) []string {
 			}
 			nb.WriteString(n.String())
 		}
-		row[9] = nb.String()
+		row[9] = cell(nb.String())
 	}
 	return row
 }
 
 func correctionRow(row []string, d *Decision, c *Correction) []string {
-	row[0], row[1], row[2], row[3], row[4] = d.ID, c.Field, c.SectorValue, c.RegisterValue, d.PIN
-	row[5], row[6], row[7], row[8] = strconv.Itoa(d.Line), c.Column, c.Action, c.RegisterCode
+	row[0], row[1], row[2], row[3], row[4] = cell(d.ID), cell(c.Field), cell(c.SectorValue), cell(c.RegisterValue), cell(d.PIN)
+	row[5], row[6], row[7], row[8] = strconv.Itoa(d.Line), cell(c.Column), c.Action, cell(c.RegisterCode)
 	row[9], row[10] = d.Kind.String(), formatFloat(d.Probability, 6)
 	return row
 }

@@ -26,6 +26,10 @@ type Person struct {
 	OtherNames []string
 	Status     people.Status
 	DeathDate  civil.Date
+	// Unit is the commune responsible for the person
+	// (people.ResponsibleUnit): the unit that decides which principals may
+	// be shown the person (Config.Reach).
+	Unit string
 }
 
 // Index is the register in memory, prepared for reconciliation: one
@@ -50,6 +54,10 @@ type Index struct {
 	blocks   []*block
 	family   []reconcile.TermCount
 	stats    IndexStats
+	// unit is the responsible unit of each person, as an index into
+	// unitCodes (0 is "": no unit).
+	unit      []uint16
+	unitCodes []string
 }
 
 type death struct {
@@ -63,7 +71,8 @@ type IndexStats struct {
 	OtherNames int `json:"other_names"`
 	NotAlive   int `json:"not_alive"`
 	// RecordBytes is the records and their strings; BlockBytes the
-	// blocks; OtherBytes the rest (people not alive, other names).
+	// blocks; OtherBytes the rest (people not alive, other names, the
+	// responsible units).
 	RecordBytes int64 `json:"record_bytes"`
 	BlockBytes  int64 `json:"block_bytes"`
 	OtherBytes  int64 `json:"other_bytes"`
@@ -92,6 +101,22 @@ func (x *Index) People() int { return x.people }
 
 // Rules returns the blocking rules of the index.
 func (x *Index) Rules() []Rule { return x.rules }
+
+// UnitOf returns the responsible unit of person i ("" when none).
+func (x *Index) UnitOf(i int) string { return x.unitCodes[x.unit[i]] }
+
+// within returns, for each unit of the index, whether reach holds it; nil
+// when reach is nil (every unit).
+func (x *Index) within(reach func(unit string) bool) []bool {
+	if reach == nil {
+		return nil
+	}
+	in := make([]bool, len(x.unitCodes))
+	for i, u := range x.unitCodes {
+		in[i] = u != "" && reach(u)
+	}
+	return in
+}
 
 // Stats returns what the index holds and cost.
 func (x *Index) Stats() IndexStats { return x.stats }
@@ -193,6 +218,9 @@ type IndexBuilder struct {
 	tf        *reconcile.TermFrequencies
 	tmp       reconcile.Record
 	prep      *reconcile.Preparer
+	unit      []uint16
+	unitIdx   map[string]uint16
+	unitCodes []string
 }
 
 // NewIndexBuilder returns a builder for an index with the given rules (nil
@@ -203,9 +231,11 @@ func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
 	}
 	_ = sizeHint // the record store grows by chunks that never move
 	return &IndexBuilder{
-		rules:  rules,
-		status: map[uint32]death{},
-		tf:     reconcile.NewTermFrequencies(),
+		rules:     rules,
+		status:    map[uint32]death{},
+		tf:        reconcile.NewTermFrequencies(),
+		unitIdx:   map[string]uint16{"": 0},
+		unitCodes: []string{""},
 	}
 }
 
@@ -215,10 +245,11 @@ type prepared struct {
 	others []reconcile.Record
 	status people.Status
 	death  civil.Date
+	unit   string
 }
 
 func prepare(p *Person, pr *reconcile.Preparer) prepared {
-	out := prepared{rec: pr.Record(p.Fields), status: p.Status, death: p.DeathDate}
+	out := prepared{rec: pr.Record(p.Fields), status: p.Status, death: p.DeathDate, unit: p.Unit}
 	for _, n := range p.OtherNames {
 		if n = strings.TrimSpace(n); n == "" {
 			continue
@@ -244,6 +275,13 @@ func (b *IndexBuilder) add(p prepared) {
 	// The term frequencies are counted on the stored records, so that the
 	// counts' keys are the store's strings, not copies.
 	id := uint32(b.recs.Add(&p.rec))
+	u, ok := b.unitIdx[p.unit]
+	if !ok && len(b.unitCodes) < 1<<16 {
+		u = uint16(len(b.unitCodes))
+		b.unitIdx[p.unit] = u
+		b.unitCodes = append(b.unitCodes, p.unit)
+	} // beyond 65,535 units (there are about 13,000), a unit counts as none: out of every reach but the nation's
+	b.unit = append(b.unit, u)
 	b.recs.Get(int(id), &b.tmp)
 	b.tf.Add(&b.tmp)
 	for i := range p.others {
@@ -261,12 +299,14 @@ func (b *IndexBuilder) add(p prepared) {
 func (b *IndexBuilder) Build() *Index {
 	start := time.Now()
 	x := &Index{
-		people:  b.recs.Len(),
-		aliasOf: b.aliasOf,
-		status:  b.status,
-		rules:   b.rules,
-		blocks:  make([]*block, len(b.rules)),
-		family:  b.tf.Top(reconcile.TFFamilyName, 20),
+		people:    b.recs.Len(),
+		aliasOf:   b.aliasOf,
+		status:    b.status,
+		rules:     b.rules,
+		blocks:    make([]*block, len(b.rules)),
+		family:    b.tf.Top(reconcile.TFFamilyName, 20),
+		unit:      b.unit,
+		unitCodes: b.unitCodes,
 	}
 	x.recs, x.arecs = b.recs, b.aliasRecs
 	b.recs, b.aliasRecs = reconcile.RecordStore{}, reconcile.RecordStore{}
@@ -356,7 +396,7 @@ func (x *Index) measure() IndexStats {
 		s.Rules = append(s.Rules, RuleIndexStats{Name: x.rules[i].Name, Keys: b.keys, Entries: len(b.entries), MaxKey: b.max, Bytes: b.bytes()})
 	}
 	// Maps: about 48 bytes per entry with their overhead.
-	s.OtherBytes = int64(len(x.aliasOf)+len(x.from))*4 + int64(len(x.status))*48 + int64(len(x.hasOther))*(8+4+8)
+	s.OtherBytes = int64(len(x.aliasOf)+len(x.from))*4 + int64(len(x.status))*48 + int64(len(x.hasOther))*(8+4+8) + int64(len(x.unit))*2
 	if x.people > 0 {
 		s.BytesPerPerson = float64(s.RecordBytes+s.BlockBytes+s.OtherBytes) / float64(x.people)
 	}
@@ -430,7 +470,9 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 		for i := range rs {
 			r := &rs[i]
 			p := Person{Fields: reconcile.Fields{PIN: r.PIN, CMND: r.CMND, FullName: r.FullName, Units: unitList(r.CurrentUnit, r.PermanentUnit, r.TemporaryUnit, r.BirthPlace)},
-				OtherNames: r.OtherNames(), Status: r.Status(), DeathDate: r.DeathDate()}
+				OtherNames: r.OtherNames(), Status: r.Status(), DeathDate: r.DeathDate(),
+				Unit: people.ResponsibleUnit(&people.Person{Permanent: people.Address{Unit: r.PermanentUnit},
+					Current: people.Address{Unit: r.CurrentUnit}, Temporary: people.Address{Unit: r.TemporaryUnit}, BirthPlace: r.BirthPlace})}
 			p.Fields.BirthDate, p.Fields.Sex = r.BirthDate(), r.Sex()
 			out[i] = prepare(&p, preps[w])
 		}
@@ -470,7 +512,7 @@ func Load(ctx context.Context, d *db.DB, opts LoadOptions) (*Index, error) {
 func PersonOf(p *people.Person) Person {
 	f := reconcile.FieldsOf(p)
 	f.Units = unitList(p.Current.Unit, p.Permanent.Unit, p.Temporary.Unit, p.BirthPlace)
-	return Person{Fields: f, OtherNames: p.OtherNames, Status: p.Status, DeathDate: p.DeathDate}
+	return Person{Fields: f, OtherNames: p.OtherNames, Status: p.Status, DeathDate: p.DeathDate, Unit: people.ResponsibleUnit(p)}
 }
 
 // unitList returns the distinct non-empty units, in order.

@@ -166,6 +166,9 @@ type matcher struct {
 	touched             byte // keeps the reads of touch
 
 	units map[int]unitName // unitValue's answers, by code (negative for provinces)
+	// in says which of the index's units are within Config.Reach; nil
+	// for all.
+	in []bool
 
 	rules  []ruleRun
 	scores int64   // pairs scored
@@ -174,7 +177,7 @@ type matcher struct {
 
 func newMatcher(x *Index, s *reconcile.Scorer, cfg *Config, cols columns, cl *claims) *matcher {
 	m := &matcher{x: x, s: s, cfg: cfg, cols: cols, reg: units.Default(), claims: cl, prep: reconcile.NewPreparer(),
-		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins)}
+		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins), in: x.within(cfg.Reach)}
 	if s != nil {
 		m.c = compsOf(s.Comparisons())
 		m.v = make(reconcile.Vector, len(s.Comparisons()))
@@ -256,7 +259,11 @@ func (m *matcher) gather(secs []*reconcile.Record, collect bool) {
 			st.Pairs += int64(len(ids))
 			if collect {
 				for _, e := range ids {
-					m.pairs = append(m.pairs, uint64(k.rec)<<32|uint64(x.person(entryID(e))))
+					p := x.person(entryID(e))
+					if m.in != nil && !m.in[x.unit[p]] {
+						continue // out of the caller's reach: never a candidate
+					}
+					m.pairs = append(m.pairs, uint64(k.rec)<<32|uint64(p))
 				}
 			}
 		}

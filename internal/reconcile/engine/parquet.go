@@ -9,8 +9,9 @@ import (
 
 // ParquetColumnType is the Parquet type of a column of the decisions and
 // corrections files: probability and match_weight are doubles, line an
-// int64, the others strings; every column is optional, an empty value
-// null.
+// int64, the others strings (their values as they are, without the quote
+// that neutralises them for spreadsheets in CSV); every column is
+// optional, an empty value null.
 func ParquetColumnType(column string) sector.ParquetType {
 	switch column {
 	case "probability", "match_weight":
@@ -18,7 +19,7 @@ func ParquetColumnType(column string) sector.ParquetType {
 	case "line":
 		return sector.ParquetInt64
 	}
-	return sector.ParquetString
+	return sector.ParquetText
 }
 
 // ParquetOutput returns an Output that writes the decisions and the

@@ -90,7 +90,8 @@ type CSV struct {
 func NewCSV(r io.Reader) (*CSV, error) {
 	br := bufio.NewReaderSize(newUTF8Reader(r), 64<<10)
 	comma := sniffComma(br)
-	cr := csv.NewReader(br)
+	// The limiter bounds fields and rows before encoding/csv buffers them.
+	cr := csv.NewReader(newCSVLimiter(br, comma, MaxFieldBytes, MaxRowBytes))
 	cr.Comma = comma
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -152,6 +153,10 @@ func convertErr(err error) error {
 	var enc *EncodingError
 	if errors.As(err, &enc) {
 		return enc
+	}
+	var tl *TooLargeError
+	if errors.As(err, &tl) {
+		return tl
 	}
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {

@@ -204,6 +204,19 @@ func newParquet(ra io.ReaderAt, size int64, closer func() error) (*Parquet, erro
 	if err != nil {
 		return nil, &ParquetError{Msg: "the row groups cannot be read: " + err.Error()}
 	}
+	names := make([]string, len(p.leafToCol))
+	for i, c := range p.leafToCol {
+		if c >= 0 {
+			names[i] = p.header[c]
+		}
+	}
+	if err := guard(func() error { return checkPages(ra, size, f.Metadata(), names, MaxPageBytes) }); err != nil {
+		var tl *TooLargeError
+		if errors.As(err, &tl) {
+			return nil, tl
+		}
+		return nil, &ParquetError{Msg: "the pages cannot be read: " + err.Error()}
+	}
 	return p, nil
 }
 
@@ -493,6 +506,9 @@ func (p *Parquet) text(c *pqColumn, v parquet.Value) (string, error) {
 				h := hex.EncodeToString(b)
 				return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 			}
+		}
+		if len(b) > MaxFieldBytes {
+			return "", &TooLargeError{Row: p.row, Column: c.name, What: "field", Limit: MaxFieldBytes}
 		}
 		if i := invalidUTF8(b); i >= 0 {
 			return "", &EncodingError{Row: p.row, ColumnName: c.name, Column: i + 1, Byte: b[i]}

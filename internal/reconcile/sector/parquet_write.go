@@ -22,6 +22,11 @@ const (
 	ParquetString ParquetType = iota // BYTE_ARRAY, logical type STRING
 	ParquetInt64                     // INT64
 	ParquetDouble                    // DOUBLE
+	// ParquetText is a string column whose CSV cells were neutralised for
+	// spreadsheets (a single quote before a value that begins with a
+	// formula character or a quote): the quote is removed, the Parquet
+	// value is the value itself.
+	ParquetText
 )
 
 // ParquetRowGroupRows is the number of rows of each row group
@@ -117,6 +122,8 @@ func CSVToParquet(w io.Writer, r io.Reader, typeOf func(column string) ParquetTy
 					return &SyntaxError{Line: line, Column: col, Msg: fmt.Sprintf("column %s: %q is not a number", header[i], s)}
 				}
 				v = parquet.DoubleValue(x)
+			case types[i] == ParquetText && s[0] == '\'':
+				v = parquet.ByteArrayValue([]byte(s[1:]))
 			default:
 				v = parquet.ByteArrayValue([]byte(s))
 			}

@@ -161,6 +161,14 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) error
 		return err
 	}
 	if !ok {
+		if j.State == Done || j.State == Failed {
+			// A finished job: its files are deleted, to free the
+			// member's quota; the job's row stays.
+			if err := os.RemoveAll(s.jobDir(id)); err != nil {
+				return err
+			}
+			return s.cfg.Audit.Record(ctx, audit.Of(p, auth.SubmitReconcile, subject(id)).With("files deleted"))
+		}
 		return problem.New(problem.Conflict, "the job has already ended (%s)", j.State)
 	}
 	if !s.cancelRunning(id) {
@@ -245,6 +253,11 @@ func (s *Service) download(name string) http.Handler {
 		id := r.PathValue("id")
 		j, err := s.own(ctx, p, auth.ReadReconcile, id)
 		if err != nil {
+			return err
+		}
+		// The results name people: only a role that may read them may
+		// download them (from the job's unit, its reach is the owner's).
+		if err := s.cfg.Guard.Role(ctx, p, auth.ReadPerson, subject(id)); err != nil {
 			return err
 		}
 		if j.State != Done {

@@ -47,6 +47,11 @@ type Limits struct {
 	MaxUploadBytes int64
 	// MaxRecords bounds the rows of one file (default 10,000,000; 413).
 	MaxRecords int64
+	// MaxMemberBytes bounds the bytes of a member's stored files, inputs
+	// and results of all its jobs (default 20 GiB; 413): an upload that
+	// would pass it is refused, and a member frees space by deleting its
+	// finished jobs' files (DELETE on the job).
+	MaxMemberBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -63,6 +68,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRecords <= 0 {
 		l.MaxRecords = 10_000_000
+	}
+	if l.MaxMemberBytes <= 0 {
+		l.MaxMemberBytes = 20 << 30
 	}
 	return l
 }
@@ -104,6 +112,11 @@ type Service struct {
 	store  *store
 	log    *slog.Logger
 	index  *indexCache
+
+	// admitMu serialises admissions; uploading counts, per member, the
+	// submissions admitted whose row is not stored yet.
+	admitMu   sync.Mutex
+	uploading map[string]int
 
 	mu      sync.Mutex
 	running map[string]*live // jobs running in this process
@@ -157,7 +170,7 @@ func New(cfg Config) *Service {
 		cfg.Fingerprint = func(ctx context.Context) (string, error) { return RegisterFingerprint(ctx, d) }
 	}
 	return &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), store: &store{db: cfg.DB}, log: cfg.Logger,
-		index: &indexCache{load: cfg.LoadIndex, fingerprint: cfg.Fingerprint}, running: map[string]*live{}, wake: make(chan struct{}, 1)}
+		index: &indexCache{load: cfg.LoadIndex, fingerprint: cfg.Fingerprint}, running: map[string]*live{}, uploading: map[string]int{}, wake: make(chan struct{}, 1)}
 }
 
 // RegisterFingerprint is the register's version as the index cache sees
@@ -201,6 +214,12 @@ func (c *indexCache) get(ctx context.Context) (*engine.Index, error) {
 	}
 	c.x, c.fp = x, fp
 	return x, nil
+}
+
+// owner is the principal a job runs for: the staff account that submitted
+// it, with the role and unit it had then.
+func (s *Service) owner(j Job) auth.Principal {
+	return auth.Staff(j.OwnerID, j.Owner, "", j.Role, j.Unit)
 }
 
 // Dir is where the jobs' files live.
@@ -439,6 +458,25 @@ func (s *Service) execute(ctx context.Context, j Job, lv *live) (*engine.Summary
 			s.afterCheckpoint(j.ID, b)
 		}
 		return nil
+	}
+	// The job matches within its owner's reach, and every person it names
+	// is recorded as read by the owner, against the person's PIN, before
+	// it is written.
+	owner := s.owner(j)
+	reach := s.cfg.Guard.Reach(owner, auth.ReadPerson)
+	if reach.Nothing() {
+		return nil, fmt.Errorf("the role %q of the job's owner may not read people: a job matches only people its owner may read", j.Role)
+	}
+	if !reach.All {
+		in := make(map[string]bool, len(reach.Communes))
+		for _, c := range reach.Communes {
+			in[c] = true
+		}
+		cfg.Reach = func(unit string) bool { return in[unit] }
+	}
+	detail := "reconcile job " + j.ID
+	cfg.Disclosed = func(pins []string) error {
+		return s.cfg.Guard.Disclosed(bg, owner, auth.ReadPerson, detail, pins...)
 	}
 	x, err := s.index.get(ctx)
 	if err != nil {

@@ -231,7 +231,11 @@ func TestService(t *testing.T) {
 		t.Run("submit-run-download", func(t *testing.T) { testSubmit(t, d, file, wantDec, wantCor, want) })
 		t.Run("resume", func(t *testing.T) { testResume(t, d, file, wantDec, wantCor, want) })
 		t.Run("limits", func(t *testing.T) { testLimits(t, d, file) })
+		t.Run("concurrent-uploads", func(t *testing.T) { testConcurrentUploads(t, d, file) })
+		t.Run("huge-values", func(t *testing.T) { testHugeValues(t, d, file) })
+		t.Run("quota", func(t *testing.T) { testQuota(t, d, file) })
 		t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, d, file) })
+		t.Run("reach", func(t *testing.T) { testReach(t, d, file, wantDec) })
 		t.Run("bad-upload", func(t *testing.T) { testBadUpload(t, d, file) })
 		t.Run("cancel", func(t *testing.T) { testCancel(t, d, file) })
 	})
@@ -244,7 +248,9 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 			return err
 		}
 	})
-	h.user("bank.officer", auth.ServiceOfficer, "00004")
+	// Attached to the nation: its reach is the whole register, so its
+	// results are the engine's on the whole register.
+	h.user("bank.officer", auth.ServiceOfficer, "VN")
 	if err := h.svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -293,12 +299,20 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 	if len(list.Items) != 1 || list.Items[0].ID != v.ID {
 		t.Errorf("list: %s", w.Body.String())
 	}
+	// Deleting a finished job deletes its files (the member's quota).
+	if w := h.do("bank.officer", "DELETE", "/api/v1/reconcile/jobs/"+v.ID, nil, ""); w.Code != http.StatusNoContent {
+		t.Errorf("delete the done job: %d %s", w.Code, w.Body.String())
+	}
+	if got := entries(t, h.svc.Dir()); len(got) != 0 {
+		t.Errorf("files left after deleting the done job: %v", got)
+	}
+	wantProblem(t, h.do("bank.officer", "GET", v.Links["decisions.csv"], nil, ""), http.StatusNotFound, "")
 }
 
 func testResume(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *engine.Summary) {
 	dir := t.TempDir()
 	a := newHarness(t, d, dir, nil)
-	a.user("ministry.a", auth.ServiceOfficer, "00008")
+	a.user("ministry.a", auth.ServiceOfficer, "VN")
 	var cps [][]byte
 	a.svc.afterCheckpoint = func(id string, cp []byte) {
 		cps = append(cps, cp)
@@ -395,7 +409,8 @@ func testLimits(t *testing.T, d *db.DB, file []byte) {
 
 func testAuthorisation(t *testing.T, d *db.DB, file []byte) {
 	h := newHarness(t, d, t.TempDir(), nil)
-	h.user("owner", auth.Admin, "01")
+	h.user("owner", auth.ServiceOfficer, "01")
+	h.user("admin", auth.Admin, "01")
 	h.user("stranger", auth.ServiceOfficer, "79")
 	h.user("registrar", auth.Registrar, "01")
 	w := h.submit("owner", "drivers.csv", file, map[string]string{"kind": "drivers"})
@@ -404,6 +419,7 @@ func testAuthorisation(t *testing.T, d *db.DB, file []byte) {
 	}
 	id := decode[JobView](t, w).ID
 	// The role may not.
+	wantProblem(t, h.submit("admin", "drivers.csv", file, map[string]string{"kind": "drivers"}), http.StatusForbidden, "")
 	wantProblem(t, h.submit("registrar", "drivers.csv", file, map[string]string{"kind": "drivers"}), http.StatusForbidden, "")
 	wantProblem(t, h.do("registrar", "GET", "/api/v1/reconcile/jobs", nil, ""), http.StatusForbidden, "")
 	wantProblem(t, h.do("registrar", "GET", "/api/v1/reconcile/jobs/"+id, nil, ""), http.StatusForbidden, "")

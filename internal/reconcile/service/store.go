@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -45,10 +46,14 @@ type Options struct {
 
 // Job is one row of reconcile_jobs.
 type Job struct {
-	ID         string
-	Unit       string
-	OwnerID    int64
-	Owner      string
+	ID      string
+	Unit    string
+	OwnerID int64
+	Owner   string
+	// Role is the owner's role when the job was submitted: with Unit it
+	// gives the reach the job matches within (stored in the config
+	// column, not shown).
+	Role       auth.Role
 	FileName   string
 	FileBytes  int64
 	Mapping    string
@@ -94,9 +99,11 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 		return j, err
 	}
 	j.State = State(state)
-	if err := json.Unmarshal([]byte(config), &j.Options); err != nil {
+	var c storedConfig
+	if err := json.Unmarshal([]byte(config), &c); err != nil {
 		return j, fmt.Errorf("reconcile job %s: config: %w", j.ID, err)
 	}
+	j.Options, j.Role = c.Options, c.Role
 	if counts != "" {
 		if err := json.Unmarshal([]byte(counts), &j.Counts); err != nil {
 			return j, fmt.Errorf("reconcile job %s: counts: %w", j.ID, err)
@@ -105,8 +112,16 @@ func scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 	return j, nil
 }
 
+// storedConfig is the config column: the options and the owner's role (a
+// job stored before the role was kept has none, and is refused when it
+// runs).
+type storedConfig struct {
+	Options
+	Role auth.Role `json:"owner_role,omitempty"`
+}
+
 func (s *store) insertTx(ctx context.Context, tx *sql.Tx, j *Job) error {
-	config, err := json.Marshal(j.Options)
+	config, err := json.Marshal(storedConfig{j.Options, j.Role})
 	if err != nil {
 		return err
 	}
@@ -154,6 +169,16 @@ func (s *store) list(ctx context.Context, unit string, limit int, cursor string)
 		next = base64.RawURLEncoding.EncodeToString([]byte(formatTime(last.Created) + " " + last.ID))
 	}
 	return out, next, nil
+}
+
+// ids returns the ids of a member's jobs that may have files (all but the
+// cancelled, whose files are deleted).
+func (s *store) ids(ctx context.Context, unit string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM reconcile_jobs WHERE unit_code = $1 AND state <> 'cancelled'`, unit)
+	return db.Collect(rows, err, func(sc interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, sc.Scan(&id)
+	})
 }
 
 // countActive returns a member's queued and running jobs.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -60,14 +61,30 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	if err := s.authorize(ctx, p, auth.SubmitReconcile, ""); err != nil {
 		return JobView{}, err
 	}
-	if err := s.admit(ctx, p.Unit); err != nil {
+	// A job discloses the people it matches: only a role that may read
+	// people may submit one, and it matches within that reach.
+	if err := s.cfg.Guard.Role(ctx, p, auth.ReadPerson, subject("")); err != nil {
 		return JobView{}, err
 	}
+	release, err := s.admit(ctx, p.Unit)
+	if err != nil {
+		return JobView{}, err
+	}
+	defer release()
 	limit := s.limits.MaxUploadBytes
 	if size > limit+formSlack {
 		return JobView{}, overLimit(problem.TooLarge, "max_upload_bytes", "the upload is %d bytes; a file may hold at most %d", size, limit)
 	}
-	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, State: Queued, Created: time.Now()}
+	used, err := s.memberBytes(ctx, p.Unit)
+	if err != nil {
+		return JobView{}, err
+	}
+	room := s.limits.MaxMemberBytes - used
+	if room <= 0 || size > room+formSlack {
+		return JobView{}, s.overQuota(p.Unit, used)
+	}
+
+	j := Job{ID: newID(), Unit: p.Unit, OwnerID: p.ID, Owner: p.Username, Role: p.Role, State: Queued, Created: time.Now()}
 	dir := s.jobDir(j.ID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return JobView{}, err
@@ -81,6 +98,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 	sub, err := receive(dir)
 	if err != nil {
 		return JobView{}, err
+	}
+	// The file was copied within the upload limit; beyond the member's
+	// room it is deleted with the directory.
+	if sub.fileBytes > room {
+		return JobView{}, s.overQuota(p.Unit, used)
 	}
 	if err := s.check(&j, sub, dir); err != nil {
 		return JobView{}, err
@@ -102,20 +124,63 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, size int64, rece
 
 func subject(id string) string { return "reconcile:" + id }
 
-// admit refuses a submission when the member has as many jobs running and
-// waiting as it may.
-func (s *Service) admit(ctx context.Context, unit string) error {
+func (s *Service) overQuota(unit string, used int64) error {
+	return overLimit(problem.TooLarge, "max_member_bytes",
+		"the member %s stores %d bytes of reconciliation files; it may store %d (max_member_bytes): delete finished jobs (DELETE /api/v1/reconcile/jobs/{id}) to make room",
+		unit, used, s.limits.MaxMemberBytes)
+}
+
+// memberBytes is the bytes of the files a member's jobs store.
+func (s *Service) memberBytes(ctx context.Context, unit string) (int64, error) {
+	ids, err := s.store.ids(ctx, unit)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, id := range ids {
+		es, err := os.ReadDir(s.jobDir(id))
+		if err != nil {
+			continue // no files
+		}
+		for _, e := range es {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+				n += fi.Size()
+			}
+		}
+	}
+	return n, nil
+}
+
+// admit reserves a slot for a submission of the member, or refuses it when
+// the member has as many jobs running, waiting and being uploaded as it
+// may. The count and the reservation are one step under the service's
+// lock, so that concurrent uploads cannot all pass the check before any is
+// stored; release ends the reservation once the job's row is stored (or
+// the submission failed). One server process serves a store's jobs.
+func (s *Service) admit(ctx context.Context, unit string) (release func(), err error) {
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
 	queued, running, err := s.store.countActive(ctx, unit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l := s.limits
-	if queued+running >= l.MaxRunning+l.MaxQueued {
-		return overLimit(problem.RateLimited, "max_queued_jobs",
-			"the member %s has %d jobs running and %d waiting; it may have %d running (max_running_jobs) and %d waiting (max_queued_jobs): wait for one to finish",
-			unit, running, queued, l.MaxRunning, l.MaxQueued)
+	if up := s.uploading[unit]; queued+running+up >= l.MaxRunning+l.MaxQueued {
+		return nil, overLimit(problem.RateLimited, "max_queued_jobs",
+			"the member %s has %d jobs running, %d waiting and %d being uploaded; it may have %d running (max_running_jobs) and %d waiting (max_queued_jobs): wait for one to finish",
+			unit, running, queued, up, l.MaxRunning, l.MaxQueued)
 	}
-	return nil
+	s.uploading[unit]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.admitMu.Lock()
+			if s.uploading[unit]--; s.uploading[unit] <= 0 {
+				delete(s.uploading, unit)
+			}
+			s.admitMu.Unlock()
+		})
+	}, nil
 }
 
 // Receive is the Receiver of an HTTP request's multipart form. A large file
@@ -309,7 +374,7 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 	defer f.Close()
 	rows, err := sector.OpenRows(f, j.FileName)
 	if err != nil {
-		return badRequest("file", "%v", err)
+		return fileError(err)
 	}
 	if _, err := sector.NewReader(rows, m); err != nil {
 		var me *sector.MappingError
@@ -331,7 +396,7 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 			break
 		}
 		if err != nil && !sector.IsRowError(err) {
-			return badRequest("file", "%v", err)
+			return fileError(err)
 		}
 		if j.Read++; j.Read > s.limits.MaxRecords {
 			return overLimit(problem.TooLarge, "max_records_per_job", "the file holds more than the %d records a job may hold", s.limits.MaxRecords)
@@ -341,6 +406,17 @@ func (s *Service) check(j *Job, sub submission, dir string) error {
 		return badRequest("file", "the file holds no record after its header")
 	}
 	return nil
+}
+
+// fileError is the refusal of a file that cannot be read: 413 naming the
+// field file when a value, a row or a Parquet page is over its bound (the
+// message says which line or row, and which column), else 400.
+func fileError(err error) error {
+	var tl *sector.TooLargeError
+	if errors.As(err, &tl) {
+		return overLimit(problem.TooLarge, "file", "%v", err)
+	}
+	return badRequest("file", "%v", err)
 }
 
 // parseOptions reads the options of the run.
