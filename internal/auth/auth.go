@@ -136,7 +136,9 @@ var grants = map[Role][]grant{
 	// narrower reach could be checked against: the log is read from the
 	// nation only.
 	Auditor: {{ReadPerson, anyScope}, {ReadAudit, nationOnly}},
-	Admin:   {{ManageStaff, anyScope}, {ReadAudit, nationOnly}, {SubmitReconcile, anyScope}, {ReadReconcile, anyScope}},
+	// Reconciliation names people: it needs person.read too, which the
+	// administrator does not hold.
+	Admin: {{ManageStaff, anyScope}, {ReadAudit, nationOnly}},
 }
 
 func grantOf(r Role, a Action) (grant, bool) {

@@ -34,7 +34,7 @@ func TestPolicyMatrix(t *testing.T) {
 		PoliceOfficer:  {ReadPerson: true, SearchRegister: true, RegisterResidence: true},
 		ServiceOfficer: {ReadPerson: true, SearchRegister: true, SubmitReconcile: true, ReadReconcile: true},
 		Auditor:        {ReadPerson: true, ReadAudit: true},
-		Admin:          {ManageStaff: true, ReadAudit: true, SubmitReconcile: true, ReadReconcile: true},
+		Admin:          {ManageStaff: true, ReadAudit: true},
 	}
 	accounts := map[string]string{"commune": "00004", "province": "01", "nation": "VN"}
 	targets := map[string]string{"same-commune": "00004", "same-province": "00008", "other-province": "26734"}

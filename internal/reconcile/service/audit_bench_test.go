@@ -39,7 +39,7 @@ func BenchmarkJobAudit(b *testing.B) {
 					for j := range pins {
 						pins[j] = fmt.Sprintf("001%09d", i*len(pins)+j)
 					}
-					if err := g.Disclosed(context.Background(), p, auth.ReadPerson, "reconcile job bench", pins...); err != nil {
+					if err := g.Disclosed(context.Background(), p, auth.ReadReconcile, "reconcile job bench", pins...); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -474,9 +474,13 @@ func (s *Service) execute(ctx context.Context, j Job, lv *live) (*engine.Summary
 		}
 		cfg.Reach = func(unit string) bool { return in[unit] }
 	}
+	// Each person named in the results is recorded against their PIN as
+	// reconcile.read (not person.read: a job's volume is bounded by the
+	// jobs' own limits, not by the per-account limits on interactive reads,
+	// internal/secmon).
 	detail := "reconcile job " + j.ID
 	cfg.Disclosed = func(pins []string) error {
-		return s.cfg.Guard.Disclosed(bg, owner, auth.ReadPerson, detail, pins...)
+		return s.cfg.Guard.Disclosed(bg, owner, auth.ReadReconcile, detail, pins...)
 	}
 	x, err := s.index.get(ctx)
 	if err != nil {
