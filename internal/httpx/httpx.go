@@ -95,8 +95,9 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // DecodeJSON reads one JSON object from the request body into dst, with a
-// size limit, rejecting unknown fields, trailing data and a wrong media type.
-// Its errors name the field that is wrong.
+// size limit, rejecting unknown fields, duplicate fields (a name given twice
+// in one object, in any case), trailing data and a wrong media type. Its
+// errors name the field that is wrong by its full path ("address.unit_code").
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) error {
 	if limit <= 0 {
 		limit = MaxBody
@@ -111,10 +112,20 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	if err != nil {
 		return decodeError(err, limit)
 	}
+	found := scanJSON(reflect.TypeOf(dst), body)
+	if found.duplicate != "" {
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field more than once",
+			Fields: []problem.FieldError{{Field: found.duplicate, Reason: "appears more than once"}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		e := decodeError(err, limit)
+		if pe, ok := e.(*problem.Error); ok && found.unknown != "" && len(pe.Fields) == 1 && pe.Fields[0].Reason == unknownField &&
+			(found.unknown == pe.Fields[0].Field || strings.HasSuffix(found.unknown, "."+pe.Fields[0].Field)) {
+			// encoding/json names an unknown field by its last part.
+			pe.Fields[0].Field = found.unknown
+		}
 		if pe, ok := e.(*problem.Error); ok && len(pe.Fields) == 0 && pe.Detail != "" {
 			// A field's own decoder failed; find which field.
 			if path := locate(reflect.TypeOf(dst), body); path != "" {
@@ -134,6 +145,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	}
 	return nil
 }
+
+// unknownField is the reason given for a field the endpoint does not know.
+const unknownField = "unknown field"
 
 func decodeError(err error, limit int64) error {
 	var (
@@ -160,7 +174,7 @@ func decodeError(err error, limit int64) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field this endpoint does not know",
-			Fields: []problem.FieldError{{Field: name, Reason: "unknown field"}}}
+			Fields: []problem.FieldError{{Field: name, Reason: unknownField}}}
 	}
 	// Errors from a field's own UnmarshalJSON (dates, sex) arrive without
 	// the field's name from encoding/json; report the reason.
