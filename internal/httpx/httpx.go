@@ -78,11 +78,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 // WriteProblem writes err as application/problem+json. Internal errors are
-// logged with the request path; their text never reaches the client.
+// logged, through slog's default logger, with the route pattern (never the
+// path, which may hold a PIN); their text never reaches the client.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	body := problem.BodyOf(err, r.URL.Path)
 	if body.Status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", RouteName(r), "status", body.Status, "err", err)
 	}
 	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "60")
@@ -92,6 +93,16 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(body.Status)
 	w.Write(append(b, '\n'))
+}
+
+// RouteName is what logs and metrics call the request: the pattern of the route
+// the mux matched ("GET /api/v1/persons/{pin}"), or "unmatched". Never the
+// path, which may hold a PIN.
+func RouteName(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	return r.Pattern
 }
 
 // DecodeJSON reads one JSON object from the request body into dst, with a

@@ -18,7 +18,10 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
-// Recover turns a panic into a logged 500 problem.
+// Recover turns a panic into a 500 problem, logged through slog's default
+// logger with the route pattern, never the path (it must be outside the
+// handler that records the matched pattern on its request: see
+// server.withRemote).
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -26,7 +29,7 @@ func Recover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				slog.ErrorContext(r.Context(), "panic", "method", r.Method, "route", RouteName(r), "panic", v, "stack", string(debug.Stack()))
 				WriteProblem(w, r, problem.New(problem.Internal, "internal error"))
 			}
 		}()

@@ -82,10 +82,7 @@ func Observe(logger *slog.Logger) func(http.Handler) http.Handler {
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
+			route := httpx.RouteName(r)
 			d := time.Since(start)
 			requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
 			latency.WithLabelValues(route).Observe(d.Seconds())

@@ -109,10 +109,11 @@ func guard(d Deps, rt httpx.Route) (http.Handler, error) {
 func withRemote(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r2 := r.WithContext(audit.WithRemote(r.Context(), httpx.ClientIP(r)))
-		next.ServeHTTP(w, r2)
 		// The mux records the pattern it matched on the request it was
-		// given, a copy; the access log and the metrics read it from theirs.
-		r.Pattern = r2.Pattern
+		// given, a copy; the access log, the metrics and httpx.Recover (after
+		// a panic too) read it from theirs.
+		defer func() { r.Pattern = r2.Pattern }()
+		next.ServeHTTP(w, r2)
 	})
 }
 
