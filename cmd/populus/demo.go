@@ -29,6 +29,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	defer useLogger(log)()
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err

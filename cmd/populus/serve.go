@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	log = slog.New(flushOnWarn{log.Handler(), logs})
+	defer useLogger(log)()
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err
@@ -190,6 +192,23 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		return err
 	}
 	return nil
+}
+
+// useLogger makes log slog's default logger, and so the log package's, until
+// the returned function restores the previous one: what packages log through
+// the default (httpx's panics and 5xx lines, sign-in throttling, the audit
+// writer, net/http's ErrorLog) goes out in the configured format and level,
+// never as a bare line on stderr.
+func useLogger(log *slog.Logger) (restore func()) {
+	prev, prevOut, prevFlags := slog.Default(), stdlog.Writer(), stdlog.Flags()
+	slog.SetDefault(log)
+	return func() {
+		slog.SetDefault(prev)
+		// SetDefault leaves the log package alone when given the
+		// original default logger: restore it too.
+		stdlog.SetOutput(prevOut)
+		stdlog.SetFlags(prevFlags)
+	}
 }
 
 // serveDebug serves net/http/pprof on addr, on its own listener and mux so
