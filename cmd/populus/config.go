@@ -19,6 +19,7 @@ type config struct {
 	SecureCookies bool
 	AuditStrict   bool
 	DebugAddr     string
+	MetricsAddr   string
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -78,9 +79,10 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.Addr, "addr", "POPULUS_ADDR", "127.0.0.1:8080", "address to listen on")
 	f.string(&c.LogFormat, "log-format", "POPULUS_LOG_FORMAT", logFormat, "log format: json or text")
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error (requests are logged at info when they fail or are slow, all at debug)")
-	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
+	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "the deployment is served over HTTPS by a TLS proxy in front: mark cookies Secure and send Strict-Transport-Security on every response")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "answer a read only after its audit entry is committed (default: committed within 20 ms, reads refused while the audit log fails)")
-	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
+	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
+	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }
 
 func (f *flags) parse(args []string) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/service"
@@ -148,7 +149,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Logger: log,
 		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, ui},
-		Guards:       svc.Guards(), PageError: ui.RenderError})
+		Guards:       svc.Guards(), PageError: ui.RenderError, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -175,6 +176,14 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			return err
 		}
 		defer stopDebug()
+	}
+	if c.MetricsAddr != "" {
+		_, stopMetrics, err := serveMetrics(c.MetricsAddr, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopMetrics()
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
@@ -211,22 +220,39 @@ func useLogger(log *slog.Logger) (restore func()) {
 	}
 }
 
-// serveDebug serves net/http/pprof on addr, on its own listener and mux so
-// that nothing of it is reachable through the API's address.
+// serveDebug serves net/http/pprof, and the metrics, on addr, on its own
+// listener and mux so that nothing of it is reachable through the API's
+// address.
 func serveDebug(addr string, log *slog.Logger) (bound string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("GET /metrics", observe.Handler())
+	return serveManagement("--debug-addr", addr, mux, log)
+}
+
+// serveMetrics serves the Prometheus metrics (GET /metrics) on addr, a
+// management listener apart from the API's.
+func serveMetrics(addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", observe.Handler())
+	return serveManagement("--metrics-addr", addr, mux, log)
+}
+
+// serveManagement serves h on its own listener at addr, the address of
+// flag, with the configured logger as its ErrorLog.
+func serveManagement(flag, addr string, h http.Handler, log *slog.Logger) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s %s: %w", flag, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(ln)
-	log.Info("profiler listening", "addr", ln.Addr().String())
+	log.Info("management listener", "flag", flag, "addr", ln.Addr().String())
 	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 

@@ -72,8 +72,18 @@ var (
 )
 
 // SecurityHeaders sets the headers every response carries: those of a page,
-// or under /api/ those of an API response.
-func SecurityHeaders(next http.Handler) http.Handler {
+// or under /api/ those of an API response; HSTS on a request that came over
+// TLS.
+func SecurityHeaders(next http.Handler) http.Handler { return securityHeaders(next, false) }
+
+// SecurityHeadersHTTPS is SecurityHeaders for a deployment served over
+// HTTPS by a proxy in front that terminates TLS (populus serve
+// --secure-cookies): the requests arrive in plain HTTP, and every response
+// carries HSTS. Nothing in the request is trusted to say so (a client could
+// send X-Forwarded-Proto itself): the operator does.
+func SecurityHeadersHTTPS(next http.Handler) http.Handler { return securityHeaders(next, true) }
+
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, set := w.Header(), pageHeaders
 		if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -82,7 +92,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		for k, v := range set {
 			h[k] = v
 		}
-		if r.TLS != nil {
+		if https || r.TLS != nil {
 			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)

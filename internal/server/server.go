@@ -2,7 +2,7 @@
 // every capability on one mux, each behind the guard of the access it
 // declares, inside one middleware chain (recovery, metrics and logs,
 // security headers), and serves the operational endpoints (/healthz,
-// /readyz, /metrics) and the OpenAPI document, merged from its base and
+// /readyz) and the OpenAPI document, merged from its base and
 // the fragments of the capabilities (httpx.Documented).
 //
 // It holds no rules of its own: it only wires what the capabilities provide.
@@ -14,8 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
@@ -38,6 +36,11 @@ type Deps struct {
 	// PageError writes the errors of pages (routes outside /api/), the
 	// guards' refusals included; API routes answer problem documents.
 	PageError httpx.ErrorWriter
+	// HTTPS says that the deployment is served over HTTPS by a proxy in
+	// front that terminates TLS (--secure-cookies): every response
+	// carries Strict-Transport-Security, which otherwise only responses
+	// over TLS do.
+	HTTPS bool
 }
 
 // New returns the whole HTTP handler.
@@ -50,10 +53,14 @@ func New(d Deps) (http.Handler, error) {
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
+	headers := httpx.SecurityHeaders
+	if d.HTTPS {
+		headers = httpx.SecurityHeadersHTTPS
+	}
 	return httpx.Chain(mux,
 		httpx.Recover,
 		observe.Observe(d.Logger),
-		httpx.SecurityHeaders,
+		headers,
 		withRemote,
 	), nil
 }
@@ -71,7 +78,6 @@ func Routes(d Deps) ([]httpx.Route, error) {
 	routes := []httpx.Route{
 		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz), Access: httpx.AccessPublic},
 		{Pattern: "GET /readyz", Handler: readyz(d.DB), Access: httpx.AccessPublic},
-		{Pattern: "GET /metrics", Handler: promhttp.Handler(), Access: httpx.AccessPublic},
 		{Pattern: "GET /api/v1/openapi.json", Handler: serveOpenAPI(doc), Access: httpx.AccessPublic},
 	}
 	for _, c := range d.Capabilities {
