@@ -25,7 +25,8 @@ func useDefaultLogger(t *testing.T) *bytes.Buffer {
 
 // The lines of a request that panicked or failed with an internal error
 // name the route pattern, never the path with its PIN (the access log did
-// already; the panic and the 5xx lines logged the path).
+// already; the panic and the 5xx lines logged the path), and a panic is in
+// the access log (and the metrics) with its 500 like any failure.
 func TestFailedRequestsLogTheRouteNotThePath(t *testing.T) {
 	logs := useDefaultLogger(t)
 	const pin = "001203000001"
@@ -50,18 +51,27 @@ func TestFailedRequestsLogTheRouteNotThePath(t *testing.T) {
 		if rec.Code != http.StatusInternalServerError {
 			t.Errorf("GET %s: %d", tc.path, rec.Code)
 		}
-		found := false
+		found, access := false, false
 		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-			var rec struct{ Msg, Route string }
+			var rec struct {
+				Msg, Route string
+				Status     int
+			}
 			if err := json.Unmarshal([]byte(line), &rec); err != nil {
 				t.Errorf("GET %s: a log line not in the logger's format: %q", tc.path, line)
 			}
 			if rec.Msg == tc.msg && rec.Route == tc.route {
 				found = true
 			}
+			if rec.Msg == "http" && rec.Route == tc.route && rec.Status == http.StatusInternalServerError {
+				access = true
+			}
 		}
 		if !found {
 			t.Errorf("GET %s: no %q line naming route %s in\n%s", tc.path, tc.msg, tc.route, logs)
+		}
+		if !access {
+			t.Errorf("GET %s: no access-log line with its 500 in\n%s", tc.path, logs)
 		}
 		if strings.Contains(logs.String(), pin) {
 			t.Errorf("GET %s: the PIN is in the logs:\n%s", tc.path, logs)

@@ -1,6 +1,6 @@
 // Package server assembles Populus's HTTP server: it mounts the routes of
 // every capability on one mux, each behind the guard of the access it
-// declares, inside one middleware chain (recovery, metrics and logs,
+// declares, inside one middleware chain (metrics and logs, recovery,
 // security headers), and serves the operational endpoints (/healthz,
 // /readyz) and the OpenAPI document, merged from its base and
 // the fragments of the capabilities (httpx.Documented).
@@ -57,9 +57,11 @@ func New(d Deps) (http.Handler, error) {
 	if d.HTTPS {
 		headers = httpx.SecurityHeadersHTTPS
 	}
+	// Observe is outside Recover, so that a request that panicked is
+	// counted and logged with its 500 like any other.
 	return httpx.Chain(mux,
-		httpx.Recover,
 		observe.Observe(d.Logger),
+		httpx.Recover,
 		headers,
 		withRemote,
 	), nil
