@@ -96,6 +96,8 @@ func TestDecodeJSONRefusesDuplicateFields(t *testing.T) {
 		`{"effective_date":"2020","effective_date":"2021"}`:      "effective_date",
 		`{"name":"a","nope":{"x":1,"x":2}}`:                      "nope.x",
 		`{"birth_date":"2020","count":1,"birth_date":"2021-01"}`: "birth_date",
+		`{"name":"a","n\u0061me":"b"}`:                           "name",
+		`{"address":{},"addre\u017fs":{}}`:                       "addre\u017fs",
 	} {
 		_, p := decode(t, body, 0)
 		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field || p.Errors[0].Reason != "appears more than once" {
