@@ -27,8 +27,9 @@ type config struct {
 	AllowDemoAccounts bool
 	// Reads are the per-account limits on reads of people, Alerts when an
 	// account's reads raise an alert (internal/secmon); zero outside serve.
-	Reads  secmon.Limits
-	Alerts secmon.Outliers
+	Reads       secmon.Limits
+	Alerts      secmon.Outliers
+	MetricsAddr string
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -88,12 +89,13 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.Addr, "addr", "POPULUS_ADDR", "127.0.0.1:8080", "address to listen on")
 	f.string(&c.LogFormat, "log-format", "POPULUS_LOG_FORMAT", logFormat, "log format: json or text")
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error (requests are logged at info when they fail or are slow, all at debug)")
-	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "mark cookies Secure even without TLS (behind a TLS proxy)")
+	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "the deployment is served over HTTPS by a TLS proxy in front: mark cookies Secure and send Strict-Transport-Security on every response")
 	f.string(&c.AuditMode, "audit-mode", "POPULUS_AUDIT_MODE", "strict", "strict: answer an access only once its audit entry is committed (group commit); buffered: once it is queued, committed within 20 ms, lost if the process is killed")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.readLimits(c)
-	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) on this address, apart from the API; keep it on a loopback or management address")
+	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
+	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }
 
 // readLimits adds the flags of the per-account limits on reads of people

@@ -29,6 +29,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	defer useLogger(log)()
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 		fmt.Fprintf(&b, "  2. Search for %q, or open %s/register/persons/%s\n", name, url, pin)
 		fmt.Fprintf(&b, "  3. Open the household %s/register/households/%s and register a birth in it.\n", url, hh)
 	}
-	fmt.Fprintf(&b, "  4. The API: %s/api/v1/openapi.json; health: %s/healthz; metrics: %s/metrics\n", url, url, url)
+	fmt.Fprintf(&b, "  4. The API: %s/api/v1/openapi.json; health: %s/healthz (metrics: --metrics-addr)\n", url, url)
 	fmt.Fprintf(&b, "  5. Clean a sector file against the register: in another terminal,\n"+
 		"       go run ./cmd/populus synth sector --kind drivers --n 3000 --out drivers.csv\n"+
 		"       go run ./cmd/populus reconcile --kind drivers --input drivers.csv --truth drivers.truth.csv --out result\n"+

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/service"
@@ -49,6 +51,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	log = slog.New(flushOnWarn{log.Handler(), logs})
+	defer useLogger(log)()
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err
@@ -173,7 +176,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, ui},
-		Guards:       svc.Guards(), PageError: ui.RenderError})
+		Guards:       svc.Guards(), PageError: ui.RenderError, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -201,6 +204,14 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		}
 		defer stopDebug()
 	}
+	if c.MetricsAddr != "" {
+		_, stopMetrics, err := serveMetrics(c.MetricsAddr, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -219,22 +230,56 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	return nil
 }
 
-// serveDebug serves net/http/pprof on addr, on its own listener and mux so
-// that nothing of it is reachable through the API's address.
-func serveDebug(addr string, log *slog.Logger) (bound string, stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
+// useLogger makes log slog's default logger, and so the log package's, until
+// the returned function restores the previous one: what packages log through
+// the default (httpx's panics and 5xx lines, sign-in throttling, the audit
+// writer, net/http's ErrorLog) goes out in the configured format and level,
+// never as a bare line on stderr.
+func useLogger(log *slog.Logger) (restore func()) {
+	prev, prevOut, prevFlags := slog.Default(), stdlog.Writer(), stdlog.Flags()
+	slog.SetDefault(log)
+	return func() {
+		slog.SetDefault(prev)
+		// SetDefault leaves the log package alone when given the
+		// original default logger: restore it too.
+		stdlog.SetOutput(prevOut)
+		stdlog.SetFlags(prevFlags)
 	}
+}
+
+// serveDebug serves net/http/pprof, and the metrics, on addr, on its own
+// listener and mux so that nothing of it is reachable through the API's
+// address.
+func serveDebug(addr string, log *slog.Logger) (bound string, stop func(), err error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("GET /metrics", observe.Handler())
+	return serveManagement("--debug-addr", addr, mux, log)
+}
+
+// serveMetrics serves the Prometheus metrics (GET /metrics) on addr, a
+// management listener apart from the API's.
+func serveMetrics(addr string, log *slog.Logger) (bound string, stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", observe.Handler())
+	return serveManagement("--metrics-addr", addr, mux, log)
+}
+
+// serveManagement serves h on its own listener at addr, the address of
+// flag, with the configured logger as its ErrorLog.
+func serveManagement(flag, addr string, h http.Handler, log *slog.Logger) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s %s: %w", flag, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(ln)
-	log.Info("profiler listening", "addr", ln.Addr().String())
+	log.Info("management listener", "flag", flag, "addr", ln.Addr().String())
 	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 

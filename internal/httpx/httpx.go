@@ -85,11 +85,12 @@ type RetryAfter interface {
 }
 
 // WriteProblem writes err as application/problem+json. Internal errors are
-// logged with the request path; their text never reaches the client.
+// logged, through slog's default logger, with the route pattern (never the
+// path, which may hold a PIN); their text never reaches the client.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	body := problem.BodyOf(err, r.URL.Path)
 	if body.Status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", RouteName(r), "status", body.Status, "err", err)
 	}
 	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		ra := "60"
@@ -106,9 +107,20 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Write(append(b, '\n'))
 }
 
+// RouteName is what logs and metrics call the request: the pattern of the route
+// the mux matched ("GET /api/v1/persons/{pin}"), or "unmatched". Never the
+// path, which may hold a PIN.
+func RouteName(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	return r.Pattern
+}
+
 // DecodeJSON reads one JSON object from the request body into dst, with a
-// size limit, rejecting unknown fields, trailing data and a wrong media type.
-// Its errors name the field that is wrong.
+// size limit, rejecting unknown fields, duplicate fields (a name given twice
+// in one object, in any case), trailing data and a wrong media type. Its
+// errors name the field that is wrong by its full path ("address.unit_code").
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) error {
 	if limit <= 0 {
 		limit = MaxBody
@@ -123,10 +135,20 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	if err != nil {
 		return decodeError(err, limit)
 	}
+	found := scanJSON(reflect.TypeOf(dst), body)
+	if found.duplicate != "" {
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field more than once",
+			Fields: []problem.FieldError{{Field: found.duplicate, Reason: "appears more than once"}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		e := decodeError(err, limit)
+		if pe, ok := e.(*problem.Error); ok && found.unknown != "" && len(pe.Fields) == 1 && pe.Fields[0].Reason == unknownField &&
+			(found.unknown == pe.Fields[0].Field || strings.HasSuffix(found.unknown, "."+pe.Fields[0].Field)) {
+			// encoding/json names an unknown field by its last part.
+			pe.Fields[0].Field = found.unknown
+		}
 		if pe, ok := e.(*problem.Error); ok && len(pe.Fields) == 0 && pe.Detail != "" {
 			// A field's own decoder failed; find which field.
 			if path := locate(reflect.TypeOf(dst), body); path != "" {
@@ -146,6 +168,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	}
 	return nil
 }
+
+// unknownField is the reason given for a field the endpoint does not know.
+const unknownField = "unknown field"
 
 func decodeError(err error, limit int64) error {
 	var (
@@ -172,7 +197,7 @@ func decodeError(err error, limit int64) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field this endpoint does not know",
-			Fields: []problem.FieldError{{Field: name, Reason: "unknown field"}}}
+			Fields: []problem.FieldError{{Field: name, Reason: unknownField}}}
 	}
 	// Errors from a field's own UnmarshalJSON (dates, sex) arrive without
 	// the field's name from encoding/json; report the reason.

@@ -83,3 +83,59 @@ func TestDecodeJSONRejectsMalformedAndLarge(t *testing.T) {
 		t.Errorf("good body: %+v, %+v", v, p)
 	}
 }
+
+// A member given twice in one object, at any depth, or twice in different
+// cases (encoding/json would keep the last, matching without regard to
+// case), is refused with 400 naming its path; nothing is decoded.
+func TestDecodeJSONRefusesDuplicateFields(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"name":"a","name":"b"}`:                                "name",
+		`{"name":"a","count":1,"Name":"b"}`:                      "Name",
+		`{"address":{"when":"2020-01-01","when":"2021-01-01"}}`:  "address.when",
+		`{"address":{"when":"2020-01-01","WHEN":"2021-01-01"}}`:  "address.WHEN",
+		`{"effective_date":"2020","effective_date":"2021"}`:      "effective_date",
+		`{"name":"a","nope":{"x":1,"x":2}}`:                      "nope.x",
+		`{"birth_date":"2020","count":1,"birth_date":"2021-01"}`: "birth_date",
+		`{"name":"a","n\u0061me":"b"}`:                           "name",
+		`{"address":{},"addre\u017fs":{}}`:                       "addre\u017fs",
+	} {
+		_, p := decode(t, body, 0)
+		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field || p.Errors[0].Reason != "appears more than once" {
+			t.Errorf("%s: problem = %+v, want 400 naming %s", body, p, field)
+		}
+	}
+}
+
+// An unknown field inside a nested object is named by its full path.
+func TestDecodeJSONNamesTheUnknownNestedField(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"address":{"a":1}}`:                               "address.a",
+		`{"name":"x","address":{"when":"2020","zone":"b"}}`: "address.zone",
+		`{"a":1,"address":{"a":1}}`:                         "a",
+		`{"address":{"when":"2020"},"b":2}`:                 "b",
+	} {
+		_, p := decode(t, body, 0)
+		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field || p.Errors[0].Reason != "unknown field" {
+			t.Errorf("%s: problem = %+v, want 400 naming %s", body, p, field)
+		}
+	}
+}
+
+// BenchmarkDecodeJSON measures the strict decoding of a write's body, the
+// duplicate and unknown-field scan included.
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := `{"name":"Lê Thị Hồng","birth_date":"1990-05-12","count":3,"address":{"when":"2020-01-01"},"effective_date":"2025-07-01"}`
+	h := Handle(func(w http.ResponseWriter, r *http.Request) error {
+		var v sample
+		return DecodeJSON(w, r, &v, 0)
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/x", strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Body)
+		}
+	}
+}

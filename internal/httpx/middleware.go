@@ -18,7 +18,10 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 	return h
 }
 
-// Recover turns a panic into a logged 500 problem.
+// Recover turns a panic into a 500 problem, logged through slog's default
+// logger with the route pattern, never the path (it must be outside the
+// handler that records the matched pattern on its request: see
+// server.withRemote).
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -26,7 +29,7 @@ func Recover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				slog.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				slog.ErrorContext(r.Context(), "panic", "method", r.Method, "route", RouteName(r), "panic", v, "stack", string(debug.Stack()))
 				WriteProblem(w, r, problem.New(problem.Internal, "internal error"))
 			}
 		}()
@@ -69,8 +72,18 @@ var (
 )
 
 // SecurityHeaders sets the headers every response carries: those of a page,
-// or under /api/ those of an API response.
-func SecurityHeaders(next http.Handler) http.Handler {
+// or under /api/ those of an API response; HSTS on a request that came over
+// TLS.
+func SecurityHeaders(next http.Handler) http.Handler { return securityHeaders(next, false) }
+
+// SecurityHeadersHTTPS is SecurityHeaders for a deployment served over
+// HTTPS by a proxy in front that terminates TLS (populus serve
+// --secure-cookies): the requests arrive in plain HTTP, and every response
+// carries HSTS. Nothing in the request is trusted to say so (a client could
+// send X-Forwarded-Proto itself): the operator does.
+func SecurityHeadersHTTPS(next http.Handler) http.Handler { return securityHeaders(next, true) }
+
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, set := w.Header(), pageHeaders
 		if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -79,7 +92,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		for k, v := range set {
 			h[k] = v
 		}
-		if r.TLS != nil {
+		if https || r.TLS != nil {
 			h["Strict-Transport-Security"] = hsts
 		}
 		next.ServeHTTP(w, r)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/populus-vn/populus/internal/httpx"
 )
@@ -82,10 +83,7 @@ func Observe(logger *slog.Logger) func(http.Handler) http.Handler {
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
+			route := httpx.RouteName(r)
 			d := time.Since(start)
 			requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
 			latency.WithLabelValues(route).Observe(d.Seconds())
@@ -98,3 +96,9 @@ func Observe(logger *slog.Logger) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// Handler serves the metrics in Prometheus's format. It is not mounted on
+// the API's listener (the route patterns, their traffic and error rates
+// are not for the public): populus serves it on a management listener
+// (--metrics-addr, --debug-addr).
+func Handler() http.Handler { return promhttp.Handler() }

@@ -151,6 +151,10 @@ func TestBadInputStoresNothing(t *testing.T) {
 		{"death", `{"pin":"12345","death_date":"2025-01-01"}`, "pin", 422},
 		{"marriage", `{"pin1":"MOTHER","pin2":"MOTHER","date":"2020-01-01"}`, "pin2", 422},
 		{"residence", `{"pin":"MOTHER","kind":"permanent","household_id":"HFUZZ1","relation_to_head":"head"}`, "relation_to_head", 422},
+		{"death", `{"pin":"12345","pin":"MOTHER","death_date":"2025-01-01"}`, "pin", 400},
+		{"correction", `{"pin":"MOTHER","full_name":"Lê Thị Lan Anh","Full_Name":"X","reason":"sai"}`, "Full_Name", 400},
+		{"residence", `{"pin":"MOTHER","kind":"temporary","address":{"unit_code":"00004","unit_code":"99999","detail":"Số 3"}}`, "address.unit_code", 400},
+		{"residence", `{"pin":"MOTHER","kind":"temporary","address":{"unit_code":"00004","a":1}}`, "address.a", 400},
 	}
 	for _, c := range cases {
 		before := fx.counted()

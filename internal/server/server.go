@@ -1,8 +1,8 @@
 // Package server assembles Populus's HTTP server: it mounts the routes of
 // every capability on one mux, each behind the guard of the access it
-// declares, inside one middleware chain (recovery, metrics and logs,
+// declares, inside one middleware chain (metrics and logs, recovery,
 // security headers), and serves the operational endpoints (/healthz,
-// /readyz, /metrics) and the OpenAPI document, merged from its base and
+// /readyz) and the OpenAPI document, merged from its base and
 // the fragments of the capabilities (httpx.Documented).
 //
 // It holds no rules of its own: it only wires what the capabilities provide.
@@ -14,8 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
@@ -41,6 +39,11 @@ type Deps struct {
 	// PageError writes the errors of pages (routes outside /api/), the
 	// guards' refusals included; API routes answer problem documents.
 	PageError httpx.ErrorWriter
+	// HTTPS says that the deployment is served over HTTPS by a proxy in
+	// front that terminates TLS (--secure-cookies): every response
+	// carries Strict-Transport-Security, which otherwise only responses
+	// over TLS do.
+	HTTPS bool
 }
 
 // New returns the whole HTTP handler.
@@ -53,10 +56,16 @@ func New(d Deps) (http.Handler, error) {
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
+	headers := httpx.SecurityHeaders
+	if d.HTTPS {
+		headers = httpx.SecurityHeadersHTTPS
+	}
+	// Observe is outside Recover, so that a request that panicked is
+	// counted and logged with its 500 like any other.
 	return httpx.Chain(mux,
-		httpx.Recover,
 		observe.Observe(d.Logger),
-		httpx.SecurityHeaders,
+		httpx.Recover,
+		headers,
 		withRemote,
 	), nil
 }
@@ -74,7 +83,6 @@ func Routes(d Deps) ([]httpx.Route, error) {
 	routes := []httpx.Route{
 		{Pattern: "GET /healthz", Handler: http.HandlerFunc(healthz), Access: httpx.AccessPublic},
 		{Pattern: "GET /readyz", Handler: readyz(d.DB, d.Audit), Access: httpx.AccessPublic},
-		{Pattern: "GET /metrics", Handler: promhttp.Handler(), Access: httpx.AccessPublic},
 		{Pattern: "GET /api/v1/openapi.json", Handler: serveOpenAPI(doc), Access: httpx.AccessPublic},
 	}
 	for _, c := range d.Capabilities {
@@ -112,10 +120,11 @@ func guard(d Deps, rt httpx.Route) (http.Handler, error) {
 func withRemote(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r2 := r.WithContext(audit.WithRemote(r.Context(), httpx.ClientIP(r)))
-		next.ServeHTTP(w, r2)
 		// The mux records the pattern it matched on the request it was
-		// given, a copy; the access log and the metrics read it from theirs.
-		r.Pattern = r2.Pattern
+		// given, a copy; the access log, the metrics and httpx.Recover (after
+		// a panic too) read it from theirs.
+		defer func() { r.Pattern = r2.Pattern }()
+		next.ServeHTTP(w, r2)
 	})
 }
 

@@ -171,7 +171,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	kind := problem.KindOf(err)
 	detail := body.Detail
 	if body.Status >= 500 {
-		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "route", httpx.RouteName(r), "err", err)
 		kind, detail = problem.Internal, ""
 	}
 	if _, ok := s.cat.Lookup(i18n.Vietnamese, "error."+string(kind)+".title"); !ok {
