@@ -231,6 +231,9 @@ func run(ctx context.Context) error {
 	// each of its reads, so the limiter's cost is measured. By the
 	// environment, which a -compare binary without the limits ignores.
 	os.Setenv("POPULUS_READ_LIMIT_EXEMPT", *user)
+	// The register's accounts are the demo's (made by populus demo above):
+	// serve refuses them unless told that this is a demonstration.
+	os.Setenv("POPULUS_ALLOW_DEMO_ACCOUNTS", "1")
 	serveArgs := append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, store...)
 	if *debug != "" {
 		serveArgs = append(serveArgs, "--debug-addr", *debug)

@@ -137,6 +137,13 @@ type Log struct {
 	// owed counts the entries committed since the index's last step
 	// (SQLite only); see stepEvery.
 	owed int
+	// conn is the writer's own connection on SQLite, with ins, the group
+	// insert prepared on it: a commit per group of concurrent callers (the
+	// strict log) must not take a pooled connection each time, whose page
+	// cache every other commit has emptied. nil until the first commit, and
+	// after a failed one (a new connection is taken).
+	conn *sql.Conn
+	ins  *sql.Stmt
 }
 
 // group is the entries that one commit stores.
@@ -466,6 +473,36 @@ func (l *Log) final() {
 	for g := l.take(); g != nil; g = l.take() {
 		l.store(g)
 	}
+	l.dropConn()
+}
+
+// writerConn returns the writer's own connection and its prepared insert
+// (SQLite), taking them at the first commit.
+func (l *Log) writerConn(ctx context.Context) (*sql.Conn, *sql.Stmt, error) {
+	if l.conn != nil {
+		return l.conn, l.ins, nil
+	}
+	c, err := l.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := c.PrepareContext(ctx, insertGroupSQL)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	l.conn, l.ins = c, st
+	return c, st, nil
+}
+
+// dropConn gives the writer's connection back, after a failure (a new one
+// is taken at the next commit) or at the end.
+func (l *Log) dropConn() {
+	if l.conn != nil {
+		l.ins.Close()
+		l.conn.Close()
+		l.conn, l.ins = nil, nil
+	}
 }
 
 // commit stores entries in one transaction.
@@ -478,21 +515,18 @@ func (l *Log) commit(entries []Entry) error {
 	if l.fail != nil {
 		err = l.fail()
 	}
-	if err == nil {
-		q := insertSQL
-		if l.idx != nil {
-			q = insertGroupSQL
-		}
+	switch {
+	case err != nil:
+	case l.idx != nil:
+		// SQLite: the whole group in one statement, on the writer's own
+		// connection.
+		err = l.commitGroup(ctx, entries)
+	default:
 		var ins *sql.Stmt
-		if ins, err = l.db.Prepared(ctx, q); err == nil {
+		if ins, err = l.db.Prepared(ctx, insertSQL); err == nil {
 			err = l.db.InTx(ctx, func(tx *sql.Tx) error {
 				st := tx.StmtContext(ctx, ins)
 				defer st.Close()
-				if l.idx != nil {
-					// SQLite: the whole group in one statement.
-					_, err := st.ExecContext(ctx, entriesJSON(entries))
-					return err
-				}
 				for _, e := range entries {
 					if _, err := st.ExecContext(ctx, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
 						return err
@@ -509,6 +543,27 @@ func (l *Log) commit(entries []Entry) error {
 	l.unindexed += len(entries)
 	l.commits.Add(1)
 	return nil
+}
+
+// commitGroup inserts entries in one transaction of the writer's own
+// connection (SQLite); after a failure the connection is given back.
+func (l *Log) commitGroup(ctx context.Context, entries []Entry) error {
+	c, ins, err := l.writerConn(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if err == nil {
+		if _, err = tx.StmtContext(ctx, ins).ExecContext(ctx, entriesJSON(entries)); err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		l.dropConn()
+	}
+	return err
 }
 
 // flush adds the entries committed since the last flush to the subject
