@@ -146,7 +146,7 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 // ready, if set, is called with the listening address.
 func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog.Logger, demo bool, ready func(addr string)) error {
-	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies})
+	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies, Guard: p.Guard})
 	// The shell's messages and the report's; the UI's modules add theirs.
 	cat, err := i18n.Load(report.Messages)
 	if err != nil {

@@ -13,6 +13,12 @@ func Of(p auth.Principal, a auth.Action, subject string) Entry {
 	return Entry{Actor: p.ActorID(), Action: string(a), Subject: subject, Outcome: OK}
 }
 
+// OfActor builds an entry for an actor that is not a signed-in principal:
+// the system ("system:cli"), or a name that failed to sign in.
+func OfActor(actor string, a auth.Action, subject string) Entry {
+	return Entry{Actor: actor, Action: string(a), Subject: subject, Outcome: OK}
+}
+
 // Refused returns e as a refusal, detail saying why.
 func (e Entry) Refused(detail string) Entry { e.Outcome, e.Detail = Denied, detail; return e }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -27,7 +28,31 @@ func (s *Service) Routes() []httpx.Route {
 	return []httpx.Route{
 		{Pattern: "POST /api/v1/session", Handler: httpx.Handle(s.postSession), Access: httpx.AccessStaffOptional},
 		{Pattern: "DELETE /api/v1/session", Handler: httpx.Handle(s.deleteSession), Access: httpx.AccessStaff},
+		{Pattern: "POST /api/v1/staff/accounts/{username}/unlock", Handler: httpx.Handle(s.postUnlock), Access: httpx.AccessStaff},
 	}
+}
+
+// postUnlock clears the sign-in throttle of an account, for an
+// administrator (staff.manage): the account's holder, delayed by someone
+// guessing at it, can sign in again at once. Audited as staff.unlock.
+func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	username := r.PathValue("username")
+	subject := auth.ActorID(auth.KindStaff, normalizeUsername(username))
+	if s.opts.Guard == nil {
+		return problem.New(problem.Forbidden, "managing accounts is not enabled on this server")
+	}
+	if err := s.opts.Guard.Check(r.Context(), p, auth.ManageStaff, "", subject); err != nil {
+		return err
+	}
+	if err := s.Unlock(r.Context(), p.ActorID(), httpx.ClientIP(r), username); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // SessionRequest signs a machine client or script in.

@@ -46,6 +46,9 @@ type Options struct {
 	// SecureCookies marks the cookie Secure even when the request did not
 	// arrive over TLS: set it behind a proxy that terminates TLS.
 	SecureCookies bool
+	// Guard decides who may manage accounts (the administrator's unlock);
+	// without it those routes answer 403 to everyone.
+	Guard *auth.Guard
 }
 
 // Service signs staff in and out and guards requests with their sessions.
@@ -167,7 +170,8 @@ func (s *Service) Unlock(ctx context.Context, actor, remote, username string) er
 	if err != nil {
 		return err
 	}
-	e := audit.Entry{Actor: actor, Action: string(ActionUnlock), Subject: auth.ActorID(auth.KindStaff, username), Outcome: audit.OK, Remote: remote}
+	e := audit.OfActor(actor, ActionUnlock, auth.ActorID(auth.KindStaff, username))
+	e.Remote = remote
 	if !held {
 		e.Detail = "nothing to unlock"
 	}
