@@ -20,6 +20,7 @@ type config struct {
 	LogLevel      string
 	SecureCookies bool
 	AuditMode     string
+	AuditFsync    bool
 	AuditStrict   bool
 	DebugAddr     string
 	// AllowDemoAccounts lets serve start while an account still has the
@@ -91,6 +92,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.LogLevel, "log-level", "POPULUS_LOG_LEVEL", "info", "log level: debug, info, warn or error (requests are logged at info when they fail or are slow, all at debug)")
 	f.bool(&c.SecureCookies, "secure-cookies", "POPULUS_SECURE_COOKIES", false, "the deployment is served over HTTPS by a TLS proxy in front: mark cookies Secure and send Strict-Transport-Security on every response")
 	f.string(&c.AuditMode, "audit-mode", "POPULUS_AUDIT_MODE", "strict", "strict: answer an access only once its audit entry is committed (group commit); buffered: once it is queued, committed within 20 ms, lost if the process is killed")
+	f.bool(&c.AuditFsync, "audit-fsync", "POPULUS_AUDIT_FSYNC", false, "strict on SQLite: also fsync the audit journal before answering, so that an acknowledged entry survives a power loss, not only a killed process")
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.readLimits(c)

@@ -129,7 +129,12 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	case c.AuditMode == "buffered" && !c.AuditStrict:
 		al = audit.NewBuffered(d, 20*time.Millisecond)
 	case c.AuditMode == "strict" || c.AuditMode == "" || c.AuditMode == "buffered":
-		al = audit.New(d)
+		// On SQLite this replays the audit journal left by a previous
+		// process, and refuses to start on a corrupt one.
+		if al, err = audit.Open(ctx, d, audit.Options{Fsync: c.AuditFsync}); err != nil {
+			d.Close()
+			return nil, err
+		}
 	default:
 		d.Close()
 		return nil, fmt.Errorf("--audit-mode: %q is not strict or buffered", c.AuditMode)

@@ -3,10 +3,21 @@
 // leaves an entry, written before the data is returned.
 //
 // Reads are many, so entries from concurrent requests are committed together
-// (group commit): Record (on a log made by New, the server's) returns once
-// its entries are committed, and every caller that arrived while the
-// previous commit ran shares the next one. An access is therefore never
-// answered without its entry, even if the process is killed. A commit that
+// (group commit): Record (on a log made by Open or New, the server's)
+// returns once its entries are durable, and every caller that arrived while
+// the previous commit ran shares the next one. An access is therefore never
+// answered without its entry, even if the process is killed. On PostgreSQL
+// a group is committed to audit_log. On SQLite it is appended, in one
+// write(2), to a journal beside the audit file (journal.go: durable across
+// a killed process like SQLite's synchronous=NORMAL, across a power loss
+// with Options.Fsync), and an importer goroutine moves the journal into
+// audit_log in batches, about every 20 ms, recording how far in the same
+// transaction; Open first imports what a previous process left. So on
+// SQLite audit_log, and List, see an entry once it is imported (List waits
+// for the import of the entries acknowledged before it); a locked audit
+// file delays the import, retried with backoff, but not the reads, which
+// are refused only while the journal cannot be written or too much of it
+// waits to be imported (backlogMax). A commit that
 // fails is retried with backoff until it succeeds: its entries are never
 // dropped. Its callers, and every caller while the store keeps failing or
 // a commit is held up longer than stallAfter, get ErrUnavailable at once
@@ -19,8 +30,8 @@
 // It must never hold the personal data itself, only identifiers.
 //
 // On SQLite, entries are indexed by subject in batches, kept as a
-// log-structured index of sorted runs (see runs.go): the writer appends
-// entries to audit_log only, and every IndexEvery entries, or after a quiet
+// log-structured index of sorted runs (see runs.go): the writer (with a
+// journal, the importer) appends entries to audit_log only, and every IndexEvery entries, or after a quiet
 // IndexIdle, appends the new ones, sorted by subject, as a new run at the
 // right edge of audit_postings, so that the pages written are sequential
 // and as many as the batch needs, whatever the size of the log. Between its
@@ -124,8 +135,9 @@ type Log struct {
 	// commits: a commit held up longer than stallAfter (a lock on the
 	// audit file, a store that does not answer) counts as failing.
 	since atomic.Int64
-	// commits counts the commits that succeeded.
-	commits atomic.Int64
+	// commits counts the commits that succeeded (with a journal, the
+	// imports); writes the groups written to the journal.
+	commits, writes atomic.Int64
 	// fail, when set (by tests), makes commits fail while it returns an
 	// error.
 	fail func() error
@@ -144,6 +156,18 @@ type Log struct {
 	// after a failed one (a new connection is taken).
 	conn *sql.Conn
 	ins  *sql.Stmt
+	// j is the journal of a strict log on SQLite (journal.go), nil
+	// otherwise: the writer appends each group to it, and the importer
+	// goroutine moves the entries into audit_log (and keeps the subject
+	// index), on conn.
+	j          *journal
+	importKick chan struct{}
+	importNow  chan struct{}
+	importStop chan struct{}
+	importDone chan struct{}
+	// failImport, when set (by tests), makes imports fail while it
+	// returns an error.
+	failImport func() error
 }
 
 // group is the entries that one commit stores.
@@ -185,10 +209,28 @@ var (
 	closeGrace    = 5 * time.Second
 )
 
-// New returns a log whose Record returns once the entries are committed;
-// the entries of concurrent callers share one commit. Close stops its
-// writer. It is the log the server uses.
-func New(d *db.DB) *Log { return newLog(d, 0, nil) }
+// New returns a log whose Record returns once the entries are durable
+// (Open with no options); it panics if the journal cannot be opened or
+// replayed. Tests and tools use it; the server uses Open.
+func New(d *db.DB) *Log {
+	l, err := Open(context.Background(), d, Options{})
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Open returns a log whose Record returns once the entries are durable;
+// the entries of concurrent callers share one write. On PostgreSQL they
+// are committed to audit_log. On SQLite they are appended to the journal
+// (journal.go) and imported into audit_log within about importWindow;
+// Open first imports what a previous process left in the journal, and
+// fails if the journal cannot be opened, is corrupt before its end, or
+// cannot be imported. Close stops its goroutines. It is the log the server
+// uses.
+func Open(ctx context.Context, d *db.DB, o Options) (*Log, error) {
+	return openLog(ctx, d, 0, nil, o)
+}
 
 // NewBuffered returns a log whose Record returns once the entries are
 // queued; they are committed within window (20 ms when window is 0). A
@@ -205,12 +247,55 @@ func NewBuffered(d *db.DB, window time.Duration) *Log {
 // newLog returns a log; fail, if not nil, is called before each commit,
 // which fails while it returns an error (tests inject failures with it).
 func newLog(d *db.DB, window time.Duration, fail func() error) *Log {
+	if window > 0 {
+		l, _ := openLog(context.Background(), d, window, fail, Options{})
+		return l
+	}
+	l, err := openLog(context.Background(), d, window, fail, Options{})
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// openLog returns a log; a strict one on SQLite opens and replays the
+// journal first (the only error).
+func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() error, o Options) (*Log, error) {
 	l := &Log{db: d, cur: newGroup(), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), window: window, fail: fail}
 	if d.Engine == db.SQLite {
 		l.idx = newRunIndex(d)
+		if window == 0 {
+			// The importer keeps the index: count what waits from a
+			// previous run before the replay adds to it.
+			l.countUnindexed()
+			err := l.openJournal(ctx, d.Location, o)
+			switch {
+			case errors.Is(err, errJournalBusy):
+				slog.Warn("audit journal in use by another audit log: this one commits each group to the audit file", "path", JournalPath(d.Location))
+				go l.writer()
+				return l, nil
+			case err != nil:
+				return nil, err
+			}
+			l.importKick = make(chan struct{}, 1)
+			l.importNow = make(chan struct{}, 1)
+			l.importStop = make(chan struct{})
+			l.importDone = make(chan struct{})
+			go l.importer()
+		}
 	}
 	go l.writer()
-	return l
+	return l, nil
+}
+
+// countUnindexed sets unindexed to the entries not yet in the subject
+// index (SQLite).
+func (l *Log) countUnindexed() {
+	err := l.db.QueryRowContext(context.Background(),
+		`SELECT COALESCE((SELECT max(id) FROM audit_log), 0) - indexed_upto FROM audit_index_state`).Scan(&l.unindexed)
+	if err != nil {
+		l.unindexed = 1 // find out at the first flush
+	}
 }
 
 // ErrUnavailable is returned by Record while the store refuses audit
@@ -224,9 +309,13 @@ var ErrUnavailable = &problem.Error{Kind: problem.Unavailable,
 var ErrClosed = errors.New("audit log closed")
 
 // Ready returns ErrUnavailable while the audit store fails or a commit is
-// held up, nil otherwise (for /readyz).
+// held up (on SQLite: the journal cannot be written, or more than
+// backlogMax bytes of it wait to be imported), nil otherwise (for /readyz).
 func (l *Log) Ready() error {
 	if l.failing.Load() {
+		return ErrUnavailable
+	}
+	if l.j != nil && l.j.backlog.Load() > backlogMax {
 		return ErrUnavailable
 	}
 	if s := l.since.Load(); s != 0 && time.Since(time.Unix(0, s)) > stallAfter {
@@ -338,14 +427,11 @@ func stepEvery() int { return max(mergeChunk/8, 1) }
 
 func (l *Log) writer() {
 	defer close(l.done)
-	batched := l.idx != nil
+	// With a journal, the importer keeps the subject index.
+	batched := l.idx != nil && l.j == nil
 	if batched {
 		// Entries may wait from a previous run.
-		err := l.db.QueryRowContext(context.Background(),
-			`SELECT COALESCE((SELECT max(id) FROM audit_log), 0) - indexed_upto FROM audit_index_state`).Scan(&l.unindexed)
-		if err != nil {
-			l.unindexed = 1 // find out at the first flush
-		}
+		l.countUnindexed()
 	}
 	// idle fires IndexIdle after the last commit (or the start).
 	idle := time.NewTimer(IndexIdle)
@@ -473,7 +559,9 @@ func (l *Log) final() {
 	for g := l.take(); g != nil; g = l.take() {
 		l.store(g)
 	}
-	l.dropConn()
+	if l.j == nil { // with a journal, the connection is the importer's
+		l.dropConn()
+	}
 }
 
 // writerConn returns the writer's own connection and its prepared insert
@@ -485,6 +573,14 @@ func (l *Log) writerConn(ctx context.Context) (*sql.Conn, *sql.Stmt, error) {
 	c, err := l.db.Conn(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if l.j != nil && l.j.fsync {
+		// The importer's commits must be as durable as the journal they
+		// let be truncated.
+		if _, err := c.ExecContext(ctx, `PRAGMA audit.synchronous = FULL`); err != nil {
+			c.Close()
+			return nil, nil, err
+		}
 	}
 	st, err := c.PrepareContext(ctx, insertGroupSQL)
 	if err != nil {
@@ -500,6 +596,10 @@ func (l *Log) writerConn(ctx context.Context) (*sql.Conn, *sql.Stmt, error) {
 func (l *Log) dropConn() {
 	if l.conn != nil {
 		l.ins.Close()
+		if l.j != nil && l.j.fsync {
+			// Back to the pool as the other connections are.
+			l.conn.ExecContext(context.Background(), `PRAGMA audit.synchronous = NORMAL`)
+		}
 		l.conn.Close()
 		l.conn, l.ins = nil, nil
 	}
@@ -517,6 +617,14 @@ func (l *Log) commit(entries []Entry) error {
 	}
 	switch {
 	case err != nil:
+	case l.j != nil:
+		// SQLite, strict: one write to the journal; the importer moves
+		// the entries into audit_log.
+		if err = l.j.append(entries); err == nil {
+			l.writes.Add(1)
+			l.kickImporter()
+			return nil
+		}
 	case l.idx != nil:
 		// SQLite: the whole group in one statement, on the writer's own
 		// connection.
@@ -597,6 +705,16 @@ func (l *Log) Close() {
 	}
 	l.mu.Unlock()
 	<-l.done
+	if l.j != nil {
+		// The writer has journaled what was queued: import it.
+		select {
+		case <-l.importStop:
+		default:
+			close(l.importStop)
+		}
+		<-l.importDone
+		l.j.close()
+	}
 }
 
 // List returns entries about subject (all subjects when empty), newest
@@ -609,6 +727,7 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 
 // list is List with the id of each entry.
 func (l *Log) list(ctx context.Context, subject string, before int64, limit int) ([]Entry, []int64, int64, error) {
+	l.Sync(ctx, time.Second)
 	if before <= 0 {
 		before = math.MaxInt64
 	}

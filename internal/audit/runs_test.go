@@ -215,6 +215,7 @@ func garbage(t *testing.T, d *db.DB) int64 {
 // and has no merge or collection left to do.
 func waitIndexed(t *testing.T, d *db.DB, l *Log) {
 	t.Helper()
+	l.Sync(context.Background(), 10*time.Second)
 	for i := 0; i < 3000; i++ {
 		waiting := count(t, d, `SELECT COALESCE((SELECT max(id) FROM audit_log), 0) - indexed_upto FROM audit_index_state`)
 		if waiting < int64(IndexEvery) && !l.idx.busy() {
@@ -253,6 +254,7 @@ func TestListMatchesScanAcrossLevels(t *testing.T) {
 			if err := l.Record(ctx, es...); err != nil {
 				t.Fatal(err)
 			}
+			l.Sync(ctx, 5*time.Second) // imported as its own batch
 			n -= k
 		}
 	}

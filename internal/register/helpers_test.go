@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -215,6 +216,7 @@ func (e *env) lastEvent(pinStr string) people.Event {
 
 func (e *env) count(query string, args ...any) int {
 	e.t.Helper()
+	e.log.Sync(e.ctx, 5*time.Second) // audit entries: imported from the journal
 	var n int
 	if err := e.d.QueryRowContext(e.ctx, query, args...).Scan(&n); err != nil {
 		e.t.Fatalf("%s: %v", query, err)

@@ -188,6 +188,7 @@ func TestBrowserJobsPage(t *testing.T) {
 		}
 		// The download is in the audit log.
 		var n int
+		browserAudit.Sync(context.Background(), 5*time.Second) // imported from the journal
 		if err := d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'reconcile.read'`, "staff:"+browserUser).Scan(&n); err != nil || n == 0 {
 			t.Errorf("%d audited downloads (%v), want at least 1", n, err)
 		}
@@ -223,6 +224,9 @@ func seedDrivers(t *testing.T, d *db.DB) []byte {
 	return f.Bytes()
 }
 
+// browserAudit is the audit log of the last server started.
+var browserAudit *audit.Log
+
 // startServer assembles the server as `populus serve` does, with the jobs'
 // service running and a service officer who may submit jobs, and returns
 // its address and a function that stops it.
@@ -232,6 +236,7 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	alog := audit.New(d)
 	t.Cleanup(alog.Close)
+	browserAudit = alog
 	u := units.Default()
 	g := auth.NewGuard(auth.NewPolicy(u), alog)
 	st := staff.NewStore(d, staff.TestParams)

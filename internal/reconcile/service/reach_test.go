@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
@@ -99,6 +100,7 @@ func testReach(t *testing.T, d *db.DB, file, wholeDec []byte) {
 		t.Fatal("the job names no one of Hà Nội")
 	}
 	// Each person named is findable in the audit log by PIN.
+	h.cfg.Audit.Sync(context.Background(), 5*time.Second) // imported from the journal
 	rows, err := d.Query(`SELECT subject FROM audit_log WHERE actor = 'staff:service.hanoi' AND action = 'reconcile.read' AND detail LIKE 'reconcile job %'
 		AND outcome = 'ok' AND detail = $1`, "reconcile job "+v.ID)
 	audited, err := db.Collect(rows, err, func(sc interface{ Scan(...any) error }) (string, error) {

@@ -289,6 +289,7 @@ func testSubmit(t *testing.T, d *db.DB, file, wantDec, wantCor []byte, want *eng
 	}
 	// The downloads are in the audit log.
 	var n int
+	h.cfg.Audit.Sync(context.Background(), 5*time.Second) // imported from the journal
 	if err := d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'staff:bank.officer' AND action = 'reconcile.read' AND subject = $1`,
 		"reconcile:"+v.ID).Scan(&n); err != nil || n != 4 {
 		t.Errorf("%d audited downloads (%v), want 4", n, err)
@@ -435,6 +436,7 @@ func testAuthorisation(t *testing.T, d *db.DB, file []byte) {
 	// Results are not there before the job is done.
 	wantProblem(t, h.do("owner", "GET", "/api/v1/reconcile/jobs/"+id+"/decisions.csv", nil, ""), http.StatusConflict, "")
 	var denied int
+	h.cfg.Audit.Sync(context.Background(), 5*time.Second) // imported from the journal
 	d.QueryRow(`SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND subject = $1`, "reconcile:"+id).Scan(&denied)
 	if denied < 6 {
 		t.Errorf("%d denials audited", denied)
