@@ -418,6 +418,10 @@ func (l *Log) importOnce(ctx context.Context) (done bool, err error) {
 	}
 }
 
+// importChunk bounds the JSON of the entries one insert statement of the
+// importer takes.
+const importChunk = 1 << 20
+
 // recordImported inserts the groups (JSON arrays for insertGroupSQL) and
 // records the journal imported to (gen, upto), in one transaction on the
 // importer's connection.
@@ -434,10 +438,43 @@ func (l *Log) recordImported(ctx context.Context, groups []string, gen uint64, u
 	tx, err := c.BeginTx(ctx, nil)
 	if err == nil {
 		err = func() error {
-			for _, g := range groups {
-				if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, g); err != nil {
-					return err
+			// The groups, each a JSON array of entries, are joined into
+			// arrays of up to importChunk bytes: one statement per chunk,
+			// not per group (a group of the strict log is often one entry).
+			st := tx.StmtContext(ctx, ins)
+			var b strings.Builder
+			exec := func() error {
+				if b.Len() == 0 {
+					return nil
 				}
+				b.WriteByte(']')
+				_, err := st.ExecContext(ctx, b.String())
+				b.Reset()
+				return err
+			}
+			for _, g := range groups {
+				inner := strings.TrimSpace(g)
+				if len(inner) < 2 || inner[0] != '[' || inner[len(inner)-1] != ']' {
+					return fmt.Errorf("audit journal: a group is not a JSON array")
+				}
+				inner = strings.TrimSpace(inner[1 : len(inner)-1])
+				if inner == "" {
+					continue
+				}
+				if b.Len() == 0 {
+					b.WriteByte('[')
+				} else {
+					b.WriteByte(',')
+				}
+				b.WriteString(inner)
+				if b.Len() >= importChunk {
+					if err := exec(); err != nil {
+						return err
+					}
+				}
+			}
+			if err := exec(); err != nil {
+				return err
 			}
 			_, err := tx.ExecContext(ctx, `UPDATE audit_journal SET gen = $1, imported = $2`, int64(gen), upto)
 			return err
