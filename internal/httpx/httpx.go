@@ -84,6 +84,18 @@ type RetryAfter interface {
 	RetryAfterSeconds() int
 }
 
+// SetRetryAfter sets w's Retry-After header from err when err says when to
+// try again (a RetryAfter), and returns the seconds; 0 when it does not.
+func SetRetryAfter(w http.ResponseWriter, err error) int {
+	var rt RetryAfter
+	if !errors.As(err, &rt) {
+		return 0
+	}
+	n := rt.RetryAfterSeconds()
+	w.Header().Set("Retry-After", strconv.Itoa(n))
+	return n
+}
+
 // WriteProblem writes err as application/problem+json. Internal errors are
 // logged, through slog's default logger, with the route pattern (never the
 // path, which may hold a PIN); their text never reaches the client.
@@ -92,13 +104,8 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if body.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", RouteName(r), "status", body.Status, "err", err)
 	}
-	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		ra := "60"
-		var rt RetryAfter
-		if errors.As(err, &rt) {
-			ra = strconv.Itoa(rt.RetryAfterSeconds())
-		}
-		w.Header().Set("Retry-After", ra)
+	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" && SetRetryAfter(w, err) == 0 {
+		w.Header().Set("Retry-After", "60")
 	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/problem+json")

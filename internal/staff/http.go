@@ -1,9 +1,7 @@
 package staff
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -104,7 +102,8 @@ func (s *Service) deleteSession(w http.ResponseWriter, r *http.Request) error {
 
 // SignIn is Login over HTTP, for the API and the sign-in page: the attempt
 // comes from the request, and on success the session cookie is set on w. A
-// refusal for too many failures sets Retry-After.
+// refusal for too many failures is a *RateLimitError, whose Retry-After the
+// error writers set (httpx.SetRetryAfter).
 func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, username, password string) (Session, error) {
 	in := Attempt{Username: username, Password: password, Remote: httpx.ClientIP(r)}
 	if c, err := r.Cookie(CookieName); err == nil {
@@ -112,10 +111,6 @@ func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, username, passw
 	}
 	sess, token, err := s.Login(r.Context(), in)
 	if err != nil {
-		var rl *RateLimitError
-		if errors.As(err, &rl) {
-			w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-		}
 		return Session{}, err
 	}
 	http.SetCookie(w, s.cookie(r, token))

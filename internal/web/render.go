@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -163,10 +162,7 @@ type errorView struct {
 // (problem.Kind.Status, the one mapping of the project). Internal errors are
 // logged and their text kept from the page.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	var rl httpx.RetryAfter
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-	}
+	httpx.SetRetryAfter(w, err)
 	body := problem.BodyOf(err, r.URL.Path)
 	kind := problem.KindOf(err)
 	detail := body.Detail

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
@@ -54,8 +54,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	case err == nil:
 		http.Redirect(w, r, staff.SafeNext(f.Get("next")), http.StatusSeeOther)
 	case errors.As(err, &rl):
-		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-		s.loginPage(w, r, http.StatusTooManyRequests, f, "login.throttled", (rl.RetryAfterSeconds()+59)/60)
+		s.loginPage(w, r, http.StatusTooManyRequests, f, "login.throttled", (httpx.SetRetryAfter(w, rl)+59)/60)
 	case errors.Is(err, staff.ErrDisabled):
 		s.loginPage(w, r, http.StatusUnauthorized, f, "login.disabled")
 	case problem.Is(err, problem.Unauthorized):
