@@ -656,13 +656,23 @@ func (l *Log) commit(entries []Entry) error {
 // commitGroup inserts entries in one transaction of the writer's own
 // connection (SQLite); after a failure the connection is given back.
 func (l *Log) commitGroup(ctx context.Context, entries []Entry) error {
+	return l.inWriterTx(ctx, func(tx *sql.Tx, ins *sql.Stmt) error {
+		_, err := tx.StmtContext(ctx, ins).ExecContext(ctx, entriesJSON(entries))
+		return err
+	})
+}
+
+// inWriterTx runs fn in one transaction of the writer's own connection
+// (SQLite), with the group insert prepared on it; after a failure the
+// connection is given back, and the next commit takes a new one.
+func (l *Log) inWriterTx(ctx context.Context, fn func(tx *sql.Tx, ins *sql.Stmt) error) error {
 	c, ins, err := l.writerConn(ctx)
 	if err != nil {
 		return err
 	}
 	tx, err := c.BeginTx(ctx, nil)
 	if err == nil {
-		if _, err = tx.StmtContext(ctx, ins).ExecContext(ctx, entriesJSON(entries)); err == nil {
+		if err = fn(tx, ins); err == nil {
 			err = tx.Commit()
 		} else {
 			tx.Rollback()

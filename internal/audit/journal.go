@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -431,62 +432,49 @@ func (l *Log) recordImported(ctx context.Context, groups []string, gen uint64, u
 			return err
 		}
 	}
-	c, ins, err := l.writerConn(ctx)
-	if err != nil {
-		return err
-	}
-	tx, err := c.BeginTx(ctx, nil)
-	if err == nil {
-		err = func() error {
-			// The groups, each a JSON array of entries, are joined into
-			// arrays of up to importChunk bytes: one statement per chunk,
-			// not per group (a group of the strict log is often one entry).
-			st := tx.StmtContext(ctx, ins)
-			var b strings.Builder
-			exec := func() error {
-				if b.Len() == 0 {
-					return nil
-				}
-				b.WriteByte(']')
-				_, err := st.ExecContext(ctx, b.String())
-				b.Reset()
-				return err
+	err := l.inWriterTx(ctx, func(tx *sql.Tx, ins *sql.Stmt) error {
+		// The groups, each a JSON array of entries, are joined into arrays
+		// of up to importChunk bytes: one statement per chunk, not per
+		// group (a group of the strict log is often one entry).
+		st := tx.StmtContext(ctx, ins)
+		var b strings.Builder
+		exec := func() error {
+			if b.Len() == 0 {
+				return nil
 			}
-			for _, g := range groups {
-				inner := strings.TrimSpace(g)
-				if len(inner) < 2 || inner[0] != '[' || inner[len(inner)-1] != ']' {
-					return fmt.Errorf("audit journal: a group is not a JSON array")
-				}
-				inner = strings.TrimSpace(inner[1 : len(inner)-1])
-				if inner == "" {
-					continue
-				}
-				if b.Len() == 0 {
-					b.WriteByte('[')
-				} else {
-					b.WriteByte(',')
-				}
-				b.WriteString(inner)
-				if b.Len() >= importChunk {
-					if err := exec(); err != nil {
-						return err
-					}
-				}
-			}
-			if err := exec(); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `UPDATE audit_journal SET gen = $1, imported = $2`, int64(gen), upto)
+			b.WriteByte(']')
+			_, err := st.ExecContext(ctx, b.String())
+			b.Reset()
 			return err
-		}()
-		if err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
 		}
-	}
+		for _, g := range groups {
+			inner := strings.TrimSpace(g)
+			if len(inner) < 2 || inner[0] != '[' || inner[len(inner)-1] != ']' {
+				return fmt.Errorf("audit journal: a group is not a JSON array")
+			}
+			inner = strings.TrimSpace(inner[1 : len(inner)-1])
+			if inner == "" {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteByte('[')
+			} else {
+				b.WriteByte(',')
+			}
+			b.WriteString(inner)
+			if b.Len() >= importChunk {
+				if err := exec(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := exec(); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE audit_journal SET gen = $1, imported = $2`, int64(gen), upto)
+		return err
+	})
 	if err != nil {
-		l.dropConn()
 		return err
 	}
 	l.j.mu.Lock()
