@@ -19,9 +19,10 @@ import (
 )
 
 // The journal (SQLite only) is where a strict log acknowledges entries: an
-// append-only file beside the audit file (JournalPath), to which the writer
-// appends each group of concurrent callers as one record, in one write(2),
-// before it answers them. An importer goroutine then moves the journaled
+// append-only file beside the audit file (JournalPath), to which each caller
+// of Record appends its entries as one record, in one write(2), before it
+// returns (with Options.Fsync, the writer appends each group of concurrent
+// callers as one record, so that they share one fdatasync). An importer goroutine then moves the journaled
 // entries into audit_log in large batches (every importWindow, or at once
 // when importEvery bytes wait), recording in audit_journal, in the same
 // transaction as each batch, how far the journal is imported.
@@ -123,6 +124,13 @@ type journal struct {
 	committedGen uint64
 	// backlog is size - imported, for Ready.
 	backlog atomic.Int64
+	// since is when the write under way began (UnixNano), 0 between
+	// writes, for Ready: a write held up longer than stallAfter counts as
+	// failing.
+	since atomic.Int64
+	// closed is set by Close once the writer has stopped: append refuses
+	// (errJournalClosed).
+	closed bool
 	// importFailing is set while imports fail (logged once).
 	importFailing bool
 	// beforeTruncate and afterTruncate, when set (tests), are called by a
@@ -149,6 +157,9 @@ func appendRecord(b []byte, payload []byte) []byte {
 // process or another on the same store): the log opened second commits
 // each group to audit_log itself, as on PostgreSQL, slower but as durable.
 var errJournalBusy = errors.New("audit journal in use by another audit log")
+
+// errJournalClosed is an append after Close.
+var errJournalClosed = errors.New("audit journal closed")
 
 // errCorrupt is a record that fails its checksum before the end of the
 // journal.
@@ -335,6 +346,11 @@ func (j *journal) append(entries []Entry) error {
 	payload := entriesJSON(entries)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.closed {
+		return errJournalClosed
+	}
+	j.since.Store(time.Now().UnixNano())
+	defer j.since.Store(0)
 	buf := make([]byte, 0, journalHeader+recordHeader+len(payload))
 	if j.needHeader {
 		buf = append(buf, header(j.gen)...)
