@@ -337,6 +337,7 @@ func (l *Log) Ready() error {
 // fails it refuses at once.
 func (l *Log) Record(ctx context.Context, entries ...Entry) error {
 	if err := l.Ready(); err != nil {
+		l.keepRefused(ctx, entries)
 		return err
 	}
 	es := make([]Entry, len(entries))
@@ -425,6 +426,36 @@ func (l *Log) recordDirect(es []Entry) error {
 	default:
 	}
 	return ErrUnavailable
+}
+
+// keepRefused queues the entries of a caller refused because the log is
+// unavailable, marked as attempts not answered, for the writer, which
+// stores them once the store works again: an outage leaves a trace of
+// every access refused during it. It does not wait; when the queue is full
+// (an outage of more than about 16,000 refused accesses) they are counted
+// in populus_audit_refusals_unrecorded_total instead.
+func (l *Log) keepRefused(ctx context.Context, entries []Entry) {
+	es := make([]Entry, len(entries))
+	for i, e := range entries {
+		fill(ctx, &e)
+		unanswered(&e)
+		es[i] = e
+	}
+	l.mu.Lock()
+	kept := !l.closed && l.queued+len(es) <= queueLen
+	if kept {
+		l.cur.entries = append(l.cur.entries, es...)
+		l.queued += len(es)
+	}
+	l.mu.Unlock()
+	if !kept {
+		unrecorded.Add(float64(len(es)))
+		return
+	}
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // take returns the entries waiting, nil if none.
@@ -869,4 +900,9 @@ func WithRemote(ctx context.Context, remote string) context.Context {
 var writeErrors = promauto.NewCounter(prometheus.CounterOpts{
 	Name: "populus_audit_write_errors_total",
 	Help: "Commits of audit entries that failed.",
+})
+
+var unrecorded = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "populus_audit_refusals_unrecorded_total",
+	Help: "Entries of accesses refused while the audit log was unavailable that could not be queued to be stored later (the queue was full).",
 })

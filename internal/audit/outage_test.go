@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,16 +24,19 @@ import (
 // ErrUnavailable, and the longest time a refusal took once the log
 // reported failing.
 type readers struct {
-	mu       sync.Mutex
-	acked    map[string]bool
-	refused  int
-	slowest  time.Duration
-	otherErr error
-	wait     *sync.WaitGroup
+	mu    sync.Mutex
+	acked map[string]bool
+	// refusedAt holds the details of the entries refused while the log
+	// already reported failing (stored later as failed).
+	refusedAt map[string]bool
+	refused   int
+	slowest   time.Duration
+	otherErr  error
+	wait      *sync.WaitGroup
 }
 
 func runReaders(l *Log, stop <-chan struct{}) *readers {
-	r := &readers{acked: map[string]bool{}}
+	r := &readers{acked: map[string]bool{}, refusedAt: map[string]bool{}}
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -57,6 +61,7 @@ func runReaders(l *Log, stop <-chan struct{}) *readers {
 					r.refused++
 					if wasFailing {
 						r.slowest = max(r.slowest, took)
+						r.refusedAt[detail] = true
 					}
 				default:
 					r.otherErr = err
@@ -89,10 +94,14 @@ func (r *readers) check(t *testing.T, d *db.DB) {
 	}
 	defer rows.Close()
 	found := map[string]bool{}
+	failed := map[string]bool{}
 	for rows.Next() {
 		var detail, outcome string
 		if err := rows.Scan(&detail, &outcome); err != nil {
 			t.Fatal(err)
+		}
+		if outcome == Failed {
+			failed[strings.TrimSuffix(detail, "; not answered: the audit log could not be written")] = true
 		}
 		if outcome == OK {
 			if !r.acked[detail] {
@@ -109,6 +118,15 @@ func (r *readers) check(t *testing.T, d *db.DB) {
 	}
 	if lost > 0 || len(r.acked) == 0 {
 		t.Errorf("%d of %d acknowledged entries are missing from the log", lost, len(r.acked))
+	}
+	unrecorded := 0
+	for d := range r.refusedAt {
+		if !failed[d] {
+			unrecorded++
+		}
+	}
+	if unrecorded > 0 {
+		t.Errorf("%d of %d accesses refused while the log was failing have no entry marked failed", unrecorded, len(r.refusedAt))
 	}
 	t.Logf("%d acknowledged, %d refused (slowest refusal while failing %v)", len(r.acked), r.refused, r.slowest)
 }
