@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -96,12 +97,41 @@ func SetRetryAfter(w http.ResponseWriter, err error) int {
 	return n
 }
 
+// sampler lets one log line through a second, and counts the others.
+type sampler struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// take reports whether a line may be written at now, and how many were
+// skipped since the last one written.
+func (s *sampler) take(now time.Time) (skipped int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.last) < time.Second {
+		s.skipped++
+		return 0, false
+	}
+	skipped, s.skipped, s.last = s.skipped, 0, now
+	return skipped, true
+}
+
+var unavailableLines sampler
+
 // WriteProblem writes err as application/problem+json. Internal errors are
 // logged, through slog's default logger, with the route pattern (never the
 // path, which may hold a PIN); their text never reaches the client.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	body := problem.BodyOf(err, r.URL.Path)
-	if body.Status >= 500 {
+	switch {
+	case body.Status == http.StatusServiceUnavailable:
+		// An outage refuses every request: one line a second, with how
+		// many were refused since the last, not one a request.
+		if n, ok := unavailableLines.take(time.Now()); ok {
+			slog.ErrorContext(r.Context(), "request refused: service unavailable", "method", r.Method, "route", RouteName(r), "status", body.Status, "err", err, "refused_since_last_line", n)
+		}
+	case body.Status >= 500:
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", RouteName(r), "status", body.Status, "err", err)
 	}
 	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" && SetRetryAfter(w, err) == 0 {

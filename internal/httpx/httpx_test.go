@@ -1,11 +1,15 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/problem"
@@ -137,5 +141,34 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatal(rec.Body)
 		}
+	}
+}
+
+// TestUnavailableLoggedOncePerSecond: an outage answers every request 503;
+// the log gets one line a second with the count of those not logged, while
+// every other 5xx is logged each time.
+func TestUnavailableLoggedOncePerSecond(t *testing.T) {
+	var buf bytes.Buffer
+	defer func(l *slog.Logger) { slog.SetDefault(l) }(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	unavailableLines = sampler{}
+	down := &problem.Error{Kind: problem.Unavailable, Detail: "down"}
+	for range 50 {
+		WriteProblem(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/x", nil), down)
+	}
+	if n := strings.Count(buf.String(), "service unavailable"); n != 1 {
+		t.Errorf("50 refusals in under a second wrote %d lines, want 1:\n%s", n, buf.String())
+	}
+	unavailableLines.last = unavailableLines.last.Add(-time.Second)
+	WriteProblem(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/x", nil), down)
+	if !strings.Contains(buf.String(), "refused_since_last_line=49") {
+		t.Errorf("the next line does not count the 49 refusals not logged:\n%s", buf.String())
+	}
+	buf.Reset()
+	for range 3 {
+		WriteProblem(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/x", nil), errors.New("boom"))
+	}
+	if n := strings.Count(buf.String(), "request failed"); n != 3 {
+		t.Errorf("3 internal errors wrote %d lines, want 3", n)
 	}
 }
