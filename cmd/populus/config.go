@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/secmon"
 )
 
@@ -145,9 +146,9 @@ func (c config) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.LogFormat {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(observe.RedactPINs(slog.NewJSONHandler(w, opts))), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(observe.RedactPINs(slog.NewTextHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format: %q is not json or text", c.LogFormat)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	stdlog "log"
 	"log/slog"
 	"strings"
@@ -29,6 +30,14 @@ func TestServeLogsThroughTheConfiguredLogger(t *testing.T) {
 	stdlog.Print("probe through log")
 	waitFor(t, &stderr, done, "probe through slog", 5*time.Second)
 	waitFor(t, &stderr, done, "probe through log", 5*time.Second)
+	// A PIN in an error's text is redacted, whatever logs it.
+	slog.Error("probe with a PIN", "err", errors.New("no person 001203546280"))
+	stdlog.Print("probe through log with 001203546281")
+	waitFor(t, &stderr, done, "no person [PIN]", 5*time.Second)
+	waitFor(t, &stderr, done, "probe through log with [PIN]", 5*time.Second)
+	if s := stderr.String(); strings.Contains(s, "001203546280") || strings.Contains(s, "001203546281") {
+		t.Errorf("a PIN reached the server's log:\n%s", s)
+	}
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
 		var rec struct{ Level, Msg string }
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level == "" {
