@@ -125,7 +125,10 @@ type Decoder struct {
 }
 
 // Decode returns line as UTF-8: unchanged when it is UTF-8 already, else
-// decoded from the legacy encoding that reads best.
+// decoded from the legacy encoding that reads best. Characters of the line
+// that are valid UTF-8 beyond ASCII are kept as they are (a file merged
+// from Unicode and legacy sheets mixes both in one line); only the runs of
+// bytes between them are decoded.
 func (d *Decoder) Decode(line []byte) []byte {
 	if utf8.Valid(line) {
 		return line
@@ -133,7 +136,11 @@ func (d *Decoder) Decode(line []byte) []byte {
 	if d.total == nil {
 		d.total = map[Encoding]int{}
 	}
-	cands := map[Encoding]string{TCVN3: decodeTCVN3(line), VNI: decodeVNI(line), CP1258: decodeCP1258(line)}
+	cands := map[Encoding]string{
+		TCVN3:  decodeRuns(line, decodeTCVN3),
+		VNI:    decodeRuns(line, decodeVNI),
+		CP1258: decodeRuns(line, decodeCP1258),
+	}
 	for e, s := range cands {
 		d.total[e] += score(s)
 	}
@@ -148,6 +155,25 @@ func (d *Decoder) Decode(line []byte) []byte {
 	return []byte(cands[best])
 }
 
+// decodeRuns decodes the runs of b that are not UTF-8 characters beyond
+// ASCII with dec, and keeps those characters.
+func decodeRuns(b []byte, dec func([]byte) string) string {
+	var sb strings.Builder
+	sb.Grow(2 * len(b))
+	start := 0
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if n > 1 && r != utf8.RuneError {
+			sb.WriteString(dec(b[start:i]))
+			sb.Write(b[i : i+n])
+			start = i + n
+		}
+		i += n
+	}
+	sb.WriteString(dec(b[start:]))
+	return norm.NFC.String(sb.String())
+}
+
 // FixMojibake reads s back when it is text of a legacy encoding that was
 // read as Windows-1252 (or Latin-1) and stored as Unicode: "NguyÔn V¨n
 // Hµ" (TCVN3) or "Nguyeãn Vaên Haø" (VNI) becomes "Nguyễn Văn Hà". It
@@ -160,6 +186,9 @@ func FixMojibake(s string) (string, Encoding) {
 		return s, None
 	}
 	best, enc := score(s), None
+	if best == len(words(s)) {
+		return s, None // every word reads already
+	}
 	for _, c := range []struct {
 		e Encoding
 		s string
@@ -175,21 +204,28 @@ func FixMojibake(s string) (string, Encoding) {
 // a single-byte encoding read as Windows-1252: false when s is ASCII (no
 // mojibake) or holds a character that Windows-1252 does not.
 func latin1Bytes(s string) ([]byte, bool) {
-	b := make([]byte, 0, len(s))
 	high := false
 	for _, r := range s {
-		switch {
-		case r < 0x80:
-			b = append(b, byte(r))
-		case r < 0x100:
-			b, high = append(b, byte(r)), true
-		default:
-			c, ok := cp1252Decoder.EncodeRune(r)
-			if !ok {
-				return nil, false
+		if r >= 0x80 {
+			if r >= 0x100 {
+				if _, ok := cp1252Decoder.EncodeRune(r); !ok {
+					return nil, false
+				}
 			}
-			b, high = append(b, c), true
+			high = true
 		}
 	}
-	return b, high
+	if !high {
+		return nil, false
+	}
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < 0x100 {
+			b = append(b, byte(r))
+			continue
+		}
+		c, _ := cp1252Decoder.EncodeRune(r)
+		b = append(b, c)
+	}
+	return b, true
 }

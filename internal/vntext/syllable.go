@@ -14,6 +14,8 @@ package vntext
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -75,6 +77,26 @@ func Plausible(word string) bool {
 	if word == "" {
 		return false
 	}
+	if v, ok := plausibleCache.Load(word); ok {
+		return v.(bool)
+	}
+	ok := plausible(word)
+	if plausibleCached.Add(1) <= plausibleCacheMax {
+		plausibleCache.Store(word, ok)
+	}
+	return ok
+}
+
+// Names are made of few words: Plausible remembers its answers for the
+// first plausibleCacheMax words it is asked about.
+var (
+	plausibleCache  sync.Map
+	plausibleCached atomic.Int64
+)
+
+const plausibleCacheMax = 1 << 17
+
+func plausible(word string) bool {
 	base, tones := split(word)
 	if len(tones) > 1 {
 		return false

@@ -31,7 +31,7 @@ func DecodeTyping(s string) (string, Typing) {
 	var used Typing
 	changed := false
 	for i, f := range fields {
-		if Plausible(f) || !isASCII(f) {
+		if !mayBeTyped(f) || Plausible(f) {
 			continue
 		}
 		for _, m := range []struct {
@@ -54,13 +54,29 @@ func DecodeTyping(s string) (string, Typing) {
 	return strings.Join(fields, " "), used
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
+// mayBeTyped reports, cheaply, whether w is ASCII and holds a keystroke
+// of Telex (w, j, f, z, a doubled vowel or dd, or s, r, x after a vowel),
+// VNI (a digit) or VIQR (^ ( + ' ` ? ~ .) that Vietnamese spelling does not
+// have: most names are rejected without further work.
+func mayBeTyped(w string) bool {
+	vowel := false
+	for i := 0; i < len(w); i++ {
+		c := w[i] | 0x20 // lower case for letters
+		switch {
+		case w[i] >= 0x80:
 			return false
+		case w[i] >= '0' && w[i] <= '9', strings.IndexByte("^(+'`?~.", w[i]) >= 0:
+			return true
+		case c == 'w' || c == 'j' || c == 'f' || c == 'z':
+			return true
+		case vowel && (c == 's' || c == 'r' || c == 'x'):
+			return true
+		case i > 0 && c == w[i-1]|0x20 && (c == 'a' || c == 'e' || c == 'o' || c == 'd'):
+			return true
 		}
+		vowel = vowel || strings.IndexByte("aeiouy", c) >= 0
 	}
-	return true
+	return false
 }
 
 // keepCase gives decoded the case of the typed word: all upper case, or an

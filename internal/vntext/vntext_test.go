@@ -91,6 +91,10 @@ func TestDecoderChoosesTheFileEncoding(t *testing.T) {
 			t.Errorf("%s: Decode = %q (%s), want the names in Unicode (%s)", name, got, d.Used, c.enc)
 		}
 	}
+	var m Decoder
+	if got := string(m.Decode([]byte("Nguyễn Văn Hà,Nguy\xd4n V\xa8n H\xb5"))); got != "Nguyễn Văn Hà,Nguyễn Văn Hà" || m.Used != TCVN3 {
+		t.Errorf("a line mixing Unicode and TCVN3: %q (%s)", got, m.Used)
+	}
 	var d Decoder
 	if got := string(d.Decode([]byte("Nguyễn,1990"))); got != "Nguyễn,1990" || d.Lines != 0 {
 		t.Errorf("a UTF-8 line was changed: %q, %d lines decoded", got, d.Lines)
@@ -180,4 +184,15 @@ func FuzzFixMojibake(f *testing.F) {
 			t.Fatalf("Decode(%q) = %q: not UTF-8", s, out)
 		}
 	})
+}
+
+// BenchmarkCleanNames is the cost on the names sector files mostly hold
+// (Unicode, or without diacritics), which every record pays.
+func BenchmarkCleanNames(b *testing.B) {
+	names := []string{"Nguyễn Văn An", "NGUYEN THI LAN", "Lê Hà", "Tran Van Duc", "Hoàng Thị Thu Hà", "Pham Xuan Truong"}
+	for i := 0; b.Loop(); i++ {
+		s := names[i%len(names)]
+		s, _ = FixMojibake(s)
+		DecodeTyping(s)
+	}
 }

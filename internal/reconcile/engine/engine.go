@@ -446,6 +446,7 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 	bar := progress.New(cfg.Progress, 0, "estimating pairs")
 	in := &r.sum.Input
 	in.Notes = map[string]int64{}
+	in.Unreadable = map[string]int64{}
 	work := func(w int, batch []item) prepped {
 		p := prepped{recs: make([]reconcile.Record, len(batch)), ok: make([]bool, len(batch))}
 		secs := make([]*reconcile.Record, len(batch))
@@ -482,6 +483,9 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 					in.RecordsWithNotes++
 					for _, note := range n {
 						in.Notes[note.Field.String()]++
+						if note.Unreadable {
+							in.Unreadable[note.Field.String()]++
+						}
 					}
 				}
 				// Reservoir sampling (Algorithm R).

@@ -233,8 +233,8 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("missing column: %v", err)
 	}
 	var enc *sector.EncodingError
-	if err := run(header + "S1,Nguy\xe1n,01/01/1990,Nam,,,\n"); !errors.As(err, &enc) || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("Windows-1258 input: %v", err)
+	if err := run("\xff\xfe" + header); !errors.As(err, &enc) || !strings.Contains(err.Error(), "UTF-16") {
+		t.Errorf("UTF-16 input: %v", err)
 	}
 	var se *sector.SyntaxError
 	if err := run(""); !errors.As(err, &se) {

@@ -168,6 +168,7 @@ func (r *run) plan() *Plan {
 	p := &Plan{Version: PlanVersion, Input: sum.Input, Blocking: sum.Blocking, Estimation: sum.Estimation, Model: sum.Model,
 		EstimateSeconds: sum.Timing.Estimate, TrainSeconds: sum.Timing.Train}
 	p.Input.Notes = maps.Clone(sum.Input.Notes)
+	p.Input.Unreadable = maps.Clone(sum.Input.Unreadable)
 	p.Blocking.Rules = slices.Clone(sum.Blocking.Rules)
 	return p
 }

@@ -52,6 +52,9 @@ type InputSummary struct {
 	RowErrors        int64            `json:"row_errors"`
 	RecordsWithNotes int64            `json:"records_with_notes"`
 	Notes            map[string]int64 `json:"notes"`
+	// Unreadable counts, by field, the values that could not be read at
+	// all and were left missing (a subset of Notes).
+	Unreadable map[string]int64 `json:"unreadable,omitempty"`
 }
 
 // TermShare is a value's count and share in the register.

@@ -371,9 +371,10 @@ func (r *renderer) decisions(v *view, rows []decisionRow, total int64) {
 		v.Input.Rows = append(v.Input.Rows, row{Cells: []cell{th(r.T("report.input.mapping")), {Text: in.Mapping, Class: "code"}}})
 	}
 	if len(in.Notes) > 0 {
-		v.Notes = &table{Caption: r.T("report.input.notes_caption"), Head: []cell{txt(r.T("report.col.field")), hnum(r.T("report.col.records"))}}
+		v.Notes = &table{Caption: r.T("report.input.notes_caption"), Head: []cell{txt(r.T("report.col.field")), hnum(r.T("report.col.records")),
+			hnum(r.T("report.col.unreadable"))}}
 		for _, f := range sortedByCount(in.Notes) {
-			v.Notes.Rows = append(v.Notes.Rows, row{Cells: []cell{th(r.field(f)), num(r.num.Int(in.Notes[f]))}})
+			v.Notes.Rows = append(v.Notes.Rows, row{Cells: []cell{th(r.field(f)), num(r.num.Int(in.Notes[f])), num(r.num.Int(in.Unreadable[f]))}})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package sector
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
 )
@@ -18,6 +19,9 @@ import (
 // the value is not a date.
 func parseDate(v, format string) (civil.Date, string) {
 	v = stripTime(v)
+	if d, ok := spreadsheetSerial(v); ok {
+		return d, fmt.Sprintf("birth date %s is read as a spreadsheet's serial day number: %s", quote(v), d.VN())
+	}
 	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
 	bad := func(why string) (civil.Date, string) {
 		want := format
@@ -45,6 +49,7 @@ func parseDate(v, format string) (civil.Date, string) {
 		n[i] = atoi(g)
 	}
 	var d civil.Date
+	var note string
 	switch {
 	case len(groups) == 1 && len(groups[0]) == 4:
 		d.Year = n[0]
@@ -56,11 +61,22 @@ func parseDate(v, format string) (civil.Date, string) {
 		d.Year, d.Month, d.Day = n[0], n[1], n[2]
 	case len(groups) == 3 && len(groups[2]) == 4 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
 		d.Day, d.Month, d.Year = n[0], n[1], n[2]
+	case len(groups) == 3 && len(groups[2]) == 2 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
+		// 03/03/13: a date of birth is not in the future, so the latest
+		// century that does not put it there.
+		d.Day, d.Month, d.Year = n[0], n[1], twoDigitYear(n[2])
+		note = fmt.Sprintf("birth date %s has a two-digit year, read as %d", quote(v), d.Year)
 	default:
 		return bad(": the year must have four digits")
 	}
 	if d.Month == 0 {
 		d.Day = 0 // 00/00/1950: only the year is known
+	}
+	if d.Day == 1 && d.Month == 1 {
+		// 01/01/1950 is how registers and spreadsheets write a year whose
+		// day and month are unknown: only the year is used.
+		d.Day, d.Month = 0, 0
+		note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("birth date %s is 1 January, the usual stand-in for an unknown day and month; only the year %d is used", quote(v), d.Year)
 	}
 	if !d.Valid() {
 		if s := (civil.Date{Year: d.Year, Month: d.Day, Day: d.Month}); d.Day != 0 && s.Valid() {
@@ -71,7 +87,39 @@ func parseDate(v, format string) (civil.Date, string) {
 		}
 		return bad(": no such day")
 	}
-	return d, ""
+	return d, note
+}
+
+// today is the current date in Vietnam (a variable for tests).
+var today = func() civil.Date { return civil.InVietnam(time.Now()) }
+
+// twoDigitYear reads a two-digit year of birth: in this century unless
+// that is after the current year.
+func twoDigitYear(yy int) int {
+	if y := 2000 + yy; y <= today().Year {
+		return y
+	}
+	return 1900 + yy
+}
+
+// Spreadsheets store a date as the number of days since 30 December 1899
+// (Excel and LibreOffice alike, for dates after February 1900); a file
+// exported without the cell's format holds that number. Five digits (with
+// an optional ".0") from serialMin to today are read so: 1 January 1900 to
+// now. Four digits are a year.
+const serialMin = 10000 // 18 May 1927; older serials have four digits
+
+func spreadsheetSerial(v string) (civil.Date, bool) {
+	v = strings.TrimSuffix(strings.TrimSuffix(v, ".0"), ",0")
+	if len(v) != 5 || !allDigits(v) {
+		return civil.Date{}, false
+	}
+	n := atoi(v)
+	d := civil.DateOf(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n))
+	if n < serialMin || today().Key() < d.Key() {
+		return civil.Date{}, false
+	}
+	return d, true
 }
 
 // stripTime drops a time of day after a date ("1990-05-14 00:00:00",

@@ -5,10 +5,11 @@
 // the Mapping that reads each) and the truth file's format (TruthHeader).
 //
 //   - Rows, CSV and Parquet read a sector file: RFC 4180 CSV in UTF-8,
-//     comma or semicolon, or Parquet (flat columns), streamed. Input that
-//     is not UTF-8 (Windows-1258, TCVN3, UTF-16) stops with an
-//     *EncodingError naming the line and byte column (in Parquet, the row
-//     and column). CSVToParquet and ParquetWriter write CSV as Parquet.
+//     comma or semicolon, or Parquet (flat columns), streamed. Text in a
+//     legacy Vietnamese encoding (TCVN3, VNI-Windows, Windows-1258) is
+//     decoded, with a note on each record concerned; UTF-16 stops with an
+//     *EncodingError naming the line and byte column. CSVToParquet and
+//     ParquetWriter write CSV as Parquet.
 //   - ParseMapping reads which column holds which register field
 //     (full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, …).
 //   - Reader applies a mapping to rows and returns Records: raw values and

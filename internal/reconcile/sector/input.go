@@ -9,6 +9,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/populus-vn/populus/internal/vntext"
 )
 
 // Rows is a source of sector rows: a header naming the columns, then one
@@ -76,19 +78,28 @@ func OpenRows(r io.Reader, name string) (Rows, error) {
 
 // CSV reads RFC 4180 CSV: UTF-8 with an optional byte-order mark, a header
 // row, comma or semicolon delimiter (whichever the header line holds more
-// of, outside quotes). Any byte that is not UTF-8 stops it with an
-// *EncodingError naming the line and byte column.
+// of, outside quotes). A line that is not UTF-8 is decoded from the legacy
+// Vietnamese encoding that reads best (legacyReader; DecodedAs tells which);
+// UTF-16 stops it with an *EncodingError naming the line and byte column.
 type CSV struct {
 	r          *csv.Reader
 	header     []string
 	headerLine int
 	comma      rune
+	legacy     *legacyReader
+	// decoded is the legacy encoding the last row was decoded from.
+	decoded vntext.Encoding
 }
+
+// DecodedAs returns the legacy encoding (TCVN3, VNI-Windows, Windows-1258)
+// the last row returned by Next was decoded from, "" when it was UTF-8.
+func (c *CSV) DecodedAs() vntext.Encoding { return c.decoded }
 
 // NewCSV reads the header of a CSV file. An empty file, or a header with an
 // empty or repeated column name, is an error naming the line and column.
 func NewCSV(r io.Reader) (*CSV, error) {
-	br := bufio.NewReaderSize(newUTF8Reader(r), 64<<10)
+	legacy := newLegacyReader(r)
+	br := bufio.NewReaderSize(newUTF8Reader(legacy), 64<<10)
 	comma := sniffComma(br)
 	// The limiter bounds fields and rows before encoding/csv buffers them.
 	cr := csv.NewReader(newCSVLimiter(br, comma, MaxFieldBytes, MaxRowBytes))
@@ -101,7 +112,7 @@ func NewCSV(r io.Reader) (*CSV, error) {
 	if err != nil {
 		return nil, convertErr(err)
 	}
-	c := &CSV{r: cr, header: make([]string, len(header)), comma: comma}
+	c := &CSV{r: cr, header: make([]string, len(header)), comma: comma, legacy: legacy}
 	c.headerLine, _ = cr.FieldPos(0)
 	seen := make(map[string]int, len(header))
 	for i, h := range header {
@@ -131,6 +142,8 @@ func (c *CSV) Next() ([]string, int, error) {
 	rec, err := c.r.Read()
 	if err == nil {
 		line, _ := c.r.FieldPos(0)
+		last, _ := c.r.FieldPos(len(rec) - 1)
+		c.decoded = c.legacy.decodedAs(line, last)
 		return rec, line, nil
 	}
 	if err == io.EOF {

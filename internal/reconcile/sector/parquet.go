@@ -19,6 +19,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/vntext"
 )
 
 // ParquetError is a Parquet file that cannot be read: not a Parquet file,
@@ -54,8 +55,8 @@ const parquetBatch = 256
 // memory does not depend on the file's size. Next returns the row number
 // (1-based, the first row of data is row 1) where CSV returns the line.
 //
-// Values are converted to text: strings as they are (they must be UTF-8,
-// else an *EncodingError naming the row and column), integers in decimal,
+// Values are converted to text: strings as they are (decoded from a legacy
+// Vietnamese encoding when they are not UTF-8: DecodedAs), integers in decimal,
 // DATE as YYYY-MM-DD (DD/MM/YYYY when the column is mapped to birth_date
 // with that format, YYYY when mapped to birth_year), timestamps as the
 // date and, when not midnight, the time (an instant adjusted to UTC is
@@ -82,7 +83,16 @@ type Parquet struct {
 	scratch   []byte
 	err       error // sticky: the fatal error, or io.EOF
 	closer    func() error
+	// dec decodes text that is not UTF-8 from a legacy Vietnamese
+	// encoding; decoded is the encoding of the last row, "" when none.
+	dec     vntext.Decoder
+	decoded vntext.Encoding
 }
+
+// DecodedAs returns the legacy encoding (TCVN3, VNI-Windows, Windows-1258)
+// text of the last row returned by Next was decoded from, "" when all of
+// it was UTF-8.
+func (p *Parquet) DecodedAs() vntext.Encoding { return p.decoded }
 
 // pqColumn is one top-level column of a Parquet file.
 type pqColumn struct {
@@ -428,6 +438,7 @@ func (p *Parquet) next() ([]string, error) {
 	row := p.buf[p.i]
 	p.i++
 	p.row++
+	p.decoded = ""
 	clear(p.values)
 	for _, v := range row {
 		ci := v.Column()
@@ -511,7 +522,9 @@ func (p *Parquet) text(c *pqColumn, v parquet.Value) (string, error) {
 			return "", &TooLargeError{Row: p.row, Column: c.name, What: "field", Limit: MaxFieldBytes}
 		}
 		if i := invalidUTF8(b); i >= 0 {
-			return "", &EncodingError{Row: p.row, ColumnName: c.name, Column: i + 1, Byte: b[i]}
+			s := string(p.dec.Decode(b))
+			p.decoded = p.dec.Used
+			return s, nil
 		}
 		return string(b), nil
 	}

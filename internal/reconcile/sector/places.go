@@ -19,6 +19,14 @@ type places struct {
 	reg       *units.Registry
 	provinces map[string][]placeEntry // folded name → current provinces first, then pre-2025
 	communes  map[string][]placeEntry // province key + "|" + folded name → communes
+	// squashed holds the provinces by squash(folded name), for names
+	// written run together or spelt with c for k ("Daklak", "Kontum",
+	// "Đắc Lắc"); a key two provinces share is left out.
+	squashed map[string]units.Key
+	// national holds the communes by folded name across the country, the
+	// current system's before the pre-2025 one's, for a commune given
+	// without its province.
+	national map[string][]placeEntry
 }
 
 // placeEntry is a unit found under a folded name, with its name in lower
@@ -26,35 +34,66 @@ type places struct {
 type placeEntry struct {
 	key   units.Key
 	exact string
+	// district is the folded name of a pre-2025 commune's district,
+	// without its type word ("" for other units).
+	district string
 }
 
 // defaultPlaces is the index of units.Default(), built on first use.
 var defaultPlaces = sync.OnceValue(func() *places { return newPlaces(units.Default()) })
 
-// provinceAliases are names in common use that the registry does not hold.
+// provinceAliases are names and abbreviations in common use that the
+// registry does not hold (folded, words separated by one space). "ĐN" is
+// left out: it is Đà Nẵng to some and Đồng Nai to others.
 var provinceAliases = map[string]string{
-	"hcm": "79", "tphcm": "79", "sai gon": "79", "ho chi minh": "79",
-	"thua thien hue": "old:46", "ba ria vung tau": "old:77", "brvt": "old:77",
+	"hcm": "79", "tphcm": "79", "tp hcm": "79", "sai gon": "79", "sg": "79", "ho chi minh": "79",
+	"hn": "01", "hp": "31",
+	"thua thien hue": "old:46", "tth": "old:46", "tt hue": "old:46",
+	"ba ria vung tau": "old:77", "brvt": "old:77", "br vt": "old:77",
 }
 
 func newPlaces(reg *units.Registry) *places {
-	p := &places{reg: reg, provinces: map[string][]placeEntry{}, communes: map[string][]placeEntry{}}
-	add := func(m map[string][]placeEntry, prefix string, u units.Unit) {
+	p := &places{reg: reg, provinces: map[string][]placeEntry{}, communes: map[string][]placeEntry{},
+		squashed: map[string]units.Key{}, national: map[string][]placeEntry{}}
+	entry := func(u units.Unit) (placeEntry, []string) {
 		exact, folded := placeWords(u.Name)
-		k := prefix + placeKey(folded)
-		m[k] = append(m[k], placeEntry{u.Key(), strings.Join(exact, " ")})
+		e := placeEntry{key: u.Key(), exact: strings.Join(exact, " ")}
+		if u.District != "" {
+			e.district = districtName(u.District)
+		}
+		return e, folded
 	}
+	shared := map[string]bool{}
 	for _, provs := range [][]units.Unit{reg.Provinces(), reg.LegacyProvinces()} {
 		for _, u := range provs {
-			add(p.provinces, "", u)
+			e, folded := entry(u)
+			k := placeKey(folded)
+			p.provinces[k] = append(p.provinces[k], e)
+			sq := squash(folded)
+			if prev, ok := p.squashed[sq]; ok && prev != u.Key() && !shared[sq] {
+				// The same squashed name in both systems is the current
+				// province (the first seen); two provinces of one system
+				// make the key useless.
+				if prev.Legacy == u.Key().Legacy {
+					shared[sq] = true
+				}
+			} else if !ok {
+				p.squashed[sq] = u.Key()
+			}
 			communes := reg.Communes(u.Code)
 			if u.Legacy {
 				communes = reg.LegacyCommunes(u.Code)
 			}
 			for _, c := range communes {
-				add(p.communes, u.Key().String()+"|", c)
+				ce, cf := entry(c)
+				ck := placeKey(cf)
+				p.communes[u.Key().String()+"|"+ck] = append(p.communes[u.Key().String()+"|"+ck], ce)
+				p.national[ck] = append(p.national[ck], ce)
 			}
 		}
+	}
+	for sq := range shared {
+		delete(p.squashed, sq)
 	}
 	for name, key := range provinceAliases {
 		if k, err := units.ParseKey(key); err == nil && len(p.provinces[name]) == 0 {
@@ -64,9 +103,31 @@ func newPlaces(reg *units.Registry) *places {
 	return p
 }
 
+// squash joins folded words without spaces and writes k as c (the same
+// sound: "Đắk Lắk", "Dak Lak", "Daklak" and "Đắc Lắc" are one key).
+func squash(folded []string) string {
+	return strings.ReplaceAll(strings.Join(folded, ""), "k", "c")
+}
+
+// districtWords are the type words of pre-2025 districts, as written in
+// addresses.
+var districtWords = [][]string{{"thành", "phố"}, {"thị", "xã"}, {"huyện"}, {"quận"}, {"tp"}, {"tx"}, {"h"}, {"q"}}
+
+// districtName is the folded name of a district without its type word:
+// "Quận 1" is "1", "Huyện Đan Phượng" is "dan phuong".
+func districtName(s string) string {
+	exact, folded := placeWords(s)
+	for _, tw := range districtWords {
+		if len(exact) > len(tw) && typeWordAt(exact, folded, tw) {
+			return placeKey(folded[len(tw):])
+		}
+	}
+	return placeKey(folded)
+}
+
 // typeWords are the words naming a unit's type that may open a name as
 // written in an address, with and without diacritics.
-var typeWords = [][]string{{"thành", "phố"}, {"tp"}, {"tỉnh"}, {"phường"}, {"p"}, {"xã"}, {"x"}, {"thị", "trấn"},
+var typeWords = [][]string{{"thành", "phố"}, {"tp"}, {"tỉnh"}, {"t"}, {"phường"}, {"p"}, {"f"}, {"xã"}, {"x"}, {"thị", "trấn"},
 	{"tt"}, {"đặc", "khu"}}
 
 var apostrophes = strings.NewReplacer("'", "", "’", "")
@@ -106,14 +167,14 @@ func placeKey(folded []string) string {
 // name it picks the one spelt exactly so, when the name has diacritics
 // (without them, "Thanh An" may be "Thạnh An"). n is the number of units
 // the name may mean.
-func (p *places) find(m map[string][]placeEntry, prefix, name string) (k units.Key, n int) {
+func (p *places) find(m map[string][]placeEntry, prefix, name string) []placeEntry {
 	exact, folded := placeWords(name)
 	for _, tw := range typeWords {
 		if len(exact) <= len(tw) || !typeWordAt(exact, folded, tw) {
 			continue
 		}
-		if k, n := choose(m[prefix+placeKey(folded[len(tw):])], strings.Join(exact[len(tw):], " "), name); n > 0 {
-			return k, n
+		if found := choose(m[prefix+placeKey(folded[len(tw):])], strings.Join(exact[len(tw):], " "), name); len(found) > 0 {
+			return found
 		}
 		break
 	}
@@ -131,26 +192,22 @@ func typeWordAt(exact, folded, tw []string) bool {
 	return true
 }
 
-// choose picks among the units found under a folded name.
-func choose(found []placeEntry, exact, name string) (units.Key, int) {
-	switch {
-	case len(found) == 0:
-		return units.Key{}, 0
-	case len(found) == 1 || !hasNonASCII(name):
-		return found[0].key, len(found)
+// choose narrows the units found under a folded name to those spelt
+// exactly as name, when it has diacritics and some are.
+func choose(found []placeEntry, exact, name string) []placeEntry {
+	if len(found) <= 1 || !hasNonASCII(name) {
+		return found
 	}
-	var k units.Key
-	n := 0
+	var same []placeEntry
 	for _, e := range found {
 		if e.exact == exact {
-			k = e.key
-			n++
+			same = append(same, e)
 		}
 	}
-	if n == 0 {
-		return found[0].key, len(found)
+	if len(same) == 0 {
+		return found
 	}
-	return k, n
+	return same
 }
 
 func hasNonASCII(s string) bool {
@@ -204,6 +261,9 @@ func (p *places) province(v string, old bool) (key string, note string) {
 	for _, name := range append(names, folded) {
 		found := p.provinces[placeKey(name)]
 		if len(found) == 0 {
+			if k, ok := p.squashed[squash(name)]; ok {
+				return k.String(), ""
+			}
 			continue
 		}
 		k := found[0].key // a name of both systems means the current province
@@ -240,20 +300,93 @@ func (p *places) commune(v string, old bool, province string) (key string, note 
 		}
 		return k.String(), ""
 	}
-	if province == "" {
-		return "", "commune " + quote(v) + " is given by name without a province, so it cannot be told from others of the same name"
-	}
-	for _, prov := range p.related(province) {
-		switch k, n := p.find(p.communes, prov+"|", v); n {
-		case 0:
-			continue
-		case 1:
-			return k.String(), ""
-		default:
-			return "", "commune name " + quote(v) + " is shared by several communes of province " + prov
+	// "Xã Tân Lập, Huyện Đan Phượng", "Phường 8 - Quận 3": the commune,
+	// then its district (which tells apart the communes of one name in a
+	// province: the numbered wards), or more of the address.
+	name, district := v, ""
+	if parts := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '-' || r == '–' }); len(parts) > 1 {
+		name = strings.TrimSpace(parts[0])
+		for _, part := range parts[1:] {
+			exact, folded := placeWords(part)
+			for _, tw := range districtWords {
+				if len(exact) > len(tw) && typeWordAt(exact, folded, tw) {
+					district = placeKey(folded[len(tw):])
+					break
+				}
+			}
+			if district != "" {
+				break
+			}
 		}
 	}
-	return "", "commune " + quote(v) + " is not a known commune of province " + province
+	var found []placeEntry
+	if province == "" {
+		// Across the country: a name only one commune has is as good as a
+		// code (the current system's first).
+		found = p.find(p.national, "", name)
+	} else {
+		// The province itself first (its own system), then the provinces
+		// of the other system that overlap it, together: a name that
+		// several of those have is ambiguous there.
+		rel := p.related(province)
+		found = p.find(p.communes, rel[0]+"|", name)
+		if len(found) == 0 || district != "" && len(byDistrict(found, district)) == 0 {
+			var other []placeEntry
+			for _, prov := range rel[1:] {
+				other = append(other, p.find(p.communes, prov+"|", name)...)
+			}
+			if len(found) == 0 || len(byDistrict(other, district)) > 0 {
+				found = other
+			}
+		}
+	}
+	if in := byDistrict(found, district); len(in) > 0 {
+		found = in
+	}
+	if k, ok := oneOf(found); ok {
+		return k.String(), ""
+	}
+	switch {
+	case len(found) == 0 && province == "":
+		return "", "commune " + quote(v) + " is not a known commune name"
+	case len(found) == 0:
+		return "", "commune " + quote(v) + " is not a known commune of province " + province
+	case province == "":
+		return "", "commune " + quote(v) + " is given by name without a province, and several communes have that name"
+	}
+	return "", "commune name " + quote(v) + " is shared by several communes of province " + province
+}
+
+// byDistrict returns the communes of the district, when one is named.
+func byDistrict(found []placeEntry, district string) []placeEntry {
+	if district == "" {
+		return nil
+	}
+	var in []placeEntry
+	for _, e := range found {
+		if e.district == district {
+			in = append(in, e)
+		}
+	}
+	return in
+}
+
+// oneOf returns the commune found when there is one, or when the current
+// system has exactly one (a name of both systems means the current unit).
+func oneOf(found []placeEntry) (units.Key, bool) {
+	if len(found) == 1 {
+		return found[0].key, true
+	}
+	var cur []placeEntry
+	for _, e := range found {
+		if !e.key.Legacy {
+			cur = append(cur, e)
+		}
+	}
+	if len(cur) == 1 && len(cur) < len(found) {
+		return cur[0].key, true
+	}
+	return units.Key{}, false
 }
 
 // related returns the province, then those of the other system that

@@ -10,6 +10,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/vntext"
 )
 
 // Record is one row of a sector file, read through a Mapping: its raw
@@ -52,12 +53,20 @@ func (r *Record) Raw(f Field) string {
 type Note struct {
 	Field Field
 	Msg   string
+	// Unreadable marks a value that could not be read at all: the field
+	// is left missing.
+	Unreadable bool
 }
 
 func (n Note) String() string { return n.Field.String() + ": " + n.Msg }
 
 func (r *Record) note(f Field, format string, args ...any) {
-	r.Notes = append(r.Notes, Note{f, fmt.Sprintf(format, args...)})
+	r.Notes = append(r.Notes, Note{Field: f, Msg: fmt.Sprintf(format, args...)})
+}
+
+// unreadable notes a value that could not be read, and is left missing.
+func (r *Record) unreadable(f Field, format string, args ...any) {
+	r.Notes = append(r.Notes, Note{Field: f, Msg: fmt.Sprintf(format, args...), Unreadable: true})
 }
 
 // Reader reads the Records of a sector file through a mapping. It streams:
@@ -184,8 +193,40 @@ func (r *Reader) Next() (Record, error) {
 			rec.raw[f] = values[i]
 		}
 	}
+	if d, ok := r.rows.(interface{ DecodedAs() vntext.Encoding }); ok && d.DecodedAs() != "" {
+		rec.note(r.textField(), "the row's text is not UTF-8; it was read as %s text", encodingName(d.DecodedAs()))
+	}
 	r.parse(&rec)
 	return rec, nil
+}
+
+// textField is the field that notes about a whole line's text go to: the
+// name, else the first field mapped.
+func (r *Reader) textField() Field {
+	for _, f := range []Field{FieldFullName, FieldFamilyName, FieldGivenName} {
+		if r.mapped(f) {
+			return f
+		}
+	}
+	for f := Field(1); f < numFields; f++ {
+		if r.mapped(f) {
+			return f
+		}
+	}
+	return FieldFullName
+}
+
+// encodingName names a legacy encoding as its users know it.
+func encodingName(e vntext.Encoding) string {
+	switch e {
+	case vntext.TCVN3:
+		return "TCVN3 (ABC, .VnTime fonts)"
+	case vntext.VNI:
+		return "VNI-Windows (VNI-Times fonts)"
+	case vntext.CP1258:
+		return "Windows-1258"
+	}
+	return string(e)
 }
 
 // IsRowError reports whether err spoils only one row.
@@ -202,10 +243,10 @@ func (r *Reader) parse(rec *Record) {
 	if r.mapped(FieldID) && rec.ID == "" {
 		rec.note(FieldID, "the record has no id; it is cited by its line")
 	}
-	rec.FullName = cleanText(rec.raw[FieldFullName])
-	rec.FamilyName = cleanText(rec.raw[FieldFamilyName])
-	rec.MiddleName = cleanText(rec.raw[FieldMiddleName])
-	rec.GivenName = cleanText(rec.raw[FieldGivenName])
+	rec.FullName = nameText(rec, FieldFullName)
+	rec.FamilyName = nameText(rec, FieldFamilyName)
+	rec.MiddleName = nameText(rec, FieldMiddleName)
+	rec.GivenName = nameText(rec, FieldGivenName)
 	if rec.FullName == "" {
 		rec.FullName = strings.Join(strings.Fields(rec.FamilyName+" "+rec.MiddleName+" "+rec.GivenName), " ")
 	}
@@ -213,14 +254,44 @@ func (r *Reader) parse(rec *Record) {
 	r.parseSex(rec)
 	r.parseIDs(rec)
 	r.parseUnits(rec)
-	rec.Address = cleanText(rec.raw[FieldAddress])
+	rec.Address = legacyText(rec, FieldAddress, cleanText(rec.raw[FieldAddress]))
 	if v := strings.TrimSpace(rec.raw[FieldPhone]); v != "" {
 		var note string
 		rec.Phone, note = parsePhone(v)
 		if note != "" {
-			rec.note(FieldPhone, "%s", note)
+			if rec.Phone == "" {
+				rec.unreadable(FieldPhone, "%s", note)
+			} else {
+				rec.note(FieldPhone, "%s", note)
+			}
 		}
 	}
+}
+
+// legacyText reads s back, with a note, when it is text of a legacy
+// Vietnamese encoding stored as Windows-1252 characters ("NguyÔn" for
+// "Nguyễn": vntext.FixMojibake).
+func legacyText(rec *Record, f Field, s string) string {
+	fixed, enc := vntext.FixMojibake(s)
+	if enc == vntext.None {
+		return s
+	}
+	rec.note(f, "%s is %s text stored as Windows-1252 characters; it is read as %s", quote(s), encodingName(enc), quote(fixed))
+	return fixed
+}
+
+// nameText is the text of a name field: cleaned, read back from a legacy
+// encoding, and decoded, with a note, when it was typed with a Vietnamese
+// input method switched off ("Nguyeexn Thij" for "Nguyễn Thị":
+// vntext.DecodeTyping).
+func nameText(rec *Record, f Field) string {
+	s := legacyText(rec, f, cleanText(rec.raw[f]))
+	decoded, typing := vntext.DecodeTyping(s)
+	if typing == "" {
+		return s
+	}
+	rec.note(f, "%s looks typed with %s keystrokes and the Vietnamese input method off; it is read as %s", quote(s), typing, quote(decoded))
+	return decoded
 }
 
 // cleanText puts text in NFC (sector systems store both composed and
@@ -251,7 +322,11 @@ func (r *Reader) parseBirth(rec *Record) {
 		d, note := parseDate(v, r.ent[FieldBirthDate].Format)
 		rec.BirthDate = d
 		if note != "" {
-			rec.note(FieldBirthDate, "%s", note)
+			if d.IsZero() {
+				rec.unreadable(FieldBirthDate, "%s", note)
+			} else {
+				rec.note(FieldBirthDate, "%s", note)
+			}
 		}
 	}
 	v := strings.TrimSpace(rec.raw[FieldBirthYear])
@@ -260,7 +335,7 @@ func (r *Reader) parseBirth(rec *Record) {
 	}
 	y, err := civil.ParseDate(v)
 	if err != nil || y.Month != 0 {
-		rec.note(FieldBirthYear, "birth year %s is not a year from 1800 to 2399", quote(v))
+		rec.unreadable(FieldBirthYear, "birth year %s is not a year from 1800 to 2399", quote(v))
 		return
 	}
 	switch {
@@ -282,15 +357,15 @@ func (r *Reader) parseSex(rec *Record) {
 			return
 		}
 		if r.ent[FieldSex].Format == "" {
-			rec.note(FieldSex, "sex is coded %s; declare the codes in the mapping, e.g. sex=%s:1=M/0=F", v, r.ent[FieldSex].Column)
+			rec.unreadable(FieldSex, "sex is coded %s; declare the codes in the mapping, e.g. sex=%s:1=M/0=F", v, r.ent[FieldSex].Column)
 		} else {
-			rec.note(FieldSex, "sex code %s is not one of the mapping's codes %s", v, r.ent[FieldSex].Format)
+			rec.unreadable(FieldSex, "sex code %s is not one of the mapping's codes %s", v, r.ent[FieldSex].Format)
 		}
 		return
 	}
 	s, err := civil.ParseSex(v)
 	if err != nil {
-		rec.note(FieldSex, "sex %s is not one of M, F, Nam, Nữ", quote(v))
+		rec.unreadable(FieldSex, "sex %s is not one of M, F, Nam, Nữ", quote(v))
 		return
 	}
 	rec.Sex = s
@@ -306,19 +381,36 @@ func (r *Reader) parseIDs(rec *Record) {
 			continue
 		}
 		d, note := cleanDigits(v)
+		if d == "" {
+			var lost bool
+			if d, lost = scientific(v); lost {
+				rec.unreadable(f, "%s is a number in scientific notation that kept only its first digits; the rest are lost", quote(v))
+				continue
+			}
+			if d != "" {
+				note = "the number is written in scientific notation; it is read as " + d
+			}
+		}
 		if note != "" {
 			rec.note(f, "%s", note)
 		}
+		if len(d) == pin.Length-2 && d[0] != '0' {
+			// Provinces 001–009: a number column drops both zeros.
+			if _, _, err := pin.Parse("00" + d); err == nil {
+				d = "00" + d
+				rec.note(f, "the number has 10 digits; two lost leading zeros are restored (PINs of provinces 001–009 start with 00)")
+			}
+		}
 		switch {
 		case d == "":
-			rec.note(f, "%s is not a number", quote(v))
+			rec.unreadable(f, "%s is not a number", quote(v))
 		case len(d) == pin.Length || len(d) == pin.Length-1 && d[0] != '0':
 			if len(d) == pin.Length-1 {
 				d = "0" + d
 				rec.note(f, "the number has 11 digits; a lost leading zero is restored (PINs start with 0)")
 			}
 			if _, _, err := pin.Parse(d); err != nil {
-				rec.note(f, "%s is not a valid PIN: %v", quote(v), err)
+				rec.unreadable(f, "%s is not a valid PIN: %v", quote(v), err)
 				continue
 			}
 			if f == FieldCMND {
@@ -335,7 +427,7 @@ func (r *Reader) parseIDs(rec *Record) {
 				rec.note(f, "the number has 8 digits; it is read as a CMND that lost its leading zero")
 			}
 			if _, err := pin.ParseCMND(d); err != nil {
-				rec.note(f, "%s is not a valid CMND: %v", quote(v), err)
+				rec.unreadable(f, "%s is not a valid CMND: %v", quote(v), err)
 				continue
 			}
 			if f == FieldPIN {
@@ -347,9 +439,41 @@ func (r *Reader) parseIDs(rec *Record) {
 			}
 			rec.CMND = d
 		default:
-			rec.note(f, "%s has %d digits; a PIN has 12 and a CMND 9", quote(v), len(d))
+			rec.unreadable(f, "%s has %d digits; a PIN has 12 and a CMND 9", quote(v), len(d))
 		}
 	}
+}
+
+// scientific reads a number a spreadsheet wrote in scientific notation
+// ("7.9090001234E+10", "1.07585E+11"): its digits when the mantissa holds
+// all of them, else lost (the spreadsheet kept only the first few digits:
+// the number cannot be read back).
+func scientific(v string) (digits string, lost bool) {
+	v = strings.ToUpper(strings.TrimSpace(strings.ReplaceAll(v, ",", ".")))
+	mant, exp, ok := strings.Cut(v, "E")
+	if !ok {
+		return "", false
+	}
+	exp = strings.TrimPrefix(exp, "+")
+	if !allDigits(exp) || len(exp) > 2 {
+		return "", false
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	if len(whole) != 1 || !allDigits(whole) || frac != "" && !allDigits(frac) {
+		return "", false
+	}
+	e := atoi(exp)
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > e {
+		return "", false // not a whole number
+	}
+	if e > 15 || e >= 8 && len(frac) < e && 1+len(frac) < 10 {
+		// An identity number with fewer than ten significant digits
+		// shown (Excel's General format shows six: 1.07585E+11): the
+		// others were rounded away, not zeros.
+		return "", true
+	}
+	return whole + frac + strings.Repeat("0", e-len(frac)), false
 }
 
 // cleanDigits drops the separators people and spreadsheets put in numbers
@@ -381,19 +505,25 @@ func cleanDigits(s string) (string, string) {
 
 func (r *Reader) parseUnits(rec *Record) {
 	if v := strings.TrimSpace(rec.raw[FieldProvince]); v != "" {
+		v = legacyText(rec, FieldProvince, v)
 		res := r.resolve("p|"+v, func() (res resolved) {
 			res.key, res.note = r.places.province(v, r.ent[FieldProvince].Format == FormatOldUnits)
 			return res
 		})
 		rec.Province = res.key
 		if res.note != "" {
-			rec.note(FieldProvince, "%s", res.note)
+			if res.key == "" {
+				rec.unreadable(FieldProvince, "%s", res.note)
+			} else {
+				rec.note(FieldProvince, "%s", res.note)
+			}
 		}
 	}
 	v := strings.TrimSpace(rec.raw[FieldCommune])
 	if v == "" {
 		return
 	}
+	v = legacyText(rec, FieldCommune, v)
 	province := rec.Province
 	res := r.resolve("c|"+province+"|"+v, func() (res resolved) {
 		res.key, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
@@ -401,6 +531,9 @@ func (r *Reader) parseUnits(rec *Record) {
 		case res.note != "":
 		case province == "":
 			res.province = r.places.parentOf(res.key)
+			if !allDigits(strings.TrimPrefix(v, "old:")) {
+				res.note = fmt.Sprintf("commune %s is given without a province; it is the only commune of that name in the country (province %s)", quote(v), res.province)
+			}
 		case !r.places.sameArea(res.key, province):
 			res.note = fmt.Sprintf("commune %s is not in province %s", res.key, province)
 		}
@@ -411,7 +544,11 @@ func (r *Reader) parseUnits(rec *Record) {
 		rec.Province = res.province
 	}
 	if res.note != "" {
-		rec.note(FieldCommune, "%s", res.note)
+		if res.key == "" {
+			rec.unreadable(FieldCommune, "%s", res.note)
+		} else {
+			rec.note(FieldCommune, "%s", res.note)
+		}
 	}
 }
 

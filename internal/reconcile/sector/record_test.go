@@ -32,7 +32,17 @@ func TestParseDate(t *testing.T) {
 		{"14051990", FormatVN, "1990-05-14", ""},
 		{"05/25/1990", FormatVN, "1990-05-25", "day and month appear swapped"},
 		{"31/02/1990", FormatVN, "", "no such day"},
-		{"14/05/90", FormatVN, "", "the year must have four digits"},
+		{"14/05/90", FormatVN, "1990-05-14", "has a two-digit year, read as 1990"},
+		{"03/03/13", FormatVN, "2013-03-03", "has a two-digit year, read as 2013"},
+		{"3/3/45", "", "1945-03-03", "two-digit year, read as 1945"},
+		{"32874", "", "1990-01-01", "spreadsheet's serial day number: 01/01/1990"},
+		{"33007.0", "", "1990-05-14", "serial day number: 14/05/1990"},
+		{"99999", "", "", "is not a date"},
+		{"01/01/1950", FormatVN, "1950", "the usual stand-in for an unknown day and month"},
+		{"1950-01-01", "", "1950", "only the year 1950 is used"},
+		{"01/01/50", FormatVN, "1950", "two-digit year, read as 1950; birth date '01/01/50' is 1 January"},
+		{"14/05/1990 extra", FormatVN, "", "is not a date"},
+		{"1/2/3", FormatVN, "", "the year must have four digits"},
 		{"14/05/0990", FormatVN, "", "year 990 is outside 1800–2399"},
 		{"ngày 14", FormatVN, "", "is not a date in DD/MM/YYYY"},
 		{"14//1990", "", "", "is not a date in DD/MM/YYYY or YYYY-MM-DD"},
@@ -94,7 +104,13 @@ func TestRecordValues(t *testing.T) {
 		{"CMND in PIN column", "A;x;;;;012345678;;;;;", func(r Record) bool { return r.PIN == "" && r.CMND == "012345678" }, []string{"holds a 9-digit CMND"}},
 		{"PIN in CMND column", "A;x;;;;;079090001234;;;;", func(r Record) bool { return r.PIN == "079090001234" && r.CMND == "" }, []string{"holds a 12-digit PIN"}},
 		{"CMND lost zero", "A;x;;;;;12345678;;;;", func(r Record) bool { return r.CMND == "012345678" }, []string{"lost its leading zero"}},
-		{"number in scientific notation", "A;x;;;;7.9090E+10;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"is not a number"}},
+		{"number in scientific notation, digits lost", "A;x;;;;7.9090E+10;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"kept only its first digits"}},
+		{"Excel's General format", "A;x;;;;1.07585E+11;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"kept only its first digits"}},
+		{"number in scientific notation, whole", "A;x;;;;7.9090001234E+10;;;;;", func(r Record) bool { return r.PIN == "079090001234" },
+			[]string{"scientific notation; it is read as 79090001234", "a lost leading zero is restored"}},
+		{"PIN of province 001 that lost two zeros", "A;x;;;;1090000001;;;;;", func(r Record) bool { return r.PIN == "001090000001" },
+			[]string{"two lost leading zeros are restored"}},
+		{"not a number", "A;x;;;;abc;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"is not a number"}},
 		{"number too short", "A;x;;;;12345;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"has 5 digits"}},
 		{"old province name", "A;x;;;;;;Bình Dương;;;", func(r Record) bool { return r.Province == "old:74" }, nil},
 		{"province alias", "A;x;;;;;;TP.HCM;;;", func(r Record) bool { return r.Province == "79" }, nil},
@@ -104,7 +120,26 @@ func TestRecordValues(t *testing.T) {
 		{"province code unknown", "A;x;;;;;;03;;;", func(r Record) bool { return r.Province == "" }, []string{"not a province of the current system"}},
 		{"commune code gives province", "A;x;;;;;;;26743;;", func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, nil},
 		{"old commune name in new province", "A;x;;;;;;Hồ Chí Minh;Xã Thạnh An;;", func(r Record) bool { return r.Commune != "" }, nil},
-		{"commune without province", "A;x;;;;;;;Phường Bến Thành;;", func(r Record) bool { return r.Commune == "" }, []string{"without a province"}},
+		{"commune without province, unique in the country", "A;x;;;;;;;Phường Bến Thành;;",
+			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, []string{"the only commune of that name in the country (province 79)"}},
+		{"commune without province, shared", "A;x;;;;;;;Phường 8;;", func(r Record) bool { return r.Commune == "" && r.Province == "" },
+			[]string{"several communes have that name"}},
+		{"commune and district in one cell", "A;x;;;;;;Hồ Chí Minh;Phường 8, Quận Tân Bình;;", func(r Record) bool { return r.Commune == "old:26998" }, nil},
+		{"numbered ward, district abbreviated", "A;x;;;;;;TP.HCM;F.8 - Q.10;;", func(r Record) bool { return r.Commune == "old:27187" }, nil},
+		{"numbered ward without district", "A;x;;;;;;Hồ Chí Minh;Phường 8;;", func(r Record) bool { return r.Commune == "" }, []string{"shared by several communes"}},
+		{"unread province keeps the commune", "A;x;;;;;;Atlantis;Phường Bến Thành;;", func(r Record) bool { return r.Commune == "26743" && r.Province == "79" },
+			[]string{"province 'Atlantis' is not a known province", "the only commune of that name"}},
+		{"province run together", "A;x;;;;;;Daklak;;;", func(r Record) bool { return r.Province == "66" }, nil},
+		{"province spelt with c", "A;x;;;;;;Đắc Lắc;;;", func(r Record) bool { return r.Province == "66" }, nil},
+		{"province abbreviated", "A;x;;;;;;SG;;;", func(r Record) bool { return r.Province == "79" }, nil},
+		{"province BR-VT", "A;x;;;;;;BR-VT;;;", func(r Record) bool { return r.Province == "old:77" }, nil},
+		{"province T.", "A;x;;;;;;T. Lâm Đồng;;;", func(r Record) bool { return r.Province == "68" }, nil},
+		{"province Kontum", "A;x;;;;;;Kontum;;;", func(r Record) bool { return r.Province == "old:62" }, nil},
+		{"TCVN3 name as Windows-1252", "A;NguyÔn V¨n Hµ;;;;;;Hµ Néi;;;", func(r Record) bool { return r.FullName == "Nguyễn Văn Hà" && r.Province == "01" },
+			[]string{"full_name: 'NguyÔn V¨n Hµ' is TCVN3", "province: 'Hµ Néi' is TCVN3"}},
+		{"VNI name as Windows-1252", "A;Nguyeãn Vaên Haø;;;;;;;;;", func(r Record) bool { return r.FullName == "Nguyễn Văn Hà" }, []string{"is VNI-Windows"}},
+		{"Telex name", "A;Nguyeexn Thij Lan;;;;;;;;;", func(r Record) bool { return r.FullName == "Nguyễn Thị Lan" }, []string{"typed with Telex keystrokes"}},
+		{"foreign name kept", "A;José Müller;;;;;;;;;", func(r Record) bool { return r.FullName == "José Müller" }, nil},
 		{"commune elsewhere", "A;x;;;;;;Hà Nội;26743;;", func(r Record) bool { return r.Commune == "26743" }, []string{"commune 26743 is not in province 01"}},
 		{"phone +84", "A;x;;;;;;;;;+84 912 345 678", func(r Record) bool { return r.Phone == "0912345678" }, nil},
 		{"phone dots", "A;x;;;;;;;;;0912.345.678", func(r Record) bool { return r.Phone == "0912345678" }, nil},
@@ -177,5 +212,35 @@ func TestReaderColumns(t *testing.T) {
 	}
 	if _, err := NewReader(nil, &Mapping{}); err == nil {
 		t.Error("empty mapping accepted")
+	}
+}
+
+// TestUnreadableNotes: a note says whether its value was left missing
+// (unreadable, counted per column in the summary) or read under an
+// assumption.
+func TestUnreadableNotes(t *testing.T) {
+	const mapping = "full_name=TEN, birth_date=NS, pin=SO, province=TINH, commune=XA, phone=SDT, sex=GT"
+	for _, tc := range []struct {
+		row        string
+		field      Field
+		unreadable bool
+	}{
+		{"x;31/02/1990;;;;;", FieldBirthDate, true},
+		{"x;05/25/1990;;;;;", FieldBirthDate, false},
+		{"x;14/05/90;;;;;", FieldBirthDate, false},
+		{"x;;1.07585E+11;;;;", FieldPIN, true},
+		{"x;;79090001234;;;;", FieldPIN, false},
+		{"x;;;Atlantis;;;", FieldProvince, true},
+		{"x;;;;Phường 8;;", FieldCommune, true},
+		{"x;;;;Phường Bến Thành;;", FieldCommune, false},
+		{"x;;;;;call me;", FieldPhone, true},
+		{"x;;;;;912345678;", FieldPhone, false},
+		{"x;;;;;;?", FieldSex, true},
+		{"NguyÔn;;;;;;", FieldFullName, false},
+	} {
+		r := readOne(t, mapping, "TEN;NS;SO;TINH;XA;SDT;GT\n"+tc.row+"\n")
+		if len(r.Notes) == 0 || r.Notes[0].Field != tc.field || r.Notes[0].Unreadable != tc.unreadable {
+			t.Errorf("%q: notes %+v, want one on %s with unreadable %v", tc.row, r.Notes, tc.field, tc.unreadable)
+		}
 	}
 }
