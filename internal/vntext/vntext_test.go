@@ -1,10 +1,13 @@
 package vntext
 
 import (
+	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestPlausible(t *testing.T) {
@@ -194,5 +197,52 @@ func BenchmarkCleanNames(b *testing.B) {
 		s := names[i%len(names)]
 		s, _ = FixMojibake(s)
 		DecodeTyping(s)
+	}
+}
+
+// TestEncodeRoundTrip: every Vietnamese letter, written in TCVN3 or VNI and
+// read back (raw bytes, and as mojibake), is itself (TCVN3: in small
+// letters where the ABC fonts had no capital).
+func TestEncodeRoundTrip(t *testing.T) {
+	var letters []rune
+	for _, b := range "aăâeêioôơuưy" {
+		for _, tone := range []rune{0, acute, grave, hook, tilde, dot} {
+			s := string(b)
+			if tone != 0 {
+				s += string(tone)
+			}
+			r := []rune(norm.NFC.String(s))[0]
+			if r >= 0x80 {
+				letters = append(letters, r, unicode.ToUpper(r))
+			}
+		}
+	}
+	letters = append(letters, 'đ', 'Đ')
+	if len(letters) != 134 {
+		t.Fatalf("%d Vietnamese letters, want 134", len(letters))
+	}
+	for _, r := range letters {
+		s := "Nguy" + string(r) + "n"
+		if got := decodeVNI(EncodeVNI(s)); got != s {
+			t.Errorf("VNI: %q → %q → %q", s, EncodeVNI(s), got)
+		}
+		if got := decodeTCVN3(EncodeTCVN3(s)); !strings.EqualFold(got, s) {
+			t.Errorf("TCVN3: %q → %q → %q", s, EncodeTCVN3(s), got)
+		}
+	}
+	for _, name := range []string{"Nguyễn Thị Hồng Nhung", "TRẦN VĂN ĐỨC", "Phạm Ngọc Tường Vy", "Lê Thị Thủy", "Hoàng Quốc Việt"} {
+		for _, enc := range []struct {
+			e Encoding
+			b []byte
+		}{{TCVN3, EncodeTCVN3(name)}, {VNI, EncodeVNI(name)}} {
+			got, e := FixMojibake(Mojibake(enc.b))
+			if !strings.EqualFold(got, name) || e != enc.e {
+				t.Errorf("%s mojibake of %q: %q read as %q (%s)", enc.e, name, Mojibake(enc.b), got, e)
+			}
+			var d Decoder
+			if got := string(d.Decode(enc.b)); !strings.EqualFold(got, name) || d.Used != enc.e {
+				t.Errorf("%s bytes of %q read as %q (%s)", enc.e, name, got, d.Used)
+			}
+		}
 	}
 }
