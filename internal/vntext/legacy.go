@@ -200,6 +200,31 @@ func FixMojibake(s string) (string, Encoding) {
 	return s, enc
 }
 
+// DecodeAs reads s back as text of the legacy encoding e stored as
+// Windows-1252 characters, when that reads at least as well as s (for the
+// other fields of a record one of whose fields FixMojibake found in e: a
+// short value such as "Thò", VNI for "Thị", is a word either way). ok is
+// false when s cannot be such text or nothing changes.
+func DecodeAs(s string, e Encoding) (string, bool) {
+	b, ok := latin1Bytes(s)
+	if !ok {
+		return s, false
+	}
+	var d string
+	switch e {
+	case TCVN3:
+		d = decodeTCVN3(b)
+	case VNI:
+		d = decodeVNI(b)
+	default:
+		return s, false
+	}
+	if d == s || score(d) < score(s) {
+		return s, false
+	}
+	return d, true
+}
+
 // latin1Bytes returns the bytes that s would have been if it was text of
 // a single-byte encoding read as Windows-1252: false when s is ASCII (no
 // mojibake) or holds a character that Windows-1252 does not.

@@ -60,10 +60,12 @@ var codas = []string{"ch", "ng", "nh", "c", "m", "n", "p", "t"}
 
 // nuclei are the vowel groups of Vietnamese syllables (with their glides),
 // written without tone marks.
+// "oo" (xoong, boong) is left out: it is spelt only in loanwords, never
+// in names, and it is what Telex types for ô.
 var nuclei = func() map[string]bool {
 	m := map[string]bool{}
 	for _, v := range strings.Fields(`a ă â e ê i o ô ơ u ư y
-		ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ưu ươ yê
+		ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi ua uâ uê ui uô uơ uy ưa ưi ưu ươ yê
 		iêu yêu oai oay oao oeo uây uôi ươi ươu uya uyê uyu uơi`) {
 		m[v] = true
 	}
@@ -97,16 +99,44 @@ var (
 const plausibleCacheMax = 1 << 17
 
 func plausible(word string) bool {
-	base, tones := split(word)
-	if len(tones) > 1 {
-		return false
-	}
-	s := string(base)
-	for _, r := range s {
-		if !unicode.IsLetter(r) {
+	// Letters of the Vietnamese alphabet; vowel marks only where they
+	// belong; at most one tone mark, on a vowel.
+	var base []rune
+	tone, tonedAt := rune(0), -1
+	for _, r := range norm.NFD.String(strings.ToLower(word)) {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if r == 'f' || r == 'j' || r == 'w' || r == 'z' {
+				return false
+			}
+			base = append(base, r)
+		case r == 'đ':
+			base = append(base, r)
+		case r == circumflex || r == breve || r == horn:
+			if len(base) == 0 {
+				return false
+			}
+			last := base[len(base)-1]
+			switch {
+			case r == circumflex && (last == 'a' || last == 'e' || last == 'o'):
+				base[len(base)-1] = map[rune]rune{'a': 'â', 'e': 'ê', 'o': 'ô'}[last]
+			case r == breve && last == 'a':
+				base[len(base)-1] = 'ă'
+			case r == horn && (last == 'o' || last == 'u'):
+				base[len(base)-1] = map[rune]rune{'o': 'ơ', 'u': 'ư'}[last]
+			default:
+				return false
+			}
+		case isTone(r):
+			if tone != 0 || len(base) == 0 || !isVowel(base[len(base)-1]) {
+				return false
+			}
+			tone, tonedAt = r, len(base)-1
+		default:
 			return false
 		}
 	}
+	s := string(base)
 	// The longest onset that leaves a vowel ("gi" alone is a syllable: "gì").
 	rest := s
 	for _, o := range onsets {
@@ -121,12 +151,47 @@ func plausible(word string) bool {
 	if rest == s && strings.HasPrefix(s, "gi") {
 		rest = s[1:]
 	}
+	ok := nuclei[rest]
+	closed := false
 	for _, c := range codas {
-		if strings.HasSuffix(rest, c) && nuclei[rest[:len(rest)-len(c)]] {
-			return true
+		if n, found := strings.CutSuffix(rest, c); found && nuclei[n] && closedNuclei[n] {
+			ok, closed = true, true
+			break
 		}
 	}
-	return nuclei[rest]
+	if !ok {
+		return false
+	}
+	if tone != 0 {
+		// On the vowel either convention puts it.
+		trad := tonePosition(base)
+		if tonedAt != trad && tonedAt != modernPosition(base, trad, closed) {
+			return false
+		}
+	}
+	return true
+}
+
+// closedNuclei are the vowel groups that a final consonant may follow.
+var closedNuclei = func() map[string]bool {
+	m := map[string]bool{}
+	for _, v := range strings.Fields(`a ă â e ê i o ô ơ u ư y iê yê uô ươ oa oă oe uâ uê uy uyê`) {
+		m[v] = true
+	}
+	return m
+}()
+
+// modernPosition is where the newer convention puts the tone: on the
+// second vowel of an open oa, oe or uy (hoà, khoẻ, thuỷ); elsewhere as the
+// traditional one (trad).
+func modernPosition(base []rune, trad int, closed bool) int {
+	if !closed && trad+1 < len(base) {
+		pair := string(base[trad : trad+2])
+		if pair == "oa" || pair == "oe" || pair == "uy" {
+			return trad + 1
+		}
+	}
+	return trad
 }
 
 func startsVowel(s string) bool {
@@ -145,7 +210,9 @@ func score(s string) int {
 	return n
 }
 
-// words splits s at anything that is neither a letter nor a combining mark.
+// words splits s at white space and ASCII punctuation ("Hà Nội," is "Hà"
+// and "Nội"; a CSV line splits into its values' words); a symbol beyond
+// ASCII stays inside its word ("B¶o"), so that the word is not a syllable.
 func words(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) })
+	return strings.FieldsFunc(s, func(r rune) bool { return r < 0x80 && !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }

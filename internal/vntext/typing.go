@@ -22,6 +22,27 @@ const (
 // "Xuân" are left alone. It returns s unchanged and "" when no word was
 // decoded, else the decoded text and the method of the first word decoded.
 func DecodeTyping(s string) (string, Typing) {
+	out, used := decodeTyping(s, false)
+	if used != "" {
+		// The input method was off for this text: a word that is a
+		// syllable either way ("Coong", "Ngoo", which Vietnamese spells
+		// only in loanwords) is read as typed too.
+		out, _ = decodeTyping(out, true)
+	}
+	return out, used
+}
+
+// DecodeTypingToo decodes the words of s that hold keystrokes of an input
+// method and decode to a syllable, even those that are syllables as they
+// stand: for the other fields of a record one of whose fields DecodeTyping
+// found typed with the input method off ("Ngoo" in the family name
+// column when the given name column holds "Thij").
+func DecodeTypingToo(s string) string {
+	out, _ := decodeTyping(s, true)
+	return out
+}
+
+func decodeTyping(s string, too bool) (string, Typing) {
 	if !strings.ContainsFunc(s, func(r rune) bool {
 		return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("^(+'`?~.", r))
 	}) {
@@ -31,7 +52,7 @@ func DecodeTyping(s string) (string, Typing) {
 	var used Typing
 	changed := false
 	for i, f := range fields {
-		if !mayBeTyped(f) || Plausible(f) {
+		if !mayBeTyped(f) || !too && Plausible(f) {
 			continue
 		}
 		for _, m := range []struct {

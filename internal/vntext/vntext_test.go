@@ -12,13 +12,14 @@ import (
 
 func TestPlausible(t *testing.T) {
 	for _, w := range []string{"Nguyễn", "thị", "Lan", "người", "giường", "gì", "quý", "khuỷu", "Hòa", "hoà", "thủy", "ngoài",
-		"Trường", "ĐỨC", "a", "yến", "oanh", "xoong", "khoẻ", "Thanh", "ngh"[0:3] + "ĩa"} {
+		"Trường", "ĐỨC", "a", "yến", "oanh", "khoẻ", "Thanh", "ngh"[0:3] + "ĩa"} {
 		if !Plausible(w) {
 			t.Errorf("Plausible(%q) = false, want true", w)
 		}
 	}
 	for _, w := range []string{"", "Nguyeexn", "Thij", "John", "Smith", "Müller", "José", "nguyễễn", "hòá", "Néi", "NguyÔn",
-		"Haø", "x1", "str", "Nguye64n", "Pierre", "Wilson"} {
+		"Haø", "x1", "str", "Nguye64n", "Pierre", "Wilson",
+		"xoong", "Coong", "Quaùch", "Ñan", "B¶o"} {
 		if Plausible(w) {
 			t.Errorf("Plausible(%q) = true, want false", w)
 		}

@@ -300,48 +300,56 @@ func (p *places) commune(v string, old bool, province string) (key string, note 
 		}
 		return k.String(), ""
 	}
-	// "Xã Tân Lập, Huyện Đan Phượng", "Phường 8 - Quận 3": the commune,
-	// then its district (which tells apart the communes of one name in a
-	// province: the numbered wards), or more of the address.
-	name, district := v, ""
-	if parts := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '-' || r == '–' }); len(parts) > 1 {
-		name = strings.TrimSpace(parts[0])
-		for _, part := range parts[1:] {
-			exact, folded := placeWords(part)
-			for _, tw := range districtWords {
-				if len(exact) > len(tw) && typeWordAt(exact, folded, tw) {
-					district = placeKey(folded[len(tw):])
+	lookup := func(name, district string) []placeEntry {
+		var found []placeEntry
+		if province == "" {
+			// Across the country: a name only one commune has is as good
+			// as a code (the current system's first).
+			found = p.find(p.national, "", name)
+		} else {
+			// The province itself first (its own system), then the
+			// provinces of the other system that overlap it, together: a
+			// name that several of those have is ambiguous there.
+			rel := p.related(province)
+			found = p.find(p.communes, rel[0]+"|", name)
+			if len(found) == 0 || district != "" && len(byDistrict(found, district)) == 0 {
+				var other []placeEntry
+				for _, prov := range rel[1:] {
+					other = append(other, p.find(p.communes, prov+"|", name)...)
+				}
+				if len(found) == 0 || len(byDistrict(other, district)) > 0 {
+					found = other
+				}
+			}
+		}
+		if in := byDistrict(found, district); len(in) > 0 {
+			found = in
+		}
+		return found
+	}
+	found := lookup(v, "")
+	if len(found) == 0 {
+		// "Xã Tân Lập, Huyện Đan Phượng", "F.8 - Q.10": the commune, then
+		// its district (which tells apart the communes of one name in a
+		// province: the numbered wards), or more of the address. Names
+		// with a dash of their own ("Lang Biang - Đà Lạt") were found
+		// whole above.
+		if parts := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '-' || r == '–' }); len(parts) > 1 {
+			district := ""
+			for _, part := range parts[1:] {
+				exact, folded := placeWords(part)
+				for _, tw := range districtWords {
+					if len(exact) > len(tw) && typeWordAt(exact, folded, tw) {
+						district = placeKey(folded[len(tw):])
+						break
+					}
+				}
+				if district != "" {
 					break
 				}
 			}
-			if district != "" {
-				break
-			}
+			found = lookup(strings.TrimSpace(parts[0]), district)
 		}
-	}
-	var found []placeEntry
-	if province == "" {
-		// Across the country: a name only one commune has is as good as a
-		// code (the current system's first).
-		found = p.find(p.national, "", name)
-	} else {
-		// The province itself first (its own system), then the provinces
-		// of the other system that overlap it, together: a name that
-		// several of those have is ambiguous there.
-		rel := p.related(province)
-		found = p.find(p.communes, rel[0]+"|", name)
-		if len(found) == 0 || district != "" && len(byDistrict(found, district)) == 0 {
-			var other []placeEntry
-			for _, prov := range rel[1:] {
-				other = append(other, p.find(p.communes, prov+"|", name)...)
-			}
-			if len(found) == 0 || len(byDistrict(other, district)) > 0 {
-				found = other
-			}
-		}
-	}
-	if in := byDistrict(found, district); len(in) > 0 {
-		found = in
 	}
 	if k, ok := oneOf(found); ok {
 		return k.String(), ""

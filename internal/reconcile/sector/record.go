@@ -37,7 +37,18 @@ type Record struct {
 	Notes []Note // what was wrong with the values, in field order
 
 	raw [numFields]string
+	// legacy is the legacy encoding that one of the record's text values
+	// was found in (stored as Windows-1252 characters): the others are
+	// read in it too.
+	legacy vntext.Encoding
+	// typed is the input method whose keystrokes one of the record's name
+	// fields was found typed with: the others are read so too.
+	typed vntext.Typing
 }
+
+// textFields are the fields of free text, which may be in a legacy
+// encoding.
+var textFields = []Field{FieldFullName, FieldFamilyName, FieldMiddleName, FieldGivenName, FieldAddress, FieldProvince, FieldCommune}
 
 // Raw returns the value of a field's column as it was in the file, or ""
 // when the field is not mapped.
@@ -239,6 +250,17 @@ func (r *Reader) mapped(f Field) bool { return r.col[f] >= 0 }
 
 // parse fills the understood values of rec from its raw ones.
 func (r *Reader) parse(rec *Record) {
+	// One record is typed in one encoding: the first text value found in
+	// a legacy one decides for all (a short value, such as "Thò" for
+	// "Thị" in VNI, is a word either way).
+	for _, f := range textFields {
+		if _, enc := vntext.FixMojibake(cleanText(rec.raw[f])); enc != vntext.None {
+			rec.legacy = enc
+			break
+		}
+	}
+	_, rec.typed = vntext.DecodeTyping(rec.raw[FieldFullName] + " " + rec.raw[FieldFamilyName] + " " +
+		rec.raw[FieldMiddleName] + " " + rec.raw[FieldGivenName])
 	rec.ID = strings.TrimSpace(rec.raw[FieldID])
 	if r.mapped(FieldID) && rec.ID == "" {
 		rec.note(FieldID, "the record has no id; it is cited by its line")
@@ -272,8 +294,11 @@ func (r *Reader) parse(rec *Record) {
 // Vietnamese encoding stored as Windows-1252 characters ("NguyÔn" for
 // "Nguyễn": vntext.FixMojibake).
 func legacyText(rec *Record, f Field, s string) string {
-	fixed, enc := vntext.FixMojibake(s)
+	fixed, enc := s, rec.legacy
 	if enc == vntext.None {
+		return s
+	}
+	if fixed, _ = vntext.DecodeAs(s, enc); fixed == s {
 		return s
 	}
 	rec.note(f, "%s is %s text stored as Windows-1252 characters; it is read as %s", quote(s), encodingName(enc), quote(fixed))
@@ -286,9 +311,14 @@ func legacyText(rec *Record, f Field, s string) string {
 // vntext.DecodeTyping).
 func nameText(rec *Record, f Field) string {
 	s := legacyText(rec, f, cleanText(rec.raw[f]))
+	if rec.typed == "" {
+		return s
+	}
 	decoded, typing := vntext.DecodeTyping(s)
 	if typing == "" {
-		return s
+		if decoded, typing = vntext.DecodeTypingToo(s), rec.typed; decoded == s {
+			return s
+		}
 	}
 	rec.note(f, "%s looks typed with %s keystrokes and the Vietnamese input method off; it is read as %s", quote(s), typing, quote(decoded))
 	return decoded

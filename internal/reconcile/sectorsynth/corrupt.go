@@ -2,11 +2,15 @@ package sectorsynth
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/vntext"
 	"github.com/populus-vn/populus/internal/wyrand"
 )
 
@@ -171,7 +175,22 @@ func imeLeak(r *wyrand.Rand, s string, vni bool) string {
 	if !ok {
 		return ""
 	}
-	w := s[lo:hi]
+	return s[:lo] + imeWord(s[lo:hi], vni) + s[hi:]
+}
+
+// imeAll writes every word of s as its keystrokes (imeLeak's).
+func imeAll(s string, vni bool) string {
+	ws := strings.Fields(s)
+	for i, w := range ws {
+		if strings.ContainsFunc(w, hasDiacritic) {
+			ws[i] = imeWord(w, vni)
+		}
+	}
+	return strings.Join(ws, " ")
+}
+
+// imeWord writes the word w as the keys typed for it.
+func imeWord(w string, vni bool) string {
 	upper := strings.ToUpper(w) == w
 	var b strings.Builder
 	var tone rune
@@ -214,7 +233,90 @@ func imeLeak(r *wyrand.Rand, s string, vni bool) string {
 			b.WriteRune(t[0])
 		}
 	}
-	return s[:lo] + b.String() + s[hi:]
+	return b.String()
+}
+
+// LegacyText's encodings, as truth tags say them (text:…).
+const (
+	legacyTCVN3       = "tcvn3"      // the raw bytes of a TCVN3 export
+	legacyTCVN3As1252 = "tcvn3-1252" // TCVN3 read as Windows-1252, saved as Unicode
+	legacyVNIAs1252   = "vni-1252"   // VNI-Windows read as Windows-1252, saved as Unicode
+)
+
+// legacyText writes s in a legacy encoding.
+func legacyText(s, enc string) string {
+	switch enc {
+	case legacyTCVN3:
+		return string(vntext.EncodeTCVN3(s))
+	case legacyTCVN3As1252:
+		return vntext.Mojibake(vntext.EncodeTCVN3(s))
+	case legacyVNIAs1252:
+		return vntext.Mojibake(vntext.EncodeVNI(s))
+	}
+	return s
+}
+
+// serialOf is a date's spreadsheet serial day number (days since
+// 30 December 1899).
+func serialOf(d civil.Date) int {
+	t := time.Date(d.Year, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC)
+	return int(t.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+}
+
+// provinceAbbreviations are the ways people shorten some provinces' names.
+var provinceAbbreviations = map[string][]string{
+	"79":     {"TP.HCM", "TP HCM", "SG", "HCM", "Tp Hồ Chí Minh"},
+	"01":     {"HN", "Tp Hà Nội", "TP. Hà Nội"},
+	"31":     {"HP", "Tp Hải Phòng"},
+	"66":     {"Daklak", "Đắc Lắc", "Dak Lak"},
+	"old:66": {"Daklak", "Đắc Lắc"},
+	"old:77": {"BR-VT", "BRVT"},
+	"old:62": {"Kontum"},
+	"old:67": {"Daknong", "Đắc Nông"},
+	"old:46": {"TT Huế", "TTH"},
+}
+
+// abbreviate writes a province as people shorten it: a known abbreviation,
+// else "T. " or "Tp " and the name, or the name without diacritics run
+// together.
+func abbreviate(r *wyrand.Rand, u units.Unit) string {
+	if ab := provinceAbbreviations[u.Key().String()]; len(ab) > 0 && r.Chance(0.7) {
+		return wyrand.Pick(r, ab)
+	}
+	switch r.Intn(3) {
+	case 0:
+		if u.Type == "Tỉnh" {
+			return "T. " + u.Name
+		}
+		return "Tp " + u.Name
+	case 1:
+		return strings.ReplaceAll(stripDiacritics(u.Name), " ", "")
+	}
+	return stripDiacritics(u.Name)
+}
+
+// withDistrict writes a pre-2025 commune with its district in one cell, in
+// full or abbreviated: "Phường 8, Quận 10", "F.8 - Q.10", "Xã Tân Lập,
+// Huyện Đan Phượng".
+func withDistrict(r *wyrand.Rand, u units.Unit) string {
+	if r.Chance(0.6) {
+		return u.FullName() + ", " + u.District
+	}
+	short := map[string]string{"Phường": "P.", "Xã": "X.", "Thị trấn": "TT."}[u.Type]
+	if short == "" {
+		short = u.Type + " "
+	}
+	if u.Type == "Phường" && r.Chance(0.5) {
+		short = "F."
+	}
+	d := u.District
+	for full, ab := range map[string]string{"Quận ": "Q.", "Huyện ": "H.", "Thị xã ": "TX.", "Thành phố ": "TP."} {
+		if strings.HasPrefix(d, full) {
+			d = ab + strings.TrimPrefix(d, full)
+			break
+		}
+	}
+	return short + u.Name + " - " + d
 }
 
 // toneSlip confuses hỏi and ngã in one syllable, the commonest Vietnamese

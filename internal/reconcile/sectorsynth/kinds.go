@@ -1,6 +1,8 @@
 package sectorsynth
 
 import (
+	"fmt"
+
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -18,7 +20,56 @@ type kindSpec struct {
 	phone  bool // the file has a phone column
 	idHalf uint64
 	rates  Rates
-	row    func(s *synthesizer, d *draft) // fills s.row
+	hard   Rates // the rates of the hard profile
+	// text are the columns of free text (names, address, unit names),
+	// which LegacyText writes in a legacy encoding.
+	text []int
+	row  func(s *synthesizer, d *draft) // fills s.row
+}
+
+// Profile names a set of corruption rates.
+type Profile string
+
+const (
+	// ProfileDefault is each kind's model as sector files usually are.
+	ProfileDefault Profile = "default"
+	// ProfileHard is harsher than real files: a third of the records or
+	// more without a PIN, missing units, several faults in one name,
+	// keystrokes of an input method switched off, legacy encodings,
+	// spreadsheet damage to dates and numbers, and look-alikes of
+	// register people who are not in it.
+	ProfileHard Profile = "hard"
+)
+
+// Profiles lists the profiles.
+func Profiles() []Profile { return []Profile{ProfileDefault, ProfileHard} }
+
+// ParseProfile reads a profile's name ("" is the default).
+func ParseProfile(s string) (Profile, error) {
+	switch Profile(s) {
+	case "", ProfileDefault:
+		return ProfileDefault, nil
+	case ProfileHard:
+		return ProfileHard, nil
+	}
+	return "", fmt.Errorf("profile %q is not one of default, hard", s)
+}
+
+// RatesFor returns the corruption rates of the kind in the profile.
+func RatesFor(k sector.Kind, p Profile) (Rates, error) {
+	s := spec(k)
+	if s == nil {
+		_, err := sector.ParseKind(string(k))
+		return Rates{}, err
+	}
+	switch p {
+	case "", ProfileDefault:
+		return s.rates, nil
+	case ProfileHard:
+		return s.hard, nil
+	}
+	_, err := ParseProfile(string(p))
+	return Rates{}, err
 }
 
 func spec(k sector.Kind) *kindSpec {
@@ -66,9 +117,20 @@ var drivers = kindSpec{
 		NoPIN: 0.03, CMNDForPIN: 0.6, UnknownCMND: 0.03, PINTypo: 0.005,
 		Moved: 0.03, OldUnits: 0.5, NoProvince: 0.01,
 	},
+	hard: Rates{
+		NotInRegister: 0.05, LookAlike: 0.5, Deceased: 0.01, Duplicate: 0.02, Sibling: 0.25,
+		OtherName: 0.2, NoMiddle: 0.06, GivenFirst: 0.04, NameTypo: 0.12, SecondTypo: 0.3, NoDiacritics: 0.25, UpperCase: 0.4,
+		IMEOff: 0.03, LegacyText: 0.04,
+		NoDate: 0.01, YearOnly: 0.04, DayMonthSwap: 0.02, DateTypo: 0.02, Placeholder: 0.03, YearOff: 0.01, DayOff: 0.015,
+		TwoDigitYear: 0.04, SerialDate: 0.02,
+		NoSex: 0.03, WrongSex: 0.005,
+		NoPIN: 0.35, CMNDForPIN: 0.5, UnknownCMND: 0.05, PINTypo: 0.03, LostZero: 0.03, LostZeros: 0.02, SciNotation: 0.01,
+		Moved: 0.06, OldUnits: 0.5, NoProvince: 0.08, NoCommune: 0.1, ProvinceAbbrev: 0.15, CommuneDistrict: 0.4,
+	},
+	text: []int{2, 6, 7, 8},
 	row: func(s *synthesizer, d *draft) {
 		s.row = append(s.row[:0], d.id, wyrand.Pick(&s.r, licenceClasses), d.name, d.birthText, sexWord(d.sex),
-			d.number, d.addressText(true), d.commune.FullName(), d.provinceName(true), d.issued.VN())
+			d.number, d.addressText(true), d.communeName(), d.provinceName(true), d.issued.VN())
 	},
 }
 
@@ -93,6 +155,18 @@ var bank = kindSpec{
 		Moved: 0.05, OldUnits: 0.4, NoProvince: 0.02,
 		NoPhone: 0.1, PhoneLostZero: 0.05,
 	},
+	hard: Rates{
+		NotInRegister: 0.06, LookAlike: 0.5, Deceased: 0.005, Duplicate: 0.03, Sibling: 0.2,
+		OtherName: 0.2, NoMiddle: 0.08, GivenFirst: 0.05, NameTypo: 0.1, SecondTypo: 0.3, NoDiacritics: 0.6, UpperCase: 0.7,
+		IMEOff: 0.02, LegacyText: 0.03,
+		NoDate: 0.02, YearOnly: 0.03, DayMonthSwap: 0.03, DateTypo: 0.02, Placeholder: 0.03, YearOff: 0.01, DayOff: 0.015,
+		SerialDate: 0.03,
+		NoSex:      0.04, WrongSex: 0.005,
+		NoPIN: 0.35, CMNDForPIN: 0.4, UnknownCMND: 0.08, PINTypo: 0.03, LostZero: 0.05, LostZeros: 0.03, SciNotation: 0.02,
+		Moved: 0.08, OldUnits: 0.4, NoProvince: 0.1, NoCommune: 0.15, ProvinceAbbrev: 0.2,
+		NoPhone: 0.15, PhoneLostZero: 0.08,
+	},
+	text: []int{1, 7, 8},
 	row: func(s *synthesizer, d *draft) {
 		sex := map[civil.Sex]string{civil.Male: "1", civil.Female: "0"}[d.sex]
 		s.row = append(s.row[:0], "KH"+d.id, d.name, d.birthText, sex, d.numberKind, d.number, d.phone,
@@ -118,6 +192,17 @@ var civilStatus = kindSpec{
 		NoPIN: 0.4, PINTypo: 0.01,
 		NoProvince: 0.01,
 	},
+	hard: Rates{
+		NotInRegister: 0.03, LookAlike: 0.5, Deceased: 0.03, Duplicate: 0.01, Sibling: 0.3,
+		OtherName: 0.05, NoMiddle: 0.02, GivenFirst: 0.01, NameTypo: 0.12, SecondTypo: 0.3, NoDiacritics: 0.05,
+		IMEOff: 0.02, LegacyText: 0.08,
+		NoDate: 0.01, YearOnly: 0.08, DayMonthSwap: 0.01, DateTypo: 0.03, Placeholder: 0.05, YearOff: 0.01, DayOff: 0.02,
+		TwoDigitYear: 0.03, SerialDate: 0.02,
+		NoSex: 0.01, WrongSex: 0.003,
+		NoPIN: 0.55, PINTypo: 0.03, LostZeros: 0.02, SciNotation: 0.01,
+		NoProvince: 0.05, NoCommune: 0.05,
+	},
+	text: []int{2, 3, 4},
 	row: func(s *synthesizer, d *draft) {
 		family, middle, given := sector.SplitName(d.name)
 		event, registered := "Khai sinh", d.birth

@@ -41,7 +41,10 @@ type SynthConfig struct {
 	// Now is the reference date for ages; the zero Date means
 	// synth.DefaultNow. Use the register population's own.
 	Now civil.Date
-	// Rates overrides the kind's corruption rates; nil keeps them.
+	// Profile chooses the kind's corruption rates: ProfileDefault (also
+	// "") or ProfileHard.
+	Profile Profile
+	// Rates overrides the profile's rates; nil keeps them.
 	Rates *Rates
 }
 
@@ -62,7 +65,11 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	if cfg.Records < 0 {
 		return errors.New("sector: Records is negative")
 	}
-	s := &synthesizer{spec: spec, rates: spec.rates, reg: units.Default(), now: cfg.Now}
+	rates, err := RatesFor(cfg.Kind, cfg.Profile)
+	if err != nil {
+		return err
+	}
+	s := &synthesizer{spec: spec, rates: rates, reg: units.Default(), now: cfg.Now}
 	if cfg.Rates != nil {
 		s.rates = *cfg.Rates
 	}
@@ -79,7 +86,7 @@ func Synthesize(ctx context.Context, cfg SynthConfig, pop Population, out, truth
 	s.ids = newFeistel(wyrand.Mix(cfg.Seed+1), spec.idHalf)
 
 	// Pass 1: count the eligible living and dead.
-	err := pop(ctx, func(_ *people.Household, ms []people.Person) error {
+	err = pop(ctx, func(_ *people.Household, ms []people.Person) error {
 		for i := range ms {
 			if st := s.stratum(&ms[i]); st >= 0 {
 				s.pool[st]++
@@ -177,11 +184,13 @@ type synthesizer struct {
 	fakesLeft  int
 	outsider   func() (people.Person, error, bool)
 
-	prev     people.Address // the previous household's address, for Moved
-	taken    []bool         // members of the household already written
-	row      []string
-	tags     []string
-	truthRow [4]string
+	prev      people.Address // the previous household's address, for Moved
+	last      people.Person  // the register person written last, for LookAlike
+	lookAlike bool           // the record being written is a look-alike
+	taken     []bool         // members of the household already written
+	row       []string
+	tags      []string
+	truthRow  [4]string
 }
 
 // stratum says whether p may hold a record of the kind: alive, dead, or -1.
@@ -296,6 +305,10 @@ func (s *synthesizer) writePerson(h *people.Household, p *people.Person, c strin
 		}
 	}
 	s.need[st]--
+	s.last = *p
+	if h != nil && s.last.Current.Unit == "" && s.last.Permanent.Unit == "" {
+		s.last.Current = people.Address{Unit: h.UnitCode, Detail: h.Address}
+	}
 	return s.write(h, p, c, p.PIN)
 }
 
@@ -310,14 +323,52 @@ func (s *synthesizer) writeOutsider() error {
 		}
 		if s.stratum(&p) == alive {
 			s.fakesLeft--
+			if s.last.PIN != "" && s.r.ChanceIfPositive(s.rates.LookAlike) {
+				if l, ok := s.lookAlikeOf(&s.last, &p); ok {
+					s.lookAlike = true
+					defer func() { s.lookAlike = false }()
+					return s.write(nil, &l, sector.CaseNotInRegister, "")
+				}
+			}
 			return s.write(nil, &p, sector.CaseNotInRegister, "")
 		}
 	}
 }
 
+// lookAlikeOf makes a person the register does not hold who looks like
+// the register person q: the family and middle names, sex, address and
+// household of q, another person's given name, a date of birth a few days
+// to a few months from q's, and the outsider o's own identity numbers
+// (which the register never issued). ok is false when o's given name is
+// q's.
+func (s *synthesizer) lookAlikeOf(q, o *people.Person) (people.Person, bool) {
+	qw, ow := strings.Fields(q.FullName), strings.Fields(o.FullName)
+	if len(qw) < 2 || len(ow) == 0 || strings.EqualFold(qw[len(qw)-1], ow[len(ow)-1]) {
+		return people.Person{}, false
+	}
+	l := *q
+	l.FullName = strings.Join(append(qw[:len(qw)-1:len(qw)-1], ow[len(ow)-1]), " ")
+	l.OtherNames = nil
+	l.PIN, l.CMND = o.PIN, o.CMND
+	l.Status, l.DeathDate = people.Alive, civil.Date{}
+	if l.BirthDate.Full() {
+		days := 1 + s.r.Intn(120)
+		if s.r.Chance(0.5) {
+			days = -days
+		}
+		l.BirthDate = addDays(l.BirthDate, days)
+	}
+	return l, true
+}
+
 func (s *synthesizer) write(h *people.Household, p *people.Person, c, truePIN string) error {
 	d := s.corrupt(h, p, c)
 	s.spec.row(s, &d)
+	if d.legacy != "" {
+		for _, i := range s.spec.text {
+			s.row[i] = legacyText(s.row[i], d.legacy)
+		}
+	}
 	if err := s.out.Write(s.row); err != nil {
 		return err
 	}
@@ -339,11 +390,15 @@ type draft struct {
 	province   units.Unit
 	detail     string
 	noProvince bool
-	phone      string
-	dead       bool
-	death      civil.Date
-	issued     civil.Date
-	tags       []string
+	// provinceText and communeText, when set, are what the province and
+	// commune columns hold instead of the units' names.
+	provinceText, communeText string
+	legacy                    string // LegacyText's encoding: legacyTCVN3, legacyTCVN3As1252, legacyVNIAs1252
+	phone                     string
+	dead                      bool
+	death                     civil.Date
+	issued                    civil.Date
+	tags                      []string
 }
 
 func (d *draft) tag(t string) { d.tags = append(d.tags, t) }
@@ -353,6 +408,9 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 	rt, r := &s.rates, &s.r
 	d := draft{tags: s.tags[:0], birth: p.BirthDate, sex: p.Sex, dead: p.Status == people.Deceased, death: p.DeathDate}
 	d.id = s.id()
+	if s.lookAlike {
+		d.tag("lookalike")
+	}
 
 	// Name.
 	name := p.FullName
@@ -374,8 +432,20 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 		var kind string
 		d.name, kind = typo(r, d.name)
 		d.tag("name:typo-" + kind)
+		if r.ChanceIfPositive(rt.SecondTypo) {
+			d.name, kind = typo(r, d.name)
+			d.tag("name:typo2-" + kind)
+		}
 	}
-	if r.ChanceIfPositive(rt.NoDiacritics) {
+	ime := false
+	if r.ChanceIfPositive(rt.IMEOff) {
+		vni := r.Chance(0.2)
+		if out := imeAll(d.name, vni); out != d.name {
+			d.name, ime = out, true
+			d.tag(map[bool]string{false: "name:ime-telex", true: "name:ime-vni"}[vni])
+		}
+	}
+	if !ime && r.ChanceIfPositive(rt.NoDiacritics) {
 		d.name = stripDiacritics(d.name)
 		d.tag("name:no-diacritics")
 	}
@@ -396,13 +466,39 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 		d.tag("date:year-only")
 	default:
 		b := p.BirthDate
-		if b.Day != 0 && b.Day <= 12 && b.Day != b.Month && r.ChanceIfPositive(rt.DayMonthSwap) {
+		switch {
+		case b.Full() && (b.Day != 1 || b.Month != 1) && r.ChanceIfPositive(rt.Placeholder):
+			b.Day, b.Month = 1, 1
+			d.tag("date:placeholder")
+		case b.Day != 0 && b.Day <= 12 && b.Day != b.Month && r.ChanceIfPositive(rt.DayMonthSwap):
 			b.Day, b.Month = b.Month, b.Day
 			d.tag("date:day-month-swapped")
+		}
+		if r.ChanceIfPositive(rt.YearOff) {
+			b.Year += 1 - 2*r.Intn(2)
+			if !b.Valid() {
+				b.Day = 28 // 29 February of a year that has none
+			}
+			d.tag("date:year-off")
+		}
+		if b.Full() && r.ChanceIfPositive(rt.DayOff) {
+			off := wyrand.Pick(r, []int{-10, -1, 1, 10})
+			if c := (civil.Date{Year: b.Year, Month: b.Month, Day: b.Day + off}); c.Valid() {
+				b = c
+				d.tag("date:day-off")
+			}
 		}
 		d.birthText = b.VN()
 		if s.spec.iso {
 			d.birthText = b.String()
+		}
+		switch {
+		case b.Full() && !s.spec.iso && r.ChanceIfPositive(rt.TwoDigitYear):
+			d.birthText = fmt.Sprintf("%02d/%02d/%02d", b.Day, b.Month, b.Year%100)
+			d.tag("date:two-digit-year")
+		case b.Full() && r.ChanceIfPositive(rt.SerialDate):
+			d.birthText = strconv.Itoa(serialOf(b))
+			d.tag("date:serial")
 		}
 		if r.ChanceIfPositive(rt.DateTypo) {
 			d.birthText = dateTypo(r, d.birthText)
@@ -437,7 +533,16 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 			d.number = digitTypo(r, d.number)
 			d.tag("pin:typo")
 		}
-		if strings.HasPrefix(d.number, "0") && r.ChanceIfPositive(rt.LostZero) {
+		switch {
+		case r.ChanceIfPositive(rt.SciNotation):
+			if n, err := strconv.ParseInt(d.number, 10, 64); err == nil {
+				d.number = strconv.FormatFloat(float64(n), 'E', 5, 64)
+				d.tag("pin:scientific")
+			}
+		case strings.HasPrefix(d.number, "0") && r.ChanceIfPositive(rt.LostZeros):
+			d.number = strings.TrimLeft(d.number, "0")
+			d.tag("pin:lost-zeros")
+		case strings.HasPrefix(d.number, "0") && r.ChanceIfPositive(rt.LostZero):
 			d.number = d.number[1:]
 			d.tag("pin:lost-zero")
 		}
@@ -446,6 +551,10 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 	s.address(h, p, &d)
 	if s.spec.phone {
 		s.phone(p, &d)
+	}
+	if r.ChanceIfPositive(rt.LegacyText) {
+		d.legacy = wyrand.Pick(r, []string{legacyTCVN3, legacyTCVN3, legacyTCVN3As1252, legacyVNIAs1252, legacyVNIAs1252})
+		d.tag("text:" + d.legacy)
 	}
 	d.issued = s.issued(p)
 	s.tags = d.tags[:0]
@@ -489,6 +598,18 @@ func (s *synthesizer) address(h *people.Household, p *people.Person, d *draft) {
 		d.province = units.Unit{}
 		d.tag("addr:no-province")
 	}
+	if d.commune.Code != "" && r.ChanceIfPositive(rt.NoCommune) {
+		d.commune = units.Unit{}
+		d.tag("addr:no-commune")
+	}
+	if d.province.Code != "" && r.ChanceIfPositive(rt.ProvinceAbbrev) {
+		d.provinceText = abbreviate(r, d.province)
+		d.tag("addr:province-abbrev")
+	}
+	if d.commune.District != "" && r.ChanceIfPositive(rt.CommuneDistrict) {
+		d.communeText = withDistrict(r, d.commune)
+		d.tag("addr:commune-district")
+	}
 }
 
 // addressText writes the address the Vietnamese way, smallest unit first;
@@ -510,8 +631,21 @@ func (d *draft) addressText(withProvince bool) string {
 	return strings.Join(parts, ", ")
 }
 
+// communeName is what the commune column holds.
+func (d *draft) communeName() string {
+	switch {
+	case d.communeText != "":
+		return d.communeText
+	case d.commune.Code == "":
+		return ""
+	}
+	return d.commune.FullName()
+}
+
 func (d *draft) provinceName(full bool) string {
 	switch {
+	case d.provinceText != "":
+		return d.provinceText
 	case d.province.Code == "":
 		return ""
 	case full:
