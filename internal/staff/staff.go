@@ -35,6 +35,10 @@ type Account struct {
 	Unit      string    `json:"unit_code"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// MustChangePassword: the password was set by someone else (an
+	// administrator); the holder must choose their own before anything
+	// else (RequireSignIn sends them to PasswordPath).
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 // Principal is the account as package auth sees it.
@@ -49,6 +53,9 @@ type NewAccount struct {
 	Password    string    `json:"password"`
 	Role        auth.Role `json:"role"`
 	Unit        string    `json:"unit_code"`
+	// MustChangePassword makes the holder choose their own password at
+	// the first sign-in: for an initial password an administrator chose.
+	MustChangePassword bool `json:"must_change_password,omitempty"`
 }
 
 // Password length limits. The minimum follows NIST SP 800-63B's advice to
@@ -74,19 +81,19 @@ func NewStore(d *db.DB, p Params) *Store {
 	return &Store{db: d, params: p, dummy: dummyHash(p), now: time.Now}
 }
 
-const accountColumns = "id, username, display_name, role, unit_code, disabled, created_at"
+const accountColumns = "id, username, display_name, role, unit_code, disabled, created_at, must_change_password"
 
 func scanAccount(sc interface{ Scan(...any) error }, extra ...any) (Account, error) {
 	var (
-		a             Account
-		role, created string
-		disabled      int
+		a                    Account
+		role, created        string
+		disabled, mustChange int
 	)
-	dest := append([]any{&a.ID, &a.Username, &a.DisplayName, &role, &a.Unit, &disabled, &created}, extra...)
+	dest := append([]any{&a.ID, &a.Username, &a.DisplayName, &role, &a.Unit, &disabled, &created, &mustChange}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return Account{}, err
 	}
-	a.Role, a.Disabled = auth.Role(role), disabled != 0
+	a.Role, a.Disabled, a.MustChangePassword = auth.Role(role), disabled != 0, mustChange != 0
 	t, err := db.ParseTime(created)
 	if err != nil {
 		return Account{}, fmt.Errorf("staff %d: created_at: %w", a.ID, err)
@@ -150,20 +157,9 @@ func (s *Store) create(ctx context.Context, n NewAccount, demo bool) (Account, e
 	n.Username = normalizeUsername(n.Username)
 	n.DisplayName = strings.TrimSpace(n.DisplayName)
 	var f problem.Fields
-	if !validUsername(n.Username) {
-		f.Add("username", "must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'")
-	}
-	if n.DisplayName == "" {
-		f.Add("display_name", "must not be empty")
-	}
+	checkAccount(&f, n)
 	if !demo || n.Password != DemoPassword {
 		checkPassword(&f, n.Password)
-	}
-	if !n.Role.Valid() {
-		f.Add("role", "must be one of %v", auth.Roles)
-	}
-	if !validUnit(n.Unit) {
-		f.Add("unit_code", "must be a 5-digit commune code, a 2-digit province code or VN")
 	}
 	if err := f.Err(); err != nil {
 		return Account{}, err
@@ -173,11 +169,11 @@ func (s *Store) create(ctx context.Context, n NewAccount, demo bool) (Account, e
 		return Account{}, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	a := Account{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, Unit: n.Unit, CreatedAt: now}
+	a := Account{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, Unit: n.Unit, CreatedAt: now, MustChangePassword: n.MustChangePassword}
 	err = s.db.QueryRowContext(ctx,
-		`INSERT INTO staff (username, display_name, password_hash, role, unit_code, disabled, created_at)
-		 VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id`,
-		a.Username, a.DisplayName, hash, string(a.Role), a.Unit, db.FormatTime(now)).Scan(&a.ID)
+		`INSERT INTO staff (username, display_name, password_hash, role, unit_code, disabled, created_at, must_change_password)
+		 VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
+		a.Username, a.DisplayName, hash, string(a.Role), a.Unit, db.FormatTime(now), boolInt(a.MustChangePassword)).Scan(&a.ID)
 	if db.IsUniqueViolation(err) {
 		return Account{}, problem.New(problem.Conflict, "the username %s is taken", a.Username)
 	}
@@ -185,6 +181,29 @@ func (s *Store) create(ctx context.Context, n NewAccount, demo bool) (Account, e
 		return Account{}, fmt.Errorf("create staff account: %w", err)
 	}
 	return a, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkAccount checks the fields of n but its password.
+func checkAccount(f *problem.Fields, n NewAccount) {
+	if !validUsername(n.Username) {
+		f.Add("username", "must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'")
+	}
+	if n.DisplayName == "" {
+		f.Add("display_name", "must not be empty")
+	}
+	if !n.Role.Valid() {
+		f.Add("role", "must be one of %v", auth.Roles)
+	}
+	if !validUnit(n.Unit) {
+		f.Add("unit_code", "must be a 5-digit commune code, a 2-digit province code or VN")
+	}
 }
 
 // ByUsername returns the account, NotFound if there is none.
@@ -229,9 +248,21 @@ func (s *Store) Disable(ctx context.Context, username string) error {
 	return s.update(ctx, username, "UPDATE staff SET disabled = 1 WHERE id = $1")
 }
 
+// Enable lets a disabled account sign in again.
+func (s *Store) Enable(ctx context.Context, username string) error {
+	return s.update(ctx, username, "UPDATE staff SET disabled = 0 WHERE id = $1")
+}
+
 // SetPassword replaces an account's password and ends its sessions, so a
 // password changed after a suspected leak locks the intruder out.
 func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	return s.ResetPassword(ctx, username, password, false)
+}
+
+// ResetPassword is SetPassword; temporary makes the holder change the
+// password at the next sign-in (one an administrator chose), and false
+// clears that demand (the holder chose it).
+func (s *Store) ResetPassword(ctx context.Context, username, password string, temporary bool) error {
 	var f problem.Fields
 	checkPassword(&f, password)
 	if err := f.Err(); err != nil {
@@ -241,7 +272,32 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, username, "UPDATE staff SET password_hash = $2 WHERE id = $1", hash)
+	return s.update(ctx, username, "UPDATE staff SET password_hash = $2, must_change_password = $3 WHERE id = $1", hash, boolInt(temporary))
+}
+
+// Assign gives an account a role and a unit, and ends its sessions, so
+// that the new reach holds from its next request.
+func (s *Store) Assign(ctx context.Context, username string, role auth.Role, unit string) error {
+	var f problem.Fields
+	if !role.Valid() {
+		f.Add("role", "must be one of %v", auth.Roles)
+	}
+	if !validUnit(unit) {
+		f.Add("unit_code", "must be a 5-digit commune code, a 2-digit province code or VN")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	return s.update(ctx, username, "UPDATE staff SET role = $2, unit_code = $3 WHERE id = $1", string(role), unit)
+}
+
+// Count returns the number of accounts, and of those enabled.
+func (s *Store) Count(ctx context.Context) (all, enabled int, err error) {
+	err = s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(1 - disabled), 0) FROM staff").Scan(&all, &enabled)
+	if err != nil {
+		err = fmt.Errorf("count staff accounts: %w", err)
+	}
+	return all, enabled, err
 }
 
 // update runs an UPDATE of one account by id and deletes its sessions, in
