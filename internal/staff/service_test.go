@@ -421,3 +421,32 @@ func TestCSRFLargeMultipartForm(t *testing.T) {
 		}
 	})
 }
+
+// An account whose password an administrator set is sent to the password
+// page by every page, and refused by the API, until its holder chooses
+// their own.
+func TestMustChangePasswordFirst(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		if err := h.svc.store.ResetPassword(context.Background(), "registrar", "tạm thời đặt bởi quản trị", true); err != nil {
+			t.Fatal(err)
+		}
+		token, _, w := h.login("tạm thời đặt bởi quản trị")
+		if token == "" {
+			t.Fatalf("sign-in refused: %d %s", w.Code, w.Body)
+		}
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther || w.Header().Get("Location") != PasswordPath {
+			t.Errorf("a page: %d to %q, want 303 to %s", w.Code, w.Header().Get("Location"), PasswordPath)
+		}
+		if w := h.do("GET", "/api/me", nil, token); w.Code != http.StatusForbidden {
+			t.Errorf("the API: %d, want 403", w.Code)
+		}
+		if err := h.svc.store.ResetPassword(context.Background(), "registrar", "mật khẩu của riêng tôi", false); err != nil {
+			t.Fatal(err)
+		}
+		token, _, _ = h.login("mật khẩu của riêng tôi")
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK || w.Body.String() != "registrar" {
+			t.Errorf("after the change: %d %s", w.Code, w.Body)
+		}
+	})
+}
