@@ -69,13 +69,14 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	return p.serve(ctx, c, jc, log, false, func(addr string) {
 		if enabled == 0 {
-			printFirstStart(stderr, addr, c)
+			printFirstStart(stdout, addr, c)
 		}
 	})
 }
 
 // printFirstStart tells the operator of a store with no account how to
-// create the first administrator; the server keeps running meanwhile.
+// create the first administrator, on standard output (standard error holds
+// only log lines); the server keeps running meanwhile.
 func printFirstStart(w io.Writer, addr string, c config) {
 	fmt.Fprintf(w, "\nNo staff account can sign in yet. Create the first administrator, in another terminal:\n\n"+
 		"    populus staff create admin %s --name 'Quản trị hệ thống' --role admin --unit VN\n\n"+
