@@ -207,7 +207,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		log.Warn("accounts exempt from the limits on reads", "accounts", c.Reads.Exempt)
 	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor),
+		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader, p.Staff), secmonui.Module(monitor),
 			staffui.Module(svc)}})
 	if err != nil {
 		return err

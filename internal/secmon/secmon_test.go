@@ -100,7 +100,7 @@ func newEnv(t *testing.T, d *db.DB, lim secmon.Limits, out secmon.Outliers) *env
 	reg := register.New(d, g, alog, u)
 	mon := secmon.New(d, g, alog, limiter, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Modules: []web.Module{registerui.Module(reg), auditui.Module(audit.NewReader(alog, g)), secmonui.Module(mon)}})
+		Modules: []web.Module{registerui.Module(reg), auditui.Module(audit.NewReader(alog, g), st), secmonui.Module(mon)}})
 	if err != nil {
 		t.Fatal(err)
 	}

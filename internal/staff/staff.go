@@ -227,7 +227,32 @@ func (s *Store) withHash(ctx context.Context, username string) (Account, string,
 
 // List returns every account, by username.
 func (s *Store) List(ctx context.Context) ([]Account, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+accountColumns+" FROM staff ORDER BY username")
+	return s.list(ctx, "SELECT "+accountColumns+" FROM staff ORDER BY username")
+}
+
+// maxByUsernames bounds the usernames of one ByUsernames query.
+const maxByUsernames = 500
+
+// ByUsernames returns the accounts of the usernames that have one, in one
+// query (at most 500 names: a page's worth), by username.
+func (s *Store) ByUsernames(ctx context.Context, usernames []string) ([]Account, error) {
+	if len(usernames) == 0 {
+		return nil, nil
+	}
+	if len(usernames) > maxByUsernames {
+		return nil, fmt.Errorf("staff: %d usernames in one query, at most %d", len(usernames), maxByUsernames)
+	}
+	ph := make([]string, len(usernames))
+	args := make([]any, len(usernames))
+	for i, u := range usernames {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = normalizeUsername(u)
+	}
+	return s.list(ctx, "SELECT "+accountColumns+" FROM staff WHERE username IN ("+strings.Join(ph, ", ")+") ORDER BY username", args...)
+}
+
+func (s *Store) list(ctx context.Context, query string, args ...any) ([]Account, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
 	}

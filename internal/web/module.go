@@ -125,6 +125,12 @@ func (k *Kit) RenderError(w http.ResponseWriter, r *http.Request, err error) {
 // Lang returns the language of r's pages.
 func (k *Kit) Lang(r *http.Request) string { return k.s.cat.Negotiate(r) }
 
+// UnitName returns the template function unit in r's language: a unit's
+// name with its province, "Toàn quốc" for VN.
+func (k *Kit) UnitName(r *http.Request) func(code string) string {
+	return k.s.unitFunc(k.Lang(r))
+}
+
 // Catalog returns the merged catalog.
 func (k *Kit) Catalog() *i18n.Catalog { return k.s.cat }
 

@@ -103,7 +103,7 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 		Demo:    demo,
 		// The register's and the audit log's modules, as populus serve
 		// has them: the shell's tests follow their menu entries and cards.
-		Modules: []web.Module{registerui.Module(register.New(d, g, alog, u)), auditui.Module(audit.NewReader(alog, g))},
+		Modules: []web.Module{registerui.Module(register.New(d, g, alog, u)), auditui.Module(audit.NewReader(alog, g), st)},
 	})
 	if err != nil {
 		t.Fatal(err)
