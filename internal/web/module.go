@@ -110,6 +110,12 @@ func (k *Kit) Page(h func(w http.ResponseWriter, r *http.Request) error) http.Ha
 	return k.s.handle(h)
 }
 
+// StaffPage is the route of a page for signed-in officers: pattern, h
+// adapted by Page, and AccessStaff.
+func (k *Kit) StaffPage(pattern string, h func(w http.ResponseWriter, r *http.Request) error) httpx.Route {
+	return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaff}
+}
+
 // Render writes the module's page (its template page.html) inside the
 // layout, with status; title is the message ID of the page's title, nav
 // the menu entry it marks current, data what the template has as .Data.

@@ -51,9 +51,7 @@ func Module(svc *staff.Service) web.Module {
 		},
 		Routes: func(k *web.Kit) []httpx.Route {
 			p := &pages{kit: k, svc: svc}
-			page := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
-				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaff}
-			}
+			page := k.StaffPage
 			return []httpx.Route{
 				page("GET /admin/staff", p.list),
 				page("GET /admin/staff/new", p.newForm),
