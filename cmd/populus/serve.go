@@ -80,7 +80,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 func printFirstStart(w io.Writer, addr string, c config) {
 	fmt.Fprintf(w, "\nNo staff account can sign in yet. Create the first administrator, in another terminal:\n\n"+
 		"    populus staff create admin %s --name 'Quản trị hệ thống' --role admin --unit VN\n\n"+
-		"type its password (at least 12 characters) and press Enter, then sign in at http://%s/login\n"+
+		"type its password twice (at least 12 characters, not shown), then sign in at http://%s/login\n"+
 		"and create the other accounts under Tài khoản cán bộ (Staff accounts), or with 'populus staff create'.\n\n",
 		storeArgs(c), addr)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/term"
+
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
@@ -40,11 +42,11 @@ var stdin io.Reader = os.Stdin
 
 // staffCommands are the subcommands of populus staff.
 var staffCommands = []struct{ name, args, summary string }{
-	{"create", " USERNAME", "create an account; its password is read from the first line of standard input"},
+	{"create", " USERNAME", "create an account; its password is asked for (typed twice, not shown), or read from the first line of standard input"},
 	{"list", "", "list the accounts: username, name, role, unit, status"},
 	{"disable", " USERNAME", "stop the account from signing in; ends its sessions"},
 	{"enable", " USERNAME", "let a disabled account sign in again"},
-	{"password", " USERNAME", "set the account's password, read from the first line of standard input; ends its sessions"},
+	{"password", " USERNAME", "set the account's password, asked for or read from standard input as for create; ends its sessions"},
 	{"unlock", " USERNAME", "clear the account's sign-in throttle"},
 	{"assign", " USERNAME", "give the account a role and a unit (--role, --unit); ends its sessions"},
 }
@@ -58,7 +60,7 @@ func staffUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'populus staff <subcommand> --help' for its flags. The first administrator of a new installation:")
 	fmt.Fprintln(w, "  populus staff create admin --name 'Quản trị hệ thống' --role admin --unit VN")
-	fmt.Fprintln(w, "then type its password (at least 12 characters) and press Enter, or pipe it in from a secrets manager.")
+	fmt.Fprintln(w, "then type its password twice (at least 12 characters, not shown), or pipe it in from a secrets manager.")
 }
 
 // cliActor is the audit actor of account changes made with the CLI.
@@ -128,11 +130,10 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	var password string
 	if sub == "create" || sub == "password" {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		var err error
+		if password, err = readPassword(stderr, username); err != nil {
 			return err
 		}
-		password = strings.TrimRight(line, "\r\n")
 	}
 	p, err := open(ctx, c, nil)
 	if err != nil {
@@ -175,6 +176,35 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	fmt.Fprintf(stdout, "%s: %s done\n", username, sub)
 	return nil
+}
+
+// readPassword reads the new password of username: typed twice, not
+// shown, at a terminal; else the first line of standard input (a pipe from
+// a secrets manager, a script).
+func readPassword(prompt io.Writer, username string) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(prompt, "Password for %s (at least %d characters, not shown): ", username, staff.MinPasswordLen)
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(prompt, "The same password again: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the two passwords differ; nothing was changed")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // cliError writes a problem's field errors with the flags they come from.
