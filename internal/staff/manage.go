@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -233,8 +234,10 @@ func (s *Service) Assign(ctx context.Context, op Operator, username string, role
 }
 
 // ChangePassword is the signed-in officer p changing their own password:
-// current must be right. Their other sessions end; the one of this request
-// is ended too, and the caller signs them in again.
+// current must be right, and guesses at it count against the sign-in
+// throttle as sign-ins do (a *RateLimitError beyond it), so that a session
+// left open cannot be used to find the password. Their other sessions end;
+// the one of this request is ended too, and the caller signs them in again.
 func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, remote, current, next string) error {
 	if p.Kind != auth.KindStaff {
 		return problem.New(problem.Forbidden, "only a staff account has a password here")
@@ -250,16 +253,35 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, remote, 
 	if err := f.Err(); err != nil {
 		return renameField(err, "password", "new_password")
 	}
+	now := s.store.now()
+	refused, err := s.store.reserve(ctx, p.Username, remote, now)
+	if err != nil {
+		return err
+	}
+	op := Operator{Principal: &p, Remote: remote}
+	entry := audit.OfActor(op.actor(), ActionChangePassword, p.ActorID())
+	entry.Remote = remote
+	if refused != nil {
+		if err := s.audit.Record(ctx, entry.Refused(refused.reason)); err != nil {
+			slog.ErrorContext(ctx, "audit of a throttled password change was lost", "err", err)
+		}
+		return &RateLimitError{RetryAfter: refused.after}
+	}
 	if _, err := s.store.checkCredentials(ctx, p.Username, current); err != nil {
 		if problem.Is(err, problem.Unauthorized) {
+			if err := s.audit.Record(ctx, entry.Failing(ErrBadCredentials.Detail)); err != nil {
+				slog.ErrorContext(ctx, "audit of a failed password change was lost", "err", err)
+			}
 			return problem.Field("current_password", "is not the password of this account")
 		}
 		return err
 	}
+	if err := s.store.signedIn(ctx, p.Username, remote, now); err != nil {
+		slog.WarnContext(ctx, "sign-in throttle not cleared after a password change", "err", err)
+	}
 	if err := s.store.ResetPassword(ctx, p.Username, next, false); err != nil {
 		return renameField(err, "password", "new_password")
 	}
-	op := Operator{Principal: &p, Remote: remote}
 	return s.record(ctx, op, ActionChangePassword, p.Username, "")
 }
 

@@ -117,6 +117,20 @@ func TestAccountManagement(t *testing.T) {
 		if a, _ := st.ByUsername(ctx, "reg.badinh"); a.MustChangePassword {
 			t.Error("the holder's own password is still marked for change")
 		}
+		// Guesses at the current password are throttled as sign-ins are.
+		var rl *staff.RateLimitError
+		for i := 0; i < 50 && rl == nil; i++ {
+			err := svc.ChangePassword(ctx, p, "198.51.100.4", "một lần đoán sai nữa", "mật khẩu của kẻ gian")
+			if !errors.As(err, &rl) && !hasField(err, "current_password") {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		if rl == nil {
+			t.Error("50 wrong current passwords were never throttled")
+		}
+		if failed, _, _ := log.List(ctx, "staff:reg.badinh", 0, 100); !hasOutcome(failed, string(staff.ActionChangePassword), audit.Failed) || !hasOutcome(failed, string(staff.ActionChangePassword), audit.Denied) {
+			t.Error("the wrong and the throttled password changes are not audited")
+		}
 
 		// Assign: within reach, not out of it, not oneself.
 		if err := svc.Assign(ctx, op, "reg.badinh", auth.Registrar, "79"); !problem.Is(err, problem.Forbidden) {
@@ -176,6 +190,15 @@ func hasField(err error, field string) bool {
 	}
 	for _, f := range pe.Fields {
 		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOutcome(entries []audit.Entry, action, outcome string) bool {
+	for _, e := range entries {
+		if e.Action == action && e.Outcome == outcome {
 			return true
 		}
 	}
