@@ -136,6 +136,33 @@ func (s *Service) Accounts(ctx context.Context, op Operator) ([]Account, error) 
 	return out, nil
 }
 
+// AccountsPage returns a page of at most limit accounts op may manage, by
+// username after after, and the username to continue after ("" at the
+// end). The units within op's reach are filtered in the query: a province's
+// administrator pages through the accounts of the province and its
+// communes, not the nation's.
+func (s *Service) AccountsPage(ctx context.Context, op Operator, after string, limit int) ([]Account, string, error) {
+	var units []string // nil: every unit
+	if op.Principal != nil {
+		p := *op.Principal
+		if !auth.CanFrom(p, auth.ManageStaff) || s.opts.Guard == nil {
+			return nil, "", s.authorize(ctx, op, "", "")
+		}
+		if reach := s.opts.Guard.Reach(p, auth.ManageStaff); !reach.All {
+			units = append([]string{p.Unit}, reach.Communes...)
+		}
+	}
+	page, err := s.store.Page(ctx, units, normalizeUsername(after), limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(page) > limit {
+		page, next = page[:limit], page[limit-1].Username
+	}
+	return page, next, nil
+}
+
 // Account returns the account username if op may manage it.
 func (s *Service) Account(ctx context.Context, op Operator, username string) (Account, error) {
 	a, err := s.store.ByUsername(ctx, username)

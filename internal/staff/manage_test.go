@@ -3,6 +3,7 @@ package staff_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -72,11 +73,36 @@ func TestAccountManagement(t *testing.T) {
 		if len(names) != 3 || names[0] != "admin.hanoi" || names[1] != "police.hanoi" || names[2] != "reg.badinh" {
 			t.Errorf("the administrator of Hà Nội sees %v", names)
 		}
+		// The same, a page at a time, filtered in the query.
+		var paged []string
+		after := ""
+		for i := 0; i < 10; i++ {
+			page, next, err := svc.AccountsPage(ctx, op, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range page {
+				paged = append(paged, a.Username)
+			}
+			if next == "" {
+				break
+			}
+			after = next
+		}
+		if strings.Join(paged, " ") != strings.Join(names, " ") {
+			t.Errorf("paged by 2: %v, want %v", paged, names)
+		}
 		if _, err := svc.CreateAccount(ctx, staff.Console, staff.NewAccount{Username: "admin", DisplayName: "Quản trị", Password: pw, Role: auth.Admin, Unit: "VN"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := svc.Account(ctx, op, "admin"); !problem.Is(err, problem.Forbidden) {
 			t.Errorf("the nation's administrator is within Hà Nội's reach: %v", err)
+		}
+		if page, _, err := svc.AccountsPage(ctx, op, "", 10); err != nil || len(page) != 3 {
+			t.Errorf("Hà Nội's page with the nation's administrator created: %d accounts, %v", len(page), err)
+		}
+		if page, _, err := svc.AccountsPage(ctx, staff.Console, "", 10); err != nil || len(page) != 4 {
+			t.Errorf("the console's page: %d accounts, %v", len(page), err)
 		}
 
 		// Disable and enable: sign-in follows.

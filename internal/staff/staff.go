@@ -230,6 +230,25 @@ func (s *Store) List(ctx context.Context) ([]Account, error) {
 	return s.list(ctx, "SELECT "+accountColumns+" FROM staff ORDER BY username")
 }
 
+// Page returns at most limit accounts by username, after the username
+// after, of the given units (every unit when units is nil).
+func (s *Store) Page(ctx context.Context, units []string, after string, limit int) ([]Account, error) {
+	if units != nil && len(units) == 0 {
+		return nil, nil
+	}
+	args := []any{after, limit}
+	where := ""
+	if units != nil {
+		ph := make([]string, len(units))
+		for i, u := range units {
+			ph[i] = fmt.Sprintf("$%d", i+3)
+			args = append(args, u)
+		}
+		where = " AND unit_code IN (" + strings.Join(ph, ", ") + ")"
+	}
+	return s.list(ctx, "SELECT "+accountColumns+" FROM staff WHERE username > $1"+where+" ORDER BY username LIMIT $2", args...)
+}
+
 // maxByUsernames bounds the usernames of one ByUsernames query.
 const maxByUsernames = 500
 

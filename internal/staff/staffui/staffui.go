@@ -93,16 +93,28 @@ func roleOptions() []web.Option {
 }
 
 type listView struct {
-	Accounts []staff.Account
+	Accounts    []staff.Account
+	First, Next string // the pages' links (the "pagination" partial)
 }
+
+// pageSize is the number of accounts on a page of the list.
+const pageSize = 50
 
 func (p *pages) list(w http.ResponseWriter, r *http.Request) error {
 	op, _ := operator(r)
-	accounts, err := p.svc.Accounts(r.Context(), op)
+	after := r.URL.Query().Get("after")
+	accounts, next, err := p.svc.AccountsPage(r.Context(), op, after, pageSize)
 	if err != nil {
 		return err
 	}
-	p.kit.Render(w, r, http.StatusOK, "list", "staffui.title", "staff", listView{Accounts: accounts})
+	v := listView{Accounts: accounts}
+	if after != "" {
+		v.First = "/admin/staff"
+	}
+	if next != "" {
+		v.Next = "/admin/staff?" + url.Values{"after": {next}}.Encode()
+	}
+	p.kit.Render(w, r, http.StatusOK, "list", "staffui.title", "staff", v)
 	return nil
 }
 
