@@ -109,6 +109,8 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"--version"}, ok: true, out: "populus " + version},
 		{args: []string{"version"}, ok: true, out: "populus " + version},
 		{args: []string{"--help"}, ok: true},
+		{args: []string{"help", "staff", "create"}, ok: true},
+		{args: []string{"help", "sevre"}, errLine: `unknown command "sevre"; did you mean "serve"? Run 'populus --help'.`},
 		{args: []string{"version", "--bogus"}, errLine: "version: unknown flag --bogus. Run 'populus version --help'."},
 		{args: []string{"version", "extra"}, errLine: `version: unexpected argument "extra". Run 'populus version --help'.`},
 		{args: []string{"sevre"}, errLine: `unknown command "sevre"; did you mean "serve"? Run 'populus --help'.`},

@@ -70,7 +70,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return errUsage
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) > 1 { // populus help serve: populus serve --help
+			return run(ctx, append(args[1:], "--help"), env, stdout, stderr)
+		}
+		usage(stderr)
+		return nil
+	case "-h", "-help", "--help":
 		usage(stderr)
 		return nil
 	case "-version", "--version":
