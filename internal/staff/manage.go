@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 
@@ -69,11 +70,27 @@ func (s *Service) authorize(ctx context.Context, op Operator, unit, username str
 	return s.opts.Guard.Check(ctx, *op.Principal, auth.ManageStaff, unit, auth.ActorID(auth.KindStaff, username))
 }
 
-// record writes the audit entry of a change; a change that cannot be
-// audited is reported as failed (it was made: the error says so).
-func (s *Service) record(ctx context.Context, op Operator, a auth.Action, username, detail string) error {
-	e := audit.OfActor(op.actor(), a, auth.ActorID(auth.KindStaff, username)).With(detail)
+// txAuditor records an entry inside a transaction, to commit or roll back
+// with the change it is about; *audit.Log is one.
+type txAuditor interface {
+	RecordTx(ctx context.Context, tx *sql.Tx, e audit.Entry) error
+}
+
+// change makes a change of the account username audited as a by op: fn
+// makes it, running the hook it is given inside its transaction. With an
+// auditor that records in a transaction (*audit.Log) the entry is that
+// hook, so that a change is never made without its entry; with another,
+// the entry is recorded after, and a failure to record it is an error
+// that says the change was made.
+func (s *Service) change(ctx context.Context, op Operator, a auth.Action, username, detail string, fn func(w within) error) error {
+	e := audit.OfActor(op.actor(), a, auth.ActorID(auth.KindStaff, normalizeUsername(username))).With(detail)
 	e.Remote = op.Remote
+	if tx, ok := s.audit.(txAuditor); ok {
+		return fn(func(t *sql.Tx) error { return tx.RecordTx(ctx, t, e) })
+	}
+	if err := fn(nil); err != nil {
+		return err
+	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("the change of %s was made but its audit entry was lost: %w", username, err)
 	}
@@ -111,11 +128,12 @@ func (s *Service) CreateAccount(ctx context.Context, op Operator, n NewAccount) 
 			return Account{}, err
 		}
 	}
-	a, err := s.store.Create(ctx, n)
-	if err != nil {
-		return Account{}, err
-	}
-	return a, s.record(ctx, op, ActionCreate, a.Username, assignment(a.Role, a.Unit))
+	var a Account
+	err := s.change(ctx, op, ActionCreate, n.Username, assignment(n.Role, n.Unit), func(w within) (err error) {
+		a, err = s.store.create(ctx, n, false, w)
+		return err
+	})
+	return a, err
 }
 
 // Accounts returns the accounts op may manage, by username.
@@ -205,14 +223,10 @@ func (s *Service) SetDisabled(ctx context.Context, op Operator, username string,
 			return err
 		}
 		action = ActionDisable
-		err = s.store.Disable(ctx, a.Username)
-	} else {
-		err = s.store.Enable(ctx, a.Username)
 	}
-	if err != nil {
-		return err
-	}
-	return s.record(ctx, op, action, a.Username, "")
+	return s.change(ctx, op, action, a.Username, "", func(w within) error {
+		return s.store.setDisabled(ctx, a.Username, disabled, w)
+	})
 }
 
 // ResetPassword sets the account's password and ends its sessions;
@@ -222,14 +236,13 @@ func (s *Service) ResetPassword(ctx context.Context, op Operator, username, pass
 	if err != nil {
 		return err
 	}
-	if err := s.store.ResetPassword(ctx, a.Username, password, temporary); err != nil {
-		return err
-	}
 	detail := ""
 	if temporary {
 		detail = "temporary"
 	}
-	return s.record(ctx, op, ActionResetPassword, a.Username, detail)
+	return s.change(ctx, op, ActionResetPassword, a.Username, detail, func(w within) error {
+		return s.store.resetPassword(ctx, a.Username, password, temporary, w)
+	})
 }
 
 // Assign gives the account a role and a unit (both within op's reach) and
@@ -254,10 +267,9 @@ func (s *Service) Assign(ctx context.Context, op Operator, username string, role
 			return err
 		}
 	}
-	if err := s.store.Assign(ctx, a.Username, role, unit); err != nil {
-		return err
-	}
-	return s.record(ctx, op, ActionAssign, a.Username, assignment(role, unit))
+	return s.change(ctx, op, ActionAssign, a.Username, assignment(role, unit), func(w within) error {
+		return s.store.assign(ctx, a.Username, role, unit, w)
+	})
 }
 
 // ChangePassword is the signed-in officer p changing their own password:
@@ -306,10 +318,10 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, remote, 
 	if err := s.store.signedIn(ctx, p.Username, remote, now); err != nil {
 		slog.WarnContext(ctx, "sign-in throttle not cleared after a password change", "err", err)
 	}
-	if err := s.store.ResetPassword(ctx, p.Username, next, false); err != nil {
-		return renameField(err, "password", "new_password")
-	}
-	return s.record(ctx, op, ActionChangePassword, p.Username, "")
+	err = s.change(ctx, op, ActionChangePassword, p.Username, "", func(w within) error {
+		return s.store.resetPassword(ctx, p.Username, next, false, w)
+	})
+	return renameField(err, "password", "new_password")
 }
 
 // renameField renames the field of err's field errors from old to new.

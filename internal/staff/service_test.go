@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -447,6 +448,42 @@ func TestMustChangePasswordFirst(t *testing.T) {
 		token, _, _ = h.login("mật khẩu của riêng tôi")
 		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK || w.Body.String() != "registrar" {
 			t.Errorf("after the change: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+// failingTxAuditor records in a transaction, and fails to.
+type failingTxAuditor struct{ fakeAuditor }
+
+func (*failingTxAuditor) RecordTx(context.Context, *sql.Tx, audit.Entry) error {
+	return errors.New("audit store down")
+}
+
+// An account change whose audit entry cannot be written is not made: the
+// entry is written in the change's transaction.
+func TestChangeWithoutItsAuditIsNotMade(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st := NewStore(d, TestParams)
+		if _, err := st.Create(ctx, newAccount("registrar", auth.Registrar, "00004")); err != nil {
+			t.Fatal(err)
+		}
+		svc := NewService(st, &failingTxAuditor{}, Options{})
+		if err := svc.SetDisabled(ctx, Console, "registrar", true); err == nil {
+			t.Error("disabling without its audit entry succeeded")
+		}
+		if err := svc.Assign(ctx, Console, "registrar", auth.Auditor, "VN"); err == nil {
+			t.Error("assigning without its audit entry succeeded")
+		}
+		if _, err := svc.CreateAccount(ctx, Console, newAccount("another", auth.Registrar, "00004")); err == nil {
+			t.Error("creating without its audit entry succeeded")
+		}
+		a, err := st.ByUsername(ctx, "registrar")
+		if err != nil || a.Disabled || a.Role != auth.Registrar || a.Unit != "00004" {
+			t.Errorf("the account changed: %+v %v", a, err)
+		}
+		if _, err := st.ByUsername(ctx, "another"); err == nil {
+			t.Error("the account was created")
 		}
 	})
 }

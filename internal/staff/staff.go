@@ -149,11 +149,24 @@ func checkPassword(f *problem.Fields, password string) {
 // Create adds an account. Its errors are Invalid, naming the wrong fields,
 // or Conflict when the username is taken.
 func (s *Store) Create(ctx context.Context, n NewAccount) (Account, error) {
-	return s.create(ctx, n, false)
+	return s.create(ctx, n, false, nil)
 }
 
-// create is Create; demo allows DemoPassword, for SeedDemo only.
-func (s *Store) create(ctx context.Context, n NewAccount, demo bool) (Account, error) {
+// within is what a change runs inside its own transaction besides (the
+// change's audit entry, which commits or rolls back with it); nil for
+// nothing.
+type within func(tx *sql.Tx) error
+
+func (w within) run(tx *sql.Tx) error {
+	if w == nil {
+		return nil
+	}
+	return w(tx)
+}
+
+// create is Create; demo allows DemoPassword, for SeedDemo only; w runs in
+// the insert's transaction.
+func (s *Store) create(ctx context.Context, n NewAccount, demo bool, w within) (Account, error) {
 	n.Username = normalizeUsername(n.Username)
 	n.DisplayName = strings.TrimSpace(n.DisplayName)
 	var f problem.Fields
@@ -170,11 +183,18 @@ func (s *Store) create(ctx context.Context, n NewAccount, demo bool) (Account, e
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	a := Account{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, Unit: n.Unit, CreatedAt: now, MustChangePassword: n.MustChangePassword}
-	err = s.db.QueryRowContext(ctx,
-		`INSERT INTO staff (username, display_name, password_hash, role, unit_code, disabled, created_at, must_change_password)
-		 VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
-		a.Username, a.DisplayName, hash, string(a.Role), a.Unit, db.FormatTime(now), boolInt(a.MustChangePassword)).Scan(&a.ID)
-	if db.IsUniqueViolation(err) {
+	var insertErr error
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		insertErr = tx.QueryRowContext(ctx,
+			`INSERT INTO staff (username, display_name, password_hash, role, unit_code, disabled, created_at, must_change_password)
+			 VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
+			a.Username, a.DisplayName, hash, string(a.Role), a.Unit, db.FormatTime(now), boolInt(a.MustChangePassword)).Scan(&a.ID)
+		if insertErr != nil {
+			return insertErr
+		}
+		return w.run(tx)
+	})
+	if db.IsUniqueViolation(insertErr) {
 		return Account{}, problem.New(problem.Conflict, "the username %s is taken", a.Username)
 	}
 	if err != nil {
@@ -289,12 +309,16 @@ func (s *Store) list(ctx context.Context, query string, args ...any) ([]Account,
 
 // Disable stops an account from signing in and ends its sessions at once.
 func (s *Store) Disable(ctx context.Context, username string) error {
-	return s.update(ctx, username, "UPDATE staff SET disabled = 1 WHERE id = $1")
+	return s.setDisabled(ctx, username, true, nil)
 }
 
 // Enable lets a disabled account sign in again.
 func (s *Store) Enable(ctx context.Context, username string) error {
-	return s.update(ctx, username, "UPDATE staff SET disabled = 0 WHERE id = $1")
+	return s.setDisabled(ctx, username, false, nil)
+}
+
+func (s *Store) setDisabled(ctx context.Context, username string, disabled bool, w within) error {
+	return s.update(ctx, w, username, "UPDATE staff SET disabled = $2 WHERE id = $1", boolInt(disabled))
 }
 
 // SetPassword replaces an account's password and ends its sessions, so a
@@ -307,6 +331,10 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 // password at the next sign-in (one an administrator chose), and false
 // clears that demand (the holder chose it).
 func (s *Store) ResetPassword(ctx context.Context, username, password string, temporary bool) error {
+	return s.resetPassword(ctx, username, password, temporary, nil)
+}
+
+func (s *Store) resetPassword(ctx context.Context, username, password string, temporary bool, w within) error {
 	var f problem.Fields
 	checkPassword(&f, password)
 	if err := f.Err(); err != nil {
@@ -316,12 +344,16 @@ func (s *Store) ResetPassword(ctx context.Context, username, password string, te
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, username, "UPDATE staff SET password_hash = $2, must_change_password = $3 WHERE id = $1", hash, boolInt(temporary))
+	return s.update(ctx, w, username, "UPDATE staff SET password_hash = $2, must_change_password = $3 WHERE id = $1", hash, boolInt(temporary))
 }
 
 // Assign gives an account a role and a unit, and ends its sessions, so
 // that the new reach holds from its next request.
 func (s *Store) Assign(ctx context.Context, username string, role auth.Role, unit string) error {
+	return s.assign(ctx, username, role, unit, nil)
+}
+
+func (s *Store) assign(ctx context.Context, username string, role auth.Role, unit string, w within) error {
 	var f problem.Fields
 	if !role.Valid() {
 		f.Add("role", "must be one of %v", auth.Roles)
@@ -332,7 +364,7 @@ func (s *Store) Assign(ctx context.Context, username string, role auth.Role, uni
 	if err := f.Err(); err != nil {
 		return err
 	}
-	return s.update(ctx, username, "UPDATE staff SET role = $2, unit_code = $3 WHERE id = $1", string(role), unit)
+	return s.update(ctx, w, username, "UPDATE staff SET role = $2, unit_code = $3 WHERE id = $1", string(role), unit)
 }
 
 // Count returns the number of accounts, and of those enabled.
@@ -344,9 +376,9 @@ func (s *Store) Count(ctx context.Context) (all, enabled int, err error) {
 	return all, enabled, err
 }
 
-// update runs an UPDATE of one account by id and deletes its sessions, in
-// one transaction.
-func (s *Store) update(ctx context.Context, username, query string, args ...any) error {
+// update runs an UPDATE of one account by id, deletes its sessions and
+// runs w, in one transaction.
+func (s *Store) update(ctx context.Context, w within, username, query string, args ...any) error {
 	defer s.cache.clear()
 	a, err := s.ByUsername(ctx, username)
 	if err != nil {
@@ -359,7 +391,7 @@ func (s *Store) update(ctx context.Context, username, query string, args ...any)
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE staff_id = $1", a.ID); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}
-		return nil
+		return w.run(tx)
 	})
 }
 
