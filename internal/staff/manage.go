@@ -136,10 +136,19 @@ func (s *Service) CreateAccount(ctx context.Context, op Operator, n NewAccount) 
 	return a, err
 }
 
+// MayManage refuses (audited) an operator who may manage no account at
+// all, before a form is shown.
+func (s *Service) MayManage(ctx context.Context, op Operator) error {
+	if op.Principal != nil && (s.opts.Guard == nil || !auth.CanFrom(*op.Principal, auth.ManageStaff)) {
+		return s.authorize(ctx, op, "", "")
+	}
+	return nil
+}
+
 // Accounts returns the accounts op may manage, by username.
 func (s *Service) Accounts(ctx context.Context, op Operator) ([]Account, error) {
-	if op.Principal != nil && !auth.CanFrom(*op.Principal, auth.ManageStaff) {
-		return nil, s.authorize(ctx, op, "", "")
+	if err := s.MayManage(ctx, op); err != nil {
+		return nil, err
 	}
 	all, err := s.store.List(ctx)
 	if err != nil || op.Principal == nil {
@@ -160,12 +169,12 @@ func (s *Service) Accounts(ctx context.Context, op Operator) ([]Account, error) 
 // administrator pages through the accounts of the province and its
 // communes, not the nation's.
 func (s *Service) AccountsPage(ctx context.Context, op Operator, after string, limit int) ([]Account, string, error) {
+	if err := s.MayManage(ctx, op); err != nil {
+		return nil, "", err
+	}
 	var units []string // nil: every unit
 	if op.Principal != nil {
 		p := *op.Principal
-		if !auth.CanFrom(p, auth.ManageStaff) || s.opts.Guard == nil {
-			return nil, "", s.authorize(ctx, op, "", "")
-		}
 		if reach := s.opts.Guard.Reach(p, auth.ManageStaff); !reach.All {
 			units = append([]string{p.Unit}, reach.Communes...)
 		}

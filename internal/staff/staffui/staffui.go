@@ -127,7 +127,7 @@ type formView struct {
 
 func (p *pages) newForm(w http.ResponseWriter, r *http.Request) error {
 	op, pr := operator(r)
-	if _, err := p.svc.Accounts(r.Context(), op); err != nil {
+	if err := p.svc.MayManage(r.Context(), op); err != nil {
 		return err
 	}
 	f := p.kit.NewForm(r, url.Values{"role": {string(auth.Registrar)}, "unit_code": {pr.Unit}})
