@@ -178,3 +178,61 @@ func TestWelcomeCommandsNameTheStore(t *testing.T) {
 		}
 	}
 }
+
+// readmeCommand is a command line of the README or the docs: populus run
+// as a built binary or with go run.
+var readmeCommand = regexp.MustCompile(`(?m)^\s+(?:\./populus|go run \./cmd/populus) (.+)$`)
+
+// shellWords splits a command line as a POSIX shell would for the simple
+// lines of the docs: words separated by spaces, single quotes kept
+// together.
+func shellWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, inWord := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case r == ' ' && !quoted:
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// Every populus command line of the README and the docs names a command
+// and flags that exist: each is run with --help added, which parses the
+// flags given first and then stops.
+func TestDocumentedCommandLinesParse(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	files = append(files, filepath.Join("..", "..", "README.md"))
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range readmeCommand.FindAllStringSubmatch(string(b), -1) {
+			args := shellWords(m[1])
+			n++
+			var out, errb bytes.Buffer
+			if err := run(context.Background(), append(args, "--help"), env(nil), &out, &errb); err != nil {
+				t.Errorf("%s: populus %s: %v", filepath.Base(f), m[1], err)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("found %d command lines in the docs: is the pattern still right?", n)
+	}
+}
