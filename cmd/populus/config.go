@@ -149,8 +149,8 @@ func splitList(s string) []string {
 
 // parse parses args: --help writes the help and returns flag.ErrHelp
 // (which run answers with exit status 0); a wrong flag is one line naming
-// it. The command takes f.args arguments after its flags.
-// Arguments and flags may come in any order (staff create NAME --role …).
+// it. The command takes f.args arguments (in f.rest), before, between or
+// after its flags (staff create NAME --role …).
 func (f *flags) parse(args []string) error {
 	f.rest = nil
 	for {
