@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +33,10 @@ type config struct {
 	Reads       secmon.Limits
 	Alerts      secmon.Outliers
 	MetricsAddr string
+	// MayCreate lets open create the data directory and an empty store:
+	// set by the commands that make stores (serve, demo, migrate, seed,
+	// staff create), left false by those that only read one.
+	MayCreate bool
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -39,12 +44,27 @@ type config struct {
 type flags struct {
 	fs  *flag.FlagSet
 	env func(string) string
+	out io.Writer // where --help writes
+	// summary says in a sentence what the command does, for --help;
+	// argsUsage names its arguments after the flags (" USERNAME").
+	summary, argsUsage string
+	// envNotes are the environment variables the command reads that are
+	// no flag's, one line each, for --help.
+	envNotes []string
+	// args is the number of arguments the command takes besides its
+	// flags; parse puts them in rest.
+	args int
+	rest []string
 }
 
 func newFlags(name string, env func(string) string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet("populus "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return &flags{fs: fs, env: env}
+	// The flag package's own messages (its error and the whole usage) are
+	// replaced by parse's: one line, or the help when asked.
+	fs.SetOutput(io.Discard)
+	f := &flags{fs: fs, env: env, out: stderr}
+	fs.Usage = func() {}
+	return f
 }
 
 func (f *flags) string(p *string, name, envName, def, usage string) {
@@ -128,12 +148,31 @@ func splitList(s string) []string {
 	return out
 }
 
+// parse parses args: --help writes the help and returns flag.ErrHelp
+// (which run answers with exit status 0); a wrong flag is one line naming
+// it. The command takes f.args arguments (in f.rest), before, between or
+// after its flags (staff create NAME --role …).
 func (f *flags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
-		return err
+	f.rest = nil
+	for {
+		err := f.fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			f.help()
+			return err
+		}
+		if err != nil {
+			return f.usageError(err)
+		}
+		if f.fs.NArg() == 0 {
+			break
+		}
+		f.rest = append(f.rest, f.fs.Arg(0))
+		args = f.fs.Args()[1:]
 	}
-	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
+	if n := len(f.rest); n > f.args {
+		return f.usageError(fmt.Errorf("unexpected argument %q", f.rest[f.args]))
+	} else if n < f.args {
+		return f.usageError(fmt.Errorf("missing argument%s", f.argsUsage))
 	}
 	return nil
 }

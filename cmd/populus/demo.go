@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/people"
@@ -20,6 +21,8 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	var c config
 	var jc jobsConfig
 	f := newFlags("demo", env, stderr)
+	f.summary = "Runs the server on embedded storage with a demo population and demo accounts (created on the first start)."
+	c.MayCreate = true
 	f.server(&c, "text")
 	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
@@ -50,11 +53,32 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 		return err
 	}
 	return p.serve(ctx, c, jc, log, true, func(addr string) {
-		printWelcome(ctx, stdout, p, addr, accounts)
+		printWelcome(ctx, stdout, p, addr, accounts, storeArgs(c))
 	})
 }
 
-func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, accounts []staff.DemoAccount) {
+// storeArgs are the flags that name c's store, for the commands the demo
+// prints: without them they would read ./populus-data, not the demo's.
+func storeArgs(c config) string {
+	if c.DB != "" {
+		u, err := url.Parse(c.DB)
+		if err != nil {
+			return "--db " + shellQuote("postgres://…")
+		}
+		return "--db " + shellQuote(u.Redacted())
+	}
+	return "--data " + shellQuote(c.Data)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, accounts []staff.DemoAccount, store string) {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -83,9 +107,9 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 	}
 	fmt.Fprintf(&b, "  4. The API: %s/api/v1/openapi.json; health: %s/healthz (metrics: --metrics-addr)\n", url, url)
 	fmt.Fprintf(&b, "  5. Clean a sector file against the register: in another terminal,\n"+
-		"       go run ./cmd/populus synth sector --kind drivers --n 3000 --out drivers.csv\n"+
-		"       go run ./cmd/populus reconcile --kind drivers --input drivers.csv --truth drivers.truth.csv --out result\n"+
-		"     then open result/report.html; or, signed in as service.hanoi, upload it at %s/reconcile/jobs\n", url)
+		"       go run ./cmd/populus synth sector %[1]s --kind drivers --n 3000 --out drivers.csv\n"+
+		"       go run ./cmd/populus reconcile %[1]s --kind drivers --input drivers.csv --truth drivers.truth.csv --out result\n"+
+		"     then open result/report.html; or, signed in as service.hanoi, upload it at %[2]s/reconcile/jobs\n", store, url)
 	fmt.Fprintf(&b, "  6. Sign in as auditor and open %s/audit: who read or changed whose record, when and from where.\n", url)
 	b.WriteString("\nPress Ctrl+C to stop. The data stays in the data directory for the next start.\n")
 	fmt.Fprint(w, b.String())

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -41,33 +42,65 @@ func commands() []command {
 		{"demo", "run the server on embedded storage with a demo population and demo accounts", runDemo},
 		{"seed", "load a synthetic population into the register", runSeed},
 		{"migrate", "apply the database migrations and exit", runMigrate},
-		{"staff", "manage staff accounts: staff unlock|password|disable USERNAME", runStaff},
+		{"staff", "manage staff accounts: create, list, disable, enable, password, unlock, assign (populus staff --help)", runStaff},
 		{"synth", "make synthetic sector files with ground truth (synth sector --kind drivers …)", runSynth},
 		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
-		{"version", "print the version", func(_ context.Context, _ []string, _ func(string) string, stdout, _ io.Writer) error {
-			fmt.Fprintln(stdout, "populus", version)
-			return nil
-		}},
+		{"version", "print the version (also populus --version)", runVersion},
 	}
+}
+
+func runVersion(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("version", env, stderr)
+	f.summary = "Prints the version of this populus binary."
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "populus", version)
+	return nil
 }
 
 // run is the real main: everything it needs comes in as arguments, so tests
 // can run the whole program.
+//
+// --help, on the program or any command, is no error: it returns nil, and
+// the program exits 0.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
+		return errUsage
 	}
+	switch args[0] {
+	case "help":
+		if len(args) > 1 { // populus help serve: populus serve --help
+			return run(ctx, append(args[1:], "--help"), env, stdout, stderr)
+		}
+		usage(stderr)
+		return nil
+	case "-h", "-help", "--help":
+		usage(stderr)
+		return nil
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
+	}
+	var names []string
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], env, stdout, stderr)
+			err := c.run(ctx, args[1:], env, stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
 		}
+		names = append(names, c.name)
 	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	if strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("unknown flag %s; flags come after the command (populus serve --data DIR). Run 'populus --help'.", args[0])
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := nearest(args[0], names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return fmt.Errorf("%s Run 'populus --help'.", sentence(msg))
 }
 
 func usage(w io.Writer) {

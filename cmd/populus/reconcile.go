@@ -34,6 +34,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		outFormat                                        string
 	)
 	f := newFlags("reconcile", env, stderr)
+	f.summary = "Reconciles a sector file against the register of --data or --db: decisions, corrections, summary and report.\n" +
+		"'populus reconcile report --help' rewrites a report from a summary."
+	f.envNotes = []string{"GOGC, GOMEMLIMIT: when set, replace the garbage collector's tuning for the register's index"}
 	f.store(&c)
 	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon, or Parquet)")
 	f.string(&mapping, "mapping", "POPULUS_RECONCILE_MAPPING", "", "column mapping, e.g. 'id=MA, full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, sex=GIOI_TINH, pin=SO_CCCD, province=TINH'")
@@ -99,6 +102,10 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	}
 	if !cat.Supported(lang) {
 		return fmt.Errorf("--lang: %q is not vi or en", lang)
+	}
+	// Before --out is made: a wrong --data leaves no folder behind.
+	if err := requireData(c); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
@@ -277,6 +284,7 @@ func printSummary(w io.Writer, s *engine.Summary) {
 func runReconcileReport(args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var sumPath, out, lang string
 	f := newFlags("reconcile report", env, stderr)
+	f.summary = "Writes report.html again from the summary.json of a run."
 	f.string(&sumPath, "summary", "POPULUS_RECONCILE_SUMMARY", "", "summary.json of a run")
 	f.string(&out, "out", "POPULUS_RECONCILE_REPORT", "report.html", "HTML file to write")
 	f.string(&lang, "lang", "POPULUS_RECONCILE_LANG", "vi", "language of the report: vi or en")

@@ -19,6 +19,8 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 	var nPeople, seed int
 	var force bool
 	f := newFlags("seed", env, stderr)
+	f.summary = "Loads a synthetic population into the register of --data or --db, creating the store if need be."
+	c.MayCreate = true
 	f.store(&c)
 	f.int(&nPeople, "people", "POPULUS_SEED_PEOPLE", 20000, "number of people to generate")
 	f.int(&seed, "seed", "POPULUS_SEED", 1, "random seed: the same seed gives the same population")

@@ -31,6 +31,7 @@ import (
 	"github.com/populus-vn/populus/internal/secmon/secmonui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/staff/staffui"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/web"
 )
@@ -39,6 +40,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	var c config
 	var jc jobsConfig
 	f := newFlags("serve", env, stderr)
+	f.summary = "Runs the server (API and web UI) on the store of --data or --db, creating it on the first start."
+	c.MayCreate = true
 	f.server(&c, "json")
 	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
@@ -60,7 +63,26 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err := refuseDemoAccounts(ctx, c, p); err != nil {
 		return err
 	}
-	return p.serve(ctx, c, jc, log, false, nil)
+	_, enabled, err := p.Staff.Count(ctx)
+	if err != nil {
+		return err
+	}
+	return p.serve(ctx, c, jc, log, false, func(addr string) {
+		if enabled == 0 {
+			printFirstStart(stdout, addr, c)
+		}
+	})
+}
+
+// printFirstStart tells the operator of a store with no account how to
+// create the first administrator, on standard output (standard error holds
+// only log lines); the server keeps running meanwhile.
+func printFirstStart(w io.Writer, addr string, c config) {
+	fmt.Fprintf(w, "\nNo staff account can sign in yet. Create the first administrator, in another terminal:\n\n"+
+		"    populus staff create admin %s --name 'Quản trị hệ thống' --role admin --unit VN\n\n"+
+		"type its password twice (at least 12 characters, not shown), then sign in at http://%s/login\n"+
+		"and create the other accounts under Tài khoản cán bộ (Staff accounts), or with 'populus staff create'.\n\n",
+		storeArgs(c), addr)
 }
 
 // jobsConfig is the configuration of reconciliation jobs (internal/reconcile/service).
@@ -112,6 +134,9 @@ func (p *platform) Close() {
 
 // open opens the store, applies migrations and builds the services.
 func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
+	if err := requireData(c); err != nil {
+		return nil, err
+	}
 	d, err := db.Open(ctx, c.DB, c.Data)
 	if err != nil {
 		return nil, err
@@ -150,8 +175,15 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 // ready, if set, is called with the listening address.
+// staffService is the accounts' service over p, with o's session options.
+func (p *platform) staffService(o staff.Options) *staff.Service {
+	o.Guard = p.Guard
+	o.KnownUnit = func(code string) bool { _, ok := p.Units.Lookup(code); return ok }
+	return staff.NewService(p.Staff, p.Audit, o)
+}
+
 func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog.Logger, demo bool, ready func(addr string)) error {
-	svc := staff.NewService(p.Staff, p.Audit, staff.Options{SecureCookies: c.SecureCookies, Guard: p.Guard})
+	svc := p.staffService(staff.Options{SecureCookies: c.SecureCookies})
 	// The shell's messages and the report's; the UI's modules add theirs.
 	cat, err := i18n.Load(report.Messages)
 	if err != nil {
@@ -175,7 +207,8 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		log.Warn("accounts exempt from the limits on reads", "accounts", c.Reads.Exempt)
 	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor)}})
+		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader, p.Staff), secmonui.Module(monitor),
+			staffui.Module(svc)}})
 	if err != nil {
 		return err
 	}
@@ -291,6 +324,7 @@ func serveManagement(flag, addr string, h http.Handler, log *slog.Logger) (bound
 func runMigrate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	f := newFlags("migrate", env, stderr)
+	f.summary = "Creates the store of --data or --db if need be, applies the database migrations and exits."
 	f.store(&c)
 	if err := f.parse(args); err != nil {
 		return err

@@ -96,3 +96,89 @@ func TestServeRefusesDemoAccounts(t *testing.T) {
 		t.Error("staff unlock of an unknown account succeeded")
 	}
 }
+
+// A real installation from nothing: serve on a new store says how to
+// create the first administrator and keeps running; the staff commands
+// create, list, disable, enable and assign accounts, each audited as the
+// console; once an account exists serve says nothing of it.
+func TestFirstStartAndStaffCommands(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	firstStart := func() string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var stdout, stderr syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, env(nil), &stdout, &stderr)
+		}()
+		for i := 0; i < 300 && !strings.Contains(stderr.String(), `"msg":"listening"`); i++ {
+			select {
+			case err := <-done:
+				t.Fatalf("serve ended: %v\n%s", err, stderr.String())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-done:
+			t.Fatalf("serve did not keep running: %v", err)
+		default:
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String()
+	}
+	out := firstStart()
+	if !strings.Contains(out, "No staff account can sign in yet") || !strings.Contains(out, "populus staff create admin --data "+dir+" --name") {
+		t.Fatalf("first start of serve says:\n%s", out)
+	}
+
+	staffCmd := func(input string, args ...string) (string, error) {
+		var out, errb syncBuffer
+		stdin = strings.NewReader(input)
+		defer func() { stdin = nil }()
+		err := run(ctx, append(append([]string{"staff"}, args...), "--data", dir), env(nil), &out, &errb)
+		return out.String(), err
+	}
+	if _, err := staffCmd("một mật khẩu quản trị\n", "create", "admin", "--name", "Quản trị hệ thống", "--role", "admin", "--unit", "VN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staffCmd("ngắn\n", "create", "reg", "--name", "", "--role", "mayor", "--unit", "99999"); err == nil ||
+		!strings.Contains(err.Error(), "--name") || !strings.Contains(err.Error(), "--role") || !strings.Contains(err.Error(), "--unit") || !strings.Contains(err.Error(), "password") {
+		t.Errorf("a wrong create: %v; want each wrong flag named", err)
+	}
+	if _, err := staffCmd("mật khẩu ban đầu dài\n", "create", "reg.badinh", "--name", "Lê Hộ Tịch", "--role", "registrar", "--unit", "00004", "--change-password"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"disable", "reg.badinh"}, {"enable", "reg.badinh"}, {"assign", "reg.badinh", "--unit", "00008"}} {
+		if _, err := staffCmd("", args...); err != nil {
+			t.Fatalf("staff %v: %v", args, err)
+		}
+	}
+	list, err := staffCmd("", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"admin", "Quản trị hệ thống", "reg.badinh", "Lê Hộ Tịch", "registrar", "00008", "must change password"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("staff list lacks %q:\n%s", want, list)
+		}
+	}
+	d, err := db.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'system:cli' AND subject = 'staff:reg.badinh' AND action IN ('staff.create', 'staff.disable', 'staff.enable', 'staff.assign')`).Scan(&n)
+	d.Close()
+	if err != nil || n != 4 {
+		t.Errorf("%d audit entries of the console's changes, want 4 (%v)", n, err)
+	}
+	if out := firstStart(); strings.Contains(out, "No staff account") {
+		t.Errorf("serve with an account still prints the first-start notice:\n%s", out)
+	}
+}

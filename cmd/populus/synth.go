@@ -19,15 +19,18 @@ import (
 // runSynth makes synthetic data: for now, sector files with ground truth
 // ("populus synth sector").
 func runSynth(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "sector" {
-		fmt.Fprintln(stderr, "Usage: populus synth sector --kind drivers|bank|civil-status --n N --seed S --out FILE [--truth FILE]")
-		fmt.Fprintln(stderr, "\nDerives a sector file with known errors from the register, and the true PIN of each record.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return nil
-		}
+	if len(args) > 0 && args[0] == "sector" {
+		return runSynthSector(ctx, args[1:], env, stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		// The help of its one subcommand, flags and all.
+		return runSynthSector(ctx, []string{"--help"}, env, stdout, stderr)
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "Usage: populus synth sector [flags]; run 'populus synth --help' for the flags.")
 		return errUsage
 	}
-	return runSynthSector(ctx, args[1:], env, stdout, stderr)
+	return fmt.Errorf("synth: unknown subcommand %q; the one subcommand is \"sector\". Run 'populus synth --help'.", args[0])
 }
 
 func runSynthSector(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -37,6 +40,8 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		n, seed, synthPeople, synthSeed int
 	)
 	f := newFlags("synth sector", env, stderr)
+	f.summary = "Derives a sector file with known errors from the register of --data or --db (or from a synthetic population),\n" +
+		"and a truth file with the true PIN of each record."
 	f.store(&c)
 	f.string(&kind, "kind", "POPULUS_SYNTH_KIND", "drivers", "kind of sector file: drivers, bank or civil-status")
 	f.int(&n, "n", "POPULUS_SYNTH_N", 10000, "number of records to write")

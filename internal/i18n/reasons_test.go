@@ -53,6 +53,16 @@ func TestReasonsTranslated(t *testing.T) {
 	c := MustLoad(reasonFragments(t, root)...)
 	vi := c.ReasonFormats(Vietnamese)
 	found := map[string]string{} // format → where
+	// details are the formats of problem details (problem.New), and the
+	// fixed details of field errors.
+	details := map[string]string{}
+	for _, err := range []error{problem.Field("x", "y"), func() error { var f problem.Fields; f.Add("x", "y"); return f.Err() }()} {
+		var pe *problem.Error
+		if !errors.As(err, &pe) || pe.Format == "" {
+			t.Fatalf("%v keeps no format for its detail", err)
+		}
+		details[pe.Format] = "internal/problem"
+	}
 	counts := make([]int, len(messageCalls))
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -100,7 +110,20 @@ func TestReasonsTranslated(t *testing.T) {
 				found[s] = fset.Position(call.Args[m.format].Pos()).String()
 				counts[i]++
 			}
+			// problem.New's detail: shown on a page only where it is
+			// translated, so a translation is optional, but one must
+			// match a format the code uses, with the same verbs.
+			if name == "New" && qualifier(call) == "problem" && len(call.Args) >= 2 {
+				if s, ok := stringConst(call.Args[1]); ok {
+					details[s] = fset.Position(call.Args[1].Pos()).String()
+				}
+				return true
+			}
 			if len(call.Args) < 2 || !slices.Contains(fieldErrorCalls, name) {
+				return true
+			}
+			// Field is problem.Field, not a form's Field method.
+			if name == "Field" && qualifier(call) != "problem" {
 				return true
 			}
 			field, ok1 := call.Args[0].(*ast.BasicLit)
@@ -137,11 +160,29 @@ func TestReasonsTranslated(t *testing.T) {
 			t.Errorf("%s: %q has verbs %v, its translation %q has %v", where, format, a, tr, b)
 		}
 	}
-	for format := range vi {
-		if _, ok := found[format]; !ok {
+	for format, tr := range vi {
+		_, ok := found[format]
+		if where, detail := details[format]; detail && !ok {
+			if a, b := verbs(format), verbs(tr); !slices.Equal(a, b) {
+				t.Errorf("%s: %q has verbs %v, its translation %q has %v", where, format, a, tr, b)
+			}
+			continue
+		}
+		if !ok {
 			t.Errorf("reasons.vi.json translates %q, which no code uses", format)
 		}
 	}
+}
+
+// qualifier is the package (or receiver) name a call is qualified with:
+// "problem" for problem.New(…).
+func qualifier(call *ast.CallExpr) string {
+	if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+		if id, ok := sel.X.(*ast.Ident); ok {
+			return id.Name
+		}
+	}
+	return ""
 }
 
 // callName is the name of the function a call calls (the selector of a

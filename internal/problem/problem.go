@@ -25,32 +25,37 @@ const (
 	Unsupported  Kind = "unsupported"  // wrong media type
 	Internal     Kind = "internal"     // our fault
 	Unavailable  Kind = "unavailable"  // a store the answer needs is failing; try again shortly
+	// MethodNotAllowed: the path exists, not with this method (the
+	// response's Allow header lists those it has).
+	MethodNotAllowed Kind = "method-not-allowed"
 )
 
 var status = map[Kind]int{
-	Invalid:      http.StatusUnprocessableEntity,
-	NotFound:     http.StatusNotFound,
-	Conflict:     http.StatusConflict,
-	Unauthorized: http.StatusUnauthorized,
-	Forbidden:    http.StatusForbidden,
-	TooLarge:     http.StatusRequestEntityTooLarge,
-	RateLimited:  http.StatusTooManyRequests,
-	Unsupported:  http.StatusUnsupportedMediaType,
-	Internal:     http.StatusInternalServerError,
-	Unavailable:  http.StatusServiceUnavailable,
+	Invalid:          http.StatusUnprocessableEntity,
+	NotFound:         http.StatusNotFound,
+	Conflict:         http.StatusConflict,
+	Unauthorized:     http.StatusUnauthorized,
+	Forbidden:        http.StatusForbidden,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	RateLimited:      http.StatusTooManyRequests,
+	Unsupported:      http.StatusUnsupportedMediaType,
+	Internal:         http.StatusInternalServerError,
+	Unavailable:      http.StatusServiceUnavailable,
+	MethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 var titles = map[Kind]string{
-	Invalid:      "The request is not valid",
-	NotFound:     "Not found",
-	Conflict:     "The request conflicts with the register",
-	Unauthorized: "Sign-in required",
-	Forbidden:    "Not allowed",
-	TooLarge:     "The request body is too large",
-	RateLimited:  "Too many requests",
-	Unsupported:  "Unsupported media type",
-	Internal:     "Internal error",
-	Unavailable:  "Service unavailable",
+	Invalid:          "The request is not valid",
+	NotFound:         "Not found",
+	Conflict:         "The request conflicts with the register",
+	Unauthorized:     "Sign-in required",
+	Forbidden:        "Not allowed",
+	TooLarge:         "The request body is too large",
+	RateLimited:      "Too many requests",
+	Unsupported:      "Unsupported media type",
+	Internal:         "Internal error",
+	Unavailable:      "Service unavailable",
+	MethodNotAllowed: "Method not allowed",
 }
 
 // Status returns the HTTP status for a kind.
@@ -114,6 +119,12 @@ type Error struct {
 	Fields []FieldError
 	// Status overrides Kind.Status when non-zero (e.g. 400 for malformed JSON).
 	Status int
+	// Format and Args are what Detail was made from (New), as for a
+	// FieldError: pages show the detail in the officer's language only
+	// where the catalog translates Format (i18n.Catalog.Reason), and
+	// leave it out otherwise.
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string {
@@ -134,12 +145,13 @@ func (e *Error) Error() string {
 
 // New returns an error of kind k with a formatted detail.
 func New(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
+	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // Field returns an Invalid error naming one field.
 func Field(field, format string, args ...any) *Error {
-	return &Error{Kind: Invalid, Detail: "A field is not valid", Fields: []FieldError{NewFieldError(field, format, args...)}}
+	const detail = "A field is not valid"
+	return &Error{Kind: Invalid, Detail: detail, Format: detail, Fields: []FieldError{NewFieldError(field, format, args...)}}
 }
 
 // Fields collects field errors; its Err is nil when nothing was added, so
@@ -176,7 +188,8 @@ func (f *Fields) Err() error {
 	if len(f.list) == 0 {
 		return nil
 	}
-	return &Error{Kind: Invalid, Detail: "Some fields are not valid", Fields: f.list}
+	const detail = "Some fields are not valid"
+	return &Error{Kind: Invalid, Detail: detail, Format: detail, Fields: f.list}
 }
 
 // KindOf returns the kind of err, Internal for errors that are not *Error.

@@ -100,7 +100,7 @@ func newEnv(t *testing.T, d *db.DB, lim secmon.Limits, out secmon.Outliers) *env
 	reg := register.New(d, g, alog, u)
 	mon := secmon.New(d, g, alog, limiter, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Modules: []web.Module{registerui.Module(reg), auditui.Module(audit.NewReader(alog, g)), secmonui.Module(mon)}})
+		Modules: []web.Module{registerui.Module(reg), auditui.Module(audit.NewReader(alog, g), st), secmonui.Module(mon)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,13 +345,13 @@ func TestOutlierAlert(t *testing.T) {
 		if len(outliers) != 1 || outliers[0].Actor != "staff:reg.d" || outliers[0].Count != 100 || outliers[0].Baseline != 10 || outliers[0].Peers != 3 {
 			t.Fatalf("outlier alerts %+v, want one for reg.d: 100 people against a median of 10 over 3 peers", outliers)
 		}
-		for _, tc := range []struct{ lang, title, kind string }{
-			{"vi", "Sự kiện an ninh thông tin", "Tra cứu vượt xa mức thông thường"},
-			{"en", "Security events", "Reads far above peers"},
+		for _, tc := range []struct{ lang, title, kind, detail string }{
+			{"vi", "Sự kiện an ninh thông tin", "Tra cứu vượt xa mức thông thường", "100 người khác nhau được xem trong giờ, gấp 10.0 lần trung vị của 3 tài khoản Công chức tư pháp – hộ tịch cấp xã (10)"},
+			{"en", "Security events", "Reads far above peers", "100 distinct people read in the hour, 10.0× the median of 3 Civil-status registrar accounts of a commune (10)"},
 		} {
 			r := aud.get("/security", "Accept-Language", tc.lang)
 			if r.status != http.StatusOK || !strings.Contains(r.body, tc.title) || !strings.Contains(r.body, tc.kind) ||
-				!strings.Contains(r.body, "staff:reg.d") || !strings.Contains(r.body, `href="/security"`) {
+				!strings.Contains(r.body, ">reg.d<") || !strings.Contains(r.body, tc.detail) || !strings.Contains(r.body, `href="/security"`) {
 				t.Errorf("%s page: %d %.600s", tc.lang, r.status, r.body)
 			}
 		}

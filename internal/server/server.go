@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/observe"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // Deps are the parts the server wires together.
@@ -56,13 +58,14 @@ func New(d Deps) (http.Handler, error) {
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
+	h := unmatched(mux, d)
 	headers := httpx.SecurityHeaders
 	if d.HTTPS {
 		headers = httpx.SecurityHeadersHTTPS
 	}
 	// Observe is outside Recover, so that a request that panicked is
 	// counted and logged with its 500 like any other.
-	return httpx.Chain(mux,
+	return httpx.Chain(h,
 		observe.Observe(d.Logger),
 		httpx.Recover,
 		headers,
@@ -148,4 +151,71 @@ func readyz(d *db.DB, al *audit.Log) http.Handler {
 		}
 		httpx.WriteJSON(w, status, body)
 	})
+}
+
+// unmatched answers the requests no route matches as the rest of the
+// server answers errors, instead of the mux's bare text: under /api/ a
+// problem document (404, or 405 with the Allow header), elsewhere the error
+// page (PageError), behind the staff-optional guard so that a signed-in
+// officer keeps the menu. Redirects of the mux (a missing trailing slash)
+// are kept.
+func unmatched(mux *http.ServeMux, d Deps) http.Handler {
+	page := http.Handler(nil)
+	if d.PageError != nil {
+		page = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d.PageError(w, r, r.Context().Value(unmatchedKey{}).(error))
+		})
+		if g, ok := d.Guards[httpx.AccessStaffOptional]; ok {
+			page = g(page, d.PageError)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// What the mux would answer: 404, or 405 with Allow.
+		rec := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		var err error
+		switch rec.status {
+		case http.StatusNotFound:
+			err = problem.New(problem.NotFound, "there is no page or API endpoint at this address")
+		case http.StatusMethodNotAllowed:
+			allow := rec.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			err = problem.New(problem.MethodNotAllowed, "this address does not answer %s; it answers %s", r.Method, allow)
+		default:
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if page == nil || strings.HasPrefix(r.URL.Path, "/api/") {
+			httpx.WriteProblem(w, r, err)
+			return
+		}
+		page.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), unmatchedKey{}, err)))
+	})
+}
+
+type unmatchedKey struct{}
+
+// headerRecorder keeps the status and headers a handler writes, and
+// discards its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
 }

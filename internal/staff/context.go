@@ -37,6 +37,16 @@ func CSRFToken(ctx context.Context) string {
 func RequireSignIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := auth.FromContext(r.Context()); ok {
+			// An account whose password an administrator set does
+			// nothing before its holder chooses their own.
+			if sess, ok := SessionFrom(r.Context()); ok && sess.Account.MustChangePassword && r.URL.Path != PasswordPath {
+				if strings.HasPrefix(r.URL.Path, "/api/") {
+					httpx.WriteProblem(w, r, problem.New(problem.Forbidden, "choose your own password first, at %s", PasswordPath))
+					return
+				}
+				http.Redirect(w, r, PasswordPath, http.StatusSeeOther)
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

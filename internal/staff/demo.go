@@ -85,7 +85,7 @@ func DemoAccounts() []NewAccount {
 func SeedDemo(ctx context.Context, st *Store) ([]DemoAccount, error) {
 	var out []DemoAccount
 	for _, n := range DemoAccounts() {
-		_, err := st.create(ctx, n, true)
+		_, err := st.create(ctx, n, true, nil)
 		switch {
 		case err == nil:
 			out = append(out, DemoAccount{NewAccount: n, Created: true})

@@ -49,6 +49,10 @@ type Options struct {
 	// Guard decides who may manage accounts (the administrator's unlock);
 	// without it those routes answer 403 to everyone.
 	Guard *auth.Guard
+	// KnownUnit reports whether a unit code (a commune or a province)
+	// names a unit in force, for accounts created or assigned; nil checks
+	// only the form of the code.
+	KnownUnit func(code string) bool
 }
 
 // Service signs staff in and out and guards requests with their sessions.

@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -418,6 +419,71 @@ func TestCSRFLargeMultipartForm(t *testing.T) {
 					t.Errorf("%s: the handler read a file of %s bytes, want %d", name, got, size)
 				}
 			}
+		}
+	})
+}
+
+// An account whose password an administrator set is sent to the password
+// page by every page, and refused by the API, until its holder chooses
+// their own.
+func TestMustChangePasswordFirst(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		if err := h.svc.store.ResetPassword(context.Background(), "registrar", "tạm thời đặt bởi quản trị", true); err != nil {
+			t.Fatal(err)
+		}
+		token, _, w := h.login("tạm thời đặt bởi quản trị")
+		if token == "" {
+			t.Fatalf("sign-in refused: %d %s", w.Code, w.Body)
+		}
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusSeeOther || w.Header().Get("Location") != PasswordPath {
+			t.Errorf("a page: %d to %q, want 303 to %s", w.Code, w.Header().Get("Location"), PasswordPath)
+		}
+		if w := h.do("GET", "/api/me", nil, token); w.Code != http.StatusForbidden {
+			t.Errorf("the API: %d, want 403", w.Code)
+		}
+		if err := h.svc.store.ResetPassword(context.Background(), "registrar", "mật khẩu của riêng tôi", false); err != nil {
+			t.Fatal(err)
+		}
+		token, _, _ = h.login("mật khẩu của riêng tôi")
+		if w := h.do("GET", "/me", nil, token); w.Code != http.StatusOK || w.Body.String() != "registrar" {
+			t.Errorf("after the change: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+// failingTxAuditor records in a transaction, and fails to.
+type failingTxAuditor struct{ fakeAuditor }
+
+func (*failingTxAuditor) RecordTx(context.Context, *sql.Tx, audit.Entry) error {
+	return errors.New("audit store down")
+}
+
+// An account change whose audit entry cannot be written is not made: the
+// entry is written in the change's transaction.
+func TestChangeWithoutItsAuditIsNotMade(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st := NewStore(d, TestParams)
+		if _, err := st.Create(ctx, newAccount("registrar", auth.Registrar, "00004")); err != nil {
+			t.Fatal(err)
+		}
+		svc := NewService(st, &failingTxAuditor{}, Options{})
+		if err := svc.SetDisabled(ctx, Console, "registrar", true); err == nil {
+			t.Error("disabling without its audit entry succeeded")
+		}
+		if err := svc.Assign(ctx, Console, "registrar", auth.Auditor, "VN"); err == nil {
+			t.Error("assigning without its audit entry succeeded")
+		}
+		if _, err := svc.CreateAccount(ctx, Console, newAccount("another", auth.Registrar, "00004")); err == nil {
+			t.Error("creating without its audit entry succeeded")
+		}
+		a, err := st.ByUsername(ctx, "registrar")
+		if err != nil || a.Disabled || a.Role != auth.Registrar || a.Unit != "00004" {
+			t.Errorf("the account changed: %+v %v", a, err)
+		}
+		if _, err := st.ByUsername(ctx, "another"); err == nil {
+			t.Error("the account was created")
 		}
 	})
 }

@@ -142,7 +142,7 @@ func (s *Store) readSession(ctx context.Context, token string) (Session, error) 
 	var sess Session
 	var created, expires string
 	st, err := s.db.Prepared(ctx,
-		`SELECT s.id, s.username, s.display_name, s.role, s.unit_code, s.disabled, s.created_at,
+		`SELECT s.id, s.username, s.display_name, s.role, s.unit_code, s.disabled, s.created_at, s.must_change_password,
 		        x.csrf_token, x.created_at, x.expires_at
 		 FROM sessions x JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1`)
 	if err != nil {

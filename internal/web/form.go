@@ -86,7 +86,15 @@ func (f *Form) AddProblem(err error) {
 		f.errs = append(f.errs, fe)
 	}
 	if len(pe.Fields) == 0 {
-		f.Detail = pe.Detail
+		// In the form's language: as written in English, translated
+		// where the catalog has it, else the kind's own explanation.
+		orig := ""
+		if f.lang == i18n.English {
+			orig = pe.Detail
+		}
+		if f.Detail = f.cat.Reason(f.lang, pe.Format, orig, pe.Args...); f.Detail == "" {
+			f.Detail = f.cat.T(f.lang, "error."+string(pe.Kind)+".text")
+		}
 	}
 }
 

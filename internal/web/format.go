@@ -35,17 +35,22 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		"date": i18n.Date,
 		"time": i18n.Time,
 		// unit is a unit's name with its province, "Toàn quốc" for VN.
-		"unit": func(code string) string {
-			if code == "VN" {
-				return t("unit.VN")
-			}
-			return unitName(code)
-		},
+		"unit": s.unitFunc(lang),
 		"can": func(p *auth.Principal, action string) bool {
 			return p != nil && auth.Can(p.Role, auth.Action(action))
 		},
 		"field":   formField,
 		"fieldID": fieldID,
+	}
+}
+
+// unitFunc is the template function unit in lang.
+func (s *Server) unitFunc(lang string) func(code string) string {
+	return func(code string) string {
+		if code == "VN" {
+			return s.cat.T(lang, "unit.VN")
+		}
+		return unitName(code)
 	}
 }
 

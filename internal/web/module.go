@@ -110,6 +110,12 @@ func (k *Kit) Page(h func(w http.ResponseWriter, r *http.Request) error) http.Ha
 	return k.s.handle(h)
 }
 
+// StaffPage is the route of a page for signed-in officers: pattern, h
+// adapted by Page, and AccessStaff.
+func (k *Kit) StaffPage(pattern string, h func(w http.ResponseWriter, r *http.Request) error) httpx.Route {
+	return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaff}
+}
+
 // Render writes the module's page (its template page.html) inside the
 // layout, with status; title is the message ID of the page's title, nav
 // the menu entry it marks current, data what the template has as .Data.
@@ -124,6 +130,12 @@ func (k *Kit) RenderError(w http.ResponseWriter, r *http.Request, err error) {
 
 // Lang returns the language of r's pages.
 func (k *Kit) Lang(r *http.Request) string { return k.s.cat.Negotiate(r) }
+
+// UnitName returns the template function unit in r's language: a unit's
+// name with its province, "Toàn quốc" for VN.
+func (k *Kit) UnitName(r *http.Request) func(code string) string {
+	return k.s.unitFunc(k.Lang(r))
+}
 
 // Catalog returns the merged catalog.
 func (k *Kit) Catalog() *i18n.Catalog { return k.s.cat }

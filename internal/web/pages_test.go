@@ -345,13 +345,19 @@ func TestAuditLogPage(t *testing.T) {
 		if r.status != 200 {
 			t.Fatalf("auditor: %d\n%s", r.status, r.body)
 		}
-		for _, want := range []string{"Nhật ký truy cập dữ liệu", "staff:registrar", "person.read", "Được phép", motherPIN} {
+		for _, want := range []string{"Nhật ký truy cập dữ liệu", "Nguyễn Thị Hoa", "Công chức tư pháp – hộ tịch", "Xem hồ sơ công dân", "Được phép", motherPIN} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("the page lacks %q", want)
 			}
 		}
 		if strings.Contains(r.body, fatherPIN) {
 			t.Error("entries about another person are listed")
+		}
+		// People by name and role, actions in words: no audit code.
+		for _, code := range []string{"staff:registrar", ">person.read<"} {
+			if strings.Contains(r.body, code) {
+				t.Errorf("the page shows the code %q", code)
+			}
 		}
 		if r := aud.get("/audit?subject=" + strings.Repeat("9", 70)); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-subject"`) {
 			t.Errorf("a long subject: %d", r.status)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -156,24 +157,61 @@ type errorView struct {
 	Status int
 	Kind   string // message ID suffix: forbidden, not-found, …
 	Detail string
+	Fields []errorField
 }
+
+// errorField is a wrong field on the error page: its label and why.
+type errorField struct{ Label, Reason string }
 
 // renderError writes err as an error page, with the status its kind maps to
 // (problem.Kind.Status, the one mapping of the project). Internal errors are
-// logged and their text kept from the page.
+// logged and their text kept from the page. The detail and the fields'
+// reasons are shown in the page's language, where the catalog translates
+// them (Catalog.Reason), and left out where it does not: an officer never
+// reads English, or a Go error, on a Vietnamese page.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	httpx.SetRetryAfter(w, err)
 	body := problem.BodyOf(err, r.URL.Path)
 	kind := problem.KindOf(err)
-	detail := body.Detail
+	lang := s.cat.Negotiate(r)
+	detail, fields := s.errorDetail(lang, err)
 	if body.Status >= 500 {
 		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "route", httpx.RouteName(r), "err", err)
-		kind, detail = problem.Internal, ""
+		kind, detail, fields = problem.Internal, "", nil
 	}
 	if _, ok := s.cat.Lookup(i18n.Vietnamese, "error."+string(kind)+".title"); !ok {
 		kind = problem.Internal
 	}
-	s.render(w, r, body.Status, "error", "error."+string(kind)+".title", "", errorView{Status: body.Status, Kind: string(kind), Detail: detail})
+	s.render(w, r, body.Status, "error", "error."+string(kind)+".title", "", errorView{Status: body.Status, Kind: string(kind), Detail: detail, Fields: fields})
+}
+
+// errorDetail returns err's detail and field errors in lang: in English as
+// written, in another language only where the catalog translates them.
+func (s *Server) errorDetail(lang string, err error) (string, []errorField) {
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return "", nil
+	}
+	orig := func(x string) string {
+		if lang == i18n.English {
+			return x
+		}
+		return ""
+	}
+	detail := s.cat.Reason(lang, pe.Format, orig(pe.Detail), pe.Args...)
+	var fields []errorField
+	for _, fe := range pe.Fields {
+		reason := s.cat.Reason(lang, fe.Format, orig(fe.Reason), fe.Args...)
+		label, ok := s.cat.Lookup(lang, "field."+fe.Field)
+		if reason == "" || !ok && lang != i18n.English {
+			continue
+		}
+		if !ok {
+			label = fe.Field
+		}
+		fields = append(fields, errorField{Label: label, Reason: reason})
+	}
+	return detail, fields
 }
 
 // Flash notices say, after a redirect, that something was done (a civil

@@ -30,8 +30,9 @@ var _ Log = (*audit.Reader)(nil)
 
 // Module returns the audit log's page, /audit, with its menu entry, shown
 // to whoever may read the log from their scope (a nation-wide auditor or
-// administrator).
-func Module(log Log) web.Module {
+// administrator). accounts names the staff accounts of the entries (nil:
+// they are shown by their IDs).
+func Module(log Log, accounts Accounts) web.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	msgs, _ := fs.Sub(files, "messages")
 	return web.Module{
@@ -40,15 +41,16 @@ func Module(log Log) web.Module {
 		Messages:  msgs,
 		Menu:      []web.MenuEntry{{Path: "/audit", Label: "audit.nav", Nav: "audit", Actions: []auth.Action{auth.ReadAudit}}},
 		Routes: func(k *web.Kit) []httpx.Route {
-			p := &page{kit: k, log: log}
+			p := &page{kit: k, log: log, accounts: accounts}
 			return []httpx.Route{{Pattern: "GET /audit", Handler: k.Page(p.auditLog), Access: httpx.AccessStaff}}
 		},
 	}
 }
 
 type page struct {
-	kit *web.Kit
-	log Log
+	kit      *web.Kit
+	log      Log
+	accounts Accounts
 }
 
 // auditPageSize is the number of entries on a page of the audit log.
@@ -56,7 +58,7 @@ const auditPageSize = 50
 
 type auditView struct {
 	Form        *web.Form
-	Entries     []audit.View
+	Entries     []row
 	First, Next string
 }
 
@@ -81,7 +83,13 @@ func (s *page) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Entries = entries
+	w2 := words{cat: s.kit.Catalog(), lang: s.kit.Lang(r)}
+	if s.accounts != nil {
+		if w2.actors, err = actorsOf(r.Context(), s.accounts, usernames(entries)); err != nil {
+			return err
+		}
+	}
+	v.Entries = w2.rows(entries, s.kit.UnitName(r))
 	page := url.Values{}
 	if subject != "" {
 		page.Set("subject", subject)

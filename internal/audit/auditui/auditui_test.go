@@ -5,6 +5,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/audit/auditui"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/web/webtest"
 )
@@ -13,13 +14,16 @@ import (
 // it is served with: the shell's and its own fragment (which loads only if
 // its languages agree and it repeats no ID of the shell).
 func TestMessages(t *testing.T) {
-	m := auditui.Module(nil)
+	m := auditui.Module(nil, nil)
 	cat := i18n.MustLoad(m.Messages)
 	ids, prefixes, err := webtest.MessageIDs(m.Templates)
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	values := map[string][]string{"audit.outcome": {audit.OK, audit.Denied, audit.Failed}}
+	values := map[string][]string{"audit.outcome": {audit.OK, audit.Denied, audit.Failed}, "role": nil}
+	for _, r := range auth.Roles {
+		values["role"] = append(values["role"], string(r))
+	}
 	for _, p := range prefixes {
 		vs, ok := values[p]
 		if !ok {

@@ -254,8 +254,10 @@ type truthView struct {
 
 type explanation struct {
 	Heading, Facts, Reason string
-	Chart                  template.HTML
-	Decision               string
+	// ReasonEnglish marks a reason kept as the engine wrote it.
+	ReasonEnglish bool
+	Chart         template.HTML
+	Decision      string
 }
 
 func th(s string) cell   { return cell{Text: s, Head: true} }
@@ -620,7 +622,7 @@ func (r *renderer) truth(t *engine.TruthSummary) *truthView {
 	for _, e := range t.Errors[:min(len(t.Errors), MaxErrors)] {
 		tv.Errors.Rows = append(tv.Errors.Rows, row{Cells: []cell{{Text: e.ID, Class: "pin"}, num(r.num.Int(int64(e.Line))),
 			txt(r.opt("report.case."+slug(e.Case), e.Case)), {Text: e.Corruptions, Class: "code"}, {Text: r.decisionLabel(e.Decision), Swatch: e.Decision},
-			{Text: e.TruePIN, Class: "pin"}, {Text: e.PIN, Class: "pin"}, num(r.num.Prob(e.Probability)), num(r.num.Signed(e.Weight)), txt(e.Reason)}})
+			{Text: e.TruePIN, Class: "pin"}, {Text: e.PIN, Class: "pin"}, num(r.num.Prob(e.Probability)), num(r.num.Signed(e.Weight)), r.reasonCell(e.Reason)}})
 	}
 	if len(t.Errors) > MaxErrors {
 		tv.ErrorsNote = r.T("report.truth.errors_note", r.num.Int(MaxErrors), r.num.Int(int64(len(t.Errors))))
@@ -655,7 +657,7 @@ func (r *renderer) explanations(v *view) {
 		if e.OtherName {
 			x.Facts += " " + r.T("report.explain.other_name")
 		}
-		x.Reason = e.Reason
+		x.Reason, x.ReasonEnglish = r.reason(e.Reason)
 		v.Explanations = append(v.Explanations, x)
 	}
 }
@@ -821,4 +823,15 @@ func (r *renderer) performance(v *view) {
 		}
 		v.TopNames = t
 	}
+}
+
+// reasonCell is a decision's reason in a table, in the report's language
+// where reason has its words (class "en" marks one kept as written).
+func (r *renderer) reasonCell(reason string) cell {
+	t, english := r.reason(reason)
+	c := txt(t)
+	if english {
+		c.Class = "en"
+	}
+	return c
 }

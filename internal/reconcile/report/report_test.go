@@ -470,3 +470,28 @@ func TestNumbers(t *testing.T) {
 
 // testCatalog is the shell's catalog with the report's fragment.
 var testCatalog = i18n.MustLoad(Messages)
+
+// Every reason the engine gives is said in the report's language, part
+// by part; one of no known form is kept and marked as English.
+func TestReasonsInWords(t *testing.T) {
+	cat := i18n.MustLoad(Messages)
+	vi := &renderer{cat: cat, lang: i18n.Vietnamese, missing: map[string]bool{}}
+	for _, tc := range []struct{ reason, want string }{
+		{"no register record shares a blocking key", "không bản ghi nào trong cơ sở dữ liệu có chung khóa phân khối"},
+		{"3 candidates within 3.0 bits of the best", "3 ứng viên cách ứng viên tốt nhất không quá 3.0 bit"},
+		{"best candidate's probability 0.9812 is below the threshold 0.999", "xác suất của ứng viên tốt nhất (0.9812) dưới ngưỡng 0.999"},
+		{"one-to-one: the best candidate is assigned to the record on line 12 (a duplicate?); best candidate's probability 0.41 is below the review floor 0.5",
+			"ghép một–một: ứng viên tốt nhất đã thuộc về bản ghi ở dòng 12 (có thể trùng lặp?); xác suất của ứng viên tốt nhất (0.41) dưới mức xem xét 0.5"},
+		{"one-to-one: every candidate is assigned to another record; the best to the record on line 7 (a duplicate?)",
+			"ghép một–một: mọi ứng viên đã thuộc về bản ghi khác; ứng viên tốt nhất thuộc bản ghi ở dòng 7 (có thể trùng lặp?)"},
+		{"matched on one of the person's other names (tên gọi khác); register status: missing",
+			"khớp theo một tên gọi khác của người này; tình trạng trong cơ sở dữ liệu: mất tích (theo tuyên bố của tòa án)"},
+	} {
+		if got, english := vi.reason(tc.reason); got != tc.want || english {
+			t.Errorf("reason(%q) = %q (English %v), want %q", tc.reason, got, english, tc.want)
+		}
+	}
+	if got, english := vi.reason("line 4: birth_date: not a date"); !english || got != "line 4: birth_date: not a date" {
+		t.Errorf("an unknown reason: %q, English %v", got, english)
+	}
+}

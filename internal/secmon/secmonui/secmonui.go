@@ -6,6 +6,7 @@ package secmonui
 import (
 	"context"
 	"embed"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -36,6 +37,7 @@ func Module(ev Events) web.Module {
 		Name:      "security",
 		Templates: tpl,
 		Messages:  msgs,
+		Funcs:     func(l web.Locale) template.FuncMap { return funcs(l) },
 		Menu:      []web.MenuEntry{{Path: "/security", Label: "security.nav", Nav: "security", Actions: []auth.Action{secmon.ReadEvents}}},
 		Routes: func(k *web.Kit) []httpx.Route {
 			p := &page{kit: k, ev: ev}

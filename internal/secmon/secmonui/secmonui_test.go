@@ -3,6 +3,7 @@ package secmonui_test
 import (
 	"testing"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/secmon"
 	"github.com/populus-vn/populus/internal/secmon/secmonui"
@@ -17,7 +18,15 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	values := map[string][]string{"security.kind": {secmon.KindRateLimit, secmon.KindOutlier}}
+	values := map[string][]string{"security.kind": {secmon.KindRateLimit, secmon.KindOutlier}, "role": nil}
+	for _, r := range auth.Roles {
+		values["role"] = append(values["role"], string(r))
+	}
+	// The words of the events' details (words.go).
+	for _, k := range []string{"security.detail.rate_limit", "security.detail.outlier", "security.what.people", "security.what.searches",
+		"security.window.minute", "security.window.hour", "security.scope.commune", "security.scope.province", "security.scope.nation"} {
+		ids = append(ids, k)
+	}
 	for _, p := range prefixes {
 		vs, ok := values[p]
 		if !ok {

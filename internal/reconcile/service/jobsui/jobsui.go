@@ -38,9 +38,7 @@ func Module(rec Reconcile) web.Module {
 		Menu:      []web.MenuEntry{{Path: "/reconcile/jobs", Label: "recjob.nav", Nav: "recjobs", Actions: []auth.Action{auth.ReadReconcile}}},
 		Routes: func(k *web.Kit) []httpx.Route {
 			s := &pages{kit: k, rec: rec}
-			page := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
-				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaff}
-			}
+			page := k.StaffPage
 			return []httpx.Route{
 				page("GET /reconcile/jobs", s.recJobs),
 				page("POST /reconcile/jobs", s.recSubmit),
