@@ -36,7 +36,7 @@ func runSynth(ctx context.Context, args []string, env func(string) string, stdou
 func runSynthSector(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var (
 		c                               config
-		kind, out, truth                string
+		kind, out, truth, profile       string
 		n, seed, synthPeople, synthSeed int
 	)
 	f := newFlags("synth sector", env, stderr)
@@ -44,6 +44,8 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		"and a truth file with the true PIN of each record."
 	f.store(&c)
 	f.string(&kind, "kind", "POPULUS_SYNTH_KIND", "drivers", "kind of sector file: drivers, bank or civil-status")
+	f.string(&profile, "profile", "POPULUS_SYNTH_PROFILE", "default",
+		"corruption model: default (as sector files of the kind usually are) or hard (harsher than real files; see internal/reconcile/sectorsynth/README.md)")
 	f.int(&n, "n", "POPULUS_SYNTH_N", 10000, "number of records to write")
 	f.int(&seed, "seed", "POPULUS_SYNTH_SEED", 1, "random seed: the same seed and register give the same file")
 	f.string(&out, "out", "POPULUS_SYNTH_OUT", "", "sector file to write: CSV, or Parquet when the name ends in .parquet")
@@ -57,6 +59,10 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 	k, err := sector.ParseKind(kind)
 	if err != nil {
 		return fmt.Errorf("--kind: %w", err)
+	}
+	prof, err := sectorsynth.ParseProfile(profile)
+	if err != nil {
+		return fmt.Errorf("--profile: %w", err)
 	}
 	if n < 1 || n > 200_000_000 {
 		return fmt.Errorf("--n: %d is not between 1 and 200000000", n)
@@ -105,12 +111,12 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 	start := time.Now()
 	err = writeFiles(out, truth, func(o, t io.Writer) error {
 		if !parquetOut {
-			return sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, o, t)
+			return sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed), Profile: prof}, pop, o, t)
 		}
 		// The same columns as the CSV, as optional strings (empty is
 		// null), converted while they are written.
 		pw := sector.NewParquetWriter(o, nil)
-		if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed)}, pop, pw, t); err != nil {
+		if err := sectorsynth.Synthesize(ctx, sectorsynth.SynthConfig{Kind: k, Records: n, Seed: uint64(seed), Profile: prof}, pop, pw, t); err != nil {
 			pw.Abort(err)
 			return err
 		}
