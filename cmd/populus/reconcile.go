@@ -50,6 +50,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	f.float(&cfg.Threshold, "threshold", "POPULUS_RECONCILE_THRESHOLD", 0.999, "probability from which a probabilistic match is applied; below it a record is left for review")
 	f.float(&cfg.ReviewFloor, "review-floor", "POPULUS_RECONCILE_REVIEW_FLOOR", 0.5, "probability of the best candidate below which a record is not found rather than ambiguous")
 	f.float(&cfg.Margin, "margin", "POPULUS_RECONCILE_MARGIN", 3, "bits: a record whose two best candidates are closer is ambiguous")
+	f.float(&cfg.LoneThreshold, "lone-threshold", "POPULUS_RECONCILE_LONE_THRESHOLD", 0.94,
+		"probability from which the only plausible person (no other candidate within --lone-margin bits) is linked although below --threshold; above 1 turns this off")
+	f.float(&cfg.LoneMargin, "lone-margin", "POPULUS_RECONCILE_LONE_MARGIN", 6, "bits by which the only plausible person must lead every other candidate")
 	f.int(&cfg.MaxBlock, "max-block", "POPULUS_RECONCILE_MAX_BLOCK", 200, "leave out of blocking the keys shared by more register records than this")
 	f.int(&cfg.Workers, "workers", "POPULUS_RECONCILE_WORKERS", 0, "records scored in parallel (0: one per CPU)")
 	f.int(&cfg.TrainSample, "train-sample", "POPULUS_RECONCILE_TRAIN_SAMPLE", 20000, "sector records sampled to estimate the model on")
@@ -73,6 +76,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	m, err := readMapping(mapping, mappingFile, kind)
 	if err != nil {
 		return err
+	}
+	if !(cfg.LoneThreshold > 0) || !(cfg.LoneMargin >= 0) {
+		return fmt.Errorf("--lone-threshold %v must be above 0 (above 1 turns the rule off) and --lone-margin %v not negative", cfg.LoneThreshold, cfg.LoneMargin)
 	}
 	if !(cfg.Threshold > 0 && cfg.Threshold < 1) || !(cfg.ReviewFloor > 0 && cfg.ReviewFloor < 1) {
 		return fmt.Errorf("--threshold %v and --review-floor %v must be probabilities strictly between 0 and 1", cfg.Threshold, cfg.ReviewFloor)

@@ -32,6 +32,18 @@ type Config struct {
 	// Margin, in bits: a record whose two best candidates' weights are
 	// closer is ambiguous whatever the threshold; 0 means 3.
 	Margin float64
+	// LoneThreshold and LoneMargin link the only plausible person: a best
+	// candidate whose probability on its own reaches LoneThreshold (0
+	// means 0.94, about 4 bits) with no other candidate within LoneMargin
+	// bits (0 means 6) is applied as a match although its probability is
+	// below Threshold. A record without a PIN whose faults are many rarely
+	// reaches 0.999 against a register of millions, while a second person
+	// as close is what makes a wrong link; measured on synthetic files of
+	// both profiles and several seeds (docs/benchmarks.md). A
+	// LoneThreshold above 1 turns the rule off. A record whose PIN is
+	// another candidate's is left for review.
+	LoneThreshold float64
+	LoneMargin    float64
 	// OneToOne assigns each person to at most one record (the sector
 	// database should hold each person once); see Run.
 	OneToOne bool
@@ -111,6 +123,8 @@ func (c Config) withDefaults() Config {
 	def(&c.Threshold, 0.999)
 	def(&c.ReviewFloor, 0.5)
 	def(&c.Margin, 3)
+	def(&c.LoneThreshold, 0.94)
+	def(&c.LoneMargin, 6)
 	defInt(&c.MaxBlock, 200)
 	defInt(&c.Workers, runtime.GOMAXPROCS(0))
 	defInt(&c.TrainSample, 20_000)
@@ -196,7 +210,8 @@ func Run(ctx context.Context, x *Index, in Input, out Output, cfg Config) (*Summ
 		Version:   SummaryVersion,
 		Generated: time.Now().UTC().Format(time.RFC3339),
 		Register:  x.Stats(),
-		Config: ConfigSummary{Threshold: cfg.Threshold, ReviewFloor: cfg.ReviewFloor, Margin: cfg.Margin, OneToOne: cfg.OneToOne,
+		Config: ConfigSummary{Threshold: cfg.Threshold, ReviewFloor: cfg.ReviewFloor, Margin: cfg.Margin,
+			LoneThreshold: cfg.LoneThreshold, LoneMargin: cfg.LoneMargin, OneToOne: cfg.OneToOne,
 			MaxBlock: cfg.MaxBlock, Workers: cfg.Workers, TrainSample: cfg.TrainSample, UPairs: cfg.UPairs,
 			MaxEMPairs: cfg.MaxEMPairs, Seed: cfg.Seed, TopN: cfg.TopN},
 		Counts:      map[string]int64{},

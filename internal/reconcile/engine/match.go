@@ -81,6 +81,9 @@ type Decision struct {
 	// Conflict or Deceased reached that way) rather than on the
 	// probability.
 	Verified bool
+	// Lone is true when a probabilistic link was applied as the only
+	// plausible person (Config.LoneThreshold) below Threshold.
+	Lone bool
 	// Probability and Weight are those of the best candidate (0 without
 	// candidates).
 	Probability, Weight float64
@@ -462,6 +465,11 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 		d.Kind, d.Verified = Exact, true
 	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin:
 		d.Kind = Match
+	case reconcile.Probability(top.Weight) >= m.cfg.LoneThreshold && top.Weight-second >= m.cfg.LoneMargin && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+		// The only plausible person: applied although below the threshold,
+		// unless the record's PIN is another candidate's (for review).
+		d.Kind = Match
+		d.Lone = true
 	case reconcile.Probability(top.Weight) >= m.cfg.ReviewFloor:
 		d.Kind = Ambiguous
 		switch gap := top.Weight - second; {
@@ -534,6 +542,19 @@ func (m *matcher) within(margin float64) int {
 // diacritics, reordered or without the middle name; the date exactly, with
 // day and month swapped, one digit off or as a partial date (or missing,
 // when the name agrees exactly). m.v holds the pair's levels.
+// pinOfAnother reports whether p, the record's PIN, is one of others'.
+func pinOfAnother(p string, others []Candidate) bool {
+	if p == "" {
+		return false
+	}
+	for _, c := range others {
+		if c.PIN == p {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *matcher) verifiedPIN(sec, reg *reconcile.Record) bool {
 	p := sec.PIN()
 	if m.c.name < 0 || m.c.dob < 0 || len(p) != pin.Length || p != reg.PIN() {

@@ -160,13 +160,18 @@ func TestThresholdNeverApplied(t *testing.T) {
 	if got["P1"][2] != "match" {
 		t.Fatalf("P1 at the default threshold: %v", got["P1"])
 	}
-	_, got, corr := reconcileText(t, x, text, Config{Threshold: 0.99999999})
+	_, got, corr := reconcileText(t, x, text, Config{Threshold: 0.99999999, LoneThreshold: 2})
 	if d := got["P1"]; d[2] != "ambiguous" || d[3] != "" || len(corrections(corr, "P1")) != 0 {
 		t.Errorf("P1 above its probability: %v, corrections %v", d, corrections(corr, "P1"))
 	}
 	// A verified PIN does not depend on the threshold.
 	if got["S01"][2] != "exact" {
 		t.Errorf("S01: %v", got["S01"])
+	}
+	// The only plausible person is linked below the threshold unless the
+	// lone rule is off.
+	if _, got, _ := reconcileText(t, x, text, Config{Threshold: 0.99999999}); got["P1"][2] != "match" {
+		t.Errorf("P1, the only plausible person, above its probability: %v", got["P1"])
 	}
 }
 

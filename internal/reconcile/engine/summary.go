@@ -69,14 +69,18 @@ type ConfigSummary struct {
 	Threshold   float64 `json:"threshold"`
 	ReviewFloor float64 `json:"review_floor"`
 	Margin      float64 `json:"margin_bits"`
-	OneToOne    bool    `json:"one_to_one"`
-	MaxBlock    int     `json:"max_block"`
-	Workers     int     `json:"workers"`
-	TrainSample int     `json:"train_sample"`
-	UPairs      int     `json:"u_pairs"`
-	MaxEMPairs  int     `json:"max_em_pairs"`
-	Seed        uint64  `json:"seed"`
-	TopN        int     `json:"top_n"`
+	// LoneThreshold and LoneMargin: the rule that links the only plausible
+	// person (Config).
+	LoneThreshold float64 `json:"lone_threshold,omitempty"`
+	LoneMargin    float64 `json:"lone_margin_bits,omitempty"`
+	OneToOne      bool    `json:"one_to_one"`
+	MaxBlock      int     `json:"max_block"`
+	Workers       int     `json:"workers"`
+	TrainSample   int     `json:"train_sample"`
+	UPairs        int     `json:"u_pairs"`
+	MaxEMPairs    int     `json:"max_em_pairs"`
+	Seed          uint64  `json:"seed"`
+	TopN          int     `json:"top_n"`
 }
 
 // BlockingSummary is what the blocking rules did.
