@@ -88,8 +88,11 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	}
 	// The header and the mapping are checked before the register is
 	// loaded, which takes minutes at national scale.
-	if err := checkInput(input, m); err != nil {
+	if err := checkInput(input, m, stderr); err != nil {
 		return err
+	}
+	if w := blockingWarning(m); w != "" {
+		fmt.Fprintln(stderr, "populus reconcile: warning: "+w)
 	}
 	cfg.Seed = uint64(seed)
 	if model != "" {
@@ -113,7 +116,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	if err := requireData(c); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := makeOutDir(outDir); err != nil {
 		return err
 	}
 
@@ -177,17 +180,100 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	return nil
 }
 
-// checkInput opens the sector file and binds the mapping to its header.
-func checkInput(path string, m *sector.Mapping) error {
+// checkInput reads the whole sector file through the mapping before the
+// register is loaded (minutes at national scale): a header the mapping
+// does not fit, UTF-16, a broken quote or an oversized field stop it here,
+// and rows in error, lines decoded from a legacy encoding and values that
+// cannot be read are counted on w, so that none of it is found only at
+// the end of a long run.
+func checkInput(path string, m *sector.Mapping, w io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("--input: %w", err)
 	}
 	defer f.Close()
-	if _, err := sector.OpenReader(f, filepath.Base(path), m); err != nil {
+	r, err := sector.OpenReader(f, filepath.Base(path), m)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	var rows, rowErrors, legacy int
+	unreadable := map[sector.Field]int{}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		rows++
+		if sector.IsRowError(err) {
+			rowErrors++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		for _, n := range rec.Notes {
+			switch {
+			case n.Unreadable:
+				unreadable[n.Field]++
+			case strings.Contains(n.Msg, "is not UTF-8"):
+				legacy++
+			}
+		}
+	}
+	if rows == 0 {
+		return fmt.Errorf("%s: the file has a header but no record", path)
+	}
+	fmt.Fprintf(w, "%s: %d records read", path, rows)
+	if rowErrors > 0 {
+		fmt.Fprintf(w, ", %d rows in error (skipped)", rowErrors)
+	}
+	if legacy > 0 {
+		fmt.Fprintf(w, ", %d records decoded from a legacy Vietnamese encoding", legacy)
+	}
+	fmt.Fprintln(w)
+	for _, e := range m.Entries() {
+		if n := unreadable[e.Field]; n > 0 {
+			fmt.Fprintf(w, "  column %s (%s): %d values could not be read and are left missing\n", e.Column, e.Field, n)
+		}
+	}
 	return nil
+}
+
+// blockingWarning says when the mapping maps no set of fields that makes a
+// blocking key (engine.DefaultRules): no record could have a candidate.
+func blockingWarning(m *sector.Mapping) string {
+	has := map[sector.Field]bool{}
+	for _, e := range m.Entries() {
+		has[e.Field] = true
+	}
+	name := has[sector.FieldFullName] || has[sector.FieldFamilyName] && has[sector.FieldGivenName]
+	birth := has[sector.FieldBirthDate] || has[sector.FieldBirthYear]
+	place := has[sector.FieldProvince] || has[sector.FieldCommune]
+	switch {
+	case has[sector.FieldPIN], has[sector.FieldCMND]:
+	case name && (birth || place):
+	case has[sector.FieldBirthDate] && has[sector.FieldSex] && place:
+	default:
+		return "the mapping gives no record a blocking key, so no record can find a candidate: map a PIN or CMND, " +
+			"or a name with a date of birth or a province, or a date of birth with sex and a province"
+	}
+	return ""
+}
+
+// makeOutDir makes the output folder, but not its parents: a mistyped
+// --out must not leave a tree of folders behind.
+func makeOutDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("--out: %s is a file, not a folder", dir)
+		}
+		return nil
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--out: the folder %s does not exist; create it first (the output folder itself is made)", parent)
+	}
+	return os.Mkdir(dir, 0o755)
 }
 
 // readMapping returns the mapping given by exactly one of the three flags.
