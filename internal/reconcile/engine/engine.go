@@ -19,6 +19,9 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
+// DefaultSeed is the sampling seed of a run that names none.
+const DefaultSeed = 1
+
 // Config tunes a run. The zero value is the defaults.
 type Config struct {
 	// Threshold is the probability (of the best candidate, against all the
@@ -61,7 +64,9 @@ type Config struct {
 	UPairs int
 	// MaxEMPairs bounds the pairs of each EM session; 0 means 1,000,000.
 	MaxEMPairs int
-	// Seed makes the sampling reproducible.
+	// Seed makes the sampling reproducible. The command line and the
+	// server both default to DefaultSeed, so that the same file gives the
+	// same decisions through either.
 	Seed uint64
 	// TopN is the number of candidates listed per record; 0 means 3.
 	TopN int

@@ -18,6 +18,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
 )
 
@@ -461,6 +462,7 @@ func parseOptions(o *Options, v map[string]string) error {
 		}
 		o.MaxBlock = n
 	}
+	o.Seed = engine.DefaultSeed // as the command line
 	if s := strings.TrimSpace(v["seed"]); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
