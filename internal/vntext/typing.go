@@ -195,81 +195,60 @@ func decodeTelex(w string) (string, bool) {
 	return finish(out, tone)
 }
 
-var vniTones = map[rune]rune{'1': acute, '2': grave, '3': hook, '4': tilde, '5': dot}
-
-// decodeVNIKeys decodes one word typed with the VNI keys (digits).
-func decodeVNIKeys(w string) (string, bool) {
-	in := []rune(strings.ToLower(w))
-	var out []rune
-	var tone rune
-	keys := false
-	for _, c := range in {
-		switch {
-		case vniTones[c] != 0 && len(out) > 0:
-			tone, keys = vniTones[c], true
-		case c == '0' && len(out) > 0:
-			tone, keys = 0, true
-		case c == '6' && len(out) > 0:
-			if !applyMark(out, circumflex) {
-				return "", false
-			}
-			keys = true
-		case c == '7' && len(out) > 0:
-			if !applyMark(out, horn) {
-				return "", false
-			}
-			keys = true
-		case c == '8' && len(out) > 0:
-			if !applyMark(out, breve) {
-				return "", false
-			}
-			keys = true
-		case c == '9' && len(out) > 0 && out[0] == 'd':
-			out[0], keys = 'đ', true
-		case unicode.IsLetter(c):
-			out = append(out, c)
-		default:
-			return "", false
-		}
-	}
-	if !keys {
-		return "", false
-	}
-	return finish(out, tone)
+// keySpec is a way of typing marks with keys after the letters: VNI's
+// digits or VIQR's punctuation (RFC 1456).
+type keySpec struct {
+	marks map[rune]rune // key → vowel mark
+	tones map[rune]rune // key → tone mark
+	// toneOnVowel: a tone key counts only right after a vowel (VIQR,
+	// whose keys are also punctuation); otherwise after any letter.
+	toneOnVowel bool
+	clearTone   rune // the key that removes the tone (VNI 0), or 0
+	dKey        rune // the key after a leading d that makes it đ (VNI 9), or 0 for "dd"
 }
 
-var viqrTones = map[rune]rune{'\'': acute, '´': acute, '`': grave, '?': hook, '~': tilde, '.': dot}
+var (
+	vniSpec = keySpec{
+		marks:     map[rune]rune{'6': circumflex, '7': horn, '8': breve},
+		tones:     map[rune]rune{'1': acute, '2': grave, '3': hook, '4': tilde, '5': dot},
+		clearTone: '0', dKey: '9',
+	}
+	viqrSpec = keySpec{
+		marks:       map[rune]rune{'^': circumflex, '+': horn, '(': breve},
+		tones:       map[rune]rune{'\'': acute, '´': acute, '`': grave, '?': hook, '~': tilde, '.': dot},
+		toneOnVowel: true,
+	}
+)
 
-// decodeVIQR decodes one word written in VIQR (RFC 1456).
-func decodeVIQR(w string) (string, bool) {
+func decodeVNIKeys(w string) (string, bool) { return decodeKeys(w, &vniSpec) }
+
+func decodeVIQR(w string) (string, bool) { return decodeKeys(w, &viqrSpec) }
+
+// decodeKeys decodes one word typed with the keys of spec.
+func decodeKeys(w string, spec *keySpec) (string, bool) {
 	in := []rune(strings.ToLower(w))
 	var out []rune
 	var tone rune
 	keys := false
 	for i := 0; i < len(in); i++ {
 		c := in[i]
+		toneOK := len(out) > 0 && (!spec.toneOnVowel || isVowel(out[len(out)-1]))
 		switch {
-		case c == 'd' && i+1 < len(in) && in[i+1] == 'd' && len(out) == 0:
+		case spec.dKey == 0 && c == 'd' && i+1 < len(in) && in[i+1] == 'd' && len(out) == 0:
 			out = append(out, 'đ')
 			i++
 			keys = true
-		case len(out) > 0 && isVowel(out[len(out)-1]) && viqrTones[c] != 0:
+		case spec.dKey != 0 && c == spec.dKey && len(out) > 0 && out[0] == 'd':
+			out[0], keys = 'đ', true
+		case toneOK && spec.tones[c] != 0:
 			if c == '.' && i == len(in)-1 && tone != 0 {
 				continue // a full stop after a toned word
 			}
-			tone, keys = viqrTones[c], true
-		case len(out) > 0 && c == '^':
-			if !applyMark(out, circumflex) {
-				return "", false
-			}
-			keys = true
-		case len(out) > 0 && c == '(':
-			if !applyMark(out, breve) {
-				return "", false
-			}
-			keys = true
-		case len(out) > 0 && c == '+':
-			if !applyMark(out, horn) {
+			tone, keys = spec.tones[c], true
+		case len(out) > 0 && spec.clearTone != 0 && c == spec.clearTone:
+			tone, keys = 0, true
+		case len(out) > 0 && spec.marks[c] != 0:
+			if !applyMark(out, spec.marks[c]) {
 				return "", false
 			}
 			keys = true
