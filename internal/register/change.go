@@ -168,7 +168,7 @@ func checkMeta(m people.Meta) error {
 		f.Add("legal_basis", "is longer than 500 characters")
 	}
 	if today().CertainlyBefore(m.Effective) {
-		f.Add("effective_date", "%s is in the future", m.Effective)
+		f.Add("effective_date", "%s is in the future", day(m.Effective))
 	}
 	return f.Err()
 }
