@@ -46,6 +46,10 @@ type Event struct {
 	Reason     string            `json:"reason"`
 	LegalBasis string            `json:"legal_basis"`
 	Changes    map[string]Change `json:"changes"`
+	// Details are the particulars of the act beyond the fields it changed:
+	// the court and judgment of a divorce, the place of birth, declarant
+	// and certificate of a birth, the act an annulment voids (DetailCourt, …).
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // BirthRegistration registers a newborn: issues a PIN, links the parents and

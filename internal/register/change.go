@@ -36,6 +36,9 @@ type change struct {
 	// written are the people the event wrote that its answer is about, in
 	// their state after it (answer).
 	written []people.Person
+	// details are the particulars of the act recorded with each of its
+	// history entries (people.Event.Details), nil when it has none.
+	details map[string]string
 	// hidden are the PINs of the people a rule of law lets this event
 	// concern though they are out of the caller's reach (loadBeyondReach):
 	// a rule that fails on their facts answers as for an unknown PIN (about).
@@ -463,11 +466,30 @@ func (c *change) event(pinStr string, version int, changes map[string]people.Cha
 	if eff.IsZero() {
 		eff = civil.DateOf(c.at)
 	}
-	_, err = c.tx.ExecContext(c.ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b))
+	details := ""
+	if len(c.details) > 0 {
+		d, err := json.Marshal(c.details)
+		if err != nil {
+			return err
+		}
+		details = string(d)
+	}
+	_, err = c.tx.ExecContext(c.ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b), details)
 	if err != nil {
 		return err
+	}
+	// The households the person joined or left, for their view as of a
+	// past day (Register.HouseholdAsOf).
+	if hc, ok := changes["household_id"]; ok {
+		for _, h := range []any{hc.Old, hc.New} {
+			if id, _ := h.(string); id != "" {
+				if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO household_events (household_id, pin) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, pinStr); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return c.r.audit.RecordTx(c.ctx, c.tx, audit.Of(c.pr, auth.Action("event."+string(c.kind)), pinStr).With(c.eventID))
 }

@@ -62,7 +62,7 @@ func (r *Register) getPerson(w http.ResponseWriter, req *http.Request) error {
 		if err != nil || !d.Full() {
 			return problem.Field("as_of", "must be a full date YYYY-MM-DD")
 		}
-		p, err := r.GetAsOf(req.Context(), pr, pinStr, civil.EndOfDay(d))
+		p, err := r.GetAsOf(req.Context(), pr, pinStr, d)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package register
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,7 +116,7 @@ func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string
 }
 
 func (r *Register) history(ctx context.Context, pinStr string, after time.Time) ([]people.Event, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes
+	rows, err := r.db.QueryContext(ctx, `SELECT version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes, details
 		FROM person_events WHERE pin = $1 AND recorded_at > $2 ORDER BY version`, pinStr, db.FormatTime(after))
 	if err != nil {
 		return nil, err
@@ -123,51 +125,94 @@ func (r *Register) history(ctx context.Context, pinStr string, after time.Time) 
 	var out []people.Event
 	for rows.Next() {
 		e := people.Event{PIN: pinStr}
-		var eff, changes string
-		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, db.Time{T: &e.RecordedAt}, &e.Actor, &e.Reason, &e.LegalBasis, &changes); err != nil {
+		var eff, changes, details string
+		if err := rows.Scan(&e.Version, &e.Kind, &e.EventID, &eff, db.Time{T: &e.RecordedAt}, &e.Actor, &e.Reason, &e.LegalBasis, &changes, &details); err != nil {
 			return nil, err
 		}
 		e.Effective = parseStoredDate(eff)
 		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
 			return nil, fmt.Errorf("event %s/%d: %w", pinStr, e.Version, err)
 		}
+		if details != "" {
+			if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
+				return nil, fmt.Errorf("event %s/%d: details: %w", pinStr, e.Version, err)
+			}
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
 }
 
-// GetAsOf returns the record as the register held it at the given moment,
-// rebuilt from the current record by undoing, newest first, every change
-// recorded after it.
-func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string, at time.Time) (people.Person, error) {
+// GetAsOf returns the record as it stood in law at the end of day d: the
+// current record with every change undone, newest first, whose civil act
+// took effect after d (its effective date), whenever it was recorded. A
+// record imported from a legacy system, whose earlier history the register
+// does not hold, stands as imported from the person's birth. A day after
+// today is refused (field as_of); a person not yet born, or whose birth was
+// registered with effect after d, is not found on that day.
+func (r *Register) GetAsOf(ctx context.Context, pr auth.Principal, pinStr string, d civil.Date) (people.Person, error) {
+	if err := checkAsOf(d); err != nil {
+		return people.Person{}, err
+	}
 	cur, err := r.Get(ctx, pr, pinStr)
 	if err != nil {
 		return people.Person{}, err
 	}
-	if cur.CreatedAt.After(at) {
-		return people.Person{}, problem.New(problem.NotFound, "PIN %s was not yet in the register on %s", pinStr, at.Format(time.DateOnly))
-	}
-	later, err := r.history(ctx, pinStr, at)
+	events, err := r.history(ctx, pinStr, time.Time{})
 	if err != nil {
 		return people.Person{}, err
+	}
+	return asOf(cur, events, d)
+}
+
+// checkAsOf refuses a day the register cannot show: a partial one, or one
+// after today.
+func checkAsOf(d civil.Date) error {
+	switch {
+	case !d.Full():
+		return problem.Field("as_of", "must be a full date (YYYY-MM-DD)")
+	case today().Key() < d.Key():
+		return problem.Field("as_of", "%s is in the future", day(d))
+	}
+	return nil
+}
+
+// asOf rebuilds the state of cur at the end of day d from its history
+// (oldest first); see GetAsOf.
+func asOf(cur people.Person, events []people.Event, d civil.Date) (people.Person, error) {
+	if d.CertainlyBefore(cur.BirthDate) {
+		return people.Person{}, problem.New(problem.NotFound, "PIN %s was not yet born on %s", cur.PIN, day(d))
 	}
 	fields, err := toFields(cur)
 	if err != nil {
 		return people.Person{}, err
 	}
-	for i := len(later) - 1; i >= 0; i-- {
-		for name, c := range later[i].Changes {
+	kept := -1 // the newest event in force on d
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if !d.CertainlyBefore(e.Effective) {
+			if kept < 0 {
+				kept = i
+			}
+			continue
+		}
+		if e.Kind == people.KindBirth {
+			return people.Person{}, problem.New(problem.NotFound, "PIN %s was not yet registered on %s", cur.PIN, day(d))
+		}
+		for name, c := range e.Changes {
 			fields[name] = c.Old
 		}
 	}
 	var past people.Person
 	b, _ := json.Marshal(fields)
 	if err := json.Unmarshal(b, &past); err != nil {
-		return people.Person{}, fmt.Errorf("rebuild %s as of %s: %w", pinStr, at, err)
+		return people.Person{}, fmt.Errorf("rebuild %s as of %s: %w", cur.PIN, d, err)
 	}
-	if len(later) > 0 {
-		past.Version = later[0].Version - 1
-		past.UpdatedAt = at
+	// The version and time of the last change in force on d: the import
+	// when none is.
+	past.Version, past.UpdatedAt = 1, cur.CreatedAt
+	if kept >= 0 {
+		past.Version, past.UpdatedAt = events[kept].Version, events[kept].RecordedAt
 	}
 	return past, nil
 }
@@ -302,19 +347,8 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]pe
 // refuses an officer who may not read the household in the same way whether
 // it exists or not.
 func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) (people.Household, []people.Member, error) {
-	subject := "household:" + id
-	if err := r.guard.Role(ctx, pr, auth.ReadPerson, subject); err != nil {
-		return people.Household{}, nil, err
-	}
-	var h people.Household
-	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
-		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
-	found := !errors.Is(err, sql.ErrNoRows)
-	if found && err != nil {
-		return people.Household{}, nil, err
-	}
-	if err := r.guard.Find(ctx, pr, auth.ReadPerson, subject, "household "+id, found, h.UnitCode,
-		problem.New(problem.NotFound, "no household %s", id)); err != nil {
+	h, err := r.findHousehold(ctx, pr, id)
+	if err != nil {
 		return people.Household{}, nil, err
 	}
 	members, err := r.members(ctx, r.db, id)
@@ -326,6 +360,90 @@ func (r *Register) Household(ctx context.Context, pr auth.Principal, id string) 
 		pins[i] = m.PIN
 	}
 	return h, members, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "household "+id, pins...)
+}
+
+// findHousehold reads a household for a read of it: as for Get, an officer
+// who may not read it gets the same refusal whether it exists or not.
+func (r *Register) findHousehold(ctx context.Context, pr auth.Principal, id string) (people.Household, error) {
+	subject := "household:" + id
+	if err := r.guard.Role(ctx, pr, auth.ReadPerson, subject); err != nil {
+		return people.Household{}, err
+	}
+	var h people.Household
+	err := r.db.QueryRowContext(ctx, `SELECT id, unit_code, address, created_at FROM households WHERE id = $1`, id).
+		Scan(&h.ID, &h.UnitCode, &h.Address, db.Time{T: &h.CreatedAt})
+	found := !errors.Is(err, sql.ErrNoRows)
+	if found && err != nil {
+		return people.Household{}, err
+	}
+	if err := r.guard.Find(ctx, pr, auth.ReadPerson, subject, "household "+id, found, h.UnitCode,
+		problem.New(problem.NotFound, "no household %s", id)); err != nil {
+		return people.Household{}, err
+	}
+	return h, nil
+}
+
+// HouseholdAsOf returns a household and its members as they stood in law
+// at the end of day d (GetAsOf): people who have since left are listed,
+// people who joined later are not, and each member's name, relation and
+// status are those of that day. It is a read of the household as
+// Household is, and of each member shown.
+func (r *Register) HouseholdAsOf(ctx context.Context, pr auth.Principal, id string, d civil.Date) (people.Household, []people.Member, error) {
+	if err := checkAsOf(d); err != nil {
+		return people.Household{}, nil, err
+	}
+	h, err := r.findHousehold(ctx, pr, id)
+	if err != nil {
+		return people.Household{}, nil, err
+	}
+	// The members then are among the members now and those whose
+	// membership an event changed.
+	rows, err := r.db.QueryContext(ctx, `SELECT `+pinText(r.db, "pin")+` FROM persons WHERE household_id = $1
+		UNION SELECT pin FROM household_events WHERE household_id = $1`, id)
+	pins, err := db.Collect(rows, err, func(s db.Scanner) (string, error) {
+		var p string
+		return p, s.Scan(&p)
+	})
+	if err != nil {
+		return h, nil, err
+	}
+	var members []people.Member
+	for _, pinStr := range pins {
+		cur, err := r.load(ctx, nil, pinStr)
+		if err != nil {
+			return h, nil, err
+		}
+		events, err := r.history(ctx, pinStr, time.Time{})
+		if err != nil {
+			return h, nil, err
+		}
+		past, err := asOf(cur, events, d)
+		if problem.Is(err, problem.NotFound) || err == nil && past.HouseholdID != id {
+			continue
+		}
+		if err != nil {
+			return h, nil, err
+		}
+		members = append(members, people.Member{PIN: past.PIN, FullName: past.FullName, BirthDate: past.BirthDate,
+			Sex: past.Sex, Relation: past.Relation, Status: past.Status})
+	}
+	slices.SortFunc(members, func(a, b people.Member) int {
+		if (a.Relation == people.Head) != (b.Relation == people.Head) {
+			if a.Relation == people.Head {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(a.BirthDate.Key(), b.BirthDate.Key()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PIN, b.PIN)
+	})
+	out := make([]string, len(members))
+	for i, m := range members {
+		out[i] = m.PIN
+	}
+	return h, members, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "household "+id+" as of "+d.String(), out...)
 }
 
 func (r *Register) members(ctx context.Context, q interface {

@@ -167,9 +167,13 @@ func TestPersonPageAndAsOf(t *testing.T) {
 		if strings.Contains(r.body, "/register/events/death") {
 			t.Error("a service officer is offered the death form")
 		}
-		r = c.get("/register/persons/" + motherPIN + "?asof=2019-12-31")
-		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 31/12/2019") {
-			t.Errorf("as of a day before the record: %d\n%s", r.status, r.body)
+		r = c.get("/register/persons/" + motherPIN + "?asof=1995-09-01")
+		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 01/09/1995") {
+			t.Errorf("as of a day before the birth: %d\n%s", r.status, r.body)
+		}
+		r = c.get("/register/persons/" + motherPIN + "?asof=2099-01-01")
+		if !strings.Contains(r.body, "ngày 01/01/2099 ở trong tương lai") {
+			t.Errorf("as of a day in the future: %d\n%s", r.status, r.body)
 		}
 		r = c.get("/register/persons/" + motherPIN + "?asof=2021-06-01")
 		if !strings.Contains(r.body, "Đang hiển thị hồ sơ như vào cuối ngày 01/06/2021") {

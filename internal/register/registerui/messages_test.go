@@ -43,7 +43,7 @@ func TestMessages(t *testing.T) {
 	}
 	// The sexes, the errors of the person page, and the fields of the
 	// search and as-of forms and of the cards.
-	for _, k := range []string{"sex.M", "sex.F", "error.full_date", "error.asof_missing",
+	for _, k := range []string{"sex.M", "sex.F", "error.full_date", "error.asof_missing", "error.asof_future",
 		"field.name", "field.birth", "field.unit", "field.asof", "field.pin"} {
 		keys[k] = true
 	}

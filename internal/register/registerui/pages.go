@@ -112,11 +112,15 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 	if asof := f.Date("asof"); !asof.IsZero() && !asof.Full() {
 		f.Fail("asof", "error.full_date")
 	} else if !asof.IsZero() {
-		v.Person, err = s.reg.GetAsOf(ctx, p, pin, civil.EndOfDay(asof))
-		if problem.Is(err, problem.NotFound) {
-			// Not registered yet on that day: show today's record, and say so.
+		v.Person, err = s.reg.GetAsOf(ctx, p, pin, asof)
+		switch {
+		case problem.Is(err, problem.NotFound):
+			// Not born or not registered yet on that day: show today's
+			// record, and say so.
 			f.Fail("asof", "error.asof_missing", asof.VN())
-		} else {
+		case problem.Is(err, problem.Invalid):
+			f.Fail("asof", "error.asof_future", asof.VN())
+		default:
 			v.AsOf = asof
 		}
 	}
@@ -127,7 +131,13 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if id := v.Person.HouseholdID; id != "" {
-		h, members, err := s.reg.Household(ctx, p, id)
+		var h people.Household
+		var members []people.Member
+		if v.AsOf.IsZero() {
+			h, members, err = s.reg.Household(ctx, p, id)
+		} else {
+			h, members, err = s.reg.HouseholdAsOf(ctx, p, id, v.AsOf)
+		}
 		switch {
 		case err == nil:
 			v.Household, v.Members = &h, members

@@ -14,9 +14,9 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
@@ -30,10 +30,11 @@ var files embed.FS
 // *register.Register provides it.
 type Register interface {
 	Get(ctx context.Context, p auth.Principal, pin string) (people.Person, error)
-	GetAsOf(ctx context.Context, p auth.Principal, pin string, at time.Time) (people.Person, error)
+	GetAsOf(ctx context.Context, p auth.Principal, pin string, d civil.Date) (people.Person, error)
 	History(ctx context.Context, p auth.Principal, pin string) ([]people.Event, error)
 	Search(ctx context.Context, p auth.Principal, q register.Query) ([]people.Person, string, error)
 	Household(ctx context.Context, p auth.Principal, id string) (people.Household, []people.Member, error)
+	HouseholdAsOf(ctx context.Context, p auth.Principal, id string, d civil.Date) (people.Household, []people.Member, error)
 	RegisterBirth(ctx context.Context, p auth.Principal, b people.BirthRegistration) (people.Person, error)
 	RegisterDeath(ctx context.Context, p auth.Principal, d people.DeathRegistration) (people.Person, error)
 	RegisterMarriage(ctx context.Context, p auth.Principal, m people.MarriageRegistration) ([]people.Person, error)
