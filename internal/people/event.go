@@ -68,6 +68,14 @@ type BirthRegistration struct {
 	// (or else the father's) household.
 	HouseholdID string   `json:"household_id"`
 	Relation    Relation `json:"relation_to_head"` // default child (or grandchild, …)
+	// ActualPlace is where the child was born (a hospital, a home), which
+	// may differ from where the birth is registered (BirthPlace).
+	ActualPlace Address `json:"actual_birth_place"`
+	// The declarant (người đi khai sinh) and their relation to the child,
+	// and the number of the medical birth certificate (giấy chứng sinh).
+	DeclarantName     string `json:"declarant_name"`
+	DeclarantRelation string `json:"declarant_relation"`
+	CertificateNumber string `json:"birth_certificate_number"`
 	Meta
 }
 
@@ -86,13 +94,37 @@ type MarriageRegistration struct {
 	Meta
 }
 
-// DivorceRecord records a divorce decided by a court.
+// DivorceRecord records a divorce decided by a court: the court, the
+// number and date of its judgment or decision, and Date, the day it took
+// legal effect (the marriage ends then).
 type DivorceRecord struct {
 	PIN1 string     `json:"pin1"`
 	PIN2 string     `json:"pin2"`
 	Date civil.Date `json:"date"`
+	Judgment
 	Meta
 }
+
+// Judgment is a court's judgment or decision (bản án, quyết định).
+type Judgment struct {
+	Court  string     `json:"court"`
+	Number string     `json:"judgment_number"`
+	Date   civil.Date `json:"judgment_date"`
+}
+
+// The keys of Event.Details.
+const (
+	DetailCourt             = "court"
+	DetailJudgmentNumber    = "judgment_number"
+	DetailJudgmentDate      = "judgment_date"
+	DetailActualPlaceUnit   = "actual_birth_place.unit_code"
+	DetailActualPlaceDetail = "actual_birth_place.detail"
+	DetailDeclarantName     = "declarant_name"
+	DetailDeclarantRelation = "declarant_relation"
+	DetailCertificateNumber = "birth_certificate_number"
+	DetailAnnulledEvent     = "annulled_event"
+	DetailAnnulledKind      = "annulled_kind"
+)
 
 // ResidenceKind distinguishes permanent from temporary residence.
 type ResidenceKind string

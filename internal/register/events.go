@@ -43,6 +43,21 @@ func (r *Register) commune(f *problem.Fields, field, code string, required bool)
 	return u
 }
 
+// checkText checks a required one-line text of at most max characters and
+// returns it trimmed.
+func checkText(f *problem.Fields, field, s string, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		f.Add(field, "is required")
+	case utf8.RuneCountInString(s) > max:
+		f.Add(field, "is longer than %d characters", max)
+	case strings.ContainsAny(s, "\r\n\t"):
+		f.Add(field, "must be one line")
+	}
+	return s
+}
+
 func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired bool) {
 	switch {
 	case d.IsZero():
@@ -121,6 +136,26 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 	if b.Relation != "" && (!b.Relation.Valid() || b.Relation == people.Head) {
 		f.Add("relation_to_head", "%q is not a relation a newborn can have", relationTerm(b.Relation))
 	}
+	details := map[string]string{}
+	if !b.ActualPlace.IsZero() {
+		r.commune(&f, "actual_birth_place.unit_code", b.ActualPlace.Unit, true)
+		details[people.DetailActualPlaceUnit] = b.ActualPlace.Unit
+		if s := checkText(&f, "actual_birth_place.detail", b.ActualPlace.Detail, 300); s != "" {
+			details[people.DetailActualPlaceDetail] = s
+		}
+	}
+	for _, x := range []struct {
+		field, key, value string
+		max               int
+	}{
+		{"declarant_name", people.DetailDeclarantName, b.DeclarantName, 100},
+		{"declarant_relation", people.DetailDeclarantRelation, b.DeclarantRelation, 50},
+		{"birth_certificate_number", people.DetailCertificateNumber, b.CertificateNumber, 50},
+	} {
+		if strings.TrimSpace(x.value) != "" {
+			details[x.key] = checkText(&f, x.field, x.value, x.max)
+		}
+	}
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -137,6 +172,7 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 		if err := c.authorize(auth.RegisterBirth, b.BirthPlace, ""); err != nil {
 			return err
 		}
+		c.details = details
 		var parents []people.Person
 		for _, x := range []struct {
 			field, pin string
@@ -433,6 +469,19 @@ func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d peopl
 }
 
 func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.DivorceRecord) ([]Written, error) {
+	var f problem.Fields
+	d.Court = checkText(&f, "court", d.Court, 200)
+	d.Number = checkText(&f, "judgment_number", d.Number, 50)
+	checkPastDate(&f, "judgment_date", d.Judgment.Date, true)
+	if d.Date.Full() && d.Judgment.Date.Full() && d.Date.CertainlyBefore(d.Judgment.Date) {
+		f.Add("date", "%s is before the judgment (%s): a divorce takes effect when the judgment does", day(d.Date), day(d.Judgment.Date))
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	details := map[string]string{
+		people.DetailCourt: d.Court, people.DetailJudgmentNumber: d.Number, people.DetailJudgmentDate: d.Judgment.Date.String(),
+	}
 	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
 			return a, b, c.about(problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN), a.PIN, b.PIN)
@@ -445,6 +494,7 @@ func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.Divo
 			return a, b, c.about(problem.Field("date", "%s is before the marriage (%s)", day(d.Date), day(married)), a.PIN, b.PIN)
 		}
 		a.SpousePIN, b.SpousePIN = "", ""
+		c.details = details
 		return a, b, nil
 	})
 }

@@ -105,6 +105,13 @@ var eventForms = []*eventSpec{
 				{Name: "household_id", Type: "text"},
 				{Name: "relation_to_head", Type: "select", Options: relationOptions},
 			}},
+			{Legend: "legend.declaration", Fields: []fieldSpec{
+				{Name: "actual_birth_place.unit_code", Type: "unit"},
+				{Name: "actual_birth_place.detail", Type: "text"},
+				{Name: "declarant_name", Type: "text"},
+				{Name: "declarant_relation", Type: "text"},
+				{Name: "birth_certificate_number", Type: "text"},
+			}},
 			metaGroup,
 		},
 		prefill: func(f *web.Form, p auth.Principal) {
@@ -122,7 +129,10 @@ var eventForms = []*eventSpec{
 				Ethnicity: f.Get("ethnicity"), Nationality: f.Get("nationality"),
 				FatherPIN: f.Get("father_pin"), MotherPIN: f.Get("mother_pin"),
 				HouseholdID: f.Get("household_id"), Relation: people.Relation(f.Get("relation_to_head")),
-				Meta: readMeta(f),
+				ActualPlace:   people.Address{Unit: f.Get("actual_birth_place.unit_code"), Detail: f.Get("actual_birth_place.detail")},
+				DeclarantName: f.Get("declarant_name"), DeclarantRelation: f.Get("declarant_relation"),
+				CertificateNumber: f.Get("birth_certificate_number"),
+				Meta:              readMeta(f),
 			}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -164,10 +174,19 @@ var eventForms = []*eventSpec{
 	},
 	{
 		slug: "divorce", action: auth.RegisterMarriage,
-		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
+		groups: []fieldGroup{
+			{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")},
+			{Legend: "legend.judgment", Fields: []fieldSpec{
+				{Name: "court", Type: "text", Required: true},
+				{Name: "judgment_number", Type: "text", Required: true},
+				{Name: "judgment_date", Type: "date", Required: true},
+			}},
+			metaGroup,
+		},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
-			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f)}
+			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f),
+				Judgment: people.Judgment{Court: f.Get("court"), Number: f.Get("judgment_number"), Date: f.Date("judgment_date")}}
 			if f.Failed() {
 				return "", errFormInvalid
 			}

@@ -26,6 +26,7 @@ func funcs(l web.Locale) template.FuncMap {
 		"sex":         f.sex,
 		"changes":     f.changes,
 		"addressLine": f.addressLine,
+		"details":     f.details,
 	}
 }
 
@@ -135,6 +136,12 @@ func (f *formatter) value(field string, v any) string {
 		s = f.addressLine(x)
 	case people.Status, people.Relation:
 		s = f.value(field, fmt.Sprint(x))
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, f.value(field, e))
+		}
+		s = strings.Join(parts, "; ")
 	case map[string]any:
 		unit, _ := x["unit_code"].(string)
 		detail, _ := x["detail"].(string)
@@ -179,4 +186,39 @@ func (f *formatter) text(field, x string) string {
 		}
 	}
 	return x
+}
+
+// detailRow is one particular of an act (people.Event.Details): the message
+// ID of its label and its value in words.
+type detailRow struct {
+	Label, Value string
+}
+
+// detailOrder is the order in which an act's particulars are shown.
+var detailOrder = []string{
+	people.DetailCourt, people.DetailJudgmentNumber, people.DetailJudgmentDate,
+	people.DetailActualPlaceUnit, people.DetailActualPlaceDetail,
+	people.DetailDeclarantName, people.DetailDeclarantRelation, people.DetailCertificateNumber,
+	people.DetailAnnulledKind, people.DetailAnnulledEvent,
+}
+
+// details lists an act's particulars in a fixed order, in words.
+func (f *formatter) details(d map[string]string) []detailRow {
+	var rows []detailRow
+	for _, k := range detailOrder {
+		v, ok := d[k]
+		if !ok || v == "" {
+			continue
+		}
+		switch k {
+		case people.DetailActualPlaceUnit:
+			v = f.unit(v)
+		case people.DetailAnnulledKind:
+			v = f.t("kind." + v)
+		default:
+			v = f.text(k, v)
+		}
+		rows = append(rows, detailRow{"detail." + k, v})
+	}
+	return rows
 }

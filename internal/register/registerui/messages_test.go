@@ -47,6 +47,9 @@ func TestMessages(t *testing.T) {
 		"field.name", "field.birth", "field.unit", "field.asof", "field.pin"} {
 		keys[k] = true
 	}
+	for _, k := range detailOrder {
+		keys["detail."+k] = true
+	}
 	for _, ef := range eventForms {
 		for _, k := range []string{"event." + ef.slug, "event." + ef.slug + ".summary", "event." + ef.slug + ".submit", "flash." + ef.slug} {
 			keys[k] = true
