@@ -18,6 +18,8 @@ const (
 	KindResidenceRemoval EventKind = "residence_removal" // xóa đăng ký thường trú / tạm trú
 	KindCorrection       EventKind = "correction"        // cải chính hộ tịch
 	KindImport           EventKind = "import"            // initial load from a legacy system
+	KindAnnulment        EventKind = "annulment"         // hủy bỏ việc đăng ký trái pháp luật hoặc nhầm lẫn
+	KindHeadChange       EventKind = "head_change"       // thay đổi chủ hộ
 )
 
 // Meta is what every civil event carries besides its facts: why, on what
@@ -158,5 +160,31 @@ type Correction struct {
 	PIN       string      `json:"pin"`
 	FullName  *string     `json:"full_name"`
 	BirthDate *civil.Date `json:"birth_date"`
+	Meta
+}
+
+// Annulment voids a civil act registered by mistake or against the law
+// (hủy bỏ việc đăng ký hộ tịch, cư trú): the fields it changed are set back,
+// and a birth's record is marked annulled (its PIN is never issued again).
+// The act stays in the history beside its annulment. Only the latest act of
+// each person it touched can be annulled: later acts are annulled first.
+type Annulment struct {
+	EventID string `json:"event_id"`
+	Meta
+}
+
+// HeadChange names a new head of a household (thay đổi chủ hộ): a living
+// member becomes head, the former head stays a member with the relation
+// given to the new head (or leaves, with the residence events).
+type HeadChange struct {
+	HouseholdID string `json:"household_id"`
+	NewHeadPIN  string `json:"new_head_pin"`
+	// FormerHeadRelation is the former head's relation to the new head;
+	// required when the former head is alive and stays a member.
+	FormerHeadRelation Relation `json:"former_head_relation"`
+	// Relations are the other members' relations to the new head, by PIN;
+	// a member not named keeps their relation, other_kin if it was to the
+	// former head as spouse, child, ….
+	Relations map[string]Relation `json:"relations,omitempty"`
 	Meta
 }

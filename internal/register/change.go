@@ -148,6 +148,7 @@ var defaultLegalBasis = map[people.EventKind]string{
 	people.KindResidence:        "Luật Cư trú 2020, Điều 20–28",
 	people.KindResidenceRemoval: "Luật Cư trú 2020, Điều 24 và 29",
 	people.KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
+	people.KindHeadChange:       "Luật Cư trú 2020, Điều 26",
 }
 
 // kindAction is the action each kind of event needs.
@@ -159,6 +160,8 @@ var kindAction = map[people.EventKind]auth.Action{
 	people.KindResidence:        auth.RegisterResidence,
 	people.KindResidenceRemoval: auth.RegisterResidence,
 	people.KindCorrection:       auth.CorrectRecord,
+	people.KindAnnulment:        auth.CorrectRecord,
+	people.KindHeadChange:       auth.RegisterResidence,
 }
 
 // checkMeta validates what every civil event carries besides its facts.

@@ -340,6 +340,11 @@ func (r *Register) death(ctx context.Context, pr auth.Principal, d people.DeathR
 			return err
 		}
 		c.answer(saved)
+		for _, h := range c.r.onDeath {
+			if err := h(c.ctx, c.tx, p.PIN); err != nil {
+				return err
+			}
+		}
 		if p.SpousePIN != "" {
 			// Wherever the spouse lives: the marriage ends with the death.
 			s, err := c.load("pin", p.SpousePIN)
@@ -587,7 +592,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 }
 
 // leaveHousehold refuses to let a head leave a household that others still
-// live in: a new head must be named first.
+// live in: a new head is named first (ChangeHead).
 func (c *change) leaveHousehold(p people.Person) error {
 	if p.HouseholdID == "" || p.Relation != people.Head {
 		return nil
@@ -597,7 +602,7 @@ func (c *change) leaveHousehold(p people.Person) error {
 		return err
 	}
 	if n > 0 {
-		return problem.New(problem.Conflict, "%s is the head of household %s, where %d other people live; a new head must be registered first", p.PIN, p.HouseholdID, n)
+		return conflict(problem.Field("pin", "%s is the head of household %s, where %d other people live; name a new head first (change of head of household)", p.PIN, p.HouseholdID, n))
 	}
 	return nil
 }

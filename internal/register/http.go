@@ -32,6 +32,8 @@ func (r *Register) Routes() []httpx.Route {
 		staff("POST /api/v1/events/residence", httpx.Command(one(r.residence), maxEventBody)),
 		staff("POST /api/v1/events/residence-removal", httpx.Command(one(r.residenceRemoval), maxEventBody)),
 		staff("POST /api/v1/events/correction", httpx.Command(one(r.correct), maxEventBody)),
+		staff("POST /api/v1/events/annulment", httpx.Command(one(r.annul), maxEventBody)),
+		staff("POST /api/v1/events/head-change", httpx.Command(one(r.headChange), maxEventBody)),
 	}
 }
 

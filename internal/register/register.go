@@ -31,7 +31,21 @@ type Register struct {
 	audit       *audit.Log
 	units       *units.Registry
 	personByPIN string
+	// onDeath are called inside the transaction of each death registered
+	// (OnDeath).
+	onDeath []TxHook
 }
+
+// TxHook is work another capability does inside the transaction of a civil
+// event, on the register's store: it sees the event's writes, and an error
+// it returns undoes the whole event.
+type TxHook func(ctx context.Context, tx *sql.Tx, pin string) error
+
+// OnDeath adds work done inside the transaction of every death registered,
+// with the PIN of the deceased (revoking their identity account, so that a
+// dead person cannot sign in from the moment the register says so). Call
+// it while wiring, before the register serves requests.
+func (r *Register) OnDeath(h TxHook) { r.onDeath = append(r.onDeath, h) }
 
 // New returns a register over d. Every read and change is checked by g;
 // changes record their audit entries in log, in their own transaction.

@@ -3,6 +3,7 @@ package register
 import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // term is a word inside a rule's reason ("deceased", "male", "the head of
@@ -80,3 +81,22 @@ func (r reasonText) Error() string { return string(r) }
 
 // FormatArgs returns the reason as its own format.
 func (r reasonText) FormatArgs() (string, []any) { return string(r), nil }
+
+// kindTerm is a kind of civil act in words.
+func kindTerm(k people.EventKind) any {
+	switch k {
+	case people.KindImport:
+		return term("import from a legacy system")
+	case people.KindAnnulment:
+		return term("annulment")
+	}
+	return string(k)
+}
+
+// conflict makes a field error a conflict with the register's state (409),
+// keeping its field and translatable reason, so that a page shows the
+// reason beside the field in the officer's language.
+func conflict(e *problem.Error) *problem.Error {
+	e.Kind, e.Detail = problem.Conflict, "The request conflicts with the register"
+	return e
+}

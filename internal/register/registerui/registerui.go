@@ -42,6 +42,8 @@ type Register interface {
 	RegisterResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRegistration) (people.Person, error)
 	RemoveResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRemoval) (people.Person, error)
 	Correct(ctx context.Context, p auth.Principal, c people.Correction) (people.Person, error)
+	Annul(ctx context.Context, p auth.Principal, a people.Annulment) (people.Person, error)
+	ChangeHead(ctx context.Context, p auth.Principal, hc people.HeadChange) (people.Person, error)
 }
 
 var _ Register = (*register.Register)(nil)
