@@ -56,7 +56,7 @@ func readMeta(f *web.Form) people.Meta {
 
 // prefillMeta dates the event today, the usual case at a counter.
 func prefillMeta(f *web.Form, _ auth.Principal) {
-	f.Values.Set("effective_date", civil.InVietnam(time.Now()).String())
+	f.Values.Set("effective_date", civil.InVietnam(time.Now()).VN())
 }
 
 var (
@@ -274,6 +274,56 @@ var eventForms = []*eventSpec{
 			return shown(person), err
 		},
 	},
+	{
+		slug: "head-change", action: auth.RegisterResidence,
+		groups: []fieldGroup{
+			{Legend: "legend.head_change", Fields: []fieldSpec{
+				{Name: "household_id", Type: "text", Required: true},
+				{Name: "new_head_pin", Type: "pin", Required: true},
+				{Name: "former_head_relation", Type: "select", Options: relationOptions},
+			}},
+			metaGroup,
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			hc := people.HeadChange{HouseholdID: f.Get("household_id"), NewHeadPIN: f.Get("new_head_pin"),
+				FormerHeadRelation: people.Relation(f.Get("former_head_relation")), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.ChangeHead(ctx, p, hc)
+			return shown(person), err
+		},
+	},
+	{
+		// An annulment is opened from the act in a person's history
+		// (?pin=…&event_id=…); its check page shows the act.
+		slug: "annulment", action: auth.CorrectRecord,
+		groups: []fieldGroup{
+			{Legend: "legend.annulment", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "event_id", Type: "text", Required: true},
+			}},
+			{Legend: "legend.meta", Fields: []fieldSpec{
+				{Name: "effective_date", Type: "date", Required: true},
+				{Name: "reason", Type: "textarea", Required: true},
+				{Name: "legal_basis", Type: "text", Required: true},
+			}},
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			a := people.Annulment{EventID: f.Get("event_id"), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.Annul(ctx, p, a)
+			if err == nil && person.Version == 0 {
+				// Shown only by PIN: back to the person asked about.
+				return "", nil
+			}
+			return shown(person), err
+		},
+	},
 }
 
 // coupleFields are the fields of a marriage or divorce; dateLabel names
@@ -360,6 +410,24 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 			return err
 		}
 		f := s.kit.NewForm(r, r.PostForm)
+		joinDates(f, ef.fieldsOfType("date"))
+		switch r.PostForm.Get("step") {
+		case stepEdit:
+			s.kit.Render(w, r, http.StatusOK, "event_form", "event."+ef.slug, "events", ef.view(f))
+			return nil
+		case stepCommit:
+		default:
+			v, err := s.check(r.Context(), ef, p, f)
+			if err != nil {
+				return err
+			}
+			if f.Failed() {
+				s.kit.Render(w, r, http.StatusUnprocessableEntity, "event_form", "event."+ef.slug, "events", ef.view(f))
+				return nil
+			}
+			s.kit.Render(w, r, http.StatusOK, "event_check", "event."+ef.slug, "events", v)
+			return nil
+		}
 		pin, err := ef.submit(r.Context(), s.reg, p, f)
 		if err == nil {
 			s.kit.Flash(w, r, "flash."+ef.slug)

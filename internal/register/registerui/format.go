@@ -27,6 +27,8 @@ func funcs(l web.Locale) template.FuncMap {
 		"changes":     f.changes,
 		"addressLine": f.addressLine,
 		"details":     f.details,
+		"dateParts":   splitDate,
+		"initials":    initials,
 	}
 }
 
@@ -221,4 +223,18 @@ func (f *formatter) details(d map[string]string) []detailRow {
 		rows = append(rows, detailRow{"detail." + k, v})
 	}
 	return rows
+}
+
+// initials are the first letters of a name's first and last words, for the
+// placeholder of a photo.
+func initials(name string) string {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return ""
+	}
+	first := []rune(words[0])[:1]
+	if len(words) == 1 {
+		return string(first)
+	}
+	return string(first) + string([]rune(words[len(words)-1])[:1])
 }
