@@ -29,6 +29,7 @@ func funcs(l web.Locale) template.FuncMap {
 		"details":     f.details,
 		"dateParts":   splitDate,
 		"initials":    initials,
+		"kinOf":       kinOf,
 	}
 }
 
@@ -237,4 +238,19 @@ func initials(name string) string {
 		return string(first)
 	}
 	return string(first) + string([]rune(words[len(words)-1])[:1])
+}
+
+// kinView is a parent or spouse as the kin partial shows them.
+type kinView struct {
+	PIN    string
+	Person *people.Person
+}
+
+// kinOf is the person with PIN pin among those read, or only the PIN.
+func kinOf(kin map[string]people.Person, pin string) kinView {
+	v := kinView{PIN: pin}
+	if p, ok := kin[pin]; ok && pin != "" {
+		v.Person = &p
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -98,7 +99,21 @@ type personView struct {
 	Household *people.Household
 	Members   []people.Member
 	History   []people.Event // newest first
-	Events    []string       // civil-event forms the officer may open from here
+	// Kin are the parents and spouse the officer may read, by PIN, for
+	// their names beside the PINs.
+	Kin map[string]people.Person
+	// Actions are the civil events the officer may register from here
+	// that make sense for the person now (no marriage for a child).
+	Actions []actionLink
+	// Annul is the act of the history that may be annulled: the latest
+	// in force, when the officer may annul.
+	Annul string
+}
+
+// actionLink is a civil-event form opened for the person shown.
+type actionLink struct {
+	Slug  string
+	Query string // the form's prefilled fields
 }
 
 // person is /register/persons/{pin}[?asof=YYYY-MM-DD].
@@ -107,7 +122,7 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	pin := r.PathValue("pin")
 	f := s.kit.NewForm(r, r.URL.Query())
-	v := personView{Form: f, Events: allowedEvents(p)}
+	v := personView{Form: f}
 	var err error
 	if asof := f.Date("asof"); !asof.IsZero() && !asof.Full() {
 		f.Fail("asof", "error.full_date")
@@ -149,6 +164,26 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slices.Reverse(v.History)
+	v.Kin = map[string]people.Person{}
+	for _, k := range []string{v.Person.FatherPIN, v.Person.MotherPIN, v.Person.SpousePIN} {
+		if k == "" {
+			continue
+		}
+		// A read, audited; one out of reach is shown by PIN only.
+		switch kin, err := s.reg.Get(ctx, p, k); {
+		case err == nil:
+			v.Kin[k] = kin
+		case !problem.Is(err, problem.Forbidden) && !problem.Is(err, problem.NotFound):
+			return err
+		}
+	}
+	if v.AsOf.IsZero() {
+		allowed := allowedEvents(p)
+		v.Actions = actionsFor(v.Person, allowed, civil.InVietnam(time.Now()))
+		if slices.Contains(allowed, "annulment") {
+			v.Annul = annullable(v.History)
+		}
+	}
 	s.kit.Render(w, r, http.StatusOK, "person", "person.title", "search", v)
 	return nil
 }
@@ -167,4 +202,88 @@ func (s *pages) household(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.kit.Render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members})
 	return nil
+}
+
+// actionsFor are the civil events that make sense for p on day today,
+// among those allowed, each with the form's fields for p filled in.
+func actionsFor(p people.Person, allowed []string, today civil.Date) []actionLink {
+	var out []actionLink
+	add := func(slug string, kv ...string) {
+		if !slices.Contains(allowed, slug) {
+			return
+		}
+		q := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
+		}
+		out = append(out, actionLink{slug, q.Encode()})
+	}
+	if p.Status != people.Alive {
+		if p.Status == people.Deceased {
+			add("correction", "pin", p.PIN)
+		}
+		return out
+	}
+	age := ageOn(p.BirthDate, today)
+	if age >= minParentAge {
+		if p.Sex == civil.Female {
+			add("birth", "mother_pin", p.PIN)
+		} else {
+			add("birth", "father_pin", p.PIN)
+		}
+	}
+	add("death", "pin", p.PIN)
+	marriageAge := 18
+	if p.Sex == civil.Male {
+		marriageAge = 20
+	}
+	if p.SpousePIN == "" && age >= marriageAge {
+		add("marriage", "pin1", p.PIN)
+	}
+	if p.SpousePIN != "" {
+		add("divorce", "pin1", p.PIN, "pin2", p.SpousePIN)
+	}
+	add("residence", "pin", p.PIN)
+	if !p.Permanent.IsZero() || !p.Temporary.IsZero() {
+		add("residence-removal", "pin", p.PIN)
+	}
+	if p.HouseholdID != "" && p.Relation != people.Head {
+		add("head-change", "household_id", p.HouseholdID, "new_head_pin", p.PIN)
+	}
+	add("correction", "pin", p.PIN)
+	return out
+}
+
+// minParentAge is the least age at which the birth form is offered from a
+// person's page (the register's rule: a parent is at least 12 years older).
+const minParentAge = 12
+
+// ageOn is the age in whole years on day d, the smallest a partial date
+// of birth allows.
+func ageOn(birth, d civil.Date) int {
+	b, at := birth.Latest(), d.Earliest()
+	age := at.Year() - b.Year()
+	if at.Month() < b.Month() || at.Month() == b.Month() && at.Day() < b.Day() {
+		age--
+	}
+	return age
+}
+
+// annullable is the id of the act of a history (newest first) that an
+// annulment may void: the latest act not annulled, when it is of a kind
+// that can be; "" when none.
+func annullable(history []people.Event) string {
+	voided := map[string]bool{}
+	for _, e := range history {
+		switch {
+		case e.Kind == people.KindAnnulment:
+			voided[e.Details[people.DetailAnnulledEvent]] = true
+		case voided[e.EventID]:
+		case e.Kind == people.KindImport:
+			return ""
+		default:
+			return e.EventID
+		}
+	}
+	return ""
 }
