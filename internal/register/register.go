@@ -242,8 +242,10 @@ func toFields(p people.Person) (map[string]any, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// Query selects people by unaccented name (a prefix of the full name), date
-// of birth and commune.
+// Query selects people by the words of their unaccented name, in any
+// order, the last word typed possibly the beginning of one ("van da"
+// finds Trần Văn Dần), by date of birth (a full date, a month or a year)
+// and by commune. A name or a date of birth is required.
 type Query struct {
 	Name      string
 	BirthDate civil.Date
@@ -252,21 +254,88 @@ type Query struct {
 	Cursor    string
 }
 
+// maxCount bounds how far Count counts: beyond it, a search says "more than".
+const maxCount = 1000
+
 // Search finds people. Officers attached to a commune or province see only
-// people whose responsible unit is in their reach.
+// people whose responsible unit is in their reach. With a date of birth,
+// results come in the order of the unaccented name; by name alone, in the
+// order of the PIN (the index of words is read in that order, so that a
+// page of a common name costs a page of reads).
 func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]people.Person, string, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	sq, err := r.searchQuery(ctx, pr, q)
+	if err != nil || sq == nil {
+		return nil, "", err
+	}
+	args := append(sq.args, q.Limit+1)
+	rows, err := r.db.QueryContext(ctx, personSelectOf(r.db, "p")+sq.from+fmt.Sprintf(` ORDER BY %s LIMIT $%d`, sq.order, len(args)), args...)
+	out, err := db.Collect(rows, err, scanPerson)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		last := out[len(out)-1]
+		key := "\x00" + last.PIN
+		if sq.byName {
+			key = textfold.Fold(last.FullName) + key
+		}
+		next = hex.EncodeToString([]byte(key))
+	}
+	pins := make([]string, len(out))
+	for i := range out {
+		pins[i] = out[i].PIN
+	}
+	if err := r.guard.Disclosed(ctx, pr, auth.SearchRegister, fmt.Sprintf("search, %d results", len(out)), pins...); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// Count counts the people a search finds (its cursor and limit aside), up
+// to maxCount; more is answered as maxCount+1. It names nobody.
+func (r *Register) Count(ctx context.Context, pr auth.Principal, q Query) (int, error) {
+	q.Cursor = ""
+	sq, err := r.searchQuery(ctx, pr, q)
+	if err != nil || sq == nil {
+		return 0, err
+	}
+	args := append(sq.args, maxCount+1)
+	var n int
+	err = r.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1`+sq.from+fmt.Sprintf(` LIMIT $%d) x`, len(args)), args...).Scan(&n)
+	return n, err
+}
+
+// searchSQL is a search's statement from its FROM (persons as p) to the
+// end of its WHERE, with its arguments and its order.
+type searchSQL struct {
+	from   string
+	args   []any
+	order  string
+	byName bool // ordered by name (else by PIN), for the cursor
+}
+
+// searchQuery checks and authorises a search and returns its statement;
+// nil when the caller's reach holds nobody.
+
+func (r *Register) searchQuery(ctx context.Context, pr auth.Principal, q Query) (*searchSQL, error) {
 	var f problem.Fields
-	name := textfold.Fold(q.Name)
-	if len(name) < 2 {
+	words := strings.Fields(textfold.Fold(q.Name))
+	name := strings.Join(words, " ")
+	switch {
+	case strings.TrimSpace(q.Name) != "" && len(name) < 2:
 		f.Add("name", "give at least 2 letters of the name")
+	case name == "" && q.BirthDate.IsZero():
+		f.Add("name", "give a name or a date of birth")
 	}
 	if q.Unit != "" {
 		if u, ok := r.units.Lookup(q.Unit); !ok || u.Level != units.LevelCommune {
 			f.Add("unit", "%q is not the code of a commune-level unit in force", q.Unit)
 		}
-	}
-	if q.Limit <= 0 || q.Limit > 200 {
-		q.Limit = 50
 	}
 	var after struct{ Name, PIN string }
 	if q.Cursor != "" {
@@ -274,30 +343,34 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]pe
 		if err == nil {
 			after.Name, after.PIN, _ = strings.Cut(string(b), "\x00")
 		}
-		if err != nil || after.PIN == "" {
+		if err != nil || after.PIN == "" || (after.Name == "") != q.BirthDate.IsZero() {
 			f.Add("cursor", "not a cursor this API returned")
 		}
 	}
 	if err := f.Err(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := r.guard.Check(ctx, pr, auth.SearchRegister, q.Unit, ""); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	sqlq := personSelect(r.db) + ` WHERE name_folded >= $1 AND name_folded < $2`
-	args := []any{name, name + "\uffff"}
+	sq := &searchSQL{}
+	arg := func(v any) string {
+		sq.args = append(sq.args, v)
+		return fmt.Sprintf("$%d", len(sq.args))
+	}
+	var where []string
 	if !q.BirthDate.IsZero() {
 		// The dates a query may mean (all of 1980 for "1980"), and records
 		// that know only the year, or the month, of a birth that may be
-		// the one sought.
-		// A full date or a month is a short list of keys, each a range
-		// of names in persons_birth_name; a year alone is a range of keys,
-		// read through persons_name_birth.
+		// the one sought: a full date or a month is a short list of keys,
+		// a year a range, each read through persons_birth_name; the
+		// name's words are checked on the few people born then.
+		sq.byName, sq.order = true, "p.name_folded, p.pin"
+		sq.from = ` FROM persons p`
 		d := q.BirthDate
 		switch {
 		case d.Month == 0:
-			args = append(args, d.Key(), d.Year*10000+1299)
-			sqlq += ` AND birth_key BETWEEN $3 AND $4`
+			where = append(where, `p.birth_key BETWEEN `+arg(d.Key())+` AND `+arg(d.Year*10000+1299))
 		default:
 			keys := []int{civil.Date{Year: d.Year}.Key(), d.Key()}
 			if d.Day == 0 {
@@ -309,52 +382,90 @@ func (r *Register) Search(ctx context.Context, pr auth.Principal, q Query) ([]pe
 			}
 			var in []string
 			for _, k := range keys {
-				args = append(args, k)
-				in = append(in, fmt.Sprintf("$%d", len(args)))
+				in = append(in, arg(k))
 			}
-			sqlq += ` AND birth_key IN (` + strings.Join(in, ",") + `)`
+			where = append(where, `p.birth_key IN (`+strings.Join(in, ",")+`)`)
+		}
+		for i, w := range words {
+			pattern := "% " + escapeLike(w) + "%"
+			if i < len(words)-1 {
+				pattern = "% " + escapeLike(w) + " %"
+			}
+			where = append(where, `(' ' || p.name_folded || ' ') LIKE `+arg(pattern)+` ESCAPE '!'`)
+		}
+		if after.PIN != "" {
+			where = append(where, `(p.name_folded, p.pin) > (`+arg(after.Name)+`, `+arg(after.PIN)+`)`)
+		}
+	} else {
+		sq.order = "p.pin"
+		if r.db.Engine == db.Postgres {
+			// Every word but the last whole, through persons_name_words;
+			// the last a whole word or the beginning of one (a single
+			// word: of the name, through persons_name_birth).
+			sq.from = ` FROM persons p`
+			last := words[len(words)-1]
+			if len(words) > 1 {
+				where = append(where, `string_to_array(p.name_folded, ' ') @> `+arg(words[:len(words)-1])+`::text[]`,
+					`(' ' || p.name_folded) LIKE `+arg("% "+escapeLike(last)+"%")+` ESCAPE '!'`)
+			} else {
+				where = append(where, `(string_to_array(p.name_folded, ' ') @> `+arg(words)+`::text[] OR p.name_folded LIKE `+arg(escapeLike(last)+"%")+` ESCAPE '!')`)
+			}
+		} else {
+			// The full-text index of names, read in PIN order (its rowid),
+			// drives the join (CROSS JOIN keeps it outer).
+			sq.from = ` FROM persons_names m CROSS JOIN persons p ON p.pin = m.rowid`
+			sq.order = "m.rowid"
+			where = append(where, `persons_names MATCH `+arg(ftsQuery(words)))
+		}
+		if after.PIN != "" {
+			col := "p.pin"
+			if r.db.Engine == db.SQLite {
+				col = "m.rowid"
+			}
+			where = append(where, col+` > `+arg(after.PIN))
 		}
 	}
 	if q.Unit != "" {
-		args = append(args, q.Unit)
-		sqlq += fmt.Sprintf(` AND resp_unit = $%d`, len(args))
+		where = append(where, `p.resp_unit = `+arg(q.Unit))
 	}
 	if reach := r.guard.Reach(pr, auth.SearchRegister); !reach.All {
 		if reach.Nothing() {
-			return nil, "", nil
+			return nil, nil
 		}
 		var in []string
 		for _, c := range reach.Communes {
-			args = append(args, c)
-			in = append(in, fmt.Sprintf("$%d", len(args)))
+			in = append(in, arg(c))
 		}
-		sqlq += ` AND resp_unit IN (` + strings.Join(in, ",") + `)`
+		where = append(where, `p.resp_unit IN (`+strings.Join(in, ",")+`)`)
 	}
-	if after.PIN != "" {
-		args = append(args, after.Name, after.PIN)
-		sqlq += fmt.Sprintf(` AND (name_folded, pin) > ($%d, $%d)`, len(args)-1, len(args))
+	sq.from += ` WHERE ` + strings.Join(where, ` AND `)
+	return sq, nil
+}
+
+// personSelectOf is personSelect over persons under an alias.
+func personSelectOf(d *db.DB, alias string) string {
+	cols := personColumns
+	for i := range cols {
+		cols[i] = alias + "." + cols[i]
 	}
-	args = append(args, q.Limit+1)
-	sqlq += fmt.Sprintf(` ORDER BY name_folded, pin LIMIT $%d`, len(args))
-	rows, err := r.db.QueryContext(ctx, sqlq, args...)
-	out, err := db.Collect(rows, err, scanPerson)
-	if err != nil {
-		return nil, "", err
+	cols[0] = pinText(d, cols[0])
+	return "SELECT " + d.PackColumns(cols[:])
+}
+
+// escapeLike escapes a word for LIKE … ESCAPE '!'.
+func escapeLike(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// ftsQuery is the full-text query of a name's words: each a quoted word,
+// the last also the beginning of one.
+func ftsQuery(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
-	next := ""
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
-		last := out[len(out)-1]
-		next = hex.EncodeToString([]byte(textfold.Fold(last.FullName) + "\x00" + last.PIN))
-	}
-	pins := make([]string, len(out))
-	for i := range out {
-		pins[i] = out[i].PIN
-	}
-	if err := r.guard.Disclosed(ctx, pr, auth.SearchRegister, fmt.Sprintf("search, %d results", len(out)), pins...); err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	q[len(q)-1] += "*"
+	return strings.Join(q, " ")
 }
 
 // Household returns a household and its members, head first. Like Get, it

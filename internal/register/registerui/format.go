@@ -30,6 +30,13 @@ func funcs(l web.Locale) template.FuncMap {
 		"dateParts":   splitDate,
 		"initials":    initials,
 		"kinOf":       kinOf,
+		"add": func(xs ...int) int {
+			n := 0
+			for _, x := range xs {
+				n += x
+			}
+			return n
+		},
 	}
 }
 

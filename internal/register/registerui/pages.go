@@ -29,12 +29,23 @@ func allowedEvents(p auth.Principal) []string {
 // searchPageSize is the number of people on a page of search results.
 const searchPageSize = 20
 
+// maxShownCount is the most results a search page counts (register.Count
+// counts one more to say "more than").
+const maxShownCount = 1000
+
+// maxBack bounds the pages a search remembers for going back.
+const maxBack = 50
+
 type searchView struct {
 	Form     *web.Form
 	Searched bool
 	Results  []people.Person
+	Count    int    // how many the search finds, up to register's bound
+	More     bool   // more than Count
 	Next     string // URL of the next page, if any
+	Prev     string // URL of the previous page, when on a later one
 	First    string // URL of the first page, when on a later one
+	From     int    // the rank of the first result shown
 }
 
 // search is /register/search?name=&birth=&unit=: a name (diacritics
@@ -63,18 +74,49 @@ func (s *pages) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Searched, v.Results = true, people
-	page := url.Values{}
-	for _, k := range []string{"name", "birth", "unit"} {
-		if x := f.Get(k); x != "" {
-			page.Set(k, x)
+	if v.Count, err = s.reg.Count(r.Context(), p, query); err != nil {
+		return err
+	}
+	if v.Count > maxShownCount {
+		v.Count, v.More = maxShownCount, true
+	}
+	// The cursors of the pages before this one ride in the links ("back",
+	// "-" for the first page), so that the officer can page both ways.
+	var back []string
+	if b := f.Get("back"); b != "" {
+		back = strings.Split(b, ",")
+	}
+	if len(back) > maxBack {
+		back = back[len(back)-maxBack:]
+	}
+	v.From = len(back)*searchPageSize + 1
+	link := func(cursor string, back []string) string {
+		page := url.Values{}
+		for _, k := range []string{"name", "birth", "unit"} {
+			if x := f.Get(k); x != "" {
+				page.Set(k, x)
+			}
 		}
+		if cursor != "" && cursor != "-" {
+			page.Set("cursor", cursor)
+		}
+		if len(back) > 0 {
+			page.Set("back", strings.Join(back, ","))
+		}
+		return "/register/search?" + page.Encode()
 	}
 	if query.Cursor != "" {
-		v.First = "/register/search?" + page.Encode()
+		v.First = link("", nil)
+		if len(back) > 0 {
+			v.Prev = link(back[len(back)-1], back[:len(back)-1])
+		}
 	}
 	if next != "" {
-		page.Set("cursor", next)
-		v.Next = "/register/search?" + page.Encode()
+		here := query.Cursor
+		if here == "" {
+			here = "-"
+		}
+		v.Next = link(next, append(slices.Clone(back), here))
 	}
 	s.kit.Render(w, r, http.StatusOK, "search", "search.title", "search", v)
 	return nil

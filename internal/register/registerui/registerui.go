@@ -33,6 +33,7 @@ type Register interface {
 	GetAsOf(ctx context.Context, p auth.Principal, pin string, d civil.Date) (people.Person, error)
 	History(ctx context.Context, p auth.Principal, pin string) ([]people.Event, error)
 	Search(ctx context.Context, p auth.Principal, q register.Query) ([]people.Person, string, error)
+	Count(ctx context.Context, p auth.Principal, q register.Query) (int, error)
 	Household(ctx context.Context, p auth.Principal, id string) (people.Household, []people.Member, error)
 	HouseholdAsOf(ctx context.Context, p auth.Principal, id string, d civil.Date) (people.Household, []people.Member, error)
 	RegisterBirth(ctx context.Context, p auth.Principal, b people.BirthRegistration) (people.Person, error)
