@@ -164,6 +164,7 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	pin := r.PathValue("pin")
 	f := s.kit.NewForm(r, r.URL.Query())
+	joinDates(f, []string{"asof"})
 	v := personView{Form: f}
 	var err error
 	if asof := f.Date("asof"); !asof.IsZero() && !asof.Full() {

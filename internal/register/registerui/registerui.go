@@ -87,6 +87,7 @@ func Module(reg Register) web.Module {
 				page("GET /register/persons/{pin}", s.person),
 				page("GET /register/households/{id}", s.household),
 				page("GET /register/events", s.eventIndex),
+				page("GET /register/lookup", s.lookup),
 			}
 			// One GET (the form) and one POST per civil event, under
 			// /register/events/: birth, death, marriage, divorce,
