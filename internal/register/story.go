@@ -73,7 +73,18 @@ func Story(ctx context.Context, d *db.DB, u *units.Registry, opts StoryOptions) 
 	if err != nil {
 		return StoryStats{}, err
 	}
-	w := &storyWriter{d: d, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x5707)), done: map[string]bool{}}
+	w := &storyWriter{d: d, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x5707)), done: map[string]bool{}, hasEvents: map[string]bool{}}
+	rows, err = d.QueryContext(ctx, `SELECT DISTINCT pin FROM person_events`)
+	with, err := db.Collect(rows, err, func(s db.Scanner) (string, error) {
+		var p string
+		return p, s.Scan(&p)
+	})
+	if err != nil {
+		return StoryStats{}, err
+	}
+	for _, p := range with {
+		w.hasEvents[p] = true
+	}
 	const batch = 200
 	for i := 0; i < len(hhs); i += batch {
 		if err := ctx.Err(); err != nil {
@@ -129,6 +140,9 @@ type storyWriter struct {
 	// done are the people already written (a spouse written with the
 	// other party of the marriage).
 	done map[string]bool
+	// hasEvents are the people whose history the register holds already:
+	// the story leaves them alone.
+	hasEvents map[string]bool
 	// marriages are the days of the marriages written, by PIN, for the
 	// spouse's turn.
 	marriages map[string]storyAct
@@ -206,11 +220,10 @@ func (w *storyWriter) person(ctx context.Context, cur people.Person, move *story
 	if w.done[cur.PIN] {
 		return nil
 	}
-	var n int
-	if err := w.tx.QueryRowContext(ctx, `SELECT count(*) FROM person_events WHERE pin = $1`, cur.PIN).Scan(&n); err != nil || n > 0 {
-		return err
-	}
 	w.done[cur.PIN] = true
+	if w.hasEvents[cur.PIN] {
+		return nil
+	}
 	now := cur
 	if move != nil && cur.Permanent == move.from {
 		now.Permanent = move.to
@@ -261,12 +274,11 @@ func (w *storyWriter) person(ctx context.Context, cur people.Person, move *story
 	now.Version = len(acts)
 	now.CreatedAt = recordedOn(acts[0].day)
 	now.UpdatedAt = recordedOn(acts[len(acts)-1].day)
-	row := personRow(&now)
-	sets := make([]string, 0, len(personColumns))
-	for i, col := range personColumns[1:] {
-		sets = append(sets, fmt.Sprintf("%s = $%d", col, i+2))
-	}
-	if _, err := w.tx.ExecContext(ctx, `UPDATE persons SET `+strings.Join(sets, ", ")+` WHERE pin = $1`, row...); err != nil {
+	// Only what the story changes: the name stays (and its index entry).
+	if _, err := w.tx.ExecContext(ctx, `UPDATE persons SET other_names = $2, perm_unit = $3, perm_address = $4, cur_unit = $5, cur_address = $6,
+		resp_unit = $7, version = $8, created_at = $9, updated_at = $10 WHERE pin = $1`,
+		now.PIN, strings.Join(now.OtherNames, otherNamesSep), now.Permanent.Unit, now.Permanent.Detail, now.Current.Unit, now.Current.Detail,
+		people.ResponsibleUnit(&now), now.Version, db.FormatTime(now.CreatedAt), db.FormatTime(now.UpdatedAt)); err != nil {
 		return err
 	}
 	w.stats.People++
