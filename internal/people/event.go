@@ -126,6 +126,11 @@ const (
 	DetailCertificateNumber = "birth_certificate_number"
 	DetailAnnulledEvent     = "annulled_event"
 	DetailAnnulledKind      = "annulled_kind"
+	// Who registered the act, as the history shows them: the officer's
+	// name, role and unit at the time (Actor keeps the account).
+	DetailActorName = "actor_name"
+	DetailActorRole = "actor_role"
+	DetailActorUnit = "actor_unit"
 )
 
 // ResidenceKind distinguishes permanent from temporary residence.

@@ -470,6 +470,8 @@ func TestBirthParticulars(t *testing.T) {
 		want := map[string]string{
 			people.DetailActualPlaceUnit: hanoi2, people.DetailActualPlaceDetail: "Bệnh viện Phụ sản Hà Nội",
 			people.DetailDeclarantName: "Nguyễn Thị Mai", people.DetailDeclarantRelation: "mẹ", people.DetailCertificateNumber: "GCS-2025-000123",
+			// Who registered it, by name and role at the time.
+			people.DetailActorName: officer.DisplayName, people.DetailActorRole: "registrar", people.DetailActorUnit: baDinh,
 		}
 		if ev := e.lastEvent(child.PIN); !maps.Equal(ev.Details, want) {
 			t.Errorf("birth details = %v, want %v", ev.Details, want)

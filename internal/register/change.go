@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -469,9 +470,21 @@ func (c *change) event(pinStr string, version int, changes map[string]people.Cha
 	if eff.IsZero() {
 		eff = civil.DateOf(c.at)
 	}
+	// The act's particulars, and who registered it as the history shows
+	// them (the name and role at the time).
+	dm := maps.Clone(c.details)
+	if dm == nil {
+		dm = map[string]string{}
+	}
+	if c.pr.DisplayName != "" {
+		dm[people.DetailActorName] = c.pr.DisplayName
+	}
+	if c.pr.Role != "" {
+		dm[people.DetailActorRole], dm[people.DetailActorUnit] = string(c.pr.Role), c.pr.Unit
+	}
 	details := ""
-	if len(c.details) > 0 {
-		d, err := json.Marshal(c.details)
+	if len(dm) > 0 {
+		d, err := json.Marshal(dm)
 		if err != nil {
 			return err
 		}

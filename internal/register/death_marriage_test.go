@@ -409,7 +409,8 @@ func TestDivorceJudgment(t *testing.T) {
 		}
 		for _, p := range []string{man.PIN, woman.PIN} {
 			ev := e.lastEvent(p)
-			want := map[string]string{people.DetailCourt: ok.Court, people.DetailJudgmentNumber: ok.Number, people.DetailJudgmentDate: "2025-01-10"}
+			want := map[string]string{people.DetailCourt: ok.Court, people.DetailJudgmentNumber: ok.Number, people.DetailJudgmentDate: "2025-01-10",
+				people.DetailActorName: officer.DisplayName, people.DetailActorRole: "registrar", people.DetailActorUnit: baDinh}
 			if ev.Kind != people.KindDivorce || !maps.Equal(ev.Details, want) {
 				t.Errorf("%s: divorce event %s with details %v, want %v", p, ev.Kind, ev.Details, want)
 			}

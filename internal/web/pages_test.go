@@ -161,6 +161,10 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 				t.Errorf("child's page lacks %q", want)
 			}
 		}
+		// The history names the officer and the role in words, not the account.
+		if !strings.Contains(r.body, "Công chức tư pháp – hộ tịch, Phường Ba Đình") || strings.Contains(r.body, "staff:registrar") {
+			t.Errorf("the history does not name the officer in words")
+		}
 		if strings.Contains(c.get(loc).body, "Đã đăng ký khai sinh và cấp") {
 			t.Error("the success notice shows twice")
 		}

@@ -27,6 +27,7 @@ func funcs(l web.Locale) template.FuncMap {
 		"changes":     f.changes,
 		"addressLine": f.addressLine,
 		"details":     f.details,
+		"actor":       f.actor,
 		"dateParts":   splitDate,
 		"initials":    initials,
 		"kinOf":       kinOf,
@@ -55,6 +56,9 @@ func (f *formatter) ethnicity(code string) string {
 }
 
 func (f *formatter) religion(code string) string {
+	if code == "" || code == "00" {
+		return f.t("religion.none")
+	}
 	if r, ok := civil.ReligionByCode(code); ok {
 		return r.Name
 	}
@@ -260,4 +264,28 @@ func kinOf(kin map[string]people.Person, pin string) kinView {
 		v.Person = &p
 	}
 	return v
+}
+
+// actor is who registered an act, in words: the officer's name, role and
+// unit at the time (people.DetailActorName, …); for acts without them,
+// the legacy books or the account's name.
+func (f *formatter) actor(e people.Event) string {
+	if name := e.Details[people.DetailActorName]; name != "" {
+		out := name
+		if role := e.Details[people.DetailActorRole]; role != "" {
+			out += " — " + f.t("role."+role)
+			if u := e.Details[people.DetailActorUnit]; u != "" {
+				out += ", " + f.unit(u)
+			}
+		}
+		return out
+	}
+	kind, name, _ := strings.Cut(e.Actor, ":")
+	switch kind {
+	case "legacy":
+		return f.t("actor.legacy")
+	case "staff":
+		return name
+	}
+	return e.Actor
 }

@@ -44,7 +44,7 @@ func TestMessages(t *testing.T) {
 	// The sexes, the errors of the person page, and the fields of the
 	// search and as-of forms and of the cards.
 	for _, k := range []string{"sex.M", "sex.F", "error.full_date", "error.asof_missing", "error.asof_future",
-		"field.name", "field.birth", "field.unit", "field.asof", "field.pin", "error.required", "error.event_unknown"} {
+		"field.name", "field.birth", "field.unit", "field.asof", "field.pin", "error.required", "error.event_unknown", "religion.none", "actor.legacy"} {
 		keys[k] = true
 	}
 	for _, k := range detailOrder {
