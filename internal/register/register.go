@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -413,9 +414,13 @@ func (r *Register) searchQuery(ctx context.Context, pr auth.Principal, q Query) 
 		} else {
 			// The full-text index of names, read in PIN order (its rowid),
 			// drives the join (CROSS JOIN keeps it outer).
+			fq := ftsQuery(words)
+			if fq == "" {
+				return nil, problem.Field("name", "give at least 2 letters of the name")
+			}
 			sq.from = ` FROM persons_names m CROSS JOIN persons p ON p.pin = m.rowid`
 			sq.order = "m.rowid"
-			where = append(where, `persons_names MATCH `+arg(ftsQuery(words)))
+			where = append(where, `persons_names MATCH `+arg(fq))
 		}
 		if after.PIN != "" {
 			col := "p.pin"
@@ -457,15 +462,23 @@ func escapeLike(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
-// ftsQuery is the full-text query of a name's words: each a quoted word,
-// the last also the beginning of one.
+// ftsQuery is the full-text query of a name's words: each run of letters
+// and digits a quoted term (the index's tokenizer splits words there too,
+// and a term of two would be a phrase, which it does not keep), the last
+// also the beginning of one; "" when the words hold no letter or digit.
 func ftsQuery(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	var terms []string
+	for _, w := range words {
+		terms = append(terms, strings.FieldsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })...)
 	}
-	q[len(q)-1] += "*"
-	return strings.Join(q, " ")
+	if len(terms) == 0 {
+		return ""
+	}
+	for i, t := range terms {
+		terms[i] = `"` + t + `"`
+	}
+	terms[len(terms)-1] += "*"
+	return strings.Join(terms, " ")
 }
 
 // Household returns a household and its members, head first. Like Get, it
