@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,6 +57,38 @@ func TestPersonLookup(t *testing.T) {
 		}
 		if a, _ := get("name=x"); len(a.Items) != 0 || !strings.Contains(a.Message, "2") {
 			t.Errorf("one letter: %+v", a)
+		}
+	})
+}
+
+// TestSearchPagesBothWays: the search page says how many it found and
+// which of them it shows, and pages forward and back.
+func TestSearchPagesBothWays(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		c := newEnv(t, d).client()
+		c.signIn("registrar")
+		r := c.get("/register/search?name=binh+nguyen")
+		if !strings.Contains(r.body, "Người thứ 1–20 trong 22 người tìm thấy") || strings.Contains(r.body, `id="prev-page"`) {
+			t.Fatalf("first page:\n%s", r.body)
+		}
+		next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(r.body)
+		if next == nil {
+			t.Fatal("no next page")
+		}
+		r = c.get(html.UnescapeString(next[1]))
+		if !strings.Contains(r.body, "Người thứ 21–22 trong 22 người tìm thấy") {
+			t.Errorf("second page:\n%s", r.body)
+		}
+		prev := regexp.MustCompile(`href="([^"]+)" rel="prev"`).FindStringSubmatch(r.body)
+		if prev == nil {
+			t.Fatal("no previous page")
+		}
+		if r = c.get(html.UnescapeString(prev[1])); !strings.Contains(r.body, "Người thứ 1–20 trong 22 người tìm thấy") {
+			t.Errorf("back to the first page:\n%s", r.body)
+		}
+		// A date of birth alone searches too.
+		if r = c.get("/register/search?birth=02%2F09%2F1995"); !strings.Contains(r.body, "Nguyễn Thị Mai") {
+			t.Errorf("search by date of birth alone:\n%s", r.body)
 		}
 	})
 }

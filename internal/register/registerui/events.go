@@ -199,8 +199,10 @@ var eventForms = []*eventSpec{
 			{Legend: "legend.residence", Fields: []fieldSpec{
 				{Name: "pin", Type: "pin", Required: true},
 				{Name: "kind", Type: "radio", Required: true, Options: residenceKindOptions},
-				{Name: "address.unit_code", Type: "unit", Required: true},
-				{Name: "address.detail", Type: "text", Required: true},
+				// Not asked when joining a household (its address is
+				// taken): the register asks them otherwise.
+				{Name: "address.unit_code", Type: "unit"},
+				{Name: "address.detail", Type: "text"},
 				{Name: "household_id", Type: "text"},
 				{Name: "relation_to_head", Type: "select", Options: relationOptions},
 			}},
