@@ -101,9 +101,10 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				for _, m := range applied {
 					got = append(got, m.String())
 				}
-				// Migrations of capabilities added since the single
-				// numbering are applied by every upgrade, after those.
-				want := append(slices.Clone(tc.want[e]), "secmon/0001_security_events")
+				// Migrations added since the single numbering are applied
+				// by every upgrade, after those: the register's newer ones,
+				// then those of capabilities added since.
+				want := append(slices.Clone(tc.want[e]), "register/0004_event_details", "register/0005_person_names", "secmon/0001_security_events")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}
