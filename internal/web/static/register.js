@@ -177,6 +177,6 @@
     if (!t) return;
     Object.keys(t.dataset).forEach(function (k) { text[k] = t.dataset[k]; });
     document.querySelectorAll('form.event-form input.input-pin').forEach(personPicker);
-    document.querySelectorAll('form.event-form input.input-unit').forEach(unitPicker);
+    document.querySelectorAll('form.event-form input.input-unit, form.search-form input.input-unit').forEach(unitPicker);
   });
 })();
