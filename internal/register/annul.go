@@ -65,6 +65,9 @@ func (r *Register) annul(ctx context.Context, pr auth.Principal, a people.Annulm
 		unknown := problem.Field("event_id", "no event %s in the register", a.EventID)
 		if len(entries) == 0 {
 			// Only who may annul anything is told that it does not exist.
+			if !auth.Can(c.pr.Role, auth.CorrectRecord) && auth.Can(c.pr.Role, auth.RegisterResidence) {
+				return c.g.Find(c.ctx, c.pr, auth.RegisterResidence, "event:"+a.EventID, "event "+a.EventID, false, "", unknown)
+			}
 			if err := c.refuseRole(auth.CorrectRecord, "event:"+a.EventID); err != nil {
 				return err
 			}
@@ -80,6 +83,12 @@ func (r *Register) annul(ctx context.Context, pr auth.Principal, a people.Annulm
 			return problem.Field("event_id", "an act of kind %s cannot be annulled", kindTerm(kind))
 		}
 		c.details = map[string]string{people.DetailAnnulledEvent: a.EventID, people.DetailAnnulledKind: string(kind)}
+		// Every person is loaded and checked first, the act's first person
+		// (the one in reach) before any other is looked at; then each is
+		// set back, in the reverse order of the act's writes (a change of
+		// head gave up the place before taking it: undone, the new head
+		// gives it back first).
+		loaded := make([]people.Person, len(entries))
 		for i, e := range entries {
 			var p people.Person
 			if i == 0 {
@@ -99,18 +108,23 @@ func (r *Register) annul(ctx context.Context, pr auth.Principal, a people.Annulm
 			case later:
 				return c.about(conflict(problem.Field("event_id", "%s has acts registered after this one; annul them first", p.PIN)), p.PIN)
 			}
-			after, err := undo(p, e, kind)
+			loaded[i] = p
+		}
+		var first people.Person
+		for i := len(entries) - 1; i >= 0; i-- {
+			after, err := undo(loaded[i], entries[i], kind)
 			if err != nil {
 				return err
 			}
-			saved, err := c.save(p, after)
+			saved, err := c.save(loaded[i], after)
 			if err != nil {
 				return err
 			}
 			if i == 0 {
-				c.answer(saved)
+				first = saved
 			}
 		}
+		c.answer(first)
 		return nil
 	})
 }
@@ -194,4 +208,11 @@ func (c *change) after(pinStr string, version int, eventID string) (annulled, la
 		}
 	}
 	return voided[eventID], later, nil
+}
+
+// ActionOf is the action an act of kind k needs, and its annulment: the
+// pages offer to annul only the acts the officer's role may register.
+func ActionOf(k people.EventKind) (auth.Action, bool) {
+	a, ok := kindAction[k]
+	return a, ok && annullable[k]
 }

@@ -299,6 +299,22 @@ func TestChangeHead(t *testing.T) {
 		if ev := e.lastEvent(f.grandpa.PIN); ev.Kind != people.KindHeadChange || ev.Changes["relation_to_head"].Old != "head" || ev.LegalBasis != "Luật Cư trú 2020, Điều 26" {
 			t.Errorf("former head's event: %+v", ev)
 		}
+		// A change of head annulled gives the place back: the former head
+		// is head again, the relations as they were; then it is made again.
+		change := e.lastEvent(f.mai.PIN)
+		// It is a residence act: the registrar may not annul it, the police may.
+		_, err = e.reg.Annul(e.ctx, registrarAt(baDinh), people.Annulment{EventID: change.EventID, Meta: annulMeta})
+		wantProblem(t, err, problem.Forbidden)
+		if _, err := e.reg.Annul(e.ctx, police, people.Annulment{EventID: change.EventID, Meta: annulMeta}); err != nil {
+			t.Fatal(err)
+		}
+		if g, m, n := e.get(f.grandpa.PIN), e.get(f.mai.PIN), e.get(f.nam.PIN); g.Relation != people.Head || m.Relation != people.Child || n.Relation != people.ChildInLaw {
+			t.Errorf("after the annulment: %s, %s, %s", g.Relation, m.Relation, n.Relation)
+		}
+		if _, err := e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent,
+			Relations: map[string]people.Relation{f.grandma.PIN: people.Parent, f.nam.PIN: people.Spouse}}); err != nil {
+			t.Fatal(err)
+		}
 		// The former head may now move out.
 		if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: f.grandpa.PIN, Kind: people.PermanentResidence,
 			Address: people.Address{Unit: baDinh, Detail: "1 Văn Cao"}}); err != nil {

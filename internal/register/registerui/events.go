@@ -18,6 +18,7 @@ import (
 type eventSpec struct {
 	slug   string      // URL segment; message IDs are event.<slug>, flash.<slug>, …
 	action auth.Action // only to list the form for roles that have it
+	also   auth.Action // another action that lists it (an annulment: of a residence act)
 	groups []fieldGroup
 	// submit calls the register and returns the PIN of the person page to
 	// show next. It returns errFormInvalid when the form itself could not
@@ -300,7 +301,7 @@ var eventForms = []*eventSpec{
 	{
 		// An annulment is opened from the act in a person's history
 		// (?pin=…&event_id=…); its check page shows the act.
-		slug: "annulment", action: auth.CorrectRecord,
+		slug: "annulment", action: auth.CorrectRecord, also: auth.RegisterResidence,
 		groups: []fieldGroup{
 			{Legend: "legend.annulment", Fields: []fieldSpec{
 				{Name: "pin", Type: "pin", Required: true},

@@ -19,7 +19,7 @@ import (
 func allowedEvents(p auth.Principal) []string {
 	var slugs []string
 	for _, ef := range eventForms {
-		if auth.Can(p.Role, ef.action) {
+		if auth.Can(p.Role, ef.action) || ef.also != "" && auth.Can(p.Role, ef.also) {
 			slugs = append(slugs, ef.slug)
 		}
 	}
@@ -224,7 +224,11 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 		allowed := allowedEvents(p)
 		v.Actions = actionsFor(v.Person, allowed, civil.InVietnam(time.Now()))
 		if slices.Contains(allowed, "annulment") {
-			v.Annul = annullable(v.History)
+			if e := annullable(v.History); e != nil {
+				if a, ok := register.ActionOf(e.Kind); ok && auth.Can(p.Role, a) {
+					v.Annul = e.EventID
+				}
+			}
 		}
 	}
 	s.kit.Render(w, r, http.StatusOK, "person", "person.title", "search", v)
@@ -312,21 +316,20 @@ func ageOn(birth, d civil.Date) int {
 	return age
 }
 
-// annullable is the id of the act of a history (newest first) that an
-// annulment may void: the latest act not annulled, when it is of a kind
-// that can be; "" when none.
-func annullable(history []people.Event) string {
+// annullable is the act of a history (newest first) that an annulment may
+// void: the latest act not annulled, unless it is an import; nil when none.
+func annullable(history []people.Event) *people.Event {
 	voided := map[string]bool{}
-	for _, e := range history {
+	for i, e := range history {
 		switch {
 		case e.Kind == people.KindAnnulment:
 			voided[e.Details[people.DetailAnnulledEvent]] = true
 		case voided[e.EventID]:
 		case e.Kind == people.KindImport:
-			return ""
+			return nil
 		default:
-			return e.EventID
+			return &history[i]
 		}
 	}
-	return ""
+	return nil
 }

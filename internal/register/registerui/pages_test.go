@@ -77,7 +77,11 @@ func TestAnnullable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := annullable(tc.history); got != tc.want {
+			got := ""
+			if e := annullable(tc.history); e != nil {
+				got = e.EventID
+			}
+			if got != tc.want {
 				t.Errorf("annullable = %q, want %q", got, tc.want)
 			}
 		})

@@ -113,6 +113,9 @@ func eventActions() []auth.Action {
 	var as []auth.Action
 	for _, ef := range eventForms {
 		as = append(as, ef.action)
+		if ef.also != "" {
+			as = append(as, ef.also)
+		}
 	}
 	return as
 }
