@@ -161,6 +161,10 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 				t.Errorf("child's page lacks %q", want)
 			}
 		}
+		// The history names the parents beside their PINs.
+		if !strings.Contains(r.body, "Nguyễn Thị Mai ("+motherPIN+")") {
+			t.Errorf("the history does not name the mother beside her PIN")
+		}
 		// The history names the officer and the role in words, not the account.
 		if !strings.Contains(r.body, "Công chức tư pháp – hộ tịch, Phường Ba Đình") || strings.Contains(r.body, "staff:registrar") {
 			t.Errorf("the history does not name the officer in words")

@@ -112,11 +112,22 @@ var fieldOrder = func() map[string]int {
 	return m
 }()
 
-// changes lists an event's changes in the order of the record.
-func (f *formatter) changes(cs map[string]people.Change) []changeRow {
+// changes lists an event's changes in the order of the record; a PIN of a
+// parent or spouse among kin (those the page could read) is shown with the
+// name.
+func (f *formatter) changes(cs map[string]people.Change, kin ...map[string]people.Person) []changeRow {
 	rows := make([]changeRow, 0, len(cs))
+	named := func(field string, v any) string {
+		s := f.value(field, v)
+		if pin, ok := v.(string); ok && strings.HasSuffix(field, "_pin") && len(kin) > 0 {
+			if p, ok := kin[0][pin]; ok {
+				s = p.FullName + " (" + pin + ")"
+			}
+		}
+		return s
+	}
 	for field, c := range cs {
-		rows = append(rows, changeRow{field, f.value(field, c.Old), f.value(field, c.New)})
+		rows = append(rows, changeRow{field, named(field, c.Old), named(field, c.New)})
 	}
 	slices.SortFunc(rows, func(a, b changeRow) int {
 		oa, aok := fieldOrder[a.Field]
