@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/people"
@@ -45,6 +46,10 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if n == 0 {
 		fmt.Fprintf(stdout, "First start: seeding a demo population of %d people…\n", demoPeople)
 		if err := seedPopulation(ctx, p, demoPeople, 1, stderr); err != nil {
+			return err
+		}
+		// A past to show, and people where the demo accounts work.
+		if err := writeStory(ctx, p, 1, demoCommunes(), stdout); err != nil {
 			return err
 		}
 	}
@@ -113,4 +118,16 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 	fmt.Fprintf(&b, "  6. Sign in as auditor and open %s/audit: who read or changed whose record, when and from where.\n", url)
 	b.WriteString("\nPress Ctrl+C to stop. The data stays in the data directory for the next start.\n")
 	fmt.Fprint(w, b.String())
+}
+
+// demoCommunes are the communes of the demo accounts attached to one, where
+// the demo's story moves households so that their searches find people.
+func demoCommunes() []string {
+	var out []string
+	for _, a := range staff.DemoAccounts() {
+		if len(a.Unit) == 5 && !slices.Contains(out, a.Unit) {
+			out = append(out, a.Unit)
+		}
+	}
+	return out
 }

@@ -204,6 +204,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if code := call("GET", fmt.Sprintf("/api/v1/persons/%s", child.PIN), "", nil, nil); code != 200 {
 		t.Errorf("get child = %d", code)
 	}
+	readmeExamples(t, call, sess.CSRF)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)

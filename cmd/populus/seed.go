@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
@@ -25,6 +26,10 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 	f.int(&nPeople, "people", "POPULUS_SEED_PEOPLE", 20000, "number of people to generate")
 	f.int(&seed, "seed", "POPULUS_SEED", 1, "random seed: the same seed gives the same population")
 	f.bool(&force, "force", "POPULUS_SEED_FORCE", false, "seed even if the register already holds people")
+	var history bool
+	var moveTo string
+	f.bool(&history, "history", "POPULUS_SEED_HISTORY", false, "also write each person's past as dated events: birth, moves, marriage, corrections, death")
+	f.string(&moveTo, "move-to", "POPULUS_SEED_MOVE_TO", "", "with --history: comma-separated commune codes that some households moved to over the years")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -52,6 +57,17 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 	start := time.Now()
 	if err := seedPopulation(ctx, p, nPeople, uint64(seed), stderr); err != nil {
 		return err
+	}
+	if history {
+		var to []string
+		if moveTo != "" {
+			to = strings.Split(moveTo, ",")
+		}
+		if err := writeStory(ctx, p, uint64(seed), to, stdout); err != nil {
+			return err
+		}
+	} else if moveTo != "" {
+		return fmt.Errorf("--move-to: only with --history")
 	}
 	took := time.Since(start)
 	var ms runtime.MemStats
@@ -88,4 +104,16 @@ func seedPopulation(ctx context.Context, p *platform, nPeople int, seed uint64, 
 		fmt.Fprintln(progressOut, "Building the indexes…")
 	}
 	return im.Finish(ctx)
+}
+
+// writeStory writes the past of the population just seeded (register.Story):
+// a share of households moved to the communes of moveTo years ago.
+func writeStory(ctx context.Context, p *platform, seed uint64, moveTo []string, out io.Writer) error {
+	fmt.Fprintln(out, "Writing each person's past: births, moves, marriages, corrections, deaths…")
+	st, err := register.Story(ctx, p.DB, nil, register.StoryOptions{Seed: seed, Now: synth.DefaultNow, MoveTo: moveTo, MoveShare: 0.06, CorrectShare: 0.03})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Wrote %d events for %d people; %d households moved to %s\n", st.Events, st.People, st.Moved, strings.Join(moveTo, ", "))
+	return nil
 }

@@ -18,6 +18,8 @@ const (
 	KindResidenceRemoval EventKind = "residence_removal" // xóa đăng ký thường trú / tạm trú
 	KindCorrection       EventKind = "correction"        // cải chính hộ tịch
 	KindImport           EventKind = "import"            // initial load from a legacy system
+	KindAnnulment        EventKind = "annulment"         // hủy bỏ việc đăng ký trái pháp luật hoặc nhầm lẫn
+	KindHeadChange       EventKind = "head_change"       // thay đổi chủ hộ
 )
 
 // Meta is what every civil event carries besides its facts: why, on what
@@ -46,6 +48,10 @@ type Event struct {
 	Reason     string            `json:"reason"`
 	LegalBasis string            `json:"legal_basis"`
 	Changes    map[string]Change `json:"changes"`
+	// Details are the particulars of the act beyond the fields it changed:
+	// the court and judgment of a divorce, the place of birth, declarant
+	// and certificate of a birth, the act an annulment voids (DetailCourt, …).
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // BirthRegistration registers a newborn: issues a PIN, links the parents and
@@ -64,6 +70,14 @@ type BirthRegistration struct {
 	// (or else the father's) household.
 	HouseholdID string   `json:"household_id"`
 	Relation    Relation `json:"relation_to_head"` // default child (or grandchild, …)
+	// ActualPlace is where the child was born (a hospital, a home), which
+	// may differ from where the birth is registered (BirthPlace).
+	ActualPlace Address `json:"actual_birth_place"`
+	// The declarant (người đi khai sinh) and their relation to the child,
+	// and the number of the medical birth certificate (giấy chứng sinh).
+	DeclarantName     string `json:"declarant_name"`
+	DeclarantRelation string `json:"declarant_relation"`
+	CertificateNumber string `json:"birth_certificate_number"`
 	Meta
 }
 
@@ -82,13 +96,42 @@ type MarriageRegistration struct {
 	Meta
 }
 
-// DivorceRecord records a divorce decided by a court.
+// DivorceRecord records a divorce decided by a court: the court, the
+// number and date of its judgment or decision, and Date, the day it took
+// legal effect (the marriage ends then).
 type DivorceRecord struct {
 	PIN1 string     `json:"pin1"`
 	PIN2 string     `json:"pin2"`
 	Date civil.Date `json:"date"`
+	Judgment
 	Meta
 }
+
+// Judgment is a court's judgment or decision (bản án, quyết định).
+type Judgment struct {
+	Court  string     `json:"court"`
+	Number string     `json:"judgment_number"`
+	Date   civil.Date `json:"judgment_date"`
+}
+
+// The keys of Event.Details.
+const (
+	DetailCourt             = "court"
+	DetailJudgmentNumber    = "judgment_number"
+	DetailJudgmentDate      = "judgment_date"
+	DetailActualPlaceUnit   = "actual_birth_place.unit_code"
+	DetailActualPlaceDetail = "actual_birth_place.detail"
+	DetailDeclarantName     = "declarant_name"
+	DetailDeclarantRelation = "declarant_relation"
+	DetailCertificateNumber = "birth_certificate_number"
+	DetailAnnulledEvent     = "annulled_event"
+	DetailAnnulledKind      = "annulled_kind"
+	// Who registered the act, as the history shows them: the officer's
+	// name, role and unit at the time (Actor keeps the account).
+	DetailActorName = "actor_name"
+	DetailActorRole = "actor_role"
+	DetailActorUnit = "actor_unit"
+)
 
 // ResidenceKind distinguishes permanent from temporary residence.
 type ResidenceKind string
@@ -122,5 +165,31 @@ type Correction struct {
 	PIN       string      `json:"pin"`
 	FullName  *string     `json:"full_name"`
 	BirthDate *civil.Date `json:"birth_date"`
+	Meta
+}
+
+// Annulment voids a civil act registered by mistake or against the law
+// (hủy bỏ việc đăng ký hộ tịch, cư trú): the fields it changed are set back,
+// and a birth's record is marked annulled (its PIN is never issued again).
+// The act stays in the history beside its annulment. Only the latest act of
+// each person it touched can be annulled: later acts are annulled first.
+type Annulment struct {
+	EventID string `json:"event_id"`
+	Meta
+}
+
+// HeadChange names a new head of a household (thay đổi chủ hộ): a living
+// member becomes head, the former head stays a member with the relation
+// given to the new head (or leaves, with the residence events).
+type HeadChange struct {
+	HouseholdID string `json:"household_id"`
+	NewHeadPIN  string `json:"new_head_pin"`
+	// FormerHeadRelation is the former head's relation to the new head;
+	// required when the former head is alive and stays a member.
+	FormerHeadRelation Relation `json:"former_head_relation"`
+	// Relations are the other members' relations to the new head, by PIN;
+	// a member not named keeps their relation, other_kin if it was to the
+	// former head as spouse, child, ….
+	Relations map[string]Relation `json:"relations,omitempty"`
 	Meta
 }

@@ -44,38 +44,42 @@ const MaxOtherNames = 10
 // NFC, or the reason it is not a name under the rule above.
 func NormalizeName(name string) (string, string) {
 	if !utf8.ValidString(name) || strings.ContainsRune(name, utf8.RuneError) {
-		return "", "is not valid UTF-8 text (invalid bytes or a lone surrogate)"
+		return "", why("is not valid UTF-8 text (invalid bytes or a lone surrogate)")
 	}
 	for _, r := range name {
 		switch {
 		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-			return "", "may not hold bidirectional-control characters (U+202A–U+202E, U+2066–U+2069)"
+			return "", why("may not hold bidirectional-control characters (U+202A–U+202E, U+2066–U+2069)")
 		case unicode.IsControl(r):
-			return "", "may not hold control characters such as tab or newline"
+			return "", why("may not hold control characters such as tab or newline")
 		}
 	}
 	name = strings.Join(strings.FieldsFunc(norm.NFC.String(name), func(r rune) bool { return r == ' ' }), " ")
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
-		return "", "is required"
+		return "", why("is required")
 	case n > MaxNameLen:
-		return "", "is longer than 100 characters"
+		return "", why("is longer than 100 characters")
 	}
 	first, _ := utf8.DecodeRuneInString(name)
 	if !unicode.IsLetter(first) {
 		if strings.ContainsRune("=+-@", first) {
-			return "", "may not begin with =, +, - or @"
+			return "", why("may not begin with =, +, - or @")
 		}
-		return "", "must begin with a letter"
+		return "", why("must begin with a letter")
 	}
 	for _, r := range name {
 		if !nameRune(r) {
-			return "", "may hold letters, spaces, hyphens, apostrophes and full stops only"
+			return "", why("may hold letters, spaces, hyphens, apostrophes and full stops only")
 		}
 	}
 	return name, ""
 }
+
+// why marks a reason of NormalizeName, so that the catalog test of
+// internal/i18n finds it and checks that it is translated.
+func why(reason string) string { return reason }
 
 func nameRune(r rune) bool {
 	switch r {

@@ -59,6 +59,9 @@ const (
 	Alive    Status = "alive"
 	Deceased Status = "deceased"
 	Missing  Status = "missing" // declared missing by a court
+	// Annulled is a record whose birth registration was annulled: the
+	// PIN stays, never to be issued again, and the record is void.
+	Annulled Status = "annulled"
 )
 
 // Relation is a member's relationship to the head of the household (quan hệ với chủ hộ).

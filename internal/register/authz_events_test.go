@@ -119,7 +119,7 @@ func TestEventsOutOfReachMatrix(t *testing.T) {
 				return with(map[string]any{"pin1": x, "pin2": local.PIN, "date": "2025-01-02"})
 			}, everyone},
 			{"divorce", registrar, "/api/v1/events/divorce", func(x string) any {
-				return with(map[string]any{"pin1": f.nam.PIN, "pin2": x, "date": "2025-01-02"})
+				return with(map[string]any{"pin1": f.nam.PIN, "pin2": x, "date": "2025-01-02", "court": "Tòa án nhân dân khu vực 1", "judgment_number": "1/2025/HNGĐ-ST", "judgment_date": "2025-01-02"})
 			}, everyone},
 			{"correction", registrar, "/api/v1/events/correction", func(x string) any {
 				return with(map[string]any{"pin": x, "full_name": "Tên Khác"})

@@ -191,9 +191,9 @@ func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
 		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10")}); err != nil {
 			t.Fatalf("the officer of the man's commune may not register the marriage when the man is named first: %v", err)
 		}
-		if _, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10")}); err != nil {
+		if _, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10"), Judgment: judgmentOn("2025-01-10")}); err != nil {
 			t.Errorf("the officer of the man's commune may not record the divorce when the woman is named first: %v", err)
-			if _, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10")}); err != nil {
+			if _, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10"), Judgment: judgmentOn("2025-01-10")}); err != nil {
 				t.Fatal(err)
 			}
 		}

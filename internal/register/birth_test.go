@@ -1,6 +1,7 @@
 package register_test
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -418,6 +419,65 @@ func TestRegisterBirthAfterMothersDeath(t *testing.T) {
 		}
 		if child.MotherPIN != f.mai.PIN || child.HouseholdID != f.hhBaDinh {
 			t.Errorf("child %+v", child)
+		}
+	})
+}
+
+// TestBirthParticulars: the actual place of birth, the declarant and the
+// medical birth certificate are checked and kept in the birth's history
+// entry; wrong ones refuse the birth.
+func TestBirthParticulars(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		officer := registrarAt(baDinh)
+		base := func() people.BirthRegistration {
+			return people.BirthRegistration{FullName: "Trần Minh An", BirthDate: mustDate("2025-03-01"), Sex: civil.Male, BirthPlace: baDinh,
+				MotherPIN: f.mai.PIN, FatherPIN: f.nam.PIN}
+		}
+		tests := []struct {
+			name   string
+			edit   func(*people.BirthRegistration)
+			fields []string
+		}{
+			{"actual place without a commune", func(b *people.BirthRegistration) { b.ActualPlace.Detail = "Bệnh viện Phụ sản Hà Nội" }, []string{"actual_birth_place.unit_code"}},
+			{"actual place in an unknown commune", func(b *people.BirthRegistration) {
+				b.ActualPlace = people.Address{Unit: "99999", Detail: "Bệnh viện"}
+			}, []string{"actual_birth_place.unit_code"}},
+			{"actual place without detail", func(b *people.BirthRegistration) { b.ActualPlace.Unit = hanoi2 }, []string{"actual_birth_place.detail"}},
+			{"declarant name too long", func(b *people.BirthRegistration) { b.DeclarantName = strings.Repeat("A", 101) }, []string{"declarant_name"}},
+			{"certificate number on two lines", func(b *people.BirthRegistration) { b.CertificateNumber = "12\n34" }, []string{"birth_certificate_number"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				b := base()
+				tc.edit(&b)
+				before := e.counts()
+				_, err := e.reg.RegisterBirth(e.ctx, officer, b)
+				wantProblem(t, err, problem.Invalid, tc.fields...)
+				if after := e.counts(); after != before {
+					t.Errorf("refused birth stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+		b := base()
+		b.ActualPlace = people.Address{Unit: hanoi2, Detail: " Bệnh viện Phụ sản Hà Nội "}
+		b.DeclarantName, b.DeclarantRelation, b.CertificateNumber = "Nguyễn Thị Mai", "mẹ", "GCS-2025-000123"
+		child, err := e.reg.RegisterBirth(e.ctx, officer, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			people.DetailActualPlaceUnit: hanoi2, people.DetailActualPlaceDetail: "Bệnh viện Phụ sản Hà Nội",
+			people.DetailDeclarantName: "Nguyễn Thị Mai", people.DetailDeclarantRelation: "mẹ", people.DetailCertificateNumber: "GCS-2025-000123",
+			// Who registered it, by name and role at the time.
+			people.DetailActorName: officer.DisplayName, people.DetailActorRole: "registrar", people.DetailActorUnit: baDinh,
+		}
+		if ev := e.lastEvent(child.PIN); !maps.Equal(ev.Details, want) {
+			t.Errorf("birth details = %v, want %v", ev.Details, want)
+		}
+		if child.BirthPlace != baDinh {
+			t.Errorf("place of registration = %s, want %s", child.BirthPlace, baDinh)
 		}
 	})
 }

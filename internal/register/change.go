@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type change struct {
 	// written are the people the event wrote that its answer is about, in
 	// their state after it (answer).
 	written []people.Person
+	// details are the particulars of the act recorded with each of its
+	// history entries (people.Event.Details), nil when it has none.
+	details map[string]string
 	// hidden are the PINs of the people a rule of law lets this event
 	// concern though they are out of the caller's reach (loadBeyondReach):
 	// a rule that fails on their facts answers as for an unknown PIN (about).
@@ -145,6 +149,7 @@ var defaultLegalBasis = map[people.EventKind]string{
 	people.KindResidence:        "Luật Cư trú 2020, Điều 20–28",
 	people.KindResidenceRemoval: "Luật Cư trú 2020, Điều 24 và 29",
 	people.KindCorrection:       "Luật Hộ tịch 2014, Điều 26–28",
+	people.KindHeadChange:       "Luật Cư trú 2020, Điều 26",
 }
 
 // kindAction is the action each kind of event needs.
@@ -156,6 +161,8 @@ var kindAction = map[people.EventKind]auth.Action{
 	people.KindResidence:        auth.RegisterResidence,
 	people.KindResidenceRemoval: auth.RegisterResidence,
 	people.KindCorrection:       auth.CorrectRecord,
+	people.KindAnnulment:        auth.CorrectRecord,
+	people.KindHeadChange:       auth.RegisterResidence,
 }
 
 // checkMeta validates what every civil event carries besides its facts.
@@ -168,7 +175,7 @@ func checkMeta(m people.Meta) error {
 		f.Add("legal_basis", "is longer than 500 characters")
 	}
 	if today().CertainlyBefore(m.Effective) {
-		f.Add("effective_date", "%s is in the future", m.Effective)
+		f.Add("effective_date", "%s is in the future", day(m.Effective))
 	}
 	return f.Err()
 }
@@ -463,11 +470,42 @@ func (c *change) event(pinStr string, version int, changes map[string]people.Cha
 	if eff.IsZero() {
 		eff = civil.DateOf(c.at)
 	}
-	_, err = c.tx.ExecContext(c.ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b))
+	// The act's particulars, and who registered it as the history shows
+	// them (the name and role at the time).
+	dm := maps.Clone(c.details)
+	if dm == nil {
+		dm = map[string]string{}
+	}
+	if c.pr.DisplayName != "" {
+		dm[people.DetailActorName] = c.pr.DisplayName
+	}
+	if c.pr.Role != "" {
+		dm[people.DetailActorRole], dm[people.DetailActorUnit] = string(c.pr.Role), c.pr.Unit
+	}
+	details := ""
+	if len(dm) > 0 {
+		d, err := json.Marshal(dm)
+		if err != nil {
+			return err
+		}
+		details = string(d)
+	}
+	_, err = c.tx.ExecContext(c.ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b), details)
 	if err != nil {
 		return err
+	}
+	// The households the person joined or left, for their view as of a
+	// past day (Register.HouseholdAsOf).
+	if hc, ok := changes["household_id"]; ok {
+		for _, h := range []any{hc.Old, hc.New} {
+			if id, _ := h.(string); id != "" {
+				if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO household_events (household_id, pin) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, pinStr); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return c.r.audit.RecordTx(c.ctx, c.tx, audit.Of(c.pr, auth.Action("event."+string(c.kind)), pinStr).With(c.eventID))
 }

@@ -1,6 +1,8 @@
 package register_test
 
 import (
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +94,11 @@ func TestRegisterDeath(t *testing.T) {
 	})
 }
 
+// judgmentOn is a court's divorce judgment of the given day.
+func judgmentOn(day string) people.Judgment {
+	return people.Judgment{Court: "Tòa án nhân dân khu vực 1 – Hà Nội", Number: "125/2025/HNGĐ-ST", Date: mustDate(day)}
+}
+
 // importMan stores an unmarried man in a household of his own.
 func (e *env) importMan(commune, birth string) *people.Person {
 	e.t.Helper()
@@ -144,13 +151,13 @@ func TestMarriageAndDivorce(t *testing.T) {
 		// Divorce of people not married to each other is refused.
 		other := e.importWoman(baDinh, "1996-01-01")
 		before := e.counts()
-		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-01-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: other.PIN, Date: mustDate("2025-01-01"), Judgment: judgmentOn("2025-01-01")})
 		wantProblem(t, err, problem.Invalid, "pin2")
 		// The woman is out of the officer's reach: whether she is married
 		// to the other is not told, the refusal is the one of an unknown PIN.
-		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: other.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: other.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-01"), Judgment: judgmentOn("2025-01-01")})
 		wantProblem(t, err, problem.Forbidden)
-		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01")})
+		_, err = e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01"), Judgment: judgmentOn("2025-01-01")})
 		wantProblem(t, err, problem.Invalid, "date")
 		if after := e.counts(); after.persons != before.persons || after.events != before.events || after.audit != before.audit+1 {
 			t.Fatalf("refused divorces stored something: %+v → %+v", before, after)
@@ -158,7 +165,7 @@ func TestMarriageAndDivorce(t *testing.T) {
 
 		// Named the other way round (by an officer with reach over both:
 		// see TestMarriageAuthorisationIgnoresOrder).
-		out, err = e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-03-01")})
+		out, err = e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-03-01"), Judgment: judgmentOn("2025-03-01")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +303,7 @@ func TestDivorceNotBeforeMarriage(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := e.counts()
-		_, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2023-01-01")})
+		_, err := e.reg.RecordDivorce(e.ctx, nation, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2023-01-01"), Judgment: judgmentOn("2023-01-01")})
 		wantProblem(t, err, problem.Invalid, "date")
 		if after := e.counts(); after != before {
 			t.Errorf("a divorce dated before the marriage was stored: %+v → %+v", before, after)
@@ -354,6 +361,58 @@ func TestConcurrentMarriageOfOneCouple(t *testing.T) {
 			}
 			if n := len(e.history(p.a.PIN)); n != 1 {
 				t.Errorf("couple %d: %d history entries, want 1", i, n)
+			}
+		}
+	})
+}
+
+// TestDivorceJudgment: a divorce names the court and its judgment, takes
+// effect no earlier than the judgment, and keeps them in the history of
+// both spouses.
+func TestDivorceJudgment(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		officer := registrarAt(baDinh)
+		man := e.importMan(baDinh, "1990-01-01")
+		woman := e.importWoman(baDinh, "1992-02-02")
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2015-05-05")}); err != nil {
+			t.Fatal(err)
+		}
+		ok := judgmentOn("2025-01-10")
+		tests := []struct {
+			name   string
+			date   string
+			j      people.Judgment
+			fields []string
+		}{
+			{"no court", "2025-01-20", people.Judgment{Number: ok.Number, Date: ok.Date}, []string{"court"}},
+			{"blank court", "2025-01-20", people.Judgment{Court: " \t", Number: ok.Number, Date: ok.Date}, []string{"court"}},
+			{"no judgment", "2025-01-20", people.Judgment{Court: ok.Court}, []string{"judgment_number", "judgment_date"}},
+			{"a partial judgment date", "2025-01-20", people.Judgment{Court: ok.Court, Number: ok.Number, Date: mustDate("2025-01")}, []string{"judgment_date"}},
+			{"a judgment in the future", "2025-01-20", people.Judgment{Court: ok.Court, Number: ok.Number, Date: civil.DateOf(time.Now().AddDate(0, 0, 3))}, []string{"judgment_date", "date"}},
+			{"in effect before the judgment", "2025-01-09", ok, []string{"date"}},
+			{"a court name on two lines", "2025-01-20", people.Judgment{Court: "Tòa án\nnhân dân", Number: ok.Number, Date: ok.Date}, []string{"court"}},
+			{"a long number", "2025-01-20", people.Judgment{Court: ok.Court, Number: strings.Repeat("1", 51), Date: ok.Date}, []string{"judgment_number"}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate(tc.date), Judgment: tc.j})
+				wantProblem(t, err, problem.Invalid, tc.fields...)
+				if after := e.counts(); after != before {
+					t.Errorf("refused divorce stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+		if _, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2025-01-10"), Judgment: ok}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{man.PIN, woman.PIN} {
+			ev := e.lastEvent(p)
+			want := map[string]string{people.DetailCourt: ok.Court, people.DetailJudgmentNumber: ok.Number, people.DetailJudgmentDate: "2025-01-10",
+				people.DetailActorName: officer.DisplayName, people.DetailActorRole: "registrar", people.DetailActorUnit: baDinh}
+			if ev.Kind != people.KindDivorce || !maps.Equal(ev.Details, want) {
+				t.Errorf("%s: divorce event %s with details %v, want %v", p, ev.Kind, ev.Details, want)
 			}
 		}
 	})

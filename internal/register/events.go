@@ -23,7 +23,7 @@ const maxIssueTries = 32
 func checkName(f *problem.Fields, field, name string) string {
 	n, why := people.NormalizeName(name)
 	if why != "" {
-		f.Add(field, "%s", why)
+		f.Add(field, "%v", reasonText(why))
 	}
 	return n
 }
@@ -43,6 +43,21 @@ func (r *Register) commune(f *problem.Fields, field, code string, required bool)
 	return u
 }
 
+// checkText checks a required one-line text of at most max characters and
+// returns it trimmed.
+func checkText(f *problem.Fields, field, s string, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		f.Add(field, "is required")
+	case utf8.RuneCountInString(s) > max:
+		f.Add(field, "is longer than %d characters", max)
+	case strings.ContainsAny(s, "\r\n\t"):
+		f.Add(field, "must be one line")
+	}
+	return s
+}
+
 func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired bool) {
 	switch {
 	case d.IsZero():
@@ -50,7 +65,7 @@ func checkPastDate(f *problem.Fields, field string, d civil.Date, fullRequired b
 	case fullRequired && !d.Full():
 		f.Add(field, "must be a full date (YYYY-MM-DD)")
 	case today().CertainlyBefore(d):
-		f.Add(field, "%s is in the future", d)
+		f.Add(field, "%s is in the future", day(d))
 	}
 }
 
@@ -119,7 +134,27 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 		f.Add("mother_pin", "give the mother's or the father's PIN")
 	}
 	if b.Relation != "" && (!b.Relation.Valid() || b.Relation == people.Head) {
-		f.Add("relation_to_head", "%q is not a relation a newborn can have", b.Relation)
+		f.Add("relation_to_head", "%q is not a relation a newborn can have", relationTerm(b.Relation))
+	}
+	details := map[string]string{}
+	if !b.ActualPlace.IsZero() {
+		r.commune(&f, "actual_birth_place.unit_code", b.ActualPlace.Unit, true)
+		details[people.DetailActualPlaceUnit] = b.ActualPlace.Unit
+		if s := checkText(&f, "actual_birth_place.detail", b.ActualPlace.Detail, 300); s != "" {
+			details[people.DetailActualPlaceDetail] = s
+		}
+	}
+	for _, x := range []struct {
+		field, key, value string
+		max               int
+	}{
+		{"declarant_name", people.DetailDeclarantName, b.DeclarantName, 100},
+		{"declarant_relation", people.DetailDeclarantRelation, b.DeclarantRelation, 50},
+		{"birth_certificate_number", people.DetailCertificateNumber, b.CertificateNumber, 50},
+	} {
+		if strings.TrimSpace(x.value) != "" {
+			details[x.key] = checkText(&f, x.field, x.value, x.max)
+		}
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -137,6 +172,7 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 		if err := c.authorize(auth.RegisterBirth, b.BirthPlace, ""); err != nil {
 			return err
 		}
+		c.details = details
 		var parents []people.Person
 		for _, x := range []struct {
 			field, pin string
@@ -150,13 +186,13 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 				return err
 			}
 			if p.Sex != x.sex {
-				return problem.Field(x.field, "%s is recorded as %s", x.pin, p.Sex.Word())
+				return problem.Field(x.field, "%s is recorded as %s", x.pin, sexTerm(p.Sex))
 			}
-			if !p.BirthDate.CertainlyBefore(b.BirthDate) {
-				return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", b.BirthDate, x.pin, p.BirthDate)
+			if err := checkParentAge(x.pin, p.BirthDate, b.BirthDate); err != nil {
+				return err
 			}
 			if x.sex == civil.Female && p.Status == people.Deceased && p.DeathDate.CertainlyBefore(b.BirthDate) {
-				return problem.Field(x.field, "the mother %s is recorded as deceased on %s", x.pin, p.DeathDate)
+				return problem.Field(x.field, "the mother %s is recorded as deceased on %s", x.pin, day(p.DeathDate))
 			}
 			parents = append(parents, p)
 		}
@@ -204,6 +240,40 @@ func (r *Register) birth(ctx context.Context, pr auth.Principal, b people.BirthR
 		}
 		return problem.New(problem.Conflict, "could not draw a free PIN for prefix %s after %d tries", prefix, maxIssueTries)
 	})
+}
+
+// minParentAge is the least age, in whole years, a parent can have at a
+// child's birth. No law sets it for a child by birth (the Law on Adoption
+// 2010, art. 14, asks 20 years between an adoptive parent and the child):
+// the register takes 12 years, below any birth a civil-status officer can
+// register without a court's finding, so that a date of birth typed wrong
+// by a decade (a father born 1992, a child 1993) is refused rather than
+// recorded.
+const minParentAge = 12
+
+// checkParentAge refuses a child's date of birth (the field birth_date) that is not at least
+// minParentAge years after a parent's. With partial dates it refuses only
+// what is certainly too close: the largest age the dates allow is checked.
+func checkParentAge(parentPIN string, parent, child civil.Date) error {
+	if !parent.CertainlyBefore(child) {
+		return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", day(child), parentPIN, day(parent))
+	}
+	if age := maxAgeOn(parent, child); age < minParentAge {
+		return problem.Field("birth_date", "the parent %s, born %s, would have been %d at this birth; a parent is at least %d years older than the child", parentPIN, day(parent), age, minParentAge)
+	}
+	return nil
+}
+
+// maxAgeOn is the largest age in whole years a person born on birth can
+// have on date d (both possibly partial).
+func maxAgeOn(birth, d civil.Date) int {
+	b := birth.Earliest()
+	at := d.Latest()
+	age := at.Year() - b.Year()
+	if at.Month() < b.Month() || at.Month() == b.Month() && at.Day() < b.Day() {
+		age--
+	}
+	return age
 }
 
 // first is the one person an event answers with, as the exported methods
@@ -258,10 +328,10 @@ func (r *Register) death(ctx context.Context, pr auth.Principal, d people.DeathR
 			return err
 		}
 		if p.Status == people.Deceased {
-			return problem.Field("pin", "%s is already recorded as deceased on %s", p.PIN, p.DeathDate)
+			return problem.Field("pin", "%s is already recorded as deceased on %s", p.PIN, day(p.DeathDate))
 		}
 		if d.DeathDate.CertainlyBefore(p.BirthDate) {
-			return problem.Field("death_date", "%s is before the birth (%s)", d.DeathDate, p.BirthDate)
+			return problem.Field("death_date", "%s is before the birth (%s)", day(d.DeathDate), day(p.BirthDate))
 		}
 		after := p
 		after.Status, after.DeathDate = people.Deceased, d.DeathDate
@@ -270,6 +340,11 @@ func (r *Register) death(ctx context.Context, pr auth.Principal, d people.DeathR
 			return err
 		}
 		c.answer(saved)
+		for _, h := range c.r.onDeath {
+			if err := h(c.ctx, c.tx, p.PIN); err != nil {
+				return err
+			}
+		}
 		if p.SpousePIN != "" {
 			// Wherever the spouse lives: the marriage ends with the death.
 			s, err := c.load("pin", p.SpousePIN)
@@ -314,7 +389,7 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 			p := x.p
 			switch {
 			case p.Status != people.Alive:
-				return a, b, c.about(problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, p.Status), p.PIN)
+				return a, b, c.about(problem.Field(x.field, "%s is recorded as %s and cannot marry", p.PIN, statusTerm(p.Status)), p.PIN)
 			case p.SpousePIN != "":
 				return a, b, c.about(problem.Field(x.field, "%s is already married to %s", p.PIN, p.SpousePIN), p.PIN)
 			}
@@ -323,7 +398,7 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 				min = minAgeMan
 			}
 			if age := ageOn(p.BirthDate, m.Date); age < min {
-				return a, b, c.about(problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, m.Date, p.Sex.Word(), min), p.PIN)
+				return a, b, c.about(problem.Field(x.field, "%s is %d on %s; the minimum age of marriage for a %s is %d", p.PIN, age, day(m.Date), sexTerm(p.Sex), min), p.PIN)
 			}
 		}
 		if a.Sex == b.Sex {
@@ -399,6 +474,19 @@ func (r *Register) RecordDivorce(ctx context.Context, pr auth.Principal, d peopl
 }
 
 func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.DivorceRecord) ([]Written, error) {
+	var f problem.Fields
+	d.Court = checkText(&f, "court", d.Court, 200)
+	d.Number = checkText(&f, "judgment_number", d.Number, 50)
+	checkPastDate(&f, "judgment_date", d.Judgment.Date, true)
+	if d.Date.Full() && d.Judgment.Date.Full() && d.Date.CertainlyBefore(d.Judgment.Date) {
+		f.Add("date", "%s is before the judgment (%s): a divorce takes effect when the judgment does", day(d.Date), day(d.Judgment.Date))
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	details := map[string]string{
+		people.DetailCourt: d.Court, people.DetailJudgmentNumber: d.Number, people.DetailJudgmentDate: d.Judgment.Date.String(),
+	}
 	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
 			return a, b, c.about(problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN), a.PIN, b.PIN)
@@ -408,9 +496,10 @@ func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.Divo
 			return a, b, err
 		}
 		if d.Date.CertainlyBefore(married) {
-			return a, b, c.about(problem.Field("date", "%s is before the marriage (%s)", d.Date, married), a.PIN, b.PIN)
+			return a, b, c.about(problem.Field("date", "%s is before the marriage (%s)", day(d.Date), day(married)), a.PIN, b.PIN)
 		}
 		a.SpousePIN, b.SpousePIN = "", ""
+		c.details = details
 		return a, b, nil
 	})
 }
@@ -437,7 +526,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		}
 	}
 	if rr.Relation != "" && !rr.Relation.Valid() {
-		f.Add("relation_to_head", "%q is not a known relation", rr.Relation)
+		f.Add("relation_to_head", "%q is not a known relation", relationTerm(rr.Relation))
 	}
 	if rr.Kind == people.PermanentResidence && rr.HouseholdID != "" && (rr.Relation == "" || rr.Relation == people.Head) {
 		f.Add("relation_to_head", "give the relation to the head of the household joined")
@@ -470,7 +559,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 			return err
 		}
 		if p.Status != people.Alive {
-			return c.about(problem.Field("pin", "%s is recorded as %s", p.PIN, p.Status), p.PIN)
+			return c.about(problem.Field("pin", "%s is recorded as %s", p.PIN, statusTerm(p.Status)), p.PIN)
 		}
 		after := p
 		if rr.Kind == people.TemporaryResidence {
@@ -503,7 +592,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 }
 
 // leaveHousehold refuses to let a head leave a household that others still
-// live in: a new head must be named first.
+// live in: a new head is named first (ChangeHead).
 func (c *change) leaveHousehold(p people.Person) error {
 	if p.HouseholdID == "" || p.Relation != people.Head {
 		return nil
@@ -513,7 +602,7 @@ func (c *change) leaveHousehold(p people.Person) error {
 		return err
 	}
 	if n > 0 {
-		return problem.New(problem.Conflict, "%s is the head of household %s, where %d other people live; a new head must be registered first", p.PIN, p.HouseholdID, n)
+		return conflict(problem.Field("pin", "%s is the head of household %s, where %d other people live; name a new head first (change of head of household)", p.PIN, p.HouseholdID, n))
 	}
 	return nil
 }
@@ -606,8 +695,16 @@ func (r *Register) correct(ctx context.Context, pr auth.Principal, cr people.Cor
 		if err != nil {
 			return err
 		}
+		// A correction that changes nothing is refused, naming the field:
+		// it would record an act that did not happen.
+		if cr.FullName != nil && *cr.FullName == p.FullName {
+			return problem.Field("full_name", "is already %s on the record", p.FullName)
+		}
+		if cr.BirthDate != nil && *cr.BirthDate == p.BirthDate {
+			return problem.Field("birth_date", "is already %s on the record", day(p.BirthDate))
+		}
 		after := p
-		if cr.FullName != nil && *cr.FullName != p.FullName {
+		if cr.FullName != nil {
 			after.FullName = *cr.FullName
 			after.OtherNames = formerNames(p.OtherNames, p.FullName, *cr.FullName)
 			if len(after.OtherNames) > people.MaxOtherNames {
@@ -629,8 +726,8 @@ func (r *Register) correct(ctx context.Context, pr auth.Principal, cr people.Cor
 				if err != nil {
 					return err
 				}
-				if !parent.BirthDate.CertainlyBefore(*cr.BirthDate) {
-					return problem.Field("birth_date", "%s is not after the birth of the parent %s (%s)", *cr.BirthDate, x.pin, parent.BirthDate)
+				if err := checkParentAge(x.pin, parent.BirthDate, *cr.BirthDate); err != nil {
+					return err
 				}
 			}
 			after.BirthDate = *cr.BirthDate

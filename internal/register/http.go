@@ -32,6 +32,8 @@ func (r *Register) Routes() []httpx.Route {
 		staff("POST /api/v1/events/residence", httpx.Command(one(r.residence), maxEventBody)),
 		staff("POST /api/v1/events/residence-removal", httpx.Command(one(r.residenceRemoval), maxEventBody)),
 		staff("POST /api/v1/events/correction", httpx.Command(one(r.correct), maxEventBody)),
+		staff("POST /api/v1/events/annulment", httpx.Command(one(r.annul), maxEventBody)),
+		staff("POST /api/v1/events/head-change", httpx.Command(one(r.headChange), maxEventBody)),
 	}
 }
 
@@ -62,7 +64,7 @@ func (r *Register) getPerson(w http.ResponseWriter, req *http.Request) error {
 		if err != nil || !d.Full() {
 			return problem.Field("as_of", "must be a full date YYYY-MM-DD")
 		}
-		p, err := r.GetAsOf(req.Context(), pr, pinStr, civil.EndOfDay(d))
+		p, err := r.GetAsOf(req.Context(), pr, pinStr, d)
 		if err != nil {
 			return err
 		}

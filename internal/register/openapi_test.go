@@ -23,6 +23,8 @@ func TestOpenAPISchemas(t *testing.T) {
 		"EventResidence":        people.ResidenceRegistration{},
 		"EventResidenceRemoval": people.ResidenceRemoval{},
 		"EventCorrection":       people.Correction{},
+		"EventAnnulment":        people.Annulment{},
+		"EventHeadChange":       people.HeadChange{},
 		"EventAck":              register.Acknowledgement{},
 	})
 }

@@ -3,6 +3,7 @@ package register_test
 import (
 	"testing"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -158,13 +159,13 @@ func TestPermanentResidence(t *testing.T) {
 			_, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
 				PIN: f.grandpa.PIN, Kind: people.PermanentResidence, Address: people.Address{Unit: baDinh, Detail: "1 Văn Cao"},
 			})
-			wantProblem(t, err, problem.Conflict)
+			wantProblem(t, err, problem.Conflict, "pin")
 			_, err = e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
 				PIN: f.grandpa.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: people.Parent,
 			})
-			wantProblem(t, err, problem.Conflict)
+			wantProblem(t, err, problem.Conflict, "pin")
 			_, err = e.reg.RemoveResidence(e.ctx, police, people.ResidenceRemoval{PIN: f.grandpa.PIN, Kind: people.PermanentResidence})
-			wantProblem(t, err, problem.Conflict)
+			wantProblem(t, err, problem.Conflict, "pin")
 			if after := e.counts(); after != before {
 				t.Errorf("refused moves stored something: %+v → %+v", before, after)
 			}
@@ -233,5 +234,105 @@ func TestPermanentResidence(t *testing.T) {
 		if err := im.Flush(e.ctx); err == nil {
 			t.Errorf("a second head of %s was stored", f.hhBaDinh)
 		}
+	})
+}
+
+// TestChangeHead names a new head: the rules refuse what would leave a
+// household with no head, two heads, or a dead or foreign head; once a new
+// head is named, the former one may move out.
+func TestChangeHead(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newThreeGenerations(e)
+		police := policeAt(baDinh)
+		hh := f.hhBaDinh
+		tests := []struct {
+			name   string
+			by     auth.Principal
+			hc     people.HeadChange
+			kind   problem.Kind
+			fields []string
+		}{
+			{"no household", police, people.HeadChange{NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent}, problem.Invalid, []string{"household_id"}},
+			{"no new head", police, people.HeadChange{HouseholdID: hh, FormerHeadRelation: people.Parent}, problem.Invalid, []string{"new_head_pin"}},
+			{"not a member", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.lan.PIN, FormerHeadRelation: people.Parent}, problem.Invalid, []string{"new_head_pin"}},
+			{"already head", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.grandpa.PIN}, problem.Invalid, []string{"new_head_pin"}},
+			{"the living former head's relation missing", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN}, problem.Invalid, []string{"former_head_relation"}},
+			{"the former head as head", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Head}, problem.Invalid, []string{"former_head_relation"}},
+			{"a relation for a stranger", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent,
+				Relations: map[string]people.Relation{f.lan.PIN: people.Sibling}}, problem.Invalid, []string{"relations." + f.lan.PIN}},
+			{"an unknown relation", police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent,
+				Relations: map[string]people.Relation{f.grandma.PIN: "aunt"}}, problem.Invalid, []string{"relations." + f.grandma.PIN}},
+			{"a household out of reach", policeAt(hcm), people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent}, problem.Forbidden, nil},
+			{"a registrar", registrarAt(baDinh), people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent}, problem.Forbidden, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := e.reg.ChangeHead(e.ctx, tc.by, tc.hc)
+				wantProblem(t, err, tc.kind, tc.fields...)
+				if after := e.counts(); after.persons != before.persons || after.events != before.events {
+					t.Errorf("refused change stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+		// Mai becomes head; her father is her parent, her mother too, her
+		// husband her spouse.
+		head, err := e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent,
+			Relations: map[string]people.Relation{f.grandma.PIN: people.Parent, f.nam.PIN: people.Spouse}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head.PIN != f.mai.PIN || head.Relation != people.Head {
+			t.Errorf("answer: %+v", head)
+		}
+		want := map[string]people.Relation{f.mai.PIN: people.Head, f.grandpa.PIN: people.Parent, f.grandma.PIN: people.Parent, f.nam.PIN: people.Spouse}
+		_, members, err := e.reg.Household(e.ctx, police, hh)
+		if err != nil || len(members) != len(want) || members[0].PIN != f.mai.PIN {
+			t.Fatalf("members: %+v, %v", members, err)
+		}
+		for _, m := range members {
+			if want[m.PIN] != m.Relation {
+				t.Errorf("%s: %s, want %s", m.PIN, m.Relation, want[m.PIN])
+			}
+		}
+		if ev := e.lastEvent(f.grandpa.PIN); ev.Kind != people.KindHeadChange || ev.Changes["relation_to_head"].Old != "head" || ev.LegalBasis != "Luật Cư trú 2020, Điều 26" {
+			t.Errorf("former head's event: %+v", ev)
+		}
+		// A change of head annulled gives the place back: the former head
+		// is head again, the relations as they were; then it is made again.
+		change := e.lastEvent(f.mai.PIN)
+		// It is a residence act: the registrar may not annul it, the police may.
+		_, err = e.reg.Annul(e.ctx, registrarAt(baDinh), people.Annulment{EventID: change.EventID, Meta: annulMeta})
+		wantProblem(t, err, problem.Forbidden)
+		if _, err := e.reg.Annul(e.ctx, police, people.Annulment{EventID: change.EventID, Meta: annulMeta}); err != nil {
+			t.Fatal(err)
+		}
+		if g, m, n := e.get(f.grandpa.PIN), e.get(f.mai.PIN), e.get(f.nam.PIN); g.Relation != people.Head || m.Relation != people.Child || n.Relation != people.ChildInLaw {
+			t.Errorf("after the annulment: %s, %s, %s", g.Relation, m.Relation, n.Relation)
+		}
+		if _, err := e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Parent,
+			Relations: map[string]people.Relation{f.grandma.PIN: people.Parent, f.nam.PIN: people.Spouse}}); err != nil {
+			t.Fatal(err)
+		}
+		// The former head may now move out.
+		if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: f.grandpa.PIN, Kind: people.PermanentResidence,
+			Address: people.Address{Unit: baDinh, Detail: "1 Văn Cao"}}); err != nil {
+			t.Errorf("the former head moves out: %v", err)
+		}
+		// After the head's death, a new head is named without the former
+		// head's relation (other kin unless given).
+		if _, err := e.reg.RegisterDeath(e.ctx, registrarAt(baDinh), people.DeathRegistration{PIN: f.mai.PIN, DeathDate: mustDate("2025-01-01")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.nam.PIN}); err != nil {
+			t.Fatal(err)
+		}
+		if p := e.get(f.mai.PIN); p.Relation != people.OtherKin || p.HouseholdID != hh {
+			t.Errorf("the deceased former head: %s in %s", p.Relation, p.HouseholdID)
+		}
+		// A dead member cannot become head.
+		_, err = e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Spouse})
+		wantProblem(t, err, problem.Invalid, "new_head_pin")
 	})
 }

@@ -33,7 +33,6 @@ func TestSearch(t *testing.T) {
 		anYear := mk(hanoi2, "Nguyễn Văn An", civil.Male, "1980")
 		anMonth := mk(hcm, "Nguyễn Văn An", civil.Male, "1980-05")
 		anJune := mk(baDinh, "Nguyễn Văn An", civil.Male, "1980-06-01")
-		_, _ = thiAn, tranAn
 
 		tests := []struct {
 			name string
@@ -46,7 +45,13 @@ func TestSearch(t *testing.T) {
 			{"prefix", register.Query{Name: "nguyen v"}, []*people.Person{an, anh, binh, anYear, anMonth, anJune}},
 			{"đ folds to d", register.Query{Name: "dang duc do"}, []*people.Person{do}},
 			{"đ in the query", register.Query{Name: "Đặng"}, []*people.Person{do}},
-			{"not a prefix", register.Query{Name: "van an"}, nil},
+			{"words in another order", register.Query{Name: "van an"}, []*people.Person{an, tranAn, anh, anYear, anMonth, anJune}},
+			{"given name first", register.Query{Name: "an nguyen"}, []*people.Person{an, thiAn, anYear, anMonth, anJune}},
+			{"whole words but the last", register.Query{Name: "va an"}, nil},
+			{"a word nobody has", register.Query{Name: "nguyen xyz"}, nil},
+			{"date of birth alone", register.Query{BirthDate: mustDate("1980-05-12")}, []*people.Person{an, binh, thiAn, tranAn, anYear, anMonth}},
+			{"date of birth and words in any order", register.Query{Name: "an van", BirthDate: mustDate("1980-05-12")}, []*people.Person{an, tranAn, anYear, anMonth}},
+			{"date of birth and a word begun", register.Query{Name: "nguyen b", BirthDate: mustDate("1980-05-12")}, []*people.Person{binh}},
 			{"full date finds records knowing only the year or month", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12")}, []*people.Person{an, anYear, anMonth}},
 			{"full date and commune", register.Query{Name: "nguyen van an", BirthDate: mustDate("1980-05-12"), Unit: baDinh}, []*people.Person{an}},
 			{"commune", register.Query{Name: "nguyen", Unit: hcm}, []*people.Person{anMonth}},
@@ -72,17 +77,22 @@ func TestSearch(t *testing.T) {
 					}
 					t.Errorf("found %q", names)
 				}
-				checkOrder(t, got)
+				checkOrder(t, tc.q, got)
 			})
 		}
 	})
 }
 
 // checkOrder checks that results come by unaccented name, then PIN.
-func checkOrder(t *testing.T, ps []people.Person) {
+// checkOrder checks the order of a search's results: by unaccented name
+// then PIN with a date of birth, by PIN without.
+func checkOrder(t *testing.T, q register.Query, ps []people.Person) {
 	t.Helper()
 	for i := 1; i < len(ps); i++ {
 		a, b := textfold.Fold(ps[i-1].FullName), textfold.Fold(ps[i].FullName)
+		if q.BirthDate.IsZero() {
+			a, b = "", ""
+		}
 		if a > b || (a == b && ps[i-1].PIN >= ps[i].PIN) {
 			t.Errorf("results out of order at %d: %s %s, then %s %s", i, a, ps[i-1].PIN, b, ps[i].PIN)
 		}
@@ -105,6 +115,24 @@ func TestSearchPagination(t *testing.T) {
 		add(5, "Lê Văn Tâm An", baDinh)
 		add(4, "Lê Văn Tâm", hcm) // outside the commune filter
 		inBaDinh := all[:23]
+
+		// Count counts what the pages hold, within reach.
+		for _, c := range []struct {
+			pr   auth.Principal
+			q    register.Query
+			want int
+		}{
+			{nation, register.Query{Name: "le van tam"}, 27},
+			{nation, register.Query{Name: "tam le"}, 27},
+			{registrarAt(baDinh), register.Query{Name: "le van tam"}, 23},
+			{nation, register.Query{Name: "tam an"}, 5},
+			{nation, register.Query{Name: "le van tam", BirthDate: mustDate("1960")}, 4},
+			{registrarAt(hcm2), register.Query{Name: "le van tam"}, 0},
+		} {
+			if n, err := e.reg.Count(e.ctx, c.pr, c.q); err != nil || n != c.want {
+				t.Errorf("Count(%s, %+v) = %d, %v; want %d", c.pr.Unit, c.q, n, err, c.want)
+			}
+		}
 
 		for _, tc := range []struct {
 			name  string
@@ -162,7 +190,7 @@ func TestSearchPagination(t *testing.T) {
 				if !equalSets(pins, tc.want) {
 					t.Errorf("pages cover %d people, want %d", len(pins), len(tc.want))
 				}
-				checkOrder(t, got)
+				checkOrder(t, tc.q, got)
 			})
 		}
 	})

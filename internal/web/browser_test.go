@@ -48,17 +48,25 @@ func TestBrowserBirthRegistration(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("error-summary")),
 			shot("birth-errors"),
 			chromedp.SendKeys(chromedp.ID("f-full_name"), "Lê Minh Khôi"),
-			chromedp.SetValue(chromedp.ID("f-birth_date"), "2026-11-01"),
+			chromedp.SendKeys(chromedp.ID("f-birth_date"), "01"),
+			chromedp.SendKeys(chromedp.ID("f-birth_date-month"), "11"),
+			chromedp.SendKeys(chromedp.ID("f-birth_date-year"), "2026"),
 			chromedp.Click(chromedp.ID("f-sex")),
 			chromedp.SendKeys(chromedp.ID("f-hometown"), "01"),
 			chromedp.SendKeys(chromedp.ID("f-mother_pin"), motherPIN),
 			chromedp.SendKeys(chromedp.ID("f-father_pin"), fatherPIN),
 			// The form proposes today, in Vietnam; a fixed day keeps the
 			// test independent of the hour it runs at.
-			chromedp.SetValue(chromedp.ID("f-effective_date"), "2026-11-10"),
+			chromedp.SetValue(chromedp.ID("f-effective_date"), "10"),
+			chromedp.SetValue(chromedp.ID("f-effective_date-month"), "11"),
+			chromedp.SetValue(chromedp.ID("f-effective_date-year"), "2026"),
 			chromedp.SendKeys(chromedp.ID("f-reason"), "Giấy chứng sinh số 123/BV"),
 			chromedp.SendKeys(chromedp.ID("f-legal_basis"), "Luật Hộ tịch 2014, Điều 16"),
 			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
+			// The check page names the parents before anything is recorded.
+			chromedp.WaitVisible(chromedp.ID("check-answers")),
+			shot("birth-check"),
+			chromedp.Click(chromedp.ID("confirm")),
 			chromedp.WaitVisible(chromedp.CSS(`.alert-success`)),
 		)
 		if err != nil {

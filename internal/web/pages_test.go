@@ -105,13 +105,13 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 			}
 		}
 		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
-			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {fatherPIN}})
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {fatherPIN}, "step": {"commit"}})
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || !strings.Contains(r.body, `value="`+fatherPIN+`"`) {
 			t.Errorf("father given as mother: %d\n%s", r.status, r.body)
 		}
 		// The register's reasons are shown in the officer's language.
 		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
-			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "hometown": {"98"}})
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "hometown": {"98"}, "step": {"commit"}})
 		if !strings.Contains(r.body, "&#34;98&#34; không phải mã của một đơn vị hành chính đang có hiệu lực") || strings.Contains(r.body, "is not the code of a unit in force") {
 			t.Errorf("the hometown's reason is not in Vietnamese:\n%s", r.body)
 		}
@@ -123,11 +123,30 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 		c := newEnv(t, d).client()
 		c.signIn("registrar")
 		c.get("/register/events/birth")
-		r := c.post("/register/events/birth", url.Values{
-			"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"}, "birth_place": {"00004"},
+		form := url.Values{
+			"full_name": {"Lê Minh Khôi"}, "birth_date.day": {"1"}, "birth_date.month": {"11"}, "birth_date.year": {"2026"}, "sex": {"M"}, "birth_place": {"00004"},
 			"hometown": {"01"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "father_pin": {fatherPIN},
 			"effective_date": {"2026-11-10"}, "reason": {"Giấy chứng sinh số 123"}, "legal_basis": {"Luật Hộ tịch 2014, Điều 16"},
-		})
+		}
+		// The form goes first to its check page, which names the parents
+		// and records nothing.
+		r := c.post("/register/events/birth", form)
+		for _, want := range []string{`id="check-answers"`, "Nguyễn Thị Mai", "Lê Văn Cường", "02/09/1995", "01/11/2026", "Phường Ba Đình",
+			`name="step" value="commit"`, `name="birth_date" value="01/11/2026"`} {
+			if r.status != http.StatusOK || !strings.Contains(r.body, want) {
+				t.Errorf("check page: %d, lacks %q", r.status, want)
+			}
+		}
+		if loc := r.header.Get("Location"); loc != "" {
+			t.Fatalf("the check page registered the birth: %s", loc)
+		}
+		// Sent back to change, the form keeps the answers.
+		form.Set("step", "edit")
+		if r := c.post("/register/events/birth", form); !strings.Contains(r.body, `name="birth_date.day" value="01"`) || !strings.Contains(r.body, `value="Lê Minh Khôi"`) {
+			t.Errorf("form sent back to change lacks the answers:\n%s", r.body)
+		}
+		form.Set("step", "commit")
+		r = c.post("/register/events/birth", form)
 		loc := r.header.Get("Location")
 		if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/register/persons/") {
 			t.Fatalf("birth: %d → %q\n%s", r.status, loc, r.body)
@@ -141,6 +160,14 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("child's page lacks %q", want)
 			}
+		}
+		// The history names the parents beside their PINs.
+		if !strings.Contains(r.body, "Nguyễn Thị Mai ("+motherPIN+")") {
+			t.Errorf("the history does not name the mother beside her PIN")
+		}
+		// The history names the officer and the role in words, not the account.
+		if !strings.Contains(r.body, "Công chức tư pháp – hộ tịch, Phường Ba Đình") || strings.Contains(r.body, "staff:registrar") {
+			t.Errorf("the history does not name the officer in words")
 		}
 		if strings.Contains(c.get(loc).body, "Đã đăng ký khai sinh và cấp") {
 			t.Error("the success notice shows twice")
@@ -167,9 +194,13 @@ func TestPersonPageAndAsOf(t *testing.T) {
 		if strings.Contains(r.body, "/register/events/death") {
 			t.Error("a service officer is offered the death form")
 		}
-		r = c.get("/register/persons/" + motherPIN + "?asof=2019-12-31")
-		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 31/12/2019") {
-			t.Errorf("as of a day before the record: %d\n%s", r.status, r.body)
+		r = c.get("/register/persons/" + motherPIN + "?asof=1995-09-01")
+		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 01/09/1995") {
+			t.Errorf("as of a day before the birth: %d\n%s", r.status, r.body)
+		}
+		r = c.get("/register/persons/" + motherPIN + "?asof=2099-01-01")
+		if !strings.Contains(r.body, "ngày 01/01/2099 ở trong tương lai") {
+			t.Errorf("as of a day in the future: %d\n%s", r.status, r.body)
 		}
 		r = c.get("/register/persons/" + motherPIN + "?asof=2021-06-01")
 		if !strings.Contains(r.body, "Đang hiển thị hồ sơ như vào cuối ngày 01/06/2021") {

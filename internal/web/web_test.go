@@ -110,7 +110,8 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Deps{Capabilities: []httpx.Routes{w}, Guards: sessions.Guards(), PageError: w.RenderError})
+	// The units' API too: the register's unit pickers read it.
+	h, err := server.New(server.Deps{Capabilities: []httpx.Routes{w, u}, Guards: sessions.Guards(), PageError: w.RenderError})
 	if err != nil {
 		t.Fatal(err)
 	}

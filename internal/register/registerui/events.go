@@ -18,6 +18,7 @@ import (
 type eventSpec struct {
 	slug   string      // URL segment; message IDs are event.<slug>, flash.<slug>, …
 	action auth.Action // only to list the form for roles that have it
+	also   auth.Action // another action that lists it (an annulment: of a residence act)
 	groups []fieldGroup
 	// submit calls the register and returns the PIN of the person page to
 	// show next. It returns errFormInvalid when the form itself could not
@@ -56,7 +57,7 @@ func readMeta(f *web.Form) people.Meta {
 
 // prefillMeta dates the event today, the usual case at a counter.
 func prefillMeta(f *web.Form, _ auth.Principal) {
-	f.Values.Set("effective_date", civil.InVietnam(time.Now()).String())
+	f.Values.Set("effective_date", civil.InVietnam(time.Now()).VN())
 }
 
 var (
@@ -105,6 +106,13 @@ var eventForms = []*eventSpec{
 				{Name: "household_id", Type: "text"},
 				{Name: "relation_to_head", Type: "select", Options: relationOptions},
 			}},
+			{Legend: "legend.declaration", Fields: []fieldSpec{
+				{Name: "actual_birth_place.unit_code", Type: "unit"},
+				{Name: "actual_birth_place.detail", Type: "text"},
+				{Name: "declarant_name", Type: "text"},
+				{Name: "declarant_relation", Type: "text"},
+				{Name: "birth_certificate_number", Type: "text"},
+			}},
 			metaGroup,
 		},
 		prefill: func(f *web.Form, p auth.Principal) {
@@ -122,7 +130,10 @@ var eventForms = []*eventSpec{
 				Ethnicity: f.Get("ethnicity"), Nationality: f.Get("nationality"),
 				FatherPIN: f.Get("father_pin"), MotherPIN: f.Get("mother_pin"),
 				HouseholdID: f.Get("household_id"), Relation: people.Relation(f.Get("relation_to_head")),
-				Meta: readMeta(f),
+				ActualPlace:   people.Address{Unit: f.Get("actual_birth_place.unit_code"), Detail: f.Get("actual_birth_place.detail")},
+				DeclarantName: f.Get("declarant_name"), DeclarantRelation: f.Get("declarant_relation"),
+				CertificateNumber: f.Get("birth_certificate_number"),
+				Meta:              readMeta(f),
 			}
 			if f.Failed() {
 				return "", errFormInvalid
@@ -164,10 +175,19 @@ var eventForms = []*eventSpec{
 	},
 	{
 		slug: "divorce", action: auth.RegisterMarriage,
-		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")}, metaGroup},
+		groups: []fieldGroup{
+			{Legend: "legend.spouses", Fields: coupleFields("field.divorce_date")},
+			{Legend: "legend.judgment", Fields: []fieldSpec{
+				{Name: "court", Type: "text", Required: true},
+				{Name: "judgment_number", Type: "text", Required: true},
+				{Name: "judgment_date", Type: "date", Required: true},
+			}},
+			metaGroup,
+		},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
-			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f)}
+			d := people.DivorceRecord{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f),
+				Judgment: people.Judgment{Court: f.Get("court"), Number: f.Get("judgment_number"), Date: f.Date("judgment_date")}}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -180,8 +200,10 @@ var eventForms = []*eventSpec{
 			{Legend: "legend.residence", Fields: []fieldSpec{
 				{Name: "pin", Type: "pin", Required: true},
 				{Name: "kind", Type: "radio", Required: true, Options: residenceKindOptions},
-				{Name: "address.unit_code", Type: "unit", Required: true},
-				{Name: "address.detail", Type: "text", Required: true},
+				// Not asked when joining a household (its address is
+				// taken): the register asks them otherwise.
+				{Name: "address.unit_code", Type: "unit"},
+				{Name: "address.detail", Type: "text"},
 				{Name: "household_id", Type: "text"},
 				{Name: "relation_to_head", Type: "select", Options: relationOptions},
 			}},
@@ -252,6 +274,56 @@ var eventForms = []*eventSpec{
 				return "", errFormInvalid
 			}
 			person, err := reg.Correct(ctx, p, c)
+			return shown(person), err
+		},
+	},
+	{
+		slug: "head-change", action: auth.RegisterResidence,
+		groups: []fieldGroup{
+			{Legend: "legend.head_change", Fields: []fieldSpec{
+				{Name: "household_id", Type: "text", Required: true},
+				{Name: "new_head_pin", Type: "pin", Required: true},
+				{Name: "former_head_relation", Type: "select", Options: relationOptions},
+			}},
+			metaGroup,
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			hc := people.HeadChange{HouseholdID: f.Get("household_id"), NewHeadPIN: f.Get("new_head_pin"),
+				FormerHeadRelation: people.Relation(f.Get("former_head_relation")), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.ChangeHead(ctx, p, hc)
+			return shown(person), err
+		},
+	},
+	{
+		// An annulment is opened from the act in a person's history
+		// (?pin=…&event_id=…); its check page shows the act.
+		slug: "annulment", action: auth.CorrectRecord, also: auth.RegisterResidence,
+		groups: []fieldGroup{
+			{Legend: "legend.annulment", Fields: []fieldSpec{
+				{Name: "pin", Type: "pin", Required: true},
+				{Name: "event_id", Type: "text", Required: true},
+			}},
+			{Legend: "legend.meta", Fields: []fieldSpec{
+				{Name: "effective_date", Type: "date", Required: true},
+				{Name: "reason", Type: "textarea", Required: true},
+				{Name: "legal_basis", Type: "text", Required: true},
+			}},
+		},
+		prefill: prefillMeta,
+		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
+			a := people.Annulment{EventID: f.Get("event_id"), Meta: readMeta(f)}
+			if f.Failed() {
+				return "", errFormInvalid
+			}
+			person, err := reg.Annul(ctx, p, a)
+			if err == nil && person.Version == 0 {
+				// Shown only by PIN: back to the person asked about.
+				return "", nil
+			}
 			return shown(person), err
 		},
 	},
@@ -341,6 +413,24 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 			return err
 		}
 		f := s.kit.NewForm(r, r.PostForm)
+		joinDates(f, ef.fieldsOfType("date"))
+		switch r.PostForm.Get("step") {
+		case stepEdit:
+			s.kit.Render(w, r, http.StatusOK, "event_form", "event."+ef.slug, "events", ef.view(f))
+			return nil
+		case stepCommit:
+		default:
+			v, err := s.check(r.Context(), ef, p, f)
+			if err != nil {
+				return err
+			}
+			if f.Failed() {
+				s.kit.Render(w, r, http.StatusUnprocessableEntity, "event_form", "event."+ef.slug, "events", ef.view(f))
+				return nil
+			}
+			s.kit.Render(w, r, http.StatusOK, "event_check", "event."+ef.slug, "events", v)
+			return nil
+		}
 		pin, err := ef.submit(r.Context(), s.reg, p, f)
 		if err == nil {
 			s.kit.Flash(w, r, "flash."+ef.slug)

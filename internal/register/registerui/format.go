@@ -26,6 +26,18 @@ func funcs(l web.Locale) template.FuncMap {
 		"sex":         f.sex,
 		"changes":     f.changes,
 		"addressLine": f.addressLine,
+		"details":     f.details,
+		"actor":       f.actor,
+		"dateParts":   splitDate,
+		"initials":    initials,
+		"kinOf":       kinOf,
+		"add": func(xs ...int) int {
+			n := 0
+			for _, x := range xs {
+				n += x
+			}
+			return n
+		},
 	}
 }
 
@@ -44,6 +56,9 @@ func (f *formatter) ethnicity(code string) string {
 }
 
 func (f *formatter) religion(code string) string {
+	if code == "" || code == "00" {
+		return f.t("religion.none")
+	}
 	if r, ok := civil.ReligionByCode(code); ok {
 		return r.Name
 	}
@@ -97,11 +112,22 @@ var fieldOrder = func() map[string]int {
 	return m
 }()
 
-// changes lists an event's changes in the order of the record.
-func (f *formatter) changes(cs map[string]people.Change) []changeRow {
+// changes lists an event's changes in the order of the record; a PIN of a
+// parent or spouse among kin (those the page could read) is shown with the
+// name.
+func (f *formatter) changes(cs map[string]people.Change, kin ...map[string]people.Person) []changeRow {
 	rows := make([]changeRow, 0, len(cs))
+	named := func(field string, v any) string {
+		s := f.value(field, v)
+		if pin, ok := v.(string); ok && strings.HasSuffix(field, "_pin") && len(kin) > 0 {
+			if p, ok := kin[0][pin]; ok {
+				s = p.FullName + " (" + pin + ")"
+			}
+		}
+		return s
+	}
 	for field, c := range cs {
-		rows = append(rows, changeRow{field, f.value(field, c.Old), f.value(field, c.New)})
+		rows = append(rows, changeRow{field, named(field, c.Old), named(field, c.New)})
 	}
 	slices.SortFunc(rows, func(a, b changeRow) int {
 		oa, aok := fieldOrder[a.Field]
@@ -135,6 +161,12 @@ func (f *formatter) value(field string, v any) string {
 		s = f.addressLine(x)
 	case people.Status, people.Relation:
 		s = f.value(field, fmt.Sprint(x))
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, f.value(field, e))
+		}
+		s = strings.Join(parts, "; ")
 	case map[string]any:
 		unit, _ := x["unit_code"].(string)
 		detail, _ := x["detail"].(string)
@@ -179,4 +211,92 @@ func (f *formatter) text(field, x string) string {
 		}
 	}
 	return x
+}
+
+// detailRow is one particular of an act (people.Event.Details): the message
+// ID of its label and its value in words.
+type detailRow struct {
+	Label, Value string
+}
+
+// detailOrder is the order in which an act's particulars are shown.
+var detailOrder = []string{
+	people.DetailCourt, people.DetailJudgmentNumber, people.DetailJudgmentDate,
+	people.DetailActualPlaceUnit, people.DetailActualPlaceDetail,
+	people.DetailDeclarantName, people.DetailDeclarantRelation, people.DetailCertificateNumber,
+	people.DetailAnnulledKind, people.DetailAnnulledEvent,
+}
+
+// details lists an act's particulars in a fixed order, in words.
+func (f *formatter) details(d map[string]string) []detailRow {
+	var rows []detailRow
+	for _, k := range detailOrder {
+		v, ok := d[k]
+		if !ok || v == "" {
+			continue
+		}
+		switch k {
+		case people.DetailActualPlaceUnit:
+			v = f.unit(v)
+		case people.DetailAnnulledKind:
+			v = f.t("kind." + v)
+		default:
+			v = f.text(k, v)
+		}
+		rows = append(rows, detailRow{"detail." + k, v})
+	}
+	return rows
+}
+
+// initials are the first letters of a name's first and last words, for the
+// placeholder of a photo.
+func initials(name string) string {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return ""
+	}
+	first := []rune(words[0])[:1]
+	if len(words) == 1 {
+		return string(first)
+	}
+	return string(first) + string([]rune(words[len(words)-1])[:1])
+}
+
+// kinView is a parent or spouse as the kin partial shows them.
+type kinView struct {
+	PIN    string
+	Person *people.Person
+}
+
+// kinOf is the person with PIN pin among those read, or only the PIN.
+func kinOf(kin map[string]people.Person, pin string) kinView {
+	v := kinView{PIN: pin}
+	if p, ok := kin[pin]; ok && pin != "" {
+		v.Person = &p
+	}
+	return v
+}
+
+// actor is who registered an act, in words: the officer's name, role and
+// unit at the time (people.DetailActorName, …); for acts without them,
+// the legacy books or the account's name.
+func (f *formatter) actor(e people.Event) string {
+	if name := e.Details[people.DetailActorName]; name != "" {
+		out := name
+		if role := e.Details[people.DetailActorRole]; role != "" {
+			out += " — " + f.t("role."+role)
+			if u := e.Details[people.DetailActorUnit]; u != "" {
+				out += ", " + f.unit(u)
+			}
+		}
+		return out
+	}
+	kind, name, _ := strings.Cut(e.Actor, ":")
+	switch kind {
+	case "legacy":
+		return f.t("actor.legacy")
+	case "staff":
+		return name
+	}
+	return e.Actor
 }

@@ -29,7 +29,7 @@ func TestMessages(t *testing.T) {
 	}
 	// The values each dynamic prefix is completed with.
 	values := map[string][]string{
-		"status":   {string(people.Alive), string(people.Deceased), string(people.Missing)},
+		"status":   {string(people.Alive), string(people.Deceased), string(people.Missing), string(people.Annulled)},
 		"relation": {},
 		"kind":     {},
 		"event":    {},
@@ -38,14 +38,17 @@ func TestMessages(t *testing.T) {
 		values["relation"] = append(values["relation"], string(r))
 	}
 	for _, k := range []people.EventKind{people.KindBirth, people.KindDeath, people.KindMarriage, people.KindDivorce,
-		people.KindResidence, people.KindResidenceRemoval, people.KindCorrection, people.KindImport} {
+		people.KindResidence, people.KindResidenceRemoval, people.KindCorrection, people.KindImport, people.KindAnnulment, people.KindHeadChange} {
 		values["kind"] = append(values["kind"], string(k))
 	}
 	// The sexes, the errors of the person page, and the fields of the
 	// search and as-of forms and of the cards.
-	for _, k := range []string{"sex.M", "sex.F", "error.full_date", "error.asof_missing",
-		"field.name", "field.birth", "field.unit", "field.asof", "field.pin"} {
+	for _, k := range []string{"sex.M", "sex.F", "error.full_date", "error.asof_missing", "error.asof_future",
+		"field.name", "field.birth", "field.unit", "field.asof", "field.pin", "error.required", "error.event_unknown", "religion.none", "actor.legacy"} {
 		keys[k] = true
+	}
+	for _, k := range detailOrder {
+		keys["detail."+k] = true
 	}
 	for _, ef := range eventForms {
 		for _, k := range []string{"event." + ef.slug, "event." + ef.slug + ".summary", "event." + ef.slug + ".submit", "flash." + ef.slug} {

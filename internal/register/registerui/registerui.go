@@ -14,9 +14,9 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
@@ -30,10 +30,12 @@ var files embed.FS
 // *register.Register provides it.
 type Register interface {
 	Get(ctx context.Context, p auth.Principal, pin string) (people.Person, error)
-	GetAsOf(ctx context.Context, p auth.Principal, pin string, at time.Time) (people.Person, error)
+	GetAsOf(ctx context.Context, p auth.Principal, pin string, d civil.Date) (people.Person, error)
 	History(ctx context.Context, p auth.Principal, pin string) ([]people.Event, error)
 	Search(ctx context.Context, p auth.Principal, q register.Query) ([]people.Person, string, error)
+	Count(ctx context.Context, p auth.Principal, q register.Query) (int, error)
 	Household(ctx context.Context, p auth.Principal, id string) (people.Household, []people.Member, error)
+	HouseholdAsOf(ctx context.Context, p auth.Principal, id string, d civil.Date) (people.Household, []people.Member, error)
 	RegisterBirth(ctx context.Context, p auth.Principal, b people.BirthRegistration) (people.Person, error)
 	RegisterDeath(ctx context.Context, p auth.Principal, d people.DeathRegistration) (people.Person, error)
 	RegisterMarriage(ctx context.Context, p auth.Principal, m people.MarriageRegistration) ([]people.Person, error)
@@ -41,6 +43,8 @@ type Register interface {
 	RegisterResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRegistration) (people.Person, error)
 	RemoveResidence(ctx context.Context, p auth.Principal, rr people.ResidenceRemoval) (people.Person, error)
 	Correct(ctx context.Context, p auth.Principal, c people.Correction) (people.Person, error)
+	Annul(ctx context.Context, p auth.Principal, a people.Annulment) (people.Person, error)
+	ChangeHead(ctx context.Context, p auth.Principal, hc people.HeadChange) (people.Person, error)
 }
 
 var _ Register = (*register.Register)(nil)
@@ -83,6 +87,7 @@ func Module(reg Register) web.Module {
 				page("GET /register/persons/{pin}", s.person),
 				page("GET /register/households/{id}", s.household),
 				page("GET /register/events", s.eventIndex),
+				page("GET /register/lookup", s.lookup),
 			}
 			// One GET (the form) and one POST per civil event, under
 			// /register/events/: birth, death, marriage, divorce,
@@ -108,6 +113,9 @@ func eventActions() []auth.Action {
 	var as []auth.Action
 	for _, ef := range eventForms {
 		as = append(as, ef.action)
+		if ef.also != "" {
+			as = append(as, ef.also)
+		}
 	}
 	return as
 }
