@@ -270,6 +270,11 @@ func (r *Register) death(ctx context.Context, pr auth.Principal, d people.DeathR
 			return err
 		}
 		c.answer(saved)
+		for _, h := range r.onDeath {
+			if err := h(c.ctx, c.tx, p.PIN); err != nil {
+				return err
+			}
+		}
 		if p.SpousePIN != "" {
 			// Wherever the spouse lives: the marriage ends with the death.
 			s, err := c.load("pin", p.SpousePIN)

@@ -29,7 +29,16 @@ type Register struct {
 	audit       *audit.Log
 	units       *units.Registry
 	personByPIN string
+	onDeath     []DeathHook
 }
+
+// DeathHook is called inside a death's transaction, after the person is
+// saved as deceased: an error undoes the whole event. Other capabilities
+// end what a life held (the identity capability revokes the account).
+type DeathHook func(ctx context.Context, tx *sql.Tx, pin string) error
+
+// OnDeath adds h to the hooks of every death, before the register serves.
+func (r *Register) OnDeath(h DeathHook) { r.onDeath = append(r.onDeath, h) }
 
 // New returns a register over d. Every read and change is checked by g;
 // changes record their audit entries in log, in their own transaction.
