@@ -31,6 +31,10 @@ type config struct {
 	Reads       secmon.Limits
 	Alerts      secmon.Outliers
 	MetricsAddr string
+	// SMSGatewayURL and SMSGatewayToken are where the identity's one-time
+	// codes are sent; Outbox keeps them in the store instead (the demo).
+	SMSGatewayURL, SMSGatewayToken string
+	Outbox                         bool
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -96,6 +100,8 @@ func (f *flags) server(c *config, logFormat string) {
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.readLimits(c)
+	f.string(&c.SMSGatewayURL, "sms-gateway-url", "POPULUS_SMS_GATEWAY_URL", "", "HTTP gateway the electronic identity's one-time codes are posted to as JSON {to, text}, with the bearer token $POPULUS_SMS_GATEWAY_TOKEN; none: registrations answer that no code can be sent")
+	c.SMSGatewayToken = f.env("POPULUS_SMS_GATEWAY_TOKEN")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }

@@ -30,6 +30,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 		return err
 	}
 	defer useLogger(log)()
+	c.Outbox = true // one-time codes are shown on the outbox page
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	stdlog "log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -20,6 +21,8 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identityui"
 	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
@@ -99,6 +102,7 @@ type platform struct {
 	Units    *units.Registry
 	Register *register.Register
 	Staff    *staff.Store
+	Identity *identity.Service
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -143,9 +147,15 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	// The guard records through the read limiter (internal/secmon), which
 	// refuses reads beyond an account's limits and passes the others on to
 	// the audit log; outside serve the limits are zero: no limit.
+	// The identity's matcher reads one person per registration for every
+	// citizen: counted, never refused (registrations are throttled per
+	// address instead).
+	c.Reads.Exempt = append(c.Reads.Exempt, identity.Matcher().ActorID())
 	lim := secmon.NewLimiter(al, c.Reads)
 	g := auth.NewGuard(auth.NewPolicy(u), lim)
-	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
+	reg := register.New(d, g, al, u)
+	eid := identity.New(d, reg, g, al, identity.NotifierFor(d, c.Outbox, c.SMSGatewayURL, c.SMSGatewayToken), identity.Options{SecureCookies: c.SecureCookies})
+	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: reg, Staff: staff.NewStore(d, staff.DefaultParams), Identity: eid}, nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -171,17 +181,26 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	monitorDone := make(chan struct{})
 	go func() { defer close(monitorDone); monitor.Run(mctx) }()
 	defer func() { stopMonitor(); <-monitorDone }()
+	if c.SMSGatewayURL == "" && !c.Outbox {
+		log.Warn("no SMS gateway configured (--sms-gateway-url): electronic identity registrations cannot send their codes")
+	}
 	if len(c.Reads.Exempt) > 0 {
 		log.Warn("accounts exempt from the limits on reads", "accounts", c.Reads.Exempt)
 	}
+	var outbox *identity.Outbox
+	if c.Outbox {
+		outbox = identity.NewOutbox(p.DB)
+	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor)}})
+		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor), identityui.Module(p.Identity, outbox)}})
 	if err != nil {
 		return err
 	}
+	guards := svc.Guards()
+	maps.Copy(guards, p.Identity.Guards())
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
-		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, ui},
-		Guards:       svc.Guards(), PageError: ui.RenderError, HTTPS: c.SecureCookies})
+		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, p.Identity, ui},
+		Guards:       guards, PageError: ui.RenderError, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
 	}

@@ -28,13 +28,13 @@ func TestHTTP(t *testing.T) {
 	dbtest.Engines(t, append([]*db.Schema{audit.Schema, staff.Schema}, schemas...), func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		st := staff.NewStore(d, staff.TestParams)
-		if _, err := st.Create(e.ctx, staff.NewAccount{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: baDinh, Password: "police-password-1"}); err != nil {
+		if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: baDinh, Password: "police-password-1"}); err != nil {
 			t.Fatal(err)
 		}
-		sessions := staff.NewService(st, e.log, staff.Options{})
+		sessions := staff.NewService(st, e.Log, staff.Options{})
 		guards := sessions.Guards()
-		maps.Copy(guards, e.svc.Guards())
-		h, err := server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.svc}, Guards: guards, PageError: httpx.WriteProblem})
+		maps.Copy(guards, e.Svc.Guards())
+		h, err := server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc}, Guards: guards, PageError: httpx.WriteProblem})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestHTTP(t *testing.T) {
 			b, _ := io.ReadAll(res.Body)
 			return res.StatusCode, string(b)
 		}
-		app := `{"pin":"` + e.lan.PIN + `","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17","phone":"0912345678","password":"correct horse battery"}`
+		app := `{"pin":"` + e.Lan.PIN + `","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17","phone":"0912345678","password":"correct horse battery"}`
 		if code, body := do("POST", "/api/v1/identity/registrations", "", app); code != http.StatusAccepted || !strings.Contains(body, `"phone_masked":"+84******678"`) {
 			t.Fatalf("register: %d %s", code, body)
 		}
@@ -67,13 +67,13 @@ func TestHTTP(t *testing.T) {
 		if code, body := do("POST", "/api/v1/identity/registrations", "", bad); code != http.StatusUnprocessableEntity || !strings.Contains(body, "do not match") {
 			t.Errorf("mismatch: %d %s", code, body)
 		}
-		if code, body := do("POST", "/api/v1/identity/registrations/confirm", "", `{"pin":"`+e.lan.PIN+`","code":"`+e.lastCode()+`"}`); code != http.StatusOK || !strings.Contains(body, `"state":"active"`) {
+		if code, body := do("POST", "/api/v1/identity/registrations/confirm", "", `{"pin":"`+e.Lan.PIN+`","code":"`+e.LastCode()+`"}`); code != http.StatusOK || !strings.Contains(body, `"state":"active"`) {
 			t.Fatalf("confirm: %d %s", code, body)
 		}
 		if code, _ := do("GET", "/api/v1/identity/me", "", ""); code != http.StatusUnauthorized {
 			t.Errorf("me before sign-in: %d", code)
 		}
-		code, body := do("POST", "/api/v1/identity/session", "", `{"pin":"`+e.lan.PIN+`","password":"correct horse battery"}`)
+		code, body := do("POST", "/api/v1/identity/session", "", `{"pin":"`+e.Lan.PIN+`","password":"correct horse battery"}`)
 		var sess identity.SessionResponse
 		if json.Unmarshal([]byte(body), &sess); code != http.StatusCreated || sess.CSRFToken == "" || sess.Level != 1 {
 			t.Fatalf("sign in: %d %s", code, body)
@@ -91,7 +91,7 @@ func TestHTTP(t *testing.T) {
 		if json.Unmarshal([]byte(body), &ss); code != http.StatusCreated {
 			t.Fatalf("staff sign-in: %d %s", code, body)
 		}
-		if code, body := do("POST", "/api/v1/identity/level2", ss.CSRFToken, `{"pin":"`+e.lan.PIN+`","card_number":"`+e.lan.PIN+`"}`); code != http.StatusCreated || !strings.Contains(body, `"level":2`) {
+		if code, body := do("POST", "/api/v1/identity/level2", ss.CSRFToken, `{"pin":"`+e.Lan.PIN+`","card_number":"`+e.Lan.PIN+`"}`); code != http.StatusCreated || !strings.Contains(body, `"level":2`) {
 			t.Errorf("level 2: %d %s", code, body)
 		}
 		if code, _ := do("POST", "/api/v1/identity/me/lock", "", `{}`); code != http.StatusForbidden {

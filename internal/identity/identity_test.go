@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,120 +14,27 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
 )
 
-// baDinh is Phường Ba Đình, Hà Nội (01); otherCommune one of TP Hồ Chí
-// Minh (79).
-const baDinh = "00004"
+const baDinh = identitytest.BaDinh
 
 var otherCommune = units.Default().Communes("79")[0].Code
 
-var schemas = []*db.Schema{register.Schema, identity.Schema}
+var schemas = identitytest.Schemas
 
-// env is the service over a fresh store holding two living people (lan,
-// with a chip card, and minh) and one deceased (ba).
-type env struct {
-	t             *testing.T
-	ctx           context.Context
-	d             *db.DB
-	log           *audit.Log
-	reg           *register.Register
-	svc           *identity.Service
-	out           *identity.Outbox
-	lan, minh, ba people.Person
-	now           time.Time
-}
+type env struct{ *identitytest.Env }
 
-func newEnv(t *testing.T, d *db.DB) *env {
-	t.Helper()
-	ctx := context.Background()
-	log := audit.New(d)
-	t.Cleanup(log.Close)
-	g := auth.NewGuard(auth.NewPolicy(units.Default()), log)
-	reg := register.New(d, g, log, units.Default())
-	e := &env{t: t, ctx: ctx, d: d, log: log, reg: reg, out: identity.NewOutbox(d), now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	e.svc = identity.New(d, reg, g, log, e.out, identity.Options{Params: staff.TestParams})
-	e.svc.SetClock(func() time.Time { return e.now })
-	mk := func(serial int, name string, sex civil.Sex, birth civil.Date) people.Person {
-		prefix, err := pin.Prefix("001", sex, birth.Year)
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := people.Address{Unit: baDinh, Detail: "Số 1 Điện Biên Phủ"}
-		return people.Person{PIN: string(pin.New(prefix, serial)), FullName: name, Sex: sex, BirthDate: birth,
-			BirthPlace: baDinh, Hometown: baDinh, Ethnicity: "01", Nationality: "VN", Permanent: addr, Current: addr, Status: people.Alive}
-	}
-	e.lan = mk(1, "Nguyễn Thị Lan", civil.Female, civil.Date{Year: 1990, Month: 5, Day: 17})
-	e.lan.Card = people.IDCard{Number: e.lan.PIN, Issued: civil.Date{Year: 2021, Month: 4, Day: 1}, Expires: civil.Date{Year: 2030, Month: 5, Day: 17}}
-	e.minh = mk(2, "Trần Văn Minh", civil.Male, civil.Date{Year: 1985, Month: 1, Day: 3})
-	e.ba = mk(3, "Lê Văn Ba", civil.Male, civil.Date{Year: 1940, Month: 2, Day: 1})
-	e.ba.Status, e.ba.DeathDate = people.Deceased, civil.Date{Year: 2020, Month: 1, Day: 1}
-	im := register.NewImporter(d)
-	if err := im.Add(ctx, nil, []people.Person{e.lan, e.minh, e.ba}); err != nil {
-		t.Fatal(err)
-	}
-	if err := im.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
+func newEnv(t *testing.T, d *db.DB) env { return env{identitytest.New(t, d)} }
 
-func (e *env) application(p people.Person) identity.Application {
-	return identity.Application{PIN: p.PIN, FullName: p.FullName, BirthDate: p.BirthDate, Phone: "0912 345 678", Password: "correct horse battery"}
-}
-
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
-// lastCode is the code of the newest message in the outbox.
-func (e *env) lastCode() string {
-	e.t.Helper()
-	m, err := e.out.Recent(e.ctx, 1)
-	if err != nil || len(m) == 0 {
-		e.t.Fatalf("outbox: %v %v", m, err)
-	}
-	c := codeRE.FindStringSubmatch(m[0].Body)
-	if c == nil {
-		e.t.Fatalf("no code in %q", m[0].Body)
-	}
-	return c[1]
-}
-
-// active registers and confirms p's account.
-func (e *env) active(p people.Person) identity.Account {
-	e.t.Helper()
-	if _, err := e.svc.Register(e.ctx, e.application(p), "192.0.2.1"); err != nil {
-		e.t.Fatal(err)
-	}
-	a, err := e.svc.Confirm(e.ctx, identity.Confirmation{PIN: p.PIN, Code: e.lastCode()}, "192.0.2.1")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a
-}
-
-func (e *env) login(p people.Person, password, remote string) (identity.Session, error) {
-	s, _, err := e.svc.Login(e.ctx, identity.Attempt{PIN: p.PIN, Password: password, Remote: remote, Device: "Firefox on Linux"})
+func (e env) login(p people.Person, password, remote string) (identity.Session, error) {
+	s, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: p.PIN, Password: password, Remote: remote, Device: "Firefox on Linux"})
 	return s, err
-}
-
-func (e *env) count(q string, args ...any) int {
-	e.t.Helper()
-	e.log.Sync(e.ctx, 5*time.Second)
-	var n int
-	if err := e.d.QueryRowContext(e.ctx, q, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
-func (e *env) audited(actor, action, subject, outcome string) int {
-	return e.count(`SELECT count(*) FROM audit_log WHERE ($1 = '' OR actor = $1) AND action = $2 AND subject = $3 AND outcome = $4`, actor, action, subject, outcome)
 }
 
 func wantKind(t *testing.T, err error, k problem.Kind) *problem.Error {
@@ -146,58 +52,58 @@ func wantKind(t *testing.T, err error, k problem.Kind) *problem.Error {
 func TestRegisterConfirmSignIn(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		app := e.application(e.lan)
+		app := e.Application(e.Lan)
 		app.FullName = "  nguyễn thị   LAN " // case and spaces do not matter
-		pend, err := e.svc.Register(e.ctx, app, "192.0.2.1")
+		pend, err := e.Svc.Register(e.Ctx, app, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pend.PhoneMasked != "+84******678" || !pend.CodeExpiresAt.Equal(e.now.Add(10*time.Minute)) {
+		if pend.PhoneMasked != "+84******678" || !pend.CodeExpiresAt.Equal(e.Now.Add(10*time.Minute)) {
 			t.Errorf("pending = %+v", pend)
 		}
 		// The register was read as system:identity, audited against the person.
-		if n := e.audited("system:identity", string(auth.ReadPerson), e.lan.PIN, audit.OK); n != 1 {
+		if n := e.Audited("system:identity", string(auth.ReadPerson), e.Lan.PIN, audit.OK); n != 1 {
 			t.Errorf("matcher's reads audited: %d, want 1", n)
 		}
-		if _, err := e.login(e.lan, app.Password, "192.0.2.1"); !strings.Contains(err.Error(), "not yet confirmed") {
+		if _, err := e.login(e.Lan, app.Password, "192.0.2.1"); !strings.Contains(err.Error(), "not yet confirmed") {
 			t.Errorf("sign-in of a pending account: %v", err)
 		}
-		code := e.lastCode()
+		code := e.LastCode()
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
 		}
-		_, err = e.svc.Confirm(e.ctx, identity.Confirmation{PIN: e.lan.PIN, Code: wrong}, "192.0.2.1")
+		_, err = e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: wrong}, "192.0.2.1")
 		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 1 || pe.Fields[0].Field != "code" {
 			t.Errorf("wrong code: %v", err)
 		}
-		a, err := e.svc.Confirm(e.ctx, identity.Confirmation{PIN: e.lan.PIN, Code: code}, "192.0.2.1")
+		a, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, "192.0.2.1")
 		if err != nil || a.State != identity.StateActive || a.Level != identity.Level1 || a.Phone != "+84912345678" {
 			t.Fatalf("confirm: %+v %v", a, err)
 		}
 		// The code is spent.
-		if _, err := e.svc.Confirm(e.ctx, identity.Confirmation{PIN: e.lan.PIN, Code: code}, "192.0.2.1"); !problem.Is(err, problem.Invalid) {
+		if _, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, "192.0.2.1"); !problem.Is(err, problem.Invalid) {
 			t.Errorf("code used twice: %v", err)
 		}
-		sess, token, err := e.svc.Login(e.ctx, identity.Attempt{PIN: e.lan.PIN, Password: app.Password, Remote: "192.0.2.1", Device: "Firefox on Linux"})
-		if err != nil || token == "" || sess.Account.PIN != e.lan.PIN || sess.CSRF == "" {
+		sess, token, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: app.Password, Remote: "192.0.2.1", Device: "Firefox on Linux"})
+		if err != nil || token == "" || sess.Account.PIN != e.Lan.PIN || sess.CSRF == "" {
 			t.Fatalf("login: %+v %v", sess, err)
 		}
-		msgs, _ := e.out.Recent(e.ctx, 10)
+		msgs, _ := e.Out.Recent(e.Ctx, 10)
 		if !strings.Contains(msgs[0].Body, "thiet bi moi") || msgs[0].To != "+84912345678" {
 			t.Errorf("no new-device alert: %+v", msgs[0])
 		}
-		if _, err := e.login(e.lan, app.Password, "192.0.2.1"); err != nil {
+		if _, err := e.login(e.Lan, app.Password, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		if again, _ := e.out.Recent(e.ctx, 10); len(again) != len(msgs) {
+		if again, _ := e.Out.Recent(e.Ctx, 10); len(again) != len(msgs) {
 			t.Errorf("a known device alerted again: %d messages, then %d", len(msgs), len(again))
 		}
-		logins, err := e.svc.Logins(e.ctx, a.Principal(e.lan.FullName), 0, 10)
+		logins, err := e.Svc.Logins(e.Ctx, a.Principal(e.Lan.FullName), 0, 10)
 		if err != nil || len(logins) != 3 || logins[0].Outcome != identity.LoginOK || logins[2].Outcome != identity.LoginRefused {
 			t.Errorf("history = %+v %v", logins, err)
 		}
-		if n := e.audited("citizen:"+e.lan.PIN, string(identity.ActionSignIn), e.lan.PIN, audit.OK); n != 2 {
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionSignIn), e.Lan.PIN, audit.OK); n != 2 {
 			t.Errorf("sign-ins audited: %d", n)
 		}
 	})
@@ -208,17 +114,17 @@ func TestRegisterConfirmSignIn(t *testing.T) {
 func TestRegisterMismatchDisclosesNothing(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		unknown := e.application(e.lan)
+		unknown := e.Application(e.Lan)
 		prefix, _ := pin.Prefix("001", civil.Female, 1990)
 		unknown.PIN = string(pin.New(prefix, 999))
-		name := e.application(e.lan)
+		name := e.Application(e.Lan)
 		name.FullName = "Nguyễn Thị Lân"
-		date := e.application(e.lan)
+		date := e.Application(e.Lan)
 		date.BirthDate.Day = 18
-		dead := e.application(e.ba)
+		dead := e.Application(e.Ba)
 		var first string
 		for what, app := range map[string]identity.Application{"unknown": unknown, "name": name, "date": date, "dead": dead} {
-			_, err := e.svc.Register(e.ctx, app, "192.0.2.7")
+			_, err := e.Svc.Register(e.Ctx, app, "192.0.2.7")
 			pe := wantKind(t, err, problem.Invalid)
 			if len(pe.Fields) != 0 {
 				t.Errorf("%s: fields %v named", what, pe.Fields)
@@ -229,21 +135,21 @@ func TestRegisterMismatchDisclosesNothing(t *testing.T) {
 				t.Errorf("%s: %q differs from %q", what, pe.Detail, first)
 			}
 		}
-		if n := e.count("SELECT count(*) FROM eid_accounts"); n != 0 {
+		if n := e.Count("SELECT count(*) FROM eid_accounts"); n != 0 {
 			t.Errorf("%d accounts kept", n)
 		}
-		for detail, subject := range map[string]string{"no such PIN": unknown.PIN, "full name differs": e.lan.PIN, "date of birth differs": e.lan.PIN, "person not alive": e.ba.PIN} {
-			if n := e.count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = $3 AND detail = $4",
+		for detail, subject := range map[string]string{"no such PIN": unknown.PIN, "full name differs": e.Lan.PIN, "date of birth differs": e.Lan.PIN, "person not alive": e.Ba.PIN} {
+			if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = $3 AND detail = $4",
 				string(identity.ActionRegister), subject, audit.Failed, detail); n != 1 {
 				t.Errorf("audit of %q on %s: %d", detail, subject, n)
 			}
 		}
-		msgs, _ := e.out.Recent(e.ctx, 10)
+		msgs, _ := e.Out.Recent(e.Ctx, 10)
 		if len(msgs) != 0 {
 			t.Errorf("messages sent: %+v", msgs)
 		}
 		// Field errors name the fields.
-		_, err := e.svc.Register(e.ctx, identity.Application{PIN: "12", Phone: "12345", Password: "short"}, "192.0.2.7")
+		_, err := e.Svc.Register(e.Ctx, identity.Application{PIN: "12", Phone: "12345", Password: "short"}, "192.0.2.7")
 		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 5 {
 			t.Errorf("fields: %v", pe.Fields)
 		}
@@ -255,21 +161,21 @@ func TestRegisterMismatchDisclosesNothing(t *testing.T) {
 func TestOneAccountPerPerson(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		if _, err := e.svc.Register(e.ctx, e.application(e.minh), "192.0.2.1"); err != nil {
+		if _, err := e.Svc.Register(e.Ctx, e.Application(e.Minh), "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		app := e.application(e.minh)
+		app := e.Application(e.Minh)
 		app.Phone = "0987654321"
-		if _, err := e.svc.Register(e.ctx, app, "192.0.2.2"); err != nil {
+		if _, err := e.Svc.Register(e.Ctx, app, "192.0.2.2"); err != nil {
 			t.Fatal(err)
 		}
-		a, err := e.svc.Confirm(e.ctx, identity.Confirmation{PIN: e.minh.PIN, Code: e.lastCode()}, "192.0.2.2")
+		a, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Minh.PIN, Code: e.LastCode()}, "192.0.2.2")
 		if err != nil || a.Phone != "+84987654321" {
 			t.Fatalf("confirm: %+v %v", a, err)
 		}
-		_, err = e.svc.Register(e.ctx, e.application(e.minh), "192.0.2.1")
+		_, err = e.Svc.Register(e.Ctx, e.Application(e.Minh), "192.0.2.1")
 		wantKind(t, err, problem.Conflict)
-		if n := e.count("SELECT count(*) FROM eid_accounts WHERE pin = $1", e.minh.PIN); n != 1 {
+		if n := e.Count("SELECT count(*) FROM eid_accounts WHERE pin = $1", e.Minh.PIN); n != 1 {
 			t.Errorf("%d accounts", n)
 		}
 	})
@@ -281,26 +187,26 @@ func TestOneAccountPerPerson(t *testing.T) {
 func TestSignInRefusals(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.active(e.lan)
-		_, err1 := e.login(e.lan, "wrong password!", "198.51.100.1")
-		_, err2 := e.login(e.ba, "wrong password!", "198.51.100.1")
+		e.Active(e.Lan)
+		_, err1 := e.login(e.Lan, "wrong password!", "198.51.100.1")
+		_, err2 := e.login(e.Ba, "wrong password!", "198.51.100.1")
 		if wantKind(t, err1, problem.Unauthorized).Detail != wantKind(t, err2, problem.Unauthorized).Detail {
 			t.Errorf("%v and %v differ", err1, err2)
 		}
 		for range 4 {
-			e.login(e.lan, "wrong password!", "198.51.100.1")
+			e.login(e.Lan, "wrong password!", "198.51.100.1")
 		}
-		_, err := e.login(e.lan, "correct horse battery", "198.51.100.1")
+		_, err := e.login(e.Lan, "correct horse battery", "198.51.100.1")
 		var rl *identity.RateLimitError
 		if !errors.As(err, &rl) || !problem.Is(err, problem.RateLimited) || rl.RetryAfter != 30*time.Second {
 			t.Fatalf("sixth attempt: %v", err)
 		}
 		// From another address the holder signs in.
-		if _, err := e.login(e.lan, "correct horse battery", "198.51.100.2"); err != nil {
+		if _, err := e.login(e.Lan, "correct horse battery", "198.51.100.2"); err != nil {
 			t.Fatal(err)
 		}
-		e.now = e.now.Add(31 * time.Second)
-		if _, err := e.login(e.lan, "correct horse battery", "198.51.100.1"); err != nil {
+		e.Now = e.Now.Add(31 * time.Second)
+		if _, err := e.login(e.Lan, "correct horse battery", "198.51.100.1"); err != nil {
 			t.Fatalf("after the delay: %v", err)
 		}
 	})
@@ -310,10 +216,10 @@ func TestSignInRefusals(t *testing.T) {
 func TestPasswordUpgradedOnSignIn(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.active(e.lan)
+		e.Active(e.Lan)
 		hash := func() string {
 			var h string
-			if err := d.QueryRowContext(e.ctx, "SELECT password_hash FROM eid_accounts WHERE pin = $1", e.lan.PIN).Scan(&h); err != nil {
+			if err := d.QueryRowContext(e.Ctx, "SELECT password_hash FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&h); err != nil {
 				t.Fatal(err)
 			}
 			return h
@@ -322,8 +228,8 @@ func TestPasswordUpgradedOnSignIn(t *testing.T) {
 			t.Fatalf("hash = %s", hash())
 		}
 		stronger := staff.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
-		svc := identity.New(d, e.reg, auth.NewGuard(auth.NewPolicy(units.Default()), e.log), e.log, e.out, identity.Options{Params: stronger})
-		if _, _, err := svc.Login(e.ctx, identity.Attempt{PIN: e.lan.PIN, Password: "correct horse battery", Remote: "192.0.2.9"}); err != nil {
+		svc := identity.New(d, e.Reg, auth.NewGuard(auth.NewPolicy(units.Default()), e.Log), e.Log, e.Out, identity.Options{Params: stronger})
+		if _, _, err := svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: "correct horse battery", Remote: "192.0.2.9"}); err != nil {
 			t.Fatal(err)
 		}
 		h := hash()
@@ -338,41 +244,41 @@ func TestPasswordUpgradedOnSignIn(t *testing.T) {
 func TestLockAndUnlock(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.active(e.lan)
-		sess, err := e.login(e.lan, "correct horse battery", "192.0.2.1")
+		e.Active(e.Lan)
+		sess, err := e.login(e.Lan, "correct horse battery", "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := sess.Account.Principal(e.lan.FullName)
-		logins, _ := e.svc.Logins(e.ctx, p, 0, 1)
-		a, err := e.svc.Lock(e.ctx, p, identity.LockRequest{NotMeLoginID: logins[0].ID})
+		p := sess.Account.Principal(e.Lan.FullName)
+		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 1)
+		a, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: logins[0].ID})
 		if err != nil || a.State != identity.StateLocked {
 			t.Fatalf("lock: %+v %v", a, err)
 		}
-		if n := e.count("SELECT count(*) FROM eid_sessions"); n != 0 {
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
 			t.Errorf("%d sessions left", n)
 		}
-		if l, _ := e.svc.Logins(e.ctx, p, 0, 1); !strings.Contains(l[0].Detail, "not me") {
+		if l, _ := e.Svc.Logins(e.Ctx, p, 0, 1); !strings.Contains(l[0].Detail, "not me") {
 			t.Errorf("report not kept: %+v", l[0])
 		}
-		_, err = e.login(e.lan, "correct horse battery", "192.0.2.1")
+		_, err = e.login(e.Lan, "correct horse battery", "192.0.2.1")
 		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "locked") {
 			t.Errorf("locked sign-in: %v", err)
 		}
 		// Asking for a code reveals nothing of a PIN without a locked account.
-		if err := e.svc.RequestUnlock(e.ctx, e.minh.PIN, "192.0.2.1"); err != nil {
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Minh.PIN, "192.0.2.1"); err != nil {
 			t.Errorf("unlock of a PIN without account: %v", err)
 		}
-		if err := e.svc.RequestUnlock(e.ctx, e.lan.PIN, "192.0.2.1"); err != nil {
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		if a, err := e.svc.Unlock(e.ctx, identity.Confirmation{PIN: e.lan.PIN, Code: e.lastCode()}, "192.0.2.1"); err != nil || a.State != identity.StateActive {
+		if a, err := e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil || a.State != identity.StateActive {
 			t.Fatalf("unlock: %+v %v", a, err)
 		}
-		if _, err := e.login(e.lan, "correct horse battery", "192.0.2.1"); err != nil {
+		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		if n := e.audited("citizen:"+e.lan.PIN, string(identity.ActionLock), e.lan.PIN, audit.OK) + e.audited("citizen:"+e.lan.PIN, string(identity.ActionUnlock), e.lan.PIN, audit.OK); n != 2 {
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionLock), e.Lan.PIN, audit.OK) + e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionUnlock), e.Lan.PIN, audit.OK); n != 2 {
 			t.Errorf("lock and unlock audited: %d", n)
 		}
 	})
@@ -388,33 +294,33 @@ func police(unit string) auth.Principal {
 func TestRaiseToLevel2(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.active(e.lan)
-		e.active(e.minh)
-		_, err := e.svc.RaiseToLevel2(e.ctx, police(otherCommune), identity.Level2Request{PIN: e.lan.PIN, CardNumber: e.lan.PIN})
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		_, err := e.Svc.RaiseToLevel2(e.Ctx, police(otherCommune), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
 		wantKind(t, err, problem.Forbidden)
-		_, err = e.svc.RaiseToLevel2(e.ctx, auth.Staff(8, "reg", "", auth.Registrar, baDinh), identity.Level2Request{PIN: e.lan.PIN, CardNumber: e.lan.PIN})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, auth.Staff(8, "reg", "", auth.Registrar, baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
 		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "registrar") {
 			t.Errorf("registrar: %v", err)
 		}
-		_, err = e.svc.RaiseToLevel2(e.ctx, police(baDinh), identity.Level2Request{PIN: e.lan.PIN, CardNumber: "001190000999"})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: "001190000999"})
 		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_number" {
 			t.Errorf("wrong card: %v", err)
 		}
-		_, err = e.svc.RaiseToLevel2(e.ctx, police(baDinh), identity.Level2Request{PIN: e.minh.PIN, CardNumber: "0"})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Minh.PIN, CardNumber: "0"})
 		if pe := wantKind(t, err, problem.Invalid); !strings.Contains(pe.Fields[0].Reason, "no chip card") {
 			t.Errorf("no card: %v", err)
 		}
-		a, err := e.svc.RaiseToLevel2(e.ctx, police(baDinh), identity.Level2Request{PIN: e.lan.PIN, CardNumber: e.lan.PIN})
+		a, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
 		if err != nil || a.Level != identity.Level2 || a.Level2By != "staff:police@"+baDinh {
 			t.Fatalf("raise: %+v %v", a, err)
 		}
-		if n := e.audited("staff:police@"+baDinh, string(identity.RaiseLevel), e.lan.PIN, audit.OK); n != 1 {
+		if n := e.Audited("staff:police@"+baDinh, string(identity.RaiseLevel), e.Lan.PIN, audit.OK); n != 1 {
 			t.Errorf("raise audited %d times", n)
 		}
-		if n := e.audited("staff:police@"+otherCommune, string(auth.ReadPerson), e.lan.PIN, audit.Denied); n != 1 {
+		if n := e.Audited("staff:police@"+otherCommune, string(auth.ReadPerson), e.Lan.PIN, audit.Denied); n != 1 {
 			t.Errorf("refusal out of reach audited %d times", n)
 		}
-		_, err = e.svc.RaiseToLevel2(e.ctx, police(baDinh), identity.Level2Request{PIN: e.lan.PIN, CardNumber: e.lan.PIN})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
 		wantKind(t, err, problem.Conflict)
 	})
 }
@@ -424,40 +330,40 @@ func TestRaiseToLevel2(t *testing.T) {
 func TestDeathRevokesTheAccount(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.active(e.lan)
-		e.active(e.minh)
-		if _, err := e.login(e.lan, "correct horse battery", "192.0.2.1"); err != nil {
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
 		registrar := auth.Staff(9, "registrar", "", auth.Registrar, baDinh)
-		if _, err := e.reg.RegisterDeath(e.ctx, registrar, people.DeathRegistration{PIN: e.lan.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err != nil {
+		if _, err := e.Reg.RegisterDeath(e.Ctx, registrar, people.DeathRegistration{PIN: e.Lan.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err != nil {
 			t.Fatal(err)
 		}
 		var state string
-		d.QueryRowContext(e.ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.lan.PIN).Scan(&state)
+		d.QueryRowContext(e.Ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&state)
 		if state != string(identity.StateRevoked) {
 			t.Errorf("state after death = %s", state)
 		}
-		if n := e.count("SELECT count(*) FROM eid_sessions"); n != 0 {
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
 			t.Errorf("%d sessions left", n)
 		}
-		if n := e.audited("system:identity", string(identity.ActionRevoke), e.lan.PIN, audit.OK); n != 1 {
+		if n := e.Audited("system:identity", string(identity.ActionRevoke), e.Lan.PIN, audit.OK); n != 1 {
 			t.Errorf("revocation audited %d times", n)
 		}
-		_, err := e.login(e.lan, "correct horse battery", "192.0.2.1")
+		_, err := e.login(e.Lan, "correct horse battery", "192.0.2.1")
 		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "revoked") {
 			t.Errorf("revoked sign-in: %v", err)
 		}
 		// A failing hook after the identity's: nothing of the death stays.
-		e.reg.OnDeath(func(context.Context, *sql.Tx, string) error { return errors.New("hook failed") })
-		if _, err := e.reg.RegisterDeath(e.ctx, registrar, people.DeathRegistration{PIN: e.minh.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err == nil {
+		e.Reg.OnDeath(func(context.Context, *sql.Tx, string) error { return errors.New("hook failed") })
+		if _, err := e.Reg.RegisterDeath(e.Ctx, registrar, people.DeathRegistration{PIN: e.Minh.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err == nil {
 			t.Fatal("death registered despite a failing hook")
 		}
-		d.QueryRowContext(e.ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.minh.PIN).Scan(&state)
+		d.QueryRowContext(e.Ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.Minh.PIN).Scan(&state)
 		if state != string(identity.StateActive) {
 			t.Errorf("state after an undone death = %s", state)
 		}
-		if p, _ := e.reg.Get(e.ctx, registrar, e.minh.PIN); p.Status != people.Alive {
+		if p, _ := e.Reg.Get(e.Ctx, registrar, e.Minh.PIN); p.Status != people.Alive {
 			t.Errorf("death kept: %s", p.Status)
 		}
 	})

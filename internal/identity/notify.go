@@ -147,3 +147,26 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 		return ctx.Err()
 	}
 }
+
+// Unconfigured is the notifier of a server given no gateway: it sends
+// nothing and says so, so that registrations answer that the code could
+// not be sent rather than leave the citizen waiting.
+type Unconfigured struct{}
+
+// Send refuses m.
+func (Unconfigured) Send(context.Context, Message) error {
+	return errors.New("no SMS gateway is configured (--sms-gateway-url)")
+}
+
+// NotifierFor returns the notifier of a server: the outbox when outbox is
+// set (the demo), the SMS gateway at gatewayURL when one is given, and
+// otherwise Unconfigured.
+func NotifierFor(d *db.DB, outbox bool, gatewayURL, gatewayToken string) Notifier {
+	switch {
+	case outbox:
+		return NewOutbox(d)
+	case gatewayURL != "":
+		return &SMSGateway{URL: gatewayURL, Token: gatewayToken}
+	}
+	return Unconfigured{}
+}
