@@ -286,3 +286,8 @@ func (s *Service) getLogins(w http.ResponseWriter, r *http.Request) error {
 	}
 	return httpx.WriteJSON(w, http.StatusOK, page)
 }
+
+// SessionOf returns the citizen's session of r's cookie, if live: for the
+// pages that serve signed-in and anonymous citizens alike (the OpenID
+// provider's sign-in).
+func (s *Service) SessionOf(r *http.Request) (Session, bool, error) { return s.session(r) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 const accountColumns = "id, pin, state, level, phone, state_reason, level2_by, level2_at, created_at, updated_at"
@@ -74,4 +75,15 @@ func setState(ctx context.Context, q querier, id int64, st State, reason string,
 	_, err := q.ExecContext(ctx, "UPDATE eid_accounts SET state = $2, state_reason = $3, updated_at = $4 WHERE id = $1",
 		id, string(st), reason, db.FormatTime(now))
 	return err
+}
+
+// AccountByID returns the account with row id (the OpenID provider's
+// sessions and tokens name accounts so); its error is NotFound when there
+// is none.
+func (s *Service) AccountByID(ctx context.Context, id int64) (Account, error) {
+	a, err := s.accountByID(ctx, s.db, id, false)
+	if errors.Is(err, errNoAccount) {
+		return Account{}, problem.New(problem.NotFound, "no such account")
+	}
+	return a, err
 }

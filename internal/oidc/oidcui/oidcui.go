@@ -1,0 +1,168 @@
+// Package oidcui is the citizen's pages of the OpenID provider: sign-in
+// with the electronic identity, and the consent screen in plain Vietnamese
+// (and English) listing what the service will receive.
+package oidcui
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+//go:embed templates/*.html messages/*.json
+var files embed.FS
+
+// Module returns the pages over the provider p and the accounts eid. They
+// are open to anyone (AccessStaffOptional: cross-origin protection, and a
+// staff session's CSRF token if the browser holds one); the citizen's own
+// session is the identity's cookie.
+func Module(p *oidc.Provider, eid *identity.Service) web.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	msgs, _ := fs.Sub(files, "messages")
+	return web.Module{
+		Name: "oidc", Templates: tpl, Messages: msgs,
+		Routes: func(k *web.Kit) []httpx.Route {
+			pg := &pages{k: k, p: p, eid: eid}
+			route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
+				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaffOptional}
+			}
+			return []httpx.Route{
+				route("GET /eid/login", pg.login),
+				route("POST /eid/login", pg.loginSubmit),
+				route("GET /eid/consent", pg.consent),
+				route("POST /eid/consent", pg.consentSubmit),
+			}
+		},
+	}
+}
+
+type pages struct {
+	k   *web.Kit
+	p   *oidc.Provider
+	eid *identity.Service
+}
+
+type loginView struct {
+	Pending *oidc.Pending
+	Form    *web.Form
+	Fields  []web.FormField
+}
+
+func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
+	pin := f.Field("pin", "pin", true)
+	pin.Label = "oidc.field.pin"
+	pw := f.Field("password", "password", true)
+	pw.Label = "oidc.field.password"
+	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw}}
+}
+
+func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
+	id := r.URL.Query().Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if _, ok, err := pg.eid.SessionOf(r); err != nil {
+		return err
+	} else if ok {
+		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, nil)))
+	return nil
+}
+
+const maxForm = 8 << 10
+
+func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, r.PostForm)
+	_, err = pg.eid.SignIn(w, r, f.Get("pin"), r.PostForm.Get("password"))
+	if err == nil {
+		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	switch kind := problem.KindOf(err); kind {
+	case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
+		httpx.SetRetryAfter(w, err)
+		f.Detail = problem.BodyOf(err, "").Detail
+		pg.k.Render(w, r, kind.Status(), "login", "oidc.login.title", "", pg.loginView(pd, f))
+		return nil
+	}
+	return err
+}
+
+type consentView struct {
+	Pending *oidc.Pending
+	Level   int
+}
+
+// consent asks the signed-in citizen, unless they consented to exactly
+// this client and scope set before: then the request goes on at once.
+func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
+	id := r.URL.Query().Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	if granted, ok, err := pg.p.Remembered(r.Context(), id, sess); err != nil {
+		return err
+	} else if ok {
+		to, err := pg.p.Authorize(r.Context(), id, sess, granted, false, httpx.ClientIP(r))
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	pg.k.Render(w, r, http.StatusOK, "consent", "oidc.consent.title", "", consentView{Pending: pd, Level: sess.Account.Level})
+	return nil
+}
+
+func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	var to string
+	if r.PostForm.Get("decision") == "approve" {
+		to, err = pg.p.Authorize(r.Context(), id, sess, r.PostForm["scope"], true, httpx.ClientIP(r))
+	} else {
+		to, err = pg.p.Decline(r.Context(), id, sess)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
