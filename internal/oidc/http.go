@@ -50,6 +50,19 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
 	case path == "/authorize/callback":
 		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
+	case path == "/oauth/token" || path == "/oauth/introspect" || path == "/revoke":
+		// A client assertion that does not verify is a failed client
+		// authentication: invalid_client (RFC 7523 §3.2), which the library
+		// answers as invalid_grant.
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+			if err := r.ParseForm(); err == nil && r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
+				if _, err := p.authenticateClient(r); err != nil {
+					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+					return
+				}
+			}
+		}
 	case path == "/end_session":
 		// The citizen's session at the provider ends with the client's.
 		p.eid.SignOut(w, r)

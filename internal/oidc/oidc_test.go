@@ -16,7 +16,6 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/httpx"
@@ -148,7 +147,7 @@ func between(s, from, to string) string {
 // sign-in does not ask for consent again; userinfo gives the consented
 // claims.
 func TestCodeFlowWithStandardClients(t *testing.T) {
-	dbtest.Engines(t, append([]*db.Schema{audit.Schema, staff.Schema, oidc.Schema}, identitytest.Schemas...), func(t *testing.T, d *db.DB) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newOP(t, d)
 		e.Active(e.Lan)
 		ctx := context.Background()
