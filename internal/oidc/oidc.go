@@ -185,6 +185,16 @@ type discovery struct {
 	ClaimsParameter    bool     `json:"claims_parameter_supported"`
 }
 
+// CodeExchange requires the PKCE verifier of every client: the library's
+// server checks it only when it is sent or the client is public, which
+// would let a confidential client's stolen code be exchanged without it.
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.AccessTokenRequest]) (*op.Response, error) {
+	if r.Data.CodeVerifier == "" {
+		return nil, zoidc.ErrInvalidRequest().WithDescription("code_verifier required: PKCE is required of every client")
+	}
+	return s.LegacyServer.CodeExchange(ctx, r)
+}
+
 func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
 	c := op.CreateDiscoveryConfig(ctx, s.p.op, s.p.op.Storage())
 	c.SubjectTypesSupported = []string{"pairwise"}

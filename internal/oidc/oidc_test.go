@@ -105,6 +105,7 @@ func (e *opEnv) signIn(b *http.Client, authURL string, p people.Person, approve 
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	posted := map[string]bool{}
 	for range 4 {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
@@ -115,7 +116,10 @@ func (e *opEnv) signIn(b *http.Client, authURL string, p people.Person, approve 
 		page := string(body)
 		id := between(page, `name="id" value="`, `"`)
 		switch {
+		case posted["login"] && strings.Contains(page, `action="/eid/login"`):
+			return nil, page // the sign-in was refused
 		case strings.Contains(page, `action="/eid/login"`):
+			posted["login"] = true
 			res, err = b.PostForm(e.srv.URL+"/eid/login", url.Values{"id": {id}, "pin": {p.PIN}, "password": {identitytest.Password}})
 		case strings.Contains(page, `action="/eid/consent"`):
 			v := url.Values{"id": {id}, "decision": {"decline"}}

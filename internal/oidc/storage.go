@@ -210,10 +210,11 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return err
 }
 
-func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := s.db().ExecContext(ctx, "DELETE FROM oidc_auth_requests WHERE id = $1", id)
-	return err
-}
+// DeleteAuthRequest is called once the code is exchanged: the request is
+// kept, its code spent, so that a second use of the code is recognised
+// and revokes the tokens (AuthRequestByCode); Purge deletes it once
+// expired.
+func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil }
 
 // grantOf is what a token request stands for.
 func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
