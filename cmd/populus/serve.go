@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,8 @@ import (
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/identity/identityui"
 	"github.com/populus-vn/populus/internal/observe"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/oidc/oidcui"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/service"
@@ -191,15 +195,27 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if c.Outbox {
 		outbox = identity.NewOutbox(p.DB)
 	}
-	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor), identityui.Module(p.Identity, outbox)}})
+	caps := []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, p.Identity}
+	modules := []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader), secmonui.Module(monitor), identityui.Module(p.Identity, outbox)}
+	prov, err := p.openIDProvider(c, log)
 	if err != nil {
 		return err
+	}
+	if prov != nil {
+		modules = append(modules, oidcui.Module(prov, p.Identity))
+	}
+	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
+		Modules: modules})
+	if err != nil {
+		return err
+	}
+	if prov != nil {
+		caps = append(caps, prov)
 	}
 	guards := svc.Guards()
 	maps.Copy(guards, p.Identity.Guards())
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
-		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, p.Identity, ui},
+		Capabilities: append(caps, ui),
 		Guards:       guards, PageError: ui.RenderError, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
@@ -422,4 +438,38 @@ func (h flushOnWarn) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h flushOnWarn) WithGroup(name string) slog.Handler {
 	return flushOnWarn{h.Handler.WithGroup(name), h.buf}
+}
+
+// openIDProvider builds the OpenID provider, or returns nil (logged) when
+// no master key is given; the demo makes one in its data directory.
+func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, error) {
+	file := c.MasterKeyFile
+	if file == "" && c.Outbox {
+		file = filepath.Join(c.Data, "master.key")
+	}
+	if c.MasterKey == "" && file == "" {
+		log.Warn("the OpenID provider is off: no master key ($POPULUS_MASTER_KEY or --master-key-file)")
+		return nil, nil
+	}
+	master, err := oidc.LoadMasterKey(c.MasterKey, file, c.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master})
+}
+
+// publicURL is the site's URL: --public-url, or http:// and --addr (a
+// wildcard host read as 127.0.0.1).
+func publicURL(c config) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return "http://" + c.Addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -184,6 +184,10 @@ func (cfg *ClientConfig) check() error {
 
 func isLoopback(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
 
+// NewClients returns the registry over d (the CLI uses it without the
+// provider).
+func NewClients(d *db.DB) *Clients { return &Clients{db: d, now: time.Now} }
+
 // Clients is the registry of relying parties.
 type Clients struct {
 	db  *db.DB

@@ -198,6 +198,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.Acc
 func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
 	c := op.CreateDiscoveryConfig(ctx, s.p.op, s.p.op.Storage())
 	c.SubjectTypesSupported = []string{"pairwise"}
+	c.DeviceAuthorizationEndpoint = "" // no device flow
 	c.CodeChallengeMethodsSupported = []zoidc.CodeChallengeMethod{zoidc.CodeChallengeMethodS256}
 	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}

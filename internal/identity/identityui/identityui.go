@@ -55,7 +55,9 @@ type level2View struct {
 func (p *pages) level2View(f *web.Form) level2View {
 	pin := f.Field("pin", "pin", true)
 	pin.Label = "identity.field.pin"
-	return level2View{Form: f, Fields: []web.FormField{pin, f.Field("card_number", "text", true)}}
+	card := f.Field("card_number", "text", true)
+	card.Label = "identity.field.card_number"
+	return level2View{Form: f, Fields: []web.FormField{pin, card}}
 }
 
 func (p *pages) level2Form(w http.ResponseWriter, r *http.Request) error {

@@ -34,7 +34,7 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 || len(prefixes) != 0 {
 		t.Fatalf("templates: %d IDs, prefixes %v, %v", len(ids), prefixes, err)
 	}
-	ids = append(ids, "field.card_number", "identity.field.pin", "flash.identity.level2")
+	ids = append(ids, "identity.field.pin", "identity.field.card_number", "flash.identity.level2")
 	for _, e := range m.Menu {
 		ids = append(ids, e.Label)
 	}
