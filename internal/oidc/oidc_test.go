@@ -37,14 +37,17 @@ const rpRedirect = "http://127.0.0.1:9/callback"
 // op is the whole platform's HTTP server with the provider, over one store.
 type opEnv struct {
 	*identitytest.Env
-	t      *testing.T
+	t       testing.TB
+	handler http.Handler
 	prov   *oidc.Provider
 	srv    *httptest.Server
 	issuer string
 	secret string // of the client "bank"
 }
 
-func newOP(t *testing.T, d *db.DB) *opEnv {
+func newOP(t *testing.T, d *db.DB) *opEnv { return newOPFor(t, d) }
+
+func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	t.Helper()
 	e := &opEnv{Env: identitytest.New(t, d), t: t}
 	var h http.Handler
@@ -74,6 +77,7 @@ func newOP(t *testing.T, d *db.DB) *opEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.handler = h
 	return e
 }
 

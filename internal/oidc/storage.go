@@ -395,6 +395,11 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.p.key
 
 func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.p.clients.Get(ctx, id)
+	if errors.Is(err, errNoClient) {
+		// An OAuth error, which the library answers as the caller's
+		// mistake, not as a server error.
+		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client_id")
+	}
 	if err != nil {
 		return nil, err
 	}
