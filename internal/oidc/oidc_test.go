@@ -39,10 +39,10 @@ type opEnv struct {
 	*identitytest.Env
 	t       testing.TB
 	handler http.Handler
-	prov   *oidc.Provider
-	srv    *httptest.Server
-	issuer string
-	secret string // of the client "bank"
+	prov    *oidc.Provider
+	srv     *httptest.Server
+	issuer  string
+	secret  string // of the client "bank"
 }
 
 func newOP(t *testing.T, d *db.DB) *opEnv { return newOPFor(t, d) }
