@@ -21,6 +21,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/demobank"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
@@ -203,6 +204,13 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	if prov != nil {
 		modules = append(modules, oidcui.Module(prov, p.Identity))
+		if demo {
+			bank, err := demoBank(ctx, c, prov)
+			if err != nil {
+				return err
+			}
+			caps = append(caps, bank)
+		}
 	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
@@ -472,4 +480,16 @@ func publicURL(c config) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// demoBank registers "Ngân hàng Demo" with the provider (anew at every
+// start, with a new secret) and returns it.
+func demoBank(ctx context.Context, c config, prov *oidc.Provider) (*demobank.Bank, error) {
+	site := publicURL(c)
+	secret, err := prov.Clients().Replace(ctx, oidc.ClientConfig{ID: demobank.ClientID, Name: "Ngân hàng Demo", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{demobank.RedirectURI(site)}, Scopes: demobank.Scopes, Essential: []string{"profile"}})
+	if err != nil {
+		return nil, fmt.Errorf("register the demo bank: %w", err)
+	}
+	return demobank.New(site, site+oidc.Prefix, secret), nil
 }

@@ -222,6 +222,15 @@ func (cs *Clients) Register(ctx context.Context, cfg ClientConfig) (string, erro
 	return secret, err
 }
 
+// Replace registers cfg anew, dropping any client of the same id (the
+// demo's bank, registered at every start), and returns its new secret.
+func (cs *Clients) Replace(ctx context.Context, cfg ClientConfig) (string, error) {
+	if _, err := cs.db.ExecContext(ctx, "DELETE FROM oidc_clients WHERE id = $1", cfg.ID); err != nil {
+		return "", err
+	}
+	return cs.Register(ctx, cfg)
+}
+
 var errNoClient = errors.New("oidc: no such client")
 
 // Get returns the client id (errNoClient if none, or disabled).
