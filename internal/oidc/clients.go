@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -60,6 +61,9 @@ type ClientConfig struct {
 	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// PARRequired refuses authorization requests not pushed first.
 	PARRequired bool `json:"par_required"`
+	// IDTokenAlg is the algorithm of the client's ID tokens: RS256 (the
+	// default) or ES256.
+	IDTokenAlg string `json:"id_token_signed_response_alg,omitempty"`
 	// Sector is the sector identifier the pairwise subjects are computed
 	// for: clients of one sector see one subject per person (default: the
 	// host of the first redirect URI).
@@ -173,6 +177,9 @@ func (cfg *ClientConfig) check() error {
 			f.Add("essential_scopes", "%q is not among the client's scopes", s)
 		}
 	}
+	if cfg.IDTokenAlg != "" && cfg.IDTokenAlg != "RS256" && cfg.IDTokenAlg != "ES256" {
+		f.Add("id_token_signed_response_alg", "must be RS256 or ES256")
+	}
 	if cfg.MinLevel == 0 {
 		cfg.MinLevel = 1
 	}
@@ -188,10 +195,32 @@ func isLoopback(h string) bool { return h == "localhost" || h == "127.0.0.1" || 
 // provider).
 func NewClients(d *db.DB) *Clients { return &Clients{db: d, now: time.Now} }
 
-// Clients is the registry of relying parties.
+// Clients is the registry of relying parties. Clients read are kept for
+// clientCacheTTL: every token request needs its client several times. A
+// change made on this instance drops the cache at once; one made on
+// another instance (or with the CLI) holds here within clientCacheTTL.
 type Clients struct {
 	db  *db.DB
 	now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedClient
+}
+
+type cachedClient struct {
+	c    *Client
+	read time.Time
+}
+
+const (
+	clientCacheTTL = 10 * time.Second
+	clientCacheMax = 10000
+)
+
+func (cs *Clients) forget() {
+	cs.mu.Lock()
+	cs.cache = nil
+	cs.mu.Unlock()
 }
 
 func hashSecret(s string) string {
@@ -214,6 +243,7 @@ func (cs *Clients) Register(ctx context.Context, cfg ClientConfig) (string, erro
 	}
 	conf, _ := json.Marshal(cfg)
 	now := db.FormatTime(cs.now())
+	defer cs.forget()
 	_, err := cs.db.ExecContext(ctx, "INSERT INTO oidc_clients (id, name, secret_hash, auth_method, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
 		cfg.ID, cfg.Name, hashSecret(secret), cfg.AuthMethod, string(conf), now)
 	if db.IsUniqueViolation(err) {
@@ -225,6 +255,7 @@ func (cs *Clients) Register(ctx context.Context, cfg ClientConfig) (string, erro
 // Replace registers cfg anew, dropping any client of the same id (the
 // demo's bank, registered at every start), and returns its new secret.
 func (cs *Clients) Replace(ctx context.Context, cfg ClientConfig) (string, error) {
+	defer cs.forget()
 	if _, err := cs.db.ExecContext(ctx, "DELETE FROM oidc_clients WHERE id = $1", cfg.ID); err != nil {
 		return "", err
 	}
@@ -235,6 +266,27 @@ var errNoClient = errors.New("oidc: no such client")
 
 // Get returns the client id (errNoClient if none, or disabled).
 func (cs *Clients) Get(ctx context.Context, id string) (*Client, error) {
+	now := cs.now()
+	cs.mu.Lock()
+	e, ok := cs.cache[id]
+	cs.mu.Unlock()
+	if ok && now.Sub(e.read) < clientCacheTTL && !now.Before(e.read) {
+		return e.c, nil
+	}
+	c, err := cs.read(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	if cs.cache == nil || len(cs.cache) >= clientCacheMax {
+		cs.cache = map[string]cachedClient{}
+	}
+	cs.cache[id] = cachedClient{c, now}
+	cs.mu.Unlock()
+	return c, nil
+}
+
+func (cs *Clients) read(ctx context.Context, id string) (*Client, error) {
 	st, err := cs.db.Prepared(ctx, "SELECT config, secret_hash, disabled FROM oidc_clients WHERE id = $1")
 	if err != nil {
 		return nil, err
@@ -282,6 +334,7 @@ func (cs *Clients) List(ctx context.Context) ([]ClientConfig, error) {
 // Disable withdraws a client: it can no longer sign anyone in, and its
 // tokens stop working.
 func (cs *Clients) Disable(ctx context.Context, id string) error {
+	defer cs.forget()
 	res, err := cs.db.ExecContext(ctx, "UPDATE oidc_clients SET disabled = 1, updated_at = $2 WHERE id = $1 AND disabled = 0", id, db.FormatTime(cs.now()))
 	if err != nil {
 		return err

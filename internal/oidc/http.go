@@ -56,11 +56,20 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		// answers as invalid_grant.
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
-			if err := r.ParseForm(); err == nil && r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
-				if _, err := p.authenticateClient(r); err != nil {
-					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
-					return
+			if err := r.ParseForm(); err == nil {
+				hint := r.PostForm.Get("client_id")
+				if id, _, ok := r.BasicAuth(); ok {
+					hint, _ = url.QueryUnescape(id)
 				}
+				if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
+					id, err := p.authenticateClient(r)
+					if err != nil {
+						writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+						return
+					}
+					hint = id
+				}
+				r = r.WithContext(context.WithValue(r.Context(), clientHintKey{}, hint))
 			}
 		}
 	case path == "/end_session":

@@ -2,8 +2,11 @@ package oidc
 
 import (
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
@@ -137,16 +140,19 @@ func (m MasterKey) open(purpose, s string, ad []byte) ([]byte, error) {
 	return out, nil
 }
 
-// signingKey is one RSA key of the provider.
+// signingKey is one signing key of the provider: RSA (RS256, which every
+// relying party must accept) or ECDSA P-256 (ES256, for the clients that
+// ask for it: a signature costs a few percent of an RSA one).
 type signingKey struct {
 	id      string
-	priv    *rsa.PrivateKey
+	alg     jose.SignatureAlgorithm
+	priv    crypto.Signer
 	created time.Time
 	retired time.Time
 }
 
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k *signingKey) Algorithm() jose.SignatureAlgorithm          { return jose.RS256 }
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+func (k *signingKey) Algorithm() jose.SignatureAlgorithm          { return k.alg }
 func (k *signingKey) ID() string                                  { return k.id }
 func (k *signingKey) Use() string                                 { return "sig" }
 
@@ -156,7 +162,7 @@ func (k *signingKey) Key() any { return k.priv }
 
 type publicKey struct{ *signingKey }
 
-func (k publicKey) Key() any { return &k.priv.PublicKey }
+func (k publicKey) Key() any { return k.priv.Public() }
 
 // Key rotation: a key signs for keyLifetime, then is retired and stays in
 // the key set for retiredFor, so that tokens it signed still verify.
@@ -165,6 +171,9 @@ const (
 	retiredFor  = 2 * 24 * time.Hour
 	keyBits     = 2048
 )
+
+// algorithms are the signing algorithms, a key of each at any time.
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 
 // keyring holds the signing keys, read from the store and cached.
 type keyring struct {
@@ -177,7 +186,7 @@ type keyring struct {
 	read time.Time
 }
 
-// refresh reads the keys when the cache is older than a minute.
+// load reads the keys when the cache is older than a minute.
 func (kr *keyring) load(ctx context.Context) ([]*signingKey, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
@@ -185,15 +194,15 @@ func (kr *keyring) load(ctx context.Context) ([]*signingKey, error) {
 	if kr.keys != nil && now.Sub(kr.read) < time.Minute {
 		return kr.keys, nil
 	}
-	rows, err := kr.db.QueryContext(ctx, "SELECT id, sealed, created_at, retired_at FROM oidc_keys ORDER BY created_at DESC")
+	rows, err := kr.db.QueryContext(ctx, "SELECT id, algorithm, sealed, created_at, retired_at FROM oidc_keys ORDER BY created_at DESC, id")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var keys []*signingKey
 	for rows.Next() {
-		var id, sealed, created, retired string
-		if err := rows.Scan(&id, &sealed, &created, &retired); err != nil {
+		var id, alg, sealed, created, retired string
+		if err := rows.Scan(&id, &alg, &sealed, &created, &retired); err != nil {
 			return nil, err
 		}
 		der, err := kr.master.open("signing key", sealed, []byte(id))
@@ -204,11 +213,11 @@ func (kr *keyring) load(ctx context.Context) ([]*signingKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signing key %s: %w", id, err)
 		}
-		rk, ok := priv.(*rsa.PrivateKey)
+		signer, ok := priv.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("signing key %s is not RSA", id)
+			return nil, fmt.Errorf("signing key %s cannot sign", id)
 		}
-		k := &signingKey{id: id, priv: rk}
+		k := &signingKey{id: id, alg: jose.SignatureAlgorithm(alg), priv: signer}
 		if k.created, err = db.ParseTime(created); err != nil {
 			return nil, err
 		}
@@ -226,71 +235,103 @@ func (kr *keyring) load(ctx context.Context) ([]*signingKey, error) {
 	return keys, nil
 }
 
-// Rotate makes a new signing key, which signs from now on; the previous
-// one is retired and stays published for retiredFor.
-func (kr *keyring) Rotate(ctx context.Context) (string, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, keyBits)
-	if err != nil {
-		return "", err
+func newKey(alg jose.SignatureAlgorithm) (crypto.Signer, error) {
+	if alg == jose.ES256 {
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return "", err
-	}
-	idb := make([]byte, 8)
-	rand.Read(idb)
-	id := hex.EncodeToString(idb)
-	sealed, err := kr.master.seal("signing key", der, []byte(id))
-	if err != nil {
-		return "", err
-	}
-	pub, err := json.Marshal(jose.JSONWebKey{Key: &priv.PublicKey, KeyID: id, Algorithm: string(jose.RS256), Use: "sig"})
-	if err != nil {
-		return "", err
+	return rsa.GenerateKey(rand.Reader, keyBits)
+}
+
+// Rotate makes a new signing key of each algorithm, which signs from now
+// on; the previous ones are retired and stay published for retiredFor. It
+// returns the new keys' ids.
+func (kr *keyring) Rotate(ctx context.Context) ([]string, error) {
+	type sealedKey struct{ id, alg, sealed, pub string }
+	var made []sealedKey
+	for _, alg := range algorithms {
+		priv, err := newKey(alg)
+		if err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return nil, err
+		}
+		idb := make([]byte, 8)
+		rand.Read(idb)
+		id := hex.EncodeToString(idb)
+		sealed, err := kr.master.seal("signing key", der, []byte(id))
+		if err != nil {
+			return nil, err
+		}
+		pub, err := json.Marshal(jose.JSONWebKey{Key: priv.Public(), KeyID: id, Algorithm: string(alg), Use: "sig"})
+		if err != nil {
+			return nil, err
+		}
+		made = append(made, sealedKey{id, string(alg), sealed, string(pub)})
 	}
 	now := db.FormatTime(kr.now())
-	err = kr.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := kr.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE oidc_keys SET retired_at = $1 WHERE retired_at = ''", now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM oidc_keys WHERE retired_at <> '' AND retired_at < $1", db.FormatTime(kr.now().Add(-retiredFor))); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO oidc_keys (id, algorithm, sealed, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
-			id, string(jose.RS256), sealed, string(pub), now)
-		return err
+		for _, k := range made {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO oidc_keys (id, algorithm, sealed, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)",
+				k.id, k.alg, k.sealed, k.pub, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	kr.mu.Lock()
 	kr.keys = nil
 	kr.mu.Unlock()
-	return id, err
+	var ids []string
+	for _, k := range made {
+		ids = append(ids, k.id)
+	}
+	return ids, err
 }
 
-// active is the key that signs now, rotating first when there is none or
-// it is older than keyLifetime.
-func (kr *keyring) active(ctx context.Context) (*signingKey, error) {
+// current is the newest live key of alg, nil if none or too old.
+func (kr *keyring) current(keys []*signingKey, alg jose.SignatureAlgorithm) *signingKey {
+	for _, k := range keys {
+		if k.alg == alg && k.retired.IsZero() && kr.now().Sub(k.created) <= keyLifetime {
+			return k
+		}
+	}
+	return nil
+}
+
+// active is the key of alg that signs now, rotating first when there is
+// none or it is older than keyLifetime.
+func (kr *keyring) active(ctx context.Context, alg jose.SignatureAlgorithm) (*signingKey, error) {
 	keys, err := kr.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(keys) == 0 || !keys[0].retired.IsZero() || kr.now().Sub(keys[0].created) > keyLifetime {
-		if _, err := kr.Rotate(ctx); err != nil {
-			return nil, fmt.Errorf("rotate signing keys: %w", err)
-		}
-		if keys, err = kr.load(ctx); err != nil {
-			return nil, err
-		}
-		if len(keys) == 0 {
-			return nil, errors.New("no signing key")
-		}
+	if k := kr.current(keys, alg); k != nil {
+		return k, nil
 	}
-	return keys[0], nil
+	if _, err := kr.Rotate(ctx); err != nil {
+		return nil, fmt.Errorf("rotate signing keys: %w", err)
+	}
+	if keys, err = kr.load(ctx); err != nil {
+		return nil, err
+	}
+	if k := kr.current(keys, alg); k != nil {
+		return k, nil
+	}
+	return nil, errors.New("no signing key")
 }
 
-// published is the key set: the active key and those retired within
+// published is the key set: the active keys and those retired within
 // retiredFor.
 func (kr *keyring) published(ctx context.Context) ([]op.Key, error) {
-	if _, err := kr.active(ctx); err != nil {
+	if _, err := kr.active(ctx, jose.RS256); err != nil {
 		return nil, err
 	}
 	keys, err := kr.load(ctx)

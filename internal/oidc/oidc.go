@@ -153,8 +153,8 @@ func (p *Provider) SetClock(now func() time.Time) { p.now = now }
 // Clients is the registry of relying parties.
 func (p *Provider) Clients() *Clients { return p.clients }
 
-// RotateKeys makes a new signing key.
-func (p *Provider) RotateKeys(ctx context.Context) (string, error) { return p.keys.Rotate(ctx) }
+// RotateKeys makes new signing keys (one per algorithm).
+func (p *Provider) RotateKeys(ctx context.Context) ([]string, error) { return p.keys.Rotate(ctx) }
 
 func (p *Provider) forUpdate() string {
 	if p.db.Engine == db.Postgres {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/populus-vn/populus/internal/db"
@@ -81,6 +82,44 @@ func TestPushedAuthorizationRequest(t *testing.T) {
 		other := e.issuer + "/authorize?" + url.Values{"client_id": {"bank"}, "request_uri": {out["request_uri"].(string)}}.Encode()
 		if res, _ := e.browser().Get(other); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("another client's request_uri: %d", res.StatusCode)
+		}
+	})
+}
+
+// A client registered for ES256 gets ID tokens signed with the provider's
+// P-256 key, which go-oidc verifies from the published key set; RS256
+// clients keep RS256.
+func TestES256Client(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		ctx := context.Background()
+		secret, err := e.prov.Clients().Register(ctx, oidc.ClientConfig{ID: "bank-es", Name: "ES", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid", "profile"}, IDTokenAlg: "ES256"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		provider, err := gooidc.NewProvider(ctx, e.issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := &oauth2.Config{ClientID: "bank-es", ClientSecret: secret, RedirectURL: rpRedirect, Endpoint: provider.Endpoint(), Scopes: []string{"openid", "profile"}}
+		conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+		v := oauth2.GenerateVerifier()
+		loc, page := e.signIn(e.browser(), conf.AuthCodeURL("st", oauth2.S256ChallengeOption(v)), e.Lan, []string{"profile"})
+		if loc == nil {
+			t.Fatalf("no redirect: %.300s", page)
+		}
+		tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := tok.Extra("id_token").(string)
+		if _, err := provider.Verifier(&gooidc.Config{ClientID: "bank-es", SupportedSigningAlgs: []string{"ES256"}}).Verify(ctx, raw); err != nil {
+			t.Fatalf("ES256 ID token: %v", err)
+		}
+		if _, err := provider.Verifier(&gooidc.Config{ClientID: "bank-es", SupportedSigningAlgs: []string{"RS256"}}).Verify(ctx, raw); err == nil {
+			t.Error("the ES256 client's ID token verifies as RS256")
 		}
 	})
 }

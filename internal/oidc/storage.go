@@ -385,10 +385,24 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return g.Subject, g.ID, nil
 }
 
-func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.p.keys.active(ctx) }
+type clientHintKey struct{}
+
+// SigningKey is the RS256 key, or the ES256 one for a client registered
+// with id_token_signed_response_alg ES256 (the token endpoint puts the
+// client it was called by into the context; the hint only chooses the
+// algorithm, the client is authenticated before any token is made).
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	alg := jose.RS256
+	if id, ok := ctx.Value(clientHintKey{}).(string); ok {
+		if c, err := s.p.clients.Get(ctx, id); err == nil && c.IDTokenAlg == string(jose.ES256) {
+			alg = jose.ES256
+		}
+	}
+	return s.p.keys.active(ctx, alg)
+}
 
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	return algorithms, nil
 }
 
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.p.keys.published(ctx) }
