@@ -108,6 +108,8 @@ type platform struct {
 	Register *register.Register
 	Staff    *staff.Store
 	Identity *identity.Service
+	// OIDC is the OpenID provider when serving with a master key.
+	OIDC *oidc.Provider
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -203,6 +205,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		return err
 	}
 	if prov != nil {
+		p.OIDC = prov
 		modules = append(modules, oidcui.Module(prov, p.Identity))
 		if demo {
 			bank, err := demoBank(ctx, c, prov)
@@ -362,6 +365,14 @@ func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
 			log.Warn("purge of expired sessions failed", "err", err)
 		} else if n > 0 {
 			log.Info("expired sessions purged", "count", n)
+		}
+		if err := p.Identity.Purge(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge of expired identity sessions and codes failed", "err", err)
+		}
+		if p.OIDC != nil {
+			if err := p.OIDC.Purge(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge of expired OpenID requests and tokens failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -162,8 +162,8 @@ func (s *Service) clearKey(ctx context.Context, k throttleKey) error {
 	return err
 }
 
-// PurgeThrottle deletes the keys forgotten by now, for a periodic sweep,
-// with the expired sessions and codes.
+// Purge deletes the throttle keys forgotten by now, and the expired
+// sessions and codes, for a periodic sweep.
 func (s *Service) Purge(ctx context.Context) error {
 	now := s.now()
 	for _, q := range []struct {

@@ -293,3 +293,19 @@ func (p *Provider) authRequest(ctx context.Context, id string) (*authRequest, er
 	}
 	return a, err
 }
+
+// Purge deletes what has expired: authorization requests (with their spent
+// codes), pushed requests, and tokens past their lifetime.
+func (p *Provider) Purge(ctx context.Context) error {
+	now := db.FormatTime(p.now())
+	for _, q := range []string{
+		"DELETE FROM oidc_auth_requests WHERE expires_at <= $1",
+		"DELETE FROM oidc_par WHERE expires_at <= $1",
+		"DELETE FROM oidc_tokens WHERE expires_at <= $1",
+	} {
+		if _, err := p.db.ExecContext(ctx, q, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

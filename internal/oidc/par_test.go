@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -122,4 +123,27 @@ func TestES256Client(t *testing.T) {
 			t.Error("the ES256 client's ID token verifies as RS256")
 		}
 	})
+}
+
+// Purge deletes the expired requests and tokens, and keeps the live ones.
+func TestPurge(t *testing.T) {
+	d := dbtest.SQLite(t, schemas...)
+	e := newOP(t, d)
+	e.Active(e.Lan)
+	ctx := context.Background()
+	v := oauth2.GenerateVerifier()
+	loc, _ := e.signIn(e.browser(), e.authURL(v, []string{"openid", "offline_access"}), e.Lan, []string{})
+	if _, err := e.config("openid", "offline_access").Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v)); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		return e.Count("SELECT (SELECT count(*) FROM oidc_tokens) + (SELECT count(*) FROM oidc_auth_requests)")
+	}
+	if err := e.prov.Purge(ctx); err != nil || count() != 3 {
+		t.Fatalf("live rows purged: %d %v", count(), err)
+	}
+	e.prov.SetClock(func() time.Time { return time.Now().Add(31 * 24 * time.Hour) })
+	if err := e.prov.Purge(ctx); err != nil || count() != 0 {
+		t.Errorf("expired rows left: %d %v", count(), err)
+	}
 }
