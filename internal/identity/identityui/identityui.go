@@ -53,9 +53,9 @@ type level2View struct {
 }
 
 func (p *pages) level2View(f *web.Form) level2View {
-	pin := f.Field("pin", "pin", true)
+	pin := f.Field(fieldPIN, inputPIN, true)
 	pin.Label = "identity.field.pin"
-	card := f.Field("card_number", "text", true)
+	card := f.Field(fieldCard, inputText, true)
 	card.Label = "identity.field.card_number"
 	return level2View{Form: f, Fields: []web.FormField{pin, card}}
 }
@@ -73,6 +73,12 @@ func (p *pages) level2Form(w http.ResponseWriter, r *http.Request) error {
 	p.k.Render(w, r, http.StatusOK, "level2", "identity.level2.title", "identity", p.level2View(f))
 	return nil
 }
+
+// The form's fields and their input types (names, not messages).
+const (
+	fieldPIN, fieldCard = "pin", "card_number"
+	inputPIN, inputText = "pin", "text"
+)
 
 // maxForm bounds the level-2 form.
 const maxForm = 8 << 10

@@ -111,7 +111,7 @@ func TestLevel2Page(t *testing.T) {
 			b, _ := io.ReadAll(res.Body)
 			return res.StatusCode, string(b)
 		}
-		if code, body := post("001190009999"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "does not match the card") {
+		if code, body := post("001190009999"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "không khớp với thẻ đã ghi trong cơ sở dữ liệu") {
 			t.Errorf("wrong card: %d", code)
 		}
 		if code, _ := post(e.Lan.PIN); code != http.StatusSeeOther {

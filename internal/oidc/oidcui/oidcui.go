@@ -56,9 +56,9 @@ type loginView struct {
 }
 
 func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
-	pin := f.Field("pin", "pin", true)
+	pin := f.Field(fieldPIN, inputPIN, true)
 	pin.Label = "oidc.field.pin"
-	pw := f.Field("password", "password", true)
+	pw := f.Field(fieldPassword, inputPassword, true)
 	pw.Label = "oidc.field.password"
 	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw}}
 }
@@ -80,6 +80,12 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 const maxForm = 8 << 10
+
+// The sign-in form's fields and their input types (names, not messages).
+const (
+	fieldPIN, fieldPassword = "pin", "password"
+	inputPIN, inputPassword = "pin", "password"
+)
 
 func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
