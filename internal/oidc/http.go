@@ -22,10 +22,10 @@ import (
 // *Provider, to list them.
 func (p *Provider) Routes() []httpx.Route {
 	h := http.Handler(http.HandlerFunc(p.serveProtocol))
-	return []httpx.Route{
+	return append([]httpx.Route{
 		{Pattern: "GET " + Prefix + "/", Handler: h, Access: httpx.AccessPublic},
 		{Pattern: "POST " + Prefix + "/", Handler: h, Access: httpx.AccessPublic},
-	}
+	}, p.apiRoutes()...)
 }
 
 // maxPARBody bounds a pushed authorization request.
