@@ -474,7 +474,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 	if err != nil {
 		return nil, err
 	}
-	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master})
+	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 
 // publicURL is the site's URL: --public-url, or http:// and --addr (a

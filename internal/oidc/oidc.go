@@ -33,9 +33,11 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
@@ -77,6 +79,42 @@ type Options struct {
 	Issuer string
 	// Master seals the signing keys and keys the pairwise subjects.
 	Master MasterKey
+	// Guard decides who may manage the relying parties (ManageClients);
+	// without it, nobody may through the pages.
+	Guard *auth.Guard
+}
+
+// ManageClients is the administrator's action of registering and
+// withdrawing relying parties, from the nation only.
+var ManageClients = auth.Declare("oidc.clients.manage", auth.Grant{Role: auth.Admin, NationOnly: true})
+
+// RegisterClient registers a relying party for p, an administrator
+// attached to the nation, and returns its secret (shown once). Audited.
+func (p *Provider) RegisterClient(ctx context.Context, pr auth.Principal, cfg ClientConfig) (string, error) {
+	if err := p.canManage(ctx, pr, cfg.ID); err != nil {
+		return "", err
+	}
+	secret, err := p.clients.Register(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With("registered"))
+	return secret, nil
+}
+
+// ListClients lists the relying parties for an administrator.
+func (p *Provider) ListClients(ctx context.Context, pr auth.Principal) ([]ClientConfig, error) {
+	if err := p.canManage(ctx, pr, ""); err != nil {
+		return nil, err
+	}
+	return p.clients.List(ctx)
+}
+
+func (p *Provider) canManage(ctx context.Context, pr auth.Principal, id string) error {
+	if p.opts.Guard == nil {
+		return problem.New(problem.Forbidden, "managing relying parties is not enabled on this server")
+	}
+	return p.opts.Guard.Check(ctx, pr, ManageClients, "", "client:"+id)
 }
 
 // Provider is the OpenID provider.

@@ -34,7 +34,7 @@ import (
 // the browser stops at the redirect and the test reads it.
 const rpRedirect = "http://127.0.0.1:9/callback"
 
-// op is the whole platform's HTTP server with the provider, over one store.
+// opEnv is the whole platform's HTTP server with the provider, over one store.
 type opEnv struct {
 	*identitytest.Env
 	t       testing.TB
@@ -43,6 +43,7 @@ type opEnv struct {
 	srv     *httptest.Server
 	issuer  string
 	secret  string // of the client "bank"
+	staff   *staff.Store
 }
 
 func newOP(t *testing.T, d *db.DB) *opEnv { return newOPFor(t, d) }
@@ -55,7 +56,7 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + oidc.Prefix
 	master, _ := oidc.NewMasterKey()
-	prov, err := oidc.New(d, e.Svc, e.Reg, units.Default(), e.Log, oidc.Options{Issuer: e.issuer, Master: master})
+	prov, err := oidc.New(d, e.Svc, e.Reg, units.Default(), e.Log, oidc.Options{Issuer: e.issuer, Master: master, Guard: e.Guard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,8 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := staff.NewService(staff.NewStore(d, staff.TestParams), e.Log, staff.Options{})
+	e.staff = staff.NewStore(d, staff.TestParams)
+	sessions := staff.NewService(e.staff, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Modules: []web.Module{oidcui.Module(prov, e.Svc)}})
 	if err != nil {

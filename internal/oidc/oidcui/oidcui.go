@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strings"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
@@ -28,6 +30,7 @@ func Module(p *oidc.Provider, eid *identity.Service) web.Module {
 	msgs, _ := fs.Sub(files, "messages")
 	return web.Module{
 		Name: "oidc", Templates: tpl, Messages: msgs,
+		Menu: []web.MenuEntry{{Path: "/relying-parties", Label: "oidc.nav.clients", Nav: "oidc", Actions: []auth.Action{oidc.ManageClients}}},
 		Routes: func(k *web.Kit) []httpx.Route {
 			pg := &pages{k: k, p: p, eid: eid}
 			route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
@@ -38,6 +41,8 @@ func Module(p *oidc.Provider, eid *identity.Service) web.Module {
 				route("POST /eid/login", pg.loginSubmit),
 				route("GET /eid/consent", pg.consent),
 				route("POST /eid/consent", pg.consentSubmit),
+				{Pattern: "GET /relying-parties", Handler: k.Page(pg.clients), Access: httpx.AccessStaff},
+				{Pattern: "POST /relying-parties", Handler: k.Page(pg.clientSubmit), Access: httpx.AccessStaff},
 			}
 		},
 	}
@@ -170,5 +175,83 @@ func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// clientsView is the list of relying parties, the form to add one, and the
+// secret of the one just added (shown once).
+type clientsView struct {
+	Clients []oidc.ClientConfig
+	Form    *web.Form
+	Fields  []web.FormField
+	Added   string
+	Secret  string
+}
+
+// The relying-party form's fields and their input types.
+const (
+	fieldClientID, fieldName, fieldRedirects, fieldScopes, fieldEssential = "client_id", "name", "redirect_uris", "scopes", "essential_scopes"
+	inputText, inputTextarea                                              = "text", "textarea"
+)
+
+func (pg *pages) clientsView(r *http.Request, pr auth.Principal, f *web.Form) (clientsView, error) {
+	list, err := pg.p.ListClients(r.Context(), pr)
+	if err != nil {
+		return clientsView{}, err
+	}
+	v := clientsView{Clients: list, Form: f}
+	for _, x := range []struct{ name, typ string }{{fieldClientID, inputText}, {fieldName, inputText}, {fieldRedirects, inputTextarea}, {fieldScopes, inputText}, {fieldEssential, inputText}} {
+		ff := f.Field(x.name, x.typ, x.name != fieldEssential)
+		ff.Label = "oidc.clients.field." + x.name
+		v.Fields = append(v.Fields, ff)
+	}
+	return v, nil
+}
+
+func (pg *pages) clients(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, nil)
+	f.Values.Set(fieldScopes, "openid profile")
+	v, err := pg.clientsView(r, pr, f)
+	if err != nil {
+		return err
+	}
+	pg.k.Render(w, r, http.StatusOK, "clients", "oidc.clients.title", "oidc", v)
+	return nil
+}
+
+func (pg *pages) clientSubmit(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, r.PostForm)
+	cfg := oidc.ClientConfig{ID: strings.TrimSpace(f.Get(fieldClientID)), Name: strings.TrimSpace(f.Get(fieldName)), AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: strings.Fields(f.Get(fieldRedirects)), Scopes: strings.Fields(f.Get(fieldScopes)), Essential: strings.Fields(f.Get(fieldEssential))}
+	secret, err := pg.p.RegisterClient(r.Context(), pr, cfg)
+	status := http.StatusCreated
+	if err != nil {
+		if problem.KindOf(err) != problem.Invalid {
+			return err
+		}
+		f.AddProblem(err)
+		status = http.StatusUnprocessableEntity
+	} else {
+		f = pg.k.NewForm(r, nil)
+	}
+	v, verr := pg.clientsView(r, pr, f)
+	if verr != nil {
+		return verr
+	}
+	if err == nil {
+		v.Added, v.Secret = cfg.ID, secret
+	}
+	pg.k.Render(w, r, status, "clients", "oidc.clients.title", "oidc", v)
 	return nil
 }
