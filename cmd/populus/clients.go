@@ -41,6 +41,7 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		f.fs.IntVar(&cfg.MinLevel, "min-level", 1, "level of account required: 1 or 2")
 		f.fs.StringVar(&jwksFile, "jwks", "", "file of the client's public JSON Web Key Set (private_key_jwt)")
 		f.fs.BoolVar(&cfg.PARRequired, "par", false, "require pushed authorization requests (RFC 9126)")
+		f.fs.BoolVar(&cfg.Verify, "verify", false, "entitle the client to the verification API (POST /api/v1/verify)")
 		f.fs.StringVar(&cfg.IDTokenAlg, "id-token-alg", "RS256", "algorithm of the client's ID tokens: RS256 or ES256 (faster to sign)")
 		f.fs.StringVar(&cfg.Sector, "sector", "", "sector identifier of the pairwise subjects (default: the host of the first redirect URI)")
 	}

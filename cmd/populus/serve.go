@@ -225,6 +225,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	guards := svc.Guards()
 	maps.Copy(guards, p.Identity.Guards())
+	if prov != nil {
+		maps.Copy(guards, prov.Guards())
+	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: append(caps, ui),
 		Guards:       guards, PageError: ui.RenderError, HTTPS: c.SecureCookies})

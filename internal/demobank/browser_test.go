@@ -59,6 +59,7 @@ func TestBrowserDemoBank(t *testing.T) {
 		}
 		guards := sessions.Guards()
 		maps.Copy(guards, e.Svc.Guards())
+		maps.Copy(guards, prov.Guards())
 		if h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, bank, ui}, Guards: guards, PageError: ui.RenderError}); err != nil {
 			t.Fatal(err)
 		}

@@ -61,6 +61,9 @@ type ClientConfig struct {
 	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// PARRequired refuses authorization requests not pushed first.
 	PARRequired bool `json:"par_required"`
+	// Verify entitles the client to the verification API (yes/no
+	// demographic matches and predicates).
+	Verify bool `json:"verify,omitempty"`
 	// IDTokenAlg is the algorithm of the client's ID tokens: RS256 (the
 	// default) or ES256.
 	IDTokenAlg string `json:"id_token_signed_response_alg,omitempty"`

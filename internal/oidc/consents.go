@@ -77,6 +77,7 @@ func (p *Provider) apiRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Pattern: "GET /api/v1/identity/me/consents", Handler: httpx.Handle(p.getConsents), Access: httpx.AccessCitizen},
 		{Pattern: "DELETE /api/v1/identity/me/consents/{id}", Handler: httpx.Handle(p.deleteConsent), Access: httpx.AccessCitizen},
+		{Pattern: "POST /api/v1/verify", Handler: httpx.Handle(p.postVerify), Access: httpx.AccessClient},
 	}
 }
 
@@ -106,4 +107,23 @@ func (p *Provider) deleteConsent(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// maxVerifyBody bounds a verification request.
+const maxVerifyBody = 4 << 10
+
+func (p *Provider) postVerify(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	var in VerifyRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxVerifyBody); err != nil {
+		return err
+	}
+	out, err := p.Verify(r.Context(), pr, in)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -20,7 +20,8 @@ import (
 )
 
 func TestOpenAPISchemas(t *testing.T) {
-	apitest.Schemas(t, (*oidc.Provider)(nil).OpenAPI(), map[string]any{"OIDCConsent": oidc.Consent{}})
+	apitest.Schemas(t, (*oidc.Provider)(nil).OpenAPI(), map[string]any{"OIDCConsent": oidc.Consent{},
+		"VerifyRequest": oidc.VerifyRequest{}, "VerifyResponse": oidc.VerifyResponse{}})
 }
 
 // The holder sees the consent given to the bank and withdraws it through

@@ -75,6 +75,7 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	}
 	guards := sessions.Guards()
 	maps.Copy(guards, e.Svc.Guards())
+	maps.Copy(guards, prov.Guards())
 	h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, ui}, Guards: guards, PageError: ui.RenderError})
 	if err != nil {
 		t.Fatal(err)
