@@ -86,6 +86,27 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			})
 		})
 	}
+	kycSecret, err := e.prov.Clients().Register(ctx, oidc.ClientConfig{ID: "kyc", Name: "KYC", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("verification", func(b *testing.B) {
+		body := `{"pin":"` + e.Lan.PIN + `","purpose":"benchmark","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17"}`
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req := httptest.NewRequest("POST", "/api/v1/verify", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.SetBasicAuth("kyc", kycSecret)
+				w := httptest.NewRecorder()
+				e.handler.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"match":true`) {
+					b.Fatalf("verification: %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	})
 	b.Run("introspection", func(b *testing.B) {
 		w := exchangeAs(e, "bank", e.secret, code("bank"), verifier)
 		access := between(w.Body.String(), `"access_token":"`, `"`)
