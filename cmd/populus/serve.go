@@ -206,7 +206,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	if prov != nil {
 		p.OIDC = prov
-		modules = append(modules, oidcui.Module(prov, p.Identity))
+		modules = append(modules, oidcui.Module(prov, p.Identity, p.Register, p.Audit))
 		if demo {
 			bank, err := demoBank(ctx, c, prov)
 			if err != nil {

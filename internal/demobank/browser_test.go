@@ -53,7 +53,7 @@ func TestBrowserDemoBank(t *testing.T) {
 		bank := demobank.New(srv.URL, srv.URL+oidc.Prefix, secret)
 		sessions := staff.NewService(staff.NewStore(d, staff.TestParams), e.Log, staff.Options{})
 		ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Modules: []web.Module{oidcui.Module(prov, e.Svc)}})
+			Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +105,28 @@ func TestBrowserDemoBank(t *testing.T) {
 		}
 		if n := e.Count("SELECT count(*) FROM oidc_consents"); n != 1 {
 			t.Errorf("%d consents", n)
+		}
+		// The citizen portal, with the provider's session: the record, and the
+		// consent given to the bank, withdrawn.
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/eid/me"),
+			chromedp.WaitVisible(chromedp.ID("withdraw-demo-bank")),
+			shot("portal"),
+			chromedp.Click(chromedp.ID("withdraw-demo-bank")),
+			chromedp.WaitVisible(chromedp.CSS(".alert-success")),
+			shot("portal-withdrawn"),
+		)
+		if err != nil {
+			t.Fatalf("portal: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name"))); err != nil || name != "Nguyễn Thị Lan" {
+			t.Errorf("portal name %q %v", name, err)
+		}
+		if n := e.Count("SELECT count(*) FROM oidc_consents WHERE revoked_at <> ''"); n != 1 {
+			t.Errorf("%d consents withdrawn", n)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'identity.self.read'", "citizen:"+e.Lan.PIN); n < 1 {
+			t.Error("the holder's read of their record is not audited")
 		}
 		if p := problems(); len(p) > 0 {
 			t.Errorf("page problems: %s", strings.Join(p, "\n"))

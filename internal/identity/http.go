@@ -18,6 +18,10 @@ import (
 // civil servant may hold both on one browser).
 const CookieName = "populus_eid"
 
+// SignInPath is the citizen portal's sign-in page, where pages that need
+// a citizen's session send anonymous visitors.
+const SignInPath = "/eid/signin"
+
 // CSRFHeader and CSRFField carry the session's CSRF token on unsafe
 // requests, as for staff sessions.
 const (
@@ -68,7 +72,7 @@ func (s *Service) Guards() map[httpx.Access]httpx.Guard {
 // live session of an active account, puts the holder's principal into the
 // request context; unsafe requests carry the session's CSRF token (header
 // X-CSRF-Token or form field csrf). Anonymous requests are refused: 401
-// for the API.
+// for the API, a redirect to the portal's sign-in (SignInPath) for pages.
 func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +85,10 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 			return
 		}
 		if !ok {
+			if !strings.HasPrefix(r.URL.Path, "/api/") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				http.Redirect(w, r, SignInPath, http.StatusSeeOther)
+				return
+			}
 			fail(w, r, problem.New(problem.Unauthorized, "sign in with your electronic identity first"))
 			return
 		}

@@ -69,7 +69,7 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	e.staff = staff.NewStore(d, staff.TestParams)
 	sessions := staff.NewService(e.staff, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Modules: []web.Module{oidcui.Module(prov, e.Svc)}})
+		Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
 	if err != nil {
 		t.Fatal(err)
 	}

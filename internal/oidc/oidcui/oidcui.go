@@ -10,11 +10,13 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/web"
 )
 
@@ -25,7 +27,7 @@ var files embed.FS
 // are open to anyone (AccessStaffOptional: cross-origin protection, and a
 // staff session's CSRF token if the browser holds one); the citizen's own
 // session is the identity's cookie.
-func Module(p *oidc.Provider, eid *identity.Service) web.Module {
+func Module(p *oidc.Provider, eid *identity.Service, reg *register.Register, log *audit.Log) web.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	msgs, _ := fs.Sub(files, "messages")
 	return web.Module{
@@ -36,7 +38,7 @@ func Module(p *oidc.Provider, eid *identity.Service) web.Module {
 			route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
 				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaffOptional}
 			}
-			return []httpx.Route{
+			rs := []httpx.Route{
 				route("GET /eid/login", pg.login),
 				route("POST /eid/login", pg.loginSubmit),
 				route("GET /eid/consent", pg.consent),
@@ -44,6 +46,8 @@ func Module(p *oidc.Provider, eid *identity.Service) web.Module {
 				{Pattern: "GET /relying-parties", Handler: k.Page(pg.clients), Access: httpx.AccessStaff},
 				{Pattern: "POST /relying-parties", Handler: k.Page(pg.clientSubmit), Access: httpx.AccessStaff},
 			}
+			pt := &portal{k: k, p: p, eid: eid, reg: reg, log: log}
+			return append(rs, pt.routes()...)
 		},
 	}
 }

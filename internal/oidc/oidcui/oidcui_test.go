@@ -12,15 +12,19 @@ import (
 // Every message ID the pages use is in the catalog, the scope labels of
 // the consent screen included.
 func TestMessages(t *testing.T) {
-	m := oidcui.Module(nil, nil)
+	m := oidcui.Module(nil, nil, nil, nil)
 	cat := i18n.MustLoad(m.Messages)
 	ids, prefixes, err := webtest.MessageIDs(m.Templates)
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	if !slices.Equal(prefixes, []string{"oidc.scope"}) {
+	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.outcome"}) {
 		t.Errorf("prefixes %v", prefixes)
 	}
+	for _, o := range []string{"ok", "failed", "refused"} {
+		ids = append(ids, "portal.outcome."+o)
+	}
+	ids = append(ids, "flash.portal.withdrawn", "flash.portal.locked")
 	for _, s := range []string{"profile", "birthdate", "address", "phone", "vn_pin"} {
 		ids = append(ids, "oidc.scope."+s)
 	}
