@@ -78,6 +78,8 @@ func (p *Provider) apiRoutes() []httpx.Route {
 		{Pattern: "GET /api/v1/identity/me/consents", Handler: httpx.Handle(p.getConsents), Access: httpx.AccessCitizen},
 		{Pattern: "DELETE /api/v1/identity/me/consents/{id}", Handler: httpx.Handle(p.deleteConsent), Access: httpx.AccessCitizen},
 		{Pattern: "POST /api/v1/verify", Handler: httpx.Handle(p.postVerify), Access: httpx.AccessClient},
+		// Authenticated by the bearer access token itself.
+		{Pattern: "POST /api/v1/ekyc", Handler: httpx.Handle(p.postEKYC), Access: httpx.AccessPublic},
 	}
 }
 
