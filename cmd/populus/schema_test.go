@@ -103,7 +103,7 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				}
 				// Migrations of capabilities added since the single
 				// numbering are applied by every upgrade, after those.
-				want := append(slices.Clone(tc.want[e]), "secmon/0001_security_events", "identity/0001_accounts", "oidc/0001_provider")
+				want := append(slices.Clone(tc.want[e]), "secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "oidc/0001_provider")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}

@@ -477,6 +477,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 	if err != nil {
 		return nil, err
 	}
+	p.Identity.SetSealer(master) // authenticator apps' secrets
 	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 

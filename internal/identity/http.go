@@ -57,6 +57,8 @@ func (s *Service) Routes() []httpx.Route {
 		citizen("GET /api/v1/identity/me", httpx.Handle(s.getMe)),
 		citizen("GET /api/v1/identity/me/logins", httpx.Handle(s.getLogins)),
 		citizen("POST /api/v1/identity/me/lock", httpx.Command(s.Lock, maxBody)),
+		citizen("POST /api/v1/identity/me/totp", httpx.Command(s.EnrollTOTP, maxBody)),
+		citizen("POST /api/v1/identity/me/totp/confirm", httpx.Command(s.ConfirmTOTP, maxBody)),
 		{Pattern: "POST /api/v1/identity/level2", Handler: httpx.Command(s.RaiseToLevel2, maxBody), Access: httpx.AccessStaff},
 	}
 }
@@ -184,6 +186,8 @@ func (s *Service) postUnlockCode(w http.ResponseWriter, r *http.Request) error {
 type SessionRequest struct {
 	PIN      string `json:"pin"`
 	Password string `json:"password"`
+	// TOTP is the authenticator app's code, once one is enabled.
+	TOTP string `json:"totp,omitempty"`
 }
 
 // SessionResponse gives the CSRF token of the session set in the cookie.
@@ -195,8 +199,8 @@ type SessionResponse struct {
 }
 
 // SignIn is Login over HTTP: on success the session cookie is set on w.
-func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, pinStr, password string) (Session, error) {
-	in := Attempt{PIN: strings.TrimSpace(pinStr), Password: password, Remote: httpx.ClientIP(r), Device: r.UserAgent()}
+func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, pinStr, password, totpCode string) (Session, error) {
+	in := Attempt{PIN: strings.TrimSpace(pinStr), Password: password, TOTP: strings.TrimSpace(totpCode), Remote: httpx.ClientIP(r), Device: r.UserAgent()}
 	if c, err := r.Cookie(CookieName); err == nil {
 		in.Replaces = c.Value
 	}
@@ -235,7 +239,7 @@ func (s *Service) postSession(w http.ResponseWriter, r *http.Request) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	sess, err := s.SignIn(w, r, in.PIN, in.Password)
+	sess, err := s.SignIn(w, r, in.PIN, in.Password, in.TOTP)
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,7 @@ type Service struct {
 	opts   Options
 	dummy  string
 	now    func() time.Time
+	sealer Sealer
 }
 
 // New returns the service over d, matching registrations through reg's

@@ -25,9 +25,12 @@ import (
 // Attempt is a citizen's sign-in attempt.
 type Attempt struct {
 	PIN, Password string
-	Remote        string // the client's address
-	Device        string // the client's description (its User-Agent), for the history
-	Replaces      string // the token of the client's current session, ended first
+	// TOTP is the code of the holder's authenticator app, required once
+	// one is enabled.
+	TOTP     string
+	Remote   string // the client's address
+	Device   string // the client's description (its User-Agent), for the history
+	Replaces string // the token of the client's current session, ended first
 }
 
 // Session is a signed-in citizen's session; the token naming it lives
@@ -113,6 +116,9 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 		s.record(ctx, entry.Refused("account "+string(a.State)), in.Remote)
 		return Session{}, "", problem.New(problem.Forbidden, "%s", why)
 	}
+	if err := s.secondFactor(ctx, a, in, now, entry); err != nil {
+		return Session{}, "", err
+	}
 	if in.Replaces != "" {
 		s.deleteSession(ctx, hashToken(in.Replaces))
 	}
@@ -163,6 +169,38 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// secondFactor requires the code of the holder's authenticator app when
+// one is enabled: missing or wrong, the attempt fails (and was counted by
+// the throttle); a code is used once.
+func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now time.Time, entry audit.Entry) error {
+	var ok bool
+	var step int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ok, step, err = s.checkTOTP(ctx, tx, a.ID, in.TOTP, true); err != nil || !ok {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET last_step = $2 WHERE account_id = $1 AND last_step < $2", a.ID, step)
+		return err
+	})
+	if errors.Is(err, errNoTOTP) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		why := "wrong authenticator code"
+		if in.TOTP == "" {
+			why = "authenticator code missing"
+		}
+		s.history(ctx, a.ID, now, in, LoginFailed, why)
+		s.record(ctx, entry.Failing(why), in.Remote)
+		return problem.New(problem.Unauthorized, "enter the current 6-digit code of your authenticator app")
+	}
+	return nil
+}
 
 // needsRehash reports whether the PHC string hash was made with other
 // parameters than p (HashPassword writes them at its start).

@@ -20,5 +20,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"IdentityLevel2Request":     identity.Level2Request{},
 		"IdentityLogin":             identity.Login{},
 		"IdentityLoginPage":         identity.LoginPage{},
+		"IdentityTOTPEnrollment":    identity.TOTPEnrollment{},
+		"IdentityTOTPCode":          identity.TOTPCode{},
 	})
 }

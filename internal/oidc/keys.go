@@ -104,9 +104,9 @@ func (m MasterKey) derive(purpose string) [32]byte {
 	return k
 }
 
-// seal encrypts b with AES-256-GCM under a key derived for purpose; the
+// Seal encrypts b with AES-256-GCM under a key derived for purpose; the
 // additional data binds it to where it is stored (a key's id).
-func (m MasterKey) seal(purpose string, b, ad []byte) (string, error) {
+func (m MasterKey) Seal(purpose string, b, ad []byte) (string, error) {
 	k := m.derive(purpose)
 	blk, err := aes.NewCipher(k[:])
 	if err != nil {
@@ -119,7 +119,8 @@ func (m MasterKey) seal(purpose string, b, ad []byte) (string, error) {
 	return base64.RawStdEncoding.EncodeToString(g.Seal(nil, nil, b, ad)), nil
 }
 
-func (m MasterKey) open(purpose, s string, ad []byte) ([]byte, error) {
+// Open decrypts what Seal made for purpose with the same additional data.
+func (m MasterKey) Open(purpose, s string, ad []byte) ([]byte, error) {
 	b, err := base64.RawStdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
@@ -205,7 +206,7 @@ func (kr *keyring) load(ctx context.Context) ([]*signingKey, error) {
 		if err := rows.Scan(&id, &alg, &sealed, &created, &retired); err != nil {
 			return nil, err
 		}
-		der, err := kr.master.open("signing key", sealed, []byte(id))
+		der, err := kr.master.Open("signing key", sealed, []byte(id))
 		if err != nil {
 			return nil, fmt.Errorf("signing key %s: %w", id, err)
 		}
@@ -260,7 +261,7 @@ func (kr *keyring) Rotate(ctx context.Context) ([]string, error) {
 		idb := make([]byte, 8)
 		rand.Read(idb)
 		id := hex.EncodeToString(idb)
-		sealed, err := kr.master.seal("signing key", der, []byte(id))
+		sealed, err := kr.master.Seal("signing key", der, []byte(id))
 		if err != nil {
 			return nil, err
 		}

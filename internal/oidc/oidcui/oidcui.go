@@ -69,7 +69,7 @@ func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
 	pin.Label = "oidc.field.pin"
 	pw := f.Field(fieldPassword, inputPassword, true)
 	pw.Label = "oidc.field.password"
-	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw}}
+	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
 }
 
 func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
@@ -92,9 +92,16 @@ const maxForm = 8 << 10
 
 // The sign-in form's fields and their input types (names, not messages).
 const (
-	fieldPIN, fieldPassword = "pin", "password"
-	inputPIN, inputPassword = "pin", "password"
+	fieldPIN, fieldPassword, fieldTOTP = "pin", "password", "totp"
+	inputPIN, inputPassword            = "pin", "password"
 )
+
+// totpField is the optional code of an authenticator app.
+func totpField(f *web.Form) web.FormField {
+	t := f.Field(fieldTOTP, inputText, false)
+	t.Label = "oidc.field.totp"
+	return t
+}
 
 func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
@@ -106,7 +113,7 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pg.k.NewForm(r, r.PostForm)
-	_, err = pg.eid.SignIn(w, r, f.Get("pin"), r.PostForm.Get("password"))
+	_, err = pg.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP))
 	if err == nil {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil

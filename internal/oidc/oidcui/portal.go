@@ -53,7 +53,7 @@ func (pt *portal) signInView(f *web.Form) signInView {
 	pin.Label = "oidc.field.pin"
 	pw := f.Field(fieldPassword, inputPassword, true)
 	pw.Label = "oidc.field.password"
-	return signInView{Form: f, Fields: []web.FormField{pin, pw}}
+	return signInView{Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
 }
 
 func (pt *portal) signIn(w http.ResponseWriter, r *http.Request) error {
@@ -66,7 +66,7 @@ func (pt *portal) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pt.k.NewForm(r, r.PostForm)
-	if _, err := pt.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword)); err != nil {
+	if _, err := pt.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP)); err != nil {
 		switch kind := problem.KindOf(err); kind {
 		case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
 			httpx.SetRetryAfter(w, err)
