@@ -63,9 +63,11 @@ const (
 	// it concern the citizen's own record and account only: the capability
 	// that declares them checks that the subject is the principal.
 	Citizen Role = "citizen"
-	// Matcher is the role of the identity capability's system principal:
-	// it reads the person a self-registration names, to match the details
-	// given against the register, and nothing else.
+	// Matcher is the role of the identity capability's system principal
+	// (system:identity): it reads one person at a time for the electronic
+	// identity, to match a self-registration, to give the claims a citizen
+	// consented to, to answer a relying party's verification, to show the
+	// holder their own record; each read audited, and nothing else.
 	Matcher Role = "matcher"
 )
 
@@ -153,10 +155,11 @@ var grants = map[Role][]grant{
 	// Reconciliation names people: it needs person.read too, which the
 	// administrator does not hold.
 	Admin: {{ManageStaff, anyScope}, {ReadAudit, nationOnly}},
-	// Granted by the identity capability (Declare).
+	// No action of the table: what a citizen does on their own account the
+	// identity capability checks (the subject is the principal).
 	Citizen: {},
 	// A system principal attached to the nation, reading one person at a
-	// time for a self-registration.
+	// time (see Matcher).
 	Matcher: {{ReadPerson, nationOnly}},
 }
 

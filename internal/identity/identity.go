@@ -89,12 +89,14 @@ const (
 	ActionRevoke   auth.Action = "identity.revoke"
 )
 
-// matcher is the system principal that reads the person a
-// self-registration names, through the register's guarded read API.
+// matcher is the system principal that reads people for the electronic
+// identity (a self-registration's match, consented claims, verifications,
+// the holder's own record), through the register's guarded read API.
 var matcher = auth.Principal{Kind: auth.KindSystem, Username: "identity", DisplayName: "Định danh điện tử", Role: auth.Matcher, Unit: "VN"}
 
-// Matcher is the actor of the register reads made to match
-// self-registrations ("system:identity"), for the read limits' exemptions.
+// Matcher is the principal of the register reads made for the electronic
+// identity ("system:identity"; see auth.Matcher): the read limits exempt
+// it, the provider and the portal read with it.
 func Matcher() auth.Principal { return matcher }
 
 // Options tune the service. Zero fields take the defaults.
