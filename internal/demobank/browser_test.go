@@ -122,6 +122,10 @@ func TestBrowserDemoBank(t *testing.T) {
 		if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name"))); err != nil || name != "Nguyễn Thị Lan" {
 			t.Errorf("portal name %q %v", name, err)
 		}
+		// "Who verified me": the bank received the name at each sign-in.
+		if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("verifications"))); err != nil || !strings.Contains(who, "Ngân hàng Demo") {
+			t.Errorf("who verified me: %q %v", who, err)
+		}
 		if n := e.Count("SELECT count(*) FROM oidc_consents WHERE revoked_at <> ''"); n != 1 {
 			t.Errorf("%d consents withdrawn", n)
 		}

@@ -3,6 +3,7 @@ package oidcui
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -87,6 +88,36 @@ type meView struct {
 	Person   people.Person
 	Logins   []identity.Login
 	Consents []oidc.Consent
+	// Verifications are the services' recent checks of the holder ("who
+	// verified me"): verifications, claims received, e-KYC records.
+	Verifications []audit.Entry
+}
+
+// verifierActions are the audit actions the portal shows as "who verified
+// me".
+var verifierActions = map[string]bool{oidc.ActionVerify: true, oidc.ActionClaims: true, oidc.ActionEKYC: true}
+
+// verifications returns the services' recent checks of pin: among the
+// newest 500 entries about the person, at most 20.
+func (pt *portal) verifications(r *http.Request, pin string) ([]audit.Entry, error) {
+	entries, _, err := pt.log.List(r.Context(), pin, 0, 500)
+	if err != nil {
+		return nil, err
+	}
+	var out []audit.Entry
+	for _, e := range entries {
+		if verifierActions[e.Action] && strings.HasPrefix(e.Actor, "client:") {
+			e.Actor = strings.TrimPrefix(e.Actor, "client:")
+			if c, err := pt.p.Clients().Get(r.Context(), e.Actor); err == nil {
+				e.Actor = c.Name // the service's name, as on the consent screen
+			}
+			out = append(out, e)
+			if len(out) == 20 {
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // me shows the holder's record (read from the register, audited as the
@@ -109,6 +140,9 @@ func (pt *portal) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if v.Consents, err = pt.p.Consents(r.Context(), pr); err != nil {
+		return err
+	}
+	if v.Verifications, err = pt.verifications(r, sess.Account.PIN); err != nil {
 		return err
 	}
 	pt.k.Render(w, r, http.StatusOK, "me", "portal.title", "", v)
