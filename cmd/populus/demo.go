@@ -101,6 +101,8 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 	fmt.Fprintf(&b, "  7. Sign in at the demo bank: %s/demo-bank/ (consent once; the second sign-in does not ask again).\n", url)
 	fmt.Fprintf(&b, "  8. Register a level-1 account: POST %s/api/v1/identity/registrations; the code is on %s/identity/outbox;\n"+
 		"     police.badinh raises it to level 2 at %s/identity/level2.\n", url, url, url)
+	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
+		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
 	fmt.Fprint(w, b.String())
 }
 
