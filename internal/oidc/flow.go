@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
@@ -28,7 +29,24 @@ type Pending struct {
 	ClientName string
 	Scopes     []ScopeView // without openid and offline_access
 	Level      int         // the level of account required
+	// Prompt and MaxAge are the request's (OpenID Connect Core §3.1.2.1):
+	// prompt=login or a session older than MaxAge seconds asks for the
+	// password again, prompt=consent the consent, prompt=none neither.
+	Prompt []string
+	MaxAge *uint
 }
+
+// Fresh reports whether a session signed in at signedIn satisfies the
+// request without asking for the password again.
+func (v *Pending) Fresh(signedIn, now time.Time) bool {
+	if slices.Contains(v.Prompt, "login") {
+		return false
+	}
+	return v.MaxAge == nil || now.Sub(signedIn) <= time.Duration(*v.MaxAge)*time.Second
+}
+
+// Has reports whether the request's prompt holds value.
+func (v *Pending) Has(prompt string) bool { return slices.Contains(v.Prompt, prompt) }
 
 // notPending is the answer for a request that is unknown, expired or done.
 func notPending() error {
@@ -48,7 +66,7 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 	if err != nil {
 		return nil, notPending()
 	}
-	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: p.requiredLevel(c, a)}
+	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: p.requiredLevel(c, a), Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge}
 	for _, s := range a.Req.Scopes {
 		if s == "openid" || s == "offline_access" || !c.IsScopeAllowed(s) {
 			continue
@@ -142,7 +160,7 @@ func (p *Provider) Authorize(ctx context.Context, id string, sess identity.Sessi
 	now := p.now()
 	err = p.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET account_id = $2, subject = $3, acr = $4, auth_time = $5, scopes = $6, done = 1
-			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, []string{ACRLevel1, ACRLevel2}[min(acct.Level, 2)-1], db.FormatTime(now), strings.Join(keep, " "))
+			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, []string{ACRLevel1, ACRLevel2}[min(acct.Level, 2)-1], db.FormatTime(sess.CreatedAt), strings.Join(keep, " "))
 		if err != nil {
 			return err
 		}
@@ -176,6 +194,19 @@ func (p *Provider) Decline(ctx context.Context, id string, sess identity.Session
 	}
 	p.record(ctx, audit.Of(sess.Account.Principal(""), ActionConsent, sess.Account.PIN).Refused("client "+a.Req.ClientID+": declined"))
 	return p.deny(ctx, a, "access_denied", "the citizen declined to share their information with this service")
+}
+
+// Interaction answers a prompt=none request that would need the citizen
+// (login_required or consent_required).
+func (p *Provider) Interaction(ctx context.Context, id, code string) (string, error) {
+	a, err := p.authRequest(ctx, id)
+	if errors.Is(err, errNoRequest) || (err == nil && a.IsDone) {
+		return "", notPending()
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.deny(ctx, a, code, "prompt=none, and the citizen would have to "+map[string]string{"login_required": "sign in", "consent_required": "consent"}[code])
 }
 
 // deny ends a request with an error sent to the client's redirect URI

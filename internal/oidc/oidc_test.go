@@ -204,6 +204,7 @@ func TestCodeFlowWithStandardClients(t *testing.T) {
 			Birthdate string `json:"birthdate"`
 			ACR       string `json:"acr"`
 			PIN       string `json:"vn_pin"`
+			AuthTime  int64  `json:"auth_time"`
 		}
 		idt.Claims(&claims)
 		if claims.Name != "Nguyễn Thị Lan" || claims.Birthdate != "1990-05-17" || claims.ACR != oidc.ACRLevel1 || claims.PIN != "" {
@@ -233,7 +234,16 @@ func TestCodeFlowWithStandardClients(t *testing.T) {
 		}
 		idt2, err := provider.Verifier(&gooidc.Config{ClientID: "bank"}).Verify(ctx, tok2.Extra("id_token").(string))
 		if err != nil || idt2.Subject != idt.Subject {
-			t.Errorf("second subject %v %v", idt2, err)
+			t.Fatalf("second subject %v %v", idt2, err)
+		}
+		// auth_time is the session's sign-in (on the identity's clock, set
+		// by the test), not the time of either request.
+		var second struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		idt2.Claims(&second)
+		if claims.AuthTime != e.Now.Unix() || second.AuthTime != claims.AuthTime {
+			t.Errorf("auth_time %d then %d, want the sign-in's %d", claims.AuthTime, second.AuthTime, e.Now.Unix())
 		}
 		if n := e.Count("SELECT count(*) FROM oidc_consents"); n != 1 {
 			t.Errorf("%d consents kept", n)

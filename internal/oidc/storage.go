@@ -41,6 +41,7 @@ type authRequest struct {
 	AuthTime  time.Time
 	Granted   []string // scopes the citizen consented to
 	IsDone    bool
+	expires   time.Time // of the request, and of its code
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -180,11 +181,15 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	var a *authRequest
 	err := s.db().InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		a, err = scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+" FROM oidc_auth_requests WHERE code_hash = $1"+s.p.forUpdate(), h))
+		var exp time.Time
+		a, err = scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+", expires_at FROM oidc_auth_requests WHERE code_hash = $1"+s.p.forUpdate(), h), db.Time{T: &exp})
+		if a != nil {
+			a.expires = exp
+		}
 		if err != nil {
 			return err
 		}
-		if a.IsDone && a.AuthTime.IsZero() {
+		if !a.IsDone {
 			return errNoRequest
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1", a.ID, "used:"+h)
@@ -199,7 +204,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	if !s.p.now().Before(a.AuthTime.Add(authRequestTTL)) {
+	if !s.p.now().Before(a.expires) {
 		return nil, errors.New("the code expired")
 	}
 	return a, nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -78,10 +79,20 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, ok, err := pg.eid.SessionOf(r); err != nil {
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if ok && pd.Fresh(sess.CreatedAt, time.Now()) {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	if pd.Has("none") {
+		to, err := pg.p.Interaction(r.Context(), id, "login_required")
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
 	}
 	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, nil)))
@@ -151,8 +162,16 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if granted, ok, err := pg.p.Remembered(r.Context(), id, sess); err != nil {
 		return err
-	} else if ok {
+	} else if ok && !pd.Has("consent") {
 		to, err := pg.p.Authorize(r.Context(), id, sess, granted, false, httpx.ClientIP(r))
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	if pd.Has("none") {
+		to, err := pg.p.Interaction(r.Context(), id, "consent_required")
 		if err != nil {
 			return err
 		}
