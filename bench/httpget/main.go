@@ -21,6 +21,13 @@
 //
 //	go run ./bench/httpget -compare /tmp/populus-old -compare-data /tmp/old-data -rounds 12 -d 5s -warmup 1s
 //
+// With -verify it measures POST /api/v1/verify instead: a relying party
+// entitled to verification (registered with populus clients add --verify)
+// asks, with HTTP Basic, whether sampled people have their own name and
+// date of birth; the bare handler answers a verification's typical body.
+//
+//	go run ./bench/httpget -verify -d 10s -warmup 2s -rounds 2
+//
 // Run it from the repository root. See docs/benchmarks.md.
 package main
 
@@ -28,6 +35,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -69,6 +77,8 @@ var (
 	compare  = flag.String("compare", "", "paired comparison instead of the bare handler: another populus binary (e.g. an older build), served with -compare-data at the same time and loaded in alternation with this tree's build, -rounds times, swapping the order every round")
 	compData = flag.String("compare-data", "", "the data directory of -compare: the same register (-people, -seed) as the binary's schema expects, e.g. made by this program at that binary's commit")
 
+	verifyMode = flag.Bool("verify", false, "measure POST /api/v1/verify (yes/no on the full name and date of birth, for a relying party authenticated with HTTP Basic) instead of GET /api/v1/persons/{pin}")
+
 	// Internal: serve the bare handler.
 	bareAddr = flag.String("bare", "", "internal: serve the bare handler on this address")
 	bareBody = flag.String("body", "", "internal: file holding the bare handler's response body")
@@ -97,11 +107,13 @@ func serveBare(ctx context.Context, addr, bodyFile string) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/persons/{pin}", func(w http.ResponseWriter, r *http.Request) {
+	fixed := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)
-	})
+	}
+	mux.HandleFunc("GET /api/v1/persons/{pin}", fixed)
+	mux.HandleFunc("POST /api/v1/verify", fixed)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -154,8 +166,12 @@ func run(ctx context.Context) error {
 		}
 	}
 	machine := benchinfo.Describe()
-	fmt.Printf("# bench/httpget: GET /api/v1/persons/{pin}, %s people, %d clients, %s per run\n\n%s\n\n",
-		benchinfo.Count(*people), *conc, *dur, machine)
+	what := "GET /api/v1/persons/{pin}"
+	if *verifyMode {
+		what = "POST /api/v1/verify"
+	}
+	fmt.Printf("# bench/httpget: %s, %s people, %d clients, %s per run\n\n%s\n\n",
+		what, benchinfo.Count(*people), *conc, *dur, machine)
 
 	populus, load := filepath.Join(bin, "populus"), filepath.Join(bin, "load")
 	for _, b := range [][2]string{{populus, "./cmd/populus"}, {load, "./bench/load"}} {
@@ -234,6 +250,14 @@ func run(ctx context.Context) error {
 	// The register's accounts are the demo's (made by populus demo above):
 	// serve refuses them unless told that this is a demonstration.
 	os.Setenv("POPULUS_ALLOW_DEMO_ACCOUNTS", "1")
+	if *verifyMode {
+		// The OpenID provider (and its verification API) needs a master
+		// key; the relying party is registered before the server starts.
+		os.Setenv("POPULUS_MASTER_KEY", "Ym9yaW5nIGJlbmNobWFyayBtYXN0ZXIga2V5ISEhISE=")
+		if kycSecret, err = addVerifier(ctx, populus, store); err != nil {
+			return err
+		}
+	}
 	serveArgs := append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, store...)
 	if *debug != "" {
 		serveArgs = append(serveArgs, "--debug-addr", *debug)
@@ -253,6 +277,9 @@ func run(ctx context.Context) error {
 
 	if *compare != "" {
 		return comparePaired(ctx, dir, load, srv, base, cookie, pins)
+	}
+	if *verifyMode {
+		return benchVerify(ctx, dir, load, srv, base, data)
 	}
 
 	// The URL list, and a body for the bare handler of the mean size of
@@ -563,11 +590,18 @@ func abs(x int) int {
 }
 
 func runLoad(ctx context.Context, load, urls, cookie, label string, server *proc) (LoadReport, error) {
-	cpu0 := procCPU(server.cmd.Process.Pid)
-	args := []string{"-urls", urls, "-c", strconv.Itoa(*conc), "-d", dur.String(), "-warmup", warm.String(), "-label", label}
+	var extra []string
 	if cookie != "" {
-		args = append(args, "-cookie", cookie)
+		extra = []string{"-cookie", cookie}
 	}
+	return runLoadArgs(ctx, load, "-urls", urls, label, server, extra...)
+}
+
+// runLoadArgs runs bench/load on target (-urls FILE or -url URL) with
+// extra arguments, and reports the server's CPU per request.
+func runLoadArgs(ctx context.Context, load, targetFlag, target, label string, server *proc, extra ...string) (LoadReport, error) {
+	cpu0 := procCPU(server.cmd.Process.Pid)
+	args := append([]string{targetFlag, target, "-c", strconv.Itoa(*conc), "-d", dur.String(), "-warmup", warm.String(), "-label", label}, extra...)
 	_, _, out, err := benchinfo.Run(exec.CommandContext(ctx, load, args...), nil)
 	cpu := procCPU(server.cmd.Process.Pid) - cpu0
 	var rep LoadReport
@@ -702,6 +736,103 @@ func comparePaired(ctx context.Context, dir, load string, srv *proc, base, cooki
 		out, _ := json.MarshalIndent(map[string]any{"people": *people, "clients": *conc, "duration_s": dur.Seconds(),
 			"this": this, "compared": that, "compared_binary": *compare}, "", "  ")
 		return os.WriteFile(*jsonOut, append(out, '\n'), 0o644)
+	}
+	return nil
+}
+
+// kycID and kycSecret are the relying party of -verify.
+var kycID, kycSecret = fmt.Sprintf("bench-kyc-%d", time.Now().Unix()), ""
+
+// addVerifier registers the relying party entitled to verification and
+// returns its secret.
+func addVerifier(ctx context.Context, populus string, store []string) (string, error) {
+	args := append([]string{"clients", "add", "--id", kycID, "--name", "Benchmark KYC", "--redirect-uri", "http://127.0.0.1:9/cb", "--scopes", "openid", "--verify"}, store...)
+	_, _, out, err := benchinfo.Run(exec.CommandContext(ctx, populus, args...), nil)
+	if err != nil {
+		return "", fmt.Errorf("populus clients add: %w: %s", err, out)
+	}
+	_, secret, ok := strings.Cut(out, "client secret (shown once; keep it in the client's secret store): ")
+	if !ok {
+		return "", fmt.Errorf("populus clients add printed no secret: %s", out)
+	}
+	return strings.TrimSpace(strings.SplitN(secret, "\n", 2)[0]), nil
+}
+
+// benchVerify loads POST /api/v1/verify with bodies naming sampled people
+// by their own name and date of birth (every answer a match), against the
+// bare handler answering a verification's typical body, -rounds times.
+func benchVerify(ctx context.Context, dir, load string, srv *proc, base, data string) error {
+	d, err := db.Open(ctx, *dbURL, data)
+	if err != nil {
+		return err
+	}
+	var bodies bytes.Buffer
+	n := 0
+	err = register.ScanIdentities(ctx, d, func(batch []register.Identity) error {
+		for i := range batch {
+			if n >= *sample {
+				return register.ErrStop
+			}
+			{
+				b, _ := json.Marshal(map[string]any{"pin": batch[i].PIN, "purpose": "benchmark", "full_name": batch[i].FullName, "birth_date": batch[i].BirthDate().String()})
+				bodies.Write(append(b, '\n'))
+				n++
+			}
+		}
+		return nil
+	})
+	d.Close()
+	if err != nil {
+		return err
+	}
+	bodyFile := filepath.Join(dir, "verify-bodies.txt")
+	if err := os.WriteFile(bodyFile, bodies.Bytes(), 0o644); err != nil {
+		return err
+	}
+	answer := []byte(`{"match":true,"fields":{"birth_date":true,"full_name":true},"reason_codes":[]}`)
+	answerFile := filepath.Join(dir, "verify-answer.json")
+	if err := os.WriteFile(answerFile, answer, 0o644); err != nil {
+		return err
+	}
+	barePort, err := freePort()
+	if err != nil {
+		return err
+	}
+	bareBase := "http://127.0.0.1:" + strconv.Itoa(barePort)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bare, err := start(ctx, filepath.Join(dir, "bare.log"), self, "-bare", "127.0.0.1:"+strconv.Itoa(barePort), "-body", answerFile)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	if err := waitReady(ctx, bareBase+"/api/v1/persons/x", 30*time.Second); err != nil {
+		return fmt.Errorf("bare server: %w", err)
+	}
+	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(kycID+":"+kycSecret))
+	extra := []string{"-bodies", bodyFile, "-header", "Content-Type: application/json", "-header", auth}
+	var bareRuns, popRuns []LoadReport
+	for r := 0; r < *rounds; r++ {
+		b, err := runLoadArgs(ctx, load, "-url", bareBase+"/api/v1/verify", "bare net/http", bare, extra...)
+		if err != nil {
+			return err
+		}
+		p, err := runLoadArgs(ctx, load, "-url", base+"/api/v1/verify", "Populus verify", srv, extra...)
+		if err != nil {
+			return err
+		}
+		bareRuns, popRuns = append(bareRuns, b), append(popRuns, p)
+	}
+	fmt.Println()
+	benchinfo.Table(os.Stdout, "server", "people", "clients", "requests/s", "p50", "p99", "server CPU per request", "ratio (target ≥ 0.3)")
+	for r := range bareRuns {
+		b, p := bareRuns[r], popRuns[r]
+		benchinfo.Row(os.Stdout, "bare net/http, fixed body", benchinfo.Count(*people), strconv.Itoa(*conc), benchinfo.Rate(b.RPS),
+			fmt.Sprintf("%.2f ms", b.P50ms), fmt.Sprintf("%.2f ms", b.P99ms), fmt.Sprintf("%.0f µs", b.ServerCPUus), "1")
+		benchinfo.Row(os.Stdout, "Populus POST /api/v1/verify", benchinfo.Count(*people), strconv.Itoa(*conc), benchinfo.Rate(p.RPS),
+			fmt.Sprintf("%.2f ms", p.P50ms), fmt.Sprintf("%.2f ms", p.P99ms), fmt.Sprintf("%.0f µs", p.ServerCPUus), fmt.Sprintf("%.2f", p.RPS/b.RPS))
 	}
 	return nil
 }

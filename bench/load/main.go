@@ -1,7 +1,9 @@
 // Command load is a small HTTP load generator for the benchmarks: N
 // concurrent keep-alive clients send GET requests for D seconds, cycling
 // through a list of URLs, optionally with a cookie, and it reports
-// requests/s and latency percentiles as JSON on stdout.
+// requests/s and latency percentiles as JSON on stdout. With -bodies it
+// sends POST requests instead, cycling through the bodies of the file (one
+// a line); -header adds headers (an API's credentials, its media type).
 //
 //	go run ./bench/load -urls urls.txt -cookie 'populus_session=…' -c 16 -d 20s
 //
@@ -43,7 +45,9 @@ var (
 	timeout     = flag.Duration("timeout", 10*time.Second, "per-request timeout")
 	label       = flag.String("label", "", "label copied into the report")
 	strict      = flag.Bool("strict", true, "exit 1 when any measured request failed or had a status other than 200")
+	bodiesFile  = flag.String("bodies", "", "file with one request body per line: send POST requests with them, in turn")
 	urlFlags    multiFlag
+	headerFlags multiFlag
 )
 
 type multiFlag []string
@@ -74,6 +78,7 @@ type Report struct {
 
 func main() {
 	flag.Var(&urlFlags, "url", "URL to request (repeatable)")
+	flag.Var(&headerFlags, "header", `header to send, "Name: value" (repeatable)`)
 	flag.Parse()
 	rep, err := run()
 	if err != nil {
@@ -92,6 +97,18 @@ func run() (Report, error) {
 	urls, err := loadURLs()
 	if err != nil {
 		return Report{}, err
+	}
+	bodies, err := loadBodies()
+	if err != nil {
+		return Report{}, err
+	}
+	header := http.Header{}
+	for _, h := range headerFlags {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return Report{}, fmt.Errorf("-header %q: want Name: value", h)
+		}
+		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
 	if *concurrency < 1 || *concurrency > 4096 {
 		return Report{}, errors.New("-c must be between 1 and 4096")
@@ -139,12 +156,20 @@ func run() (Report, error) {
 			i := w * (len(urls) / *concurrency + 1) // workers start at different URLs
 			for !stopped.Load() {
 				u := urls[i%len(urls)]
+				var body io.Reader
+				method := http.MethodGet
+				if len(bodies) > 0 {
+					method, body = http.MethodPost, strings.NewReader(bodies[i%len(bodies)])
+				}
 				i++
 				m := measuring.Load()
 				if m && issued.Add(1) > int64(*maxRequests) {
 					break
 				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				req, _ := http.NewRequestWithContext(ctx, method, u, body)
+				for k, vs := range header {
+					req.Header[k] = vs
+				}
 				if *cookie != "" {
 					req.Header.Set("Cookie", *cookie)
 				}
@@ -244,6 +269,27 @@ wait:
 		rep.MeanBytes = float64(bytesSum.Load()) / float64(rep.OK)
 	}
 	return rep, nil
+}
+
+// loadBodies reads the request bodies of -bodies, if given.
+func loadBodies() ([]string, error) {
+	if *bodiesFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(*bodiesFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("-bodies: no body in the file")
+	}
+	return out, nil
 }
 
 // loadURLs reads the URLs and refuses any that is not on a loopback address.

@@ -37,6 +37,14 @@ type config struct {
 	// set by the commands that make stores (serve, demo, migrate, seed,
 	// staff create), left false by those that only read one.
 	MayCreate bool
+	// SMSGatewayURL and SMSGatewayToken are where the identity's one-time
+	// codes are sent; Outbox keeps them in the store instead (the demo).
+	SMSGatewayURL, SMSGatewayToken string
+	Outbox                         bool
+	// PublicURL is the site's URL as browsers reach it (the OpenID
+	// provider's issuer is it and /oidc); MasterKey and MasterKeyFile
+	// give the key that seals the provider's signing keys.
+	PublicURL, MasterKey, MasterKeyFile string
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -117,6 +125,11 @@ func (f *flags) server(c *config, logFormat string) {
 	f.bool(&c.AuditStrict, "audit-strict", "POPULUS_AUDIT_STRICT", false, "deprecated: strict is the default (--audit-mode)")
 	f.bool(&c.AllowDemoAccounts, "allow-demo-accounts", "POPULUS_ALLOW_DEMO_ACCOUNTS", false, "start even while an account still has the published demo password (demonstrations only; demo always allows it)")
 	f.readLimits(c)
+	f.string(&c.SMSGatewayURL, "sms-gateway-url", "POPULUS_SMS_GATEWAY_URL", "", "HTTP gateway the electronic identity's one-time codes are posted to as JSON {to, text}, with the bearer token $POPULUS_SMS_GATEWAY_TOKEN; none: registrations answer that no code can be sent")
+	c.SMSGatewayToken = f.env("POPULUS_SMS_GATEWAY_TOKEN")
+	f.string(&c.PublicURL, "public-url", "POPULUS_PUBLIC_URL", "", "the site's URL as browsers reach it, e.g. https://eid.example.vn; the OpenID provider's issuer is it and /oidc (default: http:// and --addr)")
+	f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file holding the master key (32 bytes in base64) that seals the OpenID provider's signing keys; or set $POPULUS_MASTER_KEY; neither: the provider is off")
+	c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }

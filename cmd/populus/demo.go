@@ -34,6 +34,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 		return err
 	}
 	defer useLogger(log)()
+	c.Outbox = true // one-time codes are shown on the outbox page
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err
@@ -57,8 +58,13 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	citizens, err := seedCitizens(ctx, p)
+	if err != nil {
+		return err
+	}
 	return p.serve(ctx, c, jc, log, true, func(addr string) {
 		printWelcome(ctx, stdout, p, addr, accounts, storeArgs(c))
+		printCitizens(stdout, addr, citizens)
 	})
 }
 
@@ -81,6 +87,52 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// demoCitizen is a person of the demo with an electronic identity account.
+type demoCitizen struct {
+	PIN, Name string
+	Level     int
+}
+
+// seedCitizens opens accounts for two adults of Phường Ba Đình with a chip
+// card: one at level 1, one at level 2.
+func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
+	var out []demoCitizen
+	err := register.Scan(ctx, p.DB, register.ScanOptions{PermanentUnit: "00004"}, func(x *people.Person) error {
+		if x.Status != people.Alive || x.Card.Number == "" || x.BirthDate.Year > 2000 || x.Relation == people.Head {
+			return nil
+		}
+		out = append(out, demoCitizen{PIN: x.PIN, Name: x.FullName, Level: len(out) + 1})
+		if len(out) == 2 {
+			return register.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range out {
+		if err := p.Identity.SeedDemo(ctx, x.PIN, "0912000000", x.Level); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
+	url := strings.TrimSuffix(publicURL(config{Addr: addr}), "/")
+	var b strings.Builder
+	b.WriteString("\nElectronic identity (VNeID): demo citizens (password: " + staff.DemoPassword + "):\n")
+	for _, x := range citizens {
+		fmt.Fprintf(&b, "  %s  %-28s level %d\n", x.PIN, x.Name, x.Level)
+	}
+	fmt.Fprintf(&b, "  7. Sign in at the demo bank: %s/demo-bank/ (consent once; the second sign-in does not ask again).\n", url)
+	fmt.Fprintf(&b, "  8. Register a level-1 account: POST %s/api/v1/identity/registrations; the code is on %s/identity/outbox;\n"+
+		"     police.badinh raises it to level 2 at %s/identity/level2.\n", url, url, url)
+	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
+		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
+	fmt.Fprint(w, b.String())
 }
 
 func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, accounts []staff.DemoAccount, store string) {

@@ -8,9 +8,12 @@ import (
 	"io"
 	stdlog "log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +21,14 @@ import (
 	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/demobank"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identityui"
 	"github.com/populus-vn/populus/internal/observe"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/oidc/oidcui"
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/service"
@@ -121,6 +129,9 @@ type platform struct {
 	Units    *units.Registry
 	Register *register.Register
 	Staff    *staff.Store
+	Identity *identity.Service
+	// OIDC is the OpenID provider when serving with a master key.
+	OIDC *oidc.Provider
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -168,9 +179,15 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	// The guard records through the read limiter (internal/secmon), which
 	// refuses reads beyond an account's limits and passes the others on to
 	// the audit log; outside serve the limits are zero: no limit.
+	// The identity's matcher reads one person per registration for every
+	// citizen: counted, never refused (registrations are throttled per
+	// address instead).
+	c.Reads.Exempt = append(c.Reads.Exempt, identity.Matcher().ActorID())
 	lim := secmon.NewLimiter(al, c.Reads)
 	g := auth.NewGuard(auth.NewPolicy(u), lim)
-	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: register.New(d, g, al, u), Staff: staff.NewStore(d, staff.DefaultParams)}, nil
+	reg := register.New(d, g, al, u)
+	eid := identity.New(d, reg, g, al, identity.NotifierFor(d, c.Outbox, c.SMSGatewayURL, c.SMSGatewayToken), identity.Options{SecureCookies: c.SecureCookies})
+	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: reg, Staff: staff.NewStore(d, staff.DefaultParams), Identity: eid}, nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -203,18 +220,50 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	monitorDone := make(chan struct{})
 	go func() { defer close(monitorDone); monitor.Run(mctx) }()
 	defer func() { stopMonitor(); <-monitorDone }()
+	if c.SMSGatewayURL == "" && !c.Outbox {
+		log.Warn("no SMS gateway configured (--sms-gateway-url): electronic identity registrations cannot send their codes")
+	}
 	if len(c.Reads.Exempt) > 0 {
 		log.Warn("accounts exempt from the limits on reads", "accounts", c.Reads.Exempt)
 	}
-	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
-		Modules: []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader, p.Staff), secmonui.Module(monitor),
-			staffui.Module(svc)}})
+	var outbox *identity.Outbox
+	if c.Outbox {
+		outbox = identity.NewOutbox(p.DB)
+	}
+	caps := []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, p.Identity}
+	modules := []web.Module{registerui.Module(p.Register), jobsui.Module(jobs), auditui.Module(auditReader, p.Staff), secmonui.Module(monitor),
+		staffui.Module(svc), identityui.Module(p.Identity, outbox)}
+	prov, err := p.openIDProvider(c, log)
 	if err != nil {
 		return err
 	}
+	if prov != nil {
+		p.OIDC = prov
+		modules = append(modules, oidcui.Module(prov, p.Identity, p.Register, p.Audit))
+		if demo {
+			bank, err := demoBank(ctx, c, prov)
+			if err != nil {
+				return err
+			}
+			caps = append(caps, bank)
+		}
+	}
+	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
+		Modules: modules})
+	if err != nil {
+		return err
+	}
+	if prov != nil {
+		caps = append(caps, prov)
+	}
+	guards := svc.Guards()
+	maps.Copy(guards, p.Identity.Guards())
+	if prov != nil {
+		maps.Copy(guards, prov.Guards())
+	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
-		Capabilities: []httpx.Routes{svc, p.Units, p.Register, auditReader, jobs, monitor, ui},
-		Guards:       svc.Guards(), PageError: ui.RenderError, HTTPS: c.SecureCookies})
+		Capabilities: append(caps, ui),
+		Guards:       guards, PageError: ui.RenderError, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
 	}
@@ -354,6 +403,14 @@ func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
 		} else if n > 0 {
 			log.Info("expired sessions purged", "count", n)
 		}
+		if err := p.Identity.Purge(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge of expired identity sessions and codes failed", "err", err)
+		}
+		if p.OIDC != nil {
+			if err := p.OIDC.Purge(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge of expired OpenID requests and tokens failed", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -437,4 +494,51 @@ func (h flushOnWarn) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h flushOnWarn) WithGroup(name string) slog.Handler {
 	return flushOnWarn{h.Handler.WithGroup(name), h.buf}
+}
+
+// openIDProvider builds the OpenID provider, or returns nil (logged) when
+// no master key is given; the demo makes one in its data directory.
+func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, error) {
+	file := c.MasterKeyFile
+	if file == "" && c.Outbox {
+		file = filepath.Join(c.Data, "master.key")
+	}
+	if c.MasterKey == "" && file == "" {
+		log.Warn("the OpenID provider is off: no master key ($POPULUS_MASTER_KEY or --master-key-file)")
+		return nil, nil
+	}
+	master, err := oidc.LoadMasterKey(c.MasterKey, file, c.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	p.Identity.SetSealer(master) // authenticator apps' secrets
+	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
+}
+
+// publicURL is the site's URL: --public-url, or http:// and --addr (a
+// wildcard host read as 127.0.0.1).
+func publicURL(c config) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return "http://" + c.Addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// demoBank registers "Ngân hàng Demo" with the provider (anew at every
+// start, with a new secret) and returns it.
+func demoBank(ctx context.Context, c config, prov *oidc.Provider) (*demobank.Bank, error) {
+	site := publicURL(c)
+	secret, err := prov.Clients().Replace(ctx, oidc.ClientConfig{ID: demobank.ClientID, Name: "Ngân hàng Demo", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{demobank.RedirectURI(site)}, Scopes: demobank.Scopes, Essential: []string{"profile"}})
+	if err != nil {
+		return nil, fmt.Errorf("register the demo bank: %w", err)
+	}
+	return demobank.New(site, site+oidc.Prefix, secret), nil
 }

@@ -11,6 +11,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -29,10 +30,14 @@ const (
 	// KindMember is a member system of the data-exchange platform (a
 	// ministry's or a province's system) calling with its certificate.
 	KindMember Kind = "member"
+	// KindSystem is the platform acting for a capability on no one's
+	// request but its own rules (the identity capability matching a
+	// self-registration against the register): "system:identity".
+	KindSystem Kind = "system"
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{KindStaff, KindCitizen, KindClient, KindMember}
+var Kinds = []Kind{KindStaff, KindCitizen, KindClient, KindMember, KindSystem}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -54,13 +59,24 @@ const (
 	ServiceOfficer Role = "service_officer" // cán bộ một cửa: reads the register to handle dossiers
 	Auditor        Role = "auditor"         // thanh tra: reads the audit log and history
 	Admin          Role = "admin"           // quản trị: manages staff accounts
+	// Citizen is the role of a citizen principal. The actions granted to
+	// it concern the citizen's own record and account only: the capability
+	// that declares them checks that the subject is the principal.
+	Citizen Role = "citizen"
+	// Matcher is the role of the identity capability's system principal
+	// (system:identity): it reads one person at a time for the electronic
+	// identity, to match a self-registration, to give the claims a citizen
+	// consented to, to answer a relying party's verification, to show the
+	// holder their own record; each read audited, and nothing else.
+	Matcher Role = "matcher"
 )
 
 // Roles lists every staff role.
 var Roles = []Role{Registrar, PoliceOfficer, ServiceOfficer, Auditor, Admin}
 
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool { _, ok := grants[r]; return ok }
+// Valid reports whether r is a staff role (one of Roles): the roles of the
+// other kinds are never a staff account's.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Action is something a principal may try to do. It is also the action
 // recorded in the audit log.
@@ -139,6 +155,12 @@ var grants = map[Role][]grant{
 	// Reconciliation names people: it needs person.read too, which the
 	// administrator does not hold.
 	Admin: {{ManageStaff, anyScope}, {ReadAudit, nationOnly}},
+	// No action of the table: what a citizen does on their own account the
+	// identity capability checks (the subject is the principal).
+	Citizen: {},
+	// A system principal attached to the nation, reading one person at a
+	// time (see Matcher).
+	Matcher: {{ReadPerson, nationOnly}},
 }
 
 func grantOf(r Role, a Action) (grant, bool) {

@@ -206,3 +206,36 @@ func TestDeferredGuard(t *testing.T) {
 		t.Errorf("a second flush recorded again: %q", rec.denied)
 	}
 }
+
+// The roles of the other kinds: the matcher reads a person from the nation
+// only and does nothing else; the citizen role holds no action of the
+// table; neither is a staff role.
+func TestRolesOfOtherKinds(t *testing.T) {
+	pol := NewPolicy(testUnits)
+	m := Principal{Kind: KindSystem, Username: "identity", Role: Matcher, Unit: "VN"}
+	if !pol.Allowed(m, ReadPerson, "26734") || m.ActorID() != "system:identity" {
+		t.Errorf("matcher at VN: read %v, actor %s", pol.Allowed(m, ReadPerson, "26734"), m.ActorID())
+	}
+	m.Unit = "01"
+	if pol.Allowed(m, ReadPerson, "00004") {
+		t.Error("a matcher attached to a province may read: it must read from the nation only")
+	}
+	m.Unit = "VN"
+	c := Principal{Kind: KindCitizen, Username: "001090000001", Role: Citizen, Unit: "VN"}
+	for _, a := range []Action{ReadPerson, SearchRegister, RegisterDeath, ReadAudit, ManageStaff, SubmitReconcile} {
+		if pol.Allowed(c, a, "00004") {
+			t.Errorf("citizen may %s", a)
+		}
+		if a != ReadPerson && pol.Allowed(m, a, "00004") {
+			t.Errorf("matcher may %s", a)
+		}
+	}
+	for _, r := range []Role{Citizen, Matcher} {
+		if r.Valid() {
+			t.Errorf("%s is valid as a staff role", r)
+		}
+	}
+	if !Registrar.Valid() {
+		t.Error("registrar is not a valid staff role")
+	}
+}

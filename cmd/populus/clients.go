@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/oidc"
+)
+
+// runClients manages the relying parties of the OpenID provider.
+func runClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	usage := func() error {
+		fmt.Fprintln(stderr, "Usage: populus clients add|list|disable [--data DIR | --db URL] …")
+		fmt.Fprintln(stderr, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add -h);")
+		fmt.Fprintln(stderr, "           prints its client secret once (client_secret_basic)")
+		fmt.Fprintln(stderr, "  list     list the relying parties")
+		fmt.Fprintln(stderr, "  disable  withdraw a relying party: no more sign-ins, its tokens revoked (argument: its id)")
+		return errUsage
+	}
+	if len(args) == 0 {
+		return usage()
+	}
+	sub := args[0]
+	var c config
+	f := newFlags("clients "+sub, env, stderr)
+	f.store(&c)
+	var cfg oidc.ClientConfig
+	var redirects, logouts, scopes, essential, jwksFile string
+	if sub == "add" {
+		f.fs.StringVar(&cfg.ID, "id", "", "client id: lower-case letters, digits, '.', '-', '_'")
+		f.fs.StringVar(&cfg.Name, "name", "", "name shown to citizens on the consent screen")
+		f.fs.StringVar(&cfg.AuthMethod, "auth", oidc.AuthSecretBasic, "client authentication: client_secret_basic or private_key_jwt")
+		f.fs.StringVar(&redirects, "redirect-uri", "", "comma-separated redirect URIs (https; http only on loopback)")
+		f.fs.StringVar(&logouts, "post-logout-uri", "", "comma-separated post-logout redirect URIs")
+		f.fs.StringVar(&scopes, "scopes", "openid profile", "space-separated scopes the client may ask for (openid profile birthdate address phone vn_pin offline_access)")
+		f.fs.StringVar(&essential, "essential", "", "space-separated scopes without which the client cannot serve the citizen")
+		f.fs.IntVar(&cfg.MinLevel, "min-level", 1, "level of account required: 1 or 2")
+		f.fs.StringVar(&jwksFile, "jwks", "", "file of the client's public JSON Web Key Set (private_key_jwt)")
+		f.fs.BoolVar(&cfg.PARRequired, "par", false, "require pushed authorization requests (RFC 9126)")
+		f.fs.BoolVar(&cfg.Verify, "verify", false, "entitle the client to the verification API (POST /api/v1/verify)")
+		f.fs.StringVar(&cfg.IDTokenAlg, "id-token-alg", "RS256", "algorithm of the client's ID tokens: RS256 or ES256 (faster to sign)")
+		f.fs.StringVar(&cfg.Sector, "sector", "", "sector identifier of the pairwise subjects (default: the host of the first redirect URI)")
+	}
+	if err := f.fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch {
+	case sub == "add" && f.fs.NArg() == 0, sub == "list" && f.fs.NArg() == 0, sub == "disable" && f.fs.NArg() == 1:
+	default:
+		return usage()
+	}
+	if sub == "add" {
+		cfg.RedirectURIs, cfg.PostLogoutRedirectURIs = splitList(redirects), splitList(logouts)
+		cfg.Scopes, cfg.Essential = strings.Fields(scopes), strings.Fields(essential)
+		if jwksFile != "" {
+			b, err := os.ReadFile(jwksFile)
+			if err != nil {
+				return err
+			}
+			cfg.JWKS = json.RawMessage(b)
+		}
+	}
+	p, err := open(ctx, c, nil)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	clients := oidc.NewClients(p.DB)
+	switch sub {
+	case "add":
+		secret, err := clients.Register(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "registered %s\n", cfg.ID)
+		if secret != "" {
+			fmt.Fprintf(stdout, "client secret (shown once; keep it in the client's secret store): %s\n", secret)
+		}
+	case "list":
+		list, err := clients.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			fmt.Fprintf(stdout, "%-20s %-24s %-19s level %d  par %-5v scopes %s  redirect %s\n", x.ID, x.Name, x.AuthMethod, x.MinLevel, x.PARRequired,
+				strings.Join(x.Scopes, " "), strings.Join(x.RedirectURIs, ","))
+		}
+	case "disable":
+		if err := clients.Disable(ctx, f.fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: disabled\n", f.fs.Arg(0))
+	}
+	return nil
+}

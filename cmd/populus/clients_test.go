@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// populus clients: add prints the secret once and names a wrong field;
+// list shows the clients; disable withdraws one; no subcommand is a usage
+// error.
+func TestClientsCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cli := func(args ...string) (string, string, error) {
+		var out, errb bytes.Buffer
+		err := run(ctx, append([]string{"clients"}, args...), env(nil), &out, &errb)
+		return out.String(), errb.String(), err
+	}
+	out, _, err := cli("add", "--data", dir, "--id", "bank", "--name", "Ngân hàng", "--redirect-uri", "https://bank.example.vn/cb", "--scopes", "openid profile", "--verify")
+	if err != nil || !strings.Contains(out, "registered bank") || !strings.Contains(out, "client secret (shown once") {
+		t.Fatalf("add: %q %v", out, err)
+	}
+	if _, _, err := cli("add", "--data", dir, "--id", "bank", "--name", "Again", "--redirect-uri", "https://bank.example.vn/cb"); err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Errorf("add twice: %v", err)
+	}
+	if _, _, err := cli("add", "--data", dir, "--id", "x", "--name", "X", "--redirect-uri", "http://bank.example.vn/cb", "--scopes", "openid nope"); err == nil ||
+		!strings.Contains(err.Error(), "redirect_uris") || !strings.Contains(err.Error(), "scopes") {
+		t.Errorf("a wrong client: %v", err)
+	}
+	if out, _, err := cli("list", "--data", dir); err != nil || !strings.Contains(out, "bank") || !strings.Contains(out, "openid profile") {
+		t.Errorf("list: %q %v", out, err)
+	}
+	if out, _, err := cli("disable", "--data", dir, "bank"); err != nil || !strings.Contains(out, "bank: disabled") {
+		t.Errorf("disable: %q %v", out, err)
+	}
+	if out, _, err := cli("list", "--data", dir); err != nil || strings.Contains(out, "bank") {
+		t.Errorf("list after disable: %q %v", out, err)
+	}
+	if _, errOut, err := cli(); !errors.Is(err, errUsage) || !strings.Contains(errOut, "Usage: populus clients") {
+		t.Errorf("no subcommand: %v %q", err, errOut)
+	}
+}

@@ -1,0 +1,139 @@
+package demobank_test
+
+import (
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/browsertest"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/demobank"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/oidc/oidcui"
+	"github.com/populus-vn/populus/internal/server"
+	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/units"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+// In headless Chromium, under the real CSP: a citizen signs in at the demo
+// bank through the provider, consents, and the bank shows the verified
+// name and level; signed out of the bank, the second sign-in does not ask
+// for consent again.
+func TestBrowserDemoBank(t *testing.T) {
+	browsertest.Require(t)
+	dbtest.Engines(t, append([]*db.Schema{audit.Schema, staff.Schema, oidc.Schema}, identitytest.Schemas...), func(t *testing.T, d *db.DB) {
+		e := identitytest.New(t, d)
+		e.Active(e.Lan)
+		var h http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+		t.Cleanup(srv.Close)
+		master, _ := oidc.NewMasterKey()
+		prov, err := oidc.New(d, e.Svc, e.Reg, units.Default(), e.Log, oidc.Options{Issuer: srv.URL + oidc.Prefix, Master: master})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, err := prov.Clients().Replace(e.Ctx, oidc.ClientConfig{ID: demobank.ClientID, Name: "Ngân hàng Demo", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{demobank.RedirectURI(srv.URL)}, Scopes: demobank.Scopes, Essential: []string{"profile"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bank := demobank.New(srv.URL, srv.URL+oidc.Prefix, secret)
+		sessions := staff.NewService(staff.NewStore(d, staff.TestParams), e.Log, staff.Options{})
+		ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		guards := sessions.Guards()
+		maps.Copy(guards, e.Svc.Guards())
+		maps.Copy(guards, prov.Guards())
+		if h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, bank, ui}, Guards: guards, PageError: ui.RenderError}); err != nil {
+			t.Fatal(err)
+		}
+
+		ctx, problems := browsertest.Start(t, 60*time.Second)
+		shot := browsertest.Screenshots(t)
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/demo-bank/"),
+			chromedp.WaitVisible(chromedp.ID("login")),
+			shot("bank"),
+			chromedp.Click(chromedp.ID("login")),
+			chromedp.WaitVisible(chromedp.ID("f-pin")),
+			shot("eid-login"),
+			chromedp.SendKeys(chromedp.ID("f-pin"), e.Lan.PIN),
+			chromedp.SendKeys(chromedp.ID("f-password"), identitytest.Password),
+			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("scope-profile")),
+			shot("consent"),
+			chromedp.Click(chromedp.CSS(`button[value=approve]`)),
+			chromedp.WaitVisible(chromedp.ID("welcome")),
+			shot("bank-signed-in"),
+		)
+		if err != nil {
+			t.Fatalf("first sign-in: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name")))
+		if err != nil || name != "Nguyễn Thị Lan" {
+			t.Errorf("name %q %v", name, err)
+		}
+		level, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("level")))
+		if err != nil || level != "mức 1" {
+			t.Errorf("level %q %v", level, err)
+		}
+		// Signing in at the bank again goes through the provider and straight
+		// back, without the consent screen (a wait for #welcome would time
+		// out on it).
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/demo-bank/login"),
+			chromedp.WaitVisible(chromedp.ID("welcome")),
+		)
+		if err != nil {
+			t.Fatalf("second sign-in: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if n := e.Count("SELECT count(*) FROM oidc_consents"); n != 1 {
+			t.Errorf("%d consents", n)
+		}
+		// The citizen portal, with the provider's session: the record, and the
+		// consent given to the bank, withdrawn.
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/eid/me"),
+			chromedp.WaitVisible(chromedp.ID("withdraw-demo-bank")),
+			shot("portal"),
+			chromedp.Click(chromedp.ID("withdraw-demo-bank")),
+			chromedp.WaitVisible(chromedp.CSS(".alert-success")),
+			shot("portal-withdrawn"),
+		)
+		if err != nil {
+			t.Fatalf("portal: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name"))); err != nil || name != "Nguyễn Thị Lan" {
+			t.Errorf("portal name %q %v", name, err)
+		}
+		// "Who verified me": the bank received the name at each sign-in.
+		if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("verifications"))); err != nil || !strings.Contains(who, "Ngân hàng Demo") {
+			t.Errorf("who verified me: %q %v", who, err)
+		}
+		if n := e.Count("SELECT count(*) FROM oidc_consents WHERE revoked_at <> ''"); n != 1 {
+			t.Errorf("%d consents withdrawn", n)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'identity.self.read'", "citizen:"+e.Lan.PIN); n < 1 {
+			t.Error("the holder's read of their record is not audited")
+		}
+		if p := problems(); len(p) > 0 {
+			t.Errorf("page problems: %s", strings.Join(p, "\n"))
+		}
+	})
+}

@@ -1,0 +1,220 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// Me returns the holder's own account.
+func (s *Service) Me(ctx context.Context, p auth.Principal) (Account, error) {
+	if err := own(p); err != nil {
+		return Account{}, err
+	}
+	return s.accountByID(ctx, s.db, p.ID, false)
+}
+
+// LockRequest is the holder's lock: a reason, or the login they report as
+// not theirs ("this was not me").
+type LockRequest struct {
+	Reason       string `json:"reason,omitempty"`
+	NotMeLoginID int64  `json:"not_me_login_id,omitempty"`
+}
+
+// Lock locks the holder's account at once, ending its sessions: nobody
+// signs in until the holder unlocks it with a code sent to the phone. A
+// report of a login not theirs is kept in the login history.
+func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (Account, error) {
+	if err := own(p); err != nil {
+		return Account{}, err
+	}
+	if len(in.Reason) > 500 {
+		return Account{}, problem.Field("reason", "must be at most 500 characters")
+	}
+	reason := "locked by the holder"
+	if in.Reason != "" {
+		reason += ": " + in.Reason
+	}
+	now := s.now()
+	var a Account
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = s.accountByID(ctx, tx, p.ID, true); err != nil {
+			return err
+		}
+		if a.State != StateActive {
+			return problem.New(problem.Conflict, "the account is %s, not active", a.State)
+		}
+		if in.NotMeLoginID != 0 {
+			res, err := tx.ExecContext(ctx, "UPDATE eid_logins SET detail = $3 WHERE id = $1 AND account_id = $2",
+				in.NotMeLoginID, a.ID, "reported by the holder: this was not me")
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return problem.Field("not_me_login_id", "is not a login of your account")
+			}
+			reason = fmt.Sprintf("locked by the holder: login %d reported as not theirs", in.NotMeLoginID)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1", a.ID); err != nil {
+			return err
+		}
+		a.State, a.StateReason, a.UpdatedAt = StateLocked, reason, now
+		return setState(ctx, tx, a.ID, StateLocked, reason, now)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	s.record(ctx, audit.Of(p, ActionLock, a.PIN).With(reason), "")
+	return a, nil
+}
+
+// RequestUnlock sends a code to the phone of a locked account. It answers
+// alike whether or not the PIN has a locked account, so that it reveals
+// nothing; attempts are throttled per PIN and address.
+func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) error {
+	if _, _, err := pin.Parse(pinStr); err != nil {
+		return problem.Field("pin", "%v", err)
+	}
+	addr := addressKey(remote)
+	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, pinStr + "@" + addr}, {keyPIN, pinStr}, {keyAddress, addr}}); err != nil {
+		return err
+	}
+	var code string
+	var a Account
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != StateLocked {
+			return err
+		}
+		code, _, err = s.storeCode(ctx, tx, a.ID, purposeUnlock, s.now())
+		return err
+	})
+	if errors.Is(err, errNoAccount) || (err == nil && code == "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Populus: ma mo khoa tai khoan dinh danh cua ban la %s (hieu luc %d phut).", code, int(s.opts.CodeTTL/time.Minute))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
+		slog.ErrorContext(ctx, "unlock code not sent", "err", err)
+		return problem.New(problem.Unavailable, "the code could not be sent; try again in a few minutes")
+	}
+	return nil
+}
+
+// Unlock makes a locked account active again with the code RequestUnlock
+// sent.
+func (s *Service) Unlock(ctx context.Context, in Confirmation, remote string) (Account, error) {
+	return s.useCode(ctx, in, remote, purposeUnlock, StateLocked, ActionUnlock)
+}
+
+// Level2Request is what the officer enters after checking the holder's
+// chip card in person: the PIN and the card's number as read from the
+// chip.
+type Level2Request struct {
+	PIN        string `json:"pin"`
+	CardNumber string `json:"card_number"`
+}
+
+// RaiseToLevel2 raises the account of a person within the officer's reach
+// to level 2, the card checked in person agreeing with the register: the
+// card's number, and a card not expired. The officer's read of the person
+// is the register's (audited); the raise is audited as identity.level2.
+func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in Level2Request) (Account, error) {
+	var f problem.Fields
+	if _, _, err := pin.Parse(in.PIN); err != nil {
+		f.Add("pin", "%v", err)
+	}
+	in.CardNumber = strings.TrimSpace(in.CardNumber)
+	if in.CardNumber == "" {
+		f.Add("card_number", "is required: the number read from the chip card")
+	}
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	if err := s.guard.Role(ctx, officer, RaiseLevel, in.PIN); err != nil {
+		return Account{}, err
+	}
+	p, err := s.reg.Get(ctx, officer, in.PIN)
+	if err != nil {
+		return Account{}, err
+	}
+	if err := s.guard.Check(ctx, officer, RaiseLevel, people.ResponsibleUnit(&p), in.PIN); err != nil {
+		return Account{}, err
+	}
+	now := s.now()
+	switch {
+	case p.Status != people.Alive:
+		return Account{}, problem.Field("pin", "the person is recorded as deceased")
+	case p.Card.Number == "":
+		return Account{}, problem.Field("card_number", "the register holds no chip card for this person: the card must be issued first")
+	case p.Card.Number != in.CardNumber:
+		s.record(ctx, audit.Of(officer, RaiseLevel, in.PIN).Refused("card number differs from the register"), "")
+		return Account{}, problem.Field("card_number", "does not match the card recorded in the register")
+	case !p.Card.Expires.IsZero() && p.Card.Expires.CertainlyBefore(civil.InVietnam(now)):
+		return Account{}, problem.Field("card_number", "the card expired on %s: it must be renewed first", p.Card.Expires)
+	}
+	var a Account
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = s.accountByPIN(ctx, tx, in.PIN, true)
+		switch {
+		case errors.Is(err, errNoAccount):
+			return problem.New(problem.NotFound, "this person holds no electronic identity account: they register at level 1 first")
+		case err != nil:
+			return err
+		case a.State != StateActive:
+			return problem.New(problem.Conflict, "the account is %s: only an active account is raised", a.State)
+		case a.Level >= Level2:
+			return problem.New(problem.Conflict, "the account is already at level 2 (raised by %s)", a.Level2By)
+		}
+		a.Level, a.Level2By, a.Level2At, a.UpdatedAt = Level2, officer.ActorID(), now, now
+		_, err = tx.ExecContext(ctx, "UPDATE eid_accounts SET level = $2, level2_by = $3, level2_at = $4, updated_at = $4 WHERE id = $1",
+			a.ID, Level2, a.Level2By, db.FormatTime(now))
+		return err
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	// A raise that cannot be audited is still done; the loss is logged.
+	s.record(ctx, audit.Of(officer, RaiseLevel, in.PIN).With("card "+in.CardNumber), "")
+	return a, nil
+}
+
+// revokeOnDeath is the register's death hook: inside the death's
+// transaction the account is revoked, its sessions and codes dropped, and
+// the revocation audited, all committed or undone with the death.
+func (s *Service) revokeOnDeath(ctx context.Context, tx *sql.Tx, pinStr string) error {
+	now := s.now()
+	res, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET state = $2, state_reason = $3, updated_at = $4 WHERE pin = $1 AND state <> $2",
+		pinStr, string(StateRevoked), "death registered", db.FormatTime(now))
+	if err != nil {
+		return fmt.Errorf("revoke the account on death: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	for _, q := range []string{
+		"DELETE FROM eid_sessions WHERE account_id IN (SELECT id FROM eid_accounts WHERE pin = $1)",
+		"DELETE FROM eid_codes WHERE account_id IN (SELECT id FROM eid_accounts WHERE pin = $1)",
+	} {
+		if _, err := tx.ExecContext(ctx, q, pinStr); err != nil {
+			return fmt.Errorf("revoke the account on death: %w", err)
+		}
+	}
+	return s.audit.RecordTx(ctx, tx, audit.Of(matcher, ActionRevoke, pinStr).With("death registered"))
+}

@@ -1,0 +1,305 @@
+package identity
+
+import (
+	"context"
+	"crypto/subtle"
+	_ "embed"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// CookieName is the citizen's session cookie (apart from the staff one: a
+// civil servant may hold both on one browser).
+const CookieName = "populus_eid"
+
+// SignInPath is the citizen portal's sign-in page, where pages that need
+// a citizen's session send anonymous visitors.
+const SignInPath = "/eid/signin"
+
+// CSRFHeader and CSRFField carry the session's CSRF token on unsafe
+// requests, as for staff sessions.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI is the fragment documenting Routes (httpx.Documented). It may be
+// called on a nil *Service.
+func (*Service) OpenAPI() []byte { return openAPI }
+
+// bodies bound the JSON requests.
+const maxBody = 4 << 10
+
+// Routes returns the identity API. It may be called on a nil *Service.
+func (s *Service) Routes() []httpx.Route {
+	public := func(p string, h httpx.HandlerFunc) httpx.Route {
+		return httpx.Route{Pattern: p, Handler: httpx.Handle(h), Access: httpx.AccessPublic}
+	}
+	citizen := func(p string, h http.Handler) httpx.Route {
+		return httpx.Route{Pattern: p, Handler: h, Access: httpx.AccessCitizen}
+	}
+	return []httpx.Route{
+		public("POST /api/v1/identity/registrations", s.postRegistration),
+		public("POST /api/v1/identity/registrations/confirm", s.postConfirm),
+		public("POST /api/v1/identity/session", s.postSession),
+		public("POST /api/v1/identity/unlock-codes", s.postUnlockCode),
+		public("POST /api/v1/identity/unlock", s.postUnlock),
+		citizen("DELETE /api/v1/identity/session", httpx.Handle(s.handleSignOut)),
+		citizen("GET /api/v1/identity/me", httpx.Handle(s.getMe)),
+		citizen("GET /api/v1/identity/me/logins", httpx.Handle(s.getLogins)),
+		citizen("POST /api/v1/identity/me/lock", httpx.Command(s.Lock, maxBody)),
+		citizen("POST /api/v1/identity/me/totp", httpx.Command(s.EnrollTOTP, maxBody)),
+		citizen("POST /api/v1/identity/me/totp/confirm", httpx.Command(s.ConfirmTOTP, maxBody)),
+		{Pattern: "POST /api/v1/identity/level2", Handler: httpx.Command(s.RaiseToLevel2, maxBody), Access: httpx.AccessStaff},
+	}
+}
+
+// Guards returns the guard of AccessCitizen: the server puts it in front
+// of every route that declares it.
+func (s *Service) Guards() map[httpx.Access]httpx.Guard {
+	return map[httpx.Access]httpx.Guard{httpx.AccessCitizen: s.Protect}
+}
+
+// Protect is the citizen's guard: Go's cross-origin protection refuses
+// unsafe requests from other sites; the session cookie, which must name a
+// live session of an active account, puts the holder's principal into the
+// request context; unsafe requests carry the session's CSRF token (header
+// X-CSRF-Token or form field csrf). Anonymous requests are refused: 401
+// for the API, a redirect to the portal's sign-in (SignInPath) for pages.
+func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, problem.New(problem.Forbidden, "cross-origin request refused"))
+	}))
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, ok, err := s.session(r)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if !ok {
+			if !strings.HasPrefix(r.URL.Path, "/api/") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				http.Redirect(w, r, SignInPath, http.StatusSeeOther)
+				return
+			}
+			fail(w, r, problem.New(problem.Unauthorized, "sign in with your electronic identity first"))
+			return
+		}
+		if !safeMethod(r.Method) && !validCSRF(w, r, sess.CSRF) {
+			fail(w, r, problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withSession(r.Context(), sess)))
+	}))
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
+	got := r.Header.Get(CSRFHeader)
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		got = r.PostFormValue(CSRFField)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// session returns the live session named by the request's cookie.
+func (s *Service) session(r *http.Request) (Session, bool, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return Session{}, false, nil
+	}
+	sess, err := s.sessionByToken(r.Context(), c.Value)
+	if errors.Is(err, errNoSession) {
+		return Session{}, false, nil
+	}
+	return sess, err == nil, err
+}
+
+func (s *Service) cookie(r *http.Request, token string) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true,
+		Secure: s.opts.SecureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode}
+}
+
+func (s *Service) postRegistration(w http.ResponseWriter, r *http.Request) error {
+	var in Application
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	p, err := s.Register(r.Context(), in, httpx.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusAccepted, p)
+}
+
+func (s *Service) postConfirm(w http.ResponseWriter, r *http.Request) error {
+	return s.withCode(w, r, s.Confirm)
+}
+
+func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
+	return s.withCode(w, r, s.Unlock)
+}
+
+func (s *Service) withCode(w http.ResponseWriter, r *http.Request, use func(ctx context.Context, in Confirmation, remote string) (Account, error)) error {
+	var in Confirmation
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	a, err := use(r.Context(), in, httpx.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, a)
+}
+
+// UnlockCodeRequest asks for a code to unlock a locked account.
+type UnlockCodeRequest struct {
+	PIN string `json:"pin"`
+}
+
+func (s *Service) postUnlockCode(w http.ResponseWriter, r *http.Request) error {
+	var in UnlockCodeRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := s.RequestUnlock(r.Context(), in.PIN, httpx.ClientIP(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// SessionRequest signs a citizen in.
+type SessionRequest struct {
+	PIN      string `json:"pin"`
+	Password string `json:"password"`
+	// TOTP is the authenticator app's code, once one is enabled.
+	TOTP string `json:"totp,omitempty"`
+}
+
+// SessionResponse gives the CSRF token of the session set in the cookie.
+type SessionResponse struct {
+	PIN       string `json:"pin"`
+	Level     int    `json:"level"`
+	CSRFToken string `json:"csrf_token"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// SignIn is Login over HTTP: on success the session cookie is set on w.
+func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, pinStr, password, totpCode string) (Session, error) {
+	in := Attempt{PIN: strings.TrimSpace(pinStr), Password: password, TOTP: strings.TrimSpace(totpCode), Remote: httpx.ClientIP(r), Device: r.UserAgent()}
+	if c, err := r.Cookie(CookieName); err == nil {
+		in.Replaces = c.Value
+	}
+	sess, token, err := s.Login(r.Context(), in)
+	if err != nil {
+		return Session{}, err
+	}
+	http.SetCookie(w, s.cookie(r, token))
+	return sess, nil
+}
+
+// SignOut ends the request's session and clears the cookie.
+func (s *Service) SignOut(w http.ResponseWriter, r *http.Request) error {
+	gone := s.cookie(r, "")
+	gone.MaxAge = -1
+	http.SetCookie(w, gone)
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return nil
+	}
+	return s.Logout(r.Context(), c.Value, httpx.ClientIP(r))
+}
+
+func (s *Service) postSession(w http.ResponseWriter, r *http.Request) error {
+	var in SessionRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	var f problem.Fields
+	if in.PIN == "" {
+		f.Add("pin", "is required")
+	}
+	if in.Password == "" {
+		f.Add("password", "is required")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	sess, err := s.SignIn(w, r, in.PIN, in.Password, in.TOTP)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, SessionResponse{PIN: sess.Account.PIN, Level: sess.Account.Level,
+		CSRFToken: sess.CSRF, ExpiresAt: sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")})
+}
+
+func (s *Service) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	if err := s.SignOut(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) getMe(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	a, err := s.Me(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, a)
+}
+
+// LoginPage is a page of the login history; Next is the cursor of the next.
+type LoginPage struct {
+	Logins []Login `json:"logins"`
+	Next   string  `json:"next,omitempty"`
+}
+
+func (s *Service) getLogins(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	var before int64
+	if c := r.URL.Query().Get("before"); c != "" {
+		if before, err = strconv.ParseInt(c, 10, 64); err != nil || before <= 0 {
+			return problem.Field("before", "must be the next cursor of a previous page")
+		}
+	}
+	const pageSize = 50
+	ls, err := s.Logins(r.Context(), p, before, pageSize)
+	if err != nil {
+		return err
+	}
+	page := LoginPage{Logins: ls}
+	if len(ls) == pageSize {
+		page.Next = strconv.FormatInt(ls[len(ls)-1].ID, 10)
+	}
+	if page.Logins == nil {
+		page.Logins = []Login{}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, page)
+}
+
+// SessionOf returns the citizen's session of r's cookie, if live: for the
+// pages that serve signed-in and anonymous citizens alike (the OpenID
+// provider's sign-in).
+func (s *Service) SessionOf(r *http.Request) (Session, bool, error) { return s.session(r) }

@@ -1,0 +1,370 @@
+package identity_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+const baDinh = identitytest.BaDinh
+
+var otherCommune = units.Default().Communes("79")[0].Code
+
+var schemas = identitytest.Schemas
+
+type env struct{ *identitytest.Env }
+
+func newEnv(t *testing.T, d *db.DB) env { return env{identitytest.New(t, d)} }
+
+func (e env) login(p people.Person, password, remote string) (identity.Session, error) {
+	s, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: p.PIN, Password: password, Remote: remote, Device: "Firefox on Linux"})
+	return s, err
+}
+
+func wantKind(t *testing.T, err error, k problem.Kind) *problem.Error {
+	t.Helper()
+	var pe *problem.Error
+	if !errors.As(err, &pe) || pe.Kind != k {
+		t.Fatalf("error = %v (%T), want a problem of kind %s", err, err, k)
+	}
+	return pe
+}
+
+// The whole level-1 path: application matched against the register, code
+// sent to the phone, wrong code refused, right code activates, sign-in
+// starts a session and alerts of a new device once.
+func TestRegisterConfirmSignIn(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		app := e.Application(e.Lan)
+		app.FullName = "  nguyễn thị   LAN " // case and spaces do not matter
+		pend, err := e.Svc.Register(e.Ctx, app, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pend.PhoneMasked != "+84******678" || !pend.CodeExpiresAt.Equal(e.Now.Add(10*time.Minute)) {
+			t.Errorf("pending = %+v", pend)
+		}
+		// The register was read as system:identity, audited against the person.
+		if n := e.Audited("system:identity", string(auth.ReadPerson), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("matcher's reads audited: %d, want 1", n)
+		}
+		if _, err := e.login(e.Lan, app.Password, "192.0.2.1"); !strings.Contains(err.Error(), "not yet confirmed") {
+			t.Errorf("sign-in of a pending account: %v", err)
+		}
+		code := e.LastCode()
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		_, err = e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: wrong}, "192.0.2.1")
+		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 1 || pe.Fields[0].Field != "code" {
+			t.Errorf("wrong code: %v", err)
+		}
+		a, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, "192.0.2.1")
+		if err != nil || a.State != identity.StateActive || a.Level != identity.Level1 || a.Phone != "+84912345678" {
+			t.Fatalf("confirm: %+v %v", a, err)
+		}
+		// The code is spent.
+		if _, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, "192.0.2.1"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("code used twice: %v", err)
+		}
+		sess, token, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: app.Password, Remote: "192.0.2.1", Device: "Firefox on Linux"})
+		if err != nil || token == "" || sess.Account.PIN != e.Lan.PIN || sess.CSRF == "" {
+			t.Fatalf("login: %+v %v", sess, err)
+		}
+		msgs, _ := e.Out.Recent(e.Ctx, 10)
+		if !strings.Contains(msgs[0].Body, "thiet bi moi") || msgs[0].To != "+84912345678" {
+			t.Errorf("no new-device alert: %+v", msgs[0])
+		}
+		if _, err := e.login(e.Lan, app.Password, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := e.Out.Recent(e.Ctx, 10); len(again) != len(msgs) {
+			t.Errorf("a known device alerted again: %d messages, then %d", len(msgs), len(again))
+		}
+		logins, err := e.Svc.Logins(e.Ctx, a.Principal(e.Lan.FullName), 0, 10)
+		if err != nil || len(logins) != 3 || logins[0].Outcome != identity.LoginOK || logins[2].Outcome != identity.LoginRefused {
+			t.Errorf("history = %+v %v", logins, err)
+		}
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionSignIn), e.Lan.PIN, audit.OK); n != 2 {
+			t.Errorf("sign-ins audited: %d", n)
+		}
+	})
+}
+
+// An unknown PIN, another name, another date of birth and a deceased person
+// all get the one answer, which names no field; the audit log says which.
+func TestRegisterMismatchDisclosesNothing(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		unknown := e.Application(e.Lan)
+		prefix, _ := pin.Prefix("001", civil.Female, 1990)
+		unknown.PIN = string(pin.New(prefix, 999))
+		name := e.Application(e.Lan)
+		name.FullName = "Nguyễn Thị Lân"
+		date := e.Application(e.Lan)
+		date.BirthDate.Day = 18
+		dead := e.Application(e.Ba)
+		var first string
+		for what, app := range map[string]identity.Application{"unknown": unknown, "name": name, "date": date, "dead": dead} {
+			_, err := e.Svc.Register(e.Ctx, app, "192.0.2.7")
+			pe := wantKind(t, err, problem.Invalid)
+			if len(pe.Fields) != 0 {
+				t.Errorf("%s: fields %v named", what, pe.Fields)
+			}
+			if first == "" {
+				first = pe.Detail
+			} else if pe.Detail != first {
+				t.Errorf("%s: %q differs from %q", what, pe.Detail, first)
+			}
+		}
+		if n := e.Count("SELECT count(*) FROM eid_accounts"); n != 0 {
+			t.Errorf("%d accounts kept", n)
+		}
+		for detail, subject := range map[string]string{"no such PIN": unknown.PIN, "full name differs": e.Lan.PIN, "date of birth differs": e.Lan.PIN, "person not alive": e.Ba.PIN} {
+			if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = $3 AND detail = $4",
+				string(identity.ActionRegister), subject, audit.Failed, detail); n != 1 {
+				t.Errorf("audit of %q on %s: %d", detail, subject, n)
+			}
+		}
+		msgs, _ := e.Out.Recent(e.Ctx, 10)
+		if len(msgs) != 0 {
+			t.Errorf("messages sent: %+v", msgs)
+		}
+		// Field errors name the fields.
+		_, err := e.Svc.Register(e.Ctx, identity.Application{PIN: "12", Phone: "12345", Password: "short"}, "192.0.2.7")
+		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 5 {
+			t.Errorf("fields: %v", pe.Fields)
+		}
+	})
+}
+
+// One account per person: an active account refuses a new application; a
+// pending one is replaced by it (the newest phone gets the code).
+func TestOneAccountPerPerson(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		if _, err := e.Svc.Register(e.Ctx, e.Application(e.Minh), "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		app := e.Application(e.Minh)
+		app.Phone = "0987654321"
+		if _, err := e.Svc.Register(e.Ctx, app, "192.0.2.2"); err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Minh.PIN, Code: e.LastCode()}, "192.0.2.2")
+		if err != nil || a.Phone != "+84987654321" {
+			t.Fatalf("confirm: %+v %v", a, err)
+		}
+		_, err = e.Svc.Register(e.Ctx, e.Application(e.Minh), "192.0.2.1")
+		wantKind(t, err, problem.Conflict)
+		if n := e.Count("SELECT count(*) FROM eid_accounts WHERE pin = $1", e.Minh.PIN); n != 1 {
+			t.Errorf("%d accounts", n)
+		}
+	})
+}
+
+// A wrong password and an unknown PIN get the one answer; the sixth
+// attempt at one account from one address waits; a locked account is
+// refused once the password is right.
+func TestSignInRefusals(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		_, err1 := e.login(e.Lan, "wrong password!", "198.51.100.1")
+		_, err2 := e.login(e.Ba, "wrong password!", "198.51.100.1")
+		if wantKind(t, err1, problem.Unauthorized).Detail != wantKind(t, err2, problem.Unauthorized).Detail {
+			t.Errorf("%v and %v differ", err1, err2)
+		}
+		for range 4 {
+			e.login(e.Lan, "wrong password!", "198.51.100.1")
+		}
+		_, err := e.login(e.Lan, "correct horse battery", "198.51.100.1")
+		var rl *identity.RateLimitError
+		if !errors.As(err, &rl) || !problem.Is(err, problem.RateLimited) || rl.RetryAfter != 30*time.Second {
+			t.Fatalf("sixth attempt: %v", err)
+		}
+		// From another address the holder signs in.
+		if _, err := e.login(e.Lan, "correct horse battery", "198.51.100.2"); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(31 * time.Second)
+		if _, err := e.login(e.Lan, "correct horse battery", "198.51.100.1"); err != nil {
+			t.Fatalf("after the delay: %v", err)
+		}
+	})
+}
+
+// The hash made with older parameters is upgraded at the next sign-in.
+func TestPasswordUpgradedOnSignIn(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		hash := func() string {
+			var h string
+			if err := d.QueryRowContext(e.Ctx, "SELECT password_hash FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if !strings.HasPrefix(hash(), "$argon2id$v=19$m=64,t=1,p=1$") {
+			t.Fatalf("hash = %s", hash())
+		}
+		stronger := staff.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+		svc := identity.New(d, e.Reg, auth.NewGuard(auth.NewPolicy(units.Default()), e.Log), e.Log, e.Out, identity.Options{Params: stronger})
+		if _, _, err := svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: "correct horse battery", Remote: "192.0.2.9"}); err != nil {
+			t.Fatal(err)
+		}
+		h := hash()
+		if !strings.HasPrefix(h, "$argon2id$v=19$m=128,t=2,p=1$") || !staff.VerifyPassword("correct horse battery", h) {
+			t.Errorf("hash not upgraded: %s", h)
+		}
+	})
+}
+
+// The holder locks the account (reporting a login as not theirs): sessions
+// end, sign-in is refused, and a code sent to the phone unlocks it.
+func TestLockAndUnlock(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		sess, err := e.login(e.Lan, "correct horse battery", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := sess.Account.Principal(e.Lan.FullName)
+		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 1)
+		a, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: logins[0].ID})
+		if err != nil || a.State != identity.StateLocked {
+			t.Fatalf("lock: %+v %v", a, err)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+		if l, _ := e.Svc.Logins(e.Ctx, p, 0, 1); !strings.Contains(l[0].Detail, "not me") {
+			t.Errorf("report not kept: %+v", l[0])
+		}
+		_, err = e.login(e.Lan, "correct horse battery", "192.0.2.1")
+		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "locked") {
+			t.Errorf("locked sign-in: %v", err)
+		}
+		// Asking for a code reveals nothing of a PIN without a locked account.
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Minh.PIN, "192.0.2.1"); err != nil {
+			t.Errorf("unlock of a PIN without account: %v", err)
+		}
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil || a.State != identity.StateActive {
+			t.Fatalf("unlock: %+v %v", a, err)
+		}
+		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionLock), e.Lan.PIN, audit.OK) + e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionUnlock), e.Lan.PIN, audit.OK); n != 2 {
+			t.Errorf("lock and unlock audited: %d", n)
+		}
+	})
+}
+
+func police(unit string) auth.Principal {
+	return auth.Staff(7, "police@"+unit, "Công an", auth.PoliceOfficer, unit)
+}
+
+// A police officer of the person's commune raises the account to level 2
+// after checking the card; one elsewhere gets the reach refusal, a
+// registrar the role's, a wrong card number a field error.
+func TestRaiseToLevel2(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		_, err := e.Svc.RaiseToLevel2(e.Ctx, police(otherCommune), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		wantKind(t, err, problem.Forbidden)
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, auth.Staff(8, "reg", "", auth.Registrar, baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "registrar") {
+			t.Errorf("registrar: %v", err)
+		}
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: "001190000999"})
+		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_number" {
+			t.Errorf("wrong card: %v", err)
+		}
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Minh.PIN, CardNumber: "0"})
+		if pe := wantKind(t, err, problem.Invalid); !strings.Contains(pe.Fields[0].Reason, "no chip card") {
+			t.Errorf("no card: %v", err)
+		}
+		a, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		if err != nil || a.Level != identity.Level2 || a.Level2By != "staff:police@"+baDinh {
+			t.Fatalf("raise: %+v %v", a, err)
+		}
+		if n := e.Audited("staff:police@"+baDinh, string(identity.RaiseLevel), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("raise audited %d times", n)
+		}
+		if n := e.Audited("staff:police@"+otherCommune, string(auth.ReadPerson), e.Lan.PIN, audit.Denied); n != 1 {
+			t.Errorf("refusal out of reach audited %d times", n)
+		}
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		wantKind(t, err, problem.Conflict)
+	})
+}
+
+// A death revokes the account in the death's transaction; a hook that
+// fails undoes the death and the revocation together.
+func TestDeathRevokesTheAccount(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		registrar := auth.Staff(9, "registrar", "", auth.Registrar, baDinh)
+		if _, err := e.Reg.RegisterDeath(e.Ctx, registrar, people.DeathRegistration{PIN: e.Lan.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		var state string
+		d.QueryRowContext(e.Ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&state)
+		if state != string(identity.StateRevoked) {
+			t.Errorf("state after death = %s", state)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+		if n := e.Audited("system:identity", string(identity.ActionRevoke), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("revocation audited %d times", n)
+		}
+		_, err := e.login(e.Lan, "correct horse battery", "192.0.2.1")
+		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "revoked") {
+			t.Errorf("revoked sign-in: %v", err)
+		}
+		// A failing hook after the identity's: nothing of the death stays.
+		e.Reg.OnDeath(func(context.Context, *sql.Tx, string) error { return errors.New("hook failed") })
+		if _, err := e.Reg.RegisterDeath(e.Ctx, registrar, people.DeathRegistration{PIN: e.Minh.PIN, DeathDate: civil.Date{Year: 2026, Month: 3, Day: 1}}); err == nil {
+			t.Fatal("death registered despite a failing hook")
+		}
+		d.QueryRowContext(e.Ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.Minh.PIN).Scan(&state)
+		if state != string(identity.StateActive) {
+			t.Errorf("state after an undone death = %s", state)
+		}
+		if p, _ := e.Reg.Get(e.Ctx, registrar, e.Minh.PIN); p.Status != people.Alive {
+			t.Errorf("death kept: %s", p.Status)
+		}
+	})
+}

@@ -1,0 +1,26 @@
+package identity_test
+
+import (
+	"testing"
+
+	"github.com/populus-vn/populus/internal/httpx/apitest"
+	"github.com/populus-vn/populus/internal/identity"
+)
+
+func TestOpenAPISchemas(t *testing.T) {
+	apitest.Schemas(t, (*identity.Service)(nil).OpenAPI(), map[string]any{
+		"IdentityApplication":       identity.Application{},
+		"IdentityPending":           identity.Pending{},
+		"IdentityConfirmation":      identity.Confirmation{},
+		"IdentityUnlockCodeRequest": identity.UnlockCodeRequest{},
+		"IdentityAccount":           identity.Account{},
+		"IdentitySessionRequest":    identity.SessionRequest{},
+		"IdentitySession":           identity.SessionResponse{},
+		"IdentityLockRequest":       identity.LockRequest{},
+		"IdentityLevel2Request":     identity.Level2Request{},
+		"IdentityLogin":             identity.Login{},
+		"IdentityLoginPage":         identity.LoginPage{},
+		"IdentityTOTPEnrollment":    identity.TOTPEnrollment{},
+		"IdentityTOTPCode":          identity.TOTPCode{},
+	})
+}

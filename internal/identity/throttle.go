@@ -1,0 +1,182 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/populus-vn/populus/internal/db"
+)
+
+// Throttling of sign-ins and registrations, after the pattern of the staff
+// sign-in (internal/staff/throttle.go): every attempt is counted against
+// its keys, in one transaction that checks the limits and counts together,
+// before its password is checked or the register is read, so that
+// attempts sent at once cannot outrun the limits. Past its free attempts a
+// key is not locked: each further attempt waits, 30 seconds after the last
+// one and doubling up to 15 minutes. A key is forgotten an hour after its
+// last attempt; a successful sign-in clears the account-from-address key.
+// IPv6 addresses count by their /64. The keys:
+//
+//   - a PIN from an address (a guesser at one account): 5 attempts;
+//   - a PIN from anywhere: 20 attempts;
+//   - an address, for sign-ins (a guesser at many accounts): 50 attempts;
+//   - an address, for registrations (a prober of the register): 10.
+type limit struct {
+	free       int
+	base, most time.Duration
+}
+
+const (
+	keyPINAddress = "pin-address"
+	keyPIN        = "pin"
+	keyAddress    = "address"
+	keyRegister   = "register-address"
+	forgetAfter   = time.Hour
+)
+
+var limits = map[string]limit{
+	keyPINAddress: {5, 30 * time.Second, 15 * time.Minute},
+	keyPIN:        {20, 30 * time.Second, 15 * time.Minute},
+	keyAddress:    {50, 30 * time.Second, 15 * time.Minute},
+	keyRegister:   {10, 30 * time.Second, 15 * time.Minute},
+}
+
+var throttleReasons = map[string]string{
+	keyPINAddress: "throttled: too many attempts at this account from this address",
+	keyPIN:        "throttled: too many attempts at this account",
+	keyAddress:    "throttled: too many attempts from this address",
+	keyRegister:   "throttled: too many registrations from this address",
+}
+
+// delay is how long after the last attempt the next may come once n were
+// counted.
+func (l limit) delay(n int) time.Duration {
+	if n < l.free {
+		return 0
+	}
+	d := l.base
+	for i := l.free; i < n && d < l.most; i++ {
+		d *= 2
+	}
+	return min(d, l.most)
+}
+
+type throttleKey struct{ kind, name string }
+
+// addressKey is the address an attempt counts against: IPv6 by its /64.
+func addressKey(remote string) string {
+	a, err := netip.ParseAddr(remote)
+	if err != nil {
+		return remote
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// RateLimitError refuses an attempt after too many; it is a problem of
+// kind RateLimited (see Unwrap) and says when to try again.
+type RateLimitError struct {
+	Reason     string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many attempts; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Unwrap makes the error a RateLimited problem.
+func (e *RateLimitError) Unwrap() error { return rateLimited(e.Error()) }
+
+// RetryAfterSeconds is the value of the Retry-After header, at least 1.
+func (e *RateLimitError) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
+
+var errThrottled = errors.New("throttled")
+
+// reserve counts an attempt against keys, or refuses it (a
+// *RateLimitError) without counting it when one key must still wait.
+func (s *Service) reserve(ctx context.Context, keys []throttleKey) error {
+	now := s.now()
+	var refused *RateLimitError
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		refused = nil
+		counts := make([]int, len(keys))
+		for i, k := range keys {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO eid_throttle (kind, name, attempts, last_at) VALUES ($1, $2, 0, '') ON CONFLICT DO NOTHING", k.kind, k.name); err != nil {
+				return err
+			}
+			var n int
+			var last string
+			if err := tx.QueryRowContext(ctx, "SELECT attempts, last_at FROM eid_throttle WHERE kind = $1 AND name = $2"+s.lockSuffix(), k.kind, k.name).Scan(&n, &last); err != nil {
+				return err
+			}
+			var lastAt time.Time
+			if n > 0 {
+				t, err := db.ParseTime(last)
+				if err != nil {
+					return err
+				}
+				lastAt = t
+				if now.Sub(lastAt) >= forgetAfter {
+					n = 0
+				}
+			}
+			counts[i] = n
+			l := limits[k.kind]
+			if wait := lastAt.Add(l.delay(n)).Sub(now); n >= l.free && wait > 0 && (refused == nil || wait > refused.RetryAfter) {
+				refused = &RateLimitError{Reason: throttleReasons[k.kind], RetryAfter: wait}
+			}
+		}
+		if refused != nil {
+			return errThrottled
+		}
+		for i, k := range keys {
+			if _, err := tx.ExecContext(ctx, "UPDATE eid_throttle SET attempts = $3, last_at = $4 WHERE kind = $1 AND name = $2",
+				k.kind, k.name, counts[i]+1, db.FormatTime(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errThrottled) {
+		return refused
+	}
+	if err != nil {
+		return fmt.Errorf("identity throttle: %w", err)
+	}
+	return nil
+}
+
+// clearKey forgets k (after a successful sign-in, or the holder's unlock).
+func (s *Service) clearKey(ctx context.Context, k throttleKey) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM eid_throttle WHERE kind = $1 AND name = $2", k.kind, k.name)
+	return err
+}
+
+// Purge deletes the throttle keys forgotten by now, and the expired
+// sessions and codes, for a periodic sweep.
+func (s *Service) Purge(ctx context.Context) error {
+	now := s.now()
+	for _, q := range []struct {
+		sql string
+		at  time.Time
+	}{
+		{"DELETE FROM eid_throttle WHERE last_at < $1", now.Add(-forgetAfter)},
+		{"DELETE FROM eid_sessions WHERE expires_at <= $1", now},
+		{"DELETE FROM eid_codes WHERE expires_at <= $1", now},
+	} {
+		if _, err := s.db.ExecContext(ctx, q.sql, db.FormatTime(q.at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

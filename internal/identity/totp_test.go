@@ -1,0 +1,80 @@
+package identity_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// An authenticator app: enrolled (its secret sealed in the store), enabled
+// with a first code, then required at every sign-in; a code is used once,
+// a wrong or missing one fails.
+func TestAuthenticatorApp(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		a := e.Active(e.Lan)
+		p := a.Principal("")
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{}); !problem.Is(err, problem.Unavailable) {
+			t.Fatalf("without a master key: %v", err)
+		}
+		master, _ := oidc.NewMasterKey()
+		e.Svc.SetSealer(master)
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{})
+		if err != nil || !strings.HasPrefix(en.URL, "otpauth://totp/Populus:") {
+			t.Fatalf("enroll: %+v %v", en, err)
+		}
+		var sealed string
+		d.QueryRowContext(e.Ctx, "SELECT sealed FROM eid_totp").Scan(&sealed)
+		if sealed == "" || strings.Contains(sealed, en.Secret) {
+			t.Errorf("the secret is not sealed: %q", sealed)
+		}
+		// Not enabled yet: the password alone still signs in.
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: "000000"}); !problem.Is(err, problem.Invalid) {
+			t.Errorf("wrong first code: %v", err)
+		}
+		code := func() string {
+			c, err := totp.GenerateCode(en.Secret, e.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: code()}); err != nil {
+			t.Fatal(err)
+		}
+		attempt := func(c string) error {
+			_, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: c, Remote: "192.0.2.1"})
+			return err
+		}
+		if err := attempt(""); !problem.Is(err, problem.Unauthorized) || !strings.Contains(err.Error(), "authenticator") {
+			t.Errorf("missing code: %v", err)
+		}
+		// The confirming code's step is spent: the next one is needed.
+		if err := attempt(code()); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("a spent code: %v", err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := attempt(code()); err != nil {
+			t.Fatalf("right code: %v", err)
+		}
+		if err := attempt(code()); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the same code twice: %v", err)
+		}
+		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 10)
+		if logins[0].Detail != "wrong authenticator code" {
+			t.Errorf("history: %+v", logins[0])
+		}
+	})
+}

@@ -1,0 +1,239 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
+)
+
+// Routes returns the protocol's endpoints under Prefix, all public: they
+// authenticate clients by their own means. It may be called on a nil
+// *Provider, to list them.
+func (p *Provider) Routes() []httpx.Route {
+	h := http.Handler(http.HandlerFunc(p.serveProtocol))
+	return append([]httpx.Route{
+		{Pattern: "GET " + Prefix + "/", Handler: h, Access: httpx.AccessPublic},
+		{Pattern: "POST " + Prefix + "/", Handler: h, Access: httpx.AccessPublic},
+	}, p.apiRoutes()...)
+}
+
+// maxPARBody bounds a pushed authorization request.
+const maxPARBody = 16 << 10
+
+// parTTL is how long a pushed request may be used (RFC 9126 §2.2).
+const parTTL = 60 * time.Second
+
+const requestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+
+func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, Prefix)
+	switch {
+	case path == parPath && r.Method == http.MethodPost:
+		p.servePAR(w, r)
+		return
+	case path == "/authorize":
+		var ok bool
+		if r, ok = p.beforeAuthorize(w, r); !ok {
+			return
+		}
+		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
+	case path == "/authorize/callback":
+		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
+	case path == "/oauth/token" || path == "/oauth/introspect" || path == "/revoke":
+		// A client assertion that does not verify is a failed client
+		// authentication: invalid_client (RFC 7523 §3.2), which the library
+		// answers as invalid_grant.
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+			if err := r.ParseForm(); err == nil {
+				hint := r.PostForm.Get("client_id")
+				if id, _, ok := r.BasicAuth(); ok {
+					hint, _ = url.QueryUnescape(id)
+				}
+				if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
+					id, err := p.authenticateClient(r)
+					if err != nil {
+						writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+						return
+					}
+					hint = id
+				}
+				r = r.WithContext(context.WithValue(r.Context(), clientHintKey{}, hint))
+			}
+		}
+	case path == "/end_session":
+		// The citizen's session at the provider ends with the client's.
+		p.eid.SignOut(w, r)
+	}
+	http.StripPrefix(Prefix, p.handler).ServeHTTP(w, r)
+}
+
+// beforeAuthorize expands a pushed request (request_uri), and refuses a
+// scope the client may not ask for with invalid_scope, naming it (the
+// library would drop it silently). It answers itself when it returns
+// false.
+func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "the request cannot be read", http.StatusBadRequest)
+			return r, false
+		}
+		q = r.Form
+	}
+	if ru := q.Get("request_uri"); ru != "" {
+		params, err := p.takePushed(r.Context(), strings.TrimPrefix(ru, requestURIPrefix), q.Get("client_id"))
+		if err != nil || !strings.HasPrefix(ru, requestURIPrefix) {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request_uri", "the request_uri is unknown, expired, already used or of another client")
+			return r, false
+		}
+		q = params
+		r = r.Clone(context.WithValue(r.Context(), pushedKey{}, true))
+		r.Method, r.Body, r.ContentLength = http.MethodGet, http.NoBody, 0
+		r.Header.Del("Content-Type")
+		r.URL.RawQuery = q.Encode()
+		r.Form, r.PostForm = nil, nil
+	}
+	c, err := p.clients.Get(r.Context(), q.Get("client_id"))
+	if err != nil || !slices.Contains(c.ClientConfig.RedirectURIs, q.Get("redirect_uri")) {
+		return r, true // the library answers, without redirecting
+	}
+	for _, s := range strings.Fields(q.Get("scope")) {
+		if !c.IsScopeAllowed(s) {
+			http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), "invalid_scope", "this client may not ask for the scope "+s, q.Get("state"), p.opts.Issuer), http.StatusFound)
+			return r, false
+		}
+	}
+	return r, true
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// servePAR takes a pushed authorization request (RFC 9126) from an
+// authenticated client, and answers its request_uri.
+func (p *Provider) servePAR(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the body must be a form of at most 16 KiB")
+		return
+	}
+	clientID, err := p.authenticateClient(r)
+	if err != nil {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+		return
+	}
+	params := url.Values{}
+	for k, v := range r.PostForm {
+		switch k {
+		case "client_secret", "client_assertion", "client_assertion_type":
+		case "request_uri":
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "a pushed request may not hold a request_uri")
+			return
+		default:
+			params[k] = v
+		}
+	}
+	if id := params.Get("client_id"); id != "" && id != clientID {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "client_id differs from the authenticated client")
+		return
+	}
+	params.Set("client_id", clientID)
+	c, err := p.clients.Get(r.Context(), clientID)
+	if err != nil || !slices.Contains(c.ClientConfig.RedirectURIs, params.Get("redirect_uri")) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the redirect_uri is not registered for this client")
+		return
+	}
+	id := randomID()
+	if _, err := p.db.ExecContext(r.Context(), "INSERT INTO oidc_par (id, client_id, params, expires_at) VALUES ($1, $2, $3, $4)",
+		id, clientID, params.Encode(), db.FormatTime(p.now().Add(parTTL))); err != nil {
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", "the request could not be kept")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(map[string]any{"request_uri": requestURIPrefix + id, "expires_in": int(parTTL / time.Second)})
+}
+
+// authenticateClient checks client_secret_basic or private_key_jwt (the
+// library's verifier) and returns the client's id.
+func (p *Provider) authenticateClient(r *http.Request) (string, error) {
+	if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
+		id, err := op.ClientJWTAuth(r.Context(), zoidc.ClientAssertionParams{
+			ClientAssertion: r.PostForm.Get("client_assertion"), ClientAssertionType: zoidc.ClientAssertionTypeJWTAssertion,
+		}, jwtProfile{p})
+		if err != nil {
+			return "", errors.New("the client assertion does not verify")
+		}
+		return id, nil
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		return "", errors.New("authenticate with client_secret_basic or private_key_jwt")
+	}
+	id, _ = url.QueryUnescape(id)
+	secret, _ = url.QueryUnescape(secret)
+	if err := (&storage{p}).AuthorizeClientIDSecret(r.Context(), id, secret); err != nil {
+		return "", errors.New("wrong client credentials")
+	}
+	return id, nil
+}
+
+// jwtProfile gives the library's JWT verifier, its audience the issuer.
+type jwtProfile struct{ p *Provider }
+
+func (j jwtProfile) JWTProfileVerifier(ctx context.Context) *op.JWTProfileVerifier {
+	return j.p.op.JWTProfileVerifier(op.ContextWithIssuer(ctx, j.p.opts.Issuer))
+}
+
+// takePushed returns, once, the parameters of a pushed request of client.
+func (p *Provider) takePushed(ctx context.Context, id, clientID string) (url.Values, error) {
+	var params, owner string
+	var exp time.Time
+	err := p.db.QueryRowContext(ctx, "DELETE FROM oidc_par WHERE id = $1 RETURNING params, client_id, expires_at", id).Scan(&params, &owner, db.Time{T: &exp})
+	if err != nil {
+		return nil, err
+	}
+	if owner != clientID || !p.now().Before(exp) {
+		return nil, errors.New("not this client's, or expired")
+	}
+	return url.ParseQuery(params)
+}
+
+// issWriter adds the iss parameter (RFC 9207) to the redirects of the
+// authorization endpoint that carry a code or an error.
+type issWriter struct {
+	http.ResponseWriter
+	iss string
+}
+
+func (w *issWriter) WriteHeader(status int) {
+	if status == http.StatusFound || status == http.StatusSeeOther {
+		if loc, err := url.Parse(w.Header().Get("Location")); err == nil {
+			q := loc.Query()
+			if (q.Has("code") || q.Has("error")) && !q.Has("iss") {
+				q.Set("iss", w.iss)
+				loc.RawQuery = q.Encode()
+				w.Header().Set("Location", loc.String())
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}

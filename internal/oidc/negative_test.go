@@ -1,0 +1,196 @@
+package oidc_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
+)
+
+// authURL is the authorization URL of client "bank" with PKCE, and extra
+// parameters.
+func (e *opEnv) authURL(verifier string, scopes []string, extra ...string) string {
+	opts := []oauth2.AuthCodeOption{}
+	if verifier != "" {
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		opts = append(opts, oauth2.SetAuthURLParam(extra[i], extra[i+1]))
+	}
+	return e.config(scopes...).AuthCodeURL("st", opts...)
+}
+
+// wantRedirectError checks that the sign-in ended at the relying party
+// with error and error_description, state and iss.
+func (e *opEnv) wantRedirectError(t *testing.T, loc *url.URL, page, code, desc string) {
+	t.Helper()
+	if loc == nil {
+		t.Fatalf("no redirect; page %.300s", page)
+	}
+	q := loc.Query()
+	if q.Get("error") != code || q.Get("error_description") != desc || q.Get("state") != "st" || q.Get("iss") != e.issuer {
+		t.Fatalf("redirect = %s, want error %s: %s", loc, code, desc)
+	}
+}
+
+// The negative cases of the protocol, each with its exact error.
+func TestRefusals(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		ctx := context.Background()
+		all := []string{"openid", "profile", "birthdate"}
+
+		t.Run("unregistered redirect URI", func(t *testing.T) {
+			c := e.config(all...)
+			c.RedirectURL = "http://127.0.0.1:9/elsewhere"
+			res, err := e.browser().Get(c.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "The requested redirect_uri is missing in the client configuration") {
+				t.Errorf("%d %s", res.StatusCode, body)
+			}
+		})
+		t.Run("missing PKCE", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL("", all), e.Lan, all)
+			e.wantRedirectError(t, loc, page, "invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256")
+		})
+		code := func(b *http.Client, verifier string) string {
+			t.Helper()
+			loc, page := e.signIn(b, e.authURL(verifier, all), e.Lan, all[1:])
+			if loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("no code: %v %.300s", loc, page)
+			}
+			return loc.Query().Get("code")
+		}
+		b := e.browser()
+		t.Run("wrong PKCE verifier", func(t *testing.T) {
+			_, err := e.config(all...).Exchange(ctx, code(b, oauth2.GenerateVerifier()), oauth2.VerifierOption(oauth2.GenerateVerifier()))
+			wantOAuthError(t, err, "invalid_grant")
+			_, err = e.config(all...).Exchange(ctx, code(b, oauth2.GenerateVerifier()))
+			wantOAuthError(t, err, "invalid_request")
+		})
+		t.Run("reused code", func(t *testing.T) {
+			v := oauth2.GenerateVerifier()
+			c := code(b, v)
+			tok, err := e.config(all...).Exchange(ctx, c, oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.config(all...).Exchange(ctx, c, oauth2.VerifierOption(v))
+			wantOAuthError(t, err, "invalid_grant")
+			// The tokens issued with it are revoked.
+			res, err := e.config(all...).Client(ctx, tok).Get(e.issuer + "/userinfo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				t.Error("the access token of a reused code still works")
+			}
+		})
+		t.Run("tampered and expired tokens", func(t *testing.T) {
+			v := oauth2.GenerateVerifier()
+			tok, err := e.config(all...).Exchange(ctx, code(b, v), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := func(access string) int {
+				req, _ := http.NewRequest("GET", e.issuer+"/userinfo", nil)
+				req.Header.Set("Authorization", "Bearer "+access)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			if s := status(tok.AccessToken); s != http.StatusOK {
+				t.Fatalf("userinfo: %d", s)
+			}
+			tampered := []byte(tok.AccessToken)
+			tampered[len(tampered)/2] ^= 1
+			if s := status(string(tampered)); s == http.StatusOK {
+				t.Error("a tampered access token works")
+			}
+			e.prov.SetClock(func() time.Time { return time.Now().Add(11 * time.Minute) })
+			defer e.prov.SetClock(time.Now)
+			if s := status(tok.AccessToken); s == http.StatusOK {
+				t.Error("an expired access token works")
+			}
+		})
+		t.Run("PAR required but not used", func(t *testing.T) {
+			if _, err := e.prov.Clients().Register(ctx, oidc.ClientConfig{ID: "strict", Name: "Strict", AuthMethod: oidc.AuthSecretBasic,
+				RedirectURIs: []string{rpRedirect}, Scopes: all, PARRequired: true}); err != nil {
+				t.Fatal(err)
+			}
+			c := e.config(all...)
+			c.ClientID = "strict"
+			loc, page := e.signIn(e.browser(), c.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), e.Lan, all)
+			e.wantRedirectError(t, loc, page, "invalid_request", "this client must push its authorization requests first (PAR, RFC 9126)")
+		})
+		t.Run("a scope the client may not ask for", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), []string{"openid", "vn_pin"}), e.Lan, all)
+			e.wantRedirectError(t, loc, page, "invalid_scope", "this client may not ask for the scope vn_pin")
+		})
+		t.Run("declined essential claim", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Minh, []string{"birthdate"})
+			e.wantRedirectError(t, loc, page, "access_denied", "the citizen declined to share profile, which this service requires")
+		})
+		t.Run("declined", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Minh, nil)
+			e.wantRedirectError(t, loc, page, "access_denied", "the citizen declined to share their information with this service")
+		})
+		t.Run("level 1 account asked for level 2", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all, "acr_values", oidc.ACRLevel2), e.Minh, all)
+			e.wantRedirectError(t, loc, page, "unmet_authentication_requirements",
+				"this service requires a level-2 account; the account is at level 1 (level 2 is raised in person at a police office)")
+		})
+		t.Run("locked and revoked accounts", func(t *testing.T) {
+			bl := e.browser()
+			e.signIn(bl, e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
+			sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: "correct horse battery", Remote: "192.0.2.3"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Svc.Lock(ctx, sess.Account.Principal(""), identity.LockRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
+			if loc != nil || !strings.Contains(page, "the account is locked; unlock it with a code sent to your phone") {
+				t.Errorf("locked: %v %.400s", loc, page)
+			}
+			// The browser that was signed in lost its session with the lock.
+			loc, page = e.signIn(bl, e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
+			if loc != nil || !strings.Contains(page, "the account is locked") {
+				t.Errorf("locked, signed-in browser: %v", loc)
+			}
+			registrar := auth.Staff(9, "registrar", "", auth.Registrar, identitytest.BaDinh)
+			if _, err := e.Reg.RegisterDeath(ctx, registrar, people.DeathRegistration{PIN: e.Minh.PIN, DeathDate: civil.Date{Year: 2026, Month: 1, Day: 2}}); err != nil {
+				t.Fatal(err)
+			}
+			loc, page = e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Minh, all)
+			if loc != nil || !strings.Contains(page, "the account is revoked") {
+				t.Errorf("revoked: %v %.400s", loc, page)
+			}
+		})
+	})
+}

@@ -1,0 +1,349 @@
+// Package oidc is Populus's OpenID provider (as VNeID for public and
+// private services): relying parties sign citizens in with their
+// electronic identity (package identity) by the authorization code flow
+// with PKCE (S256, required), authenticate with client_secret_basic or
+// private_key_jwt, and receive claims from the register by scope, under a
+// pairwise subject per sector, with acr level 1 or 2.
+//
+// The protocol is github.com/zitadel/oidc/v3's (pkg/op) and the signatures
+// go-jose's; this package adds what the library lacks: pairwise subjects,
+// pushed authorization requests (RFC 9126), the iss response parameter
+// (RFC 9207), the acr values advertised, refresh-token rotation with reuse
+// detection, consent, and storage of everything in the store with the
+// signing keys sealed under a master key.
+package oidc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Schema is the provider's tables.
+var Schema = &db.Schema{Name: "oidc", FS: migrations, Requires: []*db.Schema{audit.Schema}}
+
+// The acr values: the level of the account that signed in.
+const (
+	ACRLevel1 = "urn:populus:eid:level1"
+	ACRLevel2 = "urn:populus:eid:level2"
+)
+
+// Audit actions of the provider.
+const (
+	ActionClaims  = "oidc.claims"  // a client received claims about a person
+	ActionConsent = "oidc.consent" // a holder consented, declined or withdrew
+	ActionReuse   = "oidc.refresh_reuse"
+)
+
+// Paths: the protocol under Prefix, the citizen's pages under loginPath.
+const (
+	Prefix      = "/oidc"
+	loginPath   = "/eid/login"
+	consentPath = "/eid/consent"
+	parPath     = "/par"
+)
+
+// consentTTL is how long a consent is remembered for the same scopes.
+const consentTTL = 365 * 24 * time.Hour
+
+// Options configure the provider.
+type Options struct {
+	// Issuer is the public URL of the provider: the site's URL and Prefix
+	// ("https://eid.example.vn/oidc").
+	Issuer string
+	// Master seals the signing keys and keys the pairwise subjects.
+	Master MasterKey
+	// Guard decides who may manage the relying parties (ManageClients);
+	// without it, nobody may through the pages.
+	Guard *auth.Guard
+}
+
+// ManageClients is the administrator's action of registering and
+// withdrawing relying parties, from the nation only.
+var ManageClients = auth.Declare("oidc.clients.manage", auth.Grant{Role: auth.Admin, NationOnly: true})
+
+// RegisterClient registers a relying party for p, an administrator
+// attached to the nation, and returns its secret (shown once). Audited.
+func (p *Provider) RegisterClient(ctx context.Context, pr auth.Principal, cfg ClientConfig) (string, error) {
+	if err := p.canManage(ctx, pr, cfg.ID); err != nil {
+		return "", err
+	}
+	secret, err := p.clients.Register(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With("registered"))
+	return secret, nil
+}
+
+// ListClients lists the relying parties for an administrator.
+func (p *Provider) ListClients(ctx context.Context, pr auth.Principal) ([]ClientConfig, error) {
+	if err := p.canManage(ctx, pr, ""); err != nil {
+		return nil, err
+	}
+	return p.clients.List(ctx)
+}
+
+func (p *Provider) canManage(ctx context.Context, pr auth.Principal, id string) error {
+	if p.opts.Guard == nil {
+		return problem.New(problem.Forbidden, "managing relying parties is not enabled on this server")
+	}
+	return p.opts.Guard.Check(ctx, pr, ManageClients, "", "client:"+id)
+}
+
+// Provider is the OpenID provider.
+type Provider struct {
+	db      *db.DB
+	eid     *identity.Service
+	reg     *register.Register
+	units   *units.Registry
+	log     *audit.Log
+	opts    Options
+	keys    *keyring
+	clients *Clients
+	op      *op.Provider
+	handler http.Handler
+	pairKey [32]byte
+	now     func() time.Time
+}
+
+// New returns the provider over d, signing citizens in with eid, reading
+// their claims from reg.
+func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Registry, log *audit.Log, o Options) (*Provider, error) {
+	if o.Issuer == "" {
+		return nil, errors.New("oidc: no issuer URL")
+	}
+	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject")}
+	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
+	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }}
+	conf := &op.Config{
+		CryptoKey:               o.Master.derive("access token"),
+		CryptoKeyId:             "1",
+		CodeMethodS256:          true,
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedUILocales:      []language.Tag{language.Vietnamese, language.English},
+		SupportedScopes:         slices.Sorted(mapKeys(scopeClaims)),
+		SupportedClaims:         supportedClaims(),
+	}
+	opts := []op.Option{}
+	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	prov, err := op.NewProvider(conf, &storage{p}, op.StaticIssuer(o.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.op = prov
+	srv := &server{LegacyServer: op.NewLegacyServer(prov, prov.Endpoints()), p: p}
+	p.handler = op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov))
+	return p, nil
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func supportedClaims() []string {
+	out := []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash"}
+	for _, cs := range scopeClaims {
+		out = append(out, cs...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// SetClock replaces the provider's clock (tests).
+func (p *Provider) SetClock(now func() time.Time) { p.now = now }
+
+// Clients is the registry of relying parties.
+func (p *Provider) Clients() *Clients { return p.clients }
+
+// RotateKeys makes new signing keys (one per algorithm).
+func (p *Provider) RotateKeys(ctx context.Context) ([]string, error) { return p.keys.Rotate(ctx) }
+
+func (p *Provider) forUpdate() string {
+	if p.db.Engine == db.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func (p *Provider) record(ctx context.Context, e audit.Entry) {
+	if err := p.log.Record(ctx, e); err != nil {
+		slog.ErrorContext(ctx, "oidc audit entry lost", "action", e.Action, "err", err)
+	}
+}
+
+// server is the library's server with the discovery document completed.
+type server struct {
+	*op.LegacyServer
+	p *Provider
+}
+
+// discovery is the library's document and what this provider adds.
+type discovery struct {
+	*zoidc.DiscoveryConfiguration
+	ACRValuesSupported []string `json:"acr_values_supported"`
+	PAREndpoint        string   `json:"pushed_authorization_request_endpoint"`
+	RequirePAR         bool     `json:"require_pushed_authorization_requests"`
+	ISSParameter       bool     `json:"authorization_response_iss_parameter_supported"`
+	ClaimsParameter    bool     `json:"claims_parameter_supported"`
+}
+
+// CodeExchange requires the PKCE verifier of every client: the library's
+// server checks it only when it is sent or the client is public, which
+// would let a confidential client's stolen code be exchanged without it.
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.AccessTokenRequest]) (*op.Response, error) {
+	if r.Data.CodeVerifier == "" {
+		return nil, zoidc.ErrInvalidRequest().WithDescription("code_verifier required: PKCE is required of every client")
+	}
+	return s.LegacyServer.CodeExchange(ctx, r)
+}
+
+func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
+	c := op.CreateDiscoveryConfig(ctx, s.p.op, s.p.op.Storage())
+	c.SubjectTypesSupported = []string{"pairwise"}
+	c.DeviceAuthorizationEndpoint = "" // no device flow
+	c.CodeChallengeMethodsSupported = []zoidc.CodeChallengeMethod{zoidc.CodeChallengeMethodS256}
+	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
+	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
+	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
+	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: []string{ACRLevel1, ACRLevel2},
+		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
+}
+
+// pairwise is the subject of the person of pin for sector: an HMAC keyed
+// by the master key, so that clients of different sectors cannot link
+// their users, nor anyone derive the PIN.
+func (p *Provider) pairwise(ctx context.Context, sector, pin string, accountID int64) (string, error) {
+	m := hmac.New(sha256.New, p.pairKey[:])
+	m.Write([]byte(sector + "\x00" + pin))
+	sub := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	_, err := p.db.ExecContext(ctx, "INSERT INTO oidc_subjects (sector, subject, account_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", sector, sub, accountID)
+	return sub, err
+}
+
+// accountOf is the account of a pairwise subject.
+func (p *Provider) accountOf(ctx context.Context, sector, sub string) (int64, error) {
+	var id int64
+	err := p.db.QueryRowContext(ctx, "SELECT account_id FROM oidc_subjects WHERE sector = $1 AND subject = $2", sector, sub).Scan(&id)
+	return id, err
+}
+
+// fillClaims puts the claims of scopes about the account's holder into
+// info, read from the register (as system:identity, audited) and recorded
+// as given to the client.
+func (p *Provider) fillClaims(ctx context.Context, info *zoidc.UserInfo, c *Client, sub string, accountID int64, scopes []string) error {
+	info.Subject = sub
+	a, err := p.eid.AccountByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if a.State != identity.StateActive {
+		return errors.New("the account is not active")
+	}
+	person, err := p.reg.Get(ctx, identity.Matcher(), a.PIN)
+	if err != nil {
+		return err
+	}
+	var given []string
+	for _, s := range scopes {
+		if !c.IsScopeAllowed(s) {
+			continue
+		}
+		switch s {
+		case "profile":
+			info.Name = person.FullName
+			if parts := strings.Fields(person.FullName); len(parts) > 1 {
+				info.FamilyName, info.GivenName = parts[0], parts[len(parts)-1]
+			}
+			info.Gender = zoidc.Gender(map[civil.Sex]string{civil.Male: "male", civil.Female: "female"}[person.Sex])
+		case "birthdate":
+			info.Birthdate = person.BirthDate.String()
+		case "address":
+			info.Address = &zoidc.UserInfoAddress{Formatted: p.formatAddress(person.Permanent.Detail, person.Permanent.Unit), Country: "VN"}
+		case "phone":
+			info.PhoneNumber, info.PhoneNumberVerified = a.Phone, true
+		case "vn_pin":
+			info.AppendClaims("vn_pin", a.PIN)
+		default:
+			continue
+		}
+		given = append(given, s)
+	}
+	if len(given) > 0 {
+		p.record(ctx, audit.OfActor("client:"+c.ID, ActionClaims, a.PIN).With("scopes "+strings.Join(given, " ")))
+	}
+	return nil
+}
+
+func (p *Provider) formatAddress(detail, unit string) string {
+	parts := []string{detail}
+	if u, ok := p.units.Lookup(unit); ok {
+		parts = append(parts, u.Type+" "+u.Name)
+		if pr, ok := p.units.Lookup(u.ParentCode); ok {
+			parts = append(parts, pr.Type+" "+pr.Name)
+		}
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), ", ")
+}
+
+// authRequest reads a pending or completed request (errNoRequest when it
+// does not exist or expired).
+func (p *Provider) authRequest(ctx context.Context, id string) (*authRequest, error) {
+	var exp time.Time
+	a, err := scanAuthRequest(p.db.QueryRowContext(ctx, "SELECT "+authRequestColumns+", expires_at FROM oidc_auth_requests WHERE id = $1", id), db.Time{T: &exp})
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !p.now().Before(exp)) {
+		return nil, errNoRequest
+	}
+	return a, err
+}
+
+// Purge deletes what has expired: authorization requests (with their spent
+// codes), pushed requests, and tokens past their lifetime.
+func (p *Provider) Purge(ctx context.Context) error {
+	now := db.FormatTime(p.now())
+	for _, q := range []string{
+		"DELETE FROM oidc_auth_requests WHERE expires_at <= $1",
+		"DELETE FROM oidc_par WHERE expires_at <= $1",
+		"DELETE FROM oidc_tokens WHERE expires_at <= $1",
+	} {
+		if _, err := p.db.ExecContext(ctx, q, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

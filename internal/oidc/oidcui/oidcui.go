@@ -1,0 +1,287 @@
+// Package oidcui is the citizen's pages of the OpenID provider: sign-in
+// with the electronic identity, and the consent screen in plain Vietnamese
+// (and English) listing what the service will receive.
+package oidcui
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+//go:embed templates/*.html messages/*.json
+var files embed.FS
+
+// Module returns the pages over the provider p and the accounts eid. They
+// are open to anyone (AccessStaffOptional: cross-origin protection, and a
+// staff session's CSRF token if the browser holds one); the citizen's own
+// session is the identity's cookie.
+func Module(p *oidc.Provider, eid *identity.Service, reg *register.Register, log *audit.Log) web.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	msgs, _ := fs.Sub(files, "messages")
+	return web.Module{
+		Name: "oidc", Templates: tpl, Messages: msgs,
+		Menu: []web.MenuEntry{{Path: "/relying-parties", Label: "oidc.nav.clients", Nav: "oidc", Actions: []auth.Action{oidc.ManageClients}}},
+		Routes: func(k *web.Kit) []httpx.Route {
+			pg := &pages{k: k, p: p, eid: eid}
+			route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
+				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessStaffOptional}
+			}
+			rs := []httpx.Route{
+				route("GET /eid/login", pg.login),
+				route("POST /eid/login", pg.loginSubmit),
+				route("GET /eid/consent", pg.consent),
+				route("POST /eid/consent", pg.consentSubmit),
+				{Pattern: "GET /relying-parties", Handler: k.Page(pg.clients), Access: httpx.AccessStaff},
+				{Pattern: "POST /relying-parties", Handler: k.Page(pg.clientSubmit), Access: httpx.AccessStaff},
+			}
+			pt := &portal{k: k, p: p, eid: eid, reg: reg, log: log}
+			return append(rs, pt.routes()...)
+		},
+	}
+}
+
+type pages struct {
+	k   *web.Kit
+	p   *oidc.Provider
+	eid *identity.Service
+}
+
+type loginView struct {
+	Pending *oidc.Pending
+	Form    *web.Form
+	Fields  []web.FormField
+}
+
+func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
+	pin := f.Field(fieldPIN, inputPIN, true)
+	pin.Label = "oidc.field.pin"
+	pw := f.Field(fieldPassword, inputPassword, true)
+	pw.Label = "oidc.field.password"
+	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
+}
+
+func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
+	id := r.URL.Query().Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
+		return err
+	}
+	if ok && pd.Fresh(sess.CreatedAt, time.Now()) {
+		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	if pd.Has("none") {
+		to, err := pg.p.Interaction(r.Context(), id, "login_required")
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, nil)))
+	return nil
+}
+
+const maxForm = 8 << 10
+
+// The sign-in form's fields and their input types (names, not messages).
+const (
+	fieldPIN, fieldPassword, fieldTOTP = "pin", "password", "totp"
+	inputPIN, inputPassword            = "pin", "password"
+)
+
+// totpField is the optional code of an authenticator app.
+func totpField(f *web.Form) web.FormField {
+	t := f.Field(fieldTOTP, inputText, false)
+	t.Label = "oidc.field.totp"
+	return t
+}
+
+func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, r.PostForm)
+	_, err = pg.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP))
+	if err == nil {
+		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	switch kind := problem.KindOf(err); kind {
+	case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
+		httpx.SetRetryAfter(w, err)
+		f.Detail = problem.BodyOf(err, "").Detail
+		pg.k.Render(w, r, kind.Status(), "login", "oidc.login.title", "", pg.loginView(pd, f))
+		return nil
+	}
+	return err
+}
+
+type consentView struct {
+	Pending *oidc.Pending
+	Level   int
+}
+
+// consent asks the signed-in citizen, unless they consented to exactly
+// this client and scope set before: then the request goes on at once.
+func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
+	id := r.URL.Query().Get("id")
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	if granted, ok, err := pg.p.Remembered(r.Context(), id, sess); err != nil {
+		return err
+	} else if ok && !pd.Has("consent") {
+		to, err := pg.p.Authorize(r.Context(), id, sess, granted, false, httpx.ClientIP(r))
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	if pd.Has("none") {
+		to, err := pg.p.Interaction(r.Context(), id, "consent_required")
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	pg.k.Render(w, r, http.StatusOK, "consent", "oidc.consent.title", "", consentView{Pending: pd, Level: sess.Account.Level})
+	return nil
+}
+
+func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	sess, ok, err := pg.eid.SessionOf(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	var to string
+	if r.PostForm.Get("decision") == "approve" {
+		to, err = pg.p.Authorize(r.Context(), id, sess, r.PostForm["scope"], true, httpx.ClientIP(r))
+	} else {
+		to, err = pg.p.Decline(r.Context(), id, sess)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// clientsView is the list of relying parties, the form to add one, and the
+// secret of the one just added (shown once).
+type clientsView struct {
+	Clients []oidc.ClientConfig
+	Form    *web.Form
+	Fields  []web.FormField
+	Added   string
+	Secret  string
+}
+
+// The relying-party form's fields and their input types.
+const (
+	fieldClientID, fieldName, fieldRedirects, fieldScopes, fieldEssential = "client_id", "name", "redirect_uris", "scopes", "essential_scopes"
+	inputText, inputTextarea                                              = "text", "textarea"
+)
+
+func (pg *pages) clientsView(r *http.Request, pr auth.Principal, f *web.Form) (clientsView, error) {
+	list, err := pg.p.ListClients(r.Context(), pr)
+	if err != nil {
+		return clientsView{}, err
+	}
+	v := clientsView{Clients: list, Form: f}
+	for _, x := range []struct{ name, typ string }{{fieldClientID, inputText}, {fieldName, inputText}, {fieldRedirects, inputTextarea}, {fieldScopes, inputText}, {fieldEssential, inputText}} {
+		ff := f.Field(x.name, x.typ, x.name != fieldEssential)
+		ff.Label = "oidc.clients.field." + x.name
+		v.Fields = append(v.Fields, ff)
+	}
+	return v, nil
+}
+
+func (pg *pages) clients(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, nil)
+	f.Values.Set(fieldScopes, "openid profile")
+	v, err := pg.clientsView(r, pr, f)
+	if err != nil {
+		return err
+	}
+	pg.k.Render(w, r, http.StatusOK, "clients", "oidc.clients.title", "oidc", v)
+	return nil
+}
+
+func (pg *pages) clientSubmit(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, r.PostForm)
+	cfg := oidc.ClientConfig{ID: strings.TrimSpace(f.Get(fieldClientID)), Name: strings.TrimSpace(f.Get(fieldName)), AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: strings.Fields(f.Get(fieldRedirects)), Scopes: strings.Fields(f.Get(fieldScopes)), Essential: strings.Fields(f.Get(fieldEssential))}
+	secret, err := pg.p.RegisterClient(r.Context(), pr, cfg)
+	status := http.StatusCreated
+	if err != nil {
+		if problem.KindOf(err) != problem.Invalid {
+			return err
+		}
+		f.AddProblem(err)
+		status = http.StatusUnprocessableEntity
+	} else {
+		f = pg.k.NewForm(r, nil)
+	}
+	v, verr := pg.clientsView(r, pr, f)
+	if verr != nil {
+		return verr
+	}
+	if err == nil {
+		v.Added, v.Secret = cfg.ID, secret
+	}
+	pg.k.Render(w, r, status, "clients", "oidc.clients.title", "oidc", v)
+	return nil
+}

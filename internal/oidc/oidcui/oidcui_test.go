@@ -1,0 +1,43 @@
+package oidcui_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/oidc/oidcui"
+	"github.com/populus-vn/populus/internal/web/webtest"
+)
+
+// Every message ID the pages use is in the catalog, the scope labels of
+// the consent screen included.
+func TestMessages(t *testing.T) {
+	m := oidcui.Module(nil, nil, nil, nil)
+	cat := i18n.MustLoad(m.Messages)
+	ids, prefixes, err := webtest.MessageIDs(m.Templates)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("templates: %d IDs, %v", len(ids), err)
+	}
+	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.action", "portal.outcome"}) {
+		t.Errorf("prefixes %v", prefixes)
+	}
+	for _, o := range []string{"ok", "failed", "refused"} {
+		ids = append(ids, "portal.outcome."+o)
+	}
+	ids = append(ids, "flash.portal.withdrawn", "flash.portal.locked")
+	for _, a := range []string{oidc.ActionVerify, oidc.ActionClaims, oidc.ActionEKYC} {
+		ids = append(ids, "portal.action."+a)
+	}
+	for _, s := range []string{"profile", "birthdate", "address", "phone", "vn_pin"} {
+		ids = append(ids, "oidc.scope."+s)
+	}
+	ids = append(ids, "oidc.field.pin", "oidc.field.password")
+	for _, id := range ids {
+		for _, lang := range cat.Languages() {
+			if _, ok := cat.Lookup(lang, id); !ok {
+				t.Errorf("message %q is used but missing from %s.json", id, lang)
+			}
+		}
+	}
+}

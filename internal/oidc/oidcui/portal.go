@@ -1,0 +1,192 @@
+package oidcui
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+// ActionSelfRead is the audit action of a citizen reading their own record
+// on the portal.
+const ActionSelfRead auth.Action = "identity.self.read"
+
+// portal is the citizen's own pages: sign-in, the record, the account's
+// history, consents and lock.
+type portal struct {
+	k   *web.Kit
+	p   *oidc.Provider
+	eid *identity.Service
+	reg *register.Register
+	log *audit.Log
+}
+
+func (pt *portal) routes() []httpx.Route {
+	citizen := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
+		return httpx.Route{Pattern: pattern, Handler: pt.k.Page(h), Access: httpx.AccessCitizen}
+	}
+	return []httpx.Route{
+		{Pattern: "GET " + identity.SignInPath, Handler: pt.k.Page(pt.signIn), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
+		citizen("GET /eid/me", pt.me),
+		citizen("POST /eid/me/consents/{id}/withdraw", pt.withdraw),
+		citizen("POST /eid/me/lock", pt.lock),
+		citizen("POST /eid/me/signout", pt.signOut),
+	}
+}
+
+type signInView struct {
+	Form   *web.Form
+	Fields []web.FormField
+}
+
+func (pt *portal) signInView(f *web.Form) signInView {
+	pin := f.Field(fieldPIN, inputPIN, true)
+	pin.Label = "oidc.field.pin"
+	pw := f.Field(fieldPassword, inputPassword, true)
+	pw.Label = "oidc.field.password"
+	return signInView{Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
+}
+
+func (pt *portal) signIn(w http.ResponseWriter, r *http.Request) error {
+	pt.k.Render(w, r, http.StatusOK, "signin", "portal.signin.title", "", pt.signInView(pt.k.NewForm(r, nil)))
+	return nil
+}
+
+func (pt *portal) signInSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	if _, err := pt.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP)); err != nil {
+		switch kind := problem.KindOf(err); kind {
+		case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
+			httpx.SetRetryAfter(w, err)
+			f.Detail = problem.BodyOf(err, "").Detail
+			pt.k.Render(w, r, kind.Status(), "signin", "portal.signin.title", "", pt.signInView(f))
+			return nil
+		}
+		return err
+	}
+	http.Redirect(w, r, "/eid/me", http.StatusSeeOther)
+	return nil
+}
+
+// meView is the portal's page.
+type meView struct {
+	CSRF     string
+	Account  identity.Account
+	Person   people.Person
+	Logins   []identity.Login
+	Consents []oidc.Consent
+	// Verifications are the services' recent checks of the holder ("who
+	// verified me"): verifications, claims received, e-KYC records.
+	Verifications []audit.Entry
+}
+
+// verifierActions are the audit actions the portal shows as "who verified
+// me".
+var verifierActions = map[string]bool{oidc.ActionVerify: true, oidc.ActionClaims: true, oidc.ActionEKYC: true}
+
+// verifications returns the services' recent checks of pin: among the
+// newest 500 entries about the person, at most 20.
+func (pt *portal) verifications(r *http.Request, pin string) ([]audit.Entry, error) {
+	entries, _, err := pt.log.List(r.Context(), pin, 0, 500)
+	if err != nil {
+		return nil, err
+	}
+	var out []audit.Entry
+	for _, e := range entries {
+		if verifierActions[e.Action] && strings.HasPrefix(e.Actor, "client:") {
+			e.Actor = strings.TrimPrefix(e.Actor, "client:")
+			if c, err := pt.p.Clients().Get(r.Context(), e.Actor); err == nil {
+				e.Actor = c.Name // the service's name, as on the consent screen
+			}
+			out = append(out, e)
+			if len(out) == 20 {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// me shows the holder's record (read from the register, audited as the
+// citizen's own read), account, last sign-ins and consents.
+func (pt *portal) me(w http.ResponseWriter, r *http.Request) error {
+	sess, ok := identity.SessionFrom(r.Context())
+	if !ok {
+		return problem.New(problem.Unauthorized, "sign in first")
+	}
+	pr := sess.Account.Principal("")
+	person, err := pt.reg.Get(r.Context(), identity.Matcher(), sess.Account.PIN)
+	if err != nil {
+		return err
+	}
+	if err := pt.log.Record(r.Context(), audit.Of(pr, ActionSelfRead, sess.Account.PIN)); err != nil {
+		return err // the holder's own read is audited like any other
+	}
+	v := meView{CSRF: sess.CSRF, Account: sess.Account, Person: person}
+	if v.Logins, err = pt.eid.Logins(r.Context(), pr, 0, 10); err != nil {
+		return err
+	}
+	if v.Consents, err = pt.p.Consents(r.Context(), pr); err != nil {
+		return err
+	}
+	if v.Verifications, err = pt.verifications(r, sess.Account.PIN); err != nil {
+		return err
+	}
+	pt.k.Render(w, r, http.StatusOK, "me", "portal.title", "", v)
+	return nil
+}
+
+func (pt *portal) withdraw(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return problem.New(problem.NotFound, "no such consent")
+	}
+	if err := pt.p.Withdraw(r.Context(), pr, id); err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, "flash.portal.withdrawn")
+	http.Redirect(w, r, "/eid/me", http.StatusSeeOther)
+	return nil
+}
+
+func (pt *portal) lock(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	var in identity.LockRequest
+	if s := r.PostForm.Get("not_me_login_id"); s != "" {
+		in.NotMeLoginID, _ = strconv.ParseInt(s, 10, 64)
+	}
+	if _, err := pt.eid.Lock(r.Context(), pr, in); err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, "flash.portal.locked")
+	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}
+
+func (pt *portal) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.eid.SignOut(w, r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}

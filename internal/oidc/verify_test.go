@@ -1,0 +1,119 @@
+package oidc_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/oidc"
+)
+
+// verify posts a verification as client (id, secret) and returns the
+// status and the answer.
+func (e *opEnv) verify(t *testing.T, id, secret, body string) (int, oidc.VerifyResponse, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/verify", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(id, secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out oidc.VerifyResponse
+	json.Unmarshal(b, &out)
+	return res.StatusCode, out, string(b)
+}
+
+// Yes/no verification: per field and predicate, with the documented reason
+// codes, no personal data in the answer, every call audited (fields,
+// purpose, outcome; no values); only an entitled client may ask.
+func TestVerification(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		secret, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "kyc", Name: "Ngân hàng KYC", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lan := e.Lan
+		cases := []struct {
+			name, body string
+			match      bool
+			codes      string
+		}{
+			{"all match", `{"pin":"` + lan.PIN + `","purpose":"mở tài khoản","full_name":"nguyễn thị  lan","birth_date":"1990-05-17","card_number":"` + lan.PIN + `","age_at_least":18,"resides_in":"01","alive":true}`, true, "[]"},
+			{"name and date differ", `{"pin":"` + lan.PIN + `","purpose":"mở tài khoản","full_name":"Nguyễn Thị Lân","birth_date":"1990-05-18"}`, false, "[100,110]"},
+			{"address differs", `{"pin":"` + lan.PIN + `","purpose":"x","address":{"unit_code":"00004","detail":"Số 2 Điện Biên Phủ"}}`, false, "[200]"},
+			{"too young", `{"pin":"` + lan.PIN + `","purpose":"x","age_at_least":40}`, false, "[]"},
+			{"deceased", `{"pin":"` + e.Ba.PIN + `","purpose":"x","full_name":"Lê Văn Ba"}`, false, "[400]"},
+			{"unknown PIN", `{"pin":"001190000999","purpose":"x","full_name":"Ai Đó"}`, false, "[100,900]"},
+		}
+		for _, c := range cases {
+			code, out, raw := e.verify(t, "kyc", secret, c.body)
+			codes, _ := json.Marshal(out.ReasonCodes)
+			if code != http.StatusOK || out.Match != c.match || string(codes) != c.codes {
+				t.Errorf("%s: %d match %v codes %s (%s)", c.name, code, out.Match, codes, raw)
+			}
+			if strings.Contains(raw, "Nguyễn") || strings.Contains(raw, "1990") || strings.Contains(raw, "Điện Biên") {
+				t.Errorf("%s: personal data in the answer: %s", c.name, raw)
+			}
+		}
+		if code, _, raw := e.verify(t, "kyc", secret, `{"pin":"`+lan.PIN+`","purpose":"x","alive":true}`); code != http.StatusOK || !strings.Contains(raw, `"alive":true`) {
+			t.Errorf("alive: %d %s", code, raw)
+		}
+		if code, _, raw := e.verify(t, "kyc", secret, `{"pin":"12","purpose":""}`); code != http.StatusUnprocessableEntity || !strings.Contains(raw, `"field":"pin"`) || !strings.Contains(raw, `"field":"purpose"`) {
+			t.Errorf("invalid: %d %s", code, raw)
+		}
+		if code, _, _ := e.verify(t, "kyc", "wrong", cases[0].body); code != http.StatusUnauthorized {
+			t.Errorf("wrong secret: %d", code)
+		}
+		if code, _, _ := e.verify(t, "bank", e.secret, cases[0].body); code != http.StatusForbidden {
+			t.Errorf("client not entitled: %d", code)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:kyc' AND action = $1 AND subject = $2 AND detail LIKE '%purpose mở tài khoản; no match 100,110'", oidc.ActionVerify, lan.PIN); n != 1 {
+			t.Errorf("verification audited %d times", n)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:kyc' AND detail LIKE '%Lân%'"); n != 0 {
+			t.Error("a value asked was written to the audit log")
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:bank' AND action = $1 AND outcome = 'denied'", oidc.ActionVerify); n != 1 {
+			t.Errorf("refusal audited %d times", n)
+		}
+	})
+}
+
+// A verification request of any form never fails with a server error.
+func FuzzVerifyRequest(f *testing.F) {
+	d := dbtest.SQLite(f, schemas...)
+	e := newOPFor(f, d)
+	secret, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "kyc", Name: "KYC", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		`{"pin":"` + e.Lan.PIN + `","purpose":"x","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17"}`,
+		`{"pin":"` + e.Lan.PIN + `","purpose":"x","age_at_least":-1,"resides_in":"0"}`,
+		`{"pin":"` + e.Lan.PIN + `","purpose":"x","address":{"unit_code":"","detail":1}}`,
+		`{"pin":null}`, `[]`, `{"pin":"1","pin":"2"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/api/v1/verify", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("kyc", secret)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("%q: %d %s", body, w.Code, w.Body)
+		}
+	})
+}
