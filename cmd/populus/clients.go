@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/oidc"
@@ -13,21 +14,43 @@ import (
 
 // runClients manages the relying parties of the OpenID provider.
 func runClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	usage := func() error {
+	usage := func() {
 		fmt.Fprintln(stderr, "Usage: populus clients add|list|disable [--data DIR | --db URL] …")
-		fmt.Fprintln(stderr, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add -h);")
+		fmt.Fprintln(stderr, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add --help);")
 		fmt.Fprintln(stderr, "           prints its client secret once (client_secret_basic)")
 		fmt.Fprintln(stderr, "  list     list the relying parties")
 		fmt.Fprintln(stderr, "  disable  withdraw a relying party: no more sign-ins, its tokens revoked (argument: its id)")
-		return errUsage
 	}
 	if len(args) == 0 {
-		return usage()
+		usage()
+		return errUsage
 	}
 	sub := args[0]
+	subs := []string{"add", "list", "disable"}
+	switch {
+	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
+		usage()
+		return nil
+	case strings.HasPrefix(sub, "-"):
+		return fmt.Errorf("clients: unknown flag %s before the subcommand (add, list or disable). Run 'populus clients --help'.", sub)
+	case !slices.Contains(subs, sub):
+		msg := fmt.Sprintf("clients: unknown subcommand %q", sub)
+		if n := nearest(sub, subs); n != "" {
+			msg += fmt.Sprintf("; did you mean %q?", n)
+		}
+		return fmt.Errorf("%s Run 'populus clients --help'.", sentence(msg))
+	}
 	var c config
 	f := newFlags("clients "+sub, env, stderr)
+	f.summary = map[string]string{
+		"add":     "Registers a relying party of the OpenID provider; prints its client secret once (client_secret_basic).",
+		"list":    "Lists the relying parties.",
+		"disable": "Withdraws a relying party: no more sign-ins, its tokens revoked.",
+	}[sub]
 	f.store(&c)
+	if sub == "disable" {
+		f.args, f.argsUsage = 1, " CLIENT_ID"
+	}
 	var cfg oidc.ClientConfig
 	var redirects, logouts, scopes, essential, jwksFile string
 	if sub == "add" {
@@ -45,13 +68,8 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		f.fs.StringVar(&cfg.IDTokenAlg, "id-token-alg", "RS256", "algorithm of the client's ID tokens: RS256 or ES256 (faster to sign)")
 		f.fs.StringVar(&cfg.Sector, "sector", "", "sector identifier of the pairwise subjects (default: the host of the first redirect URI)")
 	}
-	if err := f.fs.Parse(args[1:]); err != nil {
+	if err := f.parse(args[1:]); err != nil {
 		return err
-	}
-	switch {
-	case sub == "add" && f.fs.NArg() == 0, sub == "list" && f.fs.NArg() == 0, sub == "disable" && f.fs.NArg() == 1:
-	default:
-		return usage()
 	}
 	if sub == "add" {
 		cfg.RedirectURIs, cfg.PostLogoutRedirectURIs = splitList(redirects), splitList(logouts)
@@ -90,10 +108,10 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 				strings.Join(x.Scopes, " "), strings.Join(x.RedirectURIs, ","))
 		}
 	case "disable":
-		if err := clients.Disable(ctx, f.fs.Arg(0)); err != nil {
+		if err := clients.Disable(ctx, f.rest[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: disabled\n", f.fs.Arg(0))
+		fmt.Fprintf(stdout, "%s: disabled\n", f.rest[0])
 	}
 	return nil
 }
