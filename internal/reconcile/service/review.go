@@ -67,12 +67,12 @@ type Review struct {
 // engine said, and the current decision if an officer took one. It names
 // no person: the candidates are shown, and audited, one record at a time.
 type ReviewItem struct {
-	Line        int     `json:"line"`
-	ID          string  `json:"id"`
-	Decision    string  `json:"decision"` // the engine's: ambiguous or not_found
-	Reason      string  `json:"reason"`
-	Probability float64 `json:"probability"`
-	Candidates  int     `json:"candidates"`
+	Line           int     `json:"line"`
+	ID             string  `json:"id"`
+	Decision       string  `json:"decision"` // the engine's: ambiguous or not_found
+	Reason         string  `json:"reason"`
+	Probability    float64 `json:"probability"`
+	CandidateCount int     `json:"candidate_count"`
 	// Review is the current decision, without the PIN accepted; nil while
 	// the record waits.
 	Review *Review `json:"review,omitempty"`
@@ -255,7 +255,7 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 			}
 			return true
 		}
-		it := ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason, Probability: r.probability, Candidates: len(r.candidates)}
+		it := ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason, Probability: r.probability, CandidateCount: len(r.candidates)}
 		if reviewed {
 			rv.PIN = ""
 			it.Review = &rv
@@ -375,7 +375,7 @@ func (s *Service) ReviewRecord(ctx context.Context, p auth.Principal, id string,
 	}
 	prepared := reconcile.NewPreparer().Record(engine.FieldsOf(&rec))
 	out := ReviewRecord{ReviewItem: ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason,
-		Probability: r.probability, Candidates: len(r.candidates)}, Record: sectorValues(&rec, &prepared), Candidates: []ReviewCandidate{}}
+		Probability: r.probability, CandidateCount: len(r.candidates)}, Record: sectorValues(&rec, &prepared), Candidates: []ReviewCandidate{}}
 	pins := make([]string, 0, len(r.candidates))
 	for i, c := range r.candidates {
 		rc := ReviewCandidate{Rank: i + 1, PIN: c.PIN, Weight: c.Weight, Probability: c.Probability, OtherName: c.OtherName, Places: []Place{}}
