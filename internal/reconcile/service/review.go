@@ -536,7 +536,7 @@ func reviewReason(s string) (string, string) {
 	}
 	s = strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 	if n := utf8.RuneCountInString(s); n > MaxReviewReason {
-		return "", fmt.Sprintf("is longer than %d characters", MaxReviewReason)
+		return "", "is longer than 500 characters" // MaxReviewReason
 	}
 	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
 		return "", "may not begin with =, +, - or @"
@@ -549,25 +549,30 @@ func reviewReason(s string) (string, string) {
 // its history. The decision and its audit entry (reconcile.review) commit
 // together.
 func (s *Service) Decide(ctx context.Context, p auth.Principal, id string, line int, d ReviewDecision) (Review, error) {
-	var fs problem.Fields
+	// The reasons are their own formats, which the catalogs translate.
+	var fs []problem.FieldError
+	bad := func(field, reason string) {
+		fs = append(fs, problem.FieldError{Field: field, Reason: reason, Format: reason})
+	}
 	if !d.Outcome.valid() {
-		fs.Add("outcome", "is accepted, rejected or not_in_register")
+		bad("outcome", "is accepted, rejected or not_in_register")
 	}
 	reason, why := reviewReason(d.Reason)
 	switch {
 	case why != "":
-		fs.Add("reason", "%s", why)
+		bad("reason", why)
 	case reason == "" && d.Outcome == Accepted:
-		fs.Add("reason", "is required to accept a candidate")
+		bad("reason", "is required to accept a candidate")
 	}
 	if d.Outcome == Accepted && d.Candidate < 1 {
-		fs.Add("candidate", "is the rank of the candidate accepted, from 1")
+		bad("candidate", "is the rank of the candidate accepted, from 1")
 	}
 	if d.Outcome != Accepted && d.Candidate != 0 {
-		fs.Add("candidate", "is given only to accept a candidate")
+		bad("candidate", "is given only to accept a candidate")
 	}
-	if err := fs.Err(); err != nil {
-		return Review{}, err
+	if len(fs) > 0 {
+		const detail = "Some fields are not valid"
+		return Review{}, &problem.Error{Kind: problem.Invalid, Detail: detail, Format: detail, Fields: fs}
 	}
 	if _, err := s.reviewJob(ctx, p, ReviewReconcile, id); err != nil {
 		return Review{}, err

@@ -25,6 +25,12 @@ func TestMessages(t *testing.T) {
 	for _, e := range m.Menu {
 		ids = append(ids, e.Label)
 	}
+	// The review pages name the model's comparisons and write the flash
+	// notice of a decision.
+	for _, c := range jobsui.Comparisons() {
+		ids = append(ids, "recreview.cmp."+c)
+	}
+	ids = append(ids, "flash.recreview_saved")
 	for _, id := range ids {
 		for _, lang := range cat.Languages() {
 			if _, ok := cat.Lookup(lang, id); !ok {

@@ -1,0 +1,192 @@
+package jobsui
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/reconcile"
+	"github.com/populus-vn/populus/internal/reconcile/service"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+// Review is what the review pages need; *service.Service provides it. The
+// service authorises and audits (every candidate shown is a read).
+type Review interface {
+	Reviews(ctx context.Context, p auth.Principal, id string, f service.ReviewFilter) (service.ReviewList, error)
+	ReviewRecord(ctx context.Context, p auth.Principal, id string, line int) (service.ReviewRecord, error)
+	Decide(ctx context.Context, p auth.Principal, id string, line int, d service.ReviewDecision) (service.Review, error)
+}
+
+var _ Review = (*service.Service)(nil)
+
+// reviewPageSize is the number of records on a page of the list.
+const reviewPageSize = 25
+
+type reviewListView struct {
+	JobID   string
+	List    service.ReviewList
+	Filter  service.ReviewFilter
+	Next    string // URL of the next page
+	Base    string // the list's URL
+	Results string // the job's results' URL
+}
+
+// recReview is /reconcile/jobs/{id}/review: the records the job left for
+// review, filtered by decision, reason and status.
+func (s *pages) recReview(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.FromContext(r.Context())
+	id := r.PathValue("id")
+	f, err := service.ReviewFilterOf(r)
+	if err != nil {
+		return err
+	}
+	if f.Limit == 20 && r.URL.Query().Get("limit") == "" {
+		f.Limit = reviewPageSize
+	}
+	l, err := s.rec.Reviews(r.Context(), p, id, f)
+	if problem.Is(err, problem.Invalid) {
+		// A filter or cursor typed by hand: the whole list instead.
+		f = service.ReviewFilter{Limit: reviewPageSize}
+		l, err = s.rec.Reviews(r.Context(), p, id, f)
+	}
+	if err != nil {
+		return err
+	}
+	base := "/reconcile/jobs/" + id + "/review"
+	v := reviewListView{JobID: id, List: l, Filter: f, Base: base, Results: "/api/v1/reconcile/jobs/" + id}
+	if l.NextCursor != "" {
+		q := filterQuery(f)
+		q.Set("cursor", l.NextCursor)
+		v.Next = base + "?" + q.Encode()
+	}
+	s.kit.Render(w, r, http.StatusOK, "recreview", "recreview.title", "recjobs", v)
+	return nil
+}
+
+func filterQuery(f service.ReviewFilter) url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"decision": f.Decision, "reason": f.Reason, "status": f.Status} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+type reviewRecordView struct {
+	JobID  string
+	Rec    service.ReviewRecord
+	Form   *web.Form
+	Base   string
+	Back   string // the list, with the filter it was opened from
+	Fields []string
+}
+
+// recReviewRecord is /reconcile/jobs/{id}/review/{line}: the record beside
+// its candidates, and the decision form.
+func (s *pages) recReviewRecord(w http.ResponseWriter, r *http.Request) error {
+	return s.renderRecord(w, r, http.StatusOK, s.kit.NewForm(r, nil))
+}
+
+func (s *pages) renderRecord(w http.ResponseWriter, r *http.Request, status int, f *web.Form) error {
+	p, _ := auth.FromContext(r.Context())
+	id := r.PathValue("id")
+	line, err := service.LineOf(r)
+	if err != nil {
+		return err
+	}
+	rec, err := s.rec.ReviewRecord(r.Context(), p, id, line)
+	if err != nil {
+		return err
+	}
+	base := "/reconcile/jobs/" + id + "/review"
+	back := base
+	if q := r.URL.Query().Get("from"); q != "" {
+		if _, err := url.ParseQuery(q); err == nil {
+			back += "?" + q
+		}
+	}
+	v := reviewRecordView{JobID: id, Rec: rec, Form: f, Base: base, Back: back}
+	if len(rec.Candidates) > 0 {
+		for _, fw := range rec.Candidates[0].Fields {
+			v.Fields = append(v.Fields, fw.Comparison)
+		}
+	}
+	s.kit.Render(w, r, status, "recreviewrecord", "recreview.record_title", "recjobs", v)
+	return nil
+}
+
+// maxDecisionForm bounds the decision form.
+const maxDecisionForm = 16 << 10
+
+// recDecide takes the decision form, then goes to the next record waiting
+// for review, or back to the list after the last.
+func (s *pages) recDecide(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := s.kit.ParseForm(w, r, maxDecisionForm); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	line, err := service.LineOf(r)
+	if err != nil {
+		return err
+	}
+	// Each accept button sends the candidate's rank as "candidate"; the
+	// other buttons send "outcome".
+	d := service.ReviewDecision{Outcome: service.Outcome(r.PostFormValue("outcome")), Reason: r.PostFormValue("reason")}
+	if c := r.PostFormValue("candidate"); c != "" && d.Outcome == "" {
+		d.Outcome = service.Accepted
+		if d.Candidate, err = strconv.Atoi(c); err != nil {
+			return problem.Field("candidate", "is the rank of the candidate accepted, from 1")
+		}
+	}
+	if _, err := s.rec.Decide(r.Context(), p, id, line, d); err != nil {
+		if problem.Is(err, problem.Invalid) || problem.Is(err, problem.Conflict) {
+			f := s.kit.NewForm(r, url.Values{"reason": {r.PostFormValue("reason")}})
+			f.AddProblem(err)
+			return s.renderRecord(w, r, problem.BodyOf(err, "").Status, f)
+		}
+		return err
+	}
+	s.kit.Flash(w, r, "flash.recreview_saved")
+	base := "/reconcile/jobs/" + id + "/review"
+	next, err := s.rec.Reviews(r.Context(), p, id, service.ReviewFilter{Status: "pending", Cursor: strconv.Itoa(line), Limit: 1})
+	if err == nil && len(next.Items) > 0 {
+		http.Redirect(w, r, fmt.Sprintf("%s/%d", base, next.Items[0].Line), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, base, http.StatusSeeOther)
+	return nil
+}
+
+// funcs are the review pages' template functions in one language.
+func funcs(l web.Locale) template.FuncMap {
+	return template.FuncMap{
+		// comparison names one of the model's comparisons.
+		"comparison": func(name string) string {
+			return l.T("recreview.cmp." + name)
+		},
+		// bits writes a weight in bits, signed.
+		"bits": func(w float64) string { return fmt.Sprintf("%+.1f", w) },
+		// percent writes a probability.
+		"percent": func(p float64) string { return fmt.Sprintf("%.2f%%", 100*p) },
+	}
+}
+
+// Comparisons are the model's comparisons, which the catalog names.
+func Comparisons() []string {
+	var out []string
+	for _, c := range reconcile.DefaultComparisons() {
+		out = append(out, c.Name())
+	}
+	return out
+}
