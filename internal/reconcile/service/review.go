@@ -494,7 +494,9 @@ func placesOf(r *reconcile.Record) []Place {
 		if c != 0 {
 			pl.Commune = fmt.Sprintf("%05d", c)
 		}
-		out = append(out, pl)
+		if !slices.Contains(out, pl) { // the same place as two kinds of address
+			out = append(out, pl)
+		}
 	}
 }
 
