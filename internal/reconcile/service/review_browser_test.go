@@ -120,9 +120,12 @@ func TestBrowserReview(t *testing.T) {
 		if !strings.Contains(summary, "là bắt buộc khi chấp nhận một ứng viên") {
 			t.Errorf("the error summary says %q", summary)
 		}
+		if href, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#error-summary a`), "href")); href.Value != "#f-reason" {
+			t.Errorf("the error summary links to %q, not the reason", href.Value)
+		}
 		// With a reason: recorded, and the next record is open.
 		err = chromedp.Do(ctx,
-			chromedp.SendKeys(chromedp.ID("reason"), reason),
+			chromedp.SendKeys(chromedp.ID("f-reason"), reason),
 			chromedp.Click(chromedp.CSS(accept)),
 			chromedp.WaitVisible(chromedp.CSS(`.alert-success`)),
 			shot("review-accepted-next"),
