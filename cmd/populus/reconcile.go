@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/reconcile/engine"
 	"github.com/populus-vn/populus/internal/reconcile/report"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/reconcile/service"
 )
 
 // float adds a float flag defaulting to an environment variable, as the
@@ -56,7 +57,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	f.int(&cfg.MaxBlock, "max-block", "POPULUS_RECONCILE_MAX_BLOCK", 200, "leave out of blocking the keys shared by more register records than this")
 	f.int(&cfg.Workers, "workers", "POPULUS_RECONCILE_WORKERS", 0, "records scored in parallel (0: one per CPU)")
 	f.int(&cfg.TrainSample, "train-sample", "POPULUS_RECONCILE_TRAIN_SAMPLE", 20000, "sector records sampled to estimate the model on")
-	f.int(&seed, "seed", "POPULUS_RECONCILE_SEED", 1, "seed of the sampling")
+	f.int(&seed, "seed", "POPULUS_RECONCILE_SEED", service.DefaultSeed, "seed of the sampling")
 	f.string(&model, "model", "POPULUS_RECONCILE_MODEL", "", "reuse m and u from an earlier summary.json (or a saved model) instead of estimating them")
 	f.bool(&cfg.Floor, "floor", "POPULUS_RECONCILE_FLOOR", false, "also time an exact join on PIN of the same file, and report the ratio")
 	f.bool(&quiet, "quiet", "POPULUS_RECONCILE_QUIET", false, "no progress bars")

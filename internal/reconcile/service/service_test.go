@@ -197,7 +197,7 @@ func direct(t *testing.T, d *db.DB, file []byte, workers int) (dec, cor []byte, 
 	var db, cb bytes.Buffer
 	in := engine.Input{Name: "drivers.csv", Mapping: sector.Drivers.Mapping(),
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(file)), nil }}
-	sum, err = engine.Run(context.Background(), x, in, engine.Output{Decisions: &db, Corrections: &cb}, engine.Config{Workers: workers})
+	sum, err = engine.Run(context.Background(), x, in, engine.Output{Decisions: &db, Corrections: &cb}, engine.Config{Workers: workers, Seed: DefaultSeed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -419,6 +419,11 @@ func fileError(err error) error {
 	return badRequest("file", "%v", err)
 }
 
+// DefaultSeed is the seed of the sampling when a submission gives none: the
+// CLI's default (populus reconcile --seed), so that a file gives the same
+// decisions through the service as through the CLI.
+const DefaultSeed = 1
+
 // parseOptions reads the options of the run.
 func parseOptions(o *Options, v map[string]string) error {
 	var f problem.Fields
@@ -467,6 +472,8 @@ func parseOptions(o *Options, v map[string]string) error {
 			f.Add("seed", "must be a whole number, 0 or more")
 		}
 		o.Seed = n
+	} else {
+		o.Seed = DefaultSeed
 	}
 	if o.Threshold > 0 && o.ReviewFloor > 0 && o.ReviewFloor > o.Threshold {
 		f.Add("review_floor", "must not be above the threshold")
