@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,10 +68,13 @@ type Review struct {
 // engine said, and the current decision if an officer took one. It names
 // no person: the candidates are shown, and audited, one record at a time.
 type ReviewItem struct {
-	Line           int     `json:"line"`
-	ID             string  `json:"id"`
-	Decision       string  `json:"decision"` // the engine's: ambiguous or not_found
-	Reason         string  `json:"reason"`
+	Line     int    `json:"line"`
+	ID       string `json:"id"`
+	Decision string `json:"decision"` // the engine's: ambiguous or not_found
+	Reason   string `json:"reason"`
+	// ReasonKind is the reason with its numbers left out (%s), to filter
+	// by and to translate.
+	ReasonKind     string  `json:"reason_kind"`
 	Probability    float64 `json:"probability"`
 	CandidateCount int     `json:"candidate_count"`
 	// Review is the current decision, without the PIN accepted; nil while
@@ -81,7 +85,7 @@ type ReviewItem struct {
 // ReviewFilter selects records of the review list; zero values select all.
 type ReviewFilter struct {
 	Decision string // ambiguous or not_found
-	Reason   string // the engine's reason, exactly
+	Reason   string // the kind of the engine's reason (ReasonKind)
 	Status   string // pending or reviewed
 	Limit    int
 	Cursor   string // the line after which the page starts
@@ -92,8 +96,8 @@ type ReviewList struct {
 	Items      []ReviewItem `json:"items"`
 	NextCursor string       `json:"next_cursor,omitempty"`
 	// Total, Pending and Reviewed count the job's records left for review
-	// (all of them, whatever the filter); Reasons are the engine's reasons
-	// among them, to filter by.
+	// (all of them, whatever the filter); Reasons are the kinds of the
+	// engine's reasons among them, to filter by.
 	Total    int      `json:"total"`
 	Pending  int      `json:"pending"`
 	Reviewed int      `json:"reviewed"`
@@ -116,6 +120,27 @@ type decisionRow struct {
 // ambiguous, or not found with candidates below the review floor.
 func (r *decisionRow) reviewable() bool {
 	return r.decision == engine.Ambiguous.String() || (r.decision == engine.NotFound.String() && len(r.candidates) > 0)
+}
+
+func (r *decisionRow) item() ReviewItem {
+	kind, _ := ReasonKind(r.reason)
+	return ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason, ReasonKind: kind,
+		Probability: r.probability, CandidateCount: len(r.candidates)}
+}
+
+// number is a number in an engine's reason: a line, bits, a probability
+// (2.11e-06), a threshold.
+var number = regexp.MustCompile(`\d+(?:\.\d+)?(?:e[-+]?\d+)?`)
+
+// ReasonKind returns an engine's reason as a format, its numbers replaced
+// by %s, and the numbers: the records of one kind share the format, which
+// the catalogs translate (i18n.Catalog.Reason).
+func ReasonKind(reason string) (format string, args []any) {
+	format = number.ReplaceAllStringFunc(strings.ReplaceAll(reason, "%", "%%"), func(n string) string {
+		args = append(args, n)
+		return "%s"
+	})
+	return format, args
 }
 
 // uncell undoes the engine's spreadsheet neutralisation of a text cell.
@@ -241,11 +266,12 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 		} else {
 			out.Pending++
 		}
-		if len(out.Reasons) < maxReasons && r.reason != "" && !slices.Contains(out.Reasons, r.reason) {
-			out.Reasons = append(out.Reasons, r.reason)
+		kind, _ := ReasonKind(r.reason)
+		if len(out.Reasons) < maxReasons && kind != "" && !slices.Contains(out.Reasons, kind) {
+			out.Reasons = append(out.Reasons, kind)
 		}
 		switch {
-		case r.line <= after, f.Decision != "" && r.decision != f.Decision, f.Reason != "" && r.reason != f.Reason,
+		case r.line <= after, f.Decision != "" && r.decision != f.Decision, f.Reason != "" && kind != f.Reason,
 			f.Status == "pending" && reviewed, f.Status == "reviewed" && !reviewed:
 			return true
 		}
@@ -255,7 +281,7 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 			}
 			return true
 		}
-		it := ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason, Probability: r.probability, CandidateCount: len(r.candidates)}
+		it := r.item()
 		if reviewed {
 			rv.PIN = ""
 			it.Review = &rv
@@ -374,8 +400,7 @@ func (s *Service) ReviewRecord(ctx context.Context, p auth.Principal, id string,
 		return ReviewRecord{}, err
 	}
 	prepared := reconcile.NewPreparer().Record(engine.FieldsOf(&rec))
-	out := ReviewRecord{ReviewItem: ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason,
-		Probability: r.probability, CandidateCount: len(r.candidates)}, Record: sectorValues(&rec, &prepared), Candidates: []ReviewCandidate{}}
+	out := ReviewRecord{ReviewItem: r.item(), Record: sectorValues(&rec, &prepared), Candidates: []ReviewCandidate{}}
 	pins := make([]string, 0, len(r.candidates))
 	for i, c := range r.candidates {
 		rc := ReviewCandidate{Rank: i + 1, PIN: c.PIN, Weight: c.Weight, Probability: c.Probability, OtherName: c.OtherName, Places: []Place{}}

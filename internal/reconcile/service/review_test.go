@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,7 +116,7 @@ func testReview(t *testing.T, d *db.DB, file []byte) {
 		t.Errorf("no item of reason %q", reason)
 	}
 	for _, it := range byReason.Items {
-		if it.Reason != reason {
+		if it.ReasonKind != reason || !strings.Contains(it.Reason, strings.Split(reason, "%s")[0]) {
 			t.Errorf("reason=%q lists %+v", reason, it)
 		}
 	}
@@ -247,6 +249,27 @@ func testReview(t *testing.T, d *db.DB, file []byte) {
 		t.Errorf("reviews.csv: %q", rs)
 	}
 	wantProblem(t, h.do("review.stranger", "GET", v.Links["reviews.csv"], nil, ""), http.StatusNotFound, "")
+}
+
+// TestReasonKind: the engine's reasons without their numbers.
+func TestReasonKind(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		args     []any
+	}{
+		{"best candidate's probability 2.11e-06 is below the review floor 0.5", "best candidate's probability %s is below the review floor %s", []any{"2.11e-06", "0.5"}},
+		{"2 candidates within 3.0 bits of the best", "%s candidates within %s bits of the best", []any{"2", "3.0"}},
+		{"one-to-one: the best candidate is assigned to the record on line 17 (a duplicate?); 100% sure", "one-to-one: the best candidate is assigned to the record on line %s (a duplicate?); %s%% sure", []any{"17", "100"}},
+		{"one-to-one: every candidate is assigned to another record", "one-to-one: every candidate is assigned to another record", nil},
+	} {
+		got, args := ReasonKind(c.in)
+		if got != c.want || !reflect.DeepEqual(args, c.args) {
+			t.Errorf("ReasonKind(%q) = %q %q, want %q %q", c.in, got, args, c.want, c.args)
+		}
+		if back := fmt.Sprintf(got, args...); back != c.in {
+			t.Errorf("ReasonKind(%q) formats back as %q", c.in, back)
+		}
+	}
 }
 
 // TestReviewReason: the reason's text rules.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/problem"
@@ -31,6 +32,8 @@ const reviewPageSize = 25
 type reviewListView struct {
 	JobID   string
 	List    service.ReviewList
+	Why     map[int]string // each item's reason in the page's language, by line
+	Kinds   []kindOption   // the kinds of reasons to filter by
 	Filter  service.ReviewFilter
 	Next    string // URL of the next page
 	Base    string // the list's URL
@@ -59,7 +62,14 @@ func (s *pages) recReview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	base := "/reconcile/jobs/" + id + "/review"
-	v := reviewListView{JobID: id, List: l, Filter: f, Base: base, Results: "/api/v1/reconcile/jobs/" + id}
+	v := reviewListView{JobID: id, List: l, Filter: f, Base: base, Results: "/api/v1/reconcile/jobs/" + id, Why: map[int]string{}}
+	lang := s.kit.Lang(r)
+	for _, it := range l.Items {
+		v.Why[it.Line] = s.why(lang, it.Reason)
+	}
+	for _, k := range l.Reasons {
+		v.Kinds = append(v.Kinds, kindOption{Value: k, Label: s.kindLabel(lang, k)})
+	}
 	if l.NextCursor != "" {
 		q := filterQuery(f)
 		q.Set("cursor", l.NextCursor)
@@ -67,6 +77,25 @@ func (s *pages) recReview(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.kit.Render(w, r, http.StatusOK, "recreview", "recreview.title", "recjobs", v)
 	return nil
+}
+
+// kindOption is a kind of reason in the filter.
+type kindOption struct{ Value, Label string }
+
+// why is an engine's reason in lang: translated where the catalog has its
+// kind (reasons.vi.json), else as the engine wrote it.
+func (s *pages) why(lang, reason string) string {
+	kind, args := service.ReasonKind(reason)
+	return s.kit.Catalog().Reason(lang, kind, reason, args...)
+}
+
+// kindLabel is a kind of reason in lang, its numbers shown as "…".
+func (s *pages) kindLabel(lang, kind string) string {
+	dots := make([]any, strings.Count(kind, "%s"))
+	for i := range dots {
+		dots[i] = "…"
+	}
+	return s.kit.Catalog().Reason(lang, kind, fmt.Sprintf(kind, dots...), dots...)
 }
 
 func filterQuery(f service.ReviewFilter) url.Values {
@@ -82,6 +111,7 @@ func filterQuery(f service.ReviewFilter) url.Values {
 type reviewRecordView struct {
 	JobID  string
 	Rec    service.ReviewRecord
+	Why    string // the engine's reason in the page's language
 	Form   *web.Form
 	Base   string
 	Back   string // the list, with the filter it was opened from
@@ -112,7 +142,7 @@ func (s *pages) renderRecord(w http.ResponseWriter, r *http.Request, status int,
 			back += "?" + q
 		}
 	}
-	v := reviewRecordView{JobID: id, Rec: rec, Form: f, Base: base, Back: back}
+	v := reviewRecordView{JobID: id, Rec: rec, Form: f, Base: base, Back: back, Why: s.why(s.kit.Lang(r), rec.Reason)}
 	if len(rec.Candidates) > 0 {
 		for _, fw := range rec.Candidates[0].Fields {
 			v.Fields = append(v.Fields, fw.Comparison)
