@@ -103,7 +103,7 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				}
 				// Migrations of capabilities added since the single
 				// numbering are applied by every upgrade, after those.
-				want := append(slices.Clone(tc.want[e]), "secmon/0001_security_events")
+				want := append(slices.Clone(tc.want[e]), "reconcile/0002_reconcile_reviews", "secmon/0001_security_events")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}

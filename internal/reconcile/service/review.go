@@ -548,27 +548,33 @@ type ReviewDecision struct {
 // reviewReason checks a review's reason: text of at most MaxReviewReason
 // characters, without control or bidirectional-control characters, trimmed
 // and single-spaced in NFC; it may not begin with a spreadsheet's formula
-// character. It returns the reason or why it is refused.
-func reviewReason(s string) (string, string) {
+// character. It returns the reason, or adds why it is refused to fs and
+// returns ok false.
+func reviewReason(s string, fs *problem.Fields) (reason string, ok bool) {
 	if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
-		return "", "is not valid UTF-8 text (invalid bytes or a lone surrogate)"
+		fs.Add("reason", "is not valid UTF-8 text (invalid bytes or a lone surrogate)")
+		return "", false
 	}
 	for _, r := range s {
 		switch {
 		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-			return "", "may not hold bidirectional-control characters (U+202A–U+202E, U+2066–U+2069)"
+			fs.Add("reason", "may not hold bidirectional-control characters (U+202A–U+202E, U+2066–U+2069)")
+			return "", false
 		case unicode.IsControl(r):
-			return "", "may not hold control characters such as tab or newline"
+			fs.Add("reason", "may not hold control characters such as tab or newline")
+			return "", false
 		}
 	}
 	s = strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 	if n := utf8.RuneCountInString(s); n > MaxReviewReason {
-		return "", "is longer than 500 characters" // MaxReviewReason
+		fs.Add("reason", "is longer than %d characters", MaxReviewReason)
+		return "", false
 	}
 	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "", "may not begin with =, +, - or @"
+		fs.Add("reason", "may not begin with =, +, - or @")
+		return "", false
 	}
-	return s, ""
+	return s, true
 }
 
 // Decide records an officer's decision on a record left for review. A
@@ -576,30 +582,22 @@ func reviewReason(s string) (string, string) {
 // its history. The decision and its audit entry (reconcile.review) commit
 // together.
 func (s *Service) Decide(ctx context.Context, p auth.Principal, id string, line int, d ReviewDecision) (Review, error) {
-	// The reasons are their own formats, which the catalogs translate.
-	var fs []problem.FieldError
-	bad := func(field, reason string) {
-		fs = append(fs, problem.FieldError{Field: field, Reason: reason, Format: reason})
-	}
+	var fs problem.Fields
 	if !d.Outcome.valid() {
-		bad("outcome", "is accepted, rejected or not_in_register")
+		fs.Add("outcome", "is accepted, rejected or not_in_register")
 	}
-	reason, why := reviewReason(d.Reason)
-	switch {
-	case why != "":
-		bad("reason", why)
-	case reason == "" && d.Outcome == Accepted:
-		bad("reason", "is required to accept a candidate")
+	reason, ok := reviewReason(d.Reason, &fs)
+	if ok && reason == "" && d.Outcome == Accepted {
+		fs.Add("reason", "is required to accept a candidate")
 	}
 	if d.Outcome == Accepted && d.Candidate < 1 {
-		bad("candidate", "is the rank of the candidate accepted, from 1")
+		fs.Add("candidate", "is the rank of the candidate accepted, from 1")
 	}
 	if d.Outcome != Accepted && d.Candidate != 0 {
-		bad("candidate", "is given only to accept a candidate")
+		fs.Add("candidate", "is given only to accept a candidate")
 	}
-	if len(fs) > 0 {
-		const detail = "Some fields are not valid"
-		return Review{}, &problem.Error{Kind: problem.Invalid, Detail: detail, Format: detail, Fields: fs}
+	if err := fs.Err(); err != nil {
+		return Review{}, err
 	}
 	if _, err := s.reviewJob(ctx, p, ReviewReconcile, id); err != nil {
 		return Review{}, err

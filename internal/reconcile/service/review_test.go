@@ -18,6 +18,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // withoutReviewColumns returns a corrections download without the columns
@@ -286,9 +287,14 @@ func TestReviewReason(t *testing.T) {
 		{strings.Repeat("ư", MaxReviewReason), strings.Repeat("ư", MaxReviewReason), ""},
 		{strings.Repeat("ư", MaxReviewReason+1), "", "is longer than 500 characters"},
 	} {
-		got, why := reviewReason(c.in)
-		if got != c.want || why != c.why {
-			t.Errorf("reviewReason(%q) = %q, %q; want %q, %q", c.in, got, why, c.want, c.why)
+		var fs problem.Fields
+		got, ok := reviewReason(c.in, &fs)
+		why := ""
+		if err := fs.Err(); err != nil {
+			why = err.(*problem.Error).Fields[0].Reason
+		}
+		if got != c.want || why != c.why || ok != (why == "") {
+			t.Errorf("reviewReason(%q) = %q, %v, %q; want %q, %q", c.in, got, ok, why, c.want, c.why)
 		}
 	}
 }

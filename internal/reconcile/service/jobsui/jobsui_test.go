@@ -1,7 +1,6 @@
 package jobsui_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/i18n"
@@ -42,23 +41,16 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-// The engine's reasons are translated with their numbers: each
-// translation takes the arguments of its English format, and the reasons
-// the engine writes find their translation by kind.
+// The engine's reasons are translated with their numbers: the reasons the
+// engine writes find their message by kind.
 func TestReasonTranslations(t *testing.T) {
 	cat := i18n.MustLoad(report.Messages, jobsui.Module(nil).Messages)
-	vi := cat.ReasonFormats(i18n.Vietnamese)
-	for en, tr := range vi {
-		if strings.Count(en, "%") != strings.Count(tr, "%") {
-			t.Errorf("%q and its translation %q take different arguments", en, tr)
-		}
-	}
 	for reason, want := range map[string]string{
 		"best candidate's probability 2.11e-06 is below the review floor 0.5": "xác suất của ứng viên tốt nhất (2.11e-06) thấp hơn ngưỡng xem xét 0.5",
 		"2 candidates within 3.0 bits of the best":                            "2 ứng viên cách ứng viên tốt nhất không quá 3.0 bit",
 	} {
 		kind, args := service.ReasonKind(reason)
-		if got := cat.Reason(i18n.Vietnamese, kind, reason, args...); got != want {
+		if got, _ := cat.Lookup(i18n.Vietnamese, "recreview.why."+kind, args...); got != want {
 			t.Errorf("%q in Vietnamese: %q, want %q", reason, got, want)
 		}
 	}

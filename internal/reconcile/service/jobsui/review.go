@@ -82,11 +82,14 @@ func (s *pages) recReview(w http.ResponseWriter, r *http.Request) error {
 // kindOption is a kind of reason in the filter.
 type kindOption struct{ Value, Label string }
 
-// why is an engine's reason in lang: translated where the catalog has its
-// kind (reasons.vi.json), else as the engine wrote it.
+// why is an engine's reason in lang: the catalog's message for its kind
+// (recreview.why.<kind>) with its numbers, else as the engine wrote it.
 func (s *pages) why(lang, reason string) string {
 	kind, args := service.ReasonKind(reason)
-	return s.kit.Catalog().Reason(lang, kind, reason, args...)
+	if m, ok := s.kit.Catalog().Lookup(lang, "recreview.why."+kind, args...); ok {
+		return m
+	}
+	return reason
 }
 
 // kindLabel is a kind of reason in lang, its numbers shown as "…".
@@ -95,7 +98,10 @@ func (s *pages) kindLabel(lang, kind string) string {
 	for i := range dots {
 		dots[i] = "…"
 	}
-	return s.kit.Catalog().Reason(lang, kind, fmt.Sprintf(kind, dots...), dots...)
+	if m, ok := s.kit.Catalog().Lookup(lang, "recreview.why."+kind, dots...); ok {
+		return m
+	}
+	return fmt.Sprintf(kind, dots...)
 }
 
 func filterQuery(f service.ReviewFilter) url.Values {
