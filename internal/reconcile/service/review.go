@@ -87,8 +87,11 @@ type ReviewFilter struct {
 	Decision string // ambiguous or not_found
 	Reason   string // the kind of the engine's reason (ReasonKind)
 	Status   string // pending or reviewed
-	Limit    int
-	Cursor   string // the line after which the page starts
+	// MinProbability leaves out the records whose best candidate is less
+	// likely (0 to 1).
+	MinProbability float64
+	Limit          int
+	Cursor         string // the line after which the page starts
 }
 
 // ReviewList is a page of the review list.
@@ -236,6 +239,9 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 	if f.Status != "" && f.Status != "pending" && f.Status != "reviewed" {
 		return ReviewList{}, problem.Field("status", "is pending or reviewed")
 	}
+	if !(f.MinProbability >= 0 && f.MinProbability <= 1) {
+		return ReviewList{}, problem.Field("min_probability", "is a probability from 0 to 1")
+	}
 	after := 0
 	if f.Cursor != "" {
 		n, err := strconv.Atoi(f.Cursor)
@@ -272,7 +278,7 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 		}
 		switch {
 		case r.line <= after, f.Decision != "" && r.decision != f.Decision, f.Reason != "" && kind != f.Reason,
-			f.Status == "pending" && reviewed, f.Status == "reviewed" && !reviewed:
+			f.Status == "pending" && reviewed, f.Status == "reviewed" && !reviewed, r.probability < f.MinProbability:
 			return true
 		}
 		if len(out.Items) == f.Limit {

@@ -25,14 +25,20 @@ func (s *Service) reviewRoutes(staff func(string, http.Handler) httpx.Route) []h
 }
 
 // ReviewFilterOf reads the review list's query: decision, reason, status,
-// limit (1 to 100, default 20) and cursor.
+// min_probability, limit (1 to 100, default 20) and cursor.
 func ReviewFilterOf(r *http.Request) (ReviewFilter, error) {
 	page, err := httpx.ParsePage(r, 20, 100)
 	if err != nil {
 		return ReviewFilter{}, err
 	}
 	q := r.URL.Query()
-	return ReviewFilter{Decision: q.Get("decision"), Reason: q.Get("reason"), Status: q.Get("status"), Limit: page.Limit, Cursor: page.Cursor}, nil
+	f := ReviewFilter{Decision: q.Get("decision"), Reason: q.Get("reason"), Status: q.Get("status"), Limit: page.Limit, Cursor: page.Cursor}
+	if v := q.Get("min_probability"); v != "" {
+		if f.MinProbability, err = strconv.ParseFloat(v, 64); err != nil {
+			return f, problem.Field("min_probability", "is a probability from 0 to 1")
+		}
+	}
+	return f, nil
 }
 
 // LineOf reads the {line} of a review's path.

@@ -121,6 +121,18 @@ func testReview(t *testing.T, d *db.DB, file []byte) {
 			t.Errorf("reason=%q lists %+v", reason, it)
 		}
 	}
+	// By the best candidate's probability.
+	likely := decode[ReviewList](t, h.do("review.officer", "GET", base+"?limit=100&min_probability=0.01", nil, ""))
+	if len(likely.Items) == len(want) {
+		t.Errorf("min_probability=0.01 leaves out nothing of %d records", len(want))
+	}
+	for _, it := range likely.Items {
+		if it.Probability < 0.01 {
+			t.Errorf("min_probability=0.01 lists %+v", it)
+		}
+	}
+	wantProblem(t, h.do("review.officer", "GET", base+"?min_probability=2", nil, ""), http.StatusUnprocessableEntity, "min_probability")
+	wantProblem(t, h.do("review.officer", "GET", base+"?min_probability=x", nil, ""), http.StatusUnprocessableEntity, "min_probability")
 	wantProblem(t, h.do("review.officer", "GET", base+"?decision=exact", nil, ""), http.StatusUnprocessableEntity, "decision")
 	wantProblem(t, h.do("review.officer", "GET", base+"?status=maybe", nil, ""), http.StatusUnprocessableEntity, "status")
 	wantProblem(t, h.do("review.officer", "GET", base+"?cursor=x", nil, ""), http.StatusUnprocessableEntity, "cursor")

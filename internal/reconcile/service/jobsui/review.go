@@ -30,14 +30,17 @@ var _ Review = (*service.Service)(nil)
 const reviewPageSize = 25
 
 type reviewListView struct {
-	JobID   string
-	List    service.ReviewList
-	Why     map[int]string // each item's reason in the page's language, by line
-	Kinds   []kindOption   // the kinds of reasons to filter by
-	Filter  service.ReviewFilter
-	Next    string // URL of the next page
-	Base    string // the list's URL
-	Results string // the job's results' URL
+	JobID string
+	List  service.ReviewList
+	Why   map[int]string // each item's reason in the page's language, by line
+	Kinds []kindOption   // the kinds of reasons to filter by
+	// Minimums are the best candidate's probabilities to filter from.
+	Minimums []float64
+	From     string // the filter, for a record's page to lead back to
+	Filter   service.ReviewFilter
+	Next     string // URL of the next page
+	Base     string // the list's URL
+	Results  string // the job's results' URL
 }
 
 // recReview is /reconcile/jobs/{id}/review: the records the job left for
@@ -62,7 +65,8 @@ func (s *pages) recReview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	base := "/reconcile/jobs/" + id + "/review"
-	v := reviewListView{JobID: id, List: l, Filter: f, Base: base, Results: "/api/v1/reconcile/jobs/" + id, Why: map[int]string{}}
+	v := reviewListView{JobID: id, List: l, Filter: f, Base: base, Results: "/api/v1/reconcile/jobs/" + id, Why: map[int]string{},
+		Minimums: []float64{0.01, 0.1, 0.5, 0.9}, From: filterQuery(f).Encode()}
 	lang := s.kit.Lang(r)
 	for _, it := range l.Items {
 		v.Why[it.Line] = s.why(lang, it.Reason)
@@ -110,6 +114,9 @@ func filterQuery(f service.ReviewFilter) url.Values {
 		if v != "" {
 			q.Set(k, v)
 		}
+	}
+	if f.MinProbability > 0 {
+		q.Set("min_probability", strconv.FormatFloat(f.MinProbability, 'g', -1, 64))
 	}
 	return q
 }
