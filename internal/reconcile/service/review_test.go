@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
@@ -321,4 +323,30 @@ func TestCell(t *testing.T) {
 			t.Errorf("uncell(cell(%q)) = %q", in, got)
 		}
 	}
+}
+
+// FuzzReviewReason: a reason that passes is clean text within the limit,
+// unchanged when checked again; one that fails says why, once.
+func FuzzReviewReason(f *testing.F) {
+	for _, s := range []string{"Cùng ngày sinh", "  a  b ", "a\tb", "=1+1", "a\u202eb", "\xff", strings.Repeat("ư", 501), "Cu\u0300ng"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var fs problem.Fields
+		got, ok := reviewReason(in, &fs)
+		err := fs.Err()
+		if ok != (err == nil) || (!ok && got != "") || (!ok && len(err.(*problem.Error).Fields) != 1) {
+			t.Fatalf("reviewReason(%q) = %q, %v, %v", in, got, ok, err)
+		}
+		if !ok {
+			return
+		}
+		if utf8.RuneCountInString(got) > MaxReviewReason || strings.ContainsFunc(got, unicode.IsControl) || got != strings.TrimSpace(got) {
+			t.Fatalf("reviewReason(%q) passed %q", in, got)
+		}
+		var again problem.Fields
+		if twice, ok := reviewReason(got, &again); !ok || twice != got {
+			t.Fatalf("reviewReason(%q) = %q, but %q gives %q, %v", in, got, got, twice, again.Err())
+		}
+	})
 }
