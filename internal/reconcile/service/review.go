@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,39 +114,78 @@ type decisionRow struct {
 	line                int
 	id, decision, pin   string
 	probability, weight float64
-	candidates          []engine.Candidate
+	// rawCandidates is the candidates column, read into candidates only
+	// for the record asked for (findDecision).
+	rawCandidates string
+	candidates    []engine.Candidate
 	reason              string
 }
 
 // reviewable reports whether the engine left the record for an officer:
 // ambiguous, or not found with candidates below the review floor.
 func (r *decisionRow) reviewable() bool {
-	return r.decision == engine.Ambiguous.String() || (r.decision == engine.NotFound.String() && len(r.candidates) > 0)
+	return r.decision == engine.Ambiguous.String() || (r.decision == engine.NotFound.String() && r.rawCandidates != "")
 }
 
 func (r *decisionRow) item() ReviewItem {
 	kind, _ := ReasonKind(r.reason)
 	return ReviewItem{Line: r.line, ID: r.id, Decision: r.decision, Reason: r.reason, ReasonKind: kind,
-		Probability: r.probability, CandidateCount: len(r.candidates)}
+		Probability: r.probability, CandidateCount: r.count()}
 }
 
-// number is a number in an engine's reason: a line, bits, a probability
-// (2.11e-06), a threshold.
-var number = regexp.MustCompile(`\d+(?:\.\d+)?(?:e[-+]?\d+)?`)
-
-// ReasonKind returns an engine's reason as a format, its numbers replaced
-// by %s, and the numbers: the records of one kind share the format, which
-// the catalogs translate (i18n.Catalog.Reason).
+// ReasonKind returns an engine's reason as a format, its numbers (a line,
+// bits, a probability such as 2.11e-06, a threshold) replaced by %s, and
+// the numbers: the records of one kind share the format, which the pages
+// translate. It reads the reason once, without a regular expression: the
+// review list asks it of every record left for review.
 func ReasonKind(reason string) (format string, args []any) {
-	format = number.ReplaceAllStringFunc(strings.ReplaceAll(reason, "%", "%%"), func(n string) string {
-		args = append(args, n)
-		return "%s"
-	})
-	return format, args
+	var b strings.Builder
+	digits := func(i int) int {
+		for i < len(reason) && '0' <= reason[i] && reason[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	for i := 0; i < len(reason); {
+		c := reason[i]
+		if c < '0' || c > '9' {
+			if c == '%' {
+				b.WriteByte('%')
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := digits(i)
+		if j+1 < len(reason) && reason[j] == '.' && '0' <= reason[j+1] && reason[j+1] <= '9' {
+			j = digits(j + 1)
+		}
+		if j+1 < len(reason) && reason[j] == 'e' {
+			k := j + 1
+			if reason[k] == '-' || reason[k] == '+' {
+				k++
+			}
+			if k < len(reason) && '0' <= reason[k] && reason[k] <= '9' {
+				j = digits(k)
+			}
+		}
+		args = append(args, reason[i:j])
+		b.WriteString("%s")
+		i = j
+	}
+	return b.String(), args
 }
 
 // uncell undoes the engine's spreadsheet neutralisation of a text cell.
 func uncell(s string) string { return strings.TrimPrefix(s, "'") }
+
+// count is the number of candidates, from their column.
+func (r *decisionRow) count() int {
+	if r.rawCandidates == "" {
+		return 0
+	}
+	return strings.Count(r.rawCandidates, "; ") + 1
+}
 
 // parseCandidates reads the candidates column: "PIN w=… p=…[ (other name)]; …".
 func parseCandidates(s string) ([]engine.Candidate, error) {
@@ -171,8 +209,8 @@ func parseCandidates(s string) ([]engine.Candidate, error) {
 	return out, nil
 }
 
-// scanDecisions streams the job's decisions.csv, calling fn for each row;
-// fn returns false to stop.
+// scanDecisions streams the job's decisions.csv, calling fn for each record
+// left for review; fn returns false to stop.
 func (s *Service) scanDecisions(id string, fn func(r *decisionRow) bool) error {
 	f, err := os.Open(filepath.Join(s.jobDir(id), decisionsFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -199,15 +237,18 @@ func (s *Service) scanDecisions(id string, fn func(r *decisionRow) bool) error {
 		if len(row) < len(engine.DecisionsHeader) {
 			return fmt.Errorf("%s: a row of %d columns", decisionsFile, len(row))
 		}
+		// Only the records left for review are read further: most rows
+		// are links (see reviewable).
+		if row[2] != engine.Ambiguous.String() && (row[2] != engine.NotFound.String() || row[6] == "") {
+			continue
+		}
 		r = decisionRow{id: uncell(row[0]), decision: row[2], pin: uncell(row[3]), reason: uncell(row[8])}
 		if r.line, err = strconv.Atoi(row[1]); err != nil {
 			return fmt.Errorf("%s: line %q", decisionsFile, row[1])
 		}
 		r.probability, _ = strconv.ParseFloat(row[4], 64)
 		r.weight, _ = strconv.ParseFloat(row[5], 64)
-		if r.candidates, err = parseCandidates(row[6]); err != nil {
-			return fmt.Errorf("%s, line %d: %w", decisionsFile, r.line, err)
-		}
+		r.rawCandidates = uncell(row[6])
 		if !fn(&r) {
 			return nil
 		}
@@ -260,8 +301,14 @@ func (s *Service) Reviews(ctx context.Context, p auth.Principal, id string, f Re
 	if err != nil {
 		return ReviewList{}, err
 	}
+	return s.reviewPage(id, f, after, current)
+}
+
+// reviewPage reads a page of the review list from the job's decisions, in
+// one pass over the file, which also counts the records and their reasons.
+func (s *Service) reviewPage(id string, f ReviewFilter, after int, current map[int]Review) (ReviewList, error) {
 	out := ReviewList{Items: []ReviewItem{}, Reasons: []string{}}
-	err = s.scanDecisions(id, func(r *decisionRow) bool {
+	err := s.scanDecisions(id, func(r *decisionRow) bool {
 		if !r.reviewable() {
 			return true
 		}
@@ -377,6 +424,9 @@ func (s *Service) findDecision(id string, line int) (decisionRow, error) {
 	}
 	if found == nil || !found.reviewable() {
 		return decisionRow{}, problem.New(problem.NotFound, "line %d of job %s is not a record left for review", line, id)
+	}
+	if found.candidates, err = parseCandidates(found.rawCandidates); err != nil {
+		return decisionRow{}, fmt.Errorf("%s, line %d: %w", decisionsFile, line, err)
 	}
 	return *found, nil
 }
@@ -716,8 +766,10 @@ func (s *Service) accepted(j Job, current map[int]Review, fn func(r *decisionRow
 	return errors.Join(err, ferr)
 }
 
+// formatProbability is the probability of the candidate pin of r.
 func formatProbability(r *decisionRow, pin string) string {
-	for _, c := range r.candidates {
+	cs, _ := parseCandidates(r.rawCandidates)
+	for _, c := range cs {
 		if c.PIN == pin {
 			return strconv.FormatFloat(c.Probability, 'f', 6, 64)
 		}
@@ -738,7 +790,7 @@ func (s *Service) writeReviews(w io.Writer, j Job, current map[int]Review) error
 			return true
 		}
 		prob := ""
-		if len(r.candidates) > 0 {
+		if r.rawCandidates != "" {
 			prob = strconv.FormatFloat(r.probability, 'f', 6, 64)
 		}
 		return cw.Write([]string{cell(r.id), strconv.Itoa(r.line), r.decision, prob, string(rv.Outcome), cell(rv.PIN),
