@@ -118,7 +118,7 @@ type decisionRow struct {
 	// for the record asked for (findDecision).
 	rawCandidates string
 	candidates    []engine.Candidate
-	reason              string
+	reason        string
 }
 
 // reviewable reports whether the engine left the record for an officer:
