@@ -506,7 +506,18 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 		return sector.Record{}, fmt.Errorf("the uploaded file: %w", err)
 	}
 	defer f.Close()
-	rd, err := sector.OpenReader(f, inputFile(j.FileName), m)
+	rows, err := sector.OpenRows(f, inputFile(j.FileName))
+	if err != nil {
+		return sector.Record{}, err
+	}
+	if c, ok := rows.(*sector.CSV); ok {
+		// The rows before it are split, not read.
+		rows = &csvFrom{CSV: c, line: line}
+	}
+	if c, ok := rows.(io.Closer); ok {
+		defer c.Close()
+	}
+	rd, err := sector.NewReader(rows, m)
 	if err != nil {
 		return sector.Record{}, err
 	}
@@ -523,6 +534,22 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 		}
 		if rec.Line > line {
 			return sector.Record{}, fmt.Errorf("line %d is not a record of the uploaded file", line)
+		}
+	}
+}
+
+// csvFrom is the rows of a CSV file from the row on line on: the rows
+// before it are skipped unread.
+type csvFrom struct {
+	*sector.CSV
+	line int
+}
+
+func (c *csvFrom) Next() ([]string, int, error) {
+	for {
+		v, line, err := c.CSV.Next()
+		if line >= c.line || (err != nil && !sector.IsRowError(err)) {
+			return v, line, err
 		}
 	}
 }

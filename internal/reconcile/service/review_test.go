@@ -143,7 +143,7 @@ func testReview(t *testing.T, d *db.DB, file []byte) {
 	// field: the prior and the fields' weights add up to the engine's.
 	line := want[0]
 	rec := decode[ReviewRecord](t, h.do("review.officer", "GET", base+"/"+strconv.Itoa(line), nil, ""))
-	if rec.Line != line || rec.Record.Line != line || len(rec.Candidates) == 0 || len(rec.Candidates) != rec.CandidateCount {
+	if rec.Line != line || rec.Record.Line != line || rec.Record.ID != rec.ID || rec.Record.FullName == "" || len(rec.Candidates) == 0 || len(rec.Candidates) != rec.CandidateCount {
 		t.Fatalf("record %+v", rec)
 	}
 	for _, c := range rec.Candidates {
