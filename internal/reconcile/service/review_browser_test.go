@@ -64,10 +64,17 @@ func TestBrowserReview(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(review)),
 			chromedp.Click(chromedp.CSS(review)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-review-counts]`)),
+			// The records waiting, through the filter.
+			chromedp.SetValue(chromedp.ID("recreview-status"), "pending"),
+			chromedp.Click(chromedp.CSS(`form[action$="/review"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-review-counts]`)),
 			shot("review-list"),
 		)
 		if err != nil {
 			t.Fatalf("upload and open the review: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "status=pending") {
+			t.Errorf("the filtered list is at %s", loc)
 		}
 		lines, err := chromedp.Run(ctx, chromedp.AttributesAll(chromedp.CSSAll(`[data-review-list] tbody tr`)))
 		if err != nil {
@@ -145,6 +152,16 @@ func TestBrowserReview(t *testing.T) {
 		err = chromedp.Do(ctx,
 			chromedp.Click(chromedp.CSS(`[data-review-form] button[name=outcome][value=not_in_register]`)),
 			chromedp.WaitVisible(chromedp.CSS(`.alert-success`)),
+		)
+		if err != nil {
+			t.Fatalf("mark not in the register: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		// Back to the list it was opened from, once the records waiting in
+		// it are decided, unless others wait after.
+		if loc, _ := chromedp.Run(ctx, chromedp.Location()); len(lines) == 2 && !strings.HasSuffix(loc, "/review?status=pending") {
+			t.Errorf("after the last record waiting the page is %s", loc)
+		}
+		err = chromedp.Do(ctx,
 			chromedp.Navigate(base+"/reconcile/jobs"),
 			chromedp.WaitVisible(chromedp.CSS(review)),
 			chromedp.Click(chromedp.CSS(review)),

@@ -128,6 +128,7 @@ type reviewRecordView struct {
 	Form   *web.Form
 	Base   string
 	Back   string // the list, with the filter it was opened from
+	From   string // that filter, as a query
 	Fields []string
 }
 
@@ -149,13 +150,12 @@ func (s *pages) renderRecord(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	base := "/reconcile/jobs/" + id + "/review"
+	from, _ := fromFilter(r)
 	back := base
-	if q := r.URL.Query().Get("from"); q != "" {
-		if _, err := url.ParseQuery(q); err == nil {
-			back += "?" + q
-		}
+	if from != "" {
+		back += "?" + from
 	}
-	v := reviewRecordView{JobID: id, Rec: rec, Form: f, Base: base, Back: back, Why: s.why(s.kit.Lang(r), rec.Reason)}
+	v := reviewRecordView{JobID: id, Rec: rec, Form: f, Base: base, Back: back, From: from, Why: s.why(s.kit.Lang(r), rec.Reason)}
 	if len(rec.Candidates) > 0 {
 		for _, fw := range rec.Candidates[0].Fields {
 			v.Fields = append(v.Fields, fw.Comparison)
@@ -201,14 +201,39 @@ func (s *pages) recDecide(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.kit.Flash(w, r, "flash.recreview_saved")
+	// The next record waiting in the list the record was opened from.
 	base := "/reconcile/jobs/" + id + "/review"
-	next, err := s.rec.Reviews(r.Context(), p, id, service.ReviewFilter{Status: "pending", Cursor: strconv.Itoa(line), Limit: 1})
+	from, f := fromFilter(r)
+	f.Status, f.Cursor, f.Limit = "pending", strconv.Itoa(line), 1
+	next, err := s.rec.Reviews(r.Context(), p, id, f)
 	if err == nil && len(next.Items) > 0 {
-		http.Redirect(w, r, fmt.Sprintf("%s/%d", base, next.Items[0].Line), http.StatusSeeOther)
+		to := fmt.Sprintf("%s/%d", base, next.Items[0].Line)
+		if from != "" {
+			to += "?" + url.Values{"from": {from}}.Encode()
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
+	}
+	if from != "" {
+		base += "?" + from
 	}
 	http.Redirect(w, r, base, http.StatusSeeOther)
 	return nil
+}
+
+// fromFilter returns the filter of the list a record was opened from (its
+// query "from"), as a query and as a filter; none when it is not one.
+func fromFilter(r *http.Request) (string, service.ReviewFilter) {
+	q, err := url.ParseQuery(r.URL.Query().Get("from"))
+	if err != nil {
+		return "", service.ReviewFilter{}
+	}
+	f, err := service.ReviewFilterOf(&http.Request{URL: &url.URL{RawQuery: q.Encode()}})
+	if err != nil {
+		return "", service.ReviewFilter{}
+	}
+	f.Limit, f.Cursor = 0, ""
+	return filterQuery(f).Encode(), f
 }
 
 // funcs are the review pages' template functions in one language.
