@@ -32,6 +32,9 @@ func TestMessages(t *testing.T) {
 		ids = append(ids, "recreview.cmp."+c)
 	}
 	ids = append(ids, "flash.recreview_saved")
+	for _, l := range jobsui.Levels() {
+		ids = append(ids, "recreview.level."+l)
+	}
 	for _, id := range ids {
 		for _, lang := range cat.Languages() {
 			if _, ok := cat.Lookup(lang, id); !ok {

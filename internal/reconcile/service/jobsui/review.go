@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -122,13 +123,16 @@ func filterQuery(f service.ReviewFilter) url.Values {
 }
 
 type reviewRecordView struct {
-	JobID  string
-	Rec    service.ReviewRecord
-	Why    string // the engine's reason in the page's language
-	Form   *web.Form
-	Base   string
-	Back   string // the list, with the filter it was opened from
-	From   string // that filter, as a query
+	JobID string
+	Rec   service.ReviewRecord
+	Why   string // the engine's reason in the page's language
+	Form  *web.Form
+	Base  string
+	Back  string // the list, with the filter it was opened from
+	From  string // that filter, as a query
+	// Levels are the comparisons' levels in the page's language, by the
+	// engine's label (the label itself where the catalog lacks it).
+	Levels map[string]string
 	Fields []string
 }
 
@@ -159,6 +163,17 @@ func (s *pages) renderRecord(w http.ResponseWriter, r *http.Request, status int,
 	if len(rec.Candidates) > 0 {
 		for _, fw := range rec.Candidates[0].Fields {
 			v.Fields = append(v.Fields, fw.Comparison)
+		}
+	}
+	v.Levels = map[string]string{}
+	lang := s.kit.Lang(r)
+	for _, c := range rec.Candidates {
+		for _, fw := range c.Fields {
+			m, ok := s.kit.Catalog().Lookup(lang, "recreview.level."+fw.Level)
+			if !ok {
+				m = fw.Level
+			}
+			v.Levels[fw.Level] = m
 		}
 	}
 	s.kit.Render(w, r, status, "recreviewrecord", "recreview.record_title", "recjobs", v)
@@ -248,6 +263,20 @@ func funcs(l web.Locale) template.FuncMap {
 		// percent writes a probability.
 		"percent": func(p float64) string { return fmt.Sprintf("%.2f%%", 100*p) },
 	}
+}
+
+// Levels are the labels of the model's comparison levels, which the
+// catalog names ("missing" when either value is).
+func Levels() []string {
+	out := []string{"missing"}
+	for _, c := range reconcile.DefaultComparisons() {
+		for _, l := range c.Levels() {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }
 
 // Comparisons are the model's comparisons, which the catalog names.
