@@ -67,6 +67,9 @@ func TestBrowserReview(t *testing.T) {
 			// The records waiting, through the filter.
 			chromedp.SetValue(chromedp.ID("recreview-status"), "pending"),
 			chromedp.Click(chromedp.CSS(`form[action$="/review"] button[type=submit]`)),
+			// The filtered page has the choice selected (the form's
+			// own page only has it chosen).
+			chromedp.WaitReady(chromedp.CSS(`#recreview-status option[value=pending][selected]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-review-counts]`)),
 			shot("review-list"),
 		)
