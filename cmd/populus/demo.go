@@ -166,7 +166,8 @@ func printWelcome(ctx context.Context, w io.Writer, p *platform, addr string, ac
 	fmt.Fprintf(&b, "  5. Clean a sector file against the register: in another terminal,\n"+
 		"       go run ./cmd/populus synth sector %[1]s --kind drivers --n 3000 --out drivers.csv\n"+
 		"       go run ./cmd/populus reconcile %[1]s --kind drivers --input drivers.csv --truth drivers.truth.csv --out result\n"+
-		"     then open result/report.html; or, signed in as service.hanoi, upload it at %[2]s/reconcile/jobs\n", store, url)
+		"     then open result/report.html; or, signed in as service.hanoi, upload it at %[2]s/reconcile/jobs\n"+
+		"     and review the records it leaves for review (Xem xét beside the job)\n", store, url)
 	fmt.Fprintf(&b, "  6. Sign in as auditor and open %s/audit: who read or changed whose record, when and from where.\n", url)
 	b.WriteString("\nPress Ctrl+C to stop. The data stays in the data directory for the next start.\n")
 	fmt.Fprint(w, b.String())

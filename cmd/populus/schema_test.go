@@ -104,8 +104,8 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				// Migrations added since the single numbering are applied
 				// by every upgrade, after those: the register's newer ones,
 				// then those of capabilities added since.
-				want := append(slices.Clone(tc.want[e]), "register/0004_event_details", "register/0005_person_names", "secmon/0001_security_events",
-					"identity/0001_accounts", "identity/0002_totp", "oidc/0001_provider")
+				want := append(slices.Clone(tc.want[e]), "register/0004_event_details", "register/0005_person_names", "reconcile/0002_reconcile_reviews",
+					"secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "oidc/0001_provider")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}

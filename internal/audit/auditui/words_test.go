@@ -9,7 +9,8 @@ import (
 	_ "github.com/populus-vn/populus/internal/example" // declares its actions
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/people"
-	_ "github.com/populus-vn/populus/internal/secmon" // declares its actions
+	_ "github.com/populus-vn/populus/internal/reconcile/service" // declares its actions
+	_ "github.com/populus-vn/populus/internal/secmon"            // declares its actions
 	"github.com/populus-vn/populus/internal/staff"
 )
 

@@ -129,7 +129,6 @@ func TestBrowserJobsPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var decisions string
 		for _, name := range []string{"decisions.csv", "corrections.csv", "summary.json", "report.html"} {
 			found := ""
 			for _, a := range links {
@@ -140,45 +139,10 @@ func TestBrowserJobsPage(t *testing.T) {
 			if found == "" {
 				t.Errorf("no link to %s among %v", name, links)
 			}
-			if name == "decisions.csv" {
-				decisions = found
-			}
 		}
 
 		// Download the decisions as an officer would, by the link.
-		dir := t.TempDir()
-		progress := chromedp.Events(ctx, browser.DownloadProgress)
-		err = chromedp.Do(ctx,
-			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-				_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-					Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
-					DownloadPath:  dir,
-					EventsEnabled: ptr(true),
-				})
-				return err
-			}),
-			chromedp.Click(chromedp.CSS(done)),
-		)
-		if err != nil {
-			t.Fatalf("download %s: %v", decisions, err)
-		}
-		var file string
-		for ev, err := range progress {
-			if err != nil {
-				t.Fatalf("download %s: %v", decisions, err)
-			}
-			if ev.State == browser.DownloadProgressStateCanceled {
-				t.Fatalf("download %s cancelled", decisions)
-			}
-			if ev.State == browser.DownloadProgressStateCompleted {
-				file = filepath.Join(dir, ev.GUID)
-				break
-			}
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := downloadLink(t, ctx, done)
 		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 		if err != nil {
 			t.Fatalf("the downloaded decisions are not CSV: %v", err)
@@ -272,3 +236,43 @@ func startServer(t *testing.T, d *db.DB) (string, func()) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// downloadLink clicks the link sel, as an officer downloads a file, and
+// returns the file downloaded.
+func downloadLink(t *testing.T, ctx context.Context, sel string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	err := chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+				DownloadPath:  dir,
+				EventsEnabled: ptr(true),
+			})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+	if err != nil {
+		t.Fatalf("download %s: %v", sel, err)
+	}
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download %s: %v", sel, err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatalf("download %s cancelled", sel)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -22,16 +22,16 @@ func (s *Service) Routes() []httpx.Route {
 	staff := func(pattern string, h http.Handler) httpx.Route {
 		return httpx.Route{Pattern: pattern, Handler: h, Access: httpx.AccessStaff}
 	}
-	return []httpx.Route{
+	return append([]httpx.Route{
 		staff("POST /api/v1/reconcile/jobs", httpx.Handle(s.postJob)),
 		staff("GET /api/v1/reconcile/jobs", httpx.Handle(s.listJobs)),
 		staff("GET /api/v1/reconcile/jobs/{id}", httpx.Handle(s.getJob)),
 		staff("DELETE /api/v1/reconcile/jobs/{id}", httpx.Handle(s.deleteJob)),
 		staff("GET /api/v1/reconcile/jobs/{id}/decisions.csv", s.download(decisionsFile)),
-		staff("GET /api/v1/reconcile/jobs/{id}/corrections.csv", s.download(correctionsFile)),
+		staff("GET /api/v1/reconcile/jobs/{id}/corrections.csv", s.exportCorrections()),
 		staff("GET /api/v1/reconcile/jobs/{id}/summary.json", s.download(summaryFile)),
 		staff("GET /api/v1/reconcile/jobs/{id}/report.html", s.download(reportFile)),
-	}
+	}, s.reviewRoutes(staff)...)
 }
 
 // JobView is a job as the API shows it.
@@ -92,12 +92,13 @@ func (s *Service) view(j Job) JobView {
 	self := "/api/v1/reconcile/jobs/" + j.ID
 	v.Links = map[string]string{"self": self}
 	if j.State == Done {
-		for _, f := range []string{decisionsFile, correctionsFile, summaryFile} {
+		for _, f := range []string{decisionsFile, correctionsFile, summaryFile, reviewedFile} {
 			v.Links[f] = self + "/" + f
 		}
 		if s.cfg.Report != nil {
 			v.Links[reportFile] = self + "/" + reportFile
 		}
+		v.Links["review"] = self + "/review"
 	}
 	return v
 }

@@ -9,8 +9,17 @@ import (
 
 func TestOpenAPISchemas(t *testing.T) {
 	apitest.Schemas(t, (*service.Service)(nil).OpenAPI(), map[string]any{
-		"ReconcileJob":          service.JobView{},
-		"ReconcileJobOptions":   service.Options{},
-		"ReconcileJob.progress": service.Progress{}, // an inline object
+		"ReconcileJob":             service.JobView{},
+		"ReconcileJobOptions":      service.Options{},
+		"ReconcileJob.progress":    service.Progress{}, // an inline object
+		"ReconcileReview":          service.Review{},
+		"ReconcileReviewItem":      service.ReviewItem{},
+		"ReconcileReviewList":      service.ReviewList{},
+		"ReconcileReviewSector":    service.SectorValues{},
+		"ReconcileFieldWeight":     service.FieldWeight{},
+		"ReconcilePlace":           service.Place{},
+		"ReconcileReviewCandidate": service.ReviewCandidate{},
+		"ReconcileReviewRecord":    service.ReviewRecord{},
+		"ReconcileReviewDecision":  service.ReviewDecision{},
 	})
 }

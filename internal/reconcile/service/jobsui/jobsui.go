@@ -26,7 +26,8 @@ import (
 var files embed.FS
 
 // Module returns the reconciliation jobs' pages, /reconcile/jobs with its
-// upload and cancel forms, and their menu entry, shown to whoever may read
+// upload and cancel forms and the review of the records a job left for
+// review (/reconcile/jobs/{id}/review), and their menu entry, shown to whoever may read
 // the jobs. Its script, recjob.js, is one of the shell's static files.
 func Module(rec Reconcile) web.Module {
 	tpl, _ := fs.Sub(files, "templates")
@@ -35,6 +36,7 @@ func Module(rec Reconcile) web.Module {
 		Name:      "reconcile",
 		Templates: tpl,
 		Messages:  msgs,
+		Funcs:     funcs,
 		Menu:      []web.MenuEntry{{Path: "/reconcile/jobs", Label: "recjob.nav", Nav: "recjobs", Actions: []auth.Action{auth.ReadReconcile}}},
 		Routes: func(k *web.Kit) []httpx.Route {
 			s := &pages{kit: k, rec: rec}
@@ -43,6 +45,9 @@ func Module(rec Reconcile) web.Module {
 				page("GET /reconcile/jobs", s.recJobs),
 				page("POST /reconcile/jobs", s.recSubmit),
 				page("POST /reconcile/jobs/{id}/cancel", s.recCancel),
+				page("GET /reconcile/jobs/{id}/review", s.recReview),
+				page("GET /reconcile/jobs/{id}/review/{line}", s.recReviewRecord),
+				page("POST /reconcile/jobs/{id}/review/{line}", s.recDecide),
 			}
 		},
 	}
@@ -60,6 +65,7 @@ type Reconcile interface {
 	Submit(ctx context.Context, p auth.Principal, size int64, receive service.Receiver) (service.JobView, error)
 	Receive(w http.ResponseWriter, r *http.Request) service.Receiver
 	Cancel(ctx context.Context, p auth.Principal, id string) error
+	Review
 }
 
 var _ Reconcile = (*service.Service)(nil)
