@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/throttle"
 )
 
 // Me returns the holder's own account.
@@ -88,7 +89,7 @@ func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) erro
 	if _, _, err := pin.Parse(pinStr); err != nil {
 		return problem.Field("pin", "%v", err)
 	}
-	addr := addressKey(remote)
+	addr := throttle.Address(remote)
 	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, pinStr + "@" + addr}, {keyPIN, pinStr}, {keyAddress, addr}}); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/throttle"
 )
 
 // Application is a citizen's request for a level-1 account.
@@ -186,7 +187,7 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 	if err != nil {
 		return Pending{}, err
 	}
-	if err := s.reserve(ctx, []throttleKey{{keyRegister, addressKey(remote)}}); err != nil {
+	if err := s.reserve(ctx, []throttleKey{{keyRegister, throttle.Address(remote)}}); err != nil {
 		var rl *RateLimitError
 		if errors.As(err, &rl) {
 			s.record(ctx, audit.OfActor("anonymous", ActionRegister, in.PIN).Refused(rl.Reason), remote)
@@ -287,7 +288,7 @@ func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose 
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
-	addr := addressKey(remote)
+	addr := throttle.Address(remote)
 	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, in.PIN + "@" + addr}, {keyPIN, in.PIN}, {keyAddress, addr}}); err != nil {
 		return Account{}, err
 	}

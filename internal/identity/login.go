@@ -20,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/throttle"
 )
 
 // Attempt is a citizen's sign-in attempt.
@@ -70,7 +71,7 @@ const maxDevice = 200
 // password (alike); Forbidden, once the password is right, for a pending,
 // locked or revoked account, saying which.
 func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error) {
-	addr := addressKey(in.Remote)
+	addr := throttle.Address(in.Remote)
 	in.Device = truncate(in.Device, maxDevice)
 	keys := []throttleKey{{keyAddress, addr}}
 	validPIN := false

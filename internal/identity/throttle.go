@@ -5,14 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/throttle"
 )
 
 // Throttling of sign-ins and registrations, after the pattern of the staff
-// sign-in (internal/staff/throttle.go): every attempt is counted against
+// sign-in (internal/staff/throttle.go; the limits and addresses are
+// internal/throttle's, shared with it): every attempt is counted against
 // its keys, in one transaction that checks the limits and counts together,
 // before its password is checked or the register is read, so that
 // attempts sent at once cannot outrun the limits. Past its free attempts a
@@ -25,11 +26,6 @@ import (
 //   - a PIN from anywhere: 20 attempts;
 //   - an address, for sign-ins (a guesser at many accounts): 50 attempts;
 //   - an address, for registrations (a prober of the register): 10.
-type limit struct {
-	free       int
-	base, most time.Duration
-}
-
 const (
 	keyPINAddress = "pin-address"
 	keyPIN        = "pin"
@@ -38,11 +34,11 @@ const (
 	forgetAfter   = time.Hour
 )
 
-var limits = map[string]limit{
-	keyPINAddress: {5, 30 * time.Second, 15 * time.Minute},
-	keyPIN:        {20, 30 * time.Second, 15 * time.Minute},
-	keyAddress:    {50, 30 * time.Second, 15 * time.Minute},
-	keyRegister:   {10, 30 * time.Second, 15 * time.Minute},
+var limits = map[string]throttle.Limit{
+	keyPINAddress: {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyPIN:        {Free: 20, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyAddress:    {Free: 50, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyRegister:   {Free: 10, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 }
 
 var throttleReasons = map[string]string{
@@ -52,34 +48,7 @@ var throttleReasons = map[string]string{
 	keyRegister:   "throttled: too many registrations from this address",
 }
 
-// delay is how long after the last attempt the next may come once n were
-// counted.
-func (l limit) delay(n int) time.Duration {
-	if n < l.free {
-		return 0
-	}
-	d := l.base
-	for i := l.free; i < n && d < l.most; i++ {
-		d *= 2
-	}
-	return min(d, l.most)
-}
-
 type throttleKey struct{ kind, name string }
-
-// addressKey is the address an attempt counts against: IPv6 by its /64.
-func addressKey(remote string) string {
-	a, err := netip.ParseAddr(remote)
-	if err != nil {
-		return remote
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
 
 // RateLimitError refuses an attempt after too many; it is a problem of
 // kind RateLimited (see Unwrap) and says when to try again.
@@ -126,13 +95,10 @@ func (s *Service) reserve(ctx context.Context, keys []throttleKey) error {
 					return err
 				}
 				lastAt = t
-				if now.Sub(lastAt) >= forgetAfter {
-					n = 0
-				}
 			}
+			n, wait := limits[k.kind].Wait(n, lastAt, now)
 			counts[i] = n
-			l := limits[k.kind]
-			if wait := lastAt.Add(l.delay(n)).Sub(now); n >= l.free && wait > 0 && (refused == nil || wait > refused.RetryAfter) {
+			if wait > 0 && (refused == nil || wait > refused.RetryAfter) {
 				refused = &RateLimitError{Reason: throttleReasons[k.kind], RetryAfter: wait}
 			}
 		}

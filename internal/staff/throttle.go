@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/throttle"
 )
 
 // Sign-in throttling. Every attempt is reserved, counted against its keys
@@ -30,13 +30,6 @@ import (
 // gives back what it counted against the others. IPv6 addresses count by
 // their /64. The state is in the table signin_throttle, so it survives a
 // restart and holds across instances; Unlock clears an account's keys.
-type limit struct {
-	free   int           // attempts without delay
-	base   time.Duration // the delay after the free attempts, doubling at each
-	max    time.Duration // the longest delay
-	forget time.Duration // the key is forgotten this long after its last attempt
-}
-
 // Kinds of throttle key.
 const (
 	keyAccountAddress = "account-address"
@@ -54,41 +47,13 @@ const (
 	throttleForget        = time.Hour
 )
 
-var limits = map[string]limit{
-	keyAccountAddress: {free: maxFailuresPerUser, base: 30 * time.Second, max: 15 * time.Minute, forget: throttleForget},
-	keyAccount:        {free: maxFailuresPerAccount, base: 30 * time.Second, max: 15 * time.Minute, forget: throttleForget},
-	keyAddress:        {free: maxFailuresPerIP, base: 30 * time.Second, max: 15 * time.Minute, forget: throttleForget},
-}
-
-// delay is how long after the last attempt the next may come, once n
-// attempts were counted.
-func (l limit) delay(n int) time.Duration {
-	if n < l.free {
-		return 0
-	}
-	d := l.base
-	for i := l.free; i < n && d < l.max; i++ {
-		d *= 2
-	}
-	return min(d, l.max)
+var limits = map[string]throttle.Limit{
+	keyAccountAddress: {Free: maxFailuresPerUser, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: throttleForget},
+	keyAccount:        {Free: maxFailuresPerAccount, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: throttleForget},
+	keyAddress:        {Free: maxFailuresPerIP, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: throttleForget},
 }
 
 type throttleKey struct{ kind, username, remote string }
-
-// throttleAddress is the address an attempt counts against: an IPv6
-// address by its /64, which one client usually holds whole.
-func throttleAddress(remote string) string {
-	a, err := netip.ParseAddr(remote)
-	if err != nil {
-		return remote
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
 
 // throttled says why an attempt was refused and for how long.
 type throttled struct {
@@ -106,7 +71,7 @@ var reasons = map[string]string{
 // keys, or refuses it (a non-nil *throttled) without counting it, if one
 // key must still wait.
 func (s *Store) reserve(ctx context.Context, username, remote string, now time.Time) (*throttled, error) {
-	addr := throttleAddress(remote)
+	addr := throttle.Address(remote)
 	keys := []throttleKey{{keyAddress, "", addr}}
 	var refused *throttled
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -129,15 +94,10 @@ func (s *Store) reserve(ctx context.Context, username, remote string, now time.T
 			if err != nil {
 				return err
 			}
-			l := limits[k.kind]
-			if n > 0 && now.Sub(last) >= l.forget {
-				n = 0
-			}
+			n, wait := limits[k.kind].Wait(n, last, now)
 			counts[i] = n
-			if wait := last.Add(l.delay(n)).Sub(now); n >= l.free && wait > 0 {
-				if refused == nil || wait > refused.after {
-					refused = &throttled{reason: reasons[k.kind], after: wait}
-				}
+			if wait > 0 && (refused == nil || wait > refused.after) {
+				refused = &throttled{reason: reasons[k.kind], after: wait}
 			}
 		}
 		if refused != nil {
@@ -206,7 +166,7 @@ func (s *Store) knownAddress(ctx context.Context, tx *sql.Tx, username, addr str
 // account-from-address key is cleared, the attempt given back to the other
 // keys, and the address becomes known for the account.
 func (s *Store) signedIn(ctx context.Context, username, remote string, now time.Time) error {
-	addr := throttleAddress(remote)
+	addr := throttle.Address(remote)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM signin_throttle WHERE kind = $1 AND username = $2 AND remote = $3",
 			keyAccountAddress, username, addr); err != nil {

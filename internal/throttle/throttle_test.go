@@ -1,4 +1,4 @@
-package staff
+package throttle
 
 import (
 	"testing"
@@ -6,12 +6,12 @@ import (
 )
 
 func TestThrottleDelaySchedule(t *testing.T) {
-	l := limit{free: 5, base: 30 * time.Second, max: 15 * time.Minute}
+	l := Limit{Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute}
 	for n, want := range map[int]time.Duration{
 		0: 0, 4: 0, 5: 30 * time.Second, 6: time.Minute, 7: 2 * time.Minute,
 		9: 8 * time.Minute, 10: 15 * time.Minute, 1000: 15 * time.Minute,
 	} {
-		if got := l.delay(n); got != want {
+		if got := l.Delay(n); got != want {
 			t.Errorf("delay(%d) = %v, want %v", n, got, want)
 		}
 	}
@@ -25,8 +25,8 @@ func TestThrottleAddress(t *testing.T) {
 		"2001:db8:1:2:bbbb:cc::99": "2001:db8:1:2::/64",
 		"not an address":           "not an address",
 	} {
-		if got := throttleAddress(in); got != want {
-			t.Errorf("throttleAddress(%q) = %q, want %q", in, got, want)
+		if got := Address(in); got != want {
+			t.Errorf("Address(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
