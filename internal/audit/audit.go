@@ -414,22 +414,13 @@ func (l *Log) recordDirect(es []Entry) error {
 	if !l.failing.Swap(true) {
 		slog.Error("audit entries could not be written; reads are refused until they are", "entries", len(es), "err", err)
 	}
-	for i := range es {
-		unanswered(&es[i])
-	}
-	l.mu.Lock()
-	l.cur.entries = append(l.cur.entries, es...)
-	l.queued += len(es)
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
+	l.keepRefused(context.Background(), es)
 	return ErrUnavailable
 }
 
 // keepRefused queues the entries of a caller refused because the log is
-// unavailable, marked as attempts not answered, for the writer, which
+// unavailable (or whose own journal append failed), marked as attempts not
+// answered, for the writer, which
 // stores them once the store works again: an outage leaves a trace of
 // every access refused during it. It does not wait; when the queue is full
 // (an outage of more than about 16,000 refused accesses) they are counted
