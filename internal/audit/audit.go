@@ -73,6 +73,15 @@ type Entry struct {
 	Outcome string    `json:"outcome"` // "ok", "denied", "failed"
 	Detail  string    `json:"detail"`
 	Remote  string    `json:"remote"`
+	// Why the access was made, where the caller stated it (the
+	// data-exchange platform): the purpose, its legal basis, the consent
+	// that allowed it, the request's id, and the names of the fields
+	// disclosed, never their values.
+	Purpose    string   `json:"purpose,omitempty"`
+	LegalBasis string   `json:"legal_basis,omitempty"`
+	Consent    string   `json:"consent,omitempty"`
+	Request    string   `json:"request,omitempty"`
+	Fields     []string `json:"fields,omitempty"`
 }
 
 // Outcomes.
@@ -82,14 +91,24 @@ const (
 	Failed = "failed"
 )
 
-const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+// args are e's values for insertSQL.
+func (e *Entry) args() []any {
+	return []any{db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote,
+		e.Purpose, e.LegalBasis, e.Consent, e.Request, strings.Join(e.Fields, ",")}
+}
 
 // insertGroupSQL inserts, on SQLite, a group of entries given as one JSON
 // array of [at, actor, action, subject, outcome, detail, remote] arrays
 // (entriesJSON), in order: the driver copies one argument into C memory
 // instead of seven an entry, which took most of a group commit's time.
-const insertGroupSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote)
-	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each($1)`
+// A journal written before the last five were added has seven.
+const insertGroupSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+		COALESCE(value ->> 7, ''), COALESCE(value ->> 8, ''), COALESCE(value ->> 9, ''), COALESCE(value ->> 10, ''), COALESCE(value ->> 11, '')
+	FROM json_each($1)`
 
 // entriesJSON encodes a group for insertGroupSQL.
 func entriesJSON(batch []Entry) string {
@@ -103,6 +122,11 @@ func entriesJSON(batch []Entry) string {
 		b = append(e.At.UTC().AppendFormat(append(b, `["`...), db.TimeFormat), '"')
 		for _, s := range [...]string{e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote} {
 			b = appendJSONString(append(b, ','), s)
+		}
+		if e.Purpose != "" || e.LegalBasis != "" || e.Consent != "" || e.Request != "" || len(e.Fields) > 0 {
+			for _, s := range [...]string{e.Purpose, e.LegalBasis, e.Consent, e.Request, strings.Join(e.Fields, ",")} {
+				b = appendJSONString(append(b, ','), s)
+			}
 		}
 		b = append(b, ']')
 	}
@@ -465,7 +489,7 @@ func (l *Log) take() *group {
 // roll back with them.
 func (l *Log) RecordTx(ctx context.Context, tx *sql.Tx, e Entry) error {
 	fill(ctx, &e)
-	_, err := tx.ExecContext(ctx, insertSQL, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote)
+	_, err := tx.ExecContext(ctx, insertSQL, e.args()...)
 	return err
 }
 
@@ -476,11 +500,21 @@ func fill(ctx context.Context, e *Entry) {
 	if e.Remote == "" {
 		e.Remote, _ = ctx.Value(remoteKey{}).(string)
 	}
+	if e.Request == "" {
+		e.Request, _ = ctx.Value(requestKey{}).(string)
+	}
 	if e.Outcome == "" {
 		e.Outcome = OK
 	}
-	for _, f := range [...]*string{&e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote} {
+	for _, f := range [...]*string{&e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote, &e.Purpose, &e.LegalBasis, &e.Consent, &e.Request} {
 		*f = storable(*f)
+	}
+	for i, f := range e.Fields {
+		if g := storable(strings.ReplaceAll(f, ",", " ")); g != f {
+			// a copy: the caller's slice is left as it was
+			e.Fields = append([]string(nil), e.Fields...)
+			e.Fields[i] = g
+		}
 	}
 }
 
@@ -719,7 +753,7 @@ func (l *Log) commit(entries []Entry) error {
 				st := tx.StmtContext(ctx, ins)
 				defer st.Close()
 				for _, e := range entries {
-					if _, err := st.ExecContext(ctx, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+					if _, err := st.ExecContext(ctx, e.args()...); err != nil {
 						return err
 					}
 				}
@@ -842,8 +876,13 @@ func (l *Log) list(ctx context.Context, subject string, before int64, limit int)
 	var last int64
 	for rows.Next() {
 		var e Entry
-		if err := rows.Scan(&last, db.Time{T: &e.At}, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote); err != nil {
+		var fields string
+		if err := rows.Scan(&last, db.Time{T: &e.At}, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail, &e.Remote,
+			&e.Purpose, &e.LegalBasis, &e.Consent, &e.Request, &fields); err != nil {
 			return nil, nil, 0, err
+		}
+		if fields != "" {
+			e.Fields = strings.Split(fields, ",")
 		}
 		out = append(out, e)
 		ids = append(ids, last)
@@ -879,9 +918,17 @@ const listRunsSQL = `SELECT * FROM (
 		ORDER BY r.lo_id DESC, p.entry_id DESC LIMIT $3)
 ) ORDER BY 1 DESC LIMIT $3`
 
-const listCols = `l.at, l.actor, l.action, l.subject, l.outcome, l.detail, l.remote`
+const listCols = `l.at, l.actor, l.action, l.subject, l.outcome, l.detail, l.remote, l.purpose, l.legal_basis, l.consent, l.request, l.fields`
 
 type remoteKey struct{}
+
+type requestKey struct{}
+
+// WithRequest returns a context whose audit entries carry the request's id
+// (X-Road-Id on the data-exchange platform).
+func WithRequest(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestKey{}, id)
+}
 
 // WithRemote returns a context whose audit entries carry the client address.
 func WithRemote(ctx context.Context, remote string) context.Context {

@@ -26,6 +26,17 @@ func (e Entry) Refused(detail string) Entry { e.Outcome, e.Detail = Denied, deta
 // why.
 func (e Entry) Failing(detail string) Entry { e.Outcome, e.Detail = Failed, detail; return e }
 
+// For returns e with the purpose stated for the access, its legal basis and
+// the consent that allowed it (empty where the law needs none).
+func (e Entry) For(purpose, legalBasis, consent string) Entry {
+	e.Purpose, e.LegalBasis, e.Consent = purpose, legalBasis, consent
+	return e
+}
+
+// Disclosing returns e with the names of the fields the access disclosed
+// (never their values).
+func (e Entry) Disclosing(fields ...string) Entry { e.Fields = fields; return e }
+
 // With returns e with detail.
 func (e Entry) With(detail string) Entry { e.Detail = detail; return e }
 

@@ -36,7 +36,7 @@ func insert(t *testing.T, d *db.DB, subjects ...string) {
 	t.Helper()
 	for _, s := range subjects {
 		e := testEntry(s)
-		if _, err := d.Exec(insertSQL, db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote); err != nil {
+		if _, err := d.Exec(insertSQL, e.args()...); err != nil {
 			t.Fatal(err)
 		}
 	}
