@@ -34,7 +34,7 @@ func everyCommand() [][]string {
 	for _, c := range staffCommands {
 		out = append(out, []string{"staff", c.name})
 	}
-	return append(out, []string{"synth", "sector"}, []string{"reconcile", "report"})
+	return append(out, []string{"synth", "sector"}, []string{"reconcile", "report"}, []string{"audit", "verify"})
 }
 
 // Every command's --help exits 0 (run returns nil), opens with its usage

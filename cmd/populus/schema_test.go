@@ -77,14 +77,14 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 			upto int
 			want map[db.Engine][]string // applied by the upgrade
 		}{
-			{9, map[db.Engine][]string{db.SQLite: {"audit/0005_audit_journal", "audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change"}, db.Postgres: {"audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change"}}},
+			{9, map[db.Engine][]string{db.SQLite: {"audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"}, db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"}}},
 			{6, map[db.Engine][]string{
-				db.SQLite:   {"audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0003_persons_keyed_by_pin"},
-				db.Postgres: {"audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change"},
+				db.SQLite:   {"audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0003_persons_keyed_by_pin"},
+				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"},
 			}},
 			{4, map[db.Engine][]string{
-				db.SQLite:   {"audit/0002_audit_subject_index", "audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name", "register/0003_persons_keyed_by_pin"},
-				db.Postgres: {"audit/0006_audit_context", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name"},
+				db.SQLite:   {"audit/0002_audit_subject_index", "audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name", "register/0003_persons_keyed_by_pin"},
+				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name"},
 			}},
 		} {
 			t.Run(string(e)+"/"+strconv.Itoa(tc.upto), func(t *testing.T) {
@@ -139,6 +139,10 @@ var engineDifferences = []dbtest.Declared{
 		Reason: "SQLite keys persons by the PIN as an integer, the table's own B-tree (register migration 0003); PostgreSQL's text key's index already points at the heap tuple"},
 	{Diff: `table audit_log: in schema "audit" on sqlite, "" on postgres`,
 		Reason: "on SQLite the audit log lives in its own attached file, populus-audit.db (audit.File), so that its commits do not empty the register readers' page caches"},
+	{Diff: `table audit_tree: in schema "audit" on sqlite, "" on postgres`, Reason: "the audit log's Merkle tree lives with the log in its own file on SQLite"},
+	{Diff: `table audit_tiles: in schema "audit" on sqlite, "" on postgres`, Reason: "the audit log's Merkle tree lives with the log in its own file on SQLite"},
+	{Diff: `table audit_checkpoints: in schema "audit" on sqlite, "" on postgres`, Reason: "the audit log's Merkle tree lives with the log in its own file on SQLite"},
+	{Diff: `table audit_signer: in schema "audit" on sqlite, "" on postgres`, Reason: "the audit log's Merkle tree lives with the log in its own file on SQLite"},
 	{Diff: "index audit_log.audit_log_subject: only on postgres",
 		Reason: "SQLite indexes the audit log by subject in sorted runs (audit_postings, audit migrations 0002 and 0004); PostgreSQL keeps the row-by-row index"},
 	{Diff: "table audit_index_state: only on sqlite",

@@ -504,7 +504,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		file = filepath.Join(c.Data, "master.key")
 	}
 	if c.MasterKey == "" && file == "" {
-		log.Warn("the OpenID provider is off: no master key ($POPULUS_MASTER_KEY or --master-key-file)")
+		log.Warn("the OpenID provider is off, and the audit log's checkpoints are not signed: no master key ($POPULUS_MASTER_KEY or --master-key-file)")
 		return nil, nil
 	}
 	master, err := oidc.LoadMasterKey(c.MasterKey, file, c.Outbox)
@@ -512,6 +512,11 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		return nil, err
 	}
 	p.Identity.SetSealer(master) // authenticator apps' secrets
+	vkey, err := p.Audit.SignCheckpoints(context.Background(), master)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("the audit log's checkpoints are signed; keep this key apart to check them (populus audit verify --verifier)", "verifier", vkey)
 	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 

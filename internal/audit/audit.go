@@ -165,6 +165,9 @@ type Log struct {
 	// fail, when set (by tests), makes commits fail while it returns an
 	// error.
 	fail func() error
+	// tree adds the entries to the log's Merkle tree (tree.go).
+	tree      *tree
+	closeTree sync.Once
 	// idx is the SQLite subject index, nil on PostgreSQL.
 	idx *runIndex
 	// unindexed counts the entries the writer committed since the last
@@ -286,6 +289,7 @@ func newLog(d *db.DB, window time.Duration, fail func() error) *Log {
 // journal first (the only error).
 func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() error, o Options) (*Log, error) {
 	l := &Log{db: d, cur: newGroup(), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), window: window, fail: fail}
+	l.tree = newTree(d)
 	if d.Engine == db.SQLite {
 		l.idx = newRunIndex(d)
 		if window == 0 {
@@ -299,6 +303,7 @@ func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() er
 				go l.writer()
 				return l, nil
 			case err != nil:
+				l.tree.close()
 				return nil, err
 			}
 			l.importKick = make(chan struct{}, 1)
@@ -767,6 +772,7 @@ func (l *Log) commit(entries []Entry) error {
 	}
 	l.unindexed += len(entries)
 	l.commits.Add(1)
+	l.tree.poke()
 	return nil
 }
 
@@ -846,6 +852,7 @@ func (l *Log) Close() {
 		<-l.importDone
 		l.j.close()
 	}
+	l.closeTree.Do(l.tree.close)
 }
 
 // List returns entries about subject (all subjects when empty), newest

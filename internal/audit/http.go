@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -38,7 +40,58 @@ func NewReader(l *Log, g *auth.Guard) *Reader { return &Reader{log: l, guard: g}
 func (rd *Reader) Routes() []httpx.Route {
 	return []httpx.Route{
 		{Pattern: "GET /api/v1/audit", Handler: httpx.Handle(rd.handleList), Access: httpx.AccessStaff},
+		{Pattern: "GET /api/v1/audit/entries/{id}/proof", Handler: httpx.Handle(rd.handleProof), Access: httpx.AccessStaff},
+		{Pattern: "GET /api/v1/audit/checkpoint", Handler: httpx.Handle(rd.handleCheckpoint), Access: httpx.AccessPublic},
 	}
+}
+
+// CheckpointView is the latest checkpoint and the key that signs them.
+type CheckpointView struct {
+	Checkpoint
+	Verifier string `json:"verifier,omitempty"`
+}
+
+// handleCheckpoint answers GET /api/v1/audit/checkpoint: the log's latest
+// signed checkpoint (its size and root hash, nothing about anyone) and the
+// key to check it with, for anyone who keeps a copy to compare later ones
+// against (a witness).
+func (rd *Reader) handleCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	cp, err := latestCheckpoint(r.Context(), rd.log.db)
+	if errors.Is(err, sql.ErrNoRows) {
+		return problem.New(problem.NotFound, "the audit log has no checkpoint yet")
+	}
+	if err != nil {
+		return err
+	}
+	rd.log.tree.mu.Lock()
+	v := CheckpointView{Checkpoint: cp, Verifier: rd.log.tree.verifier}
+	rd.log.tree.mu.Unlock()
+	return httpx.WriteJSON(w, http.StatusOK, v)
+}
+
+// handleProof answers GET /api/v1/audit/entries/{id}/proof to those who
+// may read the audit log: the entry's inclusion proof (Prove). It is a
+// read of the entry, audited as one.
+func (rd *Reader) handleProof(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return problem.Field("id", "must be an entry id, a positive whole number")
+	}
+	if err := rd.guard.Check(r.Context(), pr, auth.ReadAudit, "", ""); err != nil {
+		return err
+	}
+	if err := rd.log.Record(r.Context(), Of(pr, auth.ReadAudit, "").With("proof of entry "+strconv.FormatInt(id, 10))); err != nil {
+		return err
+	}
+	p, err := rd.log.Prove(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, p)
 }
 
 // handleList answers GET /api/v1/audit: the entries about ?subject= (every

@@ -8,5 +8,5 @@ import (
 )
 
 func TestOpenAPISchemas(t *testing.T) {
-	apitest.Schemas(t, (*audit.Reader)(nil).OpenAPI(), map[string]any{"AuditEntry": audit.View{}})
+	apitest.Schemas(t, (*audit.Reader)(nil).OpenAPI(), map[string]any{"AuditEntry": audit.View{}, "AuditProof": audit.Proof{}, "AuditCheckpoint": audit.CheckpointView{}})
 }

@@ -20,7 +20,7 @@ type Table struct {
 	// Schema is where the table lives: "" for the main one, or the name of
 	// the attached SQLite file (db.Attach).
 	Schema string
-	// Columns maps a column to its type, loosely: "integer", "text", "real"
+	// Columns maps a column to its type, loosely: "integer", "text", "real", "bytes"
 	// or, for any other, the engine's own name.
 	Columns map[string]string
 	// Indexes maps an index to its description: UNIQUE when unique, then
@@ -186,6 +186,8 @@ func looseType(t string) string {
 		return "text"
 	case strings.Contains(t, "real"), strings.Contains(t, "double"), strings.Contains(t, "float"):
 		return "real"
+	case t == "blob", t == "bytea":
+		return "bytes"
 	}
 	return t
 }
