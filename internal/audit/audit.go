@@ -105,10 +105,11 @@ func (e *Entry) args() []any {
 // (entriesJSON), in order: the driver copies one argument into C memory
 // instead of seven an entry, which took most of a group commit's time.
 // A journal written before the last five were added has seven.
-const insertGroupSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
-	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
-		COALESCE(value ->> 7, ''), COALESCE(value ->> 8, ''), COALESCE(value ->> 9, ''), COALESCE(value ->> 10, ''), COALESCE(value ->> 11, '')
-	FROM json_each($1)`
+const insertGroupSQL = `WITH e AS MATERIALIZED (SELECT value AS v FROM json_each($1))
+	INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+	SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6,
+		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')
+	FROM e`
 
 // entriesJSON encodes a group for insertGroupSQL.
 func entriesJSON(batch []Entry) string {

@@ -94,6 +94,14 @@ func TestEntriesStoredExactly(t *testing.T) {
 				t.Errorf("entry %d: stored %+q, want %+q", i, g, w)
 			}
 		}
+		// The tree's leaves, built by the store (leafSQL), match the
+		// entries as Go encodes them (leafData), odd text included.
+		if _, err := l.tree.integrateAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := Verify(ctx, d, ""); err != nil || rep.Entries != int64(len(want)) {
+			t.Errorf("Verify: %+v, %v", rep, err)
+		}
 	})
 }
 

@@ -1,12 +1,13 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -157,12 +158,13 @@ func VerifyProof(p Proof, verifierKey string) error {
 
 // leafEntry returns the entry id a leaf encodes.
 func leafEntry(b []byte) (int64, bool) {
-	const prefix = "populus-audit-entry/1\n"
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+	rest, ok := bytes.CutPrefix(b, []byte(leafPrefix))
+	digits, _, found := bytes.Cut(rest, []byte("\n"))
+	if !ok || !found {
 		return 0, false
 	}
-	id, n := binary.Uvarint(b[len(prefix):])
-	return int64(id), n > 0
+	id, err := strconv.ParseInt(string(digits), 10, 64)
+	return id, err == nil
 }
 
 // VerifyReport is what Verify checked.
