@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/db"
 )
 
 // auditChildEnv, when set to a data directory, makes the test binary the
@@ -125,7 +126,18 @@ func TestAuditSurvivesSIGKILL(t *testing.T) {
 			stored[s] = true
 		}
 		rows.Close()
-		p.Close()
+		p.Close() // adds every entry to the Merkle tree
+		// The tree, integrated by the killed process and the new one,
+		// holds every entry, and verifies.
+		vd, err := db.Open(context.Background(), "", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := audit.Verify(context.Background(), vd, "")
+		vd.Close()
+		if err != nil || rep.Pending != 0 || rep.Entries < int64(len(stored)) {
+			t.Errorf("trial %d: after the kill the audit log's tree: %+v, %v (%d entries stored)", trial, rep, err, len(stored))
+		}
 		lost := 0
 		for s := range acked {
 			if !stored[s] {
