@@ -773,7 +773,6 @@ func (l *Log) commit(entries []Entry) error {
 	}
 	l.unindexed += len(entries)
 	l.commits.Add(1)
-	l.tree.poke()
 	return nil
 }
 

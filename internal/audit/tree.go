@@ -56,9 +56,13 @@ const Origin = "populus-audit"
 const integrateMax = 20_000
 
 var (
-	// integrateEvery is how often the integrator adds new entries when it
-	// is not told of any; checkpointEvery how often at most it signs one
-	// while entries arrive.
+	// integrateEvery is how often the integrator adds the new entries to
+	// the tree: each integration rewrites the right-most, partial tile of
+	// each level, so under load fewer, larger batches cost less (at 10,000
+	// reads a second, integrating after every import, every 20 ms, took a
+	// tenth of the server's CPU). Prove integrates at once when it must.
+	// checkpointEvery is how often at most it signs a checkpoint while
+	// entries arrive.
 	integrateEvery  = time.Second
 	checkpointEvery = 5 * time.Second
 )
@@ -147,17 +151,16 @@ type tree struct {
 	gapID, gapXmax int64
 	gapSeen        time.Time
 	lastCheckpoint time.Time
-	kick           chan struct{}
 	stop, done     chan struct{}
 }
 
 func newTree(d *db.DB) *tree {
-	t := &tree{db: d, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	t := &tree{db: d, stop: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t
 }
 
-// run integrates new entries when kicked or every integrateEvery, and
+// run integrates new entries every integrateEvery, and
 // signs a checkpoint every checkpointEvery while the tree grows, until
 // stop; then it integrates what is left and signs a last checkpoint.
 func (t *tree) run() {
@@ -168,7 +171,6 @@ func (t *tree) run() {
 	failing := false
 	for {
 		select {
-		case <-t.kick:
 		case <-tick.C:
 		case <-t.stop:
 			if _, err := t.integrateAll(ctx); err == nil {
@@ -188,14 +190,6 @@ func (t *tree) run() {
 			slog.Info("audit entries added to the Merkle tree again")
 		}
 		failing = err != nil
-	}
-}
-
-// poke asks the integrator to run soon.
-func (t *tree) poke() {
-	select {
-	case t.kick <- struct{}{}:
-	default:
 	}
 }
 
