@@ -25,6 +25,8 @@ type config struct {
 	AuditFsync    bool
 	AuditStrict   bool
 	DebugAddr     string
+	// GCPercent is the garbage collector's target (--gc-percent).
+	GCPercent int
 	// AllowDemoAccounts lets serve start while an account still has the
 	// published demo password; demo always does.
 	AllowDemoAccounts bool
@@ -131,6 +133,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file holding the master key (32 bytes in base64) that seals the OpenID provider's signing keys; or set $POPULUS_MASTER_KEY; neither: the provider is off")
 	c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
+	f.int(&c.GCPercent, "gc-percent", "POPULUS_GC_PERCENT", 400, "the Go garbage collector's target: a collection when the heap has grown by this percentage since the last; higher uses more memory and less CPU (GOGC, when set, wins)")
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }
 
