@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"math"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,5 +57,29 @@ func TestAuditVerifyCommand(t *testing.T) {
 	err = run(ctx, []string{"audit", "verify", "--data", dir}, env(nil), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "entry "+strconv.FormatInt(last-7, 10)+": does not match its hash in the tree: altered") {
 		t.Fatalf("tampered log: %v", err)
+	}
+}
+
+// --gc-percent sets the collector's target unless GOGC is set, and a soft
+// memory limit of half the machine's memory unless GOMEMLIMIT is.
+func TestSetGCPercent(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	setGCPercent(400, "", "", 8<<30, log)
+	if got := debug.SetGCPercent(100); got != 400 {
+		t.Errorf("GC percent %d, want 400", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 4<<30 {
+		t.Errorf("memory limit %d, want half of 8 GiB", got)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	setGCPercent(400, "50", "", 8<<30, log)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set the GC percent became %d", got)
+	}
+	setGCPercent(400, "", "1GiB", 8<<30, log)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set the limit became %d", got)
 	}
 }
