@@ -96,6 +96,10 @@ const (
 // it returns how many, from the first, the stream acknowledged, and the
 // error that stopped the others.
 func (b *Bus) Publish(ctx context.Context, msgs []Message) (int, error) {
+	if !b.nc.IsConnected() {
+		// Not queued in the client's reconnect buffer: tried again later.
+		return 0, fmt.Errorf("nats: not connected (%s)", b.nc.Status())
+	}
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	var perr error
 	for _, m := range msgs {
