@@ -438,8 +438,6 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id int64, r io.Re
 	}
 	var res WatchResult
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 256), 256)
 		batch := make([]any, 0, watchBatch+1)
 		flush := func() error {
 			if len(batch) <= 1 {
@@ -475,31 +473,15 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id int64, r io.Re
 			return nil
 		}
 		batch = append(batch, id)
-		line := 0
-		for sc.Scan() {
-			line++
-			t := strings.TrimSpace(sc.Text())
-			if t == "" {
-				continue
-			}
-			if _, _, err := pin.Parse(t); err != nil {
-				return problem.Field("body", "line %d: %v", line, err)
-			}
-			res.Read++
-			if res.Read > s.opts.MaxWatchUpload {
-				return problem.New(problem.TooLarge, "an upload holds at most %d PINs: send the list in several", s.opts.MaxWatchUpload)
-			}
-			batch = append(batch, t)
+		read, err := readPINs(r, s.opts.MaxWatchUpload, func(p string) error {
+			batch = append(batch, p)
 			if len(batch) > watchBatch {
-				if err := flush(); err != nil {
-					return err
-				}
+				return flush()
 			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				return problem.Field("body", "line %d: longer than a PIN", line+1)
-			}
+			return nil
+		})
+		res.Read = read
+		if err != nil {
 			return err
 		}
 		if err := flush(); err != nil {
@@ -521,4 +503,38 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id int64, r io.Re
 		return WatchResult{}, err
 	}
 	return res, nil
+}
+
+// readPINs reads a watch list, one PIN a line (blank lines and spaces
+// around skipped), calling fn with each; a line that is not a PIN is an
+// error naming its number, and more than max PINs is too large.
+func readPINs(r io.Reader, max int64, fn func(string) error) (int64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 256), 256)
+	var read int64
+	line := 0
+	for sc.Scan() {
+		line++
+		t := strings.TrimSpace(sc.Text())
+		if t == "" {
+			continue
+		}
+		if _, _, err := pin.Parse(t); err != nil {
+			return read, problem.Field("body", "line %d: %v", line, err)
+		}
+		read++
+		if read > max {
+			return read, problem.New(problem.TooLarge, "an upload holds at most %d PINs: send the list in several", max)
+		}
+		if err := fn(t); err != nil {
+			return read, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return read, problem.Field("body", "line %d: longer than a PIN", line+1)
+		}
+		return read, err
+	}
+	return read, nil
 }
