@@ -15,6 +15,8 @@ import (
 
 // config is what every command that opens the store shares.
 type config struct {
+	// Events: change subscriptions' delivery (events.go).
+	Events eventsConfig
 	Addr          string
 	Data          string
 	DB            string
@@ -131,6 +133,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file holding the master key (32 bytes in base64) that seals the OpenID provider's signing keys; or set $POPULUS_MASTER_KEY; neither: the provider is off")
 	c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
+	f.eventsFlags(&c.Events)
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }
 
