@@ -26,7 +26,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"EventSubscriptionRequest": events.SubscriptionRequest{},
 		"EventDelivery":            events.Delivery{},
 		"EventWatchResult":         events.WatchResult{},
-		"Event":                    events.Event{},
+		"ChangeEvent":              events.Event{},
 	})
 }
 

@@ -35,7 +35,7 @@ func Module(s Subscriptions) web.Module {
 		Name:      "events",
 		Templates: tpl,
 		Messages:  msgs,
-		Menu:      []web.MenuEntry{{Path: "/events", Label: "events.nav", Nav: "events", Actions: []auth.Action{events.ReadSubscriptions}}},
+		Menu:      []web.MenuEntry{{Path: "/events", Label: "changes.nav", Nav: "events", Actions: []auth.Action{events.ReadSubscriptions}}},
 		Routes: func(k *web.Kit) []httpx.Route {
 			p := &page{kit: k, s: s}
 			return []httpx.Route{{Pattern: "GET /events", Handler: k.Page(p.list), Access: httpx.AccessStaff}}
@@ -58,6 +58,6 @@ func (pg *page) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg.kit.Render(w, r, http.StatusOK, "events", "events.title", "events", subs)
+	pg.kit.Render(w, r, http.StatusOK, "events", "changes.title", "events", subs)
 	return nil
 }
