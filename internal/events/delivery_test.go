@@ -302,3 +302,22 @@ func TestExternalNATS(t *testing.T) {
 		t.Fatalf("read %q, want %q", got, want)
 	}
 }
+
+// subscribeAll calls fn with the event id of every message of the stream
+// as it arrives (an ordered push consumer).
+func subscribeAll(t testing.TB, url string, fn func(id string)) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	c, err := js.OrderedConsumer(context.Background(), events.StreamName, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Consume(func(m jetstream.Msg) { fn(m.Headers().Get(events.HeaderEventID)) }); err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}

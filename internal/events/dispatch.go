@@ -55,7 +55,7 @@ type DispatchOptions struct {
 	Client *http.Client
 	// Batch is the most events read for one channel at a time (default 100).
 	Batch int
-	// Poll is how often the outbox is looked at (default 50 ms).
+	// Poll is how often the outbox is looked at (default 20 ms).
 	Poll time.Duration
 	// BaseDelay and MaxDelay bound the retry delay, which doubles with
 	// each failed attempt, with full jitter (defaults 1 s and 1 h).
@@ -88,7 +88,7 @@ func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 		o.Batch = 100
 	}
 	if o.Poll <= 0 {
-		o.Poll = 50 * time.Millisecond
+		o.Poll = 20 * time.Millisecond
 	}
 	if o.BaseDelay <= 0 {
 		o.BaseDelay = time.Second
