@@ -15,8 +15,6 @@ import (
 
 // config is what every command that opens the store shares.
 type config struct {
-	// Events: change subscriptions' delivery (events.go).
-	Events eventsConfig
 	Addr          string
 	Data          string
 	DB            string
@@ -47,6 +45,8 @@ type config struct {
 	// provider's issuer is it and /oidc); MasterKey and MasterKeyFile
 	// give the key that seals the provider's signing keys.
 	PublicURL, MasterKey, MasterKeyFile string
+	// Events is the change subscriptions' delivery (events.go).
+	Events eventsConfig
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and

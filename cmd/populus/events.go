@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"net/http"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
