@@ -154,11 +154,15 @@ func owner(p auth.Principal, named string) (string, error) {
 // Subscribe creates a subscription of p (a member system) to the types
 // asked, delivered from now on.
 func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in SubscriptionRequest) (Subscription, error) {
-	sub, err := owner(p, in.Subscriber)
-	if err != nil {
-		return Subscription{}, err
-	}
 	var f problem.Fields
+	sub := in.Subscriber
+	if p.Kind == auth.KindSystem && !subscriberRE.MatchString(sub) {
+		f.Add("subscriber", "must be a subsystem id INSTANCE/CLASS/MEMBER/SUBSYSTEM") // named with the others
+	} else if s, err := owner(p, in.Subscriber); err != nil {
+		return Subscription{}, err
+	} else {
+		sub = s
+	}
 	var types []Type
 	if len(in.Types) == 0 {
 		f.Add("types", "must name at least one of birth, death, name_change, residence_move")
@@ -177,9 +181,7 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 		f.Add("webhook_url", "a webhook URL or NATS delivery (nats: true) is needed")
 	}
 	if in.WebhookURL != "" {
-		if err := s.checkURL(in.WebhookURL); err != nil {
-			f.Add("webhook_url", "%s", err.Error())
-		}
+		s.checkURL(&f, in.WebhookURL)
 	}
 	if in.NATS && !s.opts.NATS {
 		f.Add("nats", "this platform publishes to no NATS cluster")
@@ -199,7 +201,7 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 	now := time.Now().UTC()
 	out := Subscription{Subscriber: sub, Types: types, WebhookURL: in.WebhookURL, NATS: in.NATS, AllPeople: in.AllPeople,
 		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: strings.TrimSpace(in.LegalBasis), CreatedAt: now}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_subscriptions WHERE subscriber = $1`, sub).Scan(&n); err != nil {
 			return err
@@ -274,25 +276,24 @@ func (s Subscription) subject(ch string) string {
 
 // checkURL accepts an absolute HTTPS URL (HTTP where allowed) with a host,
 // no user information and no fragment, at most 2,000 bytes.
-func (s *Service) checkURL(raw string) error {
+func (s *Service) checkURL(f *problem.Fields, raw string) {
 	if len(raw) > 2000 {
-		return errors.New("is longer than 2000 bytes")
+		f.Add("webhook_url", "is longer than 2000 bytes")
+		return
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("is not a URL")
-	}
 	switch {
+	case err != nil:
+		f.Add("webhook_url", "is not a URL")
 	case u.Scheme != "https" && !(s.opts.AllowHTTP && u.Scheme == "http"):
-		return errors.New("must be an https:// URL")
+		f.Add("webhook_url", "must be an https:// URL")
 	case u.Host == "":
-		return errors.New("has no host")
+		f.Add("webhook_url", "has no host")
 	case u.User != nil:
-		return errors.New("must not carry a user name or password")
+		f.Add("webhook_url", "must not carry a user name or password")
 	case u.Fragment != "":
-		return errors.New("must not have a fragment")
+		f.Add("webhook_url", "must not have a fragment")
 	}
-	return nil
 }
 
 // List returns p's subscriptions (a member's own; the CLI's all).
