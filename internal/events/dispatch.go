@@ -63,6 +63,9 @@ type DispatchOptions struct {
 	// DeadAfter is how long a channel may fail before it is dead-lettered
 	// (default 3 days).
 	DeadAfter time.Duration
+	// Keep is how long the outbox keeps the events every channel has
+	// passed (default 7 days; pruned hourly by Run).
+	Keep time.Duration
 	Logger    *slog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
@@ -99,6 +102,9 @@ func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 	if o.DeadAfter <= 0 {
 		o.DeadAfter = 72 * time.Hour
 	}
+	if o.Keep <= 0 {
+		o.Keep = 7 * 24 * time.Hour
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -112,7 +118,16 @@ func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 func (d *Dispatcher) Run(ctx context.Context) {
 	t := time.NewTicker(d.o.Poll)
 	defer t.Stop()
+	lastPrune := time.Time{}
 	for {
+		if time.Since(lastPrune) > time.Hour {
+			if n, err := d.s.Prune(ctx, d.o.Keep); err != nil && ctx.Err() == nil {
+				d.o.Logger.Warn("events: prune the outbox", "err", err)
+			} else if n > 0 {
+				d.o.Logger.Info("events: outbox pruned", "rows", n)
+			}
+			lastPrune = time.Now()
+		}
 		n, err := d.Step(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.o.Logger.Warn("events: dispatch", "err", err)
@@ -365,4 +380,33 @@ func (d *Dispatcher) nats(ctx context.Context, c channel, evs []Event) (int, err
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return d.o.Bus.Publish(pctx, msgs)
+}
+
+// Prune deletes the outbox rows every channel has passed (dead-lettered
+// ones included, which resume from their cursor) and recorded more than
+// keep ago; with no subscription, every row older than keep (a new
+// subscription starts at the end). It returns how many it deleted.
+func (s *Service) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	before := db.FormatTime(time.Now().Add(-keep))
+	var min position
+	err := s.db.QueryRowContext(ctx, `SELECT cursor_tx, cursor_seq FROM event_deliveries ORDER BY cursor_tx, cursor_seq LIMIT 1`).Scan(&min.tx, &min.seq)
+	var res sql.Result
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		end, err := endOf(ctx, s.db, s.db.Engine)
+		if err != nil {
+			return 0, err
+		}
+		res, err = s.db.ExecContext(ctx, `DELETE FROM events_outbox WHERE (tx, seq) <= ($1, $2) AND recorded_at < $3`, end.tx, end.seq, before)
+		if err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, err
+	default:
+		if res, err = s.db.ExecContext(ctx, `DELETE FROM events_outbox WHERE (tx, seq) <= ($1, $2) AND recorded_at < $3`, min.tx, min.seq, before); err != nil {
+			return 0, err
+		}
+	}
+	return res.RowsAffected()
 }

@@ -125,3 +125,28 @@ func TestSubscribeRefusesBadInput(t *testing.T) {
 }
 
 func asProblem(err error, pe **problem.Error) bool { return errors.As(err, pe) }
+
+// TestPrune: the outbox keeps what a channel has not passed, and what is
+// recent; it drops the rest.
+func TestPrune(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, events.Options{})
+		pins := e.people(3, civil.Male)
+		e.die(pins[0])
+		if n, err := e.svc.Prune(e.ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("pruned %d recent rows: %v", n, err)
+		}
+		sub, err := e.svc.Subscribe(e.ctx, bank, events.SubscriptionRequest{Types: []string{"death"}, WebhookURL: "http://127.0.0.1:1/hook", Purpose: "KYC", LegalBasis: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Watch(e.ctx, bank, sub.ID, strings.NewReader(pins[1]+"\n"), false)
+		e.die(pins[1]) // not delivered: the webhook is unreachable
+		if n, err := e.svc.Prune(e.ctx, -time.Hour); err != nil || n != 1 {
+			t.Fatalf("pruned %d rows, want the one before the subscription: %v", n, err)
+		}
+		if n := e.count(`SELECT count(*) FROM events_outbox WHERE pin = $1`, pins[1]); n != 1 {
+			t.Fatal("the event not yet delivered was pruned")
+		}
+	})
+}

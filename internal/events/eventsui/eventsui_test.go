@@ -1,6 +1,8 @@
 package eventsui_test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/events"
@@ -38,6 +40,28 @@ func TestMessages(t *testing.T) {
 			if _, ok := cat.Lookup(lang, id); !ok {
 				t.Errorf("message %q is used but missing from %s.json", id, lang)
 			}
+		}
+	}
+}
+
+var fmtVerbs = regexp.MustCompile(`%(\[\d+\])?[-+# 0-9.]*[a-zA-Z]`)
+
+// The Vietnamese messages and reasons hold no English word and no raw code
+// (the check internal/web applies to the catalog of the other modules).
+func TestVietnamese(t *testing.T) {
+	cat := i18n.MustLoad(eventsui.Module(nil).Messages)
+	for _, k := range cat.Keys(i18n.Vietnamese) {
+		if !strings.HasPrefix(k, "changes.") {
+			continue
+		}
+		vi, _ := cat.Lookup(i18n.Vietnamese, k)
+		if bad := webtest.Untranslated("<p>" + fmtVerbs.ReplaceAllString(vi, " ") + "</p>"); len(bad) > 0 {
+			t.Errorf("vi %s = %q holds English or a code: %q", k, vi, bad)
+		}
+	}
+	for format, vi := range cat.ReasonFormats(i18n.Vietnamese) {
+		if bad := webtest.Untranslated("<p>" + fmtVerbs.ReplaceAllString(vi, " ") + "</p>"); len(bad) > 0 {
+			t.Errorf("the reason %q is translated %q, which holds English or a code: %q", format, vi, bad)
 		}
 	}
 }
