@@ -65,8 +65,8 @@ type DispatchOptions struct {
 	DeadAfter time.Duration
 	// Keep is how long the outbox keeps the events every channel has
 	// passed (default 7 days; pruned hourly by Run).
-	Keep time.Duration
-	Logger    *slog.Logger
+	Keep   time.Duration
+	Logger *slog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 }
