@@ -135,3 +135,41 @@ func benchLatency(b *testing.B, ch string) {
 	b.ReportMetric(ms(pct(reg, 0.99)), "p99-register-ms")
 	b.ReportMetric(float64(pct(lat, 0.99))/float64(pct(reg, 0.99)), "p99-ratio")
 }
+
+// BenchmarkOutboxWriteCost: a name correction (SQLite) with the outbox
+// hook against the same register without it, in the same run: the cost
+// the outbox adds to the register's write path (one INSERT in the event's
+// transaction). Reported: the ratio of the medians.
+func BenchmarkOutboxWriteCost(b *testing.B) {
+	type side struct {
+		e    *env
+		pins []string
+		ds   []time.Duration
+	}
+	mk := func(hook bool) *side {
+		e := newEnv(b, dbtest.SQLite(b, schemas...), events.Options{})
+		if !hook {
+			e.reg = newRegisterWithoutHook(e)
+		}
+		return &side{e: e, pins: e.people(50, civil.Male)}
+	}
+	with, without := mk(true), mk(false)
+	names := [2]string{"Nguyễn Văn An", "Nguyễn Văn Bình"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		name := names[(i/50)%2]
+		// Alternately, so that both see the same moments of a shared machine.
+		for _, s := range []*side{with, without} {
+			t0 := time.Now()
+			if _, err := s.e.reg.Correct(s.e.ctx, registrar, people.Correction{PIN: s.pins[i%50], FullName: &name, Meta: people.Meta{Reason: "Sai chính tả"}}); err != nil {
+				b.Fatal(err)
+			}
+			s.ds = append(s.ds, time.Since(t0))
+		}
+	}
+	med := func(ds []time.Duration) time.Duration { slices.Sort(ds); return ds[len(ds)/2] }
+	w, wo := med(with.ds), med(without.ds)
+	b.ReportMetric(float64(w)/float64(time.Microsecond), "with-outbox-µs")
+	b.ReportMetric(float64(wo)/float64(time.Microsecond), "without-µs")
+	b.ReportMetric(float64(w)/float64(wo), "ratio")
+}

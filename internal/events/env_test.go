@@ -208,3 +208,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.applied[id]++ // an idempotent subscriber applies the first only; counted to see repeats
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// newRegisterWithoutHook is e's register without the outbox (the
+// baseline of BenchmarkOutboxWriteCost).
+func newRegisterWithoutHook(e *env) *register.Register {
+	return register.New(e.d, auth.NewGuard(auth.NewPolicy(units.Default()), e.log), e.log, units.Default())
+}
