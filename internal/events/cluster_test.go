@@ -75,7 +75,7 @@ func TestClusterLosesNothingWhenANodeDies(t *testing.T) {
 	dis := e.svc.Dispatcher(events.DispatchOptions{Bus: bus, BaseDelay: 100 * time.Millisecond, MaxDelay: 500 * time.Millisecond})
 	e.die(pins[0])
 	e.rename(pins[1], "Hoàng Văn Một")
-	drain(t, dis, 10*time.Second)
+	e.drain(dis, 10*time.Second)
 	// Kill the server the dispatcher is connected to, or another.
 	nodes[0].Stop()
 	e.move(pins[2], "1 Đinh Tiên Hoàng")

@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -75,7 +76,7 @@ func TestWebhookSubscriberDownReceivesEverything(t *testing.T) {
 
 		e.die(watched[0])
 		e.die(other[0])
-		drain(t, dis, 5*time.Second)
+		e.drain(dis, 5*time.Second)
 		rc.setDown(true)
 		e.rename(watched[1], "Phạm Văn Một")
 		e.move(watched[2], "5 Lý Thái Tổ")
@@ -91,7 +92,7 @@ func TestWebhookSubscriberDownReceivesEverything(t *testing.T) {
 		e.move(watched[3], "7 Tràng Tiền")
 		rc.setDown(false)
 		clock = clock.Add(5 * time.Second)
-		drain(t, dis, 5*time.Second)
+		e.drain(dis, 5*time.Second)
 
 		want := e.eventIDs(watched)
 		if len(want) != 4 {
@@ -156,7 +157,7 @@ func TestDeadLetter(t *testing.T) {
 	if _, err := e.svc.Resume(e.ctx, bank, sub.ID); err != nil {
 		t.Fatal(err)
 	}
-	drain(t, dis, 5*time.Second)
+	e.drain(dis, 5*time.Second)
 	if want := e.eventIDs(pins); !slices.Equal(rc.order, want) {
 		t.Fatalf("after resume: %q, want %q", rc.order, want)
 	}
@@ -236,7 +237,7 @@ func TestNATSDownReceivesEverything(t *testing.T) {
 		clock := time.Now()
 		dis := e.svc.Dispatcher(events.DispatchOptions{Bus: bus, BaseDelay: time.Second, Now: func() time.Time { return clock }})
 		e.die(pins[0])
-		drain(t, dis, 5*time.Second)
+		e.drain(dis, 5*time.Second)
 		ns.Stop()
 		e.rename(pins[1], "Đỗ Văn Một")
 		e.move(pins[2], "9 Hàng Gai")
@@ -295,7 +296,7 @@ func TestExternalNATS(t *testing.T) {
 	e.die(pins[0])
 	e.rename(pins[1], "Vũ Văn Một")
 	e.move(pins[2], "3 Hàng Đào")
-	drain(t, dis, 10*time.Second)
+	e.drain(dis, 10*time.Second)
 	want := e.eventIDs(pins)
 	// The stream may hold other runs' events: read ours only.
 	if got := consume(t, url, "populus-test-"+strings.ReplaceAll(want[0], ".", "-"), want); !slices.Equal(got, want) {
@@ -320,4 +321,46 @@ func subscribeAll(t testing.TB, url string, fn func(id string)) (*nats.Conn, jet
 		t.Fatal(err)
 	}
 	return nc, js
+}
+
+// TestAuthorizeRefuses: an event the exchange's decision refuses (no
+// consent) is not delivered and its refusal is audited against the
+// person; the others are delivered with the consent's id in their entries.
+func TestAuthorizeRefuses(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		var pins []string
+		e := newEnv(t, d, events.Options{Authorize: func(_ context.Context, subscriber, purpose, pin string, ty events.Type) (string, error) {
+			if subscriber != "VN/COM/VCB/EKYC" || purpose != "KYC" {
+				t.Errorf("asked for %s, %s", subscriber, purpose)
+			}
+			if pin == pins[1] {
+				return "", errors.New("no consent")
+			}
+			return "C-" + pin, nil
+		}})
+		rc := newReceiver(t, e.keys)
+		srv := httptest.NewServer(rc)
+		t.Cleanup(srv.Close)
+		pins = e.people(3, civil.Male)
+		e.watchAll(srv.URL, false, pins)
+		dis := e.svc.Dispatcher(events.DispatchOptions{})
+		for _, p := range pins {
+			e.die(p)
+		}
+		e.drain(dis, 5*time.Second)
+		ids := e.eventIDs(pins)
+		if want := []string{ids[0], ids[2]}; !slices.Equal(rc.order, want) {
+			t.Fatalf("delivered %q, want %q", rc.order, want)
+		}
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND subject = $1 AND outcome = 'denied'`, pins[1]); n != 1 {
+			t.Errorf("%d refusals audited against %s", n, pins[1])
+		}
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND subject = $1 AND outcome = 'ok' AND consent = $2`, pins[2], "C-"+pins[2]); n != 1 {
+			t.Errorf("%d deliveries audited with the consent against %s", n, pins[2])
+		}
+		// Nothing is left to deliver: the refused event was passed.
+		if n, _ := dis.Step(e.ctx); n != 0 {
+			t.Errorf("%d delivered again", n)
+		}
+	})
 }

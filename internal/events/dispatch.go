@@ -246,31 +246,54 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 		// Nothing for this channel up to end: it has seen it all.
 		return 0, d.advance(ctx, c, end, 0, nil)
 	}
-	// Each delivery discloses a fact about a person: audited, before it
-	// leaves, as a read of that person by the subscriber.
+	// Each delivery discloses a fact about a person: decided (Authorize)
+	// and audited, before it leaves, as a read of that person by the
+	// subscriber; a refusal is audited too, and the event skipped.
 	member := auth.Principal{Kind: auth.KindMember, Username: c.Subscriber}
 	entries := make([]audit.Entry, len(evs))
+	send := make([]int, 0, len(evs)) // indices of evs to deliver
 	for i, e := range evs {
-		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, "").
+		consent := ""
+		var refused error
+		if d.s.opts.Authorize != nil {
+			consent, refused = d.s.opts.Authorize(ctx, c.Subscriber, c.Purpose, e.PIN, e.Type)
+		}
+		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, consent).
 			Disclosing("event:"+string(e.Type), "date", "register_version").
 			With(fmt.Sprintf("change event %s delivered by %s (subscription %d)", e.ID, c.channel, c.ID))
+		if refused != nil {
+			entries[i] = entries[i].Refused(fmt.Sprintf("change event %s not delivered (subscription %d): %v", e.ID, c.ID, refused))
+			continue
+		}
+		send = append(send, i)
 	}
 	actx := audit.WithRequest(ctx, "events-"+strconv.FormatInt(c.ID, 10)+"-"+c.channel)
 	if err := d.s.audit.Record(actx, entries...); err != nil {
 		return 0, fmt.Errorf("audit of deliveries to subscription %d: %w", c.ID, err)
 	}
+	out := make([]Event, len(send))
+	for j, i := range send {
+		out[j] = evs[i]
+	}
 	var n int
-	switch c.channel {
-	case Webhook:
-		n, err = d.webhook(ctx, c, evs)
-	case NATS:
-		n, err = d.nats(ctx, c, evs)
+	switch {
+	case len(out) == 0:
+	case c.channel == Webhook:
+		n, err = d.webhook(ctx, c, out)
+	case c.channel == NATS:
+		n, err = d.nats(ctx, c, out)
 	default:
 		return 0, fmt.Errorf("subscription %d: unknown channel %q", c.ID, c.channel)
 	}
-	to := c.cursor
-	if n > 0 {
-		to = pos[n-1]
+	// The cursor passes every event before the first not delivered (the
+	// refused ones included).
+	to := pos[len(evs)-1]
+	if n < len(send) {
+		if first := send[n]; first > 0 {
+			to = pos[first-1]
+		} else {
+			to = c.cursor
+		}
 	}
 	if err == nil && len(evs) < limit {
 		to = end // everything up to end was read and delivered

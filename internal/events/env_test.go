@@ -144,16 +144,29 @@ func (e *env) count(q string, args ...any) int {
 	return n
 }
 
-// drain steps the dispatcher until a step delivers nothing and no channel
-// is due, at most for wait.
-func drain(t testing.TB, d *events.Dispatcher, wait time.Duration) {
-	t.Helper()
+// drain steps the dispatcher until a step delivers nothing and no outbox
+// row is still beyond the horizon (on PostgreSQL, a row written by a
+// transaction at or after the oldest still running anywhere on the server,
+// which may be another client's: delivery waits for it), at most for wait.
+func (e *env) drain(d *events.Dispatcher, wait time.Duration) {
+	e.t.Helper()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		n, _ := d.Step(context.Background())
-		if n == 0 {
+		if n > 0 {
+			continue
+		}
+		if e.d.Engine != db.Postgres {
 			return
 		}
+		var hidden int
+		if err := e.d.QueryRowContext(e.ctx, `SELECT count(*) FROM events_outbox WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&hidden); err != nil {
+			e.t.Fatal(err)
+		}
+		if hidden == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

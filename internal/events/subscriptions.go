@@ -92,6 +92,13 @@ type Options struct {
 	// (a subscription for all people); nil: none does, and members watch
 	// lists of their customers.
 	NationWide func(ctx context.Context, subscriber string) bool
+	// Authorize, when set, decides each delivery as the exchange decides
+	// a look-up: the subscriber's rights to the type of event for the
+	// purpose, and the person's consent where the purpose needs it (the
+	// consent's id, or "" where the law needs none). A refused event is
+	// not delivered, and the refusal is audited against the person; nil:
+	// the subscription's own purpose and legal basis suffice.
+	Authorize func(ctx context.Context, subscriber, purpose, pin string, t Type) (consentID string, err error)
 	// AllowHTTP accepts webhooks over plain HTTP (the demo and tests);
 	// otherwise they must be HTTPS.
 	AllowHTTP bool
