@@ -92,46 +92,27 @@ const (
 	HeaderEventType = "Populus-Event-Type"
 )
 
-// Publish publishes msgs in order and waits for their acknowledgements;
-// it returns how many, from the first, the stream acknowledged, and the
-// error that stopped the others.
+// Publish publishes msgs one after the other, each after the stream
+// acknowledged the one before, so that the stream holds them in the
+// outbox's order even when a publication fails midway (an asynchronous
+// batch could store a later message and fail an earlier one, which the
+// next attempt would then put after it). It returns how many, from the
+// first, the stream acknowledged, and the error that stopped the others.
 func (b *Bus) Publish(ctx context.Context, msgs []Message) (int, error) {
 	if !b.nc.IsConnected() {
 		// Not queued in the client's reconnect buffer: tried again later.
 		return 0, fmt.Errorf("nats: not connected (%s)", b.nc.Status())
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
-	var perr error
-	for _, m := range msgs {
+	for i, m := range msgs {
 		nm := nats.NewMsg(m.Subject)
 		nm.Data = m.Data
 		nm.Header.Set(HeaderEventID, m.Event.ID)
 		nm.Header.Set(HeaderEventType, string(m.Event.Type))
-		f, err := b.js.PublishMsgAsync(nm, jetstream.WithMsgID(m.MsgID))
-		if err != nil {
-			perr = err
-			break
-		}
-		futures = append(futures, f)
-	}
-	acked := 0
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-			if perr == nil {
-				acked++
-			}
-		case err := <-f.Err():
-			if perr == nil {
-				perr = err
-			}
-		case <-ctx.Done():
-			if perr == nil {
-				perr = ctx.Err()
-			}
+		if _, err := b.js.PublishMsg(ctx, nm, jetstream.WithMsgID(m.MsgID)); err != nil {
+			return i, err
 		}
 	}
-	return acked, perr
+	return len(msgs), nil
 }
 
 // Embedded is a NATS server run inside the process, JetStream on, its
