@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		auditChild(dir)
 		return
 	}
+	if dir := os.Getenv(eventsChildEnv); dir != "" {
+		eventsChild(dir)
+		return
+	}
 	os.Exit(m.Run())
 }
 

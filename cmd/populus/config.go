@@ -47,6 +47,8 @@ type config struct {
 	// provider's issuer is it and /oidc); MasterKey and MasterKeyFile
 	// give the key that seals the provider's signing keys.
 	PublicURL, MasterKey, MasterKeyFile string
+	// Events is the change subscriptions' delivery (events.go).
+	Events eventsConfig
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -134,6 +136,7 @@ func (f *flags) server(c *config, logFormat string) {
 	c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.int(&c.GCPercent, "gc-percent", "POPULUS_GC_PERCENT", 400, "the Go garbage collector's target: a collection when the heap has grown by this percentage since the last; higher uses more memory and less CPU (GOGC, when set, wins)")
+	f.eventsFlags(&c.Events)
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
 }
 

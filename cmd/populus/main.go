@@ -45,6 +45,7 @@ func commands() []command {
 		{"staff", "manage staff accounts: create, list, disable, enable, password, unlock, assign (populus staff --help)", runStaff},
 		{"clients", "manage the OpenID provider's relying parties: clients add|list|disable", runClients},
 		{"synth", "make synthetic sector files with ground truth (synth sector --kind drivers …)", runSynth},
+		{"events", "manage change subscriptions of member systems: events list|subscribe|watch|unwatch|resume|unsubscribe", runEvents},
 		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
 		{"audit", "check the audit log against its Merkle tree and signed checkpoints: audit verify", runAudit},
 		{"version", "print the version (also populus --version)", runVersion},

@@ -111,6 +111,16 @@ func readmeExamples(t *testing.T, call func(method, path, csrf string, body, out
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 	}
+	// "the key set is public at GET /api/v1/events/keys".
+	var keys struct {
+		Keys []struct {
+			Alg string `json:"alg"`
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if code := call("GET", "/api/v1/events/keys", "", nil, &keys); code != 200 || len(keys.Keys) != 1 || keys.Keys[0].Alg != "ES256" || keys.Keys[0].Kid == "" {
+		t.Errorf("README: GET /api/v1/events/keys = %d, %+v", code, keys)
+	}
 	if code := call("GET", "/api/v1/openapi.json", "", nil, &doc); code != 200 || doc.OpenAPI == "" {
 		t.Errorf("README: openapi.json = %d %q", code, doc.OpenAPI)
 	}

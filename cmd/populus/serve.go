@@ -24,6 +24,8 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/demobank"
+	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/events/eventsui"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
@@ -188,6 +190,9 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	lim := secmon.NewLimiter(al, c.Reads)
 	g := auth.NewGuard(auth.NewPolicy(u), lim)
 	reg := register.New(d, g, al, u)
+	// Change subscriptions: each civil event writes its outbox rows in its
+	// own transaction.
+	reg.OnEvent(events.Record)
 	eid := identity.New(d, reg, g, al, identity.NotifierFor(d, c.Outbox, c.SMSGatewayURL, c.SMSGatewayToken), identity.Options{SecureCookies: c.SecureCookies})
 	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: reg, Staff: staff.NewStore(d, staff.DefaultParams), Identity: eid}, nil
 }
@@ -239,6 +244,15 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
+	// Change subscriptions (internal/events): the members' API, the
+	// administrators' page and the dispatcher, stopped before the store.
+	evs, stopEvents, err := p.startEvents(ctx, c, demo, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
+	caps = append(caps, evs)
+	modules = append(modules, eventsui.Module(evs))
 	if prov != nil {
 		p.OIDC = prov
 		modules = append(modules, oidcui.Module(prov, p.Identity, p.Register, p.Audit))
@@ -262,6 +276,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	maps.Copy(guards, p.Identity.Guards())
 	if prov != nil {
 		maps.Copy(guards, prov.Guards())
+	}
+	if _, ok := guards[httpx.AccessMember]; !ok {
+		guards[httpx.AccessMember] = noMemberGuard
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: append(caps, ui),

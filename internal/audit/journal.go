@@ -424,7 +424,7 @@ func (l *Log) importOnce(ctx context.Context) (done bool, err error) {
 			l.unindexed += n
 			l.owed += n
 			l.commits.Add(1)
-					return from+int64(used) >= to, nil
+			return from+int64(used) >= to, nil
 		}
 		// One record larger than importMax: read it whole.
 		need := recordHeader + int64(binary.LittleEndian.Uint32(buf))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -495,6 +496,15 @@ func (c *change) event(pinStr string, version int, changes map[string]people.Cha
 		pinStr, version, string(c.kind), c.eventID, eff.String(), db.FormatTime(c.at), c.pr.ActorID(), c.meta.Reason, c.meta.LegalBasis, string(b), details)
 	if err != nil {
 		return err
+	}
+	if len(c.r.onEvent) > 0 {
+		rec := Recorded{EventID: c.eventID, Kind: c.kind, PIN: pinStr, Version: version, Effective: eff,
+			Fields: slices.Sorted(maps.Keys(changes))}
+		for _, h := range c.r.onEvent {
+			if err := h(c.ctx, c.tx, rec); err != nil {
+				return err
+			}
+		}
 	}
 	// The households the person joined or left, for their view as of a
 	// past day (Register.HouseholdAsOf).

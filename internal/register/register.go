@@ -35,7 +35,33 @@ type Register struct {
 	// onDeath are called inside the transaction of each death registered
 	// (OnDeath).
 	onDeath []TxHook
+	// onEvent are called inside the transaction of every civil event, for
+	// each person it writes (OnEvent).
+	onEvent []EventHook
 }
+
+// Recorded is one person a civil event wrote, as an event hook is told of
+// it: the event, the person's PIN and version after it, the day it takes
+// effect and the names of the fields it changed (people.Person's JSON
+// names). It carries no value.
+type Recorded struct {
+	EventID   string
+	Kind      people.EventKind
+	PIN       string
+	Version   int
+	Effective civil.Date
+	Fields    []string
+}
+
+// EventHook is work another capability does inside the transaction of a
+// civil event, once for each person the event writes (a change
+// subscriptions' outbox): an error it returns undoes the whole event.
+type EventHook func(ctx context.Context, tx *sql.Tx, r Recorded) error
+
+// OnEvent adds work done inside the transaction of every civil event, for
+// each person it writes. Call it while wiring, before the register serves
+// requests.
+func (r *Register) OnEvent(h EventHook) { r.onEvent = append(r.onEvent, h) }
 
 // TxHook is work another capability does inside the transaction of a civil
 // event, on the register's store: it sees the event's writes, and an error

@@ -1,0 +1,435 @@
+package events
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+)
+
+// position is a place in the outbox's order: (tx, seq). On SQLite tx is
+// always 0; on PostgreSQL it is the id of the transaction that wrote the
+// row, and only rows below the oldest running transaction are read.
+type position struct{ tx, seq int64 }
+
+// horizonSQL is the first transaction id that may still be running on
+// PostgreSQL: every row with a smaller tx is committed (or never will be),
+// and no transaction yet to write can draw a smaller one.
+const horizonSQL = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+
+// endOf is the last position of the outbox a reader may take as complete.
+func endOf(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, e db.Engine) (position, error) {
+	query := `SELECT tx, seq FROM events_outbox ORDER BY tx DESC, seq DESC LIMIT 1`
+	if e == db.Postgres {
+		query = `SELECT tx, seq FROM events_outbox WHERE tx < ` + horizonSQL + ` ORDER BY tx DESC, seq DESC LIMIT 1`
+	}
+	var p position
+	err := q.QueryRowContext(ctx, query).Scan(&p.tx, &p.seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return position{}, nil
+	}
+	return p, err
+}
+
+// DispatchOptions configure the dispatcher.
+type DispatchOptions struct {
+	// Bus publishes NATS deliveries; nil: NATS channels wait.
+	Bus *Bus
+	// Client posts webhooks (default: a client with a 10 s timeout that
+	// follows no redirect).
+	Client *http.Client
+	// Batch is the most events read for one channel at a time (default 100).
+	Batch int
+	// Poll is how often the outbox is looked at (default 20 ms).
+	Poll time.Duration
+	// BaseDelay and MaxDelay bound the retry delay, which doubles with
+	// each failed attempt, with full jitter (defaults 1 s and 1 h).
+	BaseDelay, MaxDelay time.Duration
+	// DeadAfter is how long a channel may fail before it is dead-lettered
+	// (default 3 days).
+	DeadAfter time.Duration
+	// Keep is how long the outbox keeps the events every channel has
+	// passed (default 7 days; pruned hourly by Run).
+	Keep   time.Duration
+	Logger *slog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Dispatcher delivers the outbox to each subscription's channels, in the
+// outbox's order, at least once: a channel's cursor advances only past
+// what its subscriber acknowledged (a 2xx answer to the webhook, the
+// stream's PubAck), so a subscriber down, or a dispatcher killed, loses
+// nothing; a delivery may be repeated, with the same event id.
+type Dispatcher struct {
+	s *Service
+	o DispatchOptions
+}
+
+// Dispatcher returns the service's dispatcher.
+func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Poll <= 0 {
+		o.Poll = 20 * time.Millisecond
+	}
+	if o.BaseDelay <= 0 {
+		o.BaseDelay = time.Second
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = time.Hour
+	}
+	if o.DeadAfter <= 0 {
+		o.DeadAfter = 72 * time.Hour
+	}
+	if o.Keep <= 0 {
+		o.Keep = 7 * 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Dispatcher{s: s, o: o}
+}
+
+// Run delivers until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	t := time.NewTicker(d.o.Poll)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		if time.Since(lastPrune) > time.Hour {
+			if n, err := d.s.Prune(ctx, d.o.Keep); err != nil && ctx.Err() == nil {
+				d.o.Logger.Warn("events: prune the outbox", "err", err)
+			} else if n > 0 {
+				d.o.Logger.Info("events: outbox pruned", "rows", n)
+			}
+			lastPrune = time.Now()
+		}
+		n, err := d.Step(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.o.Logger.Warn("events: dispatch", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// channel is one delivery channel due.
+type channel struct {
+	Subscription
+	channel  string
+	cursor   position
+	attempts int
+	failing  time.Time
+}
+
+// Step makes one pass: every channel due gets the events after its cursor,
+// up to Batch. It returns how many events were delivered.
+func (d *Dispatcher) Step(ctx context.Context) (int, error) {
+	end, err := endOf(ctx, d.s.db, d.s.db.Engine)
+	if err != nil {
+		return 0, err
+	}
+	now := d.o.Now().UTC()
+	rows, err := d.s.db.QueryContext(ctx, `SELECT s.id, s.subscriber, s.types, s.webhook_url, s.all_people, s.purpose, s.legal_basis,
+		d.channel, d.cursor_tx, d.cursor_seq, d.attempts, d.failing_since
+		FROM event_deliveries d JOIN event_subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = $1 AND d.next_attempt_at <= $2 AND (d.cursor_tx, d.cursor_seq) < ($3, $4)
+		ORDER BY s.id, d.channel`, Active, db.FormatTime(now), end.tx, end.seq)
+	chans, err := db.Collect(rows, err, func(r db.Scanner) (channel, error) {
+		var c channel
+		var types string
+		var all int
+		err := r.Scan(&c.ID, &c.Subscriber, &types, &c.WebhookURL, &all, &c.Purpose, &c.LegalBasis,
+			&c.channel, &c.cursor.tx, &c.cursor.seq, &c.attempts, db.Time{T: &c.failing})
+		for _, t := range strings.Split(types, ",") {
+			c.Types = append(c.Types, Type(t))
+		}
+		c.AllPeople = all != 0
+		return c, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, c := range chans {
+		if c.channel == NATS && d.o.Bus == nil {
+			continue
+		}
+		n, err := d.deliver(ctx, c, end)
+		total += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// pending reads the events of c after its cursor, up to end, at most limit.
+func (d *Dispatcher) pending(ctx context.Context, c channel, end position, limit int) ([]Event, []position, error) {
+	args := []any{c.cursor.tx, c.cursor.seq, end.tx, end.seq}
+	in := make([]string, len(c.Types))
+	for i, t := range c.Types {
+		args = append(args, string(t))
+		in[i] = "$" + strconv.Itoa(len(args))
+	}
+	q := `SELECT o.tx, o.seq, o.event_id, o.type, o.pin, o.date, o.version FROM events_outbox o
+		WHERE (o.tx, o.seq) > ($1, $2) AND (o.tx, o.seq) <= ($3, $4) AND o.type IN (` + strings.Join(in, ",") + `)`
+	if !c.AllPeople {
+		args = append(args, c.ID)
+		q += ` AND EXISTS (SELECT 1 FROM event_watch w WHERE w.subscription_id = $` + strconv.Itoa(len(args)) + ` AND w.pin = o.pin)`
+	}
+	args = append(args, limit)
+	q += ` ORDER BY o.tx, o.seq LIMIT $` + strconv.Itoa(len(args))
+	rows, err := d.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var evs []Event
+	var pos []position
+	for rows.Next() {
+		var e Event
+		var p position
+		var t string
+		if err := rows.Scan(&p.tx, &p.seq, &e.ID, &t, &e.PIN, &e.Date, &e.RegisterVersion); err != nil {
+			return nil, nil, err
+		}
+		e.Type = Type(t)
+		evs, pos = append(evs, e), append(pos, p)
+	}
+	return evs, pos, rows.Err()
+}
+
+// deliver sends c the events after its cursor and moves the cursor past
+// those acknowledged; on a failure it schedules the next attempt.
+func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int, error) {
+	limit := d.o.Batch
+	if c.attempts > 0 {
+		limit = 1 // a failing subscriber is tried one event at a time
+	}
+	evs, pos, err := d.pending(ctx, c, end, limit)
+	if err != nil {
+		return 0, err
+	}
+	if len(evs) == 0 {
+		// Nothing for this channel up to end: it has seen it all.
+		return 0, d.advance(ctx, c, end, 0, nil)
+	}
+	// Each delivery discloses a fact about a person: decided (Authorize)
+	// and audited, before it leaves, as a read of that person by the
+	// subscriber; a refusal is audited too, and the event skipped.
+	member := auth.Principal{Kind: auth.KindMember, Username: c.Subscriber}
+	entries := make([]audit.Entry, len(evs))
+	send := make([]int, 0, len(evs)) // indices of evs to deliver
+	for i, e := range evs {
+		consent := ""
+		var refused error
+		if d.s.opts.Authorize != nil {
+			consent, refused = d.s.opts.Authorize(ctx, c.Subscriber, c.Purpose, e.PIN, e.Type)
+		}
+		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, consent).
+			Disclosing("event:"+string(e.Type), "date", "register_version").
+			With(fmt.Sprintf("change event %s delivered by %s (subscription %d)", e.ID, c.channel, c.ID))
+		if refused != nil {
+			entries[i] = entries[i].Refused(fmt.Sprintf("change event %s not delivered (subscription %d): %v", e.ID, c.ID, refused))
+			continue
+		}
+		send = append(send, i)
+	}
+	actx := audit.WithRequest(ctx, "events-"+strconv.FormatInt(c.ID, 10)+"-"+c.channel)
+	if err := d.s.audit.Record(actx, entries...); err != nil {
+		return 0, fmt.Errorf("audit of deliveries to subscription %d: %w", c.ID, err)
+	}
+	out := make([]Event, len(send))
+	for j, i := range send {
+		out[j] = evs[i]
+	}
+	var n int
+	switch {
+	case len(out) == 0:
+	case c.channel == Webhook:
+		n, err = d.webhook(ctx, c, out)
+	case c.channel == NATS:
+		n, err = d.nats(ctx, c, out)
+	default:
+		return 0, fmt.Errorf("subscription %d: unknown channel %q", c.ID, c.channel)
+	}
+	// The cursor passes every event before the first not delivered (the
+	// refused ones included).
+	to := pos[len(evs)-1]
+	if n < len(send) {
+		if first := send[n]; first > 0 {
+			to = pos[first-1]
+		} else {
+			to = c.cursor
+		}
+	}
+	if err == nil && len(evs) < limit {
+		to = end // everything up to end was read and delivered
+	}
+	if aerr := d.advance(ctx, c, to, n, err); aerr != nil {
+		return n, aerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("subscription %d %s: %w", c.ID, c.channel, err)
+	}
+	return n, nil
+}
+
+// advance stores c's cursor at to, n more delivered, and the outcome: on
+// failure the next attempt after a delay doubling with each attempt (full
+// jitter), and the dead-letter state once it has failed for DeadAfter.
+func (d *Dispatcher) advance(ctx context.Context, c channel, to position, n int, failure error) error {
+	now := d.o.Now().UTC()
+	attempts, failing, msg, next, state := 0, "", "", now, Active
+	if failure != nil {
+		f := c.failing
+		attempts = c.attempts + 1
+		if f.IsZero() || n > 0 {
+			f, attempts = now, 1
+		}
+		if now.Sub(f) >= d.o.DeadAfter {
+			state = Dead
+			d.o.Logger.Warn("events: channel dead-lettered", "subscription", c.ID, "channel", c.channel, "failing_since", f)
+		}
+		failing, msg, next = db.FormatTime(f), failure.Error(), now.Add(d.backoff(attempts))
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+	}
+	_, err := d.s.db.ExecContext(ctx, `UPDATE event_deliveries SET cursor_tx = $1, cursor_seq = $2, attempts = $3, failing_since = $4,
+		last_error = $5, delivered = delivered + $6, next_attempt_at = $7, state = $8,
+		last_delivered_at = CASE WHEN $6 > 0 THEN $9 ELSE last_delivered_at END
+		WHERE subscription_id = $10 AND channel = $11`,
+		to.tx, to.seq, attempts, failing, msg, n, db.FormatTime(next), state, db.FormatTime(now), c.ID, c.channel)
+	return err
+}
+
+// backoff is the delay before attempt n+1: uniform in [0, min(Max,
+// Base·2ⁿ⁻¹)] ("full jitter"), at least a tenth of Base.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	ceil := d.o.MaxDelay
+	if n < 40 {
+		if x := d.o.BaseDelay << (n - 1); x > 0 && x < ceil {
+			ceil = x
+		}
+	}
+	return max(time.Duration(rand.Int64N(int64(ceil)+1)), d.o.BaseDelay/10)
+}
+
+// Headers of a webhook delivery besides the signature.
+const (
+	// IdempotencyKeyHeader holds the event's id: a subscriber that has
+	// applied it answers 2xx again and does nothing.
+	IdempotencyKeyHeader = "Idempotency-Key"
+)
+
+// webhook posts each event in order, stopping at the first failure.
+func (d *Dispatcher) webhook(ctx context.Context, c channel, evs []Event) (int, error) {
+	for i, e := range evs {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return i, err
+		}
+		sig, err := d.s.keys.Sign(body)
+		if err != nil {
+			return i, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.WebhookURL, bytes.NewReader(body))
+		if err != nil {
+			return i, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(IdempotencyKeyHeader, e.ID)
+		req.Header.Set(HeaderEventID, e.ID)
+		req.Header.Set(HeaderEventType, string(e.Type))
+		req.Header.Set(SignatureHeader, sig)
+		res, err := d.o.Client.Do(req)
+		if err != nil {
+			return i, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4<<10))
+		res.Body.Close()
+		if res.StatusCode < 200 || res.StatusCode > 299 {
+			return i, fmt.Errorf("webhook answered %s", res.Status)
+		}
+	}
+	return len(evs), nil
+}
+
+// nats publishes the events with Nats-Msg-Id the subscription and the
+// event's id (JetStream drops a repeat within its window; the subscriber
+// applies each event id once past it).
+func (d *Dispatcher) nats(ctx context.Context, c channel, evs []Event) (int, error) {
+	msgs := make([]Message, len(evs))
+	for i, e := range evs {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return 0, err
+		}
+		msgs[i] = Message{Subject: Subject(c.Subscriber, e.Type), MsgID: strconv.FormatInt(c.ID, 10) + ":" + e.ID, Data: body, Event: e}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return d.o.Bus.Publish(pctx, msgs)
+}
+
+// Prune deletes the outbox rows every channel has passed (dead-lettered
+// ones included, which resume from their cursor) and recorded more than
+// keep ago; with no subscription, every row older than keep (a new
+// subscription starts at the end). It returns how many it deleted.
+func (s *Service) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	before := db.FormatTime(time.Now().Add(-keep))
+	var min position
+	err := s.db.QueryRowContext(ctx, `SELECT cursor_tx, cursor_seq FROM event_deliveries ORDER BY cursor_tx, cursor_seq LIMIT 1`).Scan(&min.tx, &min.seq)
+	var res sql.Result
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		end, err := endOf(ctx, s.db, s.db.Engine)
+		if err != nil {
+			return 0, err
+		}
+		res, err = s.db.ExecContext(ctx, `DELETE FROM events_outbox WHERE (tx, seq) <= ($1, $2) AND recorded_at < $3`, end.tx, end.seq, before)
+		if err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, err
+	default:
+		if res, err = s.db.ExecContext(ctx, `DELETE FROM events_outbox WHERE (tx, seq) <= ($1, $2) AND recorded_at < $3`, min.tx, min.seq, before); err != nil {
+			return 0, err
+		}
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,152 @@
+package events_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// TestOutboxInTheEventsTransaction: each civil event writes its outbox rows
+// in its own transaction (a death, a name correction, a residence move, a
+// birth; a marriage none), and an event that fails leaves none.
+func TestOutboxInTheEventsTransaction(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, events.Options{})
+		men := e.people(3, civil.Male)
+		women := e.people(1, civil.Female)
+		e.die(men[0])
+		e.rename(men[1], "Trần Văn Mới")
+		e.move(men[2], "12 Hàng Bông")
+		child := e.birth(women[0], "Nguyễn Văn Bé")
+		if _, err := e.reg.RegisterMarriage(e.ctx, registrar, people.MarriageRegistration{PIN1: men[1], PIN2: women[0], Date: civil.DateOf(time.Now())}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.QueryContext(e.ctx, `SELECT type, pin, version, event_id FROM events_outbox ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var typ, p, id string
+			var v int
+			if err := rows.Scan(&typ, &p, &v, &id); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(id, "."+p+"."+typ) {
+				t.Errorf("event id %s does not name %s and %s", id, p, typ)
+			}
+			got = append(got, typ+" "+p)
+		}
+		rows.Close()
+		want := []string{"death " + men[0], "name_change " + men[1], "residence_move " + men[2], "birth " + child}
+		if !slices.Equal(got, want) {
+			t.Fatalf("outbox = %q, want %q", got, want)
+		}
+		// A death refused by a rule (already dead) writes nothing.
+		if _, err := e.reg.RegisterDeath(e.ctx, registrar, people.DeathRegistration{PIN: men[0], DeathDate: civil.DateOf(time.Now())}); err == nil {
+			t.Fatal("a second death was registered")
+		}
+		if n := e.count(`SELECT count(*) FROM events_outbox`); n != 4 {
+			t.Fatalf("%d outbox rows after a refused death, want 4", n)
+		}
+		// A later hook of the same transaction that fails undoes the event
+		// with its outbox row.
+		e.reg.OnEvent(func(context.Context, *sql.Tx, register.Recorded) error { return errors.New("refused") })
+		name := "Lê Văn Khác"
+		if _, err := e.reg.Correct(e.ctx, registrar, people.Correction{PIN: men[2], FullName: &name, Meta: people.Meta{Reason: "Sai chính tả"}}); err == nil {
+			t.Fatal("the correction stood though a hook failed")
+		}
+		if n := e.count(`SELECT count(*) FROM events_outbox`); n != 4 {
+			t.Fatalf("%d outbox rows after a failed event, want 4", n)
+		}
+	})
+}
+
+// TestClassify: which history entries make which events.
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		r    register.Recorded
+		want []events.Type
+	}{
+		{register.Recorded{Kind: people.KindBirth, Version: 1, Fields: []string{"full_name", "pin", "permanent_residence"}}, []events.Type{events.Birth}},
+		{register.Recorded{Kind: people.KindBirth, Version: 4, Fields: []string{"household_id"}}, nil}, // a parent's household
+		{register.Recorded{Kind: people.KindDeath, Version: 2, Fields: []string{"death_date", "status"}}, []events.Type{events.Death}},
+		{register.Recorded{Kind: people.KindCorrection, Version: 2, Fields: []string{"full_name", "other_names"}}, []events.Type{events.NameChange}},
+		{register.Recorded{Kind: people.KindCorrection, Version: 2, Fields: []string{"birth_date"}}, nil},
+		{register.Recorded{Kind: people.KindResidence, Version: 3, Fields: []string{"current_address", "permanent_residence"}}, []events.Type{events.ResidenceMove}},
+		{register.Recorded{Kind: people.KindResidenceRemoval, Version: 3, Fields: []string{"temporary_residence"}}, []events.Type{events.ResidenceMove}},
+		{register.Recorded{Kind: people.KindMarriage, Version: 3, Fields: []string{"spouse_pin"}}, nil},
+		{register.Recorded{Kind: people.KindAnnulment, Version: 5, Fields: []string{"full_name", "current_address"}}, []events.Type{events.NameChange, events.ResidenceMove}},
+	} {
+		if got := events.Classify(c.r); !slices.Equal(got, c.want) {
+			t.Errorf("Classify(%+v) = %v, want %v", c.r, got, c.want)
+		}
+	}
+}
+
+// TestSubscribeRefusesBadInput: every wrong field is named, nothing is
+// stored.
+func TestSubscribeRefusesBadInput(t *testing.T) {
+	d := dbtest.SQLite(t, schemas...)
+	e := newEnv(t, d, events.Options{})
+	_, err := e.svc.Subscribe(e.ctx, bank, events.SubscriptionRequest{Types: []string{"death", "wedding", "death"},
+		WebhookURL: "ftp://x", NATS: true, AllPeople: true})
+	var pe *problem.Error
+	if !asProblem(err, &pe) || pe.Kind != problem.Invalid {
+		t.Fatalf("err = %v, want invalid", err)
+	}
+	var fields []string
+	for _, f := range pe.Fields {
+		fields = append(fields, f.Field)
+	}
+	slices.Sort(fields)
+	fields = slices.Compact(fields)
+	if want := []string{"all_people", "legal_basis", "nats", "purpose", "types", "webhook_url"}; !slices.Equal(fields, want) {
+		t.Fatalf("fields = %v, want %v", fields, want)
+	}
+	if _, err := e.svc.Subscribe(e.ctx, registrar, events.SubscriptionRequest{Types: []string{"death"}, WebhookURL: "https://x", Purpose: "KYC", LegalBasis: "x"}); !problem.Is(err, problem.Forbidden) {
+		t.Fatalf("a staff member subscribed: %v", err)
+	}
+	if n := e.count(`SELECT count(*) FROM event_subscriptions`); n != 0 {
+		t.Fatalf("%d subscriptions stored", n)
+	}
+}
+
+func asProblem(err error, pe **problem.Error) bool { return errors.As(err, pe) }
+
+// TestPrune: the outbox keeps what a channel has not passed, and what is
+// recent; it drops the rest.
+func TestPrune(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, events.Options{})
+		pins := e.people(3, civil.Male)
+		e.die(pins[0])
+		if n, err := e.svc.Prune(e.ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("pruned %d recent rows: %v", n, err)
+		}
+		sub, err := e.svc.Subscribe(e.ctx, bank, events.SubscriptionRequest{Types: []string{"death"}, WebhookURL: "http://127.0.0.1:1/hook", Purpose: "KYC", LegalBasis: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Watch(e.ctx, bank, sub.ID, strings.NewReader(pins[1]+"\n"), false)
+		e.die(pins[1]) // not delivered: the webhook is unreachable
+		if n, err := e.svc.Prune(e.ctx, -time.Hour); err != nil || n != 1 {
+			t.Fatalf("pruned %d rows, want the one before the subscription: %v", n, err)
+		}
+		if n := e.count(`SELECT count(*) FROM events_outbox WHERE pin = $1`, pins[1]); n != 1 {
+			t.Fatal("the event not yet delivered was pruned")
+		}
+	})
+}
