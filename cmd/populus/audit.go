@@ -76,6 +76,9 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 	default:
 		fmt.Fprintf(stdout, " with %s\n", rep.Verifier)
 	}
+	if rep.Unsigned > 0 && rep.Verifier != "" {
+		fmt.Fprintf(stdout, "warning: %d of them are unsigned (made while the server ran without a master key): their roots match the entries, but they prove nothing against a rewrite of the whole store\n", rep.Unsigned)
+	}
 	if rep.Pending > 0 {
 		fmt.Fprintf(stdout, "%d newer entries are not yet in the tree (the running server adds them within seconds)\n", rep.Pending)
 	}

@@ -172,6 +172,7 @@ type VerifyReport struct {
 	Entries     int64  // entries in the tree, each checked
 	Pending     int64  // entries after the tree's last, not yet added to it
 	Checkpoints int    // checkpoints checked, with their signatures
+	Unsigned    int    // of them, made without a key (served without a master key)
 	Verifier    string // the key the signatures were checked with
 	Size        int64
 	Root        []byte
@@ -381,7 +382,9 @@ func verifyCheckpoints(ctx context.Context, d *db.DB, verifierKey string, hr tlo
 		}
 		var root tlog.Hash
 		copy(root[:], rootB)
-		if msg != "" || verifiers != nil {
+		if msg == "" {
+			rep.Unsigned++ // made while the server ran without a master key
+		} else {
 			if verifiers == nil {
 				return bad("signed, but the log has no key to check it with")
 			}

@@ -308,3 +308,25 @@ func TestTreeWaitsForEntriesCommittedOutOfOrder(t *testing.T) {
 		t.Fatalf("Verify: %+v %v", rep, err)
 	}
 }
+
+// Checkpoints made before the log had a key (a server run without a master
+// key) are checked against the entries and counted as unsigned; the signed
+// ones after them are checked with the key.
+func TestVerifyCountsUnsignedCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t, testSchemas...)
+	l := New(d)
+	recordN(t, l, 10, "a")
+	settle(t, l)
+	vkey, err := l.SignCheckpoints(ctx, plainSealer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordN(t, l, 10, "b")
+	settle(t, l)
+	l.Close()
+	rep, err := Verify(ctx, d, vkey)
+	if err != nil || rep.Checkpoints != 2 || rep.Unsigned != 1 || rep.Entries != 20 {
+		t.Fatalf("Verify: %+v, %v; want 2 checkpoints, 1 unsigned", rep, err)
+	}
+}
