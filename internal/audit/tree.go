@@ -160,9 +160,9 @@ func newTree(d *db.DB) *tree {
 	return t
 }
 
-// run integrates new entries every integrateEvery, and
-// signs a checkpoint every checkpointEvery while the tree grows, until
-// stop; then it integrates what is left and signs a last checkpoint.
+// run integrates new entries every integrateEvery, and signs a checkpoint
+// every checkpointEvery if the tree has grown since the last, until stop;
+// then it integrates what is left and signs a last checkpoint.
 func (t *tree) run() {
 	defer close(t.done)
 	tick := time.NewTicker(integrateEvery)
@@ -178,8 +178,11 @@ func (t *tree) run() {
 			}
 			return
 		}
-		grew, err := t.integrateAll(ctx)
-		if err == nil && grew && time.Since(t.lastCheckpoint) >= checkpointEvery {
+		_, err := t.integrateAll(ctx)
+		t.mu.Lock()
+		due := time.Since(t.lastCheckpoint) >= checkpointEvery
+		t.mu.Unlock()
+		if err == nil && due {
 			_, err = t.checkpoint(ctx, false)
 		}
 		if err != nil && !failing {
@@ -515,6 +518,10 @@ func (t *tree) checkpoint(ctx context.Context, force bool) (Checkpoint, error) {
 	if st.size == 0 && !force {
 		return cp, nil
 	}
+	t.lastCheckpoint = time.Now()
+	if last, err := latestCheckpoint(ctx, t.db); err == nil && last.Size == st.size {
+		return last, nil // the tree has not grown since
+	}
 	if t.signer != nil {
 		msg, err := note.Sign(&note.Note{Text: checkpointText(st.size, st.root)}, t.signer)
 		if err != nil {
@@ -526,7 +533,6 @@ func (t *tree) checkpoint(ctx context.Context, force bool) (Checkpoint, error) {
 		cp.Size, cp.Root, cp.Note, db.FormatTime(cp.At)); err != nil {
 		return Checkpoint{}, err
 	}
-	t.lastCheckpoint = time.Now()
 	return latestCheckpoint(ctx, t.db)
 }
 
