@@ -646,6 +646,24 @@ func (r *run) matchers(cl *claims) []*matcher {
 	return ms
 }
 
+// blockedCheck returns the truth reader's test of blocking: whether the
+// register holds the person of a true PIN, and whether blocking gives that
+// person as a candidate of a record. It gathers the record's candidates
+// again, on its own matcher: a truth file is for measuring, and the run's
+// matchers have moved on to other batches.
+func (r *run) blockedCheck() func(sec *reconcile.Record, pin string) (bool, bool) {
+	m := newMatcher(r.x, nil, r.cfg, r.cols, nil)
+	return func(sec *reconcile.Record, pin string) (bool, bool) {
+		p, ok := r.x.FindPIN(pin)
+		if !ok {
+			return false, false
+		}
+		m.gather([]*reconcile.Record{sec}, true)
+		_, found := slices.BinarySearch(m.cands(0), uint32(p))
+		return true, found
+	}
+}
+
 // result is a decided record.
 type result struct {
 	d   Decision
@@ -678,6 +696,7 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		if truth, err = newTruthReader(f); err != nil {
 			return err
 		}
+		truth.blocked = r.blockedCheck()
 	}
 	sum.Weights = WeightHistogram{Min: histMin, BinWidth: 1, Best: map[string][]int64{}}
 	explained := map[Kind]int{}
@@ -767,7 +786,11 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 				sum.Explanations = append(sum.Explanations, r.explain(d, &rs[i].sec))
 			}
 			if truth != nil {
-				if err := truth.add(d); err != nil {
+				var sec *reconcile.Record
+				if d.Kind != Invalid {
+					sec = &rs[i].sec
+				}
+				if err := truth.add(d, sec); err != nil {
 					return err
 				}
 			}
