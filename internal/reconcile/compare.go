@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"unicode/utf8"
+
 	"github.com/populus-vn/populus/internal/civil"
 )
 
@@ -45,15 +47,23 @@ func DefaultComparisons() []Comparison {
 	return []Comparison{FullName{}, BirthDate{}, Sex{}, PIN{}, CMND{}, Address{}, Phone{}}
 }
 
-// Levels of FullName.
+// Levels of FullName. Faults that real files make (a typo, an OCR slip, a
+// lost middle name, the given name written first, several of them at
+// once) each have a level of their own, graded, so that a name with two
+// faults is weaker evidence than one with one but not a full mismatch.
 const (
 	NameExact         = iota // equal with diacritics, ignoring case and spacing
-	NameFolded               // equal once accents are folded (đ→d)
+	NameFolded               // equal once accents are folded (đ→d): a wrong or lost tone mark, hook or breve
 	NameSwapped              // the same words in another order (family name last)
 	NameMiddleMissing        // same family and given name, one name's words a subset of the other's
+	NameOneEdit              // one edit apart once OCR confusions (rn/m, l/I/1, 0/O) are read as one letter
+	NameWordsSubset          // the shorter name's words (two or more) all in the longer one, in any order
+	NameWordsOneFault        // as NameWordsSubset, one word of them one edit off
+	NameWordsFaults          // as NameWordsSubset, two or more words one edit off each
 	NameJW92                 // Jaro–Winkler of the folded names ≥ 0.92
 	NameJW88                 // ≥ 0.88
-	NameDL1                  // Damerau–Levenshtein distance of the folded names ≤ 1
+	NameTwoEdits             // two edits apart, OCR confusions read as one letter
+	NameMostWords            // all words but one of the shorter name (three or more) in the longer, one edit off at most
 	NameElse
 )
 
@@ -63,7 +73,8 @@ type FullName struct{}
 
 var fullNameLevels = []string{
 	"exact", "equal without diacritics", "name order swapped", "middle name missing",
-	"Jaro–Winkler ≥ 0.92", "Jaro–Winkler ≥ 0.88", "one edit apart", "else",
+	"one edit apart", "words a subset in any order", "words a subset, one word off", "words a subset, several words off",
+	"Jaro–Winkler ≥ 0.92", "Jaro–Winkler ≥ 0.88", "two edits apart", "all words but one", "else",
 }
 
 func (FullName) Name() string     { return "full_name" }
@@ -82,6 +93,32 @@ func (FullName) Level(a, b *Record) int {
 	case middleMissing(a, b):
 		return NameMiddleMissing
 	}
+	var ba, bb [stackLen]byte
+	x, okx := ocrForm(&ba, a.folded)
+	y, oky := ocrForm(&bb, b.folded)
+	ascii := okx && oky
+	if ascii && within1(x, y, 1) {
+		return NameOneEdit
+	}
+	if !ascii && DLWithin(a.folded, b.folded, 1) {
+		return NameOneEdit
+	}
+	switch matched, faults, short := matchWords(a, b); {
+	case short >= 2 && matched == short && faults == 0:
+		return NameWordsSubset
+	case short >= 2 && matched == short && faults == 1:
+		return NameWordsOneFault
+	case short >= 2 && matched == short:
+		return NameWordsFaults
+	case short >= 3 && matched == short-1:
+		return nameStringLevel(a, b, x, y, ascii, NameMostWords)
+	}
+	return nameStringLevel(a, b, x, y, ascii, NameElse)
+}
+
+// nameStringLevel is the level of two names that no word-level test
+// placed: Jaro–Winkler, then two edits; otherwise fallback.
+func nameStringLevel(a, b *Record, x, y []byte, ascii bool, fallback int) int {
 	// One Jaro–Winkler serves both thresholds.
 	switch jw := JaroWinkler(a.folded, b.folded); {
 	case jw >= 0.92:
@@ -89,10 +126,101 @@ func (FullName) Level(a, b *Record) int {
 	case jw >= 0.88:
 		return NameJW88
 	}
-	if DLWithin(a.folded, b.folded, 1) {
-		return NameDL1
+	if ascii {
+		if osa(x, y, 2) <= 2 {
+			return NameTwoEdits
+		}
+	} else if DLWithin(a.folded, b.folded, 2) {
+		return NameTwoEdits
 	}
-	return NameElse
+	return fallback
+}
+
+// ocrForm writes a folded name into buf with the letters that optical
+// character recognition confuses read as one: "rn" as "m", "l", "I" (lower
+// cased "i") and "1" as "i", "0" as "o". It returns false when the name is
+// not ASCII or does not fit.
+func ocrForm(buf *[stackLen]byte, s string) ([]byte, bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	out := buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case c == 'r' && i+1 < len(s) && s[i+1] == 'n':
+			c = 'm'
+			i++
+		case c == 'l' || c == '1':
+			c = 'i'
+		case c == '0':
+			c = 'o'
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// matchWords pairs each word of the name with fewer words to a distinct word
+// of the other, first equal words, then words one edit apart (OCR
+// confusions read as one letter). It returns the words paired, how many of
+// them one edit off, and the number of words of the shorter name.
+func matchWords(a, b *Record) (matched, faults, short int) {
+	if a.ntok > b.ntok {
+		a, b = b, a
+	}
+	na, nb := int(a.ntok), int(b.ntok)
+	var usedA, usedB uint16
+	for i := range na {
+		w := a.token(i)
+		for j := range nb {
+			if usedB&(1<<j) == 0 && b.token(j) == w {
+				usedA |= 1 << i
+				usedB |= 1 << j
+				matched++
+				break
+			}
+		}
+	}
+	if matched+1 < na-1 {
+		return matched, 0, na // too few for any level: skip the slower test
+	}
+	for i := range na {
+		if usedA&(1<<i) != 0 {
+			continue
+		}
+		w := a.token(i)
+		for j := range nb {
+			if usedB&(1<<j) == 0 && wordNear(w, b.token(j)) {
+				usedB |= 1 << j
+				matched++
+				faults++
+				break
+			}
+		}
+	}
+	return matched, faults, na
+}
+
+// wordNear reports whether two words are one edit apart once OCR
+// confusions are read as one letter. Words of one letter are not near
+// anything but themselves: an initial says too little.
+func wordNear(x, y string) bool {
+	if len(x) < 2 || len(y) < 2 {
+		return false
+	}
+	if within1ASCII(x, y, 1) {
+		return true
+	}
+	var bx, by [stackLen]byte
+	cx, okx := ocrForm(&bx, x)
+	cy, oky := ocrForm(&by, y)
+	if okx && oky {
+		return within1(cx, cy, 1)
+	}
+	return DLWithin(x, y, 1)
 }
 
 func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {

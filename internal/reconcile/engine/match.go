@@ -346,7 +346,9 @@ func (m *matcher) score(sec *reconcile.Record, ids []uint32) {
 				m.x.get(a, &m.cand)
 				w := m.s.Weight(sec, &m.cand)
 				m.scores++
-				if w > c.Weight {
+				// An other name as good as the main one is the name the
+				// record holds: not a difference to correct.
+				if w >= c.Weight {
 					c.Weight, c.rec, c.OtherName = w, a, true
 				}
 			}
@@ -463,7 +465,9 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	switch {
 	case m.verifiedPIN(sec, reg):
 		d.Kind, d.Verified = Exact, true
-	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin:
+	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+		// Not when the record's PIN is another candidate's: which of the
+		// two the record is about is for a person to say.
 		d.Kind = Match
 	case reconcile.Probability(top.Weight) >= m.cfg.LoneThreshold && top.Weight-second >= m.cfg.LoneMargin && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
 		// The only plausible person: applied although below the threshold,
@@ -473,6 +477,8 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	case reconcile.Probability(top.Weight) >= m.cfg.ReviewFloor:
 		d.Kind = Ambiguous
 		switch gap := top.Weight - second; {
+		case pinOfAnother(sec.PIN(), d.Candidates[1:]) && top.Probability >= m.cfg.Threshold:
+			d.Reason = "the record's PIN is another candidate's"
 		case gap < m.cfg.Margin:
 			d.Reason = fmt.Sprintf("%d candidates within %.1f bits of the best", m.within(m.cfg.Margin), m.cfg.Margin)
 		case reconcile.Probability(top.Weight) >= m.cfg.Threshold:
