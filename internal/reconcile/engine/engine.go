@@ -534,7 +534,7 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 	stats := r.x.Stats().Rules
 	for i, rule := range r.x.rules {
 		rs := RuleSummary{Name: rule.Name, Description: rule.Description, Skip: rule.Skip,
-			EstimatedPairs: total[i].Pairs, CappedLookups: total[i].Capped, CappedPairs: total[i].CappedPairs,
+			EstimatedPairs: total[i].Pairs, CappedLookups: total[i].Capped, CappedPairs: total[i].CappedPairs, FilteredRecords: total[i].Filtered, Probes: total[i].Probes, ProbedPairs: total[i].ProbedPairs,
 			Lookups: total[i].Lookups, EstimateSeconds: float64(total[i].Nanos) / 1e9}
 		if i < len(stats) {
 			rs.RegisterKeys, rs.MaxKey = stats[i].Keys, stats[i].MaxKey
@@ -550,6 +550,9 @@ func (a *ruleRun) add(b ruleRun) {
 	a.Pairs += b.Pairs
 	a.Capped += b.Capped
 	a.CappedPairs += b.CappedPairs
+	a.Filtered += b.Filtered
+	a.Probes += b.Probes
+	a.ProbedPairs += b.ProbedPairs
 	a.Nanos += b.Nanos
 }
 
@@ -559,9 +562,9 @@ func (r *run) printEstimate() {
 	fmt.Fprintf(w, "%s: %d records (%d rows in error, %d with notes) against %d people\n",
 		r.in.Name, in.Records, in.RowErrors, in.RecordsWithNotes, r.x.people)
 	fmt.Fprintf(w, "Blocking: estimated candidate pairs per rule (keys held by more than %d register records left out)\n", r.cfg.MaxBlock)
-	fmt.Fprintf(w, "  %-18s %15s %12s %15s %10s\n", "rule", "pairs", "left out", "pairs left out", "seconds")
+	fmt.Fprintf(w, "  %-18s %15s %12s %15s %10s %13s\n", "rule", "pairs", "left out", "pairs left out", "seconds", "probed pairs")
 	for _, rs := range r.sum.Blocking.Rules {
-		fmt.Fprintf(w, "  %-18s %15d %12d %15d %10.2f\n", rs.Name, rs.EstimatedPairs, rs.CappedLookups, rs.CappedPairs, rs.EstimateSeconds)
+		fmt.Fprintf(w, "  %-18s %15d %12d %15d %10.2f %13d\n", rs.Name, rs.EstimatedPairs, rs.CappedLookups, rs.CappedPairs, rs.EstimateSeconds, rs.ProbedPairs)
 	}
 	fmt.Fprintf(w, "  %-18s %15d\n", "all rules", r.sum.Blocking.EstimatedPairs)
 }
