@@ -389,6 +389,7 @@ const (
 	DOBExact    = iota // both full and equal
 	DOBSwapped         // day and month swapped (12/03 for 03/12), same year
 	DOBOneDigit        // one digit of YYYYMMDD differs, or two adjacent digits are transposed
+	DOBYearOff         // day and month agree, years one apart (1969 for 1970: two digits)
 	DOBYearOnly        // one side partial (year, or year and month) and what both know agrees
 	DOBYearNear        // years at most one apart
 	DOBElse
@@ -397,7 +398,7 @@ const (
 // BirthDate compares dates of birth, which may be partial.
 type BirthDate struct{}
 
-var dobLevels = []string{"exact", "day and month swapped", "one digit off", "partial date agrees", "year ± 1", "else"}
+var dobLevels = []string{"exact", "day and month swapped", "one digit off", "day and month agree, year ± 1", "partial date agrees", "year ± 1", "else"}
 
 func (BirthDate) Name() string     { return "birth_date" }
 func (BirthDate) Levels() []string { return dobLevels }
@@ -415,6 +416,8 @@ func (BirthDate) Level(a, b *Record) int {
 			return DOBSwapped
 		case digitOff(&a.dobKey, &b.dobKey):
 			return DOBOneDigit
+		case x.month == y.month && x.day == y.day && (x.year-y.year == 1 || y.year-x.year == 1):
+			return DOBYearOff
 		}
 	} else if x.year == y.year && (x.month == 0 || y.month == 0 || x.month == y.month) {
 		// Months agree or one is unknown; then one side has no day,

@@ -71,6 +71,9 @@ func TestLevels(t *testing.T) {
 		// Dates of birth.
 		{"same date", BirthDate{}, Fields{BirthDate: date(1985, 3, 12)}, Fields{BirthDate: date(1985, 3, 12)}, DOBExact},
 		{"12/03 for 03/12", BirthDate{}, Fields{BirthDate: date(1985, 3, 12)}, Fields{BirthDate: date(1985, 12, 3)}, DOBSwapped},
+		{"year one off across a decade", BirthDate{}, Fields{BirthDate: date(1969, 3, 12)}, Fields{BirthDate: date(1970, 3, 12)}, DOBYearOff},
+		{"year one off, another day", BirthDate{}, Fields{BirthDate: date(1969, 3, 12)}, Fields{BirthDate: date(1970, 3, 13)}, DOBYearNear},
+		{"year one digit off", BirthDate{}, Fields{BirthDate: date(1968, 3, 12)}, Fields{BirthDate: date(1969, 3, 12)}, DOBOneDigit},
 		{"one digit of the day", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1985, 4, 3)}, DOBOneDigit},
 		{"one digit of the year", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1995, 4, 2)}, DOBOneDigit},
 		{"digits of the day transposed", BirthDate{}, Fields{BirthDate: date(1985, 4, 12)}, Fields{BirthDate: date(1985, 4, 21)}, DOBOneDigit},
