@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -78,6 +79,7 @@ func (m *matcher) probes(secs []*reconcile.Record, collect bool) {
 		if len(provinces(sec, &m.k.prov)) == 0 {
 			m.probeProvinces(j, sec, collect)
 		}
+		m.probeMiddles(j, sec, collect)
 	}
 	m.filterCapped(secs, collect)
 }
@@ -296,4 +298,30 @@ func hasSpace(s string) bool {
 		}
 	}
 	return false
+}
+
+// probeMiddles looks up a name of two words, which has lost its middle
+// name, with each of the register's common middle names put back, in the
+// record's provinces or, when it names none, in every province.
+func (m *matcher) probeMiddles(rec int, sec *reconcile.Record, collect bool) {
+	ri := m.probe.nameProvince
+	folded := sec.FoldedName()
+	sp := strings.IndexByte(folded, ' ')
+	if ri < 0 || sp < 0 || strings.LastIndexByte(folded, ' ') != sp || len(m.x.middles) == 0 {
+		return
+	}
+	provs := provinces(sec, &m.k.prov)
+	if len(provs) == 0 {
+		provs = currentProvinces()
+	}
+	k := &m.k
+	for _, mid := range m.x.middles {
+		k.phon = appendPhonetic(k.phon[:0], folded[:sp]+" "+mid+folded[sp:])
+		for _, prov := range provs {
+			k.start(5)
+			k.buf = append(k.buf, k.phon...)
+			k.num(prov)
+			m.lookupKey(ri, rec, collect)
+		}
+	}
 }
