@@ -93,14 +93,14 @@ func (FullName) Level(a, b *Record) int {
 	case middleMissing(a, b):
 		return NameMiddleMissing
 	}
-	var ba, bb [stackLen]byte
-	x, okx := ocrForm(&ba, a.folded)
-	y, oky := ocrForm(&bb, b.folded)
-	ascii := okx && oky
-	if ascii && within1(x, y, 1) {
+	if DLWithin(a.folded, b.folded, 1) {
 		return NameOneEdit
 	}
-	if !ascii && DLWithin(a.folded, b.folded, 1) {
+	// One Jaro–Winkler serves every threshold below. Names one edit apart
+	// once OCR confusions are read are close by it too (≥ 0.7), so the
+	// OCR forms are made only for those.
+	jw := JaroWinkler(a.folded, b.folded)
+	if jw >= 0.7 && ocrNear(a.folded, b.folded) {
 		return NameOneEdit
 	}
 	switch matched, faults, short := matchWords(a, b); {
@@ -111,29 +111,111 @@ func (FullName) Level(a, b *Record) int {
 	case short >= 2 && matched == short:
 		return NameWordsFaults
 	case short >= 3 && matched == short-1:
-		return nameStringLevel(a, b, x, y, ascii, NameMostWords)
+		return nameStringLevel(a, b, jw, NameMostWords)
 	}
-	return nameStringLevel(a, b, x, y, ascii, NameElse)
+	return nameStringLevel(a, b, jw, NameElse)
 }
 
 // nameStringLevel is the level of two names that no word-level test
-// placed: Jaro–Winkler, then two edits; otherwise fallback.
-func nameStringLevel(a, b *Record, x, y []byte, ascii bool, fallback int) int {
-	// One Jaro–Winkler serves both thresholds.
-	switch jw := JaroWinkler(a.folded, b.folded); {
+// placed: Jaro–Winkler (jw, of the folded names), then two edits;
+// otherwise fallback.
+func nameStringLevel(a, b *Record, jw float64, fallback int) int {
+	switch {
 	case jw >= 0.92:
 		return NameJW92
 	case jw >= 0.88:
 		return NameJW88
 	}
-	if ascii {
-		if osa(x, y, 2) <= 2 {
-			return NameTwoEdits
-		}
-	} else if DLWithin(a.folded, b.folded, 2) {
+	if within2(a.folded, b.folded) {
 		return NameTwoEdits
 	}
 	return fallback
+}
+
+// ocrChars are the letters ocrForm changes: a string without any is its
+// own OCR form.
+const ocrChars = "rl10"
+
+func hasOCRChar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isOCRChar[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+var isOCRChar = func() (t [256]bool) {
+	for i := 0; i < len(ocrChars); i++ {
+		t[ocrChars[i]] = true
+	}
+	return t
+}()
+
+// ocrNear reports whether two strings are one edit apart once OCR
+// confusions are read as one letter; only strings where one has a letter
+// OCR confuses are read again.
+func ocrNear(x, y string) bool {
+	if d := len(x) - len(y); d > 3 || d < -3 || !hasOCRChar(x) && !hasOCRChar(y) {
+		return false // their OCR forms are themselves, and not one edit apart
+	}
+	var bx, by [stackLen]byte
+	cx, okx := ocrForm(&bx, x)
+	cy, oky := ocrForm(&by, y)
+	return okx && oky && within1(cx, cy, 1)
+}
+
+// within2 reports whether two strings are at most two edits apart:
+// Levenshtein distance, bit-parallel on folded names (Myers), the
+// optimal-string-alignment distance otherwise.
+func within2(x, y string) bool {
+	if d := len(x) - len(y); d > 2 || d < -2 {
+		return false
+	}
+	if d, ok := levenshteinBits(x, y); ok {
+		return d <= 2
+	}
+	return DLWithin(x, y, 2)
+}
+
+// levenshteinBits is the Levenshtein distance of two strings of at most 64
+// bytes of the symbols jaroBits knows, by Myers' bit-parallel algorithm
+// (Hyyrö's formulation); false outside that case.
+func levenshteinBits(a, b string) (int, bool) {
+	m := len(a)
+	if m == 0 || m > 64 {
+		return 0, false
+	}
+	var peq [symbols]uint64
+	for i := 0; i < m; i++ {
+		c := symbol[a[i]]
+		if c < 0 {
+			return 0, false
+		}
+		peq[c] |= 1 << i
+	}
+	pv, mv, score, last := ^uint64(0), uint64(0), m, uint64(1)<<(m-1)
+	for j := 0; j < len(b); j++ {
+		c := symbol[b[j]]
+		if c < 0 {
+			return 0, false
+		}
+		eq := peq[c]
+		xv := eq | mv
+		xh := (((eq & pv) + pv) ^ pv) | eq
+		ph := mv | ^(xh | pv)
+		mh := pv & xh
+		if ph&last != 0 {
+			score++
+		} else if mh&last != 0 {
+			score--
+		}
+		ph = ph<<1 | 1
+		mh <<= 1
+		pv = mh | ^(xv | ph)
+		mv = ph & xv
+	}
+	return score, true
 }
 
 // ocrForm writes a folded name into buf with the letters that optical
@@ -211,16 +293,7 @@ func wordNear(x, y string) bool {
 	if len(x) < 2 || len(y) < 2 {
 		return false
 	}
-	if within1ASCII(x, y, 1) {
-		return true
-	}
-	var bx, by [stackLen]byte
-	cx, okx := ocrForm(&bx, x)
-	cy, oky := ocrForm(&by, y)
-	if okx && oky {
-		return within1(cx, cy, 1)
-	}
-	return DLWithin(x, y, 1)
+	return DLWithin(x, y, 1) || ocrNear(x, y)
 }
 
 func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {
