@@ -368,6 +368,14 @@ func printSummary(w io.Writer, s *engine.Summary) {
 		fmt.Fprintf(w, "  precision %.4f  recall %.4f  F1 %.4f\n", t.Precision, t.Recall, t.F1)
 		fmt.Fprintf(w, "  precision among automatically applied matches %.5f (%d of %d); verified PIN %d/%d, probabilistic %d/%d\n",
 			t.Auto.Precision, t.Auto.Correct, t.Auto.Linked, t.Verified.Correct, t.Verified.Linked, t.Probabilistic.Correct, t.Probabilistic.Linked)
+		if np := t.WithoutPIN; np.Records > 0 {
+			fmt.Fprintf(w, "  without a PIN (%d records, %d in the register): precision %.4f  recall %.4f\n",
+				np.Records, np.InRegister, np.Precision, np.Recall)
+		}
+		if b := t.Blocking; b.Findable > 0 {
+			fmt.Fprintf(w, "  blocking pairs-completeness %.4f: %d of %d records whose person is in the register had that person among their candidates\n",
+				b.Completeness, b.Found, b.Findable)
+		}
 	}
 }
 

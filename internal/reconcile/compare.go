@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"unicode/utf8"
+
 	"github.com/populus-vn/populus/internal/civil"
 )
 
@@ -45,15 +47,23 @@ func DefaultComparisons() []Comparison {
 	return []Comparison{FullName{}, BirthDate{}, Sex{}, PIN{}, CMND{}, Address{}, Phone{}}
 }
 
-// Levels of FullName.
+// Levels of FullName. Faults that real files make (a typo, an OCR slip, a
+// lost middle name, the given name written first, several of them at
+// once) each have a level of their own, graded, so that a name with two
+// faults is weaker evidence than one with one but not a full mismatch.
 const (
 	NameExact         = iota // equal with diacritics, ignoring case and spacing
-	NameFolded               // equal once accents are folded (đ→d)
+	NameFolded               // equal once accents are folded (đ→d): a wrong or lost tone mark, hook or breve
 	NameSwapped              // the same words in another order (family name last)
 	NameMiddleMissing        // same family and given name, one name's words a subset of the other's
+	NameOneEdit              // one edit apart once OCR confusions (rn/m, l/I/1, 0/O) are read as one letter
+	NameWordsSubset          // the shorter name's words (two or more) all in the longer one, in any order
+	NameWordsOneFault        // as NameWordsSubset, one word of them one edit off
+	NameWordsFaults          // as NameWordsSubset, two or more words one edit off each
 	NameJW92                 // Jaro–Winkler of the folded names ≥ 0.92
 	NameJW88                 // ≥ 0.88
-	NameDL1                  // Damerau–Levenshtein distance of the folded names ≤ 1
+	NameTwoEdits             // two edits apart, OCR confusions read as one letter
+	NameMostWords            // all words but one of the shorter name (three or more) in the longer, one edit off at most
 	NameElse
 )
 
@@ -63,7 +73,8 @@ type FullName struct{}
 
 var fullNameLevels = []string{
 	"exact", "equal without diacritics", "name order swapped", "middle name missing",
-	"Jaro–Winkler ≥ 0.92", "Jaro–Winkler ≥ 0.88", "one edit apart", "else",
+	"one edit apart", "words a subset in any order", "words a subset, one word off", "words a subset, several words off",
+	"Jaro–Winkler ≥ 0.92", "Jaro–Winkler ≥ 0.88", "two edits apart", "all words but one", "else",
 }
 
 func (FullName) Name() string     { return "full_name" }
@@ -82,17 +93,207 @@ func (FullName) Level(a, b *Record) int {
 	case middleMissing(a, b):
 		return NameMiddleMissing
 	}
-	// One Jaro–Winkler serves both thresholds.
-	switch jw := JaroWinkler(a.folded, b.folded); {
+	if DLWithin(a.folded, b.folded, 1) {
+		return NameOneEdit
+	}
+	// One Jaro–Winkler serves every threshold below. Names one edit apart
+	// once OCR confusions are read are close by it too (≥ 0.7), so the
+	// OCR forms are made only for those.
+	jw := JaroWinkler(a.folded, b.folded)
+	if jw >= 0.7 && ocrNear(a.folded, b.folded) {
+		return NameOneEdit
+	}
+	switch matched, faults, short := matchWords(a, b); {
+	case short >= 2 && matched == short && faults == 0:
+		return NameWordsSubset
+	case short >= 2 && matched == short && faults == 1:
+		return NameWordsOneFault
+	case short >= 2 && matched == short:
+		return NameWordsFaults
+	case short >= 3 && matched == short-1:
+		return nameStringLevel(a, b, jw, NameMostWords)
+	}
+	return nameStringLevel(a, b, jw, NameElse)
+}
+
+// nameStringLevel is the level of two names that no word-level test
+// placed: Jaro–Winkler (jw, of the folded names), then two edits;
+// otherwise fallback.
+func nameStringLevel(a, b *Record, jw float64, fallback int) int {
+	switch {
 	case jw >= 0.92:
 		return NameJW92
 	case jw >= 0.88:
 		return NameJW88
 	}
-	if DLWithin(a.folded, b.folded, 1) {
-		return NameDL1
+	if within2(a.folded, b.folded) {
+		return NameTwoEdits
 	}
-	return NameElse
+	return fallback
+}
+
+// ocrChars are the letters ocrForm changes: a string without any is its
+// own OCR form.
+const ocrChars = "rl10"
+
+func hasOCRChar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isOCRChar[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+var isOCRChar = func() (t [256]bool) {
+	for i := 0; i < len(ocrChars); i++ {
+		t[ocrChars[i]] = true
+	}
+	return t
+}()
+
+// ocrNear reports whether two strings are one edit apart once OCR
+// confusions are read as one letter; only strings where one has a letter
+// OCR confuses are read again.
+func ocrNear(x, y string) bool {
+	if d := len(x) - len(y); d > 3 || d < -3 || !hasOCRChar(x) && !hasOCRChar(y) {
+		return false // their OCR forms are themselves, and not one edit apart
+	}
+	var bx, by [stackLen]byte
+	cx, okx := ocrForm(&bx, x)
+	cy, oky := ocrForm(&by, y)
+	return okx && oky && within1(cx, cy, 1)
+}
+
+// within2 reports whether two strings are at most two edits apart:
+// Levenshtein distance, bit-parallel on folded names (Myers), the
+// optimal-string-alignment distance otherwise.
+func within2(x, y string) bool {
+	if d := len(x) - len(y); d > 2 || d < -2 {
+		return false
+	}
+	if d, ok := levenshteinBits(x, y); ok {
+		return d <= 2
+	}
+	return DLWithin(x, y, 2)
+}
+
+// levenshteinBits is the Levenshtein distance of two strings of at most 64
+// bytes of the symbols jaroBits knows, by Myers' bit-parallel algorithm
+// (Hyyrö's formulation); false outside that case.
+func levenshteinBits(a, b string) (int, bool) {
+	m := len(a)
+	if m == 0 || m > 64 {
+		return 0, false
+	}
+	var peq [symbols]uint64
+	for i := 0; i < m; i++ {
+		c := symbol[a[i]]
+		if c < 0 {
+			return 0, false
+		}
+		peq[c] |= 1 << i
+	}
+	pv, mv, score, last := ^uint64(0), uint64(0), m, uint64(1)<<(m-1)
+	for j := 0; j < len(b); j++ {
+		c := symbol[b[j]]
+		if c < 0 {
+			return 0, false
+		}
+		eq := peq[c]
+		xv := eq | mv
+		xh := (((eq & pv) + pv) ^ pv) | eq
+		ph := mv | ^(xh | pv)
+		mh := pv & xh
+		if ph&last != 0 {
+			score++
+		} else if mh&last != 0 {
+			score--
+		}
+		ph = ph<<1 | 1
+		mh <<= 1
+		pv = mh | ^(xv | ph)
+		mv = ph & xv
+	}
+	return score, true
+}
+
+// ocrForm writes a folded name into buf with the letters that optical
+// character recognition confuses read as one: "rn" as "m", "l", "I" (lower
+// cased "i") and "1" as "i", "0" as "o". It returns false when the name is
+// not ASCII or does not fit.
+func ocrForm(buf *[stackLen]byte, s string) ([]byte, bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	out := buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case c == 'r' && i+1 < len(s) && s[i+1] == 'n':
+			c = 'm'
+			i++
+		case c == 'l' || c == '1':
+			c = 'i'
+		case c == '0':
+			c = 'o'
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// matchWords pairs each word of the name with fewer words to a distinct word
+// of the other, first equal words, then words one edit apart (OCR
+// confusions read as one letter). It returns the words paired, how many of
+// them one edit off, and the number of words of the shorter name.
+func matchWords(a, b *Record) (matched, faults, short int) {
+	if a.ntok > b.ntok {
+		a, b = b, a
+	}
+	na, nb := int(a.ntok), int(b.ntok)
+	var usedA, usedB uint16
+	for i := range na {
+		w := a.token(i)
+		for j := range nb {
+			if usedB&(1<<j) == 0 && b.token(j) == w {
+				usedA |= 1 << i
+				usedB |= 1 << j
+				matched++
+				break
+			}
+		}
+	}
+	if matched+1 < na-1 {
+		return matched, 0, na // too few for any level: skip the slower test
+	}
+	for i := range na {
+		if usedA&(1<<i) != 0 {
+			continue
+		}
+		w := a.token(i)
+		for j := range nb {
+			if usedB&(1<<j) == 0 && wordNear(w, b.token(j)) {
+				usedB |= 1 << j
+				matched++
+				faults++
+				break
+			}
+		}
+	}
+	return matched, faults, na
+}
+
+// wordNear reports whether two words are one edit apart once OCR
+// confusions are read as one letter. Words of one letter are not near
+// anything but themselves: an initial says too little.
+func wordNear(x, y string) bool {
+	if len(x) < 2 || len(y) < 2 {
+		return false
+	}
+	return DLWithin(x, y, 1) || ocrNear(x, y)
 }
 
 func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {
@@ -261,6 +462,7 @@ const (
 	DOBExact    = iota // both full and equal
 	DOBSwapped         // day and month swapped (12/03 for 03/12), same year
 	DOBOneDigit        // one digit of YYYYMMDD differs, or two adjacent digits are transposed
+	DOBYearOff         // day and month agree, years one apart (1969 for 1970: two digits)
 	DOBYearOnly        // one side partial (year, or year and month) and what both know agrees
 	DOBYearNear        // years at most one apart
 	DOBElse
@@ -269,7 +471,7 @@ const (
 // BirthDate compares dates of birth, which may be partial.
 type BirthDate struct{}
 
-var dobLevels = []string{"exact", "day and month swapped", "one digit off", "partial date agrees", "year ± 1", "else"}
+var dobLevels = []string{"exact", "day and month swapped", "one digit off", "day and month agree, year ± 1", "partial date agrees", "year ± 1", "else"}
 
 func (BirthDate) Name() string     { return "birth_date" }
 func (BirthDate) Levels() []string { return dobLevels }
@@ -287,6 +489,8 @@ func (BirthDate) Level(a, b *Record) int {
 			return DOBSwapped
 		case digitOff(&a.dobKey, &b.dobKey):
 			return DOBOneDigit
+		case x.month == y.month && x.day == y.day && (x.year-y.year == 1 || y.year-x.year == 1):
+			return DOBYearOff
 		}
 	} else if x.year == y.year && (x.month == 0 || y.month == 0 || x.month == y.month) {
 		// Months agree or one is unknown; then one side has no day,

@@ -12,8 +12,11 @@
 //     that comparing a pair parses nothing and allocates nothing;
 //   - comparisons, each sorting a pair into levels of agreement on one field:
 //     names (exact, without diacritics, words reordered, middle name missing,
-//     Jaro–Winkler 0.92 and 0.88, one edit), date of birth (exact, day and
-//     month swapped, one digit off, partial date agrees, year ± 1), sex, PIN
+//     one edit once OCR confusions are read as one letter, the words of one a
+//     subset of the other's in any order with none, one or several words one
+//     edit off, Jaro–Winkler 0.92 and 0.88, two edits, all words but one),
+//     date of birth (exact, day and month swapped, one digit off, day and
+//     month agree with the year one off, partial date agrees, year ± 1), sex, PIN
 //     (exact, one digit off, consistent with sex and birth year), CMND,
 //     address through the 2025 reorganisation, phone; a missing value is the
 //     Null level and weighs nothing;

@@ -191,6 +191,14 @@ func (s *Scorer) term(i, l int, a, b *Record) float64 {
 		if f, ok := t.TermFrequency(a, b, l); ok {
 			return s.logM[i][l] - math.Log2(f)
 		}
+		// A near agreement is no stronger evidence than exact agreement
+		// on the register's value: a name one letter off a common name
+		// is as common. Capped at the exact level's weight for it.
+		if w := s.weight[i][l]; w > 0 && l > 0 {
+			if f, ok := t.TermFrequency(a, b, 0); ok {
+				return min(w, s.logM[i][0]-math.Log2(f))
+			}
+		}
 	}
 	return s.weight[i][l]
 }
@@ -231,6 +239,11 @@ func (s *Scorer) Explain(a, b *Record) Explanation {
 				}
 			}
 			t.Weight = s.term(i, l, a, b)
+			if !t.TF && t.Weight != s.weight[i][l] {
+				// Capped at the exact level's weight for the register's
+				// value: u is what that weight implies.
+				t.U, t.TF = t.M/math.Exp2(t.Weight), true
+			}
 		}
 		e.Terms[i] = t
 		e.Weight += t.Weight

@@ -211,7 +211,7 @@ func (r *Record) setName(f Fields) {
 	if len(full) > maxName {
 		full = "" // no name is this long: it is a broken field, and word ends are uint16
 	}
-	r.name = clean(full)
+	r.name = ocrDigits(clean(full))
 	r.folded = textfold.Fold(r.name)
 	if r.folded == r.name {
 		r.folded = r.name // share memory: most sector names are already plain
@@ -332,6 +332,28 @@ func clean(s string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// ocrDigits reads the digits that optical character recognition puts in
+// names for letters as those letters: 0 as o, 1 as l at the start of a
+// word and i inside one. No name has digits; keystrokes of the VNI input
+// method, which are digits too, have been decoded by the reader before.
+func ocrDigits(s string) string {
+	if !strings.ContainsAny(s, "01") {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c == '0':
+			b[i] = 'o'
+		case c == '1' && (i == 0 || b[i-1] == ' '):
+			b[i] = 'l'
+		case c == '1':
+			b[i] = 'i'
+		}
+	}
+	return string(b)
 }
 
 func nonEmpty(ss ...string) []string {

@@ -254,3 +254,47 @@ func TestJaroBitsMatchesScan(t *testing.T) {
 		t.Error("jaroBits took upper case")
 	}
 }
+
+// TestLevenshteinBits checks the bit-parallel Levenshtein distance against
+// the textbook table on random strings of the letters names are made of,
+// lengths 1 to 64, and that it declines what it cannot compute.
+func TestLevenshteinBits(t *testing.T) {
+	lev := func(a, b string) int {
+		prev := make([]int, len(b)+1)
+		for j := range prev {
+			prev[j] = j
+		}
+		for i := 1; i <= len(a); i++ {
+			cur := make([]int, len(b)+1)
+			cur[0] = i
+			for j := 1; j <= len(b); j++ {
+				cost := 1
+				if a[i-1] == b[j-1] {
+					cost = 0
+				}
+				cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			}
+			prev = cur
+		}
+		return prev[len(b)]
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "anghiount "[rng.IntN(10)]
+		}
+		return string(b)
+	}
+	for range 5000 {
+		a, b := word(1+rng.IntN(64)), word(rng.IntN(70))
+		if got, ok := levenshteinBits(a, b); !ok || got != lev(a, b) {
+			t.Fatalf("levenshteinBits(%q, %q) = %d, %v; want %d", a, b, got, ok, lev(a, b))
+		}
+	}
+	for _, c := range [][2]string{{"", "an"}, {"nguyễn", "nguyen"}, {string(make([]byte, 65)), "a"}} {
+		if _, ok := levenshteinBits(c[0], c[1]); ok {
+			t.Errorf("levenshteinBits(%q, %q) computed; want declined", c[0], c[1])
+		}
+	}
+}

@@ -534,7 +534,7 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 	stats := r.x.Stats().Rules
 	for i, rule := range r.x.rules {
 		rs := RuleSummary{Name: rule.Name, Description: rule.Description, Skip: rule.Skip,
-			EstimatedPairs: total[i].Pairs, CappedLookups: total[i].Capped, CappedPairs: total[i].CappedPairs,
+			EstimatedPairs: total[i].Pairs, CappedLookups: total[i].Capped, CappedPairs: total[i].CappedPairs, FilteredRecords: total[i].Filtered, Probes: total[i].Probes, ProbedPairs: total[i].ProbedPairs,
 			Lookups: total[i].Lookups, EstimateSeconds: float64(total[i].Nanos) / 1e9}
 		if i < len(stats) {
 			rs.RegisterKeys, rs.MaxKey = stats[i].Keys, stats[i].MaxKey
@@ -550,6 +550,9 @@ func (a *ruleRun) add(b ruleRun) {
 	a.Pairs += b.Pairs
 	a.Capped += b.Capped
 	a.CappedPairs += b.CappedPairs
+	a.Filtered += b.Filtered
+	a.Probes += b.Probes
+	a.ProbedPairs += b.ProbedPairs
 	a.Nanos += b.Nanos
 }
 
@@ -559,9 +562,9 @@ func (r *run) printEstimate() {
 	fmt.Fprintf(w, "%s: %d records (%d rows in error, %d with notes) against %d people\n",
 		r.in.Name, in.Records, in.RowErrors, in.RecordsWithNotes, r.x.people)
 	fmt.Fprintf(w, "Blocking: estimated candidate pairs per rule (keys held by more than %d register records left out)\n", r.cfg.MaxBlock)
-	fmt.Fprintf(w, "  %-18s %15s %12s %15s %10s\n", "rule", "pairs", "left out", "pairs left out", "seconds")
+	fmt.Fprintf(w, "  %-18s %15s %12s %15s %10s %13s\n", "rule", "pairs", "left out", "pairs left out", "seconds", "probed pairs")
 	for _, rs := range r.sum.Blocking.Rules {
-		fmt.Fprintf(w, "  %-18s %15d %12d %15d %10.2f\n", rs.Name, rs.EstimatedPairs, rs.CappedLookups, rs.CappedPairs, rs.EstimateSeconds)
+		fmt.Fprintf(w, "  %-18s %15d %12d %15d %10.2f %13d\n", rs.Name, rs.EstimatedPairs, rs.CappedLookups, rs.CappedPairs, rs.EstimateSeconds, rs.ProbedPairs)
 	}
 	fmt.Fprintf(w, "  %-18s %15d\n", "all rules", r.sum.Blocking.EstimatedPairs)
 }
@@ -646,6 +649,24 @@ func (r *run) matchers(cl *claims) []*matcher {
 	return ms
 }
 
+// blockedCheck returns the truth reader's test of blocking: whether the
+// register holds the person of a true PIN, and whether blocking gives that
+// person as a candidate of a record. It gathers the record's candidates
+// again, on its own matcher: a truth file is for measuring, and the run's
+// matchers have moved on to other batches.
+func (r *run) blockedCheck() func(sec *reconcile.Record, pin string) (bool, bool) {
+	m := newMatcher(r.x, nil, r.cfg, r.cols, nil)
+	return func(sec *reconcile.Record, pin string) (bool, bool) {
+		p, ok := r.x.FindPIN(pin)
+		if !ok {
+			return false, false
+		}
+		m.gather([]*reconcile.Record{sec}, true)
+		_, found := slices.BinarySearch(m.cands(0), uint32(p))
+		return true, found
+	}
+}
+
 // result is a decided record.
 type result struct {
 	d   Decision
@@ -678,6 +699,7 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 		if truth, err = newTruthReader(f); err != nil {
 			return err
 		}
+		truth.blocked = r.blockedCheck()
 	}
 	sum.Weights = WeightHistogram{Min: histMin, BinWidth: 1, Best: map[string][]int64{}}
 	explained := map[Kind]int{}
@@ -767,7 +789,11 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 				sum.Explanations = append(sum.Explanations, r.explain(d, &rs[i].sec))
 			}
 			if truth != nil {
-				if err := truth.add(d); err != nil {
+				var sec *reconcile.Record
+				if d.Kind != Invalid {
+					sec = &rs[i].sec
+				}
+				if err := truth.add(d, sec); err != nil {
 					return err
 				}
 			}

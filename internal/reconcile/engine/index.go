@@ -6,6 +6,7 @@ import (
 	"io"
 	mbits "math/bits"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type Index struct {
 	rules    []Rule
 	blocks   []*block
 	family   []reconcile.TermCount
+	middles  []string // the register's most common middle names (tên đệm), folded
 	stats    IndexStats
 	// unit is the responsible unit of each person, as an index into
 	// unitCodes (0 is "": no unit).
@@ -221,6 +223,7 @@ type IndexBuilder struct {
 	unit      []uint16
 	unitIdx   map[string]uint16
 	unitCodes []string
+	middles   map[string]int // folded middle words of the register's names, counted
 }
 
 // NewIndexBuilder returns a builder for an index with the given rules (nil
@@ -236,6 +239,7 @@ func NewIndexBuilder(rules []Rule, sizeHint int) *IndexBuilder {
 		tf:        reconcile.NewTermFrequencies(),
 		unitIdx:   map[string]uint16{"": 0},
 		unitCodes: []string{""},
+		middles:   map[string]int{},
 	}
 }
 
@@ -284,6 +288,7 @@ func (b *IndexBuilder) add(p prepared) {
 	b.unit = append(b.unit, u)
 	b.recs.Get(int(id), &b.tmp)
 	b.tf.Add(&b.tmp)
+	countMiddles(b.middles, b.tmp.FoldedName())
 	for i := range p.others {
 		j := b.aliasRecs.Add(&p.others[i])
 		b.aliasRecs.Get(j, &b.tmp)
@@ -305,6 +310,7 @@ func (b *IndexBuilder) Build() *Index {
 		rules:     b.rules,
 		blocks:    make([]*block, len(b.rules)),
 		family:    b.tf.Top(reconcile.TFFamilyName, 20),
+		middles:   topMiddles(b.middles, maxMiddles),
 		unit:      b.unit,
 		unitCodes: b.unitCodes,
 	}
@@ -533,4 +539,47 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// maxMiddles is the number of common middle names the probes try in a
+// name written without one.
+const maxMiddles = 40
+
+// countMiddles counts the words of a folded name between its first and its
+// last. The keys are the name's own substrings: the store's strings, kept
+// for the index's life. The map holds at most a few thousand words; past
+// 1<<14, new ones are not counted.
+func countMiddles(m map[string]int, folded string) {
+	first := strings.IndexByte(folded, ' ')
+	last := strings.LastIndexByte(folded, ' ')
+	if first < 0 || first == last {
+		return
+	}
+	mid := folded[first+1 : last]
+	for mid != "" {
+		w := mid
+		if i := strings.IndexByte(mid, ' '); i >= 0 {
+			w, mid = mid[:i], mid[i+1:]
+		} else {
+			mid = ""
+		}
+		if _, ok := m[w]; ok || len(m) < 1<<14 {
+			m[w]++
+		}
+	}
+}
+
+// topMiddles returns the n most counted words, most counted first.
+func topMiddles(m map[string]int, n int) []string {
+	out := make([]string, 0, len(m))
+	for w := range m {
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if c := m[b] - m[a]; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return out[:min(n, len(out))]
 }

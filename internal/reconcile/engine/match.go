@@ -139,6 +139,9 @@ type ruleRun struct {
 	Pairs       int64 // pairs taken
 	Capped      int64 // lookups skipped: the key held more than MaxBlock records
 	CappedPairs int64
+	Filtered    int64 // records of over-large keys read to find ones agreeing on more (filterCapped)
+	Probes      int64 // look-ups of fallback probes (probes.go)
+	ProbedPairs int64 // pairs they took, and those filterCapped kept
 	Nanos       int64
 }
 
@@ -173,14 +176,19 @@ type matcher struct {
 	// for all.
 	in []bool
 
-	rules  []ruleRun
-	scores int64   // pairs scored
-	hist   []int64 // weights of every scored pair
+	rules    []ruleRun
+	probe    probeRules  // the rules the fallback probes look up; -1 where absent
+	found    []int32     // candidates each record of the batch has, before probes
+	capped   []cappedKey // the batch's keys left out as over-large
+	filtered []int32     // records given candidates by filterCapped
+	pinHit   []bool      // whether each record's PIN key found someone
+	scores   int64       // pairs scored
+	hist     []int64     // weights of every scored pair
 }
 
 func newMatcher(x *Index, s *reconcile.Scorer, cfg *Config, cols columns, cl *claims) *matcher {
 	m := &matcher{x: x, s: s, cfg: cfg, cols: cols, reg: units.Default(), claims: cl, prep: reconcile.NewPreparer(),
-		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins), in: x.within(cfg.Reach)}
+		rules: make([]ruleRun, len(x.rules)), hist: make([]int64, histBins), in: x.within(cfg.Reach), probe: probeRulesOf(x.rules)}
 	if s != nil {
 		m.c = compsOf(s.Comparisons())
 		m.v = make(reconcile.Vector, len(s.Comparisons()))
@@ -246,33 +254,29 @@ func (m *matcher) gather(secs []*reconcile.Record, collect bool) {
 	}
 	m.touched ^= t
 	m.pairs = m.pairs[:0]
+	m.found = slices.Grow(m.found[:0], len(secs))[:len(secs)]
+	clear(m.found)
+	m.pinHit = slices.Grow(m.pinHit[:0], len(secs))[:len(secs)]
+	clear(m.pinHit)
+	m.capped, m.filtered = m.capped[:0], m.filtered[:0]
 	from = 0
 	for ri := range rules {
 		t0 := time.Now()
 		b := x.blocks[ri]
-		st := &m.rules[ri]
 		for _, k := range m.keys[from:m.ruleEnd[ri]] {
 			ids := b.find(k.s, k.e, k.h)
-			st.Lookups++
-			if len(ids) > m.cfg.MaxBlock {
-				st.Capped++
-				st.CappedPairs += int64(len(ids))
-				continue
+			n := m.take(ri, int(k.rec), ids, collect, false)
+			if len(ids) > m.cfg.MaxBlock && len(ids) <= maxFiltered {
+				m.capped = append(m.capped, cappedKey{rec: k.rec, rule: int32(ri), ids: ids})
 			}
-			st.Pairs += int64(len(ids))
-			if collect {
-				for _, e := range ids {
-					p := x.person(entryID(e))
-					if m.in != nil && !m.in[x.unit[p]] {
-						continue // out of the caller's reach: never a candidate
-					}
-					m.pairs = append(m.pairs, uint64(k.rec)<<32|uint64(p))
-				}
+			if ri == m.probe.pin && n > 0 {
+				m.pinHit[k.rec] = true
 			}
 		}
 		from = m.ruleEnd[ri]
-		st.Nanos += int64(time.Since(t0))
+		m.rules[ri].Nanos += int64(time.Since(t0))
 	}
+	m.probes(secs, collect)
 	if !collect {
 		return
 	}
@@ -311,6 +315,46 @@ func (m *matcher) gather(secs []*reconcile.Record, collect bool) {
 	m.touch(0)
 }
 
+// take adds the register records of a key's entries as candidates of
+// record rec of the batch (when collecting), unless the key holds more
+// than MaxBlock records, and counts them under rule ri. It returns the
+// number of records taken.
+// Probes (probe true) count their look-ups and pairs apart from the
+// rule's own keys.
+func (m *matcher) take(ri, rec int, ids []uint64, collect, probe bool) int {
+	st := &m.rules[ri]
+	switch {
+	case probe:
+		st.Probes++
+	default:
+		st.Lookups++
+	}
+	if len(ids) > m.cfg.MaxBlock {
+		if !probe {
+			st.Capped++
+			st.CappedPairs += int64(len(ids))
+		}
+		return 0
+	}
+	if probe {
+		st.ProbedPairs += int64(len(ids))
+	} else {
+		st.Pairs += int64(len(ids))
+	}
+	m.found[rec] += int32(len(ids))
+	if collect {
+		x := m.x
+		for _, e := range ids {
+			p := x.person(entryID(e))
+			if m.in != nil && !m.in[x.unit[p]] {
+				continue // out of the caller's reach: never a candidate
+			}
+			m.pairs = append(m.pairs, uint64(rec)<<32|uint64(p))
+		}
+	}
+	return len(ids)
+}
+
 // cands returns the candidates of record i of the batch gathered: register
 // people, in increasing order.
 func (m *matcher) cands(i int) []uint32 {
@@ -346,7 +390,9 @@ func (m *matcher) score(sec *reconcile.Record, ids []uint32) {
 				m.x.get(a, &m.cand)
 				w := m.s.Weight(sec, &m.cand)
 				m.scores++
-				if w > c.Weight {
+				// An other name as good as the main one is the name the
+				// record holds: not a difference to correct.
+				if w >= c.Weight {
 					c.Weight, c.rec, c.OtherName = w, a, true
 				}
 			}
@@ -463,7 +509,9 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	switch {
 	case m.verifiedPIN(sec, reg):
 		d.Kind, d.Verified = Exact, true
-	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin:
+	case top.Probability >= m.cfg.Threshold && top.Weight-second >= m.cfg.Margin && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+		// Not when the record's PIN is another candidate's: which of the
+		// two the record is about is for a person to say.
 		d.Kind = Match
 	case reconcile.Probability(top.Weight) >= m.cfg.LoneThreshold && top.Weight-second >= m.cfg.LoneMargin && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
 		// The only plausible person: applied although below the threshold,
@@ -473,6 +521,8 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	case reconcile.Probability(top.Weight) >= m.cfg.ReviewFloor:
 		d.Kind = Ambiguous
 		switch gap := top.Weight - second; {
+		case pinOfAnother(sec.PIN(), d.Candidates[1:]) && top.Probability >= m.cfg.Threshold:
+			d.Reason = "the record's PIN is another candidate's"
 		case gap < m.cfg.Margin:
 			d.Reason = fmt.Sprintf("%d candidates within %.1f bits of the best", m.within(m.cfg.Margin), m.cfg.Margin)
 		case reconcile.Probability(top.Weight) >= m.cfg.Threshold:

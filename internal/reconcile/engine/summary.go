@@ -112,6 +112,16 @@ type RuleSummary struct {
 	EstimatedPairs int64 `json:"estimated_pairs"`
 	CappedLookups  int64 `json:"capped_lookups"`
 	CappedPairs    int64 `json:"capped_pairs"`
+	// FilteredRecords counts the records of over-large keys read, for
+	// sector records without any other candidate, to keep those that
+	// agree on the commune or the date of birth as well.
+	FilteredRecords int64 `json:"filtered_records"`
+	// Probes and ProbedPairs count the fallback probes' look-ups in the
+	// rule's block (keys one typing error from the record's, for records
+	// the keys leave without candidates) and the pairs they and the
+	// filtering of over-large keys added; EstimatedPairs leaves them out.
+	Probes      int64 `json:"probes"`
+	ProbedPairs int64 `json:"probed_pairs"`
 	// Lookups is the number of keys looked up.
 	Lookups int64 `json:"lookups"`
 	// EstimateSeconds is the time the estimate took (keying and lookups);

@@ -45,6 +45,32 @@ type TruthSummary struct {
 	ScoreBins ScoreBins `json:"score_bins"`
 	// Errors are the first wrong decisions, for inspection.
 	Errors []TruthError `json:"errors"`
+	// Blocking is how many true matches blocking found: of the records
+	// whose true person the register holds, those that had that person
+	// among their candidates (pairs-completeness).
+	Blocking BlockingTruth `json:"blocking"`
+	// WithoutPIN is precision and recall among the records that hold no
+	// usable PIN (none, or one that could not be read as 12 digits).
+	WithoutPIN SubsetTruth `json:"without_pin"`
+}
+
+// BlockingTruth is the pairs-completeness of blocking: Found of Findable
+// records (true person in the register, record readable) had the true
+// person among their candidates.
+type BlockingTruth struct {
+	Findable     int64   `json:"findable"`
+	Found        int64   `json:"found"`
+	Completeness float64 `json:"completeness"`
+}
+
+// SubsetTruth is precision and recall over a subset of the records.
+type SubsetTruth struct {
+	Records    int64   `json:"records"`
+	InRegister int64   `json:"in_register"`
+	Linked     int64   `json:"linked"`
+	Correct    int64   `json:"correct"`
+	Precision  float64 `json:"precision"`
+	Recall     float64 `json:"recall"`
 }
 
 // PrecisionCount is a precision with its counts.
@@ -104,6 +130,9 @@ type truthReader struct {
 	line int
 	col  map[string]int
 	sum  TruthSummary
+	// blocked, when set, reports whether the register holds the person of
+	// a PIN and whether blocking gives that person as a candidate of sec.
+	blocked func(sec *reconcile.Record, pin string) (held, found bool)
 }
 
 func newTruthReader(r io.Reader) (*truthReader, error) {
@@ -134,8 +163,9 @@ func (t *truthReader) get(row []string, c string) string {
 	return ""
 }
 
-// add reads the truth of the next record and scores its decision.
-func (t *truthReader) add(d *Decision) error {
+// add reads the truth of the next record and scores its decision; sec is
+// the record as prepared (nil when it could not be read).
+func (t *truthReader) add(d *Decision, sec *reconcile.Record) error {
 	row, err := t.r.Read()
 	t.line++
 	if errors.Is(err, io.EOF) {
@@ -155,6 +185,29 @@ func (t *truthReader) add(d *Decision) error {
 	s.Records++
 	if truePIN != "" {
 		s.InRegister++
+	}
+	if sec != nil && d.Kind != Invalid {
+		if truePIN != "" && t.blocked != nil {
+			if held, found := t.blocked(sec, truePIN); held {
+				s.Blocking.Findable++
+				if found {
+					s.Blocking.Found++
+				}
+			}
+		}
+		if sec.PIN() == "" {
+			w := &s.WithoutPIN
+			w.Records++
+			if truePIN != "" {
+				w.InRegister++
+			}
+			if d.Kind.Linked() {
+				w.Linked++
+				if d.PIN == truePIN {
+					w.Correct++
+				}
+			}
+		}
 	}
 	label := d.Kind.String()
 	if d.Kind.Linked() {
@@ -234,6 +287,9 @@ func (t *truthReader) finish() *TruthSummary {
 	s.Precision = ratio(s.Correct, s.Linked)
 	s.Recall = ratio(s.Correct, s.InRegister)
 	s.F1 = f1(s.Precision, s.Recall)
+	s.Blocking.Completeness = ratio(s.Blocking.Found, s.Blocking.Findable)
+	s.WithoutPIN.Precision = ratio(s.WithoutPIN.Correct, s.WithoutPIN.Linked)
+	s.WithoutPIN.Recall = ratio(s.WithoutPIN.Correct, s.WithoutPIN.InRegister)
 	for _, p := range []*PrecisionCount{&s.Auto, &s.Verified, &s.Probabilistic} {
 		p.Precision = ratio(p.Correct, p.Linked)
 	}

@@ -24,6 +24,7 @@ var reasonForms = []struct {
 	{regexp.MustCompile(`^one-to-one: the person is assigned to the record on line (\d+), which has a higher weight \(a duplicate\?\)$`), "report.reason.person_assigned"},
 	{regexp.MustCompile(`^matched on one of the person's other names \(tên gọi khác\)$`), "report.reason.other_name"},
 	{regexp.MustCompile(`^register status: (\S+)$`), "report.reason.status"},
+	{regexp.MustCompile(`^the record's PIN is another candidate's$`), "report.reason.pin_of_another"},
 }
 
 // reason says a decision's reason in the report's language: the whole
