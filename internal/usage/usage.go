@@ -78,9 +78,14 @@ var roleNames = map[auth.Role]string{
 	auth.Admin:          "Quản trị hệ thống",
 }
 
+// systemNames name the platform's own principals.
+var systemNames = map[string]string{
+	"identity": "Định danh điện tử (đối chiếu với Cơ sở dữ liệu quốc gia về dân cư)",
+}
+
 // Organisation is who accessed the data.
 type Organisation struct {
-	// Kind is member, client, officer, system or person.
+	// Kind is member, client, officer, system, person or anonymous.
 	Kind string `json:"kind"`
 	// ID is the subsystem or client id (none for an officer).
 	ID   string `json:"id,omitempty"`
@@ -232,8 +237,8 @@ func (s *Service) Usage(ctx context.Context, pr auth.Principal, cursor string, l
 	}
 	now := s.now()
 	out := Page{Items: []Item{}}
-	withheld, scanned := 0, 0
-	for len(out.Items) < limit && scanned < maxScan {
+	withheld, scanned, full := 0, 0, false
+	for !full && scanned < maxScan {
 		views, last, err := s.src.Read(ctx, Principal, subject, before, MaxLimit)
 		if err != nil {
 			return Page{}, err
@@ -253,12 +258,12 @@ func (s *Service) Usage(ctx context.Context, pr auth.Principal, cursor string, l
 				it.Covert = &Covert{Until: f.until, LegalBasis: f.basis}
 			}
 			out.Items = append(out.Items, it)
-			if len(out.Items) == limit {
+			if full = len(out.Items) == limit; full {
 				break
 			}
 		}
-		if last == 0 {
-			before = 0
+		if !full && last == 0 {
+			before = 0 // the last page
 			break
 		}
 	}
@@ -312,9 +317,15 @@ func (s *Service) organisation(ctx context.Context, actor string) Organisation {
 			org.ID = name
 		}
 	case auth.KindSystem:
-		org.Kind, org.Name = "system", "Hệ thống Populus ("+name+")"
+		org.Kind, org.Name = "system", "Hệ thống Populus"
+		if n, ok := systemNames[name]; ok {
+			org.Name = n
+		}
 	case auth.KindCitizen:
 		org = Organisation{Kind: "person", Name: "Công dân khác"}
+	default:
+		// "anonymous": someone not signed in (a registration naming the PIN).
+		org = Organisation{Kind: "anonymous", Name: "Người chưa đăng nhập"}
 	}
 	return org
 }
