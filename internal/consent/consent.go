@@ -177,9 +177,10 @@ var (
 // (INSTANCE/CLASS/MEMBER/SUBSYSTEM).
 func ValidClient(s string) bool { return clientRE.MatchString(s) }
 
-// check validates g, collecting every error; member says whether it is a
-// member's request (a subject, no client) or the holder's grant (a client).
-func (g *Grant) check(now time.Time, member bool) error {
+// Validate checks g and normalises it (trimmed, UTC), collecting every
+// error; member says whether it is a member's request (a subject, no
+// client) or the holder's grant (a client).
+func (g *Grant) Validate(now time.Time, member bool) error {
 	var f problem.Fields
 	g.Purpose = strings.TrimSpace(g.Purpose)
 	g.PurposeText = strings.TrimSpace(g.PurposeText)
@@ -343,7 +344,7 @@ func (s *Store) Give(ctx context.Context, pr auth.Principal, g Grant) (Record, e
 		return Record{}, err
 	}
 	now := s.now().UTC()
-	if err := g.check(now, false); err != nil {
+	if err := g.Validate(now, false); err != nil {
 		return Record{}, err
 	}
 	name, ok := s.clientName(ctx, g.Client)

@@ -67,7 +67,7 @@ func (s *Store) Ask(ctx context.Context, pr auth.Principal, g Grant) (RequestRec
 		return RequestReceipt{}, err
 	}
 	now := s.now().UTC()
-	if err := g.check(now, true); err != nil {
+	if err := g.Validate(now, true); err != nil {
 		return RequestReceipt{}, err
 	}
 	name := pr.DisplayName
