@@ -46,6 +46,7 @@ func commands() []command {
 		{"clients", "manage the OpenID provider's relying parties: clients add|list|disable", runClients},
 		{"synth", "make synthetic sector files with ground truth (synth sector --kind drivers …)", runSynth},
 		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
+		{"receipt", "verify a signed consent receipt against the consent keys (GET /api/v1/consent/keys)", runReceipt},
 		{"version", "print the version (also populus --version)", runVersion},
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/consent"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/demobank"
 	"github.com/populus-vn/populus/internal/httpx"
@@ -132,6 +133,12 @@ type platform struct {
 	Identity *identity.Service
 	// OIDC is the OpenID provider when serving with a master key.
 	OIDC *oidc.Provider
+	// Master is the master key, when one is given (it seals the OpenID
+	// provider's and the consent receipts' signing keys).
+	Master *oidc.MasterKey
+	// Consent is the citizens' consents to the exchange's members (with a
+	// master key).
+	Consent *consent.Store
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -248,6 +255,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			caps = append(caps, bank)
 		}
 	}
+	caps, modules = p.consentAndUsage(caps, modules, auditReader)
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {
@@ -260,6 +268,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	maps.Copy(guards, p.Identity.Guards())
 	if prov != nil {
 		maps.Copy(guards, prov.Guards())
+	}
+	if _, ok := guards[httpx.AccessMember]; !ok {
+		guards[httpx.AccessMember] = refuseMembers
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: append(caps, ui),
@@ -512,6 +523,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		return nil, err
 	}
 	p.Identity.SetSealer(master) // authenticator apps' secrets
+	p.Master = &master
 	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 
