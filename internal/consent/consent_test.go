@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -114,6 +115,11 @@ func TestConsentLifecycle(t *testing.T) {
 		terms, err := e.s.TermsOf(e.ctx, r.ID)
 		if err != nil || terms.DataLifeDays != 30 || !terms.DeleteBy.Equal(e.now.Add(30*24*time.Hour)) {
 			t.Errorf("terms %+v %v", terms, err)
+		}
+		h := http.Header{}
+		terms.Header(h)
+		if h.Get(consent.HeaderConsent) != r.ID || h.Get(consent.HeaderDataLife) != "P30D" || h.Get(consent.HeaderDeleteBy) != "2026-04-30T17:00:00Z" {
+			t.Errorf("headers %v", h)
 		}
 
 		// A change is a new version of the same record.

@@ -94,7 +94,7 @@ func (s *Store) Ask(ctx context.Context, pr auth.Principal, g Grant) (RequestRec
 			g.DataLifeDays, g.Frequency.Max, g.Frequency.Period, g.Reason, RequestPending, db.FormatTime(now)); err != nil {
 			return err
 		}
-		return s.log.RecordTx(ctx, tx, audit.Of(pr, ActionRequest, g.Subject).For(g.Purpose, "consent", "").
+		return s.log.RecordTx(ctx, tx, audit.Of(pr, ActionRequest, g.Subject).For(g.Purpose, "", "").
 			Disclosing(g.Fields...).With("request "+out.ID))
 	})
 	return out, err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -256,6 +257,29 @@ func TestAPI(t *testing.T) {
 				t.Errorf("version %d: %v", v.Version, err)
 			}
 		}
+		// A police officer flags the bank's access as covert: hidden from
+		// the person; a citizen may not flag.
+		police := &client{t: t, p: p}
+		jar, _ := cookiejar.New(nil)
+		police.c = &http.Client{Jar: jar}
+		var ss staff.SessionResponse
+		code, _, body = police.do("POST", "/api/v1/session", `{"username":"congan","password":"test-password-1"}`)
+		if json.Unmarshal([]byte(body), &ss); code != http.StatusCreated {
+			t.Fatalf("police sign-in: %d %s", code, body)
+		}
+		police.csrf = ss.CSRFToken
+		flag := `{"subject":"` + p.Lan.PIN + `","request_id":"req-1","until":"` + time.Now().AddDate(0, 1, 0).Format("2006-01-02") + `","legal_basis":"Bộ luật Tố tụng hình sự 2015, Điều 88"}`
+		if code, _, body := police.do("POST", "/api/v1/usage/covert", flag); code != http.StatusCreated {
+			t.Errorf("flag: %d %s", code, body)
+		}
+		if code, _, _ := lan.do("POST", "/api/v1/usage/covert", flag); code != http.StatusUnauthorized {
+			t.Errorf("a citizen flagged: %d", code)
+		}
+		code, _, body = lan.do("GET", "/api/v1/usage/me?limit=10", "")
+		if code != http.StatusOK || strings.Contains(body, "req-1") {
+			t.Errorf("the covert access is shown: %d %s", code, body)
+		}
+
 		// A member may not use a citizen's routes, nor a citizen a member's.
 		if code, _, _ := anon.do("GET", "/api/v1/consent/me/records", "", memberHeader, bank); code != http.StatusUnauthorized {
 			t.Errorf("a member on the citizen's route: %d", code)
@@ -298,6 +322,42 @@ func TestPages(t *testing.T) {
 	anon := &client{t: t, p: p, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if code, _, _ := anon.do("GET", "/eid/me/consents", ""); code == http.StatusOK {
 		t.Error("the page without a session")
+	}
+
+	// The form: a bad one comes back with its errors, in Vietnamese; a good
+	// one is recorded.
+	form := func(v url.Values) (int, string) {
+		req, _ := http.NewRequest("POST", p.srv.URL+"/eid/me/consents", strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", "vi")
+		c := *lan.c
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	v := url.Values{"csrf": {lan.csrf}, "client": {"ngân hàng"}, "purpose": {"KYC"}, "purpose_description": {"Định danh"},
+		"fields": {"full_name, birth_date"}, "valid_until": {"2020-01-01"}, "frequency_max": {"4"}}
+	if code, body := form(v); code != http.StatusUnprocessableEntity || !strings.Contains(body, "phải là mã hệ thống thành viên") ||
+		!strings.Contains(body, "phải là thời điểm trong tương lai") {
+		t.Errorf("a bad form: %d", code)
+	}
+	v.Set("client", bank)
+	v.Set("valid_until", time.Now().AddDate(0, 3, 0).Format("2006-01-02"))
+	if code, _ := form(v); code != http.StatusSeeOther {
+		t.Errorf("a good form: %d", code)
+	}
+	recs, err := p.consent.Records(p.Ctx, auth.Principal{Kind: auth.KindCitizen, Username: p.Lan.PIN})
+	if err != nil || len(recs) != 1 || recs[0].Frequency != (consent.Frequency{Max: 4, Period: consent.Month}) || len(recs[0].Fields) != 2 {
+		t.Errorf("the form's record: %+v %v", recs, err)
+	}
+	v.Del("csrf")
+	if code, _ := form(v); code != http.StatusForbidden {
+		t.Errorf("a form without its CSRF token: %d", code)
 	}
 }
 
