@@ -12,8 +12,8 @@
 // frequency (at most so many uses per day, week, month or year). Every
 // change makes a new version, signed (JWS, ES256) under a key of the
 // platform sealed by the master key; the history is kept and each version
-// verifies on its own (Verify). Revoking stops access at once: Authorize
-// reads the record in the transaction that counts the use.
+// verifies on its own (Verify). Revoking stops access at once: every
+// check that starts after the revocation commits is refused.
 package consent
 
 import (
@@ -479,55 +479,19 @@ func (s *Store) refuse(ctx context.Context, subject, client, purpose, consentID,
 }
 
 // Authorize checks that subject's consent lets client read fields for
-// purpose now, and counts the use against its frequency limit, atomically:
-// concurrent calls never exceed the limit. It returns the consent's id, or
-// a refusal (problem, 403) saying why: no consent, revoked, expired,
-// frequency exceeded, a field not covered. The exchange calls it on every
-// request whose purpose needs consent.
+// purpose now, and counts the use against its frequency limit. It returns
+// the consent's id, or a refusal (problem, 403) saying why: no consent,
+// revoked, expired, frequency exceeded, a field not covered. The exchange
+// calls it on every request whose purpose needs consent.
+//
+// The record is read, then a limited consent's use is counted by one
+// statement that adds it only while the period's count is under the limit:
+// concurrent calls never exceed it, on either engine, and no transaction
+// is held. A request whose check starts after a revocation has committed
+// is refused.
 func (s *Store) Authorize(ctx context.Context, subject, client, purpose string, fields []string) (string, error) {
 	now := s.now().UTC()
-	var id, why string
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		r, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM consent_records
-			WHERE subject = $1 AND client = $2 AND purpose = $3`+s.forUpdate(), subject, client, purpose))
-		if errors.Is(err, sql.ErrNoRows) {
-			why = "no consent of the person to " + client + " for purpose " + purpose
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		id = r.ID
-		switch {
-		case !r.RevokedAt.IsZero():
-			why = "consent " + r.ID + " was revoked"
-			return nil
-		case now.Before(r.ValidFrom):
-			why = "consent " + r.ID + " is not valid yet"
-			return nil
-		case !now.Before(r.ValidUntil):
-			why = "consent " + r.ID + " expired"
-			return nil
-		}
-		for _, f := range fields {
-			if !slices.Contains(r.Fields, f) {
-				why = "field " + f + " is not covered by consent " + r.ID
-				return nil
-			}
-		}
-		if r.Frequency.Max == 0 {
-			return nil
-		}
-		var uses int
-		err = tx.QueryRowContext(ctx, `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1, $2, 1)
-			ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + 1 WHERE consent_uses.uses < $3
-			RETURNING uses`, r.ID, periodOf(now, r.Frequency.Period), r.Frequency.Max).Scan(&uses)
-		if errors.Is(err, sql.ErrNoRows) {
-			why = fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period)
-			return nil
-		}
-		return err
-	})
+	id, why, err := s.authorize(ctx, now, subject, client, purpose, fields)
 	if err != nil {
 		return "", err
 	}
@@ -535,6 +499,41 @@ func (s *Store) Authorize(ctx context.Context, subject, client, purpose string, 
 		return "", s.refuse(ctx, subject, client, purpose, id, why, fields)
 	}
 	return id, nil
+}
+
+func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, purpose string, fields []string) (id, why string, err error) {
+	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordCols+` FROM consent_records
+		WHERE subject = $1 AND client = $2 AND purpose = $3`, subject, client, purpose))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "no consent of the person to " + client + " for purpose " + purpose, nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	switch {
+	case !r.RevokedAt.IsZero():
+		return r.ID, "consent " + r.ID + " was revoked", nil
+	case now.Before(r.ValidFrom):
+		return r.ID, "consent " + r.ID + " is not valid yet", nil
+	case !now.Before(r.ValidUntil):
+		return r.ID, "consent " + r.ID + " expired", nil
+	}
+	for _, f := range fields {
+		if !slices.Contains(r.Fields, f) {
+			return r.ID, "field " + f + " is not covered by consent " + r.ID, nil
+		}
+	}
+	if r.Frequency.Max == 0 {
+		return r.ID, "", nil
+	}
+	var uses int
+	err = s.db.QueryRowContext(ctx, `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1, $2, 1)
+		ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + 1 WHERE consent_uses.uses < $3
+		RETURNING uses`, r.ID, periodOf(now, r.Frequency.Period), r.Frequency.Max).Scan(&uses)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r.ID, fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period), nil
+	}
+	return r.ID, "", err
 }
 
 // periodOf is the frequency period holding t, in Vietnam's time: 2026-03-02,

@@ -30,7 +30,7 @@ const (
 var lan = auth.Principal{Kind: auth.KindCitizen, ID: 1, Username: lanPIN, Role: auth.Citizen, Unit: "VN"}
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	d   *db.DB
 	log *audit.Log
@@ -38,7 +38,7 @@ type env struct {
 	now time.Time
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	log := audit.New(d)
 	t.Cleanup(log.Close)
 	g := auth.NewGuard(auth.NewPolicy(units.Default()), log)
@@ -389,3 +389,8 @@ func TestGrantValidation(t *testing.T) {
 		t.Errorf("%d records stored", n)
 	}
 }
+
+// The exchange calls the store through this method set (the agreed seam).
+var _ interface {
+	Authorize(ctx context.Context, subject, client, purpose string, fields []string) (consentID string, err error)
+} = (*consent.Store)(nil)
