@@ -3,9 +3,11 @@ package usage
 import (
 	_ "embed"
 	"net/http"
+	"strconv"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 //go:embed openapi.json
@@ -24,7 +26,8 @@ func (s *Service) Routes() []httpx.Route {
 	}
 }
 
-// getUsage answers GET /api/v1/usage/me?limit=&cursor=.
+// getUsage answers GET /api/v1/usage/me?limit=&cursor= (or &offset=, as
+// findUsage pages).
 func (s *Service) getUsage(w http.ResponseWriter, r *http.Request) error {
 	pr, err := auth.MustFromContext(r.Context())
 	if err != nil {
@@ -34,7 +37,22 @@ func (s *Service) getUsage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Usage(r.Context(), pr, page.Cursor, page.Limit)
+	var out Page
+	if o := r.URL.Query().Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil {
+			return problem.Field("offset", "must be a whole number from 0 to %d", MaxOffset)
+		}
+		if page.Cursor != "" {
+			return problem.Field("offset", "must be left out with a cursor")
+		}
+		out, err = s.FindUsage(r.Context(), pr, n, page.Limit)
+		if err != nil {
+			return err
+		}
+		return httpx.WriteJSON(w, http.StatusOK, out)
+	}
+	out, err = s.Usage(r.Context(), pr, page.Cursor, page.Limit)
 	if err != nil {
 		return err
 	}

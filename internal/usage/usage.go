@@ -214,6 +214,22 @@ func covertOf(flags []flag, id int64, request string) *flag {
 // accesses are left out until their date; if any were, one entry records
 // how many.
 func (s *Service) Usage(ctx context.Context, pr auth.Principal, cursor string, limit int) (Page, error) {
+	return s.usage(ctx, pr, cursor, 0, limit)
+}
+
+// MaxOffset bounds FindUsage's offset.
+const MaxOffset = 1000
+
+// FindUsage is Usage paged as Estonia's findUsage(offset, limit): the
+// accesses after the first offset shown (at most MaxOffset), newest first.
+func (s *Service) FindUsage(ctx context.Context, pr auth.Principal, offset, limit int) (Page, error) {
+	if offset < 0 || offset > MaxOffset {
+		return Page{}, problem.Field("offset", "must be a whole number from 0 to %d", MaxOffset)
+	}
+	return s.usage(ctx, pr, "", offset, limit)
+}
+
+func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, skip, limit int) (Page, error) {
 	if pr.Kind != auth.KindCitizen || pr.Username == "" {
 		return Page{}, problem.New(problem.Forbidden, "only the person may see who used their data")
 	}
@@ -256,6 +272,10 @@ func (s *Service) Usage(ctx context.Context, pr auth.Principal, cursor string, l
 					continue
 				}
 				it.Covert = &Covert{Until: f.until, LegalBasis: f.basis}
+			}
+			if skip > 0 {
+				skip--
+				continue
 			}
 			out.Items = append(out.Items, it)
 			if full = len(out.Items) == limit; full {

@@ -141,6 +141,16 @@ func TestWhoUsedMyData(t *testing.T) {
 		if len(seen) != 3 || seen[0] != refused.ID || seen[2] != officer.ID {
 			t.Errorf("paged %v", seen)
 		}
+		// findUsage's paging: offset and limit.
+		if p, err := e.svc.FindUsage(e.ctx, lan, 1, 1); err != nil || len(p.Items) != 1 || p.Items[0].ID != read.ID {
+			t.Errorf("offset 1: %+v %v", p.Items, err)
+		}
+		if p, err := e.svc.FindUsage(e.ctx, lan, 3, 10); err != nil || len(p.Items) != 0 {
+			t.Errorf("offset 3: %+v %v", p.Items, err)
+		}
+		if _, err := e.svc.FindUsage(e.ctx, lan, -1, 10); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a negative offset: %v", err)
+		}
 		if _, err := e.svc.Usage(e.ctx, lan, "x1", 10); !problem.Is(err, problem.Invalid) {
 			t.Errorf("a bad cursor: %v", err)
 		}
