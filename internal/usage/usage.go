@@ -371,10 +371,9 @@ type CovertFlagged struct {
 // MaxCovert is the longest a flag may hide an access.
 const MaxCovert = 5 * 365 * 24 * time.Hour
 
-// Flag hides an access from the person until in.Until (a date, hidden
-// through that day, Vietnam time), with its legal basis. The flag is
-// audited against the person.
-func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (CovertFlagged, error) {
+// Validate checks a flag (trimming its legal basis), collecting every
+// error, and returns when it ends: the end of its date, Vietnam time.
+func (in *CovertFlag) Validate(now time.Time) (time.Time, error) {
 	var f problem.Fields
 	if _, _, err := pin.Parse(in.Subject); err != nil {
 		f.Add("subject", "must be a 12-digit personal identification number")
@@ -391,7 +390,6 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 	if n := utf8.RuneCountInString(in.LegalBasis); n < 3 || n > 300 || !utf8.ValidString(in.LegalBasis) {
 		f.Add("legal_basis", "must have 3 to 300 characters")
 	}
-	now := s.now()
 	vn := time.FixedZone("ICT", 7*3600)
 	day, err := time.ParseInLocation("2006-01-02", in.Until, vn)
 	until := day.AddDate(0, 0, 1)
@@ -403,7 +401,16 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 	case until.Sub(now) > MaxCovert:
 		f.Add("until", "must be within 5 years")
 	}
-	if err := f.Err(); err != nil {
+	return until, f.Err()
+}
+
+// Flag hides an access from the person until in.Until (a date, hidden
+// through that day, Vietnam time), with its legal basis. The flag is
+// audited against the person.
+func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (CovertFlagged, error) {
+	now := s.now()
+	until, err := in.Validate(now)
+	if err != nil {
 		return CovertFlagged{}, err
 	}
 	if err := s.guard.Check(ctx, pr, FlagCovert, "", in.Subject); err != nil {
