@@ -68,6 +68,9 @@ func newPortal(t *testing.T, d *db.DB) *portal {
 	cs := consent.New(d, e.Log, e.Guard, master)
 	cs.SetOrganisations(names)
 	st := staff.NewStore(d, staff.TestParams)
+	if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "thanhtra", DisplayName: "Thanh tra", Role: auth.Auditor, Unit: "VN", Password: "test-password-1"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "congan", DisplayName: "Nguyễn Văn Công", Role: auth.PoliceOfficer, Unit: identitytest.BaDinh, Password: "test-password-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +281,24 @@ func TestAPI(t *testing.T) {
 		code, _, body = lan.do("GET", "/api/v1/usage/me?limit=10", "")
 		if code != http.StatusOK || strings.Contains(body, "req-1") {
 			t.Errorf("the covert access is shown: %d %s", code, body)
+		}
+
+		// An auditor attached to the nation reads the receipts (audited); a
+		// police officer may not.
+		auditor := &client{t: t, p: p}
+		ajar, _ := cookiejar.New(nil)
+		auditor.c = &http.Client{Jar: ajar}
+		if code, _, _ := auditor.do("POST", "/api/v1/session", `{"username":"thanhtra","password":"test-password-1"}`); code != http.StatusCreated {
+			t.Fatalf("auditor sign-in: %d", code)
+		}
+		if code, _, body := auditor.do("GET", "/api/v1/consent/records/"+id+"/receipts", ""); code != http.StatusOK || strings.Count(body, `"receipt"`) != 3 {
+			t.Errorf("the auditor's receipts: %d %s", code, body)
+		}
+		if code, _, _ := auditor.do("GET", "/api/v1/consent/records/cr-nothing/receipts", ""); code != http.StatusNotFound {
+			t.Errorf("an unknown consent: %d", code)
+		}
+		if code, _, _ := police.do("GET", "/api/v1/consent/records/"+id+"/receipts", ""); code != http.StatusForbidden {
+			t.Errorf("a police officer read receipts: %d", code)
 		}
 
 		// A member may not use a citizen's routes, nor a citizen a member's.
