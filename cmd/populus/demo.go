@@ -132,6 +132,8 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 		"     police.badinh raises it to level 2 at %s/identity/level2.\n", url, url, url)
 	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
 		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
+	fmt.Fprintf(&b, " 10. Consents to the exchange's members: %s/eid/me/consents (signed receipts, revocable);\n"+
+		"     who used my data: %s/eid/me/usage (GET /api/v1/usage/me).\n", url, url)
 	fmt.Fprint(w, b.String())
 }
 

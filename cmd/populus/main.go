@@ -48,6 +48,7 @@ func commands() []command {
 		{"events", "manage change subscriptions of member systems: events list|subscribe|watch|unwatch|resume|unsubscribe", runEvents},
 		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
 		{"audit", "check the audit log against its Merkle tree and signed checkpoints: audit verify", runAudit},
+		{"receipt", "verify a signed consent receipt against the consent keys (GET /api/v1/consent/keys)", runReceipt},
 		{"version", "print the version (also populus --version)", runVersion},
 	}
 }

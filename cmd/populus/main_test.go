@@ -207,6 +207,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("get child = %d", code)
 	}
 	readmeExamples(t, call, sess.CSRF)
+	readmeConsentExamples(t, base, stdout.String(), call)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/audit/auditui"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/consent"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/demobank"
 	"github.com/populus-vn/populus/internal/events"
@@ -136,6 +137,12 @@ type platform struct {
 	Identity *identity.Service
 	// OIDC is the OpenID provider when serving with a master key.
 	OIDC *oidc.Provider
+	// Master is the master key, when one is given (it seals the OpenID
+	// provider's and the consent receipts' signing keys).
+	Master *oidc.MasterKey
+	// Consent is the citizens' consents to the exchange's members (with a
+	// master key).
+	Consent *consent.Store
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -264,6 +271,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			caps = append(caps, bank)
 		}
 	}
+	caps, modules = p.consentAndUsage(caps, modules, auditReader)
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {
@@ -537,6 +545,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		return nil, err
 	}
 	log.Info("the audit log's checkpoints are signed; keep this key apart to check them (populus audit verify --verifier)", "verifier", vkey)
+	p.Master = &master
 	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 

@@ -1,0 +1,396 @@
+package consent_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/consent"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/units"
+)
+
+const (
+	lanPIN = "001190000001"
+	bank   = "VN/COM/VCB/EKYC"
+)
+
+var lan = auth.Principal{Kind: auth.KindCitizen, ID: 1, Username: lanPIN, Role: auth.Citizen, Unit: "VN"}
+
+type env struct {
+	t   testing.TB
+	ctx context.Context
+	d   *db.DB
+	log *audit.Log
+	s   *consent.Store
+	now time.Time
+}
+
+func newEnv(t testing.TB, d *db.DB) *env {
+	log := audit.New(d)
+	t.Cleanup(log.Close)
+	g := auth.NewGuard(auth.NewPolicy(units.Default()), log)
+	master, err := oidc.NewMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: context.Background(), d: d, log: log, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	e.s = consent.New(d, log, g, master)
+	e.s.SetClock(func() time.Time { return e.now })
+	return e
+}
+
+func (e *env) grant() consent.Grant {
+	return consent.Grant{Client: bank, Purpose: "KYC", PurposeText: "Định danh khách hàng khi mở tài khoản",
+		Fields: []string{"full_name", "birth_date", "status"}, ValidUntil: e.now.AddDate(1, 0, 0), DataLifeDays: 30,
+		Frequency: consent.Frequency{Max: 4, Period: consent.Month}}
+}
+
+func (e *env) count(q string, args ...any) int {
+	e.t.Helper()
+	e.log.Sync(e.ctx, time.Second)
+	var n int
+	if err := e.d.QueryRowContext(e.ctx, q, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func wantRefused(t *testing.T, err error, why string) {
+	t.Helper()
+	if !problem.Is(err, problem.Forbidden) || !strings.Contains(err.Error(), why) {
+		t.Errorf("want a refusal saying %q, got %v", why, err)
+	}
+}
+
+// A consent lets its subsystem read the fields it covers for its purpose,
+// at most 4 times a month; a field it does not cover, another purpose or
+// another subsystem is refused, each refusal saying why and audited;
+// revoking stops access at once; a change is a new signed version.
+func TestConsentLifecycle(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		_, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+		wantRefused(t, err, "no consent")
+
+		r, err := e.s.Give(e.ctx, lan, e.grant())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Version != 1 || r.Status != consent.StatusActive || r.ClientName != bank {
+			t.Errorf("record %+v", r)
+		}
+		for i := range 4 {
+			id, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name", "status"})
+			if err != nil || id != r.ID {
+				t.Fatalf("use %d: %q %v", i+1, id, err)
+			}
+		}
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+		wantRefused(t, err, "frequency exceeded")
+		// The next month counts again (1 April, Vietnam time).
+		e.now = time.Date(2026, 3, 31, 17, 0, 0, 0, time.UTC)
+		if _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"}); err != nil {
+			t.Errorf("a new month: %v", err)
+		}
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name", "permanent_address"})
+		wantRefused(t, err, "field permanent_address is not covered")
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "CREDIT-SCORING", []string{"full_name"})
+		wantRefused(t, err, "no consent")
+		_, err = e.s.Authorize(e.ctx, lanPIN, "VN/COM/BIDV/EKYC", "KYC", []string{"full_name"})
+		wantRefused(t, err, "no consent")
+
+		terms, err := e.s.TermsOf(e.ctx, r.ID)
+		if err != nil || terms.DataLifeDays != 30 || !terms.DeleteBy.Equal(e.now.Add(30*24*time.Hour)) {
+			t.Errorf("terms %+v %v", terms, err)
+		}
+		h := http.Header{}
+		terms.Header(h)
+		if h.Get(consent.HeaderConsent) != r.ID || h.Get(consent.HeaderDataLife) != "P30D" || h.Get(consent.HeaderDeleteBy) != "2026-04-30T17:00:00Z" {
+			t.Errorf("headers %v", h)
+		}
+
+		// A change is a new version of the same record.
+		g := e.grant()
+		g.Fields = append(g.Fields, "permanent_address")
+		r2, err := e.s.Give(e.ctx, lan, g)
+		if err != nil || r2.ID != r.ID || r2.Version != 2 {
+			t.Fatalf("second version %+v %v", r2, err)
+		}
+		if _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"permanent_address"}); err != nil {
+			t.Errorf("the new version's field: %v", err)
+		}
+		rv, err := e.s.Revoke(e.ctx, lan, r.ID)
+		if err != nil || rv.Version != 3 || rv.Status != consent.StatusRevoked {
+			t.Fatalf("revoke %+v %v", rv, err)
+		}
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+		wantRefused(t, err, "revoked")
+		if _, err := e.s.Revoke(e.ctx, lan, r.ID); !problem.Is(err, problem.Conflict) {
+			t.Errorf("a second revocation: %v", err)
+		}
+		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'consent.check' AND outcome = 'denied' AND subject = $1", lanPIN); n != 6 {
+			t.Errorf("%d refusals audited, want 6", n)
+		}
+		if n := e.count("SELECT count(*) FROM audit_log WHERE action IN ('consent.give', 'consent.revoke') AND consent = $1", r.ID); n != 3 {
+			t.Errorf("%d changes audited, want 3", n)
+		}
+
+		// Expiry.
+		e.now = e.now.AddDate(2, 0, 0)
+		g.ValidUntil = e.now.AddDate(0, 1, 0)
+		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.AddDate(0, 2, 0)
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+		wantRefused(t, err, "expired")
+		recs, err := e.s.Records(e.ctx, lan)
+		if err != nil || len(recs) != 1 || recs[0].Status != consent.StatusExpired {
+			t.Errorf("records %+v %v", recs, err)
+		}
+
+		// Only the holder manages their consents.
+		other := lan
+		other.Username = "001190000002"
+		if _, err := e.s.Revoke(e.ctx, other, r.ID); !problem.Is(err, problem.NotFound) {
+			t.Errorf("another person revoked: %v", err)
+		}
+		staff := auth.Staff(1, "registrar", "", auth.Registrar, "00004")
+		if _, err := e.s.Give(e.ctx, staff, e.grant()); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("an officer gave consent: %v", err)
+		}
+	})
+}
+
+// Every version's receipt verifies against the published keys, carries the
+// Kantara fields with the PIN masked, and a receipt altered in any byte of
+// its content fails.
+func TestReceiptsVerify(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		r, err := e.s.Give(e.ctx, lan, e.grant())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Revoke(e.ctx, lan, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := e.s.Receipts(e.ctx, lan, r.ID)
+		if err != nil || len(vs) != 2 {
+			t.Fatalf("versions %d %v", len(vs), err)
+		}
+		keys, err := e.s.Keys(e.ctx)
+		if err != nil || len(keys.Keys) != 1 || !keys.Keys[0].IsPublic() {
+			t.Fatalf("keys %+v %v", keys, err)
+		}
+		for i, v := range vs {
+			rc, err := consent.Verify(v.Receipt, keys)
+			if err != nil {
+				t.Fatalf("version %d: %v", v.Version, err)
+			}
+			if rc.Record.Version != i+1 || rc.Record.ConsentID != r.ID || rc.PIIPrincipalID != "0011******01" ||
+				rc.Jurisdiction != "VN" || rc.Services[0].Purposes[0].PurposeCode != "KYC" || rc.Services[0].Purposes[0].LegalBasis != "consent" ||
+				rc.Limits.DataLifeDays != 30 || rc.Limits.FrequencyMax != 4 || rc.PIIControllers[0].ControllerID != bank {
+				t.Errorf("receipt %d: %+v", i, rc)
+			}
+			if strings.Contains(v.Receipt, lanPIN) {
+				t.Error("a receipt shows the PIN")
+			}
+		}
+		if rc, _ := consent.Verify(vs[1].Receipt, keys); rc.Record.Status != consent.StatusRevoked || rc.Record.RevokedAt == 0 {
+			t.Errorf("the revocation's receipt: %+v", rc.Record)
+		}
+		// Alter the payload: a different frequency.
+		parts := strings.Split(vs[0].Receipt, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		forged := strings.Replace(string(payload), `"frequencyMax":4`, `"frequencyMax":400`, 1)
+		if forged == string(payload) {
+			t.Fatal("the forgery changed nothing")
+		}
+		parts[1] = base64.RawURLEncoding.EncodeToString([]byte(forged))
+		if _, err := consent.Verify(strings.Join(parts, "."), keys); err == nil {
+			t.Error("a forged receipt verified")
+		}
+		// A key set without the platform's key verifies nothing.
+		if _, err := consent.Verify(vs[0].Receipt, newEnvKeys(t)); err == nil {
+			t.Error("a receipt verified under another platform's key")
+		}
+		// The signing key is sealed at rest.
+		var sealed string
+		if err := d.QueryRowContext(e.ctx, "SELECT sealed FROM consent_keys").Scan(&sealed); err != nil || strings.Contains(sealed, "PRIVATE") {
+			t.Errorf("sealed key %q %v", sealed, err)
+		}
+		// An auditor attached to the nation reads the receipts, audited; a
+		// registrar may not.
+		auditor := auth.Staff(2, "thanhtra", "", auth.Auditor, "VN")
+		if vs, err := e.s.Receipts(e.ctx, auditor, r.ID); err != nil || len(vs) != 2 {
+			t.Errorf("auditor: %d %v", len(vs), err)
+		}
+		if _, err := e.s.Receipts(e.ctx, auth.Staff(3, "hotich", "", auth.Registrar, "00004"), r.ID); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("registrar: %v", err)
+		}
+		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'consent.receipt' AND actor = 'staff:thanhtra' AND subject = $1", lanPIN); n != 1 {
+			t.Errorf("%d auditor reads audited", n)
+		}
+	})
+}
+
+func newEnvKeys(t *testing.T) jose.JSONWebKeySet {
+	t.Helper()
+	d := dbtest.SQLite(t, consent.Schema)
+	e := newEnv(t, d)
+	if _, err := e.s.Give(e.ctx, lan, e.grant()); err != nil {
+		t.Fatal(err)
+	}
+	set, err := e.s.Keys(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// Concurrent uses never exceed the frequency limit: of 24 at once under a
+// limit of 5 a day, exactly 5 pass.
+func TestFrequencyIsAtomic(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		g := e.grant()
+		g.Frequency = consent.Frequency{Max: 5, Period: consent.Day}
+		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, refused := 0, 0
+		for range 24 {
+			wg.Go(func() {
+				_, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case problem.Is(err, problem.Forbidden):
+					refused++
+				default:
+					t.Errorf("use: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok != 5 || refused != 19 {
+			t.Errorf("%d passed, %d refused; want 5 and 19", ok, refused)
+		}
+	})
+}
+
+// A member asks; the request waits in the person's portal; approving gives
+// the consent asked for, declining gives nothing; at most 3 pending.
+func TestRequests(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		m := auth.Principal{Kind: auth.KindMember, Username: bank, DisplayName: "Ngân hàng Ngoại thương"}
+		g := e.grant()
+		g.Client, g.Subject, g.Reason = "", lanPIN, "Mở tài khoản trực tuyến"
+		var ids []string
+		for range 3 {
+			q, err := e.s.Ask(e.ctx, m, g)
+			if err != nil || q.Status != consent.RequestPending {
+				t.Fatalf("ask %+v %v", q, err)
+			}
+			ids = append(ids, q.ID)
+		}
+		if _, err := e.s.Ask(e.ctx, m, g); !problem.Is(err, problem.RateLimited) {
+			t.Errorf("a fourth pending request: %v", err)
+		}
+		bad := g
+		bad.Client, bad.Subject = bank, "12"
+		err := func() error { _, err := e.s.Ask(e.ctx, m, bad); return err }()
+		if !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "subject") {
+			t.Errorf("a bad request: %v", err)
+		}
+		if _, err := e.s.Ask(e.ctx, lan, g); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("a citizen asked: %v", err)
+		}
+		qs, err := e.s.Requests(e.ctx, lan)
+		if err != nil || len(qs) != 3 || qs[0].ClientName != "Ngân hàng Ngoại thương" || qs[0].Reason != "Mở tài khoản trực tuyến" {
+			t.Fatalf("requests %+v %v", qs, err)
+		}
+		if _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"}); err == nil {
+			t.Error("a request allowed access before the person decided")
+		}
+		q, err := e.s.Decide(e.ctx, lan, ids[0], true)
+		if err != nil || q.Status != consent.RequestApproved || q.ConsentID == "" {
+			t.Fatalf("approve %+v %v", q, err)
+		}
+		if id, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"}); err != nil || id != q.ConsentID {
+			t.Errorf("after approval: %q %v", id, err)
+		}
+		if _, err := e.s.Decide(e.ctx, lan, ids[0], false); !problem.Is(err, problem.Conflict) {
+			t.Errorf("decided twice: %v", err)
+		}
+		if q, err := e.s.Decide(e.ctx, lan, ids[1], false); err != nil || q.Status != consent.RequestDeclined || q.ConsentID != "" {
+			t.Errorf("decline %+v %v", q, err)
+		}
+		other := lan
+		other.Username = "001190000002"
+		if _, err := e.s.Decide(e.ctx, other, ids[2], true); !problem.Is(err, problem.NotFound) {
+			t.Errorf("another person decided: %v", err)
+		}
+		st, err := e.s.RequestStatus(e.ctx, m, ids[0])
+		if err != nil || st.Status != consent.RequestApproved || st.ConsentID != q.ConsentID && st.ConsentID == "" {
+			t.Errorf("status %+v %v", st, err)
+		}
+		if _, err := e.s.RequestStatus(e.ctx, auth.Principal{Kind: auth.KindMember, Username: "VN/COM/BIDV/EKYC"}, ids[0]); !problem.Is(err, problem.NotFound) {
+			t.Errorf("another member read the status: %v", err)
+		}
+		recs, _ := e.s.Records(e.ctx, lan)
+		if len(recs) != 1 || recs[0].Method != consent.MethodRequest {
+			t.Errorf("records %+v", recs)
+		}
+	})
+}
+
+// A grant is checked field by field, every error named at once, and
+// nothing is stored.
+func TestGrantValidation(t *testing.T) {
+	d := dbtest.SQLite(t, consent.Schema)
+	e := newEnv(t, d)
+	g := consent.Grant{Client: "VCB", Purpose: "kyc", Fields: []string{"Full Name", "x", "x"}, ValidUntil: e.now.Add(-time.Hour),
+		DataLifeDays: -1, Frequency: consent.Frequency{Max: 3, Period: "fortnight"}}
+	_, err := e.s.Give(e.ctx, lan, g)
+	var pe *problem.Error
+	if !problem.Is(err, problem.Invalid) || !errors.As(err, &pe) {
+		t.Fatalf("%v", err)
+	}
+	got := map[string]bool{}
+	for _, f := range pe.Fields {
+		got[f.Field] = true
+	}
+	for _, f := range []string{"client", "purpose", "purpose_description", "fields[0]", "fields[2]", "valid_until", "data_life_days", "frequency.period"} {
+		if !got[f] {
+			t.Errorf("no error on %s: %+v", f, pe.Fields)
+		}
+	}
+	if n := e.count("SELECT count(*) FROM consent_records"); n != 0 {
+		t.Errorf("%d records stored", n)
+	}
+}
+
+// The exchange calls the store through this method set (the agreed seam).
+var _ interface {
+	Authorize(ctx context.Context, subject, client, purpose string, fields []string) (consentID string, err error)
+} = (*consent.Store)(nil)

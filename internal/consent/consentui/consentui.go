@@ -1,0 +1,196 @@
+// Package consentui is the citizen's consent page in the portal,
+// /eid/me/consents: the members' requests to approve or decline, the
+// consents in force to revoke, their signed receipts, and a form to give
+// one.
+package consentui
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/consent"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/web"
+)
+
+//go:embed templates/*.html messages/*.json
+var files embed.FS
+
+// Path is the page's path.
+const Path = "/eid/me/consents"
+
+const maxForm = 8 << 10
+
+// Module returns the page over the store s.
+func Module(s *consent.Store) web.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	msgs, _ := fs.Sub(files, "messages")
+	return web.Module{
+		Name: "consent", Templates: tpl, Messages: msgs,
+		Routes: func(k *web.Kit) []httpx.Route {
+			pg := &page{k: k, s: s}
+			citizen := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
+				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessCitizen}
+			}
+			return []httpx.Route{
+				citizen("GET "+Path, pg.show),
+				citizen("POST "+Path, pg.give),
+				citizen("POST "+Path+"/{id}/revoke", pg.revoke),
+				citizen("POST "+Path+"/requests/{id}/{decision}", pg.decide),
+			}
+		},
+	}
+}
+
+type page struct {
+	k *web.Kit
+	s *consent.Store
+}
+
+// view is the page's data.
+type view struct {
+	CSRF     string
+	Requests []consent.Request
+	Records  []consent.Record
+	Form     *web.Form
+	Fields   []web.FormField
+}
+
+func (pg *page) view(r *http.Request, f *web.Form) (view, error) {
+	sess, ok := identity.SessionFrom(r.Context())
+	if !ok {
+		return view{}, problem.New(problem.Unauthorized, "sign in first")
+	}
+	pr := sess.Account.Principal("")
+	v := view{CSRF: sess.CSRF, Form: f}
+	var err error
+	if v.Requests, err = pg.s.Requests(r.Context(), pr); err != nil {
+		return v, err
+	}
+	if v.Records, err = pg.s.Records(r.Context(), pr); err != nil {
+		return v, err
+	}
+	for _, x := range []struct{ name, input string }{{"client", "text"}, {"purpose", "text"}, {"purpose_description", "text"},
+		{"fields", "text"}, {"valid_until", "date"}, {"data_life_days", "number"}, {"frequency_max", "number"}} {
+		fl := f.Field(x.name, x.input, x.name != "data_life_days" && x.name != "frequency_max")
+		fl.Label = "consent.field." + x.name
+		v.Fields = append(v.Fields, fl)
+	}
+	return v, nil
+}
+
+func (pg *page) show(w http.ResponseWriter, r *http.Request) error {
+	v, err := pg.view(r, pg.k.NewForm(r, nil))
+	if err != nil {
+		return err
+	}
+	pg.k.Render(w, r, http.StatusOK, "consents", "consent.title", "", v)
+	return nil
+}
+
+// give records the consent of the form; a rejected form is shown again
+// with its errors.
+func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pg.k.NewForm(r, r.PostForm)
+	g := consent.Grant{Client: f.Get("client"), Purpose: f.Get("purpose"), PurposeText: f.Get("purpose_description"),
+		Frequency: consent.Frequency{Period: consent.Month}}
+	for _, x := range strings.Split(f.Get("fields"), ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			g.Fields = append(g.Fields, x)
+		}
+	}
+	var fe problem.Fields
+	if d := f.Get("valid_until"); d != "" {
+		t, err := time.ParseInLocation("2006-01-02", d, time.FixedZone("ICT", 7*3600))
+		if err != nil {
+			fe.Add("valid_until", "must be a date, YYYY-MM-DD")
+		}
+		g.ValidUntil = t.AddDate(0, 0, 1)
+	}
+	for _, x := range []struct {
+		name string
+		to   *int
+	}{{"data_life_days", &g.DataLifeDays}, {"frequency_max", &g.Frequency.Max}} {
+		if s := f.Get(x.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				fe.Add(x.name, "must be a whole number")
+			}
+			*x.to = n
+		}
+	}
+	if g.Frequency.Max == 0 {
+		g.Frequency.Period = ""
+	}
+	err = fe.Err()
+	if err == nil {
+		_, err = pg.s.Give(r.Context(), pr, g)
+	}
+	if err != nil {
+		if !problem.Is(err, problem.Invalid) {
+			return err
+		}
+		f.AddProblem(err)
+		v, verr := pg.view(r, f)
+		if verr != nil {
+			return verr
+		}
+		pg.k.Render(w, r, http.StatusUnprocessableEntity, "consents", "consent.title", "", v)
+		return nil
+	}
+	pg.k.Flash(w, r, "flash.consent.given")
+	http.Redirect(w, r, Path, http.StatusSeeOther)
+	return nil
+}
+
+func (pg *page) revoke(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if _, err := pg.s.Revoke(r.Context(), pr, r.PathValue("id")); err != nil {
+		return err
+	}
+	pg.k.Flash(w, r, "flash.consent.revoked")
+	http.Redirect(w, r, Path, http.StatusSeeOther)
+	return nil
+}
+
+func (pg *page) decide(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	var approve bool
+	switch r.PathValue("decision") {
+	case "approve":
+		approve = true
+	case "decline":
+	default:
+		return problem.New(problem.NotFound, "no such decision")
+	}
+	if _, err := pg.s.Decide(r.Context(), pr, r.PathValue("id"), approve); err != nil {
+		return err
+	}
+	if approve {
+		pg.k.Flash(w, r, "flash.consent.approved")
+	} else {
+		pg.k.Flash(w, r, "flash.consent.declined")
+	}
+	http.Redirect(w, r, Path, http.StatusSeeOther)
+	return nil
+}
