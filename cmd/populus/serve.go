@@ -512,7 +512,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		return nil, err
 	}
 	p.Identity.SetSealer(master) // authenticator apps' secrets
-	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
+	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard, Logger: log})
 }
 
 // publicURL is the site's URL: --public-url, or http:// and --addr (a

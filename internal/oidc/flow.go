@@ -158,9 +158,13 @@ func (p *Provider) Authorize(ctx context.Context, id string, sess identity.Sessi
 		return "", err
 	}
 	now := p.now()
+	amr := sess.AMR
+	if len(amr) == 0 {
+		amr = []string{"pwd"}
+	}
 	err = p.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET account_id = $2, subject = $3, acr = $4, auth_time = $5, scopes = $6, done = 1
-			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, []string{ACRLevel1, ACRLevel2}[min(acct.Level, 2)-1], db.FormatTime(sess.CreatedAt), strings.Join(keep, " "))
+		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET account_id = $2, subject = $3, acr = $4, auth_time = $5, scopes = $6, amr = $7, done = 1
+			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, []string{ACRLevel1, ACRLevel2}[min(acct.Level, 2)-1], db.FormatTime(sess.CreatedAt), strings.Join(keep, " "), strings.Join(amr, " "))
 		if err != nil {
 			return err
 		}

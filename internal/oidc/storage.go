@@ -38,6 +38,7 @@ type authRequest struct {
 	AccountID int64
 	Subject   string
 	ACR       string
+	AMR       []string // how the citizen signed in (RFC 8176)
 	AuthTime  time.Time
 	Granted   []string // scopes the citizen consented to
 	IsDone    bool
@@ -48,7 +49,7 @@ var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string                       { return a.ID }
 func (a *authRequest) GetACR() string                      { return a.ACR }
-func (a *authRequest) GetAMR() []string                    { return []string{"pwd"} }
+func (a *authRequest) GetAMR() []string                    { return a.AMR }
 func (a *authRequest) GetAudience() []string               { return []string{a.Req.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time              { return a.AuthTime }
 func (a *authRequest) GetClientID() string                 { return a.Req.ClientID }
@@ -83,11 +84,12 @@ type grant struct {
 	AccountID int64
 	Scopes    []string
 	ACR       string
+	AMR       []string
 	AuthTime  time.Time
 	ExpiresAt time.Time
 }
 
-func (g *grant) GetAMR() []string                       { return []string{"pwd"} }
+func (g *grant) GetAMR() []string                       { return g.AMR }
 func (g *grant) GetAudience() []string                  { return []string{g.ClientID} }
 func (g *grant) GetAuthTime() time.Time                 { return g.AuthTime }
 func (g *grant) GetClientID() string                    { return g.ClientID }
@@ -147,13 +149,13 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	return a, err
 }
 
-const authRequestColumns = "id, request, account_id, subject, acr, auth_time, scopes, done"
+const authRequestColumns = "id, request, account_id, subject, acr, amr, auth_time, scopes, done"
 
 func scanAuthRequest(sc db.Scanner, extra ...any) (*authRequest, error) {
 	a := &authRequest{}
-	var req, authTime, scopes string
+	var req, amr, authTime, scopes string
 	var done int
-	if err := sc.Scan(append([]any{&a.ID, &req, &a.AccountID, &a.Subject, &a.ACR, &authTime, &scopes, &done}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&a.ID, &req, &a.AccountID, &a.Subject, &a.ACR, &amr, &authTime, &scopes, &done}, extra...)...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(req), &a.Req); err != nil {
@@ -162,7 +164,7 @@ func scanAuthRequest(sc db.Scanner, extra ...any) (*authRequest, error) {
 	if authTime != "" {
 		a.AuthTime, _ = db.ParseTime(authTime)
 	}
-	a.Granted = strings.Fields(scopes)
+	a.Granted, a.AMR = strings.Fields(scopes), strings.Fields(amr)
 	a.IsDone = done != 0
 	return a, nil
 }
@@ -225,7 +227,7 @@ func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil 
 func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
 	switch r := request.(type) {
 	case *authRequest:
-		return &grant{Family: r.ID, ClientID: r.Req.ClientID, Subject: r.Subject, AccountID: r.AccountID, Scopes: r.Granted, ACR: r.ACR, AuthTime: r.AuthTime}, nil
+		return &grant{Family: r.ID, ClientID: r.Req.ClientID, Subject: r.Subject, AccountID: r.AccountID, Scopes: r.Granted, ACR: r.ACR, AMR: r.AMR, AuthTime: r.AuthTime}, nil
 	case *grant:
 		g := *r
 		return &g, nil
@@ -235,8 +237,8 @@ func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
 
 func (s *storage) insertToken(ctx context.Context, tx *sql.Tx, kind, id string, g *grant, now, exp time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO oidc_tokens (id, kind, family, client_id, subject, account_id, scopes, acr, amr, auth_time, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pwd', $9, $10, $11)`,
-		id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, strings.Join(g.AMR, " "), db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp))
 	return err
 }
 
@@ -282,7 +284,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.T
 	return id, refresh, exp, nil
 }
 
-const grantColumns = "id, family, client_id, subject, account_id, scopes, acr, auth_time, expires_at, used_at, revoked"
+const grantColumns = "id, family, client_id, subject, account_id, scopes, acr, amr, auth_time, expires_at, used_at, revoked"
 
 // token reads a token by id (an access token's id, a refresh token's
 // hash); used and revoked say whether it was spent or revoked.
@@ -292,13 +294,13 @@ func (p *Provider) token(ctx context.Context, id, kind string) (g *grant, used, 
 		return nil, false, false, err
 	}
 	g = &grant{}
-	var scopes, authTime, usedAt string
+	var scopes, amr, authTime, usedAt string
 	var rev int
-	err = st.QueryRowContext(ctx, id, kind).Scan(&g.ID, &g.Family, &g.ClientID, &g.Subject, &g.AccountID, &scopes, &g.ACR, &authTime, db.Time{T: &g.ExpiresAt}, &usedAt, &rev)
+	err = st.QueryRowContext(ctx, id, kind).Scan(&g.ID, &g.Family, &g.ClientID, &g.Subject, &g.AccountID, &scopes, &g.ACR, &amr, &authTime, db.Time{T: &g.ExpiresAt}, &usedAt, &rev)
 	if err != nil {
 		return nil, false, false, err
 	}
-	g.Scopes = strings.Fields(scopes)
+	g.Scopes, g.AMR = strings.Fields(scopes), strings.Fields(amr)
 	g.AuthTime, _ = db.ParseTime(authTime)
 	return g, usedAt != "", rev != 0, nil
 }
@@ -484,6 +486,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.Int
 	resp.Audience = zoidc.Audience{g.ClientID}
 	resp.Expiration = zoidc.FromTime(g.ExpiresAt)
 	resp.TokenType = zoidc.BearerToken
+	resp.AuthenticationMethodsReferences = g.AMR
 	resp.Claims = map[string]any{"acr": g.ACR}
 	return nil
 }
