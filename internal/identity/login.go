@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,14 +121,14 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 		s.record(ctx, entry.Refused("account "+string(a.State)), in.Remote)
 		return Session{}, "", problem.New(problem.Forbidden, "%s", why)
 	}
+	if err := s.refuseLocked(ctx, a, MethodPassword, in, now, entry); err != nil {
+		return Session{}, "", err
+	}
 	amr := []string{"pwd"}
 	if otp, err := s.secondFactor(ctx, a, in, now, entry); err != nil {
 		return Session{}, "", err
 	} else if otp {
 		amr = append(amr, "otp", "mfa")
-	}
-	if in.Replaces != "" {
-		s.deleteSession(ctx, hashToken(in.Replaces))
 	}
 	if needsRehash(hash, s.opts.Params) {
 		if nh, err := staff.HashPassword(in.Password, s.opts.Params); err == nil {
@@ -135,6 +136,18 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 				slog.WarnContext(ctx, "password hash not upgraded", "err", err)
 			}
 		}
+	}
+	return s.begin(ctx, a, in, now, amr, entry, keyPINAddress, in.PIN+"@"+addr)
+}
+
+// begin starts the session of a sign-in whose methods (amr) were all
+// checked: the session replaces the client's former one, is audited (or
+// does not start), entered in the login history, clears the throttle key
+// of the attempt, and alerts the holder when the device was never seen
+// before on the account.
+func (s *Service) begin(ctx context.Context, a Account, in Attempt, now time.Time, amr []string, entry audit.Entry, clearKind, clearName string) (Session, string, error) {
+	if in.Replaces != "" {
+		s.deleteSession(ctx, hashToken(in.Replaces))
 	}
 	known, err := s.knownDevice(ctx, a.ID, in.Device)
 	if err != nil {
@@ -147,13 +160,18 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 	// A sign-in that cannot be audited does not happen.
 	e := entry
 	e.Remote = in.Remote
+	if !slices.Equal(amr, []string{"pwd"}) {
+		e = e.With("amr " + strings.Join(amr, " "))
+	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.deleteSession(ctx, sess.tokenHash)
 		return Session{}, "", fmt.Errorf("audit sign-in: %w", err)
 	}
-	s.history(ctx, a.ID, now, in, LoginOK, "")
-	if err := s.clearKey(ctx, throttleKey{keyPINAddress, in.PIN + "@" + addr}); err != nil {
-		slog.WarnContext(ctx, "sign-in throttle not cleared", "err", err)
+	s.history(ctx, a.ID, now, in, LoginOK, strings.Join(amr, " "))
+	if clearName != "" {
+		if err := s.clearKey(ctx, throttleKey{clearKind, clearName}); err != nil {
+			slog.WarnContext(ctx, "sign-in throttle not cleared", "err", err)
+		}
 	}
 	if !known {
 		msg := fmt.Sprintf("Populus: tai khoan dinh danh cua ban vua dang nhap tren thiet bi moi (%s) luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
@@ -182,6 +200,16 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // the throttle); a code is used once. It reports whether a code was
 // checked.
 func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now time.Time, entry audit.Entry) (bool, error) {
+	var enabled int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM eid_totp WHERE account_id = $1 AND enabled = 1", a.ID).Scan(&enabled); err != nil {
+		return false, err
+	}
+	if enabled > 0 {
+		// Before the code is checked, so that a refused code stays unspent.
+		if err := s.refuseLocked(ctx, a, MethodTOTP, in, now, entry); err != nil {
+			return false, err
+		}
+	}
 	var ok bool
 	var step int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -198,6 +226,7 @@ func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now t
 	if err != nil {
 		return false, err
 	}
+
 	if !ok {
 		why := "wrong authenticator code"
 		if in.TOTP == "" {
