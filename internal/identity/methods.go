@@ -73,7 +73,9 @@ var lockedMessage = map[string]string{
 }
 
 // errLocked is the refusal of a locked method.
-func errLocked(method string) error { return problem.New(problem.Forbidden, "%s", lockedMessage[method]) }
+func errLocked(method string) error {
+	return problem.New(problem.Forbidden, "%s", lockedMessage[method])
+}
 
 // refuseLocked refuses a sign-in step by a locked method, recording the
 // refusal in the history and the audit log.

@@ -147,8 +147,14 @@ func TestMethodLocks(t *testing.T) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
 		p := acct.Principal("")
-		lock := func(m string) error { _, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: m}); return err }
-		unlock := func(m string) error { _, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m}); return err }
+		lock := func(m string) error {
+			_, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			return err
+		}
+		unlock := func(m string) error {
+			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			return err
+		}
 
 		wantError(t, lock(identity.MethodPassword), problem.Conflict,
 			"the password is your only way to sign in: register a passkey (and keep it unlocked) before locking the password")
