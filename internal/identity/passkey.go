@@ -65,6 +65,9 @@ func (s *Service) SetPasskeys(o PasskeyOptions) error {
 	return nil
 }
 
+// PasskeysEnabled reports whether the server offers passkeys.
+func (s *Service) PasskeysEnabled() bool { return s.webauthn != nil }
+
 // Ceremony is what the browser needs to start a WebAuthn ceremony: the
 // options for navigator.credentials.create or .get (PublicKey), and the id
 // to send back with the authenticator's answer.
