@@ -50,11 +50,28 @@ var migrations embed.FS
 // Schema is the provider's tables.
 var Schema = &db.Schema{Name: "oidc", FS: migrations, Requires: []*db.Schema{audit.Schema}}
 
-// The acr values: the level of the account that signed in.
+// The acr values: the level of the account that signed in, and whether
+// the sign-in used more than one factor (amr holds "mfa": the password
+// with the authenticator app's code, or a passkey whose authenticator
+// verified its user). A request's acr_values name the least it accepts.
 const (
-	ACRLevel1 = "urn:populus:eid:level1"
-	ACRLevel2 = "urn:populus:eid:level2"
+	ACRLevel1    = "urn:populus:eid:level1"
+	ACRLevel1MFA = "urn:populus:eid:level1:mfa"
+	ACRLevel2    = "urn:populus:eid:level2"
+	ACRLevel2MFA = "urn:populus:eid:level2:mfa"
 )
+
+// acrValues are the acr values, weakest first.
+var acrValues = []string{ACRLevel1, ACRLevel1MFA, ACRLevel2, ACRLevel2MFA}
+
+// acrOf is the acr of a sign-in to an account of level with methods amr.
+func acrOf(level int, amr []string) string {
+	i := 2 * (min(max(level, 1), 2) - 1)
+	if slices.Contains(amr, "mfa") {
+		i++
+	}
+	return acrValues[i]
+}
 
 // Audit actions of the provider.
 const (
@@ -299,7 +316,7 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
-	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: []string{ACRLevel1, ACRLevel2},
+	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
 		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
 }
 

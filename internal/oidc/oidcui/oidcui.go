@@ -84,7 +84,7 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ok && pd.Fresh(sess.CreatedAt, time.Now()) {
+	if ok && pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
