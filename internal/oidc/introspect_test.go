@@ -18,9 +18,16 @@ import (
 	"github.com/populus-vn/populus/internal/oidc"
 )
 
-// accessToken signs Lan in as the bank's client in process and returns
-// the tokens' response body.
+// accessToken signs Lan in to the client "bank" in process and returns
+// the access token.
 func (e *opEnv) accessToken(t *testing.T) string {
+	t.Helper()
+	return e.accessTokenOf(t, "bank", e.secret)
+}
+
+// accessTokenOf signs Lan in to client in process and returns the access
+// token.
+func (e *opEnv) accessTokenOf(t *testing.T, client, secret string) string {
 	t.Helper()
 	ctx := context.Background()
 	sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"})
@@ -29,7 +36,9 @@ func (e *opEnv) accessToken(t *testing.T) string {
 	}
 	verifier := oauth2.GenerateVerifier()
 	w := httptest.NewRecorder()
-	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(e.config("openid", "profile").AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), e.srv.URL), nil))
+	conf := e.config("openid", "profile")
+	conf.ClientID = client
+	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), e.srv.URL), nil))
 	loc, _ := url.Parse(w.Header().Get("Location"))
 	to, err := e.prov.Authorize(ctx, loc.Query().Get("id"), sess, []string{"profile"}, false, "")
 	if err != nil {
@@ -38,7 +47,7 @@ func (e *opEnv) accessToken(t *testing.T) string {
 	w = httptest.NewRecorder()
 	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil))
 	loc, _ = url.Parse(w.Header().Get("Location"))
-	res := exchangeAs(e, "bank", e.secret, loc.Query().Get("code"), verifier)
+	res := exchangeAs(e, client, secret, loc.Query().Get("code"), verifier)
 	if res.Code != http.StatusOK {
 		t.Fatalf("exchange: %d %s", res.Code, res.Body)
 	}

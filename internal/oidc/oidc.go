@@ -316,6 +316,7 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
+	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
 	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
 		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
 }

@@ -459,6 +459,9 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if err != nil {
 		return err
 	}
+	if holder, ok := ctx.Value(userinfoClientKey{}).(*string); ok {
+		*holder = c.ID
+	}
 	return s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
 }
 
