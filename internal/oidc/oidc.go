@@ -334,8 +334,12 @@ func (p *Provider) pairwise(ctx context.Context, sector, pin string, accountID i
 
 // accountOf is the account of a pairwise subject.
 func (p *Provider) accountOf(ctx context.Context, sector, sub string) (int64, error) {
+	st, err := p.db.Prepared(ctx, "SELECT account_id FROM oidc_subjects WHERE sector = $1 AND subject = $2")
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := p.db.QueryRowContext(ctx, "SELECT account_id FROM oidc_subjects WHERE sector = $1 AND subject = $2", sector, sub).Scan(&id)
+	err = st.QueryRowContext(ctx, sector, sub).Scan(&id)
 	return id, err
 }
 

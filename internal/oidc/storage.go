@@ -176,27 +176,17 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the request of a code and spends the code: a
-// code is used once. A code used again revokes the tokens issued with it
-// (RFC 6749 §4.1.2).
+// code is used once (one statement spends it and reads the request, so
+// that of two concurrent exchanges one alone finds it). A code used again
+// revokes the tokens issued with it (RFC 6749 §4.1.2).
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := sha(code)
-	var a *authRequest
-	err := s.db().InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		var exp time.Time
-		a, err = scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+", expires_at FROM oidc_auth_requests WHERE code_hash = $1"+s.p.forUpdate(), h), db.Time{T: &exp})
-		if a != nil {
-			a.expires = exp
-		}
-		if err != nil {
-			return err
-		}
-		if !a.IsDone {
-			return errNoRequest
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1", a.ID, "used:"+h)
-		return err
-	})
+	st, err := s.db().Prepared(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE code_hash = $1 AND done = 1 RETURNING "+authRequestColumns+", expires_at")
+	if err != nil {
+		return nil, err
+	}
+	var exp time.Time
+	a, err := scanAuthRequest(st.QueryRowContext(ctx, h, "used:"+h), db.Time{T: &exp})
 	if errors.Is(err, sql.ErrNoRows) {
 		if n := s.p.revokeFamilyOfCode(ctx, h); n >= 0 {
 			return nil, fmt.Errorf("the code was already used: the %d tokens issued with it are revoked", n)
@@ -206,6 +196,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
+	a.expires = exp
 	if !s.p.now().Before(a.expires) {
 		return nil, errors.New("the code expired")
 	}
@@ -235,10 +226,21 @@ func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
 	return nil, fmt.Errorf("oidc: token request of type %T", request)
 }
 
+const insertTokenSQL = `INSERT INTO oidc_tokens (id, kind, family, client_id, subject, account_id, scopes, acr, amr, auth_time, created_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+// insertToken stores a token, in tx, or alone when tx is nil.
 func (s *storage) insertToken(ctx context.Context, tx *sql.Tx, kind, id string, g *grant, now, exp time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO oidc_tokens (id, kind, family, client_id, subject, account_id, scopes, acr, amr, auth_time, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, strings.Join(g.AMR, " "), db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp))
+	args := []any{id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, strings.Join(g.AMR, " "), db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp)}
+	if tx != nil {
+		_, err := tx.ExecContext(ctx, insertTokenSQL, args...)
+		return err
+	}
+	st, err := s.db().Prepared(ctx, insertTokenSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
 	return err
 }
 
@@ -249,8 +251,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest
 	}
 	id, now := randomID(), s.p.now()
 	exp := now.Add(accessTokenTTL)
-	err = s.db().InTx(ctx, func(tx *sql.Tx) error { return s.insertToken(ctx, tx, "access", id, g, now, exp) })
-	return id, exp, err
+	return id, exp, s.insertToken(ctx, nil, "access", id, g, now, exp)
 }
 
 // CreateAccessAndRefreshTokens issues an access token and a refresh token.
