@@ -422,10 +422,16 @@ func (s *Service) LoginPasskey(ctx context.Context, in PasskeyAttempt) (Session,
 	}
 	_, cred, err := s.webauthn.ValidatePasskeyLogin(find, sd, parsed)
 	if err != nil || user == nil {
+		why := "passkey refused"
+		if err != nil {
+			why += ": " + protocolDetail(err)
+		}
 		if user != nil {
 			s.history(ctx, user.a.ID, s.now(), Attempt{Remote: in.Remote, Device: in.Device}, LoginFailed, "passkey refused")
+			s.record(ctx, audit.OfActor(auth.ActorID(auth.KindCitizen, user.a.PIN), ActionSignIn, user.a.PIN).Failing(why), in.Remote)
+		} else {
+			s.record(ctx, audit.OfActor("anonymous", ActionSignIn, "").Failing(why), in.Remote)
 		}
-		s.record(ctx, audit.OfActor("anonymous", ActionSignIn, "").Failing("passkey refused: "+protocolDetail(err)), in.Remote)
 		return Session{}, "", errPasskeyRefused()
 	}
 	a := user.a

@@ -124,6 +124,9 @@ func TestPasskeys(t *testing.T) {
 		phishing.Origin = "https://eid.example.vn.evil.test"
 		_, err = e.passkeySignIn(t, &phishing)
 		wantError(t, err, problem.Unauthorized, "the passkey was not accepted")
+		if n := e.Audited("citizen:"+e.Lan.PIN, "identity.signin", e.Lan.PIN, "failed"); n != 1 {
+			t.Errorf("the refused passkey audited %d times", n)
+		}
 
 		// A copy of the passkey: its counter goes back.
 		phone.Rewind()
