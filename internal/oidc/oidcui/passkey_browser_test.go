@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/browsertest"
@@ -101,6 +102,31 @@ func TestBrowserPasskey(t *testing.T) {
 		}
 		if n := e.Count("SELECT count(*) FROM eid_sessions WHERE amr = 'swk user mfa'"); n != 1 {
 			t.Errorf("%d sessions signed in with a verified passkey", n)
+		}
+		// A service asking for two factors: signed out, the citizen signs
+		// in with the passkey on the provider's sign-in page and reaches
+		// the consent screen.
+		if _, err := prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "bank", Name: "Ngân hàng", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{site + "/callback"}, Scopes: []string{"openid", "profile"}}); err != nil {
+			t.Fatal(err)
+		}
+		conf := &oauth2.Config{ClientID: "bank", RedirectURL: site + "/callback", Scopes: []string{"openid", "profile"},
+			Endpoint: oauth2.Endpoint{AuthURL: site + oidc.Prefix + "/authorize"}}
+		authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("acr_values", oidc.ACRLevel1MFA))
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`form[action="/eid/me/signout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-passkey-signin]`)),
+			chromedp.Navigate(authURL),
+			chromedp.WaitVisible(chromedp.CSS(`[data-passkey-signin]`)),
+			shot("provider-signin-passkey"),
+			chromedp.Click(chromedp.CSS(`[data-passkey-signin]`)),
+			chromedp.WaitVisible(chromedp.ID("scope-profile")),
+			shot("provider-consent-after-passkey"),
+			chromedp.Navigate(site+"/eid/me"),
+			chromedp.WaitVisible(chromedp.ID("factors")),
+		)
+		if err != nil {
+			t.Fatalf("provider sign-in with a passkey: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
 		// Passkeys locked: the passkey is refused, with its error shown.
 		err = chromedp.Do(ctx,
