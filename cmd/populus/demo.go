@@ -132,6 +132,10 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 		"     police.badinh raises it to level 2 at %s/identity/level2.\n", url, url, url)
 	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
 		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
+	if o := passkeyOptions(url); len(o.Origins) == 1 {
+		fmt.Fprintf(&b, " 10. Passkeys: open %s/eid/me, add one under \"sign-in methods and devices\", sign out, sign in with it;\n"+
+			"     lock and unlock each method there (browsers accept passkeys at a named site, not at an IP address).\n", o.Origins[0])
+	}
 	fmt.Fprint(w, b.String())
 }
 

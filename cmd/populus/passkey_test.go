@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,5 +19,14 @@ func TestPasskeyOptions(t *testing.T) {
 		if o.RPID != c.rpID || !slices.Equal(o.Origins, []string{c.origin}) {
 			t.Errorf("%s: %+v", c.site, o)
 		}
+	}
+}
+
+// The demo's welcome names where passkeys work.
+func TestDemoPrintsPasskeys(t *testing.T) {
+	var b strings.Builder
+	printCitizens(&b, "127.0.0.1:8080", nil)
+	if !strings.Contains(b.String(), "Passkeys: open http://localhost:8080/eid/me") {
+		t.Errorf("welcome: %s", b.String())
 	}
 }
