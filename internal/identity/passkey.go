@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/throttle"
@@ -237,6 +239,7 @@ func (s *Service) AddPasskey(ctx context.Context, p auth.Principal, in PasskeyRe
 	}
 	now := s.now()
 	var out Passkey
+	var phone string
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		sd, err := s.takeCeremony(ctx, tx, in.Ceremony, p.ID)
 		if err != nil {
@@ -246,6 +249,7 @@ func (s *Service) AddPasskey(ctx context.Context, p auth.Principal, in PasskeyRe
 		if err != nil {
 			return err
 		}
+		phone = a.Phone
 		u := &passkeyUser{a: a}
 		if u.handle, err = s.handle(ctx, tx, a.ID); err != nil {
 			return err
@@ -271,6 +275,12 @@ func (s *Service) AddPasskey(ctx context.Context, p auth.Principal, in PasskeyRe
 	})
 	if err != nil {
 		return Passkey{}, err
+	}
+	// The holder hears of every new way into the account.
+	msg := fmt.Sprintf("Populus: mot khoa truy cap (passkey) moi vua duoc them vao tai khoan dinh danh cua ban luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
+		now.In(civil.Vietnam).Format("15:04 02/01/2006"))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {
+		slog.WarnContext(ctx, "passkey alert not sent", "err", err)
 	}
 	return out, nil
 }

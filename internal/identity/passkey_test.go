@@ -83,6 +83,9 @@ func TestPasskeys(t *testing.T) {
 		if n := e.Audited("", string(identity.ActionPasskeyAdd), e.Lan.PIN, "ok"); n != 1 {
 			t.Errorf("addition audited %d times", n)
 		}
+		if m, err := e.Out.Recent(e.Ctx, 1); err != nil || len(m) != 1 || !strings.Contains(m[0].Body, "passkey") {
+			t.Errorf("the holder was not told of the new passkey: %+v %v", m, err)
+		}
 		// A ceremony is used once.
 		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{})
 		cred, _ := (&identitytest.Authenticator{Origin: site}).Create(c.PublicKey)
