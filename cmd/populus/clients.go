@@ -52,7 +52,7 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		f.args, f.argsUsage = 1, " CLIENT_ID"
 	}
 	var cfg oidc.ClientConfig
-	var redirects, logouts, scopes, essential, jwksFile string
+	var redirects, logouts, scopes, essential, jwksFile, purposes string
 	if sub == "add" {
 		f.fs.StringVar(&cfg.ID, "id", "", "client id: lower-case letters, digits, '.', '-', '_'")
 		f.fs.StringVar(&cfg.Name, "name", "", "name shown to citizens on the consent screen")
@@ -66,6 +66,8 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		f.fs.BoolVar(&cfg.PARRequired, "par", false, "require pushed authorization requests (RFC 9126)")
 		f.fs.BoolVar(&cfg.Verify, "verify", false, "entitle the client to the verification API (POST /api/v1/verify)")
 		f.fs.StringVar(&cfg.IDTokenAlg, "id-token-alg", "RS256", "algorithm of the client's ID tokens: RS256 or ES256 (faster to sign)")
+		f.fs.StringVar(&cfg.UserinfoAlg, "userinfo-alg", "", "sign the userinfo answer as a JWT with RS256 or ES256 (default: plain JSON)")
+		f.fs.StringVar(&purposes, "purposes", "", "comma-separated purposes the client may give for verifications (default: any)")
 		f.fs.StringVar(&cfg.Sector, "sector", "", "sector identifier of the pairwise subjects (default: the host of the first redirect URI)")
 	}
 	if err := f.parse(args[1:]); err != nil {
@@ -74,6 +76,7 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 	if sub == "add" {
 		cfg.RedirectURIs, cfg.PostLogoutRedirectURIs = splitList(redirects), splitList(logouts)
 		cfg.Scopes, cfg.Essential = strings.Fields(scopes), strings.Fields(essential)
+		cfg.Purposes = splitList(purposes)
 		if jwksFile != "" {
 			b, err := os.ReadFile(jwksFile)
 			if err != nil {

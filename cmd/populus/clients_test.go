@@ -30,6 +30,14 @@ func TestClientsCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "redirect_uris") || !strings.Contains(err.Error(), "scopes") {
 		t.Errorf("a wrong client: %v", err)
 	}
+	if _, _, err := cli("add", "--data", dir, "--id", "kyc", "--name", "KYC", "--redirect-uri", "https://kyc.example.vn/cb", "--userinfo-alg", "HS256", "--purposes", "mở tài khoản"); err == nil ||
+		!strings.Contains(err.Error(), "userinfo_signed_response_alg") || !strings.Contains(err.Error(), "verify_purposes") {
+		t.Errorf("wrong userinfo algorithm and purposes without --verify: %v", err)
+	}
+	if out, _, err := cli("add", "--data", dir, "--id", "kyc", "--name", "KYC", "--redirect-uri", "https://kyc.example.vn/cb", "--verify", "--userinfo-alg", "ES256",
+		"--purposes", "mở tài khoản, vay tiêu dùng"); err != nil || !strings.Contains(out, "registered kyc") {
+		t.Errorf("add with signed userinfo and purposes: %q %v", out, err)
+	}
 	if out, _, err := cli("list", "--data", dir); err != nil || !strings.Contains(out, "bank") || !strings.Contains(out, "openid profile") {
 		t.Errorf("list: %q %v", out, err)
 	}

@@ -134,6 +134,10 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
 	fmt.Fprintf(&b, " 10. Consents to the exchange's members: %s/eid/me/consents (signed receipts, revocable);\n"+
 		"     who used my data: %s/eid/me/usage (GET /api/v1/usage/me).\n", url, url)
+	if o := passkeyOptions(url); len(o.Origins) == 1 {
+		fmt.Fprintf(&b, " 11. Passkeys: open %s/eid/me, add one under \"sign-in methods and devices\", sign out, sign in with it;\n"+
+			"     lock and unlock each method there (browsers accept passkeys at a named site, not at an IP address).\n", o.Origins[0])
+	}
 	fmt.Fprint(w, b.String())
 }
 

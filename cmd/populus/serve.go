@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -546,7 +547,10 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 	}
 	log.Info("the audit log's checkpoints are signed; keep this key apart to check them (populus audit verify --verifier)", "verifier", vkey)
 	p.Master = &master
-	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
+	if err := p.Identity.SetPasskeys(passkeyOptions(publicURL(c))); err != nil {
+		log.Warn("passkeys are off", "err", err)
+	}
+	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard, Logger: log})
 }
 
 // setGCPercent sets the garbage collector's target (--gc-percent) unless
@@ -582,6 +586,26 @@ func publicURL(c config) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// passkeyOptions are the passkeys' relying party for the site's URL: its
+// host name, and the site as the origin. Browsers refuse an IP address as
+// a passkey's site: a site at 127.0.0.1 offers passkeys at localhost
+// (the same port), where the citizen opens it to use them.
+func passkeyOptions(site string) identity.PasskeyOptions {
+	u, err := url.Parse(site)
+	if err != nil {
+		return identity.PasskeyOptions{}
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		host = "localhost"
+		u.Host = net.JoinHostPort(host, u.Port())
+		if u.Port() == "" {
+			u.Host = host
+		}
+	}
+	return identity.PasskeyOptions{RPID: host, Origins: []string{u.Scheme + "://" + u.Host}}
 }
 
 // demoBank registers "Ngân hàng Demo" with the provider (anew at every

@@ -167,7 +167,7 @@ func (b *Bank) callback(w http.ResponseWriter, r *http.Request) {
 		ACR  string `json:"acr"`
 	}
 	idt.Claims(&claims)
-	level := map[string]string{"urn:populus:eid:level1": "1", "urn:populus:eid:level2": "2"}[claims.ACR]
+	level := map[string]string{"urn:populus:eid:level1": "1", "urn:populus:eid:level1:mfa": "1", "urn:populus:eid:level2": "2", "urn:populus:eid:level2:mfa": "2"}[claims.ACR]
 	sid := random()
 	b.mu.Lock()
 	if len(b.sessions) > 10000 {

@@ -100,6 +100,9 @@ func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) erro
 		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != StateLocked {
 			return err
 		}
+		if locks, err := methodLocks(ctx, tx, a.ID); err != nil || locks[MethodCode] {
+			return err // no code is sent: the holder locked them
+		}
 		code, _, err = s.storeCode(ctx, tx, a.ID, purposeUnlock, s.now())
 		return err
 	})

@@ -304,6 +304,13 @@ func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose 
 		} else if err != nil {
 			return err
 		}
+		if purpose == purposeUnlock {
+			if locks, err := methodLocks(ctx, tx, a.ID); err != nil {
+				return err
+			} else if locks[MethodCode] {
+				return errLocked(MethodCode)
+			}
+		}
 		var p, hash, exp string
 		var attempts int
 		err = tx.QueryRowContext(ctx, "SELECT purpose, code_hash, attempts, expires_at FROM eid_codes WHERE account_id = $1", a.ID).Scan(&p, &hash, &attempts, &exp)

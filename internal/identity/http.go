@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -59,6 +60,15 @@ func (s *Service) Routes() []httpx.Route {
 		citizen("POST /api/v1/identity/me/lock", httpx.Command(s.Lock, maxBody)),
 		citizen("POST /api/v1/identity/me/totp", httpx.Command(s.EnrollTOTP, maxBody)),
 		citizen("POST /api/v1/identity/me/totp/confirm", httpx.Command(s.ConfirmTOTP, maxBody)),
+		citizen("GET /api/v1/identity/me/methods", httpx.Handle(s.getMethods)),
+		citizen("POST /api/v1/identity/me/methods/lock", httpx.Command(s.LockMethod, maxBody)),
+		citizen("POST /api/v1/identity/me/methods/unlock", httpx.Command(s.UnlockMethod, maxBody)),
+		citizen("GET /api/v1/identity/me/passkeys", httpx.Handle(s.getPasskeys)),
+		citizen("POST /api/v1/identity/me/passkeys/options", httpx.Command(s.BeginPasskey, maxBody)),
+		citizen("POST /api/v1/identity/me/passkeys", httpx.Command(s.AddPasskey, maxPasskeyBody)),
+		citizen("DELETE /api/v1/identity/me/passkeys/{id}", httpx.Handle(s.deletePasskey)),
+		public("POST /api/v1/identity/passkey/options", s.postPasskeyOptions),
+		public("POST /api/v1/identity/passkey/session", s.postPasskeySession),
 		{Pattern: "POST /api/v1/identity/level2", Handler: httpx.Command(s.RaiseToLevel2, maxBody), Access: httpx.AccessStaff},
 	}
 }
@@ -303,3 +313,102 @@ func (s *Service) getLogins(w http.ResponseWriter, r *http.Request) error {
 // pages that serve signed-in and anonymous citizens alike (the OpenID
 // provider's sign-in).
 func (s *Service) SessionOf(r *http.Request) (Session, bool, error) { return s.session(r) }
+
+// maxPasskeyBody bounds an authenticator's answer (attestation included).
+const maxPasskeyBody = 64 << 10
+
+func (s *Service) getMethods(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	ms, err := s.MethodStates(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, ms)
+}
+
+func (s *Service) getPasskeys(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	ks, err := s.Passkeys(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if ks == nil {
+		ks = []Passkey{}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, ks)
+}
+
+func (s *Service) deletePasskey(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := s.RemovePasskey(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) postPasskeyOptions(w http.ResponseWriter, r *http.Request) error {
+	var in struct{}
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	c, err := s.BeginPasskeySignIn(r.Context(), httpx.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, c)
+}
+
+// PasskeySessionRequest is a sign-in with a passkey: the ceremony's id
+// and the authenticator's answer (PublicKeyCredential as JSON).
+type PasskeySessionRequest struct {
+	Ceremony   string          `json:"ceremony"`
+	Credential json.RawMessage `json:"credential"`
+}
+
+// SignInPasskey is LoginPasskey over HTTP: on success the session cookie
+// is set on w.
+func (s *Service) SignInPasskey(w http.ResponseWriter, r *http.Request, in PasskeySessionRequest) (Session, error) {
+	var f problem.Fields
+	if in.Ceremony == "" {
+		f.Add("ceremony", "is required: the id the options came with")
+	}
+	if len(in.Credential) == 0 {
+		f.Add("credential", "is required: the authenticator's answer")
+	}
+	if err := f.Err(); err != nil {
+		return Session{}, err
+	}
+	at := PasskeyAttempt{Ceremony: in.Ceremony, Credential: in.Credential, Remote: httpx.ClientIP(r), Device: r.UserAgent()}
+	if c, err := r.Cookie(CookieName); err == nil {
+		at.Replaces = c.Value
+	}
+	sess, token, err := s.LoginPasskey(r.Context(), at)
+	if err != nil {
+		return Session{}, err
+	}
+	http.SetCookie(w, s.cookie(r, token))
+	return sess, nil
+}
+
+func (s *Service) postPasskeySession(w http.ResponseWriter, r *http.Request) error {
+	var in PasskeySessionRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxPasskeyBody); err != nil {
+		return err
+	}
+	sess, err := s.SignInPasskey(w, r, in)
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusCreated, SessionResponse{PIN: sess.Account.PIN, Level: sess.Account.Level,
+		CSRFToken: sess.CSRF, ExpiresAt: sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")})
+}

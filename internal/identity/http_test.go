@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 )
@@ -93,6 +94,54 @@ func TestHTTP(t *testing.T) {
 		}
 		if code, body := do("POST", "/api/v1/identity/level2", ss.CSRFToken, `{"pin":"`+e.Lan.PIN+`","card_number":"`+e.Lan.PIN+`"}`); code != http.StatusCreated || !strings.Contains(body, `"level":2`) {
 			t.Errorf("level 2: %d %s", code, body)
+		}
+		// Passkeys and method locks through the API: the options, the
+		// authenticator's answer, a passkey sign-in; a method locked.
+		site := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+		if code, body := do("POST", "/api/v1/identity/passkey/options", "", `{}`); code != http.StatusServiceUnavailable {
+			t.Errorf("passkeys off: %d %s", code, body)
+		}
+		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "localhost", Origins: []string{site}}); err != nil {
+			t.Fatal(err)
+		}
+		authr := &identitytest.Authenticator{Origin: site}
+		if code, _ := do("POST", "/api/v1/identity/me/passkeys/options", "", `{}`); code != http.StatusForbidden {
+			t.Errorf("passkey options without CSRF: %d", code)
+		}
+		code, body = do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`)
+		var cer identity.Ceremony
+		if json.Unmarshal([]byte(body), &cer); code != http.StatusCreated || cer.ID == "" {
+			t.Fatalf("passkey options: %d %s", code, body)
+		}
+		cred, err := authr.Create(cer.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, _ := json.Marshal(identity.PasskeyRegistration{Ceremony: cer.ID, Name: "Điện thoại", Credential: cred})
+		if code, body := do("POST", "/api/v1/identity/me/passkeys", sess.CSRFToken, string(reg)); code != http.StatusCreated || !strings.Contains(body, `"name":"Điện thoại"`) {
+			t.Fatalf("add passkey: %d %s", code, body)
+		}
+		if code, body := do("POST", "/api/v1/identity/me/passkeys", sess.CSRFToken, `{"ceremony":"x","name":"","credential":{}}`); code != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, `"name"`) || !strings.Contains(body, `"credential"`) {
+			t.Errorf("bad passkey: %d %s", code, body)
+		}
+		code, body = do("POST", "/api/v1/identity/passkey/options", "", `{}`)
+		if json.Unmarshal([]byte(body), &cer); code != http.StatusCreated {
+			t.Fatalf("sign-in options: %d %s", code, body)
+		}
+		cred, _ = authr.Get(cer.PublicKey)
+		signin, _ := json.Marshal(identity.PasskeySessionRequest{Ceremony: cer.ID, Credential: cred})
+		if code, body := do("POST", "/api/v1/identity/passkey/session", "", string(signin)); code != http.StatusCreated || json.Unmarshal([]byte(body), &sess) != nil || sess.CSRFToken == "" {
+			t.Fatalf("passkey sign-in: %d %s", code, body)
+		}
+		if code, body := do("POST", "/api/v1/identity/passkey/session", "", string(signin)); code != http.StatusUnprocessableEntity || !strings.Contains(body, "ceremony") {
+			t.Errorf("the same answer again: %d %s", code, body)
+		}
+		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"code"}`); code != http.StatusCreated || !strings.Contains(body, `{"method":"code","enrolled":true,"locked":true}`) {
+			t.Errorf("lock codes: %d %s", code, body)
+		}
+		if code, body := do("GET", "/api/v1/identity/me/methods", "", ""); code != http.StatusOK || !strings.Contains(body, `{"method":"passkey","enrolled":true,"locked":false}`) {
+			t.Errorf("methods: %d %s", code, body)
 		}
 		if code, _ := do("POST", "/api/v1/identity/me/lock", "", `{}`); code != http.StatusForbidden {
 			t.Errorf("lock without CSRF: %d", code)

@@ -15,6 +15,8 @@ import (
 	"embed"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
@@ -124,6 +126,8 @@ type Service struct {
 	dummy  string
 	now    func() time.Time
 	sealer Sealer
+	// webauthn is the passkeys' relying party (nil: passkeys off).
+	webauthn *webauthn.WebAuthn
 }
 
 // New returns the service over d, matching registrations through reg's

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type Session struct {
 	CSRF      string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// AMR are the methods the holder signed in with (RFC 8176): "pwd",
+	// with "otp" and "mfa" when the authenticator app's code was given.
+	AMR       []string
 	tokenHash string
 }
 
@@ -117,11 +121,14 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 		s.record(ctx, entry.Refused("account "+string(a.State)), in.Remote)
 		return Session{}, "", problem.New(problem.Forbidden, "%s", why)
 	}
-	if err := s.secondFactor(ctx, a, in, now, entry); err != nil {
+	if err := s.refuseLocked(ctx, a, MethodPassword, in, now, entry); err != nil {
 		return Session{}, "", err
 	}
-	if in.Replaces != "" {
-		s.deleteSession(ctx, hashToken(in.Replaces))
+	amr := []string{"pwd"}
+	if otp, err := s.secondFactor(ctx, a, in, now, entry); err != nil {
+		return Session{}, "", err
+	} else if otp {
+		amr = append(amr, "otp", "mfa")
 	}
 	if needsRehash(hash, s.opts.Params) {
 		if nh, err := staff.HashPassword(in.Password, s.opts.Params); err == nil {
@@ -130,24 +137,41 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 			}
 		}
 	}
+	return s.begin(ctx, a, in, now, amr, entry, keyPINAddress, in.PIN+"@"+addr)
+}
+
+// begin starts the session of a sign-in whose methods (amr) were all
+// checked: the session replaces the client's former one, is audited (or
+// does not start), entered in the login history, clears the throttle key
+// of the attempt, and alerts the holder when the device was never seen
+// before on the account.
+func (s *Service) begin(ctx context.Context, a Account, in Attempt, now time.Time, amr []string, entry audit.Entry, clearKind, clearName string) (Session, string, error) {
+	if in.Replaces != "" {
+		s.deleteSession(ctx, hashToken(in.Replaces))
+	}
 	known, err := s.knownDevice(ctx, a.ID, in.Device)
 	if err != nil {
 		return Session{}, "", err
 	}
-	token, sess, err := s.createSession(ctx, a, now)
+	token, sess, err := s.createSession(ctx, a, now, amr)
 	if err != nil {
 		return Session{}, "", err
 	}
 	// A sign-in that cannot be audited does not happen.
 	e := entry
 	e.Remote = in.Remote
+	if !slices.Equal(amr, []string{"pwd"}) {
+		e = e.With("amr " + strings.Join(amr, " "))
+	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.deleteSession(ctx, sess.tokenHash)
 		return Session{}, "", fmt.Errorf("audit sign-in: %w", err)
 	}
-	s.history(ctx, a.ID, now, in, LoginOK, "")
-	if err := s.clearKey(ctx, throttleKey{keyPINAddress, in.PIN + "@" + addr}); err != nil {
-		slog.WarnContext(ctx, "sign-in throttle not cleared", "err", err)
+	s.history(ctx, a.ID, now, in, LoginOK, strings.Join(amr, " "))
+	if clearName != "" {
+		if err := s.clearKey(ctx, throttleKey{clearKind, clearName}); err != nil {
+			slog.WarnContext(ctx, "sign-in throttle not cleared", "err", err)
+		}
 	}
 	if !known {
 		msg := fmt.Sprintf("Populus: tai khoan dinh danh cua ban vua dang nhap tren thiet bi moi (%s) luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
@@ -173,8 +197,19 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // secondFactor requires the code of the holder's authenticator app when
 // one is enabled: missing or wrong, the attempt fails (and was counted by
-// the throttle); a code is used once.
-func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now time.Time, entry audit.Entry) error {
+// the throttle); a code is used once. It reports whether a code was
+// checked.
+func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now time.Time, entry audit.Entry) (bool, error) {
+	var enabled int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM eid_totp WHERE account_id = $1 AND enabled = 1", a.ID).Scan(&enabled); err != nil {
+		return false, err
+	}
+	if enabled > 0 {
+		// Before the code is checked, so that a refused code stays unspent.
+		if err := s.refuseLocked(ctx, a, MethodTOTP, in, now, entry); err != nil {
+			return false, err
+		}
+	}
 	var ok bool
 	var step int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -186,11 +221,12 @@ func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now t
 		return err
 	})
 	if errors.Is(err, errNoTOTP) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
+
 	if !ok {
 		why := "wrong authenticator code"
 		if in.TOTP == "" {
@@ -198,9 +234,9 @@ func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now t
 		}
 		s.history(ctx, a.ID, now, in, LoginFailed, why)
 		s.record(ctx, entry.Failing(why), in.Remote)
-		return problem.New(problem.Unauthorized, "enter the current 6-digit code of your authenticator app")
+		return false, problem.New(problem.Unauthorized, "enter the current 6-digit code of your authenticator app")
 	}
-	return nil
+	return true, nil
 }
 
 // needsRehash reports whether the PHC string hash was made with other
@@ -275,7 +311,7 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *Service) createSession(ctx context.Context, a Account, now time.Time) (string, Session, error) {
+func (s *Service) createSession(ctx context.Context, a Account, now time.Time, amr []string) (string, Session, error) {
 	token, err := randomToken()
 	if err != nil {
 		return "", Session{}, err
@@ -284,13 +320,13 @@ func (s *Service) createSession(ctx context.Context, a Account, now time.Time) (
 	if err != nil {
 		return "", Session{}, err
 	}
-	sess := Session{Account: a, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(min(s.opts.SessionTTL, s.opts.IdleTimeout)), tokenHash: hashToken(token)}
+	sess := Session{Account: a, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(min(s.opts.SessionTTL, s.opts.IdleTimeout)), AMR: amr, tokenHash: hashToken(token)}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND expires_at <= $2", a.ID, db.FormatTime(now)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO eid_sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-			sess.tokenHash, a.ID, csrf, db.FormatTime(now), db.FormatTime(sess.ExpiresAt))
+		_, err := tx.ExecContext(ctx, "INSERT INTO eid_sessions (token_hash, account_id, csrf_token, created_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6)",
+			sess.tokenHash, a.ID, csrf, db.FormatTime(now), db.FormatTime(sess.ExpiresAt), strings.Join(amr, " "))
 		return err
 	})
 	if err != nil {
@@ -306,19 +342,20 @@ var errNoSession = errors.New("identity: no such session")
 func (s *Service) sessionByToken(ctx context.Context, token string) (Session, error) {
 	hash := hashToken(token)
 	var sess Session
-	st, err := s.db.Prepared(ctx, "SELECT a."+strings.ReplaceAll(accountColumns, ", ", ", a.")+`, x.csrf_token, x.created_at, x.expires_at
+	st, err := s.db.Prepared(ctx, "SELECT a."+strings.ReplaceAll(accountColumns, ", ", ", a.")+`, x.csrf_token, x.created_at, x.expires_at, x.amr
 		FROM eid_sessions x JOIN eid_accounts a ON a.id = x.account_id WHERE x.token_hash = $1`)
 	if err != nil {
 		return Session{}, err
 	}
-	sess.Account, err = scanAccount(st.QueryRowContext(ctx, hash), &sess.CSRF, db.Time{T: &sess.CreatedAt}, db.Time{T: &sess.ExpiresAt})
+	var amr string
+	sess.Account, err = scanAccount(st.QueryRowContext(ctx, hash), &sess.CSRF, db.Time{T: &sess.CreatedAt}, db.Time{T: &sess.ExpiresAt}, &amr)
 	if errors.Is(err, errNoAccount) {
 		return Session{}, errNoSession
 	}
 	if err != nil {
 		return Session{}, err
 	}
-	sess.tokenHash = hash
+	sess.tokenHash, sess.AMR = hash, strings.Fields(amr)
 	now := s.now()
 	if !now.Before(sess.ExpiresAt) || sess.Account.State != StateActive {
 		s.deleteSession(ctx, hash)

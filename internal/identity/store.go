@@ -40,6 +40,7 @@ func scanAccount(sc db.Scanner, extra ...any) (Account, error) {
 // querier is a transaction or the store.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 

@@ -1,6 +1,8 @@
 package identity_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -66,8 +68,16 @@ func TestAuthenticatorApp(t *testing.T) {
 			t.Errorf("a spent code: %v", err)
 		}
 		e.Now = e.Now.Add(30 * time.Second)
-		if err := attempt(code()); err != nil {
+		sess, token, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: code(), Remote: "192.0.2.1"})
+		if err != nil {
 			t.Fatalf("right code: %v", err)
+		}
+		// The session remembers how it was signed in (amr, RFC 8176).
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: identity.CookieName, Value: token})
+		back, ok, err := e.Svc.SessionOf(r)
+		if want := "pwd otp mfa"; strings.Join(sess.AMR, " ") != want || !ok || err != nil || strings.Join(back.AMR, " ") != want {
+			t.Errorf("amr %v, read back %v %v %v", sess.AMR, back.AMR, ok, err)
 		}
 		if err := attempt(code()); !problem.Is(err, problem.Unauthorized) {
 			t.Errorf("the same code twice: %v", err)

@@ -64,9 +64,17 @@ type ClientConfig struct {
 	// Verify entitles the client to the verification API (yes/no
 	// demographic matches and predicates).
 	Verify bool `json:"verify,omitempty"`
+	// Purposes, when set, are the only purposes the client may give for
+	// a verification (e.g. "mở tài khoản", "eKYC khoản vay"), each at
+	// most 200 characters: its policy, as registered.
+	Purposes []string `json:"verify_purposes,omitempty"`
 	// IDTokenAlg is the algorithm of the client's ID tokens: RS256 (the
 	// default) or ES256.
 	IDTokenAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// UserinfoAlg, RS256 or ES256, makes the userinfo answer a JWT signed
+	// with that algorithm (application/jwt, with iss and aud), as eSignet
+	// answers; empty: plain JSON.
+	UserinfoAlg string `json:"userinfo_signed_response_alg,omitempty"`
 	// Sector is the sector identifier the pairwise subjects are computed
 	// for: clients of one sector see one subject per person (default: the
 	// host of the first redirect URI).
@@ -182,6 +190,18 @@ func (cfg *ClientConfig) check() error {
 	}
 	if cfg.IDTokenAlg != "" && cfg.IDTokenAlg != "RS256" && cfg.IDTokenAlg != "ES256" {
 		f.Add("id_token_signed_response_alg", "must be RS256 or ES256")
+	}
+	for _, pu := range cfg.Purposes {
+		if n := len(strings.TrimSpace(pu)); n == 0 || n > 200 || pu != strings.TrimSpace(pu) {
+			f.Add("verify_purposes", "each purpose is 1 to 200 characters, without surrounding spaces")
+			break
+		}
+	}
+	if len(cfg.Purposes) > 0 && !cfg.Verify {
+		f.Add("verify_purposes", "are for a client entitled to verification (verify)")
+	}
+	if cfg.UserinfoAlg != "" && cfg.UserinfoAlg != "RS256" && cfg.UserinfoAlg != "ES256" {
+		f.Add("userinfo_signed_response_alg", "must be RS256 or ES256")
 	}
 	if cfg.MinLevel == 0 {
 		cfg.MinLevel = 1

@@ -29,6 +29,8 @@ type Pending struct {
 	ClientName string
 	Scopes     []ScopeView // without openid and offline_access
 	Level      int         // the level of account required
+	// MFA: the request asks for a sign-in with more than one factor.
+	MFA bool
 	// Prompt and MaxAge are the request's (OpenID Connect Core §3.1.2.1):
 	// prompt=login or a session older than MaxAge seconds asks for the
 	// password again, prompt=consent the consent, prompt=none neither.
@@ -36,10 +38,10 @@ type Pending struct {
 	MaxAge *uint
 }
 
-// Fresh reports whether a session signed in at signedIn satisfies the
-// request without asking for the password again.
-func (v *Pending) Fresh(signedIn, now time.Time) bool {
-	if slices.Contains(v.Prompt, "login") {
+// Fresh reports whether a session signed in at signedIn with methods amr
+// satisfies the request without asking the citizen to sign in again.
+func (v *Pending) Fresh(signedIn time.Time, amr []string, now time.Time) bool {
+	if slices.Contains(v.Prompt, "login") || (v.MFA && !slices.Contains(amr, "mfa")) {
 		return false
 	}
 	return v.MaxAge == nil || now.Sub(signedIn) <= time.Duration(*v.MaxAge)*time.Second
@@ -66,7 +68,8 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 	if err != nil {
 		return nil, notPending()
 	}
-	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: p.requiredLevel(c, a), Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge}
+	level, mfa := p.required(c, a)
+	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge}
 	for _, s := range a.Req.Scopes {
 		if s == "openid" || s == "offline_access" || !c.IsScopeAllowed(s) {
 			continue
@@ -76,18 +79,21 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 	return v, nil
 }
 
-// requiredLevel is the client's minimum, raised by the request's
-// acr_values to the lowest level they accept.
-func (p *Provider) requiredLevel(c *Client, a *authRequest) int {
-	level := max(c.MinLevel, 1)
-	accept := 0
+// required is the account's level and whether more than one factor is
+// required: the client's minimum level, raised by the weakest of the
+// request's acr_values.
+func (p *Provider) required(c *Client, a *authRequest) (level int, mfa bool) {
+	weakest := -1
 	for _, v := range a.Req.ACRValues {
-		l := map[string]int{ACRLevel1: 1, ACRLevel2: 2}[v]
-		if l != 0 && (accept == 0 || l < accept) {
-			accept = l
+		if i := slices.Index(acrValues, v); i >= 0 && (weakest < 0 || i < weakest) {
+			weakest = i
 		}
 	}
-	return max(level, accept)
+	level = max(c.MinLevel, 1)
+	if weakest >= 0 {
+		level, mfa = max(level, weakest/2+1), weakest%2 == 1
+	}
+	return level, mfa
 }
 
 // Remembered returns the scopes the holder consented to for this request's
@@ -137,10 +143,16 @@ func (p *Provider) Authorize(ctx context.Context, id string, sess identity.Sessi
 	}
 	acct := sess.Account
 	holder := acct.Principal("")
-	if need := p.requiredLevel(c, a); acct.Level < need {
+	need, mfa := p.required(c, a)
+	if acct.Level < need {
 		p.record(ctx, audit.Of(holder, ActionConsent, acct.PIN).Refused("client "+c.ID+": level "+itoa(acct.Level)+" account, level "+itoa(need)+" required"))
 		return p.deny(ctx, a, "unmet_authentication_requirements",
 			"this service requires a level-"+itoa(need)+" account; the account is at level "+itoa(acct.Level)+" (level 2 is raised in person at a police office)")
+	}
+	if mfa && !slices.Contains(sess.AMR, "mfa") {
+		p.record(ctx, audit.Of(holder, ActionConsent, acct.PIN).Refused("client "+c.ID+": multi-factor sign-in required, signed in with "+strings.Join(sess.AMR, " ")))
+		return p.deny(ctx, a, "unmet_authentication_requirements",
+			"this service requires a sign-in with two factors: a passkey that verifies you, or the password with the authenticator app's code")
 	}
 	var keep []string
 	for _, s := range a.Req.Scopes {
@@ -158,9 +170,13 @@ func (p *Provider) Authorize(ctx context.Context, id string, sess identity.Sessi
 		return "", err
 	}
 	now := p.now()
+	amr := sess.AMR
+	if len(amr) == 0 {
+		amr = []string{"pwd"}
+	}
 	err = p.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET account_id = $2, subject = $3, acr = $4, auth_time = $5, scopes = $6, done = 1
-			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, []string{ACRLevel1, ACRLevel2}[min(acct.Level, 2)-1], db.FormatTime(sess.CreatedAt), strings.Join(keep, " "))
+		res, err := tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET account_id = $2, subject = $3, acr = $4, auth_time = $5, scopes = $6, amr = $7, done = 1
+			WHERE id = $1 AND done = 0`, a.ID, acct.ID, sub, acrOf(acct.Level, amr), db.FormatTime(sess.CreatedAt), strings.Join(keep, " "), strings.Join(amr, " "))
 		if err != nil {
 			return err
 		}

@@ -75,6 +75,9 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 	case path == "/end_session":
 		// The citizen's session at the provider ends with the client's.
 		p.eid.SignOut(w, r)
+	case path == "/userinfo":
+		p.serveUserinfo(w, r)
+		return
 	}
 	http.StripPrefix(Prefix, p.handler).ServeHTTP(w, r)
 }

@@ -164,6 +164,44 @@ func TestRefusals(t *testing.T) {
 			e.wantRedirectError(t, loc, page, "unmet_authentication_requirements",
 				"this service requires a level-2 account; the account is at level 1 (level 2 is raised in person at a police office)")
 		})
+		t.Run("one factor where two are asked for", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all, "acr_values", oidc.ACRLevel1MFA), e.Minh, all)
+			e.wantRedirectError(t, loc, page, "unmet_authentication_requirements",
+				"this service requires a sign-in with two factors: a passkey that verifies you, or the password with the authenticator app's code")
+		})
+		t.Run("locked method", func(t *testing.T) {
+			lan := e.Lan
+			sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: lan.PIN, Password: identitytest.Password, Remote: "192.0.2.3"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			holder := sess.Account.Principal("")
+			site := strings.Replace(e.srv.URL, "127.0.0.1", "localhost", 1)
+			if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "localhost", Origins: []string{site}}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.Svc.BeginPasskey(ctx, holder, struct{}{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cred, err := (&identitytest.Authenticator{Origin: site}).Create(c.PublicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Svc.AddPasskey(ctx, holder, identity.PasskeyRegistration{Ceremony: c.ID, Name: "phone", Credential: cred}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Svc.LockMethod(ctx, holder, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
+				t.Fatal(err)
+			}
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), lan, all)
+			if loc != nil || !strings.Contains(page, "signing in with the password is locked by the account&#39;s holder") {
+				t.Errorf("locked password: %v %.600s", loc, between(page, "<main", "</main>"))
+			}
+			if _, err := e.Svc.UnlockMethod(ctx, holder, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
+				t.Fatal(err)
+			}
+		})
 		t.Run("locked and revoked accounts", func(t *testing.T) {
 			bl := e.browser()
 			e.signIn(bl, e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)

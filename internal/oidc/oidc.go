@@ -21,11 +21,13 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -48,11 +50,28 @@ var migrations embed.FS
 // Schema is the provider's tables.
 var Schema = &db.Schema{Name: "oidc", FS: migrations, Requires: []*db.Schema{audit.Schema}}
 
-// The acr values: the level of the account that signed in.
+// The acr values: the level of the account that signed in, and whether
+// the sign-in used more than one factor (amr holds "mfa": the password
+// with the authenticator app's code, or a passkey whose authenticator
+// verified its user). A request's acr_values name the least it accepts.
 const (
-	ACRLevel1 = "urn:populus:eid:level1"
-	ACRLevel2 = "urn:populus:eid:level2"
+	ACRLevel1    = "urn:populus:eid:level1"
+	ACRLevel1MFA = "urn:populus:eid:level1:mfa"
+	ACRLevel2    = "urn:populus:eid:level2"
+	ACRLevel2MFA = "urn:populus:eid:level2:mfa"
 )
+
+// acrValues are the acr values, weakest first.
+var acrValues = []string{ACRLevel1, ACRLevel1MFA, ACRLevel2, ACRLevel2MFA}
+
+// acrOf is the acr of a sign-in to an account of level with methods amr.
+func acrOf(level int, amr []string) string {
+	i := 2 * (min(max(level, 1), 2) - 1)
+	if slices.Contains(amr, "mfa") {
+		i++
+	}
+	return acrValues[i]
+}
 
 // Audit actions of the provider.
 const (
@@ -82,6 +101,9 @@ type Options struct {
 	// Guard decides who may manage the relying parties (ManageClients);
 	// without it, nobody may through the pages.
 	Guard *auth.Guard
+	// Logger is the server's: the protocol library's start is logged
+	// through it, less its line per endpoint; nil: not logged.
+	Logger *slog.Logger
 }
 
 // ManageClients is the administrator's action of registering and
@@ -152,7 +174,9 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 		SupportedScopes:         slices.Sorted(mapKeys(scopeClaims)),
 		SupportedClaims:         supportedClaims(),
 	}
-	opts := []op.Option{}
+	// The library's default would also accept tokens of its older,
+	// unauthenticated AES-CFB format, which this provider never issued.
+	opts := []op.Option{op.WithCrypto(newTokenCrypto(conf.CryptoKey))}
 	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -162,9 +186,47 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 	}
 	p.op = prov
 	srv := &server{LegacyServer: op.NewLegacyServer(prov, prov.Endpoints()), p: p}
-	p.handler = op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov))
+	p.handler = quietly(o.Logger, func() http.Handler { return op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov)) })
 	return p, nil
 }
+
+// quietMu serialises quietly's swaps of the default logger.
+var quietMu sync.Mutex
+
+// quietly runs register while the default logger is log less the
+// library's "registered route" lines (one per endpoint, at info, written
+// to the process's default logger whatever option is given), or discards
+// everything when log is nil; then it puts back the default logger and the
+// log package's output as they were. log must not be slog's original
+// default logger, whose handler writes through the log package.
+func quietly(log *slog.Logger, register func() http.Handler) http.Handler {
+	quietMu.Lock()
+	defer quietMu.Unlock()
+	prev, prevOut, prevFlags := slog.Default(), stdlog.Writer(), stdlog.Flags()
+	h := slog.DiscardHandler
+	if log != nil {
+		h = dropRoutes{log.Handler()}
+	}
+	slog.SetDefault(slog.New(h))
+	defer func() {
+		slog.SetDefault(prev)
+		stdlog.SetOutput(prevOut)
+		stdlog.SetFlags(prevFlags)
+	}()
+	return register()
+}
+
+type dropRoutes struct{ slog.Handler }
+
+func (d dropRoutes) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo && r.Message == "registered route" {
+		return nil
+	}
+	return d.Handler.Handle(ctx, r)
+}
+
+func (d dropRoutes) WithAttrs(a []slog.Attr) slog.Handler { return dropRoutes{d.Handler.WithAttrs(a)} }
+func (d dropRoutes) WithGroup(g string) slog.Handler      { return dropRoutes{d.Handler.WithGroup(g)} }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 	return func(yield func(K) bool) {
@@ -233,6 +295,19 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.Acc
 	return s.LegacyServer.CodeExchange(ctx, r)
 }
 
+// Introspect is the library's, its answer written without the library's
+// triple encoding of extra claims (see introspection).
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Introspect(ctx, r)
+	if err != nil {
+		return resp, err
+	}
+	if ir, ok := resp.Data.(*zoidc.IntrospectionResponse); ok {
+		resp.Data = flatIntrospection(ir)
+	}
+	return resp, nil
+}
+
 func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
 	c := op.CreateDiscoveryConfig(ctx, s.p.op, s.p.op.Storage())
 	c.SubjectTypesSupported = []string{"pairwise"}
@@ -241,7 +316,8 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
-	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: []string{ACRLevel1, ACRLevel2},
+	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
+	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
 		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
 }
 
@@ -258,8 +334,12 @@ func (p *Provider) pairwise(ctx context.Context, sector, pin string, accountID i
 
 // accountOf is the account of a pairwise subject.
 func (p *Provider) accountOf(ctx context.Context, sector, sub string) (int64, error) {
+	st, err := p.db.Prepared(ctx, "SELECT account_id FROM oidc_subjects WHERE sector = $1 AND subject = $2")
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := p.db.QueryRowContext(ctx, "SELECT account_id FROM oidc_subjects WHERE sector = $1 AND subject = $2", sector, sub).Scan(&id)
+	err = st.QueryRowContext(ctx, sector, sub).Scan(&id)
 	return id, err
 }
 

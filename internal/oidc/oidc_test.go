@@ -170,7 +170,7 @@ func TestCodeFlowWithStandardClients(t *testing.T) {
 		if err := provider.Claims(&disc); err != nil {
 			t.Fatal(err)
 		}
-		if acr, _ := json.Marshal(disc["acr_values_supported"]); string(acr) != `["urn:populus:eid:level1","urn:populus:eid:level2"]` ||
+		if acr, _ := json.Marshal(disc["acr_values_supported"]); string(acr) != `["urn:populus:eid:level1","urn:populus:eid:level1:mfa","urn:populus:eid:level2","urn:populus:eid:level2:mfa"]` ||
 			disc["authorization_response_iss_parameter_supported"] != true || disc["pushed_authorization_request_endpoint"] != e.issuer+"/par" {
 			t.Errorf("discovery: %v", disc)
 		}

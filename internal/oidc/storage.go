@@ -38,6 +38,7 @@ type authRequest struct {
 	AccountID int64
 	Subject   string
 	ACR       string
+	AMR       []string // how the citizen signed in (RFC 8176)
 	AuthTime  time.Time
 	Granted   []string // scopes the citizen consented to
 	IsDone    bool
@@ -48,7 +49,7 @@ var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string                       { return a.ID }
 func (a *authRequest) GetACR() string                      { return a.ACR }
-func (a *authRequest) GetAMR() []string                    { return []string{"pwd"} }
+func (a *authRequest) GetAMR() []string                    { return a.AMR }
 func (a *authRequest) GetAudience() []string               { return []string{a.Req.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time              { return a.AuthTime }
 func (a *authRequest) GetClientID() string                 { return a.Req.ClientID }
@@ -83,11 +84,12 @@ type grant struct {
 	AccountID int64
 	Scopes    []string
 	ACR       string
+	AMR       []string
 	AuthTime  time.Time
 	ExpiresAt time.Time
 }
 
-func (g *grant) GetAMR() []string                       { return []string{"pwd"} }
+func (g *grant) GetAMR() []string                       { return g.AMR }
 func (g *grant) GetAudience() []string                  { return []string{g.ClientID} }
 func (g *grant) GetAuthTime() time.Time                 { return g.AuthTime }
 func (g *grant) GetClientID() string                    { return g.ClientID }
@@ -147,13 +149,13 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	return a, err
 }
 
-const authRequestColumns = "id, request, account_id, subject, acr, auth_time, scopes, done"
+const authRequestColumns = "id, request, account_id, subject, acr, amr, auth_time, scopes, done"
 
 func scanAuthRequest(sc db.Scanner, extra ...any) (*authRequest, error) {
 	a := &authRequest{}
-	var req, authTime, scopes string
+	var req, amr, authTime, scopes string
 	var done int
-	if err := sc.Scan(append([]any{&a.ID, &req, &a.AccountID, &a.Subject, &a.ACR, &authTime, &scopes, &done}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&a.ID, &req, &a.AccountID, &a.Subject, &a.ACR, &amr, &authTime, &scopes, &done}, extra...)...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(req), &a.Req); err != nil {
@@ -162,7 +164,7 @@ func scanAuthRequest(sc db.Scanner, extra ...any) (*authRequest, error) {
 	if authTime != "" {
 		a.AuthTime, _ = db.ParseTime(authTime)
 	}
-	a.Granted = strings.Fields(scopes)
+	a.Granted, a.AMR = strings.Fields(scopes), strings.Fields(amr)
 	a.IsDone = done != 0
 	return a, nil
 }
@@ -174,27 +176,17 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 }
 
 // AuthRequestByCode returns the request of a code and spends the code: a
-// code is used once. A code used again revokes the tokens issued with it
-// (RFC 6749 §4.1.2).
+// code is used once (one statement spends it and reads the request, so
+// that of two concurrent exchanges one alone finds it). A code used again
+// revokes the tokens issued with it (RFC 6749 §4.1.2).
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := sha(code)
-	var a *authRequest
-	err := s.db().InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		var exp time.Time
-		a, err = scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+", expires_at FROM oidc_auth_requests WHERE code_hash = $1"+s.p.forUpdate(), h), db.Time{T: &exp})
-		if a != nil {
-			a.expires = exp
-		}
-		if err != nil {
-			return err
-		}
-		if !a.IsDone {
-			return errNoRequest
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1", a.ID, "used:"+h)
-		return err
-	})
+	st, err := s.db().Prepared(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE code_hash = $1 AND done = 1 RETURNING "+authRequestColumns+", expires_at")
+	if err != nil {
+		return nil, err
+	}
+	var exp time.Time
+	a, err := scanAuthRequest(st.QueryRowContext(ctx, h, "used:"+h), db.Time{T: &exp})
 	if errors.Is(err, sql.ErrNoRows) {
 		if n := s.p.revokeFamilyOfCode(ctx, h); n >= 0 {
 			return nil, fmt.Errorf("the code was already used: the %d tokens issued with it are revoked", n)
@@ -204,6 +196,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
+	a.expires = exp
 	if !s.p.now().Before(a.expires) {
 		return nil, errors.New("the code expired")
 	}
@@ -225,7 +218,7 @@ func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil 
 func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
 	switch r := request.(type) {
 	case *authRequest:
-		return &grant{Family: r.ID, ClientID: r.Req.ClientID, Subject: r.Subject, AccountID: r.AccountID, Scopes: r.Granted, ACR: r.ACR, AuthTime: r.AuthTime}, nil
+		return &grant{Family: r.ID, ClientID: r.Req.ClientID, Subject: r.Subject, AccountID: r.AccountID, Scopes: r.Granted, ACR: r.ACR, AMR: r.AMR, AuthTime: r.AuthTime}, nil
 	case *grant:
 		g := *r
 		return &g, nil
@@ -233,10 +226,21 @@ func (s *storage) grantOf(request op.TokenRequest) (*grant, error) {
 	return nil, fmt.Errorf("oidc: token request of type %T", request)
 }
 
+const insertTokenSQL = `INSERT INTO oidc_tokens (id, kind, family, client_id, subject, account_id, scopes, acr, amr, auth_time, created_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+// insertToken stores a token, in tx, or alone when tx is nil.
 func (s *storage) insertToken(ctx context.Context, tx *sql.Tx, kind, id string, g *grant, now, exp time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO oidc_tokens (id, kind, family, client_id, subject, account_id, scopes, acr, amr, auth_time, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pwd', $9, $10, $11)`,
-		id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp))
+	args := []any{id, kind, g.Family, g.ClientID, g.Subject, g.AccountID, strings.Join(g.Scopes, " "), g.ACR, strings.Join(g.AMR, " "), db.FormatTime(g.AuthTime), db.FormatTime(now), db.FormatTime(exp)}
+	if tx != nil {
+		_, err := tx.ExecContext(ctx, insertTokenSQL, args...)
+		return err
+	}
+	st, err := s.db().Prepared(ctx, insertTokenSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
 	return err
 }
 
@@ -247,8 +251,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest
 	}
 	id, now := randomID(), s.p.now()
 	exp := now.Add(accessTokenTTL)
-	err = s.db().InTx(ctx, func(tx *sql.Tx) error { return s.insertToken(ctx, tx, "access", id, g, now, exp) })
-	return id, exp, err
+	return id, exp, s.insertToken(ctx, nil, "access", id, g, now, exp)
 }
 
 // CreateAccessAndRefreshTokens issues an access token and a refresh token.
@@ -282,7 +285,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.T
 	return id, refresh, exp, nil
 }
 
-const grantColumns = "id, family, client_id, subject, account_id, scopes, acr, auth_time, expires_at, used_at, revoked"
+const grantColumns = "id, family, client_id, subject, account_id, scopes, acr, amr, auth_time, expires_at, used_at, revoked"
 
 // token reads a token by id (an access token's id, a refresh token's
 // hash); used and revoked say whether it was spent or revoked.
@@ -292,13 +295,13 @@ func (p *Provider) token(ctx context.Context, id, kind string) (g *grant, used, 
 		return nil, false, false, err
 	}
 	g = &grant{}
-	var scopes, authTime, usedAt string
+	var scopes, amr, authTime, usedAt string
 	var rev int
-	err = st.QueryRowContext(ctx, id, kind).Scan(&g.ID, &g.Family, &g.ClientID, &g.Subject, &g.AccountID, &scopes, &g.ACR, &authTime, db.Time{T: &g.ExpiresAt}, &usedAt, &rev)
+	err = st.QueryRowContext(ctx, id, kind).Scan(&g.ID, &g.Family, &g.ClientID, &g.Subject, &g.AccountID, &scopes, &g.ACR, &amr, &authTime, db.Time{T: &g.ExpiresAt}, &usedAt, &rev)
 	if err != nil {
 		return nil, false, false, err
 	}
-	g.Scopes = strings.Fields(scopes)
+	g.Scopes, g.AMR = strings.Fields(scopes), strings.Fields(amr)
 	g.AuthTime, _ = db.ParseTime(authTime)
 	return g, usedAt != "", rev != 0, nil
 }
@@ -457,6 +460,9 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if err != nil {
 		return err
 	}
+	if holder, ok := ctx.Value(userinfoClientKey{}).(*string); ok {
+		*holder = c.ID
+	}
 	return s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
 }
 
@@ -484,6 +490,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.Int
 	resp.Audience = zoidc.Audience{g.ClientID}
 	resp.Expiration = zoidc.FromTime(g.ExpiresAt)
 	resp.TokenType = zoidc.BearerToken
+	resp.AuthenticationMethodsReferences = g.AMR
 	resp.Claims = map[string]any{"acr": g.ACR}
 	return nil
 }

@@ -104,6 +104,10 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused("client not entitled to verification"))
 		return VerifyResponse{}, problem.New(problem.Forbidden, "this client is not entitled to verification")
 	}
+	if len(c.Purposes) > 0 && !slices.Contains(c.Purposes, strings.TrimSpace(in.Purpose)) {
+		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused("purpose not registered for the client: "+in.Purpose))
+		return VerifyResponse{}, problem.Field("purpose", "must be one of the purposes registered for this client: %s", strings.Join(c.Purposes, ", "))
+	}
 	out := VerifyResponse{Fields: map[string]bool{}, ReasonCodes: []int{}}
 	person, err := p.reg.Get(ctx, identity.Matcher(), in.PIN)
 	found := err == nil

@@ -117,3 +117,32 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 	})
 }
+
+// A client registered with purposes may give only those: another purpose
+// is refused, naming the field and the purposes, and audited as refused.
+func TestVerificationPurposes(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		if _, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "nope", Name: "X", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Purposes: []string{"mở tài khoản"}}); err == nil || !strings.Contains(err.Error(), "verify_purposes") {
+			t.Errorf("purposes without verification: %v", err)
+		}
+		secret, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "kyc", Name: "Ngân hàng KYC", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true, Purposes: []string{"mở tài khoản", "vay tiêu dùng"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, raw := e.verify(t, "kyc", secret, `{"pin":"`+e.Lan.PIN+`","purpose":"vay tiêu dùng","full_name":"Nguyễn Thị Lan"}`)
+		if code != http.StatusOK || !out.Match {
+			t.Fatalf("registered purpose: %d %s", code, raw)
+		}
+		code, _, raw = e.verify(t, "kyc", secret, `{"pin":"`+e.Lan.PIN+`","purpose":"quảng cáo","full_name":"Nguyễn Thị Lan"}`)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(raw, `"purpose"`) ||
+			!strings.Contains(raw, "must be one of the purposes registered for this client: mở tài khoản, vay tiêu dùng") || strings.Contains(raw, "match") {
+			t.Errorf("other purpose: %d %s", code, raw)
+		}
+		if n := e.Audited("client:kyc", oidc.ActionVerify, e.Lan.PIN, "denied"); n != 1 {
+			t.Errorf("refusal audited %d times", n)
+		}
+	})
+}

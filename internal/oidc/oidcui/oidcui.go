@@ -60,9 +60,10 @@ type pages struct {
 }
 
 type loginView struct {
-	Pending *oidc.Pending
-	Form    *web.Form
-	Fields  []web.FormField
+	Pending  *oidc.Pending
+	Form     *web.Form
+	Fields   []web.FormField
+	Passkeys bool // the server offers signing in with a passkey
 }
 
 func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
@@ -70,7 +71,7 @@ func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
 	pin.Label = "oidc.field.pin"
 	pw := f.Field(fieldPassword, inputPassword, true)
 	pw.Label = "oidc.field.password"
-	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
+	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw, totpField(f)}, Passkeys: pg.eid.PasskeysEnabled()}
 }
 
 func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
@@ -83,7 +84,7 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ok && pd.Fresh(sess.CreatedAt, time.Now()) {
+	if ok && pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/oidc/oidcui"
 	"github.com/populus-vn/populus/internal/web/webtest"
@@ -19,13 +20,16 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.action", "portal.outcome"}) {
+	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.action", "portal.method", "portal.outcome"}) {
 		t.Errorf("prefixes %v", prefixes)
 	}
 	for _, o := range []string{"ok", "failed", "refused"} {
 		ids = append(ids, "portal.outcome."+o)
 	}
-	ids = append(ids, "flash.portal.withdrawn", "flash.portal.locked")
+	ids = append(ids, "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed")
+	for _, m := range identity.Methods {
+		ids = append(ids, "portal.method."+m)
+	}
 	for _, a := range []string{oidc.ActionVerify, oidc.ActionClaims, oidc.ActionEKYC} {
 		ids = append(ids, "portal.action."+a)
 	}

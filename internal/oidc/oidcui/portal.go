@@ -40,6 +40,8 @@ func (pt *portal) routes() []httpx.Route {
 		citizen("GET /eid/me", pt.me),
 		citizen("POST /eid/me/consents/{id}/withdraw", pt.withdraw),
 		citizen("POST /eid/me/lock", pt.lock),
+		citizen("POST /eid/me/methods/{method}/{action}", pt.method),
+		citizen("POST /eid/me/passkeys/{id}/remove", pt.removePasskey),
 		citizen("POST /eid/me/signout", pt.signOut),
 	}
 }
@@ -47,6 +49,8 @@ func (pt *portal) routes() []httpx.Route {
 type signInView struct {
 	Form   *web.Form
 	Fields []web.FormField
+	// Passkeys: the server offers signing in with a passkey.
+	Passkeys bool
 }
 
 func (pt *portal) signInView(f *web.Form) signInView {
@@ -54,7 +58,7 @@ func (pt *portal) signInView(f *web.Form) signInView {
 	pin.Label = "oidc.field.pin"
 	pw := f.Field(fieldPassword, inputPassword, true)
 	pw.Label = "oidc.field.password"
-	return signInView{Form: f, Fields: []web.FormField{pin, pw, totpField(f)}}
+	return signInView{Form: f, Fields: []web.FormField{pin, pw, totpField(f)}, Passkeys: pt.eid.PasskeysEnabled()}
 }
 
 func (pt *portal) signIn(w http.ResponseWriter, r *http.Request) error {
@@ -91,6 +95,11 @@ type meView struct {
 	// Verifications are the services' recent checks of the holder ("who
 	// verified me"): verifications, claims received, e-KYC records.
 	Verifications []audit.Entry
+	// Methods and Passkeys are the factors and devices: each method
+	// enrolled or not, locked or not; the passkeys registered.
+	Methods    []identity.MethodState
+	Passkeys   []identity.Passkey
+	PasskeysOn bool
 }
 
 // verifierActions are the audit actions the portal shows as "who verified
@@ -145,6 +154,13 @@ func (pt *portal) me(w http.ResponseWriter, r *http.Request) error {
 	if v.Verifications, err = pt.verifications(r, sess.Account.PIN); err != nil {
 		return err
 	}
+	if v.Methods, err = pt.eid.MethodStates(r.Context(), pr); err != nil {
+		return err
+	}
+	if v.Passkeys, err = pt.eid.Passkeys(r.Context(), pr); err != nil {
+		return err
+	}
+	v.PasskeysOn = pt.eid.PasskeysEnabled()
 	pt.k.Render(w, r, http.StatusOK, "me", "portal.title", "", v)
 	return nil
 }
@@ -188,5 +204,41 @@ func (pt *portal) signOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}
+
+// method locks or unlocks one of the holder's methods.
+func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	in := identity.MethodRequest{Method: r.PathValue("method")}
+	switch r.PathValue("action") {
+	case "lock":
+		_, err = pt.eid.LockMethod(r.Context(), pr, in)
+	case "unlock":
+		_, err = pt.eid.UnlockMethod(r.Context(), pr, in)
+	default:
+		return problem.New(problem.NotFound, "no such action")
+	}
+	if err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, map[string]string{"lock": "flash.portal.method_locked", "unlock": "flash.portal.method_unlocked"}[r.PathValue("action")])
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	return nil
+}
+
+func (pt *portal) removePasskey(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := pt.eid.RemovePasskey(r.Context(), pr, r.PathValue("id")); err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, "flash.portal.passkey_removed")
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
 	return nil
 }

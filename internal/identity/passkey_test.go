@@ -1,0 +1,258 @@
+package identity_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+const site = "https://eid.example.vn"
+
+// wantError checks the kind and the exact message of a problem.
+func wantError(t *testing.T, err error, k problem.Kind, msg string) {
+	t.Helper()
+	pe := wantKind(t, err, k)
+	if pe.Detail != msg {
+		t.Fatalf("error %q, want %q", pe.Detail, msg)
+	}
+}
+
+// addPasskey registers a passkey of authenticator a on p's account.
+func (e env) addPasskey(t *testing.T, a *identitytest.Authenticator, acct identity.Account, name string) identity.Passkey {
+	t.Helper()
+	c, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := a.Create(c.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.Svc.AddPasskey(e.Ctx, acct.Principal(""), identity.PasskeyRegistration{Ceremony: c.ID, Name: name, Credential: cred})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// passkeySignIn signs in with authenticator a.
+func (e env) passkeySignIn(t *testing.T, a *identitytest.Authenticator) (identity.Session, error) {
+	t.Helper()
+	c, err := e.Svc.BeginPasskeySignIn(e.Ctx, "192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := a.Get(c.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := e.Svc.LoginPasskey(e.Ctx, identity.PasskeyAttempt{Ceremony: c.ID, Credential: cred, Remote: "192.0.2.7", Device: "Chrome on Android"})
+	return s, err
+}
+
+// Passkeys: registered by the signed-in holder (verified by go-webauthn,
+// stored with no secret), then a sign-in with the passkey alone, whose
+// session's amr says so; a ceremony is answered once; an answer from
+// another origin, or from a copy whose counter went back, is refused.
+func TestPasskeys(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		if _, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{}); !problem.Is(err, problem.Unavailable) {
+			t.Fatalf("passkeys off: %v", err)
+		}
+		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
+			t.Fatal(err)
+		}
+		phone := &identitytest.Authenticator{Origin: site}
+		k := e.addPasskey(t, phone, acct, "Điện thoại")
+		list, err := e.Svc.Passkeys(e.Ctx, acct.Principal(""))
+		if err != nil || len(list) != 1 || list[0].ID != k.ID || list[0].Name != "Điện thoại" {
+			t.Fatalf("passkeys %+v %v", list, err)
+		}
+		if n := e.Audited("", string(identity.ActionPasskeyAdd), e.Lan.PIN, "ok"); n != 1 {
+			t.Errorf("addition audited %d times", n)
+		}
+		if m, err := e.Out.Recent(e.Ctx, 1); err != nil || len(m) != 1 || !strings.Contains(m[0].Body, "passkey") {
+			t.Errorf("the holder was not told of the new passkey: %+v %v", m, err)
+		}
+		// A ceremony is used once.
+		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{})
+		cred, _ := (&identitytest.Authenticator{Origin: site}).Create(c.PublicKey)
+		reg := identity.PasskeyRegistration{Ceremony: c.ID, Name: "Máy tính", Credential: cred}
+		if _, err := e.Svc.AddPasskey(e.Ctx, acct.Principal(""), reg); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Svc.AddPasskey(e.Ctx, acct.Principal(""), reg)
+		if pe := wantKind(t, err, problem.Invalid); !strings.Contains(pe.Error(), "ceremony") {
+			t.Errorf("a ceremony used twice: %v", err)
+		}
+
+		sess, err := e.passkeySignIn(t, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess.Account.PIN != e.Lan.PIN || strings.Join(sess.AMR, " ") != "swk user mfa" {
+			t.Errorf("session %+v amr %v", sess.Account, sess.AMR)
+		}
+		logins, _ := e.Svc.Logins(e.Ctx, acct.Principal(""), 0, 1)
+		if logins[0].Outcome != identity.LoginOK || logins[0].Device != "Chrome on Android" || logins[0].Detail != "swk user mfa" {
+			t.Errorf("history %+v", logins[0])
+		}
+		list, _ = e.Svc.Passkeys(e.Ctx, acct.Principal(""))
+		for _, l := range list {
+			if (l.ID == k.ID) == l.LastUsedAt.IsZero() {
+				t.Errorf("last use: %+v", l)
+			}
+		}
+		// Without user verification: possession only.
+		phone.NoUserVerification = true
+		if sess, err := e.passkeySignIn(t, phone); err != nil || strings.Join(sess.AMR, " ") != "swk" {
+			t.Errorf("without user verification: %v %v", sess.AMR, err)
+		}
+		phone.NoUserVerification = false
+
+		// Another site's answer.
+		phishing := *phone
+		phishing.Origin = "https://eid.example.vn.evil.test"
+		_, err = e.passkeySignIn(t, &phishing)
+		wantError(t, err, problem.Unauthorized, "the passkey was not accepted")
+		if n := e.Audited("citizen:"+e.Lan.PIN, "identity.signin", e.Lan.PIN, "failed"); n != 1 {
+			t.Errorf("the refused passkey audited %d times", n)
+		}
+
+		// A copy of the passkey: its counter goes back.
+		phone.Rewind()
+		_, err = e.passkeySignIn(t, phone)
+		wantError(t, err, problem.Forbidden, "this passkey's counter went back, a sign that it was copied: it is refused; remove it and register a new one")
+
+		var stored string
+		d.QueryRowContext(e.Ctx, "SELECT credential FROM eid_passkeys WHERE id = $1", k.ID).Scan(&stored)
+		var c2 map[string]any
+		if json.Unmarshal([]byte(stored), &c2) != nil || c2["publicKey"] == nil {
+			t.Errorf("stored credential %.200s", stored)
+		}
+	})
+}
+
+// The holder locks and unlocks each method separately; a locked method is
+// refused with its exact error; a lock that would leave the holder
+// without a way in is refused.
+func TestMethodLocks(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		p := acct.Principal("")
+		lock := func(m string) error {
+			_, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			return err
+		}
+		unlock := func(m string) error {
+			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			return err
+		}
+
+		wantError(t, lock(identity.MethodPassword), problem.Conflict,
+			"the password is your only way to sign in: register a passkey (and keep it unlocked) before locking the password")
+		if pe := wantKind(t, lock("fingerprint"), problem.Invalid); !strings.Contains(pe.Error(), "method") {
+			t.Errorf("unknown method: %v", pe)
+		}
+		if pe := wantKind(t, lock(identity.MethodTOTP), problem.Invalid); !strings.Contains(pe.Error(), "no authenticator app") {
+			t.Errorf("no app to lock: %v", pe)
+		}
+
+		e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}})
+		phone := &identitytest.Authenticator{Origin: site}
+		k := e.addPasskey(t, phone, acct, "Điện thoại")
+
+		// The passkey locked, then unlocked.
+		if err := lock(identity.MethodPasskey); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.passkeySignIn(t, phone)
+		wantError(t, err, problem.Forbidden, "signing in with a passkey is locked by the account's holder")
+		if n := e.Audited("", "identity.signin", e.Lan.PIN, "denied"); n != 1 {
+			t.Errorf("refusal audited %d times", n)
+		}
+		if err := unlock(identity.MethodPasskey); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.passkeySignIn(t, phone); err != nil {
+			t.Fatalf("unlocked: %v", err)
+		}
+
+		// The password locked: the right password is refused; the passkey
+		// stays, and cannot be locked or removed meanwhile.
+		if err := lock(identity.MethodPassword); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.login(e.Lan, identitytest.Password, "192.0.2.1")
+		wantError(t, err, problem.Forbidden, "signing in with the password is locked by the account's holder")
+		_, err = e.login(e.Lan, "wrong password", "192.0.2.1")
+		wantKind(t, err, problem.Unauthorized) // the lock is not told to whoever lacks the password
+		wantError(t, lock(identity.MethodPasskey), problem.Conflict,
+			"passkeys are your only way to sign in: unlock the password (and the authenticator app) before locking passkeys")
+		wantError(t, e.Svc.RemovePasskey(e.Ctx, p, k.ID), problem.Conflict,
+			"this is your last passkey and the password is locked: unlock the password before removing it")
+		states, err := e.Svc.MethodStates(e.Ctx, p)
+		if err != nil || len(states) != 4 || !states[0].Locked || !states[2].Enrolled || states[2].Locked || states[1].Enrolled {
+			t.Errorf("states %+v %v", states, err)
+		}
+		if err := unlock(identity.MethodPassword); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {
+			t.Fatalf("password unlocked: %v", err)
+		}
+
+		// The authenticator app locked: the password and a right code are
+		// refused.
+		master, _ := oidc.NewMasterKey()
+		e.Svc.SetSealer(master)
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := func() string { c, _ := totp.GenerateCode(en.Secret, e.Now); return c }
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: code()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := lock(identity.MethodTOTP); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		_, _, err = e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: code(), Remote: "192.0.2.1"})
+		wantError(t, err, problem.Forbidden, "the authenticator app (TOTP) is locked by the account's holder: sign in with a passkey")
+		if err := unlock(identity.MethodTOTP); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err = e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: code(), Remote: "192.0.2.1"}); err != nil {
+			t.Fatalf("app unlocked: %v", err)
+		}
+
+		// One-time codes locked: a locked account gets no unlock code.
+		if err := lock(identity.MethodCode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{Reason: "lost phone"}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.Count("SELECT count(*) FROM eid_outbox")
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil || e.Count("SELECT count(*) FROM eid_outbox") != before {
+			t.Errorf("a code was sent while codes are locked: %v", err)
+		}
+		if n := e.Audited("", string(identity.ActionMethodLock), e.Lan.PIN, "ok"); n != 4 {
+			t.Errorf("%d locks audited", n)
+		}
+	})
+}

@@ -1,0 +1,104 @@
+package oidc_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/oidc"
+)
+
+// accessToken signs Lan in to the client "bank" in process and returns
+// the access token.
+func (e *opEnv) accessToken(t *testing.T) string {
+	t.Helper()
+	return e.accessTokenOf(t, "bank", e.secret)
+}
+
+// accessTokenOf signs Lan in to client in process and returns the access
+// token.
+func (e *opEnv) accessTokenOf(t *testing.T, client, secret string) string {
+	t.Helper()
+	ctx := context.Background()
+	sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := oauth2.GenerateVerifier()
+	w := httptest.NewRecorder()
+	conf := e.config("openid", "profile")
+	conf.ClientID = client
+	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), e.srv.URL), nil))
+	loc, _ := url.Parse(w.Header().Get("Location"))
+	to, err := e.prov.Authorize(ctx, loc.Query().Get("id"), sess, []string{"profile"}, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = httptest.NewRecorder()
+	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil))
+	loc, _ = url.Parse(w.Header().Get("Location"))
+	res := exchangeAs(e, client, secret, loc.Query().Get("code"), verifier)
+	if res.Code != http.StatusOK {
+		t.Fatalf("exchange: %d %s", res.Code, res.Body)
+	}
+	return between(res.Body.String(), `"access_token":"`, `"`)
+}
+
+func (e *opEnv) introspect(t *testing.T, token string) map[string]any {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/oidc/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bank", e.secret)
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	var out map[string]any
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &out) != nil {
+		t.Fatalf("introspection: %d %s", w.Code, w.Body)
+	}
+	return out
+}
+
+// Introspection answers what the token is for (acr and amr included);
+// once the token is revoked it answers inactive at once, though the
+// token's decryption is remembered; a token altered by one character is
+// inactive.
+func TestIntrospectionRevokedAtOnce(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		access := e.accessToken(t)
+		got := e.introspect(t, access)
+		if got["active"] != true || got["client_id"] != "bank" || got["acr"] != oidc.ACRLevel1 || got["scope"] != "openid profile" || got["sub"] == "" {
+			t.Fatalf("introspection = %v", got)
+		}
+		if amr, _ := json.Marshal(got["amr"]); string(amr) != `["pwd"]` {
+			t.Errorf("amr = %s", amr)
+		}
+		i := len(access) / 2
+		tampered := access[:i] + string("AB"[min(1, strings.IndexByte("A", access[i])+1)]) + access[i+1:]
+		if got := e.introspect(t, tampered); len(got) != 1 || got["active"] != false {
+			t.Errorf("tampered token: %v", got)
+		}
+		req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {access}, "token_type_hint": {"access_token"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("bank", e.secret)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("revoke: %d %s", w.Code, w.Body)
+		}
+		if got := e.introspect(t, access); len(got) != 1 || got["active"] != false {
+			t.Errorf("revoked token: %v", got)
+		}
+	})
+}

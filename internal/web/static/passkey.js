@@ -1,0 +1,107 @@
+// Passkeys (WebAuthn) on the citizen's pages, progressive enhancement:
+// a button marked data-passkey-signin signs in with a passkey through the
+// identity API, then goes to its data-next (or reloads the page); a form
+// marked data-passkey-add registers a passkey of the signed-in holder
+// under the name typed, sending the session's CSRF token in a header.
+// Without WebAuthn in the browser, the buttons stay hidden.
+(function () {
+  'use strict';
+
+  function bytes(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    return Uint8Array.from(atob(s), function (c) { return c.charCodeAt(0); });
+  }
+
+  function text(buf) {
+    var b = new Uint8Array(buf), s = '';
+    for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function descriptors(list) {
+    return (list || []).map(function (d) { return Object.assign({}, d, { id: bytes(d.id) }); });
+  }
+
+  function credentialJSON(c) {
+    var r = c.response, out = { id: c.id, rawId: text(c.rawId), type: c.type,
+      authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {}, response: { clientDataJSON: text(r.clientDataJSON) } };
+    if (r.attestationObject) {
+      out.response.attestationObject = text(r.attestationObject);
+      if (r.getTransports) out.response.transports = r.getTransports();
+    } else {
+      out.response.authenticatorData = text(r.authenticatorData);
+      out.response.signature = text(r.signature);
+      if (r.userHandle) out.response.userHandle = text(r.userHandle);
+    }
+    return out;
+  }
+
+  function post(url, body, csrf) {
+    var headers = { 'Content-Type': 'application/json' };
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+    return fetch(url, { method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'same-origin' })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (j) {
+          if (!res.ok) throw new Error(j.detail || j.title || String(res.status));
+          return j;
+        });
+      });
+  }
+
+  function show(el, message) {
+    var out = el.querySelector('[data-passkey-error]') || document.querySelector('[data-passkey-error]');
+    if (out) { out.textContent = message; out.hidden = false; }
+  }
+
+  function signIn(button) {
+    button.disabled = true;
+    post('/api/v1/identity/passkey/options', {}).then(function (c) {
+      var pk = c.publicKey;
+      pk.challenge = bytes(pk.challenge);
+      pk.allowCredentials = descriptors(pk.allowCredentials);
+      return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
+        return post('/api/v1/identity/passkey/session', { ceremony: c.ceremony, credential: credentialJSON(cred) });
+      });
+    }).then(function () {
+      var next = button.getAttribute('data-next');
+      if (next) window.location.href = next; else window.location.reload();
+    }).catch(function (err) {
+      button.disabled = false;
+      show(button.parentNode, err.message);
+    });
+  }
+
+  function add(form) {
+    var csrf = form.elements.csrf.value, name = form.elements.name.value;
+    var button = form.querySelector('button');
+    button.disabled = true;
+    post('/api/v1/identity/me/passkeys/options', {}, csrf).then(function (c) {
+      var pk = c.publicKey;
+      pk.challenge = bytes(pk.challenge);
+      pk.user.id = bytes(pk.user.id);
+      pk.excludeCredentials = descriptors(pk.excludeCredentials);
+      return navigator.credentials.create({ publicKey: pk }).then(function (cred) {
+        return post('/api/v1/identity/me/passkeys', { ceremony: c.ceremony, name: name, credential: credentialJSON(cred) }, csrf);
+      });
+    }).then(function () {
+      window.location.reload();
+    }).catch(function (err) {
+      button.disabled = false;
+      show(form, err.message);
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    if (!window.PublicKeyCredential || !navigator.credentials) return;
+    document.querySelectorAll('[data-passkey-signin]').forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener('click', function () { signIn(b); });
+    });
+    document.querySelectorAll('form[data-passkey-add]').forEach(function (f) {
+      f.hidden = false;
+      f.addEventListener('submit', function (e) { e.preventDefault(); add(f); });
+    });
+  });
+})();
