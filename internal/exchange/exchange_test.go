@@ -144,7 +144,10 @@ func TestHeaders(t *testing.T) {
 		{"no client", func(h map[string]string) { delete(h, exchange.HeaderClient) }, path, 422, exchange.HeaderClient},
 		{"another client", func(h map[string]string) { h[exchange.HeaderClient] = bank }, path, 422, exchange.HeaderClient},
 		{"bad client", func(h map[string]string) { h[exchange.HeaderClient] = "VN/XX/1" }, path, 422, exchange.HeaderClient},
-		{"no official", func(h map[string]string) { delete(h, exchange.HeaderUserID); h[exchange.HeaderIssue] = "DRIVING-LICENCE" }, path, 422, exchange.HeaderUserID},
+		{"no official", func(h map[string]string) {
+			delete(h, exchange.HeaderUserID)
+			h[exchange.HeaderIssue] = "DRIVING-LICENCE"
+		}, path, 422, exchange.HeaderUserID},
 		{"several bases, none named", func(h map[string]string) { h[exchange.HeaderIssue] = "CIVIL-REGISTRATION" }, path, 422, exchange.HeaderLegalBasis},
 		{"a basis not the purpose's", func(h map[string]string) { h[exchange.HeaderLegalBasis] = "Luật khác" }, path, 422, exchange.HeaderLegalBasis},
 		{"bad path", func(map[string]string) {}, "/r1/VN/GOV/person", 422, "path"},
