@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/reconcile/service"
@@ -13,4 +14,4 @@ import (
 
 // schemas are the capabilities' tables, in the order they are migrated (each
 // schema's requirements are applied before it in any case).
-var schemas = []*db.Schema{audit.Schema, staff.Schema, register.Schema, service.Schema, secmon.Schema, identity.Schema, oidc.Schema}
+var schemas = []*db.Schema{audit.Schema, staff.Schema, register.Schema, service.Schema, secmon.Schema, identity.Schema, oidc.Schema, exchange.Schema}

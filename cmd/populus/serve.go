@@ -22,6 +22,8 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/demobank"
+	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/exchange/exchangeui"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
@@ -132,6 +134,12 @@ type platform struct {
 	Identity *identity.Service
 	// OIDC is the OpenID provider when serving with a master key.
 	OIDC *oidc.Provider
+	// Master is the master key, when one is given; Exchange the data
+	// exchange (built with it), ExchangeAddr its mutual-TLS listener's
+	// address once it listens.
+	Master       *oidc.MasterKey
+	Exchange     *exchange.Exchange
+	ExchangeAddr string
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -183,6 +191,9 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	// citizen: counted, never refused (registrations are throttled per
 	// address instead).
 	c.Reads.Exempt = append(c.Reads.Exempt, identity.Matcher().ActorID())
+	// The data exchange reads one person per member request, each request
+	// audited with its purpose: counted, not refused.
+	c.Reads.Exempt = append(c.Reads.Exempt, exchange.Reader().ActorID())
 	lim := secmon.NewLimiter(al, c.Reads)
 	g := auth.NewGuard(auth.NewPolicy(u), lim)
 	reg := register.New(d, g, al, u)
@@ -248,6 +259,14 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			caps = append(caps, bank)
 		}
 	}
+	// The data exchange, with the master key that seals its CA's key.
+	if p.Master != nil {
+		if p.Exchange, err = p.newExchange(ctx, c, prov, *p.Master); err != nil {
+			return err
+		}
+		caps = append(caps, p.Exchange)
+		modules = append(modules, exchangeui.Module(p.Exchange))
+	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {
@@ -260,6 +279,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	maps.Copy(guards, p.Identity.Guards())
 	if prov != nil {
 		maps.Copy(guards, prov.Guards())
+	}
+	if p.Exchange != nil {
+		maps.Copy(guards, p.Exchange.Guards())
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: append(caps, ui),
@@ -298,6 +320,15 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			return err
 		}
 		defer stopMetrics()
+	}
+	if p.Exchange != nil && c.ExchangeAddr != "" {
+		bound, stopExchange, err := serveExchange(ctx, c.ExchangeAddr, p.Exchange, h, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopExchange()
+		p.ExchangeAddr = bound
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
@@ -411,6 +442,11 @@ func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
 				log.Warn("purge of expired OpenID requests and tokens failed", "err", err)
 			}
 		}
+		if p.Exchange != nil {
+			if err := p.Exchange.Purge(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge of expired exchange tokens failed", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -512,6 +548,7 @@ func (p *platform) openIDProvider(c config, log *slog.Logger) (*oidc.Provider, e
 		return nil, err
 	}
 	p.Identity.SetSealer(master) // authenticator apps' secrets
+	p.Master = &master
 	return oidc.New(p.DB, p.Identity, p.Register, p.Units, p.Audit, oidc.Options{Issuer: publicURL(c) + oidc.Prefix, Master: master, Guard: p.Guard})
 }
 
