@@ -76,7 +76,8 @@ func demoMembers() []demoMember {
 			{Service: p + "/verify-batch", Fields: []string{"full_name", "birth_date", "card_number", "alive"}, Purposes: []string{"KYC"}}}},
 		{"VN/HEALTH/BV-DEMO", "Bệnh viện Demo", "VN/HEALTH/BV-DEMO/HIS", "Hệ thống thông tin bệnh viện", "01", []exchange.Right{
 			{Service: p + "/person", Fields: []string{"full_name", "birth_date", "sex", "permanent_residence"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}},
-			{Service: p + "/verify", Fields: []string{"full_name", "birth_date", "alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}}},
+			{Service: p + "/verify", Fields: []string{"full_name", "birth_date", "alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}},
+			{Service: p + "/verify-batch", Fields: []string{"full_name", "birth_date", "alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}}},
 		{"VN/GOV/CSGT-DEMO", "Cơ quan cấp giấy phép lái xe (demo)", "VN/GOV/CSGT-DEMO/GPLX", "Quản lý giấy phép lái xe", "VN", []exchange.Right{
 			{Service: p + "/person", Fields: []string{"full_name", "birth_date", "sex", "id_card", "permanent_residence"}, Purposes: []string{"DRIVING-LICENCE"}}}},
 	}
