@@ -52,10 +52,10 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 	}
 	type ex struct {
 		name, sub, method, path, body string
-		headers                      map[string]string
-		status                       int
-		has                          []string
-		hasNot                       []string
+		headers                       map[string]string
+		status                        int
+		has                           []string
+		hasNot                        []string
 	}
 	hospital := map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS", "X-Road-Issue": "HEALTH-INSURANCE-CHECK"}
 	person := "/r1/VN/GOV/BCA/C06-REGISTER/person/"

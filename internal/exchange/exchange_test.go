@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // The rights matrix: member × field of the person look-up × purpose
@@ -326,4 +328,48 @@ func TestIdentifiers(t *testing.T) {
 	if _, err := exchange.ParsePath("/r1/VN/GOV/BCA%2FX/C06/person"); err == nil {
 		t.Error("an encoded slash inside a part accepted")
 	}
+}
+
+// The administrators' view: a nation-wide administrator manages every
+// member, a province's only those attached within it; other roles are
+// refused, and audited.
+func TestAdminReach(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		nation := auth.Staff(1, "admin", "Quản trị", auth.Admin, "VN")
+		hanoi := auth.Staff(2, "admin.hanoi", "Quản trị Hà Nội", auth.Admin, "01")
+		m, err := e.x.Overview(e.Ctx, nation)
+		if err != nil || len(m.Members) != 4 || len(m.Services) != 3 || len(m.Purposes) != 4 {
+			t.Fatalf("nation: %d members, %d services, %d purposes, %v", len(m.Members), len(m.Services), len(m.Purposes), err)
+		}
+		m, err = e.x.Overview(e.Ctx, hanoi)
+		if err != nil || len(m.Members) != 1 || m.Members[0].ID != "VN/HEALTH/BV-BACHMAI" || len(m.Subsystems) != 1 {
+			t.Fatalf("Hà Nội: %+v %v", m.Members, err)
+		}
+		if _, err := e.x.AdminAddMember(e.Ctx, hanoi, exchange.Member{ID: "VN/COM/ACB", Name: "Ngân hàng", Unit: "VN"}); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("a province's administrator adds a national member: %v", err)
+		}
+		if _, err := e.x.AdminAddMember(e.Ctx, hanoi, exchange.Member{ID: "VN/HEALTH/BV-E", Name: "Bệnh viện E"}); err != nil {
+			t.Errorf("a member of the province: %v", err)
+		}
+		if err := e.x.AdminRevoke(e.Ctx, hanoi, bank); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("a province's administrator revokes the bank: %v", err)
+		}
+		if err := e.x.AdminRevoke(e.Ctx, hanoi, hospital); err != nil {
+			t.Errorf("revoke the province's hospital: %v", err)
+		}
+		registrar := auth.Staff(3, "registrar", "x", auth.Registrar, "VN")
+		if _, err := e.x.Overview(e.Ctx, registrar); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("a registrar: %v", err)
+		}
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = 'exchange.manage' AND outcome = 'ok'`); n != 2 {
+			t.Errorf("%d changes audited", n)
+		}
+		if name, ok := e.x.OrganisationOf(e.Ctx, "member:"+bank); !ok || name != "Ngân hàng Demo" {
+			t.Errorf("OrganisationOf: %q %v", name, ok)
+		}
+		if _, ok := e.x.OrganisationOf(e.Ctx, "staff:admin"); ok {
+			t.Error("OrganisationOf a staff account")
+		}
+	})
 }
