@@ -14,15 +14,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/register"
 )
 
 // newExchange builds the data exchange over p (with the OpenID provider's
 // verification and master key) and fills in its catalogue of built-in
 // services and purposes.
 func (p *platform) newExchange(ctx context.Context, c config, prov *oidc.Provider, master oidc.MasterKey) (*exchange.Exchange, error) {
-	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: p.Register, Master: master,
+	// The register as the exchange reads it: the exchange's entry of each
+	// access, with its member, purpose and fields, is the read's entry.
+	reg := register.New(p.DB, auth.NewGuard(auth.NewPolicy(p.Units), exchange.ReadRecorder(p.Audit)), p.Audit, p.Units)
+	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: reg, Master: master,
 		TokenURL: publicURL(c) + "/api/v1/exchange/token"}
 	if prov != nil {
 		o.Verifier = prov

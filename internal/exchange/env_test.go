@@ -13,12 +13,14 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -46,6 +48,7 @@ type env struct {
 	certs    map[string]tls.Certificate
 	keys     map[string][]byte // subsystem → private key PEM
 	tokenURL string
+	handler  http.Handler // the server's, without TLS
 }
 
 // Demo-like members: a bank (KYC, consent needed), a hospital, a
@@ -69,7 +72,7 @@ var grants = []exchange.Right{
 	{Subsystem: drivers, Service: person, Fields: []string{"full_name", "birth_date", "sex", "id_card", "permanent_residence"}, Purposes: []string{"DRIVING-LICENCE"}},
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	e := &env{Env: identitytest.New(t, d), consents: &consents{given: map[[3]string]string{}}, certs: map[string]tls.Certificate{}, keys: map[string][]byte{}}
 	master, _ := oidc.NewMasterKey()
@@ -80,7 +83,9 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: e.Reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL})
+	// The register as serve wires it for the exchange.
+	reg := register.New(d, auth.NewGuard(auth.NewPolicy(units.Default()), exchange.ReadRecorder(e.Log)), e.Log, units.Default())
+	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL})
 	ctx := e.Ctx
 	if err := e.x.EnsureCatalogue(ctx); err != nil {
 		t.Fatal(err)
@@ -115,6 +120,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.handler = h
 	cfg, err := e.x.TLSConfig(ctx, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +160,7 @@ func (r result) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (e *env) do(t *testing.T, c *http.Client, method, path string, headers map[string]string, body string) result {
+func (e *env) do(t testing.TB, c *http.Client, method, path string, headers map[string]string, body string) result {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

@@ -12,7 +12,9 @@ package exchange
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"sync"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -98,6 +100,9 @@ type Exchange struct {
 	now      func() time.Time
 	ca       *authority
 	mon      *monitor
+	cat      catalogue
+	stmtMu   sync.Mutex
+	byToken  *sql.Stmt
 }
 
 // New returns the exchange.
@@ -121,3 +126,24 @@ var reader = auth.Principal{Kind: auth.KindSystem, Username: "exchange", Display
 // Reader is the system principal of the exchange's reads of the register
 // (to exempt from the per-account read limits, as the identity's).
 func Reader() auth.Principal { return reader }
+
+// ReadRecorder is the Recorder of the guard of the register the exchange
+// reads (Options.Register): refusals are recorded as usual; the reads of
+// the exchange's Reader are not, because the exchange records each of
+// them itself, before it answers, in one entry naming the member system,
+// the person, the purpose, legal basis, consent, request and fields
+// disclosed. One access, one entry, one commit to wait for.
+func ReadRecorder(log *audit.Log) auth.Recorder { return readRecorder{log} }
+
+type readRecorder struct{ log *audit.Log }
+
+func (r readRecorder) Deny(ctx context.Context, p auth.Principal, a auth.Action, subject, detail string) error {
+	return r.log.Deny(ctx, p, a, subject, detail)
+}
+
+func (r readRecorder) Allow(ctx context.Context, p auth.Principal, a auth.Action, detail string, subjects ...string) error {
+	if p == reader && a == auth.ReadPerson {
+		return nil
+	}
+	return r.log.Allow(ctx, p, a, detail, subjects...)
+}

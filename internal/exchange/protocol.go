@@ -172,20 +172,22 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	if t.Meta != "" {
 		return x.meta(w, r, c)
 	}
-	if c.purpose, err = x.Purpose(ctx, c.h.Issue); err != nil {
+	cat, err := x.catalogue(ctx)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if c.purpose, ok = cat.purposes[c.h.Issue]; !ok {
 		return x.refuse(ctx, c, actionOf(t), "", problem.Field(HeaderIssue, "%s is not a purpose of the catalogue", c.h.Issue))
 	}
 	if err := c.checkBasis(); err != nil {
 		return x.refuse(ctx, c, actionOf(t), "", err)
 	}
 	svcID := t.Service.String()
-	if c.service, err = x.Service(ctx, svcID); err != nil {
-		return x.refuse(ctx, c, actionOf(t), "", err)
+	if c.service, ok = cat.services[svcID]; !ok {
+		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.NotFound, "no service %s in the catalogue", svcID))
 	}
-	right, ok, err := x.right(ctx, p.Username, svcID)
-	if err != nil {
-		return err
-	}
+	right, ok := cat.rights[[2]string{p.Username, svcID}]
 	if !ok {
 		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.Forbidden, "%s has no right on the service %s", p.Username, svcID))
 	}

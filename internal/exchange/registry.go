@@ -282,6 +282,7 @@ func (x *Exchange) AddPurpose(ctx context.Context, p Purpose) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	defer x.invalidate()
 	return x.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM exchange_purposes WHERE code = $1`, p.Code); err != nil {
 			return err
@@ -357,6 +358,7 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	defer x.invalidate()
 	sid, _ := ParseService(s.ID)
 	methods, _ := json.Marshal(s.Methods)
 	_, err := x.db.ExecContext(ctx, `INSERT INTO exchange_services (id, provider_id, code, title, fields, methods, base_url, openapi, created_at)
@@ -434,6 +436,7 @@ func (x *Exchange) Grant(ctx context.Context, r Right) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	defer x.invalidate()
 	return x.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM exchange_rights WHERE subsystem_id = $1 AND service_id = $2`, r.Subsystem, r.Service); err != nil {
 			return err

@@ -231,9 +231,11 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 		if !ok || tok == "" {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "authenticate with a client certificate of the Populus exchange CA or a bearer access token (POST /api/v1/exchange/token)")
 		}
-		err = x.db.QueryRowContext(ctx, `SELECT s.id, m.name FROM exchange_tokens t JOIN exchange_subsystems s ON s.id = t.subsystem_id
-			JOIN exchange_members m ON m.id = s.member_id
-			WHERE t.hash = $1 AND t.revoked_at = '' AND t.expires_at > $2 AND s.revoked_at = '' AND m.revoked_at = ''`, hashToken(tok), now).Scan(&id, &name)
+		stmt, perr := x.tokenStmt(ctx)
+		if perr != nil {
+			return auth.Principal{}, perr
+		}
+		err = stmt.QueryRowContext(ctx, hashToken(tok), now).Scan(&id, &name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "the access token is expired, revoked or unknown")
 		}
@@ -247,4 +249,23 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 // Principal is a subsystem as package auth sees it.
 func Principal(subsystem, memberName string) auth.Principal {
 	return auth.Principal{Kind: auth.KindMember, Username: subsystem, DisplayName: memberName, Unit: "VN"}
+}
+
+// tokenQuery finds the unrevoked subsystem of an unexpired, unrevoked
+// token: one indexed read per request, prepared once.
+const tokenQuery = `SELECT s.id, m.name FROM exchange_tokens t JOIN exchange_subsystems s ON s.id = t.subsystem_id
+	JOIN exchange_members m ON m.id = s.member_id
+	WHERE t.hash = $1 AND t.revoked_at = '' AND t.expires_at > $2 AND s.revoked_at = '' AND m.revoked_at = ''`
+
+func (x *Exchange) tokenStmt(ctx context.Context) (*sql.Stmt, error) {
+	x.stmtMu.Lock()
+	defer x.stmtMu.Unlock()
+	if x.byToken == nil {
+		st, err := x.db.PrepareContext(ctx, tokenQuery)
+		if err != nil {
+			return nil, err
+		}
+		x.byToken = st
+	}
+	return x.byToken, nil
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // assertion signs a client assertion of subsystem with its key.
-func (e *env) assertion(t *testing.T, subsystem, aud, jti string, life time.Duration) string {
+func (e *env) assertion(t testing.TB, subsystem, aud, jti string, life time.Duration) string {
 	t.Helper()
 	blk, _ := pem.Decode(e.keys[subsystem])
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
@@ -39,7 +39,7 @@ func (e *env) assertion(t *testing.T, subsystem, aud, jti string, life time.Dura
 	return s
 }
 
-func (e *env) token(t *testing.T, assertion string) result {
+func (e *env) token(t testing.TB, assertion string) result {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
 	return e.do(t, e.client(""), "POST", "/api/v1/exchange/token", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
