@@ -105,7 +105,7 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				// by every upgrade, after those: the register's newer ones,
 				// then those of capabilities added since.
 				want := append(slices.Clone(tc.want[e]), "register/0004_event_details", "register/0005_person_names", "reconcile/0002_reconcile_reviews",
-					"secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "oidc/0001_provider", "exchange/0001_exchange")
+					"secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "oidc/0001_provider", "exchange/0001_exchange", "exchange/0002_evidence")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)
 				}

@@ -24,6 +24,7 @@ func (x *Exchange) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/exchange/token", Handler: httpx.Handle(x.token), Access: httpx.AccessPublic},
 		{Pattern: "GET /api/v1/exchange/ca", Handler: httpx.Handle(x.caPEM), Access: httpx.AccessPublic},
 		{Pattern: "GET /api/v1/exchange/monitoring", Handler: httpx.Handle(x.monitoring), Access: httpx.AccessMember},
+		{Pattern: "GET /api/v1/exchange/evidence/{id}", Handler: httpx.Handle(x.evidence), Access: httpx.AccessMember},
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // The exchange's API document has exactly the fields its types encode.
 func TestOpenAPISchemas(t *testing.T) {
 	apitest.Schemas(t, (*exchange.Exchange)(nil).OpenAPI(), map[string]any{
-		"ExchangeToken":   exchange.Token{},
-		"ExchangeOpStats": exchange.OpStats{},
+		"ExchangeToken":    exchange.Token{},
+		"ExchangeOpStats":  exchange.OpStats{},
+		"ExchangeEvidence": exchange.Evidence{},
 	})
 }

@@ -208,7 +208,7 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	if c.service.BaseURL == "" {
 		return problem.New(problem.NotFound, "the service %s has no implementation", svcID)
 	}
-	return problem.New(problem.Unavailable, "forwarding to member services is not available in this version")
+	return x.forward(w, r, c)
 }
 
 func onlyIssueMissing(err error) bool {
