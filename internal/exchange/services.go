@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -236,6 +235,9 @@ func (x *Exchange) verifyOne(w http.ResponseWriter, r *http.Request, c *call) er
 // MaxBatch is the most rows of one batch verification.
 const MaxBatch = 10_000
 
+// batchLimit is MaxBatch (lowered by tests).
+var batchLimit = MaxBatch
+
 // batchRow is one answer of a batch (NDJSON).
 type batchRow struct {
 	Row         int             `json:"row"`
@@ -352,13 +354,14 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+	rc.Flush()
 	for n := 1; ; n++ {
 		in, ok, err := next()
 		if !ok {
 			break
 		}
-		if n > MaxBatch {
-			write(n, nil, oidc.VerifyResponse{}, problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is not read", MaxBatch))
+		if n > batchLimit {
+			write(n, nil, oidc.VerifyResponse{}, problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is ignored", batchLimit))
 			break
 		}
 		var out oidc.VerifyResponse
@@ -372,12 +375,15 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 		if werr := write(n, &in, out, err); werr != nil {
 			return nil
 		}
-		if n%100 == 0 {
-			bw.Flush()
-			rc.Flush()
-		}
+		// Each answer goes out as soon as it is made: a caller may send
+		// the next rows only after reading the first answers.
+		bw.Flush()
+		rc.Flush()
 	}
 	bw.Flush()
+	// The rest of a batch cut short is read and dropped (within the body's
+	// limit): the connection stays usable, and the hash covers it all.
+	io.Copy(io.Discard, body)
 	w.Header().Set(HeaderRequestHash, sum(c.hash))
 	return nil
 }
@@ -528,4 +534,3 @@ func (x *Exchange) listClients(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-var _ = fmt.Sprintf
