@@ -166,11 +166,12 @@ func printExchange(w io.Writer, addr, dir, pin string) {
 // runExchange manages the data exchange's members, subsystems, rights and
 // certificates.
 func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	subs := []string{"members", "subsystems", "cert", "grant", "list", "revoke"}
+	subs := []string{"members", "subsystems", "services", "cert", "grant", "list", "revoke"}
 	usage := func() {
 		fmt.Fprintln(stderr, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
 		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
 		fmt.Fprintln(stderr, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
+		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
 		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR   issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem)")
 		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
 		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
@@ -193,7 +194,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		return fmt.Errorf("%s Run 'populus exchange --help'.", sentence(msg))
 	}
 	rest := args[1:]
-	if sub == "members" || sub == "subsystems" {
+	if sub == "members" || sub == "subsystems" || sub == "services" {
 		if len(rest) == 0 || rest[0] != "add" {
 			return fmt.Errorf("exchange %s: the subcommand is add. Run 'populus exchange --help'.", sub)
 		}
@@ -204,13 +205,14 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	f.summary = map[string]string{
 		"members add":    "Registers a member (an organisation) of the data exchange.",
 		"subsystems add": "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
+		"services add":   "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
 		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key.",
 		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
 		"list":           "Lists members, subsystems, services, purposes and rights.",
 		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, at once.",
 	}[sub]
 	f.store(&c)
-	var id, name, unit, jwk, out, service, fields, purposes string
+	var id, name, unit, jwk, out, service, fields, purposes, baseURL, openAPIFile, endpoints string
 	switch sub {
 	case "members add", "subsystems add":
 		f.fs.StringVar(&id, "id", "", "identifier")
@@ -220,6 +222,13 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		} else {
 			f.fs.StringVar(&jwk, "jwk", "", "file of the subsystem's public JSON Web Key, for private_key_jwt")
 		}
+	case "services add":
+		f.fs.StringVar(&id, "id", "", "service id: the provider subsystem and a service code")
+		f.fs.StringVar(&name, "title", "", "title of the service")
+		f.fs.StringVar(&baseURL, "base-url", "", "the member's service (https; http only on loopback)")
+		f.fs.StringVar(&fields, "fields", "", "comma-separated fields the service can disclose (rights grant among them)")
+		f.fs.StringVar(&openAPIFile, "openapi", "", "file of the service's OpenAPI 3 description (JSON), served by getOpenAPI")
+		f.fs.StringVar(&endpoints, "endpoints", "", "comma-separated 'METHOD /path' endpoints, listed by listMethods")
 	case "cert":
 		f.args, f.argsUsage = 1, " SUBSYSTEM"
 		f.fs.StringVar(&out, "out", ".", "directory to write the certificate, the key and the CA certificate to")
@@ -272,6 +281,22 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			return err
 		}
 		fmt.Fprintf(stdout, "subsystem %s registered\n", id)
+	case "services add":
+		var doc []byte
+		if openAPIFile != "" {
+			if doc, err = os.ReadFile(openAPIFile); err != nil {
+				return err
+			}
+		}
+		var eps []exchange.Endpoint
+		for _, e := range splitList(endpoints) {
+			m, p, _ := strings.Cut(strings.TrimSpace(e), " ")
+			eps = append(eps, exchange.Endpoint{Method: m, Path: strings.TrimSpace(p)})
+		}
+		if err := x.AddService(ctx, exchange.Service{ID: id, Title: name, Fields: splitList(fields), Methods: eps, BaseURL: baseURL, OpenAPI: doc}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "service %s published at %s\n", id, baseURL)
 	case "cert":
 		iss, err := x.IssueCertificate(ctx, f.rest[0])
 		if err != nil {

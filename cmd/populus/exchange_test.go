@@ -116,3 +116,58 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 		}
 	}
 }
+
+// The exchange's CLI onboards a member: member, subsystem, right,
+// certificate (its key written, the CA's beside it), list, revoke; a bad
+// right is refused naming the fields.
+func TestExchangeCLI(t *testing.T) {
+	dir := t.TempDir()
+	mk := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	e := env(map[string]string{"POPULUS_MASTER_KEY": mk})
+	step := func(want string, args ...string) error {
+		t.Helper()
+		var out, errb strings.Builder
+		err := run(t.Context(), append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), e, &out, &errb)
+		if err == nil && !strings.Contains(out.String(), want) {
+			t.Errorf("%v: %q, want %q", args, out.String(), want)
+		}
+		return err
+	}
+	for _, s := range [][]string{
+		{"exchange", "members", "add", "--id", "VN/COM/ACB", "--name", "Ngân hàng ACB"},
+		{"exchange", "subsystems", "add", "--id", "VN/COM/ACB/KYC", "--name", "eKYC"},
+		{"exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "full_name,birth_date", "--purposes", "KYC"},
+		{"exchange", "cert", "VN/COM/ACB/KYC", "--out", filepath.Join(dir, "certs")},
+	} {
+		// members add / subsystems add take their subcommand before the flags.
+		args := s
+		if s[1] == "members" || s[1] == "subsystems" {
+			args = append([]string{s[0], s[1], s[2], "--data", dir}, s[3:]...)
+			var out, errb strings.Builder
+			if err := run(t.Context(), args, e, &out, &errb); err != nil || !strings.Contains(out.String(), "registered") {
+				t.Fatalf("%v: %v %s", s, err, out.String())
+			}
+			continue
+		}
+		if err := step("", args...); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+	}
+	for _, f := range []string{"VN_COM_ACB_KYC.crt", "VN_COM_ACB_KYC.key", "ca.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, "certs", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := step("right      VN/COM/ACB/KYC", "exchange", "list"); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.Contains(err.Error(), "address is not a field") {
+		t.Errorf("a bad grant: %v", err)
+	}
+	if err := step("revoked", "exchange", "revoke", "VN/COM/ACB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
+		t.Errorf("unknown subcommand: %v", err)
+	}
+}

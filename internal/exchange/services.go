@@ -533,4 +533,3 @@ func (x *Exchange) listClients(w http.ResponseWriter, r *http.Request) error {
 	}
 	return httpx.WriteJSON(w, http.StatusOK, out)
 }
-
