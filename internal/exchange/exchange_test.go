@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -372,4 +373,33 @@ func TestAdminReach(t *testing.T) {
 			t.Error("OrganisationOf a staff account")
 		}
 	})
+}
+
+// Operational monitoring: a subsystem sees the figures of its own
+// exchanges (X-Road's field names), succeeded and failed counted apart,
+// and not another's.
+func TestMonitoring(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	c := e.client(drivers)
+	for range 3 {
+		e.do(t, c, "GET", "/r1/"+person+"/"+e.Lan.PIN, xroad(drivers, "DRIVING-LICENCE"), "")
+	}
+	e.do(t, c, "GET", "/r1/"+person+"/"+e.Lan.PIN+"?fields=father_pin", xroad(drivers, "DRIVING-LICENCE"), "")
+	res := e.do(t, c, "GET", "/api/v1/exchange/monitoring", nil, "")
+	var out struct{ Items []exchange.OpStats }
+	if err := json.Unmarshal([]byte(res.body), &out); err != nil || res.status != 200 {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	var s *exchange.OpStats
+	for i := range out.Items {
+		if out.Items[i].ClientSubsystem == drivers && out.Items[i].ServiceID == person {
+			s = &out.Items[i]
+		}
+		if out.Items[i].ClientSubsystem != drivers && !strings.HasPrefix(out.Items[i].ServiceID, drivers+"/") {
+			t.Errorf("another's figures: %+v", out.Items[i])
+		}
+	}
+	if s == nil || s.RequestCount != 4 || s.SucceededCount != 3 || s.FailedCount != 1 || s.LastFaultCode != 403 || s.ResponseSize == 0 || s.MaxDurationMillis <= 0 {
+		t.Errorf("%+v", s)
+	}
 }

@@ -466,16 +466,6 @@ func (x *Exchange) Rights(ctx context.Context, subsystem string) ([]Right, error
 	})
 }
 
-// right returns the right of a subsystem on a service, if any.
-func (x *Exchange) right(ctx context.Context, subsystem, service string) (Right, bool, error) {
-	var fields, purposes string
-	err := x.db.QueryRowContext(ctx, `SELECT fields, purposes FROM exchange_rights WHERE subsystem_id = $1 AND service_id = $2`, subsystem, service).Scan(&fields, &purposes)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Right{}, false, nil
-	}
-	return Right{Subsystem: subsystem, Service: service, Fields: splitList(fields), Purposes: splitList(purposes)}, err == nil, err
-}
-
 // Manage is the administrators' view: the members within p's reach with
 // their subsystems, and the catalogue.
 type Manage struct {
