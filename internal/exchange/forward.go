@@ -36,6 +36,9 @@ const (
 	HeaderRequestSignature  = "X-Populus-Request-Signature"
 	HeaderResponseSignature = "X-Populus-Response-Signature"
 	HeaderEvidence          = "X-Populus-Evidence"
+	// HeaderProviderSignature is the provider's own JWS over the hashes
+	// (ProviderStatement), with the key its subsystem registered.
+	HeaderProviderSignature = "X-Populus-Provider-Signature"
 	maxForwardBody          = 10 << 20
 )
 
@@ -64,9 +67,48 @@ type Evidence struct {
 	ResponseHash      string    `json:"response_hash"`
 	RequestSignature  string    `json:"request_signature"`
 	ResponseSignature string    `json:"response_signature"`
+	ProviderSignature string    `json:"provider_signature,omitempty"`
 	Status            int       `json:"status"`
 	RequestedAt       time.Time `json:"requested_at"`
 	RespondedAt       time.Time `json:"responded_at"`
+}
+
+// ProviderStatement is what a provider signs of an answer, with its
+// subsystem's key, in X-Populus-Provider-Signature: the hash of the
+// request as Populus forwarded it (from X-Populus-Request-Signature) and
+// the SHA-512 of the body it answers (base64).
+type ProviderStatement struct {
+	RequestHash  string `json:"request_hash"`
+	ResponseHash string `json:"response_hash"`
+}
+
+// verifyProvider checks a provider's signature over the hashes against
+// the key its subsystem registered.
+func (x *Exchange) verifyProvider(ctx context.Context, provider, jws, reqHash, respHash string) error {
+	var jwk string
+	if err := x.db.QueryRowContext(ctx, `SELECT public_jwk FROM exchange_subsystems WHERE id = $1`, provider).Scan(&jwk); err != nil || jwk == "" {
+		return errors.New("the provider has no registered key")
+	}
+	var key jose.JSONWebKey
+	if err := key.UnmarshalJSON([]byte(jwk)); err != nil {
+		return err
+	}
+	obj, err := jose.ParseSigned(jws, assertionAlgorithms)
+	if err != nil {
+		return err
+	}
+	b, err := obj.Verify(key.Key)
+	if err != nil {
+		return err
+	}
+	var st ProviderStatement
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	if st.RequestHash != reqHash || st.ResponseHash != respHash {
+		return errors.New("the provider signed other hashes")
+	}
+	return nil
 }
 
 // sign returns the compact JWS of v under the CA's key.
@@ -184,20 +226,27 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	h := sha512.Sum512(respBody)
 	ev.ResponseHash, ev.Status, ev.RespondedAt = base64.StdEncoding.EncodeToString(h[:]), res.StatusCode, x.now().UTC()
+	if ps := res.Header.Get(HeaderProviderSignature); ps != "" {
+		if err := x.verifyProvider(ctx, ev.Provider, ps, reqHash, ev.ResponseHash); err != nil {
+			x.audit.Record(ctx, entry.Failing("the provider's signature does not verify: "+svc))
+			return problem.New(problem.Unavailable, "the answer of %s carries a signature that does not verify with its registered key", svc)
+		}
+		ev.ProviderSignature = ps
+	}
 	if ev.ResponseSignature, err = x.sign(ctx, Signed{Kind: "response", RequestID: ev.RequestID, Client: ev.Client, Service: svc,
 		RequestHash: reqHash, Hash: ev.ResponseHash, Status: ev.Status, Time: ev.RespondedAt}); err != nil {
 		return err
 	}
 	if _, err := x.db.ExecContext(ctx, `INSERT INTO exchange_evidence (id, request_id, client_id, service_id, provider_id, request_hash, response_hash,
-		request_signature, response_signature, status, requested_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		request_signature, response_signature, provider_signature, status, requested_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		ev.ID, ev.RequestID, ev.Client, ev.Service, ev.Provider, ev.RequestHash, ev.ResponseHash, ev.RequestSignature, ev.ResponseSignature,
-		ev.Status, isoNow(ev.RequestedAt), isoNow(ev.RespondedAt)); err != nil {
+		ev.ProviderSignature, ev.Status, isoNow(ev.RequestedAt), isoNow(ev.RespondedAt)); err != nil {
 		return err
 	}
 	if err := x.audit.Record(ctx, entry.With("service "+svc+"; evidence "+ev.ID+"; status "+strconv.Itoa(ev.Status))); err != nil {
 		return err
 	}
-	for _, k := range []string{"Content-Type", "Cache-Control", "ETag", "Last-Modified"} {
+	for _, k := range []string{"Content-Type", "Cache-Control", "ETag", "Last-Modified", HeaderProviderSignature} {
 		if v := res.Header.Get(k); v != "" {
 			w.Header().Set(k, v)
 		}
@@ -215,9 +264,9 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 func (x *Exchange) EvidenceOf(ctx context.Context, subsystem, id string) (Evidence, error) {
 	var ev Evidence
 	err := x.db.QueryRowContext(ctx, `SELECT id, request_id, client_id, service_id, provider_id, request_hash, response_hash, request_signature,
-		response_signature, status, requested_at, responded_at FROM exchange_evidence WHERE id = $1 AND (client_id = $2 OR provider_id = $2)`, id, subsystem).
+		response_signature, provider_signature, status, requested_at, responded_at FROM exchange_evidence WHERE id = $1 AND (client_id = $2 OR provider_id = $2)`, id, subsystem).
 		Scan(&ev.ID, &ev.RequestID, &ev.Client, &ev.Service, &ev.Provider, &ev.RequestHash, &ev.ResponseHash, &ev.RequestSignature,
-			&ev.ResponseSignature, &ev.Status, db.Time{T: &ev.RequestedAt}, db.Time{T: &ev.RespondedAt})
+			&ev.ResponseSignature, &ev.ProviderSignature, &ev.Status, db.Time{T: &ev.RequestedAt}, db.Time{T: &ev.RespondedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ev, problem.New(problem.NotFound, "no evidence %s of an exchange of yours", id)
 	}

@@ -103,3 +103,43 @@ func TestMemberService(t *testing.T) {
 		}
 	})
 }
+
+// A provider signs its answer with its subsystem's key: the signature is
+// checked and kept in the evidence; one made with another key refuses
+// the answer.
+func TestProviderSignature(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	signer := hospital
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := []byte(`{"valid":true}`)
+		st, err := e.x.VerifySignature(r.Context(), r.Header.Get(exchange.HeaderRequestSignature))
+		if err != nil {
+			t.Error(err)
+		}
+		sum := sha512.Sum512(body)
+		b, _ := json.Marshal(exchange.ProviderStatement{RequestHash: st.RequestHash, ResponseHash: base64.StdEncoding.EncodeToString(sum[:])})
+		w.Header().Set(exchange.HeaderProviderSignature, e.sign(t, signer, b))
+		w.Write(body)
+	}))
+	defer provider.Close()
+	svc := "VN/HEALTH/BV-BACHMAI/HIS/check"
+	if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Kiểm tra", Fields: []string{"valid"}, BaseURL: provider.URL,
+		OpenAPI: json.RawMessage(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: drivers, Service: svc, Fields: []string{"valid"}, Purposes: []string{"DRIVING-LICENCE"}}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.do(t, e.client(drivers), "GET", "/r1/"+svc+"/x", xroad(drivers, "DRIVING-LICENCE"), "")
+	if res.status != 200 || res.header.Get(exchange.HeaderProviderSignature) == "" {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	r := e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+res.header.Get(exchange.HeaderEvidence), nil, "")
+	if !strings.Contains(r.body, `"provider_signature":"`+res.header.Get(exchange.HeaderProviderSignature)+`"`) {
+		t.Errorf("evidence: %s", r.body)
+	}
+	signer = bank // the wrong key
+	if res := e.do(t, e.client(drivers), "GET", "/r1/"+svc+"/x", xroad(drivers, "DRIVING-LICENCE"), ""); res.status != 503 || !strings.Contains(res.body, "does not verify") {
+		t.Errorf("a forged answer: %d %s", res.status, res.body)
+	}
+}

@@ -105,3 +105,26 @@ func TestClientCredentials(t *testing.T) {
 		}
 	})
 }
+
+// sign makes a compact JWS of payload with subsystem's key.
+func (e *env) sign(t testing.TB, subsystem string, payload []byte) string {
+	t.Helper()
+	blk, _ := pem.Decode(e.keys[subsystem])
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.(crypto.Signer)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := sig.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

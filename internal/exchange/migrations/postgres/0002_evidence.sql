@@ -1,7 +1,8 @@
 -- Evidence of each exchange forwarded to a member's own service: the
 -- request's and the response's hashes (SHA-512, base64), the platform's
--- JWS over each (compact, ES256 with the exchange CA's key), the times and
--- the status; never the bodies. Either party downloads it by its id.
+-- JWS over each (compact, ES256 with the exchange CA's key), the provider's
+-- own JWS over both hashes when it sent one, the times and the status;
+-- never the bodies. Either party downloads it by its id.
 CREATE TABLE exchange_evidence (
     id                  TEXT PRIMARY KEY,
     request_id          TEXT NOT NULL,
@@ -12,6 +13,7 @@ CREATE TABLE exchange_evidence (
     response_hash       TEXT NOT NULL,
     request_signature   TEXT NOT NULL,
     response_signature  TEXT NOT NULL,
+    provider_signature  TEXT NOT NULL,
     status              INTEGER NOT NULL,
     requested_at        TEXT NOT NULL,
     responded_at        TEXT NOT NULL
