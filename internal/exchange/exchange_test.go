@@ -127,6 +127,9 @@ func TestHeaders(t *testing.T) {
 	if res.status != 200 || res.header.Get(exchange.HeaderID) != "req-1" || len(res.header.Get(exchange.HeaderRequestHash)) != 88 {
 		t.Fatalf("%d %v %s", res.status, res.header, res.body)
 	}
+	if res.header.Get(exchange.HeaderService) != person || res.header.Get(exchange.HeaderClient) != hospital || res.header.Get(exchange.HeaderError) != "" {
+		t.Errorf("X-Road-Service %q, X-Road-Client %q, X-Road-Error %q", res.header.Get(exchange.HeaderService), res.header.Get(exchange.HeaderClient), res.header.Get(exchange.HeaderError))
+	}
 	again := e.do(t, c, "GET", path, ok, "")
 	if again.header.Get(exchange.HeaderRequestHash) != res.header.Get(exchange.HeaderRequestHash) {
 		t.Error("the same request hashed differently")
@@ -161,7 +164,7 @@ func TestHeaders(t *testing.T) {
 		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
 		k.change(h)
 		res := e.do(t, c, "GET", k.path, h, "")
-		if res.status != k.status || res.header.Get("Content-Type") != "application/problem+json" || (k.field != "" && !strings.Contains(res.body, `"field":"`+k.field+`"`)) {
+		if res.status != k.status || res.header.Get("Content-Type") != "application/problem+json" || res.header.Get(exchange.HeaderError) == "" || (k.field != "" && !strings.Contains(res.body, `"field":"`+k.field+`"`)) {
 			t.Errorf("%s: %d %s", k.name, res.status, res.body)
 		}
 	}
@@ -213,11 +216,20 @@ func TestVerify(t *testing.T) {
 	e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
 	c := e.client(bank)
 	body := `{"pin":"` + e.Lan.PIN + `","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17","alive":true}`
-	res := e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), body)
+	h := xroad(bank, "KYC")
+	h[exchange.HeaderID] = "same-id"
+	res := e.do(t, c, "POST", "/r1/"+verify, h, body)
 	if res.status != 200 || !strings.Contains(res.body, `"match":true`) || res.header.Get(exchange.HeaderRequestHash) == "" {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
-	if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND consent = 'c-1' AND fields = 'full_name,birth_date,alive'`, "member:"+bank, exchange.ActionVerify, e.Lan.PIN); n != 1 {
+	// The request hash covers the body: another body, another hash; the
+	// same request, the same hash.
+	other := e.do(t, c, "POST", "/r1/"+verify, h, strings.Replace(body, `"alive":true`, `"alive":false`, 1))
+	same := e.do(t, c, "POST", "/r1/"+verify, h, body)
+	if other.header.Get(exchange.HeaderRequestHash) == res.header.Get(exchange.HeaderRequestHash) || same.header.Get(exchange.HeaderRequestHash) != res.header.Get(exchange.HeaderRequestHash) {
+		t.Errorf("request hashes: %s, other body %s, same %s", res.header.Get(exchange.HeaderRequestHash), other.header.Get(exchange.HeaderRequestHash), same.header.Get(exchange.HeaderRequestHash))
+	}
+	if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND consent = 'c-1' AND fields = 'full_name,birth_date,alive'`, "member:"+bank, exchange.ActionVerify, e.Lan.PIN); n != 3 {
 		t.Errorf("verification audited %d times with its context", n)
 	}
 	// The address is not granted to the bank: refused, naming it.

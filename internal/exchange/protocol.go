@@ -27,7 +27,29 @@ const (
 	HeaderIssue       = "X-Road-Issue"
 	HeaderRequestHash = "X-Road-Request-Hash"
 	HeaderLegalBasis  = "X-Populus-Legal-Basis"
+	HeaderService     = "X-Road-Service"
+	// HeaderError flags an answer made by Populus, not by the service
+	// (X-Road's error types: Client.…, Server.ServerProxy.…); the body is
+	// the problem document.
+	HeaderError = "X-Road-Error"
 )
+
+// xroadError is the X-Road-Error type of a refusal.
+func xroadError(err error) string {
+	switch problem.KindOf(err) {
+	case problem.Invalid, problem.TooLarge, problem.Unsupported, problem.MethodNotAllowed:
+		return "Client.BadRequest"
+	case problem.Unauthorized:
+		return "Client.Unauthorized"
+	case problem.Forbidden:
+		return "Server.ServerProxy.AccessDenied"
+	case problem.NotFound:
+		return "Server.ServerProxy.NotFound"
+	case problem.Unavailable:
+		return "Server.ServerProxy.ServiceFailed"
+	}
+	return "Server.ServerProxy.InternalError"
+}
 
 // Platform is the subsystem of the register's own services.
 const Platform = "VN/GOV/BCA/C06-REGISTER"
@@ -79,18 +101,42 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// requestHash starts the hash of a request (SHA-512, as X-Road hashes its
-// messages): the method, the path with its query, the protocol headers,
-// then the body as it is read. Sent back, base64, in X-Road-Request-Hash.
-func requestHash(r *http.Request, h Headers) hash.Hash {
-	d := sha512.New()
-	for _, s := range []string{r.Method, " ", r.URL.RequestURI(), "\n", h.Client, "\n", h.RequestID, "\n", h.Issue, "\n", h.UserID, "\n", h.Basis, "\n\n"} {
-		d.Write([]byte(s))
-	}
-	return d
+// reqHash is the hash of a request as X-Road's REST protocol defines
+// X-Road-Request-Hash: base64 of SHA-512(SHA-512(headers) + SHA-512(body)),
+// or of SHA-512(headers) when there is no body. The headers are the
+// method, the path with its query, and the protocol headers, one a line
+// (the canonical form Populus hashes: a REST client cannot know the
+// security server's serialisation anyway). The body is hashed as it is
+// read.
+type reqHash struct {
+	head [64]byte
+	body hash.Hash
+	n    int64
 }
 
-func sum(d hash.Hash) string { return base64.StdEncoding.EncodeToString(d.Sum(nil)) }
+func (h *reqHash) Write(b []byte) (int, error) {
+	h.n += int64(len(b))
+	return h.body.Write(b)
+}
+
+func requestHash(r *http.Request, h Headers) *reqHash {
+	var b strings.Builder
+	for _, s := range []string{r.Method, " ", r.URL.RequestURI(), "\n", HeaderClient, ": ", h.Client, "\n", HeaderID, ": ", h.RequestID, "\n",
+		HeaderIssue, ": ", h.Issue, "\n", HeaderUserID, ": ", h.UserID, "\n", HeaderLegalBasis, ": ", h.Basis, "\n"} {
+		b.WriteString(s)
+	}
+	return &reqHash{head: sha512.Sum512([]byte(b.String())), body: sha512.New()}
+}
+
+func sum(h *reqHash) string {
+	if h.n == 0 {
+		return base64.StdEncoding.EncodeToString(h.head[:])
+	}
+	d := sha512.New()
+	d.Write(h.head[:])
+	d.Write(h.body.Sum(nil))
+	return base64.StdEncoding.EncodeToString(d.Sum(nil))
+}
 
 // call is one /r1/ request as it is checked.
 type call struct {
@@ -100,7 +146,7 @@ type call struct {
 	purpose Purpose
 	service Service
 	right   Right
-	hash    hash.Hash
+	hash    *reqHash
 	start   time.Time
 }
 
@@ -137,6 +183,7 @@ func (x *Exchange) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: x.now()}
 	err := x.dispatch(cw, r, c)
 	if err != nil && !cw.wrote {
+		w.Header().Set(HeaderError, xroadError(err))
 		httpx.WriteProblem(cw, r, err)
 	}
 	x.mon.record(c, r, cw, err)
@@ -163,6 +210,12 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 		// Metadata calls need no purpose: the rest of the headers still hold.
 		if !(t.Meta != "" && onlyIssueMissing(err)) {
 			return x.refuse(ctx, c, actionOf(t), "", err)
+		}
+	}
+	if c.h.Client == p.Username {
+		w.Header().Set(HeaderClient, c.h.Client)
+		if t.Meta == "" {
+			w.Header().Set(HeaderService, t.Service.String())
 		}
 	}
 	if c.h.Client != p.Username {

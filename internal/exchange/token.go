@@ -201,6 +201,7 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 		p, err := x.authenticate(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="populus-exchange"`)
+			w.Header().Set(HeaderError, xroadError(err))
 			x.mon.refused(r)
 			httpx.WriteProblem(w, r, err)
 			return
