@@ -22,6 +22,8 @@ import (
 // audit entry, the request hash). It logs the throughput ratio
 // exchange/direct (target ≥ 0.8). SQLite, one process, plain HTTP for both.
 func BenchmarkLookup(b *testing.B) {
+	envRequestsPerMinute = -1 // the load is the point: no per-subsystem limit
+	defer func() { envRequestsPerMinute = 0 }()
 	e := newEnv(b, dbtest.SQLite(b, schemas...))
 	e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
 	e.consents.given[[3]string{e.Minh.PIN, bank, "KYC"}] = "c-2"

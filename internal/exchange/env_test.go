@@ -72,6 +72,9 @@ var grants = []exchange.Right{
 	{Subsystem: drivers, Service: person, Fields: []string{"full_name", "birth_date", "sex", "id_card", "permanent_residence"}, Purposes: []string{"DRIVING-LICENCE"}},
 }
 
+// envRequestsPerMinute is the exchange's limit in newEnv (0: the default).
+var envRequestsPerMinute int
+
 func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	e := &env{Env: identitytest.New(t, d), consents: &consents{given: map[[3]string]string{}}, certs: map[string]tls.Certificate{}, keys: map[string][]byte{}}
@@ -85,7 +88,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	}
 	// The register as serve wires it for the exchange.
 	reg := register.New(d, auth.NewGuard(auth.NewPolicy(units.Default()), exchange.ReadRecorder(e.Log)), e.Log, units.Default())
-	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL})
+	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute})
 	ctx := e.Ctx
 	if err := e.x.EnsureCatalogue(ctx); err != nil {
 		t.Fatal(err)

@@ -85,6 +85,9 @@ type Options struct {
 	// assertions must name.
 	TokenURL string
 	Now      func() time.Time
+	// RequestsPerMinute bounds each subsystem's /r1/ requests in a clock
+	// minute (0: DefaultRequestsPerMinute; negative: no limit).
+	RequestsPerMinute int
 }
 
 // Exchange is the capability.
@@ -103,6 +106,7 @@ type Exchange struct {
 	cat      catalogue
 	stmtMu   sync.Mutex
 	byToken  *sql.Stmt
+	limit    limiter
 }
 
 // New returns the exchange.
@@ -110,8 +114,11 @@ func New(o Options) *Exchange {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RequestsPerMinute == 0 {
+		o.RequestsPerMinute = DefaultRequestsPerMinute
+	}
 	return &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
-		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor()}
+		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute}}
 }
 
 // SetConsents wires the consent check (after both are built).

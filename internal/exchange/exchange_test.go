@@ -415,3 +415,34 @@ func TestMonitoring(t *testing.T) {
 		t.Errorf("%+v", s)
 	}
 }
+
+// A subsystem's requests beyond its limit in a clock minute are refused
+// with 429 and Retry-After, audited; another subsystem is not affected.
+func TestRateLimit(t *testing.T) {
+	envRequestsPerMinute = 2
+	defer func() { envRequestsPerMinute = 0 }()
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	h := map[string]string{exchange.HeaderClient: drivers}
+	codes := []int{}
+	var last result
+	for range 3 {
+		last = e.do(t, e.client(drivers), "GET", "/r1/"+exchange.Platform+"/listMethods", h, "")
+		codes = append(codes, last.status)
+	}
+	// The test may straddle a minute: then the third is the second of the
+	// new one; at most one window boundary in three quick calls.
+	if fmt.Sprint(codes) != "[200 200 429]" && fmt.Sprint(codes) != "[200 200 200]" {
+		t.Fatalf("codes %v", codes)
+	}
+	if codes[2] == 429 && (last.header.Get("Retry-After") == "" || !strings.Contains(last.body, "more than 2 requests")) {
+		t.Errorf("429 without Retry-After or reason: %v %s", last.header, last.body)
+	}
+	if res := e.do(t, e.client(hospital), "GET", "/r1/"+exchange.Platform+"/listMethods", map[string]string{exchange.HeaderClient: hospital}, ""); res.status != 200 {
+		t.Errorf("another subsystem: %d", res.status)
+	}
+	if codes[2] == 429 {
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = 'denied' AND detail LIKE '%more than 2 requests%'`, "member:"+drivers); n != 1 {
+			t.Errorf("%d refusals audited", n)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -222,6 +223,10 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 		return x.refuse(ctx, c, actionOf(t), "", problem.Field(HeaderClient, "is %s, but the caller authenticated as %s", c.h.Client, p.Username))
 	}
 	c.hash = requestHash(r, c.h)
+	if ok, retry := x.limit.allow(p.Username, x.now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.RateLimited, "%s made more than %d requests this minute", p.Username, x.limit.max))
+	}
 	if t.Meta != "" {
 		return x.meta(w, r, c)
 	}
