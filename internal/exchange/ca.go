@@ -43,6 +43,8 @@ const (
 
 // authority returns the CA, making it on first use.
 func (x *Exchange) authority(ctx context.Context) (*authority, error) {
+	x.caMu.Lock()
+	defer x.caMu.Unlock()
 	if x.ca != nil {
 		return x.ca, nil
 	}

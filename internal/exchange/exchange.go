@@ -101,6 +101,7 @@ type Exchange struct {
 	master   oidc.MasterKey
 	tokenURL string
 	now      func() time.Time
+	caMu     sync.Mutex
 	ca       *authority
 	mon      *monitor
 	cat      catalogue
