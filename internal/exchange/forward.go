@@ -39,7 +39,10 @@ const (
 	// HeaderProviderSignature is the provider's own JWS over the hashes
 	// (ProviderStatement), with the key its subsystem registered.
 	HeaderProviderSignature = "X-Populus-Provider-Signature"
-	maxForwardBody          = 10 << 20
+	// HeaderClientSignature is the client's own JWS over its request
+	// (ClientStatement), with the key its subsystem registered.
+	HeaderClientSignature = "X-Populus-Client-Signature"
+	maxForwardBody        = 10 << 20
 )
 
 // Signed is what Populus signs of each side of an exchange: the
@@ -68,6 +71,7 @@ type Evidence struct {
 	RequestSignature  string    `json:"request_signature"`
 	ResponseSignature string    `json:"response_signature"`
 	ProviderSignature string    `json:"provider_signature,omitempty"`
+	ClientSignature   string    `json:"client_signature,omitempty"`
 	Status            int       `json:"status"`
 	RequestedAt       time.Time `json:"requested_at"`
 	RespondedAt       time.Time `json:"responded_at"`
@@ -82,12 +86,22 @@ type ProviderStatement struct {
 	ResponseHash string `json:"response_hash"`
 }
 
-// verifyProvider checks a provider's signature over the hashes against
-// the key its subsystem registered.
-func (x *Exchange) verifyProvider(ctx context.Context, provider, jws, reqHash, respHash string) error {
+// ClientStatement is what a client signs of its request, with its
+// subsystem's key, in X-Populus-Client-Signature: the request's id
+// (X-Road-Id, which it must then send), the service id, and the SHA-512
+// of the body it sends (base64; of nothing for a request without one).
+type ClientStatement struct {
+	RequestID string `json:"request_id"`
+	Service   string `json:"service"`
+	BodyHash  string `json:"body_hash"`
+}
+
+// verifyStatement checks a JWS of a subsystem against its registered key
+// and decodes what it signed into v.
+func (x *Exchange) verifyStatement(ctx context.Context, subsystem, jws string, v any) error {
 	var jwk string
-	if err := x.db.QueryRowContext(ctx, `SELECT public_jwk FROM exchange_subsystems WHERE id = $1`, provider).Scan(&jwk); err != nil || jwk == "" {
-		return errors.New("the provider has no registered key")
+	if err := x.db.QueryRowContext(ctx, `SELECT public_jwk FROM exchange_subsystems WHERE id = $1`, subsystem).Scan(&jwk); err != nil || jwk == "" {
+		return errors.New("no registered key")
 	}
 	var key jose.JSONWebKey
 	if err := key.UnmarshalJSON([]byte(jwk)); err != nil {
@@ -101,8 +115,14 @@ func (x *Exchange) verifyProvider(ctx context.Context, provider, jws, reqHash, r
 	if err != nil {
 		return err
 	}
+	return json.Unmarshal(b, v)
+}
+
+// verifyProvider checks a provider's signature over the hashes against
+// the key its subsystem registered.
+func (x *Exchange) verifyProvider(ctx context.Context, provider, jws, reqHash, respHash string) error {
 	var st ProviderStatement
-	if err := json.Unmarshal(b, &st); err != nil {
+	if err := x.verifyStatement(ctx, provider, jws, &st); err != nil {
 		return err
 	}
 	if st.RequestHash != reqHash || st.ResponseHash != respHash {
@@ -184,8 +204,17 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	c.hash.Write(body)
 	reqHash := sum(c.hash)
 	svc := c.service.ID
+	clientSig := r.Header.Get(HeaderClientSignature)
+	if clientSig != "" {
+		var st ClientStatement
+		bh := sha512.Sum512(body)
+		if err := x.verifyStatement(ctx, c.p.Username, clientSig, &st); err != nil || st.RequestID != c.h.RequestID || st.Service != svc ||
+			st.BodyHash != base64.StdEncoding.EncodeToString(bh[:]) || r.Header.Get(HeaderID) == "" {
+			return x.refuse(ctx, c, ActionForward, subject, problem.Field(HeaderClientSignature, "does not verify with the subsystem's registered key over this request (its X-Road-Id, service and body)"))
+		}
+	}
 	ev := Evidence{ID: newRequestID(), RequestID: c.h.RequestID, Client: c.p.Username, Service: svc,
-		Provider: c.target.Service.Provider.String(), RequestHash: reqHash, RequestedAt: x.now().UTC()}
+		Provider: c.target.Service.Provider.String(), RequestHash: reqHash, RequestedAt: x.now().UTC(), ClientSignature: clientSig}
 	if ev.RequestSignature, err = x.sign(ctx, Signed{Kind: "request", RequestID: ev.RequestID, Client: ev.Client, Service: svc, RequestHash: reqHash, Time: ev.RequestedAt}); err != nil {
 		return err
 	}
@@ -206,6 +235,9 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	out.Header.Set(HeaderLegalBasis, c.h.Basis)
 	out.Header.Set(HeaderFields, strings.Join(fields, ","))
 	out.Header.Set(HeaderRequestSignature, ev.RequestSignature)
+	if clientSig != "" {
+		out.Header.Set(HeaderClientSignature, clientSig)
+	}
 	if subject != "" {
 		out.Header.Set(HeaderSubject, subject)
 	}
@@ -238,9 +270,10 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	if _, err := x.db.ExecContext(ctx, `INSERT INTO exchange_evidence (id, request_id, client_id, service_id, provider_id, request_hash, response_hash,
-		request_signature, response_signature, provider_signature, status, requested_at, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		request_signature, response_signature, provider_signature, client_signature, status, requested_at, responded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		ev.ID, ev.RequestID, ev.Client, ev.Service, ev.Provider, ev.RequestHash, ev.ResponseHash, ev.RequestSignature, ev.ResponseSignature,
-		ev.ProviderSignature, ev.Status, isoNow(ev.RequestedAt), isoNow(ev.RespondedAt)); err != nil {
+		ev.ProviderSignature, ev.ClientSignature, ev.Status, isoNow(ev.RequestedAt), isoNow(ev.RespondedAt)); err != nil {
 		return err
 	}
 	if err := x.audit.Record(ctx, entry.With("service "+svc+"; evidence "+ev.ID+"; status "+strconv.Itoa(ev.Status))); err != nil {
@@ -264,9 +297,9 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 func (x *Exchange) EvidenceOf(ctx context.Context, subsystem, id string) (Evidence, error) {
 	var ev Evidence
 	err := x.db.QueryRowContext(ctx, `SELECT id, request_id, client_id, service_id, provider_id, request_hash, response_hash, request_signature,
-		response_signature, provider_signature, status, requested_at, responded_at FROM exchange_evidence WHERE id = $1 AND (client_id = $2 OR provider_id = $2)`, id, subsystem).
+		response_signature, provider_signature, client_signature, status, requested_at, responded_at FROM exchange_evidence WHERE id = $1 AND (client_id = $2 OR provider_id = $2)`, id, subsystem).
 		Scan(&ev.ID, &ev.RequestID, &ev.Client, &ev.Service, &ev.Provider, &ev.RequestHash, &ev.ResponseHash, &ev.RequestSignature,
-			&ev.ResponseSignature, &ev.ProviderSignature, &ev.Status, db.Time{T: &ev.RequestedAt}, db.Time{T: &ev.RespondedAt})
+			&ev.ResponseSignature, &ev.ProviderSignature, &ev.ClientSignature, &ev.Status, db.Time{T: &ev.RequestedAt}, db.Time{T: &ev.RespondedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return ev, problem.New(problem.NotFound, "no evidence %s of an exchange of yours", id)
 	}

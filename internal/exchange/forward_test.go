@@ -48,10 +48,25 @@ func TestMemberService(t *testing.T) {
 		h[exchange.HeaderSubject] = e.Lan.PIN
 		h[exchange.HeaderID] = "req-77"
 		h["Content-Type"] = "application/json"
+		// The bank signs its request with its own key.
+		bodySum := sha512.Sum512([]byte(`{"q":1}`))
+		st, _ := json.Marshal(exchange.ClientStatement{RequestID: "req-77", Service: svc, BodyHash: base64.StdEncoding.EncodeToString(bodySum[:])})
+		h[exchange.HeaderClientSignature] = e.sign(t, bank, st)
 		res := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards?x=1", h, `{"q":1}`)
 		if res.status != 201 || res.body != `{"card":"BHYT-01","valid":true}` {
 			t.Fatalf("%d %s", res.status, res.body)
 		}
+		if got.Get(exchange.HeaderClientSignature) != h[exchange.HeaderClientSignature] {
+			t.Error("the client's signature is not passed on")
+		}
+		// Another body under the same signature: refused, not forwarded.
+		first, firstBody := got, gotBody
+		got = nil
+		if r := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards?x=1", h, `{"q":2}`); r.status != 422 || !strings.Contains(r.body, exchange.HeaderClientSignature) || got != nil {
+			t.Errorf("a signature over another body: %d %s", r.status, r.body)
+		}
+		got, gotBody = first, firstBody
+		delete(h, exchange.HeaderClientSignature)
 		if gotPath != "/cards?x=1" || gotBody != `{"q":1}` || got.Get(exchange.HeaderIssue) != "KYC" || got.Get(exchange.HeaderConsent) != "c-9" ||
 			got.Get(exchange.HeaderFields) != "valid" || got.Get(exchange.HeaderID) != "req-77" || !strings.HasPrefix(got.Get(exchange.HeaderLegalBasis), "Nghị định 13") {
 			t.Errorf("forwarded %s %q %v", gotPath, gotBody, got)
@@ -70,7 +85,7 @@ func TestMemberService(t *testing.T) {
 		for _, who := range []string{bank, hospital} {
 			r := e.do(t, e.client(who), "GET", "/api/v1/exchange/evidence/"+id, nil, "")
 			var ev exchange.Evidence
-			if r.status != 200 || json.Unmarshal([]byte(r.body), &ev) != nil || ev.ResponseSignature != res.header.Get(exchange.HeaderResponseSignature) || ev.RequestID != "req-77" {
+			if r.status != 200 || json.Unmarshal([]byte(r.body), &ev) != nil || ev.ResponseSignature != res.header.Get(exchange.HeaderResponseSignature) || ev.RequestID != "req-77" || ev.ClientSignature == "" {
 				t.Errorf("evidence to %s: %d %s", who, r.status, r.body)
 			}
 		}

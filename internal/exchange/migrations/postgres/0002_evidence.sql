@@ -1,7 +1,7 @@
 -- Evidence of each exchange forwarded to a member's own service: the
 -- request's and the response's hashes (SHA-512, base64), the platform's
--- JWS over each (compact, ES256 with the exchange CA's key), the provider's
--- own JWS over both hashes when it sent one, the times and the status;
+-- JWS over each (compact, ES256 with the exchange CA's key), the client's
+-- and the provider's own JWS when they sent one, the times and the status;
 -- never the bodies. Either party downloads it by its id.
 CREATE TABLE exchange_evidence (
     id                  TEXT PRIMARY KEY,
@@ -14,6 +14,7 @@ CREATE TABLE exchange_evidence (
     request_signature   TEXT NOT NULL,
     response_signature  TEXT NOT NULL,
     provider_signature  TEXT NOT NULL,
+    client_signature    TEXT NOT NULL,
     status              INTEGER NOT NULL,
     requested_at        TEXT NOT NULL,
     responded_at        TEXT NOT NULL
