@@ -49,6 +49,9 @@ type config struct {
 	PublicURL, MasterKey, MasterKeyFile string
 	// Events is the change subscriptions' delivery (events.go).
 	Events eventsConfig
+	// ExchangeAddr is the data exchange's mutual-TLS listener; empty: none
+	// (tokens still work on --addr).
+	ExchangeAddr string
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -134,6 +137,7 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.PublicURL, "public-url", "POPULUS_PUBLIC_URL", "", "the site's URL as browsers reach it, e.g. https://eid.example.vn; the OpenID provider's issuer is it and /oidc (default: http:// and --addr)")
 	f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file holding the master key (32 bytes in base64) that seals the OpenID provider's signing keys; or set $POPULUS_MASTER_KEY; neither: the provider is off")
 	c.MasterKey = f.env("POPULUS_MASTER_KEY")
+	f.string(&c.ExchangeAddr, "exchange-addr", "POPULUS_EXCHANGE_ADDR", "", "if set, serve the data exchange (X-Road REST, /r1/) over mutual TLS with certificates of Populus's CA on this address (the demo: 127.0.0.1:8443 beside the default --addr)")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.int(&c.GCPercent, "gc-percent", "POPULUS_GC_PERCENT", 400, "the Go garbage collector's target: a collection when the heap has grown by this percentage since the last; higher uses more memory and less CPU (GOGC, when set, wins)")
 	f.eventsFlags(&c.Events)

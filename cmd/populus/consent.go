@@ -45,6 +45,14 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 	if p.OIDC != nil {
 		o.Organisations = append(o.Organisations, relyingParties{p.OIDC.Clients()})
 	}
+	if p.Exchange != nil {
+		// The exchange's members, by name, for the consents' receipts and
+		// for "who used my data".
+		o.Organisations = append(o.Organisations, p.Exchange)
+		if p.Consent != nil {
+			p.Consent.SetOrganisations(p.Exchange)
+		}
+	}
 	us := datausage.New(p.DB, p.Audit, rd, p.Guard, o)
 	return append(caps, us), append(modules, usageui.Module(us))
 }

@@ -62,9 +62,23 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	c.ExchangeAddr = demoExchangeAddr(c)
 	return p.serve(ctx, c, jc, log, true, func(addr string) {
 		printWelcome(ctx, stdout, p, addr, accounts, storeArgs(c))
 		printCitizens(stdout, addr, citizens)
+		// The data exchange's demo members, their rights and certificates.
+		if p.Exchange != nil {
+			dir, err := seedExchange(ctx, p.Exchange, c.Data)
+			if err != nil {
+				log.Error("demo members of the data exchange", "err", err)
+				return
+			}
+			pin := ""
+			if len(citizens) > 0 {
+				pin = citizens[0].PIN
+			}
+			printExchange(stdout, p.ExchangeAddr, dir, pin)
+		}
 	})
 }
 

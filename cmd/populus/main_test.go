@@ -87,8 +87,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
+	data := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env(nil), &stdout, &stderr)
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", data}, env(nil), &stdout, &stderr)
 	}()
 	var base string
 	// The first start seeds 20,000 people and writes their history:
@@ -208,6 +209,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	readmeExamples(t, call, sess.CSRF)
 	readmeConsentExamples(t, base, stdout.String(), call)
+	exchangeExamples(t, &stdout, data)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)

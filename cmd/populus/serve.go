@@ -28,6 +28,8 @@ import (
 	"github.com/populus-vn/populus/internal/demobank"
 	"github.com/populus-vn/populus/internal/events"
 	"github.com/populus-vn/populus/internal/events/eventsui"
+	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/exchange/exchangeui"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
@@ -139,11 +141,14 @@ type platform struct {
 	// OIDC is the OpenID provider when serving with a master key.
 	OIDC *oidc.Provider
 	// Master is the master key, when one is given (it seals the OpenID
-	// provider's and the consent receipts' signing keys).
-	Master *oidc.MasterKey
-	// Consent is the citizens' consents to the exchange's members (with a
-	// master key).
-	Consent *consent.Store
+	// provider's, the consent receipts' and the exchange CA's keys);
+	// Consent the citizens' consents to the exchange's members; Exchange
+	// the data exchange (both built with it), ExchangeAddr its mutual-TLS
+	// listener's address once it listens.
+	Master       *oidc.MasterKey
+	Consent      *consent.Store
+	Exchange     *exchange.Exchange
+	ExchangeAddr string
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -272,7 +277,18 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			caps = append(caps, bank)
 		}
 	}
+	// The data exchange, with the master key that seals its CA's key.
+	if p.Master != nil {
+		if p.Exchange, err = p.newExchange(ctx, c, prov, *p.Master); err != nil {
+			return err
+		}
+		caps = append(caps, p.Exchange)
+		modules = append(modules, exchangeui.Module(p.Exchange))
+	}
 	caps, modules = p.consentAndUsage(caps, modules, auditReader)
+	if p.Exchange != nil && p.Consent != nil {
+		p.Exchange.SetConsents(p.Consent)
+	}
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {
@@ -285,6 +301,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	maps.Copy(guards, p.Identity.Guards())
 	if prov != nil {
 		maps.Copy(guards, prov.Guards())
+	}
+	if p.Exchange != nil {
+		maps.Copy(guards, p.Exchange.Guards())
 	}
 	if _, ok := guards[httpx.AccessMember]; !ok {
 		guards[httpx.AccessMember] = noMemberGuard
@@ -327,6 +346,15 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 			return err
 		}
 		defer stopMetrics()
+	}
+	if p.Exchange != nil && c.ExchangeAddr != "" {
+		bound, stopExchange, err := serveExchange(ctx, c.ExchangeAddr, p.Exchange, h, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopExchange()
+		p.ExchangeAddr = bound
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
 	if ready != nil {
@@ -438,6 +466,11 @@ func (p *platform) purgeSessions(ctx context.Context, log *slog.Logger) {
 		if p.OIDC != nil {
 			if err := p.OIDC.Purge(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("purge of expired OpenID requests and tokens failed", "err", err)
+			}
+		}
+		if p.Exchange != nil {
+			if err := p.Exchange.Purge(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge of expired exchange tokens failed", "err", err)
 			}
 		}
 		select {

@@ -108,6 +108,22 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused("purpose not registered for the client: "+in.Purpose))
 		return VerifyResponse{}, problem.Field("purpose", "must be one of the purposes registered for this client: %s", strings.Join(c.Purposes, ", "))
 	}
+	return p.verify(ctx, client, in, nil)
+}
+
+// VerifyFor answers in for a principal that another capability has
+// already authorised (a member system of the data exchange, whose right,
+// purpose and consent that capability checked): the same answer and the
+// same audit entry as Verify, completed by why (the purpose, legal basis,
+// consent and fields of the access).
+func (p *Provider) VerifyFor(ctx context.Context, who auth.Principal, in VerifyRequest, why func(audit.Entry) audit.Entry) (VerifyResponse, error) {
+	if err := in.check(); err != nil {
+		return VerifyResponse{}, err
+	}
+	return p.verify(ctx, who, in, why)
+}
+
+func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyRequest, why func(audit.Entry) audit.Entry) (VerifyResponse, error) {
 	out := VerifyResponse{Fields: map[string]bool{}, ReasonCodes: []int{}}
 	person, err := p.reg.Get(ctx, identity.Matcher(), in.PIN)
 	found := err == nil
@@ -178,7 +194,15 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 	if !out.Match {
 		outcome = "no match " + strings.Join(intStrings(out.ReasonCodes), ",")
 	}
-	p.record(ctx, audit.Of(client, ActionVerify, in.PIN).With("asked "+strings.Join(asked, ",")+"; purpose "+in.Purpose+"; "+outcome))
+	e := audit.Of(client, ActionVerify, in.PIN).With("asked " + strings.Join(asked, ",") + "; purpose " + in.Purpose + "; " + outcome)
+	if why != nil {
+		// The exchange's accesses are recorded before the answer leaves.
+		if err := p.log.Record(ctx, why(e)); err != nil {
+			return VerifyResponse{}, err
+		}
+		return out, nil
+	}
+	p.record(ctx, e)
 	return out, nil
 }
 

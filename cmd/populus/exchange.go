@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/register"
+)
+
+// newExchange builds the data exchange over p (with the OpenID provider's
+// verification and master key) and fills in its catalogue of built-in
+// services and purposes.
+func (p *platform) newExchange(ctx context.Context, c config, prov *oidc.Provider, master oidc.MasterKey) (*exchange.Exchange, error) {
+	// The register as the exchange reads it: the exchange's entry of each
+	// access, with its member, purpose and fields, is the read's entry.
+	reg := register.New(p.DB, auth.NewGuard(auth.NewPolicy(p.Units), exchange.ReadRecorder(p.Audit)), p.Audit, p.Units)
+	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: reg, Master: master,
+		TokenURL: publicURL(c) + "/api/v1/exchange/token"}
+	if prov != nil {
+		o.Verifier = prov
+	}
+	x := exchange.New(o)
+	return x, x.EnsureCatalogue(ctx)
+}
+
+// serveExchange serves h on the exchange listener (--exchange-addr): TLS
+// with a server certificate of the exchange's CA, client certificates of
+// the CA verified (mutual TLS). It returns the bound address.
+func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h http.Handler, log *slog.Logger) (string, func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("--exchange-addr %s: %w", addr, err)
+	}
+	hosts := []string{"127.0.0.1", "localhost"}
+	if host != "" && !slices.Contains(hosts, host) {
+		hosts = append(hosts, host)
+	}
+	cfg, err := x.TLSConfig(ctx, hosts)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on --exchange-addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(tls.NewListener(ln, cfg))
+	log.Info("data exchange listener (mutual TLS)", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// demoMember is a member system of the demo with its certificate files.
+type demoMember struct {
+	Member, MemberName, Subsystem, Name, Unit string
+	Rights                                    []exchange.Right
+}
+
+// demoMembers are the demo's member systems: a bank (KYC, with the
+// citizen's consent), a hospital (health insurance checks), a
+// driving-licence authority (an officer named in each request).
+func demoMembers() []demoMember {
+	p := exchange.Platform
+	return []demoMember{
+		{"VN/COM/VCB", "Ngân hàng Demo", "VN/COM/VCB/EKYC", "Định danh khách hàng điện tử", "VN", []exchange.Right{
+			{Service: p + "/person", Fields: []string{"full_name", "birth_date", "status"}, Purposes: []string{"KYC"}},
+			{Service: p + "/verify", Fields: []string{"full_name", "birth_date", "card_number", "alive"}, Purposes: []string{"KYC"}},
+			{Service: p + "/verify-batch", Fields: []string{"full_name", "birth_date", "card_number", "alive"}, Purposes: []string{"KYC"}}}},
+		{"VN/HEALTH/BV-DEMO", "Bệnh viện Demo", "VN/HEALTH/BV-DEMO/HIS", "Hệ thống thông tin bệnh viện", "01", []exchange.Right{
+			{Service: p + "/person", Fields: []string{"full_name", "birth_date", "sex", "permanent_residence"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}},
+			{Service: p + "/verify", Fields: []string{"full_name", "birth_date", "alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}},
+			{Service: p + "/verify-batch", Fields: []string{"full_name", "birth_date", "alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}}},
+		{"VN/GOV/CSGT-DEMO", "Cơ quan cấp giấy phép lái xe (demo)", "VN/GOV/CSGT-DEMO/GPLX", "Quản lý giấy phép lái xe", "VN", []exchange.Right{
+			{Service: p + "/person", Fields: []string{"full_name", "birth_date", "sex", "id_card", "permanent_residence"}, Purposes: []string{"DRIVING-LICENCE"}}}},
+	}
+}
+
+// certFile is where the demo writes a subsystem's certificate and key.
+func certFile(dir, subsystem, ext string) string {
+	return filepath.Join(dir, strings.ReplaceAll(subsystem, "/", "_")+ext)
+}
+
+// seedExchange registers the demo members with their rights, and writes
+// the CA certificate and each subsystem's certificate and key under
+// <data>/exchange (new ones when missing).
+func seedExchange(ctx context.Context, x *exchange.Exchange, dataDir string) (string, error) {
+	dir := filepath.Join(dataDir, "exchange")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	ca, err := x.CACertificate(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), ca, 0o644); err != nil {
+		return "", err
+	}
+	ms, ss, err := x.Members(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range demoMembers() {
+		if !slices.ContainsFunc(ms, func(x exchange.Member) bool { return x.ID == m.Member }) {
+			if _, err := x.AddMember(ctx, exchange.Member{ID: m.Member, Name: m.MemberName, Unit: m.Unit}); err != nil {
+				return "", err
+			}
+		}
+		if !slices.ContainsFunc(ss, func(x exchange.Subsystem) bool { return x.ID == m.Subsystem }) {
+			if _, err := x.AddSubsystem(ctx, m.Subsystem, m.Name, nil); err != nil {
+				return "", err
+			}
+		}
+		for _, r := range m.Rights {
+			r.Subsystem = m.Subsystem
+			if err := x.Grant(ctx, r); err != nil {
+				return "", err
+			}
+		}
+		if _, err := os.Stat(certFile(dir, m.Subsystem, ".key")); err == nil {
+			continue
+		}
+		iss, err := x.IssueCertificate(ctx, m.Subsystem)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(certFile(dir, m.Subsystem, ".crt"), iss.CertPEM, 0o644); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(certFile(dir, m.Subsystem, ".key"), iss.KeyPEM, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// printExchange tells the demo's user how to call the exchange.
+func printExchange(w io.Writer, addr, dir, pin string) {
+	if addr == "" {
+		return
+	}
+	h := exchange.Platform
+	fmt.Fprintf(w, "\nData exchange (X-Road REST, mutual TLS) on https://%s; demo members' certificates in %s:\n", addr, dir)
+	for _, m := range demoMembers() {
+		fmt.Fprintf(w, "  %-24s %s\n", m.Subsystem, m.MemberName)
+	}
+	fmt.Fprintf(w, "  10. The hospital looks up a person:\n"+
+		"       curl --cacert %[1]s/ca.pem --cert %[2]s --key %[3]s \\\n"+
+		"         -H 'X-Road-Client: VN/HEALTH/BV-DEMO/HIS' -H 'X-Road-Issue: HEALTH-INSURANCE-CHECK' \\\n"+
+		"         https://%[4]s/r1/%[5]s/person/%[6]s\n",
+		dir, certFile(dir, "VN/HEALTH/BV-DEMO/HIS", ".crt"), certFile(dir, "VN/HEALTH/BV-DEMO/HIS", ".key"), addr, h, pin)
+}
+
+// runExchange manages the data exchange's members, subsystems, rights and
+// certificates.
+func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	subs := []string{"members", "subsystems", "services", "cert", "grant", "list", "revoke"}
+	usage := func() {
+		fmt.Fprintln(stderr, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
+		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
+		fmt.Fprintln(stderr, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
+		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
+		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR   issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem)")
+		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
+		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
+		fmt.Fprintln(stderr, "  revoke ID                  revoke a member or a subsystem, its certificates and tokens, at once")
+	}
+	if len(args) == 0 {
+		usage()
+		return errUsage
+	}
+	sub := args[0]
+	switch {
+	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
+		usage()
+		return nil
+	case !slices.Contains(subs, sub):
+		msg := fmt.Sprintf("exchange: unknown subcommand %q", sub)
+		if n := nearest(sub, subs); n != "" {
+			msg += fmt.Sprintf("; did you mean %q?", n)
+		}
+		return fmt.Errorf("%s Run 'populus exchange --help'.", sentence(msg))
+	}
+	rest := args[1:]
+	if sub == "members" || sub == "subsystems" || sub == "services" {
+		if len(rest) == 0 || rest[0] != "add" {
+			return fmt.Errorf("exchange %s: the subcommand is add. Run 'populus exchange --help'.", sub)
+		}
+		sub, rest = sub+" add", rest[1:]
+	}
+	var c config
+	f := newFlags("exchange "+sub, env, stderr)
+	f.summary = map[string]string{
+		"members add":    "Registers a member (an organisation) of the data exchange.",
+		"subsystems add": "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
+		"services add":   "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
+		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key.",
+		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
+		"list":           "Lists members, subsystems, services, purposes and rights.",
+		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, at once.",
+	}[sub]
+	f.store(&c)
+	var id, name, unit, jwk, out, service, fields, purposes, baseURL, openAPIFile, endpoints string
+	switch sub {
+	case "members add", "subsystems add":
+		f.fs.StringVar(&id, "id", "", "identifier")
+		f.fs.StringVar(&name, "name", "", "name")
+		if sub == "members add" {
+			f.fs.StringVar(&unit, "unit", "VN", "administrative unit the member is attached to (its administrators manage it)")
+		} else {
+			f.fs.StringVar(&jwk, "jwk", "", "file of the subsystem's public JSON Web Key, for private_key_jwt")
+		}
+	case "services add":
+		f.fs.StringVar(&id, "id", "", "service id: the provider subsystem and a service code")
+		f.fs.StringVar(&name, "title", "", "title of the service")
+		f.fs.StringVar(&baseURL, "base-url", "", "the member's service (https; http only on loopback)")
+		f.fs.StringVar(&fields, "fields", "", "comma-separated fields the service can disclose (rights grant among them)")
+		f.fs.StringVar(&openAPIFile, "openapi", "", "file of the service's OpenAPI 3 description (JSON), served by getOpenAPI")
+		f.fs.StringVar(&endpoints, "endpoints", "", "comma-separated 'METHOD /path' endpoints, listed by listMethods")
+	case "cert":
+		f.args, f.argsUsage = 1, " SUBSYSTEM"
+		f.fs.StringVar(&out, "out", ".", "directory to write the certificate, the key and the CA certificate to")
+		f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file of the master key that seals the CA's key (default: <data>/master.key)")
+		c.MasterKey = f.env("POPULUS_MASTER_KEY")
+	case "grant":
+		f.fs.StringVar(&id, "subsystem", "", "the subsystem given the right")
+		f.fs.StringVar(&service, "service", "", "the service: INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE")
+		f.fs.StringVar(&fields, "fields", "", "comma-separated fields it may disclose")
+		f.fs.StringVar(&purposes, "purposes", "", "comma-separated purpose codes it may call for")
+	case "revoke":
+		f.args, f.argsUsage = 1, " ID"
+	}
+	if err := f.parse(rest); err != nil {
+		return err
+	}
+	p, err := open(ctx, c, nil)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	var master oidc.MasterKey
+	if sub == "cert" {
+		file := c.MasterKeyFile
+		if file == "" && c.DB == "" {
+			file = filepath.Join(c.Data, "master.key")
+		}
+		if master, err = oidc.LoadMasterKey(c.MasterKey, file, false); err != nil {
+			return err
+		}
+	}
+	x := exchange.New(exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: p.Register, Master: master})
+	if err := x.EnsureCatalogue(ctx); err != nil {
+		return err
+	}
+	switch sub {
+	case "members add":
+		if _, err := x.AddMember(ctx, exchange.Member{ID: id, Name: name, Unit: unit}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "member %s registered\n", id)
+	case "subsystems add":
+		var key []byte
+		if jwk != "" {
+			if key, err = os.ReadFile(jwk); err != nil {
+				return err
+			}
+		}
+		if _, err := x.AddSubsystem(ctx, id, name, key); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "subsystem %s registered\n", id)
+	case "services add":
+		var doc []byte
+		if openAPIFile != "" {
+			if doc, err = os.ReadFile(openAPIFile); err != nil {
+				return err
+			}
+		}
+		var eps []exchange.Endpoint
+		for _, e := range splitList(endpoints) {
+			m, p, _ := strings.Cut(strings.TrimSpace(e), " ")
+			eps = append(eps, exchange.Endpoint{Method: m, Path: strings.TrimSpace(p)})
+		}
+		if err := x.AddService(ctx, exchange.Service{ID: id, Title: name, Fields: splitList(fields), Methods: eps, BaseURL: baseURL, OpenAPI: doc}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "service %s published at %s\n", id, baseURL)
+	case "cert":
+		iss, err := x.IssueCertificate(ctx, f.rest[0])
+		if err != nil {
+			return err
+		}
+		ca, err := x.CACertificate(ctx)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(out, 0o700); err != nil {
+			return err
+		}
+		crt, key := certFile(out, f.rest[0], ".crt"), certFile(out, f.rest[0], ".key")
+		if err := os.WriteFile(crt, iss.CertPEM, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(key, iss.KeyPEM, 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(out, "ca.pem"), ca, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "certificate %s (serial %s) written to %s, its key to %s (keep it secret), the CA's to %s\n", f.rest[0], iss.Serial, crt, key, filepath.Join(out, "ca.pem"))
+	case "grant":
+		if err := x.Grant(ctx, exchange.Right{Subsystem: id, Service: service, Fields: splitList(fields), Purposes: splitList(purposes)}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s may call %s for %s, disclosing %s\n", id, service, purposes, fields)
+	case "list":
+		ms, ss, err := x.Members(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			fmt.Fprintf(stdout, "member     %-28s %-40s unit %s%s\n", m.ID, m.Name, m.Unit, revoked(m.RevokedAt))
+		}
+		for _, s := range ss {
+			fmt.Fprintf(stdout, "subsystem  %-28s %-40s key %v%s\n", s.ID, s.Name, s.HasKey, revoked(s.RevokedAt))
+		}
+		svcs, err := x.Services(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, s := range svcs {
+			fmt.Fprintf(stdout, "service    %-40s %s\n", s.ID, s.Title)
+		}
+		ps, err := x.Purposes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			fmt.Fprintf(stdout, "purpose    %-24s consent %-5v official %-5v %s\n", p.Code, p.ConsentRequired, p.OfficerRequired, strings.Join(p.LegalBases, " | "))
+		}
+		rs, err := x.Rights(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			fmt.Fprintf(stdout, "right      %-28s %-40s for %s: %s\n", r.Subsystem, r.Service, strings.Join(r.Purposes, ","), strings.Join(r.Fields, ","))
+		}
+	case "revoke":
+		if err := x.Revoke(ctx, f.rest[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s revoked\n", f.rest[0])
+	}
+	return nil
+}
+
+func revoked(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return "  revoked " + t.Format(time.RFC3339)
+}
+
+// demoExchangeAddr is the demo's exchange listener: 127.0.0.1:8443 beside
+// the default --addr, any free port beside another.
+func demoExchangeAddr(c config) string {
+	if c.ExchangeAddr != "" {
+		return c.ExchangeAddr
+	}
+	if c.Addr == "127.0.0.1:8080" {
+		return "127.0.0.1:8443"
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, "0")
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exchangeExamples runs the README's "Data exchange (NDXP)" examples
+// against the demo (TestDemoEndToEnd): each curl command as the demo
+// prints it, with the certificates it wrote in its data directory.
+func exchangeExamples(t *testing.T, stdout interface{ String() string }, data string) {
+	t.Helper()
+	var out string
+	for i := 0; i < 600; i++ {
+		if out = stdout.String(); strings.Contains(out, "https://") && strings.Contains(out, "/r1/VN/GOV/BCA/C06-REGISTER/person/") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)/r1/VN/GOV/BCA/C06-REGISTER/person/(\d{12})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the demo prints no exchange example:\n%s", out)
+	}
+	addr, pin := m[1], m[2]
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "exchange")
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	client := func(sub string) *http.Client {
+		name := strings.ReplaceAll(sub, "/", "_")
+		c, err := tls.LoadX509KeyPair(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{c}}}}
+	}
+	type ex struct {
+		name, sub, method, path, body string
+		headers                       map[string]string
+		status                        int
+		has                           []string
+		hasNot                        []string
+	}
+	hospital := map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS", "X-Road-Issue": "HEALTH-INSURANCE-CHECK"}
+	person := "/r1/VN/GOV/BCA/C06-REGISTER/person/"
+	cases := []ex{
+		{"hospital look-up", "VN/HEALTH/BV-DEMO/HIS", "GET", person + pin, "", hospital, 200, []string{`"full_name"`, `"permanent_residence"`}, []string{`"id_card"`}},
+		{"a field not granted", "VN/HEALTH/BV-DEMO/HIS", "GET", person + pin + "?fields=id_card", "", hospital, 403, []string{"id_card"}, nil},
+		{"no purpose", "VN/HEALTH/BV-DEMO/HIS", "GET", person + pin, "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 422, []string{`"field":"X-Road-Issue"`}, nil},
+		{"driving licence with its officer", "VN/GOV/CSGT-DEMO/GPLX", "GET", person + pin, "",
+			map[string]string{"X-Road-Client": "VN/GOV/CSGT-DEMO/GPLX", "X-Road-Issue": "DRIVING-LICENCE", "X-Road-UserId": "VN-CSGT-0042"}, 200, []string{`"id_card"`}, nil},
+		{"bank KYC without consent", "VN/COM/VCB/EKYC", "GET", person + pin, "", map[string]string{"X-Road-Client": "VN/COM/VCB/EKYC", "X-Road-Issue": "KYC"}, 403, []string{"consent"}, []string{`"full_name"`}},
+		{"batch", "VN/HEALTH/BV-DEMO/HIS", "POST", "/r1/VN/GOV/BCA/C06-REGISTER/verify-batch", "pin,full_name\n" + pin + ",Không Phải Tên\n",
+			map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS", "X-Road-Issue": "HEALTH-INSURANCE-CHECK", "Content-Type": "text/csv"}, 200, []string{"row,match,reason_codes,error\n1,false,100,"}, nil},
+		{"listClients", "VN/HEALTH/BV-DEMO/HIS", "GET", "/listClients", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"member_code":"VCB"`}, nil},
+		{"listMethods", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/listMethods", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"service_code":"verify-batch"`}, nil},
+		{"allowedMethods", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/allowedMethods", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"service_code":"person"`}, nil},
+		{"getOpenAPI", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/getOpenAPI?serviceCode=person", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"openapi"`}, nil},
+		{"monitoring", "VN/HEALTH/BV-DEMO/HIS", "GET", "/api/v1/exchange/monitoring", "", nil, 200, []string{`"requestCount"`, `"failedCount"`}, nil},
+	}
+	for _, c := range cases {
+		// The README shows each call: its path and its headers.
+		path, _, _ := strings.Cut(c.path, "?")
+		path = strings.TrimSuffix(path, pin)
+		if !strings.Contains(string(readme), path) {
+			t.Errorf("README: %s: the path %s is not shown", c.name, path)
+		}
+		for k, v := range c.headers {
+			if k != "Content-Type" && !strings.Contains(string(readme), k+": "+v) {
+				t.Errorf("README: %s: the header %s: %s is not shown", c.name, k, v)
+			}
+		}
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, _ := http.NewRequest(c.method, "https://"+addr+c.path, body)
+		for k, v := range c.headers {
+			req.Header.Set(k, v)
+		}
+		res, err := client(c.sub).Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got := fmt.Sprintf("%d %s", res.StatusCode, b)
+		if res.StatusCode != c.status {
+			t.Errorf("README: %s = %s, want %d", c.name, got, c.status)
+		}
+		for _, h := range c.has {
+			if !strings.Contains(string(b), h) {
+				t.Errorf("README: %s = %s, want %s in it", c.name, got, h)
+			}
+		}
+		for _, h := range c.hasNot {
+			if strings.Contains(string(b), h) {
+				t.Errorf("README: %s = %s, %s in it", c.name, got, h)
+			}
+		}
+	}
+}
+
+// The exchange's CLI onboards a member: member, subsystem, right,
+// certificate (its key written, the CA's beside it), list, revoke; a bad
+// right is refused naming the fields.
+func TestExchangeCLI(t *testing.T) {
+	dir := t.TempDir()
+	mk := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	e := env(map[string]string{"POPULUS_MASTER_KEY": mk})
+	step := func(want string, args ...string) error {
+		t.Helper()
+		var out, errb strings.Builder
+		err := run(t.Context(), append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...), e, &out, &errb)
+		if err == nil && !strings.Contains(out.String(), want) {
+			t.Errorf("%v: %q, want %q", args, out.String(), want)
+		}
+		return err
+	}
+	for _, s := range [][]string{
+		{"exchange", "members", "add", "--id", "VN/COM/ACB", "--name", "Ngân hàng ACB"},
+		{"exchange", "subsystems", "add", "--id", "VN/COM/ACB/KYC", "--name", "eKYC"},
+		{"exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "full_name,birth_date", "--purposes", "KYC"},
+		{"exchange", "cert", "VN/COM/ACB/KYC", "--out", filepath.Join(dir, "certs")},
+	} {
+		// members add / subsystems add take their subcommand before the flags.
+		args := s
+		if s[1] == "members" || s[1] == "subsystems" {
+			args = append([]string{s[0], s[1], s[2], "--data", dir}, s[3:]...)
+			var out, errb strings.Builder
+			if err := run(t.Context(), args, e, &out, &errb); err != nil || !strings.Contains(out.String(), "registered") {
+				t.Fatalf("%v: %v %s", s, err, out.String())
+			}
+			continue
+		}
+		if err := step("", args...); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+	}
+	for _, f := range []string{"VN_COM_ACB_KYC.crt", "VN_COM_ACB_KYC.key", "ca.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, "certs", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := step("right      VN/COM/ACB/KYC", "exchange", "list"); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.Contains(err.Error(), "address is not a field") {
+		t.Errorf("a bad grant: %v", err)
+	}
+	if err := step("revoked", "exchange", "revoke", "VN/COM/ACB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
+		t.Errorf("unknown subcommand: %v", err)
+	}
+}

@@ -1,0 +1,73 @@
+package exchange_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+)
+
+// A batch is answered row by row as it is read: the answer to the first
+// row arrives while the request is still being sent (so memory holds a
+// row, not the batch); beyond the limit the call stops with a row saying so.
+func TestVerifyBatchStreams(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	defer exchange.SetBatchLimit(3)()
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/r1/"+batch, pr)
+	for k, v := range xroad(hospital, "HEALTH-INSURANCE-CHECK") {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: hospital, Service: batch, Fields: []string{"alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}); err != nil {
+		t.Fatal(err)
+	}
+	row := func(pin string) { fmt.Fprintf(pw, `{"pin":"%s","alive":true}`+"\n", pin) }
+	go row(e.Lan.PIN)
+	resc := make(chan *http.Response, 1)
+	go func() {
+		res, err := e.client(hospital).Do(req)
+		if err != nil {
+			t.Error(err)
+			close(resc)
+			return
+		}
+		resc <- res
+	}()
+	var res *http.Response
+	select {
+	case res = <-resc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer before the end of the request")
+	}
+	if res == nil {
+		t.FailNow()
+	}
+	defer res.Body.Close()
+	rd := bufio.NewReader(res.Body)
+	first, err := rd.ReadString('\n')
+	if err != nil || !strings.Contains(first, `"row":1,"match":true`) {
+		t.Fatalf("first row before the rest was sent: %q %v", first, err)
+	}
+	go func() {
+		for _, p := range []string{e.Minh.PIN, e.Ba.PIN, e.Lan.PIN, e.Lan.PIN} {
+			row(p)
+		}
+		pw.Close()
+	}()
+	rest, _ := io.ReadAll(rd)
+	lines := strings.Split(strings.TrimSpace(string(rest)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"row":2,"match":true`) || !strings.Contains(lines[1], `"row":3,"match":false`) ||
+		!strings.Contains(lines[2], `"row":4`) || !strings.Contains(lines[2], "at most 3 rows") {
+		t.Errorf("rows: %q", rest)
+	}
+	if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND purpose = 'HEALTH-INSURANCE-CHECK'`, "member:"+hospital, exchange.ActionVerify); n != 3 {
+		t.Errorf("%d rows audited, want 3", n)
+	}
+}

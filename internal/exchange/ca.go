@@ -1,0 +1,265 @@
+package exchange
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// The certificate authority of the exchange: one ECDSA P-256 key, made on
+// first use, its private key sealed under the master key (AES-256-GCM, as
+// the OpenID provider's signing keys), its certificate in the store. It
+// issues subsystems' client certificates and the exchange listener's
+// server certificate.
+type authority struct {
+	cert *x509.Certificate
+	pem  []byte
+	key  crypto.Signer
+	pool *x509.CertPool
+}
+
+const (
+	caSealPurpose = "exchange ca key"
+	certLifetime  = 365 * 24 * time.Hour
+)
+
+// authority returns the CA, making it on first use.
+func (x *Exchange) authority(ctx context.Context) (*authority, error) {
+	x.caMu.Lock()
+	defer x.caMu.Unlock()
+	if x.ca != nil {
+		return x.ca, nil
+	}
+	for range 2 {
+		var certPEM, sealed string
+		err := x.db.QueryRowContext(ctx, `SELECT cert_pem, sealed_key FROM exchange_ca WHERE id = 1`).Scan(&certPEM, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := x.makeAuthority(ctx); err != nil && !db.IsUniqueViolation(err) {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		der, err := x.master.Open(caSealPurpose, sealed, []byte("exchange-ca"))
+		if err != nil {
+			return nil, fmt.Errorf("exchange CA: %w", err)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("exchange CA: %w", err)
+		}
+		blk, _ := pem.Decode([]byte(certPEM))
+		if blk == nil {
+			return nil, errors.New("exchange CA: no certificate")
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("exchange CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		pool.AddCert(c)
+		x.ca = &authority{cert: c, pem: []byte(certPEM), key: k.(crypto.Signer), pool: pool}
+		return x.ca, nil
+	}
+	return nil, errors.New("exchange CA: could not be made")
+}
+
+func serial() (*big.Int, error) {
+	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+}
+
+func (x *Exchange) makeAuthority(ctx context.Context) error {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	sn, err := serial()
+	if err != nil {
+		return err
+	}
+	now := x.now()
+	tpl := &x509.Certificate{
+		SerialNumber:          sn,
+		Subject:               pkix.Name{Country: []string{"VN"}, Organization: []string{"Populus"}, CommonName: "Populus data exchange CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(10 * certLifetime),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLenZero:        true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		return err
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return err
+	}
+	sealed, err := x.master.Seal(caSealPurpose, p8, []byte("exchange-ca"))
+	if err != nil {
+		return err
+	}
+	_, err = x.db.ExecContext(ctx, `INSERT INTO exchange_ca (id, cert_pem, sealed_key, created_at) VALUES (1, $1, $2, $3)`,
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), sealed, isoNow(now))
+	return err
+}
+
+// CACertificate returns the CA's certificate (PEM), for member systems to
+// trust the exchange listener and for their own records.
+func (x *Exchange) CACertificate(ctx context.Context) ([]byte, error) {
+	ca, err := x.authority(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ca.pem, nil
+}
+
+// Issued is a certificate the CA issued, with its private key (PEM); the
+// key is never stored by Populus.
+type Issued struct {
+	Serial  string
+	CertPEM []byte
+	KeyPEM  []byte
+}
+
+// IssueCertificate issues a client certificate to a registered subsystem:
+// a new P-256 key, the subsystem id as common name, valid for a year. If
+// the subsystem has no public key for client assertions yet, the
+// certificate's becomes it.
+func (x *Exchange) IssueCertificate(ctx context.Context, subsystem string) (Issued, error) {
+	var name, member, revoked, jwk string
+	err := x.db.QueryRowContext(ctx, `SELECT s.name, m.name, s.revoked_at || m.revoked_at, s.public_jwk FROM exchange_subsystems s JOIN exchange_members m ON m.id = s.member_id WHERE s.id = $1`, subsystem).
+		Scan(&name, &member, &revoked, &jwk)
+	if errors.Is(err, sql.ErrNoRows) || revoked != "" {
+		return Issued{}, problem.Field("subsystem", "%s is not a registered subsystem (or is revoked)", subsystem)
+	} else if err != nil {
+		return Issued{}, err
+	}
+	ca, err := x.authority(ctx)
+	if err != nil {
+		return Issued{}, err
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Issued{}, err
+	}
+	sn, err := serial()
+	if err != nil {
+		return Issued{}, err
+	}
+	now := x.now()
+	tpl := &x509.Certificate{
+		SerialNumber: sn,
+		Subject:      pkix.Name{Country: []string{"VN"}, Organization: []string{member}, OrganizationalUnit: []string{name}, CommonName: subsystem},
+		NotBefore:    now.Add(-time.Minute),
+		NotAfter:     now.Add(certLifetime),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &k.PublicKey, ca.key)
+	if err != nil {
+		return Issued{}, err
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return Issued{}, err
+	}
+	out := Issued{Serial: hex.EncodeToString(sn.Bytes()),
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})}
+	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_certificates (serial, subsystem_id, not_after, created_at) VALUES ($1, $2, $3, $4)`,
+			out.Serial, subsystem, isoNow(tpl.NotAfter), isoNow(now)); err != nil {
+			return err
+		}
+		if jwk != "" {
+			return nil
+		}
+		pub, err := jose.JSONWebKey{Key: &k.PublicKey, KeyID: out.Serial, Algorithm: string(jose.ES256), Use: "sig"}.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = $1 WHERE id = $2`, string(pub), subsystem)
+		return err
+	})
+	return out, err
+}
+
+// RevokeCertificate revokes one certificate by its serial (hex): its next
+// request is refused.
+func (x *Exchange) RevokeCertificate(ctx context.Context, serialHex string) error {
+	res, err := x.db.ExecContext(ctx, `UPDATE exchange_certificates SET revoked_at = $1 WHERE serial = $2 AND revoked_at = ''`, isoNow(x.now()), serialHex)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.New(problem.NotFound, "no valid certificate with serial %s", serialHex)
+	}
+	return nil
+}
+
+// TLSConfig is the exchange listener's: a server certificate from the CA
+// for hosts (made now, in memory), client certificates of the CA verified
+// when given (the guard then finds the subsystem and checks revocation on
+// each request; a caller with a token presents none).
+func (x *Exchange) TLSConfig(ctx context.Context, hosts []string) (*tls.Config, error) {
+	ca, err := x.authority(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	sn, err := serial()
+	if err != nil {
+		return nil, err
+	}
+	now := x.now()
+	tpl := &x509.Certificate{
+		SerialNumber: sn,
+		Subject:      pkix.Name{Country: []string{"VN"}, Organization: []string{"Populus"}, CommonName: "Populus data exchange"},
+		NotBefore:    now.Add(-time.Minute),
+		NotAfter:     now.Add(certLifetime),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tpl.IPAddresses = append(tpl.IPAddresses, ip)
+		} else {
+			tpl.DNSNames = append(tpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &k.PublicKey, ca.key)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: k}},
+		ClientCAs:    ca.pool,
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+	}, nil
+}

@@ -1,0 +1,34 @@
+package exchangeui_test
+
+import (
+	"testing"
+
+	"github.com/populus-vn/populus/internal/exchange/exchangeui"
+	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/web/webtest"
+)
+
+// Every message ID the page and its menu entry ask for is in the catalog,
+// in each language, and the Vietnamese messages are Vietnamese.
+func TestMessages(t *testing.T) {
+	m := exchangeui.Module(nil)
+	cat := i18n.MustLoad(m.Messages)
+	ids, prefixes, err := webtest.MessageIDs(m.Templates)
+	if err != nil || len(ids) == 0 || len(prefixes) != 0 {
+		t.Fatalf("templates: %d IDs, prefixes %v, %v", len(ids), prefixes, err)
+	}
+	ids = append(ids, "field.member_id", "field.member_name", "field.unit_code", "flash.exchange.added", "flash.exchange.revoked")
+	for _, e := range m.Menu {
+		ids = append(ids, e.Label)
+	}
+	for _, id := range ids {
+		if id == "field.unit_code" {
+			continue // the staff pages' label, merged in the served catalog
+		}
+		for _, lang := range cat.Languages() {
+			if _, ok := cat.Lookup(lang, id); !ok {
+				t.Errorf("message %q is used but missing from %s.json", id, lang)
+			}
+		}
+	}
+}

@@ -1,0 +1,320 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha512"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// Member-published services: a member registers its own REST service
+// (a base URL) in the catalogue; Populus forwards the /r1/ calls granted
+// to it, after the same checks as its own services, signs what it
+// forwarded and what came back (JWS, ES256, with the exchange CA's key),
+// and keeps the evidence of each exchange: the hashes and signatures,
+// never the bodies.
+const (
+	HeaderSubject           = "X-Populus-Subject"
+	HeaderFields            = "X-Populus-Fields"
+	HeaderConsent           = "X-Populus-Consent"
+	HeaderRequestSignature  = "X-Populus-Request-Signature"
+	HeaderResponseSignature = "X-Populus-Response-Signature"
+	HeaderEvidence          = "X-Populus-Evidence"
+	// HeaderProviderSignature is the provider's own JWS over the hashes
+	// (ProviderStatement), with the key its subsystem registered.
+	HeaderProviderSignature = "X-Populus-Provider-Signature"
+	// HeaderClientSignature is the client's own JWS over its request
+	// (ClientStatement), with the key its subsystem registered.
+	HeaderClientSignature = "X-Populus-Client-Signature"
+	maxForwardBody        = 10 << 20
+)
+
+// Signed is what Populus signs of each side of an exchange: the
+// payload of the JWS in X-Populus-Request-Signature (Kind "request") and
+// X-Populus-Response-Signature (Kind "response").
+type Signed struct {
+	Kind        string    `json:"kind"`
+	RequestID   string    `json:"request_id"`
+	Client      string    `json:"client"`
+	Service     string    `json:"service"`
+	RequestHash string    `json:"request_hash"`
+	Hash        string    `json:"response_hash,omitempty"`
+	Status      int       `json:"status,omitempty"`
+	Time        time.Time `json:"time"`
+}
+
+// Evidence is the record of one forwarded exchange.
+type Evidence struct {
+	ID                string    `json:"id"`
+	RequestID         string    `json:"request_id"`
+	Client            string    `json:"client"`
+	Service           string    `json:"service"`
+	Provider          string    `json:"provider"`
+	RequestHash       string    `json:"request_hash"`
+	ResponseHash      string    `json:"response_hash"`
+	RequestSignature  string    `json:"request_signature"`
+	ResponseSignature string    `json:"response_signature"`
+	ProviderSignature string    `json:"provider_signature,omitempty"`
+	ClientSignature   string    `json:"client_signature,omitempty"`
+	Status            int       `json:"status"`
+	RequestedAt       time.Time `json:"requested_at"`
+	RespondedAt       time.Time `json:"responded_at"`
+}
+
+// ProviderStatement is what a provider signs of an answer, with its
+// subsystem's key, in X-Populus-Provider-Signature: the hash of the
+// request as Populus forwarded it (from X-Populus-Request-Signature) and
+// the SHA-512 of the body it answers (base64).
+type ProviderStatement struct {
+	RequestHash  string `json:"request_hash"`
+	ResponseHash string `json:"response_hash"`
+}
+
+// ClientStatement is what a client signs of its request, with its
+// subsystem's key, in X-Populus-Client-Signature: the request's id
+// (X-Road-Id, which it must then send), the service id, and the SHA-512
+// of the body it sends (base64; of nothing for a request without one).
+type ClientStatement struct {
+	RequestID string `json:"request_id"`
+	Service   string `json:"service"`
+	BodyHash  string `json:"body_hash"`
+}
+
+// verifyStatement checks a JWS of a subsystem against its registered key
+// and decodes what it signed into v.
+func (x *Exchange) verifyStatement(ctx context.Context, subsystem, jws string, v any) error {
+	var jwk string
+	if err := x.db.QueryRowContext(ctx, `SELECT public_jwk FROM exchange_subsystems WHERE id = $1`, subsystem).Scan(&jwk); err != nil || jwk == "" {
+		return errors.New("no registered key")
+	}
+	var key jose.JSONWebKey
+	if err := key.UnmarshalJSON([]byte(jwk)); err != nil {
+		return err
+	}
+	obj, err := jose.ParseSigned(jws, assertionAlgorithms)
+	if err != nil {
+		return err
+	}
+	b, err := obj.Verify(key.Key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// verifyProvider checks a provider's signature over the hashes against
+// the key its subsystem registered.
+func (x *Exchange) verifyProvider(ctx context.Context, provider, jws, reqHash, respHash string) error {
+	var st ProviderStatement
+	if err := x.verifyStatement(ctx, provider, jws, &st); err != nil {
+		return err
+	}
+	if st.RequestHash != reqHash || st.ResponseHash != respHash {
+		return errors.New("the provider signed other hashes")
+	}
+	return nil
+}
+
+// sign returns the compact JWS of v under the CA's key.
+func (x *Exchange) sign(ctx context.Context, v any) (string, error) {
+	ca, err := x.authority(ctx)
+	if err != nil {
+		return "", err
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: ca.key}, (&jose.SignerOptions{}).WithHeader("kid", hex.EncodeToString(ca.cert.SerialNumber.Bytes())))
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	obj, err := s.Sign(b)
+	if err != nil {
+		return "", err
+	}
+	return obj.CompactSerialize()
+}
+
+// VerifySignature checks a JWS of the exchange against the CA's public
+// key and returns what it signed.
+func (x *Exchange) VerifySignature(ctx context.Context, jws string) (Signed, error) {
+	var out Signed
+	ca, err := x.authority(ctx)
+	if err != nil {
+		return out, err
+	}
+	obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		return out, err
+	}
+	b, err := obj.Verify(ca.cert.PublicKey)
+	if err != nil {
+		return out, err
+	}
+	return out, json.Unmarshal(b, &out)
+}
+
+var forwardClient = &http.Client{Timeout: 30 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// forward calls a member's own service.
+func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	subject := r.Header.Get(HeaderSubject)
+	if subject != "" {
+		if _, _, err := pin.Parse(subject); err != nil {
+			return x.refuse(ctx, c, ActionForward, "", problem.Field(HeaderSubject, "%v", err))
+		}
+	}
+	fields, err := c.asked(r)
+	if err != nil {
+		return x.refuse(ctx, c, ActionForward, subject, err)
+	}
+	if c.purpose.ConsentRequired && subject == "" {
+		return x.refuse(ctx, c, ActionForward, "", problem.Field(HeaderSubject, "is required: the purpose needs the consent of the person concerned, named by PIN"))
+	}
+	consent := ""
+	if subject != "" {
+		if consent, err = x.consent(ctx, c, subject, fields); err != nil {
+			return x.refuse(ctx, c, ActionForward, subject, err)
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForwardBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return problem.New(problem.TooLarge, "a forwarded request is at most 10 MiB")
+	}
+	c.hash.Write(body)
+	reqHash := sum(c.hash)
+	svc := c.service.ID
+	clientSig := r.Header.Get(HeaderClientSignature)
+	if clientSig != "" {
+		var st ClientStatement
+		bh := sha512.Sum512(body)
+		if err := x.verifyStatement(ctx, c.p.Username, clientSig, &st); err != nil || st.RequestID != c.h.RequestID || st.Service != svc ||
+			st.BodyHash != base64.StdEncoding.EncodeToString(bh[:]) || r.Header.Get(HeaderID) == "" {
+			return x.refuse(ctx, c, ActionForward, subject, problem.Field(HeaderClientSignature, "does not verify with the subsystem's registered key over this request (its X-Road-Id, service and body)"))
+		}
+	}
+	ev := Evidence{ID: newRequestID(), RequestID: c.h.RequestID, Client: c.p.Username, Service: svc,
+		Provider: c.target.Service.Provider.String(), RequestHash: reqHash, RequestedAt: x.now().UTC(), ClientSignature: clientSig}
+	if ev.RequestSignature, err = x.sign(ctx, Signed{Kind: "request", RequestID: ev.RequestID, Client: ev.Client, Service: svc, RequestHash: reqHash, Time: ev.RequestedAt}); err != nil {
+		return err
+	}
+	target := strings.TrimRight(c.service.BaseURL, "/") + c.target.Rest
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for _, h := range []string{"Content-Type", "Accept", HeaderClient, HeaderUserID, HeaderIssue} {
+		if v := r.Header.Get(h); v != "" {
+			out.Header.Set(h, v)
+		}
+	}
+	out.Header.Set(HeaderID, c.h.RequestID)
+	out.Header.Set(HeaderLegalBasis, c.h.Basis)
+	out.Header.Set(HeaderFields, strings.Join(fields, ","))
+	out.Header.Set(HeaderRequestSignature, ev.RequestSignature)
+	if clientSig != "" {
+		out.Header.Set(HeaderClientSignature, clientSig)
+	}
+	if subject != "" {
+		out.Header.Set(HeaderSubject, subject)
+	}
+	if consent != "" {
+		out.Header.Set(HeaderConsent, consent)
+	}
+	entry := c.entry(ActionForward, subject).For(c.h.Issue, c.h.Basis, consent).Disclosing(fields...)
+	res, err := forwardClient.Do(out)
+	if err != nil {
+		x.audit.Record(ctx, entry.Failing("the member's service did not answer: "+svc))
+		return problem.New(problem.Unavailable, "the service %s did not answer", svc)
+	}
+	defer res.Body.Close()
+	respBody, err := io.ReadAll(io.LimitReader(res.Body, maxForwardBody+1))
+	if err != nil || len(respBody) > maxForwardBody {
+		x.audit.Record(ctx, entry.Failing("the member's service answered unreadably or more than 10 MiB: "+svc))
+		return problem.New(problem.Unavailable, "the service %s answered more than 10 MiB, or unreadably", svc)
+	}
+	h := sha512.Sum512(respBody)
+	ev.ResponseHash, ev.Status, ev.RespondedAt = base64.StdEncoding.EncodeToString(h[:]), res.StatusCode, x.now().UTC()
+	if ps := res.Header.Get(HeaderProviderSignature); ps != "" {
+		if err := x.verifyProvider(ctx, ev.Provider, ps, reqHash, ev.ResponseHash); err != nil {
+			x.audit.Record(ctx, entry.Failing("the provider's signature does not verify: "+svc))
+			return problem.New(problem.Unavailable, "the answer of %s carries a signature that does not verify with its registered key", svc)
+		}
+		ev.ProviderSignature = ps
+	}
+	if ev.ResponseSignature, err = x.sign(ctx, Signed{Kind: "response", RequestID: ev.RequestID, Client: ev.Client, Service: svc,
+		RequestHash: reqHash, Hash: ev.ResponseHash, Status: ev.Status, Time: ev.RespondedAt}); err != nil {
+		return err
+	}
+	if _, err := x.db.ExecContext(ctx, `INSERT INTO exchange_evidence (id, request_id, client_id, service_id, provider_id, request_hash, response_hash,
+		request_signature, response_signature, provider_signature, client_signature, status, requested_at, responded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		ev.ID, ev.RequestID, ev.Client, ev.Service, ev.Provider, ev.RequestHash, ev.ResponseHash, ev.RequestSignature, ev.ResponseSignature,
+		ev.ProviderSignature, ev.ClientSignature, ev.Status, isoNow(ev.RequestedAt), isoNow(ev.RespondedAt)); err != nil {
+		return err
+	}
+	if err := x.audit.Record(ctx, entry.With("service "+svc+"; evidence "+ev.ID+"; status "+strconv.Itoa(ev.Status))); err != nil {
+		return err
+	}
+	for _, k := range []string{"Content-Type", "Cache-Control", "ETag", "Last-Modified", HeaderProviderSignature} {
+		if v := res.Header.Get(k); v != "" {
+			w.Header().Set(k, v)
+		}
+	}
+	c.setHash(w)
+	w.Header().Set(HeaderEvidence, ev.ID)
+	w.Header().Set(HeaderResponseSignature, ev.ResponseSignature)
+	w.WriteHeader(res.StatusCode)
+	_, err = w.Write(respBody)
+	return err
+}
+
+// EvidenceOf returns the evidence id to a party of the exchange (its
+// client or its provider); to anyone else it does not exist.
+func (x *Exchange) EvidenceOf(ctx context.Context, subsystem, id string) (Evidence, error) {
+	var ev Evidence
+	err := x.db.QueryRowContext(ctx, `SELECT id, request_id, client_id, service_id, provider_id, request_hash, response_hash, request_signature,
+		response_signature, provider_signature, client_signature, status, requested_at, responded_at FROM exchange_evidence WHERE id = $1 AND (client_id = $2 OR provider_id = $2)`, id, subsystem).
+		Scan(&ev.ID, &ev.RequestID, &ev.Client, &ev.Service, &ev.Provider, &ev.RequestHash, &ev.ResponseHash, &ev.RequestSignature,
+			&ev.ResponseSignature, &ev.ProviderSignature, &ev.ClientSignature, &ev.Status, db.Time{T: &ev.RequestedAt}, db.Time{T: &ev.RespondedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, problem.New(problem.NotFound, "no evidence %s of an exchange of yours", id)
+	}
+	return ev, err
+}
+
+func (x *Exchange) evidence(w http.ResponseWriter, r *http.Request) error {
+	p, err := mustMember(r)
+	if err != nil {
+		return err
+	}
+	ev, err := x.EvidenceOf(r.Context(), p.Username, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return httpx.WriteJSON(w, http.StatusOK, ev)
+}

@@ -1,0 +1,160 @@
+package exchange_test
+
+import (
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+)
+
+// A member publishes its own service: Populus forwards the granted calls
+// with the purpose, basis, consent and fields, signs the request and the
+// response, answers with the request's hash and the evidence's id, and
+// either party (not a third) downloads the evidence, whose signatures
+// verify and whose hashes are those of what passed.
+func TestMemberService(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		var got http.Header
+		var gotBody, gotPath string
+		provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Clone()
+			b, _ := io.ReadAll(r.Body)
+			gotBody, gotPath = string(b), r.URL.RequestURI()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(201)
+			io.WriteString(w, `{"card":"BHYT-01","valid":true}`)
+		}))
+		defer provider.Close()
+		svc := "VN/HEALTH/BV-BACHMAI/HIS/insurance-card"
+		doc := json.RawMessage(`{"openapi":"3.0.3","info":{"title":"Thẻ BHYT","version":"1"},"paths":{}}`)
+		if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Tra cứu thẻ bảo hiểm y tế", Fields: []string{"card", "valid"},
+			Methods: []exchange.Endpoint{{Method: "POST", Path: "/cards"}}, BaseURL: provider.URL, OpenAPI: doc}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}}); err != nil {
+			t.Fatal(err)
+		}
+		e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-9"
+		h := xroad(bank, "KYC")
+		h[exchange.HeaderSubject] = e.Lan.PIN
+		h[exchange.HeaderID] = "req-77"
+		h["Content-Type"] = "application/json"
+		// The bank signs its request with its own key.
+		bodySum := sha512.Sum512([]byte(`{"q":1}`))
+		st, _ := json.Marshal(exchange.ClientStatement{RequestID: "req-77", Service: svc, BodyHash: base64.StdEncoding.EncodeToString(bodySum[:])})
+		h[exchange.HeaderClientSignature] = e.sign(t, bank, st)
+		res := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards?x=1", h, `{"q":1}`)
+		if res.status != 201 || res.body != `{"card":"BHYT-01","valid":true}` {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		if got.Get(exchange.HeaderClientSignature) != h[exchange.HeaderClientSignature] {
+			t.Error("the client's signature is not passed on")
+		}
+		// Another body under the same signature: refused, not forwarded.
+		first, firstBody := got, gotBody
+		got = nil
+		if r := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards?x=1", h, `{"q":2}`); r.status != 422 || !strings.Contains(r.body, exchange.HeaderClientSignature) || got != nil {
+			t.Errorf("a signature over another body: %d %s", r.status, r.body)
+		}
+		got, gotBody = first, firstBody
+		delete(h, exchange.HeaderClientSignature)
+		if gotPath != "/cards?x=1" || gotBody != `{"q":1}` || got.Get(exchange.HeaderIssue) != "KYC" || got.Get(exchange.HeaderConsent) != "c-9" ||
+			got.Get(exchange.HeaderFields) != "valid" || got.Get(exchange.HeaderID) != "req-77" || !strings.HasPrefix(got.Get(exchange.HeaderLegalBasis), "Nghị định 13") {
+			t.Errorf("forwarded %s %q %v", gotPath, gotBody, got)
+		}
+		reqSig, err := e.x.VerifySignature(e.Ctx, got.Get(exchange.HeaderRequestSignature))
+		if err != nil || reqSig.Kind != "request" || reqSig.RequestHash != res.header.Get(exchange.HeaderRequestHash) || reqSig.Client != bank {
+			t.Errorf("request signature: %+v %v", reqSig, err)
+		}
+		id := res.header.Get(exchange.HeaderEvidence)
+		resSig, err := e.x.VerifySignature(e.Ctx, res.header.Get(exchange.HeaderResponseSignature))
+		sum := sha512.Sum512([]byte(res.body))
+		if err != nil || resSig.Hash != base64.StdEncoding.EncodeToString(sum[:]) || resSig.Status != 201 || resSig.RequestHash != reqSig.RequestHash {
+			t.Errorf("response signature: %+v %v", resSig, err)
+		}
+		// The evidence: to the client, to the provider, not to another.
+		for _, who := range []string{bank, hospital} {
+			r := e.do(t, e.client(who), "GET", "/api/v1/exchange/evidence/"+id, nil, "")
+			var ev exchange.Evidence
+			if r.status != 200 || json.Unmarshal([]byte(r.body), &ev) != nil || ev.ResponseSignature != res.header.Get(exchange.HeaderResponseSignature) || ev.RequestID != "req-77" || ev.ClientSignature == "" {
+				t.Errorf("evidence to %s: %d %s", who, r.status, r.body)
+			}
+		}
+		if r := e.do(t, e.client(drivers), "GET", "/api/v1/exchange/evidence/"+id, nil, ""); r.status != 404 {
+			t.Errorf("evidence to a third: %d", r.status)
+		}
+		// A signature altered does not verify.
+		bad := res.header.Get(exchange.HeaderResponseSignature)
+		bad = bad[:len(bad)-4] + "AAAA"
+		if _, err := e.x.VerifySignature(e.Ctx, bad); err == nil {
+			t.Error("an altered signature verifies")
+		}
+		// Without the person named, a purpose needing consent is refused;
+		// a field not granted too; both audited, nothing forwarded.
+		got = nil
+		delete(h, exchange.HeaderSubject)
+		if r := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards", h, `{}`); r.status != 422 || !strings.Contains(r.body, exchange.HeaderSubject) {
+			t.Errorf("no subject: %d %s", r.status, r.body)
+		}
+		h[exchange.HeaderSubject] = e.Lan.PIN
+		if r := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards?fields=card", h, `{}`); r.status != 403 {
+			t.Errorf("a field not granted: %d %s", r.status, r.body)
+		}
+		if got != nil {
+			t.Error("a refused call was forwarded")
+		}
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND consent = 'c-9' AND fields = 'valid' AND detail LIKE '%evidence ' || $3 || '%'`,
+			"member:"+bank, exchange.ActionForward, id); n != 1 {
+			t.Errorf("the exchange audited %d times", n)
+		}
+	})
+}
+
+// A provider signs its answer with its subsystem's key: the signature is
+// checked and kept in the evidence; one made with another key refuses
+// the answer.
+func TestProviderSignature(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	signer := hospital
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := []byte(`{"valid":true}`)
+		st, err := e.x.VerifySignature(r.Context(), r.Header.Get(exchange.HeaderRequestSignature))
+		if err != nil {
+			t.Error(err)
+		}
+		sum := sha512.Sum512(body)
+		b, _ := json.Marshal(exchange.ProviderStatement{RequestHash: st.RequestHash, ResponseHash: base64.StdEncoding.EncodeToString(sum[:])})
+		w.Header().Set(exchange.HeaderProviderSignature, e.sign(t, signer, b))
+		w.Write(body)
+	}))
+	defer provider.Close()
+	svc := "VN/HEALTH/BV-BACHMAI/HIS/check"
+	if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Kiểm tra", Fields: []string{"valid"}, BaseURL: provider.URL,
+		OpenAPI: json.RawMessage(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: drivers, Service: svc, Fields: []string{"valid"}, Purposes: []string{"DRIVING-LICENCE"}}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.do(t, e.client(drivers), "GET", "/r1/"+svc+"/x", xroad(drivers, "DRIVING-LICENCE"), "")
+	if res.status != 200 || res.header.Get(exchange.HeaderProviderSignature) == "" {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	r := e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+res.header.Get(exchange.HeaderEvidence), nil, "")
+	if !strings.Contains(r.body, `"provider_signature":"`+res.header.Get(exchange.HeaderProviderSignature)+`"`) {
+		t.Errorf("evidence: %s", r.body)
+	}
+	signer = bank // the wrong key
+	if res := e.do(t, e.client(drivers), "GET", "/r1/"+svc+"/x", xroad(drivers, "DRIVING-LICENCE"), ""); res.status != 503 || !strings.Contains(res.body, "does not verify") {
+		t.Errorf("a forged answer: %d %s", res.status, res.body)
+	}
+}

@@ -1,0 +1,547 @@
+package exchange
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// Member is an organisation of the exchange.
+type Member struct {
+	ID   string `json:"id"` // INSTANCE/CLASS/MEMBER
+	Name string `json:"name"`
+	// Unit is the administrative unit it is attached to ("VN", a
+	// province, a commune): an administrator manages the members within
+	// reach.
+	Unit      string    `json:"unit_code"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Subsystem is a system of a member that calls or provides services.
+type Subsystem struct {
+	ID        string    `json:"id"` // INSTANCE/CLASS/MEMBER/SUBSYSTEM
+	Member    string    `json:"member_id"`
+	Name      string    `json:"name"`
+	HasKey    bool      `json:"has_key"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Purpose is why a member system may access a person's data: its code (the
+// X-Road-Issue header), its legal bases, whether the citizen's consent is
+// needed (the law does not mandate the access) and whether an officer
+// must be named (X-Road-UserId).
+type Purpose struct {
+	Code            string   `json:"code"`
+	Name            string   `json:"name"`
+	LegalBases      []string `json:"legal_bases"`
+	ConsentRequired bool     `json:"consent_required"`
+	OfficerRequired bool     `json:"officer_required"`
+}
+
+// Service is a service of the catalogue: a built-in register service or a
+// member's own REST service (BaseURL), with the fields it can disclose and
+// its OpenAPI description.
+type Service struct {
+	ID      string          `json:"id"` // provider/code
+	Title   string          `json:"title"`
+	Fields  []string        `json:"fields"`
+	Methods []Endpoint      `json:"endpoints"`
+	BaseURL string          `json:"base_url,omitempty"`
+	OpenAPI json.RawMessage `json:"-"`
+}
+
+// Endpoint is a method and path of a service (X-Road's endpoint_list).
+type Endpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// Right lets a subsystem call a service, disclosing Fields, for Purposes.
+type Right struct {
+	Subsystem string   `json:"subsystem_id"`
+	Service   string   `json:"service_id"`
+	Fields    []string `json:"fields"`
+	Purposes  []string `json:"purposes"`
+}
+
+var errGone = problem.New(problem.NotFound, "no such member, subsystem or service")
+
+func isoNow(t time.Time) string { return db.FormatTime(t.UTC()) }
+
+func checkName(f *problem.Fields, field, s string) {
+	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > 200 {
+		f.Add(field, "must have 1 to 200 characters")
+	}
+}
+
+// AddMember registers a member.
+func (x *Exchange) AddMember(ctx context.Context, m Member) (Member, error) {
+	var f problem.Fields
+	inst, class, code, err := ParseMember(m.ID)
+	if err != nil {
+		f.Add("id", "%v", err)
+	}
+	checkName(&f, "name", m.Name)
+	if m.Unit == "" {
+		m.Unit = "VN"
+	}
+	if m.Unit != "VN" && (len(m.Unit) != 2 && len(m.Unit) != 5) {
+		f.Add("unit_code", "must be VN, a province code or a commune code")
+	}
+	if err := f.Err(); err != nil {
+		return Member{}, err
+	}
+	m.Name, m.CreatedAt = strings.TrimSpace(m.Name), x.now().UTC()
+	_, err = x.db.ExecContext(ctx, `INSERT INTO exchange_members (id, instance, class, code, name, unit_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.ID, inst, class, code, m.Name, m.Unit, isoNow(m.CreatedAt))
+	if db.IsUniqueViolation(err) {
+		return Member{}, problem.Field("id", "member %s exists already", m.ID)
+	}
+	return m, err
+}
+
+// AddSubsystem registers a subsystem of an existing member; jwk, if not
+// empty, is its public key for client assertions (a JSON Web Key).
+func (x *Exchange) AddSubsystem(ctx context.Context, id, name string, jwk []byte) (Subsystem, error) {
+	var f problem.Fields
+	sid, err := ParseSubsystem(id)
+	if err != nil {
+		f.Add("id", "%v", err)
+	}
+	checkName(&f, "name", name)
+	if len(jwk) > 0 {
+		if err := checkJWK(jwk); err != nil {
+			f.Add("public_jwk", "%v", err)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Subsystem{}, err
+	}
+	s := Subsystem{ID: id, Member: sid.MemberID(), Name: strings.TrimSpace(name), HasKey: len(jwk) > 0, CreatedAt: x.now().UTC()}
+	var revoked string
+	err = x.db.QueryRowContext(ctx, `SELECT revoked_at FROM exchange_members WHERE id = $1`, s.Member).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) || revoked != "" {
+		return Subsystem{}, problem.Field("id", "member %s is not registered (or is revoked)", s.Member)
+	} else if err != nil {
+		return Subsystem{}, err
+	}
+	_, err = x.db.ExecContext(ctx, `INSERT INTO exchange_subsystems (id, member_id, code, name, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.ID, s.Member, sid.Subsystem, s.Name, string(jwk), isoNow(s.CreatedAt))
+	if db.IsUniqueViolation(err) {
+		return Subsystem{}, problem.Field("id", "subsystem %s exists already", id)
+	}
+	return s, err
+}
+
+// checkJWK accepts a public signing key: EC P-256/P-384, RSA of 2048 bits
+// or more, or Ed25519.
+func checkJWK(b []byte) error {
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("is not a JSON Web Key: %v", err)
+	}
+	if !k.Valid() || !k.IsPublic() {
+		return errors.New("must be a valid public key")
+	}
+	return nil
+}
+
+// SetKey registers (or replaces) a subsystem's public key.
+func (x *Exchange) SetKey(ctx context.Context, id string, jwk []byte) error {
+	if err := checkJWK(jwk); err != nil {
+		return problem.Field("public_jwk", "%v", err)
+	}
+	res, err := x.db.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = $1 WHERE id = $2 AND revoked_at = ''`, string(jwk), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errGone
+	}
+	return nil
+}
+
+// Revoke revokes a member (with its subsystems) or a subsystem, with its
+// certificates and tokens, at once: the next request of its systems is
+// refused.
+func (x *Exchange) Revoke(ctx context.Context, id string) error {
+	now := isoNow(x.now())
+	return x.db.InTx(ctx, func(tx *sql.Tx) error {
+		var subs []string
+		if strings.Count(id, "/") == 2 {
+			res, err := tx.ExecContext(ctx, `UPDATE exchange_members SET revoked_at = $1 WHERE id = $2 AND revoked_at = ''`, now, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return errGone
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM exchange_subsystems WHERE member_id = $1`, id)
+			subs, err = db.Collect(rows, err, func(s db.Scanner) (string, error) { var v string; return v, s.Scan(&v) })
+			if err != nil {
+				return err
+			}
+		} else {
+			subs = []string{id}
+		}
+		for _, s := range subs {
+			res, err := tx.ExecContext(ctx, `UPDATE exchange_subsystems SET revoked_at = $1 WHERE id = $2 AND revoked_at = ''`, now, s)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 && len(subs) == 1 && strings.Count(id, "/") != 2 {
+				return errGone
+			}
+			for _, q := range []string{`UPDATE exchange_certificates SET revoked_at = $1 WHERE subsystem_id = $2 AND revoked_at = ''`,
+				`UPDATE exchange_tokens SET revoked_at = $1 WHERE subsystem_id = $2 AND revoked_at = ''`} {
+				if _, err := tx.ExecContext(ctx, q, now, s); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Members lists the members, with their subsystems.
+func (x *Exchange) Members(ctx context.Context) ([]Member, []Subsystem, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT id, name, unit_code, created_at, revoked_at FROM exchange_members ORDER BY id`)
+	ms, err := db.Collect(rows, err, func(s db.Scanner) (Member, error) {
+		var m Member
+		var revoked string
+		err := s.Scan(&m.ID, &m.Name, &m.Unit, db.Time{T: &m.CreatedAt}, &revoked)
+		if err == nil && revoked != "" {
+			m.RevokedAt, err = db.ParseTime(revoked)
+		}
+		return m, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = x.db.QueryContext(ctx, `SELECT id, member_id, name, public_jwk <> '', created_at, revoked_at FROM exchange_subsystems ORDER BY id`)
+	ss, err := db.Collect(rows, err, func(s db.Scanner) (Subsystem, error) {
+		var m Subsystem
+		var revoked string
+		err := s.Scan(&m.ID, &m.Member, &m.Name, &m.HasKey, db.Time{T: &m.CreatedAt}, &revoked)
+		if err == nil && revoked != "" {
+			m.RevokedAt, err = db.ParseTime(revoked)
+		}
+		return m, err
+	})
+	return ms, ss, err
+}
+
+// OrganisationOf names the member behind an audit actor
+// ("member:VN/COM/VCB/EKYC"), for "who used my data".
+func (x *Exchange) OrganisationOf(ctx context.Context, actor string) (string, bool) {
+	id, ok := strings.CutPrefix(actor, string(auth.KindMember)+":")
+	if !ok {
+		return "", false
+	}
+	sid, err := ParseSubsystem(id)
+	if err != nil {
+		return "", false
+	}
+	var name string
+	if err := x.db.QueryRowContext(ctx, `SELECT name FROM exchange_members WHERE id = $1`, sid.MemberID()).Scan(&name); err != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// AddPurpose adds or replaces a purpose of the catalogue.
+func (x *Exchange) AddPurpose(ctx context.Context, p Purpose) error {
+	var f problem.Fields
+	if err := part("code", p.Code); err != nil {
+		f.Add("code", "%v", err)
+	}
+	checkName(&f, "name", p.Name)
+	if len(p.LegalBases) == 0 {
+		f.Add("legal_bases", "name at least one legal basis")
+	}
+	for _, b := range p.LegalBases {
+		if n := utf8.RuneCountInString(b); n == 0 || n > 300 || strings.ContainsAny(b, "\n\r") {
+			f.Add("legal_bases", "each must have 1 to 300 characters on one line")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	defer x.invalidate()
+	return x.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exchange_purposes WHERE code = $1`, p.Code); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO exchange_purposes (code, name, legal_bases, consent_required, officer_required) VALUES ($1, $2, $3, $4, $5)`,
+			p.Code, p.Name, strings.Join(p.LegalBases, "\n"), boolInt(p.ConsentRequired), boolInt(p.OfficerRequired))
+		return err
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Purpose returns a purpose of the catalogue.
+func (x *Exchange) Purpose(ctx context.Context, code string) (Purpose, error) {
+	var p Purpose
+	var bases string
+	var consent, officer int
+	err := x.db.QueryRowContext(ctx, `SELECT code, name, legal_bases, consent_required, officer_required FROM exchange_purposes WHERE code = $1`, code).
+		Scan(&p.Code, &p.Name, &bases, &consent, &officer)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, problem.New(problem.NotFound, "no purpose %q in the catalogue", code)
+	}
+	p.LegalBases, p.ConsentRequired, p.OfficerRequired = strings.Split(bases, "\n"), consent == 1, officer == 1
+	return p, err
+}
+
+// Purposes lists the catalogue of purposes.
+func (x *Exchange) Purposes(ctx context.Context) ([]Purpose, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT code FROM exchange_purposes ORDER BY code`)
+	codes, err := db.Collect(rows, err, func(s db.Scanner) (string, error) { var v string; return v, s.Scan(&v) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Purpose, 0, len(codes))
+	for _, c := range codes {
+		p, err := x.Purpose(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// AddService adds a service to the catalogue, provided by a registered
+// subsystem; openAPI is its description (OpenAPI 3, JSON).
+func (x *Exchange) AddService(ctx context.Context, s Service) error {
+	var f problem.Fields
+	if _, err := ParseService(s.ID); err != nil {
+		f.Add("id", "%v", err)
+	}
+	checkName(&f, "title", s.Title)
+	for _, e := range s.Methods {
+		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, e.Method) || !strings.HasPrefix(e.Path, "/") {
+			f.Add("endpoints", "each needs a method (GET, POST, PUT, PATCH, DELETE) and a path starting with /")
+			break
+		}
+	}
+	if s.BaseURL != "" && !strings.HasPrefix(s.BaseURL, "https://") && !strings.HasPrefix(s.BaseURL, "http://127.0.0.1") && !strings.HasPrefix(s.BaseURL, "http://localhost") {
+		f.Add("base_url", "must be https (http only on loopback)")
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+	}
+	if len(s.OpenAPI) == 0 || json.Unmarshal(s.OpenAPI, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		f.Add("openapi", "must be an OpenAPI 3 description in JSON")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	defer x.invalidate()
+	sid, _ := ParseService(s.ID)
+	methods, _ := json.Marshal(s.Methods)
+	_, err := x.db.ExecContext(ctx, `INSERT INTO exchange_services (id, provider_id, code, title, fields, methods, base_url, openapi, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, sid.Provider.String(), sid.Code, s.Title, strings.Join(s.Fields, ","), string(methods), s.BaseURL, string(s.OpenAPI), isoNow(x.now()))
+	switch {
+	case db.IsUniqueViolation(err):
+		return problem.Field("id", "service %s exists already", s.ID)
+	case db.IsForeignKey(err):
+		return problem.Field("id", "the provider %s is not a registered subsystem", sid.Provider)
+	}
+	return err
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+func scanService(s db.Scanner) (Service, error) {
+	var v Service
+	var fields, methods, openapi string
+	err := s.Scan(&v.ID, &v.Title, &fields, &methods, &v.BaseURL, &openapi)
+	if err != nil {
+		return v, err
+	}
+	v.Fields, v.OpenAPI = splitList(fields), json.RawMessage(openapi)
+	return v, json.Unmarshal([]byte(methods), &v.Methods)
+}
+
+const serviceColumns = `id, title, fields, methods, base_url, openapi`
+
+// Service returns a service of the catalogue.
+func (x *Exchange) Service(ctx context.Context, id string) (Service, error) {
+	s, err := scanService(x.db.QueryRowContext(ctx, `SELECT `+serviceColumns+` FROM exchange_services WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, problem.New(problem.NotFound, "no service %s in the catalogue", id)
+	}
+	return s, err
+}
+
+// Services lists the services of a provider ("" for all).
+func (x *Exchange) Services(ctx context.Context, provider string) ([]Service, error) {
+	q, args := `SELECT `+serviceColumns+` FROM exchange_services`, []any{}
+	if provider != "" {
+		q, args = q+` WHERE provider_id = $1`, append(args, provider)
+	}
+	rows, err := x.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	return db.Collect(rows, err, scanService)
+}
+
+// Grant gives a subsystem the right to call a service, disclosing fields
+// (a subset of the service's), for purposes of the catalogue; it replaces
+// an earlier grant of the same pair.
+func (x *Exchange) Grant(ctx context.Context, r Right) error {
+	var f problem.Fields
+	svc, err := x.Service(ctx, r.Service)
+	if err != nil {
+		f.Add("service_id", "%v", err)
+	}
+	for _, fl := range r.Fields {
+		if err == nil && !slices.Contains(svc.Fields, fl) {
+			f.Add("fields", "%s is not a field of %s (%s)", fl, r.Service, strings.Join(svc.Fields, ", "))
+		}
+	}
+	if len(r.Purposes) == 0 {
+		f.Add("purposes", "name at least one purpose")
+	}
+	for _, p := range r.Purposes {
+		if _, err := x.Purpose(ctx, p); err != nil {
+			f.Add("purposes", "%v", err)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	defer x.invalidate()
+	return x.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exchange_rights WHERE subsystem_id = $1 AND service_id = $2`, r.Subsystem, r.Service); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO exchange_rights (subsystem_id, service_id, fields, purposes, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			r.Subsystem, r.Service, strings.Join(r.Fields, ","), strings.Join(r.Purposes, ","), isoNow(x.now()))
+		if db.IsForeignKey(err) {
+			return problem.Field("subsystem_id", "%s is not a registered subsystem", r.Subsystem)
+		}
+		return err
+	})
+}
+
+// Rights lists the rights of a subsystem ("" for all).
+func (x *Exchange) Rights(ctx context.Context, subsystem string) ([]Right, error) {
+	q, args := `SELECT subsystem_id, service_id, fields, purposes FROM exchange_rights`, []any{}
+	if subsystem != "" {
+		q, args = q+` WHERE subsystem_id = $1`, append(args, subsystem)
+	}
+	rows, err := x.db.QueryContext(ctx, q+` ORDER BY subsystem_id, service_id`, args...)
+	return db.Collect(rows, err, func(s db.Scanner) (Right, error) {
+		var r Right
+		var fields, purposes string
+		err := s.Scan(&r.Subsystem, &r.Service, &fields, &purposes)
+		r.Fields, r.Purposes = splitList(fields), splitList(purposes)
+		return r, err
+	})
+}
+
+// Manage is the administrators' view: the members within p's reach with
+// their subsystems, and the catalogue.
+type Manage struct {
+	Members    []Member
+	Subsystems []Subsystem
+	Services   []Service
+	Purposes   []Purpose
+	Rights     []Right
+}
+
+// Overview returns what p may manage; refused (and audited) for a role
+// without exchange.manage.
+func (x *Exchange) Overview(ctx context.Context, p auth.Principal) (Manage, error) {
+	if err := x.guard.Role(ctx, p, ManageExchange, ""); err != nil {
+		return Manage{}, err
+	}
+	ms, ss, err := x.Members(ctx)
+	if err != nil {
+		return Manage{}, err
+	}
+	var out Manage
+	for _, m := range ms {
+		if x.guard.Policy.Allowed(p, ManageExchange, m.Unit) {
+			out.Members = append(out.Members, m)
+		}
+	}
+	for _, s := range ss {
+		if slices.ContainsFunc(out.Members, func(m Member) bool { return m.ID == s.Member }) {
+			out.Subsystems = append(out.Subsystems, s)
+		}
+	}
+	if out.Services, err = x.Services(ctx, ""); err != nil {
+		return out, err
+	}
+	if out.Purposes, err = x.Purposes(ctx); err != nil {
+		return out, err
+	}
+	out.Rights, err = x.Rights(ctx, "")
+	return out, err
+}
+
+// AdminAddMember is AddMember for a staff administrator: the member's unit
+// must be within p's reach; audited.
+func (x *Exchange) AdminAddMember(ctx context.Context, p auth.Principal, m Member) (Member, error) {
+	if m.Unit == "" {
+		m.Unit = p.Unit
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, m.Unit, ""); err != nil {
+		return Member{}, err
+	}
+	out, err := x.AddMember(ctx, m)
+	if err != nil {
+		return out, err
+	}
+	return out, x.audit.Record(ctx, audit.Of(p, ManageExchange, m.ID).With("member added: "+out.Name))
+}
+
+// AdminRevoke is Revoke for a staff administrator, on a member or
+// subsystem of a member within reach; audited.
+func (x *Exchange) AdminRevoke(ctx context.Context, p auth.Principal, id string) error {
+	member := id
+	if sid, err := ParseSubsystem(id); err == nil {
+		member = sid.MemberID()
+	}
+	var unit string
+	if err := x.db.QueryRowContext(ctx, `SELECT unit_code FROM exchange_members WHERE id = $1`, member).Scan(&unit); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return errGone
+		}
+		return err
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+		return err
+	}
+	if err := x.Revoke(ctx, id); err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With("revoked"))
+}

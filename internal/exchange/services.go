@@ -1,0 +1,535 @@
+package exchange
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// PersonFields are the fields of the person look-up, each a right may
+// grant.
+var PersonFields = []string{"full_name", "other_names", "birth_date", "sex", "status", "death_date", "birth_place", "hometown",
+	"ethnicity", "religion", "nationality", "permanent_residence", "temporary_residence", "current_address", "household_id",
+	"father_pin", "mother_pin", "spouse_pin", "id_card"}
+
+// VerifyFields are what a verification may ask about: the fields it
+// matches and its predicates.
+var VerifyFields = []string{"full_name", "birth_date", "address", "card_number", "age_at_least", "resides_in", "alive"}
+
+// personValue is one field of p.
+func personValue(p *people.Person, f string) any {
+	switch f {
+	case "full_name":
+		return p.FullName
+	case "other_names":
+		return p.OtherNames
+	case "birth_date":
+		return p.BirthDate
+	case "sex":
+		return p.Sex
+	case "status":
+		return p.Status
+	case "death_date":
+		return p.DeathDate
+	case "birth_place":
+		return p.BirthPlace
+	case "hometown":
+		return p.Hometown
+	case "ethnicity":
+		return p.Ethnicity
+	case "religion":
+		return p.Religion
+	case "nationality":
+		return p.Nationality
+	case "permanent_residence":
+		return p.Permanent
+	case "temporary_residence":
+		return p.Temporary
+	case "current_address":
+		return p.Current
+	case "household_id":
+		return p.HouseholdID
+	case "father_pin":
+		return p.FatherPIN
+	case "mother_pin":
+		return p.MotherPIN
+	case "spouse_pin":
+		return p.SpousePIN
+	case "id_card":
+		return p.Card
+	}
+	return nil
+}
+
+// setHash sets X-Road-Request-Hash before the answer is written.
+func (c *call) setHash(w http.ResponseWriter) { w.Header().Set(HeaderRequestHash, sum(c.hash)) }
+
+// asked returns the fields of ?fields= (all the granted ones when absent),
+// refusing those the right does not grant.
+func (c *call) asked(r *http.Request) ([]string, error) {
+	q := r.URL.Query().Get("fields")
+	if q == "" {
+		return c.right.Fields, nil
+	}
+	var out, refused []string
+	for f := range strings.SplitSeq(q, ",") {
+		switch {
+		case slices.Contains(c.right.Fields, f):
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		default:
+			refused = append(refused, f)
+		}
+	}
+	if len(refused) > 0 {
+		return nil, problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", c.p.Username, strings.Join(refused, ", "), c.service.ID, strings.Join(c.right.Fields, ", "))
+	}
+	return out, nil
+}
+
+// lookup is GET /r1/VN/GOV/BCA/C06-REGISTER/person/{pin}: the person's
+// fields that the right grants (or those of ?fields=, among them).
+func (x *Exchange) lookup(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		return problem.New(problem.MethodNotAllowed, "the person look-up is GET /r1/%s/person/{pin}", Platform)
+	}
+	pinStr := strings.TrimPrefix(c.target.Rest, "/")
+	if _, _, err := pin.Parse(pinStr); err != nil {
+		return x.refuse(ctx, c, ActionLookup, "", problem.Field("pin", "%v", err))
+	}
+	fields, err := c.asked(r)
+	if err != nil {
+		return x.refuse(ctx, c, ActionLookup, pinStr, err)
+	}
+	consent, err := x.consent(ctx, c, pinStr, fields)
+	if err != nil {
+		return x.refuse(ctx, c, ActionLookup, pinStr, err)
+	}
+	if x.reg == nil {
+		return problem.New(problem.Unavailable, "the register is not available to the exchange")
+	}
+	p, err := x.reg.Get(ctx, reader, pinStr)
+	if err != nil {
+		if problem.Is(err, problem.NotFound) {
+			x.audit.Record(ctx, c.entry(ActionLookup, pinStr).For(c.h.Issue, c.h.Basis, consent).Failing("no person with this PIN"))
+		}
+		return err
+	}
+	if err := x.audit.Record(ctx, c.entry(ActionLookup, pinStr).For(c.h.Issue, c.h.Basis, consent).Disclosing(fields...)); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"pin":`)
+	v, _ := json.Marshal(p.PIN)
+	b.Write(v)
+	for _, f := range fields {
+		v, err := json.Marshal(personValue(&p, f))
+		if err != nil {
+			return err
+		}
+		b.WriteString(`,"` + f + `":`)
+		b.Write(v)
+	}
+	b.WriteString("}\n")
+	c.setHash(w)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// questions are the fields and predicates a verification asks.
+func questions(in *oidc.VerifyRequest) []string {
+	var out []string
+	for _, q := range []struct {
+		name string
+		set  bool
+	}{{"full_name", in.FullName != nil}, {"birth_date", in.BirthDate != nil}, {"address", in.Address != nil}, {"card_number", in.CardNumber != nil},
+		{"age_at_least", in.AgeAtLeast != nil}, {"resides_in", in.ResidesIn != nil}, {"alive", in.Alive != nil}} {
+		if q.set {
+			out = append(out, q.name)
+		}
+	}
+	return out
+}
+
+// verifyRow answers one verification of a call: the right must grant each
+// question, the consent must cover them.
+func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest) (oidc.VerifyResponse, error) {
+	ctx := r.Context()
+	in.Purpose = c.purpose.Code
+	asked := questions(&in)
+	var refused []string
+	for _, q := range asked {
+		if !slices.Contains(c.right.Fields, q) {
+			refused = append(refused, q)
+		}
+	}
+	if len(refused) > 0 {
+		return oidc.VerifyResponse{}, x.refuse(ctx, c, ActionVerify, in.PIN, problem.New(problem.Forbidden, "%s may not verify %s (granted: %s)", c.p.Username, strings.Join(refused, ", "), strings.Join(c.right.Fields, ", ")))
+	}
+	if _, _, err := pin.Parse(in.PIN); err != nil {
+		return oidc.VerifyResponse{}, problem.Field("pin", "%v", err)
+	}
+	consent, err := x.consent(ctx, c, in.PIN, asked)
+	if err != nil {
+		return oidc.VerifyResponse{}, x.refuse(ctx, c, ActionVerify, in.PIN, err)
+	}
+	if x.verifier == nil {
+		return oidc.VerifyResponse{}, problem.New(problem.Unavailable, "verification is not available (the OpenID provider is off)")
+	}
+	return x.verifier.VerifyFor(ctx, c.p, in, func(e audit.Entry) audit.Entry {
+		e.Action = string(ActionVerify)
+		if c.h.UserID != "" {
+			e.Detail += "; official " + c.h.UserID
+		}
+		return e.For(c.h.Issue, c.h.Basis, consent).Disclosing(asked...)
+	})
+}
+
+// verifyOne is POST …/verify: one yes/no verification (the body of
+// POST /api/v1/verify, its purpose the X-Road-Issue).
+func (x *Exchange) verifyOne(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		return problem.New(problem.MethodNotAllowed, "the verification is POST /r1/%s/verify", Platform)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return problem.New(problem.TooLarge, "the verification request is larger than 16 KiB")
+	}
+	c.hash.Write(body)
+	var in oidc.VerifyRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return problem.Field("body", "is not a verification request: %v", err)
+	}
+	out, err := x.verifyRow(r, c, in)
+	if err != nil {
+		return err
+	}
+	c.setHash(w)
+	return httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// MaxBatch is the most rows of one batch verification.
+const MaxBatch = 10_000
+
+// batchLimit is MaxBatch (lowered by tests).
+var batchLimit = MaxBatch
+
+// batchRow is one answer of a batch (NDJSON).
+type batchRow struct {
+	Row         int             `json:"row"`
+	Match       *bool           `json:"match,omitempty"`
+	Fields      map[string]bool `json:"fields,omitempty"`
+	Predicates  map[string]bool `json:"predicates,omitempty"`
+	ReasonCodes []int           `json:"reason_codes,omitempty"`
+	Error       *problem.Body   `json:"error,omitempty"`
+}
+
+// verifyBatch is POST …/verify-batch: up to MaxBatch verifications, as
+// NDJSON (a verification request a line) or CSV (a header row naming
+// pin and the questions), answered row by row as they are read, in the
+// same format; memory stays that of one row. X-Road-Request-Hash, known
+// only at the end, is sent as a trailer.
+func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		return problem.New(problem.MethodNotAllowed, "the batch verification is POST /r1/%s/verify-batch", Platform)
+	}
+	ct := r.Header.Get("Content-Type")
+	isCSV := strings.HasPrefix(ct, "text/csv")
+	if !isCSV && !strings.HasPrefix(ct, "application/x-ndjson") {
+		return problem.New(problem.Unsupported, "send the batch as application/x-ndjson (a request a line) or text/csv")
+	}
+	rc := http.NewResponseController(w)
+	rc.EnableFullDuplex()
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
+	body := io.TeeReader(r.Body, c.hash)
+	w.Header().Set("Trailer", HeaderRequestHash)
+	w.Header().Set("Cache-Control", "no-store")
+	var next func() (oidc.VerifyRequest, bool, error)
+	var write func(n int, in *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if isCSV {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		cr := csv.NewReader(body)
+		cr.ReuseRecord = true
+		header, err := cr.Read()
+		if err != nil {
+			return problem.Field("body", "the CSV has no header row")
+		}
+		cols := slices.Clone(header)
+		if !slices.Contains(cols, "pin") {
+			return problem.Field("body", "the CSV header must name a pin column")
+		}
+		for _, h := range cols {
+			if h != "pin" && !slices.Contains(VerifyFields, h) {
+				return problem.Field("body", "unknown column %q (pin, %s)", h, strings.Join(VerifyFields, ", "))
+			}
+		}
+		next = func() (oidc.VerifyRequest, bool, error) {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				return oidc.VerifyRequest{}, false, nil
+			}
+			if err != nil {
+				return oidc.VerifyRequest{}, true, problem.Field("body", "%v", err)
+			}
+			return csvRequest(cols, rec)
+		}
+		cw := csv.NewWriter(bw)
+		cw.Write([]string{"row", "match", "reason_codes", "error"})
+		write = func(n int, _ *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error {
+			rec := []string{strconv.Itoa(n), "", "", ""}
+			if err != nil {
+				b := problem.BodyOf(err, "")
+				rec[3] = b.Detail + reasonOf(err)
+			} else {
+				rec[1] = strconv.FormatBool(out.Match)
+				var codes []string
+				for _, c := range out.ReasonCodes {
+					codes = append(codes, strconv.Itoa(c))
+				}
+				rec[2] = strings.Join(codes, " ")
+			}
+			cw.Write(rec)
+			cw.Flush()
+			return cw.Error()
+		}
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		sc := bufio.NewScanner(body)
+		sc.Buffer(make([]byte, 0, 4<<10), 16<<10)
+		next = func() (oidc.VerifyRequest, bool, error) {
+			for sc.Scan() {
+				line := bytes.TrimSpace(sc.Bytes())
+				if len(line) == 0 {
+					continue
+				}
+				var in oidc.VerifyRequest
+				dec := json.NewDecoder(bytes.NewReader(line))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&in); err != nil {
+					return in, true, problem.Field("body", "not a verification request: %v", err)
+				}
+				return in, true, nil
+			}
+			if err := sc.Err(); err != nil {
+				return oidc.VerifyRequest{}, true, problem.Field("body", "%v (a line is at most 16 KiB)", err)
+			}
+			return oidc.VerifyRequest{}, false, nil
+		}
+		enc := json.NewEncoder(bw)
+		write = func(n int, _ *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error {
+			row := batchRow{Row: n}
+			if err != nil {
+				b := problem.BodyOf(err, "")
+				row.Error = &b
+			} else {
+				row.Match, row.Fields, row.Predicates, row.ReasonCodes = &out.Match, out.Fields, out.Predicates, out.ReasonCodes
+			}
+			return enc.Encode(row)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	rc.Flush()
+	for n := 1; ; n++ {
+		in, ok, err := next()
+		if !ok {
+			break
+		}
+		if n > batchLimit {
+			write(n, nil, oidc.VerifyResponse{}, problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is ignored", batchLimit))
+			break
+		}
+		var out oidc.VerifyResponse
+		if err == nil {
+			out, err = x.verifyRow(r, c, in)
+		}
+		if err != nil && (problem.KindOf(err) == problem.Internal || problem.KindOf(err) == problem.Unavailable) {
+			write(n, nil, out, err)
+			break
+		}
+		if werr := write(n, &in, out, err); werr != nil {
+			return nil
+		}
+		// Each answer goes out as soon as it is made: a caller may send
+		// the next rows only after reading the first answers.
+		bw.Flush()
+		rc.Flush()
+	}
+	bw.Flush()
+	// The rest of a batch cut short is read and dropped (within the body's
+	// limit): the connection stays usable, and the hash covers it all.
+	io.Copy(io.Discard, body)
+	w.Header().Set(HeaderRequestHash, sum(c.hash))
+	return nil
+}
+
+// csvRequest is a CSV row as a verification request.
+func csvRequest(cols, rec []string) (oidc.VerifyRequest, bool, error) {
+	var in oidc.VerifyRequest
+	var f problem.Fields
+	for i, col := range cols {
+		if i >= len(rec) || rec[i] == "" {
+			continue
+		}
+		v := rec[i]
+		switch col {
+		case "pin":
+			in.PIN = v
+		case "full_name":
+			in.FullName = &v
+		case "birth_date":
+			d, err := civil.ParseDate(v)
+			if err != nil {
+				f.Add("birth_date", "%v", err)
+			}
+			in.BirthDate = &d
+		case "card_number":
+			in.CardNumber = &v
+		case "address":
+			unit, detail, _ := strings.Cut(v, "|")
+			in.Address = &people.Address{Unit: unit, Detail: detail}
+		case "age_at_least":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				f.Add("age_at_least", "must be a number")
+			}
+			in.AgeAtLeast = &n
+		case "resides_in":
+			in.ResidesIn = &v
+		case "alive":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				f.Add("alive", "must be true or false")
+			}
+			in.Alive = &b
+		}
+	}
+	return in, true, f.Err()
+}
+
+// meta answers X-Road's REST metadata calls on a provider.
+func (x *Exchange) meta(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		return problem.New(problem.MethodNotAllowed, "metadata calls are GET")
+	}
+	provider := c.target.Service.Provider
+	svcs, err := x.Services(ctx, provider.String())
+	if err != nil {
+		return err
+	}
+	c.setHash(w)
+	switch c.target.Meta {
+	case "getOpenAPI":
+		code := r.URL.Query().Get("serviceCode")
+		for _, s := range svcs {
+			if strings.HasSuffix(s.ID, "/"+code) && code != "" {
+				w.Header().Set("Content-Type", "application/json")
+				_, err := w.Write(s.OpenAPI)
+				return err
+			}
+		}
+		return problem.Field("serviceCode", "no service %q of %s", code, provider)
+	case "allowedMethods":
+		rights, err := x.Rights(ctx, c.p.Username)
+		if err != nil {
+			return err
+		}
+		svcs = slices.DeleteFunc(svcs, func(s Service) bool {
+			return !slices.ContainsFunc(rights, func(r Right) bool { return r.Service == s.ID })
+		})
+	}
+	type endpoint struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+	}
+	type service struct {
+		ObjectType    string     `json:"object_type"`
+		XRoadInstance string     `json:"xroad_instance"`
+		MemberClass   string     `json:"member_class"`
+		MemberCode    string     `json:"member_code"`
+		SubsystemCode string     `json:"subsystem_code"`
+		ServiceCode   string     `json:"service_code"`
+		ServiceType   string     `json:"service_type"`
+		EndpointList  []endpoint `json:"endpoint_list"`
+	}
+	out := struct {
+		Service []service `json:"service"`
+	}{Service: []service{}}
+	for _, s := range svcs {
+		id, _ := ParseService(s.ID)
+		e := []endpoint{}
+		for _, m := range s.Methods {
+			e = append(e, endpoint(m))
+		}
+		out.Service = append(out.Service, service{"SERVICE", id.Provider.Instance, id.Provider.Class, id.Provider.Member, id.Provider.Subsystem, id.Code, "OPENAPI3", e})
+	}
+	return httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// listClients is GET /listClients: the members and subsystems of the
+// exchange (X-Road's JSON form).
+func (x *Exchange) listClients(w http.ResponseWriter, r *http.Request) error {
+	ms, ss, err := x.Members(r.Context())
+	if err != nil {
+		return err
+	}
+	type id struct {
+		ObjectType    string `json:"object_type"`
+		XRoadInstance string `json:"xroad_instance"`
+		MemberClass   string `json:"member_class"`
+		MemberCode    string `json:"member_code"`
+		SubsystemCode string `json:"subsystem_code,omitempty"`
+	}
+	type member struct {
+		ID   id     `json:"id"`
+		Name string `json:"name"`
+	}
+	out := struct {
+		Member []member `json:"member"`
+	}{Member: []member{}}
+	names := map[string]string{}
+	for _, m := range ms {
+		if !m.RevokedAt.IsZero() {
+			continue
+		}
+		names[m.ID] = m.Name
+		inst, class, code, _ := ParseMember(m.ID)
+		out.Member = append(out.Member, member{id{"MEMBER", inst, class, code, ""}, m.Name})
+	}
+	for _, s := range ss {
+		name, ok := names[s.Member]
+		if !s.RevokedAt.IsZero() || !ok {
+			continue
+		}
+		sid, _ := ParseSubsystem(s.ID)
+		out.Member = append(out.Member, member{id{"SUBSYSTEM", sid.Instance, sid.Class, sid.Member, sid.Subsystem}, name})
+	}
+	return httpx.WriteJSON(w, http.StatusOK, out)
+}

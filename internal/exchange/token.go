@@ -1,0 +1,272 @@
+package exchange
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// OAuth2 client credentials with private_key_jwt (RFC 7523 section 2.2):
+// a subsystem signs a short assertion with the key whose public half it
+// registered, and gets an access token valid for tokenLifetime, stored
+// hashed, revoked with the subsystem.
+const (
+	tokenLifetime     = 5 * time.Minute
+	maxAssertionLife  = 5 * time.Minute
+	assertionType     = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	maxAssertionBytes = 8 << 10
+)
+
+// assertionAlgorithms are the signature algorithms accepted on client
+// assertions.
+var assertionAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.RS256, jose.PS256, jose.EdDSA}
+
+// Assertion is what a client assertion claims, read before its signature
+// is checked (to find the key of its issuer).
+type Assertion struct {
+	Issuer string
+	JTI    string
+	token  *jwt.JSONWebToken
+}
+
+// ParseAssertion parses a client assertion (a compact JWS) without
+// checking its signature: the issuer must be a subsystem id, equal to the
+// subject, and a jti must be given.
+func ParseAssertion(raw string) (Assertion, error) {
+	if raw == "" {
+		return Assertion{}, problem.Field("client_assertion", "is required")
+	}
+	if len(raw) > maxAssertionBytes {
+		return Assertion{}, problem.Field("client_assertion", "is longer than %d bytes", maxAssertionBytes)
+	}
+	tok, err := jwt.ParseSigned(raw, assertionAlgorithms)
+	if err != nil {
+		return Assertion{}, problem.Field("client_assertion", "is not a signed JWT (ES256, ES384, RS256, PS256 or EdDSA): %v", err)
+	}
+	var c jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return Assertion{}, problem.Field("client_assertion", "claims unreadable: %v", err)
+	}
+	if _, err := ParseSubsystem(c.Issuer); err != nil {
+		return Assertion{}, problem.Field("client_assertion", "iss must be the subsystem id: %v", err)
+	}
+	if c.Subject != c.Issuer {
+		return Assertion{}, problem.Field("client_assertion", "sub must equal iss")
+	}
+	if c.ID == "" || len(c.ID) > 200 {
+		return Assertion{}, problem.Field("client_assertion", "jti is required, at most 200 characters")
+	}
+	return Assertion{Issuer: c.Issuer, JTI: c.ID, token: tok}, nil
+}
+
+// Token is the answer of the token endpoint (RFC 6749 section 5.1).
+type Token struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// IssueToken checks a client-credentials request and issues an access
+// token. A refusal is audited against the subsystem named.
+func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, raw string) (Token, error) {
+	var f problem.Fields
+	if grantType != "client_credentials" {
+		f.Add("grant_type", "must be client_credentials")
+	}
+	if assertionTypeIn != assertionType {
+		f.Add("client_assertion_type", "must be %s", assertionType)
+	}
+	if err := f.Err(); err != nil {
+		return Token{}, err
+	}
+	a, err := ParseAssertion(raw)
+	if err != nil {
+		return Token{}, err
+	}
+	refuse := func(why string) (Token, error) {
+		x.audit.Record(ctx, audit.OfActor(auth.ActorID(auth.KindMember, a.Issuer), ActionAuthenticate, a.Issuer).Refused(why))
+		return Token{}, problem.New(problem.Unauthorized, "client assertion refused: %s", why)
+	}
+	var jwk string
+	err = x.db.QueryRowContext(ctx, `SELECT s.public_jwk FROM exchange_subsystems s JOIN exchange_members m ON m.id = s.member_id
+		WHERE s.id = $1 AND s.revoked_at = '' AND m.revoked_at = ''`, a.Issuer).Scan(&jwk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return refuse("unknown or revoked subsystem")
+	} else if err != nil {
+		return Token{}, err
+	}
+	if jwk == "" {
+		return refuse("the subsystem has no registered public key")
+	}
+	var key jose.JSONWebKey
+	if err := key.UnmarshalJSON([]byte(jwk)); err != nil {
+		return Token{}, fmt.Errorf("exchange: key of %s: %w", a.Issuer, err)
+	}
+	var c jwt.Claims
+	if err := a.token.Claims(key.Key, &c); err != nil {
+		return refuse("bad signature")
+	}
+	now := x.now()
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.Issuer, Subject: a.Issuer, AnyAudience: jwt.Audience{x.tokenURL}, Time: now}, 30*time.Second); err != nil {
+		return refuse(err.Error())
+	}
+	if c.Expiry == nil || c.Expiry.Time().After(now.Add(maxAssertionLife+30*time.Second)) {
+		return refuse("exp is required and at most 5 minutes ahead")
+	}
+	tok := make([]byte, 32)
+	rand.Read(tok)
+	access := base64.RawURLEncoding.EncodeToString(tok)
+	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_assertions (subsystem_id, jti, expires_at) VALUES ($1, $2, $3)`,
+			a.Issuer, a.JTI, isoNow(c.Expiry.Time().Add(time.Minute))); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO exchange_tokens (hash, subsystem_id, expires_at) VALUES ($1, $2, $3)`,
+			hashToken(access), a.Issuer, isoNow(now.Add(tokenLifetime)))
+		return err
+	})
+	if db.IsUniqueViolation(err) {
+		return refuse("jti already used (replayed assertion)")
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(tokenLifetime / time.Second)}, nil
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// RevokeToken revokes one access token at once.
+func (x *Exchange) RevokeToken(ctx context.Context, token string) error {
+	_, err := x.db.ExecContext(ctx, `UPDATE exchange_tokens SET revoked_at = $1 WHERE hash = $2`, isoNow(x.now()), hashToken(token))
+	return err
+}
+
+// Purge deletes expired tokens and assertion ids.
+func (x *Exchange) Purge(ctx context.Context) error {
+	now := isoNow(x.now())
+	if _, err := x.db.ExecContext(ctx, `DELETE FROM exchange_tokens WHERE expires_at < $1`, now); err != nil {
+		return err
+	}
+	_, err := x.db.ExecContext(ctx, `DELETE FROM exchange_assertions WHERE expires_at < $1`, now)
+	return err
+}
+
+func (x *Exchange) token(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return problem.New(problem.Unsupported, "send the token request as application/x-www-form-urlencoded")
+	}
+	if err := r.ParseForm(); err != nil {
+		return problem.New(problem.Invalid, "the form could not be read")
+	}
+	t, err := x.IssueToken(r.Context(), r.PostForm.Get("grant_type"), r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return httpx.WriteJSON(w, http.StatusOK, t)
+}
+
+// Guards returns the guard of AccessMember: a client certificate of the
+// exchange's CA (on the exchange listener), or a bearer access token; the
+// certificate or token, the subsystem and its member must be unrevoked,
+// checked in the store on every request.
+func (x *Exchange) Guards() map[httpx.Access]httpx.Guard {
+	return map[httpx.Access]httpx.Guard{httpx.AccessMember: x.protect}
+}
+
+func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := x.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="populus-exchange"`)
+			w.Header().Set(HeaderError, xroadError(err))
+			x.mon.refused(r)
+			httpx.WriteProblem(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
+	ctx := r.Context()
+	now := isoNow(x.now())
+	var id, name string
+	var err error
+	switch {
+	case r.TLS != nil && len(r.TLS.VerifiedChains) > 0:
+		leaf := r.TLS.VerifiedChains[0][0]
+		sn := hex.EncodeToString(leaf.SerialNumber.Bytes())
+		err = x.db.QueryRowContext(ctx, `SELECT s.id, m.name FROM exchange_certificates c JOIN exchange_subsystems s ON s.id = c.subsystem_id
+			JOIN exchange_members m ON m.id = s.member_id
+			WHERE c.serial = $1 AND c.revoked_at = '' AND c.not_after > $2 AND s.revoked_at = '' AND m.revoked_at = ''`, sn, now).Scan(&id, &name)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && leaf.Subject.CommonName != id) {
+			x.audit.Record(ctx, audit.OfActor(auth.ActorID(auth.KindMember, leaf.Subject.CommonName), ActionAuthenticate, leaf.Subject.CommonName).Refused("certificate revoked or unknown: serial "+sn))
+			return auth.Principal{}, problem.New(problem.Unauthorized, "the client certificate is revoked, expired or unknown")
+		}
+	default:
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			return auth.Principal{}, problem.New(problem.Unauthorized, "authenticate with a client certificate of the Populus exchange CA or a bearer access token (POST /api/v1/exchange/token)")
+		}
+		stmt, perr := x.tokenStmt(ctx)
+		if perr != nil {
+			return auth.Principal{}, perr
+		}
+		err = stmt.QueryRowContext(ctx, hashToken(tok), now).Scan(&id, &name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return auth.Principal{}, problem.New(problem.Unauthorized, "the access token is expired, revoked or unknown")
+		}
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return Principal(id, name), nil
+}
+
+// Principal is a subsystem as package auth sees it.
+func Principal(subsystem, memberName string) auth.Principal {
+	return auth.Principal{Kind: auth.KindMember, Username: subsystem, DisplayName: memberName, Unit: "VN"}
+}
+
+// tokenQuery finds the unrevoked subsystem of an unexpired, unrevoked
+// token: one indexed read per request, prepared once.
+const tokenQuery = `SELECT s.id, m.name FROM exchange_tokens t JOIN exchange_subsystems s ON s.id = t.subsystem_id
+	JOIN exchange_members m ON m.id = s.member_id
+	WHERE t.hash = $1 AND t.revoked_at = '' AND t.expires_at > $2 AND s.revoked_at = '' AND m.revoked_at = ''`
+
+func (x *Exchange) tokenStmt(ctx context.Context) (*sql.Stmt, error) {
+	x.stmtMu.Lock()
+	defer x.stmtMu.Unlock()
+	if x.byToken == nil {
+		st, err := x.db.PrepareContext(ctx, tokenQuery)
+		if err != nil {
+			return nil, err
+		}
+		x.byToken = st
+	}
+	return x.byToken, nil
+}

@@ -1,0 +1,130 @@
+package exchange_test
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+)
+
+// assertion signs a client assertion of subsystem with its key.
+func (e *env) assertion(t testing.TB, subsystem, aud, jti string, life time.Duration) string {
+	t.Helper()
+	blk, _ := pem.Decode(e.keys[subsystem])
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.(crypto.Signer)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: subsystem, Subject: subsystem, Audience: jwt.Audience{aud}, ID: jti,
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(life))}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (e *env) token(t testing.TB, assertion string) result {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
+	return e.do(t, e.client(""), "POST", "/api/v1/exchange/token", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+}
+
+// OAuth2 client credentials with private_key_jwt: a token from a signed
+// assertion, good for /r1/ calls without a certificate; a replayed jti, a
+// wrong audience, a long-lived assertion, another subsystem's key are
+// refused; revoking the subsystem stops its token at once.
+func TestClientCredentials(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		a := e.assertion(t, hospital, e.tokenURL, "jti-1", time.Minute)
+		res := e.token(t, a)
+		var tok exchange.Token
+		if res.status != 200 || json.Unmarshal([]byte(res.body), &tok) != nil || tok.TokenType != "Bearer" || tok.ExpiresIn != 300 {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		call := func(token string) int {
+			h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+			h["Authorization"] = "Bearer " + token
+			return e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, "").status
+		}
+		if s := call(tok.AccessToken); s != 200 {
+			t.Fatalf("with the token: %d", s)
+		}
+		if s := call(tok.AccessToken + "x"); s != 401 {
+			t.Errorf("a wrong token: %d", s)
+		}
+		if res := e.token(t, a); res.status != 401 || !strings.Contains(res.body, "replayed") {
+			t.Errorf("replayed: %d %s", res.status, res.body)
+		}
+		if res := e.token(t, e.assertion(t, hospital, "https://elsewhere/token", "jti-2", time.Minute)); res.status != 401 {
+			t.Errorf("wrong audience: %d %s", res.status, res.body)
+		}
+		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-3", time.Hour)); res.status != 401 {
+			t.Errorf("an assertion for an hour: %d %s", res.status, res.body)
+		}
+		// The bank's key signing as the hospital.
+		k := e.keys[bank]
+		e.keys[bank] = e.keys[hospital]
+		e.keys[hospital] = k
+		forged := e.assertion(t, hospital, e.tokenURL, "jti-5", time.Minute)
+		e.keys[hospital] = e.keys[bank]
+		e.keys[bank] = k
+		if res := e.token(t, forged); res.status != 401 || !strings.Contains(res.body, "signature") {
+			t.Errorf("another key: %d %s", res.status, res.body)
+		}
+		if res := e.token(t, "not.a.jwt"); res.status != 422 || !strings.Contains(res.body, `"field":"client_assertion"`) {
+			t.Errorf("garbage: %d %s", res.status, res.body)
+		}
+		if err := e.x.Revoke(e.Ctx, hospital); err != nil {
+			t.Fatal(err)
+		}
+		if s := call(tok.AccessToken); s != 401 {
+			t.Errorf("the token of a revoked subsystem: %d", s)
+		}
+		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-6", time.Minute)); res.status != 401 {
+			t.Errorf("a revoked subsystem's assertion: %d", res.status)
+		}
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied' AND actor = $2`, exchange.ActionAuthenticate, "member:"+hospital); n != 5 {
+			t.Errorf("%d refused token requests audited, want 5", n)
+		}
+	})
+}
+
+// sign makes a compact JWS of payload with subsystem's key.
+func (e *env) sign(t testing.TB, subsystem string, payload []byte) string {
+	t.Helper()
+	blk, _ := pem.Decode(e.keys[subsystem])
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.(crypto.Signer)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := sig.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
