@@ -87,8 +87,16 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 // small: reads of people by PIN land on random leaf pages that no
 // per-connection cache of a useful size would hold (8 MiB measured no
 // faster), and the operating system's file cache holds the pages anyway.
-// Bulk loads and index builds enlarge theirs (BulkCacheKiB).
+// Bulk loads and index builds enlarge theirs (BulkCacheKiB). The file is
+// also memory-mapped (mmapBytes, as far as SQLite allows), so that a page
+// missing from that cache is read from the file cache without a pread(2)
+// and a copy: with a register of 1M people, a read of a person by PIN
+// served 1.07 times as many requests (bench/httpget -compare, paired).
 const readCacheKiB = 1024
+
+// mmapBytes bounds how much of a database file SQLite maps (PRAGMA
+// mmap_size); SQLite caps it at its compile-time maximum.
+const mmapBytes = 64 << 30
 
 // Attach is a file of a SQLite store attached to every connection as a
 // schema of its own: a capability whose tables should not share the main
@@ -187,6 +195,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		"foreign_keys(ON)",
 		"synchronous(NORMAL)",
 		fmt.Sprintf("cache_size(-%d)", readCacheKiB),
+		fmt.Sprintf("mmap_size(%d)", int64(mmapBytes)),
 	} {
 		q.Add("_pragma", p)
 	}

@@ -191,3 +191,16 @@ func TestBulkConnectionIsReset(t *testing.T) {
 		}
 	}
 }
+
+// SQLite connections map the database file (mmap_size), so that reads of
+// pages missing from the small page cache need no pread.
+func TestSQLiteMapsTheFile(t *testing.T) {
+	d := dbtest.SQLite(t, testSchemas...)
+	var n int64
+	if err := d.QueryRow(`PRAGMA mmap_size`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < 1<<30 {
+		t.Errorf("mmap_size is %d bytes, want the file mapped (at least 1 GiB allowed)", n)
+	}
+}
