@@ -35,9 +35,9 @@
 // IndexIdle, appends the new ones, sorted by subject, as a new run at the
 // right edge of audit_postings, so that the pages written are sequential
 // and as many as the batch needs, whatever the size of the log. Between its
-// commits the writer merges every 8 runs of one level into one run of the
+// commits the writer merges every 16 runs of one level into one run of the
 // next, a chunk at a time, so each entry is rewritten, sequentially, an
-// amortised O(log_8(N/IndexEvery)) times in a log of N entries. List reads
+// amortised O(log_16(N/IndexEvery)) times in a log of N entries. List reads
 // each run listed in audit_runs and scans the entries after the last batch.
 // A crash at any point leaves List correct: runs enter and leave audit_runs
 // in single transactions, a merge interrupted is resumed by the next

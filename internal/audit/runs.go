@@ -27,7 +27,7 @@ import (
 // merged into one run of the next level. A run of level L+1 always covers
 // older entries than every run of level L, so the runs of one level are
 // contiguous in entry ids and so is their merge. An entry is thus written
-// once by its flush and once per merge: amortised O(log_8(N/IndexEvery))
+// once by its flush and once per merge: amortised O(log_16(N/IndexEvery))
 // sequential rewrites for a log of N entries, and a look-up probes each
 // run, at most about fanIn per level.
 //
@@ -53,7 +53,10 @@ import (
 // postings of runs listed in neither table.
 
 // fanIn is the number of runs of one level merged into one run of the next.
-const fanIn = 8
+// 16 rather than 8: an entry is rewritten a quarter fewer times (in a log of
+// 100M entries, 2.7 times instead of 3.7), and a look-up probes at most 15
+// runs a level instead of 7, a few milliseconds. Tests make it smaller.
+var fanIn = 16
 
 // mergeChunk is the number of postings a merge or a garbage collection
 // writes or deletes in one transaction. Inserting a posting into the

@@ -15,11 +15,14 @@ import (
 
 // These tests are about the SQLite subject index (runs.go).
 
+// setIndex sets the index's batch, idle time and merge chunk for a test,
+// and a fan-in of 8, for which the tests' counts are written (the merges'
+// logic is the same at any fan-in).
 func setIndex(t *testing.T, every int, idle time.Duration, chunk int) {
 	t.Helper()
-	oldEvery, oldIdle, oldChunk := IndexEvery, IndexIdle, mergeChunk
-	t.Cleanup(func() { IndexEvery, IndexIdle, mergeChunk = oldEvery, oldIdle, oldChunk })
-	IndexEvery, IndexIdle, mergeChunk = every, idle, chunk
+	oldEvery, oldIdle, oldChunk, oldFanIn := IndexEvery, IndexIdle, mergeChunk, fanIn
+	t.Cleanup(func() { IndexEvery, IndexIdle, mergeChunk, fanIn = oldEvery, oldIdle, oldChunk, oldFanIn })
+	IndexEvery, IndexIdle, mergeChunk, fanIn = every, idle, chunk, 8
 }
 
 var seq int
@@ -186,7 +189,7 @@ func checkRuns(t *testing.T, d *db.DB) []runRow {
 	for _, m := range merges {
 		srcs := count(t, d, `SELECT count(*) FROM audit_runs WHERE level = $1 AND lo_id >= $2 AND hi_id <= $3`, m.level-1, m.lo, m.hi)
 		older := count(t, d, `SELECT count(*) FROM audit_runs WHERE level = $1 AND lo_id < $2`, m.level-1, m.lo)
-		if m.level < 1 || srcs != fanIn || older != 0 {
+		if m.level < 1 || srcs != int64(fanIn) || older != 0 {
 			t.Fatalf("merge into run %d of level %d covers %d runs (%d older of its level), want the %d oldest", m.target, m.level, srcs, older, fanIn)
 		}
 		n := count(t, d, `SELECT count(*) FROM audit_postings WHERE run = $1`, m.target)
@@ -408,7 +411,7 @@ func TestGarbageOfCompletedMergeIsCollected(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := 0; garbage(t, d) == fanIn*8; i++ {
+	for i := 0; garbage(t, d) == int64(fanIn*8); i++ {
 		if i > 2 {
 			t.Fatal("no garbage collected after the merge")
 		}
@@ -416,7 +419,7 @@ func TestGarbageOfCompletedMergeIsCollected(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := garbage(t, d); n != fanIn*8-7 {
+	if n := garbage(t, d); n != int64(fanIn*8-7) {
 		t.Fatalf("%d garbage postings after one chunk of collection, want %d", n, fanIn*8-7)
 	}
 	checkRuns(t, d)
@@ -432,7 +435,7 @@ func TestGarbageOfCompletedMergeIsCollected(t *testing.T) {
 	if runs := checkRuns(t, d); len(runs) != 1 || runs[0].level != 1 {
 		t.Fatalf("runs %+v, want one of level 1", runs)
 	}
-	if n := count(t, d, `SELECT count(*) FROM audit_postings`); n != fanIn*8 {
+	if n := count(t, d, `SELECT count(*) FROM audit_postings`); n != int64(fanIn*8) {
 		t.Fatalf("%d postings, want %d", n, fanIn*8)
 	}
 }
