@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/populus-vn/populus/internal/audit"
+	datausage "github.com/populus-vn/populus/internal/usage"
 	"io"
 	"net/http"
 	"os"
@@ -17,7 +19,12 @@ import (
 // exchangeExamples runs the README's "Data exchange (NDXP)" examples
 // against the demo (TestDemoEndToEnd): each curl command as the demo
 // prints it, with the certificates it wrote in its data directory.
-func exchangeExamples(t *testing.T, stdout interface{ String() string }, data string) {
+//
+// The citizen (signed in, who consented in the README's consent example to
+// the bank reading full_name and birth_date for KYC) then sees the bank's
+// look-up in "who used my data", with an inclusion proof that checks out
+// against the audit log's published checkpoint key.
+func exchangeExamples(t *testing.T, stdout interface{ String() string }, data string, citizen func(method, path, csrf string, body, out any) int) {
 	t.Helper()
 	var out string
 	for i := 0; i < 600; i++ {
@@ -73,6 +80,7 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 		{"allowedMethods", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/allowedMethods", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"service_code":"person"`}, nil},
 		{"getOpenAPI", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/getOpenAPI?serviceCode=person", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"openapi"`}, nil},
 		{"monitoring", "VN/HEALTH/BV-DEMO/HIS", "GET", "/api/v1/exchange/monitoring", "", nil, 200, []string{`"requestCount"`, `"failedCount"`}, nil},
+		{"bank KYC with the citizen's consent", "VN/COM/VCB/EKYC", "GET", person + pin + "?fields=full_name,birth_date", "", map[string]string{"X-Road-Client": "VN/COM/VCB/EKYC", "X-Road-Issue": "KYC"}, 200, []string{`"full_name"`}, []string{`"address"`, `"status"`}},
 	}
 	for _, c := range cases {
 		// The README shows each call: its path and its headers.
@@ -114,6 +122,32 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 				t.Errorf("README: %s = %s, %s in it", c.name, got, h)
 			}
 		}
+	}
+	var page datausage.Page
+	if code := citizen("GET", "/api/v1/usage/me?limit=50", "", nil, &page); code != 200 {
+		t.Fatalf("README: who used my data = %d", code)
+	}
+	var cp audit.CheckpointView
+	if code := citizen("GET", "/api/v1/audit/checkpoint", "", nil, &cp); code != 200 || cp.Verifier == "" {
+		t.Fatalf("README: the audit log's checkpoint = %d %+v", code, cp)
+	}
+	found := false
+	for _, it := range page.Items {
+		if it.Organisation.ID != "VN/COM/VCB/EKYC" || it.Purpose != "KYC" || it.Outcome != audit.OK {
+			continue
+		}
+		found = true
+		if it.Receiver != "Ngân hàng Demo" || strings.Join(it.Fields, ",") != "full_name,birth_date" || it.Consent == "" {
+			t.Errorf("README: the bank's look-up in who used my data: %+v", it)
+		}
+		if it.Proof == nil {
+			t.Errorf("README: the bank's look-up has no inclusion proof")
+		} else if err := audit.VerifyProof(*it.Proof, cp.Verifier); err != nil {
+			t.Errorf("README: the bank's look-up's inclusion proof: %v", err)
+		}
+	}
+	if !found {
+		t.Errorf("README: the bank's look-up is not in who used my data: %+v", page.Items)
 	}
 }
 

@@ -208,8 +208,8 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("get child = %d", code)
 	}
 	readmeExamples(t, call, sess.CSRF)
-	readmeConsentExamples(t, base, stdout.String(), call)
-	exchangeExamples(t, &stdout, data)
+	citizen := readmeConsentExamples(t, base, stdout.String(), call)
+	exchangeExamples(t, &stdout, data, citizen)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)

@@ -25,7 +25,9 @@ var demoCitizenPIN = regexp.MustCompile(`demo citizens[^\n]*\n\s+(\d{12}) `)
 // signs in, gives a consent, reads its signed receipt (which verifies
 // against the published keys), and sees the registrar's read of their
 // record (call, signed in as registrar.badinh) by role and unit.
-func readmeConsentExamples(t *testing.T, base, welcome string, call func(method, path, csrf string, body, out any) int) {
+//
+// It returns the citizen's signed-in caller, for the exchange's examples.
+func readmeConsentExamples(t *testing.T, base, welcome string, call func(method, path, csrf string, body, out any) int) func(method, path, csrf string, body, out any) int {
 	t.Helper()
 	m := demoCitizenPIN.FindStringSubmatch(welcome)
 	if m == nil {
@@ -95,4 +97,5 @@ func readmeConsentExamples(t *testing.T, base, welcome string, call func(method,
 	if _, err := consent.Verify(vs.Items[0].Receipt, keys); err != nil {
 		t.Errorf("README: the receipt does not verify: %v", err)
 	}
+	return do
 }

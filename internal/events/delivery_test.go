@@ -185,7 +185,7 @@ func consume(t *testing.T, url, durable string, want []string) []string {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{Durable: durable,
 		FilterSubject: events.SubjectPrefix + "VN.COM.VCB.EKYC.>", AckPolicy: jetstream.AckExplicitPolicy})
