@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
@@ -32,7 +33,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l.Sync(ctx, 5e9)
+	l.Sync(ctx, 5*time.Second)
 	var last int64
 	d.QueryRowContext(ctx, `SELECT max(id) FROM audit_log`).Scan(&last)
 	if _, err := l.Prove(ctx, last); err != nil { // adds every entry to the tree, and signs a checkpoint

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -40,7 +41,7 @@ func (l *Log) Prove(ctx context.Context, id int64) (Proof, error) {
 	t := l.tree
 	leaf, err := leafOf(ctx, t.db, id)
 	if errors.Is(err, ErrNotInTree) {
-		l.Sync(ctx, 2e9)
+		l.Sync(ctx, 2*time.Second)
 		if _, err = t.integrateAll(ctx); err == nil {
 			leaf, err = leafOf(ctx, t.db, id)
 		}
