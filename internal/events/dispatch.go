@@ -34,16 +34,35 @@ const horizonSQL = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 func endOf(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, e db.Engine) (position, error) {
-	query := `SELECT tx, seq FROM events_outbox ORDER BY tx DESC, seq DESC LIMIT 1`
+	return scanEnd(q.QueryRowContext(ctx, endSQL(e)))
+}
+
+// endSQL is endOf's query on engine e.
+func endSQL(e db.Engine) string {
 	if e == db.Postgres {
-		query = `SELECT tx, seq FROM events_outbox WHERE tx < ` + horizonSQL + ` ORDER BY tx DESC, seq DESC LIMIT 1`
+		return `SELECT tx, seq FROM events_outbox WHERE tx < ` + horizonSQL + ` ORDER BY tx DESC, seq DESC LIMIT 1`
 	}
+	return `SELECT tx, seq FROM events_outbox ORDER BY tx DESC, seq DESC LIMIT 1`
+}
+
+func scanEnd(row *sql.Row) (position, error) {
 	var p position
-	err := q.QueryRowContext(ctx, query).Scan(&p.tx, &p.seq)
+	err := row.Scan(&p.tx, &p.seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return position{}, nil
 	}
 	return p, err
+}
+
+// preparedEnd is endOf outside a transaction, with the statement prepared
+// once: the dispatcher asks it every poll (50 a second), and preparing
+// the query each time took 5% of a busy server's CPU.
+func preparedEnd(ctx context.Context, d *db.DB) (position, error) {
+	st, err := d.Prepared(ctx, endSQL(d.Engine))
+	if err != nil {
+		return position{}, err
+	}
+	return scanEnd(st.QueryRowContext(ctx))
 }
 
 // DispatchOptions configure the dispatcher.
@@ -155,16 +174,16 @@ type channel struct {
 // Step makes one pass: every channel due gets the events after its cursor,
 // up to Batch. It returns how many events were delivered.
 func (d *Dispatcher) Step(ctx context.Context) (int, error) {
-	end, err := endOf(ctx, d.s.db, d.s.db.Engine)
+	end, err := preparedEnd(ctx, d.s.db)
 	if err != nil {
 		return 0, err
 	}
 	now := d.o.Now().UTC()
-	rows, err := d.s.db.QueryContext(ctx, `SELECT s.id, s.subscriber, s.types, s.webhook_url, s.all_people, s.purpose, s.legal_basis,
-		d.channel, d.cursor_tx, d.cursor_seq, d.attempts, d.failing_since
-		FROM event_deliveries d JOIN event_subscriptions s ON s.id = d.subscription_id
-		WHERE d.state = $1 AND d.next_attempt_at <= $2 AND (d.cursor_tx, d.cursor_seq) < ($3, $4)
-		ORDER BY s.id, d.channel`, Active, db.FormatTime(now), end.tx, end.seq)
+	due, err := d.s.db.Prepared(ctx, dueSQL)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := due.QueryContext(ctx, Active, db.FormatTime(now), end.tx, end.seq)
 	chans, err := db.Collect(rows, err, func(r db.Scanner) (channel, error) {
 		var c channel
 		var types string
@@ -194,6 +213,14 @@ func (d *Dispatcher) Step(ctx context.Context) (int, error) {
 	}
 	return total, errors.Join(errs...)
 }
+
+// dueSQL lists the channels due for a delivery attempt that are behind the
+// outbox's end.
+const dueSQL = `SELECT s.id, s.subscriber, s.types, s.webhook_url, s.all_people, s.purpose, s.legal_basis,
+		d.channel, d.cursor_tx, d.cursor_seq, d.attempts, d.failing_since
+		FROM event_deliveries d JOIN event_subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = $1 AND d.next_attempt_at <= $2 AND (d.cursor_tx, d.cursor_seq) < ($3, $4)
+		ORDER BY s.id, d.channel`
 
 // pending reads the events of c after its cursor, up to end, at most limit.
 func (d *Dispatcher) pending(ctx context.Context, c channel, end position, limit int) ([]Event, []position, error) {
