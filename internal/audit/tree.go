@@ -105,7 +105,9 @@ func leafSQL(e db.Engine) string {
 	for _, c := range leafColumns {
 		parts = append(parts, "octet_length("+c+")", "':'", c)
 	}
-	return strings.Join(parts, " || ")
+	// One concat() call, not a chain of ||, each of which copied the
+	// growing string: a quarter of the integrator's time.
+	return "concat(" + strings.Join(parts, ", ") + ")"
 }
 
 // storedRow is an audit_log row as stored, for the tree.
