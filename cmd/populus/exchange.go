@@ -156,7 +156,7 @@ func printExchange(w io.Writer, addr, dir, pin string) {
 	for _, m := range demoMembers() {
 		fmt.Fprintf(w, "  %-24s %s\n", m.Subsystem, m.MemberName)
 	}
-	fmt.Fprintf(w, "  10. The hospital looks up a person:\n"+
+	fmt.Fprintf(w, " 12. The hospital looks up a person (the README shows the rest: consent, the bank, who used my data):\n"+
 		"       curl --cacert %[1]s/ca.pem --cert %[2]s --key %[3]s \\\n"+
 		"         -H 'X-Road-Client: VN/HEALTH/BV-DEMO/HIS' -H 'X-Road-Issue: HEALTH-INSURANCE-CHECK' \\\n"+
 		"         https://%[4]s/r1/%[5]s/person/%[6]s\n",
