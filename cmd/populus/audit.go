@@ -31,11 +31,7 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 		return nil
 	case "verify":
 	default:
-		msg := fmt.Sprintf("audit: unknown subcommand %q", args[0])
-		if n := nearest(args[0], []string{"verify"}); n != "" {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-		}
-		return fmt.Errorf("%s Run 'populus audit --help'.", sentence(msg))
+		return unknownSubcommand("audit", args[0], []string{"verify"})
 	}
 	var c config
 	var verifier string

@@ -105,6 +105,16 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// unknownSubcommand is the error for sub, not a subcommand of command
+// (one of subs), with the nearest one as a hint.
+func unknownSubcommand(command, sub string, subs []string) error {
+	msg := fmt.Sprintf("%s: unknown subcommand %q", command, sub)
+	if n := nearest(sub, subs); n != "" {
+		msg += fmt.Sprintf("; did you mean %q?", n)
+	}
+	return fmt.Errorf("%s Run 'populus %s --help'.", sentence(msg), command)
+}
+
 // requireData refuses to open the embedded store of a data directory that
 // does not exist, for the commands that read a store rather than make one
 // (reconcile, synth, the staff commands but create): run beside a demo

@@ -34,11 +34,7 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 	case strings.HasPrefix(sub, "-"):
 		return fmt.Errorf("clients: unknown flag %s before the subcommand (add, list or disable). Run 'populus clients --help'.", sub)
 	case !slices.Contains(subs, sub):
-		msg := fmt.Sprintf("clients: unknown subcommand %q", sub)
-		if n := nearest(sub, subs); n != "" {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-		}
-		return fmt.Errorf("%s Run 'populus clients --help'.", sentence(msg))
+		return unknownSubcommand("clients", sub, subs)
 	}
 	var c config
 	f := newFlags("clients "+sub, env, stderr)

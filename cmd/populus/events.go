@@ -138,11 +138,7 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 	case strings.HasPrefix(sub, "-"):
 		return fmt.Errorf("events: unknown flag %s before the subcommand (%s). Run 'populus events --help'.", sub, strings.Join(subs, ", "))
 	case !slices.Contains(subs, sub):
-		msg := fmt.Sprintf("events: unknown subcommand %q", sub)
-		if n := nearest(sub, subs); n != "" {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-		}
-		return fmt.Errorf("%s Run 'populus events --help'.", sentence(msg))
+		return unknownSubcommand("events", sub, subs)
 	}
 	var c config
 	f := newFlags("events "+sub, env, stderr)

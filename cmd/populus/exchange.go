@@ -187,11 +187,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		usage()
 		return nil
 	case !slices.Contains(subs, sub):
-		msg := fmt.Sprintf("exchange: unknown subcommand %q", sub)
-		if n := nearest(sub, subs); n != "" {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-		}
-		return fmt.Errorf("%s Run 'populus exchange --help'.", sentence(msg))
+		return unknownSubcommand("exchange", sub, subs)
 	}
 	rest := args[1:]
 	if sub == "members" || sub == "subsystems" || sub == "services" {

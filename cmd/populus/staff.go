@@ -86,11 +86,7 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 		}
 	}
 	if !found {
-		msg := fmt.Sprintf("staff: unknown subcommand %q", sub)
-		if n := nearest(sub, names); n != "" {
-			msg += fmt.Sprintf("; did you mean %q?", n)
-		}
-		return fmt.Errorf("%s Run 'populus staff --help'.", sentence(msg))
+		return unknownSubcommand("staff", sub, names)
 	}
 	var (
 		c                  config
