@@ -38,43 +38,73 @@ var ErrNotInTree = problem.New(problem.NotFound, "no such entry in the audit log
 // checkpoint, adding the entry to the tree and signing a checkpoint first if
 // need be. The caller decides who may see it: the proof holds the entry.
 func (l *Log) Prove(ctx context.Context, id int64) (Proof, error) {
+	ps, err := l.ProveAll(ctx, []int64{id})
+	if err != nil {
+		return Proof{}, err
+	}
+	return ps[0], nil
+}
+
+// ProveAll returns the inclusion proofs of the entries ids, in order, as
+// Prove does, all against one checkpoint and reading each tile once (a page
+// of "who used my data" shares most of its proofs' tiles).
+func (l *Log) ProveAll(ctx context.Context, ids []int64) ([]Proof, error) {
 	t := l.tree
-	leaf, err := leafOf(ctx, t.db, id)
+	leaves, err := leavesOf(ctx, t.db, ids)
 	if errors.Is(err, ErrNotInTree) {
 		l.Sync(ctx, 2*time.Second)
 		if _, err = t.integrateAll(ctx); err == nil {
-			leaf, err = leafOf(ctx, t.db, id)
+			leaves, err = leavesOf(ctx, t.db, ids)
 		}
 	}
 	if err != nil {
-		return Proof{}, err
+		return nil, err
 	}
 	cp, err := latestCheckpoint(ctx, t.db)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && cp.Size <= leaf {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && cp.Size <= slices.Max(leaves) {
 		cp, err = t.checkpoint(ctx, false)
 	}
 	if err != nil {
-		return Proof{}, err
+		return nil, err
 	}
 	var root tlog.Hash
 	copy(root[:], cp.Root)
-	hr := tlog.TileHashReader(tlog.Tree{N: cp.Size, Hash: root}, &storedTiles{ctx: ctx, q: t.db})
-	rp, err := tlog.ProveRecord(cp.Size, leaf, hr)
-	if err != nil {
-		return Proof{}, fmt.Errorf("audit proof of entry %d: %w", id, err)
+	hr := tlog.TileHashReader(tlog.Tree{N: cp.Size, Hash: root}, &storedTiles{ctx: ctx, q: t.db, read: map[tlog.Tile][]byte{}})
+	text := cp.Note
+	if text == "" {
+		text = checkpointText(cp.Size, root)
 	}
-	var r storedRow
-	if err := scanRow(t.db.QueryRowContext(ctx, `SELECT `+rowCols+` FROM audit_log WHERE id = $1`, id), &r); err != nil {
-		return Proof{}, err
+	out := make([]Proof, len(ids))
+	for i, id := range ids {
+		rp, err := tlog.ProveRecord(cp.Size, leaves[i], hr)
+		if err != nil {
+			return nil, fmt.Errorf("audit proof of entry %d: %w", id, err)
+		}
+		var r storedRow
+		if err := scanRow(t.db.QueryRowContext(ctx, `SELECT `+rowCols+` FROM audit_log WHERE id = $1`, id), &r); err != nil {
+			return nil, err
+		}
+		p := Proof{Entry: id, Leaf: leaves[i], LeafData: leafData(&r), TreeSize: cp.Size, Checkpoint: text}
+		for _, h := range rp {
+			p.Hashes = append(p.Hashes, slices.Clone(h[:]))
+		}
+		out[i] = p
 	}
-	p := Proof{Entry: id, Leaf: leaf, LeafData: leafData(&r), TreeSize: cp.Size, Checkpoint: cp.Note}
-	if p.Checkpoint == "" {
-		p.Checkpoint = checkpointText(cp.Size, root)
+	return out, nil
+}
+
+// leavesOf returns the leaf index of each entry of ids, ErrNotInTree if the
+// tree does not hold one (yet).
+func leavesOf(ctx context.Context, q querier, ids []int64) ([]int64, error) {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		leaf, err := leafOf(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = leaf
 	}
-	for _, h := range rp {
-		p.Hashes = append(p.Hashes, slices.Clone(h[:]))
-	}
-	return p, nil
+	return out, nil
 }
 
 // leafOf returns the leaf index of entry id, ErrNotInTree if the tree does
@@ -102,8 +132,9 @@ func leafOf(ctx context.Context, q querier, id int64) (int64, error) {
 // storedTiles reads tiles from audit_tiles for tlog.TileHashReader, which
 // checks them against the checkpoint's root.
 type storedTiles struct {
-	ctx context.Context
-	q   querier
+	ctx  context.Context
+	q    querier
+	read map[tlog.Tile][]byte // the tiles read so far
 }
 
 func (s *storedTiles) Height() int { return tileHeight }
@@ -111,6 +142,10 @@ func (s *storedTiles) Height() int { return tileHeight }
 func (s *storedTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, t := range tiles {
+		if d, ok := s.read[t]; ok {
+			out[i] = d
+			continue
+		}
 		var d []byte
 		if err := s.q.QueryRowContext(s.ctx, `SELECT hashes FROM audit_tiles WHERE level = $1 AND idx = $2`, t.L, t.N).Scan(&d); err != nil {
 			return nil, fmt.Errorf("audit tree: tile %d/%d: %w", t.L, t.N, err)
@@ -119,6 +154,7 @@ func (s *storedTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 			return nil, fmt.Errorf("audit tree: tile %d/%d is shorter than the checkpoint needs", t.L, t.N)
 		}
 		out[i] = d[:t.W*tlog.HashSize]
+		s.read[t] = out[i]
 	}
 	return out, nil
 }

@@ -291,6 +291,7 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 	if before > 0 {
 		out.NextCursor = fmt.Sprint(before)
 	}
+	s.prove(ctx, out.Items)
 	if withheld > 0 {
 		if err := s.log.Record(ctx, audit.Of(Principal, ActionWithheld, subject).
 			With(fmt.Sprintf("%d covert accesses withheld from the person's view", withheld))); err != nil {
@@ -303,14 +304,28 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 // item is the view of one entry, with its organisation.
 func (s *Service) item(ctx context.Context, v audit.View) Item {
 	org := s.organisation(ctx, v.Actor)
-	it := Item{ID: v.ID, Logtime: v.At, Action: v.Action, Receiver: org.Name, Organisation: org, Purpose: v.Purpose,
+	return Item{ID: v.ID, Logtime: v.At, Action: v.Action, Receiver: org.Name, Organisation: org, Purpose: v.Purpose,
 		LegalBasis: v.LegalBasis, Consent: v.Consent, Request: v.Request, Fields: v.Fields, Outcome: v.Outcome}
-	if p, err := s.log.Prove(ctx, v.ID); err == nil {
-		it.Proof = &p
-	} else {
-		slog.Warn("no inclusion proof for an audit entry shown to its subject", "entry", v.ID, "err", err)
+}
+
+// prove gives the items shown their inclusion proofs, against one
+// checkpoint; if they cannot be made the items go without (logged).
+func (s *Service) prove(ctx context.Context, items []Item) {
+	if len(items) == 0 {
+		return
 	}
-	return it
+	ids := make([]int64, len(items))
+	for i := range items {
+		ids[i] = items[i].ID
+	}
+	ps, err := s.log.ProveAll(ctx, ids)
+	if err != nil {
+		slog.Warn("no inclusion proofs for the audit entries shown to their subject", "entries", len(ids), "err", err)
+		return
+	}
+	for i := range items {
+		items[i].Proof = &ps[i]
+	}
 }
 
 // organisation names actor: a subsystem or a relying party by the
