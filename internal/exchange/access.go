@@ -29,18 +29,18 @@ type Access struct {
 }
 
 // Access returns subsystem's access to the service for purpose, or a
-// problem saying why it has none: Forbidden for a subsystem that is not
-// registered, or is revoked (it or its member), and for one without a
-// right on the service for that purpose; Invalid, naming the field
-// "purpose", for a purpose the catalogue lacks. Any other error is a
-// failure of the store.
+// problem saying why it has none, naming what is wrong as a field:
+// Forbidden naming "subsystem" for a subsystem that is not registered, or
+// is revoked (it or its member), and naming "purpose" for one without a
+// right on the service for that purpose; Invalid naming "purpose" for a
+// purpose the catalogue lacks. Any other error is a failure of the store.
 //
 // The standing of the subsystem is read from the store on every call, as
 // authentication reads it on every /r1/ request; the purposes and rights
 // come from the catalogue (catalogueTTL), so a batch costs one query.
 func (x *Exchange) Access(ctx context.Context, subsystem, service, purpose string) (*Access, error) {
 	if err := x.standing(ctx, subsystem); err != nil {
-		return nil, err
+		return nil, refusalOf("subsystem", err)
 	}
 	cat, err := x.catalogue(ctx)
 	if err != nil {
@@ -52,7 +52,7 @@ func (x *Exchange) Access(ctx context.Context, subsystem, service, purpose strin
 	}
 	right, err := cat.right(subsystem, service, p)
 	if err != nil {
-		return nil, err
+		return nil, refusalOf("purpose", err)
 	}
 	return &Access{x: x, subsystem: subsystem, purpose: p, right: right}, nil
 }
@@ -74,8 +74,20 @@ func (x *Exchange) standing(ctx context.Context, subsystem string) error {
 	return nil
 }
 
-// Purpose is the access's purpose, as the catalogue has it.
-func (a *Access) Purpose() Purpose { return a.purpose }
+// refusalOf is the refusal err (a problem) naming field, or err itself
+// when it is a failure.
+func refusalOf(field string, err error) error {
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	const detail = "The data exchange refuses this access"
+	return &problem.Error{Kind: pe.Kind, Detail: detail, Format: detail, Fields: []problem.FieldError{problem.NewFieldError(field, "%s", pe.Detail)}}
+}
+
+// ConsentRequired reports whether the access's purpose needs each
+// person's consent.
+func (a *Access) ConsentRequired() bool { return a.purpose.ConsentRequired }
 
 // Covers returns nil where the right grants every one of fields, else
 // the Forbidden refusal naming those it does not.
