@@ -16,6 +16,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
@@ -55,9 +56,30 @@ func masterKey(c config) (events.Sealer, error) {
 	return m, nil
 }
 
+// exchangeDecides is the data exchange's decision of change events
+// (events.Options.Authorize): the subscriber's access to the person
+// look-up's fields for the purpose (its standing, its right, then each
+// event's field and the person's consent), as a look-up is decided.
+func exchangeDecides(x *exchange.Exchange) func(ctx context.Context, subscriber, purpose string) (events.Grant, error) {
+	return func(ctx context.Context, subscriber, purpose string) (events.Grant, error) {
+		a, err := x.Access(ctx, subscriber, exchange.PersonService, purpose)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+}
+
 // startEvents builds the change subscriptions' service, connects to NATS
 // (or, for the demo, starts an embedded server in --data/nats) and runs
 // the dispatcher until ctx ends; stop waits for it and closes the rest.
+//
+// Deliveries and new subscriptions are decided by p.Exchange (with its
+// consent check), which must be complete when it is called: serve builds
+// the exchange and wires the consents first. Without an exchange (no
+// master key) nothing decides them, and the dispatcher is not started:
+// events stay in the outbox, each subscription's cursor where it was,
+// until a server with the exchange delivers them.
 func (p *platform) startEvents(ctx context.Context, c config, demo bool, log *slog.Logger) (*events.Service, func(), error) {
 	seal, err := masterKey(c)
 	if err != nil {
@@ -94,8 +116,16 @@ func (p *platform) startEvents(ctx context.Context, c config, demo bool, log *sl
 		}
 		closers = append(closers, bus.Close)
 	}
-	svc := events.New(p.DB, p.Audit, keys, events.Options{NATS: bus != nil, AllowHTTP: demo})
-	if !c.Events.NoDispatch {
+	o := events.Options{NATS: bus != nil, AllowHTTP: demo}
+	if p.Exchange != nil {
+		o.Authorize = exchangeDecides(p.Exchange)
+	}
+	svc := events.New(p.DB, p.Audit, keys, o)
+	switch {
+	case c.Events.NoDispatch:
+	case o.Authorize == nil:
+		log.Warn("change events are not delivered: no data exchange decides them (no master key); they wait in the outbox")
+	default:
 		dctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -184,8 +214,14 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		return err
 	}
 	defer p.Close()
-	// Keys are not needed to manage subscriptions, only to deliver them.
-	svc := events.New(p.DB, p.Audit, nil, events.Options{NATS: true, AllowHTTP: true})
+	// Keys are not needed to manage subscriptions, only to deliver them. A
+	// subscription is checked against the subscriber's rights on the data
+	// exchange (its catalogue needs no master key).
+	x := exchange.New(exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard})
+	if err := x.EnsureCatalogue(ctx); err != nil {
+		return err
+	}
+	svc := events.New(p.DB, p.Audit, nil, events.Options{NATS: true, AllowHTTP: true, Authorize: exchangeDecides(x)})
 	pr := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
 	switch sub {
 	case "list":

@@ -20,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
@@ -43,6 +44,18 @@ func eventsConfigFor(dir string) (config, error) {
 
 var killRegistrar = auth.Staff(1, "registrar", "Cán bộ", auth.Registrar, "VN")
 
+// withExchange builds p's data exchange as serve does, with the master key
+// of c: it decides the deliveries of change events.
+func withExchange(p *platform, c config) error {
+	master, err := oidc.LoadMasterKey(c.MasterKey, c.MasterKeyFile, false)
+	if err != nil {
+		return err
+	}
+	p.Master = &master
+	p.Exchange, err = p.newExchange(context.Background(), c, nil, master)
+	return err
+}
+
 func eventsChild(dir string) {
 	c, err := eventsConfigFor(dir)
 	if err != nil {
@@ -51,6 +64,10 @@ func eventsChild(dir string) {
 	}
 	p, err := open(context.Background(), c, nil)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := withExchange(p, c); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
@@ -133,7 +150,22 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	svc := events.New(p.DB, p.Audit, keys, events.Options{AllowHTTP: true})
+	// The social insurance's system, with the right to learn name changes
+	// for health insurance checks.
+	if err := withExchange(p, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Exchange.AddMember(ctx, exchange.Member{ID: "VN/GOV/BHXH", Name: "Bảo hiểm xã hội Việt Nam", Unit: "VN"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Exchange.AddSubsystem(ctx, "VN/GOV/BHXH/SYNC", "Đồng bộ", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Exchange.Grant(ctx, exchange.Right{Subsystem: "VN/GOV/BHXH/SYNC", Service: exchange.PersonService, Fields: []string{"full_name"},
+		Purposes: []string{"HEALTH-INSURANCE-CHECK"}}); err != nil {
+		t.Fatal(err)
+	}
+	svc := events.New(p.DB, p.Audit, keys, events.Options{AllowHTTP: true, Authorize: exchangeDecides(p.Exchange)})
 	cliP := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
 	if _, err := svc.Subscribe(ctx, cliP, events.SubscriptionRequest{Subscriber: "VN/GOV/BHXH/SYNC", Types: []string{"name_change"},
 		WebhookURL: srv.URL, AllPeople: true, Purpose: "HEALTH-INSURANCE-CHECK", LegalBasis: "Luật Bảo hiểm y tế"}); err != nil {
@@ -179,7 +211,10 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	svc = events.New(p.DB, p.Audit, keys, events.Options{AllowHTTP: true})
+	if err := withExchange(p, c); err != nil {
+		t.Fatal(err)
+	}
+	svc = events.New(p.DB, p.Audit, keys, events.Options{AllowHTTP: true, Authorize: exchangeDecides(p.Exchange)})
 	dis := svc.Dispatcher(events.DispatchOptions{})
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if n, err := dis.Step(ctx); n == 0 && err == nil {

@@ -25,9 +25,29 @@ func TestEventsCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "--purpose") {
 		t.Fatalf("a wrong subscription: %v", err)
 	}
-	out, err := cli("subscribe", "--data", dir, "--subscriber", "VN/COM/VCB/EKYC", "--types", "death,residence_move", "--webhook", "https://bank.example.vn/hook",
-		"--purpose", "KYC", "--legal-basis", "Nghị định 52/2024/NĐ-CP")
-	if err != nil || !strings.Contains(out, "subscription 1: VN/COM/VCB/EKYC to death,residence_move") {
+	subscribe := func(types string) (string, error) {
+		return cli("subscribe", "--data", dir, "--subscriber", "VN/COM/VCB/EKYC", "--types", types, "--webhook", "https://bank.example.vn/hook",
+			"--purpose", "KYC", "--legal-basis", "Nghị định 52/2024/NĐ-CP")
+	}
+	// Checked against the subscriber's rights on the data exchange.
+	if _, err := subscribe("death"); err == nil || !strings.Contains(err.Error(), "--subscriber") || !strings.Contains(err.Error(), "not a subsystem") {
+		t.Fatalf("a subscriber unknown to the exchange: %v", err)
+	}
+	for _, s := range [][]string{
+		{"exchange", "members", "add", "--data", dir, "--id", "VN/COM/VCB", "--name", "Ngân hàng Demo"},
+		{"exchange", "subsystems", "add", "--data", dir, "--id", "VN/COM/VCB/EKYC", "--name", "eKYC"},
+		{"exchange", "grant", "--data", dir, "--subsystem", "VN/COM/VCB/EKYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "full_name,status", "--purposes", "KYC"},
+	} {
+		var out, errb bytes.Buffer
+		if err := run(ctx, s, env(nil), &out, &errb); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+	}
+	if _, err := subscribe("death,residence_move"); err == nil || !strings.Contains(err.Error(), "--types residence_move") || !strings.Contains(err.Error(), "may not read permanent_residence") {
+		t.Fatalf("a type the rights do not cover: %v", err)
+	}
+	out, err := subscribe("death,name_change")
+	if err != nil || !strings.Contains(out, "subscription 1: VN/COM/VCB/EKYC to death,name_change") {
 		t.Fatalf("subscribe: %q %v", out, err)
 	}
 	file := filepath.Join(dir, "customers.txt")

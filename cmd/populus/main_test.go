@@ -210,6 +210,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	readmeExamples(t, call, sess.CSRF)
 	citizen := readmeConsentExamples(t, base, stdout.String(), call)
 	exchangeExamples(t, &stdout, data, citizen)
+	eventsExamples(t, base, &stdout, data, citizen)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -257,15 +258,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if err != nil {
 		return err
 	}
-	// Change subscriptions (internal/events): the members' API, the
-	// administrators' page and the dispatcher, stopped before the store.
-	evs, stopEvents, err := p.startEvents(ctx, c, demo, log)
-	if err != nil {
-		return err
-	}
-	defer stopEvents()
-	caps = append(caps, evs)
-	modules = append(modules, eventsui.Module(evs))
+	// The change subscriptions' API and page take this place in the lists
+	// (below); they are built once the exchange that decides them is.
+	eventsCap, eventsModule := len(caps), len(modules)
 	if prov != nil {
 		p.OIDC = prov
 		modules = append(modules, oidcui.Module(prov, p.Identity, p.Register, p.Audit))
@@ -289,6 +284,18 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	if p.Exchange != nil && p.Consent != nil {
 		p.Exchange.SetConsents(p.Consent)
 	}
+	// Change subscriptions (internal/events): the members' API, the
+	// administrators' page and the dispatcher, stopped before the store.
+	// Built after the exchange and its consent check, which decide every
+	// delivery and subscription: the dispatcher never runs without them
+	// (without an exchange it does not run at all).
+	evs, stopEvents, err := p.startEvents(ctx, c, demo, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents()
+	caps = slices.Insert(caps, eventsCap, httpx.Routes(evs))
+	modules = slices.Insert(modules, eventsModule, eventsui.Module(evs))
 	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // watchAll subscribes the bank to every type for the PINs given, by the
@@ -323,34 +324,65 @@ func subscribeAll(t testing.TB, url string, fn func(id string)) (*nats.Conn, jet
 	return nc, js
 }
 
+// grantFunc is a Grant deciding each field of each person by a function.
+type grantFunc func(pin, field string) (string, error)
+
+func (g grantFunc) Covers(...string) error { return nil }
+func (g grantFunc) Fields(_ context.Context, pin string, fields ...string) (string, error) {
+	return g(pin, fields[0])
+}
+func (grantFunc) ConsentRequired() bool { return true }
+
 // TestAuthorizeRefuses: an event the exchange's decision refuses (no
 // consent) is not delivered and its refusal is audited against the
-// person; the others are delivered with the consent's id in their entries.
+// person; the others are delivered with the consent's id in their
+// entries. The subscriber's access is decided once for the batch, the
+// field of each event's type asked of each person; a failure to decide
+// (not a refusal) delivers nothing and passes nothing.
 func TestAuthorizeRefuses(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		var pins []string
-		e := newEnv(t, d, events.Options{Authorize: func(_ context.Context, subscriber, purpose, pin string, ty events.Type) (string, error) {
+		calls, failing := 0, false
+		e := newEnv(t, d, events.Options{Authorize: func(_ context.Context, subscriber, purpose string) (events.Grant, error) {
 			if subscriber != "VN/COM/VCB/EKYC" || purpose != "KYC" {
 				t.Errorf("asked for %s, %s", subscriber, purpose)
 			}
-			if pin == pins[1] {
-				return "", errors.New("no consent")
-			}
-			return "C-" + pin, nil
+			calls++
+			return grantFunc(func(pin, field string) (string, error) {
+				if field != "status" {
+					t.Errorf("a death asked for %s", field)
+				}
+				switch {
+				case failing:
+					return "", errors.New("the consent store is down")
+				case pin == pins[1]:
+					return "", problem.New(problem.Forbidden, "no consent")
+				}
+				return "C-" + pin, nil
+			}), nil
 		}})
 		rc := newReceiver(t, e.keys)
 		srv := httptest.NewServer(rc)
 		t.Cleanup(srv.Close)
-		pins = e.people(3, civil.Male)
+		pins = e.people(4, civil.Male)
 		e.watchAll(srv.URL, false, pins)
 		dis := e.svc.Dispatcher(events.DispatchOptions{})
-		for _, p := range pins {
+		failing = true
+		e.die(pins[3])
+		if n, err := dis.Step(e.ctx); n != 0 || err == nil || !strings.Contains(err.Error(), "the consent store is down") {
+			t.Fatalf("a failing decision: %d delivered, %v", n, err)
+		}
+		failing, calls = false, 0
+		for _, p := range pins[:3] {
 			e.die(p)
 		}
 		e.drain(dis, 5*time.Second)
+		if calls == 0 || calls > 2 {
+			t.Errorf("the access was decided %d times for one batch of 4 events", calls)
+		}
 		ids := e.eventIDs(pins)
-		if want := []string{ids[0], ids[2]}; !slices.Equal(rc.order, want) {
-			t.Fatalf("delivered %q, want %q", rc.order, want)
+		if want := []string{ids[0], ids[1], ids[3]}; !slices.Equal(rc.order, want) {
+			t.Fatalf("delivered %q, want %q (%q)", rc.order, want, ids)
 		}
 		if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND subject = $1 AND outcome = 'denied'`, pins[1]); n != 1 {
 			t.Errorf("%d refusals audited against %s", n, pins[1])
@@ -363,4 +395,32 @@ func TestAuthorizeRefuses(t *testing.T) {
 			t.Errorf("%d delivered again", n)
 		}
 	})
+}
+
+// TestNothingDeliveredUnauthorized: a service without a decision of
+// deliveries (Options.Authorize) delivers nothing and moves no cursor;
+// once one is wired, every event is delivered.
+func TestNothingDeliveredUnauthorized(t *testing.T) {
+	d := dbtest.SQLite(t, schemas...)
+	e := newEnv(t, d, events.Options{})
+	rc := newReceiver(t, e.keys)
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	pins := e.people(2, civil.Male)
+	e.watchAll(srv.URL, false, pins)
+	e.die(pins[0])
+	bare := events.New(d, e.log, e.keys, events.Options{AllowHTTP: true})
+	if n, err := bare.Dispatcher(events.DispatchOptions{}).Step(e.ctx); n != 0 || !errors.Is(err, events.ErrNotAuthorized) {
+		t.Fatalf("unwired: %d delivered, %v", n, err)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 100*time.Millisecond)
+	bare.Dispatcher(events.DispatchOptions{Poll: time.Millisecond}).Run(ctx)
+	cancel()
+	if rc.posts != 0 {
+		t.Fatalf("%d posts without a decision", rc.posts)
+	}
+	e.drain(e.svc.Dispatcher(events.DispatchOptions{}), 5*time.Second)
+	if ids := e.eventIDs(pins); !slices.Equal(rc.order, ids) {
+		t.Fatalf("delivered %q once wired, want %q", rc.order, ids)
+	}
 }

@@ -133,8 +133,14 @@ func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 	return &Dispatcher{s: s, o: o}
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. Without a decision of deliveries
+// (Options.Authorize) it delivers nothing: it says so once and waits.
 func (d *Dispatcher) Run(ctx context.Context) {
+	if d.s.opts.Authorize == nil {
+		d.o.Logger.Error(ErrNotAuthorized.Error())
+		<-ctx.Done()
+		return
+	}
 	t := time.NewTicker(d.o.Poll)
 	defer t.Stop()
 	lastPrune := time.Time{}
@@ -171,9 +177,16 @@ type channel struct {
 	failing  time.Time
 }
 
+// ErrNotAuthorized is Step's error while the service has no decision of
+// deliveries (Options.Authorize): nothing is delivered, nothing is lost.
+var ErrNotAuthorized = errors.New("events: no decision of deliveries is wired (Options.Authorize): nothing is delivered")
+
 // Step makes one pass: every channel due gets the events after its cursor,
 // up to Batch. It returns how many events were delivered.
 func (d *Dispatcher) Step(ctx context.Context) (int, error) {
+	if d.s.opts.Authorize == nil {
+		return 0, ErrNotAuthorized
+	}
 	end, err := preparedEnd(ctx, d.s.db)
 	if err != nil {
 		return 0, err
@@ -275,15 +288,24 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 	}
 	// Each delivery discloses a fact about a person: decided (Authorize)
 	// and audited, before it leaves, as a read of that person by the
-	// subscriber; a refusal is audited too, and the event skipped.
+	// subscriber; a refusal is audited too, and the event skipped. The
+	// subscriber's standing and rights are decided once for the batch (a
+	// revocation reaches the next batch), its field and the person's
+	// consent event by event.
+	grant, denied := d.s.opts.Authorize(ctx, c.Subscriber, c.Purpose)
+	if denied != nil && !refusal(denied) {
+		return 0, fmt.Errorf("authorise deliveries to subscription %d: %w", c.ID, denied)
+	}
 	member := auth.Principal{Kind: auth.KindMember, Username: c.Subscriber}
 	entries := make([]audit.Entry, len(evs))
 	send := make([]int, 0, len(evs)) // indices of evs to deliver
 	for i, e := range evs {
-		consent := ""
-		var refused error
-		if d.s.opts.Authorize != nil {
-			consent, refused = d.s.opts.Authorize(ctx, c.Subscriber, c.Purpose, e.PIN, e.Type)
+		consent, refused := "", denied
+		if refused == nil {
+			consent, refused = grant.Fields(ctx, e.PIN, e.Type.Field())
+			if refused != nil && !refusal(refused) {
+				return 0, fmt.Errorf("authorise event %s to subscription %d: %w", e.ID, c.ID, refused)
+			}
 		}
 		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, consent).
 			Disclosing("event:"+string(e.Type), "date", "register_version").

@@ -52,6 +52,26 @@ var Types = []Type{Birth, Death, NameChange, ResidenceMove}
 // Valid reports whether t is one of Types.
 func (t Type) Valid() bool { return slices.Contains(Types, t) }
 
+// Field is the field of a person (as the data exchange's person look-up
+// names it, exchange.PersonFields) whose change an event of type t
+// discloses: the subscriber's rights must grant it, and the person's
+// consent cover it where the purpose needs consent. A residence move of
+// any address (permanent, temporary, current) is judged by the permanent
+// residence. The one mapping of types to fields; "" for an unknown type.
+func (t Type) Field() string {
+	switch t {
+	case Birth:
+		return "birth_date"
+	case Death:
+		return "status"
+	case NameChange:
+		return "full_name"
+	case ResidenceMove:
+		return "permanent_residence"
+	}
+	return ""
+}
+
 // Event is what a subscriber receives: never a detail of the person.
 type Event struct {
 	ID              string `json:"id"`

@@ -86,19 +86,46 @@ type WatchResult struct {
 	Watched int64 `json:"watched"`
 }
 
+// Grant is a subscriber's access to people's fields for a purpose, as the
+// data exchange decides it (package exchange's *Access, wired in
+// cmd/populus): decided once per subscription and batch of deliveries
+// (Options.Authorize), then event by event.
+type Grant interface {
+	// Covers returns nil where the subscriber's rights grant every one of
+	// fields for the purpose, else the refusal (a problem).
+	Covers(fields ...string) error
+	// Fields decides the disclosure of fields of the person pin: the id
+	// of the person's consent that allows it ("" where the purpose needs
+	// none), or a refusal (a problem: not granted, no consent, revoked,
+	// expired, frequency exceeded). Any other error is a failure: the
+	// batch is tried again.
+	Fields(ctx context.Context, pin string, fields ...string) (consentID string, err error)
+	// ConsentRequired reports whether the purpose needs each person's
+	// consent.
+	ConsentRequired() bool
+}
+
 // Options configure the service.
 type Options struct {
-	// NationWide reports whether a subscriber's rights cover every person
-	// (a subscription for all people); nil: none does, and members watch
-	// lists of their customers.
+	// NationWide reports whether a subscriber's rights cover every person,
+	// so that a member system may subscribe for all people; nil: none
+	// does, and members watch lists of their customers. (The data
+	// exchange has no right scoped to the nation: cmd/populus leaves it
+	// nil, and only the platform's operators, with the CLI, subscribe a
+	// member for every person.)
 	NationWide func(ctx context.Context, subscriber string) bool
-	// Authorize, when set, decides each delivery as the exchange decides
-	// a look-up: the subscriber's rights to the type of event for the
-	// purpose, and the person's consent where the purpose needs it (the
-	// consent's id, or "" where the law needs none). A refused event is
-	// not delivered, and the refusal is audited against the person; nil:
-	// the subscription's own purpose and legal basis suffice.
-	Authorize func(ctx context.Context, subscriber, purpose, pin string, t Type) (consentID string, err error)
+	// Authorize decides deliveries as the data exchange decides a
+	// look-up: the subscriber registered and not revoked, its right on the
+	// person service for the purpose, then for each event the right to
+	// the field the event's type discloses (Type.Field) and the person's
+	// consent where the purpose needs it. It is asked once per
+	// subscription and batch, and when a subscription is made (where a
+	// refusal's field "subsystem" is answered as "subscriber"). A refused
+	// event (a problem) is not delivered and the refusal is audited
+	// against the person; any other error stops the batch, to be tried
+	// again. Nil: the dispatcher delivers nothing (Step fails, Run waits),
+	// and subscriptions are not checked.
+	Authorize func(ctx context.Context, subscriber, purpose string) (Grant, error)
 	// AllowHTTP accepts webhooks over plain HTTP (the demo and tests);
 	// otherwise they must be HTTPS.
 	AllowHTTP bool
@@ -205,6 +232,9 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 	if err := f.Err(); err != nil {
 		return Subscription{}, err
 	}
+	if err := s.authorizeSubscription(ctx, sub, strings.TrimSpace(in.Purpose), types, in.AllPeople); err != nil {
+		return Subscription{}, err
+	}
 	now := time.Now().UTC()
 	out := Subscription{Subscriber: sub, Types: types, WebhookURL: in.WebhookURL, NATS: in.NATS, AllPeople: in.AllPeople,
 		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: strings.TrimSpace(in.LegalBasis), CreatedAt: now}
@@ -243,6 +273,91 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 		return Subscription{}, err
 	}
 	return out, nil
+}
+
+// authorizeSubscription checks, when the service decides deliveries
+// (Options.Authorize), that sub may receive the types for purpose: the
+// subsystem in good standing (else 403 naming "subscriber"), the purpose in
+// the catalogue (else 422 naming "purpose") and granted on the person
+// service (else 403 naming "purpose"), the field of each type granted
+// (else 403 naming "types"), and no subscription for every person under a
+// purpose that needs each person's consent (422 naming "all_people"). So
+// a misconfiguration is told at once, not found out at delivery, where
+// each event is decided again.
+func (s *Service) authorizeSubscription(ctx context.Context, sub, purpose string, types []Type, all bool) error {
+	if s.opts.Authorize == nil {
+		return nil
+	}
+	var invalid, forbidden problem.Fields
+	g, err := s.opts.Authorize(ctx, sub, purpose)
+	switch {
+	case err == nil:
+		for _, t := range types {
+			if err := g.Covers(t.Field()); err != nil {
+				if !refusal(err) {
+					return err
+				}
+				forbidden.Add("types", "%s (a change of %s): %s", t, t.Field(), reasonOf(err))
+			}
+		}
+		if all && g.ConsentRequired() {
+			invalid.Add("all_people", "the purpose %s needs each person's consent: subscribe a watch list of the people who gave it", purpose)
+		}
+	case refusal(err):
+		var pe *problem.Error
+		errors.As(err, &pe)
+		fields := pe.Fields
+		if len(fields) == 0 {
+			fields = []problem.FieldError{problem.NewFieldError("purpose", "%s", pe.Detail)}
+		}
+		for _, fe := range fields {
+			name := fe.Field
+			if name == "subsystem" {
+				name = "subscriber"
+			}
+			if pe.Kind == problem.Invalid {
+				invalid.Add(name, "%s", fe.Reason)
+			} else {
+				forbidden.Add(name, "%s", fe.Reason)
+			}
+		}
+	default:
+		return err
+	}
+	if err := invalid.Err(); err != nil {
+		return err
+	}
+	if err := forbidden.Err(); err != nil {
+		pe := err.(*problem.Error)
+		const detail = "The subscriber's rights on the data exchange do not allow this subscription"
+		pe.Kind, pe.Detail, pe.Format = problem.Forbidden, detail, detail
+		return pe
+	}
+	return nil
+}
+
+// refusal reports whether err is a decision against an access (a problem
+// of a kind other than Internal and Unavailable), not a failure to decide.
+func refusal(err error) bool {
+	var pe *problem.Error
+	return errors.As(err, &pe) && pe.Kind != problem.Internal && pe.Kind != problem.Unavailable
+}
+
+// reasonOf is the reason of a refusal: its fields' reasons, else its
+// detail.
+func reasonOf(err error) string {
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	if len(pe.Fields) == 0 {
+		return pe.Detail
+	}
+	var rs []string
+	for _, fe := range pe.Fields {
+		rs = append(rs, fe.Reason)
+	}
+	return strings.Join(rs, "; ")
 }
 
 func slicesContains(ts []Type, t Type) bool {

@@ -2,8 +2,12 @@ package exchange
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // catalogueTTL bounds how long a change of the catalogue (purposes,
@@ -16,8 +20,15 @@ const catalogueTTL = 2 * time.Second
 // catalogue is the purposes, services and rights, read together and kept
 // for catalogueTTL: they are read on every request and change rarely.
 type catalogue struct {
-	mu       sync.Mutex
-	read     time.Time
+	mu   sync.Mutex
+	read time.Time
+	view *catalogueView
+}
+
+// catalogueView is one reading of the catalogue; its maps are never
+// changed once made, so a request (or the change events' dispatcher) may
+// read them while another reads the catalogue again.
+type catalogueView struct {
 	purposes map[string]Purpose
 	services map[string]Service
 	rights   map[[2]string]Right
@@ -31,13 +42,13 @@ func (x *Exchange) invalidate() {
 }
 
 // catalogue returns the current catalogue.
-func (x *Exchange) catalogue(ctx context.Context) (*catalogue, error) {
+func (x *Exchange) catalogue(ctx context.Context) (*catalogueView, error) {
 	c := &x.cat
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
 	if !c.read.IsZero() && now.Sub(c.read) < catalogueTTL {
-		return c, nil
+		return c.view, nil
 	}
 	ps, err := x.Purposes(ctx)
 	if err != nil {
@@ -51,16 +62,48 @@ func (x *Exchange) catalogue(ctx context.Context) (*catalogue, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.purposes, c.services, c.rights = map[string]Purpose{}, map[string]Service{}, map[[2]string]Right{}
+	v := &catalogueView{purposes: map[string]Purpose{}, services: map[string]Service{}, rights: map[[2]string]Right{}}
 	for _, p := range ps {
-		c.purposes[p.Code] = p
+		v.purposes[p.Code] = p
 	}
 	for _, s := range ss {
-		c.services[s.ID] = s
+		v.services[s.ID] = s
 	}
 	for _, r := range rs {
-		c.rights[[2]string{r.Subsystem, r.Service}] = r
+		v.rights[[2]string{r.Subsystem, r.Service}] = r
 	}
-	c.read = now
-	return c, nil
+	c.view, c.read = v, now
+	return v, nil
+}
+
+// right is the decision of the catalogue on subsystem calling the service
+// svcID for purpose: its right, or a Forbidden problem saying why none.
+// Every access decides here: the /r1/ requests and the change events
+// (Access).
+func (v *catalogueView) right(subsystem, svcID string, purpose Purpose) (Right, error) {
+	right, ok := v.rights[[2]string{subsystem, svcID}]
+	if !ok {
+		return Right{}, problem.New(problem.Forbidden, "%s has no right on the service %s", subsystem, svcID)
+	}
+	if !slices.Contains(right.Purposes, purpose.Code) {
+		return Right{}, problem.New(problem.Forbidden, "%s may call %s for %s only, not for %s", subsystem, svcID, strings.Join(right.Purposes, ", "), purpose.Code)
+	}
+	return right, nil
+}
+
+// refused returns the fields that r does not grant, in order, each once.
+func (r Right) refused(fields []string) []string {
+	var out []string
+	for _, f := range fields {
+		if !slices.Contains(r.Fields, f) && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// deny is the refusal of fields of the service that r does not grant to
+// its subsystem.
+func (r Right) deny(refused []string) error {
+	return problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", "))
 }

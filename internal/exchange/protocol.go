@@ -245,14 +245,9 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	if c.service, ok = cat.services[svcID]; !ok {
 		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.NotFound, "no service %s in the catalogue", svcID))
 	}
-	right, ok := cat.rights[[2]string{p.Username, svcID}]
-	if !ok {
-		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.Forbidden, "%s has no right on the service %s", p.Username, svcID))
+	if c.right, err = cat.right(p.Username, svcID, c.purpose); err != nil {
+		return x.refuse(ctx, c, actionOf(t), "", err)
 	}
-	if !slices.Contains(right.Purposes, c.purpose.Code) {
-		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.Forbidden, "%s may call %s for %s only, not for %s", p.Username, svcID, strings.Join(right.Purposes, ", "), c.purpose.Code))
-	}
-	c.right = right
 	if t.Service.Provider.String() == Platform {
 		switch t.Service.Code {
 		case "person":
@@ -305,13 +300,21 @@ func (c *call) checkBasis() error {
 // consent returns the consent id of an access to subject's fields, or ""
 // where the purpose needs none; a refusal is the consent service's.
 func (x *Exchange) consent(ctx context.Context, c *call, subject string, fields []string) (string, error) {
-	if !c.purpose.ConsentRequired {
+	return x.consentFor(ctx, c.purpose, subject, c.p.Username, fields)
+}
+
+// consentFor returns the id of the consent of subject that lets client
+// learn fields for purpose (its use counted), "" where the purpose needs
+// none, or the consent service's refusal: the decision of the look-up,
+// the verifications and the change events alike.
+func (x *Exchange) consentFor(ctx context.Context, purpose Purpose, subject, client string, fields []string) (string, error) {
+	if !purpose.ConsentRequired {
 		return "", nil
 	}
 	if x.consents == nil {
-		return "", problem.New(problem.Forbidden, "the purpose %s needs the citizen's consent, and no consent service is available", c.purpose.Code)
+		return "", problem.New(problem.Forbidden, "the purpose %s needs the citizen's consent, and no consent service is available", purpose.Code)
 	}
-	return x.consents.Authorize(ctx, subject, c.p.Username, c.purpose.Code, fields)
+	return x.consents.Authorize(ctx, subject, client, purpose.Code, fields)
 }
 
 // countingWriter counts the response's bytes for monitoring.

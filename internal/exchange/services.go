@@ -86,19 +86,14 @@ func (c *call) asked(r *http.Request) ([]string, error) {
 	if q == "" {
 		return c.right.Fields, nil
 	}
-	var out, refused []string
+	var out []string
 	for f := range strings.SplitSeq(q, ",") {
-		switch {
-		case slices.Contains(c.right.Fields, f):
-			if !slices.Contains(out, f) {
-				out = append(out, f)
-			}
-		default:
-			refused = append(refused, f)
+		if !slices.Contains(out, f) {
+			out = append(out, f)
 		}
 	}
-	if len(refused) > 0 {
-		return nil, problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", c.p.Username, strings.Join(refused, ", "), c.service.ID, strings.Join(c.right.Fields, ", "))
+	if refused := c.right.refused(out); len(refused) > 0 {
+		return nil, c.right.deny(refused)
 	}
 	return out, nil
 }

@@ -1,0 +1,69 @@
+package exchange_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// AuthorizeField decides as the look-up does: a field the right grants
+// for the purpose passes, with the consent's id where the purpose needs
+// one; a field not granted, another purpose, a purpose the catalogue
+// lacks, no right, no consent, an unknown or revoked subsystem, or a
+// revoked member is refused with a problem saying why.
+func TestAuthorizeField(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		pin := e.Lan.PIN
+		refused := func(name string, err error, kind problem.Kind, why string) {
+			t.Helper()
+			if !problem.Is(err, kind) || !strings.Contains(err.Error(), why) {
+				t.Errorf("%s: want %s saying %q, got %v", name, kind, why, err)
+			}
+		}
+		// The hospital: no consent needed for health insurance checks.
+		if id, err := e.x.AuthorizeField(e.Ctx, hospital, "HEALTH-INSURANCE-CHECK", pin, "permanent_residence"); err != nil || id != "" {
+			t.Errorf("hospital, permanent_residence: %q %v", id, err)
+		}
+		_, err := e.x.AuthorizeField(e.Ctx, hospital, "HEALTH-INSURANCE-CHECK", pin, "status")
+		refused("hospital, status", err, problem.Forbidden, "may not read status")
+		_, err = e.x.AuthorizeField(e.Ctx, hospital, "KYC", pin, "full_name")
+		refused("hospital for KYC", err, problem.Forbidden, "for HEALTH-INSURANCE-CHECK only")
+		_, err = e.x.AuthorizeField(e.Ctx, hospital, "GOSSIP", pin, "full_name")
+		refused("an unknown purpose", err, problem.Invalid, "not a purpose of the catalogue")
+		// The bank: KYC needs the person's consent.
+		_, err = e.x.AuthorizeField(e.Ctx, bank, "KYC", pin, "status")
+		refused("bank without consent", err, problem.Forbidden, "no consent")
+		e.consents.given[[3]string{pin, bank, "KYC"}] = "c-42"
+		if id, err := e.x.AuthorizeField(e.Ctx, bank, "KYC", pin, "status"); err != nil || id != "c-42" {
+			t.Errorf("bank with consent: %q %v", id, err)
+		}
+		_, err = e.x.AuthorizeField(e.Ctx, bank, "KYC", pin, "permanent_residence")
+		refused("bank, the address", err, problem.Forbidden, "may not read permanent_residence")
+		_, err = e.x.AuthorizeField(e.Ctx, "VN/COM/NONE/EKYC", "KYC", pin, "status")
+		refused("an unknown subsystem", err, problem.Forbidden, "not a subsystem")
+		// An Access decided before a revocation keeps deciding its batch;
+		// the next one is refused.
+		a, err := e.x.Access(e.Ctx, hospital, exchange.PersonService, "HEALTH-INSURANCE-CHECK")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.x.Revoke(e.Ctx, hospital); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Fields(e.Ctx, pin, "full_name"); err != nil {
+			t.Errorf("the batch's access: %v", err)
+		}
+		_, err = e.x.AuthorizeField(e.Ctx, hospital, "HEALTH-INSURANCE-CHECK", pin, "full_name")
+		refused("a revoked subsystem", err, problem.Forbidden, "revoked")
+		if err := e.x.Revoke(e.Ctx, "VN/COM/VCB"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.x.AuthorizeField(e.Ctx, bank, "KYC", pin, "status")
+		refused("a revoked member", err, problem.Forbidden, "revoked")
+	})
+}
