@@ -11,7 +11,7 @@
 // write(2), to a journal beside the audit file (journal.go: durable across
 // a killed process like SQLite's synchronous=NORMAL, across a power loss
 // with Options.Fsync), and an importer goroutine moves the journal into
-// audit_log in batches, about every 20 ms, recording how far in the same
+// audit_log in batches, about every 100 ms, recording how far in the same
 // transaction; Open first imports what a previous process left. So on
 // SQLite audit_log, and List, see an entry once it is imported (List waits
 // for the import of the entries acknowledged before it); a locked audit
@@ -181,13 +181,12 @@ type Log struct {
 	// owed counts the entries committed since the index's last step
 	// (SQLite only); see stepEvery.
 	owed int
-	// conn is the writer's own connection on SQLite, with ins, the group
-	// insert prepared on it: a commit per group of concurrent callers (the
-	// strict log) must not take a pooled connection each time, whose page
-	// cache every other commit has emptied. nil until the first commit, and
-	// after a failed one (a new connection is taken).
-	conn *sql.Conn
-	ins  *sql.Stmt
+	// w is the writer's own connection on SQLite, with its statements
+	// prepared on it: a commit per group of concurrent callers (the
+	// buffered log) or per import must not take a pooled connection each
+	// time, whose page cache every other commit has emptied. nil until the
+	// first commit, and after a failed one (a new connection is taken).
+	w *writerConn
 	// j is the journal of a strict log on SQLite (journal.go), nil
 	// otherwise: the writer appends each group to it, and the importer
 	// goroutine moves the entries into audit_log (and keeps the subject
@@ -691,44 +690,68 @@ func (l *Log) final() {
 	}
 }
 
-// writerConn returns the writer's own connection and its prepared insert
-// (SQLite), taking them at the first commit.
-func (l *Log) writerConn(ctx context.Context) (*sql.Conn, *sql.Stmt, error) {
-	if l.conn != nil {
-		return l.conn, l.ins, nil
+// writerConn is the writer's own connection (SQLite) and the statements
+// of its transactions, each prepared once on it: BEGIN IMMEDIATE and COMMIT
+// are run as statements of the connection, not as a database/sql Tx, whose
+// StmtContext would prepare the group insert again in every transaction.
+type writerConn struct {
+	c                          *sql.Conn
+	begin, commit, ins, marker *sql.Stmt
+}
+
+// writerConn returns the writer's connection, taking one from the pool
+// with its statements prepared the first time and after a failure.
+func (l *Log) writerConn(ctx context.Context) (*writerConn, error) {
+	if l.w != nil {
+		return l.w, nil
 	}
 	c, err := l.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if l.j != nil && l.j.fsync {
 		// The importer's commits must be as durable as the journal they
 		// let be truncated.
 		if _, err := c.ExecContext(ctx, `PRAGMA audit.synchronous = FULL`); err != nil {
 			c.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	st, err := c.PrepareContext(ctx, insertGroupSQL)
-	if err != nil {
-		c.Close()
-		return nil, nil, err
+	w := &writerConn{c: c}
+	for _, s := range []struct {
+		st    **sql.Stmt
+		query string
+	}{{&w.begin, `BEGIN IMMEDIATE`}, {&w.commit, `COMMIT`}, {&w.ins, insertGroupSQL},
+		{&w.marker, `UPDATE audit_journal SET gen = $1, imported = $2`}} {
+		if *s.st, err = c.PrepareContext(ctx, s.query); err != nil {
+			w.close()
+			return nil, err
+		}
 	}
-	l.conn, l.ins = c, st
-	return c, st, nil
+	l.w = w
+	return w, nil
+}
+
+// close closes the statements prepared and the connection.
+func (w *writerConn) close() {
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.ins, w.marker} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	w.c.Close()
 }
 
 // dropConn gives the writer's connection back, after a failure (a new one
 // is taken at the next commit) or at the end.
 func (l *Log) dropConn() {
-	if l.conn != nil {
-		l.ins.Close()
+	if l.w != nil {
 		if l.j != nil && l.j.fsync {
 			// Back to the pool as the other connections are.
-			l.conn.ExecContext(context.Background(), `PRAGMA audit.synchronous = NORMAL`)
+			l.w.c.ExecContext(context.Background(), `PRAGMA audit.synchronous = NORMAL`)
 		}
-		l.conn.Close()
-		l.conn, l.ins = nil, nil
+		l.w.close()
+		l.w = nil
 	}
 }
 
@@ -783,26 +806,26 @@ func (l *Log) commit(entries []Entry) error {
 // commitGroup inserts entries in one transaction of the writer's own
 // connection (SQLite); after a failure the connection is given back.
 func (l *Log) commitGroup(ctx context.Context, entries []Entry) error {
-	return l.inWriterTx(ctx, func(tx *sql.Tx, ins *sql.Stmt) error {
-		_, err := tx.StmtContext(ctx, ins).ExecContext(ctx, entriesJSON(entries))
+	return l.inWriterTx(ctx, func(w *writerConn) error {
+		_, err := w.ins.ExecContext(ctx, entriesJSON(entries))
 		return err
 	})
 }
 
 // inWriterTx runs fn in one transaction of the writer's own connection
-// (SQLite), with the group insert prepared on it; after a failure the
-// connection is given back, and the next commit takes a new one.
-func (l *Log) inWriterTx(ctx context.Context, fn func(tx *sql.Tx, ins *sql.Stmt) error) error {
-	c, ins, err := l.writerConn(ctx)
+// (SQLite); after a failure the transaction is rolled back and the
+// connection given back, and the next commit takes a new one.
+func (l *Log) inWriterTx(ctx context.Context, fn func(w *writerConn) error) error {
+	w, err := l.writerConn(ctx)
 	if err != nil {
 		return err
 	}
-	tx, err := c.BeginTx(ctx, nil)
-	if err == nil {
-		if err = fn(tx, ins); err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
+	if _, err = w.begin.ExecContext(ctx); err == nil {
+		if err = fn(w); err == nil {
+			_, err = w.commit.ExecContext(ctx)
+		}
+		if err != nil {
+			w.c.ExecContext(context.Background(), `ROLLBACK`)
 		}
 	}
 	if err != nil {
