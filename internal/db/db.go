@@ -261,8 +261,47 @@ const TimeFormat = "2006-01-02T15:04:05.000000Z"
 // FormatTime formats t for storage.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
-// ParseTime parses a stored timestamp.
-func ParseTime(s string) (time.Time, error) { return time.Parse(TimeFormat, s) }
+// ParseTime parses a stored timestamp. A value of exactly TimeFormat's
+// shape is read position by position (every read of a person parses two);
+// anything else goes to time.Parse, which gives the same result or the
+// error.
+func ParseTime(s string) (time.Time, error) {
+	if t, ok := parseFixed(s); ok {
+		return t, nil
+	}
+	return time.Parse(TimeFormat, s)
+}
+
+// parseFixed reads "YYYY-MM-DDTHH:MM:SS.ffffffZ"; ok is false for anything
+// else, and for a field out of its range (time.Parse reports it).
+func parseFixed(s string) (time.Time, bool) {
+	if len(s) != len(TimeFormat) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+		s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return time.Time{}, false
+	}
+	ok := true
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	y, mo, d := num(0, 4), num(5, 7), num(8, 10)
+	h, mi, sec, us := num(11, 13), num(14, 16), num(17, 19), num(20, 26)
+	if !ok || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
+	if t.Day() != d { // 31 April, 29 February of a common year
+		return time.Time{}, false
+	}
+	return t, true
+}
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" driver
 
