@@ -50,15 +50,20 @@ type Deps struct {
 
 // New returns the whole HTTP handler.
 func New(d Deps) (http.Handler, error) {
-	mux := http.NewServeMux()
+	// mux serves every route, and the requests none matches at "/"
+	// (unmatched): each request is matched once. plain holds the same
+	// routes without "/", to tell there what the mux would have answered.
+	mux, plain := http.NewServeMux(), http.NewServeMux()
 	routes, err := Routes(d)
 	if err != nil {
 		return nil, err
 	}
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, rt.Handler)
+		plain.Handle(rt.Pattern, rt.Handler)
 	}
-	h := unmatched(mux, d)
+	mux.Handle("/", unmatched(plain, d))
+	h := http.Handler(mux)
 	headers := httpx.SecurityHeaders
 	if d.HTTPS {
 		headers = httpx.SecurityHeadersHTTPS
@@ -158,7 +163,7 @@ func readyz(d *db.DB, al *audit.Log) http.Handler {
 // problem document (404, or 405 with the Allow header), elsewhere the error
 // page (PageError), behind the staff-optional guard so that a signed-in
 // officer keeps the menu. Redirects of the mux (a missing trailing slash)
-// are kept.
+// are kept. mux holds every route; the request has matched none.
 func unmatched(mux *http.ServeMux, d Deps) http.Handler {
 	page := http.Handler(nil)
 	if d.PageError != nil {
@@ -170,6 +175,7 @@ func unmatched(mux *http.ServeMux, d Deps) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Pattern = "" // not "/": the logs and metrics say "unmatched"
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
