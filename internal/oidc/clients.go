@@ -225,6 +225,9 @@ func NewClients(d *db.DB) *Clients { return &Clients{db: d, now: time.Now} }
 type Clients struct {
 	db  *db.DB
 	now func() time.Time
+	// revoked, when set, is told that tokens were revoked (the
+	// provider's memory of live tokens reads the epoch again).
+	revoked func()
 
 	mu    sync.Mutex
 	cache map[string]cachedClient
@@ -366,5 +369,8 @@ func (cs *Clients) Disable(ctx context.Context, id string) error {
 		return problem.New(problem.NotFound, "no client %s", id)
 	}
 	_, err = cs.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE client_id = $1", id)
+	if cs.revoked != nil {
+		cs.revoked()
+	}
 	return err
 }

@@ -65,7 +65,9 @@ func (p *Provider) Withdraw(ctx context.Context, pr auth.Principal, id int64) er
 	if err != nil {
 		return problem.New(problem.NotFound, "no consent %d in force on your account", id)
 	}
-	if _, err := p.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND client_id = $2", pr.ID, client); err != nil {
+	_, err = p.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND client_id = $2", pr.ID, client)
+	p.live.invalidate()
+	if err != nil {
 		return err
 	}
 	p.record(ctx, audit.Of(pr, ActionConsent, pr.Username).With("client "+client+": consent withdrawn"))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -99,6 +100,84 @@ func TestIntrospectionRevokedAtOnce(t *testing.T) {
 		}
 		if got := e.introspect(t, access); len(got) != 1 || got["active"] != false {
 			t.Errorf("revoked token: %v", got)
+		}
+	})
+}
+
+// TestLiveTokensFollowTheEpoch: an active token is remembered, not read
+// again, while no token is revoked (a column changed in the store behind
+// the provider's back is not seen); a revocation by another process (an
+// UPDATE straight in the store) holds once the epoch is read again, within
+// a second; one by this provider at once; a deleted token too. On both
+// engines, whose triggers count the epoch up.
+func TestLiveTokensFollowTheEpoch(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		clock := time.Now()
+		e.prov.SetClock(func() time.Time { return clock })
+		defer e.prov.SetClock(time.Now)
+		epoch := func() (n int64) {
+			t.Helper()
+			if err := d.QueryRow(`SELECT seq FROM oidc_token_epoch WHERE id = 1`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		access := e.accessToken(t)
+		if got := e.introspect(t, access); got["active"] != true || got["scope"] != "openid profile" {
+			t.Fatalf("introspection = %v", got)
+		}
+		// Remembered: a change of scopes in the store is not read.
+		if _, err := d.Exec(`UPDATE oidc_tokens SET scopes = 'openid' WHERE kind = 'access'`); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.introspect(t, access); got["scope"] != "openid profile" {
+			t.Fatalf("the row was read again while the epoch held: %v", got)
+		}
+		// Another process revokes: the epoch moves; seen within epochTTL.
+		before := epoch()
+		if _, err := d.Exec(`UPDATE oidc_tokens SET revoked = 1 WHERE kind = 'access'`); err != nil {
+			t.Fatal(err)
+		}
+		if epoch() == before {
+			t.Fatal("revoking a token did not count the epoch up")
+		}
+		clock = clock.Add(1100 * time.Millisecond)
+		if got := e.introspect(t, access); got["active"] != false {
+			t.Fatalf("1.1 s after another process revoked it: %v", got)
+		}
+		// This provider revokes: at once, the clock standing still.
+		access = e.accessToken(t)
+		if got := e.introspect(t, access); got["active"] != true {
+			t.Fatalf("new token: %v", got)
+		}
+		req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {access}, "token_type_hint": {"access_token"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("bank", e.secret)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("revoke: %d %s", w.Code, w.Body)
+		}
+		if got := e.introspect(t, access); got["active"] != false {
+			t.Fatalf("revoked by this provider, still active: %v", got)
+		}
+		// A token deleted from the store is gone once the epoch is read.
+		access = e.accessToken(t)
+		if got := e.introspect(t, access); got["active"] != true {
+			t.Fatalf("new token: %v", got)
+		}
+		before = epoch()
+		if _, err := d.Exec(`DELETE FROM oidc_tokens WHERE kind = 'access' AND revoked = 0`); err != nil {
+			t.Fatal(err)
+		}
+		if epoch() == before {
+			t.Fatal("deleting a token did not count the epoch up")
+		}
+		clock = clock.Add(1100 * time.Millisecond)
+		if got := e.introspect(t, access); got["active"] != false {
+			t.Fatalf("deleted token: %v", got)
 		}
 	})
 }

@@ -153,6 +153,8 @@ type Provider struct {
 	handler http.Handler
 	pairKey [32]byte
 	now     func() time.Time
+	// live remembers the access tokens read active (live.go).
+	live *liveTokens
 }
 
 // New returns the provider over d, signing citizens in with eid, reading
@@ -161,9 +163,10 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 	if o.Issuer == "" {
 		return nil, errors.New("oidc: no issuer URL")
 	}
-	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject")}
+	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject"),
+		live: newLiveTokens()}
 	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
-	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }}
+	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.invalidate}
 	conf := &op.Config{
 		CryptoKey:               o.Master.derive("access token"),
 		CryptoKeyId:             "1",

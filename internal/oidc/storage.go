@@ -334,6 +334,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, refresh string
 // revokeFamily revokes every token of a family, returning how many.
 func (p *Provider) revokeFamily(ctx context.Context, family string) (int64, error) {
 	res, err := p.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE family = $1", family)
+	p.live.invalidate()
 	if err != nil {
 		return 0, err
 	}
@@ -356,6 +357,7 @@ func (p *Provider) revokeFamilyOfCode(ctx context.Context, codeHash string) int6
 
 func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
 	_, err := s.db().ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE subject = $1 AND client_id = $2", userID, clientID)
+	s.p.live.invalidate()
 	return err
 }
 
@@ -377,7 +379,9 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 		if k.kind == "refresh" {
 			q, arg = "UPDATE oidc_tokens SET revoked = 1 WHERE family = $1", g.Family
 		}
-		if _, err := s.db().ExecContext(ctx, q, arg); err != nil {
+		_, err = s.db().ExecContext(ctx, q, arg)
+		s.p.live.invalidate()
+		if err != nil {
 			return zoidc.ErrServerError().WithParent(err)
 		}
 		return nil
@@ -466,12 +470,25 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	return s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
 }
 
-// liveToken is an access token neither expired nor revoked.
+// liveToken is an access token neither expired nor revoked: remembered
+// (liveTokens) while no token has been revoked since it was read.
 func (p *Provider) liveToken(ctx context.Context, id string) (*grant, error) {
+	now := p.now()
+	epoch, err := p.live.current(ctx, p.db, now)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := p.live.get(id, epoch); ok {
+		if !now.Before(g.ExpiresAt) {
+			return nil, errors.New("the access token is not active")
+		}
+		return &g, nil
+	}
 	g, _, revoked, err := p.token(ctx, id, "access")
-	if err != nil || revoked || !p.now().Before(g.ExpiresAt) {
+	if err != nil || revoked || !now.Before(g.ExpiresAt) {
 		return nil, errors.New("the access token is not active")
 	}
+	p.live.put(id, *g, epoch)
 	return g, nil
 }
 

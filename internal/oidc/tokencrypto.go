@@ -14,8 +14,8 @@ import (
 // token on every call it receives, and parsing and opening the JWE is most
 // of an introspection's cost. A decryption is a pure function of the token
 // and the key, so remembering it changes no answer: whether the token is
-// still active (not revoked, not expired) is read from the store on every
-// call, so a revocation takes effect at once. Only tokens that opened are
+// still active (not revoked, not expired) is decided by liveToken against
+// the store's revocation epoch (live.go). Only tokens that opened are
 // kept (a forged one is never remembered), at most maxTokens of them; when
 // full, the whole memory is dropped and starts again.
 type tokenCrypto struct {

@@ -1,0 +1,13 @@
+-- The revocation epoch of the tokens: counted up by every statement that
+-- revokes or deletes a token, by whichever process or code path runs it
+-- (the server, the CLI, another instance). A provider remembers the active
+-- tokens it has read for as long as the epoch has not moved.
+CREATE TABLE oidc_token_epoch (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL
+);
+INSERT INTO oidc_token_epoch (id, seq) VALUES (1, 0);
+CREATE TRIGGER oidc_tokens_revoked AFTER UPDATE OF revoked ON oidc_tokens WHEN NEW.revoked <> OLD.revoked
+BEGIN UPDATE oidc_token_epoch SET seq = seq + 1 WHERE id = 1; END;
+CREATE TRIGGER oidc_tokens_deleted AFTER DELETE ON oidc_tokens
+BEGIN UPDATE oidc_token_epoch SET seq = seq + 1 WHERE id = 1; END;
