@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/secmon"
 )
@@ -52,6 +54,9 @@ type config struct {
 	// ExchangeAddr is the data exchange's mutual-TLS listener; empty: none
 	// (tokens still work on --addr).
 	ExchangeAddr string
+	// EgressAllow are the networks (--egress-allow) that webhooks and
+	// member services may reach although private (package egress).
+	EgressAllow []netip.Prefix
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -70,6 +75,9 @@ type flags struct {
 	// flags; parse puts them in rest.
 	args int
 	rest []string
+	// envErr is a POPULUS_* variable that could not be read, reported
+	// by parse unless its flag is given.
+	envErr error
 }
 
 func newFlags(name string, env func(string) string, stderr io.Writer) *flags {
@@ -141,7 +149,31 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.int(&c.GCPercent, "gc-percent", "POPULUS_GC_PERCENT", 400, "the Go garbage collector's target: a collection when the heap has grown by this percentage since the last; higher uses more memory and less CPU (GOGC, when set, wins)")
 	f.eventsFlags(&c.Events)
+	f.egress(c)
 	f.string(&c.MetricsAddr, "metrics-addr", "POPULUS_METRICS_ADDR", "", "if set, serve the Prometheus metrics (GET /metrics) on this address, apart from the API (which does not serve them); keep it on a loopback or management address")
+}
+
+// egress adds --egress-allow: the networks calls made for members (webhooks,
+// member services) may reach although private.
+func (f *flags) egress(c *config) {
+	set := func(s string) error {
+		n, err := egress.ParseAllow(s)
+		c.EgressAllow = n
+		return err
+	}
+	if err := set(f.env("POPULUS_EGRESS_ALLOW")); err != nil {
+		f.envErr = fmt.Errorf("$POPULUS_EGRESS_ALLOW: %w", err)
+	}
+	f.fs.Func("egress-allow", "comma-separated networks (CIDR) where members' systems live, which webhooks and member services may reach although private, e.g. 10.20.0.0/16; loopback, private, link-local and metadata addresses are refused otherwise ($POPULUS_EGRESS_ALLOW)", func(s string) error {
+		f.envErr = nil // the flag wins over the variable
+		return set(s)
+	})
+}
+
+// egressPolicy is what calls made for members may reach: the networks
+// allowed, and loopback in the demo (its members run on this machine).
+func (c config) egressPolicy(demo bool) egress.Policy {
+	return egress.Policy{Allow: c.EgressAllow, Loopback: demo}
 }
 
 // readLimits adds the flags of the per-account limits on reads of people
@@ -191,6 +223,9 @@ func (f *flags) parse(args []string) error {
 		}
 		f.rest = append(f.rest, f.fs.Arg(0))
 		args = f.fs.Args()[1:]
+	}
+	if f.envErr != nil {
+		return f.envErr
 	}
 	if n := len(f.rest); n > f.args {
 		return f.usageError(fmt.Errorf("unexpected argument %q", f.rest[f.args]))

@@ -116,7 +116,7 @@ func (p *platform) startEvents(ctx context.Context, c config, demo bool, log *sl
 		}
 		closers = append(closers, bus.Close)
 	}
-	o := events.Options{NATS: bus != nil, AllowHTTP: demo}
+	o := events.Options{NATS: bus != nil, AllowHTTP: demo, Egress: c.egressPolicy(demo)}
 	if p.Exchange != nil {
 		o.Authorize = exchangeDecides(p.Exchange)
 	}
@@ -181,6 +181,9 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		"unsubscribe": "Deletes a subscription, its watch list and its delivery state.",
 	}[sub]
 	f.store(&c)
+	if sub == "subscribe" {
+		f.egress(&c)
+	}
 	switch sub {
 	case "watch", "unwatch":
 		f.args, f.argsUsage = 2, " ID FILE"
@@ -221,7 +224,9 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 	if err := x.EnsureCatalogue(ctx); err != nil {
 		return err
 	}
-	svc := events.New(p.DB, p.Audit, nil, events.Options{NATS: true, AllowHTTP: true, Authorize: exchangeDecides(x)})
+	// The command line may subscribe webhooks over plain HTTP and on this
+	// machine; private networks only where --egress-allow names them.
+	svc := events.New(p.DB, p.Audit, nil, events.Options{NATS: true, AllowHTTP: true, Authorize: exchangeDecides(x), Egress: c.egressPolicy(true)})
 	pr := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
 	switch sub {
 	case "list":

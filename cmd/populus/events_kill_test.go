@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,7 +53,7 @@ func withExchange(p *platform, c config) error {
 		return err
 	}
 	p.Master = &master
-	p.Exchange, err = p.newExchange(context.Background(), c, nil, master)
+	p.Exchange, err = p.newExchange(context.Background(), c, true, nil, master)
 	return err
 }
 
@@ -72,6 +73,9 @@ func eventsChild(dir string) {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The subscriber's webhook is on this machine: the operator allows it
+	// (a server outside the demo refuses loopback otherwise).
+	c.EgressAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	if _, _, err := p.startEvents(context.Background(), c, false, log); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

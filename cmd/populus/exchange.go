@@ -23,12 +23,13 @@ import (
 // newExchange builds the data exchange over p (with the OpenID provider's
 // verification and master key) and fills in its catalogue of built-in
 // services and purposes.
-func (p *platform) newExchange(ctx context.Context, c config, prov *oidc.Provider, master oidc.MasterKey) (*exchange.Exchange, error) {
+func (p *platform) newExchange(ctx context.Context, c config, demo bool, prov *oidc.Provider, master oidc.MasterKey) (*exchange.Exchange, error) {
 	// The register as the exchange reads it: the exchange's entry of each
 	// access, with its member, purpose and fields, is the read's entry.
 	reg := register.New(p.DB, auth.NewGuard(auth.NewPolicy(p.Units), exchange.ReadRecorder(p.Audit)), p.Audit, p.Units)
+	eg := c.egressPolicy(demo)
 	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: reg, Master: master,
-		TokenURL: publicURL(c) + "/api/v1/exchange/token"}
+		TokenURL: publicURL(c) + "/api/v1/exchange/token", Egress: &eg}
 	if prov != nil {
 		o.Verifier = prov
 	}
@@ -208,6 +209,9 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, at once.",
 	}[sub]
 	f.store(&c)
+	if sub == "services add" {
+		f.egress(&c)
+	}
 	var id, name, unit, jwk, out, service, fields, purposes, baseURL, openAPIFile, endpoints string
 	switch sub {
 	case "members add", "subsystems add":
@@ -256,7 +260,11 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			return err
 		}
 	}
-	x := exchange.New(exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: p.Register, Master: master})
+	// A member service's base URL may be on this machine (http included)
+	// from the command line; in a private network only where
+	// --egress-allow names it.
+	cli := c.egressPolicy(true)
+	x := exchange.New(exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: p.Register, Master: master, Egress: &cli})
 	if err := x.EnsureCatalogue(ctx); err != nil {
 		return err
 	}

@@ -274,7 +274,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	// The data exchange, with the master key that seals its CA's key.
 	if p.Master != nil {
-		if p.Exchange, err = p.newExchange(ctx, c, prov, *p.Master); err != nil {
+		if p.Exchange, err = p.newExchange(ctx, c, demo, prov, *p.Master); err != nil {
 			return err
 		}
 		caps = append(caps, p.Exchange)

@@ -69,8 +69,8 @@ func preparedEnd(ctx context.Context, d *db.DB) (position, error) {
 type DispatchOptions struct {
 	// Bus publishes NATS deliveries; nil: NATS channels wait.
 	Bus *Bus
-	// Client posts webhooks (default: a client with a 10 s timeout that
-	// follows no redirect).
+	// Client posts webhooks (default: the service's egress policy's client,
+	// with a 10 s timeout, no proxy, following no redirect).
 	Client *http.Client
 	// Batch is the most events read for one channel at a time (default 100).
 	Batch int
@@ -103,8 +103,7 @@ type Dispatcher struct {
 // Dispatcher returns the service's dispatcher.
 func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		o.Client = s.egress().Client(10 * time.Second)
 	}
 	if o.Batch <= 0 {
 		o.Batch = 100

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/events"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
@@ -149,4 +151,43 @@ func TestPrune(t *testing.T) {
 			t.Fatal("the event not yet delivered was pruned")
 		}
 	})
+}
+
+// TestWebhookEgress: outside the demo, a webhook to loopback, a private
+// network, the metadata address or "localhost" is refused when subscribed,
+// naming webhook_url, and nothing is stored; a network the operator allows
+// is accepted. The dispatcher's client checks the address it dials
+// (package egress's tests cover names that resolve to refused addresses).
+func TestWebhookEgress(t *testing.T) {
+	d := dbtest.SQLite(t, schemas...)
+	log := audit.New(d)
+	t.Cleanup(log.Close)
+	keys, err := events.LoadKeys(context.Background(), d, testSealer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow, _ := egress.ParseAllow("10.20.0.0/16")
+	svc := events.New(d, log, keys, events.Options{Authorize: allowAll, Egress: egress.Policy{Allow: allow}})
+	sub := func(url string) error {
+		_, err := svc.Subscribe(context.Background(), bank, events.SubscriptionRequest{Types: []string{"death"}, WebhookURL: url, Purpose: "KYC", LegalBasis: "Nghị định 52/2024/NĐ-CP"})
+		return err
+	}
+	for _, u := range []string{"https://127.0.0.1/hook", "https://[::1]/hook", "https://localhost:8443/hook", "https://169.254.169.254/latest",
+		"https://10.1.2.3/hook", "https://192.168.0.10/hook", "https://[fd00::5]/hook", "https://0.0.0.0/hook"} {
+		var pe *problem.Error
+		if err := sub(u); !asProblem(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "webhook_url" {
+			t.Errorf("subscribe %s: %v, want refused naming webhook_url", u, err)
+		}
+	}
+	var n int
+	d.QueryRow(`SELECT count(*) FROM event_subscriptions`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d subscriptions stored", n)
+	}
+	if err := sub("https://10.20.5.6/hook"); err != nil {
+		t.Errorf("a webhook in the network the operator allows: %v", err)
+	}
+	if err := sub("https://bank.example/hook"); err != nil {
+		t.Errorf("a webhook by name: %v", err)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -126,9 +127,13 @@ type Options struct {
 	// again. Nil: the dispatcher delivers nothing (Step fails, Run waits),
 	// and subscriptions are not checked.
 	Authorize func(ctx context.Context, subscriber, purpose string) (Grant, error)
-	// AllowHTTP accepts webhooks over plain HTTP (the demo and tests);
-	// otherwise they must be HTTPS.
+	// AllowHTTP accepts webhooks over plain HTTP, and lets them reach
+	// loopback addresses (the demo and tests); otherwise they must be HTTPS.
 	AllowHTTP bool
+	// Egress is what webhooks may reach (package egress: no loopback,
+	// private, link-local… address unless allowed), checked when a URL is
+	// subscribed and on every address dialled.
+	Egress egress.Policy
 	// NATS reports whether events are published to NATS (--nats or the
 	// embedded server); without it NATS delivery is refused.
 	NATS bool
@@ -415,7 +420,18 @@ func (s *Service) checkURL(f *problem.Fields, raw string) {
 		f.Add("webhook_url", "must not carry a user name or password")
 	case u.Fragment != "":
 		f.Add("webhook_url", "must not have a fragment")
+	default:
+		if err := s.egress().CheckURL(raw); err != nil {
+			f.Add("webhook_url", "%v", err)
+		}
 	}
+}
+
+// egress is the policy of the webhooks' calls.
+func (s *Service) egress() egress.Policy {
+	p := s.opts.Egress
+	p.Loopback = p.Loopback || s.opts.AllowHTTP
+	return p
 }
 
 // List returns p's subscriptions (a member's own; the CLI's all).

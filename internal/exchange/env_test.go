@@ -15,6 +15,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity/identitytest"
@@ -88,7 +89,8 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	}
 	// The register as serve wires it for the exchange.
 	reg := register.New(d, auth.NewGuard(auth.NewPolicy(units.Default()), exchange.ReadRecorder(e.Log)), e.Log, units.Default())
-	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute})
+	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute,
+		Egress: &egress.Policy{Loopback: true}}) // the members' services run on loopback
 	ctx := e.Ctx
 	if err := e.x.EnsureCatalogue(ctx); err != nil {
 		t.Fatal(err)

@@ -14,12 +14,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/people"
 )
@@ -88,6 +90,11 @@ type Options struct {
 	// RequestsPerMinute bounds each subsystem's /r1/ requests in a clock
 	// minute (0: DefaultRequestsPerMinute; negative: no limit).
 	RequestsPerMinute int
+	// Egress is what member services' base URLs may reach (package
+	// egress), checked when a service is published and on every address
+	// the forwarding dials; nil: no check when published, and the default
+	// policy (no loopback, private or link-local address) when forwarding.
+	Egress *egress.Policy
 }
 
 // Exchange is the capability.
@@ -108,6 +115,9 @@ type Exchange struct {
 	stmtMu   sync.Mutex
 	byToken  *sql.Stmt
 	limit    limiter
+	egress   *egress.Policy
+	// forwarder calls member services (forward.go).
+	forwarder *http.Client
 }
 
 // New returns the exchange.
@@ -118,8 +128,13 @@ func New(o Options) *Exchange {
 	if o.RequestsPerMinute == 0 {
 		o.RequestsPerMinute = DefaultRequestsPerMinute
 	}
+	policy := egress.Policy{}
+	if o.Egress != nil {
+		policy = *o.Egress
+	}
 	return &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
-		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute}}
+		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute},
+		egress: o.Egress, forwarder: policy.Client(30 * time.Second)}
 }
 
 // SetConsents wires the consent check (after both are built).

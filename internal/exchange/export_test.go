@@ -1,8 +1,20 @@
 package exchange
 
+import (
+	"time"
+
+	"github.com/populus-vn/populus/internal/egress"
+)
+
 // SetBatchLimit lowers the rows of a batch for a test, and restores it.
 func SetBatchLimit(n int) (restore func()) {
 	old := batchLimit
 	batchLimit = n
 	return func() { batchLimit = old }
+}
+
+// SetEgress replaces the policy of x's calls to member services (tests).
+func (x *Exchange) SetEgress(p egress.Policy) {
+	x.egress = &p
+	x.forwarder = p.Client(30 * time.Second)
 }

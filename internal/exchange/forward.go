@@ -171,9 +171,6 @@ func (x *Exchange) VerifySignature(ctx context.Context, jws string) (Signed, err
 	return out, json.Unmarshal(b, &out)
 }
 
-var forwardClient = &http.Client{Timeout: 30 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // forward calls a member's own service.
 func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
@@ -245,7 +242,7 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 		out.Header.Set(HeaderConsent, consent)
 	}
 	entry := c.entry(ActionForward, subject).For(c.h.Issue, c.h.Basis, consent).Disclosing(fields...)
-	res, err := forwardClient.Do(out)
+	res, err := x.forwarder.Do(out)
 	if err != nil {
 		x.audit.Record(ctx, entry.Failing("the member's service did not answer: "+svc))
 		return problem.New(problem.Unavailable, "the service %s did not answer", svc)

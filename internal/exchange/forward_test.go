@@ -4,6 +4,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/egress"
 	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // A member publishes its own service: Populus forwards the granted calls
@@ -156,5 +159,42 @@ func TestProviderSignature(t *testing.T) {
 	signer = bank // the wrong key
 	if res := e.do(t, e.client(drivers), "GET", "/r1/"+svc+"/x", xroad(drivers, "DRIVING-LICENCE"), ""); res.status != 503 || !strings.Contains(res.body, "does not verify") {
 		t.Errorf("a forged answer: %d %s", res.status, res.body)
+	}
+}
+
+// TestMemberServiceEgress: a member service in a network the operator has
+// not allowed is refused when published (base_url named); one already
+// published where the policy no longer allows it is never called: the
+// forwarding dials no refused address (here loopback), answers 503 and
+// audits the failure.
+func TestMemberServiceEgress(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	doc := json.RawMessage(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}}`)
+	for _, u := range []string{"https://10.0.0.5/api", "https://169.254.169.254/latest", "https://[fd00::7]/api"} {
+		err := e.x.AddService(e.Ctx, exchange.Service{ID: "VN/HEALTH/BV-BACHMAI/HIS/x", Title: "x", Fields: []string{"valid"},
+			Methods: []exchange.Endpoint{{Method: "GET", Path: "/x"}}, BaseURL: u, OpenAPI: doc})
+		var pe *problem.Error
+		if !errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "base_url" {
+			t.Errorf("publish at %s: %v, want refused naming base_url", u, err)
+		}
+	}
+	called := 0
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++ }))
+	defer provider.Close()
+	svc := "VN/HEALTH/BV-BACHMAI/HIS/insurance-card"
+	if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Thẻ BHYT", Fields: []string{"valid"},
+		Methods: []exchange.Endpoint{{Method: "GET", Path: "/cards"}}, BaseURL: provider.URL, OpenAPI: doc}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-9"
+	e.x.SetEgress(egress.Policy{}) // the production default: no loopback
+	h := xroad(bank, "KYC")
+	h[exchange.HeaderSubject] = e.Lan.PIN
+	res := e.do(t, e.client(bank), "GET", "/r1/"+svc+"/cards", h, "")
+	if res.status != http.StatusServiceUnavailable || called != 0 {
+		t.Fatalf("forwarding to loopback under the default policy: %d %s, %d calls reached it", res.status, res.body, called)
 	}
 }

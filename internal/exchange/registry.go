@@ -348,6 +348,10 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	}
 	if s.BaseURL != "" && !strings.HasPrefix(s.BaseURL, "https://") && !strings.HasPrefix(s.BaseURL, "http://127.0.0.1") && !strings.HasPrefix(s.BaseURL, "http://localhost") {
 		f.Add("base_url", "must be https (http only on loopback)")
+	} else if s.BaseURL != "" && x.egress != nil {
+		if err := x.egress.CheckURL(s.BaseURL); err != nil {
+			f.Add("base_url", "%v", err)
+		}
 	}
 	var doc struct {
 		OpenAPI string `json:"openapi"`
