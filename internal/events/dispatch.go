@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -84,7 +86,14 @@ type DispatchOptions struct {
 	DeadAfter time.Duration
 	// Keep is how long the outbox keeps the events every channel has
 	// passed (default 7 days; pruned hourly by Run).
-	Keep   time.Duration
+	Keep time.Duration
+	// Lease is how long Run's hold on the store's dispatch lease lasts
+	// without renewal (default 15 s): one dispatcher delivers at a time
+	// however many servers share the store; another takes over at most
+	// this long after the holder stopped. Holder names this dispatcher
+	// in the lease (default: host, process and a random suffix).
+	Lease  time.Duration
+	Holder string
 	Logger *slog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
@@ -98,6 +107,9 @@ type DispatchOptions struct {
 type Dispatcher struct {
 	s *Service
 	o DispatchOptions
+	// fenced is set while Run holds the lease: each cursor update then
+	// checks that it still does (Step called alone moves cursors freely).
+	fenced atomic.Bool
 }
 
 // Dispatcher returns the service's dispatcher.
@@ -129,7 +141,35 @@ func (s *Service) Dispatcher(o DispatchOptions) *Dispatcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Lease <= 0 {
+		o.Lease = 15 * time.Second
+	}
+	if o.Holder == "" {
+		host, _ := os.Hostname()
+		o.Holder = fmt.Sprintf("%s/%d/%08x", host, os.Getpid(), rand.Uint32())
+	}
 	return &Dispatcher{s: s, o: o}
+}
+
+// lease takes or renews the dispatch lease for o.Lease; held reports
+// whether this dispatcher holds it.
+func (d *Dispatcher) lease(ctx context.Context) (held bool, err error) {
+	now := d.o.Now().UTC()
+	res, err := d.s.db.ExecContext(ctx, `UPDATE event_dispatch_lease SET holder = $1, expires_at = $2
+		WHERE id = 1 AND (holder = $1 OR holder = '' OR expires_at < $3)`, d.o.Holder, db.FormatTime(now.Add(d.o.Lease)), db.FormatTime(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// release gives the lease up (a stopping server), so that another
+// dispatcher takes over at once.
+func (d *Dispatcher) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	d.s.db.ExecContext(ctx, `UPDATE event_dispatch_lease SET holder = '', expires_at = '' WHERE id = 1 AND holder = $1`, d.o.Holder)
 }
 
 // Run delivers until ctx ends. Without a decision of deliveries
@@ -143,7 +183,45 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	t := time.NewTicker(d.o.Poll)
 	defer t.Stop()
 	lastPrune := time.Time{}
+	// The lease is renewed once a third of it has passed; without it the
+	// dispatcher waits (standby), trying again every third of a lease.
+	var until time.Time
+	standby := false
+	defer func() {
+		if d.fenced.Load() {
+			d.release()
+		}
+	}()
 	for {
+		if now := d.o.Now(); until.Sub(now) < d.o.Lease*2/3 {
+			held, err := d.lease(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				d.o.Logger.Warn("events: dispatch lease", "err", err)
+				held = false
+			}
+			d.fenced.Store(held)
+			if !held {
+				if !standby {
+					d.o.Logger.Info("events: another dispatcher holds the lease; standing by", "holder", d.o.Holder)
+					standby = true
+				}
+				until = time.Time{}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d.o.Lease / 3):
+				}
+				continue
+			}
+			if standby {
+				d.o.Logger.Info("events: dispatch lease taken", "holder", d.o.Holder)
+				standby = false
+			}
+			until = now.Add(d.o.Lease)
+		}
 		if time.Since(lastPrune) > time.Hour {
 			if n, err := d.s.Prune(ctx, d.o.Keep); err != nil && ctx.Err() == nil {
 				d.o.Logger.Warn("events: prune the outbox", "err", err)
@@ -153,6 +231,10 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			lastPrune = time.Now()
 		}
 		n, err := d.Step(ctx)
+		if errors.Is(err, errLeaseLost) {
+			d.fenced.Store(false)
+			until = time.Time{} // take it again, or stand by
+		}
 		if err != nil && ctx.Err() == nil {
 			d.o.Logger.Warn("events: dispatch", "err", err)
 		}
@@ -221,6 +303,9 @@ func (d *Dispatcher) Step(ctx context.Context) (int, error) {
 		total += n
 		if err != nil {
 			errs = append(errs, err)
+		}
+		if errors.Is(err, errLeaseLost) {
+			break // another dispatcher delivers now
 		}
 	}
 	return total, errors.Join(errs...)
@@ -376,13 +461,37 @@ func (d *Dispatcher) advance(ctx context.Context, c channel, to position, n int,
 			msg = msg[:500]
 		}
 	}
-	_, err := d.s.db.ExecContext(ctx, `UPDATE event_deliveries SET cursor_tx = $1, cursor_seq = $2, attempts = $3, failing_since = $4,
+	q := `UPDATE event_deliveries SET cursor_tx = $1, cursor_seq = $2, attempts = $3, failing_since = $4,
 		last_error = $5, delivered = delivered + $6, next_attempt_at = $7, state = $8,
 		last_delivered_at = CASE WHEN $6 > 0 THEN $9 ELSE last_delivered_at END
-		WHERE subscription_id = $10 AND channel = $11`,
-		to.tx, to.seq, attempts, failing, msg, n, db.FormatTime(next), state, db.FormatTime(now), c.ID, c.channel)
-	return err
+		WHERE subscription_id = $10 AND channel = $11`
+	args := []any{to.tx, to.seq, attempts, failing, msg, n, db.FormatTime(next), state, db.FormatTime(now), c.ID, c.channel}
+	if !d.fenced.Load() {
+		_, err := d.s.db.ExecContext(ctx, q, args...)
+		return err
+	}
+	res, err := d.s.db.ExecContext(ctx, q+` AND EXISTS (SELECT 1 FROM event_dispatch_lease WHERE id = 1 AND holder = $12)`, append(args, d.o.Holder)...)
+	if err != nil {
+		return err
+	}
+	if k, err := res.RowsAffected(); err == nil && k == 0 {
+		// The subscription is gone, or the lease passed to another
+		// dispatcher (this one was held up longer than the lease), which
+		// delivers from this cursor again.
+		var holder string
+		if err := d.s.db.QueryRowContext(ctx, `SELECT holder FROM event_dispatch_lease WHERE id = 1`).Scan(&holder); err != nil {
+			return err
+		}
+		if holder != d.o.Holder {
+			return errLeaseLost
+		}
+	}
+	return nil
 }
+
+// errLeaseLost is a cursor update refused because the lease has passed to
+// another dispatcher.
+var errLeaseLost = errors.New("events: the dispatch lease passed to another dispatcher; its cursor was not moved")
 
 // backoff is the delay before attempt n+1: uniform in [0, min(Max,
 // Base·2ⁿ⁻¹)] ("full jitter"), at least a tenth of Base.
