@@ -14,7 +14,7 @@ import (
 // call it receives (and userinfo, e-KYC) does not read its row every time.
 //
 // A remembered token is only used while the store's revocation epoch
-// (oidc_token_epoch, migration 0003) is the one read before its row was:
+// (oidc_token_epoch, migration 0004) is the one read before its row was:
 // triggers count the epoch up with every statement that revokes or deletes
 // a token, whoever runs it. This process's own revocations make the next
 // call read the epoch again, so they hold at once; the epoch is otherwise
