@@ -75,6 +75,15 @@ type ClientConfig struct {
 	// with that algorithm (application/jwt, with iss and aud), as eSignet
 	// answers; empty: plain JSON.
 	UserinfoAlg string `json:"userinfo_signed_response_alg,omitempty"`
+	// UserinfoEncAlg (RSA-OAEP-256 or ECDH-ES+A256KW) makes the userinfo
+	// answer a nested JWT: signed (UserinfoAlg, RS256 when unset), then
+	// encrypted to the client's key of its JWKS with UserinfoEnc (A256GCM
+	// when unset, or A128CBC-HS256).
+	UserinfoEncAlg string `json:"userinfo_encrypted_response_alg,omitempty"`
+	UserinfoEnc    string `json:"userinfo_encrypted_response_enc,omitempty"`
+	// IDTokenEncAlg and IDTokenEnc encrypt the client's ID tokens alike.
+	IDTokenEncAlg string `json:"id_token_encrypted_response_alg,omitempty"`
+	IDTokenEnc    string `json:"id_token_encrypted_response_enc,omitempty"`
 	// Sector is the sector identifier the pairwise subjects are computed
 	// for: clients of one sector see one subject per person (default: the
 	// host of the first redirect URI).
@@ -203,6 +212,16 @@ func (cfg *ClientConfig) check() error {
 	if cfg.UserinfoAlg != "" && cfg.UserinfoAlg != "RS256" && cfg.UserinfoAlg != "ES256" {
 		f.Add("userinfo_signed_response_alg", "must be RS256 or ES256")
 	}
+	if cfg.AuthMethod != AuthPrivateKeyJWT && len(cfg.JWKS) > 0 {
+		var ks jose.JSONWebKeySet
+		if json.Unmarshal(cfg.JWKS, &ks) != nil || len(ks.Keys) == 0 {
+			f.Add("jwks", "is not a JSON Web Key Set")
+		} else if slices.ContainsFunc(ks.Keys, func(k jose.JSONWebKey) bool { return !k.IsPublic() || k.KeyID == "" }) {
+			f.Add("jwks", "must hold public keys only, each with a kid")
+		}
+	}
+	checkEncryption(&f, "userinfo", cfg.UserinfoEncAlg, cfg.UserinfoEnc, cfg.JWKS)
+	checkEncryption(&f, "id_token", cfg.IDTokenEncAlg, cfg.IDTokenEnc, cfg.JWKS)
 	if cfg.MinLevel == 0 {
 		cfg.MinLevel = 1
 	}

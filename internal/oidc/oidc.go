@@ -283,6 +283,10 @@ type discovery struct {
 	RequirePAR         bool     `json:"require_pushed_authorization_requests"`
 	ISSParameter       bool     `json:"authorization_response_iss_parameter_supported"`
 	ClaimsParameter    bool     `json:"claims_parameter_supported"`
+	UserinfoEncAlgs    []string `json:"userinfo_encryption_alg_values_supported"`
+	UserinfoEncEncs    []string `json:"userinfo_encryption_enc_values_supported"`
+	IDTokenEncAlgs     []string `json:"id_token_encryption_alg_values_supported"`
+	IDTokenEncEncs     []string `json:"id_token_encryption_enc_values_supported"`
 }
 
 // CodeExchange requires the PKCE verifier of every client: the library's
@@ -292,7 +296,35 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.Acc
 	if r.Data.CodeVerifier == "" {
 		return nil, zoidc.ErrInvalidRequest().WithDescription("code_verifier required: PKCE is required of every client")
 	}
-	return s.LegacyServer.CodeExchange(ctx, r)
+	resp, err := s.LegacyServer.CodeExchange(ctx, r)
+	return encryptIDToken(resp, err, r.Client)
+}
+
+// RefreshToken is the library's, its new ID token encrypted for a client
+// registered with id_token_encrypted_response_alg.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[zoidc.RefreshTokenRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.RefreshToken(ctx, r)
+	return encryptIDToken(resp, err, r.Client)
+}
+
+// encryptIDToken encrypts the signed ID token of a token answer to the
+// client's key when it registered id_token_encrypted_response_alg (a
+// nested JWT, OpenID Connect Core §10.2).
+func encryptIDToken(resp *op.Response, err error, client op.Client) (*op.Response, error) {
+	c, ok := client.(*Client)
+	if err != nil || !ok || c.IDTokenEncAlg == "" {
+		return resp, err
+	}
+	tr, ok := resp.Data.(*zoidc.AccessTokenResponse)
+	if !ok || tr.IDToken == "" {
+		return resp, nil
+	}
+	enc, err := c.encrypt([]byte(tr.IDToken), c.IDTokenEncAlg, c.IDTokenEnc)
+	if err != nil {
+		return nil, zoidc.ErrServerError().WithDescription("the ID token could not be encrypted")
+	}
+	tr.IDToken = string(enc)
+	return resp, nil
 }
 
 // Introspect is the library's, its answer written without the library's
@@ -318,7 +350,8 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
 	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
 	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
-		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
+		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true,
+		UserinfoEncAlgs: encryptionAlgs, UserinfoEncEncs: encryptionEncs, IDTokenEncAlgs: encryptionAlgs, IDTokenEncEncs: encryptionEncs}), nil
 }
 
 // pairwise is the subject of the person of pin for sector: an HMAC keyed
