@@ -58,35 +58,62 @@ func encryptionKey(keys jose.JSONWebKeySet, alg string) (jose.JSONWebKey, bool) 
 	return best, found
 }
 
-// checkEncryption names what is wrong with an encryption alg and enc of a
-// client with the key set jwks (prefix: "userinfo" or "id_token").
-func checkEncryption(f *problem.Fields, prefix, alg, enc string, jwks json.RawMessage) {
-	algField, encField := prefix+"_encrypted_response_alg", prefix+"_encrypted_response_enc"
+// checkEncryption names what is wrong with the encryption of a client's
+// userinfo answers and ID tokens: an algorithm or content encryption not
+// supported, one without a key of the client's JWKS to encrypt to. (Each
+// field named literally, for the catalogue of translated reasons.)
+func checkEncryption(f *problem.Fields, cfg *ClientConfig) {
+	if cfg.UserinfoEncAlg == "" && cfg.UserinfoEnc != "" {
+		f.Add("userinfo_encrypted_response_enc", "needs %s", "userinfo_encrypted_response_alg")
+	} else if cfg.UserinfoEnc != "" && !slices.Contains(encryptionEncs, cfg.UserinfoEnc) {
+		f.Add("userinfo_encrypted_response_enc", "must be %s or %s", encryptionEncs[0], encryptionEncs[1])
+	}
+	if cfg.IDTokenEncAlg == "" && cfg.IDTokenEnc != "" {
+		f.Add("id_token_encrypted_response_enc", "needs %s", "id_token_encrypted_response_alg")
+	} else if cfg.IDTokenEnc != "" && !slices.Contains(encryptionEncs, cfg.IDTokenEnc) {
+		f.Add("id_token_encrypted_response_enc", "must be %s or %s", encryptionEncs[0], encryptionEncs[1])
+	}
+	switch want := encryptionKeyProblem(cfg.UserinfoEncAlg, cfg.JWKS); want {
+	case "":
+	case "alg":
+		f.Add("userinfo_encrypted_response_alg", "must be %s or %s", encryptionAlgs[0], encryptionAlgs[1])
+	case "jwks":
+		f.Add("userinfo_encrypted_response_alg", "needs the client's JSON Web Key Set (jwks) with a public key to encrypt to")
+	default:
+		f.Add("userinfo_encrypted_response_alg", "the client's jwks has no %s public key for encryption (use \"enc\", or alg %s)", want, cfg.UserinfoEncAlg)
+	}
+	switch want := encryptionKeyProblem(cfg.IDTokenEncAlg, cfg.JWKS); want {
+	case "":
+	case "alg":
+		f.Add("id_token_encrypted_response_alg", "must be %s or %s", encryptionAlgs[0], encryptionAlgs[1])
+	case "jwks":
+		f.Add("id_token_encrypted_response_alg", "needs the client's JSON Web Key Set (jwks) with a public key to encrypt to")
+	default:
+		f.Add("id_token_encrypted_response_alg", "the client's jwks has no %s public key for encryption (use \"enc\", or alg %s)", want, cfg.IDTokenEncAlg)
+	}
+}
+
+// encryptionKeyProblem says what keeps a client from encrypting with alg:
+// "" (nothing, or no alg), "alg" (not supported), "jwks" (no key set), or
+// the kind of key missing from its key set ("RSA", "EC").
+func encryptionKeyProblem(alg string, jwks json.RawMessage) string {
 	if alg == "" {
-		if enc != "" {
-			f.Add(encField, "needs %s", algField)
-		}
-		return
+		return ""
 	}
 	if !slices.Contains(encryptionAlgs, alg) {
-		f.Add(algField, "must be %s or %s", encryptionAlgs[0], encryptionAlgs[1])
-		return
-	}
-	if enc != "" && !slices.Contains(encryptionEncs, enc) {
-		f.Add(encField, "must be %s or %s", encryptionEncs[0], encryptionEncs[1])
+		return "alg"
 	}
 	var ks jose.JSONWebKeySet
 	if len(jwks) == 0 || json.Unmarshal(jwks, &ks) != nil {
-		f.Add(algField, "needs the client's JSON Web Key Set (jwks) with a public key to encrypt to")
-		return
+		return "jwks"
 	}
-	if _, ok := encryptionKey(ks, alg); !ok {
-		want := "an RSA"
-		if alg == string(jose.ECDH_ES_A256KW) {
-			want = "an EC"
-		}
-		f.Add(algField, "the client's jwks has no %s public key for encryption (use \"enc\", or alg %s)", want, alg)
+	if _, ok := encryptionKey(ks, alg); ok {
+		return ""
 	}
+	if alg == string(jose.ECDH_ES_A256KW) {
+		return "EC"
+	}
+	return "RSA"
 }
 
 // encrypt wraps a signed JWT for c as a nested JWT (a JWE whose content

@@ -21,6 +21,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	stdlog "log"
 	"log/slog"
 	"net/http"
@@ -122,6 +123,51 @@ func (p *Provider) RegisterClient(ctx context.Context, pr auth.Principal, cfg Cl
 	}
 	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With("registered"))
 	return secret, nil
+}
+
+// UpdateClient replaces the registration of an enabled relying party for
+// p, keeping the former as a version; it returns the new version and, for
+// a client moved to client_secret_basic, its new secret (shown once).
+// Audited with the version.
+func (p *Provider) UpdateClient(ctx context.Context, pr auth.Principal, cfg ClientConfig) (int, string, error) {
+	if err := p.canManage(ctx, pr, cfg.ID); err != nil {
+		return 0, "", err
+	}
+	version, secret, err := p.clients.Update(ctx, cfg)
+	if err != nil {
+		return 0, "", err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With(fmt.Sprintf("updated: version %d", version)))
+	return version, secret, nil
+}
+
+// DisableClient withdraws a relying party for p: no more sign-ins, its
+// tokens revoked. Audited.
+func (p *Provider) DisableClient(ctx context.Context, pr auth.Principal, id string) error {
+	if err := p.canManage(ctx, pr, id); err != nil {
+		return err
+	}
+	if err := p.clients.Disable(ctx, id); err != nil {
+		return err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+id).With("disabled"))
+	return nil
+}
+
+// ClientConfig returns the registration of an enabled relying party for
+// an administrator (NotFound if none).
+func (p *Provider) ClientConfig(ctx context.Context, pr auth.Principal, id string) (ClientConfig, error) {
+	if err := p.canManage(ctx, pr, id); err != nil {
+		return ClientConfig{}, err
+	}
+	c, err := p.clients.Get(ctx, id)
+	if errors.Is(err, errNoClient) {
+		return ClientConfig{}, problem.New(problem.NotFound, "no client %s", id)
+	}
+	if err != nil {
+		return ClientConfig{}, err
+	}
+	return c.ClientConfig, nil
 }
 
 // ListClients lists the relying parties for an administrator.
