@@ -2,8 +2,10 @@ package identity_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -199,4 +201,29 @@ func FuzzParsePlaces(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A look-up in a table of 10,000 IPv4 and 10,000 IPv6 ranges of mixed
+// lengths (one map probe per length present).
+func BenchmarkPlacesLookup(b *testing.B) {
+	d := dbtest.SQLite(b, schemas...)
+	pl := identity.NewPlaces(d, units.Default())
+	var file strings.Builder
+	file.WriteString("cidr,province,name,network\n")
+	for i := range 10000 {
+		fmt.Fprintf(&file, "10.%d.%d.0/24,01,,net%d\n", i/256, i%256, i)
+		fmt.Fprintf(&file, "2001:db8:%x::/48,79,,net6-%d\n", i, i)
+	}
+	file.WriteString("10.0.0.0/8,,Trụ sở,\n172.16.0.0/12,,Nội bộ,\n")
+	ctx := context.Background()
+	if _, err := pl.Import(ctx, strings.NewReader(file.String())); err != nil {
+		b.Fatal(err)
+	}
+	addrs := []string{"10.3.7.9", "10.200.1.1", "2001:db8:1f::1", "8.8.8.8", "172.16.5.5"}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := pl.Lookup(ctx, addrs[i%len(addrs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
