@@ -34,7 +34,7 @@ func everyCommand() [][]string {
 	for _, c := range staffCommands {
 		out = append(out, []string{"staff", c.name})
 	}
-	return append(out, []string{"synth", "sector"}, []string{"reconcile", "report"}, []string{"audit", "verify"})
+	return append(out, []string{"synth", "sector"}, []string{"reconcile", "report"}, []string{"audit", "verify"}, []string{"places", "import"}, []string{"places", "list"})
 }
 
 // Every command's --help exits 0 (run returns nil), opens with its usage

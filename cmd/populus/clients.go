@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,12 +59,16 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		f.fs.StringVar(&scopes, "scopes", "openid profile", "space-separated scopes the client may ask for (openid profile birthdate address phone vn_pin offline_access)")
 		f.fs.StringVar(&essential, "essential", "", "space-separated scopes without which the client cannot serve the citizen")
 		f.fs.IntVar(&cfg.MinLevel, "min-level", 1, "level of account required: 1 or 2")
-		f.fs.StringVar(&jwksFile, "jwks", "", "file of the client's public JSON Web Key Set (private_key_jwt)")
+		f.fs.StringVar(&jwksFile, "jwks", "", "file of the client's public JSON Web Key Set (private_key_jwt; the encryption keys)")
 		f.fs.BoolVar(&cfg.PARRequired, "par", false, "require pushed authorization requests (RFC 9126)")
 		f.fs.BoolVar(&cfg.Verify, "verify", false, "entitle the client to the verification API (POST /api/v1/verify)")
 		f.fs.StringVar(&cfg.IDTokenAlg, "id-token-alg", "RS256", "algorithm of the client's ID tokens: RS256 or ES256 (faster to sign)")
 		f.fs.StringVar(&cfg.UserinfoAlg, "userinfo-alg", "", "sign the userinfo answer as a JWT with RS256 or ES256 (default: plain JSON)")
 		f.fs.StringVar(&purposes, "purposes", "", "comma-separated purposes the client may give for verifications (default: any)")
+		f.fs.StringVar(&cfg.UserinfoEncAlg, "userinfo-enc-alg", "", "encrypt the userinfo answer (a nested JWT) to the client's jwks key: RSA-OAEP-256 or ECDH-ES+A256KW")
+		f.fs.StringVar(&cfg.UserinfoEnc, "userinfo-enc", "", "content encryption of the userinfo answer: A256GCM (default) or A128CBC-HS256")
+		f.fs.StringVar(&cfg.IDTokenEncAlg, "id-token-enc-alg", "", "encrypt the client's ID tokens to its jwks key: RSA-OAEP-256 or ECDH-ES+A256KW")
+		f.fs.StringVar(&cfg.IDTokenEnc, "id-token-enc", "", "content encryption of the ID tokens: A256GCM (default) or A128CBC-HS256")
 		f.fs.StringVar(&cfg.Sector, "sector", "", "sector identifier of the pairwise subjects (default: the host of the first redirect URI)")
 	}
 	if err := f.parse(args[1:]); err != nil {
@@ -105,6 +110,9 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		for _, x := range list {
 			fmt.Fprintf(stdout, "%-20s %-24s %-19s level %d  par %-5v scopes %s  redirect %s\n", x.ID, x.Name, x.AuthMethod, x.MinLevel, x.PARRequired,
 				strings.Join(x.Scopes, " "), strings.Join(x.RedirectURIs, ","))
+			if d := clientDetails(x); d != "" {
+				fmt.Fprintf(stdout, "%-20s %s\n", "", d)
+			}
 		}
 	case "disable":
 		if err := clients.Disable(ctx, f.rest[0]); err != nil {
@@ -113,4 +121,34 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		fmt.Fprintf(stdout, "%s: disabled\n", f.rest[0])
 	}
 	return nil
+}
+
+// clientDetails is the second line of a client in populus clients list:
+// what was registered beyond the first line, "" when nothing was.
+func clientDetails(x oidc.ClientConfig) string {
+	var d []string
+	add := func(name, v string) {
+		if v != "" {
+			d = append(d, name+" "+v)
+		}
+	}
+	add("essential", strings.Join(x.Essential, " "))
+	add("sector", x.Sector)
+	add("id-token-alg", x.IDTokenAlg)
+	add("userinfo-alg", x.UserinfoAlg)
+	if x.UserinfoEncAlg != "" {
+		add("userinfo-enc", x.UserinfoEncAlg+" "+cmp.Or(x.UserinfoEnc, "A256GCM"))
+	}
+	if x.IDTokenEncAlg != "" {
+		add("id-token-enc", x.IDTokenEncAlg+" "+cmp.Or(x.IDTokenEnc, "A256GCM"))
+	}
+	if x.Verify {
+		d = append(d, "verify")
+		add("purposes", strings.Join(x.Purposes, ", "))
+	}
+	if len(x.JWKS) > 0 {
+		d = append(d, "jwks")
+	}
+	add("post-logout", strings.Join(x.PostLogoutRedirectURIs, ","))
+	return strings.Join(d, "  ")
 }

@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // populus clients: add prints the secret once and names a wrong field;
@@ -38,8 +45,26 @@ func TestClientsCommand(t *testing.T) {
 		"--purposes", "mở tài khoản, vay tiêu dùng"); err != nil || !strings.Contains(out, "registered kyc") {
 		t.Errorf("add with signed userinfo and purposes: %q %v", out, err)
 	}
-	if out, _, err := cli("list", "--data", dir); err != nil || !strings.Contains(out, "bank") || !strings.Contains(out, "openid profile") {
+	jwks := filepath.Join(dir, "jwks.json")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "enc-1", Use: "enc"}}})
+	os.WriteFile(jwks, b, 0o600)
+	if _, _, err := cli("add", "--data", dir, "--id", "enc", "--name", "Enc", "--redirect-uri", "https://enc.example.vn/cb", "--userinfo-enc-alg", "ECDH-ES+A256KW", "--jwks", jwks); err == nil ||
+		!strings.Contains(err.Error(), "userinfo_encrypted_response_alg") {
+		t.Errorf("encryption without a suitable key: %v", err)
+	}
+	if out, _, err := cli("add", "--data", dir, "--id", "enc", "--name", "Enc", "--redirect-uri", "https://enc.example.vn/cb", "--userinfo-enc-alg", "RSA-OAEP-256",
+		"--userinfo-enc", "A128CBC-HS256", "--id-token-enc-alg", "RSA-OAEP-256", "--jwks", jwks, "--par", "--sector", "enc.example.vn", "--essential", "openid"); err != nil || !strings.Contains(out, "registered enc") {
+		t.Errorf("add with encryption: %q %v", out, err)
+	}
+	out, _, err = cli("list", "--data", dir)
+	if err != nil || !strings.Contains(out, "bank") || !strings.Contains(out, "openid profile") {
 		t.Errorf("list: %q %v", out, err)
+	}
+	for _, want := range []string{"userinfo-enc RSA-OAEP-256 A128CBC-HS256", "id-token-enc RSA-OAEP-256 A256GCM", "sector enc.example.vn", "essential openid", "userinfo-alg ES256", "purposes mở tài khoản, vay tiêu dùng", "jwks"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q: %s", want, out)
+		}
 	}
 	if out, _, err := cli("disable", "--data", dir, "bank"); err != nil || !strings.Contains(out, "bank: disabled") {
 		t.Errorf("disable: %q %v", out, err)

@@ -131,6 +131,10 @@ func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
 			return nil, err
 		}
 	}
+	// A few address ranges, so that the login history shows places.
+	if err := p.Identity.Places().SeedDemo(ctx); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

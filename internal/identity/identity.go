@@ -22,6 +22,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/units"
 )
 
 //go:embed migrations
@@ -128,6 +129,9 @@ type Service struct {
 	sealer Sealer
 	// webauthn is the passkeys' relying party (nil: passkeys off).
 	webauthn *webauthn.WebAuthn
+	// places is the operator's table of address ranges, for the place of
+	// each sign-in.
+	places *Places
 }
 
 // New returns the service over d, matching registrations through reg's
@@ -147,7 +151,7 @@ func New(d *db.DB, reg *register.Register, g *auth.Guard, log *audit.Log, n Noti
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Minute
 	}
-	s := &Service{db: d, reg: reg, guard: g, audit: log, notify: n, opts: o, now: time.Now}
+	s := &Service{db: d, reg: reg, guard: g, audit: log, notify: n, opts: o, now: time.Now, places: NewPlaces(d, units.Default())}
 	s.dummy, _ = staff.HashPassword("populus-no-such-account", o.Params)
 	reg.OnDeath(s.revokeOnDeath)
 	return s
@@ -155,3 +159,6 @@ func New(d *db.DB, reg *register.Register, g *auth.Guard, log *audit.Log, n Noti
 
 // SetClock replaces the service's clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Places is the operator's table of address ranges that places sign-ins.
+func (s *Service) Places() *Places { return s.places }

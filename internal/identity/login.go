@@ -167,15 +167,15 @@ func (s *Service) begin(ctx context.Context, a Account, in Attempt, now time.Tim
 		s.deleteSession(ctx, sess.tokenHash)
 		return Session{}, "", fmt.Errorf("audit sign-in: %w", err)
 	}
-	s.history(ctx, a.ID, now, in, LoginOK, strings.Join(amr, " "))
+	place := s.history(ctx, a.ID, now, in, LoginOK, strings.Join(amr, " "))
 	if clearName != "" {
 		if err := s.clearKey(ctx, throttleKey{clearKind, clearName}); err != nil {
 			slog.WarnContext(ctx, "sign-in throttle not cleared", "err", err)
 		}
 	}
 	if !known {
-		msg := fmt.Sprintf("Populus: tai khoan dinh danh cua ban vua dang nhap tren thiet bi moi (%s) luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
-			truncate(in.Device, 40), now.In(civil.Vietnam).Format("15:04 02/01/2006"))
+		msg := fmt.Sprintf("Populus: tai khoan dinh danh cua ban vua dang nhap tren thiet bi moi (%s) tai %s luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
+			truncate(in.Device, 40), truncate(plain(place.String()), 60), now.In(civil.Vietnam).Format("15:04 02/01/2006"))
 		if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
 			slog.WarnContext(ctx, "new-device alert not sent", "err", err)
 		}
@@ -245,13 +245,21 @@ func needsRehash(hash string, p staff.Params) bool {
 	return !strings.HasPrefix(hash, fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$", p.Memory, p.Time, p.Threads))
 }
 
-// history adds an attempt to an account's login history; a lost entry is
-// logged (the audit log holds the attempt too).
-func (s *Service) history(ctx context.Context, accountID int64, at time.Time, in Attempt, outcome, detail string) {
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO eid_logins (account_id, at, remote, device, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-		accountID, db.FormatTime(at), in.Remote, in.Device, outcome, detail); err != nil {
+// history adds an attempt to an account's login history, with the place
+// of its address as the operator's table says now (kept, so that the
+// history shows what was known then), and returns that place; a lost entry
+// is logged (the audit log holds the attempt too).
+func (s *Service) history(ctx context.Context, accountID int64, at time.Time, in Attempt, outcome, detail string) Place {
+	place, err := s.places.Lookup(ctx, in.Remote)
+	if err != nil {
+		slog.WarnContext(ctx, "table of places not read", "err", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO eid_logins (account_id, at, remote, device, outcome, detail, place_kind, place_province, place_name, place_network)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		accountID, db.FormatTime(at), in.Remote, in.Device, outcome, detail, place.Kind, place.Province, place.Name, place.Network); err != nil {
 		slog.ErrorContext(ctx, "login history entry lost", "err", err)
 	}
+	return place
 }
 
 // knownDevice reports whether the account signed in from device before.
@@ -270,6 +278,9 @@ type Login struct {
 	Device  string    `json:"device"`
 	Outcome string    `json:"outcome"`
 	Detail  string    `json:"detail,omitempty"`
+	// Place is where the address was placed at the time (kind "" for
+	// entries older than the table of places).
+	Place Place `json:"place"`
 }
 
 // Logins returns the holder's login history, newest first, at most limit
@@ -281,11 +292,12 @@ func (s *Service) Logins(ctx context.Context, p auth.Principal, before int64, li
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id, at, remote, device, outcome, detail FROM eid_logins WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+	rows, err := s.db.QueryContext(ctx, `SELECT id, at, remote, device, outcome, detail, place_kind, place_province, place_name, place_network
+		FROM eid_logins WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
 		p.ID, before, min(max(limit, 1), 100))
 	return db.Collect(rows, err, func(sc db.Scanner) (Login, error) {
 		var l Login
-		err := sc.Scan(&l.ID, db.Time{T: &l.At}, &l.Remote, &l.Device, &l.Outcome, &l.Detail)
+		err := sc.Scan(&l.ID, db.Time{T: &l.At}, &l.Remote, &l.Device, &l.Outcome, &l.Detail, &l.Place.Kind, &l.Place.Province, &l.Place.Name, &l.Place.Network)
 		return l, err
 	})
 }

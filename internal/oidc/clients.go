@@ -75,6 +75,15 @@ type ClientConfig struct {
 	// with that algorithm (application/jwt, with iss and aud), as eSignet
 	// answers; empty: plain JSON.
 	UserinfoAlg string `json:"userinfo_signed_response_alg,omitempty"`
+	// UserinfoEncAlg (RSA-OAEP-256 or ECDH-ES+A256KW) makes the userinfo
+	// answer a nested JWT: signed (UserinfoAlg, RS256 when unset), then
+	// encrypted to the client's key of its JWKS with UserinfoEnc (A256GCM
+	// when unset, or A128CBC-HS256).
+	UserinfoEncAlg string `json:"userinfo_encrypted_response_alg,omitempty"`
+	UserinfoEnc    string `json:"userinfo_encrypted_response_enc,omitempty"`
+	// IDTokenEncAlg and IDTokenEnc encrypt the client's ID tokens alike.
+	IDTokenEncAlg string `json:"id_token_encrypted_response_alg,omitempty"`
+	IDTokenEnc    string `json:"id_token_encrypted_response_enc,omitempty"`
 	// Sector is the sector identifier the pairwise subjects are computed
 	// for: clients of one sector see one subject per person (default: the
 	// host of the first redirect URI).
@@ -203,6 +212,15 @@ func (cfg *ClientConfig) check() error {
 	if cfg.UserinfoAlg != "" && cfg.UserinfoAlg != "RS256" && cfg.UserinfoAlg != "ES256" {
 		f.Add("userinfo_signed_response_alg", "must be RS256 or ES256")
 	}
+	if cfg.AuthMethod != AuthPrivateKeyJWT && len(cfg.JWKS) > 0 {
+		var ks jose.JSONWebKeySet
+		if json.Unmarshal(cfg.JWKS, &ks) != nil || len(ks.Keys) == 0 {
+			f.Add("jwks", "is not a JSON Web Key Set")
+		} else if slices.ContainsFunc(ks.Keys, func(k jose.JSONWebKey) bool { return !k.IsPublic() || k.KeyID == "" }) {
+			f.Add("jwks", "must hold public keys only, each with a kid")
+		}
+	}
+	checkEncryption(&f, cfg)
 	if cfg.MinLevel == 0 {
 		cfg.MinLevel = 1
 	}
@@ -270,20 +288,89 @@ func (cs *Clients) Register(ctx context.Context, cfg ClientConfig) (string, erro
 	conf, _ := json.Marshal(cfg)
 	now := db.FormatTime(cs.now())
 	defer cs.forget()
-	_, err := cs.db.ExecContext(ctx, "INSERT INTO oidc_clients (id, name, secret_hash, auth_method, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-		cfg.ID, cfg.Name, hashSecret(secret), cfg.AuthMethod, string(conf), now)
+	err := cs.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO oidc_clients (id, name, secret_hash, auth_method, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+			cfg.ID, cfg.Name, hashSecret(secret), cfg.AuthMethod, string(conf), now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO oidc_client_versions (client_id, version, config, created_at) VALUES ($1, 1, $2, $3)", cfg.ID, string(conf), now)
+		return err
+	})
 	if db.IsUniqueViolation(err) {
 		return "", problem.Field("client_id", "%s is already registered", cfg.ID)
 	}
-	return secret, err
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Update replaces the registration of an enabled client with cfg (same
+// id), keeping the former one as a version, and returns the new version
+// and, when the client moves to client_secret_basic from
+// private_key_jwt, its new secret (shown once; "" otherwise: the secret
+// is kept).
+func (cs *Clients) Update(ctx context.Context, cfg ClientConfig) (int, string, error) {
+	if err := cfg.check(); err != nil {
+		return 0, "", err
+	}
+	conf, _ := json.Marshal(cfg)
+	now := db.FormatTime(cs.now())
+	defer cs.forget()
+	var version int
+	secret := ""
+	err := cs.db.InTx(ctx, func(tx *sql.Tx) error {
+		var method string
+		err := tx.QueryRowContext(ctx, "SELECT version, auth_method FROM oidc_clients WHERE id = $1 AND disabled = 0", cfg.ID).Scan(&version, &method)
+		if errors.Is(err, sql.ErrNoRows) {
+			return problem.New(problem.NotFound, "no client %s", cfg.ID)
+		}
+		if err != nil {
+			return err
+		}
+		version++
+		if cfg.AuthMethod == AuthSecretBasic && method != AuthSecretBasic {
+			b := make([]byte, 32)
+			rand.Read(b)
+			secret = base64.RawURLEncoding.EncodeToString(b)
+			if _, err := tx.ExecContext(ctx, "UPDATE oidc_clients SET secret_hash = $2 WHERE id = $1", cfg.ID, hashSecret(secret)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE oidc_clients SET name = $2, auth_method = $3, config = $4, version = $5, updated_at = $6 WHERE id = $1",
+			cfg.ID, cfg.Name, cfg.AuthMethod, string(conf), version, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO oidc_client_versions (client_id, version, config, created_at) VALUES ($1, $2, $3, $4)", cfg.ID, version, string(conf), now)
+		return err
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	return version, secret, nil
+}
+
+// Versions returns the registrations a client had, oldest first.
+func (cs *Clients) Versions(ctx context.Context, id string) ([]ClientConfig, error) {
+	rows, err := cs.db.QueryContext(ctx, "SELECT config FROM oidc_client_versions WHERE client_id = $1 ORDER BY version", id)
+	return db.Collect(rows, err, func(sc db.Scanner) (ClientConfig, error) {
+		var conf string
+		var c ClientConfig
+		if err := sc.Scan(&conf); err != nil {
+			return c, err
+		}
+		return c, json.Unmarshal([]byte(conf), &c)
+	})
 }
 
 // Replace registers cfg anew, dropping any client of the same id (the
 // demo's bank, registered at every start), and returns its new secret.
 func (cs *Clients) Replace(ctx context.Context, cfg ClientConfig) (string, error) {
 	defer cs.forget()
-	if _, err := cs.db.ExecContext(ctx, "DELETE FROM oidc_clients WHERE id = $1", cfg.ID); err != nil {
-		return "", err
+	for _, q := range []string{"DELETE FROM oidc_clients WHERE id = $1", "DELETE FROM oidc_client_versions WHERE client_id = $1"} {
+		if _, err := cs.db.ExecContext(ctx, q, cfg.ID); err != nil {
+			return "", err
+		}
 	}
 	return cs.Register(ctx, cfg)
 }

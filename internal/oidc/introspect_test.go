@@ -30,6 +30,12 @@ func (e *opEnv) accessToken(t *testing.T) string {
 // token.
 func (e *opEnv) accessTokenOf(t *testing.T, client, secret string) string {
 	t.Helper()
+	return e.tokensOf(t, client, secret)["access_token"].(string)
+}
+
+// tokensOf is the token answer of a code flow of Lan's at client.
+func (e *opEnv) tokensOf(t *testing.T, client, secret string) map[string]any {
+	t.Helper()
 	ctx := context.Background()
 	sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"})
 	if err != nil {
@@ -52,7 +58,11 @@ func (e *opEnv) accessTokenOf(t *testing.T, client, secret string) string {
 	if res.Code != http.StatusOK {
 		t.Fatalf("exchange: %d %s", res.Code, res.Body)
 	}
-	return between(res.Body.String(), `"access_token":"`, `"`)
+	var out map[string]any
+	if err := json.Unmarshal(res.Body.Bytes(), &out); err != nil || out["access_token"] == nil {
+		t.Fatalf("token answer %s: %v", res.Body, err)
+	}
+	return out
 }
 
 func (e *opEnv) introspect(t *testing.T, token string) map[string]any {

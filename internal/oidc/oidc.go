@@ -21,6 +21,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	stdlog "log"
 	"log/slog"
 	"net/http"
@@ -122,6 +123,51 @@ func (p *Provider) RegisterClient(ctx context.Context, pr auth.Principal, cfg Cl
 	}
 	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With("registered"))
 	return secret, nil
+}
+
+// UpdateClient replaces the registration of an enabled relying party for
+// p, keeping the former as a version; it returns the new version and, for
+// a client moved to client_secret_basic, its new secret (shown once).
+// Audited with the version.
+func (p *Provider) UpdateClient(ctx context.Context, pr auth.Principal, cfg ClientConfig) (int, string, error) {
+	if err := p.canManage(ctx, pr, cfg.ID); err != nil {
+		return 0, "", err
+	}
+	version, secret, err := p.clients.Update(ctx, cfg)
+	if err != nil {
+		return 0, "", err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+cfg.ID).With(fmt.Sprintf("updated: version %d", version)))
+	return version, secret, nil
+}
+
+// DisableClient withdraws a relying party for p: no more sign-ins, its
+// tokens revoked. Audited.
+func (p *Provider) DisableClient(ctx context.Context, pr auth.Principal, id string) error {
+	if err := p.canManage(ctx, pr, id); err != nil {
+		return err
+	}
+	if err := p.clients.Disable(ctx, id); err != nil {
+		return err
+	}
+	p.record(ctx, audit.Of(pr, ManageClients, "client:"+id).With("disabled"))
+	return nil
+}
+
+// ClientConfig returns the registration of an enabled relying party for
+// an administrator (NotFound if none).
+func (p *Provider) ClientConfig(ctx context.Context, pr auth.Principal, id string) (ClientConfig, error) {
+	if err := p.canManage(ctx, pr, id); err != nil {
+		return ClientConfig{}, err
+	}
+	c, err := p.clients.Get(ctx, id)
+	if errors.Is(err, errNoClient) {
+		return ClientConfig{}, problem.New(problem.NotFound, "no client %s", id)
+	}
+	if err != nil {
+		return ClientConfig{}, err
+	}
+	return c.ClientConfig, nil
 }
 
 // ListClients lists the relying parties for an administrator.
@@ -286,6 +332,10 @@ type discovery struct {
 	RequirePAR         bool     `json:"require_pushed_authorization_requests"`
 	ISSParameter       bool     `json:"authorization_response_iss_parameter_supported"`
 	ClaimsParameter    bool     `json:"claims_parameter_supported"`
+	UserinfoEncAlgs    []string `json:"userinfo_encryption_alg_values_supported"`
+	UserinfoEncEncs    []string `json:"userinfo_encryption_enc_values_supported"`
+	IDTokenEncAlgs     []string `json:"id_token_encryption_alg_values_supported"`
+	IDTokenEncEncs     []string `json:"id_token_encryption_enc_values_supported"`
 }
 
 // CodeExchange requires the PKCE verifier of every client: the library's
@@ -295,7 +345,35 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.Acc
 	if r.Data.CodeVerifier == "" {
 		return nil, zoidc.ErrInvalidRequest().WithDescription("code_verifier required: PKCE is required of every client")
 	}
-	return s.LegacyServer.CodeExchange(ctx, r)
+	resp, err := s.LegacyServer.CodeExchange(ctx, r)
+	return encryptIDToken(resp, err, r.Client)
+}
+
+// RefreshToken is the library's, its new ID token encrypted for a client
+// registered with id_token_encrypted_response_alg.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[zoidc.RefreshTokenRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.RefreshToken(ctx, r)
+	return encryptIDToken(resp, err, r.Client)
+}
+
+// encryptIDToken encrypts the signed ID token of a token answer to the
+// client's key when it registered id_token_encrypted_response_alg (a
+// nested JWT, OpenID Connect Core §10.2).
+func encryptIDToken(resp *op.Response, err error, client op.Client) (*op.Response, error) {
+	c, ok := client.(*Client)
+	if err != nil || !ok || c.IDTokenEncAlg == "" {
+		return resp, err
+	}
+	tr, ok := resp.Data.(*zoidc.AccessTokenResponse)
+	if !ok || tr.IDToken == "" {
+		return resp, nil
+	}
+	enc, err := c.encrypt([]byte(tr.IDToken), c.IDTokenEncAlg, c.IDTokenEnc)
+	if err != nil {
+		return nil, zoidc.ErrServerError().WithDescription("the ID token could not be encrypted")
+	}
+	tr.IDToken = string(enc)
+	return resp, nil
 }
 
 // Introspect is the library's, its answer written without the library's
@@ -321,7 +399,8 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
 	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
 	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
-		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true}), nil
+		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true,
+		UserinfoEncAlgs: encryptionAlgs, UserinfoEncEncs: encryptionEncs, IDTokenEncAlgs: encryptionAlgs, IDTokenEncEncs: encryptionEncs}), nil
 }
 
 // pairwise is the subject of the person of pin for sector: an HMAC keyed

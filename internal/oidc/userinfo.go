@@ -20,17 +20,23 @@ type userinfoClientKey struct{}
 // registered with userinfo_signed_response_alg, its JSON answer becomes
 // the claims of a JWT signed with the provider's key of that algorithm,
 // with iss and aud (OpenID Connect Core §5.3.2), answered as
-// application/jwt.
+// application/jwt; for one registered with
+// userinfo_encrypted_response_alg, that JWT (signed with RS256 when no
+// signing algorithm was registered) is then encrypted to the client's key,
+// a nested JWT.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	client := new(string)
 	r = r.WithContext(context.WithValue(r.Context(), userinfoClientKey{}, client))
 	rec := httptest.NewRecorder()
 	http.StripPrefix(Prefix, p.handler).ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK && *client != "" {
-		if c, err := p.clients.Get(r.Context(), *client); err == nil && c.UserinfoAlg != "" {
+		if c, err := p.clients.Get(r.Context(), *client); err == nil && (c.UserinfoAlg != "" || c.UserinfoEncAlg != "") {
 			signed, err := p.signUserinfo(r.Context(), c, rec.Body.Bytes())
+			if err == nil && c.UserinfoEncAlg != "" {
+				signed, err = c.encrypt(signed, c.UserinfoEncAlg, c.UserinfoEnc)
+			}
 			if err != nil {
-				writeOAuthError(w, http.StatusInternalServerError, "server_error", "the userinfo answer could not be signed")
+				writeOAuthError(w, http.StatusInternalServerError, "server_error", "the userinfo answer could not be signed or encrypted")
 				return
 			}
 			w.Header().Set("Content-Type", "application/jwt")
@@ -61,7 +67,11 @@ func (p *Provider) signUserinfo(ctx context.Context, c *Client, body []byte) ([]
 	if err != nil {
 		return nil, err
 	}
-	key, err := p.keys.active(ctx, jose.SignatureAlgorithm(c.UserinfoAlg))
+	alg := c.UserinfoAlg
+	if alg == "" {
+		alg = string(jose.RS256)
+	}
+	key, err := p.keys.active(ctx, jose.SignatureAlgorithm(alg))
 	if err != nil {
 		return nil, err
 	}

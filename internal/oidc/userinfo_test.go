@@ -2,18 +2,26 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // A client registered with userinfo_signed_response_alg receives the
@@ -81,4 +89,145 @@ func mustB64(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A client registered with userinfo_encrypted_response_alg receives a
+// nested JWT: the relying party decrypts it with its private key (RSA or
+// EC, with either content encryption) and verifies the signature inside
+// against the provider's JWKS; another key cannot decrypt it. The ID token
+// of a client registered with id_token_encrypted_response_alg comes the
+// same way. A client without a suitable key is refused, naming the field.
+func TestEncryptedUserinfo(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		ctx := context.Background()
+		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+		ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		sigKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		jwks := func(keys ...jose.JSONWebKey) json.RawMessage {
+			b, _ := json.Marshal(jose.JSONWebKeySet{Keys: keys})
+			return b
+		}
+		rsaPub := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "enc-rsa", Use: "enc"}
+		ecPub := jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "enc-ec", Algorithm: "ECDH-ES+A256KW"}
+		sigPub := jose.JSONWebKey{Key: &sigKey.PublicKey, KeyID: "sig", Use: "sig", Algorithm: "ES256"}
+
+		for _, c := range []struct {
+			cfg   oidc.ClientConfig
+			field string
+		}{
+			{oidc.ClientConfig{UserinfoEncAlg: "RSA-OAEP-256"}, "userinfo_encrypted_response_alg"},
+			{oidc.ClientConfig{UserinfoEncAlg: "RSA-OAEP-256", JWKS: jwks(ecPub, sigPub)}, "userinfo_encrypted_response_alg"},
+			{oidc.ClientConfig{UserinfoEncAlg: "ECDH-ES+A256KW", JWKS: jwks(rsaPub, sigPub)}, "userinfo_encrypted_response_alg"},
+			{oidc.ClientConfig{UserinfoEncAlg: "RSA1_5", JWKS: jwks(rsaPub)}, "userinfo_encrypted_response_alg"},
+			{oidc.ClientConfig{UserinfoEncAlg: "RSA-OAEP-256", UserinfoEnc: "A128GCM", JWKS: jwks(rsaPub)}, "userinfo_encrypted_response_enc"},
+			{oidc.ClientConfig{UserinfoEnc: "A256GCM"}, "userinfo_encrypted_response_enc"},
+			{oidc.ClientConfig{IDTokenEncAlg: "RSA-OAEP-256", JWKS: jwks(sigPub)}, "id_token_encrypted_response_alg"},
+		} {
+			cfg := c.cfg
+			cfg.ID, cfg.Name, cfg.AuthMethod, cfg.RedirectURIs, cfg.Scopes = "wrong", "Wrong", oidc.AuthSecretBasic, []string{rpRedirect}, []string{"openid"}
+			_, err := e.prov.Clients().Register(ctx, cfg)
+			var pe *problem.Error
+			if !errors.As(err, &pe) || len(pe.Fields) == 0 || pe.Fields[0].Field != c.field {
+				t.Errorf("%+v: %v, want the field %s", c.cfg, err, c.field)
+			}
+		}
+
+		userinfo := func(access string) (*http.Response, []byte) {
+			req, _ := http.NewRequest("GET", e.issuer+"/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+access)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res, b
+		}
+		providerKeys := gooidc.NewRemoteKeySet(ctx, e.issuer+"/keys")
+		// open decrypts a nested JWT with key and verifies the signature
+		// inside, returning its claims and the algorithms of both layers.
+		open := func(nested string, key any) (map[string]any, string, string, error) {
+			obj, err := jose.ParseEncrypted(nested, []jose.KeyAlgorithm{jose.RSA_OAEP_256, jose.ECDH_ES_A256KW}, []jose.ContentEncryption{jose.A256GCM, jose.A128CBC_HS256})
+			if err != nil {
+				return nil, "", "", err
+			}
+			if obj.Header.ExtraHeaders[jose.HeaderContentType] != "JWT" {
+				return nil, "", "", fmt.Errorf("cty %v", obj.Header.ExtraHeaders)
+			}
+			signed, err := obj.Decrypt(key)
+			if err != nil {
+				return nil, "", "", err
+			}
+			payload, err := providerKeys.VerifySignature(ctx, string(signed))
+			if err != nil {
+				return nil, "", "", err
+			}
+			var claims map[string]any
+			err = json.Unmarshal(payload, &claims)
+			return claims, string(mustB64(t, strings.SplitN(nested, ".", 2)[0])), string(mustB64(t, strings.SplitN(string(signed), ".", 2)[0])), err
+		}
+		for _, c := range []struct {
+			id               string
+			cfg              oidc.ClientConfig
+			key, wrong       any
+			wantEnc, wantSig string
+			encryptsIDToken  bool
+		}{
+			{"rsa", oidc.ClientConfig{UserinfoEncAlg: "RSA-OAEP-256", JWKS: jwks(sigPub, rsaPub)}, rsaKey, ecKey, `"enc":"A256GCM"`, `"RS256"`, false},
+			{"ec", oidc.ClientConfig{UserinfoEncAlg: "ECDH-ES+A256KW", UserinfoEnc: "A128CBC-HS256", UserinfoAlg: "ES256",
+				IDTokenEncAlg: "ECDH-ES+A256KW", JWKS: jwks(rsaPub, ecPub)}, ecKey, rsaKey, `"enc":"A128CBC-HS256"`, `"ES256"`, true},
+		} {
+			cfg := c.cfg
+			cfg.ID, cfg.Name, cfg.AuthMethod, cfg.RedirectURIs, cfg.Scopes = "bank-"+c.id, "Encrypted", oidc.AuthSecretBasic, []string{rpRedirect}, []string{"openid", "profile"}
+			secret, err := e.prov.Clients().Register(ctx, cfg)
+			if err != nil {
+				t.Fatalf("%s: %v", c.id, err)
+			}
+			tokens := e.tokensOf(t, cfg.ID, secret)
+			res, body := userinfo(tokens["access_token"].(string))
+			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/jwt" || strings.Count(string(body), ".") != 4 {
+				t.Fatalf("%s: userinfo %d %s %.200s", c.id, res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+			claims, encHdr, sigHdr, err := open(string(body), c.key)
+			if err != nil {
+				t.Fatalf("%s: open: %v", c.id, err)
+			}
+			if claims["iss"] != e.issuer || claims["aud"] != cfg.ID || claims["name"] != "Nguyễn Thị Lan" || claims["sub"] == "" {
+				t.Errorf("%s: claims %v", c.id, claims)
+			}
+			if !strings.Contains(encHdr, c.wantEnc) || !strings.Contains(encHdr, `"alg":"`+cfg.UserinfoEncAlg+`"`) || !strings.Contains(sigHdr, c.wantSig) {
+				t.Errorf("%s: headers %s / %s", c.id, encHdr, sigHdr)
+			}
+			if _, _, _, err := open(string(body), c.wrong); err == nil {
+				t.Errorf("%s: decrypted with the wrong key", c.id)
+			}
+			idToken := tokens["id_token"].(string)
+			if c.encryptsIDToken {
+				claims, _, _, err := open(idToken, c.key)
+				if err != nil || fmt.Sprint(claims["aud"]) != "["+cfg.ID+"]" || claims["iss"] != e.issuer {
+					t.Errorf("%s: ID token %v %v", c.id, claims, err)
+				}
+			} else if strings.Count(idToken, ".") != 2 {
+				t.Errorf("%s: ID token encrypted unasked: %.80s", c.id, idToken)
+			}
+		}
+		// Discovery advertises what is supported.
+		res, err := http.Get(e.issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var disc map[string]any
+		json.NewDecoder(res.Body).Decode(&disc)
+		res.Body.Close()
+		for _, k := range []string{"userinfo_encryption_alg_values_supported", "id_token_encryption_alg_values_supported"} {
+			if fmt.Sprint(disc[k]) != "[RSA-OAEP-256 ECDH-ES+A256KW]" {
+				t.Errorf("%s: %v", k, disc[k])
+			}
+		}
+		if fmt.Sprint(disc["userinfo_encryption_enc_values_supported"]) != "[A256GCM A128CBC-HS256]" {
+			t.Errorf("enc values: %v", disc["userinfo_encryption_enc_values_supported"])
+		}
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -46,6 +45,9 @@ func Module(p *oidc.Provider, eid *identity.Service, reg *register.Register, log
 				route("POST /eid/consent", pg.consentSubmit),
 				{Pattern: "GET /relying-parties", Handler: k.Page(pg.clients), Access: httpx.AccessStaff},
 				{Pattern: "POST /relying-parties", Handler: k.Page(pg.clientSubmit), Access: httpx.AccessStaff},
+				{Pattern: "GET /relying-parties/{id}", Handler: k.Page(pg.clientEdit), Access: httpx.AccessStaff},
+				{Pattern: "POST /relying-parties/{id}", Handler: k.Page(pg.clientUpdate), Access: httpx.AccessStaff},
+				{Pattern: "POST /relying-parties/{id}/disable", Handler: k.Page(pg.clientDisable), Access: httpx.AccessStaff},
 			}
 			pt := &portal{k: k, p: p, eid: eid, reg: reg, log: log}
 			return append(rs, pt.routes()...)
@@ -206,83 +208,5 @@ func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
-	return nil
-}
-
-// clientsView is the list of relying parties, the form to add one, and the
-// secret of the one just added (shown once).
-type clientsView struct {
-	Clients []oidc.ClientConfig
-	Form    *web.Form
-	Fields  []web.FormField
-	Added   string
-	Secret  string
-}
-
-// The relying-party form's fields and their input types.
-const (
-	fieldClientID, fieldName, fieldRedirects, fieldScopes, fieldEssential = "client_id", "name", "redirect_uris", "scopes", "essential_scopes"
-	inputText, inputTextarea                                              = "text", "textarea"
-)
-
-func (pg *pages) clientsView(r *http.Request, pr auth.Principal, f *web.Form) (clientsView, error) {
-	list, err := pg.p.ListClients(r.Context(), pr)
-	if err != nil {
-		return clientsView{}, err
-	}
-	v := clientsView{Clients: list, Form: f}
-	for _, x := range []struct{ name, typ string }{{fieldClientID, inputText}, {fieldName, inputText}, {fieldRedirects, inputTextarea}, {fieldScopes, inputText}, {fieldEssential, inputText}} {
-		ff := f.Field(x.name, x.typ, x.name != fieldEssential)
-		ff.Label = "oidc.clients.field." + x.name
-		v.Fields = append(v.Fields, ff)
-	}
-	return v, nil
-}
-
-func (pg *pages) clients(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	f := pg.k.NewForm(r, nil)
-	f.Values.Set(fieldScopes, "openid profile")
-	v, err := pg.clientsView(r, pr, f)
-	if err != nil {
-		return err
-	}
-	pg.k.Render(w, r, http.StatusOK, "clients", "oidc.clients.title", "oidc", v)
-	return nil
-}
-
-func (pg *pages) clientSubmit(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := pg.k.NewForm(r, r.PostForm)
-	cfg := oidc.ClientConfig{ID: strings.TrimSpace(f.Get(fieldClientID)), Name: strings.TrimSpace(f.Get(fieldName)), AuthMethod: oidc.AuthSecretBasic,
-		RedirectURIs: strings.Fields(f.Get(fieldRedirects)), Scopes: strings.Fields(f.Get(fieldScopes)), Essential: strings.Fields(f.Get(fieldEssential))}
-	secret, err := pg.p.RegisterClient(r.Context(), pr, cfg)
-	status := http.StatusCreated
-	if err != nil {
-		if problem.KindOf(err) != problem.Invalid {
-			return err
-		}
-		f.AddProblem(err)
-		status = http.StatusUnprocessableEntity
-	} else {
-		f = pg.k.NewForm(r, nil)
-	}
-	v, verr := pg.clientsView(r, pr, f)
-	if verr != nil {
-		return verr
-	}
-	if err == nil {
-		v.Added, v.Secret = cfg.ID, secret
-	}
-	pg.k.Render(w, r, status, "clients", "oidc.clients.title", "oidc", v)
 	return nil
 }

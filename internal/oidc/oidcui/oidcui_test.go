@@ -26,7 +26,7 @@ func TestMessages(t *testing.T) {
 	for _, o := range []string{"ok", "failed", "refused"} {
 		ids = append(ids, "portal.outcome."+o)
 	}
-	ids = append(ids, "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed")
+	ids = append(ids, "flash.oidc.client_disabled", "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed")
 	for _, m := range identity.Methods {
 		ids = append(ids, "portal.method."+m)
 	}

@@ -100,6 +100,11 @@ func TestBrowserPasskey(t *testing.T) {
 		if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name"))); err != nil || name != "Nguyễn Thị Lan" {
 			t.Errorf("portal name %q %v", name, err)
 		}
+		// The sign-ins came from the loopback address, in no range of the
+		// (empty) table of places: the local network (in the browser's language).
+		if logins, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("logins"))); err != nil || !strings.Contains(logins, "mạng nội bộ") && !strings.Contains(logins, "local network") {
+			t.Errorf("login history %q %v", logins, err)
+		}
 		if n := e.Count("SELECT count(*) FROM eid_sessions WHERE amr = 'swk user mfa'"); n != 1 {
 			t.Errorf("%d sessions signed in with a verified passkey", n)
 		}
