@@ -40,6 +40,11 @@ type DB struct {
 	// Location is where the data lives, without credentials, for logs.
 	Location string
 	stmts    sync.Map // query → *sql.Stmt
+	// gate queues this process's writers of the main SQLite file (InTx,
+	// Write), so that they wait for each other here rather than in
+	// SQLite's busy handler, which sleeps 1 ms, then 2, then 5… at each
+	// collision; nil on PostgreSQL, whose rows are locked one by one.
+	gate chan struct{}
 }
 
 // Prepared returns the prepared statement for query, preparing it on first
@@ -213,7 +218,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Engine: SQLite, Location: path}, nil
+	return &DB{DB: sdb, Engine: SQLite, Location: path, gate: make(chan struct{}, 1)}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -241,8 +246,58 @@ func redact(dsn string) string {
 }
 
 // InTx runs fn in a transaction, committing if it returns nil and rolling
-// back otherwise, so that a failed write leaves nothing behind.
+// back otherwise, so that a failed write leaves nothing behind. On SQLite
+// it waits for this process's other writers first (gate).
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.enter(ctx)()
+	return db.inTx(ctx, fn)
+}
+
+// InTxUnqueued is InTx without waiting for this process's writers of the
+// main file: for the transactions that write only an attached file (the
+// audit log's tree and index), whose lock is that file's.
+func (db *DB) InTxUnqueued(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.inTx(ctx, fn)
+}
+
+// Write runs fn, which writes the main file outside a transaction (one
+// statement, prepared or not), after this process's other writers, as
+// InTx does.
+func (db *DB) Write(ctx context.Context, fn func() error) error {
+	defer db.enter(ctx)()
+	return fn()
+}
+
+// gateWait bounds the wait for the gate, as busy_timeout bounds SQLite's:
+// past it, or once ctx is done, the write goes on, and SQLite's own lock
+// decides (a writer that queued behind itself would otherwise wait for
+// ever).
+const gateWait = 10 * time.Second
+
+// enter waits for the gate and returns what leaves it.
+func (db *DB) enter(ctx context.Context) (leave func()) {
+	if db.gate == nil {
+		return func() {}
+	}
+	select {
+	case db.gate <- struct{}{}:
+		return db.leave
+	default:
+	}
+	t := time.NewTimer(gateWait)
+	defer t.Stop()
+	select {
+	case db.gate <- struct{}{}:
+		return db.leave
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return func() {}
+}
+
+func (db *DB) leave() { <-db.gate }
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -186,7 +186,11 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 		return nil, err
 	}
 	var exp time.Time
-	a, err := scanAuthRequest(st.QueryRowContext(ctx, h, "used:"+h), db.Time{T: &exp})
+	var a *authRequest
+	err = s.db().Write(ctx, func() (err error) {
+		a, err = scanAuthRequest(st.QueryRowContext(ctx, h, "used:"+h), db.Time{T: &exp})
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		if n := s.p.revokeFamilyOfCode(ctx, h); n >= 0 {
 			return nil, fmt.Errorf("the code was already used: the %d tokens issued with it are revoked", n)
@@ -204,8 +208,10 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	_, err := s.db().ExecContext(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1 AND code_hash = ''", id, sha(code))
-	return err
+	return s.db().Write(ctx, func() error {
+		_, err := s.db().ExecContext(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE id = $1 AND code_hash = ''", id, sha(code))
+		return err
+	})
 }
 
 // DeleteAuthRequest is called once the code is exchanged: the request is
@@ -240,8 +246,10 @@ func (s *storage) insertToken(ctx context.Context, tx *sql.Tx, kind, id string, 
 	if err != nil {
 		return err
 	}
-	_, err = st.ExecContext(ctx, args...)
-	return err
+	return s.db().Write(ctx, func() error {
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	})
 }
 
 func (s *storage) CreateAccessToken(ctx context.Context, request op.TokenRequest) (string, time.Time, error) {
