@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,19 @@ func TestPages(t *testing.T) {
 	}
 	if err := p.Log.Record(p.Ctx, audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("KYC", "consent", "cr-x")); err != nil {
 		t.Fatal(err)
+	}
+	// The log signs checkpoints: each access shows its inclusion proof.
+	master, err := oidc.NewMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Log.SignCheckpoints(p.Ctx, master); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi")
+	if code != http.StatusOK || !strings.Contains(body, "Bằng chứng trong nhật ký") || !regexp.MustCompile(`<summary>Mục \d+ trên \d+</summary>`).MatchString(body) ||
+		!strings.Contains(body, "<pre>"+audit.Origin) {
+		t.Errorf("the usage page shows no inclusion proof: %d %s", code, body)
 	}
 	for _, lang := range []string{"vi", "en"} {
 		for path, want := range map[string]string{"/eid/me/consents": "Mở tài khoản", "/eid/me/usage": "Ngân hàng TMCP Ngoại thương Việt Nam"} {
