@@ -353,14 +353,7 @@ func (cs *Clients) Update(ctx context.Context, cfg ClientConfig) (int, string, e
 // Versions returns the registrations a client had, oldest first.
 func (cs *Clients) Versions(ctx context.Context, id string) ([]ClientConfig, error) {
 	rows, err := cs.db.QueryContext(ctx, "SELECT config FROM oidc_client_versions WHERE client_id = $1 ORDER BY version", id)
-	return db.Collect(rows, err, func(sc db.Scanner) (ClientConfig, error) {
-		var conf string
-		var c ClientConfig
-		if err := sc.Scan(&conf); err != nil {
-			return c, err
-		}
-		return c, json.Unmarshal([]byte(conf), &c)
-	})
+	return db.Collect(rows, err, scanConfig)
 }
 
 // Replace registers cfg anew, dropping any client of the same id (the
@@ -431,17 +424,20 @@ func (c *Client) checkSecret(secret string) bool {
 		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.secretHash)) == 1
 }
 
+// scanConfig reads a registration stored as JSON.
+func scanConfig(sc db.Scanner) (ClientConfig, error) {
+	var conf string
+	var c ClientConfig
+	if err := sc.Scan(&conf); err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal([]byte(conf), &c)
+}
+
 // List returns every client, by id.
 func (cs *Clients) List(ctx context.Context) ([]ClientConfig, error) {
 	rows, err := cs.db.QueryContext(ctx, "SELECT config FROM oidc_clients WHERE disabled = 0 ORDER BY id")
-	return db.Collect(rows, err, func(sc db.Scanner) (ClientConfig, error) {
-		var conf string
-		var c ClientConfig
-		if err := sc.Scan(&conf); err != nil {
-			return c, err
-		}
-		return c, json.Unmarshal([]byte(conf), &c)
-	})
+	return db.Collect(rows, err, scanConfig)
 }
 
 // Disable withdraws a client: it can no longer sign anyone in, and its

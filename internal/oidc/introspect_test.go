@@ -79,6 +79,19 @@ func (e *opEnv) introspect(t *testing.T, token string) map[string]any {
 	return out
 }
 
+// revoke revokes an access token of the client "bank".
+func (e *opEnv) revoke(t *testing.T, access string) {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {access}, "token_type_hint": {"access_token"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bank", e.secret)
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+}
+
 // Introspection answers what the token is for (acr and amr included);
 // once the token is revoked it answers inactive at once, though the
 // token's decryption is remembered; a token altered by one character is
@@ -100,14 +113,7 @@ func TestIntrospectionRevokedAtOnce(t *testing.T) {
 		if got := e.introspect(t, tampered); len(got) != 1 || got["active"] != false {
 			t.Errorf("tampered token: %v", got)
 		}
-		req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {access}, "token_type_hint": {"access_token"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("bank", e.secret)
-		w := httptest.NewRecorder()
-		e.handler.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			t.Fatalf("revoke: %d %s", w.Code, w.Body)
-		}
+		e.revoke(t, access)
 		if got := e.introspect(t, access); len(got) != 1 || got["active"] != false {
 			t.Errorf("revoked token: %v", got)
 		}
@@ -162,14 +168,7 @@ func TestLiveTokensFollowTheEpoch(t *testing.T) {
 		if got := e.introspect(t, access); got["active"] != true {
 			t.Fatalf("new token: %v", got)
 		}
-		req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {access}, "token_type_hint": {"access_token"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("bank", e.secret)
-		w := httptest.NewRecorder()
-		e.handler.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			t.Fatalf("revoke: %d %s", w.Code, w.Body)
-		}
+		e.revoke(t, access)
 		if got := e.introspect(t, access); got["active"] != false {
 			t.Fatalf("revoked by this provider, still active: %v", got)
 		}
