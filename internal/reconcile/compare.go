@@ -554,8 +554,17 @@ func (Sex) Level(a, b *Record) int {
 
 // Levels of PIN.
 const (
-	PINExact      = iota
-	PINOneDigit   // one edit apart: a typing error
+	// PINExact: equal, well formed (a province-of-birth code, a century
+	// and sex digit), and what it encodes agrees with both records' sex
+	// and birth year where they know them. Its u is not estimated from a
+	// sample, where two strangers never share a PIN: it is one over the
+	// register's size (see the engine's training).
+	PINExact    = iota
+	PINOneDigit // one edit apart: a typing error
+	// PINExactUnchecked: equal, but the PIN does not parse or what it
+	// encodes disagrees with a record's sex or birth year: the number may
+	// have been typed into the wrong person's record.
+	PINExactUnchecked
 	PINConsistent // different, but each PIN agrees with the other record's sex and birth year
 	PINElse
 )
@@ -563,10 +572,12 @@ const (
 // PIN compares personal identification numbers. Equality is not treated as
 // proof here: a PIN typed into the wrong customer's record is the error the
 // engine exists to find, so it is one piece of evidence among others, and
-// only the engine's deterministic rule may act on it alone.
+// only the engine's deterministic rule may act on it alone. A PIN that
+// contradicts the record's own sex or birth year is weaker evidence than
+// one that agrees with them, and has a level of its own.
 type PIN struct{}
 
-var pinLevels = []string{"exact", "one digit off", "consistent with sex and birth year", "else"}
+var pinLevels = []string{"exact", "one digit off", "exact, not the sex or birth year it encodes", "consistent with sex and birth year", "else"}
 
 func (PIN) Name() string     { return "pin" }
 func (PIN) Levels() []string { return pinLevels }
@@ -576,6 +587,16 @@ func (PIN) Level(a, b *Record) int {
 	case a.pin == "" || b.pin == "":
 		return Null
 	case a.pin == b.pin:
+		if a.pinYear == 0 {
+			return PINExactUnchecked
+		}
+		// a and b hold the same PIN: check it against both records.
+		if ok, _ := pinFits(a, a); !ok {
+			return PINExactUnchecked
+		}
+		if ok, _ := pinFits(a, b); !ok {
+			return PINExactUnchecked
+		}
 		return PINExact
 	case DLWithin(a.pin, b.pin, 1):
 		return PINOneDigit

@@ -93,6 +93,15 @@ func TestLevels(t *testing.T) {
 
 		// PIN: 079 Hồ Chí Minh, 0 male 19xx, 85.
 		{"same PIN", PIN{}, Fields{PIN: "079085001234"}, Fields{PIN: "079 085 001 234"}, PINExact},
+		{"same PIN, the sex and year it encodes", PIN{},
+			Fields{PIN: "079085001234", Sex: civil.Male, BirthDate: date(1985, 4, 2)}, Fields{PIN: "079085001234", Sex: civil.Male}, PINExact},
+		{"same PIN, another sex than it encodes", PIN{},
+			Fields{PIN: "079085001234", Sex: civil.Female}, Fields{PIN: "079085001234", Sex: civil.Male}, PINExactUnchecked},
+		{"same PIN, another year than it encodes", PIN{},
+			Fields{PIN: "079085001234", BirthDate: date(1958, 4, 2)}, Fields{PIN: "079085001234"}, PINExactUnchecked},
+		{"same PIN, register's year disagrees", PIN{},
+			Fields{PIN: "079085001234"}, Fields{PIN: "079085001234", BirthDate: date(1986, 1, 1)}, PINExactUnchecked},
+		{"same PIN, no province of birth 999", PIN{}, Fields{PIN: "999085001234"}, Fields{PIN: "999085001234"}, PINExactUnchecked},
 		{"PIN digits transposed", PIN{}, Fields{PIN: "079085001243"}, Fields{PIN: "079085001234"}, PINOneDigit},
 		{"PIN digit dropped", PIN{}, Fields{PIN: "07908500123"}, Fields{PIN: "079085001234"}, PINOneDigit},
 		{"PIN of the right sex and year", PIN{},

@@ -718,7 +718,7 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 		c.SectorValue = raw.Raw(sector.FieldCMND)
 	}
 	switch m.level(m.c.pin) {
-	case reconcile.PINExact:
+	case reconcile.PINExact, reconcile.PINExactUnchecked:
 	case reconcile.Null:
 		c.Action = ActionFill
 		add(c)
