@@ -669,8 +669,9 @@ func (CMND) Level(a, b *Record) int {
 
 // Levels of Address.
 const (
-	PlaceCommune  = iota // same current commune, after mapping old communes to their successors
-	PlaceProvince        // same current province, after mapping pre-2025 provinces
+	PlaceCommune     = iota // same current commune, after mapping old communes to their successors
+	PlaceCommuneName        // a commune name several communes share (no province, or shared within it) is one of them
+	PlaceProvince           // same current province, after mapping pre-2025 provinces
 	PlaceElse
 )
 
@@ -678,16 +679,20 @@ const (
 // so an address written before the 2025 reorganisation (old:79, or a commune
 // of the former Hà Tây, now in Hà Nội) agrees with today's. A record may
 // hold several places (the register's permanent, current and temporary
-// residences); the best-agreeing pair counts.
+// residences); the best-agreeing pair counts. A commune name that several
+// communes share, which names no single place, is evidence too: the other
+// record living in one of them is a level of its own, between the same
+// commune and the same province (within a province, few communes share a
+// name; across the country, three quarters of names are unique).
 type Address struct{}
 
-var addressLevels = []string{"same commune", "same province", "else"}
+var addressLevels = []string{"same commune", "commune name agrees", "same province", "else"}
 
 func (Address) Name() string     { return "address" }
 func (Address) Levels() []string { return addressLevels }
 
 func (Address) Level(a, b *Record) int {
-	if a.nplaces == 0 || b.nplaces == 0 {
+	if a.nplaces == 0 && a.choice == 0 || b.nplaces == 0 && b.choice == 0 {
 		return Null
 	}
 	best := PlaceElse
@@ -701,7 +706,38 @@ func (Address) Level(a, b *Record) int {
 			}
 		}
 	}
+	if a.choice != 0 || b.choice != 0 {
+		la, lb := choiceLevel(a, b), choiceLevel(b, a)
+		if la == PlaceCommuneName || lb == PlaceCommuneName {
+			return PlaceCommuneName
+		}
+		if a.nplaces == 0 || b.nplaces == 0 {
+			// Only a name on one side: its communes are not the other's.
+			return min(la, lb)
+		}
+	}
 	return best
+}
+
+// choiceLevel compares a's shared commune name with b's places: one of
+// them one of its communes, a place known only by the province of one of
+// them, or neither (PlaceElse, also when a has no such name).
+func choiceLevel(a, b *Record) int {
+	if a.choice == 0 {
+		return PlaceElse
+	}
+	level := PlaceElse
+	for _, c := range choiceSets.get(a.choice) {
+		for _, q := range b.places[:b.nplaces] {
+			switch {
+			case q.commune != 0 && q.commune == c.commune:
+				return PlaceCommuneName
+			case q.commune == 0 && q.province == c.province:
+				level = PlaceProvince
+			}
+		}
+	}
+	return level
 }
 
 // Levels of Phone.

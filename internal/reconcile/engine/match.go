@@ -758,6 +758,20 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 			pc.Action = ActionNormalise
 			add(pc)
 		}
+	case reconcile.PlaceCommuneName:
+		// A commune name that several communes share meant this one:
+		// written as the unit, with its province.
+		if cKey != "" {
+			cc.Action = ActionNormalise
+			add(cc)
+		}
+		if raw.Raw(sector.FieldProvince) == "" {
+			pc.Action = ActionFill
+			add(pc)
+		} else if legacy(raw.Province) {
+			pc.Action = ActionNormalise
+			add(pc)
+		}
 	case reconcile.PlaceProvince:
 		if raw.Commune != "" && cKey != "" {
 			differ("address")

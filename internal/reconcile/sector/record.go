@@ -31,8 +31,12 @@ type Record struct {
 	CMND       string // 9 digits that pass pin.ParseCMND
 	Province   string // unit key: "79" (current) or "old:74" (pre-2025)
 	Commune    string // unit key: "26734" or "old:25747"
-	Address    string // free text, NFC, single-spaced
-	Phone      string // digits, national form: 0 and 9 or 10 more digits
+	// Communes are the units a commune name may mean when several
+	// communes share it (without a province, or in the province given)
+	// and Commune is empty: at most a few, evidence all the same.
+	Communes []string
+	Address  string // free text, NFC, single-spaced
+	Phone    string // digits, national form: 0 and 9 or 10 more digits
 
 	Notes []Note // what was wrong with the values, in field order
 
@@ -92,7 +96,10 @@ type Reader struct {
 
 // resolved is a unit value as resolved, with the note it got and, for a
 // commune given without a province, its province.
-type resolved struct{ key, note, province string }
+type resolved struct {
+	key, note, province string
+	choices             []string
+}
 
 // memoSize bounds the memo of unit values; it is emptied when full.
 const memoSize = 1 << 16
@@ -556,7 +563,10 @@ func (r *Reader) parseUnits(rec *Record) {
 	v = legacyText(rec, FieldCommune, v)
 	province := rec.Province
 	res := r.resolve("c|"+province+"|"+v, func() (res resolved) {
-		res.key, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+		res.key, res.choices, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+		if len(res.choices) > 0 {
+			res.note += fmt.Sprintf("; it is compared with the candidates' communes (%d communes have that name)", len(res.choices))
+		}
 		switch {
 		case res.note != "":
 		case province == "":
@@ -570,11 +580,14 @@ func (r *Reader) parseUnits(rec *Record) {
 		return res
 	})
 	rec.Commune = res.key
+	if res.key == "" {
+		rec.Communes = res.choices
+	}
 	if res.province != "" {
 		rec.Province = res.province
 	}
 	if res.note != "" {
-		if res.key == "" {
+		if res.key == "" && len(res.choices) == 0 {
 			rec.unreadable(FieldCommune, "%s", res.note)
 		} else {
 			rec.note(FieldCommune, "%s", res.note)
