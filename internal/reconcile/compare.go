@@ -671,7 +671,8 @@ func (CMND) Level(a, b *Record) int {
 const (
 	PlaceCommune     = iota // same current commune, after mapping old communes to their successors
 	PlaceCommuneName        // a commune name several communes share (no province, or shared within it) is one of them
-	PlaceProvince           // same current province, after mapping pre-2025 provinces
+	PlaceProvince           // same current province (after mapping pre-2025 provinces), a commune on one side at most
+	PlaceOtherCommune       // same current province, another commune
 	PlaceElse
 )
 
@@ -684,9 +685,15 @@ const (
 // record living in one of them is a level of its own, between the same
 // commune and the same province (within a province, few communes share a
 // name; across the country, three quarters of names are unique).
+//
+// The same province is two levels: where one record gives no commune, it
+// is all the agreement there can be (most matches reach it); where both
+// give one and they differ, the person has moved or a value is wrong.
+// One level for both would weigh a province-only record's agreement by
+// the moved people of the others.
 type Address struct{}
 
-var addressLevels = []string{"same commune", "commune name agrees", "same province", "else"}
+var addressLevels = []string{"same commune", "commune name agrees", "same province", "same province, another commune", "else"}
 
 func (Address) Name() string     { return "address" }
 func (Address) Levels() []string { return addressLevels }
@@ -701,8 +708,11 @@ func (Address) Level(a, b *Record) int {
 			switch {
 			case p.commune != 0 && p.commune == q.commune:
 				return PlaceCommune
-			case p.province == q.province:
+			case p.province != q.province:
+			case p.commune == 0 || q.commune == 0:
 				best = PlaceProvince
+			case best == PlaceElse:
+				best = PlaceOtherCommune
 			}
 		}
 	}
@@ -715,8 +725,23 @@ func (Address) Level(a, b *Record) int {
 			// Only a name on one side: its communes are not the other's.
 			return min(la, lb)
 		}
+		if best == PlaceProvince && (a.choice != 0 && !hasCommune(a) || b.choice != 0 && !hasCommune(b)) {
+			// A province and a commune name none of whose communes
+			// is the other's: the province agrees, the commune not.
+			best = PlaceOtherCommune
+		}
 	}
 	return best
+}
+
+// hasCommune reports whether one of r's places is a commune.
+func hasCommune(r *Record) bool {
+	for _, p := range r.places[:r.nplaces] {
+		if p.commune != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // choiceLevel compares a's shared commune name with b's places: one of

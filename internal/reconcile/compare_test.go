@@ -131,6 +131,9 @@ func TestLevels(t *testing.T) {
 		{"commune and its province", Address{}, Fields{Units: []string{"09556"}}, Fields{Units: []string{"01"}}, PlaceProvince},
 		{"second residence agrees", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01", "old:79"}}, PlaceProvince},
 		{"other province", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01"}}, PlaceElse},
+		{"same province, another commune", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000"}}, PlaceOtherCommune},
+		{"another commune, a residence known by its province", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000", "14"}}, PlaceProvince},
+		{"province only against a commune of it", Address{}, Fields{Units: []string{"14"}}, Fields{Units: []string{"04000"}}, PlaceProvince},
 
 		// A commune name that several communes share (Đoàn Kết: 03388 in
 		// 12, 04000 in 14, 06001 in 20), no province.
@@ -140,7 +143,7 @@ func TestLevels(t *testing.T) {
 		{"shared commune name, only the province of one", Address{}, Fields{Communes: doanKet}, Fields{Units: []string{"14"}}, PlaceProvince},
 		{"shared commune name, register without address", Address{}, Fields{Communes: doanKet}, Fields{}, Null},
 		{"shared commune name beside the province", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"04000"}}, PlaceCommuneName},
-		{"shared commune name beside the province, other commune", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"03646"}}, PlaceProvince},
+		{"shared commune name beside the province, other commune", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"03646"}}, PlaceOtherCommune},
 		{"old commune among the choices, its successor", Address{}, Fields{Communes: []string{"old:09538", "26743"}}, Fields{Units: []string{"09556"}}, PlaceCommuneName},
 		{"more communes than kept", Address{}, Fields{Communes: []string{"03388", "04000", "06001", "26743", "09556", "03646", "25750", "25747", "00004"}}, Fields{Units: []string{"04000"}}, Null},
 		{"unknown unit", Address{}, Fields{Units: []string{"99"}}, Fields{Units: []string{"01"}}, Null},

@@ -772,7 +772,7 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 			pc.Action = ActionNormalise
 			add(pc)
 		}
-	case reconcile.PlaceProvince:
+	case reconcile.PlaceProvince, reconcile.PlaceOtherCommune:
 		if raw.Commune != "" && cKey != "" {
 			differ("address")
 			cc.Action = ActionCorrect

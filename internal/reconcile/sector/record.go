@@ -27,7 +27,7 @@ type Record struct {
 	GivenName  string     // from given_name
 	BirthDate  civil.Date // possibly partial (year, or month and year); zero when missing
 	Sex        civil.Sex
-	PIN        string // 12 digits that pass pin.Parse
+	PIN        string // 12 digits, nearly always passing pin.Parse (one that does not is noted: a typing error)
 	CMND       string // 9 digits that pass pin.ParseCMND
 	Province   string // unit key: "79" (current) or "old:74" (pre-2025)
 	Commune    string // unit key: "26734" or "old:25747"
@@ -441,14 +441,16 @@ func (r *Reader) parseIDs(rec *Record) {
 		switch {
 		case d == "":
 			rec.unreadable(f, "%s is not a number", quote(v))
-		case len(d) == pin.Length || len(d) == pin.Length-1 && d[0] != '0':
+		case len(d) == pin.Length || len(d) == pin.Length-1 && validPIN("0"+d):
 			if len(d) == pin.Length-1 {
 				d = "0" + d
 				rec.note(f, "the number has 11 digits; a lost leading zero is restored (PINs start with 0)")
 			}
 			if _, _, err := pin.Parse(d); err != nil {
-				rec.unreadable(f, "%s is not a valid PIN: %v", quote(v), err)
-				continue
+				// A typing error in the province or century digits: kept,
+				// since it is one edit from the person's PIN and is
+				// compared so (never as an exact PIN).
+				rec.note(f, "%s is not a valid PIN (%v); it is compared as a PIN with a typing error", quote(v), err)
 			}
 			if f == FieldCMND {
 				rec.note(f, "the CMND column holds a 12-digit PIN; it is read as a PIN")
@@ -479,6 +481,11 @@ func (r *Reader) parseIDs(rec *Record) {
 			rec.unreadable(f, "%s has %d digits; a PIN has 12 and a CMND 9", quote(v), len(d))
 		}
 	}
+}
+
+func validPIN(d string) bool {
+	_, _, err := pin.Parse(d)
+	return err == nil
 }
 
 // scientific reads a number a spreadsheet wrote in scientific notation
