@@ -669,10 +669,10 @@ func (CMND) Level(a, b *Record) int {
 
 // Levels of Address.
 const (
-	PlaceCommune     = iota // same current commune, after mapping old communes to their successors
-	PlaceCommuneName        // a commune name several communes share (no province, or shared within it) is one of them
-	PlaceProvince           // same current province (after mapping pre-2025 provinces), a commune on one side at most
-	PlaceOtherCommune       // same current province, another commune
+	PlaceCommune      = iota // same current commune, after mapping old communes to their successors
+	PlaceCommuneName         // a commune name several communes share (no province, or shared within it) is one of them
+	PlaceProvince            // same current province (after mapping pre-2025 provinces), a commune on one side at most
+	PlaceOtherCommune        // same current province, another commune
 	PlaceElse
 )
 
