@@ -709,7 +709,9 @@ func (Address) Level(a, b *Record) int {
 			case p.commune != 0 && p.commune == q.commune:
 				return PlaceCommune
 			case p.province != q.province:
-			case p.commune == 0 || q.commune == 0:
+			case p.commune == 0 && !communeIn(a, p.province) || q.commune == 0 && !communeIn(b, q.province):
+				// A place known by its province alone (not the province
+				// written beside the record's commune of it).
 				best = PlaceProvince
 			case best == PlaceElse:
 				best = PlaceOtherCommune
@@ -725,7 +727,7 @@ func (Address) Level(a, b *Record) int {
 			// Only a name on one side: its communes are not the other's.
 			return min(la, lb)
 		}
-		if best == PlaceProvince && (a.choice != 0 && !hasCommune(a) || b.choice != 0 && !hasCommune(b)) {
+		if best == PlaceProvince && (a.choice != 0 || b.choice != 0) {
 			// A province and a commune name none of whose communes
 			// is the other's: the province agrees, the commune not.
 			best = PlaceOtherCommune
@@ -734,10 +736,10 @@ func (Address) Level(a, b *Record) int {
 	return best
 }
 
-// hasCommune reports whether one of r's places is a commune.
-func hasCommune(r *Record) bool {
+// communeIn reports whether one of r's places is a commune of the province.
+func communeIn(r *Record, province int16) bool {
 	for _, p := range r.places[:r.nplaces] {
-		if p.commune != 0 {
+		if p.commune != 0 && p.province == province {
 			return true
 		}
 	}

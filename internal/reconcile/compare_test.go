@@ -132,8 +132,10 @@ func TestLevels(t *testing.T) {
 		{"second residence agrees", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01", "old:79"}}, PlaceProvince},
 		{"other province", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01"}}, PlaceElse},
 		{"same province, another commune", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000"}}, PlaceOtherCommune},
-		{"another commune, a residence known by its province", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000", "14"}}, PlaceProvince},
+		{"a commune, a residence known by its province alone", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"26743", "14"}}, PlaceProvince},
+		{"another commune, the province beside it", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000", "14"}}, PlaceOtherCommune},
 		{"province only against a commune of it", Address{}, Fields{Units: []string{"14"}}, Fields{Units: []string{"04000"}}, PlaceProvince},
+		{"commune and its province against another commune", Address{}, Fields{Units: []string{"03646", "14"}}, Fields{Units: []string{"04000"}}, PlaceOtherCommune},
 
 		// A commune name that several communes share (Đoàn Kết: 03388 in
 		// 12, 04000 in 14, 06001 in 20), no province.
