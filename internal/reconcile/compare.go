@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -754,7 +755,11 @@ func choiceLevel(a, b *Record) int {
 		return PlaceElse
 	}
 	level := PlaceElse
+	other := choiceSets.get(b.choice) // both sides with a shared name: one of the same communes
 	for _, c := range choiceSets.get(a.choice) {
+		if slices.Contains(other, c) {
+			return PlaceCommuneName
+		}
 		for _, q := range b.places[:b.nplaces] {
 			switch {
 			case q.commune != 0 && q.commune == c.commune:

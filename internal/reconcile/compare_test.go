@@ -147,6 +147,8 @@ func TestLevels(t *testing.T) {
 		{"shared commune name beside the province", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"04000"}}, PlaceCommuneName},
 		{"shared commune name beside the province, other commune", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"03646"}}, PlaceOtherCommune},
 		{"old commune among the choices, its successor", Address{}, Fields{Communes: []string{"old:09538", "26743"}}, Fields{Units: []string{"09556"}}, PlaceCommuneName},
+		{"two shared names with a commune in common", Address{}, Fields{Communes: doanKet}, Fields{Communes: []string{"26743", "06001"}}, PlaceCommuneName},
+		{"two shared names, no commune in common", Address{}, Fields{Communes: doanKet}, Fields{Communes: []string{"26743", "25750"}}, PlaceElse},
 		{"more communes than kept", Address{}, Fields{Communes: []string{"03388", "04000", "06001", "26743", "09556", "03646", "25750", "25747", "00004"}}, Fields{Units: []string{"04000"}}, Null},
 		{"unknown unit", Address{}, Fields{Units: []string{"99"}}, Fields{Units: []string{"01"}}, Null},
 		{"no address", Address{}, Fields{}, Fields{Units: []string{"01"}}, Null},
@@ -262,6 +264,18 @@ func FuzzRecords(f *testing.F) {
 			Units: []string{unitA}, BirthDate: civil.Date{Year: y, Month: m, Day: d}, Sex: civil.Male, Phone: pinA})
 		b := NewRecord(Fields{FullName: fullB, FamilyName: familyB, GivenName: givenB, PIN: pinB, CMND: pinA,
 			Units: []string{unitB, unitA}, BirthDate: civil.Date{Year: y + 1, Month: d, Day: m}, Phone: pinB})
+		// Shared commune names: alone, and beside a place.
+		c := NewRecord(Fields{FullName: full, Communes: []string{unitA, unitB}})
+		e := NewRecord(Fields{FullName: fullB, Units: []string{unitB}, Communes: []string{unitB, unitA}})
+		for _, p := range [][2]*Record{{&a, &b}, {&a, &c}, {&b, &e}, {&c, &e}, {&c, &c}, {&e, &e}} {
+			ab, ba := (Address{}).Level(p[0], p[1]), (Address{}).Level(p[1], p[0])
+			if ab != ba || ab < Null || ab >= len(addressLevels) {
+				t.Fatalf("address with commune names: levels %d and %d", ab, ba)
+			}
+			if self := (Address{}).Level(p[0], p[0]); self == PlaceElse || self == PlaceOtherCommune {
+				t.Fatalf("address with commune names: a record disagrees with itself (%d)", self)
+			}
+		}
 		for _, c := range append(DefaultComparisons(), FamilyName{}, GivenName{}) {
 			ab, ba := c.Level(&a, &b), c.Level(&b, &a)
 			if ab != ba || ab < Null || ab >= len(c.Levels()) {
