@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,10 +151,26 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	cfg.Log, cfg.Progress = stdout, progressOut
 	decPath, corPath := filepath.Join(outDir, "decisions."+outFormat), filepath.Join(outDir, "corrections."+outFormat)
 	var sum *engine.Summary
+	// With a truth file, every wrong decision goes to misses.csv, for
+	// inspection.
+	missPath := ""
+	var misses *bufio.Writer
+	if truth != "" {
+		missPath = filepath.Join(outDir, "misses.csv")
+		mf, err := os.Create(missPath)
+		if err != nil {
+			return err
+		}
+		defer mf.Close()
+		misses = bufio.NewWriter(mf)
+	}
 	err = writeFiles(decPath, corPath, func(dec, cor io.Writer) error {
 		out, finish := engine.Output{Decisions: dec, Corrections: cor}, func(err error) error { return err }
 		if outFormat == "parquet" {
 			out, finish = engine.ParquetOutput(dec, cor)
+		}
+		if misses != nil {
+			out.Misses = misses
 		}
 		var err error
 		sum, err = engine.Run(ctx, idx, in, out, cfg)
@@ -161,6 +178,11 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	})
 	if err != nil {
 		return err
+	}
+	if misses != nil {
+		if err := misses.Flush(); err != nil {
+			return err
+		}
 	}
 	sumPath := filepath.Join(outDir, "summary.json")
 	b, err := json.MarshalIndent(sum, "", "  ")
@@ -176,6 +198,9 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	}
 	printSummary(stdout, sum)
 	fmt.Fprintf(stdout, "Wrote %s, %s and %s\n", decPath, corPath, sumPath)
+	if missPath != "" {
+		fmt.Fprintf(stdout, "Wrong decisions against the truth: %s\n", missPath)
+	}
 	fmt.Fprintf(stdout, "Report: %s\n", repPath)
 	return nil
 }

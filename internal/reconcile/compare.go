@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -554,8 +555,17 @@ func (Sex) Level(a, b *Record) int {
 
 // Levels of PIN.
 const (
-	PINExact      = iota
-	PINOneDigit   // one edit apart: a typing error
+	// PINExact: equal, well formed (a province-of-birth code, a century
+	// and sex digit), and what it encodes agrees with both records' sex
+	// and birth year where they know them. Its u is not estimated from a
+	// sample, where two strangers never share a PIN: it is one over the
+	// register's size (see the engine's training).
+	PINExact    = iota
+	PINOneDigit // one edit apart: a typing error
+	// PINExactUnchecked: equal, but the PIN does not parse or what it
+	// encodes disagrees with a record's sex or birth year: the number may
+	// have been typed into the wrong person's record.
+	PINExactUnchecked
 	PINConsistent // different, but each PIN agrees with the other record's sex and birth year
 	PINElse
 )
@@ -563,10 +573,12 @@ const (
 // PIN compares personal identification numbers. Equality is not treated as
 // proof here: a PIN typed into the wrong customer's record is the error the
 // engine exists to find, so it is one piece of evidence among others, and
-// only the engine's deterministic rule may act on it alone.
+// only the engine's deterministic rule may act on it alone. A PIN that
+// contradicts the record's own sex or birth year is weaker evidence than
+// one that agrees with them, and has a level of its own.
 type PIN struct{}
 
-var pinLevels = []string{"exact", "one digit off", "consistent with sex and birth year", "else"}
+var pinLevels = []string{"exact", "one digit off", "exact, not the sex or birth year it encodes", "consistent with sex and birth year", "else"}
 
 func (PIN) Name() string     { return "pin" }
 func (PIN) Levels() []string { return pinLevels }
@@ -576,6 +588,16 @@ func (PIN) Level(a, b *Record) int {
 	case a.pin == "" || b.pin == "":
 		return Null
 	case a.pin == b.pin:
+		if a.pinYear == 0 {
+			return PINExactUnchecked
+		}
+		// a and b hold the same PIN: check it against both records.
+		if ok, _ := pinFits(a, a); !ok {
+			return PINExactUnchecked
+		}
+		if ok, _ := pinFits(a, b); !ok {
+			return PINExactUnchecked
+		}
 		return PINExact
 	case DLWithin(a.pin, b.pin, 1):
 		return PINOneDigit
@@ -648,8 +670,10 @@ func (CMND) Level(a, b *Record) int {
 
 // Levels of Address.
 const (
-	PlaceCommune  = iota // same current commune, after mapping old communes to their successors
-	PlaceProvince        // same current province, after mapping pre-2025 provinces
+	PlaceCommune      = iota // same current commune, after mapping old communes to their successors
+	PlaceCommuneName         // a commune name several communes share (no province, or shared within it) is one of them
+	PlaceProvince            // same current province (after mapping pre-2025 provinces), a commune on one side at most
+	PlaceOtherCommune        // same current province, another commune
 	PlaceElse
 )
 
@@ -657,16 +681,26 @@ const (
 // so an address written before the 2025 reorganisation (old:79, or a commune
 // of the former Hà Tây, now in Hà Nội) agrees with today's. A record may
 // hold several places (the register's permanent, current and temporary
-// residences); the best-agreeing pair counts.
+// residences); the best-agreeing pair counts. A commune name that several
+// communes share, which names no single place, is evidence too: the other
+// record living in one of them is a level of its own, between the same
+// commune and the same province (within a province, few communes share a
+// name; across the country, three quarters of names are unique).
+//
+// The same province is two levels: where one record gives no commune, it
+// is all the agreement there can be (most matches reach it); where both
+// give one and they differ, the person has moved or a value is wrong.
+// One level for both would weigh a province-only record's agreement by
+// the moved people of the others.
 type Address struct{}
 
-var addressLevels = []string{"same commune", "same province", "else"}
+var addressLevels = []string{"same commune", "commune name agrees", "same province", "same province, another commune", "else"}
 
 func (Address) Name() string     { return "address" }
 func (Address) Levels() []string { return addressLevels }
 
 func (Address) Level(a, b *Record) int {
-	if a.nplaces == 0 || b.nplaces == 0 {
+	if a.nplaces == 0 && a.choice == 0 || b.nplaces == 0 && b.choice == 0 {
 		return Null
 	}
 	best := PlaceElse
@@ -675,12 +709,67 @@ func (Address) Level(a, b *Record) int {
 			switch {
 			case p.commune != 0 && p.commune == q.commune:
 				return PlaceCommune
-			case p.province == q.province:
+			case p.province != q.province:
+			case p.commune == 0 && !communeIn(a, p.province) || q.commune == 0 && !communeIn(b, q.province):
+				// A place known by its province alone (not the province
+				// written beside the record's commune of it).
 				best = PlaceProvince
+			case best == PlaceElse:
+				best = PlaceOtherCommune
 			}
 		}
 	}
+	if a.choice != 0 || b.choice != 0 {
+		la, lb := choiceLevel(a, b), choiceLevel(b, a)
+		if la == PlaceCommuneName || lb == PlaceCommuneName {
+			return PlaceCommuneName
+		}
+		if a.nplaces == 0 || b.nplaces == 0 {
+			// Only a name on one side: its communes are not the other's.
+			return min(la, lb)
+		}
+		if best == PlaceProvince && (a.choice != 0 || b.choice != 0) {
+			// A province and a commune name none of whose communes
+			// is the other's: the province agrees, the commune not.
+			best = PlaceOtherCommune
+		}
+	}
 	return best
+}
+
+// communeIn reports whether one of r's places is a commune of the province.
+func communeIn(r *Record, province int16) bool {
+	for _, p := range r.places[:r.nplaces] {
+		if p.commune != 0 && p.province == province {
+			return true
+		}
+	}
+	return false
+}
+
+// choiceLevel compares a's shared commune name with b's places: one of
+// them one of its communes, a place known only by the province of one of
+// them, or neither (PlaceElse, also when a has no such name).
+func choiceLevel(a, b *Record) int {
+	if a.choice == 0 {
+		return PlaceElse
+	}
+	level := PlaceElse
+	other := choiceSets.get(b.choice) // both sides with a shared name: one of the same communes
+	for _, c := range choiceSets.get(a.choice) {
+		if slices.Contains(other, c) {
+			return PlaceCommuneName
+		}
+		for _, q := range b.places[:b.nplaces] {
+			switch {
+			case q.commune != 0 && q.commune == c.commune:
+				return PlaceCommuneName
+			case q.commune == 0 && q.province == c.province:
+				level = PlaceProvince
+			}
+		}
+	}
+	return level
 }
 
 // Levels of Phone.

@@ -93,6 +93,15 @@ func TestLevels(t *testing.T) {
 
 		// PIN: 079 Hồ Chí Minh, 0 male 19xx, 85.
 		{"same PIN", PIN{}, Fields{PIN: "079085001234"}, Fields{PIN: "079 085 001 234"}, PINExact},
+		{"same PIN, the sex and year it encodes", PIN{},
+			Fields{PIN: "079085001234", Sex: civil.Male, BirthDate: date(1985, 4, 2)}, Fields{PIN: "079085001234", Sex: civil.Male}, PINExact},
+		{"same PIN, another sex than it encodes", PIN{},
+			Fields{PIN: "079085001234", Sex: civil.Female}, Fields{PIN: "079085001234", Sex: civil.Male}, PINExactUnchecked},
+		{"same PIN, another year than it encodes", PIN{},
+			Fields{PIN: "079085001234", BirthDate: date(1958, 4, 2)}, Fields{PIN: "079085001234"}, PINExactUnchecked},
+		{"same PIN, register's year disagrees", PIN{},
+			Fields{PIN: "079085001234"}, Fields{PIN: "079085001234", BirthDate: date(1986, 1, 1)}, PINExactUnchecked},
+		{"same PIN, no province of birth 999", PIN{}, Fields{PIN: "999085001234"}, Fields{PIN: "999085001234"}, PINExactUnchecked},
 		{"PIN digits transposed", PIN{}, Fields{PIN: "079085001243"}, Fields{PIN: "079085001234"}, PINOneDigit},
 		{"PIN digit dropped", PIN{}, Fields{PIN: "07908500123"}, Fields{PIN: "079085001234"}, PINOneDigit},
 		{"PIN of the right sex and year", PIN{},
@@ -122,6 +131,25 @@ func TestLevels(t *testing.T) {
 		{"commune and its province", Address{}, Fields{Units: []string{"09556"}}, Fields{Units: []string{"01"}}, PlaceProvince},
 		{"second residence agrees", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01", "old:79"}}, PlaceProvince},
 		{"other province", Address{}, Fields{Units: []string{"79"}}, Fields{Units: []string{"01"}}, PlaceElse},
+		{"same province, another commune", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000"}}, PlaceOtherCommune},
+		{"a commune, a residence known by its province alone", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"26743", "14"}}, PlaceProvince},
+		{"another commune, the province beside it", Address{}, Fields{Units: []string{"03646"}}, Fields{Units: []string{"04000", "14"}}, PlaceOtherCommune},
+		{"province only against a commune of it", Address{}, Fields{Units: []string{"14"}}, Fields{Units: []string{"04000"}}, PlaceProvince},
+		{"commune and its province against another commune", Address{}, Fields{Units: []string{"03646", "14"}}, Fields{Units: []string{"04000"}}, PlaceOtherCommune},
+
+		// A commune name that several communes share (Đoàn Kết: 03388 in
+		// 12, 04000 in 14, 06001 in 20), no province.
+		{"shared commune name, one of its communes", Address{}, Fields{Communes: doanKet}, Fields{Units: []string{"04000"}}, PlaceCommuneName},
+		{"shared commune name, register side first", Address{}, Fields{Units: []string{"12", "06001"}}, Fields{Communes: doanKet}, PlaceCommuneName},
+		{"shared commune name, another commune", Address{}, Fields{Communes: doanKet}, Fields{Units: []string{"26743"}}, PlaceElse},
+		{"shared commune name, only the province of one", Address{}, Fields{Communes: doanKet}, Fields{Units: []string{"14"}}, PlaceProvince},
+		{"shared commune name, register without address", Address{}, Fields{Communes: doanKet}, Fields{}, Null},
+		{"shared commune name beside the province", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"04000"}}, PlaceCommuneName},
+		{"shared commune name beside the province, other commune", Address{}, Fields{Units: []string{"14"}, Communes: doanKet}, Fields{Units: []string{"03646"}}, PlaceOtherCommune},
+		{"old commune among the choices, its successor", Address{}, Fields{Communes: []string{"old:09538", "26743"}}, Fields{Units: []string{"09556"}}, PlaceCommuneName},
+		{"two shared names with a commune in common", Address{}, Fields{Communes: doanKet}, Fields{Communes: []string{"26743", "06001"}}, PlaceCommuneName},
+		{"two shared names, no commune in common", Address{}, Fields{Communes: doanKet}, Fields{Communes: []string{"26743", "25750"}}, PlaceElse},
+		{"more communes than kept", Address{}, Fields{Communes: []string{"03388", "04000", "06001", "26743", "09556", "03646", "25750", "25747", "00004"}}, Fields{Units: []string{"04000"}}, Null},
 		{"unknown unit", Address{}, Fields{Units: []string{"99"}}, Fields{Units: []string{"01"}}, Null},
 		{"no address", Address{}, Fields{}, Fields{Units: []string{"01"}}, Null},
 
@@ -236,6 +264,18 @@ func FuzzRecords(f *testing.F) {
 			Units: []string{unitA}, BirthDate: civil.Date{Year: y, Month: m, Day: d}, Sex: civil.Male, Phone: pinA})
 		b := NewRecord(Fields{FullName: fullB, FamilyName: familyB, GivenName: givenB, PIN: pinB, CMND: pinA,
 			Units: []string{unitB, unitA}, BirthDate: civil.Date{Year: y + 1, Month: d, Day: m}, Phone: pinB})
+		// Shared commune names: alone, and beside a place.
+		c := NewRecord(Fields{FullName: full, Communes: []string{unitA, unitB}})
+		e := NewRecord(Fields{FullName: fullB, Units: []string{unitB}, Communes: []string{unitB, unitA}})
+		for _, p := range [][2]*Record{{&a, &b}, {&a, &c}, {&b, &e}, {&c, &e}, {&c, &c}, {&e, &e}} {
+			ab, ba := (Address{}).Level(p[0], p[1]), (Address{}).Level(p[1], p[0])
+			if ab != ba || ab < Null || ab >= len(addressLevels) {
+				t.Fatalf("address with commune names: levels %d and %d", ab, ba)
+			}
+			if self := (Address{}).Level(p[0], p[0]); self == PlaceElse || self == PlaceOtherCommune {
+				t.Fatalf("address with commune names: a record disagrees with itself (%d)", self)
+			}
+		}
 		for _, c := range append(DefaultComparisons(), FamilyName{}, GivenName{}) {
 			ab, ba := c.Level(&a, &b), c.Level(&b, &a)
 			if ab != ba || ab < Null || ab >= len(c.Levels()) {
@@ -249,3 +289,6 @@ func FuzzRecords(f *testing.F) {
 		}
 	})
 }
+
+// doanKet are today's communes named Đoàn Kết.
+var doanKet = []string{"03388", "04000", "06001"}

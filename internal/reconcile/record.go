@@ -1,7 +1,10 @@
 package reconcile
 
 import (
+	"encoding/binary"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -41,6 +44,14 @@ type Fields struct {
 	// ("old:79", "old:00004"). Only the first MaxPlaces are kept; keys the
 	// registry does not know are ignored.
 	Units []string
+	// Communes are the communes a commune name may mean when several
+	// communes share it and the source names no one of them (no province,
+	// or a name shared within the province): unit keys, current or
+	// pre-2025. The name is evidence all the same: a candidate living in
+	// one of them agrees on it (Address's PlaceCommuneName). At most
+	// MaxCommuneChoices distinct current communes are kept; a name that
+	// more share is ignored.
+	Communes []string
 
 	Phone string
 }
@@ -71,6 +82,9 @@ const (
 	MaxTokens = 8
 	// MaxPlaces is the number of addresses kept per record.
 	MaxPlaces = 3
+	// MaxCommuneChoices is the most communes a shared commune name may
+	// mean for it to be kept (Fields.Communes).
+	MaxCommuneChoices = 8
 
 	maxName = 1 << 10 // bytes; a longer name is treated as missing
 )
@@ -96,7 +110,11 @@ type Record struct {
 	pinYear              int16   // birth year the PIN encodes; 0 when the PIN did not parse
 	dobKey               [8]byte // YYYYMMDD digits of a full date
 	places               [MaxPlaces]place
-	tf                   [numTF]float32 // register frequencies of the names; 0 when unknown
+	// choice is the set of current communes a shared commune name may
+	// mean (Fields.Communes), as its number in choiceSets; 0 for nearly
+	// every record, and never packed: only sector records have one.
+	choice uint32
+	tf     [numTF]float32 // register frequencies of the names; 0 when unknown
 }
 
 // dob is a civil.Date in 4 bytes.
@@ -188,7 +206,85 @@ func prepare(f Fields, reg *units.Registry, pr *Preparer) Record {
 			r.nplaces++
 		}
 	}
+	if len(f.Communes) > 0 {
+		r.setChoices(f.Communes, reg, pr)
+	}
 	return r
+}
+
+// setChoices resolves the communes a shared name may mean to today's
+// communes; none are kept when they are more than MaxCommuneChoices.
+func (r *Record) setChoices(keys []string, reg *units.Registry, pr *Preparer) {
+	var out []place
+	for _, k := range keys {
+		var p place
+		var ok bool
+		if pr != nil {
+			p, ok = pr.place(reg, k)
+		} else {
+			p, ok = resolvePlace(reg, k)
+		}
+		if !ok || p.commune == 0 || slices.Contains(out, p) {
+			continue
+		}
+		if len(out) == MaxCommuneChoices {
+			return
+		}
+		out = append(out, p)
+	}
+	if len(out) > 0 {
+		r.choice = choiceSets.intern(out)
+	}
+}
+
+// choiceSets numbers the sets of communes that shared commune names mean,
+// so that a Record holds one in 4 bytes. A file names at most the few
+// thousand commune names there are; the sets are kept for the process.
+var choiceSets = &choiceTable{byKey: map[string]uint32{}, sets: [][]place{nil}}
+
+type choiceTable struct {
+	mu    sync.RWMutex
+	byKey map[string]uint32
+	sets  [][]place // sets[0] is the empty set
+}
+
+// maxChoiceSets bounds the table; a set past it is not kept (the record
+// loses the evidence, nothing else).
+const maxChoiceSets = 1 << 20
+
+func (t *choiceTable) intern(ps []place) uint32 {
+	key := make([]byte, 0, 8*len(ps))
+	for _, p := range ps {
+		key = binary.LittleEndian.AppendUint32(key, uint32(p.commune))
+	}
+	t.mu.RLock()
+	id, ok := t.byKey[string(key)]
+	t.mu.RUnlock()
+	if ok {
+		return id
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id, ok := t.byKey[string(key)]; ok {
+		return id
+	}
+	if len(t.sets) >= maxChoiceSets {
+		return 0
+	}
+	id = uint32(len(t.sets))
+	t.sets = append(t.sets, ps)
+	t.byKey[string(key)] = id
+	return id
+}
+
+// get returns set id; the sets never change once made.
+func (t *choiceTable) get(id uint32) []place {
+	if id == 0 {
+		return nil
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.sets[id]
 }
 
 // setDOBKey writes the YYYYMMDD digits of a full date of birth.
@@ -491,6 +587,17 @@ func (r *Record) Phone() string { return r.phone }
 // TermFrequency returns the frequency of the record's value of f in the
 // register, as set by TermFrequencies.Annotate; 0 when unknown.
 func (r *Record) TermFrequency(f TFField) float64 { return float64(r.tf[f]) }
+
+// CommuneChoice returns the i-th of the communes a shared commune name may
+// mean (Fields.Communes), in today's units; ok is false past the last.
+func (r *Record) CommuneChoice(i int) (commune, province int, ok bool) {
+	cs := choiceSets.get(r.choice)
+	if i < 0 || i >= len(cs) {
+		return 0, 0, false
+	}
+	p := cs[i]
+	return int(p.commune), int(p.province), true
+}
 
 // Place returns the record's i-th place in today's units: the commune code
 // (0 when only the province is known) and the province code; ok is false

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,10 +125,10 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("register: %d people, %d other names; %.0f bytes/person counted, %.0f measured on the heap; loaded in %.2fs",
 		st.People, st.OtherNames, st.BytesPerPerson, st.HeapBytesPerPerson, st.LoadSeconds)
 	file, truth := synthesize(t, s, sector.Drivers, e2eDrivers, 5)
-	var dec, cor, log bytes.Buffer
+	var dec, cor, miss, log bytes.Buffer
 	start := time.Now()
 	sum, err := Run(context.Background(), s.idx, bytesInput("drivers.csv", file, truth, sector.Drivers.Mapping()),
-		Output{Decisions: &dec, Corrections: &cor}, Config{Seed: 1, Log: &log})
+		Output{Decisions: &dec, Corrections: &cor, Misses: &miss}, Config{Seed: 1, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +170,55 @@ func TestEndToEnd(t *testing.T) {
 	if len(rows) != e2eDrivers+1 || strings.Join(rows[0], ",") != strings.Join(DecisionsHeader, ",") {
 		t.Errorf("decisions: %d rows, header %v", len(rows), rows[0])
 	}
+	checkMisses(t, rows, truth, miss.Bytes(), tr)
+}
+
+// checkMisses checks the misses file against the decisions and the truth:
+// exactly the wrong decisions (a link to another person, or a findable
+// record not linked), in file order, the first of them the summary's
+// errors.
+func checkMisses(t *testing.T, decisions [][]string, truth, misses []byte, tr *TruthSummary) {
+	t.Helper()
+	truthRows, err := csv.NewReader(bytes.NewReader(truth)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	truePIN := map[string]string{}
+	for _, r := range truthRows[1:] {
+		truePIN[r[0]] = r[1]
+	}
+	var want []string
+	for _, d := range decisions[1:] {
+		id, kind, pin := d[0], d[2], d[3]
+		linked := kind == "exact" || kind == "match" || kind == "conflict" || kind == "deceased"
+		if linked && pin != truePIN[id] || !linked && kind != "error" && truePIN[id] != "" {
+			want = append(want, id)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(misses)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(MissesHeader, ",") {
+		t.Fatalf("misses: header %v", rows)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0])
+		if r[4] != truePIN[r[0]] {
+			t.Errorf("misses: %s has true PIN %s, the truth %s", r[0], r[4], truePIN[r[0]])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("misses: %d records %v, want %d %v", len(got), got, len(want), want)
+	}
+	for i, e := range tr.Errors {
+		if i >= len(got) || got[i] != e.ID {
+			t.Errorf("misses: record %d is not the summary's error %s", i, e.ID)
+			break
+		}
+	}
+	t.Logf("%d wrong decisions in the misses file", len(got))
 }
 
 func logModel(t testing.TB, sum *Summary) {

@@ -170,7 +170,16 @@ type Input struct {
 type Output struct {
 	Decisions   io.Writer
 	Corrections io.Writer
+	// Misses, when set and the input has a truth file, receives every
+	// wrong decision as CSV (MissesHeader): a link to the wrong person, or
+	// a record whose person the register holds left unlinked.
+	Misses io.Writer
 }
+
+// MissesHeader is the header of the misses file: the record, its truth,
+// the decision, the true person's place among the candidates (0 when not
+// among them), whether the record held a usable PIN, and the reason.
+var MissesHeader = []string{"id", "line", "case", "corruptions", "true_pin", "decision", "pin", "probability", "match_weight", "true_rank", "has_pin", "candidates", "reason"}
 
 // DecisionsHeader is the header of the decisions file.
 var DecisionsHeader = []string{"id", "line", "decision", "pin", "probability", "match_weight", "candidates", "differing_fields", "reason", "notes"}
@@ -700,6 +709,12 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 			return err
 		}
 		truth.blocked = r.blockedCheck()
+		if out.Misses != nil {
+			truth.misses = csv.NewWriter(out.Misses)
+			if err := truth.misses.Write(MissesHeader); err != nil {
+				return err
+			}
+		}
 	}
 	sum.Weights = WeightHistogram{Min: histMin, BinWidth: 1, Best: map[string][]int64{}}
 	explained := map[Kind]int{}
@@ -850,6 +865,12 @@ func (r *run) matchPass(ctx context.Context, out Output) error {
 	}
 	if truth != nil {
 		sum.Truth = truth.finish()
+		if truth.misses != nil {
+			truth.misses.Flush()
+			if err := truth.misses.Error(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

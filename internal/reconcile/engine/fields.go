@@ -33,6 +33,9 @@ func FieldsOf(r *sector.Record) reconcile.Fields {
 	case r.Province != "":
 		f.Units = []string{r.Province}
 	}
+	if r.Commune == "" {
+		f.Communes = r.Communes
+	}
 	return f
 }
 

@@ -718,7 +718,7 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 		c.SectorValue = raw.Raw(sector.FieldCMND)
 	}
 	switch m.level(m.c.pin) {
-	case reconcile.PINExact:
+	case reconcile.PINExact, reconcile.PINExactUnchecked:
 	case reconcile.Null:
 		c.Action = ActionFill
 		add(c)
@@ -758,7 +758,21 @@ func (m *matcher) differences(d *Decision, raw *sector.Record, sec, reg *reconci
 			pc.Action = ActionNormalise
 			add(pc)
 		}
-	case reconcile.PlaceProvince:
+	case reconcile.PlaceCommuneName:
+		// A commune name that several communes share meant this one:
+		// written as the unit, with its province.
+		if cKey != "" {
+			cc.Action = ActionNormalise
+			add(cc)
+		}
+		if raw.Raw(sector.FieldProvince) == "" {
+			pc.Action = ActionFill
+			add(pc)
+		} else if legacy(raw.Province) {
+			pc.Action = ActionNormalise
+			add(pc)
+		}
+	case reconcile.PlaceProvince, reconcile.PlaceOtherCommune:
 		if raw.Commune != "" && cKey != "" {
 			differ("address")
 			cc.Action = ActionCorrect

@@ -76,7 +76,9 @@ func (m *matcher) probes(secs []*reconcile.Record, collect bool) {
 		if m.probe.givenDOB >= 0 && sec.GivenName() != "" && sec.BirthDate().Year != 0 {
 			m.probeGivenDates(j, sec, collect)
 		}
-		if len(provinces(sec, &m.k.prov)) == 0 {
+		if _, _, ok := sec.Place(0); !ok {
+			// No place of its own (at most a shared commune name, whose
+			// provinces its keys have tried): every province.
 			m.probeProvinces(j, sec, collect)
 		}
 		m.probeMiddles(j, sec, collect)

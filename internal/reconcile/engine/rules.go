@@ -127,10 +127,25 @@ func DefaultRules() []Rule {
 }
 
 // provinces returns the distinct provinces of a record's places.
-func provinces(r *reconcile.Record, buf *[reconcile.MaxPlaces]int) []int {
+func provinces(r *reconcile.Record, buf *[maxKeyProvinces]int) []int {
 	out := buf[:0]
 	for i := 0; ; i++ {
 		_, p, ok := r.Place(i)
+		if !ok {
+			break
+		}
+		if p != 0 && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	// A commune name that several communes share, and no place: the
+	// provinces of those communes (a name unique within each of them is as
+	// good as the commune there).
+	for i := 0; ; i++ {
+		_, p, ok := r.CommuneChoice(i)
 		if !ok {
 			return out
 		}
@@ -140,12 +155,16 @@ func provinces(r *reconcile.Record, buf *[reconcile.MaxPlaces]int) []int {
 	}
 }
 
+// maxKeyProvinces is the most provinces a record is keyed in: its places,
+// or the provinces of the communes a shared commune name may mean.
+const maxKeyProvinces = max(reconcile.MaxPlaces, reconcile.MaxCommuneChoices)
+
 // keyer builds a record's keys for one rule and hashes them. It is reused
 // from record to record, so keying allocates nothing.
 type keyer struct {
 	buf    []byte
 	phon   []byte
-	prov   [reconcile.MaxPlaces]int
+	prov   [maxKeyProvinces]int
 	hashes []uint64
 }
 

@@ -167,3 +167,34 @@ func TestRunOrdered(t *testing.T) {
 		t.Errorf("producer error: %v", err)
 	}
 }
+
+// A commune name that a few communes share, with no province, keys the
+// record in the provinces of those communes: it shares the name and the
+// date keys with a person of one of them, not with one elsewhere.
+func TestRuleKeysSharedCommuneName(t *testing.T) {
+	dob := civil.Date{Year: 1990, Month: 5, Day: 6}
+	sec := reconcile.NewRecord(reconcile.Fields{FullName: "Nguyễn Văn Đức", BirthDate: dob, Sex: civil.Male,
+		Communes: []string{"03388", "04000", "06001"}}) // Đoàn Kết, in provinces 12, 14 and 20
+	for _, tc := range []struct {
+		unit  string
+		share bool
+	}{{"04000", true}, {"06001", true}, {"26743", false}} {
+		reg := reconcile.NewRecord(reconcile.Fields{FullName: "Nguyễn Văn Đức", BirthDate: dob, Sex: civil.Male, Units: []string{tc.unit}})
+		var k keyer
+		for _, r := range DefaultRules() {
+			if r.Name != "name_province" && r.Name != "dob_sex_province" {
+				continue
+			}
+			a := slices.Clone(k.keysOf(&r, &reg))
+			b := slices.Clone(k.keysOf(&r, &sec))
+			shared := slices.ContainsFunc(b, func(h uint64) bool { return slices.Contains(a, h) })
+			if shared != tc.share {
+				t.Errorf("%s, register person in %s: shared %v (register keys %x, sector keys %x)", r.Name, tc.unit, shared, a, b)
+			}
+		}
+	}
+	var buf [maxKeyProvinces]int
+	if got := provinces(&sec, &buf); !slices.Equal(got, []int{12, 14, 20}) {
+		t.Errorf("provinces %v, want [12 14 20]", got)
+	}
+}

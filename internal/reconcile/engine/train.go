@@ -24,6 +24,8 @@ type Estimation struct {
 	// MFrom names, for each comparison, the EM sessions (rules) whose m
 	// was averaged into the model's.
 	MFrom map[string][]string `json:"m_from"`
+	// PIN is how the PIN's u came from the register's size.
+	PIN *PINEstimate `json:"pin,omitempty"`
 	// Unseen lists the levels ("cmnd: one digit off") that no training
 	// pair showed: their m is set to their u, so they weigh nothing.
 	Unseen []string `json:"unseen_levels"`
@@ -49,6 +51,29 @@ type PriorEstimate struct {
 	RulePairs   int64   `json:"rule_pairs"` // sampled records whose PIN is a register PIN
 	Recall      float64 `json:"recall"`     // share of sampled records with a well-formed PIN
 	Note        string  `json:"note,omitempty"`
+}
+
+// PINEstimate is the u of the PIN's agreement levels, from the register
+// rather than from random pairs: among 100,000 random pairs two strangers
+// never share a PIN, so a sampled u is the sample's floor (about 5e-6),
+// whatever the register's size. A well-formed PIN that agrees with the
+// record's sex and birth year is held by one person of the register, so
+// u = 1 / people; one typing error from it lands on another person's PIN
+// as often as the register's PINs lie one edit from each other, counted on
+// a sample of them.
+type PINEstimate struct {
+	People int     `json:"people"`
+	UExact float64 `json:"u_exact"`
+	// Sampled register PINs, and how many register PINs lie one edit
+	// (one digit replaced, or two neighbours swapped) from them in all.
+	Sampled    int     `json:"sampled"`
+	Neighbours int     `json:"neighbours"`
+	UOneDigit  float64 `json:"u_one_digit"`
+	// Capped is set when the one-digit level would have weighed more than
+	// exact agreement and was brought down to it: a number one typing
+	// error off is no stronger evidence than the number itself.
+	Capped bool   `json:"capped,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 // EMSession is one EM run, on the pairs of one blocking rule.
@@ -88,6 +113,7 @@ func train(x *Index, sample []reconcile.Record, cfg *Config) (*reconcile.Model, 
 		est.FromModel = true
 	} else {
 		estimateU(x, sample, m, cfg, &est)
+		est.PIN = pinU(x, m, cfg)
 	}
 	est.Prior = estimatePrior(x, sample, m, cfg)
 	m.Lambda = est.Prior.Lambda
@@ -95,6 +121,7 @@ func train(x *Index, sample []reconcile.Record, cfg *Config) (*reconcile.Model, 
 		if err := estimateM(x, sample, m, cfg, &est); err != nil {
 			return nil, est, err
 		}
+		capPINOneDigit(m, est.PIN)
 	}
 	return m, est, m.Validate()
 }
@@ -360,6 +387,89 @@ func estimateM(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Con
 		}
 	}
 	return nil
+}
+
+// pinSample is the number of register PINs whose neighbours pinU counts.
+const pinSample = 2000
+
+// pinU sets the u of the PIN's exact and one-digit-off levels from the
+// register (see PINEstimate); nil when the model has no PIN comparison or
+// the index no PIN rule.
+func pinU(x *Index, m *reconcile.Model, cfg *Config) *PINEstimate {
+	ci := slices.IndexFunc(m.Comparisons, func(c reconcile.Comparison) bool { return c.Name() == "pin" })
+	ri := slices.IndexFunc(x.rules, func(r Rule) bool { return r.Name == "pin" })
+	if ci < 0 || x.people == 0 || len(m.U[ci]) != len(reconcile.PIN{}.Levels()) {
+		return nil
+	}
+	pe := &PINEstimate{People: x.people, UExact: 1 / float64(x.people)}
+	m.U[ci][reconcile.PINExact] = pe.UExact
+	if ri < 0 {
+		pe.Note = "no pin blocking rule: the one-digit level keeps its sampled u"
+		return pe
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x91))
+	var k keyer
+	var reg reconcile.Record
+	var q [pinLen]byte
+	count := func() {
+		k.start(3)
+		k.buf = append(append(k.buf, q[:]...), 0)
+		for _, e := range x.blocks[ri].lookup(hashKey(k.buf)) {
+			if x.get(entryID(e), &reg); reg.PIN() == string(q[:]) {
+				pe.Neighbours++
+			}
+		}
+	}
+	for range min(pinSample, x.people) * 4 {
+		if pe.Sampled == pinSample {
+			break
+		}
+		x.recs.Get(rng.IntN(x.people), &reg)
+		p := reg.PIN()
+		if len(p) != pinLen {
+			continue
+		}
+		pe.Sampled++
+		copy(q[:], p)
+		for i := range q {
+			c := q[i]
+			for d := byte('0'); d <= '9'; d++ {
+				if d != c {
+					q[i] = d
+					count()
+				}
+			}
+			q[i] = c
+			if i+1 < len(q) && q[i] != q[i+1] {
+				q[i], q[i+1] = q[i+1], q[i]
+				count()
+				q[i], q[i+1] = q[i+1], q[i]
+			}
+		}
+	}
+	if pe.Sampled == 0 {
+		pe.Note = "no register PIN to sample: the one-digit level keeps its sampled u"
+		return pe
+	}
+	// Half a neighbour added, as for every sampled u (uPseudo).
+	pe.UOneDigit = (float64(pe.Neighbours) + 0.5) / float64(pe.Sampled) / float64(x.people)
+	m.U[ci][reconcile.PINOneDigit] = pe.UOneDigit
+	return pe
+}
+
+// capPINOneDigit keeps the one-digit-off level's weight at most the exact
+// level's, once m is known.
+func capPINOneDigit(m *reconcile.Model, pe *PINEstimate) {
+	ci := slices.IndexFunc(m.Comparisons, func(c reconcile.Comparison) bool { return c.Name() == "pin" })
+	if pe == nil || ci < 0 || pe.UOneDigit == 0 {
+		return
+	}
+	mx, ux := m.M[ci][reconcile.PINExact], m.U[ci][reconcile.PINExact]
+	m1 := m.M[ci][reconcile.PINOneDigit]
+	if floor := m1 * ux / mx; m.U[ci][reconcile.PINOneDigit] < floor && floor <= 1 {
+		m.U[ci][reconcile.PINOneDigit] = floor
+		pe.Capped = true
+	}
 }
 
 func clone2(x [][]float64) [][]float64 {

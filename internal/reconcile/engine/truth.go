@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/reconcile"
@@ -133,6 +134,8 @@ type truthReader struct {
 	// blocked, when set, reports whether the register holds the person of
 	// a PIN and whether blocking gives that person as a candidate of sec.
 	blocked func(sec *reconcile.Record, pin string) (held, found bool)
+	// misses, when set, receives every wrong decision (MissesHeader).
+	misses *csv.Writer
 }
 
 func newTruthReader(r io.Reader) (*truthReader, error) {
@@ -230,6 +233,11 @@ func (t *truthReader) add(d *Decision, sec *reconcile.Record) error {
 	}
 	s.ByCase[c][label]++
 	wrong := d.Kind.Linked() && d.PIN != truePIN || !d.Kind.Linked() && truePIN != "" && d.Kind != Invalid
+	if wrong && t.misses != nil {
+		if err := t.writeMiss(d, sec, row, c, truePIN); err != nil {
+			return err
+		}
+	}
 	if wrong && len(s.Errors) < maxTruthErrors {
 		s.Errors = append(s.Errors, TruthError{ID: d.ID, Line: d.Line, Case: c, Corruptions: t.get(row, "corruptions"),
 			TruePIN: truePIN, Decision: d.Kind.String(), PIN: d.PIN, Probability: d.Probability, Weight: d.Weight, Reason: d.Reason})
@@ -307,4 +315,20 @@ func (t *truthReader) finish() *TruthSummary {
 		s.Curve = append(s.Curve, cp)
 	}
 	return s
+}
+
+// writeMiss writes a wrong decision to the misses file.
+func (t *truthReader) writeMiss(d *Decision, sec *reconcile.Record, row []string, c, truePIN string) error {
+	rank := 0
+	var cands []string
+	for i, cd := range d.Candidates {
+		if cd.PIN == truePIN && rank == 0 {
+			rank = i + 1
+		}
+		cands = append(cands, fmt.Sprintf("%s w=%.2f", cd.PIN, cd.Weight))
+	}
+	hasPIN := sec != nil && sec.PIN() != ""
+	return t.misses.Write([]string{d.ID, strconv.Itoa(d.Line), c, t.get(row, "corruptions"), truePIN, d.Kind.String(), d.PIN,
+		strconv.FormatFloat(d.Probability, 'f', 6, 64), strconv.FormatFloat(d.Weight, 'f', 2, 64),
+		strconv.Itoa(rank), strconv.FormatBool(hasPIN), strings.Join(cands, "; "), d.Reason})
 }

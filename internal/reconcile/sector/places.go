@@ -1,6 +1,7 @@
 package sector
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -280,10 +281,40 @@ func (p *places) province(v string, old bool) (key string, note string) {
 	return "", "province " + quote(v) + " is not a known province name or code"
 }
 
+// maxCommuneChoices is the most communes a shared commune name may mean for
+// the name to be kept as evidence (Record.Communes): a name that more share
+// ("Phường 1") says too little.
+const maxCommuneChoices = 8
+
 // commune resolves a commune code or name; a name is looked up in the given
 // province (a unit key), then in the provinces that correspond to it in the
-// other system.
-func (p *places) commune(v string, old bool, province string) (key string, note string) {
+// other system. A name that several communes share is not resolved: choices
+// are then the units it may mean, at most maxCommuneChoices of them.
+func (p *places) commune(v string, old bool, province string) (key string, choices []string, note string) {
+	key, found, note := p.communeFound(v, old, province)
+	if key != "" || len(found) < 2 {
+		return key, nil, note
+	}
+	// Today's communes: a pre-2025 commune counts as the one it became
+	// part of, or as its old key when it has no recorded successor.
+	for _, e := range found {
+		k := e.key.String()
+		if e.key.Legacy {
+			if u, ok := p.reg.Successor(e.key.Code); ok {
+				k = u.Key().String()
+			}
+		}
+		if !slices.Contains(choices, k) {
+			if len(choices) == maxCommuneChoices {
+				return "", nil, note
+			}
+			choices = append(choices, k)
+		}
+	}
+	return "", choices, note
+}
+
+func (p *places) communeFound(v string, old bool, province string) (key string, found []placeEntry, note string) {
 	v = strings.TrimSpace(v)
 	code, legacy := strings.CutPrefix(v, units.LegacyPrefix)
 	if allDigits(code) {
@@ -293,12 +324,12 @@ func (p *places) commune(v string, old bool, province string) (key string, note 
 		}
 		k, err := units.ParseKey(prefix(legacy) + code)
 		if err != nil {
-			return "", "commune code " + quote(v) + " is not a 5-digit commune code"
+			return "", nil, "commune code " + quote(v) + " is not a 5-digit commune code"
 		}
 		if u, ok := p.reg.Lookup(k.String()); !ok || u.Level != units.LevelCommune {
-			return "", "commune code " + quote(v) + " is not a commune of the " + system(legacy) + " system"
+			return "", nil, "commune code " + quote(v) + " is not a commune of the " + system(legacy) + " system"
 		}
-		return k.String(), ""
+		return k.String(), nil, ""
 	}
 	lookup := func(name, district string) []placeEntry {
 		var found []placeEntry
@@ -327,7 +358,7 @@ func (p *places) commune(v string, old bool, province string) (key string, note 
 		}
 		return found
 	}
-	found := lookup(v, "")
+	found = lookup(v, "")
 	if len(found) == 0 {
 		// "Xã Tân Lập, Huyện Đan Phượng", "F.8 - Q.10": the commune, then
 		// its district (which tells apart the communes of one name in a
@@ -352,17 +383,17 @@ func (p *places) commune(v string, old bool, province string) (key string, note 
 		}
 	}
 	if k, ok := oneOf(found); ok {
-		return k.String(), ""
+		return k.String(), found, ""
 	}
 	switch {
 	case len(found) == 0 && province == "":
-		return "", "commune " + quote(v) + " is not a known commune name"
+		return "", nil, "commune " + quote(v) + " is not a known commune name"
 	case len(found) == 0:
-		return "", "commune " + quote(v) + " is not a known commune of province " + province
+		return "", nil, "commune " + quote(v) + " is not a known commune of province " + province
 	case province == "":
-		return "", "commune " + quote(v) + " is given by name without a province, and several communes have that name"
+		return "", found, "commune " + quote(v) + " is given by name without a province, and several communes have that name"
 	}
-	return "", "commune name " + quote(v) + " is shared by several communes of province " + province
+	return "", found, "commune name " + quote(v) + " is shared by several communes of province " + province
 }
 
 // byDistrict returns the communes of the district, when one is named.

@@ -27,12 +27,16 @@ type Record struct {
 	GivenName  string     // from given_name
 	BirthDate  civil.Date // possibly partial (year, or month and year); zero when missing
 	Sex        civil.Sex
-	PIN        string // 12 digits that pass pin.Parse
+	PIN        string // 12 digits, nearly always passing pin.Parse (one that does not is noted: a typing error)
 	CMND       string // 9 digits that pass pin.ParseCMND
 	Province   string // unit key: "79" (current) or "old:74" (pre-2025)
 	Commune    string // unit key: "26734" or "old:25747"
-	Address    string // free text, NFC, single-spaced
-	Phone      string // digits, national form: 0 and 9 or 10 more digits
+	// Communes are the units a commune name may mean when several
+	// communes share it (without a province, or in the province given)
+	// and Commune is empty: at most a few, evidence all the same.
+	Communes []string
+	Address  string // free text, NFC, single-spaced
+	Phone    string // digits, national form: 0 and 9 or 10 more digits
 
 	Notes []Note // what was wrong with the values, in field order
 
@@ -92,7 +96,10 @@ type Reader struct {
 
 // resolved is a unit value as resolved, with the note it got and, for a
 // commune given without a province, its province.
-type resolved struct{ key, note, province string }
+type resolved struct {
+	key, note, province string
+	choices             []string
+}
 
 // memoSize bounds the memo of unit values; it is emptied when full.
 const memoSize = 1 << 16
@@ -434,14 +441,16 @@ func (r *Reader) parseIDs(rec *Record) {
 		switch {
 		case d == "":
 			rec.unreadable(f, "%s is not a number", quote(v))
-		case len(d) == pin.Length || len(d) == pin.Length-1 && d[0] != '0':
+		case len(d) == pin.Length || len(d) == pin.Length-1 && validPIN("0"+d):
 			if len(d) == pin.Length-1 {
 				d = "0" + d
 				rec.note(f, "the number has 11 digits; a lost leading zero is restored (PINs start with 0)")
 			}
 			if _, _, err := pin.Parse(d); err != nil {
-				rec.unreadable(f, "%s is not a valid PIN: %v", quote(v), err)
-				continue
+				// A typing error in the province or century digits: kept,
+				// since it is one edit from the person's PIN and is
+				// compared so (never as an exact PIN).
+				rec.note(f, "%s is not a valid PIN (%v); it is compared as a PIN with a typing error", quote(v), err)
 			}
 			if f == FieldCMND {
 				rec.note(f, "the CMND column holds a 12-digit PIN; it is read as a PIN")
@@ -472,6 +481,11 @@ func (r *Reader) parseIDs(rec *Record) {
 			rec.unreadable(f, "%s has %d digits; a PIN has 12 and a CMND 9", quote(v), len(d))
 		}
 	}
+}
+
+func validPIN(d string) bool {
+	_, _, err := pin.Parse(d)
+	return err == nil
 }
 
 // scientific reads a number a spreadsheet wrote in scientific notation
@@ -556,7 +570,10 @@ func (r *Reader) parseUnits(rec *Record) {
 	v = legacyText(rec, FieldCommune, v)
 	province := rec.Province
 	res := r.resolve("c|"+province+"|"+v, func() (res resolved) {
-		res.key, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+		res.key, res.choices, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+		if len(res.choices) > 0 {
+			res.note += fmt.Sprintf("; it is compared with the candidates' communes (%d communes have that name)", len(res.choices))
+		}
 		switch {
 		case res.note != "":
 		case province == "":
@@ -570,11 +587,14 @@ func (r *Reader) parseUnits(rec *Record) {
 		return res
 	})
 	rec.Commune = res.key
+	if res.key == "" {
+		rec.Communes = res.choices
+	}
 	if res.province != "" {
 		rec.Province = res.province
 	}
 	if res.note != "" {
-		if res.key == "" {
+		if res.key == "" && len(res.choices) == 0 {
 			rec.unreadable(FieldCommune, "%s", res.note)
 		} else {
 			rec.note(FieldCommune, "%s", res.note)

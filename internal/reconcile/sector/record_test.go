@@ -2,7 +2,9 @@ package sector
 
 import (
 	"errors"
+	"github.com/populus-vn/populus/internal/units"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,7 +102,10 @@ func TestRecordValues(t *testing.T) {
 		{"PIN lost zero", "A;x;;;;79090001234;;;;;", func(r Record) bool { return r.PIN == "079090001234" }, []string{"lost leading zero"}},
 		{"PIN with spaces and apostrophe", "A;x;;;;'079 090 001 234;;;;;", func(r Record) bool { return r.PIN == "079090001234" }, nil},
 		{"PIN OCR", "A;x;;;;O79O9OOO1234;;;;;", func(r Record) bool { return r.PIN == "079090001234" }, []string{"letters O, l or I"}},
-		{"PIN bad province", "A;x;;;;999090001234;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"is not a valid PIN: digits 1–3 are 999"}},
+		{"PIN bad province", "A;x;;;;999090001234;;;;;", func(r Record) bool { return r.PIN == "999090001234" },
+			[]string{"is not a valid PIN (digits 1–3 are 999, which is not a province code of birth registration); it is compared as a PIN with a typing error"}},
+		{"PIN that lost one of its two leading zeros", "A;x;;;;01179766070;;;;;", func(r Record) bool { return r.PIN == "001179766070" }, []string{"a lost leading zero is restored"}},
+		{"11 digits that no zero makes a PIN", "A;x;;;;09979766070;;;;;", func(r Record) bool { return r.PIN == "" }, []string{"has 11 digits"}},
 		{"CMND in PIN column", "A;x;;;;012345678;;;;;", func(r Record) bool { return r.PIN == "" && r.CMND == "012345678" }, []string{"holds a 9-digit CMND"}},
 		{"PIN in CMND column", "A;x;;;;;079090001234;;;;", func(r Record) bool { return r.PIN == "079090001234" && r.CMND == "" }, []string{"holds a 12-digit PIN"}},
 		{"CMND lost zero", "A;x;;;;;12345678;;;;", func(r Record) bool { return r.CMND == "012345678" }, []string{"lost its leading zero"}},
@@ -124,6 +129,23 @@ func TestRecordValues(t *testing.T) {
 			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, []string{"the only commune of that name in the country (province 79)"}},
 		{"commune without province, shared", "A;x;;;;;;;Phường 8;;", func(r Record) bool { return r.Commune == "" && r.Province == "" },
 			[]string{"several communes have that name"}},
+		{"commune without province, shared by a few", "A;x;;;;;;;Xã Phú Nghĩa;;", func(r Record) bool {
+			want := currentCommunesNamed("Phú Nghĩa")
+			if r.Commune != "" || r.Province != "" || len(want) < 2 || len(r.Communes) < len(want) || len(r.Communes) > 8 {
+				return false
+			}
+			for _, k := range want {
+				if !slices.Contains(r.Communes, k) {
+					return false
+				}
+			}
+			for _, k := range r.Communes {
+				if u, ok := units.Default().Lookup(k); !ok || u.Level != units.LevelCommune || u.Legacy {
+					return false
+				}
+			}
+			return true
+		}, []string{"several communes have that name; it is compared with the candidates' communes"}},
 		{"commune and district in one cell", "A;x;;;;;;Hồ Chí Minh;Phường 8, Quận Tân Bình;;", func(r Record) bool { return r.Commune == "old:26998" }, nil},
 		{"numbered ward, district abbreviated", "A;x;;;;;;TP.HCM;F.8 - Q.10;;", func(r Record) bool { return r.Commune == "old:27187" }, nil},
 		{"numbered ward without district", "A;x;;;;;;Hồ Chí Minh;Phường 8;;", func(r Record) bool { return r.Commune == "" }, []string{"shared by several communes"}},
@@ -233,6 +255,8 @@ func TestUnreadableNotes(t *testing.T) {
 		{"x;;;Atlantis;;;", FieldProvince, true},
 		{"x;;;;Phường 8;;", FieldCommune, true},
 		{"x;;;;Phường Bến Thành;;", FieldCommune, false},
+		{"x;;;;Xã Phú Nghĩa;;", FieldCommune, false}, // shared by a few communes: compared with the candidates'
+
 		{"x;;;;;call me;", FieldPhone, true},
 		{"x;;;;;912345678;", FieldPhone, false},
 		{"x;;;;;;?", FieldSex, true},
@@ -243,4 +267,18 @@ func TestUnreadableNotes(t *testing.T) {
 			t.Errorf("%q: notes %+v, want one on %s with unreadable %v", tc.row, r.Notes, tc.field, tc.unreadable)
 		}
 	}
+}
+
+// currentCommunesNamed returns the keys of today's communes of a name.
+func currentCommunesNamed(name string) []string {
+	var out []string
+	reg := units.Default()
+	for _, p := range reg.Provinces() {
+		for _, c := range reg.Communes(p.Code) {
+			if c.Name == name {
+				out = append(out, c.Key().String())
+			}
+		}
+	}
+	return out
 }
