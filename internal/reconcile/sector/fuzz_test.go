@@ -96,7 +96,9 @@ func checkInputError(t *testing.T, data []byte, err error) {
 }
 
 // firstBadByte finds, independently of the reader, where the input stops
-// being UTF-8 text: line 0 when it never does.
+// being text it can read: line 0 when it never does. A line that is not
+// UTF-8 is read in a legacy Vietnamese encoding (TCVN3, VNI, Windows-1258),
+// unless it holds a NUL byte.
 func firstBadByte(data []byte) (line, col int, utf16 bool) {
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
 		return 1, 1, true
@@ -109,6 +111,14 @@ func firstBadByte(data []byte) (line, col int, utf16 bool) {
 		case r == 0:
 			return line, i - start + 1, true
 		case r == utf8.RuneError && size == 1:
+			end := bytes.IndexByte(data[start:], '\n')
+			if end < 0 {
+				end = len(data) - start
+			}
+			if bytes.IndexByte(data[start:start+end], 0) < 0 {
+				i = start + end // decoded as a legacy encoding: go on after it
+				continue
+			}
 			return line, i - start + 1, false
 		case r == '\n':
 			line, start = line+1, i+1
