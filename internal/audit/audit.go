@@ -820,14 +820,20 @@ func (l *Log) inWriterTx(ctx context.Context, fn func(w *writerConn) error) erro
 	if err != nil {
 		return err
 	}
-	if _, err = w.begin.ExecContext(ctx); err == nil {
-		if err = fn(w); err == nil {
-			_, err = w.commit.ExecContext(ctx)
+	// BEGIN IMMEDIATE locks the main file too: after this process's
+	// other writers (db.Write), not in SQLite's busy handler.
+	err = l.db.Write(ctx, func() error {
+		_, err := w.begin.ExecContext(ctx)
+		if err == nil {
+			if err = fn(w); err == nil {
+				_, err = w.commit.ExecContext(ctx)
+			}
+			if err != nil {
+				w.c.ExecContext(context.Background(), `ROLLBACK`)
+			}
 		}
-		if err != nil {
-			w.c.ExecContext(context.Background(), `ROLLBACK`)
-		}
-	}
+		return err
+	})
 	if err != nil {
 		l.dropConn()
 	}

@@ -130,7 +130,7 @@ func (x *runIndex) flush(ctx context.Context) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	added := false
-	err := x.db.InTxUnqueued(ctx, func(tx *sql.Tx) error {
+	err := x.db.InTx(ctx, func(tx *sql.Tx) error {
 		added = false
 		var upto, top, lo int64
 		if err := tx.QueryRowContext(ctx, `SELECT indexed_upto, COALESCE((SELECT max(id) FROM audit_log), 0),
@@ -298,7 +298,7 @@ func (x *runIndex) planMerges(ctx context.Context) error {
 			m.srcs = append(m.srcs, &source{run: r.run, next: start})
 			m.entries += r.entries
 		}
-		err := x.db.InTxUnqueued(ctx, func(tx *sql.Tx) error {
+		err := x.db.InTx(ctx, func(tx *sql.Tx) error {
 			var err error
 			if m.target, err = nextRun(ctx, tx); err != nil {
 				return err
@@ -361,7 +361,7 @@ func (x *runIndex) mergeChunk(ctx context.Context, m *merge) error {
 	if err != nil {
 		return err
 	}
-	err = x.db.InTxUnqueued(ctx, func(tx *sql.Tx) error {
+	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
 		if len(out) > 0 {
 			st := tx.StmtContext(ctx, ins)
 			defer st.Close()

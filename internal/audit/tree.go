@@ -246,7 +246,7 @@ func (t *tree) integrate(ctx context.Context) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var n int
-	err := t.db.InTxUnqueued(ctx, func(tx *sql.Tx) error {
+	err := t.db.InTx(ctx, func(tx *sql.Tx) error {
 		pg := t.db.Engine == db.Postgres
 		if pg {
 			// One integrator at a time across processes.

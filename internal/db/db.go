@@ -40,10 +40,10 @@ type DB struct {
 	// Location is where the data lives, without credentials, for logs.
 	Location string
 	stmts    sync.Map // query → *sql.Stmt
-	// gate queues this process's writers of the main SQLite file (InTx,
-	// Write), so that they wait for each other here rather than in
-	// SQLite's busy handler, which sleeps 1 ms, then 2, then 5… at each
-	// collision; nil on PostgreSQL, whose rows are locked one by one.
+	// gate queues this process's SQLite writers (InTx, Write), so that
+	// they wait for each other here rather than in SQLite's busy handler,
+	// which sleeps 1 ms, then 2, then 5… at each collision; nil on
+	// PostgreSQL, whose rows are locked one by one.
 	gate chan struct{}
 }
 
@@ -247,22 +247,17 @@ func redact(dsn string) string {
 
 // InTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise, so that a failed write leaves nothing behind. On SQLite
-// it waits for this process's other writers first (gate).
+// it waits for this process's other writers first (gate): a write
+// transaction (BEGIN IMMEDIATE) locks the main file and every attached
+// one (the audit file) alike.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer db.enter(ctx)()
 	return db.inTx(ctx, fn)
 }
 
-// InTxUnqueued is InTx without waiting for this process's writers of the
-// main file: for the transactions that write only an attached file (the
-// audit log's tree and index), whose lock is that file's.
-func (db *DB) InTxUnqueued(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.inTx(ctx, fn)
-}
-
-// Write runs fn, which writes the main file outside a transaction (one
-// statement, prepared or not), after this process's other writers, as
-// InTx does.
+// Write runs fn, which writes outside InTx (one statement, prepared or
+// not, or a transaction of a connection of its own), after this process's
+// other writers, as InTx does.
 func (db *DB) Write(ctx context.Context, fn func() error) error {
 	defer db.enter(ctx)()
 	return fn()
