@@ -381,8 +381,10 @@ func typical(bodies [][]byte) []byte {
 
 // oidcRow is one line of the final table.
 type oidcRow struct {
-	What, Target string
-	Bare, Pop    LoadReport
+	What   string     `json:"endpoint"`
+	Target string     `json:"target"`
+	Bare   LoadReport `json:"bare"`
+	Pop    LoadReport `json:"populus"`
 }
 
 // benchOIDC runs the -oidc measurements.
