@@ -21,6 +21,11 @@
 //
 //	go run ./bench/httpget -compare /tmp/populus-old -compare-data /tmp/old-data -rounds 12 -d 5s -warmup 1s
 //
+// With -oidc it measures the OpenID provider (oidc.go): introspection,
+// userinfo and the code exchange with RS256 and ES256 ID tokens:
+//
+//	go run ./bench/httpget -oidc -d 10s -warmup 2s -rounds 2
+//
 // With -verify it measures POST /api/v1/verify instead: a relying party
 // entitled to verification (registered with populus clients add --verify)
 // asks, with HTTP Basic, whether sampled people have their own name and
@@ -77,6 +82,7 @@ var (
 	compare  = flag.String("compare", "", "paired comparison instead of the bare handler: another populus binary (e.g. an older build), served with -compare-data at the same time and loaded in alternation with this tree's build, -rounds times, swapping the order every round")
 	compData = flag.String("compare-data", "", "the data directory of -compare: the same register (-people, -seed) as the binary's schema expects, e.g. made by this program at that binary's commit")
 
+	oidcMode   = flag.Bool("oidc", false, "measure the OpenID provider instead: introspection, userinfo and the code exchange (RS256 and ES256 ID tokens), each against the bare handler (see oidc.go)")
 	verifyMode = flag.Bool("verify", false, "measure POST /api/v1/verify (yes/no on the full name and date of birth, for a relying party authenticated with HTTP Basic) instead of GET /api/v1/persons/{pin}")
 
 	// Internal: serve the bare handler.
@@ -114,6 +120,9 @@ func serveBare(ctx context.Context, addr, bodyFile string) error {
 	}
 	mux.HandleFunc("GET /api/v1/persons/{pin}", fixed)
 	mux.HandleFunc("POST /api/v1/verify", fixed)
+	mux.HandleFunc("POST /oidc/oauth/introspect", fixed)
+	mux.HandleFunc("POST /oidc/userinfo", fixed)
+	mux.HandleFunc("POST /oidc/oauth/token", fixed)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -147,6 +156,11 @@ type LoadReport struct {
 	// the whole load run, warm-up included, per request answered in it: a
 	// figure that other work on the machine disturbs less than requests/s.
 	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
+	// Seconds is the measured duration; shorter than -d where the
+	// single-use bodies (authorization codes) ran out (Exhausted).
+	Seconds    float64 `json:"seconds"`
+	Exhausted  bool    `json:"bodies_exhausted,omitempty"`
+	BodiesSent int64   `json:"bodies_sent,omitempty"`
 }
 
 func run(ctx context.Context) error {
@@ -167,8 +181,13 @@ func run(ctx context.Context) error {
 	}
 	machine := benchinfo.Describe()
 	what := "GET /api/v1/persons/{pin}"
-	if *verifyMode {
+	switch {
+	case *verifyMode && *oidcMode:
+		return errors.New("-verify and -oidc are separate runs: give one")
+	case *verifyMode:
 		what = "POST /api/v1/verify"
+	case *oidcMode:
+		what = "the OpenID provider (introspection, userinfo, code exchange)"
 	}
 	fmt.Printf("# bench/httpget: %s, %s people, %d clients, %s per run\n\n%s\n\n",
 		what, benchinfo.Count(*people), *conc, *dur, machine)
@@ -250,11 +269,24 @@ func run(ctx context.Context) error {
 	// The register's accounts are the demo's (made by populus demo above):
 	// serve refuses them unless told that this is a demonstration.
 	os.Setenv("POPULUS_ALLOW_DEMO_ACCOUNTS", "1")
-	if *verifyMode {
+	if *verifyMode || *oidcMode {
 		// The OpenID provider (and its verification API) needs a master
-		// key; the relying party is registered before the server starts.
-		os.Setenv("POPULUS_MASTER_KEY", "Ym9yaW5nIGJlbmNobWFyayBtYXN0ZXIga2V5ISEhISE=")
+		// key; the relying parties are registered before the server starts.
+		// populus demo made one in the data directory and sealed the audit
+		// checkpoints' key with it: serve must use that one.
+		if key := filepath.Join(data, "master.key"); fileExists(key) {
+			os.Setenv("POPULUS_MASTER_KEY_FILE", key)
+		} else {
+			os.Setenv("POPULUS_MASTER_KEY", "Ym9yaW5nIGJlbmNobWFyayBtYXN0ZXIga2V5ISEhISE=")
+		}
+	}
+	if *verifyMode {
 		if kycSecret, err = addVerifier(ctx, populus, store); err != nil {
+			return err
+		}
+	}
+	if *oidcMode {
+		if err := addRelyingParties(ctx, populus, store); err != nil {
 			return err
 		}
 	}
@@ -280,6 +312,9 @@ func run(ctx context.Context) error {
 	}
 	if *verifyMode {
 		return benchVerify(ctx, dir, load, srv, base, data)
+	}
+	if *oidcMode {
+		return benchOIDC(ctx, dir, load, srv, base, data)
 	}
 
 	// The URL list, and a body for the bare handler of the mean size of
@@ -349,6 +384,11 @@ func run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func orDefault(a, b string) string {
@@ -612,12 +652,20 @@ func runLoadArgs(ctx context.Context, load, targetFlag, target, label string, se
 		return rep, fmt.Errorf("%s: %w", label, err)
 	}
 	// Requests of the warm-up are not counted by the load generator:
-	// estimate them at the measured rate.
-	if served := rep.RPS * (*dur + *warm).Seconds(); cpu > 0 && served > 0 {
+	// estimate them at the measured rate, or count them where each body
+	// was sent once (-once).
+	served := rep.RPS * (*dur + *warm).Seconds()
+	if rep.BodiesSent > 0 {
+		served = float64(rep.BodiesSent)
+	}
+	if cpu > 0 && served > 0 {
 		rep.ServerCPUus = float64(cpu.Microseconds()) / served
 	}
 	fmt.Printf("%-14s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  %d requests, %d not OK, server CPU %.0f µs per request\n",
 		label, rep.RPS, rep.P50ms, rep.P99ms, rep.MaxMs, rep.Requests, rep.Requests-rep.OK, rep.ServerCPUus)
+	if rep.Exhausted {
+		fmt.Printf("%-14s the %d single-use bodies ran out: measured %.1f s of %s\n", "", rep.BodiesSent, rep.Seconds, *dur)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("%s: %w", label, err)
 	}
@@ -746,7 +794,13 @@ var kycID, kycSecret = fmt.Sprintf("bench-kyc-%d", time.Now().Unix()), ""
 // addVerifier registers the relying party entitled to verification and
 // returns its secret.
 func addVerifier(ctx context.Context, populus string, store []string) (string, error) {
-	args := append([]string{"clients", "add", "--id", kycID, "--name", "Benchmark KYC", "--redirect-uri", "http://127.0.0.1:9/cb", "--scopes", "openid", "--verify"}, store...)
+	return addClient(ctx, populus, store, "--id", kycID, "--name", "Benchmark KYC", "--redirect-uri", "http://127.0.0.1:9/cb", "--scopes", "openid", "--verify")
+}
+
+// addClient registers a relying party with `populus clients add args…`
+// and returns its secret.
+func addClient(ctx context.Context, populus string, store []string, args ...string) (string, error) {
+	args = append(append([]string{"clients", "add"}, args...), store...)
 	_, _, out, err := benchinfo.Run(exec.CommandContext(ctx, populus, args...), nil)
 	if err != nil {
 		return "", fmt.Errorf("populus clients add: %w: %s", err, out)

@@ -4,6 +4,8 @@
 // requests/s and latency percentiles as JSON on stdout. With -bodies it
 // sends POST requests instead, cycling through the bodies of the file (one
 // a line); -header adds headers (an API's credentials, its media type).
+// With -once each body is sent once at most (single-use authorization
+// codes): the run ends early when they run out, and the report says so.
 //
 //	go run ./bench/load -urls urls.txt -cookie 'populus_session=…' -c 16 -d 20s
 //
@@ -46,6 +48,7 @@ var (
 	label       = flag.String("label", "", "label copied into the report")
 	strict      = flag.Bool("strict", true, "exit 1 when any measured request failed or had a status other than 200")
 	bodiesFile  = flag.String("bodies", "", "file with one request body per line: send POST requests with them, in turn")
+	once        = flag.Bool("once", false, "with -bodies: send each body once at most, warm-up included, and end the run when they run out (reported as bodies_exhausted)")
 	urlFlags    multiFlag
 	headerFlags multiFlag
 )
@@ -72,8 +75,12 @@ type Report struct {
 	P99ms       float64        `json:"p99_ms"`
 	MaxMs       float64        `json:"max_ms"`
 	MeanBytes   float64        `json:"mean_body_bytes"`
-	Go          string         `json:"go"`
-	Cores       int            `json:"cores"`
+	// Exhausted is set when -once ran out of bodies before the measured
+	// duration ended: Seconds is then shorter than -d.
+	Exhausted  bool   `json:"bodies_exhausted,omitempty"`
+	BodiesSent int64  `json:"bodies_sent,omitempty"`
+	Go         string `json:"go"`
+	Cores      int    `json:"cores"`
 }
 
 func main() {
@@ -110,6 +117,9 @@ func run() (Report, error) {
 		}
 		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	if *once && len(bodies) == 0 {
+		return Report{}, errors.New("-once needs -bodies")
+	}
 	if *concurrency < 1 || *concurrency > 4096 {
 		return Report{}, errors.New("-c must be between 1 and 4096")
 	}
@@ -140,6 +150,9 @@ func run() (Report, error) {
 		okCount   atomic.Int64
 		total     atomic.Int64
 		bytesSum  atomic.Int64
+		next      atomic.Int64 // -once: the next body to send
+		exhausted = make(chan struct{})
+		exhaust   sync.Once
 	)
 	perWorker := make([][]time.Duration, *concurrency)
 	capHint := min(*maxRequests / *concurrency + 1, 1<<20)
@@ -158,7 +171,16 @@ func run() (Report, error) {
 				u := urls[i%len(urls)]
 				var body io.Reader
 				method := http.MethodGet
-				if len(bodies) > 0 {
+				switch {
+				case *once:
+					k := next.Add(1) - 1
+					if k >= int64(len(bodies)) {
+						exhaust.Do(func() { close(exhausted) })
+						perWorker[w] = lat
+						return
+					}
+					method, body = http.MethodPost, strings.NewReader(bodies[k])
+				case len(bodies) > 0:
 					method, body = http.MethodPost, strings.NewReader(bodies[i%len(bodies)])
 				}
 				i++
@@ -219,7 +241,10 @@ func run() (Report, error) {
 		}(w)
 	}
 
-	time.Sleep(*warmup)
+	select {
+	case <-time.After(*warmup):
+	case <-exhausted:
+	}
 	measuring.Store(true)
 	start := time.Now()
 	deadline := time.NewTimer(*duration)
@@ -228,6 +253,8 @@ wait:
 	for {
 		select {
 		case <-deadline.C:
+			break wait
+		case <-exhausted:
 			break wait
 		case <-tick.C:
 			if issued.Load() >= int64(*maxRequests) {
@@ -264,6 +291,14 @@ wait:
 	}
 	if len(status) > 0 {
 		rep.Status = status
+	}
+	if *once {
+		rep.BodiesSent = min(next.Load(), int64(len(bodies)))
+		select {
+		case <-exhausted:
+			rep.Exhausted = true
+		default:
+		}
 	}
 	if rep.OK > 0 {
 		rep.MeanBytes = float64(bytesSum.Load()) / float64(rep.OK)
