@@ -115,6 +115,13 @@ const insertGroupSQL = `WITH e AS MATERIALIZED (SELECT value AS v FROM json_each
 		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')
 	FROM e`
 
+// insertGroupPostgresSQL is insertGroupSQL on PostgreSQL: the entries in
+// the array's order, so that their ids follow it.
+const insertGroupPostgresSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+	SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6,
+		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')
+	FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, n) ORDER BY n`
+
 // entriesJSON encodes a group for insertGroupSQL.
 func entriesJSON(batch []Entry) string {
 	b := make([]byte, 0, len(batch)*192)
@@ -780,19 +787,19 @@ func (l *Log) commit(entries []Entry) error {
 		// connection.
 		err = l.commitGroup(ctx, entries)
 	default:
-		var ins *sql.Stmt
-		if ins, err = l.db.Prepared(ctx, insertSQL); err == nil {
-			err = l.db.InTx(ctx, func(tx *sql.Tx) error {
-				st := tx.StmtContext(ctx, ins)
-				defer st.Close()
-				for _, e := range entries {
-					if _, err := st.ExecContext(ctx, e.args()...); err != nil {
-						return err
-					}
+		// PostgreSQL: the group in one transaction, a statement per
+		// chunk of about importChunk bytes of entries (a row a statement
+		// took 15 s for a group of 70,000 under load).
+		err = l.db.InTx(ctx, func(tx *sql.Tx) error {
+			for rest := entries; len(rest) > 0; {
+				n := min(len(rest), max(1, importChunk/256))
+				if _, err := tx.ExecContext(ctx, insertGroupPostgresSQL, entriesJSON(rest[:n])); err != nil {
+					return err
 				}
-				return nil
-			})
-		}
+				rest = rest[n:]
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		writeErrors.Inc()
