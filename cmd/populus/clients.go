@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/oidc"
 )
 
@@ -92,10 +94,15 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 	}
 	defer p.Close()
 	clients := oidc.NewClients(p.DB)
+	// The console's changes are audited as the console's (system:cli).
+	console := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
 	switch sub {
 	case "add":
 		secret, err := clients.Register(ctx, cfg)
 		if err != nil {
+			return err
+		}
+		if err := p.Audit.Record(ctx, audit.Of(console, oidc.ManageClients, "client:"+cfg.ID).With("registered from the command line")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "registered %s\n", cfg.ID)
@@ -116,6 +123,9 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		}
 	case "disable":
 		if err := clients.Disable(ctx, f.rest[0]); err != nil {
+			return err
+		}
+		if err := p.Audit.Record(ctx, audit.Of(console, oidc.ManageClients, "client:"+f.rest[0]).With("disabled from the command line")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: disabled\n", f.rest[0])

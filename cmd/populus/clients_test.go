@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/populus-vn/populus/internal/db"
 )
 
 // populus clients: add prints the secret once and names a wrong field;
@@ -71,6 +73,16 @@ func TestClientsCommand(t *testing.T) {
 	}
 	if out, _, err := cli("list", "--data", dir); err != nil || strings.Contains(out, "bank") {
 		t.Errorf("list after disable: %q %v", out, err)
+	}
+	// The console's registration and withdrawal are in the audit log.
+	d, err := db.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'system:cli' AND subject = 'client:bank'`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d entries of the console about client:bank (%v), want 2 (registered, disabled)", n, err)
 	}
 	if _, errOut, err := cli(); !errors.Is(err, errUsage) || !strings.Contains(errOut, "Usage: populus clients") {
 		t.Errorf("no subcommand: %v %q", err, errOut)

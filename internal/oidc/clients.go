@@ -444,14 +444,19 @@ func (cs *Clients) List(ctx context.Context) ([]ClientConfig, error) {
 // tokens stop working.
 func (cs *Clients) Disable(ctx context.Context, id string) error {
 	defer cs.forget()
-	res, err := cs.db.ExecContext(ctx, "UPDATE oidc_clients SET disabled = 1, updated_at = $2 WHERE id = $1 AND disabled = 0", id, db.FormatTime(cs.now()))
-	if err != nil {
+	// One transaction: a client is never left disabled with its tokens
+	// still working.
+	err := cs.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE oidc_clients SET disabled = 1, updated_at = $2 WHERE id = $1 AND disabled = 0", id, db.FormatTime(cs.now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return problem.New(problem.NotFound, "no client %s", id)
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE client_id = $1", id)
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.New(problem.NotFound, "no client %s", id)
-	}
-	_, err = cs.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE client_id = $1", id)
+	})
 	if cs.revoked != nil {
 		cs.revoked()
 	}
