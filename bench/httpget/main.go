@@ -328,28 +328,16 @@ func run(ctx context.Context) error {
 	if err := os.WriteFile(bodyFile, body, 0o644); err != nil {
 		return err
 	}
-	barePort, err := freePort()
+	bare, bareBase, err := startBare(ctx, dir, "bare.log", bodyFile)
 	if err != nil {
 		return err
 	}
-	bareBase := "http://127.0.0.1:" + strconv.Itoa(barePort)
+	defer bare.stop()
 	if err := writeURLs(popURLs, base, pins); err != nil {
 		return err
 	}
 	if err := writeURLs(bareURLs, bareBase, pins); err != nil {
 		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bare, err := start(ctx, filepath.Join(dir, "bare.log"), self, "-bare", "127.0.0.1:"+strconv.Itoa(barePort), "-body", bodyFile)
-	if err != nil {
-		return err
-	}
-	defer bare.stop()
-	if err := waitReady(ctx, bareBase+"/api/v1/persons/"+pins[0], 30*time.Second); err != nil {
-		return fmt.Errorf("bare server: %w", err)
 	}
 	fmt.Printf("%d sampled PINs; bare body %d bytes; Populus log: %s\n\n", len(pins), len(body), filepath.Join(dir, "serve.log"))
 
@@ -848,23 +836,11 @@ func benchVerify(ctx context.Context, dir, load string, srv *proc, base, data st
 	if err := os.WriteFile(answerFile, answer, 0o644); err != nil {
 		return err
 	}
-	barePort, err := freePort()
-	if err != nil {
-		return err
-	}
-	bareBase := "http://127.0.0.1:" + strconv.Itoa(barePort)
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bare, err := start(ctx, filepath.Join(dir, "bare.log"), self, "-bare", "127.0.0.1:"+strconv.Itoa(barePort), "-body", answerFile)
+	bare, bareBase, err := startBare(ctx, dir, "bare.log", answerFile)
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
-	if err := waitReady(ctx, bareBase+"/api/v1/persons/x", 30*time.Second); err != nil {
-		return fmt.Errorf("bare server: %w", err)
-	}
 	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(kycID+":"+kycSecret))
 	extra := []string{"-bodies", bodyFile, "-header", "Content-Type: application/json", "-header", auth}
 	var bareRuns, popRuns []LoadReport
@@ -889,4 +865,28 @@ func benchVerify(ctx context.Context, dir, load string, srv *proc, base, data st
 			fmt.Sprintf("%.2f ms", p.P50ms), fmt.Sprintf("%.2f ms", p.P99ms), fmt.Sprintf("%.0f µs", p.ServerCPUus), fmt.Sprintf("%.2f", p.RPS/b.RPS))
 	}
 	return nil
+}
+
+// startBare runs this program's bare handler, answering every request
+// with the file body, logging to logName in dir, and returns it with its
+// base URL once it answers.
+func startBare(ctx context.Context, dir, logName, body string) (*proc, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	bare, err := start(ctx, filepath.Join(dir, logName), self, "-bare", addr, "-body", body)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := waitReady(ctx, "http://"+addr+"/api/v1/persons/x", 30*time.Second); err != nil {
+		bare.stop()
+		return nil, "", fmt.Errorf("bare server: %w", err)
+	}
+	return bare, "http://" + addr, nil
 }

@@ -529,23 +529,11 @@ func measure(ctx context.Context, dir, load string, srv *proc, base, path, name 
 	if err := os.WriteFile(answerFile, answer, 0o644); err != nil {
 		return err
 	}
-	barePort, err := freePort()
-	if err != nil {
-		return err
-	}
-	bareBase := "http://127.0.0.1:" + strconv.Itoa(barePort)
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bare, err := start(ctx, filepath.Join(dir, "bare-"+name+".log"), self, "-bare", "127.0.0.1:"+strconv.Itoa(barePort), "-body", answerFile)
+	bare, bareBase, err := startBare(ctx, dir, "bare-"+name+".log", answerFile)
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
-	if err := waitReady(ctx, bareBase+"/api/v1/persons/x", 30*time.Second); err != nil {
-		return fmt.Errorf("bare server: %w", err)
-	}
 	fmt.Printf("\n## %s (bare body %d bytes)\n\n", what, len(answer))
 	for r := 0; r < *rounds; r++ {
 		file, err := bodies()
