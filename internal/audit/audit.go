@@ -197,7 +197,7 @@ type Log struct {
 	// j is the journal of a strict log on SQLite (journal.go), nil
 	// otherwise: the writer appends each group to it, and the importer
 	// goroutine moves the entries into audit_log (and keeps the subject
-	// index), on conn.
+	// index), on w.
 	j          *journal
 	importKick chan struct{}
 	importNow  chan struct{}
