@@ -45,6 +45,12 @@ type DB struct {
 	// which sleeps 1 ms, then 2, then 5… at each collision; nil on
 	// PostgreSQL, whose rows are locked one by one.
 	gate chan struct{}
+	// ckpt stops the SQLite checkpointer (checkpointer); closeOnce
+	// makes Close idempotent.
+	ckpt      chan struct{}
+	ckptDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Prepared returns the prepared statement for query, preparing it on first
@@ -199,6 +205,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		"busy_timeout(10000)",
 		"foreign_keys(ON)",
 		"synchronous(NORMAL)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages),
 		fmt.Sprintf("cache_size(-%d)", readCacheKiB),
 		fmt.Sprintf("mmap_size(%d)", int64(mmapBytes)),
 	} {
@@ -218,7 +225,54 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
-	return &DB{DB: sdb, Engine: SQLite, Location: path, gate: make(chan struct{}, 1)}, nil
+	db := &DB{DB: sdb, Engine: SQLite, Location: path, gate: make(chan struct{}, 1),
+		ckpt: make(chan struct{}), ckptDone: make(chan struct{})}
+	go db.checkpointer()
+	return db, nil
+}
+
+// SQLite's checkpoints, which copy the write-ahead log into the database
+// file (and fsync it), are run by a goroutine of their own every
+// checkpointEvery (PRAGMA wal_checkpoint(PASSIVE), every attached file
+// included), not by the commit that happens to take the log past 1,000
+// pages (SQLite's default): that commit ran the checkpoint, fsync
+// included, while it held the write gate, and every writer of the process
+// waited for it. A passive checkpoint waits for no reader or writer. The
+// commits still checkpoint as a backstop, past autoCheckpointPages (40 MiB
+// of log), should the goroutine fall behind.
+var checkpointEvery = 100 * time.Millisecond
+
+const autoCheckpointPages = 10000
+
+// checkpointer checkpoints every checkpointEvery until Close.
+func (db *DB) checkpointer() {
+	defer close(db.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.ckpt:
+			return
+		case <-t.C:
+			// An error (the store busy with an exclusive lock, a full
+			// disk) is left to the next tick and to the commits'
+			// backstop; the writers report their own errors.
+			db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
+
+// Close stops the checkpointer and closes the store; a second call returns
+// the first's result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		if db.ckpt != nil {
+			close(db.ckpt)
+			<-db.ckptDone
+		}
+		db.closeErr = db.DB.Close()
+	})
+	return db.closeErr
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
