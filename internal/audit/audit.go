@@ -890,7 +890,7 @@ func (l *Log) Close() {
 			close(l.importStop)
 		}
 		<-l.importDone
-		l.j.close()
+		l.j.close(true)
 	}
 	l.closeTree.Do(l.tree.close)
 }

@@ -15,22 +15,27 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // The journal (SQLite only) is where a strict log acknowledges entries: an
 // append-only file beside the audit file (JournalPath), to which each caller
-// of Record appends its entries as one record, in one write(2), before it
-// returns (with Options.Fsync, the writer appends each group of concurrent
-// callers as one record, so that they share one fdatasync). An importer goroutine then moves the journaled
+// of Record appends its entries as one record before it returns (with
+// Options.Fsync, the writer appends each group of concurrent callers as one
+// record, so that they share one fdatasync). The file is memory-mapped
+// (shared): an append copies the record into the mapping, without a system
+// call, and the file is extended, blocks allocated by writing zeros, a
+// growStep at a time (a full disk fails that write, never a later store
+// to the mapping). An importer goroutine then moves the journaled
 // entries into audit_log in large batches (every importWindow, or at once
 // when importEvery bytes wait), recording in audit_journal, in the same
 // transaction as each batch, how far the journal is imported.
 //
-// Durability: once write(2) has returned, the record is in the operating
-// system's page cache and survives the process being killed, like a commit
-// of SQLite with synchronous=NORMAL (the audit file's setting), which
-// survives a process kill but not a power loss. With Options.Fsync every
-// group is also fdatasync'd before its callers are answered, and the
+// Durability: once the record is copied into the mapping, it is in the
+// operating system's page cache and survives the process being killed, like
+// a commit of SQLite with synchronous=NORMAL (the audit file's setting),
+// which survives a process kill but not a power loss. With Options.Fsync
+// every group is also fdatasync'd before its callers are answered, and the
 // importer commits with synchronous=FULL, so that an acknowledged entry
 // survives a power loss too.
 //
@@ -56,11 +61,18 @@ import (
 // file before it writes the new header; so a crash between any two steps
 // (truncate, header, records appended, the batch's commit) leaves one of
 // these states, and a restart imports exactly the records not imported.
-// A record is only ever torn at the end of the file (the last write cut
-// short, or, after a power loss without Fsync, zeros where its data was not
-// yet written): replay truncates it, and refuses to start on a record that fails
-// its checksum anywhere else. A failed write is truncated back at once, so
-// no torn record is ever followed by another.
+// An append copies the payload first and its record header (length and
+// checksum, 8 bytes) last, in one store: a process killed during an append
+// leaves a zero header, perhaps with part of the payload after it, and no
+// record after that, since appends are serialised. So the records end at
+// the first zero header; after it, up to the end of the file, there is
+// only an unfinished payload and the zeros of the allocated but unused
+// space. A record is only ever torn at the end (that, or, after a power
+// loss without Fsync, a header whose payload did not reach the disk, and
+// zeros after it): replay cuts it off, and refuses to start on a record that
+// fails its checksum, or a zero header, with a record after it. A failed
+// fdatasync zeroes the record's header back, so no torn record is ever
+// followed by another.
 
 // Options are the settings of a strict log on SQLite.
 type Options struct {
@@ -71,6 +83,8 @@ type Options struct {
 }
 
 const (
+	// growStep is how much the file is extended at a time.
+	growStep      = 4 << 20
 	journalHeader = 16
 	journalMagic  = "PJNL"
 	recordHeader  = 8
@@ -109,15 +123,19 @@ func JournalPath(path string) string {
 // journal is the open journal file.
 type journal struct {
 	path string
-	// w appends (O_APPEND); rw reads, truncates and holds the lock.
-	w, rw *os.File
+	// rw is the file: it extends, reads, truncates and holds the lock.
+	rw    *os.File
 	fsync bool
 	// mu excludes a write from a rotation, and guards what follows.
 	mu sync.Mutex
 	// gen is the generation of the file; size the end of its last
-	// complete record (or 0 before its header: needHeader).
+	// complete record (or 0 before its header: needHeader); length the
+	// file's length (size, then the zeros of space allocated ahead); m
+	// the mapping of its first len(m) bytes (nil until an append needs it).
 	gen        uint64
 	size       int64
+	length     int64
+	m          []byte
 	needHeader bool
 	// imported is how far the file is in audit_log; committedGen the
 	// generation audit_journal records (a rotation waits for it to be the
@@ -136,8 +154,10 @@ type journal struct {
 	// importFailing is set while imports fail (logged once).
 	importFailing bool
 	// beforeTruncate and afterTruncate, when set (tests), are called by a
-	// rotation; an error stops it there, as a crash would.
-	beforeTruncate, afterTruncate func() error
+	// rotation; an error stops it there, as a crash would. beforeGrow, when
+	// set, is called before the file is extended; an error fails the
+	// extension, as a full disk would.
+	beforeTruncate, afterTruncate, beforeGrow func() error
 }
 
 func header(gen uint64) []byte {
@@ -168,44 +188,88 @@ var errJournalClosed = errors.New("audit journal closed")
 var errCorrupt = errors.New("corrupt record")
 
 // parseRecords returns the payloads of the complete records of b and the
-// length they take. A record cut short at the end of b is not returned; a
-// record that fails its checksum is errCorrupt if more bytes follow it, and
-// ends the records otherwise (torn: atEOF tells that b ends at the end of the
-// file).
+// length they take. A record cut short at the end of b is not returned.
+// Otherwise, a record that fails (a zero header, a length out of range, a
+// checksum mismatch) is errCorrupt unless atEOF (b ends at the end of the
+// file) and it is the last: nothing but zeros after it, or, after a zero
+// header, no record (an append killed before it wrote its header).
 func parseRecords(b []byte, atEOF bool) (payloads [][]byte, n int, err error) {
 	for {
 		rest := b[n:]
 		if len(rest) < recordHeader {
-			return payloads, n, nil
+			return payloads, n, nil // torn, or read in part
 		}
-		if atEOF && allZero(rest) {
-			// Zeros to the end: a size extended without its data (a power
-			// loss without Fsync), never a record.
-			return payloads, n, nil
-		}
-		l := int64(binary.LittleEndian.Uint32(rest))
-		if l == 0 || l > maxRecord {
-			if atEOF && int64(len(rest)) <= recordHeader {
+		hdr := binary.LittleEndian.Uint64(rest)
+		l := int64(uint32(hdr))
+		p, bad := recordAt(rest)
+		switch {
+		case bad == "" && p == nil:
+			return payloads, n, nil // cut short: torn, or read in part
+		case bad == "":
+			payloads = append(payloads, p)
+			n += int(recordHeader + l)
+			continue
+		case !atEOF:
+		case hdr == 0:
+			// The end, unless a record follows what an unfinished
+			// append left.
+			if k := nextRecord(rest[recordHeader:]); k < 0 {
 				return payloads, n, nil
 			}
-			return payloads, n, fmt.Errorf("%w at offset %d: length %d", errCorrupt, n, l)
-		}
-		if int64(len(rest)) < recordHeader+l {
-			return payloads, n, nil // cut short: torn, or read in part
-		}
-		p := rest[recordHeader : recordHeader+l]
-		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(rest[4:]) {
-			if atEOF && int64(len(rest)) == recordHeader+l {
-				return payloads, n, nil // the last record, torn
+		case l == 0 || l > maxRecord:
+			if allZero(rest[recordHeader:]) {
+				return payloads, n, nil
 			}
-			return payloads, n, fmt.Errorf("%w at offset %d: checksum mismatch", errCorrupt, n)
+		case allZero(rest[recordHeader+l:]):
+			return payloads, n, nil // the last record, torn
 		}
-		if len(p) < 2 || p[0] != '[' || p[len(p)-1] != ']' {
-			return payloads, n, fmt.Errorf("%w at offset %d: not a group of entries", errCorrupt, n)
-		}
-		payloads = append(payloads, p)
-		n += int(recordHeader + l)
+		return payloads, n, fmt.Errorf("%w at offset %d: %s", errCorrupt, n, bad)
 	}
+}
+
+// recordAt reads the record at the start of b: its payload; nil and no
+// reason when b holds only part of it; or why it is not a record.
+func recordAt(b []byte) (payload []byte, bad string) {
+	l := int64(binary.LittleEndian.Uint32(b))
+	switch {
+	case l == 0 && binary.LittleEndian.Uint32(b[4:]) == 0:
+		return nil, "zero header"
+	case l == 0 || l > maxRecord:
+		return nil, fmt.Sprintf("length %d", l)
+	case int64(len(b)) < recordHeader+l:
+		return nil, ""
+	}
+	p := b[recordHeader : recordHeader+l]
+	if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
+		return nil, "checksum mismatch"
+	}
+	if len(p) < 2 || p[0] != '[' || p[len(p)-1] != ']' {
+		return nil, "not a group of entries"
+	}
+	return p, ""
+}
+
+// nextRecord returns the offset of the first complete record in b, or -1:
+// what an append killed before its header may leave (part of its payload)
+// holds none; a record there means acknowledged entries after a zero
+// header, a corrupt journal.
+func nextRecord(b []byte) int {
+	end := len(b)
+	for end > 0 && b[end-1] == 0 {
+		end--
+	}
+	for k := 0; k+recordHeader < end; k++ {
+		if b[k] == 0 && b[k+1] == 0 && b[k+2] == 0 && b[k+3] == 0 {
+			continue
+		}
+		if k+recordHeader < len(b) && b[k+recordHeader] != '[' {
+			continue
+		}
+		if p, bad := recordAt(b[k:]); bad == "" && p != nil {
+			return k
+		}
+	}
+	return -1
 }
 
 // openJournal opens (or creates) the journal of the store at location,
@@ -224,15 +288,10 @@ func (l *Log) openJournal(ctx context.Context, location string, o Options) error
 		}
 		return fmt.Errorf("audit journal %s: lock: %w", path, err)
 	}
-	w, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		rw.Close()
-		return fmt.Errorf("audit journal: %w", err)
-	}
-	j := &journal{path: path, w: w, rw: rw, fsync: o.Fsync}
+	j := &journal{path: path, rw: rw, fsync: o.Fsync}
 	l.j = j
 	fail := func(err error) error {
-		j.close()
+		j.close(false)
 		l.j = nil
 		l.dropConn()
 		return fmt.Errorf("audit journal %s: %w", path, err)
@@ -285,13 +344,18 @@ func (l *Log) openJournal(ctx context.Context, location string, o Options) error
 			return fail(fmt.Errorf("%w (offset from %d); entries after it were acknowledged and are not in the audit log: repair the journal, do not delete it", err, j.imported))
 		}
 		if end := j.imported + int64(n); end < j.size {
-			slog.Warn("audit journal: torn record at its end truncated (a crash during a write)", "path", path, "offset", end, "bytes", j.size-end)
+			// Space allocated ahead is zeros; anything else is a torn
+			// record.
+			if !allZero(data[end:]) {
+				slog.Warn("audit journal: torn record at its end truncated (a crash during a write)", "path", path, "offset", end, "bytes", j.size-end)
+			}
 			if err := rw.Truncate(end); err != nil {
 				return fail(err)
 			}
 			j.size = end
 		}
 	}
+	j.length = j.size
 	j.backlog.Store(j.size - j.imported)
 	// Replay: import everything, and record the generation.
 	for {
@@ -314,36 +378,85 @@ func (l *Log) openJournal(ctx context.Context, location string, o Options) error
 // reset truncates the file and gives it the header of generation gen.
 // Callers hold mu or own j alone.
 func (j *journal) reset(gen uint64) error {
+	j.unmap()
 	if err := j.rw.Truncate(0); err != nil {
 		return err
 	}
-	j.gen, j.size, j.imported, j.needHeader = gen, 0, 0, true
+	j.gen, j.size, j.length, j.imported, j.needHeader = gen, 0, 0, 0, true
 	if j.afterTruncate != nil {
 		if err := j.afterTruncate(); err != nil {
 			return err
 		}
 	}
-	if _, err := j.w.Write(header(gen)); err != nil {
+	if _, err := j.rw.WriteAt(header(gen), 0); err != nil {
 		j.rw.Truncate(0)
 		return err
 	}
 	if j.fsync {
-		if err := j.w.Sync(); err != nil {
+		if err := j.rw.Sync(); err != nil {
 			return err
 		}
 	}
-	j.size, j.imported, j.needHeader = journalHeader, journalHeader, false
+	j.size, j.length, j.imported, j.needHeader = journalHeader, journalHeader, journalHeader, false
 	return nil
 }
 
-func (j *journal) close() {
-	j.w.Close()
+// unmap drops the mapping. Callers hold mu or own j alone.
+func (j *journal) unmap() {
+	if j.m != nil {
+		syscall.Munmap(j.m)
+		j.m = nil
+	}
+}
+
+// zeros extend the file.
+var zeros = make([]byte, 1<<20)
+
+// grow makes the file and its mapping at least need bytes long: it writes
+// zeros up to the next growStep (so that the blocks are allocated, and a
+// full disk fails here rather than as a fault on a store to the mapping)
+// and maps the whole file again. Callers hold mu.
+func (j *journal) grow(need int64) error {
+	if j.beforeGrow != nil {
+		if err := j.beforeGrow(); err != nil {
+			return err
+		}
+	}
+	if need > j.length {
+		to := (need + growStep - 1) / growStep * growStep
+		for off := j.length; off < to; {
+			k, err := j.rw.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
+			off += int64(k)
+			if err != nil {
+				// What was written is zeros after the records: harmless,
+				// and overwritten by the next extension.
+				return err
+			}
+		}
+		j.length = to
+	}
+	m, err := syscall.Mmap(int(j.rw.Fd()), 0, int(j.length), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	j.unmap()
+	j.m = m
+	return nil
+}
+
+// close closes the file; if trim, it first cuts off the space allocated
+// ahead (a restart would anyway).
+func (j *journal) close(trim bool) {
+	j.unmap()
+	if trim {
+		j.rw.Truncate(j.size)
+	}
 	j.rw.Close() // releases the lock
 }
 
-// append writes the group's entries as one record, in one write(2) (after
-// the header, in the same write, if a rotation could not write it). A
-// failed or short write is truncated back.
+// append copies the group's entries into the mapping as one record (after
+// the header, if a rotation could not write it): the payload, then the
+// record's header in one store (see the format above).
 func (j *journal) append(entries []Entry) error {
 	payload := entriesJSON(entries)
 	j.mu.Lock()
@@ -353,22 +466,32 @@ func (j *journal) append(entries []Entry) error {
 	}
 	j.since.Store(time.Now().UnixNano())
 	defer j.since.Store(0)
-	buf := make([]byte, 0, journalHeader+recordHeader+len(payload))
+	off := j.size
 	if j.needHeader {
-		buf = append(buf, header(j.gen)...)
+		off = journalHeader
 	}
-	buf = appendRecord(buf, []byte(payload))
-	if _, err := j.w.Write(buf); err != nil {
-		if terr := j.rw.Truncate(j.size); terr != nil {
-			err = errors.Join(err, terr)
+	end := off + recordHeader + int64(len(payload))
+	if end > int64(len(j.m)) {
+		if err := j.grow(end); err != nil {
+			return err
 		}
-		return err
 	}
+	if j.needHeader {
+		copy(j.m, header(j.gen))
+	}
+	copy(j.m[off+recordHeader:end], payload)
+	var h [recordHeader]byte
+	binary.LittleEndian.PutUint32(h[:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(j.m[off+recordHeader:end], castagnoli))
+	// One 8-byte store (a single instruction on amd64 and arm64, aligned
+	// or not), the header's bytes in the file's order.
+	*(*uint64)(unsafe.Pointer(&j.m[off])) = binary.NativeEndian.Uint64(h[:])
 	if j.fsync {
-		if err := syscall.Fdatasync(int(j.w.Fd())); err != nil {
-			// The record may be in the file; it was not acknowledged, so
-			// it is cut off and its entries stored marked failed.
-			j.rw.Truncate(j.size)
+		if err := syscall.Fdatasync(int(j.rw.Fd())); err != nil {
+			// The record may be on disk; it was not acknowledged, so its
+			// header is zeroed (the records end there) and its entries
+			// stored marked failed.
+			*(*uint64)(unsafe.Pointer(&j.m[off])) = 0
 			return err
 		}
 	}
@@ -376,7 +499,7 @@ func (j *journal) append(entries []Entry) error {
 		j.needHeader = false
 		j.imported = journalHeader
 	}
-	j.size += int64(len(buf))
+	j.size = end
 	j.backlog.Store(j.size - j.imported)
 	return nil
 }

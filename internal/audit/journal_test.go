@@ -119,6 +119,21 @@ func TestJournalTornTailTruncated(t *testing.T) {
 		{"short payload", func(rec []byte) []byte { return rec[:len(rec)-7] }},
 		{"bad checksum", func(rec []byte) []byte { rec[len(rec)-2] ^= 0xff; return rec }},
 		{"zeros (a power loss)", func(rec []byte) []byte { return make([]byte, 300) }},
+		// What a kill during an append to the mapping leaves: the
+		// payload (in whole or in part) without its header, then the
+		// zeros of the space allocated ahead.
+		{"payload without its header", func(rec []byte) []byte {
+			clear(rec[:recordHeader])
+			return append(rec, make([]byte, 4096)...)
+		}},
+		{"end of a payload without its header", func(rec []byte) []byte {
+			clear(rec[:len(rec)/2])
+			return append(rec, make([]byte, 4096)...)
+		}},
+		{"bad checksum, then space allocated ahead", func(rec []byte) []byte {
+			rec[len(rec)-2] ^= 0xff
+			return append(rec, make([]byte, 4096)...)
+		}},
 	} {
 		t.Run(torn.name, func(t *testing.T) {
 			d := dbtest.SQLite(t, testSchemas...)
@@ -190,6 +205,35 @@ func TestJournalCorruptMiddleStopsStart(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), d, Options{}); err == nil {
 		t.Error("the second Open succeeded: the journal's lock or content was lost")
+	}
+}
+
+// TestJournalZeroHeaderBeforeRecordsStopsStart: a zero record header
+// (what an append killed before its header leaves, only ever last) with
+// records after it is a corrupt journal, not the end of its records.
+func TestJournalZeroHeaderBeforeRecordsStopsStart(t *testing.T) {
+	d := dbtest.SQLite(t, testSchemas...)
+	var block atomic.Bool
+	block.Store(true)
+	l := journalOnly(t, d, &block)
+	record(t, l, "a", 3)
+	crash(t, l)
+	path := JournalPath(d.Location)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b[journalHeader : journalHeader+recordHeader]) // the first record's header
+	b = append(b, make([]byte, 4096)...)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), d, Options{})
+	if err == nil || !strings.Contains(err.Error(), "corrupt record") || !strings.Contains(err.Error(), "zero header") {
+		t.Fatalf("Open = %v, want an error naming the zero header", err)
+	}
+	if n := stored(t, d, "a"); n != 0 {
+		t.Errorf("%d entries imported from a corrupt journal", n)
 	}
 }
 

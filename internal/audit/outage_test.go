@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,23 +259,20 @@ func TestJournalFailureRefusesAndRecovers(t *testing.T) {
 	stop := make(chan struct{})
 	r := runReaders(l, stop)
 	time.Sleep(100 * time.Millisecond)
-	// Make the journal unwritable: its write handle now refuses writes.
+	// Make the journal unwritable: the space allocated ahead is used up,
+	// and extending the file fails.
 	l.j.mu.Lock()
-	good := l.j.w
-	bad, err := os.Open(l.j.path) // read-only: write(2) fails with EBADF
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.j.w = bad
+	l.j.length = l.j.size
+	l.j.unmap()
+	l.j.beforeGrow = func() error { return syscall.ENOSPC }
 	l.j.mu.Unlock()
 	time.Sleep(300 * time.Millisecond)
 	if l.Ready() == nil {
 		t.Error("Ready() = nil while the journal cannot be written")
 	}
 	l.j.mu.Lock()
-	l.j.w = good
+	l.j.beforeGrow = nil
 	l.j.mu.Unlock()
-	bad.Close()
 	deadline := time.Now().Add(2 * time.Second)
 	for l.Ready() != nil && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
