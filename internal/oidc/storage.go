@@ -181,14 +181,16 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 // revokes the tokens issued with it (RFC 6749 §4.1.2).
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := sha(code)
-	st, err := s.db().Prepared(ctx, "UPDATE oidc_auth_requests SET code_hash = $2 WHERE code_hash = $1 AND done = 1 RETURNING "+authRequestColumns+", expires_at")
+	// Spent: done 2, the code's hash kept. Only the row changes, not the
+	// index on code_hash (which changing the hash rewrote twice a code).
+	st, err := s.db().Prepared(ctx, "UPDATE oidc_auth_requests SET done = 2 WHERE code_hash = $1 AND done = 1 RETURNING "+authRequestColumns+", expires_at")
 	if err != nil {
 		return nil, err
 	}
 	var exp time.Time
 	var a *authRequest
 	err = s.db().Write(ctx, func() (err error) {
-		a, err = scanAuthRequest(st.QueryRowContext(ctx, h, "used:"+h), db.Time{T: &exp})
+		a, err = scanAuthRequest(st.QueryRowContext(ctx, h), db.Time{T: &exp})
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -353,7 +355,8 @@ func (p *Provider) revokeFamily(ctx context.Context, family string) (int64, erro
 // how many, or -1 when the code was never issued.
 func (p *Provider) revokeFamilyOfCode(ctx context.Context, codeHash string) int64 {
 	var id string
-	if err := p.db.QueryRowContext(ctx, "SELECT id FROM oidc_auth_requests WHERE code_hash = $1", "used:"+codeHash).Scan(&id); err != nil {
+	// A code spent before done 2 was its mark has the hash "used:…".
+	if err := p.db.QueryRowContext(ctx, "SELECT id FROM oidc_auth_requests WHERE (code_hash = $1 AND done = 2) OR code_hash = $2", codeHash, "used:"+codeHash).Scan(&id); err != nil {
 		return -1
 	}
 	n, err := p.revokeFamily(ctx, id)
