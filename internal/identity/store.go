@@ -82,7 +82,14 @@ func setState(ctx context.Context, q querier, id int64, st State, reason string,
 // sessions and tokens name accounts so); its error is NotFound when there
 // is none.
 func (s *Service) AccountByID(ctx context.Context, id int64) (Account, error) {
-	a, err := s.accountByID(ctx, s.db, id, false)
+	// Every code exchange and userinfo reads one: prepared, and run
+	// without the request's cancellation, for which the SQLite driver
+	// starts a goroutine per statement (a look-up by primary key is short).
+	st, err := s.db.Prepared(ctx, "SELECT "+accountColumns+" FROM eid_accounts WHERE id = $1")
+	if err != nil {
+		return Account{}, err
+	}
+	a, err := scanAccount(st.QueryRowContext(context.WithoutCancel(ctx), id))
 	if errors.Is(err, errNoAccount) {
 		return Account{}, problem.New(problem.NotFound, "no such account")
 	}

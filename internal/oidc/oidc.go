@@ -421,7 +421,9 @@ func (p *Provider) accountOf(ctx context.Context, sector, sub string) (int64, er
 		return 0, err
 	}
 	var id int64
-	err = st.QueryRowContext(ctx, sector, sub).Scan(&id)
+	// Short (by primary key): without the request's cancellation, which
+	// costs the SQLite driver a goroutine per statement.
+	err = st.QueryRowContext(context.WithoutCancel(ctx), sector, sub).Scan(&id)
 	return id, err
 }
 
