@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -202,5 +204,51 @@ func TestSQLiteMapsTheFile(t *testing.T) {
 	}
 	if n < 1<<30 {
 		t.Errorf("mmap_size is %d bytes, want the file mapped (at least 1 GiB allowed)", n)
+	}
+}
+
+// TestSQLiteCheckpointsInTheBackground: a commit far below the commits'
+// own checkpoint threshold (10,000 pages) still reaches the database file
+// within a few of the checkpointer's ticks (100 ms): the store's
+// goroutine checkpoints, not the writers.
+func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	d, err := db.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var pages int
+	if err := d.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages < 10000 {
+		t.Fatalf("wal_autocheckpoint = %d, %v: want the commits' checkpoints a backstop only", pages, err)
+	}
+	if _, err := d.Exec(`CREATE TABLE blobs (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	// About 256 pages of log, far below the threshold.
+	if _, err := d.Exec(`INSERT INTO blobs VALUES (randomblob(1 << 20))`); err != nil {
+		t.Fatal(err)
+	}
+	main := filepath.Join(dir, "populus.db")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		fi, err := os.Stat(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() >= 1<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("3 s after the commit the database file holds %d bytes: the log was not checkpointed", fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Close stops the checkpointer and may be called twice.
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
 	}
 }
