@@ -108,8 +108,11 @@ func (e *Entry) args() []any {
 // those of a journal written before the other five were added. Each entry
 // is read from json_each once (MATERIALIZED): referred to twelve times as
 // json_each's value, it was converted to text and parsed again twelve
-// times, which took half the import's time.
-const insertGroupSQL = `WITH e AS MATERIALIZED (SELECT value AS v FROM json_each($1))
+// times, which took half the import's time. jsonb_each parses the array
+// once and gives each entry as SQLite's binary JSON, which ->> reads
+// without parsing text again: 3.3 µs an entry instead of 4.1
+// (BenchmarkImportGroup).
+const insertGroupSQL = `WITH e AS MATERIALIZED (SELECT value AS v FROM jsonb_each($1))
 	INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
 	SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6,
 		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -89,4 +90,26 @@ func BenchmarkAppendsWithCheckpoints(b *testing.B) {
 			l.Close()
 		})
 	}
+}
+
+// BenchmarkImportGroup: the journal importer's insert of a batch of 1,000
+// entries (one statement over the JSON array) into audit_log, per entry.
+// The Merkle tree integrates the entries in the background meanwhile:
+// compare runs of the same -benchtime.
+func BenchmarkImportGroup(b *testing.B) {
+	d := dbtest.SQLite(b, testSchemas...)
+	l := New(d)
+	defer l.Close()
+	batch := make([]Entry, 1000)
+	for i := range batch {
+		batch[i] = Entry{At: time.Now(), Actor: "staff:auditor", Action: "person.read", Subject: fmt.Sprintf("%012d", 1_000_000_000+i), Outcome: OK, Remote: "127.0.0.1"}
+	}
+	group := entriesJSON(batch)
+	ctx := context.Background()
+	for b.Loop() {
+		if err := l.recordImported(ctx, []string{group}, 1, journalHeader); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/entry")
 }

@@ -399,8 +399,9 @@ func (x *runIndex) mergeChunk(ctx context.Context, m *merge) error {
 // insertPostingsSQL inserts the postings of a chunk into run $1, given as
 // a JSON array of [subject, entry_id] in $2: one argument for the driver to
 // convert instead of two a posting, which took most of a chunk's time. The
-// entries are read once each (MATERIALIZED), as in insertGroupSQL.
-const insertPostingsSQL = `WITH p AS MATERIALIZED (SELECT value AS v FROM json_each($2))
+// entries are read once each (MATERIALIZED), as binary JSON (jsonb_each), as
+// in insertGroupSQL.
+const insertPostingsSQL = `WITH p AS MATERIALIZED (SELECT value AS v FROM jsonb_each($2))
 	INSERT INTO audit_postings (run, subject, entry_id) SELECT $1, v ->> 0, v ->> 1 FROM p`
 
 // postingsJSON encodes ps for insertPostingsSQL.
