@@ -316,6 +316,10 @@ func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() er
 				slog.Warn("audit journal in use by another audit log: this one commits each group to the audit file", "path", JournalPath(d.Location))
 				go l.writer()
 				return l, nil
+			case errors.Is(err, errJournalUnmapped):
+				slog.Warn("audit journal unusable: this log commits each group to the audit file (slower, as durable)", "err", err)
+				go l.writer()
+				return l, nil
 			case err != nil:
 				l.tree.close()
 				return nil, err

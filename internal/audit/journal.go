@@ -180,6 +180,11 @@ func appendRecord(b []byte, payload []byte) []byte {
 // each group to audit_log itself, as on PostgreSQL, slower but as durable.
 var errJournalBusy = errors.New("audit journal in use by another audit log")
 
+// errJournalUnmapped is a journal that could not be extended and mapped
+// when opened: the log commits each group to audit_log itself, as with
+// errJournalBusy.
+var errJournalUnmapped = errors.New("audit journal cannot be mapped")
+
 // errJournalClosed is an append after Close.
 var errJournalClosed = errors.New("audit journal closed")
 
@@ -372,6 +377,15 @@ func (l *Log) openJournal(ctx context.Context, location string, o Options) error
 			return fail(fmt.Errorf("replay into the audit log: %w", err))
 		}
 	}
+	// Map it now: a file system that cannot map a file shared (or a full
+	// disk) is found here, with everything imported, rather than by the
+	// first append.
+	if err := j.grow(j.size + recordHeader); err != nil {
+		j.close(true)
+		l.j = nil
+		l.dropConn()
+		return fmt.Errorf("%w: %s: %v", errJournalUnmapped, path, err)
+	}
 	return nil
 }
 
@@ -409,6 +423,9 @@ func (j *journal) unmap() {
 	}
 }
 
+// mmap maps the journal (a variable for tests).
+var mmap = syscall.Mmap
+
 // zeros extend the file.
 var zeros = make([]byte, 1<<20)
 
@@ -435,7 +452,7 @@ func (j *journal) grow(need int64) error {
 		}
 		j.length = to
 	}
-	m, err := syscall.Mmap(int(j.rw.Fd()), 0, int(j.length), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	m, err := mmap(int(j.rw.Fd()), 0, int(j.length), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return err
 	}
