@@ -206,7 +206,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key.",
 		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
 		"list":           "Lists members, subsystems, services, purposes and rights.",
-		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, at once.",
+		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens: a running server refuses them within a second.",
 	}[sub]
 	f.store(&c)
 	if sub == "services add" {

@@ -114,8 +114,10 @@ type Exchange struct {
 	cat      catalogue
 	stmtMu   sync.Mutex
 	byToken  *sql.Stmt
-	limit    limiter
-	egress   *egress.Policy
+	// live remembers the bearer tokens read active (token.go).
+	live   *db.EpochCache[liveToken]
+	limit  limiter
+	egress *egress.Policy
 	// forwarder calls member services (forward.go).
 	forwarder *http.Client
 }
@@ -134,7 +136,7 @@ func New(o Options) *Exchange {
 	}
 	return &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
 		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute},
-		egress: o.Egress, forwarder: policy.Client(30 * time.Second)}
+		egress: o.Egress, forwarder: policy.Client(30 * time.Second), live: newLiveTokens()}
 }
 
 // SetConsents wires the consent check (after both are built).

@@ -181,6 +181,7 @@ func (x *Exchange) SetKey(ctx context.Context, id string, jwk []byte) error {
 // refused.
 func (x *Exchange) Revoke(ctx context.Context, id string) error {
 	now := isoNow(x.now())
+	defer x.live.Invalidate()
 	return x.db.InTx(ctx, func(tx *sql.Tx) error {
 		var subs []string
 		if strings.Count(id, "/") == 2 {

@@ -128,3 +128,41 @@ func (e *env) sign(t testing.TB, subsystem string, payload []byte) string {
 	}
 	return s
 }
+
+// TestTokenRevokedByAnotherProcess: the exchange remembers a token read
+// active while the store's token epoch holds; a revocation made outside
+// this process (the command line, another instance: here a statement on
+// the store) moves the epoch, and the token is refused within a second.
+func TestTokenRevokedByAnotherProcess(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-1", time.Minute))
+		var tok exchange.Token
+		if res.status != 200 || json.Unmarshal([]byte(res.body), &tok) != nil {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		call := func() int {
+			h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+			h["Authorization"] = "Bearer " + tok.AccessToken
+			return e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, "").status
+		}
+		for range 3 {
+			if s := call(); s != 200 {
+				t.Fatalf("with the token: %d", s)
+			}
+		}
+		if _, err := d.Exec(`UPDATE exchange_tokens SET revoked_at = '2026-01-01T00:00:00Z' WHERE subsystem_id = $1`, hospital); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for call() != 401 {
+			if time.Since(start) > 3*time.Second {
+				t.Fatal("the token revoked on the store still works 3 s later")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if took := time.Since(start); took > 1500*time.Millisecond {
+			t.Errorf("the revocation took %v to hold, want within a second", took)
+		}
+	})
+}

@@ -66,7 +66,7 @@ func (p *Provider) Withdraw(ctx context.Context, pr auth.Principal, id int64) er
 		return problem.New(problem.NotFound, "no consent %d in force on your account", id)
 	}
 	_, err = p.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND client_id = $2", pr.ID, client)
-	p.live.invalidate()
+	p.live.Invalidate()
 	if err != nil {
 		return err
 	}

@@ -212,7 +212,7 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject"),
 		live: newLiveTokens()}
 	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
-	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.invalidate}
+	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.Invalidate}
 	conf := &op.Config{
 		CryptoKey:               o.Master.derive("access token"),
 		CryptoKeyId:             "1",

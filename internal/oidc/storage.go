@@ -344,7 +344,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, refresh string
 // revokeFamily revokes every token of a family, returning how many.
 func (p *Provider) revokeFamily(ctx context.Context, family string) (int64, error) {
 	res, err := p.db.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE family = $1", family)
-	p.live.invalidate()
+	p.live.Invalidate()
 	if err != nil {
 		return 0, err
 	}
@@ -368,7 +368,7 @@ func (p *Provider) revokeFamilyOfCode(ctx context.Context, codeHash string) int6
 
 func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
 	_, err := s.db().ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE subject = $1 AND client_id = $2", userID, clientID)
-	s.p.live.invalidate()
+	s.p.live.Invalidate()
 	return err
 }
 
@@ -391,7 +391,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 			q, arg = "UPDATE oidc_tokens SET revoked = 1 WHERE family = $1", g.Family
 		}
 		_, err = s.db().ExecContext(ctx, q, arg)
-		s.p.live.invalidate()
+		s.p.live.Invalidate()
 		if err != nil {
 			return zoidc.ErrServerError().WithParent(err)
 		}
@@ -485,11 +485,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 // (liveTokens) while no token has been revoked since it was read.
 func (p *Provider) liveToken(ctx context.Context, id string) (*grant, error) {
 	now := p.now()
-	epoch, err := p.live.current(ctx, p.db, now)
+	epoch, err := p.live.Current(ctx, p.db, now)
 	if err != nil {
 		return nil, err
 	}
-	if g, ok := p.live.get(id, epoch); ok {
+	if g, ok := p.live.Get(id, epoch); ok {
 		if !now.Before(g.ExpiresAt) {
 			return nil, errors.New("the access token is not active")
 		}
@@ -499,7 +499,7 @@ func (p *Provider) liveToken(ctx context.Context, id string) (*grant, error) {
 	if err != nil || revoked || !now.Before(g.ExpiresAt) {
 		return nil, errors.New("the access token is not active")
 	}
-	p.live.put(id, *g, epoch)
+	p.live.Put(id, *g, epoch)
 	return g, nil
 }
 
