@@ -168,13 +168,6 @@ func header(gen uint64) []byte {
 	return b
 }
 
-// appendRecord appends a record of payload to b.
-func appendRecord(b []byte, payload []byte) []byte {
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
-	return append(b, payload...)
-}
-
 // errJournalBusy is a journal locked by another strict log (of this
 // process or another on the same store): the log opened second commits
 // each group to audit_log itself, as on PostgreSQL, slower but as durable.

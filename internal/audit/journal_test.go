@@ -2,8 +2,10 @@ package audit
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -427,4 +429,11 @@ func TestJournalUnmappableCommitsDirectly(t *testing.T) {
 		t.Errorf("%d of 20 acknowledged entries in audit_log", n)
 	}
 	l.Close()
+}
+
+// appendRecord appends a record of payload to b, as an append writes it.
+func appendRecord(b []byte, payload []byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
+	return append(b, payload...)
 }
