@@ -77,6 +77,29 @@ func journalState(t *testing.T, d *db.DB) (gen, imported int64) {
 	return
 }
 
+// crashedJournal journals n entries "prefix…" that are not imported, stops
+// the log as a killed process leaves it, and rewrites its journal as edit
+// returns it: the store, the journal's path and its new content.
+func crashedJournal(t *testing.T, prefix string, n int, edit func([]byte) []byte) (*db.DB, string, []byte) {
+	t.Helper()
+	d := dbtest.SQLite(t, testSchemas...)
+	var block atomic.Bool
+	block.Store(true)
+	l := journalOnly(t, d, &block)
+	record(t, l, prefix, n)
+	crash(t, l)
+	path := JournalPath(d.Location)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = edit(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return d, path, b
+}
+
 // TestJournalReplayAfterKill: entries acknowledged (journaled) but not
 // imported when the process stopped are imported when the log is opened
 // again, before it serves, and List sees them.
@@ -139,23 +162,13 @@ func TestJournalTornTailTruncated(t *testing.T) {
 		}},
 	} {
 		t.Run(torn.name, func(t *testing.T) {
-			d := dbtest.SQLite(t, testSchemas...)
-			var block atomic.Bool
-			block.Store(true)
-			l := journalOnly(t, d, &block)
-			record(t, l, "a", 10)
-			crash(t, l)
-			path := JournalPath(d.Location)
-			fi, _ := os.Stat(path)
-			good := fi.Size()
-			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := appendRecord(nil, []byte(entriesJSON([]Entry{{At: time.Now(), Actor: "staff:a", Action: "person.read", Detail: "torn", Outcome: OK}})))
-			f.Write(torn.tail(rec))
-			f.Close()
-			l = New(d)
+			var good int64
+			d, path, _ := crashedJournal(t, "a", 10, func(b []byte) []byte {
+				good = int64(len(b))
+				rec := appendRecord(nil, []byte(entriesJSON([]Entry{{At: time.Now(), Actor: "staff:a", Action: "person.read", Detail: "torn", Outcome: OK}})))
+				return append(b, torn.tail(rec)...)
+			})
+			l := New(d)
 			defer l.Close()
 			if n := stored(t, d, "a"); n != 10 {
 				t.Errorf("%d of 10 entries before the torn record imported", n)
@@ -182,22 +195,11 @@ func TestJournalTornTailTruncated(t *testing.T) {
 // it, so opening the log fails with a clear error, and nothing is dropped
 // or imported.
 func TestJournalCorruptMiddleStopsStart(t *testing.T) {
-	d := dbtest.SQLite(t, testSchemas...)
-	var block atomic.Bool
-	block.Store(true)
-	l := journalOnly(t, d, &block)
-	record(t, l, "a", 3) // three records
-	crash(t, l)
-	path := JournalPath(d.Location)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[journalHeader+recordHeader+3] ^= 0x20 // in the first record's payload
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(context.Background(), d, Options{})
+	d, path, b := crashedJournal(t, "a", 3, func(b []byte) []byte { // three records
+		b[journalHeader+recordHeader+3] ^= 0x20 // in the first record's payload
+		return b
+	})
+	_, err := Open(context.Background(), d, Options{})
 	if err == nil || !strings.Contains(err.Error(), "corrupt record") || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Open = %v, want an error naming the journal and its corrupt record", err)
 	}
@@ -217,23 +219,11 @@ func TestJournalCorruptMiddleStopsStart(t *testing.T) {
 // (what an append killed before its header leaves, only ever last) with
 // records after it is a corrupt journal, not the end of its records.
 func TestJournalZeroHeaderBeforeRecordsStopsStart(t *testing.T) {
-	d := dbtest.SQLite(t, testSchemas...)
-	var block atomic.Bool
-	block.Store(true)
-	l := journalOnly(t, d, &block)
-	record(t, l, "a", 3)
-	crash(t, l)
-	path := JournalPath(d.Location)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clear(b[journalHeader : journalHeader+recordHeader]) // the first record's header
-	b = append(b, make([]byte, 4096)...)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(context.Background(), d, Options{})
+	d, _, _ := crashedJournal(t, "a", 3, func(b []byte) []byte {
+		clear(b[journalHeader : journalHeader+recordHeader]) // the first record's header
+		return append(b, make([]byte, 4096)...)
+	})
+	_, err := Open(context.Background(), d, Options{})
 	if err == nil || !strings.Contains(err.Error(), "corrupt record") || !strings.Contains(err.Error(), "zero header") {
 		t.Fatalf("Open = %v, want an error naming the zero header", err)
 	}

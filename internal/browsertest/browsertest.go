@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,4 +126,19 @@ func DumpMain(ctx context.Context) string {
 	url, _ := chromedp.Run(ctx, chromedp.Location())
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
 	return url + "\n" + text
+}
+
+// DoFromStart runs steps, and runs them once more, from the first, when
+// chromedp lost a node because Chromium replaced the document under it
+// ("Could not find node with given id", a race of chromedp's node ids with
+// a navigation, seen in CI on a page reached through redirects); steps
+// must then start with a navigation. The retry is logged.
+func DoFromStart(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
+	t.Helper()
+	err := chromedp.Do(ctx, steps...)
+	if err != nil && strings.Contains(err.Error(), "Could not find node with given id") {
+		t.Logf("chromedp lost a node (%v): the steps once more from the start", err)
+		err = chromedp.Do(ctx, steps...)
+	}
+	return err
 }

@@ -66,29 +66,19 @@ func TestBrowserDemoBank(t *testing.T) {
 
 		ctx, problems := browsertest.Start(t, 60*time.Second)
 		shot := browsertest.Screenshots(t)
-		signIn := func() error {
-			return chromedp.Do(ctx,
-				chromedp.Navigate(srv.URL+"/demo-bank/"),
-				chromedp.WaitVisible(chromedp.ID("login")),
-				shot("bank"),
-				chromedp.Click(chromedp.ID("login")),
-				chromedp.WaitVisible(chromedp.ID("f-pin")),
-				shot("eid-login"),
-				chromedp.SendKeys(chromedp.ID("f-pin"), e.Lan.PIN),
-				chromedp.SendKeys(chromedp.ID("f-password"), identitytest.Password),
-				chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
-				chromedp.WaitVisible(chromedp.ID("scope-profile")),
-				shot("consent"),
-			)
-		}
-		err = signIn()
-		if err != nil && strings.Contains(err.Error(), "Could not find node with given id") {
-			// chromedp acted on a node of a document that Chromium had
-			// just replaced (seen once in CI on the provider's login
-			// page): the flow once more, from the bank's page.
-			t.Logf("chromedp lost a node (%v): signing in once more from the start", err)
-			err = signIn()
-		}
+		err = browsertest.DoFromStart(t, ctx,
+			chromedp.Navigate(srv.URL+"/demo-bank/"),
+			chromedp.WaitVisible(chromedp.ID("login")),
+			shot("bank"),
+			chromedp.Click(chromedp.ID("login")),
+			chromedp.WaitVisible(chromedp.ID("f-pin")),
+			shot("eid-login"),
+			chromedp.SendKeys(chromedp.ID("f-pin"), e.Lan.PIN),
+			chromedp.SendKeys(chromedp.ID("f-password"), identitytest.Password),
+			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("scope-profile")),
+			shot("consent"),
+		)
 		if err == nil {
 			err = chromedp.Do(ctx,
 				chromedp.Click(chromedp.CSS(`button[value=approve]`)),

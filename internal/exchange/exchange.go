@@ -12,7 +12,6 @@ package exchange
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"net/http"
 	"sync"
@@ -112,8 +111,6 @@ type Exchange struct {
 	ca       *authority
 	mon      *monitor
 	cat      catalogue
-	stmtMu   sync.Mutex
-	byToken  *sql.Stmt
 	// live remembers the bearer tokens read active (token.go).
 	live   *db.EpochCache[liveToken]
 	limit  limiter

@@ -213,7 +213,8 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 
 func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 	ctx := r.Context()
-	now := isoNow(x.now())
+	at := x.now()
+	now := isoNow(at)
 	var id, name string
 	var err error
 	switch {
@@ -233,7 +234,7 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 		if !ok || tok == "" {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "authenticate with a client certificate of the Populus exchange CA or a bearer access token (POST /api/v1/exchange/token)")
 		}
-		t, ok, terr := x.bearer(ctx, hashToken(tok), now)
+		t, ok, terr := x.bearer(ctx, hashToken(tok), at)
 		if terr != nil {
 			return auth.Principal{}, terr
 		}
@@ -279,16 +280,17 @@ func newLiveTokens() *db.EpochCache[liveToken] {
 	return db.NewEpochCache[liveToken]("SELECT seq FROM exchange_token_epoch WHERE id = 1", liveEpochTTL, maxLiveTokens)
 }
 
-// bearer returns the active token whose hash is hash, at now (isoNow).
-func (x *Exchange) bearer(ctx context.Context, hash, now string) (liveToken, bool, error) {
-	epoch, err := x.live.Current(ctx, x.db, x.now())
+// bearer returns the active token whose hash is hash, at at.
+func (x *Exchange) bearer(ctx context.Context, hash string, at time.Time) (liveToken, bool, error) {
+	now := isoNow(at)
+	epoch, err := x.live.Current(ctx, x.db, at)
 	if err != nil {
 		return liveToken{}, false, err
 	}
 	if t, ok := x.live.Get(hash, epoch); ok {
 		return t, now < t.expires, nil
 	}
-	stmt, err := x.tokenStmt(ctx)
+	stmt, err := x.db.Prepared(ctx, tokenQuery)
 	if err != nil {
 		return liveToken{}, false, err
 	}
@@ -304,17 +306,4 @@ func (x *Exchange) bearer(ctx context.Context, hash, now string) (liveToken, boo
 	}
 	x.live.Put(hash, t, epoch)
 	return t, true, nil
-}
-
-func (x *Exchange) tokenStmt(ctx context.Context) (*sql.Stmt, error) {
-	x.stmtMu.Lock()
-	defer x.stmtMu.Unlock()
-	if x.byToken == nil {
-		st, err := x.db.PrepareContext(ctx, tokenQuery)
-		if err != nil {
-			return nil, err
-		}
-		x.byToken = st
-	}
-	return x.byToken, nil
 }
