@@ -175,7 +175,7 @@ func TestBulkConnectionIsReset(t *testing.T) {
 			c.Close()
 		}
 	}()
-	for range 8 { // the pool's size: every connection, the bulk one among them
+	for range d.Stats().MaxOpenConnections { // every connection, the bulk one among them
 		c, err := d.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
