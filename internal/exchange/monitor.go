@@ -47,13 +47,31 @@ type OpStats struct {
 }
 
 type monitor struct {
-	mu    sync.Mutex
-	stats map[[2]string]*OpStats
-	total map[[2]string]time.Duration
+	mu  sync.Mutex
+	ops map[[2]string]*opFigures
+}
+
+// opFigures are the figures of a client subsystem and a service, with
+// their Prometheus series found once.
+type opFigures struct {
+	stats                       OpStats
+	total                       time.Duration
+	succeeded, failed           prometheus.Counter
+	duration                    prometheus.Observer
+	responseBytes, requestBytes prometheus.Counter
+}
+
+func newOpFigures(client, service string) *opFigures {
+	return &opFigures{stats: OpStats{ClientSubsystem: client, ServiceID: service},
+		succeeded:     requestsTotal.WithLabelValues(client, service, "succeeded"),
+		failed:        requestsTotal.WithLabelValues(client, service, "failed"),
+		duration:      requestDuration.WithLabelValues(service),
+		responseBytes: responseBytes.WithLabelValues(client, service),
+		requestBytes:  requestBytes.WithLabelValues(client, service)}
 }
 
 func newMonitor() *monitor {
-	return &monitor{stats: map[[2]string]*OpStats{}, total: map[[2]string]time.Duration{}}
+	return &monitor{ops: map[[2]string]*opFigures{}}
 }
 
 func (m *monitor) refused(*http.Request) { unauthenticated.Inc() }
@@ -67,41 +85,38 @@ func (m *monitor) record(c *call, r *http.Request, w *countingWriter, err error)
 		service = "invalid"
 	}
 	d := time.Since(c.start)
-	outcome := "succeeded"
 	failed := err != nil || w.status >= 400
-	if failed {
-		outcome = "failed"
-	}
 	req := max(r.ContentLength, 0)
-	requestsTotal.WithLabelValues(client, service, outcome).Inc()
-	requestDuration.WithLabelValues(service).Observe(d.Seconds())
-	responseBytes.WithLabelValues(client, service).Add(float64(w.n))
-	requestBytes.WithLabelValues(client, service).Add(float64(req))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := [2]string{client, service}
-	s := m.stats[k]
-	if s == nil {
-		if len(m.stats) > 10_000 {
-			return // bounded: the Prometheus metrics still count
+	f := m.ops[k]
+	if f == nil {
+		f = newOpFigures(client, service)
+		if len(m.ops) < 10_000 { // bounded: beyond, the Prometheus metrics still count
+			m.ops[k] = f
 		}
-		s = &OpStats{ClientSubsystem: client, ServiceID: service}
-		m.stats[k] = s
 	}
+	f.duration.Observe(d.Seconds())
+	f.responseBytes.Add(float64(w.n))
+	f.requestBytes.Add(float64(req))
+	s := &f.stats
 	s.RequestCount++
 	if failed {
+		f.failed.Inc()
 		s.FailedCount++
 		s.LastFaultCode = w.status
 		if err != nil {
 			s.LastFaultString = string(problem.KindOf(err))
 		}
 	} else {
+		f.succeeded.Inc()
 		s.SucceededCount++
 	}
 	s.RequestSize += req
 	s.ResponseSize += w.n
-	m.total[k] += d
-	s.AvgDurationMillis = float64(m.total[k].Microseconds()) / 1000 / float64(s.RequestCount)
+	f.total += d
+	s.AvgDurationMillis = float64(f.total.Microseconds()) / 1000 / float64(s.RequestCount)
 	s.MaxDurationMillis = max(s.MaxDurationMillis, float64(d.Microseconds())/1000)
 }
 
@@ -111,9 +126,9 @@ func (x *Exchange) Stats(subsystem string) []OpStats {
 	x.mon.mu.Lock()
 	defer x.mon.mu.Unlock()
 	var out []OpStats
-	for k, s := range x.mon.stats {
+	for k, f := range x.mon.ops {
 		if k[0] == subsystem || (len(k[1]) > len(subsystem) && k[1][:len(subsystem)+1] == subsystem+"/") {
-			out = append(out, *s)
+			out = append(out, f.stats)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

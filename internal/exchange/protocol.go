@@ -111,22 +111,29 @@ func newRequestID() string {
 // read.
 type reqHash struct {
 	head [64]byte
-	body hash.Hash
+	body hash.Hash // made by the first byte of a body
 	n    int64
 }
 
 func (h *reqHash) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if h.body == nil {
+		h.body = sha512.New()
+	}
 	h.n += int64(len(b))
 	return h.body.Write(b)
 }
 
 func requestHash(r *http.Request, h Headers) *reqHash {
-	var b strings.Builder
-	for _, s := range []string{r.Method, " ", r.URL.RequestURI(), "\n", HeaderClient, ": ", h.Client, "\n", HeaderID, ": ", h.RequestID, "\n",
+	var buf [512]byte // the canonical headers of most requests fit
+	b := buf[:0]
+	for _, s := range [...]string{r.Method, " ", r.URL.RequestURI(), "\n", HeaderClient, ": ", h.Client, "\n", HeaderID, ": ", h.RequestID, "\n",
 		HeaderIssue, ": ", h.Issue, "\n", HeaderUserID, ": ", h.UserID, "\n", HeaderLegalBasis, ": ", h.Basis, "\n"} {
-		b.WriteString(s)
+		b = append(b, s...)
 	}
-	return &reqHash{head: sha512.Sum512([]byte(b.String())), body: sha512.New()}
+	return &reqHash{head: sha512.Sum512(b)}
 }
 
 func sum(h *reqHash) string {

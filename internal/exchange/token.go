@@ -214,7 +214,6 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 	ctx := r.Context()
 	at := x.now()
-	now := isoNow(at)
 	var id, name string
 	var err error
 	switch {
@@ -223,7 +222,7 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 		sn := hex.EncodeToString(leaf.SerialNumber.Bytes())
 		err = x.db.QueryRowContext(ctx, `SELECT s.id, m.name FROM exchange_certificates c JOIN exchange_subsystems s ON s.id = c.subsystem_id
 			JOIN exchange_members m ON m.id = s.member_id
-			WHERE c.serial = $1 AND c.revoked_at = '' AND c.not_after > $2 AND s.revoked_at = '' AND m.revoked_at = ''`, sn, now).Scan(&id, &name)
+			WHERE c.serial = $1 AND c.revoked_at = '' AND c.not_after > $2 AND s.revoked_at = '' AND m.revoked_at = ''`, sn, isoNow(at)).Scan(&id, &name)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && leaf.Subject.CommonName != id) {
 			x.audit.Record(ctx, audit.OfActor(auth.ActorID(auth.KindMember, leaf.Subject.CommonName), ActionAuthenticate, leaf.Subject.CommonName).Refused("certificate revoked or unknown: serial "+sn))
 			return auth.Principal{}, problem.New(problem.Unauthorized, "the client certificate is revoked, expired or unknown")

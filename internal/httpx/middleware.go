@@ -72,8 +72,8 @@ var (
 )
 
 // SecurityHeaders sets the headers every response carries: those of a page,
-// or under /api/ those of an API response; HSTS on a request that came over
-// TLS.
+// or under /api/ and the data exchange's /r1/ those of an API response;
+// HSTS on a request that came over TLS.
 func SecurityHeaders(next http.Handler) http.Handler { return securityHeaders(next, false) }
 
 // SecurityHeadersHTTPS is SecurityHeaders for a deployment served over
@@ -86,7 +86,7 @@ func SecurityHeadersHTTPS(next http.Handler) http.Handler { return securityHeade
 func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, set := w.Header(), pageHeaders
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/r1/") {
 			set = apiHeaders
 		}
 		for k, v := range set {

@@ -35,6 +35,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"/api/v1/persons/001203000001?add", APICSP, "no-store", "", 2, 1},
 		{"/api/v1/openapi.json", APICSP, "public, max-age=300", "", 1, 1},
 		{"/api/v1/persons/001203000002", APICSP, "no-store", "", 1, 1},
+		{"/r1/VN/GOV/BCA/C06-REGISTER/person/001203000001", APICSP, "no-store", "", 1, 1}, // the data exchange's API
 	} {
 		hd := get(tc.path)
 		if got := hd.Get("Content-Security-Policy"); got != tc.csp {
