@@ -356,3 +356,43 @@ func FuzzFullNameSameAsBefore(f *testing.F) {
 		sameLevelCheck(t, &s, x, y)
 	})
 }
+
+// ocrNear reads the OCR forms as it compares them; it must say what
+// within1 of the forms written out said, above all where "rn" (read as
+// "m") meets the edit.
+func TestOCRNearSameAsBefore(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	letters := []byte("rnmli10oa ")
+	for range 200000 {
+		x := make([]byte, r.IntN(9))
+		for i := range x {
+			x[i] = letters[r.IntN(len(letters))]
+		}
+		y := []byte(editVariant(r, string(x)))
+		if r.IntN(2) == 0 {
+			y = []byte(ocrVariant(r, string(y)))
+		}
+		sameOCRNear(t, string(x), string(y))
+	}
+}
+
+func sameOCRNear(t *testing.T, x, y string) {
+	t.Helper()
+	want := refOcrNear(x, y)
+	ascii := isASCII(x) && isASCII(y)
+	if got := ocrNear(x, y, ascii); got != want {
+		t.Fatalf("ocrNear(%q, %q, %v) = %v, before %v", x, y, ascii, got, want)
+	}
+	if got := ocrNear(x, y, false); got != want {
+		t.Fatalf("ocrNear(%q, %q, false) = %v, before %v", x, y, got, want)
+	}
+}
+
+func FuzzOCRNearSameAsBefore(f *testing.F) {
+	f.Add("rnai", "mai")
+	f.Add("lan", "1an")
+	f.Add("arn", "am")
+	f.Add("rrn", "rm")
+	f.Add("nguyen thi loan", "nguyen th1 l0an")
+	f.Fuzz(func(t *testing.T, x, y string) { sameOCRNear(t, x, y) })
+}
