@@ -98,10 +98,16 @@ func (FullName) Level(a, b *Record) int {
 	if ascii && within1ASCII(x, y, 1) || !ascii && DLWithin(x, y, 1) {
 		return NameOneEdit
 	}
-	// Names one edit apart once OCR confusions are read, and close by
-	// Jaro–Winkler (≥ 0.7). The OCR forms are compared first: they differ
-	// early for most pairs, where Jaro–Winkler reads every letter.
-	if ocrNear(x, y, ascii) && JaroWinkler(x, y) >= 0.7 {
+	// One edit apart once OCR confusions are read, then the words, then
+	// Jaro–Winkler and two edits. Most pairs here are of different
+	// people, whose names the letters they share show too far apart for
+	// Jaro–Winkler to reach 0.7 or 0.88, or for two edits (nameBounds):
+	// for those neither is computed, nor the OCR forms.
+	b70, b88, near2 := true, true, true
+	if ascii {
+		b70, b88, near2 = nameBounds(x, y)
+	}
+	if b70 && ocrNear(x, y, ascii) && JaroWinkler(x, y) >= 0.7 {
 		return NameOneEdit
 	}
 	fallback := NameElse
@@ -114,14 +120,6 @@ func (FullName) Level(a, b *Record) int {
 		return NameWordsFaults
 	case short >= 3 && matched == short-1:
 		fallback = NameMostWords
-	}
-	// The names no word-level test placed: Jaro–Winkler, then two edits.
-	// Most pairs left are of different people, whose names the letters
-	// they share show too far apart for either (nameBounds): for those
-	// neither is computed.
-	b88, near2 := true, true
-	if ascii {
-		b88, near2 = nameBounds(x, y)
 	}
 	if b88 {
 		switch jw := JaroWinkler(x, y); {
@@ -137,31 +135,32 @@ func (FullName) Level(a, b *Record) int {
 	return fallback
 }
 
-// boundSlack is what nameBounds leaves for the rounding of floating-point
-// arithmetic: a bound closer than this to a threshold decides nothing.
-const boundSlack = 1e-9
-
 // nameBounds tells, from the letters two ASCII strings have in common
 // (as a multiset, wherever they are), whether their Jaro–Winkler
-// similarity can reach 0.88 (b88), and whether they can be two edits
-// apart (near2). The letters in common, c, bound the characters Jaro
-// matches (they are equal pairs), so Jaro is at most
-// (c/|x| + c/|y| + 1)/3, Jaro–Winkler that raised by the strings' common
-// prefix; and every character of the longer string that is not one of an
-// equal pair costs an edit, so the distance is at least max(|x|, |y|) − c.
-// Counting them takes one pass over each string, a fraction of either
-// comparator; the names of different people fail both tests.
-func nameBounds(x, y string) (b88, near2 bool) {
+// similarity can reach 0.7 (b70) and 0.88 (b88), and whether they can be
+// two edits apart (near2). The letters in common, c, bound the
+// characters Jaro matches (they are equal pairs), so Jaro is at most
+// J = (c/|x| + c/|y| + 1)/3, and Jaro–Winkler at most J raised by the
+// strings' common prefix of l letters: J + 0.1·l·(1 − J) when J > 0.7.
+// That reaches a threshold t > 0.7 when J ≥ (t − 0.1·l)/(1 − 0.1·l), that
+// is when c·(|x| + |y|) ≥ k·|x|·|y| with k = 3(t − 0.1·l)/(1 − 0.1·l) − 1
+// (jwReach), which needs no division. Every character of the longer
+// string that is not one of an equal pair costs an edit, so the distance
+// is at least max(|x|, |y|) − c. Letters are counted by their low five
+// bits (a to z apart, and the space): letters that share a count only
+// raise c, so the bounds hold. Counting them takes a pass over each
+// string, a fraction of either comparator.
+func nameBounds(x, y string) (b70, b88, near2 bool) {
 	if len(x) > 255 || len(y) > 255 {
-		return true, true // the counts are bytes
+		return true, true, true // the counts are bytes
 	}
-	var count [128]uint8
+	var count [32]uint8
 	for i := 0; i < len(x); i++ {
-		count[x[i]&127]++
+		count[x[i]&31]++
 	}
 	c := 0
 	for i := 0; i < len(y); i++ {
-		k := y[i] & 127
+		k := y[i] & 31
 		n := count[k]
 		var one uint8
 		if n != 0 {
@@ -170,18 +169,31 @@ func nameBounds(x, y string) (b88, near2 bool) {
 		count[k] = n - one
 		c += int(one)
 	}
-	fc := float64(c)
-	j := (fc/float64(len(x)) + fc/float64(len(y)) + 1) / 3
-	jw := j
-	if j > winklerBoost {
-		l := 0
-		for l < winklerMaxPrefix && l < len(x) && l < len(y) && x[l] == y[l] {
-			l++
-		}
-		jw = j + float64(l)*winklerScale*(1-j)
+	l := 0
+	for l < winklerMaxPrefix && l < len(x) && l < len(y) && x[l] == y[l] {
+		l++
 	}
-	return jw+boundSlack >= 0.88, max(len(x), len(y))-c <= 2
+	shared, product := float64(c*(len(x)+len(y))), float64(len(x)*len(y))
+	return shared >= jwReach70*product, shared >= jwReach88[l]*product, max(len(x), len(y))-c <= 2
 }
+
+// boundSlack is what nameBounds leaves for the rounding of floating-point
+// arithmetic: a bound closer than this to a threshold decides nothing.
+const boundSlack = 1e-9
+
+// jwReach70 and jwReach88[l] are nameBounds' k for Jaro–Winkler 0.7 (the
+// prefix bonus starts above it: k is the same for every l) and 0.88 with a
+// common prefix of l letters, less boundSlack.
+var (
+	jwReach70 = 3*(winklerBoost-boundSlack) - 1
+	jwReach88 = func() (k [winklerMaxPrefix + 1]float64) {
+		for l := range k {
+			p := float64(l) * winklerScale
+			k[l] = 3*(0.88-boundSlack-p)/(1-p) - 1
+		}
+		return k
+	}()
+)
 
 // ocrChars are the letters an OCR form changes: a string without any is
 // its own OCR form.
