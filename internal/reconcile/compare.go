@@ -224,8 +224,17 @@ var isOCRChar = func() (t [256]bool) {
 // compared, a character at a time, rather than written out: most strings
 // differ early.
 func ocrNear(x, y string, ascii bool) bool {
-	if d := len(x) - len(y); d > 3 || d < -3 || !hasOCRChar(x) && !hasOCRChar(y) {
+	if !hasOCRChar(x) && !hasOCRChar(y) {
 		return false // their OCR forms are themselves, and not one edit apart
+	}
+	return ocrFormsNear(x, y, ascii)
+}
+
+// ocrFormsNear is ocrNear for strings one of which has a letter OCR
+// confuses.
+func ocrFormsNear(x, y string, ascii bool) bool {
+	if d := len(x) - len(y); d > 3 || d < -3 {
+		return false
 	}
 	if len(x) > stackLen || len(y) > stackLen || !ascii && (!isASCII(x) || !isASCII(y)) {
 		return false // no form
@@ -387,14 +396,25 @@ func matchWords(a, b *Record) (matched, faults, short int) {
 		spare = 1
 	}
 	ascii := a.asciiName && b.asciiName
+	// The words left, and which have a letter OCR confuses.
+	var ocrB uint16
+	for j := range nb {
+		if usedB&(1<<j) == 0 && hasOCRChar(wb[j]) {
+			ocrB |= 1 << j
+		}
+	}
 	for i := range na {
 		if usedA&(1<<i) != 0 {
 			continue
 		}
 		w := wa[i]
+		ocr := ^uint16(0)
+		if !hasOCRChar(w) {
+			ocr = ocrB
+		}
 		found := false
 		for j := range nb {
-			if usedB&(1<<j) == 0 && wordNear(w, wb[j], ascii) {
+			if usedB&(1<<j) == 0 && wordNear(w, wb[j], ascii, ocr&(1<<j) != 0) {
 				usedB |= 1 << j
 				matched++
 				faults++
@@ -431,15 +451,15 @@ func sameWord(x, y string) bool {
 // wordNear reports whether two words are one edit apart once OCR
 // confusions are read as one letter. Words of one letter are not near
 // anything but themselves: an initial says too little. ascii says both
-// are ASCII.
-func wordNear(x, y string, ascii bool) bool {
+// are ASCII, ocr whether one has a letter OCR confuses.
+func wordNear(x, y string, ascii, ocr bool) bool {
 	if len(x) < 2 || len(y) < 2 {
 		return false
 	}
 	if ascii {
-		return within1ASCII(x, y, 1) || ocrNear(x, y, true)
+		return within1ASCII(x, y, 1) || ocr && ocrFormsNear(x, y, true)
 	}
-	return DLWithin(x, y, 1) || ocrNear(x, y, false)
+	return DLWithin(x, y, 1) || ocr && ocrFormsNear(x, y, false)
 }
 
 func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {
