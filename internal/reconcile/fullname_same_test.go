@@ -343,6 +343,16 @@ func TestFullNameSameAsBeforeWorld(t *testing.T) {
 	}
 	check(w.blocked())
 	check(w.random(50000, 3))
+	// Names of over 255 bytes, packed without their word boundaries, too
+	// long for nameBounds' counts.
+	var s RecordStore
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 200 {
+		x := strings.Repeat(w.sector[i].folded+" ", 20)
+		sameLevelCheck(t, &s, x, x+"a")
+		sameLevelCheck(t, &s, x, editVariant(r, x))
+		sameLevelCheck(t, &s, x, strings.Repeat(w.register[i].folded+" ", 20))
+	}
 }
 
 // FuzzFullNameSameAsBefore compares the level of any two strings with the
