@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"slices"
-	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/civil"
 )
@@ -94,16 +93,24 @@ func (FullName) Level(a, b *Record) int {
 	case middleMissing(a, b):
 		return NameMiddleMissing
 	}
-	if DLWithin(a.folded, b.folded, 1) {
+	x, y := a.folded, b.folded
+	ascii := a.asciiName && b.asciiName
+	if ascii && within1ASCII(x, y, 1) || !ascii && DLWithin(x, y, 1) {
 		return NameOneEdit
 	}
-	// One Jaro–Winkler serves every threshold below. Names one edit apart
-	// once OCR confusions are read are close by it too (≥ 0.7), so the
-	// OCR forms are made only for those.
-	jw := JaroWinkler(a.folded, b.folded)
-	if jw >= 0.7 && ocrNear(a.folded, b.folded) {
+	// One edit apart once OCR confusions are read, then the words, then
+	// Jaro–Winkler and two edits. Most pairs here are of different
+	// people, whose names the letters they share show too far apart for
+	// Jaro–Winkler to reach 0.7 or 0.88, or for two edits (nameBounds):
+	// for those neither is computed, nor the OCR forms.
+	b70, b88, near2 := true, true, true
+	if ascii {
+		b70, b88, near2 = nameBounds(x, y)
+	}
+	if b70 && ocrNear(x, y, ascii) && JaroWinkler(x, y) >= 0.7 {
 		return NameOneEdit
 	}
+	fallback := NameElse
 	switch matched, faults, short := matchWords(a, b); {
 	case short >= 2 && matched == short && faults == 0:
 		return NameWordsSubset
@@ -112,29 +119,84 @@ func (FullName) Level(a, b *Record) int {
 	case short >= 2 && matched == short:
 		return NameWordsFaults
 	case short >= 3 && matched == short-1:
-		return nameStringLevel(a, b, jw, NameMostWords)
+		fallback = NameMostWords
 	}
-	return nameStringLevel(a, b, jw, NameElse)
-}
-
-// nameStringLevel is the level of two names that no word-level test
-// placed: Jaro–Winkler (jw, of the folded names), then two edits;
-// otherwise fallback.
-func nameStringLevel(a, b *Record, jw float64, fallback int) int {
-	switch {
-	case jw >= 0.92:
-		return NameJW92
-	case jw >= 0.88:
-		return NameJW88
+	if b88 {
+		switch jw := JaroWinkler(x, y); {
+		case jw >= 0.92:
+			return NameJW92
+		case jw >= 0.88:
+			return NameJW88
+		}
 	}
-	if within2(a.folded, b.folded) {
+	if near2 && within2(x, y) {
 		return NameTwoEdits
 	}
 	return fallback
 }
 
-// ocrChars are the letters ocrForm changes: a string without any is its
-// own OCR form.
+// nameBounds tells, from the letters two ASCII strings have in common
+// (as a multiset, wherever they are), whether their Jaro–Winkler
+// similarity can reach 0.7 (b70) and 0.88 (b88), and whether they can be
+// two edits apart (near2). The letters in common, c, bound the
+// characters Jaro matches (they are equal pairs), so Jaro is at most
+// J = (c/|x| + c/|y| + 1)/3, and Jaro–Winkler at most J raised by the
+// strings' common prefix of l letters: J + 0.1·l·(1 − J) when J > 0.7.
+// That reaches a threshold t > 0.7 when J ≥ (t − 0.1·l)/(1 − 0.1·l), that
+// is when c·(|x| + |y|) ≥ k·|x|·|y| with k = 3(t − 0.1·l)/(1 − 0.1·l) − 1
+// (jwReach), which needs no division. Every character of the longer
+// string that is not one of an equal pair costs an edit, so the distance
+// is at least max(|x|, |y|) − c. Letters are counted by their low five
+// bits (a to z apart, and the space): letters that share a count only
+// raise c, so the bounds hold. Counting them takes a pass over each
+// string, a fraction of either comparator.
+func nameBounds(x, y string) (b70, b88, near2 bool) {
+	if len(x) > 255 || len(y) > 255 {
+		return true, true, true // the counts are bytes
+	}
+	var count [32]uint8
+	for i := 0; i < len(x); i++ {
+		count[x[i]&31]++
+	}
+	c := 0
+	for i := 0; i < len(y); i++ {
+		k := y[i] & 31
+		n := count[k]
+		var one uint8
+		if n != 0 {
+			one = 1
+		}
+		count[k] = n - one
+		c += int(one)
+	}
+	l := 0
+	for l < winklerMaxPrefix && l < len(x) && l < len(y) && x[l] == y[l] {
+		l++
+	}
+	shared, product := float64(c*(len(x)+len(y))), float64(len(x)*len(y))
+	return shared >= jwReach70*product, shared >= jwReach88[l]*product, max(len(x), len(y))-c <= 2
+}
+
+// boundSlack is what nameBounds leaves for the rounding of floating-point
+// arithmetic: a bound closer than this to a threshold decides nothing.
+const boundSlack = 1e-9
+
+// jwReach70 and jwReach88[l] are nameBounds' k for Jaro–Winkler 0.7 (the
+// prefix bonus starts above it: k is the same for every l) and 0.88 with a
+// common prefix of l letters, less boundSlack.
+var (
+	jwReach70 = 3*(winklerBoost-boundSlack) - 1
+	jwReach88 = func() (k [winklerMaxPrefix + 1]float64) {
+		for l := range k {
+			p := float64(l) * winklerScale
+			k[l] = 3*(0.88-boundSlack-p)/(1-p) - 1
+		}
+		return k
+	}()
+)
+
+// ocrChars are the letters an OCR form changes: a string without any is
+// its own OCR form.
 const ocrChars = "rl10"
 
 func hasOCRChar(s string) bool {
@@ -154,16 +216,95 @@ var isOCRChar = func() (t [256]bool) {
 }()
 
 // ocrNear reports whether two strings are one edit apart once OCR
-// confusions are read as one letter; only strings where one has a letter
-// OCR confuses are read again.
-func ocrNear(x, y string) bool {
-	if d := len(x) - len(y); d > 3 || d < -3 || !hasOCRChar(x) && !hasOCRChar(y) {
+// confusions are read as one letter: their OCR forms, where "rn" is read
+// as "m", "l", "I" (lower cased "i") and "1" as "i", "0" as "o". Only
+// strings where one has a letter OCR confuses are read again, and only
+// ASCII strings of at most stackLen bytes have a form. ascii says both
+// are ASCII (false says nothing). The forms are read as they are
+// compared, a character at a time, rather than written out: most strings
+// differ early.
+func ocrNear(x, y string, ascii bool) bool {
+	if !hasOCRChar(x) && !hasOCRChar(y) {
 		return false // their OCR forms are themselves, and not one edit apart
 	}
-	var bx, by [stackLen]byte
-	cx, okx := ocrForm(&bx, x)
-	cy, oky := ocrForm(&by, y)
-	return okx && oky && within1(cx, cy, 1)
+	return ocrFormsNear(x, y, ascii)
+}
+
+// ocrFormsNear is ocrNear for strings one of which has a letter OCR
+// confuses.
+func ocrFormsNear(x, y string, ascii bool) bool {
+	if d := len(x) - len(y); d > 3 || d < -3 {
+		return false
+	}
+	if len(x) > stackLen || len(y) > stackLen || !ascii && (!isASCII(x) || !isASCII(y)) {
+		return false // no form
+	}
+	// within1 on the forms: the common prefix, then at the first
+	// difference one substitution, deletion, insertion or transposition
+	// with the rest equal. Each of these implies the forms' lengths that
+	// within1 tries it for, so all are tried.
+	i, j := 0, 0
+	for i < len(x) && j < len(y) {
+		cx, ni := ocrNext(x, i)
+		cy, nj := ocrNext(y, j)
+		if cx != cy {
+			break
+		}
+		i, j = ni, nj
+	}
+	switch {
+	case i == len(x) && j == len(y):
+		return true
+	case i == len(x):
+		_, nj := ocrNext(y, j)
+		return nj == len(y)
+	case j == len(y):
+		_, ni := ocrNext(x, i)
+		return ni == len(x)
+	}
+	cx, ni := ocrNext(x, i)
+	cy, nj := ocrNext(y, j)
+	if ocrRestEqual(x, ni, y, nj) || ocrRestEqual(x, ni, y, j) || ocrRestEqual(x, i, y, nj) {
+		return true
+	}
+	if ni < len(x) && nj < len(y) {
+		cx2, ni2 := ocrNext(x, ni)
+		cy2, nj2 := ocrNext(y, nj)
+		return cx == cy2 && cx2 == cy && ocrRestEqual(x, ni2, y, nj2)
+	}
+	return false
+}
+
+// ocrNext returns the character of s's OCR form that starts at byte i (a
+// character of the form starts there), and where the next one starts.
+func ocrNext(s string, i int) (byte, int) {
+	switch c := s[i]; c {
+	case 'r':
+		if i+1 < len(s) && s[i+1] == 'n' {
+			return 'm', i + 2
+		}
+		return c, i + 1
+	case 'l', '1':
+		return 'i', i + 1
+	case '0':
+		return 'o', i + 1
+	default:
+		return c, i + 1
+	}
+}
+
+// ocrRestEqual reports whether the OCR forms of x from byte i and of y
+// from byte j are equal.
+func ocrRestEqual(x string, i int, y string, j int) bool {
+	for i < len(x) && j < len(y) {
+		cx, ni := ocrNext(x, i)
+		cy, nj := ocrNext(y, j)
+		if cx != cy {
+			return false
+		}
+		i, j = ni, nj
+	}
+	return i == len(x) && j == len(y)
 }
 
 // within2 reports whether two strings are at most two edits apart:
@@ -219,47 +360,26 @@ func levenshteinBits(a, b string) (int, bool) {
 	return score, true
 }
 
-// ocrForm writes a folded name into buf with the letters that optical
-// character recognition confuses read as one: "rn" as "m", "l", "I" (lower
-// cased "i") and "1" as "i", "0" as "o". It returns false when the name is
-// not ASCII or does not fit.
-func ocrForm(buf *[stackLen]byte, s string) ([]byte, bool) {
-	if len(s) > len(buf) {
-		return nil, false
-	}
-	out := buf[:0]
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			return nil, false
-		case c == 'r' && i+1 < len(s) && s[i+1] == 'n':
-			c = 'm'
-			i++
-		case c == 'l' || c == '1':
-			c = 'i'
-		case c == '0':
-			c = 'o'
-		}
-		out = append(out, c)
-	}
-	return out, true
-}
-
 // matchWords pairs each word of the name with fewer words to a distinct word
 // of the other, first equal words, then words one edit apart (OCR
 // confusions read as one letter). It returns the words paired, how many of
-// them one edit off, and the number of words of the shorter name.
+// them one edit off, and the number of words of the shorter name. It
+// stops early, with fewer words paired, when too few can be for any level:
+// more than two words unpaired by equality, or, after the words one edit
+// off, one word of a name of two or two of a longer one.
 func matchWords(a, b *Record) (matched, faults, short int) {
 	if a.ntok > b.ntok {
 		a, b = b, a
 	}
 	na, nb := int(a.ntok), int(b.ntok)
+	var wa, wb [MaxTokens]string
+	a.tokens(&wa)
+	b.tokens(&wb)
 	var usedA, usedB uint16
 	for i := range na {
-		w := a.token(i)
+		w := wa[i]
 		for j := range nb {
-			if usedB&(1<<j) == 0 && b.token(j) == w {
+			if usedB&(1<<j) == 0 && sameWord(wb[j], w) {
 				usedA |= 1 << i
 				usedB |= 1 << j
 				matched++
@@ -270,31 +390,76 @@ func matchWords(a, b *Record) (matched, faults, short int) {
 	if matched+1 < na-1 {
 		return matched, 0, na // too few for any level: skip the slower test
 	}
+	// Words of the shorter name that may stay unpaired.
+	spare := 0
+	if na >= 3 {
+		spare = 1
+	}
+	ascii := a.asciiName && b.asciiName
+	// The words left, and which have a letter OCR confuses.
+	var ocrB uint16
+	for j := range nb {
+		if usedB&(1<<j) == 0 && hasOCRChar(wb[j]) {
+			ocrB |= 1 << j
+		}
+	}
 	for i := range na {
 		if usedA&(1<<i) != 0 {
 			continue
 		}
-		w := a.token(i)
+		w := wa[i]
+		ocr := ^uint16(0)
+		if !hasOCRChar(w) {
+			ocr = ocrB
+		}
+		found := false
 		for j := range nb {
-			if usedB&(1<<j) == 0 && wordNear(w, b.token(j)) {
+			if usedB&(1<<j) == 0 && wordNear(w, wb[j], ascii, ocr&(1<<j) != 0) {
 				usedB |= 1 << j
 				matched++
 				faults++
+				found = true
 				break
 			}
+		}
+		if !found {
+			if spare == 0 {
+				return matched, faults, na
+			}
+			spare--
 		}
 	}
 	return matched, faults, na
 }
 
+// sameWord is x == y for the short strings words are, without a call.
+func sameWord(x, y string) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	if len(x) > 8 {
+		return x == y
+	}
+	for i := 0; i < len(x); i++ {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // wordNear reports whether two words are one edit apart once OCR
 // confusions are read as one letter. Words of one letter are not near
-// anything but themselves: an initial says too little.
-func wordNear(x, y string) bool {
+// anything but themselves: an initial says too little. ascii says both
+// are ASCII, ocr whether one has a letter OCR confuses.
+func wordNear(x, y string, ascii, ocr bool) bool {
 	if len(x) < 2 || len(y) < 2 {
 		return false
 	}
-	return DLWithin(x, y, 1) || ocrNear(x, y)
+	if ascii {
+		return within1ASCII(x, y, 1) || ocr && ocrFormsNear(x, y, true)
+	}
+	return DLWithin(x, y, 1) || ocr && ocrFormsNear(x, y, false)
 }
 
 func (FullName) TermFrequency(a, b *Record, level int) (float64, bool) {
@@ -320,8 +485,9 @@ func pairFrequency(a, b *Record, f TFField) (float64, bool) {
 // sameWords reports whether the names have the same words, as a multiset,
 // in a different order: "Văn An Nguyễn" written family name last.
 func sameWords(a, b *Record) bool {
+	// The same words with one space between them: the same length.
 	n := int(a.ntok)
-	if n != int(b.ntok) || n < 2 {
+	if n != int(b.ntok) || n < 2 || len(a.folded) != len(b.folded) {
 		return false
 	}
 	var used uint16

@@ -69,6 +69,7 @@ const (
 	pkOverflow     = 1 << 1 // the slot holds the overflow position at byte 8
 	pkMarked       = 1 << 2 // Mark, in the slot's flags
 	pkLongName     = 1 << 3 // the word boundaries are not stored
+	pkASCIIName    = 1 << 4 // the folded name is ASCII (Record.asciiName)
 )
 
 // packedLen is the bytes r takes packed.
@@ -87,6 +88,9 @@ func (r *Record) pack(dst []byte) {
 	var flags byte
 	if sameName {
 		flags |= pkFoldedIsName
+	}
+	if r.asciiName {
+		flags |= pkASCIIName
 	}
 	if len(r.folded) > 255 {
 		flags |= pkLongName
@@ -132,14 +136,15 @@ func (r *Record) packTF(dst []byte) {
 func (r *Record) unpack(src []byte) {
 	_ = src[pkHeader-1]
 	*r = Record{
-		famTok:  src[pkFamTok],
-		givTok:  src[pkGivTok],
-		sex:     civil.Sex(src[pkSex]),
-		pinSex:  civil.Sex(src[pkPINSex]),
-		nplaces: src[pkPlaces],
-		birth:   dob{year: int16(binary.LittleEndian.Uint16(src[pkYear:])), month: src[pkMonth], day: src[pkDay]},
-		pinYear: int16(binary.LittleEndian.Uint16(src[pkPINYear:])),
-		dobKey:  [8]byte(src[pkDOBKey : pkDOBKey+8]),
+		famTok:    src[pkFamTok],
+		givTok:    src[pkGivTok],
+		sex:       civil.Sex(src[pkSex]),
+		pinSex:    civil.Sex(src[pkPINSex]),
+		nplaces:   src[pkPlaces],
+		birth:     dob{year: int16(binary.LittleEndian.Uint16(src[pkYear:])), month: src[pkMonth], day: src[pkDay]},
+		pinYear:   int16(binary.LittleEndian.Uint16(src[pkPINYear:])),
+		dobKey:    [8]byte(src[pkDOBKey : pkDOBKey+8]),
+		asciiName: src[pkFlags]&pkASCIIName != 0,
 	}
 	for f := range numTF {
 		r.tf[f] = math.Float32frombits(binary.LittleEndian.Uint32(src[pkTF+4*int(f):]))

@@ -104,12 +104,17 @@ type Record struct {
 	// first famTok words, the given name the last givTok.
 	tokEnd               [MaxTokens]uint16
 	ntok, famTok, givTok uint8
-	sex, pinSex          civil.Sex
-	nplaces              uint8
-	birth                dob
-	pinYear              int16   // birth year the PIN encodes; 0 when the PIN did not parse
-	dobKey               [8]byte // YYYYMMDD digits of a full date
-	places               [MaxPlaces]place
+	// asciiName is true when folded is ASCII, as nearly every folded name
+	// is: the name comparators then read its bytes as its characters
+	// without looking at every byte again for each pair. False says
+	// nothing (the comparators look).
+	asciiName   bool
+	sex, pinSex civil.Sex
+	nplaces     uint8
+	birth       dob
+	pinYear     int16   // birth year the PIN encodes; 0 when the PIN did not parse
+	dobKey      [8]byte // YYYYMMDD digits of a full date
+	places      [MaxPlaces]place
 	// choice is the set of current communes a shared commune name may
 	// mean (Fields.Communes), as its number in choiceSets; 0 for nearly
 	// every record, and never packed: only sector records have one.
@@ -312,6 +317,7 @@ func (r *Record) setName(f Fields) {
 	if r.folded == r.name {
 		r.folded = r.name // share memory: most sector names are already plain
 	}
+	r.asciiName = isASCII(r.folded)
 	r.tokenize()
 	// Vietnamese order: family name first, given name last; a single word
 	// is taken as the given name. Parts the source keeps apart say how many
@@ -349,6 +355,16 @@ func (r *Record) tokenize() {
 		}
 		r.tokEnd[r.ntok] = uint16(end)
 		r.ntok++
+		start = end + 1
+	}
+}
+
+// tokens writes the words of the folded name into w.
+func (r *Record) tokens(w *[MaxTokens]string) {
+	start := 0
+	for i := range min(int(r.ntok), MaxTokens) {
+		end := int(r.tokEnd[i])
+		w[i] = r.folded[start:end]
 		start = end + 1
 	}
 }
