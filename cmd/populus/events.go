@@ -199,7 +199,7 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		f.fs.BoolVar(&in.NATS, "nats", false, "publish to NATS JetStream (subject "+events.SubjectPrefix+"<subscriber>.<type>)")
 		f.fs.BoolVar(&in.AllPeople, "all", false, "every person (a subscriber whose rights cover the nation); otherwise its watch list")
 		f.fs.StringVar(&in.Purpose, "purpose", "", "the purpose code of the access (e.g. KYC)")
-		f.fs.StringVar(&in.LegalBasis, "legal-basis", "", "the legal basis of the access")
+		f.fs.StringVar(&in.LegalBasis, "legal-basis", "", "the legal basis of the access: one of the purpose's in the exchange's catalogue (default: the purpose's one, where it has one)")
 	}
 	if err := f.parse(args[1:]); err != nil {
 		return err

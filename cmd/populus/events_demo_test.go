@@ -131,8 +131,7 @@ func eventsExamples(t *testing.T, base string, stdout interface{ String() string
 	}))
 	defer srv.Close()
 	subscribe := func(sub, purpose, hook string, types []string, all bool) (int, string) {
-		b, _ := json.Marshal(map[string]any{"types": types, "webhook_url": srv.URL + hook, "purpose": purpose, "all_people": all,
-			"legal_basis": "Điều 14"})
+		b, _ := json.Marshal(map[string]any{"types": types, "webhook_url": srv.URL + hook, "purpose": purpose, "all_people": all})
 		return member(sub, "POST", "/api/v1/events/subscriptions", "application/json", string(b))
 	}
 	const bank, hospital = "VN/COM/VCB/EKYC", "VN/HEALTH/BV-DEMO/HIS"

@@ -172,7 +172,7 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 	svc := events.New(p.DB, p.Audit, keys, events.Options{AllowHTTP: true, Authorize: exchangeDecides(p.Exchange)})
 	cliP := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
 	if _, err := svc.Subscribe(ctx, cliP, events.SubscriptionRequest{Subscriber: "VN/GOV/BHXH/SYNC", Types: []string{"name_change"},
-		WebhookURL: srv.URL, AllPeople: true, Purpose: "HEALTH-INSURANCE-CHECK", LegalBasis: "Luật Bảo hiểm y tế"}); err != nil {
+		WebhookURL: srv.URL, AllPeople: true, Purpose: "HEALTH-INSURANCE-CHECK"}); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()

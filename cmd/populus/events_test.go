@@ -25,9 +25,9 @@ func TestEventsCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "--purpose") {
 		t.Fatalf("a wrong subscription: %v", err)
 	}
-	subscribe := func(types string) (string, error) {
-		return cli("subscribe", "--data", dir, "--subscriber", "VN/COM/VCB/EKYC", "--types", types, "--webhook", "https://bank.example.vn/hook",
-			"--purpose", "KYC", "--legal-basis", "Nghị định 52/2024/NĐ-CP")
+	subscribe := func(types string, more ...string) (string, error) {
+		return cli(append([]string{"subscribe", "--data", dir, "--subscriber", "VN/COM/VCB/EKYC", "--types", types, "--webhook", "https://bank.example.vn/hook",
+			"--purpose", "KYC"}, more...)...)
 	}
 	// Checked against the subscriber's rights on the data exchange.
 	if _, err := subscribe("death"); err == nil || !strings.Contains(err.Error(), "--subscriber") || !strings.Contains(err.Error(), "not a subsystem") {
@@ -45,6 +45,9 @@ func TestEventsCommand(t *testing.T) {
 	}
 	if _, err := subscribe("death,residence_move"); err == nil || !strings.Contains(err.Error(), "--types residence_move") || !strings.Contains(err.Error(), "may not read permanent_residence") {
 		t.Fatalf("a type the rights do not cover: %v", err)
+	}
+	if _, err := subscribe("death", "--legal-basis", "Nghị định 52/2024/NĐ-CP"); err == nil || !strings.Contains(err.Error(), "--legal-basis is not a legal basis of KYC") {
+		t.Fatalf("a legal basis not the purpose's: %v", err)
 	}
 	out, err := subscribe("death,name_change")
 	if err != nil || !strings.Contains(out, "subscription 1: VN/COM/VCB/EKYC to death,name_change") {

@@ -91,13 +91,13 @@ func (e *exchangeEnv) consents(pinStr string, fields ...string) consent.Record {
 }
 
 // subscribe subscribes p (for sub, when p is the CLI) to types for purpose
-// with a webhook to a new receiver, watching pins.
-func (e *exchangeEnv) subscribe(svc *events.Service, p auth.Principal, sub, purpose string, types []string, pins ...string) *receiver {
+// and legal basis with a webhook to a new receiver, watching pins.
+func (e *exchangeEnv) subscribe(svc *events.Service, p auth.Principal, sub, purpose, basis string, types []string, pins ...string) *receiver {
 	e.t.Helper()
 	rc := newReceiver(e.t, e.keys)
 	srv := httptest.NewServer(rc)
 	e.t.Cleanup(srv.Close)
-	s, err := svc.Subscribe(e.ctx, p, events.SubscriptionRequest{Subscriber: sub, Types: types, WebhookURL: srv.URL, Purpose: purpose, LegalBasis: "Điều 14"})
+	s, err := svc.Subscribe(e.ctx, p, events.SubscriptionRequest{Subscriber: sub, Types: types, WebhookURL: srv.URL, Purpose: purpose, LegalBasis: basis})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -122,9 +122,9 @@ func wantField(t *testing.T, name string, err error, kind problem.Kind, field, w
 // Each delivery is decided by the data exchange: a member without the
 // right gets nothing and the refusal is audited against the person; with
 // the right, a purpose needing consent is delivered only for the people
-// who consented, with the consent's id in the audit entry; a purpose
-// needing none is delivered until the subsystem is revoked, and refused
-// from the next event on.
+// who consented, with the consent's id in the audit entry, and under a
+// legal basis of the purpose only; a purpose needing none is delivered
+// until the subsystem is revoked, and refused from the next event on.
 func TestDeliveriesDecidedByTheExchange(t *testing.T) {
 	dbtest.Engines(t, exchangeSchemas, func(t *testing.T, d *db.DB) {
 		e := newExchangeEnv(t, d)
@@ -132,9 +132,12 @@ func TestDeliveriesDecidedByTheExchange(t *testing.T) {
 		// A subscription made where nothing checked it (before the
 		// exchange decided, or by a process without it).
 		unchecked := events.New(d, e.log, e.keys, events.Options{AllowHTTP: true})
-		toInsurer := e.subscribe(unchecked, cli, insurer, "KYC", []string{"death"}, pins[0])
-		toBank := e.subscribe(e.svc, bank, "", "KYC", []string{"death", "name_change"}, pins[1], pins[2])
-		toHospital := e.subscribe(e.svc, cli, hospital, "HEALTH-INSURANCE-CHECK", []string{"name_change"}, pins[3])
+		toInsurer := e.subscribe(unchecked, cli, insurer, "KYC", "Điều 14", []string{"death"}, pins[0])
+		// The bank's basis typed in where nothing checked it: not one of
+		// the purpose's.
+		toBankUnchecked := e.subscribe(unchecked, cli, bank.Username, "KYC", "Điều 14", []string{"death"}, pins[2])
+		toBank := e.subscribe(e.svc, bank, "", "KYC", "", []string{"death", "name_change"}, pins[1], pins[2])
+		toHospital := e.subscribe(e.svc, cli, hospital, "HEALTH-INSURANCE-CHECK", "Luật Bảo hiểm y tế 2008 (sửa đổi 2024), Điều 28", []string{"name_change"}, pins[3])
 		given := e.consents(pins[2], "status", "full_name")
 		dis := e.svc.Dispatcher(events.DispatchOptions{})
 		for _, p := range pins {
@@ -150,6 +153,15 @@ func TestDeliveriesDecidedByTheExchange(t *testing.T) {
 		}
 		if ids := e.eventIDs(pins[2:3]); len(toBank.order) != 1 || toBank.order[0] != ids[0] {
 			t.Errorf("the bank received %q, want the death of the person who consented (%q)", toBank.order, ids)
+		}
+		if toBankUnchecked.posts != 0 {
+			t.Errorf("the bank received %d events under a legal basis that is not the purpose's", toBankUnchecked.posts)
+		}
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'person.read' AND actor = $1 AND subject = $2 AND outcome = 'denied' AND detail LIKE '%not a legal basis of KYC%'`, "member:"+bank.Username, pins[2]); n != 1 {
+			t.Errorf("%d refusals for a legal basis not the purpose's audited against %s", n, pins[2])
+		}
+		if n := e.count(`SELECT count(*) FROM event_subscriptions WHERE subscriber = $1 AND legal_basis LIKE 'Nghị định 13/2023/NĐ-CP%'`, bank.Username); n != 1 {
+			t.Errorf("%d subscriptions of the bank with the purpose's legal basis, want the one made without naming it", n)
 		}
 		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'person.read' AND actor = $1 AND subject = $2 AND outcome = 'denied' AND detail LIKE '%no consent%'`, "member:"+bank.Username, pins[1]); n != 1 {
 			t.Errorf("%d refusals for want of consent audited against %s", n, pins[1])
@@ -184,7 +196,7 @@ func TestSubscriptionsCheckedAgainstRights(t *testing.T) {
 	dbtest.Engines(t, exchangeSchemas, func(t *testing.T, d *db.DB) {
 		e := newExchangeEnv(t, d)
 		try := func(p auth.Principal, in events.SubscriptionRequest) error {
-			in.WebhookURL, in.LegalBasis = "https://example.vn/hook", "Điều 14"
+			in.WebhookURL = "https://example.vn/hook"
 			_, err := e.svc.Subscribe(e.ctx, p, in)
 			return err
 		}
@@ -197,6 +209,8 @@ func TestSubscriptionsCheckedAgainstRights(t *testing.T) {
 			problem.Forbidden, "types", "may not read permanent_residence")
 		wantField(t, "an unknown purpose", try(bank, events.SubscriptionRequest{Types: []string{"death"}, Purpose: "GOSSIP"}),
 			problem.Invalid, "purpose", "not a purpose of the catalogue")
+		wantField(t, "a legal basis not the purpose's", try(bank, events.SubscriptionRequest{Types: []string{"death"}, Purpose: "KYC", LegalBasis: "Điều 14"}),
+			problem.Invalid, "legal_basis", "is not a legal basis of KYC")
 		wantField(t, "every person, by a member", try(auth.Principal{Kind: auth.KindMember, Username: hospital},
 			events.SubscriptionRequest{Types: []string{"birth"}, Purpose: "HEALTH-INSURANCE-CHECK", AllPeople: true}),
 			problem.Invalid, "all_people", "do not cover every person")

@@ -331,7 +331,8 @@ func (g grantFunc) Covers(...string) error { return nil }
 func (g grantFunc) Fields(_ context.Context, pin string, fields ...string) (string, error) {
 	return g(pin, fields[0])
 }
-func (grantFunc) ConsentRequired() bool { return true }
+func (grantFunc) ConsentRequired() bool                   { return true }
+func (grantFunc) LegalBasis(given string) (string, error) { return given, nil }
 
 // TestAuthorizeRefuses: an event the exchange's decision refuses (no
 // consent) is not delivered and its refusal is audited against the

@@ -377,6 +377,11 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 	// revocation reaches the next batch), its field and the person's
 	// consent event by event.
 	grant, denied := d.s.opts.Authorize(ctx, c.Subscriber, c.Purpose)
+	if denied == nil {
+		// The legal basis stated when subscribing must still be one of
+		// the purpose's, as a request's is checked on every look-up.
+		_, denied = grant.LegalBasis(c.LegalBasis)
+	}
 	if denied != nil && !refusal(denied) {
 		return 0, fmt.Errorf("authorise deliveries to subscription %d: %w", c.ID, denied)
 	}

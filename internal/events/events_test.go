@@ -104,7 +104,7 @@ func TestSubscribeRefusesBadInput(t *testing.T) {
 	d := dbtest.SQLite(t, schemas...)
 	e := newEnv(t, d, events.Options{})
 	_, err := e.svc.Subscribe(e.ctx, bank, events.SubscriptionRequest{Types: []string{"death", "wedding", "death"},
-		WebhookURL: "ftp://x", NATS: true, AllPeople: true})
+		WebhookURL: "ftp://x", NATS: true, AllPeople: true, LegalBasis: strings.Repeat("x", 501)})
 	var pe *problem.Error
 	if !asProblem(err, &pe) || pe.Kind != problem.Invalid {
 		t.Fatalf("err = %v, want invalid", err)

@@ -104,6 +104,10 @@ type Grant interface {
 	// ConsentRequired reports whether the purpose needs each person's
 	// consent.
 	ConsentRequired() bool
+	// LegalBasis settles the legal basis of the access: given, if it is
+	// one of the purpose's; the purpose's one when given is empty;
+	// otherwise a refusal (a problem naming "legal_basis").
+	LegalBasis(given string) (string, error)
 }
 
 // Options configure the service.
@@ -231,19 +235,21 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 	if n := utf8.RuneCountInString(strings.TrimSpace(in.Purpose)); n == 0 || n > 100 {
 		f.Add("purpose", "must have 1 to 100 characters")
 	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(in.LegalBasis)); n == 0 || n > 500 {
+	basis := strings.TrimSpace(in.LegalBasis)
+	if n := utf8.RuneCountInString(basis); n > 500 || n == 0 && s.opts.Authorize == nil {
 		f.Add("legal_basis", "must have 1 to 500 characters")
 	}
 	if err := f.Err(); err != nil {
 		return Subscription{}, err
 	}
-	if err := s.authorizeSubscription(ctx, sub, strings.TrimSpace(in.Purpose), types, in.AllPeople); err != nil {
+	basis, err := s.authorizeSubscription(ctx, sub, strings.TrimSpace(in.Purpose), basis, types, in.AllPeople)
+	if err != nil {
 		return Subscription{}, err
 	}
 	now := time.Now().UTC()
 	out := Subscription{Subscriber: sub, Types: types, WebhookURL: in.WebhookURL, NATS: in.NATS, AllPeople: in.AllPeople,
-		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: strings.TrimSpace(in.LegalBasis), CreatedAt: now}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: basis, CreatedAt: now}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_subscriptions WHERE subscriber = $1`, sub).Scan(&n); err != nil {
 			return err
@@ -285,22 +291,33 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 // subsystem in good standing (else 403 naming "subscriber"), the purpose in
 // the catalogue (else 422 naming "purpose") and granted on the person
 // service (else 403 naming "purpose"), the field of each type granted
-// (else 403 naming "types"), and no subscription for every person under a
-// purpose that needs each person's consent (422 naming "all_people"). So
-// a misconfiguration is told at once, not found out at delivery, where
+// (else 403 naming "types"), the legal basis one of the purpose's (else
+// 422 naming "legal_basis"; none given: the purpose's one, which it
+// returns), and no subscription for every person under a purpose that
+// needs each person's consent (422 naming "all_people"). So a
+// misconfiguration is told at once, not found out at delivery, where
 // each event is decided again.
-func (s *Service) authorizeSubscription(ctx context.Context, sub, purpose string, types []Type, all bool) error {
+func (s *Service) authorizeSubscription(ctx context.Context, sub, purpose, basis string, types []Type, all bool) (string, error) {
 	if s.opts.Authorize == nil {
-		return nil
+		return basis, nil
 	}
 	var invalid, forbidden problem.Fields
 	g, err := s.opts.Authorize(ctx, sub, purpose)
 	switch {
 	case err == nil:
+		settled, err := g.LegalBasis(basis)
+		switch {
+		case err == nil:
+			basis = settled
+		case refusal(err):
+			invalid.Add("legal_basis", "%s", reasonOf(err))
+		default:
+			return "", err
+		}
 		for _, t := range types {
 			if err := g.Covers(t.Field()); err != nil {
 				if !refusal(err) {
-					return err
+					return "", err
 				}
 				forbidden.Add("types", "%s (a change of %s): %s", t, t.Field(), reasonOf(err))
 			}
@@ -327,18 +344,18 @@ func (s *Service) authorizeSubscription(ctx context.Context, sub, purpose string
 			}
 		}
 	default:
-		return err
+		return "", err
 	}
 	if err := invalid.Err(); err != nil {
-		return err
+		return "", err
 	}
 	if err := forbidden.Err(); err != nil {
 		pe := err.(*problem.Error)
 		const detail = "The subscriber's rights on the data exchange do not allow this subscription"
 		pe.Kind, pe.Detail, pe.Format = problem.Forbidden, detail, detail
-		return pe
+		return "", pe
 	}
-	return nil
+	return basis, nil
 }
 
 // refusal reports whether err is a decision against an access (a problem

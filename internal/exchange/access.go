@@ -89,6 +89,14 @@ func refusalOf(field string, err error) error {
 // person's consent.
 func (a *Access) ConsentRequired() bool { return a.purpose.ConsentRequired }
 
+// LegalBasis settles the legal basis of the access, as a request's
+// X-Populus-Legal-Basis is settled: given, if it is one of the purpose's;
+// the purpose's one when given is empty; otherwise an Invalid problem
+// naming "legal_basis".
+func (a *Access) LegalBasis(given string) (string, error) {
+	return a.purpose.basis("legal_basis", given)
+}
+
 // Covers returns nil where the right grants every one of fields, else
 // the Forbidden refusal naming those it does not.
 func (a *Access) Covers(fields ...string) error {

@@ -289,19 +289,29 @@ func actionOf(t Target) auth.Action {
 // checkBasis settles the legal basis: the purpose's one, or the one the
 // caller names among the purpose's several.
 func (c *call) checkBasis() error {
-	bases := c.purpose.LegalBases
-	switch {
-	case c.h.Basis != "" && !slices.Contains(bases, c.h.Basis):
-		return problem.Field(HeaderLegalBasis, "is not a legal basis of %s (%s)", c.purpose.Code, strings.Join(bases, " | "))
-	case c.h.Basis == "" && len(bases) > 1:
-		return problem.Field(HeaderLegalBasis, "is required: %s has several legal bases (%s)", c.purpose.Code, strings.Join(bases, " | "))
-	case c.h.Basis == "":
-		c.h.Basis = bases[0]
+	var err error
+	if c.h.Basis, err = c.purpose.basis(HeaderLegalBasis, c.h.Basis); err != nil {
+		return err
 	}
 	if c.purpose.OfficerRequired && c.h.UserID == "" {
 		return problem.Field(HeaderUserID, "is required: %s is done by an official, who must be named", c.purpose.Code)
 	}
 	return nil
+}
+
+// basis settles the legal basis of an access for the purpose: given, if
+// it is one of the purpose's; the purpose's one when none is given; else
+// the refusal, naming field.
+func (p Purpose) basis(field, given string) (string, error) {
+	switch {
+	case given != "" && !slices.Contains(p.LegalBases, given):
+		return "", problem.Field(field, "is not a legal basis of %s (%s)", p.Code, strings.Join(p.LegalBases, " | "))
+	case given == "" && len(p.LegalBases) > 1:
+		return "", problem.Field(field, "is required: %s has several legal bases (%s)", p.Code, strings.Join(p.LegalBases, " | "))
+	case given == "":
+		return p.LegalBases[0], nil
+	}
+	return given, nil
 }
 
 // consent returns the consent id of an access to subject's fields, or ""
