@@ -135,10 +135,10 @@ func (e *env) rename(pinStr, name string) {
 	}
 }
 
-// move registers a temporary residence of pin.
+// move registers a permanent residence of pin (a household of its own).
 func (e *env) move(pinStr, detail string) {
 	e.t.Helper()
-	if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: pinStr, Kind: people.TemporaryResidence,
+	if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: pinStr, Kind: people.PermanentResidence,
 		Address: people.Address{Unit: baDinh, Detail: detail}}); err != nil {
 		e.t.Fatalf("residence of %s: %v", pinStr, err)
 	}

@@ -43,7 +43,7 @@ const (
 	Birth         Type = "birth"          // a person was born (the newborn's record created)
 	Death         Type = "death"          // a person died
 	NameChange    Type = "name_change"    // a person's full name changed
-	ResidenceMove Type = "residence_move" // a person's permanent, temporary or current address changed
+	ResidenceMove Type = "residence_move" // a person's permanent residence changed
 )
 
 // Types lists every type, in the order they are shown.
@@ -55,9 +55,8 @@ func (t Type) Valid() bool { return slices.Contains(Types, t) }
 // Field is the field of a person (as the data exchange's person look-up
 // names it, exchange.PersonFields) whose change an event of type t
 // discloses: the subscriber's rights must grant it, and the person's
-// consent cover it where the purpose needs consent. A residence move of
-// any address (permanent, temporary, current) is judged by the permanent
-// residence. The one mapping of types to fields; "" for an unknown type.
+// consent cover it where the purpose needs consent. The one mapping of
+// types to fields; "" for an unknown type.
 func (t Type) Field() string {
 	switch t {
 	case Birth:
@@ -103,7 +102,11 @@ func Classify(r register.Recorded) []Type {
 	if r.Kind != people.KindBirth && has("full_name") {
 		out = append(out, NameChange)
 	}
-	if r.Kind != people.KindBirth && has("permanent_residence", "temporary_residence", "current_address") {
+	// Only the permanent residence: a change of the temporary residence
+	// or of the current address alone would tell a subscriber granted the
+	// permanent residence (ResidenceMove's field) of a change it may not
+	// read.
+	if r.Kind != people.KindBirth && has("permanent_residence") {
 		out = append(out, ResidenceMove)
 	}
 	return out

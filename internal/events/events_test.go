@@ -22,7 +22,8 @@ import (
 
 // TestOutboxInTheEventsTransaction: each civil event writes its outbox rows
 // in its own transaction (a death, a name correction, a residence move, a
-// birth; a marriage none), and an event that fails leaves none.
+// birth; a marriage and a temporary residence none), and an event that
+// fails leaves none.
 func TestOutboxInTheEventsTransaction(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, events.Options{})
@@ -31,6 +32,10 @@ func TestOutboxInTheEventsTransaction(t *testing.T) {
 		e.die(men[0])
 		e.rename(men[1], "Trần Văn Mới")
 		e.move(men[2], "12 Hàng Bông")
+		if _, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: men[1], Kind: people.TemporaryResidence,
+			Address: people.Address{Unit: baDinh, Detail: "3 Hàng Gai"}}); err != nil {
+			t.Fatal(err)
+		}
 		child := e.birth(women[0], "Nguyễn Văn Bé")
 		if _, err := e.reg.RegisterMarriage(e.ctx, registrar, people.MarriageRegistration{PIN1: men[1], PIN2: women[0], Date: civil.DateOf(time.Now())}); err != nil {
 			t.Fatal(err)
@@ -88,9 +93,12 @@ func TestClassify(t *testing.T) {
 		{register.Recorded{Kind: people.KindCorrection, Version: 2, Fields: []string{"full_name", "other_names"}}, []events.Type{events.NameChange}},
 		{register.Recorded{Kind: people.KindCorrection, Version: 2, Fields: []string{"birth_date"}}, nil},
 		{register.Recorded{Kind: people.KindResidence, Version: 3, Fields: []string{"current_address", "permanent_residence"}}, []events.Type{events.ResidenceMove}},
-		{register.Recorded{Kind: people.KindResidenceRemoval, Version: 3, Fields: []string{"temporary_residence"}}, []events.Type{events.ResidenceMove}},
+		{register.Recorded{Kind: people.KindResidenceRemoval, Version: 3, Fields: []string{"temporary_residence"}}, nil},
+		{register.Recorded{Kind: people.KindResidence, Version: 3, Fields: []string{"temporary_residence", "current_address"}}, nil},
+		{register.Recorded{Kind: people.KindResidenceRemoval, Version: 4, Fields: []string{"permanent_residence", "current_address"}}, []events.Type{events.ResidenceMove}},
 		{register.Recorded{Kind: people.KindMarriage, Version: 3, Fields: []string{"spouse_pin"}}, nil},
-		{register.Recorded{Kind: people.KindAnnulment, Version: 5, Fields: []string{"full_name", "current_address"}}, []events.Type{events.NameChange, events.ResidenceMove}},
+		{register.Recorded{Kind: people.KindAnnulment, Version: 5, Fields: []string{"full_name", "current_address"}}, []events.Type{events.NameChange}},
+		{register.Recorded{Kind: people.KindAnnulment, Version: 5, Fields: []string{"full_name", "permanent_residence"}}, []events.Type{events.NameChange, events.ResidenceMove}},
 	} {
 		if got := events.Classify(c.r); !slices.Equal(got, c.want) {
 			t.Errorf("Classify(%+v) = %v, want %v", c.r, got, c.want)
