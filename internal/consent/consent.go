@@ -526,14 +526,62 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 	if r.Frequency.Max == 0 {
 		return r.ID, "", nil
 	}
-	var uses int
-	err = s.db.QueryRowContext(ctx, `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1, $2, 1)
-		ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + 1 WHERE consent_uses.uses < $3
-		RETURNING uses`, r.ID, periodOf(now, r.Frequency.Period), r.Frequency.Max).Scan(&uses)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r.ID, fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period), nil
+	period := periodOf(now, r.Frequency.Period)
+	exceeded := fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period)
+	key, _ := ctx.Value(useKey{}).(string)
+	if key == "" {
+		var uses int
+		err = s.db.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
+		if errors.Is(err, sql.ErrNoRows) {
+			return r.ID, exceeded, nil
+		}
+		return r.ID, "", err
+	}
+	// A named use: counted with its name, once a period, in one
+	// transaction (a use over the limit leaves no name behind).
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM consent_use_keys WHERE consent_id = $1 AND period <> $2`, r.ID, period); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO consent_use_keys (consent_id, period, use_key) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, r.ID, period, key)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // counted before
+		}
+		var uses int
+		err = tx.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errExceeded
+		}
+		return err
+	})
+	if errors.Is(err, errExceeded) {
+		return r.ID, exceeded, nil
 	}
 	return r.ID, "", err
+}
+
+// countUse counts a use of a consent in a period, only while the count is
+// under the limit: no row comes back once it is reached.
+const countUse = `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1, $2, 1)
+	ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + 1 WHERE consent_uses.uses < $3
+	RETURNING uses`
+
+// errExceeded rolls back a named use over the limit.
+var errExceeded = errors.New("consent: frequency exceeded")
+
+type useKey struct{}
+
+// WithUse names the use that the authorizations made with ctx are (a
+// change event's id): the first counts against a consent's frequency; the
+// same name again within the period (a delivery retried, or the event sent
+// on a second channel) is authorized without being counted again. Without
+// a name, every authorization counts.
+func WithUse(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, useKey{}, name)
 }
 
 // periodOf is the frequency period holding t, in Vietnam's time: 2026-03-02,

@@ -297,6 +297,50 @@ func TestFrequencyIsAtomic(t *testing.T) {
 	})
 }
 
+// A named use (a change event delivered) counts once a period however
+// often it is authorized (retried, or sent on a second channel); a use
+// over the limit is refused and leaves its name uncounted, so it is
+// refused again; a new period counts the names afresh.
+func TestNamedUsesCountOnce(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		g := e.grant()
+		g.Frequency = consent.Frequency{Max: 2, Period: consent.Day}
+		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
+			t.Fatal(err)
+		}
+		use := func(name string) error {
+			_, err := e.s.Authorize(consent.WithUse(e.ctx, name), lanPIN, bank, "KYC", []string{"status"})
+			return err
+		}
+		for i := range 3 {
+			for _, name := range []string{"ev-1", "ev-2"} {
+				if err := use(name); err != nil {
+					t.Fatalf("attempt %d of %s: %v", i+1, name, err)
+				}
+			}
+		}
+		wantRefused(t, use("ev-3"), "frequency exceeded")
+		wantRefused(t, use("ev-3"), "frequency exceeded")
+		if err := use("ev-1"); err != nil {
+			t.Errorf("a use counted before, once the limit is reached: %v", err)
+		}
+		wantRefused(t, func() error { _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"status"}); return err }(), "frequency exceeded")
+		if n := e.count(`SELECT uses FROM consent_uses`); n != 2 {
+			t.Errorf("%d uses counted, want 2", n)
+		}
+		e.now = e.now.Add(24 * time.Hour)
+		for _, name := range []string{"ev-3", "ev-3", "ev-1"} {
+			if err := use(name); err != nil {
+				t.Errorf("the next day, %s: %v", name, err)
+			}
+		}
+		if n := e.count(`SELECT count(*) FROM consent_use_keys`); n != 2 {
+			t.Errorf("%d names kept, want the 2 of the day (the earlier pruned)", n)
+		}
+	})
+}
+
 // A member asks; the request waits in the person's portal; approving gives
 // the consent asked for, declining gives nothing; at most 3 pending.
 func TestRequests(t *testing.T) {

@@ -234,3 +234,44 @@ func TestSubscriptionsCheckedAgainstRights(t *testing.T) {
 		}
 	})
 }
+
+// A delivery retried is one use of the person's consent: under a consent
+// allowing one use a day, an event whose first delivery failed is
+// delivered when retried, counted once, and the next event is refused
+// for the frequency.
+func TestRetriedDeliveryIsOneUse(t *testing.T) {
+	dbtest.Engines(t, exchangeSchemas, func(t *testing.T, d *db.DB) {
+		e := newExchangeEnv(t, d)
+		pin := e.people(1, civil.Male)[0]
+		citizen := auth.Principal{Kind: auth.KindCitizen, ID: 1, Username: pin, Role: auth.Citizen, Unit: "VN"}
+		if _, err := e.consent.Give(e.ctx, citizen, consent.Grant{Client: bank.Username, Purpose: "KYC", PurposeText: "Định danh khách hàng",
+			Fields: []string{"status", "full_name"}, ValidUntil: time.Now().AddDate(1, 0, 0), DataLifeDays: 30,
+			Frequency: consent.Frequency{Max: 1, Period: consent.Day}}); err != nil {
+			t.Fatal(err)
+		}
+		rc := e.subscribe(e.svc, bank, "", "KYC", "", []string{"death", "name_change"}, pin)
+		dis := e.svc.Dispatcher(events.DispatchOptions{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+		rc.setDown(true)
+		e.rename(pin, "Trần Văn Mới")
+		e.drain(dis, 5*time.Second)
+		rc.setDown(false)
+		for deadline := time.Now().Add(5 * time.Second); len(rc.order) == 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+			e.drain(dis, 5*time.Second)
+		}
+		if len(rc.order) != 1 || rc.posts < 2 {
+			t.Fatalf("after a failed attempt: %d posts, %q applied; want the name change delivered when retried", rc.posts, rc.order)
+		}
+		if n := e.count(`SELECT uses FROM consent_uses`); n != 1 {
+			t.Errorf("%d uses of the consent counted, want 1", n)
+		}
+		e.die(pin)
+		e.drain(dis, 5*time.Second)
+		if len(rc.order) != 1 {
+			t.Errorf("the death was delivered beyond the consent's one use a day: %q", rc.order)
+		}
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'person.read' AND subject = $1 AND outcome = 'denied' AND detail LIKE '%frequency exceeded%'`, pin); n != 1 {
+			t.Errorf("%d refusals for the frequency audited, want 1", n)
+		}
+	})
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	consentpkg "github.com/populus-vn/populus/internal/consent"
 	"github.com/populus-vn/populus/internal/db"
 )
 
@@ -391,7 +392,9 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 	for i, e := range evs {
 		consent, refused := "", denied
 		if refused == nil {
-			consent, refused = grant.Fields(ctx, e.PIN, e.Type.Field())
+			// One use of the person's consent per event, however many
+			// attempts and channels deliver it.
+			consent, refused = grant.Fields(consentpkg.WithUse(ctx, e.ID), e.PIN, e.Type.Field())
 			if refused != nil && !refusal(refused) {
 				return 0, fmt.Errorf("authorise event %s to subscription %d: %w", e.ID, c.ID, refused)
 			}
