@@ -255,7 +255,7 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		}
 		fmt.Fprintf(stdout, "subscription %d: %s to %s\n", s.ID, s.Subscriber, joinTypes(s.Types))
 	case "watch", "unwatch":
-		var r io.Reader = os.Stdin
+		var r io.Reader = stdin
 		if name := f.rest[1]; name != "-" {
 			file, err := os.Open(name)
 			if err != nil {

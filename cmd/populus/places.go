@@ -52,7 +52,7 @@ func runPlaces(ctx context.Context, args []string, env func(string) string, stdo
 	var in io.Reader
 	if sub == "import" {
 		if f.rest[0] == "-" {
-			in = os.Stdin
+			in = stdin
 		} else {
 			file, err := os.Open(f.rest[0])
 			if err != nil {

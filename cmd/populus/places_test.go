@@ -34,6 +34,12 @@ func TestPlacesCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "203.0.113.0/24") || !strings.Contains(out, "Mạng thử") || !strings.Contains(out, "2001:db8::/32") {
 		t.Errorf("list after a wrong import: %q %v", out, err)
 	}
+	// "-" is standard input.
+	stdin = strings.NewReader("cidr,province,name,network\n198.51.100.0/24,01,,Mạng đọc từ stdin\n")
+	defer func() { stdin = nil }()
+	if out, _, err := cli("import", "--data", dir, "-"); err != nil || !strings.Contains(out, "imported 1 address ranges") {
+		t.Errorf("import from standard input: %q %v", out, err)
+	}
 	if _, errOut, err := cli(); !errors.Is(err, errUsage) || !strings.Contains(errOut, "Usage: populus places") {
 		t.Errorf("no subcommand: %v %q", err, errOut)
 	}

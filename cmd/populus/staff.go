@@ -36,7 +36,8 @@ func refuseDemoAccounts(ctx context.Context, c config, p *platform) error {
 		strings.Join(names, ", "))
 }
 
-// stdin is where `staff password` and `staff create` read the password;
+// stdin is standard input, where `staff password` and `staff create` read
+// the password and `places import -` and `events watch ID -` their files;
 // tests replace it.
 var stdin io.Reader = os.Stdin
 
