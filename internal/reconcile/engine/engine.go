@@ -39,7 +39,9 @@ type Config struct {
 	// candidate whose probability on its own reaches LoneThreshold (0
 	// means 0.94, about 4 bits) with no other candidate within LoneMargin
 	// bits (0 means 6) is applied as a match although its probability is
-	// below Threshold. A record without a PIN whose faults are many rarely
+	// below Threshold, unless the record's date of birth contradicts the
+	// person's (the date comparison's "else"; a missing date or one that
+	// agrees in part does not). A record without a PIN whose faults are many rarely
 	// reaches 0.999 against a register of millions, while a second person
 	// as close is what makes a wrong link; measured on synthetic files of
 	// both profiles and several seeds (docs/benchmarks.md). A
