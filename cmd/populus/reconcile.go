@@ -51,7 +51,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	f.float(&cfg.Threshold, "threshold", "POPULUS_RECONCILE_THRESHOLD", 0.999, "probability from which a probabilistic match is applied; below it a record is left for review")
 	f.float(&cfg.ReviewFloor, "review-floor", "POPULUS_RECONCILE_REVIEW_FLOOR", 0.5, "probability of the best candidate below which a record is not found rather than ambiguous")
 	f.float(&cfg.Margin, "margin", "POPULUS_RECONCILE_MARGIN", 3, "bits: a record whose two best candidates are closer is ambiguous")
-	f.float(&cfg.LoneThreshold, "lone-threshold", "POPULUS_RECONCILE_LONE_THRESHOLD", 0.94,
+	f.float(&cfg.LoneThreshold, "lone-threshold", "POPULUS_RECONCILE_LONE_THRESHOLD", 0.7,
 		"probability from which the only plausible person (no other candidate within --lone-margin bits) is linked although below --threshold; above 1 turns this off")
 	f.float(&cfg.LoneMargin, "lone-margin", "POPULUS_RECONCILE_LONE_MARGIN", 6, "bits by which the only plausible person must lead every other candidate")
 	f.int(&cfg.MaxBlock, "max-block", "POPULUS_RECONCILE_MAX_BLOCK", 200, "leave out of blocking the keys shared by more register records than this")

@@ -37,9 +37,11 @@ type Config struct {
 	Margin float64
 	// LoneThreshold and LoneMargin link the only plausible person: a best
 	// candidate whose probability on its own reaches LoneThreshold (0
-	// means 0.94, about 4 bits) with no other candidate within LoneMargin
+	// means 0.7, about 1.2 bits) with no other candidate within LoneMargin
 	// bits (0 means 6) is applied as a match although its probability is
-	// below Threshold. A record without a PIN whose faults are many rarely
+	// below Threshold, unless the record's date of birth contradicts the
+	// person's (the date comparison's "else"; a missing date or one that
+	// agrees in part does not). A record without a PIN whose faults are many rarely
 	// reaches 0.999 against a register of millions, while a second person
 	// as close is what makes a wrong link; measured on synthetic files of
 	// both profiles and several seeds (docs/benchmarks.md). A
@@ -128,7 +130,7 @@ func (c Config) withDefaults() Config {
 	def(&c.Threshold, 0.999)
 	def(&c.ReviewFloor, 0.5)
 	def(&c.Margin, 3)
-	def(&c.LoneThreshold, 0.94)
+	def(&c.LoneThreshold, 0.7)
 	def(&c.LoneMargin, 6)
 	defInt(&c.MaxBlock, 200)
 	defInt(&c.Workers, runtime.GOMAXPROCS(0))

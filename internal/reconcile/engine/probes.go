@@ -21,7 +21,11 @@ import (
 //     name with every day its partial date may mean (the given name and
 //     the birth year), or with the dates one typing error away from its
 //     full date; and, when it names no province, by its name and by its
-//     date of birth and sex in every province.
+//     date of birth and sex in every province;
+//   - a name of two words is looked up with each of the register's common
+//     middle names put back, in the record's provinces (every province when
+//     it names none and no rule gave it a candidate), whether or not other
+//     keys found candidates.
 
 // probeRules are the positions of the rules the probes look up in; -1
 // where the index lacks one.
@@ -71,6 +75,12 @@ func (m *matcher) probes(secs []*reconcile.Record, collect bool) {
 			m.probePIN(j, sec.PIN(), collect)
 		}
 		if m.found[j] > 0 {
+			if _, _, ok := sec.Place(0); ok {
+				// A name of two words in a province the record names:
+				// candidates of other keys (the family name and year) do
+				// not make up for the middle name it may have lost.
+				m.probeMiddles(j, sec, collect)
+			}
 			continue
 		}
 		if m.probe.givenDOB >= 0 && sec.GivenName() != "" && sec.BirthDate().Year != 0 {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/reconcile"
 )
@@ -72,8 +73,16 @@ type PINEstimate struct {
 	// Capped is set when the one-digit level would have weighed more than
 	// exact agreement and was brought down to it: a number one typing
 	// error off is no stronger evidence than the number itself.
-	Capped bool   `json:"capped,omitempty"`
-	Note   string `json:"note,omitempty"`
+	Capped bool `json:"capped,omitempty"`
+	// The "consistent" level (two different PINs, each agreeing with the
+	// other record's sex and birth year) can only be met by pairs that
+	// agree on sex and birth year, which the sex and date comparisons
+	// already weigh: its u is the share of the level among random pairs
+	// that agree on both (ConsistentPairs of them), not among all pairs,
+	// so that the agreement is not counted twice.
+	ConsistentPairs int     `json:"consistent_pairs,omitempty"`
+	UConsistent     float64 `json:"u_consistent,omitempty"`
+	Note            string  `json:"note,omitempty"`
 }
 
 // EMSession is one EM run, on the pairs of one blocking rule.
@@ -114,6 +123,7 @@ func train(x *Index, sample []reconcile.Record, cfg *Config) (*reconcile.Model, 
 	} else {
 		estimateU(x, sample, m, cfg, &est)
 		est.PIN = pinU(x, m, cfg)
+		pinConsistentU(x, sample, m, cfg, est.PIN)
 	}
 	est.Prior = estimatePrior(x, sample, m, cfg)
 	m.Lambda = est.Prior.Lambda
@@ -455,6 +465,61 @@ func pinU(x *Index, m *reconcile.Model, cfg *Config) *PINEstimate {
 	pe.UOneDigit = (float64(pe.Neighbours) + 0.5) / float64(pe.Sampled) / float64(x.people)
 	m.U[ci][reconcile.PINOneDigit] = pe.UOneDigit
 	return pe
+}
+
+// minConsistentPairs is the fewest pairs agreeing on sex and birth year
+// that pinConsistentU estimates from; with fewer the level keeps its u.
+const minConsistentPairs = 200
+
+// pinConsistentU sets the u of the PIN's "consistent" level among random
+// pairs of a sampled sector record and a register person of the same sex
+// and birth year (see PINEstimate): for such pairs two different
+// well-formed PINs are consistent almost always, so the level says that
+// the numbers differ, not that the people look alike.
+func pinConsistentU(x *Index, sample []reconcile.Record, m *reconcile.Model, cfg *Config, pe *PINEstimate) {
+	ci := slices.IndexFunc(m.Comparisons, func(c reconcile.Comparison) bool { return c.Name() == "pin" })
+	if pe == nil || ci < 0 || x.people == 0 || len(m.U[ci]) != len(reconcile.PIN{}.Levels()) {
+		return
+	}
+	c := m.Comparisons[ci]
+	key := func(r *reconcile.Record) int { return int(r.Sex())<<16 | r.BirthDate().Year }
+	holders := map[int][]int{}
+	for i := range sample {
+		r := &sample[i]
+		if r.Sex() != civil.SexUnknown && r.BirthDate().Year != 0 && c.Level(r, r) != reconcile.Null {
+			holders[key(r)] = append(holders[key(r)], i)
+		}
+	}
+	if len(holders) == 0 {
+		return
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x93))
+	var reg reconcile.Record
+	consistent, pairs := 0, 0
+	for range 4 * cfg.UPairs {
+		if pairs == cfg.UPairs/10 {
+			break
+		}
+		x.recs.Get(rng.IntN(x.people), &reg)
+		if reg.Sex() == civil.SexUnknown || reg.BirthDate().Year == 0 || c.Level(&reg, &reg) == reconcile.Null {
+			continue
+		}
+		hs := holders[key(&reg)]
+		if len(hs) == 0 {
+			continue
+		}
+		pairs++
+		if c.Level(&sample[hs[rng.IntN(len(hs))]], &reg) == reconcile.PINConsistent {
+			consistent++
+		}
+	}
+	pe.ConsistentPairs = pairs
+	if pairs < minConsistentPairs {
+		return
+	}
+	// Half a pair added, as for every sampled u (uPseudo).
+	pe.UConsistent = min(1, (float64(consistent)+0.5)/float64(pairs))
+	m.U[ci][reconcile.PINConsistent] = pe.UConsistent
 }
 
 // capPINOneDigit keeps the one-digit-off level's weight at most the exact

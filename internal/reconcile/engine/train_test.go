@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/reconcile"
 )
 
@@ -65,6 +66,74 @@ func TestPINUFromRegister(t *testing.T) {
 			one := math.Log2(m.M[ci][reconcile.PINOneDigit] / m.U[ci][reconcile.PINOneDigit])
 			if one > exact+1e-9 {
 				t.Errorf("one digit off weighs %.2f bits, exact %.2f", one, exact)
+			}
+		})
+	}
+}
+
+// The u of the PIN's "consistent" level is measured among pairs that agree
+// on sex and birth year, where two different well-formed PINs are nearly
+// always consistent: it says the numbers differ, not that the people look
+// alike (the sex and date comparisons weigh that).
+func TestPINConsistentUAmongLikePairs(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		otherYear int // of every 4 sector PINs, how many encode another birth year
+		noSex     bool
+		want      float64 // u of the level; 0: left as it was
+	}{
+		{"well-formed numbers", 0, false, 1},
+		{"half the numbers of another year", 2, false, 0.5},
+		{"records without sex", 0, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const people = 2000
+			b := NewIndexBuilder(nil, people)
+			for i := range people {
+				// Men born in 1985 and women born in 1990: 079, century and
+				// sex digit, year, serial.
+				sex, year, cs := civil.Male, 1985, 0
+				if i%2 == 1 {
+					sex, year, cs = civil.Female, 1990, 1
+				}
+				b.Add(Person{Fields: reconcile.Fields{FullName: "Nguyễn Văn An", Sex: sex,
+					BirthDate: civil.Date{Year: year, Month: 1, Day: 1}, PIN: fmt.Sprintf("079%d%02d%06d", cs, year%100, i)}})
+			}
+			x := b.Build()
+			var p reconcile.Preparer
+			sample := make([]reconcile.Record, 400)
+			for i := range sample {
+				sex, year, cs := civil.Male, 1985, 0
+				if i%2 == 1 {
+					sex, year, cs = civil.Female, 1990, 1
+				}
+				pin := fmt.Sprintf("079%d%02d%06d", cs, year%100, 500_000+i)
+				if i%4 < tc.otherYear {
+					pin = fmt.Sprintf("079%d%02d%06d", cs, year%100+3, 500_000+i)
+				}
+				if tc.noSex {
+					sex = civil.SexUnknown
+				}
+				sample[i] = p.Record(reconcile.Fields{FullName: "Trần Thị Bình", Sex: sex, BirthDate: civil.Date{Year: year, Month: 6, Day: 1}, PIN: pin})
+			}
+			m := reconcile.NewModel(reconcile.DefaultComparisons()...)
+			ci := 3 // PIN among DefaultComparisons
+			before := m.U[ci][reconcile.PINConsistent]
+			cfg := Config{Seed: 1}.withDefaults()
+			pe := &PINEstimate{}
+			pinConsistentU(x, sample, m, &cfg, pe)
+			got := m.U[ci][reconcile.PINConsistent]
+			if tc.want == 0 {
+				if got != before || pe.UConsistent != 0 {
+					t.Errorf("u %v (estimate %v) from %d pairs, want it left at %v", got, pe.UConsistent, pe.ConsistentPairs, before)
+				}
+				return
+			}
+			if math.Abs(got-tc.want) > 0.05 || pe.UConsistent != got {
+				t.Errorf("u %v (estimate %v) from %d pairs, want about %v", got, pe.UConsistent, pe.ConsistentPairs, tc.want)
+			}
+			if pe.ConsistentPairs < minConsistentPairs {
+				t.Errorf("%d pairs", pe.ConsistentPairs)
 			}
 		})
 	}
