@@ -113,8 +113,9 @@ const readCacheKiB = 1024
 // own page cache and its own memory map of the file, whose pages it faults
 // in one by one (a fault in a virtual machine costs several microseconds),
 // so the more connections, the colder each one's cache and map. With 2
-// CPUs and 1M people, 4 connections instead of 8 served 1.16–1.40 times
-// as many reads of a person by PIN (bench/httpget -compare, paired).
+// CPUs and 1M people, 4 connections instead of 8 served 1.05 times as many
+// reads of a person by PIN at 16% less CPU each (bench/httpget -compare,
+// paired, quiet).
 func sqliteConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // mmapBytes bounds how much of a database file SQLite maps (PRAGMA
