@@ -528,36 +528,38 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 	}
 	period := periodOf(now, r.Frequency.Period)
 	exceeded := fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period)
-	key, _ := ctx.Value(useKey{}).(string)
-	if key == "" {
+	// count counts the use, only while the period's count is under the
+	// limit (errExceeded otherwise).
+	count := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) error {
 		var uses int
-		err = s.db.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
-		if errors.Is(err, sql.ErrNoRows) {
-			return r.ID, exceeded, nil
-		}
-		return r.ID, "", err
-	}
-	// A named use: counted with its name, once a period, in one
-	// transaction (a use over the limit leaves no name behind).
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM consent_use_keys WHERE consent_id = $1 AND period <> $2`, r.ID, period); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO consent_use_keys (consent_id, period, use_key) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, r.ID, period, key)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // counted before
-		}
-		var uses int
-		err = tx.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
+		err := q.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errExceeded
 		}
 		return err
-	})
+	}
+	if key, _ := ctx.Value(useKey{}).(string); key == "" {
+		err = count(s.db)
+	} else {
+		// A named use: counted with its name, once a period, in one
+		// transaction (a use over the limit leaves no name behind).
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM consent_use_keys WHERE consent_id = $1 AND period <> $2`, r.ID, period); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO consent_use_keys (consent_id, period, use_key) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, r.ID, period, key)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // counted before
+			}
+			return count(tx)
+		})
+	}
 	if errors.Is(err, errExceeded) {
 		return r.ID, exceeded, nil
 	}
@@ -570,7 +572,7 @@ const countUse = `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1
 	ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + 1 WHERE consent_uses.uses < $3
 	RETURNING uses`
 
-// errExceeded rolls back a named use over the limit.
+// errExceeded is a use over the limit (and rolls back a named one).
 var errExceeded = errors.New("consent: frequency exceeded")
 
 type useKey struct{}

@@ -513,7 +513,7 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 		// Not when the record's PIN is another candidate's: which of the
 		// two the record is about is for a person to say.
 		d.Kind = Match
-	case m.lone(top.Weight, second) && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+	case m.lone(top.Weight, second) && !m.dateContradicts() && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
 		// The only plausible person: applied although below the threshold,
 		// unless the record's PIN is another candidate's (for review).
 		d.Kind = Match
@@ -528,7 +528,7 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 		case reconcile.Probability(top.Weight) >= m.cfg.Threshold:
 			d.Reason = fmt.Sprintf("the next candidate is only %.1f bits below the best: probability %.4f against all candidates, below the threshold %v",
 				gap, top.Probability, m.cfg.Threshold)
-		case reconcile.Probability(top.Weight) >= m.cfg.LoneThreshold && gap >= m.cfg.LoneMargin && m.level(m.c.dob) == reconcile.DOBElse:
+		case m.lone(top.Weight, second) && m.dateContradicts():
 			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but the date of birth differs from theirs", reconcile.Probability(top.Weight))
 		default:
 			d.Reason = fmt.Sprintf("best candidate's probability %.4f is below the threshold %v", top.Probability, m.cfg.Threshold)
@@ -577,17 +577,19 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 	return d
 }
 
-// lone reports whether the best candidate, of weight w, is the only
-// plausible person, to be linked below the threshold (Config.LoneThreshold):
-// its probability on its own reaches LoneThreshold, no other candidate is
-// within LoneMargin bits (second is the next weight), and the record's date
-// of birth, when it has one, does not contradict the person's (any level
-// but "else": a date written with faults still agrees in part). m.v holds
-// the best pair's levels.
+// lone reports whether the best candidate, of weight w, stands alone
+// enough to be linked below the threshold (Config.LoneThreshold): its
+// probability on its own reaches LoneThreshold and no other candidate is
+// within LoneMargin bits (second is the next weight). It is linked unless
+// the record's date of birth contradicts the person's (dateContradicts).
 func (m *matcher) lone(w, second float64) bool {
-	return reconcile.Probability(w) >= m.cfg.LoneThreshold && w-second >= m.cfg.LoneMargin &&
-		m.level(m.c.dob) != reconcile.DOBElse
+	return reconcile.Probability(w) >= m.cfg.LoneThreshold && w-second >= m.cfg.LoneMargin
 }
+
+// dateContradicts reports whether the record's date of birth contradicts
+// the best candidate's: the date comparison's "else" (a missing date, or one
+// written with faults, agrees in part). m.v holds the best pair's levels.
+func (m *matcher) dateContradicts() bool { return m.level(m.c.dob) == reconcile.DOBElse }
 
 // within counts the candidates whose weight is within margin bits of the
 // best.
