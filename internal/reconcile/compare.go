@@ -646,6 +646,12 @@ func (BirthDate) Levels() []string { return dobLevels }
 func (BirthDate) Level(a, b *Record) int {
 	x, y := a.birth, b.birth
 	if x.year == 0 || y.year == 0 {
+		// The digits of a date written with a typing error (month 90)
+		// agree with a full date they are one error from.
+		if x.year == 0 && a.dobKey[0] != 0 && y.full() && digitOff(&a.dobKey, &b.dobKey) ||
+			y.year == 0 && b.dobKey[0] != 0 && x.full() && digitOff(&a.dobKey, &b.dobKey) {
+			return DOBOneDigit
+		}
 		return Null
 	}
 	if x.full() && y.full() {

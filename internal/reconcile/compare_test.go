@@ -85,6 +85,12 @@ func TestLevels(t *testing.T) {
 		{"different day, same year", BirthDate{}, Fields{BirthDate: date(1985, 1, 30)}, Fields{BirthDate: date(1985, 7, 2)}, DOBYearNear},
 		{"different dates", BirthDate{}, Fields{BirthDate: date(1985, 4, 2)}, Fields{BirthDate: date(1990, 4, 2)}, DOBElse},
 		{"date missing", BirthDate{}, Fields{}, Fields{BirthDate: date(1985, 4, 2)}, Null},
+		{"no date: month 90 for 10", BirthDate{}, Fields{BirthDigits: "19859016"}, Fields{BirthDate: date(1985, 10, 16)}, DOBOneDigit},
+		{"no date: year 1746 for 1946", BirthDate{}, Fields{BirthDate: date(1946, 11, 12)}, Fields{BirthDigits: "17461112"}, DOBOneDigit},
+		{"no date: month 17 for 11", BirthDate{}, Fields{BirthDigits: "20011715"}, Fields{BirthDate: date(2001, 11, 15)}, DOBOneDigit},
+		{"no date: two digits from the date", BirthDate{}, Fields{BirthDigits: "19859016"}, Fields{BirthDate: date(1985, 3, 16)}, Null},
+		{"no date against a partial date", BirthDate{}, Fields{BirthDigits: "19859016"}, Fields{BirthDate: date(1985, 10, 0)}, Null},
+		{"digits with a date are not used", BirthDate{}, Fields{BirthDate: date(1990, 1, 1), BirthDigits: "19859016"}, Fields{BirthDate: date(1985, 10, 16)}, DOBElse},
 
 		// Sex.
 		{"same sex", Sex{}, Fields{Sex: civil.Female}, Fields{Sex: civil.Female}, SexAgree},

@@ -30,7 +30,11 @@ type Fields struct {
 	FamilyName, MiddleName, GivenName string
 
 	BirthDate civil.Date // partial dates allowed
-	Sex       civil.Sex
+	// BirthDigits are the YYYYMMDD digits of a date of birth written with a
+	// typing error that makes it no date (month 90), when BirthDate is
+	// zero: they agree with a date one digit or one transposition away.
+	BirthDigits string
+	Sex         civil.Sex
 
 	// PIN is the 12-digit personal identification number. Spaces, dots and
 	// dashes are ignored; a 9-digit number here is taken as a CMND, since
@@ -192,6 +196,8 @@ func prepare(f Fields, reg *units.Registry, pr *Preparer) Record {
 	if b := f.BirthDate; b.Valid() && !b.IsZero() {
 		r.birth = dob{int16(b.Year), uint8(b.Month), uint8(b.Day)}
 		r.setDOBKey()
+	} else if d := f.BirthDigits; len(d) == len(r.dobKey) && strings.Trim(d, "0123456789") == "" {
+		copy(r.dobKey[:], d)
 	}
 	r.setNumbers(f.PIN, f.CMND)
 	r.phone = normalizePhone(f.Phone)

@@ -12,7 +12,7 @@ import (
 // first, the middle name missing and a transposition, a year-only date
 // and no address, a digit slip in the day, a PIN one digit off, a wrong
 // tone mark in capitals, diacritics dropped with the year one digit off,
-// a lost hook. Each must have the right person as its best candidate and
+// a lost hook, a date that a digit makes no date. Each must have the right person as its best candidate and
 // never be linked to anyone else; those the evidence settles are linked.
 func TestFaultsGolden(t *testing.T) {
 	x := goldenIndex(t)
@@ -40,6 +40,7 @@ func TestFaultsGolden(t *testing.T) {
 		"F08": {"001065001313", true},  // wrong tone mark, capitals
 		"F09": {"001190000101", false}, // no diacritics, year one digit off, a commune name without its province
 		"F10": {"001092000707", false}, // Tuân for Tuấn, nothing else but the date
+		"F11": {"001065001313", true},  // 05/50/1965 for 05/05/1965: no date, its digits one off
 	}
 	linked := map[string]bool{"exact": true, "match": true, "conflict": true, "deceased": true}
 	for id, w := range want {

@@ -15,15 +15,16 @@ import (
 // compared as the commune).
 func FieldsOf(r *sector.Record) reconcile.Fields {
 	f := reconcile.Fields{
-		FullName:   r.FullName,
-		FamilyName: r.FamilyName,
-		MiddleName: r.MiddleName,
-		GivenName:  r.GivenName,
-		BirthDate:  r.BirthDate,
-		Sex:        r.Sex,
-		PIN:        r.PIN,
-		CMND:       r.CMND,
-		Phone:      r.Phone,
+		FullName:    r.FullName,
+		FamilyName:  r.FamilyName,
+		MiddleName:  r.MiddleName,
+		GivenName:   r.GivenName,
+		BirthDate:   r.BirthDate,
+		BirthDigits: r.BirthDigits,
+		Sex:         r.Sex,
+		PIN:         r.PIN,
+		CMND:        r.CMND,
+		Phone:       r.Phone,
 	}
 	switch {
 	case r.Commune != "" && r.Province != "":

@@ -90,6 +90,43 @@ func parseDate(v, format string) (civil.Date, string) {
 	return d, note
 }
 
+// dateDigits returns the YYYYMMDD digits of a date that parseDate could
+// not read because a digit is wrong ("1985-90-16", "31/13/1990",
+// "1746-11-12"): the same shapes, each part in range of its digits but
+// not of the calendar. "" for anything else (a word, a partial date).
+func dateDigits(v, format string) string {
+	v = stripTime(v)
+	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	if len(groups) == 1 && len(groups[0]) == 8 && allDigits(groups[0]) {
+		g := groups[0]
+		if format == FormatVN {
+			return g[4:] + g[2:4] + g[:2]
+		}
+		return g
+	}
+	if len(groups) != 3 {
+		return ""
+	}
+	for _, g := range groups {
+		if !allDigits(g) || len(g) == 0 || len(g) > 4 {
+			return ""
+		}
+	}
+	pad := func(g string) string {
+		if len(g) == 1 {
+			return "0" + g
+		}
+		return g
+	}
+	switch {
+	case len(groups[0]) == 4 && len(groups[1]) <= 2 && len(groups[2]) <= 2:
+		return groups[0] + pad(groups[1]) + pad(groups[2])
+	case len(groups[2]) == 4 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
+		return groups[2] + pad(groups[1]) + pad(groups[0])
+	}
+	return ""
+}
+
 // today is the current date in Vietnam (a variable for tests).
 var today = func() civil.Date { return civil.InVietnam(time.Now()) }
 

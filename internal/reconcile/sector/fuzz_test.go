@@ -6,7 +6,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/populus-vn/populus/internal/units"
 )
 
 // FuzzReader feeds arbitrary bytes to the CSV reader, read through a
@@ -245,4 +248,54 @@ func checkParquetError(t *testing.T, err error) {
 	if !strings.Contains(err.Error(), "Parquet file") {
 		t.Fatalf("%q does not say it is about the Parquet file", err)
 	}
+}
+
+// FuzzAddressUnits feeds arbitrary text to the address parser and resolves
+// what it finds, as the reader does. It checks that nothing panics, that
+// the commune it returns opens with text of the address (spaces and
+// hyphens aside) (its district
+// follows a comma), that a province it returns is text of the address, and
+// that the units found are the registry's communes and provinces. The seed
+// corpus is testdata/fuzz/FuzzAddressUnits.
+func FuzzAddressUnits(f *testing.F) {
+	f.Add("Số 19, Phường Ninh Xá, Thị xã Thuận Thành, Tỉnh Bắc Ninh")
+	f.Fuzz(func(t *testing.T, addr string) {
+		if !utf8.ValidString(addr) {
+			return // the reader hands the parser text, never raw bytes
+		}
+		commune, province := addressUnits(addr)
+		first, _, _ := strings.Cut(commune, ", ")
+		// Segments joined again at a hyphen lose their spaces and any
+		// empty segment between them.
+		spaced := func(s string) string {
+			return strings.Map(func(r rune) rune {
+				if unicode.IsSpace(r) || r == '-' {
+					return -1
+				}
+				return r
+			}, s)
+		}
+		if commune != "" && !strings.Contains(spaced(addr), spaced(first)) {
+			t.Fatalf("addressUnits(%q): commune %q is not in the address", addr, commune)
+		}
+		if province != "" && !strings.Contains(spaced(addr), spaced(province)) {
+			t.Fatalf("addressUnits(%q): province %q is not in the address", addr, province)
+		}
+		p := defaultPlaces()
+		if commune != "" {
+			key, choices, _ := p.commune(commune, false, "")
+			for _, k := range append(choices, key) {
+				if u, ok := p.reg.Lookup(k); k != "" && (!ok || u.Level != units.LevelCommune) {
+					t.Fatalf("commune %q of %q resolved to %q, not a commune", commune, addr, k)
+				}
+			}
+		}
+		if province != "" {
+			if key, _ := p.province(province, false); key != "" {
+				if u, ok := p.reg.Lookup(key); !ok || u.Level != units.LevelProvince {
+					t.Fatalf("province %q of %q resolved to %q, not a province", province, addr, key)
+				}
+			}
+		}
+	})
 }

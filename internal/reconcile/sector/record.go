@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -26,11 +27,15 @@ type Record struct {
 	MiddleName string     // from middle_name
 	GivenName  string     // from given_name
 	BirthDate  civil.Date // possibly partial (year, or month and year); zero when missing
-	Sex        civil.Sex
-	PIN        string // 12 digits, nearly always passing pin.Parse (one that does not is noted: a typing error)
-	CMND       string // 9 digits that pass pin.ParseCMND
-	Province   string // unit key: "79" (current) or "old:74" (pre-2025)
-	Commune    string // unit key: "26734" or "old:25747"
+	// BirthDigits are the YYYYMMDD digits of a birth date written with a
+	// digit that makes it no date ("1985-90-16"); BirthDate is then zero.
+	// They are compared with the register's dates one typing error apart.
+	BirthDigits string
+	Sex         civil.Sex
+	PIN         string // 12 digits, nearly always passing pin.Parse (one that does not is noted: a typing error)
+	CMND        string // 9 digits that pass pin.ParseCMND
+	Province    string // unit key: "79" (current) or "old:74" (pre-2025)
+	Commune     string // unit key: "26734" or "old:25747"
 	// Communes are the units a commune name may mean when several
 	// communes share it (without a province, or in the province given)
 	// and Commune is empty: at most a few, evidence all the same.
@@ -282,8 +287,8 @@ func (r *Reader) parse(rec *Record) {
 	r.parseBirth(rec)
 	r.parseSex(rec)
 	r.parseIDs(rec)
-	r.parseUnits(rec)
 	rec.Address = legacyText(rec, FieldAddress, cleanText(rec.raw[FieldAddress]))
+	r.parseUnits(rec)
 	if v := strings.TrimSpace(rec.raw[FieldPhone]); v != "" {
 		var note string
 		rec.Phone, note = parsePhone(v)
@@ -360,6 +365,9 @@ func (r *Reader) parseBirth(rec *Record) {
 		rec.BirthDate = d
 		if note != "" {
 			if d.IsZero() {
+				if rec.BirthDigits = dateDigits(v, r.ent[FieldBirthDate].Format); rec.BirthDigits != "" {
+					note += "; its digits are compared with the register's dates, one typing error apart"
+				}
 				rec.unreadable(FieldBirthDate, "%s", note)
 			} else {
 				rec.note(FieldBirthDate, "%s", note)
@@ -548,6 +556,12 @@ func cleanDigits(s string) (string, string) {
 }
 
 func (r *Reader) parseUnits(rec *Record) {
+	// Without a commune column (or a value in it), the address may name
+	// the commune, and the province when its column has none.
+	var addrCommune, addrProvince string
+	if strings.TrimSpace(rec.raw[FieldCommune]) == "" && rec.Address != "" {
+		addrCommune, addrProvince = addressUnits(rec.Address)
+	}
 	if v := strings.TrimSpace(rec.raw[FieldProvince]); v != "" {
 		v = legacyText(rec, FieldProvince, v)
 		res := r.resolve("p|"+v, func() (res resolved) {
@@ -563,14 +577,30 @@ func (r *Reader) parseUnits(rec *Record) {
 			}
 		}
 	}
-	v := strings.TrimSpace(rec.raw[FieldCommune])
+	if rec.Province == "" && addrProvince != "" {
+		// Free text: a last part that is no province is a village or a
+		// street, not an error.
+		res := r.resolve("p|"+addrProvince, func() (res resolved) {
+			res.key, res.note = r.places.province(addrProvince, false)
+			return res
+		})
+		if rec.Province = res.key; res.key != "" {
+			rec.note(FieldAddress, "province %s is read from the address", res.key)
+		}
+	}
+	field, v, old := FieldCommune, strings.TrimSpace(rec.raw[FieldCommune]), r.ent[FieldCommune].Format == FormatOldUnits
+	if v == "" {
+		field, v, old = FieldAddress, addrCommune, false
+	}
 	if v == "" {
 		return
 	}
-	v = legacyText(rec, FieldCommune, v)
+	if field == FieldCommune {
+		v = legacyText(rec, FieldCommune, v)
+	}
 	province := rec.Province
-	res := r.resolve("c|"+province+"|"+v, func() (res resolved) {
-		res.key, res.choices, res.note = r.places.commune(v, r.ent[FieldCommune].Format == FormatOldUnits, province)
+	res := r.resolve("c|"+strconv.FormatBool(old)+"|"+province+"|"+v, func() (res resolved) {
+		res.key, res.choices, res.note = r.places.commune(v, old, province)
 		if len(res.choices) > 0 {
 			res.note += fmt.Sprintf("; it is compared with the candidates' communes (%d communes have that name)", len(res.choices))
 		}
@@ -593,12 +623,16 @@ func (r *Reader) parseUnits(rec *Record) {
 	if res.province != "" {
 		rec.Province = res.province
 	}
-	if res.note != "" {
-		if res.key == "" && len(res.choices) == 0 {
-			rec.unreadable(FieldCommune, "%s", res.note)
-		} else {
-			rec.note(FieldCommune, "%s", res.note)
-		}
+	switch {
+	case res.note == "":
+	case field == FieldAddress:
+		// The address is free text: what it names is used when it can be,
+		// and never counted as an unreadable value.
+		rec.note(FieldAddress, "in the address: %s", res.note)
+	case res.key == "" && len(res.choices) == 0:
+		rec.unreadable(FieldCommune, "%s", res.note)
+	default:
+		rec.note(FieldCommune, "%s", res.note)
 	}
 }
 

@@ -163,6 +163,28 @@ func TestRecordValues(t *testing.T) {
 		{"Telex name", "A;Nguyeexn Thij Lan;;;;;;;;;", func(r Record) bool { return r.FullName == "Nguyễn Thị Lan" }, []string{"typed with Telex keystrokes"}},
 		{"foreign name kept", "A;José Müller;;;;;;;;;", func(r Record) bool { return r.FullName == "José Müller" }, nil},
 		{"commune elsewhere", "A;x;;;;;;Hà Nội;26743;;", func(r Record) bool { return r.Commune == "26743" }, []string{"commune 26743 is not in province 01"}},
+		{"address names commune and province", "A;x;;;;;;;;Số 12 Lê Lợi, Phường Bến Thành, TP.HCM;",
+			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, []string{"address: province 79 is read from the address"}},
+		{"address names the commune, province column", "A;x;;;;;;Hồ Chí Minh;;12 Lê Lợi, P. Bến Thành;",
+			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, nil},
+		{"address: ward and district abbreviated, dashes", "A;x;;;;;;;;12 Lê Lợi - F.8 - Q.10 - TP.HCM;",
+			func(r Record) bool { return r.Commune == "old:27187" && r.Province == "79" }, []string{"address: province 79"}},
+		{"address: commune in the column wins", "A;x;;;;;;;Phường Bến Thành;Phường 8, Quận 10, TP.HCM;",
+			func(r Record) bool { return r.Commune == "26743" }, []string{"the only commune of that name"}},
+		{"address without units", "A;x;;;;;;;;Số 5 đường Lý Tự Trọng, khu phố 6;",
+			func(r Record) bool { return r.Commune == "" && r.Province == "" && r.Communes == nil }, nil},
+		{"address: a village last is no province", "A;x;;;;;;;;Số nhà 12, bản Pác Bó;",
+			func(r Record) bool { return r.Commune == "" && r.Province == "" }, nil},
+		{"address: numbered ward without district", "A;x;;;;;;Hồ Chí Minh;;12 Lê Lợi, Phường 8;",
+			func(r Record) bool { return r.Commune == "" && len(r.Communes) == 8 },
+			[]string{"address: in the address: commune name 'Phường 8' is shared by several communes of province 79; it is compared with the candidates' communes"}},
+		{"address: unread province keeps the commune", "A;x;;;;;;Atlantis;;Ấp 2, Phường Bến Thành;",
+			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" },
+			[]string{"province 'Atlantis' is not a known province", "address: in the address: commune 'Phường Bến Thành' is given without a province"}},
+		{"address in TCVN3 as Windows-1252", "A;NguyÔn V¨n Hµ;;;;;;;;Sè 12, Ph­êng BÕn Thµnh;",
+			func(r Record) bool { return r.Commune == "26743" }, []string{"full_name: 'NguyÔn V¨n Hµ' is TCVN3", "address: 'Sè 12, Ph­êng BÕn Thµnh' is TCVN3", "address: in the address"}},
+		{"date with a digit that makes it none", "A;x;16/90/1985;;;;;;;;", func(r Record) bool { return r.BirthDate.IsZero() && r.BirthDigits == "19859016" },
+			[]string{"birth_date: birth date '16/90/1985' is not a date in DD/MM/YYYY: no such day; its digits are compared with the register's dates, one typing error apart"}},
 		{"phone +84", "A;x;;;;;;;;;+84 912 345 678", func(r Record) bool { return r.Phone == "0912345678" }, nil},
 		{"phone dots", "A;x;;;;;;;;;0912.345.678", func(r Record) bool { return r.Phone == "0912345678" }, nil},
 		{"phone lost zero", "A;x;;;;;;;;;912345678", func(r Record) bool { return r.Phone == "0912345678" }, []string{"lost leading zero"}},
@@ -281,4 +303,57 @@ func currentCommunesNamed(name string) []string {
 		}
 	}
 	return out
+}
+
+func TestAddressUnits(t *testing.T) {
+	for _, tc := range []struct{ in, commune, province string }{
+		{"Số 19 đường Phan Đình Phùng, Phường Ninh Xá, Thị xã Thuận Thành", "Phường Ninh Xá, Thị xã Thuận Thành", ""},
+		{"Số 19, Phường Ninh Xá, Thị xã Thuận Thành, Tỉnh Bắc Ninh", "Phường Ninh Xá, Thị xã Thuận Thành", "Tỉnh Bắc Ninh"},
+		{"ấp 3 xã Tân Phú huyện Châu Thành tỉnh Tiền Giang", "xã Tân Phú, huyện Châu Thành", "Tiền Giang"},
+		{"Thôn 2 xã Kim Sơn, Gia Lai", "xã Kim Sơn", "Gia Lai"},
+		{"12 Lê Lợi - F.8 - Q.10 - TP.HCM", "F.8, Q.10", "TP.HCM"},
+		{"SO 5, PHUONG DICH VONG, QUAN CAU GIAY, HA NOI", "PHUONG DICH VONG, QUAN CAU GIAY", "HA NOI"},
+		{"Thôn Hậu Ái, Xã Bạch Đích", "Xã Bạch Đích", ""},
+		{"Thôn Hậu Ái", "", "Thôn Hậu Ái"},
+		{"thon Ninh Xa, huyen Thuan Thanh", "", ""},
+		{"Số 29/20 đường Trường Chinh, khu phố 15", "", "khu phố 15"},
+		{"Số 50, ngõ 354, Phường Văn Miếu - Quốc Tử Giám", "Phường Văn Miếu - Quốc Tử Giám", ""},
+		{"Xã Tân Lập – Huyện Đan Phượng – Hà Nội", "Xã Tân Lập, Huyện Đan Phượng", "Hà Nội"},
+		{"", "", ""},
+		{" , ; - ", "", ""},
+	} {
+		c, p := addressUnits(tc.in)
+		if c != tc.commune || p != tc.province {
+			t.Errorf("addressUnits(%q) = %q, %q; want %q, %q", tc.in, c, p, tc.commune, tc.province)
+		}
+	}
+}
+
+func TestDateDigits(t *testing.T) {
+	for _, tc := range []struct{ in, format, want string }{
+		{"1985-90-16", FormatISO, "19859016"},
+		{"16/90/1985", FormatVN, "19859016"},
+		{"1/2/1746", FormatVN, "17460201"},
+		{"19859016", FormatISO, "19859016"},
+		{"16901985", FormatVN, "19859016"},
+		{"1985-90", FormatISO, ""},
+		{"ngày 16", FormatVN, ""},
+		{"16/90/85", FormatVN, ""},
+	} {
+		if got := dateDigits(tc.in, tc.format); got != tc.want {
+			t.Errorf("dateDigits(%q, %q) = %q, want %q", tc.in, tc.format, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkAddressUnits is the address parser on addresses as bank files
+// hold them, with and without units: it runs on every record whose commune
+// column is missing or empty.
+func BenchmarkAddressUnits(b *testing.B) {
+	addrs := []string{"Số 19 đường Phan Đình Phùng, Phường Ninh Xá, Thị xã Thuận Thành", "Số nhà 187, xóm 8, thôn Long Hưng",
+		"Số 121/10/5 đường Lê Quý Đôn, khu phố 13", "Bản Pá Khoang, Xã Na Khê, Huyện Yên Minh", "ấp 3 xã Tân Phú huyện Châu Thành tỉnh Tiền Giang"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		addressUnits(addrs[i%len(addrs)])
+	}
 }
