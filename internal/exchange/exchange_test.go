@@ -127,6 +127,15 @@ func TestHeaders(t *testing.T) {
 	if res.status != 200 || res.header.Get(exchange.HeaderID) != "req-1" || len(res.header.Get(exchange.HeaderRequestHash)) != 88 {
 		t.Fatalf("%d %v %s", res.status, res.header, res.body)
 	}
+	if res.header.Get("Content-Type") != "application/json" || res.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Content-Type %q, Cache-Control %q", res.header.Get("Content-Type"), res.header.Get("Cache-Control"))
+	}
+	// The answer's headers are set without canonicalising their names.
+	for _, k := range []string{exchange.HeaderClient, exchange.HeaderID, exchange.HeaderRequestHash, exchange.HeaderService} {
+		if http.CanonicalHeaderKey(k) != k {
+			t.Errorf("header name %q is not canonical (%q)", k, http.CanonicalHeaderKey(k))
+		}
+	}
 	if res.header.Get(exchange.HeaderService) != person || res.header.Get(exchange.HeaderClient) != hospital || res.header.Get(exchange.HeaderError) != "" {
 		t.Errorf("X-Road-Service %q, X-Road-Client %q, X-Road-Error %q", res.header.Get(exchange.HeaderService), res.header.Get(exchange.HeaderClient), res.header.Get(exchange.HeaderError))
 	}

@@ -28,11 +28,13 @@ var provinceWords = [][]string{{"thành", "phố"}, {"tp"}, {"tỉnh"}, {"t"}}
 // numbers, streets, hamlets and villages are not units.
 func addressUnits(addr string) (commune, province string) {
 	parts := addressParts(addr)
+	// The last part that opens as a commune does: addresses run from the
+	// house to the province, and an earlier one may be a room ("P.203",
+	// phòng 203) or a street named like a commune.
 	ci := -1
 	for i, p := range parts {
 		if opens(p, communeTypes) {
 			ci = i
-			break
 		}
 	}
 	if ci < 0 {
@@ -66,9 +68,9 @@ func addressUnits(addr string) (commune, province string) {
 }
 
 // addressParts splits an address at commas, semicolons and long dashes,
-// and at a hyphen set apart by spaces when a unit's type word follows it ("F.8 - Q.10 -
-// TP.HCM"): names have dashes of their own ("Phường Văn Miếu - Quốc Tử
-// Giám", "Lang Biang - Đà Lạt").
+// and at a hyphen set apart by spaces when a unit's type word follows it
+// ("F.8 - Q.10 - TP.HCM"): names have dashes of their own ("Phường Văn
+// Miếu - Quốc Tử Giám", "Lang Biang - Đà Lạt").
 func addressParts(addr string) []string {
 	var parts []string
 	for _, p := range strings.FieldsFunc(addr, func(r rune) bool { return r == ',' || r == ';' || r == '|' }) {

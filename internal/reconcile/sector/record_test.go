@@ -169,6 +169,8 @@ func TestRecordValues(t *testing.T) {
 			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, nil},
 		{"address: ward and district abbreviated, dashes", "A;x;;;;;;;;12 Lê Lợi - F.8 - Q.10 - TP.HCM;",
 			func(r Record) bool { return r.Commune == "old:27187" && r.Province == "79" }, []string{"address: province 79"}},
+		{"address: a room before the commune", "A;x;;;;;;;;P.203, Số 12 Lê Lợi, P. Bến Thành, TP.HCM;",
+			func(r Record) bool { return r.Commune == "26743" && r.Province == "79" }, []string{"address: province 79"}},
 		{"address: commune in the column wins", "A;x;;;;;;;Phường Bến Thành;Phường 8, Quận 10, TP.HCM;",
 			func(r Record) bool { return r.Commune == "26743" }, []string{"the only commune of that name"}},
 		{"address without units", "A;x;;;;;;;;Số 5 đường Lý Tự Trọng, khu phố 6;",
@@ -314,6 +316,7 @@ func TestAddressUnits(t *testing.T) {
 		{"12 Lê Lợi - F.8 - Q.10 - TP.HCM", "F.8, Q.10", "TP.HCM"},
 		{"SO 5, PHUONG DICH VONG, QUAN CAU GIAY, HA NOI", "PHUONG DICH VONG, QUAN CAU GIAY", "HA NOI"},
 		{"Thôn Hậu Ái, Xã Bạch Đích", "Xã Bạch Đích", ""},
+		{"P.203, Số 12 Lê Lợi, P. Bến Thành, TP.HCM", "P. Bến Thành, TP.HCM", "TP.HCM"}, // TP: a city, district or province
 		{"Thôn Hậu Ái", "", "Thôn Hậu Ái"},
 		{"thon Ninh Xa, huyen Thuan Thanh", "", ""},
 		{"Số 29/20 đường Trường Chinh, khu phố 15", "", "khu phố 15"},
