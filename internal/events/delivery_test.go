@@ -188,10 +188,21 @@ func consume(t *testing.T, url, durable string, want []string) []string {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := js.CreateOrUpdateConsumer(ctx, events.StreamName, jetstream.ConsumerConfig{Durable: durable,
-		FilterSubject: events.SubjectPrefix + "VN.COM.VCB.EKYC.>", AckPolicy: jetstream.AckExplicitPolicy})
+	// A cluster that lost a node may still be electing leaders: each try
+	// has a few seconds, as a client would, until the minute is out.
+	var c jetstream.Consumer
+	for {
+		try, stop := context.WithTimeout(ctx, 5*time.Second)
+		c, err = js.CreateOrUpdateConsumer(try, events.StreamName, jetstream.ConsumerConfig{Durable: durable,
+			FilterSubject: events.SubjectPrefix + "VN.COM.VCB.EKYC.>", AckPolicy: jetstream.AckExplicitPolicy})
+		stop()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("consumer: %v", err)
 	}
 	seen := map[string]bool{}
 	var applied []string
