@@ -260,6 +260,9 @@ func checkInput(path string, m *sector.Mapping, w io.Writer) error {
 		if n := unreadable[e.Field]; n > 0 {
 			fmt.Fprintf(w, "  column %s (%s): %d values could not be read and are left missing\n", e.Column, e.Field, n)
 		}
+		if note := r.DateOrder(); note != "" && e.Field == sector.FieldBirthDate {
+			fmt.Fprintf(w, "  column %s (%s): read month-first: %s\n", e.Column, e.Field, note)
+		}
 	}
 	return nil
 }

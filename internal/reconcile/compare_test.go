@@ -242,11 +242,14 @@ func TestRecordNameParts(t *testing.T) {
 	}{
 		{named("Nguyễn Văn An"), "nguyễn văn an", "nguyen", "an", "nguyễn", "an"},
 		{named("An"), "an", "", "an", "", "an"},
-		{Fields{FamilyName: "Tôn Nữ", MiddleName: "Thị", GivenName: "Hoa"}, "tôn nữ thị hoa", "ton nu", "hoa", "tôn nữ", "hoa"},
-		{Fields{FullName: "TÔN NỮ HOA", FamilyName: "Tôn Nữ", GivenName: "Hoa"}, "tôn nữ hoa", "ton nu", "hoa", "tôn nữ", "hoa"},
-		{Fields{FamilyName: "Nguyễn", GivenName: "Ngọc Anh"}, "nguyễn ngọc anh", "nguyen", "ngoc anh", "nguyễn", "ngọc anh"},
-		// Parts that do not fit the full name are not trusted.
+		// Parts compose the name; the family and given names are its first
+		// and last words, as the register's whole names are read.
+		{Fields{FamilyName: "Tôn Nữ", MiddleName: "Thị", GivenName: "Hoa"}, "tôn nữ thị hoa", "ton", "hoa", "tôn", "hoa"},
+		{Fields{FullName: "TÔN NỮ HOA", FamilyName: "Tôn Nữ", GivenName: "Hoa"}, "tôn nữ hoa", "ton", "hoa", "tôn", "hoa"},
+		{Fields{FamilyName: "Nguyễn", GivenName: "Ngọc Anh"}, "nguyễn ngọc anh", "nguyen", "anh", "nguyễn", "anh"},
 		{Fields{FullName: "Văn An Nguyễn", FamilyName: "Nguyễn", GivenName: "An"}, "văn an nguyễn", "van", "nguyen", "văn", "nguyễn"},
+		{Fields{FamilyName: "Nguyễn"}, "nguyễn", "nguyen", "", "nguyễn", ""},
+		{Fields{MiddleName: "Văn"}, "văn", "", "van", "", "văn"},
 		// A stray combining mark is no word in either form.
 		{named("Lê \u0301 Hồng"), "lê hồng", "le", "hong", "lê", "hồng"},
 	}
@@ -255,6 +258,31 @@ func TestRecordNameParts(t *testing.T) {
 		if r.Name() != c.name || r.FamilyName() != c.family || r.GivenName() != c.given ||
 			r.familyClean() != c.familyExact || r.givenClean() != c.givExact {
 			t.Errorf("%+v: name %q family %q/%q given %q/%q", c.f, r.Name(), r.FamilyName(), r.familyClean(), r.GivenName(), r.givenClean())
+		}
+	}
+}
+
+// TestRecordNameSplits: one name split across the family, middle and given
+// columns in the ways merged files do has the blocking keys' family and
+// given names of the register's whole name, and compares with it as exact.
+func TestRecordNameSplits(t *testing.T) {
+	reg := NewRecord(named("Nguyễn Văn Thành An"))
+	for _, f := range []Fields{
+		{FamilyName: "Nguyễn", MiddleName: "Văn Thành", GivenName: "An"},
+		{FamilyName: "Nguyễn Văn", MiddleName: "Thành", GivenName: "An"},
+		{FamilyName: "Nguyễn Văn Thành", GivenName: "An"},
+		{FamilyName: "Nguyễn", GivenName: "Văn Thành An"},
+		{FamilyName: "Nguyễn Văn Thành An"},
+		{GivenName: "Nguyễn Văn Thành An"},
+		{MiddleName: "Nguyễn Văn Thành An"},
+		{FamilyName: "NGUYEN VAN", MiddleName: "", GivenName: "THANH AN"},
+	} {
+		r := NewRecord(f)
+		if r.FamilyName() != reg.FamilyName() || r.GivenName() != reg.GivenName() {
+			t.Errorf("%+v: family %q given %q, the register's %q %q", f, r.FamilyName(), r.GivenName(), reg.FamilyName(), reg.GivenName())
+		}
+		if l := (FullName{}).Level(&r, &reg); l != NameExact && l != NameFolded {
+			t.Errorf("%+v: full-name level %d against the register's whole name", f, l)
 		}
 	}
 }

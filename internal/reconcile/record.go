@@ -325,23 +325,19 @@ func (r *Record) setName(f Fields) {
 	}
 	r.asciiName = isASCII(r.folded)
 	r.tokenize()
-	// Vietnamese order: family name first, given name last; a single word
-	// is taken as the given name. Parts the source keeps apart say how many
-	// words each has ("Tôn Nữ" is one family name), when they fit the name.
+	// Vietnamese order: family name first, given name last, one word each;
+	// a single word is taken as the given name, or as the family name when
+	// only that part was given. The parts a source keeps apart compose the
+	// name but do not say how many words each has: files merged from
+	// several offices split one name several ways ("Nguyễn Văn | | An",
+	// "Nguyễn | Văn | An", "Nguyễn | | Văn An", the whole name in one
+	// column), and the register keeps whole names, whose family and given
+	// names are taken so too. The blocking keys and the name comparisons
+	// then see the same words on both sides.
 	n := int(r.ntok)
 	fam, giv := max(min(n-1, 1), 0), min(n, 1)
-	if family != "" || given != "" {
-		fam, giv = 0, 0
-		ff, fg := textfold.Fold(family), textfold.Fold(given)
-		if ff != "" && (r.folded == ff || strings.HasPrefix(r.folded, ff+" ")) {
-			fam = strings.Count(ff, " ") + 1
-		}
-		if fg != "" && (r.folded == fg || strings.HasSuffix(r.folded, " "+fg)) {
-			giv = strings.Count(fg, " ") + 1
-		}
-		if fam+giv > n || fam == 0 && family != "" || giv == 0 && given != "" {
-			fam, giv = max(min(n-1, 1), 0), min(n, 1) // the parts do not fit: fall back
-		}
+	if n == 1 && family != "" && given == "" && clean(f.MiddleName) == "" {
+		fam, giv = 1, 0
 	}
 	r.famTok, r.givTok = uint8(min(fam, n)), uint8(min(giv, n-min(fam, n)))
 }

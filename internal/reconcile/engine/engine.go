@@ -17,6 +17,7 @@ import (
 	"github.com/populus-vn/populus/internal/progress"
 	"github.com/populus-vn/populus/internal/reconcile"
 	"github.com/populus-vn/populus/internal/reconcile/sector"
+	"github.com/populus-vn/populus/internal/vntext"
 )
 
 // DefaultSeed is the sampling seed of a run that names none.
@@ -356,6 +357,9 @@ type run struct {
 	records  int64
 	header   []string
 	parsers  []*parser // by worker
+	// source is the reader of the pass's rows, which the workers' readers
+	// follow (sector.Reader.Follow): set before its first batch is handed on.
+	source *sector.Reader
 }
 
 const batchSize = 128
@@ -365,6 +369,7 @@ const batchSize = 128
 type raw struct {
 	values []string
 	line   int
+	enc    vntext.Encoding // the legacy encoding the row's text was read from
 	err    error
 }
 
@@ -382,21 +387,25 @@ func (r *run) produce(ctx context.Context, emit func([]raw) error) error {
 		return err
 	}
 	// Bind the mapping to the header once here, for its errors (a
-	// column the header lacks) to name the header's line.
-	if _, err := sector.NewReader(rows, r.in.Mapping); err != nil {
+	// column the header lacks) to name the header's line. The workers'
+	// readers follow this one, which reads ahead to learn the order of
+	// day and month of the file's dates.
+	src, err := sector.NewReader(rows, r.in.Mapping)
+	if err != nil {
 		return err
 	}
 	r.header = rows.Header()
 	batch := make([]raw, 0, batchSize)
 	for {
-		values, line, err := rows.Next()
+		values, line, enc, err := src.NextRaw()
+		r.source = src // read ahead now: set before the first batch is handed on
 		if err == io.EOF {
 			break
 		}
 		if err != nil && !sector.IsRowError(err) {
 			return err
 		}
-		batch = append(batch, raw{values: slices.Clone(values), line: line, err: err})
+		batch = append(batch, raw{values: slices.Clone(values), line: line, enc: enc, err: err})
 		if len(batch) == batchSize {
 			if err := emit(batch); err != nil {
 				return err
@@ -416,10 +425,14 @@ type oneRow struct {
 	header []string
 	values []string
 	line   int
+	enc    vntext.Encoding
 	done   bool
 }
 
 func (o *oneRow) Header() []string { return o.header }
+
+// DecodedAs is the legacy encoding the row's text was read from.
+func (o *oneRow) DecodedAs() vntext.Encoding { return o.enc }
 
 func (o *oneRow) Next() ([]string, int, error) {
 	if o.done {
@@ -446,13 +459,14 @@ func (r *run) parse(w int, batch []raw) []item {
 		}
 		r.parsers[w] = p
 	}
+	p.reader.Follow(r.source)
 	out := make([]item, len(batch))
 	for i, x := range batch {
 		if x.err != nil {
 			out[i] = item{rec: sector.Record{Line: x.line}, err: x.err}
 			continue
 		}
-		p.rows.values, p.rows.line, p.rows.done = x.values, x.line, false
+		p.rows.values, p.rows.line, p.rows.enc, p.rows.done = x.values, x.line, x.enc, false
 		rec, err := p.reader.Next()
 		out[i] = item{rec: rec, err: err}
 	}

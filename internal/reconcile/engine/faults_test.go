@@ -3,6 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +61,41 @@ func TestFaultsGolden(t *testing.T) {
 		if w.link && !linked[r[2]] {
 			t.Errorf("%s: decision %s, want it linked: %v", id, r[2], r)
 		}
+	}
+}
+
+// TestMonthFirstFile: a file whose dates are written month-first, as a
+// spreadsheet set to US English writes them, is read so by the run's
+// parallel readers: its ambiguous dates (04/02/1985 for 2 April) agree
+// with the register's, and no correction of the date is proposed.
+func TestMonthFirstFile(t *testing.T) {
+	x := goldenIndex(t)
+	path := filepath.Join(t.TempDir(), "us.csv")
+	rows := "MA,HO_TEN,NGAY_SINH,GIOI_TINH,SO_GIAY_TO\n" +
+		"U1,Nguyễn Văn An,04/02/1985,Nam,079085001234\n" + // ambiguous
+		"U2,Trần Thị Bích Ngọc,12/03/1990,Nữ,001190000101\n" + // ambiguous
+		"U3,Nguyễn Văn Anh,04/20/1985,Nam,079085001235\n" +
+		"U4,Đặng Văn Đức,07/15/1988,Nam,079088000202\n" +
+		"U5,Lê Thị Hồng,02/20/1975,Nữ,001175000303\n"
+	if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var dec, cor bytes.Buffer
+	_, err := Run(context.Background(), x, fileInput(t, path, "id=MA, full_name=HO_TEN, birth_date=NGAY_SINH, sex=GIOI_TINH, pin=SO_GIAY_TO"),
+		Output{Decisions: &dec, Corrections: &cor}, Config{Model: loadModel(t), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decisionsByID(t, dec.Bytes())
+	for _, id := range []string{"U1", "U2", "U3", "U4", "U5"} {
+		if r := got[id]; r[2] != "exact" || strings.Contains(r[7], "birth_date") {
+			t.Errorf("%s: %v", id, r)
+		}
+	}
+	if strings.Contains(cor.String(), "birth_date") {
+		t.Errorf("a date corrected:\n%s", cor.String())
+	}
+	if !strings.Contains(got["U1"][9], "read month-first, as 02/04/1985") {
+		t.Errorf("U1's notes %q", got["U1"][9])
 	}
 }

@@ -37,7 +37,7 @@ func parseDate(v, format string) (civil.Date, string) {
 	for i, g := range groups {
 		if !allDigits(g) || len(g) > 4 {
 			if len(groups) == 1 && len(g) == 8 && allDigits(g) {
-				if format == FormatVN {
+				if format == FormatVN || format == FormatUS {
 					groups = []string{g[:2], g[2:4], g[4:]}
 				} else {
 					groups = []string{g[:4], g[4:6], g[6:]}
@@ -61,10 +61,16 @@ func parseDate(v, format string) (civil.Date, string) {
 		d.Year, d.Month, d.Day = n[0], n[1], n[2]
 	case len(groups) == 3 && len(groups[2]) == 4 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
 		d.Day, d.Month, d.Year = n[0], n[1], n[2]
+		if format == FormatUS {
+			d.Day, d.Month = n[1], n[0]
+		}
 	case len(groups) == 3 && len(groups[2]) == 2 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
 		// 03/03/13: a date of birth is not in the future, so the latest
 		// century that does not put it there.
 		d.Day, d.Month, d.Year = n[0], n[1], twoDigitYear(n[2])
+		if format == FormatUS {
+			d.Day, d.Month = n[1], n[0]
+		}
 		note = fmt.Sprintf("birth date %s has a two-digit year, read as %d", quote(v), d.Year)
 	default:
 		return bad(": the year must have four digits")
@@ -90,6 +96,27 @@ func parseDate(v, format string) (civil.Date, string) {
 	return d, note
 }
 
+// dateOrder tells what a date written with its year last says of the
+// order of day and month: 'd' when it can only be day-first (25/05/1990),
+// 'm' when it can only be month-first (05/25/1990), 0 otherwise (both 12
+// or less, or not such a date).
+func dateOrder(v string) byte {
+	v = stripTime(v)
+	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	if len(groups) != 3 || len(groups[0]) > 2 || len(groups[1]) > 2 || (len(groups[2]) != 4 && len(groups[2]) != 2) ||
+		!allDigits(groups[0]) || !allDigits(groups[1]) || !allDigits(groups[2]) {
+		return 0
+	}
+	a, b := atoi(groups[0]), atoi(groups[1])
+	switch {
+	case a > 12 && a <= 31 && b >= 1 && b <= 12:
+		return 'd'
+	case b > 12 && b <= 31 && a >= 1 && a <= 12:
+		return 'm'
+	}
+	return 0
+}
+
 // dateDigits returns the YYYYMMDD digits of a date that parseDate could
 // not read because a digit is wrong ("1985-90-16", "31/13/1990",
 // "1746-11-12"): the same shapes, each part in range of its digits but
@@ -99,8 +126,11 @@ func dateDigits(v, format string) string {
 	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
 	if len(groups) == 1 && len(groups[0]) == 8 && allDigits(groups[0]) {
 		g := groups[0]
-		if format == FormatVN {
+		switch format {
+		case FormatVN:
 			return g[4:] + g[2:4] + g[:2]
+		case FormatUS:
+			return g[4:] + g[:2] + g[2:4]
 		}
 		return g
 	}
@@ -121,6 +151,8 @@ func dateDigits(v, format string) string {
 	switch {
 	case len(groups[0]) == 4 && len(groups[1]) <= 2 && len(groups[2]) <= 2:
 		return groups[0] + pad(groups[1]) + pad(groups[2])
+	case len(groups[2]) == 4 && len(groups[0]) <= 2 && len(groups[1]) <= 2 && format == FormatUS:
+		return groups[2] + pad(groups[0]) + pad(groups[1])
 	case len(groups[2]) == 4 && len(groups[0]) <= 2 && len(groups[1]) <= 2:
 		return groups[2] + pad(groups[1]) + pad(groups[0])
 	}

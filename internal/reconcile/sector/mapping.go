@@ -67,6 +67,7 @@ func ParseField(name string) (Field, bool) {
 const (
 	FormatISO      = "YYYY-MM-DD"
 	FormatVN       = "DD/MM/YYYY"
+	FormatUS       = "MM/DD/YYYY" // month first, as spreadsheets set to US English write dates
 	FormatYear     = "YYYY"
 	FormatMonthVN  = "MM/YYYY"
 	FormatOldUnits = "old" // province and commune codes of the pre-2025 system
@@ -325,11 +326,11 @@ func (e *Entry) setFormat() string {
 	switch e.Field {
 	case FieldBirthDate:
 		switch strings.ToUpper(e.Format) {
-		case "", FormatISO, FormatVN, FormatYear, FormatMonthVN:
+		case "", FormatISO, FormatVN, FormatUS, FormatYear, FormatMonthVN:
 			e.Format = strings.ToUpper(e.Format)
 			return ""
 		}
-		return fmt.Sprintf("date format %q is not one of %s, %s, %s, %s", e.Format, FormatISO, FormatVN, FormatMonthVN, FormatYear)
+		return fmt.Sprintf("date format %q is not one of %s, %s, %s, %s, %s", e.Format, FormatISO, FormatVN, FormatUS, FormatMonthVN, FormatYear)
 	case FieldBirthYear:
 		if e.Format == "" || strings.EqualFold(e.Format, FormatYear) {
 			e.Format = strings.ToUpper(e.Format)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,7 +98,33 @@ type Reader struct {
 	ent    [numFields]Entry
 	places *places
 	units  map[string]resolved // memo of unit values: a file repeats few of them
+
+	// ahead are the rows read ahead, once, before the first record, to
+	// learn the order of day and month in the birth-date column; looked
+	// is set once they are. dateFormat is the column's format as read:
+	// the mapping's, or FormatUS when its dates show they are month-first
+	// (dateNote says so).
+	ahead      []aheadRow
+	looked     bool
+	dateFormat string
+	dateNote   string
 }
+
+// aheadRow is a row read ahead, as Rows gave it.
+type aheadRow struct {
+	values []string
+	line   int
+	err    error
+	enc    vntext.Encoding
+}
+
+// aheadRows is how many rows a reader reads ahead; minMonthFirst is how
+// many dates that can only be month-first make the column month-first,
+// when at most one in twenty of its order-telling dates is day-first.
+const (
+	aheadRows     = 5000
+	minMonthFirst = 3
+)
 
 // resolved is a unit value as resolved, with the note it got and, for a
 // commune given without a province, its province.
@@ -206,7 +233,7 @@ func (r *Reader) Header() []string { return r.rows.Header() }
 // concerns one row only and Next may be called again; any other error is
 // fatal.
 func (r *Reader) Next() (Record, error) {
-	values, line, err := r.rows.Next()
+	values, line, enc, err := r.NextRaw()
 	if err != nil {
 		return Record{Line: line}, err
 	}
@@ -216,12 +243,89 @@ func (r *Reader) Next() (Record, error) {
 			rec.raw[f] = values[i]
 		}
 	}
-	if d, ok := r.rows.(interface{ DecodedAs() vntext.Encoding }); ok && d.DecodedAs() != "" {
-		rec.note(r.textField(), "the row's text is not UTF-8; it was read as %s text", encodingName(d.DecodedAs()))
+	if enc != "" {
+		rec.note(r.textField(), "the row's text is not UTF-8; it was read as %s text", encodingName(enc))
 	}
 	r.parse(&rec)
 	return rec, nil
 }
+
+// NextRaw returns the next row as Rows gives it, with the legacy
+// encoding its text was read from (""), after reading ahead as Next does:
+// for callers that parse the rows elsewhere (in parallel), with readers
+// that Follow this one.
+func (r *Reader) NextRaw() ([]string, int, vntext.Encoding, error) {
+	if !r.looked {
+		r.lookAhead()
+	}
+	if len(r.ahead) > 0 {
+		a := r.ahead[0]
+		r.ahead[0] = aheadRow{}
+		r.ahead = r.ahead[1:]
+		return a.values, a.line, a.enc, a.err
+	}
+	values, line, err := r.rows.Next()
+	return values, line, r.decodedAs(), err
+}
+
+// Follow makes r read dates as src does, once src has read its first row:
+// in the order of day and month src learnt from the rows it read ahead.
+// r reads no row ahead itself.
+func (r *Reader) Follow(src *Reader) {
+	r.looked, r.dateFormat, r.dateNote = true, src.dateFormat, src.dateNote
+}
+
+func (r *Reader) decodedAs() vntext.Encoding {
+	if d, ok := r.rows.(interface{ DecodedAs() vntext.Encoding }); ok {
+		return d.DecodedAs()
+	}
+	return ""
+}
+
+// lookAhead reads up to aheadRows rows before the first record is
+// returned, when the birth-date column may be written day-first (no
+// format, or DD/MM/YYYY): a spreadsheet set to US English writes dates
+// month-first, and only the dates whose day is over 12 tell. When at
+// least minMonthFirst of them can only be month-first and at most one in
+// twenty of those that tell can only be day-first, the column is read
+// month-first. A file merged from offices of both habits is read
+// day-first, the Vietnamese order; its dates valid only the other way are
+// read so, each with a note, and the engine compares a date with its day
+// and month swapped as nearly as good as equal.
+func (r *Reader) lookAhead() {
+	r.looked = true
+	r.dateFormat = r.ent[FieldBirthDate].Format
+	i := r.col[FieldBirthDate]
+	if i < 0 || r.dateFormat != "" && r.dateFormat != FormatVN {
+		return
+	}
+	var day, month, rows int
+	for len(r.ahead) < aheadRows {
+		values, line, err := r.rows.Next()
+		r.ahead = append(r.ahead, aheadRow{values: slices.Clone(values), line: line, err: err, enc: r.decodedAs()})
+		if err != nil && !IsRowError(err) {
+			break // the end, or an error that ends the file: returned in turn
+		}
+		if err != nil || i >= len(values) {
+			continue
+		}
+		rows++
+		switch dateOrder(values[i]) {
+		case 'd':
+			day++
+		case 'm':
+			month++
+		}
+	}
+	if month >= minMonthFirst && day*20 <= month {
+		r.dateFormat = FormatUS
+		r.dateNote = fmt.Sprintf("the column's dates are month-first: of its first %d, %d can only be read month-first and %d only day-first", rows, month, day)
+	}
+}
+
+// DateOrder says how the birth-date column is read when its dates showed
+// they are month-first (after the first record is read); "" otherwise.
+func (r *Reader) DateOrder() string { return r.dateNote }
 
 // textField is the field that notes about a whole line's text go to: the
 // name, else the first field mapped.
@@ -361,11 +465,14 @@ func singleSpaced(s string) bool {
 
 func (r *Reader) parseBirth(rec *Record) {
 	if v := strings.TrimSpace(rec.raw[FieldBirthDate]); v != "" {
-		d, note := parseDate(v, r.ent[FieldBirthDate].Format)
+		d, note := parseDate(v, r.dateFormat)
+		if r.dateNote != "" && note == "" && d.Full() && d.Month <= 12 && d.Day <= 12 && d.Day != d.Month {
+			note = fmt.Sprintf("birth date %s is read month-first, as %s: %s", quote(v), d.VN(), r.dateNote)
+		}
 		rec.BirthDate = d
 		if note != "" {
 			if d.IsZero() {
-				if rec.BirthDigits = dateDigits(v, r.ent[FieldBirthDate].Format); rec.BirthDigits != "" {
+				if rec.BirthDigits = dateDigits(v, r.dateFormat); rec.BirthDigits != "" {
 					note += "; its digits are compared with the register's dates, one typing error apart"
 				}
 				rec.unreadable(FieldBirthDate, "%s", note)

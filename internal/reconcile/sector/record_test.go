@@ -2,6 +2,7 @@ package sector
 
 import (
 	"errors"
+	"fmt"
 	"github.com/populus-vn/populus/internal/units"
 	"io"
 	"slices"
@@ -49,6 +50,12 @@ func TestParseDate(t *testing.T) {
 		{"ngày 14", FormatVN, "", "is not a date in DD/MM/YYYY"},
 		{"14//1990", "", "", "is not a date in DD/MM/YYYY or YYYY-MM-DD"},
 		{"1990-05-14-01", "", "", "is not a date"},
+		{"05/25/1990", FormatUS, "1990-05-25", ""},
+		{"05/06/1990", FormatUS, "1990-05-06", ""},
+		{"25/05/1990", FormatUS, "1990-05-25", "day and month appear swapped"},
+		{"05251990", FormatUS, "1990-05-25", ""},
+		{"03/04/13", FormatUS, "2013-03-04", "two-digit year, read as 2013"},
+		{"01/01/1950", FormatUS, "1950", "only the year 1950 is used"},
 	} {
 		d, note := parseDate(tc.in, tc.format)
 		if d.String() != tc.want || !strings.Contains(note, tc.note) || (tc.note == "") != (note == "") {
@@ -342,6 +349,8 @@ func TestDateDigits(t *testing.T) {
 		{"1985-90", FormatISO, ""},
 		{"ngày 16", FormatVN, ""},
 		{"16/90/85", FormatVN, ""},
+		{"90/16/1985", FormatUS, "19859016"},
+		{"90161985", FormatUS, "19859016"},
 	} {
 		if got := dateDigits(tc.in, tc.format); got != tc.want {
 			t.Errorf("dateDigits(%q, %q) = %q, want %q", tc.in, tc.format, got, tc.want)
@@ -358,5 +367,71 @@ func BenchmarkAddressUnits(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		addressUnits(addrs[i%len(addrs)])
+	}
+}
+
+// TestMonthFirstColumn: a birth-date column whose dates show they are
+// month-first is read so (its ambiguous dates too, each with a note); a
+// day-first one, or one of both habits, is read day-first; a column
+// declared MM/DD/YYYY is read month-first. Reading ahead keeps every row,
+// its line and a row error in their places.
+func TestMonthFirstColumn(t *testing.T) {
+	read := func(mapping, csv string) (*Reader, []Record) {
+		m, err := ParseMapping(mapping)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenReader(strings.NewReader(csv), "", m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Record
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				return r, out
+			}
+			if err != nil && !IsRowError(err) {
+				t.Fatal(err)
+			}
+			if IsRowError(err) {
+				rec.ID = "row error"
+			}
+			out = append(out, rec)
+		}
+	}
+	const mapping = "id=ID, birth_date=NS"
+	us := "ID;NS\nA;05/25/1990\nB;06/04/1985\nC;12/31/1970\nD;01/13/2000\nE;a;b\nF;25/05/1990\n"
+	want := []struct{ id, date string }{{"A", "1990-05-25"}, {"B", "1985-06-04"}, {"C", "1970-12-31"}, {"D", "2000-01-13"}, {"row error", ""}, {"F", "1990-05-25"}}
+	for i := range 17 { // one day-first date in twenty that tell is allowed
+		us += fmt.Sprintf("G%d;03/%d/1980\n", i, 14+i)
+		want = append(want, struct{ id, date string }{fmt.Sprintf("G%d", i), fmt.Sprintf("1980-03-%d", 14+i)})
+	}
+	r, recs := read(mapping, us)
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d", len(recs), len(want))
+	}
+	for i, w := range want {
+		if recs[i].ID != w.id || (w.date != "" && recs[i].BirthDate.String() != w.date) || recs[i].Line != i+2 {
+			t.Errorf("record %d: %s %v line %d, want %s %s line %d", i, recs[i].ID, recs[i].BirthDate, recs[i].Line, w.id, w.date, i+2)
+		}
+	}
+	if !strings.Contains(r.DateOrder(), "of its first 22, 20 can only be read month-first and 1 only day-first") {
+		t.Errorf("DateOrder %q", r.DateOrder())
+	}
+	if len(recs[1].Notes) != 1 || !strings.Contains(recs[1].Notes[0].Msg, "read month-first, as 04/06/1985") || len(recs[0].Notes) != 0 {
+		t.Errorf("notes %v, %v", recs[0].Notes, recs[1].Notes)
+	}
+	for _, tc := range []struct{ name, csv, mapping, b string }{
+		{"day-first", "ID;NS\nA;25/05/1990\nB;06/04/1985\nC;31/12/1970\nD;13/01/2000\n", mapping, "1985-04-06"},
+		{"both habits", "ID;NS\nA;05/25/1990\nB;06/04/1985\nC;12/31/1970\nD;13/01/2000\n", mapping, "1985-04-06"},
+		{"too few", "ID;NS\nA;05/25/1990\nB;06/04/1985\nC;12/31/1970\n", mapping, "1985-04-06"},
+		{"declared", "ID;NS\nA;05/25/1990\nB;06/04/1985\n", "id=ID, birth_date=NS:MM/DD/YYYY", "1985-06-04"},
+		{"year first", "ID;NS\nA;1990-05-25\nB;1985-06-04\n", "id=ID, birth_date=NS:YYYY-MM-DD", "1985-06-04"},
+	} {
+		r, recs := read(tc.mapping, tc.csv)
+		if len(recs) < 2 || recs[1].BirthDate.String() != tc.b || r.DateOrder() != "" {
+			t.Errorf("%s: %v, DateOrder %q", tc.name, recs, r.DateOrder())
+		}
 	}
 }

@@ -18,6 +18,7 @@ type kindSpec struct {
 	iso    bool // dates written YYYY-MM-DD, not DD/MM/YYYY
 	zeros  bool // a year-only date is written 00/00/YYYY half the time, as old books do
 	phone  bool // the file has a phone column
+	parts  bool // the name is in family, middle and given columns
 	idHalf uint64
 	rates  Rates
 	hard   Rates // the rates of the hard profile
@@ -183,6 +184,7 @@ var civilStatus = kindSpec{
 	comma:  ',',
 	minAge: 0,
 	zeros:  true,
+	parts:  true,
 	idHalf: 100_000,
 	rates: Rates{
 		NotInRegister: 0.01, Deceased: 0.03, Duplicate: 0.005, Sibling: 0.3,
@@ -195,7 +197,7 @@ var civilStatus = kindSpec{
 	hard: Rates{
 		NotInRegister: 0.03, LookAlike: 0.5, Deceased: 0.03, Duplicate: 0.01, Sibling: 0.3,
 		OtherName: 0.05, NoMiddle: 0.02, GivenFirst: 0.01, NameTypo: 0.12, SecondTypo: 0.3, NoDiacritics: 0.05,
-		IMEOff: 0.02, LegacyText: 0.08,
+		IMEOff: 0.02, LegacyText: 0.08, SplitName: 0.15,
 		NoDate: 0.01, YearOnly: 0.08, DayMonthSwap: 0.01, DateTypo: 0.03, Placeholder: 0.05, YearOff: 0.01, DayOff: 0.02,
 		TwoDigitYear: 0.03, SerialDate: 0.02,
 		NoSex: 0.01, WrongSex: 0.003,
@@ -204,7 +206,7 @@ var civilStatus = kindSpec{
 	},
 	text: []int{2, 3, 4},
 	row: func(s *synthesizer, d *draft) {
-		family, middle, given := sector.SplitName(d.name)
+		family, middle, given := splitAs(d.name, d.split)
 		event, registered := "Khai sinh", d.birth
 		if d.dead {
 			event, registered = "Khai tử", d.death
@@ -215,6 +217,26 @@ var civilStatus = kindSpec{
 		s.row = append(s.row[:0], "HT"+d.id, event, family, middle, given, d.birthText, sexWord(d.sex), d.number,
 			d.commune.Code, d.province.Code, registered.VN())
 	},
+}
+
+// splitAs splits a name into the family, middle and given columns: the
+// Vietnamese way (first word, last word, the rest between), or, as the
+// offices of a merged file each did, with the middle name in the family
+// column (1) or in the given column (2), or the whole name in the family
+// (3) or the given column (4).
+func splitAs(name string, how uint8) (family, middle, given string) {
+	family, middle, given = sector.SplitName(name)
+	switch {
+	case how == 1 && middle != "":
+		return family + " " + middle, "", given
+	case how == 2 && middle != "":
+		return family, "", middle + " " + given
+	case how == 3:
+		return name, "", ""
+	case how == 4:
+		return "", "", name
+	}
+	return family, middle, given
 }
 
 func sexWord(s civil.Sex) string {

@@ -30,6 +30,7 @@ type Rates struct {
 	UpperCase    float64 // written in capitals (a style, not an error)
 	SecondTypo   float64 // per name with a slip: a second slip of another kind
 	IMEOff       float64 // every word typed with the input method off: Telex keystrokes (VNI one time in five)
+	SplitName    float64 // (kinds with name columns) the name split another way: the middle name in the family or the given column, or the whole name in one column, as offices of one merged file each did
 	LegacyText   float64 // the record's text (names, address, units) in TCVN3 or VNI-Windows: as the raw bytes of a legacy export (TCVN3), or read as Windows-1252 and saved as Unicode (either)
 
 	// Date of birth.
@@ -86,6 +87,7 @@ var rateInfo = []struct {
 	{"NoDiacritics", "name:no-diacritics", "diacritics dropped", func(r *Rates) *float64 { return &r.NoDiacritics }},
 	{"UpperCase", "name:upper", "written in capitals", func(r *Rates) *float64 { return &r.UpperCase }},
 	{"SecondTypo", "name:typo2-KIND", "per name with a slip: a second slip", func(r *Rates) *float64 { return &r.SecondTypo }},
+	{"SplitName", "name:split", "the name split across the name columns another way", func(r *Rates) *float64 { return &r.SplitName }},
 	{"IMEOff", "name:ime-telex, name:ime-vni", "every word as Telex (or VNI) keystrokes", func(r *Rates) *float64 { return &r.IMEOff }},
 	{"LegacyText", "text:tcvn3, text:tcvn3-1252, text:vni-1252", "text in TCVN3 bytes, or TCVN3/VNI read as Windows-1252", func(r *Rates) *float64 { return &r.LegacyText }},
 	{"NoDate", "date:missing", "date of birth empty", func(r *Rates) *float64 { return &r.NoDate }},

@@ -395,6 +395,7 @@ type draft struct {
 	provinceText, communeText string
 	legacy                    string // LegacyText's encoding: legacyTCVN3, legacyTCVN3As1252, legacyVNIAs1252
 	phone                     string
+	split                     uint8 // how the name columns split the name (splitAs); 0 the Vietnamese way
 	dead                      bool
 	death                     civil.Date
 	issued                    civil.Date
@@ -452,6 +453,10 @@ func (s *synthesizer) corrupt(h *people.Household, p *people.Person, c string) d
 	if r.ChanceIfPositive(rt.UpperCase) {
 		d.name = strings.ToUpper(d.name)
 		d.tag("name:upper")
+	}
+	if s.spec.parts && r.ChanceIfPositive(rt.SplitName) {
+		d.split = 1 + uint8(r.Intn(4))
+		d.tag("name:split")
 	}
 
 	// Date of birth.

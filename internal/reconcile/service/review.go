@@ -521,6 +521,13 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 	if err != nil {
 		return sector.Record{}, err
 	}
+	// Dates are read in the order of day and month the run learnt from
+	// the file's first rows, not from the rows after this one.
+	src, err := s.dateOrderOf(j, m)
+	if err != nil {
+		return sector.Record{}, err
+	}
+	rd.Follow(src)
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -536,6 +543,32 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 			return sector.Record{}, fmt.Errorf("line %d is not a record of the uploaded file", line)
 		}
 	}
+}
+
+// dateOrderOf is a reader of the job's file that has read its first rows
+// ahead, as the run's did, to learn the order of day and month of its
+// dates.
+func (s *Service) dateOrderOf(j Job, m *sector.Mapping) (*sector.Reader, error) {
+	f, err := os.Open(filepath.Join(s.jobDir(j.ID), inputFile(j.FileName)))
+	if err != nil {
+		return nil, fmt.Errorf("the uploaded file: %w", err)
+	}
+	defer f.Close()
+	rows, err := sector.OpenRows(f, inputFile(j.FileName))
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := rows.(io.Closer); ok {
+		defer c.Close()
+	}
+	rd, err := sector.NewReader(rows, m)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, _, err := rd.NextRaw(); err != nil && err != io.EOF && !sector.IsRowError(err) {
+		return nil, err
+	}
+	return rd, nil
 }
 
 // csvFrom is the rows of a CSV file from the row on line on: the rows
