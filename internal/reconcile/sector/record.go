@@ -251,9 +251,9 @@ func (r *Reader) Next() (Record, error) {
 }
 
 // NextRaw returns the next row as Rows gives it, with the legacy
-// encoding its text was read from (""), after reading ahead as Next does:
-// for callers that parse the rows elsewhere (in parallel), with readers
-// that Follow this one.
+// encoding its text was read from ("" for UTF-8), after reading ahead as
+// Next does: for callers that parse the rows elsewhere (in parallel), with
+// readers that Follow this one.
 func (r *Reader) NextRaw() ([]string, int, vntext.Encoding, error) {
 	if !r.looked {
 		r.lookAhead()
@@ -290,8 +290,8 @@ func (r *Reader) decodedAs() vntext.Encoding {
 // twenty of those that tell can only be day-first, the column is read
 // month-first. A file merged from offices of both habits is read
 // day-first, the Vietnamese order; its dates valid only the other way are
-// read so, each with a note, and the engine compares a date with its day
-// and month swapped as nearly as good as equal.
+// read so, each with a note, and the engine weighs a date whose day and
+// month are swapped nearly as much as an equal one.
 func (r *Reader) lookAhead() {
 	r.looked = true
 	r.dateFormat = r.ent[FieldBirthDate].Format
