@@ -358,7 +358,7 @@ type run struct {
 	header   []string
 	parsers  []*parser // by worker
 	// source is the reader of the pass's rows, which the workers' readers
-	// follow (sector.Reader.Follow): set before its first batch is handed on.
+	// follow (sector.Reader.Follow): set before its first row is read.
 	source *sector.Reader
 }
 
@@ -395,10 +395,12 @@ func (r *run) produce(ctx context.Context, emit func([]raw) error) error {
 		return err
 	}
 	r.header = rows.Header()
+	// src reads ahead at its first row, before the first batch is handed
+	// on; the workers read what it learnt (Follow) only after that.
+	r.source = src
 	batch := make([]raw, 0, batchSize)
 	for {
 		values, line, enc, err := src.NextRaw()
-		r.source = src // read ahead now: set before the first batch is handed on
 		if err == io.EOF {
 			break
 		}
