@@ -261,7 +261,7 @@ func checkInput(path string, m *sector.Mapping, w io.Writer) error {
 			fmt.Fprintf(w, "  column %s (%s): %d values could not be read and are left missing\n", e.Column, e.Field, n)
 		}
 		if note := r.DateOrder(); note != "" && e.Field == sector.FieldBirthDate {
-			fmt.Fprintf(w, "  column %s (%s): read month-first: %s\n", e.Column, e.Field, note)
+			fmt.Fprintf(w, "  column %s (%s): %s; it is read so\n", e.Column, e.Field, note)
 		}
 	}
 	return nil
