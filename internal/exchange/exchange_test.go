@@ -130,7 +130,7 @@ func TestHeaders(t *testing.T) {
 	if res.header.Get("Content-Type") != "application/json" || res.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Content-Type %q, Cache-Control %q", res.header.Get("Content-Type"), res.header.Get("Cache-Control"))
 	}
-	// The answer's headers are set without canonicalising their names.
+	// The protocol's header names are canonical, as clients read them.
 	for _, k := range []string{exchange.HeaderClient, exchange.HeaderID, exchange.HeaderRequestHash, exchange.HeaderService} {
 		if http.CanonicalHeaderKey(k) != k {
 			t.Errorf("header name %q is not canonical (%q)", k, http.CanonicalHeaderKey(k))

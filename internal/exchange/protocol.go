@@ -205,7 +205,7 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	c.p = p
 	c.h, err = ParseHeaders(r.Header)
 	if c.h.RequestID != "" && len(c.h.RequestID) <= 200 {
-		w.Header()[HeaderID] = []string{c.h.RequestID}
+		w.Header().Set(HeaderID, c.h.RequestID)
 	}
 	ctx := audit.WithRequest(r.Context(), c.h.RequestID)
 	r = r.WithContext(ctx)
@@ -221,12 +221,9 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 		}
 	}
 	if c.h.Client == p.Username {
-		// The protocol's names are canonical: set without canonicalising,
-		// as on every answer.
-		h := w.Header()
-		h[HeaderClient] = []string{c.h.Client}
+		w.Header().Set(HeaderClient, c.h.Client)
 		if t.Meta == "" {
-			h[HeaderService] = []string{t.Service.String()}
+			w.Header().Set(HeaderService, t.Service.String())
 		}
 	}
 	if c.h.Client != p.Username {

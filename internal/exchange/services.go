@@ -77,11 +77,7 @@ func personValue(p *people.Person, f string) any {
 }
 
 // setHash sets X-Road-Request-Hash before the answer is written.
-func (c *call) setHash(w http.ResponseWriter) { w.Header()[HeaderRequestHash] = []string{sum(c.hash)} }
-
-// jsonType and noStore are the values of the look-up's answer headers,
-// shared (net/http copies header values before it writes them).
-var jsonType, noStore = []string{"application/json"}, []string{"no-store"}
+func (c *call) setHash(w http.ResponseWriter) { w.Header().Set(HeaderRequestHash, sum(c.hash)) }
 
 // asked returns the fields of ?fields= (all the granted ones when absent),
 // refusing those the right does not grant.
@@ -149,8 +145,8 @@ func (x *Exchange) lookup(w http.ResponseWriter, r *http.Request, c *call) error
 	}
 	b.WriteString("}\n")
 	c.setHash(w)
-	h := w.Header()
-	h["Content-Type"], h["Cache-Control"] = jsonType, noStore
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(b.Bytes())
 	return err
 }

@@ -357,8 +357,9 @@ type run struct {
 	records  int64
 	header   []string
 	parsers  []*parser // by worker
-	// source is the reader of the pass's rows, which the workers' readers
-	// follow (sector.Reader.Follow): set before its first row is read.
+	// source is the reader of the pass's rows, whose order of day and
+	// month the workers' readers follow (sector.Reader.FollowDateOrder):
+	// set before its first row is read.
 	source *sector.Reader
 }
 
@@ -461,7 +462,7 @@ func (r *run) parse(w int, batch []raw) []item {
 		}
 		r.parsers[w] = p
 	}
-	p.reader.Follow(r.source)
+	p.reader.FollowDateOrder(r.source.DateOrder())
 	out := make([]item, len(batch))
 	for i, x := range batch {
 		if x.err != nil {
@@ -551,6 +552,7 @@ func (r *run) estimate(ctx context.Context) ([]reconcile.Record, error) {
 	}
 	bar.Done()
 	r.records = in.Records
+	in.MonthFirst = r.source.DateOrder()
 	total := make([]ruleRun, len(r.x.rules))
 	for _, m := range matchers {
 		for i, st := range m.rules {

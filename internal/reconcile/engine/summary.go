@@ -55,6 +55,10 @@ type InputSummary struct {
 	// Unreadable counts, by field, the values that could not be read at
 	// all and were left missing (a subset of Notes).
 	Unreadable map[string]int64 `json:"unreadable,omitempty"`
+	// MonthFirst says why the birth-date column was read month-first
+	// (sector.Reader.DateOrder); "" when it was not. A job's review page
+	// reads its records so, from the plan.
+	MonthFirst string `json:"month_first,omitempty"`
 }
 
 // TermShare is a value's count and share in the register.

@@ -22,7 +22,7 @@ func parseDate(v, format string) (civil.Date, string) {
 	if d, ok := spreadsheetSerial(v); ok {
 		return d, fmt.Sprintf("birth date %s is read as a spreadsheet's serial day number: %s", quote(v), d.VN())
 	}
-	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	groups := dateGroups(v)
 	bad := func(why string) (civil.Date, string) {
 		want := format
 		if want == "" {
@@ -101,8 +101,7 @@ func parseDate(v, format string) (civil.Date, string) {
 // 'm' when it can only be month-first (05/25/1990), 0 otherwise (both 12
 // or less, or not such a date).
 func dateOrder(v string) byte {
-	v = stripTime(v)
-	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	groups := dateGroups(v)
 	if len(groups) != 3 || len(groups[0]) > 2 || len(groups[1]) > 2 || (len(groups[2]) != 4 && len(groups[2]) != 2) ||
 		!allDigits(groups[0]) || !allDigits(groups[1]) || !allDigits(groups[2]) {
 		return 0
@@ -122,8 +121,7 @@ func dateOrder(v string) byte {
 // "1746-11-12"): the same shapes, each part in range of its digits but
 // not of the calendar. "" for anything else (a word, a partial date).
 func dateDigits(v, format string) string {
-	v = stripTime(v)
-	groups := strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '-' || r == '.' })
+	groups := dateGroups(v)
 	if len(groups) == 1 && len(groups[0]) == 8 && allDigits(groups[0]) {
 		g := groups[0]
 		switch format {
@@ -157,6 +155,12 @@ func dateDigits(v, format string) string {
 		return groups[2] + pad(groups[1]) + pad(groups[0])
 	}
 	return ""
+}
+
+// dateGroups splits a date, its time left out, into its groups of digits
+// at '/', '-' and '.'.
+func dateGroups(v string) []string {
+	return strings.FieldsFunc(stripTime(v), func(r rune) bool { return r == '/' || r == '-' || r == '.' })
 }
 
 // today is the current date in Vietnam (a variable for tests).

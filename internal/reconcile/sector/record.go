@@ -268,11 +268,16 @@ func (r *Reader) NextRaw() ([]string, int, vntext.Encoding, error) {
 	return values, line, r.decodedAs(), err
 }
 
-// Follow makes r read dates as src does, once src has read its first row:
-// in the order of day and month src learnt from the rows it read ahead.
-// r reads no row ahead itself.
-func (r *Reader) Follow(src *Reader) {
-	r.looked, r.dateFormat, r.dateNote = true, src.dateFormat, src.dateNote
+// FollowDateOrder makes r read dates as a reader of the same file that
+// read its first rows ahead did: month-first when monthFirst (that
+// reader's DateOrder) is not "", else in the mapping's format. r reads no
+// row ahead itself: it may be reading from the middle of the file, or one
+// row at a time.
+func (r *Reader) FollowDateOrder(monthFirst string) {
+	r.looked, r.dateFormat, r.dateNote = true, r.ent[FieldBirthDate].Format, monthFirst
+	if monthFirst != "" {
+		r.dateFormat = FormatUS
+	}
 }
 
 func (r *Reader) decodedAs() vntext.Encoding {

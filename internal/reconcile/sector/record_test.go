@@ -64,8 +64,8 @@ func TestParseDate(t *testing.T) {
 	}
 }
 
-// readOne reads the first record of a CSV through a mapping.
-func readOne(t *testing.T, mapping, csv string) Record {
+// openReader opens a reader of a CSV through a mapping.
+func openReader(t *testing.T, mapping, csv string) *Reader {
 	t.Helper()
 	m, err := ParseMapping(mapping)
 	if err != nil {
@@ -75,7 +75,13 @@ func readOne(t *testing.T, mapping, csv string) Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := r.Next()
+	return r
+}
+
+// readOne reads the first record of a CSV through a mapping.
+func readOne(t *testing.T, mapping, csv string) Record {
+	t.Helper()
+	rec, err := openReader(t, mapping, csv).Next()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,14 +383,7 @@ func BenchmarkAddressUnits(b *testing.B) {
 // its line and a row error in their places.
 func TestMonthFirstColumn(t *testing.T) {
 	read := func(mapping, csv string) (*Reader, []Record) {
-		m, err := ParseMapping(mapping)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := OpenReader(strings.NewReader(csv), "", m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := openReader(t, mapping, csv)
 		var out []Record
 		for {
 			rec, err := r.Next()

@@ -443,11 +443,15 @@ func (s *Service) ReviewRecord(ctx context.Context, p auth.Principal, id string,
 	if err != nil {
 		return ReviewRecord{}, err
 	}
-	rec, err := s.sectorRecord(j, line)
+	plan, err := s.planOf(id)
 	if err != nil {
 		return ReviewRecord{}, err
 	}
-	scorer, err := s.scorerOf(id)
+	rec, err := s.sectorRecord(j, line, plan.Input.MonthFirst)
+	if err != nil {
+		return ReviewRecord{}, err
+	}
+	scorer, err := scorerOf(plan)
 	if err != nil {
 		return ReviewRecord{}, err
 	}
@@ -495,8 +499,9 @@ func (s *Service) ReviewRecord(ctx context.Context, p auth.Principal, id string,
 	return out, nil
 }
 
-// sectorRecord reads the record of line from the job's uploaded file.
-func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
+// sectorRecord reads the record of line from the job's uploaded file, its
+// dates month-first when monthFirst (the plan's Input.MonthFirst) says so.
+func (s *Service) sectorRecord(j Job, line int, monthFirst string) (sector.Record, error) {
 	m, err := mappingOf(j)
 	if err != nil {
 		return sector.Record{}, err
@@ -523,11 +528,7 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 	}
 	// Dates are read in the order of day and month the run learnt from
 	// the file's first rows, not from the rows after this one.
-	src, err := s.dateOrderOf(j, m)
-	if err != nil {
-		return sector.Record{}, err
-	}
-	rd.Follow(src)
+	rd.FollowDateOrder(monthFirst)
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -543,32 +544,6 @@ func (s *Service) sectorRecord(j Job, line int) (sector.Record, error) {
 			return sector.Record{}, fmt.Errorf("line %d is not a record of the uploaded file", line)
 		}
 	}
-}
-
-// dateOrderOf is a reader of the job's file that has read its first rows
-// ahead, as the run's did, to learn the order of day and month of its
-// dates.
-func (s *Service) dateOrderOf(j Job, m *sector.Mapping) (*sector.Reader, error) {
-	f, err := os.Open(filepath.Join(s.jobDir(j.ID), inputFile(j.FileName)))
-	if err != nil {
-		return nil, fmt.Errorf("the uploaded file: %w", err)
-	}
-	defer f.Close()
-	rows, err := sector.OpenRows(f, inputFile(j.FileName))
-	if err != nil {
-		return nil, err
-	}
-	if c, ok := rows.(io.Closer); ok {
-		defer c.Close()
-	}
-	rd, err := sector.NewReader(rows, m)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, _, err := rd.NextRaw(); err != nil && err != io.EOF && !sector.IsRowError(err) {
-		return nil, err
-	}
-	return rd, nil
 }
 
 // csvFrom is the rows of a CSV file from the row on line on: the rows
@@ -587,16 +562,22 @@ func (c *csvFrom) Next() ([]string, int, error) {
 	}
 }
 
-// scorerOf rebuilds the job's model from its plan.
-func (s *Service) scorerOf(id string) (*reconcile.Scorer, error) {
+// planOf reads the job's plan: its model and what the run learnt of the
+// file.
+func (s *Service) planOf(id string) (engine.Plan, error) {
+	var p engine.Plan
 	b, err := os.ReadFile(filepath.Join(s.jobDir(id), planFile))
 	if err != nil {
-		return nil, fmt.Errorf("the job's plan: %w", err)
+		return p, fmt.Errorf("the job's plan: %w", err)
 	}
-	var p engine.Plan
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("the job's plan: %w", err)
+		return p, fmt.Errorf("the job's plan: %w", err)
 	}
+	return p, nil
+}
+
+// scorerOf rebuilds the job's model from its plan.
+func scorerOf(p engine.Plan) (*reconcile.Scorer, error) {
 	m := reconcile.NewModel(reconcile.DefaultComparisons()...)
 	if err := m.SetParameters(p.Model); err != nil {
 		return nil, fmt.Errorf("the job's model: %w", err)
