@@ -910,6 +910,29 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 	return entries, last, err
 }
 
+// Find returns the newest entry about subject (not empty) that match
+// accepts, and its id, among the subject's newest max entries; a NotFound
+// problem when none is. The caller decides who may see it.
+func (l *Log) Find(ctx context.Context, subject string, max int, match func(*Entry) bool) (Entry, int64, error) {
+	var before int64
+	for seen := 0; subject != "" && seen < max; {
+		es, ids, last, err := l.list(ctx, subject, before, min(200, max-seen))
+		if err != nil {
+			return Entry{}, 0, err
+		}
+		for i := range es {
+			if match(&es[i]) {
+				return es[i], ids[i], nil
+			}
+		}
+		if seen += len(es); last == 0 {
+			break
+		}
+		before = last
+	}
+	return Entry{}, 0, problem.New(problem.NotFound, "no such entry in the audit log")
+}
+
 // list is List with the id of each entry.
 func (l *Log) list(ctx context.Context, subject string, before int64, limit int) ([]Entry, []int64, int64, error) {
 	l.Sync(ctx, time.Second)

@@ -23,8 +23,9 @@ import (
 // run: direct (an HTTP handler reading the register through its guard,
 // audited, answering the record) and through the exchange (bearer token
 // checked in the store, the protocol's headers, purpose, service, right,
-// field filter, consent check, the register's read and the exchange's own
-// audit entry, the request hash). It logs the throughput ratio
+// field filter, consent check, the register's read, the request hash and
+// the exchange's own audit entry, which commits to the answer: its signing,
+// by the log's checkpoints). It logs the throughput ratio
 // exchange/direct (target ≥ 0.8). SQLite, one process, plain HTTP for both.
 func BenchmarkLookup(b *testing.B) {
 	envRequestsPerMinute = -1 // the load is the point: no per-subsystem limit

@@ -308,10 +308,23 @@ func (x *Exchange) evidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ev, err := x.EvidenceOf(r.Context(), p.Username, r.PathValue("id"))
+	w.Header().Set("Cache-Control", "no-store")
+	id := r.PathValue("id")
+	if _, ok := answerSubject(id); ok {
+		// A search of the log: counted with the subsystem's /r1/ requests.
+		if ok, retry := x.limit.allow(p.Username, x.now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			return problem.New(problem.RateLimited, "%s made more than %d requests this minute", p.Username, x.limit.max)
+		}
+		ev, err := x.answerEvidence(r.Context(), p.Username, id)
+		if err != nil {
+			return err
+		}
+		return httpx.WriteJSON(w, http.StatusOK, ev)
+	}
+	ev, err := x.EvidenceOf(r.Context(), p.Username, id)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	return httpx.WriteJSON(w, http.StatusOK, ev)
 }

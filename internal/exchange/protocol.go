@@ -167,6 +167,14 @@ func (c *call) entry(a auth.Action, subject string) audit.Entry {
 	return e
 }
 
+// joinDetail is detail a, then b, in one entry's detail.
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
 // refuse audits a refusal of the call and returns err.
 func (x *Exchange) refuse(ctx context.Context, c *call, a auth.Action, subject string, err error) error {
 	x.audit.Record(ctx, c.entry(a, subject).Refused(problem.BodyOf(err, "").Detail+reasonOf(err)))

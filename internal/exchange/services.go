@@ -128,9 +128,6 @@ func (x *Exchange) lookup(w http.ResponseWriter, r *http.Request, c *call) error
 		}
 		return err
 	}
-	if err := x.audit.Record(ctx, c.entry(ActionLookup, pinStr).For(c.h.Issue, c.h.Basis, consent).Disclosing(fields...)); err != nil {
-		return err
-	}
 	var b bytes.Buffer
 	b.WriteString(`{"pin":`)
 	v, _ := json.Marshal(p.PIN)
@@ -144,6 +141,13 @@ func (x *Exchange) lookup(w http.ResponseWriter, r *http.Request, c *call) error
 		b.Write(v)
 	}
 	b.WriteString("}\n")
+	// The entry commits to the answer (answer.go), before it is sent.
+	evidence, detail := newAnswerEvidence(pinStr, b.Bytes())
+	e := c.entry(ActionLookup, pinStr).For(c.h.Issue, c.h.Basis, consent).Disclosing(fields...)
+	if err := x.audit.Record(ctx, e.With(joinDetail(e.Detail, detail))); err != nil {
+		return err
+	}
+	w.Header().Set(HeaderEvidence, evidence)
 	c.setHash(w)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

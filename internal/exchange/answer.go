@@ -1,0 +1,149 @@
+package exchange
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/problem"
+)
+
+// The register's own answers (the person look-up) are signed by the audit
+// log, not one by one: an ES256 signature an answer would halve the
+// exchange's throughput (docs/benchmarks.md). The answer's audit entry
+// holds a commitment to the answer, and the log's signed checkpoints sign
+// it with every other entry. The commitment is SHA-512 over the answer's
+// evidence id and its body, base64: the id holds 128 random bits and is
+// given to the client alone (X-Populus-Evidence), so that the log's
+// readers (auditors, the citizen) cannot test guesses of the values
+// against it; the entry holds the id's SHA-256, by which the client's
+// evidence request finds it. The id begins with the person's PIN, whose
+// entries the log indexes.
+const (
+	answerPrefix   = "answer "
+	evidencePrefix = "evidence "
+	// maxEvidenceScan bounds the entries about a person read to find an
+	// answer's (10 pages of the log's index): the evidence of an answer
+	// older than the person's newest maxEvidenceScan entries is no longer
+	// served (its entry stays in the log, and in the citizen's proofs).
+	maxEvidenceScan = 2000
+)
+
+// newAnswerEvidence returns the evidence id of an answer about subject
+// and the detail its audit entry carries.
+func newAnswerEvidence(subject string, body []byte) (id, detail string) {
+	var b [16]byte
+	rand.Read(b[:])
+	id = subject + "." + hex.EncodeToString(b[:])
+	return id, answerPrefix + AnswerCommitment(id, body) + "; " + evidencePrefix + evidenceKey(id)
+}
+
+// AnswerCommitment is the commitment to an answer's body that its audit
+// entry holds: base64 of SHA-512(evidence id, a newline, the body).
+func AnswerCommitment(id string, body []byte) string {
+	h := sha512.New()
+	h.Write([]byte(id))
+	h.Write([]byte{'\n'})
+	h.Write(body)
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// evidenceKey is what an answer's audit entry holds of its evidence id.
+func evidenceKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:16])
+}
+
+// answerSubject returns the PIN an answer's evidence id begins with, or
+// false when id is not one.
+func answerSubject(id string) (string, bool) {
+	subject, random, ok := strings.Cut(id, ".")
+	if !ok || len(subject) != 12 || len(random) != 32 || strings.ContainsFunc(subject, func(r rune) bool { return r < '0' || r > '9' }) {
+		return "", false
+	}
+	if _, err := hex.DecodeString(random); err != nil || strings.ToLower(random) != random {
+		return "", false
+	}
+	return subject, true
+}
+
+// AnswerEvidence is the evidence of one of the register's answers: the
+// audit entry that holds its commitment, with the inclusion proof of that
+// entry against a signed checkpoint of the log.
+type AnswerEvidence struct {
+	ID         string      `json:"id"`
+	Client     string      `json:"client"`
+	Service    string      `json:"service"`
+	RequestID  string      `json:"request_id"`
+	Subject    string      `json:"subject"`
+	Fields     []string    `json:"fields"`
+	Commitment string      `json:"answer_commitment"`
+	At         time.Time   `json:"at"`
+	Proof      audit.Proof `json:"proof"`
+}
+
+// answerEvidence finds the evidence id of an answer to subsystem; to
+// anyone else it does not exist.
+func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (AnswerEvidence, error) {
+	subject, ok := answerSubject(id)
+	notFound := problem.New(problem.NotFound, "no evidence %s of an exchange of yours", id)
+	if !ok {
+		return AnswerEvidence{}, notFound
+	}
+	actor, key := auth.ActorID(auth.KindMember, subsystem), evidencePrefix+evidenceKey(id)
+	e, entry, err := x.audit.Find(ctx, subject, maxEvidenceScan, func(e *audit.Entry) bool {
+		return e.Actor == actor && e.Outcome == audit.OK && audit.DetailHas(e.Detail, key)
+	})
+	if problem.Is(err, problem.NotFound) {
+		return AnswerEvidence{}, notFound
+	}
+	if err != nil {
+		return AnswerEvidence{}, err
+	}
+	ev := AnswerEvidence{ID: id, Client: subsystem, Service: Platform + "/person", RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
+	for p := range strings.SplitSeq(e.Detail, "; ") {
+		if c, ok := strings.CutPrefix(p, answerPrefix); ok {
+			ev.Commitment = c
+		}
+	}
+	if ev.Proof, err = x.audit.Prove(ctx, entry); err != nil {
+		return AnswerEvidence{}, err
+	}
+	return ev, nil
+}
+
+// VerifyAnswer checks the evidence of an answer whose body the client
+// kept: the proof's checkpoint is signed by verifierKey (the audit log's
+// note verifier key, GET /api/v1/audit/checkpoint), the proof leads from
+// the entry to it, the entry is the client's access to the evidence's
+// subject and holds the commitment, and the commitment is that of body
+// under the evidence id.
+func VerifyAnswer(ev AnswerEvidence, body []byte, verifierKey string) error {
+	if err := audit.VerifyProof(ev.Proof, verifierKey); err != nil {
+		return err
+	}
+	leaf, err := audit.ParseLeaf(ev.Proof.LeafData)
+	if err != nil {
+		return err
+	}
+	switch {
+	case leaf.Columns["actor"] != auth.ActorID(auth.KindMember, ev.Client) || leaf.Columns["subject"] != ev.Subject:
+		return fmt.Errorf("the entry is not an access of %s to %s", ev.Client, ev.Subject)
+	case !leaf.DetailHas(answerPrefix + ev.Commitment):
+		return errors.New("the entry does not hold the evidence's commitment")
+	case !leaf.DetailHas(evidencePrefix + evidenceKey(ev.ID)):
+		return errors.New("the entry is not that of this evidence id")
+	case AnswerCommitment(ev.ID, body) != ev.Commitment:
+		return errors.New("the body is not the answer the entry commits to")
+	}
+	return nil
+}

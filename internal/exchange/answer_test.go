@@ -1,0 +1,91 @@
+package exchange_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+)
+
+// A look-up's answer carries its evidence id; its client (no one else)
+// downloads the evidence: the audit entry of the access, which commits to
+// the answer, with its inclusion proof against a checkpoint. The evidence
+// verifies with the body the client received and with no other; the log
+// holds the commitment, never the values nor the evidence id.
+func TestAnswerEvidence(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		res := e.do(t, e.client(hospital), "GET", "/r1/"+person+"/"+e.Lan.PIN, xroad(hospital, "HEALTH-INSURANCE-CHECK"), "")
+		id := res.header.Get(exchange.HeaderEvidence)
+		if res.status != 200 || !strings.HasPrefix(id, e.Lan.PIN+".") {
+			t.Fatalf("look-up: %d, evidence %q: %s", res.status, id, res.body)
+		}
+		again := e.do(t, e.client(hospital), "GET", "/r1/"+person+"/"+e.Lan.PIN, xroad(hospital, "HEALTH-INSURANCE-CHECK"), "")
+		if other := again.header.Get(exchange.HeaderEvidence); other == id || other == "" {
+			t.Fatalf("a second answer's evidence id %q (first %q)", other, id)
+		}
+
+		r := e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+id, nil, "")
+		if r.status != 200 {
+			t.Fatalf("evidence: %d %s", r.status, r.body)
+		}
+		var ev exchange.AnswerEvidence
+		if err := json.Unmarshal([]byte(r.body), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Client != hospital || ev.Subject != e.Lan.PIN || ev.Service != person || ev.RequestID != res.header.Get(exchange.HeaderID) ||
+			strings.Join(ev.Fields, ",") != "full_name,birth_date,sex,permanent_residence" {
+			t.Errorf("evidence: %+v", ev)
+		}
+		if err := exchange.VerifyAnswer(ev, []byte(res.body), ""); err != nil {
+			t.Errorf("the evidence does not verify with the answer: %v", err)
+		}
+		if err := exchange.VerifyAnswer(ev, []byte(again.body), ""); err != nil {
+			t.Errorf("the same values answered again do not verify: %v", err)
+		}
+		// The same bytes under the other answer's id, a changed body, a
+		// changed leaf, another commitment: each fails.
+		forged := ev
+		forged.ID = again.header.Get(exchange.HeaderEvidence)
+		if exchange.VerifyAnswer(forged, []byte(res.body), "") == nil {
+			t.Error("the evidence verifies under another answer's id")
+		}
+		if exchange.VerifyAnswer(ev, []byte(strings.Replace(res.body, "Lan", "Lân", 1)), "") == nil {
+			t.Error("the evidence verifies with a changed body")
+		}
+		forged = ev
+		forged.Proof.LeafData = []byte(strings.Replace(string(ev.Proof.LeafData), "HEALTH-INSURANCE-CHECK", "HEALTH-INSURANCE-CHECX", 1))
+		if exchange.VerifyAnswer(forged, []byte(res.body), "") == nil {
+			t.Error("the evidence verifies with a changed entry")
+		}
+		forged = ev
+		forged.Commitment = exchange.AnswerCommitment(ev.ID, []byte(`{"pin":"`+e.Lan.PIN+`"}`))
+		if exchange.VerifyAnswer(forged, []byte(`{"pin":"`+e.Lan.PIN+`"}`), "") == nil {
+			t.Error("the evidence verifies with a commitment its entry does not hold")
+		}
+
+		// What the log holds: the commitment and the id's hash.
+		leaf, err := audit.ParseLeaf(ev.Proof.LeafData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		detail := leaf.Columns["detail"]
+		if strings.Contains(detail, id) || strings.Contains(string(ev.Proof.LeafData), e.Lan.FullName) || !strings.Contains(detail, "official VN-officer-042") {
+			t.Errorf("the entry's detail: %q", detail)
+		}
+
+		// Not to another member, nor for a made-up or malformed id.
+		if r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+id, nil, ""); r.status != 404 {
+			t.Errorf("evidence to another member: %d %s", r.status, r.body)
+		}
+		for _, bad := range []string{e.Lan.PIN + "." + strings.Repeat("0", 32), e.Minh.PIN + id[12:], id[:len(id)-1], strings.ToUpper(id), id + "0"} {
+			if r := e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+bad, nil, ""); r.status != 404 {
+				t.Errorf("evidence %q: %d %s", bad, r.status, r.body)
+			}
+		}
+	})
+}
