@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/oidc"
@@ -391,4 +393,49 @@ func demoExchangeAddr(c config) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, "0")
+}
+
+func runEvidence(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("evidence", env, stderr)
+	f.summary = "Verifies an answer of the data exchange's person look-up, kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file) and the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file): the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer."
+	f.args, f.argsUsage = 2, " EVIDENCE_FILE ANSWER_FILE"
+	var cpFile string
+	f.string(&cpFile, "checkpoint", "POPULUS_AUDIT_CHECKPOINT", "audit-checkpoint.json", "the answer of GET /api/v1/audit/checkpoint, saved to a file: its verifier key is used")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	var cp audit.CheckpointView
+	if err := readJSONFile(cpFile, &cp); err != nil {
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	if cp.Verifier == "" {
+		return fmt.Errorf("--checkpoint: %s names no verifier key (the log signs no checkpoint without a master key)", cpFile)
+	}
+	var ev exchange.AnswerEvidence
+	if err := readJSONFile(f.rest[0], &ev); err != nil {
+		return err
+	}
+	body, err := os.ReadFile(f.rest[1])
+	if err != nil {
+		return err
+	}
+	if err := exchange.VerifyAnswer(ev, body, cp.Verifier); err != nil {
+		return fmt.Errorf("the answer does not verify: %w", err)
+	}
+	fmt.Fprintf(stdout, "The answer verifies: %s answered %s about %s (%s) at %s, request %s; audit entry %d of a tree of %d, signed by %s.\n",
+		ev.Service, ev.Client, ev.Subject, strings.Join(ev.Fields, ", "), ev.At.Format(time.RFC3339), ev.RequestID, ev.Proof.Entry, ev.Proof.TreeSize, cp.Verifier)
+	return nil
+}
+
+// readJSONFile decodes the JSON file name into v, naming the file in its
+// error.
+func readJSONFile(name string, v any) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s is not the expected JSON: %w", name, err)
+	}
+	return nil
 }

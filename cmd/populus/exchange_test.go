@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
-	"github.com/populus-vn/populus/internal/audit"
-	datausage "github.com/populus-vn/populus/internal/usage"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/populus-vn/populus/internal/audit"
+	datausage "github.com/populus-vn/populus/internal/usage"
 )
 
 // exchangeExamples runs the README's "Data exchange (NDXP)" examples
@@ -130,6 +133,44 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 	var cp audit.CheckpointView
 	if code := citizen("GET", "/api/v1/audit/checkpoint", "", nil, &cp); code != 200 || cp.Verifier == "" {
 		t.Fatalf("README: the audit log's checkpoint = %d %+v", code, cp)
+	}
+	// The hospital's answer verifies against its evidence with populus
+	// evidence, as the README says; a changed byte does not.
+	req, _ := http.NewRequest("GET", "https://"+addr+person+pin, nil)
+	for k, v := range hospital {
+		req.Header.Set(k, v)
+	}
+	res, err := client("VN/HEALTH/BV-DEMO/HIS").Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	evReq, _ := http.NewRequest("GET", "https://"+addr+"/api/v1/exchange/evidence/"+res.Header.Get("X-Populus-Evidence"), nil)
+	evRes, err := client("VN/HEALTH/BV-DEMO/HIS").Do(evReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidence, _ := io.ReadAll(evRes.Body)
+	evRes.Body.Close()
+	if res.StatusCode != 200 || evRes.StatusCode != 200 || !strings.Contains(string(readme), "/api/v1/exchange/evidence/<X-Populus-Evidence>") {
+		t.Fatalf("README: the answer's evidence: %d, %d %s", res.StatusCode, evRes.StatusCode, evidence)
+	}
+	files := t.TempDir()
+	cpJSON, _ := json.Marshal(cp)
+	for name, b := range map[string][]byte{"checkpoint.json": cpJSON, "evidence.json": evidence, "answer.json": answer, "changed.json": append([]byte(" "), answer...)} {
+		os.WriteFile(filepath.Join(files, name), b, 0o600)
+	}
+	var verified, errb strings.Builder
+	verify := func(body string) error {
+		return run(context.Background(), []string{"evidence", "--checkpoint", filepath.Join(files, "checkpoint.json"), filepath.Join(files, "evidence.json"), filepath.Join(files, body)},
+			func(string) string { return "" }, &verified, &errb)
+	}
+	if err := verify("answer.json"); err != nil || !strings.Contains(verified.String(), "The answer verifies: VN/GOV/BCA/C06-REGISTER/person answered VN/HEALTH/BV-DEMO/HIS about "+pin) {
+		t.Errorf("populus evidence: %v\n%s%s", err, verified.String(), errb.String())
+	}
+	if err := verify("changed.json"); err == nil || !strings.Contains(err.Error(), "the body is not the answer") {
+		t.Errorf("populus evidence, a changed answer: %v", err)
 	}
 	found := false
 	for _, it := range page.Items {
