@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -21,12 +20,13 @@ import (
 // log, not one by one: an ES256 signature an answer would halve the
 // exchange's throughput (docs/benchmarks.md). The answer's audit entry
 // holds a commitment to the answer, and the log's signed checkpoints sign
-// it with every other entry. The commitment is SHA-512 over the answer's
+// it with every other entry. The commitment is SHA-256 over the answer's
 // evidence id and its body, base64: the id holds 128 random bits and is
 // given to the client alone (X-Populus-Evidence), so that the log's
 // readers (auditors, the citizen) cannot test guesses of the values
-// against it; the entry holds the id's SHA-256, by which the client's
-// evidence request finds it. The id begins with the person's PIN, whose
+// against it; the entry holds 64 bits of the id's SHA-256, by which the
+// client's evidence request finds it (the commitment is checked after).
+// The entry grows by about 80 bytes. The id begins with the person's PIN, whose
 // entries the log indexes.
 const (
 	answerPrefix   = "answer "
@@ -48,9 +48,9 @@ func newAnswerEvidence(subject string, body []byte) (id, detail string) {
 }
 
 // AnswerCommitment is the commitment to an answer's body that its audit
-// entry holds: base64 of SHA-512(evidence id, a newline, the body).
+// entry holds: base64 of SHA-256(evidence id, a newline, the body).
 func AnswerCommitment(id string, body []byte) string {
-	h := sha512.New()
+	h := sha256.New()
 	h.Write([]byte(id))
 	h.Write([]byte{'\n'})
 	h.Write(body)
@@ -60,7 +60,7 @@ func AnswerCommitment(id string, body []byte) string {
 // evidenceKey is what an answer's audit entry holds of its evidence id.
 func evidenceKey(id string) string {
 	h := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(h[:16])
+	return hex.EncodeToString(h[:8])
 }
 
 // answerSubject returns the PIN an answer's evidence id begins with, or
