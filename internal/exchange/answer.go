@@ -16,18 +16,18 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
-// The register's own answers (the person look-up) are signed by the audit
-// log, not one by one: an ES256 signature an answer would halve the
-// exchange's throughput (docs/benchmarks.md). The answer's audit entry
-// holds a commitment to the answer, and the log's signed checkpoints sign
-// it with every other entry. The commitment is SHA-256 over the answer's
-// evidence id and its body, base64: the id holds 128 random bits and is
-// given to the client alone (X-Populus-Evidence), so that the log's
-// readers (auditors, the citizen) cannot test guesses of the values
-// against it; the entry holds 64 bits of the id's SHA-256, by which the
-// client's evidence request finds it (the commitment is checked after).
-// The entry grows by about 80 bytes. The id begins with the person's PIN, whose
-// entries the log indexes.
+// The register's own answers (the person look-up, a verification) are
+// signed by the audit log, not one by one: an ES256 signature an answer
+// would halve the exchange's throughput (docs/benchmarks.md). The answer's
+// audit entry holds a commitment to the answer, and the log's signed
+// checkpoints sign it with every other entry. The commitment is SHA-256
+// over the answer's evidence id and its body, base64: the id holds 128
+// random bits and is given to the client alone (X-Populus-Evidence), so
+// that the log's readers (auditors, the citizen) cannot test guesses of
+// the values against it; the entry holds 64 bits of the id's SHA-256, by
+// which the client's evidence request finds it (the commitment is checked
+// after). The entry grows by about 80 bytes. The id begins with the
+// person's PIN, whose entries the log indexes.
 const (
 	answerPrefix   = "answer "
 	evidencePrefix = "evidence "
@@ -109,7 +109,11 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	if err != nil {
 		return AnswerEvidence{}, err
 	}
-	ev := AnswerEvidence{ID: id, Client: subsystem, Service: Platform + "/person", RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
+	service := Platform + "/person"
+	if e.Action == string(ActionVerify) {
+		service = Platform + "/verify"
+	}
+	ev := AnswerEvidence{ID: id, Client: subsystem, Service: service, RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
 	for p := range strings.SplitSeq(e.Detail, "; ") {
 		if c, ok := strings.CutPrefix(p, answerPrefix); ok {
 			ev.Commitment = c

@@ -78,6 +78,22 @@ func TestAnswerEvidence(t *testing.T) {
 			t.Errorf("the entry's detail: %q", detail)
 		}
 
+		// A verification's answer too.
+		e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
+		vres := e.do(t, e.client(bank), "POST", "/r1/"+verify, xroad(bank, "KYC"), `{"pin":"`+e.Lan.PIN+`","full_name":"Nguyễn Thị Lan","alive":true}`)
+		vr := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+vres.header.Get(exchange.HeaderEvidence), nil, "")
+		var vev exchange.AnswerEvidence
+		if vres.status != 200 || vr.status != 200 || json.Unmarshal([]byte(vr.body), &vev) != nil || vev.Service != verify ||
+			strings.Join(vev.Fields, ",") != "full_name,alive" || !strings.Contains(vres.body, `"match":true`) {
+			t.Fatalf("verification %d %s, its evidence %d %s", vres.status, vres.body, vr.status, vr.body)
+		}
+		if err := exchange.VerifyAnswer(vev, []byte(vres.body), ""); err != nil {
+			t.Errorf("the verification's evidence: %v", err)
+		}
+		if exchange.VerifyAnswer(vev, []byte(strings.Replace(vres.body, "true", "false", 1)), "") == nil {
+			t.Error("the verification's evidence verifies another answer")
+		}
+
 		// Not to another member, nor for a made-up or malformed id.
 		if r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+id, nil, ""); r.status != 404 {
 			t.Errorf("evidence to another member: %d %s", r.status, r.body)

@@ -65,7 +65,7 @@ type Register interface {
 
 // Verifier answers yes/no verifications (package oidc's *Provider).
 type Verifier interface {
-	VerifyFor(ctx context.Context, who auth.Principal, in oidc.VerifyRequest, why func(audit.Entry) audit.Entry) (oidc.VerifyResponse, error)
+	VerifyFor(ctx context.Context, who auth.Principal, in oidc.VerifyRequest, why func(audit.Entry, oidc.VerifyResponse) audit.Entry) (oidc.VerifyResponse, error)
 }
 
 // Options build the exchange.

@@ -170,9 +170,17 @@ func questions(in *oidc.VerifyRequest) []string {
 	return out
 }
 
+// sealed is an answer whose audit entry commits to it (answer.go): its
+// body, to send as it is, and its evidence id.
+type sealed struct {
+	body []byte
+	id   string
+}
+
 // verifyRow answers one verification of a call: the right must grant each
-// question, the consent must cover them.
-func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest) (oidc.VerifyResponse, error) {
+// question, the consent must cover them. With seal, the answer's entry
+// commits to the answer's JSON, kept in seal.
+func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, seal *sealed) (oidc.VerifyResponse, error) {
 	ctx := r.Context()
 	in.Purpose = c.purpose.Code
 	asked := questions(&in)
@@ -195,10 +203,17 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest) (o
 	if x.verifier == nil {
 		return oidc.VerifyResponse{}, problem.New(problem.Unavailable, "verification is not available (the OpenID provider is off)")
 	}
-	return x.verifier.VerifyFor(ctx, c.p, in, func(e audit.Entry) audit.Entry {
+	return x.verifier.VerifyFor(ctx, c.p, in, func(e audit.Entry, out oidc.VerifyResponse) audit.Entry {
 		e.Action = string(ActionVerify)
 		if c.h.UserID != "" {
 			e.Detail += "; official " + c.h.UserID
+		}
+		if seal != nil {
+			b, _ := json.Marshal(out) // a VerifyResponse always encodes
+			seal.body = append(b, '\n')
+			var detail string
+			seal.id, detail = newAnswerEvidence(in.PIN, seal.body)
+			e.Detail = joinDetail(e.Detail, detail)
 		}
 		return e.For(c.h.Issue, c.h.Basis, consent).Disclosing(asked...)
 	})
@@ -223,12 +238,15 @@ func (x *Exchange) verifyOne(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := dec.Decode(&in); err != nil {
 		return problem.Field("body", "is not a verification request: %v", err)
 	}
-	out, err := x.verifyRow(r, c, in)
-	if err != nil {
+	var seal sealed
+	if _, err := x.verifyRow(r, c, in, &seal); err != nil {
 		return err
 	}
+	w.Header().Set(HeaderEvidence, seal.id)
 	c.setHash(w)
-	return httpx.WriteJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(seal.body)
+	return err
 }
 
 // MaxBatch is the most rows of one batch verification.
@@ -365,7 +383,7 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		var out oidc.VerifyResponse
 		if err == nil {
-			out, err = x.verifyRow(r, c, in)
+			out, err = x.verifyRow(r, c, in, nil)
 		}
 		if err != nil && (problem.KindOf(err) == problem.Internal || problem.KindOf(err) == problem.Unavailable) {
 			write(n, nil, out, err)

@@ -115,15 +115,15 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 // already authorised (a member system of the data exchange, whose right,
 // purpose and consent that capability checked): the same answer and the
 // same audit entry as Verify, completed by why (the purpose, legal basis,
-// consent and fields of the access).
-func (p *Provider) VerifyFor(ctx context.Context, who auth.Principal, in VerifyRequest, why func(audit.Entry) audit.Entry) (VerifyResponse, error) {
+// consent and fields of the access; given the answer, to commit to it).
+func (p *Provider) VerifyFor(ctx context.Context, who auth.Principal, in VerifyRequest, why func(audit.Entry, VerifyResponse) audit.Entry) (VerifyResponse, error) {
 	if err := in.check(); err != nil {
 		return VerifyResponse{}, err
 	}
 	return p.verify(ctx, who, in, why)
 }
 
-func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyRequest, why func(audit.Entry) audit.Entry) (VerifyResponse, error) {
+func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyRequest, why func(audit.Entry, VerifyResponse) audit.Entry) (VerifyResponse, error) {
 	out := VerifyResponse{Fields: map[string]bool{}, ReasonCodes: []int{}}
 	person, err := p.reg.Get(ctx, identity.Matcher(), in.PIN)
 	found := err == nil
@@ -197,7 +197,7 @@ func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyR
 	e := audit.Of(client, ActionVerify, in.PIN).With("asked " + strings.Join(asked, ",") + "; purpose " + in.Purpose + "; " + outcome)
 	if why != nil {
 		// The exchange's accesses are recorded before the answer leaves.
-		if err := p.log.Record(ctx, why(e)); err != nil {
+		if err := p.log.Record(ctx, why(e, out)); err != nil {
 			return VerifyResponse{}, err
 		}
 		return out, nil
