@@ -68,6 +68,30 @@ func TestClientsCommand(t *testing.T) {
 			t.Errorf("list lacks %q: %s", want, out)
 		}
 	}
+	// update changes the flags given, keeps the rest, refuses a wrong
+	// value naming it (changing nothing) and an unknown client.
+	if out, _, err := cli("update", "--data", dir, "--id", "kyc", "--name", "KYC mới", "--scopes", "openid profile birthdate", "--purposes", "vay tiêu dùng"); err != nil ||
+		!strings.Contains(out, "updated kyc: version 2") || strings.Contains(out, "client secret") {
+		t.Errorf("update: %q %v", out, err)
+	}
+	if _, _, err := cli("update", "--data", dir, "--id", "kyc", "--redirect-uri", "http://kyc.example.vn/cb"); err == nil || !strings.Contains(err.Error(), "redirect_uris") {
+		t.Errorf("update with a wrong redirect URI: %v", err)
+	}
+	if _, _, err := cli("update", "--data", dir, "--id", "nobody", "--name", "X"); err == nil || !strings.Contains(err.Error(), "nobody") {
+		t.Errorf("update of an unknown client: %v", err)
+	}
+	if _, _, err := cli("update", "--data", dir, "--name", "X"); err == nil || !strings.Contains(err.Error(), "id") {
+		t.Errorf("update without --id: %v", err)
+	}
+	out, _, _ = cli("list", "--data", dir)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "kyc ") && (!strings.Contains(line, "KYC mới") || !strings.Contains(line, "openid profile birthdate") || !strings.Contains(line, "https://kyc.example.vn/cb")) {
+			t.Errorf("kyc after update: %q", line)
+		}
+	}
+	if !strings.Contains(out, "purposes vay tiêu dùng") || !strings.Contains(out, "userinfo-alg ES256") || strings.Contains(out, "mở tài khoản") {
+		t.Errorf("kyc's details after update: %s", out)
+	}
 	if out, _, err := cli("disable", "--data", dir, "bank"); err != nil || !strings.Contains(out, "bank: disabled") {
 		t.Errorf("disable: %q %v", out, err)
 	}

@@ -43,7 +43,7 @@ func commands() []command {
 		{"seed", "load a synthetic population into the register", runSeed},
 		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"staff", "manage staff accounts: create, list, disable, enable, password, unlock, assign (populus staff --help)", runStaff},
-		{"clients", "manage the OpenID provider's relying parties: clients add|list|disable", runClients},
+		{"clients", "manage the OpenID provider's relying parties: clients add|update|list|disable", runClients},
 		{"places", "manage the table of address ranges that places sign-ins: places import FILE|list", runPlaces},
 		{"exchange", "manage the data exchange: members add, subsystems add, cert, grant, list, revoke (populus exchange --help)", runExchange},
 		{"synth", "make synthetic sector files with ground truth (synth sector --kind drivers …)", runSynth},
