@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 // Null is the level of a comparison when either record lacks the value. It
@@ -236,7 +237,7 @@ func ocrFormsNear(x, y string, ascii bool) bool {
 	if d := len(x) - len(y); d > 3 || d < -3 {
 		return false
 	}
-	if len(x) > stackLen || len(y) > stackLen || !ascii && (!isASCII(x) || !isASCII(y)) {
+	if len(x) > stackLen || len(y) > stackLen || !ascii && (!textfold.IsASCII(x) || !textfold.IsASCII(y)) {
 		return false // no form
 	}
 	// within1 on the forms: the common prefix, then at the first
@@ -648,8 +649,7 @@ func (BirthDate) Level(a, b *Record) int {
 	if x.year == 0 || y.year == 0 {
 		// The digits of a date written with a typing error (month 90)
 		// agree with a full date they are one error from.
-		if x.year == 0 && a.dobKey[0] != 0 && y.full() && digitOff(&a.dobKey, &b.dobKey) ||
-			y.year == 0 && b.dobKey[0] != 0 && x.full() && digitOff(&a.dobKey, &b.dobKey) {
+		if (x.year == 0 && a.dobKey[0] != 0 && y.full() || y.year == 0 && b.dobKey[0] != 0 && x.full()) && digitOff(&a.dobKey, &b.dobKey) {
 			return DOBOneDigit
 		}
 		return Null

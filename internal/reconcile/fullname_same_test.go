@@ -11,6 +11,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/synth"
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 // FullName.Level is made fast by bounds that skip a comparator whose
@@ -389,7 +390,7 @@ func TestOCRNearSameAsBefore(t *testing.T) {
 func sameOCRNear(t *testing.T, x, y string) {
 	t.Helper()
 	want := refOcrNear(x, y)
-	ascii := isASCII(x) && isASCII(y)
+	ascii := textfold.IsASCII(x) && textfold.IsASCII(y)
 	if got := ocrNear(x, y, ascii); got != want {
 		t.Fatalf("ocrNear(%q, %q, %v) = %v, before %v", x, y, ascii, got, want)
 	}

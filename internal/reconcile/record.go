@@ -323,7 +323,7 @@ func (r *Record) setName(f Fields) {
 	if r.folded == r.name {
 		r.folded = r.name // share memory: most sector names are already plain
 	}
-	r.asciiName = isASCII(r.folded)
+	r.asciiName = textfold.IsASCII(r.folded)
 	r.tokenize()
 	// Vietnamese order: family name first, given name last, one word each;
 	// a single word is taken as the given name, or as the family name when

@@ -3,7 +3,8 @@ package reconcile
 import (
 	"math/bits"
 	"slices"
-	"unicode/utf8"
+
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 // String comparators. They run for every candidate pair, so they must not
@@ -33,7 +34,7 @@ func Jaro(a, b string) float64 {
 	if j, ok := jaroBits(a, b); ok {
 		return j
 	}
-	if isASCII(a) && isASCII(b) {
+	if textfold.IsASCII(a) && textfold.IsASCII(b) {
 		var ba, bb [stackLen]byte
 		return jaro(append(ba[:0], a...), append(bb[:0], b...))
 	}
@@ -49,7 +50,7 @@ func JaroWinkler(a, b string) float64 {
 	if j, ok := jaroBits(a, b); ok {
 		return winkler(j, a, b)
 	}
-	if isASCII(a) && isASCII(b) {
+	if textfold.IsASCII(a) && textfold.IsASCII(b) {
 		var ba, bb [stackLen]byte
 		return jaroWinkler(append(ba[:0], a...), append(bb[:0], b...))
 	}
@@ -64,7 +65,7 @@ func JaroWinkler(a, b string) float64 {
 // unrestricted distance). Record linkage uses this variant: it is what typing
 // errors produce and it is cheaper.
 func DamerauLevenshtein(a, b string) int {
-	if isASCII(a) && isASCII(b) {
+	if textfold.IsASCII(a) && textfold.IsASCII(b) {
 		var ba, bb [stackLen]byte
 		return osa(append(ba[:0], a...), append(bb[:0], b...), -1)
 	}
@@ -79,7 +80,7 @@ func DLWithin(a, b string, k int) bool {
 	if k < 0 {
 		return false
 	}
-	if isASCII(a) && isASCII(b) {
+	if textfold.IsASCII(a) && textfold.IsASCII(b) {
 		if k <= 1 {
 			return within1ASCII(a, b, k)
 		}
@@ -92,15 +93,6 @@ func DLWithin(a, b string, k int) bool {
 		return within1(x, y, k)
 	}
 	return osa(x, y, k) <= k
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 func appendRunes(dst []rune, s string) []rune {

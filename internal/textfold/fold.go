@@ -45,3 +45,14 @@ func Fold(s string) string {
 	}
 	return b.String()
 }
+
+// IsASCII reports whether s is all ASCII: text that Fold changes only in
+// case and spaces (a name written without diacritics).
+func IsASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

@@ -460,9 +460,10 @@ func (r *run) parse(w int, batch []raw) []item {
 		if p.reader, err = sector.NewReader(p.rows, r.in.Mapping); err != nil {
 			panic("reconcile: a mapping bound once no longer binds: " + err.Error())
 		}
+		// The pass's reader read ahead before handing on its first batch.
+		p.reader.FollowDateOrder(r.source.DateOrder())
 		r.parsers[w] = p
 	}
-	p.reader.FollowDateOrder(r.source.DateOrder())
 	out := make([]item, len(batch))
 	for i, x := range batch {
 		if x.err != nil {

@@ -127,7 +127,7 @@ func opens(s string, words unitWords) bool {
 		}
 		ok := true
 		for i, w := range tw {
-			if !strings.EqualFold(lead[i], w) && (!isASCII(lead[i]) || !strings.EqualFold(lead[i], words.folded[k][i])) {
+			if !strings.EqualFold(lead[i], w) && (!textfold.IsASCII(lead[i]) || !strings.EqualFold(lead[i], words.folded[k][i])) {
 				ok = false
 				break
 			}
@@ -142,15 +142,6 @@ func opens(s string, words unitWords) bool {
 // placeRune reports whether r belongs to a word as placeWords splits them.
 func placeRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '\'' || r == '’'
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // unitWords are the type words of one kind of unit, as written and
@@ -198,7 +189,7 @@ func lastProvince(parts []string) string {
 // Tân Phú huyện Châu Thành tỉnh Tiền Giang" is commune "xã Tân Phú",
 // district "huyện Châu Thành", province "Tiền Giang".
 func inlineUnits(part string) (commune, district, province string) {
-	if isASCII(part) {
+	if textfold.IsASCII(part) {
 		return "", "", "" // the type words it reads have diacritics
 	}
 	words := strings.Fields(part)
