@@ -397,7 +397,7 @@ func demoExchangeAddr(c config) string {
 
 func runEvidence(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("evidence", env, stderr)
-	f.summary = "Verifies an answer of the data exchange's person look-up, kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file) and the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file): the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer."
+	f.summary = "Verifies an answer of the data exchange's person look-up, verification or batch verification (a row's line, newline included), kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file) and the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file): the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer."
 	f.args, f.argsUsage = 2, " EVIDENCE_FILE ANSWER_FILE"
 	var cpFile string
 	f.string(&cpFile, "checkpoint", "POPULUS_AUDIT_CHECKPOINT", "audit-checkpoint.json", "the answer of GET /api/v1/audit/checkpoint, saved to a file: its verifier key is used")

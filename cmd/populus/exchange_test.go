@@ -77,7 +77,7 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 			map[string]string{"X-Road-Client": "VN/GOV/CSGT-DEMO/GPLX", "X-Road-Issue": "DRIVING-LICENCE", "X-Road-UserId": "VN-CSGT-0042"}, 200, []string{`"id_card"`}, nil},
 		{"bank KYC without consent", "VN/COM/VCB/EKYC", "GET", person + pin, "", map[string]string{"X-Road-Client": "VN/COM/VCB/EKYC", "X-Road-Issue": "KYC"}, 403, []string{"consent"}, []string{`"full_name"`}},
 		{"batch", "VN/HEALTH/BV-DEMO/HIS", "POST", "/r1/VN/GOV/BCA/C06-REGISTER/verify-batch", "pin,full_name\n" + pin + ",Không Phải Tên\n",
-			map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS", "X-Road-Issue": "HEALTH-INSURANCE-CHECK", "Content-Type": "text/csv"}, 200, []string{"row,match,reason_codes,error\n1,false,100,"}, nil},
+			map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS", "X-Road-Issue": "HEALTH-INSURANCE-CHECK", "Content-Type": "text/csv"}, 200, []string{"row,match,reason_codes,error,evidence\n1,false,100,,"}, nil},
 		{"listClients", "VN/HEALTH/BV-DEMO/HIS", "GET", "/listClients", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"member_code":"VCB"`}, nil},
 		{"listMethods", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/listMethods", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"service_code":"verify-batch"`}, nil},
 		{"allowedMethods", "VN/HEALTH/BV-DEMO/HIS", "GET", "/r1/VN/GOV/BCA/C06-REGISTER/allowedMethods", "", map[string]string{"X-Road-Client": "VN/HEALTH/BV-DEMO/HIS"}, 200, []string{`"service_code":"person"`}, nil},

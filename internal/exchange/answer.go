@@ -31,6 +31,9 @@ import (
 const (
 	answerPrefix   = "answer "
 	evidencePrefix = "evidence "
+	// batchRowPrefix names, in the entry of a batch verification's row,
+	// the row's number in the batch.
+	batchRowPrefix = "batch row "
 	// maxEvidenceScan bounds the entries about a person read to find an
 	// answer's (10 pages of the log's index): the evidence of an answer
 	// older than the person's newest maxEvidenceScan entries is no longer
@@ -41,10 +44,22 @@ const (
 // newAnswerEvidence returns the evidence id of an answer about subject
 // and the detail its audit entry carries.
 func newAnswerEvidence(subject string, body []byte) (id, detail string) {
+	id = newEvidenceID(subject)
+	return id, answerDetail(id, body)
+}
+
+// newEvidenceID is a new evidence id of an answer about subject: the PIN
+// and 128 random bits.
+func newEvidenceID(subject string) string {
 	var b [16]byte
 	rand.Read(b[:])
-	id = subject + "." + hex.EncodeToString(b[:])
-	return id, answerPrefix + AnswerCommitment(id, body) + "; " + evidencePrefix + evidenceKey(id)
+	return subject + "." + hex.EncodeToString(b[:])
+}
+
+// answerDetail is the detail of the audit entry of the answer body under
+// the evidence id.
+func answerDetail(id string, body []byte) string {
+	return answerPrefix + AnswerCommitment(id, body) + "; " + evidencePrefix + evidenceKey(id)
 }
 
 // AnswerCommitment is the commitment to an answer's body that its audit
@@ -74,6 +89,17 @@ func answerSubject(id string) (string, bool) {
 		return "", false
 	}
 	return subject, true
+}
+
+// batchRowOf is the row number a batch verification's entry detail names,
+// or "".
+func batchRowOf(detail string) string {
+	for p := range strings.SplitSeq(detail, "; ") {
+		if n, ok := strings.CutPrefix(p, batchRowPrefix); ok {
+			return n
+		}
+	}
+	return ""
 }
 
 // AnswerEvidence is the evidence of one of the register's answers: the
@@ -112,6 +138,9 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	service := Platform + "/person"
 	if e.Action == string(ActionVerify) {
 		service = Platform + "/verify"
+		if batchRowOf(e.Detail) != "" {
+			service = Platform + "/verify-batch"
+		}
 	}
 	ev := AnswerEvidence{ID: id, Client: subsystem, Service: service, RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
 	for p := range strings.SplitSeq(e.Detail, "; ") {

@@ -11,7 +11,8 @@ import (
 	"github.com/populus-vn/populus/internal/exchange"
 )
 
-// A look-up's answer carries its evidence id; its client (no one else)
+// A look-up's answer carries its evidence id (so do a verification's and
+// each answered row of a batch's); its client (no one else)
 // downloads the evidence: the audit entry of the access, which commits to
 // the answer, with its inclusion proof against a checkpoint. The evidence
 // verifies with the body the client received and with no other; the log
@@ -92,6 +93,44 @@ func TestAnswerEvidence(t *testing.T) {
 		}
 		if exchange.VerifyAnswer(vev, []byte(strings.Replace(vres.body, "true", "false", 1)), "") == nil {
 			t.Error("the verification's evidence verifies another answer")
+		}
+
+		// Each answered row of a batch names its evidence, which commits
+		// to the row's line as sent (NDJSON or CSV); an error row has none.
+		h := xroad(bank, "KYC")
+		h["Content-Type"] = "application/x-ndjson"
+		bres := e.do(t, e.client(bank), "POST", "/r1/"+batch, h, `{"pin":"`+e.Lan.PIN+`","full_name":"Nguyễn Thị Lan"}`+"\n"+`{"pin":"`+e.Lan.PIN+`","address":{"unit_code":"00004","detail":"x"}}`+"\n")
+		h["Content-Type"] = "text/csv"
+		cres := e.do(t, e.client(bank), "POST", "/r1/"+batch, h, "pin,full_name\n"+e.Lan.PIN+",Nguyễn Thị Lân\n")
+		ndLines := strings.SplitAfter(bres.body, "\n")
+		csvLines := strings.SplitAfter(cres.body, "\n")
+		if bres.status != 200 || cres.status != 200 || len(ndLines) != 3 || len(csvLines) != 3 || strings.Contains(ndLines[1], `"evidence"`) {
+			t.Fatalf("batches: %d %q, %d %q", bres.status, bres.body, cres.status, cres.body)
+		}
+		var row struct {
+			Evidence string `json:"evidence"`
+		}
+		if err := json.Unmarshal([]byte(ndLines[0]), &row); err != nil {
+			t.Fatal(err)
+		}
+		csvID := csvLines[1][strings.LastIndexByte(csvLines[1], ',')+1 : len(csvLines[1])-1]
+		for i, c := range []struct{ id, line, other string }{{row.Evidence, ndLines[0], ndLines[1]}, {csvID, csvLines[1], csvLines[0]}} {
+			r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+c.id, nil, "")
+			var bev exchange.AnswerEvidence
+			if r.status != 200 || json.Unmarshal([]byte(r.body), &bev) != nil || bev.Service != batch || strings.Join(bev.Fields, ",") != "full_name" ||
+				bev.RequestID == "" {
+				t.Fatalf("batch %d row's evidence %q: %d %s", i, c.id, r.status, r.body)
+			}
+			if err := exchange.VerifyAnswer(bev, []byte(c.line), ""); err != nil {
+				t.Errorf("batch %d row's evidence: %v", i, err)
+			}
+			if exchange.VerifyAnswer(bev, []byte(c.other), "") == nil || exchange.VerifyAnswer(bev, []byte(strings.Replace(c.line, "1", "2", 1)), "") == nil {
+				t.Errorf("batch %d row's evidence verifies another line", i)
+			}
+			leaf, err := audit.ParseLeaf(bev.Proof.LeafData)
+			if err != nil || !leaf.DetailHas("batch row 1") {
+				t.Errorf("batch %d row's entry: %v %q", i, err, leaf.Columns["detail"])
+			}
 		}
 
 		// Not to another member, nor for a made-up or malformed id.

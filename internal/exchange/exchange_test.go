@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -284,7 +285,7 @@ not json
 	}
 	h["Content-Type"] = "text/csv"
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,full_name,birth_date\n"+e.Lan.PIN+",Nguyễn Thị Lan,1990-05-17\n"+e.Lan.PIN+",Nguyễn Thị Lân,1990-05-18\n")
-	if res.status != 200 || !strings.Contains(res.body, "row,match,reason_codes,error\n1,true,,\n2,false,100 110,\n") {
+	if res.status != 200 || !regexp.MustCompile(`^row,match,reason_codes,error,evidence\n1,true,,,\d{12}\.[0-9a-f]{32}\n2,false,100 110,,\d{12}\.[0-9a-f]{32}\n$`).MatchString(res.body) {
 		t.Errorf("CSV: %d %q", res.status, res.body)
 	}
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,address_line\n1,2\n")

@@ -173,8 +173,13 @@ func questions(in *oidc.VerifyRequest) []string {
 // sealed is an answer whose audit entry commits to it (answer.go): its
 // body, to send as it is, and its evidence id.
 type sealed struct {
-	body []byte
-	id   string
+	// render makes the body, given the evidence id and the answer (nil:
+	// the answer's JSON and a newline); row is a batch's row number, 0
+	// outside a batch.
+	render func(id string, out oidc.VerifyResponse) []byte
+	row    int
+	body   []byte
+	id     string
 }
 
 // verifyRow answers one verification of a call: the right must grant each
@@ -209,11 +214,17 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 			e.Detail += "; official " + c.h.UserID
 		}
 		if seal != nil {
-			b, _ := json.Marshal(out) // a VerifyResponse always encodes
-			seal.body = append(b, '\n')
-			var detail string
-			seal.id, detail = newAnswerEvidence(in.PIN, seal.body)
-			e.Detail = joinDetail(e.Detail, detail)
+			seal.id = newEvidenceID(in.PIN)
+			if seal.render != nil {
+				seal.body = seal.render(seal.id, out)
+			} else {
+				b, _ := json.Marshal(out) // a VerifyResponse always encodes
+				seal.body = append(b, '\n')
+			}
+			if seal.row > 0 {
+				e.Detail = joinDetail(e.Detail, batchRowPrefix+strconv.Itoa(seal.row))
+			}
+			e.Detail = joinDetail(e.Detail, answerDetail(seal.id, seal.body))
 		}
 		return e.For(c.h.Issue, c.h.Basis, consent).Disclosing(asked...)
 	})
@@ -263,6 +274,7 @@ type batchRow struct {
 	Predicates  map[string]bool `json:"predicates,omitempty"`
 	ReasonCodes []int           `json:"reason_codes,omitempty"`
 	Error       *problem.Body   `json:"error,omitempty"`
+	Evidence    string          `json:"evidence,omitempty"`
 }
 
 // verifyBatch is POST …/verify-batch: up to MaxBatch verifications, as
@@ -287,7 +299,9 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 	w.Header().Set("Trailer", HeaderRequestHash)
 	w.Header().Set("Cache-Control", "no-store")
 	var next func() (oidc.VerifyRequest, bool, error)
-	var write func(n int, in *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error
+	// line is a row of the answer: the verification's, with its evidence
+	// id, or the row's error.
+	var line func(n int, out oidc.VerifyResponse, evidence string, err error) []byte
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if isCSV {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -316,10 +330,10 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 			}
 			return csvRequest(cols, rec)
 		}
-		cw := csv.NewWriter(bw)
-		cw.Write([]string{"row", "match", "reason_codes", "error"})
-		write = func(n int, _ *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error {
-			rec := []string{strconv.Itoa(n), "", "", ""}
+		var buf bytes.Buffer
+		cw := csv.NewWriter(&buf)
+		line = func(n int, out oidc.VerifyResponse, evidence string, err error) []byte {
+			rec := []string{strconv.Itoa(n), "", "", "", evidence}
 			if err != nil {
 				b := problem.BodyOf(err, "")
 				rec[3] = b.Detail + reasonOf(err)
@@ -331,10 +345,12 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 				}
 				rec[2] = strings.Join(codes, " ")
 			}
+			buf.Reset()
 			cw.Write(rec)
 			cw.Flush()
-			return cw.Error()
+			return slices.Clone(buf.Bytes())
 		}
+		bw.WriteString("row,match,reason_codes,error,evidence\n")
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		sc := bufio.NewScanner(body)
@@ -358,16 +374,16 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 			}
 			return oidc.VerifyRequest{}, false, nil
 		}
-		enc := json.NewEncoder(bw)
-		write = func(n int, _ *oidc.VerifyRequest, out oidc.VerifyResponse, err error) error {
-			row := batchRow{Row: n}
+		line = func(n int, out oidc.VerifyResponse, evidence string, err error) []byte {
+			row := batchRow{Row: n, Evidence: evidence}
 			if err != nil {
 				b := problem.BodyOf(err, "")
 				row.Error = &b
 			} else {
 				row.Match, row.Fields, row.Predicates, row.ReasonCodes = &out.Match, out.Fields, out.Predicates, out.ReasonCodes
 			}
-			return enc.Encode(row)
+			b, _ := json.Marshal(row) // a batchRow always encodes
+			return append(b, '\n')
 		}
 	}
 	w.WriteHeader(http.StatusOK)
@@ -378,19 +394,22 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 			break
 		}
 		if n > batchLimit {
-			write(n, nil, oidc.VerifyResponse{}, problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is ignored", batchLimit))
+			bw.Write(line(n, oidc.VerifyResponse{}, "", problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is ignored", batchLimit)))
 			break
 		}
-		var out oidc.VerifyResponse
+		// A row's answer is sealed as the line sent, its evidence id in it.
+		seal := sealed{row: n, render: func(id string, out oidc.VerifyResponse) []byte { return line(n, out, id, nil) }}
 		if err == nil {
-			out, err = x.verifyRow(r, c, in, nil)
+			_, err = x.verifyRow(r, c, in, &seal)
+		}
+		if err != nil {
+			seal.body = line(n, oidc.VerifyResponse{}, "", err)
+		}
+		if _, werr := bw.Write(seal.body); werr != nil {
+			return nil
 		}
 		if err != nil && (problem.KindOf(err) == problem.Internal || problem.KindOf(err) == problem.Unavailable) {
-			write(n, nil, out, err)
 			break
-		}
-		if werr := write(n, &in, out, err); werr != nil {
-			return nil
 		}
 		// Each answer goes out as soon as it is made: a caller may send
 		// the next rows only after reading the first answers.
