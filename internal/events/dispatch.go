@@ -165,6 +165,14 @@ func (d *Dispatcher) lease(ctx context.Context) (held bool, err error) {
 	return n == 1, err
 }
 
+// holder is the lease's holder as the store has it, for the log ("" if
+// it cannot be read).
+func (d *Dispatcher) holder(ctx context.Context) string {
+	var h string
+	d.s.db.QueryRowContext(ctx, `SELECT holder FROM event_dispatch_lease WHERE id = 1`).Scan(&h)
+	return h
+}
+
 // release gives the lease up (a stopping server), so that another
 // dispatcher takes over at once.
 func (d *Dispatcher) release() {
@@ -206,7 +214,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			d.fenced.Store(held)
 			if !held {
 				if !standby {
-					d.o.Logger.Info("events: another dispatcher holds the lease; standing by", "holder", d.o.Holder)
+					d.o.Logger.Info("events: another dispatcher holds the lease; standing by", "self", d.o.Holder, "holder", d.holder(ctx))
 					standby = true
 				}
 				until = time.Time{}
@@ -218,7 +226,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				continue
 			}
 			if standby {
-				d.o.Logger.Info("events: dispatch lease taken", "holder", d.o.Holder)
+				d.o.Logger.Info("events: dispatch lease taken", "self", d.o.Holder)
 				standby = false
 			}
 			until = now.Add(d.o.Lease)

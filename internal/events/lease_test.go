@@ -1,8 +1,11 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,11 +32,16 @@ func TestOneDispatcherAtATime(t *testing.T) {
 		opts := func(holder string) events.DispatchOptions {
 			return events.DispatchOptions{Holder: holder, Lease: 600 * time.Millisecond, Poll: 5 * time.Millisecond}
 		}
+		var logB syncBuffer
 		run := func(holder string) (stop func()) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			wg.Add(1)
-			go func() { defer wg.Done(); e.svc.Dispatcher(opts(holder)).Run(ctx) }()
+			o := opts(holder)
+			if holder == "b" {
+				o.Logger = slog.New(slog.NewTextHandler(&logB, nil))
+			}
+			go func() { defer wg.Done(); e.svc.Dispatcher(o).Run(ctx) }()
 			return func() { cancel(); wg.Wait() }
 		}
 		holder := func() (h string) {
@@ -52,6 +60,9 @@ func TestOneDispatcherAtATime(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // b polls meanwhile, standing by
 		if h := holder(); h != "a" {
 			t.Errorf("lease held by %q while a runs", h)
+		}
+		if l := logB.String(); !strings.Contains(l, "standing by") || !strings.Contains(l, "self=b holder=a") {
+			t.Errorf("b's log while standing by: %q", l)
 		}
 		stopA()
 		if h := holder(); h != "" {
@@ -117,4 +128,23 @@ func waitApplied(t *testing.T, rc *receiver, n int) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	t.Fatalf("%d of %d events applied", len(rc.applied), n)
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's goroutine and the
+// test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
