@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/populus-vn/populus/internal/testlog"
 )
 
 // TestServeHTTPSAndMetrics: behind a TLS proxy (--secure-cookies) every
@@ -17,7 +19,7 @@ import (
 func TestServeHTTPSAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--secure-cookies",

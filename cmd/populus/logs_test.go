@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/populus-vn/populus/internal/testlog"
 )
 
 // TestServeLogsThroughTheConfiguredLogger: while serve runs, what packages
@@ -19,7 +21,7 @@ import (
 func TestServeLogsThroughTheConfiguredLogger(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan error, 1)
 	before := slog.Default()
 	go func() {
@@ -54,7 +56,7 @@ func TestServeLogsThroughTheConfiguredLogger(t *testing.T) {
 }
 
 // waitFor waits up to max for s to appear in buf.
-func waitFor(t *testing.T, buf *syncBuffer, done chan error, s string, max time.Duration) {
+func waitFor(t *testing.T, buf *testlog.Buffer, done chan error, s string, max time.Duration) {
 	t.Helper()
 	for end := time.Now().Add(max); time.Now().Before(end); {
 		if strings.Contains(buf.String(), s) {

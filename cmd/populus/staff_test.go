@@ -8,6 +8,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/testlog"
 )
 
 // serveOnce runs serve with args until it listens, then stops it; it
@@ -16,7 +17,7 @@ func serveOnce(t *testing.T, args []string, vars map[string]string) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env(vars), &stdout, &stderr)
@@ -68,7 +69,7 @@ func TestServeRefusesDemoAccounts(t *testing.T) {
 	}
 
 	// The operator's way out: new passwords, or disabled accounts.
-	var out, errb syncBuffer
+	var out, errb testlog.Buffer
 	stdin = strings.NewReader("a long new password 42\n")
 	defer func() { stdin = nil }()
 	if err := run(ctx, []string{"staff", "password", "--data", dir, "admin"}, env(nil), &out, &errb); err != nil {
@@ -108,7 +109,7 @@ func TestFirstStartAndStaffCommands(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		var stdout, stderr syncBuffer
+		var stdout, stderr testlog.Buffer
 		done := make(chan error, 1)
 		go func() {
 			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, env(nil), &stdout, &stderr)
@@ -138,7 +139,7 @@ func TestFirstStartAndStaffCommands(t *testing.T) {
 	}
 
 	staffCmd := func(input string, args ...string) (string, error) {
-		var out, errb syncBuffer
+		var out, errb testlog.Buffer
 		stdin = strings.NewReader(input)
 		defer func() { stdin = nil }()
 		err := run(ctx, append(append([]string{"staff"}, args...), "--data", dir), env(nil), &out, &errb)

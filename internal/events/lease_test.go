@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/events"
+	"github.com/populus-vn/populus/internal/testlog"
 )
 
 // TestOneDispatcherAtATime: two servers' dispatchers on one store (both
@@ -32,7 +32,7 @@ func TestOneDispatcherAtATime(t *testing.T) {
 		opts := func(holder string) events.DispatchOptions {
 			return events.DispatchOptions{Holder: holder, Lease: 600 * time.Millisecond, Poll: 5 * time.Millisecond}
 		}
-		var logB syncBuffer
+		var logB testlog.Buffer
 		run := func(holder string) (stop func()) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
@@ -128,23 +128,4 @@ func waitApplied(t *testing.T, rc *receiver, n int) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	t.Fatalf("%d of %d events applied", len(rc.applied), n)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's goroutine and the
-// test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/populus-vn/populus/internal/testlog"
 )
 
 // clock is a fake clock, safe for concurrent use.
@@ -100,7 +102,7 @@ func TestTerminalRedrawsInPlace(t *testing.T) {
 }
 
 func TestConcurrentAdd(t *testing.T) {
-	var out lockedBuffer
+	var out testlog.Buffer
 	c := newClock()
 	b := newBar(&out, 80000, "p", false, c.now)
 	var wg sync.WaitGroup
@@ -126,23 +128,6 @@ func TestConcurrentAdd(t *testing.T) {
 			t.Fatalf("garbled line %q", line)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestFormat(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 	"github.com/populus-vn/populus/internal/secmon/secmonui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/testlog"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/web"
 )
@@ -48,25 +48,7 @@ type env struct {
 	srv  *httptest.Server
 	log  *audit.Log
 	mon  *secmon.Monitor
-	logs *syncBuffer
-}
-
-// syncBuffer collects the server's log lines across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *testlog.Buffer
 }
 
 func newEnv(t *testing.T, d *db.DB, lim secmon.Limits, out secmon.Outliers) *env {
@@ -95,7 +77,7 @@ func newEnv(t *testing.T, d *db.DB, lim secmon.Limits, out secmon.Outliers) *env
 			t.Fatal(err)
 		}
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	sessions := staff.NewService(st, alog, staff.Options{})
 	reg := register.New(d, g, alog, u)
 	mon := secmon.New(d, g, alog, limiter, out, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +26,7 @@ import (
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/staff/staffui"
+	"github.com/populus-vn/populus/internal/testlog"
 	"github.com/populus-vn/populus/internal/units"
 	"github.com/populus-vn/populus/internal/web"
 	"github.com/populus-vn/populus/internal/web/webtest"
@@ -51,29 +50,11 @@ var accounts = []staff.NewAccount{
 	{Username: "auditor", DisplayName: "Đỗ Minh Tâm", Role: auth.Auditor, Unit: "VN"},
 }
 
-// logBuffer collects the server's log lines across goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type env struct {
 	t   *testing.T
 	srv *httptest.Server
 	db  *db.DB
-	log *logBuffer
+	log *testlog.Buffer
 }
 
 // newEnv starts the UI on a seeded register, with the security headers of
@@ -96,7 +77,7 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 			t.Fatal(err)
 		}
 	}
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	sessions := staff.NewService(st, alog, staff.Options{Guard: g, KnownUnit: func(c string) bool { _, ok := u.Lookup(c); return ok }})
 	w, err := web.New(web.Deps{
 		Staff:   sessions,
