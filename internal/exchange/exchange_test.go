@@ -283,6 +283,12 @@ not json
 	if res.header.Get(exchange.HeaderRequestHash) == "" {
 		t.Error("no request hash trailer")
 	}
+	// A line longer than 16 KiB ends the batch with one row saying so.
+	res = e.do(t, c, "POST", "/r1/"+batch, h, `{"pin":"`+e.Lan.PIN+`","full_name":"Nguyễn Thị Lan"}`+"\n"+strings.Repeat("x", 17<<10)+"\n"+`{"pin":"`+e.Lan.PIN+`"}`+"\n")
+	lines = strings.Split(strings.TrimSpace(res.body), "\n")
+	if res.status != 200 || len(lines) != 2 || !strings.Contains(lines[0], `"row":1,"match":true`) || !strings.Contains(lines[1], "at most 16 KiB") {
+		t.Errorf("a line too long: %d %.500s", res.status, res.body)
+	}
 	h["Content-Type"] = "text/csv"
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,full_name,birth_date\n"+e.Lan.PIN+",Nguyễn Thị Lan,1990-05-17\n"+e.Lan.PIN+",Nguyễn Thị Lân,1990-05-18\n")
 	if res.status != 200 || !regexp.MustCompile(`^row,match,reason_codes,error,evidence\n1,true,,,\d{12}\.[0-9a-f]{32}\n2,false,100 110,,\d{12}\.[0-9a-f]{32}\n$`).MatchString(res.body) {

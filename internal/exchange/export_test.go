@@ -18,3 +18,9 @@ func (x *Exchange) SetEgress(p egress.Policy) {
 	x.egress = &p
 	x.forwarder = p.Client(30 * time.Second)
 }
+
+// BatchRequests is batchRequests (the fuzz test).
+var BatchRequests = batchRequests
+
+// AnswerSubject is answerSubject (the fuzz test).
+var AnswerSubject = answerSubject

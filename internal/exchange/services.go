@@ -298,38 +298,16 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 	body := io.TeeReader(r.Body, c.hash)
 	w.Header().Set("Trailer", HeaderRequestHash)
 	w.Header().Set("Cache-Control", "no-store")
-	var next func() (oidc.VerifyRequest, bool, error)
+	next, err := batchRequests(isCSV, body)
+	if err != nil {
+		return err
+	}
 	// line is a row of the answer: the verification's, with its evidence
 	// id, or the row's error.
 	var line func(n int, out oidc.VerifyResponse, evidence string, err error) []byte
 	bw := bufio.NewWriterSize(w, 32<<10)
 	if isCSV {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		cr := csv.NewReader(body)
-		cr.ReuseRecord = true
-		header, err := cr.Read()
-		if err != nil {
-			return problem.Field("body", "the CSV has no header row")
-		}
-		cols := slices.Clone(header)
-		if !slices.Contains(cols, "pin") {
-			return problem.Field("body", "the CSV header must name a pin column")
-		}
-		for _, h := range cols {
-			if h != "pin" && !slices.Contains(VerifyFields, h) {
-				return problem.Field("body", "unknown column %q (pin, %s)", h, strings.Join(VerifyFields, ", "))
-			}
-		}
-		next = func() (oidc.VerifyRequest, bool, error) {
-			rec, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				return oidc.VerifyRequest{}, false, nil
-			}
-			if err != nil {
-				return oidc.VerifyRequest{}, true, problem.Field("body", "%v", err)
-			}
-			return csvRequest(cols, rec)
-		}
 		var buf bytes.Buffer
 		cw := csv.NewWriter(&buf)
 		line = func(n int, out oidc.VerifyResponse, evidence string, err error) []byte {
@@ -353,27 +331,6 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 		bw.WriteString("row,match,reason_codes,error,evidence\n")
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		sc := bufio.NewScanner(body)
-		sc.Buffer(make([]byte, 0, 4<<10), 16<<10)
-		next = func() (oidc.VerifyRequest, bool, error) {
-			for sc.Scan() {
-				line := bytes.TrimSpace(sc.Bytes())
-				if len(line) == 0 {
-					continue
-				}
-				var in oidc.VerifyRequest
-				dec := json.NewDecoder(bytes.NewReader(line))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&in); err != nil {
-					return in, true, problem.Field("body", "not a verification request: %v", err)
-				}
-				return in, true, nil
-			}
-			if err := sc.Err(); err != nil {
-				return oidc.VerifyRequest{}, true, problem.Field("body", "%v (a line is at most 16 KiB)", err)
-			}
-			return oidc.VerifyRequest{}, false, nil
-		}
 		line = func(n int, out oidc.VerifyResponse, evidence string, err error) []byte {
 			row := batchRow{Row: n, Evidence: evidence}
 			if err != nil {
@@ -422,6 +379,66 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 	io.Copy(io.Discard, body)
 	w.Header().Set(HeaderRequestHash, sum(c.hash))
 	return nil
+}
+
+// batchRequests reads a batch's body, CSV (a header row naming pin and
+// the questions) or NDJSON (a verification request a line): next returns
+// the next row's request, false at the end, or the row's error (the
+// reading goes on after it). A CSV header it cannot use is the error.
+func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest, bool, error), err error) {
+	if isCSV {
+		cr := csv.NewReader(body)
+		cr.ReuseRecord = true
+		header, err := cr.Read()
+		if err != nil {
+			return nil, problem.Field("body", "the CSV has no header row")
+		}
+		cols := slices.Clone(header)
+		if !slices.Contains(cols, "pin") {
+			return nil, problem.Field("body", "the CSV header must name a pin column")
+		}
+		for _, h := range cols {
+			if h != "pin" && !slices.Contains(VerifyFields, h) {
+				return nil, problem.Field("body", "unknown column %q (pin, %s)", h, strings.Join(VerifyFields, ", "))
+			}
+		}
+		return func() (oidc.VerifyRequest, bool, error) {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				return oidc.VerifyRequest{}, false, nil
+			}
+			if err != nil {
+				return oidc.VerifyRequest{}, true, problem.Field("body", "%v", err)
+			}
+			return csvRequest(cols, rec)
+		}, nil
+	}
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 4<<10), 16<<10)
+	failed := false // a scanner stops at its first error: one row says it, then the batch ends
+	return func() (oidc.VerifyRequest, bool, error) {
+		if failed {
+			return oidc.VerifyRequest{}, false, nil
+		}
+		for sc.Scan() {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			var in oidc.VerifyRequest
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return in, true, problem.Field("body", "not a verification request: %v", err)
+			}
+			return in, true, nil
+		}
+		if err := sc.Err(); err != nil {
+			failed = true
+			return oidc.VerifyRequest{}, true, problem.Field("body", "%v (a line is at most 16 KiB; the rest of the batch is not read)", err)
+		}
+		return oidc.VerifyRequest{}, false, nil
+	}, nil
 }
 
 // csvRequest is a CSV row as a verification request.
