@@ -5,6 +5,8 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/problem"
@@ -32,7 +34,8 @@ var DefaultPurposes = []Purpose{
 }
 
 // EnsureCatalogue registers the platform's member, its subsystem, the
-// built-in services and the default purposes where they are missing.
+// built-in services and the default purposes where they are missing, and
+// brings the stored built-in services up to this binary's description.
 func (x *Exchange) EnsureCatalogue(ctx context.Context) error {
 	sid, _ := ParseSubsystem(Platform)
 	if _, err := x.AddMember(ctx, Member{ID: sid.MemberID(), Name: "Bộ Công an (Cục C06)", Unit: "VN"}); err != nil && !problem.Is(err, problem.Invalid) {
@@ -47,7 +50,13 @@ func (x *Exchange) EnsureCatalogue(ctx context.Context) error {
 			return err
 		}
 		s.OpenAPI = json.RawMessage(doc)
-		if _, err := x.Service(ctx, s.ID); err == nil {
+		have, err := x.Service(ctx, s.ID)
+		if err == nil {
+			// A built-in service is described by the binary: a newer one's
+			// description replaces the stored one.
+			if err := x.refreshBuiltin(ctx, have, s); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := x.AddService(ctx, s); err != nil && !problem.Is(err, problem.Invalid) {
@@ -78,4 +87,17 @@ func mustMember(r *http.Request) (auth.Principal, error) {
 		err = problem.New(problem.Forbidden, "only a member system may call this")
 	}
 	return p, err
+}
+
+// refreshBuiltin stores s, a built-in service as this binary describes it,
+// over have, the stored one, where they differ.
+func (x *Exchange) refreshBuiltin(ctx context.Context, have, s Service) error {
+	if have.Title == s.Title && slices.Equal(have.Fields, s.Fields) && slices.Equal(have.Methods, s.Methods) && string(have.OpenAPI) == string(s.OpenAPI) {
+		return nil
+	}
+	defer x.invalidate()
+	methods, _ := json.Marshal(s.Methods)
+	_, err := x.db.ExecContext(ctx, `UPDATE exchange_services SET title = $1, fields = $2, methods = $3, openapi = $4 WHERE id = $5`,
+		s.Title, strings.Join(s.Fields, ","), string(methods), string(s.OpenAPI), s.ID)
+	return err
 }

@@ -217,6 +217,17 @@ func TestMetadata(t *testing.T) {
 	if res.status != 422 || !strings.Contains(res.body, `"field":"serviceCode"`) {
 		t.Errorf("getOpenAPI of nothing: %d %s", res.status, res.body)
 	}
+
+	// A store written by an older binary: its built-in services take this
+	// binary's description at the next start.
+	e.D.Exec(`UPDATE exchange_services SET title = 'old', openapi = '{"openapi":"3.0.0"}', fields = 'full_name' WHERE id = $1`, batch)
+	if err := e.x.EnsureCatalogue(e.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.x.Service(e.Ctx, batch)
+	if err != nil || s.Title == "old" || !strings.Contains(string(s.OpenAPI), "evidence") || !slices.Equal(s.Fields, exchange.VerifyFields) {
+		t.Errorf("the built-in service after a start: %v %+v", err, s)
+	}
 }
 
 // Yes/no verification through the exchange: oidc's verification, with
