@@ -91,6 +91,20 @@ func answerSubject(id string) (string, bool) {
 	return subject, true
 }
 
+// answerParts returns the commitment and the evidence key that an
+// answer's entry detail ends with (answerDetail), or false. Only its last
+// two parts count: what comes before them may hold text a client gave (the
+// official's id), which must not pass for a commitment.
+func answerParts(detail string) (commitment, key string, ok bool) {
+	parts := strings.Split(detail, "; ")
+	if len(parts) < 2 {
+		return "", "", false
+	}
+	commitment, okC := strings.CutPrefix(parts[len(parts)-2], answerPrefix)
+	key, okK := strings.CutPrefix(parts[len(parts)-1], evidencePrefix)
+	return commitment, key, okC && okK
+}
+
 // batchRowOf is the row number a batch verification's entry detail names,
 // or "".
 func batchRowOf(detail string) string {
@@ -125,9 +139,10 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	if !ok {
 		return AnswerEvidence{}, notFound
 	}
-	actor, key := auth.ActorID(auth.KindMember, subsystem), evidencePrefix+evidenceKey(id)
+	actor, key := auth.ActorID(auth.KindMember, subsystem), evidenceKey(id)
 	e, entry, err := x.audit.Find(ctx, subject, maxEvidenceScan, func(e *audit.Entry) bool {
-		return e.Actor == actor && e.Outcome == audit.OK && audit.DetailHas(e.Detail, key)
+		_, k, ok := answerParts(e.Detail)
+		return e.Actor == actor && e.Outcome == audit.OK && ok && k == key
 	})
 	if problem.Is(err, problem.NotFound) {
 		return AnswerEvidence{}, notFound
@@ -143,11 +158,7 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 		}
 	}
 	ev := AnswerEvidence{ID: id, Client: subsystem, Service: service, RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
-	for p := range strings.SplitSeq(e.Detail, "; ") {
-		if c, ok := strings.CutPrefix(p, answerPrefix); ok {
-			ev.Commitment = c
-		}
-	}
+	ev.Commitment, _, _ = answerParts(e.Detail)
 	if ev.Proof, err = x.audit.Prove(ctx, entry); err != nil {
 		return AnswerEvidence{}, err
 	}
@@ -168,12 +179,13 @@ func VerifyAnswer(ev AnswerEvidence, body []byte, verifierKey string) error {
 	if err != nil {
 		return err
 	}
+	commitment, key, ok := answerParts(leaf.Columns["detail"])
 	switch {
 	case leaf.Columns["actor"] != auth.ActorID(auth.KindMember, ev.Client) || leaf.Columns["subject"] != ev.Subject:
 		return fmt.Errorf("the entry is not an access of %s to %s", ev.Client, ev.Subject)
-	case !leaf.DetailHas(answerPrefix + ev.Commitment):
+	case !ok || commitment != ev.Commitment:
 		return errors.New("the entry does not hold the evidence's commitment")
-	case !leaf.DetailHas(evidencePrefix + evidenceKey(ev.ID)):
+	case key != evidenceKey(ev.ID):
 		return errors.New("the entry is not that of this evidence id")
 	case AnswerCommitment(ev.ID, body) != ev.Commitment:
 		return errors.New("the body is not the answer the entry commits to")

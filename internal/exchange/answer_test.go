@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
@@ -131,6 +132,33 @@ func TestAnswerEvidence(t *testing.T) {
 			if err != nil || !leaf.DetailHas("batch row 1") {
 				t.Errorf("batch %d row's entry: %v %q", i, err, leaf.Columns["detail"])
 			}
+		}
+
+		// Only the last two parts of an entry's detail are the answer's:
+		// text before them (the official's id a client gives, which may
+		// not hold the separator) cannot pass for a commitment.
+		if r := e.do(t, e.client(hospital), "GET", "/r1/"+person+"/"+e.Lan.PIN, map[string]string{exchange.HeaderClient: hospital, exchange.HeaderIssue: "HEALTH-INSURANCE-CHECK",
+			exchange.HeaderUserID: "u; answer x"}, ""); r.status != 422 || !strings.Contains(r.body, exchange.HeaderUserID) {
+			t.Errorf("an official's id with ;: %d %s", r.status, r.body)
+		}
+		forgedID, realID := e.Lan.PIN+"."+strings.Repeat("ab", 16), e.Lan.PIN+"."+strings.Repeat("cd", 16)
+		forgedBody := []byte(`{"pin":"` + e.Lan.PIN + `","status":"dead"}` + "\n")
+		fake, real := exchange.AnswerCommitment(forgedID, forgedBody), exchange.AnswerCommitment(realID, []byte("{}\n"))
+		if err := e.Log.Record(e.Ctx, audit.OfActor(auth.ActorID(auth.KindMember, hospital), exchange.ActionLookup, e.Lan.PIN).With(
+			"official u; answer "+fake+"; evidence "+exchange.EvidenceKey(forgedID)+"; answer "+real+"; evidence "+exchange.EvidenceKey(realID))); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+forgedID, nil, ""); r.status != 404 {
+			t.Errorf("evidence of an id named before the answer's parts: %d %s", r.status, r.body)
+		}
+		r = e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+realID, nil, "")
+		var rev exchange.AnswerEvidence
+		if r.status != 200 || json.Unmarshal([]byte(r.body), &rev) != nil || rev.Commitment != real || exchange.VerifyAnswer(rev, []byte("{}\n"), "") != nil {
+			t.Fatalf("the entry's own evidence: %d %s", r.status, r.body)
+		}
+		rev.ID, rev.Commitment = forgedID, fake
+		if exchange.VerifyAnswer(rev, forgedBody, "") == nil {
+			t.Error("a commitment written before the answer's parts verifies")
 		}
 
 		// Not to another member, nor for a made-up or malformed id.

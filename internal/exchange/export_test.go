@@ -24,3 +24,6 @@ var BatchRequests = batchRequests
 
 // AnswerSubject is answerSubject (the fuzz test).
 var AnswerSubject = answerSubject
+
+// EvidenceKey is evidenceKey (a test forging an entry's detail).
+var EvidenceKey = evidenceKey

@@ -87,6 +87,9 @@ func ParseHeaders(h http.Header) (Headers, error) {
 	}
 	headerValue(&f, HeaderID, out.RequestID, 200)
 	headerValue(&f, HeaderUserID, out.UserID, 200)
+	if strings.Contains(out.UserID, ";") {
+		f.Add(HeaderUserID, "must not contain ; (it separates the parts of an audit entry)")
+	}
 	headerValue(&f, HeaderLegalBasis, out.Basis, 300)
 	if out.Issue == "" {
 		f.Add(HeaderIssue, "is required: the purpose of the request, a code of the purposes catalogue")
