@@ -384,7 +384,8 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 // batchRequests reads a batch's body, CSV (a header row naming pin and
 // the questions) or NDJSON (a verification request a line): next returns
 // the next row's request, false at the end, or the row's error (the
-// reading goes on after it). A CSV header it cannot use is the error.
+// reading goes on after it, but for an NDJSON line over 16 KiB, which ends
+// the batch). A CSV header it cannot use is the error.
 func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest, bool, error), err error) {
 	if isCSV {
 		cr := csv.NewReader(body)
