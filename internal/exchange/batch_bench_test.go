@@ -31,8 +31,8 @@ const batchPeople = 200_000
 // 10 ms, and, as the baseline of the same run, the rate of the same
 // verifications made one a call (POST …/verify) and the ratio.
 func BenchmarkVerifyBatch(b *testing.B) {
-	envRequestsPerMinute = -1
-	defer func() { envRequestsPerMinute = 0 }()
+	envRequestsPerMinute, envBatchRowsPerMinute = -1, -1
+	defer func() { envRequestsPerMinute, envBatchRowsPerMinute = 0, 0 }()
 	ctx := context.Background()
 	e := newEnv(b, dbtest.SQLite(b, schemas...))
 	im := register.NewImporter(e.D)

@@ -71,3 +71,36 @@ func TestVerifyBatchStreams(t *testing.T) {
 		t.Errorf("%d rows audited, want 3", n)
 	}
 }
+
+// A subsystem's batch rows beyond its limit in a clock minute end the
+// batch with a row saying so, audited; the rows before are answered.
+func TestVerifyBatchRowLimit(t *testing.T) {
+	envBatchRowsPerMinute = 3
+	defer func() { envBatchRowsPerMinute = 0 }()
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: hospital, Service: batch, Fields: []string{"alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}); err != nil {
+		t.Fatal(err)
+	}
+	h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+	h["Content-Type"] = "application/x-ndjson"
+	body := strings.Repeat(`{"pin":"`+e.Lan.PIN+`","alive":true}`+"\n", 5)
+	// Two batches at most: a clock minute may turn during the first.
+	var lines []string
+	for range 2 {
+		res := e.do(t, e.client(hospital), "POST", "/r1/"+batch, h, body)
+		lines = strings.Split(strings.TrimSpace(res.body), "\n")
+		if res.status != 200 {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		if len(lines) < 5 {
+			break
+		}
+	}
+	if len(lines) != 4 || !strings.Contains(lines[2], `"row":3,"match":true`) || !strings.Contains(lines[3], `"row":4`) ||
+		!strings.Contains(lines[3], "more than 3 batch rows") || strings.Contains(lines[3], `"evidence"`) {
+		t.Fatalf("rows: %q", lines)
+	}
+	if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = 'denied' AND detail LIKE '%more than 3 batch rows%'`, "member:"+hospital); n != 1 {
+		t.Errorf("%d refusals audited", n)
+	}
+}

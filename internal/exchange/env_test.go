@@ -73,8 +73,9 @@ var grants = []exchange.Right{
 	{Subsystem: drivers, Service: person, Fields: []string{"full_name", "birth_date", "sex", "id_card", "permanent_residence"}, Purposes: []string{"DRIVING-LICENCE"}},
 }
 
-// envRequestsPerMinute is the exchange's limit in newEnv (0: the default).
-var envRequestsPerMinute int
+// envRequestsPerMinute and envBatchRowsPerMinute are the exchange's
+// limits in newEnv (0: the defaults).
+var envRequestsPerMinute, envBatchRowsPerMinute int
 
 func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
@@ -89,7 +90,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	}
 	// The register as serve wires it for the exchange.
 	reg := register.New(d, auth.NewGuard(auth.NewPolicy(units.Default()), exchange.ReadRecorder(e.Log)), e.Log, units.Default())
-	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute,
+	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute, BatchRowsPerMinute: envBatchRowsPerMinute,
 		Egress: &egress.Policy{Loopback: true}}) // the members' services run on loopback
 	ctx := e.Ctx
 	if err := e.x.EnsureCatalogue(ctx); err != nil {

@@ -89,6 +89,10 @@ type Options struct {
 	// RequestsPerMinute bounds each subsystem's /r1/ requests in a clock
 	// minute (0: DefaultRequestsPerMinute; negative: no limit).
 	RequestsPerMinute int
+	// BatchRowsPerMinute bounds the rows of each subsystem's batch
+	// verifications in a clock minute (0: DefaultBatchRowsPerMinute;
+	// negative: no limit).
+	BatchRowsPerMinute int
 	// Egress is what member services' base URLs may reach (package
 	// egress), checked when a service is published and on every address
 	// the forwarding dials; nil: no check when published, and the default
@@ -114,6 +118,7 @@ type Exchange struct {
 	// live remembers the bearer tokens read active (token.go).
 	live   *db.EpochCache[liveToken]
 	limit  limiter
+	rows   limiter // batch rows
 	egress *egress.Policy
 	// forwarder calls member services (forward.go).
 	forwarder *http.Client
@@ -127,12 +132,15 @@ func New(o Options) *Exchange {
 	if o.RequestsPerMinute == 0 {
 		o.RequestsPerMinute = DefaultRequestsPerMinute
 	}
+	if o.BatchRowsPerMinute == 0 {
+		o.BatchRowsPerMinute = DefaultBatchRowsPerMinute
+	}
 	policy := egress.Policy{}
 	if o.Egress != nil {
 		policy = *o.Egress
 	}
 	return &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
-		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute},
+		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute}, rows: limiter{max: o.BatchRowsPerMinute},
 		egress: o.Egress, forwarder: policy.Client(30 * time.Second), live: newLiveTokens()}
 }
 

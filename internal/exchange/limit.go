@@ -6,9 +6,15 @@ import (
 )
 
 // DefaultRequestsPerMinute is how many /r1/ requests one subsystem may
-// make in a clock minute (a batch counts once; its rows are bounded by
-// MaxBatch): beyond it, 429 with Retry-After, audited.
+// make in a clock minute (a batch counts once): beyond it, 429 with
+// Retry-After, audited.
 const DefaultRequestsPerMinute = 6000
+
+// DefaultBatchRowsPerMinute is how many rows of batch verifications one
+// subsystem may have verified in a clock minute (about 1,700 a second,
+// a tenth of what the register answers on two cores): beyond it, the
+// batch ends with a row saying so, audited.
+const DefaultBatchRowsPerMinute = 100_000
 
 // limiter counts each subsystem's requests in the current clock minute.
 type limiter struct {

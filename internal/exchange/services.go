@@ -354,6 +354,12 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 			bw.Write(line(n, oidc.VerifyResponse{}, "", problem.New(problem.TooLarge, "a batch holds at most %d rows; the rest is ignored", batchLimit)))
 			break
 		}
+		if ok, retry := x.rows.allow(c.p.Username, x.now()); !ok {
+			err := x.refuse(r.Context(), c, ActionVerify, "", problem.New(problem.RateLimited,
+				"%s had more than %d batch rows verified this minute; the rest is ignored (again in %d s)", c.p.Username, x.rows.max, retry))
+			bw.Write(line(n, oidc.VerifyResponse{}, "", err))
+			break
+		}
 		// A row's answer is sealed as the line sent, its evidence id in it.
 		seal := sealed{row: n, render: func(id string, out oidc.VerifyResponse) []byte { return line(n, out, id, nil) }}
 		if err == nil {
