@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/populus-vn/populus/internal/egress"
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/observe"
 	"github.com/populus-vn/populus/internal/secmon"
 )
@@ -57,6 +58,9 @@ type config struct {
 	// EgressAllow are the networks (--egress-allow) that webhooks and
 	// member services may reach although private (package egress).
 	EgressAllow []netip.Prefix
+	// ExchangeRequestsPerMinute and ExchangeBatchRowsPerMinute are each
+	// member subsystem's limits on the exchange (0: no limit).
+	ExchangeRequestsPerMinute, ExchangeBatchRowsPerMinute int
 }
 
 // flagSet returns a flag set whose flags default to POPULUS_* variables, and
@@ -146,6 +150,8 @@ func (f *flags) server(c *config, logFormat string) {
 	f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file holding the master key (32 bytes in base64) that seals the OpenID provider's signing keys; or set $POPULUS_MASTER_KEY; neither: the provider is off")
 	c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	f.string(&c.ExchangeAddr, "exchange-addr", "POPULUS_EXCHANGE_ADDR", "", "if set, serve the data exchange (X-Road REST, /r1/) over mutual TLS with certificates of Populus's CA on this address (the demo: 127.0.0.1:8443 beside the default --addr)")
+	f.int(&c.ExchangeRequestsPerMinute, "exchange-requests-per-minute", "POPULUS_EXCHANGE_REQUESTS_PER_MINUTE", exchange.DefaultRequestsPerMinute, "the data exchange's /r1/ requests one member subsystem may make in a clock minute (beyond: 429, audited); 0: no limit")
+	f.int(&c.ExchangeBatchRowsPerMinute, "exchange-batch-rows-per-minute", "POPULUS_EXCHANGE_BATCH_ROWS_PER_MINUTE", exchange.DefaultBatchRowsPerMinute, "the batch verification rows one member subsystem may have verified in a clock minute (beyond: the batch ends with a row saying so, audited); 0: no limit")
 	f.string(&c.DebugAddr, "debug-addr", "POPULUS_DEBUG_ADDR", "", "if set, serve Go's profiler (/debug/pprof/) and the metrics (/metrics) on this address, apart from the API; keep it on a loopback or management address")
 	f.int(&c.GCPercent, "gc-percent", "POPULUS_GC_PERCENT", 400, "the Go garbage collector's target: a collection when the heap has grown by this percentage since the last; higher uses more memory and less CPU (GOGC, when set, wins)")
 	f.eventsFlags(&c.Events)

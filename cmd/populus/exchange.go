@@ -31,12 +31,22 @@ func (p *platform) newExchange(ctx context.Context, c config, demo bool, prov *o
 	reg := register.New(p.DB, auth.NewGuard(auth.NewPolicy(p.Units), exchange.ReadRecorder(p.Audit)), p.Audit, p.Units)
 	eg := c.egressPolicy(demo)
 	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: reg, Master: master,
-		TokenURL: publicURL(c) + "/api/v1/exchange/token", Egress: &eg}
+		TokenURL: publicURL(c) + "/api/v1/exchange/token", Egress: &eg,
+		RequestsPerMinute: perMinute(c.ExchangeRequestsPerMinute), BatchRowsPerMinute: perMinute(c.ExchangeBatchRowsPerMinute)}
 	if prov != nil {
 		o.Verifier = prov
 	}
 	x := exchange.New(o)
 	return x, x.EnsureCatalogue(ctx)
+}
+
+// perMinute is a limit of the flags (0: none) as exchange.Options takes
+// it (negative: none).
+func perMinute(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // serveExchange serves h on the exchange listener (--exchange-addr): TLS

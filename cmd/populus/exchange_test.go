@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/exchange"
 	datausage "github.com/populus-vn/populus/internal/usage"
 )
 
@@ -244,5 +245,34 @@ func TestExchangeCLI(t *testing.T) {
 	}
 	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
 		t.Errorf("unknown subcommand: %v", err)
+	}
+}
+
+// The exchange's limits come from serve's flags and environment: the
+// defaults, a variable, a flag; 0 is no limit (negative in
+// exchange.Options).
+func TestExchangeLimitFlags(t *testing.T) {
+	limits := func(vars map[string]string, args ...string) [2]int {
+		t.Helper()
+		var c config
+		f := newFlags("serve", env(vars), io.Discard)
+		f.server(&c, "text")
+		if err := f.parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return [2]int{perMinute(c.ExchangeRequestsPerMinute), perMinute(c.ExchangeBatchRowsPerMinute)}
+	}
+	for _, c := range []struct {
+		vars map[string]string
+		args []string
+		want [2]int
+	}{
+		{nil, nil, [2]int{exchange.DefaultRequestsPerMinute, exchange.DefaultBatchRowsPerMinute}},
+		{map[string]string{"POPULUS_EXCHANGE_BATCH_ROWS_PER_MINUTE": "2"}, []string{"--exchange-requests-per-minute", "0"}, [2]int{-1, 2}},
+		{nil, []string{"--exchange-requests-per-minute", "50", "--exchange-batch-rows-per-minute", "0"}, [2]int{50, -1}},
+	} {
+		if got := limits(c.vars, c.args...); got != c.want {
+			t.Errorf("%v %v: %v, want %v", c.vars, c.args, got, c.want)
+		}
 	}
 }
