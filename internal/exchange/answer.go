@@ -105,15 +105,11 @@ func answerParts(detail string) (commitment, key string, ok bool) {
 	return commitment, key, okC && okK
 }
 
-// batchRowOf is the row number a batch verification's entry detail names,
-// or "".
-func batchRowOf(detail string) string {
-	for p := range strings.SplitSeq(detail, "; ") {
-		if n, ok := strings.CutPrefix(p, batchRowPrefix); ok {
-			return n
-		}
-	}
-	return ""
+// isBatchRow reports whether an answer's entry detail is that of a batch
+// verification's row: the part before the answer's two names the row.
+func isBatchRow(detail string) bool {
+	parts := strings.Split(detail, "; ")
+	return len(parts) >= 3 && strings.HasPrefix(parts[len(parts)-3], batchRowPrefix)
 }
 
 // AnswerEvidence is the evidence of one of the register's answers: the
@@ -153,7 +149,7 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	service := Platform + "/person"
 	if e.Action == string(ActionVerify) {
 		service = Platform + "/verify"
-		if batchRowOf(e.Detail) != "" {
+		if isBatchRow(e.Detail) {
 			service = Platform + "/verify-batch"
 		}
 	}

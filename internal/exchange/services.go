@@ -173,9 +173,8 @@ func questions(in *oidc.VerifyRequest) []string {
 // sealed is an answer whose audit entry commits to it (answer.go): its
 // body, to send as it is, and its evidence id.
 type sealed struct {
-	// render makes the body, given the evidence id and the answer (nil:
-	// the answer's JSON and a newline); row is a batch's row number, 0
-	// outside a batch.
+	// render makes the body, given the evidence id and the answer; row is
+	// a batch's row number, 0 outside a batch.
 	render func(id string, out oidc.VerifyResponse) []byte
 	row    int
 	body   []byte
@@ -215,12 +214,7 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 		}
 		if seal != nil {
 			seal.id = newEvidenceID(in.PIN)
-			if seal.render != nil {
-				seal.body = seal.render(seal.id, out)
-			} else {
-				b, _ := json.Marshal(out) // a VerifyResponse always encodes
-				seal.body = append(b, '\n')
-			}
+			seal.body = seal.render(seal.id, out)
 			if seal.row > 0 {
 				e.Detail = joinDetail(e.Detail, batchRowPrefix+strconv.Itoa(seal.row))
 			}
@@ -249,7 +243,10 @@ func (x *Exchange) verifyOne(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := dec.Decode(&in); err != nil {
 		return problem.Field("body", "is not a verification request: %v", err)
 	}
-	var seal sealed
+	seal := sealed{render: func(_ string, out oidc.VerifyResponse) []byte {
+		b, _ := json.Marshal(out) // a VerifyResponse always encodes
+		return append(b, '\n')
+	}}
 	if _, err := x.verifyRow(r, c, in, &seal); err != nil {
 		return err
 	}
