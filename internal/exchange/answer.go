@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,13 +22,15 @@ import (
 // would halve the exchange's throughput (docs/benchmarks.md). The answer's
 // audit entry holds a commitment to the answer, and the log's signed
 // checkpoints sign it with every other entry. The commitment is SHA-256
-// over the answer's evidence id and its body, base64: the id holds 128
+// over the answer's evidence id and its body, base64: the id holds 80
 // random bits and is given to the client alone (X-Populus-Evidence), so
 // that the log's readers (auditors, the citizen) cannot test guesses of
 // the values against it; the entry holds 64 bits of the id's SHA-256, by
 // which the client's evidence request finds it (the commitment is checked
 // after). The entry grows by about 80 bytes. The id begins with the
-// person's PIN, whose entries the log indexes.
+// person's PIN, whose entries the log indexes, and the time of the answer
+// (milliseconds since 1970, 12 hex digits, before the random ones), from
+// which the search for the entry starts, however old it is.
 const (
 	answerPrefix   = "answer "
 	evidencePrefix = "evidence "
@@ -35,10 +38,14 @@ const (
 	// the row's number in the batch.
 	batchRowPrefix = "batch row "
 	// maxEvidenceScan bounds the entries about a person read to find an
-	// answer's (10 pages of the log's index): the evidence of an answer
-	// older than the person's newest maxEvidenceScan entries is no longer
-	// served (its entry stays in the log, and in the citizen's proofs).
+	// answer's (10 pages of the log's index), from the first entry
+	// recorded evidenceMargin after the answer's time, and, where the
+	// answer is not among them (an id made before the time was in it),
+	// from the newest.
 	maxEvidenceScan = 2000
+	// evidenceMargin is how far the entries of concurrent writers may
+	// stand out of time order in the log.
+	evidenceMargin = time.Minute
 )
 
 // newAnswerEvidence returns the evidence id of an answer about subject
@@ -48,12 +55,31 @@ func newAnswerEvidence(subject string, body []byte) (id, detail string) {
 	return id, answerDetail(id, body)
 }
 
-// newEvidenceID is a new evidence id of an answer about subject: the PIN
-// and 128 random bits.
+// newEvidenceID is a new evidence id of an answer about subject: the PIN,
+// a dot, the time in milliseconds (48 bits) and 80 random bits, 32 hex
+// digits.
 func newEvidenceID(subject string) string {
 	var b [16]byte
-	rand.Read(b[:])
+	ms := time.Now().UnixMilli()
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
 	return subject + "." + hex.EncodeToString(b[:])
+}
+
+// evidenceTime is the time an evidence id (answerSubject's) says its
+// answer was made, or false when it says none that can be: ids made
+// before the time was in them hold random bits there.
+func evidenceTime(id string, now time.Time) (time.Time, bool) {
+	_, random, _ := strings.Cut(id, ".")
+	if len(random) < 12 {
+		return time.Time{}, false
+	}
+	ms, err := strconv.ParseInt(random[:12], 16, 64)
+	t := time.UnixMilli(ms)
+	return t, err == nil && t.Year() >= 2020 && !t.After(now.Add(evidenceMargin))
 }
 
 // answerDetail is the detail of the audit entry of the answer body under
@@ -136,10 +162,23 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 		return AnswerEvidence{}, notFound
 	}
 	actor, key := auth.ActorID(auth.KindMember, subsystem), evidenceKey(id)
-	e, entry, err := x.audit.Find(ctx, subject, maxEvidenceScan, func(e *audit.Entry) bool {
+	match := func(e *audit.Entry) bool {
 		_, k, ok := answerParts(e.Detail)
 		return e.Actor == actor && e.Outcome == audit.OK && ok && k == key
-	})
+	}
+	// From the entries recorded up to the answer's time (0: the newest
+	// are), then from the newest.
+	var before int64
+	if at, ok := evidenceTime(id, time.Now()); ok {
+		var err error
+		if before, err = x.audit.FirstAfter(ctx, at.Add(evidenceMargin)); err != nil {
+			return AnswerEvidence{}, err
+		}
+	}
+	e, entry, err := x.audit.Find(ctx, subject, before, maxEvidenceScan, match)
+	if before != 0 && problem.Is(err, problem.NotFound) {
+		e, entry, err = x.audit.Find(ctx, subject, 0, maxEvidenceScan, match)
+	}
 	if problem.Is(err, problem.NotFound) {
 		return AnswerEvidence{}, notFound
 	}

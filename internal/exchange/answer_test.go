@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -159,6 +160,24 @@ func TestAnswerEvidence(t *testing.T) {
 		rev.ID, rev.Commitment = forgedID, fake
 		if exchange.VerifyAnswer(rev, forgedBody, "") == nil {
 			t.Error("a commitment written before the answer's parts verifies")
+		}
+
+		// However many entries about the person follow it (more than
+		// the 2,000 read to find it, here the accesses of the next hour),
+		// an answer's evidence is served: the search starts at the time
+		// the id holds.
+		newer := make([]audit.Entry, 2100)
+		for i := range newer {
+			newer[i] = audit.OfActor(auth.ActorID(auth.KindMember, bank), exchange.ActionLookup, e.Lan.PIN)
+			newer[i].At = time.Now().Add(2*time.Minute + time.Duration(i)*time.Second)
+		}
+		if err := e.Log.Record(e.Ctx, newer...); err != nil {
+			t.Fatal(err)
+		}
+		r = e.do(t, e.client(hospital), "GET", "/api/v1/exchange/evidence/"+id, nil, "")
+		var old exchange.AnswerEvidence
+		if r.status != 200 || json.Unmarshal([]byte(r.body), &old) != nil || exchange.VerifyAnswer(old, []byte(res.body), "") != nil {
+			t.Fatalf("the evidence of an answer followed by 2,100 entries about the person: %d %s", r.status, r.body)
 		}
 
 		// Not to another member, nor for a made-up or malformed id.
