@@ -941,9 +941,18 @@ func (l *Log) Find(ctx context.Context, subject string, before int64, max int, m
 // overlap with a margin on t.
 func (l *Log) FirstAfter(ctx context.Context, t time.Time) (int64, error) {
 	l.Sync(ctx, time.Second)
+	// The first and the last id, each one seek (MIN and MAX inside an
+	// expression would scan the table on SQLite).
 	var lo, hi int64
-	if err := l.db.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM audit_log`).Scan(&lo, &hi); err != nil {
-		return 0, err
+	for _, q := range []struct {
+		sql string
+		id  *int64
+	}{{`SELECT id FROM audit_log ORDER BY id LIMIT 1`, &lo}, {`SELECT id FROM audit_log ORDER BY id DESC LIMIT 1`, &hi}} {
+		if err := l.db.QueryRowContext(ctx, q.sql).Scan(q.id); errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
+		} else if err != nil {
+			return 0, err
+		}
 	}
 	// after reports whether the first entry whose id is at least id was
 	// recorded after t, and its id.
@@ -951,9 +960,6 @@ func (l *Log) FirstAfter(ctx context.Context, t time.Time) (int64, error) {
 		var at time.Time
 		err := l.db.QueryRowContext(ctx, `SELECT id, at FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 1`, id).Scan(&id, db.Time{T: &at})
 		return at.After(t), id, err
-	}
-	if hi == 0 {
-		return 0, nil
 	}
 	if ok, _, err := after(hi); err != nil || !ok {
 		return 0, err

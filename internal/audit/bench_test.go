@@ -113,3 +113,57 @@ func BenchmarkImportGroup(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/entry")
 }
+
+// BenchmarkFindByTime: finding an entry about a person by its time
+// (FirstAfter, then Find reading back from there, as an answer's evidence
+// is found), in the middle of a log of N entries about 10,000 people, on
+// SQLite; the baseline in the same run is the person's newest page of
+// entries (List, 200). Reported per size: how the search grows with the log.
+func BenchmarkFindByTime(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d := dbtest.SQLite(b, testSchemas...)
+			l := New(d)
+			defer l.Close()
+			ctx := context.Background()
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			batch := make([]Entry, 1000)
+			for g := 0; g < n/len(batch); g++ {
+				for i := range batch {
+					k := g*len(batch) + i
+					detail := ""
+					if k == n/2 {
+						detail = "the one"
+					}
+					batch[i] = Entry{At: start.Add(time.Duration(k) * time.Second), Actor: "member:VN/COM/BANK/EKYC", Action: "exchange.lookup",
+						Subject: fmt.Sprintf("%012d", k%10_000), Outcome: OK, Detail: detail}
+				}
+				if err := l.Record(ctx, batch...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			l.Sync(ctx, time.Minute)
+			subject, at := fmt.Sprintf("%012d", (n/2)%10_000), start.Add(time.Duration(n/2)*time.Second)
+			var byTime, newest time.Duration
+			for i := 0; i < 200; i++ {
+				t0 := time.Now()
+				before, err := l.FirstAfter(ctx, at.Add(time.Minute))
+				if err != nil {
+					b.Fatal(err)
+				}
+				e, _, err := l.Find(ctx, subject, before, 2000, func(e *Entry) bool { return e.Detail == "the one" })
+				if err != nil || e.Detail != "the one" {
+					b.Fatalf("Find: %+v %v", e, err)
+				}
+				t1 := time.Now()
+				if es, _, err := l.List(ctx, subject, 0, 200); err != nil || len(es) == 0 {
+					b.Fatalf("List: %d %v", len(es), err)
+				}
+				byTime, newest = byTime+t1.Sub(t0), newest+time.Since(t1)
+			}
+			b.ReportMetric(float64(byTime.Microseconds())/200, "µs/find")
+			b.ReportMetric(float64(newest.Microseconds())/200, "µs/newest-page")
+			b.ReportMetric(float64(byTime)/float64(newest), "find/newest-page")
+		})
+	}
+}
