@@ -70,6 +70,7 @@ func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h htt
 		return "", nil, fmt.Errorf("listen on --exchange-addr %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ReadTimeout: exchange.ServerReadTimeout, WriteTimeout: exchange.ServerWriteTimeout,
 		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(tls.NewListener(ln, cfg))
 	log.Info("data exchange listener (mutual TLS)", "addr", ln.Addr().String())

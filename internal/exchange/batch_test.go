@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,61 @@ func TestVerifyBatchRowLimit(t *testing.T) {
 	}
 	if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = 'denied' AND detail LIKE '%more than 3 batch rows%'`, "member:"+hospital); n != 1 {
 		t.Errorf("%d refusals audited", n)
+	}
+}
+
+// The exchange listener limits the time to read and to answer a request;
+// a batch moves both on while its rows come, so that a long batch sent
+// at a steady pace is answered whole past them, while a caller that stops
+// sending for longer than the batch waits loses the connection.
+func TestVerifyBatchDeadlines(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	defer exchange.SetBatchIdle(time.Second)()
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: hospital, Service: batch, Fields: []string{"alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(e.handler)
+	srv.TLS = e.srv.TLS
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Second, time.Second
+	srv.StartTLS()
+	defer srv.Close()
+	send := func(rows int, pause time.Duration, stallAfter int) (string, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			for i := 1; i <= rows; i++ {
+				fmt.Fprintf(pw, `{"pin":"%s","alive":true}`+"\n", e.Lan.PIN)
+				if i == stallAfter {
+					time.Sleep(3 * time.Second)
+				} else {
+					time.Sleep(pause)
+				}
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", srv.URL+"/r1/"+batch, pr)
+		for k, v := range xroad(hospital, "HEALTH-INSURANCE-CHECK") {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		res, err := e.client(hospital).Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return string(b), err
+	}
+	// 20 rows, one each 150 ms: 3 s, three times the listener's limits.
+	body, err := send(20, 150*time.Millisecond, 0)
+	if lines := strings.Split(strings.TrimSpace(body), "\n"); err != nil || len(lines) != 20 || !strings.Contains(lines[19], `"row":20,"match":true`) {
+		t.Errorf("a steady batch past the listener's limits: %v, %d rows: %q", err, len(lines), body)
+	}
+	// A caller that stalls 3 s after its second row: the batch ends there.
+	body, err = send(5, 50*time.Millisecond, 2)
+	if strings.Contains(body, `"row":3,"match"`) {
+		t.Errorf("a batch stalled past the wait went on: %v %q", err, body)
+	}
+	if !strings.Contains(body, `"row":2,"match":true`) {
+		t.Errorf("the rows before the stall: %v %q", err, body)
 	}
 }

@@ -13,6 +13,14 @@ func SetBatchLimit(n int) (restore func()) {
 	return func() { batchLimit = old }
 }
 
+// SetBatchIdle shortens how long a batch waits on its caller, and
+// restores it.
+func SetBatchIdle(d time.Duration) (restore func()) {
+	old := batchIdle
+	batchIdle = d
+	return func() { batchIdle = old }
+}
+
 // SetEgress replaces the policy of x's calls to member services (tests).
 func (x *Exchange) SetEgress(p egress.Policy) {
 	x.egress = &p

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/civil"
@@ -263,6 +264,19 @@ const MaxBatch = 10_000
 // batchLimit is MaxBatch (lowered by tests).
 var batchLimit = MaxBatch
 
+// The exchange listener's limits on one request: reading it, headers and
+// body, and answering it. A member's service has 30 s to answer a
+// forwarded call; a batch verification moves both limits on as its rows
+// come, each time to batchIdle ahead: a caller that sends no row, or
+// reads no answer, for that long loses the connection.
+const (
+	ServerReadTimeout  = time.Minute
+	ServerWriteTimeout = 2 * time.Minute
+)
+
+// batchIdle is how long a batch waits on its caller (shortened by tests).
+var batchIdle = time.Minute
+
 // batchRow is one answer of a batch (NDJSON).
 type batchRow struct {
 	Row         int             `json:"row"`
@@ -342,7 +356,16 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
+	// The listener's limits on a request's reading and answering
+	// (ServerReadTimeout, ServerWriteTimeout) move on while the rows
+	// come: a batch may take long, a caller may not stall it.
+	moved := time.Time{}
 	for n := 1; ; n++ {
+		if now := time.Now(); now.Sub(moved) > batchIdle/4 {
+			rc.SetReadDeadline(now.Add(batchIdle))
+			rc.SetWriteDeadline(now.Add(batchIdle))
+			moved = now
+		}
 		in, ok, err := next()
 		if !ok {
 			break
