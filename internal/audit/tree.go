@@ -521,7 +521,7 @@ func (t *tree) checkpoint(ctx context.Context, force bool) (Checkpoint, error) {
 		return cp, nil
 	}
 	t.lastCheckpoint = time.Now()
-	if last, err := latestCheckpoint(ctx, t.db); err == nil && last.Size == st.size {
+	if last, err := latestCheckpoint(ctx, t.db); err == nil && last.Size == st.size && (last.Note != "" || t.signer == nil) {
 		return last, nil // the tree has not grown since
 	}
 	if t.signer != nil {
@@ -530,12 +530,35 @@ func (t *tree) checkpoint(ctx context.Context, force bool) (Checkpoint, error) {
 			return Checkpoint{}, err
 		}
 		cp.Note = string(msg)
+	} else {
+		// Without the key: a server without a master key stores its
+		// checkpoints unsigned; a process of a log that has a key (a
+		// command of the CLI beside the server) stores none, since its
+		// checkpoint would stand for the tree at its size, and the proofs
+		// given against it would not verify.
+		var keyed bool
+		if err := t.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM audit_signer)`).Scan(&keyed); err != nil {
+			return Checkpoint{}, err
+		}
+		if keyed {
+			return cp, nil
+		}
 	}
-	if _, err := t.db.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
+	// A signed checkpoint replaces an unsigned one of the same size (left
+	// by an older binary's command).
+	if _, err := t.db.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (size) DO UPDATE SET note = excluded.note WHERE audit_checkpoints.note = '' AND excluded.note <> ''`,
 		cp.Size, cp.Root, cp.Note, db.FormatTime(cp.At)); err != nil {
 		return Checkpoint{}, err
 	}
 	return latestCheckpoint(ctx, t.db)
+}
+
+// signing reports whether this process signs the log's checkpoints.
+func (t *tree) signing() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.signer != nil
 }
 
 func latestCheckpoint(ctx context.Context, q querier) (Checkpoint, error) {

@@ -330,3 +330,67 @@ func TestVerifyCountsUnsignedCheckpoints(t *testing.T) {
 		t.Fatalf("Verify: %+v, %v; want 2 checkpoints, 1 unsigned", rep, err)
 	}
 }
+
+// A process without the checkpoint key (a command of the CLI run beside
+// the server) adds its entries to the tree but stores no checkpoint: an
+// unsigned one would stand for the tree at its size, and the server's
+// proofs against it would not verify. One left by an older binary is
+// signed over when the server proves against it.
+func TestKeylessProcessStoresNoCheckpoint(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		server := New(d)
+		defer server.Close()
+		vkey, err := server.SignCheckpoints(ctx, plainSealer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recordN(t, server, 5, "server")
+		settle(t, server)
+		cli := New(d)
+		recordN(t, cli, 3, "cli")
+		cli.Sync(ctx, 5*time.Second)
+		if _, err := cli.tree.integrateAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cli.Close() // integrates and checkpoints as it stops
+		var unsigned int
+		d.QueryRow(`SELECT count(*) FROM audit_checkpoints WHERE note = ''`).Scan(&unsigned)
+		if unsigned != 0 {
+			t.Fatalf("%d unsigned checkpoints stored by the keyless process", unsigned)
+		}
+		var last int64
+		d.QueryRow(`SELECT max(id) FROM audit_log`).Scan(&last)
+		p, err := server.Prove(ctx, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyProof(p, vkey); err != nil {
+			t.Errorf("the proof of the command's entry: %v", err)
+		}
+		// An unsigned checkpoint of the tree's size, as an older binary's
+		// command left it: the next proof signs it.
+		recordN(t, server, 2, "more")
+		server.Sync(ctx, 5*time.Second)
+		if _, err := server.tree.integrateAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st, err := readState(ctx, d, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(`INSERT INTO audit_checkpoints (size, root, note, at) VALUES ($1, $2, '', $3)`, st.size, st.root[:], db.FormatTime(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		d.QueryRow(`SELECT max(id) FROM audit_log`).Scan(&last)
+		if p, err = server.Prove(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyProof(p, vkey); err != nil {
+			t.Errorf("a proof against an unsigned checkpoint left by an older binary: %v", err)
+		}
+		if rep, err := Verify(ctx, d, vkey); err != nil || rep.Unsigned != 0 {
+			t.Errorf("Verify: %+v %v", rep, err)
+		}
+	})
+}
