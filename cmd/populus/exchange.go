@@ -72,6 +72,12 @@ func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h htt
 	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ReadTimeout: exchange.ServerReadTimeout, WriteTimeout: exchange.ServerWriteTimeout,
 		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Clients that take their token here name this listener's URL as the
+	// assertion's audience.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, h := range hosts {
+		x.AddTokenURLs("https://" + net.JoinHostPort(h, port) + "/api/v1/exchange/token")
+	}
 	go srv.Serve(tls.NewListener(ln, cfg))
 	log.Info("data exchange listener (mutual TLS)", "addr", ln.Addr().String())
 	return ln.Addr().String(), func() { srv.Close() }, nil

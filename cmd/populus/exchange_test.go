@@ -2,18 +2,25 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/exchange"
@@ -127,6 +134,7 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 			}
 		}
 	}
+	tokenOnListener(t, data, addr, roots)
 	var page datausage.Page
 	if code := citizen("GET", "/api/v1/usage/me?limit=50", "", nil, &page); code != 200 {
 		t.Fatalf("README: who used my data = %d", code)
@@ -190,6 +198,62 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 	}
 	if !found {
 		t.Errorf("README: the bank's look-up is not in who used my data: %+v", page.Items)
+	}
+}
+
+// tokenOnListener onboards a subsystem with a public key (the CLI, as the
+// README does) and takes a token with private_key_jwt at the exchange
+// listener, as an OAuth2 client does: the assertion's audience the URL it
+// posts to. The token then calls the exchange without a certificate.
+func tokenOnListener(t *testing.T, data, addr string, roots *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: &key.PublicKey, Algorithm: "ES256", Use: "sig"})
+	jwkFile := filepath.Join(t.TempDir(), "key.json")
+	os.WriteFile(jwkFile, jwk, 0o600)
+	const sub = "VN/COM/VCB/TOKEN"
+	var out, errb strings.Builder
+	if err := run(context.Background(), []string{"exchange", "subsystems", "add", "--data", data, "--id", sub, "--name", "Ngân hàng Demo (token)", "--jwk", jwkFile},
+		func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("exchange subsystems add: %v %s", err, errb.String())
+	}
+	tokenURL := "https://" + addr + "/api/v1/exchange/token"
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	assertion, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: sub, Subject: sub, Audience: jwt.Audience{tokenURL}, ID: fmt.Sprint(now.UnixNano()),
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	res, err := anon.PostForm(tokenURL, url.Values{"grant_type": {"client_credentials"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok exchange.Token
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
+		t.Fatalf("a token at the exchange listener, audience %s: %d %s", tokenURL, res.StatusCode, b)
+	}
+	req, _ := http.NewRequest("GET", "https://"+addr+"/listClients", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("X-Road-Client", sub)
+	res, err = anon.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"member_code":"VCB"`) {
+		t.Errorf("listClients with the token: %d %s", res.StatusCode, b)
 	}
 }
 

@@ -14,8 +14,13 @@ import (
 	"context"
 	"embed"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -82,8 +87,9 @@ type Options struct {
 	Consents Consents
 	// Master seals the certificate authority's key.
 	Master oidc.MasterKey
-	// TokenURL is the token endpoint's public URL: the audience client
-	// assertions must name.
+	// TokenURL is the token endpoint's public URL: a client assertion's
+	// audience must name it, its origin (the authorization server's
+	// identifier), or one of the URLs AddTokenURLs adds.
 	TokenURL string
 	Now      func() time.Time
 	// RequestsPerMinute bounds each subsystem's /r1/ requests in a clock
@@ -109,12 +115,14 @@ type Exchange struct {
 	verifier Verifier
 	consents Consents
 	master   oidc.MasterKey
-	tokenURL string
-	now      func() time.Time
-	caMu     sync.Mutex
-	ca       *authority
-	mon      *monitor
-	cat      catalogue
+	// audiences are those a client assertion may name: the token
+	// endpoint's URLs and their origins.
+	audiences atomic.Pointer[jwt.Audience]
+	now       func() time.Time
+	caMu      sync.Mutex
+	ca        *authority
+	mon       *monitor
+	cat       catalogue
 	// live remembers the bearer tokens read active (token.go).
 	live   *db.EpochCache[liveToken]
 	limit  limiter
@@ -139,9 +147,35 @@ func New(o Options) *Exchange {
 	if o.Egress != nil {
 		policy = *o.Egress
 	}
-	return &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
-		master: o.Master, tokenURL: o.TokenURL, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute}, rows: limiter{max: o.BatchRowsPerMinute},
+	x := &Exchange{db: o.DB, audit: o.Audit, guard: o.Guard, reg: o.Register, verifier: o.Verifier, consents: o.Consents,
+		master: o.Master, now: o.Now, mon: newMonitor(), limit: limiter{max: o.RequestsPerMinute}, rows: limiter{max: o.BatchRowsPerMinute},
 		egress: o.Egress, forwarder: policy.Client(30 * time.Second), live: newLiveTokens()}
+	x.audiences.Store(&jwt.Audience{})
+	x.AddTokenURLs(o.TokenURL)
+	return x
+}
+
+// AddTokenURLs adds URLs at which clients reach the token endpoint (the
+// exchange listener's, under each name of its certificate): a client
+// assertion may name any of them as its audience, as RFC 7523 allows, or
+// its origin, the authorization server's identifier.
+func (x *Exchange) AddTokenURLs(urls ...string) {
+	next := slices.Clone(*x.audiences.Load())
+	for _, u := range urls {
+		if u == "" {
+			continue
+		}
+		add := []string{u}
+		if p, err := url.Parse(u); err == nil && p.Scheme != "" && p.Host != "" {
+			add = append(add, p.Scheme+"://"+p.Host)
+		}
+		for _, a := range add {
+			if !slices.Contains(next, a) {
+				next = append(next, a)
+			}
+		}
+	}
+	x.audiences.Store(&next)
 }
 
 // SetConsents wires the consent check (after both are built).

@@ -124,7 +124,7 @@ func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, r
 		return refuse("bad signature")
 	}
 	now := x.now()
-	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.Issuer, Subject: a.Issuer, AnyAudience: jwt.Audience{x.tokenURL}, Time: now}, 30*time.Second); err != nil {
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.Issuer, Subject: a.Issuer, AnyAudience: *x.audiences.Load(), Time: now}, 30*time.Second); err != nil {
 		return refuse(err.Error())
 	}
 	if c.Expiry == nil || c.Expiry.Time().After(now.Add(maxAssertionLife+30*time.Second)) {

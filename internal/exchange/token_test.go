@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -75,6 +76,27 @@ func TestClientCredentials(t *testing.T) {
 		if res := e.token(t, e.assertion(t, hospital, "https://elsewhere/token", "jti-2", time.Minute)); res.status != 401 {
 			t.Errorf("wrong audience: %d %s", res.status, res.body)
 		}
+		// The audience: the token endpoint's URL, its origin (the
+		// authorization server's identifier), or a URL the listener it is
+		// reached at adds; nothing else of the same host.
+		origin := strings.TrimSuffix(e.tokenURL, "/api/v1/exchange/token")
+		other := "https://localhost:8443/api/v1/exchange/token"
+		for i, aud := range []string{origin, other, "https://localhost:8443"} {
+			if i == 1 {
+				if res := e.token(t, e.assertion(t, hospital, other, "jti-other-before", time.Minute)); res.status != 401 || !strings.Contains(res.body, "aud") {
+					t.Errorf("a listener's URL not added: %d %s", res.status, res.body)
+				}
+				e.x.AddTokenURLs(other)
+			}
+			if res := e.token(t, e.assertion(t, hospital, aud, fmt.Sprint("jti-aud-", i), time.Minute)); res.status != 200 {
+				t.Errorf("audience %s: %d %s", aud, res.status, res.body)
+			}
+		}
+		for i, aud := range []string{origin + "/api/v1/exchange", origin + "/oidc", origin + "/", "http" + strings.TrimPrefix(origin, "https")} {
+			if res := e.token(t, e.assertion(t, hospital, aud, fmt.Sprint("jti-bad-aud-", i), time.Minute)); res.status != 401 {
+				t.Errorf("audience %s: %d %s", aud, res.status, res.body)
+			}
+		}
 		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-3", time.Hour)); res.status != 401 {
 			t.Errorf("an assertion for an hour: %d %s", res.status, res.body)
 		}
@@ -100,8 +122,8 @@ func TestClientCredentials(t *testing.T) {
 		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-6", time.Minute)); res.status != 401 {
 			t.Errorf("a revoked subsystem's assertion: %d", res.status)
 		}
-		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied' AND actor = $2`, exchange.ActionAuthenticate, "member:"+hospital); n != 5 {
-			t.Errorf("%d refused token requests audited, want 5", n)
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied' AND actor = $2`, exchange.ActionAuthenticate, "member:"+hospital); n != 10 {
+			t.Errorf("%d refused token requests audited, want 10", n)
 		}
 	})
 }
