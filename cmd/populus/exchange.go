@@ -31,7 +31,7 @@ func (p *platform) newExchange(ctx context.Context, c config, demo bool, prov *o
 	reg := register.New(p.DB, auth.NewGuard(auth.NewPolicy(p.Units), exchange.ReadRecorder(p.Audit)), p.Audit, p.Units)
 	eg := c.egressPolicy(demo)
 	o := exchange.Options{DB: p.DB, Audit: p.Audit, Guard: p.Guard, Register: reg, Master: master,
-		TokenURL: publicURL(c) + "/api/v1/exchange/token", Egress: &eg,
+		TokenURL: publicURL(c) + exchange.TokenPath, Egress: &eg,
 		RequestsPerMinute: perMinute(c.ExchangeRequestsPerMinute), BatchRowsPerMinute: perMinute(c.ExchangeBatchRowsPerMinute)}
 	if prov != nil {
 		o.Verifier = prov
@@ -76,7 +76,7 @@ func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h htt
 	// assertion's audience.
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	for _, h := range hosts {
-		x.AddTokenURLs("https://" + net.JoinHostPort(h, port) + "/api/v1/exchange/token")
+		x.AddTokenURLs("https://" + net.JoinHostPort(h, port) + exchange.TokenPath)
 	}
 	go srv.Serve(tls.NewListener(ln, cfg))
 	log.Info("data exchange listener (mutual TLS)", "addr", ln.Addr().String())

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +152,53 @@ func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, r
 	}
 	return Token{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(tokenLifetime / time.Second)}, nil
 }
+
+// AuthorizationServer is the token endpoint's metadata (RFC 8414), for
+// the OAuth2 clients that discover it.
+type AuthorizationServer struct {
+	Issuer                     string   `json:"issuer"`
+	TokenEndpoint              string   `json:"token_endpoint"`
+	GrantTypes                 []string `json:"grant_types_supported"`
+	ResponseTypes              []string `json:"response_types_supported"`
+	TokenEndpointAuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+}
+
+// authorizationServer is GET /.well-known/oauth-authorization-server:
+// the token endpoint at the URL the metadata is fetched at, where that is
+// one of the endpoint's (the exchange listener under a name of its
+// certificate), else the configured one; never one a Host header makes up.
+func (x *Exchange) authorizationServer(w http.ResponseWriter, r *http.Request) error {
+	auds := *x.audiences.Load()
+	if len(auds) == 0 {
+		return problem.New(problem.NotFound, "the exchange has no token endpoint URL")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	token := auds[0]
+	if here := scheme + "://" + r.Host + TokenPath; slices.Contains(auds, here) {
+		token = here
+	}
+	var algs []string
+	for _, a := range assertionAlgorithms {
+		algs = append(algs, string(a))
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	issuer := token
+	if u, err := url.Parse(token); err == nil {
+		issuer = u.Scheme + "://" + u.Host
+	}
+	return httpx.WriteJSON(w, http.StatusOK, AuthorizationServer{
+		Issuer: issuer, TokenEndpoint: token,
+		GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{},
+		TokenEndpointAuthMethods: []string{"private_key_jwt"}, TokenEndpointAuthAlgs: algs,
+	})
+}
+
+// TokenPath is the token endpoint's path.
+const TokenPath = "/api/v1/exchange/token"
 
 func hashToken(t string) string {
 	h := sha256.Sum256([]byte(t))

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +189,45 @@ func TestTokenRevokedByAnotherProcess(t *testing.T) {
 			t.Errorf("the revocation took %v to hold, want within a second", took)
 		}
 	})
+}
+
+// The token endpoint's metadata (RFC 8414) names the endpoint at the URL
+// it is fetched at when that is one of the endpoint's, else the
+// configured one: a Host header cannot make it name another server. An
+// assertion whose audience is the metadata's issuer is accepted.
+func TestAuthorizationServerMetadata(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	get := func(host string) exchange.AuthorizationServer {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.srv.URL+"/.well-known/oauth-authorization-server", nil)
+		if host != "" {
+			req.Host = host
+		}
+		res, err := e.client("").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var md exchange.AuthorizationServer
+		if err := json.NewDecoder(res.Body).Decode(&md); err != nil || res.StatusCode != 200 {
+			t.Fatalf("metadata: %d %v", res.StatusCode, err)
+		}
+		return md
+	}
+	md := get("")
+	origin := strings.TrimSuffix(e.tokenURL, exchange.TokenPath)
+	if md.Issuer != origin || md.TokenEndpoint != e.tokenURL || strings.Join(md.GrantTypes, ",") != "client_credentials" ||
+		strings.Join(md.TokenEndpointAuthMethods, ",") != "private_key_jwt" || !slices.Contains(md.TokenEndpointAuthAlgs, "ES256") {
+		t.Errorf("metadata: %+v", md)
+	}
+	if md := get("evil.example"); md.TokenEndpoint != e.tokenURL {
+		t.Errorf("metadata fetched with Host evil.example: %+v", md)
+	}
+	e.x.AddTokenURLs("https://localhost:" + strings.Split(origin, ":")[2] + exchange.TokenPath)
+	if md := get("localhost:" + strings.Split(origin, ":")[2]); md.Issuer != "https://localhost:"+strings.Split(origin, ":")[2] {
+		t.Errorf("metadata fetched at another name of the listener: %+v", md)
+	}
+	if res := e.token(t, e.assertion(t, hospital, md.Issuer, "jti-issuer", time.Minute)); res.status != 200 {
+		t.Errorf("an assertion to the metadata's issuer: %d %s", res.status, res.body)
+	}
 }
