@@ -156,12 +156,12 @@ func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, r
 // AuthorizationServer is the token endpoint's metadata (RFC 8414), for
 // the OAuth2 clients that discover it.
 type AuthorizationServer struct {
-	Issuer                     string   `json:"issuer"`
-	TokenEndpoint              string   `json:"token_endpoint"`
-	GrantTypes                 []string `json:"grant_types_supported"`
-	ResponseTypes              []string `json:"response_types_supported"`
-	TokenEndpointAuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	Issuer                   string   `json:"issuer"`
+	TokenEndpoint            string   `json:"token_endpoint"`
+	GrantTypes               []string `json:"grant_types_supported"`
+	ResponseTypes            []string `json:"response_types_supported"`
+	TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthAlgs    []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 }
 
 // authorizationServer is GET /.well-known/oauth-authorization-server:
