@@ -1,10 +1,13 @@
 package exchangeui_test
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/exchange/exchangeui"
 	"github.com/populus-vn/populus/internal/i18n"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/web/webtest"
 )
 
@@ -28,6 +31,21 @@ func TestMessages(t *testing.T) {
 		for _, lang := range cat.Languages() {
 			if _, ok := cat.Lookup(lang, id); !ok {
 				t.Errorf("message %q is used but missing from %s.json", id, lang)
+			}
+		}
+	}
+}
+
+// Every field a right may grant, a consent may cover and "who used my
+// data" may list has a label in each language of the served catalog (the
+// register's pages label the person's fields; this module the others), so
+// that a citizen reads "Họ, chữ đệm và tên", not full_name.
+func TestFieldLabels(t *testing.T) {
+	cat := i18n.MustLoad(exchangeui.Module(nil).Messages, registerui.Module(nil).Messages)
+	for _, f := range append(slices.Clone(exchange.PersonFields), exchange.VerifyFields...) {
+		for _, lang := range cat.Languages() {
+			if _, ok := cat.Lookup(lang, "field."+f); !ok {
+				t.Errorf("field %s has no label in %s", f, lang)
 			}
 		}
 	}
