@@ -28,7 +28,7 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 	if p.Master != nil {
 		p.Consent = consent.New(p.DB, p.Audit, p.Guard, *p.Master)
 		caps = append(caps, p.Consent)
-		modules = append(modules, consentui.Module(p.Consent))
+		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}
 	o := datausage.Options{
 		Officer: func(ctx context.Context, username string) (auth.Role, string, bool) {
@@ -105,4 +105,13 @@ func runReceipt(_ context.Context, args []string, env func(string) string, stdou
 	out, _ := json.MarshalIndent(rc, "", "  ")
 	fmt.Fprintf(stdout, "The receipt verifies: consent %s, version %d, %s.\n%s\n", rc.Record.ConsentID, rc.Record.Version, rc.Record.Status, out)
 	return nil
+}
+
+// consentChoices is what the citizen's consent form offers: the
+// exchange's catalogue, when the platform has one.
+func consentChoices(p *platform) consentui.Choices {
+	if p.Exchange == nil {
+		return nil
+	}
+	return p.Exchange
 }

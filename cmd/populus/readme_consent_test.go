@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
@@ -65,6 +66,19 @@ func readmeConsentExamples(t *testing.T, base, welcome string, call func(method,
 	}
 	if code := do("POST", "/api/v1/identity/session", "", map[string]string{"pin": pin, "password": staff.DemoPassword}, &sess); code != 201 {
 		t.Fatalf("README: the demo citizen signs in = %d", code)
+	}
+	// The consent page offers the demo bank's system, its purpose and the
+	// fields its rights grant, to choose (the exchange's catalogue).
+	if res, err := c.Get(base + "/eid/me/consents"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{`<option value="VN/COM/VCB/EKYC">Ngân hàng Demo`, `<option value="KYC">`, `type="checkbox" id="f-fields" name="fields" value="full_name"`} {
+			if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+				t.Errorf("the consent page: %d, no %s", res.StatusCode, want)
+			}
+		}
 	}
 	var page datausage.Page
 	if code := do("GET", "/api/v1/usage/me?limit=20", "", nil, &page); code != 200 {

@@ -67,3 +67,32 @@ func TestAuthorizeField(t *testing.T) {
 		refused("a revoked member", err, problem.Forbidden, "revoked")
 	})
 }
+
+// The choices of the citizen's consent form: the systems that hold a right
+// for a purpose that needs consent (the bank for KYC, not the hospital nor
+// the driving-licence authority), with their member's name, those
+// purposes, and the fields such rights grant; a revoked system is gone.
+func TestConsentChoices(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ch, err := e.x.ConsentChoices(e.Ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ch.Clients) != 1 || ch.Clients[0].Code != bank || !strings.HasPrefix(ch.Clients[0].Name, "Ngân hàng Demo") {
+			t.Errorf("clients: %+v", ch.Clients)
+		}
+		if len(ch.Purposes) != 1 || ch.Purposes[0].Code != "KYC" || ch.Purposes[0].Name == "" {
+			t.Errorf("purposes: %+v", ch.Purposes)
+		}
+		if got := strings.Join(ch.Fields, ","); got != "full_name,birth_date,status,card_number,alive" {
+			t.Errorf("fields: %s", got)
+		}
+		if err := e.x.Revoke(e.Ctx, bank); err != nil {
+			t.Fatal(err)
+		}
+		if ch, err := e.x.ConsentChoices(e.Ctx); err != nil || len(ch.Clients) != 0 {
+			t.Errorf("after the bank's system is revoked: %+v %v", ch.Clients, err)
+		}
+	})
+}

@@ -107,3 +107,62 @@ func (r Right) refused(fields []string) []string {
 func (r Right) deny(refused []string) error {
 	return problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", "))
 }
+
+// Named is a subsystem or a purpose as a citizen chooses it: its code and
+// its name.
+type Named struct {
+	Code, Name string
+}
+
+// ConsentChoices are what a citizen may consent to on their own, in the
+// catalogue: the unrevoked subsystems that hold a right for a purpose
+// that needs consent (named with their member), those purposes, and the
+// fields such rights grant, in the order of PersonFields, then
+// VerifyFields.
+type ConsentChoices struct {
+	Clients, Purposes []Named
+	Fields            []string
+}
+
+// ConsentChoices reads the choices of the citizen's consent form.
+func (x *Exchange) ConsentChoices(ctx context.Context) (ConsentChoices, error) {
+	v, err := x.catalogue(ctx)
+	if err != nil {
+		return ConsentChoices{}, err
+	}
+	ms, ss, err := x.Members(ctx)
+	if err != nil {
+		return ConsentChoices{}, err
+	}
+	members := map[string]Member{}
+	for _, m := range ms {
+		members[m.ID] = m
+	}
+	clients, purposes, fields := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, r := range v.rights {
+		for _, p := range r.Purposes {
+			if v.purposes[p].ConsentRequired {
+				clients[r.Subsystem], purposes[p] = true, true
+				for _, f := range r.Fields {
+					fields[f] = true
+				}
+			}
+		}
+	}
+	var out ConsentChoices
+	for _, s := range ss {
+		if m := members[s.Member]; clients[s.ID] && s.RevokedAt.IsZero() && m.RevokedAt.IsZero() {
+			out.Clients = append(out.Clients, Named{Code: s.ID, Name: m.Name + " (" + s.Name + ")"})
+		}
+	}
+	for code := range purposes {
+		out.Purposes = append(out.Purposes, Named{Code: code, Name: v.purposes[code].Name})
+	}
+	slices.SortFunc(out.Purposes, func(a, b Named) int { return strings.Compare(a.Code, b.Code) })
+	for _, f := range append(slices.Clone(PersonFields), VerifyFields...) {
+		if fields[f] && !slices.Contains(out.Fields, f) {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out, nil
+}

@@ -133,13 +133,15 @@ type Option struct {
 	Value string
 	Key   string
 	Text  string
+	// Checked: a box of a checkboxes field, ticked.
+	Checked bool
 }
 
 // FormField is what the field partial renders: {{template "field" .}}.
 type FormField struct {
 	Name     string
 	ID       string
-	Type     string // text, pin, unit, date, password, select, radio, textarea
+	Type     string // text, pin, unit, date, password, select, radio, checkboxes, textarea
 	Required bool
 	Value    string
 	Errors   []string

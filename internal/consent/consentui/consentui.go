@@ -5,15 +5,18 @@
 package consentui
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/consent"
+	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/problem"
@@ -28,14 +31,22 @@ const Path = "/eid/me/consents"
 
 const maxForm = 8 << 10
 
-// Module returns the page over the store s.
-func Module(s *consent.Store) web.Module {
+// Choices offers what the consent form chooses from (the exchange's
+// catalogue: exchange.ConsentChoices).
+type Choices interface {
+	ConsentChoices(ctx context.Context) (exchange.ConsentChoices, error)
+}
+
+// Module returns the page over the store s. With choices, the form offers
+// the members' systems, the purposes and the fields to choose; without,
+// it asks for their codes.
+func Module(s *consent.Store, choices Choices) web.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	msgs, _ := fs.Sub(files, "messages")
 	return web.Module{
 		Name: "consent", Templates: tpl, Messages: msgs,
 		Routes: func(k *web.Kit) []httpx.Route {
-			pg := &page{k: k, s: s}
+			pg := &page{k: k, s: s, choices: choices}
 			citizen := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
 				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessCitizen}
 			}
@@ -50,8 +61,9 @@ func Module(s *consent.Store) web.Module {
 }
 
 type page struct {
-	k *web.Kit
-	s *consent.Store
+	k       *web.Kit
+	s       *consent.Store
+	choices Choices
 }
 
 // view is the page's data.
@@ -61,6 +73,8 @@ type view struct {
 	Records  []consent.Record
 	Form     *web.Form
 	Fields   []web.FormField
+	// Choose: the form offers choices (else it asks for codes).
+	Choose bool
 }
 
 func (pg *page) view(r *http.Request, f *web.Form) (view, error) {
@@ -77,13 +91,75 @@ func (pg *page) view(r *http.Request, f *web.Form) (view, error) {
 	if v.Records, err = pg.s.Records(r.Context(), pr); err != nil {
 		return v, err
 	}
+	ch, err := pg.readChoices(r.Context())
+	if err != nil {
+		return v, err
+	}
+	v.Choose = ch != nil
 	for _, x := range []struct{ name, input string }{{"client", "text"}, {"purpose", "text"}, {"purpose_description", "text"},
 		{"fields", "text"}, {"valid_until", "date"}, {"data_life_days", "number"}, {"frequency_max", "number"}} {
 		fl := f.Field(x.name, x.input, x.name != "data_life_days" && x.name != "frequency_max")
 		fl.Label = "consent.field." + x.name
+		if ch != nil {
+			choose(&fl, f, ch)
+		}
 		v.Fields = append(v.Fields, fl)
 	}
 	return v, nil
+}
+
+// readChoices reads the form's choices; nil without them, or when the
+// catalogue offers no system to choose.
+func (pg *page) readChoices(ctx context.Context) (*exchange.ConsentChoices, error) {
+	if pg.choices == nil {
+		return nil, nil
+	}
+	ch, err := pg.choices.ConsentChoices(ctx)
+	if err != nil || len(ch.Clients) == 0 || len(ch.Purposes) == 0 || len(ch.Fields) == 0 {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// choose makes a field of the form a choice among ch: the system and the
+// purpose chosen in lists, the fields ticked, the purpose's description
+// the catalogue's unless the citizen writes one.
+func choose(fl *web.FormField, f *web.Form, ch *exchange.ConsentChoices) {
+	pick := web.Option{Value: "", Key: "consent.choose"}
+	switch fl.Name {
+	case "client":
+		fl.Type, fl.Label, fl.Options = "select", "consent.field.client_choice", []web.Option{pick}
+		for _, c := range ch.Clients {
+			fl.Options = append(fl.Options, web.Option{Value: c.Code, Text: c.Name + " — " + c.Code})
+		}
+	case "purpose":
+		fl.Type, fl.Label, fl.Options = "select", "consent.field.purpose_choice", []web.Option{pick}
+		for _, p := range ch.Purposes {
+			fl.Options = append(fl.Options, web.Option{Value: p.Code, Text: p.Name + " (" + p.Code + ")"})
+		}
+	case "purpose_description":
+		fl.Required, fl.Label = false, "consent.field.purpose_own"
+	case "fields":
+		fl.Type = "checkboxes"
+		ticked := formFields(f.Values["fields"])
+		for _, x := range ch.Fields {
+			fl.Options = append(fl.Options, web.Option{Value: x, Key: "field." + x, Checked: slices.Contains(ticked, x)})
+		}
+	}
+}
+
+// formFields are the fields of the form: the boxes ticked, or a list of
+// names separated by commas.
+func formFields(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for x := range strings.SplitSeq(v, ",") {
+			if x = strings.TrimSpace(x); x != "" && !slices.Contains(out, x) {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 func (pg *page) show(w http.ResponseWriter, r *http.Request) error {
@@ -107,10 +183,16 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := pg.k.NewForm(r, r.PostForm)
 	g := consent.Grant{Client: f.Get("client"), Purpose: f.Get("purpose"), PurposeText: f.Get("purpose_description"),
-		Frequency: consent.Frequency{Period: consent.Month}}
-	for _, x := range strings.Split(f.Get("fields"), ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			g.Fields = append(g.Fields, x)
+		Fields: formFields(r.PostForm["fields"]), Frequency: consent.Frequency{Period: consent.Month}}
+	if g.PurposeText == "" {
+		ch, err := pg.readChoices(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, p := range choicesPurposes(ch) {
+			if p.Code == g.Purpose {
+				g.PurposeText = p.Name
+			}
 		}
 	}
 	var fe problem.Fields
@@ -155,6 +237,14 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	pg.k.Flash(w, r, "flash.consent.given")
 	http.Redirect(w, r, Path, http.StatusSeeOther)
 	return nil
+}
+
+// choicesPurposes are ch's purposes, none without choices.
+func choicesPurposes(ch *exchange.ConsentChoices) []exchange.Named {
+	if ch == nil {
+		return nil
+	}
+	return ch.Purposes
 }
 
 func (pg *page) revoke(w http.ResponseWriter, r *http.Request) error {

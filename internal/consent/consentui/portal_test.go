@@ -24,12 +24,15 @@ import (
 	"github.com/populus-vn/populus/internal/consent/consentui"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/exchange/exchangeui"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/usage"
@@ -60,7 +63,17 @@ type portal struct {
 
 // newPortal serves the identity, the consent and usage capabilities and
 // their pages, as cmd/populus does, with a test guard for members.
-func newPortal(t *testing.T, d *db.DB) *portal {
+func newPortal(t *testing.T, d *db.DB) *portal { return newPortalWith(t, d, nil) }
+
+// choices stands in for the exchange's catalogue (exchange.ConsentChoices).
+type choices exchange.ConsentChoices
+
+func (c choices) ConsentChoices(context.Context) (exchange.ConsentChoices, error) {
+	return exchange.ConsentChoices(c), nil
+}
+
+// newPortalWith is newPortal whose consent form offers ch (nil: none).
+func newPortalWith(t *testing.T, d *db.DB, ch consentui.Choices) *portal {
 	e := identitytest.New(t, d)
 	e.Active(e.Lan)
 	e.Active(e.Minh)
@@ -78,7 +91,10 @@ func newPortal(t *testing.T, d *db.DB) *portal {
 	us := usage.New(d, e.Log, audit.NewReader(e.Log, e.Guard), e.Guard, usage.Options{Organisations: []usage.OrganisationOf{names}})
 	sessions := staff.NewService(st, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Modules: []web.Module{consentui.Module(cs), usageui.Module(us)}})
+		// The fields' labels, which the register's pages and the exchange's
+		// give the served catalog.
+		Modules: []web.Module{consentui.Module(cs, ch), usageui.Module(us),
+			{Name: "labels", Messages: registerui.Module(nil).Messages}, {Name: "exchange-labels", Messages: exchangeui.Module(nil).Messages}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +413,7 @@ func TestPages(t *testing.T) {
 }
 
 func TestMessages(t *testing.T) {
-	for _, m := range []web.Module{consentui.Module(nil), usageui.Module(nil)} {
+	for _, m := range []web.Module{consentui.Module(nil, nil), usageui.Module(nil)} {
 		cat := i18n.MustLoad(m.Messages)
 		ids, prefixes, err := webtest.MessageIDs(m.Templates)
 		if err != nil || len(ids) == 0 {
@@ -491,4 +507,53 @@ func TestBrowserConsentAndUsage(t *testing.T) {
 			t.Errorf("page problems: %s", strings.Join(p, "\n"))
 		}
 	})
+}
+
+// With the exchange's catalogue, the citizen gives a consent by choosing:
+// the member's system and the purpose in lists, the fields by their
+// names, ticked; the purpose's description is the catalogue's. Headless
+// Chromium, under the real CSP.
+func TestBrowserConsentByChoice(t *testing.T) {
+	browsertest.Require(t)
+	d := dbtest.SQLite(t, append([]*db.Schema{audit.Schema, staff.Schema, consent.Schema, usage.Schema}, identitytest.Schemas...)...)
+	p := newPortalWith(t, d, choices{Clients: []exchange.Named{{Code: bank, Name: "Ngân hàng TMCP Ngoại thương Việt Nam (eKYC)"}},
+		Purposes: []exchange.Named{{Code: "KYC", Name: "Định danh khách hàng mở tài khoản"}}, Fields: []string{"full_name", "birth_date", "status"}})
+	ctx, problems := browsertest.Start(t, 60*time.Second)
+	shot := browsertest.Screenshots(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/eid/me/consents")); err != nil {
+		t.Fatal(err)
+	}
+	signedIn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.cookie = "lang=vi; path=/"; fetch("/api/v1/identity/session", {method: "POST", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({pin: "`+p.Lan.PIN+`", password: "`+identitytest.Password+`"})}).then(r => r.status === 201)`, chromedp.EvalAwaitPromise))
+	if err != nil || !signedIn {
+		t.Fatalf("sign in: %v %v", signedIn, err)
+	}
+	until := time.Now().AddDate(0, 3, 0).Format("2006-01-02")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.srv.URL+"/eid/me/consents"),
+		chromedp.WaitVisible(chromedp.ID("f-client")),
+		chromedp.SetValue(chromedp.ID("f-client"), bank),
+		chromedp.SetValue(chromedp.ID("f-purpose"), "KYC"),
+		chromedp.Click(chromedp.ID("f-fields")),   // full_name
+		chromedp.Click(chromedp.ID("f-fields-1")), // birth_date
+		chromedp.SetValue(chromedp.ID("f-valid_until"), until),
+		shot("consent-by-choice"),
+		chromedp.Click(chromedp.CSS("#give button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-success")),
+	)
+	if err != nil {
+		t.Fatalf("give: %v\n%s", err, browsertest.DumpMain(ctx))
+	}
+	labels, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("records")))
+	if err != nil || !strings.Contains(labels, "Họ, chữ đệm và tên; Ngày, tháng, năm sinh") {
+		t.Errorf("the consent's fields as the citizen reads them: %q %v", labels, err)
+	}
+	recs, err := p.consent.Records(p.Ctx, auth.Principal{Kind: auth.KindCitizen, Username: p.Lan.PIN})
+	if err != nil || len(recs) != 1 || recs[0].Client != bank || recs[0].Purpose != "KYC" || strings.Join(recs[0].Fields, ",") != "full_name,birth_date" ||
+		recs[0].PurposeText != "Định danh khách hàng mở tài khoản" {
+		t.Errorf("the consent given: %+v %v", recs, err)
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("page problems: %s", strings.Join(p, "\n"))
+	}
 }
