@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -414,12 +416,29 @@ func demoExchangeAddr(c config) string {
 
 func runEvidence(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("evidence", env, stderr)
-	f.summary = "Verifies an answer of the data exchange's person look-up, verification or batch verification (a row's line, newline included), kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file) and the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file): the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer."
+	f.summary = "Verifies an answer of the data exchange, kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file). " +
+		"An answer of the register's person look-up, verification or batch verification (a row's line, newline included): with the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file), the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer. " +
+		"An answer of a member's service forwarded by the exchange: with the exchange CA's certificate (GET /api/v1/exchange/ca, saved to a file), Populus's signatures of the request and the response, and the hash of the answer."
 	f.args, f.argsUsage = 2, " EVIDENCE_FILE ANSWER_FILE"
-	var cpFile string
-	f.string(&cpFile, "checkpoint", "POPULUS_AUDIT_CHECKPOINT", "audit-checkpoint.json", "the answer of GET /api/v1/audit/checkpoint, saved to a file: its verifier key is used")
+	var cpFile, caFile string
+	f.string(&cpFile, "checkpoint", "POPULUS_AUDIT_CHECKPOINT", "audit-checkpoint.json", "the answer of GET /api/v1/audit/checkpoint, saved to a file: its verifier key is used (the register's answers)")
+	f.string(&caFile, "ca", "POPULUS_EXCHANGE_CA", "exchange-ca.pem", "the answer of GET /api/v1/exchange/ca, saved to a file (a member's service's answers)")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	raw, err := os.ReadFile(f.rest[0])
+	if err != nil {
+		return err
+	}
+	body, err := os.ReadFile(f.rest[1])
+	if err != nil {
+		return err
+	}
+	var kind struct {
+		ResponseSignature string `json:"response_signature"`
+	}
+	if json.Unmarshal(raw, &kind) == nil && kind.ResponseSignature != "" {
+		return verifyForwarded(raw, f.rest[0], body, caFile, stdout)
 	}
 	var cp audit.CheckpointView
 	if err := readJSONFile(cpFile, &cp); err != nil {
@@ -429,18 +448,41 @@ func runEvidence(_ context.Context, args []string, env func(string) string, stdo
 		return fmt.Errorf("--checkpoint: %s names no verifier key (the log signs no checkpoint without a master key)", cpFile)
 	}
 	var ev exchange.AnswerEvidence
-	if err := readJSONFile(f.rest[0], &ev); err != nil {
-		return err
-	}
-	body, err := os.ReadFile(f.rest[1])
-	if err != nil {
-		return err
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("%s is not the expected JSON: %w", f.rest[0], err)
 	}
 	if err := exchange.VerifyAnswer(ev, body, cp.Verifier); err != nil {
 		return fmt.Errorf("the answer does not verify: %w", err)
 	}
 	fmt.Fprintf(stdout, "The answer verifies: %s answered %s about %s (%s) at %s, request %s; audit entry %d of a tree of %d, signed by %s.\n",
 		ev.Service, ev.Client, ev.Subject, strings.Join(ev.Fields, ", "), ev.At.Format(time.RFC3339), ev.RequestID, ev.Proof.Entry, ev.Proof.TreeSize, cp.Verifier)
+	return nil
+}
+
+// verifyForwarded is runEvidence for the evidence of a forwarded
+// exchange (raw, from the file name) and the answer's body.
+func verifyForwarded(raw []byte, name string, body []byte, caFile string, stdout io.Writer) error {
+	var ev exchange.Evidence
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return fmt.Errorf("%s is not the expected JSON: %w", name, err)
+	}
+	pemBytes, err := os.ReadFile(caFile)
+	if err != nil {
+		return fmt.Errorf("--ca: %w", err)
+	}
+	blk, _ := pem.Decode(pemBytes)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return fmt.Errorf("--ca: %s holds no PEM certificate", caFile)
+	}
+	ca, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return fmt.Errorf("--ca: %w", err)
+	}
+	if err := exchange.VerifyForwarded(ev, body, ca); err != nil {
+		return fmt.Errorf("the answer does not verify: %w", err)
+	}
+	fmt.Fprintf(stdout, "The answer verifies: %s answered %s with status %d at %s, request %s; signed by the exchange CA %s.\n",
+		ev.Service, ev.Client, ev.Status, ev.RespondedAt.Format(time.RFC3339), ev.RequestID, ca.Subject.CommonName)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -135,6 +136,7 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 		}
 	}
 	tokenOnListener(t, data, addr, roots)
+	memberServiceOnDemo(t, data, addr, client)
 	var page datausage.Page
 	if code := citizen("GET", "/api/v1/usage/me?limit=50", "", nil, &page); code != 200 {
 		t.Fatalf("README: who used my data = %d", code)
@@ -254,6 +256,75 @@ func tokenOnListener(t *testing.T, data, addr string, roots *x509.CertPool) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"member_code":"VCB"`) {
 		t.Errorf("listClients with the token: %d %s", res.StatusCode, b)
+	}
+}
+
+// memberServiceOnDemo follows the README's member-published service: the
+// hospital publishes a service (the CLI), the driving-licence authority
+// is granted it and calls it through the exchange; the answer's evidence,
+// downloaded, verifies with populus evidence and the CA's certificate,
+// and a changed answer does not.
+func memberServiceOnDemo(t *testing.T, data, addr string, client func(string) *http.Client) {
+	t.Helper()
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"card":"HS4010123456789","valid":"2027-12-31","path":"`+r.URL.Path+`"}`)
+	}))
+	defer provider.Close()
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "openapi.json")
+	os.WriteFile(doc, []byte(`{"openapi":"3.1.0","info":{"title":"Thẻ BHYT","version":"1"},"paths":{"/cards/{id}":{"get":{"responses":{"200":{"description":"the card"}}}}}}`), 0o600)
+	const svc = "VN/HEALTH/BV-DEMO/HIS/insurance-card"
+	for _, args := range [][]string{
+		{"exchange", "services", "add", "--data", data, "--id", svc, "--title", "Thẻ bảo hiểm y tế", "--base-url", provider.URL + "/api", "--fields", "card,valid", "--openapi", doc, "--endpoints", "GET /cards/{id}"},
+		{"exchange", "grant", "--data", data, "--subsystem", "VN/GOV/CSGT-DEMO/GPLX", "--service", svc, "--fields", "card,valid", "--purposes", "DRIVING-LICENCE"},
+	} {
+		var out, errb strings.Builder
+		if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
+			t.Fatalf("%s: %v %s", strings.Join(args[:3], " "), err, errb.String())
+		}
+	}
+	get := func(sub, path string, h map[string]string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "https://"+addr+path, nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		res, err := client(sub).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, b
+	}
+	var res *http.Response
+	var answer []byte
+	for range 50 { // the catalogue is read again within 2 s
+		res, answer = get("VN/GOV/CSGT-DEMO/GPLX", "/r1/"+svc+"/cards/123", map[string]string{"X-Road-Client": "VN/GOV/CSGT-DEMO/GPLX", "X-Road-Issue": "DRIVING-LICENCE", "X-Road-UserId": "VN-CSGT-0042"})
+		if res.StatusCode != 404 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res.StatusCode != 200 || !strings.Contains(string(answer), `"path":"/api/cards/123"`) || res.Header.Get("X-Populus-Response-Signature") == "" {
+		t.Fatalf("README: the member's service through the exchange: %d %s", res.StatusCode, answer)
+	}
+	_, evidence := get("VN/HEALTH/BV-DEMO/HIS", "/api/v1/exchange/evidence/"+res.Header.Get("X-Populus-Evidence"), nil)
+	_, caPEM := get("VN/HEALTH/BV-DEMO/HIS", "/api/v1/exchange/ca", nil)
+	for name, b := range map[string][]byte{"evidence.json": evidence, "ca.pem": caPEM, "answer.json": answer, "changed.json": append([]byte(" "), answer...)} {
+		os.WriteFile(filepath.Join(dir, name), b, 0o600)
+	}
+	var out, errb strings.Builder
+	verify := func(body string) error {
+		return run(context.Background(), []string{"evidence", "--ca", filepath.Join(dir, "ca.pem"), filepath.Join(dir, "evidence.json"), filepath.Join(dir, body)},
+			func(string) string { return "" }, &out, &errb)
+	}
+	if err := verify("answer.json"); err != nil || !strings.Contains(out.String(), "The answer verifies: "+svc+" answered VN/GOV/CSGT-DEMO/GPLX with status 200") {
+		t.Errorf("populus evidence --ca, the provider's evidence: %v\n%s%s", err, out.String(), errb.String())
+	}
+	if err := verify("changed.json"); err == nil || !strings.Contains(err.Error(), "the body is not the answer") {
+		t.Errorf("populus evidence --ca, a changed answer: %v", err)
 	}
 }
 

@@ -51,7 +51,7 @@ func commands() []command {
 		{"reconcile", "reconcile a sector file against the register: decisions, corrections, summary", runReconcile},
 		{"audit", "check the audit log against its Merkle tree and signed checkpoints: audit verify", runAudit},
 		{"receipt", "verify a signed consent receipt against the consent keys (GET /api/v1/consent/keys)", runReceipt},
-		{"evidence", "verify a data-exchange answer against its evidence and the audit log's key (GET /api/v1/audit/checkpoint)", runEvidence},
+		{"evidence", "verify a data-exchange answer against its evidence and the audit log's key (GET /api/v1/audit/checkpoint), or the exchange CA's certificate for a member's service", runEvidence},
 		{"version", "print the version (also populus --version)", runVersion},
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha512"
+	"crypto/x509"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -327,4 +329,50 @@ func (x *Exchange) evidence(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, ev)
+}
+
+// VerifyForwarded checks the evidence of a forwarded exchange offline, as
+// its client or its provider may: both of Populus's statements are signed
+// by the exchange CA's key (ca: GET /api/v1/exchange/ca) and say what the
+// evidence says (the request's id, client, service and hash; the
+// response's hash and status), and, where the party kept the body of the
+// answer (response not nil), it is the one whose hash was signed. The
+// parties' own signatures, kept in the evidence, are checked with their
+// registered keys when the exchange makes them; not here.
+func VerifyForwarded(ev Evidence, response []byte, ca *x509.Certificate) error {
+	verify := func(name, jws, kind string) (Signed, error) {
+		var st Signed
+		obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.ES256})
+		if err != nil {
+			return st, fmt.Errorf("the %s signature: %w", name, err)
+		}
+		b, err := obj.Verify(ca.PublicKey)
+		if err != nil {
+			return st, fmt.Errorf("the %s signature is not the exchange CA's: %w", name, err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, fmt.Errorf("the %s signature's statement: %w", name, err)
+		}
+		if st.Kind != kind || st.RequestID != ev.RequestID || st.Client != ev.Client || st.Service != ev.Service || st.RequestHash != ev.RequestHash {
+			return st, fmt.Errorf("the %s signature is of another exchange (%s %s of %s to %s)", name, st.Kind, st.RequestID, st.Client, st.Service)
+		}
+		return st, nil
+	}
+	if _, err := verify("request", ev.RequestSignature, "request"); err != nil {
+		return err
+	}
+	st, err := verify("response", ev.ResponseSignature, "response")
+	if err != nil {
+		return err
+	}
+	if st.Hash != ev.ResponseHash || st.Status != ev.Status {
+		return fmt.Errorf("the response signature says hash %s and status %d, the evidence %s and %d", st.Hash, st.Status, ev.ResponseHash, ev.Status)
+	}
+	if response != nil {
+		h := sha512.Sum512(response)
+		if base64.StdEncoding.EncodeToString(h[:]) != ev.ResponseHash {
+			return errors.New("the body is not the answer whose hash was signed")
+		}
+	}
+	return nil
 }

@@ -1,15 +1,23 @@
 package exchange_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha512"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -94,6 +102,48 @@ func TestMemberService(t *testing.T) {
 		}
 		if r := e.do(t, e.client(drivers), "GET", "/api/v1/exchange/evidence/"+id, nil, ""); r.status != 404 {
 			t.Errorf("evidence to a third: %d", r.status)
+		}
+		// Either party checks the evidence offline, with the CA's
+		// certificate and the answer it kept; nothing else verifies.
+		var ev exchange.Evidence
+		json.Unmarshal([]byte(e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+id, nil, "").body), &ev)
+		caPEM, _ := e.x.CACertificate(e.Ctx)
+		blk, _ := pem.Decode(caPEM)
+		ca, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exchange.VerifyForwarded(ev, []byte(res.body), ca); err != nil {
+			t.Errorf("the evidence with the answer: %v", err)
+		}
+		if err := exchange.VerifyForwarded(ev, nil, ca); err != nil {
+			t.Errorf("the evidence alone: %v", err)
+		}
+		if exchange.VerifyForwarded(ev, []byte(strings.Replace(res.body, "true", "false", 1)), ca) == nil {
+			t.Error("the evidence verifies another answer")
+		}
+		otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: ca.Subject.CommonName}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &otherKey.PublicKey, otherKey)
+		if otherCA, err := x509.ParseCertificate(der); err != nil || exchange.VerifyForwarded(ev, []byte(res.body), otherCA) == nil {
+			t.Errorf("the evidence verifies with another CA of the same name: %v", err)
+		}
+		for name, change := range map[string]func(*exchange.Evidence){
+			"status":     func(v *exchange.Evidence) { v.Status = 200 },
+			"client":     func(v *exchange.Evidence) { v.Client = drivers },
+			"request id": func(v *exchange.Evidence) { v.RequestID = "req-78" },
+			"signature": func(v *exchange.Evidence) {
+				v.RequestSignature = v.RequestSignature[:len(v.RequestSignature)-4] + "AAAA"
+			},
+			"swapped sigs": func(v *exchange.Evidence) {
+				v.RequestSignature, v.ResponseSignature = v.ResponseSignature, v.RequestSignature
+			},
+		} {
+			changed := ev
+			change(&changed)
+			if exchange.VerifyForwarded(changed, []byte(res.body), ca) == nil {
+				t.Errorf("evidence with its %s changed verifies", name)
+			}
 		}
 		// A signature altered does not verify.
 		bad := res.header.Get(exchange.HeaderResponseSignature)
