@@ -101,6 +101,25 @@ func TestRightsMatrix(t *testing.T) {
 	})
 }
 
+// Every fields parameter counts: a field not granted in a second one is
+// refused as in the first, not passed over; a list's empty items and
+// spaces are ignored.
+func TestFieldsParameters(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	c := e.client(hospital)
+	h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+	if res := e.do(t, c, "GET", "/r1/"+person+"/"+e.Lan.PIN+"?fields=full_name&fields=id_card", h, ""); res.status != http.StatusForbidden || !strings.Contains(res.body, "id_card") {
+		t.Errorf("a field not granted in a second parameter: %d %s", res.status, res.body)
+	}
+	res := e.do(t, c, "GET", "/r1/"+person+"/"+e.Lan.PIN+"?fields=full_name&fields=sex,,%20birth_date", h, "")
+	if res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if m := res.json(t); len(m) != 4 || m["full_name"] == nil || m["sex"] == nil || m["birth_date"] == nil {
+		t.Errorf("fields of two parameters: %s", res.body)
+	}
+}
+
 // Without a consent service, an access whose purpose needs consent is
 // refused, saying why.
 func TestNoConsentService(t *testing.T) {

@@ -83,15 +83,18 @@ func (c *call) setHash(w http.ResponseWriter) { w.Header().Set(HeaderRequestHash
 // asked returns the fields of ?fields= (all the granted ones when absent),
 // refusing those the right does not grant.
 func (c *call) asked(r *http.Request) ([]string, error) {
-	q := r.URL.Query().Get("fields")
-	if q == "" {
-		return c.right.Fields, nil
-	}
+	// Every fields parameter counts (?fields=a&fields=b asks for both): a
+	// second one must not pass unread.
 	var out []string
-	for f := range strings.SplitSeq(q, ",") {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
+	for _, q := range r.URL.Query()["fields"] {
+		for f := range strings.SplitSeq(q, ",") {
+			if f = strings.TrimSpace(f); f != "" && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
 		}
+	}
+	if len(out) == 0 {
+		return c.right.Fields, nil
 	}
 	if refused := c.right.refused(out); len(refused) > 0 {
 		return nil, c.right.deny(refused)
