@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -103,8 +104,8 @@ func TestRightsMatrix(t *testing.T) {
 
 // Every fields parameter counts: a field not granted in a second one is
 // refused as in the first, not passed over; a list's empty items and
-// spaces are ignored.
-func TestFieldsParameters(t *testing.T) {
+// spaces are ignored. A protocol header given twice is refused, naming it.
+func TestRepeatedParameters(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t, schemas...))
 	c := e.client(hospital)
 	h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
@@ -117,6 +118,22 @@ func TestFieldsParameters(t *testing.T) {
 	}
 	if m := res.json(t); len(m) != 4 || m["full_name"] == nil || m["sex"] == nil || m["birth_date"] == nil {
 		t.Errorf("fields of two parameters: %s", res.body)
+	}
+	for _, name := range []string{exchange.HeaderClient, exchange.HeaderIssue, exchange.HeaderUserID} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/r1/"+person+"/"+e.Lan.PIN, nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		req.Header.Add(name, req.Header.Get(name))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"field":"`+name+`"`) {
+			t.Errorf("%s twice: %d %s", name, res.StatusCode, b)
+		}
 	}
 }
 

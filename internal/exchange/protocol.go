@@ -77,6 +77,13 @@ func headerValue(f *problem.Fields, name, v string, max int) {
 func ParseHeaders(h http.Header) (Headers, error) {
 	out := Headers{Client: h.Get(HeaderClient), RequestID: h.Get(HeaderID), UserID: h.Get(HeaderUserID), Issue: h.Get(HeaderIssue), Basis: h.Get(HeaderLegalBasis)}
 	var f problem.Fields
+	// A protocol header given twice is refused: its second value must not
+	// pass unread to a service that would read it.
+	for _, name := range [...]string{HeaderClient, HeaderID, HeaderUserID, HeaderIssue, HeaderLegalBasis} {
+		if len(h.Values(name)) > 1 {
+			f.Add(name, "is given more than once")
+		}
+	}
 	if out.Client == "" {
 		f.Add(HeaderClient, "is required: the calling subsystem, INSTANCE/CLASS/MEMBER/SUBSYSTEM")
 	} else if _, err := ParseSubsystem(out.Client); err != nil {
