@@ -81,7 +81,7 @@ func ParseHeaders(h http.Header) (Headers, error) {
 	// pass unread to a service that would read it.
 	for _, name := range [...]string{HeaderClient, HeaderID, HeaderUserID, HeaderIssue, HeaderLegalBasis} {
 		if len(h.Values(name)) > 1 {
-			f.Add(name, "is given more than once")
+			f.Add(name, repeated)
 		}
 	}
 	if out.Client == "" {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -223,19 +224,75 @@ func (x *Exchange) Purge(ctx context.Context) error {
 }
 
 func (x *Exchange) token(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return problem.New(problem.Unsupported, "send the token request as application/x-www-form-urlencoded")
-	}
-	if err := r.ParseForm(); err != nil {
-		return problem.New(problem.Invalid, "the form could not be read")
-	}
-	t, err := x.IssueToken(r.Context(), r.PostForm.Get("grant_type"), r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion"))
+	t, err := x.tokenRequest(w, r)
 	if err != nil {
-		return err
+		writeTokenError(w, r, err)
+		return nil
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return httpx.WriteJSON(w, http.StatusOK, t)
+}
+
+// tokenRequest reads the token request and issues its token.
+func (x *Exchange) tokenRequest(w http.ResponseWriter, r *http.Request) (Token, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return Token{}, problem.New(problem.Unsupported, "send the token request as application/x-www-form-urlencoded")
+	}
+	if err := r.ParseForm(); err != nil {
+		return Token{}, problem.New(problem.Invalid, "the form could not be read")
+	}
+	// RFC 6749 section 3.2: no parameter more than once.
+	var f problem.Fields
+	for _, name := range []string{"grant_type", "client_assertion_type", "client_assertion", "client_id", "scope"} {
+		if len(r.PostForm[name]) > 1 {
+			f.Add(name, repeated)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Token{}, err
+	}
+	return x.IssueToken(r.Context(), r.PostForm.Get("grant_type"), r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion"))
+}
+
+// repeated is the reason of a parameter given more than once.
+const repeated = "is given more than once"
+
+// tokenError is a refusal of the token endpoint: the problem document,
+// with the error code and description of OAuth 2.0 (RFC 6749 section
+// 5.2) that OAuth2 client libraries read.
+type tokenError struct {
+	problem.Body
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeTokenError writes err as a tokenError.
+func writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
+	body := problem.BodyOf(err, r.URL.Path)
+	if body.Status >= 500 {
+		httpx.WriteProblem(w, r, err) // logged there
+		return
+	}
+	code := "invalid_request"
+	switch {
+	case body.Status == http.StatusUnauthorized:
+		code = "invalid_client"
+	case slices.ContainsFunc(body.Errors, func(e problem.FieldError) bool { return e.Reason == repeated }):
+	case slices.ContainsFunc(body.Errors, func(e problem.FieldError) bool { return e.Field == "grant_type" }):
+		code = "unsupported_grant_type"
+	case slices.ContainsFunc(body.Errors, func(e problem.FieldError) bool { return e.Field == "client_assertion" }):
+		code = "invalid_client"
+	}
+	desc := body.Detail
+	for _, e := range body.Errors {
+		desc += "; " + e.Field + ": " + e.Reason
+	}
+	b, _ := json.Marshal(tokenError{Body: body, Error: code, Description: desc})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(body.Status)
+	w.Write(append(b, '\n'))
 }
 
 // Guards returns the guard of AccessMember: a client certificate of the

@@ -231,3 +231,41 @@ func TestAuthorizationServerMetadata(t *testing.T) {
 		t.Errorf("an assertion to the metadata's issuer: %d %s", res.status, res.body)
 	}
 }
+
+// The token endpoint's refusals are problem documents that also carry
+// OAuth 2.0's error code and description (RFC 6749 section 5.2), which
+// OAuth2 client libraries read; a parameter given twice is refused.
+func TestTokenErrors(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	post := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		res := e.do(t, e.client(""), "POST", "/api/v1/exchange/token", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+		var m map[string]any
+		if err := json.Unmarshal([]byte(res.body), &m); err != nil || res.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("%d %s %v", res.status, res.body, err)
+		}
+		return res.status, m
+	}
+	good := func() url.Values {
+		return url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion": {e.assertion(t, hospital, e.tokenURL, fmt.Sprint(time.Now().UnixNano()), time.Minute)}}
+	}
+	for name, c := range map[string]struct {
+		change func(url.Values)
+		status int
+		code   string
+	}{
+		"grant type":        {func(v url.Values) { v.Set("grant_type", "password") }, 422, "unsupported_grant_type"},
+		"garbage assertion": {func(v url.Values) { v.Set("client_assertion", "not.a.jwt") }, 422, "invalid_client"},
+		"wrong audience":    {func(v url.Values) { v.Set("client_assertion", e.assertion(t, hospital, "https://elsewhere/token", "jti-aud", time.Minute)) }, 401, "invalid_client"},
+		"assertion twice":   {func(v url.Values) { v.Add("client_assertion", v.Get("client_assertion")) }, 422, "invalid_request"},
+		"grant type twice":  {func(v url.Values) { v.Add("grant_type", "client_credentials") }, 422, "invalid_request"},
+	} {
+		v := good()
+		c.change(v)
+		status, m := post(v)
+		if status != c.status || m["error"] != c.code || m["error_description"] == "" || m["status"] != float64(c.status) || m["type"] == "" {
+			t.Errorf("%s: %d %v; want %d %s", name, status, m, c.status, c.code)
+		}
+	}
+}
