@@ -1,10 +1,12 @@
 package exchange_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,6 +17,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -257,9 +261,11 @@ func TestTokenErrors(t *testing.T) {
 	}{
 		"grant type":        {func(v url.Values) { v.Set("grant_type", "password") }, 422, "unsupported_grant_type"},
 		"garbage assertion": {func(v url.Values) { v.Set("client_assertion", "not.a.jwt") }, 422, "invalid_client"},
-		"wrong audience":    {func(v url.Values) { v.Set("client_assertion", e.assertion(t, hospital, "https://elsewhere/token", "jti-aud", time.Minute)) }, 401, "invalid_client"},
-		"assertion twice":   {func(v url.Values) { v.Add("client_assertion", v.Get("client_assertion")) }, 422, "invalid_request"},
-		"grant type twice":  {func(v url.Values) { v.Add("grant_type", "client_credentials") }, 422, "invalid_request"},
+		"wrong audience": {func(v url.Values) {
+			v.Set("client_assertion", e.assertion(t, hospital, "https://elsewhere/token", "jti-aud", time.Minute))
+		}, 401, "invalid_client"},
+		"assertion twice":  {func(v url.Values) { v.Add("client_assertion", v.Get("client_assertion")) }, 422, "invalid_request"},
+		"grant type twice": {func(v url.Values) { v.Add("grant_type", "client_credentials") }, 422, "invalid_request"},
 	} {
 		v := good()
 		c.change(v)
@@ -267,5 +273,36 @@ func TestTokenErrors(t *testing.T) {
 		if status != c.status || m["error"] != c.code || m["error_description"] == "" || m["status"] != float64(c.status) || m["type"] == "" {
 			t.Errorf("%s: %d %v; want %d %s", name, status, m, c.status, c.code)
 		}
+	}
+}
+
+// An OAuth2 client library (golang.org/x/oauth2's client credentials,
+// the assertion passed as parameters) takes a token and calls the
+// exchange with it; a refused assertion comes back as the library's
+// error, with OAuth 2.0's code.
+func TestOAuth2Library(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	ctx := context.WithValue(e.Ctx, oauth2.HTTPClient, e.client(""))
+	cfg := func(aud string) *clientcredentials.Config {
+		return &clientcredentials.Config{TokenURL: e.tokenURL, AuthStyle: oauth2.AuthStyleInParams, EndpointParams: url.Values{
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion":      {e.assertion(t, hospital, aud, fmt.Sprint("lib-", time.Now().UnixNano()), time.Minute)}}}
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/r1/"+person+"/"+e.Lan.PIN, nil)
+	for k, v := range xroad(hospital, "HEALTH-INSURANCE-CHECK") {
+		req.Header.Set(k, v)
+	}
+	res, err := cfg(e.tokenURL).Client(ctx).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("a look-up with the library's token: %d", res.StatusCode)
+	}
+	_, err = cfg("https://elsewhere/token").Token(ctx)
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" || !strings.Contains(re.ErrorDescription, "aud") {
+		t.Errorf("a refused assertion, as the library reports it: %v", err)
 	}
 }
