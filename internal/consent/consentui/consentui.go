@@ -189,9 +189,9 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		for _, p := range choicesPurposes(ch) {
-			if p.Code == g.Purpose {
-				g.PurposeText = p.Name
+		for i := 0; ch != nil && i < len(ch.Purposes); i++ {
+			if ch.Purposes[i].Code == g.Purpose {
+				g.PurposeText = ch.Purposes[i].Name
 			}
 		}
 	}
@@ -237,14 +237,6 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	pg.k.Flash(w, r, "flash.consent.given")
 	http.Redirect(w, r, Path, http.StatusSeeOther)
 	return nil
-}
-
-// choicesPurposes are ch's purposes, none without choices.
-func choicesPurposes(ch *exchange.ConsentChoices) []exchange.Named {
-	if ch == nil {
-		return nil
-	}
-	return ch.Purposes
 }
 
 func (pg *page) revoke(w http.ResponseWriter, r *http.Request) error {
