@@ -118,6 +118,7 @@ type Exchange struct {
 	// audiences are those a client assertion may name: the token
 	// endpoint's URLs and their origins.
 	audiences atomic.Pointer[jwt.Audience]
+	audMu     sync.Mutex // serialises AddTokenURLs
 	now       func() time.Time
 	caMu      sync.Mutex
 	ca        *authority
@@ -160,6 +161,8 @@ func New(o Options) *Exchange {
 // assertion may name any of them as its audience, as RFC 7523 allows, or
 // its origin, the authorization server's identifier.
 func (x *Exchange) AddTokenURLs(urls ...string) {
+	x.audMu.Lock()
+	defer x.audMu.Unlock()
 	next := slices.Clone(*x.audiences.Load())
 	for _, u := range urls {
 		if u == "" {
