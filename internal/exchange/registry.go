@@ -118,18 +118,8 @@ func (x *Exchange) AddMember(ctx context.Context, m Member) (Member, error) {
 // AddSubsystem registers a subsystem of an existing member; jwk, if not
 // empty, is its public key for client assertions (a JSON Web Key).
 func (x *Exchange) AddSubsystem(ctx context.Context, id, name string, jwk []byte) (Subsystem, error) {
-	var f problem.Fields
-	sid, err := ParseSubsystem(id)
+	sid, err := checkSubsystem(id, name, jwk)
 	if err != nil {
-		f.Add("id", "%v", err)
-	}
-	checkName(&f, "name", name)
-	if len(jwk) > 0 {
-		if err := checkJWK(jwk); err != nil {
-			f.Add("public_jwk", "%v", err)
-		}
-	}
-	if err := f.Err(); err != nil {
 		return Subsystem{}, err
 	}
 	s := Subsystem{ID: id, Member: sid.MemberID(), Name: strings.TrimSpace(name), HasKey: len(jwk) > 0, CreatedAt: x.now().UTC()}
@@ -146,6 +136,23 @@ func (x *Exchange) AddSubsystem(ctx context.Context, id, name string, jwk []byte
 		return Subsystem{}, problem.Field("id", "subsystem %s exists already", id)
 	}
 	return s, err
+}
+
+// checkSubsystem checks a new subsystem's id, name and key, every error
+// at once.
+func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {
+	var f problem.Fields
+	sid, err := ParseSubsystem(id)
+	if err != nil {
+		f.Add("id", "%v", err)
+	}
+	checkName(&f, "name", name)
+	if len(jwk) > 0 {
+		if err := checkJWK(jwk); err != nil {
+			f.Add("public_jwk", "%v", err)
+		}
+	}
+	return sid, f.Err()
 }
 
 // checkJWK accepts a public signing key: EC P-256/P-384, RSA of 2048 bits
@@ -549,4 +556,80 @@ func (x *Exchange) AdminRevoke(ctx context.Context, p auth.Principal, id string)
 		return err
 	}
 	return x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With("revoked"))
+}
+
+// memberUnit returns the unit of a member (by its id), a NotFound problem
+// naming field when there is none.
+func (x *Exchange) memberUnit(ctx context.Context, member, field string) (string, error) {
+	var unit string
+	err := x.db.QueryRowContext(ctx, `SELECT unit_code FROM exchange_members WHERE id = $1`, member).Scan(&unit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", problem.Field(field, "member %s is not registered", member)
+	}
+	return unit, err
+}
+
+// AdminAddSubsystem is AddSubsystem for a staff administrator: the
+// member's unit must be within p's reach; audited.
+func (x *Exchange) AdminAddSubsystem(ctx context.Context, p auth.Principal, id, name string, jwk []byte) (Subsystem, error) {
+	sid, err := checkSubsystem(id, name, jwk)
+	if err != nil {
+		return Subsystem{}, err
+	}
+	unit, err := x.memberUnit(ctx, sid.MemberID(), "id")
+	if err != nil {
+		return Subsystem{}, err
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+		return Subsystem{}, err
+	}
+	s, err := x.AddSubsystem(ctx, id, name, jwk)
+	if err != nil {
+		return s, err
+	}
+	return s, x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With("subsystem added: "+s.Name))
+}
+
+// AdminGrant is Grant for a staff administrator. The right is the data
+// owner's to give: the service's provider must be a member within p's
+// reach (the register's services, the nation's); audited.
+func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) error {
+	sid, err := ParseService(r.Service)
+	if err != nil {
+		return problem.Field("service_id", "%v", err)
+	}
+	unit, err := x.memberUnit(ctx, sid.Provider.MemberID(), "service_id")
+	if err != nil {
+		return err
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+		return err
+	}
+	if err := x.Grant(ctx, r); err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, r.Subsystem).With(fmt.Sprintf("granted %s for %s: %s",
+		r.Service, strings.Join(r.Purposes, ", "), strings.Join(r.Fields, ", "))))
+}
+
+// AdminIssueCertificate is IssueCertificate for a staff administrator: the
+// subsystem's member must be within p's reach; audited with the serial.
+// The key is in the answer only: Populus does not keep it.
+func (x *Exchange) AdminIssueCertificate(ctx context.Context, p auth.Principal, subsystem string) (Issued, error) {
+	sid, err := ParseSubsystem(subsystem)
+	if err != nil {
+		return Issued{}, problem.Field("subsystem", "%v", err)
+	}
+	unit, err := x.memberUnit(ctx, sid.MemberID(), "subsystem")
+	if err != nil {
+		return Issued{}, err
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+		return Issued{}, err
+	}
+	iss, err := x.IssueCertificate(ctx, subsystem)
+	if err != nil {
+		return iss, err
+	}
+	return iss, x.audit.Record(ctx, audit.Of(p, ManageExchange, subsystem).With("certificate issued: serial "+iss.Serial))
 }

@@ -1,15 +1,19 @@
 // Package exchangeui is the administrators' page of the data exchange
 // (package exchange): the members within reach with their subsystems,
-// the catalogue of services and purposes, the rights; a member added or
-// revoked from it.
+// the catalogue of services and purposes, the rights; members and
+// subsystems added, rights granted, client certificates issued, and
+// members or subsystems revoked from it.
 package exchangeui
 
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/exchange"
@@ -33,6 +37,9 @@ func Module(x *exchange.Exchange) web.Module {
 			return []httpx.Route{
 				k.StaffPage("GET /exchange", p.list),
 				k.StaffPage("POST /exchange/members", p.add),
+				k.StaffPage("POST /exchange/subsystems", p.addSubsystem),
+				k.StaffPage("POST /exchange/rights", p.grant),
+				k.StaffPage("POST /exchange/certificates", p.certificate),
 				k.StaffPage("POST /exchange/revoke", p.revoke),
 			}
 		},
@@ -46,10 +53,19 @@ type pages struct {
 
 type view struct {
 	exchange.Manage
-	Form *web.Form
+	// Form adds a member; Subsystem and Right are the fields of the forms
+	// that add a subsystem and grant a right, with their forms.
+	Form                   *web.Form
+	SubsystemForm          *web.Form
+	RightForm              *web.Form
+	Subsystem, RightFields []web.FormField
 }
 
-func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, f *web.Form) error {
+// forms are the page's forms, one of them possibly sent back with its
+// errors.
+type forms struct{ member, subsystem, right *web.Form }
+
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, all forms) error {
 	pr, err := auth.MustFromContext(r.Context())
 	if err != nil {
 		return err
@@ -58,13 +74,170 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, f *we
 	if err != nil {
 		return err
 	}
-	p.k.Render(w, r, status, "exchange", "exchangeui.title", "exchange", view{Manage: m, Form: f})
+	if all.member == nil {
+		all.member = p.k.NewForm(r, url.Values{"unit_code": {pr.Unit}})
+	}
+	if all.subsystem == nil {
+		all.subsystem = p.k.NewForm(r, nil)
+	}
+	if all.right == nil {
+		all.right = p.k.NewForm(r, nil)
+	}
+	v := view{Manage: m, Form: all.member, SubsystemForm: all.subsystem, RightForm: all.right}
+	v.Subsystem, v.RightFields = subsystemFields(all.subsystem, m), rightFields(all.right, m)
+	p.k.Render(w, r, status, "exchange", "exchangeui.title", "exchange", v)
 	return nil
 }
 
+// subsystemFields are the fields of the form adding a subsystem: its
+// member (those within reach, active), its code, its name, its public key.
+func subsystemFields(f *web.Form, m exchange.Manage) []web.FormField {
+	member := f.Field("subsystem_member", "select", true)
+	member.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
+	for _, x := range m.Members {
+		if x.RevokedAt.IsZero() {
+			member.Options = append(member.Options, web.Option{Value: x.ID, Text: x.Name + " — " + x.ID})
+		}
+	}
+	return []web.FormField{member, f.Field("subsystem_code", "text", true), f.Field("subsystem_name", "text", true), f.Field("public_jwk", "textarea", false)}
+}
+
+// rightFields are the fields of the form granting a right: the subsystem
+// (active, within reach), the service, the fields (of every service: the
+// exchange refuses one that is not the service's) and the purposes.
+func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
+	sub := f.Field("right_subsystem", "select", true)
+	sub.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
+	for _, s := range m.Subsystems {
+		if s.RevokedAt.IsZero() {
+			sub.Options = append(sub.Options, web.Option{Value: s.ID, Text: s.Name + " — " + s.ID})
+		}
+	}
+	svc := f.Field("right_service", "select", true)
+	svc.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
+	var all []string
+	for _, s := range m.Services {
+		svc.Options = append(svc.Options, web.Option{Value: s.ID, Text: s.Title + " — " + s.ID})
+		for _, x := range s.Fields {
+			if !slices.Contains(all, x) {
+				all = append(all, x)
+			}
+		}
+	}
+	fields := f.Field("right_fields", "checkboxes", true)
+	for _, x := range all {
+		fields.Options = append(fields.Options, web.Option{Value: x, Text: x, Checked: slices.Contains(f.Values["right_fields"], x)})
+	}
+	purposes := f.Field("right_purposes", "checkboxes", true)
+	for _, x := range m.Purposes {
+		purposes.Options = append(purposes.Options, web.Option{Value: x.Code, Text: x.Name + " (" + x.Code + ")", Checked: slices.Contains(f.Values["right_purposes"], x.Code)})
+	}
+	return []web.FormField{sub, svc, fields, purposes}
+}
+
 func (p *pages) list(w http.ResponseWriter, r *http.Request) error {
-	pr, _ := auth.MustFromContext(r.Context())
-	return p.render(w, r, http.StatusOK, p.k.NewForm(r, url.Values{"unit_code": {pr.Unit}}))
+	return p.render(w, r, http.StatusOK, forms{})
+}
+
+// refused sends a form back with the exchange's error on its fields,
+// named as the form names them; another error is the page's.
+func (p *pages) refused(w http.ResponseWriter, r *http.Request, f *web.Form, err error, names map[string]string, all forms) error {
+	if !problem.Is(err, problem.Invalid) {
+		return err
+	}
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		for i, fe := range pe.Fields {
+			if n, ok := names[fe.Field]; ok {
+				pe.Fields[i].Field = n
+			}
+		}
+	}
+	f.AddProblem(err)
+	return p.render(w, r, http.StatusUnprocessableEntity, all)
+}
+
+func (p *pages) addSubsystem(w http.ResponseWriter, r *http.Request) error {
+	if err := p.k.ParseForm(w, r, 32<<10); err != nil {
+		return err
+	}
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	f := p.k.NewForm(r, r.PostForm)
+	id := f.Get("subsystem_member") + "/" + f.Get("subsystem_code")
+	if f.Get("subsystem_member") == "" {
+		err = problem.Field("subsystem_member", "choose the member")
+	} else {
+		_, err = p.x.AdminAddSubsystem(r.Context(), pr, id, f.Get("subsystem_name"), []byte(f.Get("public_jwk")))
+	}
+	if err != nil {
+		return p.refused(w, r, f, err, map[string]string{"id": "subsystem_code", "name": "subsystem_name"}, forms{subsystem: f})
+	}
+	p.k.Flash(w, r, "flash.exchange.subsystem")
+	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
+	return nil
+}
+
+func (p *pages) grant(w http.ResponseWriter, r *http.Request) error {
+	if err := p.k.ParseForm(w, r, 16<<10); err != nil {
+		return err
+	}
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	f := p.k.NewForm(r, r.PostForm)
+	right := exchange.Right{Subsystem: f.Get("right_subsystem"), Service: f.Get("right_service"), Fields: r.PostForm["right_fields"], Purposes: r.PostForm["right_purposes"]}
+	var fe problem.Fields
+	if right.Subsystem == "" {
+		fe.Add("right_subsystem", "choose the subsystem")
+	}
+	if len(right.Fields) == 0 {
+		fe.Add("right_fields", "tick at least one field")
+	}
+	if err = fe.Err(); err == nil {
+		err = p.x.AdminGrant(r.Context(), pr, right)
+	}
+	if err != nil {
+		return p.refused(w, r, f, err, map[string]string{"subsystem_id": "right_subsystem", "service_id": "right_service", "fields": "right_fields", "purposes": "right_purposes"}, forms{right: f})
+	}
+	p.k.Flash(w, r, "flash.exchange.granted")
+	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
+	return nil
+}
+
+// certificate issues a client certificate to a subsystem and answers it
+// as a file to download: the private key (which Populus does not keep),
+// the certificate and the CA's, in PEM.
+func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
+	if err := p.k.ParseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	iss, err := p.x.AdminIssueCertificate(r.Context(), pr, id)
+	if err != nil {
+		return err
+	}
+	ca, err := p.x.CACertificate(r.Context())
+	if err != nil {
+		return err
+	}
+	name := strings.ReplaceAll(id, "/", "_") + ".pem"
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintf(w, "Populus data exchange: the client certificate of %s, serial %s, its private key and the exchange CA's certificate.\n"+
+		"Keep the private key secret: Populus does not keep it. curl --cert %s --cacert %s (this file for both).\n\n", id, iss.Serial, name, name)
+	w.Write(iss.KeyPEM)
+	w.Write(iss.CertPEM)
+	_, err = w.Write(ca)
+	return err
 }
 
 // formFields maps the exchange's field names to the form's.
@@ -81,19 +254,7 @@ func (p *pages) add(w http.ResponseWriter, r *http.Request) error {
 	f := p.k.NewForm(r, r.PostForm)
 	_, err = p.x.AdminAddMember(r.Context(), pr, exchange.Member{ID: f.Get("member_id"), Name: f.Get("member_name"), Unit: f.Get("unit_code")})
 	if err != nil {
-		if !problem.Is(err, problem.Invalid) {
-			return err
-		}
-		var pe *problem.Error
-		if errors.As(err, &pe) {
-			for i, fe := range pe.Fields {
-				if n, ok := formFields[fe.Field]; ok {
-					pe.Fields[i].Field = n
-				}
-			}
-		}
-		f.AddProblem(err)
-		return p.render(w, r, http.StatusUnprocessableEntity, f)
+		return p.refused(w, r, f, err, formFields, forms{member: f})
 	}
 	p.k.Flash(w, r, "flash.exchange.added")
 	http.Redirect(w, r, "/exchange", http.StatusSeeOther)

@@ -2,6 +2,8 @@ package exchangeui_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -48,6 +51,7 @@ func TestPage(t *testing.T) {
 	for _, a := range []staff.NewAccount{
 		{Username: "admin", DisplayName: "Quản trị", Role: auth.Admin, Unit: "VN"},
 		{Username: "registrar", DisplayName: "Hộ tịch", Role: auth.Registrar, Unit: "VN"},
+		{Username: "admin.hanoi", DisplayName: "Quản trị Hà Nội", Role: auth.Admin, Unit: "01"},
 	} {
 		a.Password = password
 		if _, err := st.Create(ctx, a); err != nil {
@@ -114,6 +118,67 @@ func TestPage(t *testing.T) {
 	}
 	if code, en := get(admin, "en"); code != 200 || !strings.Contains(en, "Access rights") {
 		t.Errorf("en: %d", code)
+	}
+	// A system of the member, its certificate, a right: from the page.
+	res, _ = admin.PostForm(srv.URL+"/exchange/subsystems", url.Values{"csrf": {csrf}, "subsystem_member": {"VN/COM/VCB"}, "subsystem_code": {"EKYC"}, "subsystem_name": {"Định danh khách hàng"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add a subsystem: %d", res.StatusCode)
+	}
+	res, _ = admin.PostForm(srv.URL+"/exchange/subsystems", url.Values{"csrf": {csrf}, "subsystem_member": {"VN/COM/VCB"}, "subsystem_code": {"E K"}, "subsystem_name": {"x"}, "public_jwk": {"{}"}})
+	b, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-subsystem_code"`) || !strings.Contains(string(b), `href="#f-public_jwk"`) {
+		t.Errorf("a bad subsystem: %d", res.StatusCode)
+	}
+	res, _ = admin.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB/EKYC"}})
+	bundle, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" || !strings.Contains(res.Header.Get("Content-Disposition"), "VN_COM_VCB_EKYC.pem") {
+		t.Fatalf("certificate: %d %v", res.StatusCode, res.Header)
+	}
+	cert, err := tls.X509KeyPair(bundle, bundle)
+	if err != nil {
+		t.Fatalf("the downloaded key and certificate: %v", err)
+	}
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+	caPEM, _ := x.CACertificate(ctx)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil || leaf.Subject.CommonName != "VN/COM/VCB/EKYC" ||
+		!strings.Contains(string(bundle), string(caPEM)) {
+		t.Errorf("the downloaded certificate: %s %v", leaf.Subject, err)
+	}
+	grant := url.Values{"csrf": {csrf}, "right_subsystem": {"VN/COM/VCB/EKYC"}, "right_service": {exchange.Platform + "/person"},
+		"right_fields": {"full_name", "birth_date"}, "right_purposes": {"KYC"}}
+	res, _ = admin.PostForm(srv.URL+"/exchange/rights", grant)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant: %d", res.StatusCode)
+	}
+	if rs, err := x.Rights(ctx, "VN/COM/VCB/EKYC"); err != nil || len(rs) != 1 || strings.Join(rs[0].Fields, ",") != "full_name,birth_date" || strings.Join(rs[0].Purposes, ",") != "KYC" {
+		t.Errorf("the right granted: %+v %v", rs, err)
+	}
+	grant["right_fields"] = []string{"full_name", "card"}
+	res, _ = admin.PostForm(srv.URL+"/exchange/rights", grant)
+	b, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-right_fields"`) || !strings.Contains(string(b), "card") {
+		t.Errorf("a field not of the service: %d", res.StatusCode)
+	}
+	// The register's rights are the nation's to grant: not a province's
+	// administrator's, who cannot issue a national member's certificate.
+	hanoi, hanoiCSRF := signIn("admin.hanoi")
+	grant["csrf"], grant["right_fields"] = []string{hanoiCSRF}, []string{"full_name"}
+	if res, _ := hanoi.PostForm(srv.URL+"/exchange/rights", grant); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a province's administrator grants the register: %d", res.StatusCode)
+	}
+	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {hanoiCSRF}, "id": {"VN/COM/VCB/EKYC"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a province's administrator issues a national member's certificate: %d", res.StatusCode)
+	}
+	var entries int
+	log.Sync(ctx, 5*time.Second)
+	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%')`, string(exchange.ManageExchange)).Scan(&entries)
+	if entries != 3 {
+		t.Errorf("%d of the page's changes audited, want 3", entries)
+	}
+	if _, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
+		t.Error("the page offers no certificate or grant")
 	}
 	res, _ = admin.PostForm(srv.URL+"/exchange/revoke", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB"}})
 	if res.StatusCode != http.StatusSeeOther {
