@@ -197,7 +197,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR   issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem)")
 		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
 		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
-		fmt.Fprintln(stderr, "  revoke ID                  revoke a member or a subsystem, its certificates and tokens, at once")
+		fmt.Fprintln(stderr, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
 	}
 	if len(args) == 0 {
 		usage()
@@ -227,7 +227,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key.",
 		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
 		"list":           "Lists members, subsystems, services, purposes and rights.",
-		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens: a running server refuses them within a second.",
+		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, or one certificate by its serial (hex, as exchange cert and exchange list print it): a running server refuses them within a second.",
 	}[sub]
 	f.store(&c)
 	if sub == "services add" {
@@ -261,7 +261,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		f.fs.StringVar(&fields, "fields", "", "comma-separated fields it may disclose")
 		f.fs.StringVar(&purposes, "purposes", "", "comma-separated purpose codes it may call for")
 	case "revoke":
-		f.args, f.argsUsage = 1, " ID"
+		f.args, f.argsUsage = 1, " ID|SERIAL"
 	}
 	if err := f.parse(rest); err != nil {
 		return err
@@ -361,6 +361,13 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		for _, s := range ss {
 			fmt.Fprintf(stdout, "subsystem  %-28s %-40s key %v%s\n", s.ID, s.Name, s.HasKey, revoked(s.RevokedAt))
 		}
+		cs, err := x.Certificates(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			fmt.Fprintf(stdout, "certificate %-32s %-28s until %s%s\n", c.Serial, c.Subsystem, c.NotAfter.Format(time.DateOnly), revoked(c.RevokedAt))
+		}
 		svcs, err := x.Services(ctx, "")
 		if err != nil {
 			return err
@@ -383,7 +390,12 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			fmt.Fprintf(stdout, "right      %-28s %-40s for %s: %s\n", r.Subsystem, r.Service, strings.Join(r.Purposes, ","), strings.Join(r.Fields, ","))
 		}
 	case "revoke":
-		if err := x.Revoke(ctx, f.rest[0]); err != nil {
+		// A certificate's serial (hex, no slash), or a member or subsystem.
+		revoke := x.Revoke
+		if !strings.Contains(f.rest[0], "/") {
+			revoke = x.RevokeCertificate
+		}
+		if err := revoke(ctx, f.rest[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s revoked\n", f.rest[0])

@@ -372,6 +372,25 @@ func TestExchangeCLI(t *testing.T) {
 	if err := step("right      VN/COM/ACB/KYC", "exchange", "list"); err != nil {
 		t.Fatal(err)
 	}
+	// One certificate revoked by its serial, as list shows it; again: not
+	// a valid one.
+	var listed strings.Builder
+	if err := run(t.Context(), []string{"exchange", "list", "--data", dir}, e, &listed, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`certificate ([0-9a-f]+) +VN/COM/ACB/KYC +until \d{4}-\d{2}-\d{2}\n`).FindStringSubmatch(listed.String())
+	if m == nil {
+		t.Fatalf("exchange list shows no certificate:\n%s", listed.String())
+	}
+	if err := step(m[1]+" revoked", "exchange", "revoke", m[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "revoke", m[1]); err == nil || !strings.Contains(err.Error(), "no valid certificate") {
+		t.Errorf("a certificate revoked twice: %v", err)
+	}
+	if err := step("revoked", "exchange", "list"); err != nil || !strings.Contains(listed.String(), "VN/COM/ACB/KYC") {
+		t.Fatal(err)
+	}
 	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.Contains(err.Error(), "address is not a field") {
 		t.Errorf("a bad grant: %v", err)
 	}

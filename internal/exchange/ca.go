@@ -20,6 +20,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -262,4 +264,57 @@ func (x *Exchange) TLSConfig(ctx context.Context, hosts []string) (*tls.Config, 
 		ClientCAs:    ca.pool,
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 	}, nil
+}
+
+// Certificate is a client certificate the CA issued: its serial (hex),
+// its subsystem, until when it is valid, and when it was revoked.
+type Certificate struct {
+	Serial    string    `json:"serial"`
+	Subsystem string    `json:"subsystem_id"`
+	NotAfter  time.Time `json:"not_after"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Certificates lists the certificates issued to subsystem ("" for all),
+// newest first.
+func (x *Exchange) Certificates(ctx context.Context, subsystem string) ([]Certificate, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT serial, subsystem_id, not_after, created_at, revoked_at FROM exchange_certificates
+		WHERE $1 = '' OR subsystem_id = $1 ORDER BY created_at DESC, serial`, subsystem)
+	return db.Collect(rows, err, func(s db.Scanner) (Certificate, error) {
+		var c Certificate
+		var revoked string
+		err := s.Scan(&c.Serial, &c.Subsystem, db.Time{T: &c.NotAfter}, db.Time{T: &c.CreatedAt}, &revoked)
+		if err == nil && revoked != "" {
+			c.RevokedAt, err = db.ParseTime(revoked)
+		}
+		return c, err
+	})
+}
+
+// AdminRevokeCertificate is RevokeCertificate for a staff administrator:
+// the subsystem's member must be within p's reach; audited.
+func (x *Exchange) AdminRevokeCertificate(ctx context.Context, p auth.Principal, serialHex string) error {
+	var subsystem string
+	err := x.db.QueryRowContext(ctx, `SELECT subsystem_id FROM exchange_certificates WHERE serial = $1`, serialHex).Scan(&subsystem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return problem.New(problem.NotFound, "no certificate with serial %s", serialHex)
+	} else if err != nil {
+		return err
+	}
+	sid, err := ParseSubsystem(subsystem)
+	if err != nil {
+		return err
+	}
+	unit, err := x.memberUnit(ctx, sid.MemberID(), "serial")
+	if err != nil {
+		return err
+	}
+	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+		return err
+	}
+	if err := x.RevokeCertificate(ctx, serialHex); err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, subsystem).With("certificate revoked: serial "+serialHex))
 }

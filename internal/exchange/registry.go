@@ -486,6 +486,8 @@ type Manage struct {
 	Services   []Service
 	Purposes   []Purpose
 	Rights     []Right
+	// Certificates are those of the subsystems within reach, unexpired.
+	Certificates []Certificate
 }
 
 // Overview returns what p may manage; refused (and audited) for a role
@@ -514,6 +516,16 @@ func (x *Exchange) Overview(ctx context.Context, p auth.Principal) (Manage, erro
 	}
 	if out.Purposes, err = x.Purposes(ctx); err != nil {
 		return out, err
+	}
+	cs, err := x.Certificates(ctx, "")
+	if err != nil {
+		return out, err
+	}
+	now := x.now()
+	for _, c := range cs {
+		if c.NotAfter.After(now) && slices.ContainsFunc(out.Subsystems, func(s Subsystem) bool { return s.ID == c.Subsystem }) {
+			out.Certificates = append(out.Certificates, c)
+		}
 	}
 	out.Rights, err = x.Rights(ctx, "")
 	return out, err

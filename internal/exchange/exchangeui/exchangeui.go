@@ -40,6 +40,7 @@ func Module(x *exchange.Exchange) web.Module {
 				k.StaffPage("POST /exchange/subsystems", p.addSubsystem),
 				k.StaffPage("POST /exchange/rights", p.grant),
 				k.StaffPage("POST /exchange/certificates", p.certificate),
+				k.StaffPage("POST /exchange/certificates/revoke", p.revokeCertificate),
 				k.StaffPage("POST /exchange/revoke", p.revoke),
 			}
 		},
@@ -273,6 +274,22 @@ func (p *pages) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.k.Flash(w, r, "flash.exchange.revoked")
+	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
+	return nil
+}
+
+func (p *pages) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
+	if err := p.k.ParseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := p.x.AdminRevokeCertificate(r.Context(), pr, r.PostForm.Get("serial")); err != nil {
+		return err
+	}
+	p.k.Flash(w, r, "flash.exchange.certificate_revoked")
 	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -146,6 +147,10 @@ func TestPage(t *testing.T) {
 		!strings.Contains(string(bundle), string(caPEM)) {
 		t.Errorf("the downloaded certificate: %s %v", leaf.Subject, err)
 	}
+	serial := hex.EncodeToString(leaf.SerialNumber.Bytes())
+	if _, vi := get(admin, "vi"); !strings.Contains(vi, serial) {
+		t.Errorf("the page does not list the certificate %s", serial)
+	}
 	grant := url.Values{"csrf": {csrf}, "right_subsystem": {"VN/COM/VCB/EKYC"}, "right_service": {exchange.Platform + "/person"},
 		"right_fields": {"full_name", "birth_date"}, "right_purposes": {"KYC"}}
 	res, _ = admin.PostForm(srv.URL+"/exchange/rights", grant)
@@ -171,14 +176,23 @@ func TestPage(t *testing.T) {
 	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {hanoiCSRF}, "id": {"VN/COM/VCB/EKYC"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a province's administrator issues a national member's certificate: %d", res.StatusCode)
 	}
+	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {hanoiCSRF}, "serial": {serial}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a province's administrator revokes a national member's certificate: %d", res.StatusCode)
+	}
+	if res, _ := admin.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {csrf}, "serial": {serial}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoke the certificate: %d", res.StatusCode)
+	}
+	if cs, err := x.Certificates(ctx, "VN/COM/VCB/EKYC"); err != nil || len(cs) != 1 || cs[0].RevokedAt.IsZero() {
+		t.Errorf("the certificate after its revocation: %+v %v", cs, err)
+	}
 	var entries int
 	log.Sync(ctx, 5*time.Second)
-	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%')`, string(exchange.ManageExchange)).Scan(&entries)
-	if entries != 3 {
-		t.Errorf("%d of the page's changes audited, want 3", entries)
+	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%' OR detail LIKE 'certificate revoked%')`, string(exchange.ManageExchange)).Scan(&entries)
+	if entries != 4 {
+		t.Errorf("%d of the page's changes audited, want 4", entries)
 	}
-	if _, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
-		t.Error("the page offers no certificate or grant")
+	if code, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
+		t.Errorf("the page offers no certificate or grant: %d %s", code, vi[max(0, len(vi)-3000):])
 	}
 	res, _ = admin.PostForm(srv.URL+"/exchange/revoke", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB"}})
 	if res.StatusCode != http.StatusSeeOther {
