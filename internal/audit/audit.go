@@ -313,7 +313,9 @@ func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() er
 			err := l.openJournal(ctx, d.Location, o)
 			switch {
 			case errors.Is(err, errJournalBusy):
-				slog.Warn("audit journal in use by another audit log: this one commits each group to the audit file", "path", JournalPath(d.Location))
+				// The server holds it while a command of the CLI runs
+				// beside it: expected, and as durable.
+				slog.Info("audit journal held by another process (the server, for a command run beside it): this one commits its entries to the audit file directly", "path", JournalPath(d.Location))
 				go l.writer()
 				return l, nil
 			case errors.Is(err, errJournalUnmapped):
