@@ -1,8 +1,11 @@
 package exchange_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -93,6 +96,46 @@ func TestConsentChoices(t *testing.T) {
 		}
 		if ch, err := e.x.ConsentChoices(e.Ctx); err != nil || len(ch.Clients) != 0 {
 			t.Errorf("after the bank's system is revoked: %+v %v", ch.Clients, err)
+		}
+	})
+}
+
+// A subsystem's certificates are listed with their serials; one revoked
+// by its serial is refused at its next request, the subsystem's other
+// ways in (a token) still work.
+func TestCertificateRevokedAlone(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		cs, err := e.x.Certificates(e.Ctx, hospital)
+		if err != nil || len(cs) != 1 || cs[0].Subsystem != hospital || !cs[0].RevokedAt.IsZero() || !cs[0].NotAfter.After(time.Now()) {
+			t.Fatalf("certificates: %+v %v", cs, err)
+		}
+		look := func(c *http.Client, h map[string]string) int {
+			return e.do(t, c, "GET", "/r1/"+person+"/"+e.Lan.PIN, h, "").status
+		}
+		if s := look(e.client(hospital), xroad(hospital, "HEALTH-INSURANCE-CHECK")); s != http.StatusOK {
+			t.Fatalf("before: %d", s)
+		}
+		if err := e.x.RevokeCertificate(e.Ctx, cs[0].Serial); err != nil {
+			t.Fatal(err)
+		}
+		if s := look(e.client(hospital), xroad(hospital, "HEALTH-INSURANCE-CHECK")); s != http.StatusUnauthorized {
+			t.Errorf("with the revoked certificate: %d", s)
+		}
+		var tok exchange.Token
+		res := e.token(t, e.assertion(t, hospital, e.tokenURL, "after-revocation", time.Minute))
+		if err := json.Unmarshal([]byte(res.body), &tok); err != nil || tok.AccessToken == "" {
+			t.Fatalf("a token after the certificate's revocation: %d %s", res.status, res.body)
+		}
+		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+		h["Authorization"] = "Bearer " + tok.AccessToken
+		if s := look(e.client(""), h); s != http.StatusOK {
+			t.Errorf("the subsystem with a token: %d", s)
+		}
+		if cs, err := e.x.Certificates(e.Ctx, ""); err != nil || len(cs) != 3 {
+			t.Errorf("all certificates: %d %v", len(cs), err)
+		} else if cs, _ := e.x.Certificates(e.Ctx, hospital); cs[0].RevokedAt.IsZero() {
+			t.Error("the revoked certificate is listed as valid")
 		}
 	})
 }
