@@ -194,7 +194,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
 		fmt.Fprintln(stderr, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
 		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
-		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR   issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem)")
+		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR [--csr FILE]  issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem; for a signing request's key, no .key)")
 		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
 		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
 		fmt.Fprintln(stderr, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
@@ -224,7 +224,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		"members add":    "Registers a member (an organisation) of the data exchange.",
 		"subsystems add": "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
 		"services add":   "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
-		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key.",
+		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key; with --csr, for the key of the member's signing request, which never leaves the member.",
 		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
 		"list":           "Lists members, subsystems, services, purposes and rights.",
 		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, or one certificate by its serial (hex, as exchange cert and exchange list print it): a running server refuses them within a second.",
@@ -233,7 +233,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	if sub == "services add" {
 		f.egress(&c)
 	}
-	var id, name, unit, jwk, out, service, fields, purposes, baseURL, openAPIFile, endpoints string
+	var id, name, unit, jwk, out, service, fields, purposes, baseURL, openAPIFile, endpoints, csrFile string
 	switch sub {
 	case "members add", "subsystems add":
 		f.fs.StringVar(&id, "id", "", "identifier")
@@ -253,6 +253,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	case "cert":
 		f.args, f.argsUsage = 1, " SUBSYSTEM"
 		f.fs.StringVar(&out, "out", ".", "directory to write the certificate, the key and the CA certificate to")
+		f.fs.StringVar(&csrFile, "csr", "", "the member's certificate signing request (PKCS #10, PEM): the certificate is issued for its key, which never leaves the member, and no key is written")
 		f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file of the master key that seals the CA's key (default: <data>/master.key)")
 		c.MasterKey = f.env("POPULUS_MASTER_KEY")
 	case "grant":
@@ -323,8 +324,17 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		}
 		fmt.Fprintf(stdout, "service %s published at %s\n", id, baseURL)
 	case "cert":
-		iss, err := x.IssueCertificate(ctx, f.rest[0])
-		if err != nil {
+		var iss exchange.Issued
+		if csrFile != "" {
+			csr, err := os.ReadFile(csrFile)
+			if err != nil {
+				return fmt.Errorf("--csr: %w", err)
+			}
+			iss, err = x.IssueCertificateForCSR(ctx, f.rest[0], csr)
+			if err != nil {
+				return err
+			}
+		} else if iss, err = x.IssueCertificate(ctx, f.rest[0]); err != nil {
 			return err
 		}
 		ca, err := x.CACertificate(ctx)
@@ -338,11 +348,17 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if err := os.WriteFile(crt, iss.CertPEM, 0o644); err != nil {
 			return err
 		}
-		if err := os.WriteFile(key, iss.KeyPEM, 0o600); err != nil {
-			return err
+		if len(iss.KeyPEM) > 0 {
+			if err := os.WriteFile(key, iss.KeyPEM, 0o600); err != nil {
+				return err
+			}
 		}
 		if err := os.WriteFile(filepath.Join(out, "ca.pem"), ca, 0o644); err != nil {
 			return err
+		}
+		if len(iss.KeyPEM) == 0 {
+			fmt.Fprintf(stdout, "certificate %s (serial %s) for the key of %s written to %s, the CA's to %s\n", f.rest[0], iss.Serial, csrFile, crt, filepath.Join(out, "ca.pem"))
+			break
 		}
 		fmt.Fprintf(stdout, "certificate %s (serial %s) written to %s, its key to %s (keep it secret), the CA's to %s\n", f.rest[0], iss.Serial, crt, key, filepath.Join(out, "ca.pem"))
 	case "grant":

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -368,6 +369,24 @@ func TestExchangeCLI(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "certs", f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// For the member's signing request: the certificate, no key.
+	memberKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csrDER, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, memberKey)
+	csrFile := filepath.Join(dir, "member.csr")
+	os.WriteFile(csrFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}), 0o600)
+	if err := step("for the key of "+csrFile, "exchange", "cert", "VN/COM/ACB/KYC", "--csr", csrFile, "--out", filepath.Join(dir, "csr")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "csr", "VN_COM_ACB_KYC.key")); err == nil {
+		t.Error("a key written for a signing request")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "csr", "VN_COM_ACB_KYC.crt")); err != nil {
+		t.Error(err)
+	} else if blk, _ := pem.Decode(b); blk == nil {
+		t.Error("no certificate written")
+	} else if c, err := x509.ParseCertificate(blk.Bytes); err != nil || !memberKey.PublicKey.Equal(c.PublicKey) {
+		t.Errorf("the certificate is not for the request's key: %v", err)
 	}
 	if err := step("right      VN/COM/ACB/KYC", "exchange", "list"); err != nil {
 		t.Fatal(err)

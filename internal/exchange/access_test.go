@@ -1,7 +1,17 @@
 package exchange_test
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,6 +146,60 @@ func TestCertificateRevokedAlone(t *testing.T) {
 			t.Errorf("all certificates: %d %v", len(cs), err)
 		} else if cs, _ := e.x.Certificates(e.Ctx, hospital); cs[0].RevokedAt.IsZero() {
 			t.Error("the revoked certificate is listed as valid")
+		}
+	})
+}
+
+// csrPEM is a certificate signing request for key, PEM.
+func csrPEM(t *testing.T, key crypto.Signer) []byte {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "anything"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+// A member sends a signing request: the certificate is for its key, which
+// Populus never sees; the key becomes the subsystem's for client
+// assertions; the certificate opens the exchange. A request that does not
+// verify, or a weak key, is refused naming csr.
+func TestCertificateForCSR(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		const sub = "VN/COM/VCB/CSR"
+		if _, err := e.x.AddSubsystem(e.Ctx, sub, "Hệ thống CSR", nil); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		iss, err := e.x.IssueCertificateForCSR(e.Ctx, sub, csrPEM(t, key))
+		if err != nil || len(iss.KeyPEM) != 0 {
+			t.Fatalf("issue: %v, key %d bytes", err, len(iss.KeyPEM))
+		}
+		keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+		pair, err := tls.X509KeyPair(iss.CertPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+		if err != nil {
+			t.Fatalf("the certificate is not for the request's key: %v", err)
+		}
+		leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+		if leaf.Subject.CommonName != sub {
+			t.Errorf("the certificate names %q", leaf.Subject.CommonName)
+		}
+		e.certs[sub], e.keys[sub] = pair, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+		if r := e.do(t, e.client(sub), "GET", "/listClients", map[string]string{exchange.HeaderClient: sub}, ""); r.status != http.StatusOK {
+			t.Errorf("listClients with the certificate: %d %s", r.status, r.body)
+		}
+		if r := e.token(t, e.assertion(t, sub, e.tokenURL, "csr-1", time.Minute)); r.status != http.StatusOK {
+			t.Errorf("an assertion signed with the request's key: %d %s", r.status, r.body)
+		}
+		weak, _ := rsa.GenerateKey(rand.Reader, 1024)
+		tampered := csrPEM(t, key)
+		blk, _ := pem.Decode(tampered)
+		blk.Bytes[len(blk.Bytes)-3] ^= 0xff
+		for name, bad := range map[string][]byte{"garbage": []byte("not a request"), "weak RSA key": csrPEM(t, weak), "bad signature": pem.EncodeToMemory(blk)} {
+			if _, err := e.x.IssueCertificateForCSR(e.Ctx, sub, bad); !strings.Contains(fmt.Sprint(problem.BodyOf(err, "").Errors), "csr") {
+				t.Errorf("%s: %v", name, err)
+			}
 		}
 	})
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -150,6 +152,59 @@ type Issued struct {
 // the subsystem has no public key for client assertions yet, the
 // certificate's becomes it.
 func (x *Exchange) IssueCertificate(ctx context.Context, subsystem string) (Issued, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Issued{}, err
+	}
+	iss, err := x.issue(ctx, subsystem, &k.PublicKey)
+	if err != nil {
+		return Issued{}, err
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return Issued{}, err
+	}
+	iss.KeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
+	return iss, nil
+}
+
+// IssueCertificateForCSR issues a client certificate to a registered
+// subsystem for the key of a certificate signing request (PKCS #10, PEM)
+// that the member made, so that its private key never leaves it: the
+// request's signature must verify, its key be ECDSA P-256 or P-384, RSA
+// of 2048 bits or more, or Ed25519; its subject is not used (the
+// certificate names the subsystem). Issued.KeyPEM is empty.
+func (x *Exchange) IssueCertificateForCSR(ctx context.Context, subsystem string, csrPEM []byte) (Issued, error) {
+	blk, _ := pem.Decode(csrPEM)
+	if blk == nil || blk.Type != "CERTIFICATE REQUEST" && blk.Type != "NEW CERTIFICATE REQUEST" {
+		return Issued{}, problem.Field("csr", "is not a PEM certificate signing request (CERTIFICATE REQUEST)")
+	}
+	csr, err := x509.ParseCertificateRequest(blk.Bytes)
+	if err != nil {
+		return Issued{}, problem.Field("csr", "cannot be read: %v", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return Issued{}, problem.Field("csr", "its signature does not verify: %v", err)
+	}
+	switch k := csr.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {
+			return Issued{}, problem.Field("csr", "an ECDSA key must be on P-256 or P-384")
+		}
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return Issued{}, problem.Field("csr", "an RSA key must have 2048 bits or more")
+		}
+	case ed25519.PublicKey:
+	default:
+		return Issued{}, problem.Field("csr", "the key must be ECDSA P-256 or P-384, RSA of 2048 bits or more, or Ed25519")
+	}
+	return x.issue(ctx, subsystem, csr.PublicKey)
+}
+
+// issue signs a client certificate of subsystem for pub and records it;
+// pub becomes the subsystem's key for client assertions if it has none.
+func (x *Exchange) issue(ctx context.Context, subsystem string, pub crypto.PublicKey) (Issued, error) {
 	var name, member, revoked, jwk string
 	err := x.db.QueryRowContext(ctx, `SELECT s.name, m.name, s.revoked_at || m.revoked_at, s.public_jwk FROM exchange_subsystems s JOIN exchange_members m ON m.id = s.member_id WHERE s.id = $1`, subsystem).
 		Scan(&name, &member, &revoked, &jwk)
@@ -159,10 +214,6 @@ func (x *Exchange) IssueCertificate(ctx context.Context, subsystem string) (Issu
 		return Issued{}, err
 	}
 	ca, err := x.authority(ctx)
-	if err != nil {
-		return Issued{}, err
-	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -179,17 +230,11 @@ func (x *Exchange) IssueCertificate(ctx context.Context, subsystem string) (Issu
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &k.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, pub, ca.key)
 	if err != nil {
 		return Issued{}, err
 	}
-	p8, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		return Issued{}, err
-	}
-	out := Issued{Serial: hex.EncodeToString(sn.Bytes()),
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})}
+	out := Issued{Serial: hex.EncodeToString(sn.Bytes()), CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_certificates (serial, subsystem_id, not_after, created_at) VALUES ($1, $2, $3, $4)`,
 			out.Serial, subsystem, isoNow(tpl.NotAfter), isoNow(now)); err != nil {
@@ -198,11 +243,22 @@ func (x *Exchange) IssueCertificate(ctx context.Context, subsystem string) (Issu
 		if jwk != "" {
 			return nil
 		}
-		pub, err := jose.JSONWebKey{Key: &k.PublicKey, KeyID: out.Serial, Algorithm: string(jose.ES256), Use: "sig"}.MarshalJSON()
+		alg := jose.ES256
+		switch k := pub.(type) {
+		case *ecdsa.PublicKey:
+			if k.Curve == elliptic.P384() {
+				alg = jose.ES384
+			}
+		case *rsa.PublicKey:
+			alg = jose.RS256
+		case ed25519.PublicKey:
+			alg = jose.EdDSA
+		}
+		b, err := jose.JSONWebKey{Key: pub, KeyID: out.Serial, Algorithm: string(alg), Use: "sig"}.MarshalJSON()
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = $1 WHERE id = $2`, string(pub), subsystem)
+		_, err = tx.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = $1 WHERE id = $2`, string(b), subsystem)
 		return err
 	})
 	return out, err

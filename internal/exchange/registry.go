@@ -624,10 +624,11 @@ func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) er
 		r.Service, strings.Join(r.Purposes, ", "), strings.Join(r.Fields, ", "))))
 }
 
-// AdminIssueCertificate is IssueCertificate for a staff administrator: the
-// subsystem's member must be within p's reach; audited with the serial.
-// The key is in the answer only: Populus does not keep it.
-func (x *Exchange) AdminIssueCertificate(ctx context.Context, p auth.Principal, subsystem string) (Issued, error) {
+// AdminIssueCertificate is IssueCertificate for a staff administrator (or
+// IssueCertificateForCSR, given a signing request): the subsystem's member
+// must be within p's reach; audited with the serial. A key made here is in
+// the answer only: Populus does not keep it.
+func (x *Exchange) AdminIssueCertificate(ctx context.Context, p auth.Principal, subsystem string, csrPEM []byte) (Issued, error) {
 	sid, err := ParseSubsystem(subsystem)
 	if err != nil {
 		return Issued{}, problem.Field("subsystem", "%v", err)
@@ -639,7 +640,12 @@ func (x *Exchange) AdminIssueCertificate(ctx context.Context, p auth.Principal, 
 	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
 		return Issued{}, err
 	}
-	iss, err := x.IssueCertificate(ctx, subsystem)
+	var iss Issued
+	if len(csrPEM) > 0 {
+		iss, err = x.IssueCertificateForCSR(ctx, subsystem, csrPEM)
+	} else {
+		iss, err = x.IssueCertificate(ctx, subsystem)
+	}
 	if err != nil {
 		return iss, err
 	}

@@ -60,11 +60,14 @@ type view struct {
 	SubsystemForm          *web.Form
 	RightForm              *web.Form
 	Subsystem, RightFields []web.FormField
+	// CertificateForm issues a certificate for a member's signing request.
+	CertificateForm   *web.Form
+	CertificateFields []web.FormField
 }
 
 // forms are the page's forms, one of them possibly sent back with its
 // errors.
-type forms struct{ member, subsystem, right *web.Form }
+type forms struct{ member, subsystem, right, certificate *web.Form }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, all forms) error {
 	pr, err := auth.MustFromContext(r.Context())
@@ -84,8 +87,12 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, all f
 	if all.right == nil {
 		all.right = p.k.NewForm(r, nil)
 	}
-	v := view{Manage: m, Form: all.member, SubsystemForm: all.subsystem, RightForm: all.right}
+	if all.certificate == nil {
+		all.certificate = p.k.NewForm(r, nil)
+	}
+	v := view{Manage: m, Form: all.member, SubsystemForm: all.subsystem, RightForm: all.right, CertificateForm: all.certificate}
 	v.Subsystem, v.RightFields = subsystemFields(all.subsystem, m), rightFields(all.right, m)
+	v.CertificateFields = certificateFields(all.certificate, m)
 	p.k.Render(w, r, status, "exchange", "exchangeui.title", "exchange", v)
 	return nil
 }
@@ -134,6 +141,20 @@ func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
 		purposes.Options = append(purposes.Options, web.Option{Value: x.Code, Text: x.Name + " (" + x.Code + ")", Checked: slices.Contains(f.Values["right_purposes"], x.Code)})
 	}
 	return []web.FormField{sub, svc, fields, purposes}
+}
+
+// certificateFields are the fields of the form issuing a certificate for
+// a signing request: the subsystem (active, within reach) and the request.
+func certificateFields(f *web.Form, m exchange.Manage) []web.FormField {
+	sub := f.Field("id", "select", true)
+	sub.Label = "field.right_subsystem"
+	sub.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
+	for _, s := range m.Subsystems {
+		if s.RevokedAt.IsZero() {
+			sub.Options = append(sub.Options, web.Option{Value: s.ID, Text: s.Name + " — " + s.ID})
+		}
+	}
+	return []web.FormField{sub, f.Field("csr", "textarea", true)}
 }
 
 func (p *pages) list(w http.ResponseWriter, r *http.Request) error {
@@ -221,8 +242,12 @@ func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PostForm.Get("id")
-	iss, err := p.x.AdminIssueCertificate(r.Context(), pr, id)
+	iss, err := p.x.AdminIssueCertificate(r.Context(), pr, id, []byte(strings.TrimSpace(r.PostForm.Get("csr"))))
 	if err != nil {
+		if problem.Is(err, problem.Invalid) {
+			f := p.k.NewForm(r, r.PostForm)
+			return p.refused(w, r, f, err, map[string]string{"subsystem": "id"}, forms{certificate: f})
+		}
 		return err
 	}
 	ca, err := p.x.CACertificate(r.Context())
@@ -233,9 +258,13 @@ func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	fmt.Fprintf(w, "Populus data exchange: the client certificate of %s, serial %s, its private key and the exchange CA's certificate.\n"+
-		"Keep the private key secret: Populus does not keep it. curl --cert %s --cacert %s (this file for both).\n\n", id, iss.Serial, name, name)
-	w.Write(iss.KeyPEM)
+	if len(iss.KeyPEM) > 0 {
+		fmt.Fprintf(w, "Populus data exchange: the client certificate of %s, serial %s, its private key and the exchange CA's certificate.\n"+
+			"Keep the private key secret: Populus does not keep it. curl --cert %s --cacert %s (this file for both).\n\n", id, iss.Serial, name, name)
+		w.Write(iss.KeyPEM)
+	} else {
+		fmt.Fprintf(w, "Populus data exchange: the client certificate of %s, serial %s, for the key of your signing request, and the exchange CA's certificate.\n\n", id, iss.Serial)
+	}
 	w.Write(iss.CertPEM)
 	_, err = w.Write(ca)
 	return err

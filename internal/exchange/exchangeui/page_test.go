@@ -1,11 +1,16 @@
 package exchangeui_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"maps"
@@ -13,6 +18,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +153,23 @@ func TestPage(t *testing.T) {
 		!strings.Contains(string(bundle), string(caPEM)) {
 		t.Errorf("the downloaded certificate: %s %v", leaf.Subject, err)
 	}
+	// For the member's own signing request: the certificate alone, for its
+	// key; a request that is not one comes back with its error.
+	memberKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csrDER, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, memberKey)
+	csr := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}))
+	res, _ = admin.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB/EKYC"}, "csr": {csr}})
+	forCSR, _ := io.ReadAll(res.Body)
+	if blk, _ := pem.Decode(forCSR[bytes.Index(forCSR, []byte("-----BEGIN")):]); res.StatusCode != 200 || bytes.Contains(forCSR, []byte("PRIVATE KEY")) || blk == nil || blk.Type != "CERTIFICATE" {
+		t.Errorf("a certificate for a signing request: %d %s", res.StatusCode, forCSR)
+	} else if c, err := x509.ParseCertificate(blk.Bytes); err != nil || !memberKey.PublicKey.Equal(c.PublicKey) {
+		t.Errorf("the certificate is not for the request's key: %v", err)
+	}
+	res, _ = admin.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB/EKYC"}, "csr": {"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----"}})
+	b, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-csr"`) {
+		t.Errorf("a bad signing request: %d", res.StatusCode)
+	}
 	serial := hex.EncodeToString(leaf.SerialNumber.Bytes())
 	if _, vi := get(admin, "vi"); !strings.Contains(vi, serial) {
 		t.Errorf("the page does not list the certificate %s", serial)
@@ -182,14 +205,14 @@ func TestPage(t *testing.T) {
 	if res, _ := admin.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {csrf}, "serial": {serial}}); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("revoke the certificate: %d", res.StatusCode)
 	}
-	if cs, err := x.Certificates(ctx, "VN/COM/VCB/EKYC"); err != nil || len(cs) != 1 || cs[0].RevokedAt.IsZero() {
+	if cs, err := x.Certificates(ctx, "VN/COM/VCB/EKYC"); err != nil || len(cs) != 2 || !slices.ContainsFunc(cs, func(c exchange.Certificate) bool { return c.Serial == serial && !c.RevokedAt.IsZero() }) {
 		t.Errorf("the certificate after its revocation: %+v %v", cs, err)
 	}
 	var entries int
 	log.Sync(ctx, 5*time.Second)
 	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%' OR detail LIKE 'certificate revoked%')`, string(exchange.ManageExchange)).Scan(&entries)
-	if entries != 4 {
-		t.Errorf("%d of the page's changes audited, want 4", entries)
+	if entries != 5 {
+		t.Errorf("%d of the page's changes audited, want 5", entries)
 	}
 	if code, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
 		t.Errorf("the page offers no certificate or grant: %d %s", code, vi[max(0, len(vi)-3000):])
