@@ -123,11 +123,14 @@ func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
 	}
 	svc := f.Field("right_service", "select", true)
 	svc.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
+	// The fields of the service chosen (the services table links to the
+	// form with it chosen), else of every service.
+	chosen := slices.ContainsFunc(m.Services, func(s exchange.Service) bool { return s.ID == f.Get("right_service") })
 	var all []string
 	for _, s := range m.Services {
 		svc.Options = append(svc.Options, web.Option{Value: s.ID, Text: s.Title + " — " + s.ID})
 		for _, x := range s.Fields {
-			if !slices.Contains(all, x) {
+			if !slices.Contains(all, x) && (!chosen || s.ID == f.Get("right_service")) {
 				all = append(all, x)
 			}
 		}
@@ -158,7 +161,11 @@ func certificateFields(f *web.Form, m exchange.Manage) []web.FormField {
 }
 
 func (p *pages) list(w http.ResponseWriter, r *http.Request) error {
-	return p.render(w, r, http.StatusOK, forms{})
+	var all forms
+	if svc := r.URL.Query().Get("service"); svc != "" {
+		all.right = p.k.NewForm(r, url.Values{"right_service": {svc}})
+	}
+	return p.render(w, r, http.StatusOK, all)
 }
 
 // refused sends a form back with the exchange's error on its fields,

@@ -183,6 +183,16 @@ func TestPage(t *testing.T) {
 	if rs, err := x.Rights(ctx, "VN/COM/VCB/EKYC"); err != nil || len(rs) != 1 || strings.Join(rs[0].Fields, ",") != "full_name,birth_date" || strings.Join(rs[0].Purposes, ",") != "KYC" {
 		t.Errorf("the right granted: %+v %v", rs, err)
 	}
+	// The services table links to the form with its service chosen: the
+	// fields offered are that service's.
+	req, _ := http.NewRequest("GET", srv.URL+"/exchange?service="+url.QueryEscape(exchange.Platform+"/verify"), nil)
+	res, _ = admin.Do(req)
+	b, _ = io.ReadAll(res.Body)
+	grantForm := string(b)[strings.Index(string(b), `id="grant"`):]
+	if !strings.Contains(grantForm, `value="age_at_least"`) || strings.Contains(grantForm, `value="religion"`) ||
+		!strings.Contains(grantForm, `<option value="`+exchange.Platform+`/verify" selected>`) {
+		t.Errorf("the grant form for the verification service: %s", grantForm)
+	}
 	grant["right_fields"] = []string{"full_name", "card"}
 	res, _ = admin.PostForm(srv.URL+"/exchange/rights", grant)
 	b, _ = io.ReadAll(res.Body)
