@@ -36,12 +36,12 @@ func Module(x *exchange.Exchange) web.Module {
 			p := &pages{k: k, x: x}
 			return []httpx.Route{
 				k.StaffPage("GET /exchange", p.list),
-				k.StaffPage("POST /exchange/members", p.add),
-				k.StaffPage("POST /exchange/subsystems", p.addSubsystem),
-				k.StaffPage("POST /exchange/rights", p.grant),
+				k.StaffPage("POST /exchange/members", p.handle(p.add())),
+				k.StaffPage("POST /exchange/subsystems", p.handle(p.addSubsystem())),
+				k.StaffPage("POST /exchange/rights", p.handle(p.grant())),
 				k.StaffPage("POST /exchange/certificates", p.certificate),
-				k.StaffPage("POST /exchange/certificates/revoke", p.revokeCertificate),
-				k.StaffPage("POST /exchange/revoke", p.revoke),
+				k.StaffPage("POST /exchange/certificates/revoke", p.handle(p.revokeCertificate())),
+				k.StaffPage("POST /exchange/revoke", p.handle(p.revoke())),
 			}
 		},
 	}
@@ -186,62 +186,103 @@ func (p *pages) refused(w http.ResponseWriter, r *http.Request, f *web.Form, err
 	return p.render(w, r, http.StatusUnprocessableEntity, all)
 }
 
-func (p *pages) addSubsystem(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 32<<10); err != nil {
-		return err
-	}
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	f := p.k.NewForm(r, r.PostForm)
-	id := f.Get("subsystem_member") + "/" + f.Get("subsystem_code")
-	if f.Get("subsystem_member") == "" {
-		err = problem.Field("subsystem_member", "choose the member")
-	} else {
-		_, err = p.x.AdminAddSubsystem(r.Context(), pr, id, f.Get("subsystem_name"), []byte(f.Get("public_jwk")))
-	}
-	if err != nil {
-		return p.refused(w, r, f, err, map[string]string{"id": "subsystem_code", "name": "subsystem_name"}, forms{subsystem: f})
-	}
-	p.k.Flash(w, r, "flash.exchange.subsystem")
-	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
-	return nil
+// change is a form that changes the exchange: act does it for the
+// administrator; the page then says flash. A refusal of the form's
+// values (Invalid) sends it back, in its place on the page (place), the
+// exchange's field names mapped to the form's (names); without a place,
+// the refusal is the page's.
+type change struct {
+	max   int64
+	flash string
+	names map[string]string
+	place func(*web.Form) forms
+	act   func(r *http.Request, pr auth.Principal, f *web.Form) error
 }
 
-func (p *pages) grant(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 16<<10); err != nil {
-		return err
+// handle is c's handler.
+func (p *pages) handle(c change) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := p.k.ParseForm(w, r, c.max); err != nil {
+			return err
+		}
+		pr, err := auth.MustFromContext(r.Context())
+		if err != nil {
+			return err
+		}
+		f := p.k.NewForm(r, r.PostForm)
+		if err := c.act(r, pr, f); err != nil {
+			if c.place == nil {
+				return err
+			}
+			return p.refused(w, r, f, err, c.names, c.place(f))
+		}
+		p.k.Flash(w, r, c.flash)
+		http.Redirect(w, r, "/exchange", http.StatusSeeOther)
+		return nil
 	}
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	f := p.k.NewForm(r, r.PostForm)
-	right := exchange.Right{Subsystem: f.Get("right_subsystem"), Service: f.Get("right_service"), Fields: r.PostForm["right_fields"], Purposes: r.PostForm["right_purposes"]}
-	var fe problem.Fields
-	if right.Subsystem == "" {
-		fe.Add("right_subsystem", "choose the subsystem")
-	}
-	if len(right.Fields) == 0 {
-		fe.Add("right_fields", "tick at least one field")
-	}
-	if err = fe.Err(); err == nil {
-		err = p.x.AdminGrant(r.Context(), pr, right)
-	}
-	if err != nil {
-		return p.refused(w, r, f, err, map[string]string{"subsystem_id": "right_subsystem", "service_id": "right_service", "fields": "right_fields", "purposes": "right_purposes"}, forms{right: f})
-	}
-	p.k.Flash(w, r, "flash.exchange.granted")
-	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
-	return nil
+}
+
+// memberNames maps the exchange's field names to the member form's.
+var memberNames = map[string]string{"id": "member_id", "name": "member_name"}
+
+func (p *pages) add() change {
+	return change{max: 16 << 10, flash: "flash.exchange.added", names: memberNames, place: func(f *web.Form) forms { return forms{member: f} },
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			_, err := p.x.AdminAddMember(r.Context(), pr, exchange.Member{ID: f.Get("member_id"), Name: f.Get("member_name"), Unit: f.Get("unit_code")})
+			return err
+		}}
+}
+
+func (p *pages) addSubsystem() change {
+	return change{max: 32 << 10, flash: "flash.exchange.subsystem", names: map[string]string{"id": "subsystem_code", "name": "subsystem_name"},
+		place: func(f *web.Form) forms { return forms{subsystem: f} },
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			if f.Get("subsystem_member") == "" {
+				return problem.Field("subsystem_member", "choose the member")
+			}
+			_, err := p.x.AdminAddSubsystem(r.Context(), pr, f.Get("subsystem_member")+"/"+f.Get("subsystem_code"), f.Get("subsystem_name"), []byte(f.Get("public_jwk")))
+			return err
+		}}
+}
+
+func (p *pages) grant() change {
+	return change{max: 16 << 10, flash: "flash.exchange.granted",
+		names: map[string]string{"subsystem_id": "right_subsystem", "service_id": "right_service", "fields": "right_fields", "purposes": "right_purposes"},
+		place: func(f *web.Form) forms { return forms{right: f} },
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			right := exchange.Right{Subsystem: f.Get("right_subsystem"), Service: f.Get("right_service"), Fields: f.Values["right_fields"], Purposes: f.Values["right_purposes"]}
+			var fe problem.Fields
+			if right.Subsystem == "" {
+				fe.Add("right_subsystem", "choose the subsystem")
+			}
+			if len(right.Fields) == 0 {
+				fe.Add("right_fields", "tick at least one field")
+			}
+			if err := fe.Err(); err != nil {
+				return err
+			}
+			return p.x.AdminGrant(r.Context(), pr, right)
+		}}
+}
+
+func (p *pages) revoke() change {
+	return change{max: 4 << 10, flash: "flash.exchange.revoked", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+		return p.x.AdminRevoke(r.Context(), pr, f.Get("id"))
+	}}
+}
+
+func (p *pages) revokeCertificate() change {
+	return change{max: 4 << 10, flash: "flash.exchange.certificate_revoked", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+		return p.x.AdminRevokeCertificate(r.Context(), pr, f.Get("serial"))
+	}}
 }
 
 // certificate issues a client certificate to a subsystem and answers it
-// as a file to download: the private key (which Populus does not keep),
-// the certificate and the CA's, in PEM.
+// as a file to download: the private key (which Populus does not keep) or
+// none (for a signing request's key), the certificate and the CA's, in
+// PEM. A signing request refused is sent back with its error.
 func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 4<<10); err != nil {
+	if err := p.k.ParseForm(w, r, 16<<10); err != nil {
 		return err
 	}
 	pr, err := auth.MustFromContext(r.Context())
@@ -251,11 +292,8 @@ func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
 	id := r.PostForm.Get("id")
 	iss, err := p.x.AdminIssueCertificate(r.Context(), pr, id, []byte(strings.TrimSpace(r.PostForm.Get("csr"))))
 	if err != nil {
-		if problem.Is(err, problem.Invalid) {
-			f := p.k.NewForm(r, r.PostForm)
-			return p.refused(w, r, f, err, map[string]string{"subsystem": "id"}, forms{certificate: f})
-		}
-		return err
+		f := p.k.NewForm(r, r.PostForm)
+		return p.refused(w, r, f, err, map[string]string{"subsystem": "id"}, forms{certificate: f})
 	}
 	ca, err := p.x.CACertificate(r.Context())
 	if err != nil {
@@ -275,57 +313,4 @@ func (p *pages) certificate(w http.ResponseWriter, r *http.Request) error {
 	w.Write(iss.CertPEM)
 	_, err = w.Write(ca)
 	return err
-}
-
-// formFields maps the exchange's field names to the form's.
-var formFields = map[string]string{"id": "member_id", "name": "member_name"}
-
-func (p *pages) add(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 16<<10); err != nil {
-		return err
-	}
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	f := p.k.NewForm(r, r.PostForm)
-	_, err = p.x.AdminAddMember(r.Context(), pr, exchange.Member{ID: f.Get("member_id"), Name: f.Get("member_name"), Unit: f.Get("unit_code")})
-	if err != nil {
-		return p.refused(w, r, f, err, formFields, forms{member: f})
-	}
-	p.k.Flash(w, r, "flash.exchange.added")
-	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
-	return nil
-}
-
-func (p *pages) revoke(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := p.x.AdminRevoke(r.Context(), pr, r.PostForm.Get("id")); err != nil {
-		return err
-	}
-	p.k.Flash(w, r, "flash.exchange.revoked")
-	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
-	return nil
-}
-
-func (p *pages) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
-	if err := p.k.ParseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := p.x.AdminRevokeCertificate(r.Context(), pr, r.PostForm.Get("serial")); err != nil {
-		return err
-	}
-	p.k.Flash(w, r, "flash.exchange.certificate_revoked")
-	http.Redirect(w, r, "/exchange", http.StatusSeeOther)
-	return nil
 }
