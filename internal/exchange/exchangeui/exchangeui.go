@@ -111,16 +111,11 @@ func subsystemFields(f *web.Form, m exchange.Manage) []web.FormField {
 }
 
 // rightFields are the fields of the form granting a right: the subsystem
-// (active, within reach), the service, the fields (of every service: the
-// exchange refuses one that is not the service's) and the purposes.
+// (active, within reach), the service, the fields (the chosen service's,
+// or every service's: the exchange refuses one that is not the
+// service's) and the purposes.
 func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
-	sub := f.Field("right_subsystem", "select", true)
-	sub.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
-	for _, s := range m.Subsystems {
-		if s.RevokedAt.IsZero() {
-			sub.Options = append(sub.Options, web.Option{Value: s.ID, Text: s.Name + " — " + s.ID})
-		}
-	}
+	sub := subsystemChoice(f, "right_subsystem", m)
 	svc := f.Field("right_service", "select", true)
 	svc.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
 	// The fields of the service chosen (the services table links to the
@@ -149,15 +144,22 @@ func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
 // certificateFields are the fields of the form issuing a certificate for
 // a signing request: the subsystem (active, within reach) and the request.
 func certificateFields(f *web.Form, m exchange.Manage) []web.FormField {
-	sub := f.Field("id", "select", true)
+	sub := subsystemChoice(f, "id", m)
 	sub.Label = "field.right_subsystem"
+	return []web.FormField{sub, f.Field("csr", "textarea", true)}
+}
+
+// subsystemChoice is a list of the active subsystems within reach, the
+// field name of f.
+func subsystemChoice(f *web.Form, name string, m exchange.Manage) web.FormField {
+	sub := f.Field(name, "select", true)
 	sub.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
 	for _, s := range m.Subsystems {
 		if s.RevokedAt.IsZero() {
 			sub.Options = append(sub.Options, web.Option{Value: s.ID, Text: s.Name + " — " + s.ID})
 		}
 	}
-	return []web.FormField{sub, f.Field("csr", "textarea", true)}
+	return sub
 }
 
 func (p *pages) list(w http.ResponseWriter, r *http.Request) error {
