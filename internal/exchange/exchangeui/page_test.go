@@ -25,6 +25,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/exchange/exchangeui"
@@ -40,10 +41,16 @@ import (
 
 const password = "mật-khẩu-đủ-dài-2025"
 
-// The page, as an administrator sees it in Vietnamese and English: the
-// members within reach, the catalogue, the rights; a member added from
-// it, and revoked; a registrar is refused.
-func TestPage(t *testing.T) {
+// site serves the exchange and its page over SQLite, with three
+// accounts: a national administrator, a registrar, Hà Nội's administrator.
+type site struct {
+	srv *httptest.Server
+	x   *exchange.Exchange
+	log *audit.Log
+	d   *db.DB
+}
+
+func newSite(t *testing.T) site {
 	ctx := context.Background()
 	d := dbtest.SQLite(t, audit.Schema, staff.Schema, exchange.Schema)
 	log := audit.New(d)
@@ -78,7 +85,17 @@ func TestPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return site{srv: srv, x: x, log: log, d: d}
+}
+
+// The page, as an administrator sees it in Vietnamese and English: the
+// members within reach, the catalogue, the rights; a member added from
+// it, and revoked; a registrar is refused.
+func TestPage(t *testing.T) {
+	ctx := context.Background()
+	st := newSite(t)
+	srv, x, log, d := st.srv, st.x, st.log, st.d
 	signIn := func(user string) (*http.Client, string) {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
