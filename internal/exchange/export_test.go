@@ -33,5 +33,8 @@ var BatchRequests = batchRequests
 // AnswerSubject is answerSubject (the fuzz test).
 var AnswerSubject = answerSubject
 
+// EvidenceTime is evidenceTime (the fuzz test).
+var EvidenceTime = evidenceTime
+
 // EvidenceKey is evidenceKey (a test forging an entry's detail).
 var EvidenceKey = evidenceKey

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/problem"
@@ -124,10 +125,16 @@ func FuzzAnswerSubject(f *testing.F) {
 		f.Add(s)
 	}
 	valid := regexp.MustCompile(`^[0-9]{12}\.[0-9a-f]{32}$`)
+	now := time.Now()
 	f.Fuzz(func(t *testing.T, id string) {
 		subject, ok := exchange.AnswerSubject(id)
 		if ok != valid.MatchString(id) || (ok && subject != id[:12]) {
 			t.Fatalf("%q: %q %v", id, subject, ok)
+		}
+		// The time an id holds, if any, is one the search can start from:
+		// since 2020, not after now and a minute.
+		if at, ok := exchange.EvidenceTime(id, now); ok && (at.Year() < 2020 || at.After(now.Add(time.Minute))) {
+			t.Fatalf("%q: time %v", id, at)
 		}
 	})
 }
