@@ -251,9 +251,15 @@ func TestJournalRotationKeepsInvariant(t *testing.T) {
 		record(t, l, fmt.Sprintf("r%d-", i), 20)
 		l.Sync(ctx, 5*time.Second)
 		deadline := time.Now().Add(2 * time.Second)
-		for l.j.needHeader || l.j.size != journalHeader {
+		// The importer rotates under the journal's lock: read it so.
+		rotated := func() (bool, int64) {
+			l.j.mu.Lock()
+			defer l.j.mu.Unlock()
+			return !l.j.needHeader && l.j.size == journalHeader, l.j.size
+		}
+		for done, size := rotated(); !done; done, size = rotated() {
 			if time.Now().After(deadline) {
-				t.Fatalf("journal not rotated after its import (size %d)", l.j.size)
+				t.Fatalf("journal not rotated after its import (size %d)", size)
 			}
 			time.Sleep(time.Millisecond)
 		}
