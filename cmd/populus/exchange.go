@@ -188,7 +188,7 @@ func printExchange(w io.Writer, addr, dir, pin string) {
 // runExchange manages the data exchange's members, subsystems, rights and
 // certificates.
 func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	subs := []string{"members", "subsystems", "services", "cert", "grant", "list", "revoke"}
+	subs := []string{"members", "subsystems", "services", "cert", "grant", "withdraw", "list", "revoke"}
 	usage := func() {
 		fmt.Fprintln(stderr, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
 		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
@@ -196,6 +196,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
 		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR [--csr FILE]  issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem; for a signing request's key, no .key)")
 		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
+		fmt.Fprintln(stderr, "  withdraw --subsystem ID --service ID   withdraw a right")
 		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
 		fmt.Fprintln(stderr, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
 	}
@@ -226,6 +227,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		"services add":   "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
 		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key; with --csr, for the key of the member's signing request, which never leaves the member.",
 		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
+		"withdraw":       "Withdraws a subsystem's right on a service: a running server refuses its next call within 2 seconds.",
 		"list":           "Lists members, subsystems, services, purposes and rights.",
 		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, or one certificate by its serial (hex, as exchange cert and exchange list print it): a running server refuses them within a second.",
 	}[sub]
@@ -256,11 +258,13 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		f.fs.StringVar(&csrFile, "csr", "", "the member's certificate signing request (PKCS #10, PEM): the certificate is issued for its key, which never leaves the member, and no key is written")
 		f.string(&c.MasterKeyFile, "master-key-file", "POPULUS_MASTER_KEY_FILE", "", "file of the master key that seals the CA's key (default: <data>/master.key)")
 		c.MasterKey = f.env("POPULUS_MASTER_KEY")
-	case "grant":
+	case "grant", "withdraw":
 		f.fs.StringVar(&id, "subsystem", "", "the subsystem given the right")
 		f.fs.StringVar(&service, "service", "", "the service: INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE")
-		f.fs.StringVar(&fields, "fields", "", "comma-separated fields it may disclose")
-		f.fs.StringVar(&purposes, "purposes", "", "comma-separated purpose codes it may call for")
+		if sub == "grant" {
+			f.fs.StringVar(&fields, "fields", "", "comma-separated fields it may disclose")
+			f.fs.StringVar(&purposes, "purposes", "", "comma-separated purpose codes it may call for")
+		}
 	case "revoke":
 		f.args, f.argsUsage = 1, " ID|SERIAL"
 	}
@@ -366,6 +370,11 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			return err
 		}
 		fmt.Fprintf(stdout, "%s may call %s for %s, disclosing %s\n", id, service, purposes, fields)
+	case "withdraw":
+		if err := x.WithdrawRight(ctx, id, service); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s may no longer call %s\n", id, service)
 	case "list":
 		ms, ss, err := x.Members(ctx)
 		if err != nil {

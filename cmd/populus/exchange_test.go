@@ -413,6 +413,12 @@ func TestExchangeCLI(t *testing.T) {
 	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.Contains(err.Error(), "address is not a field") {
 		t.Errorf("a bad grant: %v", err)
 	}
+	if err := step("VN/COM/ACB/KYC may no longer call VN/GOV/BCA/C06-REGISTER/person", "exchange", "withdraw", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person"); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "withdraw", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person"); err == nil || !strings.Contains(err.Error(), "no right") {
+		t.Errorf("a right withdrawn twice: %v", err)
+	}
 	if err := step("revoked", "exchange", "revoke", "VN/COM/ACB"); err != nil {
 		t.Fatal(err)
 	}

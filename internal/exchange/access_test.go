@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,32 @@ func TestCertificateForCSR(t *testing.T) {
 			if _, err := e.x.IssueCertificateForCSR(e.Ctx, sub, bad); !strings.Contains(fmt.Sprint(problem.BodyOf(err, "").Errors), "csr") {
 				t.Errorf("%s: %v", name, err)
 			}
+		}
+	})
+}
+
+// A right withdrawn is refused at the subsystem's next call, audited as a
+// refusal; withdrawing it again says there is none.
+func TestRightWithdrawn(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		look := func() result {
+			return e.do(t, e.client(hospital), "GET", "/r1/"+person+"/"+e.Lan.PIN, xroad(hospital, "HEALTH-INSURANCE-CHECK"), "")
+		}
+		if r := look(); r.status != http.StatusOK {
+			t.Fatalf("before: %d %s", r.status, r.body)
+		}
+		if err := e.x.WithdrawRight(e.Ctx, hospital, person); err != nil {
+			t.Fatal(err)
+		}
+		if r := look(); r.status != http.StatusForbidden || !strings.Contains(r.body, "no right") {
+			t.Errorf("after the withdrawal: %d %s", r.status, r.body)
+		}
+		if err := e.x.WithdrawRight(e.Ctx, hospital, person); !problem.Is(err, problem.NotFound) {
+			t.Errorf("withdrawn twice: %v", err)
+		}
+		if rs, err := e.x.Rights(e.Ctx, hospital); err != nil || slices.ContainsFunc(rs, func(r exchange.Right) bool { return r.Service == person }) {
+			t.Errorf("the hospital's rights: %+v %v", rs, err)
 		}
 	})
 }

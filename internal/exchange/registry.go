@@ -462,6 +462,20 @@ func (x *Exchange) Grant(ctx context.Context, r Right) error {
 	})
 }
 
+// WithdrawRight withdraws a subsystem's right on a service: this process
+// refuses its next call, another within the catalogue's 2 s.
+func (x *Exchange) WithdrawRight(ctx context.Context, subsystem, service string) error {
+	defer x.invalidate()
+	res, err := x.db.ExecContext(ctx, `DELETE FROM exchange_rights WHERE subsystem_id = $1 AND service_id = $2`, subsystem, service)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.New(problem.NotFound, "%s has no right on %s", subsystem, service)
+	}
+	return nil
+}
+
 // Rights lists the rights of a subsystem ("" for all).
 func (x *Exchange) Rights(ctx context.Context, subsystem string) ([]Right, error) {
 	q, args := `SELECT subsystem_id, service_id, fields, purposes FROM exchange_rights`, []any{}
@@ -606,15 +620,7 @@ func (x *Exchange) AdminAddSubsystem(ctx context.Context, p auth.Principal, id, 
 // owner's to give: the service's provider must be a member within p's
 // reach (the register's services, the nation's); audited.
 func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) error {
-	sid, err := ParseService(r.Service)
-	if err != nil {
-		return problem.Field("service_id", "%v", err)
-	}
-	unit, err := x.memberUnit(ctx, sid.Provider.MemberID(), "service_id")
-	if err != nil {
-		return err
-	}
-	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+	if err := x.checkProvider(ctx, p, r.Service); err != nil {
 		return err
 	}
 	if err := x.Grant(ctx, r); err != nil {
@@ -622,6 +628,33 @@ func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) er
 	}
 	return x.audit.Record(ctx, audit.Of(p, ManageExchange, r.Subsystem).With(fmt.Sprintf("granted %s for %s: %s",
 		r.Service, strings.Join(r.Purposes, ", "), strings.Join(r.Fields, ", "))))
+}
+
+// AdminWithdrawRight is WithdrawRight for a staff administrator, within
+// the reach of the member that provides the service (as AdminGrant);
+// audited.
+func (x *Exchange) AdminWithdrawRight(ctx context.Context, p auth.Principal, subsystem, service string) error {
+	if err := x.checkProvider(ctx, p, service); err != nil {
+		return err
+	}
+	if err := x.WithdrawRight(ctx, subsystem, service); err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, subsystem).With("right withdrawn: "+service))
+}
+
+// checkProvider checks that the member providing service is within p's
+// reach for exchange.manage: the data owner decides its rights.
+func (x *Exchange) checkProvider(ctx context.Context, p auth.Principal, service string) error {
+	sid, err := ParseService(service)
+	if err != nil {
+		return problem.Field("service_id", "%v", err)
+	}
+	unit, err := x.memberUnit(ctx, sid.Provider.MemberID(), "service_id")
+	if err != nil {
+		return err
+	}
+	return x.guard.Check(ctx, p, ManageExchange, unit, "")
 }
 
 // AdminIssueCertificate is IssueCertificate for a staff administrator (or

@@ -39,6 +39,7 @@ func Module(x *exchange.Exchange) web.Module {
 				k.StaffPage("POST /exchange/members", p.handle(p.add())),
 				k.StaffPage("POST /exchange/subsystems", p.handle(p.addSubsystem())),
 				k.StaffPage("POST /exchange/rights", p.handle(p.grant())),
+				k.StaffPage("POST /exchange/rights/withdraw", p.handle(p.withdraw())),
 				k.StaffPage("POST /exchange/certificates", p.certificate),
 				k.StaffPage("POST /exchange/certificates/revoke", p.handle(p.revokeCertificate())),
 				k.StaffPage("POST /exchange/revoke", p.handle(p.revoke())),
@@ -265,6 +266,12 @@ func (p *pages) grant() change {
 			}
 			return p.x.AdminGrant(r.Context(), pr, right)
 		}}
+}
+
+func (p *pages) withdraw() change {
+	return change{max: 4 << 10, flash: "flash.exchange.withdrawn", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+		return p.x.AdminWithdrawRight(r.Context(), pr, f.Get("subsystem"), f.Get("service"))
+	}}
 }
 
 func (p *pages) revoke() change {

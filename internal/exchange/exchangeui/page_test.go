@@ -210,6 +210,17 @@ func TestPage(t *testing.T) {
 		!strings.Contains(grantForm, `<option value="`+exchange.Platform+`/verify" selected>`) {
 		t.Errorf("the grant form for the verification service: %s", grantForm)
 	}
+	// Withdrawn from the page; by a province's administrator, refused.
+	hanoiW, hanoiWCSRF := signIn("admin.hanoi")
+	if res, _ := hanoiW.PostForm(srv.URL+"/exchange/rights/withdraw", url.Values{"csrf": {hanoiWCSRF}, "subsystem": {"VN/COM/VCB/EKYC"}, "service": {exchange.Platform + "/person"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a province's administrator withdraws a register right: %d", res.StatusCode)
+	}
+	if res, _ := admin.PostForm(srv.URL+"/exchange/rights/withdraw", url.Values{"csrf": {csrf}, "subsystem": {"VN/COM/VCB/EKYC"}, "service": {exchange.Platform + "/person"}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("withdraw: %d", res.StatusCode)
+	}
+	if rs, err := x.Rights(ctx, "VN/COM/VCB/EKYC"); err != nil || len(rs) != 0 {
+		t.Errorf("the rights after the withdrawal: %+v %v", rs, err)
+	}
 	grant["right_fields"] = []string{"full_name", "card"}
 	res, _ = admin.PostForm(srv.URL+"/exchange/rights", grant)
 	b, _ = io.ReadAll(res.Body)
@@ -237,9 +248,9 @@ func TestPage(t *testing.T) {
 	}
 	var entries int
 	log.Sync(ctx, 5*time.Second)
-	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%' OR detail LIKE 'certificate revoked%')`, string(exchange.ManageExchange)).Scan(&entries)
-	if entries != 5 {
-		t.Errorf("%d of the page's changes audited, want 5", entries)
+	d.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor = 'staff:admin' AND (detail LIKE 'subsystem added%' OR detail LIKE 'granted %' OR detail LIKE 'certificate issued%' OR detail LIKE 'certificate revoked%' OR detail LIKE 'right withdrawn%')`, string(exchange.ManageExchange)).Scan(&entries)
+	if entries != 6 {
+		t.Errorf("%d of the page's changes audited, want 6", entries)
 	}
 	if code, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
 		t.Errorf("the page offers no certificate or grant: %d %s", code, vi[max(0, len(vi)-3000):])
