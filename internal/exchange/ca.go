@@ -362,11 +362,7 @@ func (x *Exchange) AdminRevokeCertificate(ctx context.Context, p auth.Principal,
 	if err != nil {
 		return err
 	}
-	unit, err := x.memberUnit(ctx, sid.MemberID(), "serial")
-	if err != nil {
-		return err
-	}
-	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+	if err := x.checkMember(ctx, p, sid.MemberID(), "serial"); err != nil {
 		return err
 	}
 	if err := x.RevokeCertificate(ctx, serialHex); err != nil {

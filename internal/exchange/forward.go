@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha512"
 	"crypto/x509"
 	"database/sql"
@@ -157,20 +158,32 @@ func (x *Exchange) sign(ctx context.Context, v any) (string, error) {
 // VerifySignature checks a JWS of the exchange against the CA's public
 // key and returns what it signed.
 func (x *Exchange) VerifySignature(ctx context.Context, jws string) (Signed, error) {
-	var out Signed
 	ca, err := x.authority(ctx)
 	if err != nil {
-		return out, err
+		return Signed{}, err
 	}
+	return verifySigned(jws, ca.cert.PublicKey)
+}
+
+// verifySigned checks a JWS of the exchange (ES256) against the CA's
+// public key pub and returns what it signed.
+func verifySigned(jws string, pub crypto.PublicKey) (Signed, error) {
+	var out Signed
 	obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return out, err
 	}
-	b, err := obj.Verify(ca.cert.PublicKey)
+	b, err := obj.Verify(pub)
 	if err != nil {
 		return out, err
 	}
 	return out, json.Unmarshal(b, &out)
+}
+
+// bodyHash is a body's hash in the evidence: base64 of its SHA-512.
+func bodyHash(b []byte) string {
+	h := sha512.Sum512(b)
+	return base64.StdEncoding.EncodeToString(h[:])
 }
 
 // forward calls a member's own service.
@@ -206,9 +219,8 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	clientSig := r.Header.Get(HeaderClientSignature)
 	if clientSig != "" {
 		var st ClientStatement
-		bh := sha512.Sum512(body)
 		if err := x.verifyStatement(ctx, c.p.Username, clientSig, &st); err != nil || st.RequestID != c.h.RequestID || st.Service != svc ||
-			st.BodyHash != base64.StdEncoding.EncodeToString(bh[:]) || r.Header.Get(HeaderID) == "" {
+			st.BodyHash != bodyHash(body) || r.Header.Get(HeaderID) == "" {
 			return x.refuse(ctx, c, ActionForward, subject, problem.Field(HeaderClientSignature, "does not verify with the subsystem's registered key over this request (its X-Road-Id, service and body)"))
 		}
 	}
@@ -255,8 +267,7 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 		x.audit.Record(ctx, entry.Failing("the member's service answered unreadably or more than 10 MiB: "+svc))
 		return problem.New(problem.Unavailable, "the service %s answered more than 10 MiB, or unreadably", svc)
 	}
-	h := sha512.Sum512(respBody)
-	ev.ResponseHash, ev.Status, ev.RespondedAt = base64.StdEncoding.EncodeToString(h[:]), res.StatusCode, x.now().UTC()
+	ev.ResponseHash, ev.Status, ev.RespondedAt = bodyHash(respBody), res.StatusCode, x.now().UTC()
 	if ps := res.Header.Get(HeaderProviderSignature); ps != "" {
 		if err := x.verifyProvider(ctx, ev.Provider, ps, reqHash, ev.ResponseHash); err != nil {
 			x.audit.Record(ctx, entry.Failing("the provider's signature does not verify: "+svc))
@@ -341,17 +352,9 @@ func (x *Exchange) evidence(w http.ResponseWriter, r *http.Request) error {
 // registered keys when the exchange makes them; not here.
 func VerifyForwarded(ev Evidence, response []byte, ca *x509.Certificate) error {
 	verify := func(name, jws, kind string) (Signed, error) {
-		var st Signed
-		obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.ES256})
-		if err != nil {
-			return st, fmt.Errorf("the %s signature: %w", name, err)
-		}
-		b, err := obj.Verify(ca.PublicKey)
+		st, err := verifySigned(jws, ca.PublicKey)
 		if err != nil {
 			return st, fmt.Errorf("the %s signature is not the exchange CA's: %w", name, err)
-		}
-		if err := json.Unmarshal(b, &st); err != nil {
-			return st, fmt.Errorf("the %s signature's statement: %w", name, err)
 		}
 		if st.Kind != kind || st.RequestID != ev.RequestID || st.Client != ev.Client || st.Service != ev.Service || st.RequestHash != ev.RequestHash {
 			return st, fmt.Errorf("the %s signature is of another exchange (%s %s of %s to %s)", name, st.Kind, st.RequestID, st.Client, st.Service)
@@ -368,11 +371,8 @@ func VerifyForwarded(ev Evidence, response []byte, ca *x509.Certificate) error {
 	if st.Hash != ev.ResponseHash || st.Status != ev.Status {
 		return fmt.Errorf("the response signature says hash %s and status %d, the evidence %s and %d", st.Hash, st.Status, ev.ResponseHash, ev.Status)
 	}
-	if response != nil {
-		h := sha512.Sum512(response)
-		if base64.StdEncoding.EncodeToString(h[:]) != ev.ResponseHash {
-			return errors.New("the body is not the answer whose hash was signed")
-		}
+	if response != nil && bodyHash(response) != ev.ResponseHash {
+		return errors.New("the body is not the answer whose hash was signed")
 	}
 	return nil
 }

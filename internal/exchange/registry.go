@@ -584,15 +584,18 @@ func (x *Exchange) AdminRevoke(ctx context.Context, p auth.Principal, id string)
 	return x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With("revoked"))
 }
 
-// memberUnit returns the unit of a member (by its id), a NotFound problem
-// naming field when there is none.
-func (x *Exchange) memberUnit(ctx context.Context, member, field string) (string, error) {
+// checkMember checks that the member (by its id) is within p's reach for
+// exchange.manage (audited as the guard does); an unknown member is a
+// problem naming field.
+func (x *Exchange) checkMember(ctx context.Context, p auth.Principal, member, field string) error {
 	var unit string
 	err := x.db.QueryRowContext(ctx, `SELECT unit_code FROM exchange_members WHERE id = $1`, member).Scan(&unit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", problem.Field(field, "member %s is not registered", member)
+		return problem.Field(field, "member %s is not registered", member)
+	} else if err != nil {
+		return err
 	}
-	return unit, err
+	return x.guard.Check(ctx, p, ManageExchange, unit, "")
 }
 
 // AdminAddSubsystem is AddSubsystem for a staff administrator: the
@@ -602,11 +605,7 @@ func (x *Exchange) AdminAddSubsystem(ctx context.Context, p auth.Principal, id, 
 	if err != nil {
 		return Subsystem{}, err
 	}
-	unit, err := x.memberUnit(ctx, sid.MemberID(), "id")
-	if err != nil {
-		return Subsystem{}, err
-	}
-	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+	if err := x.checkMember(ctx, p, sid.MemberID(), "id"); err != nil {
 		return Subsystem{}, err
 	}
 	s, err := x.AddSubsystem(ctx, id, name, jwk)
@@ -650,11 +649,7 @@ func (x *Exchange) checkProvider(ctx context.Context, p auth.Principal, service 
 	if err != nil {
 		return problem.Field("service_id", "%v", err)
 	}
-	unit, err := x.memberUnit(ctx, sid.Provider.MemberID(), "service_id")
-	if err != nil {
-		return err
-	}
-	return x.guard.Check(ctx, p, ManageExchange, unit, "")
+	return x.checkMember(ctx, p, sid.Provider.MemberID(), "service_id")
 }
 
 // AdminIssueCertificate is IssueCertificate for a staff administrator (or
@@ -666,11 +661,7 @@ func (x *Exchange) AdminIssueCertificate(ctx context.Context, p auth.Principal, 
 	if err != nil {
 		return Issued{}, problem.Field("subsystem", "%v", err)
 	}
-	unit, err := x.memberUnit(ctx, sid.MemberID(), "subsystem")
-	if err != nil {
-		return Issued{}, err
-	}
-	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
+	if err := x.checkMember(ctx, p, sid.MemberID(), "subsystem"); err != nil {
 		return Issued{}, err
 	}
 	var iss Issued
