@@ -194,6 +194,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
 		fmt.Fprintln(stderr, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
 		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
+		fmt.Fprintln(stderr, "  services remove ID         take a member's service out of the catalogue, with the rights on it")
 		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR [--csr FILE]  issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem; for a signing request's key, no .key)")
 		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
 		fmt.Fprintln(stderr, "  withdraw --subsystem ID --service ID   withdraw a right")
@@ -214,22 +215,27 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	}
 	rest := args[1:]
 	if sub == "members" || sub == "subsystems" || sub == "services" {
-		if len(rest) == 0 || rest[0] != "add" {
+		switch {
+		case len(rest) > 0 && (rest[0] == "add" || sub == "services" && rest[0] == "remove"):
+			sub, rest = sub+" "+rest[0], rest[1:]
+		case sub == "services":
+			return fmt.Errorf("exchange services: the subcommand is add or remove. Run 'populus exchange --help'.")
+		default:
 			return fmt.Errorf("exchange %s: the subcommand is add. Run 'populus exchange --help'.", sub)
 		}
-		sub, rest = sub+" add", rest[1:]
 	}
 	var c config
 	f := newFlags("exchange "+sub, env, stderr)
 	f.summary = map[string]string{
-		"members add":    "Registers a member (an organisation) of the data exchange.",
-		"subsystems add": "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
-		"services add":   "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
-		"cert":           "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key; with --csr, for the key of the member's signing request, which never leaves the member.",
-		"grant":          "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
-		"withdraw":       "Withdraws a subsystem's right on a service: a running server refuses its next call within 2 seconds.",
-		"list":           "Lists members, subsystems, services, purposes and rights.",
-		"revoke":         "Revokes a member or a subsystem, with its certificates and tokens, or one certificate by its serial (hex, as exchange cert and exchange list print it): a running server refuses them within a second.",
+		"members add":     "Registers a member (an organisation) of the data exchange.",
+		"subsystems add":  "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
+		"services add":    "Publishes a member's own REST service through the exchange: calls granted to it are forwarded to its base URL, signed, with evidence kept.",
+		"services remove": "Takes a member's service out of the catalogue with every right on it: a running server refuses its next call within 2 seconds. The evidence of past exchanges is kept.",
+		"cert":            "Issues a client certificate of the exchange's CA to a subsystem and writes it with its key; with --csr, for the key of the member's signing request, which never leaves the member.",
+		"grant":           "Gives a subsystem the right to call a service, disclosing fields, for purposes.",
+		"withdraw":        "Withdraws a subsystem's right on a service: a running server refuses its next call within 2 seconds.",
+		"list":            "Lists members, subsystems, services, purposes and rights.",
+		"revoke":          "Revokes a member or a subsystem, with its certificates and tokens, or one certificate by its serial (hex, as exchange cert and exchange list print it): a running server refuses them within a second.",
 	}[sub]
 	f.store(&c)
 	if sub == "services add" {
@@ -267,6 +273,8 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		}
 	case "revoke":
 		f.args, f.argsUsage = 1, " ID|SERIAL"
+	case "services remove":
+		f.args, f.argsUsage = 1, " ID"
 	}
 	if err := f.parse(rest); err != nil {
 		return err
@@ -370,6 +378,12 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			return err
 		}
 		fmt.Fprintf(stdout, "%s may call %s for %s, disclosing %s\n", id, service, purposes, fields)
+	case "services remove":
+		n, err := x.RemoveService(ctx, f.rest[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "service %s removed, %d rights on it withdrawn\n", f.rest[0], n)
 	case "withdraw":
 		if err := x.WithdrawRight(ctx, id, service); err != nil {
 			return err

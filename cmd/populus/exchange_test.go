@@ -419,8 +419,48 @@ func TestExchangeCLI(t *testing.T) {
 	if err := step("", "exchange", "withdraw", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person"); err == nil || !strings.Contains(err.Error(), "no right") {
 		t.Errorf("a right withdrawn twice: %v", err)
 	}
+	// A member's own service published, granted, then removed with the
+	// right on it; a built-in service is not removed.
+	doc := filepath.Join(dir, "openapi.json")
+	os.WriteFile(doc, []byte(`{"openapi":"3.0.3","info":{"title":"KYC","version":"1"},"paths":{}}`), 0o600)
+	svc := "VN/COM/ACB/KYC/accounts"
+	services := func(want string, args ...string) error {
+		t.Helper()
+		var out, errb strings.Builder
+		err := run(t.Context(), append([]string{"exchange", "services", args[0], "--data", dir}, args[1:]...), e, &out, &errb)
+		if err == nil && !strings.Contains(out.String(), want) {
+			t.Errorf("services %v: %q, want %q", args, out.String(), want)
+		}
+		return err
+	}
+	if err := services("published", "add", "--id", svc, "--title", "Tài khoản", "--base-url", "http://127.0.0.1:9/acb", "--fields", "account,open", "--openapi", doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", svc, "--fields", "open", "--purposes", "KYC"); err != nil {
+		t.Fatal(err)
+	}
+	if err := services("service "+svc+" removed, 1 rights on it withdrawn", "remove", svc); err != nil {
+		t.Fatal(err)
+	}
+	if err := services("", "remove", svc); err == nil || !strings.Contains(err.Error(), "no service") {
+		t.Errorf("a service removed twice: %v", err)
+	}
+	if err := services("", "remove", exchange.Platform+"/person"); err == nil || !strings.Contains(err.Error(), "register's own services") {
+		t.Errorf("a built-in service removed: %v", err)
+	}
+	if err := services("", "frob"); err == nil || !strings.Contains(err.Error(), "add or remove") {
+		t.Errorf("exchange services frob: %v", err)
+	}
+	listed.Reset()
+	if err := run(t.Context(), []string{"exchange", "list", "--data", dir}, e, &listed, io.Discard); err != nil || strings.Contains(listed.String(), svc) {
+		t.Errorf("the removed service listed: %v\n%s", err, listed.String())
+	}
 	if err := step("revoked", "exchange", "revoke", "VN/COM/ACB"); err != nil {
 		t.Fatal(err)
+	}
+	// A revoked provider publishes nothing.
+	if err := services("", "add", "--id", svc, "--title", "Tài khoản", "--base-url", "http://127.0.0.1:9/acb", "--fields", "account", "--openapi", doc); err == nil || !strings.Contains(err.Error(), "is revoked") {
+		t.Errorf("a service of a revoked subsystem: %v", err)
 	}
 	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
 		t.Errorf("unknown subcommand: %v", err)

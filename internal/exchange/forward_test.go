@@ -15,10 +15,12 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/egress"
@@ -247,4 +249,78 @@ func TestMemberServiceEgress(t *testing.T) {
 	if res.status != http.StatusServiceUnavailable || called != 0 {
 		t.Fatalf("forwarding to loopback under the default policy: %d %s, %d calls reached it", res.status, res.body, called)
 	}
+}
+
+// A member's service published and removed by administrators within the
+// provider's reach: the removal takes the rights on it and refuses the
+// next call; the evidence of the exchanges before it is kept; the
+// register's own services are not removed; each change is audited.
+func TestServiceRemoved(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		calls := 0
+		provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"valid":true}`)
+		}))
+		defer provider.Close()
+		nation := auth.Staff(1, "admin", "Quản trị", auth.Admin, "VN")
+		hanoi := auth.Staff(2, "admin.hanoi", "Quản trị Hà Nội", auth.Admin, "01")
+		svc := hospital + "/insurance-card"
+		s := exchange.Service{ID: svc, Title: "Tra cứu thẻ bảo hiểm y tế", Fields: []string{"valid"}, BaseURL: provider.URL,
+			OpenAPI: json.RawMessage(`{"openapi":"3.0.3","info":{"title":"BHYT","version":"1"},"paths":{}}`)}
+		if err := e.x.AdminAddService(e.Ctx, auth.Staff(4, "admin.hcm", "Quản trị TP HCM", auth.Admin, "79"), s); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("another province's administrator publishes the hospital's service: %v", err)
+		}
+		if err := e.x.AdminAddService(e.Ctx, hanoi, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.x.AdminAddService(e.Ctx, hanoi, s); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "exists already") {
+			t.Errorf("published twice: %v", err)
+		}
+		big := s
+		big.ID, big.OpenAPI = hospital+"/big", json.RawMessage(`{"openapi":"3.0.3","x":"`+strings.Repeat("a", exchange.MaxOpenAPI)+`"}`)
+		if err := e.x.AdminAddService(e.Ctx, hanoi, big); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "at most") {
+			t.Errorf("a description over %d bytes: %v", exchange.MaxOpenAPI, err)
+		}
+		if err := e.x.AdminGrant(e.Ctx, hanoi, exchange.Right{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}}); err != nil {
+			t.Fatal(err)
+		}
+		e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
+		h := xroad(bank, "KYC")
+		h[exchange.HeaderSubject] = e.Lan.PIN
+		first := e.do(t, e.client(bank), "GET", "/r1/"+svc+"/cards", h, "")
+		if first.status != 200 || calls != 1 {
+			t.Fatalf("before: %d %s", first.status, first.body)
+		}
+		if err := e.x.AdminRemoveService(e.Ctx, auth.Staff(4, "admin.hcm", "Quản trị TP HCM", auth.Admin, "79"), svc); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("another province's administrator removes it: %v", err)
+		}
+		if err := e.x.AdminRemoveService(e.Ctx, nation, exchange.Platform+"/person"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a built-in service removed: %v", err)
+		}
+		if err := e.x.AdminRemoveService(e.Ctx, hanoi, svc); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(t, e.client(bank), "GET", "/r1/"+svc+"/cards", h, ""); r.status != http.StatusNotFound || calls != 1 {
+			t.Errorf("after the removal: %d %s, %d calls forwarded", r.status, r.body, calls)
+		}
+		if rs, err := e.x.Rights(e.Ctx, bank); err != nil || slices.ContainsFunc(rs, func(r exchange.Right) bool { return r.Service == svc }) {
+			t.Errorf("the bank's rights: %+v %v", rs, err)
+		}
+		if _, err := e.x.RemoveService(e.Ctx, svc); !problem.Is(err, problem.NotFound) {
+			t.Errorf("removed twice: %v", err)
+		}
+		if r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+first.header.Get(exchange.HeaderEvidence), nil, ""); r.status != 200 {
+			t.Errorf("the evidence of an exchange before the removal: %d %s", r.status, r.body)
+		}
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = 'exchange.manage' AND outcome = 'ok' AND subject = $1`, svc); n != 2 {
+			t.Errorf("%d changes of the service audited", n)
+		}
+		// Published again after the removal, by the nation's administrator.
+		if err := e.x.AdminAddService(e.Ctx, nation, s); err != nil {
+			t.Errorf("published again: %v", err)
+		}
+	})
 }

@@ -36,19 +36,37 @@ type ServiceID struct {
 
 func (s ServiceID) String() string { return s.Provider.String() + "/" + s.Code }
 
+// idErr is an error of an identifier, kept as its English format and
+// arguments (problem.Formatted), so that the administrators' pages show
+// it in their language.
+type idErr struct {
+	format string
+	args   []any
+}
+
+func (e *idErr) Error() string               { return fmt.Sprintf(e.format, e.args...) }
+func (e *idErr) FormatArgs() (string, []any) { return e.format, e.args }
+
+func idError(format string, args ...any) error { return &idErr{format, args} }
+
+// idWord names a part of an identifier in its errors (translated too).
+type idWord string
+
+func (w idWord) FormatArgs() (string, []any) { return string(w), nil }
+
 // part checks one part of an identifier.
-func part(what, s string) error {
+func part(what idWord, s string) error {
 	if s == "" {
-		return fmt.Errorf("%s is empty", what)
+		return idError("%s is empty", what)
 	}
 	if len(s) > 64 {
-		return fmt.Errorf("%s is longer than 64 characters", what)
+		return idError("%s is longer than 64 characters", what)
 	}
 	for _, c := range s {
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '-', c == '_', c == ':':
 		default:
-			return fmt.Errorf("%s %q holds %q: use letters, digits, '.', '-', '_' or ':'", what, s, c)
+			return idError("%s %q holds %q: use letters, digits, '.', '-', '_' or ':'", what, s, c)
 		}
 	}
 	return nil
@@ -60,16 +78,16 @@ func checkClass(c string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("member class %q is not one of %s", c, strings.Join(Classes, ", "))
+	return idError("member class %q is not one of %s", c, strings.Join(Classes, ", "))
 }
 
 // ParseMember parses INSTANCE/CLASS/MEMBER.
 func ParseMember(s string) (instance, class, member string, err error) {
 	p := strings.Split(s, "/")
 	if len(p) != 3 {
-		return "", "", "", fmt.Errorf("%q is not INSTANCE/CLASS/MEMBER", s)
+		return "", "", "", idError("%q is not INSTANCE/CLASS/MEMBER", truncate(s))
 	}
-	for i, what := range []string{"instance", "member class", "member code"} {
+	for i, what := range []idWord{idWord("instance"), idWord("member class"), idWord("member code")} {
 		if err := part(what, p[i]); err != nil {
 			return "", "", "", err
 		}
@@ -84,13 +102,13 @@ func ParseMember(s string) (instance, class, member string, err error) {
 func ParseSubsystem(s string) (SubsystemID, error) {
 	p := strings.Split(s, "/")
 	if len(p) != 4 {
-		return SubsystemID{}, fmt.Errorf("%q is not INSTANCE/CLASS/MEMBER/SUBSYSTEM", truncate(s))
+		return SubsystemID{}, idError("%q is not INSTANCE/CLASS/MEMBER/SUBSYSTEM", truncate(s))
 	}
 	return subsystemOf(p)
 }
 
 func subsystemOf(p []string) (SubsystemID, error) {
-	for i, what := range []string{"instance", "member class", "member code", "subsystem code"} {
+	for i, what := range []idWord{idWord("instance"), idWord("member class"), idWord("member code"), idWord("subsystem code")} {
 		if err := part(what, p[i]); err != nil {
 			return SubsystemID{}, err
 		}
@@ -105,13 +123,13 @@ func subsystemOf(p []string) (SubsystemID, error) {
 func ParseService(s string) (ServiceID, error) {
 	p := strings.Split(s, "/")
 	if len(p) != 5 {
-		return ServiceID{}, fmt.Errorf("%q is not INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE", truncate(s))
+		return ServiceID{}, idError("%q is not INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE", truncate(s))
 	}
 	sub, err := subsystemOf(p[:4])
 	if err != nil {
 		return ServiceID{}, err
 	}
-	if err := part("service code", p[4]); err != nil {
+	if err := part(idWord("service code"), p[4]); err != nil {
 		return ServiceID{}, err
 	}
 	return ServiceID{sub, p[4]}, nil
@@ -175,7 +193,7 @@ func ParsePath(escaped string) (Target, error) {
 		}
 		return Target{Service: ServiceID{Provider: sub}, Meta: p[4]}, nil
 	}
-	if err := part("service code", p[4]); err != nil {
+	if err := part(idWord("service code"), p[4]); err != nil {
 		return Target{}, err
 	}
 	t.Service = ServiceID{sub, p[4]}

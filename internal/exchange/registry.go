@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -343,11 +344,33 @@ func (x *Exchange) Purposes(ctx context.Context) ([]Purpose, error) {
 // AddService adds a service to the catalogue, provided by a registered
 // subsystem; openAPI is its description (OpenAPI 3, JSON).
 func (x *Exchange) AddService(ctx context.Context, s Service) error {
+	return x.addService(ctx, s, false)
+}
+
+// fieldName is a field a service discloses: it travels in a header
+// (X-Populus-Fields) and in the rights' lists.
+var fieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
+
+// addService is AddService; forwarded says the service must have a base
+// URL (a member's, published by an administrator).
+func (x *Exchange) addService(ctx context.Context, s Service, forwarded bool) error {
 	var f problem.Fields
 	if _, err := ParseService(s.ID); err != nil {
 		f.Add("id", "%v", err)
 	}
 	checkName(&f, "title", s.Title)
+	if len(s.Fields) == 0 {
+		f.Add("fields", "name at least one field the service can disclose")
+	}
+	for _, x := range s.Fields {
+		if !fieldName.MatchString(x) {
+			f.Add("fields", "%q is not a field name: a letter, then up to 63 letters, digits, _, . or -", truncate(x))
+			break
+		}
+	}
+	if forwarded && s.BaseURL == "" {
+		f.Add("base_url", "is required: the member's service the calls are forwarded to")
+	}
 	for _, e := range s.Methods {
 		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, e.Method) || !strings.HasPrefix(e.Path, "/") {
 			f.Add("endpoints", "each needs a method (GET, POST, PUT, PATCH, DELETE) and a path starting with /")
@@ -364,14 +387,25 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 	}
-	if len(s.OpenAPI) == 0 || json.Unmarshal(s.OpenAPI, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+	if len(s.OpenAPI) > MaxOpenAPI {
+		f.Add("openapi", "is %d bytes: at most %d", len(s.OpenAPI), MaxOpenAPI)
+	} else if len(s.OpenAPI) == 0 || json.Unmarshal(s.OpenAPI, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
 		f.Add("openapi", "must be an OpenAPI 3 description in JSON")
 	}
 	if err := f.Err(); err != nil {
 		return err
 	}
-	defer x.invalidate()
 	sid, _ := ParseService(s.ID)
+	var revoked string
+	switch err := x.db.QueryRowContext(ctx, `SELECT revoked_at FROM exchange_subsystems WHERE id = $1`, sid.Provider.String()).Scan(&revoked); {
+	case errors.Is(err, sql.ErrNoRows):
+		return problem.Field("id", "the provider %s is not a registered subsystem", sid.Provider)
+	case err != nil:
+		return err
+	case revoked != "":
+		return problem.Field("id", "the provider %s is revoked", sid.Provider)
+	}
+	defer x.invalidate()
 	methods, _ := json.Marshal(s.Methods)
 	_, err := x.db.ExecContext(ctx, `INSERT INTO exchange_services (id, provider_id, code, title, fields, methods, base_url, openapi, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, sid.Provider.String(), sid.Code, s.Title, strings.Join(s.Fields, ","), string(methods), s.BaseURL, string(s.OpenAPI), isoNow(x.now()))
@@ -382,6 +416,48 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 		return problem.Field("id", "the provider %s is not a registered subsystem", sid.Provider)
 	}
 	return err
+}
+
+// MaxOpenAPI is the largest OpenAPI description of a service (bytes).
+const MaxOpenAPI = 1 << 20
+
+// RemoveService takes a member's service out of the catalogue with every
+// right on it, in one transaction, and returns how many rights went: its
+// next call is refused (by a running server within the catalogue's
+// lifetime, 2 seconds). The register's own services are the platform's
+// and are not removed. The evidence of past exchanges is kept.
+func (x *Exchange) RemoveService(ctx context.Context, id string) (rights int, err error) {
+	if _, err := ParseService(id); err != nil {
+		return 0, problem.Field("id", "%v", err)
+	}
+	if IsBuiltin(id) {
+		return 0, problem.Field("id", "%s is one of the register's own services, which the platform provides", id)
+	}
+	defer x.invalidate()
+	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM exchange_rights WHERE service_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		rights = int(n)
+		if res, err = tx.ExecContext(ctx, `DELETE FROM exchange_services WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return problem.New(problem.NotFound, "no service %s in the catalogue", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return rights, nil
+}
+
+// IsBuiltin reports whether id is one of the register's own services.
+func IsBuiltin(id string) bool {
+	return slices.ContainsFunc(builtins, func(s Service) bool { return s.ID == id })
 }
 
 func splitList(s string) []string {
@@ -615,11 +691,39 @@ func (x *Exchange) AdminAddSubsystem(ctx context.Context, p auth.Principal, id, 
 	return s, x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With("subsystem added: "+s.Name))
 }
 
+// AdminAddService is AddService for a staff administrator: the member
+// providing the service must be within p's reach; audited.
+func (x *Exchange) AdminAddService(ctx context.Context, p auth.Principal, s Service) error {
+	if sid, err := ParseService(s.ID); err == nil {
+		if err := x.checkMember(ctx, p, sid.Provider.MemberID(), "id"); err != nil {
+			return err
+		}
+	}
+	if err := x.addService(ctx, s, true); err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, s.ID).With("service published: "+s.Title+" at "+s.BaseURL))
+}
+
+// AdminRemoveService is RemoveService for a staff administrator, within
+// the reach of the member that provides the service; audited with the
+// rights withdrawn.
+func (x *Exchange) AdminRemoveService(ctx context.Context, p auth.Principal, id string) error {
+	if err := x.checkProvider(ctx, p, id, "id"); err != nil {
+		return err
+	}
+	n, err := x.RemoveService(ctx, id)
+	if err != nil {
+		return err
+	}
+	return x.audit.Record(ctx, audit.Of(p, ManageExchange, id).With(fmt.Sprintf("service removed, %d rights on it withdrawn", n)))
+}
+
 // AdminGrant is Grant for a staff administrator. The right is the data
 // owner's to give: the service's provider must be a member within p's
 // reach (the register's services, the nation's); audited.
 func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) error {
-	if err := x.checkProvider(ctx, p, r.Service); err != nil {
+	if err := x.checkProvider(ctx, p, r.Service, "service_id"); err != nil {
 		return err
 	}
 	if err := x.Grant(ctx, r); err != nil {
@@ -633,7 +737,7 @@ func (x *Exchange) AdminGrant(ctx context.Context, p auth.Principal, r Right) er
 // the reach of the member that provides the service (as AdminGrant);
 // audited.
 func (x *Exchange) AdminWithdrawRight(ctx context.Context, p auth.Principal, subsystem, service string) error {
-	if err := x.checkProvider(ctx, p, service); err != nil {
+	if err := x.checkProvider(ctx, p, service, "service_id"); err != nil {
 		return err
 	}
 	if err := x.WithdrawRight(ctx, subsystem, service); err != nil {
@@ -644,13 +748,25 @@ func (x *Exchange) AdminWithdrawRight(ctx context.Context, p auth.Principal, sub
 
 // checkProvider checks that the member providing service is within p's
 // reach for exchange.manage: the data owner decides its rights.
-func (x *Exchange) checkProvider(ctx context.Context, p auth.Principal, service string) error {
+// The service is named by field in a refusal.
+func (x *Exchange) checkProvider(ctx context.Context, p auth.Principal, service, field string) error {
 	sid, err := ParseService(service)
 	if err != nil {
-		return problem.Field("service_id", "%v", err)
+		return problem.Field(field, "%v", err)
 	}
-	return x.checkMember(ctx, p, sid.Provider.MemberID(), "service_id")
+	return x.checkMember(ctx, p, sid.Provider.MemberID(), field)
 }
+
+// Provides reports whether the member providing service is among those
+// m shows (within reach): its rights are the administrator's to give.
+func (m Manage) Provides(service string) bool {
+	sid, err := ParseService(service)
+	return err == nil && slices.ContainsFunc(m.Members, func(x Member) bool { return x.ID == sid.Provider.MemberID() })
+}
+
+// Removable reports whether the administrator m is for may remove the
+// service: one of a member within reach, not built in.
+func (m Manage) Removable(service string) bool { return m.Provides(service) && !IsBuiltin(service) }
 
 // AdminIssueCertificate is IssueCertificate for a staff administrator (or
 // IssueCertificateForCSR, given a signing request): the subsystem's member

@@ -32,6 +32,13 @@ var PersonFields = []string{"full_name", "other_names", "birth_date", "sex", "st
 // matches and its predicates.
 var VerifyFields = []string{"full_name", "birth_date", "address", "card_number", "age_at_least", "resides_in", "alive"}
 
+// IsRegisterField reports whether x is a field of the register's own
+// services (PersonFields, VerifyFields): the pages name each in words
+// (the message field.<x>).
+func IsRegisterField(x string) bool {
+	return slices.Contains(PersonFields, x) || slices.Contains(VerifyFields, x)
+}
+
 // personValue is one field of p.
 func personValue(p *people.Person, f string) any {
 	switch f {

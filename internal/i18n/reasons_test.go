@@ -40,6 +40,8 @@ var messageCalls = []struct {
 	{"internal/civil", "dateError", 0, 7},
 	{"internal/register", "term", 0, 16},
 	{"internal/people", "why", 0, 8},
+	{"internal/exchange", "idError", 0, 7},
+	{"internal/exchange", "idWord", 0, 6},
 }
 
 // plainErrorFiles are the parsers' files that must make every error with

@@ -135,6 +135,8 @@ type Option struct {
 	Text  string
 	// Checked: a box of a checkboxes field, ticked.
 	Checked bool
+	// Hidden: a box or button not offered now (a script may offer it).
+	Hidden bool
 }
 
 // FormField is what the field partial renders: {{template "field" .}}.

@@ -1,8 +1,9 @@
 // Package exchangeui is the administrators' page of the data exchange
 // (package exchange): the members within reach with their subsystems,
 // the catalogue of services and purposes, the rights; members and
-// subsystems added, rights granted, client certificates issued, and
-// members or subsystems revoked from it.
+// subsystems added, members' services published and removed, rights
+// granted and withdrawn, client certificates issued, and members,
+// subsystems or certificates revoked from it.
 package exchangeui
 
 import (
@@ -38,6 +39,8 @@ func Module(x *exchange.Exchange) web.Module {
 				k.StaffPage("GET /exchange", p.list),
 				k.StaffPage("POST /exchange/members", p.handle(p.add())),
 				k.StaffPage("POST /exchange/subsystems", p.handle(p.addSubsystem())),
+				k.StaffPage("POST /exchange/services", p.handle(p.publish())),
+				k.StaffPage("POST /exchange/services/remove", p.handle(p.removeService())),
 				k.StaffPage("POST /exchange/rights", p.handle(p.grant())),
 				k.StaffPage("POST /exchange/rights/withdraw", p.handle(p.withdraw())),
 				k.StaffPage("POST /exchange/certificates", p.certificate),
@@ -61,14 +64,20 @@ type view struct {
 	SubsystemForm          *web.Form
 	RightForm              *web.Form
 	Subsystem, RightFields []web.FormField
+	// FieldsOf are the fields of each service the grant form offers
+	// (exchange.js shows those of the service chosen).
+	FieldsOf map[string][]string
 	// CertificateForm issues a certificate for a member's signing request.
 	CertificateForm   *web.Form
 	CertificateFields []web.FormField
+	// ServiceForm publishes a member's service.
+	ServiceForm   *web.Form
+	ServiceFields []web.FormField
 }
 
 // forms are the page's forms, one of them possibly sent back with its
 // errors.
-type forms struct{ member, subsystem, right, certificate *web.Form }
+type forms struct{ member, subsystem, right, certificate, service *web.Form }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, all forms) error {
 	pr, err := auth.MustFromContext(r.Context())
@@ -91,9 +100,18 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, all f
 	if all.certificate == nil {
 		all.certificate = p.k.NewForm(r, nil)
 	}
-	v := view{Manage: m, Form: all.member, SubsystemForm: all.subsystem, RightForm: all.right, CertificateForm: all.certificate}
+	if all.service == nil {
+		all.service = p.k.NewForm(r, nil)
+	}
+	v := view{Manage: m, Form: all.member, SubsystemForm: all.subsystem, RightForm: all.right, CertificateForm: all.certificate, ServiceForm: all.service}
 	v.Subsystem, v.RightFields = subsystemFields(all.subsystem, m), rightFields(all.right, m)
-	v.CertificateFields = certificateFields(all.certificate, m)
+	v.FieldsOf = map[string][]string{}
+	for _, s := range m.Services {
+		if m.Provides(s.ID) {
+			v.FieldsOf[s.ID] = s.Fields
+		}
+	}
+	v.CertificateFields, v.ServiceFields = certificateFields(all.certificate, m), serviceFields(all.service, m)
 	p.k.Render(w, r, status, "exchange", "exchangeui.title", "exchange", v)
 	return nil
 }
@@ -112,28 +130,38 @@ func subsystemFields(f *web.Form, m exchange.Manage) []web.FormField {
 }
 
 // rightFields are the fields of the form granting a right: the subsystem
-// (active, within reach), the service, the fields (the chosen service's,
-// or every service's: the exchange refuses one that is not the
-// service's) and the purposes.
+// (active, within reach), the service (of a member within reach), the
+// fields and the purposes. The fields are every service's, those of the
+// service chosen alone shown (the services table links to the form with
+// it chosen; exchange.js shows the fields of the one chosen in the list);
+// the exchange refuses a field that is not the service's.
 func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
 	sub := subsystemChoice(f, "right_subsystem", m)
 	svc := f.Field("right_service", "select", true)
 	svc.Options = []web.Option{{Value: "", Key: "exchangeui.choose"}}
-	// The fields of the service chosen (the services table links to the
-	// form with it chosen), else of every service.
-	chosen := slices.ContainsFunc(m.Services, func(s exchange.Service) bool { return s.ID == f.Get("right_service") })
+	var chosen *exchange.Service
 	var all []string
-	for _, s := range m.Services {
+	for i, s := range m.Services {
+		if !m.Provides(s.ID) {
+			continue
+		}
 		svc.Options = append(svc.Options, web.Option{Value: s.ID, Text: s.Title + " — " + s.ID})
+		if s.ID == f.Get("right_service") {
+			chosen = &m.Services[i]
+		}
 		for _, x := range s.Fields {
-			if !slices.Contains(all, x) && (!chosen || s.ID == f.Get("right_service")) {
+			if !slices.Contains(all, x) {
 				all = append(all, x)
 			}
 		}
 	}
 	fields := f.Field("right_fields", "checkboxes", true)
 	for _, x := range all {
-		fields.Options = append(fields.Options, web.Option{Value: x, Text: x, Checked: slices.Contains(f.Values["right_fields"], x)})
+		o := web.Option{Value: x, Text: x, Checked: slices.Contains(f.Values["right_fields"], x), Hidden: chosen != nil && !slices.Contains(chosen.Fields, x)}
+		if exchange.IsRegisterField(x) {
+			o.Key = "field." + x
+		}
+		fields.Options = append(fields.Options, o)
 	}
 	purposes := f.Field("right_purposes", "checkboxes", true)
 	for _, x := range m.Purposes {
@@ -148,6 +176,15 @@ func certificateFields(f *web.Form, m exchange.Manage) []web.FormField {
 	sub := subsystemChoice(f, "id", m)
 	sub.Label = "field.right_subsystem"
 	return []web.FormField{sub, f.Field("csr", "textarea", true)}
+}
+
+// serviceFields are the fields of the form publishing a member's service:
+// the providing subsystem (active, within reach), the service's code and
+// title, the member's base URL, the fields it can disclose, its endpoints
+// and its OpenAPI description.
+func serviceFields(f *web.Form, m exchange.Manage) []web.FormField {
+	return []web.FormField{subsystemChoice(f, "service_provider", m), f.Field("service_code", "text", true), f.Field("service_title", "text", true),
+		f.Field("base_url", "text", true), f.Field("service_fields", "text", true), f.Field("endpoints", "textarea", false), f.Field("openapi", "textarea", true)}
 }
 
 // subsystemChoice is a list of the active subsystems within reach, the
@@ -246,6 +283,40 @@ func (p *pages) addSubsystem() change {
 			_, err := p.x.AdminAddSubsystem(r.Context(), pr, f.Get("subsystem_member")+"/"+f.Get("subsystem_code"), f.Get("subsystem_name"), []byte(f.Get("public_jwk")))
 			return err
 		}}
+}
+
+// publish publishes a member's service; the form is at most the largest
+// OpenAPI description and 64 KiB for the rest.
+func (p *pages) publish() change {
+	return change{max: exchange.MaxOpenAPI + 64<<10, flash: "flash.exchange.published",
+		names: map[string]string{"id": "service_code", "title": "service_title", "fields": "service_fields"},
+		place: func(f *web.Form) forms { return forms{service: f} },
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			if f.Get("service_provider") == "" {
+				return problem.Field("service_provider", "choose the subsystem")
+			}
+			var eps []exchange.Endpoint
+			for line := range strings.Lines(f.Get("endpoints")) {
+				if line = strings.TrimSpace(line); line != "" {
+					m, path, _ := strings.Cut(line, " ")
+					eps = append(eps, exchange.Endpoint{Method: strings.ToUpper(m), Path: strings.TrimSpace(path)})
+				}
+			}
+			var fields []string
+			for x := range strings.SplitSeq(f.Get("service_fields"), ",") {
+				if x = strings.TrimSpace(x); x != "" {
+					fields = append(fields, x)
+				}
+			}
+			return p.x.AdminAddService(r.Context(), pr, exchange.Service{ID: f.Get("service_provider") + "/" + f.Get("service_code"), Title: f.Get("service_title"),
+				Fields: fields, Methods: eps, BaseURL: f.Get("base_url"), OpenAPI: []byte(f.Get("openapi"))})
+		}}
+}
+
+func (p *pages) removeService() change {
+	return change{max: 4 << 10, flash: "flash.exchange.service_removed", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+		return p.x.AdminRemoveService(r.Context(), pr, f.Get("id"))
+	}}
 }
 
 func (p *pages) grant() change {

@@ -18,6 +18,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,8 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -73,7 +76,9 @@ func newSite(t *testing.T) site {
 		}
 	}
 	sessions := staff.NewService(st, log, staff.Options{Guard: g})
-	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	// The register's page names its fields (field.<name>), as in the
+	// platform, where both pages are served.
+	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(registerui.Module(nil).Messages), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Modules: []web.Module{exchangeui.Module(x)}})
 	if err != nil {
 		t.Fatal(err)
@@ -201,14 +206,22 @@ func TestPage(t *testing.T) {
 		t.Errorf("the right granted: %+v %v", rs, err)
 	}
 	// The services table links to the form with its service chosen: the
-	// fields offered are that service's.
+	// fields shown are that service's (the others hidden, for the script
+	// to show when another service is chosen).
 	req, _ := http.NewRequest("GET", srv.URL+"/exchange?service="+url.QueryEscape(exchange.Platform+"/verify"), nil)
 	res, _ = admin.Do(req)
 	b, _ = io.ReadAll(res.Body)
 	grantForm := string(b)[strings.Index(string(b), `id="grant"`):]
-	if !strings.Contains(grantForm, `value="age_at_least"`) || strings.Contains(grantForm, `value="religion"`) ||
+	box := func(field string) string {
+		m := regexp.MustCompile(`<div class="radio"( hidden)?>\s*<input type="checkbox" id="[^"]+" name="right_fields" value="` + field + `"`).FindStringSubmatch(grantForm)
+		if m == nil {
+			return "absent"
+		}
+		return map[bool]string{true: "hidden", false: "shown"}[m[1] != ""]
+	}
+	if box("age_at_least") != "shown" || box("religion") != "hidden" ||
 		!strings.Contains(grantForm, `<option value="`+exchange.Platform+`/verify" selected>`) {
-		t.Errorf("the grant form for the verification service: %s", grantForm)
+		t.Errorf("the grant form for the verification service: age_at_least %s, religion %s", box("age_at_least"), box("religion"))
 	}
 	// Withdrawn from the page; by a province's administrator, refused.
 	hanoiW, hanoiWCSRF := signIn("admin.hanoi")
@@ -265,5 +278,102 @@ func TestPage(t *testing.T) {
 	reg, _ := signIn("registrar")
 	if code, _ := get(reg, "vi"); code != http.StatusForbidden {
 		t.Errorf("a registrar: %d", code)
+	}
+}
+
+// A member's service published from the page, its mistakes sent back on
+// their fields, then removed from it; the buttons to remove a service or
+// withdraw a right are offered only within the provider's reach.
+func TestPagePublish(t *testing.T) {
+	ctx := context.Background()
+	st := newSite(t)
+	srv, x := st.srv, st.x
+	if _, err := x.AddMember(ctx, exchange.Member{ID: "VN/COM/VCB", Name: "Ngân hàng Demo", Unit: "VN"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.AddSubsystem(ctx, "VN/COM/VCB/EKYC", "Định danh khách hàng", nil); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(user string) (*http.Client, string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+password+`"}`))
+		if err != nil || res.StatusCode != 201 {
+			t.Fatalf("sign in %s: %v %v", user, res.StatusCode, err)
+		}
+		var s struct {
+			CSRF string `json:"csrf_token"`
+		}
+		json.NewDecoder(res.Body).Decode(&s)
+		res.Body.Close()
+		return c, s.CSRF
+	}
+	page := func(c *http.Client) string {
+		res, err := c.Get(srv.URL + "/exchange")
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("the page: %v %v", res.StatusCode, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	admin, csrf := signIn("admin")
+	svc := "VN/COM/VCB/EKYC/accounts"
+	form := url.Values{"csrf": {csrf}, "service_provider": {"VN/COM/VCB/EKYC"}, "service_code": {"a b"}, "service_title": {"Tài khoản"},
+		"base_url": {"http://example.com/x"}, "service_fields": {"account, open date"}, "endpoints": {"GET /accounts/{id}\nFROB x"}, "openapi": {`{"openapi":"2.0"}`}}
+	res, _ := admin.PostForm(srv.URL+"/exchange/services", form)
+	b, _ := io.ReadAll(res.Body)
+	for _, f := range []string{"service_code", "base_url", "service_fields", "endpoints", "openapi"} {
+		if !strings.Contains(string(b), `href="#f-`+f+`"`) {
+			t.Errorf("a bad service: %d, no error on %s", res.StatusCode, f)
+		}
+	}
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a bad service: %d", res.StatusCode)
+	}
+	for _, bad := range webtest.Untranslated(string(b)) {
+		t.Errorf("English or a code on the Vietnamese page: %s", bad)
+	}
+	form.Set("service_code", "accounts")
+	form.Set("base_url", "https://api.vcb.example/kyc")
+	form.Set("service_fields", "account, open_date")
+	form.Set("endpoints", "get /accounts/{id}\n\nPOST /accounts")
+	form.Set("openapi", `{"openapi":"3.0.3","info":{"title":"Tài khoản","version":"1"},"paths":{}}`)
+	if res, _ := admin.PostForm(srv.URL+"/exchange/services", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	s, err := x.Service(ctx, svc)
+	if err != nil || s.BaseURL != "https://api.vcb.example/kyc" || strings.Join(s.Fields, ",") != "account,open_date" ||
+		len(s.Methods) != 2 || s.Methods[0] != (exchange.Endpoint{Method: "GET", Path: "/accounts/{id}"}) || !strings.Contains(string(s.OpenAPI), "Tài khoản") {
+		t.Fatalf("the service published: %+v %v", s, err)
+	}
+	if err := x.Grant(ctx, exchange.Right{Subsystem: "VN/COM/VCB/EKYC", Service: svc, Fields: []string{"account"}, Purposes: []string{"KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Grant(ctx, exchange.Right{Subsystem: "VN/COM/VCB/EKYC", Service: exchange.Platform + "/person", Fields: []string{"full_name"}, Purposes: []string{"KYC"}}); err != nil {
+		t.Fatal(err)
+	}
+	removable := func(html, id string) bool {
+		return strings.Contains(html, `action="/exchange/services/remove" class="inline"><input type="hidden" name="csrf" value="`) &&
+			strings.Contains(html, `name="id" value="`+id+`"><button type="submit" class="button button-danger button-small">`)
+	}
+	vi := page(admin)
+	if !removable(vi, svc) || removable(vi, exchange.Platform+"/person") || strings.Count(vi, `action="/exchange/rights/withdraw"`) != 2 {
+		t.Errorf("the national administrator's buttons: remove %v, built-in %v, %d withdraw", removable(vi, svc), removable(vi, exchange.Platform+"/person"), strings.Count(vi, `action="/exchange/rights/withdraw"`))
+	}
+	hanoi, hanoiCSRF := signIn("admin.hanoi")
+	if h := page(hanoi); removable(h, svc) || strings.Contains(h, `action="/exchange/rights/withdraw"`) || strings.Contains(h, "#grant\">") {
+		t.Error("a province's administrator is offered to remove, withdraw or grant outside its reach")
+	}
+	if res, _ := hanoi.PostForm(srv.URL+"/exchange/services/remove", url.Values{"csrf": {hanoiCSRF}, "id": {svc}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a province's administrator removes a national member's service: %d", res.StatusCode)
+	}
+	if res, _ := admin.PostForm(srv.URL+"/exchange/services/remove", url.Values{"csrf": {csrf}, "id": {svc}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("remove: %d", res.StatusCode)
+	}
+	if _, err := x.Service(ctx, svc); !problem.Is(err, problem.NotFound) {
+		t.Errorf("the service after its removal: %v", err)
+	}
+	if rs, _ := x.Rights(ctx, "VN/COM/VCB/EKYC"); len(rs) != 1 || rs[0].Service != exchange.Platform+"/person" {
+		t.Errorf("the rights after the removal: %+v", rs)
 	}
 }
