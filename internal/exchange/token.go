@@ -61,11 +61,11 @@ func ParseAssertion(raw string) (Assertion, error) {
 	}
 	tok, err := jwt.ParseSigned(raw, assertionAlgorithms)
 	if err != nil {
-		return Assertion{}, problem.Field("client_assertion", "is not a signed JWT (ES256, ES384, RS256, PS256 or EdDSA): %v", err)
+		return Assertion{}, problem.Field("client_assertion", "is not a signed JWT (ES256, ES384, RS256, PS256 or EdDSA): %v", joseReason(err))
 	}
 	var c jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return Assertion{}, problem.Field("client_assertion", "claims unreadable: %v", err)
+		return Assertion{}, problem.Field("client_assertion", "claims unreadable: %v", joseReason(err))
 	}
 	if _, err := ParseSubsystem(c.Issuer); err != nil {
 		return Assertion{}, problem.Field("client_assertion", "iss must be the subsystem id: %v", err)
@@ -77,6 +77,30 @@ func ParseAssertion(raw string) (Assertion, error) {
 		return Assertion{}, problem.Field("client_assertion", "jti is required, at most 200 characters")
 	}
 	return Assertion{Issuer: c.Issuer, JTI: c.ID, token: tok}, nil
+}
+
+// joseReason is a go-jose error's message without the library's name.
+func joseReason(err error) string {
+	m := err.Error()
+	for _, p := range []string{"go-jose/go-jose/jwt: ", "go-jose/go-jose: "} {
+		m = strings.TrimPrefix(m, p)
+	}
+	return m
+}
+
+// claimsReason says why an assertion's registered claims are refused.
+func claimsReason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrExpired):
+		return "the assertion has expired (exp)"
+	case errors.Is(err, jwt.ErrNotValidYet):
+		return "the assertion is not valid yet (nbf)"
+	case errors.Is(err, jwt.ErrIssuedInTheFuture):
+		return "the assertion is issued in the future (iat)"
+	case errors.Is(err, jwt.ErrInvalidAudience):
+		return "aud must be the token endpoint's URL (the one posted to)"
+	}
+	return joseReason(err)
 }
 
 // Token is the answer of the token endpoint (RFC 6749 section 5.1).
@@ -128,7 +152,7 @@ func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, r
 	}
 	now := x.now()
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.Issuer, Subject: a.Issuer, AnyAudience: *x.audiences.Load(), Time: now}, 30*time.Second); err != nil {
-		return refuse(err.Error())
+		return refuse(claimsReason(err))
 	}
 	if c.Expiry == nil || c.Expiry.Time().After(now.Add(maxAssertionLife+30*time.Second)) {
 		return refuse("exp is required and at most 5 minutes ahead")
@@ -267,7 +291,8 @@ type tokenError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// writeTokenError writes err as a tokenError.
+// writeTokenError writes err as a tokenError, with OAuth 2.0's status:
+// 401 for a client not authenticated (invalid_client), 400 for the rest.
 func writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
 	body := problem.BodyOf(err, r.URL.Path)
 	if body.Status >= 500 {
@@ -283,6 +308,10 @@ func writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
 		code = "unsupported_grant_type"
 	case slices.ContainsFunc(body.Errors, func(e problem.FieldError) bool { return e.Field == "client_assertion" }):
 		code = "invalid_client"
+	}
+	body.Status = http.StatusBadRequest
+	if code == "invalid_client" {
+		body.Status = http.StatusUnauthorized
 	}
 	desc := body.Detail
 	for _, e := range body.Errors {
@@ -307,7 +336,13 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := x.authenticate(r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="populus-exchange"`)
+			// RFC 6750 section 3.1: a token given and refused is
+			// invalid_token; a request with none gets the bare challenge.
+			challenge := `Bearer realm="populus-exchange"`
+			if problem.Is(err, problem.Unauthorized) && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+				challenge += `, error="invalid_token", error_description="the access token is expired, revoked or unknown"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			w.Header().Set(HeaderError, xroadError(err))
 			x.mon.refused(r)
 			httpx.WriteProblem(w, r, err)

@@ -116,7 +116,7 @@ func TestClientCredentials(t *testing.T) {
 		if res := e.token(t, forged); res.status != 401 || !strings.Contains(res.body, "signature") {
 			t.Errorf("another key: %d %s", res.status, res.body)
 		}
-		if res := e.token(t, "not.a.jwt"); res.status != 422 || !strings.Contains(res.body, `"field":"client_assertion"`) {
+		if res := e.token(t, "not.a.jwt"); res.status != 401 || !strings.Contains(res.body, `"field":"client_assertion"`) || strings.Contains(res.body, "go-jose") {
 			t.Errorf("garbage: %d %s", res.status, res.body)
 		}
 		if err := e.x.Revoke(e.Ctx, hospital); err != nil {
@@ -124,6 +124,17 @@ func TestClientCredentials(t *testing.T) {
 		}
 		if s := call(tok.AccessToken); s != 401 {
 			t.Errorf("the token of a revoked subsystem: %d", s)
+		}
+		// RFC 6750: a refused token is invalid_token; no token, the bare
+		// challenge.
+		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
+		h["Authorization"] = "Bearer " + tok.AccessToken
+		if r := e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, ""); !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("a refused token's challenge: %q", r.header.Get("WWW-Authenticate"))
+		}
+		delete(h, "Authorization")
+		if r := e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, ""); r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer realm="populus-exchange"` {
+			t.Errorf("no token: %d %q", r.status, r.header.Get("WWW-Authenticate"))
 		}
 		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-6", time.Minute)); res.status != 401 {
 			t.Errorf("a revoked subsystem's assertion: %d", res.status)
@@ -259,18 +270,21 @@ func TestTokenErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		"grant type":        {func(v url.Values) { v.Set("grant_type", "password") }, 422, "unsupported_grant_type"},
-		"garbage assertion": {func(v url.Values) { v.Set("client_assertion", "not.a.jwt") }, 422, "invalid_client"},
+		"grant type":        {func(v url.Values) { v.Set("grant_type", "password") }, 400, "unsupported_grant_type"},
+		"garbage assertion": {func(v url.Values) { v.Set("client_assertion", "not.a.jwt") }, 401, "invalid_client"},
 		"wrong audience": {func(v url.Values) {
 			v.Set("client_assertion", e.assertion(t, hospital, "https://elsewhere/token", "jti-aud", time.Minute))
 		}, 401, "invalid_client"},
-		"assertion twice":  {func(v url.Values) { v.Add("client_assertion", v.Get("client_assertion")) }, 422, "invalid_request"},
-		"grant type twice": {func(v url.Values) { v.Add("grant_type", "client_credentials") }, 422, "invalid_request"},
+		"assertion twice":  {func(v url.Values) { v.Add("client_assertion", v.Get("client_assertion")) }, 400, "invalid_request"},
+		"grant type twice": {func(v url.Values) { v.Add("grant_type", "client_credentials") }, 400, "invalid_request"},
+		"expired assertion": {func(v url.Values) {
+			v.Set("client_assertion", e.assertion(t, hospital, e.tokenURL, "jti-expired", -time.Minute))
+		}, 401, "invalid_client"},
 	} {
 		v := good()
 		c.change(v)
 		status, m := post(v)
-		if status != c.status || m["error"] != c.code || m["error_description"] == "" || m["status"] != float64(c.status) || m["type"] == "" {
+		if desc, _ := m["error_description"].(string); status != c.status || m["error"] != c.code || desc == "" || strings.Contains(desc, "go-jose") || m["status"] != float64(c.status) || m["type"] == "" {
 			t.Errorf("%s: %d %v; want %d %s", name, status, m, c.status, c.code)
 		}
 	}
