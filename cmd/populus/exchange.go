@@ -71,7 +71,7 @@ func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h htt
 	if err != nil {
 		return "", nil, fmt.Errorf("listen on --exchange-addr %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	srv := &http.Server{Handler: exchange.ListenerHandler(h), TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ReadTimeout: exchange.ServerReadTimeout, WriteTimeout: exchange.ServerWriteTimeout,
 		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Clients that take their token here name this listener's URL as the

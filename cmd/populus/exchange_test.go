@@ -95,6 +95,14 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 		{"monitoring", "VN/HEALTH/BV-DEMO/HIS", "GET", "/api/v1/exchange/monitoring", "", nil, 200, []string{`"requestCount"`, `"failedCount"`}, nil},
 		{"bank KYC with the citizen's consent", "VN/COM/VCB/EKYC", "GET", person + pin + "?fields=full_name,birth_date", "", map[string]string{"X-Road-Client": "VN/COM/VCB/EKYC", "X-Road-Issue": "KYC"}, 200, []string{`"full_name"`}, []string{`"address"`, `"status"`}},
 	}
+	// The exchange's listener serves member systems' paths only.
+	for _, p := range []string{"/login", "/api/v1/persons/" + pin} {
+		if res, err := client("VN/HEALTH/BV-DEMO/HIS").Get("https://" + addr + p); err != nil || res.StatusCode != http.StatusNotFound {
+			t.Errorf("the exchange's listener serves %s: %v %v", p, res.StatusCode, err)
+		} else {
+			res.Body.Close()
+		}
+	}
 	for _, c := range cases {
 		// The README shows each call: its path and its headers.
 		path, _, _ := strings.Cut(c.path, "?")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"sort"
@@ -506,6 +507,25 @@ func TestRateLimit(t *testing.T) {
 	if codes[2] == 429 {
 		if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = 'denied' AND detail LIKE '%more than 2 requests%'`, "member:"+drivers); n != 1 {
 			t.Errorf("%d refusals audited", n)
+		}
+	}
+}
+
+// The exchange's listener serves member systems' paths, not the pages or
+// the rest of the API.
+func TestListenerHandler(t *testing.T) {
+	h := exchange.ListenerHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) }))
+	for path, want := range map[string]int{
+		"/r1/" + person + "/001190000001": 299, "/listClients": 299, "/api/v1/exchange/token": 299, "/api/v1/exchange/evidence/x": 299,
+		"/.well-known/oauth-authorization-server": 299, "/api/v1/events/subscriptions": 299, "/api/v1/events/subscriptions/3/watch": 299,
+		"/api/v1/consent/requests/7": 299, "/api/v1/audit/checkpoint": 299, "/healthz": 299,
+		"/": 404, "/login": 404, "/eid/signin": 404, "/api/v1/session": 404, "/api/v1/persons/001190000001": 404, "/static/populus.css": 404,
+		"/api/v1/consent/me/records": 404, "/api/v1/events/subscriptionsX": 404, "/r1": 404, "/metrics": 404,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want || want == 404 && rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s, want %d", path, rec.Code, rec.Header().Get("Content-Type"), want)
 		}
 	}
 }

@@ -86,7 +86,7 @@ func SecurityHeadersHTTPS(next http.Handler) http.Handler { return securityHeade
 func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, set := w.Header(), pageHeaders
-		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/r1/") {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/r1/") || r.URL.Path == "/listClients" {
 			set = apiHeaders
 		}
 		for k, v := range set {
