@@ -17,6 +17,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -166,6 +167,24 @@ type call struct {
 	right   Right
 	hash    *reqHash
 	start   time.Time
+	// subject is the person the call concerns where its path (the
+	// person look-up) or X-Populus-Subject names one: a refusal before the
+	// service reads it is recorded against that person, who sees it.
+	subject string
+}
+
+// subjectOf is the person a call names: the PIN of the person look-up's
+// path, or of X-Populus-Subject for a member's service; "" for none or
+// one that is not a PIN.
+func subjectOf(t Target, h http.Header) string {
+	s := h.Get(HeaderSubject)
+	if t.Service.Provider.String() == Platform && t.Service.Code == "person" {
+		s = strings.TrimPrefix(t.Rest, "/")
+	}
+	if _, _, err := pin.Parse(s); err != nil {
+		return ""
+	}
+	return s
 }
 
 // entry is the audit entry of the call on subject.
@@ -187,6 +206,9 @@ func joinDetail(a, b string) string {
 
 // refuse audits a refusal of the call and returns err.
 func (x *Exchange) refuse(ctx context.Context, c *call, a auth.Action, subject string, err error) error {
+	if subject == "" {
+		subject = c.subject
+	}
 	x.audit.Record(ctx, c.entry(a, subject).Refused(problem.BodyOf(err, "").Detail+reasonOf(err)))
 	return err
 }
@@ -229,6 +251,9 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	r = r.WithContext(ctx)
 	t, perr := ParsePath(r.URL.EscapedPath())
 	c.target = t
+	if perr == nil && t.Meta == "" {
+		c.subject = subjectOf(t, r.Header)
+	}
 	if perr != nil {
 		return x.refuse(ctx, c, ActionLookup, "", problem.Field("path", "%v", perr))
 	}
