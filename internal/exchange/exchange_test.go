@@ -437,6 +437,11 @@ func TestAdminReach(t *testing.T) {
 		if err := e.x.AdminRevoke(e.Ctx, hanoi, hospital); err != nil {
 			t.Errorf("revoke the province's hospital: %v", err)
 		}
+		for _, id := range []string{exchange.Platform, "VN/GOV/BCA"} {
+			if err := e.x.AdminRevoke(e.Ctx, nation, id); !problem.Is(err, problem.Invalid) {
+				t.Errorf("the platform's own %s revoked: %v", id, err)
+			}
+		}
 		registrar := auth.Staff(3, "registrar", "x", auth.Registrar, "VN")
 		if _, err := e.x.Overview(e.Ctx, registrar); !problem.Is(err, problem.Forbidden) {
 			t.Errorf("a registrar: %v", err)

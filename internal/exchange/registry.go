@@ -188,6 +188,9 @@ func (x *Exchange) SetKey(ctx context.Context, id string, jwk []byte) error {
 // certificates and tokens, at once: the next request of its systems is
 // refused.
 func (x *Exchange) Revoke(ctx context.Context, id string) error {
+	if IsPlatform(id) {
+		return problem.Field("id", "%s is the platform's own, which provides the register's services: it cannot be revoked", id)
+	}
 	now := isoNow(x.now())
 	defer x.live.Invalidate()
 	return x.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -453,6 +456,13 @@ func (x *Exchange) RemoveService(ctx context.Context, id string) (rights int, er
 		return 0, err
 	}
 	return rights, nil
+}
+
+// IsPlatform reports whether id is the platform's member or subsystem
+// (Platform), which provides the register's services.
+func IsPlatform(id string) bool {
+	sid, _ := ParseSubsystem(Platform)
+	return id == Platform || id == sid.MemberID()
 }
 
 // IsBuiltin reports whether id is one of the register's own services.
@@ -763,6 +773,10 @@ func (m Manage) Provides(service string) bool {
 	sid, err := ParseService(service)
 	return err == nil && slices.ContainsFunc(m.Members, func(x Member) bool { return x.ID == sid.Provider.MemberID() })
 }
+
+// Platform reports whether id is the platform's member or subsystem
+// (IsPlatform), which the page does not offer to revoke.
+func (Manage) Platform(id string) bool { return IsPlatform(id) }
 
 // Removable reports whether the administrator m is for may remove the
 // service: one of a member within reach, not built in.

@@ -352,11 +352,18 @@ func TestPagePublish(t *testing.T) {
 	if err := x.Grant(ctx, exchange.Right{Subsystem: "VN/COM/VCB/EKYC", Service: exchange.Platform + "/person", Fields: []string{"full_name"}, Purposes: []string{"KYC"}}); err != nil {
 		t.Fatal(err)
 	}
-	removable := func(html, id string) bool {
-		return strings.Contains(html, `action="/exchange/services/remove" class="inline"><input type="hidden" name="csrf" value="`) &&
-			strings.Contains(html, `name="id" value="`+id+`"><button type="submit" class="button button-danger button-small">`)
-	}
+	removable := func(html, id string) bool { return strings.Contains(html, `aria-label="Gỡ dịch vụ: `+id+`"`) }
 	vi := page(admin)
+	// Each button names what it acts on; the platform's own member and
+	// system are not offered to revoke.
+	for _, label := range []string{"Thu hồi: VN/COM/VCB", "Thu hồi: VN/COM/VCB/EKYC", "Cấp chứng chỉ: VN/COM/VCB/EKYC", "Rút quyền: VN/COM/VCB/EKYC — " + svc} {
+		if !strings.Contains(vi, `aria-label="`+label+`"`) {
+			t.Errorf("no button labelled %q", label)
+		}
+	}
+	if strings.Contains(vi, `aria-label="Thu hồi: VN/GOV/BCA`) || strings.Contains(vi, `aria-label="Cấp chứng chỉ: VN/GOV/BCA`) {
+		t.Error("the platform's own member or system offered to revoke or certify")
+	}
 	if !removable(vi, svc) || removable(vi, exchange.Platform+"/person") || strings.Count(vi, `action="/exchange/rights/withdraw"`) != 2 {
 		t.Errorf("the national administrator's buttons: remove %v, built-in %v, %d withdraw", removable(vi, svc), removable(vi, exchange.Platform+"/person"), strings.Count(vi, `action="/exchange/rights/withdraw"`))
 	}
