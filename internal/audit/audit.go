@@ -917,12 +917,24 @@ func (l *Log) List(ctx context.Context, subject string, before int64, limit int)
 // entry id `before` (0: the newest); a NotFound problem when none is. The
 // caller decides who may see it.
 func (l *Log) Find(ctx context.Context, subject string, before int64, max int, match func(*Entry) bool) (Entry, int64, error) {
+	return l.FindIn(ctx, subject, 0, before, max, match)
+}
+
+// FindIn is Find over the subject's entries whose ids are above after
+// and below before (0: from the newest), the newest first, reading at most
+// max of them: the caller bounds the range (by FirstAfter of two times),
+// so that an entry among many about one person in a short while (a batch's
+// rows) is found however many came after it.
+func (l *Log) FindIn(ctx context.Context, subject string, after, before int64, max int, match func(*Entry) bool) (Entry, int64, error) {
 	for seen := 0; subject != "" && seen < max; {
 		es, ids, last, err := l.list(ctx, subject, before, min(200, max-seen))
 		if err != nil {
 			return Entry{}, 0, err
 		}
 		for i := range es {
+			if ids[i] <= after {
+				return Entry{}, 0, problem.New(problem.NotFound, "no such entry in the audit log")
+			}
 			if match(&es[i]) {
 				return es[i], ids[i], nil
 			}

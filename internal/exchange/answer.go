@@ -43,6 +43,10 @@ const (
 	// answer is not among them (an id made before the time was in it),
 	// from the newest.
 	maxEvidenceScan = 2000
+	// maxEvidenceWindow bounds the entries about a person read within
+	// evidenceMargin of an answer's time: more than the rate limits let
+	// the members' batches answer about one person in that while.
+	maxEvidenceWindow = 500_000
 	// evidenceMargin is how far the entries of concurrent writers may
 	// stand out of time order in the log.
 	evidenceMargin = time.Minute
@@ -166,17 +170,24 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 		_, k, ok := answerParts(e.Detail)
 		return e.Actor == actor && e.Outcome == audit.OK && ok && k == key
 	}
-	// From the entries recorded up to the answer's time (0: the newest
-	// are), then from the newest.
-	var before int64
+	// The person's entries recorded within evidenceMargin of the answer's
+	// time, every one (a batch may answer thousands of rows about one
+	// person at once); where the answer is not among them (an id made
+	// before the time was in it), the newest.
+	var err error = problem.New(problem.NotFound, "no such entry in the audit log")
+	var e audit.Entry
+	var entry int64
 	if at, ok := evidenceTime(id, time.Now()); ok {
-		var err error
-		if before, err = x.audit.FirstAfter(ctx, at.Add(evidenceMargin)); err != nil {
+		first, ferr := x.audit.FirstAfter(ctx, at.Add(-evidenceMargin))
+		before, berr := x.audit.FirstAfter(ctx, at.Add(evidenceMargin))
+		if err := errors.Join(ferr, berr); err != nil {
 			return AnswerEvidence{}, err
 		}
+		if first > 0 {
+			e, entry, err = x.audit.FindIn(ctx, subject, first-1, before, maxEvidenceWindow, match)
+		}
 	}
-	e, entry, err := x.audit.Find(ctx, subject, before, maxEvidenceScan, match)
-	if before != 0 && problem.Is(err, problem.NotFound) {
+	if problem.Is(err, problem.NotFound) {
 		e, entry, err = x.audit.Find(ctx, subject, 0, maxEvidenceScan, match)
 	}
 	if problem.Is(err, problem.NotFound) {

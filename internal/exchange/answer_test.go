@@ -180,6 +180,26 @@ func TestAnswerEvidence(t *testing.T) {
 			t.Fatalf("the evidence of an answer followed by 2,100 entries about the person: %d %s", r.status, r.body)
 		}
 
+		// A batch answering 3,000 rows about the person at once: its
+		// first row's evidence too, behind the 2,999 entries of the same
+		// moment.
+		var many strings.Builder
+		for range 3000 {
+			many.WriteString(`{"pin":"` + e.Lan.PIN + `","full_name":"Nguyễn Thị Lan"}` + "\n")
+		}
+		h = xroad(bank, "KYC")
+		h["Content-Type"] = "application/x-ndjson"
+		if bres = e.do(t, e.client(bank), "POST", "/r1/"+batch, h, many.String()); bres.status != 200 {
+			t.Fatalf("a batch of 3,000 rows: %d %s", bres.status, bres.body[:min(len(bres.body), 300)])
+		}
+		first, _, _ := strings.Cut(bres.body, "\n")
+		if err := json.Unmarshal([]byte(first), &row); err != nil || row.Evidence == "" {
+			t.Fatalf("the batch's first row: %q %v", first, err)
+		}
+		if r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+row.Evidence, nil, ""); r.status != 200 {
+			t.Errorf("the evidence of the first of 3,000 rows about the person: %d %s", r.status, r.body)
+		}
+
 		// Not to another member, nor for a made-up or malformed id.
 		if r := e.do(t, e.client(bank), "GET", "/api/v1/exchange/evidence/"+id, nil, ""); r.status != 404 {
 			t.Errorf("evidence to another member: %d %s", r.status, r.body)
