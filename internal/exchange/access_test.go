@@ -127,26 +127,78 @@ func TestCertificateRevokedAlone(t *testing.T) {
 		if s := look(e.client(hospital), xroad(hospital, "HEALTH-INSURANCE-CHECK")); s != http.StatusOK {
 			t.Fatalf("before: %d", s)
 		}
-		if err := e.x.RevokeCertificate(e.Ctx, cs[0].Serial); err != nil {
+		revoked := cs[0].Serial
+		if err := e.x.RevokeCertificate(e.Ctx, revoked); err != nil {
 			t.Fatal(err)
 		}
 		if s := look(e.client(hospital), xroad(hospital, "HEALTH-INSURANCE-CHECK")); s != http.StatusUnauthorized {
 			t.Errorf("with the revoked certificate: %d", s)
 		}
-		var tok exchange.Token
-		res := e.token(t, e.assertion(t, hospital, e.tokenURL, "after-revocation", time.Minute))
-		if err := json.Unmarshal([]byte(res.body), &tok); err != nil || tok.AccessToken == "" {
-			t.Fatalf("a token after the certificate's revocation: %d %s", res.status, res.body)
+		// The subsystem is kept: a new certificate opens the exchange.
+		iss, err := e.x.IssueCertificate(e.Ctx, hospital)
+		if err != nil {
+			t.Fatal(err)
 		}
-		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
-		h["Authorization"] = "Bearer " + tok.AccessToken
-		if s := look(e.client(""), h); s != http.StatusOK {
-			t.Errorf("the subsystem with a token: %d", s)
+		pair, err := tls.X509KeyPair(iss.CertPEM, iss.KeyPEM)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if cs, err := e.x.Certificates(e.Ctx, ""); err != nil || len(cs) != 3 {
+		e.certs[hospital] = pair
+		if s := look(e.client(hospital), xroad(hospital, "HEALTH-INSURANCE-CHECK")); s != http.StatusOK {
+			t.Errorf("the subsystem with a new certificate: %d", s)
+		}
+		if cs, err := e.x.Certificates(e.Ctx, ""); err != nil || len(cs) != 4 {
 			t.Errorf("all certificates: %d %v", len(cs), err)
-		} else if cs, _ := e.x.Certificates(e.Ctx, hospital); cs[0].RevokedAt.IsZero() {
-			t.Error("the revoked certificate is listed as valid")
+		} else if now, _ := e.x.Certificates(e.Ctx, hospital); len(now) != 2 || !slices.ContainsFunc(now, func(c exchange.Certificate) bool { return c.Serial == revoked && !c.RevokedAt.IsZero() }) {
+			t.Errorf("the revoked certificate is not listed as revoked: %+v", now)
+		}
+	})
+}
+
+// A certificate whose key became the subsystem's for client assertions
+// (it had none): revoking the certificate takes that key and the tokens it
+// got, at once; a new assertion signed with it is refused.
+func TestCertificateKeyRevoked(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		const sub = "VN/COM/VCB/APP"
+		if _, err := e.x.AddSubsystem(e.Ctx, sub, "Ứng dụng", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: sub, Service: person, Fields: []string{"full_name"}, Purposes: []string{"KYC"}}); err != nil {
+			t.Fatal(err)
+		}
+		e.consents.given[[3]string{e.Lan.PIN, sub, "KYC"}] = "c-app"
+		iss, err := e.x.IssueCertificate(e.Ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.keys[sub] = iss.KeyPEM
+		var tok exchange.Token
+		if res := e.token(t, e.assertion(t, sub, e.tokenURL, "k-1", time.Minute)); json.Unmarshal([]byte(res.body), &tok) != nil || tok.AccessToken == "" {
+			t.Fatalf("a token with the certificate's key: %d %s", res.status, res.body)
+		}
+		h := xroad(sub, "KYC")
+		h["Authorization"] = "Bearer " + tok.AccessToken
+		if r := e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, ""); r.status != http.StatusOK {
+			t.Fatalf("with the token: %d %s", r.status, r.body)
+		}
+		if err := e.x.RevokeCertificate(e.Ctx, iss.Serial); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(t, e.client(""), "GET", "/r1/"+person+"/"+e.Lan.PIN, h, ""); r.status != http.StatusUnauthorized {
+			t.Errorf("the token taken with the revoked certificate's key: %d %s", r.status, r.body)
+		}
+		if res := e.token(t, e.assertion(t, sub, e.tokenURL, "k-2", time.Minute)); res.status != http.StatusUnauthorized {
+			t.Errorf("a new assertion signed with the revoked certificate's key: %d %s", res.status, res.body)
+		}
+		// The subsystem is not revoked: a new certificate gives it a key.
+		if iss, err = e.x.IssueCertificate(e.Ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		e.keys[sub] = iss.KeyPEM
+		if res := e.token(t, e.assertion(t, sub, e.tokenURL, "k-3", time.Minute)); res.status != http.StatusOK {
+			t.Errorf("with a new certificate's key: %d %s", res.status, res.body)
 		}
 	})
 }

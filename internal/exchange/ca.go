@@ -266,15 +266,36 @@ func (x *Exchange) issue(ctx context.Context, subsystem string, pub crypto.Publi
 
 // RevokeCertificate revokes one certificate by its serial (hex): its next
 // request is refused.
+//
+// Where the certificate's key is also the subsystem's key for client
+// assertions (issue made it so: its key id is the serial), that key goes
+// too, with every access token of the subsystem, all at once: a key
+// revoked for mutual TLS must not go on taking tokens.
 func (x *Exchange) RevokeCertificate(ctx context.Context, serialHex string) error {
-	res, err := x.db.ExecContext(ctx, `UPDATE exchange_certificates SET revoked_at = $1 WHERE serial = $2 AND revoked_at = ''`, isoNow(x.now()), serialHex)
-	if err != nil {
+	now := isoNow(x.now())
+	defer x.live.Invalidate()
+	return x.db.InTx(ctx, func(tx *sql.Tx) error {
+		var subsystem string
+		err := tx.QueryRowContext(ctx, `UPDATE exchange_certificates SET revoked_at = $1 WHERE serial = $2 AND revoked_at = '' RETURNING subsystem_id`, now, serialHex).Scan(&subsystem)
+		if errors.Is(err, sql.ErrNoRows) {
+			return problem.New(problem.NotFound, "no valid certificate with serial %s", serialHex)
+		} else if err != nil {
+			return err
+		}
+		var raw string
+		if err := tx.QueryRowContext(ctx, `SELECT public_jwk FROM exchange_subsystems WHERE id = $1`, subsystem).Scan(&raw); err != nil {
+			return err
+		}
+		var key jose.JSONWebKey
+		if raw == "" || key.UnmarshalJSON([]byte(raw)) != nil || key.KeyID != serialHex {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = '' WHERE id = $1`, subsystem); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE exchange_tokens SET revoked_at = $1 WHERE subsystem_id = $2 AND revoked_at = ''`, now, subsystem)
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.New(problem.NotFound, "no valid certificate with serial %s", serialHex)
-	}
-	return nil
+	})
 }
 
 // TLSConfig is the exchange listener's: a server certificate from the CA
