@@ -482,8 +482,22 @@ func TestMonitoring(t *testing.T) {
 			t.Errorf("another's figures: %+v", out.Items[i])
 		}
 	}
-	if s == nil || s.RequestCount != 4 || s.SucceededCount != 3 || s.FailedCount != 1 || s.LastFaultCode != 403 || s.ResponseSize == 0 || s.MaxDurationMillis <= 0 {
+	if s == nil || s.RequestCount != 4 || s.SucceededCount != 3 || s.FailedCount != 1 || s.LastFaultCode != "Server.ServerProxy.AccessDenied" ||
+		!strings.Contains(s.LastFaultString, "father_pin") || s.ResponseSize == 0 || s.MaxDurationMillis <= 0 {
 		t.Errorf("%+v", s)
+	}
+	// Paths naming no service of the catalogue count under one name,
+	// however many a caller makes up.
+	for i := range 20 {
+		e.do(t, c, "GET", fmt.Sprintf("/r1/%s/s%d/x", exchange.Platform, i), xroad(drivers, "DRIVING-LICENCE"), "")
+		e.do(t, c, "GET", fmt.Sprintf("/r1/VN/GOV/NOBODY/X%d/listMethods", i), map[string]string{exchange.HeaderClient: drivers}, "")
+	}
+	out.Items = nil
+	if err := json.Unmarshal([]byte(e.do(t, c, "GET", "/api/v1/exchange/monitoring", nil, "").body), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 2 || !slices.ContainsFunc(out.Items, func(s exchange.OpStats) bool { return s.ServiceID == "unknown" && s.RequestCount == 40 }) {
+		t.Errorf("made-up services: %+v", out.Items)
 	}
 }
 

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -42,8 +43,11 @@ type OpStats struct {
 	ResponseSize      int64   `json:"responseSize"`
 	AvgDurationMillis float64 `json:"averageDuration"`
 	MaxDurationMillis float64 `json:"maxDuration"`
-	LastFaultCode     int     `json:"faultCode,omitempty"`
-	LastFaultString   string  `json:"faultString,omitempty"`
+	// The last failure's X-Road fault code (as X-Road-Error says it,
+	// Client.BadRequest, Server.ServerProxy.AccessDenied, …; for an answer
+	// of a member's service, "HTTP" and its status) and what it said.
+	LastFaultCode   string `json:"faultCode,omitempty"`
+	LastFaultString string `json:"faultString,omitempty"`
 }
 
 type monitor struct {
@@ -77,12 +81,18 @@ func newMonitor() *monitor {
 func (m *monitor) refused(*http.Request) { unauthenticated.Inc() }
 
 func (m *monitor) record(c *call, r *http.Request, w *countingWriter, err error) {
-	client, service := c.p.Username, c.target.Service.String()
-	if c.target.Meta != "" {
-		service = c.target.Service.Provider.String() + "/" + c.target.Meta
-	}
-	if c.target.Service.Code == "" && c.target.Meta == "" {
+	// A service is named as the catalogue knows it; a path naming none is
+	// "unknown" (or "invalid" when not a service id): a label for each
+	// path a caller makes up would grow the metrics without bound.
+	client, service := c.p.Username, "unknown"
+	switch {
+	case c.target.Service.Code == "" && c.target.Meta == "":
 		service = "invalid"
+	case !c.known:
+	case c.target.Meta != "":
+		service = c.target.Service.Provider.String() + "/" + c.target.Meta
+	default:
+		service = c.target.Service.String()
 	}
 	d := time.Since(c.start)
 	failed := err != nil || w.status >= 400
@@ -105,9 +115,9 @@ func (m *monitor) record(c *call, r *http.Request, w *countingWriter, err error)
 	if failed {
 		f.failed.Inc()
 		s.FailedCount++
-		s.LastFaultCode = w.status
+		s.LastFaultCode, s.LastFaultString = fmt.Sprintf("HTTP %d", w.status), http.StatusText(w.status)
 		if err != nil {
-			s.LastFaultString = string(problem.KindOf(err))
+			s.LastFaultCode, s.LastFaultString = xroadError(err), problem.BodyOf(err, "").Detail
 		}
 	} else {
 		f.succeeded.Inc()

@@ -171,6 +171,9 @@ type call struct {
 	// person look-up) or X-Populus-Subject names one: a refusal before the
 	// service reads it is recorded against that person, who sees it.
 	subject string
+	// known: the service (or, for a metadata call, the provider) is the
+	// catalogue's.
+	known bool
 }
 
 // subjectOf is the person a call names: the PIN of the person look-up's
@@ -295,6 +298,7 @@ func (x *Exchange) dispatch(w *countingWriter, r *http.Request, c *call) error {
 	if c.service, ok = cat.services[svcID]; !ok {
 		return x.refuse(ctx, c, actionOf(t), "", problem.New(problem.NotFound, "no service %s in the catalogue", svcID))
 	}
+	c.known = true
 	if c.right, err = cat.right(p.Username, svcID, c.purpose); err != nil {
 		return x.refuse(ctx, c, actionOf(t), "", err)
 	}

@@ -534,6 +534,7 @@ func (x *Exchange) meta(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
+	c.known = len(svcs) > 0
 	c.setHash(w)
 	switch c.target.Meta {
 	case "getOpenAPI":
