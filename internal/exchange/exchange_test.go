@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
@@ -208,6 +209,8 @@ func TestHeaders(t *testing.T) {
 		{"bad path", func(map[string]string) {}, "/r1/VN/GOV/person", 422, "path"},
 		{"bad PIN", func(map[string]string) {}, "/r1/" + person + "/123", 422, "pin"},
 		{"unknown service", func(map[string]string) {}, "/r1/" + exchange.Platform + "/nothing/x", 404, ""},
+		{"a direction override in the official's id", func(h map[string]string) { h[exchange.HeaderUserID] = "VN-\u202e240-recifFO" }, path, 422, exchange.HeaderUserID},
+		{"a zero-width space in the request id", func(h map[string]string) { h[exchange.HeaderID] = "req\u200b-1" }, path, 422, exchange.HeaderID},
 	}
 	for _, k := range cases {
 		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
@@ -220,6 +223,22 @@ func TestHeaders(t *testing.T) {
 	// No credentials at all.
 	if res := e.do(t, e.client(""), "GET", path, xroad(hospital, "HEALTH-INSURANCE-CHECK"), ""); res.status != 401 || res.header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("anonymous: %d %s", res.status, res.body)
+	}
+	// A token under the scheme's name in any case; two Authorization
+	// headers, refused.
+	var tok exchange.Token
+	json.Unmarshal([]byte(e.token(t, e.assertion(t, hospital, e.tokenURL, "headers-1", time.Minute)).body), &tok)
+	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	for k, v := range xroad(hospital, "HEALTH-INSURANCE-CHECK") {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Authorization", "bearer "+tok.AccessToken)
+	if res, err := e.client("").Do(req); err != nil || res.StatusCode != 200 {
+		t.Errorf("a lowercase scheme: %v %v", res.StatusCode, err)
+	}
+	req.Header.Add("Authorization", "Bearer someone-else's")
+	if res, err := e.client("").Do(req); err != nil || res.StatusCode != 401 {
+		t.Errorf("two Authorization headers: %v %v", res.StatusCode, err)
 	}
 	// An unknown PIN: 404, and the attempt audited.
 	if res := e.do(t, c, "GET", "/r1/"+person+"/001190000999", xroad(hospital, "HEALTH-INSURANCE-CHECK"), ""); res.status != 404 {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -66,10 +67,15 @@ type Headers struct {
 }
 
 // headerValue checks one header's value: printable UTF-8, at most max
-// bytes.
+// bytes, without the invisible characters that change how text reads
+// (format characters: the direction marks and overrides, zero-width
+// spaces) where it is shown, in an audit entry or to the citizen.
 func headerValue(f *problem.Fields, name, v string, max int) {
-	if len(v) > max || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if len(v) > max || !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
 		f.Add(name, "must be printable UTF-8 of at most %d bytes", max)
+	} else if i := strings.IndexFunc(v, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		f.Add(name, "must not hold invisible or text-direction characters (%U)", r)
 	}
 }
 

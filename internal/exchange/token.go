@@ -339,7 +339,8 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 			// RFC 6750 section 3.1: a token given and refused is
 			// invalid_token; a request with none gets the bare challenge.
 			challenge := `Bearer realm="populus-exchange"`
-			if problem.Is(err, problem.Unauthorized) && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+			scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			if problem.Is(err, problem.Unauthorized) && strings.EqualFold(scheme, "Bearer") && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 				challenge += `, error="invalid_token", error_description="the access token is expired, revoked or unknown"`
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
@@ -369,9 +370,12 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "the client certificate is revoked, expired or unknown")
 		}
 	default:
-		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" {
+		if len(r.Header.Values("Authorization")) > 1 {
+			return auth.Principal{}, problem.New(problem.Unauthorized, "give one Authorization header")
+		}
+		// The scheme's name is case-insensitive (RFC 9110 section 11.1).
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "authenticate with a client certificate of the Populus exchange CA or a bearer access token (POST /api/v1/exchange/token)")
 		}
 		t, ok, terr := x.bearer(ctx, hashToken(tok), at)
