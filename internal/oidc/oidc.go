@@ -105,6 +105,9 @@ type Options struct {
 	// Logger is the server's: the protocol library's start is logged
 	// through it, less its line per endpoint; nil: not logged.
 	Logger *slog.Logger
+	// VerifyLimits bound the relying parties' verifications; zero values,
+	// DefaultVerifyLimits'.
+	VerifyLimits VerifyLimits
 }
 
 // ManageClients is the administrator's action of registering and
@@ -201,6 +204,8 @@ type Provider struct {
 	now     func() time.Time
 	// live remembers the access tokens read active (live.go).
 	live *liveTokens
+	// verifies counts the relying parties' verifications (verifylimit.go).
+	verifies *verifyCounter
 }
 
 // New returns the provider over d, signing citizens in with eid, reading
@@ -210,7 +215,7 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 		return nil, errors.New("oidc: no issuer URL")
 	}
 	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject"),
-		live: newLiveTokens()}
+		live: newLiveTokens(), verifies: newVerifyCounter(o.VerifyLimits)}
 	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
 	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.Invalidate}
 	conf := &op.Config{

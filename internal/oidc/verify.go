@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -108,7 +109,20 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused("purpose not registered for the client: "+in.Purpose))
 		return VerifyResponse{}, problem.Field("purpose", "must be one of the purposes registered for this client: %s", strings.Join(c.Purposes, ", "))
 	}
+	if why, retry := p.verifies.take(client.Username, in.PIN, p.now()); why != "" {
+		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused(why))
+		return VerifyResponse{}, &problem.Error{Kind: problem.RateLimited, Detail: "this client made " + why + "; try again in " + retry.Round(time.Second).String()}
+	}
 	return p.verify(ctx, client, in, nil)
+}
+
+// SetVerifyLimits replaces the limits of the relying parties'
+// verifications (the counts so far are kept).
+func (p *Provider) SetVerifyLimits(l VerifyLimits) {
+	c := newVerifyCounter(l)
+	p.verifies.mu.Lock()
+	p.verifies.lim = c.lim
+	p.verifies.mu.Unlock()
 }
 
 // VerifyFor answers in for a principal that another capability has

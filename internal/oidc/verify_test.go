@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -143,6 +144,61 @@ func TestVerificationPurposes(t *testing.T) {
 		}
 		if n := e.Audited("client:kyc", oidc.ActionVerify, e.Lan.PIN, "denied"); n != 1 {
 			t.Errorf("refusal audited %d times", n)
+		}
+	})
+}
+
+// A relying party's verifications are bounded: per person in a day (a
+// date of birth cannot be guessed day by day, nor an age bisected), per
+// client in a minute; a refusal is a 429, audited against the person.
+func TestVerificationLimits(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.prov.SetVerifyLimits(oidc.VerifyLimits{PerPersonPerDay: 3, PerMinute: 5})
+		// One moment, in the middle of a minute and of a day in Vietnam.
+		at := time.Date(2026, 12, 7, 10, 30, 30, 0, time.UTC)
+		e.prov.SetClock(func() time.Time { return at })
+		defer e.prov.SetClock(time.Now)
+		secret, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "kyc", Name: "Ngân hàng KYC", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ask := func(pin, date string) (int, string) {
+			code, _, raw := e.verify(t, "kyc", secret, `{"pin":"`+pin+`","purpose":"mở tài khoản","birth_date":"`+date+`"}`)
+			return code, raw
+		}
+		for i, date := range []string{"1990-01-01", "1990-01-02", "1990-01-03"} {
+			if code, raw := ask(e.Lan.PIN, date); code != http.StatusOK {
+				t.Fatalf("guess %d: %d %s", i+1, code, raw)
+			}
+		}
+		if code, raw := ask(e.Lan.PIN, "1990-05-17"); code != http.StatusTooManyRequests || strings.Contains(raw, `"match"`) || !strings.Contains(raw, "this person") {
+			t.Errorf("a fourth question about the person in a day: %d %s", code, raw)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:kyc' AND action = $1 AND subject = $2 AND outcome = 'denied'", oidc.ActionVerify, e.Lan.PIN); n != 1 {
+			t.Errorf("the refusal audited %d times against the person", n)
+		}
+		// Another person: until the minute's limit (5 answered in all).
+		for i := range 2 {
+			if code, raw := ask(e.Minh.PIN, "1990-01-01"); code != http.StatusOK {
+				t.Fatalf("another person, %d: %d %s", i+1, code, raw)
+			}
+		}
+		if code, raw := ask(e.Minh.PIN, "1990-01-02"); code != http.StatusTooManyRequests || !strings.Contains(raw, "minute") {
+			t.Errorf("beyond the minute's limit: %d %s", code, raw)
+		}
+		// The next minute: the other person again; the first, the next day.
+		at = at.Add(time.Minute)
+		if code, raw := ask(e.Minh.PIN, "1990-01-02"); code != http.StatusOK {
+			t.Errorf("the next minute: %d %s", code, raw)
+		}
+		if code, _ := ask(e.Lan.PIN, "1990-05-17"); code != http.StatusTooManyRequests {
+			t.Errorf("the same day: %d", code)
+		}
+		at = at.Add(24 * time.Hour)
+		if code, raw := ask(e.Lan.PIN, "1990-05-17"); code != http.StatusOK {
+			t.Errorf("the next day: %d %s", code, raw)
 		}
 	})
 }
