@@ -363,6 +363,12 @@ not json
 	if res.status != 200 || !regexp.MustCompile(`^row,match,reason_codes,error,evidence\n1,true,,,\d{12}\.[0-9a-f]{32}\n2,false,100 110,,\d{12}\.[0-9a-f]{32}\n$`).MatchString(res.body) {
 		t.Errorf("CSV: %d %q", res.status, res.body)
 	}
+	// A CSV line longer than 16 KiB (a field of 17 KiB, quoted) ends the
+	// batch with one row saying so, after the rows before it.
+	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,full_name\n"+e.Lan.PIN+",Nguyễn Thị Lan\n"+e.Lan.PIN+`,"`+strings.Repeat("x", 17<<10)+"\"\n"+e.Lan.PIN+",Nguyễn Thị Lan\n")
+	if lines := strings.Split(strings.TrimSpace(res.body), "\n"); res.status != 200 || len(lines) != 3 || !strings.HasPrefix(lines[1], "1,true") || !strings.Contains(lines[2], "at most 16 KiB") {
+		t.Errorf("a CSV line too long: %d %.500s", res.status, res.body)
+	}
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,address_line\n1,2\n")
 	if res.status != 422 || !strings.Contains(res.body, "address_line") {
 		t.Errorf("CSV with an unknown column: %d %s", res.status, res.body)

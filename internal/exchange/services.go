@@ -417,6 +417,31 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
+// maxBatchLine is the longest line of a batch, CSV or NDJSON (bytes).
+const maxBatchLine = 16 << 10
+
+// errLongLine is lineLimit's error.
+var errLongLine = errors.New("a line is longer than 16 KiB")
+
+// lineLimit reads r, failing at a line longer than max bytes: one CSV
+// field cannot hold the whole body in memory.
+type lineLimit struct {
+	r      io.Reader
+	max, n int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			l.n = 0
+		} else if l.n++; l.n > l.max {
+			return i, errLongLine
+		}
+	}
+	return n, err
+}
+
 // batchRequests reads a batch's body, CSV (a header row naming pin and
 // the questions) or NDJSON (a verification request a line): next returns
 // the next row's request, false at the end, or the row's error (the
@@ -424,7 +449,7 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 // the batch). A CSV header it cannot use is the error.
 func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest, bool, error), err error) {
 	if isCSV {
-		cr := csv.NewReader(body)
+		cr := csv.NewReader(&lineLimit{r: body, max: maxBatchLine})
 		cr.ReuseRecord = true
 		header, err := cr.Read()
 		if err != nil {
@@ -439,10 +464,19 @@ func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest,
 				return nil, problem.Field("body", "unknown column %q (pin, %s)", h, strings.Join(VerifyFields, ", "))
 			}
 		}
+		failed := false // a line too long or a body cut short: one row says it, then the batch ends
 		return func() (oidc.VerifyRequest, bool, error) {
+			if failed {
+				return oidc.VerifyRequest{}, false, nil
+			}
 			rec, err := cr.Read()
 			if errors.Is(err, io.EOF) {
 				return oidc.VerifyRequest{}, false, nil
+			}
+			var pe *csv.ParseError
+			if err != nil && !errors.As(err, &pe) || errors.Is(err, errLongLine) {
+				failed = true
+				return oidc.VerifyRequest{}, true, problem.Field("body", "%v (a line is at most 16 KiB; the rest of the batch is not read)", err)
 			}
 			if err != nil {
 				return oidc.VerifyRequest{}, true, problem.Field("body", "%v", err)
@@ -451,7 +485,7 @@ func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest,
 		}, nil
 	}
 	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 4<<10), 16<<10)
+	sc.Buffer(make([]byte, 0, 4<<10), maxBatchLine)
 	failed := false // a scanner stops at its first error: one row says it, then the batch ends
 	return func() (oidc.VerifyRequest, bool, error) {
 		if failed {
