@@ -51,6 +51,7 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		o.Organisations = append(o.Organisations, p.Exchange)
 		if p.Consent != nil {
 			p.Consent.SetOrganisations(p.Exchange)
+			p.Consent.SetEntitlements(p.Exchange)
 		}
 	}
 	us := datausage.New(p.DB, p.Audit, rd, p.Guard, o)

@@ -254,15 +254,27 @@ type Organisations interface {
 	OrganisationOf(ctx context.Context, actor string) (name string, ok bool)
 }
 
+// Entitlements says whether a subsystem's rights let it call for a
+// purpose, disclosing fields: a consent it asks a citizen for must be one
+// it could use (the exchange is one).
+type Entitlements interface {
+	Entitled(ctx context.Context, subsystem, purpose string, fields []string) error
+}
+
 // Store is the capability over its tables.
 type Store struct {
-	db    *db.DB
-	log   *audit.Log
-	guard *auth.Guard
-	keys  *keyring
-	orgs  Organisations
-	now   func() time.Time
+	db       *db.DB
+	log      *audit.Log
+	guard    *auth.Guard
+	keys     *keyring
+	orgs     Organisations
+	entitled Entitlements
+	now      func() time.Time
 }
+
+// SetEntitlements makes Ask refuse a request its subsystem's rights do not
+// cover; without it, any well-formed request is taken.
+func (s *Store) SetEntitlements(e Entitlements) { s.entitled = e }
 
 // Sealer seals the signing keys at rest; the master key (oidc.MasterKey)
 // is one.

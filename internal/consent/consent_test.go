@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -405,7 +406,37 @@ func TestRequests(t *testing.T) {
 		if len(recs) != 1 || recs[0].Method != consent.MethodRequest {
 			t.Errorf("records %+v", recs)
 		}
+		// With the exchange's rights: a request they do not cover is
+		// refused, stored nowhere, and audited.
+		e.s.SetEntitlements(entitlements(func(sub, purpose string, fields []string) error {
+			if sub == bank && purpose == "KYC" && !slices.Contains(fields, "id_card") {
+				return nil
+			}
+			return problem.Field("fields", "not granted")
+		}))
+		wide := g
+		wide.Fields = []string{"full_name", "id_card"}
+		before, _ := e.s.Requests(e.ctx, lan)
+		if _, err := e.s.Ask(e.ctx, m, wide); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a request beyond the rights: %v", err)
+		}
+		if qs, _ := e.s.Requests(e.ctx, lan); len(qs) != len(before) {
+			t.Errorf("%d requests after one beyond the rights, want %d", len(qs), len(before))
+		}
+		if _, err := e.s.Ask(e.ctx, m, g); err != nil {
+			t.Errorf("a request the rights cover: %v", err)
+		}
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied'`, string(consent.ActionRequest)); n != 1 {
+			t.Errorf("%d refused requests audited", n)
+		}
 	})
+}
+
+// entitlements is a consent.Entitlements of a function.
+type entitlements func(sub, purpose string, fields []string) error
+
+func (f entitlements) Entitled(_ context.Context, sub, purpose string, fields []string) error {
+	return f(sub, purpose, fields)
 }
 
 // A grant is checked field by field, every error named at once, and

@@ -70,6 +70,12 @@ func (s *Store) Ask(ctx context.Context, pr auth.Principal, g Grant) (RequestRec
 	if err := g.Validate(now, true); err != nil {
 		return RequestReceipt{}, err
 	}
+	if s.entitled != nil {
+		if err := s.entitled.Entitled(ctx, pr.Username, g.Purpose, g.Fields); err != nil {
+			s.log.Record(ctx, audit.Of(pr, ActionRequest, g.Subject).For(g.Purpose, "", "").Disclosing(g.Fields...).Refused(problem.BodyOf(err, "").Detail))
+			return RequestReceipt{}, err
+		}
+	}
 	name := pr.DisplayName
 	if n, ok := s.clientName(ctx, pr.Username); ok && n != pr.Username {
 		name = n

@@ -282,3 +282,24 @@ func TestRightWithdrawn(t *testing.T) {
 		}
 	})
 }
+
+// A consent a subsystem asks a citizen for must be one its rights could
+// use: a purpose it holds a right for, fields those rights grant.
+func TestEntitled(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	for _, c := range []struct {
+		sub, purpose string
+		fields       []string
+		field        string // the field refused; "" for none
+	}{
+		{bank, "KYC", []string{"full_name", "birth_date"}, ""},
+		{bank, "KYC", []string{"full_name", "permanent_residence"}, "fields"},
+		{hospital, "KYC", []string{"full_name"}, "purpose"},
+		{"VN/COM/NOBODY/X", "KYC", []string{"full_name"}, "purpose"},
+	} {
+		err := e.x.Entitled(e.Ctx, c.sub, c.purpose, c.fields)
+		if c.field == "" && err != nil || c.field != "" && (!problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), c.field)) {
+			t.Errorf("%s %s %v: %v", c.sub, c.purpose, c.fields, err)
+		}
+	}
+}

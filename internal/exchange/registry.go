@@ -458,6 +458,32 @@ func (x *Exchange) RemoveService(ctx context.Context, id string) (rights int, er
 	return rights, nil
 }
 
+// Entitled reports (nil) whether subsystem holds a right for purpose that
+// grants every one of fields, on some service: the consent it asks a
+// citizen for must be one it could use (consent.Entitlements).
+func (x *Exchange) Entitled(ctx context.Context, subsystem, purpose string, fields []string) error {
+	cat, err := x.catalogue(ctx)
+	if err != nil {
+		return err
+	}
+	var granted []string
+	held := false
+	for k, r := range cat.rights {
+		if k[0] == subsystem && slices.Contains(r.Purposes, purpose) {
+			held, granted = true, append(granted, r.Fields...)
+		}
+	}
+	if !held {
+		return problem.Field("purpose", "%s holds no right for the purpose %s", subsystem, purpose)
+	}
+	for _, f := range fields {
+		if !slices.Contains(granted, f) {
+			return problem.Field("fields", "no right of %s grants %s for %s", subsystem, f, purpose)
+		}
+	}
+	return nil
+}
+
 // IsPlatform reports whether id is the platform's member or subsystem
 // (Platform), which provides the register's services.
 func IsPlatform(id string) bool {
