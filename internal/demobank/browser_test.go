@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -35,38 +36,10 @@ import (
 func TestBrowserDemoBank(t *testing.T) {
 	browsertest.Require(t)
 	dbtest.Engines(t, append([]*db.Schema{audit.Schema, staff.Schema, oidc.Schema}, identitytest.Schemas...), func(t *testing.T, d *db.DB) {
-		e := identitytest.New(t, d)
-		e.Active(e.Lan)
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		t.Cleanup(srv.Close)
-		master, _ := oidc.NewMasterKey()
-		prov, err := oidc.New(d, e.Svc, e.Reg, units.Default(), e.Log, oidc.Options{Issuer: srv.URL + oidc.Prefix, Master: master})
-		if err != nil {
-			t.Fatal(err)
-		}
-		secret, err := prov.Clients().Replace(e.Ctx, oidc.ClientConfig{ID: demobank.ClientID, Name: "Ngân hàng Demo", AuthMethod: oidc.AuthSecretBasic,
-			RedirectURIs: []string{demobank.RedirectURI(srv.URL)}, Scopes: demobank.Scopes, Essential: []string{"profile"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bank := demobank.New(srv.URL, srv.URL+oidc.Prefix, secret)
-		sessions := staff.NewService(staff.NewStore(d, staff.TestParams), e.Log, staff.Options{})
-		ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		guards := sessions.Guards()
-		maps.Copy(guards, e.Svc.Guards())
-		maps.Copy(guards, prov.Guards())
-		if h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, bank, ui}, Guards: guards, PageError: ui.RenderError}); err != nil {
-			t.Fatal(err)
-		}
-
+		e, srv := site(t, d)
 		ctx, problems := browsertest.Start(t, 60*time.Second)
 		shot := browsertest.Screenshots(t)
-		err = browsertest.DoFromStart(t, ctx,
+		err := browsertest.DoFromStart(t, ctx,
 			chromedp.Navigate(srv.URL+"/demo-bank/"),
 			chromedp.WaitVisible(chromedp.ID("login")),
 			shot("bank"),
@@ -140,4 +113,78 @@ func TestBrowserDemoBank(t *testing.T) {
 			t.Errorf("page problems: %s", strings.Join(p, "\n"))
 		}
 	})
+}
+
+// site serves the provider, the citizen's pages and the demo bank, for the
+// holder Lan, active.
+func site(t *testing.T, d *db.DB) (*identitytest.Env, *httptest.Server) {
+	e := identitytest.New(t, d)
+	e.Active(e.Lan)
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	master, _ := oidc.NewMasterKey()
+	prov, err := oidc.New(d, e.Svc, e.Reg, units.Default(), e.Log, oidc.Options{Issuer: srv.URL + oidc.Prefix, Master: master})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := prov.Clients().Replace(e.Ctx, oidc.ClientConfig{ID: demobank.ClientID, Name: "Ngân hàng Demo", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{demobank.RedirectURI(srv.URL)}, Scopes: demobank.Scopes, Essential: []string{"profile"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank := demobank.New(srv.URL, srv.URL+oidc.Prefix, secret)
+	sessions := staff.NewService(staff.NewStore(d, staff.TestParams), e.Log, staff.Options{})
+	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guards := sessions.Guards()
+	maps.Copy(guards, e.Svc.Guards())
+	maps.Copy(guards, prov.Guards())
+	if h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, bank, ui}, Guards: guards, PageError: ui.RenderError}); err != nil {
+		t.Fatal(err)
+	}
+	return e, srv
+}
+
+// The bank takes a sign-in's code only in the browser that started it: a
+// code and state opened in another browser (an attacker's link) sign no
+// one in.
+func TestSignInBoundToBrowser(t *testing.T) {
+	d := dbtest.SQLite(t, append([]*db.Schema{audit.Schema, staff.Schema, oidc.Schema}, identitytest.Schemas...)...)
+	_, srv := site(t, d)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(srv.URL + "/demo-bank/login")
+	if err != nil || res.StatusCode != http.StatusFound {
+		t.Fatalf("login: %v %v", res.StatusCode, err)
+	}
+	u, _ := url.Parse(res.Header.Get("Location"))
+	state := u.Query().Get("state")
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "demo_bank_state" {
+			cookie = c
+		}
+	}
+	if state == "" || cookie == nil || cookie.Value != state || !cookie.HttpOnly {
+		t.Fatalf("the sign-in's state %q, its cookie %+v", state, cookie)
+	}
+	callback := srv.URL + "/demo-bank/callback?" + url.Values{"state": {state}, "code": {"an-attackers-code"}, "iss": {srv.URL + oidc.Prefix}}.Encode()
+	res, err = noFollow.Get(callback) // another browser: no cookie
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "not started in this browser") || len(res.Cookies()) != 0 {
+		t.Errorf("the callback in another browser: %d %s", res.StatusCode, b)
+	}
+	// In the browser that started it, the state passes and the code is
+	// tried (and, made up, refused by the provider).
+	req, _ := http.NewRequest("GET", callback, nil)
+	req.AddCookie(cookie)
+	if res, err = noFollow.Do(req); err != nil || res.StatusCode != http.StatusBadGateway {
+		t.Errorf("the callback in the browser that started it: %v %v", res.StatusCode, err)
+	}
 }

@@ -97,6 +97,11 @@ func random() string {
 
 const cookieName = "demo_bank"
 
+// stateCookie holds the state of the sign-in the browser started: the
+// callback takes a code only in that browser (an attacker's code, sent to a
+// victim, does not sign the victim in as the attacker).
+const stateCookie = "demo_bank_state"
+
 type view struct {
 	Customer *Customer
 	Error    string
@@ -129,6 +134,7 @@ func (b *Bank) login(w http.ResponseWriter, r *http.Request) {
 	}
 	b.pending[state] = p
 	b.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: Prefix, MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, conf.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), gooidc.Nonce(p.nonce)), http.StatusFound)
 }
 
@@ -138,6 +144,11 @@ func (b *Bank) callback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix+"/?error="+template.URLQueryEscaper(e+": "+q.Get("error_description")), http.StatusSeeOther)
 		return
 	}
+	if c, err := r.Cookie(stateCookie); err != nil || c.Value != q.Get("state") {
+		http.Error(w, "this sign-in was not started in this browser: start again at "+Prefix+"/", http.StatusBadRequest)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	b.mu.Lock()
 	p, ok := b.pending[q.Get("state")]
 	delete(b.pending, q.Get("state"))
