@@ -57,6 +57,13 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
 			if err := r.ParseForm(); err == nil {
+				// Clients authenticate as registered: client_secret_basic
+				// or private_key_jwt, never a secret in the body (the
+				// library would take one as client_secret_post).
+				if r.PostForm.Has("client_secret") {
+					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_secret_post is not an authentication method of this provider: send the secret with HTTP Basic (client_secret_basic)")
+					return
+				}
 				hint := r.PostForm.Get("client_id")
 				if id, _, ok := r.BasicAuth(); ok {
 					hint, _ = url.QueryUnescape(id)

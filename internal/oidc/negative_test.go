@@ -107,6 +107,13 @@ func TestRefusals(t *testing.T) {
 				t.Error("the access token of a reused code still works")
 			}
 		})
+		t.Run("a secret in the body", func(t *testing.T) {
+			v := oauth2.GenerateVerifier()
+			c := e.config(all...)
+			c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+			_, err := c.Exchange(ctx, code(b, v), oauth2.VerifierOption(v))
+			wantOAuthError(t, err, "invalid_client")
+		})
 		t.Run("tampered and expired tokens", func(t *testing.T) {
 			v := oauth2.GenerateVerifier()
 			tok, err := e.config(all...).Exchange(ctx, code(b, v), oauth2.VerifierOption(v))
@@ -135,6 +142,22 @@ func TestRefusals(t *testing.T) {
 			defer e.prov.SetClock(time.Now)
 			if s := status(tok.AccessToken); s == http.StatusOK {
 				t.Error("an expired access token works")
+			}
+			// RFC 6750: an expired token is invalid_token, a 401 with its
+			// challenge; no token, the challenge alone.
+			for _, c := range []struct{ auth, want string }{{"Bearer " + tok.AccessToken, `Bearer error="invalid_token"`}, {"", "Bearer"}} {
+				req, _ := http.NewRequest("GET", e.issuer+"/userinfo", nil)
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if ch := res.Header.Get("WWW-Authenticate"); res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(ch, c.want) || c.auth == "" && ch != "Bearer" {
+					t.Errorf("userinfo with %q: %d %q", c.auth, res.StatusCode, ch)
+				}
 			}
 		})
 		t.Run("PAR required but not used", func(t *testing.T) {

@@ -467,19 +467,26 @@ func (s *storage) SetUserinfoFromScopes(ctx context.Context, info *zoidc.UserInf
 
 // SetUserinfoFromToken fills the userinfo answer of an access token.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, _, _ string) error {
+	holder, _ := ctx.Value(userinfoClientKey{}).(*userinfoCall)
 	g, err := s.p.liveToken(ctx, tokenID)
 	if err != nil {
+		if holder != nil && errors.Is(err, errInactiveToken) {
+			holder.inactive = true
+		}
 		return err
 	}
 	c, err := s.p.clients.Get(ctx, g.ClientID)
 	if err != nil {
 		return err
 	}
-	if holder, ok := ctx.Value(userinfoClientKey{}).(*string); ok {
-		*holder = c.ID
+	if holder != nil {
+		holder.client = c.ID
 	}
 	return s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
 }
+
+// errInactiveToken is liveToken's refusal of an access token.
+var errInactiveToken = errors.New("the access token is not active")
 
 // liveToken is an access token neither expired nor revoked: remembered
 // (liveTokens) while no token has been revoked since it was read.
@@ -491,13 +498,13 @@ func (p *Provider) liveToken(ctx context.Context, id string) (*grant, error) {
 	}
 	if g, ok := p.live.Get(id, epoch); ok {
 		if !now.Before(g.ExpiresAt) {
-			return nil, errors.New("the access token is not active")
+			return nil, errInactiveToken
 		}
 		return &g, nil
 	}
 	g, _, revoked, err := p.token(ctx, id, "access")
 	if err != nil || revoked || !now.Before(g.ExpiresAt) {
-		return nil, errors.New("the access token is not active")
+		return nil, errInactiveToken
 	}
 	p.live.Put(id, *g, epoch)
 	return g, nil

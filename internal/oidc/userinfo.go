@@ -13,8 +13,13 @@ import (
 
 // userinfoClientKey carries, through the library's userinfo handler, the
 // holder in which the storage notes the client the access token was
-// issued to (SetUserinfoFromToken).
+// issued to, or that the token is not active (SetUserinfoFromToken).
 type userinfoClientKey struct{}
+
+type userinfoCall struct {
+	client   string
+	inactive bool
+}
 
 // serveUserinfo is the library's userinfo endpoint; for a client
 // registered with userinfo_signed_response_alg, its JSON answer becomes
@@ -25,12 +30,24 @@ type userinfoClientKey struct{}
 // signing algorithm was registered) is then encrypted to the client's key,
 // a nested JWT.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
-	client := new(string)
-	r = r.WithContext(context.WithValue(r.Context(), userinfoClientKey{}, client))
+	call := new(userinfoCall)
+	r = r.WithContext(context.WithValue(r.Context(), userinfoClientKey{}, call))
 	rec := httptest.NewRecorder()
 	http.StripPrefix(Prefix, p.handler).ServeHTTP(rec, r)
-	if rec.Code == http.StatusOK && *client != "" {
-		if c, err := p.clients.Get(r.Context(), *client); err == nil && (c.UserinfoAlg != "" || c.UserinfoEncAlg != "") {
+	// A token refused, expired or revoked (the library answers 403 for
+	// the latter): RFC 6750's 401 invalid_token, with its challenge.
+	if call.inactive || rec.Code == http.StatusUnauthorized {
+		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" {
+			w.Header().Set("WWW-Authenticate", "Bearer") // no token: no error code (RFC 6750 section 3.1)
+			writeOAuthError(w, http.StatusUnauthorized, "invalid_request", "send the access token as a bearer token")
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is expired, revoked or unknown"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "the access token is expired, revoked or unknown")
+		return
+	}
+	if rec.Code == http.StatusOK && call.client != "" {
+		if c, err := p.clients.Get(r.Context(), call.client); err == nil && (c.UserinfoAlg != "" || c.UserinfoEncAlg != "") {
 			signed, err := p.signUserinfo(r.Context(), c, rec.Body.Bytes())
 			if err == nil && c.UserinfoEncAlg != "" {
 				signed, err = c.encrypt(signed, c.UserinfoEncAlg, c.UserinfoEnc)
