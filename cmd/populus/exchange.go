@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -279,6 +280,17 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	if err := f.parse(rest); err != nil {
 		return err
 	}
+	if sub == "grant" || sub == "withdraw" {
+		var missing []string
+		for _, m := range []struct{ flag, v string }{{"--subsystem", id}, {"--service", service}} {
+			if m.v == "" {
+				missing = append(missing, m.flag)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("exchange %s: %s required. Run 'populus exchange %s --help'.", sub, strings.Join(missing, " and ")+map[bool]string{true: " is", false: " are"}[len(missing) == 1], sub)
+		}
+	}
 	p, err := open(ctx, c, nil)
 	if err != nil {
 		return err
@@ -432,6 +444,9 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		// A certificate's serial (hex, no slash), or a member or subsystem.
 		revoke := x.Revoke
 		if !strings.Contains(f.rest[0], "/") {
+			if _, err := hex.DecodeString(f.rest[0]); err != nil {
+				return fmt.Errorf("exchange revoke: %q is neither a member or subsystem (INSTANCE/CLASS/MEMBER[/SUBSYSTEM]) nor a certificate's serial (hex, as exchange list shows it)", f.rest[0])
+			}
 			revoke = x.RevokeCertificate
 		}
 		if err := revoke(ctx, f.rest[0]); err != nil {

@@ -470,6 +470,12 @@ func TestExchangeCLI(t *testing.T) {
 	if err := services("", "add", "--id", svc, "--title", "Tài khoản", "--base-url", "http://127.0.0.1:9/acb", "--fields", "account", "--openapi", doc); err == nil || !strings.Contains(err.Error(), "is revoked") {
 		t.Errorf("a service of a revoked subsystem: %v", err)
 	}
+	if err := step("", "exchange", "grant", "--fields", "full_name"); err == nil || !strings.Contains(err.Error(), "--subsystem and --service are required") {
+		t.Errorf("a grant without its subsystem and service: %v", err)
+	}
+	if err := step("", "exchange", "revoke", "nonsense"); err == nil || !strings.Contains(err.Error(), "neither a member or subsystem") {
+		t.Errorf("revoke nonsense: %v", err)
+	}
 	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
 		t.Errorf("unknown subcommand: %v", err)
 	}

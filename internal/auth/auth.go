@@ -269,6 +269,20 @@ type Policy struct {
 // NewPolicy returns the policy over the administrative units u.
 func NewPolicy(u Units) Policy { return Policy{units: u} }
 
+// Known reports whether unit is an administrative unit of the policy's:
+// VN, a province's code or a commune's.
+func (pol Policy) Known(unit string) bool {
+	switch {
+	case unit == "VN":
+		return true
+	case pol.units == nil:
+		return false
+	case len(unit) == 2:
+		return len(pol.units.CommuneCodes(unit)) > 0
+	}
+	return pol.units.ProvinceOf(unit) != ""
+}
+
 // Allowed reports whether p may do a on data that belongs to unit (a commune
 // code, or a province code; "" when the action concerns no unit, such as a
 // search across units, which is then limited to p's reach, see Reach).

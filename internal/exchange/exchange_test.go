@@ -456,6 +456,14 @@ func TestAdminReach(t *testing.T) {
 		if _, err := e.x.AdminAddMember(e.Ctx, hanoi, exchange.Member{ID: "VN/HEALTH/BV-E", Name: "Bệnh viện E"}); err != nil {
 			t.Errorf("a member of the province: %v", err)
 		}
+		for _, unit := range []string{"ZZ", "99999", "99"} {
+			if _, err := e.x.AddMember(e.Ctx, exchange.Member{ID: "VN/COM/ABC", Name: "Công ty", Unit: unit}); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "unit_code") {
+				t.Errorf("a member attached to the unit %s: %v", unit, err)
+			}
+		}
+		if _, err := e.x.AddMember(e.Ctx, exchange.Member{ID: "VN/COM/ABC", Name: "Công ty", Unit: "00004"}); err != nil {
+			t.Errorf("a member attached to a commune: %v", err)
+		}
 		if err := e.x.AdminRevoke(e.Ctx, hanoi, bank); !problem.Is(err, problem.Forbidden) {
 			t.Errorf("a province's administrator revokes the bank: %v", err)
 		}

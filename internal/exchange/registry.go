@@ -101,7 +101,7 @@ func (x *Exchange) AddMember(ctx context.Context, m Member) (Member, error) {
 	if m.Unit == "" {
 		m.Unit = "VN"
 	}
-	if m.Unit != "VN" && (len(m.Unit) != 2 && len(m.Unit) != 5) {
+	if m.Unit != "VN" && (len(m.Unit) != 2 && len(m.Unit) != 5) || x.guard != nil && !x.guard.Policy.Known(m.Unit) {
 		f.Add("unit_code", "must be VN, a province code or a commune code")
 	}
 	if err := f.Err(); err != nil {
