@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -105,7 +106,12 @@ func (r Right) refused(fields []string) []string {
 // deny is the refusal of fields of the service that r does not grant to
 // its subsystem.
 func (r Right) deny(refused []string) error {
-	return problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", "))
+	err := problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", "))
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		pe.Fields = []problem.FieldError{problem.NewFieldError("fields", "not granted: %s", strings.Join(refused, ", "))}
+	}
+	return err
 }
 
 // Named is a subsystem or a purpose as a citizen chooses it: its code and

@@ -209,6 +209,8 @@ func TestHeaders(t *testing.T) {
 		{"bad path", func(map[string]string) {}, "/r1/VN/GOV/person", 422, "path"},
 		{"bad PIN", func(map[string]string) {}, "/r1/" + person + "/123", 422, "pin"},
 		{"unknown service", func(map[string]string) {}, "/r1/" + exchange.Platform + "/nothing/x", 404, ""},
+		{"a field the service has not", func(map[string]string) {}, path + "?fields=full_name,shoe_size", 422, "fields"},
+		{"a field not granted", func(map[string]string) {}, path + "?fields=id_card", 403, "fields"},
 		{"a direction override in the official's id", func(h map[string]string) { h[exchange.HeaderUserID] = "VN-\u202e240-recifFO" }, path, 422, exchange.HeaderUserID},
 		{"a zero-width space in the request id", func(h map[string]string) { h[exchange.HeaderID] = "req\u200b-1" }, path, 422, exchange.HeaderID},
 	}

@@ -103,6 +103,11 @@ func (c *call) asked(r *http.Request) ([]string, error) {
 	if len(out) == 0 {
 		return c.right.Fields, nil
 	}
+	for _, f := range out {
+		if !slices.Contains(c.service.Fields, f) {
+			return nil, problem.Field("fields", "%s is not a field of %s (%s)", f, c.service.ID, strings.Join(c.service.Fields, ", "))
+		}
+	}
 	if refused := c.right.refused(out); len(refused) > 0 {
 		return nil, c.right.deny(refused)
 	}
