@@ -49,6 +49,7 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		// The exchange's members, by name, for the consents' receipts and
 		// for "who used my data".
 		o.Organisations = append(o.Organisations, p.Exchange)
+		o.PurposeName = p.Exchange.PurposeName
 		if p.Consent != nil {
 			p.Consent.SetOrganisations(p.Exchange)
 			p.Consent.SetEntitlements(p.Exchange)

@@ -114,6 +114,17 @@ func (r Right) deny(refused []string) error {
 	return err
 }
 
+// PurposeName is the name of a purpose of the catalogue, by its code
+// (usage.Options.PurposeName); false for a code that is not one.
+func (x *Exchange) PurposeName(ctx context.Context, code string) (string, bool) {
+	cat, err := x.catalogue(ctx)
+	if err != nil {
+		return "", false
+	}
+	p, ok := cat.purposes[code]
+	return p.Name, ok
+}
+
 // Named is a subsystem or a purpose as a citizen chooses it: its code and
 // its name.
 type Named struct {

@@ -110,12 +110,15 @@ type Item struct {
 	Receiver     string       `json:"receiver"`
 	Organisation Organisation `json:"organisation"`
 	Purpose      string       `json:"purpose,omitempty"`
-	LegalBasis   string       `json:"legal_basis,omitempty"`
-	Consent      string       `json:"consent,omitempty"`
-	Request      string       `json:"request,omitempty"`
-	Fields       []string     `json:"fields,omitempty"`
-	Outcome      string       `json:"outcome"`
-	Covert       *Covert      `json:"covert,omitempty"`
+	// PurposeName is the purpose in words, where it is a code of the data
+	// exchange's catalogue.
+	PurposeName string   `json:"purpose_name,omitempty"`
+	LegalBasis  string   `json:"legal_basis,omitempty"`
+	Consent     string   `json:"consent,omitempty"`
+	Request     string   `json:"request,omitempty"`
+	Fields      []string `json:"fields,omitempty"`
+	Outcome     string   `json:"outcome"`
+	Covert      *Covert  `json:"covert,omitempty"`
 	// Proof is the entry's inclusion proof in the audit log's Merkle tree
 	// against its latest signed checkpoint (audit.Proof; check it with the
 	// key of GET /api/v1/audit/checkpoint). Absent if it could not be made.
@@ -137,6 +140,9 @@ type Options struct {
 	OfficerNames bool
 	// UnitName names a unit code ("Phường Ba Đình").
 	UnitName func(code string) string
+	// PurposeName names a purpose code of the data exchange's catalogue
+	// ("Định danh khách hàng khi mở tài khoản" for KYC); false: not one.
+	PurposeName func(ctx context.Context, code string) (string, bool)
 }
 
 // Service is the capability.
@@ -304,8 +310,12 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 // item is the view of one entry, with its organisation.
 func (s *Service) item(ctx context.Context, v audit.View) Item {
 	org := s.organisation(ctx, v.Actor)
-	return Item{ID: v.ID, Logtime: v.At, Action: v.Action, Receiver: org.Name, Organisation: org, Purpose: v.Purpose,
+	it := Item{ID: v.ID, Logtime: v.At, Action: v.Action, Receiver: org.Name, Organisation: org, Purpose: v.Purpose,
 		LegalBasis: v.LegalBasis, Consent: v.Consent, Request: v.Request, Fields: v.Fields, Outcome: v.Outcome}
+	if s.o.PurposeName != nil && v.Purpose != "" {
+		it.PurposeName, _ = s.o.PurposeName(ctx, v.Purpose)
+	}
+	return it
 }
 
 // prove gives the items shown their inclusion proofs, against one

@@ -52,6 +52,9 @@ func newEnv(t *testing.T, d *db.DB) *env {
 			return "", "", false
 		},
 		UnitName: func(code string) string { return "Phường Ba Đình" },
+		PurposeName: func(_ context.Context, code string) (string, bool) {
+			return map[string]string{"KYC": "Định danh khách hàng khi mở tài khoản"}[code], code == "KYC"
+		},
 	})
 	e.svc.SetClock(func() time.Time { return e.now })
 	return e
@@ -105,7 +108,7 @@ func TestWhoUsedMyData(t *testing.T) {
 		}
 		refused, read, officer := p.Items[0], p.Items[1], p.Items[2]
 		if read.Receiver != "Ngân hàng TMCP Ngoại thương Việt Nam" || read.Organisation.Kind != "member" || read.Organisation.ID != bank ||
-			read.Purpose != "KYC" || read.LegalBasis != "consent" || read.Consent != "cr-1" || strings.Join(read.Fields, ",") != "full_name,birth_date" ||
+			read.Purpose != "KYC" || read.PurposeName != "Định danh khách hàng khi mở tài khoản" || read.LegalBasis != "consent" || read.Consent != "cr-1" || strings.Join(read.Fields, ",") != "full_name,birth_date" ||
 			read.Outcome != audit.OK || read.ID == 0 || read.Proof == nil {
 			t.Errorf("the bank's read: %+v", read)
 		}
