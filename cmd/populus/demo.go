@@ -35,6 +35,17 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	}
 	defer useLogger(log)()
 	c.Outbox = true // one-time codes are shown on the outbox page
+	// An address taken is said at once, not after a first start's seeding.
+	for _, a := range []struct{ flag, addr string }{{"--addr", c.Addr}, {"--exchange-addr", demoExchangeAddr(c)}, {"--metrics-addr", c.MetricsAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", a.addr)
+		if err != nil {
+			return fmt.Errorf("%s %s cannot be used (%w): stop what uses it, or give another address", a.flag, a.addr, err)
+		}
+		ln.Close()
+	}
 	p, err := open(ctx, c, log)
 	if err != nil {
 		return err

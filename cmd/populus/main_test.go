@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -196,5 +197,24 @@ func TestDemoEndToEnd(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)
+	}
+}
+
+// The demo says an address taken at once, before a first start seeds
+// anything.
+func TestDemoAddressTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	var out, errb strings.Builder
+	err = run(t.Context(), []string{"demo", "--data", dir, "--addr", ln.Addr().String()}, env(nil), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "--addr "+ln.Addr().String()+" cannot be used") {
+		t.Errorf("an address taken: %v", err)
+	}
+	if strings.Contains(out.String(), "seeding") {
+		t.Errorf("seeded before saying so: %s", out.String())
 	}
 }
