@@ -323,6 +323,13 @@ func TestVerify(t *testing.T) {
 	if res.status != 403 || !strings.Contains(res.body, "no consent") {
 		t.Errorf("no consent: %d %s", res.status, res.body)
 	}
+	// A date that is not one: the error names birth_date.
+	for _, d := range []string{`"garbage"`, `"1940-13-45"`, `19400101`} {
+		res = e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), `{"pin":"`+e.Lan.PIN+`","birth_date":`+d+`}`)
+		if res.status != 400 || !strings.Contains(res.body, `"field":"birth_date"`) {
+			t.Errorf("birth_date %s: %d %s", d, res.status, res.body)
+		}
+	}
 }
 
 // Batch verification, NDJSON and CSV, answered row by row; a row the

@@ -254,10 +254,8 @@ func (x *Exchange) verifyOne(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	c.hash.Write(body)
 	var in oidc.VerifyRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return problem.Field("body", "is not a verification request: %v", err)
+	if err := httpx.DecodeJSONBytes(body, &in); err != nil {
+		return err // naming the field that is wrong
 	}
 	seal := sealed{render: func(_ string, out oidc.VerifyResponse) []byte {
 		b, _ := json.Marshal(out) // a VerifyResponse always encodes

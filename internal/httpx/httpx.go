@@ -172,6 +172,13 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	if err != nil {
 		return decodeError(err, limit)
 	}
+	return DecodeJSONBytes(body, dst)
+}
+
+// DecodeJSONBytes is DecodeJSON of a body already read (one a caller also
+// hashes), its media type and size checked by the caller.
+func DecodeJSONBytes(body []byte, dst any) error {
+	limit := int64(len(body))
 	found := scanJSON(reflect.TypeOf(dst), body)
 	if found.duplicate != "" {
 		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field more than once",
