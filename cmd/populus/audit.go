@@ -57,7 +57,7 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 	rep, err := audit.Verify(ctx, d, verifier)
 	var bad *audit.Tampered
 	if errors.As(err, &bad) {
-		return fmt.Errorf("the audit log does not verify: %w", err)
+		return failed(fmt.Errorf("the audit log does not verify: %w", err))
 	}
 	if err != nil {
 		return err

@@ -102,7 +102,7 @@ func runReceipt(_ context.Context, args []string, env func(string) string, stdou
 	}
 	rc, err := consent.Verify(string(rb), keys)
 	if err != nil {
-		return fmt.Errorf("the receipt does not verify: %w", err)
+		return failed(fmt.Errorf("the receipt does not verify: %w", err))
 	}
 	out, _ := json.MarshalIndent(rc, "", "  ")
 	fmt.Fprintf(stdout, "The receipt verifies: consent %s, version %d, %s.\n%s\n", rc.Record.ConsentID, rc.Record.Version, rc.Record.Status, out)

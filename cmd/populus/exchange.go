@@ -500,15 +500,32 @@ func runEvidence(_ context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	// What the evidence file holds: a forwarded exchange's, an answer's,
+	// or something else said as it is (a refusal saved in its place).
 	var kind struct {
-		ResponseSignature string `json:"response_signature"`
+		ID                string          `json:"id"`
+		ResponseSignature string          `json:"response_signature"`
+		Proof             json.RawMessage `json:"proof"`
+		Status            any             `json:"status"`
+		Detail            string          `json:"detail"`
 	}
-	if json.Unmarshal(raw, &kind) == nil && kind.ResponseSignature != "" {
+	if err := json.Unmarshal(raw, &kind); err != nil {
+		return fmt.Errorf("%s is not an exchange's evidence (GET /api/v1/exchange/evidence/{id}, saved to a file): %w", f.rest[0], err)
+	}
+	switch {
+	case kind.ResponseSignature != "":
 		return verifyForwarded(raw, f.rest[0], body, caFile, stdout)
+	case kind.ID == "" && kind.Detail != "":
+		return fmt.Errorf("%s is a refusal, not evidence: %v %s", f.rest[0], kind.Status, kind.Detail)
+	case kind.ID == "" || len(kind.Proof) == 0:
+		return fmt.Errorf("%s is not an exchange's evidence (GET /api/v1/exchange/evidence/{id}, saved to a file): it has no id or no proof", f.rest[0])
 	}
 	var cp audit.CheckpointView
 	if err := readJSONFile(cpFile, &cp); err != nil {
 		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	if cp.Size == 0 && len(cp.Root) == 0 && cp.Verifier == "" {
+		return fmt.Errorf("--checkpoint: %s is not the answer of GET /api/v1/audit/checkpoint", cpFile)
 	}
 	if cp.Verifier == "" {
 		return fmt.Errorf("--checkpoint: %s names no verifier key (the log signs no checkpoint without a master key)", cpFile)
@@ -518,7 +535,7 @@ func runEvidence(_ context.Context, args []string, env func(string) string, stdo
 		return fmt.Errorf("%s is not the expected JSON: %w", f.rest[0], err)
 	}
 	if err := exchange.VerifyAnswer(ev, body, cp.Verifier); err != nil {
-		return fmt.Errorf("the answer does not verify: %w", err)
+		return failed(fmt.Errorf("the answer does not verify: %w", err))
 	}
 	fmt.Fprintf(stdout, "The answer verifies: %s answered %s about %s (%s) at %s, request %s; audit entry %d of a tree of %d, signed by %s.\n",
 		ev.Service, ev.Client, ev.Subject, strings.Join(ev.Fields, ", "), ev.At.Format(time.RFC3339), ev.RequestID, ev.Proof.Entry, ev.Proof.TreeSize, cp.Verifier)
@@ -545,7 +562,7 @@ func verifyForwarded(raw []byte, name string, body []byte, caFile string, stdout
 		return fmt.Errorf("--ca: %w", err)
 	}
 	if err := exchange.VerifyForwarded(ev, body, ca); err != nil {
-		return fmt.Errorf("the answer does not verify: %w", err)
+		return failed(fmt.Errorf("the answer does not verify: %w", err))
 	}
 	fmt.Fprintf(stdout, "The answer verifies: %s answered %s with status %d at %s, request %s; signed by the exchange CA %s.\n",
 		ev.Service, ev.Client, ev.Status, ev.RespondedAt.Format(time.RFC3339), ev.RequestID, ca.Subject.CommonName)

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -189,8 +190,19 @@ func exchangeExamples(t *testing.T, stdout interface{ String() string }, data st
 	if err := verify("answer.json"); err != nil || !strings.Contains(verified.String(), "The answer verifies: VN/GOV/BCA/C06-REGISTER/person answered VN/HEALTH/BV-DEMO/HIS about "+pin) {
 		t.Errorf("populus evidence: %v\n%s%s", err, verified.String(), errb.String())
 	}
-	if err := verify("changed.json"); err == nil || !strings.Contains(err.Error(), "the body is not the answer") {
-		t.Errorf("populus evidence, a changed answer: %v", err)
+	var fc *failedCheck
+	if err := verify("changed.json"); err == nil || !strings.Contains(err.Error(), "the body is not the answer") || !errors.As(err, &fc) {
+		t.Errorf("populus evidence, a changed answer (a failed check, exit 1): %v", err)
+	}
+	// A refusal saved in the evidence's place, or the files swapped: said
+	// as such, not as a failed check.
+	os.WriteFile(filepath.Join(files, "evidence.json"), []byte(`{"type":"https://populus.gov.vn/problems/not-found","status":404,"detail":"no evidence x of an exchange of yours"}`), 0o600)
+	if err := verify("answer.json"); err == nil || !strings.Contains(err.Error(), "is a refusal, not evidence: 404 no evidence") || errors.As(err, &fc) {
+		t.Errorf("populus evidence of a refusal: %v", err)
+	}
+	os.WriteFile(filepath.Join(files, "evidence.json"), answer, 0o600)
+	if err := verify("answer.json"); err == nil || !strings.Contains(err.Error(), "is not an exchange's evidence") {
+		t.Errorf("populus evidence of an answer: %v", err)
 	}
 	found := false
 	for _, it := range page.Items {

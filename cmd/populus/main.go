@@ -25,11 +25,25 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "populus:", err)
 		}
+		var failed *failedCheck
+		if errors.As(err, &failed) {
+			os.Exit(1) // what was checked does not verify
+		}
 		os.Exit(2)
 	}
 }
 
 var errUsage = errors.New("usage")
+
+// failedCheck is the error of a check that ran and failed (an audit log,
+// an answer or a receipt that does not verify): the command exits 1, not
+// 2 as for a wrong use or an error that stopped the check.
+type failedCheck struct{ error }
+
+func (f *failedCheck) Unwrap() error { return f.error }
+
+// failed is err as a failed check.
+func failed(err error) error { return &failedCheck{err} }
 
 type command struct {
 	name, summary string

@@ -106,10 +106,12 @@ func (r Right) refused(fields []string) []string {
 // deny is the refusal of fields of the service that r does not grant to
 // its subsystem.
 func (r Right) deny(refused []string) error {
-	err := problem.New(problem.Forbidden, "%s may not read %s of %s (granted: %s)", r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", "))
+	const why = "%s may not read %s of %s (granted: %s)"
+	args := []any{r.Subsystem, strings.Join(refused, ", "), r.Service, strings.Join(r.Fields, ", ")}
+	err := problem.New(problem.Forbidden, why, args...)
 	var pe *problem.Error
 	if errors.As(err, &pe) {
-		pe.Fields = []problem.FieldError{problem.NewFieldError("fields", "not granted: %s", strings.Join(refused, ", "))}
+		pe.Fields = []problem.FieldError{problem.NewFieldError("fields", why, args...)}
 	}
 	return err
 }
