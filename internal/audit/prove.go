@@ -31,6 +31,10 @@ type Proof struct {
 	Checkpoint string   `json:"checkpoint"`
 }
 
+// Position is the entry's place in the tree counted from 1, as a person
+// reads it (Leaf counts from 0, as RFC 6962 does).
+func (p Proof) Position() int64 { return p.Leaf + 1 }
+
 // ErrNotInTree is returned by Prove for an entry the tree does not hold.
 var ErrNotInTree = problem.New(problem.NotFound, "no such entry in the audit log")
 
