@@ -99,6 +99,12 @@ func TestBrowserDemoBank(t *testing.T) {
 		if name, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("name"))); err != nil || name != "Nguyễn Thị Lan" {
 			t.Errorf("portal name %q %v", name, err)
 		}
+		// Dates as the rest of the pages write them.
+		born := e.Lan.BirthDate
+		if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`)); err != nil ||
+			!strings.Contains(text, born.VN()) || strings.Contains(text, born.String()) {
+			t.Errorf("the portal's date of birth, want %s: %v", born.VN(), err)
+		}
 		// "Who verified me": the bank received the name at each sign-in.
 		if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("verifications"))); err != nil || !strings.Contains(who, "Ngân hàng Demo") {
 			t.Errorf("who verified me: %q %v", who, err)
