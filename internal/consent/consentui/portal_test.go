@@ -424,6 +424,8 @@ func TestMessages(t *testing.T) {
 			"consent.status":    {consent.StatusActive, consent.StatusRevoked, consent.StatusExpired},
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt"},
+			"usage.system":      {"identity"},
+			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
 		}
 		for _, p := range prefixes {
 			vs, ok := values[p]
@@ -502,6 +504,20 @@ func TestBrowserConsentAndUsage(t *testing.T) {
 		who, err2 := chromedp.Run(ctx, chromedp.Text(chromedp.ID("usage")))
 		if err != nil || err2 != nil || !strings.Contains(who, "Ngân hàng TMCP Ngoại thương Việt Nam") || !strings.Contains(who, "Sự đồng ý của bạn") {
 			t.Errorf("who used my data: %q %v %v\n%s", who, err, err2, browsertest.DumpMain(ctx))
+		}
+		// In English, the platform's own parts and the officers are named
+		// in English.
+		if err := p.Log.Record(p.Ctx, audit.Of(identity.Matcher(), auth.ReadPerson, p.Lan.PIN), audit.Of(auth.Staff(9, "congan", "x", auth.PoliceOfficer, "VN"), auth.ReadPerson, p.Lan.PIN)); err != nil {
+			t.Fatal(err)
+		}
+		p.Log.Sync(p.Ctx, 5*time.Second)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie = "lang=en; path=/"`)); err != nil {
+			t.Fatal(err)
+		}
+		err = chromedp.Do(ctx, chromedp.Navigate(p.srv.URL+"/eid/me/usage"), chromedp.WaitVisible(chromedp.ID("usage")))
+		who, err2 = chromedp.Run(ctx, chromedp.Text(chromedp.ID("usage")))
+		if err != nil || err2 != nil || !strings.Contains(who, "Electronic identification") || !strings.Contains(who, "An officer") || strings.Contains(who, "Định danh điện tử") {
+			t.Errorf("who used my data in English: %q %v %v", who, err, err2)
 		}
 		if p := problems(); len(p) > 0 {
 			t.Errorf("page problems: %s", strings.Join(p, "\n"))
