@@ -281,6 +281,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 		modules = append(modules, exchangeui.Module(p.Exchange))
 	}
 	caps, modules = p.consentAndUsage(caps, modules, auditReader)
+	if p.Consent != nil {
+		p.Consent.SetSiteURL(publicURL(c))
+	}
 	if p.Exchange != nil && p.Consent != nil {
 		p.Exchange.SetConsents(p.Consent)
 	}

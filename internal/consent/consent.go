@@ -269,8 +269,13 @@ type Store struct {
 	keys     *keyring
 	orgs     Organisations
 	entitled Entitlements
+	site     string
 	now      func() time.Time
 }
+
+// SetSiteURL makes the receipts' policy URL absolute, on the site whose
+// public URL is base (without it, a path).
+func (s *Store) SetSiteURL(base string) { s.site = strings.TrimRight(base, "/") }
 
 // SetEntitlements makes Ask refuse a request its subsystem's rights do not
 // cover; without it, any well-formed request is taken.

@@ -182,6 +182,7 @@ func TestConsentLifecycle(t *testing.T) {
 func TestReceiptsVerify(t *testing.T) {
 	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
+		e.s.SetSiteURL("https://eid.example.vn/")
 		r, err := e.s.Give(e.ctx, lan, e.grant())
 		if err != nil {
 			t.Fatal(err)
@@ -204,7 +205,8 @@ func TestReceiptsVerify(t *testing.T) {
 			}
 			if rc.Record.Version != i+1 || rc.Record.ConsentID != r.ID || rc.PIIPrincipalID != "0011******01" ||
 				rc.Jurisdiction != "VN" || rc.Services[0].Purposes[0].PurposeCode != "KYC" || rc.Services[0].Purposes[0].LegalBasis != "consent" ||
-				rc.Limits.DataLifeDays != 30 || rc.Limits.FrequencyMax != 4 || rc.PIIControllers[0].ControllerID != bank {
+				rc.Limits.DataLifeDays != 30 || rc.Limits.FrequencyMax != 4 || rc.PIIControllers[0].ControllerID != bank ||
+				rc.PolicyURL != "https://eid.example.vn/eid/me/consents" {
 				t.Errorf("receipt %d: %+v", i, rc)
 			}
 			if strings.Contains(v.Receipt, lanPIN) {

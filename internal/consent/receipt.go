@@ -106,13 +106,13 @@ func MaskPIN(p string) string {
 }
 
 // receiptOf is r's receipt.
-func receiptOf(r *Record) Receipt {
+func receiptOf(r *Record, site string) Receipt {
 	termination := "Người dân thu hồi bất cứ lúc nào trên Cổng công dân (/eid/me/consents), hoặc hết hạn " + r.ValidUntil.In(vietnam).Format("02/01/2006")
 	rc := Receipt{
 		Version: ReceiptVersion, Jurisdiction: "VN", ConsentTimestamp: r.UpdatedAt.Unix(), CollectionMethod: r.Method,
 		ConsentReceiptID: fmt.Sprintf("%s/v%d", r.ID, r.Version), Language: "vi", PIIPrincipalID: MaskPIN(r.Subject),
 		PIIControllers: []Controller{{PIIController: r.ClientName, ControllerID: r.Client, Contact: r.Client}},
-		PolicyURL:      "/eid/me/consents",
+		PolicyURL:      site + "/eid/me/consents",
 		Services: []Service{{Service: r.Client, Purposes: []Purpose{{Purpose: r.PurposeText, PurposeCode: r.Purpose,
 			PurposeCategory: []string{r.Purpose}, ConsentType: "EXPLICIT", LegalBasis: "consent", PIICategory: r.Fields,
 			PrimaryPurpose: true, Termination: termination}}}},
@@ -133,7 +133,7 @@ func (s *Store) sign(ctx context.Context, r *Record) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	payload, err := json.Marshal(receiptOf(r))
+	payload, err := json.Marshal(receiptOf(r, s.site))
 	if err != nil {
 		return "", err
 	}
