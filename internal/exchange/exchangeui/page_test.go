@@ -101,20 +101,6 @@ func TestPage(t *testing.T) {
 	ctx := context.Background()
 	st := newSite(t)
 	srv, x, log, d := st.srv, st.x, st.log, st.d
-	signIn := func(user string) (*http.Client, string) {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+password+`"}`))
-		if err != nil || res.StatusCode != 201 {
-			t.Fatalf("sign in %s: %v %v", user, res.StatusCode, err)
-		}
-		var s struct {
-			CSRF string `json:"csrf_token"`
-		}
-		json.NewDecoder(res.Body).Decode(&s)
-		res.Body.Close()
-		return c, s.CSRF
-	}
 	get := func(c *http.Client, lang string) (int, string) {
 		req, _ := http.NewRequest("GET", srv.URL+"/exchange", nil)
 		req.Header.Set("Accept-Language", lang)
@@ -126,7 +112,7 @@ func TestPage(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	admin, csrf := signIn("admin")
+	admin, csrf := signIn(t, srv, "admin")
 	form := url.Values{"csrf": {csrf}, "member_id": {"VN/COM/VCB"}, "member_name": {"Ngân hàng Demo"}, "unit_code": {"VN"}}
 	res, err := admin.PostForm(srv.URL+"/exchange/members", form)
 	if err != nil || res.StatusCode != http.StatusSeeOther {
@@ -224,7 +210,7 @@ func TestPage(t *testing.T) {
 		t.Errorf("the grant form for the verification service: age_at_least %s, religion %s", box("age_at_least"), box("religion"))
 	}
 	// Withdrawn from the page; by a province's administrator, refused.
-	hanoiW, hanoiWCSRF := signIn("admin.hanoi")
+	hanoiW, hanoiWCSRF := signIn(t, srv, "admin.hanoi")
 	if res, _ := hanoiW.PostForm(srv.URL+"/exchange/rights/withdraw", url.Values{"csrf": {hanoiWCSRF}, "subsystem": {"VN/COM/VCB/EKYC"}, "service": {exchange.Platform + "/person"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a province's administrator withdraws a register right: %d", res.StatusCode)
 	}
@@ -242,7 +228,7 @@ func TestPage(t *testing.T) {
 	}
 	// The register's rights are the nation's to grant: not a province's
 	// administrator's, who cannot issue a national member's certificate.
-	hanoi, hanoiCSRF := signIn("admin.hanoi")
+	hanoi, hanoiCSRF := signIn(t, srv, "admin.hanoi")
 	grant["csrf"], grant["right_fields"] = []string{hanoiCSRF}, []string{"full_name"}
 	if res, _ := hanoi.PostForm(srv.URL+"/exchange/rights", grant); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a province's administrator grants the register: %d", res.StatusCode)
@@ -275,7 +261,7 @@ func TestPage(t *testing.T) {
 	if _, vi := get(admin, "vi"); !strings.Contains(vi, "Đã thu hồi") {
 		t.Error("the revoked member is not shown revoked")
 	}
-	reg, _ := signIn("registrar")
+	reg, _ := signIn(t, srv, "registrar")
 	if code, _ := get(reg, "vi"); code != http.StatusForbidden {
 		t.Errorf("a registrar: %d", code)
 	}
@@ -294,20 +280,6 @@ func TestPagePublish(t *testing.T) {
 	if _, err := x.AddSubsystem(ctx, "VN/COM/VCB/EKYC", "Định danh khách hàng", nil); err != nil {
 		t.Fatal(err)
 	}
-	signIn := func(user string) (*http.Client, string) {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+password+`"}`))
-		if err != nil || res.StatusCode != 201 {
-			t.Fatalf("sign in %s: %v %v", user, res.StatusCode, err)
-		}
-		var s struct {
-			CSRF string `json:"csrf_token"`
-		}
-		json.NewDecoder(res.Body).Decode(&s)
-		res.Body.Close()
-		return c, s.CSRF
-	}
 	page := func(c *http.Client) string {
 		res, err := c.Get(srv.URL + "/exchange")
 		if err != nil || res.StatusCode != 200 {
@@ -316,7 +288,7 @@ func TestPagePublish(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return string(b)
 	}
-	admin, csrf := signIn("admin")
+	admin, csrf := signIn(t, srv, "admin")
 	svc := "VN/COM/VCB/EKYC/accounts"
 	form := url.Values{"csrf": {csrf}, "service_provider": {"VN/COM/VCB/EKYC"}, "service_code": {"a b"}, "service_title": {"Tài khoản"},
 		"base_url": {"http://example.com/x"}, "service_fields": {"account, open date"}, "endpoints": {"GET /accounts/{id}\nFROB x"}, "openapi": {`{"openapi":"2.0"}`}}
@@ -367,7 +339,7 @@ func TestPagePublish(t *testing.T) {
 	if !removable(vi, svc) || removable(vi, exchange.Platform+"/person") || strings.Count(vi, `action="/exchange/rights/withdraw"`) != 2 {
 		t.Errorf("the national administrator's buttons: remove %v, built-in %v, %d withdraw", removable(vi, svc), removable(vi, exchange.Platform+"/person"), strings.Count(vi, `action="/exchange/rights/withdraw"`))
 	}
-	hanoi, hanoiCSRF := signIn("admin.hanoi")
+	hanoi, hanoiCSRF := signIn(t, srv, "admin.hanoi")
 	if h := page(hanoi); removable(h, svc) || strings.Contains(h, `action="/exchange/rights/withdraw"`) || strings.Contains(h, "#grant\">") {
 		t.Error("a province's administrator is offered to remove, withdraw or grant outside its reach")
 	}
@@ -383,4 +355,22 @@ func TestPagePublish(t *testing.T) {
 	if rs, _ := x.Rights(ctx, "VN/COM/VCB/EKYC"); len(rs) != 1 || rs[0].Service != exchange.Platform+"/person" {
 		t.Errorf("the rights after the removal: %+v", rs)
 	}
+}
+
+// signIn signs user in to srv: a client with its session (redirects not
+// followed) and its CSRF token.
+func signIn(t *testing.T, srv *httptest.Server, user string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"`+password+`"}`))
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("sign in %s: %v %v", user, res.StatusCode, err)
+	}
+	var s struct {
+		CSRF string `json:"csrf_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&s)
+	res.Body.Close()
+	return c, s.CSRF
 }
