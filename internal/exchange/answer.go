@@ -14,6 +14,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -196,14 +197,7 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	if err != nil {
 		return AnswerEvidence{}, err
 	}
-	service := Platform + "/person"
-	if e.Action == string(ActionVerify) {
-		service = Platform + "/verify"
-		if isBatchRow(e.Detail) {
-			service = Platform + "/verify-batch"
-		}
-	}
-	ev := AnswerEvidence{ID: id, Client: subsystem, Service: service, RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
+	ev := AnswerEvidence{ID: id, Client: subsystem, Service: answerService(e.Action, e.Detail), RequestID: e.Request, Subject: subject, Fields: e.Fields, At: e.At.UTC()}
 	ev.Commitment, _, _ = answerParts(e.Detail)
 	if ev.Proof, err = x.audit.Prove(ctx, entry); err != nil {
 		return AnswerEvidence{}, err
@@ -211,12 +205,24 @@ func (x *Exchange) answerEvidence(ctx context.Context, subsystem, id string) (An
 	return ev, nil
 }
 
+// answerService is the service of an answer's entry, by its action and
+// detail.
+func answerService(action, detail string) string {
+	switch {
+	case action != string(ActionVerify):
+		return Platform + "/person"
+	case isBatchRow(detail):
+		return Platform + "/verify-batch"
+	}
+	return Platform + "/verify"
+}
+
 // VerifyAnswer checks the evidence of an answer whose body the client
 // kept: the proof's checkpoint is signed by verifierKey (the audit log's
 // note verifier key, GET /api/v1/audit/checkpoint), the proof leads from
 // the entry to it, the entry is the client's access to the evidence's
-// subject and holds the commitment, and the commitment is that of body
-// under the evidence id.
+// subject, of its service, request, fields and time, and holds the
+// commitment, and the commitment is that of body under the evidence id.
 func VerifyAnswer(ev AnswerEvidence, body []byte, verifierKey string) error {
 	if err := audit.VerifyProof(ev.Proof, verifierKey); err != nil {
 		return err
@@ -226,9 +232,20 @@ func VerifyAnswer(ev AnswerEvidence, body []byte, verifierKey string) error {
 		return err
 	}
 	commitment, key, ok := answerParts(leaf.Columns["detail"])
+	at, atErr := db.ParseTime(leaf.Columns["at"])
 	switch {
 	case leaf.Columns["actor"] != auth.ActorID(auth.KindMember, ev.Client) || leaf.Columns["subject"] != ev.Subject:
 		return fmt.Errorf("the entry is not an access of %s to %s", ev.Client, ev.Subject)
+	// What the evidence says of the access is what the entry holds: the
+	// service, the request, the fields, the time.
+	case answerService(leaf.Columns["action"], leaf.Columns["detail"]) != ev.Service:
+		return fmt.Errorf("the entry is an access to %s, not %s", answerService(leaf.Columns["action"], leaf.Columns["detail"]), ev.Service)
+	case leaf.Columns["request"] != ev.RequestID:
+		return fmt.Errorf("the entry is of request %q, not %q", leaf.Columns["request"], ev.RequestID)
+	case leaf.Columns["fields"] != strings.Join(ev.Fields, ","):
+		return fmt.Errorf("the entry disclosed %q, not %q", leaf.Columns["fields"], strings.Join(ev.Fields, ","))
+	case atErr != nil || !at.Equal(ev.At):
+		return fmt.Errorf("the entry was recorded at %s, not %s", leaf.Columns["at"], ev.At.Format(time.RFC3339Nano))
 	case !ok || commitment != ev.Commitment:
 		return errors.New("the entry does not hold the evidence's commitment")
 	case key != evidenceKey(ev.ID):

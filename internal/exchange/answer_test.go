@@ -2,6 +2,7 @@ package exchange_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,22 @@ func TestAnswerEvidence(t *testing.T) {
 		forged.Proof.LeafData = []byte(strings.Replace(string(ev.Proof.LeafData), "HEALTH-INSURANCE-CHECK", "HEALTH-INSURANCE-CHECX", 1))
 		if exchange.VerifyAnswer(forged, []byte(res.body), "") == nil {
 			t.Error("the evidence verifies with a changed entry")
+		}
+		// Each claim of the evidence is the entry's: another service,
+		// request, fields or time fails.
+		for name, edit := range map[string]func(*exchange.AnswerEvidence){
+			"service":    func(f *exchange.AnswerEvidence) { f.Service = verify },
+			"request":    func(f *exchange.AnswerEvidence) { f.RequestID = "another" },
+			"fields":     func(f *exchange.AnswerEvidence) { f.Fields = f.Fields[:1] },
+			"time":       func(f *exchange.AnswerEvidence) { f.At = f.At.AddDate(-6, 0, 0) },
+			"no request": func(f *exchange.AnswerEvidence) { f.RequestID = "" },
+		} {
+			forged = ev
+			forged.Fields = slices.Clone(ev.Fields)
+			edit(&forged)
+			if exchange.VerifyAnswer(forged, []byte(res.body), "") == nil {
+				t.Errorf("the evidence verifies with its %s changed", name)
+			}
 		}
 		forged = ev
 		forged.Commitment = exchange.AnswerCommitment(ev.ID, []byte(`{"pin":"`+e.Lan.PIN+`"}`))
