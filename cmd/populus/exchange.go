@@ -314,11 +314,13 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 	if err := x.EnsureCatalogue(ctx); err != nil {
 		return err
 	}
+	var changed, change string // what the command changed, for the audit log
 	switch sub {
 	case "members add":
 		if _, err := x.AddMember(ctx, exchange.Member{ID: id, Name: name, Unit: unit}); err != nil {
 			return err
 		}
+		changed, change = id, "member added: "+name
 		fmt.Fprintf(stdout, "member %s registered\n", id)
 	case "subsystems add":
 		var key []byte
@@ -330,6 +332,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if _, err := x.AddSubsystem(ctx, id, name, key); err != nil {
 			return err
 		}
+		changed, change = id, "subsystem added: "+name
 		fmt.Fprintf(stdout, "subsystem %s registered\n", id)
 	case "services add":
 		var doc []byte
@@ -346,6 +349,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if err := x.AddService(ctx, exchange.Service{ID: id, Title: name, Fields: splitList(fields), Methods: eps, BaseURL: baseURL, OpenAPI: doc}); err != nil {
 			return err
 		}
+		changed, change = id, "service published: "+name+" at "+baseURL
 		fmt.Fprintf(stdout, "service %s published at %s\n", id, baseURL)
 	case "cert":
 		var iss exchange.Issued
@@ -380,6 +384,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if err := os.WriteFile(filepath.Join(out, "ca.pem"), ca, 0o644); err != nil {
 			return err
 		}
+		changed, change = f.rest[0], "certificate issued: serial "+iss.Serial
 		if len(iss.KeyPEM) == 0 {
 			fmt.Fprintf(stdout, "certificate %s (serial %s) for the key of %s written to %s, the CA's to %s\n", f.rest[0], iss.Serial, csrFile, crt, filepath.Join(out, "ca.pem"))
 			break
@@ -389,17 +394,20 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if err := x.Grant(ctx, exchange.Right{Subsystem: id, Service: service, Fields: splitList(fields), Purposes: splitList(purposes)}); err != nil {
 			return err
 		}
+		changed, change = id, fmt.Sprintf("granted %s for %s: %s", service, purposes, fields)
 		fmt.Fprintf(stdout, "%s may call %s for %s, disclosing %s\n", id, service, purposes, fields)
 	case "services remove":
 		n, err := x.RemoveService(ctx, f.rest[0])
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "service %s removed, %d rights on it withdrawn\n", f.rest[0], n)
+		changed, change = f.rest[0], fmt.Sprintf("service removed, %d rights on it withdrawn", n)
+		fmt.Fprintf(stdout, "service %s removed, rights on it withdrawn: %d\n", f.rest[0], n)
 	case "withdraw":
 		if err := x.WithdrawRight(ctx, id, service); err != nil {
 			return err
 		}
+		changed, change = id, "right withdrawn: "+service
 		fmt.Fprintf(stdout, "%s may no longer call %s\n", id, service)
 	case "list":
 		ms, ss, err := x.Members(ctx)
@@ -452,9 +460,16 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		if err := revoke(ctx, f.rest[0]); err != nil {
 			return err
 		}
+		changed, change = f.rest[0], "revoked"
 		fmt.Fprintf(stdout, "%s revoked\n", f.rest[0])
 	}
-	return nil
+	if change == "" {
+		return nil
+	}
+	// The command line's changes are audited as the console's (system:cli),
+	// as the page's are as their administrator's.
+	console := auth.Principal{Kind: auth.KindSystem, Username: "cli"}
+	return p.Audit.Record(ctx, audit.Of(console, exchange.ManageExchange, changed).With(change+" (command line)"))
 }
 
 func revoked(t time.Time) string {

@@ -26,6 +26,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/exchange"
 	datausage "github.com/populus-vn/populus/internal/usage"
 )
@@ -459,7 +460,7 @@ func TestExchangeCLI(t *testing.T) {
 	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", svc, "--fields", "open", "--purposes", "KYC"); err != nil {
 		t.Fatal(err)
 	}
-	if err := services("service "+svc+" removed, 1 rights on it withdrawn", "remove", svc); err != nil {
+	if err := services("service "+svc+" removed, rights on it withdrawn: 1", "remove", svc); err != nil {
 		t.Fatal(err)
 	}
 	if err := services("", "remove", svc); err == nil || !strings.Contains(err.Error(), "no service") {
@@ -467,6 +468,9 @@ func TestExchangeCLI(t *testing.T) {
 	}
 	if err := services("", "remove", exchange.Platform+"/person"); err == nil || !strings.Contains(err.Error(), "register's own services") {
 		t.Errorf("a built-in service removed: %v", err)
+	}
+	if err := services("", "add", "--id", svc+"2", "--title", "Tài khoản", "--fields", "account", "--openapi", doc); err == nil || !strings.Contains(err.Error(), "base_url: is required") {
+		t.Errorf("a member's service without its base URL: %v", err)
 	}
 	if err := services("", "frob"); err == nil || !strings.Contains(err.Error(), "add or remove") {
 		t.Errorf("exchange services frob: %v", err)
@@ -487,6 +491,18 @@ func TestExchangeCLI(t *testing.T) {
 	}
 	if err := step("", "exchange", "revoke", "nonsense"); err == nil || !strings.Contains(err.Error(), "neither a member or subsystem") {
 		t.Errorf("revoke nonsense: %v", err)
+	}
+	// The command line's changes are in the audit log, as the console's.
+	d, err := db.Open(t.Context(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for subject, want := range map[string]int{"VN/COM/ACB": 2, "VN/COM/ACB/KYC": 6, svc: 2} {
+		var n int
+		if err := d.QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'system:cli' AND action = 'exchange.manage' AND subject = $1`, subject).Scan(&n); err != nil || n != want {
+			t.Errorf("%d changes of %s by the command line audited (%v), want %d", n, subject, err, want)
+		}
 	}
 	if err := step("", "exchange", "frob"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
 		t.Errorf("unknown subcommand: %v", err)

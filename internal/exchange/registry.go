@@ -344,19 +344,15 @@ func (x *Exchange) Purposes(ctx context.Context) ([]Purpose, error) {
 	return out, nil
 }
 
-// AddService adds a service to the catalogue, provided by a registered
-// subsystem; openAPI is its description (OpenAPI 3, JSON).
-func (x *Exchange) AddService(ctx context.Context, s Service) error {
-	return x.addService(ctx, s, false)
-}
-
 // fieldName is a field a service discloses: it travels in a header
 // (X-Populus-Fields) and in the rights' lists.
 var fieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 
-// addService is AddService; forwarded says the service must have a base
-// URL (a member's, published by an administrator).
-func (x *Exchange) addService(ctx context.Context, s Service, forwarded bool) error {
+// AddService adds a service to the catalogue, provided by a registered
+// subsystem; openAPI is its description (OpenAPI 3, JSON).
+// A member's service has the base URL its calls are forwarded to; the
+// register's own (IsBuiltin) are answered by the platform.
+func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	var f problem.Fields
 	if _, err := ParseService(s.ID); err != nil {
 		f.Add("id", "%v", err)
@@ -371,7 +367,7 @@ func (x *Exchange) addService(ctx context.Context, s Service, forwarded bool) er
 			break
 		}
 	}
-	if forwarded && s.BaseURL == "" {
+	if s.BaseURL == "" && !IsBuiltin(s.ID) {
 		f.Add("base_url", "is required: the member's service the calls are forwarded to")
 	}
 	for _, e := range s.Methods {
@@ -735,7 +731,7 @@ func (x *Exchange) AdminAddService(ctx context.Context, p auth.Principal, s Serv
 			return err
 		}
 	}
-	if err := x.addService(ctx, s, true); err != nil {
+	if err := x.AddService(ctx, s); err != nil {
 		return err
 	}
 	return x.audit.Record(ctx, audit.Of(p, ManageExchange, s.ID).With("service published: "+s.Title+" at "+s.BaseURL))
