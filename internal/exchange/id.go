@@ -36,9 +36,9 @@ type ServiceID struct {
 
 func (s ServiceID) String() string { return s.Provider.String() + "/" + s.Code }
 
-// idErr is an error of an identifier, kept as its English format and
-// arguments (problem.Formatted), so that the administrators' pages show
-// it in their language.
+// idErr is an error kept as its English format and arguments
+// (problem.Formatted: an identifier's, a key's), so that the
+// administrators' pages show it in their language.
 type idErr struct {
 	format string
 	args   []any

@@ -84,10 +84,9 @@ var errGone = problem.New(problem.NotFound, "no such member, subsystem or servic
 
 func isoNow(t time.Time) string { return db.FormatTime(t.UTC()) }
 
-func checkName(f *problem.Fields, field, s string) {
-	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > 200 {
-		f.Add(field, "must have 1 to 200 characters")
-	}
+func validName(s string) bool {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	return n > 0 && n <= 200
 }
 
 // AddMember registers a member.
@@ -97,7 +96,9 @@ func (x *Exchange) AddMember(ctx context.Context, m Member) (Member, error) {
 	if err != nil {
 		f.Add("id", "%v", err)
 	}
-	checkName(&f, "name", m.Name)
+	if !validName(m.Name) {
+		f.Add("name", "must have 1 to 200 characters")
+	}
 	if m.Unit == "" {
 		m.Unit = "VN"
 	}
@@ -147,7 +148,9 @@ func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {
 	if err != nil {
 		f.Add("id", "%v", err)
 	}
-	checkName(&f, "name", name)
+	if !validName(name) {
+		f.Add("name", "must have 1 to 200 characters")
+	}
 	if len(jwk) > 0 {
 		if err := checkJWK(jwk); err != nil {
 			f.Add("public_jwk", "%v", err)
@@ -161,10 +164,10 @@ func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {
 func checkJWK(b []byte) error {
 	var k jose.JSONWebKey
 	if err := k.UnmarshalJSON(b); err != nil {
-		return fmt.Errorf("is not a JSON Web Key: %v", err)
+		return idError("is not a JSON Web Key: %s", joseReason(err))
 	}
 	if !k.Valid() || !k.IsPublic() {
-		return errors.New("must be a valid public key")
+		return idError("must be a valid public key")
 	}
 	return nil
 }
@@ -282,7 +285,9 @@ func (x *Exchange) AddPurpose(ctx context.Context, p Purpose) error {
 	if err := part("code", p.Code); err != nil {
 		f.Add("code", "%v", err)
 	}
-	checkName(&f, "name", p.Name)
+	if !validName(p.Name) {
+		f.Add("name", "must have 1 to 200 characters")
+	}
 	if len(p.LegalBases) == 0 {
 		f.Add("legal_bases", "name at least one legal basis")
 	}
@@ -357,7 +362,9 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	if _, err := ParseService(s.ID); err != nil {
 		f.Add("id", "%v", err)
 	}
-	checkName(&f, "title", s.Title)
+	if !validName(s.Title) {
+		f.Add("title", "must have 1 to 200 characters")
+	}
 	if len(s.Fields) == 0 {
 		f.Add("fields", "name at least one field the service can disclose")
 	}

@@ -40,7 +40,7 @@ var messageCalls = []struct {
 	{"internal/civil", "dateError", 0, 7},
 	{"internal/register", "term", 0, 16},
 	{"internal/people", "why", 0, 8},
-	{"internal/exchange", "idError", 0, 7},
+	{"internal/exchange", "idError", 0, 9},
 	{"internal/exchange", "idWord", 0, 6},
 }
 

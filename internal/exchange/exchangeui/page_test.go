@@ -139,10 +139,14 @@ func TestPage(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add a subsystem: %d", res.StatusCode)
 	}
-	res, _ = admin.PostForm(srv.URL+"/exchange/subsystems", url.Values{"csrf": {csrf}, "subsystem_member": {"VN/COM/VCB"}, "subsystem_code": {"E K"}, "subsystem_name": {"x"}, "public_jwk": {"{}"}})
+	res, _ = admin.PostForm(srv.URL+"/exchange/subsystems", url.Values{"csrf": {csrf}, "subsystem_member": {"VN/COM/VCB"}, "subsystem_code": {"E K"}, "subsystem_name": {" "}, "public_jwk": {"{}"}})
 	b, _ = io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-subsystem_code"`) || !strings.Contains(string(b), `href="#f-public_jwk"`) {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-subsystem_code"`) || !strings.Contains(string(b), `href="#f-public_jwk"`) ||
+		!strings.Contains(string(b), `href="#f-subsystem_name"`) {
 		t.Errorf("a bad subsystem: %d", res.StatusCode)
+	}
+	for _, bad := range webtest.Untranslated(string(b)) {
+		t.Errorf("English on the Vietnamese page of a bad subsystem: %s", bad)
 	}
 	res, _ = admin.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB/EKYC"}})
 	bundle, _ := io.ReadAll(res.Body)
