@@ -140,6 +140,25 @@ func (x *Exchange) AddSubsystem(ctx context.Context, id, name string, jwk []byte
 	return s, err
 }
 
+// CheckSubsystemParts checks what a new subsystem's form holds besides its
+// member: its code (the id's last part, named "id"), name and key, every
+// error at once, as AddSubsystem would.
+func CheckSubsystemParts(code, name string, jwk []byte) error {
+	var f problem.Fields
+	if err := part(idWord("subsystem code"), code); err != nil {
+		f.Add("id", "%v", err)
+	}
+	if !validName(name) {
+		f.Add("name", "must have 1 to 200 characters")
+	}
+	if len(jwk) > 0 {
+		if err := checkJWK(jwk); err != nil {
+			f.Add("public_jwk", "%v", err)
+		}
+	}
+	return f.Err()
+}
+
 // checkSubsystem checks a new subsystem's id, name and key, every error
 // at once.
 func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {

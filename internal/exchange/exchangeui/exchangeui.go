@@ -265,9 +265,34 @@ func (p *pages) handle(c change) func(http.ResponseWriter, *http.Request) error 
 // memberNames maps the exchange's field names to the member form's.
 var memberNames = map[string]string{"id": "member_id", "name": "member_name"}
 
+// required refuses a form whose required fields (names) are empty, every
+// one named at once: an empty form comes back with all its mistakes.
+func required(f *web.Form, names ...string) error {
+	var fe problem.Fields
+	for _, n := range names {
+		if strings.TrimSpace(strings.Join(f.Values[n], "")) == "" {
+			fe.Add(n, "is required")
+		}
+	}
+	return fe.Err()
+}
+
+// withFields is err with the field errors of more added (both problems of
+// invalid values; more may be nil).
+func withFields(err, more error) error {
+	var pe, pm *problem.Error
+	if errors.As(err, &pe) && errors.As(more, &pm) {
+		pe.Fields = append(pe.Fields, pm.Fields...)
+	}
+	return err
+}
+
 func (p *pages) add() change {
 	return change{max: 16 << 10, flash: "flash.exchange.added", names: memberNames, place: func(f *web.Form) forms { return forms{member: f} },
 		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			if err := required(f, "member_id", "member_name", "unit_code"); err != nil {
+				return err
+			}
 			_, err := p.x.AdminAddMember(r.Context(), pr, exchange.Member{ID: f.Get("member_id"), Name: f.Get("member_name"), Unit: f.Get("unit_code")})
 			return err
 		}}
@@ -277,8 +302,10 @@ func (p *pages) addSubsystem() change {
 	return change{max: 32 << 10, flash: "flash.exchange.subsystem", names: map[string]string{"id": "subsystem_code", "name": "subsystem_name"},
 		place: func(f *web.Form) forms { return forms{subsystem: f} },
 		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
-			if f.Get("subsystem_member") == "" {
-				return problem.Field("subsystem_member", "choose the member")
+			if err := required(f, "subsystem_member"); err != nil {
+				// The rest checked too: an empty form comes back with all
+				// its mistakes.
+				return withFields(err, exchange.CheckSubsystemParts(f.Get("subsystem_code"), f.Get("subsystem_name"), []byte(f.Get("public_jwk"))))
 			}
 			_, err := p.x.AdminAddSubsystem(r.Context(), pr, f.Get("subsystem_member")+"/"+f.Get("subsystem_code"), f.Get("subsystem_name"), []byte(f.Get("public_jwk")))
 			return err
@@ -292,8 +319,8 @@ func (p *pages) publish() change {
 		names: map[string]string{"id": "service_code", "title": "service_title", "fields": "service_fields"},
 		place: func(f *web.Form) forms { return forms{service: f} },
 		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
-			if f.Get("service_provider") == "" {
-				return problem.Field("service_provider", "choose the subsystem")
+			if err := required(f, "service_provider", "service_code", "service_title", "base_url", "service_fields", "openapi"); err != nil {
+				return err
 			}
 			var eps []exchange.Endpoint
 			for line := range strings.Lines(f.Get("endpoints")) {
@@ -325,14 +352,7 @@ func (p *pages) grant() change {
 		place: func(f *web.Form) forms { return forms{right: f} },
 		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
 			right := exchange.Right{Subsystem: f.Get("right_subsystem"), Service: f.Get("right_service"), Fields: f.Values["right_fields"], Purposes: f.Values["right_purposes"]}
-			var fe problem.Fields
-			if right.Subsystem == "" {
-				fe.Add("right_subsystem", "choose the subsystem")
-			}
-			if len(right.Fields) == 0 {
-				fe.Add("right_fields", "tick at least one field")
-			}
-			if err := fe.Err(); err != nil {
+			if err := required(f, "right_subsystem", "right_service", "right_fields", "right_purposes"); err != nil {
 				return err
 			}
 			return p.x.AdminGrant(r.Context(), pr, right)

@@ -309,6 +309,21 @@ func TestPagePublish(t *testing.T) {
 	for _, bad := range webtest.Untranslated(string(b)) {
 		t.Errorf("English or a code on the Vietnamese page: %s", bad)
 	}
+	// An empty form comes back with every mistake, each on its field.
+	for action, fields := range map[string][]string{
+		"/exchange/services":   {"service_provider", "service_code", "service_title", "base_url", "service_fields", "openapi"},
+		"/exchange/subsystems": {"subsystem_member", "subsystem_code", "subsystem_name"},
+		"/exchange/members":    {"member_id", "member_name", "unit_code"},
+		"/exchange/rights":     {"right_subsystem", "right_service", "right_fields", "right_purposes"},
+	} {
+		res, _ := admin.PostForm(srv.URL+action, url.Values{"csrf": {csrf}})
+		b, _ := io.ReadAll(res.Body)
+		for _, f := range fields {
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), `href="#f-`+f+`"`) {
+				t.Errorf("an empty form at %s: %d, nothing on %s", action, res.StatusCode, f)
+			}
+		}
+	}
 	form.Set("service_code", "accounts")
 	form.Set("base_url", "https://api.vcb.example/kyc")
 	form.Set("service_fields", "account, open_date")
