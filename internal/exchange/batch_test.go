@@ -12,6 +12,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/oidc"
 )
 
 // A batch is answered row by row as it is read: the answer to the first
@@ -112,6 +113,7 @@ func TestVerifyBatchRowLimit(t *testing.T) {
 // sending for longer than the batch waits loses the connection.
 func TestVerifyBatchDeadlines(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	e.prov.SetVerifyLimits(oidc.VerifyLimits{PerPersonPerDay: -1}) // its rows are all of one person
 	defer exchange.SetBatchIdle(time.Second)()
 	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: hospital, Service: batch, Fields: []string{"alive"}, Purposes: []string{"HEALTH-INSURANCE-CHECK"}}); err != nil {
 		t.Fatal(err)

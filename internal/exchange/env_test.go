@@ -43,6 +43,7 @@ func (c *consents) Authorize(_ context.Context, subject, client, purpose string,
 type env struct {
 	*identitytest.Env
 	x        *exchange.Exchange
+	prov     *oidc.Provider   // the verifications' (VerifyFor)
 	srv      *httptest.Server // the exchange listener: TLS, client certificates
 	consents *consents
 	roots    *x509.CertPool
@@ -90,6 +91,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	}
 	// The register as serve wires it for the exchange.
 	reg := register.New(d, auth.NewGuard(auth.NewPolicy(units.Default()), exchange.ReadRecorder(e.Log)), e.Log, units.Default())
+	e.prov = prov
 	e.x = exchange.New(exchange.Options{DB: d, Audit: e.Log, Guard: e.Guard, Register: reg, Verifier: prov, Consents: e.consents, Master: master, TokenURL: e.tokenURL, RequestsPerMinute: envRequestsPerMinute, BatchRowsPerMinute: envBatchRowsPerMinute,
 		Egress: &egress.Policy{Loopback: true}}) // the members' services run on loopback
 	ctx := e.Ctx

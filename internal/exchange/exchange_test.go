@@ -17,6 +17,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -589,6 +590,43 @@ func TestListenerHandler(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != want || want == 404 && rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %s, want %d", path, rec.Code, rec.Header().Get("Content-Type"), want)
+		}
+	}
+}
+
+// The questions about one person are bounded a day, the exchange's as a
+// relying party's (one count): a date of birth is not guessed row by row.
+// Beyond, a verification is refused (429) and a batch's row says so; each
+// refusal is recorded against the person.
+func TestVerifyPerPersonLimit(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
+	e.consents.given[[3]string{e.Minh.PIN, bank, "KYC"}] = "c-2"
+	c := e.client(bank)
+	for i := range oidc.DefaultVerifyLimits.PerPersonPerDay {
+		body := fmt.Sprintf(`{"pin":"%s","birth_date":"1990-01-%02d"}`, e.Lan.PIN, i+1)
+		if res := e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), body); res.status != 200 {
+			t.Fatalf("question %d: %d %s", i+1, res.status, res.body)
+		}
+	}
+	res := e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), `{"pin":"`+e.Lan.PIN+`","birth_date":"1990-05-17"}`)
+	if res.status != http.StatusTooManyRequests || strings.Contains(res.body, `"match"`) || res.header.Get("Retry-After") == "" {
+		t.Errorf("one question too many: %d %s", res.status, res.body)
+	}
+	var rows strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&rows, `{"pin":"%s","birth_date":"1985-02-%02d"}`+"\n", e.Minh.PIN, i+1)
+	}
+	h := xroad(bank, "KYC")
+	h["Content-Type"] = "application/x-ndjson"
+	res = e.do(t, c, "POST", "/r1/"+batch, h, rows.String())
+	lines := strings.Split(strings.TrimSpace(res.body), "\n")
+	if res.status != 200 || len(lines) != 12 || strings.Contains(lines[9], "error") || !strings.Contains(lines[10], "rate-limited") || !strings.Contains(lines[11], "rate-limited") {
+		t.Errorf("a batch of 12 questions about one person: %d %s", res.status, res.body)
+	}
+	for pin, want := range map[string]int{e.Lan.PIN: 1, e.Minh.PIN: 2} {
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND outcome = 'denied'`, "member:"+bank, exchange.ActionVerify, pin); n != want {
+			t.Errorf("%d refusals recorded against %s, want %d", n, pin, want)
 		}
 	}
 }

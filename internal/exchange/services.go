@@ -223,7 +223,7 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 	if x.verifier == nil {
 		return oidc.VerifyResponse{}, problem.New(problem.Unavailable, "verification is not available (the OpenID provider is off)")
 	}
-	return x.verifier.VerifyFor(ctx, c.p, in, func(e audit.Entry, out oidc.VerifyResponse) audit.Entry {
+	out, err := x.verifier.VerifyFor(ctx, c.p, in, func(e audit.Entry, out oidc.VerifyResponse) audit.Entry {
 		e.Action = string(ActionVerify)
 		if c.h.UserID != "" {
 			e.Detail += "; official " + c.h.UserID
@@ -238,6 +238,12 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 		}
 		return e.For(c.h.Issue, c.h.Basis, consent).Disclosing(asked...)
 	})
+	if problem.Is(err, problem.RateLimited) {
+		// Beyond the questions about one person a day (a date of birth
+		// is not guessed row by row): refused, and recorded as such.
+		return out, x.refuse(ctx, c, ActionVerify, in.PIN, err)
+	}
+	return out, err
 }
 
 // verifyOne is POST …/verify: one yes/no verification (the body of

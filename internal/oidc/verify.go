@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -109,9 +108,9 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused("purpose not registered for the client: "+in.Purpose))
 		return VerifyResponse{}, problem.Field("purpose", "must be one of the purposes registered for this client: %s", strings.Join(c.Purposes, ", "))
 	}
-	if why, retry := p.verifies.take(client.Username, in.PIN, p.now()); why != "" {
+	if why, retry := p.verifies.take(client.Username, in.PIN, p.now(), true); why != "" {
 		p.record(ctx, audit.Of(client, ActionVerify, in.PIN).Refused(why))
-		return VerifyResponse{}, &problem.Error{Kind: problem.RateLimited, Detail: "this client made " + why + "; try again in " + retry.Round(time.Second).String()}
+		return VerifyResponse{}, &VerifyLimitError{Detail: "this client made " + why, RetryAfter: retry}
 	}
 	return p.verify(ctx, client, in, nil)
 }
@@ -130,9 +129,16 @@ func (p *Provider) SetVerifyLimits(l VerifyLimits) {
 // purpose and consent that capability checked): the same answer and the
 // same audit entry as Verify, completed by why (the purpose, legal basis,
 // consent and fields of the access; given the answer, to commit to it).
+//
+// The questions about one person are bounded as Verify's (VerifyLimits'
+// PerPersonPerDay, the same count): a *VerifyLimitError beyond, which the
+// caller records as its refusal.
 func (p *Provider) VerifyFor(ctx context.Context, who auth.Principal, in VerifyRequest, why func(audit.Entry, VerifyResponse) audit.Entry) (VerifyResponse, error) {
 	if err := in.check(); err != nil {
 		return VerifyResponse{}, err
+	}
+	if reason, retry := p.verifies.take(who.Username, in.PIN, p.now(), false); reason != "" {
+		return VerifyResponse{}, &VerifyLimitError{Detail: who.Username + " made " + reason, RetryAfter: retry}
 	}
 	return p.verify(ctx, who, in, why)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/civil"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // VerifyLimits bound a relying party's verifications (Verify). Each answer
@@ -18,6 +19,25 @@ type VerifyLimits struct {
 	PerPersonPerDay int
 	// PerMinute bounds a client's verifications in a clock minute.
 	PerMinute int
+}
+
+// VerifyLimitError refuses a verification beyond VerifyLimits: a 429
+// problem that says when to try again (Retry-After).
+type VerifyLimitError struct {
+	Detail     string
+	RetryAfter time.Duration
+}
+
+func (e *VerifyLimitError) Error() string { return e.Detail }
+
+// Unwrap makes the refusal a RateLimited problem.
+func (e *VerifyLimitError) Unwrap() error {
+	return &problem.Error{Kind: problem.RateLimited, Detail: e.Detail}
+}
+
+// RetryAfterSeconds is the Retry-After header's value, at least 1.
+func (e *VerifyLimitError) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
 }
 
 // DefaultVerifyLimits leave a relying party's real work (a person
@@ -49,8 +69,10 @@ func newVerifyCounter(l VerifyLimits) *verifyCounter {
 }
 
 // take counts a verification of person by client at now, or says why not
-// (the reason for the refusal and the audit entry) and when to try again.
-func (c *verifyCounter) take(client, person string, now time.Time) (why string, retry time.Duration) {
+// (the reason for the refusal and the audit entry) and when to try again;
+// perMinute: the client's limit a minute counts too (a member of the
+// exchange has the exchange's own).
+func (c *verifyCounter) take(client, person string, now time.Time, perMinute bool) (why string, retry time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m := now.Unix() / 60; m != c.minute {
@@ -59,12 +81,13 @@ func (c *verifyCounter) take(client, person string, now time.Time) (why string, 
 	if d := civil.InVietnam(now); d != c.day {
 		c.day, c.perPerson = d, map[[2]string]int{}
 	}
-	if c.lim.PerMinute > 0 && c.perClient[client] >= c.lim.PerMinute {
+	if perMinute && c.lim.PerMinute > 0 && c.perClient[client] >= c.lim.PerMinute {
 		return "more than the verifications allowed in a minute", time.Unix((c.minute+1)*60, 0).Sub(now)
 	}
 	k := [2]string{client, person}
 	if c.lim.PerPersonPerDay > 0 && c.perPerson[k] >= c.lim.PerPersonPerDay {
-		return "more than the verifications of this person allowed in a day", time.Hour
+		y, m, d := now.In(civil.Vietnam).Date()
+		return "more than the verifications of this person allowed in a day", time.Date(y, m, d+1, 0, 0, 0, 0, civil.Vietnam).Sub(now)
 	}
 	c.perClient[client]++
 	c.perPerson[k]++
