@@ -31,6 +31,12 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}
 	o := datausage.Options{
+		// An officer flags the accesses of a person the officer may read:
+		// the register's read, within reach and audited.
+		Reach: func(ctx context.Context, pr auth.Principal, pin string) error {
+			_, err := p.Register.Get(ctx, pr, pin)
+			return err
+		},
 		Officer: func(ctx context.Context, username string) (auth.Role, string, bool) {
 			a, err := p.Staff.ByUsername(ctx, username)
 			return a.Role, a.Unit, err == nil

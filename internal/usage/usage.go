@@ -143,6 +143,10 @@ type Options struct {
 	// PurposeName names a purpose code of the data exchange's catalogue
 	// ("Định danh khách hàng khi mở tài khoản" for KYC); false: not one.
 	PurposeName func(ctx context.Context, code string) (string, bool)
+	// Reach says whether an officer may flag a person's accesses: the
+	// register's read of the person by the officer (within reach, and
+	// audited as a read). Without it, no flag is taken.
+	Reach func(ctx context.Context, pr auth.Principal, pin string) error
 }
 
 // Service is the capability.
@@ -207,7 +211,9 @@ func covertOf(flags []flag, id int64, request string) *flag {
 	var found *flag
 	for i := range flags {
 		f := &flags[i]
-		if (f.entry != 0 && f.entry == id) || (f.request != "" && f.request == request) {
+		// An entry's flag is its id's; a request's hides the request's
+		// entries up to the last there was when it was flagged.
+		if (f.request == "" && f.entry == id) || (f.request != "" && f.request == request && id <= f.entry) {
 			if found == nil || f.until.After(found.until) {
 				found = f
 			}
@@ -448,6 +454,33 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 	if err := s.guard.Check(ctx, pr, FlagCovert, "", in.Subject); err != nil {
 		return CovertFlagged{}, err
 	}
+	// The officer may read the person (the flag hides what the person
+	// would see), and flags an access to that person that happened: an
+	// entry about them, or a request that made one. A request's flag
+	// hides the entries recorded up to it (entry_id, the last of them),
+	// not those a caller makes later under the same id.
+	if s.o.Reach == nil {
+		return CovertFlagged{}, problem.New(problem.Forbidden, "covert flags are not enabled on this server")
+	}
+	if err := s.o.Reach(ctx, pr, in.Subject); err != nil {
+		return CovertFlagged{}, err
+	}
+	var last int64
+	s.log.Sync(ctx, time.Second)
+	if in.RequestID != "" {
+		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE subject = $1 AND request = $2`, in.Subject, in.RequestID).Scan(&last)
+		if err == nil && last == 0 {
+			return CovertFlagged{}, problem.Field("request_id", "no access to this person under this request")
+		}
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE id = $1 AND subject = $2`, in.EntryID, in.Subject).Scan(&last)
+		if err == nil && last == 0 {
+			return CovertFlagged{}, problem.Field("entry_id", "no access to this person with this entry id")
+		}
+	}
+	if err != nil {
+		return CovertFlagged{}, err
+	}
 	out := CovertFlagged{CovertFlag: in, FlaggedBy: pr.ActorID(), CreatedAt: now.UTC()}
 	what := fmt.Sprintf("entry %d", in.EntryID)
 	if in.RequestID != "" {
@@ -455,7 +488,7 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO usage_covert (subject, entry_id, request_id, until, legal_basis, flagged_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, in.Subject, in.EntryID, in.RequestID, db.FormatTime(until.UTC()),
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, in.Subject, last, in.RequestID, db.FormatTime(until.UTC()),
 			in.LegalBasis, out.FlaggedBy, db.FormatTime(out.CreatedAt)).Scan(&out.ID); err != nil {
 			return err
 		}

@@ -52,6 +52,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 			return "", "", false
 		},
 		UnitName: func(code string) string { return "Phường Ba Đình" },
+		Reach: func(_ context.Context, pr auth.Principal, pin string) error {
+			if pr.Unit != "00004" && pr.Unit != "VN" {
+				return problem.New(problem.Forbidden, "out of reach")
+			}
+			return nil
+		},
 		PurposeName: func(_ context.Context, code string) (string, bool) {
 			return map[string]string{"KYC": "Định danh khách hàng khi mở tài khoản"}[code], code == "KYC"
 		},
@@ -196,6 +202,18 @@ func TestCovertAccesses(t *testing.T) {
 		if _, err := e.svc.Flag(e.ctx, police, usage.CovertFlag{Subject: lanPIN, RequestID: "req-42", Until: "2026-04-30", LegalBasis: basis}); err != nil {
 			t.Fatal(err)
 		}
+		// Only within the officer's reach, and an access that happened to
+		// this person: an entry about them, a request that made one.
+		far := auth.Staff(9, "congan.hcm", "", auth.PoliceOfficer, "26734")
+		if _, err := e.svc.Flag(e.ctx, far, usage.CovertFlag{Subject: lanPIN, EntryID: byEntry, Until: "2026-06-30", LegalBasis: basis}); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("an officer out of reach flagged: %v", err)
+		}
+		for _, bad := range []usage.CovertFlag{{EntryID: 99999999}, {EntryID: byEntry - 2 + 100}, {RequestID: "not-yet-used"}} {
+			bad.Subject, bad.Until, bad.LegalBasis = lanPIN, "2026-06-30", basis
+			if _, err := e.svc.Flag(e.ctx, police, bad); !problem.Is(err, problem.Invalid) {
+				t.Errorf("a flag of no access of the person %+v: %v", bad, err)
+			}
+		}
 		registrar := auth.Staff(8, "hotich", "", auth.Registrar, "00004")
 		if _, err := e.svc.Flag(e.ctx, registrar, usage.CovertFlag{Subject: lanPIN, RequestID: "req-1", Until: "2026-04-30", LegalBasis: basis}); !problem.Is(err, problem.Forbidden) {
 			t.Errorf("a registrar flagged: %v", err)
@@ -208,8 +226,10 @@ func TestCovertAccesses(t *testing.T) {
 			t.Errorf("%d flags audited", n)
 		}
 
+		// A later access under the flagged request's id is not hidden.
+		e.record(audit.Entry{Actor: "member:" + bank, Action: "exchange.person.read", Subject: lanPIN, Outcome: audit.OK, Request: "req-42"})
 		p = e.usage()
-		if len(p.Items) != 1 || p.Items[0].Consent != "cr-1" {
+		if len(p.Items) != 2 || p.Items[0].Request != "req-42" || p.Items[1].Consent != "cr-1" {
 			t.Fatalf("while covert: %+v", p.Items)
 		}
 		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'usage.withheld' AND subject = $1 AND detail LIKE '2 covert%'", lanPIN); n != 1 {
@@ -219,12 +239,12 @@ func TestCovertAccesses(t *testing.T) {
 		// request's access shows with its note; the other stays hidden.
 		e.now = time.Date(2026, 4, 30, 17, 0, 0, 0, time.UTC)
 		p = e.usage()
-		if len(p.Items) != 2 || p.Items[1].Request != "req-42" || p.Items[1].Covert == nil || p.Items[1].Covert.LegalBasis != basis {
+		if len(p.Items) != 3 || p.Items[2].Request != "req-42" || p.Items[2].Covert == nil || p.Items[2].Covert.LegalBasis != basis {
 			t.Fatalf("after the first date: %+v", p.Items)
 		}
 		e.now = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 		p = e.usage()
-		if len(p.Items) != 3 {
+		if len(p.Items) != 4 {
 			t.Errorf("after both dates: %d items", len(p.Items))
 		}
 		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'usage.withheld' AND subject = $1", lanPIN); n != 2 {

@@ -88,7 +88,11 @@ func newPortalWith(t *testing.T, d *db.DB, ch consentui.Choices) *portal {
 	if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "congan", DisplayName: "Nguyễn Văn Công", Role: auth.PoliceOfficer, Unit: identitytest.BaDinh, Password: "test-password-1"}); err != nil {
 		t.Fatal(err)
 	}
-	us := usage.New(d, e.Log, audit.NewReader(e.Log, e.Guard), e.Guard, usage.Options{Organisations: []usage.OrganisationOf{names}})
+	us := usage.New(d, e.Log, audit.NewReader(e.Log, e.Guard), e.Guard, usage.Options{Organisations: []usage.OrganisationOf{names},
+		Reach: func(ctx context.Context, pr auth.Principal, pin string) error {
+			_, err := e.Reg.Get(ctx, pr, pin)
+			return err
+		}})
 	sessions := staff.NewService(st, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// The fields' labels, which the register's pages and the exchange's
