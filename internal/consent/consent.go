@@ -35,6 +35,7 @@ import (
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 //go:embed migrations
@@ -244,6 +245,14 @@ func (g *Grant) Validate(now time.Time, member bool) error {
 	}
 	if utf8.RuneCountInString(g.Reason) > maxReason || !utf8.ValidString(g.Reason) {
 		f.Add("reason", "must have at most %d characters", maxReason)
+	}
+	// What the citizen reads is what it says: no direction overrides or
+	// invisible characters.
+	if strings.ContainsFunc(g.PurposeText, textfold.Invisible) {
+		f.Add("purpose_description", "must not hold invisible or text-direction characters")
+	}
+	if strings.ContainsFunc(g.Reason, textfold.Invisible) {
+		f.Add("reason", "must not hold invisible or text-direction characters")
 	}
 	g.ValidUntil = g.ValidUntil.UTC()
 	return f.Err()

@@ -363,6 +363,11 @@ func TestRequests(t *testing.T) {
 		if _, err := e.s.Ask(e.ctx, m, g); !problem.Is(err, problem.RateLimited) {
 			t.Errorf("a fourth pending request: %v", err)
 		}
+		spoof := g
+		spoof.PurposeText, spoof.Reason = "Mở tài khoản \u202etại ngân hàng", "Xác nhận tại\u200b https://example.invalid"
+		if _, err := e.s.Ask(e.ctx, m, spoof); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "purpose_description") || !strings.Contains(err.Error(), "reason") {
+			t.Errorf("a request with invisible characters: %v", err)
+		}
 		bad := g
 		bad.Client, bad.Subject = bank, "12"
 		err := func() error { _, err := e.s.Ask(e.ctx, m, bad); return err }()

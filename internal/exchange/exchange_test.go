@@ -214,6 +214,9 @@ func TestHeaders(t *testing.T) {
 		{"a field not granted", func(map[string]string) {}, path + "?fields=id_card", 403, "fields"},
 		{"a direction override in the official's id", func(h map[string]string) { h[exchange.HeaderUserID] = "VN-\u202e240-recifFO" }, path, 422, exchange.HeaderUserID},
 		{"a zero-width space in the request id", func(h map[string]string) { h[exchange.HeaderID] = "req\u200b-1" }, path, 422, exchange.HeaderID},
+		{"a Hangul filler after the official's id", func(h map[string]string) { h[exchange.HeaderUserID] = "VN-officer-042\u3164" }, path, 422, exchange.HeaderUserID},
+		{"a no-break space in the official's id", func(h map[string]string) { h[exchange.HeaderUserID] = "VN-officer\u00a0042" }, path, 422, exchange.HeaderUserID},
+		{"a line separator in the request id", func(h map[string]string) { h[exchange.HeaderID] = "req\u2028-1" }, path, 422, exchange.HeaderID},
 	}
 	for _, k := range cases {
 		h := xroad(hospital, "HEALTH-INSURANCE-CHECK")
@@ -379,6 +382,11 @@ not json
 	if lines := strings.Split(strings.TrimSpace(res.body), "\n"); res.status != 200 || len(lines) != 3 || !strings.HasPrefix(lines[1], "1,true") || !strings.Contains(lines[2], "at most 16 KiB") {
 		t.Errorf("a CSV line too long: %d %.500s", res.status, res.body)
 	}
+	// Nor a record of many short lines inside one quoted field.
+	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,full_name\n"+e.Lan.PIN+`,"`+strings.Repeat("x\n", 9<<10)+"\"\n")
+	if lines := strings.Split(strings.TrimSpace(res.body), "\n"); res.status != 200 || len(lines) != 2 || !strings.Contains(lines[1], "at most 16 KiB") {
+		t.Errorf("a quoted CSV field of many lines: %d %.300s", res.status, res.body)
+	}
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,address_line\n1,2\n")
 	if res.status != 422 || !strings.Contains(res.body, "address_line") {
 		t.Errorf("CSV with an unknown column: %d %s", res.status, res.body)
@@ -465,6 +473,9 @@ func TestAdminReach(t *testing.T) {
 		}
 		if _, err := e.x.AdminAddMember(e.Ctx, hanoi, exchange.Member{ID: "VN/HEALTH/BV-E", Name: "Bệnh viện E"}); err != nil {
 			t.Errorf("a member of the province: %v", err)
+		}
+		if _, err := e.x.AddMember(e.Ctx, exchange.Member{ID: "VN/COM/ABC", Name: "Ngân hàng \u202eBCV"}); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "name") {
+			t.Errorf("a member's name with a direction override: %v", err)
 		}
 		for _, unit := range []string{"ZZ", "99999", "99"} {
 			if _, err := e.x.AddMember(e.Ctx, exchange.Member{ID: "VN/COM/ABC", Name: "Công ty", Unit: unit}); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "unit_code") {

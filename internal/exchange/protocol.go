@@ -20,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 // The X-Road REST message protocol's headers, and Populus's one addition.
@@ -73,7 +74,7 @@ type Headers struct {
 func headerValue(f *problem.Fields, name, v string, max int) {
 	if len(v) > max || !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
 		f.Add(name, "must be printable UTF-8 of at most %d bytes", max)
-	} else if i := strings.IndexFunc(v, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+	} else if i := strings.IndexFunc(v, textfold.Invisible); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(v[i:])
 		f.Add(name, "must not hold invisible or text-direction characters (%U)", r)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -18,6 +19,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/textfold"
 )
 
 // Member is an organisation of the exchange.
@@ -86,7 +88,7 @@ func isoNow(t time.Time) string { return db.FormatTime(t.UTC()) }
 
 func validName(s string) bool {
 	n := utf8.RuneCountInString(strings.TrimSpace(s))
-	return n > 0 && n <= 200
+	return n > 0 && n <= 200 && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || textfold.Invisible(r) })
 }
 
 // AddMember registers a member.

@@ -432,17 +432,23 @@ const maxBatchLine = 16 << 10
 // errLongLine is lineLimit's error.
 var errLongLine = errors.New("a line is longer than 16 KiB")
 
-// lineLimit reads r, failing at a line longer than max bytes: one CSV
-// field cannot hold the whole body in memory.
+// lineLimit reads r, failing at a record longer than max bytes: one CSV
+// field cannot hold the whole body in memory. A newline inside quotes
+// (a quoted field's) does not end the record; "" inside quotes toggles
+// twice, as it should.
 type lineLimit struct {
-	r      io.Reader
-	max, n int
+	r       io.Reader
+	max, n  int
+	inQuote bool
 }
 
 func (l *lineLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	for i, b := range p[:n] {
-		if b == '\n' {
+		if b == '"' {
+			l.inQuote = !l.inQuote
+		}
+		if b == '\n' && !l.inQuote {
 			l.n = 0
 		} else if l.n++; l.n > l.max {
 			return i, errLongLine

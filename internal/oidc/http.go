@@ -59,8 +59,9 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 			if err := r.ParseForm(); err == nil {
 				// Clients authenticate as registered: client_secret_basic
 				// or private_key_jwt, never a secret in the body (the
-				// library would take one as client_secret_post).
-				if r.PostForm.Has("client_secret") {
+				// library would take one as client_secret_post) nor in the
+				// URL (where logs and proxies keep it).
+				if r.Form.Has("client_secret") {
 					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_secret_post is not an authentication method of this provider: send the secret with HTTP Basic (client_secret_basic)")
 					return
 				}

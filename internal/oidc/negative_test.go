@@ -113,6 +113,17 @@ func TestRefusals(t *testing.T) {
 			c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 			_, err := c.Exchange(ctx, code(b, v), oauth2.VerifierOption(v))
 			wantOAuthError(t, err, "invalid_client")
+			// Nor in the URL, at introspection.
+			req, _ := http.NewRequest("POST", e.issuer+"/oauth/introspect?client_id=bank&client_secret="+url.QueryEscape(e.secret), strings.NewReader("token=x"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("a secret in the introspection's URL: %d", res.StatusCode)
+			}
 		})
 		t.Run("tampered and expired tokens", func(t *testing.T) {
 			v := oauth2.GenerateVerifier()

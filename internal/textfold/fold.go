@@ -56,3 +56,19 @@ func IsASCII(s string) bool {
 	}
 	return true
 }
+
+// Invisible reports whether r changes how text reads without being seen:
+// a format character (direction marks and overrides, zero-width ones), a
+// line or paragraph separator, a space other than the plain one, a blank
+// that draws nothing (the Hangul fillers, the braille blank, the combining
+// grapheme joiner). An identifier or a name shown to people holds none:
+// "VN-CSGT-0042" and the same with a filler after it must not look alike.
+func Invisible(r rune) bool {
+	switch r {
+	case ' ':
+		return false
+	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x180E:
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Zs)
+}

@@ -32,3 +32,16 @@ func FuzzFold(f *testing.F) {
 		}
 	})
 }
+
+func TestInvisible(t *testing.T) {
+	for _, r := range []rune{0x202E, 0x200B, 0x2066, 0xFEFF, 0x00AD, 0x2060, 0x061C, 0x034F, 0x3164, 0x115F, 0x2800, 0x2028, 0x2029, 0x3000, 0x00A0, 0x200A} {
+		if !Invisible(r) {
+			t.Errorf("%U is not invisible", r)
+		}
+	}
+	for _, r := range "Nguyễn Văn Đức VN-CSGT-0042 (Điều 28), ./:" {
+		if Invisible(r) {
+			t.Errorf("%U %q is invisible", r, r)
+		}
+	}
+}
