@@ -17,11 +17,13 @@
 package egress
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,17 @@ var (
 	shared      = netip.MustParsePrefix("100.64.0.0/10")
 	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
 	broadcast   = netip.MustParseAddr("255.255.255.255")
+	// special are the other networks of the IANA special-purpose
+	// registries that reach no member's system on the Internet: protocol
+	// assignments (192.0.0.0/24, where some clouds keep metadata), the
+	// benchmarking range, the reserved 240.0.0.0/4, and the translations
+	// that lead back to IPv4 (NAT64, 6to4, Teredo), which would reach what
+	// the IPv4 rules refuse.
+	special = []netip.Prefix{
+		netip.MustParsePrefix("192.0.0.0/24"), netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"),
+		netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("2002::/16"),
+		netip.MustParsePrefix("2001::/32"),
+	}
 )
 
 // Check returns nil when a may be reached, or an error saying why not.
@@ -70,6 +83,8 @@ func (p Policy) Check(a netip.Addr) error {
 		why = "a shared (carrier-grade NAT) address"
 	case a.IsMulticast() || a == broadcast:
 		why = "a multicast or broadcast address"
+	case slices.ContainsFunc(special, func(n netip.Prefix) bool { return n.Contains(a) }):
+		why = "a special-purpose address"
 	default:
 		return nil
 	}
@@ -83,6 +98,9 @@ func (p Policy) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
+	}
+	if u.User != nil {
+		return errors.New("a URL with a user name or password is not taken: it hides the host it goes to")
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if a, err := netip.ParseAddr(host); err == nil {

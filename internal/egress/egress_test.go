@@ -27,6 +27,8 @@ func TestCheck(t *testing.T) {
 		{"169.254.169.254", false}, {"fe80::1", false}, {"100.64.0.1", false}, {"100.127.255.254", false}, {"100.128.0.1", true},
 		{"0.0.0.0", false}, {"0.1.2.3", false}, {"::", false}, {"224.0.0.1", false}, {"ff02::1", false}, {"255.255.255.255", false},
 		{"::ffff:10.0.0.1", false}, {"::ffff:169.254.169.254", false},
+		{"64:ff9b::a9fe:a9fe", false}, {"192.0.0.192", false}, {"198.18.0.1", false}, {"240.1.2.3", false}, {"2002:a9fe:a9fe::1", false},
+		{"198.20.0.1", true},
 	} {
 		err := p.Check(netip.MustParseAddr(tc.addr))
 		if (err == nil) != tc.ok {
@@ -51,6 +53,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://127.0.0.1/h", false}, {"https://[::1]:8443/h", false}, {"https://localhost/h", false},
 		{"https://LOCALHOST./h", false}, {"https://a.localhost/h", false}, {"https://169.254.169.254/latest/meta-data", false},
 		{"https://10.1.2.3/h", false}, {"https://[::ffff:10.1.2.3]/h", false},
+		{"https://user:pw@bank.example/h", false}, {"http://127.0.0.1@bank.example/h", false}, {"https://[64:ff9b::a9fe:a9fe]/", false},
 	} {
 		if err := p.CheckURL(tc.url); (err == nil) != tc.ok {
 			t.Errorf("CheckURL(%s) = %v, want allowed %v", tc.url, err, tc.ok)

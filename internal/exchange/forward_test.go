@@ -279,6 +279,13 @@ func TestServiceRemoved(t *testing.T) {
 		if err := e.x.AdminAddService(e.Ctx, hanoi, s); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "exists already") {
 			t.Errorf("published twice: %v", err)
 		}
+		for _, u := range []string{"http://127.0.0.1@example.com/api", "http://127.0.0.1.nip.io/api", "http://localhost.evil.example/api", "ftp://127.0.0.1/x", "https:///nohost"} {
+			bad := s
+			bad.ID, bad.BaseURL = hospital+"/plain", u
+			if err := e.x.AdminAddService(e.Ctx, hanoi, bad); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "base_url") {
+				t.Errorf("base URL %s: %v", u, err)
+			}
+		}
 		big := s
 		big.ID, big.OpenAPI = hospital+"/big", json.RawMessage(`{"openapi":"3.0.3","x":"`+strings.Repeat("a", exchange.MaxOpenAPI)+`"}`)
 		if err := e.x.AdminAddService(e.Ctx, hanoi, big); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "at most") {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -386,8 +387,11 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 	if !validName(s.Title) {
 		f.Add("title", "must have 1 to 200 characters")
 	}
-	if len(s.Fields) == 0 {
-		f.Add("fields", "name at least one field the service can disclose")
+	if len(s.Fields) == 0 || len(s.Fields) > maxServiceFields {
+		f.Add("fields", "name 1 to %d fields the service can disclose", maxServiceFields)
+	}
+	if len(s.Methods) > maxEndpoints {
+		f.Add("endpoints", "are more than %d", maxEndpoints)
 	}
 	for _, x := range s.Fields {
 		if !fieldName.MatchString(x) {
@@ -404,7 +408,9 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 			break
 		}
 	}
-	if s.BaseURL != "" && !strings.HasPrefix(s.BaseURL, "https://") && !strings.HasPrefix(s.BaseURL, "http://127.0.0.1") && !strings.HasPrefix(s.BaseURL, "http://localhost") {
+	if len(s.BaseURL) > 2048 {
+		f.Add("base_url", "is longer than %d bytes", 2048)
+	} else if s.BaseURL != "" && !webURL(s.BaseURL) {
 		f.Add("base_url", "must be https (http only on loopback)")
 	} else if s.BaseURL != "" && x.egress != nil {
 		if err := x.egress.CheckURL(s.BaseURL); err != nil {
@@ -447,6 +453,27 @@ func (x *Exchange) AddService(ctx context.Context, s Service) error {
 
 // MaxOpenAPI is the largest OpenAPI description of a service (bytes).
 const MaxOpenAPI = 1 << 20
+
+// maxServiceFields and maxEndpoints bound a service's fields and
+// endpoints.
+const maxServiceFields, maxEndpoints = 200, 200
+
+// webURL reports whether raw is a base URL a member's service may have:
+// https, or http on this machine's loopback (the demo, tests), with a
+// host and no user name or password (which would hide the host).
+func webURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Host == "" {
+		return false
+	}
+	switch h := u.Hostname(); u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return h == "127.0.0.1" || h == "localhost" || h == "::1"
+	}
+	return false
+}
 
 // RemoveService takes a member's service out of the catalogue with every
 // right on it, in one transaction, and returns how many rights went: its
