@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,6 +191,15 @@ func bodyHash(b []byte) string {
 // forward calls a member's own service.
 func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
+	// The path stays under the service's base URL, and names one of the
+	// endpoints the service published (where it published any).
+	segs, err := forwardPath(c.target.Rest)
+	if err != nil {
+		return x.refuse(ctx, c, ActionForward, "", problem.Field("path", "%v", err))
+	}
+	if len(c.service.Methods) > 0 && !slices.ContainsFunc(c.service.Methods, func(e Endpoint) bool { return e.matches(r.Method, segs) }) {
+		return x.refuse(ctx, c, ActionForward, "", problem.New(problem.NotFound, "%s %s is not an endpoint of %s", r.Method, "/"+strings.Join(segs, "/"), c.service.ID))
+	}
 	subject := r.Header.Get(HeaderSubject)
 	if subject != "" {
 		if _, _, err := pin.Parse(subject); err != nil {
@@ -340,6 +351,52 @@ func (x *Exchange) evidence(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httpx.WriteJSON(w, http.StatusOK, ev)
+}
+
+// forwardPath is the path after a member service's id, decoded segment
+// by segment; refused where a segment would leave the base URL (. or ..),
+// hides a slash or a backslash, or a NUL.
+func forwardPath(rest string) ([]string, error) {
+	rest = strings.TrimPrefix(rest, "/")
+	if rest == "" {
+		return nil, nil
+	}
+	segs := strings.Split(rest, "/")
+	for i, raw := range segs {
+		seg, err := url.PathUnescape(raw)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("segment %d is not percent-encoded UTF-8", i+1)
+		case seg == "." || seg == "..":
+			return nil, fmt.Errorf("segment %d (%s) would leave the service's base URL", i+1, raw)
+		case strings.ContainsAny(seg, "/\\\x00"):
+			return nil, fmt.Errorf("segment %d hides a slash, a backslash or a NUL", i+1)
+		}
+		segs[i] = seg
+	}
+	return segs, nil
+}
+
+// matches reports whether a request of method to the path segs is this
+// endpoint: the same method, the same segments, a {name} segment
+// standing for any one.
+func (e Endpoint) matches(method string, segs []string) bool {
+	if !strings.EqualFold(e.Method, method) {
+		return false
+	}
+	want := strings.Split(strings.Trim(e.Path, "/"), "/")
+	if len(want) == 1 && want[0] == "" {
+		want = nil
+	}
+	if len(want) != len(segs) {
+		return false
+	}
+	for i, w := range want {
+		if !(strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") && segs[i] != "") && w != segs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // VerifyForwarded checks the evidence of a forwarded exchange offline, as

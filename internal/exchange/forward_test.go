@@ -331,3 +331,41 @@ func TestServiceRemoved(t *testing.T) {
 		}
 	})
 }
+
+// A forwarded call names one of the endpoints the service published, and
+// its path stays under the service's base URL: others are refused, not
+// forwarded.
+func TestForwardedEndpoints(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	var paths []string
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.EscapedPath())
+		io.WriteString(w, `{}`)
+	}))
+	defer provider.Close()
+	svc := hospital + "/cards"
+	if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Thẻ", Fields: []string{"valid"}, BaseURL: provider.URL + "/api",
+		Methods: []exchange.Endpoint{{Method: "GET", Path: "/cards/{id}"}, {Method: "POST", Path: "/cards"}},
+		OpenAPI: json.RawMessage(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: drivers, Service: svc, Fields: []string{"valid"}, Purposes: []string{"DRIVING-LICENCE"}}); err != nil {
+		t.Fatal(err)
+	}
+	h := xroad(drivers, "DRIVING-LICENCE")
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/cards/A-1", 200}, {"POST", "/cards", 200},
+		{"DELETE", "/admin/users/1", 404}, {"GET", "/cards", 404}, {"GET", "/cards/A-1/more", 404}, {"PUT", "/cards/A-1", 404},
+		{"GET", "/%2e%2e/secret", 422}, {"GET", "/cards/..%2fsecret", 422}, {"GET", "/cards/%5c..", 422}, {"GET", "/./cards", 404},
+	} {
+		if r := e.do(t, e.client(drivers), c.method, "/r1/"+svc+c.path, h, ""); r.status != c.status {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, r.status, r.body, c.status)
+		}
+	}
+	if strings.Join(paths, ", ") != "GET /api/cards/A-1, POST /api/cards" {
+		t.Errorf("forwarded: %v", paths)
+	}
+}
