@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -456,6 +458,34 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 	return n, nil
 }
 
+// publicReason says why a delivery failed as the member may read it (the
+// subscription's last_error): the kind of failure and the status its own
+// server answered, not the platform's network (addresses, its resolver,
+// what else listens there).
+func publicReason(channel string, err error) string {
+	var dns *net.DNSError
+	var op *net.OpError
+	var cert *tls.CertificateVerificationError
+	var rec tls.RecordHeaderError
+	switch m := err.Error(); {
+	case channel != "webhook":
+		return "the delivery to NATS failed; the platform's operators have the details"
+	case strings.HasPrefix(m, "webhook answered "):
+		return m
+	case strings.Contains(m, "may not reach"):
+		return "the webhook's address is one the platform's egress policy refuses"
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "the webhook did not answer in time"
+	case errors.As(err, &dns):
+		return "the webhook's host name could not be resolved"
+	case errors.As(err, &cert) || errors.As(err, &rec) || strings.Contains(m, "tls:") || strings.Contains(m, "x509:"):
+		return "the TLS connection to the webhook failed (its certificate, or not TLS)"
+	case errors.As(err, &op):
+		return "the webhook could not be reached"
+	}
+	return "the delivery failed; the platform's operators have the details"
+}
+
 // advance stores c's cursor at to, n more delivered, and the outcome: on
 // failure the next attempt after a delay doubling with each attempt (full
 // jitter), and the dead-letter state once it has failed for DeadAfter.
@@ -472,10 +502,9 @@ func (d *Dispatcher) advance(ctx context.Context, c channel, to position, n int,
 			state = Dead
 			d.o.Logger.Warn("events: channel dead-lettered", "subscription", c.ID, "channel", c.channel, "failing_since", f)
 		}
-		failing, msg, next = db.FormatTime(f), failure.Error(), now.Add(d.backoff(attempts))
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
+		failing, msg, next = db.FormatTime(f), publicReason(c.channel, failure), now.Add(d.backoff(attempts))
+		// The operators read the whole error; the member, its kind.
+		d.o.Logger.Info("events: delivery failed", "subscription", c.ID, "channel", c.channel, "attempts", attempts, "err", failure)
 	}
 	q := `UPDATE event_deliveries SET cursor_tx = $1, cursor_seq = $2, attempts = $3, failing_since = $4,
 		last_error = $5, delivered = delivered + $6, next_attempt_at = $7, state = $8,
