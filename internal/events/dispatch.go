@@ -411,7 +411,7 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 		}
 		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, consent).
 			Disclosing("event:"+string(e.Type), "date", "register_version").
-			With(fmt.Sprintf("change event %s delivered by %s (subscription %d)", e.ID, c.channel, c.ID))
+			With(fmt.Sprintf("change event %s sent by %s (subscription %d, attempt %d)", e.ID, c.channel, c.ID, c.attempts+1))
 		if refused != nil {
 			entries[i] = entries[i].Refused(fmt.Sprintf("change event %s not delivered (subscription %d): %v", e.ID, c.ID, refused))
 			continue
