@@ -433,6 +433,17 @@ func TestRequests(t *testing.T) {
 		if _, err := e.s.Ask(e.ctx, m, g); err != nil {
 			t.Errorf("a request the rights cover: %v", err)
 		}
+		// Declined twice in 30 days: the subsystem asks no more.
+		if _, err := e.s.Decide(e.ctx, lan, ids[2], false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Ask(e.ctx, m, g); !problem.Is(err, problem.RateLimited) || !strings.Contains(err.Error(), "declined 2") {
+			t.Errorf("a request after two declines: %v", err)
+		}
+		e.now = e.now.Add(31 * 24 * time.Hour)
+		if _, err := e.s.Ask(e.ctx, m, g); err != nil {
+			t.Errorf("a request a month after: %v", err)
+		}
 		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied'`, string(consent.ActionRequest)); n != 1 {
 			t.Errorf("%d refused requests audited", n)
 		}

@@ -58,6 +58,13 @@ func member(pr auth.Principal) error {
 	return nil
 }
 
+// maxDeclinedPerPair requests of a subsystem a person declined in
+// declinedWindow stop its further requests to that person until they age.
+const (
+	maxDeclinedPerPair = 2
+	declinedWindow     = 30 * 24 * time.Hour
+)
+
 // Ask records the member's request for g.Subject's consent to its
 // subsystem, pending until the person decides. The answer is the same
 // whether or not the PIN is a person's; at most 3 requests of a subsystem
@@ -92,6 +99,14 @@ func (s *Store) Ask(ctx context.Context, pr auth.Principal, g Grant) (RequestRec
 		}
 		if n >= maxPendingPerPair {
 			return problem.New(problem.RateLimited, "%d requests of this subsystem to this person are already pending", n)
+		}
+		// A person who said no is not asked again and again.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM consent_requests WHERE client = $1 AND subject = $2 AND status = $3 AND decided_at > $4`,
+			pr.Username, g.Subject, RequestDeclined, db.FormatTime(now.Add(-declinedWindow))).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxDeclinedPerPair {
+			return problem.New(problem.RateLimited, "the person declined %d requests of this subsystem in the last 30 days", n)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_requests (id, subject, client, client_name, purpose, purpose_text, fields,
 			valid_until, data_life_days, freq_max, freq_period, reason, status, created_at)

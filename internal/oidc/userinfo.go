@@ -37,7 +37,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	// A token refused, expired or revoked (the library answers 403 for
 	// the latter): RFC 6750's 401 invalid_token, with its challenge.
 	if call.inactive || rec.Code == http.StatusUnauthorized {
-		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" {
+		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" && r.URL.Query().Get("access_token") == "" {
 			w.Header().Set("WWW-Authenticate", "Bearer") // no token: no error code (RFC 6750 section 3.1)
 			writeOAuthError(w, http.StatusUnauthorized, "invalid_request", "send the access token as a bearer token")
 			return
