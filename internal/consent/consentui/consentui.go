@@ -5,6 +5,7 @@
 package consentui
 
 import (
+	"errors"
 	"context"
 	"embed"
 	"io/fs"
@@ -203,17 +204,19 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 		}
 		g.ValidUntil = t.AddDate(0, 0, 1)
 	}
-	for _, x := range []struct {
-		name string
-		to   *int
-	}{{"data_life_days", &g.DataLifeDays}, {"frequency_max", &g.Frequency.Max}} {
-		if s := f.Get(x.name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				fe.Add(x.name, "must be a whole number")
-			}
-			*x.to = n
+	if s := f.Get("data_life_days"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fe.Add("data_life_days", "must be a whole number")
 		}
+		g.DataLifeDays = n
+	}
+	if s := f.Get("frequency_max"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fe.Add("frequency_max", "must be a whole number")
+		}
+		g.Frequency.Max = n
 	}
 	if g.Frequency.Max == 0 {
 		g.Frequency.Period = ""
@@ -225,6 +228,15 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if !problem.Is(err, problem.Invalid) {
 			return err
+		}
+		// The record's field names as the form names them.
+		var pe *problem.Error
+		if errors.As(err, &pe) {
+			for i, x := range pe.Fields {
+				if n, ok := map[string]string{"frequency.max": "frequency_max", "frequency.period": "frequency_max"}[x.Field]; ok {
+					pe.Fields[i].Field = n
+				}
+			}
 		}
 		f.AddProblem(err)
 		v, verr := pg.view(r, f)

@@ -403,6 +403,17 @@ func TestPages(t *testing.T) {
 	}
 	v.Set("client", bank)
 	v.Set("valid_until", time.Now().AddDate(0, 3, 0).Format("2006-01-02"))
+	// Each mistake linked to its field, named in words.
+	v.Set("data_life_days", "ba")
+	if code, body := form(v); code != http.StatusUnprocessableEntity || !strings.Contains(body, "Số ngày tổ chức được lưu dữ liệu: phải là một số nguyên") {
+		t.Errorf("a bad number: %d", code)
+	}
+	v.Del("data_life_days")
+	v.Set("frequency_max", "-1")
+	if code, body := form(v); code != http.StatusUnprocessableEntity || !strings.Contains(body, `href="#f-frequency_max"`) || !strings.Contains(body, `id="f-frequency_max"`) {
+		t.Errorf("a negative maximum: %d", code)
+	}
+	v.Set("frequency_max", "4")
 	if code, _ := form(v); code != http.StatusSeeOther {
 		t.Errorf("a good form: %d", code)
 	}
