@@ -5,9 +5,9 @@
 package consentui
 
 import (
-	"errors"
 	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"net/http"
 	"slices"
