@@ -330,6 +330,20 @@ func SetLanguage(w http.ResponseWriter, lang string, secure bool) {
 // Date writes a civil date the Vietnamese way: DD/MM/YYYY, MM/YYYY or YYYY.
 func Date(d civil.Date) string { return d.VN() }
 
+// Through writes the end of a validity as the last day it covers where it
+// ends at a midnight in Vietnam (valid until 01/07/2027 00:00 is valid
+// through 30/06/2027), else as Time.
+func Through(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	v := t.In(civil.Vietnam)
+	if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 && v.Nanosecond() == 0 {
+		return v.AddDate(0, 0, -1).Format("02/01/2006")
+	}
+	return Time(t)
+}
+
 // Time writes an instant as Vietnam's wall clock: 15:04 02/01/2006.
 func Time(t time.Time) string {
 	if t.IsZero() {

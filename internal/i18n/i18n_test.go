@@ -159,3 +159,15 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+func TestThrough(t *testing.T) {
+	for in, want := range map[time.Time]string{
+		time.Date(2027, 6, 30, 17, 0, 0, 0, time.UTC):  "30/06/2027", // 01/07 00:00 in Vietnam
+		time.Date(2027, 12, 31, 0, 0, 0, 0, time.UTC):  "07:00 31/12/2027",
+		time.Date(2027, 12, 31, 17, 0, 0, 0, time.UTC): "31/12/2027",
+	} {
+		if got := Through(in); got != want {
+			t.Errorf("Through(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -34,6 +34,8 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		},
 		"date": i18n.Date,
 		"time": i18n.Time,
+		// through writes a validity's end as the last day it covers.
+		"through": i18n.Through,
 		// unit is a unit's name with its province, "Toàn quốc" for VN.
 		"unit": s.unitFunc(lang),
 		"can": func(p *auth.Principal, action string) bool {
