@@ -60,7 +60,8 @@ func TestReasonsTranslated(t *testing.T) {
 	// details are the formats of problem details (problem.New), and the
 	// fixed details of field errors.
 	details := map[string]string{}
-	for _, err := range []error{problem.Field("x", "y"), func() error { var f problem.Fields; f.Add("x", "y"); return f.Err() }()} {
+	for _, err := range []error{problem.Field("x", "y"), func() error { var f problem.Fields; f.Add("x", "y"); return f.Err() }(),
+		func() error { var f problem.Fields; f.Add("x", "y"); f.Add("z", "y"); return f.Err() }()} {
 		var pe *problem.Error
 		if !errors.As(err, &pe) || pe.Format == "" {
 			t.Fatalf("%v keeps no format for its detail", err)

@@ -188,7 +188,10 @@ func (f *Fields) Err() error {
 	if len(f.list) == 0 {
 		return nil
 	}
-	const detail = "Some fields are not valid"
+	detail := "Some fields are not valid"
+	if len(f.list) == 1 {
+		detail = "A field is not valid"
+	}
 	return &Error{Kind: Invalid, Detail: detail, Format: detail, Fields: f.list}
 }
 
