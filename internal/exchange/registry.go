@@ -151,14 +151,7 @@ func CheckSubsystemParts(code, name string, jwk []byte) error {
 	if err := part(idWord("subsystem code"), code); err != nil {
 		f.Add("id", "%v", err)
 	}
-	if !validName(name) {
-		f.Add("name", "must have 1 to 200 characters")
-	}
-	if len(jwk) > 0 {
-		if err := checkJWK(jwk); err != nil {
-			f.Add("public_jwk", "%v", err)
-		}
-	}
+	checkNameAndKey(&f, name, jwk)
 	return f.Err()
 }
 
@@ -170,6 +163,13 @@ func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {
 	if err != nil {
 		f.Add("id", "%v", err)
 	}
+	checkNameAndKey(&f, name, jwk)
+	return sid, f.Err()
+}
+
+// checkNameAndKey adds to f what is wrong with a subsystem's name and its
+// key (optional).
+func checkNameAndKey(f *problem.Fields, name string, jwk []byte) {
 	if !validName(name) {
 		f.Add("name", "must have 1 to 200 characters")
 	}
@@ -178,7 +178,6 @@ func checkSubsystem(id, name string, jwk []byte) (SubsystemID, error) {
 			f.Add("public_jwk", "%v", err)
 		}
 	}
-	return sid, f.Err()
 }
 
 // checkJWK accepts a public signing key: EC P-256/P-384, RSA of 2048 bits
