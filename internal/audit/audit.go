@@ -947,6 +947,19 @@ func (l *Log) FindIn(ctx context.Context, subject string, after, before int64, m
 	return Entry{}, 0, problem.New(problem.NotFound, "no such entry in the audit log")
 }
 
+// LastAbout returns the id of subject's entry id, or, for a request
+// (id 0), of the last of subject's entries under it; 0 when there is none.
+func (l *Log) LastAbout(ctx context.Context, subject string, id int64, request string) (int64, error) {
+	l.Sync(ctx, time.Second)
+	q, arg := `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE subject = $1 AND id = $2`, any(id)
+	if request != "" {
+		q, arg = `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE subject = $1 AND request = $2`, request
+	}
+	var last int64
+	err := l.db.QueryRowContext(ctx, q, subject, arg).Scan(&last)
+	return last, err
+}
+
 // FirstAfter returns the id of the log's first entry recorded after t, or
 // 0 when none is. Entries are stored in the order they were recorded, so
 // their times rise with their ids but for the moments that concurrent

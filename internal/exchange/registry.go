@@ -536,10 +536,10 @@ func (x *Exchange) Entitled(ctx context.Context, subsystem, purpose string, fiel
 
 // IsPlatform reports whether id is the platform's member or subsystem
 // (Platform), which provides the register's services.
-func IsPlatform(id string) bool {
-	sid, _ := ParseSubsystem(Platform)
-	return id == Platform || id == sid.MemberID()
-}
+func IsPlatform(id string) bool { return id == Platform || id == platformMember }
+
+// platformMember is Platform's member.
+var platformMember = func() string { sid, _ := ParseSubsystem(Platform); return sid.MemberID() }()
 
 // IsBuiltin reports whether id is one of the register's own services.
 func IsBuiltin(id string) bool {
@@ -730,12 +730,12 @@ func (x *Exchange) AdminRevoke(ctx context.Context, p auth.Principal, id string)
 	if sid, err := ParseSubsystem(id); err == nil {
 		member = sid.MemberID()
 	}
-	var unit string
-	if err := x.db.QueryRowContext(ctx, `SELECT unit_code FROM exchange_members WHERE id = $1`, member).Scan(&unit); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return errGone
-		}
+	unit, ok, err := x.memberUnit(ctx, member)
+	switch {
+	case err != nil:
 		return err
+	case !ok:
+		return errGone
 	}
 	if err := x.guard.Check(ctx, p, ManageExchange, unit, ""); err != nil {
 		return err
@@ -750,14 +750,25 @@ func (x *Exchange) AdminRevoke(ctx context.Context, p auth.Principal, id string)
 // exchange.manage (audited as the guard does); an unknown member is a
 // problem naming field.
 func (x *Exchange) checkMember(ctx context.Context, p auth.Principal, member, field string) error {
+	unit, ok, err := x.memberUnit(ctx, member)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return problem.Field(field, "member %s is not registered", member)
+	}
+	return x.guard.Check(ctx, p, ManageExchange, unit, "")
+}
+
+// memberUnit is the administrative unit a member is attached to; false
+// for no such member.
+func (x *Exchange) memberUnit(ctx context.Context, member string) (string, bool, error) {
 	var unit string
 	err := x.db.QueryRowContext(ctx, `SELECT unit_code FROM exchange_members WHERE id = $1`, member).Scan(&unit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return problem.Field(field, "member %s is not registered", member)
-	} else if err != nil {
-		return err
+		return "", false, nil
 	}
-	return x.guard.Check(ctx, p, ManageExchange, unit, "")
+	return unit, err == nil, err
 }
 
 // AdminAddSubsystem is AddSubsystem for a staff administrator: the

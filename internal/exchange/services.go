@@ -122,9 +122,12 @@ func (x *Exchange) lookup(w http.ResponseWriter, r *http.Request, c *call) error
 		w.Header().Set("Allow", "GET")
 		return problem.New(problem.MethodNotAllowed, "the person look-up is GET /r1/%s/person/{pin}", Platform)
 	}
+	// The path's PIN, parsed already where it is one (call.subject).
 	pinStr := strings.TrimPrefix(c.target.Rest, "/")
-	if _, _, err := pin.Parse(pinStr); err != nil {
-		return x.refuse(ctx, c, ActionLookup, "", problem.Field("pin", "%v", err))
+	if pinStr == "" || pinStr != c.subject {
+		if _, _, err := pin.Parse(pinStr); err != nil {
+			return x.refuse(ctx, c, ActionLookup, "", problem.Field("pin", "%v", err))
+		}
 	}
 	fields, err := c.asked(r)
 	if err != nil {

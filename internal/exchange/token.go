@@ -339,8 +339,7 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 			// RFC 6750 section 3.1: a token given and refused is
 			// invalid_token; a request with none gets the bare challenge.
 			challenge := `Bearer realm="populus-exchange"`
-			scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-			if problem.Is(err, problem.Unauthorized) && strings.EqualFold(scheme, "Bearer") && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+			if _, given := bearerToken(r); problem.Is(err, problem.Unauthorized) && given && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 				challenge += `, error="invalid_token", error_description="the access token is expired, revoked or unknown"`
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
@@ -351,6 +350,14 @@ func (x *Exchange) protect(next http.Handler, _ httpx.ErrorWriter) http.Handler 
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// bearerToken is the token of r's Authorization header and whether it
+// names the Bearer scheme, whose name is case-insensitive (RFC 9110
+// section 11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return tok, strings.EqualFold(scheme, "Bearer")
 }
 
 func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
@@ -373,9 +380,8 @@ func (x *Exchange) authenticate(r *http.Request) (auth.Principal, error) {
 		if len(r.Header.Values("Authorization")) > 1 {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "give one Authorization header")
 		}
-		// The scheme's name is case-insensitive (RFC 9110 section 11.1).
-		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		tok, ok := bearerToken(r)
+		if !ok || tok == "" {
 			return auth.Principal{}, problem.New(problem.Unauthorized, "authenticate with a client certificate of the Populus exchange CA or a bearer access token (POST /api/v1/exchange/token)")
 		}
 		t, ok, terr := x.bearer(ctx, hashToken(tok), at)

@@ -118,9 +118,8 @@ func (p *Provider) Verify(ctx context.Context, client auth.Principal, in VerifyR
 // SetVerifyLimits replaces the limits of the relying parties'
 // verifications (the counts so far are kept).
 func (p *Provider) SetVerifyLimits(l VerifyLimits) {
-	c := newVerifyCounter(l)
 	p.verifies.mu.Lock()
-	p.verifies.lim = c.lim
+	p.verifies.lim = l.withDefaults()
 	p.verifies.mu.Unlock()
 }
 

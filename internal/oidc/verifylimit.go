@@ -68,15 +68,21 @@ type verifyCounter struct {
 	perClient map[string]int
 }
 
-func newVerifyCounter(l VerifyLimits) *verifyCounter {
+// withDefaults is l with DefaultVerifyLimits' for its zero values, the
+// day's limit at most what the count's type holds.
+func (l VerifyLimits) withDefaults() VerifyLimits {
 	if l.PerPersonPerDay == 0 {
 		l.PerPersonPerDay = DefaultVerifyLimits.PerPersonPerDay
 	}
 	if l.PerMinute == 0 {
 		l.PerMinute = DefaultVerifyLimits.PerMinute
 	}
-	l.PerPersonPerDay = min(l.PerPersonPerDay, math.MaxUint16) // the count's type
-	return &verifyCounter{lim: l, seed: maphash.MakeSeed(), perPerson: map[uint64]uint16{}, perClient: map[string]int{}}
+	l.PerPersonPerDay = min(l.PerPersonPerDay, math.MaxUint16)
+	return l
+}
+
+func newVerifyCounter(l VerifyLimits) *verifyCounter {
+	return &verifyCounter{lim: l.withDefaults(), seed: maphash.MakeSeed(), perPerson: map[uint64]uint16{}, perClient: map[string]int{}}
 }
 
 // take counts a verification of person by client at now, or says why not
@@ -95,16 +101,20 @@ func (c *verifyCounter) take(client, person string, now time.Time, perMinute boo
 	if perMinute && c.lim.PerMinute > 0 && c.perClient[client] >= c.lim.PerMinute {
 		return "more than the verifications allowed in a minute", time.Unix((c.minute+1)*60, 0).Sub(now)
 	}
-	y, m, d := now.In(civil.Vietnam).Date()
-	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, civil.Vietnam).Sub(now)
 	if c.lim.PerPersonPerDay > 0 {
-		k := maphash.String(c.seed, client+"\x00"+person)
+		var h maphash.Hash
+		h.SetSeed(c.seed)
+		h.WriteString(client)
+		h.WriteByte(0)
+		h.WriteString(person)
+		k := h.Sum64()
 		n, counted := c.perPerson[k]
+		tomorrow := func() time.Duration { return civil.EndOfDay(c.day).Add(time.Nanosecond).Sub(now) }
 		switch {
 		case int(n) >= c.lim.PerPersonPerDay:
-			return "more than the verifications of this person allowed in a day", tomorrow
+			return "more than the verifications of this person allowed in a day", tomorrow()
 		case !counted && len(c.perPerson) >= maxPairs:
-			return "more verifications than the platform counts in a day", tomorrow
+			return "more verifications than the platform counts in a day", tomorrow()
 		}
 		c.perPerson[k] = n + 1
 	}

@@ -465,21 +465,14 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 	if err := s.o.Reach(ctx, pr, in.Subject); err != nil {
 		return CovertFlagged{}, err
 	}
-	var last int64
-	s.log.Sync(ctx, time.Second)
-	if in.RequestID != "" {
-		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE subject = $1 AND request = $2`, in.Subject, in.RequestID).Scan(&last)
-		if err == nil && last == 0 {
-			return CovertFlagged{}, problem.Field("request_id", "no access to this person under this request")
-		}
-	} else {
-		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE id = $1 AND subject = $2`, in.EntryID, in.Subject).Scan(&last)
-		if err == nil && last == 0 {
-			return CovertFlagged{}, problem.Field("entry_id", "no access to this person with this entry id")
-		}
-	}
-	if err != nil {
+	last, err := s.log.LastAbout(ctx, in.Subject, in.EntryID, in.RequestID)
+	switch {
+	case err != nil:
 		return CovertFlagged{}, err
+	case last == 0 && in.RequestID != "":
+		return CovertFlagged{}, problem.Field("request_id", "no access to this person under this request")
+	case last == 0:
+		return CovertFlagged{}, problem.Field("entry_id", "no access to this person with this entry id")
 	}
 	out := CovertFlagged{CovertFlag: in, FlaggedBy: pr.ActorID(), CreatedAt: now.UTC()}
 	what := fmt.Sprintf("entry %d", in.EntryID)

@@ -233,7 +233,7 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 		var pe *problem.Error
 		if errors.As(err, &pe) {
 			for i, x := range pe.Fields {
-				if n, ok := map[string]string{"frequency.max": "frequency_max", "frequency.period": "frequency_max"}[x.Field]; ok {
+				if n, ok := recordNames[x.Field]; ok {
 					pe.Fields[i].Field = n
 				}
 			}
@@ -250,6 +250,9 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, Path, http.StatusSeeOther)
 	return nil
 }
+
+// recordNames are the record's field names the form names otherwise.
+var recordNames = map[string]string{"frequency.max": "frequency_max", "frequency.period": "frequency_max"}
 
 func (pg *page) revoke(w http.ResponseWriter, r *http.Request) error {
 	pr, err := auth.MustFromContext(r.Context())
