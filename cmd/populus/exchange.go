@@ -21,6 +21,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/exchange"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/register"
 )
@@ -74,7 +75,7 @@ func serveExchange(ctx context.Context, addr string, x *exchange.Exchange, h htt
 	}
 	srv := &http.Server{Handler: exchange.ListenerHandler(h), TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ReadTimeout: exchange.ServerReadTimeout, WriteTimeout: exchange.ServerWriteTimeout,
-		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		MaxHeaderBytes: httpx.ServerMaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Clients that take their token here name this listener's URL as the
 	// assertion's audience.
 	_, port, _ := net.SplitHostPort(ln.Addr().String())

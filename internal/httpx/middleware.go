@@ -86,7 +86,7 @@ func SecurityHeadersHTTPS(next http.Handler) http.Handler { return securityHeade
 func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, set := w.Header(), pageHeaders
-		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/r1/") || r.URL.Path == "/listClients" {
+		if APIPath(r.URL.Path) {
 			set = apiHeaders
 		}
 		for k, v := range set {
@@ -99,6 +99,12 @@ func securityHeaders(next http.Handler, https bool) http.Handler {
 	})
 }
 
+// APIPath reports whether path is the JSON API's (/api/) or the data
+// exchange's (/r1/, /listClients): its answers are JSON, not pages.
+func APIPath(path string) bool {
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/r1/") || path == "/listClients"
+}
+
 // ClientIP is the remote address without port. Proxies are not trusted:
 // deployments behind one should terminate there and set RemoteAddr.
 func ClientIP(r *http.Request) string {
@@ -107,4 +113,49 @@ func ClientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// MaxHeaderBytes is the most a request's line and headers may hold: a
+// larger request is refused with a 431 problem (HeaderLimit).
+// ServerMaxHeaderBytes is what the HTTP servers read before they give up
+// themselves, with net/http's plain-text 431: beyond MaxHeaderBytes, so
+// that every request up to it reaches HeaderLimit and gets its problem.
+const (
+	MaxHeaderBytes       = 64 << 10
+	ServerMaxHeaderBytes = 1 << 20
+)
+
+// HeaderLimit refuses a request whose line and headers, counted as they
+// came on the wire, exceed MaxHeaderBytes: a 431 problem+json, or on a
+// page's path (not APIPath) the page that page writes, if not nil.
+func HeaderLimit(page ErrorWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n := headerBytes(r); n > MaxHeaderBytes {
+				fail := WriteProblem
+				if page != nil && !APIPath(r.URL.Path) {
+					fail = page
+				}
+				w.Header().Set("Connection", "close")
+				fail(w, r, problem.New(problem.HeadersTooLarge, "the request's line and headers hold %d bytes, more than the %d allowed", n, MaxHeaderBytes))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// headerBytes is the size of r's request line and headers ("Name: value"
+// lines with their CRLF).
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n
 }

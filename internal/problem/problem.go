@@ -21,10 +21,12 @@ const (
 	Unauthorized Kind = "unauthorized" // no valid credentials
 	Forbidden    Kind = "forbidden"    // credentials valid, permission lacking
 	TooLarge     Kind = "too-large"    // the body exceeds its limit
-	RateLimited  Kind = "rate-limited" // too many requests
-	Unsupported  Kind = "unsupported"  // wrong media type
-	Internal     Kind = "internal"     // our fault
-	Unavailable  Kind = "unavailable"  // a store the answer needs is failing; try again shortly
+	// HeadersTooLarge: the request's line and headers exceed their limit.
+	HeadersTooLarge Kind = "headers-too-large"
+	RateLimited     Kind = "rate-limited" // too many requests
+	Unsupported     Kind = "unsupported"  // wrong media type
+	Internal        Kind = "internal"     // our fault
+	Unavailable     Kind = "unavailable"  // a store the answer needs is failing; try again shortly
 	// MethodNotAllowed: the path exists, not with this method (the
 	// response's Allow header lists those it has).
 	MethodNotAllowed Kind = "method-not-allowed"
@@ -37,6 +39,7 @@ var status = map[Kind]int{
 	Unauthorized:     http.StatusUnauthorized,
 	Forbidden:        http.StatusForbidden,
 	TooLarge:         http.StatusRequestEntityTooLarge,
+	HeadersTooLarge:  http.StatusRequestHeaderFieldsTooLarge,
 	RateLimited:      http.StatusTooManyRequests,
 	Unsupported:      http.StatusUnsupportedMediaType,
 	Internal:         http.StatusInternalServerError,
@@ -51,6 +54,7 @@ var titles = map[Kind]string{
 	Unauthorized:     "Sign-in required",
 	Forbidden:        "Not allowed",
 	TooLarge:         "The request body is too large",
+	HeadersTooLarge:  "The request's headers are too large",
 	RateLimited:      "Too many requests",
 	Unsupported:      "Unsupported media type",
 	Internal:         "Internal error",

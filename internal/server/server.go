@@ -74,6 +74,7 @@ func New(d Deps) (http.Handler, error) {
 		observe.Observe(d.Logger),
 		httpx.Recover,
 		headers,
+		httpx.HeaderLimit(d.PageError),
 		withRemote,
 	), nil
 }
