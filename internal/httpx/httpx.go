@@ -337,3 +337,19 @@ func collect(t reflect.Type, into map[string]reflect.Type) {
 		into[name] = f.Type
 	}
 }
+
+// PostedField reads the field name of a posted URL-encoded form of at most
+// limit bytes (nothing, without error, from a request of another type). A
+// larger form is a 413 problem naming the limit: a form refused for its
+// size must not read as one without the field.
+func PostedField(w http.ResponseWriter, r *http.Request, name string, limit int64) (string, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		var large *http.MaxBytesError
+		if errors.As(err, &large) {
+			return "", problem.New(problem.TooLarge, "the form is larger than %d bytes", limit)
+		}
+		return "", nil
+	}
+	return r.PostForm.Get(name), nil
+}

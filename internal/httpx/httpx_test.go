@@ -172,3 +172,29 @@ func TestUnavailableLoggedOncePerSecond(t *testing.T) {
 		t.Errorf("3 internal errors wrote %d lines, want 3", n)
 	}
 }
+
+// PostedField reads a form's field; a form over the limit is a 413 problem,
+// not a form without the field; a body of another type has no field.
+func TestPostedField(t *testing.T) {
+	for _, tc := range []struct {
+		ctype, body string
+		want        string
+		status      int
+	}{
+		{"application/x-www-form-urlencoded", "csrf=abc&x=1", "abc", 0},
+		{"application/x-www-form-urlencoded", "x=1", "", 0},
+		{"application/x-www-form-urlencoded", "csrf=abc&x=" + strings.Repeat("y", 100), "", http.StatusRequestEntityTooLarge},
+		{"application/json", `{"csrf":"abc"}`, "", 0},
+	} {
+		r := httptest.NewRequest("POST", "/form", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", tc.ctype)
+		got, err := PostedField(httptest.NewRecorder(), r, "csrf", 64)
+		status := 0
+		if err != nil {
+			status = problem.BodyOf(err, "").Status
+		}
+		if got != tc.want || status != tc.status {
+			t.Errorf("%s %q: %q, %v; want %q, status %d", tc.ctype, tc.body, got, err, tc.want, tc.status)
+		}
+	}
+}

@@ -104,9 +104,14 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 			fail(w, r, problem.New(problem.Unauthorized, "sign in with your electronic identity first"))
 			return
 		}
-		if !safeMethod(r.Method) && !validCSRF(w, r, sess.CSRF) {
-			fail(w, r, problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again"))
-			return
+		if !safeMethod(r.Method) {
+			if ok, err := validCSRF(w, r, sess.CSRF); err != nil || !ok {
+				if err == nil {
+					err = problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
+				}
+				fail(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(withSession(r.Context(), sess)))
 	}))
@@ -116,13 +121,17 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-func validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
+// validCSRF reports whether r carries the token want; a form too large to
+// read is an error (413), not a missing token.
+func validCSRF(w http.ResponseWriter, r *http.Request, want string) (bool, error) {
 	got := r.Header.Get(CSRFHeader)
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		got = r.PostFormValue(CSRFField)
+		var err error
+		if got, err = httpx.PostedField(w, r, CSRFField, 64<<10); err != nil {
+			return false, err
+		}
 	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
 // session returns the live session named by the request's cookie.

@@ -301,25 +301,31 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !isSafeMethod(r.Method) && !validCSRF(w, r, sess.CSRF) {
-			fail(w, r, problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again"))
-			return
+		if !isSafeMethod(r.Method) {
+			if ok, err := validCSRF(w, r, sess.CSRF); err != nil || !ok {
+				if err == nil {
+					err = problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
+				}
+				fail(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(withSession(r.Context(), sess)))
 	}))
 }
 
-func validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
+// validCSRF reports whether r carries the token want; a form too large to
+// read is an error (413), not a missing token.
+func validCSRF(w http.ResponseWriter, r *http.Request, want string) (bool, error) {
 	got := r.Header.Get(CSRFHeader)
 	if got == "" {
 		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
 			got = multipartCSRF(r, params["boundary"])
-		} else {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-			got = r.PostFormValue(CSRFField)
+		} else if got, err = httpx.PostedField(w, r, CSRFField, maxFormBody); err != nil {
+			return false, err
 		}
 	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
 // multipartCSRF reads the CSRF field of a multipart form (an upload posted

@@ -244,6 +244,9 @@ func TestCSRF(t *testing.T) {
 			"right field":  {url.Values{"csrf": {csrf}}, nil, http.StatusOK},
 			"right header": {nil, []string{CSRFHeader, csrf}, http.StatusOK},
 			"cross-site":   {url.Values{"csrf": {csrf}}, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+			// A form too large to read is refused for its size, not as
+			// one without its token.
+			"form too large": {url.Values{"csrf": {csrf}, "spec": {strings.Repeat("x", maxFormBody)}}, nil, http.StatusRequestEntityTooLarge},
 		} {
 			if w := h.do("POST", "/write", tc.form, token, tc.header...); w.Code != tc.want {
 				t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.want)
