@@ -374,6 +374,12 @@ func TestPages(t *testing.T) {
 			}
 		}
 	}
+	// A default purpose of the exchange's catalogue in the page's language.
+	for lang, want := range map[string]string{"vi": "<td>Định danh khách hàng khi mở tài khoản</td>", "en": "<td>Identifying a customer opening an account</td>"} {
+		if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", lang); !strings.Contains(body, want) {
+			t.Errorf("%s: the usage page does not name the purpose %s: %s", lang, want, body)
+		}
+	}
 	anon := &client{t: t, p: p, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if code, _, _ := anon.do("GET", "/eid/me/consents", ""); code == http.StatusOK {
 		t.Error("the page without a session")
@@ -427,6 +433,16 @@ func TestPages(t *testing.T) {
 	}
 }
 
+// purposeCodes are the codes of the exchange's default purposes, whose
+// names the usage page translates.
+func purposeCodes() []string {
+	var out []string
+	for _, p := range exchange.DefaultPurposes {
+		out = append(out, p.Code)
+	}
+	return out
+}
+
 func TestMessages(t *testing.T) {
 	for _, m := range []web.Module{consentui.Module(nil, nil), usageui.Module(nil)} {
 		cat := i18n.MustLoad(m.Messages)
@@ -440,6 +456,7 @@ func TestMessages(t *testing.T) {
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt"},
 			"usage.system":      {"identity"},
+			"usage.purpose":     purposeCodes(),
 			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
 		}
 		for _, p := range prefixes {
