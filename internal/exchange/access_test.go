@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
@@ -199,6 +201,51 @@ func TestCertificateKeyRevoked(t *testing.T) {
 		e.keys[sub] = iss.KeyPEM
 		if res := e.token(t, e.assertion(t, sub, e.tokenURL, "k-3", time.Minute)); res.status != http.StatusOK {
 			t.Errorf("with a new certificate's key: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// A subsystem's key registered as a JWK and certified later by a signing
+// request is the certificate's key: revoking the certificate removes it
+// (assertions signed with it refused); revoking a certificate of another
+// key leaves the registered key in place.
+func TestRegisteredKeyRevokedWithItsCertificate(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		const sub = "VN/COM/VCB/JWK"
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		jwk, err := jose.JSONWebKey{Key: key.Public(), KeyID: "member-chosen", Algorithm: string(jose.ES256), Use: "sig"}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.x.AddSubsystem(e.Ctx, sub, "Hệ thống có khoá riêng", jwk); err != nil {
+			t.Fatal(err)
+		}
+		keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+		e.keys[sub] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+		other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		unrelated, err := e.x.IssueCertificateForCSR(e.Ctx, sub, csrPEM(t, other))
+		if err != nil {
+			t.Fatal(err)
+		}
+		same, err := e.x.IssueCertificateForCSR(e.Ctx, sub, csrPEM(t, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.token(t, e.assertion(t, sub, e.tokenURL, "jwk-1", time.Minute)); r.status != http.StatusOK {
+			t.Fatalf("an assertion signed with the registered key: %d %s", r.status, r.body)
+		}
+		if err := e.x.RevokeCertificate(e.Ctx, unrelated.Serial); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.token(t, e.assertion(t, sub, e.tokenURL, "jwk-2", time.Minute)); r.status != http.StatusOK {
+			t.Errorf("after revoking another key's certificate: %d %s", r.status, r.body)
+		}
+		if err := e.x.RevokeCertificate(e.Ctx, same.Serial); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.token(t, e.assertion(t, sub, e.tokenURL, "jwk-3", time.Minute)); r.status != http.StatusUnauthorized {
+			t.Errorf("after revoking the registered key's certificate: %d %s", r.status, r.body)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -235,9 +236,13 @@ func (x *Exchange) issue(ctx context.Context, subsystem string, pub crypto.Publi
 		return Issued{}, err
 	}
 	out := Issued{Serial: hex.EncodeToString(sn.Bytes()), CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	thumb, err := thumbprint(jose.JSONWebKey{Key: pub})
+	if err != nil {
+		return Issued{}, err
+	}
 	err = x.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_certificates (serial, subsystem_id, not_after, created_at) VALUES ($1, $2, $3, $4)`,
-			out.Serial, subsystem, isoNow(tpl.NotAfter), isoNow(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_certificates (serial, subsystem_id, not_after, created_at, key_thumbprint) VALUES ($1, $2, $3, $4, $5)`,
+			out.Serial, subsystem, isoNow(tpl.NotAfter), isoNow(now), thumb); err != nil {
 			return err
 		}
 		if jwk != "" {
@@ -264,19 +269,31 @@ func (x *Exchange) issue(ctx context.Context, subsystem string, pub crypto.Publi
 	return out, err
 }
 
+// thumbprint is the RFC 7638 thumbprint of a public key (SHA-256,
+// base64url).
+func thumbprint(k jose.JSONWebKey) (string, error) {
+	b, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
 // RevokeCertificate revokes one certificate by its serial (hex): its next
 // request is refused.
 //
 // Where the certificate's key is also the subsystem's key for client
-// assertions (issue made it so: its key id is the serial), that key goes
-// too, with every access token of the subsystem, all at once: a key
+// assertions (the same key by its thumbprint, whether issue made it so or
+// it was registered before as a JWK; for a certificate issued before
+// thumbprints were kept, the key id issue gave it, the serial), that key
+// goes too, with every access token of the subsystem, all at once: a key
 // revoked for mutual TLS must not go on taking tokens.
 func (x *Exchange) RevokeCertificate(ctx context.Context, serialHex string) error {
 	now := isoNow(x.now())
 	defer x.live.Invalidate()
 	return x.db.InTx(ctx, func(tx *sql.Tx) error {
-		var subsystem string
-		err := tx.QueryRowContext(ctx, `UPDATE exchange_certificates SET revoked_at = $1 WHERE serial = $2 AND revoked_at = '' RETURNING subsystem_id`, now, serialHex).Scan(&subsystem)
+		var subsystem, thumb string
+		err := tx.QueryRowContext(ctx, `UPDATE exchange_certificates SET revoked_at = $1 WHERE serial = $2 AND revoked_at = '' RETURNING subsystem_id, key_thumbprint`, now, serialHex).Scan(&subsystem, &thumb)
 		if errors.Is(err, sql.ErrNoRows) {
 			return problem.New(problem.NotFound, "no valid certificate with serial %s", serialHex)
 		} else if err != nil {
@@ -287,7 +304,10 @@ func (x *Exchange) RevokeCertificate(ctx context.Context, serialHex string) erro
 			return err
 		}
 		var key jose.JSONWebKey
-		if raw == "" || key.UnmarshalJSON([]byte(raw)) != nil || key.KeyID != serialHex {
+		if raw == "" || key.UnmarshalJSON([]byte(raw)) != nil {
+			return nil
+		}
+		if same, _ := thumbprint(key); key.KeyID != serialHex && (thumb == "" || same != thumb) {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE exchange_subsystems SET public_jwk = '' WHERE id = $1`, subsystem); err != nil {
