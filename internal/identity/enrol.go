@@ -187,7 +187,7 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 	if err != nil {
 		return Pending{}, err
 	}
-	if err := s.reserve(ctx, []throttleKey{{keyRegister, throttle.Address(remote)}}); err != nil {
+	if err := s.reserve(ctx, []throttleKey{{keyRegister, throttle.Address(remote)}, {keyRegisterPIN, in.PIN}}); err != nil {
 		var rl *RateLimitError
 		if errors.As(err, &rl) {
 			s.record(ctx, audit.OfActor("anonymous", ActionRegister, in.PIN).Refused(rl.Reason), remote)

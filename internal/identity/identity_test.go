@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,34 @@ func TestRegisterMismatchDisclosesNothing(t *testing.T) {
 		_, err := e.Svc.Register(e.Ctx, identity.Application{PIN: "12", Phone: "12345", Password: "short"}, "192.0.2.7")
 		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 5 {
 			t.Errorf("fields: %v", pe.Fields)
+		}
+	})
+}
+
+// A registration that goes past the register's check tells its sender
+// that the name and date of birth are the person's: guesses at one
+// person's date of birth from many addresses wait after five, each
+// refusal audited against the person; another person is not held up.
+func TestRegisterGuessesAtOnePerson(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		for i := range 5 {
+			app := e.Application(e.Lan)
+			app.BirthDate.Day = 1 + i
+			_, err := e.Svc.Register(e.Ctx, app, fmt.Sprintf("198.51.100.%d", i+1))
+			wantKind(t, err, problem.Invalid)
+		}
+		_, err := e.Svc.Register(e.Ctx, e.Application(e.Lan), "203.0.113.9")
+		var rl *identity.RateLimitError
+		if !errors.As(err, &rl) || !strings.Contains(rl.Reason, "this person") {
+			t.Fatalf("the sixth guess, from a sixth address, with the right date: %v; want a wait", err)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = $3",
+			string(identity.ActionRegister), e.Lan.PIN, audit.Denied); n != 1 {
+			t.Errorf("%d refusals audited against the person, want 1", n)
+		}
+		if _, err := e.Svc.Register(e.Ctx, e.Application(e.Minh), "203.0.113.9"); err != nil {
+			t.Errorf("another person from the same address: %v", err)
 		}
 	})
 }

@@ -25,27 +25,34 @@ import (
 //   - a PIN from an address (a guesser at one account): 5 attempts;
 //   - a PIN from anywhere: 20 attempts;
 //   - an address, for sign-ins (a guesser at many accounts): 50 attempts;
-//   - an address, for registrations (a prober of the register): 10.
+//   - an address, for registrations (a prober of the register): 10;
+//   - a PIN, for registrations from anywhere (a registration that goes on
+//     past the register's check tells that the name and date of birth
+//     given are the person's: a matching check, which guessers at one
+//     person's date of birth from many addresses must not get to repeat): 5.
 const (
-	keyPINAddress = "pin-address"
-	keyPIN        = "pin"
-	keyAddress    = "address"
-	keyRegister   = "register-address"
-	forgetAfter   = time.Hour
+	keyPINAddress  = "pin-address"
+	keyPIN         = "pin"
+	keyAddress     = "address"
+	keyRegister    = "register-address"
+	keyRegisterPIN = "register-pin"
+	forgetAfter    = time.Hour
 )
 
 var limits = map[string]throttle.Limit{
-	keyPINAddress: {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
-	keyPIN:        {Free: 20, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
-	keyAddress:    {Free: 50, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
-	keyRegister:   {Free: 10, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyPINAddress:  {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyPIN:         {Free: 20, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyAddress:     {Free: 50, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyRegister:    {Free: 10, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyRegisterPIN: {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 }
 
 var throttleReasons = map[string]string{
-	keyPINAddress: "throttled: too many attempts at this account from this address",
-	keyPIN:        "throttled: too many attempts at this account",
-	keyAddress:    "throttled: too many attempts from this address",
-	keyRegister:   "throttled: too many registrations from this address",
+	keyPINAddress:  "throttled: too many attempts at this account from this address",
+	keyPIN:         "throttled: too many attempts at this account",
+	keyAddress:     "throttled: too many attempts from this address",
+	keyRegister:    "throttled: too many registrations from this address",
+	keyRegisterPIN: "throttled: too many registrations for this person",
 }
 
 type throttleKey struct{ kind, name string }
