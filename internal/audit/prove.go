@@ -23,12 +23,28 @@ import (
 // encoded), the leaf's index, and the hashes that lead from it to the root
 // of a signed checkpoint (RFC 6962 inclusion proof).
 type Proof struct {
-	Entry      int64    `json:"entry"`
-	Leaf       int64    `json:"leaf_index"`
-	LeafData   []byte   `json:"leaf"`
+	Entry    int64  `json:"entry"`
+	Leaf     int64  `json:"leaf_index"`
+	LeafData []byte `json:"leaf,omitempty"`
+	// LeafHash stands for LeafData in a redacted proof (Redacted): the
+	// RFC 6962 hash of the leaf, without the entry it encodes.
+	LeafHash   []byte   `json:"leaf_hash,omitempty"`
 	TreeSize   int64    `json:"tree_size"`
 	Hashes     [][]byte `json:"hashes"`
 	Checkpoint string   `json:"checkpoint"`
+}
+
+// Redacted returns p with the leaf's hash in place of the leaf: the entry
+// encoded in the leaf holds every column as stored (an officer's account,
+// the address a request came from, the detail), more than its subject is
+// shown; the hash still proves that an entry at that place is in the log,
+// and an auditor, who may read the entry, can show which.
+func (p Proof) Redacted() Proof {
+	if p.LeafData != nil {
+		h := rfc6962.DefaultHasher.HashLeaf(p.LeafData)
+		p.LeafHash, p.LeafData = h, nil
+	}
+	return p
 }
 
 // Position is the entry's place in the tree counted from 1, as a person
@@ -168,7 +184,8 @@ func (s *storedTiles) SaveTiles([]tlog.Tile, [][]byte) {}
 // VerifyProof checks p with a second implementation of RFC 6962
 // (transparency-dev/merkle): the checkpoint's signature by verifierKey (a
 // note verifier key; "" accepts an unsigned checkpoint), that the leaf is
-// the entry p names, and that the hashes lead from the leaf to the
+// the entry p names (a redacted proof has only the leaf's hash: the place
+// of an entry, not which), and that the hashes lead from the leaf to the
 // checkpoint's root.
 func VerifyProof(p Proof, verifierKey string) error {
 	text := p.Checkpoint
@@ -190,11 +207,15 @@ func VerifyProof(p Proof, verifierKey string) error {
 	if size != p.TreeSize {
 		return fmt.Errorf("the proof is for a tree of %d entries, the checkpoint for %d", p.TreeSize, size)
 	}
-	if id, ok := leafEntry(p.LeafData); !ok || id != p.Entry {
-		return fmt.Errorf("the leaf is not entry %d", p.Entry)
-	}
 	h := rfc6962.DefaultHasher
-	return proof.VerifyInclusion(h, uint64(p.Leaf), uint64(size), h.HashLeaf(p.LeafData), p.Hashes, root[:])
+	leaf := p.LeafHash
+	if p.LeafData != nil || leaf == nil {
+		if id, ok := leafEntry(p.LeafData); !ok || id != p.Entry {
+			return fmt.Errorf("the leaf is not entry %d", p.Entry)
+		}
+		leaf = h.HashLeaf(p.LeafData)
+	}
+	return proof.VerifyInclusion(h, uint64(p.Leaf), uint64(size), leaf, p.Hashes, root[:])
 }
 
 // leafEntry returns the entry id a leaf encodes.

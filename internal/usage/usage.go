@@ -324,8 +324,9 @@ func (s *Service) item(ctx context.Context, v audit.View) Item {
 	return it
 }
 
-// prove gives the items shown their inclusion proofs, against one
-// checkpoint; if they cannot be made the items go without (logged).
+// prove gives the items shown their inclusion proofs (redacted: the leaf's
+// hash), against one checkpoint; if they cannot be made the items go
+// without (logged).
 func (s *Service) prove(ctx context.Context, items []Item) {
 	if len(items) == 0 {
 		return
@@ -340,7 +341,10 @@ func (s *Service) prove(ctx context.Context, items []Item) {
 		return
 	}
 	for i := range items {
-		items[i].Proof = &ps[i]
+		// The leaf's hash, not the leaf: the entry names more than the
+		// item shows (an officer's account, the caller's address).
+		p := ps[i].Redacted()
+		items[i].Proof = &p
 	}
 }
 

@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,14 @@ func TestWhoUsedMyData(t *testing.T) {
 		if officer.Receiver != "Công an, Phường Ba Đình" || officer.Organisation.Role != string(auth.PoliceOfficer) ||
 			officer.Organisation.ID != "" || strings.Contains(officer.Receiver, "Nguyễn Văn Công") {
 			t.Errorf("the officer: %+v", officer.Organisation)
+		}
+		// Nor does the officer's proof name them: it holds the leaf's hash,
+		// not the entry (which holds the officer's account and address),
+		// and still checks out.
+		if pr := officer.Proof; pr == nil || pr.LeafData != nil || len(pr.LeafHash) != 32 || audit.VerifyProof(*pr, "") != nil {
+			t.Errorf("the officer's proof: %+v", pr)
+		} else if b, _ := json.Marshal(p); strings.Contains(string(b), "congan.badinh") {
+			t.Errorf("the page names the officer's account: %s", b)
 		}
 		// Each view is audited (the person's, and the log reader's).
 		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'usage.read' AND actor = $1", lan.ActorID()); n != 1 {
