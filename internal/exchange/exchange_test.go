@@ -336,6 +336,28 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// Whether a person is alive is a fact the verification tells only when
+// asked (alive: granted and consented): the name of a deceased person
+// matches as a name, without reason 400, for a member that asked the name
+// alone; asked alive, the answer says no, and the entry lists alive.
+func TestVerifyDoesNotTellDeathUnasked(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	e.consents.given[[3]string{e.Ba.PIN, bank, "KYC"}] = "c-ba"
+	c := e.client(bank)
+	var out oidc.VerifyResponse
+	res := e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), `{"pin":"`+e.Ba.PIN+`","full_name":"Lê Văn Ba"}`)
+	if json.Unmarshal([]byte(res.body), &out); res.status != 200 || !out.Match || !out.Fields["full_name"] || len(out.ReasonCodes) != 0 {
+		t.Errorf("the name alone: %d %s; want a match with no reason", res.status, res.body)
+	}
+	res = e.do(t, c, "POST", "/r1/"+verify, xroad(bank, "KYC"), `{"pin":"`+e.Ba.PIN+`","full_name":"Lê Văn Ba","alive":true}`)
+	if json.Unmarshal([]byte(res.body), &out); res.status != 200 || out.Match || !slices.Contains(out.ReasonCodes, oidc.ReasonNotAlive) {
+		t.Errorf("asked alive too: %d %s; want no match, reason %d", res.status, res.body, oidc.ReasonNotAlive)
+	}
+	if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND fields = 'full_name,alive'`, exchange.ActionVerify, e.Ba.PIN); n != 1 {
+		t.Errorf("%d entries list alive, want 1", n)
+	}
+}
+
 // Batch verification, NDJSON and CSV, answered row by row; a row the
 // right or the consent refuses is answered with its reason, the others
 // go on.

@@ -207,6 +207,10 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 	ctx := r.Context()
 	in.Purpose = c.purpose.Code
 	asked := questions(&in)
+	// Whether the person is alive is answered only when asked (alive,
+	// which the right and the consent must cover): a match of the other
+	// fields must not tell it (reason 400).
+	in.StatusHidden = in.Alive == nil
 	var refused []string
 	for _, q := range asked {
 		if !slices.Contains(c.right.Fields, q) {

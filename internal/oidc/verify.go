@@ -44,6 +44,11 @@ type VerifyRequest struct {
 	AgeAtLeast *int            `json:"age_at_least,omitempty"`
 	ResidesIn  *string         `json:"resides_in,omitempty"` // a province code
 	Alive      *bool           `json:"alive,omitempty"`
+	// StatusHidden says that the caller may not learn whether the person
+	// is alive (a member of the data exchange that did not ask alive, which
+	// its right and the person's consent must then cover): the fields'
+	// match does not depend on it, no ReasonNotAlive. Never from JSON.
+	StatusHidden bool `json:"-"`
 }
 
 // VerifyResponse answers match or not per field and per predicate, with
@@ -178,7 +183,7 @@ func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyR
 	if in.CardNumber != nil {
 		field("card_number", strings.TrimSpace(*in.CardNumber) == person.Card.Number && person.Card.Number != "", ReasonCard)
 	}
-	if len(out.Fields) > 0 && found && person.Status != people.Alive {
+	if len(out.Fields) > 0 && found && person.Status != people.Alive && !in.StatusHidden {
 		fail(ReasonNotAlive)
 	}
 	today := civil.InVietnam(p.now())
