@@ -31,11 +31,13 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}
 	o := datausage.Options{
-		// An officer flags the accesses of a person the officer may read:
-		// the register's read, within reach and audited.
+		// An officer flags the accesses of a person within reach, judged
+		// as a read is; a refusal is audited under the flag's action, and
+		// nothing is read: the flag's own entry records the act, hidden
+		// from the person with it (a read would show the person the
+		// police's interest at the moment of the flag).
 		Reach: func(ctx context.Context, pr auth.Principal, pin string) error {
-			_, err := p.Register.Get(ctx, pr, pin)
-			return err
+			return p.Register.Within(ctx, pr, datausage.FlagCovert, pin)
 		},
 		Officer: func(ctx context.Context, username string) (auth.Role, string, bool) {
 			a, err := p.Staff.ByUsername(ctx, username)

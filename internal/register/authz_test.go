@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
@@ -413,6 +414,36 @@ func TestWritesDoNotRevealPeopleOutOfReach(t *testing.T) {
 					t.Errorf("a role refusal mentions the register: %s", err)
 				}
 			})
+		}
+	})
+}
+
+// Within judges reach as Get does, without reading for the officer: nil
+// within reach and nothing recorded (the caller records its act); out of
+// reach, or no such PIN, the one refusal, recorded under the action given.
+func TestWithinJudgesReachWithoutARead(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		p := e.person(baDinh, "Hoàng Văn Trong", civil.Male, "1985-05-05")
+		e.lone(p)
+		officer, outsider := registrarAt(baDinh), registrarAt(hcm)
+		const act = auth.ReadPerson
+		before := e.count("SELECT count(*) FROM audit_log")
+		if err := e.reg.Within(e.ctx, officer, act, p.PIN); err != nil {
+			t.Fatalf("within reach: %v", err)
+		}
+
+		if n := e.count("SELECT count(*) FROM audit_log"); n != before {
+			t.Errorf("%d entries recorded within reach, want none", n-before)
+		}
+		unknown := e.newPIN(hcm, civil.Male, 1985)
+		outErr, unknownErr := e.reg.Within(e.ctx, outsider, act, p.PIN), e.reg.Within(e.ctx, outsider, act, unknown)
+		if !problem.Is(outErr, problem.Forbidden) || strings.ReplaceAll(outErr.Error(), p.PIN, "…") != strings.ReplaceAll(unknownErr.Error(), unknown, "…") {
+			t.Errorf("out of reach: %v; unknown PIN: %v; want the one refusal", outErr, unknownErr)
+		}
+
+		if n := e.count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = $3", string(act), p.PIN, audit.Denied); n != 1 {
+			t.Errorf("%d refusals recorded about the person, want 1", n)
 		}
 	})
 }

@@ -147,6 +147,26 @@ func (r *Register) Get(ctx context.Context, pr auth.Principal, pinStr string) (p
 	return p, r.guard.Disclosed(ctx, pr, auth.ReadPerson, "", pinStr)
 }
 
+// Within returns nil if pr may do a on the person with pinStr, judged as
+// Get judges a read by the unit the person belongs to, or the refusal Get
+// gives (recorded under a; naming neither the unit nor whether the person
+// exists). Nothing of the record is disclosed and a success is not
+// recorded: the caller records its own act (a covert flag on the person's
+// accesses, which must not show in their list as a read).
+func (r *Register) Within(ctx context.Context, pr auth.Principal, a auth.Action, pinStr string) error {
+	if err := checkPIN("pin", pinStr); err != nil {
+		return err
+	}
+	if err := r.guard.Role(ctx, pr, a, pinStr); err != nil {
+		return err
+	}
+	p, err := r.load(ctx, nil, pinStr)
+	if err != nil && !problem.Is(err, problem.NotFound) {
+		return err
+	}
+	return r.guard.Find(ctx, pr, a, pinStr, "person with PIN "+pinStr, err == nil, people.ResponsibleUnit(&p), err)
+}
+
 // History returns a person's history, oldest first.
 func (r *Register) History(ctx context.Context, pr auth.Principal, pinStr string) ([]people.Event, error) {
 	p, err := r.Get(ctx, pr, pinStr)

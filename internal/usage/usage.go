@@ -143,9 +143,10 @@ type Options struct {
 	// PurposeName names a purpose code of the data exchange's catalogue
 	// ("Định danh khách hàng khi mở tài khoản" for KYC); false: not one.
 	PurposeName func(ctx context.Context, code string) (string, bool)
-	// Reach says whether an officer may flag a person's accesses: the
-	// register's read of the person by the officer (within reach, and
-	// audited as a read). Without it, no flag is taken.
+	// Reach says whether an officer may flag a person's accesses: within
+	// reach as for a read, judged without a read (register.Within: a read
+	// would show in the person's list); a refusal recorded under the
+	// flag's action. Without it, no flag is taken.
 	Reach func(ctx context.Context, pr auth.Principal, pin string) error
 }
 
@@ -470,13 +471,20 @@ func (s *Service) Flag(ctx context.Context, pr auth.Principal, in CovertFlag) (C
 		return CovertFlagged{}, err
 	}
 	last, err := s.log.LastAbout(ctx, in.Subject, in.EntryID, in.RequestID)
-	switch {
-	case err != nil:
+	if err != nil {
 		return CovertFlagged{}, err
-	case last == 0 && in.RequestID != "":
-		return CovertFlagged{}, problem.Field("request_id", "no access to this person under this request")
-	case last == 0:
-		return CovertFlagged{}, problem.Field("entry_id", "no access to this person with this entry id")
+	}
+	if last == 0 {
+		// The answer tells the officer something of the person's log:
+		// recorded (under the flag's action, hidden from the person).
+		err := problem.Field("entry_id", "no access to this person with this entry id")
+		if in.RequestID != "" {
+			err = problem.Field("request_id", "no access to this person under this request")
+		}
+		if rerr := s.log.Record(ctx, audit.Of(pr, FlagCovert, in.Subject).Failing(err.Error())); rerr != nil {
+			return CovertFlagged{}, rerr
+		}
+		return CovertFlagged{}, err
 	}
 	out := CovertFlagged{CovertFlag: in, FlaggedBy: pr.ActorID(), CreatedAt: now.UTC()}
 	what := fmt.Sprintf("entry %d", in.EntryID)

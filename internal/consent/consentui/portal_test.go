@@ -90,8 +90,7 @@ func newPortalWith(t *testing.T, d *db.DB, ch consentui.Choices) *portal {
 	}
 	us := usage.New(d, e.Log, audit.NewReader(e.Log, e.Guard), e.Guard, usage.Options{Organisations: []usage.OrganisationOf{names},
 		Reach: func(ctx context.Context, pr auth.Principal, pin string) error {
-			_, err := e.Reg.Get(ctx, pr, pin)
-			return err
+			return e.Reg.Within(ctx, pr, usage.FlagCovert, pin)
 		}})
 	sessions := staff.NewService(st, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -299,9 +298,19 @@ func TestAPI(t *testing.T) {
 		if code, _, _ := lan.do("POST", "/api/v1/usage/covert", flag); code != http.StatusUnauthorized {
 			t.Errorf("a citizen flagged: %d", code)
 		}
+		// A flag on an access that is not one: refused, naming the field.
+		bad := `{"subject":"` + p.Lan.PIN + `","entry_id":999999,"until":"` + time.Now().AddDate(0, 1, 0).Format("2006-01-02") + `","legal_basis":"Bộ luật Tố tụng hình sự 2015, Điều 88"}`
+		if code, _, body := police.do("POST", "/api/v1/usage/covert", bad); code != http.StatusUnprocessableEntity || !strings.Contains(body, "entry_id") {
+			t.Errorf("a flag on no access: %d %s", code, body)
+		}
+		// Neither the flags nor the officer's check of the person's reach
+		// show in the person's list: the police's interest stays covert.
 		code, _, body = lan.do("GET", "/api/v1/usage/me?limit=10", "")
-		if code != http.StatusOK || strings.Contains(body, "req-1") {
-			t.Errorf("the covert access is shown: %d %s", code, body)
+		if code != http.StatusOK || strings.Contains(body, "req-1") || strings.Contains(body, `"kind":"officer"`) {
+			t.Errorf("the covert access, or the police's check, is shown: %d %s", code, body)
+		}
+		if n := p.Count("SELECT count(*) FROM audit_log WHERE actor = 'staff:congan' AND action = $1 AND subject = $2", string(usage.FlagCovert), p.Lan.PIN); n != 2 {
+			t.Errorf("%d flag entries about the person, want 2 (the flag, the refused one)", n)
 		}
 
 		// An auditor attached to the nation reads the receipts (audited); a
