@@ -72,6 +72,12 @@ func TestAuditFile(t *testing.T) {
 	if _, err := d.Exec(`UPDATE audit_subjects SET subject = 'x'`); err == nil {
 		t.Error("the moved audit_subjects accepts UPDATE")
 	}
+	// The audit file is its owner's alone, as the register's is.
+	if fi, err := os.Stat(Path(filepath.Join(dir, "populus.db"))); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("the audit file: mode %v, want 0600", fi.Mode().Perm())
+	}
 }
 
 // A data directory whose name holds the characters of a URI (?, #, %) is

@@ -14,6 +14,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -206,12 +207,48 @@ func attach(conn sqlite.ExecQuerierContext, dsn string) error {
 	return nil
 }
 
+// attachedPaths are the paths of the files attached to a store whose
+// main file is main.
+func attachedPaths(main string) []string {
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	var out []string
+	for _, a := range attached {
+		out = append(out, a.Path(main))
+	}
+	return out
+}
+
+// createPrivate creates the database file at path, if missing, readable
+// and writable by its owner only: SQLite would create it with the
+// process's umask (0644, commonly: the register readable by every account
+// of the host where --data is an existing directory open to them), and
+// creates the -wal and -shm files with the database file's mode.
+func createPrivate(path string) error {
+	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create the SQLite store %s: %w", path, err)
+	}
+	return f.Close()
+}
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	registerSQLite.Do(func() {
 		drv := &sqlite.Driver{}
 		drv.RegisterConnectionHook(attach)
 		sql.Register(sqliteDriver, drv)
 	})
+	for _, f := range append([]string{path}, attachedPaths(path)...) {
+		if err := createPrivate(f); err != nil {
+			return nil, err
+		}
+	}
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",

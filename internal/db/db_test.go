@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -250,5 +251,34 @@ func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
 	}
 	if err := d.Close(); err != nil {
 		t.Errorf("second Close = %v", err)
+	}
+}
+
+// A SQLite store's files are its owner's alone, whatever the umask: the
+// database file is created 0600 before SQLite opens it, and SQLite gives
+// its -wal and -shm files the database file's mode.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"populus.db", "populus.db-wal", "populus.db-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, fi.Mode().Perm())
+		}
 	}
 }
