@@ -121,14 +121,15 @@ type demoCitizen struct {
 }
 
 // seedCitizens opens accounts for two adults of Phường Ba Đình with a chip
-// card: one at level 1, one at level 2.
+// card: the first at level 2 (the one the printed examples use: who used
+// my data and the consents need level 2), the second at level 1.
 func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
 	var out []demoCitizen
 	err := register.Scan(ctx, p.DB, register.ScanOptions{PermanentUnit: "00004"}, func(x *people.Person) error {
 		if x.Status != people.Alive || x.Card.Number == "" || x.BirthDate.Year > 2000 || x.Relation == people.Head {
 			return nil
 		}
-		out = append(out, demoCitizen{PIN: x.PIN, Name: x.FullName, Level: len(out) + 1})
+		out = append(out, demoCitizen{PIN: x.PIN, Name: x.FullName, Level: 2 - len(out)})
 		if len(out) == 2 {
 			return register.ErrStop
 		}
@@ -162,7 +163,7 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
 		"     relying parties, signed in as admin: %s/relying-parties.\n", url, url)
 	fmt.Fprintf(&b, " 10. Consents to the exchange's members: %s/eid/me/consents (signed receipts, revocable);\n"+
-		"     who used my data: %s/eid/me/usage (GET /api/v1/usage/me).\n", url, url)
+		"     who used my data: %s/eid/me/usage (GET /api/v1/usage/me); both for a level-2 account.\n", url, url)
 	if o := passkeyOptions(url); len(o.Origins) == 1 {
 		fmt.Fprintf(&b, " 11. Passkeys: open %s/eid/me, add one under \"sign-in methods and devices\", sign out, sign in with it;\n"+
 			"     lock and unlock each method there (browsers accept passkeys at a named site, not at an IP address).\n", o.Origins[0])

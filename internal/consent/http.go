@@ -24,13 +24,13 @@ const maxBody = 8 << 10
 // may be called on a nil *Store, to list them.
 func (s *Store) Routes() []httpx.Route {
 	return []httpx.Route{
-		{Pattern: "GET /api/v1/consent/me/records", Handler: httpx.Handle(s.getRecords), Access: httpx.AccessCitizen},
-		{Pattern: "POST /api/v1/consent/me/records", Handler: httpx.Command(s.Give, maxBody), Access: httpx.AccessCitizen},
-		{Pattern: "DELETE /api/v1/consent/me/records/{id}", Handler: httpx.Handle(s.deleteRecord), Access: httpx.AccessCitizen},
-		{Pattern: "GET /api/v1/consent/me/records/{id}/receipts", Handler: httpx.Handle(s.getReceipts), Access: httpx.AccessCitizen},
-		{Pattern: "GET /api/v1/consent/me/requests", Handler: httpx.Handle(s.getRequests), Access: httpx.AccessCitizen},
-		{Pattern: "POST /api/v1/consent/me/requests/{id}/approve", Handler: httpx.Handle(s.decide(true)), Access: httpx.AccessCitizen},
-		{Pattern: "POST /api/v1/consent/me/requests/{id}/decline", Handler: httpx.Handle(s.decide(false)), Access: httpx.AccessCitizen},
+		{Pattern: "GET /api/v1/consent/me/records", Handler: httpx.Handle(s.getRecords), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "POST /api/v1/consent/me/records", Handler: httpx.Command(s.Give, maxBody), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "DELETE /api/v1/consent/me/records/{id}", Handler: httpx.Handle(s.deleteRecord), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "GET /api/v1/consent/me/records/{id}/receipts", Handler: httpx.Handle(s.getReceipts), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "GET /api/v1/consent/me/requests", Handler: httpx.Handle(s.getRequests), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "POST /api/v1/consent/me/requests/{id}/approve", Handler: httpx.Handle(s.decide(true)), Access: httpx.AccessCitizenLevel2},
+		{Pattern: "POST /api/v1/consent/me/requests/{id}/decline", Handler: httpx.Handle(s.decide(false)), Access: httpx.AccessCitizenLevel2},
 		{Pattern: "POST /api/v1/consent/requests", Handler: httpx.Command(s.Ask, maxBody), Access: httpx.AccessMember},
 		{Pattern: "GET /api/v1/consent/requests/{id}", Handler: httpx.Handle(s.getRequest), Access: httpx.AccessMember},
 		{Pattern: "GET /api/v1/consent/records/{id}/receipts", Handler: httpx.Handle(s.getReceipts), Access: httpx.AccessStaff},

@@ -83,8 +83,23 @@ func TestBrowserDemoBank(t *testing.T) {
 		if n := e.Count("SELECT count(*) FROM oidc_consents"); n != 1 {
 			t.Errorf("%d consents", n)
 		}
-		// The citizen portal, with the provider's session: the record, and the
-		// consent given to the bank, withdrawn.
+		// The citizen portal, with the provider's session. At level 1 it
+		// says what shows at level 2 only, and shows neither the address
+		// nor the card number.
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/eid/me"),
+			chromedp.WaitVisible(chromedp.ID("needs-level2")),
+		)
+		if err != nil {
+			t.Fatalf("portal at level 1: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`)); err != nil ||
+			strings.Contains(text, e.Lan.Permanent.Detail) {
+			t.Errorf("the level-1 portal shows the address: %v\n%s", err, text)
+		}
+		// Raised to level 2 (in person): the record, who verified the
+		// person, and the consent given to the bank, withdrawn.
+		e.RaiseLevel2(e.Lan)
 		err = chromedp.Do(ctx,
 			chromedp.Navigate(srv.URL+"/eid/me"),
 			chromedp.WaitVisible(chromedp.ID("withdraw-demo-bank")),

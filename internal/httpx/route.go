@@ -31,6 +31,13 @@ const (
 	AccessStaff
 	// AccessCitizen routes need a citizen's session.
 	AccessCitizen
+	// AccessCitizenLevel2 routes need the session of a citizen whose
+	// account is of level 2 (checked in person): what tells of the
+	// person's dealings with others (who used their data, their consents
+	// to members) or gives others access is not for an account opened on
+	// the facts of a chip card alone (PIN, name, date of birth), which
+	// others may know.
+	AccessCitizenLevel2
 	// AccessClient routes need an authenticated OAuth client (a relying
 	// party).
 	AccessClient
@@ -41,7 +48,7 @@ const (
 
 var accessNames = map[Access]string{
 	AccessPublic: "public", AccessStaffOptional: "staff-optional", AccessStaff: "staff",
-	AccessCitizen: "citizen", AccessClient: "client", AccessMember: "member",
+	AccessCitizen: "citizen", AccessCitizenLevel2: "citizen-level2", AccessClient: "client", AccessMember: "member",
 }
 
 func (a Access) String() string {

@@ -73,10 +73,28 @@ func (s *Service) Routes() []httpx.Route {
 	}
 }
 
-// Guards returns the guard of AccessCitizen: the server puts it in front
-// of every route that declares it.
+// Guards returns the guards of AccessCitizen and AccessCitizenLevel2: the
+// server puts them in front of every route that declares them.
 func (s *Service) Guards() map[httpx.Access]httpx.Guard {
-	return map[httpx.Access]httpx.Guard{httpx.AccessCitizen: s.Protect}
+	return map[httpx.Access]httpx.Guard{httpx.AccessCitizen: s.Protect, httpx.AccessCitizenLevel2: s.ProtectLevel2}
+}
+
+// ProtectLevel2 is Protect for routes that need an account of level 2: a
+// signed-in holder of a level-1 account is refused (403, saying how to
+// raise it), before anything is read.
+func (s *Service) ProtectLevel2(next http.Handler, fail httpx.ErrorWriter) http.Handler {
+	return s.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sess, ok := SessionFrom(r.Context()); !ok || sess.Account.Level < Level2 {
+			fail(w, r, errNeedsLevel2())
+			return
+		}
+		next.ServeHTTP(w, r)
+	}), fail)
+}
+
+// errNeedsLevel2 refuses a level-1 account what needs level 2.
+func errNeedsLevel2() error {
+	return problem.New(problem.Forbidden, "this needs an electronic identity account of level 2: take your chip card to the police to have your account raised")
 }
 
 // Protect is the citizen's guard: Go's cross-origin protection refuses

@@ -21,7 +21,7 @@ func (*Service) OpenAPI() []byte { return openAPI }
 // *Service, to list them.
 func (s *Service) Routes() []httpx.Route {
 	return []httpx.Route{
-		{Pattern: "GET /api/v1/usage/me", Handler: httpx.Handle(s.getUsage), Access: httpx.AccessCitizen},
+		{Pattern: "GET /api/v1/usage/me", Handler: httpx.Handle(s.getUsage), Access: httpx.AccessCitizenLevel2},
 		{Pattern: "POST /api/v1/usage/covert", Handler: httpx.Command(s.Flag, 4<<10), Access: httpx.AccessStaff},
 	}
 }

@@ -49,7 +49,7 @@ func Module(s *consent.Store, choices Choices) web.Module {
 		Routes: func(k *web.Kit) []httpx.Route {
 			pg := &page{k: k, s: s, choices: choices}
 			citizen := func(pattern string, h func(http.ResponseWriter, *http.Request) error) httpx.Route {
-				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessCitizen}
+				return httpx.Route{Pattern: pattern, Handler: k.Page(h), Access: httpx.AccessCitizenLevel2}
 			}
 			return []httpx.Route{
 				citizen("GET "+Path, pg.show),

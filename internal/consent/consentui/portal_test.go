@@ -75,8 +75,8 @@ func (c choices) ConsentChoices(context.Context) (exchange.ConsentChoices, error
 // newPortalWith is newPortal whose consent form offers ch (nil: none).
 func newPortalWith(t *testing.T, d *db.DB, ch consentui.Choices) *portal {
 	e := identitytest.New(t, d)
-	e.Active(e.Lan)
-	e.Active(e.Minh)
+	e.ActiveLevel2(e.Lan)
+	e.ActiveLevel2(e.Minh)
 	master, _ := oidc.NewMasterKey()
 	names := orgs{"member:" + bank: "Ngân hàng TMCP Ngoại thương Việt Nam"}
 	cs := consent.New(d, e.Log, e.Guard, master)
@@ -339,6 +339,48 @@ func TestAPI(t *testing.T) {
 			t.Errorf("a citizen on the member's route: %d", code)
 		}
 	})
+}
+
+// An account of level 1 (opened on the facts of a chip card, which others
+// may know) sees neither who used the person's data nor the consents, and
+// gives, withdraws and decides none: each is refused, saying how to raise
+// the account; raised to level 2, the same requests pass.
+func TestLevel1Refused(t *testing.T) {
+	p := newPortal(t, dbtest.SQLite(t, append([]*db.Schema{audit.Schema, staff.Schema, consent.Schema, usage.Schema}, identitytest.Schemas...)...))
+	if _, err := p.D.ExecContext(p.Ctx, `UPDATE eid_accounts SET level = 1, level2_by = '', level2_at = '' WHERE pin = $1`, p.Minh.PIN); err != nil {
+		t.Fatal(err)
+	}
+	minh := p.citizen(t, p.Minh.PIN)
+	give := grantJSON("")
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/usage/me", ""},
+		{"GET", "/api/v1/consent/me/records", ""},
+		{"POST", "/api/v1/consent/me/records", give},
+		{"GET", "/api/v1/consent/me/requests", ""},
+		{"POST", "/api/v1/consent/me/requests/cr-any/approve", ""},
+		{"POST", "/api/v1/consent/me/requests/cr-any/decline", ""},
+		{"DELETE", "/api/v1/consent/me/records/cr-any", ""},
+	} {
+		code, ctype, body := minh.do(c.method, c.path, c.body)
+		if code != http.StatusForbidden || ctype != "application/problem+json" || !strings.Contains(body, "level 2") {
+			t.Errorf("%s %s at level 1: %d %s %s", c.method, c.path, code, ctype, body)
+		}
+	}
+	for _, path := range []string{"/eid/me/usage", "/eid/me/consents"} {
+		code, _, body := minh.do("GET", path, "", "Accept-Language", "vi")
+		if code != http.StatusForbidden || !strings.Contains(body, "mức độ 2") {
+			t.Errorf("%s at level 1: %d %s", path, code, body)
+		}
+	}
+	if n := p.Count("SELECT count(*) FROM consent_records"); n != 0 {
+		t.Errorf("%d consent records after the refusals", n)
+	}
+	if _, err := p.D.ExecContext(p.Ctx, `UPDATE eid_accounts SET level = 2 WHERE pin = $1`, p.Minh.PIN); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := minh.do("GET", "/api/v1/usage/me", ""); code != http.StatusOK {
+		t.Errorf("raised to level 2: %d %s", code, body)
+	}
 }
 
 // The pages in both languages: the pending request, the consent and the

@@ -115,6 +115,27 @@ func (e *Env) Active(p people.Person) identity.Account {
 	return a
 }
 
+// ActiveLevel2 is Active with the account then raised to level 2
+// (RaiseLevel2).
+func (e *Env) ActiveLevel2(p people.Person) identity.Account {
+	e.T.Helper()
+	a := e.Active(p)
+	e.RaiseLevel2(p)
+	a.Level = identity.Level2
+	return a
+}
+
+// RaiseLevel2 raises p's account to level 2, as a police officer raises it
+// after checking the chip card in person (the fixture writes the level:
+// not every test person holds a card).
+func (e *Env) RaiseLevel2(p people.Person) {
+	e.T.Helper()
+	if _, err := e.D.ExecContext(e.Ctx, `UPDATE eid_accounts SET level = $2, level2_by = 'staff:test-police', level2_at = $3 WHERE pin = $1`,
+		p.PIN, identity.Level2, db.FormatTime(e.Now)); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
 // Count runs a count query, once the audit log's entries are stored.
 func (e *Env) Count(q string, args ...any) int {
 	e.T.Helper()

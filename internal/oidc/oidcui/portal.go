@@ -151,8 +151,13 @@ func (pt *portal) me(w http.ResponseWriter, r *http.Request) error {
 	if v.Consents, err = pt.p.Consents(r.Context(), pr); err != nil {
 		return err
 	}
-	if v.Verifications, err = pt.verifications(r, sess.Account.PIN); err != nil {
-		return err
+	// Which services checked the person is for a holder checked in person
+	// (level 2), as who used my data is: a level-1 account was opened on
+	// the facts of a chip card, which others may know.
+	if sess.Account.Level >= identity.Level2 {
+		if v.Verifications, err = pt.verifications(r, sess.Account.PIN); err != nil {
+			return err
+		}
 	}
 	if v.Methods, err = pt.eid.MethodStates(r.Context(), pr); err != nil {
 		return err

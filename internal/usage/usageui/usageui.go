@@ -26,7 +26,7 @@ func Module(s *usage.Service) web.Module {
 	return web.Module{
 		Name: "usage", Templates: tpl, Messages: msgs,
 		Routes: func(k *web.Kit) []httpx.Route {
-			return []httpx.Route{{Pattern: "GET " + Path, Access: httpx.AccessCitizen,
+			return []httpx.Route{{Pattern: "GET " + Path, Access: httpx.AccessCitizenLevel2,
 				Handler: k.Page(func(w http.ResponseWriter, r *http.Request) error {
 					pr, err := auth.MustFromContext(r.Context())
 					if err != nil {
