@@ -15,6 +15,7 @@ import (
 	"github.com/populus-vn/populus/internal/consent"
 	"github.com/populus-vn/populus/internal/consent/consentui"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
 	datausage "github.com/populus-vn/populus/internal/usage"
 	"github.com/populus-vn/populus/internal/usage/usageui"
@@ -31,6 +32,9 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}
 	o := datausage.Options{
+		// The identity's matcher reads for the citizen's portal, relying
+		// parties and registrations, each recorded again naming who for.
+		OnBehalf: []string{identity.Matcher().ActorID()},
 		// An officer flags the accesses of a person within reach, judged
 		// as a read is; a refusal is audited under the flag's action, and
 		// nothing is read: the flag's own entry records the act, hidden

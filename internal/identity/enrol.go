@@ -248,6 +248,7 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 	msg := fmt.Sprintf("Populus: ma xac thuc tai khoan dinh danh dien tu cua ban la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.", code, int(s.opts.CodeTTL/time.Minute))
 	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {
 		slog.ErrorContext(ctx, "one-time code not sent", "err", err)
+		s.record(ctx, entry.Failing("code not sent"), remote)
 		return Pending{}, problem.New(problem.Unavailable, "the code could not be sent; try again in a few minutes")
 	}
 	s.record(ctx, entry.With("code sent to "+maskPhone(phone)), remote)

@@ -17,6 +17,7 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -138,6 +139,13 @@ type Options struct {
 	// OfficerNames shows an officer's name (the audit actor) where policy
 	// allows it; by default an officer is shown by role and unit only.
 	OfficerNames bool
+	// OnBehalf are the actors (audit actor ids) whose reads of a person are
+	// made for another party that the same access records in an entry of
+	// its own (the electronic identity's matcher, "system:identity",
+	// reads for the citizen's own portal, a relying party's sign-in or
+	// verification, a registration): the person sees that entry, not the
+	// read beside it twice.
+	OnBehalf []string
 	// UnitName names a unit code ("Phường Ba Đình").
 	UnitName func(code string) string
 	// PurposeName names a purpose code of the data exchange's catalogue
@@ -190,6 +198,12 @@ const (
 // flagged access away), none an access by someone else.
 func own(e *audit.Entry, pinActor string) bool {
 	return e.Actor == pinActor || e.Actor == Principal.ActorID() || e.Action == string(FlagCovert)
+}
+
+// onBehalf reports whether e is a read the same access records again in
+// an entry naming the party it was for (Options.OnBehalf).
+func (s *Service) onBehalf(e *audit.Entry) bool {
+	return e.Action == string(auth.ReadPerson) && e.Outcome == audit.OK && slices.Contains(s.o.OnBehalf, e.Actor)
 }
 
 type flag struct {
@@ -276,7 +290,7 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 		for _, v := range views {
 			scanned++
 			before = v.ID
-			if own(&v.Entry, pr.ActorID()) {
+			if own(&v.Entry, pr.ActorID()) || s.onBehalf(&v.Entry) {
 				continue
 			}
 			it := s.item(ctx, v)

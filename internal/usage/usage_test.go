@@ -53,6 +53,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 			return "", "", false
 		},
 		UnitName: func(code string) string { return "Phường Ba Đình" },
+		OnBehalf: []string{"system:identity"},
 		Reach: func(_ context.Context, pr auth.Principal, pin string) error {
 			if pr.Unit != "00004" && pr.Unit != "VN" {
 				return problem.New(problem.Forbidden, "out of reach")
@@ -102,8 +103,12 @@ func TestWhoUsedMyData(t *testing.T) {
 		e := newEnv(t, d)
 		member := auth.Principal{Kind: auth.KindMember, Username: bank}
 		police := auth.Staff(7, "congan.badinh", "Nguyễn Văn Công", auth.PoliceOfficer, "00004")
+		matcher := auth.Principal{Kind: auth.KindSystem, Username: "identity", Role: auth.Matcher, Unit: "VN"}
 		e.record(
 			audit.Of(police, auth.ReadPerson, lanPIN),
+			// The citizen's own portal: the matcher's read for it, and the
+			// citizen's own read; neither is someone else's access.
+			audit.Of(matcher, auth.ReadPerson, lanPIN),
 			audit.Of(lan, "identity.self.read", lanPIN),
 			audit.Of(member, "exchange.person.read", lanPIN).For("KYC", "consent", "cr-1").Disclosing("full_name", "birth_date"),
 			audit.Of(member, "exchange.person.read", lanPIN).For("KYC", "consent", "").Refused("no consent"),
