@@ -8,6 +8,7 @@ package httpx
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -336,6 +337,45 @@ func collect(t reflect.Type, into map[string]reflect.Type) {
 		}
 		into[name] = f.Type
 	}
+}
+
+// CSRFHeader and CSRFField carry a session's CSRF token on unsafe requests
+// (the staff's and the citizen's sessions alike).
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf"
+)
+
+// SafeMethod reports whether a request with this method changes nothing,
+// and so needs no CSRF token.
+func SafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
+}
+
+// RequireCSRF returns nil if r carries the session's token want: in the
+// header CSRFHeader or, without it, the form field CSRFField, read by
+// field when it finds one (a multipart form's, read as a stream), else
+// from a URL-encoded form of at most limit bytes (PostedField). Otherwise
+// the error to write: 413 for a form too large to read, 403 without the
+// token.
+func RequireCSRF(w http.ResponseWriter, r *http.Request, want string, limit int64, field func(*http.Request) (string, bool)) error {
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		var ok bool
+		if field != nil {
+			got, ok = field(r)
+		}
+		if !ok {
+			var err error
+			if got, err = PostedField(w, r, CSRFField, limit); err != nil {
+				return err
+			}
+		}
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
+	}
+	return nil
 }
 
 // PostedField reads the field name of a posted URL-encoded form of at most

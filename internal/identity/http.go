@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -26,8 +25,8 @@ const SignInPath = "/eid/signin"
 // CSRFHeader and CSRFField carry the session's CSRF token on unsafe
 // requests, as for staff sessions.
 const (
-	CSRFHeader = "X-CSRF-Token"
-	CSRFField  = "csrf"
+	CSRFHeader = httpx.CSRFHeader
+	CSRFField  = httpx.CSRFField
 )
 
 //go:embed openapi.json
@@ -122,34 +121,14 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 			fail(w, r, problem.New(problem.Unauthorized, "sign in with your electronic identity first"))
 			return
 		}
-		if !safeMethod(r.Method) {
-			if ok, err := validCSRF(w, r, sess.CSRF); err != nil || !ok {
-				if err == nil {
-					err = problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
-				}
+		if !httpx.SafeMethod(r.Method) {
+			if err := httpx.RequireCSRF(w, r, sess.CSRF, 64<<10, nil); err != nil {
 				fail(w, r, err)
 				return
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(withSession(r.Context(), sess)))
 	}))
-}
-
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// validCSRF reports whether r carries the token want; a form too large to
-// read is an error (413), not a missing token.
-func validCSRF(w http.ResponseWriter, r *http.Request, want string) (bool, error) {
-	got := r.Header.Get(CSRFHeader)
-	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		var err error
-		if got, err = httpx.PostedField(w, r, CSRFField, 64<<10); err != nil {
-			return false, err
-		}
-	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
 // session returns the live session named by the request's cookie.

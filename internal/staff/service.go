@@ -3,7 +3,6 @@ package staff
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -253,16 +252,10 @@ func (s *Service) session(r *http.Request) (Session, bool, error) {
 	return sess, true, nil
 }
 
-// IsSafeMethod reports whether a request with this method changes nothing,
-// and so needs no CSRF token.
-func isSafeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
-}
-
 // CSRFField and CSRFHeader carry the session's CSRF token on unsafe requests.
 const (
-	CSRFField  = "csrf"
-	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = httpx.CSRFField
+	CSRFHeader = httpx.CSRFHeader
 )
 
 // maxFormBody bounds the URL-encoded form bodies parsed here to read the
@@ -301,11 +294,8 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !isSafeMethod(r.Method) {
-			if ok, err := validCSRF(w, r, sess.CSRF); err != nil || !ok {
-				if err == nil {
-					err = problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
-				}
+		if !httpx.SafeMethod(r.Method) {
+			if err := httpx.RequireCSRF(w, r, sess.CSRF, maxFormBody, multipartCSRF); err != nil {
 				fail(w, r, err)
 				return
 			}
@@ -314,29 +304,20 @@ func (s *Service) Protect(next http.Handler, fail httpx.ErrorWriter) http.Handle
 	}))
 }
 
-// validCSRF reports whether r carries the token want; a form too large to
-// read is an error (413), not a missing token.
-func validCSRF(w http.ResponseWriter, r *http.Request, want string) (bool, error) {
-	got := r.Header.Get(CSRFHeader)
-	if got == "" {
-		if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
-			got = multipartCSRF(r, params["boundary"])
-		} else if got, err = httpx.PostedField(w, r, CSRFField, maxFormBody); err != nil {
-			return false, err
-		}
-	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
-}
-
 // multipartCSRF reads the CSRF field of a multipart form (an upload posted
 // without JavaScript) without holding the form in memory: it reads the
 // parts in order up to the field, which must come before any file and
 // within the first maxCSRFPrefix bytes, and then puts what it read back in
 // front of the rest of the body, so the handler reads the whole form as
-// sent, as a stream.
-func multipartCSRF(r *http.Request, boundary string) string {
+// sent, as a stream. False for a request that is not a multipart form.
+func multipartCSRF(r *http.Request) (string, bool) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return "", false
+	}
+	boundary := params["boundary"]
 	if boundary == "" {
-		return ""
+		return "", true
 	}
 	rec := &prefixReader{r: r.Body, left: maxCSRFPrefix}
 	mr := multipart.NewReader(rec, boundary)
@@ -356,7 +337,7 @@ func multipartCSRF(r *http.Request, boundary string) string {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(rec.buf.Bytes()), r.Body), r.Body}
-	return got
+	return got, true
 }
 
 // prefixReader reads at most left bytes of r, keeping them in buf.
