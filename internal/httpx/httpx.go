@@ -197,8 +197,8 @@ func DecodeJSONBytes(body []byte, dst any) error {
 		if pe, ok := e.(*problem.Error); ok && len(pe.Fields) == 0 && pe.Detail != "" {
 			// A field's own decoder failed; find which field.
 			if path := locate(reflect.TypeOf(dst), body); path != "" {
-				pe.Fields = []problem.FieldError{{Field: path, Reason: err.Error()}}
-				pe.Detail = "a field is not valid"
+				pe.Fields = []problem.FieldError{{Field: path, Reason: fieldReason(err)}}
+				pe.Detail = "A field is not valid"
 			}
 		}
 		return e
@@ -246,7 +246,21 @@ func decodeError(err error, limit int64) error {
 	}
 	// Errors from a field's own UnmarshalJSON (dates, sex) arrive without
 	// the field's name from encoding/json; report the reason.
-	return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "a field is not valid: " + err.Error()}
+	return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "A field is not valid: " + fieldReason(err)}
+}
+
+// timeReason is the reason of a time that does not parse (time.Time's
+// decoder reads RFC 3339 only).
+const timeReason = "must be a date and time with its offset (RFC 3339), e.g. 2027-06-01T00:00:00+07:00"
+
+// fieldReason is the reason a field's own decoder gave, in words where
+// the decoder's is Go's (a time's layout).
+func fieldReason(err error) string {
+	var te *time.ParseError
+	if errors.As(err, &te) {
+		return timeReason
+	}
+	return err.Error()
 }
 
 func jsonType(goKind string) string {

@@ -198,3 +198,16 @@ func TestPostedField(t *testing.T) {
 		}
 	}
 }
+
+// A time that is not RFC 3339 is named, with what is expected, not with
+// Go's layout.
+func TestDecodeTimeField(t *testing.T) {
+	var dst struct {
+		ValidUntil time.Time `json:"valid_until"`
+	}
+	err := DecodeJSONBytes([]byte(`{"valid_until":"2027-06-01"}`), &dst)
+	var pe *problem.Error
+	if !errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "valid_until" || pe.Fields[0].Reason != timeReason || strings.Contains(pe.Error(), "2006-01-02") {
+		t.Errorf("err = %v (%+v)", err, pe)
+	}
+}
