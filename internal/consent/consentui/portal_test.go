@@ -425,6 +425,22 @@ func TestPages(t *testing.T) {
 			}
 		}
 	}
+	// A request for a client and purpose the person has consented to
+	// already says that approving replaces that consent; a consent kept 0
+	// days says it is not to be kept.
+	g0 := g
+	g0.Client, g0.Subject, g0.Reason, g0.DataLifeDays = bank, "", "", 0
+	if _, err := p.consent.Give(p.Ctx, identity.Account{ID: 1, PIN: p.Lan.PIN}.Principal(""), g0); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{"vi": {`id="replaces-`, "Đồng ý và thay thế", "phiên bản 1", "không được lưu giữ"}, "en": {"Approve and replace", "not to be kept"}} {
+		_, _, body := lan.do("GET", "/eid/me/consents", "", "Accept-Language", lang)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the consents page lacks %q", lang, w)
+			}
+		}
+	}
 	// A default purpose of the exchange's catalogue in the page's language.
 	for lang, want := range map[string]string{"vi": "<td>Định danh khách hàng khi mở tài khoản</td>", "en": "<td>Identifying a customer opening an account</td>"} {
 		if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", lang); !strings.Contains(body, want) {
