@@ -121,7 +121,8 @@ func TestBrowserDemoBank(t *testing.T) {
 			t.Errorf("the portal's date of birth, want %s: %v", born.VN(), err)
 		}
 		// "Who verified me": the bank received the name at each sign-in.
-		if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("verifications"))); err != nil || !strings.Contains(who, "Ngân hàng Demo") {
+		if who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("verifications"))); err != nil || !strings.Contains(who, "Ngân hàng Demo") ||
+			!strings.Contains(who, "năm sinh") && !strings.Contains(who, "date of birth") || strings.Contains(who, "scopes") {
 			t.Errorf("who verified me: %q %v", who, err)
 		}
 		if n := e.Count("SELECT count(*) FROM oidc_consents WHERE revoked_at <> ''"); n != 1 {

@@ -20,11 +20,14 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.action", "portal.method", "portal.outcome"}) {
+	if !slices.Equal(prefixes, []string{"oidc.scope", "portal.action", "portal.check", "portal.method", "portal.outcome"}) {
 		t.Errorf("prefixes %v", prefixes)
 	}
 	for _, o := range []string{"ok", "failed", "refused"} {
 		ids = append(ids, "portal.outcome."+o)
+	}
+	for _, o := range []string{"match", "no_match", "refused"} {
+		ids = append(ids, "portal.check."+o)
 	}
 	ids = append(ids, "flash.oidc.client_disabled", "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed")
 	for _, m := range identity.Methods {

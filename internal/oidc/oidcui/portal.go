@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -94,7 +95,7 @@ type meView struct {
 	Consents []oidc.Consent
 	// Verifications are the services' recent checks of the holder ("who
 	// verified me"): verifications, claims received, e-KYC records.
-	Verifications []audit.Entry
+	Verifications []verification
 	// Methods and Passkeys are the factors and devices: each method
 	// enrolled or not, locked or not; the passkeys registered.
 	Methods    []identity.MethodState
@@ -106,21 +107,61 @@ type meView struct {
 // me".
 var verifierActions = map[string]bool{oidc.ActionVerify: true, oidc.ActionClaims: true, oidc.ActionEKYC: true}
 
+// verification is a service's check of the holder as the portal shows it:
+// what was shared (the scopes of a sign-in or an e-KYC record) or asked (a
+// verification's fields and predicates, and whether they matched), read
+// from the entry's detail, which the provider writes.
+type verification struct {
+	At      time.Time
+	Service string
+	Action  string
+	Scopes  []string
+	Asked   []string
+	// Outcome is "match", "no_match" or "refused" for a verification.
+	Outcome string
+}
+
+// verificationOf reads e's detail ("scopes profile birthdate", "txn …;
+// scopes …", "asked full_name,birth_date; purpose KYC; match").
+func verificationOf(e audit.Entry, service string) verification {
+	v := verification{At: e.At, Service: service, Action: e.Action}
+	for _, part := range strings.Split(e.Detail, "; ") {
+		switch {
+		case strings.HasPrefix(part, "scopes "):
+			for _, sc := range strings.Fields(strings.TrimPrefix(part, "scopes ")) {
+				if sc != "openid" && sc != "offline_access" {
+					v.Scopes = append(v.Scopes, sc)
+				}
+			}
+		case strings.HasPrefix(part, "asked "):
+			v.Asked = strings.Split(strings.TrimPrefix(part, "asked "), ",")
+		case part == "match":
+			v.Outcome = "match"
+		case strings.HasPrefix(part, "no match"):
+			v.Outcome = "no_match"
+		}
+	}
+	if e.Outcome != audit.OK {
+		v.Outcome = "refused"
+	}
+	return v
+}
+
 // verifications returns the services' recent checks of pin: among the
 // newest 500 entries about the person, at most 20.
-func (pt *portal) verifications(r *http.Request, pin string) ([]audit.Entry, error) {
+func (pt *portal) verifications(r *http.Request, pin string) ([]verification, error) {
 	entries, _, err := pt.log.List(r.Context(), pin, 0, 500)
 	if err != nil {
 		return nil, err
 	}
-	var out []audit.Entry
+	var out []verification
 	for _, e := range entries {
 		if verifierActions[e.Action] && strings.HasPrefix(e.Actor, "client:") {
-			e.Actor = strings.TrimPrefix(e.Actor, "client:")
-			if c, err := pt.p.Clients().Get(r.Context(), e.Actor); err == nil {
-				e.Actor = c.Name // the service's name, as on the consent screen
+			name := strings.TrimPrefix(e.Actor, "client:")
+			if c, err := pt.p.Clients().Get(r.Context(), name); err == nil {
+				name = c.Name // the service's name, as on the consent screen
 			}
-			out = append(out, e)
+			out = append(out, verificationOf(e, name))
 			if len(out) == 20 {
 				break
 			}
