@@ -237,6 +237,17 @@ type change struct {
 	names map[string]string
 	place func(*web.Form) forms
 	act   func(r *http.Request, pr auth.Principal, f *web.Form) error
+	// confirm, for a change that cannot be undone, is the message that
+	// warns of it (its argument the form's field subject): the form is
+	// answered with a page asking to confirm, and acted on only when sent
+	// again with confirmed=yes.
+	confirm, subject string
+}
+
+// confirmView is the page that asks to confirm a change.
+type confirmView struct {
+	Action, Warning, Subject string
+	Values                   [][2]string
 }
 
 // handle is c's handler.
@@ -250,6 +261,18 @@ func (p *pages) handle(c change) func(http.ResponseWriter, *http.Request) error 
 			return err
 		}
 		f := p.k.NewForm(r, r.PostForm)
+		if c.confirm != "" && f.Get("confirmed") != "yes" {
+			v := confirmView{Action: r.URL.Path, Warning: c.confirm, Subject: f.Get(c.subject)}
+			for name, vals := range r.PostForm {
+				if name != httpx.CSRFField && name != "confirmed" {
+					for _, x := range vals {
+						v.Values = append(v.Values, [2]string{name, x})
+					}
+				}
+			}
+			p.k.Render(w, r, http.StatusOK, "exchange_confirm", "exchangeui.confirm.title", "", v)
+			return nil
+		}
 		if err := c.act(r, pr, f); err != nil {
 			if c.place == nil {
 				return err
@@ -366,15 +389,17 @@ func (p *pages) withdraw() change {
 }
 
 func (p *pages) revoke() change {
-	return change{max: 4 << 10, flash: "flash.exchange.revoked", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
-		return p.x.AdminRevoke(r.Context(), pr, f.Get("id"))
-	}}
+	return change{max: 4 << 10, flash: "flash.exchange.revoked", confirm: "exchangeui.confirm.revoke", subject: "id",
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			return p.x.AdminRevoke(r.Context(), pr, f.Get("id"))
+		}}
 }
 
 func (p *pages) revokeCertificate() change {
-	return change{max: 4 << 10, flash: "flash.exchange.certificate_revoked", act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
-		return p.x.AdminRevokeCertificate(r.Context(), pr, f.Get("serial"))
-	}}
+	return change{max: 4 << 10, flash: "flash.exchange.certificate_revoked", confirm: "exchangeui.confirm.certificate", subject: "serial",
+		act: func(r *http.Request, pr auth.Principal, f *web.Form) error {
+			return p.x.AdminRevokeCertificate(r.Context(), pr, f.Get("serial"))
+		}}
 }
 
 // certificate issues a client certificate to a subsystem and answers it

@@ -240,10 +240,21 @@ func TestPage(t *testing.T) {
 	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates", url.Values{"csrf": {hanoiCSRF}, "id": {"VN/COM/VCB/EKYC"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a province's administrator issues a national member's certificate: %d", res.StatusCode)
 	}
-	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {hanoiCSRF}, "serial": {serial}}); res.StatusCode != http.StatusForbidden {
+	if res, _ := hanoi.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {hanoiCSRF}, "serial": {serial}, "confirmed": {"yes"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a province's administrator revokes a national member's certificate: %d", res.StatusCode)
 	}
-	if res, _ := admin.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {csrf}, "serial": {serial}}); res.StatusCode != http.StatusSeeOther {
+	// A revocation cannot be undone: the first post asks to confirm it,
+	// naming what is revoked, and revokes nothing.
+	res, _ = admin.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {csrf}, "serial": {serial}})
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="confirm-warning"`) || !strings.Contains(string(body), serial) || !strings.Contains(string(body), `name="confirmed" value="yes"`) {
+		t.Errorf("revoke the certificate, unconfirmed: %d %s", res.StatusCode, body)
+	}
+	if cs, _ := x.Certificates(ctx, "VN/COM/VCB/EKYC"); slices.ContainsFunc(cs, func(c exchange.Certificate) bool { return !c.RevokedAt.IsZero() }) {
+		t.Error("a certificate revoked before the revocation was confirmed")
+	}
+	if res, _ := admin.PostForm(srv.URL+"/exchange/certificates/revoke", url.Values{"csrf": {csrf}, "serial": {serial}, "confirmed": {"yes"}}); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("revoke the certificate: %d", res.StatusCode)
 	}
 	if cs, err := x.Certificates(ctx, "VN/COM/VCB/EKYC"); err != nil || len(cs) != 2 || !slices.ContainsFunc(cs, func(c exchange.Certificate) bool { return c.Serial == serial && !c.RevokedAt.IsZero() }) {
@@ -258,7 +269,7 @@ func TestPage(t *testing.T) {
 	if code, vi := get(admin, "vi"); !strings.Contains(vi, "Cấp chứng chỉ") || !strings.Contains(vi, `id="grant"`) {
 		t.Errorf("the page offers no certificate or grant: %d %s", code, vi[max(0, len(vi)-3000):])
 	}
-	res, _ = admin.PostForm(srv.URL+"/exchange/revoke", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB"}})
+	res, _ = admin.PostForm(srv.URL+"/exchange/revoke", url.Values{"csrf": {csrf}, "id": {"VN/COM/VCB"}, "confirmed": {"yes"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Errorf("revoke: %d", res.StatusCode)
 	}
