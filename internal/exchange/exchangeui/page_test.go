@@ -358,12 +358,12 @@ func TestPagePublish(t *testing.T) {
 	vi := page(admin)
 	// Each button names what it acts on; the platform's own member and
 	// system are not offered to revoke.
-	for _, label := range []string{"Thu hồi: VN/COM/VCB", "Thu hồi: VN/COM/VCB/EKYC", "Cấp chứng chỉ: VN/COM/VCB/EKYC", "Rút quyền: VN/COM/VCB/EKYC — " + svc} {
+	for _, label := range []string{"Thu hồi thành viên: VN/COM/VCB", "Thu hồi hệ thống: VN/COM/VCB/EKYC", "Cấp chứng chỉ: VN/COM/VCB/EKYC", "Rút quyền: VN/COM/VCB/EKYC — " + svc} {
 		if !strings.Contains(vi, `aria-label="`+label+`"`) {
 			t.Errorf("no button labelled %q", label)
 		}
 	}
-	if strings.Contains(vi, `aria-label="Thu hồi: VN/GOV/BCA`) || strings.Contains(vi, `aria-label="Cấp chứng chỉ: VN/GOV/BCA`) {
+	if strings.Contains(vi, `aria-label="Thu hồi thành viên: VN/GOV/BCA`) || strings.Contains(vi, `aria-label="Thu hồi hệ thống: VN/GOV/BCA`) || strings.Contains(vi, `aria-label="Cấp chứng chỉ: VN/GOV/BCA`) {
 		t.Error("the platform's own member or system offered to revoke or certify")
 	}
 	if !removable(vi, svc) || removable(vi, exchange.Platform+"/person") || strings.Count(vi, `action="/exchange/rights/withdraw"`) != 2 {
