@@ -160,11 +160,13 @@ func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyR
 		}
 	}
 	var asked []string
+	// A field of no one does not match, and has no reason of its own: the
+	// one reason is the unknown PIN (900).
 	field := func(name string, ok bool, code int) {
 		asked = append(asked, name)
 		ok = ok && found
 		out.Fields[name] = ok
-		if !ok {
+		if !ok && found {
 			fail(code)
 		}
 	}
