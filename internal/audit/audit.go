@@ -315,7 +315,7 @@ func openLog(ctx context.Context, d *db.DB, window time.Duration, fail func() er
 			case errors.Is(err, errJournalBusy):
 				// The server holds it while a command of the CLI runs
 				// beside it: expected, and as durable.
-				slog.Info("audit journal held by another process (the server, for a command run beside it): this one commits its entries to the audit file directly", "path", JournalPath(d.Location))
+				slog.Debug("audit journal held by another process (the server, for a command run beside it): this one commits its entries to the audit file directly", "path", JournalPath(d.Location))
 				go l.writer()
 				return l, nil
 			case errors.Is(err, errJournalUnmapped):

@@ -332,6 +332,12 @@ func TestStaticFiles(t *testing.T) {
 		if r := c.get("/static/"); r.status != http.StatusNotFound {
 			t.Errorf("directory listing: %d", r.status)
 		}
+		// The icon, named by every page: browsers ask no /favicon.ico.
+		if m := regexp.MustCompile(`<link rel="icon" href="(/static/favicon\.svg\?v=[0-9a-f]+)"`).FindStringSubmatch(page); m == nil {
+			t.Error("no icon link")
+		} else if r := c.get(m[1]); r.status != 200 || r.header.Get("Content-Type") != "image/svg+xml" {
+			t.Errorf("icon: %d %q", r.status, r.header.Get("Content-Type"))
+		}
 	})
 }
 
