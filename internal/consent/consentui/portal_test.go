@@ -371,6 +371,11 @@ func TestLevel1Refused(t *testing.T) {
 		if code != http.StatusForbidden || !strings.Contains(body, "mức độ 2") {
 			t.Errorf("%s at level 1: %d %s", path, code, body)
 		}
+		// The error page speaks to a citizen and leads back to the portal.
+		if !strings.Contains(body, "Tài khoản của bạn không được dùng chức năng này") || strings.Contains(body, "phạm vi quản lý") ||
+			!strings.Contains(body, `class="brand" href="/eid/me"`) || !strings.Contains(body, `class="button" href="/eid/me"`) {
+			t.Errorf("%s at level 1: an error page for staff: %s", path, body)
+		}
 	}
 	if n := p.Count("SELECT count(*) FROM consent_records"); n != 0 {
 		t.Errorf("%d consent records after the refusals", n)
