@@ -27,7 +27,7 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		usage(stderr)
+		usage(stdout)
 		return nil
 	case "verify":
 	default:
@@ -35,7 +35,7 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	var c config
 	var verifier string
-	f := newFlags("audit verify", env, stderr)
+	f := newFlags("audit verify", env, stdout)
 	f.summary = "Checks every entry of the audit log, its Merkle tree and its signed checkpoints; exits 1 naming the first that does not match."
 	f.store(&c)
 	f.string(&verifier, "verifier", "POPULUS_AUDIT_VERIFIER", "", "the checkpoint key to check signatures with (populus-audit+…, printed by serve at start and served at /api/v1/audit/checkpoint); "+

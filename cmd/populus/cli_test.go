@@ -37,9 +37,9 @@ func everyCommand() [][]string {
 	return append(out, []string{"synth", "sector"}, []string{"reconcile", "report"}, []string{"audit", "verify"}, []string{"places", "import"}, []string{"places", "list"})
 }
 
-// Every command's --help exits 0 (run returns nil), opens with its usage
-// line, and names every flag and every environment variable the command
-// read while setting up its flags.
+// Every command's --help exits 0 (run returns nil), writes to standard
+// output, opens with its usage line, and names every flag and every
+// environment variable the command read while setting up its flags.
 func TestEveryCommandHelp(t *testing.T) {
 	flagLine := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)
 	for _, cmd := range everyCommand() {
@@ -49,7 +49,12 @@ func TestEveryCommandHelp(t *testing.T) {
 			if err := run(context.Background(), append(cmd, "--help"), env.get, &out, &errb); err != nil {
 				t.Fatalf("--help: %v", err)
 			}
-			help := errb.String()
+			// Asked for, the help is the output: standard output, nothing
+			// on standard error.
+			help := out.String()
+			if errb.Len() != 0 {
+				t.Errorf("--help wrote to standard error:\n%s", errb.String())
+			}
 			if !strings.HasPrefix(help, "Usage: populus "+cmd[0]) {
 				t.Errorf("--help does not open with its usage:\n%s", help)
 			}

@@ -19,23 +19,23 @@ import (
 
 // runClients manages the relying parties of the OpenID provider.
 func runClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	usage := func() {
-		fmt.Fprintln(stderr, "Usage: populus clients add|update|list|disable [--data DIR | --db URL] …")
-		fmt.Fprintln(stderr, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add --help);")
-		fmt.Fprintln(stderr, "           prints its client secret once (client_secret_basic)")
-		fmt.Fprintln(stderr, "  update   change a relying party's registration: --id and the flags of add to change (a new version)")
-		fmt.Fprintln(stderr, "  list     list the relying parties")
-		fmt.Fprintln(stderr, "  disable  withdraw a relying party: no more sign-ins, its tokens revoked (argument: its id)")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: populus clients add|update|list|disable [--data DIR | --db URL] …")
+		fmt.Fprintln(w, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add --help);")
+		fmt.Fprintln(w, "           prints its client secret once (client_secret_basic)")
+		fmt.Fprintln(w, "  update   change a relying party's registration: --id and the flags of add to change (a new version)")
+		fmt.Fprintln(w, "  list     list the relying parties")
+		fmt.Fprintln(w, "  disable  withdraw a relying party: no more sign-ins, its tokens revoked (argument: its id)")
 	}
 	if len(args) == 0 {
-		usage()
+		usage(stderr)
 		return errUsage
 	}
 	sub := args[0]
 	subs := []string{"add", "update", "list", "disable"}
 	switch {
 	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
-		usage()
+		usage(stdout)
 		return nil
 	case strings.HasPrefix(sub, "-"):
 		return fmt.Errorf("clients: unknown flag %s before the subcommand (add, update, list or disable). Run 'populus clients --help'.", sub)
@@ -43,7 +43,7 @@ func runClients(ctx context.Context, args []string, env func(string) string, std
 		return unknownSubcommand("clients", sub, subs)
 	}
 	var c config
-	f := newFlags("clients "+sub, env, stderr)
+	f := newFlags("clients "+sub, env, stdout)
 	f.summary = map[string]string{
 		"add":     "Registers a relying party of the OpenID provider; prints its client secret once (client_secret_basic).",
 		"update":  "Changes a relying party's registration: the flags given replace what it had, the others stay; the former registration is kept as a version. Prints a new client secret once when the client moves to client_secret_basic.",

@@ -68,7 +68,7 @@ type config struct {
 type flags struct {
 	fs  *flag.FlagSet
 	env func(string) string
-	out io.Writer // where --help writes
+	out io.Writer // where --help writes (standard output: asked for)
 	// summary says in a sentence what the command does, for --help;
 	// argsUsage names its arguments after the flags (" USERNAME").
 	summary, argsUsage string
@@ -84,12 +84,12 @@ type flags struct {
 	envErr error
 }
 
-func newFlags(name string, env func(string) string, stderr io.Writer) *flags {
+func newFlags(name string, env func(string) string, stdout io.Writer) *flags {
 	fs := flag.NewFlagSet("populus "+name, flag.ContinueOnError)
 	// The flag package's own messages (its error and the whole usage) are
 	// replaced by parse's: one line, or the help when asked.
 	fs.SetOutput(io.Discard)
-	f := &flags{fs: fs, env: env, out: stderr}
+	f := &flags{fs: fs, env: env, out: stdout}
 	fs.Usage = func() {}
 	return f
 }

@@ -92,7 +92,7 @@ func (r relyingParties) OrganisationOf(ctx context.Context, actor string) (strin
 // GET /api/v1/consent/keys, saved to a file. It prints the receipt's
 // content; a receipt that does not verify is an error (exit status 2).
 func runReceipt(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("receipt", env, stderr)
+	f := newFlags("receipt", env, stdout)
 	f.summary = "Verifies a signed consent receipt (JWS) against the consent keys saved from GET /api/v1/consent/keys, and prints its content."
 	f.args, f.argsUsage = 1, " RECEIPT_FILE"
 	var keysFile string

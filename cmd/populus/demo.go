@@ -21,12 +21,15 @@ const demoPeople = 20000
 func runDemo(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	var jc jobsConfig
-	f := newFlags("demo", env, stderr)
+	f := newFlags("demo", env, stdout)
 	f.summary = "Runs the server on embedded storage with a demo population and demo accounts (created on the first start)."
 	c.MayCreate = true
 	f.server(&c, "text")
 	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := c.checkServer(); err != nil {
 		return err
 	}
 	log, err := c.logger(stderr)

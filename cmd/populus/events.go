@@ -146,24 +146,24 @@ func noMemberGuard(next http.Handler, fail httpx.ErrorWriter) http.Handler {
 // runEvents manages change subscriptions from the command line, as the
 // platform (system:cli): for any subscriber, for every person included.
 func runEvents(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	usage := func() {
-		fmt.Fprintln(stderr, "Usage: populus events list|subscribe|watch|unwatch|resume|unsubscribe [--data DIR | --db URL] …")
-		fmt.Fprintln(stderr, "  list         list the subscriptions and the state of their deliveries")
-		fmt.Fprintln(stderr, "  subscribe    subscribe a member system (flags: --subscriber --types --webhook --nats --all --purpose --legal-basis)")
-		fmt.Fprintln(stderr, "  watch        add the PINs of a file (one a line; - for standard input) to a subscription's watch list (arguments: ID FILE)")
-		fmt.Fprintln(stderr, "  unwatch      remove them (arguments: ID FILE)")
-		fmt.Fprintln(stderr, "  resume       resume a dead-lettered subscription from where it stopped (argument: ID)")
-		fmt.Fprintln(stderr, "  unsubscribe  delete a subscription (argument: ID)")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: populus events list|subscribe|watch|unwatch|resume|unsubscribe [--data DIR | --db URL] …")
+		fmt.Fprintln(w, "  list         list the subscriptions and the state of their deliveries")
+		fmt.Fprintln(w, "  subscribe    subscribe a member system (flags: --subscriber --types --webhook --nats --all --purpose --legal-basis)")
+		fmt.Fprintln(w, "  watch        add the PINs of a file (one a line; - for standard input) to a subscription's watch list (arguments: ID FILE)")
+		fmt.Fprintln(w, "  unwatch      remove them (arguments: ID FILE)")
+		fmt.Fprintln(w, "  resume       resume a dead-lettered subscription from where it stopped (argument: ID)")
+		fmt.Fprintln(w, "  unsubscribe  delete a subscription (argument: ID)")
 	}
 	if len(args) == 0 {
-		usage()
+		usage(stderr)
 		return errUsage
 	}
 	sub := args[0]
 	subs := []string{"list", "subscribe", "watch", "unwatch", "resume", "unsubscribe"}
 	switch {
 	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
-		usage()
+		usage(stdout)
 		return nil
 	case strings.HasPrefix(sub, "-"):
 		return fmt.Errorf("events: unknown flag %s before the subcommand (%s). Run 'populus events --help'.", sub, strings.Join(subs, ", "))
@@ -171,7 +171,7 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		return unknownSubcommand("events", sub, subs)
 	}
 	var c config
-	f := newFlags("events "+sub, env, stderr)
+	f := newFlags("events "+sub, env, stdout)
 	f.summary = map[string]string{
 		"list":        "Lists the change subscriptions and the state of their deliveries.",
 		"subscribe":   "Subscribes a member system to change events (birth, death, name_change, residence_move).",

@@ -191,26 +191,26 @@ func printExchange(w io.Writer, addr, dir, pin string) {
 // certificates.
 func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	subs := []string{"members", "subsystems", "services", "cert", "grant", "withdraw", "list", "revoke"}
-	usage := func() {
-		fmt.Fprintln(stderr, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
-		fmt.Fprintln(stderr, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
-		fmt.Fprintln(stderr, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
-		fmt.Fprintln(stderr, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
-		fmt.Fprintln(stderr, "  services remove ID         take a member's service out of the catalogue, with the rights on it")
-		fmt.Fprintln(stderr, "  cert SUBSYSTEM --out DIR [--csr FILE]  issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem; for a signing request's key, no .key)")
-		fmt.Fprintln(stderr, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
-		fmt.Fprintln(stderr, "  withdraw --subsystem ID --service ID   withdraw a right")
-		fmt.Fprintln(stderr, "  list                       members, subsystems, services, purposes and rights")
-		fmt.Fprintln(stderr, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
+		fmt.Fprintln(w, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
+		fmt.Fprintln(w, "  subsystems add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM --name NAME [--jwk FILE]")
+		fmt.Fprintln(w, "  services add --id INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE --title T --base-url URL --fields a,b --openapi FILE [--endpoints 'GET /x,POST /y']")
+		fmt.Fprintln(w, "  services remove ID         take a member's service out of the catalogue, with the rights on it")
+		fmt.Fprintln(w, "  cert SUBSYSTEM --out DIR [--csr FILE]  issue a client certificate of the exchange's CA (writes SUBSYSTEM.crt, .key and ca.pem; for a signing request's key, no .key)")
+		fmt.Fprintln(w, "  grant --subsystem ID --service ID --fields a,b --purposes P1,P2")
+		fmt.Fprintln(w, "  withdraw --subsystem ID --service ID   withdraw a right")
+		fmt.Fprintln(w, "  list                       members, subsystems, services, purposes and rights")
+		fmt.Fprintln(w, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
 	}
 	if len(args) == 0 {
-		usage()
+		usage(stderr)
 		return errUsage
 	}
 	sub := args[0]
 	switch {
 	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
-		usage()
+		usage(stdout)
 		return nil
 	case !slices.Contains(subs, sub):
 		return unknownSubcommand("exchange", sub, subs)
@@ -227,7 +227,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		}
 	}
 	var c config
-	f := newFlags("exchange "+sub, env, stderr)
+	f := newFlags("exchange "+sub, env, stdout)
 	f.summary = map[string]string{
 		"members add":     "Registers a member (an organisation) of the data exchange.",
 		"subsystems add":  "Registers a subsystem of a member, optionally with its public key (a JWK) for client assertions.",
@@ -497,7 +497,7 @@ func demoExchangeAddr(c config) string {
 }
 
 func runEvidence(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("evidence", env, stderr)
+	f := newFlags("evidence", env, stdout)
 	f.summary = "Verifies an answer of the data exchange, kept byte for byte, against its evidence (GET /api/v1/exchange/evidence/{id}, saved to a file). " +
 		"An answer of the register's person look-up, verification or batch verification (a row's line, newline included): with the audit log's key (the verifier of GET /api/v1/audit/checkpoint, saved to a file), the checkpoint's signature, the inclusion proof, and the commitment of the entry to the answer. " +
 		"An answer of a member's service forwarded by the exchange: with the exchange CA's certificate (GET /api/v1/exchange/ca, saved to a file), Populus's signatures of the request and the response, and the hash of the answer."

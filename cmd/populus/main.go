@@ -71,7 +71,7 @@ func commands() []command {
 }
 
 func runVersion(_ context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("version", env, stderr)
+	f := newFlags("version", env, stdout)
 	f.summary = "Prints the version of this populus binary."
 	if err := f.parse(args); err != nil {
 		return err
@@ -95,10 +95,10 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		if len(args) > 1 { // populus help serve: populus serve --help
 			return run(ctx, append(args[1:], "--help"), env, stdout, stderr)
 		}
-		usage(stderr)
+		usage(stdout)
 		return nil
 	case "-h", "-help", "--help":
-		usage(stderr)
+		usage(stdout)
 		return nil
 	case "-version", "--version":
 		args = append([]string{"version"}, args[1:]...)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,11 +38,27 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	}
 }
 
+// A server's flag that would stop its start is refused before any store is
+// created: the data directory is left as it was.
+func TestServerFlagsCheckedFirst(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--addr", "nonsense"}, {"serve", "--audit-mode", "lax"}, {"demo", "--exchange-addr", "127.0.0.1:99999"}} {
+		dir := filepath.Join(t.TempDir(), "data")
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(args, "--data", dir), env(nil), &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), args[1]) {
+			t.Errorf("%v: err = %v, want one naming %s", args, err, args[1])
+		}
+		if _, serr := os.Stat(dir); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("%v: the data directory was created (%v)", args, serr)
+		}
+	}
+}
+
 func TestHelpNamesEnvironmentVariables(t *testing.T) {
 	var out, errb bytes.Buffer
 	run(context.Background(), []string{"serve", "--help"}, env(nil), &out, &errb)
 	for _, v := range []string{"POPULUS_ADDR", "POPULUS_DATA", "POPULUS_DB", "POPULUS_LOG_FORMAT"} {
-		if !strings.Contains(errb.String(), v) {
+		if !strings.Contains(out.String(), v) {
 			t.Errorf("serve --help does not mention %s", v)
 		}
 	}

@@ -15,21 +15,21 @@ import (
 // runPlaces manages the operator's table of address ranges that places
 // the sign-ins of the login history.
 func runPlaces(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	usage := func() {
-		fmt.Fprintln(stderr, "Usage: populus places import|list [--data DIR | --db URL] …")
-		fmt.Fprintln(stderr, "  import  replace the table with a CSV file (argument: FILE, or - for standard input);")
-		fmt.Fprintln(stderr, "          its header: cidr,province,name,network")
-		fmt.Fprintln(stderr, "  list    list the address ranges")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: populus places import|list [--data DIR | --db URL] …")
+		fmt.Fprintln(w, "  import  replace the table with a CSV file (argument: FILE, or - for standard input);")
+		fmt.Fprintln(w, "          its header: cidr,province,name,network")
+		fmt.Fprintln(w, "  list    list the address ranges")
 	}
 	if len(args) == 0 {
-		usage()
+		usage(stderr)
 		return errUsage
 	}
 	sub := args[0]
 	subs := []string{"import", "list"}
 	switch {
 	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
-		usage()
+		usage(stdout)
 		return nil
 	case strings.HasPrefix(sub, "-"):
 		return fmt.Errorf("places: unknown flag %s before the subcommand (import or list). Run 'populus places --help'.", sub)
@@ -37,7 +37,7 @@ func runPlaces(ctx context.Context, args []string, env func(string) string, stdo
 		return unknownSubcommand("places", sub, subs)
 	}
 	var c config
-	f := newFlags("places "+sub, env, stderr)
+	f := newFlags("places "+sub, env, stdout)
 	f.summary = map[string]string{
 		"import": "Replaces the table of address ranges (place of each sign-in) with a CSV file: cidr,province,name,network; a wrong file changes nothing.",
 		"list":   "Lists the address ranges and the place and network of each.",

@@ -34,7 +34,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		quiet                                            bool
 		outFormat                                        string
 	)
-	f := newFlags("reconcile", env, stderr)
+	f := newFlags("reconcile", env, stdout)
 	f.summary = "Reconciles a sector file against the register of --data or --db: decisions, corrections, summary and report.\n" +
 		"'populus reconcile report --help' rewrites a report from a summary."
 	f.envNotes = []string{"GOGC, GOMEMLIMIT: when set, replace the garbage collector's tuning for the register's index"}
@@ -411,7 +411,7 @@ func printSummary(w io.Writer, s *engine.Summary) {
 // populus reconcile report --summary result/summary.json --out report.html.
 func runReconcileReport(args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var sumPath, out, lang string
-	f := newFlags("reconcile report", env, stderr)
+	f := newFlags("reconcile report", env, stdout)
 	f.summary = "Writes report.html again from the summary.json of a run."
 	f.string(&sumPath, "summary", "POPULUS_RECONCILE_SUMMARY", "", "summary.json of a run")
 	f.string(&out, "out", "POPULUS_RECONCILE_REPORT", "report.html", "HTML file to write")

@@ -19,7 +19,7 @@ func runSeed(ctx context.Context, args []string, env func(string) string, stdout
 	var c config
 	var nPeople, seed int
 	var force bool
-	f := newFlags("seed", env, stderr)
+	f := newFlags("seed", env, stdout)
 	f.summary = "Loads a synthetic population into the register of --data or --db, creating the store if need be."
 	c.MayCreate = true
 	f.store(&c)

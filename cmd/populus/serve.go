@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,12 +57,15 @@ import (
 func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	var jc jobsConfig
-	f := newFlags("serve", env, stderr)
+	f := newFlags("serve", env, stdout)
 	f.summary = "Runs the server (API and web UI) on the store of --data or --db, creating it on the first start."
 	c.MayCreate = true
 	f.server(&c, "json")
 	f.jobs(&jc)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := c.checkServer(); err != nil {
 		return err
 	}
 	logs := newLogBuffer(stderr, logFlushEvery)
@@ -209,6 +213,30 @@ func open(ctx context.Context, c config, log *slog.Logger) (*platform, error) {
 	reg.OnEvent(events.Record)
 	eid := identity.New(d, reg, g, al, identity.NotifierFor(d, c.Outbox, c.SMSGatewayURL, c.SMSGatewayToken), identity.Options{SecureCookies: c.SecureCookies})
 	return &platform{DB: d, Audit: al, Units: u, Guard: g, Limiter: lim, Register: reg, Staff: staff.NewStore(d, staff.DefaultParams), Identity: eid}, nil
+}
+
+// checkServer refuses, before any store is opened or created, the values
+// of the server's flags that would stop it only later: a start that cannot
+// happen must leave no store behind.
+func (c config) checkServer() error {
+	switch c.AuditMode {
+	case "", "strict", "buffered":
+	default:
+		return fmt.Errorf("--audit-mode: %q is not strict or buffered", c.AuditMode)
+	}
+	for _, a := range []struct{ flag, addr string }{{"--addr", c.Addr}, {"--exchange-addr", c.ExchangeAddr}, {"--metrics-addr", c.MetricsAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		_, port, err := net.SplitHostPort(a.addr)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %q: not an address to listen on (HOST:PORT, e.g. 127.0.0.1:8080)", a.flag, a.addr)
+		}
+	}
+	return nil
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -439,7 +467,7 @@ func serveManagement(flag, addr string, h http.Handler, log *slog.Logger) (bound
 
 func runMigrate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	f := newFlags("migrate", env, stderr)
+	f := newFlags("migrate", env, stdout)
 	f.summary = "Creates the store of --data or --db if need be, applies the database migrations and exits."
 	f.store(&c)
 	if err := f.parse(args); err != nil {

@@ -75,7 +75,7 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 	sub := args[0]
 	switch sub {
 	case "-h", "-help", "--help", "help":
-		staffUsage(stderr)
+		staffUsage(stdout)
 		return nil
 	}
 	var names []string
@@ -94,7 +94,7 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 		name, role, unit   string
 		temporary, showAll bool
 	)
-	f := newFlags("staff "+sub, env, stderr)
+	f := newFlags("staff "+sub, env, stdout)
 	for _, x := range staffCommands {
 		if x.name == sub {
 			f.summary, f.argsUsage = strings.ToUpper(x.summary[:1])+x.summary[1:]+".", x.args

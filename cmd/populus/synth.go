@@ -39,7 +39,7 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		kind, out, truth, profile       string
 		n, seed, synthPeople, synthSeed int
 	)
-	f := newFlags("synth sector", env, stderr)
+	f := newFlags("synth sector", env, stdout)
 	f.summary = "Derives a sector file with known errors from the register of --data or --db (or from a synthetic population),\n" +
 		"and a truth file with the true PIN of each record."
 	f.store(&c)
