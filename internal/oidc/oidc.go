@@ -474,9 +474,30 @@ func (p *Provider) fillClaims(ctx context.Context, info *zoidc.UserInfo, c *Clie
 		given = append(given, s)
 	}
 	if len(given) > 0 {
-		p.record(ctx, audit.OfActor("client:"+c.ID, ActionClaims, a.PIN).With("scopes "+strings.Join(given, " ")))
+		p.record(ctx, audit.OfActor("client:"+c.ID, ActionClaims, a.PIN).With("scopes "+strings.Join(given, " ")).Disclosing(scopeFields(given)...))
 	}
 	return nil
+}
+
+// scopeFields are the register's fields (and the account's phone) that
+// the scopes given disclose, as the entry lists them for the person.
+func scopeFields(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		switch s {
+		case "profile":
+			out = append(out, "full_name", "sex")
+		case "birthdate":
+			out = append(out, "birth_date")
+		case "address":
+			out = append(out, "permanent_residence")
+		case "phone":
+			out = append(out, "phone")
+		case "vn_pin":
+			out = append(out, "pin")
+		}
+	}
+	return out
 }
 
 func (p *Provider) formatAddress(detail, unit string) string {

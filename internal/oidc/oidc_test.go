@@ -248,8 +248,10 @@ func TestCodeFlowWithStandardClients(t *testing.T) {
 		if n := e.Count("SELECT count(*) FROM oidc_consents"); n != 1 {
 			t.Errorf("%d consents kept", n)
 		}
-		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:bank' AND action = $1 AND subject = $2", oidc.ActionClaims, e.Lan.PIN); n < 2 {
-			t.Errorf("claims given audited %d times", n)
+		// Each names the fields the claims disclosed, for the person's
+		// list of who used their data.
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE actor = 'client:bank' AND action = $1 AND subject = $2 AND fields = 'full_name,sex,birth_date'", oidc.ActionClaims, e.Lan.PIN); n < 2 {
+			t.Errorf("claims given audited with their fields %d times", n)
 		}
 	})
 }

@@ -446,6 +446,10 @@ func TestPages(t *testing.T) {
 			}
 		}
 	}
+	// A member's request for consent is listed as sent, not as an access.
+	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Đã gửi đề nghị") {
+		t.Errorf("the usage page does not list the request as sent: %s", body)
+	}
 	// A default purpose of the exchange's catalogue in the page's language.
 	for lang, want := range map[string]string{"vi": "<td>Định danh khách hàng khi mở tài khoản</td>", "en": "<td>Identifying a customer opening an account</td>"} {
 		if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", lang); !strings.Contains(body, want) {
