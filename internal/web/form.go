@@ -48,6 +48,15 @@ func newForm(values url.Values, lang string, cat *i18n.Catalog) *Form {
 	return &Form{Values: values, lang: lang, cat: cat}
 }
 
+// Message is the catalog's message key in the form's language, if there
+// is one (a name the catalog translates: a purpose of the exchange's).
+func (f *Form) Message(key string) (string, bool) {
+	if f.cat == nil {
+		return "", false
+	}
+	return f.cat.Lookup(f.lang, key)
+}
+
 // Get returns the trimmed value of a field.
 func (f *Form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
 

@@ -136,7 +136,11 @@ func choose(fl *web.FormField, f *web.Form, ch *exchange.ConsentChoices) {
 	case "purpose":
 		fl.Type, fl.Label, fl.Options = "select", "consent.field.purpose_choice", []web.Option{pick}
 		for _, p := range ch.Purposes {
-			fl.Options = append(fl.Options, web.Option{Value: p.Code, Text: p.Name + " (" + p.Code + ")"})
+			name := p.Name // the catalogue's; a default purpose's in the page's language
+			if m, ok := f.Message("purpose." + p.Code); ok {
+				name = m
+			}
+			fl.Options = append(fl.Options, web.Option{Value: p.Code, Text: name + " (" + p.Code + ")"})
 		}
 	case "purpose_description":
 		fl.Required, fl.Label = false, "consent.field.purpose_own"

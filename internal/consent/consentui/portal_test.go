@@ -532,7 +532,7 @@ func TestMessages(t *testing.T) {
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt"},
 			"usage.system":      {"identity"},
-			"usage.purpose":     purposeCodes(),
+			"purpose":           purposeCodes(),
 			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
 		}
 		for _, p := range prefixes {
@@ -679,5 +679,25 @@ func TestBrowserConsentByChoice(t *testing.T) {
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("page problems: %s", strings.Join(p, "\n"))
+	}
+}
+
+// The purposes offered in the form are named in the page's language where
+// they are the exchange's default purposes, the catalogue's name otherwise.
+func TestPurposeChoicesTranslated(t *testing.T) {
+	d := dbtest.SQLite(t, append([]*db.Schema{audit.Schema, staff.Schema, consent.Schema, usage.Schema}, identitytest.Schemas...)...)
+	p := newPortalWith(t, d, choices{Clients: []exchange.Named{{Code: bank, Name: "Ngân hàng TMCP Ngoại thương Việt Nam (eKYC)"}},
+		Purposes: []exchange.Named{{Code: "KYC", Name: "Định danh khách hàng khi mở tài khoản"}, {Code: "LOAN", Name: "Thẩm định khoản vay"}}, Fields: []string{"full_name"}})
+	lan := p.citizen(t, p.Lan.PIN)
+	for lang, want := range map[string][]string{
+		"en": {">Identifying a customer opening an account (KYC)<", ">Thẩm định khoản vay (LOAN)<"},
+		"vi": {">Định danh khách hàng khi mở tài khoản (KYC)<", ">Thẩm định khoản vay (LOAN)<"},
+	} {
+		_, _, body := lan.do("GET", "/eid/me/consents", "", "Accept-Language", lang)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: no option %q", lang, w)
+			}
+		}
 	}
 }

@@ -17,9 +17,15 @@ func TestMessages(t *testing.T) {
 	m := exchangeui.Module(nil)
 	cat := i18n.MustLoad(m.Messages)
 	ids, prefixes, err := webtest.MessageIDs(m.Templates)
-	if err != nil || len(ids) == 0 || len(prefixes) != 0 {
+	if err != nil || len(ids) == 0 || !slices.Equal(prefixes, []string{"purpose"}) {
 		t.Fatalf("templates: %d IDs, prefixes %v, %v", len(ids), prefixes, err)
 	}
+	// The default purposes' names (optional: a purpose of the catalogue
+	// without one shows its own), and the confirmation page's warnings.
+	for _, p := range exchange.DefaultPurposes {
+		ids = append(ids, "purpose."+p.Code)
+	}
+	ids = append(ids, "exchangeui.confirm.revoke", "exchangeui.confirm.certificate")
 	ids = append(ids, "field.member_id", "field.member_name", "field.unit_code", "flash.exchange.added", "flash.exchange.revoked")
 	for _, e := range m.Menu {
 		ids = append(ids, e.Label)
