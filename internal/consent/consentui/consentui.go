@@ -189,15 +189,13 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	f := pg.k.NewForm(r, r.PostForm)
 	g := consent.Grant{Client: f.Get("client"), Purpose: f.Get("purpose"), PurposeText: f.Get("purpose_description"),
 		Fields: formFields(r.PostForm["fields"]), Frequency: consent.Frequency{Period: consent.Month}}
-	if g.PurposeText == "" {
-		ch, err := pg.readChoices(r.Context())
-		if err != nil {
-			return err
-		}
-		for i := 0; ch != nil && i < len(ch.Purposes); i++ {
-			if ch.Purposes[i].Code == g.Purpose {
-				g.PurposeText = ch.Purposes[i].Name
-			}
+	ch, err := pg.readChoices(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := 0; g.PurposeText == "" && ch != nil && i < len(ch.Purposes); i++ {
+		if ch.Purposes[i].Code == g.Purpose {
+			g.PurposeText = ch.Purposes[i].Name
 		}
 	}
 	var fe problem.Fields
@@ -224,6 +222,18 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	}
 	if g.Frequency.Max == 0 {
 		g.Frequency.Period = ""
+	}
+	// Chosen in lists, the organisation and the purpose are said to be
+	// chosen, not written: the codes' syntax and the purpose's own
+	// description, which follows from the purpose chosen, are not the
+	// citizen's to mend.
+	if ch != nil {
+		if g.Client == "" {
+			fe.Add("client", "is required: choose the organisation")
+		}
+		if g.Purpose == "" {
+			fe.Add("purpose", "is required: choose the purpose")
+		}
 	}
 	err = fe.Err()
 	if err == nil {

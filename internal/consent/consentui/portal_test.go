@@ -700,4 +700,11 @@ func TestPurposeChoicesTranslated(t *testing.T) {
 			}
 		}
 	}
+	// Sent empty, the form asks to choose the organisation and the
+	// purpose, not for codes or a description of its own.
+	code, _, body := lan.do("POST", "/eid/me/consents", "", "Accept-Language", "vi")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "hãy chọn tổ chức") || !strings.Contains(body, "hãy chọn mục đích") ||
+		strings.Contains(body, "phải là mã") || strings.Contains(body, "300") {
+		t.Errorf("an empty form: %d %s", code, body)
+	}
 }
