@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +77,20 @@ func (b *Bank) Routes() []httpx.Route {
 		{Pattern: "GET " + Prefix + "/{$}", Handler: http.HandlerFunc(b.home), Access: httpx.AccessPublic},
 		{Pattern: "GET " + Prefix + "/login", Handler: http.HandlerFunc(b.login), Access: httpx.AccessPublic},
 		{Pattern: "GET " + Prefix + "/callback", Handler: http.HandlerFunc(b.callback), Access: httpx.AccessPublic},
+		{Pattern: "POST " + Prefix + "/logout", Handler: http.HandlerFunc(b.logout), Access: httpx.AccessPublic},
 	}
+}
+
+// logout ends the bank's session (not the provider's: the next sign-in
+// there may not ask again).
+func (b *Bank) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		b.mu.Lock()
+		delete(b.sessions, c.Value)
+		b.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 }
 
 func (b *Bank) config(ctx context.Context) (*oauth2.Config, error) {
@@ -103,12 +117,26 @@ const cookieName = "demo_bank"
 const stateCookie = "demo_bank_state"
 
 type view struct {
+	Lang     string // vi, or en where the browser prefers it
 	Customer *Customer
 	Error    string
 }
 
+// language is the page's: the platform's language cookie where the
+// browser holds one, else English where Accept-Language puts it first,
+// else Vietnamese.
+func language(r *http.Request) string {
+	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "vi") {
+		return c.Value
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "en") {
+		return "en"
+	}
+	return "vi"
+}
+
 func (b *Bank) home(w http.ResponseWriter, r *http.Request) {
-	v := view{}
+	v := view{Lang: language(r)}
 	if c, err := r.Cookie(cookieName); err == nil {
 		b.mu.Lock()
 		if cu, ok := b.sessions[c.Value]; ok {
