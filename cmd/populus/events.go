@@ -234,6 +234,9 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		if err != nil {
 			return err
 		}
+		if len(list) == 0 {
+			fmt.Fprintln(stdout, "No subscriptions. A member system subscribes with 'populus events subscribe' or POST /api/v1/events/subscriptions.")
+		}
 		for _, s := range list {
 			fmt.Fprintf(stdout, "%d  %-22s %-40s all=%v watched=%d purpose=%s\n", s.ID, s.Subscriber, joinTypes(s.Types), s.AllPeople, s.Watched, s.Purpose)
 			for _, d := range s.Deliveries {

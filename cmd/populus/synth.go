@@ -126,8 +126,8 @@ func runSynthSector(ctx context.Context, args []string, env func(string) string,
 		return err
 	}
 	fmt.Fprintf(stdout, "Wrote %s and its truth file %s in %s\n", out, truth, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "Reconcile it with: populus reconcile --kind %s --input %s --truth %s --out %s\n",
-		k, out, truth, base+"-result")
+	fmt.Fprintf(stdout, "Reconcile it with: populus reconcile %s --kind %s --input %s --truth %s --out %s\n",
+		storeArgs(c), k, shellQuote(out), shellQuote(truth), shellQuote(base+"-result"))
 	return nil
 }
 

@@ -531,7 +531,7 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordCols+` FROM consent_records
 		WHERE subject = $1 AND client = $2 AND purpose = $3`, subject, client, purpose))
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "no consent of the person to " + client + " for purpose " + purpose, nil
+		return "", "no consent of the person to " + client + " for purpose " + purpose + " (a member asks for it with POST /api/v1/consent/requests)", nil
 	}
 	if err != nil {
 		return "", "", err
