@@ -35,6 +35,9 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		// The identity's matcher reads for the citizen's portal, relying
 		// parties and registrations, each recorded again naming who for.
 		OnBehalf: []string{identity.Matcher().ActorID()},
+		// A refused consent check, recorded again by the exchange's
+		// refusal of the access under the same request.
+		Checks: []string{string(consent.ActionRefused)},
 		// An officer flags the accesses of a person within reach, judged
 		// as a read is; a refusal is audited under the flag's action, and
 		// nothing is read: the flag's own entry records the act, hidden

@@ -146,6 +146,11 @@ type Options struct {
 	// verification, a registration): the person sees that entry, not the
 	// read beside it twice.
 	OnBehalf []string
+	// Checks are the actions of a check that the access it is part of
+	// records again under the same request (the consent's check: the
+	// exchange's refusal names its reason): the person sees the access,
+	// not the check beside it.
+	Checks []string
 	// UnitName names a unit code ("Phường Ba Đình").
 	UnitName func(code string) string
 	// PurposeName names a purpose code of the data exchange's catalogue
@@ -282,6 +287,9 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 	now := s.now()
 	out := Page{Items: []Item{}}
 	withheld, scanned, full := 0, 0, false
+	// accesses are the (actor, request) of the entries read so far, newest
+	// first: a check recorded before its access is met after it.
+	accesses := map[[2]string]bool{}
 	for !full && scanned < maxScan {
 		views, last, err := s.src.Read(ctx, Principal, subject, before, MaxLimit)
 		if err != nil {
@@ -292,6 +300,13 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 			before = v.ID
 			if own(&v.Entry, pr.ActorID()) || s.onBehalf(&v.Entry) {
 				continue
+			}
+			if v.Request != "" {
+				key := [2]string{v.Actor, v.Request}
+				if slices.Contains(s.o.Checks, v.Action) && accesses[key] {
+					continue
+				}
+				accesses[key] = true
 			}
 			it := s.item(ctx, v)
 			if f := covertOf(flags, v.ID, v.Request); f != nil {

@@ -54,6 +54,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		},
 		UnitName: func(code string) string { return "Phường Ba Đình" },
 		OnBehalf: []string{"system:identity"},
+		Checks:   []string{"consent.check"},
 		Reach: func(_ context.Context, pr auth.Principal, pin string) error {
 			if pr.Unit != "00004" && pr.Unit != "VN" {
 				return problem.New(problem.Forbidden, "out of reach")
@@ -265,4 +266,22 @@ func TestCovertAccesses(t *testing.T) {
 			t.Errorf("%d withholding entries, want 2 (one a view that withheld)", n)
 		}
 	})
+}
+
+// A refused consent check and the exchange's refusal of the access it was
+// part of, under one request, are one access in the person's list; a
+// check under another request is shown.
+func TestCheckShownOnceWithItsAccess(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, usage.Schema))
+	member := auth.Principal{Kind: auth.KindMember, Username: bank}
+	check := audit.Of(member, "consent.check", lanPIN).For("KYC", "consent", "").Refused("no consent")
+	access := audit.Of(member, "exchange.person.read", lanPIN).For("KYC", "consent", "").Refused("no consent")
+	check.Request, access.Request = "req-1", "req-1"
+	lone := check
+	lone.Request = "req-2"
+	e.record(lone, check, access)
+	p := e.usage()
+	if len(p.Items) != 2 || p.Items[0].Action != "exchange.person.read" || p.Items[1].Request != "req-2" {
+		t.Errorf("items: %+v", p.Items)
+	}
 }
