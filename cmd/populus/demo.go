@@ -160,7 +160,7 @@ func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
 	for _, x := range citizens {
 		fmt.Fprintf(&b, "  %s  %-28s level %d\n", x.PIN, x.Name, x.Level)
 	}
-	fmt.Fprintf(&b, "  7. Sign in at the demo bank: %s/demo-bank/ (consent once; the second sign-in does not ask again).\n", url)
+	fmt.Fprintf(&b, "  7. Sign in at the demo bank: %s/demo-bank/ (consent once; signed out there, the next sign-in does not ask again).\n", url)
 	fmt.Fprintf(&b, "  8. Register a level-1 account: POST %s/api/v1/identity/registrations; the code is on %s/identity/outbox;\n"+
 		"     police.badinh raises it to level 2 at %s/identity/level2.\n", url, url, url)
 	fmt.Fprintf(&b, "  9. The citizen portal: %s/eid/me (record, sign-ins, consents to withdraw, who verified me);\n"+
