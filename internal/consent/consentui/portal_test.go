@@ -399,7 +399,8 @@ func TestPages(t *testing.T) {
 	if _, err := p.consent.Ask(p.Ctx, auth.Principal{Kind: auth.KindMember, Username: bank}, g); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Log.Record(p.Ctx, audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("KYC", "consent", "cr-x")); err != nil {
+	if err := p.Log.Record(p.Ctx, audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("KYC", "consent", "cr-x"),
+		audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("FUN", "", "").Refused("no such purpose")); err != nil {
 		t.Fatal(err)
 	}
 	// The log signs checkpoints: each access shows its inclusion proof.
@@ -445,6 +446,10 @@ func TestPages(t *testing.T) {
 				t.Errorf("%s: the consents page lacks %q", lang, w)
 			}
 		}
+	}
+	// A purpose code a member made up is said to be none of the catalogue's.
+	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "FUN <small>(không có trong danh mục mục đích)</small>") {
+		t.Errorf("the usage page shows a made-up purpose as one: %s", body)
 	}
 	// A member's request for consent is listed as sent, not as an access.
 	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Đã gửi đề nghị") {
