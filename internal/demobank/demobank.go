@@ -13,7 +13,6 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/i18n"
 )
 
 // ClientID is the bank's client id at the provider.
@@ -40,6 +40,7 @@ var pages = template.Must(template.ParseFS(files, "templates/*.html"))
 // Bank is the demo relying party.
 type Bank struct {
 	issuer, secret, siteURL string
+	langs                   *i18n.Catalog // the page's language, as the platform's pages choose theirs
 
 	once     sync.Once
 	provider *gooidc.Provider
@@ -65,7 +66,7 @@ type Customer struct {
 // New returns the bank at siteURL (the platform's URL), a client of the
 // provider issuer with secret.
 func New(siteURL, issuer, secret string) *Bank {
-	return &Bank{issuer: issuer, secret: secret, siteURL: siteURL, pending: map[string]pending{}, sessions: map[string]Customer{}}
+	return &Bank{issuer: issuer, secret: secret, siteURL: siteURL, langs: i18n.MustLoad(), pending: map[string]pending{}, sessions: map[string]Customer{}}
 }
 
 // RedirectURI is the bank's callback, to register it with.
@@ -117,26 +118,13 @@ const cookieName = "demo_bank"
 const stateCookie = "demo_bank_state"
 
 type view struct {
-	Lang     string // vi, or en where the browser prefers it
+	Lang     string // i18n.Vietnamese or i18n.English
 	Customer *Customer
 	Error    string
 }
 
-// language is the page's: the platform's language cookie where the
-// browser holds one, else English where Accept-Language puts it first,
-// else Vietnamese.
-func language(r *http.Request) string {
-	if c, err := r.Cookie("lang"); err == nil && (c.Value == "en" || c.Value == "vi") {
-		return c.Value
-	}
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "en") {
-		return "en"
-	}
-	return "vi"
-}
-
 func (b *Bank) home(w http.ResponseWriter, r *http.Request) {
-	v := view{Lang: language(r)}
+	v := view{Lang: b.langs.Negotiate(r)}
 	if c, err := r.Cookie(cookieName); err == nil {
 		b.mu.Lock()
 		if cu, ok := b.sessions[c.Value]; ok {

@@ -127,12 +127,13 @@ type view struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	lang := s.cat.Negotiate(r)
 	v := view{Lang: lang, Title: title, Path: r.URL.RequestURI(), Nav: nav, Demo: s.demo, Asset: s.assetV, Data: data, Home: "/"}
-	if p, ok := auth.FromContext(r.Context()); ok && p.Kind == auth.KindCitizen || strings.HasPrefix(r.URL.Path, "/eid/") {
+	p, ok := auth.FromContext(r.Context())
+	if ok && p.Kind == auth.KindCitizen || strings.HasPrefix(r.URL.Path, "/eid/") {
 		v.Citizen, v.Home = true, "/eid/me"
 	}
 	// The shell's account menu and navigation are the staff's: a citizen on
 	// the portal's pages is not shown as a staff account.
-	if p, ok := auth.FromContext(r.Context()); ok && p.Kind != auth.KindCitizen {
+	if ok && p.Kind != auth.KindCitizen {
 		v.User = &p
 		v.CSRF = staff.CSRFToken(r.Context())
 		for _, e := range s.menu {
