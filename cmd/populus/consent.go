@@ -28,6 +28,9 @@ import (
 func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd *audit.Reader) ([]httpx.Routes, []web.Module) {
 	if p.Master != nil {
 		p.Consent = consent.New(p.DB, p.Audit, p.Guard, *p.Master)
+		// A death registered ends the person's consents in its own
+		// transaction.
+		p.Register.OnDeath(p.Consent.EndAtDeath)
 		caps = append(caps, p.Consent)
 		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}

@@ -12,9 +12,13 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/consent"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/units"
 )
 
@@ -57,5 +61,49 @@ func TestReceiptCommand(t *testing.T) {
 	if err := run(ctx, []string{"receipt", "--keys", keysFile, forged}, func(string) string { return "" }, &out, &errb); err == nil ||
 		!strings.Contains(err.Error(), "does not verify") {
 		t.Errorf("a forged receipt: %v", err)
+	}
+}
+
+// As serve wires it, a death registered ends the person's consents in its
+// transaction: the bank's next check is refused at once.
+func TestDeathEndsConsentsAsServed(t *testing.T) {
+	master, _ := oidc.NewMasterKey()
+	t.Setenv("POPULUS_MASTER_KEY", master.String())
+	ctx := context.Background()
+	c, err := eventsConfigFor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := open(ctx, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.Master = &master
+	p.consentAndUsage(nil, nil, nil)
+	prefix, _ := pin.Prefix("001", civil.Female, 1990)
+	lan := people.Person{PIN: string(pin.New(prefix, 1)), FullName: "Nguyễn Thị Lan", Sex: civil.Female, BirthDate: civil.Date{Year: 1990, Month: 5, Day: 17},
+		BirthPlace: "00004", Hometown: "00004", Ethnicity: "01", Nationality: "VN", Status: people.Alive,
+		Permanent: people.Address{Unit: "00004", Detail: "1 Phố Huế"}}
+	im := register.NewImporter(p.DB)
+	if err := im.Add(ctx, nil, []people.Person{lan}); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	holder := auth.Principal{Kind: auth.KindCitizen, ID: 1, Username: lan.PIN, Role: auth.Citizen, Unit: "VN"}
+	if _, err := p.Consent.Give(ctx, holder, consent.Grant{Client: "VN/COM/VCB/EKYC", Purpose: "KYC", PurposeText: "Định danh khách hàng",
+		Fields: []string{"full_name"}, ValidUntil: time.Now().AddDate(0, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Consent.Authorize(ctx, lan.PIN, "VN/COM/VCB/EKYC", "KYC", []string{"full_name"}); err != nil {
+		t.Fatalf("before the death: %v", err)
+	}
+	if _, err := p.Register.RegisterDeath(ctx, killRegistrar, people.DeathRegistration{PIN: lan.PIN, DeathDate: civil.DateOf(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Consent.Authorize(ctx, lan.PIN, "VN/COM/VCB/EKYC", "KYC", []string{"full_name"}); err == nil || !strings.Contains(err.Error(), "no longer in force") {
+		t.Errorf("after the death: %v", err)
 	}
 }

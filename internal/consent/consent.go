@@ -55,6 +55,9 @@ const (
 	ActionDecline auth.Action = "consent.decline"
 	ActionReceipt auth.Action = "consent.receipt"
 	ActionRefused auth.Action = "consent.check"
+	// ActionEnd is the platform's ending of a person's consents at their
+	// death, inside the death's registration.
+	ActionEnd auth.Action = "consent.end"
 )
 
 // ReadReceipts lets an auditor attached to the nation read any consent's
@@ -119,7 +122,10 @@ type Record struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
-	// Status is active, revoked or expired.
+	// EndedBy is what ended the consent other than its holder's
+	// withdrawal (EndedByDeath), at RevokedAt; empty otherwise.
+	EndedBy string `json:"ended_by,omitempty"`
+	// Status is active, revoked, ended or expired.
 	Status string `json:"status"`
 }
 
@@ -127,11 +133,17 @@ type Record struct {
 const (
 	StatusActive  = "active"
 	StatusRevoked = "revoked"
+	StatusEnded   = "ended"
 	StatusExpired = "expired"
 )
 
+// EndedByDeath is Record.EndedBy of a consent ended by its holder's death.
+const EndedByDeath = "death"
+
 func (r *Record) status(now time.Time) string {
 	switch {
+	case !r.RevokedAt.IsZero() && r.EndedBy != "":
+		return StatusEnded
 	case !r.RevokedAt.IsZero():
 		return StatusRevoked
 	case !now.Before(r.ValidUntil):
@@ -341,14 +353,14 @@ func holder(pr auth.Principal) error {
 }
 
 const recordCols = `id, version, subject, client, client_name, purpose, purpose_text, fields, valid_from, valid_until,
-	data_life_days, freq_max, freq_period, method, created_at, updated_at, revoked_at`
+	data_life_days, freq_max, freq_period, method, created_at, updated_at, revoked_at, ended_by`
 
 func scanRecord(sc db.Scanner) (Record, error) {
 	var r Record
 	var fields, revoked string
 	err := sc.Scan(&r.ID, &r.Version, &r.Subject, &r.Client, &r.ClientName, &r.Purpose, &r.PurposeText, &fields,
 		db.Time{T: &r.ValidFrom}, db.Time{T: &r.ValidUntil}, &r.DataLifeDays, &r.Frequency.Max, &r.Frequency.Period,
-		&r.Method, db.Time{T: &r.CreatedAt}, db.Time{T: &r.UpdatedAt}, &revoked)
+		&r.Method, db.Time{T: &r.CreatedAt}, db.Time{T: &r.UpdatedAt}, &revoked, &r.EndedBy)
 	if err != nil {
 		return r, err
 	}
@@ -418,10 +430,10 @@ func (s *Store) put(ctx context.Context, tx *sql.Tx, subject, clientName string,
 	if exists {
 		_, err = tx.ExecContext(ctx, `UPDATE consent_records SET version = $2, subject = $3, client = $4, client_name = $5,
 			purpose = $6, purpose_text = $7, fields = $8, valid_from = $9, valid_until = $10, data_life_days = $11,
-			freq_max = $12, freq_period = $13, method = $14, created_at = $15, updated_at = $16, revoked_at = ''
+			freq_max = $12, freq_period = $13, method = $14, created_at = $15, updated_at = $16, revoked_at = '', ended_by = ''
 			WHERE id = $1`, args...)
 	} else {
-		_, err = tx.ExecContext(ctx, `INSERT INTO consent_records (`+strings.ReplaceAll(recordCols, ", revoked_at", "")+`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO consent_records (`+strings.ReplaceAll(recordCols, ", revoked_at, ended_by", "")+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
 	}
 	if err != nil {
@@ -454,7 +466,7 @@ func (s *Store) Revoke(ctx context.Context, pr auth.Principal, id string) (Recor
 			return err
 		}
 		if !r.RevokedAt.IsZero() {
-			return problem.New(problem.Conflict, "consent %s is already revoked", id)
+			return problem.New(problem.Conflict, "consent %s is no longer in force", id)
 		}
 		r.Version++
 		r.RevokedAt, r.UpdatedAt = now, now
@@ -475,6 +487,45 @@ func (s *Store) Revoke(ctx context.Context, pr auth.Principal, id string) (Recor
 		return s.log.RecordTx(ctx, tx, audit.Of(pr, ActionRevoke, pr.Username).For(r.Purpose, "consent", r.ID).With("from "+r.Client))
 	})
 	return out, err
+}
+
+// EndAtDeath is the register's death hook (register.OnDeath): inside the
+// death's transaction every consent of the deceased that is still to run
+// ends, each with a signed version saying so (status ended, ended_by
+// death), audited; all committed or undone with the death. From the
+// moment the register says a person died, no member reads them under
+// their consent, and the refusal says no more than a withdrawal's would.
+func (s *Store) EndAtDeath(ctx context.Context, tx *sql.Tx, subject string) error {
+	now := s.now().UTC()
+	rows, err := tx.QueryContext(ctx, `SELECT `+recordCols+` FROM consent_records
+		WHERE subject = $1 AND revoked_at = '' AND valid_until > $2 ORDER BY id`+s.forUpdate(), subject, db.FormatTime(now))
+	live, err := db.Collect(rows, err, scanRecord)
+	if err != nil {
+		return fmt.Errorf("end the consents at death: %w", err)
+	}
+	for _, r := range live {
+		r.Version++
+		r.RevokedAt, r.UpdatedAt, r.EndedBy = now, now, EndedByDeath
+		r.Status = StatusEnded
+		jws, err := s.sign(ctx, &r)
+		if err != nil {
+			return fmt.Errorf("end the consents at death: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE consent_records SET version = $2, revoked_at = $3, updated_at = $3, ended_by = $4 WHERE id = $1`,
+			r.ID, r.Version, db.FormatTime(now), r.EndedBy); err != nil {
+			return fmt.Errorf("end the consents at death: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_versions (consent_id, version, receipt, created_at) VALUES ($1, $2, $3, $4)`,
+			r.ID, r.Version, jws, db.FormatTime(now)); err != nil {
+			return fmt.Errorf("end the consents at death: %w", err)
+		}
+		e := audit.OfActor(auth.ActorID(auth.KindSystem, "consent"), ActionEnd, subject).For(r.Purpose, "consent", r.ID).
+			With(fmt.Sprintf("to %s, version %d: death registered", r.Client, r.Version))
+		if err := s.log.RecordTx(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Records lists the holder's consents, newest first.
@@ -538,7 +589,10 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 	}
 	switch {
 	case !r.RevokedAt.IsZero():
-		return r.ID, "consent " + r.ID + " was revoked", nil
+		// The same words whether the holder withdrew it or their death
+		// ended it: a member without the right to the status must not
+		// learn of the death from a refusal.
+		return r.ID, "consent " + r.ID + " is no longer in force (withdrawn by the person, or ended)", nil
 	case now.Before(r.ValidFrom):
 		return r.ID, "consent " + r.ID + " is not valid yet", nil
 	case !now.Before(r.ValidUntil):

@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -138,7 +139,7 @@ func TestConsentLifecycle(t *testing.T) {
 			t.Fatalf("revoke %+v %v", rv, err)
 		}
 		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
-		wantRefused(t, err, "revoked")
+		wantRefused(t, err, "withdrawn by the person")
 		if _, err := e.s.Revoke(e.ctx, lan, r.ID); !problem.Is(err, problem.Conflict) {
 			t.Errorf("a second revocation: %v", err)
 		}
@@ -247,6 +248,93 @@ func TestReceiptsVerify(t *testing.T) {
 		}
 		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'consent.receipt' AND actor = 'staff:thanhtra' AND subject = $1", lanPIN); n != 1 {
 			t.Errorf("%d auditor reads audited", n)
+		}
+	})
+}
+
+// A death registered ends the person's consents inside its transaction:
+// each still to run gets a signed version saying so, a member is refused
+// in the words a withdrawal gets (telling no death), one withdrawn or
+// expired is left as it is, and a death undone ends nothing.
+func TestDeathEndsConsents(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		const insurer = "VN/COM/BAOVIET/CLAIMS"
+		kyc, err := e.s.Give(e.ctx, lan, e.grant())
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := e.grant()
+		g.Client = insurer
+		withdrawn, err := e.s.Give(e.ctx, lan, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Revoke(e.ctx, lan, withdrawn.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, errWithdrawn := e.s.Authorize(e.ctx, lanPIN, insurer, "KYC", []string{"full_name"})
+		wantRefused(t, errWithdrawn, "no longer in force")
+
+		// A death whose registration fails later in its transaction.
+		undone := errors.New("the death's registration failed")
+		if err := d.InTx(e.ctx, func(tx *sql.Tx) error {
+			if err := e.s.EndAtDeath(e.ctx, tx, lanPIN); err != nil {
+				return err
+			}
+			return undone
+		}); !errors.Is(err, undone) {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"}); err != nil {
+			t.Fatalf("a death undone ended the consent: %v", err)
+		}
+
+		e.now = e.now.Add(time.Hour)
+		for range 2 { // a second call ends nothing more
+			if err := d.InTx(e.ctx, func(tx *sql.Tx) error { return e.s.EndAtDeath(e.ctx, tx, lanPIN) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+		wantRefused(t, err, "no longer in force")
+		if err == nil || strings.ReplaceAll(err.Error(), kyc.ID, "ID") != strings.ReplaceAll(errWithdrawn.Error(), withdrawn.ID, "ID") {
+			t.Errorf("the refusal after a death %q differs from a withdrawal's %q", err, errWithdrawn)
+		}
+		rs, err := e.s.Records(e.ctx, lan)
+		if err != nil || len(rs) != 2 {
+			t.Fatal(rs, err)
+		}
+		for _, r := range rs {
+			switch r.ID {
+			case kyc.ID:
+				if r.Status != consent.StatusEnded || r.EndedBy != consent.EndedByDeath || r.Version != 2 || !r.RevokedAt.Equal(e.now) {
+					t.Errorf("the consent in force at the death: %+v", r)
+				}
+			case withdrawn.ID:
+				if r.Status != consent.StatusRevoked || r.EndedBy != "" || r.Version != 2 {
+					t.Errorf("the consent withdrawn before the death: %+v", r)
+				}
+			}
+		}
+		vs, err := e.s.Receipts(e.ctx, lan, kyc.ID)
+		if err != nil || len(vs) != 2 {
+			t.Fatalf("versions %d %v", len(vs), err)
+		}
+		keys, _ := e.s.Keys(e.ctx)
+		rc, err := consent.Verify(vs[1].Receipt, keys)
+		if err != nil || rc.Record.Status != consent.StatusEnded || rc.Record.EndedBy != consent.EndedByDeath || rc.Record.RevokedAt != e.now.Unix() {
+			t.Errorf("the ending's receipt: %+v %v", rc.Record, err)
+		}
+		if n := e.count("SELECT count(*) FROM audit_log WHERE action = 'consent.end' AND actor = 'system:consent' AND subject = $1 AND consent = $2", lanPIN, kyc.ID); n != 1 {
+			t.Errorf("%d endings audited, want 1", n)
+		}
+		// Given again (a death annulled), the record is in force again.
+		if r, err := e.s.Give(e.ctx, lan, e.grant()); err != nil || r.Status != consent.StatusActive || r.EndedBy != "" {
+			t.Errorf("given again: %+v %v", r, err)
+		}
+		if _, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"}); err != nil {
+			t.Errorf("given again: %v", err)
 		}
 	})
 }

@@ -82,6 +82,9 @@ type ReceiptRecord struct {
 	Version   int    `json:"recordVersion"`
 	Status    string `json:"status"`
 	RevokedAt int64  `json:"revokedAt,omitempty"`
+	// EndedBy says what ended the consent other than its holder's
+	// withdrawal ("death").
+	EndedBy string `json:"endedBy,omitempty"`
 }
 
 // ReceiptLimits are the consent's limits on the recipient.
@@ -107,7 +110,8 @@ func MaskPIN(p string) string {
 
 // receiptOf is r's receipt.
 func receiptOf(r *Record, site string) Receipt {
-	termination := "Người dân thu hồi bất cứ lúc nào trên Cổng công dân (/eid/me/consents), hoặc hết hạn " + r.ValidUntil.In(vietnam).Format("02/01/2006")
+	termination := "Người dân thu hồi bất cứ lúc nào trên Cổng công dân (/eid/me/consents), hoặc hết hạn " + r.ValidUntil.In(vietnam).Format("02/01/2006") +
+		", hoặc chấm dứt khi người dân qua đời"
 	rc := Receipt{
 		Version: ReceiptVersion, Jurisdiction: "VN", ConsentTimestamp: r.UpdatedAt.Unix(), CollectionMethod: r.Method,
 		ConsentReceiptID: fmt.Sprintf("%s/v%d", r.ID, r.Version), Language: "vi", PIIPrincipalID: MaskPIN(r.Subject),
@@ -117,7 +121,7 @@ func receiptOf(r *Record, site string) Receipt {
 			PurposeCategory: []string{r.Purpose}, ConsentType: "EXPLICIT", LegalBasis: "consent", PIICategory: r.Fields,
 			PrimaryPurpose: true, Termination: termination}}}},
 		SPICat:   []string{},
-		Record:   ReceiptRecord{ConsentID: r.ID, Version: r.Version, Status: r.Status},
+		Record:   ReceiptRecord{ConsentID: r.ID, Version: r.Version, Status: r.Status, EndedBy: r.EndedBy},
 		Limits:   ReceiptLimits{DataLifeDays: r.DataLifeDays, FrequencyMax: r.Frequency.Max, FrequencyPeriod: r.Frequency.Period},
 		Validity: ReceiptValidity{From: r.ValidFrom.Unix(), Until: r.ValidUntil.Unix()},
 	}

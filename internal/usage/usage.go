@@ -82,6 +82,7 @@ var roleNames = map[auth.Role]string{
 // systemNames name the platform's own principals.
 var systemNames = map[string]string{
 	"identity": "Định danh điện tử (đối chiếu với Cơ sở dữ liệu quốc gia về dân cư)",
+	"consent":  "Quản lý sự đồng ý chia sẻ dữ liệu",
 }
 
 // Organisation is who accessed the data.

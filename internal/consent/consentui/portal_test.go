@@ -533,10 +533,10 @@ func TestMessages(t *testing.T) {
 		}
 		values := map[string][]string{
 			"consent.frequency": {consent.Day, consent.Week, consent.Month, consent.Year},
-			"consent.status":    {consent.StatusActive, consent.StatusRevoked, consent.StatusExpired},
+			"consent.status":    {consent.StatusActive, consent.StatusRevoked, consent.StatusEnded, consent.StatusExpired},
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
-			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt"},
-			"usage.system":      {"identity"},
+			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt", "consent.end"},
+			"usage.system":      {"identity", "consent"},
 			"purpose":           purposeCodes(),
 			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
 		}
