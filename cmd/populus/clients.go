@@ -17,8 +17,22 @@ import (
 	"github.com/populus-vn/populus/internal/problem"
 )
 
+// clientFlags are the flags the fields of a relying party's problems come
+// from.
+var clientFlags = map[string]string{
+	"id": "--id", "client_id": "--id", "name": "--name", "auth_method": "--auth", "redirect_uris": "--redirect-uri",
+	"post_logout_redirect_uris": "--post-logout-uri", "scopes": "--scopes", "essential_scopes": "--essential",
+	"min_level": "--min-level", "jwks": "--jwks", "verify_purposes": "--purposes", "id_token_signed_response_alg": "--id-token-alg",
+	"userinfo_signed_response_alg": "--userinfo-alg", "userinfo_encrypted_response_alg": "--userinfo-enc-alg",
+	"userinfo_encrypted_response_enc": "--userinfo-enc", "id_token_encrypted_response_alg": "--id-token-enc-alg",
+	"id_token_encrypted_response_enc": "--id-token-enc", "sector_identifier": "--sector",
+}
+
 // runClients manages the relying parties of the OpenID provider.
-func runClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+func runClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) (retErr error) {
+	// A relying party's problems name the API's fields: said here with
+	// the flags they come from.
+	defer func() { retErr = cliError(retErr, clientFlags) }()
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "Usage: populus clients add|update|list|disable [--data DIR | --db URL] …")
 		fmt.Fprintln(w, "  add      register a relying party (flags: --id --name --redirect-uri --scopes; see populus clients add --help);")

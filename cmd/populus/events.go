@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -254,7 +253,7 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 	case "subscribe":
 		s, err := svc.Subscribe(ctx, pr, in)
 		if err != nil {
-			return problemText(err)
+			return cliError(err, eventsFlags)
 		}
 		fmt.Fprintf(stdout, "subscription %d: %s to %s\n", s.ID, s.Subscriber, joinTypes(s.Types))
 	case "watch", "unwatch":
@@ -269,17 +268,17 @@ func runEvents(ctx context.Context, args []string, env func(string) string, stdo
 		}
 		res, err := svc.Watch(ctx, pr, id, r, sub == "unwatch")
 		if err != nil {
-			return problemText(err)
+			return cliError(err, eventsFlags)
 		}
 		fmt.Fprintf(stdout, "subscription %d: %d PINs read, %d changed, %d watched\n", id, res.Read, res.Changed, res.Watched)
 	case "resume":
 		if _, err := svc.Resume(ctx, pr, id); err != nil {
-			return problemText(err)
+			return cliError(err, eventsFlags)
 		}
 		fmt.Fprintf(stdout, "subscription %d: resumed\n", id)
 	case "unsubscribe":
 		if err := svc.Unsubscribe(ctx, pr, id); err != nil {
-			return problemText(err)
+			return cliError(err, eventsFlags)
 		}
 		fmt.Fprintf(stdout, "subscription %d: deleted\n", id)
 	}
@@ -294,21 +293,7 @@ func joinTypes(ts []events.Type) string {
 	return strings.Join(s, ",")
 }
 
-// problemText is err with the fields it names, as the flags that gave them.
-func problemText(err error) error {
-	var pe *problem.Error
-	if !errors.As(err, &pe) || len(pe.Fields) == 0 {
-		return err
-	}
-	flagOf := map[string]string{"types": "--types", "webhook_url": "--webhook", "nats": "--nats", "all_people": "--all",
-		"purpose": "--purpose", "legal_basis": "--legal-basis", "subscriber": "--subscriber", "body": "FILE"}
-	var parts []string
-	for _, fe := range pe.Fields {
-		n := flagOf[fe.Field]
-		if n == "" {
-			n = fe.Field
-		}
-		parts = append(parts, n+" "+fe.Reason)
-	}
-	return errors.New(strings.Join(parts, "; "))
-}
+// eventsFlags are the flags (or arguments) the fields of a subscription's
+// problems come from.
+var eventsFlags = map[string]string{"types": "--types", "webhook_url": "--webhook", "nats": "--nats", "all_people": "--all",
+	"purpose": "--purpose", "legal_basis": "--legal-basis", "subscriber": "--subscriber", "body": "FILE"}

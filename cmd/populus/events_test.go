@@ -43,10 +43,10 @@ func TestEventsCommand(t *testing.T) {
 			t.Fatalf("%v: %v", s, err)
 		}
 	}
-	if _, err := subscribe("death,residence_move"); err == nil || !strings.Contains(err.Error(), "--types residence_move") || !strings.Contains(err.Error(), "may not read permanent_residence") {
+	if _, err := subscribe("death,residence_move"); err == nil || !strings.Contains(err.Error(), "--types: residence_move") || !strings.Contains(err.Error(), "may not read permanent_residence") {
 		t.Fatalf("a type the rights do not cover: %v", err)
 	}
-	if _, err := subscribe("death", "--legal-basis", "Nghị định 52/2024/NĐ-CP"); err == nil || !strings.Contains(err.Error(), "--legal-basis is not a legal basis of KYC") {
+	if _, err := subscribe("death", "--legal-basis", "Nghị định 52/2024/NĐ-CP"); err == nil || !strings.Contains(err.Error(), "--legal-basis: is not a legal basis of KYC") {
 		t.Fatalf("a legal basis not the purpose's: %v", err)
 	}
 	out, err := subscribe("death,name_change")

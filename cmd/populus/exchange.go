@@ -187,9 +187,22 @@ func printExchange(w io.Writer, addr, dir, pin string) {
 		dir, certFile(dir, "VN/HEALTH/BV-DEMO/HIS", ".crt"), certFile(dir, "VN/HEALTH/BV-DEMO/HIS", ".key"), addr, h, pin)
 }
 
+// exchangeFlags are, for each exchange subcommand, the flags (or
+// arguments) the fields of the exchange's problems come from.
+var exchangeFlags = map[string]map[string]string{
+	"members add":     {"id": "--id", "name": "--name", "unit_code": "--unit"},
+	"subsystems add":  {"id": "--id", "subsystem_id": "--id", "name": "--name", "public_jwk": "--jwk"},
+	"services add":    {"id": "--id", "title": "--title", "base_url": "--base-url", "fields": "--fields", "openapi": "--openapi", "endpoints": "--endpoints"},
+	"services remove": {"id": "ID", "service_id": "ID"},
+	"cert":            {"subsystem": "SUBSYSTEM", "subsystem_id": "SUBSYSTEM", "csr": "--csr"},
+	"grant":           {"subsystem": "--subsystem", "subsystem_id": "--subsystem", "service_id": "--service", "service": "--service", "fields": "--fields", "purposes": "--purposes", "purpose": "--purposes"},
+	"withdraw":        {"subsystem": "--subsystem", "subsystem_id": "--subsystem", "service_id": "--service", "service": "--service"},
+	"revoke":          {"id": "ID|SERIAL", "serial": "ID|SERIAL"},
+}
+
 // runExchange manages the data exchange's members, subsystems, rights and
 // certificates.
-func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) (retErr error) {
 	subs := []string{"members", "subsystems", "services", "cert", "grant", "withdraw", "list", "revoke"}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
@@ -226,6 +239,9 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 			return fmt.Errorf("exchange %s: the subcommand is add. Run 'populus exchange --help'.", sub)
 		}
 	}
+	// The exchange's problems name the API's fields: said here with the
+	// flags they come from.
+	defer func() { retErr = cliError(retErr, exchangeFlags[sub]) }()
 	var c config
 	f := newFlags("exchange "+sub, env, stdout)
 	f.summary = map[string]string{

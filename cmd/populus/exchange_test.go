@@ -431,8 +431,14 @@ func TestExchangeCLI(t *testing.T) {
 	if err := step("revoked", "exchange", "list"); err != nil || !strings.Contains(listed.String(), "VN/COM/ACB/KYC") {
 		t.Fatal(err)
 	}
-	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.Contains(err.Error(), "address is not a field") {
+	if err := step("", "exchange", "grant", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person", "--fields", "address", "--purposes", "KYC"); err == nil || !strings.HasPrefix(err.Error(), "--fields: address is not a field") {
 		t.Errorf("a bad grant: %v", err)
+	}
+	// A problem's fields are said with the flags they come from.
+	var out, errb strings.Builder
+	if err := run(t.Context(), []string{"exchange", "members", "add", "--data", dir, "--id", "bad", "--name", ""}, e, &out, &errb); err == nil ||
+		!strings.Contains(err.Error(), "--id: ") || !strings.Contains(err.Error(), "--name: ") || strings.Contains(err.Error(), "not valid") {
+		t.Errorf("a bad member: %v", err)
 	}
 	if err := step("VN/COM/ACB/KYC may no longer call VN/GOV/BCA/C06-REGISTER/person", "exchange", "withdraw", "--subsystem", "VN/COM/ACB/KYC", "--service", "VN/GOV/BCA/C06-REGISTER/person"); err != nil {
 		t.Fatal(err)
@@ -469,7 +475,7 @@ func TestExchangeCLI(t *testing.T) {
 	if err := services("", "remove", exchange.Platform+"/person"); err == nil || !strings.Contains(err.Error(), "register's own services") {
 		t.Errorf("a built-in service removed: %v", err)
 	}
-	if err := services("", "add", "--id", svc+"2", "--title", "Tài khoản", "--fields", "account", "--openapi", doc); err == nil || !strings.Contains(err.Error(), "base_url: is required") {
+	if err := services("", "add", "--id", svc+"2", "--title", "Tài khoản", "--fields", "account", "--openapi", doc); err == nil || !strings.Contains(err.Error(), "--base-url: is required") {
 		t.Errorf("a member's service without its base URL: %v", err)
 	}
 	if err := services("", "frob"); err == nil || !strings.Contains(err.Error(), "add or remove") {

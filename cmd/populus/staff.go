@@ -169,7 +169,7 @@ func runStaff(ctx context.Context, args []string, env func(string) string, stdou
 		}
 	}
 	if err != nil {
-		return cliError(err)
+		return cliError(err, staffFlags)
 	}
 	fmt.Fprintf(stdout, "%s: %s done\n", username, sub)
 	return nil
@@ -204,20 +204,25 @@ func readPassword(prompt io.Writer, username string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// cliError writes a problem's field errors with the flags they come from.
-func cliError(err error) error {
+// staffFlags are the flags (or arguments) the fields of the staff
+// capability's problems come from.
+var staffFlags = map[string]string{"display_name": "--name", "role": "--role", "unit_code": "--unit", "password": "the password (standard input)", "username": "USERNAME"}
+
+// cliError writes a problem's field errors as "flag: reason", naming the
+// flags (flagOf) they come from rather than the API's fields; an error
+// without fields is returned as it is.
+func cliError(err error, flagOf map[string]string) error {
 	var pe *problem.Error
 	if !errors.As(err, &pe) || len(pe.Fields) == 0 {
 		return err
 	}
-	flagOf := map[string]string{"display_name": "--name", "role": "--role", "unit_code": "--unit", "password": "the password (standard input)", "username": "USERNAME"}
 	var parts []string
 	for _, fe := range pe.Fields {
 		n := flagOf[fe.Field]
 		if n == "" {
 			n = fe.Field
 		}
-		parts = append(parts, n+" "+fe.Reason)
+		parts = append(parts, n+": "+fe.Reason)
 	}
 	return errors.New(strings.Join(parts, "; "))
 }
