@@ -16,6 +16,7 @@ import (
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/throttle"
 )
 
@@ -34,9 +35,10 @@ type LockRequest struct {
 	NotMeLoginID int64  `json:"not_me_login_id,omitempty"`
 }
 
-// Lock locks the holder's account at once, ending its sessions: nobody
-// signs in until the holder unlocks it with a code sent to the phone. A
-// report of a login not theirs is kept in the login history.
+// Lock locks the holder's account at once, ending its sessions and what the
+// relying parties hold for it (OnHandOver: their tokens, the consents given
+// to them): nobody signs in until the holder unlocks it with a code sent to
+// the phone. A report of a login not theirs is kept in the login history.
 func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (Account, error) {
 	if err := own(p); err != nil {
 		return Account{}, err
@@ -70,6 +72,11 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 			reason = fmt.Sprintf("locked by the holder: login %d reported as not theirs", in.NotMeLoginID)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1", a.ID); err != nil {
+			return err
+		}
+		// Whoever else holds the password may have signed in at
+		// services: what they hold for the account ends too.
+		if err := s.handOver(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		a.State, a.StateReason, a.UpdatedAt = StateLocked, reason, now
@@ -140,40 +147,17 @@ type Level2Request struct {
 // is the register's (audited); the raise is audited as identity.level2.
 func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in Level2Request) (Account, error) {
 	var f problem.Fields
-	if _, _, err := pin.Parse(in.PIN); err != nil {
-		f.Add("pin", "%v", err)
-	}
 	in.CardNumber = strings.TrimSpace(in.CardNumber)
-	if in.CardNumber == "" {
-		f.Add("card_number", "is required: the number read from the chip card")
-	}
+	checkCardFields(&f, in.PIN, in.CardNumber)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
-	if err := s.guard.Role(ctx, officer, RaiseLevel, in.PIN); err != nil {
-		return Account{}, err
-	}
-	p, err := s.reg.Get(ctx, officer, in.PIN)
-	if err != nil {
-		return Account{}, err
-	}
-	if err := s.guard.Check(ctx, officer, RaiseLevel, people.ResponsibleUnit(&p), in.PIN); err != nil {
-		return Account{}, err
-	}
 	now := s.now()
-	switch {
-	case p.Status != people.Alive:
-		return Account{}, problem.Field("pin", "the person is recorded as deceased")
-	case p.Card.Number == "":
-		return Account{}, problem.Field("card_number", "the register holds no chip card for this person: the card must be issued first")
-	case p.Card.Number != in.CardNumber:
-		s.record(ctx, audit.Of(officer, RaiseLevel, in.PIN).Refused("card number differs from the register"), "")
-		return Account{}, problem.Field("card_number", "does not match the card recorded in the register")
-	case !p.Card.Expires.IsZero() && p.Card.Expires.CertainlyBefore(civil.InVietnam(now)):
-		return Account{}, problem.Field("card_number", "the card expired on %s: it must be renewed first", p.Card.Expires)
+	if err := s.checkCard(ctx, officer, RaiseLevel, in.PIN, in.CardNumber, now); err != nil {
+		return Account{}, err
 	}
 	var a Account
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		a, err = s.accountByPIN(ctx, tx, in.PIN, true)
 		switch {
@@ -199,18 +183,177 @@ func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in 
 	return a, nil
 }
 
+// checkCardFields checks the form of a PIN and a card number read from the
+// chip.
+func checkCardFields(f *problem.Fields, pinStr, card string) {
+	if _, _, err := pin.Parse(pinStr); err != nil {
+		f.Add("pin", "%v", err)
+	}
+	if card == "" {
+		f.Add("card_number", "is required: the number read from the chip card")
+	}
+}
+
+// checkCard decides the officer's act a on the person with pinStr, within
+// reach, and checks the chip card shown in person against the register:
+// a living person, the card recorded, the same number, not expired. The
+// officer's read of the person is the register's (audited); a card that
+// differs is audited as a refusal of a.
+func (s *Service) checkCard(ctx context.Context, officer auth.Principal, a auth.Action, pinStr, card string, now time.Time) error {
+	if err := s.guard.Role(ctx, officer, a, pinStr); err != nil {
+		return err
+	}
+	p, err := s.reg.Get(ctx, officer, pinStr)
+	if err != nil {
+		return err
+	}
+	if err := s.guard.Check(ctx, officer, a, people.ResponsibleUnit(&p), pinStr); err != nil {
+		return err
+	}
+	switch {
+	case p.Status != people.Alive:
+		return problem.Field("pin", "the person is recorded as deceased")
+	case p.Card.Number == "":
+		return problem.Field("card_number", "the register holds no chip card for this person: the card must be issued first")
+	case p.Card.Number != card:
+		s.record(ctx, audit.Of(officer, a, pinStr).Refused("card number differs from the register"), "")
+		return problem.Field("card_number", "does not match the card recorded in the register")
+	case !p.Card.Expires.IsZero() && p.Card.Expires.CertainlyBefore(civil.InVietnam(now)):
+		return problem.Field("card_number", "the card expired on %s: it must be renewed first", p.Card.Expires)
+	}
+	return nil
+}
+
+// RecoveryRequest is what the officer enters to give an account back to
+// the holder of the chip card checked in person: the PIN, the card's
+// number as read from the chip, and the mobile phone the holder gives.
+type RecoveryRequest struct {
+	PIN        string `json:"pin"`
+	CardNumber string `json:"card_number"`
+	Phone      string `json:"phone"`
+}
+
+// Recover gives the account of a person within the officer's reach back to
+// the holder of the chip card checked in person, whoever opened or used it
+// (a level-1 account is opened on facts others may know; a phone may be
+// lost): in one transaction the account's phone becomes the one the holder
+// gives, its password, authenticator app, passkeys, method locks, sessions
+// and codes are dropped, the relying parties' tokens for it revoked and
+// the consents given to them forgotten (OnHandOver), and it is raised to
+// level 2 (the card was checked in person). It is then recovering: a code
+// goes to the new phone, with which the holder sets a new password
+// (CompleteRecovery). Audited as identity.recover.
+func (s *Service) Recover(ctx context.Context, officer auth.Principal, in RecoveryRequest) (Pending, error) {
+	var f problem.Fields
+	in.CardNumber = strings.TrimSpace(in.CardNumber)
+	checkCardFields(&f, in.PIN, in.CardNumber)
+	phone := normalizePhone(in.Phone)
+	if phone == "" {
+		f.Add("phone", "must be a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)")
+	}
+	if err := f.Err(); err != nil {
+		return Pending{}, err
+	}
+	now := s.now()
+	if err := s.checkCard(ctx, officer, RecoverAccount, in.PIN, in.CardNumber, now); err != nil {
+		return Pending{}, err
+	}
+	reason := "recovered at the counter by " + officer.ActorID()
+	var code string
+	var exp time.Time
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := s.accountByPIN(ctx, tx, in.PIN, true)
+		switch {
+		case errors.Is(err, errNoAccount):
+			return problem.New(problem.NotFound, "this person holds no electronic identity account: they register at level 1 first")
+		case err != nil:
+			return err
+		case a.State == StateRevoked:
+			return problem.New(problem.Conflict, "the account is revoked: it cannot be recovered")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE eid_accounts SET state = $2, state_reason = $3, phone = $4, password_hash = '',
+			level = $5, level2_by = $6, level2_at = $7, updated_at = $7 WHERE id = $1`,
+			a.ID, string(StateRecovering), reason, phone, Level2, officer.ActorID(), db.FormatTime(now)); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"DELETE FROM eid_sessions WHERE account_id = $1",
+			"DELETE FROM eid_totp WHERE account_id = $1",
+			"DELETE FROM eid_passkeys WHERE account_id = $1",
+			"DELETE FROM eid_passkey_ceremonies WHERE account_id = $1",
+			"DELETE FROM eid_method_locks WHERE account_id = $1",
+		} {
+			if _, err := tx.ExecContext(ctx, q, a.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.handOver(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		if code, exp, err = s.storeCode(ctx, tx, a.ID, purposeRecover, now); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx, audit.Of(officer, RecoverAccount, in.PIN).
+			With(fmt.Sprintf("card %s; phone %s; password, factors, sessions and relying parties' tokens ended", in.CardNumber, maskPhone(phone))))
+	})
+	if err != nil {
+		return Pending{}, err
+	}
+	msg := fmt.Sprintf("Populus: tai khoan dinh danh dien tu cua ban da duoc khoi phuc. Ma dat mat khau moi la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.", code, int(s.opts.CodeTTL/time.Minute))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {
+		// The account is recovered; the officer asks for the code again
+		// (a second recovery replaces it).
+		slog.ErrorContext(ctx, "one-time code not sent", "err", err)
+		return Pending{}, problem.New(problem.Unavailable, "the account was recovered but the code could not be sent; recover it again in a few minutes")
+	}
+	return Pending{PIN: in.PIN, PhoneMasked: maskPhone(phone), CodeExpiresAt: exp}, nil
+}
+
+// RecoveryCompletion is the code sent at a recovery and the holder's new
+// password.
+type RecoveryCompletion struct {
+	PIN      string `json:"pin"`
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
+// CompleteRecovery sets the new password of a recovering account with the
+// code sent to its new phone, and makes it active. Codes are checked and
+// throttled as a registration's confirmation is, and its errors are the
+// same (one answer for an unknown PIN and no code pending).
+func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryCompletion, remote string) (Account, error) {
+	var f problem.Fields
+	checkPassword(&f, "password", in.Password)
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	hash, err := staff.HashPassword(in.Password, s.opts.Params)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeRecover, StateRecovering, ActionRecovered,
+		func(tx *sql.Tx, a Account) error {
+			_, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash)
+			return err
+		})
+}
+
 // revokeOnDeath is the register's death hook: inside the death's
 // transaction the account is revoked, its sessions and codes dropped, and
 // the revocation audited, all committed or undone with the death.
 func (s *Service) revokeOnDeath(ctx context.Context, tx *sql.Tx, pinStr string) error {
 	now := s.now()
-	res, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET state = $2, state_reason = $3, updated_at = $4 WHERE pin = $1 AND state <> $2",
-		pinStr, string(StateRevoked), "death registered", db.FormatTime(now))
+	var id int64
+	err := tx.QueryRowContext(ctx, "UPDATE eid_accounts SET state = $2, state_reason = $3, updated_at = $4 WHERE pin = $1 AND state <> $2 RETURNING id",
+		pinStr, string(StateRevoked), "death registered", db.FormatTime(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("revoke the account on death: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
+	if err := s.handOver(ctx, tx, id); err != nil {
+		return fmt.Errorf("revoke the account on death: %w", err)
 	}
 	for _, q := range []string{
 		"DELETE FROM eid_sessions WHERE account_id IN (SELECT id FROM eid_accounts WHERE pin = $1)",

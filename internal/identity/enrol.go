@@ -72,6 +72,7 @@ const (
 	maxCodeAttempts = 5
 	purposeRegister = "register"
 	purposeUnlock   = "unlock"
+	purposeRecover  = "recover"
 )
 
 // normalizePhone returns a Vietnamese mobile number as +84 and nine
@@ -279,6 +280,12 @@ func (s *Service) Confirm(ctx context.Context, in Confirmation, remote string) (
 // useCode checks in's code for purpose against the account of in.PIN,
 // which must be in state from, and makes the account active.
 func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action) (Account, error) {
+	return s.useCodeThen(ctx, in, remote, purpose, from, action, nil)
+}
+
+// useCodeThen is useCode that also does then in the transaction that
+// spends the right code.
+func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action, then func(*sql.Tx, Account) error) (Account, error) {
 	var f problem.Fields
 	if _, _, err := pin.Parse(in.PIN); err != nil {
 		f.Add("pin", "%v", err)
@@ -328,6 +335,11 @@ func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose 
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_codes WHERE account_id = $1", a.ID); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(tx, a); err != nil {
+				return err
+			}
 		}
 		a.State, a.StateReason, a.UpdatedAt = StateActive, "", now
 		return setState(ctx, tx, a.ID, StateActive, "", now)

@@ -69,6 +69,8 @@ func (s *Service) Routes() []httpx.Route {
 		public("POST /api/v1/identity/passkey/options", s.postPasskeyOptions),
 		public("POST /api/v1/identity/passkey/session", s.postPasskeySession),
 		{Pattern: "POST /api/v1/identity/level2", Handler: httpx.Command(s.RaiseToLevel2, maxBody), Access: httpx.AccessStaff},
+		{Pattern: "POST /api/v1/identity/recovery", Handler: httpx.Command(s.Recover, maxBody), Access: httpx.AccessStaff},
+		public("POST /api/v1/identity/recovery/confirm", s.postRecoveryConfirm),
 	}
 }
 
@@ -175,6 +177,18 @@ func (s *Service) withCode(w http.ResponseWriter, r *http.Request, use func(ctx 
 		return err
 	}
 	a, err := use(r.Context(), in, httpx.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, a)
+}
+
+func (s *Service) postRecoveryConfirm(w http.ResponseWriter, r *http.Request) error {
+	var in RecoveryCompletion
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	a, err := s.CompleteRecovery(r.Context(), in, httpx.ClientIP(r))
 	if err != nil {
 		return err
 	}

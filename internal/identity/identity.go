@@ -12,6 +12,8 @@
 package identity
 
 import (
+	"context"
+	"database/sql"
 	"embed"
 	"time"
 
@@ -46,6 +48,10 @@ const (
 	StateLocked State = "locked"
 	// StateRevoked for good: the person died (or the account was withdrawn).
 	StateRevoked State = "revoked"
+	// StateRecovering: handed back to its holder at the counter (Recover):
+	// no password, no session, no factor; the holder sets a password with
+	// the code sent to the phone the officer recorded.
+	StateRecovering State = "recovering"
 )
 
 // Levels of an account (Decree 69/2024/NĐ-CP, art. 12): level 1 is opened
@@ -81,6 +87,11 @@ func (a Account) Principal(name string) auth.Principal {
 // level 2 (from any scope, on people within reach).
 var RaiseLevel = auth.Declare("identity.level2", auth.Grant{Role: auth.PoliceOfficer})
 
+// RecoverAccount is the police officer's action of giving an account back
+// to the holder of the chip card checked in person (from any scope, on
+// people within reach).
+var RecoverAccount = auth.Declare("identity.recover", auth.Grant{Role: auth.PoliceOfficer})
+
 // Audit actions written by this package.
 const (
 	ActionRegister auth.Action = "identity.register"
@@ -90,6 +101,9 @@ const (
 	ActionLock     auth.Action = "identity.lock"
 	ActionUnlock   auth.Action = "identity.unlock"
 	ActionRevoke   auth.Action = "identity.revoke"
+	// ActionRecovered is the holder's new password set with the code of a
+	// recovery (RecoverAccount, the officer's act).
+	ActionRecovered auth.Action = "identity.recovered"
 )
 
 // matcher is the system principal that reads people for the electronic
@@ -132,6 +146,30 @@ type Service struct {
 	// places is the operator's table of address ranges, for the place of
 	// each sign-in.
 	places *Places
+	// onHandOver is the work of other capabilities when an account is
+	// taken from whoever held its credentials (OnHandOver).
+	onHandOver []AccountHook
+}
+
+// AccountHook is work another capability does inside the transaction that
+// takes an account's credentials from whoever held them: a recovery at the
+// counter, or the holder's death. An error it returns undoes the whole
+// change.
+type AccountHook func(ctx context.Context, tx *sql.Tx, accountID int64) error
+
+// OnHandOver adds work done when an account is taken back (the OpenID
+// provider revokes the tokens its relying parties hold for it and forgets
+// the consents given under it). Call it while wiring.
+func (s *Service) OnHandOver(h AccountHook) { s.onHandOver = append(s.onHandOver, h) }
+
+// handOver runs the OnHandOver hooks in tx.
+func (s *Service) handOver(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	for _, h := range s.onHandOver {
+		if err := h(ctx, tx, accountID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // New returns the service over d, matching registrations through reg's

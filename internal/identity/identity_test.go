@@ -354,13 +354,124 @@ func TestRaiseToLevel2(t *testing.T) {
 	})
 }
 
+// An account someone else opened (on facts of the card others may know) is
+// given back at the counter to the holder of the chip card: the officer
+// in reach enters the card and the holder's phone; the other's password
+// and sessions end, the hand-over hooks run in the same transaction, no
+// new application takes the account, and the holder sets a new password
+// with the code sent to the new phone. A hook that fails undoes it all.
+func TestRecoverAtTheCounter(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		var handed []int64
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, id int64) error { handed = append(handed, id); return nil })
+		// The other opens Lan's account with their phone and password.
+		app := e.Application(e.Lan)
+		app.Phone, app.Password = "0987 654 321", "mật khẩu của kẻ khác"
+		if _, err := e.Svc.Register(e.Ctx, app, "198.51.100.7"); err != nil {
+			t.Fatal(err)
+		}
+		taken, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "198.51.100.7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.login(e.Lan, app.Password, "198.51.100.7"); err != nil {
+			t.Fatal(err)
+		}
+		recover := func(officer auth.Principal, card, phone string) (identity.Pending, error) {
+			return e.Svc.Recover(e.Ctx, officer, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: card, Phone: phone})
+		}
+		_, err = recover(police(otherCommune), e.Lan.PIN, "0912 000 111")
+		wantKind(t, err, problem.Forbidden)
+		_, err = recover(auth.Staff(8, "reg", "", auth.Registrar, baDinh), e.Lan.PIN, "0912 000 111")
+		wantKind(t, err, problem.Forbidden)
+		_, err = recover(police(baDinh), "001190000999", "0912 000 111")
+		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_number" {
+			t.Errorf("wrong card: %v", err)
+		}
+		_, err = recover(police(baDinh), e.Lan.PIN, "12345")
+		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "phone" {
+			t.Errorf("wrong phone: %v", err)
+		}
+		if len(handed) != 0 || e.Count("SELECT count(*) FROM eid_sessions") != 1 {
+			t.Fatalf("a refused recovery changed the account: hooks %v", handed)
+		}
+		pend, err := recover(police(baDinh), e.Lan.PIN, "0912 000 111")
+		if err != nil || pend.PhoneMasked != "+84******111" {
+			t.Fatalf("recover: %+v %v", pend, err)
+		}
+		if len(handed) != 1 || handed[0] != taken.ID {
+			t.Errorf("hand-over hooks ran for %v, want [%d]", handed, taken.ID)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+		if _, err := e.login(e.Lan, app.Password, "198.51.100.7"); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the other's password after the recovery: %v", err)
+		}
+		msgs, _ := e.Out.Recent(e.Ctx, 1)
+		if msgs[0].To != "+84912000111" || !strings.Contains(msgs[0].Body, "khoi phuc") {
+			t.Errorf("the code went %+v", msgs[0])
+		}
+		code := e.LastCode()
+		if n := e.Audited("staff:police@"+baDinh, string(identity.RecoverAccount), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("recovery audited %d times", n)
+		}
+		if n := e.Audited("staff:police@"+baDinh, string(identity.RecoverAccount), e.Lan.PIN, audit.Denied); n != 1 {
+			t.Errorf("the wrong card audited %d times", n)
+		}
+		// The other cannot take it again with a new application.
+		if _, err := e.Svc.Register(e.Ctx, app, "198.51.100.7"); !problem.Is(err, problem.Conflict) {
+			t.Errorf("an application for a recovering account: %v", err)
+		}
+		done := func(code, password string) (identity.Account, error) {
+			return e.Svc.CompleteRecovery(e.Ctx, identity.RecoveryCompletion{PIN: e.Lan.PIN, Code: code, Password: password}, "192.0.2.1")
+		}
+		if _, err := done(code, "ngắn"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a short password: %v", err)
+		}
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		if _, err := done(wrong, "mật khẩu mới của Lan"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a wrong code: %v", err)
+		}
+		a, err := done(code, "mật khẩu mới của Lan")
+		if err != nil || a.State != identity.StateActive || a.Level != identity.Level2 || a.Phone != "+84912000111" || a.Level2By != "staff:police@"+baDinh {
+			t.Fatalf("complete: %+v %v", a, err)
+		}
+		if _, err := done(code, "mật khẩu mới của Lan"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("the code used twice: %v", err)
+		}
+		if _, err := e.login(e.Lan, "mật khẩu mới của Lan", "192.0.2.1"); err != nil {
+			t.Errorf("sign-in with the new password: %v", err)
+		}
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionRecovered), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("the new password audited %d times", n)
+		}
+		// A hook that fails undoes the recovery.
+		e.Svc.OnHandOver(func(context.Context, *sql.Tx, int64) error { return errors.New("hook failed") })
+		if _, err := recover(police(baDinh), e.Lan.PIN, "0912 000 222"); err == nil {
+			t.Fatal("recovered despite a failing hook")
+		}
+		var state, phone string
+		d.QueryRowContext(e.Ctx, "SELECT state, phone FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&state, &phone)
+		if state != string(identity.StateActive) || phone != "+84912000111" {
+			t.Errorf("after an undone recovery: %s %s", state, phone)
+		}
+	})
+}
+
 // A death revokes the account in the death's transaction; a hook that
 // fails undoes the death and the revocation together.
 func TestDeathRevokesTheAccount(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.Active(e.Lan)
+		lan := e.Active(e.Lan)
 		e.Active(e.Minh)
+		var handed []int64
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, id int64) error { handed = append(handed, id); return nil })
 		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
@@ -378,6 +489,9 @@ func TestDeathRevokesTheAccount(t *testing.T) {
 		}
 		if n := e.Audited("system:identity", string(identity.ActionRevoke), e.Lan.PIN, audit.OK); n != 1 {
 			t.Errorf("revocation audited %d times", n)
+		}
+		if len(handed) != 1 || handed[0] != lan.ID {
+			t.Errorf("hand-over hooks at the death ran for %v, want [%d]", handed, lan.ID)
 		}
 		_, err := e.login(e.Lan, "correct horse battery", "192.0.2.1")
 		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "revoked") {

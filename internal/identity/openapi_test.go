@@ -18,6 +18,8 @@ func TestOpenAPISchemas(t *testing.T) {
 		"IdentitySession":               identity.SessionResponse{},
 		"IdentityLockRequest":           identity.LockRequest{},
 		"IdentityLevel2Request":         identity.Level2Request{},
+		"IdentityRecoveryRequest":       identity.RecoveryRequest{},
+		"IdentityRecoveryCompletion":    identity.RecoveryCompletion{},
 		"IdentityLogin":                 identity.Login{},
 		"IdentityLoginPage":             identity.LoginPage{},
 		"IdentityTOTPEnrollment":        identity.TOTPEnrollment{},

@@ -2,7 +2,9 @@ package oidc
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,6 +73,24 @@ func (p *Provider) Withdraw(ctx context.Context, pr auth.Principal, id int64) er
 		return err
 	}
 	p.record(ctx, audit.Of(pr, ActionConsent, pr.Username).With("client "+client+": consent withdrawn"))
+	return nil
+}
+
+// forgetAccount is the electronic identity's hand-over hook
+// (identity.Service.OnHandOver): when an account is taken from whoever held
+// its credentials (a recovery at the counter, a death), inside that
+// transaction every token the relying parties hold for it is revoked and
+// every consent given to them under it ends: the holder's next sign-in at
+// each asks again. Tokens remembered by this process stop within
+// epochTTL.
+func (p *Provider) forgetAccount(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND revoked = 0", accountID); err != nil {
+		return fmt.Errorf("revoke the account's tokens: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE oidc_consents SET revoked_at = $2 WHERE account_id = $1 AND revoked_at = ''", accountID, db.FormatTime(p.now())); err != nil {
+		return fmt.Errorf("end the account's consents: %w", err)
+	}
+	p.live.Invalidate()
 	return nil
 }
 

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/httpx/apitest"
@@ -97,6 +100,155 @@ func TestWithdrawConsent(t *testing.T) {
 		}
 		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND detail LIKE '%withdrawn'", oidc.ActionConsent); n != 1 {
 			t.Errorf("withdrawal audited %d times", n)
+		}
+	})
+}
+
+// Whoever held an account's credentials leaves nothing behind at the
+// relying parties when the holder locks it ("this was not me") or an
+// officer gives it back at the counter (identity.Service.Recover): the
+// access and refresh tokens stop at once, and stay refused once the
+// account is unlocked or its new password set; the consents given under
+// it end.
+func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
+	for _, how := range []string{"lock", "recovery"} {
+		t.Run(how, func(t *testing.T) {
+			dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+				e := newOP(t, d)
+				a := e.Active(e.Lan)
+				ctx := context.Background()
+				v := oauth2.GenerateVerifier()
+				loc, page := e.signIn(e.browser(), e.authURL(v, []string{"openid", "profile", "offline_access"}), e.Lan, []string{"profile", "offline_access"})
+				if loc == nil {
+					t.Fatalf("no code: %.300s", page)
+				}
+				cfg := e.config("openid", "profile", "offline_access")
+				tok, err := cfg.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+				if err != nil || tok.RefreshToken == "" {
+					t.Fatalf("tokens: %+v %v", tok, err)
+				}
+				userinfo := func() int {
+					res, err := cfg.Client(ctx, &oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer"}).Get(e.issuer + "/userinfo")
+					if err != nil {
+						t.Fatal(err)
+					}
+					res.Body.Close()
+					return res.StatusCode
+				}
+				if code := userinfo(); code != http.StatusOK {
+					t.Fatalf("userinfo before: %d", code)
+				}
+				switch how {
+				case "lock":
+					if _, err := e.Svc.Lock(ctx, a.Principal(e.Lan.FullName), identity.LockRequest{Reason: "mật khẩu bị lộ"}); err != nil {
+						t.Fatal(err)
+					}
+					if err := e.Svc.RequestUnlock(ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.Svc.Unlock(ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil {
+						t.Fatal(err)
+					}
+				case "recovery":
+					police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, identitytest.BaDinh)
+					if _, err := e.Svc.Recover(ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, Phone: "0912 000 111"}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.Svc.CompleteRecovery(ctx, identity.RecoveryCompletion{PIN: e.Lan.PIN, Code: e.LastCode(), Password: "mật khẩu mới của Lan"}, "192.0.2.1"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// The account is active again: the old tokens are not.
+				if code := userinfo(); code == http.StatusOK {
+					t.Error("the access token works after the hand-over")
+				}
+				if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+					t.Error("the refresh token works after the hand-over")
+				}
+				if n := e.Count("SELECT count(*) FROM oidc_tokens WHERE account_id = $1 AND revoked = 0", a.ID); n != 0 {
+					t.Errorf("%d tokens of the account left", n)
+				}
+				if n := e.Count("SELECT count(*) FROM oidc_consents WHERE account_id = $1 AND revoked_at = ''", a.ID); n != 0 {
+					t.Errorf("%d consents of the account left", n)
+				}
+			})
+		})
+	}
+}
+
+// The holder of a recovered account sets the new password on /eid/recover
+// with the code sent to the new phone: a wrong code or two passwords that
+// differ come back on the form, which never sends a password back; then
+// the portal's sign-in takes the new password. A password refused at the
+// sign-in is not sent back either.
+func TestRecoverPage(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, identitytest.BaDinh)
+		if _, err := e.Svc.Recover(e.Ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, Phone: "0912 000 111"}); err != nil {
+			t.Fatal(err)
+		}
+		code := e.LastCode()
+		b := e.browser()
+		b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		page := func(res *http.Response, err error) (int, string) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(body)
+		}
+		status, body := page(b.Get(e.srv.URL + "/eid/signin"))
+		if status != http.StatusOK || !strings.Contains(body, `href="/eid/recover"`) {
+			t.Fatalf("the sign-in page does not lead to the recovery: %d", status)
+		}
+		status, body = page(b.Get(e.srv.URL + "/eid/recover?pin=" + e.Lan.PIN))
+		if status != http.StatusOK || !strings.Contains(body, "Đặt mật khẩu mới cho tài khoản đã khôi phục") {
+			t.Fatalf("recover page: %d", status)
+		}
+		csrf := between(body, `name="csrf" value="`, `"`)
+		post := func(code, pw, again string) (int, string) {
+			return page(b.PostForm(e.srv.URL+"/eid/recover", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code},
+				"new_password": {pw}, "repeat_password": {again}}))
+		}
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		if status, body := post(wrong, "mật khẩu mới của Lan", "mật khẩu mới của Lan"); status != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, `id="f-code-error"`) || strings.Contains(body, "mật khẩu mới của Lan") {
+			t.Errorf("a wrong code: %d", status)
+		}
+		if status, body := post(code, "mật khẩu mới của Lan", "mật khẩu khác hẳn"); status != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, "không giống mật khẩu mới") || strings.Contains(body, "mật khẩu khác hẳn") {
+			t.Errorf("passwords that differ: %d", status)
+		}
+		if status, body := post(code, "ngắn", "ngắn"); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="f-new_password-error"`) {
+			t.Errorf("a short password: %d", status)
+		}
+		res, err := b.PostForm(e.srv.URL+"/eid/recover", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code},
+			"new_password": {"mật khẩu mới của Lan"}, "repeat_password": {"mật khẩu mới của Lan"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/eid/signin" {
+			t.Fatalf("recovered: %d %s", res.StatusCode, loc)
+		}
+		status, body = page(b.PostForm(e.srv.URL+"/eid/signin", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "password": {"mật khẩu sai rồi nhé"}}))
+		if status != http.StatusUnauthorized || strings.Contains(body, "mật khẩu sai rồi nhé") {
+			t.Errorf("a wrong password at the sign-in: %d, sent back %v", status, strings.Contains(body, "mật khẩu sai rồi nhé"))
+		}
+		res, err = b.PostForm(e.srv.URL+"/eid/signin", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "password": {"mật khẩu mới của Lan"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/eid/me" {
+			t.Errorf("sign-in with the new password: %d", res.StatusCode)
 		}
 	})
 }

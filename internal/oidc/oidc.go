@@ -218,6 +218,7 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 		live: newLiveTokens(), verifies: newVerifyCounter(o.VerifyLimits)}
 	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
 	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.Invalidate}
+	eid.OnHandOver(p.forgetAccount)
 	conf := &op.Config{
 		CryptoKey:               o.Master.derive("access token"),
 		CryptoKeyId:             "1",

@@ -34,7 +34,7 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 || len(prefixes) != 0 {
 		t.Fatalf("templates: %d IDs, prefixes %v, %v", len(ids), prefixes, err)
 	}
-	ids = append(ids, "identity.field.pin", "identity.field.card_number", "flash.identity.level2")
+	ids = append(ids, "identity.field.pin", "identity.field.card_number", "flash.identity.level2", "identity.field.phone", "flash.identity.recovered")
 	for _, e := range m.Menu {
 		ids = append(ids, e.Label)
 	}
@@ -127,6 +127,38 @@ func TestLevel2Page(t *testing.T) {
 		}
 		if code, _ := get(signIn("registrar"), "/identity/level2"); code != http.StatusForbidden {
 			t.Errorf("registrar: %d", code)
+		}
+
+		// The recovery page gives the account back to the card holder.
+		code, page = get(police, "/identity/recovery")
+		if code != http.StatusOK || !strings.Contains(page, "Khôi phục tài khoản định danh điện tử cho người giữ thẻ") || !strings.Contains(page, `type="tel"`) {
+			t.Fatalf("recovery page: %d", code)
+		}
+		recover := func(phone string) (int, string) {
+			res, err := police.PostForm(srv.URL+"/identity/recovery", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {e.Lan.PIN}, "phone": {phone}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		if code, body := recover("12345"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "phải là số điện thoại di động Việt Nam") {
+			t.Errorf("a wrong phone: %d", code)
+		}
+		if code, _ := recover("0912 000 111"); code != http.StatusSeeOther {
+			t.Fatalf("recover: %d", code)
+		}
+		if _, body := get(police, "/identity/recovery"); !strings.Contains(body, "Đã khôi phục tài khoản.") {
+			t.Error("no notice after the recovery")
+		}
+		var state string
+		d.QueryRowContext(e.Ctx, "SELECT state FROM eid_accounts WHERE pin = $1", e.Lan.PIN).Scan(&state)
+		if state != string(identity.StateRecovering) {
+			t.Errorf("state = %s", state)
+		}
+		if code, _ := get(signIn("registrar"), "/identity/recovery"); code != http.StatusForbidden {
+			t.Errorf("registrar on the recovery page: %d", code)
 		}
 		if code, body := get(http.DefaultClient, "/identity/outbox"); code != http.StatusOK || !strings.Contains(body, "84912345678") {
 			t.Errorf("outbox: %d", code)

@@ -1,6 +1,7 @@
 package oidcui
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,6 +39,8 @@ func (pt *portal) routes() []httpx.Route {
 	return []httpx.Route{
 		{Pattern: "GET " + identity.SignInPath, Handler: pt.k.Page(pt.signIn), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + RecoverPath, Handler: pt.k.Page(pt.recoverSubmit), Access: httpx.AccessStaffOptional},
 		citizen("GET /eid/me", pt.me),
 		citizen("POST /eid/me/consents/{id}/withdraw", pt.withdraw),
 		citizen("POST /eid/me/lock", pt.lock),
@@ -84,6 +87,75 @@ func (pt *portal) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/eid/me", http.StatusSeeOther)
 	return nil
+}
+
+// RecoverPath is the page where the holder of an account recovered at the
+// counter sets a new password with the code sent to their phone.
+const RecoverPath = "/eid/recover"
+
+// The recovery form's fields (besides the PIN) and their input types.
+const (
+	fieldCode, fieldNewPassword, fieldRepeat = "code", "new_password", "repeat_password"
+	inputCode, inputNewPassword              = "code", "new-password"
+)
+
+func (pt *portal) recoverView(f *web.Form) signInView {
+	pin := f.Field(fieldPIN, inputPIN, true)
+	pin.Label = "oidc.field.pin"
+	code := f.Field(fieldCode, inputCode, true)
+	code.Label = "portal.recover.code"
+	pw := f.Field(fieldNewPassword, inputNewPassword, true)
+	pw.Label = "portal.recover.password"
+	again := f.Field(fieldRepeat, inputNewPassword, true)
+	again.Label = "portal.recover.repeat"
+	return signInView{Form: f, Fields: []web.FormField{pin, code, pw, again}}
+}
+
+func (pt *portal) recover(w http.ResponseWriter, r *http.Request) error {
+	f := pt.k.NewForm(r, nil)
+	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
+	pt.k.Render(w, r, http.StatusOK, "recover", "portal.recover.title", "", pt.recoverView(f))
+	return nil
+}
+
+func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	pw := r.PostForm.Get(fieldNewPassword)
+	var err error
+	if pw != r.PostForm.Get(fieldRepeat) {
+		err = problem.Field("repeat_password", "is not the same as the new password")
+	} else {
+		_, err = pt.eid.CompleteRecovery(r.Context(), identity.RecoveryCompletion{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+	}
+	if err == nil {
+		pt.k.Flash(w, r, "flash.portal.recovered")
+		http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+		return nil
+	}
+	switch kind := problem.KindOf(err); kind {
+	case problem.Invalid:
+		// The API's field is the password; the form's, the new one.
+		var pe *problem.Error
+		if errors.As(err, &pe) {
+			for i := range pe.Fields {
+				if pe.Fields[i].Field == "password" {
+					pe.Fields[i].Field = fieldNewPassword
+				}
+			}
+		}
+		f.AddProblem(err)
+		pt.k.Render(w, r, kind.Status(), "recover", "portal.recover.title", "", pt.recoverView(f))
+		return nil
+	case problem.RateLimited:
+		httpx.SetRetryAfter(w, err)
+		f.Detail = problem.BodyOf(err, "").Detail
+		pt.k.Render(w, r, kind.Status(), "recover", "portal.recover.title", "", pt.recoverView(f))
+		return nil
+	}
+	return err
 }
 
 // meView is the portal's page.
