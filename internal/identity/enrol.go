@@ -355,6 +355,7 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 		return Account{}, err
 	}
 	s.record(ctx, audit.OfActor(auth.ActorID(auth.KindCitizen, a.PIN), action, a.PIN), remote)
+	s.refund(ctx, throttleKey{keyPINAddress, in.PIN + "@" + addr}, throttleKey{keyPIN, in.PIN}, throttleKey{keyAddress, addr})
 	return a, nil
 }
 

@@ -241,6 +241,38 @@ func TestSignInRefusals(t *testing.T) {
 	})
 }
 
+// Citizens behind one address (a carrier's NAT) share its limit only for
+// failed attempts: sign-ins that succeed are taken back, so 60 of them in
+// an hour leave the others free to sign in; 50 failures from the address
+// still stop the next attempt, whoever's.
+func TestSuccessfulSignInsDoNotThrottleTheirAddress(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		const nat = "203.0.113.9"
+		for i := range 60 {
+			if _, err := e.login(e.Lan, identitytest.Password, nat); err != nil {
+				t.Fatalf("sign-in %d from the shared address: %v", i+1, err)
+			}
+		}
+		if _, err := e.login(e.Minh, identitytest.Password, nat); err != nil {
+			t.Fatalf("another citizen behind the address: %v", err)
+		}
+		// A guesser at many accounts from the address.
+		for i := range 50 {
+			prefix, _ := pin.Prefix("001", civil.Male, 1970)
+			other := people.Person{PIN: string(pin.New(prefix, 100+i))}
+			if _, err := e.login(other, "wrong password!", nat); !problem.Is(err, problem.Unauthorized) {
+				t.Fatalf("guess %d: %v", i+1, err)
+			}
+		}
+		if _, err := e.login(e.Minh, identitytest.Password, nat); !problem.Is(err, problem.RateLimited) {
+			t.Errorf("after 50 failures from the address: %v", err)
+		}
+	})
+}
+
 // The hash made with older parameters is upgraded at the next sign-in.
 func TestPasswordUpgradedOnSignIn(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {

@@ -137,7 +137,11 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 			}
 		}
 	}
-	return s.begin(ctx, a, in, now, amr, entry, keyPINAddress, in.PIN+"@"+addr)
+	sess, token, err := s.begin(ctx, a, in, now, amr, entry, keyPINAddress, in.PIN+"@"+addr)
+	if err == nil {
+		s.refund(ctx, throttleKey{keyAddress, addr}, throttleKey{keyPIN, in.PIN})
+	}
+	return sess, token, err
 }
 
 // begin starts the session of a sign-in whose methods (amr) were all

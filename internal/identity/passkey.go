@@ -473,5 +473,9 @@ func (s *Service) LoginPasskey(ctx context.Context, in PasskeyAttempt) (Session,
 	if parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
 		amr = append(amr, "user", "mfa")
 	}
-	return s.begin(ctx, a, at, now, amr, entry, keyAddress, "")
+	sess, token, err := s.begin(ctx, a, at, now, amr, entry, keyAddress, "")
+	if err == nil {
+		s.refund(ctx, throttleKey{keyAddress, addr})
+	}
+	return sess, token, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/populus-vn/populus/internal/db"
@@ -19,7 +20,9 @@ import (
 // attempts sent at once cannot outrun the limits. Past its free attempts a
 // key is not locked: each further attempt waits, 30 seconds after the last
 // one and doubling up to 15 minutes. A key is forgotten an hour after its
-// last attempt; a successful sign-in clears the account-from-address key.
+// last attempt; a successful sign-in clears the account-from-address key
+// and takes back its attempt from the address and the account (refund),
+// as a right one-time code does.
 // IPv6 addresses count by their /64. The keys:
 //
 //   - a PIN from an address (a guesser at one account): 5 attempts;
@@ -127,6 +130,20 @@ func (s *Service) reserve(ctx context.Context, keys []throttleKey) error {
 		return fmt.Errorf("identity throttle: %w", err)
 	}
 	return nil
+}
+
+// refund takes back one attempt counted against each of keys: a sign-in or
+// a code that succeeded was no guess. Without it every citizen behind one
+// address (a carrier's or an office's NAT) would share its 50 attempts an
+// hour, successes included, and one of them could keep the others out.
+// A guesser who also signs in to an account of their own gets back only
+// the attempts that succeeded.
+func (s *Service) refund(ctx context.Context, keys ...throttleKey) {
+	for _, k := range keys {
+		if _, err := s.db.ExecContext(ctx, "UPDATE eid_throttle SET attempts = attempts - 1 WHERE kind = $1 AND name = $2 AND attempts > 0", k.kind, k.name); err != nil {
+			slog.WarnContext(ctx, "throttle attempt not refunded", "err", err)
+		}
+	}
 }
 
 // clearKey forgets k (after a successful sign-in, or the holder's unlock).
