@@ -464,6 +464,12 @@ func (p *Provider) fillClaims(ctx context.Context, info *zoidc.UserInfo, c *Clie
 		case "birthdate":
 			info.Birthdate = person.BirthDate.String()
 		case "address":
+			// A level-1 account is opened on facts of the card others
+			// may know: the address, which its holder is not shown
+			// either, goes to services from level 2 only.
+			if a.Level < identity.Level2 {
+				continue
+			}
 			info.Address = &zoidc.UserInfoAddress{Formatted: p.formatAddress(person.Permanent.Detail, person.Permanent.Unit), Country: "VN"}
 		case "phone":
 			info.PhoneNumber, info.PhoneNumberVerified = a.Phone, true

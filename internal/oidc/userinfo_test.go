@@ -12,14 +12,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"golang.org/x/oauth2"
+
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -228,6 +232,84 @@ func TestEncryptedUserinfo(t *testing.T) {
 		}
 		if fmt.Sprint(disc["userinfo_encryption_enc_values_supported"]) != "[A256GCM A128CBC-HS256]" {
 			t.Errorf("enc values: %v", disc["userinfo_encryption_enc_values_supported"])
+		}
+	})
+}
+
+// The address goes to services from level 2 only: a level-1 account (opened
+// on facts of the card others may know) gives a client that asked for it
+// no address, the consent screen says so, and the claims' audit entry does
+// not list it; raised to level 2, the same sign-in gives it.
+func TestAddressFromLevel2Only(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		ctx := context.Background()
+		secret, err := e.prov.Clients().Register(ctx, oidc.ClientConfig{ID: "insurer", Name: "Bảo hiểm", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid", "profile", "address"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &oauth2.Config{ClientID: "insurer", ClientSecret: secret, RedirectURL: rpRedirect, Scopes: []string{"openid", "profile", "address"},
+			Endpoint: oauth2.Endpoint{AuthURL: e.issuer + "/authorize", TokenURL: e.issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
+		claims := func() (map[string]any, string) {
+			t.Helper()
+			v := oauth2.GenerateVerifier()
+			b := e.browser()
+			// prompt=consent: the screen each time, the first answer
+			// remembered or not.
+			res, err := b.Get(cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "consent")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			login, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			id := between(string(login), `name="id" value="`, `"`)
+			res, err = b.PostForm(e.srv.URL+"/eid/login", url.Values{"id": {id}, "pin": {e.Lan.PIN}, "password": {identitytest.Password}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			screen, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			res, err = b.PostForm(e.srv.URL+"/eid/consent", url.Values{"id": {id}, "decision": {"approve"}, "scope": {"profile", "address"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			loc, _ := res.Location()
+			if loc == nil {
+				t.Fatalf("no redirect: %d", res.StatusCode)
+			}
+			tok, err := cfg.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err = cfg.Client(ctx, tok).Get(e.issuer + "/userinfo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			json.NewDecoder(res.Body).Decode(&out)
+			return out, string(screen)
+		}
+		got, screen := claims()
+		if got["name"] != "Nguyễn Thị Lan" || got["address"] != nil {
+			t.Errorf("level 1: %v", got)
+		}
+		if !strings.Contains(screen, "chỉ chia sẻ khi tài khoản ở mức 2") {
+			t.Error("the consent screen does not say the address is withheld at level 1")
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND fields LIKE '%permanent_residence%'", oidc.ActionClaims); n != 0 {
+			t.Errorf("%d claims entries list the address at level 1", n)
+		}
+		e.RaiseLevel2(e.Lan)
+		got, screen = claims()
+		if addr, _ := got["address"].(map[string]any); addr == nil || addr["formatted"] == "" {
+			t.Errorf("level 2: %v", got)
+		}
+		if strings.Contains(screen, "chỉ chia sẻ khi tài khoản ở mức 2") {
+			t.Error("the consent screen withholds the address at level 2")
 		}
 	})
 }
