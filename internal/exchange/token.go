@@ -151,6 +151,11 @@ func (x *Exchange) IssueToken(ctx context.Context, grantType, assertionTypeIn, r
 		return refuse("bad signature")
 	}
 	now := x.now()
+	// One audience (RFC 7523bis): an assertion naming this endpoint beside
+	// another server could be replayed by that server here.
+	if len(c.Audience) != 1 {
+		return refuse("aud must be one value: the token endpoint's URL (the one posted to)")
+	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: a.Issuer, Subject: a.Issuer, AnyAudience: *x.audiences.Load(), Time: now}, 30*time.Second); err != nil {
 		return refuse(claimsReason(err))
 	}

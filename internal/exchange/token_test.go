@@ -28,6 +28,12 @@ import (
 // assertion signs a client assertion of subsystem with its key.
 func (e *env) assertion(t testing.TB, subsystem, aud, jti string, life time.Duration) string {
 	t.Helper()
+	return e.assertionFor(t, subsystem, jwt.Audience{aud}, jti, life)
+}
+
+// assertionFor is assertion with any audience.
+func (e *env) assertionFor(t testing.TB, subsystem string, aud jwt.Audience, jti string, life time.Duration) string {
+	t.Helper()
 	blk, _ := pem.Decode(e.keys[subsystem])
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
@@ -38,7 +44,7 @@ func (e *env) assertion(t testing.TB, subsystem, aud, jti string, life time.Dura
 		t.Fatal(err)
 	}
 	now := time.Now()
-	s, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: subsystem, Subject: subsystem, Audience: jwt.Audience{aud}, ID: jti,
+	s, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: subsystem, Subject: subsystem, Audience: aud, ID: jti,
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(life))}).Serialize()
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +108,11 @@ func TestClientCredentials(t *testing.T) {
 			if res := e.token(t, e.assertion(t, hospital, aud, fmt.Sprint("jti-bad-aud-", i), time.Minute)); res.status != 401 {
 				t.Errorf("audience %s: %d %s", aud, res.status, res.body)
 			}
+		}
+		// One audience only: the endpoint's URL beside another would let
+		// an assertion made for another server be replayed here.
+		if res := e.token(t, e.assertionFor(t, hospital, jwt.Audience{e.tokenURL, "https://evil.example/token"}, "jti-two-auds", time.Minute)); res.status != 401 || !strings.Contains(res.body, "one value") {
+			t.Errorf("two audiences: %d %s", res.status, res.body)
 		}
 		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-3", time.Hour)); res.status != 401 {
 			t.Errorf("an assertion for an hour: %d %s", res.status, res.body)
