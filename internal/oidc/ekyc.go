@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -42,7 +43,9 @@ func (p *Provider) EKYC(ctx context.Context, accessToken string) (string, error)
 		return "", problem.New(problem.Unauthorized, "the access token's client is withdrawn")
 	}
 	info := &zoidc.UserInfo{}
-	if err := p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes); err != nil {
+	if err := p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes); errors.Is(err, errAccountInactive) {
+		return "", problem.New(problem.Unauthorized, "the access token is not active")
+	} else if err != nil {
 		return "", err
 	}
 	alg := jose.RS256

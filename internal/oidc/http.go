@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -51,6 +54,10 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 	case path == "/authorize/callback":
 		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
 	case path == "/oauth/token" || path == "/oauth/introspect" || path == "/revoke":
+		// Tokens and what they stand for are never cached (RFC 6749
+		// §5.1, RFC 7662 §2.2).
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
 		// A client assertion that does not verify is a failed client
 		// authentication: invalid_client (RFC 7523 §3.2), which the library
 		// answers as invalid_grant.
@@ -66,8 +73,17 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 				hint := r.PostForm.Get("client_id")
-				if id, _, ok := r.BasicAuth(); ok {
+				if id, secret, ok := r.BasicAuth(); ok {
 					hint, _ = url.QueryUnescape(id)
+					// A client that authenticated with the Authorization
+					// header and failed gets 401 with a challenge (RFC 6749
+					// §5.2); the library would answer 400.
+					secret, _ = url.QueryUnescape(secret)
+					if err := (&storage{p}).AuthorizeClientIDSecret(r.Context(), hint, secret); err != nil {
+						w.Header().Set("WWW-Authenticate", `Basic realm="populus", error="invalid_client"`)
+						writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "wrong client credentials")
+						return
+					}
 				}
 				if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
 					id, err := p.authenticateClient(r)
@@ -187,11 +203,22 @@ func (p *Provider) servePAR(w http.ResponseWriter, r *http.Request) {
 // library's verifier) and returns the client's id.
 func (p *Provider) authenticateClient(r *http.Request) (string, error) {
 	if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
+		assertion := r.PostForm.Get("client_assertion")
+		// One audience, the issuer identifier (OpenID Connect Core §9 as
+		// amended in 2025 against audience injection): an assertion
+		// naming this provider beside another server could be replayed
+		// by that server here.
+		if tok, err := jwt.ParseSigned(assertion, assertionAlgs); err == nil {
+			var c jwt.Claims
+			if tok.UnsafeClaimsWithoutVerification(&c) == nil && len(c.Audience) > 1 {
+				return "", fmt.Errorf("the client assertion does not verify: aud must be one value, the issuer identifier %s", p.opts.Issuer)
+			}
+		}
 		id, err := op.ClientJWTAuth(r.Context(), zoidc.ClientAssertionParams{
-			ClientAssertion: r.PostForm.Get("client_assertion"), ClientAssertionType: zoidc.ClientAssertionTypeJWTAssertion,
+			ClientAssertion: assertion, ClientAssertionType: zoidc.ClientAssertionTypeJWTAssertion,
 		}, jwtProfile{p})
 		if err != nil {
-			return "", errors.New("the client assertion does not verify")
+			return "", fmt.Errorf("the client assertion does not verify: %s", p.assertionReason(err))
 		}
 		return id, nil
 	}
@@ -205,6 +232,32 @@ func (p *Provider) authenticateClient(r *http.Request) (string, error) {
 		return "", errors.New("wrong client credentials")
 	}
 	return id, nil
+}
+
+// assertionAlgs are the signature algorithms of client assertions: those
+// the library verifies, as the discovery document lists them.
+var assertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256}
+
+// assertionReason says why a client assertion was refused, for the client
+// that sent it (its own mistake; nothing of another client's).
+func (p *Provider) assertionReason(err error) string {
+	switch {
+	case errors.Is(err, zoidc.ErrAudience):
+		return "aud must be the issuer identifier " + p.opts.Issuer
+	case errors.Is(err, zoidc.ErrExpired):
+		return "the assertion has expired (exp)"
+	case errors.Is(err, zoidc.ErrIatMissing), errors.Is(err, zoidc.ErrIatInFuture), errors.Is(err, zoidc.ErrIatToOld):
+		return "iat is missing, in the future or too old"
+	case errors.Is(err, zoidc.ErrSubjectInvalid), errors.Is(err, zoidc.ErrSubjectMissing):
+		return "iss and sub must both be the client's id"
+	case errors.Is(err, zoidc.ErrSignatureUnsupportedAlg):
+		return "the signature's algorithm must be RS256, ES256 or PS256"
+	case errors.Is(err, zoidc.ErrSignatureInvalid), errors.Is(err, zoidc.ErrSignatureInvalidPayload), errors.Is(err, zoidc.ErrSignatureMissing):
+		return "the signature does not verify against the client's registered keys"
+	case errors.Is(err, zoidc.ErrParse):
+		return "it is not a signed JWT"
+	}
+	return "unknown client, or a key or claim that does not match its registration"
 }
 
 // jwtProfile gives the library's JWT verifier, its audience the issuer.

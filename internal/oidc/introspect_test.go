@@ -36,6 +36,12 @@ func (e *opEnv) accessTokenOf(t *testing.T, client, secret string) string {
 // tokensOf is the token answer of a code flow of Lan's at client.
 func (e *opEnv) tokensOf(t *testing.T, client, secret string) map[string]any {
 	t.Helper()
+	return e.tokensWith(t, client, secret, "profile")
+}
+
+// tokensWith is tokensOf asking for openid and the scopes approved.
+func (e *opEnv) tokensWith(t *testing.T, client, secret string, approved ...string) map[string]any {
+	t.Helper()
 	ctx := context.Background()
 	sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"})
 	if err != nil {
@@ -43,11 +49,11 @@ func (e *opEnv) tokensOf(t *testing.T, client, secret string) map[string]any {
 	}
 	verifier := oauth2.GenerateVerifier()
 	w := httptest.NewRecorder()
-	conf := e.config("openid", "profile")
+	conf := e.config(append([]string{"openid"}, approved...)...)
 	conf.ClientID = client
 	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), e.srv.URL), nil))
 	loc, _ := url.Parse(w.Header().Get("Location"))
-	to, err := e.prov.Authorize(ctx, loc.Query().Get("id"), sess, []string{"profile"}, false, "")
+	to, err := e.prov.Authorize(ctx, loc.Query().Get("id"), sess, approved, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -404,6 +404,10 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
 	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
+	// What the client assertions are verified with (assertionAlgs).
+	c.TokenEndpointAuthSigningAlgValuesSupported = []string{"RS256", "ES256", "PS256"}
+	c.IntrospectionEndpointAuthSigningAlgValuesSupported = c.TokenEndpointAuthSigningAlgValuesSupported
+	c.RevocationEndpointAuthSigningAlgValuesSupported = c.TokenEndpointAuthSigningAlgValuesSupported
 	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
 		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true,
 		UserinfoEncAlgs: encryptionAlgs, UserinfoEncEncs: encryptionEncs, IDTokenEncAlgs: encryptionAlgs, IDTokenEncEncs: encryptionEncs}), nil
@@ -433,6 +437,11 @@ func (p *Provider) accountOf(ctx context.Context, sector, sub string) (int64, er
 	return id, err
 }
 
+// errAccountInactive is fillClaims's refusal for an account that is not
+// active (locked, revoked, being recovered): the token it came with is
+// answered as not active.
+var errAccountInactive = errors.New("the account is not active")
+
 // fillClaims puts the claims of scopes about the account's holder into
 // info, read from the register (as system:identity, audited) and recorded
 // as given to the client.
@@ -443,7 +452,7 @@ func (p *Provider) fillClaims(ctx context.Context, info *zoidc.UserInfo, c *Clie
 		return err
 	}
 	if a.State != identity.StateActive {
-		return errors.New("the account is not active")
+		return errAccountInactive
 	}
 	person, err := p.reg.Get(ctx, identity.Matcher(), a.PIN)
 	if err != nil {

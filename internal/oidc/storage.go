@@ -21,6 +21,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/identity"
 )
 
 // Lifetimes.
@@ -338,6 +339,11 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, refresh string
 	if revoked || !s.p.now().Before(g.ExpiresAt) {
 		return nil, op.ErrInvalidRefreshToken
 	}
+	// An account not active (locked, revoked, being recovered) refreshes
+	// nothing, and the token is not spent.
+	if a, err := s.p.eid.AccountByID(ctx, g.AccountID); err != nil || a.State != identity.StateActive {
+		return nil, op.ErrInvalidRefreshToken
+	}
 	return g, nil
 }
 
@@ -482,7 +488,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if holder != nil {
 		holder.client = c.ID
 	}
-	return s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
+	err = s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
+	if holder != nil && errors.Is(err, errAccountInactive) {
+		holder.inactive = true
+	}
+	return err
 }
 
 // errInactiveToken is liveToken's refusal of an access token.

@@ -67,6 +67,9 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
+	// Claims about a person: no cache keeps them (OpenID Connect Core
+	// §5.3.2 with RFC 6749 §5.1's rule for tokens).
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes())
 }
