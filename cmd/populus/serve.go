@@ -334,6 +334,9 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	if prov != nil {
 		caps = append(caps, prov)
+		// A sign-in request that cannot go back to its service is told
+		// to the citizen on the site's error page.
+		prov.SetErrorPage(ui.RenderError)
 	}
 	guards := svc.Guards()
 	maps.Copy(guards, p.Identity.Guards())

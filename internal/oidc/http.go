@@ -18,6 +18,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // Routes returns the protocol's endpoints under Prefix, all public: they
@@ -135,7 +136,22 @@ func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*htt
 	}
 	c, err := p.clients.Get(r.Context(), q.Get("client_id"))
 	if err != nil || !slices.Contains(c.ClientConfig.RedirectURIs, q.Get("redirect_uri")) {
-		return r, true // the library answers, without redirecting
+		// Nowhere safe to send the error back to: the citizen's browser is
+		// told on a page in their language (the library's answer is an
+		// English JSON body).
+		if p.errorPage == nil {
+			return r, true
+		}
+		if err != nil {
+			p.errorPage(w, r, problem.New(problem.NotFound, "the service that sent you here is not registered with the electronic identity; go back to it and try again, or tell it of the error"))
+		} else {
+			p.errorPage(w, r, problem.New(problem.Invalid, "the service that sent you here asked to be answered at an address it did not register; go back to it and tell it of the error"))
+		}
+		return r, false
+	}
+	if rt := q.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
+		http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), "unsupported_response_type", "only the authorization code flow (response_type=code) is offered", q.Get("state"), p.opts.Issuer), http.StatusFound)
+		return r, false
 	}
 	for _, s := range strings.Fields(q.Get("scope")) {
 		if !c.IsScopeAllowed(s) {

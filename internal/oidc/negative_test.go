@@ -65,8 +65,35 @@ func TestRefusals(t *testing.T) {
 			}
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "The requested redirect_uri is missing in the client configuration") {
-				t.Errorf("%d %s", res.StatusCode, body)
+			// Not sent back there: a page in the citizen's language.
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
+				!strings.Contains(string(body), `lang="vi"`) || !strings.Contains(string(body), "yêu cầu trả kết quả về một địa chỉ mà dịch vụ chưa đăng ký") {
+				t.Errorf("%d %s %.300s", res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+		})
+		t.Run("unknown client", func(t *testing.T) {
+			c := e.config(all...)
+			c.ClientID = "nobody"
+			res, err := e.browser().Get(c.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || strings.Contains(string(body), "If you have any questions") || !strings.Contains(string(body), "chưa được đăng ký với hệ thống định danh điện tử") {
+				t.Errorf("%d %s %.300s", res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+		})
+		t.Run("implicit flow", func(t *testing.T) {
+			for _, rt := range []string{"token", "id_token token", "code id_token"} {
+				u := e.authURL(oauth2.GenerateVerifier(), all, "response_type", rt, "nonce", "n")
+				res, err := e.browser().Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				loc, _ := res.Location()
+				e.wantRedirectError(t, loc, "", "unsupported_response_type", "only the authorization code flow (response_type=code) is offered")
 			}
 		})
 		t.Run("missing PKCE", func(t *testing.T) {

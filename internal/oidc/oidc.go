@@ -39,6 +39,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
+	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
@@ -190,18 +191,20 @@ func (p *Provider) canManage(ctx context.Context, pr auth.Principal, id string) 
 
 // Provider is the OpenID provider.
 type Provider struct {
-	db      *db.DB
-	eid     *identity.Service
-	reg     *register.Register
-	units   *units.Registry
-	log     *audit.Log
-	opts    Options
-	keys    *keyring
-	clients *Clients
-	op      *op.Provider
-	handler http.Handler
-	pairKey [32]byte
-	now     func() time.Time
+	db    *db.DB
+	eid   *identity.Service
+	reg   *register.Register
+	units *units.Registry
+	log   *audit.Log
+	opts  Options
+	// errorPage renders an error as a page (SetErrorPage).
+	errorPage httpx.ErrorWriter
+	keys      *keyring
+	clients   *Clients
+	op        *op.Provider
+	handler   http.Handler
+	pairKey   [32]byte
+	now       func() time.Time
 	// live remembers the access tokens read active (live.go).
 	live *liveTokens
 	// verifies counts the relying parties' verifications (verifylimit.go).
@@ -244,6 +247,12 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 	p.handler = quietly(o.Logger, func() http.Handler { return op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov)) })
 	return p, nil
 }
+
+// SetErrorPage makes the authorization endpoint answer a request it cannot
+// send back to its client (an unknown client, an unregistered
+// redirect_uri) with page, the site's error page, instead of the library's
+// JSON. Call it while wiring.
+func (p *Provider) SetErrorPage(page httpx.ErrorWriter) { p.errorPage = page }
 
 // quietMu serialises quietly's swaps of the default logger.
 var quietMu sync.Mutex

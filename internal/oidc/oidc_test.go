@@ -80,6 +80,7 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prov.SetErrorPage(ui.RenderError)
 	e.handler = h
 	return e
 }
