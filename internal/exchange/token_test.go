@@ -150,8 +150,8 @@ func TestClientCredentials(t *testing.T) {
 		if res := e.token(t, e.assertion(t, hospital, e.tokenURL, "jti-6", time.Minute)); res.status != 401 {
 			t.Errorf("a revoked subsystem's assertion: %d", res.status)
 		}
-		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied' AND actor = $2`, exchange.ActionAuthenticate, "member:"+hospital); n != 10 {
-			t.Errorf("%d refused token requests audited, want 10", n)
+		if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'denied' AND actor = $2`, exchange.ActionAuthenticate, "member:"+hospital); n != 11 {
+			t.Errorf("%d refused token requests audited, want 11", n)
 		}
 	})
 }
