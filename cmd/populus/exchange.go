@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -203,7 +204,7 @@ var exchangeFlags = map[string]map[string]string{
 // runExchange manages the data exchange's members, subsystems, rights and
 // certificates.
 func runExchange(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) (retErr error) {
-	subs := []string{"members", "subsystems", "services", "cert", "grant", "withdraw", "list", "revoke"}
+	subs := []string{"members", "subsystems", "services", "cert", "grant", "withdraw", "list", "revoke", "assertion"}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "Usage: populus exchange <subcommand> [--data DIR | --db URL] …")
 		fmt.Fprintln(w, "  members add --id INSTANCE/CLASS/MEMBER --name NAME [--unit VN|province|commune]")
@@ -215,6 +216,7 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintln(w, "  withdraw --subsystem ID --service ID   withdraw a right")
 		fmt.Fprintln(w, "  list                       members, subsystems, services, purposes and rights")
 		fmt.Fprintln(w, "  revoke ID|SERIAL           revoke a member or a subsystem, its certificates and tokens, at once; or one certificate by its serial")
+		fmt.Fprintln(w, "  assertion SUBSYSTEM --key FILE --aud URL   print a client assertion (private_key_jwt) signed with the subsystem's key, for POST /api/v1/exchange/token")
 	}
 	if len(args) == 0 {
 		usage(stderr)
@@ -229,6 +231,9 @@ func runExchange(ctx context.Context, args []string, env func(string) string, st
 		return unknownSubcommand("exchange", sub, subs)
 	}
 	rest := args[1:]
+	if sub == "assertion" {
+		return exchangeAssertion(rest, env, stdout)
+	}
 	if sub == "members" || sub == "subsystems" || sub == "services" {
 		switch {
 		case len(rest) > 0 && (rest[0] == "add" || sub == "services" && rest[0] == "remove"):
@@ -611,5 +616,44 @@ func readJSONFile(name string, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%s is not the expected JSON: %w", name, err)
 	}
+	return nil
+}
+
+// exchangeAssertion prints a client assertion of a subsystem (RFC 7523,
+// private_key_jwt) signed with its private key (the .key that exchange
+// cert wrote, or any PEM key whose public half the subsystem registered):
+// iss and sub the subsystem, aud the token endpoint's URL, a random jti,
+// exp a minute ahead (at most 5). It reads no store: a member's own tool.
+func exchangeAssertion(args []string, env func(string) string, stdout io.Writer) error {
+	f := newFlags("exchange assertion", env, stdout)
+	f.summary = "Prints a client assertion (private_key_jwt) of a subsystem, signed with its private key, to post to the exchange's token endpoint (POST /api/v1/exchange/token) for an access token."
+	f.args, f.argsUsage = 1, " SUBSYSTEM"
+	var keyFile, aud string
+	var life time.Duration
+	f.fs.StringVar(&keyFile, "key", "", "the subsystem's private key, PEM (the .key exchange cert wrote)")
+	f.fs.StringVar(&aud, "aud", "", "the token endpoint's URL the assertion is posted to, e.g. https://127.0.0.1:8443/api/v1/exchange/token")
+	f.fs.DurationVar(&life, "life", time.Minute, "how long the assertion is valid (at most 5m)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	sub := f.rest[0]
+	switch {
+	case keyFile == "" || aud == "":
+		return fmt.Errorf("exchange assertion: --key and --aud are required. Run 'populus exchange assertion --help'.")
+	case life <= 0 || life > 5*time.Minute:
+		return fmt.Errorf("--life: %s is not between 1s and 5m", life)
+	}
+	if u, err := url.Parse(aud); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("--aud: %q is not an http(s) URL", aud)
+	}
+	pemKey, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("--key: %w", err)
+	}
+	a, err := exchange.SignAssertion(sub, pemKey, aud, life)
+	if err != nil {
+		return fmt.Errorf("--key %s: %w", keyFile, err)
+	}
+	fmt.Fprintln(stdout, a)
 	return nil
 }

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
@@ -245,15 +244,20 @@ func tokenOnListener(t *testing.T, data, addr string, roots *x509.CertPool) {
 		t.Fatalf("exchange subsystems add: %v %s", err, errb.String())
 	}
 	tokenURL := "https://" + addr + "/api/v1/exchange/token"
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
+	// The assertion as the README makes it: populus exchange assertion,
+	// with the subsystem's private key.
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	out.Reset()
+	if err := run(context.Background(), []string{"exchange", "assertion", sub, "--key", keyFile, "--aud", tokenURL}, func(string) string { return "" }, &out, &errb); err != nil {
+		t.Fatalf("exchange assertion: %v", err)
 	}
-	now := time.Now()
-	assertion, err := jwt.Signed(signer).Claims(jwt.Claims{Issuer: sub, Subject: sub, Audience: jwt.Audience{tokenURL}, ID: fmt.Sprint(now.UnixNano()),
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}).Serialize()
-	if err != nil {
-		t.Fatal(err)
+	assertion := strings.TrimSpace(out.String())
+	for _, bad := range [][]string{{"--key", keyFile}, {"--key", keyFile, "--aud", "ftp://x"}, {"--key", jwkFile, "--aud", tokenURL}, {"--key", keyFile, "--aud", tokenURL, "--life", "1h"}} {
+		if err := run(context.Background(), append([]string{"exchange", "assertion", sub}, bad...), func(string) string { return "" }, &out, &errb); err == nil {
+			t.Errorf("exchange assertion %v: no error", bad)
+		}
 	}
 	anon := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	res, err := anon.PostForm(tokenURL, url.Values{"grant_type": {"client_credentials"},
