@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,13 +119,54 @@ func runReceipt(_ context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	rc, err := consent.Verify(string(rb), keys)
+	receipts, err := receiptsIn(rb)
 	if err != nil {
-		return failed(fmt.Errorf("the receipt does not verify: %w", err))
+		return fmt.Errorf("%s: %w", f.rest[0], err)
 	}
-	out, _ := json.MarshalIndent(rc, "", "  ")
-	fmt.Fprintf(stdout, "The receipt verifies: consent %s, version %d, %s.\n%s\n", rc.Record.ConsentID, rc.Record.Version, rc.Record.Status, out)
+	for _, r := range receipts {
+		rc, err := consent.Verify(r, keys)
+		if err != nil {
+			return failed(fmt.Errorf("the receipt does not verify: %w", err))
+		}
+		out, _ := json.MarshalIndent(rc, "", "  ")
+		fmt.Fprintf(stdout, "The receipt verifies: consent %s, version %d, %s.\n%s\n", rc.Record.ConsentID, rc.Record.Version, rc.Record.Status, out)
+	}
 	return nil
+}
+
+// receiptsIn reads the receipts of a file: one receipt (a JWS in compact
+// form), or the answer of GET /api/v1/consent/me/records/{id}/receipts (a
+// list of versions, or an object with them in items), every version's.
+func receiptsIn(b []byte) ([]string, error) {
+	s := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(s, "[") && !strings.HasPrefix(s, "{") {
+		if strings.Count(s, ".") != 2 || strings.ContainsAny(s, " \n") {
+			return nil, errors.New("holds neither a receipt (a JWS in compact form: three base64url parts joined by dots) nor the answer of GET …/receipts")
+		}
+		return []string{s}, nil
+	}
+	var versions []consent.Version
+	if strings.HasPrefix(s, "{") {
+		var page struct {
+			Items []consent.Version `json:"items"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			return nil, fmt.Errorf("is not the answer of GET …/receipts: %w", err)
+		}
+		versions = page.Items
+	} else if err := json.Unmarshal(b, &versions); err != nil {
+		return nil, fmt.Errorf("is not the answer of GET …/receipts: %w", err)
+	}
+	var out []string
+	for _, v := range versions {
+		if v.Receipt != "" {
+			out = append(out, v.Receipt)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("holds no receipt")
+	}
+	return out, nil
 }
 
 // consentChoices is what the citizen's consent form offers: the

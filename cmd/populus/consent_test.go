@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,22 @@ func TestReceiptCommand(t *testing.T) {
 	if err := run(ctx, []string{"receipt", "--keys", keysFile, forged}, func(string) string { return "" }, &out, &errb); err == nil ||
 		!strings.Contains(err.Error(), "does not verify") {
 		t.Errorf("a forged receipt: %v", err)
+	}
+	// The answer of GET …/receipts as saved: every version verified.
+	r2, _ := s.Revoke(ctx, lan, r.ID)
+	vs, _ = s.Receipts(ctx, lan, r.ID)
+	page, _ := json.Marshal(map[string]any{"items": vs})
+	pageFile, junk := filepath.Join(dir, "receipts.json"), filepath.Join(dir, "junk.txt")
+	os.WriteFile(pageFile, page, 0o600)
+	os.WriteFile(junk, []byte("hello world"), 0o600)
+	out.Reset()
+	if err := run(ctx, []string{"receipt", "--keys", keysFile, pageFile}, func(string) string { return "" }, &out, &errb); err != nil ||
+		strings.Count(out.String(), "The receipt verifies") != 2 || !strings.Contains(out.String(), fmt.Sprintf("version %d, revoked", r2.Version)) {
+		t.Errorf("the receipts' answer: %v\n%s", err, out.String())
+	}
+	if err := run(ctx, []string{"receipt", "--keys", keysFile, junk}, func(string) string { return "" }, &out, &errb); err == nil ||
+		!strings.Contains(err.Error(), "holds neither a receipt") || strings.Contains(err.Error(), "go-jose") {
+		t.Errorf("a file of no receipt: %v", err)
 	}
 }
 

@@ -158,7 +158,7 @@ func (s *Store) sign(ctx context.Context, r *Record) (string, error) {
 func Verify(receipt string, keys jose.JSONWebKeySet) (Receipt, error) {
 	obj, err := jose.ParseSigned(strings.TrimSpace(receipt), []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return Receipt{}, fmt.Errorf("not a signed receipt: %w", err)
+		return Receipt{}, errors.New("not a signed receipt: a JWS in compact form, signed ES256, is expected")
 	}
 	if len(obj.Signatures) != 1 {
 		return Receipt{}, errors.New("a receipt has one signature")
