@@ -140,8 +140,12 @@ func (f *Form) Sex(name string) civil.Sex {
 // ID (Key) or, for proper names, the text itself.
 type Option struct {
 	Value string
-	Key   string
-	Text  string
+	// Key is the label's message; with Text too, Text is the label where
+	// the catalog has no such message (a name only some languages give).
+	Key  string
+	Text string
+	// Suffix follows the label as it is (a code).
+	Suffix string
 	// Checked: a box of a checkboxes field, ticked.
 	Checked bool
 	// Hidden: a box or button not offered now (a script may offer it).

@@ -537,6 +537,7 @@ func TestMessages(t *testing.T) {
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt", "consent.end"},
 			"usage.system":      {"identity", "consent"},
+			"usage.field":       {"event:birth", "event:death", "event:name_change", "event:residence_move", "date", "register_version"},
 			"purpose":           purposeCodes(),
 			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
 		}

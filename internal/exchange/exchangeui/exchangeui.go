@@ -165,7 +165,10 @@ func rightFields(f *web.Form, m exchange.Manage) []web.FormField {
 	}
 	purposes := f.Field("right_purposes", "checkboxes", true)
 	for _, x := range m.Purposes {
-		purposes.Options = append(purposes.Options, web.Option{Value: x.Code, Text: x.Name + " (" + x.Code + ")", Checked: slices.Contains(f.Values["right_purposes"], x.Code)})
+		// The catalogue's name, or the page's language's for a default
+		// purpose (purpose.<code>).
+		purposes.Options = append(purposes.Options, web.Option{Value: x.Code, Key: "purpose." + x.Code, Text: x.Name, Suffix: "(" + x.Code + ")",
+			Checked: slices.Contains(f.Values["right_purposes"], x.Code)})
 	}
 	return []web.FormField{sub, svc, fields, purposes}
 }

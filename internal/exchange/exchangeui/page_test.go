@@ -133,6 +133,8 @@ func TestPage(t *testing.T) {
 	}
 	if code, en := get(admin, "en"); code != 200 || !strings.Contains(en, "Access rights") {
 		t.Errorf("en: %d", code)
+	} else if !strings.Contains(en, "Identifying a customer opening an account (KYC)") || strings.Contains(en, "Định danh khách hàng khi mở tài khoản (KYC)") {
+		t.Error("the grant form's purposes are not named in English")
 	}
 	// A system of the member, its certificate, a right: from the page.
 	res, _ = admin.PostForm(srv.URL+"/exchange/subsystems", url.Values{"csrf": {csrf}, "subsystem_member": {"VN/COM/VCB"}, "subsystem_code": {"EKYC"}, "subsystem_name": {"Định danh khách hàng"}})
