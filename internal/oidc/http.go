@@ -98,13 +98,71 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case path == "/end_session":
-		// The citizen's session at the provider ends with the client's.
-		p.eid.SignOut(w, r)
+		// The citizen's session at the provider ends with the client's,
+		// when the request shows it comes from a client the citizen signed
+		// in at: an id_token_hint of this session's account. Otherwise
+		// (any page may send a browser here) the citizen is asked first
+		// (RP-Initiated Logout 1.0 §2); once signed out, the library
+		// answers as before.
+		if sess, ok, err := p.eid.SessionOf(r); err == nil && ok {
+			if !p.hintOf(r, sess.Account.ID) {
+				http.Redirect(w, r, LogoutPath+"?"+endSessionQuery(r), http.StatusSeeOther)
+				return
+			}
+			p.eid.SignOut(w, r)
+		}
 	case path == "/userinfo":
 		p.serveUserinfo(w, r)
 		return
 	}
 	http.StripPrefix(Prefix, p.handler).ServeHTTP(w, r)
+}
+
+// LogoutPath is the page that asks the citizen whether to sign out, for
+// an end-session request that does not show it comes from a client they
+// signed in at; its form signs out and sends the request on.
+const LogoutPath = "/eid/logout"
+
+// endSessionQuery is an end-session request's parameters, from its query
+// or its posted form (bounded as a pushed request is).
+func endSessionQuery(r *http.Request) string {
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxPARBody)
+		if err := r.ParseForm(); err == nil {
+			return r.PostForm.Encode()
+		}
+	}
+	return r.URL.RawQuery
+}
+
+// hintOf reports whether the end-session request r carries an ID token
+// this provider signed (expired or not) for the account accountID: its
+// subject, pairwise in its client's sector, the account's.
+func (p *Provider) hintOf(r *http.Request, accountID int64) bool {
+	hint := r.URL.Query().Get("id_token_hint")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxPARBody)
+		if r.ParseForm() == nil && r.PostForm.Get("id_token_hint") != "" {
+			hint = r.PostForm.Get("id_token_hint")
+		}
+	}
+	if hint == "" {
+		return false
+	}
+	ctx := op.ContextWithIssuer(r.Context(), p.opts.Issuer)
+	claims, err := op.VerifyIDTokenHint[*zoidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return false
+	}
+	if claims == nil {
+		return false
+	}
+	c, err := p.clients.Get(r.Context(), claims.GetAuthorizedParty())
+	if err != nil {
+		return false
+	}
+	id, err := p.accountOf(r.Context(), c.sector(), claims.GetSubject())
+	return err == nil && id == accountID
 }
 
 // beforeAuthorize expands a pushed request (request_uri), and refuses a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/client"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -136,6 +138,91 @@ func TestClientAssertionAudience(t *testing.T) {
 		json.Unmarshal(w.Body.Bytes(), &disc)
 		if algs := fmt.Sprint(disc["token_endpoint_auth_signing_alg_values_supported"]); !strings.Contains(algs, "ES256") || !strings.Contains(algs, "RS256") {
 			t.Errorf("token_endpoint_auth_signing_alg_values_supported = %s", algs)
+		}
+	})
+}
+
+// Any page may send a signed-in citizen's browser to end_session: without
+// an ID token of theirs (id_token_hint) the citizen is asked first, and
+// stays signed in until they confirm; confirmed (not from another site), they are
+// signed out and the request goes on to the provider. Another person's ID
+// token is no hint for this session.
+func TestEndSessionAsksWithoutHint(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		b := e.browser()
+		v := oauth2.GenerateVerifier()
+		loc, page := e.signIn(b, e.authURL(v, []string{"openid", "profile"}), e.Lan, []string{"profile"})
+		if loc == nil {
+			t.Fatalf("no code: %.300s", page)
+		}
+		b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		signedIn := func() bool {
+			res, err := b.Get(e.srv.URL + "/eid/me")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		}
+		if !signedIn() {
+			t.Fatal("not signed in")
+		}
+		// Minh's ID token, as another site could hold one.
+		other := e.browser()
+		v2 := oauth2.GenerateVerifier()
+		loc2, _ := e.signIn(other, e.authURL(v2, []string{"openid", "profile"}), e.Minh, []string{"profile"})
+		tok, err := e.config("openid", "profile").Exchange(context.Background(), loc2.Query().Get("code"), oauth2.VerifierOption(v2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		minhHint, _ := tok.Extra("id_token").(string)
+		for _, q := range []string{"client_id=bank", "id_token_hint=" + url.QueryEscape(minhHint)} {
+			res, err := b.Get(e.issuer + "/end_session?" + q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if l := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(l, "/eid/logout?") {
+				t.Errorf("end_session?%.40s: %d %s", q, res.StatusCode, l)
+			}
+			if !signedIn() {
+				t.Fatalf("end_session?%.40s signed the citizen out without asking", q)
+			}
+		}
+		res, err := b.Get(e.srv.URL + "/eid/logout?client_id=bank")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Dịch vụ Ngân hàng Demo yêu cầu đăng xuất") {
+			t.Fatalf("the question: %d", res.StatusCode)
+		}
+		csrf := between(string(body), `name="csrf" value="`, `"`)
+		// A form posted from another site (a browser says so) is refused.
+		req, _ := http.NewRequest("POST", e.srv.URL+"/eid/logout", strings.NewReader(url.Values{"query": {"client_id=bank"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if res, err := b.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+			t.Errorf("confirmed from another site: %v %v", res.StatusCode, err)
+		}
+		if !signedIn() {
+			t.Fatal("signed out by another site's form")
+		}
+		res, err = b.PostForm(e.srv.URL+"/eid/logout", url.Values{"csrf": {csrf}, "query": {"client_id=bank"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if l := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(l, "/oidc/end_session?client_id=bank") {
+			t.Errorf("confirmed: %d %s", res.StatusCode, l)
+		}
+		if signedIn() {
+			t.Error("still signed in after confirming")
 		}
 	})
 }

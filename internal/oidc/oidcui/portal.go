@@ -3,6 +3,7 @@ package oidcui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,8 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "GET " + identity.SignInPath, Handler: pt.k.Page(pt.signIn), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + oidc.LogoutPath, Handler: pt.k.Page(pt.logout), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + oidc.LogoutPath, Handler: pt.k.Page(pt.logoutSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath, Handler: pt.k.Page(pt.recoverSubmit), Access: httpx.AccessStaffOptional},
 		citizen("GET /eid/me", pt.me),
 		citizen("POST /eid/me/consents/{id}/withdraw", pt.withdraw),
@@ -156,6 +159,44 @@ func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return err
+}
+
+// logoutView asks whether to sign out for an end-session request that did
+// not show it comes from a service the citizen signed in at.
+type logoutView struct {
+	// Service names the client the request says it is from, if any.
+	Service string
+	// Query is the end-session request, sent on once signed out.
+	Query string
+}
+
+func (pt *portal) logout(w http.ResponseWriter, r *http.Request) error {
+	v := logoutView{Query: r.URL.RawQuery}
+	if id := r.URL.Query().Get("client_id"); id != "" {
+		if c, err := pt.p.Clients().Get(r.Context(), id); err == nil {
+			v.Service = c.Name
+		}
+	}
+	pt.k.Render(w, r, http.StatusOK, "logout", "portal.logout.title", "", v)
+	return nil
+}
+
+// logoutSubmit signs the citizen out, then sends the end-session request
+// on to the provider, which answers it (to the client's registered
+// post-logout address, or its own page).
+func (pt *portal) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	if err := pt.eid.SignOut(w, r); err != nil {
+		return err
+	}
+	q, err := url.ParseQuery(r.PostForm.Get("query"))
+	if err != nil {
+		q = url.Values{}
+	}
+	http.Redirect(w, r, oidc.Prefix+"/end_session?"+q.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // meView is the portal's page.
