@@ -66,8 +66,12 @@ func ParseAssertion(raw string) (Assertion, error) {
 		return Assertion{}, problem.Field("client_assertion", "is longer than %d bytes", maxAssertionBytes)
 	}
 	tok, err := jwt.ParseSigned(raw, assertionAlgorithms)
-	if err != nil {
-		return Assertion{}, problem.Field("client_assertion", "is not a signed JWT (ES256, ES384, RS256, PS256 or EdDSA): %v", joseReason(err))
+	var alg *jose.ErrUnexpectedSignatureAlgorithm
+	switch {
+	case errors.As(err, &alg):
+		return Assertion{}, problem.Field("client_assertion", "is signed with %s, not one of ES256, ES384, RS256, PS256 or EdDSA", string(alg.Got))
+	case err != nil:
+		return Assertion{}, problem.Field("client_assertion", "is not a signed JWT in compact form: three base64url parts joined by dots (header, claims, signature)")
 	}
 	var c jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
@@ -323,6 +327,9 @@ func writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Status = http.StatusBadRequest
 	if code == "invalid_client" {
 		body.Status = http.StatusUnauthorized
+		// The problem's type and title say what the status says.
+		u := problem.BodyOf(problem.New(problem.Unauthorized, ""), r.URL.Path)
+		body.Type, body.Title = u.Type, u.Title
 	}
 	desc := body.Detail
 	for _, e := range body.Errors {

@@ -65,6 +65,12 @@ func (e *env) token(t testing.TB, assertion string) result {
 func TestClientCredentials(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
+		// Not a JWT: 401 invalid_client, a problem whose type and title
+		// say so, in the platform's words, not the JOSE library's.
+		if res := e.token(t, "not-a-jwt"); res.status != 401 || !strings.Contains(res.body, `"invalid_client"`) || !strings.Contains(res.body, "/problems/unauthorized") ||
+			!strings.Contains(res.body, "three base64url parts") || strings.Contains(res.body, "go-jose") || strings.Contains(res.body, "compact JWS format") {
+			t.Errorf("not a JWT: %d %s", res.status, res.body)
+		}
 		a := e.assertion(t, hospital, e.tokenURL, "jti-1", time.Minute)
 		res := e.token(t, a)
 		var tok exchange.Token
