@@ -38,6 +38,16 @@ func TestSignInFlow(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.body, "Xin chào, Nguyễn Thị Hoa") || !strings.Contains(r.body, "Phường Ba Đình, Thành phố Hà Nội") {
 			t.Errorf("dashboard: %d\n%s", r.status, r.body)
 		}
+		// A short PIN in the dashboard's box comes back to it, saying why,
+		// not to an error page.
+		r = c.get("/register/persons?pin=0012")
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/?pin=0012#open-pin" {
+			t.Errorf("a short PIN: %d → %q", r.status, r.header.Get("Location"))
+		}
+		r = c.get("/?pin=0012")
+		if r.status != 200 || !strings.Contains(r.body, `id="f-pin-error"`) || !strings.Contains(r.body, `value="0012"`) {
+			t.Errorf("the dashboard's PIN box after a short PIN: %d", r.status)
+		}
 		if r := c.get("/login"); r.status != http.StatusSeeOther {
 			t.Errorf("login page while signed in: %d, want a redirect", r.status)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/people"
+	pinpkg "github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/web"
@@ -130,8 +131,28 @@ func (s *pages) openPerson(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return nil
 	}
+	if _, _, err := pinpkg.Parse(pin); err != nil {
+		// Back to the dashboard's box, which says what is wrong.
+		http.Redirect(w, r, "/?pin="+url.QueryEscape(pin)+"#open-pin", http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/register/persons/"+url.PathEscape(pin), http.StatusSeeOther)
 	return nil
+}
+
+// pinCard is the data of the dashboard's PIN box: empty, or, sent back by
+// openPerson, the PIN typed with what is wrong with it.
+func pinCard(k *web.Kit) func(r *http.Request) any {
+	return func(r *http.Request) any {
+		f := k.NewForm(r, nil)
+		if v := strings.TrimSpace(r.URL.Query().Get("pin")); v != "" {
+			f.Values.Set("pin", v)
+			if _, _, err := pinpkg.Parse(v); err != nil {
+				f.AddProblem(problem.Field("pin", "%v", err))
+			}
+		}
+		return f
+	}
 }
 
 type personView struct {

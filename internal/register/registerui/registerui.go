@@ -69,7 +69,7 @@ func Module(reg Register) web.Module {
 			form := func(r *http.Request) any { return k.NewForm(r, nil) }
 			return []web.Card{
 				{Template: "card-search", Actions: []auth.Action{auth.SearchRegister}, Data: form},
-				{Template: "card-pin", Actions: []auth.Action{auth.ReadPerson}, Data: form},
+				{Template: "card-pin", Actions: []auth.Action{auth.ReadPerson}, Data: pinCard(k)},
 				{Template: "card-events", Actions: eventActions(), Data: func(r *http.Request) any {
 					p, _ := auth.FromContext(r.Context())
 					return allowedEvents(p)
