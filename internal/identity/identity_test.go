@@ -273,6 +273,31 @@ func TestSuccessfulSignInsDoNotThrottleTheirAddress(t *testing.T) {
 	})
 }
 
+// Whoever names an account cannot keep its holder out from where they
+// usually sign in: guesses at it from many addresses stop the next attempt
+// from a new address, not from one it signed in from lately.
+func TestGuessesDoNotLockTheHolderOutOfAKnownAddress(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		const home = "192.0.2.50"
+		if _, err := e.login(e.Lan, identitytest.Password, home); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := e.login(e.Lan, "wrong password!", fmt.Sprintf("198.51.100.%d", i+1)); !problem.Is(err, problem.Unauthorized) {
+				t.Fatalf("guess %d: %v", i+1, err)
+			}
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "203.0.113.77"); !problem.Is(err, problem.RateLimited) {
+			t.Errorf("from a new address after 20 guesses: %v", err)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, home); err != nil {
+			t.Errorf("from the holder's known address: %v", err)
+		}
+	})
+}
+
 // The hash made with older parameters is upgraded at the next sign-in.
 func TestPasswordUpgradedOnSignIn(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {

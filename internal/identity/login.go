@@ -79,9 +79,17 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 	in.Device = truncate(in.Device, maxDevice)
 	keys := []throttleKey{{keyAddress, addr}}
 	validPIN := false
+	var counted []throttleKey // the keys a success takes its attempt back from
 	if _, _, err := pin.Parse(in.PIN); err == nil {
 		validPIN = true
-		keys = append(keys, throttleKey{keyPINAddress, in.PIN + "@" + addr}, throttleKey{keyPIN, in.PIN})
+		keys = append(keys, throttleKey{keyPINAddress, in.PIN + "@" + addr})
+		// The account from anywhere is not counted from an address it
+		// signed in from lately: whoever names the account cannot keep
+		// its holder out from where they usually are.
+		if !s.knownAddress(ctx, in.PIN, in.Remote) {
+			keys = append(keys, throttleKey{keyPIN, in.PIN})
+			counted = append(counted, throttleKey{keyPIN, in.PIN})
+		}
 	}
 	entry := audit.OfActor(auth.ActorID(auth.KindCitizen, in.PIN), ActionSignIn, in.PIN)
 	if err := s.reserve(ctx, keys); err != nil {
@@ -139,7 +147,7 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 	}
 	sess, token, err := s.begin(ctx, a, in, now, amr, entry, keyPINAddress, in.PIN+"@"+addr)
 	if err == nil {
-		s.refund(ctx, throttleKey{keyAddress, addr}, throttleKey{keyPIN, in.PIN})
+		s.refund(ctx, append(counted, throttleKey{keyAddress, addr})...)
 	}
 	return sess, token, err
 }
@@ -264,6 +272,18 @@ func (s *Service) history(ctx context.Context, accountID int64, at time.Time, in
 		slog.ErrorContext(ctx, "login history entry lost", "err", err)
 	}
 	return place
+}
+
+// knownFor is how long a successful sign-in makes its address known.
+const knownFor = 30 * 24 * time.Hour
+
+// knownAddress reports whether the account of pinStr signed in
+// successfully from remote within knownFor (its login history).
+func (s *Service) knownAddress(ctx context.Context, pinStr, remote string) bool {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM eid_logins WHERE account_id = (SELECT id FROM eid_accounts WHERE pin = $1)
+		AND outcome = $2 AND remote = $3 AND at > $4 LIMIT 1`, pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor))).Scan(&one)
+	return err == nil
 }
 
 // knownDevice reports whether the account signed in from device before.

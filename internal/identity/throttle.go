@@ -26,7 +26,9 @@ import (
 // IPv6 addresses count by their /64. The keys:
 //
 //   - a PIN from an address (a guesser at one account): 5 attempts;
-//   - a PIN from anywhere: 20 attempts;
+//   - a PIN from anywhere: 20 attempts, not counted from an address the
+//     account signed in from within 30 days (its login history), so that
+//     whoever names the account cannot keep its holder out;
 //   - an address, for sign-ins (a guesser at many accounts): 50 attempts;
 //   - an address, for registrations (a prober of the register): 10;
 //   - a PIN, for registrations from anywhere (a registration that goes on
