@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/oidc"
@@ -162,4 +163,37 @@ func TestVerifyBatchDeadlines(t *testing.T) {
 	if !strings.Contains(body, `"row":2,"match":true`) {
 		t.Errorf("the rows before the stall: %v %q", err, body)
 	}
+}
+
+// A batch that asks about one person again and again, beyond the day's
+// limit or without their consent, leaves two refusals against them (the
+// first, and one counting the rest), not one a row: the log and the
+// person's "who used my data" are not flooded; every row is still
+// answered with its refusal.
+func TestBatchRefusalsCounted(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-1"
+		c := e.client(bank)
+		h := xroad(bank, "KYC")
+		h["Content-Type"] = "application/x-ndjson"
+		var rows strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&rows, `{"pin":"%s","birth_date":"1990-01-%02d"}`+"\n", e.Lan.PIN, i%28+1)
+			fmt.Fprintf(&rows, `{"pin":"%s","birth_date":"1985-01-%02d"}`+"\n", e.Minh.PIN, i%28+1) // no consent
+		}
+		res := e.do(t, c, "POST", "/r1/"+batch, h, rows.String())
+		lines := strings.Split(strings.TrimSpace(res.body), "\n")
+		if res.status != 200 || len(lines) != 80 || !strings.Contains(lines[79], "error") || !strings.Contains(lines[78], "rate-limited") {
+			t.Fatalf("%d rows answered (%d): %.300s", len(lines), res.status, res.body)
+		}
+		for pin, why := range map[string]string{e.Lan.PIN: "29 more rows", e.Minh.PIN: "39 more rows"} {
+			n := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND outcome = 'denied'`, "member:"+bank, exchange.ActionVerify, pin)
+			more := e.Count(`SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND outcome = 'denied' AND detail LIKE $4`,
+				"member:"+bank, exchange.ActionVerify, pin, "%"+why+" of this batch refused the same way%")
+			if n != 2 || more != 1 {
+				t.Errorf("%s: %d refusals recorded, %d counting %q; want 2 and 1", pin, n, more, why)
+			}
+		}
+	})
 }

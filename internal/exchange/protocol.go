@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"net/http"
 	"slices"
@@ -181,6 +182,34 @@ type call struct {
 	// known: the service (or, for a metadata call, the provider) is the
 	// catalogue's.
 	known bool
+	// repeats, in a batch, counts the refusals that repeat one already
+	// recorded (refuse).
+	repeats *refusalRepeats
+}
+
+// refusalRepeats are a batch's refusals by what they refuse (action,
+// person, reason): the first of each is recorded when it is made, the
+// ones that repeat it are counted and recorded once, with their number,
+// when the batch ends (recordRepeats). A batch of 10,000 rows about one
+// person beyond the day's limit leaves two entries against them, not
+// 10,000, in the log and in their "who used my data".
+type refusalRepeats struct {
+	m     map[string]*refusalRepeat
+	order []*refusalRepeat
+	// consent keeps the consent service's refusals by person and fields:
+	// asked again in the batch, the answer is the same (the consent
+	// service, which records each check, is not asked again).
+	consent map[string]error
+}
+
+func newRefusalRepeats() *refusalRepeats {
+	return &refusalRepeats{m: map[string]*refusalRepeat{}, consent: map[string]error{}}
+}
+
+type refusalRepeat struct {
+	entry audit.Entry
+	why   string
+	n     int
 }
 
 // subjectOf is the person a call names: the PIN of the person look-up's
@@ -214,13 +243,43 @@ func joinDetail(a, b string) string {
 	return a + "; " + b
 }
 
-// refuse audits a refusal of the call and returns err.
+// refuse audits a refusal of the call and returns err; in a batch, one
+// that repeats a refusal already recorded is counted (refusalRepeats).
 func (x *Exchange) refuse(ctx context.Context, c *call, a auth.Action, subject string, err error) error {
 	if subject == "" {
 		subject = c.subject
 	}
-	x.audit.Record(ctx, c.entry(a, subject).Refused(problem.BodyOf(err, "").Detail+reasonOf(err)))
+	why := problem.BodyOf(err, "").Detail + reasonOf(err)
+	e := c.entry(a, subject)
+	if rs := c.repeats; rs != nil {
+		key := string(a) + "\x00" + subject + "\x00" + why
+		if r, ok := rs.m[key]; ok {
+			r.n++
+			return err
+		}
+		r := &refusalRepeat{entry: e, why: why}
+		rs.m[key] = r
+		rs.order = append(rs.order, r)
+	}
+	x.audit.Record(ctx, e.Refused(why))
 	return err
+}
+
+// recordRepeats records, once each, the refusals of a batch that repeated
+// one recorded before, with their number.
+func (x *Exchange) recordRepeats(ctx context.Context, c *call) {
+	if c.repeats == nil {
+		return
+	}
+	var es []audit.Entry
+	for _, r := range c.repeats.order {
+		if r.n > 0 {
+			es = append(es, r.entry.Refused(fmt.Sprintf("%s; %d more rows of this batch refused the same way", r.why, r.n)))
+		}
+	}
+	if len(es) > 0 {
+		x.audit.Record(context.WithoutCancel(ctx), es...)
+	}
 }
 
 func reasonOf(err error) string {

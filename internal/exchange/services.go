@@ -223,8 +223,15 @@ func (x *Exchange) verifyRow(r *http.Request, c *call, in oidc.VerifyRequest, se
 	if _, _, err := pin.Parse(in.PIN); err != nil {
 		return oidc.VerifyResponse{}, problem.Field("pin", "%v", err)
 	}
+	ckey := in.PIN + "\x00" + strings.Join(asked, ",")
+	if rs := c.repeats; rs != nil && rs.consent[ckey] != nil {
+		return oidc.VerifyResponse{}, x.refuse(ctx, c, ActionVerify, in.PIN, rs.consent[ckey])
+	}
 	consent, err := x.consent(ctx, c, in.PIN, asked)
 	if err != nil {
+		if rs := c.repeats; rs != nil && problem.Is(err, problem.Forbidden) {
+			rs.consent[ckey] = err
+		}
 		return oidc.VerifyResponse{}, x.refuse(ctx, c, ActionVerify, in.PIN, err)
 	}
 	if x.verifier == nil {
@@ -330,6 +337,8 @@ func (x *Exchange) verifyBatch(w http.ResponseWriter, r *http.Request, c *call) 
 		return problem.New(problem.Unsupported, "send the batch as application/x-ndjson (a request a line) or text/csv")
 	}
 	rc := http.NewResponseController(w)
+	c.repeats = newRefusalRepeats()
+	defer x.recordRepeats(r.Context(), c)
 	rc.EnableFullDuplex()
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	body := io.TeeReader(r.Body, c.hash)
