@@ -278,13 +278,19 @@ func (s *Service) history(ctx context.Context, accountID int64, at time.Time, in
 const knownFor = 30 * 24 * time.Hour
 
 // knownAddress reports whether the account of pinStr signed in
-// successfully from remote within knownFor (its login history).
+// successfully from remote within knownFor, among its latest knownScan
+// entries of the login history (a bounded read per attempt, however long
+// the history).
 func (s *Service) knownAddress(ctx context.Context, pinStr, remote string) bool {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM eid_logins WHERE account_id = (SELECT id FROM eid_accounts WHERE pin = $1)
-		AND outcome = $2 AND remote = $3 AND at > $4 LIMIT 1`, pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor))).Scan(&one)
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM (SELECT outcome, remote, at FROM eid_logins
+		WHERE account_id = (SELECT id FROM eid_accounts WHERE pin = $1) ORDER BY id DESC LIMIT $5) recent
+		WHERE outcome = $2 AND remote = $3 AND at > $4 LIMIT 1`, pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor)), knownScan).Scan(&one)
 	return err == nil
 }
+
+// knownScan bounds the sign-ins knownAddress reads.
+const knownScan = 500
 
 // knownDevice reports whether the account signed in from device before.
 func (s *Service) knownDevice(ctx context.Context, accountID int64, device string) (bool, error) {
