@@ -351,7 +351,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	}
 	h, err := server.New(server.Deps{DB: p.DB, Audit: p.Audit, Logger: log,
 		Capabilities: append(caps, ui),
-		Guards:       guards, PageError: ui.RenderError, HTTPS: c.SecureCookies})
+		Guards:       guards, PageError: ui.RenderError, Localize: ui.LocalizeProblem, HTTPS: c.SecureCookies})
 	if err != nil {
 		return err
 	}

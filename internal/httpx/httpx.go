@@ -8,6 +8,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -138,11 +139,37 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" && SetRetryAfter(w, err) == 0 {
 		w.Header().Set("Retry-After", "60")
 	}
+	if l, ok := r.Context().Value(localizerKey{}).(ProblemLocalizer); ok {
+		if lang := l(r, &body, err); lang != "" {
+			w.Header().Set("Content-Language", lang)
+		}
+	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(body.Status)
 	w.Write(append(b, '\n'))
+}
+
+// ProblemLocalizer writes the words of a problem document (title, detail,
+// the fields' reasons) in the language its request asks for, where it has
+// them, and returns that language ("" for none: the document stays in
+// English). The type, status and field names never change.
+type ProblemLocalizer func(r *http.Request, b *problem.Body, err error) string
+
+type localizerKey struct{}
+
+// Localize makes WriteProblem answer in the language each request asks
+// for, with l; a nil l changes nothing.
+func Localize(l ProblemLocalizer) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if l == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localizerKey{}, l)))
+		})
+	}
 }
 
 // RouteName is what logs and metrics call the request: the pattern of the route

@@ -318,6 +318,24 @@ func (c *Catalog) Negotiate(r *http.Request) string {
 	return Vietnamese
 }
 
+// AcceptLanguage is the catalog's language that r's Accept-Language header
+// asks for, or "" when it asks for none of them (an API answers in its
+// own words then: English).
+func (c *Catalog) AcceptLanguage(r *http.Request) string {
+	al := r.Header.Get("Accept-Language")
+	if al == "" {
+		return ""
+	}
+	tags, _, err := language.ParseAcceptLanguage(al)
+	if err != nil || len(tags) == 0 {
+		return ""
+	}
+	if _, i, conf := c.matcher.Match(tags...); conf != language.No {
+		return c.langs[i]
+	}
+	return ""
+}
+
 // SetLanguage remembers lang for a year in the lang cookie; secure marks
 // the cookie for HTTPS only.
 func SetLanguage(w http.ResponseWriter, lang string, secure bool) {

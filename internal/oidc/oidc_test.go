@@ -21,6 +21,7 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity/identitytest"
+	"github.com/populus-vn/populus/internal/identity/identityui"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/oidc/oidcui"
 	"github.com/populus-vn/populus/internal/people"
@@ -69,14 +70,14 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	e.staff = staff.NewStore(d, staff.TestParams)
 	sessions := staff.NewService(e.staff, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log)}})
+		Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log), identityui.Module(e.Svc, e.Out)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	guards := sessions.Guards()
 	maps.Copy(guards, e.Svc.Guards())
 	maps.Copy(guards, prov.Guards())
-	h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, ui}, Guards: guards, PageError: ui.RenderError})
+	h, err = server.New(server.Deps{DB: d, Capabilities: []httpx.Routes{sessions, e.Svc, prov, ui}, Guards: guards, PageError: ui.RenderError, Localize: ui.LocalizeProblem})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,3 +226,45 @@ func TestEndSessionAsksWithoutHint(t *testing.T) {
 		}
 	})
 }
+
+// The API answers its problems in the language the caller's
+// Accept-Language asks for (a citizen's app in Vietnamese), where the
+// catalog has the words; the type, status and field names stay; without
+// the header, or asked for English, it answers in English.
+func TestProblemsInTheCallersLanguage(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	post := func(lang string) (*httptest.ResponseRecorder, map[string]any) {
+		req := httptest.NewRequest("POST", "/api/v1/identity/registrations", strings.NewReader(`{"pin":"001190000001","full_name":"Nguyễn Thị Lan","birth_date":"1990-05-17","phone":"12345","password":"mật khẩu đủ dài rồi"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if lang != "" {
+			req.Header.Set("Accept-Language", lang)
+		}
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		var body map[string]any
+		json.Unmarshal(w.Body.Bytes(), &body)
+		return w, body
+	}
+	reason := func(body map[string]any) string {
+		errs, _ := body["errors"].([]any)
+		if len(errs) != 1 {
+			return ""
+		}
+		fe, _ := errs[0].(map[string]any)
+		if fe["field"] != "phone" {
+			return ""
+		}
+		return fmt.Sprint(fe["reason"])
+	}
+	w, vi := post("vi-VN,vi;q=0.9,en;q=0.5")
+	if w.Code != http.StatusUnprocessableEntity || w.Header().Get("Content-Language") != "vi" || !strings.Contains(reason(vi), "phải là số điện thoại di động Việt Nam") ||
+		vi["type"] != "https://populus.gov.vn/problems/invalid" || fmt.Sprint(vi["title"]) == "The request is not valid" {
+		t.Errorf("in Vietnamese: %d %q %v", w.Code, w.Header().Get("Content-Language"), vi)
+	}
+	for _, lang := range []string{"", "en", "fr"} {
+		w, en := post(lang)
+		if w.Code != http.StatusUnprocessableEntity || w.Header().Get("Content-Language") != "" || !strings.Contains(reason(en), "must be a Vietnamese mobile number") {
+			t.Errorf("Accept-Language %q: %d %v", lang, w.Code, en)
+		}
+	}
+}

@@ -41,6 +41,10 @@ type Deps struct {
 	// PageError writes the errors of pages (routes outside /api/), the
 	// guards' refusals included; API routes answer problem documents.
 	PageError httpx.ErrorWriter
+	// Localize writes the API's problem documents in the language a
+	// request's Accept-Language asks for (the web UI's catalog:
+	// web.Server.LocalizeProblem); nil leaves them in English.
+	Localize httpx.ProblemLocalizer
 	// HTTPS says that the deployment is served over HTTPS by a proxy in
 	// front that terminates TLS (--secure-cookies): every response
 	// carries Strict-Transport-Security, which otherwise only responses
@@ -76,6 +80,7 @@ func New(d Deps) (http.Handler, error) {
 		headers,
 		httpx.HeaderLimit(d.PageError),
 		withRemote,
+		httpx.Localize(d.Localize),
 	), nil
 }
 

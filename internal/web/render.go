@@ -195,6 +195,38 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, body.Status, "error", "error."+string(kind)+".title", "", errorView{Status: body.Status, Kind: string(kind), Detail: detail, Fields: fields})
 }
 
+// LocalizeProblem is the API's problem documents in the language of the
+// request's Accept-Language (server.Deps.Localize): the title, and the
+// detail and each field's reason where the catalog translates them; an
+// API asked for no language of the catalog, or for English, answers in
+// English. Only that header counts (not the pages' cookie): a program
+// asks for the language it shows.
+func (s *Server) LocalizeProblem(r *http.Request, b *problem.Body, err error) string {
+	lang := s.cat.AcceptLanguage(r)
+	if lang == "" || lang == i18n.English {
+		return ""
+	}
+	var pe *problem.Error
+	kind := problem.Internal
+	if errors.As(err, &pe) && b.Status < 500 {
+		kind = pe.Kind
+		if d := s.cat.Reason(lang, pe.Format, "", pe.Args...); d != "" {
+			b.Detail = d
+		}
+		for i, fe := range pe.Fields {
+			if i < len(b.Errors) && b.Errors[i].Field == fe.Field {
+				if rs := s.cat.Reason(lang, fe.Format, "", fe.Args...); rs != "" {
+					b.Errors[i].Reason = rs
+				}
+			}
+		}
+	}
+	if t, ok := s.cat.Lookup(lang, "error."+string(kind)+".title"); ok {
+		b.Title = t
+	}
+	return lang
+}
+
 // errorDetail returns err's detail and field errors in lang: in English as
 // written, in another language only where the catalog translates them.
 func (s *Server) errorDetail(lang string, err error) (string, []errorField) {
