@@ -4,6 +4,7 @@
 package identityui
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
@@ -31,11 +32,11 @@ func Module(svc *identity.Service, outbox *identity.Outbox) web.Module {
 		},
 		Routes: func(k *web.Kit) []httpx.Route {
 			p := &pages{k: k, svc: svc, outbox: outbox}
-			rs := []httpx.Route{
-				{Pattern: "GET /identity/level2", Access: httpx.AccessStaff, Handler: k.Page(p.level2Form)},
-				{Pattern: "POST /identity/level2", Access: httpx.AccessStaff, Handler: k.Page(p.level2Submit)},
-				{Pattern: "GET /identity/recovery", Access: httpx.AccessStaff, Handler: k.Page(p.recoveryForm)},
-				{Pattern: "POST /identity/recovery", Access: httpx.AccessStaff, Handler: k.Page(p.recoverySubmit)},
+			var rs []httpx.Route
+			for _, c := range p.counters() {
+				rs = append(rs,
+					httpx.Route{Pattern: "GET /identity/" + c.Name, Access: httpx.AccessStaff, Handler: k.Page(p.counterForm(c))},
+					httpx.Route{Pattern: "POST /identity/" + c.Name, Access: httpx.AccessStaff, Handler: k.Page(p.counterSubmit(c))})
 			}
 			if outbox != nil {
 				rs = append(rs, httpx.Route{Pattern: "GET /identity/outbox", Access: httpx.AccessPublic, Handler: k.Page(p.outboxPage)})
@@ -51,83 +52,99 @@ type pages struct {
 	outbox *identity.Outbox
 }
 
-// level2View is the form and, after a raise, the account raised.
-type level2View struct {
+// counter is a police officer's act at the counter, after checking the
+// holder's chip card in person: its page (template counter.html, its
+// messages identity.<Name>.*, at /identity/<Name>), the action that allows
+// it, what it asks beyond the PIN and the card, and what it does.
+type counter struct {
+	Name   string
+	action auth.Action
+	// refused is the page's refusal to an officer without the action.
+	refused string
+	phone   bool
+	do      func(ctx context.Context, pr auth.Principal, f *web.Form) error
+}
+
+// counters are the officer's acts: raising an account to level 2, and
+// giving it back to the card's holder.
+func (p *pages) counters() []counter {
+	return []counter{
+		{Name: "level2", action: identity.RaiseLevel, refused: "only a police officer raises an account to level 2",
+			do: func(ctx context.Context, pr auth.Principal, f *web.Form) error {
+				_, err := p.svc.RaiseToLevel2(ctx, pr, identity.Level2Request{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard)})
+				return err
+			}},
+		{Name: "recovery", action: identity.RecoverAccount, refused: "only a police officer recovers an account", phone: true,
+			do: func(ctx context.Context, pr auth.Principal, f *web.Form) error {
+				_, err := p.svc.Recover(ctx, pr, identity.RecoveryRequest{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard), Phone: f.Get(fieldPhone)})
+				return err
+			}},
+	}
+}
+
+// counterView is a counter page's form.
+type counterView struct {
+	Page   counter
 	Form   *web.Form
 	Fields []web.FormField
 }
 
-func (p *pages) level2View(f *web.Form) level2View {
-	return level2View{Form: f, Fields: cardFields(f)}
-}
-
-// cardFields are the PIN and the card number read from the chip.
-func cardFields(f *web.Form) []web.FormField {
+// view is c's form: the PIN, the card number read from the chip, and the
+// holder's phone where c asks for one.
+func (c counter) view(f *web.Form) counterView {
 	pin := f.Field(fieldPIN, inputPIN, true)
 	pin.Label = "identity.field.pin"
 	card := f.Field(fieldCard, inputText, true)
 	card.Label = "identity.field.card_number"
-	return []web.FormField{pin, card}
+	fields := []web.FormField{pin, card}
+	if c.phone {
+		phone := f.Field(fieldPhone, inputTel, true)
+		phone.Label = "identity.field.phone"
+		fields = append(fields, phone)
+	}
+	return counterView{Page: c, Form: f, Fields: fields}
 }
 
-func (p *pages) recoveryView(f *web.Form) level2View {
-	phone := f.Field(fieldPhone, inputTel, true)
-	phone.Label = "identity.field.phone"
-	return level2View{Form: f, Fields: append(cardFields(f), phone)}
-}
-
-// recoveryForm is the police officer's page that gives an account back to
-// the holder of the chip card checked in person.
-func (p *pages) recoveryForm(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if !auth.CanFrom(pr, identity.RecoverAccount) {
-		return problem.New(problem.Forbidden, "only a police officer recovers an account")
-	}
-	f := p.k.NewForm(r, nil)
-	f.Values.Set("pin", r.URL.Query().Get("pin"))
-	p.k.Render(w, r, http.StatusOK, "recovery", "identity.recovery.title", "identity", p.recoveryView(f))
-	return nil
-}
-
-func (p *pages) recoverySubmit(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := p.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := p.k.NewForm(r, r.PostForm)
-	_, err = p.svc.Recover(r.Context(), pr, identity.RecoveryRequest{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard), Phone: f.Get(fieldPhone)})
-	if err == nil {
-		p.k.Flash(w, r, "flash.identity.recovered")
-		http.Redirect(w, r, "/identity/recovery", http.StatusSeeOther)
+func (p *pages) counterForm(c counter) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pr, err := auth.MustFromContext(r.Context())
+		if err != nil {
+			return err
+		}
+		if !auth.CanFrom(pr, c.action) {
+			return problem.New(problem.Forbidden, "%s", c.refused)
+		}
+		f := p.k.NewForm(r, nil)
+		f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
+		p.k.Render(w, r, http.StatusOK, "counter", "identity."+c.Name+".title", "identity", c.view(f))
 		return nil
 	}
-	switch kind := problem.KindOf(err); kind {
-	case problem.Invalid, problem.Conflict, problem.NotFound:
-		f.AddProblem(err)
-		p.k.Render(w, r, kind.Status(), "recovery", "identity.recovery.title", "identity", p.recoveryView(f))
-		return nil
-	}
-	return err
 }
 
-func (p *pages) level2Form(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
+func (p *pages) counterSubmit(c counter) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pr, err := auth.MustFromContext(r.Context())
+		if err != nil {
+			return err
+		}
+		if err := p.k.ParseForm(w, r, maxForm); err != nil {
+			return err
+		}
+		f := p.k.NewForm(r, r.PostForm)
+		err = c.do(r.Context(), pr, f)
+		if err == nil {
+			p.k.Flash(w, r, "flash.identity."+c.Name)
+			http.Redirect(w, r, "/identity/"+c.Name, http.StatusSeeOther)
+			return nil
+		}
+		switch kind := problem.KindOf(err); kind {
+		case problem.Invalid, problem.Conflict, problem.NotFound:
+			f.AddProblem(err)
+			p.k.Render(w, r, kind.Status(), "counter", "identity."+c.Name+".title", "identity", c.view(f))
+			return nil
+		}
 		return err
 	}
-	if !auth.CanFrom(pr, identity.RaiseLevel) {
-		return problem.New(problem.Forbidden, "only a police officer raises an account to level 2")
-	}
-	f := p.k.NewForm(r, nil)
-	f.Values.Set("pin", r.URL.Query().Get("pin"))
-	p.k.Render(w, r, http.StatusOK, "level2", "identity.level2.title", "identity", p.level2View(f))
-	return nil
 }
 
 // The form's fields and their input types (names, not messages).
@@ -136,32 +153,8 @@ const (
 	inputPIN, inputText, inputTel   = "pin", "text", "tel"
 )
 
-// maxForm bounds the level-2 form.
+// maxForm bounds the counter forms.
 const maxForm = 8 << 10
-
-func (p *pages) level2Submit(w http.ResponseWriter, r *http.Request) error {
-	pr, err := auth.MustFromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	if err := p.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := p.k.NewForm(r, r.PostForm)
-	_, err = p.svc.RaiseToLevel2(r.Context(), pr, identity.Level2Request{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard)})
-	if err == nil {
-		p.k.Flash(w, r, "flash.identity.level2")
-		http.Redirect(w, r, "/identity/level2", http.StatusSeeOther)
-		return nil
-	}
-	switch kind := problem.KindOf(err); kind {
-	case problem.Invalid, problem.Conflict, problem.NotFound:
-		f.AddProblem(err)
-		p.k.Render(w, r, kind.Status(), "level2", "identity.level2.title", "identity", p.level2View(f))
-		return nil
-	}
-	return err
-}
 
 func (p *pages) outboxPage(w http.ResponseWriter, r *http.Request) error {
 	ms, err := p.outbox.Recent(r.Context(), 50)
