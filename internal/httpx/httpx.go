@@ -159,17 +159,10 @@ type ProblemLocalizer func(r *http.Request, b *problem.Body, err error) string
 
 type localizerKey struct{}
 
-// Localize makes WriteProblem answer in the language each request asks
-// for, with l; a nil l changes nothing.
-func Localize(l ProblemLocalizer) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if l == nil {
-			return next
-		}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localizerKey{}, l)))
-		})
-	}
+// WithLocalizer returns ctx with l, which WriteProblem then uses to answer
+// in the language each request asks for.
+func WithLocalizer(ctx context.Context, l ProblemLocalizer) context.Context {
+	return context.WithValue(ctx, localizerKey{}, l)
 }
 
 // RouteName is what logs and metrics call the request: the pattern of the route

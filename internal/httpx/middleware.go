@@ -21,7 +21,7 @@ func Chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 // Recover turns a panic into a 500 problem, logged through slog's default
 // logger with the route pattern, never the path (it must be outside the
 // handler that records the matched pattern on its request: see
-// server.withRemote).
+// server.withContext).
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {

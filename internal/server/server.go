@@ -79,8 +79,7 @@ func New(d Deps) (http.Handler, error) {
 		httpx.Recover,
 		headers,
 		httpx.HeaderLimit(d.PageError),
-		withRemote,
-		httpx.Localize(d.Localize),
+		withContext(d.Localize),
 	), nil
 }
 
@@ -131,15 +130,24 @@ func guard(d Deps, rt httpx.Route) (http.Handler, error) {
 	return g(rt.Handler, fail), nil
 }
 
-func withRemote(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.WithContext(audit.WithRemote(r.Context(), httpx.ClientIP(r)))
-		// The mux records the pattern it matched on the request it was
-		// given, a copy; the access log, the metrics and httpx.Recover (after
-		// a panic too) read it from theirs.
-		defer func() { r.Pattern = r2.Pattern }()
-		next.ServeHTTP(w, r2)
-	})
+// withContext gives the request's context the caller's address (for the
+// audit log) and the problem documents' localizer, in one copy of the
+// request whose matched pattern it copies back.
+func withContext(l httpx.ProblemLocalizer) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := audit.WithRemote(r.Context(), httpx.ClientIP(r))
+			if l != nil {
+				ctx = httpx.WithLocalizer(ctx, l)
+			}
+			r2 := r.WithContext(ctx)
+			// The mux records the pattern it matched on the request it was
+			// given, a copy; the access log, the metrics and httpx.Recover (after
+			// a panic too) read it from theirs.
+			defer func() { r.Pattern = r2.Pattern }()
+			next.ServeHTTP(w, r2)
+		})
+	}
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {
