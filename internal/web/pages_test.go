@@ -204,6 +204,13 @@ func TestPersonPageAndAsOf(t *testing.T) {
 		if strings.Contains(r.body, "/register/events/death") {
 			t.Error("a service officer is offered the death form")
 		}
+		// The registrar's links open the forms with the person filled in
+		// (the query as written, "=" not escaped).
+		reg := e.client()
+		reg.signIn("registrar")
+		if r := reg.get("/register/persons/" + motherPIN); !strings.Contains(r.body, `href="/register/events/death?pin=`+motherPIN+`"`) {
+			t.Errorf("the death link does not fill in the PIN: %s", regexp.MustCompile(`href="/register/events/death[^"]*"`).FindString(r.body))
+		}
 		r = c.get("/register/persons/" + motherPIN + "?asof=1995-09-01")
 		if !strings.Contains(r.body, "hồ sơ chưa tồn tại vào ngày 01/09/1995") {
 			t.Errorf("as of a day before the birth: %d\n%s", r.status, r.body)

@@ -1,6 +1,7 @@
 package registerui
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -175,8 +176,11 @@ type personView struct {
 
 // actionLink is a civil-event form opened for the person shown.
 type actionLink struct {
-	Slug  string
-	Query string // the form's prefilled fields
+	Slug string
+	// Query is the form's prefilled fields, encoded here (a plain string
+	// in the link's query would have its "=" escaped by the template,
+	// and the form would open empty).
+	Query template.URL
 }
 
 // person is /register/persons/{pin}[?asof=YYYY-MM-DD].
@@ -284,7 +288,7 @@ func actionsFor(p people.Person, allowed []string, today civil.Date) []actionLin
 		for i := 0; i+1 < len(kv); i += 2 {
 			q.Set(kv[i], kv[i+1])
 		}
-		out = append(out, actionLink{slug, q.Encode()})
+		out = append(out, actionLink{slug, template.URL(q.Encode())})
 	}
 	if p.Status != people.Alive {
 		if p.Status == people.Deceased {
