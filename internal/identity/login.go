@@ -120,14 +120,9 @@ func (s *Service) Login(ctx context.Context, in Attempt) (Session, string, error
 		return Session{}, "", errBadCredentials()
 	}
 	if a.State != StateActive {
-		why := map[State]string{
-			StatePending: "the account is not yet confirmed: enter the code sent to your phone",
-			StateLocked:  "the account is locked; unlock it with a code sent to your phone",
-			StateRevoked: "the account is revoked",
-		}[a.State]
 		s.history(ctx, a.ID, now, in, LoginRefused, "account "+string(a.State))
 		s.record(ctx, entry.Refused("account "+string(a.State)), in.Remote)
-		return Session{}, "", problem.New(problem.Forbidden, "%s", why)
+		return Session{}, "", stateRefusal(a.State)
 	}
 	if err := s.refuseLocked(ctx, a, MethodPassword, in, now, entry); err != nil {
 		return Session{}, "", err
@@ -272,6 +267,20 @@ func (s *Service) history(ctx context.Context, accountID int64, at time.Time, in
 		slog.ErrorContext(ctx, "login history entry lost", "err", err)
 	}
 	return place
+}
+
+// stateRefusal is the sign-in's answer for an account that is not active,
+// told only to whoever gave its password.
+func stateRefusal(st State) error {
+	switch st {
+	case StatePending:
+		return problem.New(problem.Forbidden, "the account is not yet confirmed: enter the code sent to your phone")
+	case StateLocked:
+		return problem.New(problem.Forbidden, "the account is locked; unlock it with a code sent to your phone (page /eid/unlock)")
+	case StateRecovering:
+		return problem.New(problem.Forbidden, "the account was recovered at the counter: set a new password with the code sent to your phone (page /eid/recover)")
+	}
+	return problem.New(problem.Forbidden, "the account is revoked")
 }
 
 // knownFor is how long a successful sign-in makes its address known.

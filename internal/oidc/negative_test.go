@@ -274,12 +274,13 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
-			if loc != nil || !strings.Contains(page, "the account is locked; unlock it with a code sent to your phone") {
+			// The page says it in Vietnamese, and where to unlock.
+			if loc != nil || !strings.Contains(page, "tài khoản đang bị khóa; hãy mở khóa bằng mã gửi tới điện thoại của bạn (trang /eid/unlock)") {
 				t.Errorf("locked: %v %.400s", loc, page)
 			}
 			// The browser that was signed in lost its session with the lock.
 			loc, page = e.signIn(bl, e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
-			if loc != nil || !strings.Contains(page, "the account is locked") {
+			if loc != nil || !strings.Contains(page, "tài khoản đang bị khóa") {
 				t.Errorf("locked, signed-in browser: %v", loc)
 			}
 			registrar := auth.Staff(9, "registrar", "", auth.Registrar, identitytest.BaDinh)
@@ -287,7 +288,7 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			loc, page = e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Minh, all)
-			if loc != nil || !strings.Contains(page, "the account is revoked") {
+			if loc != nil || !strings.Contains(page, "tài khoản đã bị thu hồi") {
 				t.Errorf("revoked: %v %.400s", loc, page)
 			}
 		})

@@ -18,6 +18,8 @@ import (
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
+	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
 )
 
@@ -266,5 +268,63 @@ func TestProblemsInTheCallersLanguage(t *testing.T) {
 		if w.Code != http.StatusUnprocessableEntity || w.Header().Get("Content-Language") != "" || !strings.Contains(reason(en), "must be a Vietnamese mobile number") {
 			t.Errorf("Accept-Language %q: %d %v", lang, w.Code, en)
 		}
+	}
+}
+
+// A holder who locked their account unlocks it in the browser: the sign-in
+// page leads to /eid/unlock, which sends a code to the account's phone
+// (answering alike for a PIN without a locked account) and takes it; a
+// wrong code comes back on the form.
+func TestUnlockPage(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	a := e.Active(e.Lan)
+	if _, err := e.Svc.Lock(context.Background(), a.Principal(e.Lan.FullName), identity.LockRequest{Reason: "mất điện thoại"}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := func(res *http.Response, err error) (int, string) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if _, body := page(b.Get(e.srv.URL + "/eid/signin")); !strings.Contains(body, `href="/eid/unlock"`) {
+		t.Error("the sign-in page does not lead to the unlock page")
+	}
+	status, body := page(b.Get(e.srv.URL + "/eid/unlock"))
+	if status != 200 || !strings.Contains(body, `action="/eid/unlock/code"`) {
+		t.Fatalf("unlock page: %d", status)
+	}
+	csrf := between(body, `name="csrf" value="`, `"`)
+	// A PIN without a locked account is answered alike.
+	_, other := page(b.PostForm(e.srv.URL+"/eid/unlock/code", url.Values{"csrf": {csrf}, "pin": {e.Minh.PIN}}))
+	status, body = page(b.PostForm(e.srv.URL+"/eid/unlock/code", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}}))
+	if status != 200 || !strings.Contains(body, `action="/eid/unlock"`) || !strings.Contains(body, `name="code"`) ||
+		strings.ReplaceAll(body, e.Lan.PIN, "PIN") != strings.ReplaceAll(other, e.Minh.PIN, "PIN") {
+		t.Fatalf("after asking for a code: %d", status)
+	}
+	code := e.LastCode()
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	if status, body := page(b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {wrong}})); status != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, `id="f-code-error"`) || !strings.Contains(body, "không phải mã đã gửi tới điện thoại của bạn") {
+		t.Errorf("a wrong code: %d", status)
+	}
+	res, err := b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/eid/signin" {
+		t.Fatalf("unlock: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"}); err != nil {
+		t.Errorf("sign-in after the unlock: %v", err)
 	}
 }

@@ -476,8 +476,13 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	holder, _ := ctx.Value(userinfoClientKey{}).(*userinfoCall)
 	g, err := s.p.liveToken(ctx, tokenID)
 	if err != nil {
-		if holder != nil && errors.Is(err, errInactiveToken) {
-			holder.inactive = true
+		if errors.Is(err, errInactiveToken) {
+			if holder != nil {
+				holder.inactive = true
+			}
+			// A stopped token is the caller's matter, not the server's:
+			// no server_error (which the library logs as an error).
+			return zoidc.ErrAccessDenied().WithDescription("the access token is not active").WithParent(err)
 		}
 		return err
 	}
@@ -489,8 +494,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 		holder.client = c.ID
 	}
 	err = s.p.fillClaims(ctx, info, c, g.Subject, g.AccountID, g.Scopes)
-	if holder != nil && errors.Is(err, errAccountInactive) {
-		holder.inactive = true
+	if errors.Is(err, errAccountInactive) {
+		if holder != nil {
+			holder.inactive = true
+		}
+		return zoidc.ErrAccessDenied().WithDescription("the access token is not active").WithParent(err)
 	}
 	return err
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
-	"github.com/populus-vn/populus/internal/problem"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/web"
 )
@@ -132,14 +131,7 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
-	switch kind := problem.KindOf(err); kind {
-	case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
-		httpx.SetRetryAfter(w, err)
-		f.Detail = problem.BodyOf(err, "").Detail
-		pg.k.Render(w, r, kind.Status(), "login", "oidc.login.title", "", pg.loginView(pd, f))
-		return nil
-	}
-	return err
+	return formError(pg.k, w, r, err, "login", "oidc.login.title", func(f *web.Form) any { return pg.loginView(pd, f) }, f)
 }
 
 type consentView struct {

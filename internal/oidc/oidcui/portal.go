@@ -41,6 +41,9 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "GET " + identity.SignInPath, Handler: pt.k.Page(pt.signIn), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.unlock), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.unlockCode), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.unlockSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + oidc.LogoutPath, Handler: pt.k.Page(pt.logout), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + oidc.LogoutPath, Handler: pt.k.Page(pt.logoutSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath, Handler: pt.k.Page(pt.recoverSubmit), Access: httpx.AccessStaffOptional},
@@ -79,14 +82,7 @@ func (pt *portal) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := pt.k.NewForm(r, r.PostForm)
 	if _, err := pt.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP)); err != nil {
-		switch kind := problem.KindOf(err); kind {
-		case problem.Unauthorized, problem.Forbidden, problem.RateLimited:
-			httpx.SetRetryAfter(w, err)
-			f.Detail = problem.BodyOf(err, "").Detail
-			pt.k.Render(w, r, kind.Status(), "signin", "portal.signin.title", "", pt.signInView(f))
-			return nil
-		}
-		return err
+		return formError(pt.k, w, r, err, "signin", "portal.signin.title", func(f *web.Form) any { return pt.signInView(f) }, f)
 	}
 	http.Redirect(w, r, "/eid/me", http.StatusSeeOther)
 	return nil
@@ -138,24 +134,88 @@ func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
 		return nil
 	}
-	switch kind := problem.KindOf(err); kind {
-	case problem.Invalid:
-		// The API's field is the password; the form's, the new one.
-		var pe *problem.Error
-		if errors.As(err, &pe) {
-			for i := range pe.Fields {
-				if pe.Fields[i].Field == "password" {
-					pe.Fields[i].Field = fieldNewPassword
-				}
+	// The API's field is the password; the form's, the new one.
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		for i := range pe.Fields {
+			if pe.Fields[i].Field == "password" {
+				pe.Fields[i].Field = fieldNewPassword
 			}
 		}
-		f.AddProblem(err)
-		pt.k.Render(w, r, kind.Status(), "recover", "portal.recover.title", "", pt.recoverView(f))
-		return nil
-	case problem.RateLimited:
+	}
+	return formError(pt.k, w, r, err, "recover", "portal.recover.title", func(f *web.Form) any { return pt.recoverView(f) }, f)
+}
+
+// UnlockPath is the page where the holder of a locked account has a code
+// sent to its phone and unlocks it with the code.
+const UnlockPath = "/eid/unlock"
+
+// unlockView is the unlock page: first the PIN (a code is sent), then the
+// PIN and the code.
+type unlockView struct {
+	Form   *web.Form
+	Fields []web.FormField
+	// Sent: a code was asked for; the form takes it.
+	Sent bool
+}
+
+func (pt *portal) unlockView(f *web.Form, sent bool) unlockView {
+	pin := f.Field(fieldPIN, inputPIN, true)
+	pin.Label = "oidc.field.pin"
+	v := unlockView{Form: f, Fields: []web.FormField{pin}, Sent: sent}
+	if sent {
+		code := f.Field(fieldCode, inputCode, true)
+		code.Label = "portal.recover.code"
+		v.Fields = append(v.Fields, code)
+	}
+	return v
+}
+
+func (pt *portal) unlock(w http.ResponseWriter, r *http.Request) error {
+	f := pt.k.NewForm(r, nil)
+	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
+	pt.k.Render(w, r, http.StatusOK, "unlock", "portal.unlock.title", "", pt.unlockView(f, false))
+	return nil
+}
+
+// unlockCode sends a code to the phone of the PIN's account if it is
+// locked; the answer is alike whether or not it is (it reveals nothing).
+func (pt *portal) unlockCode(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	if err := pt.eid.RequestUnlock(r.Context(), f.Get(fieldPIN), httpx.ClientIP(r)); err != nil {
+		return formError(pt.k, w, r, err, "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, false) }, f)
+	}
+	f.Values.Del(fieldCode)
+	pt.k.Render(w, r, http.StatusOK, "unlock", "portal.unlock.title", "", pt.unlockView(f, true))
+	return nil
+}
+
+func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	if _, err := pt.eid.Unlock(r.Context(), identity.Confirmation{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode)}, httpx.ClientIP(r)); err != nil {
+		return formError(pt.k, w, r, err, "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, true) }, f)
+	}
+	pt.k.Flash(w, r, "flash.portal.unlocked")
+	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}
+
+// formError renders a citizen's form f again with what err says is wrong,
+// in the page's language (a field, or a refusal: wrong credentials, an
+// account locked, too many attempts), or returns err when it is no such
+// answer.
+func formError(k *web.Kit, w http.ResponseWriter, r *http.Request, err error, tpl, title string, view func(*web.Form) any, f *web.Form) error {
+	switch kind := problem.KindOf(err); kind {
+	case problem.Invalid, problem.Unauthorized, problem.Forbidden, problem.RateLimited:
 		httpx.SetRetryAfter(w, err)
-		f.Detail = problem.BodyOf(err, "").Detail
-		pt.k.Render(w, r, kind.Status(), "recover", "portal.recover.title", "", pt.recoverView(f))
+		f.AddProblem(err)
+		k.Render(w, r, kind.Status(), tpl, title, "", view(f))
 		return nil
 	}
 	return err
