@@ -23,6 +23,9 @@ func TestStaffAdministrationPages(t *testing.T) {
 		if r := admin.get("/"); !strings.Contains(r.body, `href="/admin/staff"`) || !strings.Contains(r.body, "Tài khoản cán bộ") {
 			t.Error("the administrator is shown neither the accounts' menu entry nor their card")
 		}
+		if r := admin.get("/admin"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/staff" {
+			t.Errorf("/admin: %d → %q", r.status, r.header.Get("Location"))
+		}
 		if r := admin.get("/admin/staff"); r.status != 200 || !strings.Contains(r.body, "Nguyễn Thị Hoa") || !strings.Contains(r.body, "Phường Ba Đình") {
 			t.Fatalf("the list: %d", r.status)
 		}

@@ -27,8 +27,8 @@ func Module(svc *identity.Service, outbox *identity.Outbox) web.Module {
 	return web.Module{
 		Name: "identity", Templates: tpl, Messages: msgs,
 		Menu: []web.MenuEntry{
-			{Path: "/identity/level2", Label: "identity.nav.level2", Nav: "identity", Actions: []auth.Action{identity.RaiseLevel}},
-			{Path: "/identity/recovery", Label: "identity.nav.recovery", Nav: "identity", Actions: []auth.Action{identity.RecoverAccount}},
+			{Path: "/identity/level2", Label: "identity.nav.level2", Nav: "identity-level2", Actions: []auth.Action{identity.RaiseLevel}},
+			{Path: "/identity/recovery", Label: "identity.nav.recovery", Nav: "identity-recovery", Actions: []auth.Action{identity.RecoverAccount}},
 		},
 		Routes: func(k *web.Kit) []httpx.Route {
 			p := &pages{k: k, svc: svc, outbox: outbox}
@@ -116,7 +116,7 @@ func (p *pages) counterForm(c counter) func(w http.ResponseWriter, r *http.Reque
 		}
 		f := p.k.NewForm(r, nil)
 		f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
-		p.k.Render(w, r, http.StatusOK, "counter", "identity."+c.Name+".title", "identity", c.view(f))
+		p.k.Render(w, r, http.StatusOK, "counter", "identity."+c.Name+".title", "identity-"+c.Name, c.view(f))
 		return nil
 	}
 }
@@ -140,7 +140,7 @@ func (p *pages) counterSubmit(c counter) func(w http.ResponseWriter, r *http.Req
 		switch kind := problem.KindOf(err); kind {
 		case problem.Invalid, problem.Conflict, problem.NotFound:
 			f.AddProblem(err)
-			p.k.Render(w, r, kind.Status(), "counter", "identity."+c.Name+".title", "identity", c.view(f))
+			p.k.Render(w, r, kind.Status(), "counter", "identity."+c.Name+".title", "identity-"+c.Name, c.view(f))
 			return nil
 		}
 		return err

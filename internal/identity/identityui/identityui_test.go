@@ -143,6 +143,10 @@ func TestLevel2Page(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(page, "Khôi phục tài khoản định danh điện tử cho người giữ thẻ") || !strings.Contains(page, `type="tel"`) {
 			t.Fatalf("recovery page: %d", code)
 		}
+		// Its menu entry alone is marked current.
+		if strings.Count(page, `aria-current="page"`) != 1 || !strings.Contains(page, `<a href="/identity/recovery" aria-current="page">`) {
+			t.Error("the recovery page does not mark its own menu entry alone")
+		}
 		recover := func(phone string) (int, string) {
 			res, err := police.PostForm(srv.URL+"/identity/recovery", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {e.Lan.PIN}, "phone": {phone}})
 			if err != nil {

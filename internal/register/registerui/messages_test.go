@@ -33,6 +33,9 @@ func TestMessages(t *testing.T) {
 		"relation": {},
 		"kind":     {},
 		"event":    {},
+		// hint.<field> is optional (the date-parts hint otherwise); the
+		// as-of picker has its own.
+		"hint": {"asof"},
 	}
 	for _, r := range people.Relations {
 		values["relation"] = append(values["relation"], string(r))

@@ -53,6 +53,11 @@ func Module(svc *staff.Service) web.Module {
 			p := &pages{kit: k, svc: svc}
 			page := k.StaffPage
 			return []httpx.Route{
+				// The administration's first page is the staff's.
+				page("GET /admin", func(w http.ResponseWriter, r *http.Request) error {
+					http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+					return nil
+				}),
 				page("GET /admin/staff", p.list),
 				page("GET /admin/staff/new", p.newForm),
 				page("POST /admin/staff/new", p.create),
