@@ -57,6 +57,11 @@ func TestRelyingPartiesPage(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(page, "Ngân hàng Demo") {
 			t.Fatalf("list: %d", code)
 		}
+		// The form's fields have the form's hints, not the register's for
+		// the same names (a relying party's name is no person's).
+		if strings.Contains(page, "nguyen van an") {
+			t.Error("the relying party's name field has the register's hint for a person's name")
+		}
 		csrf := between(page, `name="csrf" value="`, `"`)
 		form := url.Values{"csrf": {csrf}, "client_id": {"hospital"}, "name": {"Bệnh viện Demo"}, "redirect_uris": {"https://hospital.example.vn/cb"}, "scopes": {"openid profile phone"}}
 		code, page = read(admin.PostForm(e.srv.URL+"/relying-parties", form))

@@ -25,6 +25,7 @@ import (
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/oidc/oidcui"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register/registerui"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/units"
@@ -70,7 +71,7 @@ func newOPFor(t testing.TB, d *db.DB) *opEnv {
 	e.staff = staff.NewStore(d, staff.TestParams)
 	sessions := staff.NewService(e.staff, e.Log, staff.Options{})
 	ui, err := web.New(web.Deps{Staff: sessions, Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Modules: []web.Module{oidcui.Module(prov, e.Svc, e.Reg, e.Log), identityui.Module(e.Svc, e.Out)}})
+		Modules: []web.Module{registerui.Module(e.Reg), oidcui.Module(prov, e.Svc, e.Reg, e.Log), identityui.Module(e.Svc, e.Out)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,6 +162,11 @@ type FormField struct {
 	Errors   []string
 	Options  []Option
 	Label    string // message ID overriding field.<Name>
+	// Hint is the message ID of the field's hint, where a form names its
+	// own (shown if the catalog has it), in place of hint.<Name>, which is
+	// the register's for the common names (a relying party's name is not
+	// a person's).
+	Hint string
 }
 
 // Field returns one of the form's fields, with its value and errors, for

@@ -138,7 +138,7 @@ func (pg *pages) clientsView(r *http.Request, pr auth.Principal, f *web.Form, ed
 				continue // the id is the page's
 			}
 			ff := f.Field(x.name, x.typ, x.required)
-			ff.Label, ff.Options = "oidc.clients.field."+x.name, x.options
+			ff.Label, ff.Options, ff.Hint = "oidc.clients.field."+x.name, x.options, "oidc.clients.hint."+x.name
 			fg.Fields = append(fg.Fields, ff)
 		}
 		v.Groups = append(v.Groups, fg)
