@@ -55,8 +55,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		w = httptest.NewRecorder()
-		e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil))
+		w = e.callback(to, w)
 		loc, _ = url.Parse(w.Header().Get("Location"))
 		return loc.Query().Get("code")
 	}

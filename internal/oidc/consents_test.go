@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -138,6 +139,20 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 				if code := userinfo(); code != http.StatusOK {
 					t.Fatalf("userinfo before: %d", code)
 				}
+				// A sign-in approved before the hand-over, its code not yet
+				// issued.
+				held := httptest.NewRecorder()
+				v2 := oauth2.GenerateVerifier()
+				e.handler.ServeHTTP(held, httptest.NewRequest("GET", strings.TrimPrefix(e.authURL(v2, []string{"openid", "profile"}), e.srv.URL), nil))
+				heldLoc, _ := url.Parse(held.Header().Get("Location"))
+				sess, _, err := e.Svc.Login(ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				heldTo, err := e.prov.Authorize(ctx, heldLoc.Query().Get("id"), sess, []string{"profile"}, false, "")
+				if err != nil {
+					t.Fatal(err)
+				}
 				switch how {
 				case "lock":
 					if _, err := e.Svc.Lock(ctx, a.Principal(e.Lan.FullName), identity.LockRequest{Reason: "mật khẩu bị lộ"}); err != nil {
@@ -158,9 +173,16 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				// The account is active again: the old tokens are not.
+				// The account is active again: the old tokens are not, nor
+				// does the sign-in approved before give a code.
 				if code := userinfo(); code == http.StatusOK {
 					t.Error("the access token works after the hand-over")
+				}
+				w := e.callback(heldTo, held)
+				if l, _ := url.Parse(w.Header().Get("Location")); l != nil && l.Query().Get("code") != "" {
+					if res := exchangeAs(e, "bank", e.secret, l.Query().Get("code"), v2); res.Code == http.StatusOK {
+						t.Error("a sign-in approved before the hand-over gave tokens after it")
+					}
 				}
 				if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
 					t.Error("the refresh token works after the hand-over")

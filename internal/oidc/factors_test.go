@@ -59,8 +59,7 @@ func TestFactorsInTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w = httptest.NewRecorder()
-		e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil))
+		w = e.callback(to, w)
 		loc, _ = url.Parse(w.Header().Get("Location"))
 		if loc.Query().Get("code") == "" {
 			t.Fatalf("redirect %s", loc)

@@ -51,8 +51,13 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		if r, ok = p.beforeAuthorize(w, r); !ok {
 			return
 		}
-		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
+		w = &issWriter{ResponseWriter: &bindWriter{ResponseWriter: w, p: p}, iss: p.opts.Issuer}
 	case path == "/authorize/callback":
+		// The code goes only to the browser that began the request.
+		if !p.Bound(r, r.URL.Query().Get("id")) {
+			p.notThisBrowser(w, r)
+			return
+		}
 		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
 	case path == "/oauth/token" || path == "/oauth/introspect" || path == "/revoke":
 		// Tokens and what they stand for are never cached (RFC 6749
@@ -116,6 +121,22 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.StripPrefix(Prefix, p.handler).ServeHTTP(w, r)
+}
+
+// ErrNotThisBrowser refuses a step of a sign-in taken in another browser
+// than the one that began it (Bound).
+func ErrNotThisBrowser() error {
+	return problem.New(problem.Forbidden, "this sign-in was begun in another browser, or has expired: go back to the service and sign in from there")
+}
+
+// notThisBrowser answers a callback outside the request's browser: the
+// site's error page, or a problem document.
+func (p *Provider) notThisBrowser(w http.ResponseWriter, r *http.Request) {
+	if p.errorPage != nil {
+		p.errorPage(w, r, ErrNotThisBrowser())
+		return
+	}
+	httpx.WriteProblem(w, r, ErrNotThisBrowser())
 }
 
 // LogoutPath is the page that asks the citizen whether to sign out, for

@@ -57,8 +57,7 @@ func (e *opEnv) tokensWith(t *testing.T, client, secret string, approved ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	w = httptest.NewRecorder()
-	e.handler.ServeHTTP(w, httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil))
+	w = e.callback(to, w)
 	loc, _ = url.Parse(w.Header().Get("Location"))
 	res := exchangeAs(e, client, secret, loc.Query().Get("code"), verifier)
 	if res.Code != http.StatusOK {
@@ -195,4 +194,17 @@ func TestLiveTokensFollowTheEpoch(t *testing.T) {
 			t.Fatalf("deleted token: %v", got)
 		}
 	})
+}
+
+// callback follows the provider's callback as the browser that began the
+// request does: with the binding cookie the authorization endpoint set on
+// began, its answer.
+func (e *opEnv) callback(to string, began *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", strings.TrimPrefix(to, e.srv.URL), nil)
+	for _, c := range began.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	return w
 }

@@ -204,7 +204,10 @@ type Provider struct {
 	op        *op.Provider
 	handler   http.Handler
 	pairKey   [32]byte
-	now       func() time.Time
+	// bindKey keys the binding of authorization requests to browsers
+	// (binding.go).
+	bindKey [32]byte
+	now     func() time.Time
 	// live remembers the access tokens read active (live.go).
 	live *liveTokens
 	// verifies counts the relying parties' verifications (verifylimit.go).
@@ -218,7 +221,8 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 		return nil, errors.New("oidc: no issuer URL")
 	}
 	p := &Provider{db: d, eid: eid, reg: reg, units: u, log: log, opts: o, now: time.Now, pairKey: o.Master.derive("pairwise subject"),
-		live: newLiveTokens(), verifies: newVerifyCounter(o.VerifyLimits)}
+		bindKey: o.Master.derive("authorization request binding"),
+		live:    newLiveTokens(), verifies: newVerifyCounter(o.VerifyLimits)}
 	p.keys = &keyring{db: d, master: o.Master, now: func() time.Time { return p.now() }}
 	p.clients = &Clients{db: d, now: func() time.Time { return p.now() }, revoked: p.live.Invalidate}
 	eid.OnHandOver(p.forgetAccount)

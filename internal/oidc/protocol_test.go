@@ -328,3 +328,63 @@ func TestUnlockPage(t *testing.T) {
 		t.Errorf("sign-in after the unlock: %v", err)
 	}
 }
+
+// A sign-in request goes on only in the browser that began it: someone who
+// began a request (and so knows its id) cannot have a signed-in citizen's
+// browser approve it through a link to the consent page (answered at once
+// when the consent is remembered), nor take a code from the callback.
+func TestSignInBoundToItsBrowser(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		victim := e.browser()
+		// The victim signed in at the bank before: the consent is remembered.
+		if loc, page := e.signIn(victim, e.authURL(oauth2.GenerateVerifier(), []string{"openid", "profile"}), e.Lan, []string{"profile"}); loc == nil || loc.Query().Get("code") == "" {
+			t.Fatalf("the victim's sign-in: %.300s", page)
+		}
+		noRedirect := func(c *http.Client) *http.Client {
+			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			return c
+		}
+		attacker := noRedirect(e.browser())
+		res, err := attacker.Get(e.authURL(oauth2.GenerateVerifier(), []string{"openid", "profile"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := res.Location()
+		if loc == nil || loc.Path != "/eid/login" || loc.Query().Get("id") == "" {
+			t.Fatalf("the attacker's request: %d %v", res.StatusCode, loc)
+		}
+		id := loc.Query().Get("id")
+		victim = noRedirect(victim)
+		for _, path := range []string{"/eid/consent?id=" + url.QueryEscape(id), "/eid/login?id=" + url.QueryEscape(id), "/oidc/authorize/callback?id=" + url.QueryEscape(id)} {
+			res, err := victim.Get(e.srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "trình duyệt khác") {
+				t.Errorf("the victim's browser at %s: %d %s", strings.SplitN(path, "?", 2)[0], res.StatusCode, res.Header.Get("Location"))
+			}
+		}
+		res, err = victim.PostForm(e.srv.URL+"/eid/consent", url.Values{"id": {id}, "decision": {"approve"}, "scope": {"profile"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("the victim's browser approving: %d", res.StatusCode)
+		}
+		// The attacker's callback gets no code: nobody approved.
+		res, err = attacker.Get(e.issuer + "/authorize/callback?id=" + url.QueryEscape(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if l, _ := res.Location(); l != nil && l.Query().Get("code") != "" {
+			t.Errorf("the attacker got a code: %s", l)
+		}
+	})
+}

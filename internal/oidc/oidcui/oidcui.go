@@ -77,6 +77,9 @@ func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
 
 func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	id := r.URL.Query().Get("id")
+	if !pg.p.Bound(r, id) {
+		return oidc.ErrNotThisBrowser()
+	}
 	pd, err := pg.p.Pending(r.Context(), id)
 	if err != nil {
 		return err
@@ -121,6 +124,9 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PostForm.Get("id")
+	if !pg.p.Bound(r, id) {
+		return oidc.ErrNotThisBrowser()
+	}
 	pd, err := pg.p.Pending(r.Context(), id)
 	if err != nil {
 		return err
@@ -143,6 +149,9 @@ type consentView struct {
 // this client and scope set before: then the request goes on at once.
 func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 	id := r.URL.Query().Get("id")
+	if !pg.p.Bound(r, id) {
+		return oidc.ErrNotThisBrowser()
+	}
 	pd, err := pg.p.Pending(r.Context(), id)
 	if err != nil {
 		return err
@@ -182,6 +191,9 @@ func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PostForm.Get("id")
+	if !pg.p.Bound(r, id) {
+		return oidc.ErrNotThisBrowser()
+	}
 	sess, ok, err := pg.eid.SessionOf(r)
 	if err != nil {
 		return err

@@ -1,0 +1,74 @@
+package oidc
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// An authorization request is bound to the browser that began it: the
+// redirect from /authorize to the sign-in page sets a cookie holding an
+// HMAC of the request's id (keyed from the master key), and the sign-in,
+// the consent and the callback that issues the code go on only in a
+// browser that holds it. Whoever began a request knows its id; without
+// the binding, they could have a signed-in citizen's browser approve it
+// (a link to the consent page, answered at once when the consent is
+// remembered) and take the code from the callback themselves.
+
+// bindPrefix begins the names of the binding cookies, one a request.
+const bindPrefix = "populus_authz_"
+
+// bindName is the cookie of request id (a digest of the id: a cookie's
+// name takes no arbitrary characters).
+func bindName(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return bindPrefix + hex.EncodeToString(sum[:8])
+}
+
+// bindValue is the cookie's value for request id.
+func (p *Provider) bindValue(id string) string {
+	m := hmac.New(sha256.New, p.bindKey[:])
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// bind sets the binding cookie of request id on w.
+func (p *Provider) bind(w http.ResponseWriter, id string) {
+	http.SetCookie(w, &http.Cookie{Name: bindName(id), Value: p.bindValue(id), Path: "/", MaxAge: int(authRequestTTL.Seconds()),
+		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+}
+
+// Bound reports whether r comes from the browser that began request id.
+func (p *Provider) Bound(r *http.Request, id string) bool {
+	if id == "" {
+		return false
+	}
+	c, err := r.Cookie(bindName(id))
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(p.bindValue(id))) == 1
+}
+
+// bindWriter sets the binding cookie when the authorization endpoint sends
+// the browser to the sign-in page of a new request.
+type bindWriter struct {
+	http.ResponseWriter
+	p *Provider
+}
+
+func (w *bindWriter) WriteHeader(status int) {
+	if status == http.StatusFound || status == http.StatusSeeOther {
+		if loc, err := url.Parse(w.Header().Get("Location")); err == nil && loc.Path == loginPath {
+			if id := loc.Query().Get("id"); id != "" {
+				w.p.bind(w.ResponseWriter, id)
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *bindWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
