@@ -6,9 +6,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/populus-vn/populus/internal/identity"
 )
 
 // An authorization request is bound to the browser that began it: the
@@ -72,3 +75,31 @@ func (w *bindWriter) WriteHeader(status int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *bindWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// A sign-in page's sign-in for a request is marked in the browser, so that
+// the consent page knows the session it finds was made for this request
+// (prompt=login, max_age): a session that was not is sent back to sign in.
+
+// signedInName is the cookie of a sign-in made for request id.
+func signedInName(id string) string { return bindName(id) + "_s" }
+
+// signedInValue ties request id to the session sess.
+func (p *Provider) signedInValue(id string, sess identity.Session) string {
+	m := hmac.New(sha256.New, p.bindKey[:])
+	fmt.Fprintf(m, "signed in\x00%s\x00%d\x00%d", id, sess.Account.ID, sess.CreatedAt.UnixNano())
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// MarkSignedIn notes on w that sess was signed in on the sign-in page of
+// request id.
+func (p *Provider) MarkSignedIn(w http.ResponseWriter, id string, sess identity.Session) {
+	http.SetCookie(w, &http.Cookie{Name: signedInName(id), Value: p.signedInValue(id, sess), Path: "/", MaxAge: int(authRequestTTL.Seconds()),
+		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+}
+
+// SignedInFor reports whether sess was signed in on the sign-in page of
+// request id, in the browser of r.
+func (p *Provider) SignedInFor(r *http.Request, id string, sess identity.Session) bool {
+	c, err := r.Cookie(signedInName(id))
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(p.signedInValue(id, sess))) == 1
+}

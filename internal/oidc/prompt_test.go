@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -42,6 +43,25 @@ func TestPromptAndMaxAge(t *testing.T) {
 		res.Body.Close()
 		if res.Request.URL.Path != "/eid/login" {
 			t.Errorf("prompt=login went to %s", res.Request.URL)
+		}
+		// Nor does going to the consent page directly skip the sign-in:
+		// it sends the browser back to sign in, GET or POST.
+		id := res.Request.URL.Query().Get("id")
+		res, err = b.Get(e.srv.URL + "/eid/consent?id=" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.Request.URL.Path != "/eid/login" {
+			t.Errorf("prompt=login, the consent page directly: at %s", res.Request.URL)
+		}
+		res, err = b.PostForm(e.srv.URL+"/eid/consent", url.Values{"id": {id}, "decision": {"approve"}, "scope": {"profile"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.Request.URL.Path != "/eid/login" {
+			t.Errorf("prompt=login, approved directly: at %s", res.Request.URL)
 		}
 		// max_age=0: the form again; after it, auth_time is the new sign-in.
 		v := oauth2.GenerateVerifier()

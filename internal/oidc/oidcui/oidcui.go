@@ -132,8 +132,9 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pg.k.NewForm(r, r.PostForm)
-	_, err = pg.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP))
+	sess, err := pg.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP))
 	if err == nil {
+		pg.p.MarkSignedIn(w, id, sess)
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
@@ -160,7 +161,7 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || !pg.satisfied(r, pd, sess) {
 		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
@@ -186,6 +187,15 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// satisfied reports whether sess may answer the request pd without
+// signing in again: a session fresh enough for it (prompt=login, max_age,
+// two factors), or one made on this request's sign-in page in this
+// browser. The consent page sends any other back to sign in: going to it
+// directly must not skip what the sign-in page asks.
+func (pg *pages) satisfied(r *http.Request, pd *oidc.Pending, sess identity.Session) bool {
+	return pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) || pg.p.SignedInFor(r, pd.ID, sess)
+}
+
 func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
 		return err
@@ -194,11 +204,15 @@ func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 	if !pg.p.Bound(r, id) {
 		return oidc.ErrNotThisBrowser()
 	}
+	pd, err := pg.p.Pending(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	sess, ok, err := pg.eid.SessionOf(r)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || !pg.satisfied(r, pd, sess) {
 		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
