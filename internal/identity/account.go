@@ -93,6 +93,23 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 // alike whether or not the PIN has a locked account, so that it reveals
 // nothing; attempts are throttled per PIN and address.
 func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) error {
+	return s.requestCode(ctx, pinStr, remote, StateLocked, purposeUnlock,
+		"Populus: ma mo khoa tai khoan dinh danh cua ban la %s (hieu luc %d phut).")
+}
+
+// RequestRecoveryCode sends a new code to the phone of an account being
+// recovered (the phone the officer recorded at the counter, checked in
+// person): a code spent by someone else's wrong guesses does not send its
+// holder back to the counter. It answers alike for every PIN.
+func (s *Service) RequestRecoveryCode(ctx context.Context, pinStr, remote string) error {
+	return s.requestCode(ctx, pinStr, remote, StateRecovering, purposeRecover,
+		"Populus: ma dat mat khau moi cho tai khoan dinh danh cua ban la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.")
+}
+
+// requestCode sends a code for purpose to the phone of the PIN's account
+// when it is in state, answering alike otherwise; msg formats the code
+// and its minutes.
+func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state State, purpose, msg string) error {
 	if _, _, err := pin.Parse(pinStr); err != nil {
 		return problem.Field("pin", "%v", err)
 	}
@@ -104,13 +121,13 @@ func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) erro
 	var a Account
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != StateLocked {
+		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != state {
 			return err
 		}
 		if locks, err := methodLocks(ctx, tx, a.ID); err != nil || locks[MethodCode] {
 			return err // no code is sent: the holder locked them
 		}
-		code, _, err = s.storeCode(ctx, tx, a.ID, purposeUnlock, s.now())
+		code, _, err = s.storeCode(ctx, tx, a.ID, purpose, s.now())
 		return err
 	})
 	if errors.Is(err, errNoAccount) || (err == nil && code == "") {
@@ -119,9 +136,8 @@ func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) erro
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Populus: ma mo khoa tai khoan dinh danh cua ban la %s (hieu luc %d phut).", code, int(s.opts.CodeTTL/time.Minute))
-	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
-		slog.ErrorContext(ctx, "unlock code not sent", "err", err)
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: fmt.Sprintf(msg, code, int(s.opts.CodeTTL/time.Minute))}); err != nil {
+		slog.ErrorContext(ctx, "one-time code not sent", "purpose", purpose, "err", err)
 		return problem.New(problem.Unavailable, "the code could not be sent; try again in a few minutes")
 	}
 	return nil

@@ -300,7 +300,10 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, in.PIN + "@" + addr}, {keyPIN, in.PIN}, {keyAddress, addr}}); err != nil {
 		return Account{}, err
 	}
-	noCode := problem.Field("code", "no code is pending for this PIN, or it has expired or been used up; ask for a new one")
+	// One answer for a wrong code and for none pending: a difference
+	// would tell anyone who knows a PIN that its account is waiting for a
+	// code (a registration, an unlock, a recovery at the counter).
+	noCode := problem.Field("code", "is not a valid code for this PIN: wrong, expired or used up; ask for a new one if it is no longer valid")
 	entry := audit.OfActor("anonymous", action, in.PIN)
 	now := s.now()
 	var a Account
@@ -346,7 +349,7 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 	})
 	if wrong {
 		s.record(ctx, entry.Failing("wrong code"), remote)
-		return Account{}, problem.Field("code", "is not the code sent to your phone")
+		return Account{}, noCode
 	}
 	if err != nil {
 		if problem.Is(err, problem.Invalid) {

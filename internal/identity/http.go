@@ -71,6 +71,7 @@ func (s *Service) Routes() []httpx.Route {
 		{Pattern: "POST /api/v1/identity/level2", Handler: httpx.Command(s.RaiseToLevel2, maxBody), Access: httpx.AccessStaff},
 		{Pattern: "POST /api/v1/identity/recovery", Handler: httpx.Command(s.Recover, maxBody), Access: httpx.AccessStaff},
 		public("POST /api/v1/identity/recovery/confirm", s.postRecoveryConfirm),
+		public("POST /api/v1/identity/recovery-codes", s.postRecoveryCode),
 	}
 }
 
@@ -201,11 +202,21 @@ type UnlockCodeRequest struct {
 }
 
 func (s *Service) postUnlockCode(w http.ResponseWriter, r *http.Request) error {
+	return s.sendCode(w, r, s.RequestUnlock)
+}
+
+func (s *Service) postRecoveryCode(w http.ResponseWriter, r *http.Request) error {
+	return s.sendCode(w, r, s.RequestRecoveryCode)
+}
+
+// sendCode answers a request for a code ({"pin"}) with 202, alike whether
+// one was sent or not.
+func (s *Service) sendCode(w http.ResponseWriter, r *http.Request, send func(ctx context.Context, pin, remote string) error) error {
 	var in UnlockCodeRequest
 	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	if err := s.RequestUnlock(r.Context(), in.PIN, httpx.ClientIP(r)); err != nil {
+	if err := send(r.Context(), in.PIN, httpx.ClientIP(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)

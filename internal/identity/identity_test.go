@@ -491,9 +491,35 @@ func TestRecoverAtTheCounter(t *testing.T) {
 		if code == wrong {
 			wrong = "111111"
 		}
-		if _, err := done(wrong, "mật khẩu mới của Lan"); !problem.Is(err, problem.Invalid) {
-			t.Errorf("a wrong code: %v", err)
+		_, errWrong := done(wrong, "mật khẩu mới của Lan")
+		if !problem.Is(errWrong, problem.Invalid) {
+			t.Errorf("a wrong code: %v", errWrong)
 		}
+		// The same answer for a PIN with no code pending: a difference
+		// would tell that an account is being recovered.
+		_, errNone := e.Svc.CompleteRecovery(e.Ctx, identity.RecoveryCompletion{PIN: e.Minh.PIN, Code: wrong, Password: "mật khẩu mới của Lan"}, "192.0.2.1")
+		if errWrong == nil || errNone == nil || errWrong.Error() != errNone.Error() {
+			t.Errorf("a wrong code %q, none pending %q: they differ", errWrong, errNone)
+		}
+		// Someone who knows the PIN spends the code with wrong guesses
+		// from other addresses; the holder has a new one sent to the
+		// phone given at the counter, without going back there.
+		for i := range 5 {
+			e.Svc.CompleteRecovery(e.Ctx, identity.RecoveryCompletion{PIN: e.Lan.PIN, Code: wrong, Password: "mật khẩu của kẻ khác"}, fmt.Sprintf("198.51.100.%d", 50+i))
+		}
+		if _, err := done(code, "mật khẩu mới của Lan"); !problem.Is(err, problem.Invalid) {
+			t.Fatalf("the code after 5 wrong guesses: %v", err)
+		}
+		if err := e.Svc.RequestRecoveryCode(e.Ctx, e.Minh.PIN, "192.0.2.1"); err != nil {
+			t.Errorf("a new code for a PIN not being recovered (answered alike): %v", err)
+		}
+		if err := e.Svc.RequestRecoveryCode(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		if msgs, _ := e.Out.Recent(e.Ctx, 1); msgs[0].To != "+84912000111" {
+			t.Errorf("the new code went to %s", msgs[0].To)
+		}
+		code = e.LastCode()
 		a, err := done(code, "mật khẩu mới của Lan")
 		if err != nil || a.State != identity.StateActive || a.Level != identity.Level2 || a.Phone != "+84912000111" || a.Level2By != "staff:police@"+baDinh {
 			t.Fatalf("complete: %+v %v", a, err)

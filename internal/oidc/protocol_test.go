@@ -313,7 +313,7 @@ func TestUnlockPage(t *testing.T) {
 		wrong = "111111"
 	}
 	if status, body := page(b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {wrong}})); status != http.StatusUnprocessableEntity ||
-		!strings.Contains(body, `id="f-code-error"`) || !strings.Contains(body, "không phải mã đã gửi tới điện thoại của bạn") {
+		!strings.Contains(body, `id="f-code-error"`) || !strings.Contains(body, "không phải mã hợp lệ của số định danh này") {
 		t.Errorf("a wrong code: %d", status)
 	}
 	res, err := b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}})

@@ -41,6 +41,7 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "GET " + identity.SignInPath, Handler: pt.k.Page(pt.signIn), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + RecoverPath + "/code", Handler: pt.k.Page(pt.recoverCode), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.unlock), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.unlockCode), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.unlockSubmit), Access: httpx.AccessStaffOptional},
@@ -114,6 +115,21 @@ func (pt *portal) recover(w http.ResponseWriter, r *http.Request) error {
 	f := pt.k.NewForm(r, nil)
 	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
 	pt.k.Render(w, r, http.StatusOK, "recover", "portal.recover.title", "", pt.recoverView(f))
+	return nil
+}
+
+// recoverCode sends a new code to the phone of an account being recovered
+// (answering alike for any PIN), and shows the form again.
+func (pt *portal) recoverCode(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	if err := pt.eid.RequestRecoveryCode(r.Context(), f.Get(fieldPIN), httpx.ClientIP(r)); err != nil {
+		return formError(pt.k, w, r, err, "recover", "portal.recover.title", func(f *web.Form) any { return pt.recoverView(f) }, f)
+	}
+	pt.k.Flash(w, r, "flash.portal.recovery_code")
+	http.Redirect(w, r, RecoverPath+"?pin="+url.QueryEscape(f.Get(fieldPIN)), http.StatusSeeOther)
 	return nil
 }
 
