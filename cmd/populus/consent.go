@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,15 @@ func (p *platform) consentAndUsage(caps []httpx.Routes, modules []web.Module, rd
 		// A death registered ends the person's consents in its own
 		// transaction.
 		p.Register.OnDeath(p.Consent.EndAtDeath)
+		// A recovery at the counter ends the consents given under the
+		// account (perhaps by whoever held it): its holder gives them
+		// again.
+		p.Identity.OnHandOver(func(ctx context.Context, tx *sql.Tx, h identity.HandOver) error {
+			if h.Why != identity.HandOverRecovery {
+				return nil
+			}
+			return p.Consent.End(ctx, tx, h.PIN, consent.EndedByRecovery)
+		})
 		caps = append(caps, p.Consent)
 		modules = append(modules, consentui.Module(p.Consent, consentChoices(p)))
 	}

@@ -55,8 +55,8 @@ const (
 	ActionDecline auth.Action = "consent.decline"
 	ActionReceipt auth.Action = "consent.receipt"
 	ActionRefused auth.Action = "consent.check"
-	// ActionEnd is the platform's ending of a person's consents at their
-	// death, inside the death's registration.
+	// ActionEnd is the platform's ending of a person's consents: at their
+	// death, or at the recovery of their account.
 	ActionEnd auth.Action = "consent.end"
 )
 
@@ -137,8 +137,13 @@ const (
 	StatusExpired = "expired"
 )
 
-// EndedByDeath is Record.EndedBy of a consent ended by its holder's death.
-const EndedByDeath = "death"
+// What ended a consent other than its holder's withdrawal (Record.EndedBy):
+// the holder's death; the account's recovery at the counter, which takes
+// it from whoever held it (who may have given the consent).
+const (
+	EndedByDeath    = "death"
+	EndedByRecovery = "recovery"
+)
 
 func (r *Record) status(now time.Time) string {
 	switch {
@@ -496,31 +501,38 @@ func (s *Store) Revoke(ctx context.Context, pr auth.Principal, id string) (Recor
 // moment the register says a person died, no member reads them under
 // their consent, and the refusal says no more than a withdrawal's would.
 func (s *Store) EndAtDeath(ctx context.Context, tx *sql.Tx, subject string) error {
+	return s.End(ctx, tx, subject, EndedByDeath)
+}
+
+// End ends, inside tx, every consent of subject that is still to run, each
+// with a signed version saying what ended it (by: EndedByDeath,
+// EndedByRecovery), audited as consent.end.
+func (s *Store) End(ctx context.Context, tx *sql.Tx, subject, by string) error {
 	now := s.now().UTC()
 	rows, err := tx.QueryContext(ctx, `SELECT `+recordCols+` FROM consent_records
 		WHERE subject = $1 AND revoked_at = '' AND valid_until > $2 ORDER BY id`+s.forUpdate(), subject, db.FormatTime(now))
 	live, err := db.Collect(rows, err, scanRecord)
 	if err != nil {
-		return fmt.Errorf("end the consents at death: %w", err)
+		return fmt.Errorf("end the consents: %w", err)
 	}
 	for _, r := range live {
 		r.Version++
-		r.RevokedAt, r.UpdatedAt, r.EndedBy = now, now, EndedByDeath
+		r.RevokedAt, r.UpdatedAt, r.EndedBy = now, now, by
 		r.Status = StatusEnded
 		jws, err := s.sign(ctx, &r)
 		if err != nil {
-			return fmt.Errorf("end the consents at death: %w", err)
+			return fmt.Errorf("end the consents: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE consent_records SET version = $2, revoked_at = $3, updated_at = $3, ended_by = $4 WHERE id = $1`,
 			r.ID, r.Version, db.FormatTime(now), r.EndedBy); err != nil {
-			return fmt.Errorf("end the consents at death: %w", err)
+			return fmt.Errorf("end the consents: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_versions (consent_id, version, receipt, created_at) VALUES ($1, $2, $3, $4)`,
 			r.ID, r.Version, jws, db.FormatTime(now)); err != nil {
-			return fmt.Errorf("end the consents at death: %w", err)
+			return fmt.Errorf("end the consents: %w", err)
 		}
 		e := audit.OfActor(auth.ActorID(auth.KindSystem, "consent"), ActionEnd, subject).For(r.Purpose, "consent", r.ID).
-			With(fmt.Sprintf("to %s, version %d: death registered", r.Client, r.Version))
+			With(fmt.Sprintf("to %s, version %d: ended by %s", r.Client, r.Version, by))
 		if err := s.log.RecordTx(ctx, tx, e); err != nil {
 			return err
 		}

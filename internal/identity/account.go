@@ -76,7 +76,7 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 		}
 		// Whoever else holds the password may have signed in at
 		// services: what they hold for the account ends too.
-		if err := s.handOver(ctx, tx, a.ID); err != nil {
+		if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverLock}); err != nil {
 			return err
 		}
 		a.State, a.StateReason, a.UpdatedAt = StateLocked, reason, now
@@ -303,7 +303,7 @@ func (s *Service) Recover(ctx context.Context, officer auth.Principal, in Recove
 				return err
 			}
 		}
-		if err := s.handOver(ctx, tx, a.ID); err != nil {
+		if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: in.PIN, Why: HandOverRecovery}); err != nil {
 			return err
 		}
 		if code, exp, err = s.storeCode(ctx, tx, a.ID, purposeRecover, now); err != nil {
@@ -368,7 +368,7 @@ func (s *Service) revokeOnDeath(ctx context.Context, tx *sql.Tx, pinStr string) 
 	if err != nil {
 		return fmt.Errorf("revoke the account on death: %w", err)
 	}
-	if err := s.handOver(ctx, tx, id); err != nil {
+	if err := s.handOver(ctx, tx, HandOver{AccountID: id, PIN: pinStr, Why: HandOverDeath}); err != nil {
 		return fmt.Errorf("revoke the account on death: %w", err)
 	}
 	for _, q := range []string{

@@ -152,10 +152,24 @@ type Service struct {
 }
 
 // AccountHook is work another capability does inside the transaction that
-// takes an account's credentials from whoever held them: a recovery at the
-// counter, or the holder's death. An error it returns undoes the whole
-// change.
-type AccountHook func(ctx context.Context, tx *sql.Tx, accountID int64) error
+// takes an account's credentials from whoever held them: a lock by its
+// holder, a recovery at the counter, or the holder's death. An error it
+// returns undoes the whole change.
+type AccountHook func(ctx context.Context, tx *sql.Tx, h HandOver) error
+
+// HandOver is an account taken from whoever held its credentials, and why.
+type HandOver struct {
+	AccountID int64
+	PIN       string
+	Why       string // HandOverLock, HandOverRecovery or HandOverDeath
+}
+
+// Why an account was taken back (HandOver.Why).
+const (
+	HandOverLock     = "lock"
+	HandOverRecovery = "recovery"
+	HandOverDeath    = "death"
+)
 
 // OnHandOver adds work done when an account is taken back (the OpenID
 // provider revokes the tokens its relying parties hold for it and forgets
@@ -163,9 +177,9 @@ type AccountHook func(ctx context.Context, tx *sql.Tx, accountID int64) error
 func (s *Service) OnHandOver(h AccountHook) { s.onHandOver = append(s.onHandOver, h) }
 
 // handOver runs the OnHandOver hooks in tx.
-func (s *Service) handOver(ctx context.Context, tx *sql.Tx, accountID int64) error {
+func (s *Service) handOver(ctx context.Context, tx *sql.Tx, ho HandOver) error {
 	for _, h := range s.onHandOver {
-		if err := h(ctx, tx, accountID); err != nil {
+		if err := h(ctx, tx, ho); err != nil {
 			return err
 		}
 	}

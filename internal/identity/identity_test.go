@@ -421,7 +421,7 @@ func TestRecoverAtTheCounter(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		var handed []int64
-		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, id int64) error { handed = append(handed, id); return nil })
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error { handed = append(handed, h.AccountID); return nil })
 		// The other opens Lan's account with their phone and password.
 		app := e.Application(e.Lan)
 		app.Phone, app.Password = "0987 654 321", "mật khẩu của kẻ khác"
@@ -534,7 +534,7 @@ func TestRecoverAtTheCounter(t *testing.T) {
 			t.Errorf("the new password audited %d times", n)
 		}
 		// A hook that fails undoes the recovery.
-		e.Svc.OnHandOver(func(context.Context, *sql.Tx, int64) error { return errors.New("hook failed") })
+		e.Svc.OnHandOver(func(context.Context, *sql.Tx, identity.HandOver) error { return errors.New("hook failed") })
 		if _, err := recover(police(baDinh), e.Lan.PIN, "0912 000 222"); err == nil {
 			t.Fatal("recovered despite a failing hook")
 		}
@@ -554,7 +554,7 @@ func TestDeathRevokesTheAccount(t *testing.T) {
 		lan := e.Active(e.Lan)
 		e.Active(e.Minh)
 		var handed []int64
-		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, id int64) error { handed = append(handed, id); return nil })
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error { handed = append(handed, h.AccountID); return nil })
 		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -84,7 +85,8 @@ func (p *Provider) Withdraw(ctx context.Context, pr auth.Principal, id int64) er
 // each asks again), and every sign-in approved under it but not yet
 // exchanged for tokens is dropped. Tokens remembered by this process stop
 // within epochTTL.
-func (p *Provider) forgetAccount(ctx context.Context, tx *sql.Tx, accountID int64) error {
+func (p *Provider) forgetAccount(ctx context.Context, tx *sql.Tx, h identity.HandOver) error {
+	accountID := h.AccountID
 	if _, err := tx.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND revoked = 0", accountID); err != nil {
 		return fmt.Errorf("revoke the account's tokens: %w", err)
 	}

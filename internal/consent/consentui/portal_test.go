@@ -534,6 +534,7 @@ func TestMessages(t *testing.T) {
 		values := map[string][]string{
 			"consent.frequency": {consent.Day, consent.Week, consent.Month, consent.Year},
 			"consent.status":    {consent.StatusActive, consent.StatusRevoked, consent.StatusEnded, consent.StatusExpired},
+			"consent.ended_by":  {consent.EndedByDeath, consent.EndedByRecovery},
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt", "consent.end"},
 			"usage.system":      {"identity", "consent"},
