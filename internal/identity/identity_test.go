@@ -421,7 +421,10 @@ func TestRecoverAtTheCounter(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		var handed []int64
-		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error { handed = append(handed, h.AccountID); return nil })
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error {
+			handed = append(handed, h.AccountID)
+			return nil
+		})
 		// The other opens Lan's account with their phone and password.
 		app := e.Application(e.Lan)
 		app.Phone, app.Password = "0987 654 321", "mật khẩu của kẻ khác"
@@ -554,7 +557,10 @@ func TestDeathRevokesTheAccount(t *testing.T) {
 		lan := e.Active(e.Lan)
 		e.Active(e.Minh)
 		var handed []int64
-		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error { handed = append(handed, h.AccountID); return nil })
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error {
+			handed = append(handed, h.AccountID)
+			return nil
+		})
 		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
