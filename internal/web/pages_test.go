@@ -119,6 +119,13 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || !strings.Contains(r.body, `value="`+fatherPIN+`"`) {
 			t.Errorf("father given as mother: %d\n%s", r.status, r.body)
 		}
+		// A parent not in the register (or out of reach: one answer) is a
+		// refusal, which comes back on the form with what was typed.
+		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "father_pin": {"001095999999"}, "step": {"commit"}})
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, `id="error-summary"`) || !strings.Contains(r.body, `value="Lê Minh Khôi"`) || !strings.Contains(r.body, `value="001095999999"`) {
+			t.Errorf("a father not in the register: %d", r.status)
+		}
 		// The register's reasons are shown in the officer's language.
 		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
 			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {motherPIN}, "hometown": {"98"}, "step": {"commit"}})

@@ -441,8 +441,10 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 			http.Redirect(w, r, "/register/persons/"+pin, http.StatusSeeOther)
 			return nil
 		}
+		// A refusal too (a person out of reach, or not in the register:
+		// one answer) comes back on the form, what was typed kept.
 		switch kind := problem.KindOf(err); kind {
-		case problem.Invalid, problem.Conflict, problem.NotFound:
+		case problem.Invalid, problem.Conflict, problem.NotFound, problem.Forbidden:
 			if err != errFormInvalid {
 				f.AddProblem(err)
 			}
