@@ -388,3 +388,31 @@ func TestSignInBoundToItsBrowser(t *testing.T) {
 		}
 	})
 }
+
+// Locking the last way in from the portal is refused on the portal, which
+// says why, not on an error page.
+func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	b := e.browser()
+	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Request.URL.Path != "/eid/me" {
+		t.Fatalf("sign-in ended at %s", res.Request.URL)
+	}
+	csrf := between(string(me), `name="csrf" value="`, `"`)
+	res, err = b.PostForm(e.srv.URL+"/eid/me/methods/password/lock", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/eid/me" || !strings.Contains(string(body), `alert alert-error`) ||
+		!strings.Contains(string(body), "đây là cách đăng nhập duy nhất còn lại của bạn") {
+		t.Errorf("locking the password alone: %d at %s", res.StatusCode, res.Request.URL)
+	}
+}

@@ -112,9 +112,12 @@ type view struct {
 	Path  string      // the request URI, to come back to after a language switch
 	Nav   string      // the active navigation entry
 	Menu  []MenuEntry // the menu entries the user is shown
-	Flash string      // message ID of a success notice
-	Demo  bool
-	Asset string // query string that versions the static files
+	Flash string      // message ID of a notice: done, or (FlashRefused) not done
+	// FlashRefused: the notice says an act was refused (its ID begins
+	// with flash.refused.), shown as an error.
+	FlashRefused bool
+	Demo         bool
+	Asset        string // query string that versions the static files
 	// Citizen is a page of the citizen portal (a citizen's session, or a
 	// path under /eid/): its home is the portal's, not the staff's.
 	Citizen bool
@@ -144,6 +147,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if r.Method == http.MethodGet {
 		v.Flash = s.takeFlash(w, r)
+		v.FlashRefused = strings.HasPrefix(v.Flash, flashPrefix+"refused.")
 	}
 	var buf bytes.Buffer
 	if err := s.pages[lang][name].ExecuteTemplate(&buf, "layout", v); err != nil {

@@ -457,6 +457,13 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return problem.New(problem.NotFound, "no such action")
 	}
+	if problem.Is(err, problem.Conflict) {
+		// A lock that would leave no way in: said on the portal, which
+		// shows the methods, not on an error page.
+		pt.k.Flash(w, r, "flash.refused.portal.last_method")
+		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
