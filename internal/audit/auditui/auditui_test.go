@@ -20,7 +20,12 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("templates: %d IDs, %v", len(ids), err)
 	}
-	values := map[string][]string{"audit.outcome": {audit.OK, audit.Denied, audit.Failed}, "role": nil}
+	values := map[string][]string{"audit.outcome": {audit.OK, audit.Denied, audit.Failed}, "role": nil, "audit.kind": {"anonymous"}}
+	for _, k := range auth.Kinds {
+		if auditui.IsNamedKind(string(k)) {
+			values["audit.kind"] = append(values["audit.kind"], string(k))
+		}
+	}
 	for _, r := range auth.Roles {
 		values["role"] = append(values["role"], string(r))
 	}

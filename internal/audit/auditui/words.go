@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/audit"
@@ -50,6 +51,16 @@ type who struct {
 	Actor   *Actor
 	Console bool
 	Staff   string // the username of a staff ID with no account (a failed sign-in)
+	// Kind and Name split another principal's ID (citizen, client,
+	// member, system, anonymous): its kind said in words, its name kept.
+	Kind, Name string
+}
+
+// IsNamedKind reports whether the page names an actor of kind in words
+// (audit.kind.<kind>): every principal's kind but staff (named by name),
+// and the anonymous.
+func IsNamedKind(kind string) bool {
+	return kind == "anonymous" || kind != string(auth.KindStaff) && slices.Contains(auth.Kinds, auth.Kind(kind))
 }
 
 // row is an entry as the page shows it.
@@ -100,6 +111,10 @@ func (w words) who(id string) who {
 			return who{ID: id, Actor: &a}
 		}
 		return who{ID: id, Staff: u}
+	}
+	kind, name, _ := strings.Cut(id, ":")
+	if IsNamedKind(kind) {
+		return who{ID: id, Kind: kind, Name: name}
 	}
 	return who{ID: id}
 }
