@@ -3,8 +3,8 @@ package auditui
 import (
 	"context"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/audit"
