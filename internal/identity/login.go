@@ -182,7 +182,7 @@ func (s *Service) begin(ctx context.Context, a Account, in Attempt, now time.Tim
 	}
 	if !known {
 		msg := fmt.Sprintf("Populus: tai khoan dinh danh cua ban vua dang nhap tren thiet bi moi (%s) tai %s luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
-			truncate(in.Device, 40), truncate(plain(place.String()), 60), now.In(civil.Vietnam).Format("15:04 02/01/2006"))
+			truncate(plain(DeviceName(in.Device)), 40), truncate(plain(place.String()), 60), now.In(civil.Vietnam).Format("15:04 02/01/2006"))
 		if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
 			slog.WarnContext(ctx, "new-device alert not sent", "err", err)
 		}
