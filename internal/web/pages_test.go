@@ -193,6 +193,10 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 		if !strings.Contains(r.body, `href="/register/persons/`+child+`"`) || !strings.Contains(r.body, "Thành viên (3)") {
 			t.Errorf("household page lacks the child\n%s", r.body)
 		}
+		// The registrar registers the next birth into it from there.
+		if !strings.Contains(r.body, `href="/register/events/birth?household_id=`+householdID+`"`) {
+			t.Error("the household page does not lead to a birth into it")
+		}
 	})
 }
 

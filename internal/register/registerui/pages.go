@@ -263,6 +263,9 @@ func (s *pages) person(w http.ResponseWriter, r *http.Request) error {
 type householdView struct {
 	Household people.Household
 	Members   []people.Member
+	// Birth: the officer may register a birth, into this household from
+	// here.
+	Birth bool
 }
 
 // household is /register/households/{id}.
@@ -272,7 +275,7 @@ func (s *pages) household(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.kit.Render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members})
+	s.kit.Render(w, r, http.StatusOK, "household", "household.title", "search", householdView{h, members, slices.Contains(allowedEvents(p), "birth")})
 	return nil
 }
 
