@@ -269,6 +269,11 @@ func asOf(cur people.Person, events []people.Event, d civil.Date) (people.Person
 	if err := json.Unmarshal(b, &past); err != nil {
 		return people.Person{}, fmt.Errorf("rebuild %s as of %s: %w", cur.PIN, d, err)
 	}
+	// A card issued after d (a card the history does not hold, as an
+	// imported record's) was not yet the person's.
+	if !past.Card.Issued.IsZero() && d.CertainlyBefore(past.Card.Issued) {
+		past.Card = people.IDCard{}
+	}
 	// The version and time of the last change in force on d: the import
 	// when none is.
 	past.Version, past.UpdatedAt = 1, cur.CreatedAt
