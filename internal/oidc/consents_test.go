@@ -214,15 +214,7 @@ func TestRecoverPage(t *testing.T) {
 		code := e.LastCode()
 		b := e.browser()
 		b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		page := func(res *http.Response, err error) (int, string) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			body, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(body)
-		}
+		page := func(res *http.Response, err error) (int, string) { return readPage(t, res, err) }
 		status, body := page(b.Get(e.srv.URL + "/eid/signin"))
 		if status != http.StatusOK || !strings.Contains(body, `href="/eid/recover"`) {
 			t.Fatalf("the sign-in page does not lead to the recovery: %d", status)
@@ -273,4 +265,15 @@ func TestRecoverPage(t *testing.T) {
 			t.Errorf("sign-in with the new password: %d", res.StatusCode)
 		}
 	})
+}
+
+// readPage is a page's status and body, the request's error fatal.
+func readPage(t *testing.T, res *http.Response, err error) (int, string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }

@@ -283,15 +283,7 @@ func TestUnlockPage(t *testing.T) {
 	}
 	b := e.browser()
 	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	page := func(res *http.Response, err error) (int, string) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(body)
-	}
+	page := func(res *http.Response, err error) (int, string) { return readPage(t, res, err) }
 	if _, body := page(b.Get(e.srv.URL + "/eid/signin")); !strings.Contains(body, `href="/eid/unlock"`) {
 		t.Error("the sign-in page does not lead to the unlock page")
 	}
