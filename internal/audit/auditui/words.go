@@ -160,6 +160,20 @@ var detailForms = []struct {
 	{regexp.MustCompile(`^throttled: too many attempts at this account$`), "audit.detail.throttled_account"},
 	{regexp.MustCompile(`^throttled: too many attempts from this address$`), "audit.detail.throttled_address"},
 	{regexp.MustCompile(`^([a-z_]+)@(VN|\d{2}|\d{5})$`), "audit.detail.assignment"},
+	// The electronic identity's and the OpenID provider's.
+	{regexp.MustCompile(`^wrong password$`), "audit.detail.wrong_password"},
+	{regexp.MustCompile(`^no such account$`), "audit.detail.no_account"},
+	{regexp.MustCompile(`^wrong code$`), "audit.detail.wrong_code"},
+	{regexp.MustCompile(`^no code pending$`), "audit.detail.no_code"},
+	{regexp.MustCompile(`^locked by the holder: login (\d+) reported as not theirs$`), "audit.detail.not_me"},
+	{regexp.MustCompile(`^locked by the holder: (.+)$`), "audit.detail.locked_by_holder_why"},
+	{regexp.MustCompile(`^locked by the holder$`), "audit.detail.locked_by_holder"},
+	{regexp.MustCompile(`^card number differs from the register$`), "audit.detail.card_differs"},
+	{regexp.MustCompile(`^death registered$`), "audit.detail.death_registered"},
+	{regexp.MustCompile(`^account (pending|locked|revoked|recovering)$`), "audit.detail.account_state"},
+	{regexp.MustCompile(`^code sent to (\S+)$`), "audit.detail.code_sent"},
+	{regexp.MustCompile(`^client (\S+) granted (.+)$`), "audit.detail.granted"},
+	{regexp.MustCompile(`^client (\S+): declined$`), "audit.detail.declined"},
 }
 
 // detail returns the detail in words, and whether it is a code (an ID)
@@ -184,8 +198,12 @@ func (w words) detail(d string, unit func(string) string) (text string, code, en
 		case "audit.detail.search":
 			n, _ := strconv.Atoi(m[1])
 			args = []any{n}
-		case "audit.detail.household", "audit.detail.answer":
+		case "audit.detail.household", "audit.detail.answer", "audit.detail.not_me", "audit.detail.code_sent", "audit.detail.declined", "audit.detail.locked_by_holder_why":
 			args = []any{m[1]}
+		case "audit.detail.account_state":
+			args = []any{w.cat.T(w.lang, "audit.account_state."+m[1])}
+		case "audit.detail.granted":
+			args = []any{m[1], m[2]}
 		case "audit.detail.assignment":
 			args = []any{w.cat.T(w.lang, "role."+m[1]), unit(m[2])}
 		}

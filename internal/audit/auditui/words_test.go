@@ -65,6 +65,13 @@ func TestEntriesInWords(t *testing.T) {
 	w := words{cat: cat, lang: i18n.Vietnamese, actors: map[string]Actor{"registrar.badinh": {Name: "Lê Văn Long", Role: auth.Registrar, Unit: "00004"}}}
 	for _, tc := range []struct{ detail, want string }{
 		{"unit 00004", "ngoài phạm vi: Phường Ba Đình"},
+		{"wrong password", "sai mật khẩu"},
+		{"locked by the holder: login 42 reported as not theirs", "chủ tài khoản khóa: báo lần đăng nhập 42 không phải của mình"},
+		{"locked by the holder: mất điện thoại", "chủ tài khoản tự khóa: mất điện thoại"},
+		{"locked by the holder", "chủ tài khoản tự khóa"},
+		{"client demo-bank granted openid profile", "dịch vụ demo-bank được chia sẻ: openid profile"},
+		{"account recovering", "tài khoản đang được khôi phục"},
+		{"card number differs from the register", "số thẻ không khớp với cơ sở dữ liệu"},
 		{"role police_officer", "vai trò không được phép: Cán bộ công an"},
 		{"scope commune", "không được phép từ tài khoản cấp xã"},
 		{"search, 12 results", "tra cứu, 12 kết quả"},
