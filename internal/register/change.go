@@ -82,6 +82,20 @@ func (w Written) record() people.Person {
 	return people.Person{PIN: w.PIN}
 }
 
+// WithDryRun makes the civil events registered with ctx a check: each runs
+// as it would, every rule decided and the refusals audited, in its
+// transaction, which is then undone; it answers no one, and nil when the
+// event would be registered. The pages' check step shows an officer what
+// the register would refuse before anything is asked to be confirmed.
+func WithDryRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dryRunKey{}, true)
+}
+
+type dryRunKey struct{}
+
+// errDryRun undoes a dry run's transaction.
+var errDryRun = errors.New("register: dry run")
+
 // apply runs fn as one civil event of the given kind. Either every person it
 // touches is saved with its history entry and audit entry, or nothing is.
 // It answers with the people fn noted (change.answer), each as the caller
@@ -95,15 +109,24 @@ func (r *Register) apply(ctx context.Context, pr auth.Principal, kind people.Eve
 	}
 	c := &change{r: r, ctx: ctx, pr: pr, kind: kind, meta: meta, eventID: newID("E")}
 	var flush func(context.Context) error
+	dry, _ := ctx.Value(dryRunKey{}).(bool)
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
 		c.tx, c.at, c.written, c.hidden = tx, now(), nil, nil
 		c.g, flush = r.guard.Deferred()
-		return fn(c)
+		if err := fn(c); err != nil || !dry {
+			return err
+		}
+		return errDryRun // every rule passed: undo it all
 	})
 	if flush != nil {
+		// The reads and refusals the event decided are audited, a dry
+		// run's too: its answer (a rule's error) tells of the people.
 		if aerr := flush(ctx); aerr != nil {
 			return nil, errors.Join(err, fmt.Errorf("audit: %w", aerr))
 		}
+	}
+	if errors.Is(err, errDryRun) {
+		return nil, nil
 	}
 	if db.IsRetryable(err) {
 		return nil, problem.New(problem.Conflict, "the records changed while this event was being registered; try again")

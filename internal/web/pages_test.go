@@ -119,6 +119,14 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || !strings.Contains(r.body, `value="`+fatherPIN+`"`) {
 			t.Errorf("father given as mother: %d\n%s", r.status, r.body)
 		}
+		// The check step applies the register's rules already: a man named
+		// as the mother is refused there, not after the confirmation.
+		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},
+			"birth_place": {"00004"}, "ethnicity": {"01"}, "nationality": {"VN"}, "mother_pin": {fatherPIN}, "effective_date": {"2026-11-02"},
+			"reason": {"Khai sinh đúng hạn"}, "legal_basis": {"Luật Hộ tịch 2014, Điều 16"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-mother_pin"`) || strings.Contains(r.body, `name="step" value="commit"`) {
+			t.Errorf("a man as the mother at the check step: %d", r.status)
+		}
 		// A parent not in the register (or out of reach: one answer) is a
 		// refusal, which comes back on the form with what was typed.
 		r = c.post("/register/events/birth", url.Values{"full_name": {"Lê Minh Khôi"}, "birth_date": {"2026-11-01"}, "sex": {"M"},

@@ -9,6 +9,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/web"
 )
 
@@ -428,6 +429,13 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 				s.kit.Render(w, r, http.StatusUnprocessableEntity, "event_form", "event."+ef.slug, "events", ef.view(f))
 				return nil
 			}
+			// The register decides now what it would refuse at the
+			// confirmation (a birth before a parent's, a deceased person
+			// marrying): the check page is shown only for an event that
+			// would be registered.
+			if _, err := ef.submit(register.WithDryRun(r.Context()), s.reg, p, f); err != nil {
+				return s.refused(w, r, ef, f, err)
+			}
 			s.kit.Render(w, r, http.StatusOK, "event_check", "event."+ef.slug, "events", v)
 			return nil
 		}
@@ -441,18 +449,24 @@ func (s *pages) eventSubmit(ef *eventSpec) func(http.ResponseWriter, *http.Reque
 			http.Redirect(w, r, "/register/persons/"+pin, http.StatusSeeOther)
 			return nil
 		}
-		// A refusal too (a person out of reach, or not in the register:
-		// one answer) comes back on the form, what was typed kept.
-		switch kind := problem.KindOf(err); kind {
-		case problem.Invalid, problem.Conflict, problem.NotFound, problem.Forbidden:
-			if err != errFormInvalid {
-				f.AddProblem(err)
-			}
-			s.kit.Render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
-			return nil
-		}
-		return err
+		return s.refused(w, r, ef, f, err)
 	}
+}
+
+// refused shows the event's form again with what the register said is
+// wrong and the officer's input, or returns err when it is no such answer.
+// A refusal too (a person out of reach, or not in the register: one
+// answer) comes back on the form.
+func (s *pages) refused(w http.ResponseWriter, r *http.Request, ef *eventSpec, f *web.Form, err error) error {
+	switch kind := problem.KindOf(err); kind {
+	case problem.Invalid, problem.Conflict, problem.NotFound, problem.Forbidden:
+		if err != errFormInvalid {
+			f.AddProblem(err)
+		}
+		s.kit.Render(w, r, kind.Status(), "event_form", "event."+ef.slug, "events", ef.view(f))
+		return nil
+	}
+	return err
 }
 
 // eventIndex lists the civil-event forms the officer's role may use.
