@@ -322,6 +322,9 @@ func New(d *db.DB, log *audit.Log, g *auth.Guard, master Sealer) *Store {
 	return s
 }
 
+// Now is the store's clock's time (a form checks a grant against it).
+func (s *Store) Now() time.Time { return s.now() }
+
 // SetClock replaces the clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 

@@ -167,6 +167,10 @@ func (f *Fields) Add(field, format string, args ...any) {
 	f.list = append(f.list, NewFieldError(field, format, args...))
 }
 
+// AddField records a field error made elsewhere, as it is (its format and
+// arguments kept for translation).
+func (f *Fields) AddField(fe FieldError) { f.list = append(f.list, fe) }
+
 // AddErr records err against field, taking the field path from a nested
 // *Error's fields where it has them (prefixing them with field).
 func (f *Fields) AddErr(field string, err error) {

@@ -25,6 +25,9 @@ type Form struct {
 	Detail string
 	lang   string
 	cat    *i18n.Catalog
+	// labels are the message IDs of the fields' labels on this form
+	// (SetLabel).
+	labels map[string]string
 }
 
 // parseForm reads a posted form of at most limit bytes.
@@ -59,6 +62,18 @@ func (f *Form) Message(key string) (string, bool) {
 
 // Get returns the trimmed value of a field.
 func (f *Form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
+
+// SetLabel names the message ID of a field's label on this form, which the
+// error summary then uses (field.<name> otherwise, the register's words).
+func (f *Form) SetLabel(name, key string) {
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	f.labels[name] = key
+}
+
+// LabelOf is the label's message ID SetLabel gave the field, or "".
+func (f *Form) LabelOf(name string) string { return f.labels[name] }
 
 // Errors lists every field error, in the order found.
 func (f *Form) Errors() []problem.FieldError { return f.errs }

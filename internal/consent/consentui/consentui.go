@@ -104,6 +104,7 @@ func (pg *page) view(r *http.Request, f *web.Form) (view, error) {
 		if ch != nil {
 			choose(&fl, f, ch)
 		}
+		f.SetLabel(x.name, fl.Label) // the error summary names it so too
 		v.Fields = append(v.Fields, fl)
 	}
 	return v, nil
@@ -229,10 +230,24 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 	// citizen's to mend.
 	if ch != nil {
 		if g.Client == "" {
-			fe.Add("client", "is required: choose the organisation")
+			fe.Add("client", "choose the organisation")
 		}
 		if g.Purpose == "" {
-			fe.Add("purpose", "is required: choose the purpose")
+			fe.Add("purpose", "choose the purpose")
+		}
+		// The rest of the form is checked too: one answer names every
+		// mistake (the codes chosen in lists aside).
+		if fe.Err() != nil {
+			if verr := g.Validate(pg.s.Now(), false); verr != nil {
+				var pe *problem.Error
+				if errors.As(verr, &pe) {
+					for _, x := range pe.Fields {
+						if x.Field != "client" && x.Field != "purpose" && x.Field != "purpose_description" {
+							fe.AddField(x)
+						}
+					}
+				}
+			}
 		}
 	}
 	err = fe.Err()

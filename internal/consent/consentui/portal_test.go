@@ -708,10 +708,14 @@ func TestPurposeChoicesTranslated(t *testing.T) {
 		}
 	}
 	// Sent empty, the form asks to choose the organisation and the
-	// purpose, not for codes or a description of its own.
+	// purpose, not for codes or a description of its own, and names every
+	// other mistake at once (the fields, the end date), each by the form's
+	// own label.
 	code, _, body := lan.do("POST", "/eid/me/consents", "", "Accept-Language", "vi")
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "hãy chọn tổ chức") || !strings.Contains(body, "hãy chọn mục đích") ||
-		strings.Contains(body, "phải là mã") || strings.Contains(body, "300") {
+		strings.Contains(body, "phải là mã") || strings.Contains(body, "300") || strings.Contains(body, "là bắt buộc: hãy chọn") ||
+		!strings.Contains(body, `href="#f-fields"`) || !strings.Contains(body, `href="#f-valid_until"`) ||
+		strings.Contains(body, "Mã hệ thống của tổ chức:") {
 		t.Errorf("an empty form: %d %s", code, body)
 	}
 }
