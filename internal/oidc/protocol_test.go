@@ -263,6 +263,8 @@ func TestProblemsInTheCallersLanguage(t *testing.T) {
 		vi["type"] != "https://populus.gov.vn/problems/invalid" || fmt.Sprint(vi["title"]) == "The request is not valid" {
 		t.Errorf("in Vietnamese: %d %q %v", w.Code, w.Header().Get("Content-Language"), vi)
 	}
+	// Asked again in English after Vietnamese: the error's words were not
+	// changed for good.
 	for _, lang := range []string{"", "en", "fr"} {
 		w, en := post(lang)
 		if w.Code != http.StatusUnprocessableEntity || w.Header().Get("Content-Language") != "" || !strings.Contains(reason(en), "must be a Vietnamese mobile number") {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
@@ -217,6 +218,9 @@ func (s *Server) LocalizeProblem(r *http.Request, b *problem.Body, err error) st
 		if d := s.cat.Reason(lang, pe.Format, "", pe.Args...); d != "" {
 			b.Detail = d
 		}
+		// The body's errors are the error's own slice: translated in a
+		// copy, the error (perhaps a package's value) stays English.
+		b.Errors = slices.Clone(b.Errors)
 		for i, fe := range pe.Fields {
 			if i < len(b.Errors) && b.Errors[i].Field == fe.Field {
 				if rs := s.cat.Reason(lang, fe.Format, "", fe.Args...); rs != "" {
