@@ -10,8 +10,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/populus-vn/populus/internal/auth"
