@@ -46,6 +46,15 @@ func (p *Provider) bind(w http.ResponseWriter, id string) {
 		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
 }
 
+// unbind expires request id's cookies (the binding, and a sign-in's mark)
+// on w: the callback that issues the code is the request's last step.
+func (p *Provider) unbind(w http.ResponseWriter, id string) {
+	for _, name := range []string{bindName(id), signedInName(id)} {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+	}
+}
+
 // Bound reports whether r comes from the browser that began request id.
 func (p *Provider) Bound(r *http.Request, id string) bool {
 	if id == "" {

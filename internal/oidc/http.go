@@ -53,11 +53,15 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		}
 		w = &issWriter{ResponseWriter: &bindWriter{ResponseWriter: w, p: p}, iss: p.opts.Issuer}
 	case path == "/authorize/callback":
-		// The code goes only to the browser that began the request.
-		if !p.Bound(r, r.URL.Query().Get("id")) {
+		// The code goes only to the browser that began the request, whose
+		// binding cookies it then takes back (one a request: headers would
+		// grow with every sign-in for their ten minutes).
+		id := r.URL.Query().Get("id")
+		if !p.Bound(r, id) {
 			p.notThisBrowser(w, r)
 			return
 		}
+		p.unbind(w, id)
 		w = &issWriter{ResponseWriter: w, iss: p.opts.Issuer}
 	case path == "/oauth/token" || path == "/oauth/introspect" || path == "/revoke":
 		// Tokens and what they stand for are never cached (RFC 6749

@@ -336,6 +336,13 @@ func TestSignInBoundToItsBrowser(t *testing.T) {
 		if loc, page := e.signIn(victim, e.authURL(oauth2.GenerateVerifier(), []string{"openid", "profile"}), e.Lan, []string{"profile"}); loc == nil || loc.Query().Get("code") == "" {
 			t.Fatalf("the victim's sign-in: %.300s", page)
 		}
+		// Its request's cookies went with the code.
+		srvURL, _ := url.Parse(e.srv.URL)
+		for _, c := range victim.Jar.Cookies(srvURL) {
+			if strings.HasPrefix(c.Name, "populus_authz_") {
+				t.Errorf("a binding cookie outlived its sign-in: %s", c.Name)
+			}
+		}
 		noRedirect := func(c *http.Client) *http.Client {
 			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			return c
