@@ -306,14 +306,8 @@ func (c *Catalog) Negotiate(r *http.Request) string {
 	if ck, err := r.Cookie(CookieName); err == nil && c.Supported(ck.Value) {
 		return ck.Value
 	}
-	if al := r.Header.Get("Accept-Language"); al != "" {
-		tags, _, err := language.ParseAcceptLanguage(al)
-		if err == nil && len(tags) > 0 {
-			_, i, conf := c.matcher.Match(tags...)
-			if conf != language.No {
-				return c.langs[i]
-			}
-		}
+	if lang := c.AcceptLanguage(r); lang != "" {
+		return lang
 	}
 	return Vietnamese
 }

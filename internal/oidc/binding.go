@@ -40,19 +40,27 @@ func (p *Provider) bindValue(id string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// setCookie sets one of a request's cookies on w, for the request's life
+// (a value of "" expires it).
+func (p *Provider) setCookie(w http.ResponseWriter, name, value string) {
+	age := int(authRequestTTL.Seconds())
+	if value == "" {
+		age = -1
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: age,
+		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+}
+
 // bind sets the binding cookie of request id on w.
 func (p *Provider) bind(w http.ResponseWriter, id string) {
-	http.SetCookie(w, &http.Cookie{Name: bindName(id), Value: p.bindValue(id), Path: "/", MaxAge: int(authRequestTTL.Seconds()),
-		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+	p.setCookie(w, bindName(id), p.bindValue(id))
 }
 
 // unbind expires request id's cookies (the binding, and a sign-in's mark)
 // on w: the callback that issues the code is the request's last step.
 func (p *Provider) unbind(w http.ResponseWriter, id string) {
-	for _, name := range []string{bindName(id), signedInName(id)} {
-		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
-	}
+	p.setCookie(w, bindName(id), "")
+	p.setCookie(w, signedInName(id), "")
 }
 
 // Bound reports whether r comes from the browser that began request id.
@@ -102,8 +110,7 @@ func (p *Provider) signedInValue(id string, sess identity.Session) string {
 // MarkSignedIn notes on w that sess was signed in on the sign-in page of
 // request id.
 func (p *Provider) MarkSignedIn(w http.ResponseWriter, id string, sess identity.Session) {
-	http.SetCookie(w, &http.Cookie{Name: signedInName(id), Value: p.signedInValue(id, sess), Path: "/", MaxAge: int(authRequestTTL.Seconds()),
-		HttpOnly: true, Secure: strings.HasPrefix(p.opts.Issuer, "https://"), SameSite: http.SameSiteLaxMode})
+	p.setCookie(w, signedInName(id), p.signedInValue(id, sess))
 }
 
 // SignedInFor reports whether sess was signed in on the sign-in page of

@@ -114,8 +114,9 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		// (RP-Initiated Logout 1.0 §2); once signed out, the library
 		// answers as before.
 		if sess, ok, err := p.eid.SessionOf(r); err == nil && ok {
-			if !p.hintOf(r, sess.Account.ID) {
-				http.Redirect(w, r, LogoutPath+"?"+endSessionQuery(r), http.StatusSeeOther)
+			q := endSessionParams(r)
+			if !p.hintOf(r, q.Get("id_token_hint"), sess.Account.ID) {
+				http.Redirect(w, r, LogoutPath+"?"+q.Encode(), http.StatusSeeOther)
 				return
 			}
 			p.eid.SignOut(w, r)
@@ -148,29 +149,23 @@ func (p *Provider) notThisBrowser(w http.ResponseWriter, r *http.Request) {
 // signed in at; its form signs out and sends the request on.
 const LogoutPath = "/eid/logout"
 
-// endSessionQuery is an end-session request's parameters, from its query
-// or its posted form (bounded as a pushed request is).
-func endSessionQuery(r *http.Request) string {
+// endSessionParams are an end-session request's parameters, from its
+// query or its posted form (bounded as a pushed request is), read once:
+// the library reads the form parsed here.
+func endSessionParams(r *http.Request) url.Values {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(nil, r.Body, maxPARBody)
 		if err := r.ParseForm(); err == nil {
-			return r.PostForm.Encode()
+			return r.PostForm
 		}
 	}
-	return r.URL.RawQuery
+	return r.URL.Query()
 }
 
-// hintOf reports whether the end-session request r carries an ID token
-// this provider signed (expired or not) for the account accountID: its
-// subject, pairwise in its client's sector, the account's.
-func (p *Provider) hintOf(r *http.Request, accountID int64) bool {
-	hint := r.URL.Query().Get("id_token_hint")
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(nil, r.Body, maxPARBody)
-		if r.ParseForm() == nil && r.PostForm.Get("id_token_hint") != "" {
-			hint = r.PostForm.Get("id_token_hint")
-		}
-	}
+// hintOf reports whether hint, an end-session request's id_token_hint, is
+// an ID token this provider signed (expired or not) for the account
+// accountID: its subject, pairwise in its client's sector, the account's.
+func (p *Provider) hintOf(r *http.Request, hint string, accountID int64) bool {
 	if hint == "" {
 		return false
 	}
