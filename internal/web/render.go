@@ -122,18 +122,26 @@ type view struct {
 	// Citizen is a page of the citizen portal (a citizen's session, or a
 	// path under /eid/): its home is the portal's, not the staff's.
 	Citizen bool
-	Home    string
 	Data    any
+}
+
+// Home is the page's home: the citizen portal's on its pages, else the
+// staff's.
+func (v view) Home() string {
+	if v.Citizen {
+		return "/eid/me"
+	}
+	return "/"
 }
 
 // render writes the page name with status. It renders into a buffer first
 // so that a template error becomes an error page, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	lang := s.cat.Negotiate(r)
-	v := view{Lang: lang, Title: title, Path: r.URL.RequestURI(), Nav: nav, Demo: s.demo, Asset: s.assetV, Data: data, Home: "/"}
+	v := view{Lang: lang, Title: title, Path: r.URL.RequestURI(), Nav: nav, Demo: s.demo, Asset: s.assetV, Data: data}
 	p, ok := auth.FromContext(r.Context())
 	if ok && p.Kind == auth.KindCitizen || strings.HasPrefix(r.URL.Path, "/eid/") {
-		v.Citizen, v.Home = true, "/eid/me"
+		v.Citizen = true
 	}
 	// The shell's account menu and navigation are the staff's: a citizen on
 	// the portal's pages is not shown as a staff account.
