@@ -291,25 +291,42 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 	// accesses are the (actor, request) of the entries read so far, newest
 	// first: a check recorded before its access is met after it.
 	accesses := map[[2]string]bool{}
-	for !full && scanned < maxScan {
+	// hidden reports whether v is not shown as an access of its own.
+	hidden := func(v *audit.View) bool {
+		if own(&v.Entry, pr.ActorID()) || s.onBehalf(&v.Entry) {
+			return true
+		}
+		if v.Request != "" {
+			key := [2]string{v.Actor, v.Request}
+			if slices.Contains(s.o.Checks, v.Action) && accesses[key] {
+				return true
+			}
+			accesses[key] = true
+		}
+		return false
+	}
+	// A full page goes on through the entries hidden after its last item
+	// (the check of that item's access, recorded before it), so that the
+	// next page, which does not know that access, does not show them.
+	more := true
+	for more && scanned < maxScan {
 		views, last, err := s.src.Read(ctx, Principal, subject, before, MaxLimit)
 		if err != nil {
 			return Page{}, err
 		}
-		for _, v := range views {
+		for i := range views {
+			v := &views[i]
+			hide := hidden(v)
+			if full && !hide {
+				more = false // the next page begins here
+				break
+			}
 			scanned++
 			before = v.ID
-			if own(&v.Entry, pr.ActorID()) || s.onBehalf(&v.Entry) {
+			if hide {
 				continue
 			}
-			if v.Request != "" {
-				key := [2]string{v.Actor, v.Request}
-				if slices.Contains(s.o.Checks, v.Action) && accesses[key] {
-					continue
-				}
-				accesses[key] = true
-			}
-			it := s.item(ctx, v)
+			it := s.item(ctx, *v)
 			if f := covertOf(flags, v.ID, v.Request); f != nil {
 				if now.Before(f.until) {
 					withheld++
@@ -322,11 +339,9 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 				continue
 			}
 			out.Items = append(out.Items, it)
-			if full = len(out.Items) == limit; full {
-				break
-			}
+			full = len(out.Items) == limit
 		}
-		if !full && last == 0 {
+		if more && last == 0 {
 			before = 0 // the last page
 			break
 		}

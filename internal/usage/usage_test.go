@@ -284,4 +284,23 @@ func TestCheckShownOnceWithItsAccess(t *testing.T) {
 	if len(p.Items) != 2 || p.Items[0].Action != "exchange.person.read" || p.Items[1].Request != "req-2" {
 		t.Errorf("items: %+v", p.Items)
 	}
+	// Paged one at a time, the access's check does not come back on the
+	// page after the access (where the access is not seen).
+	var seen []string
+	cursor := ""
+	for range 4 {
+		p, err := e.svc.Usage(e.ctx, lan, cursor, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			seen = append(seen, it.Action+" "+it.Request)
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if strings.Join(seen, ", ") != "exchange.person.read req-1, consent.check req-2" {
+		t.Errorf("paged: %q", seen)
+	}
 }
