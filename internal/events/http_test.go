@@ -126,6 +126,20 @@ func TestAPI(t *testing.T) {
 		if n := e.count(`SELECT count(*) FROM event_watch`); n != 0 {
 			t.Fatalf("%d watch rows left", n)
 		}
+		if st, _, _ = do(vcb, "GET", path, "", ""); st != http.StatusNotFound {
+			t.Fatalf("an ended subscription: %d", st)
+		}
+		if st, _, body = do(vcb, "GET", "/api/v1/events/subscriptions", "", ""); st != http.StatusOK || strings.Contains(body, vcb) {
+			t.Fatalf("list after the end: %d %s", st, body)
+		}
+		// The next subscription, another member's here, does not get the
+		// ended one's id (the audit entries name it).
+		st, _, body = do("VN/COM/BIDV/EKYC", "POST", "/api/v1/events/subscriptions", "application/json",
+			`{"types":["death"],"webhook_url":"https://bidv.example/hook","purpose":"KYC","legal_basis":"Nghị định 52/2024/NĐ-CP"}`)
+		var next events.Subscription
+		if err := json.Unmarshal([]byte(body), &next); st != http.StatusCreated || err != nil || next.ID <= sub.ID {
+			t.Fatalf("the next subscription: %d %s (ended one %d)", st, body, sub.ID)
+		}
 	})
 }
 

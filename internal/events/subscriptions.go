@@ -251,7 +251,7 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 		Purpose: strings.TrimSpace(in.Purpose), LegalBasis: basis, CreatedAt: now}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_subscriptions WHERE subscriber = $1`, sub).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM event_subscriptions WHERE subscriber = $1 AND ended_at = ''`, sub).Scan(&n); err != nil {
 			return err
 		}
 		if n >= s.opts.MaxSubscriptions {
@@ -455,7 +455,7 @@ func (s *Service) egress() egress.Policy {
 func (s *Service) List(ctx context.Context, p auth.Principal) ([]Subscription, error) {
 	switch p.Kind {
 	case auth.KindMember:
-		return s.query(ctx, `WHERE s.subscriber = $1`, p.Username)
+		return s.query(ctx, `s.subscriber = $1`, p.Username)
 	case auth.KindSystem:
 		return s.query(ctx, ``)
 	}
@@ -471,9 +471,9 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Subscrip
 	var err error
 	switch p.Kind {
 	case auth.KindMember:
-		subs, err = s.query(ctx, `WHERE s.id = $1 AND s.subscriber = $2`, id, p.Username)
+		subs, err = s.query(ctx, `s.id = $1 AND s.subscriber = $2`, id, p.Username)
 	case auth.KindSystem:
-		subs, err = s.query(ctx, `WHERE s.id = $1`, id)
+		subs, err = s.query(ctx, `s.id = $1`, id)
 	default:
 		return Subscription{}, problem.New(problem.Forbidden, "only a member system manages its change subscriptions")
 	}
@@ -486,7 +486,13 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Subscrip
 	return subs[0], nil
 }
 
-func (s *Service) query(ctx context.Context, where string, args ...any) ([]Subscription, error) {
+// query reads the subscriptions not ended that meet cond (all where it is
+// empty).
+func (s *Service) query(ctx context.Context, cond string, args ...any) ([]Subscription, error) {
+	where := `WHERE s.ended_at = ''`
+	if cond != "" {
+		where += ` AND ` + cond
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.subscriber, s.types, s.webhook_url, s.nats, s.all_people, s.purpose, s.legal_basis, s.created_at,
 		(SELECT count(*) FROM event_watch w WHERE w.subscription_id = s.id)
 		FROM event_subscriptions s `+where+` ORDER BY s.id`, args...)
@@ -538,19 +544,21 @@ func (s *Service) query(ctx context.Context, where string, args ...any) ([]Subsc
 	return subs, nil
 }
 
-// Unsubscribe deletes p's subscription id, its watch list and its
-// delivery state.
+// Unsubscribe ends p's subscription id: its watch list and delivery state
+// are deleted, the subscription kept as ended (its id never reused).
 func (s *Service) Unsubscribe(ctx context.Context, p auth.Principal, id int64) error {
 	sub, err := s.Get(ctx, p, id)
 	if err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM event_watch WHERE subscription_id = $1`, `DELETE FROM event_deliveries WHERE subscription_id = $1`,
-			`DELETE FROM event_subscriptions WHERE id = $1`} {
+		for _, q := range []string{`DELETE FROM event_watch WHERE subscription_id = $1`, `DELETE FROM event_deliveries WHERE subscription_id = $1`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE event_subscriptions SET ended_at = $1 WHERE id = $2`, db.FormatTime(time.Now()), id); err != nil {
+			return err
 		}
 		return s.audit.RecordTx(ctx, tx, audit.Of(p, actionUnsubscribe, "").With(fmt.Sprintf("subscription %d of %s", id, sub.Subscriber)))
 	})
