@@ -119,6 +119,13 @@ func TestWebhookSubscriberDownReceivesEverything(t *testing.T) {
 				t.Errorf("no audit entry of the delivery about %s", p)
 			}
 		}
+		// Every attempt is recorded, the tries of one event's delivery
+		// under one request (the person's list shows them as one access).
+		attempts := e.count(`SELECT count(*) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND action = 'person.read'`)
+		requests := e.count(`SELECT count(DISTINCT request) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND action = 'person.read'`)
+		if attempts <= len(want) || requests != len(want) {
+			t.Errorf("%d attempts recorded under %d requests, want more than %d under %d", attempts, requests, len(want), len(want))
+		}
 		for _, p := range other {
 			if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = 'member:VN/COM/VCB/EKYC' AND subject = $1`, p); n != 0 {
 				t.Errorf("%d audit entries about %s, whom the bank does not watch", n, p)

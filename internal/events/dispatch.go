@@ -412,14 +412,17 @@ func (d *Dispatcher) deliver(ctx context.Context, c channel, end position) (int,
 		entries[i] = audit.Of(member, auth.ReadPerson, e.PIN).For(c.Purpose, c.LegalBasis, consent).
 			Disclosing("event:"+string(e.Type), "date", "register_version").
 			With(fmt.Sprintf("change event %s sent by %s (subscription %d, attempt %d)", e.ID, c.channel, c.ID, c.attempts+1))
+		// Every attempt is recorded (each may have reached the
+		// subscriber), under one request id for the event's delivery on
+		// this channel: the person sees one access, not one per retry.
+		entries[i].Request = "events-" + strconv.FormatInt(c.ID, 10) + "-" + c.channel + "-" + e.ID
 		if refused != nil {
 			entries[i] = entries[i].Refused(fmt.Sprintf("change event %s not delivered (subscription %d): %v", e.ID, c.ID, refused))
 			continue
 		}
 		send = append(send, i)
 	}
-	actx := audit.WithRequest(ctx, "events-"+strconv.FormatInt(c.ID, 10)+"-"+c.channel)
-	if err := d.s.audit.Record(actx, entries...); err != nil {
+	if err := d.s.audit.Record(ctx, entries...); err != nil {
 		return 0, fmt.Errorf("audit of deliveries to subscription %d: %w", c.ID, err)
 	}
 	out := make([]Event, len(send))

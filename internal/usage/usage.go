@@ -289,8 +289,10 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 	out := Page{Items: []Item{}}
 	withheld, scanned, full := 0, 0, false
 	// accesses are the (actor, request) of the entries read so far, newest
-	// first: a check recorded before its access is met after it.
-	accesses := map[[2]string]bool{}
+	// first, with their actions: a check recorded before its access is met
+	// after it; a repeat of an access under one request (a change event's
+	// delivery tried again) is met after the last try.
+	accesses := map[[2]string][]string{}
 	// hidden reports whether v is not shown as an access of its own.
 	hidden := func(v *audit.View) bool {
 		if own(&v.Entry, pr.ActorID()) || s.onBehalf(&v.Entry) {
@@ -298,10 +300,11 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 		}
 		if v.Request != "" {
 			key := [2]string{v.Actor, v.Request}
-			if slices.Contains(s.o.Checks, v.Action) && accesses[key] {
+			seen := accesses[key]
+			if len(seen) > 0 && (slices.Contains(s.o.Checks, v.Action) || slices.Contains(seen, v.Action)) {
 				return true
 			}
-			accesses[key] = true
+			accesses[key] = append(seen, v.Action)
 		}
 		return false
 	}

@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +303,27 @@ func TestCheckShownOnceWithItsAccess(t *testing.T) {
 	}
 	if strings.Join(seen, ", ") != "exchange.person.read req-1, consent.check req-2" {
 		t.Errorf("paged: %q", seen)
+	}
+}
+
+// The tries of one delivery (a change event sent again after a failure)
+// are recorded each under the delivery's request: the person sees one
+// access, the last try; another event's delivery is another access.
+func TestRetriesShownOnce(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, usage.Schema))
+	member := auth.Principal{Kind: auth.KindMember, Username: bank}
+	try := func(request string, n int) audit.Entry {
+		en := audit.Of(member, auth.ReadPerson, lanPIN).For("KYC", "consent", "").With(fmt.Sprintf("attempt %d", n))
+		en.Request = request
+		return en
+	}
+	e.record(try("events-1-webhook-e1", 1), try("events-1-webhook-e1", 2), try("events-1-webhook-e2", 1), try("events-1-webhook-e1", 3))
+	p := e.usage()
+	var got []string
+	for _, it := range p.Items {
+		got = append(got, it.Request)
+	}
+	if strings.Join(got, ",") != "events-1-webhook-e1,events-1-webhook-e2" {
+		t.Errorf("items: %q", got)
 	}
 }
