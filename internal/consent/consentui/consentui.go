@@ -283,12 +283,39 @@ func (pg *page) give(w http.ResponseWriter, r *http.Request) error {
 // recordNames are the record's field names the form names otherwise.
 var recordNames = map[string]string{"frequency.max": "frequency_max", "frequency.period": "frequency_max"}
 
+// confirmView is the page that asks before a consent is revoked.
+type confirmView struct {
+	CSRF   string
+	Record consent.Record
+}
+
+// revoke revokes a consent once confirmed: the revoke button leads to a
+// page that says what revoking means (it cannot be undone; sharing again
+// needs a new consent) and sends confirmed=yes.
 func (pg *page) revoke(w http.ResponseWriter, r *http.Request) error {
 	pr, err := auth.MustFromContext(r.Context())
 	if err != nil {
 		return err
 	}
-	if _, err := pg.s.Revoke(r.Context(), pr, r.PathValue("id")); err != nil {
+	if err := pg.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if r.PostForm.Get("confirmed") != "yes" {
+		recs, err := pg.s.Records(r.Context(), pr)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.ID == id && rec.Status == consent.StatusActive {
+				sess, _ := identity.SessionFrom(r.Context())
+				pg.k.Render(w, r, http.StatusOK, "consent_revoke", "consent.revoke.title", "", confirmView{CSRF: sess.CSRF, Record: rec})
+				return nil
+			}
+		}
+		// Not one of the person's consents in force: the store's answer.
+	}
+	if _, err := pg.s.Revoke(r.Context(), pr, id); err != nil {
 		return err
 	}
 	pg.k.Flash(w, r, "flash.consent.revoked")

@@ -468,8 +468,8 @@ func TestPages(t *testing.T) {
 
 	// The form: a bad one comes back with its errors, in Vietnamese; a good
 	// one is recorded.
-	form := func(v url.Values) (int, string) {
-		req, _ := http.NewRequest("POST", p.srv.URL+"/eid/me/consents", strings.NewReader(v.Encode()))
+	post := func(path string, v url.Values) (int, string) {
+		req, _ := http.NewRequest("POST", p.srv.URL+path, strings.NewReader(v.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept-Language", "vi")
 		c := *lan.c
@@ -482,6 +482,7 @@ func TestPages(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
+	form := func(v url.Values) (int, string) { return post("/eid/me/consents", v) }
 	v := url.Values{"csrf": {lan.csrf}, "client": {"ngân hàng"}, "purpose": {"KYC"}, "purpose_description": {"Định danh"},
 		"fields": {"full_name, birth_date"}, "valid_until": {"2020-01-01"}, "frequency_max": {"4"}}
 	if code, body := form(v); code != http.StatusUnprocessableEntity || !strings.Contains(body, "phải là mã hệ thống thành viên") ||
@@ -507,6 +508,27 @@ func TestPages(t *testing.T) {
 	recs, err := p.consent.Records(p.Ctx, auth.Principal{Kind: auth.KindCitizen, Username: p.Lan.PIN})
 	if err != nil || len(recs) != 1 || recs[0].Frequency != (consent.Frequency{Max: 4, Period: consent.Month}) || len(recs[0].Fields) != 2 {
 		t.Errorf("the form's record: %+v %v", recs, err)
+	}
+	// Revoking asks first, saying what it means; the consent stays in
+	// force until confirmed.
+	if len(recs) == 1 {
+		path := "/eid/me/consents/" + recs[0].ID + "/revoke"
+		code, body := post(path, url.Values{"csrf": {lan.csrf}})
+		if code != http.StatusOK || !strings.Contains(body, `id="revoke-warning"`) || !strings.Contains(body, "Không thể hoàn tác") ||
+			!strings.Contains(body, `name="confirmed" value="yes"`) {
+			t.Errorf("revoke without confirming: %d %s", code, body)
+		} else if bad := webtest.Untranslated(strings.ReplaceAll(body[strings.Index(body, "<main"):], bank, "")); len(bad) > 0 {
+			t.Errorf("the revoke page: English on the Vietnamese page: %v", bad)
+		}
+		if recs, _ := p.consent.Records(p.Ctx, auth.Principal{Kind: auth.KindCitizen, Username: p.Lan.PIN}); recs[0].Status != consent.StatusActive {
+			t.Errorf("revoked before it was confirmed: %s", recs[0].Status)
+		}
+		if code, _ := post(path, url.Values{"csrf": {lan.csrf}, "confirmed": {"yes"}}); code != http.StatusSeeOther {
+			t.Errorf("revoke confirmed: %d", code)
+		}
+		if recs, _ := p.consent.Records(p.Ctx, auth.Principal{Kind: auth.KindCitizen, Username: p.Lan.PIN}); recs[0].Status != consent.StatusRevoked {
+			t.Errorf("not revoked once confirmed: %s", recs[0].Status)
+		}
 	}
 	v.Del("csrf")
 	if code, _ := form(v); code != http.StatusForbidden {
