@@ -157,7 +157,10 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 		// and records nothing.
 		r := c.post("/register/events/birth", form)
 		for _, want := range []string{`id="check-answers"`, "Nguyễn Thị Mai", "Lê Văn Cường", "02/09/1995", "01/11/2026", "Phường Ba Đình",
-			`name="step" value="commit"`, `name="birth_date" value="01/11/2026"`} {
+			`name="step" value="commit"`, `name="birth_date" value="01/11/2026"`,
+			// Each party's card names a spouse (a marriage's check shows one
+			// already married).
+			`<a href="/register/persons/` + fatherPIN + `">` + fatherPIN + `</a>`} {
 			if r.status != http.StatusOK || !strings.Contains(r.body, want) {
 				t.Errorf("check page: %d, lacks %q", r.status, want)
 			}
