@@ -256,7 +256,7 @@ func (w *storyWriter) person(ctx context.Context, cur people.Person, move *story
 		b, _ := json.Marshal(changes)
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO person_events (pin, version, kind, event_id, effective, recorded_at, actor, reason, legal_basis, changes, details)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '')`, cur.PIN, i+1, string(a.kind), a.eventID, a.day.String(), db.FormatTime(at),
-			storyActor, a.reason, defaultLegalBasis[a.kind], string(b)); err != nil {
+			storyActor, a.reason, legalBasisOn(a.kind, a.day), string(b)); err != nil {
 			return err
 		}
 		if hc, ok := changes["household_id"]; ok {
@@ -503,6 +503,67 @@ func maxDay(ds ...civil.Date) civil.Date {
 
 // recordedOn is the moment an act of the story was recorded: 09:00 in
 // Vietnam on the day it took effect.
+// A lawIn is the legal basis of an act recorded from a day (a Date.Key)
+// on: the instrument in force then.
+type lawIn struct {
+	from  int
+	basis string
+}
+
+// Civil-status, marriage and residence acts before the laws that
+// defaultLegalBasis cites took effect (the Luật Hộ tịch 2014 on 1 January
+// 2016, the Luật Hôn nhân và gia đình 2014 on 1 January 2015, the Luật Cư
+// trú 2020 on 1 July 2021) were made under the instruments before them;
+// those in force before the earliest named here under "the law in force at
+// the time".
+var (
+	civilStatusLaws = []lawIn{
+		{0, "Pháp luật về hộ tịch có hiệu lực tại thời điểm đăng ký"},
+		{20060401, "Nghị định 158/2005/NĐ-CP về đăng ký và quản lý hộ tịch"},
+	}
+	marriageLaws = []lawIn{
+		{0, "Pháp luật về hôn nhân và gia đình có hiệu lực tại thời điểm đăng ký"},
+		{19600113, "Luật Hôn nhân và gia đình 1959"},
+		{19870103, "Luật Hôn nhân và gia đình 1986"},
+		{20010101, "Luật Hôn nhân và gia đình 2000"},
+		{20150101, "Luật Hôn nhân và gia đình 2014, Điều 8"},
+	}
+	residenceLaws = []lawIn{
+		{0, "Pháp luật về đăng ký và quản lý hộ khẩu có hiệu lực tại thời điểm đăng ký"},
+		{20070701, "Luật Cư trú 2006"},
+	}
+	pastLaws = map[people.EventKind]struct {
+		current int
+		before  []lawIn
+	}{
+		people.KindBirth:            {20160101, civilStatusLaws},
+		people.KindDeath:            {20160101, civilStatusLaws},
+		people.KindCorrection:       {20160101, civilStatusLaws},
+		people.KindMarriage:         {20160101, marriageLaws},
+		people.KindDivorce:          {20150101, marriageLaws},
+		people.KindResidence:        {20210701, residenceLaws},
+		people.KindResidenceRemoval: {20210701, residenceLaws},
+		people.KindHeadChange:       {20210701, residenceLaws},
+	}
+)
+
+// legalBasisOn is the legal basis of an act of kind recorded on day: the
+// default where the law it cites was in force, else the instrument before.
+func legalBasisOn(kind people.EventKind, day civil.Date) string {
+	past, ok := pastLaws[kind]
+	key := day.Key()
+	if !ok || key >= past.current {
+		return defaultLegalBasis[kind]
+	}
+	basis := ""
+	for _, l := range past.before {
+		if key >= l.from {
+			basis = l.basis
+		}
+	}
+	return basis
+}
+
 func recordedOn(d civil.Date) time.Time {
 	return time.Date(d.Year, time.Month(d.Month), d.Day, 9, 0, 0, 0, civil.Vietnam).UTC()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -59,6 +60,15 @@ func TestStory(t *testing.T) {
 				}
 				for k, c := range ev.Changes {
 					fields[k] = c.New
+				}
+				// An act cites a law in force when it was recorded.
+				for law, from := range map[string]int{"Luật Hộ tịch 2014": 20160101, "Luật Cư trú 2020": 20210701, "Luật Hôn nhân và gia đình 2014": 20150101, "Luật Hôn nhân và gia đình 1986": 19870103} {
+					if strings.Contains(ev.LegalBasis, law) && ev.Effective.Key() < from {
+						t.Fatalf("%s: %s on %s cites %s", p.PIN, ev.Kind, ev.Effective, ev.LegalBasis)
+					}
+				}
+				if ev.LegalBasis == "" {
+					t.Fatalf("%s: %s on %s cites no legal basis", p.PIN, ev.Kind, ev.Effective)
 				}
 			}
 			var replayed people.Person
