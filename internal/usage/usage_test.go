@@ -96,6 +96,25 @@ func (e *env) usage() usage.Page {
 	return p
 }
 
+// paged reads the person's list limit items a page, following the
+// cursors through at most pages pages.
+func (e *env) paged(limit, pages int) []usage.Item {
+	e.t.Helper()
+	var items []usage.Item
+	cursor := ""
+	for range pages {
+		p, err := e.svc.Usage(e.ctx, lan, cursor, limit)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		items = append(items, p.Items...)
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	return items
+}
+
 // The person sees every access to their data by others, with the
 // organisation, purpose, legal basis, fields and outcome, newest first;
 // their own acts and the platform's bookkeeping are not accesses; an
@@ -157,18 +176,8 @@ func TestWhoUsedMyData(t *testing.T) {
 		}
 		// Paging: one at a time, newest first, through all three.
 		var seen []int64
-		cursor := ""
-		for range 5 {
-			p, err := e.svc.Usage(e.ctx, lan, cursor, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, it := range p.Items {
-				seen = append(seen, it.ID)
-			}
-			if cursor = p.NextCursor; cursor == "" {
-				break
-			}
+		for _, it := range e.paged(1, 5) {
+			seen = append(seen, it.ID)
 		}
 		if len(seen) != 3 || seen[0] != refused.ID || seen[2] != officer.ID {
 			t.Errorf("paged %v", seen)
@@ -288,18 +297,8 @@ func TestCheckShownOnceWithItsAccess(t *testing.T) {
 	// Paged one at a time, the access's check does not come back on the
 	// page after the access (where the access is not seen).
 	var seen []string
-	cursor := ""
-	for range 4 {
-		p, err := e.svc.Usage(e.ctx, lan, cursor, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range p.Items {
-			seen = append(seen, it.Action+" "+it.Request)
-		}
-		if cursor = p.NextCursor; cursor == "" {
-			break
-		}
+	for _, it := range e.paged(1, 4) {
+		seen = append(seen, it.Action+" "+it.Request)
 	}
 	if strings.Join(seen, ", ") != "exchange.person.read req-1, consent.check req-2" {
 		t.Errorf("paged: %q", seen)
