@@ -227,7 +227,7 @@ func TestSignInRefusals(t *testing.T) {
 		}
 		_, err := e.login(e.Lan, "correct horse battery", "198.51.100.1")
 		var rl *identity.RateLimitError
-		if !errors.As(err, &rl) || !problem.Is(err, problem.RateLimited) || rl.RetryAfter != 30*time.Second {
+		if !errors.As(err, &rl) || !problem.Is(err, problem.RateLimited) || rl.RetryAfterSeconds() != 30 {
 			t.Fatalf("sixth attempt: %v", err)
 		}
 		// From another address the holder signs in.

@@ -100,10 +100,12 @@ func (w *bindWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // signedInName is the cookie of a sign-in made for request id.
 func signedInName(id string) string { return bindName(id) + "_s" }
 
-// signedInValue ties request id to the session sess.
+// signedInValue ties request id to the session sess, by the session's
+// own secret (its CSRF token, random to each session and read back as
+// stored: the time it began is not, the store keeping microseconds).
 func (p *Provider) signedInValue(id string, sess identity.Session) string {
 	m := hmac.New(sha256.New, p.bindKey[:])
-	fmt.Fprintf(m, "signed in\x00%s\x00%d\x00%d", id, sess.Account.ID, sess.CreatedAt.UnixNano())
+	fmt.Fprintf(m, "signed in\x00%s\x00%d\x00%s", id, sess.Account.ID, sess.CSRF)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

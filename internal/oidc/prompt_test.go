@@ -73,6 +73,13 @@ func TestPromptAndMaxAge(t *testing.T) {
 		if res.Request.URL.Path != "/eid/login" {
 			t.Errorf("max_age=0 went to %s", res.Request.URL)
 		}
+		// Through the form, prompt=login and max_age=0 end with a code
+		// (the sign-in made for the request is the one the consent finds).
+		for _, q := range [][2]string{{"prompt", "login"}, {"max_age", "0"}} {
+			if loc, page := e.signIn(b, e.authURL(oauth2.GenerateVerifier(), all, q[0], q[1]), e.Lan, all); loc == nil || loc.Query().Get("code") == "" {
+				t.Errorf("%s=%s, signed in again: %v %.300s", q[0], q[1], loc, page)
+			}
+		}
 		// prompt=consent: the consent screen although remembered.
 		loc, page = e.signIn(b, e.authURL(oauth2.GenerateVerifier(), all, "prompt", "consent"), e.Lan, nil)
 		if loc == nil || loc.Query().Get("error") != "access_denied" || !strings.Contains(loc.String(), "declined") {

@@ -32,7 +32,8 @@ var Schemas = []*db.Schema{register.Schema, identity.Schema}
 
 // Env is the service over a store holding two living people (Lan, with a
 // chip card, and Minh, without) and one deceased (Ba), with an outbox
-// notifier and a clock the test sets (Now).
+// notifier and a clock the test sets (Now; with nanoseconds, as a real
+// clock has, which the store does not keep).
 type Env struct {
 	T             testing.TB
 	Ctx           context.Context
@@ -54,7 +55,7 @@ func New(t testing.TB, d *db.DB) *Env {
 	t.Cleanup(log.Close)
 	g := auth.NewGuard(auth.NewPolicy(units.Default()), log)
 	reg := register.New(d, g, log, units.Default())
-	e := &Env{T: t, Ctx: ctx, D: d, Log: log, Guard: g, Reg: reg, Out: identity.NewOutbox(d), Now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	e := &Env{T: t, Ctx: ctx, D: d, Log: log, Guard: g, Reg: reg, Out: identity.NewOutbox(d), Now: time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)}
 	e.Svc = identity.New(d, reg, g, log, e.Out, identity.Options{Params: staff.TestParams})
 	e.Svc.SetClock(func() time.Time { return e.Now })
 	mk := func(serial int, name string, sex civil.Sex, birth civil.Date) people.Person {
