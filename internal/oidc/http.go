@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,10 +186,13 @@ func (p *Provider) hintOf(r *http.Request, hint string, accountID int64) bool {
 	return err == nil && id == accountID
 }
 
-// beforeAuthorize expands a pushed request (request_uri), and refuses a
-// scope the client may not ask for with invalid_scope, naming it (the
-// library would drop it silently). It answers itself when it returns
-// false.
+// beforeAuthorize expands a pushed request (request_uri), and checks what
+// the library leaves through: a parameter given twice, a request_uri not
+// pushed here, a response_mode other than query, a malformed PKCE
+// challenge, a scope the client may not ask for (invalid_scope, naming it;
+// the library would drop it silently). A scope this provider does not know
+// is ignored (OpenID Connect Core §3.1.2.1). It answers itself when it
+// returns false; the request it returns may carry other parameters.
 func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	q := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -199,45 +203,96 @@ func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*htt
 		}
 		q = r.Form
 	}
-	if ru := q.Get("request_uri"); ru != "" {
+	pushed := false
+	if ru := q.Get("request_uri"); strings.HasPrefix(ru, requestURIPrefix) && len(q["request_uri"]) == 1 {
 		params, err := p.takePushed(r.Context(), strings.TrimPrefix(ru, requestURIPrefix), q.Get("client_id"))
-		if err != nil || !strings.HasPrefix(ru, requestURIPrefix) {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request_uri", "the request_uri is unknown, expired, already used or of another client")
+		if err != nil {
+			// No redirect_uri to trust yet: the citizen is told.
+			p.refusePage(w, r, "invalid_request_uri", problem.New(problem.Invalid, "this sign-in request has expired or was already used; go back to the service and sign in again"))
 			return r, false
 		}
-		q = params
-		r = r.Clone(context.WithValue(r.Context(), pushedKey{}, true))
-		r.Method, r.Body, r.ContentLength = http.MethodGet, http.NoBody, 0
-		r.Header.Del("Content-Type")
-		r.URL.RawQuery = q.Encode()
-		r.Form, r.PostForm = nil, nil
+		q, pushed = params, true
 	}
 	c, err := p.clients.Get(r.Context(), q.Get("client_id"))
-	if err != nil || !slices.Contains(c.ClientConfig.RedirectURIs, q.Get("redirect_uri")) {
-		// Nowhere safe to send the error back to: the citizen's browser is
-		// told on a page in their language (the library's answer is an
-		// English JSON body).
-		if p.errorPage == nil {
-			return r, true
-		}
-		if err != nil {
-			p.errorPage(w, r, problem.New(problem.NotFound, "the service that sent you here is not registered with the electronic identity; go back to it and try again, or tell it of the error"))
-		} else {
-			p.errorPage(w, r, problem.New(problem.Invalid, "the service that sent you here asked to be answered at an address it did not register; go back to it and tell it of the error"))
-		}
+	switch {
+	case err != nil || len(q["client_id"]) > 1:
+		p.refusePage(w, r, "invalid_request", problem.New(problem.NotFound, "the service that sent you here is not registered with the electronic identity; go back to it and try again, or tell it of the error"))
 		return r, false
+	case q.Get("redirect_uri") == "" || len(q["redirect_uri"]) > 1:
+		p.refusePage(w, r, "invalid_request", problem.New(problem.Invalid, "the service that sent you here did not say where to send you back (its address for the answer); go back to it and tell it of the error"))
+		return r, false
+	case !slices.Contains(c.ClientConfig.RedirectURIs, q.Get("redirect_uri")):
+		p.refusePage(w, r, "invalid_request", problem.New(problem.Invalid, "the service that sent you here asked to be answered at an address it did not register; go back to it and tell it of the error"))
+		return r, false
+	}
+	// From here the errors go back to the client.
+	refuse := func(code, desc string) (*http.Request, bool) {
+		http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), code, desc, q.Get("state"), p.opts.Issuer), http.StatusFound)
+		return r, false
+	}
+	for k, v := range q {
+		if len(v) > 1 {
+			return refuse("invalid_request", "the parameter "+k+" is given more than once (RFC 6749 §3.1)")
+		}
+	}
+	if q.Has("request_uri") {
+		return refuse("request_uri_not_supported", "request_uri is only that of a request pushed to "+p.opts.Issuer+parPath+" (RFC 9126)")
 	}
 	if rt := q.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
-		http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), "unsupported_response_type", "only the authorization code flow (response_type=code) is offered", q.Get("state"), p.opts.Issuer), http.StatusFound)
-		return r, false
+		return refuse("unsupported_response_type", "only the authorization code flow (response_type=code) is offered")
 	}
+	if m := q.Get("response_mode"); m != "" && m != "query" {
+		return refuse("invalid_request", "response_mode "+m+" is not offered: the code is sent in the query (response_mode=query)")
+	}
+	if ch := q.Get("code_challenge"); ch != "" && !pkceChallenge(ch) {
+		return refuse("invalid_request", "code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)")
+	}
+	var scopes []string
 	for _, s := range strings.Fields(q.Get("scope")) {
-		if !c.IsScopeAllowed(s) {
-			http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), "invalid_scope", "this client may not ask for the scope "+s, q.Get("state"), p.opts.Issuer), http.StatusFound)
-			return r, false
+		if _, known := scopeClaims[s]; !known {
+			continue // not understood: ignored
 		}
+		if !c.IsScopeAllowed(s) {
+			return refuse("invalid_scope", "this client may not ask for the scope "+s)
+		}
+		scopes = append(scopes, s)
 	}
+	if q.Has("scope") && strings.Join(scopes, " ") != q.Get("scope") {
+		q.Set("scope", strings.Join(scopes, " "))
+	} else if !pushed && r.Method == http.MethodGet {
+		return r, true // as it came
+	}
+	// The library reads the request from the URL's query.
+	r = r.Clone(r.Context())
+	if pushed {
+		r = r.WithContext(context.WithValue(r.Context(), pushedKey{}, true))
+	}
+	r.Method, r.Body, r.ContentLength = http.MethodGet, http.NoBody, 0
+	r.Header.Del("Content-Type")
+	r.URL.RawQuery = q.Encode()
+	r.Form, r.PostForm = nil, nil
 	return r, true
+}
+
+// pkceChallenge reports whether ch has the form of an S256 challenge: 43
+// characters of unpadded base64url (a SHA-256 digest).
+func pkceChallenge(ch string) bool {
+	if len(ch) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(ch)
+	return err == nil
+}
+
+// refusePage answers an authorization request that cannot go back to its
+// client: the site's error page in the citizen's language, or without one
+// the OAuth error document.
+func (p *Provider) refusePage(w http.ResponseWriter, r *http.Request, code string, err error) {
+	if p.errorPage != nil {
+		p.errorPage(w, r, err)
+		return
+	}
+	writeOAuthError(w, http.StatusBadRequest, code, err.Error())
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {

@@ -96,6 +96,42 @@ func TestRefusals(t *testing.T) {
 				e.wantRedirectError(t, loc, "", "unsupported_response_type", "only the authorization code flow (response_type=code) is offered")
 			}
 		})
+		t.Run("authorization request checks", func(t *testing.T) {
+			redirected := func(u string) *url.URL {
+				t.Helper()
+				res, err := e.browser().Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				loc, _ := res.Location()
+				return loc
+			}
+			v := oauth2.GenerateVerifier()
+			e.wantRedirectError(t, redirected(e.authURL(v, all)+"&scope=openid"), "", "invalid_request", "the parameter scope is given more than once (RFC 6749 §3.1)")
+			e.wantRedirectError(t, redirected(e.authURL(v, all, "request_uri", "https://rp.example/request.jwt")), "", "request_uri_not_supported",
+				"request_uri is only that of a request pushed to "+e.issuer+"/par (RFC 9126)")
+			e.wantRedirectError(t, redirected(e.authURL(v, all, "response_mode", "form_post")), "", "invalid_request",
+				"response_mode form_post is not offered: the code is sent in the query (response_mode=query)")
+			e.wantRedirectError(t, redirected(e.authURL("", all, "code_challenge", "short", "code_challenge_method", "S256")), "", "invalid_request",
+				"code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)")
+			// No redirect_uri: nowhere to send the error.
+			res, err := e.browser().Get(strings.Replace(e.authURL(v, all), "redirect_uri=", "x=", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), "không cho biết địa chỉ nhận kết quả") {
+				t.Errorf("no redirect_uri: %d %.300s", res.StatusCode, body)
+			}
+		})
+		t.Run("unknown scopes ignored", func(t *testing.T) {
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), append([]string{"email", "foobar"}, all...)), e.Lan, all[1:])
+			if loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("unknown scopes: %v %.300s", loc, page)
+			}
+		})
 		t.Run("missing PKCE", func(t *testing.T) {
 			loc, page := e.signIn(e.browser(), e.authURL("", all), e.Lan, all)
 			e.wantRedirectError(t, loc, page, "invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256")

@@ -416,6 +416,11 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.ResponseTypesSupported = []string{string(zoidc.ResponseTypeCode)}
 	c.GrantTypesSupported = []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
 	c.TokenEndpointAuthMethodsSupported = []zoidc.AuthMethod{zoidc.AuthMethodBasic, zoidc.AuthMethodPrivateKeyJWT}
+	// Every endpoint authenticates its clients alike (no public client).
+	c.RevocationEndpointAuthMethodsSupported = c.TokenEndpointAuthMethodsSupported
+	c.IntrospectionEndpointAuthMethodsSupported = c.TokenEndpointAuthMethodsSupported
+	// The code comes in the query (beforeAuthorize).
+	c.ResponseModesSupported = []string{"query"}
 	c.UserinfoSigningAlgValuesSupported = []string{"RS256", "ES256"}
 	// What the client assertions are verified with (assertionAlgs).
 	c.TokenEndpointAuthSigningAlgValuesSupported = []string{"RS256", "ES256", "PS256"}

@@ -180,6 +180,15 @@ func TestCodeFlowWithStandardClients(t *testing.T) {
 		if st, _ := json.Marshal(disc["subject_types_supported"]); string(st) != `["pairwise"]` {
 			t.Errorf("subject types: %s", st)
 		}
+		// What is offered, and only that: the code in the query, clients
+		// authenticated at every endpoint.
+		for k, want := range map[string]string{"response_modes_supported": `["query"]`,
+			"revocation_endpoint_auth_methods_supported":    `["client_secret_basic","private_key_jwt"]`,
+			"introspection_endpoint_auth_methods_supported": `["client_secret_basic","private_key_jwt"]`} {
+			if got, _ := json.Marshal(disc[k]); string(got) != want {
+				t.Errorf("%s: %s, want %s", k, got, want)
+			}
+		}
 		conf := e.config(gooidc.ScopeOpenID, "profile", "birthdate")
 		conf.Endpoint = provider.Endpoint()
 		conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,22 +68,22 @@ func TestPushedAuthorizationRequest(t *testing.T) {
 		if _, err := c.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier)); err != nil {
 			t.Fatal(err)
 		}
-		// Used once.
+		// Used once: the citizen is told on a page (no redirect_uri to
+		// trust).
 		res, err := e.browser().Get(authURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var o map[string]string
-		json.NewDecoder(res.Body).Decode(&o)
+		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != http.StatusBadRequest || o["error"] != "invalid_request_uri" {
-			t.Errorf("second use: %d %v", res.StatusCode, o)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "đã hết hạn hoặc đã được dùng") || res.Request.URL.Path != "/oidc/authorize" {
+			t.Errorf("second use: %d at %s %.300s", res.StatusCode, res.Request.URL, b)
 		}
 		// Another client's request_uri.
 		_, out = e.push(t, secret, params)
 		other := e.issuer + "/authorize?" + url.Values{"client_id": {"bank"}, "request_uri": {out["request_uri"].(string)}}.Encode()
-		if res, _ := e.browser().Get(other); res.StatusCode != http.StatusBadRequest {
-			t.Errorf("another client's request_uri: %d", res.StatusCode)
+		if res, _ := e.browser().Get(other); res.StatusCode != http.StatusUnprocessableEntity || res.Request.URL.Path != "/oidc/authorize" {
+			t.Errorf("another client's request_uri: %d at %s", res.StatusCode, res.Request.URL)
 		}
 	})
 }
