@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/identity"
+	"github.com/populus-vn/populus/internal/pin"
 	"github.com/populus-vn/populus/internal/problem"
 )
 
@@ -36,6 +38,11 @@ type Pending struct {
 	// password again, prompt=consent the consent, prompt=none neither.
 	Prompt []string
 	MaxAge *uint
+	// LoginHint is the request's login_hint where it is a PIN (the
+	// sign-in form is filled with it).
+	LoginHint string
+	// hint is the request's id_token_hint (HintFits).
+	hint string
 }
 
 // Fresh reports whether a session signed in at signedIn with methods amr
@@ -45,6 +52,13 @@ func (v *Pending) Fresh(signedIn time.Time, amr []string, now time.Time) bool {
 		return false
 	}
 	return v.MaxAge == nil || now.Sub(signedIn) <= time.Duration(*v.MaxAge)*time.Second
+}
+
+// HintFits reports whether the account accountID is the one the request's
+// id_token_hint names, or the request names none: a session of another
+// account does not answer it unasked (OpenID Connect Core §3.1.2.1).
+func (p *Provider) HintFits(r *http.Request, pd *Pending, accountID int64) bool {
+	return pd.hint == "" || p.hintOf(r, pd.hint, accountID)
 }
 
 // Has reports whether the request's prompt holds value.
@@ -69,7 +83,10 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 		return nil, notPending()
 	}
 	level, mfa := p.required(c, a)
-	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge}
+	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge, hint: a.Req.IDTokenHint}
+	if _, _, err := pin.Parse(a.Req.LoginHint); err == nil {
+		v.LoginHint = a.Req.LoginHint
+	}
 	for _, s := range a.Req.Scopes {
 		if s == "openid" || s == "offline_access" || !c.IsScopeAllowed(s) {
 			continue

@@ -21,6 +21,7 @@ import (
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
 )
 
 // The token endpoint's answers are never cached (RFC 6749 §5.1), nor
@@ -416,4 +417,55 @@ func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
 		!strings.Contains(string(body), "đây là cách đăng nhập duy nhất còn lại của bạn") {
 		t.Errorf("locking the password alone: %d at %s", res.StatusCode, res.Request.URL)
 	}
+}
+
+// A request's id_token_hint names the account it is for: a session of
+// another account does not answer it unasked (prompt=none: login_required;
+// otherwise the sign-in form), the hinted one's does. A login_hint that is
+// a PIN fills the sign-in form.
+func TestIDTokenHint(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		e.Active(e.Minh)
+		scopes := []string{"openid", "profile"}
+		idToken := func(b *http.Client, who people.Person) string {
+			t.Helper()
+			v := oauth2.GenerateVerifier()
+			loc, page := e.signIn(b, e.authURL(v, scopes), who, []string{"profile"})
+			if loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("no code: %v %.300s", loc, page)
+			}
+			tok, err := e.config(scopes...).Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := tok.Extra("id_token").(string)
+			return s
+		}
+		b := e.browser()
+		lanHint, minhHint := idToken(b, e.Lan), idToken(e.browser(), e.Minh)
+		loc, page := e.signIn(b, e.authURL(oauth2.GenerateVerifier(), scopes, "prompt", "none", "id_token_hint", minhHint), e.Lan, nil)
+		e.wantRedirectError(t, loc, page, "login_required", "prompt=none, and the citizen would have to sign in")
+		if loc, page := e.signIn(b, e.authURL(oauth2.GenerateVerifier(), scopes, "prompt", "none", "id_token_hint", lanHint), e.Lan, nil); loc == nil || loc.Query().Get("code") == "" {
+			t.Errorf("the hinted account's own session: %v %.300s", loc, page)
+		}
+		res, err := b.Get(e.authURL(oauth2.GenerateVerifier(), scopes, "id_token_hint", minhHint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.Request.URL.Path != "/eid/login" {
+			t.Errorf("another account's hint, signed in: at %s", res.Request.URL)
+		}
+		res, err = e.browser().Get(e.authURL(oauth2.GenerateVerifier(), scopes, "login_hint", e.Minh.PIN))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), `value="`+e.Minh.PIN+`"`) {
+			t.Errorf("login_hint does not fill the form: %.300s", body)
+		}
+	})
 }

@@ -88,7 +88,7 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ok && pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) {
+	if ok && pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) && pg.p.HintFits(r, pd, sess.Account.ID) {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
@@ -100,7 +100,11 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
 	}
-	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, nil)))
+	var hint url.Values // the PIN the request's login_hint names
+	if pd.LoginHint != "" {
+		hint = url.Values{fieldPIN: {pd.LoginHint}}
+	}
+	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, hint)))
 	return nil
 }
 
@@ -188,12 +192,13 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 }
 
 // satisfied reports whether sess may answer the request pd without
-// signing in again: a session fresh enough for it (prompt=login, max_age,
-// two factors), or one made on this request's sign-in page in this
-// browser. The consent page sends any other back to sign in: going to it
-// directly must not skip what the sign-in page asks.
+// signing in again: one made on this request's sign-in page in this
+// browser, or a session fresh enough for it (prompt=login, max_age, two
+// factors) of the account its id_token_hint names, if any. The consent
+// page sends any other back to sign in: going to it directly must not skip
+// what the sign-in page asks.
 func (pg *pages) satisfied(r *http.Request, pd *oidc.Pending, sess identity.Session) bool {
-	return pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) || pg.p.SignedInFor(r, pd.ID, sess)
+	return pg.p.SignedInFor(r, pd.ID, sess) || pd.Fresh(sess.CreatedAt, sess.AMR, time.Now()) && pg.p.HintFits(r, pd, sess.Account.ID)
 }
 
 func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
