@@ -69,43 +69,64 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		// §5.1, RFC 7662 §2.2).
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
-		// A client assertion that does not verify is a failed client
-		// authentication: invalid_client (RFC 7523 §3.2), which the library
-		// answers as invalid_grant.
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
-			if err := r.ParseForm(); err == nil {
-				// Clients authenticate as registered: client_secret_basic
-				// or private_key_jwt, never a secret in the body (the
-				// library would take one as client_secret_post) nor in the
-				// URL (where logs and proxies keep it).
-				if r.Form.Has("client_secret") {
-					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_secret_post is not an authentication method of this provider: send the secret with HTTP Basic (client_secret_basic)")
+		// POST only (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1).
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes a POST")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+		if err := r.ParseForm(); err == nil {
+			// Clients authenticate as registered: client_secret_basic
+			// or private_key_jwt, never a secret in the body (the
+			// library would take one as client_secret_post) nor in the
+			// URL (where logs and proxies keep it).
+			if r.Form.Has("client_secret") {
+				writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_secret_post is not an authentication method of this provider: send the secret with HTTP Basic (client_secret_basic)")
+				return
+			}
+			hint := r.PostForm.Get("client_id")
+			id, secret, basic := r.BasicAuth()
+			assertion := r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion
+			if !basic && !assertion {
+				// No client authentication at all: invalid_client (RFC
+				// 6749 §5.2), not the library's invalid_request.
+				w.Header().Set("WWW-Authenticate", `Basic realm="populus"`)
+				writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "the client must authenticate: client_secret_basic or private_key_jwt")
+				return
+			}
+			if basic {
+				hint, _ = url.QueryUnescape(id)
+				// A client that authenticated with the Authorization
+				// header and failed gets 401 with a challenge (RFC 6749
+				// §5.2); the library would answer 400.
+				secret, _ = url.QueryUnescape(secret)
+				if body := r.PostForm.Get("client_id"); body != "" && body != hint {
+					writeOAuthError(w, http.StatusBadRequest, "invalid_request", "client_id differs from the authenticated client")
 					return
 				}
-				hint := r.PostForm.Get("client_id")
-				if id, secret, ok := r.BasicAuth(); ok {
-					hint, _ = url.QueryUnescape(id)
-					// A client that authenticated with the Authorization
-					// header and failed gets 401 with a challenge (RFC 6749
-					// §5.2); the library would answer 400.
-					secret, _ = url.QueryUnescape(secret)
-					if err := (&storage{p}).AuthorizeClientIDSecret(r.Context(), hint, secret); err != nil {
-						w.Header().Set("WWW-Authenticate", `Basic realm="populus", error="invalid_client"`)
-						writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "wrong client credentials")
-						return
-					}
+				if err := (&storage{p}).AuthorizeClientIDSecret(r.Context(), hint, secret); err != nil {
+					w.Header().Set("WWW-Authenticate", `Basic realm="populus", error="invalid_client"`)
+					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "wrong client credentials")
+					return
 				}
-				if r.PostForm.Get("client_assertion_type") == zoidc.ClientAssertionTypeJWTAssertion {
-					id, err := p.authenticateClient(r)
-					if err != nil {
-						writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
-						return
-					}
-					hint = id
-				}
-				r = r.WithContext(context.WithValue(r.Context(), clientHintKey{}, hint))
 			}
+			if assertion {
+				// A client assertion that does not verify is a failed
+				// client authentication: invalid_client (RFC 7523 §3.2),
+				// which the library answers as invalid_grant.
+				id, err := p.authenticateClient(r)
+				if err != nil {
+					writeOAuthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+					return
+				}
+				if body := r.PostForm.Get("client_id"); body != "" && body != id {
+					writeOAuthError(w, http.StatusBadRequest, "invalid_request", "client_id differs from the authenticated client")
+					return
+				}
+				hint = id
+			}
+			r = r.WithContext(context.WithValue(r.Context(), clientHintKey{}, hint))
 		}
 	case path == "/end_session":
 		// The citizen's session at the provider ends with the client's,

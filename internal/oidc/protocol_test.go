@@ -50,6 +50,36 @@ func TestTokenEndpointConformance(t *testing.T) {
 			!strings.Contains(w.Header().Get("WWW-Authenticate"), "Basic") || !strings.Contains(w.Body.String(), "invalid_client") {
 			t.Errorf("a wrong secret: %d %q %s", w.Code, w.Header().Get("WWW-Authenticate"), w.Body)
 		}
+		// No client authentication at all is invalid_client too, at every
+		// endpoint; a client_id in the body that is not the client
+		// authenticated is refused; only POST.
+		for _, path := range []string{"/oidc/oauth/token", "/oidc/oauth/introspect", "/oidc/revoke"} {
+			req := httptest.NewRequest("POST", path, strings.NewReader("token=x&grant_type=authorization_code&code=x"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, req)
+			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"invalid_client"`) || w.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("%s without client authentication: %d %s", path, w.Code, w.Body)
+			}
+			w = httptest.NewRecorder()
+			e.handler.ServeHTTP(w, httptest.NewRequest("GET", path+"?grant_type=authorization_code", nil))
+			if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "POST" {
+				t.Errorf("GET %s: %d", path, w.Code)
+			}
+		}
+		other := url.Values{"client_id": {"another"}}
+		for k, v := range refresh {
+			other[k] = v
+		}
+		if w := post("/oidc/oauth/token", other, "bank", e.secret); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "client_id differs") {
+			t.Errorf("another client_id in the body: %d %s", w.Code, w.Body)
+		}
+		// The access token in the URL is refused (RFC 6750 §2.3).
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, httptest.NewRequest("GET", "/oidc/userinfo?access_token="+url.QueryEscape(toks["access_token"].(string)), nil))
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_request"`) {
+			t.Errorf("a token in the userinfo URL: %d %s", w.Code, w.Body)
+		}
 		userinfo := func() *httptest.ResponseRecorder {
 			req := httptest.NewRequest("GET", "/oidc/userinfo", nil)
 			req.Header.Set("Authorization", "Bearer "+toks["access_token"].(string))
@@ -76,7 +106,7 @@ func TestTokenEndpointConformance(t *testing.T) {
 		if _, err := d.ExecContext(context.Background(), "UPDATE eid_accounts SET state = 'active' WHERE pin = $1", e.Lan.PIN); err != nil {
 			t.Fatal(err)
 		}
-		w := post("/oidc/oauth/token", refresh, "bank", e.secret)
+		w = post("/oidc/oauth/token", refresh, "bank", e.secret)
 		if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Pragma") != "no-cache" {
 			t.Errorf("a refresh: %d, Cache-Control %q, Pragma %q %s", w.Code, w.Header().Get("Cache-Control"), w.Header().Get("Pragma"), w.Body)
 		}

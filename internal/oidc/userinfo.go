@@ -30,6 +30,13 @@ type userinfoCall struct {
 // signing algorithm was registered) is then encrypted to the client's key,
 // a nested JWT.
 func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	// Not in the URL, where logs, proxies and the browser's history keep
+	// it (RFC 6750 §2.3, §5.3): the header, or a POST's body.
+	if r.URL.Query().Has("access_token") {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request", error_description="the access token may not be sent in the URL"`)
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the access token may not be sent in the URL: send it in the Authorization header (Bearer)")
+		return
+	}
 	call := new(userinfoCall)
 	r = r.WithContext(context.WithValue(r.Context(), userinfoClientKey{}, call))
 	rec := httptest.NewRecorder()
@@ -37,7 +44,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	// A token refused, expired or revoked (the library answers 403 for
 	// the latter): RFC 6750's 401 invalid_token, with its challenge.
 	if call.inactive || rec.Code == http.StatusUnauthorized {
-		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" && r.URL.Query().Get("access_token") == "" {
+		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" {
 			w.Header().Set("WWW-Authenticate", "Bearer") // no token: no error code (RFC 6750 section 3.1)
 			writeOAuthError(w, http.StatusUnauthorized, "invalid_request", "send the access token as a bearer token")
 			return
