@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -142,6 +143,23 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			p.eid.SignOut(w, r)
+		}
+		if p.errorPage != nil {
+			// A request the library refuses (a return address the client
+			// did not register, an ID token not its own) is told on a
+			// page in the citizen's language, not in the library's JSON.
+			rec := httptest.NewRecorder()
+			http.StripPrefix(Prefix, p.handler).ServeHTTP(rec, r)
+			if rec.Code >= http.StatusBadRequest {
+				p.errorPage(w, r, problem.New(problem.Invalid, "the service's request to sign you out is not valid (an address to return to that it did not register, or an ID token that is not its own); go back to the service and tell it of the error"))
+				return
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
 		}
 	case path == "/userinfo":
 		p.serveUserinfo(w, r)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -133,7 +135,18 @@ func TestPrivateKeyJWTRefreshRevocationLogout(t *testing.T) {
 		if err != nil || !strings.HasPrefix(end.String(), "http://127.0.0.1:9/bye") {
 			t.Fatalf("end session: %v %v", end, err)
 		}
-		res, err := b.Get(e.issuer + "/end_session?" + url.Values{"id_token_hint": {tokens.IDToken}, "post_logout_redirect_uri": {"http://127.0.0.1:9/bye"}, "state": {"st"}}.Encode())
+		// A return address the client did not register: not sent there, told
+		// on a page in the citizen's language.
+		res, err := e.browser().Get(e.issuer + "/end_session?" + url.Values{"id_token_hint": {tokens.IDToken}, "post_logout_redirect_uri": {"http://attacker.example/"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnprocessableEntity || res.Request.URL.Host == "attacker.example" || !strings.Contains(string(body), "yêu cầu đăng xuất của dịch vụ không hợp lệ") {
+			t.Errorf("an unregistered return address: %d at %s %.300s", res.StatusCode, res.Request.URL, body)
+		}
+		res, err = b.Get(e.issuer + "/end_session?" + url.Values{"id_token_hint": {tokens.IDToken}, "post_logout_redirect_uri": {"http://127.0.0.1:9/bye"}, "state": {"st"}}.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
