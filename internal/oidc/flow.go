@@ -41,6 +41,9 @@ type Pending struct {
 	// LoginHint is the request's login_hint where it is a PIN (the
 	// sign-in form is filled with it).
 	LoginHint string
+	// UILocales are the request's ui_locales, the languages the citizen
+	// prefers, best first (BCP 47 base languages: "vi", "en").
+	UILocales []string
 	// hint is the request's id_token_hint (HintFits).
 	hint string
 }
@@ -86,6 +89,10 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge, hint: a.Req.IDTokenHint}
 	if _, _, err := pin.Parse(a.Req.LoginHint); err == nil {
 		v.LoginHint = a.Req.LoginHint
+	}
+	for _, t := range a.Req.UILocales {
+		base, _ := t.Base()
+		v.UILocales = append(v.UILocales, base.String())
 	}
 	for _, s := range a.Req.Scopes {
 		if s == "openid" || s == "offline_access" || !c.IsScopeAllowed(s) {

@@ -452,7 +452,7 @@ func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
 // A request's id_token_hint names the account it is for: a session of
 // another account does not answer it unasked (prompt=none: login_required;
 // otherwise the sign-in form), the hinted one's does. A login_hint that is
-// a PIN fills the sign-in form.
+// a PIN fills the sign-in form; ui_locales chooses its language.
 func TestIDTokenHint(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newOP(t, d)
@@ -496,6 +496,34 @@ func TestIDTokenHint(t *testing.T) {
 		res.Body.Close()
 		if !strings.Contains(string(body), `value="`+e.Minh.PIN+`"`) {
 			t.Errorf("login_hint does not fill the form: %.300s", body)
+		}
+		// ui_locales: the first language the site has, for a browser that
+		// chose none, kept for the pages after; a choice made stays.
+		fresh := e.browser()
+		for _, want := range []string{`<html lang="en"`, `<html lang="en"`} {
+			res, err = fresh.Get(e.authURL(oauth2.GenerateVerifier(), scopes, "ui_locales", "fr-FR en vi"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if !strings.Contains(string(body), want) {
+				t.Errorf("ui_locales: %.200s", body)
+			}
+		}
+		res, err = fresh.Get(e.srv.URL + "/lang/vi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		res, err = fresh.Get(e.authURL(oauth2.GenerateVerifier(), scopes, "ui_locales", "en"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), `<html lang="vi"`) {
+			t.Errorf("ui_locales over the citizen's own choice: %.200s", body)
 		}
 	})
 }

@@ -140,6 +140,12 @@ func (k *Kit) UnitName(r *http.Request) func(code string) string {
 // Catalog returns the merged catalog.
 func (k *Kit) Catalog() *i18n.Catalog { return k.s.cat }
 
+// SetLanguage makes lang the language of the pages r's browser is shown
+// from the next request on (the lang cookie, as the header's switch sets).
+func (k *Kit) SetLanguage(w http.ResponseWriter, r *http.Request, lang string) {
+	i18n.SetLanguage(w, lang, k.s.secure || r.TLS != nil)
+}
+
 // NewForm returns a form over values (nil for an empty one) in r's
 // language, to carry what was typed and the errors back to the page.
 func (k *Kit) NewForm(r *http.Request, values url.Values) *Form {

@@ -13,6 +13,7 @@ import (
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
+	"github.com/populus-vn/populus/internal/i18n"
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/register"
@@ -100,6 +101,7 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
 	}
+	r = pg.uiLocale(w, r, pd)
 	var hint url.Values // the PIN the request's login_hint names
 	if pd.LoginHint != "" {
 		hint = url.Values{fieldPIN: {pd.LoginHint}}
@@ -189,6 +191,25 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 	}
 	pg.k.Render(w, r, http.StatusOK, "consent", "oidc.consent.title", "", consentView{Pending: pd, Level: sess.Account.Level})
 	return nil
+}
+
+// uiLocale shows the sign-in in the first language of the request's
+// ui_locales the site has, for a browser that has not chosen one (no lang
+// cookie); the choice is kept for the pages after. It returns r as the
+// page is to be rendered.
+func (pg *pages) uiLocale(w http.ResponseWriter, r *http.Request, pd *oidc.Pending) *http.Request {
+	if _, err := r.Cookie(i18n.CookieName); err == nil {
+		return r
+	}
+	for _, lang := range pd.UILocales {
+		if pg.k.Catalog().Supported(lang) {
+			pg.k.SetLanguage(w, r, lang)
+			r = r.Clone(r.Context())
+			r.AddCookie(&http.Cookie{Name: i18n.CookieName, Value: lang})
+			return r
+		}
+	}
+	return r
 }
 
 // satisfied reports whether sess may answer the request pd without
