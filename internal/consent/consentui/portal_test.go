@@ -656,6 +656,24 @@ func TestBrowserConsentAndUsage(t *testing.T) {
 		if err != nil || err2 != nil || !strings.Contains(who, "Electronic identification") || !strings.Contains(who, "An officer") || strings.Contains(who, "Định danh điện tử") {
 			t.Errorf("who used my data in English: %q %v %v", who, err, err2)
 		}
+		// Revoking asks first, then revokes.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie = "lang=vi; path=/"`)); err != nil {
+			t.Fatal(err)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(p.srv.URL+"/eid/me/consents"),
+			chromedp.Click(chromedp.ID("revoke-"+id)),
+			chromedp.WaitVisible(chromedp.ID("revoke-warning")),
+			shot("consent-revoke-confirm"),
+			chromedp.Click(chromedp.ID("confirm-revoke")),
+			chromedp.WaitVisible(chromedp.CSS(".alert-success")),
+		)
+		if err != nil {
+			t.Fatalf("revoke: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#records td.status"))); err != nil || !strings.Contains(status, "Đã thu hồi") {
+			t.Errorf("record status after revoking %q %v", status, err)
+		}
 		if p := problems(); len(p) > 0 {
 			t.Errorf("page problems: %s", strings.Join(p, "\n"))
 		}
