@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -207,4 +208,23 @@ func (e *opEnv) callback(to string, began *httptest.ResponseRecorder) *httptest.
 	w := httptest.NewRecorder()
 	e.handler.ServeHTTP(w, req)
 	return w
+}
+
+// A refresh token is introspected too (RFC 7662 §2.1): active for the
+// client it was issued to while it is neither spent nor revoked.
+func TestIntrospectRefreshToken(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		toks := e.tokensWith(t, "bank", e.secret, "profile", "offline_access")
+		refresh, _ := toks["refresh_token"].(string)
+		got := e.introspect(t, refresh)
+		if got["active"] != true || got["token_type"] != "refresh_token" || got["client_id"] != "bank" || got["sub"] == "" || !strings.Contains(fmt.Sprint(got["scope"]), "offline_access") {
+			t.Fatalf("a refresh token: %v", got)
+		}
+		e.revoke(t, refresh)
+		if got := e.introspect(t, refresh); len(got) != 1 || got["active"] != false {
+			t.Errorf("a revoked refresh token: %v", got)
+		}
+	})
 }

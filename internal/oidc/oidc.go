@@ -403,9 +403,27 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		return resp, err
 	}
 	if ir, ok := resp.Data.(*zoidc.IntrospectionResponse); ok {
-		resp.Data = flatIntrospection(ir)
+		out := flatIntrospection(ir)
+		if !out.Active {
+			// The library knows access tokens only; a refresh token is
+			// answered too (RFC 7662 §2.1), to the client it was issued to.
+			client, _ := ctx.Value(clientHintKey{}).(string)
+			out = s.p.refreshIntrospection(ctx, r.Data.Token, client)
+		}
+		resp.Data = out
 	}
 	return resp, nil
+}
+
+// refreshIntrospection answers the introspection of a refresh token by
+// client: active while it is neither spent, revoked nor expired.
+func (p *Provider) refreshIntrospection(ctx context.Context, token, client string) introspection {
+	g, used, revoked, err := p.token(ctx, sha(token), "refresh")
+	if err != nil || used || revoked || client == "" || g.ClientID != client || !p.now().Before(g.ExpiresAt) {
+		return introspection{}
+	}
+	return introspection{Active: true, Scope: strings.Join(g.Scopes, " "), ClientID: g.ClientID, TokenType: "refresh_token",
+		Exp: g.ExpiresAt.Unix(), Subject: g.Subject, Audience: []string{g.ClientID}, ACR: g.ACR, AMR: g.AMR}
 }
 
 func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
