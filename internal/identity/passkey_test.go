@@ -219,7 +219,7 @@ func TestMethodLocks(t *testing.T) {
 		// refused.
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
-		en, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{})
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
+	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -50,8 +53,12 @@ type TOTPCode struct {
 func adOf(accountID int64) []byte { return []byte(strconv.FormatInt(accountID, 10)) }
 
 // EnrollTOTP makes a new authenticator secret for the holder, enabled once
-// confirmed with a code (ConfirmTOTP); it replaces a previous one.
-func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, _ struct{}) (TOTPEnrollment, error) {
+// confirmed with a code of it (ConfirmTOTP). Where an app is enabled
+// already, the new one replaces it only then, and enrolling it needs a
+// current code of the enabled app (in.Code): a session alone, perhaps a
+// stolen one, neither switches the holder's second factor off nor puts
+// another in its place. A locked authenticator method enrols nothing.
+func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in TOTPCode) (TOTPEnrollment, error) {
 	if err := own(p); err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -66,11 +73,34 @@ func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, _ struct{}) 
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO eid_totp (account_id, sealed, enabled, last_step, created_at) VALUES ($1, $2, 0, 0, $3)
-		ON CONFLICT (account_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, last_step = 0, created_at = excluded.created_at`,
-		p.ID, sealed, db.FormatTime(s.now()))
+	replacing := false
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if locks, err := methodLocks(ctx, tx, p.ID); err != nil {
+			return err
+		} else if locks[MethodTOTP] {
+			return errLocked(MethodTOTP)
+		}
+		ok, step, err := s.checkTOTP(ctx, tx, p.ID, in.Code, true)
+		switch {
+		case errors.Is(err, errNoTOTP): // none enabled: this one is the first
+			_, err = tx.ExecContext(ctx, `INSERT INTO eid_totp (account_id, sealed, enabled, last_step, created_at) VALUES ($1, $2, 0, 0, $3)
+				ON CONFLICT (account_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, last_step = 0, pending = '', created_at = excluded.created_at`,
+				p.ID, sealed, db.FormatTime(s.now()))
+			return err
+		case err != nil:
+			return err
+		case !ok:
+			return problem.Field("code", "must be a current code of the authenticator app in use: replacing it needs one")
+		}
+		replacing = true
+		_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET pending = $2, last_step = $3 WHERE account_id = $1", p.ID, sealed, step)
+		return err
+	})
 	if err != nil {
 		return TOTPEnrollment{}, err
+	}
+	if replacing {
+		s.record(ctx, audit.Of(p, ActionTOTP, p.Username).With("replacement authenticator app enrolled, not yet confirmed"), "")
 	}
 	return TOTPEnrollment{Secret: key.Secret(), URL: key.URL()}, nil
 }
@@ -83,27 +113,59 @@ func maskPIN(pin string) string {
 }
 
 // ConfirmTOTP enables the enrolled authenticator with its first code: from
-// then on every sign-in needs a code of it.
+// then on every sign-in needs a code of it; a replacement takes the
+// enabled one's place. The holder's phone is told.
 func (s *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, in TOTPCode) (Account, error) {
 	if err := own(p); err != nil {
 		return Account{}, err
 	}
+	replaced := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ok, step, err := s.checkTOTP(ctx, tx, p.ID, in.Code, false)
+		var pending string
+		if err := tx.QueryRowContext(ctx, "SELECT pending FROM eid_totp WHERE account_id = $1", p.ID).Scan(&pending); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var ok bool
+		var step int64
+		var err error
+		if replaced = pending != ""; replaced {
+			ok, step, err = s.checkSecret(pending, p.ID, in.Code, 0)
+		} else {
+			ok, step, err = s.checkTOTP(ctx, tx, p.ID, in.Code, false)
+		}
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return problem.Field("code", "is not a current code of the authenticator app")
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET enabled = 1, last_step = $2 WHERE account_id = $1", p.ID, step)
+		if replaced {
+			_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET sealed = pending, pending = '', enabled = 1, last_step = $2, created_at = $3 WHERE account_id = $1",
+				p.ID, step, db.FormatTime(s.now()))
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET enabled = 1, last_step = $2 WHERE account_id = $1", p.ID, step)
+		}
 		return err
 	})
 	if err != nil {
 		return Account{}, err
 	}
-	s.record(ctx, audit.Of(p, ActionTOTP, p.Username).With("authenticator app enabled"), "")
-	return s.Me(ctx, p)
+	what, verb := "authenticator app enabled", "bat"
+	if replaced {
+		what, verb = "authenticator app replaced", "thay the"
+	}
+	s.record(ctx, audit.Of(p, ActionTOTP, p.Username).With(what), "")
+	a, err := s.Me(ctx, p)
+	if err != nil {
+		return Account{}, err
+	}
+	// The holder hears of every new way into the account.
+	msg := fmt.Sprintf("Populus: ung dung xac thuc (ma OTP) cua tai khoan dinh danh cua ban vua duoc %s luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
+		verb, s.now().In(civil.Vietnam).Format("15:04 02/01/2006"))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
+		slog.WarnContext(ctx, "authenticator alert not sent", "err", err)
+	}
+	return a, nil
 }
 
 var errNoTOTP = errors.New("no authenticator")
@@ -128,6 +190,12 @@ func (s *Service) checkTOTP(ctx context.Context, q querier, accountID int64, cod
 	if err != nil {
 		return false, 0, err
 	}
+	return s.checkSecret(sealed, accountID, code, last)
+}
+
+// checkSecret checks code against the sealed secret of accountID, past
+// the step last.
+func (s *Service) checkSecret(sealed string, accountID int64, code string, last int64) (bool, int64, error) {
 	if s.sealer == nil {
 		return false, 0, problem.New(problem.Unavailable, "authenticator apps need the server's master key, which is not configured")
 	}

@@ -25,12 +25,12 @@ func TestAuthenticatorApp(t *testing.T) {
 		e := newEnv(t, d)
 		a := e.Active(e.Lan)
 		p := a.Principal("")
-		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{}); !problem.Is(err, problem.Unavailable) {
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{}); !problem.Is(err, problem.Unavailable) {
 			t.Fatalf("without a master key: %v", err)
 		}
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
-		en, err := e.Svc.EnrollTOTP(e.Ctx, p, struct{}{})
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
 		if err != nil || !strings.HasPrefix(en.URL, "otpauth://totp/Populus:") {
 			t.Fatalf("enroll: %+v %v", en, err)
 		}
@@ -85,6 +85,87 @@ func TestAuthenticatorApp(t *testing.T) {
 		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 10)
 		if logins[0].Detail != "wrong authenticator code" {
 			t.Errorf("history: %+v", logins[0])
+		}
+	})
+}
+
+// A session alone neither switches the authenticator app off nor puts
+// another in its place: enrolling a new one while one is enabled needs a
+// current code of it, the enabled one stays in force until the new one is
+// confirmed; a locked authenticator enrols nothing; each change is
+// audited and the phone told.
+func TestAuthenticatorReplacement(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		a := e.Active(e.Lan)
+		p := a.Principal("")
+		master, _ := oidc.NewMasterKey()
+		e.Svc.SetSealer(master)
+		codeOf := func(secret string) string {
+			c, err := totp.GenerateCode(secret, e.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		first, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(first.Secret)}); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		signIn := func(secret string) error {
+			_, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: codeOf(secret), Remote: "192.0.2.1"})
+			return err
+		}
+		// Without a code of the app in use: refused, the app still needed.
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{}); !problem.Is(err, problem.Invalid) {
+			t.Fatalf("replacing without a code: %v", err)
+		}
+		if _, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"}); !problem.Is(err, problem.Unauthorized) {
+			t.Fatalf("the password alone after an enrolment refused: %v", err)
+		}
+		second, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(first.Secret)})
+		if err != nil {
+			t.Fatalf("replacing with a code: %v", err)
+		}
+		// Not confirmed yet: the first app still signs in, the second not.
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := signIn(second.Secret); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the unconfirmed app signed in: %v", err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := signIn(first.Secret); err != nil {
+			t.Errorf("the app in use, before the replacement is confirmed: %v", err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(second.Secret)}); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := signIn(first.Secret); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the replaced app still signs in: %v", err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := signIn(second.Secret); err != nil {
+			t.Errorf("the new app: %v", err)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = 'identity.totp' AND subject = $1", e.Lan.PIN); n != 3 {
+			t.Errorf("%d authenticator entries, want 3 (enabled, replacement enrolled, replaced)", n)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%ung dung xac thuc%'"); n != 2 {
+			t.Errorf("%d messages to the phone, want 2 (enabled, replaced)", n)
+		}
+		// A locked authenticator enrols nothing (locked here in the store:
+		// the holder locks it with a passkey registered).
+		if _, err := d.ExecContext(e.Ctx, "INSERT INTO eid_method_locks (account_id, method, locked_at) VALUES ($1, $2, $3)", a.ID, identity.MethodTOTP, "2026-01-01T00:00:00.000000Z"); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(second.Secret)}); !problem.Is(err, problem.Forbidden) {
+			t.Errorf("enrolling with the authenticator locked: %v", err)
 		}
 	})
 }
