@@ -114,7 +114,19 @@ func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state 
 		return problem.Field("pin", "%v", err)
 	}
 	addr := throttle.Address(remote)
-	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, pinStr + "@" + addr}, {keyPIN, pinStr}, {keyAddress, addr}}); err != nil {
+	keys := []throttleKey{{keyAddress, addr}}
+	if !s.knownAddress(ctx, pinStr, remote) {
+		keys = append(keys, throttleKey{keyCodePIN, pinStr})
+	}
+	// Each request is recorded against the person, what became of it in
+	// words that answer alike for every PIN (the entry is the person's to
+	// see; the answer to the caller is the same either way).
+	entry := audit.OfActor("anonymous", ActionCodeRequest, pinStr).With("one-time code asked for (" + purpose + ")")
+	if err := s.reserve(ctx, keys); err != nil {
+		var rl *RateLimitError
+		if errors.As(err, &rl) {
+			s.record(ctx, entry.Refused(rl.Reason), remote)
+		}
 		return err
 	}
 	var code string
@@ -127,9 +139,19 @@ func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state 
 		if locks, err := methodLocks(ctx, tx, a.ID); err != nil || locks[MethodCode] {
 			return err // no code is sent: the holder locked them
 		}
+		// A code sent within the minute stays the one to enter: asking
+		// again at once (someone else naming the PIN) does not put
+		// another in its place under the holder's hands.
+		var exp string
+		err = tx.QueryRowContext(ctx, "SELECT expires_at FROM eid_codes WHERE account_id = $1 AND purpose = $2 AND attempts < $3",
+			a.ID, purpose, maxCodeAttempts).Scan(&exp)
+		if err == nil && exp > db.FormatTime(s.now().Add(s.opts.CodeTTL-codeResendAfter)) {
+			return nil
+		}
 		code, _, err = s.storeCode(ctx, tx, a.ID, purpose, s.now())
 		return err
 	})
+	s.record(ctx, entry, remote)
 	if errors.Is(err, errNoAccount) || (err == nil && code == "") {
 		return nil
 	}

@@ -70,6 +70,9 @@ func rateLimited(detail string) error {
 const (
 	codeDigits      = 6
 	maxCodeAttempts = 5
+	// codeResendAfter is how long a code sent stays the one to enter
+	// however often another is asked for (requestCode).
+	codeResendAfter = time.Minute
 	purposeRegister = "register"
 	purposeUnlock   = "unlock"
 	purposeRecover  = "recover"
@@ -297,14 +300,25 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 		return Account{}, err
 	}
 	addr := throttle.Address(remote)
-	if err := s.reserve(ctx, []throttleKey{{keyPINAddress, in.PIN + "@" + addr}, {keyPIN, in.PIN}, {keyAddress, addr}}); err != nil {
+	// Counted as a sign-in is: the PIN from anywhere not from an address
+	// the account signed in from lately, so that whoever names the PIN
+	// cannot keep its holder from entering the code sent to them.
+	counted := []throttleKey{{keyPINAddress, in.PIN + "@" + addr}, {keyAddress, addr}}
+	if !s.knownAddress(ctx, in.PIN, remote) {
+		counted = append(counted, throttleKey{keyPIN, in.PIN})
+	}
+	entry := audit.OfActor("anonymous", action, in.PIN)
+	if err := s.reserve(ctx, counted); err != nil {
+		var rl *RateLimitError
+		if errors.As(err, &rl) {
+			s.record(ctx, entry.Refused(rl.Reason), remote)
+		}
 		return Account{}, err
 	}
 	// One answer for a wrong code and for none pending: a difference
 	// would tell anyone who knows a PIN that its account is waiting for a
 	// code (a registration, an unlock, a recovery at the counter).
 	noCode := problem.Field("code", "is not a valid code for this PIN: wrong, expired or used up; ask for a new one if it is no longer valid")
-	entry := audit.OfActor("anonymous", action, in.PIN)
 	now := s.now()
 	var a Account
 	wrong := false
@@ -358,7 +372,7 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 		return Account{}, err
 	}
 	s.record(ctx, audit.OfActor(auth.ActorID(auth.KindCitizen, a.PIN), action, a.PIN), remote)
-	s.refund(ctx, throttleKey{keyPINAddress, in.PIN + "@" + addr}, throttleKey{keyPIN, in.PIN}, throttleKey{keyAddress, addr})
+	s.refund(ctx, counted...)
 	return a, nil
 }
 

@@ -104,6 +104,10 @@ const (
 	// ActionRecovered is the holder's new password set with the code of a
 	// recovery (RecoverAccount, the officer's act).
 	ActionRecovered auth.Action = "identity.recovered"
+	// ActionCodeRequest is a request for a one-time code to the phone of
+	// an account (to unlock it, or to finish its recovery), by anyone who
+	// names its PIN: recorded against the person, sent or not.
+	ActionCodeRequest auth.Action = "identity.code.request"
 )
 
 // matcher is the system principal that reads people for the electronic

@@ -600,3 +600,55 @@ func TestDeathRevokesTheAccount(t *testing.T) {
 		}
 	})
 }
+
+// Whoever names a PIN cannot keep its holder out through the one-time
+// codes: asking for codes does not count against the PIN's sign-in keys;
+// the holder asks and enters a code from an address they signed in from
+// however often others asked and guessed; a code sent within the minute
+// stays the one to enter; every request is recorded against the person.
+func TestCodesDoNotLockTheHolderOut(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		const home = "192.0.2.10"
+		sess, err := e.login(e.Lan, identitytest.Password, home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacker := func(i int) string { return fmt.Sprintf("198.51.%d.%d", 100+i/200, 1+i%200) }
+		refused := 0
+		for i := range 25 {
+			if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, attacker(i)); problem.Is(err, problem.RateLimited) {
+				refused++
+			}
+		}
+		if refused == 0 {
+			t.Error("25 code requests for one PIN from anywhere: none refused")
+		}
+		// Sign-in from a new address is not held up by the requests.
+		if _, err := e.login(e.Lan, identitytest.Password, "203.0.113.7"); err != nil {
+			t.Fatalf("sign-in after others asked for codes: %v", err)
+		}
+		p := sess.Account.Principal(e.Lan.FullName)
+		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 25; i < 50; i++ {
+			e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, attacker(i))
+			e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: "000000"}, attacker(i))
+		}
+		e.Now = e.Now.Add(2 * time.Minute) // past the last code's minute
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, home); err != nil {
+			t.Fatalf("the holder's request from home: %v", err)
+		}
+		code := e.LastCode()
+		// Asked for again at once by someone else: the same code holds.
+		e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, attacker(60))
+		if a, err := e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, home); err != nil || a.State != identity.StateActive {
+			t.Fatalf("the holder's unlock from home: %+v %v", a, err)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2", string(identity.ActionCodeRequest), e.Lan.PIN); n < 50 {
+			t.Errorf("%d code requests recorded against the person, want every one (51)", n)
+		}
+	})
+}

@@ -289,12 +289,15 @@ const knownFor = 30 * 24 * time.Hour
 // knownAddress reports whether the account of pinStr signed in
 // successfully from remote within knownFor, among its latest knownScan
 // entries of the login history (a bounded read per attempt, however long
-// the history).
+// the history), and since the holder was last checked in person (raised
+// to level 2, or given the account back at a recovery: the sign-ins
+// before then may have been someone else's).
 func (s *Service) knownAddress(ctx context.Context, pinStr, remote string) bool {
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM (SELECT outcome, remote, at FROM eid_logins
 		WHERE account_id = (SELECT id FROM eid_accounts WHERE pin = $1) ORDER BY id DESC LIMIT $5) recent
-		WHERE outcome = $2 AND remote = $3 AND at > $4 LIMIT 1`, pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor)), knownScan).Scan(&one)
+		WHERE outcome = $2 AND remote = $3 AND at > $4 AND at > (SELECT level2_at FROM eid_accounts WHERE pin = $1) LIMIT 1`,
+		pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor)), knownScan).Scan(&one)
 	return err == nil
 }
 

@@ -34,13 +34,22 @@ import (
 //   - a PIN, for registrations from anywhere (a registration that goes on
 //     past the register's check tells that the name and date of birth
 //     given are the person's: a matching check, which guessers at one
-//     person's date of birth from many addresses must not get to repeat): 5.
+//     person's date of birth from many addresses must not get to repeat): 5;
+//   - a PIN, for requests of one-time codes (each sends a message to the
+//     holder's phone) from anywhere: 5, not counted from a known address.
+//     Requests do not count against the PIN's sign-in keys: naming a PIN
+//     at the unlock page must not keep its holder from signing in.
+//
+// Entering a one-time code (an unlock, a recovery's new password) counts
+// as a sign-in does, the PIN from anywhere not counted from a known
+// address; the code itself dies after its few wrong tries.
 const (
 	keyPINAddress  = "pin-address"
 	keyPIN         = "pin"
 	keyAddress     = "address"
 	keyRegister    = "register-address"
 	keyRegisterPIN = "register-pin"
+	keyCodePIN     = "code-pin"
 	forgetAfter    = time.Hour
 )
 
@@ -50,6 +59,7 @@ var limits = map[string]throttle.Limit{
 	keyAddress:     {Free: 50, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 	keyRegister:    {Free: 10, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 	keyRegisterPIN: {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyCodePIN:     {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 }
 
 var throttleReasons = map[string]string{
@@ -58,6 +68,7 @@ var throttleReasons = map[string]string{
 	keyAddress:     "throttled: too many attempts from this address",
 	keyRegister:    "throttled: too many registrations from this address",
 	keyRegisterPIN: "throttled: too many registrations for this person",
+	keyCodePIN:     "throttled: too many codes asked for this person",
 }
 
 type throttleKey struct{ kind, name string }
