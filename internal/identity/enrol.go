@@ -216,9 +216,10 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 		return Pending{}, err
 	}
 	now := s.now()
-	var code string
+	var code, replaced string // replaced: the phone of the application this one replaces
 	var exp time.Time
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		replaced = ""
 		a, err := s.accountByPIN(ctx, tx, in.PIN, true)
 		switch {
 		case errors.Is(err, errNoAccount):
@@ -234,6 +235,9 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 		case a.State != StatePending:
 			return problem.New(problem.Conflict, "this person already holds an electronic identity account: sign in, or unlock it if it is locked")
 		default:
+			if a.Phone != phone {
+				replaced = a.Phone
+			}
 			_, err = tx.ExecContext(ctx, "UPDATE eid_accounts SET phone = $2, password_hash = $3, updated_at = $4 WHERE id = $1",
 				a.ID, phone, hash, db.FormatTime(now))
 		}
@@ -248,6 +252,14 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 			s.record(ctx, entry.Failing(err.Error()), remote)
 		}
 		return Pending{}, err
+	}
+	if replaced != "" {
+		// Whoever applied first hears that another application, with
+		// another phone, took the place of theirs.
+		msg := "Populus: mot dang ky tai khoan dinh danh dien tu khac cho so dinh danh cua ban, voi so dien thoai khac, vua thay the dang ky cua ban. Neu khong phai ban, hay den co quan cong an de duoc cap lai tai khoan."
+		if err := s.notify.Send(ctx, Message{Channel: "sms", To: replaced, Body: msg}); err != nil {
+			slog.WarnContext(ctx, "replaced application's notice not sent", "err", err)
+		}
 	}
 	msg := fmt.Sprintf("Populus: ma xac thuc tai khoan dinh danh dien tu cua ban la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.", code, int(s.opts.CodeTTL/time.Minute))
 	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {

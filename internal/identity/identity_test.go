@@ -186,7 +186,8 @@ func TestRegisterGuessesAtOnePerson(t *testing.T) {
 }
 
 // One account per person: an active account refuses a new application; a
-// pending one is replaced by it (the newest phone gets the code).
+// pending one is replaced by it (the newest phone gets the code, the
+// replaced one a notice).
 func TestOneAccountPerPerson(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
@@ -201,6 +202,10 @@ func TestOneAccountPerPerson(t *testing.T) {
 		a, err := e.Svc.Confirm(e.Ctx, identity.Confirmation{PIN: e.Minh.PIN, Code: e.LastCode()}, "192.0.2.2")
 		if err != nil || a.Phone != "+84987654321" {
 			t.Fatalf("confirm: %+v %v", a, err)
+		}
+		// The first phone was told its application was replaced.
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE recipient = '+84912345678' AND body LIKE '%thay the dang ky cua ban%'"); n != 1 {
+			t.Errorf("%d notices to the replaced application's phone", n)
 		}
 		_, err = e.Svc.Register(e.Ctx, e.Application(e.Minh), "192.0.2.1")
 		wantKind(t, err, problem.Conflict)
