@@ -62,7 +62,7 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 		}
 		if in.NotMeLoginID != 0 {
 			res, err := tx.ExecContext(ctx, "UPDATE eid_logins SET detail = $3 WHERE id = $1 AND account_id = $2",
-				in.NotMeLoginID, a.ID, "reported by the holder: this was not me")
+				in.NotMeLoginID, a.ID, reportedNotMe)
 			if err != nil {
 				return err
 			}

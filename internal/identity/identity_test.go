@@ -657,3 +657,41 @@ func TestCodesDoNotLockTheHolderOut(t *testing.T) {
 		}
 	})
 }
+
+// An address is not known for the account once a login from it was
+// reported as not the holder's: codes asked from there count against the
+// PIN, as from anywhere.
+func TestReportedAddressIsNotKnown(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		const thief = "198.51.100.9"
+		if _, err := e.login(e.Lan, identitytest.Password, thief); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := sess.Account.Principal(e.Lan.FullName)
+		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 5)
+		var theirs int64
+		for _, l := range logins {
+			if l.Remote == thief {
+				theirs = l.ID
+			}
+		}
+		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: theirs}); err != nil {
+			t.Fatal(err)
+		}
+		refused := 0
+		for range 8 {
+			if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, thief); problem.Is(err, problem.RateLimited) {
+				refused++
+			}
+		}
+		if refused == 0 {
+			t.Error("8 code requests from the reported address: none refused (it still counts as known)")
+		}
+	})
+}

@@ -286,18 +286,25 @@ func stateRefusal(st State) error {
 // knownFor is how long a successful sign-in makes its address known.
 const knownFor = 30 * 24 * time.Hour
 
+// reportedNotMe is the detail of a login the holder reported as not
+// theirs (Lock).
+const reportedNotMe = "reported by the holder: this was not me"
+
 // knownAddress reports whether the account of pinStr signed in
 // successfully from remote within knownFor, among its latest knownScan
 // entries of the login history (a bounded read per attempt, however long
 // the history), and since the holder was last checked in person (raised
 // to level 2, or given the account back at a recovery: the sign-ins
-// before then may have been someone else's).
+// before then may have been someone else's); never an address of a login
+// the holder reported as not theirs.
 func (s *Service) knownAddress(ctx context.Context, pinStr, remote string) bool {
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM (SELECT outcome, remote, at FROM eid_logins
 		WHERE account_id = (SELECT id FROM eid_accounts WHERE pin = $1) ORDER BY id DESC LIMIT $5) recent
-		WHERE outcome = $2 AND remote = $3 AND at > $4 AND at > (SELECT level2_at FROM eid_accounts WHERE pin = $1) LIMIT 1`,
-		pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor)), knownScan).Scan(&one)
+		WHERE outcome = $2 AND remote = $3 AND at > $4 AND at > (SELECT level2_at FROM eid_accounts WHERE pin = $1)
+		AND NOT EXISTS (SELECT 1 FROM eid_logins r WHERE r.account_id = (SELECT id FROM eid_accounts WHERE pin = $1) AND r.remote = $3 AND r.detail = $6)
+		LIMIT 1`,
+		pinStr, LoginOK, remote, db.FormatTime(s.now().Add(-knownFor)), knownScan, reportedNotMe).Scan(&one)
 	return err == nil
 }
 
