@@ -282,47 +282,51 @@ func TestCovertAccesses(t *testing.T) {
 // part of, under one request, are one access in the person's list; a
 // check under another request is shown.
 func TestCheckShownOnceWithItsAccess(t *testing.T) {
-	e := newEnv(t, dbtest.SQLite(t, usage.Schema))
-	member := auth.Principal{Kind: auth.KindMember, Username: bank}
-	check := audit.Of(member, "consent.check", lanPIN).For("KYC", "consent", "").Refused("no consent")
-	access := audit.Of(member, "exchange.person.read", lanPIN).For("KYC", "consent", "").Refused("no consent")
-	check.Request, access.Request = "req-1", "req-1"
-	lone := check
-	lone.Request = "req-2"
-	e.record(lone, check, access)
-	p := e.usage()
-	if len(p.Items) != 2 || p.Items[0].Action != "exchange.person.read" || p.Items[1].Request != "req-2" {
-		t.Errorf("items: %+v", p.Items)
-	}
-	// Paged one at a time, the access's check does not come back on the
-	// page after the access (where the access is not seen).
-	var seen []string
-	for _, it := range e.paged(1, 4) {
-		seen = append(seen, it.Action+" "+it.Request)
-	}
-	if strings.Join(seen, ", ") != "exchange.person.read req-1, consent.check req-2" {
-		t.Errorf("paged: %q", seen)
-	}
+	dbtest.Engines(t, []*db.Schema{usage.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		member := auth.Principal{Kind: auth.KindMember, Username: bank}
+		check := audit.Of(member, "consent.check", lanPIN).For("KYC", "consent", "").Refused("no consent")
+		access := audit.Of(member, "exchange.person.read", lanPIN).For("KYC", "consent", "").Refused("no consent")
+		check.Request, access.Request = "req-1", "req-1"
+		lone := check
+		lone.Request = "req-2"
+		e.record(lone, check, access)
+		p := e.usage()
+		if len(p.Items) != 2 || p.Items[0].Action != "exchange.person.read" || p.Items[1].Request != "req-2" {
+			t.Errorf("items: %+v", p.Items)
+		}
+		// Paged one at a time, the access's check does not come back on the
+		// page after the access (where the access is not seen).
+		var seen []string
+		for _, it := range e.paged(1, 4) {
+			seen = append(seen, it.Action+" "+it.Request)
+		}
+		if strings.Join(seen, ", ") != "exchange.person.read req-1, consent.check req-2" {
+			t.Errorf("paged: %q", seen)
+		}
+	})
 }
 
 // The tries of one delivery (a change event sent again after a failure)
 // are recorded each under the delivery's request: the person sees one
 // access, the last try; another event's delivery is another access.
 func TestRetriesShownOnce(t *testing.T) {
-	e := newEnv(t, dbtest.SQLite(t, usage.Schema))
-	member := auth.Principal{Kind: auth.KindMember, Username: bank}
-	try := func(request string, n int) audit.Entry {
-		en := audit.Of(member, auth.ReadPerson, lanPIN).For("KYC", "consent", "").With(fmt.Sprintf("attempt %d", n))
-		en.Request = request
-		return en
-	}
-	e.record(try("events-1-webhook-e1", 1), try("events-1-webhook-e1", 2), try("events-1-webhook-e2", 1), try("events-1-webhook-e1", 3))
-	p := e.usage()
-	var got []string
-	for _, it := range p.Items {
-		got = append(got, it.Request)
-	}
-	if strings.Join(got, ",") != "events-1-webhook-e1,events-1-webhook-e2" {
-		t.Errorf("items: %q", got)
-	}
+	dbtest.Engines(t, []*db.Schema{usage.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		member := auth.Principal{Kind: auth.KindMember, Username: bank}
+		try := func(request string, n int) audit.Entry {
+			en := audit.Of(member, auth.ReadPerson, lanPIN).For("KYC", "consent", "").With(fmt.Sprintf("attempt %d", n))
+			en.Request = request
+			return en
+		}
+		e.record(try("events-1-webhook-e1", 1), try("events-1-webhook-e1", 2), try("events-1-webhook-e2", 1), try("events-1-webhook-e1", 3))
+		p := e.usage()
+		var got []string
+		for _, it := range p.Items {
+			got = append(got, it.Request)
+		}
+		if strings.Join(got, ",") != "events-1-webhook-e1,events-1-webhook-e2" {
+			t.Errorf("items: %q", got)
+		}
+	})
 }
