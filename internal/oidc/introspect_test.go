@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,6 +227,38 @@ func TestIntrospectRefreshToken(t *testing.T) {
 		e.revoke(t, refresh)
 		if got := e.introspect(t, refresh); len(got) != 1 || got["active"] != false {
 			t.Errorf("a revoked refresh token: %v", got)
+		}
+	})
+}
+
+// Refreshes of one refresh token sent at once: one is answered, the
+// others invalid_grant, never a server error (which clients retry).
+func TestConcurrentRefresh(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newOP(t, d)
+		e.Active(e.Lan)
+		for range 4 {
+			toks := e.tokensWith(t, "bank", e.secret, "profile", "offline_access")
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {toks["refresh_token"].(string)}}.Encode()
+			var wg sync.WaitGroup
+			codes := make([]int, 12)
+			for i := range codes {
+				wg.Go(func() {
+					req := httptest.NewRequest("POST", "/oidc/oauth/token", strings.NewReader(form))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.SetBasicAuth("bank", e.secret)
+					w := httptest.NewRecorder()
+					e.handler.ServeHTTP(w, req)
+					codes[i] = w.Code
+					if w.Code != http.StatusOK && !strings.Contains(w.Body.String(), `"invalid_grant"`) {
+						t.Errorf("a concurrent refresh: %d %s", w.Code, w.Body)
+					}
+				})
+			}
+			wg.Wait()
+			if ok := slices.Index(codes, http.StatusOK); ok < 0 || slices.Contains(codes[ok+1:], http.StatusOK) {
+				t.Errorf("answers %v: want one 200", codes)
+			}
 		}
 	})
 }

@@ -282,7 +282,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, request op.T
 				return err
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				return op.ErrInvalidRefreshToken
+				// Spent by a refresh that ran at the same time: invalid_grant
+				// (the library answers its own error here as a server error,
+				// which relying parties retry).
+				return zoidc.ErrInvalidGrant().WithDescription("the refresh token was used already")
 			}
 		}
 		if err := s.insertToken(ctx, tx, "access", id, g, now, exp); err != nil {
