@@ -1086,6 +1086,12 @@ func WithRequest(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestKey{}, id)
 }
 
+// RemoteOf is the client address WithRemote put in ctx, "" if none.
+func RemoteOf(ctx context.Context) string {
+	r, _ := ctx.Value(remoteKey{}).(string)
+	return r
+}
+
 // WithRemote returns a context whose audit entries carry the client address.
 func WithRemote(ctx context.Context, remote string) context.Context {
 	return context.WithValue(ctx, remoteKey{}, remote)

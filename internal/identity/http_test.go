@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -108,7 +109,11 @@ func TestHTTP(t *testing.T) {
 		if code, _ := do("POST", "/api/v1/identity/me/passkeys/options", "", `{}`); code != http.StatusForbidden {
 			t.Errorf("passkey options without CSRF: %d", code)
 		}
-		code, body = do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`)
+		// A session alone adds no way in: the password is asked for.
+		if code, body := do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`); code != http.StatusUnprocessableEntity || !strings.Contains(body, `"field":"password"`) {
+			t.Errorf("passkey options without the password: %d %s", code, body)
+		}
+		code, body = do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{"password":"`+identitytest.Password+`"}`)
 		var cer identity.Ceremony
 		if json.Unmarshal([]byte(body), &cer); code != http.StatusCreated || cer.ID == "" {
 			t.Fatalf("passkey options: %d %s", code, body)
@@ -142,6 +147,21 @@ func TestHTTP(t *testing.T) {
 		}
 		if code, body := do("GET", "/api/v1/identity/me/methods", "", ""); code != http.StatusOK || !strings.Contains(body, `{"method":"passkey","enrolled":true,"locked":false}`) {
 			t.Errorf("methods: %d %s", code, body)
+		}
+		// With the password locked (no authenticator app), a passkey
+		// sign-in of the last minutes is the proof that adds another.
+		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"password"}`); code != http.StatusCreated {
+			t.Fatalf("lock the password: %d %s", code, body)
+		}
+		if code, body := do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`); code != http.StatusCreated {
+			t.Errorf("passkey options after a passkey sign-in: %d %s", code, body)
+		}
+		e.Now = e.Now.Add(11 * time.Minute)
+		if code, body := do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`); code != http.StatusUnprocessableEntity || !strings.Contains(body, "sign in again with a passkey") {
+			t.Errorf("passkey options 11 minutes after the sign-in: %d %s", code, body)
+		}
+		if code, body := do("POST", "/api/v1/identity/me/methods/unlock", sess.CSRFToken, `{"method":"password"}`); code != http.StatusCreated {
+			t.Fatalf("unlock the password: %d %s", code, body)
 		}
 		if code, _ := do("POST", "/api/v1/identity/me/lock", "", `{}`); code != http.StatusForbidden {
 			t.Errorf("lock without CSRF: %d", code)

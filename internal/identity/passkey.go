@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/staff"
 	"github.com/populus-vn/populus/internal/throttle"
 )
 
@@ -176,17 +178,29 @@ func (s *Service) takeCeremony(ctx context.Context, tx *sql.Tx, id string, accou
 
 // BeginPasskey starts the registration of a passkey by the signed-in
 // holder: the options exclude the passkeys already registered.
-func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, _ struct{}) (Ceremony, error) {
+func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in PasskeyProof) (Ceremony, error) {
 	if err := own(p); err != nil {
 		return Ceremony{}, err
 	}
 	if s.webauthn == nil {
 		return Ceremony{}, errNoPasskeys()
 	}
+	// Guesses at the password through a session are counted as a
+	// sign-in's from its address.
+	key := throttleKey{keyPINAddress, p.Username + "@" + throttle.Address(audit.RemoteOf(ctx))}
+	if err := s.reserve(ctx, []throttleKey{key}); err != nil {
+		return Ceremony{}, err
+	}
 	var c Ceremony
+	var refused error
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		refused = nil
 		a, err := s.accountByID(ctx, tx, p.ID, true)
 		if err != nil {
+			return err
+		}
+		if err := s.provePresent(ctx, tx, a, in); err != nil {
+			refused = err
 			return err
 		}
 		u := &passkeyUser{a: a}
@@ -210,7 +224,69 @@ func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, _ struct{}
 		c, err = s.saveCeremony(ctx, tx, a.ID, sd, opts.Response)
 		return err
 	})
+	if refused != nil {
+		s.record(ctx, audit.Of(p, ActionPasskeyAdd, p.Username).Refused("the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
+	} else if err == nil {
+		s.refund(ctx, key)
+	}
 	return c, err
+}
+
+// PasskeyProof is what the holder gives to add a way into the account:
+// the password (unless the holder locked it), and a current code of the
+// authenticator app where one is enabled and unlocked.
+type PasskeyProof struct {
+	Password string `json:"password,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+// freshPasskeySignIn is how recent a passkey sign-in stands for the proof
+// of an account whose password and authenticator app are both locked.
+const freshPasskeySignIn = 10 * time.Minute
+
+// provePresent checks that the holder, not only their session (perhaps a
+// stolen cookie), asks to add a passkey: the password and the app's code
+// as the account signs in, or, with both locked, a passkey sign-in of the
+// last minutes. Its refusal is a field error (BeginPasskey audits it).
+func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in PasskeyProof) error {
+	locks, err := methodLocks(ctx, tx, a.ID)
+	if err != nil {
+		return err
+	}
+	var f problem.Fields
+	asked := false // the password or the app's code was asked for
+	if !locks[MethodPassword] {
+		asked = true
+		var hash string
+		if err := tx.QueryRowContext(ctx, "SELECT password_hash FROM eid_accounts WHERE id = $1", a.ID).Scan(&hash); err != nil {
+			return err
+		}
+		if in.Password == "" || !staff.VerifyPassword(in.Password, hash) {
+			f.Add("password", "must be the account's password: adding a passkey needs it")
+		}
+	}
+	if !locks[MethodTOTP] {
+		ok, step, err := s.checkTOTP(ctx, tx, a.ID, in.Code, true)
+		switch {
+		case errors.Is(err, errNoTOTP): // no app enabled
+		case err != nil:
+			return err
+		case !ok:
+			asked = true
+			f.Add("code", "must be a current code of the authenticator app: adding a passkey needs one")
+		default:
+			asked = true
+			if _, err := tx.ExecContext(ctx, "UPDATE eid_totp SET last_step = $2 WHERE account_id = $1", a.ID, step); err != nil {
+				return err
+			}
+		}
+	}
+	if !asked {
+		if sess, ok := SessionFrom(ctx); !ok || !slices.Contains(sess.AMR, "swk") || s.now().Sub(sess.CreatedAt) > freshPasskeySignIn {
+			f.Add("password", "your password and authenticator app are locked: sign in again with a passkey, then add the new one within %d minutes", int(freshPasskeySignIn/time.Minute))
+		}
+	}
+	return f.Err()
 }
 
 // AddPasskey completes a registration with the authenticator's answer.

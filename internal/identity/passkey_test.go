@@ -30,7 +30,7 @@ func wantError(t *testing.T, err error, k problem.Kind, msg string) {
 // addPasskey registers a passkey of authenticator a on p's account.
 func (e env) addPasskey(t *testing.T, a *identitytest.Authenticator, acct identity.Account, name string) identity.Passkey {
 	t.Helper()
-	c, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{})
+	c, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestPasskeys(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
-		if _, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{}); !problem.Is(err, problem.Unavailable) {
+		if _, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password}); !problem.Is(err, problem.Unavailable) {
 			t.Fatalf("passkeys off: %v", err)
 		}
 		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
@@ -87,7 +87,7 @@ func TestPasskeys(t *testing.T) {
 			t.Errorf("the holder was not told of the new passkey: %+v %v", m, err)
 		}
 		// A ceremony is used once.
-		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), struct{}{})
+		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
 		cred, _ := (&identitytest.Authenticator{Origin: site}).Create(c.PublicKey)
 		reg := identity.PasskeyRegistration{Ceremony: c.ID, Name: "Máy tính", Credential: cred}
 		if _, err := e.Svc.AddPasskey(e.Ctx, acct.Principal(""), reg); err != nil {

@@ -74,7 +74,9 @@ func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in TOTPCode)
 		return TOTPEnrollment{}, err
 	}
 	replacing := false
+	var refused error // a replacement without a code of the app in use
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		refused = nil
 		if locks, err := methodLocks(ctx, tx, p.ID); err != nil {
 			return err
 		} else if locks[MethodTOTP] {
@@ -90,12 +92,17 @@ func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in TOTPCode)
 		case err != nil:
 			return err
 		case !ok:
-			return problem.Field("code", "must be a current code of the authenticator app in use: replacing it needs one")
+			refused = problem.Field("code", "must be a current code of the authenticator app in use: replacing it needs one")
+			return refused
 		}
 		replacing = true
 		_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET pending = $2, last_step = $3 WHERE account_id = $1", p.ID, sealed, step)
 		return err
 	})
+	if refused != nil {
+		// Tries with a session alone (a stolen cookie) are seen.
+		s.record(ctx, audit.Of(p, ActionTOTP, p.Username).Refused("replacement of the authenticator app without a current code of it"), audit.RemoteOf(ctx))
+	}
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}

@@ -152,8 +152,8 @@ func TestAuthenticatorReplacement(t *testing.T) {
 		if err := signIn(second.Secret); err != nil {
 			t.Errorf("the new app: %v", err)
 		}
-		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = 'identity.totp' AND subject = $1", e.Lan.PIN); n != 3 {
-			t.Errorf("%d authenticator entries, want 3 (enabled, replacement enrolled, replaced)", n)
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = 'identity.totp' AND subject = $1", e.Lan.PIN); n != 4 {
+			t.Errorf("%d authenticator entries, want 4 (enabled, a replacement refused, enrolled, replaced)", n)
 		}
 		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%ung dung xac thuc%'"); n != 2 {
 			t.Errorf("%d messages to the phone, want 2 (enabled, replaced)", n)

@@ -277,7 +277,7 @@ func TestRefusals(t *testing.T) {
 			if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "localhost", Origins: []string{site}}); err != nil {
 				t.Fatal(err)
 			}
-			c, err := e.Svc.BeginPasskey(ctx, holder, struct{}{})
+			c, err := e.Svc.BeginPasskey(ctx, holder, identity.PasskeyProof{Password: identitytest.Password})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -85,6 +85,19 @@ func TestBrowserPasskey(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`form.event-form button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.ID("add-passkey")),
 			shot("portal-factors"),
+			// The session alone adds no way in: the password is asked for.
+			chromedp.Click(chromedp.ID("add-passkey")),
+			chromedp.WaitVisible(chromedp.CSS(`form[data-passkey-add] [data-passkey-error]`)),
+			shot("portal-passkey-needs-password"),
+		)
+		if err != nil {
+			t.Fatalf("passkey without the password: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
+		if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`form[data-passkey-add] [data-passkey-error]`))); err != nil || !strings.Contains(msg, "must be the account's password") {
+			t.Errorf("the refusal says %q (%v), not what is missing", msg, err)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.ID("passkey-password"), identitytest.Password),
 			chromedp.Click(chromedp.ID("add-passkey")),
 			chromedp.WaitVisible(chromedp.ID("passkeys")),
 			shot("portal-passkey-added"),

@@ -38,13 +38,18 @@
     return out;
   }
 
+  // post sends body as JSON; a refusal rejects with its reasons (each
+  // field's, else the detail), in the page's language.
   function post(url, body, csrf) {
-    var headers = { 'Content-Type': 'application/json' };
+    var headers = { 'Content-Type': 'application/json', 'Accept-Language': document.documentElement.lang || 'vi' };
     if (csrf) headers['X-CSRF-Token'] = csrf;
     return fetch(url, { method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'same-origin' })
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (j) {
-          if (!res.ok) throw new Error(j.detail || j.title || String(res.status));
+          if (!res.ok) {
+            var reasons = (j.errors || []).map(function (e) { return e.reason; }).filter(Boolean);
+            throw new Error(reasons.length ? reasons.join('; ') : (j.detail || j.title || String(res.status)));
+          }
           return j;
         });
       });
@@ -75,9 +80,10 @@
 
   function add(form) {
     var csrf = form.elements.csrf.value, name = form.elements.name.value;
+    var proof = { password: form.elements.password.value, code: form.elements.code.value };
     var button = form.querySelector('button');
     button.disabled = true;
-    post('/api/v1/identity/me/passkeys/options', {}, csrf).then(function (c) {
+    post('/api/v1/identity/me/passkeys/options', proof, csrf).then(function (c) {
       var pk = c.publicKey;
       pk.challenge = bytes(pk.challenge);
       pk.user.id = bytes(pk.user.id);
