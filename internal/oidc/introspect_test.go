@@ -224,6 +224,24 @@ func TestIntrospectRefreshToken(t *testing.T) {
 		if got["active"] != true || got["token_type"] != "refresh_token" || got["client_id"] != "bank" || got["sub"] == "" || !strings.Contains(fmt.Sprint(got["scope"]), "offline_access") {
 			t.Fatalf("a refresh token: %v", got)
 		}
+		// Another client may not revoke it (refused as a bad request, its
+		// own credentials being right).
+		other, err := e.prov.Clients().Register(context.Background(), oidc.ClientConfig{ID: "other", Name: "Other", AuthMethod: oidc.AuthSecretBasic,
+			RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("POST", "/oidc/revoke", strings.NewReader(url.Values{"token": {refresh}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("other", other)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"invalid_request"`) {
+			t.Errorf("another client's revocation: %d %s", w.Code, w.Body)
+		}
+		if got := e.introspect(t, refresh); got["active"] != true {
+			t.Errorf("revoked by another client: %v", got)
+		}
 		e.revoke(t, refresh)
 		if got := e.introspect(t, refresh); len(got) != 1 || got["active"] != false {
 			t.Errorf("a revoked refresh token: %v", got)

@@ -393,7 +393,9 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 			return zoidc.ErrServerError().WithParent(err)
 		}
 		if g.ClientID != clientID {
-			return zoidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+			// Refused (RFC 7009 §2.1), as a bad request: the client's own
+			// credentials are right (invalid_client would say otherwise).
+			return zoidc.ErrInvalidRequest().WithDescription("the token was not issued to this client")
 		}
 		q, arg := "UPDATE oidc_tokens SET revoked = 1 WHERE id = $1", k.id
 		if k.kind == "refresh" {
