@@ -265,39 +265,13 @@ func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*htt
 		return r, false
 	}
 	// From here the errors go back to the client.
-	refuse := func(code, desc string) (*http.Request, bool) {
+	code, desc, scope := checkRequest(c, q, p.opts.Issuer+parPath)
+	if code != "" {
 		http.Redirect(w, r, errorRedirect(q.Get("redirect_uri"), code, desc, q.Get("state"), p.opts.Issuer), http.StatusFound)
 		return r, false
 	}
-	for k, v := range q {
-		if len(v) > 1 {
-			return refuse("invalid_request", "the parameter "+k+" is given more than once (RFC 6749 §3.1)")
-		}
-	}
-	if q.Has("request_uri") {
-		return refuse("request_uri_not_supported", "request_uri is only that of a request pushed to "+p.opts.Issuer+parPath+" (RFC 9126)")
-	}
-	if rt := q.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
-		return refuse("unsupported_response_type", "only the authorization code flow (response_type=code) is offered")
-	}
-	if m := q.Get("response_mode"); m != "" && m != "query" {
-		return refuse("invalid_request", "response_mode "+m+" is not offered: the code is sent in the query (response_mode=query)")
-	}
-	if ch := q.Get("code_challenge"); ch != "" && !pkceChallenge(ch) {
-		return refuse("invalid_request", "code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)")
-	}
-	var scopes []string
-	for _, s := range strings.Fields(q.Get("scope")) {
-		if _, known := scopeClaims[s]; !known {
-			continue // not understood: ignored
-		}
-		if !c.IsScopeAllowed(s) {
-			return refuse("invalid_scope", "this client may not ask for the scope "+s)
-		}
-		scopes = append(scopes, s)
-	}
-	if q.Has("scope") && strings.Join(scopes, " ") != q.Get("scope") {
-		q.Set("scope", strings.Join(scopes, " "))
+	if q.Has("scope") && scope != q.Get("scope") {
+		q.Set("scope", scope)
 	} else if !pushed && r.Method == http.MethodGet {
 		return r, true // as it came
 	}
@@ -311,6 +285,45 @@ func (p *Provider) beforeAuthorize(w http.ResponseWriter, r *http.Request) (*htt
 	r.URL.RawQuery = q.Encode()
 	r.Form, r.PostForm = nil, nil
 	return r, true
+}
+
+// checkRequest checks an authorization request's parameters q from client
+// c for what the library lets through: a parameter given twice, a
+// request_uri (one not pushed to par, the pushed requests' endpoint), a
+// response_type other than code, a response_mode other than query, a
+// malformed PKCE challenge, a scope c may not ask for. It returns the
+// error and its description ("" if none), and the scope without the
+// values this provider does not know (ignored: OpenID Connect Core
+// §3.1.2.1).
+func checkRequest(c *Client, q url.Values, par string) (code, desc, scope string) {
+	for k, v := range q {
+		if len(v) > 1 {
+			return "invalid_request", "the parameter " + k + " is given more than once (RFC 6749 §3.1)", ""
+		}
+	}
+	if q.Has("request_uri") {
+		return "request_uri_not_supported", "request_uri is only that of a request pushed to " + par + " (RFC 9126)", ""
+	}
+	if rt := q.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
+		return "unsupported_response_type", "only the authorization code flow (response_type=code) is offered", ""
+	}
+	if m := q.Get("response_mode"); m != "" && m != "query" {
+		return "invalid_request", "response_mode " + m + " is not offered: the code is sent in the query (response_mode=query)", ""
+	}
+	if ch := q.Get("code_challenge"); ch != "" && !pkceChallenge(ch) {
+		return "invalid_request", "code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)", ""
+	}
+	var scopes []string
+	for _, s := range strings.Fields(q.Get("scope")) {
+		if _, known := scopeClaims[s]; !known {
+			continue // not understood: ignored
+		}
+		if !c.IsScopeAllowed(s) {
+			return "invalid_scope", "this client may not ask for the scope " + s, ""
+		}
+		scopes = append(scopes, s)
+	}
+	return "", "", strings.Join(scopes, " ")
 }
 
 // pkceChallenge reports whether ch has the form of an S256 challenge: 43
@@ -374,6 +387,15 @@ func (p *Provider) servePAR(w http.ResponseWriter, r *http.Request) {
 	if err != nil || !slices.Contains(c.ClientConfig.RedirectURIs, params.Get("redirect_uri")) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the redirect_uri is not registered for this client")
 		return
+	}
+	// Refused here as the authorization endpoint would (RFC 9126 §2.1).
+	code, desc, scope := checkRequest(c, params, p.opts.Issuer+parPath)
+	if code != "" {
+		writeOAuthError(w, http.StatusBadRequest, code, desc)
+		return
+	}
+	if params.Has("scope") {
+		params.Set("scope", scope)
 	}
 	id := randomID()
 	if _, err := p.db.ExecContext(r.Context(), "INSERT INTO oidc_par (id, client_id, params, expires_at) VALUES ($1, $2, $3, $4)",

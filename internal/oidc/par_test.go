@@ -53,6 +53,18 @@ func TestPushedAuthorizationRequest(t *testing.T) {
 		if code, out := e.push(t, "wrong", params); code != http.StatusUnauthorized || out["error"] != "invalid_client" {
 			t.Errorf("wrong secret: %d %v", code, out)
 		}
+		// What the authorization endpoint would refuse is refused when
+		// pushed (RFC 9126 §2.1).
+		for k, v := range map[string]string{"response_mode": "form_post", "scope": "openid phone", "code_challenge": "short"} {
+			bad := url.Values{}
+			for pk, pv := range params {
+				bad[pk] = pv
+			}
+			bad.Set(k, v)
+			if code, out := e.push(t, secret, bad); code != http.StatusBadRequest || out["error"] == nil {
+				t.Errorf("pushed with %s=%s: %d %v", k, v, code, out)
+			}
+		}
 		code, out := e.push(t, secret, params)
 		uri, _ := out["request_uri"].(string)
 		if code != http.StatusCreated || !strings.HasPrefix(uri, "urn:ietf:params:oauth:request_uri:") || out["expires_in"] != float64(60) {
