@@ -249,6 +249,21 @@ func (p *Provider) Interaction(ctx context.Context, id, code string) (string, er
 	return p.deny(ctx, a, code, "prompt=none, and the citizen would have to "+map[string]string{"login_required": "sign in", "consent_required": "consent"}[code])
 }
 
+// OtherAccount answers a request whose id_token_hint names another
+// account than the one the citizen signed in with: login_required (OpenID
+// Connect Core §3.1.2.1), not a code for someone the client did not ask
+// about.
+func (p *Provider) OtherAccount(ctx context.Context, id string) (string, error) {
+	a, err := p.authRequest(ctx, id)
+	if errors.Is(err, errNoRequest) || (err == nil && a.IsDone) {
+		return "", notPending()
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.deny(ctx, a, "login_required", "the citizen signed in with another account than the one id_token_hint names")
+}
+
 // deny ends a request with an error sent to the client's redirect URI
 // (with state and iss).
 func (p *Provider) deny(ctx context.Context, a *authRequest, code, desc string) (string, error) {

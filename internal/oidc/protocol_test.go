@@ -488,6 +488,10 @@ func TestIDTokenHint(t *testing.T) {
 		if res.Request.URL.Path != "/eid/login" {
 			t.Errorf("another account's hint, signed in: at %s", res.Request.URL)
 		}
+		// Signed in there with another account than the hinted one:
+		// login_required, no code for someone the client did not ask about.
+		loc, page = e.signIn(b, e.authURL(oauth2.GenerateVerifier(), scopes, "id_token_hint", minhHint), e.Lan, nil)
+		e.wantRedirectError(t, loc, page, "login_required", "the citizen signed in with another account than the one id_token_hint names")
 		res, err = e.browser().Get(e.authURL(oauth2.GenerateVerifier(), scopes, "login_hint", e.Minh.PIN))
 		if err != nil {
 			t.Fatal(err)

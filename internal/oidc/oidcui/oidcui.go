@@ -171,6 +171,15 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/eid/login?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
+	if !pg.p.HintFits(r, pd, sess.Account.ID) {
+		// Signed in here with another account than the hinted one.
+		to, err := pg.p.OtherAccount(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
 	if granted, ok, err := pg.p.Remembered(r.Context(), id, sess); err != nil {
 		return err
 	} else if ok && !pd.Has("consent") {
@@ -243,9 +252,12 @@ func (pg *pages) consentSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	var to string
-	if r.PostForm.Get("decision") == "approve" {
+	switch {
+	case !pg.p.HintFits(r, pd, sess.Account.ID):
+		to, err = pg.p.OtherAccount(r.Context(), id)
+	case r.PostForm.Get("decision") == "approve":
 		to, err = pg.p.Authorize(r.Context(), id, sess, r.PostForm["scope"], true, httpx.ClientIP(r))
-	} else {
+	default:
 		to, err = pg.p.Decline(r.Context(), id, sess)
 	}
 	if err != nil {
