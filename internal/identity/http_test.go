@@ -160,6 +160,20 @@ func TestHTTP(t *testing.T) {
 		if code, body := do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`); code != http.StatusUnprocessableEntity || !strings.Contains(body, "sign in again with a passkey") {
 			t.Errorf("passkey options 11 minutes after the sign-in: %d %s", code, body)
 		}
+		// So does unlocking the password: refused with the stale sign-in,
+		// granted after a new one.
+		if code, body := do("POST", "/api/v1/identity/me/methods/unlock", sess.CSRFToken, `{"method":"password"}`); code != http.StatusUnprocessableEntity {
+			t.Errorf("unlock the password 11 minutes after the sign-in: %d %s", code, body)
+		}
+		code, body = do("POST", "/api/v1/identity/passkey/options", "", `{}`)
+		if json.Unmarshal([]byte(body), &cer); code != http.StatusCreated {
+			t.Fatalf("sign-in options: %d %s", code, body)
+		}
+		cred, _ = authr.Get(cer.PublicKey)
+		signin, _ = json.Marshal(identity.PasskeySessionRequest{Ceremony: cer.ID, Credential: cred})
+		if code, body := do("POST", "/api/v1/identity/passkey/session", "", string(signin)); code != http.StatusCreated || json.Unmarshal([]byte(body), &sess) != nil {
+			t.Fatalf("passkey sign-in again: %d %s", code, body)
+		}
 		if code, body := do("POST", "/api/v1/identity/me/methods/unlock", sess.CSRFToken, `{"method":"password"}`); code != http.StatusCreated {
 			t.Fatalf("unlock the password: %d %s", code, body)
 		}

@@ -48,6 +48,10 @@ type MethodState struct {
 // MethodRequest names a method to lock or unlock.
 type MethodRequest struct {
 	Method string `json:"method"`
+	// Password and Code prove the holder at an unlock, as at adding a
+	// passkey (PasskeyProof): unlocking opens a way in again.
+	Password string `json:"password,omitempty"`
+	Code     string `json:"code,omitempty"`
 }
 
 // methodLocks returns the account's locked methods.
@@ -126,7 +130,8 @@ func (s *Service) LockMethod(ctx context.Context, p auth.Principal, in MethodReq
 	return s.setMethodLock(ctx, p, in, true)
 }
 
-// UnlockMethod unlocks one of the holder's methods. Audited.
+// UnlockMethod unlocks one of the holder's methods, with the proof that
+// adding a passkey asks for (provePresent). Audited, a refusal too.
 func (s *Service) UnlockMethod(ctx context.Context, p auth.Principal, in MethodRequest) ([]MethodState, error) {
 	return s.setMethodLock(ctx, p, in, false)
 }
@@ -139,7 +144,9 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 		return nil, problem.Field("method", "must be one of password, totp, passkey, code")
 	}
 	var out []MethodState
+	var refused error // the holder's proof at an unlock
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		refused = nil
 		a, err := s.accountByID(ctx, tx, p.ID, true)
 		if err != nil {
 			return err
@@ -167,6 +174,13 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 			_, err = tx.ExecContext(ctx, "INSERT INTO eid_method_locks (account_id, method, locked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 				a.ID, in.Method, db.FormatTime(s.now()))
 		} else {
+			if st[in.Method].Locked {
+				// A way in opened again: the holder, not only their session.
+				if err := s.provePresent(ctx, tx, a, PasskeyProof{Password: in.Password, Code: in.Code}); err != nil {
+					refused = err
+					return err
+				}
+			}
 			_, err = tx.ExecContext(ctx, "DELETE FROM eid_method_locks WHERE account_id = $1 AND method = $2", a.ID, in.Method)
 		}
 		if err != nil {
@@ -182,6 +196,9 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 		out, err = s.methodStates(ctx, tx, a.ID)
 		return err
 	})
+	if refused != nil {
+		s.record(ctx, audit.Of(p, ActionMethodUnlock, p.Username).Refused("method "+in.Method+": the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
+	}
 	if err != nil {
 		return nil, err
 	}

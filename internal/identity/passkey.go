@@ -283,7 +283,7 @@ func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in Pa
 	}
 	if !asked {
 		if sess, ok := SessionFrom(ctx); !ok || !slices.Contains(sess.AMR, "swk") || s.now().Sub(sess.CreatedAt) > freshPasskeySignIn {
-			f.Add("password", "your password and authenticator app are locked: sign in again with a passkey, then add the new one within %d minutes", int(freshPasskeySignIn/time.Minute))
+			f.Add("password", "your password and authenticator app are locked: sign in again with a passkey, then do this within %d minutes", int(freshPasskeySignIn/time.Minute))
 		}
 	}
 	return f.Err()

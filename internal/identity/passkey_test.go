@@ -158,7 +158,7 @@ func TestMethodLocks(t *testing.T) {
 			return err
 		}
 		unlock := func(m string) error {
-			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m, Password: identitytest.Password})
 			return err
 		}
 
@@ -208,7 +208,20 @@ func TestMethodLocks(t *testing.T) {
 		if err != nil || len(states) != 4 || !states[0].Locked || !states[2].Enrolled || states[2].Locked || states[1].Enrolled {
 			t.Errorf("states %+v %v", states, err)
 		}
-		if err := unlock(identity.MethodPassword); err != nil {
+		// Unlocking opens a way in again: the holder proves themselves
+		// (here, the password locked and no app, by a passkey sign-in of
+		// the last minutes), not only a session.
+		if pe := wantKind(t, unlock(identity.MethodPassword), problem.Invalid); !strings.Contains(pe.Error(), "sign in again with a passkey") {
+			t.Errorf("unlocking the password without a passkey sign-in: %v", pe)
+		}
+		if n := e.Audited("", string(identity.ActionMethodUnlock), e.Lan.PIN, "denied"); n != 1 {
+			t.Errorf("the refused unlock audited %d times", n)
+		}
+		withKey, err := e.passkeySignIn(t, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.UnlockMethod(identity.WithSession(e.Ctx, withKey), p, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {

@@ -146,6 +146,21 @@ func TestBrowserPasskey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("provider sign-in with a passkey: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
+		// Unlocking opens a way in again: without the password refused,
+		// said on the portal; with it, unlocked.
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.ID("lock-passkey")),
+			chromedp.WaitVisible(chromedp.ID("unlock-passkey")),
+			chromedp.Click(chromedp.ID("unlock-passkey")),
+			chromedp.WaitVisible(chromedp.CSS(".alert-error")),
+			shot("portal-unlock-needs-password"),
+			chromedp.SendKeys(chromedp.ID("unlock-passkey-password"), identitytest.Password),
+			chromedp.Click(chromedp.ID("unlock-passkey")),
+			chromedp.WaitVisible(chromedp.ID("lock-passkey")),
+		)
+		if err != nil {
+			t.Fatalf("unlock passkeys: %v\n%s", err, browsertest.DumpMain(ctx))
+		}
 		// Passkeys locked: the passkey is refused, with its error shown.
 		err = chromedp.Do(ctx,
 			chromedp.Click(chromedp.ID("lock-passkey")),

@@ -448,7 +448,7 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := identity.MethodRequest{Method: r.PathValue("method")}
+	in := identity.MethodRequest{Method: r.PathValue("method"), Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code"))}
 	switch r.PathValue("action") {
 	case "lock":
 		_, err = pt.eid.LockMethod(r.Context(), pr, in)
@@ -461,6 +461,13 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 		// A lock that would leave no way in: said on the portal, which
 		// shows the methods, not on an error page.
 		pt.k.Flash(w, r, "flash.refused.portal.last_method")
+		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		return nil
+	}
+	if problem.Is(err, problem.Invalid) && r.PathValue("action") == "unlock" {
+		// The holder's proof refused (the password, the app's code, or a
+		// passkey sign-in too old): said on the portal.
+		pt.k.Flash(w, r, "flash.refused.portal.unlock_proof")
 		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
 		return nil
 	}
