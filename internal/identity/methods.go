@@ -145,6 +145,12 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 	}
 	var out []MethodState
 	var refused error // the holder's proof at an unlock
+	key := proofKey(ctx, p)
+	if !lock {
+		if err := s.reserve(ctx, []throttleKey{key}); err != nil {
+			return nil, err
+		}
+	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		refused = nil
 		a, err := s.accountByID(ctx, tx, p.ID, true)
@@ -196,8 +202,8 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 		out, err = s.methodStates(ctx, tx, a.ID)
 		return err
 	})
-	if refused != nil {
-		s.record(ctx, audit.Of(p, ActionMethodUnlock, p.Username).Refused("method "+in.Method+": the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
+	if !lock {
+		s.afterProof(ctx, p, ActionMethodUnlock, "method "+in.Method+": ", key, refused, err)
 	}
 	if err != nil {
 		return nil, err

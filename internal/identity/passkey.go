@@ -185,9 +185,7 @@ func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in Passkey
 	if s.webauthn == nil {
 		return Ceremony{}, errNoPasskeys()
 	}
-	// Guesses at the password through a session are counted as a
-	// sign-in's from its address.
-	key := throttleKey{keyPINAddress, p.Username + "@" + throttle.Address(audit.RemoteOf(ctx))}
+	key := proofKey(ctx, p)
 	if err := s.reserve(ctx, []throttleKey{key}); err != nil {
 		return Ceremony{}, err
 	}
@@ -224,12 +222,26 @@ func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in Passkey
 		c, err = s.saveCeremony(ctx, tx, a.ID, sd, opts.Response)
 		return err
 	})
-	if refused != nil {
-		s.record(ctx, audit.Of(p, ActionPasskeyAdd, p.Username).Refused("the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
-	} else if err == nil {
+	s.afterProof(ctx, p, ActionPasskeyAdd, "", key, refused, err)
+	return c, err
+}
+
+// proofKey is the throttle key of the holder's proofs (provePresent) from
+// ctx's address: guesses at the password through a session are counted
+// as a sign-in's from there.
+func proofKey(ctx context.Context, p auth.Principal) throttleKey {
+	return throttleKey{keyPINAddress, p.Username + "@" + throttle.Address(audit.RemoteOf(ctx))}
+}
+
+// afterProof records a refused proof (refused) of an act under action,
+// or takes back the attempt of one that went through (err nil).
+func (s *Service) afterProof(ctx context.Context, p auth.Principal, action auth.Action, what string, key throttleKey, refused, err error) {
+	switch {
+	case refused != nil:
+		s.record(ctx, audit.Of(p, action, p.Username).Refused(what+"the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
+	case err == nil:
 		s.refund(ctx, key)
 	}
-	return c, err
 }
 
 // PasskeyProof is what the holder gives to add a way into the account:
@@ -247,7 +259,8 @@ const freshPasskeySignIn = 10 * time.Minute
 // provePresent checks that the holder, not only their session (perhaps a
 // stolen cookie), asks to add a passkey: the password and the app's code
 // as the account signs in, or, with both locked, a passkey sign-in of the
-// last minutes. Its refusal is a field error (BeginPasskey audits it).
+// last minutes. Its refusal is a field error (its caller audits it:
+// afterProof).
 func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in PasskeyProof) error {
 	locks, err := methodLocks(ctx, tx, a.ID)
 	if err != nil {
@@ -262,7 +275,7 @@ func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in Pa
 			return err
 		}
 		if in.Password == "" || !staff.VerifyPassword(in.Password, hash) {
-			f.Add("password", "must be the account's password: adding a passkey needs it")
+			f.Add("password", "must be the account's password, which opening a way into the account needs")
 		}
 	}
 	if !locks[MethodTOTP] {
@@ -273,7 +286,7 @@ func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in Pa
 			return err
 		case !ok:
 			asked = true
-			f.Add("code", "must be a current code of the authenticator app: adding a passkey needs one")
+			f.Add("code", "must be a current code of the authenticator app, which opening a way into the account needs")
 		default:
 			asked = true
 			if _, err := tx.ExecContext(ctx, "UPDATE eid_totp SET last_step = $2 WHERE account_id = $1", a.ID, step); err != nil {

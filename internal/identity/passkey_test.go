@@ -8,6 +8,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/identity"
@@ -266,6 +267,32 @@ func TestMethodLocks(t *testing.T) {
 		}
 		if n := e.Audited("", string(identity.ActionMethodLock), e.Lan.PIN, "ok"); n != 4 {
 			t.Errorf("%d locks audited", n)
+		}
+	})
+}
+
+// Guesses at the password through a session (an unlock's proof) are
+// counted as a sign-in's from the address: the sixth waits; each refusal
+// is audited.
+func TestProofGuessesThrottled(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		p := acct.Principal("")
+		ctx := audit.WithRemote(e.Ctx, "198.51.100.20")
+		if _, err := e.Svc.LockMethod(ctx, p, identity.MethodRequest{Method: identity.MethodCode}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			if _, err := e.Svc.UnlockMethod(ctx, p, identity.MethodRequest{Method: identity.MethodCode, Password: "not the password"}); !problem.Is(err, problem.Invalid) {
+				t.Fatalf("guess %d: %v", i+1, err)
+			}
+		}
+		if _, err := e.Svc.UnlockMethod(ctx, p, identity.MethodRequest{Method: identity.MethodCode, Password: identitytest.Password}); !problem.Is(err, problem.RateLimited) {
+			t.Errorf("the sixth try: %v", err)
+		}
+		if n := e.Audited("", string(identity.ActionMethodUnlock), e.Lan.PIN, "denied"); n != 5 {
+			t.Errorf("%d refusals audited, want 5", n)
 		}
 	})
 }
