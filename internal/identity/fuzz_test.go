@@ -41,7 +41,7 @@ func FuzzPasskeySession(f *testing.F) {
 	// A well-formed answer of a passkey that was never registered, to a
 	// ceremony that exists once.
 	authr := &identitytest.Authenticator{Origin: site}
-	reg, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
+	reg, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password})
 	if _, err := authr.Create(reg.PublicKey); err != nil {
 		f.Fatal(err)
 	}

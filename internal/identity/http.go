@@ -380,7 +380,14 @@ func (s *Service) deletePasskey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.RemovePasskey(r.Context(), p, r.PathValue("id")); err != nil {
+	// The holder's proof in a JSON body (a DELETE may carry one).
+	var in Proof
+	if r.ContentLength != 0 {
+		if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+			return err
+		}
+	}
+	if err := s.RemovePasskey(r.Context(), p, r.PathValue("id"), in); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

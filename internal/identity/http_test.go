@@ -142,7 +142,7 @@ func TestHTTP(t *testing.T) {
 		if code, body := do("POST", "/api/v1/identity/passkey/session", "", string(signin)); code != http.StatusUnprocessableEntity || !strings.Contains(body, "ceremony") {
 			t.Errorf("the same answer again: %d %s", code, body)
 		}
-		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"code"}`); code != http.StatusCreated || !strings.Contains(body, `{"method":"code","enrolled":true,"locked":true}`) {
+		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"code","password":"`+identitytest.Password+`"}`); code != http.StatusCreated || !strings.Contains(body, `{"method":"code","enrolled":true,"locked":true}`) {
 			t.Errorf("lock codes: %d %s", code, body)
 		}
 		if code, body := do("GET", "/api/v1/identity/me/methods", "", ""); code != http.StatusOK || !strings.Contains(body, `{"method":"passkey","enrolled":true,"locked":false}`) {
@@ -150,7 +150,7 @@ func TestHTTP(t *testing.T) {
 		}
 		// With the password locked (no authenticator app), a passkey
 		// sign-in of the last minutes is the proof that adds another.
-		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"password"}`); code != http.StatusCreated {
+		if code, body := do("POST", "/api/v1/identity/me/methods/lock", sess.CSRFToken, `{"method":"password","password":"`+identitytest.Password+`"}`); code != http.StatusCreated {
 			t.Fatalf("lock the password: %d %s", code, body)
 		}
 		if code, body := do("POST", "/api/v1/identity/me/passkeys/options", sess.CSRFToken, `{}`); code != http.StatusCreated {

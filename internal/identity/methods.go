@@ -48,8 +48,8 @@ type MethodState struct {
 // MethodRequest names a method to lock or unlock.
 type MethodRequest struct {
 	Method string `json:"method"`
-	// Password and Code prove the holder at an unlock, as at adding a
-	// passkey (PasskeyProof): unlocking opens a way in again.
+	// Password and Code prove the holder (Proof): a lock closes a way
+	// in, an unlock opens one again.
 	Password string `json:"password,omitempty"`
 	Code     string `json:"code,omitempty"`
 }
@@ -123,15 +123,17 @@ func (s *Service) methodStates(ctx context.Context, q querier, accountID int64) 
 	return out, nil
 }
 
-// LockMethod locks one of the holder's methods at once. Audited. Its
-// errors: Invalid for an unknown method; Conflict for a lock that would
+// LockMethod locks one of the holder's methods at once, with the holder's
+// proof (provePresent). Audited; the phone is told. Its errors: Invalid
+// for an unknown method or a proof refused; Conflict for a lock that would
 // leave no way to sign in, saying what to do first.
 func (s *Service) LockMethod(ctx context.Context, p auth.Principal, in MethodRequest) ([]MethodState, error) {
 	return s.setMethodLock(ctx, p, in, true)
 }
 
-// UnlockMethod unlocks one of the holder's methods, with the proof that
-// adding a passkey asks for (provePresent). Audited, a refusal too.
+// UnlockMethod unlocks one of the holder's methods. As LockMethod, it
+// needs the holder's proof (provePresent). Audited, a refusal too; the
+// phone is told.
 func (s *Service) UnlockMethod(ctx context.Context, p auth.Principal, in MethodRequest) ([]MethodState, error) {
 	return s.setMethodLock(ctx, p, in, false)
 }
@@ -143,20 +145,17 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 	if !slices.Contains(Methods, in.Method) {
 		return nil, problem.Field("method", "must be one of password, totp, passkey, code")
 	}
-	var out []MethodState
-	var refused error // the holder's proof at an unlock
-	key := proofKey(ctx, p)
-	if !lock {
-		if err := s.reserve(ctx, []throttleKey{key}); err != nil {
-			return nil, err
-		}
+	action, verb := ActionMethodUnlock, "vua duoc mo khoa tren"
+	if lock {
+		action, verb = ActionMethodLock, "vua bi khoa tren"
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		refused = nil
-		a, err := s.accountByID(ctx, tx, p.ID, true)
-		if err != nil {
-			return err
-		}
+	var out []MethodState
+	var phone string
+	// Locking closes a way in, unlocking opens one again: either is the
+	// holder's to do, not only their session's (a thief's cookie locked
+	// the holder's ways out, or opened a locked one again).
+	err := s.changeWays(ctx, p, action, "method "+in.Method+": ", Proof{Password: in.Password, Code: in.Code}, func(tx *sql.Tx, a Account) error {
+		phone = a.Phone
 		states, err := s.methodStates(ctx, tx, a.ID)
 		if err != nil {
 			return err
@@ -180,21 +179,10 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 			_, err = tx.ExecContext(ctx, "INSERT INTO eid_method_locks (account_id, method, locked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 				a.ID, in.Method, db.FormatTime(s.now()))
 		} else {
-			if st[in.Method].Locked {
-				// A way in opened again: the holder, not only their session.
-				if err := s.provePresent(ctx, tx, a, PasskeyProof{Password: in.Password, Code: in.Code}); err != nil {
-					refused = err
-					return err
-				}
-			}
 			_, err = tx.ExecContext(ctx, "DELETE FROM eid_method_locks WHERE account_id = $1 AND method = $2", a.ID, in.Method)
 		}
 		if err != nil {
 			return err
-		}
-		action := ActionMethodUnlock
-		if lock {
-			action = ActionMethodLock
 		}
 		if err := s.audit.RecordTx(ctx, tx, audit.Of(p, action, a.PIN).With("method "+in.Method)); err != nil {
 			return err
@@ -202,11 +190,9 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 		out, err = s.methodStates(ctx, tx, a.ID)
 		return err
 	})
-	if !lock {
-		s.afterProof(ctx, p, ActionMethodUnlock, "method "+in.Method+": ", key, refused, err)
-	}
 	if err != nil {
 		return nil, err
 	}
+	s.tell(ctx, phone, "phuong thuc dang nhap "+in.Method+" "+verb)
 	return out, nil
 }

@@ -178,30 +178,17 @@ func (s *Service) takeCeremony(ctx context.Context, tx *sql.Tx, id string, accou
 
 // BeginPasskey starts the registration of a passkey by the signed-in
 // holder: the options exclude the passkeys already registered.
-func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in PasskeyProof) (Ceremony, error) {
+func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in Proof) (Ceremony, error) {
 	if err := own(p); err != nil {
 		return Ceremony{}, err
 	}
 	if s.webauthn == nil {
 		return Ceremony{}, errNoPasskeys()
 	}
-	key := proofKey(ctx, p)
-	if err := s.reserve(ctx, []throttleKey{key}); err != nil {
-		return Ceremony{}, err
-	}
 	var c Ceremony
-	var refused error
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		refused = nil
-		a, err := s.accountByID(ctx, tx, p.ID, true)
-		if err != nil {
-			return err
-		}
-		if err := s.provePresent(ctx, tx, a, in); err != nil {
-			refused = err
-			return err
-		}
+	err := s.changeWays(ctx, p, ActionPasskeyAdd, "", in, func(tx *sql.Tx, a Account) error {
 		u := &passkeyUser{a: a}
+		var err error
 		if u.handle, err = s.handle(ctx, tx, a.ID); err != nil {
 			return err
 		}
@@ -222,8 +209,35 @@ func (s *Service) BeginPasskey(ctx context.Context, p auth.Principal, in Passkey
 		c, err = s.saveCeremony(ctx, tx, a.ID, sd, opts.Response)
 		return err
 	})
-	s.afterProof(ctx, p, ActionPasskeyAdd, "", key, refused, err)
 	return c, err
+}
+
+// changeWays runs fn, a change of the ways into p's account (a passkey
+// added or removed, a method locked or unlocked, an authenticator app
+// enrolled), in one transaction after the holder's proof (provePresent):
+// not only a session, perhaps a stolen cookie. The proof's guesses are
+// counted as a sign-in's from the address; a refusal is audited under
+// action, what naming the thing.
+func (s *Service) changeWays(ctx context.Context, p auth.Principal, action auth.Action, what string, in Proof, fn func(tx *sql.Tx, a Account) error) error {
+	key := proofKey(ctx, p)
+	if err := s.reserve(ctx, []throttleKey{key}); err != nil {
+		return err
+	}
+	var refused error
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		refused = nil
+		a, err := s.accountByID(ctx, tx, p.ID, true)
+		if err != nil {
+			return err
+		}
+		if err := s.provePresent(ctx, tx, a, in); err != nil {
+			refused = err
+			return err
+		}
+		return fn(tx, a)
+	})
+	s.afterProof(ctx, p, action, what, key, refused)
+	return err
 }
 
 // proofKey is the throttle key of the holder's proofs (provePresent) from
@@ -234,20 +248,20 @@ func proofKey(ctx context.Context, p auth.Principal) throttleKey {
 }
 
 // afterProof records a refused proof (refused) of an act under action,
-// or takes back the attempt of one that went through (err nil).
-func (s *Service) afterProof(ctx context.Context, p auth.Principal, action auth.Action, what string, key throttleKey, refused, err error) {
-	switch {
-	case refused != nil:
+// or takes back the attempt of one that held (the act done or refused
+// for another reason: no guess).
+func (s *Service) afterProof(ctx context.Context, p auth.Principal, action auth.Action, what string, key throttleKey, refused error) {
+	if refused != nil {
 		s.record(ctx, audit.Of(p, action, p.Username).Refused(what+"the holder's proof refused: "+refused.Error()), audit.RemoteOf(ctx))
-	case err == nil:
-		s.refund(ctx, key)
+		return
 	}
+	s.refund(ctx, key)
 }
 
-// PasskeyProof is what the holder gives to add a way into the account:
+// Proof is what the holder gives to add a way into the account:
 // the password (unless the holder locked it), and a current code of the
 // authenticator app where one is enabled and unlocked.
-type PasskeyProof struct {
+type Proof struct {
 	Password string `json:"password,omitempty"`
 	Code     string `json:"code,omitempty"`
 }
@@ -261,7 +275,7 @@ const freshPasskeySignIn = 10 * time.Minute
 // as the account signs in, or, with both locked, a passkey sign-in of the
 // last minutes. Its refusal is a field error (its caller audits it:
 // afterProof).
-func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in PasskeyProof) error {
+func (s *Service) provePresent(ctx context.Context, tx *sql.Tx, a Account, in Proof) error {
 	locks, err := methodLocks(ctx, tx, a.ID)
 	if err != nil {
 		return err
@@ -366,11 +380,7 @@ func (s *Service) AddPasskey(ctx context.Context, p auth.Principal, in PasskeyRe
 		return Passkey{}, err
 	}
 	// The holder hears of every new way into the account.
-	msg := fmt.Sprintf("Populus: mot khoa truy cap (passkey) moi vua duoc them vao tai khoan dinh danh cua ban luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
-		now.In(civil.Vietnam).Format("15:04 02/01/2006"))
-	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {
-		slog.WarnContext(ctx, "passkey alert not sent", "err", err)
-	}
+	s.tell(ctx, phone, "mot khoa truy cap (passkey) moi vua duoc them vao")
 	return out, nil
 }
 
@@ -403,39 +413,56 @@ func (s *Service) Passkeys(ctx context.Context, p auth.Principal) ([]Passkey, er
 // RemovePasskey deletes one of the holder's passkeys. Audited. The last
 // way to sign in is not removed: with the password locked, the last
 // passkey stays.
-func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string) error {
+func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string, in Proof) error {
 	if err := own(p); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		a, err := s.accountByID(ctx, tx, p.ID, true)
-		if err != nil {
-			return err
-		}
-		var name string
-		err = tx.QueryRowContext(ctx, "SELECT name FROM eid_passkeys WHERE id = $1 AND account_id = $2", id, a.ID).Scan(&name)
+	var phone, name string
+	err := s.changeWays(ctx, p, ActionPasskeyRemove, "passkey "+id+": ", in, func(tx *sql.Tx, a Account) error {
+		phone = a.Phone
+		err := tx.QueryRowContext(ctx, "SELECT name FROM eid_passkeys WHERE id = $1 AND account_id = $2", id, a.ID).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return problem.New(problem.NotFound, "no such passkey on your account")
 		}
 		if err != nil {
 			return err
 		}
-		locks, err := methodLocks(ctx, tx, a.ID)
+		states, err := s.methodStates(ctx, tx, a.ID)
 		if err != nil {
 			return err
+		}
+		st := map[string]MethodState{}
+		for _, m := range states {
+			st[m.Method] = m
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM eid_passkeys WHERE account_id = $1", a.ID).Scan(&n); err != nil {
 			return err
 		}
-		if n == 1 && locks[MethodPassword] {
-			return problem.New(problem.Conflict, "this is your last passkey and the password is locked: unlock the password before removing it")
+		// The password signs in only with the app's code where one is
+		// enabled: a locked app locks the password's way in too.
+		if n == 1 && (st[MethodPassword].Locked || st[MethodTOTP].Enrolled && st[MethodTOTP].Locked) {
+			return problem.New(problem.Conflict, "this is your last passkey and the password (or the authenticator app it needs) is locked: unlock it before removing the passkey")
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_passkeys WHERE id = $1", id); err != nil {
 			return err
 		}
 		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasskeyRemove, a.PIN).With("passkey "+name))
 	})
+	if err == nil {
+		s.tell(ctx, phone, "mot khoa truy cap (passkey) vua bi xoa khoi")
+	}
+	return err
+}
+
+// tell sends the holder's phone a notice that what was done to their
+// account (Vietnamese without diacritics, as the codes), now.
+func (s *Service) tell(ctx context.Context, phone, what string) {
+	msg := fmt.Sprintf("Populus: %s tai khoan dinh danh cua ban luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
+		what, s.now().In(civil.Vietnam).Format("15:04 02/01/2006"))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: phone, Body: msg}); err != nil {
+		slog.WarnContext(ctx, "holder's notice not sent", "err", err)
+	}
 }
 
 // BeginPasskeySignIn starts a sign-in with a passkey: the browser lets

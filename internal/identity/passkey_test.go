@@ -31,7 +31,7 @@ func wantError(t *testing.T, err error, k problem.Kind, msg string) {
 // addPasskey registers a passkey of authenticator a on p's account.
 func (e env) addPasskey(t *testing.T, a *identitytest.Authenticator, acct identity.Account, name string) identity.Passkey {
 	t.Helper()
-	c, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
+	c, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestPasskeys(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
-		if _, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password}); !problem.Is(err, problem.Unavailable) {
+		if _, err := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password}); !problem.Is(err, problem.Unavailable) {
 			t.Fatalf("passkeys off: %v", err)
 		}
 		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
@@ -88,7 +88,7 @@ func TestPasskeys(t *testing.T) {
 			t.Errorf("the holder was not told of the new passkey: %+v %v", m, err)
 		}
 		// A ceremony is used once.
-		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
+		c, _ := e.Svc.BeginPasskey(e.Ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password})
 		cred, _ := (&identitytest.Authenticator{Origin: site}).Create(c.PublicKey)
 		reg := identity.PasskeyRegistration{Ceremony: c.ID, Name: "Máy tính", Credential: cred}
 		if _, err := e.Svc.AddPasskey(e.Ctx, acct.Principal(""), reg); err != nil {
@@ -154,12 +154,15 @@ func TestMethodLocks(t *testing.T) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
 		p := acct.Principal("")
+		// The holder's proof: the password, and the app's code once one
+		// is enabled.
+		appCode := func() string { return "" }
 		lock := func(m string) error {
-			_, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: m})
+			_, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: m, Password: identitytest.Password, Code: appCode()})
 			return err
 		}
 		unlock := func(m string) error {
-			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m, Password: identitytest.Password})
+			_, err := e.Svc.UnlockMethod(e.Ctx, p, identity.MethodRequest{Method: m, Password: identitytest.Password, Code: appCode()})
 			return err
 		}
 
@@ -201,10 +204,18 @@ func TestMethodLocks(t *testing.T) {
 		wantError(t, err, problem.Forbidden, "signing in with the password is locked by the account's holder")
 		_, err = e.login(e.Lan, "wrong password", "192.0.2.1")
 		wantKind(t, err, problem.Unauthorized) // the lock is not told to whoever lacks the password
-		wantError(t, lock(identity.MethodPasskey), problem.Conflict,
+		// (With the password locked and no app, the proof is a passkey
+		// sign-in of the last minutes.)
+		withKey, err := e.passkeySignIn(t, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyCtx := identity.WithSession(e.Ctx, withKey)
+		_, err = e.Svc.LockMethod(keyCtx, p, identity.MethodRequest{Method: identity.MethodPasskey})
+		wantError(t, err, problem.Conflict,
 			"passkeys are your only way to sign in: unlock the password (and the authenticator app) before locking passkeys")
-		wantError(t, e.Svc.RemovePasskey(e.Ctx, p, k.ID), problem.Conflict,
-			"this is your last passkey and the password is locked: unlock the password before removing it")
+		wantError(t, e.Svc.RemovePasskey(keyCtx, p, k.ID, identity.Proof{}), problem.Conflict,
+			"this is your last passkey and the password (or the authenticator app it needs) is locked: unlock it before removing the passkey")
 		states, err := e.Svc.MethodStates(e.Ctx, p)
 		if err != nil || len(states) != 4 || !states[0].Locked || !states[2].Enrolled || states[2].Locked || states[1].Enrolled {
 			t.Errorf("states %+v %v", states, err)
@@ -218,11 +229,7 @@ func TestMethodLocks(t *testing.T) {
 		if n := e.Audited("", string(identity.ActionMethodUnlock), e.Lan.PIN, "denied"); n != 1 {
 			t.Errorf("the refused unlock audited %d times", n)
 		}
-		withKey, err := e.passkeySignIn(t, phone)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Svc.UnlockMethod(identity.WithSession(e.Ctx, withKey), p, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
+		if _, err := e.Svc.UnlockMethod(keyCtx, p, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {
@@ -233,7 +240,7 @@ func TestMethodLocks(t *testing.T) {
 		// refused.
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
-		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,6 +248,8 @@ func TestMethodLocks(t *testing.T) {
 		if _, err := e.Svc.ConfirmTOTP(e.Ctx, p, identity.TOTPCode{Code: code()}); err != nil {
 			t.Fatal(err)
 		}
+		appCode = code
+		e.Now = e.Now.Add(30 * time.Second)
 		if err := lock(identity.MethodTOTP); err != nil {
 			t.Fatal(err)
 		}
@@ -255,6 +264,7 @@ func TestMethodLocks(t *testing.T) {
 		}
 
 		// One-time codes locked: a locked account gets no unlock code.
+		e.Now = e.Now.Add(30 * time.Second)
 		if err := lock(identity.MethodCode); err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +290,7 @@ func TestProofGuessesThrottled(t *testing.T) {
 		acct := e.Active(e.Lan)
 		p := acct.Principal("")
 		ctx := audit.WithRemote(e.Ctx, "198.51.100.20")
-		if _, err := e.Svc.LockMethod(ctx, p, identity.MethodRequest{Method: identity.MethodCode}); err != nil {
+		if _, err := e.Svc.LockMethod(ctx, p, identity.MethodRequest{Method: identity.MethodCode, Password: identitytest.Password}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 5 {

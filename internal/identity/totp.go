@@ -5,8 +5,6 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
-	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
-	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
 )
@@ -53,12 +50,14 @@ type TOTPCode struct {
 func adOf(accountID int64) []byte { return []byte(strconv.FormatInt(accountID, 10)) }
 
 // EnrollTOTP makes a new authenticator secret for the holder, enabled once
-// confirmed with a code of it (ConfirmTOTP). Where an app is enabled
-// already, the new one replaces it only then, and enrolling it needs a
-// current code of the enabled app (in.Code): a session alone, perhaps a
-// stolen one, neither switches the holder's second factor off nor puts
-// another in its place. A locked authenticator method enrols nothing.
-func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in TOTPCode) (TOTPEnrollment, error) {
+// confirmed with a code of it (ConfirmTOTP). Enrolling needs the holder's
+// proof (provePresent: the password, and a current code of the app in use
+// where one is enabled): a session alone, perhaps a stolen one, neither
+// turns on an app that then keeps the holder out, nor switches the
+// holder's app off, nor puts another in its place. An enabled app stays in
+// force until its replacement is confirmed. A locked authenticator method
+// enrols nothing.
+func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in Proof) (TOTPEnrollment, error) {
 	if err := own(p); err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -74,35 +73,25 @@ func (s *Service) EnrollTOTP(ctx context.Context, p auth.Principal, in TOTPCode)
 		return TOTPEnrollment{}, err
 	}
 	replacing := false
-	var refused error // a replacement without a code of the app in use
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		refused = nil
-		if locks, err := methodLocks(ctx, tx, p.ID); err != nil {
+	err = s.changeWays(ctx, p, ActionTOTP, "", in, func(tx *sql.Tx, a Account) error {
+		if locks, err := methodLocks(ctx, tx, a.ID); err != nil {
 			return err
 		} else if locks[MethodTOTP] {
 			return errLocked(MethodTOTP)
 		}
-		ok, step, err := s.checkTOTP(ctx, tx, p.ID, in.Code, true)
-		switch {
-		case errors.Is(err, errNoTOTP): // none enabled: this one is the first
-			_, err = tx.ExecContext(ctx, `INSERT INTO eid_totp (account_id, sealed, enabled, last_step, created_at) VALUES ($1, $2, 0, 0, $3)
-				ON CONFLICT (account_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, last_step = 0, pending = '', created_at = excluded.created_at`,
-				p.ID, sealed, db.FormatTime(s.now()))
+		var enabled int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM eid_totp WHERE account_id = $1 AND enabled = 1", a.ID).Scan(&enabled); err != nil {
 			return err
-		case err != nil:
-			return err
-		case !ok:
-			refused = problem.Field("code", "must be a current code of the authenticator app in use: replacing it needs one")
-			return refused
 		}
-		replacing = true
-		_, err = tx.ExecContext(ctx, "UPDATE eid_totp SET pending = $2, last_step = $3 WHERE account_id = $1", p.ID, sealed, step)
+		if replacing = enabled > 0; replacing {
+			_, err := tx.ExecContext(ctx, "UPDATE eid_totp SET pending = $2 WHERE account_id = $1", a.ID, sealed)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO eid_totp (account_id, sealed, enabled, last_step, created_at) VALUES ($1, $2, 0, 0, $3)
+			ON CONFLICT (account_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, last_step = 0, pending = '', created_at = excluded.created_at`,
+			a.ID, sealed, db.FormatTime(s.now()))
 		return err
 	})
-	if refused != nil {
-		// Tries with a session alone (a stolen cookie) are seen.
-		s.record(ctx, audit.Of(p, ActionTOTP, p.Username).Refused("replacement of the authenticator app without a current code of it"), audit.RemoteOf(ctx))
-	}
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -167,11 +156,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, in TOTPCode
 		return Account{}, err
 	}
 	// The holder hears of every new way into the account.
-	msg := fmt.Sprintf("Populus: ung dung xac thuc (ma OTP) cua tai khoan dinh danh cua ban vua duoc %s luc %s. Neu khong phai ban, hay khoa tai khoan ngay.",
-		verb, s.now().In(civil.Vietnam).Format("15:04 02/01/2006"))
-	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
-		slog.WarnContext(ctx, "authenticator alert not sent", "err", err)
-	}
+	s.tell(ctx, a.Phone, "ung dung xac thuc (ma OTP) vua duoc "+verb+" tren")
 	return a, nil
 }
 

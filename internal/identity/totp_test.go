@@ -25,12 +25,12 @@ func TestAuthenticatorApp(t *testing.T) {
 		e := newEnv(t, d)
 		a := e.Active(e.Lan)
 		p := a.Principal("")
-		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{}); !problem.Is(err, problem.Unavailable) {
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password}); !problem.Is(err, problem.Unavailable) {
 			t.Fatalf("without a master key: %v", err)
 		}
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
-		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
+		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password})
 		if err != nil || !strings.HasPrefix(en.URL, "otpauth://totp/Populus:") {
 			t.Fatalf("enroll: %+v %v", en, err)
 		}
@@ -108,7 +108,7 @@ func TestAuthenticatorReplacement(t *testing.T) {
 			}
 			return c
 		}
-		first, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{})
+		first, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,13 +121,13 @@ func TestAuthenticatorReplacement(t *testing.T) {
 			return err
 		}
 		// Without a code of the app in use: refused, the app still needed.
-		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{}); !problem.Is(err, problem.Invalid) {
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password}); !problem.Is(err, problem.Invalid) {
 			t.Fatalf("replacing without a code: %v", err)
 		}
 		if _, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"}); !problem.Is(err, problem.Unauthorized) {
 			t.Fatalf("the password alone after an enrolment refused: %v", err)
 		}
-		second, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(first.Secret)})
+		second, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password, Code: codeOf(first.Secret)})
 		if err != nil {
 			t.Fatalf("replacing with a code: %v", err)
 		}
@@ -164,7 +164,7 @@ func TestAuthenticatorReplacement(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.Now = e.Now.Add(30 * time.Second)
-		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.TOTPCode{Code: codeOf(second.Secret)}); !problem.Is(err, problem.Forbidden) {
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password, Code: codeOf(second.Secret)}); !problem.Is(err, problem.Forbidden) {
 			t.Errorf("enrolling with the authenticator locked: %v", err)
 		}
 	})

@@ -32,7 +32,7 @@ func TestFactorsInTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		phone := &identitytest.Authenticator{Origin: site}
-		c, _ := e.Svc.BeginPasskey(ctx, acct.Principal(""), identity.PasskeyProof{Password: identitytest.Password})
+		c, _ := e.Svc.BeginPasskey(ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password})
 		cred, err := phone.Create(c.PublicKey)
 		if err != nil {
 			t.Fatal(err)

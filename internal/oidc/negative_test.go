@@ -277,7 +277,7 @@ func TestRefusals(t *testing.T) {
 			if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "localhost", Origins: []string{site}}); err != nil {
 				t.Fatal(err)
 			}
-			c, err := e.Svc.BeginPasskey(ctx, holder, identity.PasskeyProof{Password: identitytest.Password})
+			c, err := e.Svc.BeginPasskey(ctx, holder, identity.Proof{Password: identitytest.Password})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +288,7 @@ func TestRefusals(t *testing.T) {
 			if _, err := e.Svc.AddPasskey(ctx, holder, identity.PasskeyRegistration{Ceremony: c.ID, Name: "phone", Credential: cred}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.Svc.LockMethod(ctx, holder, identity.MethodRequest{Method: identity.MethodPassword}); err != nil {
+			if _, err := e.Svc.LockMethod(ctx, holder, identity.MethodRequest{Method: identity.MethodPassword, Password: identitytest.Password}); err != nil {
 				t.Fatal(err)
 			}
 			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), lan, all)

@@ -437,11 +437,21 @@ func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
 		t.Fatalf("sign-in ended at %s", res.Request.URL)
 	}
 	csrf := between(string(me), `name="csrf" value="`, `"`)
+	// Without the password: the holder's proof is asked for, on the portal.
 	res, err = b.PostForm(e.srv.URL+"/eid/me/methods/password/lock", url.Values{"csrf": {csrf}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Request.URL.Path != "/eid/me" || !strings.Contains(string(body), "Chưa thực hiện: hãy nhập mật khẩu của tài khoản") {
+		t.Errorf("locking without the password: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	res, err = b.PostForm(e.srv.URL+"/eid/me/methods/password/lock", url.Values{"csrf": {csrf}, "password": {identitytest.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/eid/me" || !strings.Contains(string(body), `alert alert-error`) ||
 		!strings.Contains(string(body), "đây là cách đăng nhập duy nhất còn lại của bạn") {

@@ -87,17 +87,17 @@ func TestBrowserPasskey(t *testing.T) {
 			shot("portal-factors"),
 			// The session alone adds no way in: the password is asked for.
 			chromedp.Click(chromedp.ID("add-passkey")),
-			chromedp.WaitVisible(chromedp.CSS(`form[data-passkey-add] [data-passkey-error]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-passkey-add] [data-passkey-error]`)),
 			shot("portal-passkey-needs-password"),
 		)
 		if err != nil {
 			t.Fatalf("passkey without the password: %v\n%s", err, browsertest.DumpMain(ctx))
 		}
-		if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`form[data-passkey-add] [data-passkey-error]`))); err != nil || !strings.Contains(msg, "must be the account's password") {
+		if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-passkey-add] [data-passkey-error]`))); err != nil || !strings.Contains(msg, "must be the account's password") {
 			t.Errorf("the refusal says %q (%v), not what is missing", msg, err)
 		}
 		err = chromedp.Do(ctx,
-			chromedp.SendKeys(chromedp.ID("passkey-password"), identitytest.Password),
+			chromedp.SendKeys(chromedp.ID("proof-password"), identitytest.Password),
 			chromedp.Click(chromedp.ID("add-passkey")),
 			chromedp.WaitVisible(chromedp.ID("passkeys")),
 			shot("portal-passkey-added"),
@@ -149,12 +149,13 @@ func TestBrowserPasskey(t *testing.T) {
 		// Unlocking opens a way in again: without the password refused,
 		// said on the portal; with it, unlocked.
 		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.ID("proof-password"), identitytest.Password),
 			chromedp.Click(chromedp.ID("lock-passkey")),
 			chromedp.WaitVisible(chromedp.ID("unlock-passkey")),
 			chromedp.Click(chromedp.ID("unlock-passkey")),
 			chromedp.WaitVisible(chromedp.CSS(".alert-error")),
 			shot("portal-unlock-needs-password"),
-			chromedp.SendKeys(chromedp.ID("unlock-passkey-password"), identitytest.Password),
+			chromedp.SendKeys(chromedp.ID("proof-password"), identitytest.Password),
 			chromedp.Click(chromedp.ID("unlock-passkey")),
 			chromedp.WaitVisible(chromedp.ID("lock-passkey")),
 		)
@@ -163,6 +164,7 @@ func TestBrowserPasskey(t *testing.T) {
 		}
 		// Passkeys locked: the passkey is refused, with its error shown.
 		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.ID("proof-password"), identitytest.Password),
 			chromedp.Click(chromedp.ID("lock-passkey")),
 			chromedp.WaitVisible(chromedp.ID("unlock-passkey")),
 			chromedp.Click(chromedp.CSS(`form[action="/eid/me/signout"] button`)),

@@ -464,11 +464,8 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
 		return nil
 	}
-	if problem.Is(err, problem.Invalid) && r.PathValue("action") == "unlock" {
-		// The holder's proof refused (the password, the app's code, or a
-		// passkey sign-in too old): said on the portal.
-		pt.k.Flash(w, r, "flash.refused.portal.unlock_proof")
-		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	if problem.Is(err, problem.Invalid) {
+		pt.proofRefused(w, r)
 		return nil
 	}
 	if err != nil {
@@ -479,12 +476,29 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// proofRefused says on the portal that the holder's proof was refused
+// (the password, the app's code, or a passkey sign-in too old).
+func (pt *portal) proofRefused(w http.ResponseWriter, r *http.Request) {
+	pt.k.Flash(w, r, "flash.refused.portal.proof")
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+}
+
 func (pt *portal) removePasskey(w http.ResponseWriter, r *http.Request) error {
 	pr, err := auth.MustFromContext(r.Context())
 	if err != nil {
 		return err
 	}
-	if err := pt.eid.RemovePasskey(r.Context(), pr, r.PathValue("id")); err != nil {
+	in := identity.Proof{Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code"))}
+	err = pt.eid.RemovePasskey(r.Context(), pr, r.PathValue("id"), in)
+	switch {
+	case problem.Is(err, problem.Invalid):
+		pt.proofRefused(w, r)
+		return nil
+	case problem.Is(err, problem.Conflict):
+		pt.k.Flash(w, r, "flash.refused.portal.last_method")
+		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		return nil
+	case err != nil:
 		return err
 	}
 	pt.k.Flash(w, r, "flash.portal.passkey_removed")

@@ -1,8 +1,9 @@
 // Passkeys (WebAuthn) on the citizen's pages, progressive enhancement:
 // a button marked data-passkey-signin signs in with a passkey through the
-// identity API, then goes to its data-next (or reloads the page); a form
-// marked data-passkey-add registers a passkey of the signed-in holder
-// under the name typed, sending the session's CSRF token in a header.
+// identity API, then goes to its data-next (or reloads the page); a
+// section marked data-passkey-add (in a form holding the holder's proof)
+// registers a passkey of the signed-in holder under the name typed,
+// sending the session's CSRF token in a header.
 // Without WebAuthn in the browser, the buttons stay hidden.
 (function () {
   'use strict';
@@ -78,10 +79,11 @@
     });
   }
 
-  function add(form) {
+  // add registers a passkey named by the form's name field, with the
+  // holder's proof (the form's password and code fields).
+  function add(form, button) {
     var csrf = form.elements.csrf.value, name = form.elements.name.value;
     var proof = { password: form.elements.password.value, code: form.elements.code.value };
-    var button = form.querySelector('button');
     button.disabled = true;
     post('/api/v1/identity/me/passkeys/options', proof, csrf).then(function (c) {
       var pk = c.publicKey;
@@ -95,7 +97,7 @@
       window.location.reload();
     }).catch(function (err) {
       button.disabled = false;
-      show(form, err.message);
+      show(button.closest('[data-passkey-add]'), err.message);
     });
   }
 
@@ -105,9 +107,10 @@
       b.hidden = false;
       b.addEventListener('click', function () { signIn(b); });
     });
-    document.querySelectorAll('form[data-passkey-add]').forEach(function (f) {
-      f.hidden = false;
-      f.addEventListener('submit', function (e) { e.preventDefault(); add(f); });
+    document.querySelectorAll('[data-passkey-add]').forEach(function (section) {
+      section.hidden = false;
+      var button = section.querySelector('button');
+      button.addEventListener('click', function (e) { e.preventDefault(); add(section.closest('form'), button); });
     });
   });
 })();
