@@ -262,6 +262,21 @@ func TestMethodLocks(t *testing.T) {
 		if _, _, err = e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: code(), Remote: "192.0.2.1"}); err != nil {
 			t.Fatalf("app unlocked: %v", err)
 		}
+		// The app locked again: the last passkey stays (the password alone
+		// signs in no more), and a lock needs the proof.
+		e.Now = e.Now.Add(30 * time.Second)
+		if err := lock(identity.MethodTOTP); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(30 * time.Second)
+		wantError(t, e.Svc.RemovePasskey(e.Ctx, p, k.ID, identity.Proof{Password: identitytest.Password}), problem.Conflict,
+			"this is your last passkey and the password (or the authenticator app it needs) is locked: unlock it before removing the passkey")
+		if _, err := e.Svc.LockMethod(e.Ctx, p, identity.MethodRequest{Method: identity.MethodCode}); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a lock without the holder's proof: %v", err)
+		}
+		if err := unlock(identity.MethodTOTP); err != nil {
+			t.Fatal(err)
+		}
 
 		// One-time codes locked: a locked account gets no unlock code.
 		e.Now = e.Now.Add(30 * time.Second)
@@ -275,7 +290,7 @@ func TestMethodLocks(t *testing.T) {
 		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil || e.Count("SELECT count(*) FROM eid_outbox") != before {
 			t.Errorf("a code was sent while codes are locked: %v", err)
 		}
-		if n := e.Audited("", string(identity.ActionMethodLock), e.Lan.PIN, "ok"); n != 4 {
+		if n := e.Audited("", string(identity.ActionMethodLock), e.Lan.PIN, "ok"); n != 5 {
 			t.Errorf("%d locks audited", n)
 		}
 	})

@@ -30,6 +30,11 @@ func TestAuthenticatorApp(t *testing.T) {
 		}
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
+		// A session alone turns no app on (one would then keep the holder
+		// out): the password is asked for.
+		if _, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{}); !problem.Is(err, problem.Invalid) {
+			t.Fatalf("the first app without the password: %v", err)
+		}
 		en, err := e.Svc.EnrollTOTP(e.Ctx, p, identity.Proof{Password: identitytest.Password})
 		if err != nil || !strings.HasPrefix(en.URL, "otpauth://totp/Populus:") {
 			t.Fatalf("enroll: %+v %v", en, err)
