@@ -62,6 +62,7 @@ func (s *Service) Routes() []httpx.Route {
 		citizen("GET /api/v1/identity/me/methods", httpx.Handle(s.getMethods)),
 		citizen("POST /api/v1/identity/me/methods/lock", httpx.Command(s.LockMethod, maxBody)),
 		citizen("POST /api/v1/identity/me/methods/unlock", httpx.Command(s.UnlockMethod, maxBody)),
+		citizen("POST /api/v1/identity/me/password", httpx.Command(s.ChangePassword, maxBody)),
 		citizen("GET /api/v1/identity/me/passkeys", httpx.Handle(s.getPasskeys)),
 		citizen("POST /api/v1/identity/me/passkeys/options", httpx.Command(s.BeginPasskey, maxBody)),
 		citizen("POST /api/v1/identity/me/passkeys", httpx.Command(s.AddPasskey, maxPasskeyBody)),

@@ -10,6 +10,7 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
+	"github.com/populus-vn/populus/internal/staff"
 )
 
 // The authentication methods the holder locks and unlocks one by one (as
@@ -195,4 +196,58 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 	}
 	s.tell(ctx, phone, "phuong thuc dang nhap "+in.Method+" "+verb)
 	return out, nil
+}
+
+// PasswordChange is a holder's new password, with the proof of the
+// present one (and the authenticator app's code where one is enabled).
+type PasswordChange struct {
+	Password    string `json:"password"`
+	Code        string `json:"code,omitempty"`
+	NewPassword string `json:"new_password"`
+}
+
+// ActionPasswordChange is the audit action of a holder's new password.
+const ActionPasswordChange auth.Action = "identity.password.change"
+
+// ChangePassword sets the holder's new password, with the holder's proof
+// (provePresent: the present password, which a thief may know too, and
+// the app's code where enabled; with both locked a passkey sign-in of the
+// last minutes). Every other session of the account ends: whoever signed
+// in with the old password is out. Audited; the phone is told.
+func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in PasswordChange) (Account, error) {
+	if err := own(p); err != nil {
+		return Account{}, err
+	}
+	var f problem.Fields
+	checkPassword(&f, "new_password", in.NewPassword)
+	if in.NewPassword != "" && in.NewPassword == in.Password {
+		f.Add("new_password", "must differ from the present password")
+	}
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	hash, err := staff.HashPassword(in.NewPassword, s.opts.Params)
+	if err != nil {
+		return Account{}, err
+	}
+	var phone string
+	keep := ""
+	if sess, ok := SessionFrom(ctx); ok {
+		keep = sess.tokenHash
+	}
+	err = s.changeWays(ctx, p, ActionPasswordChange, "", Proof{Password: in.Password, Code: in.Code}, func(tx *sql.Tx, a Account) error {
+		phone = a.Phone
+		if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1", a.ID, hash, db.FormatTime(s.now())); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND token_hash <> $2", a.ID, keep); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasswordChange, a.PIN).With("password changed; the account's other sessions ended"))
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	s.tell(ctx, phone, "mat khau vua duoc doi tren")
+	return s.Me(ctx, p)
 }

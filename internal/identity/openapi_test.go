@@ -24,6 +24,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"IdentityLoginPage":             identity.LoginPage{},
 		"IdentityTOTPEnrollment":        identity.TOTPEnrollment{},
 		"IdentityTOTPCode":              identity.TOTPCode{},
+		"IdentityPasswordChange":        identity.PasswordChange{},
 		"IdentityMethodState":           identity.MethodState{},
 		"IdentityMethodRequest":         identity.MethodRequest{},
 		"IdentityPasskey":               identity.Passkey{},

@@ -321,3 +321,51 @@ func TestProofGuessesThrottled(t *testing.T) {
 		}
 	})
 }
+
+// The holder changes the password with the present one: every other
+// session ends (whoever signed in with the old password is out), the old
+// password signs in no more; a wrong present password or a short new one
+// is refused; audited, the phone told.
+func TestPasswordChange(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		p := acct.Principal("")
+		mine, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "198.51.100.9"); err != nil { // a thief's
+			t.Fatal(err)
+		}
+		ctx := identity.WithSession(e.Ctx, mine)
+		const next = "một mật khẩu mới đủ dài"
+		if _, err := e.Svc.ChangePassword(ctx, p, identity.PasswordChange{Password: "not the password", NewPassword: next}); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a wrong present password: %v", err)
+		}
+		if pe := wantKind(t, func() error {
+			_, err := e.Svc.ChangePassword(ctx, p, identity.PasswordChange{Password: identitytest.Password, NewPassword: "short"})
+			return err
+		}(), problem.Invalid); pe.Fields[0].Field != "new_password" {
+			t.Errorf("a short new password: %v", pe)
+		}
+		if _, err := e.Svc.ChangePassword(ctx, p, identity.PasswordChange{Password: identitytest.Password, NewPassword: next}); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 1 {
+			t.Errorf("%d sessions left, want the holder's own", n)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.10"); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the old password still signs in: %v", err)
+		}
+		if _, err := e.login(e.Lan, next, "192.0.2.10"); err != nil {
+			t.Errorf("the new password: %v", err)
+		}
+		if n := e.Audited("", string(identity.ActionPasswordChange), e.Lan.PIN, "ok"); n != 1 {
+			t.Errorf("%d changes audited", n)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%mat khau vua duoc doi%'"); n != 1 {
+			t.Errorf("%d notices to the phone", n)
+		}
+	})
+}

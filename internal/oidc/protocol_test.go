@@ -457,6 +457,24 @@ func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
 		!strings.Contains(string(body), "đây là cách đăng nhập duy nhất còn lại của bạn") {
 		t.Errorf("locking the password alone: %d at %s", res.StatusCode, res.Request.URL)
 	}
+	// The password changed there, with the present one.
+	for _, c := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"csrf": {csrf}, "new_password": {"một mật khẩu mới đủ dài"}}, "Chưa đổi mật khẩu"},
+		{url.Values{"csrf": {csrf}, "password": {identitytest.Password}, "new_password": {"một mật khẩu mới đủ dài"}}, "Đã đổi mật khẩu"},
+	} {
+		res, err = b.PostForm(e.srv.URL+"/eid/me/password", c.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.Request.URL.Path != "/eid/me" || !strings.Contains(string(body), c.want) {
+			t.Errorf("changing the password: %d at %s, want %q", res.StatusCode, res.Request.URL, c.want)
+		}
+	}
 }
 
 // A request's id_token_hint names the account it is for: a session of

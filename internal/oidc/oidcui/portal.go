@@ -53,6 +53,7 @@ func (pt *portal) routes() []httpx.Route {
 		citizen("POST /eid/me/lock", pt.lock),
 		citizen("POST /eid/me/methods/{method}/{action}", pt.method),
 		citizen("POST /eid/me/passkeys/{id}/remove", pt.removePasskey),
+		citizen("POST /eid/me/password", pt.changePassword),
 		citizen("POST /eid/me/signout", pt.signOut),
 	}
 }
@@ -481,6 +482,28 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 func (pt *portal) proofRefused(w http.ResponseWriter, r *http.Request) {
 	pt.k.Flash(w, r, "flash.refused.portal.proof")
 	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+}
+
+// changePassword sets the holder's new password, with their proof; the
+// account's other sessions end.
+func (pt *portal) changePassword(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	in := identity.PasswordChange{Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code")), NewPassword: r.PostForm.Get("new_password")}
+	_, err = pt.eid.ChangePassword(r.Context(), pr, in)
+	if problem.Is(err, problem.Invalid) {
+		pt.k.Flash(w, r, "flash.refused.portal.password")
+		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, "flash.portal.password_changed")
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	return nil
 }
 
 func (pt *portal) removePasskey(w http.ResponseWriter, r *http.Request) error {
