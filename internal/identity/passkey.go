@@ -418,6 +418,10 @@ func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string
 		return err
 	}
 	var phone, name string
+	keep := "" // the session that removes it stays
+	if sess, ok := SessionFrom(ctx); ok {
+		keep = sess.tokenHash
+	}
 	err := s.changeWays(ctx, p, ActionPasskeyRemove, "passkey "+id+": ", in, func(tx *sql.Tx, a Account) error {
 		phone = a.Phone
 		err := tx.QueryRowContext(ctx, "SELECT name FROM eid_passkeys WHERE id = $1 AND account_id = $2", id, a.ID).Scan(&name)
@@ -447,7 +451,12 @@ func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_passkeys WHERE id = $1", id); err != nil {
 			return err
 		}
-		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasskeyRemove, a.PIN).With("passkey "+name))
+		// Whoever signed in with it is out: the account's other sessions
+		// end (they do not say which passkey made them).
+		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND token_hash <> $2", a.ID, keep); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasskeyRemove, a.PIN).With("passkey "+name+"; the account's other sessions ended"))
 	})
 	if err == nil {
 		s.tell(ctx, phone, "mot khoa truy cap (passkey) vua bi xoa khoi")

@@ -369,3 +369,29 @@ func TestPasswordChange(t *testing.T) {
 		}
 	})
 }
+
+// Removing a passkey ends the account's other sessions (they do not say
+// which passkey made them: a thief's passkey session ends with its key).
+func TestRemovingAPasskeyEndsOtherSessions(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		p := acct.Principal("")
+		e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}})
+		thief := &identitytest.Authenticator{Origin: site}
+		k := e.addPasskey(t, thief, acct, "Điện thoại")
+		if _, err := e.passkeySignIn(t, thief); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Svc.RemovePasskey(identity.WithSession(e.Ctx, mine), p, k.ID, identity.Proof{Password: identitytest.Password}); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 1 {
+			t.Errorf("%d sessions left, want the holder's own", n)
+		}
+	})
+}
