@@ -106,6 +106,27 @@ func (s *Service) MethodStates(ctx context.Context, p auth.Principal) ([]MethodS
 	return s.methodStates(ctx, s.db, p.ID)
 }
 
+// methodsByName is methodStates by method.
+func (s *Service) methodsByName(ctx context.Context, q querier, accountID int64) (map[string]MethodState, error) {
+	states, err := s.methodStates(ctx, q, accountID)
+	st := make(map[string]MethodState, len(states))
+	for _, m := range states {
+		st[m.Method] = m
+	}
+	return st, err
+}
+
+// endOtherSessions ends the account's sessions but ctx's own: whoever
+// signed in otherwise is out.
+func endOtherSessions(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	keep := ""
+	if sess, ok := SessionFrom(ctx); ok {
+		keep = sess.tokenHash
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND token_hash <> $2", accountID, keep)
+	return err
+}
+
 func (s *Service) methodStates(ctx context.Context, q querier, accountID int64) ([]MethodState, error) {
 	locks, err := methodLocks(ctx, q, accountID)
 	if err != nil {
@@ -157,13 +178,9 @@ func (s *Service) setMethodLock(ctx context.Context, p auth.Principal, in Method
 	// the holder's ways out, or opened a locked one again).
 	err := s.changeWays(ctx, p, action, "method "+in.Method+": ", Proof{Password: in.Password, Code: in.Code}, func(tx *sql.Tx, a Account) error {
 		phone = a.Phone
-		states, err := s.methodStates(ctx, tx, a.ID)
+		st, err := s.methodsByName(ctx, tx, a.ID)
 		if err != nil {
 			return err
-		}
-		st := map[string]MethodState{}
-		for _, m := range states {
-			st[m.Method] = m
 		}
 		if lock {
 			passkeyIn := st[MethodPasskey].Enrolled && !st[MethodPasskey].Locked
@@ -231,16 +248,12 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 		return Account{}, err
 	}
 	var phone string
-	keep := ""
-	if sess, ok := SessionFrom(ctx); ok {
-		keep = sess.tokenHash
-	}
 	err = s.changeWays(ctx, p, ActionPasswordChange, "", Proof{Password: in.Password, Code: in.Code}, func(tx *sql.Tx, a Account) error {
 		phone = a.Phone
 		if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1", a.ID, hash, db.FormatTime(s.now())); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND token_hash <> $2", a.ID, keep); err != nil {
+		if err := endOtherSessions(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasswordChange, a.PIN).With("password changed; the account's other sessions ended"))

@@ -418,10 +418,6 @@ func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string
 		return err
 	}
 	var phone, name string
-	keep := "" // the session that removes it stays
-	if sess, ok := SessionFrom(ctx); ok {
-		keep = sess.tokenHash
-	}
 	err := s.changeWays(ctx, p, ActionPasskeyRemove, "passkey "+id+": ", in, func(tx *sql.Tx, a Account) error {
 		phone = a.Phone
 		err := tx.QueryRowContext(ctx, "SELECT name FROM eid_passkeys WHERE id = $1 AND account_id = $2", id, a.ID).Scan(&name)
@@ -431,13 +427,9 @@ func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string
 		if err != nil {
 			return err
 		}
-		states, err := s.methodStates(ctx, tx, a.ID)
+		st, err := s.methodsByName(ctx, tx, a.ID)
 		if err != nil {
 			return err
-		}
-		st := map[string]MethodState{}
-		for _, m := range states {
-			st[m.Method] = m
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM eid_passkeys WHERE account_id = $1", a.ID).Scan(&n); err != nil {
@@ -453,7 +445,7 @@ func (s *Service) RemovePasskey(ctx context.Context, p auth.Principal, id string
 		}
 		// Whoever signed in with it is out: the account's other sessions
 		// end (they do not say which passkey made them).
-		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1 AND token_hash <> $2", a.ID, keep); err != nil {
+		if err := endOtherSessions(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasskeyRemove, a.PIN).With("passkey "+name+"; the account's other sessions ended"))
