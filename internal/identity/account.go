@@ -69,7 +69,7 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 			if n, _ := res.RowsAffected(); n == 0 {
 				return problem.Field("not_me_login_id", "is not a login of your account")
 			}
-			reason = fmt.Sprintf("locked by the holder: login %d reported as not theirs", in.NotMeLoginID)
+			reason = fmt.Sprintf(notMeLock, in.NotMeLoginID)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1", a.ID); err != nil {
 			return err
@@ -165,10 +165,113 @@ func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state 
 	return nil
 }
 
+// UnlockRequest is the holder's unlock: the PIN, the code sent to the
+// phone, and a new password, required when the holder locked the account
+// on a sign-in that was not theirs (whoever signed in knows the password).
+type UnlockRequest struct {
+	PIN      string `json:"pin"`
+	Code     string `json:"code"`
+	Password string `json:"password,omitempty"`
+}
+
+// notMeLock is the reason of a lock on a login the holder reported as not
+// theirs (Lock): its login's id follows.
+const notMeLock = "locked by the holder: login %d reported as not theirs"
+
 // Unlock makes a locked account active again with the code RequestUnlock
-// sent.
-func (s *Service) Unlock(ctx context.Context, in Confirmation, remote string) (Account, error) {
-	return s.useCode(ctx, in, remote, purposeUnlock, StateLocked, ActionUnlock)
+// sent, setting the new password when one is given. An account the holder
+// locked on a sign-in that was not theirs needs a new password, and the
+// ways in added since that sign-in (passkeys, the authenticator app: the
+// other's, who held the account then) are removed; the phone is told.
+func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (Account, error) {
+	var hash string
+	if in.Password != "" {
+		var f problem.Fields
+		checkPassword(&f, "password", in.Password)
+		if err := f.Err(); err != nil {
+			return Account{}, err
+		}
+		var err error
+		if hash, err = staff.HashPassword(in.Password, s.opts.Params); err != nil {
+			return Account{}, err
+		}
+	}
+	var phone string
+	removed := false
+	a, err := s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeUnlock, StateLocked, ActionUnlock,
+		func(tx *sql.Tx, a Account) (string, error) {
+			phone = a.Phone
+			var done []string
+			if hash != "" {
+				done = append(done, "password changed")
+			}
+			var login int64
+			if _, err := fmt.Sscanf(a.StateReason, notMeLock, &login); err == nil {
+				if hash == "" {
+					return "", problem.Field("password", "is required: you reported a sign-in that was not yours, so whoever signed in knows the password; choose a new one")
+				}
+				var old string
+				if err := tx.QueryRowContext(ctx, "SELECT password_hash FROM eid_accounts WHERE id = $1", a.ID).Scan(&old); err != nil {
+					return "", err
+				}
+				if old != "" && staff.VerifyPassword(in.Password, old) {
+					return "", problem.Field("password", "must differ from the password in use when the sign-in you reported happened")
+				}
+				ways, err := removeWaysSince(ctx, tx, a.ID, login)
+				if err != nil {
+					return "", err
+				}
+				removed = len(ways) > 0
+				done = append(done, ways...)
+			}
+			if hash != "" {
+				if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash); err != nil {
+					return "", err
+				}
+			}
+			return strings.Join(done, "; "), nil
+		})
+	if err != nil {
+		return Account{}, err
+	}
+	switch {
+	case removed:
+		s.tell(ctx, phone, "mat khau vua duoc doi va cac cach dang nhap them vao tu lan dang nhap bi bao cao da bi xoa khi mo khoa")
+	case hash != "":
+		s.tell(ctx, phone, "mat khau vua duoc doi khi mo khoa")
+	}
+	return a, nil
+}
+
+// removeWaysSince removes, in tx, the passkeys and the authenticator app
+// added to the account since its login (the one reported as not the
+// holder's), and says what it removed.
+func removeWaysSince(ctx context.Context, tx *sql.Tx, accountID, login int64) ([]string, error) {
+	var at string
+	err := tx.QueryRowContext(ctx, "SELECT at FROM eid_logins WHERE id = $1 AND account_id = $2", login, accountID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // the history was pruned: nothing to date the removal from
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	res, err := tx.ExecContext(ctx, "DELETE FROM eid_passkeys WHERE account_id = $1 AND created_at >= $2", accountID, at)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		out = append(out, fmt.Sprintf("%d passkey(s) added since login %d removed", n, login))
+	}
+	if res, err = tx.ExecContext(ctx, "DELETE FROM eid_totp WHERE account_id = $1 AND created_at >= $2", accountID, at); err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		out = append(out, fmt.Sprintf("authenticator app added since login %d removed", login))
+	} else if _, err := tx.ExecContext(ctx, "UPDATE eid_totp SET pending = '' WHERE account_id = $1", accountID); err != nil {
+		return nil, err // a replacement begun since then is not confirmed by anyone
+	}
+	return out, nil
 }
 
 // Level2Request is what the officer enters after checking the holder's
@@ -370,9 +473,9 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryCompletion, r
 		return Account{}, err
 	}
 	return s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeRecover, StateRecovering, ActionRecovered,
-		func(tx *sql.Tx, a Account) error {
+		func(tx *sql.Tx, a Account) (string, error) {
 			_, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash)
-			return err
+			return "", err
 		})
 }
 

@@ -299,8 +299,9 @@ func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose 
 }
 
 // useCodeThen is useCode that also does then in the transaction that
-// spends the right code.
-func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action, then func(*sql.Tx, Account) error) (Account, error) {
+// spends the right code: what then says it did is the audit entry's
+// detail, and its refusal undoes the spending (the code stays valid).
+func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action, then func(*sql.Tx, Account) (string, error)) (Account, error) {
 	var f problem.Fields
 	if _, _, err := pin.Parse(in.PIN); err != nil {
 		f.Add("pin", "%v", err)
@@ -333,6 +334,7 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 	noCode := problem.Field("code", "is not a valid code for this PIN: wrong, expired or used up; ask for a new one if it is no longer valid")
 	now := s.now()
 	var a Account
+	var detail string
 	wrong := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -366,7 +368,8 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 			return err
 		}
 		if then != nil {
-			if err := then(tx, a); err != nil {
+			var err error
+			if detail, err = then(tx, a); err != nil {
 				return err
 			}
 		}
@@ -378,12 +381,14 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 		return Account{}, noCode
 	}
 	if err != nil {
-		if problem.Is(err, problem.Invalid) {
+		if err == noCode {
 			s.record(ctx, entry.Failing("no code pending"), remote)
+		} else if problem.Is(err, problem.Invalid) {
+			s.record(ctx, entry.Failing("right code, refused: "+err.Error()), remote)
 		}
 		return Account{}, err
 	}
-	s.record(ctx, audit.OfActor(auth.ActorID(auth.KindCitizen, a.PIN), action, a.PIN), remote)
+	s.record(ctx, audit.OfActor(auth.ActorID(auth.KindCitizen, a.PIN), action, a.PIN).With(detail), remote)
 	s.refund(ctx, counted...)
 	return a, nil
 }

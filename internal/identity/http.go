@@ -170,7 +170,15 @@ func (s *Service) postConfirm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
-	return s.withCode(w, r, s.Unlock)
+	var in UnlockRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	a, err := s.Unlock(r.Context(), in, httpx.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	return httpx.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Service) withCode(w http.ResponseWriter, r *http.Request, use func(ctx context.Context, in Confirmation, remote string) (Account, error)) error {

@@ -363,10 +363,10 @@ func TestLockAndUnlock(t *testing.T) {
 		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		if a, err := e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil || a.State != identity.StateActive {
+		if a, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: e.LastCode(), Password: "correct horse battery staple"}, "192.0.2.1"); err != nil || a.State != identity.StateActive {
 			t.Fatalf("unlock: %+v %v", a, err)
 		}
-		if _, err := e.login(e.Lan, "correct horse battery", "192.0.2.1"); err != nil {
+		if _, err := e.login(e.Lan, "correct horse battery staple", "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
 		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionLock), e.Lan.PIN, audit.OK) + e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionUnlock), e.Lan.PIN, audit.OK); n != 2 {
@@ -640,7 +640,7 @@ func TestCodesDoNotLockTheHolderOut(t *testing.T) {
 		}
 		for i := 25; i < 50; i++ {
 			e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, attacker(i))
-			e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: "000000"}, attacker(i))
+			e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: "000000"}, attacker(i))
 		}
 		e.Now = e.Now.Add(2 * time.Minute) // past the last code's minute
 		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, home); err != nil {
@@ -649,7 +649,7 @@ func TestCodesDoNotLockTheHolderOut(t *testing.T) {
 		code := e.LastCode()
 		// Asked for again at once by someone else: the same code holds.
 		e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, attacker(60))
-		if a, err := e.Svc.Unlock(e.Ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: code}, home); err != nil || a.State != identity.StateActive {
+		if a, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: code}, home); err != nil || a.State != identity.StateActive {
 			t.Fatalf("the holder's unlock from home: %+v %v", a, err)
 		}
 		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2", string(identity.ActionCodeRequest), e.Lan.PIN); n < 50 {

@@ -12,6 +12,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"IdentityApplication":           identity.Application{},
 		"IdentityPending":               identity.Pending{},
 		"IdentityConfirmation":          identity.Confirmation{},
+		"IdentityUnlockRequest":         identity.UnlockRequest{},
 		"IdentityUnlockCodeRequest":     identity.UnlockCodeRequest{},
 		"IdentityAccount":               identity.Account{},
 		"IdentitySessionRequest":        identity.SessionRequest{},

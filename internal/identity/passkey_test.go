@@ -395,3 +395,81 @@ func TestRemovingAPasskeyEndsOtherSessions(t *testing.T) {
 		}
 	})
 }
+
+// Unlocking an account locked on a sign-in "not me" needs a new password
+// (whoever signed in knows the old one), and removes the ways in added
+// since that sign-in (the other's passkey), keeping the holder's own; a
+// refusal leaves the code valid.
+func TestUnlockAfterNotMe(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.Active(e.Lan)
+		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
+			t.Fatal(err)
+		}
+		mine := &identitytest.Authenticator{Origin: site}
+		e.addPasskey(t, mine, acct, "Điện thoại của Lan")
+		e.Now = e.Now.Add(time.Hour)
+		const thief = "198.51.100.66"
+		if _, err := e.login(e.Lan, identitytest.Password, thief); err != nil {
+			t.Fatal(err)
+		}
+		theirs := &identitytest.Authenticator{Origin: site}
+		e.Now = e.Now.Add(time.Minute)
+		e.addPasskey(t, theirs, acct, "Máy lạ")
+		e.Now = e.Now.Add(time.Hour)
+		sess, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := sess.Account.Principal(e.Lan.FullName)
+		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 5)
+		var reported int64
+		for _, l := range logins {
+			if l.Remote == thief {
+				reported = l.ID
+			}
+		}
+		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: reported}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.10"); err != nil {
+			t.Fatal(err)
+		}
+		code := e.LastCode()
+		unlock := func(pw string) error {
+			_, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: code, Password: pw}, "192.0.2.10")
+			return err
+		}
+		for _, pw := range []string{"", identitytest.Password} {
+			if pe := wantKind(t, unlock(pw), problem.Invalid); len(pe.Fields) != 1 || pe.Fields[0].Field != "password" {
+				t.Fatalf("unlock with password %q: %v", pw, pe)
+			}
+		}
+		if n := e.Count("SELECT count(*) FROM eid_passkeys"); n != 2 {
+			t.Fatalf("a refused unlock removed passkeys: %d left", n)
+		}
+		const next = "một mật khẩu mới chỉ Lan biết"
+		if err := unlock(next); err != nil {
+			t.Fatalf("the code, refused twice for the password, no longer unlocks: %v", err)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, thief); !problem.Is(err, problem.Unauthorized) {
+			t.Errorf("the old password still signs in: %v", err)
+		}
+		if _, err := e.login(e.Lan, next, "192.0.2.10"); err != nil {
+			t.Errorf("the new password: %v", err)
+		}
+		if _, err := e.passkeySignIn(t, theirs); err == nil {
+			t.Error("the passkey added after the reported sign-in still signs in")
+		}
+		if _, err := e.passkeySignIn(t, mine); err != nil {
+			t.Errorf("the holder's own passkey, added before: %v", err)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'ok' AND detail LIKE '%password changed%1 passkey%'", string(identity.ActionUnlock)); n != 1 {
+			t.Errorf("%d unlock entries say the password changed and the passkey removed", n)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%da bi xoa khi mo khoa%'"); n != 1 {
+			t.Errorf("%d notices of the unlock to the phone", n)
+		}
+	})
+}

@@ -161,7 +161,7 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 					if err := e.Svc.RequestUnlock(ctx, e.Lan.PIN, "192.0.2.1"); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := e.Svc.Unlock(ctx, identity.Confirmation{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil {
+					if _, err := e.Svc.Unlock(ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil {
 						t.Fatal(err)
 					}
 				case "recovery":

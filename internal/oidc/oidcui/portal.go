@@ -151,7 +151,12 @@ func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
 		return nil
 	}
-	// The API's field is the password; the form's, the new one.
+	return formError(pt.k, w, r, newPasswordField(err), "recover", "portal.recover.title", func(f *web.Form) any { return pt.recoverView(f) }, f)
+}
+
+// newPasswordField is err with the API's field password named as the
+// form's, the new password.
+func newPasswordField(err error) error {
 	var pe *problem.Error
 	if errors.As(err, &pe) {
 		for i := range pe.Fields {
@@ -160,7 +165,7 @@ func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return formError(pt.k, w, r, err, "recover", "portal.recover.title", func(f *web.Form) any { return pt.recoverView(f) }, f)
+	return err
 }
 
 // UnlockPath is the page where the holder of a locked account has a code
@@ -183,7 +188,11 @@ func (pt *portal) unlockView(f *web.Form, sent bool) unlockView {
 	if sent {
 		code := f.Field(fieldCode, inputCode, true)
 		code.Label = "portal.recover.code"
-		v.Fields = append(v.Fields, code)
+		pw := f.Field(fieldNewPassword, inputNewPassword, false)
+		pw.Label, pw.Hint = "portal.unlock.password", "portal.unlock.password_hint"
+		again := f.Field(fieldRepeat, inputNewPassword, false)
+		again.Label = "portal.recover.repeat"
+		v.Fields = append(v.Fields, code, pw, again)
 	}
 	return v
 }
@@ -215,8 +224,15 @@ func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pt.k.NewForm(r, r.PostForm)
-	if _, err := pt.eid.Unlock(r.Context(), identity.Confirmation{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode)}, httpx.ClientIP(r)); err != nil {
-		return formError(pt.k, w, r, err, "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, true) }, f)
+	pw := r.PostForm.Get(fieldNewPassword)
+	var err error
+	if pw != r.PostForm.Get(fieldRepeat) {
+		err = problem.Field("repeat_password", "is not the same as the new password")
+	} else {
+		_, err = pt.eid.Unlock(r.Context(), identity.UnlockRequest{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+	}
+	if err != nil {
+		return formError(pt.k, w, r, newPasswordField(err), "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, true) }, f)
 	}
 	pt.k.Flash(w, r, "flash.portal.unlocked")
 	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
