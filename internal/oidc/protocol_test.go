@@ -354,6 +354,57 @@ func TestUnlockPage(t *testing.T) {
 	}
 }
 
+// After "this was not me", the unlock page takes a new password with the
+// code: without one, or with its repetition differing, the form comes back
+// naming the field, in Vietnamese; with one, the account is unlocked and
+// the new password signs in.
+func TestUnlockPageAfterNotMe(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	sess, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "198.51.100.66"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sess.Account.Principal(e.Lan.FullName)
+	logins, _ := e.Svc.Logins(context.Background(), p, 0, 1)
+	if _, err := e.Svc.Lock(context.Background(), p, identity.LockRequest{NotMeLoginID: logins[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := func(res *http.Response, err error) (int, string) { return readPage(t, res, err) }
+	_, body := page(b.Get(e.srv.URL + "/eid/unlock"))
+	csrf := between(body, `name="csrf" value="`, `"`)
+	status, body := page(b.PostForm(e.srv.URL+"/eid/unlock/code", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}}))
+	if status != 200 || !strings.Contains(body, `name="new_password"`) || !strings.Contains(body, `name="repeat_password"`) {
+		t.Fatalf("the code's form asks for no new password: %d", status)
+	}
+	code := e.LastCode()
+	const next = "mật khẩu mới chỉ Lan biết"
+	for _, c := range []struct {
+		pw, again, field, reason string
+	}{
+		{"", "", "new_password", "người đã đăng nhập biết mật khẩu"},
+		{next, next + "!", "repeat_password", "không giống mật khẩu mới"},
+	} {
+		status, body := page(b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}, "new_password": {c.pw}, "repeat_password": {c.again}}))
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="f-`+c.field+`-error"`) || !strings.Contains(body, c.reason) {
+			t.Errorf("new password %q, again %q: %d, the form does not say %q on %s", c.pw, c.again, status, c.reason, c.field)
+		}
+	}
+	res, err := b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}, "new_password": {next}, "repeat_password": {next}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", res.StatusCode)
+	}
+	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: next, Remote: "192.0.2.1"}); err != nil {
+		t.Errorf("the new password after the unlock: %v", err)
+	}
+}
+
 // A sign-in request goes on only in the browser that began it: someone who
 // began a request (and so knows its id) cannot have a signed-in citizen's
 // browser approve it through a link to the consent page (answered at once
