@@ -146,10 +146,22 @@ func TestRefusals(t *testing.T) {
 		}
 		b := e.browser()
 		t.Run("wrong PKCE verifier", func(t *testing.T) {
-			_, err := e.config(all...).Exchange(ctx, code(b, oauth2.GenerateVerifier()), oauth2.VerifierOption(oauth2.GenerateVerifier()))
-			wantOAuthError(t, err, "invalid_grant")
-			_, err = e.config(all...).Exchange(ctx, code(b, oauth2.GenerateVerifier()))
-			wantOAuthError(t, err, "invalid_request")
+			// A failed exchange spends the code, whatever failed: the
+			// right verifier after it gets nothing (a thief's try with a
+			// stolen code leaves no second chance, nor a first for anyone).
+			for _, sent := range []string{oauth2.GenerateVerifier(), ""} {
+				v := oauth2.GenerateVerifier()
+				c := code(b, v)
+				var opts []oauth2.AuthCodeOption
+				want := "invalid_request"
+				if sent != "" {
+					opts, want = append(opts, oauth2.VerifierOption(sent)), "invalid_grant"
+				}
+				_, err := e.config(all...).Exchange(ctx, c, opts...)
+				wantOAuthError(t, err, want)
+				_, err = e.config(all...).Exchange(ctx, c, oauth2.VerifierOption(v))
+				wantOAuthError(t, err, "invalid_grant")
+			}
 		})
 		t.Run("reused code", func(t *testing.T) {
 			v := oauth2.GenerateVerifier()

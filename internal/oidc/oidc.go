@@ -360,8 +360,12 @@ type discovery struct {
 // CodeExchange requires the PKCE verifier of every client: the library's
 // server checks it only when it is sent or the client is public, which
 // would let a confidential client's stolen code be exchanged without it.
+// The code is spent then, as by every other failed exchange.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[zoidc.AccessTokenRequest]) (*op.Response, error) {
 	if r.Data.CodeVerifier == "" {
+		if r.Data.Code != "" {
+			(&storage{s.p}).AuthRequestByCode(ctx, r.Data.Code)
+		}
 		return nil, zoidc.ErrInvalidRequest().WithDescription("code_verifier required: PKCE is required of every client")
 	}
 	resp, err := s.LegacyServer.CodeExchange(ctx, r)
