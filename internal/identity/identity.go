@@ -157,15 +157,16 @@ type Service struct {
 
 // AccountHook is work another capability does inside the transaction that
 // takes an account's credentials from whoever held them: a lock by its
-// holder, a recovery at the counter, or the holder's death. An error it
-// returns undoes the whole change.
+// holder, a recovery at the counter, the holder's death, or a change of
+// the password (whoever knew the old one is out). An error it returns
+// undoes the whole change.
 type AccountHook func(ctx context.Context, tx *sql.Tx, h HandOver) error
 
 // HandOver is an account taken from whoever held its credentials, and why.
 type HandOver struct {
 	AccountID int64
 	PIN       string
-	Why       string // HandOverLock, HandOverRecovery or HandOverDeath
+	Why       string // HandOverLock, HandOverRecovery, HandOverDeath or HandOverPassword
 }
 
 // Why an account was taken back (HandOver.Why).
@@ -173,6 +174,10 @@ const (
 	HandOverLock     = "lock"
 	HandOverRecovery = "recovery"
 	HandOverDeath    = "death"
+	// HandOverPassword: the holder changed the password; what was given
+	// under the account (consents) stands, what was held with it
+	// (sessions, tokens) ends.
+	HandOverPassword = "password"
 )
 
 // OnHandOver adds work done when an account is taken back (the OpenID

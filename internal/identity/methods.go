@@ -256,7 +256,10 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 		if err := endOtherSessions(ctx, tx, a.ID); err != nil {
 			return err
 		}
-		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasswordChange, a.PIN).With("password changed; the account's other sessions ended"))
+		if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverPassword}); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasswordChange, a.PIN).With("password changed; the account's other sessions and the relying parties' tokens ended"))
 	})
 	if err != nil {
 		return Account{}, err

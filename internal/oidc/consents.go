@@ -79,19 +79,22 @@ func (p *Provider) Withdraw(ctx context.Context, pr auth.Principal, id int64) er
 
 // forgetAccount is the electronic identity's hand-over hook
 // (identity.Service.OnHandOver): when an account is taken from whoever held
-// its credentials (a lock, a recovery at the counter, a death), inside
-// that transaction every token the relying parties hold for it is revoked,
-// every consent given to them under it ends (the holder's next sign-in at
-// each asks again), and every sign-in approved under it but not yet
-// exchanged for tokens is dropped. Tokens remembered by this process stop
-// within epochTTL.
+// its credentials (a lock, a recovery at the counter, a death, a change of
+// the password), inside that transaction every token the relying parties
+// hold for it is revoked, and every sign-in approved under it but not yet
+// exchanged for tokens is dropped; but for a change of the password (the
+// holder's own act, signed in), every consent given to them under it ends
+// too (the holder's next sign-in at each asks again). Tokens remembered by
+// this process stop within epochTTL.
 func (p *Provider) forgetAccount(ctx context.Context, tx *sql.Tx, h identity.HandOver) error {
 	accountID := h.AccountID
 	if _, err := tx.ExecContext(ctx, "UPDATE oidc_tokens SET revoked = 1 WHERE account_id = $1 AND revoked = 0", accountID); err != nil {
 		return fmt.Errorf("revoke the account's tokens: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE oidc_consents SET revoked_at = $2 WHERE account_id = $1 AND revoked_at = ''", accountID, db.FormatTime(p.now())); err != nil {
-		return fmt.Errorf("end the account's consents: %w", err)
+	if h.Why != identity.HandOverPassword {
+		if _, err := tx.ExecContext(ctx, "UPDATE oidc_consents SET revoked_at = $2 WHERE account_id = $1 AND revoked_at = ''", accountID, db.FormatTime(p.now())); err != nil {
+			return fmt.Errorf("end the account's consents: %w", err)
+		}
 	}
 	// A sign-in approved under the account and not yet turned into
 	// tokens (its code unissued or unredeemed) ends too.

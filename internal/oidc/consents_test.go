@@ -110,9 +110,11 @@ func TestWithdrawConsent(t *testing.T) {
 // officer gives it back at the counter (identity.Service.Recover): the
 // access and refresh tokens stop at once, and stay refused once the
 // account is unlocked or its new password set; the consents given under
-// it end.
+// it end. A change of the password by the holder ends the tokens too (a
+// thief who signed in at a bank with a leaked password is out there as
+// well), the consents standing.
 func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
-	for _, how := range []string{"lock", "recovery"} {
+	for _, how := range []string{"lock", "recovery", "password"} {
 		t.Run(how, func(t *testing.T) {
 			dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 				e := newOP(t, d)
@@ -164,6 +166,10 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 					if _, err := e.Svc.Unlock(ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: e.LastCode()}, "192.0.2.1"); err != nil {
 						t.Fatal(err)
 					}
+				case "password":
+					if _, err := e.Svc.ChangePassword(ctx, a.Principal(e.Lan.FullName), identity.PasswordChange{Password: identitytest.Password, NewPassword: "mật khẩu mới của Lan"}); err != nil {
+						t.Fatal(err)
+					}
 				case "recovery":
 					police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, identitytest.BaDinh)
 					if _, err := e.Svc.Recover(ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, Phone: "0912 000 111"}); err != nil {
@@ -190,8 +196,8 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 				if n := e.Count("SELECT count(*) FROM oidc_tokens WHERE account_id = $1 AND revoked = 0", a.ID); n != 0 {
 					t.Errorf("%d tokens of the account left", n)
 				}
-				if n := e.Count("SELECT count(*) FROM oidc_consents WHERE account_id = $1 AND revoked_at = ''", a.ID); n != 0 {
-					t.Errorf("%d consents of the account left", n)
+				if n := e.Count("SELECT count(*) FROM oidc_consents WHERE account_id = $1 AND revoked_at = ''", a.ID); (n == 0) != (how != "password") {
+					t.Errorf("%d consents of the account left after the %s", n, how)
 				}
 			})
 		})
