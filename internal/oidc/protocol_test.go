@@ -384,7 +384,7 @@ func TestUnlockPageAfterNotMe(t *testing.T) {
 	for _, c := range []struct {
 		pw, again, field, reason string
 	}{
-		{"", "", "new_password", "người đã đăng nhập biết mật khẩu"},
+		{"", "", "new_password", `href="#f-new_password">Mật khẩu mới: là bắt buộc: bạn đã báo một lần đăng nhập không phải của mình`},
 		{next, next + "!", "repeat_password", "không giống mật khẩu mới"},
 	} {
 		status, body := page(b.PostForm(e.srv.URL+"/eid/unlock", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}, "new_password": {c.pw}, "repeat_password": {c.again}}))

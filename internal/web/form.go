@@ -191,6 +191,15 @@ func (f *Form) Field(name, typ string, required bool) FormField {
 	return FormField{Name: name, ID: fieldID(name), Type: typ, Required: required, Value: f.Get(name), Errors: f.ErrorsOf(name)}
 }
 
+// Labelled is Field with its label's message ID, which the error summary
+// then names the field by too (SetLabel).
+func (f *Form) Labelled(name, typ string, required bool, label string) FormField {
+	f.SetLabel(name, label)
+	ff := f.Field(name, typ, required)
+	ff.Label = label
+	return ff
+}
+
 // formField is the template function field.
 func formField(f *Form, name, typ string, required bool) FormField {
 	return f.Field(name, typ, required)

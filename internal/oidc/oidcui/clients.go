@@ -137,8 +137,8 @@ func (pg *pages) clientsView(r *http.Request, pr auth.Principal, f *web.Form, ed
 			if x.name == fieldClientID && editing != "" {
 				continue // the id is the page's
 			}
-			ff := f.Field(x.name, x.typ, x.required)
-			ff.Label, ff.Options, ff.Hint = "oidc.clients.field."+x.name, x.options, "oidc.clients.hint."+x.name
+			ff := f.Labelled(x.name, x.typ, x.required, "oidc.clients.field."+x.name)
+			ff.Options, ff.Hint = x.options, "oidc.clients.hint."+x.name
 			fg.Fields = append(fg.Fields, ff)
 		}
 		v.Groups = append(v.Groups, fg)

@@ -69,10 +69,8 @@ type loginView struct {
 }
 
 func (pg *pages) loginView(pd *oidc.Pending, f *web.Form) loginView {
-	pin := f.Field(fieldPIN, inputPIN, true)
-	pin.Label = "oidc.field.pin"
-	pw := f.Field(fieldPassword, inputPassword, true)
-	pw.Label = "oidc.field.password"
+	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
+	pw := f.Labelled(fieldPassword, inputPassword, true, "oidc.field.password")
 	return loginView{Pending: pd, Form: f, Fields: []web.FormField{pin, pw, totpField(f)}, Passkeys: pg.eid.PasskeysEnabled()}
 }
 
@@ -120,8 +118,7 @@ const (
 
 // totpField is the optional code of an authenticator app.
 func totpField(f *web.Form) web.FormField {
-	t := f.Field(fieldTOTP, inputText, false)
-	t.Label = "oidc.field.totp"
+	t := f.Labelled(fieldTOTP, inputText, false, "oidc.field.totp")
 	return t
 }
 

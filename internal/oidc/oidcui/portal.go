@@ -66,10 +66,8 @@ type signInView struct {
 }
 
 func (pt *portal) signInView(f *web.Form) signInView {
-	pin := f.Field(fieldPIN, inputPIN, true)
-	pin.Label = "oidc.field.pin"
-	pw := f.Field(fieldPassword, inputPassword, true)
-	pw.Label = "oidc.field.password"
+	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
+	pw := f.Labelled(fieldPassword, inputPassword, true, "oidc.field.password")
 	return signInView{Form: f, Fields: []web.FormField{pin, pw, totpField(f)}, Passkeys: pt.eid.PasskeysEnabled()}
 }
 
@@ -101,14 +99,10 @@ const (
 )
 
 func (pt *portal) recoverView(f *web.Form) signInView {
-	pin := f.Field(fieldPIN, inputPIN, true)
-	pin.Label = "oidc.field.pin"
-	code := f.Field(fieldCode, inputCode, true)
-	code.Label = "portal.recover.code"
-	pw := f.Field(fieldNewPassword, inputNewPassword, true)
-	pw.Label = "portal.recover.password"
-	again := f.Field(fieldRepeat, inputNewPassword, true)
-	again.Label = "portal.recover.repeat"
+	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
+	code := f.Labelled(fieldCode, inputCode, true, "portal.recover.code")
+	pw := f.Labelled(fieldNewPassword, inputNewPassword, true, "portal.recover.password")
+	again := f.Labelled(fieldRepeat, inputNewPassword, true, "portal.recover.repeat")
 	return signInView{Form: f, Fields: []web.FormField{pin, code, pw, again}}
 }
 
@@ -182,16 +176,13 @@ type unlockView struct {
 }
 
 func (pt *portal) unlockView(f *web.Form, sent bool) unlockView {
-	pin := f.Field(fieldPIN, inputPIN, true)
-	pin.Label = "oidc.field.pin"
+	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
 	v := unlockView{Form: f, Fields: []web.FormField{pin}, Sent: sent}
 	if sent {
-		code := f.Field(fieldCode, inputCode, true)
-		code.Label = "portal.recover.code"
-		pw := f.Field(fieldNewPassword, inputNewPassword, false)
-		pw.Label, pw.Hint = "portal.unlock.password", "portal.unlock.password_hint"
-		again := f.Field(fieldRepeat, inputNewPassword, false)
-		again.Label = "portal.recover.repeat"
+		code := f.Labelled(fieldCode, inputCode, true, "portal.recover.code")
+		pw := f.Labelled(fieldNewPassword, inputNewPassword, false, "portal.unlock.password")
+		pw.Hint = "portal.unlock.password_hint"
+		again := f.Labelled(fieldRepeat, inputNewPassword, false, "portal.recover.repeat")
 		v.Fields = append(v.Fields, code, pw, again)
 	}
 	return v
