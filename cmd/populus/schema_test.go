@@ -77,14 +77,14 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 			upto int
 			want map[db.Engine][]string // applied by the upgrade
 		}{
-			{9, map[db.Engine][]string{db.SQLite: {"audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"}, db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"}}},
+			{9, map[db.Engine][]string{db.SQLite: {"audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change"}, db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change"}}},
 			{6, map[db.Engine][]string{
-				db.SQLite:   {"audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0003_persons_keyed_by_pin"},
-				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change"},
+				db.SQLite:   {"audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0003_persons_keyed_by_pin"},
+				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change"},
 			}},
 			{4, map[db.Engine][]string{
-				db.SQLite:   {"audit/0002_audit_subject_index", "audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name", "register/0003_persons_keyed_by_pin"},
-				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name"},
+				db.SQLite:   {"audit/0002_audit_subject_index", "audit/0003_audit_file", "audit/0004_audit_index_runs", "audit/0005_audit_journal", "audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name", "register/0003_persons_keyed_by_pin"},
+				db.Postgres: {"audit/0006_audit_context", "audit/0007_audit_tree", "audit/0008_audit_salt", "staff/0002_signin_throttle", "staff/0003_password_change", "register/0002_person_birth_name"},
 			}},
 		} {
 			t.Run(string(e)+"/"+strconv.Itoa(tc.upto), func(t *testing.T) {

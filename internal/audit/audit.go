@@ -47,7 +47,9 @@ package audit
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"math"
@@ -91,21 +93,28 @@ const (
 	Failed = "failed"
 )
 
-const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+const insertSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields, salt)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
-// args are e's values for insertSQL.
+// args are e's values for insertSQL, with a new salt.
 func (e *Entry) args() []any {
+	salt := make([]byte, saltSize)
+	rand.Read(salt)
 	return []any{db.FormatTime(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote,
-		e.Purpose, e.LegalBasis, e.Consent, e.Request, strings.Join(e.Fields, ",")}
+		e.Purpose, e.LegalBasis, e.Consent, e.Request, strings.Join(e.Fields, ","), hex.EncodeToString(salt)}
 }
 
+// saltSize is the bytes of an entry's salt (128 bits), kept as 32 hex
+// digits: part of its leaf, never shown to the person, so that a redacted
+// proof cannot be tested against guesses of what it hides.
+const saltSize = 16
+
 // insertGroupSQL inserts, on SQLite, a group of entries given as one JSON
-// array of [at, actor, action, subject, outcome, detail, remote] arrays
-// (entriesJSON), in order: the driver copies one argument into C memory
-// instead of seven an entry, which took most of a group commit's time.
-// An entry without context (purpose, …) has only the first seven, as have
-// those of a journal written before the other five were added. Each entry
+// array of [at, actor, action, subject, outcome, detail, remote, purpose,
+// legal_basis, consent, request, fields, salt] arrays (entriesJSON), in
+// order: the driver copies one argument into C memory instead of thirteen
+// an entry, which took most of a group commit's time. The records of a
+// journal written before have only the first seven or twelve (no salt). Each entry
 // is read from json_each once (MATERIALIZED): referred to twelve times as
 // json_each's value, it was converted to text and parsed again twelve
 // times, which took half the import's time. jsonb_each parses the array
@@ -113,21 +122,24 @@ func (e *Entry) args() []any {
 // without parsing text again: 3.3 µs an entry instead of 4.1
 // (BenchmarkImportGroup).
 const insertGroupSQL = `WITH e AS MATERIALIZED (SELECT value AS v FROM jsonb_each($1))
-	INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+	INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields, salt)
 	SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6,
-		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')
+		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, ''), COALESCE(v ->> 12, '')
 	FROM e`
 
 // insertGroupPostgresSQL is insertGroupSQL on PostgreSQL: the entries in
 // the array's order, so that their ids follow it.
-const insertGroupPostgresSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields)
+const insertGroupPostgresSQL = `INSERT INTO audit_log (at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields, salt)
 	SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6,
-		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, '')
+		COALESCE(v ->> 7, ''), COALESCE(v ->> 8, ''), COALESCE(v ->> 9, ''), COALESCE(v ->> 10, ''), COALESCE(v ->> 11, ''), COALESCE(v ->> 12, '')
 	FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, n) ORDER BY n`
 
-// entriesJSON encodes a group for insertGroupSQL.
+// entriesJSON encodes a group for insertGroupSQL, each entry with a new
+// salt (one read of the random source for the group).
 func entriesJSON(batch []Entry) string {
-	b := make([]byte, 0, len(batch)*192)
+	salts := make([]byte, saltSize*len(batch))
+	rand.Read(salts)
+	b := make([]byte, 0, len(batch)*256)
 	b = append(b, '[')
 	for i := range batch {
 		e := &batch[i]
@@ -135,15 +147,19 @@ func entriesJSON(batch []Entry) string {
 			b = append(b, ',')
 		}
 		b = append(e.At.UTC().AppendFormat(append(b, `["`...), db.TimeFormat), '"')
-		for _, s := range [...]string{e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote} {
+		for _, s := range [...]string{e.Actor, e.Action, e.Subject, e.Outcome, e.Detail, e.Remote, e.Purpose, e.LegalBasis, e.Consent, e.Request} {
 			b = appendJSONString(append(b, ','), s)
 		}
-		if e.Purpose != "" || e.LegalBasis != "" || e.Consent != "" || e.Request != "" || len(e.Fields) > 0 {
-			for _, s := range [...]string{e.Purpose, e.LegalBasis, e.Consent, e.Request, strings.Join(e.Fields, ",")} {
-				b = appendJSONString(append(b, ','), s)
+		b = append(b, ',', '"')
+		for j, f := range e.Fields {
+			if j > 0 {
+				b = append(b, ',')
 			}
+			b = appendJSONChars(b, f)
 		}
-		b = append(b, ']')
+		b = append(b, `","`...)
+		b = hex.AppendEncode(b, salts[i*saltSize:(i+1)*saltSize])
+		b = append(b, '"', ']')
 	}
 	return string(append(b, ']'))
 }

@@ -32,10 +32,13 @@ func ParseLeaf(b []byte) (LeafEntry, error) {
 		return out, fmt.Errorf("the leaf's entry id %q is not a positive decimal number", digits)
 	}
 	out.ID = id
-	for _, c := range leafColumns {
+	for _, c := range append(leafColumns[:len(leafColumns):len(leafColumns)], "salt") {
+		if c == "salt" && len(rest) == 0 {
+			break // an entry written before salts
+		}
 		n, tail, found := bytes.Cut(rest, []byte(":"))
 		size, err := strconv.Atoi(string(n))
-		if !found || err != nil || size < 0 || size > len(tail) || string(n) != strconv.Itoa(size) {
+		if !found || err != nil || size < 0 || size > len(tail) || string(n) != strconv.Itoa(size) || (c == "salt" && size == 0) {
 			return out, fmt.Errorf("the leaf's column %s has no valid length", c)
 		}
 		out.Columns[c], rest = string(tail[:size]), tail[size:]

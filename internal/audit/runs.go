@@ -423,7 +423,12 @@ func postingsJSON(ps []posting) string {
 
 // appendJSONString appends s as a JSON string.
 func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
+	return append(appendJSONChars(append(b, '"'), s), '"')
+}
+
+// appendJSONChars appends s as the characters of a JSON string, without
+// its quotes.
+func appendJSONChars(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -431,15 +436,15 @@ func appendJSONString(b []byte, s string) []byte {
 			b = append(b, '\\', c)
 		case c < 0x20:
 			b = append(b, `\u00`...)
-			b = append(b, hex[c>>4], hex[c&0xf])
+			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 		default:
 			b = append(b, c)
 		}
 	}
-	return append(b, '"')
+	return b
 }
 
-const hex = "0123456789abcdef"
+const hexDigits = "0123456789abcdef"
 
 // collect deletes up to mergeChunk postings of a run listed neither in
 // audit_runs nor in audit_merges. Such a run is the source of a completed

@@ -78,8 +78,10 @@ const leafPrefix = "populus-audit-entry/1\n"
 
 // leafData is the canonical encoding of a stored entry, the tree's leaf:
 // leafPrefix, the id in decimal and a newline, then every column as
-// stored, each as its length in bytes, a colon and its bytes. The
-// integrator has the store build it (leafSQL), one value a row.
+// stored, each as its length in bytes, a colon and its bytes, the salt
+// last where the entry has one (entries written before salts have none,
+// and their leaves stay as they were). The integrator has the store build
+// it (leafSQL), one value a row.
 func leafData(r *storedRow) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, leafPrefix...)
@@ -87,6 +89,10 @@ func leafData(r *storedRow) []byte {
 	for _, s := range r.cols() {
 		b = append(strconv.AppendInt(b, int64(len(s)), 10), ':')
 		b = append(b, s...)
+	}
+	if r.salt != "" {
+		b = append(strconv.AppendInt(b, int64(len(r.salt)), 10), ':')
+		b = append(b, r.salt...)
 	}
 	return b
 }
@@ -105,6 +111,7 @@ func leafSQL(e db.Engine) string {
 	for _, c := range leafColumns {
 		parts = append(parts, "octet_length("+c+")", "':'", c)
 	}
+	parts = append(parts, "CASE WHEN salt = '' THEN '' ELSE concat(octet_length(salt), ':', salt) END")
 	// One concat() call, not a chain of ||, each of which copied the
 	// growing string: a quarter of the integrator's time.
 	return "concat(" + strings.Join(parts, ", ") + ")"
@@ -115,16 +122,17 @@ type storedRow struct {
 	id                                                  int64
 	at, actor, action, subject, outcome, detail, remote string
 	purpose, legalBasis, consent, request, fields       string
+	salt                                                string // "" for entries written before salts
 }
 
 func (r *storedRow) cols() [12]string {
 	return [12]string{r.at, r.actor, r.action, r.subject, r.outcome, r.detail, r.remote, r.purpose, r.legalBasis, r.consent, r.request, r.fields}
 }
 
-const rowCols = `id, at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields`
+const rowCols = `id, at, actor, action, subject, outcome, detail, remote, purpose, legal_basis, consent, request, fields, salt`
 
 func scanRow(s db.Scanner, r *storedRow) error {
-	return s.Scan(&r.id, &r.at, &r.actor, &r.action, &r.subject, &r.outcome, &r.detail, &r.remote, &r.purpose, &r.legalBasis, &r.consent, &r.request, &r.fields)
+	return s.Scan(&r.id, &r.at, &r.actor, &r.action, &r.subject, &r.outcome, &r.detail, &r.remote, &r.purpose, &r.legalBasis, &r.consent, &r.request, &r.fields, &r.salt)
 }
 
 // leafRow is an entry as the integrator reads it: its id, its time and its

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
@@ -391,6 +394,74 @@ func TestKeylessProcessStoresNoCheckpoint(t *testing.T) {
 		}
 		if rep, err := Verify(ctx, d, vkey); err != nil || rep.Unsigned != 0 {
 			t.Errorf("Verify: %+v %v", rep, err)
+		}
+	})
+}
+
+// A redacted proof cannot be tested against guesses of what it hides: a
+// person shown an entry's id, time, action and outcome, and its leaf's
+// hash, who tries every officer and address of a small candidate set, finds
+// none whose leaf has that hash, nor for the neighbouring entry whose leaf
+// the path holds; an entry's leaf holds a random salt they are never
+// shown (with it, the true columns give the hash: the guess was right).
+func TestRedactedProofResistsGuesses(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := New(d)
+		defer l.Close()
+		if _, err := l.SignCheckpoints(ctx, plainSealer{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []Entry{
+			{Actor: "staff:police.badinh", Action: "person.read", Subject: "001051699127", Outcome: OK, Remote: "10.0.0.7"},
+			{Actor: "staff:registrar.badinh", Action: "person.read", Subject: "001040999957", Outcome: OK, Remote: "10.0.0.9"},
+		} {
+			if err := l.Record(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		settle(t, l)
+		var rows []storedRow
+		q, err := d.QueryContext(ctx, `SELECT `+rowCols+` FROM audit_log ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q.Next() {
+			var r storedRow
+			if err := scanRow(q, &r); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r)
+		}
+		q.Close()
+		if len(rows) != 2 || rows[0].salt == "" || rows[1].salt == "" || rows[0].salt == rows[1].salt || len(rows[0].salt) != 2*saltSize {
+			t.Fatalf("salts: %+v", rows)
+		}
+		p, err := l.Prove(ctx, rows[1].id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := p.Redacted()
+		if shown.LeafData != nil || len(shown.Hashes) != 1 {
+			t.Fatalf("redacted proof %+v", shown)
+		}
+		targets := map[string][]byte{"the person's entry": shown.LeafHash, "its neighbour's": shown.Hashes[0]}
+		for i, r := range rows {
+			if got := rfc6962.DefaultHasher.HashLeaf(leafData(&r)); !bytes.Equal(got, targets[[]string{"its neighbour's", "the person's entry"}[i]]) {
+				t.Fatalf("entry %d's leaf with its salt does not give the proof's hash", r.id)
+			}
+			for _, actor := range []string{"staff:registrar.badinh", "staff:police.badinh", "staff:admin"} {
+				for _, remote := range []string{"10.0.0.7", "10.0.0.9", "127.0.0.1"} {
+					guess := r
+					guess.actor, guess.remote, guess.salt = actor, remote, ""
+					h := rfc6962.DefaultHasher.HashLeaf(leafData(&guess))
+					for what, target := range targets {
+						if bytes.Equal(h, target) {
+							t.Errorf("%s found by guessing %s from %s", what, actor, remote)
+						}
+					}
+				}
+			}
 		}
 	})
 }
