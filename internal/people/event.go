@@ -144,12 +144,18 @@ const (
 // ResidenceRegistration registers a permanent or temporary residence. For a
 // permanent residence the person joins a household: an existing one
 // (HouseholdID, with Relation to its head) or a new one of which they are head.
+// A person whose record is kept out of the officer's reach is registered
+// only in person: CardNumber and CardIssued are the number and the date of
+// issue of their chip card as read at the counter (for a person who holds
+// none, a parent's); the number alone is the PIN, known to many.
 type ResidenceRegistration struct {
 	PIN         string        `json:"pin"`
 	Kind        ResidenceKind `json:"kind"`
 	Address     Address       `json:"address"`
 	HouseholdID string        `json:"household_id"`
 	Relation    Relation      `json:"relation_to_head"`
+	CardNumber  string        `json:"card_number,omitempty"`
+	CardIssued  civil.Date    `json:"card_issued,omitzero"`
 	Meta
 }
 

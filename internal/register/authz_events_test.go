@@ -52,12 +52,12 @@ type outside struct {
 
 func newOutside(e *env) outside {
 	o := outside{
-		man:     e.person(hcm, "Đỗ Văn Xa", civil.Male, "1927-11-13"),
-		wife:    e.person(hcm, "Lý Thị Vợ", civil.Female, "1960-02-02"),
-		husband: e.person(hcm, "Hồ Văn Chồng", civil.Male, "1958-03-03"),
-		dead:    e.person(hcm, "Dương Thị Mất", civil.Female, "1950-04-04"),
-		head:    e.person(hcm, "Phan Văn Chủ", civil.Male, "1965-05-05"),
-		member:  e.person(hcm, "Phan Thị Con", civil.Female, "1995-06-06"),
+		man:     carded(e.person(hcm, "Đỗ Văn Xa", civil.Male, "1927-11-13")),
+		wife:    carded(e.person(hcm, "Lý Thị Vợ", civil.Female, "1960-02-02")),
+		husband: carded(e.person(hcm, "Hồ Văn Chồng", civil.Male, "1958-03-03")),
+		dead:    carded(e.person(hcm, "Dương Thị Mất", civil.Female, "1950-04-04")),
+		head:    carded(e.person(hcm, "Phan Văn Chủ", civil.Male, "1965-05-05")),
+		member:  carded(e.person(hcm, "Phan Thị Con", civil.Female, "1995-06-06")),
 	}
 	couple(o.wife, o.husband)
 	e.household(hcm, "9 Lê Lợi", o.husband, o.wife)
@@ -124,11 +124,16 @@ func TestEventsOutOfReachMatrix(t *testing.T) {
 			{"correction", registrar, "/api/v1/events/correction", func(x string) any {
 				return with(map[string]any{"pin": x, "full_name": "Tên Khác"})
 			}, everyone},
+			// With the card of the person (a wrong date of issue for the
+			// head, whose move would be allowed with the right one).
 			{"temporary residence", police, "/api/v1/events/residence", func(x string) any {
-				return with(map[string]any{"pin": x, "kind": "temporary", "address": map[string]string{"unit_code": baDinh, "detail": "1 Đội Cấn"}})
+				return with(map[string]any{"pin": x, "kind": "temporary", "address": map[string]string{"unit_code": baDinh, "detail": "1 Đội Cấn"}, "card_number": x, "card_issued": cardIssued.String()})
 			}, []*people.Person{o.dead}},
 			{"permanent residence", police, "/api/v1/events/residence", func(x string) any {
-				return with(map[string]any{"pin": x, "kind": "permanent", "address": map[string]string{"unit_code": baDinh, "detail": "2 Đội Cấn"}})
+				return with(map[string]any{"pin": x, "kind": "permanent", "address": map[string]string{"unit_code": baDinh, "detail": "2 Đội Cấn"}, "card_number": x, "card_issued": cardIssued.String()})
+			}, []*people.Person{o.dead}},
+			{"permanent residence, a wrong card", police, "/api/v1/events/residence", func(x string) any {
+				return with(map[string]any{"pin": x, "kind": "permanent", "address": map[string]string{"unit_code": baDinh, "detail": "2 Đội Cấn"}, "card_number": x, "card_issued": "2021-07-02"})
 			}, []*people.Person{o.dead, o.head}},
 			{"residence removal", police, "/api/v1/events/residence-removal", func(x string) any {
 				return with(map[string]any{"pin": x, "kind": "permanent"})
@@ -208,7 +213,8 @@ func TestEventAnswersOnlyWhatMayBeRead(t *testing.T) {
 		// Minh (Luật Cư trú: registered where he stays).
 		status, body := e.post(police, "/api/v1/events/residence", map[string]any{
 			"pin": o.man.PIN, "kind": "temporary", "reason": "đi làm",
-			"address": map[string]string{"unit_code": baDinh, "detail": "Phòng 3, 5 Đội Cấn"},
+			"address":     map[string]string{"unit_code": baDinh, "detail": "Phòng 3, 5 Đội Cấn"},
+			"card_number": o.man.PIN, "card_issued": cardIssued.String(),
 		})
 		if status != http.StatusCreated {
 			t.Fatalf("temporary residence: %d %s", status, body)

@@ -33,7 +33,7 @@ func newThreeGenerations(e *env) *threeGenerations {
 	f.grandma = e.person(baDinh, "Lê Thị Hoa", civil.Female, "1958-09-20")
 	f.grandma.Relation = people.Spouse
 	couple(f.grandpa, f.grandma)
-	f.mai = childOf(e.person(baDinh, "Nguyễn Thị Mai", civil.Female, "1990-06-15"), f.grandpa, f.grandma)
+	f.mai = childOf(carded(e.person(baDinh, "Nguyễn Thị Mai", civil.Female, "1990-06-15")), f.grandpa, f.grandma)
 	f.mai.Relation = people.Child
 	f.nam = e.person(baDinh, "Trần Văn Nam", civil.Male, "1988-11-03")
 	f.nam.Relation = people.ChildInLaw

@@ -553,10 +553,27 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		} else if err := c.authorize(auth.RegisterResidence, rr.Address.Unit, rr.PIN); err != nil {
 			return err
 		}
-		// The person may live anywhere (they are moving in).
+		// The person may live anywhere (they are moving in), but one whose
+		// record is kept out of reach is registered only in person, their
+		// chip card read at the counter: else any officer could move anyone
+		// in the country into their commune, and so into their reach. The
+		// answers do not tell an unknown PIN from a person out of reach.
+		card := strings.TrimSpace(rr.CardNumber)
 		p, err := c.loadBeyondReach("pin", rr.PIN, auth.RegisterResidence)
 		if err != nil {
+			if (card == "" || rr.CardIssued.IsZero()) && problem.Is(err, problem.Forbidden) {
+				return errCardRequired()
+			}
 			return err
+		}
+		if c.hidden[p.PIN] {
+			if card == "" || rr.CardIssued.IsZero() {
+				c.outOfReach(auth.RegisterResidence, p.PIN, "residence of a person out of reach: no chip card given")
+				return errCardRequired()
+			}
+			if err := c.about(c.cardShown(p, card, rr.CardIssued), p.PIN); err != nil {
+				return err
+			}
 		}
 		if p.Status != people.Alive {
 			return c.about(problem.Field("pin", "%s is recorded as %s", p.PIN, statusTerm(p.Status)), p.PIN)
@@ -589,6 +606,43 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		c.answer(saved)
 		return nil
 	})
+}
+
+// errCardRequired is the answer to a residence registration of a person
+// out of reach, or unknown, without a chip card: alike for both.
+func errCardRequired() error {
+	var f problem.Fields
+	f.Add("card_number", "is required when the person's record is kept outside your reach: the number of their chip card as read at the counter (for a person without one, a parent's)")
+	f.Add("card_issued", "is required when the person's record is kept outside your reach: the date of issue of the chip card as read at the counter")
+	return f.Err()
+}
+
+// cardShown checks the chip card shown at the counter for p, its number
+// and date of issue: p's own, or, for a person who holds none, a living
+// parent's.
+func (c *change) cardShown(p people.Person, card string, issued civil.Date) error {
+	shown := func(q people.Person) bool {
+		return q.Card.Number == card && !q.Card.Issued.IsZero() && q.Card.Issued == issued
+	}
+	if p.Card.Number != "" {
+		if shown(p) {
+			return nil
+		}
+		return problem.Field("card_number", "is not the chip card recorded for %s, or not of that date of issue", p.PIN)
+	}
+	for _, parent := range []string{p.FatherPIN, p.MotherPIN} {
+		if parent == "" {
+			continue
+		}
+		q, err := c.r.load(c.ctx, c.tx, parent)
+		if err != nil && !problem.Is(err, problem.NotFound) {
+			return err
+		}
+		if err == nil && q.Status == people.Alive && shown(q) {
+			return nil
+		}
+	}
+	return problem.Field("card_number", "%s holds no chip card, and it is not a living parent's", p.PIN)
 }
 
 // leaveHousehold refuses to let a head leave a household that others still

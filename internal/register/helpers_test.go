@@ -119,6 +119,16 @@ func (e *env) person(commune, name string, sex civil.Sex, birth string) *people.
 	}
 }
 
+// carded gives p a chip card (before import): its number the PIN, as on
+// real cards, issued on cardIssued.
+func carded(p *people.Person) *people.Person {
+	p.Card = people.IDCard{Number: p.PIN, Issued: cardIssued}
+	return p
+}
+
+// cardIssued is the date of issue of the cards carded gives.
+var cardIssued = civil.Date{Year: 2021, Month: 7, Day: 1}
+
 // couple links two people as spouses (before import).
 func couple(a, b *people.Person) { a.SpousePIN, b.SpousePIN = b.PIN, a.PIN }
 

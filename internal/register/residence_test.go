@@ -22,6 +22,7 @@ func TestTemporaryResidence(t *testing.T) {
 
 		p, err := e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{
 			PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: stay, Meta: people.Meta{Reason: "đi làm"},
+			CardNumber: f.mai.PIN, CardIssued: cardIssued,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +71,10 @@ func TestTemporaryResidence(t *testing.T) {
 			{"no detail", people.ResidenceRegistration{PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: people.Address{Unit: hcm, Detail: " "}}, []string{"address.detail"}},
 			{"deceased", people.ResidenceRegistration{PIN: dead.PIN, Kind: people.TemporaryResidence, Address: stay}, []string{"pin"}},
 			// Refused as a person out of reach is (no field).
-			{"unknown person", people.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: people.TemporaryResidence, Address: stay}, nil},
+			{"unknown person", people.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: people.TemporaryResidence, Address: stay, CardNumber: "079090000001", CardIssued: cardIssued}, nil},
+			// Without the card, as a person out of reach is.
+			{"unknown person, no card", people.ResidenceRegistration{PIN: e.newPIN(hcm, civil.Male, 1990), Kind: people.TemporaryResidence, Address: stay}, []string{"card_number", "card_issued"}},
+			{"out of reach, no card", people.ResidenceRegistration{PIN: f.mai.PIN, Kind: people.TemporaryResidence, Address: stay}, []string{"card_number", "card_issued"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +185,7 @@ func TestPermanentResidence(t *testing.T) {
 					PIN: f.grandma.PIN, Kind: people.PermanentResidence, HouseholdID: got.HouseholdID, Relation: rel,
 				})
 				wantProblem(t, err, problem.Invalid, "relation_to_head")
-				if after := e.counts(); after != before {
+				if after := e.counts(); after.persons != before.persons || after.events != before.events || after.households != before.households {
 					t.Errorf("refused join stored something: %+v → %+v", before, after)
 				}
 			}
@@ -334,5 +338,69 @@ func TestChangeHead(t *testing.T) {
 		// A dead member cannot become head.
 		_, err = e.reg.ChangeHead(e.ctx, police, people.HeadChange{HouseholdID: hh, NewHeadPIN: f.mai.PIN, FormerHeadRelation: people.Spouse})
 		wantProblem(t, err, problem.Invalid, "new_head_pin")
+	})
+}
+
+// A person whose record is kept out of the officer's reach is moved in only
+// with their chip card read at the counter, its number and date of issue
+// (or, for a person holding none, a living parent's): without it any
+// officer could move anyone into their commune, and so into their reach.
+// A wrong card is refused as an unknown PIN is, and stores nothing.
+func TestMoveInNeedsTheCard(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		police := policeAt(baDinh)
+		parent := carded(e.person(hcm, "Phan Văn Bố", civil.Male, "1965-05-05"))
+		child := childOf(e.person(hcm, "Phan Thị Bé", civil.Female, "2015-06-06"), parent, nil) // no card of her own
+		stranger := carded(e.person(hcm, "Lê Văn Lạ", civil.Male, "1970-01-01"))
+		e.household(hcm, "12 Lê Lợi", parent, child)
+		e.household(hcm, "13 Lê Lợi", stranger)
+		home := people.Address{Unit: baDinh, Detail: "7 Đội Cấn"}
+		move := func(pin, card string, issued civil.Date) (people.Person, error) {
+			return e.reg.RegisterResidence(e.ctx, police, people.ResidenceRegistration{PIN: pin, Kind: people.PermanentResidence, Address: home,
+				CardNumber: card, CardIssued: issued, Meta: people.Meta{Reason: "chuyển đến"}})
+		}
+		unknown := e.newPIN(hcm, civil.Male, 1980)
+		for _, tc := range []struct {
+			name, pin, card string
+			issued          civil.Date
+			fields          []string // else refused as out of reach
+		}{
+			{"no card", parent.PIN, "", civil.Date{}, []string{"card_number", "card_issued"}},
+			{"no card, an unknown PIN", unknown, "", civil.Date{}, []string{"card_number", "card_issued"}},
+			{"the number alone", parent.PIN, parent.PIN, civil.Date{}, []string{"card_number", "card_issued"}},
+			{"another date of issue", parent.PIN, parent.PIN, civil.Date{Year: 2021, Month: 7, Day: 2}, nil},
+			{"a stranger's card", parent.PIN, stranger.PIN, cardIssued, nil},
+			{"a child with a stranger's card", child.PIN, stranger.PIN, cardIssued, nil},
+			{"an unknown PIN with a card", unknown, unknown, cardIssued, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := e.counts()
+				_, err := move(tc.pin, tc.card, tc.issued)
+				if tc.fields == nil {
+					wantProblem(t, err, problem.Forbidden)
+				} else {
+					wantProblem(t, err, problem.Invalid, tc.fields...)
+				}
+				if after := e.counts(); after.persons != before.persons || after.events != before.events || after.households != before.households {
+					t.Errorf("a refused move stored something: %+v → %+v", before, after)
+				}
+			})
+		}
+		if n := e.audited(police.ActorID(), string(auth.RegisterResidence), parent.PIN, "denied"); n < 3 {
+			t.Errorf("%d refused moves of %s audited, want 3 or more", n, parent.PIN)
+		}
+		// The child holds no card: the parent's, shown at the counter.
+		if _, err := move(child.PIN, parent.PIN, cardIssued); err != nil {
+			t.Fatalf("a child with a parent's card: %v", err)
+		}
+		if _, err := move(parent.PIN, parent.PIN, cardIssued); err != nil {
+			t.Fatalf("with the card: %v", err)
+		}
+		for _, p := range []*people.Person{child, parent} {
+			if got := e.get(p.PIN); got.Permanent != home {
+				t.Errorf("%s moved to %+v", p.PIN, got.Permanent)
+			}
+		}
 	})
 }

@@ -208,6 +208,12 @@ var eventForms = []*eventSpec{
 				{Name: "household_id", Type: "text"},
 				{Name: "relation_to_head", Type: "select", Options: relationOptions},
 			}},
+			// Asked by the register of a person whose record is kept
+			// out of the officer's reach (someone moving in).
+			{Legend: "legend.card", Fields: []fieldSpec{
+				{Name: "card_number", Type: "text"},
+				{Name: "card_issued", Type: "date"},
+			}},
 			metaGroup,
 		},
 		prefill: func(f *web.Form, p auth.Principal) {
@@ -222,6 +228,7 @@ var eventForms = []*eventSpec{
 				PIN: f.Get("pin"), Kind: people.ResidenceKind(f.Get("kind")),
 				Address:     people.Address{Unit: f.Get("address.unit_code"), Detail: f.Get("address.detail")},
 				HouseholdID: f.Get("household_id"), Relation: people.Relation(f.Get("relation_to_head")),
+				CardNumber: f.Get("card_number"), CardIssued: f.Date("card_issued"),
 				Meta: readMeta(f),
 			}
 			if f.Failed() {
