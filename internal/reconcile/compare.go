@@ -81,7 +81,38 @@ var fullNameLevels = []string{
 func (FullName) Name() string     { return "full_name" }
 func (FullName) Levels() []string { return fullNameLevels }
 
+// Level is fullNameLevel, but for the levels of words and letters alike
+// (from NameWordsSubset on), which need a family name in common: two names
+// whose family names, the anchor of a Vietnamese name, are not within one
+// edit of each other (either name's first or last word, for a name written
+// given-name first) are "else", however many of the other words agree
+// ("Nguyễn Thị Thảo" and "Lê Thị Thắm" share a middle name and two letters
+// of the given one). Estimated on a dirty file, those levels otherwise
+// learnt to count as evidence for a match.
 func (FullName) Level(a, b *Record) int {
+	l := fullNameLevel(a, b)
+	if l >= NameWordsSubset && l < NameElse && !familyInCommon(a, b) {
+		return NameElse
+	}
+	return l
+}
+
+// familyInCommon reports whether the two names may have a family name in
+// common (folded): their first words within one edit, or one's first and
+// the other's last (one written given-name first), or both last words
+// equal (both written so: "Út Lê", "Ty Lê"; equal, as given names written
+// family-first one edit apart, Thảo and Thắm, are different names).
+func familyInCommon(a, b *Record) bool {
+	if a.ntok == 0 || b.ntok == 0 {
+		return true
+	}
+	af, al := a.token(0), a.token(int(a.ntok)-1)
+	bf, bl := b.token(0), b.token(int(b.ntok)-1)
+	near := func(x, y string) bool { return x == y || DLWithin(x, y, 1) }
+	return near(af, bf) || near(af, bl) || near(al, bf) || al == bl
+}
+
+func fullNameLevel(a, b *Record) int {
 	switch {
 	case a.folded == "" || b.folded == "":
 		return Null

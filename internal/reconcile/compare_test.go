@@ -48,6 +48,10 @@ func TestLevels(t *testing.T) {
 		{"two edits", FullName{}, named("Út Lê"), named("Ty Lê"), NameTwoEdits},
 		{"all words but one, order changed", FullName{}, named("Anh Hoàng Thị Mai"), named("Hoàng Thị Lan Anh"), NameMostWords},
 		{"one word of three", FullName{}, named("Nguyễn Văn Hùng"), named("Nguyễn Thị Mai"), NameElse},
+		// Words alike but no family name in common.
+		{"another family, the given name one edit off", FullName{}, named("Nguyễn Thị Thảo"), named("Lê Thị Thắm"), NameElse},
+		{"another family, given-name first", FullName{}, named("Thị Thảo Nguyễn"), named("Lê Thị Thắm"), NameElse},
+		{"the family one edit off, given-name first", FullName{}, named("Thị Thảo Nguyen"), named("Nguyễn Thị Thắm"), NameWordsOneFault},
 		{"an initial is not near", FullName{}, named("Nguyễn A"), named("Nguyễn B"), NameOneEdit},
 		{"different people", FullName{}, named("Nguyễn Thị Mai"), named("Trần Văn Hùng"), NameElse},
 		{"name missing", FullName{}, named(""), named("Trần Văn Hùng"), Null},
@@ -283,6 +287,26 @@ func TestRecordNameSplits(t *testing.T) {
 		}
 		if l := (FullName{}).Level(&r, &reg); l != NameExact && l != NameFolded {
 			t.Errorf("%+v: full-name level %d against the register's whole name", f, l)
+		}
+	}
+}
+
+// What files put in names that is no part of one does not make them
+// differ: a zero-width space or joiner inside a word, a byte-order mark, a
+// comma after the family name, a full stop, quotes, the eth typed for Đ.
+// Hyphens and apostrophes stay.
+func TestRecordNameNoise(t *testing.T) {
+	for want, forms := range map[string][]string{
+		"hoàng thị phương": {"Hoàng \u200bThị Phương", "Hoàng Th\u200bị Phương", "\ufeffHoàng Thị\u200d Phương", "Hoàng Thị\u00a0Phương", "Hoàng Thị Ph\u00adương"},
+		"nguyễn quỳnh vi":  {"Nguyễn, Quỳnh Vi", "NGUYỄN; QUỲNH VI", "\"Nguyễn Quỳnh Vi\"", "Nguyễn (Quỳnh) Vi", "Nguyễn. Quỳnh Vi"},
+		"đặng văn đức":     {"Ðặng Văn Ðức", "ðặng văn ðức"},
+		"h'hen niê":        {"H'Hen Niê"},
+		"ka-sô liễng":      {"Ka-Sô Liễng"},
+	} {
+		for _, f := range forms {
+			if r := NewRecord(named(f)); r.Name() != want {
+				t.Errorf("%q read as %q, want %q", f, r.Name(), want)
+			}
 		}
 	}
 }

@@ -32,7 +32,7 @@ func sameLevelCheck(t testing.TB, s *RecordStore, x, y string) int {
 	s.Get(s.Add(&b), &pb)
 	want := refFullNameLevel(&a, &b)
 	for _, p := range [][2]*Record{{&a, &b}, {&b, &a}, {&pa, &pb}, {&pb, &pa}, {&a, &pb}, {&pa, &b}} {
-		if got := (FullName{}).Level(p[0], p[1]); got != want {
+		if got := fullNameLevel(p[0], p[1]); got != want {
 			t.Fatalf("%q and %q: level %d (%s), before %d (%s)", p[0].name, p[1].name,
 				got, levelName(got), want, levelName(want))
 		}
@@ -336,7 +336,7 @@ func TestFullNameSameAsBeforeWorld(t *testing.T) {
 	check := func(pairs Pairs) {
 		for a, b := range pairs {
 			want := refFullNameLevel(a, b)
-			if got := (FullName{}).Level(a, b); got != want {
+			if got := fullNameLevel(a, b); got != want {
 				t.Fatalf("%q and %q: level %d (%s), before %d (%s)", a.name, b.name,
 					got, levelName(got), want, levelName(want))
 			}

@@ -438,7 +438,7 @@ func clean(s string) string {
 	if s == "" {
 		return ""
 	}
-	words := strings.Fields(strings.ToLower(norm.NFC.String(s)))
+	words := strings.Fields(strings.ToLower(strings.Map(nameRune, norm.NFC.String(s))))
 	out := words[:0]
 	for _, w := range words {
 		if strings.IndexFunc(w, func(r rune) bool { return !unicode.Is(unicode.Mn, r) }) >= 0 {
@@ -446,6 +446,27 @@ func clean(s string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// nameRune maps what files put in names that is no part of a name:
+// invisible format characters (zero-width spaces and joiners, byte-order
+// marks, soft hyphens, direction marks) are dropped, which split a word
+// unseen; punctuation that separates words ("Nguyễn, Quỳnh Vi", "Nguyễn
+// V. An", brackets, quotes, slashes) becomes a space; the eth of Icelandic
+// (Ð, ð), typed for Đ, becomes Đ. Hyphens and apostrophes stay: names of
+// some peoples have them.
+func nameRune(r rune) rune {
+	switch {
+	case r == 'Ð':
+		return 'Đ'
+	case r == 'ð':
+		return 'đ'
+	case unicode.Is(unicode.Cf, r):
+		return -1
+	case strings.ContainsRune(",;:.()[]{}\"/\\|“”«»„<>", r):
+		return ' '
+	}
+	return r
 }
 
 // ocrDigits reads the digits that optical character recognition puts in

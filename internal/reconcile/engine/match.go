@@ -513,7 +513,7 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 		// Not when the record's PIN is another candidate's: which of the
 		// two the record is about is for a person to say.
 		d.Kind = Match
-	case m.lone(top.Weight, second) && !m.dateContradicts() && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+	case m.lone(top.Weight, second) && !m.dateContradicts() && !m.nameAndYearOnly() && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
 		// The only plausible person: applied although below the threshold,
 		// unless the record's PIN is another candidate's (for review).
 		d.Kind = Match
@@ -530,6 +530,8 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 				gap, top.Probability, m.cfg.Threshold)
 		case m.lone(top.Weight, second) && m.dateContradicts():
 			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but the date of birth differs from theirs", reconcile.Probability(top.Weight))
+		case m.lone(top.Weight, second) && m.nameAndYearOnly():
+			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but only the name and part of the date of birth agree: a namesake?", reconcile.Probability(top.Weight))
 		default:
 			d.Reason = fmt.Sprintf("best candidate's probability %.4f is below the threshold %v", top.Probability, m.cfg.Threshold)
 		}
@@ -590,6 +592,24 @@ func (m *matcher) lone(w, second float64) bool {
 // the best candidate's: the date comparison's "else" (a missing date, or one
 // written with faults, agrees in part). m.v holds the best pair's levels.
 func (m *matcher) dateContradicts() bool { return m.level(m.c.dob) == reconcile.DOBElse }
+
+// nameAndYearOnly reports whether what ties the record to the best
+// candidate is the name and part of the date of birth alone: the dates
+// agreeing only in part (one known by its year, a digit off, day and month
+// swapped), the places in other provinces or unknown, no identity number
+// agreeing. Namesakes born the same year are many in a country of a
+// hundred million: such a person, however alone among the candidates, is
+// left for review, not linked by the lone rule.
+func (m *matcher) nameAndYearOnly() bool {
+	if l := m.level(m.c.dob); l == reconcile.DOBExact || l == reconcile.DOBElse {
+		return false
+	}
+	if l := m.level(m.c.address); l != reconcile.PlaceElse && l != reconcile.Null {
+		return false
+	}
+	pin, cmnd := m.level(m.c.pin), m.level(m.c.cmnd)
+	return (pin == reconcile.Null || pin == reconcile.PINElse) && (cmnd == reconcile.Null || cmnd == reconcile.CMNDElse)
+}
 
 // within counts the candidates whose weight is within margin bits of the
 // best.

@@ -314,22 +314,27 @@ func TestEstimateIsExact(t *testing.T) {
 
 // The only plausible person is linked below the threshold when the record's
 // date of birth agrees with theirs at some level or is missing, never when
-// it contradicts it.
+// it contradicts it, nor when only the name and the year of birth agree (a
+// place in another province, or none: a namesake is as likely).
 func TestLoneRuleDate(t *testing.T) {
 	x := memIndex(t)
+	const here = "Phường Phú Lợi,Tỉnh Bình Dương"
 	for _, tc := range []struct {
-		name, date string
-		want       string
+		name, date, place string
+		want              string
 	}{
-		{"date exact", "15/07/1988", "match"},
-		{"year only", "1988", "match"},
-		{"no date", "", "match"},
-		{"another date", "03/02/1961", "ambiguous"},
+		{"date exact", "15/07/1988", here, "match"},
+		{"year only", "1988", here, "match"},
+		{"no date", "", here, "match"},
+		{"another date", "03/02/1961", here, "ambiguous"},
+		{"date exact, another province", "15/07/1988", "Phường Ba Đình,Thành phố Hà Nội", "conflict"},
+		{"year only, another province", "1988", "Phường Ba Đình,Thành phố Hà Nội", "ambiguous"},
+		{"year only, no place", "1988", ",", "ambiguous"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			text := base + "P1,Dang Van Duc," + tc.date + ",Nam,,Phường Phú Lợi,Tỉnh Bình Dương\n"
+			text := base + "P1,Dang Van Duc," + tc.date + ",Nam,," + tc.place + "\n"
 			_, got, _ := reconcileText(t, x, text, Config{Threshold: 0.99999999, LoneThreshold: 0.0001, ReviewFloor: 0.00001})
-			if d := got["P1"]; d[2] != tc.want || (tc.want == "match") != (d[3] != "") {
+			if d := got["P1"]; d[2] != tc.want || (tc.want != "ambiguous") != (d[3] != "") {
 				t.Errorf("P1 born %q: %v", tc.date, d)
 			}
 		})
