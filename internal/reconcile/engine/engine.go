@@ -47,7 +47,9 @@ type Config struct {
 	// as close is what makes a wrong link; measured on synthetic files of
 	// both profiles and several seeds (docs/benchmarks.md). A
 	// LoneThreshold above 1 turns the rule off. A record whose PIN is
-	// another candidate's is left for review.
+	// another candidate's is left for review, and so is one tied to the
+	// person by the name and part of the date of birth alone, in another
+	// province or none (a namesake is as likely).
 	LoneThreshold float64
 	LoneMargin    float64
 	// OneToOne assigns each person to at most one record (the sector
