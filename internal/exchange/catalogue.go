@@ -162,7 +162,7 @@ func (x *Exchange) ConsentChoices(ctx context.Context) (ConsentChoices, error) {
 		for _, p := range r.Purposes {
 			if v.purposes[p].ConsentRequired {
 				clients[r.Subsystem], purposes[p] = true, true
-				for _, f := range r.Fields {
+				for _, f := range consentFields(r.Service, r.Fields) {
 					fields[f] = true
 				}
 			}
@@ -183,5 +183,14 @@ func (x *Exchange) ConsentChoices(ctx context.Context) (ConsentChoices, error) {
 			out.Fields = append(out.Fields, f)
 		}
 	}
+	// Then the fields of the members' services, by service.
+	var others []string
+	for f := range fields {
+		if strings.Contains(f, ":") {
+			others = append(others, f)
+		}
+	}
+	slices.Sort(others)
+	out.Fields = append(out.Fields, others...)
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,14 +31,26 @@ import (
 var schemas = append([]*db.Schema{audit.Schema, staff.Schema, oidc.Schema, exchange.Schema}, identitytest.Schemas...)
 
 // consents is a consent service for the tests: the consents given, per
-// subject, client and purpose.
-type consents struct{ given map[[3]string]string }
+// subject, client and purpose, and the fields each covers where covers
+// names them (else any).
+type consents struct {
+	given  map[[3]string]string
+	covers map[string][]string
+}
 
 func (c *consents) Authorize(_ context.Context, subject, client, purpose string, fields []string) (string, error) {
-	if id, ok := c.given[[3]string{subject, client, purpose}]; ok {
-		return id, nil
+	id, ok := c.given[[3]string{subject, client, purpose}]
+	if !ok {
+		return "", problem.New(problem.Forbidden, "no consent of the person for %s to %s", purpose, client)
 	}
-	return "", problem.New(problem.Forbidden, "no consent of the person for %s to %s", purpose, client)
+	if covered, named := c.covers[id]; named {
+		for _, f := range fields {
+			if !slices.Contains(covered, f) {
+				return "", problem.New(problem.Forbidden, "field %s is not covered by consent %s", f, id)
+			}
+		}
+	}
+	return id, nil
 }
 
 type env struct {

@@ -215,7 +215,7 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	consent := ""
 	if subject != "" {
-		if consent, err = x.consent(ctx, c, subject, fields); err != nil {
+		if consent, err = x.consent(ctx, c, subject, consentFields(c.service.ID, fields)); err != nil {
 			return x.refuse(ctx, c, ActionForward, subject, err)
 		}
 	}

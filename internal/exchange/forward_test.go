@@ -56,9 +56,16 @@ func TestMemberService(t *testing.T) {
 		if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}}); err != nil {
 			t.Fatal(err)
 		}
+		// A consent to the register's fields does not cover the same
+		// names of a member's service: its fields are the service's.
 		e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-9"
+		e.consents.covers = map[string][]string{"c-9": {"valid", "full_name"}}
 		h := xroad(bank, "KYC")
 		h[exchange.HeaderSubject] = e.Lan.PIN
+		if r := e.do(t, e.client(bank), "POST", "/r1/"+svc+"/cards", h, `{}`); r.status != 403 || !strings.Contains(r.body, "field "+svc+":valid is not covered") {
+			t.Fatalf("a consent to the register's fields: %d %s", r.status, r.body)
+		}
+		e.consents.covers["c-9"] = []string{svc + ":valid"}
 		h[exchange.HeaderID] = "req-77"
 		h["Content-Type"] = "application/json"
 		// The bank signs its request with its own key.

@@ -520,7 +520,7 @@ func (x *Exchange) Entitled(ctx context.Context, subsystem, purpose string, fiel
 	held := false
 	for k, r := range cat.rights {
 		if k[0] == subsystem && slices.Contains(r.Purposes, purpose) {
-			held, granted = true, append(granted, r.Fields...)
+			held, granted = true, append(granted, consentFields(r.Service, r.Fields)...)
 		}
 	}
 	if !held {
@@ -532,6 +532,23 @@ func (x *Exchange) Entitled(ctx context.Context, subsystem, purpose string, fiel
 		}
 	}
 	return nil
+}
+
+// consentFields are the names under which a consent covers the fields of
+// service: a field of the register's own services by its name, one of a
+// member's published service by the service's id, a colon and its name
+// (VN/HEALTH/BV-DEMO/HIS/records:diagnosis). A consent to read a person's
+// name in the register then covers no "full_name" of a hospital's records:
+// a consent is to one source as much as to one recipient.
+func consentFields(service string, fields []string) []string {
+	if IsBuiltin(service) {
+		return fields
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = service + ":" + f
+	}
+	return out
 }
 
 // IsPlatform reports whether id is the platform's member or subsystem
