@@ -132,9 +132,29 @@ func (f *Form) Date(name string) civil.Date {
 	}
 	d, err := civil.ParseDate(s)
 	if err != nil {
-		f.Fail(name, "error.date")
+		f.failDate(name, err)
 	}
 	return d
+}
+
+// failDate records a date's error: what does not exist in the calendar
+// said so (February 2025 has no 31st), else how to write a date.
+func (f *Form) failDate(name string, err error) {
+	var de *civil.DateError
+	if !errors.As(err, &de) {
+		f.Fail(name, "error.date")
+		return
+	}
+	switch a := de.Args; {
+	case strings.Contains(de.Format, "day %d does not exist in") && len(a) == 5:
+		f.Fail(name, "error.date_no_day", a[3], a[2], a[1], a[4])
+	case strings.Contains(de.Format, "month %d does not exist") && len(a) == 2:
+		f.Fail(name, "error.date_no_month", a[1])
+	case strings.Contains(de.Format, "is outside 1800–2399") && len(a) == 2:
+		f.Fail(name, "error.date_year", a[1])
+	default:
+		f.Fail(name, "error.date")
+	}
 }
 
 // Sex parses an optional sex field (M or F); a wrong one is recorded as

@@ -168,6 +168,20 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 		if loc := r.header.Get("Location"); loc != "" {
 			t.Fatalf("the check page registered the birth: %s", loc)
 		}
+		// A day the month does not have comes back in its own box, the
+		// message naming it.
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("birth_date.day", "31")
+		bad.Set("birth_date.month", "02")
+		bad.Set("birth_date.year", "2025")
+		if r := c.post("/register/events/birth", bad); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `name="birth_date.day" value="31"`) ||
+			!strings.Contains(r.body, `name="birth_date.month" value="02"`) || !strings.Contains(r.body, `name="birth_date.year" value="2025"`) ||
+			!strings.Contains(r.body, "tháng 02/2025 không có ngày 31 (tháng này có 28 ngày)") {
+			t.Errorf("31 February: %d\n%s", r.status, r.body)
+		}
 		// Sent back to change, the form keeps the answers.
 		form.Set("step", "edit")
 		if r := c.post("/register/events/birth", form); !strings.Contains(r.body, `name="birth_date.day" value="01"`) || !strings.Contains(r.body, `value="Lê Minh Khôi"`) {

@@ -102,7 +102,17 @@ func splitDate(v string) [3]string {
 	}
 	d, err := civil.ParseDate(v)
 	if err != nil {
-		return [3]string{v, "", ""}
+		// As typed, each part back in its box ("31/02/2025": February
+		// has no 31st), from joinDates's day/month/year, month/year or
+		// year.
+		switch p := strings.Split(v, "/"); len(p) {
+		case 3:
+			return [3]string{p[0], p[1], p[2]}
+		case 2:
+			return [3]string{"", p[0], p[1]}
+		default:
+			return [3]string{"", "", v}
+		}
 	}
 	out := [3]string{"", "", strconv.Itoa(d.Year)}
 	if d.Month != 0 {

@@ -3,6 +3,7 @@ package registerui
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/populus-vn/populus/internal/civil"
@@ -110,8 +111,8 @@ func TestJoinDates(t *testing.T) {
 		if _, ok := f.Values["d.day"]; ok {
 			t.Error("the parts are left in the form")
 		}
-		if tc.want != "" && tc.want != "31/02/2026" {
-			if parts := splitDate(tc.want); parts[2] != tc.year {
+		if tc.want != "" {
+			if parts := splitDate(tc.want); parts[2] != tc.year || tc.day != "" && strings.TrimLeft(parts[0], "0") != strings.TrimLeft(tc.day, "0") {
 				t.Errorf("split %q = %v", tc.want, parts)
 			}
 		}
