@@ -202,6 +202,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "route", httpx.RouteName(r), "err", err)
 		kind, detail, fields = problem.Internal, "", nil
 	}
+	if httpx.IsCSRF(err) {
+		kind, detail = "csrf", ""
+	}
 	if _, ok := s.cat.Lookup(i18n.Vietnamese, "error."+string(kind)+".title"); !ok {
 		kind = problem.Internal
 	}

@@ -67,6 +67,12 @@ func TestStaffAdministrationPages(t *testing.T) {
 		if r := reg.get("/account/password"); !strings.Contains(r.body, "Mật khẩu của bạn do quản trị viên đặt") {
 			t.Error("the password page does not say why")
 		}
+		// A form from a page older than the session is refused as one
+		// that expired, not as a lack of rights.
+		r = reg.do("POST", "/account/password", url.Values{"csrf": {"a-token-of-another-session"}, "current_password": {"mật khẩu ban đầu dài"}})
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "Trang đã hết hạn") || strings.Contains(r.body, "không được phép thực hiện thao tác này") {
+			t.Errorf("a stale form: %d\n%s", r.status, r.body)
+		}
 		r = reg.post("/account/password", url.Values{"current_password": {"mật khẩu ban đầu dài"}, "new_password": {"mật khẩu riêng của tôi"}, "new_password_again": {"mật khẩu khác"}})
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "không khớp với mật khẩu mới") {
 			t.Errorf("a mismatch: %d", r.status)
