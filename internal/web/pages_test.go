@@ -85,7 +85,7 @@ func TestCSRFRefused(t *testing.T) {
 				f.Set("csrf", token)
 			}
 			r := c.do("POST", "/register/events/death", f)
-			if r.status != http.StatusForbidden || !strings.Contains(r.body, "Không có quyền truy cập") {
+			if r.status != http.StatusForbidden || !strings.Contains(r.body, "Trang đã hết hạn") {
 				t.Errorf("%s token: %d", name, r.status)
 			}
 		}
