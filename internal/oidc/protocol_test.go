@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -609,4 +610,59 @@ func TestIDTokenHint(t *testing.T) {
 			t.Errorf("ui_locales over the citizen's own choice: %.200s", body)
 		}
 	})
+}
+
+// The portal asks before it locks the account: the lock ends every session
+// and the services' sign-ins, so a click alone shows what will happen
+// (with the sign-in reported, after "this was not me") and locks nothing;
+// the confirmation locks it.
+func TestPortalAsksBeforeLocking(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	a := e.Active(e.Lan)
+	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "198.51.100.66"}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csrf := between(string(me), `name="csrf" value="`, `"`)
+	logins, _ := e.Svc.Logins(context.Background(), a.Principal(e.Lan.FullName), 0, 5)
+	var theirs int64
+	for _, l := range logins {
+		if l.Remote == "198.51.100.66" {
+			theirs = l.ID
+		}
+	}
+	state := func() identity.State {
+		acct, err := e.Svc.Me(context.Background(), a.Principal(e.Lan.FullName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acct.State
+	}
+	for _, form := range []url.Values{{"csrf": {csrf}}, {"csrf": {csrf}, "not_me_login_id": {strconv.FormatInt(theirs, 10)}}} {
+		res, err := b.PostForm(e.srv.URL+"/eid/me/lock", form)
+		status, body := readPage(t, res, err)
+		if status != http.StatusOK || !strings.Contains(body, "Khóa tài khoản?") || !strings.Contains(body, `id="confirm-lock"`) {
+			t.Fatalf("the first click: %d\n%.500s", status, body)
+		}
+		if (form.Get("not_me_login_id") != "") != strings.Contains(body, "198.51.100.66") {
+			t.Errorf("the page names the reported sign-in: %v", form)
+		}
+		if s := state(); s != identity.StateActive {
+			t.Fatalf("a click alone locked the account: %s", s)
+		}
+	}
+	res, err = b.PostForm(e.srv.URL+"/eid/me/lock", url.Values{"csrf": {csrf}, "confirmed": {"yes"}, "not_me_login_id": {strconv.FormatInt(theirs, 10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if s := state(); s != identity.StateLocked {
+		t.Errorf("confirmed, the account is %s", s)
+	}
 }

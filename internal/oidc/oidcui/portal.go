@@ -434,11 +434,43 @@ func (pt *portal) lock(w http.ResponseWriter, r *http.Request) error {
 	if s := r.PostForm.Get("not_me_login_id"); s != "" {
 		in.NotMeLoginID, _ = strconv.ParseInt(s, 10, 64)
 	}
+	if r.PostForm.Get("confirmed") != "yes" {
+		// Asked first: the lock ends every session and the services'
+		// sign-ins, and takes a code from the phone to undo.
+		return pt.confirmLock(w, r, pr, in.NotMeLoginID)
+	}
 	if _, err := pt.eid.Lock(r.Context(), pr, in); err != nil {
 		return err
 	}
 	pt.k.Flash(w, r, "flash.portal.locked")
 	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}
+
+// lockView is the page that asks before the account is locked, with the
+// sign-in reported as not the holder's, if any.
+type lockView struct {
+	CSRF  string
+	Login *identity.Login
+}
+
+func (pt *portal) confirmLock(w http.ResponseWriter, r *http.Request, pr auth.Principal, loginID int64) error {
+	sess, ok := identity.SessionFrom(r.Context())
+	if !ok {
+		return problem.New(problem.Unauthorized, "sign in first")
+	}
+	v := lockView{CSRF: sess.CSRF}
+	if loginID != 0 {
+		logins, err := pt.eid.Logins(r.Context(), pr, loginID+1, 1)
+		if err != nil {
+			return err
+		}
+		if len(logins) != 1 || logins[0].ID != loginID {
+			return problem.Field("not_me_login_id", "is not a login of your account")
+		}
+		v.Login = &logins[0]
+	}
+	pt.k.Render(w, r, http.StatusOK, "lock", "portal.lock.title", "", v)
 	return nil
 }
 
