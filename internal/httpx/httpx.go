@@ -407,19 +407,17 @@ func RequireCSRF(w http.ResponseWriter, r *http.Request, want string, limit int6
 		}
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return problem.New(problem.Forbidden, csrfRefused)
+		return problem.New(problem.Forbidden, "the request lacks this session's CSRF token; reload the page and try again")
 	}
 	return nil
 }
-
-const csrfRefused = "the request lacks this session's CSRF token; reload the page and try again"
 
 // IsCSRF reports whether err is RequireCSRF's refusal: most often a page
 // left open past its session (signed out, or in again elsewhere), which a
 // page says so, not as a lack of rights.
 func IsCSRF(err error) bool {
 	var pe *problem.Error
-	return errors.As(err, &pe) && pe.Format == csrfRefused
+	return errors.As(err, &pe) && pe.Kind == problem.Forbidden && strings.Contains(pe.Format, "lacks this session's CSRF token")
 }
 
 // PostedField reads the field name of a posted URL-encoded form of at most
