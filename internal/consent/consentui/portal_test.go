@@ -400,7 +400,8 @@ func TestPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := p.Log.Record(p.Ctx, audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("KYC", "consent", "cr-x"),
-		audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("FUN", "", "").Refused("no such purpose")); err != nil {
+		audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("FUN", "", "").Refused("no such purpose"),
+		audit.Of(auth.Staff(9, "congan", "x", auth.PoliceOfficer, identitytest.BaDinh), auth.ReadPerson, p.Lan.PIN)); err != nil {
 		t.Fatal(err)
 	}
 	// The log signs checkpoints: each access shows its inclusion proof.
@@ -450,6 +451,11 @@ func TestPages(t *testing.T) {
 	// A purpose code a member made up is said to be none of the catalogue's.
 	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "FUN <small>(không có trong danh mục mục đích)</small>") {
 		t.Errorf("the usage page shows a made-up purpose as one: %s", body)
+	}
+	// An officer's read shows what it read (the record) and no blank
+	// columns.
+	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Toàn bộ hồ sơ (cán bộ xem khi thực hiện nhiệm vụ)") || strings.Contains(body, "<td></td>") {
+		t.Errorf("an officer's read shows blank columns: %s", body)
 	}
 	// A member's request for consent is listed as sent, not as an access.
 	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Đã gửi đề nghị") {
