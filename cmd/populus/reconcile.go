@@ -39,7 +39,7 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 		"'populus reconcile report --help' rewrites a report from a summary."
 	f.envNotes = []string{"GOGC, GOMEMLIMIT: when set, replace the garbage collector's tuning for the register's index"}
 	f.store(&c)
-	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon, or Parquet)")
+	f.string(&input, "input", "POPULUS_RECONCILE_INPUT", "", "sector file to reconcile (UTF-8 CSV, comma or semicolon; an Excel workbook, .xlsx, its first worksheet; or Parquet)")
 	f.string(&mapping, "mapping", "POPULUS_RECONCILE_MAPPING", "", "column mapping, e.g. 'id=MA, full_name=HO_TEN, birth_date=NGAY_SINH:DD/MM/YYYY, sex=GIOI_TINH, pin=SO_CCCD, province=TINH'")
 	f.string(&mappingFile, "mapping-file", "POPULUS_RECONCILE_MAPPING_FILE", "", "file holding the mapping, one field=COLUMN per line, # comments")
 	f.string(&kind, "kind", "POPULUS_RECONCILE_KIND", "", "use the built-in mapping of a synthetic kind: drivers, bank or civil-status")

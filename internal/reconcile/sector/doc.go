@@ -4,8 +4,10 @@
 // internal/reconcile/sectorsynth; this package knows their kinds (Kind, with
 // the Mapping that reads each) and the truth file's format (TruthHeader).
 //
-//   - Rows, CSV and Parquet read a sector file: RFC 4180 CSV in UTF-8,
-//     comma or semicolon, or Parquet (flat columns), streamed. Text in a
+//   - Rows, CSV, XLSX and Parquet read a sector file: RFC 4180 CSV in
+//     UTF-8, comma or semicolon, the first worksheet of an Excel workbook
+//     (.xlsx; an .xls is refused, saying so), or Parquet (flat columns),
+//     streamed (a workbook is read whole, at most MaxXLSXBytes). Text in a
 //     legacy Vietnamese encoding (TCVN3, VNI-Windows, Windows-1258) is
 //     decoded, with a note on each record concerned; UTF-16 stops with an
 //     *EncodingError naming the line and byte column. CSVToParquet and

@@ -61,7 +61,8 @@ var parquetMagic = []byte("PAR1")
 
 // OpenRows returns the Rows of a sector file: Parquet (a *Parquet) when
 // the name ends in .parquet or the content starts with the Parquet magic
-// PAR1, CSV otherwise. name is used only to recognise the format and may
+// PAR1, the first worksheet of an Excel workbook (an *XLSX) when it starts
+// as a ZIP archive does, CSV otherwise. name is used only to recognise the format and may
 // be empty. Parquet is read in place when r is a regular *os.File or has
 // ReadAt and Size; any other reader is first copied to a temporary file
 // (see OpenParquet).
@@ -70,8 +71,14 @@ func OpenRows(r io.Reader, name string) (Rows, error) {
 		return OpenParquet(r, name)
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	if head, _ := br.Peek(len(parquetMagic)); bytes.Equal(head, parquetMagic) {
+	head, _ := br.Peek(len(xlsMagic))
+	switch {
+	case bytes.HasPrefix(head, parquetMagic):
 		return openParquetStream(r, br)
+	case bytes.HasPrefix(head, xlsxMagic):
+		return OpenXLSX(br)
+	case bytes.HasPrefix(head, xlsMagic):
+		return nil, &SyntaxError{Line: 1, Msg: "the file is an Excel 97–2003 workbook (.xls), which is not read: save it as an Excel workbook (.xlsx) or as CSV UTF-8"}
 	}
 	return NewCSV(br)
 }

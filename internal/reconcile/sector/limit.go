@@ -13,7 +13,7 @@ import (
 // takes bounded memory whatever it holds: a field is a name, a date, a PIN
 // or an address, never more than a few hundred bytes.
 const (
-	// MaxFieldBytes bounds one value of a CSV or Parquet file.
+	// MaxFieldBytes bounds one value of a CSV, XLSX or Parquet file.
 	MaxFieldBytes = 64 << 10
 	// MaxRowBytes bounds one CSV row (its fields and separators).
 	MaxRowBytes = 1 << 20

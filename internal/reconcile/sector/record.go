@@ -205,10 +205,15 @@ func OpenReader(in io.Reader, name string, m *Mapping) (*Reader, error) {
 	return NewReader(rows, m)
 }
 
+// columnIndex finds the mapped column name in the header: as written,
+// else the only one equal in another case; both composed first (NFC), so
+// that a file written on a system that decomposes accents (NFD: "Mã KH"
+// as "Ma\u0303 KH") has the columns its mapping names.
 func columnIndex(header []string, name string) int {
-	name = strings.TrimSpace(name)
+	name = norm.NFC.String(strings.TrimSpace(name))
 	fold := -1
 	for i, h := range header {
+		h = norm.NFC.String(h)
 		if h == name {
 			return i
 		}

@@ -276,7 +276,7 @@ func (s *Service) knownFields(sub submission) error {
 		}
 	}
 	if !sub.hasFile {
-		return badRequest("file", "is required: the sector file (CSV or Parquet)")
+		return badRequest("file", "is required: the sector file (CSV, Excel .xlsx or Parquet)")
 	}
 	return nil
 }

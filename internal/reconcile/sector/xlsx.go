@@ -1,0 +1,205 @@
+package sector
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxMagic opens every XLSX workbook (a ZIP archive); xlsMagic the Excel
+// 97–2003 workbooks (a compound file), which are not read.
+var (
+	xlsxMagic = []byte("PK\x03\x04")
+	xlsMagic  = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// Bounds on an XLSX workbook: its size as read, and what its parts may
+// unpack to (a small archive that unpacks to gigabytes is refused).
+const (
+	MaxXLSXBytes      = 256 << 20
+	maxXLSXUnpacked   = 2 << 30
+	maxXLSXPartMemory = 16 << 20 // a worksheet larger is unpacked to a temporary file by excelize
+)
+
+// XLSX reads the first worksheet of an Excel workbook (.xlsx): its first
+// row that holds a value is the header, each row after it a record.
+// Values are read as stored, not as the cell's format shows them: a date
+// is its serial number (45123, which the dates' reader takes), a number
+// its digits. A workbook is read whole into memory (at most MaxXLSXBytes);
+// its rows are streamed.
+type XLSX struct {
+	f      *excelize.File
+	rows   *excelize.Rows
+	header []string
+	sheet  string
+	line   int // the worksheet's row number of the last row read
+	values []string
+}
+
+// OpenXLSX reads the header of the first worksheet of the workbook r.
+func OpenXLSX(r io.Reader) (*XLSX, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxXLSXBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxXLSXBytes {
+		return nil, &TooLargeError{What: "workbook", Limit: MaxXLSXBytes}
+	}
+	if len(data) == 0 {
+		return nil, &SyntaxError{Line: 1, Msg: "the file is empty; it must start with a header row naming the columns"}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{RawCellValue: true, UnzipSizeLimit: maxXLSXUnpacked, UnzipXMLSizeLimit: maxXLSXPartMemory})
+	if err != nil {
+		return nil, &SyntaxError{Line: 1, Msg: "the file is not a readable Excel workbook (.xlsx): " + xlsxReason(err) + "; save it again from the spreadsheet, or as CSV UTF-8"}
+	}
+	x := &XLSX{f: f}
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		f.Close()
+		return nil, &SyntaxError{Line: 1, Msg: "the workbook has no worksheet"}
+	}
+	x.sheet = sheets[0]
+	if x.rows, err = f.Rows(x.sheet); err != nil {
+		f.Close()
+		return nil, &SyntaxError{Line: 1, Msg: fmt.Sprintf("worksheet %q cannot be read: %s", x.sheet, xlsxReason(err))}
+	}
+	for {
+		row, line, err := x.next()
+		if err == io.EOF {
+			x.Close()
+			return nil, &SyntaxError{Line: 1, Msg: fmt.Sprintf("worksheet %q is empty; it must start with a header row naming the columns", x.sheet)}
+		}
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		if !blank(row) {
+			if err := x.setHeader(row, line); err != nil {
+				x.Close()
+				return nil, err
+			}
+			return x, nil
+		}
+	}
+}
+
+// setHeader takes the header row, trimmed, refusing a column without a
+// name (one after the last named is dropped) or named twice.
+func (x *XLSX) setHeader(row []string, line int) error {
+	n := len(row)
+	for n > 0 && strings.TrimSpace(row[n-1]) == "" {
+		n--
+	}
+	seen := make(map[string]int, n)
+	x.header = make([]string, n)
+	for i := range n {
+		h := strings.TrimSpace(row[i])
+		if h == "" {
+			return &SyntaxError{Line: line, Column: i + 1, Msg: fmt.Sprintf("column %s of the header has no name", columnName(i))}
+		}
+		if j, dup := seen[h]; dup {
+			return &SyntaxError{Line: line, Column: i + 1, Msg: fmt.Sprintf("the header names column %q twice (columns %s and %s)", h, columnName(j), columnName(i))}
+		}
+		seen[h] = i
+		x.header[i] = h
+	}
+	x.values = make([]string, n)
+	return nil
+}
+
+// next returns the next row of the worksheet as stored and its number.
+func (x *XLSX) next() ([]string, int, error) {
+	if !x.rows.Next() {
+		if err := x.rows.Error(); err != nil {
+			return nil, x.line + 1, &SyntaxError{Line: x.line + 1, Msg: "the worksheet cannot be read further: " + xlsxReason(err)}
+		}
+		return nil, 0, io.EOF
+	}
+	x.line++
+	row, err := x.rows.Columns(excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, x.line, &RowError{Line: x.line, Msg: "the row cannot be read: " + xlsxReason(err)}
+	}
+	return row, x.line, nil
+}
+
+// Header returns the column names.
+func (x *XLSX) Header() []string { return x.header }
+
+// Next returns the next row that holds a value, one value per column of
+// the header (cells beyond it holding a value spoil the row); the line is
+// the worksheet's row number.
+func (x *XLSX) Next() ([]string, int, error) {
+	for {
+		row, line, err := x.next()
+		if err != nil {
+			return nil, line, err
+		}
+		if blank(row) {
+			continue
+		}
+		for i := range x.values {
+			x.values[i] = ""
+		}
+		for i, v := range row {
+			switch {
+			case len(v) > MaxFieldBytes:
+				return nil, line, &TooLargeError{Line: line, Column: columnName(i), What: "field", Limit: MaxFieldBytes}
+			case i >= len(x.values):
+				if strings.TrimSpace(v) != "" {
+					return nil, line, &RowError{Line: line, Column: i + 1, Msg: fmt.Sprintf("cell %s%d holds a value, beyond the header's %d columns", columnName(i), line, len(x.header))}
+				}
+			case !utf8.ValidString(v):
+				return nil, line, &RowError{Line: line, Column: i + 1, Msg: fmt.Sprintf("cell %s%d is not text", columnName(i), line)}
+			default:
+				x.values[i] = v
+			}
+		}
+		return x.values, line, nil
+	}
+}
+
+// Close releases the workbook.
+func (x *XLSX) Close() error {
+	if x.rows != nil {
+		x.rows.Close()
+	}
+	return x.f.Close()
+}
+
+// Sheet returns the name of the worksheet read.
+func (x *XLSX) Sheet() string { return x.sheet }
+
+func blank(row []string) bool {
+	for _, v := range row {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// columnName is a column's letters, as a spreadsheet names it (0: A).
+func columnName(i int) string {
+	name, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprint(i + 1)
+	}
+	return name
+}
+
+// xlsxReason is what excelize says, without its own name.
+func xlsxReason(err error) string {
+	switch {
+	case errors.Is(err, excelize.ErrOptionsUnzipSizeLimit):
+		return "it unpacks to more than 2 GiB"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "it is a ZIP archive without a whole workbook in it"
+	}
+	return strings.TrimPrefix(err.Error(), "excelize: ")
+}
