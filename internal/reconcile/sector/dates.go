@@ -2,8 +2,13 @@ package sector
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/populus-vn/populus/internal/civil"
 )
@@ -18,7 +23,7 @@ import (
 // when the format is day first. It returns the zero Date and a note when
 // the value is not a date.
 func parseDate(v, format string) (civil.Date, string) {
-	v = stripTime(v)
+	v = stripTime(spelledDate(v))
 	if d, ok := spreadsheetSerial(v); ok {
 		return d, fmt.Sprintf("birth date %s is read as a spreadsheet's serial day number: %s", quote(v), d.VN())
 	}
@@ -197,6 +202,43 @@ func spreadsheetSerial(v string) (civil.Date, bool) {
 
 // stripTime drops a time of day after a date ("1990-05-14 00:00:00",
 // "1990-05-14T00:00:00Z").
+// Dates written in words, rewritten in digits: the Vietnamese "ngày 17
+// tháng 5 năm 1990" (with or without accents, any part left out), and a
+// month's English name or abbreviation between the day and the year, as a
+// spreadsheet's default format writes it ("17-May-90", "17 May 1990").
+var (
+	vnDateWords = regexp.MustCompile(`^(?:ng[aà]y\s*(\d{1,2})\s*)?(?:th[aá]ng\s*(\d{1,2})\s*)?n[aă]m\s*(\d{2,4})$`)
+	monthWords  = regexp.MustCompile(`^(\d{1,2})[-/ .]+([a-z]{3,9})[-/ .,]+(\d{2}|\d{4})$`)
+	monthNames  = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+		"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
+)
+
+// spelledDate rewrites a date written in words (vnDateWords, monthWords)
+// as day/month/year, and returns any other value as it is.
+func spelledDate(v string) string {
+	if !strings.ContainsFunc(v, unicode.IsLetter) {
+		return v
+	}
+	low := strings.ToLower(norm.NFC.String(strings.TrimSpace(v)))
+	if m := vnDateWords.FindStringSubmatch(strings.Join(strings.Fields(low), " ")); m != nil {
+		switch {
+		case m[1] != "" && m[2] != "":
+			return m[1] + "/" + m[2] + "/" + m[3]
+		case m[1] == "" && m[2] != "":
+			return m[2] + "/" + m[3]
+		case m[1] == "" && m[2] == "":
+			return m[3]
+		}
+		return v // a day without a month
+	}
+	if m := monthWords.FindStringSubmatch(low); m != nil {
+		if month, ok := monthNames[m[2]]; ok {
+			return m[1] + "/" + strconv.Itoa(month) + "/" + m[3]
+		}
+	}
+	return v
+}
+
 func stripTime(v string) string {
 	v = strings.TrimSpace(v)
 	i := strings.IndexAny(v, " T")

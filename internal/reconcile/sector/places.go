@@ -51,6 +51,9 @@ var provinceAliases = map[string]string{
 	"hn": "01", "hp": "31",
 	"thua thien hue": "old:46", "tth": "old:46", "tt hue": "old:46",
 	"ba ria vung tau": "old:77", "brvt": "old:77", "br vt": "old:77",
+	// The province's best-known city standing for it, as addresses write
+	// it ("…, Vũng Tàu"): the same province as the city.
+	"vung tau": "old:77",
 }
 
 func newPlaces(reg *units.Registry) *places {

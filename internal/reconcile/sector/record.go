@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/populus-vn/populus/internal/civil"
 	"github.com/populus-vn/populus/internal/pin"
+	"github.com/populus-vn/populus/internal/textfold"
 	"github.com/populus-vn/populus/internal/vntext"
 )
 
@@ -542,6 +544,10 @@ func (r *Reader) parseIDs(rec *Record) {
 		if v == "" {
 			continue
 		}
+		if rest, label := numberLabel(v); label != "" {
+			rec.note(f, "the label %s before the number is left out", quote(label))
+			v = rest
+		}
 		d, note := cleanDigits(v)
 		if d == "" {
 			var lost bool
@@ -649,6 +655,31 @@ func scientific(v string) (digits string, lost bool) {
 // (spaces, dots, dashes, a leading apostrophe) and reads the letters O and
 // l/I as the digits they were mistaken for. It returns "" when anything
 // else is left, and a note when letters were read as digits.
+// idLabel is a label written before an identity number in its cell
+// ("CCCD: 0380…", "Số CMND 0123…", "CCCD số 0380…"), folded.
+var idLabel = regexp.MustCompile(`^(?:so\s+)?(?:cccd|cmnd|cmt|can cuoc(?: cong dan)?|dinh danh(?: ca nhan)?|id)\s*(?:so)?\s*[:#.]?\s*`)
+
+// numberLabel returns v without a label before its number, and the label,
+// or v and "" when it has none.
+func numberLabel(v string) (string, string) {
+	if len(v) == 0 || v[0] >= '0' && v[0] <= '9' {
+		return v, ""
+	}
+	folded := textfold.Fold(v)
+	m := idLabel.FindString(folded)
+	if m == "" || len(m) >= len(folded) || folded[len(m)] < '0' || folded[len(m)] > '9' {
+		return v, ""
+	}
+	// Fold keeps one letter for each; the label's words are as many in v.
+	words := len(strings.Fields(m))
+	fields := strings.Fields(strings.NewReplacer(":", ": ", "#", "# ").Replace(v))
+	if len(fields) <= words {
+		return v, ""
+	}
+	rest := strings.Join(fields[words:], " ")
+	return rest, strings.TrimRight(strings.Join(fields[:words], " "), ":#. ")
+}
+
 func cleanDigits(s string) (string, string) {
 	s = strings.TrimPrefix(s, "'")
 	b := make([]byte, 0, len(s))
