@@ -84,17 +84,24 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	if !(cfg.Threshold > 0 && cfg.Threshold < 1) || !(cfg.ReviewFloor > 0 && cfg.ReviewFloor < 1) {
 		return fmt.Errorf("--threshold %v and --review-floor %v must be probabilities strictly between 0 and 1", cfg.Threshold, cfg.ReviewFloor)
 	}
-	if cfg.MaxBlock < 1 || cfg.TrainSample < 1 || cfg.Workers < 0 || seed < 0 {
-		return errors.New("--max-block and --train-sample must be positive, --workers and --seed not negative")
+	for _, x := range []struct {
+		name string
+		bad  bool
+		want string
+	}{
+		{"--margin", !(cfg.Margin >= 0), "not negative (bits)"},
+		{"--max-block", cfg.MaxBlock < 1, "positive"},
+		{"--train-sample", cfg.TrainSample < 1, "positive"},
+		{"--workers", cfg.Workers < 0, "not negative (0: one per CPU)"},
+		{"--seed", seed < 0, "not negative"},
+	} {
+		if x.bad {
+			return fmt.Errorf("%s must be %s", x.name, x.want)
+		}
 	}
-	// The header and the mapping are checked before the register is
-	// loaded, which takes minutes at national scale.
-	if err := checkInput(input, m, stderr); err != nil {
-		return err
-	}
-	if w := blockingWarning(m); w != "" {
-		fmt.Fprintln(stderr, "populus reconcile: warning: "+w)
-	}
+	// What is quick to check is checked before the input, which is read
+	// whole (minutes for a national file), and the input before the
+	// register is loaded, which takes minutes at national scale.
 	cfg.Seed = uint64(seed)
 	if model != "" {
 		if cfg.Model, err = readModel(model); err != nil {
@@ -116,6 +123,12 @@ func runReconcile(ctx context.Context, args []string, env func(string) string, s
 	// Before --out is made: a wrong --data leaves no folder behind.
 	if err := requireData(c); err != nil {
 		return err
+	}
+	if err := checkInput(input, m, stderr); err != nil {
+		return err
+	}
+	if w := blockingWarning(m); w != "" {
+		fmt.Fprintln(stderr, "populus reconcile: warning: "+w)
 	}
 	if err := makeOutDir(outDir); err != nil {
 		return err

@@ -54,6 +54,23 @@ func TestReconcileChecksBeforeLoading(t *testing.T) {
 		t.Error("--out made its parent folders")
 	}
 
+	// Flags that are quick to check are checked before the input is read
+	// (a national file takes minutes): the UTF-16 file is not reached.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lang", "fr"}, `--lang: "fr" is not vi or en`},
+		{[]string{"--margin", "-5"}, "--margin must be not negative"},
+		{[]string{"--workers", "-3"}, "--workers must be not negative"},
+		{[]string{"--model", utf16}, "--model"},
+	} {
+		_, _, err := reconcile(append([]string{"--kind", "drivers", "--input", utf16, "--out", filepath.Join(dir, "o1")}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "UTF-16") {
+			t.Errorf("%v: %v, want %q before the input is read", c.args, err, c.want)
+		}
+	}
+
 	// A mapping that gives no blocking key: a warning before the run.
 	_, stderr, err := reconcile("--mapping", "full_name=HO_TEN", "--input", file, "--out", filepath.Join(dir, "o2"))
 	if err != nil || !strings.Contains(stderr, "no record a blocking key") {
