@@ -132,13 +132,14 @@ func TestReasonsTranslated(t *testing.T) {
 				return true
 			}
 			// The field may be named by a variable (a rule checked on
-			// either party of a marriage) in the register; elsewhere the
+			// either party of a marriage) in the register, a password's field in
+			// the electronic identity; elsewhere the
 			// scan still asks a literal field. The format is a literal.
 			format, ok := call.Args[1].(*ast.BasicLit)
 			if !ok || format.Kind != token.STRING {
 				return true
 			}
-			if field, ok := call.Args[0].(*ast.BasicLit); (!ok || field.Kind != token.STRING) && !strings.HasPrefix(rel, "internal/register/") {
+			if field, ok := call.Args[0].(*ast.BasicLit); (!ok || field.Kind != token.STRING) && !strings.HasPrefix(rel, "internal/register/") && !strings.HasPrefix(rel, "internal/identity/") {
 				return true
 			}
 			s, err := strconv.Unquote(format.Value)

@@ -309,7 +309,7 @@ func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in 
 		case a.State != StateActive:
 			return problem.New(problem.Conflict, "the account is %s: only an active account is raised", a.State)
 		case a.Level >= Level2:
-			return problem.New(problem.Conflict, "the account is already at level 2 (raised by %s)", a.Level2By)
+			return problem.New(problem.Conflict, "the account is already at level 2 (raised by %s)", strings.TrimPrefix(a.Level2By, "staff:"))
 		}
 		a.Level, a.Level2By, a.Level2At, a.UpdatedAt = Level2, officer.ActorID(), now, now
 		_, err = tx.ExecContext(ctx, "UPDATE eid_accounts SET level = $2, level2_by = $3, level2_at = $4, updated_at = $4 WHERE id = $1",
