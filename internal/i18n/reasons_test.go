@@ -131,10 +131,10 @@ func TestReasonsTranslated(t *testing.T) {
 			if name == "Field" && qualifier(call) != "problem" {
 				return true
 			}
-			// The field may be named by a variable (a rule checked on
-			// either party of a marriage) in the register, a password's field in
-			// the electronic identity; elsewhere the
-			// scan still asks a literal field. The format is a literal.
+			// The field may be named by a variable in the register (a
+			// rule checked on either party of a marriage) and in the
+			// electronic identity (a password's field); elsewhere the scan
+			// still asks a literal field. The format is a literal.
 			format, ok := call.Args[1].(*ast.BasicLit)
 			if !ok || format.Kind != token.STRING {
 				return true
