@@ -156,7 +156,7 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 		// The form goes first to its check page, which names the parents
 		// and records nothing.
 		r := c.post("/register/events/birth", form)
-		for _, want := range []string{`id="check-answers"`, "Nguyễn Thị Mai", "Lê Văn Cường", "02/09/1995", "01/11/2026", "Phường Ba Đình",
+		for _, want := range []string{`id="check-answers"`, "Nguyễn Thị Mai", "Lê Văn Cường", "02/09/1995", "01/11/2026", "Phường Ba Đình", "<dd>Việt Nam</dd>",
 			`name="step" value="commit"`, `name="birth_date" value="01/11/2026"`,
 			// Each party's card names a spouse (a marriage's check shows one
 			// already married).
