@@ -2,6 +2,8 @@ package web
 
 import (
 	"html/template"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/i18n"
@@ -24,6 +26,15 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		// optional returns the message key, or "" if there is none: for
 		// hints, which only some fields have.
 		"optional": func(key string) string { m, _ := s.cat.Lookup(lang, key); return m },
+		// sentence is text shown as a sentence of its own, its first letter
+		// upper case (a refusal's detail is written to follow a colon).
+		"sentence": func(s string) string {
+			r, n := utf8.DecodeRuneInString(s)
+			if n == 0 || !unicode.IsLower(r) {
+				return s
+			}
+			return string(unicode.ToUpper(r)) + s[n:]
+		},
 		// label is a field's name as shown, falling back to its JSON name
 		// for fields the register reports but no form shows.
 		"label": func(field string) string {

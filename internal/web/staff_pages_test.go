@@ -105,7 +105,7 @@ func TestStaffAdministrationPages(t *testing.T) {
 		}
 		admin.get("/admin/staff/admin")
 		r = admin.post("/admin/staff/admin/disable", url.Values{})
-		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "bạn không thể tự khóa tài khoản của mình") {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Bạn không thể tự khóa tài khoản của mình") {
 			t.Errorf("disabling oneself: %d", r.status)
 		}
 	})
