@@ -89,10 +89,16 @@ type DeathRegistration struct {
 }
 
 // MarriageRegistration records a marriage between two living, unmarried adults.
+// A party whose record is kept out of the officer's reach (the marriage
+// registered where the other lives) is married only in person, as the law
+// asks of both: CardNumber and CardIssued are the number and the date of
+// issue of that party's chip card as read at the counter.
 type MarriageRegistration struct {
-	PIN1 string     `json:"pin1"`
-	PIN2 string     `json:"pin2"`
-	Date civil.Date `json:"date"`
+	PIN1       string     `json:"pin1"`
+	PIN2       string     `json:"pin2"`
+	Date       civil.Date `json:"date"`
+	CardNumber string     `json:"card_number,omitempty"`
+	CardIssued civil.Date `json:"card_issued,omitzero"`
 	Meta
 }
 

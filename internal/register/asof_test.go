@@ -70,7 +70,7 @@ func TestGetAsOf(t *testing.T) {
 			// members of the man's household on that day
 			members []string
 		}{
-			{"born, long before any act", man.PIN, "2000-01-01", &imported, []string{man.PIN}},
+			{"born, long before any act (and his card)", man.PIN, "2000-01-01", withoutCard(imported), []string{man.PIN}},
 			{"before his birth", man.PIN, "1990-02-02", nil, nil},
 			{"the day before the marriage", man.PIN, "2025-03-29", &imported, []string{man.PIN}},
 			{"the day of the marriage", man.PIN, "2025-03-30", &married, []string{man.PIN}},
@@ -145,5 +145,11 @@ func withSpouse(p people.Person, spouse string) *people.Person {
 
 func withVersion(p people.Person, v int) *people.Person {
 	p.Version = v
+	return &p
+}
+
+// withoutCard is p before its chip card was issued.
+func withoutCard(p people.Person) *people.Person {
+	p.Card = people.IDCard{}
 	return &p
 }

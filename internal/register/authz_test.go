@@ -189,7 +189,7 @@ func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
 		man := e.importMan(baDinh, "1995-05-05")
 		woman := e.importWoman(hcm, "1997-07-07")
 		officer := registrarAt(baDinh)
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10"), CardNumber: woman.PIN, CardIssued: cardIssued}); err != nil {
 			t.Fatalf("the officer of the man's commune may not register the marriage when the man is named first: %v", err)
 		}
 		if _, err := e.reg.RecordDivorce(e.ctx, officer, people.DivorceRecord{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-01-10"), Judgment: judgmentOn("2025-01-10")}); err != nil {
@@ -198,7 +198,7 @@ func TestMarriageAuthorisationIgnoresOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-02-10")}); err != nil {
+		if _, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: woman.PIN, PIN2: man.PIN, Date: mustDate("2025-02-10"), CardNumber: woman.PIN, CardIssued: cardIssued}); err != nil {
 			t.Errorf("the officer of the man's commune may not register the marriage when the woman is named first: %v", err)
 		}
 	})

@@ -102,7 +102,7 @@ func judgmentOn(day string) people.Judgment {
 // importMan stores an unmarried man in a household of his own.
 func (e *env) importMan(commune, birth string) *people.Person {
 	e.t.Helper()
-	p := e.person(commune, "Bùi Văn Độc", civil.Male, birth)
+	p := carded(e.person(commune, "Bùi Văn Độc", civil.Male, birth))
 	e.household(commune, "1 Đường Láng", p)
 	return p
 }
@@ -110,7 +110,7 @@ func (e *env) importMan(commune, birth string) *people.Person {
 // importWoman stores an unmarried woman in a household of her own.
 func (e *env) importWoman(commune, birth string) *people.Person {
 	e.t.Helper()
-	p := e.person(commune, "Ngô Thị Thân", civil.Female, birth)
+	p := carded(e.person(commune, "Ngô Thị Thân", civil.Female, birth))
 	e.household(commune, "2 Đường Láng", p)
 	return p
 }
@@ -124,6 +124,7 @@ func TestMarriageAndDivorce(t *testing.T) {
 
 		out, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{
 			PIN1: man.PIN, PIN2: woman.PIN, Date: mustDate("2024-10-10"), Meta: people.Meta{Reason: "đăng ký kết hôn"},
+			CardNumber: woman.PIN, CardIssued: cardIssued, // she lives out of the officer's reach
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -224,9 +225,10 @@ func TestMarriageRefusals(t *testing.T) {
 			{"mother and son", single.PIN, son.PIN, date, "pin2"},
 			{"son and mother", son.PIN, single.PIN, date, "pin2"},
 			{"same person", man.PIN, man.PIN, date, "pin2"},
-			// Refused as a person out of reach is (field ""): only a
-			// nation-wide registrar is told that it does not exist.
-			{"unknown pin2", man.PIN, e.newPIN(baDinh, civil.Female, 1990), date, ""},
+			// Without a card, asked for the card as of a party out of
+			// reach; only a nation-wide registrar is told that it does
+			// not exist.
+			{"unknown pin2", man.PIN, e.newPIN(baDinh, civil.Female, 1990), date, "card_number"},
 			{"malformed pin1", "12", woman.PIN, date, "pin1"},
 			{"partial date", man.PIN, woman.PIN, mustDate("2025-01"), "date"},
 			{"future date", man.PIN, woman.PIN, civil.DateOf(time.Now().AddDate(0, 1, 0)), "date"},
@@ -235,9 +237,12 @@ func TestMarriageRefusals(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := e.counts()
 				_, err := e.reg.RegisterMarriage(e.ctx, officer, people.MarriageRegistration{PIN1: tc.pin1, PIN2: tc.pin2, Date: tc.date})
-				if tc.field == "" {
+				switch tc.field {
+				case "":
 					wantProblem(t, err, problem.Forbidden)
-				} else {
+				case "card_number":
+					wantProblem(t, err, problem.Invalid, "card_number", "card_issued")
+				default:
 					wantProblem(t, err, problem.Invalid, tc.field)
 				}
 				if after := e.counts(); after.persons != before.persons || after.events != before.events || after.households != before.households {

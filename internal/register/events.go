@@ -381,7 +381,8 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 	if m.PIN1 != "" && m.PIN1 == m.PIN2 {
 		return nil, problem.Field("pin2", "is the same person as pin1")
 	}
-	return r.couple(ctx, pr, people.KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
+	card := &cardProof{number: strings.TrimSpace(m.CardNumber), issued: m.CardIssued}
+	return r.couple(ctx, pr, people.KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, card, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		for _, x := range []struct {
 			field string
 			p     people.Person
@@ -416,9 +417,10 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 // divorce): it validates the date, loads both in a deadlock-free order,
 // authorises the officer on either party's unit (the other is then hidden:
 // see loadPairInReach), lets fn check the rules (through change.about) and
-// return the new states, and saves them.
+// return the new states, and saves them. With card (a marriage, where both
+// appear in person), a hidden party must be the card's holder.
 func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.EventKind, pin1, pin2 string, date civil.Date, meta people.Meta,
-	fn func(c *change, a, b people.Person) (people.Person, people.Person, error)) ([]Written, error) {
+	card *cardProof, fn func(c *change, a, b people.Person) (people.Person, people.Person, error)) ([]Written, error) {
 	var f problem.Fields
 	checkPastDate(&f, "date", date, true)
 	if err := f.Err(); err != nil {
@@ -428,9 +430,35 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 		meta.Effective = date
 	}
 	return r.apply(ctx, pr, kind, meta, func(c *change) error {
+		if card != nil {
+			// A refusal of the role is told as such; a refusal after it
+			// is of reach, answered alike without a card.
+			if err := c.refuseRole(auth.RegisterMarriage, pin1); err != nil {
+				return err
+			}
+		}
 		a, b, err := c.loadPairInReach(auth.RegisterMarriage, "pin1", pin1, "pin2", pin2)
 		if err != nil {
+			// Reaching one party, the other unknown: the card is asked
+			// for, as of a party out of reach, alike.
+			if card != nil && card.missing() && problem.Is(err, problem.Forbidden) && c.reachesEither(auth.RegisterMarriage, pin1, pin2) {
+				return errCardRequired(false)
+			}
 			return err
+		}
+		if card != nil {
+			for _, p := range []people.Person{a, b} {
+				if !c.hidden[p.PIN] {
+					continue
+				}
+				if card.missing() {
+					c.outOfReach(auth.RegisterMarriage, p.PIN, "marriage with a person out of reach: no chip card given")
+					return errCardRequired(false)
+				}
+				if err := c.about(c.cardShown(p, card.number, card.issued, false), p.PIN); err != nil {
+					return err
+				}
+			}
 		}
 		a2, b2, err := fn(c, a, b)
 		if err != nil {
@@ -487,7 +515,7 @@ func (r *Register) divorce(ctx context.Context, pr auth.Principal, d people.Divo
 	details := map[string]string{
 		people.DetailCourt: d.Court, people.DetailJudgmentNumber: d.Number, people.DetailJudgmentDate: d.Judgment.Date.String(),
 	}
-	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
+	return r.couple(ctx, pr, people.KindDivorce, d.PIN1, d.PIN2, d.Date, d.Meta, nil, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		if a.SpousePIN != b.PIN || b.SpousePIN != a.PIN {
 			return a, b, c.about(problem.Field("pin2", "%s and %s are not married to each other", a.PIN, b.PIN), a.PIN, b.PIN)
 		}
@@ -562,16 +590,16 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		p, err := c.loadBeyondReach("pin", rr.PIN, auth.RegisterResidence)
 		if err != nil {
 			if (card == "" || rr.CardIssued.IsZero()) && problem.Is(err, problem.Forbidden) {
-				return errCardRequired()
+				return errCardRequired(true)
 			}
 			return err
 		}
 		if c.hidden[p.PIN] {
 			if card == "" || rr.CardIssued.IsZero() {
 				c.outOfReach(auth.RegisterResidence, p.PIN, "residence of a person out of reach: no chip card given")
-				return errCardRequired()
+				return errCardRequired(true)
 			}
-			if err := c.about(c.cardShown(p, card, rr.CardIssued), p.PIN); err != nil {
+			if err := c.about(c.cardShown(p, card, rr.CardIssued, true), p.PIN); err != nil {
 				return err
 			}
 		}
@@ -608,23 +636,48 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 	})
 }
 
-// errCardRequired is the answer to a residence registration of a person
-// out of reach, or unknown, without a chip card: alike for both.
-func errCardRequired() error {
+// reachesEither reports whether the caller reaches, for a, the person of
+// either PIN.
+func (c *change) reachesEither(a auth.Action, pins ...string) bool {
+	for _, pin := range pins {
+		if p, err := c.r.load(c.ctx, c.tx, pin); err == nil && c.g.Policy.Allowed(c.pr, a, people.ResponsibleUnit(&p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// cardProof is the chip card shown at the counter for a person out of
+// reach: its number and date of issue as read.
+type cardProof struct {
+	number string
+	issued civil.Date
+}
+
+func (p *cardProof) missing() bool { return p.number == "" || p.issued.IsZero() }
+
+// errCardRequired is the answer to an event about a person out of reach,
+// or unknown, without a chip card: alike for both. parents: a parent's
+// card stands for a person holding none (a residence, not a marriage).
+func errCardRequired(parents bool) error {
 	var f problem.Fields
-	f.Add("card_number", "is required when the person's record is kept outside your reach: the number of their chip card as read at the counter (for a person without one, a parent's)")
+	if parents {
+		f.Add("card_number", "is required when the person's record is kept outside your reach: the number of their chip card as read at the counter (for a person without one, a parent's)")
+	} else {
+		f.Add("card_number", "is required when a party's record is kept outside your reach: the number of that party's chip card as read at the counter")
+	}
 	f.Add("card_issued", "is required when the person's record is kept outside your reach: the date of issue of the chip card as read at the counter")
 	return f.Err()
 }
 
 // cardShown checks the chip card shown at the counter for p, its number
-// and date of issue: p's own, or, for a person who holds none, a living
-// parent's.
-func (c *change) cardShown(p people.Person, card string, issued civil.Date) error {
+// and date of issue: p's own, or, with parents, for a person who holds
+// none, a living parent's.
+func (c *change) cardShown(p people.Person, card string, issued civil.Date, parents bool) error {
 	shown := func(q people.Person) bool {
 		return q.Card.Number == card && !q.Card.Issued.IsZero() && q.Card.Issued == issued
 	}
-	if p.Card.Number != "" {
+	if p.Card.Number != "" || !parents {
 		if shown(p) {
 			return nil
 		}

@@ -40,6 +40,7 @@ type fieldSpec struct {
 	Required bool
 	Options  func() []web.Option
 	Label    string // message ID of the label when field.<Name> is too vague
+	Hint     string // message ID of the hint when hint.<Name> is another form's
 }
 
 var errFormInvalid = problem.New(problem.Invalid, "the form has mistakes")
@@ -164,10 +165,19 @@ var eventForms = []*eventSpec{
 	},
 	{
 		slug: "marriage", action: auth.RegisterMarriage,
-		groups:  []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")}, metaGroup},
+		groups: []fieldGroup{{Legend: "legend.spouses", Fields: coupleFields("field.marriage_date")},
+			// Asked by the register when a party's record is kept out of
+			// the officer's reach (the marriage registered where the
+			// other lives).
+			{Legend: "legend.card", Fields: []fieldSpec{
+				{Name: "card_number", Type: "text", Hint: "hint.card_number_party"},
+				{Name: "card_issued", Type: "date"},
+			}},
+			metaGroup},
 		prefill: prefillMeta,
 		submit: func(ctx context.Context, reg Register, p auth.Principal, f *web.Form) (string, error) {
-			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f)}
+			m := people.MarriageRegistration{PIN1: f.Get("pin1"), PIN2: f.Get("pin2"), Date: f.Date("date"), Meta: readMeta(f),
+				CardNumber: f.Get("card_number"), CardIssued: f.Date("card_issued")}
 			if f.Failed() {
 				return "", errFormInvalid
 			}
@@ -382,7 +392,7 @@ func (ef *eventSpec) view(f *web.Form) eventFormView {
 		gv := groupView{Legend: g.Legend}
 		for _, fs := range g.Fields {
 			fv := f.Field(fs.Name, fs.Type, fs.Required)
-			fv.Label = fs.Label
+			fv.Label, fv.Hint = fs.Label, fs.Hint
 			if fs.Options != nil {
 				fv.Options = fs.Options()
 			}
