@@ -304,7 +304,7 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), lan, all)
-			if loc != nil || !strings.Contains(page, "signing in with the password is locked by the account&#39;s holder") {
+			if loc != nil || !strings.Contains(page, "Signing in with the password is locked by the account&#39;s holder") {
 				t.Errorf("locked password: %v %.600s", loc, between(page, "<main", "</main>"))
 			}
 			// Unlocked in the store (the unlock's proof is identity's to test).
@@ -324,12 +324,12 @@ func TestRefusals(t *testing.T) {
 			}
 			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
 			// The page says it in Vietnamese, and where to unlock.
-			if loc != nil || !strings.Contains(page, "tài khoản đang bị khóa; hãy mở khóa bằng mã gửi tới điện thoại của bạn (trang /eid/unlock)") {
+			if loc != nil || !strings.Contains(page, "Tài khoản đang bị khóa; hãy mở khóa bằng mã gửi tới điện thoại của bạn (trang /eid/unlock)") {
 				t.Errorf("locked: %v %.400s", loc, page)
 			}
 			// The browser that was signed in lost its session with the lock.
 			loc, page = e.signIn(bl, e.authURL(oauth2.GenerateVerifier(), all), e.Lan, all)
-			if loc != nil || !strings.Contains(page, "tài khoản đang bị khóa") {
+			if loc != nil || !strings.Contains(page, "Tài khoản đang bị khóa") {
 				t.Errorf("locked, signed-in browser: %v", loc)
 			}
 			registrar := auth.Staff(9, "registrar", "", auth.Registrar, identitytest.BaDinh)
@@ -337,7 +337,7 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			loc, page = e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all), e.Minh, all)
-			if loc != nil || !strings.Contains(page, "tài khoản đã bị thu hồi") {
+			if loc != nil || !strings.Contains(page, "Tài khoản đã bị thu hồi") {
 				t.Errorf("revoked: %v %.400s", loc, page)
 			}
 		})
