@@ -154,55 +154,33 @@ func (s *Service) cookie(r *http.Request, token string) *http.Cookie {
 }
 
 func (s *Service) postRegistration(w http.ResponseWriter, r *http.Request) error {
-	var in Application
-	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
-		return err
-	}
-	p, err := s.Register(r.Context(), in, httpx.ClientIP(r))
-	if err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusAccepted, p)
+	return fromAddress(w, r, http.StatusAccepted, s.Register)
 }
 
 func (s *Service) postConfirm(w http.ResponseWriter, r *http.Request) error {
-	return s.withCode(w, r, s.Confirm)
+	return fromAddress(w, r, http.StatusOK, s.Confirm)
 }
 
 func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
-	var in UnlockRequest
-	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
-		return err
-	}
-	a, err := s.Unlock(r.Context(), in, httpx.ClientIP(r))
-	if err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusOK, a)
+	return fromAddress(w, r, http.StatusOK, s.Unlock)
 }
 
-func (s *Service) withCode(w http.ResponseWriter, r *http.Request, use func(ctx context.Context, in Confirmation, remote string) (Account, error)) error {
-	var in Confirmation
+// fromAddress answers an anonymous request: its JSON body as In, given to
+// do with the client's address, and what do returns, with status.
+func fromAddress[In, Out any](w http.ResponseWriter, r *http.Request, status int, do func(ctx context.Context, in In, remote string) (Out, error)) error {
+	var in In
 	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	a, err := use(r.Context(), in, httpx.ClientIP(r))
+	out, err := do(r.Context(), in, httpx.ClientIP(r))
 	if err != nil {
 		return err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, a)
+	return httpx.WriteJSON(w, status, out)
 }
 
 func (s *Service) postRecoveryConfirm(w http.ResponseWriter, r *http.Request) error {
-	var in RecoveryCompletion
-	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
-		return err
-	}
-	a, err := s.CompleteRecovery(r.Context(), in, httpx.ClientIP(r))
-	if err != nil {
-		return err
-	}
-	return httpx.WriteJSON(w, http.StatusOK, a)
+	return fromAddress(w, r, http.StatusOK, s.CompleteRecovery)
 }
 
 // UnlockCodeRequest asks for a code to unlock a locked account.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,25 @@ func newEnv(t *testing.T, d *db.DB) env { return env{identitytest.New(t, d)} }
 func (e env) login(p people.Person, password, remote string) (identity.Session, error) {
 	s, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: p.PIN, Password: password, Remote: remote, Device: "Firefox on Linux"})
 	return s, err
+}
+
+// reportNotMe has p's holder, signed in from elsewhere, lock the account
+// on the last sign-in from remote: "this was not me".
+func (e env) reportNotMe(t *testing.T, p people.Person, remote string) {
+	t.Helper()
+	sess, err := e.login(p, identitytest.Password, "192.0.2.10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := sess.Account.Principal(p.FullName)
+	logins, _ := e.Svc.Logins(e.Ctx, holder, 0, 5)
+	i := slices.IndexFunc(logins, func(l identity.Login) bool { return l.Remote == remote })
+	if i < 0 {
+		t.Fatalf("no sign-in from %s", remote)
+	}
+	if _, err := e.Svc.Lock(e.Ctx, holder, identity.LockRequest{NotMeLoginID: logins[i].ID}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func wantKind(t *testing.T, err error, k problem.Kind) *problem.Error {
@@ -669,21 +689,7 @@ func TestReportedAddressIsNotKnown(t *testing.T) {
 		if _, err := e.login(e.Lan, identitytest.Password, thief); err != nil {
 			t.Fatal(err)
 		}
-		sess, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := sess.Account.Principal(e.Lan.FullName)
-		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 5)
-		var theirs int64
-		for _, l := range logins {
-			if l.Remote == thief {
-				theirs = l.ID
-			}
-		}
-		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: theirs}); err != nil {
-			t.Fatal(err)
-		}
+		e.reportNotMe(t, e.Lan, thief)
 		refused := 0
 		for range 8 {
 			if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, thief); problem.Is(err, problem.RateLimited) {

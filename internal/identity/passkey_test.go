@@ -418,21 +418,7 @@ func TestUnlockAfterNotMe(t *testing.T) {
 		e.Now = e.Now.Add(time.Minute)
 		e.addPasskey(t, theirs, acct, "Máy lạ")
 		e.Now = e.Now.Add(time.Hour)
-		sess, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := sess.Account.Principal(e.Lan.FullName)
-		logins, _ := e.Svc.Logins(e.Ctx, p, 0, 5)
-		var reported int64
-		for _, l := range logins {
-			if l.Remote == thief {
-				reported = l.ID
-			}
-		}
-		if _, err := e.Svc.Lock(e.Ctx, p, identity.LockRequest{NotMeLoginID: reported}); err != nil {
-			t.Fatal(err)
-		}
+		e.reportNotMe(t, e.Lan, thief)
 		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.10"); err != nil {
 			t.Fatal(err)
 		}

@@ -473,13 +473,12 @@ func TestSignInBoundToItsBrowser(t *testing.T) {
 	})
 }
 
-// Locking the last way in from the portal is refused on the portal, which
-// says why, not on an error page.
-func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
-	e := newOP(t, dbtest.SQLite(t, schemas...))
-	e.Active(e.Lan)
+// portal signs p's holder in to the portal in a new browser, and returns
+// it and the session's CSRF token.
+func (e *opEnv) portal(t *testing.T, p people.Person) (*http.Client, string) {
+	t.Helper()
 	b := e.browser()
-	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}})
+	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {p.PIN}, "password": {identitytest.Password}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,9 +487,17 @@ func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
 	if res.Request.URL.Path != "/eid/me" {
 		t.Fatalf("sign-in ended at %s", res.Request.URL)
 	}
-	csrf := between(string(me), `name="csrf" value="`, `"`)
+	return b, between(string(me), `name="csrf" value="`, `"`)
+}
+
+// Locking the last way in from the portal is refused on the portal, which
+// says why, not on an error page.
+func TestPortalRefusesLockingTheLastMethod(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	b, csrf := e.portal(t, e.Lan)
 	// Without the password: the holder's proof is asked for, on the portal.
-	res, err = b.PostForm(e.srv.URL+"/eid/me/methods/password/lock", url.Values{"csrf": {csrf}})
+	res, err := b.PostForm(e.srv.URL+"/eid/me/methods/password/lock", url.Values{"csrf": {csrf}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,14 +629,7 @@ func TestPortalAsksBeforeLocking(t *testing.T) {
 	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "198.51.100.66"}); err != nil {
 		t.Fatal(err)
 	}
-	b := e.browser()
-	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	me, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	csrf := between(string(me), `name="csrf" value="`, `"`)
+	b, csrf := e.portal(t, e.Lan)
 	logins, _ := e.Svc.Logins(context.Background(), a.Principal(e.Lan.FullName), 0, 5)
 	var theirs int64
 	for _, l := range logins {
@@ -657,7 +657,7 @@ func TestPortalAsksBeforeLocking(t *testing.T) {
 			t.Fatalf("a click alone locked the account: %s", s)
 		}
 	}
-	res, err = b.PostForm(e.srv.URL+"/eid/me/lock", url.Values{"csrf": {csrf}, "confirmed": {"yes"}, "not_me_login_id": {strconv.FormatInt(theirs, 10)}})
+	res, err := b.PostForm(e.srv.URL+"/eid/me/lock", url.Values{"csrf": {csrf}, "confirmed": {"yes"}, "not_me_login_id": {strconv.FormatInt(theirs, 10)}})
 	if err != nil {
 		t.Fatal(err)
 	}
