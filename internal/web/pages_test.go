@@ -27,6 +27,10 @@ func TestSignInFlow(t *testing.T) {
 		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "Tên đăng nhập hoặc mật khẩu không đúng") {
 			t.Errorf("wrong password: %d", r.status)
 		}
+		if r := c.do("POST", "/login", url.Values{"username": {""}, "password": {""}}); r.status != http.StatusUnprocessableEntity ||
+			strings.Contains(r.body, "Tên đăng nhập hoặc mật khẩu không đúng") || !strings.Contains(r.body, `id="f-username-error"`) || !strings.Contains(r.body, `id="f-password-error"`) {
+			t.Errorf("an empty sign-in: %d", r.status)
+		}
 		if !strings.Contains(r.body, `value="registrar"`) || strings.Contains(r.body, "wrong password") {
 			t.Error("the username is not kept, or the password is sent back")
 		}

@@ -48,6 +48,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	// The password is never sent back into the form.
 	password := f.Values.Get("password")
 	f.Values.Del("password")
+	// Nothing typed is asked for, not answered as a wrong password.
+	if f.Get("username") == "" {
+		f.Fail("username", "error.required")
+	}
+	if password == "" {
+		f.Fail("password", "error.required")
+	}
+	if f.Failed() {
+		s.loginPage(w, r, http.StatusUnprocessableEntity, f, "")
+		return nil
+	}
 	_, err := s.staff.SignIn(w, r, f.Get("username"), password)
 	var rl *staff.RateLimitError
 	switch {
