@@ -436,13 +436,24 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 			if err := c.refuseRole(auth.RegisterMarriage, pin1); err != nil {
 				return err
 			}
+			if !card.missing() {
+				if err := c.cardsAdmitted(auth.RegisterMarriage, pin1, pin2); err != nil {
+					return err
+				}
+			}
 		}
 		a, b, err := c.loadPairInReach(auth.RegisterMarriage, "pin1", pin1, "pin2", pin2)
 		if err != nil {
 			// Reaching one party, the other unknown: the card is asked
-			// for, as of a party out of reach, alike.
-			if card != nil && card.missing() && problem.Is(err, problem.Forbidden) && c.reachesEither(auth.RegisterMarriage, pin1, pin2) {
-				return errCardRequired(false)
+			// for, as of a party out of reach, alike; one given counts as
+			// a card that did not match.
+			if card != nil && problem.Is(err, problem.Forbidden) && c.reachesEither(auth.RegisterMarriage, pin1, pin2) {
+				if card.missing() {
+					return errCardRequired(false)
+				}
+				for _, pin := range []string{pin1, pin2} {
+					c.r.cards.fail(c.pr.ActorID(), pin)
+				}
 			}
 			return err
 		}
@@ -455,8 +466,11 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 					c.outOfReach(auth.RegisterMarriage, p.PIN, "marriage with a person out of reach: no chip card given")
 					return errCardRequired(false)
 				}
-				if err := c.about(c.cardShown(p, card.number, card.issued, false), p.PIN); err != nil {
-					return err
+				if err := c.cardShown(p, card, false); err != nil {
+					for _, pin := range []string{a.PIN, b.PIN} {
+						c.r.cards.fail(c.pr.ActorID(), pin)
+					}
+					return c.about(err, p.PIN)
 				}
 			}
 		}
@@ -586,21 +600,30 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		// chip card read at the counter: else any officer could move anyone
 		// in the country into their commune, and so into their reach. The
 		// answers do not tell an unknown PIN from a person out of reach.
-		card := strings.TrimSpace(rr.CardNumber)
+		card := &cardProof{number: strings.TrimSpace(rr.CardNumber), issued: rr.CardIssued}
+		if !card.missing() {
+			if err := c.cardsAdmitted(auth.RegisterResidence, rr.PIN); err != nil {
+				return err
+			}
+		}
 		p, err := c.loadBeyondReach("pin", rr.PIN, auth.RegisterResidence)
 		if err != nil {
-			if (card == "" || rr.CardIssued.IsZero()) && problem.Is(err, problem.Forbidden) {
-				return errCardRequired(true)
+			if problem.Is(err, problem.Forbidden) {
+				if card.missing() {
+					return errCardRequired(true)
+				}
+				c.r.cards.fail(c.pr.ActorID(), rr.PIN) // as a card that did not match
 			}
 			return err
 		}
 		if c.hidden[p.PIN] {
-			if card == "" || rr.CardIssued.IsZero() {
+			if card.missing() {
 				c.outOfReach(auth.RegisterResidence, p.PIN, "residence of a person out of reach: no chip card given")
 				return errCardRequired(true)
 			}
-			if err := c.about(c.cardShown(p, card, rr.CardIssued, true), p.PIN); err != nil {
-				return err
+			if err := c.cardShown(p, card, true); err != nil {
+				c.r.cards.fail(c.pr.ActorID(), p.PIN)
+				return c.about(err, p.PIN)
 			}
 		}
 		if p.Status != people.Alive {
@@ -647,6 +670,19 @@ func (c *change) reachesEither(a auth.Action, pins ...string) bool {
 	return false
 }
 
+// cardsAdmitted refuses a card check once the officer, or a person named,
+// has used up the cards that may fail (cardChecks), the refusal recorded
+// against each PIN.
+func (c *change) cardsAdmitted(a auth.Action, pins ...string) error {
+	err := c.r.cards.admit(c.pr.ActorID(), pins...)
+	if err != nil {
+		for _, pin := range pins {
+			c.outOfReach(a, pin, "chip card checks limited: "+err.Error())
+		}
+	}
+	return err
+}
+
 // cardProof is the chip card shown at the counter for a person out of
 // reach: its number and date of issue as read.
 type cardProof struct {
@@ -673,9 +709,9 @@ func errCardRequired(parents bool) error {
 // cardShown checks the chip card shown at the counter for p, its number
 // and date of issue: p's own, or, with parents, for a person who holds
 // none, a living parent's.
-func (c *change) cardShown(p people.Person, card string, issued civil.Date, parents bool) error {
+func (c *change) cardShown(p people.Person, card *cardProof, parents bool) error {
 	shown := func(q people.Person) bool {
-		return q.Card.Number == card && !q.Card.Issued.IsZero() && q.Card.Issued == issued
+		return q.Card.Number == card.number && !q.Card.Issued.IsZero() && q.Card.Issued == card.issued
 	}
 	if p.Card.Number != "" || !parents {
 		if shown(p) {

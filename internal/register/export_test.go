@@ -16,3 +16,7 @@ var BlankColumns = map[string][]string{"persons": personBlank, "households": hou
 
 // PINText is pinText, for the test of migration 0009.
 var PINText = pinText
+
+// ForgetCardChecks forgets the chip cards that did not match, for tests
+// that show many on purpose.
+func (r *Register) ForgetCardChecks() { r.cards = newCardChecks() }

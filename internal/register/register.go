@@ -38,6 +38,9 @@ type Register struct {
 	// onEvent are called inside the transaction of every civil event, for
 	// each person it writes (OnEvent).
 	onEvent []EventHook
+	// cards counts the chip cards shown for people out of reach that did
+	// not match (cards.go).
+	cards *cardChecks
 }
 
 // Recorded is one person a civil event wrote, as an event hook is told of
@@ -77,7 +80,7 @@ func (r *Register) OnDeath(h TxHook) { r.onDeath = append(r.onDeath, h) }
 // New returns a register over d. Every read and change is checked by g;
 // changes record their audit entries in log, in their own transaction.
 func New(d *db.DB, g *auth.Guard, log *audit.Log, u *units.Registry) *Register {
-	return &Register{db: d, guard: g, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1"}
+	return &Register{db: d, guard: g, audit: log, units: u, personByPIN: personSelect(d) + " WHERE pin = $1", cards: newCardChecks()}
 }
 
 func notFound(pinStr string) error {

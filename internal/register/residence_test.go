@@ -1,7 +1,9 @@
 package register_test
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/civil"
@@ -401,6 +403,54 @@ func TestMoveInNeedsTheCard(t *testing.T) {
 			if got := e.get(p.PIN); got.Permanent != home {
 				t.Errorf("%s moved to %+v", p.PIN, got.Permanent)
 			}
+		}
+	})
+}
+
+// The date of issue is the only part of a card not known from the PIN, a
+// few hundred guesses a year: after 5 cards that did not match for a
+// person in a day, or 20 by an officer, the card checks are refused (429,
+// alike for an unknown PIN, audited), the right card too, until the day is
+// over.
+func TestCardGuessesLimited(t *testing.T) {
+	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
+		clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		t.Cleanup(register.SetClock(func() time.Time { return clock }))
+		e := newEnv(t, d)
+		police := policeAt(baDinh)
+		target := carded(e.person(hcm, "Lê Văn Đích", civil.Male, "1970-01-01"))
+		e.household(hcm, "14 Lê Lợi", target)
+		unknown := e.newPIN(hcm, civil.Male, 1971)
+		move := func(pr auth.Principal, pin string, issued civil.Date) error {
+			_, err := e.reg.RegisterResidence(e.ctx, pr, people.ResidenceRegistration{PIN: pin, Kind: people.TemporaryResidence,
+				Address: people.Address{Unit: pr.Unit, Detail: "3 Đội Cấn"}, CardNumber: pin, CardIssued: issued})
+			return err
+		}
+		guess := civil.Date{Year: 2016, Month: 1, Day: 1}
+		for _, pin := range []string{target.PIN, unknown} {
+			for i := range 5 {
+				if err := move(police, pin, guess); !problem.Is(err, problem.Forbidden) {
+					t.Fatalf("guess %d for %s: %v", i+1, pin, err)
+				}
+				guess = civil.DateOf(guess.Earliest().AddDate(0, 0, 1))
+			}
+			err := move(police, pin, cardIssued)
+			var ra interface{ RetryAfterSeconds() int }
+			if !problem.Is(err, problem.RateLimited) || !errors.As(err, &ra) || ra.RetryAfterSeconds() < 3600 {
+				t.Errorf("the sixth card for %s, the right one: %v", pin, err)
+			}
+		}
+		if n := e.audited(police.ActorID(), string(auth.RegisterResidence), target.PIN, "denied"); n != 6 {
+			t.Errorf("%d refusals audited against the person, want 6", n)
+		}
+		// Another officer may not go on guessing for the same person.
+		if err := move(policeAt(hanoi2), target.PIN, cardIssued); !problem.Is(err, problem.RateLimited) {
+			t.Errorf("another officer, the same person: %v", err)
+		}
+		// A day later the right card is taken.
+		clock = clock.Add(25 * time.Hour)
+		if err := move(police, target.PIN, cardIssued); err != nil {
+			t.Errorf("a day later, the right card: %v", err)
 		}
 	})
 }
