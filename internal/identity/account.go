@@ -179,10 +179,13 @@ type UnlockRequest struct {
 const notMeLock = "locked by the holder: login %d reported as not theirs"
 
 // Unlock makes a locked account active again with the code RequestUnlock
-// sent, setting the new password when one is given. An account the holder
-// locked on a sign-in that was not theirs needs a new password, and the
-// ways in added since that sign-in (passkeys, the authenticator app: the
-// other's, who held the account then) are removed; the phone is told.
+// sent, setting the new password when one is given. An account locked on a
+// sign-in that was not the holder's needs a new password, and every other
+// way in (passkeys, the authenticator app) is removed: whoever signed in
+// may have added one, at any time, and which sign-in is reported is the
+// reporter's to choose (cutting at its time let a thief keep an app added
+// before a later sign-in they reported themselves); the holder adds theirs
+// again. The phone is told.
 func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (Account, error) {
 	var hash string
 	if in.Password != "" {
@@ -217,7 +220,7 @@ func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (
 				if old != "" && staff.VerifyPassword(in.Password, old) {
 					return "", problem.Field("password", "must differ from the password in use when the sign-in you reported happened")
 				}
-				ways, err := removeWaysSince(ctx, tx, a.ID, login)
+				ways, err := removeWays(ctx, tx, a.ID, login)
 				if err != nil {
 					return "", err
 				}
@@ -236,40 +239,33 @@ func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (
 	}
 	switch {
 	case removed:
-		s.tell(ctx, phone, "mat khau vua duoc doi va cac cach dang nhap them vao tu lan dang nhap bi bao cao da bi xoa khi mo khoa")
+		s.tell(ctx, phone, "mat khau vua duoc doi va moi khoa truy cap (passkey), ung dung xac thuc da bi xoa khi mo khoa; hay them lai")
 	case hash != "":
 		s.tell(ctx, phone, "mat khau vua duoc doi khi mo khoa")
 	}
 	return a, nil
 }
 
-// removeWaysSince removes, in tx, the passkeys and the authenticator app
-// added to the account since its login (the one reported as not the
-// holder's), and says what it removed.
-func removeWaysSince(ctx context.Context, tx *sql.Tx, accountID, login int64) ([]string, error) {
-	var at string
-	err := tx.QueryRowContext(ctx, "SELECT at FROM eid_logins WHERE id = $1 AND account_id = $2", login, accountID).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // the history was pruned: nothing to date the removal from
-	}
-	if err != nil {
-		return nil, err
-	}
+// removeWays removes, in tx, the account's passkeys and authenticator app
+// (enabled or being enrolled), after a report of login as not the
+// holder's, and says what it removed.
+func removeWays(ctx context.Context, tx *sql.Tx, accountID, login int64) ([]string, error) {
 	var out []string
-	res, err := tx.ExecContext(ctx, "DELETE FROM eid_passkeys WHERE account_id = $1 AND created_at >= $2", accountID, at)
+	res, err := tx.ExecContext(ctx, "DELETE FROM eid_passkeys WHERE account_id = $1", accountID)
 	if err != nil {
 		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		out = append(out, fmt.Sprintf("%d passkey(s) added since login %d removed", n, login))
+		out = append(out, fmt.Sprintf("%d passkey(s) removed after login %d was reported", n, login))
 	}
-	if res, err = tx.ExecContext(ctx, "DELETE FROM eid_totp WHERE account_id = $1 AND created_at >= $2", accountID, at); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM eid_passkey_ceremonies WHERE account_id = $1", accountID); err != nil {
+		return nil, err
+	}
+	if res, err = tx.ExecContext(ctx, "DELETE FROM eid_totp WHERE account_id = $1", accountID); err != nil {
 		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		out = append(out, fmt.Sprintf("authenticator app added since login %d removed", login))
-	} else if _, err := tx.ExecContext(ctx, "UPDATE eid_totp SET pending = '' WHERE account_id = $1", accountID); err != nil {
-		return nil, err // a replacement begun since then is not confirmed by anyone
+		out = append(out, fmt.Sprintf("the authenticator app removed after login %d was reported", login))
 	}
 	return out, nil
 }

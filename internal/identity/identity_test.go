@@ -39,11 +39,12 @@ func (e env) login(p people.Person, password, remote string) (identity.Session, 
 	return s, err
 }
 
-// reportNotMe has p's holder, signed in from elsewhere, lock the account
-// on the last sign-in from remote: "this was not me".
-func (e env) reportNotMe(t *testing.T, p people.Person, remote string) {
+// reportNotMe has p's holder, signed in from elsewhere (with the
+// authenticator app's code where one is enabled), lock the account on the
+// last sign-in from remote: "this was not me".
+func (e env) reportNotMe(t *testing.T, p people.Person, remote string, totp ...string) {
 	t.Helper()
-	sess, err := e.login(p, identitytest.Password, "192.0.2.10")
+	sess, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: p.PIN, Password: identitytest.Password, TOTP: strings.Join(totp, ""), Remote: "192.0.2.10", Device: "Firefox on Linux"})
 	if err != nil {
 		t.Fatal(err)
 	}

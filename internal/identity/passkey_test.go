@@ -397,9 +397,12 @@ func TestRemovingAPasskeyEndsOtherSessions(t *testing.T) {
 }
 
 // Unlocking an account locked on a sign-in "not me" needs a new password
-// (whoever signed in knows the old one), and removes the ways in added
-// since that sign-in (the other's passkey), keeping the holder's own; a
-// refusal leaves the code valid.
+// (whoever signed in knows the old one), and removes every passkey and the
+// authenticator app: the other may have added one at any time, and chooses
+// which sign-in to report (here a thief adds a passkey and an app, signs
+// in again and reports that later sign-in, so that a cut at its time
+// would keep both); the holder adds theirs again. A refusal leaves the
+// code valid.
 func TestUnlockAfterNotMe(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
@@ -407,6 +410,8 @@ func TestUnlockAfterNotMe(t *testing.T) {
 		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
 			t.Fatal(err)
 		}
+		master, _ := oidc.NewMasterKey()
+		e.Svc.SetSealer(master)
 		mine := &identitytest.Authenticator{Origin: site}
 		e.addPasskey(t, mine, acct, "Điện thoại của Lan")
 		e.Now = e.Now.Add(time.Hour)
@@ -417,14 +422,26 @@ func TestUnlockAfterNotMe(t *testing.T) {
 		theirs := &identitytest.Authenticator{Origin: site}
 		e.Now = e.Now.Add(time.Minute)
 		e.addPasskey(t, theirs, acct, "Máy lạ")
+		en, err := e.Svc.EnrollTOTP(e.Ctx, acct.Principal(""), identity.Proof{Password: identitytest.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := func() string { c, _ := totp.GenerateCode(en.Secret, e.Now); return c }
+		if _, err := e.Svc.ConfirmTOTP(e.Ctx, acct.Principal(""), identity.TOTPCode{Code: code()}); err != nil {
+			t.Fatal(err)
+		}
 		e.Now = e.Now.Add(time.Hour)
-		e.reportNotMe(t, e.Lan, thief)
+		if _, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, TOTP: code(), Remote: thief}); err != nil {
+			t.Fatal(err)
+		}
+		e.Now = e.Now.Add(time.Minute)
+		e.reportNotMe(t, e.Lan, thief, code()) // the thief's last sign-in, after the app and the passkey
 		if err := e.Svc.RequestUnlock(e.Ctx, e.Lan.PIN, "192.0.2.10"); err != nil {
 			t.Fatal(err)
 		}
-		code := e.LastCode()
+		unlockCode := e.LastCode()
 		unlock := func(pw string) error {
-			_, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: code, Password: pw}, "192.0.2.10")
+			_, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: unlockCode, Password: pw}, "192.0.2.10")
 			return err
 		}
 		for _, pw := range []string{"", identitytest.Password} {
@@ -442,17 +459,17 @@ func TestUnlockAfterNotMe(t *testing.T) {
 		if _, err := e.login(e.Lan, identitytest.Password, thief); !problem.Is(err, problem.Unauthorized) {
 			t.Errorf("the old password still signs in: %v", err)
 		}
+		// The new password alone: the thief's app asks for no code.
 		if _, err := e.login(e.Lan, next, "192.0.2.10"); err != nil {
-			t.Errorf("the new password: %v", err)
+			t.Errorf("the new password alone: %v", err)
 		}
-		if _, err := e.passkeySignIn(t, theirs); err == nil {
-			t.Error("the passkey added after the reported sign-in still signs in")
+		for name, a := range map[string]*identitytest.Authenticator{"the thief's": theirs, "the holder's": mine} {
+			if _, err := e.passkeySignIn(t, a); err == nil {
+				t.Errorf("%s passkey still signs in", name)
+			}
 		}
-		if _, err := e.passkeySignIn(t, mine); err != nil {
-			t.Errorf("the holder's own passkey, added before: %v", err)
-		}
-		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'ok' AND detail LIKE '%password changed%1 passkey%'", string(identity.ActionUnlock)); n != 1 {
-			t.Errorf("%d unlock entries say the password changed and the passkey removed", n)
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = 'ok' AND detail LIKE '%password changed%2 passkey%authenticator app removed%'", string(identity.ActionUnlock)); n != 1 {
+			t.Errorf("%d unlock entries say the password changed and the passkeys and app removed", n)
 		}
 		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%da bi xoa khi mo khoa%'"); n != 1 {
 			t.Errorf("%d notices of the unlock to the phone", n)
