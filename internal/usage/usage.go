@@ -7,8 +7,9 @@
 //
 // Law enforcement may flag an access as covert until a disclosure date,
 // with a legal basis: it is hidden from the person until then and shown
-// with a note after. The flagging is audited, and each view that withholds
-// entries leaves one entry saying how many were withheld (not which).
+// with a note after. The flagging is audited, and each view's own entry
+// says how many were withheld (not which): one entry a view, whatever it
+// withheld, so that the log's size tells nothing of a flag.
 package usage
 
 import (
@@ -44,7 +45,10 @@ var (
 
 // Audit actions written by the capability.
 const (
-	ActionView     auth.Action = "usage.read"
+	ActionView auth.Action = "usage.read"
+	// ActionWithheld is the entry views wrote beside their own when they
+	// withheld accesses, before the count went into the view's entry: the
+	// logs of then hold it.
 	ActionWithheld auth.Action = "usage.withheld"
 )
 
@@ -278,9 +282,6 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 		}
 	}
 	subject := pr.Username
-	if err := s.log.Record(ctx, audit.Of(pr, ActionView, subject)); err != nil {
-		return Page{}, err
-	}
 	flags, err := s.flags(ctx, subject)
 	if err != nil {
 		return Page{}, err
@@ -352,13 +353,17 @@ func (s *Service) usage(ctx context.Context, pr auth.Principal, cursor string, s
 	if before > 0 {
 		out.NextCursor = fmt.Sprint(before)
 	}
-	s.prove(ctx, out.Items)
+	// The view is recorded before it is answered, with what it withheld:
+	// a second entry when it withheld any (as before) grew the log by one
+	// more a view, which the public checkpoint's size told the person.
+	view := audit.Of(pr, ActionView, subject)
 	if withheld > 0 {
-		if err := s.log.Record(ctx, audit.Of(Principal, ActionWithheld, subject).
-			With(fmt.Sprintf("%d covert accesses withheld from the person's view", withheld))); err != nil {
-			return Page{}, err
-		}
+		view = view.With(fmt.Sprintf("%d covert accesses withheld from the person's view", withheld))
 	}
+	if err := s.log.Record(ctx, view); err != nil {
+		return Page{}, err
+	}
+	s.prove(ctx, out.Items)
 	return out, nil
 }
 
