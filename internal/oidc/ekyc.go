@@ -71,7 +71,10 @@ func (p *Provider) EKYC(ctx context.Context, accessToken string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	p.record(ctx, audit.OfActor("client:"+c.ID, ActionEKYC, p.pinOf(ctx, g.AccountID)).With("txn "+extra["txn"].(string)+"; scopes "+strings.Join(g.Scopes, " ")))
+	// A disclosure is a read: not answered unless recorded.
+	if err := p.log.Record(ctx, audit.OfActor("client:"+c.ID, ActionEKYC, p.pinOf(ctx, g.AccountID)).With("txn "+extra["txn"].(string)+"; scopes "+strings.Join(g.Scopes, " "))); err != nil {
+		return "", err
+	}
 	return raw, nil
 }
 

@@ -530,7 +530,8 @@ func (p *Provider) fillClaims(ctx context.Context, info *zoidc.UserInfo, c *Clie
 		given = append(given, s)
 	}
 	if len(given) > 0 {
-		p.record(ctx, audit.OfActor("client:"+c.ID, ActionClaims, a.PIN).With("scopes "+strings.Join(given, " ")).Disclosing(scopeFields(given)...))
+		// A disclosure is a read: not answered unless recorded.
+		return p.log.Record(ctx, audit.OfActor("client:"+c.ID, ActionClaims, a.PIN).With("scopes "+strings.Join(given, " ")).Disclosing(scopeFields(given)...))
 	}
 	return nil
 }

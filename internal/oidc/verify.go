@@ -228,7 +228,10 @@ func (p *Provider) verify(ctx context.Context, client auth.Principal, in VerifyR
 		}
 		return out, nil
 	}
-	p.record(ctx, e)
+	// A disclosure is a read: not answered unless recorded.
+	if err := p.log.Record(ctx, e); err != nil {
+		return VerifyResponse{}, err
+	}
 	return out, nil
 }
 

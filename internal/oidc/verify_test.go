@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/oidc"
@@ -201,4 +203,46 @@ func TestVerificationLimits(t *testing.T) {
 			t.Errorf("the next day: %d %s", code, raw)
 		}
 	})
+}
+
+// A disclosure is a read: while the audit log cannot record, a
+// verification, an e-KYC record and the userinfo claims are not answered.
+// (The register's own read, recorded first, fails here too; the answers'
+// own entries, which were only logged as lost when they failed, now fail
+// the answer as well, for a log that fails between the two.)
+func TestDisclosuresNeedTheirAuditEntry(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	secret, err := e.prov.Clients().Register(e.Ctx, oidc.ClientConfig{ID: "kyc", Name: "Ngân hàng KYC", AuthMethod: oidc.AuthSecretBasic,
+		RedirectURIs: []string{rpRedirect}, Scopes: []string{"openid"}, Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := oauth2.GenerateVerifier()
+	loc, page := e.signIn(e.browser(), e.authURL(v, []string{"openid", "profile"}), e.Lan, []string{"profile"})
+	if loc == nil {
+		t.Fatalf("no code: %.300s", page)
+	}
+	tok, err := e.config("openid", "profile").Exchange(e.Ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Log.Close() // the audit log fails from here on
+	body := `{"pin":"` + e.Lan.PIN + `","purpose":"mở tài khoản","full_name":"Nguyễn Thị Lan"}`
+	if code, _, raw := e.verify(t, "kyc", secret, body); code < 500 || strings.Contains(raw, "match") {
+		t.Errorf("a verification unrecorded: %d %s", code, raw)
+	}
+	for _, c := range []struct{ method, path string }{{"POST", "/api/v1/ekyc"}, {"GET", oidc.Prefix + "/userinfo"}} {
+		req, _ := http.NewRequest(c.method, e.srv.URL+c.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK || strings.Contains(string(b), "Nguyễn") {
+			t.Errorf("%s unrecorded: %d %s", c.path, res.StatusCode, b)
+		}
+	}
 }
