@@ -53,6 +53,11 @@ func TestMemberService(t *testing.T) {
 			Methods: []exchange.Endpoint{{Method: "POST", Path: "/cards"}}, BaseURL: provider.URL, OpenAPI: doc}); err != nil {
 			t.Fatal(err)
 		}
+		// A right to none of the service's fields would be checked
+		// against no consent: refused.
+		if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: bank, Service: svc, Purposes: []string{"KYC"}}); !problem.Is(err, problem.Invalid) || !strings.Contains(err.Error(), "fields: name at least one") {
+			t.Errorf("a right to no field: %v", err)
+		}
 		if err := e.x.Grant(e.Ctx, exchange.Right{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}}); err != nil {
 			t.Fatal(err)
 		}

@@ -441,6 +441,10 @@ func (x *Exchange) consentFor(ctx context.Context, purpose Purpose, subject, cli
 	if !purpose.ConsentRequired {
 		return "", nil
 	}
+	if len(fields) == 0 {
+		// A consent covers fields: a request for none would pass any.
+		return "", problem.New(problem.Forbidden, "the purpose %s needs the citizen's consent to the fields asked, and the request asks for none", purpose.Code)
+	}
 	if x.consents == nil {
 		return "", problem.New(problem.Forbidden, "the purpose %s needs the citizen's consent, and no consent service is available", purpose.Code)
 	}

@@ -616,6 +616,10 @@ func (x *Exchange) Grant(ctx context.Context, r Right) error {
 			f.Add("fields", "%s is not a field of %s (%s)", fl, r.Service, strings.Join(svc.Fields, ", "))
 		}
 	}
+	if err == nil && len(r.Fields) == 0 && len(svc.Fields) > 0 {
+		// A right to no field would be checked against no consent.
+		f.Add("fields", "name at least one of the fields of %s (%s)", r.Service, strings.Join(svc.Fields, ", "))
+	}
 	if len(r.Purposes) == 0 {
 		f.Add("purposes", "name at least one purpose")
 	}
