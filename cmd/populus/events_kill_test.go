@@ -143,7 +143,9 @@ func TestEventsSurviveSIGKILL(t *testing.T) {
 	applied, posts := map[string]bool{}, 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := events.Verify(keys.Set(), r.Header.Get(events.SignatureHeader), body); err != nil {
+		sig := r.Header.Get(events.SignatureHeader)
+		sub, _ := events.SignedFor(sig)
+		if err := events.Verify(keys.Set(), sig, body, sub, time.Now(), time.Hour); err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}

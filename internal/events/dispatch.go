@@ -567,7 +567,7 @@ func (d *Dispatcher) webhook(ctx context.Context, c channel, evs []Event) (int, 
 		if err != nil {
 			return i, err
 		}
-		sig, err := d.s.keys.Sign(body)
+		sig, err := d.s.keys.Sign(body, c.ID, d.o.Now())
 		if err != nil {
 			return i, err
 		}

@@ -210,3 +210,35 @@ func TestWebhookEgress(t *testing.T) {
 		t.Errorf("a webhook by name: %v", err)
 	}
 }
+
+// A delivery's signature names its subscription and time: replayed to
+// another subscriber, or much later, it does not verify; an altered body
+// does not either; SignedFor reads the subscription named.
+func TestSignatureBinding(t *testing.T) {
+	d := dbtest.SQLite(t, schemas...)
+	keys, err := events.LoadKeys(context.Background(), d, testSealer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"E1","type":"death","pin":"001190000001"}`)
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	sig, err := keys.Sign(body, 42, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := events.SignedFor(sig); err != nil || sub != 42 {
+		t.Errorf("SignedFor: %d %v", sub, err)
+	}
+	if err := events.Verify(keys.Set(), sig, body, 42, at.Add(time.Minute), 5*time.Minute); err != nil {
+		t.Errorf("the delivery itself: %v", err)
+	}
+	for name, err := range map[string]error{
+		"to another subscription": events.Verify(keys.Set(), sig, body, 43, at, 5*time.Minute),
+		"an hour later":           events.Verify(keys.Set(), sig, body, 42, at.Add(time.Hour), 5*time.Minute),
+		"another body":            events.Verify(keys.Set(), sig, []byte(`{"id":"E2"}`), 42, at, 5*time.Minute),
+	} {
+		if err == nil {
+			t.Errorf("%s: verifies", name)
+		}
+	}
+}

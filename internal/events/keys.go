@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -30,8 +31,9 @@ const sealPurpose = "events webhook signing key"
 
 // SignatureHeader carries the webhook body's signature: a JWS (RFC 7515)
 // in compact form with a detached payload (Appendix F), ES256, whose kid
-// names a key of the set served at GET /api/v1/events/keys. The payload is
-// the request's body, byte for byte.
+// names a key of the set served at GET /api/v1/events/keys, and whose
+// protected header names the subscription and the time of signing (Sign).
+// The payload is the request's body, byte for byte.
 const SignatureHeader = "Populus-Signature"
 
 // Keys is the key that signs webhook deliveries, sealed in the store
@@ -106,10 +108,21 @@ func newKeys(k *ecdsa.PrivateKey) (*Keys, error) {
 	return &Keys{key: k, id: base64.RawURLEncoding.EncodeToString(tp)}, nil
 }
 
-// Sign returns the detached compact JWS of body.
-func (k *Keys) Sign(body []byte) (string, error) {
+// The protected headers that bind a delivery to its subscription and its
+// time: a delivery replayed to another subscriber, or later, does not
+// verify there (Verify).
+const (
+	headerSubscription = "populus-sub"
+	headerIssuedAt     = "iat"
+	signatureType      = "populus-event+jws"
+)
+
+// Sign returns the detached compact JWS of body, delivered to the
+// subscription at time at.
+func (k *Keys) Sign(body []byte, subscription int64, at time.Time) (string, error) {
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.key},
-		(&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), k.id).WithType("populus-event+jws"))
+		(&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), k.id).WithType(signatureType).
+			WithHeader(headerSubscription, strconv.FormatInt(subscription, 10)).WithHeader(headerIssuedAt, at.Unix()))
 	if err != nil {
 		return "", err
 	}
@@ -125,9 +138,26 @@ func (k *Keys) Set() jose.JSONWebKeySet {
 	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.key.Public(), KeyID: k.id, Algorithm: string(jose.ES256), Use: "sig"}}}
 }
 
+// SignedFor returns the subscription a delivery's signature names, not
+// yet verified: for a subscriber that takes the deliveries of several
+// subscriptions at one address, to know which it then verifies against.
+func SignedFor(signature string) (int64, error) {
+	jws, err := jose.ParseDetached(signature, []byte{}, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		return 0, err
+	}
+	if len(jws.Signatures) != 1 {
+		return 0, errors.New("not one signature")
+	}
+	sub, _ := jws.Signatures[0].Protected.ExtraHeaders[headerSubscription].(string)
+	return strconv.ParseInt(sub, 10, 64)
+}
+
 // Verify checks a delivery's signature header against body with a key of
-// set (what a subscriber does).
-func Verify(set jose.JSONWebKeySet, signature string, body []byte) error {
+// set, as the subscriber of subscription does at now: a delivery's
+// signature, of its type, made for that subscription within maxAge of now
+// (a delivery retried is signed anew).
+func Verify(set jose.JSONWebKeySet, signature string, body []byte, subscription int64, now time.Time, maxAge time.Duration) error {
 	jws, err := jose.ParseDetached(signature, body, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return err
@@ -135,9 +165,20 @@ func Verify(set jose.JSONWebKeySet, signature string, body []byte) error {
 	if len(jws.Signatures) != 1 {
 		return errors.New("not one signature")
 	}
-	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != signatureType {
+		return fmt.Errorf("the signature is of type %q, not %s", typ, signatureType)
+	}
+	if sub, _ := h.ExtraHeaders[headerSubscription].(string); sub != strconv.FormatInt(subscription, 10) {
+		return fmt.Errorf("the delivery was signed for subscription %q, not %d", sub, subscription)
+	}
+	iat, ok := h.ExtraHeaders[headerIssuedAt].(float64)
+	if at := time.Unix(int64(iat), 0); !ok || now.Sub(at) > maxAge || at.Sub(now) > maxAge {
+		return fmt.Errorf("the delivery was signed at %s, not within %s of %s", at.UTC().Format(time.RFC3339), maxAge, now.UTC().Format(time.RFC3339))
+	}
+	keys := set.Key(h.KeyID)
 	if len(keys) == 0 {
-		return fmt.Errorf("no key %q in the set", jws.Signatures[0].Header.KeyID)
+		return fmt.Errorf("no key %q in the set", h.KeyID)
 	}
 	return jws.DetachedVerify(body, keys[0].Key)
 }
