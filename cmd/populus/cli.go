@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // The conventions every command follows: --help prints the command's usage,
@@ -42,6 +44,32 @@ func (f *flags) help() {
 
 // usageError rewrites an error of the flag package as one line naming the
 // command, the flag at fault and where to look.
+// kindOf says what the flag name takes, for its refusal.
+func (f *flags) kindOf(name string) string {
+	fl := f.fs.Lookup(name)
+	if fl == nil {
+		return "a valid value"
+	}
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return "a valid value"
+	}
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		return "a whole number"
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case time.Duration:
+		return "a duration such as 30s, 5m or 1h"
+	}
+	return "a valid value"
+}
+
+// invalidValue is the flag package's refusal of a value.
+var invalidValue = regexp.MustCompile(`^invalid value ("(?:[^"\\]|\\.)*") for flag -+([^:]+): (.*)$`)
+
 func (f *flags) usageError(err error) error {
 	cmd := strings.TrimPrefix(f.fs.Name(), "populus ")
 	msg := err.Error()
@@ -55,6 +83,9 @@ func (f *flags) usageError(err error) error {
 		}
 	} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		msg = fmt.Sprintf("the flag --%s needs a value", strings.TrimLeft(name, "-"))
+	} else if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		// invalid value "abc" for flag -people: parse error
+		msg = fmt.Sprintf("--%s: %s is not %s", m[2], m[1], f.kindOf(m[2]))
 	}
 	return fmt.Errorf("%s: %s Run 'populus %s --help'.", cmd, sentence(msg), cmd)
 }

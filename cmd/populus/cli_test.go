@@ -121,6 +121,7 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"sevre"}, errLine: `unknown command "sevre"; did you mean "serve"? Run 'populus --help'.`},
 		{args: []string{"frobnicate"}, errLine: `unknown command "frobnicate". Run 'populus --help'.`},
 		{args: []string{"serve", "--dat", "x"}, errLine: "serve: unknown flag --dat; did you mean --data? Run 'populus serve --help'."},
+		{args: []string{"seed", "--people", "abc"}, errLine: `seed: --people: "abc" is not a whole number. Run 'populus seed --help'.`},
 		{args: []string{"staff", "lst"}, errLine: `staff: unknown subcommand "lst"; did you mean "list"? Run 'populus staff --help'.`},
 		{args: []string{"staff", "disable"}, errLine: "staff disable: missing argument USERNAME. Run 'populus staff disable --help'."},
 		{args: []string{"synth", "sectr"}, errLine: `synth: unknown subcommand "sectr"; the one subcommand is "sector". Run 'populus synth --help'.`},
