@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -118,6 +119,9 @@ func runReceipt(_ context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	kb, err := os.ReadFile(keysFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--keys: %s does not exist: save the consent keys first, e.g. curl -s http://127.0.0.1:8080/api/v1/consent/keys > %s", keysFile, keysFile)
+	}
 	if err != nil {
 		return fmt.Errorf("--keys: %w", err)
 	}

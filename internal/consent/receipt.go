@@ -170,7 +170,7 @@ func Verify(receipt string, keys jose.JSONWebKeySet) (Receipt, error) {
 	}
 	payload, err := obj.Verify(found[0])
 	if err != nil {
-		return Receipt{}, fmt.Errorf("the signature does not verify: %w", err)
+		return Receipt{}, errors.New("the signature does not verify: the receipt was altered, or signed by another key than its kid names")
 	}
 	var rc Receipt
 	if err := json.Unmarshal(payload, &rc); err != nil {
