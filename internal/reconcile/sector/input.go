@@ -84,7 +84,7 @@ func OpenRows(r io.Reader, name string) (Rows, error) {
 }
 
 // CSV reads RFC 4180 CSV: UTF-8 with an optional byte-order mark, a header
-// row, comma or semicolon delimiter (whichever the header line holds more
+// row, comma, semicolon or tab delimiter (whichever the header line holds more
 // of, outside quotes). A line that is not UTF-8 is decoded from the legacy
 // Vietnamese encoding that reads best (legacyReader; DecodedAs tells which);
 // UTF-16 stops it with an *EncodingError naming the line and byte column.
@@ -200,25 +200,33 @@ func convertErr(err error) error {
 // commas outside quotes, and ',' otherwise.
 func sniffComma(br *bufio.Reader) rune {
 	head, _ := br.Peek(br.Size())
-	commas, semis, quoted := 0, 0, false
+	commas, semis, tabs, quoted := 0, 0, 0, false
 	for _, c := range head {
 		switch {
 		case c == '"':
 			quoted = !quoted
 		case quoted:
 		case c == '\n':
-			return commaOf(commas, semis)
+			return commaOf(commas, semis, tabs)
 		case c == ',':
 			commas++
 		case c == ';':
 			semis++
+		case c == '\t':
+			tabs++
 		}
 	}
-	return commaOf(commas, semis)
+	return commaOf(commas, semis, tabs)
 }
 
-func commaOf(commas, semis int) rune {
-	if semis > commas {
+// commaOf is the delimiter the header line holds most of: a comma, a
+// semicolon (a spreadsheet's CSV where the comma is the decimal mark), or a
+// tab (a file exported as "text, tab-separated"); a comma when none.
+func commaOf(commas, semis, tabs int) rune {
+	switch {
+	case tabs > commas && tabs > semis:
+		return '\t'
+	case semis > commas:
 		return ';'
 	}
 	return ','

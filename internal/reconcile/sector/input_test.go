@@ -39,6 +39,7 @@ func TestCSVDelimiterBOMAndLines(t *testing.T) {
 		{"semicolon with quoted comma", "\"A,1\";B;C\n1;2;3\n", ';'},
 		{"BOM", "\ufeffA,B,C\r\n1,2,3\r\n", ','},
 		{"one column", "A\n1\n", ','},
+		{"tab-separated", "Họ tên\tNgày sinh\tĐịa chỉ\nLê An\t1990\tSố 1, Phố Huế\n", '\t'},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewCSV(strings.NewReader(tc.in))
@@ -47,6 +48,9 @@ func TestCSVDelimiterBOMAndLines(t *testing.T) {
 			}
 			if c.Comma() != tc.comma {
 				t.Errorf("comma %q, want %q", c.Comma(), tc.comma)
+			}
+			if v, _, err := c.Next(); err != nil || len(v) != len(c.Header()) {
+				t.Errorf("the first row %q: %v", v, err)
 			}
 			if h := c.Header(); h[0] == "" || strings.HasPrefix(h[0], "\ufeff") {
 				t.Errorf("header %q keeps the BOM", h)
