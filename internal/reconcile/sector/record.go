@@ -262,6 +262,14 @@ func (r *Reader) Next() (Record, error) {
 // Next does: for callers that parse the rows elsewhere (in parallel), with
 // readers that Follow this one.
 func (r *Reader) NextRaw() ([]string, int, vntext.Encoding, error) {
+	values, line, enc, err := r.nextRaw()
+	if err == nil && repeatsHeader(values, r.rows.Header()) {
+		return nil, line, "", &RowError{Line: line, Msg: "the row repeats the header's column names (a second table pasted below the first?); it is left out"}
+	}
+	return values, line, enc, err
+}
+
+func (r *Reader) nextRaw() ([]string, int, vntext.Encoding, error) {
 	if !r.looked {
 		r.lookAhead()
 	}
@@ -273,6 +281,24 @@ func (r *Reader) NextRaw() ([]string, int, vntext.Encoding, error) {
 	}
 	values, line, err := r.rows.Next()
 	return values, line, r.decodedAs(), err
+}
+
+// repeatsHeader reports whether a row holds the header's column names
+// again, each in its place (case and Unicode form aside), two at least and
+// nothing else.
+func repeatsHeader(values, header []string) bool {
+	same := 0
+	for i, v := range values {
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+		case i < len(header) && strings.EqualFold(norm.NFC.String(v), norm.NFC.String(header[i])):
+			same++
+		default:
+			return false
+		}
+	}
+	return same >= 2
 }
 
 // FollowDateOrder makes r read dates as a reader of the same file that

@@ -274,6 +274,18 @@ func TestReaderColumns(t *testing.T) {
 	} else if rec, err := r.Next(); err != nil || rec.FullName != "Lê" {
 		t.Errorf("%+v, %v", rec, err)
 	}
+	// The header pasted again below: that row is left out, saying why.
+	if r, err := OpenReader(strings.NewReader("HO_TEN,NGAY_SINH\nLê,1990\nHo_Ten , ngay_sinh\nTrần,1991\n"), "", m); err != nil {
+		t.Error(err)
+	} else {
+		r.Next()
+		if _, err := r.Next(); !IsRowError(err) || !strings.Contains(err.Error(), "line 3: the row repeats the header's column names") {
+			t.Errorf("the header again: %v", err)
+		}
+		if rec, err := r.Next(); err != nil || rec.FullName != "Trần" {
+			t.Errorf("the row after: %+v %v", rec, err)
+		}
+	}
 	// Two columns differing only in case do not match a third spelling.
 	_, err = OpenReader(strings.NewReader("Ho_Ten,HO_TEN_,HO_TEn\n"), "", m)
 	if !errors.As(err, &mc) {
