@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/populus-vn/populus/internal/identity"
 	"github.com/populus-vn/populus/internal/units"
@@ -80,9 +81,16 @@ func runPlaces(ctx context.Context, args []string, env func(string) string, stdo
 		if err != nil {
 			return err
 		}
+		// Columns by their width in characters (names are Vietnamese).
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RANGE\tPROVINCE\tPLACE\tNETWORK")
 		for _, x := range list {
-			fmt.Fprintf(stdout, "%-43s %-3s %-30s %s\n", x.CIDR, x.Province, x.Name, x.Network)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.CIDR, x.Province, x.Name, x.Network)
 		}
+		if len(list) == 0 {
+			fmt.Fprintln(tw, "(no address range: populus places import FILE)")
+		}
+		return tw.Flush()
 	}
 	return nil
 }
