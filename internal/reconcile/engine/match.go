@@ -513,7 +513,7 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 		// Not when the record's PIN is another candidate's: which of the
 		// two the record is about is for a person to say.
 		d.Kind = Match
-	case m.lone(top.Weight, second) && !m.dateContradicts() && !m.nameAndYearOnly() && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
+	case m.lone(top.Weight, second) && !m.dateContradicts() && !m.nameAndYearOnly() && !m.nameContradicts() && !pinOfAnother(sec.PIN(), d.Candidates[1:]):
 		// The only plausible person: applied although below the threshold,
 		// unless the record's PIN is another candidate's (for review).
 		d.Kind = Match
@@ -530,6 +530,8 @@ func (m *matcher) decide(i int, raw *sector.Record, sec *reconcile.Record) Decis
 				gap, top.Probability, m.cfg.Threshold)
 		case m.lone(top.Weight, second) && m.dateContradicts():
 			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but the date of birth differs from theirs", reconcile.Probability(top.Weight))
+		case m.lone(top.Weight, second) && m.nameContradicts():
+			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but the name does not agree with theirs", reconcile.Probability(top.Weight))
 		case m.lone(top.Weight, second) && m.nameAndYearOnly():
 			d.Reason = fmt.Sprintf("the only plausible person (probability %.4f on its own), but only the name and part of the date of birth agree: a namesake?", reconcile.Probability(top.Weight))
 		default:
@@ -592,6 +594,17 @@ func (m *matcher) lone(w, second float64) bool {
 // the best candidate's: the date comparison's "else" (a missing date, or one
 // written with faults, agrees in part). m.v holds the best pair's levels.
 func (m *matcher) dateContradicts() bool { return m.level(m.c.dob) == reconcile.DOBElse }
+
+// nameContradicts reports whether the record's name agrees with the best
+// candidate's at no level while no identity number agrees either: the
+// date, the sex and the place alone, however exact, are many people's.
+func (m *matcher) nameContradicts() bool {
+	if m.level(m.c.name) != reconcile.NameElse {
+		return false
+	}
+	pin, cmnd := m.level(m.c.pin), m.level(m.c.cmnd)
+	return (pin == reconcile.Null || pin == reconcile.PINElse) && (cmnd == reconcile.Null || cmnd == reconcile.CMNDElse)
+}
 
 // nameAndYearOnly reports whether what ties the record to the best
 // candidate is the name and part of the date of birth alone: the dates

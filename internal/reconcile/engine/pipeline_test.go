@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -322,17 +323,22 @@ func TestLoneRuleDate(t *testing.T) {
 	for _, tc := range []struct {
 		name, date, place string
 		want              string
+		person            string // the record's name, Dang Van Duc when ""
 	}{
-		{"date exact", "15/07/1988", here, "match"},
-		{"year only", "1988", here, "match"},
-		{"no date", "", here, "match"},
-		{"another date", "03/02/1961", here, "ambiguous"},
-		{"date exact, another province", "15/07/1988", "Phường Ba Đình,Thành phố Hà Nội", "conflict"},
-		{"year only, another province", "1988", "Phường Ba Đình,Thành phố Hà Nội", "ambiguous"},
-		{"year only, no place", "1988", ",", "ambiguous"},
+		{"date exact", "15/07/1988", here, "match", ""},
+		{"year only", "1988", here, "match", ""},
+		{"no date", "", here, "match", ""},
+		{"another date", "03/02/1961", here, "ambiguous", ""},
+		{"date exact, another province", "15/07/1988", "Phường Ba Đình,Thành phố Hà Nội", "conflict", ""},
+		{"year only, another province", "1988", "Phường Ba Đình,Thành phố Hà Nội", "ambiguous", ""},
+		{"year only, no place", "1988", ",", "ambiguous", ""},
+		// A name that agrees at no level: the date, the sex and the place
+		// are many people's.
+		{"another name", "15/07/1988", here, "ambiguous", "Tran Minh Khoa"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			text := base + "P1,Dang Van Duc," + tc.date + ",Nam,," + tc.place + "\n"
+			person := cmp.Or(tc.person, "Dang Van Duc")
+			text := base + "P1," + person + "," + tc.date + ",Nam,," + tc.place + "\n"
 			_, got, _ := reconcileText(t, x, text, Config{Threshold: 0.99999999, LoneThreshold: 0.0001, ReviewFloor: 0.00001})
 			if d := got["P1"]; d[2] != tc.want || (tc.want != "ambiguous") != (d[3] != "") {
 				t.Errorf("P1 born %q: %v", tc.date, d)
