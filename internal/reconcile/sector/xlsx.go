@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -28,10 +29,12 @@ const (
 
 // XLSX reads the first worksheet of an Excel workbook (.xlsx): its first
 // row that holds a value is the header, each row after it a record.
-// Values are read as stored, not as the cell's format shows them: a date
-// is its serial number (45123, which the dates' reader takes), a number
-// its digits. A workbook is read whole into memory (at most MaxXLSXBytes);
-// its rows are streamed.
+// Values are read as stored, not as the cell's format shows them (which
+// depends on the spreadsheet's locale: 5/17/90 or 17/05/1990): a number is
+// its digits, and a number in a cell formatted as a date is that date,
+// written YYYY-MM-DD (a serial day before 1927 is a number of four digits
+// or fewer, which would pass for a year). A workbook is read whole into
+// memory (at most MaxXLSXBytes); its rows are streamed.
 type XLSX struct {
 	f      *excelize.File
 	rows   *excelize.Rows
@@ -39,6 +42,9 @@ type XLSX struct {
 	sheet  string
 	line   int // the worksheet's row number of the last row read
 	values []string
+	// dateStyle tells, by style id, whether a cell's format is a date's.
+	dateStyle map[int]bool
+	date1904  bool
 }
 
 // OpenXLSX reads the header of the first worksheet of the workbook r.
@@ -57,7 +63,10 @@ func OpenXLSX(r io.Reader) (*XLSX, error) {
 	if err != nil {
 		return nil, &SyntaxError{Line: 1, Msg: "the file is not a readable Excel workbook (.xlsx): " + xlsxReason(err) + "; save it again from the spreadsheet, or as CSV UTF-8"}
 	}
-	x := &XLSX{f: f}
+	x := &XLSX{f: f, dateStyle: map[int]bool{}}
+	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		x.date1904 = *props.Date1904
+	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		f.Close()
@@ -157,11 +166,74 @@ func (x *XLSX) Next() ([]string, int, error) {
 			case !utf8.ValidString(v):
 				return nil, line, &RowError{Line: line, Column: i + 1, Msg: fmt.Sprintf("cell %s%d is not text", columnName(i), line)}
 			default:
-				x.values[i] = v
+				x.values[i] = x.dated(v, i, line)
 			}
 		}
 		return x.values, line, nil
 	}
+}
+
+// dated is v, the value of the cell at column i of row line, or the date
+// it stands for when it is a number in a cell formatted as a date.
+func (x *XLSX) dated(v string, i, line int) string {
+	serial, err := strconv.ParseFloat(v, 64)
+	if err != nil || serial < 1 {
+		return v
+	}
+	cell, err := excelize.CoordinatesToCellName(i+1, line)
+	if err != nil {
+		return v
+	}
+	id, err := x.f.GetCellStyle(x.sheet, cell)
+	if err != nil {
+		return v
+	}
+	isDate, known := x.dateStyle[id]
+	if !known {
+		isDate = dateFormat(x.f, id)
+		x.dateStyle[id] = isDate
+	}
+	if !isDate {
+		return v
+	}
+	t, err := excelize.ExcelDateToTime(serial, x.date1904)
+	if err != nil {
+		return v
+	}
+	return t.Format("2006-01-02")
+}
+
+// dateFormat reports whether the style id formats numbers as dates: one
+// of Excel's built-in date formats, or a format of its own that writes a
+// day, a month or a year (outside quoted text and bracketed codes).
+func dateFormat(f *excelize.File, id int) bool {
+	st, err := f.GetStyle(id)
+	if err != nil || st == nil {
+		return false
+	}
+	switch n := st.NumFmt; {
+	case n >= 14 && n <= 17, n == 22, n >= 27 && n <= 36, n >= 50 && n <= 58:
+		return true
+	}
+	if st.CustomNumFmt == nil {
+		return false
+	}
+	quoted, bracket := false, false
+	for _, r := range strings.ToLower(*st.CustomNumFmt) {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case quoted:
+		case r == '[':
+			bracket = true
+		case r == ']':
+			bracket = false
+		case bracket:
+		case r == 'd' || r == 'y':
+			return true
+		}
+	}
+	return false
 }
 
 // Close releases the workbook.

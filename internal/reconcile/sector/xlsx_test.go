@@ -152,3 +152,46 @@ func FuzzXLSX(f *testing.F) {
 		}
 	})
 }
+
+// A number in a cell formatted as a date is that date (a serial day
+// before 1927 has four digits or fewer, and passed for a year), whatever
+// the format, built-in or the workbook's own; a number in a plain cell
+// stays a number (a year typed alone).
+func TestXLSXDateCells(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{{"Họ tên", "Ngày sinh"}, {"Cụ An", 1943}, {"Bà Bình", 32980}, {"Ông Cường", 1943}, {"Chị Dung", 32980}}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	builtin, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	custom := "dd/mm/yyyy"
+	own, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &custom})
+	f.SetCellStyle("Sheet1", "B2", "B2", builtin)
+	f.SetCellStyle("Sheet1", "B3", "B3", own)
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRows(bytes.NewReader(b.Bytes()), "x.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		v, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v[1])
+	}
+	if want := []string{"1905-04-26", "1990-04-17", "1943", "32980"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dates %q, want %q", got, want)
+	}
+}
