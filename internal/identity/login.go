@@ -235,15 +235,29 @@ func (s *Service) secondFactor(ctx context.Context, a Account, in Attempt, now t
 	}
 
 	if !ok {
-		why := "wrong authenticator code"
+		why := whyWrongCode
 		if in.TOTP == "" {
-			why = "authenticator code missing"
+			why = whyNoCode
 		}
 		s.history(ctx, a.ID, now, in, LoginFailed, why)
 		s.record(ctx, entry.Failing(why), in.Remote)
 		return false, problem.New(problem.Unauthorized, "enter the current 6-digit code of your authenticator app")
 	}
 	return true, nil
+}
+
+// The details of a sign-in refused for its authenticator code, the
+// password being right (Login.CodeRefused).
+const (
+	whyWrongCode = "wrong authenticator code"
+	whyNoCode    = "authenticator code missing"
+)
+
+// CodeRefused reports whether the sign-in was refused for its
+// authenticator code, the password being right: not a stranger's guess,
+// but someone who knows the password.
+func (l Login) CodeRefused() bool {
+	return l.Outcome == LoginFailed && (l.Detail == whyWrongCode || l.Detail == whyNoCode)
 }
 
 // needsRehash reports whether the PHC string hash was made with other

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"github.com/zitadel/oidc/v3/pkg/client"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
@@ -664,5 +665,43 @@ func TestPortalAsksBeforeLocking(t *testing.T) {
 	res.Body.Close()
 	if s := state(); s != identity.StateLocked {
 		t.Errorf("confirmed, the account is %s", s)
+	}
+}
+
+// An account with an authenticator app: the portal's sign-in without the
+// code says, in Vietnamese, that the code is needed, and sends no code
+// back (a code is used once); the history calls the refusal one of the
+// code, the password being right (not "wrong password": someone knows it).
+func TestPortalAsksForTheAppCode(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	a := e.Active(e.Lan)
+	master, _ := oidc.NewMasterKey()
+	e.Svc.SetSealer(master)
+	en, err := e.Svc.EnrollTOTP(e.Ctx, a.Principal(""), identity.Proof{Password: identitytest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := totp.GenerateCode(en.Secret, e.Now)
+	if _, err := e.Svc.ConfirmTOTP(e.Ctx, a.Principal(""), identity.TOTPCode{Code: c}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	for _, code := range []string{"", "000000"} {
+		res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}, "totp": {code}})
+		status, body := readPage(t, res, err)
+		if status == http.StatusOK && res.Request.URL.Path == "/eid/me" {
+			t.Fatalf("signed in with the code %q", code)
+		}
+		if !strings.Contains(body, "Hãy nhập mã 6 chữ số hiện tại của ứng dụng xác thực") || strings.Contains(body, `value="000000"`) ||
+			!strings.Contains(body, `name="totp"`) || !strings.Contains(body, `autocomplete="one-time-code"`) {
+			t.Errorf("the code %q: %d\n%s", code, status, between(body, "<main", "</main>"))
+		}
+	}
+	e.Now = e.Now.Add(30 * time.Second)
+	now, _ := totp.GenerateCode(en.Secret, e.Now)
+	res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {identitytest.Password}, "totp": {now}})
+	_, me := readPage(t, res, err)
+	if n := strings.Count(me, "Sai hoặc thiếu mã ứng dụng xác thực (mật khẩu đúng)"); n != 2 {
+		t.Errorf("the history names %d refusals of the code, want 2", n)
 	}
 }

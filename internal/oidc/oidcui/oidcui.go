@@ -118,7 +118,7 @@ const (
 
 // totpField is the optional code of an authenticator app.
 func totpField(f *web.Form) web.FormField {
-	t := f.Labelled(fieldTOTP, inputText, false, "oidc.field.totp")
+	t := f.Labelled(fieldTOTP, inputCode, false, "oidc.field.totp")
 	return t
 }
 
@@ -141,6 +141,7 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/eid/consent?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
+	f.Values.Del(fieldTOTP) // a code is used once: a refused one is typed anew
 	return formError(pg.k, w, r, err, "login", "oidc.login.title", func(f *web.Form) any { return pg.loginView(pd, f) }, f)
 }
 

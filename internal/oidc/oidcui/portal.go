@@ -82,6 +82,7 @@ func (pt *portal) signInSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := pt.k.NewForm(r, r.PostForm)
 	if _, err := pt.eid.SignIn(w, r, f.Get(fieldPIN), r.PostForm.Get(fieldPassword), r.PostForm.Get(fieldTOTP)); err != nil {
+		f.Values.Del(fieldTOTP) // a code is used once: a refused one is typed anew
 		return formError(pt.k, w, r, err, "signin", "portal.signin.title", func(f *web.Form) any { return pt.signInView(f) }, f)
 	}
 	http.Redirect(w, r, "/eid/me", http.StatusSeeOther)
