@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -382,7 +383,7 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 		return nil, problem.Field("pin2", "is the same person as pin1")
 	}
 	card := &cardProof{number: strings.TrimSpace(m.CardNumber), issued: m.CardIssued}
-	return r.couple(ctx, pr, people.KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, card, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
+	w, err := r.couple(ctx, pr, people.KindMarriage, m.PIN1, m.PIN2, m.Date, m.Meta, card, func(c *change, a, b people.Person) (people.Person, people.Person, error) {
 		for _, x := range []struct {
 			field string
 			p     people.Person
@@ -411,6 +412,7 @@ func (r *Register) marriage(ctx context.Context, pr auth.Principal, m people.Mar
 		a.SpousePIN, b.SpousePIN = b.PIN, a.PIN
 		return a, b, nil
 	})
+	return w, cardRefusal(cardRefusal(err, pr, m.PIN1, !card.missing()), pr, m.PIN2, !card.missing())
 }
 
 // couple applies a civil event concerning two people on a date (marriage,
@@ -579,7 +581,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 	if err := checkPIN("pin", rr.PIN); err != nil {
 		return nil, err
 	}
-	return r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
+	w, err := r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
 		if err := c.refuseRole(auth.RegisterResidence, rr.PIN); err != nil {
 			return err
 		}
@@ -657,6 +659,19 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		c.answer(saved)
 		return nil
 	})
+	return w, cardRefusal(err, pr, rr.PIN, rr.CardNumber != "" && !rr.CardIssued.IsZero())
+}
+
+// cardRefusal is err, but for the refusal of a person out of reach (or
+// unknown) when a chip card was shown: that refusal then says to check the
+// card too (an officer who mistyped its date of issue was told they had no
+// rights), alike whatever the register holds.
+func cardRefusal(err error, pr auth.Principal, pinStr string, shown bool) error {
+	var pe *problem.Error
+	if !shown || !errors.As(err, &pe) || pe.Kind != problem.Forbidden || pe.Detail != auth.ReachError(pr, "person with PIN "+pinStr).Error() {
+		return err
+	}
+	return problem.New(problem.Forbidden, "no person with PIN %s is within your reach, nor does the chip card shown match theirs: check the PIN, the card's number and its date of issue", pinStr)
 }
 
 // reachesEither reports whether the caller reaches, for a, the person of

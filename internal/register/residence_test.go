@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -380,7 +381,10 @@ func TestMoveInNeedsTheCard(t *testing.T) {
 				before := e.counts()
 				_, err := move(tc.pin, tc.card, tc.issued)
 				if tc.fields == nil {
-					wantProblem(t, err, problem.Forbidden)
+					// Alike for a wrong card and an unknown PIN, naming the card.
+					if pe := wantProblem(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "nor does the chip card shown match theirs") {
+						t.Errorf("the refusal does not point at the card: %v", pe)
+					}
 				} else {
 					wantProblem(t, err, problem.Invalid, tc.fields...)
 				}
