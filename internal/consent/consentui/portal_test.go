@@ -401,7 +401,8 @@ func TestPages(t *testing.T) {
 	}
 	if err := p.Log.Record(p.Ctx, audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("KYC", "consent", "cr-x"),
 		audit.Of(auth.Principal{Kind: auth.KindMember, Username: bank}, "exchange.person.read", p.Lan.PIN).For("FUN", "", "").Refused("no such purpose"),
-		audit.Of(auth.Staff(9, "congan", "x", auth.PoliceOfficer, identitytest.BaDinh), auth.ReadPerson, p.Lan.PIN)); err != nil {
+		audit.Of(auth.Staff(9, "congan", "x", auth.PoliceOfficer, identitytest.BaDinh), auth.ReadPerson, p.Lan.PIN),
+		audit.OfActor("client:demo-bank", "oidc.claims", p.Lan.PIN).With("scopes profile").Disclosing("full_name")); err != nil {
 		t.Fatal(err)
 	}
 	// The log signs checkpoints: each access shows its inclusion proof.
@@ -456,6 +457,10 @@ func TestPages(t *testing.T) {
 	// columns.
 	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Toàn bộ hồ sơ (cán bộ xem khi thực hiện nhiệm vụ)") || strings.Contains(body, "<td></td>") {
 		t.Errorf("an officer's read shows blank columns: %s", body)
+	}
+	// A service's sign-in says what it was for and on what basis.
+	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "<td>Đăng nhập, xác thực danh tính</td>") || !strings.Contains(body, "<td>Sự đồng ý của bạn khi đăng nhập</td>") {
+		t.Errorf("a sign-in at a service shows no purpose or basis: %s", body)
 	}
 	// A member's request for consent is listed as sent, not as an access.
 	if _, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi"); !strings.Contains(body, "Đã gửi đề nghị") {
@@ -566,6 +571,8 @@ func TestMessages(t *testing.T) {
 			"usage.outcome":     {audit.OK, audit.Denied, audit.Failed},
 			"usage.action":      {"consent.request", "consent.check", "person.read", "register.search", "identity.register", "audit.read", "consent.receipt", "consent.end"},
 			"usage.system":      {"identity", "consent"},
+			"usage.purpose":     {"oidc.claims", "oidc.ekyc"},
+			"usage.basis":       {"oidc.claims", "oidc.ekyc"},
 			"usage.field":       {"event:birth", "event:death", "event:name_change", "event:residence_move", "date", "register_version"},
 			"purpose":           purposeCodes(),
 			"role":              {string(auth.Registrar), string(auth.PoliceOfficer), string(auth.ServiceOfficer), string(auth.Auditor), string(auth.Admin)},
