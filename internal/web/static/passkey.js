@@ -56,9 +56,17 @@
       });
   }
 
-  function show(el, message) {
+  // show says why a passkey failed: the server's reasons as they are, the
+  // browser's refusals in the page's words (its own messages are English:
+  // "This is an invalid domain." on a site named by its IP address).
+  function show(el, err) {
     var out = el.querySelector('[data-passkey-error]') || document.querySelector('[data-passkey-error]');
-    if (out) { out.textContent = message; out.hidden = false; }
+    if (!out) return;
+    var message = err.message;
+    if (err.name === 'SecurityError' && out.getAttribute('data-msg-domain')) message = out.getAttribute('data-msg-domain');
+    if (err.name === 'NotAllowedError' && out.getAttribute('data-msg-cancelled')) message = out.getAttribute('data-msg-cancelled');
+    out.textContent = message;
+    out.hidden = false;
   }
 
   function signIn(button) {
@@ -75,7 +83,7 @@
       if (next) window.location.href = next; else window.location.reload();
     }).catch(function (err) {
       button.disabled = false;
-      show(button.parentNode, err.message);
+      show(button.parentNode, err);
     });
   }
 
@@ -97,7 +105,7 @@
       window.location.reload();
     }).catch(function (err) {
       button.disabled = false;
-      show(button.closest('[data-passkey-add]'), err.message);
+      show(button.closest('[data-passkey-add]'), err);
     });
   }
 
