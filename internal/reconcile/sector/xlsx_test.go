@@ -29,6 +29,24 @@ func workbook(t testing.TB, rows ...[]any) []byte {
 	return b.Bytes()
 }
 
+// readRows reads every row of rows, each as what of its values, and their
+// lines; a row's error fails the test.
+func readRows(t *testing.T, rows Rows, what func([]string) string) ([]string, []int) {
+	t.Helper()
+	var got []string
+	var lines []int
+	for {
+		v, line, err := rows.Next()
+		if err == io.EOF {
+			return got, lines
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, lines = append(got, what(v)), append(lines, line)
+	}
+}
+
 // An Excel workbook is read as a CSV file is: its first worksheet, the
 // header first, values as stored (a date cell's serial number, a PIN
 // typed as a number without its leading zero, both of which the reader
@@ -49,18 +67,7 @@ func TestXLSX(t *testing.T) {
 		if h := rows.Header(); strings.Join(h, "|") != "Họ và tên|Ngày sinh|Số CCCD|Tỉnh/TP" {
 			t.Errorf("header %q", h)
 		}
-		var got []string
-		var lines []int
-		for {
-			v, line, err := rows.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, lines = append(got, strings.Join(v, "|")), append(lines, line)
-		}
+		got, lines := readRows(t, rows, func(v []string) string { return strings.Join(v, "|") })
 		if strings.Join(got, "\n") != "Nguyễn Văn An|32980|1090000123|Hà Nội\nLê Thị Bình|17/05/1990|001190000124|TP. Hồ Chí Minh" || lines[0] != 3 || lines[1] != 5 {
 			t.Errorf("%q: rows %q at %v", name, got, lines)
 		}
@@ -180,17 +187,7 @@ func TestXLSXDateCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for {
-		v, _, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, v[1])
-	}
+	got, _ := readRows(t, r, func(v []string) string { return v[1] })
 	if want := []string{"1905-04-26", "1990-04-17", "1943", "32980"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("dates %q, want %q", got, want)
 	}
