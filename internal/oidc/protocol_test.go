@@ -705,3 +705,24 @@ func TestPortalAsksForTheAppCode(t *testing.T) {
 		t.Errorf("the history names %d refusals of the code, want 2", n)
 	}
 }
+
+// A sign-in held up by the throttle says how long to wait, as the API's
+// Retry-After does (it said "wait a moment").
+func TestPortalSaysHowLongToWait(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	b := e.browser()
+	for i := range 30 {
+		res, err := b.PostForm(e.srv.URL+"/eid/signin", url.Values{"pin": {e.Lan.PIN}, "password": {"không phải mật khẩu"}})
+		status, body := readPage(t, res, err)
+		if status != http.StatusTooManyRequests {
+			continue
+		}
+		wait := res.Header.Get("Retry-After")
+		if wait == "" || !strings.Contains(body, "Đã thử quá nhiều lần: vui lòng chờ") {
+			t.Errorf("try %d held up: Retry-After %q\n%s", i+1, wait, between(body, "<main", "</main>"))
+		}
+		return
+	}
+	t.Fatal("30 wrong passwords, none held up")
+}

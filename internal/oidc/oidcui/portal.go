@@ -238,8 +238,16 @@ func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
 func formError(k *web.Kit, w http.ResponseWriter, r *http.Request, err error, tpl, title string, view func(*web.Form) any, f *web.Form) error {
 	switch kind := problem.KindOf(err); kind {
 	case problem.Invalid, problem.Unauthorized, problem.Forbidden, problem.RateLimited:
-		httpx.SetRetryAfter(w, err)
+		wait := httpx.SetRetryAfter(w, err)
 		f.AddProblem(err)
+		// How long to wait, as the API's Retry-After says it.
+		switch {
+		case kind != problem.RateLimited || wait <= 0:
+		case wait < 120:
+			f.Detail = k.Catalog().T(k.Lang(r), "error.rate-limited.wait_seconds", wait)
+		default:
+			f.Detail = k.Catalog().T(k.Lang(r), "error.rate-limited.wait_minutes", (wait+59)/60)
+		}
 		k.Render(w, r, kind.Status(), tpl, title, "", view(f))
 		return nil
 	}
