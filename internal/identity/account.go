@@ -86,6 +86,13 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 		return Account{}, err
 	}
 	s.record(ctx, audit.Of(p, ActionLock, a.PIN).With(reason), "")
+	// The phone is told: a lock by whoever holds a session (perhaps not
+	// the holder) keeps the holder out until they unlock it.
+	msg := fmt.Sprintf("Populus: tai khoan dinh danh dien tu cua ban da bi khoa luc %s. Mo khoa bang ma gui toi so dien thoai nay tai trang /eid/unlock.",
+		now.In(civil.Vietnam).Format("15:04 02/01/2006"))
+	if err := s.notify.Send(ctx, Message{Channel: "sms", To: a.Phone, Body: msg}); err != nil {
+		slog.WarnContext(ctx, "holder's notice not sent", "err", err)
+	}
 	return a, nil
 }
 

@@ -370,6 +370,9 @@ func TestLockAndUnlock(t *testing.T) {
 		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
 			t.Errorf("%d sessions left", n)
 		}
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%da bi khoa%'"); n != 1 {
+			t.Errorf("%d notices of the lock to the phone", n)
+		}
 		if l, _ := e.Svc.Logins(e.Ctx, p, 0, 1); !strings.Contains(l[0].Detail, "not me") {
 			t.Errorf("report not kept: %+v", l[0])
 		}
