@@ -24,6 +24,7 @@ import (
 	"github.com/populus-vn/populus/internal/identity/identitytest"
 	"github.com/populus-vn/populus/internal/oidc"
 	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/problem"
 )
 
 // The token endpoint's answers are never cached (RFC 6749 §5.1), nor
@@ -725,4 +726,38 @@ func TestPortalSaysHowLongToWait(t *testing.T) {
 		return
 	}
 	t.Fatal("30 wrong passwords, none held up")
+}
+
+// The portal sets up an authenticator app: with the password (the
+// holder's proof), a page gives the key as a link and as text; a first
+// code that does not match shows the page again; the right one turns the
+// app on, and the next sign-in asks for its code.
+func TestPortalSetsUpTheApp(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	master, _ := oidc.NewMasterKey()
+	e.Svc.SetSealer(master)
+	b, csrf := e.portal(t, e.Lan)
+	res, err := b.PostForm(e.srv.URL+"/eid/me/totp", url.Values{"csrf": {csrf}})
+	if _, body := readPage(t, res, err); res.Request.URL.Path != "/eid/me" || !strings.Contains(body, "Chưa thực hiện: hãy nhập mật khẩu của tài khoản") {
+		t.Fatalf("without the password: %s", res.Request.URL)
+	}
+	res, err = b.PostForm(e.srv.URL+"/eid/me/totp", url.Values{"csrf": {csrf}, "password": {identitytest.Password}})
+	status, page := readPage(t, res, err)
+	secret := between(page, `id="totp-secret" class="mono">`, `<`)
+	if status != http.StatusOK || secret == "" || !strings.Contains(page, `href="otpauth://totp/`) {
+		t.Fatalf("the set-up page: %d\n%s", status, between(page, "<main", "</main>"))
+	}
+	res, err = b.PostForm(e.srv.URL+"/eid/me/totp/confirm", url.Values{"csrf": {csrf}, "secret": {secret}, "code": {"000000"}})
+	if status, page := readPage(t, res, err); status != http.StatusUnprocessableEntity || !strings.Contains(page, "Mã không khớp với khóa này") || !strings.Contains(page, secret) {
+		t.Errorf("a wrong first code: %d", status)
+	}
+	code, _ := totp.GenerateCode(secret, e.Now)
+	res, err = b.PostForm(e.srv.URL+"/eid/me/totp/confirm", url.Values{"csrf": {csrf}, "secret": {secret}, "code": {code}})
+	if _, page := readPage(t, res, err); res.Request.URL.Path != "/eid/me" || !strings.Contains(page, "Đã bật ứng dụng xác thực") {
+		t.Fatalf("the right first code ended at %s", res.Request.URL)
+	}
+	if _, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"}); !problem.Is(err, problem.Unauthorized) {
+		t.Errorf("a sign-in without the app's code: %v", err)
+	}
 }

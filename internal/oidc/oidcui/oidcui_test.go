@@ -29,7 +29,7 @@ func TestMessages(t *testing.T) {
 	for _, o := range []string{"match", "no_match", "refused"} {
 		ids = append(ids, "portal.check."+o)
 	}
-	ids = append(ids, "flash.oidc.client_disabled", "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed")
+	ids = append(ids, "flash.oidc.client_disabled", "flash.portal.withdrawn", "flash.portal.locked", "flash.portal.method_locked", "flash.portal.method_unlocked", "flash.portal.passkey_removed", "flash.portal.totp_enabled")
 	for _, m := range identity.Methods {
 		ids = append(ids, "portal.method."+m)
 	}

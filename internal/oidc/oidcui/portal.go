@@ -2,6 +2,7 @@ package oidcui
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,6 +55,8 @@ func (pt *portal) routes() []httpx.Route {
 		citizen("POST /eid/me/methods/{method}/{action}", pt.method),
 		citizen("POST /eid/me/passkeys/{id}/remove", pt.removePasskey),
 		citizen("POST /eid/me/password", pt.changePassword),
+		citizen("POST /eid/me/totp", pt.totpBegin),
+		citizen("POST /eid/me/totp/confirm", pt.totpConfirm),
 		citizen("POST /eid/me/signout", pt.signOut),
 	}
 }
@@ -523,6 +526,71 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	pt.k.Flash(w, r, map[string]string{"lock": "flash.portal.method_locked", "unlock": "flash.portal.method_unlocked"}[r.PathValue("action")])
 	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
 	return nil
+}
+
+// totpView is the page that sets up an authenticator app: the new secret,
+// as a link an app on the phone opens and as text to type, and the form
+// of its first code.
+type totpView struct {
+	CSRF, Secret string
+	URL          template.URL // otpauth://, made here
+	Refused      bool         // a first code did not match
+}
+
+// totpBegin enrols an authenticator app (a first one, or one in place of
+// the app in use) with the holder's proof from the ways-in form.
+func (pt *portal) totpBegin(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	sess, _ := identity.SessionFrom(r.Context())
+	en, err := pt.eid.EnrollTOTP(r.Context(), pr, identity.Proof{Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code"))})
+	if problem.Is(err, problem.Invalid) {
+		pt.proofRefused(w, r)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pt.k.Render(w, r, http.StatusOK, "totp", "portal.totp.title", "", totpView{CSRF: sess.CSRF, Secret: en.Secret, URL: otpauthURL(en.Secret, en.URL)})
+	return nil
+}
+
+// totpConfirm enables the enrolled app with its first code; a code that
+// does not match shows the page again (the secret, sent back with the
+// form, is only shown: the code is checked against the one enrolled).
+func (pt *portal) totpConfirm(w http.ResponseWriter, r *http.Request) error {
+	pr, err := auth.MustFromContext(r.Context())
+	if err != nil {
+		return err
+	}
+	_, err = pt.eid.ConfirmTOTP(r.Context(), pr, identity.TOTPCode{Code: strings.TrimSpace(r.PostForm.Get("code"))})
+	if problem.Is(err, problem.Invalid) {
+		sess, _ := identity.SessionFrom(r.Context())
+		secret := r.PostForm.Get("secret")
+		pt.k.Render(w, r, http.StatusUnprocessableEntity, "totp", "portal.totp.title", "", totpView{CSRF: sess.CSRF, Secret: secret, URL: otpauthURL(secret, ""), Refused: true})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pt.k.Flash(w, r, "flash.portal.totp_enabled")
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	return nil
+}
+
+// otpauthURL is the link of an enrolment: url as enrolled, or, shown
+// again, one made from the secret alone (base32 letters and digits only;
+// anything else gives no link).
+func otpauthURL(secret, url string) template.URL {
+	if url != "" {
+		return template.URL(url)
+	}
+	if secret == "" || strings.Trim(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=") != "" {
+		return ""
+	}
+	return template.URL("otpauth://totp/Populus?secret=" + secret + "&issuer=Populus")
 }
 
 // proofRefused says on the portal that the holder's proof was refused
