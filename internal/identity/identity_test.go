@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/populus-vn/populus/internal/audit"
 	"github.com/populus-vn/populus/internal/auth"
@@ -115,6 +116,7 @@ func TestRegisterConfirmSignIn(t *testing.T) {
 		if !strings.Contains(msgs[0].Body, "thiet bi moi") || msgs[0].To != "+84912345678" {
 			t.Errorf("no new-device alert: %+v", msgs[0])
 		}
+
 		if _, err := e.login(e.Lan, app.Password, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
@@ -704,4 +706,22 @@ func TestReportedAddressIsNotKnown(t *testing.T) {
 			t.Error("8 code requests from the reported address: none refused (it still counts as known)")
 		}
 	})
+}
+
+// The new-device alert is written in the GSM alphabet: a "·" in the
+// device's name sent the whole message as UCS-2, at twice the cost.
+func TestNewDeviceAlertInGSMAlphabet(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	if _, _, err := e.Svc.Login(e.Ctx, identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.77",
+		Device: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := e.Out.Recent(e.Ctx, 1)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "thiet bi moi") {
+		t.Fatalf("no alert: %+v", msgs)
+	}
+	if i := strings.IndexFunc(msgs[0].Body, func(r rune) bool { return r > unicode.MaxASCII }); i >= 0 {
+		t.Errorf("the alert holds %q, outside the GSM alphabet: %s", msgs[0].Body[i:], msgs[0].Body)
+	}
 }

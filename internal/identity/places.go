@@ -427,6 +427,11 @@ func plain(s string) string {
 			b.WriteRune('d')
 		case r == 'Đ':
 			b.WriteRune('D')
+		case r > unicode.MaxASCII || r < ' ':
+			// An SMS in the GSM alphabet: one character outside it
+			// (the "·" of a device's name) sends the whole message as
+			// UCS-2, at more than twice the cost.
+			b.WriteRune('-')
 		default:
 			b.WriteRune(r)
 		}

@@ -403,6 +403,10 @@ func TestUnlockPageAfterNotMe(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("unlock: %d", res.StatusCode)
 	}
+	// The page after says what the unlock did.
+	if _, body := page(b.Get(e.srv.URL + "/eid/signin")); !strings.Contains(body, "Đã mở khóa tài khoản và đặt mật khẩu mới") {
+		t.Error("the sign-in page after the unlock does not say the password changed and the ways in were removed")
+	}
 	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: next, Remote: "192.0.2.1"}); err != nil {
 		t.Errorf("the new password after the unlock: %v", err)
 	}

@@ -229,7 +229,11 @@ func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return formError(pt.k, w, r, newPasswordField(err), "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, true) }, f)
 	}
-	pt.k.Flash(w, r, "flash.portal.unlocked")
+	if pw != "" {
+		pt.k.Flash(w, r, "flash.portal.unlocked_password")
+	} else {
+		pt.k.Flash(w, r, "flash.portal.unlocked")
+	}
 	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
 	return nil
 }
