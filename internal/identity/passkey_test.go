@@ -28,6 +28,14 @@ func wantError(t *testing.T, err error, k problem.Kind, msg string) {
 	}
 }
 
+// passkeysOn turns passkeys on for the site.
+func (e env) passkeysOn(t *testing.T) {
+	t.Helper()
+	if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // addPasskey registers a passkey of authenticator a on p's account.
 func (e env) addPasskey(t *testing.T, a *identitytest.Authenticator, acct identity.Account, name string) identity.Passkey {
 	t.Helper()
@@ -175,7 +183,7 @@ func TestMethodLocks(t *testing.T) {
 			t.Errorf("no app to lock: %v", pe)
 		}
 
-		e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}})
+		e.passkeysOn(t)
 		phone := &identitytest.Authenticator{Origin: site}
 		k := e.addPasskey(t, phone, acct, "Điện thoại")
 
@@ -377,7 +385,7 @@ func TestRemovingAPasskeyEndsOtherSessions(t *testing.T) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
 		p := acct.Principal("")
-		e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}})
+		e.passkeysOn(t)
 		thief := &identitytest.Authenticator{Origin: site}
 		k := e.addPasskey(t, thief, acct, "Điện thoại")
 		if _, err := e.passkeySignIn(t, thief); err != nil {
@@ -407,9 +415,7 @@ func TestUnlockAfterNotMe(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		acct := e.Active(e.Lan)
-		if err := e.Svc.SetPasskeys(identity.PasskeyOptions{RPID: "eid.example.vn", Origins: []string{site}}); err != nil {
-			t.Fatal(err)
-		}
+		e.passkeysOn(t)
 		master, _ := oidc.NewMasterKey()
 		e.Svc.SetSealer(master)
 		mine := &identitytest.Authenticator{Origin: site}

@@ -453,9 +453,7 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 				if card.missing() {
 					return errCardRequired(false)
 				}
-				for _, pin := range []string{pin1, pin2} {
-					c.r.cards.fail(c.pr.ActorID(), pin)
-				}
+				c.cardFailed(pin1, pin2)
 			}
 			return err
 		}
@@ -469,9 +467,7 @@ func (r *Register) couple(ctx context.Context, pr auth.Principal, kind people.Ev
 					return errCardRequired(false)
 				}
 				if err := c.cardShown(p, card, false); err != nil {
-					for _, pin := range []string{a.PIN, b.PIN} {
-						c.r.cards.fail(c.pr.ActorID(), pin)
-					}
+					c.cardFailed(a.PIN, b.PIN)
 					return c.about(err, p.PIN)
 				}
 			}
@@ -581,6 +577,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 	if err := checkPIN("pin", rr.PIN); err != nil {
 		return nil, err
 	}
+	card := &cardProof{number: strings.TrimSpace(rr.CardNumber), issued: rr.CardIssued}
 	w, err := r.apply(ctx, pr, people.KindResidence, rr.Meta, func(c *change) error {
 		if err := c.refuseRole(auth.RegisterResidence, rr.PIN); err != nil {
 			return err
@@ -602,7 +599,6 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		// chip card read at the counter: else any officer could move anyone
 		// in the country into their commune, and so into their reach. The
 		// answers do not tell an unknown PIN from a person out of reach.
-		card := &cardProof{number: strings.TrimSpace(rr.CardNumber), issued: rr.CardIssued}
 		if !card.missing() {
 			if err := c.cardsAdmitted(auth.RegisterResidence, rr.PIN); err != nil {
 				return err
@@ -614,7 +610,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 				if card.missing() {
 					return errCardRequired(true)
 				}
-				c.r.cards.fail(c.pr.ActorID(), rr.PIN) // as a card that did not match
+				c.cardFailed(rr.PIN) // as a card that did not match
 			}
 			return err
 		}
@@ -624,7 +620,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 				return errCardRequired(true)
 			}
 			if err := c.cardShown(p, card, true); err != nil {
-				c.r.cards.fail(c.pr.ActorID(), p.PIN)
+				c.cardFailed(p.PIN)
 				return c.about(err, p.PIN)
 			}
 		}
@@ -659,7 +655,7 @@ func (r *Register) residence(ctx context.Context, pr auth.Principal, rr people.R
 		c.answer(saved)
 		return nil
 	})
-	return w, cardRefusal(err, pr, rr.PIN, rr.CardNumber != "" && !rr.CardIssued.IsZero())
+	return w, cardRefusal(err, pr, rr.PIN, !card.missing())
 }
 
 // cardRefusal is err, but for the refusal of a person out of reach (or
@@ -696,6 +692,14 @@ func (c *change) cardsAdmitted(a auth.Action, pins ...string) error {
 		}
 	}
 	return err
+}
+
+// cardFailed counts a card shown by the caller that did not match, against
+// each PIN the event names (cardChecks).
+func (c *change) cardFailed(pins ...string) {
+	for _, pin := range pins {
+		c.r.cards.fail(c.pr.ActorID(), pin)
+	}
 }
 
 // cardProof is the chip card shown at the counter for a person out of

@@ -516,8 +516,7 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	if problem.Is(err, problem.Conflict) {
 		// A lock that would leave no way in: said on the portal, which
 		// shows the methods, not on an error page.
-		pt.k.Flash(w, r, "flash.refused.portal.last_method")
-		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		pt.backToWays(w, r, "flash.refused.portal.last_method")
 		return nil
 	}
 	if problem.Is(err, problem.Invalid) {
@@ -527,8 +526,7 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pt.k.Flash(w, r, map[string]string{"lock": "flash.portal.method_locked", "unlock": "flash.portal.method_unlocked"}[r.PathValue("action")])
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	pt.backToWays(w, r, map[string]string{"lock": "flash.portal.method_locked", "unlock": "flash.portal.method_unlocked"}[r.PathValue("action")])
 	return nil
 }
 
@@ -548,7 +546,6 @@ func (pt *portal) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, _ := identity.SessionFrom(r.Context())
 	en, err := pt.eid.EnrollTOTP(r.Context(), pr, identity.Proof{Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code"))})
 	if problem.Is(err, problem.Invalid) {
 		pt.proofRefused(w, r)
@@ -557,8 +554,15 @@ func (pt *portal) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pt.k.Render(w, r, http.StatusOK, "totp", "portal.totp.title", "", totpView{CSRF: sess.CSRF, Secret: en.Secret, URL: otpauthURL(en.Secret, en.URL)})
+	pt.totpPage(w, r, http.StatusOK, totpView{Secret: en.Secret, URL: otpauthURL(en.Secret, en.URL)})
 	return nil
+}
+
+// totpPage shows the set-up page v, with the session's CSRF token.
+func (pt *portal) totpPage(w http.ResponseWriter, r *http.Request, status int, v totpView) {
+	sess, _ := identity.SessionFrom(r.Context())
+	v.CSRF = sess.CSRF
+	pt.k.Render(w, r, status, "totp", "portal.totp.title", "", v)
 }
 
 // totpConfirm enables the enrolled app with its first code; a code that
@@ -571,16 +575,14 @@ func (pt *portal) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err = pt.eid.ConfirmTOTP(r.Context(), pr, identity.TOTPCode{Code: strings.TrimSpace(r.PostForm.Get("code"))})
 	if problem.Is(err, problem.Invalid) {
-		sess, _ := identity.SessionFrom(r.Context())
 		secret := r.PostForm.Get("secret")
-		pt.k.Render(w, r, http.StatusUnprocessableEntity, "totp", "portal.totp.title", "", totpView{CSRF: sess.CSRF, Secret: secret, URL: otpauthURL(secret, ""), Refused: true})
+		pt.totpPage(w, r, http.StatusUnprocessableEntity, totpView{Secret: secret, URL: otpauthURL(secret, ""), Refused: true})
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	pt.k.Flash(w, r, "flash.portal.totp_enabled")
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	pt.backToWays(w, r, "flash.portal.totp_enabled")
 	return nil
 }
 
@@ -597,11 +599,16 @@ func otpauthURL(secret, url string) template.URL {
 	return template.URL("otpauth://totp/Populus?secret=" + secret + "&issuer=Populus")
 }
 
+// backToWays shows the portal's ways in again with the notice flash.
+func (pt *portal) backToWays(w http.ResponseWriter, r *http.Request, flash string) {
+	pt.k.Flash(w, r, flash)
+	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+}
+
 // proofRefused says on the portal that the holder's proof was refused
 // (the password, the app's code, or a passkey sign-in too old).
 func (pt *portal) proofRefused(w http.ResponseWriter, r *http.Request) {
-	pt.k.Flash(w, r, "flash.refused.portal.proof")
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	pt.backToWays(w, r, "flash.refused.portal.proof")
 }
 
 // changePassword sets the holder's new password, with their proof; the
@@ -614,15 +621,13 @@ func (pt *portal) changePassword(w http.ResponseWriter, r *http.Request) error {
 	in := identity.PasswordChange{Password: r.PostForm.Get("password"), Code: strings.TrimSpace(r.PostForm.Get("code")), NewPassword: r.PostForm.Get("new_password")}
 	_, err = pt.eid.ChangePassword(r.Context(), pr, in)
 	if problem.Is(err, problem.Invalid) {
-		pt.k.Flash(w, r, "flash.refused.portal.password")
-		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		pt.backToWays(w, r, "flash.refused.portal.password")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	pt.k.Flash(w, r, "flash.portal.password_changed")
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	pt.backToWays(w, r, "flash.portal.password_changed")
 	return nil
 }
 
@@ -638,13 +643,11 @@ func (pt *portal) removePasskey(w http.ResponseWriter, r *http.Request) error {
 		pt.proofRefused(w, r)
 		return nil
 	case problem.Is(err, problem.Conflict):
-		pt.k.Flash(w, r, "flash.refused.portal.last_method")
-		http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+		pt.backToWays(w, r, "flash.refused.portal.last_method")
 		return nil
 	case err != nil:
 		return err
 	}
-	pt.k.Flash(w, r, "flash.portal.passkey_removed")
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	pt.backToWays(w, r, "flash.portal.passkey_removed")
 	return nil
 }

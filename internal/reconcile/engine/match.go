@@ -599,9 +599,12 @@ func (m *matcher) dateContradicts() bool { return m.level(m.c.dob) == reconcile.
 // candidate's at no level while no identity number agrees either: the
 // date, the sex and the place alone, however exact, are many people's.
 func (m *matcher) nameContradicts() bool {
-	if m.level(m.c.name) != reconcile.NameElse {
-		return false
-	}
+	return m.level(m.c.name) == reconcile.NameElse && m.noNumberAgrees()
+}
+
+// noNumberAgrees reports whether neither the PIN nor the CMND agrees with
+// the best candidate's at any level.
+func (m *matcher) noNumberAgrees() bool {
 	pin, cmnd := m.level(m.c.pin), m.level(m.c.cmnd)
 	return (pin == reconcile.Null || pin == reconcile.PINElse) && (cmnd == reconcile.Null || cmnd == reconcile.CMNDElse)
 }
@@ -620,8 +623,7 @@ func (m *matcher) nameAndYearOnly() bool {
 	if l := m.level(m.c.address); l != reconcile.PlaceElse && l != reconcile.Null {
 		return false
 	}
-	pin, cmnd := m.level(m.c.pin), m.level(m.c.cmnd)
-	return (pin == reconcile.Null || pin == reconcile.PINElse) && (cmnd == reconcile.Null || cmnd == reconcile.CMNDElse)
+	return m.noNumberAgrees()
 }
 
 // within counts the candidates whose weight is within margin bits of the
