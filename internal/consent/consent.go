@@ -297,6 +297,10 @@ type Store struct {
 	entitled Entitlements
 	site     string
 	now      func() time.Time
+	// live remembers the records Authorize has read (cache.go).
+	live *liveRecords
+	// uses counts the uses of limited consents (uses.go).
+	uses *useCounter
 }
 
 // SetSiteURL makes the receipts' policy URL absolute, on the site whose
@@ -317,7 +321,7 @@ type Sealer interface {
 // New returns the store over d, recording to log, deciding with g, its
 // signing key sealed by master.
 func New(d *db.DB, log *audit.Log, g *auth.Guard, master Sealer) *Store {
-	s := &Store{db: d, log: log, guard: g, now: time.Now}
+	s := &Store{db: d, log: log, guard: g, now: time.Now, live: newLiveRecords(), uses: &useCounter{db: d}}
 	s.keys = &keyring{db: d, master: master, now: func() time.Time { return s.now() }}
 	return s
 }
@@ -401,6 +405,7 @@ func (s *Store) Give(ctx context.Context, pr auth.Principal, g Grant) (Record, e
 		return Record{}, err
 	}
 	var out Record
+	defer s.live.changed()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = s.put(ctx, tx, pr.Username, name, g, MethodPortal, now)
@@ -465,6 +470,7 @@ func (s *Store) Revoke(ctx context.Context, pr auth.Principal, id string) (Recor
 		return Record{}, err
 	}
 	var out Record
+	defer s.live.changed()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		r, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM consent_records WHERE id = $1 AND subject = $2`+s.forUpdate(), id, pr.Username))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -511,6 +517,9 @@ func (s *Store) EndAtDeath(ctx context.Context, tx *sql.Tx, subject string) erro
 // with a signed version saying what ended it (by: EndedByDeath,
 // EndedByRecovery), audited as consent.end.
 func (s *Store) End(ctx context.Context, tx *sql.Tx, subject, by string) error {
+	// Committed by the caller, later: the subject's records are read from
+	// the store, not remembered, until well after (cache.go).
+	s.live.ending(subject)
 	now := s.now().UTC()
 	rows, err := tx.QueryContext(ctx, `SELECT `+recordCols+` FROM consent_records
 		WHERE subject = $1 AND revoked_at = '' AND valid_until > $2 ORDER BY id`+s.forUpdate(), subject, db.FormatTime(now))
@@ -576,11 +585,12 @@ func (s *Store) refuse(ctx context.Context, subject, client, purpose, consentID,
 // revoked, expired, frequency exceeded, a field not covered. The exchange
 // calls it on every request whose purpose needs consent.
 //
-// The record is read, then a limited consent's use is counted by one
-// statement that adds it only while the period's count is under the limit:
-// concurrent calls never exceed it, on either engine, and no transaction
-// is held. A request whose check starts after a revocation has committed
-// is refused.
+// The record is read (or remembered: cache.go), then a limited consent's
+// use is counted by a statement that adds it only while the period's count
+// is under the limit, with the uses that arrive meanwhile (uses.go):
+// concurrent calls never exceed it, on either engine. A request whose
+// check starts after this store's revocation has committed is refused (in
+// another process, within a second).
 func (s *Store) Authorize(ctx context.Context, subject, client, purpose string, fields []string) (string, error) {
 	now := s.now().UTC()
 	id, why, err := s.authorize(ctx, now, subject, client, purpose, fields)
@@ -594,8 +604,7 @@ func (s *Store) Authorize(ctx context.Context, subject, client, purpose string, 
 }
 
 func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, purpose string, fields []string) (id, why string, err error) {
-	r, err := scanRecord(s.db.QueryRowContext(ctx, `SELECT `+recordCols+` FROM consent_records
-		WHERE subject = $1 AND client = $2 AND purpose = $3`, subject, client, purpose))
+	r, err := s.record(ctx, now, subject, client, purpose)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "no consent of the person to " + client + " for purpose " + purpose + " (a member asks for it with POST /api/v1/consent/requests)", nil
 	}
@@ -623,20 +632,8 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 	}
 	period := periodOf(now, r.Frequency.Period)
 	exceeded := fmt.Sprintf("frequency exceeded: consent %s allows %d uses a %s", r.ID, r.Frequency.Max, r.Frequency.Period)
-	// count counts the use, only while the period's count is under the
-	// limit (errExceeded otherwise).
-	count := func(q interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}) error {
-		var uses int
-		err := q.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errExceeded
-		}
-		return err
-	}
 	if key, _ := ctx.Value(useKey{}).(string); key == "" {
-		err = count(s.db)
+		err = s.uses.count(ctx, r.ID, period, r.Frequency.Max)
 	} else {
 		// A named use: counted with its name, once a period, in one
 		// transaction (a use over the limit leaves no name behind).
@@ -652,7 +649,12 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
 				return err // counted before
 			}
-			return count(tx)
+			var uses int
+			err = tx.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errExceeded
+			}
+			return err
 		})
 	}
 	if errors.Is(err, errExceeded) {

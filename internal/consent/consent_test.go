@@ -353,37 +353,59 @@ func newEnvKeys(t *testing.T) jose.JSONWebKeySet {
 	return set
 }
 
-// Concurrent uses never exceed the frequency limit: of 24 at once under a
-// limit of 5 a day, exactly 5 pass.
+// Concurrent uses never exceed the frequency limit, counted together
+// (uses.go) or one by one: of 24 at once under a limit of 5 a day, exactly
+// 5 pass; of 96 at once, spread over two consents of a limit of 20 and
+// 40, exactly 20 and 40; the store's count agrees.
 func TestFrequencyIsAtomic(t *testing.T) {
 	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		g := e.grant()
-		g.Frequency = consent.Frequency{Max: 5, Period: consent.Day}
-		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
-			t.Fatal(err)
+		ids := map[string]string{}
+		for purpose, max := range map[string]int{"KYC": 5, "KYC-A": 20, "KYC-B": 40} {
+			g := e.grant()
+			g.Purpose, g.Frequency = purpose, consent.Frequency{Max: max, Period: consent.Day}
+			r, err := e.s.Give(e.ctx, lan, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[purpose] = r.ID
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		ok, refused := 0, 0
-		for range 24 {
-			wg.Go(func() {
-				_, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					ok++
-				case problem.Is(err, problem.Forbidden):
-					refused++
-				default:
-					t.Errorf("use: %v", err)
-				}
-			})
+		uses := func(purposes ...string) map[string]int {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := map[string]int{}
+			for _, p := range purposes {
+				wg.Go(func() {
+					_, err := e.s.Authorize(e.ctx, lanPIN, bank, p, []string{"full_name"})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						ok[p]++
+					case problem.Is(err, problem.Forbidden):
+					default:
+						t.Errorf("use: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			return ok
 		}
-		wg.Wait()
-		if ok != 5 || refused != 19 {
-			t.Errorf("%d passed, %d refused; want 5 and 19", ok, refused)
+		if ok := uses(slices.Repeat([]string{"KYC"}, 24)...); ok["KYC"] != 5 {
+			t.Errorf("%d of 24 passed under a limit of 5", ok["KYC"])
+		}
+		var both []string
+		for range 48 {
+			both = append(both, "KYC-A", "KYC-B")
+		}
+		ok := uses(both...)
+		if ok["KYC-A"] != 20 || ok["KYC-B"] != 40 {
+			t.Errorf("passed %v of 48 each, want 20 and 40", ok)
+		}
+		for p, want := range map[string]int{"KYC": 5, "KYC-A": 20, "KYC-B": 40} {
+			if n := e.count("SELECT uses FROM consent_uses WHERE consent_id = $1", ids[p]); n != want {
+				t.Errorf("%s: %d uses counted, want %d", p, n, want)
+			}
 		}
 	})
 }
@@ -575,3 +597,71 @@ func TestGrantValidation(t *testing.T) {
 var _ interface {
 	Authorize(ctx context.Context, subject, client, purpose string, fields []string) (consentID string, err error)
 } = (*consent.Store)(nil)
+
+// The consent check remembers the records it has read (cache.go): a
+// change this store makes holds at once; a change behind its back (another
+// process: the command line, another instance) within the epoch's TTL,
+// not before the epoch is read again; an end inside a transaction the
+// caller commits later (a death) holds from the commit on, with the record
+// read and remembered in between.
+func TestRememberedRecords(t *testing.T) {
+	dbtest.Engines(t, []*db.Schema{consent.Schema}, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		g := e.grant()
+		g.Frequency = consent.Frequency{}
+		r, err := e.s.Give(e.ctx, lan, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		use := func() error {
+			_, err := e.s.Authorize(e.ctx, lanPIN, bank, "KYC", []string{"full_name"})
+			return err
+		}
+		if err := use(); err != nil {
+			t.Fatal(err)
+		}
+		// Another process narrows the consent's fields: this process
+		// learns it when it reads the epoch again.
+		if _, err := d.ExecContext(e.ctx, `UPDATE consent_records SET fields = 'birth_date' WHERE id = $1`, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := use(); err != nil {
+			t.Errorf("within the epoch's TTL the record remembered holds: %v", err)
+		}
+		e.now = e.now.Add(2 * time.Second)
+		wantRefused(t, use(), "field full_name is not covered")
+
+		// Given again with the field: at once.
+		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := use(); err != nil {
+			t.Fatalf("given again: %v", err)
+		}
+		// A death's transaction: checks while it runs see the consent in
+		// force, those after its commit see it ended, at once.
+		if err := d.InTx(e.ctx, func(tx *sql.Tx) error {
+			if err := e.s.EndAtDeath(e.ctx, tx, lanPIN); err != nil {
+				return err
+			}
+			if err := use(); err != nil {
+				t.Errorf("before the death's commit: %v", err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wantRefused(t, use(), "no longer in force")
+		// Withdrawn and given again by this store: at once each time.
+		if _, err := e.s.Give(e.ctx, lan, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := use(); err != nil {
+			t.Fatalf("given again: %v", err)
+		}
+		if _, err := e.s.Revoke(e.ctx, lan, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantRefused(t, use(), "no longer in force")
+	})
+}

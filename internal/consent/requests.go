@@ -183,6 +183,7 @@ func (s *Store) Decide(ctx context.Context, pr auth.Principal, id string, approv
 		return Request{}, err
 	}
 	var out Request
+	defer s.live.changed() // an approval may give new terms to a record
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		q, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestCols+` FROM consent_requests WHERE id = $1 AND subject = $2`+s.forUpdate(),
 			id, pr.Username))

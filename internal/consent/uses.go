@@ -1,0 +1,162 @@
+package consent
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+
+	"github.com/populus-vn/populus/internal/db"
+)
+
+// A limited consent's uses are counted in the store on every request (so
+// that concurrent calls, of any process, never exceed the limit): one
+// write each. Counted one by one, each is a transaction of its own, and on
+// SQLite, whose writer is one at a time, the requests queue behind each
+// other's commits. The uses that arrive while a count is being committed
+// are counted together, in one transaction (group commit): the caller that
+// finds no count under way commits its own and those queued meanwhile, the
+// others wait for it. A batch counts all the uses of one consent with one
+// statement that adds them only while the limit holds; when it would not,
+// they are counted one by one, each up to the limit (the first ones pass).
+// No use is answered before its count is committed.
+type useCounter struct {
+	db *db.DB
+	mu sync.Mutex
+	// pending are the uses waiting for a count; committing says one is
+	// under way.
+	pending    []*use
+	committing bool
+}
+
+type use struct {
+	ctx        context.Context
+	id         string
+	period     string
+	max        int
+	err        error // nil, errExceeded, or the store's
+	done, lead chan struct{}
+}
+
+// count counts one use of consent id in period, under max: nil, or
+// errExceeded once the limit is reached.
+func (c *useCounter) count(ctx context.Context, id, period string, max int) error {
+	u := &use{ctx: ctx, id: id, period: period, max: max, done: make(chan struct{}), lead: make(chan struct{})}
+	c.mu.Lock()
+	c.pending = append(c.pending, u)
+	if c.committing {
+		c.mu.Unlock()
+		select {
+		case <-u.done:
+			return u.err
+		case <-u.lead: // the last leader left; this one commits
+			c.mu.Lock()
+		}
+	}
+	c.committing = true
+	for {
+		batch := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		c.commit(batch)
+		c.mu.Lock()
+		if len(c.pending) == 0 {
+			c.committing = false
+			break
+		}
+		if doneOf(u) {
+			// Its own use counted: the next waiter leads, with the
+			// uses queued meanwhile.
+			close(c.pending[0].lead)
+			break
+		}
+	}
+	c.mu.Unlock()
+	<-u.done
+	return u.err
+}
+
+func doneOf(u *use) bool {
+	select {
+	case <-u.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// commit counts batch in one transaction and answers each use.
+func (c *useCounter) commit(batch []*use) {
+	// The transaction is the batch's, not one request's: a caller that
+	// goes away does not undo the others' counts.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	var groups [][]*use
+	at := map[[2]string]int{}
+	for _, u := range batch {
+		k := [2]string{u.id, u.period}
+		i, ok := at[k]
+		if !ok {
+			i = len(groups)
+			at[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], u)
+	}
+	results := make([]error, len(batch))
+	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
+		clear(results)
+		n := 0
+		for _, g := range groups {
+			if err := countGroup(ctx, tx, g, results[n:n+len(g)]); err != nil {
+				return err
+			}
+			n += len(g)
+		}
+		return nil
+	})
+	n := 0
+	for _, g := range groups {
+		for i, u := range g {
+			u.err = err
+			if err == nil {
+				u.err = results[n+i]
+			}
+			close(u.done)
+		}
+		n += len(g)
+	}
+}
+
+// countGroup counts the uses of one consent in one period: all of them in
+// one statement while the limit holds, otherwise one by one.
+func countGroup(ctx context.Context, tx *sql.Tx, g []*use, out []error) error {
+	u := g[0]
+	if len(g) <= u.max {
+		var uses int
+		err := tx.QueryRowContext(ctx, countUses, u.id, u.period, len(g), u.max).Scan(&uses)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	for i := range g {
+		var uses int
+		err := tx.QueryRowContext(ctx, countUse, u.id, u.period, u.max).Scan(&uses)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out[i] = errExceeded
+		case err != nil:
+			return err
+		}
+	}
+	return nil
+}
+
+// countUses counts n uses ($3) of a consent in a period, only while the
+// count stays within the limit ($4): no row comes back otherwise (nothing
+// counted).
+const countUses = `INSERT INTO consent_uses (consent_id, period, uses) VALUES ($1, $2, $3)
+	ON CONFLICT (consent_id, period) DO UPDATE SET uses = consent_uses.uses + excluded.uses WHERE consent_uses.uses + excluded.uses <= $4
+	RETURNING uses`
