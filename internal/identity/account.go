@@ -201,14 +201,16 @@ func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (
 		if err := f.Err(); err != nil {
 			return Account{}, err
 		}
-		var err error
-		if hash, err = staff.HashPassword(in.Password, s.opts.Params); err != nil {
-			return Account{}, err
-		}
 	}
 	var phone string
 	removed := false
 	a, err := s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeUnlock, StateLocked, ActionUnlock,
+		func() (err error) {
+			if in.Password != "" {
+				hash, err = hashPassword(in.Password, s.opts.Params)
+			}
+			return err
+		},
 		func(tx *sql.Tx, a Account) (string, error) {
 			phone = a.Phone
 			var done []string
@@ -471,11 +473,12 @@ func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryCompletion, r
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
-	hash, err := staff.HashPassword(in.Password, s.opts.Params)
-	if err != nil {
-		return Account{}, err
-	}
+	var hash string
 	return s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeRecover, StateRecovering, ActionRecovered,
+		func() (err error) {
+			hash, err = hashPassword(in.Password, s.opts.Params)
+			return err
+		},
 		func(tx *sql.Tx, a Account) (string, error) {
 			_, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash)
 			return "", err

@@ -211,7 +211,7 @@ func (s *Service) Register(ctx context.Context, in Application, remote string) (
 		s.record(ctx, entry.Failing(why), remote)
 		return Pending{}, errNoMatch()
 	}
-	hash, err := staff.HashPassword(in.Password, s.opts.Params)
+	hash, err := hashPassword(in.Password, s.opts.Params)
 	if err != nil {
 		return Pending{}, err
 	}
@@ -295,13 +295,13 @@ func (s *Service) Confirm(ctx context.Context, in Confirmation, remote string) (
 // useCode checks in's code for purpose against the account of in.PIN,
 // which must be in state from, and makes the account active.
 func (s *Service) useCode(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action) (Account, error) {
-	return s.useCodeThen(ctx, in, remote, purpose, from, action, nil)
+	return s.useCodeThen(ctx, in, remote, purpose, from, action, nil, nil)
 }
 
 // useCodeThen is useCode that also does then in the transaction that
 // spends the right code: what then says it did is the audit entry's
 // detail, and its refusal undoes the spending (the code stays valid).
-func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action, then func(*sql.Tx, Account) (string, error)) (Account, error) {
+func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purpose string, from State, action auth.Action, prepare func() error, then func(*sql.Tx, Account) (string, error)) (Account, error) {
 	var f problem.Fields
 	if _, _, err := pin.Parse(in.PIN); err != nil {
 		f.Add("pin", "%v", err)
@@ -327,6 +327,13 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 			s.record(ctx, entry.Refused(rl.Reason), remote)
 		}
 		return Account{}, err
+	}
+	// Work that costs (a new password's hash) only for attempts the
+	// throttle lets through.
+	if prepare != nil {
+		if err := prepare(); err != nil {
+			return Account{}, err
+		}
 	}
 	// One answer for a wrong code and for none pending: a difference
 	// would tell anyone who knows a PIN that its account is waiting for a

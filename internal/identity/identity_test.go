@@ -725,3 +725,48 @@ func TestNewDeviceAlertInGSMAlphabet(t *testing.T) {
 		t.Errorf("the alert holds %q, outside the GSM alphabet: %s", msgs[0].Body[i:], msgs[0].Body)
 	}
 }
+
+// A new password sent with an unlock or a recovery's completion is hashed
+// (argon2id: tens of milliseconds and megabytes) only for the attempts the
+// throttle lets through: guesses from one address past its limit cost the
+// server no hash.
+func TestPasswordsHashedOnlyWhenLetThrough(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		sess, err := e.login(e.Lan, identitytest.Password, "192.0.2.10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.Lock(e.Ctx, sess.Account.Principal(e.Lan.FullName), identity.LockRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		hashes := identity.CountHashes(t)
+		for name, try := range map[string]func() error{
+			"unlock": func() error {
+				_, err := e.Svc.Unlock(e.Ctx, identity.UnlockRequest{PIN: e.Lan.PIN, Code: "000000", Password: "một mật khẩu mới đủ dài"}, "198.51.100.9")
+				return err
+			},
+			"recovery": func() error {
+				_, err := e.Svc.CompleteRecovery(e.Ctx, identity.RecoveryCompletion{PIN: e.Minh.PIN, Code: "000000", Password: "một mật khẩu mới đủ dài"}, "198.51.100.10")
+				return err
+			},
+		} {
+			before := hashes()
+			let, refused := 0, 0
+			for range 30 {
+				if err := try(); problem.Is(err, problem.RateLimited) {
+					refused++
+				} else {
+					let++
+				}
+			}
+			if refused == 0 || let == 0 {
+				t.Fatalf("%s: %d attempts let through, %d refused: want both", name, let, refused)
+			}
+			if n := hashes() - before; n != let {
+				t.Errorf("%s: %d passwords hashed for %d attempts let through (%d refused)", name, n, let, refused)
+			}
+		}
+	})
+}

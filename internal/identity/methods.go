@@ -10,7 +10,6 @@ import (
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/problem"
-	"github.com/populus-vn/populus/internal/staff"
 )
 
 // The authentication methods the holder locks and unlocks one by one (as
@@ -243,7 +242,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
-	hash, err := staff.HashPassword(in.NewPassword, s.opts.Params)
+	hash, err := hashPassword(in.NewPassword, s.opts.Params)
 	if err != nil {
 		return Account{}, err
 	}
