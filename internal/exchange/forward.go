@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -210,6 +211,20 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return x.refuse(ctx, c, ActionForward, subject, err)
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForwardBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return problem.New(problem.TooLarge, "a forwarded request is at most 10 MiB")
+	}
+	// The person the request is about is the one named: a PIN in the
+	// path, the query or a text body must be the subject's, or the
+	// consent and the audit entry would be another person's.
+	if other, where := otherPerson(subject, segs, r.URL.Query(), r.Header.Get("Content-Type"), body); other != "" {
+		if subject == "" {
+			return x.refuse(ctx, c, ActionForward, other, problem.Field(HeaderSubject, "is required: the request names a person by PIN in its %s; name them here", where))
+		}
+		return x.refuse(ctx, c, ActionForward, other, problem.Field(HeaderSubject, "names another person than the PIN in the request's %s: a forwarded request is about the person named here only", where))
+	}
 	if c.purpose.ConsentRequired && subject == "" {
 		return x.refuse(ctx, c, ActionForward, "", problem.Field(HeaderSubject, "is required: the purpose needs the consent of the person concerned, named by PIN"))
 	}
@@ -218,11 +233,6 @@ func (x *Exchange) forward(w http.ResponseWriter, r *http.Request, c *call) erro
 		if consent, err = x.consent(ctx, c, subject, consentFields(c.service.ID, fields)); err != nil {
 			return x.refuse(ctx, c, ActionForward, subject, err)
 		}
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForwardBody)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return problem.New(problem.TooLarge, "a forwarded request is at most 10 MiB")
 	}
 	c.hash.Write(body)
 	reqHash := sum(c.hash)
@@ -375,6 +385,65 @@ func forwardPath(rest string) ([]string, error) {
 		segs[i] = seg
 	}
 	return segs, nil
+}
+
+// otherPerson returns a PIN that a forwarded request names other than
+// subject (any, where subject is empty), and where: each run of exactly
+// 12 digits that is a valid PIN, in a path segment, a query's name or
+// value, or a body of text (JSON, a form, XML, plain text: not a binary
+// one, whose bytes may happen to look like one).
+func otherPerson(subject string, segs []string, query url.Values, contentType string, body []byte) (pinStr, where string) {
+	for _, seg := range segs {
+		if p := pinOtherThan(subject, seg); p != "" {
+			return p, "path"
+		}
+	}
+	for k, vs := range query {
+		for _, v := range append([]string{k}, vs...) {
+			if p := pinOtherThan(subject, v); p != "" {
+				return p, "query"
+			}
+		}
+	}
+	if textBody(contentType) {
+		if p := pinOtherThan(subject, string(body)); p != "" {
+			return p, "body"
+		}
+	}
+	return "", ""
+}
+
+// pinOtherThan returns the first run of exactly 12 digits in s that is a
+// valid PIN other than subject.
+func pinOtherThan(subject, s string) string {
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if run := s[i:j]; j-i == pin.Length && run != subject {
+			if _, _, err := pin.Parse(run); err == nil {
+				return run
+			}
+		}
+		i = j
+	}
+	return ""
+}
+
+// textBody says whether a body of contentType is text a PIN may be written
+// in.
+func textBody(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return contentType == "" // none said: read it as text
+	}
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") ||
+		mt == "application/x-www-form-urlencoded" || mt == "application/xml" || strings.HasSuffix(mt, "+xml")
 }
 
 // matches reports whether a request of method to the path segs is this

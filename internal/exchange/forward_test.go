@@ -381,3 +381,72 @@ func TestForwardedEndpoints(t *testing.T) {
 		t.Errorf("forwarded: %v", paths)
 	}
 }
+
+// A forwarded request is about the person it names in X-Populus-Subject
+// only: a PIN of another person in its path, query or text body is
+// refused (the consent checked and the entry written would be the named
+// person's, the answer another's), recorded against the person the
+// request named, and nothing is forwarded; a request naming a person
+// without the header is refused too, whatever its purpose; the subject's
+// own PIN, and digits in a binary body, pass.
+func TestForwardedRequestTiedToItsSubject(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	calls := 0
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"valid":true}`)
+	}))
+	defer provider.Close()
+	svc := "VN/HEALTH/BV-BACHMAI/HIS/records"
+	if err := e.x.AddService(e.Ctx, exchange.Service{ID: svc, Title: "Hồ sơ", Fields: []string{"valid"}, BaseURL: provider.URL,
+		OpenAPI: json.RawMessage(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []exchange.Right{
+		{Subsystem: bank, Service: svc, Fields: []string{"valid"}, Purposes: []string{"KYC"}},
+		{Subsystem: drivers, Service: svc, Fields: []string{"valid"}, Purposes: []string{"DRIVING-LICENCE"}},
+	} {
+		if err := e.x.Grant(e.Ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.consents.given[[3]string{e.Lan.PIN, bank, "KYC"}] = "c-lan"
+	lan, minh := e.Lan.PIN, e.Minh.PIN
+	for _, tc := range []struct {
+		name, client, purpose, subject, path, ctype, body string
+		status                                           int
+		want                                             string
+	}{
+		{"another person in the path", bank, "KYC", lan, "/patients/" + minh, "", "", 422, "names another person than the PIN in the request's path"},
+		{"another person in the query", bank, "KYC", lan, "/patients?pin=" + minh, "", "", 422, "request's query"},
+		{"another person in a JSON body", bank, "KYC", lan, "/search", "application/json", `{"pin":"` + minh + `"}`, 422, "request's body"},
+		{"a person named without the header", drivers, "DRIVING-LICENCE", "", "/patients/" + minh, "", "", 422, "is required: the request names a person by PIN in its path"},
+		{"the subject's own PIN", bank, "KYC", lan, "/patients/" + lan + "?also=" + lan, "application/json", `{"pin":"` + lan + `"}`, 200, ""},
+		{"digits in a binary body", drivers, "DRIVING-LICENCE", "", "/upload", "application/octet-stream", "\x00" + minh, 200, ""},
+		{"a longer number", drivers, "DRIVING-LICENCE", "", "/accounts/9" + minh, "", "", 200, ""},
+	} {
+		h := xroad(tc.client, tc.purpose)
+		if tc.subject != "" {
+			h[exchange.HeaderSubject] = tc.subject
+		}
+		if tc.ctype != "" {
+			h["Content-Type"] = tc.ctype
+		}
+		before := calls
+		method := "GET"
+		if tc.body != "" {
+			method = "POST"
+		}
+		r := e.do(t, e.client(tc.client), method, "/r1/"+svc+tc.path, h, tc.body)
+		if r.status != tc.status || !strings.Contains(r.body, tc.want) {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+		if forwarded := calls > before; forwarded != (tc.status == 200) {
+			t.Errorf("%s: forwarded %v", tc.name, forwarded)
+		}
+	}
+	if n := e.Count(`SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND outcome = 'denied'`, exchange.ActionForward, minh); n != 4 {
+		t.Errorf("%d refusals recorded against the person named in the requests, want 4", n)
+	}
+}
