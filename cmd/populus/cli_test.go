@@ -124,6 +124,7 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"seed", "--people", "abc"}, errLine: `seed: --people: "abc" is not a whole number. Run 'populus seed --help'.`},
 		{args: []string{"staff", "lst"}, errLine: `staff: unknown subcommand "lst"; did you mean "list"? Run 'populus staff --help'.`},
 		{args: []string{"staff", "disable"}, errLine: "staff disable: missing argument USERNAME. Run 'populus staff disable --help'."},
+		{args: []string{"migrate", "--data", "x", "--db", "postgres://u@h/db"}, errLine: "migrate: --data (the embedded SQLite store) and --db (PostgreSQL) choose different stores: give one. Run 'populus migrate --help'."},
 		{args: []string{"synth", "sectr"}, errLine: `synth: unknown subcommand "sectr"; the one subcommand is "sector". Run 'populus synth --help'.`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

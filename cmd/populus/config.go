@@ -233,6 +233,15 @@ func (f *flags) parse(args []string) error {
 	if f.envErr != nil {
 		return f.envErr
 	}
+	// --data names the embedded store, --db PostgreSQL: both given, one
+	// would be silently ignored.
+	if db := f.fs.Lookup("db"); db != nil && db.Value.String() != "" {
+		given := false
+		f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "data" })
+		if given {
+			return f.usageError(errors.New("--data (the embedded SQLite store) and --db (PostgreSQL) choose different stores: give one"))
+		}
+	}
 	if n := len(f.rest); n > f.args {
 		return f.usageError(fmt.Errorf("unexpected argument %q", f.rest[f.args]))
 	} else if n < f.args {
