@@ -100,8 +100,86 @@ func (s *Service) Lock(ctx context.Context, p auth.Principal, in LockRequest) (A
 // alike whether or not the PIN has a locked account, so that it reveals
 // nothing; attempts are throttled per PIN and address.
 func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) error {
-	return s.requestCode(ctx, pinStr, remote, StateLocked, purposeUnlock,
+	return s.requestCode(ctx, pinStr, "", remote, StateLocked, purposeUnlock,
 		"Populus: ma mo khoa tai khoan dinh danh cua ban la %s (hieu luc %d phut).")
+}
+
+// PasswordResetCodeRequest asks for a code to set a forgotten password:
+// the PIN and the phone number the account holds.
+type PasswordResetCodeRequest struct {
+	PIN   string `json:"pin"`
+	Phone string `json:"phone"`
+}
+
+// RequestPasswordReset sends a code to the phone of the PIN's active
+// account when phone is that account's number; it answers alike whether
+// or not one was sent (a difference would tell who has an account, and
+// their number). Throttled and audited as the other codes are; none is
+// sent while the holder has locked the codes.
+func (s *Service) RequestPasswordReset(ctx context.Context, in PasswordResetCodeRequest, remote string) error {
+	var f problem.Fields
+	if _, _, err := pin.Parse(in.PIN); err != nil {
+		f.Add("pin", "%v", err)
+	}
+	phone := normalizePhone(in.Phone)
+	if phone == "" {
+		f.Add("phone", "must be a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	return s.requestCode(ctx, in.PIN, phone, remote, StateActive, purposeReset,
+		"Populus: ma dat lai mat khau tai khoan dinh danh cua ban la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.")
+}
+
+// PasswordReset is the code sent for a forgotten password and the new
+// password.
+type PasswordReset struct {
+	PIN      string `json:"pin"`
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
+// ActionPasswordReset is the audit action of a password set with a code
+// sent to the phone.
+const ActionPasswordReset auth.Action = "identity.password.reset"
+
+// ResetPassword sets a new password with the code RequestPasswordReset
+// sent. Every session of the account ends and the relying parties' tokens
+// are revoked (whoever knew the old password is out), as a change of
+// password does; passkeys and the authenticator app stay. Codes are
+// checked and throttled as an unlock's are, with its answers; the phone is
+// told.
+func (s *Service) ResetPassword(ctx context.Context, in PasswordReset, remote string) (Account, error) {
+	var f problem.Fields
+	checkPassword(&f, "password", in.Password)
+	if err := f.Err(); err != nil {
+		return Account{}, err
+	}
+	var hash, phone string
+	a, err := s.useCodeThen(ctx, Confirmation{PIN: in.PIN, Code: in.Code}, remote, purposeReset, StateActive, ActionPasswordReset,
+		func() (err error) {
+			hash, err = hashPassword(in.Password, s.opts.Params)
+			return err
+		},
+		func(tx *sql.Tx, a Account) (string, error) {
+			phone = a.Phone
+			if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash); err != nil {
+				return "", err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1", a.ID); err != nil {
+				return "", err
+			}
+			if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverPassword}); err != nil {
+				return "", err
+			}
+			return "password reset with a code sent to the phone; the account's sessions and the relying parties' tokens ended", nil
+		})
+	if err != nil {
+		return Account{}, err
+	}
+	s.tell(ctx, phone, "mat khau vua duoc dat lai bang ma gui toi so nay cho")
+	return a, nil
 }
 
 // RequestRecoveryCode sends a new code to the phone of an account being
@@ -109,14 +187,14 @@ func (s *Service) RequestUnlock(ctx context.Context, pinStr, remote string) erro
 // person): a code spent by someone else's wrong guesses does not send its
 // holder back to the counter. It answers alike for every PIN.
 func (s *Service) RequestRecoveryCode(ctx context.Context, pinStr, remote string) error {
-	return s.requestCode(ctx, pinStr, remote, StateRecovering, purposeRecover,
+	return s.requestCode(ctx, pinStr, "", remote, StateRecovering, purposeRecover,
 		"Populus: ma dat mat khau moi cho tai khoan dinh danh cua ban la %s (hieu luc %d phut). Khong cung cap ma nay cho bat ky ai.")
 }
 
 // requestCode sends a code for purpose to the phone of the PIN's account
-// when it is in state, answering alike otherwise; msg formats the code
-// and its minutes.
-func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state State, purpose, msg string) error {
+// when it is in state (and its phone is phone, where one is given),
+// answering alike otherwise; msg formats the code and its minutes.
+func (s *Service) requestCode(ctx context.Context, pinStr, phone, remote string, state State, purpose, msg string) error {
 	if _, _, err := pin.Parse(pinStr); err != nil {
 		return problem.Field("pin", "%v", err)
 	}
@@ -140,7 +218,7 @@ func (s *Service) requestCode(ctx context.Context, pinStr, remote string, state 
 	var a Account
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != state {
+		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != state || (phone != "" && a.Phone != phone) {
 			return err
 		}
 		if locks, err := methodLocks(ctx, tx, a.ID); err != nil || locks[MethodCode] {

@@ -76,6 +76,7 @@ const (
 	purposeRegister = "register"
 	purposeUnlock   = "unlock"
 	purposeRecover  = "recover"
+	purposeReset    = "reset"
 )
 
 // normalizePhone returns a Vietnamese mobile number as +84 and nine
@@ -350,7 +351,7 @@ func (s *Service) useCodeThen(ctx context.Context, in Confirmation, remote, purp
 		} else if err != nil {
 			return err
 		}
-		if purpose == purposeUnlock {
+		if purpose == purposeUnlock || purpose == purposeReset {
 			if locks, err := methodLocks(ctx, tx, a.ID); err != nil {
 				return err
 			} else if locks[MethodCode] {

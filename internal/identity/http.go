@@ -53,6 +53,8 @@ func (s *Service) Routes() []httpx.Route {
 		public("POST /api/v1/identity/session", s.postSession),
 		public("POST /api/v1/identity/unlock-codes", s.postUnlockCode),
 		public("POST /api/v1/identity/unlock", s.postUnlock),
+		public("POST /api/v1/identity/password-reset-codes", s.postPasswordResetCode),
+		public("POST /api/v1/identity/password-reset", s.postPasswordReset),
 		citizen("DELETE /api/v1/identity/session", httpx.Handle(s.handleSignOut)),
 		citizen("GET /api/v1/identity/me", httpx.Handle(s.getMe)),
 		citizen("GET /api/v1/identity/me/logins", httpx.Handle(s.getLogins)),
@@ -163,6 +165,22 @@ func (s *Service) postConfirm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
 	return fromAddress(w, r, http.StatusOK, s.Unlock)
+}
+
+func (s *Service) postPasswordResetCode(w http.ResponseWriter, r *http.Request) error {
+	var in PasswordResetCodeRequest
+	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
+		return err
+	}
+	if err := s.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (s *Service) postPasswordReset(w http.ResponseWriter, r *http.Request) error {
+	return fromAddress(w, r, http.StatusOK, s.ResetPassword)
 }
 
 // fromAddress answers an anonymous request: its JSON body as In, given to

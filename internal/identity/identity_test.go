@@ -770,3 +770,97 @@ func TestPasswordsHashedOnlyWhenLetThrough(t *testing.T) {
 		}
 	})
 }
+
+// A forgotten password: the holder names the PIN and the phone the
+// account holds; a code goes to that phone, and with it a new password is
+// set. Answers are alike for a PIN without an account, a wrong phone and a
+// locked account (nothing is sent); every session ends and the hand-over
+// hooks run (the relying parties' tokens); the old password no longer
+// signs in; the phone is told; a wrong code leaves the password as it was;
+// the holder's lock on codes stops it all.
+func TestPasswordReset(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		var handed []identity.HandOver
+		e.Svc.OnHandOver(func(_ context.Context, _ *sql.Tx, h identity.HandOver) error {
+			handed = append(handed, h)
+			return nil
+		})
+		e.Active(e.Lan)
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		const newPassword = "một mật khẩu mới thật dài"
+		sent := func() int { return e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%dat lai mat khau%'") }
+		for _, in := range []identity.PasswordResetCodeRequest{
+			{PIN: e.Minh.PIN, Phone: "0912 345 678"}, // no account
+			{PIN: e.Lan.PIN, Phone: "0987 000 111"},  // another phone
+		} {
+			if err := e.Svc.RequestPasswordReset(e.Ctx, in, "192.0.2.1"); err != nil {
+				t.Errorf("%+v: %v", in, err)
+			}
+		}
+		if n := sent(); n != 0 {
+			t.Fatalf("%d codes sent for a PIN without account or another phone", n)
+		}
+		err := e.Svc.RequestPasswordReset(e.Ctx, identity.PasswordResetCodeRequest{PIN: e.Lan.PIN, Phone: "12"}, "192.0.2.1")
+		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 1 || pe.Fields[0].Field != "phone" {
+			t.Errorf("a malformed phone: %v", err)
+		}
+		if err := e.Svc.RequestPasswordReset(e.Ctx, identity.PasswordResetCodeRequest{PIN: e.Lan.PIN, Phone: "+84 912 345 678"}, "192.0.2.1"); err != nil || sent() != 1 {
+			t.Fatalf("the holder's request: %v, %d sent", err, sent())
+		}
+		code := e.LastCode()
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		if _, err := e.Svc.ResetPassword(e.Ctx, identity.PasswordReset{PIN: e.Lan.PIN, Code: wrong, Password: newPassword}, "192.0.2.1"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("a wrong code: %v", err)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err != nil {
+			t.Fatalf("after a wrong code the password changed: %v", err)
+		}
+		_, err = e.Svc.ResetPassword(e.Ctx, identity.PasswordReset{PIN: e.Lan.PIN, Code: code, Password: "short"}, "192.0.2.1")
+		if pe := wantKind(t, err, problem.Invalid); len(pe.Fields) != 1 || pe.Fields[0].Field != "password" {
+			t.Errorf("a short password: %v", err)
+		}
+		a, err := e.Svc.ResetPassword(e.Ctx, identity.PasswordReset{PIN: e.Lan.PIN, Code: code, Password: newPassword}, "192.0.2.1")
+		if err != nil || a.State != identity.StateActive {
+			t.Fatalf("reset: %+v %v", a, err)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_sessions"); n != 0 {
+			t.Errorf("%d sessions left after the reset", n)
+		}
+		if len(handed) != 1 || handed[0].PIN != e.Lan.PIN || handed[0].Why != identity.HandOverPassword {
+			t.Errorf("hand-over hooks: %+v", handed)
+		}
+		if _, err := e.login(e.Lan, identitytest.Password, "192.0.2.1"); err == nil {
+			t.Error("the old password still signs in")
+		}
+		if _, err := e.login(e.Lan, newPassword, "192.0.2.1"); err != nil {
+			t.Errorf("the new password: %v", err)
+		}
+		if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%vua duoc dat lai%'"); n != 1 {
+			t.Errorf("%d notices of the reset to the phone", n)
+		}
+		if _, err := e.Svc.ResetPassword(e.Ctx, identity.PasswordReset{PIN: e.Lan.PIN, Code: code, Password: newPassword + "!"}, "192.0.2.1"); !problem.Is(err, problem.Invalid) {
+			t.Errorf("the code used again: %v", err)
+		}
+		if n := e.Audited("citizen:"+e.Lan.PIN, string(identity.ActionPasswordReset), e.Lan.PIN, audit.OK); n != 1 {
+			t.Errorf("the reset audited %d times", n)
+		}
+		// The holder locks the codes: none is sent for a reset.
+		sess, err := e.login(e.Lan, newPassword, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.LockMethod(e.Ctx, sess.Account.Principal(e.Lan.FullName), identity.MethodRequest{Method: identity.MethodCode, Password: newPassword}); err != nil {
+			t.Fatal(err)
+		}
+		before := sent()
+		if err := e.Svc.RequestPasswordReset(e.Ctx, identity.PasswordResetCodeRequest{PIN: e.Lan.PIN, Phone: "0912345678"}, "192.0.2.1"); err != nil || sent() != before {
+			t.Errorf("codes locked: %v, %d sent", err, sent()-before)
+		}
+	})
+}

@@ -765,3 +765,57 @@ func TestPortalSetsUpTheApp(t *testing.T) {
 		t.Errorf("a sign-in without the app's code: %v", err)
 	}
 }
+
+// A holder who forgot the password sets a new one in the browser: the
+// sign-in page leads to /eid/reset, which takes the PIN and the account's
+// phone (answering alike for a phone that is not the account's: nothing
+// is sent), then the code and the new password twice; a repetition that
+// differs comes back on the form; the new password signs in, the old no
+// longer.
+func TestResetPage(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	b := e.browser()
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := func(res *http.Response, err error) (int, string) { return readPage(t, res, err) }
+	if _, body := page(b.Get(e.srv.URL + "/eid/signin")); !strings.Contains(body, `href="/eid/reset"`) || !strings.Contains(body, "Quên mật khẩu?") {
+		t.Error("the sign-in page does not lead to the reset page")
+	}
+	status, body := page(b.Get(e.srv.URL + "/eid/reset"))
+	if status != 200 || !strings.Contains(body, `action="/eid/reset/code"`) || !strings.Contains(body, `type="tel"`) {
+		t.Fatalf("reset page: %d", status)
+	}
+	csrf := between(body, `name="csrf" value="`, `"`)
+	sentBefore := e.Count("SELECT count(*) FROM eid_outbox")
+	_, other := page(b.PostForm(e.srv.URL+"/eid/reset/code", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "phone": {"0987 000 111"}}))
+	if n := e.Count("SELECT count(*) FROM eid_outbox"); n != sentBefore {
+		t.Errorf("a code sent to the account for another number")
+	}
+	status, body = page(b.PostForm(e.srv.URL+"/eid/reset/code", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "phone": {"0912 345 678"}}))
+	if status != 200 || !strings.Contains(body, `action="/eid/reset"`) || !strings.Contains(body, `name="code"`) || body != other {
+		t.Fatalf("after asking for a code: %d (the answer differs from a wrong number's: %v)", status, body != other)
+	}
+	code := e.LastCode()
+	const next = "mật khẩu mới Lan vừa đặt"
+	status, body = page(b.PostForm(e.srv.URL+"/eid/reset", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}, "new_password": {next}, "repeat_password": {next + "!"}}))
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="f-repeat_password-error"`) || !strings.Contains(body, "không giống mật khẩu mới") {
+		t.Errorf("a repetition that differs: %d", status)
+	}
+	res, err := b.PostForm(e.srv.URL+"/eid/reset", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "code": {code}, "new_password": {next}, "repeat_password": {next}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/eid/signin" {
+		t.Fatalf("reset: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, body := page(b.Get(e.srv.URL + "/eid/signin")); !strings.Contains(body, "Đã đặt mật khẩu mới; mọi phiên đăng nhập cũ đã kết thúc") {
+		t.Error("no word of the new password on the sign-in page")
+	}
+	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: next, Remote: "192.0.2.1"}); err != nil {
+		t.Errorf("sign-in with the new password: %v", err)
+	}
+	if _, _, err := e.Svc.Login(context.Background(), identity.Attempt{PIN: e.Lan.PIN, Password: identitytest.Password, Remote: "192.0.2.1"}); err == nil {
+		t.Error("the old password still signs in")
+	}
+}

@@ -39,7 +39,7 @@ func TestMessages(t *testing.T) {
 	for _, s := range []string{"profile", "birthdate", "address", "phone", "vn_pin"} {
 		ids = append(ids, "oidc.scope."+s)
 	}
-	ids = append(ids, "oidc.field.pin", "oidc.field.password", "portal.recover.code", "portal.recover.password", "portal.recover.repeat", "flash.portal.recovered", "flash.portal.unlocked", "flash.portal.unlocked_password", "flash.portal.recovery_code", "flash.refused.portal.last_method")
+	ids = append(ids, "oidc.field.pin", "oidc.field.password", "portal.recover.code", "portal.recover.password", "portal.recover.repeat", "flash.portal.recovered", "flash.portal.password_reset", "portal.reset.phone", "flash.portal.unlocked", "flash.portal.unlocked_password", "flash.portal.recovery_code", "flash.refused.portal.last_method")
 	for _, id := range ids {
 		for _, lang := range cat.Languages() {
 			if _, ok := cat.Lookup(lang, id); !ok {

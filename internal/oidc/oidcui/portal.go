@@ -46,6 +46,9 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.unlock), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.unlockCode), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.unlockSubmit), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + ResetPath, Handler: pt.k.Page(pt.reset), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + ResetPath + "/code", Handler: pt.k.Page(pt.resetCode), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + ResetPath, Handler: pt.k.Page(pt.resetSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + oidc.LogoutPath, Handler: pt.k.Page(pt.logout), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + oidc.LogoutPath, Handler: pt.k.Page(pt.logoutSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath, Handler: pt.k.Page(pt.recoverSubmit), Access: httpx.AccessStaffOptional},
@@ -234,6 +237,80 @@ func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		pt.k.Flash(w, r, "flash.portal.unlocked")
 	}
+	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+	return nil
+}
+
+// ResetPath is the page where a holder who forgot the password has a code
+// sent to the account's phone and sets a new password with it.
+const ResetPath = "/eid/reset"
+
+const (
+	fieldPhone = "phone"
+	inputTel   = "tel"
+)
+
+// resetView is the forgotten password's page: first the PIN and the
+// account's phone (a code is sent), then the code and the new password.
+type resetView struct {
+	Form   *web.Form
+	Fields []web.FormField
+	// Sent: a code was asked for; the form takes it.
+	Sent bool
+}
+
+func (pt *portal) resetView(f *web.Form, sent bool) resetView {
+	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
+	if !sent {
+		phone := f.Labelled(fieldPhone, inputTel, true, "portal.reset.phone")
+		phone.Hint = "portal.reset.phone_hint"
+		return resetView{Form: f, Fields: []web.FormField{pin, phone}}
+	}
+	code := f.Labelled(fieldCode, inputCode, true, "portal.recover.code")
+	pw := f.Labelled(fieldNewPassword, inputNewPassword, true, "portal.recover.password")
+	again := f.Labelled(fieldRepeat, inputNewPassword, true, "portal.recover.repeat")
+	return resetView{Form: f, Fields: []web.FormField{pin, code, pw, again}, Sent: true}
+}
+
+func (pt *portal) reset(w http.ResponseWriter, r *http.Request) error {
+	f := pt.k.NewForm(r, nil)
+	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
+	pt.k.Render(w, r, http.StatusOK, "reset", "portal.reset.title", "", pt.resetView(f, false))
+	return nil
+}
+
+// resetCode sends a code to the phone of the PIN's active account when the
+// phone given is its number; the answer is alike whether or not it is.
+func (pt *portal) resetCode(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	in := identity.PasswordResetCodeRequest{PIN: f.Get(fieldPIN), Phone: f.Get(fieldPhone)}
+	if err := pt.eid.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r)); err != nil {
+		return formError(pt.k, w, r, err, "reset", "portal.reset.title", func(f *web.Form) any { return pt.resetView(f, false) }, f)
+	}
+	f.Values.Del(fieldCode)
+	pt.k.Render(w, r, http.StatusOK, "reset", "portal.reset.title", "", pt.resetView(f, true))
+	return nil
+}
+
+func (pt *portal) resetSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+		return err
+	}
+	f := pt.k.NewForm(r, r.PostForm)
+	pw := r.PostForm.Get(fieldNewPassword)
+	var err error
+	if pw != r.PostForm.Get(fieldRepeat) {
+		err = problem.Field("repeat_password", "is not the same as the new password")
+	} else {
+		_, err = pt.eid.ResetPassword(r.Context(), identity.PasswordReset{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+	}
+	if err != nil {
+		return formError(pt.k, w, r, newPasswordField(err), "reset", "portal.reset.title", func(f *web.Form) any { return pt.resetView(f, true) }, f)
+	}
+	pt.k.Flash(w, r, "flash.portal.password_reset")
 	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
 	return nil
 }
