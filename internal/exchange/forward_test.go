@@ -415,8 +415,8 @@ func TestForwardedRequestTiedToItsSubject(t *testing.T) {
 	lan, minh := e.Lan.PIN, e.Minh.PIN
 	for _, tc := range []struct {
 		name, client, purpose, subject, path, ctype, body string
-		status                                           int
-		want                                             string
+		status                                            int
+		want                                              string
 	}{
 		{"another person in the path", bank, "KYC", lan, "/patients/" + minh, "", "", 422, "names another person than the PIN in the request's path"},
 		{"another person in the query", bank, "KYC", lan, "/patients?pin=" + minh, "", "", 422, "request's query"},
