@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 
@@ -41,6 +42,47 @@ func Recover(next http.Handler) http.Handler {
 // no inline script, no framing.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// AllowFormTarget lets the forms of the page w answers lead to the origin
+// of target: CSP's form-action covers every redirect that follows a
+// form's submission, and a sign-in's or a logout's ends at the relying
+// party's address (browsers block it otherwise, and the citizen is left on
+// the page). Only that origin is added, to this response alone; a target
+// that is not an absolute URL with a plain host adds nothing.
+func AllowFormTarget(w http.ResponseWriter, target string) {
+	src := formSource(target)
+	if src == "" {
+		return
+	}
+	h := w.Header()
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self'") {
+		return
+	}
+	h["Content-Security-Policy"] = []string{strings.Replace(csp, "form-action 'self'", "form-action 'self' "+src, 1)}
+}
+
+// formSource is the CSP source expression of target's origin
+// (scheme://host[:port]), or of its scheme alone for a custom scheme
+// without a host (an app's com.example.app:/cb), or "".
+func formSource(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.User != nil {
+		return ""
+	}
+	src := strings.ToLower(u.Scheme) + ":"
+	if u.Host != "" {
+		src += "//" + strings.ToLower(u.Host)
+	} else if u.Scheme == "http" || u.Scheme == "https" {
+		return ""
+	}
+	for _, r := range src {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune(":/.-+[]", r)) {
+			return ""
+		}
+	}
+	return src
+}
 
 // APICSP is the content security policy of API responses: JSON loads
 // nothing and must not be framed.

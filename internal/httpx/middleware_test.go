@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -59,5 +60,32 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if got, _ := json.Marshal(apiHeaders["X-Content-Type-Options"]); string(got) != `["nosniff"]` {
 		t.Errorf("the shared header values changed: %s", got)
+	}
+}
+
+// AllowFormTarget adds the origin of a relying party's address to the
+// page's form-action, to that response alone, and nothing for an address
+// that is not one.
+func TestAllowFormTarget(t *testing.T) {
+	for target, want := range map[string]string{
+		"https://bank.example.vn/cb?x=1":     "form-action 'self' https://bank.example.vn;",
+		"http://127.0.0.1:9000/callback":     "form-action 'self' http://127.0.0.1:9000;",
+		"HTTPS://Bank.Example.VN/cb":         "form-action 'self' https://bank.example.vn;",
+		"vn.gov.app:/oauth":                  "form-action 'self' vn.gov.app:;",
+		"https://x.vn;script-src *":          "form-action 'self';",
+		"https://user:pw@bank.example.vn/cb": "form-action 'self';",
+		"/relative":                          "form-action 'self';",
+		"":                                   "form-action 'self';",
+		"https:///nohost":                    "form-action 'self';",
+	} {
+		rec := httptest.NewRecorder()
+		securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { AllowFormTarget(w, target) }), false).
+			ServeHTTP(rec, httptest.NewRequest("GET", "/eid/consent", nil))
+		if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, want) {
+			t.Errorf("%q: %s", target, got)
+		}
+	}
+	if !strings.Contains(CSP, "form-action 'self';") {
+		t.Error("the shared policy was changed")
 	}
 }

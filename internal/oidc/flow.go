@@ -44,6 +44,10 @@ type Pending struct {
 	// UILocales are the request's ui_locales, the languages the citizen
 	// prefers, best first (BCP 47 base languages: "vi", "en").
 	UILocales []string
+	// RedirectURI is where the answer goes: the relying party's (its
+	// origin is allowed as the sign-in and consent forms' target, since
+	// the redirect after them leads there).
+	RedirectURI string
 	// hint is the request's id_token_hint (HintFits).
 	hint string
 }
@@ -86,7 +90,8 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 		return nil, notPending()
 	}
 	level, mfa := p.required(c, a)
-	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge, hint: a.Req.IDTokenHint}
+	v := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Level: level, MFA: mfa, Prompt: a.Req.Prompt, MaxAge: a.Req.MaxAge,
+		RedirectURI: a.Req.RedirectURI, hint: a.Req.IDTokenHint}
 	if _, _, err := pin.Parse(a.Req.LoginHint); err == nil {
 		v.LoginHint = a.Req.LoginHint
 	}

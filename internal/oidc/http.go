@@ -225,6 +225,26 @@ func (p *Provider) hintOf(r *http.Request, hint string, accountID int64) bool {
 	return err == nil && id == accountID
 }
 
+// PostLogoutRegistered reports whether to is a post-logout address that
+// the client registered: the client named by clientID, or else the one
+// an ID token hint (verified, expired or not) was issued to. The logout
+// page lets its form lead there.
+func (p *Provider) PostLogoutRegistered(ctx context.Context, clientID, hint, to string) bool {
+	if clientID == "" && hint != "" {
+		ictx := op.ContextWithIssuer(ctx, p.opts.Issuer)
+		claims, err := op.VerifyIDTokenHint[*zoidc.IDTokenClaims](ictx, hint, p.op.IDTokenHintVerifier(ictx))
+		if (err != nil && !errors.As(err, &op.IDTokenHintExpiredError{})) || claims == nil {
+			return false
+		}
+		clientID = claims.GetAuthorizedParty()
+	}
+	if clientID == "" {
+		return false
+	}
+	c, err := p.clients.Get(ctx, clientID)
+	return err == nil && slices.Contains(c.PostLogoutRedirectURIs(), to)
+}
+
 // beforeAuthorize expands a pushed request (request_uri), and checks what
 // the library leaves through: a parameter given twice, a request_uri not
 // pushed here, a response_mode other than query, a malformed PKCE

@@ -104,6 +104,7 @@ func (pg *pages) login(w http.ResponseWriter, r *http.Request) error {
 	if pd.LoginHint != "" {
 		hint = url.Values{fieldPIN: {pd.LoginHint}}
 	}
+	httpx.AllowFormTarget(w, pd.RedirectURI)
 	pg.k.Render(w, r, http.StatusOK, "login", "oidc.login.title", "", pg.loginView(pd, pg.k.NewForm(r, hint)))
 	return nil
 }
@@ -142,6 +143,7 @@ func (pg *pages) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	f.Values.Del(fieldTOTP) // a code is used once: a refused one is typed anew
+	httpx.AllowFormTarget(w, pd.RedirectURI)
 	return formError(pg.k, w, r, err, "login", "oidc.login.title", func(f *web.Form) any { return pg.loginView(pd, f) }, f)
 }
 
@@ -196,6 +198,7 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
 	}
+	httpx.AllowFormTarget(w, pd.RedirectURI)
 	pg.k.Render(w, r, http.StatusOK, "consent", "oidc.consent.title", "", consentView{Pending: pd, Level: sess.Account.Level})
 	return nil
 }

@@ -349,10 +349,16 @@ type logoutView struct {
 
 func (pt *portal) logout(w http.ResponseWriter, r *http.Request) error {
 	v := logoutView{Query: r.URL.RawQuery}
-	if id := r.URL.Query().Get("client_id"); id != "" {
+	q := r.URL.Query()
+	if id := q.Get("client_id"); id != "" {
 		if c, err := pt.p.Clients().Get(r.Context(), id); err == nil {
 			v.Service = c.Name
 		}
+	}
+	// The form leads, through the provider's end of the session, to the
+	// address the client registered for after a logout.
+	if to := q.Get("post_logout_redirect_uri"); to != "" && pt.p.PostLogoutRegistered(r.Context(), q.Get("client_id"), q.Get("id_token_hint"), to) {
+		httpx.AllowFormTarget(w, to)
 	}
 	pt.k.Render(w, r, http.StatusOK, "logout", "portal.logout.title", "", v)
 	return nil
