@@ -819,3 +819,41 @@ func TestResetPage(t *testing.T) {
 		t.Error("the old password still signs in")
 	}
 }
+
+// A refresh that asks for fewer scopes, without offline_access, still
+// spends its refresh token and gets a new one (narrowed, with
+// offline_access kept): before, it got an access token only and left the
+// refresh token unspent, to be used again and again out of reach of the
+// reuse check (RFC 9700 §4.14.2).
+func TestNarrowedRefreshRotates(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	e.Active(e.Lan)
+	toks := e.tokensWith(t, "bank", e.secret, "profile", "birthdate", "offline_access")
+	refresh := func(rt, scope string) (int, map[string]any) {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+		if scope != "" {
+			form.Set("scope", scope)
+		}
+		req := httptest.NewRequest("POST", "/oidc/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("bank", e.secret)
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		var out map[string]any
+		json.Unmarshal(w.Body.Bytes(), &out)
+		return w.Code, out
+	}
+	rt1 := toks["refresh_token"].(string)
+	code, out := refresh(rt1, "openid profile")
+	rt2, _ := out["refresh_token"].(string)
+	if code != 200 || rt2 == "" || rt2 == rt1 || strings.Contains(fmt.Sprint(out["scope"]), "birthdate") {
+		t.Fatalf("a narrowed refresh: %d %v", code, out)
+	}
+	if code, out := refresh(rt1, ""); code != 400 || out["error"] != "invalid_grant" {
+		t.Errorf("the first refresh token again: %d %v", code, out)
+	}
+	// Used again, it revoked its family: the new one too.
+	if code, out := refresh(rt2, ""); code != 400 || out["error"] != "invalid_grant" {
+		t.Errorf("the second refresh token after the first was reused: %d %v", code, out)
+	}
+}

@@ -96,7 +96,18 @@ func (g *grant) GetAuthTime() time.Time                 { return g.AuthTime }
 func (g *grant) GetClientID() string                    { return g.ClientID }
 func (g *grant) GetScopes() []string                    { return g.Scopes }
 func (g *grant) GetSubject() string                     { return g.Subject }
-func (g *grant) SetCurrentScopes(s []string)            { g.Scopes = s }
+// SetCurrentScopes narrows a refresh to the scopes asked, keeping
+// offline_access where the grant holds it: a refresh that asked for less
+// without it would get an access token only, its refresh token not spent
+// (the library spends and rotates only when it issues a new one), and the
+// token would refresh again and again, out of reach of the reuse check
+// (RFC 9700 §4.14.2; found by an independent client's probe).
+func (g *grant) SetCurrentScopes(s []string) {
+	if slices.Contains(g.Scopes, "offline_access") && !slices.Contains(s, "offline_access") {
+		s = append(slices.Clip(s), "offline_access")
+	}
+	g.Scopes = s
+}
 func (g *grant) GetACR() string                         { return g.ACR }
 func (g *grant) GetID() string                          { return g.ID }
 func (g *grant) GetCodeChallenge() *zoidc.CodeChallenge { return nil }
