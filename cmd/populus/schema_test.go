@@ -105,7 +105,7 @@ func TestUpgradeFromSingleNumbering(t *testing.T) {
 				// by every upgrade, after those: the register's newer ones,
 				// then those of capabilities added since.
 				want := append(slices.Clone(tc.want[e]), "register/0004_event_details", "register/0005_person_names", "reconcile/0002_reconcile_reviews",
-					"secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "identity/0003_factors", "identity/0004_places", "identity/0005_totp_pending", "oidc/0001_provider", "oidc/0002_amr", "oidc/0003_client_versions", "oidc/0004_token_epoch", "events/0001_events", "events/0002_dispatch_lease", "events/0003_ended",
+					"secmon/0001_security_events", "identity/0001_accounts", "identity/0002_totp", "identity/0003_factors", "identity/0004_places", "identity/0005_totp_pending", "oidc/0001_provider", "oidc/0002_amr", "oidc/0003_client_versions", "oidc/0004_token_epoch", "oidc/0005_client_assertions", "events/0001_events", "events/0002_dispatch_lease", "events/0003_ended",
 					"consent/0001_consent", "consent/0002_consent_use_keys", "consent/0003_consent_ended_by", "consent/0004_consent_epoch", "usage/0001_covert", "exchange/0001_exchange", "exchange/0002_evidence", "exchange/0003_token_epoch", "exchange/0004_certificate_key")
 				if !slices.Equal(got, want) {
 					t.Errorf("the upgrade applied %q, want %q", got, want)

@@ -450,6 +450,9 @@ func (p *Provider) authenticateClient(r *http.Request) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("the client assertion does not verify: %s", p.assertionReason(err))
 		}
+		if err := p.spendAssertion(r.Context(), id, assertion); err != nil {
+			return "", fmt.Errorf("the client assertion does not verify: %w", err)
+		}
 		return id, nil
 	}
 	id, secret, ok := r.BasicAuth()
@@ -462,6 +465,40 @@ func (p *Provider) authenticateClient(r *http.Request) (string, error) {
 		return "", errors.New("wrong client credentials")
 	}
 	return id, nil
+}
+
+// maxAssertionLife is how far ahead a client assertion's exp may be: an
+// hour, what client libraries make (zitadel's, Authlib's) and the oldest
+// iat the library takes; the jti, kept until exp, is what stops a replay.
+const maxAssertionLife = time.Hour
+
+// spendAssertion takes a verified client assertion of client once: it
+// must carry a jti and expire within maxAssertionLife; its jti is kept
+// until then, and the same again is refused (OpenID Connect Core §9: "MUST
+// only be used once"; a copy of an assertion replayed within its life
+// authenticated as the client before).
+func (p *Provider) spendAssertion(ctx context.Context, client, assertion string) error {
+	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
+	if err != nil {
+		return errors.New("it is not a signed JWT")
+	}
+	var c jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil { // verified above
+		return errors.New("its claims do not parse")
+	}
+	now := p.now()
+	switch {
+	case c.ID == "" || len(c.ID) > 200:
+		return errors.New("jti is required, at most 200 characters (an assertion is used once)")
+	case c.Expiry == nil || c.Expiry.Time().After(now.Add(maxAssertionLife+30*time.Second)):
+		return errors.New("exp is required and at most an hour ahead")
+	}
+	_, err = p.db.ExecContext(ctx, "INSERT INTO oidc_client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)",
+		client, c.ID, db.FormatTime(c.Expiry.Time().Add(time.Minute)))
+	if db.IsUniqueViolation(err) {
+		return errors.New("jti already used (a replayed assertion)")
+	}
+	return err
 }
 
 // assertionAlgs are the signature algorithms of client assertions: those

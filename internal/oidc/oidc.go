@@ -587,6 +587,7 @@ func (p *Provider) Purge(ctx context.Context) error {
 		"DELETE FROM oidc_auth_requests WHERE expires_at <= $1",
 		"DELETE FROM oidc_par WHERE expires_at <= $1",
 		"DELETE FROM oidc_tokens WHERE expires_at <= $1",
+		"DELETE FROM oidc_client_assertions WHERE expires_at <= $1",
 	} {
 		if _, err := p.db.ExecContext(ctx, q, now); err != nil {
 			return err

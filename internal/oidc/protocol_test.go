@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/pquerna/otp/totp"
 	"github.com/zitadel/oidc/v3/pkg/client"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -163,9 +164,35 @@ func TestClientAssertionAudience(t *testing.T) {
 			}
 		}
 		// The right assertion authenticates the client: the made-up code is
-		// then the refusal.
-		if w := token(sign(key, e.issuer)); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "invalid_grant") {
+		// then the refusal. The same assertion again is a replay: refused
+		// (OpenID Connect Core §9: used once), as are one without a jti
+		// and one whose exp is more than an hour ahead.
+		right := sign(key, e.issuer)
+		if w := token(right); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "invalid_grant") {
 			t.Errorf("the right assertion: %d %s", w.Code, w.Body)
+		}
+		signClaims := func(c jwt.Claims) string {
+			k, err := client.NewSignerFromPrivateKeyByte(key, "k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := jwt.Signed(k).Claims(c).Serialize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		now := time.Now()
+		for _, c := range []struct {
+			name, assertion, why string
+		}{
+			{"the same assertion again", right, "jti already used"},
+			{"no jti", signClaims(jwt.Claims{Issuer: "insurer", Subject: "insurer", Audience: jwt.Audience{e.issuer}, IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}), "jti is required"},
+			{"a day long", signClaims(jwt.Claims{Issuer: "insurer", Subject: "insurer", Audience: jwt.Audience{e.issuer}, IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(24 * time.Hour)), ID: "day"}), "at most an hour ahead"},
+		} {
+			if w := token(c.assertion); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "invalid_client") || !strings.Contains(w.Body.String(), c.why) {
+				t.Errorf("%s: %d %s", c.name, w.Code, w.Body)
+			}
 		}
 		req := httptest.NewRequest("GET", "/oidc/.well-known/openid-configuration", nil)
 		w := httptest.NewRecorder()

@@ -96,18 +96,7 @@ func (g *grant) GetAuthTime() time.Time                 { return g.AuthTime }
 func (g *grant) GetClientID() string                    { return g.ClientID }
 func (g *grant) GetScopes() []string                    { return g.Scopes }
 func (g *grant) GetSubject() string                     { return g.Subject }
-// SetCurrentScopes narrows a refresh to the scopes asked, keeping
-// offline_access where the grant holds it: a refresh that asked for less
-// without it would get an access token only, its refresh token not spent
-// (the library spends and rotates only when it issues a new one), and the
-// token would refresh again and again, out of reach of the reuse check
-// (RFC 9700 §4.14.2; found by an independent client's probe).
-func (g *grant) SetCurrentScopes(s []string) {
-	if slices.Contains(g.Scopes, "offline_access") && !slices.Contains(s, "offline_access") {
-		s = append(slices.Clip(s), "offline_access")
-	}
-	g.Scopes = s
-}
+func (g *grant) SetCurrentScopes(s []string)            { g.Scopes = narrowed(g.Scopes, s) }
 func (g *grant) GetACR() string                         { return g.ACR }
 func (g *grant) GetID() string                          { return g.ID }
 func (g *grant) GetCodeChallenge() *zoidc.CodeChallenge { return nil }
@@ -117,6 +106,19 @@ func (g *grant) GetResponseType() zoidc.ResponseType    { return zoidc.ResponseT
 func (g *grant) GetResponseMode() zoidc.ResponseMode    { return "" }
 func (g *grant) GetState() string                       { return "" }
 func (g *grant) Done() bool                             { return true }
+
+// narrowed is a refresh's scopes (SetCurrentScopes): those asked, with
+// offline_access where the grant holds it: a refresh that asked for less
+// without it would get an access token only, its refresh token not spent
+// (the library spends and rotates only when it issues a new one), and the
+// token would refresh again and again, out of reach of the reuse check
+// (RFC 9700 §4.14.2; found by an independent client's probe).
+func narrowed(granted, asked []string) []string {
+	if slices.Contains(granted, "offline_access") && !slices.Contains(asked, "offline_access") {
+		return append(slices.Clip(asked), "offline_access")
+	}
+	return asked
+}
 
 func randomID() string {
 	b := make([]byte, 24)
