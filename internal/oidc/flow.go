@@ -55,7 +55,7 @@ type Pending struct {
 // Fresh reports whether a session signed in at signedIn with methods amr
 // satisfies the request without asking the citizen to sign in again.
 func (v *Pending) Fresh(signedIn time.Time, amr []string, now time.Time) bool {
-	if slices.Contains(v.Prompt, "login") || (v.MFA && !slices.Contains(amr, "mfa")) {
+	if slices.Contains(v.Prompt, "login") || slices.Contains(v.Prompt, "select_account") || (v.MFA && !slices.Contains(amr, "mfa")) {
 		return false
 	}
 	return v.MaxAge == nil || now.Sub(signedIn) <= time.Duration(*v.MaxAge)*time.Second

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -332,6 +334,23 @@ func checkRequest(c *Client, q url.Values, par string) (code, desc, scope string
 	}
 	if ch := q.Get("code_challenge"); ch != "" && !pkceChallenge(ch) {
 		return "invalid_request", "code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)", ""
+	}
+	// The library answers a malformed max_age with a bare 400, not to the
+	// client (OpenID Connect Core §3.1.2.6).
+	if m := q.Get("max_age"); q.Has("max_age") {
+		if n, err := strconv.ParseUint(m, 10, 32); err != nil || n > math.MaxInt32 {
+			return "invalid_request", "max_age must be a whole number of seconds", ""
+		}
+	}
+	for _, v := range strings.Fields(q.Get("prompt")) {
+		if !slices.Contains(PromptValues, v) {
+			return "invalid_request", "prompt " + v + " is not offered (prompt_values_supported: " + strings.Join(PromptValues, ", ") + ")", ""
+		}
+	}
+	// An OpenID provider: a request without openid would get an ID token
+	// nonetheless (the library issues one for any code).
+	if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
+		return "invalid_scope", "the scope must include openid: this is an OpenID Connect provider", ""
 	}
 	var scopes []string
 	for _, s := range strings.Fields(q.Get("scope")) {

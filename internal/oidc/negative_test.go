@@ -115,6 +115,14 @@ func TestRefusals(t *testing.T) {
 				"response_mode form_post is not offered: the code is sent in the query (response_mode=query)")
 			e.wantRedirectError(t, redirected(e.authURL("", all, "code_challenge", "short", "code_challenge_method", "S256")), "", "invalid_request",
 				"code_challenge must be the 43 characters of BASE64URL(SHA256(code_verifier)) (RFC 7636 §4.2)")
+			// A malformed max_age, a prompt not offered, a request without
+			// openid: sent back to the client with the state.
+			for _, ma := range []string{"abc", "-1", "99999999999"} {
+				e.wantRedirectError(t, redirected(e.authURL(v, all, "max_age", ma)), "", "invalid_request", "max_age must be a whole number of seconds")
+			}
+			e.wantRedirectError(t, redirected(e.authURL(v, all, "prompt", "bogus")), "", "invalid_request",
+				"prompt bogus is not offered (prompt_values_supported: none, login, consent, select_account)")
+			e.wantRedirectError(t, redirected(e.authURL(v, []string{"profile"})), "", "invalid_scope", "the scope must include openid: this is an OpenID Connect provider")
 			// No redirect_uri: nowhere to send the error.
 			res, err := e.browser().Get(strings.Replace(e.authURL(v, all), "redirect_uri=", "x=", 1))
 			if err != nil {
@@ -244,6 +252,16 @@ func TestRefusals(t *testing.T) {
 				if ch := res.Header.Get("WWW-Authenticate"); res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(ch, c.want) || c.auth == "" && ch != "Bearer" {
 					t.Errorf("userinfo with %q: %d %q", c.auth, res.StatusCode, ch)
 				}
+			}
+			// The same token in a POST's body: invalid_token too (it was
+			// presented; the answer said none was).
+			res, err := http.PostForm(e.issuer+"/userinfo", url.Values{"access_token": {tok.AccessToken}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if ch := res.Header.Get("WWW-Authenticate"); res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(ch, `Bearer error="invalid_token"`) {
+				t.Errorf("userinfo with the token in the body: %d %q", res.StatusCode, ch)
 			}
 		})
 		t.Run("PAR required but not used", func(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/cors"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -248,8 +249,25 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 	}
 	p.op = prov
 	srv := &server{LegacyServer: op.NewLegacyServer(prov, prov.Endpoints()), p: p}
-	p.handler = quietly(o.Logger, func() http.Handler { return op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov)) })
+	p.handler = quietly(o.Logger, func() http.Handler {
+		return op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(prov), op.WithServerCORSOptions(&corsPolicy))
+	})
 	return p, nil
+}
+
+// corsPolicy lets a page of any site read the provider's public answers
+// (discovery, keys) and call what a bearer token opens (userinfo), never
+// with the browser's cookies: the library's default reflected any origin
+// with Access-Control-Allow-Credentials, so that a page elsewhere could
+// send the citizen's session along and read the answer (found by an
+// independent client's probe). No endpoint here needs a browser's
+// credentials from another site: clients are confidential, and the
+// sign-in runs by navigation, not by script.
+var corsPolicy = cors.Options{
+	AllowedOrigins:   []string{"*"},
+	AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+	AllowedHeaders:   []string{"Accept", "Accept-Language", "Authorization", "Content-Type"},
+	AllowCredentials: false,
 }
 
 // SetErrorPage makes the authorization endpoint answer a request it cannot
@@ -355,7 +373,14 @@ type discovery struct {
 	UserinfoEncEncs    []string `json:"userinfo_encryption_enc_values_supported"`
 	IDTokenEncAlgs     []string `json:"id_token_encryption_alg_values_supported"`
 	IDTokenEncEncs     []string `json:"id_token_encryption_enc_values_supported"`
+	PromptValues       []string `json:"prompt_values_supported"`
 }
+
+// PromptValues are the prompt values the authorization endpoint takes
+// (OpenID Connect Core §3.1.2.1; select_account asks the citizen to sign
+// in again, as login does: one account a browser session); another is
+// refused with invalid_request.
+var PromptValues = []string{"none", "login", "consent", "select_account"}
 
 // CodeExchange requires the PKCE verifier of every client: the library's
 // server checks it only when it is sent or the client is public, which
@@ -450,7 +475,8 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	c.RevocationEndpointAuthSigningAlgValuesSupported = c.TokenEndpointAuthSigningAlgValuesSupported
 	return op.NewResponse(discovery{DiscoveryConfiguration: c, ACRValuesSupported: acrValues,
 		PAREndpoint: s.p.opts.Issuer + parPath, ISSParameter: true,
-		UserinfoEncAlgs: encryptionAlgs, UserinfoEncEncs: encryptionEncs, IDTokenEncAlgs: encryptionAlgs, IDTokenEncEncs: encryptionEncs}), nil
+		UserinfoEncAlgs: encryptionAlgs, UserinfoEncEncs: encryptionEncs, IDTokenEncAlgs: encryptionAlgs, IDTokenEncEncs: encryptionEncs,
+		PromptValues: PromptValues}), nil
 }
 
 // pairwise is the subject of the person of pin for sector: an HMAC keyed

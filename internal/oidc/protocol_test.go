@@ -884,3 +884,27 @@ func TestNarrowedRefreshRotates(t *testing.T) {
 		t.Errorf("the second refresh token after the first was reused: %d %v", code, out)
 	}
 }
+
+// A page of another site may read the provider's public answers, never
+// with the citizen's cookies: no Access-Control-Allow-Credentials, and
+// the origin not reflected (the library's default reflected any with
+// credentials allowed).
+func TestCORSWithoutCredentials(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	for _, path := range []string{"/oidc/.well-known/openid-configuration", "/oidc/keys", "/oidc/authorize?client_id=bank"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Origin", "https://evil.example")
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, req)
+		if w.Header().Get("Access-Control-Allow-Credentials") != "" || strings.Contains(w.Header().Get("Access-Control-Allow-Origin"), "evil") {
+			t.Errorf("%s: Allow-Origin %q, Allow-Credentials %q", path, w.Header().Get("Access-Control-Allow-Origin"), w.Header().Get("Access-Control-Allow-Credentials"))
+		}
+	}
+	req := httptest.NewRequest("GET", "/oidc/keys", nil)
+	req.Header.Set("Origin", "https://spa.example")
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	if w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("the keys are not readable by a page elsewhere: %q", w.Header().Get("Access-Control-Allow-Origin"))
+	}
+}

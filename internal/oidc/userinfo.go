@@ -37,6 +37,11 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the access token may not be sent in the URL: send it in the Authorization header (Bearer)")
 		return
 	}
+	// The form is read here, once: the library's handler reads the same
+	// (StripPrefix's copy of the request shares it), and whether a token
+	// was sent in it decides the error below.
+	r.Body = http.MaxBytesReader(w, r.Body, maxPARBody)
+	r.ParseForm()
 	call := new(userinfoCall)
 	r = r.WithContext(context.WithValue(r.Context(), userinfoClientKey{}, call))
 	rec := httptest.NewRecorder()
@@ -44,7 +49,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	// A token refused, expired or revoked (the library answers 403 for
 	// the latter): RFC 6750's 401 invalid_token, with its challenge.
 	if call.inactive || rec.Code == http.StatusUnauthorized {
-		if r.Header.Get("Authorization") == "" && r.Form.Get("access_token") == "" {
+		if r.Header.Get("Authorization") == "" && r.PostForm.Get("access_token") == "" {
 			w.Header().Set("WWW-Authenticate", "Bearer") // no token: no error code (RFC 6750 section 3.1)
 			writeOAuthError(w, http.StatusUnauthorized, "invalid_request", "send the access token as a bearer token")
 			return
