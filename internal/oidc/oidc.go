@@ -236,6 +236,10 @@ func New(d *db.DB, eid *identity.Service, reg *register.Register, u *units.Regis
 		SupportedUILocales:      []language.Tag{language.Vietnamese, language.English},
 		SupportedScopes:         slices.Sorted(mapKeys(scopeClaims)),
 		SupportedClaims:         supportedClaims(),
+		// Where an end of session without a client's return address
+		// leads: the citizen's sign-in, not the civil servants' (the
+		// site's home asks them to sign in).
+		DefaultLogoutRedirectURI: identity.SignInPath,
 	}
 	// The library's default would also accept tokens of its older,
 	// unauthenticated AES-CFB format, which this provider never issued.

@@ -287,6 +287,16 @@ func TestEndSessionAsksWithoutHint(t *testing.T) {
 		if signedIn() {
 			t.Error("still signed in after confirming")
 		}
+		// Without a client's return address, the end leads to the
+		// citizen's sign-in page, not the civil servants'.
+		res, err = b.Get(e.issuer + "/end_session?state=x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if l := res.Header.Get("Location"); !strings.HasPrefix(l, "/eid/signin") {
+			t.Errorf("an end of session without a client leads to %q", l)
+		}
 	})
 }
 
