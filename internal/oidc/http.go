@@ -129,6 +129,12 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 				}
 				hint = id
 			}
+			// The grants offered (discovery's grant_types_supported);
+			// the library answered others each its own way.
+			if gt := r.PostForm.Get("grant_type"); path == "/oauth/token" && gt != string(zoidc.GrantTypeCode) && gt != string(zoidc.GrantTypeRefreshToken) {
+				writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+				return
+			}
 			r = r.WithContext(context.WithValue(r.Context(), clientHintKey{}, hint))
 		}
 	case path == "/end_session":

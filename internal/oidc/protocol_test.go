@@ -71,6 +71,12 @@ func TestTokenEndpointConformance(t *testing.T) {
 				t.Errorf("GET %s: %d", path, w.Code)
 			}
 		}
+		// A grant not offered: unsupported_grant_type, whichever it is.
+		for _, gt := range []string{"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange", "password", ""} {
+			if w := post("/oidc/oauth/token", url.Values{"grant_type": {gt}, "assertion": {"x"}}, "bank", e.secret); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"unsupported_grant_type"`) {
+				t.Errorf("grant_type %q: %d %s", gt, w.Code, w.Body)
+			}
+		}
 		other := url.Values{"client_id": {"another"}}
 		for k, v := range refresh {
 			other[k] = v
