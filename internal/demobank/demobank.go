@@ -189,18 +189,27 @@ func (b *Bank) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the ID token does not verify", http.StatusBadGateway)
 		return
 	}
+	// The ID token says how the customer signed in; their name is at
+	// userinfo, with the access token.
 	var claims struct {
-		Name string `json:"name"`
-		ACR  string `json:"acr"`
+		ACR string `json:"acr"`
 	}
 	idt.Claims(&claims)
+	var person struct {
+		Name string `json:"name"`
+	}
+	ui, err := b.provider.UserInfo(r.Context(), oauth2.StaticTokenSource(tok))
+	if err != nil || ui.Subject != idt.Subject || ui.Claims(&person) != nil {
+		http.Error(w, "userinfo: the customer's claims could not be read", http.StatusBadGateway)
+		return
+	}
 	level := map[string]string{"urn:populus:eid:level1": "1", "urn:populus:eid:level1:mfa": "1", "urn:populus:eid:level2": "2", "urn:populus:eid:level2:mfa": "2"}[claims.ACR]
 	sid := random()
 	b.mu.Lock()
 	if len(b.sessions) > 10000 {
 		b.sessions = map[string]Customer{}
 	}
-	b.sessions[sid] = Customer{Name: claims.Name, Level: level, Subject: idt.Subject}
+	b.sessions[sid] = Customer{Name: person.Name, Level: level, Subject: idt.Subject}
 	b.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sid, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)

@@ -121,7 +121,7 @@ func (c *Client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTy
 func (c *Client) IDTokenLifetime() time.Duration       { return 10 * time.Minute }
 func (c *Client) DevMode() bool                        { return false }
 func (c *Client) ClockSkew() time.Duration             { return 0 }
-func (c *Client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *Client) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }

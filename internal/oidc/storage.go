@@ -475,18 +475,16 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	return nil
 }
 
-// SetUserinfoFromScopes fills the ID token's claims (the client asserts
-// userinfo claims in the ID token).
-func (s *storage) SetUserinfoFromScopes(ctx context.Context, info *zoidc.UserInfo, subject, clientID string, scopes []string) error {
-	c, err := s.p.clients.Get(ctx, clientID)
-	if err != nil {
-		return err
-	}
-	account, err := s.p.accountOf(ctx, c.sector(), subject)
-	if err != nil {
-		return err
-	}
-	return s.p.fillClaims(ctx, info, c, subject, account, scopes)
+// SetUserinfoFromScopes would fill the ID token with the person's claims:
+// it gives the subject alone. The code flow always issues an access token, so the
+// claims are answered at userinfo (OpenID Connect Core §5.4), read and
+// audited when the client asks for them; the ID token says who signed in
+// and how (sub, acr, amr, auth_time), no more. An ID token travels further
+// than an access token: as id_token_hint in logout URLs, which browsers'
+// histories and proxies' logs keep.
+func (s *storage) SetUserinfoFromScopes(_ context.Context, info *zoidc.UserInfo, subject, _ string, _ []string) error {
+	info.Subject = subject
+	return nil
 }
 
 // SetUserinfoFromToken fills the userinfo answer of an access token.
