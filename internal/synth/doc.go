@@ -38,7 +38,10 @@
 //   - Ethnicity and religion: national shares of civil.Ethnicities and
 //     civil.Religions, placed in the provinces where each group lives.
 //   - Deaths, cards, old numbers: parents who died since the database went
-//     live stay as deceased records; chip-card dates follow the renewal ages
+//     live stay as deceased records, out of the household, with their last
+//     permanent residence (as the register's death registration leaves it,
+//     so that an empty residence does not tell of a death); chip-card
+//     dates follow the renewal ages
 //     25, 40 and 60; a few percent of people over 40 keep a 9-digit CMND.
 //
 // It must never be used to make data that could pass for real people's: the

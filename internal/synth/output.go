@@ -136,13 +136,16 @@ func (g *generator) output(c *commune, hhID, addr span) {
 			CreatedAt:   g.created,
 			UpdatedAt:   g.created,
 		}
+		p.Permanent = people.Address{Unit: c.code, Detail: detail}
+		p.Current = p.Permanent
 		if m.dead {
-			// Death removes the permanent residence and the household
-			// membership (the linked procedures of Decision 296/QĐ-VPCP).
+			// Death ends the household membership (the linked procedures
+			// of Decision 296/QĐ-VPCP); the record keeps the last permanent
+			// residence, as the register's death registration does, so
+			// that an empty residence does not tell a member without the
+			// right to the status who died.
 			p.Status, p.DeathDate = people.Deceased, dateOfDay(m.deathDay)
 		} else {
-			p.Permanent = people.Address{Unit: c.code, Detail: detail}
-			p.Current = p.Permanent
 			p.HouseholdID, p.Relation = id, m.rel
 		}
 		if m.tempUnit != "" {
