@@ -152,7 +152,7 @@ const ActionPasswordReset auth.Action = "identity.password.reset"
 // told.
 func (s *Service) ResetPassword(ctx context.Context, in PasswordReset, remote string) (Account, error) {
 	var f problem.Fields
-	checkPassword(&f, "password", in.Password)
+	checkPassword(&f, "password", in.Password, in.PIN)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
@@ -275,7 +275,7 @@ func (s *Service) Unlock(ctx context.Context, in UnlockRequest, remote string) (
 	var hash string
 	if in.Password != "" {
 		var f problem.Fields
-		checkPassword(&f, "password", in.Password)
+		checkPassword(&f, "password", in.Password, in.PIN)
 		if err := f.Err(); err != nil {
 			return Account{}, err
 		}
@@ -547,7 +547,7 @@ type RecoveryCompletion struct {
 // same (one answer for an unknown PIN and no code pending).
 func (s *Service) CompleteRecovery(ctx context.Context, in RecoveryCompletion, remote string) (Account, error) {
 	var f problem.Fields
-	checkPassword(&f, "password", in.Password)
+	checkPassword(&f, "password", in.Password, in.PIN)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}

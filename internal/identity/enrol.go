@@ -123,9 +123,24 @@ func sameName(a, b string) bool {
 	return strings.EqualFold(f(a), f(b))
 }
 
-func checkPassword(f *problem.Fields, field, pw string) {
+// checkPassword checks a new password of the account of pinStr, named
+// field in the request.
+func checkPassword(f *problem.Fields, field, pw, pinStr string) {
 	if n := utf8.RuneCountInString(pw); n < staff.MinPasswordLen || len(pw) > staff.MaxPasswordLen {
 		f.Add(field, "must be %d to %d characters long", staff.MinPasswordLen, staff.MaxPasswordLen)
+		return
+	}
+	switch staff.PasswordWeakness(pw, pinStr) {
+	case staff.Blank:
+		f.Add(field, "must not be spaces only")
+	case staff.Repeated:
+		f.Add(field, "is a character or a short group repeated: choose a phrase of several words")
+	case staff.Sequence:
+		f.Add(field, "is a run of consecutive characters or a keyboard row: choose a phrase of several words")
+	case staff.Personal:
+		f.Add(field, "must not hold your personal identification number")
+	case staff.Common:
+		f.Add(field, "is among the passwords chosen most often: choose a phrase of several words")
 	}
 }
 
@@ -143,7 +158,7 @@ func (in *Application) check() (phone string, err error) {
 	if phone = normalizePhone(in.Phone); phone == "" {
 		f.Add("phone", "must be a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)")
 	}
-	checkPassword(&f, "password", in.Password)
+	checkPassword(&f, "password", in.Password, in.PIN)
 	return phone, f.Err()
 }
 

@@ -30,7 +30,7 @@ func TestHTTP(t *testing.T) {
 	dbtest.Engines(t, append([]*db.Schema{audit.Schema, staff.Schema}, schemas...), func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		st := staff.NewStore(d, staff.TestParams)
-		if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: baDinh, Password: "police-password-1"}); err != nil {
+		if _, err := st.Create(e.Ctx, staff.NewAccount{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: baDinh, Password: "cong-an-ba-dinh-2025"}); err != nil {
 			t.Fatal(err)
 		}
 		sessions := staff.NewService(st, e.Log, staff.Options{})
@@ -88,7 +88,7 @@ func TestHTTP(t *testing.T) {
 		}
 		// Raised by the officer while signed in as a citizen too: the two
 		// sessions live apart.
-		code, body = do("POST", "/api/v1/session", "", `{"username":"police","password":"police-password-1"}`)
+		code, body = do("POST", "/api/v1/session", "", `{"username":"police","password":"cong-an-ba-dinh-2025"}`)
 		var ss staff.SessionResponse
 		if json.Unmarshal([]byte(body), &ss); code != http.StatusCreated {
 			t.Fatalf("staff sign-in: %d %s", code, body)

@@ -235,7 +235,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 		return Account{}, err
 	}
 	var f problem.Fields
-	checkPassword(&f, "new_password", in.NewPassword)
+	checkPassword(&f, "new_password", in.NewPassword, p.Username)
 	if in.NewPassword != "" && in.NewPassword == in.Password {
 		f.Add("new_password", "must differ from the present password")
 	}

@@ -27,8 +27,8 @@ func TestRelyingPartiesPage(t *testing.T) {
 	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
 		e := newOP(t, d)
 		for _, a := range []staff.NewAccount{
-			{Username: "admin", DisplayName: "Quản trị", Role: auth.Admin, Unit: "VN", Password: "admin-password-1"},
-			{Username: "registrar", DisplayName: "Hộ tịch", Role: auth.Registrar, Unit: "VN", Password: "admin-password-1"},
+			{Username: "admin", DisplayName: "Quản trị", Role: auth.Admin, Unit: "VN", Password: "quan-tri-he-thong-2025"},
+			{Username: "registrar", DisplayName: "Hộ tịch", Role: auth.Registrar, Unit: "VN", Password: "quan-tri-he-thong-2025"},
 		} {
 			if _, err := e.staff.Create(e.Ctx, a); err != nil {
 				t.Fatal(err)
@@ -37,7 +37,7 @@ func TestRelyingPartiesPage(t *testing.T) {
 		signIn := func(user string) *http.Client {
 			jar, _ := cookiejar.New(nil)
 			c := &http.Client{Jar: jar}
-			res, err := c.Post(e.srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"admin-password-1"}`))
+			res, err := c.Post(e.srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"quan-tri-he-thong-2025"}`))
 			if err != nil || res.StatusCode != http.StatusCreated {
 				t.Fatalf("sign in: %v %v", res, err)
 			}

@@ -52,7 +52,7 @@ func BenchmarkGetPerson(b *testing.B) {
 		b.Fatal(err)
 	}
 	st := staff.NewStore(d, staff.TestParams)
-	if _, err := st.Create(ctx, staff.NewAccount{Username: "bench", DisplayName: "Bench", Password: "bench-password-123", Role: auth.ServiceOfficer, Unit: "VN"}); err != nil {
+	if _, err := st.Create(ctx, staff.NewAccount{Username: "bench", DisplayName: "Bench", Password: "do-hieu-nang-2025", Role: auth.ServiceOfficer, Unit: "VN"}); err != nil {
 		b.Fatal(err)
 	}
 	svc := staff.NewService(st, log, staff.Options{})
@@ -61,7 +61,7 @@ func BenchmarkGetPerson(b *testing.B) {
 		b.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/api/v1/session", bytes.NewReader([]byte(`{"username":"bench","password":"bench-password-123"}`)))
+	req := httptest.NewRequest("POST", "/api/v1/session", bytes.NewReader([]byte(`{"username":"bench","password":"do-hieu-nang-2025"}`)))
 	req.Header.Set("Content-Type", "application/json")
 	h.ServeHTTP(rec, req)
 	if rec.Code != 201 {

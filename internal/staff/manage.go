@@ -119,7 +119,7 @@ func (s *Service) CreateAccount(ctx context.Context, op Operator, n NewAccount) 
 		// With the other fields' errors, so that a form shows them all.
 		var all problem.Fields
 		checkAccount(&all, n)
-		checkPassword(&all, n.Password)
+		checkPassword(&all, n.Password, n.Username)
 		s.checkUnit(&all, n.Unit)
 		return Account{}, all.Err()
 	}
@@ -294,7 +294,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, remote, 
 	if current == "" {
 		f.Add("current_password", "is required")
 	}
-	checkPassword(&f, next)
+	checkPassword(&f, next, p.Username)
 	if next != "" && next == current {
 		f.Add("new_password", "must differ from the current password")
 	}

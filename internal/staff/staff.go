@@ -135,7 +135,8 @@ func validUnit(s string) bool {
 	return true
 }
 
-func checkPassword(f *problem.Fields, password string) {
+// checkPassword checks a new password of the account named username.
+func checkPassword(f *problem.Fields, password, username string) {
 	switch n := utf8.RuneCountInString(password); {
 	case n < MinPasswordLen:
 		f.Add("password", "must have at least %d characters", MinPasswordLen)
@@ -143,6 +144,19 @@ func checkPassword(f *problem.Fields, password string) {
 		f.Add("password", "must have at most %d characters", MaxPasswordLen)
 	case password == DemoPassword:
 		f.Add("password", "is the published password of the demo accounts")
+	default:
+		switch PasswordWeakness(password, username) {
+		case Blank:
+			f.Add("password", "must not be spaces only")
+		case Repeated:
+			f.Add("password", "is a character or a short group repeated: choose a phrase of several words")
+		case Sequence:
+			f.Add("password", "is a run of consecutive characters or a keyboard row: choose a phrase of several words")
+		case Personal:
+			f.Add("password", "must not hold the user name")
+		case Common:
+			f.Add("password", "is among the passwords chosen most often: choose a phrase of several words")
+		}
 	}
 }
 
@@ -172,7 +186,7 @@ func (s *Store) create(ctx context.Context, n NewAccount, demo bool, w within) (
 	var f problem.Fields
 	checkAccount(&f, n)
 	if !demo || n.Password != DemoPassword {
-		checkPassword(&f, n.Password)
+		checkPassword(&f, n.Password, n.Username)
 	}
 	if err := f.Err(); err != nil {
 		return Account{}, err
@@ -336,7 +350,7 @@ func (s *Store) ResetPassword(ctx context.Context, username, password string, te
 
 func (s *Store) resetPassword(ctx context.Context, username, password string, temporary bool, w within) error {
 	var f problem.Fields
-	checkPassword(&f, password)
+	checkPassword(&f, password, username)
 	if err := f.Err(); err != nil {
 		return err
 	}

@@ -65,8 +65,8 @@ func TestLevel2Page(t *testing.T) {
 		e.Active(e.Lan)
 		st := staff.NewStore(d, staff.TestParams)
 		for _, a := range []staff.NewAccount{
-			{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: identitytest.BaDinh, Password: "police-password-1"},
-			{Username: "registrar", DisplayName: "Hộ tịch", Role: auth.Registrar, Unit: identitytest.BaDinh, Password: "police-password-1"},
+			{Username: "police", DisplayName: "Công an", Role: auth.PoliceOfficer, Unit: identitytest.BaDinh, Password: "cong-an-ba-dinh-2025"},
+			{Username: "registrar", DisplayName: "Hộ tịch", Role: auth.Registrar, Unit: identitytest.BaDinh, Password: "cong-an-ba-dinh-2025"},
 		} {
 			if _, err := st.Create(e.Ctx, a); err != nil {
 				t.Fatal(err)
@@ -89,7 +89,7 @@ func TestLevel2Page(t *testing.T) {
 		signIn := func(user string) *http.Client {
 			jar, _ := cookiejar.New(nil)
 			c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"police-password-1"}`))
+			res, err := c.Post(srv.URL+"/api/v1/session", "application/json", strings.NewReader(`{"username":"`+user+`","password":"cong-an-ba-dinh-2025"}`))
 			if err != nil || res.StatusCode != http.StatusCreated {
 				t.Fatalf("sign in %s: %v %v", user, res, err)
 			}

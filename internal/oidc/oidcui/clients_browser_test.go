@@ -51,7 +51,7 @@ func TestBrowserRelyingParty(t *testing.T) {
 			t.Fatal(err)
 		}
 		store := staff.NewStore(d, staff.TestParams)
-		const password = "admin-password-1"
+		const password = "quan-tri-he-thong-2025"
 		if _, err := store.Create(e.Ctx, staff.NewAccount{Username: "admin", DisplayName: "Quản trị", Role: auth.Admin, Unit: "VN", Password: password}); err != nil {
 			t.Fatal(err)
 		}
