@@ -12,6 +12,7 @@ import (
 	"github.com/populus-vn/populus/internal/people"
 	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/web"
 )
 
 // demoPeople is the size of the demo population: big enough to search, small
@@ -75,6 +76,9 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	citizens, err := seedCitizens(ctx, p)
 	if err != nil {
 		return err
+	}
+	for _, x := range citizens {
+		p.DemoCitizens = append(p.DemoCitizens, web.DemoCitizen{PIN: x.PIN, Name: x.Name, Level: x.Level})
 	}
 	c.ExchangeAddr = demoExchangeAddr(c)
 	return p.serve(ctx, c, jc, log, true, func(addr string) {
@@ -141,8 +145,10 @@ func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, x := range out {
-		if err := p.Identity.SeedDemo(ctx, x.PIN, "0912000000", x.Level); err != nil {
+	for i, x := range out {
+		// A phone each, so that their messages in the demo's outbox
+		// are told apart.
+		if err := p.Identity.SeedDemo(ctx, x.PIN, fmt.Sprintf("091200000%d", i+1), x.Level); err != nil {
 			return nil, err
 		}
 	}

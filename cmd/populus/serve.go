@@ -154,6 +154,9 @@ type platform struct {
 	Consent      *consent.Store
 	Exchange     *exchange.Exchange
 	ExchangeAddr string
+	// DemoCitizens are the demo's citizens with an account, which its
+	// sign-in pages show (the demo only).
+	DemoCitizens []web.DemoCitizen
 	// Guard is the one access check, over the units and the audit log.
 	Guard *auth.Guard
 	// Limiter counts and limits each account's reads of people.
@@ -327,7 +330,7 @@ func (p *platform) serve(ctx context.Context, c config, jc jobsConfig, log *slog
 	defer stopEvents()
 	caps = slices.Insert(caps, eventsCap, httpx.Routes(evs))
 	modules = slices.Insert(modules, eventsModule, eventsui.Module(evs))
-	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, SecureCookies: c.SecureCookies,
+	ui, err := web.New(web.Deps{Staff: svc, Catalog: cat, Logger: log, Demo: demo, DemoCitizens: p.DemoCitizens, SecureCookies: c.SecureCookies,
 		Modules: modules})
 	if err != nil {
 		return err

@@ -401,13 +401,17 @@ func TestStaticFiles(t *testing.T) {
 func TestDemoNotice(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
 		r := newEnvDemo(t, d, true).client().get("/login")
-		for _, want := range []string{"Tài khoản dùng thử", "registrar.badinh", "populus-demo-2025", "Toàn quốc"} {
+		// The staff's accounts, and the citizens' way in: their PINs, the
+		// portal, the demo bank and the SMS outbox.
+		for _, want := range []string{"Tài khoản dùng thử", "registrar.badinh", "populus-demo-2025", "Toàn quốc",
+			`id="demo-citizens"`, "001190000001", "Nguyễn Thị Lan", `href="/eid/signin"`, `href="/demo-bank/"`, `href="/identity/outbox"`} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("demo sign-in page lacks %q", want)
 			}
 		}
-		if strings.Contains(newEnvDemo(t, dbtest.SQLite(t, testSchemas...), false).client().get("/login").body, "populus-demo") {
-			t.Error("the demo password shows outside a demo")
+		if body := newEnvDemo(t, dbtest.SQLite(t, testSchemas...), false).client().get("/login").body; strings.Contains(body, "populus-demo") ||
+			strings.Contains(body, "001190000001") || !strings.Contains(body, `href="/eid/signin"`) {
+			t.Error("the demo's accounts show outside a demo, or the citizens' way in is missing")
 		}
 	})
 }

@@ -118,6 +118,8 @@ type view struct {
 	// with flash.refused.), shown as an error.
 	FlashRefused bool
 	Demo         bool
+	// DemoCitizens are the demo's citizens (sign-in pages show them).
+	DemoCitizens []DemoCitizen
 	Asset        string // query string that versions the static files
 	// Citizen is a page of the citizen portal (a citizen's session, or a
 	// path under /eid/): its home is the portal's, not the staff's.
@@ -138,7 +140,7 @@ func (v view) Home() string {
 // so that a template error becomes an error page, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
 	lang := s.cat.Negotiate(r)
-	v := view{Lang: lang, Title: title, Path: r.URL.RequestURI(), Nav: nav, Demo: s.demo, Asset: s.assetV, Data: data}
+	v := view{Lang: lang, Title: title, Path: r.URL.RequestURI(), Nav: nav, Demo: s.demo, DemoCitizens: s.demoCitizens, Asset: s.assetV, Data: data}
 	p, ok := auth.FromContext(r.Context())
 	if ok && p.Kind == auth.KindCitizen || strings.HasPrefix(r.URL.Path, "/eid/") {
 		v.Citizen = true

@@ -27,6 +27,13 @@ import (
 	"github.com/populus-vn/populus/internal/staff"
 )
 
+// DemoCitizen is a demo citizen's way in: the PIN, the name and the
+// account's level (the password is staff.DemoPassword).
+type DemoCitizen struct {
+	PIN, Name string
+	Level     int
+}
+
 // Deps are what the UI needs.
 type Deps struct {
 	Staff   *staff.Service
@@ -34,6 +41,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Demo shows the demo accounts and their password on the sign-in page.
 	Demo bool
+	// DemoCitizens are the demo's citizens with an electronic identity,
+	// shown on the sign-in pages (the staff's and the citizens') of the
+	// demo, so that a newcomer finds a way in without the console.
+	DemoCitizens []DemoCitizen
 	// SecureCookies marks the language and flash cookies Secure behind a
 	// TLS-terminating proxy, as staff.Options.SecureCookies does for the
 	// session.
@@ -54,7 +65,9 @@ type Server struct {
 	log    *slog.Logger
 	demo   bool
 	secure bool
-	pages  map[string]map[string]*template.Template // language → page → template
+	// demoCitizens are Deps.DemoCitizens, in the demo only.
+	demoCitizens []DemoCitizen
+	pages        map[string]map[string]*template.Template // language → page → template
 	// partials are each module's partials, by language and module: they
 	// write its cards.
 	partials map[string]map[string]*template.Template
@@ -69,6 +82,9 @@ func New(d Deps) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{mods: d.Modules, staff: d.Staff, log: log, demo: d.Demo, secure: d.SecureCookies}
+	if d.Demo {
+		s.demoCitizens = d.DemoCitizens
+	}
 	var frags []fs.FS
 	names := map[string]bool{}
 	s.menu = append(s.menu, shellMenu...)

@@ -80,10 +80,11 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	logs := &testlog.Buffer{}
 	sessions := staff.NewService(st, alog, staff.Options{Guard: g, KnownUnit: func(c string) bool { _, ok := u.Lookup(c); return ok }})
 	w, err := web.New(web.Deps{
-		Staff:   sessions,
-		Catalog: i18n.MustLoad(),
-		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
-		Demo:    demo,
+		Staff:        sessions,
+		Catalog:      i18n.MustLoad(),
+		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
+		Demo:         demo,
+		DemoCitizens: []web.DemoCitizen{{PIN: "001190000001", Name: "Nguyễn Thị Lan", Level: 2}},
 		// The register's and the audit log's modules, as populus serve
 		// has them: the shell's tests follow their menu entries and cards.
 		Modules: []web.Module{registerui.Module(register.New(d, g, alog, u)), auditui.Module(audit.NewReader(alog, g), st), staffui.Module(sessions)},

@@ -683,9 +683,12 @@ func otpauthURL(secret, url string) template.URL {
 }
 
 // backToWays shows the portal's ways in again with the notice flash.
+// The page opens at its notice (what was done or refused), which the
+// layout shows above the page: opened at the ways-in section, the notice
+// was out of sight and the buttons seemed to do nothing.
 func (pt *portal) backToWays(w http.ResponseWriter, r *http.Request, flash string) {
 	pt.k.Flash(w, r, flash)
-	http.Redirect(w, r, "/eid/me#factors", http.StatusSeeOther)
+	http.Redirect(w, r, "/eid/me#flash", http.StatusSeeOther)
 }
 
 // proofRefused says on the portal that the holder's proof was refused
