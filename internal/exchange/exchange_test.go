@@ -373,13 +373,18 @@ func TestVerifyBatch(t *testing.T) {
 {"pin":"` + e.Minh.PIN + `","alive":true}
 {"pin":"` + e.Lan.PIN + `","address":{"unit_code":"00004","detail":"x"}}
 not json
+{"pin":"` + e.Lan.PIN + `","full_name":"x","full_name":"Nguyễn Thị Lan"}
+["` + e.Lan.PIN + `"]
 `
 	res := e.do(t, c, "POST", "/r1/"+batch, h, body)
 	lines := strings.Split(strings.TrimSpace(res.body), "\n")
-	if res.status != 200 || len(lines) != 5 {
+	if res.status != 200 || len(lines) != 7 {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
-	for i, want := range []string{`"row":1,"match":true`, `"row":2,"match":false`, `no consent`, `may not verify address`, `"field":"body"`} {
+	// A field given twice is refused as in a single request (which one
+	// would count?), and no error names Go's types.
+	for i, want := range []string{`"row":1,"match":true`, `"row":2,"match":false`, `no consent`, `may not verify address`, `"field":"body"`,
+		`full_name appears more than once`, `"field":"body"`} {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("row %d: %s, want %s", i+1, lines[i], want)
 		}
@@ -412,6 +417,10 @@ not json
 	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,address_line\n1,2\n")
 	if res.status != 422 || !strings.Contains(res.body, "address_line") {
 		t.Errorf("CSV with an unknown column: %d %s", res.status, res.body)
+	}
+	res = e.do(t, c, "POST", "/r1/"+batch, h, "pin,full_name,full_name\n"+e.Lan.PIN+",x,Nguyễn Thị Lan\n")
+	if res.status != 422 || !strings.Contains(res.body, `names the column \"full_name\" more than once`) {
+		t.Errorf("CSV with a column twice: %d %s", res.status, res.body)
 	}
 }
 

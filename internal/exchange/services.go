@@ -490,9 +490,14 @@ func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest,
 		if !slices.Contains(cols, "pin") {
 			return nil, problem.Field("body", "the CSV header must name a pin column")
 		}
-		for _, h := range cols {
+		for i, h := range cols {
 			if h != "pin" && !slices.Contains(VerifyFields, h) {
 				return nil, problem.Field("body", "unknown column %q (pin, %s)", h, strings.Join(VerifyFields, ", "))
+			}
+			if slices.Contains(cols[:i], h) {
+				// Which would count? A single request refuses a field given
+				// twice; so does a batch.
+				return nil, problem.Field("body", "the CSV header names the column %q more than once", h)
 			}
 		}
 		failed := false // a line too long or a body cut short: one row says it, then the batch ends
@@ -527,11 +532,11 @@ func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest,
 			if len(line) == 0 {
 				continue
 			}
+			// Read as a single request's body is: a field given twice, an
+			// unknown one, a wrong type or trailing data refused, named.
 			var in oidc.VerifyRequest
-			dec := json.NewDecoder(bytes.NewReader(line))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return in, true, problem.Field("body", "not a verification request: %v", err)
+			if err := httpx.DecodeJSONBytes(line, &in); err != nil {
+				return in, true, problem.Field("body", "not a verification request: %s", rowReason(err))
 			}
 			return in, true, nil
 		}
@@ -541,6 +546,23 @@ func batchRequests(isCSV bool, body io.Reader) (next func() (oidc.VerifyRequest,
 		}
 		return oidc.VerifyRequest{}, false, nil
 	}, nil
+}
+
+// rowReason says in words what a line's JSON is wrong in: the fields and
+// why, or the problem's detail.
+func rowReason(err error) string {
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	if len(pe.Fields) == 0 {
+		return pe.Detail
+	}
+	var parts []string
+	for _, f := range pe.Fields {
+		parts = append(parts, f.Field+" "+f.Reason)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // csvRequest is a CSV row as a verification request.
