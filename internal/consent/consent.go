@@ -401,6 +401,14 @@ func (s *Store) Give(ctx context.Context, pr auth.Principal, g Grant) (Record, e
 	if !ok {
 		return Record{}, problem.Field("client", "is not a subsystem of the platform")
 	}
+	// A consent the subsystem's rights could not use (a purpose or a
+	// field it holds none for) is refused as a member's request is: it
+	// would replace a consent in force with one that serves nothing.
+	if s.entitled != nil {
+		if err := s.entitled.Entitled(ctx, g.Client, g.Purpose, g.Fields); err != nil {
+			return Record{}, err
+		}
+	}
 	if _, err := s.keys.active(ctx); err != nil {
 		return Record{}, err
 	}

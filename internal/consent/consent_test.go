@@ -543,6 +543,18 @@ func TestRequests(t *testing.T) {
 		if _, err := e.s.Ask(e.ctx, m, g); err != nil {
 			t.Errorf("a request the rights cover: %v", err)
 		}
+		// The holder's own consent is held to the same rights: one the
+		// subsystem could not use is refused, and the consent in force
+		// stays as it was.
+		inForce, _ := e.s.Records(e.ctx, lan)
+		for _, bad := range []consent.Grant{func() consent.Grant { x := e.grant(); x.Purpose = "NOPE"; return x }(), func() consent.Grant { x := e.grant(); x.Fields = []string{"id_card"}; return x }()} {
+			if _, err := e.s.Give(e.ctx, lan, bad); !problem.Is(err, problem.Invalid) {
+				t.Errorf("the holder's consent beyond the rights (%s %v): %v", bad.Purpose, bad.Fields, err)
+			}
+		}
+		if after, _ := e.s.Records(e.ctx, lan); len(after) != len(inForce) || len(after) > 0 && after[0].Version != inForce[0].Version {
+			t.Errorf("a refused consent changed the records: %+v, were %+v", after, inForce)
+		}
 		// Declined twice in 30 days: the subsystem asks no more.
 		if _, err := e.s.Decide(e.ctx, lan, ids[2], false); err != nil {
 			t.Fatal(err)

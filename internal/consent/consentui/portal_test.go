@@ -414,7 +414,7 @@ func TestPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, body := lan.do("GET", "/eid/me/usage", "", "Accept-Language", "vi")
-	if code != http.StatusOK || !strings.Contains(body, "Bằng chứng trong nhật ký") || !regexp.MustCompile(`<summary>Mục \d+ trên \d+</summary>`).MatchString(body) ||
+	if code != http.StatusOK || !strings.Contains(body, "Bằng chứng trong nhật ký") || !regexp.MustCompile(`<summary>Có trong nhật ký chống sửa đổi \(mục số \d+ trong \d+ mục\)</summary>`).MatchString(body) ||
 		!strings.Contains(body, "<pre>"+audit.Origin) {
 		t.Errorf("the usage page shows no inclusion proof: %d %s", code, body)
 	}
