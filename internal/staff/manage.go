@@ -200,6 +200,13 @@ func (s *Service) Account(ctx context.Context, op Operator, username string) (Ac
 		return Account{}, err
 	}
 	if err := s.authorize(ctx, op, a.Unit, a.Username); err != nil {
+		if problem.Is(err, problem.Forbidden) && op.Principal != nil && auth.CanFrom(*op.Principal, auth.ManageStaff) {
+			// An account beyond the administrator's reach is answered as
+			// one that does not exist (the refusal recorded by the guard):
+			// a province's administrator does not learn the usernames of
+			// another province (found by a security probe).
+			return Account{}, problem.New(problem.NotFound, "no staff account %s", a.Username)
+		}
 		return Account{}, err
 	}
 	return a, nil
