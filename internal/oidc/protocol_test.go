@@ -2,8 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -791,9 +793,16 @@ func TestPortalSetsUpTheApp(t *testing.T) {
 	}
 	res, err = b.PostForm(e.srv.URL+"/eid/me/totp", url.Values{"csrf": {csrf}, "password": {identitytest.Password}})
 	status, page := readPage(t, res, err)
-	secret := between(page, `id="totp-secret" class="mono">`, `<`)
-	if status != http.StatusOK || secret == "" || !strings.Contains(page, `href="otpauth://totp/`) {
+	secret := between(page, `id="totp-secret" class="mono totp-key" aria-label="`, `"`)
+	shown := between(page, `id="totp-secret" class="mono totp-key" aria-label="`+secret+`">`, `<`)
+	if status != http.StatusOK || secret == "" || !strings.Contains(page, `href="otpauth://totp/`) || strings.ReplaceAll(shown, " ", "") != secret || !strings.Contains(shown, " ") {
 		t.Fatalf("the set-up page: %d\n%s", status, between(page, "<main", "</main>"))
+	}
+	// The QR code: a PNG that decodes, for the phone's app to scan from
+	// the computer's screen.
+	qr := html.UnescapeString(between(page, `<img src="data:image/png;base64,`, `"`))
+	if raw, err := base64.StdEncoding.DecodeString(qr); err != nil || len(raw) < 100 || string(raw[1:4]) != "PNG" || !strings.Contains(page, `id="totp-qr"`) {
+		t.Errorf("no QR code on the set-up page (%d bytes, %v)", len(raw), err)
 	}
 	res, err = b.PostForm(e.srv.URL+"/eid/me/totp/confirm", url.Values{"csrf": {csrf}, "secret": {secret}, "code": {"000000"}})
 	if status, page := readPage(t, res, err); status != http.StatusUnprocessableEntity || !strings.Contains(page, "Mã không khớp với khóa này") || !strings.Contains(page, secret) {

@@ -1,8 +1,11 @@
 package oidcui
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"html/template"
+	"image/png"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	"github.com/populus-vn/populus/internal/audit"
+	"github.com/pquerna/otp"
+
 	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/identity"
@@ -619,7 +624,38 @@ func (pt *portal) method(w http.ResponseWriter, r *http.Request) error {
 type totpView struct {
 	CSRF, Secret string
 	URL          template.URL // otpauth://, made here
-	Refused      bool         // a first code did not match
+	// QR is the link as a QR code (a PNG data URL) for the phone's app
+	// to scan from a computer's screen; Groups is the key in groups of
+	// four, to type.
+	QR      template.URL
+	Groups  []string
+	Refused bool // a first code did not match
+}
+
+// withCode fills v's QR code and the key's groups from its link and key.
+func (v totpView) withCode() totpView {
+	for s := v.Secret; s != ""; {
+		n := min(4, len(s))
+		v.Groups, s = append(v.Groups, s[:n]), s[n:]
+	}
+	if v.URL == "" {
+		return v
+	}
+	key, err := otp.NewKeyFromURL(string(v.URL))
+	if err != nil {
+		return v
+	}
+	img, err := key.Image(240, 240)
+	if err != nil {
+		return v
+	}
+	var b bytes.Buffer
+	if png.Encode(&b, img) != nil {
+		return v
+	}
+	// A data URL of the server's own making (CSP: img-src 'self' data:).
+	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))
+	return v
 }
 
 // totpBegin enrols an authenticator app (a first one, or one in place of
@@ -644,6 +680,7 @@ func (pt *portal) totpBegin(w http.ResponseWriter, r *http.Request) error {
 // totpPage shows the set-up page v, with the session's CSRF token.
 func (pt *portal) totpPage(w http.ResponseWriter, r *http.Request, status int, v totpView) {
 	sess, _ := identity.SessionFrom(r.Context())
+	v = v.withCode()
 	v.CSRF = sess.CSRF
 	pt.k.Render(w, r, status, "totp", "portal.totp.title", "", v)
 }
