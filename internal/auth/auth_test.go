@@ -239,3 +239,26 @@ func TestRolesOfOtherKinds(t *testing.T) {
 		t.Error("registrar is not a valid staff role")
 	}
 }
+
+// Within a page's request (WithDisclosedOnce), the same person disclosed
+// again by the same principal, for the same act, in the same words, is
+// recorded once; another person, act or principal, or another request,
+// is recorded.
+func TestDisclosedOnce(t *testing.T) {
+	rec := &recorder{}
+	g := NewGuard(NewPolicy(testUnits), rec)
+	p := Staff(1, "registrar", "", Registrar, "00004")
+	q := Staff(2, "police", "", PoliceOfficer, "00004")
+	page := WithDisclosedOnce(context.Background())
+	for range 3 {
+		g.Disclosed(page, p, ReadPerson, "", "001190000001", "001190000002")
+	}
+	g.Disclosed(page, p, RegisterBirth, "", "001190000001")
+	g.Disclosed(page, q, ReadPerson, "", "001190000001")
+	g.Disclosed(page, p, ReadPerson, "as of 2020-01-01", "001190000001")
+	g.Disclosed(context.Background(), p, ReadPerson, "", "001190000001")
+	g.Disclosed(context.Background(), p, ReadPerson, "", "001190000001")
+	if len(rec.allowed) != 7 {
+		t.Errorf("%d entries, want 7:\n%s", len(rec.allowed), strings.Join(rec.allowed, "\n"))
+	}
+}

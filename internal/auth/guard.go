@@ -105,10 +105,51 @@ func ReachError(p Principal, what string) error {
 // Disclosed records that p was shown facts about each subject by a, before
 // they are returned: a disclosure is a read.
 func (g *Guard) Disclosed(ctx context.Context, p Principal, a Action, detail string, subjects ...string) error {
+	if once, _ := ctx.Value(onceKey{}).(*disclosedOnce); once != nil {
+		subjects = once.first(p.ActorID()+"\x00"+string(a)+"\x00"+detail, subjects)
+	}
 	if len(subjects) == 0 {
 		return nil
 	}
 	return g.rec.Allow(ctx, p, a, detail, subjects...)
+}
+
+// WithDisclosedOnce returns ctx in which a disclosure is recorded once: the
+// same act on the same person by the same principal, in the same words,
+// recorded once however often the handler reads it. A page reads a person
+// several times to answer once (a civil event's check page: its rules,
+// then what it shows), and each read was an entry: a citizen saw one look
+// as a dozen. The web's pages use it; the API's calls, one read each,
+// do not need it.
+func WithDisclosedOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onceKey{}, &disclosedOnce{})
+}
+
+type onceKey struct{}
+
+// disclosedOnce holds the disclosures of one request.
+type disclosedOnce struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// first returns those of subjects not yet disclosed under key, and
+// remembers them.
+func (o *disclosedOnce) first(key string, subjects []string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	var out []string
+	for _, s := range subjects {
+		k := key + "\x00" + s
+		if !o.seen[k] {
+			o.seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Reach returns where p may do a, for a store to filter by.

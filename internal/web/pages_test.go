@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/db"
 	"github.com/populus-vn/populus/internal/db/dbtest"
 	"github.com/populus-vn/populus/internal/pin"
@@ -149,8 +152,17 @@ func TestFormComesBackWithErrorsAndInput(t *testing.T) {
 
 func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 	dbtest.Engines(t, testSchemas, func(t *testing.T, d *db.DB) {
-		c := newEnv(t, d).client()
+		e := newEnv(t, d)
+		c := e.client()
 		c.signIn("registrar")
+		reads := func() int {
+			e.alog.Sync(context.Background(), time.Second)
+			var n int
+			if err := d.QueryRowContext(context.Background(), "SELECT count(*) FROM audit_log WHERE subject = $1 AND action = $2", motherPIN, string(auth.ReadPerson)).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
 		c.get("/register/events/birth")
 		form := url.Values{
 			"full_name": {"Lê Minh Khôi"}, "birth_date.day": {"1"}, "birth_date.month": {"11"}, "birth_date.year": {"2026"}, "sex": {"M"}, "birth_place": {"00004"},
@@ -158,8 +170,13 @@ func TestRegisterBirthAndFollowToHousehold(t *testing.T) {
 			"effective_date": {"2026-11-10"}, "reason": {"Giấy chứng sinh số 123"}, "legal_basis": {"Luật Hộ tịch 2014, Điều 16"},
 		}
 		// The form goes first to its check page, which names the parents
-		// and records nothing.
+		// and records nothing; it reads the mother several times (the
+		// rules, then what it shows), and records one read of her.
+		before := reads()
 		r := c.post("/register/events/birth", form)
+		if n := reads() - before; n != 1 {
+			t.Errorf("the check page recorded %d reads of the mother, want 1", n)
+		}
 		for _, want := range []string{`id="check-answers"`, "Nguyễn Thị Mai", "Lê Văn Cường", "02/09/1995", "01/11/2026", "Phường Ba Đình", "<dd>Việt Nam</dd>",
 			`name="step" value="commit"`, `name="birth_date" value="01/11/2026"`,
 			// Each party's card names a spouse (a marriage's check shows one

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/populus-vn/populus/internal/auth"
 	"github.com/populus-vn/populus/internal/httpx"
 )
 
@@ -47,6 +48,8 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A page records each person it discloses once.
+		r = r.WithContext(auth.WithDisclosedOnce(r.Context()))
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}

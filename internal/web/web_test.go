@@ -51,10 +51,11 @@ var accounts = []staff.NewAccount{
 }
 
 type env struct {
-	t   *testing.T
-	srv *httptest.Server
-	db  *db.DB
-	log *testlog.Buffer
+	t    *testing.T
+	srv  *httptest.Server
+	db   *db.DB
+	log  *testlog.Buffer
+	alog *audit.Log
 }
 
 // newEnv starts the UI on a seeded register, with the security headers of
@@ -99,7 +100,7 @@ func newEnvDemo(t *testing.T, d *db.DB, demo bool) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, db: d, log: logs}
+	e := &env{t: t, srv: srv, db: d, log: logs, alog: alog}
 	t.Cleanup(func() {
 		if s := logs.String(); strings.Contains(s, "missing translation") || strings.Contains(s, "render page") {
 			t.Errorf("server log:\n%s", s)
