@@ -151,7 +151,7 @@ func TestRecoveryEndsConsentsAsServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, "00004")
-	if _, err := p.Identity.Recover(ctx, police, identity.RecoveryRequest{PIN: lan.PIN, CardNumber: lan.PIN, Phone: "0912 000 111"}); err != nil {
+	if _, err := p.Identity.Recover(ctx, police, identity.RecoveryRequest{PIN: lan.PIN, CardNumber: lan.PIN, CardIssued: lan.Card.Issued, Phone: "0912 000 111"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Consent.Authorize(ctx, lan.PIN, "VN/COM/VCB/EKYC", "KYC", []string{"full_name"}); err == nil || !strings.Contains(err.Error(), "no longer in force") {

@@ -363,6 +363,9 @@ func removeWays(ctx context.Context, tx *sql.Tx, accountID, login int64) ([]stri
 type Level2Request struct {
 	PIN        string `json:"pin"`
 	CardNumber string `json:"card_number"`
+	// CardIssued is the date of issue printed on the card: its number is
+	// the PIN, which anyone may know; the date is what the card shows.
+	CardIssued civil.Date `json:"card_issued"`
 }
 
 // RaiseToLevel2 raises the account of a person within the officer's reach
@@ -372,12 +375,12 @@ type Level2Request struct {
 func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in Level2Request) (Account, error) {
 	var f problem.Fields
 	in.CardNumber = strings.TrimSpace(in.CardNumber)
-	checkCardFields(&f, in.PIN, in.CardNumber)
+	checkCardFields(&f, in.PIN, in.CardNumber, in.CardIssued)
 	if err := f.Err(); err != nil {
 		return Account{}, err
 	}
 	now := s.now()
-	if err := s.checkCard(ctx, officer, RaiseLevel, in.PIN, in.CardNumber, now); err != nil {
+	if err := s.checkCard(ctx, officer, RaiseLevel, in.PIN, in.CardNumber, in.CardIssued, now); err != nil {
 		return Account{}, err
 	}
 	var a Account
@@ -407,26 +410,47 @@ func (s *Service) RaiseToLevel2(ctx context.Context, officer auth.Principal, in 
 	return a, nil
 }
 
-// checkCardFields checks the form of a PIN and a card number read from the
-// chip.
-func checkCardFields(f *problem.Fields, pinStr, card string) {
+// checkCardFields checks the form of a PIN, a card number read from the
+// chip and the card's date of issue.
+func checkCardFields(f *problem.Fields, pinStr, card string, issued civil.Date) {
 	if _, _, err := pin.Parse(pinStr); err != nil {
 		f.Add("pin", "%v", err)
 	}
 	if card == "" {
 		f.Add("card_number", "is required: the number read from the chip card")
 	}
+	if !issued.Full() {
+		f.Add("card_issued", "is required: the date of issue printed on the card (its number is the PIN, which others may know)")
+	}
 }
 
 // checkCard decides the officer's act a on the person with pinStr, within
 // reach, and checks the chip card shown in person against the register:
-// a living person, the card recorded, the same number, not expired. The
-// officer's read of the person is the register's (audited); a card that
-// differs is audited as a refusal of a.
-func (s *Service) checkCard(ctx context.Context, officer auth.Principal, a auth.Action, pinStr, card string, now time.Time) error {
+// a living person, the card recorded, the same number and date of issue,
+// not expired. The officer's read of the person is the register's
+// (audited); a card that differs is audited as a refusal of a. The checks
+// are throttled per person and per officer, a card that matches given
+// back: the date of issue is not found by trying day after day.
+func (s *Service) checkCard(ctx context.Context, officer auth.Principal, a auth.Action, pinStr, card string, issued civil.Date, now time.Time) error {
 	if err := s.guard.Role(ctx, officer, a, pinStr); err != nil {
 		return err
 	}
+	counted := []throttleKey{{keyCardPIN, pinStr}, {keyCardOfficer, officer.ActorID()}}
+	if err := s.reserve(ctx, counted); err != nil {
+		var rl *RateLimitError
+		if errors.As(err, &rl) {
+			s.record(ctx, audit.Of(officer, a, pinStr).Refused(rl.Reason), "")
+		}
+		return err
+	}
+	if err := s.cardMatches(ctx, officer, a, pinStr, card, issued, now); err != nil {
+		return err
+	}
+	s.refund(ctx, counted...)
+	return nil
+}
+
+func (s *Service) cardMatches(ctx context.Context, officer auth.Principal, a auth.Action, pinStr, card string, issued civil.Date, now time.Time) error {
 	p, err := s.reg.Get(ctx, officer, pinStr)
 	if err != nil {
 		return err
@@ -442,6 +466,9 @@ func (s *Service) checkCard(ctx context.Context, officer auth.Principal, a auth.
 	case p.Card.Number != card:
 		s.record(ctx, audit.Of(officer, a, pinStr).Refused("card number differs from the register"), "")
 		return problem.Field("card_number", "does not match the card recorded in the register")
+	case p.Card.Issued != issued:
+		s.record(ctx, audit.Of(officer, a, pinStr).Refused("card's date of issue differs from the register"), "")
+		return problem.Field("card_issued", "does not match the card recorded in the register")
 	case !p.Card.Expires.IsZero() && p.Card.Expires.CertainlyBefore(civil.InVietnam(now)):
 		return problem.Field("card_number", "the card expired on %s: it must be renewed first", p.Card.Expires)
 	}
@@ -452,9 +479,10 @@ func (s *Service) checkCard(ctx context.Context, officer auth.Principal, a auth.
 // the holder of the chip card checked in person: the PIN, the card's
 // number as read from the chip, and the mobile phone the holder gives.
 type RecoveryRequest struct {
-	PIN        string `json:"pin"`
-	CardNumber string `json:"card_number"`
-	Phone      string `json:"phone"`
+	PIN        string     `json:"pin"`
+	CardNumber string     `json:"card_number"`
+	CardIssued civil.Date `json:"card_issued"`
+	Phone      string     `json:"phone"`
 }
 
 // Recover gives the account of a person within the officer's reach back to
@@ -470,7 +498,7 @@ type RecoveryRequest struct {
 func (s *Service) Recover(ctx context.Context, officer auth.Principal, in RecoveryRequest) (Pending, error) {
 	var f problem.Fields
 	in.CardNumber = strings.TrimSpace(in.CardNumber)
-	checkCardFields(&f, in.PIN, in.CardNumber)
+	checkCardFields(&f, in.PIN, in.CardNumber, in.CardIssued)
 	phone := normalizePhone(in.Phone)
 	if phone == "" {
 		f.Add("phone", "must be a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)")
@@ -479,7 +507,7 @@ func (s *Service) Recover(ctx context.Context, officer auth.Principal, in Recove
 		return Pending{}, err
 	}
 	now := s.now()
-	if err := s.checkCard(ctx, officer, RecoverAccount, in.PIN, in.CardNumber, now); err != nil {
+	if err := s.checkCard(ctx, officer, RecoverAccount, in.PIN, in.CardNumber, in.CardIssued, now); err != nil {
 		return Pending{}, err
 	}
 	reason := "recovered at the counter by " + officer.ActorID()

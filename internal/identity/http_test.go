@@ -93,7 +93,7 @@ func TestHTTP(t *testing.T) {
 		if json.Unmarshal([]byte(body), &ss); code != http.StatusCreated {
 			t.Fatalf("staff sign-in: %d %s", code, body)
 		}
-		if code, body := do("POST", "/api/v1/identity/level2", ss.CSRFToken, `{"pin":"`+e.Lan.PIN+`","card_number":"`+e.Lan.PIN+`"}`); code != http.StatusCreated || !strings.Contains(body, `"level":2`) {
+		if code, body := do("POST", "/api/v1/identity/level2", ss.CSRFToken, `{"pin":"`+e.Lan.PIN+`","card_number":"`+e.Lan.PIN+`","card_issued":"2021-04-01"}`); code != http.StatusCreated || !strings.Contains(body, `"level":2`) {
 			t.Errorf("level 2: %d %s", code, body)
 		}
 		// Passkeys and method locks through the API: the options, the

@@ -413,21 +413,36 @@ func TestRaiseToLevel2(t *testing.T) {
 		e := newEnv(t, d)
 		e.Active(e.Lan)
 		e.Active(e.Minh)
-		_, err := e.Svc.RaiseToLevel2(e.Ctx, police(otherCommune), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		_, err := e.Svc.RaiseToLevel2(e.Ctx, police(otherCommune), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: e.Lan.Card.Issued})
 		wantKind(t, err, problem.Forbidden)
-		_, err = e.Svc.RaiseToLevel2(e.Ctx, auth.Staff(8, "reg", "", auth.Registrar, baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, auth.Staff(8, "reg", "", auth.Registrar, baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: e.Lan.Card.Issued})
 		if pe := wantKind(t, err, problem.Forbidden); !strings.Contains(pe.Detail, "registrar") {
 			t.Errorf("registrar: %v", err)
 		}
-		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: "001190000999"})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: "001190000999", CardIssued: e.Lan.Card.Issued})
 		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_number" {
 			t.Errorf("wrong card: %v", err)
 		}
-		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Minh.PIN, CardNumber: "0"})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Minh.PIN, CardNumber: "0", CardIssued: civil.Date{Year: 2021, Month: 1, Day: 1}})
 		if pe := wantKind(t, err, problem.Invalid); !strings.Contains(pe.Fields[0].Reason, "no chip card") {
 			t.Errorf("no card: %v", err)
 		}
-		a, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		// The card's number is the PIN, which others may know: the date
+		// of issue printed on it is asked too, and checked.
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_issued" {
+			t.Errorf("no date of issue: %v", err)
+		}
+		wrongDay := e.Lan.Card.Issued
+		wrongDay.Day++
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: wrongDay})
+		if pe := wantKind(t, err, problem.Invalid); pe.Fields[0].Field != "card_issued" {
+			t.Errorf("a wrong date of issue: %v", err)
+		}
+		if n := e.Audited("staff:police@"+baDinh, string(identity.RaiseLevel), e.Lan.PIN, audit.Denied); n != 2 {
+			t.Errorf("refusals of the card audited %d times, want 2 (the number, the date)", n)
+		}
+		a, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: e.Lan.Card.Issued})
 		if err != nil || a.Level != identity.Level2 || a.Level2By != "staff:police@"+baDinh {
 			t.Fatalf("raise: %+v %v", a, err)
 		}
@@ -437,7 +452,7 @@ func TestRaiseToLevel2(t *testing.T) {
 		if n := e.Audited("staff:police@"+otherCommune, string(auth.ReadPerson), e.Lan.PIN, audit.Denied); n != 1 {
 			t.Errorf("refusal out of reach audited %d times", n)
 		}
-		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN})
+		_, err = e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: e.Lan.Card.Issued})
 		wantKind(t, err, problem.Conflict)
 	})
 }
@@ -470,7 +485,7 @@ func TestRecoverAtTheCounter(t *testing.T) {
 			t.Fatal(err)
 		}
 		recover := func(officer auth.Principal, card, phone string) (identity.Pending, error) {
-			return e.Svc.Recover(e.Ctx, officer, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: card, Phone: phone})
+			return e.Svc.Recover(e.Ctx, officer, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: card, CardIssued: e.Lan.Card.Issued, Phone: phone})
 		}
 		_, err = recover(police(otherCommune), e.Lan.PIN, "0912 000 111")
 		wantKind(t, err, problem.Forbidden)
@@ -861,6 +876,36 @@ func TestPasswordReset(t *testing.T) {
 		before := sent()
 		if err := e.Svc.RequestPasswordReset(e.Ctx, identity.PasswordResetCodeRequest{PIN: e.Lan.PIN, Phone: "0912345678"}, "192.0.2.1"); err != nil || sent() != before {
 			t.Errorf("codes locked: %v, %d sent", err, sent()-before)
+		}
+	})
+}
+
+// A card's date of issue is not found by trying: after 5 cards that did
+// not match for one person, the counter's acts on them wait (429, the
+// refusal audited), the right card too; a card that matches is not
+// counted.
+func TestCardChecksThrottled(t *testing.T) {
+	dbtest.Engines(t, schemas, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.Active(e.Lan)
+		day := e.Lan.Card.Issued
+		for i := range 5 {
+			wrong := day
+			wrong.Day = day.Day%28 + 1 + i
+			if wrong == day {
+				continue
+			}
+			_, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: wrong})
+			if !problem.Is(err, problem.Invalid) {
+				t.Fatalf("wrong date %d: %v", i, err)
+			}
+		}
+		_, err := e.Svc.RaiseToLevel2(e.Ctx, police(baDinh), identity.Level2Request{PIN: e.Lan.PIN, CardNumber: e.Lan.PIN, CardIssued: day})
+		if !problem.Is(err, problem.RateLimited) {
+			t.Fatalf("after 5 wrong cards the right one: %v", err)
+		}
+		if n := e.Count("SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2 AND detail LIKE '%too many cards%'", string(identity.RaiseLevel), e.Lan.PIN); n != 1 {
+			t.Errorf("the throttled check audited %d times", n)
 		}
 	})
 }

@@ -50,6 +50,10 @@ const (
 	keyRegister    = "register-address"
 	keyRegisterPIN = "register-pin"
 	keyCodePIN     = "code-pin"
+	// A chip card checked at the counter that did not match, per person
+	// and per officer (the date of issue is not to be found by trying).
+	keyCardPIN     = "card-pin"
+	keyCardOfficer = "card-officer"
 	forgetAfter    = time.Hour
 )
 
@@ -60,6 +64,8 @@ var limits = map[string]throttle.Limit{
 	keyRegister:    {Free: 10, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 	keyRegisterPIN: {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
 	keyCodePIN:     {Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute, Forget: forgetAfter},
+	keyCardPIN:     {Free: 5, Base: time.Minute, Max: time.Hour, Forget: 24 * time.Hour},
+	keyCardOfficer: {Free: 20, Base: time.Minute, Max: time.Hour, Forget: 24 * time.Hour},
 }
 
 var throttleReasons = map[string]string{
@@ -69,6 +75,8 @@ var throttleReasons = map[string]string{
 	keyRegister:    "throttled: too many registrations from this address",
 	keyRegisterPIN: "throttled: too many registrations for this person",
 	keyCodePIN:     "throttled: too many codes asked for this person",
+	keyCardPIN:     "throttled: too many cards that did not match for this person",
+	keyCardOfficer: "throttled: too many cards that did not match checked by this officer",
 }
 
 type throttleKey struct{ kind, name string }

@@ -172,7 +172,7 @@ func TestHandOverEndsRelyingPartiesTokens(t *testing.T) {
 					}
 				case "recovery":
 					police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, identitytest.BaDinh)
-					if _, err := e.Svc.Recover(ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, Phone: "0912 000 111"}); err != nil {
+					if _, err := e.Svc.Recover(ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, CardIssued: e.Lan.Card.Issued, Phone: "0912 000 111"}); err != nil {
 						t.Fatal(err)
 					}
 					if _, err := e.Svc.CompleteRecovery(ctx, identity.RecoveryCompletion{PIN: e.Lan.PIN, Code: e.LastCode(), Password: "mật khẩu mới của Lan"}, "192.0.2.1"); err != nil {
@@ -214,7 +214,7 @@ func TestRecoverPage(t *testing.T) {
 		e := newOP(t, d)
 		e.Active(e.Lan)
 		police := auth.Staff(7, "police", "Công an", auth.PoliceOfficer, identitytest.BaDinh)
-		if _, err := e.Svc.Recover(e.Ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, Phone: "0912 000 111"}); err != nil {
+		if _, err := e.Svc.Recover(e.Ctx, police, identity.RecoveryRequest{PIN: e.Lan.PIN, CardNumber: e.Lan.Card.Number, CardIssued: e.Lan.Card.Issued, Phone: "0912 000 111"}); err != nil {
 			t.Fatal(err)
 		}
 		code := e.LastCode()

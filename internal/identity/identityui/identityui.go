@@ -71,12 +71,12 @@ func (p *pages) counters() []counter {
 	return []counter{
 		{Name: "level2", action: identity.RaiseLevel, refused: "only a police officer raises an account to level 2",
 			do: func(ctx context.Context, pr auth.Principal, f *web.Form) error {
-				_, err := p.svc.RaiseToLevel2(ctx, pr, identity.Level2Request{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard)})
+				_, err := p.svc.RaiseToLevel2(ctx, pr, identity.Level2Request{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard), CardIssued: f.Date(fieldIssued)})
 				return err
 			}},
 		{Name: "recovery", action: identity.RecoverAccount, refused: "only a police officer recovers an account", phone: true,
 			do: func(ctx context.Context, pr auth.Principal, f *web.Form) error {
-				_, err := p.svc.Recover(ctx, pr, identity.RecoveryRequest{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard), Phone: f.Get(fieldPhone)})
+				_, err := p.svc.Recover(ctx, pr, identity.RecoveryRequest{PIN: f.Get(fieldPIN), CardNumber: f.Get(fieldCard), CardIssued: f.Date(fieldIssued), Phone: f.Get(fieldPhone)})
 				return err
 			}},
 	}
@@ -89,14 +89,16 @@ type counterView struct {
 	Fields []web.FormField
 }
 
-// view is c's form: the PIN, the card number read from the chip, and the
-// holder's phone where c asks for one.
+// view is c's form: the PIN, the card number read from the chip, the
+// card's date of issue, and the holder's phone where c asks for one.
 func (c counter) view(f *web.Form) counterView {
 	pin := f.Field(fieldPIN, inputPIN, true)
 	pin.Label = "identity.field.pin"
 	card := f.Field(fieldCard, inputText, true)
 	card.Label = "identity.field.card_number"
-	fields := []web.FormField{pin, card}
+	issued := f.Field(fieldIssued, inputDate, true)
+	issued.Label = "identity.field.card_issued"
+	fields := []web.FormField{pin, card, issued}
 	if c.phone {
 		phone := f.Field(fieldPhone, inputTel, true)
 		phone.Label = "identity.field.phone"
@@ -149,8 +151,8 @@ func (p *pages) counterSubmit(c counter) func(w http.ResponseWriter, r *http.Req
 
 // The form's fields and their input types (names, not messages).
 const (
-	fieldPIN, fieldCard, fieldPhone = "pin", "card_number", "phone"
-	inputPIN, inputText, inputTel   = "pin", "text", "tel"
+	fieldPIN, fieldCard, fieldPhone, fieldIssued = "pin", "card_number", "phone", "card_issued"
+	inputPIN, inputText, inputTel, inputDate     = "pin", "text", "tel", "date"
 )
 
 // maxForm bounds the counter forms.

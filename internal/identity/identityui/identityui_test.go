@@ -36,7 +36,7 @@ func TestMessages(t *testing.T) {
 	if err != nil || len(ids) == 0 || len(prefixes) != 1 || prefixes[0] != "identity" {
 		t.Fatalf("templates: %d IDs, prefixes %q, %v", len(ids), prefixes, err)
 	}
-	ids = append(ids, "identity.field.pin", "identity.field.card_number", "identity.field.phone")
+	ids = append(ids, "identity.field.pin", "identity.field.card_number", "identity.field.card_issued", "identity.field.phone")
 	// The counter pages' messages (counter.html builds them).
 	for _, page := range []string{"level2", "recovery"} {
 		ids = append(ids, "flash.identity."+page)
@@ -112,7 +112,7 @@ func TestLevel2Page(t *testing.T) {
 		}
 		csrf := between(page, `name="csrf" value="`, `"`)
 		post := func(card string) (int, string) {
-			res, err := police.PostForm(srv.URL+"/identity/level2", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {card}})
+			res, err := police.PostForm(srv.URL+"/identity/level2", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {card}, "card_issued": {"01/04/2021"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +148,7 @@ func TestLevel2Page(t *testing.T) {
 			t.Error("the recovery page does not mark its own menu entry alone")
 		}
 		recover := func(phone string) (int, string) {
-			res, err := police.PostForm(srv.URL+"/identity/recovery", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {e.Lan.PIN}, "phone": {phone}})
+			res, err := police.PostForm(srv.URL+"/identity/recovery", url.Values{"csrf": {csrf}, "pin": {e.Lan.PIN}, "card_number": {e.Lan.PIN}, "card_issued": {"2021-04-01"}, "phone": {phone}})
 			if err != nil {
 				t.Fatal(err)
 			}
