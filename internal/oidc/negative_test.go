@@ -287,7 +287,9 @@ func TestRefusals(t *testing.T) {
 			e.wantRedirectError(t, loc, page, "access_denied", "the citizen declined to share their information with this service")
 		})
 		t.Run("level 1 account asked for level 2", func(t *testing.T) {
-			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all, "acr_values", oidc.ACRLevel2), e.Minh, all)
+			// Answered before any consent screen (one shown would be
+			// declined here, giving access_denied).
+			loc, page := e.signIn(e.browser(), e.authURL(oauth2.GenerateVerifier(), all, "acr_values", oidc.ACRLevel2), e.Minh, nil)
 			e.wantRedirectError(t, loc, page, "unmet_authentication_requirements",
 				"this service requires a level-2 account; the account is at level 1 (level 2 is raised in person at a police office)")
 		})

@@ -180,6 +180,17 @@ func (pg *pages) consent(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
 	}
+	// An account below the level the service requires is answered at
+	// once (unmet_authentication_requirements, the refusal recorded), not
+	// after the citizen has read and approved the consent screen.
+	if sess.Account.Level < pd.Level {
+		to, err := pg.p.Authorize(r.Context(), id, sess, nil, false, httpx.ClientIP(r))
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
 	if granted, ok, err := pg.p.Remembered(r.Context(), id, sess); err != nil {
 		return err
 	} else if ok && !pd.Has("consent") {
