@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,8 +21,11 @@ import (
 	"github.com/populus-vn/populus/internal/exchange"
 	"github.com/populus-vn/populus/internal/httpx"
 	"github.com/populus-vn/populus/internal/oidc"
+	"github.com/populus-vn/populus/internal/people"
+	"github.com/populus-vn/populus/internal/register"
 	"github.com/populus-vn/populus/internal/server"
 	"github.com/populus-vn/populus/internal/staff"
+	"github.com/populus-vn/populus/internal/synth"
 )
 
 // BenchmarkLookup is the same person look-up under concurrent load, in one
@@ -37,11 +42,20 @@ import (
 // often (one read of the record a request). exchange-counted/N is the
 // same look-up under consents limited to a number of uses a year, each
 // use counted in the store (a write a request), reported beside.
+//
+// With POPULUS_BENCH_PEOPLE=N (e.g. 1000000) the register holds N
+// synthetic people besides, and the look-ups go to 2,000 of them drawn
+// evenly (each with the consent): how the ratio holds as the register
+// grows.
 func BenchmarkLookup(b *testing.B) {
 	envRequestsPerMinute = -1 // the load is the point: no per-subsystem limit
 	defer func() { envRequestsPerMinute = 0 }()
 	d := dbtest.SQLite(b, slices.Concat(schemas, []*db.Schema{consent.Schema})...)
 	e := newEnv(b, d)
+	pins := []string{e.Lan.PIN, e.Minh.PIN}
+	if n, _ := strconv.Atoi(os.Getenv("POPULUS_BENCH_PEOPLE")); n > 0 {
+		pins = seedLookupPeople(b, e, n, 2000)
+	}
 	master, err := oidc.NewMasterKey()
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +63,7 @@ func BenchmarkLookup(b *testing.B) {
 	cs := consent.New(d, e.Log, e.Guard, master)
 	e.x.SetConsents(cs)
 	give := func(purpose string, f consent.Frequency) {
-		for _, p := range []string{e.Lan.PIN, e.Minh.PIN} {
+		for _, p := range pins {
 			citizen := auth.Principal{Kind: auth.KindCitizen, ID: 1, Username: p, Role: auth.Citizen, Unit: "VN"}
 			if _, err := cs.Give(e.Ctx, citizen, consent.Grant{Client: bank, Purpose: purpose, PurposeText: "Định danh khách hàng",
 				Fields: []string{"full_name", "birth_date", "status"}, ValidUntil: time.Now().AddDate(1, 0, 0), DataLifeDays: 30, Frequency: f}); err != nil {
@@ -95,14 +109,13 @@ func BenchmarkLookup(b *testing.B) {
 	if err := json.Unmarshal([]byte(res.body), &tok); err != nil || tok.AccessToken == "" {
 		b.Fatalf("token: %d %s", res.status, res.body)
 	}
-	pins := []string{e.Lan.PIN, e.Minh.PIN}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	get := func(b *testing.B, req func(pin string) *http.Request) {
 		var i atomic.Int64
 		b.SetParallelism(8) // 8 requests in flight per CPU
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				res, err := client.Do(req(pins[i.Add(1)%2]))
+				res, err := client.Do(req(pins[int(i.Add(1))%len(pins)]))
 				if err != nil {
 					b.Error(err)
 					return
@@ -186,4 +199,32 @@ func BenchmarkLookup(b *testing.B) {
 			b.Logf("round %d: consents limited, each use counted: throughput exchange/direct = %.2f (exchange %.0f µs/op)", round, nsDirect/nsCounted, nsCounted/1000)
 		}
 	}
+}
+
+// seedLookupPeople imports n synthetic people into e's register and
+// returns the PINs of k living ones drawn evenly from them.
+func seedLookupPeople(b *testing.B, e *env, n, k int) []string {
+	b.Helper()
+	im := register.NewImporter(e.D)
+	var living []string
+	err := synth.Generate(e.Ctx, synth.Config{People: n, Seed: 1}, func(h *people.Household, members []people.Person) error {
+		for _, p := range members {
+			if p.Status == people.Alive {
+				living = append(living, p.PIN)
+			}
+		}
+		return im.Add(e.Ctx, h, members)
+	})
+	if err == nil {
+		err = im.Flush(e.Ctx)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]string, 0, k)
+	for i := range k {
+		out = append(out, living[i*len(living)/k])
+	}
+	b.Logf("register of %d people besides the test's; look-ups over %d of them", n, len(out))
+	return out
 }
