@@ -173,7 +173,32 @@ func (p *Provider) serveProtocol(w http.ResponseWriter, r *http.Request) {
 		p.serveUserinfo(w, r)
 		return
 	}
-	http.StripPrefix(Prefix, p.handler).ServeHTTP(w, r)
+	http.StripPrefix(Prefix, p.handler).ServeHTTP(&notFoundWriter{ResponseWriter: w, r: r}, r)
+}
+
+// notFoundWriter answers the library router's bare "404 page not found"
+// (a path under /oidc/ that is no endpoint) with the problem document every
+// other unknown address gets.
+type notFoundWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (w *notFoundWriter) WriteHeader(code int) {
+	if code == http.StatusNotFound && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.replaced = true
+		httpx.WriteProblem(w.ResponseWriter, w.r, problem.New(problem.NotFound, "there is no endpoint of the OpenID provider at this address (the discovery document lists them: %s/.well-known/openid-configuration)", Prefix))
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *notFoundWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // ErrNotThisBrowser refuses a step of a sign-in taken in another browser

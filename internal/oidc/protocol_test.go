@@ -933,3 +933,17 @@ func TestCORSWithoutCredentials(t *testing.T) {
 		t.Errorf("the keys are not readable by a page elsewhere: %q", w.Header().Get("Access-Control-Allow-Origin"))
 	}
 }
+
+// An address under /oidc/ that is no endpoint is answered with a problem
+// document, as every other unknown address is (the library's router wrote
+// a bare text).
+func TestUnknownProviderAddress(t *testing.T) {
+	e := newOP(t, dbtest.SQLite(t, schemas...))
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, httptest.NewRequest("GET", "/oidc/no-such-endpoint", nil))
+	var b map[string]any
+	if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "application/problem+json" || json.Unmarshal(w.Body.Bytes(), &b) != nil ||
+		!strings.Contains(fmt.Sprint(b["detail"]), "openid-configuration") {
+		t.Errorf("%d %s %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+}

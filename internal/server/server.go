@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func New(d Deps) (http.Handler, error) {
 		plain.Handle(rt.Pattern, rt.Handler)
 	}
 	mux.Handle("/", unmatched(plain, d))
-	h := http.Handler(mux)
+	h := canonicalAPIPaths(mux)
 	headers := httpx.SecurityHeaders
 	if d.HTTPS {
 		headers = httpx.SecurityHeadersHTTPS
@@ -219,6 +220,31 @@ func unmatched(mux *http.ServeMux, d Deps) http.Handler {
 }
 
 type unmatchedKey struct{}
+
+// canonicalAPIPaths answers a request for a path of the API or the data
+// exchange that is not in its canonical form (a "//", a "." or ".."
+// segment) with a problem document (404), where the mux would redirect
+// with an HTML page: a client of the API follows no redirect to another
+// resource than it named. Pages keep the mux's redirect.
+func canonicalAPIPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; httpx.APIPath(p) && !canonical(p) {
+			httpx.WriteProblem(w, r, problem.New(problem.NotFound, "there is no API endpoint at this address: the path is not in its canonical form (an empty, . or .. segment)"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// canonical reports whether p is as path.Clean leaves it (a trailing
+// slash kept).
+func canonical(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
 
 // headerRecorder keeps the status and headers a handler writes, and
 // discards its body.

@@ -36,6 +36,11 @@ func TestUnmatchedRequests(t *testing.T) {
 		allow        string // the Allow header of a 405
 	}{
 		{"GET", "/api/v1/no-such-thing", 404, true, ""},
+		// An API path not in its canonical form: a problem, not the
+		// mux's redirect to another resource with an HTML body.
+		{"GET", "/api//v1/openapi.json", 404, true, ""},
+		{"GET", "/api/v1/units/../openapi.json", 404, true, ""},
+		{"GET", "/r1/VN/GOV/BCA/C06-REGISTER/./person/1", 404, true, ""},
 		{"DELETE", "/api/v1/openapi.json", 405, true, "GET, HEAD"},
 		{"PUT", "/api/v1/units/01", 405, true, "GET, HEAD"},
 		{"GET", "/no/such/page", 404, false, ""},
@@ -62,7 +67,7 @@ func TestUnmatchedRequests(t *testing.T) {
 	if guarded != 2 {
 		t.Errorf("%d of the 2 error pages went through the staff-optional guard", guarded)
 	}
-	// The mux's redirects are kept.
+	// The mux's redirects are kept for pages.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz/../healthz", nil))
 	if w.Code != http.StatusTemporaryRedirect || w.Header().Get("Location") != "/healthz" {
