@@ -49,11 +49,11 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath + "/code", Handler: pt.k.Page(pt.recoverCode), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.unlock), Access: httpx.AccessStaffOptional},
-		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.unlockCode), Access: httpx.AccessStaffOptional},
-		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.unlockSubmit), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.sendCode(pt.unlockFlow())), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.useCode(pt.unlockFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + ResetPath, Handler: pt.k.Page(pt.reset), Access: httpx.AccessStaffOptional},
-		{Pattern: "POST " + ResetPath + "/code", Handler: pt.k.Page(pt.resetCode), Access: httpx.AccessStaffOptional},
-		{Pattern: "POST " + ResetPath, Handler: pt.k.Page(pt.resetSubmit), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + ResetPath + "/code", Handler: pt.k.Page(pt.sendCode(pt.resetFlow())), Access: httpx.AccessStaffOptional},
+		{Pattern: "POST " + ResetPath, Handler: pt.k.Page(pt.useCode(pt.resetFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + oidc.LogoutPath, Handler: pt.k.Page(pt.logout), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + oidc.LogoutPath, Handler: pt.k.Page(pt.logoutSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath, Handler: pt.k.Page(pt.recoverSubmit), Access: httpx.AccessStaffOptional},
@@ -145,11 +145,8 @@ func (pt *portal) recoverSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pt.k.NewForm(r, r.PostForm)
-	pw := r.PostForm.Get(fieldNewPassword)
-	var err error
-	if pw != r.PostForm.Get(fieldRepeat) {
-		err = problem.Field("repeat_password", "is not the same as the new password")
-	} else {
+	pw, err := newPasswordOf(r)
+	if err == nil {
 		_, err = pt.eid.CompleteRecovery(r.Context(), identity.RecoveryCompletion{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
 	}
 	if err == nil {
@@ -207,43 +204,81 @@ func (pt *portal) unlock(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// unlockCode sends a code to the phone of the PIN's account if it is
-// locked; the answer is alike whether or not it is (it reveals nothing).
-func (pt *portal) unlockCode(w http.ResponseWriter, r *http.Request) error {
-	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := pt.k.NewForm(r, r.PostForm)
-	if err := pt.eid.RequestUnlock(r.Context(), f.Get(fieldPIN), httpx.ClientIP(r)); err != nil {
-		return formError(pt.k, w, r, err, "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, false) }, f)
-	}
-	f.Values.Del(fieldCode)
-	pt.k.Render(w, r, http.StatusOK, "unlock", "portal.unlock.title", "", pt.unlockView(f, true))
-	return nil
+// unlockFlow is the unlock page's two steps: a code sent to the phone of
+// the PIN's account if it is locked (the answer alike whether or not it
+// is), then the code, with a new password where one is needed.
+func (pt *portal) unlockFlow() codeFlow {
+	return codeFlow{tpl: "unlock", title: "portal.unlock.title",
+		view: func(f *web.Form, sent bool) any { return pt.unlockView(f, sent) },
+		send: func(r *http.Request, f *web.Form) error {
+			return pt.eid.RequestUnlock(r.Context(), f.Get(fieldPIN), httpx.ClientIP(r))
+		},
+		set: func(r *http.Request, f *web.Form, pw string) (string, error) {
+			_, err := pt.eid.Unlock(r.Context(), identity.UnlockRequest{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+			if pw != "" {
+				return "flash.portal.unlocked_password", err
+			}
+			return "flash.portal.unlocked", err
+		}}
 }
 
-func (pt *portal) unlockSubmit(w http.ResponseWriter, r *http.Request) error {
-	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
-		return err
+// codeFlow is a page where a code sent to the account's phone, then
+// entered with a new password (repeated), does something: the unlock, the
+// forgotten password. send asks for the code; set does the act with the
+// code and the password, and says the notice of the sign-in page after.
+type codeFlow struct {
+	tpl, title string
+	view       func(f *web.Form, sent bool) any
+	send       func(r *http.Request, f *web.Form) error
+	set        func(r *http.Request, f *web.Form, pw string) (flash string, err error)
+}
+
+// sendCode asks for c's code and shows the form that takes it.
+func (pt *portal) sendCode(c codeFlow) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+			return err
+		}
+		f := pt.k.NewForm(r, r.PostForm)
+		if err := c.send(r, f); err != nil {
+			return formError(pt.k, w, r, err, c.tpl, c.title, func(f *web.Form) any { return c.view(f, false) }, f)
+		}
+		f.Values.Del(fieldCode)
+		pt.k.Render(w, r, http.StatusOK, c.tpl, c.title, "", c.view(f, true))
+		return nil
 	}
-	f := pt.k.NewForm(r, r.PostForm)
+}
+
+// useCode does c's act with the code and the new password; the sign-in
+// page says it was done.
+func (pt *portal) useCode(c codeFlow) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := pt.k.ParseForm(w, r, maxForm); err != nil {
+			return err
+		}
+		f := pt.k.NewForm(r, r.PostForm)
+		pw, err := newPasswordOf(r)
+		flash := ""
+		if err == nil {
+			flash, err = c.set(r, f, pw)
+		}
+		if err != nil {
+			return formError(pt.k, w, r, newPasswordField(err), c.tpl, c.title, func(f *web.Form) any { return c.view(f, true) }, f)
+		}
+		pt.k.Flash(w, r, flash)
+		http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
+		return nil
+	}
+}
+
+// newPasswordOf is the form's new password, or the refusal when its
+// repetition differs.
+func newPasswordOf(r *http.Request) (string, error) {
 	pw := r.PostForm.Get(fieldNewPassword)
-	var err error
 	if pw != r.PostForm.Get(fieldRepeat) {
-		err = problem.Field("repeat_password", "is not the same as the new password")
-	} else {
-		_, err = pt.eid.Unlock(r.Context(), identity.UnlockRequest{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+		return pw, problem.Field("repeat_password", "is not the same as the new password")
 	}
-	if err != nil {
-		return formError(pt.k, w, r, newPasswordField(err), "unlock", "portal.unlock.title", func(f *web.Form) any { return pt.unlockView(f, true) }, f)
-	}
-	if pw != "" {
-		pt.k.Flash(w, r, "flash.portal.unlocked_password")
-	} else {
-		pt.k.Flash(w, r, "flash.portal.unlocked")
-	}
-	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
-	return nil
+	return pw, nil
 }
 
 // ResetPath is the page where a holder who forgot the password has a code
@@ -284,40 +319,21 @@ func (pt *portal) reset(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// resetCode sends a code to the phone of the PIN's active account when the
-// phone given is its number; the answer is alike whether or not it is.
-func (pt *portal) resetCode(w http.ResponseWriter, r *http.Request) error {
-	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := pt.k.NewForm(r, r.PostForm)
-	in := identity.PasswordResetCodeRequest{PIN: f.Get(fieldPIN), Phone: f.Get(fieldPhone)}
-	if err := pt.eid.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r)); err != nil {
-		return formError(pt.k, w, r, err, "reset", "portal.reset.title", func(f *web.Form) any { return pt.resetView(f, false) }, f)
-	}
-	f.Values.Del(fieldCode)
-	pt.k.Render(w, r, http.StatusOK, "reset", "portal.reset.title", "", pt.resetView(f, true))
-	return nil
-}
-
-func (pt *portal) resetSubmit(w http.ResponseWriter, r *http.Request) error {
-	if err := pt.k.ParseForm(w, r, maxForm); err != nil {
-		return err
-	}
-	f := pt.k.NewForm(r, r.PostForm)
-	pw := r.PostForm.Get(fieldNewPassword)
-	var err error
-	if pw != r.PostForm.Get(fieldRepeat) {
-		err = problem.Field("repeat_password", "is not the same as the new password")
-	} else {
-		_, err = pt.eid.ResetPassword(r.Context(), identity.PasswordReset{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
-	}
-	if err != nil {
-		return formError(pt.k, w, r, newPasswordField(err), "reset", "portal.reset.title", func(f *web.Form) any { return pt.resetView(f, true) }, f)
-	}
-	pt.k.Flash(w, r, "flash.portal.password_reset")
-	http.Redirect(w, r, identity.SignInPath, http.StatusSeeOther)
-	return nil
+// resetFlow is the forgotten password's two steps: a code sent to the
+// phone of the PIN's active account when the phone given is its number
+// (the answer alike whether or not it is), then the code and the new
+// password.
+func (pt *portal) resetFlow() codeFlow {
+	return codeFlow{tpl: "reset", title: "portal.reset.title",
+		view: func(f *web.Form, sent bool) any { return pt.resetView(f, sent) },
+		send: func(r *http.Request, f *web.Form) error {
+			in := identity.PasswordResetCodeRequest{PIN: f.Get(fieldPIN), Phone: f.Get(fieldPhone)}
+			return pt.eid.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r))
+		},
+		set: func(r *http.Request, f *web.Form, pw string) (string, error) {
+			_, err := pt.eid.ResetPassword(r.Context(), identity.PasswordReset{PIN: f.Get(fieldPIN), Code: f.Get(fieldCode), Password: pw}, httpx.ClientIP(r))
+			return "flash.portal.password_reset", err
+		}}
 }
 
 // formError renders a citizen's form f again with what err says is wrong,
