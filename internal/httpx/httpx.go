@@ -186,7 +186,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, limit int64) er
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return &problem.Error{Kind: problem.Unsupported, Detail: "the body must be application/json"}
+			return &problem.Error{Kind: problem.Unsupported, Detail: "the body must be application/json",
+				Fields: []problem.FieldError{{Field: "Content-Type", Reason: "must be application/json"}}}
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -229,9 +230,16 @@ func DecodeJSONBytes(body []byte, dst any) error {
 				return e
 			}
 		}
-		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body must hold a single JSON object"}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body must hold a single JSON object",
+			Fields: bodyField("must hold a single JSON object, nothing after it")}
 	}
 	return nil
+}
+
+// bodyField names the body as the field that is wrong, for errors of the
+// body as a whole: every problem of a request names what is wrong, and why.
+func bodyField(reason string) []problem.FieldError {
+	return []problem.FieldError{{Field: "(body)", Reason: reason}}
 }
 
 // unknownField is the reason given for a field the endpoint does not know.
@@ -245,9 +253,12 @@ func decodeError(err error, limit int64) error {
 	)
 	switch {
 	case errors.As(err, &large):
-		return problem.New(problem.TooLarge, "the body is larger than %d bytes", limit)
+		e := problem.New(problem.TooLarge, "the body is larger than %d bytes", limit)
+		e.Fields = bodyField(fmt.Sprintf("is larger than %d bytes", limit))
+		return e
 	case errors.As(err, &syn):
-		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn),
+			Fields: bodyField(fmt.Sprintf("is not JSON at byte %d: %v", syn.Offset, syn))}
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
@@ -256,9 +267,11 @@ func decodeError(err error, limit int64) error {
 		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "a field has the wrong type",
 			Fields: []problem.FieldError{{Field: field, Reason: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)}}}
 	case errors.Is(err, io.EOF):
-		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body is empty; a JSON object is expected"}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body is empty; a JSON object is expected",
+			Fields: bodyField("is empty: a JSON object is expected")}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the JSON body ends too early"}
+		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the JSON body ends too early",
+			Fields: bodyField("ends too early")}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &problem.Error{Kind: problem.Invalid, Status: http.StatusBadRequest, Detail: "the body has a field this endpoint does not know",

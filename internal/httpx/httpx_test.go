@@ -78,8 +78,9 @@ func TestDecodeJSONRejectsMalformedAndLarge(t *testing.T) {
 		`{"name":"` + strings.Repeat("a", 200) + `"}`: 413,
 	} {
 		_, p := decode(t, body, 100)
-		if p == nil || p.Status != status {
-			t.Errorf("%.30q: problem = %+v, want %d", body, p, status)
+		// Each names what is wrong: the body as a whole, and why.
+		if p == nil || p.Status != status || len(p.Errors) != 1 || p.Errors[0].Field != "(body)" || p.Errors[0].Reason == "" {
+			t.Errorf("%.30q: problem = %+v, want %d naming the body", body, p, status)
 		}
 	}
 	v, p := decode(t, `{"name":"Lê Thị Hồng","birth_date":"1990-05"}`, 0)
