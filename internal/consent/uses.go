@@ -53,36 +53,21 @@ func (c *useCounter) count(ctx context.Context, id, period string, max int) erro
 			c.mu.Lock()
 		}
 	}
+	// This caller leads: it commits the uses queued (its own among them),
+	// then hands the lead to the first use queued meanwhile, if any.
 	c.committing = true
-	for {
-		batch := c.pending
-		c.pending = nil
-		c.mu.Unlock()
-		c.commit(batch)
-		c.mu.Lock()
-		if len(c.pending) == 0 {
-			c.committing = false
-			break
-		}
-		if doneOf(u) {
-			// Its own use counted: the next waiter leads, with the
-			// uses queued meanwhile.
-			close(c.pending[0].lead)
-			break
-		}
+	batch := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	c.commit(batch)
+	c.mu.Lock()
+	if len(c.pending) > 0 {
+		close(c.pending[0].lead)
+	} else {
+		c.committing = false
 	}
 	c.mu.Unlock()
-	<-u.done
 	return u.err
-}
-
-func doneOf(u *use) bool {
-	select {
-	case <-u.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // commit counts batch in one transaction and answers each use.
