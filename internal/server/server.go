@@ -228,7 +228,9 @@ type unmatchedKey struct{}
 // resource than it named. Pages keep the mux's redirect.
 func canonicalAPIPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; httpx.APIPath(p) && !canonical(p) {
+		// As the mux sees it: the escaped path (a %2e%2e segment is the
+		// handler's to refuse, naming it).
+		if p := r.URL.EscapedPath(); httpx.APIPath(p) && !canonical(p) {
 			httpx.WriteProblem(w, r, problem.New(problem.NotFound, "there is no API endpoint at this address: the path is not in its canonical form (an empty, . or .. segment)"))
 			return
 		}
