@@ -79,7 +79,9 @@ func TestBrowserJobsPage(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("f-password"), browserPass),
 			chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS(`nav a[href="/reconcile/jobs"]`)),
-			chromedp.Click(chromedp.CSS(`nav a[href="/reconcile/jobs"]`)),
+			// The dashboard leads there too.
+			chromedp.WaitVisible(chromedp.ID("card-recjobs")),
+			chromedp.Click(chromedp.CSS(`#card-recjobs ~ p a[href="/reconcile/jobs"]`)),
 			chromedp.WaitVisible(chromedp.ID("recjob-file")),
 		)
 		if err != nil {

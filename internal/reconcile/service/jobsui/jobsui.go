@@ -38,6 +38,9 @@ func Module(rec Reconcile) web.Module {
 		Messages:  msgs,
 		Funcs:     funcs,
 		Menu:      []web.MenuEntry{{Path: "/reconcile/jobs", Label: "recjob.nav", Nav: "recjobs", Actions: []auth.Action{auth.ReadReconcile}}},
+		Cards: func(k *web.Kit) []web.Card {
+			return []web.Card{{Template: "card-recjobs", Actions: []auth.Action{auth.SubmitReconcile}}}
+		},
 		Routes: func(k *web.Kit) []httpx.Route {
 			s := &pages{kit: k, rec: rec}
 			page := k.StaffPage
