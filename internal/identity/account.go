@@ -218,7 +218,7 @@ func (s *Service) requestCode(ctx context.Context, pinStr, phone, remote string,
 	var a Account
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != state || (phone != "" && a.Phone != phone) {
+		if a, err = s.accountByPIN(ctx, tx, pinStr, true); err != nil || a.State != state || (phone != "" && normalizePhone(a.Phone) != phone) {
 			return err
 		}
 		if locks, err := methodLocks(ctx, tx, a.ID); err != nil || locks[MethodCode] {

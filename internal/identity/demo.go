@@ -14,6 +14,11 @@ import (
 // person holds one already. Never for real accounts: it skips the
 // register match and the one-time code.
 func (s *Service) SeedDemo(ctx context.Context, pin, phone string, level int) error {
+	// Stored as a registration stores it (+84…), so that the forgotten
+	// password's check of the number finds it.
+	if n := normalizePhone(phone); n != "" {
+		phone = n
+	}
 	hash, err := staff.HashPassword(staff.DemoPassword, s.opts.Params)
 	if err != nil {
 		return err

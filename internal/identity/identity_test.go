@@ -909,3 +909,18 @@ func TestCardChecksThrottled(t *testing.T) {
 		}
 	})
 }
+
+// A demo account's phone is stored as a registration's (+84…): its
+// forgotten password is reset with the number as the console prints it.
+func TestDemoAccountResets(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t, schemas...))
+	if err := e.Svc.SeedDemo(e.Ctx, e.Minh.PIN, "0912000002", identity.Level1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Svc.RequestPasswordReset(e.Ctx, identity.PasswordResetCodeRequest{PIN: e.Minh.PIN, Phone: "0912 000 002"}, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Count("SELECT count(*) FROM eid_outbox WHERE body LIKE '%dat lai mat khau%'"); n != 1 {
+		t.Errorf("%d codes sent to the demo account's phone, want 1", n)
+	}
+}
