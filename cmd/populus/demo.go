@@ -77,9 +77,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	for _, x := range citizens {
-		p.DemoCitizens = append(p.DemoCitizens, web.DemoCitizen{PIN: x.PIN, Name: x.Name, Level: x.Level})
-	}
+	p.DemoCitizens = citizens
 	c.ExchangeAddr = demoExchangeAddr(c)
 	return p.serve(ctx, c, jc, log, true, func(addr string) {
 		printWelcome(ctx, stdout, p, addr, accounts, storeArgs(c))
@@ -121,22 +119,16 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// demoCitizen is a person of the demo with an electronic identity account.
-type demoCitizen struct {
-	PIN, Name string
-	Level     int
-}
-
 // seedCitizens opens accounts for two adults of Phường Ba Đình with a chip
 // card: the first at level 2 (the one the printed examples use: who used
 // my data and the consents need level 2), the second at level 1.
-func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
-	var out []demoCitizen
+func seedCitizens(ctx context.Context, p *platform) ([]web.DemoCitizen, error) {
+	var out []web.DemoCitizen
 	err := register.Scan(ctx, p.DB, register.ScanOptions{PermanentUnit: "00004"}, func(x *people.Person) error {
 		if x.Status != people.Alive || x.Card.Number == "" || x.BirthDate.Year > 2000 || x.Relation == people.Head {
 			return nil
 		}
-		out = append(out, demoCitizen{PIN: x.PIN, Name: x.FullName, Level: 2 - len(out)})
+		out = append(out, web.DemoCitizen{PIN: x.PIN, Name: x.FullName, Level: 2 - len(out)})
 		if len(out) == 2 {
 			return register.ErrStop
 		}
@@ -159,7 +151,7 @@ func seedCitizens(ctx context.Context, p *platform) ([]demoCitizen, error) {
 	return out, nil
 }
 
-func printCitizens(w io.Writer, addr string, citizens []demoCitizen) {
+func printCitizens(w io.Writer, addr string, citizens []web.DemoCitizen) {
 	url := strings.TrimSuffix(publicURL(config{Addr: addr}), "/")
 	var b strings.Builder
 	b.WriteString("\nElectronic identity (VNeID): demo citizens (password: " + staff.DemoPassword + "):\n")

@@ -2,8 +2,6 @@ package consent
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"sync"
 	"time"
 
@@ -111,9 +109,5 @@ func (s *Store) readRecord(ctx context.Context, subject, client, purpose string)
 	}
 	// A read by key: without the request's cancellation, which costs the
 	// SQLite driver a goroutine per statement.
-	r, err := scanRecord(st.QueryRowContext(context.WithoutCancel(ctx), subject, client, purpose))
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Record{}, err
-	}
-	return r, err
+	return scanRecord(st.QueryRowContext(context.WithoutCancel(ctx), subject, client, purpose))
 }

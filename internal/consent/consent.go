@@ -657,12 +657,7 @@ func (s *Store) authorize(ctx context.Context, now time.Time, subject, client, p
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
 				return err // counted before
 			}
-			var uses int
-			err = tx.QueryRowContext(ctx, countUse, r.ID, period, r.Frequency.Max).Scan(&uses)
-			if errors.Is(err, sql.ErrNoRows) {
-				return errExceeded
-			}
-			return err
+			return countOne(ctx, tx, r.ID, period, r.Frequency.Max)
 		})
 	}
 	if errors.Is(err, errExceeded) {

@@ -75,46 +75,31 @@ func (c *useCounter) commit(batch []*use) {
 	// The transaction is the batch's, not one request's: a caller that
 	// goes away does not undo the others' counts.
 	ctx := context.WithoutCancel(batch[0].ctx)
-	var groups [][]*use
-	at := map[[2]string]int{}
+	groups := map[[2]string][]*use{} // by consent and period
 	for _, u := range batch {
 		k := [2]string{u.id, u.period}
-		i, ok := at[k]
-		if !ok {
-			i = len(groups)
-			at[k] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], u)
+		groups[k] = append(groups[k], u)
 	}
-	results := make([]error, len(batch))
 	err := c.db.InTx(ctx, func(tx *sql.Tx) error {
-		clear(results)
-		n := 0
 		for _, g := range groups {
-			if err := countGroup(ctx, tx, g, results[n:n+len(g)]); err != nil {
+			if err := countGroup(ctx, tx, g); err != nil {
 				return err
 			}
-			n += len(g)
 		}
 		return nil
 	})
-	n := 0
-	for _, g := range groups {
-		for i, u := range g {
-			u.err = err
-			if err == nil {
-				u.err = results[n+i]
-			}
-			close(u.done)
+	for _, u := range batch {
+		if err != nil {
+			u.err = err // nothing of the batch was counted
 		}
-		n += len(g)
+		close(u.done)
 	}
 }
 
 // countGroup counts the uses of one consent in one period: all of them in
-// one statement while the limit holds, otherwise one by one.
-func countGroup(ctx context.Context, tx *sql.Tx, g []*use, out []error) error {
+// one statement while the limit holds, otherwise one by one, each use's
+// answer in its err.
+func countGroup(ctx context.Context, tx *sql.Tx, g []*use) error {
 	u := g[0]
 	if len(g) <= u.max {
 		var uses int
@@ -126,17 +111,24 @@ func countGroup(ctx context.Context, tx *sql.Tx, g []*use, out []error) error {
 			return err
 		}
 	}
-	for i := range g {
-		var uses int
-		err := tx.QueryRowContext(ctx, countUse, u.id, u.period, u.max).Scan(&uses)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			out[i] = errExceeded
-		case err != nil:
-			return err
+	for _, v := range g {
+		v.err = countOne(ctx, tx, u.id, u.period, u.max)
+		if v.err != nil && !errors.Is(v.err, errExceeded) {
+			return v.err
 		}
 	}
 	return nil
+}
+
+// countOne counts one use of consent id in period, only while the count is
+// under max: errExceeded otherwise.
+func countOne(ctx context.Context, tx *sql.Tx, id, period string, max int) error {
+	var uses int
+	err := tx.QueryRowContext(ctx, countUse, id, period, max).Scan(&uses)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errExceeded
+	}
+	return err
 }
 
 // countUses counts n uses ($3) of a consent in a period, only while the

@@ -164,13 +164,8 @@ func (s *Service) ResetPassword(ctx context.Context, in PasswordReset, remote st
 		},
 		func(tx *sql.Tx, a Account) (string, error) {
 			phone = a.Phone
-			if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2 WHERE id = $1", a.ID, hash); err != nil {
-				return "", err
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM eid_sessions WHERE account_id = $1", a.ID); err != nil {
-				return "", err
-			}
-			if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverPassword}); err != nil {
+			// Anonymous: no session of the request's is kept.
+			if err := s.replacePassword(ctx, tx, a, hash); err != nil {
 				return "", err
 			}
 			return "password reset with a code sent to the phone; the account's sessions and the relying parties' tokens ended", nil

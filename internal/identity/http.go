@@ -168,15 +168,7 @@ func (s *Service) postUnlock(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) postPasswordResetCode(w http.ResponseWriter, r *http.Request) error {
-	var in PasswordResetCodeRequest
-	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
-		return err
-	}
-	if err := s.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusAccepted)
-	return nil
+	return acceptFromAddress(w, r, s.RequestPasswordReset)
 }
 
 func (s *Service) postPasswordReset(w http.ResponseWriter, r *http.Request) error {
@@ -217,11 +209,18 @@ func (s *Service) postRecoveryCode(w http.ResponseWriter, r *http.Request) error
 // sendCode answers a request for a code ({"pin"}) with 202, alike whether
 // one was sent or not.
 func (s *Service) sendCode(w http.ResponseWriter, r *http.Request, send func(ctx context.Context, pin, remote string) error) error {
-	var in UnlockCodeRequest
+	return acceptFromAddress(w, r, func(ctx context.Context, in UnlockCodeRequest, remote string) error { return send(ctx, in.PIN, remote) })
+}
+
+// acceptFromAddress answers an anonymous request whose answer is 202 and
+// no body (a code asked for): its JSON body as In, given to do with the
+// client's address.
+func acceptFromAddress[In any](w http.ResponseWriter, r *http.Request, do func(ctx context.Context, in In, remote string) error) error {
+	var in In
 	if err := httpx.DecodeJSON(w, r, &in, maxBody); err != nil {
 		return err
 	}
-	if err := send(r.Context(), in.PIN, httpx.ClientIP(r)); err != nil {
+	if err := do(r.Context(), in, httpx.ClientIP(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)

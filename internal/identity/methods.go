@@ -222,6 +222,19 @@ type PasswordChange struct {
 	NewPassword string `json:"new_password"`
 }
 
+// replacePassword sets a's password to hash, in tx: every session of the
+// account but the request's own ends, and the relying parties' tokens are
+// revoked (HandOverPassword): whoever knew the old password is out.
+func (s *Service) replacePassword(ctx context.Context, tx *sql.Tx, a Account, hash string) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1", a.ID, hash, db.FormatTime(s.now())); err != nil {
+		return err
+	}
+	if err := endOtherSessions(ctx, tx, a.ID); err != nil {
+		return err
+	}
+	return s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverPassword})
+}
+
 // ActionPasswordChange is the audit action of a holder's new password.
 const ActionPasswordChange auth.Action = "identity.password.change"
 
@@ -249,13 +262,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 	var phone string
 	err = s.changeWays(ctx, p, ActionPasswordChange, "", Proof{Password: in.Password, Code: in.Code}, func(tx *sql.Tx, a Account) error {
 		phone = a.Phone
-		if _, err := tx.ExecContext(ctx, "UPDATE eid_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1", a.ID, hash, db.FormatTime(s.now())); err != nil {
-			return err
-		}
-		if err := endOtherSessions(ctx, tx, a.ID); err != nil {
-			return err
-		}
-		if err := s.handOver(ctx, tx, HandOver{AccountID: a.ID, PIN: a.PIN, Why: HandOverPassword}); err != nil {
+		if err := s.replacePassword(ctx, tx, a, hash); err != nil {
 			return err
 		}
 		return s.audit.RecordTx(ctx, tx, audit.Of(p, ActionPasswordChange, a.PIN).With("password changed; the account's other sessions and the relying parties' tokens ended"))

@@ -242,11 +242,7 @@ func (p *Provider) hintOf(r *http.Request, hint string, accountID int64) bool {
 	if hint == "" {
 		return false
 	}
-	ctx := op.ContextWithIssuer(r.Context(), p.opts.Issuer)
-	claims, err := op.VerifyIDTokenHint[*zoidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
-	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
-		return false
-	}
+	claims := p.hintClaims(r.Context(), hint)
 	if claims == nil {
 		return false
 	}
@@ -258,15 +254,25 @@ func (p *Provider) hintOf(r *http.Request, hint string, accountID int64) bool {
 	return err == nil && id == accountID
 }
 
+// hintClaims are the claims of an ID token this provider issued (its
+// signature verified; expired or not, as an id_token_hint may be), or nil.
+func (p *Provider) hintClaims(ctx context.Context, hint string) *zoidc.IDTokenClaims {
+	ctx = op.ContextWithIssuer(ctx, p.opts.Issuer)
+	claims, err := op.VerifyIDTokenHint[*zoidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return nil
+	}
+	return claims
+}
+
 // PostLogoutRegistered reports whether to is a post-logout address that
 // the client registered: the client named by clientID, or else the one
 // an ID token hint (verified, expired or not) was issued to. The logout
 // page lets its form lead there.
 func (p *Provider) PostLogoutRegistered(ctx context.Context, clientID, hint, to string) bool {
 	if clientID == "" && hint != "" {
-		ictx := op.ContextWithIssuer(ctx, p.opts.Issuer)
-		claims, err := op.VerifyIDTokenHint[*zoidc.IDTokenClaims](ictx, hint, p.op.IDTokenHintVerifier(ictx))
-		if (err != nil && !errors.As(err, &op.IDTokenHintExpiredError{})) || claims == nil {
+		claims := p.hintClaims(ctx, hint)
+		if claims == nil {
 			return false
 		}
 		clientID = claims.GetAuthorizedParty()

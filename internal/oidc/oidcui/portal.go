@@ -48,10 +48,10 @@ func (pt *portal) routes() []httpx.Route {
 		{Pattern: "POST " + identity.SignInPath, Handler: pt.k.Page(pt.signInSubmit), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + RecoverPath, Handler: pt.k.Page(pt.recover), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + RecoverPath + "/code", Handler: pt.k.Page(pt.recoverCode), Access: httpx.AccessStaffOptional},
-		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.unlock), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + UnlockPath, Handler: pt.k.Page(pt.askCode(pt.unlockFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath + "/code", Handler: pt.k.Page(pt.sendCode(pt.unlockFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + UnlockPath, Handler: pt.k.Page(pt.useCode(pt.unlockFlow())), Access: httpx.AccessStaffOptional},
-		{Pattern: "GET " + ResetPath, Handler: pt.k.Page(pt.reset), Access: httpx.AccessStaffOptional},
+		{Pattern: "GET " + ResetPath, Handler: pt.k.Page(pt.askCode(pt.resetFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + ResetPath + "/code", Handler: pt.k.Page(pt.sendCode(pt.resetFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "POST " + ResetPath, Handler: pt.k.Page(pt.useCode(pt.resetFlow())), Access: httpx.AccessStaffOptional},
 		{Pattern: "GET " + oidc.LogoutPath, Handler: pt.k.Page(pt.logout), Access: httpx.AccessStaffOptional},
@@ -175,18 +175,21 @@ func newPasswordField(err error) error {
 // sent to its phone and unlocks it with the code.
 const UnlockPath = "/eid/unlock"
 
-// unlockView is the unlock page: first the PIN (a code is sent), then the
-// PIN and the code.
-type unlockView struct {
+// codeView is the page of a codeFlow: first what asks for the code (the
+// PIN, and more where the flow needs it), then the code and the new
+// password.
+type codeView struct {
 	Form   *web.Form
 	Fields []web.FormField
 	// Sent: a code was asked for; the form takes it.
 	Sent bool
 }
 
-func (pt *portal) unlockView(f *web.Form, sent bool) unlockView {
+// unlockView is the unlock page: first the PIN (a code is sent), then the
+// PIN, the code and a new password where one is needed.
+func (pt *portal) unlockView(f *web.Form, sent bool) codeView {
 	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
-	v := unlockView{Form: f, Fields: []web.FormField{pin}, Sent: sent}
+	v := codeView{Form: f, Fields: []web.FormField{pin}, Sent: sent}
 	if sent {
 		code := f.Labelled(fieldCode, inputCode, true, "portal.recover.code")
 		pw := f.Labelled(fieldNewPassword, inputNewPassword, false, "portal.unlock.password")
@@ -197,19 +200,12 @@ func (pt *portal) unlockView(f *web.Form, sent bool) unlockView {
 	return v
 }
 
-func (pt *portal) unlock(w http.ResponseWriter, r *http.Request) error {
-	f := pt.k.NewForm(r, nil)
-	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
-	pt.k.Render(w, r, http.StatusOK, "unlock", "portal.unlock.title", "", pt.unlockView(f, false))
-	return nil
-}
-
 // unlockFlow is the unlock page's two steps: a code sent to the phone of
 // the PIN's account if it is locked (the answer alike whether or not it
 // is), then the code, with a new password where one is needed.
 func (pt *portal) unlockFlow() codeFlow {
 	return codeFlow{tpl: "unlock", title: "portal.unlock.title",
-		view: func(f *web.Form, sent bool) any { return pt.unlockView(f, sent) },
+		view: pt.unlockView,
 		send: func(r *http.Request, f *web.Form) error {
 			return pt.eid.RequestUnlock(r.Context(), f.Get(fieldPIN), httpx.ClientIP(r))
 		},
@@ -228,9 +224,20 @@ func (pt *portal) unlockFlow() codeFlow {
 // code and the password, and says the notice of the sign-in page after.
 type codeFlow struct {
 	tpl, title string
-	view       func(f *web.Form, sent bool) any
+	view       func(f *web.Form, sent bool) codeView
 	send       func(r *http.Request, f *web.Form) error
 	set        func(r *http.Request, f *web.Form, pw string) (flash string, err error)
+}
+
+// askCode shows c's first step, its PIN from the query (a link of the
+// sign-in page or of the page itself).
+func (pt *portal) askCode(c codeFlow) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f := pt.k.NewForm(r, nil)
+		f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
+		pt.k.Render(w, r, http.StatusOK, c.tpl, c.title, "", c.view(f, false))
+		return nil
+	}
 }
 
 // sendCode asks for c's code and shows the form that takes it.
@@ -292,31 +299,17 @@ const (
 
 // resetView is the forgotten password's page: first the PIN and the
 // account's phone (a code is sent), then the code and the new password.
-type resetView struct {
-	Form   *web.Form
-	Fields []web.FormField
-	// Sent: a code was asked for; the form takes it.
-	Sent bool
-}
-
-func (pt *portal) resetView(f *web.Form, sent bool) resetView {
+func (pt *portal) resetView(f *web.Form, sent bool) codeView {
 	pin := f.Labelled(fieldPIN, inputPIN, true, "oidc.field.pin")
 	if !sent {
 		phone := f.Labelled(fieldPhone, inputTel, true, "portal.reset.phone")
 		phone.Hint = "portal.reset.phone_hint"
-		return resetView{Form: f, Fields: []web.FormField{pin, phone}}
+		return codeView{Form: f, Fields: []web.FormField{pin, phone}}
 	}
 	code := f.Labelled(fieldCode, inputCode, true, "portal.recover.code")
 	pw := f.Labelled(fieldNewPassword, inputNewPassword, true, "portal.recover.password")
 	again := f.Labelled(fieldRepeat, inputNewPassword, true, "portal.recover.repeat")
-	return resetView{Form: f, Fields: []web.FormField{pin, code, pw, again}, Sent: true}
-}
-
-func (pt *portal) reset(w http.ResponseWriter, r *http.Request) error {
-	f := pt.k.NewForm(r, nil)
-	f.Values.Set(fieldPIN, r.URL.Query().Get(fieldPIN))
-	pt.k.Render(w, r, http.StatusOK, "reset", "portal.reset.title", "", pt.resetView(f, false))
-	return nil
+	return codeView{Form: f, Fields: []web.FormField{pin, code, pw, again}, Sent: true}
 }
 
 // resetFlow is the forgotten password's two steps: a code sent to the
@@ -325,7 +318,7 @@ func (pt *portal) reset(w http.ResponseWriter, r *http.Request) error {
 // password.
 func (pt *portal) resetFlow() codeFlow {
 	return codeFlow{tpl: "reset", title: "portal.reset.title",
-		view: func(f *web.Form, sent bool) any { return pt.resetView(f, sent) },
+		view: pt.resetView,
 		send: func(r *http.Request, f *web.Form) error {
 			in := identity.PasswordResetCodeRequest{PIN: f.Get(fieldPIN), Phone: f.Get(fieldPhone)}
 			return pt.eid.RequestPasswordReset(r.Context(), in, httpx.ClientIP(r))
